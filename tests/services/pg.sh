@@ -1,0 +1,79 @@
+#!/bin/bash
+# Throwaway PostgreSQL 15 on 127.0.0.1 for tests.
+#   pg.sh start DIR [PORT]   -> DIR/pg.url, DIR/pg.port, DIR/pg.pid, DIR/pg.log
+#   pg.sh stop DIR
+# Databases "draftd" and "business" are created; auth is trust, user postgres.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+PGBIN=/usr/lib/postgresql/15/bin  # not /usr/local/bin: always the Debian build
+
+# as_pg CMD...: PostgreSQL refuses to run as root, so root runs it as postgres.
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+pg_start() {
+	local dir=$1 port=${2:-} data sock log
+	dir=$(abs_dir "$dir")
+	[ -n "$port" ] || port=$(free_port)
+	data=$dir/pg/data
+	sock=$dir/pg/sock
+	log=$dir/pg.log
+	[ ! -e "$data/PG_VERSION" ] || die "$data already holds a cluster"
+	mkdir -p "$data" "$sock"
+	: >"$log"
+	if [ "$(id -u)" = 0 ]; then
+		# postgres must traverse DIR and own what it writes; parents of DIR
+		# must be traversable too (mktemp -d under /tmp is fine once 755).
+		chmod 755 "$dir" "$dir/pg"
+		chown -R postgres: "$dir/pg" "$log"
+	fi
+	chmod 700 "$data"
+	as_pg "$PGBIN/initdb" -D "$data" -U postgres -A trust --no-sync \
+		-E UTF8 --locale=C.UTF-8 </dev/null >>"$log" 2>&1 ||
+		{ log_tail "$log"; die "initdb failed"; }
+	# pg_ctl -w waits until the server accepts connections (or 30 s).
+	if ! as_pg "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 30 \
+		-o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+		start </dev/null >/dev/null 2>&1; then
+		[ -f "$data/postmaster.pid" ] && head -n 1 "$data/postmaster.pid" >"$dir/pg.pid"
+		stop_pid "$dir/pg.pid"
+		log_tail "$log"
+		die "postgres did not start on port $port"
+	fi
+	head -n 1 "$data/postmaster.pid" >"$dir/pg.pid"
+	echo "$port" >"$dir/pg.port"
+	local i
+	for i in $(seq 50); do
+		"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+		sleep 0.1
+	done
+	local db
+	for db in draftd business; do
+		"$PGBIN/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+			-v ON_ERROR_STOP=1 -c "CREATE DATABASE $db" </dev/null >>"$log" 2>&1 ||
+			{ log_tail "$log"; pg_stop "$dir"; die "creating database $db failed"; }
+	done
+	echo "postgresql://postgres@127.0.0.1:$port/draftd" >"$dir/pg.url"
+}
+
+pg_stop() {
+	local dir=$1
+	[ -d "$dir" ] || return 0
+	if [ -f "$dir/pg/data/postmaster.pid" ]; then
+		as_pg "$PGBIN/pg_ctl" -D "$dir/pg/data" -m fast -w -t 10 stop \
+			</dev/null >/dev/null 2>&1 || true
+	fi
+	stop_pid "$dir/pg.pid"  # in case pg_ctl could not stop it
+}
+
+case ${1:-} in
+start) [ $# -ge 2 ] || die "usage: pg.sh start DIR [PORT]"; pg_start "$2" "${3:-}" ;;
+stop) [ $# -ge 2 ] || die "usage: pg.sh stop DIR"; pg_stop "$2" ;;
+*) die "usage: pg.sh start DIR [PORT] | stop DIR" ;;
+esac
