@@ -2,6 +2,8 @@
 # shellcheck shell=bash
 
 PY3=/usr/bin/python3
+# dovecot and runuser live in sbin, which a Debian non-root PATH lacks.
+PATH=$PATH:/usr/sbin:/sbin
 
 die() {
 	echo "${0##*/}: $*" >&2
