@@ -1,0 +1,115 @@
+# draftd: plain make + pkg-config. `make help` lists the targets.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKGS    := libcurl jansson libpq libmicrohttpd libpcre2-8 gnutls
+SANITIZE ?=
+
+# Sanitizer builds live beside the normal one, so switching never mixes objects.
+ifeq ($(SANITIZE),)
+BUILD   ?= build
+else
+BUILD   ?= build/san-$(subst $(comma),-,$(SANITIZE))
+endif
+comma := ,
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+ifeq ($(CI),true)
+WERROR  ?= -Werror
+endif
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) -I. -MMD -MP \
+	   -DDRAFTD_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libetpan is linked by name: Debian's pkg-config --libs adds a no-PIE specs flag.
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lm -pthread
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+LIB_SRCS  := $(filter-out daemon/main.c,$(wildcard daemon/*.c agent/*.c connectors/*.c ui-api/*.c))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
+TEST_SRCS := $(wildcard tests/unit/*.c)
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
+MIGRATIONS := $(sort $(wildcard schemas/migrations/*.sql))
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test unit integration lint format valgrind install clean demo bench help check-deps
+all: $(BUILD)/draftd
+
+help:
+	@echo "make            build $(BUILD)/draftd"
+	@echo "make deps       install Debian packages (deploy/install-deps.sh)"
+	@echo "make test       deps check, build, lint, unit + integration tests"
+	@echo "make demo       throwaway local stack with the reviewer page"
+	@echo "make SANITIZE=address,undefined test"
+	@echo "make valgrind   unit tests under valgrind"
+	@echo "make lint       clang-format check and banned-call grep"
+	@echo "make install PREFIX=/usr/local DESTDIR="
+
+deps:
+	deploy/install-deps.sh
+
+check-deps:
+	@deploy/install-deps.sh --check >/dev/null 2>&1 || deploy/install-deps.sh
+
+$(BUILD)/draftd: $(BUILD)/daemon/main.o $(BUILD)/libdraftd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libdraftd.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Migrations are compiled into the binary so the schema always matches the code.
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) schemas/embed-migrations.sh
+	@mkdir -p $(dir $@)
+	schemas/embed-migrations.sh $(MIGRATIONS) > $@
+
+$(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/unit_tests: $(TEST_OBJS) $(BUILD)/libdraftd.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+
+test: check-deps all $(BUILD)/tests/unit_tests lint
+	BUILD=$(BUILD) tests/run.sh
+
+unit: all $(BUILD)/tests/unit_tests
+	BUILD=$(BUILD) tests/run.sh --unit-only
+
+valgrind: all $(BUILD)/tests/unit_tests
+	BUILD=$(BUILD) VALGRIND=1 tests/run.sh --unit-only
+
+bench: all
+	BUILD=$(BUILD) tests/bench/run.sh
+
+demo: check-deps all
+	BUILD=$(BUILD) deploy/demo/run.sh
+
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null; git ls-files --others --exclude-standard '*.c' '*.h' 2>/dev/null)
+
+lint:
+	@tests/lint.sh $(C_FILES)
+
+format:
+	clang-format -i $(C_FILES)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/draftd/web \
+		$(DESTDIR)$(PREFIX)/share/draftd/templates $(DESTDIR)/etc/draftd
+	install -m 755 $(BUILD)/draftd $(DESTDIR)$(PREFIX)/bin/draftd
+	install -m 644 deploy/draftd.conf.example $(DESTDIR)$(PREFIX)/share/draftd/
+	install -m 644 deploy/draftd.service $(DESTDIR)$(PREFIX)/share/draftd/
+	if [ -d ui-api/web ]; then cp -R ui-api/web/. $(DESTDIR)$(PREFIX)/share/draftd/web/; fi
+	if [ -d deploy/templates ]; then cp -R deploy/templates/. $(DESTDIR)$(PREFIX)/share/draftd/templates/; fi
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,50 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/cmd.h"
+#include "daemon/util.h"
+
+static const struct cmd *const commands[] = {
+	&cmd_run,
+	&cmd_migrate,
+	&cmd_check_config,
+	&cmd_version,
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: draftd COMMAND [--config FILE] [options]\n\n"
+		     "draftd drafts replies to support mail for a human to approve.\n\n"
+		     "commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(out, "\nThe config file is --config FILE, else $DRAFTD_CONFIG, else %s.\n"
+		     "Run 'draftd COMMAND --help' for a command's options.\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version.main(1, argv + 1);
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(argv[1], commands[i]->name) == 0)
+			return commands[i]->main(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "draftd: unknown command '%s'\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

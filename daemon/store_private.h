@@ -1,0 +1,31 @@
+#ifndef DRAFTD_STORE_PRIVATE_H
+#define DRAFTD_STORE_PRIVATE_H
+
+/* Shared by daemon/store*.c only. */
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "daemon/store.h"
+
+struct store {
+	PGconn *conn;
+	char *url;
+	unsigned int connect_timeout;
+	char error[512];
+};
+
+/* Records "what: libpq's message" as the store's error. */
+void store_set_error(struct store *store, const char *what, const PGresult *res);
+
+/* Runs a parameterised statement; all parameters are text. Returns the
+ * result (PQclear it) when its status is COMMAND_OK or TUPLES_OK, else NULL
+ * with the error recorded. */
+PGresult *store_exec(struct store *store, const char *what, const char *sql, int nparams,
+		     const char *const *params);
+/* Runs a parameterless command such as BEGIN or COMMIT; 0 or -1. */
+int store_command(struct store *store, const char *sql);
+/* Rolls back an open transaction, ignoring errors (the connection may be gone). */
+void store_rollback(struct store *store);
+
+#endif

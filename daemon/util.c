@@ -1,0 +1,191 @@
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int parse_u64(const char *s, uint64_t max, uint64_t *v_r)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -1;
+	*v_r = v;
+	return 0;
+}
+
+int parse_double(const char *s, double min, double max, double *v_r)
+{
+	double v;
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || !isfinite(v) || v < min || v > max)
+		return -1;
+	*v_r = v;
+	return 0;
+}
+
+int parse_duration(const char *s, uint64_t max, uint64_t *secs_r)
+{
+	char num[32];
+	size_t len;
+	uint64_t v, mult = 1;
+
+	if (s == NULL)
+		return -1;
+	len = strlen(s);
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 's':
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 3600;
+		break;
+	case 'd':
+		mult = 86400;
+		break;
+	default:
+		len++;
+		break;
+	}
+	num[len - 1] = '\0';
+	if (parse_u64(num, max / mult, &v) < 0)
+		return -1;
+	*secs_r = v * mult;
+	return 0;
+}
+
+int parse_bool(const char *s, bool *v_r)
+{
+	static const char *const yes[] = {"on", "yes", "true", "1"};
+	static const char *const no[] = {"off", "no", "false", "0"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcmp(s, yes[i]) == 0) {
+			*v_r = true;
+			return 0;
+		}
+		if (strcmp(s, no[i]) == 0) {
+			*v_r = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int str_copy(char *dst, size_t size, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (size == 0)
+		return -1;
+	if (len >= size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+		return -1;
+	}
+	memcpy(dst, src, len + 1);
+	return 0;
+}
+
+char *str_dup(const char *s)
+{
+	return s == NULL ? NULL : strdup(s);
+}
+
+int file_read_all(const char *path, size_t max, char **data_r, size_t *len_r, const char **error_r)
+{
+	FILE *f = NULL;
+	char *data = NULL;
+	size_t len = 0, n;
+	int ret = -1;
+
+	f = fopen(path, "rb");
+	if (f == NULL) {
+		*error_r = strerror(errno);
+		goto out;
+	}
+	data = malloc(max + 1);
+	if (data == NULL) {
+		*error_r = "out of memory";
+		goto out;
+	}
+	while ((n = fread(data + len, 1, max + 1 - len, f)) > 0) {
+		len += n;
+		if (len > max) {
+			*error_r = "file too large";
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		*error_r = "read error";
+		goto out;
+	}
+	data[len] = '\0';
+	*data_r = data;
+	data = NULL;
+	if (len_r != NULL)
+		*len_r = len;
+	ret = 0;
+out:
+	free(data);
+	if (f != NULL)
+		fclose(f);
+	return ret;
+}
+
+int secret_read_file(const char *path, char **secret_r, const char **error_r)
+{
+	char *data = NULL;
+	size_t len = 0;
+
+	if (file_read_all(path, 4096, &data, &len, error_r) < 0)
+		return -1;
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	if (len == 0) {
+		free(data);
+		*error_r = "secret file is empty";
+		return -1;
+	}
+	*secret_r = data;
+	return 0;
+}
+
+void secret_free(char **secret)
+{
+	volatile char *p;
+
+	if (*secret == NULL)
+		return;
+	for (p = (volatile char *)*secret; *p != '\0'; p++)
+		*p = '\0';
+	free(*secret);
+	*secret = NULL;
+}
+
+uint64_t time_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,97 @@
+#include "harness.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static struct test_suite *suites;
+
+void test_suite_register(struct test_suite *suite)
+{
+	struct test_suite **p = &suites;
+
+	/* keep file order stable: append, sorted by name */
+	while (*p != NULL && strcmp((*p)->name, suite->name) <= 0)
+		p = &(*p)->next;
+	suite->next = *p;
+	*p = suite;
+}
+
+const char *test_database_url(void)
+{
+	return getenv("DRAFTD_TEST_DATABASE_URL");
+}
+
+const char *test_src_dir(void)
+{
+	const char *dir = getenv("DRAFTD_SRCDIR");
+
+	return dir != NULL ? dir : ".";
+}
+
+const char *test_corpus_dir(void)
+{
+	static char path[4096];
+	const char *dir = getenv("DRAFTD_CORPUS");
+	struct stat st;
+
+	if (dir == NULL) {
+		snprintf(path, sizeof(path), "%s/../shared/corpus", test_src_dir());
+		dir = path;
+	}
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		return NULL;
+	return dir;
+}
+
+const char *test_write_file(const char *name, const char *text)
+{
+	static char path[4096];
+	const char *tmp = getenv("DRAFTD_TEST_TMP");
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmp != NULL ? tmp : "/tmp", name);
+	f = fopen(path, "w");
+	if (f == NULL)
+		return NULL;
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Usage: unit_tests [SUITE...]  runs the named suites, or all of them. */
+int main(int argc, char **argv)
+{
+	const struct test_suite *s;
+	const struct test_case *c;
+	unsigned int failed, passed;
+	CU_pSuite cs;
+	int i, wanted;
+
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 2;
+	for (s = suites; s != NULL; s = s->next) {
+		wanted = argc < 2;
+		for (i = 1; i < argc; i++)
+			wanted |= strcmp(argv[i], s->name) == 0;
+		if (!wanted)
+			continue;
+		cs = CU_add_suite(s->name, s->init, s->cleanup);
+		if (cs == NULL)
+			return 2;
+		for (c = s->cases; c->name != NULL; c++) {
+			if (CU_add_test(cs, c->name, c->func) == NULL)
+				return 2;
+		}
+	}
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	failed = CU_get_number_of_tests_failed() + CU_get_number_of_suites_failed();
+	passed = CU_get_number_of_tests_run() - CU_get_number_of_tests_failed();
+	printf("\nunit: %u passed, %u failed\n", passed, failed);
+	CU_cleanup_registry();
+	return failed == 0 ? 0 : 1;
+}
