@@ -52,6 +52,9 @@ base_dir = $dir/dovecot/run
 state_dir = $dir/dovecot/state
 log_path = $dir/dovecot.log
 auth_verbose = yes
+# Tests try wrong passwords: no failure delay, and no per-IP auth penalty (anvil's
+# anvil-auth-penalty listener is off below), which would slow every later login.
+auth_failure_delay = 0
 default_login_user = $login_user
 default_internal_user = $login_user
 default_internal_group = $group
@@ -96,6 +99,9 @@ namespace inbox {
 
 service anvil {
   chroot =
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
 }
 service imap-login {
   chroot =
