@@ -124,6 +124,8 @@ dc_start() {
 	[ -n "$port" ] || port=$(free_port)
 	[ -n "$imaps_port" ] || imaps_port=$(free_port)
 	[ "$port" != "$imaps_port" ] || die "IMAP and IMAPS ports must differ"
+	# Dovecot's unix sockets live in base_dir; their paths must fit in 107 bytes.
+	[ ${#dir} -le 70 ] || die "DIR path too long for dovecot's sockets (max 70 chars): $dir"
 	read -r user group <<<"$(mail_owner)"
 	mkdir -p "$dir/dovecot" "$dir/mail"
 	chmod 755 "$dir"  # the mail owner must reach DIR/mail

@@ -34,12 +34,18 @@ pg_start() {
 		chown -R postgres: "$dir/pg" "$log"
 	fi
 	chmod 700 "$data"
+	if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -w "$data"; then
+		die "user postgres cannot reach $data: every parent of DIR must be world-searchable (use a dir under /tmp)"
+	fi
+	# A unix socket path must fit in 107 bytes; tests connect over TCP anyway,
+	# so a DIR too deep for the socket just runs without one.
+	[ ${#sock} -le 90 ] || sock=
 	as_pg "$PGBIN/initdb" -D "$data" -U postgres -A trust --no-sync \
 		-E UTF8 --locale=C.UTF-8 </dev/null >>"$log" 2>&1 ||
 		{ log_tail "$log"; die "initdb failed"; }
 	# pg_ctl -w waits until the server accepts connections (or 30 s).
 	if ! as_pg "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 30 \
-		-o "-c listen_addresses=127.0.0.1 -p $port -k $sock -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+		-o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$sock' -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
 		start </dev/null >/dev/null 2>&1; then
 		[ -f "$data/postmaster.pid" ] && head -n 1 "$data/postmaster.pid" >"$dir/pg.pid"
 		stop_pid "$dir/pg.pid"
@@ -50,7 +56,7 @@ pg_start() {
 	echo "$port" >"$dir/pg.port"
 	local i
 	for i in $(seq 50); do
-		"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" && break
+		"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres && break
 		sleep 0.1
 	done
 	local db
