@@ -9,7 +9,7 @@ build-essential pkg-config clang-format
 libetpan-dev libcurl4-gnutls-dev libjansson-dev libpq-dev libmicrohttpd-dev
 libpcre2-dev libgnutls28-dev libcunit1-dev
 postgresql dovecot-imapd python3 python3-aiosmtpd
-chromium valgrind ca-certificates openssl procps
+chromium valgrind ca-certificates openssl procps curl
 "
 # libcurl4-gnutls-dev, not libcurl4-openssl-dev: libetpan-dev conflicts with the
 # openssl flavour. postgresql, dovecot-imapd, python3-aiosmtpd and chromium are
