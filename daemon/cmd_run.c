@@ -25,7 +25,8 @@ static int run_check_database(const struct config *config)
 		goto out;
 	}
 	if (pending > 0) {
-		log_error("database schema is %d migration(s) behind: run 'draftd migrate'", pending);
+		log_error("database schema is %d migration(s) behind: run 'draftd migrate'",
+			  pending);
 		goto out;
 	}
 	log_info("database ok");

@@ -12,7 +12,7 @@
 #include "daemon/ini.h"
 #include "daemon/util.h"
 
-#define CONFIG_FILE_MAX	  (1024 * 1024)
+#define CONFIG_FILE_MAX   (1024 * 1024)
 #define CONFIG_ERRORS_MAX 50
 
 enum config_type { CFG_STR, CFG_UINT, CFG_SIZE, CFG_DOUBLE, CFG_BOOL, CFG_DURATION, CFG_ENUM };
@@ -34,15 +34,42 @@ static const char *const mode_names[] = {"off", "draft", "shadow", "auto", NULL}
 static const char *const promotion_names[] = {"manual", "automatic", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
 
-#define K_STR(s, f, d)		 {#f, CFG_STR, offsetof(s, f), d, 0, 0, NULL, false}
-#define K_REQ(s, f)		 {#f, CFG_STR, offsetof(s, f), NULL, 0, 0, NULL, true}
-#define K_UINT(s, f, d, lo, hi)	 {#f, CFG_UINT, offsetof(s, f), d, lo, hi, NULL, false}
-#define K_SIZE(s, f, d, lo, hi)	 {#f, CFG_SIZE, offsetof(s, f), d, lo, hi, NULL, false}
-#define K_DBL(s, f, d, lo, hi)	 {#f, CFG_DOUBLE, offsetof(s, f), d, lo, hi, NULL, false}
-#define K_BOOL(s, f, d)		 {#f, CFG_BOOL, offsetof(s, f), d, 0, 1, NULL, false}
-#define K_DUR(s, f, d, lo, hi)	 {#f, CFG_DURATION, offsetof(s, f), d, lo, hi, NULL, false}
-#define K_ENUM(s, f, d, n)	 {#f, CFG_ENUM, offsetof(s, f), d, 0, 0, n, false}
-#define K_END			 {NULL, CFG_STR, 0, NULL, 0, 0, NULL, false}
+#define K_STR(s, f, d)                                            \
+	{                                                         \
+#f, CFG_STR, offsetof(s, f), d, 0, 0, NULL, false \
+	}
+#define K_REQ(s, f)                                                 \
+	{                                                           \
+#f, CFG_STR, offsetof(s, f), NULL, 0, 0, NULL, true \
+	}
+#define K_UINT(s, f, d, lo, hi)                                      \
+	{                                                            \
+#f, CFG_UINT, offsetof(s, f), d, lo, hi, NULL, false \
+	}
+#define K_SIZE(s, f, d, lo, hi)                                      \
+	{                                                            \
+#f, CFG_SIZE, offsetof(s, f), d, lo, hi, NULL, false \
+	}
+#define K_DBL(s, f, d, lo, hi)                                         \
+	{                                                              \
+#f, CFG_DOUBLE, offsetof(s, f), d, lo, hi, NULL, false \
+	}
+#define K_BOOL(s, f, d)                                            \
+	{                                                          \
+#f, CFG_BOOL, offsetof(s, f), d, 0, 1, NULL, false \
+	}
+#define K_DUR(s, f, d, lo, hi)                                           \
+	{                                                                \
+#f, CFG_DURATION, offsetof(s, f), d, lo, hi, NULL, false \
+	}
+#define K_ENUM(s, f, d, n)                                      \
+	{                                                       \
+#f, CFG_ENUM, offsetof(s, f), d, 0, 0, n, false \
+	}
+#define K_END                                             \
+	{                                                 \
+		NULL, CFG_STR, 0, NULL, 0, 0, NULL, false \
+	}
 
 typedef __typeof__(((struct config *)0)->database) database_t;
 typedef __typeof__(((struct config *)0)->api) api_t;
@@ -159,10 +186,16 @@ struct config_section_def {
 	size_t options_offset, options_count_offset;
 };
 
-#define SINGLE(n, f)  {#n, n##_keys, false, offsetof(struct config, f), 0, 0, 0, false, 0, 0}
-#define NAMED(n, t, a, o)                                                                         \
-	{#n, n##_keys, true, 0, offsetof(struct config, a), offsetof(struct config, a##_count),    \
-	 sizeof(t), o, offsetof(t, options), offsetof(t, options_count)}
+#define SINGLE(n, f)                                                                  \
+	{                                                                             \
+#n, n##_keys, false, offsetof(struct config, f), 0, 0, 0, false, 0, 0 \
+	}
+#define NAMED(n, t, a, o)                                                                       \
+	{                                                                                       \
+#n, n##_keys, true, 0, offsetof(struct config, a),                              \
+			offsetof(struct config, a##_count), sizeof(t), o, offsetof(t, options), \
+			offsetof(t, options_count)                                              \
+	}
 
 /* Indexes into sections[], for the checks that need a section's table. */
 enum { SECTION_DATABASE = 0, SECTION_MAILBOX = 7, SECTION_CONNECTOR = 8 };
@@ -191,8 +224,8 @@ struct config_parser {
 	const char *path;
 	struct config_errors *errors;
 	const struct config_section_def *section;
-	void *target;			   /* struct the current section's keys land in */
-	unsigned char seen[64];		   /* keys set in the current section */
+	void *target;           /* struct the current section's keys land in */
+	unsigned char seen[64]; /* keys set in the current section */
 	bool section_seen[ARRAY_SIZE(sections)];
 	bool in_unknown_section;
 };
@@ -416,9 +449,8 @@ static void *config_new_named(struct config_parser *p, const struct config_secti
 	for (i = 0; i < *count; i++) {
 		head = (struct named_head *)(void *)(*array + i * def->elem_size);
 		if (strcmp(head->name, name) == 0) {
-			config_error(p->errors, p->path, line,
-				     "[%s %s] already defined at line %u", def->name, name,
-				     head->line);
+			config_error(p->errors, p->path, line, "[%s %s] already defined at line %u",
+				     def->name, name, head->line);
 			return NULL;
 		}
 	}
@@ -495,15 +527,16 @@ static int config_add_option(struct config_parser *p, unsigned int line, const c
 			     const char *value)
 {
 	const struct config_section_def *def = p->section;
-	struct config_kv **kvs = (struct config_kv **)(void *)((char *)p->target + def->options_offset);
+	struct config_kv **kvs =
+		(struct config_kv **)(void *)((char *)p->target + def->options_offset);
 	size_t *count = (size_t *)(void *)((char *)p->target + def->options_count_offset);
 	struct config_kv *grown;
 	size_t i;
 
 	for (i = 0; i < *count; i++) {
 		if (strcmp((*kvs)[i].key, key) == 0) {
-			config_error(p->errors, p->path, line, "duplicate key '%s' (first at line %u)",
-				     key, (*kvs)[i].line);
+			config_error(p->errors, p->path, line,
+				     "duplicate key '%s' (first at line %u)", key, (*kvs)[i].line);
 			return -1;
 		}
 	}
@@ -633,8 +666,8 @@ static void config_check_required(struct config_parser *p, const struct config_s
 	const struct config_key *k;
 
 	for (k = def->keys; k->name != NULL; k++) {
-		const char *const *str = (const char *const *)(const void *)((const char *)target +
-									      k->offset);
+		const char *const *str =
+			(const char *const *)(const void *)((const char *)target + k->offset);
 
 		if (k->required && *str == NULL)
 			config_error(p->errors, p->path, line, "%s: missing key '%s'", label,
@@ -654,18 +687,21 @@ static void config_finish(struct config_parser *p)
 
 	if (c->database.url == NULL) {
 		config_error(p->errors, p->path, 0,
-			     p->section_seen[SECTION_DATABASE] ? "[database]: missing key 'url'"
-						: "missing section [database] (or $DRAFTD_DATABASE_URL)");
+			     p->section_seen[SECTION_DATABASE]
+				     ? "[database]: missing key 'url'"
+				     : "missing section [database] (or $DRAFTD_DATABASE_URL)");
 	}
 	if (c->model.backend == MODEL_BACKEND_OPENAI && c->model.base_url == NULL)
 		config_error(p->errors, p->path, 0, "[model]: backend = openai needs base_url");
 	if (c->model.base_url != NULL && !has_prefix(c->model.base_url, "http://") &&
 	    !has_prefix(c->model.base_url, "https://"))
-		config_error(p->errors, p->path, 0, "[model]: base_url must start with http:// or https://");
+		config_error(p->errors, p->path, 0,
+			     "[model]: base_url must start with http:// or https://");
 	config_read_secret(p, 0, "[model] api_key_file", c->model.api_key_file, &c->model.api_key);
 	if (c->smtp.url != NULL && !has_prefix(c->smtp.url, "smtp://") &&
 	    !has_prefix(c->smtp.url, "smtps://"))
-		config_error(p->errors, p->path, 0, "[smtp]: url must start with smtp:// or smtps://");
+		config_error(p->errors, p->path, 0,
+			     "[smtp]: url must start with smtp:// or smtps://");
 	config_read_secret(p, 0, "[smtp] password_file", c->smtp.password_file, &c->smtp.password);
 	if (strchr(c->api.listen, ':') == NULL)
 		config_error(p->errors, p->path, 0, "[api]: listen must be HOST:PORT");
@@ -677,7 +713,8 @@ static void config_finish(struct config_parser *p)
 
 		snprintf(label, sizeof(label), "[mailbox %s]", m->name);
 		config_check_required(p, &sections[SECTION_MAILBOX], m, m->line, label);
-		if (m->url != NULL && !has_prefix(m->url, "imap://") && !has_prefix(m->url, "imaps://"))
+		if (m->url != NULL && !has_prefix(m->url, "imap://") &&
+		    !has_prefix(m->url, "imaps://"))
 			config_error(p->errors, p->path, m->line,
 				     "%s: url must start with imap:// or imaps://", label);
 		config_mailbox_env_name(m->name, env, sizeof(env));
@@ -690,8 +727,8 @@ static void config_finish(struct config_parser *p)
 	}
 	for (i = 0; i < c->connectors_count; i++) {
 		snprintf(label, sizeof(label), "[connector %s]", c->connectors[i].name);
-		config_check_required(p, &sections[SECTION_CONNECTOR], &c->connectors[i], c->connectors[i].line,
-				      label);
+		config_check_required(p, &sections[SECTION_CONNECTOR], &c->connectors[i],
+				      c->connectors[i].line, label);
 	}
 }
 

@@ -15,7 +15,12 @@
 #define CONFIG_DEFAULT_PATH "/etc/draftd/draftd.conf"
 
 enum model_backend { MODEL_BACKEND_BUILTIN = 0, MODEL_BACKEND_OPENAI };
-enum category_mode { CATEGORY_MODE_OFF = 0, CATEGORY_MODE_DRAFT, CATEGORY_MODE_SHADOW, CATEGORY_MODE_AUTO };
+enum category_mode {
+	CATEGORY_MODE_OFF = 0,
+	CATEGORY_MODE_DRAFT,
+	CATEGORY_MODE_SHADOW,
+	CATEGORY_MODE_AUTO
+};
 enum promotion_policy { PROMOTION_MANUAL = 0, PROMOTION_AUTOMATIC };
 
 /* A key of a section whose keys belong to a plug-in (a connector's options):
@@ -35,7 +40,7 @@ struct mailbox_config {
 	char *password_file;
 	char *folder;
 	char *sent_folder;
-	char *address; /* the From: of replies sent for this mailbox */
+	char *address;              /* the From: of replies sent for this mailbox */
 	unsigned int poll_interval; /* seconds */
 	bool idle;
 	bool starttls;

@@ -113,7 +113,8 @@ static int daemon_start_services(struct daemon *daemon)
 		if (daemon->started == DAEMON_SERVICES_MAX)
 			return -1;
 		if (s->start(daemon, &daemon->priv[daemon->started], &why) < 0) {
-			log_error("cannot start %s: %s", s->name, why != NULL ? why : "unknown error");
+			log_error("cannot start %s: %s", s->name,
+				  why != NULL ? why : "unknown error");
 			return -1;
 		}
 		log_info("started %s", s->name);

@@ -20,8 +20,9 @@ static void usage(FILE *out)
 		     "commands:\n");
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(out, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
-	fprintf(out, "\nThe config file is --config FILE, else $DRAFTD_CONFIG, else %s.\n"
-		     "Run 'draftd COMMAND --help' for a command's options.\n",
+	fprintf(out,
+		"\nThe config file is --config FILE, else $DRAFTD_CONFIG, else %s.\n"
+		"Run 'draftd COMMAND --help' for a command's options.\n",
 		CONFIG_DEFAULT_PATH);
 }
 

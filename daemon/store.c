@@ -33,15 +33,17 @@ void store_set_error(struct store *store, const char *what, const PGresult *res)
 
 static PGconn *store_connect(const char *url, unsigned int connect_timeout)
 {
-	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-	const char *values[4];
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
+	const char *values[5];
 	char timeout[16];
 
 	snprintf(timeout, sizeof(timeout), "%u", connect_timeout);
 	values[0] = url;
 	values[1] = timeout;
 	values[2] = "draftd";
-	values[3] = NULL;
+	/* NOTICEs ("already exists, skipping") are noise on stderr */
+	values[3] = "-c client_min_messages=warning";
+	values[4] = NULL;
 	return PQconnectdbParams(keys, values, 1);
 }
 

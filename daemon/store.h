@@ -24,6 +24,10 @@ int store_ensure(struct store *store) __attribute__((warn_unused_result));
  * its own transaction, under an advisory lock so instances never race.
  * Returns the number applied (0: already current), or -1 on error. */
 int store_migrate(struct store *store) __attribute__((warn_unused_result));
+struct migration;
+/* store_migrate() over an explicit list (tests use it with broken ones). */
+int store_migrate_list(struct store *store, const struct migration *list, unsigned int count)
+	__attribute__((warn_unused_result));
 /* Returns how many compiled-in migrations the database lacks, or -1. */
 int store_migrations_pending(struct store *store) __attribute__((warn_unused_result));
 

@@ -61,7 +61,8 @@ static int migrate_one(struct store *store, const struct migration *m)
 	PQclear(res);
 	snprintf(v, sizeof(v), "%u", m->version);
 	res = store_exec(store, "recording migration",
-			 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2, params);
+			 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
+			 params);
 	if (res == NULL)
 		goto out;
 	if (store_command(store, "COMMIT") < 0)
@@ -77,6 +78,11 @@ out:
 
 int store_migrate(struct store *store)
 {
+	return store_migrate_list(store, migrations, migrations_count);
+}
+
+int store_migrate_list(struct store *store, const struct migration *list, unsigned int count)
+{
 	unsigned int i;
 	int applied = 0, r;
 
@@ -86,8 +92,8 @@ int store_migrate(struct store *store)
 		applied = -1;
 		goto out;
 	}
-	for (i = 0; i < migrations_count; i++) {
-		r = migrate_one(store, &migrations[i]);
+	for (i = 0; i < count; i++) {
+		r = migrate_one(store, &list[i]);
 		if (r < 0) {
 			applied = -1;
 			goto out;

@@ -16,7 +16,8 @@ int parse_double(const char *s, double min, double max, double *v_r)
 	__attribute__((warn_unused_result));
 
 /* Parses "30", "30s", "5m", "2h", "1d" into seconds within [0, max]; -1 on error. */
-int parse_duration(const char *s, uint64_t max, uint64_t *secs_r) __attribute__((warn_unused_result));
+int parse_duration(const char *s, uint64_t max, uint64_t *secs_r)
+	__attribute__((warn_unused_result));
 
 /* Parses on/off, yes/no, true/false, 1/0; -1 on anything else. */
 int parse_bool(const char *s, bool *v_r) __attribute__((warn_unused_result));

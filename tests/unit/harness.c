@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <CUnit/Basic.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,46 @@ const char *test_write_file(const char *name, const char *text)
 	fputs(text, f);
 	fclose(f);
 	return path;
+}
+
+const char *test_create_database(const char *name)
+{
+	static char url[4096];
+	const char *base = test_database_url();
+	char sql[256];
+	PGconn *conn;
+	PGresult *res;
+	const char *slash;
+	int ok;
+
+	if (base == NULL) {
+		fprintf(stderr, "DRAFTD_TEST_DATABASE_URL is not set: run through tests/run.sh\n");
+		return NULL;
+	}
+	conn = PQconnectdb(base);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "test database: %s", PQerrorMessage(conn));
+		PQfinish(conn);
+		return NULL;
+	}
+	/* name is a constant chosen by the test, never outside input */
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	PQclear(PQexec(conn, sql));
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	res = PQexec(conn, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "test database: %s", PQerrorMessage(conn));
+	PQclear(res);
+	PQfinish(conn);
+	if (!ok)
+		return NULL;
+	/* postgresql://user@host:port/db?opts -> same URL with /name */
+	slash = strrchr(base, '/');
+	if (slash == NULL || slash < base + strlen("postgresql://"))
+		return NULL;
+	snprintf(url, sizeof(url), "%.*s/%s", (int)(slash - base), base, name);
+	return url;
 }
 
 /* Usage: unit_tests [SUITE...]  runs the named suites, or all of them. */

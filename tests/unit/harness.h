@@ -29,11 +29,11 @@ struct test_suite {
 
 void test_suite_register(struct test_suite *suite);
 
-#define TEST_SUITE(sname, sinit, scleanup, scases)                                                 \
-	static struct test_suite test_suite_##scases = {sname, sinit, scleanup, scases, NULL};     \
-	__attribute__((constructor)) static void test_suite_register_##scases(void)               \
-	{                                                                                          \
-		test_suite_register(&test_suite_##scases);                                         \
+#define TEST_SUITE(sname, sinit, scleanup, scases)                                             \
+	static struct test_suite test_suite_##scases = {sname, sinit, scleanup, scases, NULL}; \
+	__attribute__((constructor)) static void test_suite_register_##scases(void)            \
+	{                                                                                      \
+		test_suite_register(&test_suite_##scases);                                     \
 	}
 
 /* Helpers for suites that need the test services started by tests/run.sh. */
@@ -47,5 +47,10 @@ const char *test_src_dir(void);
 /* Writes text to a fresh file under the test temp dir; returns its path
  * (static storage, valid until the next call). */
 const char *test_write_file(const char *name, const char *text);
+
+/* Creates (dropping any previous one) a database named name on the test
+ * server and returns its URL (static storage), or NULL with a message on
+ * stderr. Lets a suite start from an empty schema without touching others. */
+const char *test_create_database(const char *name);
 
 #endif

@@ -1,0 +1,60 @@
+# Helpers for tests/integration/*.sh; source it. Each check prints one
+# "ok - NAME" or "not ok - NAME" line, which tests/run.sh counts.
+# shellcheck shell=bash
+
+DRAFTD=${DRAFTD_BIN:-build/draftd}
+ITMP=$(mktemp -d "${DRAFTD_TEST_TMP:-/tmp}/it.XXXXXX")
+chmod 755 "$ITMP"
+ITEST_PIDS=()
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; }
+
+# check NAME CMD...: ok when CMD exits 0.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+
+# wait_for TIMEOUT_S CMD...: polls CMD every 0.1 s until it succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	while [ $SECONDS -le $deadline ]; do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_bg PIDVAR LOG CMD...: runs CMD in the background with stdio redirected
+# (so no caller pipe stays open) and remembers its PID for itest_cleanup.
+start_bg() {
+	local var=$1 log=$2
+	shift 2
+	"$@" </dev/null >"$log" 2>&1 &
+	printf -v "$var" '%s' "$!"
+	ITEST_PIDS+=("$!")
+}
+
+itest_cleanup() {
+	local pid
+	for pid in "${ITEST_PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	rm -rf "$ITMP"
+}
+trap itest_cleanup EXIT
+
+# db_url_for NAME: a fresh database on the test server, its URL on stdout.
+db_url_for() {
+	psql -q -d "$DRAFTD_TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" \
+		-c "CREATE DATABASE $1" >/dev/null 2>&1 || return 1
+	echo "${DRAFTD_TEST_DATABASE_URL%/*}/$1"
+}
+
+# psql_value URL SQL: one value.
+psql_value() {
+	psql -XAtq -d "$1" -c "$2"
+}

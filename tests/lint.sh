@@ -1,0 +1,37 @@
+#!/bin/bash
+# make lint: clang-format conformance and banned constructs in the C files
+# given as arguments. Prints each problem as FILE:LINE and exits 1 on any.
+set -u
+status=0
+files=("$@")
+[ ${#files[@]} -gt 0 ] || exit 0
+
+if command -v clang-format >/dev/null; then
+	for f in "${files[@]}"; do
+		if ! clang-format --dry-run --Werror "$f" >/dev/null 2>&1; then
+			echo "$f: not clang-formatted (run: make format)"
+			status=1
+		fi
+	done
+else
+	echo "lint: clang-format missing (deploy/install-deps.sh installs it)"
+	status=1
+fi
+
+# Unbounded or unsafe calls: use snprintf, str_copy, buf_*, parse_u64.
+if grep -nE '\b(sprintf|vsprintf|strcpy|strcat|strtok|atoi|atol|gets)\s*\(' "${files[@]}" |
+	grep -vE ':\s*(/\*|\*|//)'; then
+	echo "lint: banned call above (sprintf strcpy strcat strtok atoi gets)"
+	status=1
+fi
+
+# SQL is never built from strings: a printf-style call or buffer append that
+# carries a DML keyword means values were pasted into SQL. Use $1 parameters.
+if grep -nE '(printf|buf_append|buf_printf)\s*\(.*"[^"]*\b(SELECT|INSERT|UPDATE|DELETE)\b' "${files[@]}" |
+	grep -v 'lint-ok: identifier'; then
+	echo "lint: string-built SQL above (use PQexecParams with \$1 parameters)"
+	status=1
+fi
+
+[ $status -eq 0 ] && echo "lint: ok (${#files[@]} files)"
+exit $status
