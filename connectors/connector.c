@@ -1,0 +1,396 @@
+#include "connectors/connector.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "connectors/conn_cache.h"
+#include "connectors/keys.h"
+#include "daemon/log.h"
+#include "daemon/util.h"
+
+/* The registry: adding a backend is one line here. */
+static const struct connector_ops *const connector_backends[] = {
+	&connector_pg,
+	&connector_http,
+	&connector_csv,
+};
+
+/* Options every connector understands, whatever its type. */
+static const char *const conn_common_options[] = {"key", "pattern", "canonical", "fields", NULL};
+
+static const struct {
+	const char *name;
+	enum conn_field_type type;
+} conn_field_types[] = {
+	{"any", CONN_FIELD_ANY},       {"string", CONN_FIELD_STRING},
+	{"number", CONN_FIELD_NUMBER}, {"integer", CONN_FIELD_INTEGER},
+	{"bool", CONN_FIELD_BOOL},
+};
+
+const struct connector_ops *connector_ops_find(const char *type)
+{
+	size_t i;
+
+	for (i = 0; type != NULL && i < ARRAY_SIZE(connector_backends); i++) {
+		if (strcmp(connector_backends[i]->name, type) == 0)
+			return connector_backends[i];
+	}
+	return NULL;
+}
+
+const char *conn_option(const struct connector_config *config, const char *key,
+			unsigned int *line_r)
+{
+	const char *value = NULL;
+	size_t i;
+
+	for (i = 0; i < config->options_count; i++) {
+		if (strcmp(config->options[i].key, key) == 0) {
+			value = config->options[i].value;
+			if (line_r != NULL)
+				*line_r = config->options[i].line;
+		}
+	}
+	return value;
+}
+
+static int conn_key_listed(const char *const *list, const char *key)
+{
+	size_t n;
+
+	for (; list != NULL && *list != NULL; list++) {
+		n = strlen(*list);
+		if (n > 0 && (*list)[n - 1] == '.' ? strncmp(*list, key, n) == 0 && key[n] != '\0'
+						   : strcmp(*list, key) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Parses "name:type, name, ..." into fields (type defaults to any). */
+static int conn_fields_parse(const char *text, struct conn_field **fields_r, size_t *count_r,
+			     char *error, size_t error_size)
+{
+	struct conn_field *fields = NULL;
+	size_t count = 0, i, n;
+	const char *p = text, *colon, *end;
+	char name[64], type[16];
+	int ret = -1;
+
+	fields = calloc(64, sizeof(*fields));
+	if (fields == NULL)
+		goto out;
+	while (*p != '\0') {
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			break;
+		end = p + strcspn(p, ",");
+		colon = memchr(p, ':', (size_t)(end - p));
+		n = (size_t)((colon != NULL ? colon : end) - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (count == 64 || n == 0 || n >= sizeof(name)) {
+			snprintf(error, error_size, "fields: bad or too many entries");
+			goto out;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		fields[count].type = CONN_FIELD_ANY;
+		if (colon != NULL) {
+			snprintf(type, sizeof(type), "%.*s", (int)(end - colon - 1), colon + 1);
+			for (i = 0; i < ARRAY_SIZE(conn_field_types); i++) {
+				if (strcmp(conn_field_types[i].name, type) == 0)
+					break;
+			}
+			if (i == ARRAY_SIZE(conn_field_types)) {
+				snprintf(error, error_size,
+					 "fields: unknown type '%s' (any, string, number, integer, "
+					 "bool)",
+					 type);
+				goto out;
+			}
+			fields[count].type = conn_field_types[i].type;
+		}
+		fields[count].name = str_dup(name);
+		if (fields[count++].name == NULL)
+			goto out;
+		p = end;
+	}
+	*fields_r = fields;
+	*count_r = count;
+	fields = NULL;
+	ret = 0;
+out:
+	if (fields != NULL) {
+		for (i = 0; i < count; i++)
+			free(fields[i].name);
+		free(fields);
+	}
+	return ret;
+}
+
+static void conn_fields_free(struct conn_field *fields, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		free(fields[i].name);
+	free(fields);
+}
+
+/* Compiles the key patterns of config (option pattern, repeatable). */
+static int conn_keys_new(const struct connector_config *config, struct keys_kind **keys_r,
+			 char *error, size_t error_size)
+{
+	const char *patterns[KEYS_PATTERN_MAX];
+	const char *kind = conn_option(config, "key", NULL);
+	unsigned int line = config->line;
+	char msg[CONN_ERROR_MAX];
+	size_t i, count = 0;
+
+	if (kind == NULL)
+		kind = config->name;
+	for (i = 0; i < config->options_count; i++) {
+		if (strcmp(config->options[i].key, "pattern") != 0)
+			continue;
+		if (count == KEYS_PATTERN_MAX) {
+			snprintf(error, error_size, "line %u: more than %d patterns",
+				 config->options[i].line, KEYS_PATTERN_MAX);
+			return -1;
+		}
+		patterns[count++] = config->options[i].value;
+		line = config->options[i].line;
+	}
+	if (count == 0 && conn_option(config, "canonical", &line) != NULL) {
+		snprintf(error, error_size, "line %u: canonical without pattern", line);
+		return -1;
+	}
+	if (keys_kind_new(kind, patterns, count, conn_option(config, "canonical", NULL), keys_r,
+			  msg, sizeof(msg)) < 0) {
+		snprintf(error, error_size, "line %u: %s", line, msg);
+		return -1;
+	}
+	return 0;
+}
+
+int connector_validate(const struct connector_config *config, char *error, size_t error_size)
+{
+	const struct connector_ops *ops = connector_ops_find(config->type);
+	struct keys_kind *keys = NULL;
+	struct conn_field *fields = NULL;
+	size_t i, count = 0;
+	const char *v;
+	unsigned int line = config->line;
+	char msg[CONN_ERROR_MAX];
+
+	if (ops == NULL) {
+		snprintf(error, error_size,
+			 "line %u: [connector %s]: unknown type '%s' (pg, http, csv)", config->line,
+			 config->name, config->type != NULL ? config->type : "");
+		return -1;
+	}
+	for (i = 0; i < config->options_count; i++) {
+		if (!conn_key_listed(conn_common_options, config->options[i].key) &&
+		    !conn_key_listed(ops->options, config->options[i].key)) {
+			snprintf(error, error_size,
+				 "line %u: [connector %s]: unknown key '%s' for type %s",
+				 config->options[i].line, config->name, config->options[i].key,
+				 ops->name);
+			return -1;
+		}
+	}
+	for (i = 0; ops->required != NULL && ops->required[i] != NULL; i++) {
+		if (conn_option(config, ops->required[i], NULL) == NULL) {
+			snprintf(error, error_size, "line %u: [connector %s]: missing key '%s'",
+				 config->line, config->name, ops->required[i]);
+			return -1;
+		}
+	}
+	if ((v = conn_option(config, "fields", &line)) != NULL) {
+		if (conn_fields_parse(v, &fields, &count, msg, sizeof(msg)) < 0) {
+			snprintf(error, error_size, "line %u: [connector %s]: %s", line,
+				 config->name, msg);
+			return -1;
+		}
+		conn_fields_free(fields, count);
+	}
+	if (conn_keys_new(config, &keys, msg, sizeof(msg)) < 0) {
+		snprintf(error, error_size, "[connector %s]: %s", config->name, msg);
+		return -1;
+	}
+	keys_kind_free(&keys);
+	if (ops->validate != NULL && ops->validate(config, msg, sizeof(msg)) < 0) {
+		snprintf(error, error_size, "[connector %s]: %s", config->name, msg);
+		return -1;
+	}
+	return 0;
+}
+
+int connector_open(const struct connector_config *config, struct connector **conn_r, char *error,
+		   size_t error_size)
+{
+	struct connector *conn = NULL;
+	struct conn_params params;
+	const char *kind;
+	int ret = -1;
+
+	if (connector_validate(config, error, error_size) < 0)
+		goto out;
+	conn = calloc(1, sizeof(*conn));
+	if (conn == NULL)
+		goto out;
+	pthread_mutex_init(&conn->lock, NULL);
+	conn->ops = connector_ops_find(config->type);
+	kind = conn_option(config, "key", NULL);
+	conn->name = str_dup(config->name);
+	conn->kind = str_dup(kind != NULL ? kind : config->name);
+	conn->timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : 5000;
+	conn->cache_ttl = config->cache_ttl;
+	conn->cache = conn_cache_new();
+	if (conn->name == NULL || conn->kind == NULL || conn->cache == NULL)
+		goto out;
+	if (conn_keys_new(config, &conn->keys, error, error_size) < 0)
+		goto out;
+	if (conn_option(config, "fields", NULL) != NULL &&
+	    conn_fields_parse(conn_option(config, "fields", NULL), &conn->fields,
+			      &conn->fields_count, error, error_size) < 0)
+		goto out;
+	params.config = config;
+	params.fields = conn->fields;
+	params.fields_count = conn->fields_count;
+	if (conn->ops->open(&params, &conn->priv, error, error_size) < 0) {
+		conn->priv = NULL;
+		goto out;
+	}
+	log_info("connector opened name=%s type=%s kind=%s", conn->name, config->type, conn->kind);
+	*conn_r = conn;
+	conn = NULL;
+	ret = 0;
+out:
+	connector_close(&conn);
+	return ret;
+}
+
+void connector_close(struct connector **connp)
+{
+	struct connector *conn = *connp;
+
+	if (conn == NULL)
+		return;
+	if (conn->priv != NULL)
+		conn->ops->close(conn->priv);
+	conn_cache_free(&conn->cache);
+	keys_kind_free(&conn->keys);
+	conn_fields_free(conn->fields, conn->fields_count);
+	pthread_mutex_destroy(&conn->lock);
+	free(conn->name);
+	free(conn->kind);
+	free(conn);
+	*connp = NULL;
+}
+
+void conn_results_free(struct conn_result *results, size_t count)
+{
+	size_t i;
+
+	for (i = 0; results != NULL && i < count; i++) {
+		json_decref(results[i].fact);
+		results[i].fact = NULL;
+	}
+}
+
+int connector_lookup(struct connector *conn, const char *const *keys, size_t count,
+		     struct conn_result *results_r, char *error, size_t error_size)
+{
+	const char *todo[CONN_KEYS_MAX];
+	size_t todo_idx[CONN_KEYS_MAX];
+	json_t *facts[CONN_KEYS_MAX];
+	size_t i, ntodo = 0, found = 0, missing = 0, cached = 0;
+	uint64_t start, took;
+	time_t now = time(NULL);
+	char msg[CONN_ERROR_MAX] = "";
+	int rc = 0, ret = 1;
+
+	if (count > CONN_KEYS_MAX) {
+		snprintf(error, error_size, "%zu keys in one lookup (max %d)", count,
+			 CONN_KEYS_MAX);
+		return -1;
+	}
+	for (i = 0; i < count; i++) {
+		memset(&results_r[i], 0, sizeof(results_r[i]));
+		results_r[i].connector = conn->name;
+		results_r[i].state = CONN_UNKNOWN;
+		if (str_copy(results_r[i].key, sizeof(results_r[i].key), keys[i]) < 0) {
+			snprintf(error, error_size, "key longer than %d bytes", CONN_KEY_MAX - 1);
+			conn_results_free(results_r, i);
+			return -1;
+		}
+	}
+	pthread_mutex_lock(&conn->lock);
+	for (i = 0; i < count; i++) {
+		if (conn->cache_ttl > 0 && conn_cache_get(conn->cache, keys[i], now,
+							  conn->cache_ttl, &results_r[i]) == 1) {
+			cached++;
+			continue;
+		}
+		todo[ntodo] = keys[i];
+		todo_idx[ntodo] = i;
+		facts[ntodo++] = NULL;
+	}
+	if (ntodo > 0) {
+		start = time_mono_ms();
+		rc = conn->ops->lookup(conn->priv, todo, ntodo, conn->timeout_ms, facts, msg,
+				       sizeof(msg));
+		took = time_mono_ms() - start;
+		atomic_fetch_add(&conn->stats.latency_ms, took);
+		for (i = 0; i < ntodo; i++) {
+			struct conn_result *r = &results_r[todo_idx[i]];
+
+			if (rc < 0)
+				continue;
+			if (facts[i] != NULL &&
+			    conn_fact_check(facts[i], conn->fields, conn->fields_count, msg,
+					    sizeof(msg)) < 0) {
+				/* a fact of the wrong shape is no fact */
+				json_decref(facts[i]);
+				facts[i] = NULL;
+				rc = -2;
+				continue;
+			}
+			r->state = facts[i] != NULL ? CONN_FOUND : CONN_NOT_FOUND;
+			r->fact = facts[i];
+			facts[i] = NULL;
+			r->fetched_at = now;
+			if (conn->cache_ttl > 0)
+				conn_cache_put(conn->cache, r);
+		}
+	}
+	pthread_mutex_unlock(&conn->lock);
+	for (i = 0; i < ntodo; i++)
+		json_decref(facts[i]);
+	for (i = 0; i < count; i++) {
+		if (results_r[i].state == CONN_FOUND)
+			found++;
+		else if (results_r[i].state == CONN_NOT_FOUND)
+			missing++;
+		else
+			ret = 0;
+	}
+	atomic_fetch_add(&conn->stats.lookups, count);
+	atomic_fetch_add(&conn->stats.hits, found);
+	atomic_fetch_add(&conn->stats.misses, missing);
+	atomic_fetch_add(&conn->stats.errors, count - found - missing);
+	atomic_fetch_add(&conn->stats.cache_hits, cached);
+	/* key kinds and counts only: keys are customer data */
+	log_debug("connector lookup name=%s kind=%s keys=%zu cached=%zu found=%zu missing=%zu "
+		  "unknown=%zu",
+		  conn->name, conn->kind, count, cached, found, missing, count - found - missing);
+	if (ret == 0) {
+		snprintf(error, error_size, "connector %s: %s", conn->name,
+			 msg[0] != '\0' ? msg : "lookup failed");
+		log_warn("connector lookup failed name=%s kind=%s keys=%zu error=\"%s\"",
+			 conn->name, conn->kind, ntodo, msg);
+	}
+	return ret;
+}
