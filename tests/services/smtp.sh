@@ -30,6 +30,7 @@ smtp_start() {
 	dir=$(abs_dir "$dir")
 	[ -n "$port" ] || port=$(free_port)
 	box=$dir/smtp-maildir
+	! wait_port 127.0.0.1 "$port" 0 || die "port $port is already in use"
 	# The Mailbox handler chokes on an existing but empty folder: give it a real maildir.
 	mkdir -p "$box/tmp" "$box/new" "$box/cur"
 	# /usr/bin/python3: aiosmtpd is the Debian package, not in a pyenv/venv python.
@@ -37,7 +38,16 @@ smtp_start() {
 	/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$port" -c aiosmtpd.handlers.Mailbox \
 		${tls[@]+"${tls[@]}"} "$box" </dev/null >>"$dir/smtp.log" 2>&1 &
 	echo $! >"$dir/smtp.pid"
-	if ! wait_port 127.0.0.1 "$port" 10; then
+	# Poll in short steps so that a sink that dies at once (port taken) fails fast.
+	local i up=0
+	for i in $(seq 40); do
+		if wait_port 127.0.0.1 "$port" 0.25 && pid_alive "$(cat "$dir/smtp.pid")"; then
+			up=1
+			break
+		fi
+		pid_alive "$(cat "$dir/smtp.pid")" || break
+	done
+	if [ "$up" = 0 ]; then
 		stop_pid "$dir/smtp.pid"
 		log_tail "$dir/smtp.log"
 		die "smtp sink not listening on $port"
