@@ -55,7 +55,10 @@ deps:
 check-deps:
 	@deploy/install-deps.sh --check >/dev/null 2>&1 || deploy/install-deps.sh
 
-$(BUILD)/draftd: $(BUILD)/daemon/main.o $(BUILD)/libdraftd.a
+# Objects are linked directly, not through the archive: the command and
+# service tables name their entries as weak symbols (daemon/main.c,
+# daemon/services.c), and a weak reference never pulls an archive member.
+$(BUILD)/draftd: $(BUILD)/daemon/main.o $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libdraftd.a: $(LIB_OBJS)
@@ -74,7 +77,7 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) schemas/embed-migrations.sh
 $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/unit_tests: $(TEST_OBJS) $(BUILD)/libdraftd.a
+$(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 test: check-deps all $(BUILD)/tests/unit_tests lint

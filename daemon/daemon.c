@@ -87,7 +87,7 @@ static void daemon_reload(struct daemon *daemon)
 	pthread_mutex_unlock(&daemon->lock);
 	daemon_apply_log_level(fresh);
 	for (i = 0; i < daemon->started; i++) {
-		if (daemon_services[i]->reload != NULL)
+		if (daemon_services[i] != NULL && daemon_services[i]->reload != NULL)
 			daemon_services[i]->reload(daemon->priv[i], fresh);
 	}
 	config_unref(&old);
@@ -98,6 +98,8 @@ static void daemon_stop_services(struct daemon *daemon)
 {
 	while (daemon->started > 0) {
 		daemon->started--;
+		if (daemon_services[daemon->started] == NULL)
+			continue;
 		log_info("stopping %s", daemon_services[daemon->started]->name);
 		daemon_services[daemon->started]->stop(daemon->priv[daemon->started]);
 	}
@@ -107,11 +109,13 @@ static int daemon_start_services(struct daemon *daemon)
 {
 	const char *why = NULL;
 
-	for (; daemon_services[daemon->started] != NULL; daemon->started++) {
+	for (; daemon->started < daemon_services_count; daemon->started++) {
 		const struct service_ops *s = daemon_services[daemon->started];
 
 		if (daemon->started == DAEMON_SERVICES_MAX)
 			return -1;
+		if (s == NULL)
+			continue;
 		if (s->start(daemon, &daemon->priv[daemon->started], &why) < 0) {
 			log_error("cannot start %s: %s", s->name,
 				  why != NULL ? why : "unknown error");

@@ -2,6 +2,7 @@
 #define DRAFTD_DAEMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "daemon/config.h"
 
@@ -22,8 +23,10 @@ struct service_ops {
 	void (*reload)(void *priv, struct config *config);
 };
 
-/* NULL-terminated list of the services `draftd run` starts, in order. */
+/* The services `draftd run` starts, in order; an entry is NULL when that
+ * service is not built in. */
 extern const struct service_ops *const daemon_services[];
+extern const size_t daemon_services_count;
 
 /* A new reference to the current config: config_unref() it when done.
  * Thread-safe. */
