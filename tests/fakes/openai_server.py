@@ -1,0 +1,318 @@
+#!/usr/bin/python3
+"""A fake OpenAI-compatible model server for draftd's tests (stdlib only).
+
+Speaks the chat-completions protocol as llama.cpp's llama-server, vLLM and
+Ollama do: GET /v1/models, POST /v1/chat/completions (JSON, usage, optional
+logprobs). What it answers is chosen per request by a mode:
+
+  valid       a draft built from the facts found in the prompt (a JSON
+              object with "inventory" and/or "order" keys)
+  logprobs    valid, plus choices[0].logprobs.content; the category value
+              is spelled by two tokens of logprob -0.05 each, so the
+              logprob confidence is exp(-0.1), the model's own figure 0.5
+  wrong_price valid, but every unit price is 1.00 higher than the facts
+  invalid_json  content cut off in the middle of the JSON object
+  wrong_enum  a category that is not in the requested enum
+  flat        prose instead of JSON (a server ignoring response_format)
+  http500     HTTP 500 with an OpenAI error object
+  loading503  HTTP 503 {"error":{"message":"Loading model",...}} (llama.cpp)
+  hang        sleeps --hang-seconds before answering
+  truncated   Content-Length larger than the body, connection closed early
+  huge        a 10 MB body
+
+The mode is set with POST /_control {"mode": "..."} (for every later
+request) or by "FAKE_MODE=<mode>" in the last user message (that request
+only). "FAKE_CATEGORY=<name>" picks the category of a valid draft.
+GET /_last_request returns the body of the last chat-completions request,
+GET /_requests the number of them so far and the last Authorization header.
+
+Usage: openai_server.py [--port N | --port 0 --port-file FILE] [--model NAME]
+"""
+
+import argparse
+import json
+import os
+import re
+import socketserver
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+MODES = {"valid", "logprobs", "wrong_price", "invalid_json", "wrong_enum", "flat",
+         "http500", "loading503", "hang", "truncated", "huge"}
+
+
+class State:
+    def __init__(self, model, hang_seconds):
+        self.lock = threading.Lock()
+        self.mode = "valid"
+        self.last_request = b"{}"
+        self.last_auth = None
+        self.requests = 0
+        self.model = model
+        self.hang_seconds = hang_seconds
+
+
+def find_facts(text):
+    """The first JSON object in text that has an inventory or order key."""
+    decoder = json.JSONDecoder()
+    for m in re.finditer(r"\{", text):
+        try:
+            obj, _ = decoder.raw_decode(text, m.start())
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and ("inventory" in obj or "order" in obj):
+            return obj
+    return {}
+
+
+def as_list(v):
+    if isinstance(v, list):
+        return v
+    return [v] if isinstance(v, dict) else []
+
+
+def build_draft(request, user_text, wrong_price=False):
+    schema = (request.get("response_format") or {}).get("json_schema", {}).get("schema", {})
+    enum = schema.get("properties", {}).get("category", {}).get("enum") or ["other"]
+    facts = find_facts(user_text)
+    m = re.search(r"FAKE_CATEGORY=(\w+)", user_text)
+    if m:
+        category = m.group(1)
+    elif facts.get("inventory") and "stock_inquiry" in enum:
+        category = "stock_inquiry"
+    elif facts.get("order") and "order_status" in enum:
+        category = "order_status"
+    else:
+        category = "other" if "other" in enum else enum[0]
+    lines, used = ["Hello,", ""], []
+    for item in as_list(facts.get("inventory")):
+        price = float(item.get("unit_price_eur", 0)) + (1.0 if wrong_price else 0.0)
+        lines.append("%s (%s): %s on hand, EUR %.2f per unit, lead time %s days." % (
+            item.get("sku"), item.get("name"), item.get("qty_on_hand"), price,
+            item.get("lead_time_days")))
+        used.append("inventory:%s" % item.get("sku"))
+    for order in as_list(facts.get("order")):
+        lines.append("Order %s is %s; carrier %s, tracking %s, ETA %s." % (
+            order.get("order_id"), order.get("status"), order.get("carrier"),
+            order.get("tracking_number"), order.get("eta")))
+        used.append("order:%s" % order.get("order_id"))
+    if len(lines) == 2:
+        lines.append("Thank you for your message.")
+    lines += ["", "Kind regards", "Harbor Parts Co."]
+    return {
+        "category": category,
+        "confidence": 0.5,
+        "subject": "Re: your inquiry",
+        "body": "\n".join(lines),
+        "facts_used": used,
+        "needs_human": False,
+        "needs_human_reason": "",
+    }
+
+
+def logprobs_for(content, category):
+    """Tokens that spell content exactly; the category value is two tokens."""
+    key = '"category": "'
+    start = content.index(key) + len(key)
+    end = start + len(category)
+    half = start + max(1, len(category) // 2)
+    pieces = [content[:start], content[start:half], content[half:end]]
+    rest = content[end:]
+    pieces += [rest[i:i + 8] for i in range(0, len(rest), 8)]
+    tokens = []
+    for i, piece in enumerate(pieces):
+        if not piece:
+            continue
+        lp = -0.05 if i in (1, 2) else -0.01
+        tokens.append({"token": piece, "logprob": lp, "bytes": list(piece.encode()),
+                       "top_logprobs": [{"token": piece, "logprob": lp}]})
+    return {"content": tokens}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-openai/1"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("fake-openai: " + (fmt % args) + "\n")
+
+    def send_json(self, status, obj, extra_len=0):
+        body = json.dumps(obj).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body) + extra_len))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def failure_mode(self, mode):
+        """Answers for the modes that fail on every endpoint; True if answered."""
+        st = self.server.state
+        if mode == "http500":
+            self.send_json(500, {"error": {"message": "internal error", "type": "server_error"}})
+        elif mode == "loading503":
+            self.send_json(503, {"error": {"code": 503, "message": "Loading model",
+                                           "type": "unavailable_error"}})
+        elif mode == "hang":
+            time.sleep(st.hang_seconds)
+            self.send_json(500, {"error": {"message": "woke up", "type": "server_error"}})
+        else:
+            return False
+        return True
+
+    def do_GET(self):
+        st = self.server.state
+        if self.path == "/_last_request":
+            with st.lock:
+                body = st.last_request
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if self.path == "/_requests":
+            with st.lock:
+                self.send_json(200, {"requests": st.requests, "authorization": st.last_auth})
+            return
+        if self.path == "/v1/models":
+            with st.lock:
+                mode = st.mode
+            if self.failure_mode(mode):
+                return
+            self.send_json(200, {"object": "list", "data": [
+                {"id": st.model, "object": "model", "created": 0, "owned_by": "fake"}]})
+            return
+        self.send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
+    def do_POST(self):
+        st = self.server.state
+        raw = self.read_body()
+        if self.path == "/_control":
+            try:
+                mode = json.loads(raw)["mode"]
+            except (ValueError, KeyError, TypeError):
+                mode = None
+            if mode not in MODES:
+                self.send_json(400, {"error": {"message": "unknown mode"}})
+                return
+            with st.lock:
+                st.mode = mode
+            self.send_json(200, {"mode": mode})
+            return
+        if self.path != "/v1/chat/completions":
+            self.send_json(404, {"error": {"message": "not found"}})
+            return
+        try:
+            request = json.loads(raw)
+        except ValueError:
+            self.send_json(400, {"error": {"message": "request is not JSON",
+                                           "type": "invalid_request_error"}})
+            return
+        with st.lock:
+            st.last_request = raw
+            st.last_auth = self.headers.get("Authorization")
+            st.requests += 1
+            mode = st.mode
+        users = [m.get("content", "") for m in request.get("messages", [])
+                 if m.get("role") == "user"]
+        user_text = users[-1] if users else ""
+        m = re.search(r"FAKE_MODE=(\w+)", user_text)
+        if m and m.group(1) in MODES:
+            mode = m.group(1)
+        if self.failure_mode(mode):
+            return
+        self.chat(request, user_text, mode)
+
+    def chat(self, request, user_text, mode):
+        st = self.server.state
+        draft = build_draft(request, user_text, wrong_price=(mode == "wrong_price"))
+        logprobs = None
+        if mode == "wrong_enum":
+            draft["category"] = "refund_everything"
+        content = json.dumps(draft)
+        if mode == "invalid_json":
+            content = content[: len(content) // 2]
+        elif mode == "flat":
+            content = ("Dear customer, thank you for your inquiry. The parts are in stock "
+                       "and we will ship them soon. Best regards")
+        elif mode == "logprobs":
+            logprobs = logprobs_for(content, draft["category"])
+        reply = {
+            "id": "chatcmpl-fake-%d" % st.requests,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": st.model,
+            "system_fingerprint": "fake",
+            "choices": [{"index": 0,
+                         "message": {"role": "assistant", "content": content},
+                         "logprobs": logprobs,
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": len(json.dumps(request.get("messages"))) // 4,
+                      "completion_tokens": len(content) // 4,
+                      "total_tokens": (len(json.dumps(request.get("messages")))
+                                       + len(content)) // 4},
+        }
+        if mode == "truncated":
+            body = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body) + 1000))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        if mode == "huge":
+            reply["choices"][0]["message"]["content"] = "x" * (10 * 1024 * 1024)
+            body = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(0, len(body), 65536):
+                    self.wfile.write(body[i:i + 65536])
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+            return
+        self.send_json(200, reply)
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--model", default="fake-model")
+    ap.add_argument("--hang-seconds", type=float, default=30.0)
+    args = ap.parse_args()
+    srv = Server(("127.0.0.1", args.port), Handler)
+    srv.state = State(args.model, args.hang_seconds)
+    port = srv.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.rename(tmp, args.port_file)
+    else:
+        print(port, flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    socketserver.TCPServer.allow_reuse_address = True
+    main()
