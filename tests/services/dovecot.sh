@@ -137,8 +137,8 @@ dc_start() {
 	: >>"$dir/dovecot.log"
 	dovecot -c "$dir/dovecot.conf" </dev/null >>"$dir/dovecot.log" 2>&1 ||
 		{ log_tail "$dir/dovecot.log"; die "dovecot did not start"; }
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		[ -s "$dir/dovecot/run/master.pid" ] && break
 		sleep 0.1
 	done
@@ -155,14 +155,14 @@ dc_start() {
 dc_stop() {
 	local dir=$1
 	[ -d "$dir" ] || return 0
-	local kids pid i
+	local kids pid _
 	# The master takes its children down on TERM, but may exit before they do:
 	# note them first, so that nothing is left behind when stop returns.
 	kids=
 	[ ! -f "$dir/dovecot.pid" ] || kids=$(pgrep -P "$(cat "$dir/dovecot.pid")" || true)
 	stop_pid "$dir/dovecot.pid"
 	for pid in $kids; do
-		for i in $(seq 50); do
+		for _ in $(seq 50); do
 			pid_alive "$pid" || break
 			sleep 0.1
 		done

@@ -48,13 +48,13 @@ pid_alive() {
 # stop_pid PIDFILE: TERM the PID in PIDFILE, wait up to 10 s, then KILL;
 # no error when the file or the process is already gone. Removes PIDFILE.
 stop_pid() {
-	local pid i
+	local pid _
 	[ -f "$1" ] || return 0
 	pid=$(cat "$1" 2>/dev/null) || pid=
 	case $pid in '' | *[!0-9]*) rm -f "$1"; return 0 ;; esac
 	if pid_alive "$pid"; then
 		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq 100); do
+		for _ in $(seq 100); do
 			pid_alive "$pid" || break
 			sleep 0.1
 		done

@@ -54,8 +54,8 @@ pg_start() {
 	fi
 	head -n 1 "$data/postmaster.pid" >"$dir/pg.pid"
 	echo "$port" >"$dir/pg.port"
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres && break
 		sleep 0.1
 	done

@@ -31,6 +31,7 @@ check() {
 
 t_start() {
 	"$here/all.sh" start "$dir" || return 1
+	# shellcheck disable=SC1091
 	. "$dir/env.sh"
 }
 
@@ -139,6 +140,7 @@ t_stop() {
 
 check "services start (all.sh)" t_start
 if [ "$passed" = 1 ]; then
+	# shellcheck disable=SC1091
 	. "$dir/env.sh"
 	check "postgres: select 1 on draftd and business" t_pg
 	check "dovecot: deliver, unseen, fetch over IMAP, bad password refused" t_imap

@@ -9,7 +9,7 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 
 smtp_start() {
-	local dir=$1 port= box
+	local dir=$1 port='' box
 	local -a tls=()
 	shift
 	if [ $# -gt 0 ] && [ "${1#--}" = "$1" ]; then
@@ -39,8 +39,8 @@ smtp_start() {
 		${tls[@]+"${tls[@]}"} "$box" </dev/null >>"$dir/smtp.log" 2>&1 &
 	echo $! >"$dir/smtp.pid"
 	# Poll in short steps so that a sink that dies at once (port taken) fails fast.
-	local i up=0
-	for i in $(seq 40); do
+	local _ up=0
+	for _ in $(seq 40); do
 		if wait_port 127.0.0.1 "$port" 0.25 && pid_alive "$(cat "$dir/smtp.pid")"; then
 			up=1
 			break
