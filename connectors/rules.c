@@ -213,6 +213,8 @@ static int rules_children(struct rules_loader *l, const char *path, struct rules
 	char sub[RULES_PATH_MAX];
 	size_t i, n = json_is_array(v) ? json_array_size(v) : 1;
 
+	if (strcmp(name, "not") == 0 && !json_is_object(v))
+		return rules_fail(l, path, "%s", "'not' needs one condition object");
 	if (strcmp(name, "not") != 0 && (!json_is_array(v) || n == 0))
 		return rules_fail(l, path, "'%s' needs a non-empty list of conditions", name);
 	c->children = calloc(n, sizeof(*c->children));
