@@ -275,6 +275,21 @@ static int openai_logprob_confidence(const json_t *choice, const char *content,
 	return 1;
 }
 
+/* The "error.message" of an OpenAI error reply (e.g. llama.cpp's "the request
+ * exceeds the available context size"), printable ASCII only, for the log. */
+static void openai_server_error(const struct buf *reply, char *out, size_t size)
+{
+	json_t *root = json_loadb(reply->data, reply->len, 0, NULL);
+	const char *msg =
+		json_string_value(json_object_get(json_object_get(root, "error"), "message"));
+	size_t i, o = 0;
+
+	for (i = 0; msg != NULL && msg[i] != '\0' && o + 1 < size; i++)
+		out[o++] = msg[i] >= 0x20 && msg[i] < 0x7f && msg[i] != '"' ? msg[i] : '?';
+	out[o] = '\0';
+	json_decref(root);
+}
+
 /* One chat completion, validated. Returns 0 with *d filled, or -1 with err
  * (kind INVALID when the server answered but the answer is unusable). */
 static int openai_once(const struct openai *o, const char *const *categories, size_t count,
@@ -284,7 +299,7 @@ static int openai_once(const struct openai *o, const char *const *categories, si
 	json_error_t jerr;
 	json_t *root = NULL, *choice, *content;
 	const char *finish, *model;
-	char reason[256];
+	char reason[256], detail[128];
 	long status = 0;
 	double conf;
 	int ret = -1;
@@ -297,8 +312,9 @@ static int openai_once(const struct openai *o, const char *const *categories, si
 		goto out;
 	}
 	if (status != 200) {
-		llm_error_set(err, LLM_ERROR_HTTP, status, "HTTP %ld from the model server",
-			      status);
+		openai_server_error(reply, detail, sizeof(detail));
+		llm_error_set(err, LLM_ERROR_HTTP, status, "HTTP %ld from the model server%s%s",
+			      status, detail[0] != '\0' ? ": " : "", detail);
 		goto out;
 	}
 	root = json_loadb(reply->data, reply->len, 0, &jerr);

@@ -22,7 +22,9 @@ logprobs). What it answers is chosen per request by a mode:
 
 The mode is set with POST /_control {"mode": "..."} (for every later
 request) or by "FAKE_MODE=<mode>" in the last user message (that request
-only). "FAKE_CATEGORY=<name>" picks the category of a valid draft.
+only). "FAKE_CATEGORY=<name>" picks the category of a valid draft, "FAKE_DELAY_MS=<n>"
+delays the answer; GET /_requests reports the most delayed requests it saw
+in progress at once (max_in_flight), to check a client's concurrency cap.
 GET /_last_request returns the body of the last chat-completions request,
 GET /_requests the number of them so far and the last Authorization header.
 
@@ -50,6 +52,8 @@ class State:
         self.last_request = b"{}"
         self.last_auth = None
         self.requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.model = model
         self.hang_seconds = hang_seconds
 
@@ -178,7 +182,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.path == "/_requests":
             with st.lock:
-                self.send_json(200, {"requests": st.requests, "authorization": st.last_auth})
+                self.send_json(200, {"requests": st.requests, "authorization": st.last_auth,
+                                     "max_in_flight": st.max_in_flight})
             return
         if self.path == "/v1/models":
             with st.lock:
@@ -225,9 +230,21 @@ class Handler(BaseHTTPRequestHandler):
         m = re.search(r"FAKE_MODE=(\w+)", user_text)
         if m and m.group(1) in MODES:
             mode = m.group(1)
-        if self.failure_mode(mode):
+        delay = re.search(r"FAKE_DELAY_MS=(\d+)", user_text)
+        if not delay:
+            if not self.failure_mode(mode):
+                self.chat(request, user_text, mode)
             return
-        self.chat(request, user_text, mode)
+        with st.lock:
+            st.in_flight += 1
+            st.max_in_flight = max(st.max_in_flight, st.in_flight)
+        try:
+            time.sleep(int(delay.group(1)) / 1000.0)
+            if not self.failure_mode(mode):
+                self.chat(request, user_text, mode)
+        finally:
+            with st.lock:
+                st.in_flight -= 1
 
     def chat(self, request, user_text, mode):
         st = self.server.state

@@ -1,6 +1,7 @@
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,6 +275,8 @@ static void test_http_errors(void)
 		CU_ASSERT_PTR_NULL(d.body);
 		CU_ASSERT_EQUAL(fake_requests() - before, 1); /* the job queue retries, later */
 	}
+	CU_ASSERT_EQUAL(draft_mode(llm, "http500", &d, &err), -1);
+	CU_ASSERT_STRING_EQUAL(err.message, "HTTP 500 from the model server: internal error");
 	llm_close(&llm);
 }
 
@@ -347,6 +350,46 @@ static void test_gate_slots(void)
 	openai_gate_leave(&gate);
 	openai_gate_leave(&gate);
 	openai_gate_destroy(&gate);
+}
+
+struct worker {
+	struct llm *llm;
+	int result;
+};
+
+static void *draft_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct llm_draft d;
+	struct llm_error err;
+
+	w->result = draft_mode(w->llm, "valid FAKE_DELAY_MS=150", &d, &err);
+	llm_draft_clear(&d);
+	return NULL;
+}
+
+static void test_in_flight_cap(void)
+{
+	struct llm *llm = openai_open_cfg(fake_url, 5, NULL); /* max_in_flight 2 */
+	struct worker workers[6];
+	pthread_t threads[6];
+	json_t *j;
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(llm);
+	for (i = 0; i < 6; i++) {
+		workers[i] = (struct worker){llm, 0};
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&threads[i], NULL, draft_worker, &workers[i]),
+				      0);
+	}
+	for (i = 0; i < 6; i++) {
+		pthread_join(threads[i], NULL);
+		CU_ASSERT_EQUAL(workers[i].result, 1);
+	}
+	j = fake_call("/_requests", NULL);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(j, "max_in_flight")), 2);
+	json_decref(j);
+	llm_close(&llm);
 }
 
 static void test_probe(void)
@@ -478,6 +521,7 @@ static const struct test_case llm_openai_cases[] = {
 	{"a hanging server times out", test_timeout},
 	{"circuit breaker opens, half-opens, closes", test_circuit_breaker},
 	{"request slots are capped", test_gate_slots},
+	{"concurrent drafts never exceed max_in_flight", test_in_flight_cap},
 	{"probe disables auto-reply for a flat server", test_probe},
 	{"the sent schema is schemas/model_output.schema.json", test_schema_matches_file},
 	{"bad settings are refused at open", test_open_errors},
