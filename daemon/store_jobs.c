@@ -1,0 +1,158 @@
+#include "daemon/store_jobs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/store_private.h"
+#include "daemon/util.h"
+
+/* Backoff after a failed attempt: 30 s, 2 min, 8 min, ... capped at 1 h. */
+static unsigned int job_backoff_secs(int attempts)
+{
+	unsigned int secs = 30;
+	int i;
+
+	for (i = 1; i < attempts && secs < 3600; i++)
+		secs *= 4;
+	return secs < 3600 ? secs : 3600;
+}
+
+int store_job_take(struct store *store, const char *worker_id, unsigned int lease_secs,
+		   struct store_job *job_r)
+{
+	char lease[16];
+	const char *params[2] = {worker_id, lease};
+	PGresult *res;
+	uint64_t v;
+	int ret = -1;
+
+	snprintf(lease, sizeof(lease), "%u", lease_secs);
+	res = store_exec(store, "taking a job",
+			 "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
+			 " locked_by = $1, locked_until = now() + make_interval(secs => $2::int),"
+			 " updated_at = now()"
+			 " WHERE id = (SELECT id FROM jobs"
+			 "   WHERE (state = 'queued' AND next_attempt_at <= now())"
+			 "      OR (state = 'running' AND locked_until < now())"
+			 "   ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+			 " RETURNING id, message_id, attempts",
+			 2, params);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		ret = 0;
+		goto out;
+	}
+	memset(job_r, 0, sizeof(*job_r));
+	if (parse_u64(PQgetvalue(res, 0, 0), INT64_MAX, &v) < 0)
+		goto out;
+	job_r->id = (int64_t)v;
+	if (parse_u64(PQgetvalue(res, 0, 1), INT64_MAX, &v) < 0)
+		goto out;
+	job_r->message_id = (int64_t)v;
+	if (parse_u64(PQgetvalue(res, 0, 2), 1000000, &v) < 0)
+		goto out;
+	job_r->attempts = (int)v;
+	str_copy(job_r->locked_by, sizeof(job_r->locked_by), worker_id);
+	ret = 1;
+out:
+	PQclear(res);
+	return ret;
+}
+
+int store_job_complete(struct store *store, const struct store_job *job)
+{
+	char id[24];
+	const char *params[2] = {id, job->locked_by};
+	PGresult *res;
+	int ret;
+
+	snprintf(id, sizeof(id), "%lld", (long long)job->id);
+	res = store_exec(store, "completing a job",
+			 "UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL,"
+			 " last_error = NULL, updated_at = now()"
+			 " WHERE id = $1 AND state = 'running' AND locked_by = $2",
+			 2, params);
+	if (res == NULL)
+		return -1;
+	ret = strcmp(PQcmdTuples(res), "1") == 0 ? 1 : 0;
+	PQclear(res);
+	return ret;
+}
+
+int store_job_fail(struct store *store, const struct store_job *job, unsigned int max_attempts,
+		   const char *reason)
+{
+	char id[24], backoff[16], max[16];
+	const char *params[5] = {id, job->locked_by, reason, backoff, max};
+	PGresult *res = NULL;
+	bool committed = false;
+	int ret = -1;
+
+	snprintf(id, sizeof(id), "%lld", (long long)job->id);
+	snprintf(backoff, sizeof(backoff), "%u", job_backoff_secs(job->attempts));
+	snprintf(max, sizeof(max), "%u", max_attempts);
+	if (store_command(store, "BEGIN") < 0)
+		return -1;
+	res = store_exec(store, "failing a job",
+			 "UPDATE jobs SET"
+			 " state = CASE WHEN attempts >= $5::int THEN 'dead' ELSE 'queued' END,"
+			 " next_attempt_at = now() + make_interval(secs => $4::int),"
+			 " locked_by = NULL, locked_until = NULL, last_error = left($3, 1000),"
+			 " updated_at = now()"
+			 " WHERE id = $1 AND state = 'running' AND locked_by = $2"
+			 " RETURNING state, message_id",
+			 5, params);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) == 0) {
+		/* the lease was lost: whoever holds the job now decides */
+		ret = 1;
+		goto out;
+	}
+	ret = strcmp(PQgetvalue(res, 0, 0), "dead") == 0 ? 0 : 1;
+	if (ret == 0) {
+		const char *mparams[2] = {PQgetvalue(res, 0, 1), reason};
+		PGresult *m = store_exec(
+			store, "marking the message failed",
+			"UPDATE messages SET state = 'failed',"
+			" pipeline = pipeline || jsonb_build_object('error', left($2, 1000))"
+			" WHERE id = $1",
+			2, mparams);
+
+		if (m == NULL) {
+			ret = -1;
+			goto out;
+		}
+		PQclear(m);
+	}
+	if (store_command(store, "COMMIT") < 0)
+		ret = -1;
+	else
+		committed = true;
+out:
+	PQclear(res);
+	if (!committed)
+		store_rollback(store);
+	return ret;
+}
+
+int64_t store_jobs_ready(struct store *store)
+{
+	PGresult *res;
+	uint64_t v;
+	int64_t n = -1;
+
+	res = store_exec(
+		store, "counting jobs",
+		"SELECT count(*) FROM jobs WHERE (state = 'queued' AND next_attempt_at <= now())"
+		" OR (state = 'running' AND locked_until < now())",
+		0, NULL);
+	if (res == NULL)
+		return -1;
+	if (parse_u64(PQgetvalue(res, 0, 0), INT64_MAX, &v) == 0)
+		n = (int64_t)v;
+	PQclear(res);
+	return n;
+}

@@ -1,0 +1,328 @@
+#include "daemon/store_pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/store_private.h"
+#include "daemon/util.h"
+
+static char *dup_value(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col) ? NULL : strdup(PQgetvalue(res, row, col));
+}
+
+void pipeline_message_clear(struct pipeline_message *msg)
+{
+	if (msg == NULL)
+		return;
+	free(msg->mailbox);
+	free(msg->raw);
+	free(msg->headers_raw);
+	free(msg->sender);
+	free(msg->subject);
+	free(msg->screen_reason);
+	memset(msg, 0, sizeof(*msg));
+}
+
+int store_pipeline_message(struct store *store, int64_t id, struct pipeline_message *msg_r)
+{
+	char idbuf[24];
+	const char *params[1] = {idbuf};
+	PGresult *res = NULL;
+	size_t len = 0;
+	unsigned char *raw = NULL;
+	int ret = -1;
+
+	memset(msg_r, 0, sizeof(*msg_r));
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	/* raw as hex text keeps the whole call in text mode; unescaped below */
+	res = store_exec(
+		store, "loading a message",
+		"SELECT mb.name, m.raw, m.headers::text, m.sender, m.subject,"
+		" m.screen_reason, m.is_duplicate, m.is_oversized"
+		" FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE m.id = $1",
+		1, params);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		ret = 0;
+		goto out;
+	}
+	msg_r->id = id;
+	msg_r->mailbox = dup_value(res, 0, 0);
+	if (!PQgetisnull(res, 0, 1)) {
+		raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 1), &len);
+		if (raw == NULL)
+			goto out;
+		msg_r->raw = malloc(len + 1);
+		if (msg_r->raw == NULL)
+			goto out;
+		memcpy(msg_r->raw, raw, len);
+		msg_r->raw[len] = '\0';
+		msg_r->raw_len = len;
+	}
+	msg_r->headers_raw = dup_value(res, 0, 2);
+	msg_r->sender = dup_value(res, 0, 3);
+	msg_r->subject = dup_value(res, 0, 4);
+	msg_r->screen_reason = dup_value(res, 0, 5);
+	msg_r->is_duplicate = PQgetvalue(res, 0, 6)[0] == 't';
+	msg_r->is_oversized = PQgetvalue(res, 0, 7)[0] == 't';
+	ret = 1;
+out:
+	if (raw != NULL)
+		PQfreemem(raw);
+	PQclear(res);
+	if (ret < 0)
+		pipeline_message_clear(msg_r);
+	return ret;
+}
+
+int store_category_settings(struct store *store, const char *category,
+			    struct category_settings *settings_r)
+{
+	const char *params[1] = {category};
+	PGresult *res;
+	int ret = -1;
+
+	res = store_exec(
+		store, "reading a category",
+		"SELECT mode, threshold, audit_sample_rate FROM categories WHERE name = $1", 1,
+		params);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 0) {
+		ret = 0;
+		goto out;
+	}
+	str_copy(settings_r->mode, sizeof(settings_r->mode), PQgetvalue(res, 0, 0));
+	if (parse_double(PQgetvalue(res, 0, 1), 0, 1, &settings_r->threshold) < 0 ||
+	    parse_double(PQgetvalue(res, 0, 2), 0, 1, &settings_r->audit_sample_rate) < 0)
+		goto out;
+	ret = 1;
+out:
+	PQclear(res);
+	return ret;
+}
+
+int64_t store_auto_replies_to(struct store *store, const char *address, unsigned int hours)
+{
+	char h[16];
+	const char *params[2] = {address, h};
+	PGresult *res;
+	uint64_t v;
+	int64_t n = -1;
+
+	snprintf(h, sizeof(h), "%u", hours);
+	res = store_exec(store, "counting automatic replies",
+			 "SELECT count(*) FROM outbox o JOIN drafts d ON d.id = o.draft_id"
+			 " WHERE o.is_auto AND lower(d.recipient) = lower($1)"
+			 " AND o.created_at > now() - make_interval(hours => $2::int)",
+			 2, params);
+	if (res == NULL)
+		return -1;
+	if (parse_u64(PQgetvalue(res, 0, 0), INT64_MAX, &v) == 0)
+		n = (int64_t)v;
+	PQclear(res);
+	return n;
+}
+
+/* Parses a jsonb column of one row; NULL when it does not parse. */
+static json_t *json_column(const PGresult *res, int row, int col)
+{
+	json_error_t jerr;
+
+	return json_loads(PQgetvalue(res, row, col), JSON_REJECT_DUPLICATES, &jerr);
+}
+
+json_t *store_fewshot_bodies(struct store *store, const char *category, unsigned int max)
+{
+	char n[16];
+	const char *params[2] = {category, n};
+	PGresult *res;
+	json_t *out;
+	int i;
+
+	snprintf(n, sizeof(n), "%u", max);
+	res = store_exec(store, "reading approved examples",
+			 "SELECT to_jsonb(COALESCE(final_body, body)) FROM drafts"
+			 " WHERE category = $1 AND status IN ('approved', 'sent')"
+			 " AND edit_distance IS NOT NULL AND edit_distance <= 0.05"
+			 " ORDER BY decided_at DESC NULLS LAST, id DESC LIMIT $2::int",
+			 2, params);
+	if (res == NULL)
+		return NULL;
+	out = json_array();
+	for (i = 0; out != NULL && i < PQntuples(res); i++)
+		json_array_append_new(out, json_column(res, i, 0));
+	PQclear(res);
+	return out;
+}
+
+json_t *store_classifier_examples(struct store *store, unsigned int max)
+{
+	char n[16];
+	const char *params[1] = {n};
+	PGresult *res;
+	json_t *out;
+	int i;
+
+	snprintf(n, sizeof(n), "%u", max);
+	res = store_exec(store, "reading classifier examples",
+			 "SELECT jsonb_build_object('text', coalesce(subject, '') || E'\\n' ||"
+			 " coalesce(text_body, ''), 'category', category)"
+			 " FROM classifier_examples ORDER BY id DESC LIMIT $1::int",
+			 1, params);
+	if (res == NULL)
+		return NULL;
+	out = json_array();
+	for (i = 0; out != NULL && i < PQntuples(res); i++)
+		json_array_append_new(out, json_column(res, i, 0));
+	PQclear(res);
+	return out;
+}
+
+/* JSON text of v for a jsonb parameter ("null" for NULL); free() it. */
+static char *json_param(const json_t *v, const char *fallback)
+{
+	if (v == NULL)
+		return strdup(fallback);
+	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+static int pipeline_update_message(struct store *store, int64_t message_id,
+				   const struct pipeline_result *r)
+{
+	char id[24];
+	char *record = json_param(r->record, "{}");
+	const char *params[4] = {id, r->message_state, record, r->language};
+	PGresult *res;
+	int ret = -1;
+
+	snprintf(id, sizeof(id), "%lld", (long long)message_id);
+	if (record == NULL)
+		return -1;
+	res = store_exec(store, "storing the pipeline result",
+			 "UPDATE messages SET state = $2, pipeline = $3::jsonb, language = $4"
+			 " WHERE id = $1",
+			 4, params);
+	if (res != NULL) {
+		ret = 0;
+		PQclear(res);
+	}
+	free(record);
+	return ret;
+}
+
+static int pipeline_insert_draft(struct store *store, int64_t message_id,
+				 const struct pipeline_result *r, int64_t *draft_id_r)
+{
+	enum { N_JSON = 7 };
+	char id[24], conf[32];
+	char *json[N_JSON] = {NULL};
+	const json_t *src[N_JSON] = {
+		r->facts,  r->rule_hits, r->guardrail_flags, r->decision_reasons, r->notes,
+		r->shadow, NULL};
+	const char *params[20];
+	PGresult *res = NULL;
+	uint64_t v;
+	int i, ret = -1;
+
+	snprintf(id, sizeof(id), "%lld", (long long)message_id);
+	snprintf(conf, sizeof(conf), "%.6f", r->confidence);
+	for (i = 0; i < N_JSON - 1; i++) {
+		json[i] = src[i] != NULL ? json_param(src[i], "null") : NULL;
+		if (src[i] != NULL && json[i] == NULL)
+			goto out;
+	}
+	params[0] = id;
+	params[1] = r->category;
+	params[2] = conf;
+	params[3] = r->confidence_source;
+	params[4] = r->subject != NULL ? r->subject : "";
+	params[5] = r->body != NULL ? r->body : "";
+	params[6] = r->recipient;
+	params[7] = r->model;
+	params[8] = r->prompt_version;
+	params[9] = json[0] != NULL ? json[0] : "{}";
+	params[10] = json[1] != NULL ? json[1] : "[]";
+	params[11] = json[2] != NULL ? json[2] : "[]";
+	params[12] = json[3] != NULL ? json[3] : "[]";
+	params[13] = json[4] != NULL ? json[4] : "[]";
+	params[14] = json[5]; /* NULL when not in shadow mode */
+	params[15] = r->decision;
+	params[16] = r->status;
+	params[17] = r->language;
+	res = store_exec(
+		store, "storing a draft",
+		"INSERT INTO drafts (message_id, category, confidence, confidence_source,"
+		" subject, body, recipient, model, prompt_version, facts, rule_hits,"
+		" guardrail_flags, decision_reasons, notes, shadow, decision, status,"
+		" language, reviewer, decided_at)"
+		" VALUES ($1, $2, $3::float8, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb,"
+		" $12::jsonb, $13::jsonb, $14::jsonb, $15::jsonb, $16, $17, $18,"
+		" CASE WHEN $17 = 'approved' THEN 'auto' END,"
+		" CASE WHEN $17 = 'approved' THEN now() END)"
+		" RETURNING id",
+		18, params);
+	if (res == NULL)
+		goto out;
+	if (parse_u64(PQgetvalue(res, 0, 0), INT64_MAX, &v) < 0)
+		goto out;
+	*draft_id_r = (int64_t)v;
+	ret = 0;
+out:
+	PQclear(res);
+	for (i = 0; i < N_JSON; i++)
+		free(json[i]);
+	return ret;
+}
+
+static int pipeline_insert_outbox(struct store *store, int64_t draft_id, const char *message_id)
+{
+	char id[24];
+	const char *params[2] = {id, message_id};
+	PGresult *res;
+
+	snprintf(id, sizeof(id), "%lld", (long long)draft_id);
+	res = store_exec(store, "queueing an automatic reply",
+			 "INSERT INTO outbox (draft_id, message_id, is_auto) VALUES ($1, $2, true)",
+			 2, params);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int store_pipeline_finish(struct store *store, const struct store_job *job, int64_t message_id,
+			  const struct pipeline_result *result, int64_t *draft_id_r)
+{
+	bool committed = false;
+	int ret = -1, r;
+
+	*draft_id_r = 0;
+	if (store_command(store, "BEGIN") < 0)
+		return -1;
+	r = store_job_complete(store, job);
+	if (r <= 0) {
+		ret = r;
+		goto out;
+	}
+	if (pipeline_update_message(store, message_id, result) < 0)
+		goto out;
+	if (result->has_draft) {
+		if (pipeline_insert_draft(store, message_id, result, draft_id_r) < 0)
+			goto out;
+		if (result->outbox_message_id != NULL &&
+		    pipeline_insert_outbox(store, *draft_id_r, result->outbox_message_id) < 0)
+			goto out;
+	}
+	if (store_command(store, "COMMIT") < 0)
+		goto out;
+	committed = true;
+	ret = 1;
+out:
+	if (!committed)
+		store_rollback(store);
+	return ret;
+}
