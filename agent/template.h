@@ -26,7 +26,8 @@
  *                          "path OP literal", OP one of > >= < <= == !=,
  *                          literal a number, true, false or "text". A
  *                          comparison whose fact is missing or of another
- *                          type renders NEITHER branch.
+ *                          type renders NEITHER branch; a string that is
+ *                          wholly a number compares as that number.
  *   {{! comment }}         dropped.
  *
  * The missing-fact rule: a line of output in which any {{path}} is missing
@@ -54,7 +55,7 @@ int template_parse(const char *src, size_t len, struct template **tpl_r, char *e
 
 /* Renders tpl against root (a JSON object) into a new string (*out_r,
  * free() it) of at most max_output bytes. When used is a JSON array, each
- * list item a block repeated over and that has a "sku", "order_id" or "id"
+ * list item a block repeated over and that has a "sku", "order_id", "key" or "id"
  * is appended once as "<block>:<key value>" (the facts the text relied on).
  * Returns 0, or -1 with the reason in error[error_size]. */
 int template_render(const struct template *tpl, const json_t *root, size_t max_output, char **out_r,

@@ -6,6 +6,7 @@
 #include "agent/template.h"
 #include "agent/template_node.h"
 #include "daemon/buf.h"
+#include "daemon/util.h"
 
 struct template_ctx {
 	const char *name; /* the block's name, NULL for the root */
@@ -134,6 +135,16 @@ static bool template_truthy(const json_t *v)
 	return true;
 }
 
+/* A number, or a string that is wholly one ("1200" from a text column). */
+static bool template_number(const json_t *v, double *d_r)
+{
+	if (json_is_number(v)) {
+		*d_r = json_number_value(v);
+		return true;
+	}
+	return json_is_string(v) && parse_double(json_string_value(v), -1e15, 1e15, d_r) == 0;
+}
+
 /* 1 true, 0 false, -1 unknown (the fact is missing or of another type). */
 static int template_cond(const struct template_run *r, const struct template_node *n)
 {
@@ -148,8 +159,7 @@ static int template_cond(const struct template_run *r, const struct template_nod
 	v = template_single(v);
 	if (v == NULL)
 		return -1;
-	if (json_is_number(n->literal) && json_is_number(v)) {
-		a = json_number_value(v);
+	if (json_is_number(n->literal) && template_number(v, &a)) {
 		b = json_number_value(n->literal);
 		c = a < b ? -1 : a > b ? 1 : 0;
 	} else if (json_is_string(n->literal) && json_is_string(v)) {
@@ -179,7 +189,7 @@ static int template_cond(const struct template_run *r, const struct template_nod
 
 static void template_note_used(struct template_run *r, const char *block, const json_t *item)
 {
-	static const char *const keys[] = {"sku", "order_id", "id"};
+	static const char *const keys[] = {"sku", "order_id", "key", "id"};
 	const json_t *key = NULL, *u;
 	char ref[256];
 	size_t i;

@@ -115,8 +115,11 @@ static const struct branch_case branch_cases[] = {
 	 "\"discontinued\":false}]}",
 	 "Thank you for your inquiry.", "HP-20115"},
 	/* unknown SKU */
-	{"{\"inventory\":[{\"sku\":\"HP-99999\",\"found\":false}]}",
+	{"{\"inventory\":[{\"key\":\"HP-99999\",\"found\":false}]}",
 	 "- HP-99999: we could not find this part number", "in stock"},
+	/* the connector failed (found null): nothing is said about the item */
+	{"{\"inventory\":[{\"key\":\"HP-20115\",\"found\":null}]}", "Thank you for your inquiry.",
+	 "HP-20115"},
 	/* no facts at all: ask for the part numbers */
 	{"{}", "Could you tell us the part numbers", "EUR"},
 	{NULL, NULL, NULL},

@@ -68,6 +68,8 @@ static const struct render_case render_cases[] = {
 	 "Which part?"},
 	{"type mismatch renders neither", "a{{#if q > 1}}b{{else}}c{{/if}}", "{\"q\":\"many\"}",
 	 "a"},
+	{"a numeric string compares as a number", "a{{#if q > 1}}b{{else}}c{{/if}}",
+	 "{\"q\":\"5\"}", "ab"},
 	{"empty block renders nothing", "{{#inventory}}x{{/inventory}}", "{\"inventory\":[]}", ""},
 	{"comment dropped", "{{! note for editors }}\nHello", "{}", "Hello"},
 	{"blank lines collapse", "A\n\n{{x}}\n\n\nB\n\n", "{}", "A\n\nB"},
