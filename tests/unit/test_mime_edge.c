@@ -1,0 +1,439 @@
+/* MIME to text on hostile and broken input: hand-made fixtures under
+ * tests/fixtures/mime/ and messages generated here (10,000 parts, 1 MB header
+ * line, deep nesting, NUL bytes, oversize). Each must end in a sensible
+ * result or a clear error, never a crash or an unbounded allocation. */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/mime.h"
+#include "agent/mime_int.h"
+#include "daemon/buf.h"
+#include "daemon/util.h"
+#include "harness.h"
+
+static int parse_with(const char *raw, size_t len, const struct mime_limits *lim,
+		      struct mime_message **m_r, const char **error_r)
+{
+	*error_r = NULL;
+	return mime_parse(raw, len, lim, m_r, error_r);
+}
+
+static int parse_default(const char *raw, size_t len, struct mime_message **m_r,
+			 const char **error_r)
+{
+	struct mime_limits lim;
+
+	mime_limits_default(&lim);
+	return parse_with(raw, len, &lim, m_r, error_r);
+}
+
+struct fixture {
+	const char *file;
+	unsigned flags_set, flags_clear;
+	const char *subject;
+	const char *text_has, *text_lacks;
+	const char *full_has, *quoted_has, *sig_has;
+};
+
+static const struct fixture fixtures[] = {
+	{"truncated-multipart.eml", MIME_FLAG_MALFORMED, 0, "truncated multipart",
+	 "Please check stock for HP-20115.", "JVBER", NULL, NULL, NULL},
+	{"missing-boundary.eml", MIME_FLAG_MALFORMED, 0, NULL, "Where is order SO-204518?", NULL,
+	 NULL, NULL, NULL},
+	{"boundary-not-found.eml", MIME_FLAG_MALFORMED, 0, NULL, "Where is order SO-204519?", NULL,
+	 NULL, NULL, NULL},
+	{"bad-base64.eml", 0, MIME_FLAG_HIDDEN_TEXT, NULL, "stock of HP-20115", "%%%", NULL, NULL,
+	 NULL},
+	{"unknown-charset.eml", MIME_FLAG_UNKNOWN_CHARSET, MIME_FLAG_MALFORMED, "café",
+	 "Un café et deux crèmes", NULL, NULL, NULL, NULL},
+	{"latin1-unlabelled.eml", 0, MIME_FLAG_UNKNOWN_CHARSET, NULL,
+	 "Grüße aus München, bitte HP-30108", NULL, NULL, NULL, NULL},
+	{"invalid-utf8.eml", 0, 0, NULL, "Valid é then broken \xEF\xBF\xBD( and \xEF\xBF\xBD end.",
+	 "\xff", NULL, NULL, NULL},
+	{"rfc2231-filenames.eml", 0, 0, NULL, "See the attached reports.", "not part of the text",
+	 NULL, NULL, NULL},
+	{"html-hidden-styles.eml", MIME_FLAG_HIDDEN_TEXT | MIME_FLAG_HTML_ONLY, 0, NULL,
+	 "Visible request: price for HP-60029 & HP-30144 €€–", "white on white", "zero font two",
+	 "> quoted line from earlier mail", NULL},
+	{"outlook-quote.eml", 0, MIME_FLAG_HIDDEN_TEXT, "RE: quote",
+	 "please go ahead with 20 pcs of HP-60029.", "EUR 47.50",
+	 "Dear customer, the price is EUR 47.50.", "-----Original Message-----\nFrom: Harbor",
+	 "Sent from my iPhone"},
+	{"german-quote.eml", 0, 0, "AW: Angebot", "Bitte 10 Stück bestellen.", "schrieb", NULL,
+	 "Am 11.03.2025 um 15:42 schrieb Harbor Parts Support\n<support@harborparts.example>:\n"
+	 "> Sehr geehrter Kunde,",
+	 "Max Kunde\nEinkauf"},
+	{"bidi-override.eml", MIME_FLAG_HIDDEN_TEXT, 0, "bidi test",
+	 "Order 12345 please check tag done.", "\xE2\x80\xAE", NULL, NULL, NULL},
+};
+
+static void test_fixtures(void)
+{
+	char path[4096], *data;
+	struct mime_message *m;
+	const struct fixture *f;
+	const char *error;
+	size_t i, len;
+	int rc;
+
+	for (i = 0; i < ARRAY_SIZE(fixtures); i++) {
+		f = &fixtures[i];
+		snprintf(path, sizeof(path), "%s/tests/fixtures/mime/%s", test_src_dir(), f->file);
+		data = NULL;
+		CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, &error) == 0);
+		m = NULL;
+		rc = parse_default(data, len, &m, &error);
+		free(data);
+		CU_ASSERT_EQUAL(rc, 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		CU_ASSERT_EQUAL(m->flags & f->flags_set, f->flags_set);
+		CU_ASSERT_EQUAL(m->flags & f->flags_clear, 0);
+		if (f->subject != NULL)
+			CU_ASSERT_STRING_EQUAL(m->subject, f->subject);
+		if (f->text_has != NULL)
+			CU_ASSERT_PTR_NOT_NULL(strstr(m->text, f->text_has));
+		if (f->text_lacks != NULL)
+			CU_ASSERT_PTR_NULL(strstr(m->text, f->text_lacks));
+		if (f->full_has != NULL)
+			CU_ASSERT_PTR_NOT_NULL(strstr(m->full_text, f->full_has));
+		if (f->quoted_has != NULL)
+			CU_ASSERT_PTR_NOT_NULL(strstr(m->quoted, f->quoted_has));
+		if (f->sig_has != NULL)
+			CU_ASSERT_PTR_NOT_NULL(strstr(m->signature, f->sig_has));
+		if (CU_get_number_of_failures() > 0)
+			printf("\n  after %s: %u failures\n", f->file, CU_get_number_of_failures());
+		mime_message_free(&m);
+	}
+}
+
+static void test_encoded_filenames(void)
+{
+	char path[4096], *data = NULL;
+	struct mime_message *m = NULL;
+	const char *error;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/mime/rfc2231-filenames.eml",
+		 test_src_dir());
+	CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, &error) == 0);
+	CU_ASSERT_EQUAL(parse_default(data, len, &m, &error), 0);
+	free(data);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL_FATAL(m->attachments_count, 4);
+	CU_ASSERT_STRING_EQUAL(m->attachments[0].filename, "Prüfbericht März.pdf");
+	CU_ASSERT_EQUAL(m->attachments[0].size, 5); /* "Hello" */
+	CU_ASSERT_STRING_EQUAL(m->attachments[1].filename, "Preisliste_Übersicht.xlsx");
+	CU_ASSERT_STRING_EQUAL(m->attachments[1].content_type, "application/vnd.ms-excel");
+	CU_ASSERT_STRING_EQUAL(m->attachments[2].filename, "café.txt");
+	CU_ASSERT_STRING_EQUAL(m->attachments[2].content_type, "text/plain");
+	CU_ASSERT_PTR_NULL(m->attachments[3].filename);
+	CU_ASSERT_STRING_EQUAL(m->attachments[3].content_type, "image/png");
+	mime_message_free(&m);
+}
+
+/* n flat parts in one multipart/mixed. */
+static char *many_parts(size_t n, size_t *len_r)
+{
+	struct buf b;
+	size_t i;
+	int r;
+
+	buf_init(&b, 64u << 20);
+	r = buf_append_str(&b, "From: many@cust.example\nSubject: many parts\n"
+			       "Content-Type: multipart/mixed; boundary=\"p\"\n\n");
+	for (i = 0; i < n && r == 0; i++)
+		r = buf_printf(&b, "--p\nContent-Type: text/plain\n\npart %zu\n", i);
+	if (r == 0)
+		r = buf_append_str(&b, "--p--\n");
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	*len_r = b.len;
+	return buf_steal(&b);
+}
+
+static void test_ten_thousand_parts(void)
+{
+	struct mime_limits lim;
+	struct mime_message *m = NULL;
+	const char *error;
+	uint64_t t0;
+	size_t len;
+	char *raw = many_parts(10000, &len);
+
+	t0 = time_mono_ms();
+	CU_ASSERT_EQUAL(parse_default(raw, len, &m, &error), -1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "parts"));
+	CU_ASSERT(m->flags & MIME_FLAG_LIMIT);
+	CU_ASSERT_STRING_EQUAL(m->subject, "many parts");
+	mime_message_free(&m);
+
+	/* allowed that many, they parse, quickly, and the text stays bounded */
+	mime_limits_default(&lim);
+	lim.max_parts = 20000;
+	CU_ASSERT_EQUAL(parse_with(raw, len, &lim, &m, &error), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT(m->flags & MIME_FLAG_TRUNCATED);
+	CU_ASSERT(strlen(m->text) <= lim.max_text_size);
+	CU_ASSERT(strlen(m->full_text) <= lim.max_text_size);
+	CU_ASSERT_PTR_NOT_NULL(strstr(m->text, "part 0\n\npart 1\n"));
+	mime_message_free(&m);
+	CU_ASSERT(time_mono_ms() - t0 < 5000);
+	free(raw);
+}
+
+static void test_megabyte_header_line(void)
+{
+	struct mime_message *m = NULL;
+	const char *error;
+	struct buf b;
+	size_t i;
+	int r;
+
+	buf_init(&b, 4u << 20);
+	r = buf_append_str(&b, "From: big@cust.example\nX-Junk: ");
+	for (i = 0; i < 1024 * 1024 && r == 0; i++)
+		r = buf_append(&b, "A", 1);
+	if (r == 0)
+		r = buf_append_str(&b, "\nSubject: after the junk\n\nbody\n");
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	CU_ASSERT_EQUAL(parse_default(b.data, b.len, &m, &error), -1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "header"));
+	CU_ASSERT(m->flags & MIME_FLAG_LIMIT);
+	CU_ASSERT_STRING_EQUAL(m->from_addr, "big@cust.example");
+	CU_ASSERT_STRING_EQUAL(m->text, "");
+	mime_message_free(&m);
+
+	/* the same line inside a part's header */
+	buf_reset(&b);
+	r = buf_append_str(&b, "From: big@cust.example\nSubject: part header\n"
+			       "Content-Type: multipart/mixed; boundary=b\n\n--b\nX-Junk: ");
+	for (i = 0; i < 1024 * 1024 && r == 0; i++)
+		r = buf_append(&b, "B", 1);
+	if (r == 0)
+		r = buf_append_str(&b, "\n\nbody\n--b--\n");
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	CU_ASSERT_EQUAL(parse_default(b.data, b.len, &m, &error), -1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "part header"));
+	CU_ASSERT_STRING_EQUAL(m->subject, "part header");
+	mime_message_free(&m);
+
+	/* a long but allowed header value is kept, bounded */
+	buf_reset(&b);
+	r = buf_append_str(&b, "From: a@cust.example\nSubject: ");
+	for (i = 0; i < 30000 && r == 0; i++)
+		r = buf_append(&b, "S", 1);
+	if (r == 0)
+		r = buf_append_str(&b, "\n\nbody\n");
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	CU_ASSERT_EQUAL(parse_default(b.data, b.len, &m, &error), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT(strlen(mime_message_header(m, "subject")) <= MIME_HEADER_VALUE_MAX);
+	mime_message_free(&m);
+	buf_free(&b);
+}
+
+static void test_nul_bytes(void)
+{
+	static const char raw[] = "From: nul@cust.example\nSubject: nul\0here\n"
+				  "Content-Type: text/plain; charset=utf-8\n\n"
+				  "body\0with nul\nsecond line\n";
+	struct mime_message *m = NULL;
+	const char *error;
+
+	CU_ASSERT_EQUAL(parse_default(raw, sizeof(raw) - 1, &m, &error), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->subject, "nulhere");
+	CU_ASSERT_STRING_EQUAL(m->text, "bodywith nul\nsecond line");
+	mime_message_free(&m);
+}
+
+/* depth nested multiparts with one text part at the bottom. */
+static char *nested(size_t depth, size_t *len_r)
+{
+	struct buf b;
+	size_t i;
+	int r;
+
+	buf_init(&b, 64u << 20);
+	r = buf_append_str(&b, "From: deep@cust.example\nSubject: deep\n");
+	for (i = 0; i < depth && r == 0; i++)
+		r = buf_printf(&b, "Content-Type: multipart/mixed; boundary=\"n%zu\"\n\n--n%zu\n",
+			       i, i);
+	if (r == 0)
+		r = buf_append_str(&b, "Content-Type: text/plain\n\nat the bottom\n");
+	for (i = depth; i > 0 && r == 0; i--)
+		r = buf_printf(&b, "--n%zu--\n", i - 1);
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	*len_r = b.len;
+	return buf_steal(&b);
+}
+
+static void test_deep_nesting(void)
+{
+	struct mime_message *m = NULL;
+	const char *error;
+	size_t len;
+	char *raw;
+
+	raw = nested(15, &len);
+	CU_ASSERT_EQUAL(parse_default(raw, len, &m, &error), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->text, "at the bottom");
+	mime_message_free(&m);
+	free(raw);
+
+	raw = nested(5000, &len);
+	CU_ASSERT_EQUAL(parse_default(raw, len, &m, &error), -1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "deep"));
+	CU_ASSERT(m->flags & MIME_FLAG_LIMIT);
+	CU_ASSERT_STRING_EQUAL(m->subject, "deep");
+	mime_message_free(&m);
+	free(raw);
+}
+
+static void test_over_size_limit(void)
+{
+	static const char raw[] = "From: Big Sender <big@cust.example>\nSubject: huge\n"
+				  "Message-ID: <big@cust.example>\n\n"
+				  "0123456789012345678901234567890123456789\n";
+	struct mime_limits lim;
+	struct mime_message *m = NULL;
+	const char *error;
+
+	mime_limits_default(&lim);
+	lim.max_message_size = 64;
+	CU_ASSERT_EQUAL(parse_with(raw, sizeof(raw) - 1, &lim, &m, &error), -1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(error, "message too large");
+	CU_ASSERT(m->flags & MIME_FLAG_OVERSIZED);
+	CU_ASSERT_STRING_EQUAL(m->from_name, "Big Sender");
+	CU_ASSERT_STRING_EQUAL(m->message_id, "<big@cust.example>");
+	CU_ASSERT_STRING_EQUAL(m->text, "");
+	mime_message_free(&m);
+}
+
+static void test_text_truncated_on_char_boundary(void)
+{
+	struct mime_limits lim;
+	struct mime_message *m = NULL;
+	const char *error;
+	struct buf b;
+	size_t i;
+	int r;
+
+	buf_init(&b, 1u << 20);
+	r = buf_append_str(&b, "From: a@cust.example\nSubject: long\n"
+			       "Content-Type: text/plain; charset=utf-8\n\nx");
+	for (i = 0; i < 50000 && r == 0; i++)
+		r = buf_append_str(&b, "é€");
+	CU_ASSERT_EQUAL_FATAL(r, 0);
+	mime_limits_default(&lim);
+	lim.max_text_size = 1000;
+	CU_ASSERT_EQUAL(parse_with(b.data, b.len, &lim, &m, &error), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT(m->flags & MIME_FLAG_TRUNCATED);
+	CU_ASSERT(strlen(m->text) <= 1000 && strlen(m->text) > 990);
+	CU_ASSERT(mime_utf8_valid(m->text, strlen(m->text)));
+	mime_message_free(&m);
+	buf_free(&b);
+}
+
+static void test_garbage_input(void)
+{
+	struct mime_message *m = NULL;
+	const char *error;
+	uint32_t x = 12345;
+	size_t i, round;
+	char *raw = malloc(65536);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(raw);
+	CU_ASSERT_EQUAL(parse_default("", 0, &m, &error), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->text, "");
+	mime_message_free(&m);
+	for (round = 0; round < 20; round++) {
+		for (i = 0; i < 65536; i++) {
+			x = x * 1103515245u + 12345u;
+			/* bias towards the bytes MIME cares about */
+			raw[i] = "\n-:=?<>\"; \r\0abB64Q"[(x >> 16) % 19];
+			if ((x >> 8) % 7 == 0)
+				raw[i] = (char)(x >> 24);
+		}
+		if (round % 2 == 0)
+			memcpy(raw, "Content-Type: multipart/mixed; boundary=-\n\n", 44);
+		(void)!parse_default(raw, 65536, &m, &error);
+		CU_ASSERT_PTR_NOT_NULL(m);
+		if (m != NULL)
+			CU_ASSERT(mime_utf8_valid(m->text, strlen(m->text)));
+		mime_message_free(&m);
+	}
+	free(raw);
+}
+
+static const struct {
+	const char *in, *text, *quoted, *sig;
+} splits[] = {
+	{"Hi\n\n> old\n> older\n\nBye", "Hi\n\nBye", "> old\n> older", ""},
+	{"New\n\nOn Mon, 1 Jan 2025, Bob <b@x> wrote:\n> q", "New",
+	 "On Mon, 1 Jan 2025, Bob <b@x> wrote:\n> q", ""},
+	{"Nuevo\n\nEl lun, 3 mar 2025 a las 9:00, Ana escribió:\n> viejo", "Nuevo",
+	 "El lun, 3 mar 2025 a las 9:00, Ana escribió:\n> viejo", ""},
+	{"Neu\n\nLe lun. 3 mars 2025, Paul a écrit :\n> ancien", "Neu",
+	 "Le lun. 3 mars 2025, Paul a écrit :\n> ancien", ""},
+	{"Text\n-- \nName\nTitle", "Text", "", "-- \nName\nTitle"},
+	{"Text\n\nFrom: X <x@y>\nSent: Monday\nTo: me\n\nold text", "Text",
+	 "From: X <x@y>\nSent: Monday\nTo: me\n\nold text", ""},
+	{"Text\n\n________________________________\nVon: X\nGesendet: heute\n\nalt", "Text",
+	 "________________________________\nVon: X\nGesendet: heute\n\nalt", ""},
+	{"This email is confidential, just so you know.\nPlease call.",
+	 "This email is "
+	 "confidential, just so you know.\nPlease call.",
+	 "", ""},
+	{"Body\n\nRegards\n\n-----\nDISCLAIMER: legal text", "Body\n\nRegards", "",
+	 "-----\nDISCLAIMER: legal text"},
+	{"On second thought, send 5.\nOn Monday we close:",
+	 "On second thought, send 5.\nOn "
+	 "Monday we close:",
+	 "", ""},
+	{"", "", "", ""},
+};
+
+static void test_split_table(void)
+{
+	char *t, *q, *s;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(splits); i++) {
+		CU_ASSERT_EQUAL_FATAL(mime_split_text(splits[i].in, &t, &q, &s), 0);
+		CU_ASSERT_STRING_EQUAL(t, splits[i].text);
+		CU_ASSERT_STRING_EQUAL(q, splits[i].quoted);
+		CU_ASSERT_STRING_EQUAL(s, splits[i].sig);
+		if (strcmp(t, splits[i].text) != 0 || strcmp(q, splits[i].quoted) != 0 ||
+		    strcmp(s, splits[i].sig) != 0)
+			printf("\n  split %zu: [%s] [%s] [%s]\n", i, t, q, s);
+		free(t);
+		free(q);
+		free(s);
+	}
+}
+
+static const struct test_case mime_edge_cases[] = {
+	{"fixtures: broken, encoded and hidden", test_fixtures},
+	{"RFC 2231 and 2047 attachment names", test_encoded_filenames},
+	{"10,000 parts: limit error, or bounded when allowed", test_ten_thousand_parts},
+	{"1 MB header line", test_megabyte_header_line},
+	{"NUL bytes", test_nul_bytes},
+	{"deep nesting", test_deep_nesting},
+	{"message over the size limit keeps headers", test_over_size_limit},
+	{"text cut on a UTF-8 boundary", test_text_truncated_on_char_boundary},
+	{"random garbage never crashes", test_garbage_input},
+	{"quote and signature split table", test_split_table},
+	{NULL, NULL},
+};
+
+TEST_SUITE("mime_edge", NULL, NULL, mime_edge_cases)
