@@ -145,11 +145,27 @@ static bool template_number(const json_t *v, double *d_r)
 	return json_is_string(v) && parse_double(json_string_value(v), -1e15, 1e15, d_r) == 0;
 }
 
+/* A boolean, or the string "true"/"false" (a CSV column). */
+static bool template_bool(const json_t *v, bool *b_r)
+{
+	if (json_is_boolean(v)) {
+		*b_r = json_is_true(v);
+		return true;
+	}
+	if (json_is_string(v) && (strcmp(json_string_value(v), "true") == 0 ||
+				  strcmp(json_string_value(v), "false") == 0)) {
+		*b_r = strcmp(json_string_value(v), "true") == 0;
+		return true;
+	}
+	return false;
+}
+
 /* 1 true, 0 false, -1 unknown (the fact is missing or of another type). */
 static int template_cond(const struct template_run *r, const struct template_node *n)
 {
 	const json_t *v = template_lookup(r, n->text);
 	double a, b;
+	bool b_v;
 	int c;
 
 	if (n->op == TOP_TRUTHY)
@@ -164,8 +180,8 @@ static int template_cond(const struct template_run *r, const struct template_nod
 		c = a < b ? -1 : a > b ? 1 : 0;
 	} else if (json_is_string(n->literal) && json_is_string(v)) {
 		c = strcmp(json_string_value(v), json_string_value(n->literal)) != 0;
-	} else if (json_is_boolean(n->literal) && json_is_boolean(v)) {
-		c = json_is_true(v) != json_is_true(n->literal);
+	} else if (json_is_boolean(n->literal) && template_bool(v, &b_v)) {
+		c = b_v != json_is_true(n->literal);
 	} else {
 		return -1;
 	}

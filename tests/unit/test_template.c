@@ -70,6 +70,8 @@ static const struct render_case render_cases[] = {
 	 "a"},
 	{"a numeric string compares as a number", "a{{#if q > 1}}b{{else}}c{{/if}}",
 	 "{\"q\":\"5\"}", "ab"},
+	{"a \"false\" string compares as a boolean", "{{#if d == false}}kept{{/if}}",
+	 "{\"d\":\"false\"}", "kept"},
 	{"empty block renders nothing", "{{#inventory}}x{{/inventory}}", "{\"inventory\":[]}", ""},
 	{"comment dropped", "{{! note for editors }}\nHello", "{}", "Hello"},
 	{"blank lines collapse", "A\n\n{{x}}\n\n\nB\n\n", "{}", "A\n\nB"},
