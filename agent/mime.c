@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "agent/mime_int.h"
+#include "daemon/config.h"
 #include "daemon/util.h"
 
 /* A text part is read up to this many times max_text_size: enough for HTML
@@ -36,6 +37,21 @@ void mime_limits_default(struct mime_limits *l)
 	l->max_parts = 500;
 	l->max_header_size = 64u * 1024;
 	l->max_text_size = 64u * 1024;
+}
+
+void mime_limits_from_config(const struct config *cfg, struct mime_limits *l)
+{
+	mime_limits_default(l);
+	if (cfg->limits.max_message_size > 0)
+		l->max_message_size = cfg->limits.max_message_size;
+	if (cfg->limits.max_mime_depth > 0)
+		l->max_depth = cfg->limits.max_mime_depth;
+	if (cfg->limits.max_mime_parts > 0)
+		l->max_parts = cfg->limits.max_mime_parts;
+	if (cfg->limits.max_header_size > 0)
+		l->max_header_size = cfg->limits.max_header_size;
+	if (cfg->limits.max_text_size > 0)
+		l->max_text_size = cfg->limits.max_text_size;
 }
 
 static int walk_entity(struct walk *w, const char *p, size_t len, size_t depth, bool in_body,

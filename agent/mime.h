@@ -22,6 +22,10 @@ struct mime_limits {
 /* 25 MiB, depth 20, 500 parts, 64 KiB header block, 64 KiB text. */
 void mime_limits_default(struct mime_limits *l);
 
+struct config;
+/* The defaults overridden by cfg->limits (a zero field keeps the default). */
+void mime_limits_from_config(const struct config *cfg, struct mime_limits *l);
+
 /* Zero-width, bidi or tag characters were stripped, or HTML hid text. */
 #define MIME_FLAG_HIDDEN_TEXT (1u << 0)
 /* The text body came from HTML only (no text/plain alternative). */

@@ -10,6 +10,7 @@
 #include "agent/mime.h"
 #include "agent/mime_int.h"
 #include "daemon/buf.h"
+#include "daemon/config.h"
 #include "daemon/util.h"
 #include "harness.h"
 
@@ -422,7 +423,27 @@ static void test_split_table(void)
 	}
 }
 
+static void test_limits_from_config(void)
+{
+	struct mime_limits def, l;
+	struct config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	mime_limits_default(&def);
+	CU_ASSERT_EQUAL(def.max_message_size, 25u * 1024 * 1024);
+	CU_ASSERT_EQUAL(def.max_parts, 500);
+	mime_limits_from_config(&cfg, &l);
+	CU_ASSERT_EQUAL(memcmp(&def, &l, sizeof(l)), 0);
+	cfg.limits.max_mime_parts = 7;
+	cfg.limits.max_text_size = 100;
+	mime_limits_from_config(&cfg, &l);
+	CU_ASSERT_EQUAL(l.max_parts, 7);
+	CU_ASSERT_EQUAL(l.max_text_size, 100);
+	CU_ASSERT_EQUAL(l.max_depth, def.max_depth);
+}
+
 static const struct test_case mime_edge_cases[] = {
+	{"limits from the config, zero keeps the default", test_limits_from_config},
 	{"fixtures: broken, encoded and hidden", test_fixtures},
 	{"RFC 2231 and 2047 attachment names", test_encoded_filenames},
 	{"10,000 parts: limit error, or bounded when allowed", test_ten_thousand_parts},
