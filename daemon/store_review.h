@@ -1,0 +1,121 @@
+#ifndef DRAFTD_STORE_REVIEW_H
+#define DRAFTD_STORE_REVIEW_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "daemon/config.h"
+#include "daemon/store.h"
+
+/* The reviewer's side of the drafts table and its neighbours: listing,
+ * claiming, editing, approving (with the outbox row), rejecting, asking for
+ * a new draft, categories, statistics, mailbox state and the counts behind
+ * /metrics. Every change is audited in the same transaction. Ids are
+ * decimal strings the caller has validated. Results are JSON built by
+ * Postgres (timestamps in ISO 8601 UTC); the caller json_decref()s them. */
+
+/* What a state-changing call found. Conflict and stale results come with a
+ * JSON detail (the claim holder, the current status or version). */
+enum review_result {
+	REVIEW_ERROR = -1,    /* database error: store_error() */
+	REVIEW_NOT_FOUND = 0, /* no such draft, message, category or mailbox */
+	REVIEW_OK = 1,
+	REVIEW_CONFLICT = 2, /* claimed by someone else, or the wrong status */
+	REVIEW_STALE = 3,    /* If-Match version is not the current one */
+	REVIEW_INVALID = 4,  /* a value the database would not take (detail says) */
+	REVIEW_REPLAY = 5,   /* approve: already approved; the result is the earlier one */
+};
+
+#define REVIEW_CLAIM_SECONDS 900
+
+struct review_filter {
+	const char *status; /* NULL: any; "pending" includes expired claims */
+	const char *category;
+	const char *mailbox;
+	const char *q;        /* substring of subject, sender or body, case-insensitive */
+	const char *after_id; /* keyset cursor: the last id of the previous page */
+	bool oldest;          /* oldest first; newest first otherwise */
+	unsigned int limit;
+};
+
+/* One page of drafts (summary fields). *next_r is the id to continue after
+ * (a new string, free() it) or NULL on the last page. Returns 0 or -1. */
+int store_review_list(struct store *store, const struct review_filter *filter, json_t **drafts_r,
+		      char **next_r) __attribute__((warn_unused_result));
+/* One draft with every field, "message" (the original) and "history" (its
+ * audit rows). Returns 1, 0 when absent, -1. */
+int store_review_get(struct store *store, const char *id, json_t **draft_r)
+	__attribute__((warn_unused_result));
+
+/* Takes or renews the claim for who (lease REVIEW_CLAIM_SECONDS). */
+enum review_result store_review_claim(struct store *store, const char *id, const char *who,
+				      json_t **result_r) __attribute__((warn_unused_result));
+/* Drops who's claim (any claim when force). */
+enum review_result store_review_release(struct store *store, const char *id, const char *who,
+					bool force, json_t **result_r)
+	__attribute__((warn_unused_result));
+
+struct review_patch {
+	const char *subject, *body, *recipient, *cc; /* NULL: unchanged; cc "" clears */
+	const char *version;                         /* the If-Match value */
+};
+/* Edits a pending/claimed draft not held by someone else, bumps version and
+ * audits the changed fields (before/after). */
+enum review_result store_review_patch(struct store *store, const char *id, const char *who,
+				      const struct review_patch *patch, json_t **result_r)
+	__attribute__((warn_unused_result));
+
+struct review_approve {
+	const char *subject, *body; /* the final edit, NULL: as stored */
+	const char *idempotency_key;
+	const char *fallback_domain; /* for the Message-ID when the mailbox row has no address */
+};
+/* In one transaction: status approved, reviewer, final_body, edit_distance,
+ * the outbox row with a new Message-ID, the audit row. An already approved
+ * (or sent) draft gives REVIEW_REPLAY with the earlier result and writes
+ * nothing; the outbox_draft_key constraint backs "never two outbox rows". */
+enum review_result store_review_approve(struct store *store, const char *id, const char *who,
+					const struct review_approve *approve, json_t **result_r)
+	__attribute__((warn_unused_result));
+/* Rejects with a reason and an optional corrected category (must exist). */
+enum review_result store_review_reject(struct store *store, const char *id, const char *who,
+				       const char *reason, const char *category, json_t **result_r)
+	__attribute__((warn_unused_result));
+/* Re-queues the message's pipeline job (state queued, attempts 0). Conflict
+ * while a worker holds it. */
+enum review_result store_review_redraft(struct store *store, const char *message_id,
+					const char *who, json_t **result_r)
+	__attribute__((warn_unused_result));
+
+/* Inserts the config's [category NAME] sections that the table lacks
+ * (existing rows win: changes made over REST survive restarts). 0 or -1. */
+int store_categories_seed(struct store *store, const struct config *config)
+	__attribute__((warn_unused_result));
+/* {"categories":[...]} ordered by name. 0 or -1. */
+int store_categories_list(struct store *store, json_t **result_r)
+	__attribute__((warn_unused_result));
+/* Sets the given fields of a category (changes: a validated object with any
+ * of mode, threshold, audit_sample_rate, min_samples, target_rate,
+ * promotion) and audits before/after. */
+enum review_result store_category_update(struct store *store, const char *name,
+					 const json_t *changes, const char *who, json_t **result_r)
+	__attribute__((warn_unused_result));
+
+/* {"categories":[...],"reviewers":[...]}: drafted, reviewed, approved
+ * unchanged (edit distance <= 0.05), approved edited, rejected, mean edit
+ * distance, median seconds to decision. 0 or -1. */
+int store_review_stats(struct store *store, json_t **result_r) __attribute__((warn_unused_result));
+/* {"mailboxes":[...]} with poll state and errors. 0 or -1. */
+int store_mailboxes_list(struct store *store, json_t **result_r)
+	__attribute__((warn_unused_result));
+/* Sets poll_requested_at = now() (the poller polls early) and audits it. */
+enum review_result store_mailbox_request_poll(struct store *store, const char *name,
+					      const char *who, json_t **result_r)
+	__attribute__((warn_unused_result));
+/* Counts for /metrics: {"messages":{state:n},"drafts":{status:n},
+ * "jobs":{state:n},"jobs_ready":n,"decisions":{decision:n},"outbox":{state:n}}.
+ * 0 or -1. */
+int store_review_metrics(struct store *store, json_t **result_r)
+	__attribute__((warn_unused_result));
+
+#endif
