@@ -94,6 +94,22 @@ static int pg_open(const struct conn_params *params, void **priv_r, char *error,
 	return 0;
 }
 
+/* Server notices ("relation exists, skipping") go to the debug log, not stderr. */
+static void pg_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("pg connector notice: %.200s", message);
+}
+
+/* libpq messages end in a newline; a log line must not. */
+static void pg_trim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+}
+
 /* Connects when there is no usable connection. Returns 0 or -1. */
 static int pg_connect(struct pg_conn *c, unsigned int timeout_ms, char *error, size_t error_size)
 {
@@ -121,8 +137,10 @@ static int pg_connect(struct pg_conn *c, unsigned int timeout_ms, char *error, s
 		if (c->db != NULL)
 			PQfinish(c->db);
 		c->db = NULL;
+		pg_trim(error);
 		return -1;
 	}
+	PQsetNoticeProcessor(c->db, pg_notice, NULL);
 	return 0;
 }
 
@@ -193,6 +211,7 @@ static int pg_lookup(void *priv, const char *const *keys, size_t count, unsigned
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
 			break;
 		snprintf(error, error_size, "query: %s", PQresultErrorMessage(res));
+		pg_trim(error);
 		PQclear(res);
 		res = NULL;
 		/* the server restarted under us: reconnect and try once more */
