@@ -21,7 +21,7 @@ WERROR  ?= -Werror
 endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) -I. -MMD -MP \
-	   -DDRAFTD_VERSION='"$(VERSION)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   -DDRAFTD_VERSION='"$(VERSION)"' -DDRAFTD_DATADIR='"$(PREFIX)/share/draftd"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libetpan is linked by name: Debian's pkg-config --libs adds a no-PIE specs flag.
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lm -pthread
 ifneq ($(SANITIZE),)

@@ -1,6 +1,9 @@
 /* The small subcommands: version, check-config, migrate. */
 #include <stdio.h>
+#include <string.h>
 
+#include "connectors/connector.h"
+#include "connectors/rules.h"
 #include "daemon/cmd.h"
 #include "daemon/store.h"
 
@@ -26,6 +29,32 @@ const struct cmd cmd_version = {
 	.main = version_main,
 };
 
+/* What config.c cannot judge alone: each connector's own options (its
+ * backend validates them) and the rules file. Returns the problems found. */
+static int check_config_plugins(const char *path, const struct config *config)
+{
+	struct rules_set *rules = NULL;
+	char err[CONN_ERROR_MAX];
+	int problems = 0;
+	size_t i;
+
+	for (i = 0; i < config->connectors_count; i++) {
+		if (connector_validate(&config->connectors[i], err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s:%s\n", path,
+				err + (strncmp(err, "line ", 5) == 0 ? 5 : 0));
+			problems++;
+		}
+	}
+	if (config->agent.rules_file != NULL) {
+		if (rules_load_file(config->agent.rules_file, &rules, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: [agent] rules_file: %s\n", path, err);
+			problems++;
+		}
+		rules_free(&rules);
+	}
+	return problems;
+}
+
 static int check_config_main(int argc, char **argv)
 {
 	struct cmd_common common;
@@ -38,6 +67,10 @@ static int check_config_main(int argc, char **argv)
 	path = config_path(common.config_path);
 	if (cmd_load_config(path, &config) < 0)
 		return 1;
+	if (check_config_plugins(path, config) > 0) {
+		config_unref(&config);
+		return 1;
+	}
 	printf("%s: ok (%zu mailboxes, %zu connectors, %zu categories, model backend %s)\n", path,
 	       config->mailboxes_count, config->connectors_count, config->categories_count,
 	       config->model.backend == MODEL_BACKEND_OPENAI ? "openai" : "builtin");

@@ -12,6 +12,10 @@
 #include "daemon/ini.h"
 #include "daemon/util.h"
 
+#ifndef DRAFTD_DATADIR
+#define DRAFTD_DATADIR "/usr/local/share/draftd"
+#endif
+
 #define CONFIG_FILE_MAX   (1024 * 1024)
 #define CONFIG_ERRORS_MAX 50
 
@@ -89,7 +93,7 @@ static const struct config_key api_keys[] = {
 	K_STR(api_t, listen, "127.0.0.1:8080"),
 	K_STR(api_t, tls_cert, NULL),
 	K_STR(api_t, tls_key, NULL),
-	K_STR(api_t, web_root, NULL),
+	K_STR(api_t, web_root, DRAFTD_DATADIR "/web"),
 	K_SIZE(api_t, max_body, "1M", 1024, 64 * 1024 * 1024),
 	K_UINT(api_t, threads, "8", 1, 256),
 	K_END,
@@ -104,7 +108,11 @@ static const struct config_key model_keys[] = {
 	K_UINT(model_t, max_tokens, "800", 16, 32768),
 	K_UINT(model_t, seed, "42", 0, UINT32_MAX),
 	K_UINT(model_t, max_in_flight, "2", 1, 256),
-	K_STR(model_t, templates_dir, NULL),
+	K_STR(model_t, templates_dir, DRAFTD_DATADIR "/templates"),
+	K_DUR(model_t, connect_timeout, "5", 1, 300),
+	K_UINT(model_t, breaker_failures, "5", 1, 1000),
+	K_DUR(model_t, breaker_cooldown, "30", 1, 3600),
+	K_SIZE(model_t, max_reply_size, "256k", 4096, 64 * 1024 * 1024),
 	K_END,
 };
 

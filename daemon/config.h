@@ -97,6 +97,10 @@ struct config {
 		unsigned int seed;
 		unsigned int max_in_flight;
 		char *templates_dir;
+		unsigned int connect_timeout;  /* seconds */
+		unsigned int breaker_failures; /* consecutive failures that open the breaker */
+		unsigned int breaker_cooldown; /* seconds it stays open */
+		unsigned int max_reply_size;   /* bytes of one HTTP answer */
 	} model;
 	struct {
 		char *url; /* smtp://host:port (STARTTLS) or smtps://host:port */
