@@ -387,6 +387,7 @@ void rules_free(struct rules_set **setp)
 		free(set->rules[i].name);
 	}
 	free(set->rules);
+	free(set->stats);
 	free(set->version);
 	free(set);
 	*setp = NULL;
@@ -395,6 +396,11 @@ void rules_free(struct rules_set **setp)
 size_t rules_count(const struct rules_set *set)
 {
 	return set->count;
+}
+
+const struct rules_stats *rules_set_stats(const struct rules_set *set)
+{
+	return set->stats;
 }
 
 int rules_load(const json_t *doc, struct rules_set **set_r, char *error, size_t error_size)
@@ -425,6 +431,9 @@ int rules_load(const json_t *doc, struct rules_set **set_r, char *error, size_t 
 	set = calloc(1, sizeof(*set));
 	if (set == NULL ||
 	    (set->rules = calloc(json_array_size(rules) + 1, sizeof(*set->rules))) == NULL)
+		goto out;
+	set->stats = calloc(1, sizeof(*set->stats));
+	if (set->stats == NULL)
 		goto out;
 	set->version = str_dup(json_string_value(json_object_get(doc, "version")));
 	json_array_foreach(rules, i, r)

@@ -2,6 +2,7 @@
 #define DRAFTD_RULES_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -15,6 +16,15 @@
  * Evaluation reads only a plain struct rules_input and is thread-safe. */
 
 struct rules_set;
+
+/* Counters of one rules set, for metrics; updated atomically by rules_eval(). */
+struct rules_stats {
+	atomic_uint_fast64_t evaluations;
+	atomic_uint_fast64_t fired; /* rules that fired, summed */
+	atomic_uint_fast64_t skipped;
+	atomic_uint_fast64_t require_human;
+	atomic_uint_fast64_t latency_us; /* total evaluation time */
+};
 
 /* One header as received: name in any case, value unfolded. */
 struct rules_header {
@@ -67,6 +77,8 @@ int rules_load_file(const char *path, struct rules_set **set_r, char *error, siz
 /* Frees and clears *set; NULL is fine. */
 void rules_free(struct rules_set **set);
 size_t rules_count(const struct rules_set *set);
+/* The set's counters (live for as long as the set). */
+const struct rules_stats *rules_set_stats(const struct rules_set *set);
 
 /* Evaluates every rule against input and combines the actions of those
  * that fire (skip > require_human > draft; skip and require_human imply

@@ -2,10 +2,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "connectors/rules_private.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
+
+static uint64_t time_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 /* Evaluation context: the input plus its normalised texts, made once. */
 struct rules_ctx {
@@ -316,6 +325,7 @@ int rules_eval(const struct rules_set *set, const struct rules_input *input,
 	char *subject = NULL, *body = NULL;
 	const char *rd;
 	size_t i, fired = 0;
+	uint64_t start = time_mono_us();
 	int ret = -1;
 
 	memset(result, 0, sizeof(*result));
@@ -348,6 +358,14 @@ int rules_eval(const struct rules_set *set, const struct rules_input *input,
 		    0)
 			goto out;
 	}
+	atomic_fetch_add(&set->stats->evaluations, 1);
+	atomic_fetch_add(&set->stats->fired, fired);
+	if (result->outcome == RULES_SKIP)
+		atomic_fetch_add(&set->stats->skipped, 1);
+	else if (result->outcome == RULES_REQUIRE_HUMAN)
+		atomic_fetch_add(&set->stats->require_human, 1);
+	atomic_fetch_add(&set->stats->latency_us, time_mono_us() - start);
+	/* rule ids and counts only: the input is customer data */
 	log_debug("rules evaluated rules=%zu fired=%zu outcome=%s", set->count, fired,
 		  rules_outcome_name(result->outcome));
 	ret = 0;

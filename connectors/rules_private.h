@@ -74,6 +74,7 @@ struct rules_set {
 	char *version;
 	struct rules_rule *rules;
 	size_t count;
+	struct rules_stats *stats; /* separate: evaluation sees the set as const */
 };
 
 #endif

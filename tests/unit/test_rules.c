@@ -263,6 +263,10 @@ static void test_rules_combine(void)
 	CU_ASSERT_EQUAL(res.outcome, RULES_REQUIRE_HUMAN);
 	CU_ASSERT_PTR_NULL(res.category);
 	rules_result_free(&res);
+	CU_ASSERT_EQUAL(atomic_load(&rules_set_stats(set)->evaluations), 2);
+	CU_ASSERT_EQUAL(atomic_load(&rules_set_stats(set)->fired), 6);
+	CU_ASSERT_EQUAL(atomic_load(&rules_set_stats(set)->skipped), 1);
+	CU_ASSERT_EQUAL(atomic_load(&rules_set_stats(set)->require_human), 1);
 	rules_free(&set);
 	json_decref(j);
 
