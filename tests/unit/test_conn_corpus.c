@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agent/mime.h"
 #include "daemon/buf.h"
 #include "daemon/util.h"
 
@@ -398,6 +399,46 @@ int corpus_msg_read(const char *path, struct corpus_msg *msg)
 		msg->body = strdup("");
 	free(data);
 	return 0;
+}
+
+int corpus_msg_read_mime(const char *path, struct corpus_msg *msg)
+{
+	struct mime_message *m = NULL;
+	struct mime_limits limits;
+	const char *error, *base;
+	char *data = NULL;
+	size_t len, i;
+	int ret = -1;
+
+	memset(msg, 0, sizeof(*msg));
+	if (file_read_all(path, CORPUS_MAX, &data, &len, &error) < 0)
+		return -1;
+	mime_limits_default(&limits);
+	if (mime_parse(data, len, &limits, &m, &error) < 0)
+		goto out;
+	base = strrchr(path, '/');
+	msg->file = strdup(base != NULL ? base + 1 : path);
+	for (i = 0; i < m->headers_count && i < CORPUS_HEADERS_MAX; i++) {
+		msg->header_names[i] = str_dup(m->headers[i].name);
+		msg->header_values[i] = str_dup(m->headers[i].value);
+		msg->headers_count++;
+	}
+	for (i = 0; i < m->attachments_count && msg->attachments_count < CORPUS_ATTACH_MAX; i++) {
+		if (m->attachments[i].filename != NULL)
+			msg->attachments[msg->attachments_count++] =
+				str_dup(m->attachments[i].filename);
+	}
+	msg->from = str_dup(m->from_addr);
+	msg->reply_to = str_dup(m->reply_to);
+	msg->subject = str_dup(m->subject);
+	msg->message_id = str_dup(m->message_id);
+	msg->content_type = str_dup(m->content_type != NULL ? m->content_type : "text/plain");
+	msg->body = str_dup(m->full_text != NULL ? m->full_text : "");
+	ret = 0;
+out:
+	mime_message_free(&m);
+	free(data);
+	return ret;
 }
 
 void corpus_msg_free(struct corpus_msg *msg)

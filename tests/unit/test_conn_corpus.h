@@ -30,6 +30,9 @@ struct corpus_msg {
 
 /* Reads and decodes path. Returns 0 or -1. */
 int corpus_msg_read(const char *path, struct corpus_msg *msg);
+/* The same from agent/mime.c (mime_parse()): full_text as the body,
+ * headers as mime keeps them. Returns 0 or -1. */
+int corpus_msg_read_mime(const char *path, struct corpus_msg *msg);
 void corpus_msg_free(struct corpus_msg *msg);
 /* The first value of header name (lower case), or NULL. */
 const char *corpus_msg_header(const struct corpus_msg *msg, const char *name);

@@ -191,7 +191,7 @@ static int keys_same_set(const json_t *want, const struct key_hit *hits, int n)
  * screen step drops before any lookup (Auto-Submitted other than "no",
  * DESIGN.md step 2): 011 is an out-of-office reply quoting a customer's
  * subject with two real SKUs, which labels.json rightly lists as none. */
-static void test_keys_corpus(void)
+static void test_keys_corpus_run(bool use_mime)
 {
 	const char *dir = test_corpus_dir();
 	struct corpus_msg msg;
@@ -205,7 +205,8 @@ static void test_keys_corpus(void)
 	int ns, no;
 
 	if (dir == NULL) {
-		printf("\n  keys corpus: SKIPPED (corpus not found)\n");
+		printf("\n  keys corpus (%s): SKIPPED (corpus not found)\n",
+		       use_mime ? "agent/mime" : "test reader");
 		return;
 	}
 	labels = corpus_labels(dir);
@@ -216,7 +217,9 @@ static void test_keys_corpus(void)
 
 		snprintf(path, sizeof(path), "%s/mail/%s", dir,
 			 json_string_value(json_object_get(l, "file")));
-		CU_ASSERT_EQUAL_FATAL(corpus_msg_read(path, &msg), 0);
+		CU_ASSERT_EQUAL_FATAL(use_mime ? corpus_msg_read_mime(path, &msg)
+					       : corpus_msg_read(path, &msg),
+				      0);
 		buf_init(&text, 4 * 1024 * 1024);
 		CU_ASSERT_EQUAL(
 			buf_printf(&text, "%s\n%s", msg.subject ? msg.subject : "", msg.body), 0);
@@ -247,10 +250,10 @@ static void test_keys_corpus(void)
 		buf_free(&text);
 		corpus_msg_free(&msg);
 	}
-	printf("\n  keys corpus: raw extraction exact on skus %u/%u, orders %u/%u messages;"
+	printf("\n  keys corpus (%s): raw extraction exact on skus %u/%u, orders %u/%u messages;"
 	       " after screening skus %u/%u, orders %u/%u\n",
-	       ok_sku, total, ok_order, total, ok_sku + screened_sku, total,
-	       ok_order + screened_order, total);
+	       use_mime ? "agent/mime" : "test reader", ok_sku, total, ok_order, total,
+	       ok_sku + screened_sku, total, ok_order + screened_order, total);
 	CU_ASSERT_EQUAL(total, 45);
 	CU_ASSERT_EQUAL(ok_sku + screened_sku, total);
 	CU_ASSERT_EQUAL(ok_order + screened_order, total);
@@ -258,12 +261,24 @@ static void test_keys_corpus(void)
 	json_decref(labels);
 }
 
+static void test_keys_corpus_test_reader(void)
+{
+	test_keys_corpus_run(false);
+}
+
+/* The same through agent/mime.c, the text the pipeline really sees. */
+static void test_keys_corpus_mime(void)
+{
+	test_keys_corpus_run(true);
+}
+
 static const struct test_case keys_cases[] = {
 	{"spellings become canonical keys", test_keys_table},
 	{"quantities next to SKUs", test_keys_quantities},
 	{"bad patterns are refused", test_keys_bad_config},
 	{"configured patterns and template", test_keys_custom},
-	{"corpus: every mail against labels.json", test_keys_corpus},
+	{"corpus (test reader): every mail against labels.json", test_keys_corpus_test_reader},
+	{"corpus (agent/mime): every mail against labels.json", test_keys_corpus_mime},
 	{NULL, NULL},
 };
 

@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,7 @@ static int corpus_lookup(struct connector *conn, const char *text, json_t *facts
 	return rc == 1 || rc == 0 ? 0 : -1;
 }
 
-static void test_rules_corpus(void)
+static void test_rules_corpus_run(bool use_mime)
 {
 	const char *dir = test_corpus_dir();
 	struct corpus_conn ci, co;
@@ -87,7 +88,8 @@ static void test_rules_corpus(void)
 	struct buf text;
 
 	if (dir == NULL) {
-		printf("\n  rules corpus: SKIPPED (corpus not found)\n");
+		printf("\n  rules corpus (%s): SKIPPED (corpus not found)\n",
+		       use_mime ? "agent/mime" : "test reader");
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/data/rules.json", dir);
@@ -105,7 +107,9 @@ static void test_rules_corpus(void)
 
 		snprintf(path, sizeof(path), "%s/mail/%s", dir,
 			 json_string_value(json_object_get(l, "file")));
-		CU_ASSERT_EQUAL_FATAL(corpus_msg_read(path, &msg), 0);
+		CU_ASSERT_EQUAL_FATAL(use_mime ? corpus_msg_read_mime(path, &msg)
+					       : corpus_msg_read(path, &msg),
+				      0);
 		buf_init(&text, 4 * 1024 * 1024);
 		CU_ASSERT_EQUAL(
 			buf_printf(&text, "%s\n%s", msg.subject ? msg.subject : "", msg.body), 0);
@@ -157,8 +161,8 @@ static void test_rules_corpus(void)
 		buf_free(&text);
 		corpus_msg_free(&msg);
 	}
-	printf("\n  rules corpus: %u/%u messages match labels.json action and never_auto\n", ok,
-	       total);
+	printf("\n  rules corpus (%s): %u/%u messages match labels.json action and never_auto\n",
+	       use_mime ? "agent/mime" : "test reader", ok, total);
 	CU_ASSERT_EQUAL(total, 45);
 	CU_ASSERT_EQUAL(ok, total);
 	for (k = 0; k < nseen; k++)
@@ -169,8 +173,20 @@ static void test_rules_corpus(void)
 	rules_free(&set);
 }
 
+static void test_rules_corpus_test_reader(void)
+{
+	test_rules_corpus_run(false);
+}
+
+/* The same through agent/mime.c, the text the pipeline really sees. */
+static void test_rules_corpus_mime(void)
+{
+	test_rules_corpus_run(true);
+}
+
 static const struct test_case rules_corpus_cases[] = {
-	{"corpus: every mail against labels.json", test_rules_corpus},
+	{"corpus (test reader): every mail against labels.json", test_rules_corpus_test_reader},
+	{"corpus (agent/mime): every mail against labels.json", test_rules_corpus_mime},
 	{NULL, NULL},
 };
 
