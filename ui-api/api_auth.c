@@ -1,0 +1,48 @@
+/* Bearer tokens: "Authorization: Bearer dft_...", looked up by sha256. */
+#include <string.h>
+#include <strings.h>
+
+#include "daemon/store_tokens.h"
+#include "ui-api/api.h"
+
+#define API_TOKEN_MAX 128
+
+int api_auth_check(struct api_request *req, struct api_response *resp)
+{
+	const char *h = api_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+	unsigned char hash[32];
+	struct store *store;
+	size_t len;
+	int r;
+
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+		api_error(resp, 401, "unauthorized",
+			  "missing bearer token (Authorization: Bearer <token>)");
+		return 0;
+	}
+	h += 7;
+	while (*h == ' ')
+		h++;
+	len = strlen(h);
+	if (len == 0 || len > API_TOKEN_MAX) {
+		api_error(resp, 401, "unauthorized", "invalid token");
+		return 0;
+	}
+	if (token_hash(h, hash) < 0) {
+		api_error(resp, 500, "internal", "cannot hash the token");
+		return -1;
+	}
+	store = api_store(req, resp);
+	if (store == NULL)
+		return -1;
+	r = store_token_lookup(store, hash, req->actor, &req->role);
+	if (r < 0) {
+		api_error_store(resp, store);
+		return -1;
+	}
+	if (r == 0) {
+		api_error(resp, 401, "unauthorized", "invalid or revoked token");
+		return 0;
+	}
+	return 1;
+}

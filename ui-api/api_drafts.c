@@ -1,0 +1,252 @@
+/* GET /drafts, GET /drafts/{id}, claim, release, PATCH. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "daemon/util.h"
+#include "ui-api/api.h"
+#include "ui-api/api_drafts.h"
+
+#define API_LIST_DEFAULT 50
+#define API_LIST_MAX     200
+#define API_FILTER_MAX   200
+
+static const char *const api_statuses[] = {"pending", "claimed",   "approved", "rejected",
+					   "sent",    "auto_sent", "failed",   NULL};
+
+static bool api_one_of(const char *v, const char *const *list)
+{
+	for (; *list != NULL; list++) {
+		if (strcmp(v, *list) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Cursors are "c1" + order letter + the last id: opaque to clients, and a
+ * cursor from one order is refused in the other. */
+static int api_cursor_parse(const char *cursor, bool oldest, char *id, size_t size)
+{
+	uint64_t v;
+
+	if (strncmp(cursor, "c1", 2) != 0 || cursor[2] != (oldest ? 'o' : 'n') ||
+	    parse_u64(cursor + 3, INT64_MAX, &v) < 0)
+		return -1;
+	snprintf(id, size, "%llu", (unsigned long long)v);
+	return 0;
+}
+
+static int api_filter_text(struct api_response *resp, const char *name, const char *v)
+{
+	if (v != NULL && (*v == '\0' || strlen(v) > API_FILTER_MAX)) {
+		api_error(resp, 400, "bad_parameter", "%s must be 1-%d characters", name,
+			  API_FILTER_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+void api_drafts_list(struct api_request *req, struct api_response *resp)
+{
+	static const char *const allowed[] = {"status", "category", "mailbox", "q",
+					      "limit",  "cursor",   "order",   NULL};
+	struct review_filter f;
+	const char *limit = api_query(req, "limit"), *cursor = api_query(req, "cursor");
+	const char *order = api_query(req, "order");
+	struct store *store;
+	json_t *drafts = NULL;
+	char *next = NULL, after[32], next_cursor[40];
+	uint64_t v;
+
+	memset(&f, 0, sizeof(f));
+	if (api_query_check(req, resp, allowed) < 0)
+		return;
+	f.status = api_query(req, "status");
+	f.category = api_query(req, "category");
+	f.mailbox = api_query(req, "mailbox");
+	f.q = api_query(req, "q");
+	if (f.status != NULL && !api_one_of(f.status, api_statuses)) {
+		api_error(resp, 400, "bad_parameter",
+			  "status must be one of pending, claimed, approved, rejected, sent,"
+			  " auto_sent, failed");
+		return;
+	}
+	if (api_filter_text(resp, "category", f.category) < 0 ||
+	    api_filter_text(resp, "mailbox", f.mailbox) < 0 || api_filter_text(resp, "q", f.q) < 0)
+		return;
+	f.limit = API_LIST_DEFAULT;
+	if (limit != NULL) {
+		if (parse_u64(limit, UINT64_MAX, &v) < 0 || v < 1 || v > API_LIST_MAX) {
+			api_error(resp, 400, "bad_parameter",
+				  "limit must be an integer from 1 to %d", API_LIST_MAX);
+			return;
+		}
+		f.limit = (unsigned int)v;
+	}
+	if (order != NULL && strcmp(order, "oldest") != 0 && strcmp(order, "newest") != 0) {
+		api_error(resp, 400, "bad_parameter", "order must be newest or oldest");
+		return;
+	}
+	f.oldest = order != NULL && strcmp(order, "oldest") == 0;
+	if (cursor != NULL) {
+		if (api_cursor_parse(cursor, f.oldest, after, sizeof(after)) < 0) {
+			api_error(resp, 400, "bad_parameter",
+				  "cursor is not one this listing handed out");
+			return;
+		}
+		f.after_id = after;
+	}
+	if ((store = api_store(req, resp)) == NULL)
+		return;
+	if (store_review_list(store, &f, &drafts, &next) < 0) {
+		api_error_store(resp, store);
+		return;
+	}
+	if (next != NULL)
+		snprintf(next_cursor, sizeof(next_cursor), "c1%c%s", f.oldest ? 'o' : 'n', next);
+	api_reply(resp, 200,
+		  json_pack("{s:o, s:s?}", "drafts", drafts, "next_cursor",
+			    next != NULL ? next_cursor : NULL));
+	free(next);
+}
+
+void api_drafts_get(struct api_request *req, struct api_response *resp)
+{
+	struct store *store;
+	json_t *draft = NULL;
+	int r;
+
+	if (api_query_check(req, resp, NULL) < 0 ||
+	    api_id_check(resp, req->params[0], "draft") < 0 ||
+	    (store = api_store(req, resp)) == NULL)
+		return;
+	r = store_review_get(store, req->params[0], &draft);
+	if (r < 0)
+		api_error_store(resp, store);
+	else if (r == 0)
+		api_error(resp, 404, "not_found", "no such draft");
+	else
+		api_reply(resp, 200, draft);
+}
+
+void api_drafts_claim(struct api_request *req, struct api_response *resp)
+{
+	struct store *store;
+	json_t *detail = NULL;
+	enum review_result r;
+
+	if (api_query_check(req, resp, NULL) < 0 || api_id_check(resp, req->params[0], "draft") < 0)
+		return;
+	if (req->body_len > 0) {
+		json_t *empty =
+			api_body_object(req, resp, (const struct api_field[]){{NULL}}, true);
+
+		if (empty == NULL)
+			return;
+		json_decref(empty);
+	}
+	if ((store = api_store(req, resp)) == NULL)
+		return;
+	r = store_review_claim(store, req->params[0], req->actor, &detail);
+	api_review_reply(resp, store, r, detail, "draft");
+}
+
+void api_drafts_release(struct api_request *req, struct api_response *resp)
+{
+	struct store *store;
+	json_t *detail = NULL;
+	enum review_result r;
+
+	if (api_query_check(req, resp, NULL) < 0 ||
+	    api_id_check(resp, req->params[0], "draft") < 0 ||
+	    (store = api_store(req, resp)) == NULL)
+		return;
+	r = store_review_release(store, req->params[0], req->actor, req->role == TOKEN_ROLE_ADMIN,
+				 &detail);
+	api_review_reply(resp, store, r, detail, "draft");
+}
+
+/* The version in If-Match: 3, "3" or W/"3". 0 and version[] or -1. */
+static int api_if_match(const char *h, char *version, size_t size)
+{
+	size_t n;
+	uint64_t v;
+
+	if (strncmp(h, "W/", 2) == 0)
+		h += 2;
+	n = strlen(h);
+	if (n >= 2 && h[0] == '"' && h[n - 1] == '"') {
+		h++;
+		n -= 2;
+	}
+	if (n == 0 || n >= size)
+		return -1;
+	memcpy(version, h, n);
+	version[n] = '\0';
+	return parse_u64(version, INT32_MAX, &v) < 0 ? -1 : 0;
+}
+
+void api_drafts_patch(struct api_request *req, struct api_response *resp)
+{
+	static const struct api_field fields[] = {
+		{"subject", API_STRING, false, 998},
+		{"body", API_STRING, false, 0},
+		{"recipient", API_STRING, false, API_ADDRESS_MAX},
+		{"cc", API_STRING, false, 4 * API_ADDRESS_MAX},
+		{NULL, API_STRING, false, 0},
+	};
+	const char *if_match = api_header(req, "If-Match");
+	struct review_patch patch;
+	struct store *store;
+	json_t *body = NULL, *draft = NULL, *detail = NULL;
+	char version[16];
+	const char *why;
+	enum review_result r;
+	int g;
+
+	if (api_query_check(req, resp, NULL) < 0 || api_id_check(resp, req->params[0], "draft") < 0)
+		return;
+	if (if_match == NULL) {
+		api_error(resp, 428, "precondition_required",
+			  "PATCH needs If-Match: <version> (the draft's version field)");
+		return;
+	}
+	if (api_if_match(if_match, version, sizeof(version)) < 0) {
+		api_error(resp, 400, "bad_header", "If-Match must be the draft's version number");
+		return;
+	}
+	if ((body = api_body_object(req, resp, fields, false)) == NULL)
+		return;
+	if (json_object_size(body) == 0) {
+		api_error(resp, 400, "bad_request",
+			  "nothing to change: give subject, body, recipient or cc");
+		goto out;
+	}
+	memset(&patch, 0, sizeof(patch));
+	patch.subject = api_field_str(body, "subject");
+	patch.body = api_field_str(body, "body");
+	patch.recipient = api_field_str(body, "recipient");
+	patch.cc = api_field_str(body, "cc");
+	patch.version = version;
+	if ((store = api_store(req, resp)) == NULL)
+		goto out;
+	if (patch.recipient != NULL || patch.cc != NULL) {
+		g = store_review_get(store, req->params[0], &draft);
+		if (g <= 0) {
+			api_review_reply(resp, store, g < 0 ? REVIEW_ERROR : REVIEW_NOT_FOUND, NULL,
+					 "draft");
+			goto out;
+		}
+		if (api_recipients_check(json_object_get(draft, "message"), patch.recipient,
+					 patch.cc, &why) < 0) {
+			api_error(resp, 400, "recipient_policy", "%s", why);
+			goto out;
+		}
+	}
+	r = store_review_patch(store, req->params[0], req->actor, &patch, &detail);
+	api_review_reply(resp, store, r, detail, "draft");
+out:
+	json_decref(body);
+	json_decref(draft);
+}

@@ -1,0 +1,244 @@
+/* JSON responses, error bodies and request validation. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/log.h"
+#include "daemon/util.h"
+#include "ui-api/api.h"
+
+void api_reply(struct api_response *resp, unsigned int status, json_t *json)
+{
+	json_decref(resp->json);
+	resp->json = json;
+	resp->status = status;
+	if (json == NULL)
+		api_error(resp, 500, "internal", "out of memory");
+}
+
+void api_error(struct api_response *resp, unsigned int status, const char *code, const char *fmt,
+	       ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_decref(resp->json);
+	resp->status = status;
+	resp->json = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);
+}
+
+void api_error_store(struct api_response *resp, struct store *store)
+{
+	log_error("api: %s", store_error(store));
+	api_error(resp, 500, "internal", "database error (logged on the server)");
+}
+
+static const char *api_type_name(enum api_type type)
+{
+	switch (type) {
+	case API_STRING:
+		return "a string";
+	case API_NUMBER:
+		return "a number";
+	case API_INTEGER:
+		return "an integer";
+	case API_BOOL:
+		return "true or false";
+	}
+	return "?";
+}
+
+static bool api_type_ok(const json_t *v, enum api_type type)
+{
+	switch (type) {
+	case API_STRING:
+		return json_is_string(v);
+	case API_NUMBER:
+		return json_is_number(v);
+	case API_INTEGER:
+		return json_is_integer(v);
+	case API_BOOL:
+		return json_is_boolean(v);
+	}
+	return false;
+}
+
+json_t *api_body_object(struct api_request *req, struct api_response *resp,
+			const struct api_field *fields, bool allow_empty)
+{
+	json_error_t err;
+	json_t *obj, *v;
+	const char *key;
+	const struct api_field *f;
+
+	if (req->body_len == 0) {
+		if (allow_empty)
+			return json_object();
+		api_error(resp, 400, "bad_request", "a JSON object body is required");
+		return NULL;
+	}
+	obj = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+	if (obj == NULL) {
+		api_error(resp, 400, "bad_json", "malformed JSON at line %d column %d: %s",
+			  err.line, err.column, err.text);
+		return NULL;
+	}
+	if (!json_is_object(obj)) {
+		api_error(resp, 400, "bad_request", "the body must be a JSON object");
+		goto bad;
+	}
+	json_object_foreach(obj, key, v)
+	{
+		for (f = fields; f->name != NULL; f++) {
+			if (strcmp(f->name, key) == 0)
+				break;
+		}
+		if (f->name == NULL) {
+			api_error(resp, 400, "unknown_field", "unknown field '%.64s'", key);
+			goto bad;
+		}
+		if (!api_type_ok(v, f->type)) {
+			api_error(resp, 400, "wrong_type", "field '%s' must be %s", f->name,
+				  api_type_name(f->type));
+			goto bad;
+		}
+		if (f->type == API_STRING && f->max_len > 0 && json_string_length(v) > f->max_len) {
+			api_error(resp, 400, "too_long", "field '%s' is longer than %zu bytes",
+				  f->name, f->max_len);
+			goto bad;
+		}
+		if (f->type == API_STRING &&
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			api_error(resp, 400, "bad_value", "field '%s' contains a NUL character",
+				  f->name);
+			goto bad;
+		}
+	}
+	for (f = fields; f->name != NULL; f++) {
+		if (f->required && json_object_get(obj, f->name) == NULL) {
+			api_error(resp, 400, "missing_field", "field '%s' is required", f->name);
+			goto bad;
+		}
+	}
+	return obj;
+bad:
+	json_decref(obj);
+	return NULL;
+}
+
+const char *api_field_str(const json_t *obj, const char *name)
+{
+	return json_string_value(json_object_get(obj, name));
+}
+
+struct api_query_scan {
+	const char *const *allowed;
+	const char *bad;
+};
+
+static enum MHD_Result api_query_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+				      const char *value)
+{
+	struct api_query_scan *scan = cls;
+	size_t i;
+
+	(void)kind;
+	(void)value;
+	for (i = 0; scan->allowed != NULL && scan->allowed[i] != NULL; i++) {
+		if (strcmp(scan->allowed[i], key) == 0)
+			return MHD_YES;
+	}
+	scan->bad = key;
+	return MHD_NO;
+}
+
+int api_query_check(struct api_request *req, struct api_response *resp, const char *const *allowed)
+{
+	struct api_query_scan scan = {allowed, NULL};
+
+	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, api_query_iter, &scan);
+	if (scan.bad != NULL) {
+		api_error(resp, 400, "unknown_parameter", "unknown query parameter '%.64s'",
+			  scan.bad);
+		return -1;
+	}
+	return 0;
+}
+
+const char *api_query(struct api_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *api_header(struct api_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+int api_id_check(struct api_response *resp, const char *id, const char *what)
+{
+	uint64_t v;
+
+	if (parse_u64(id, INT64_MAX, &v) < 0 || v == 0) {
+		api_error(resp, 400, "bad_id", "%s id must be a positive integer", what);
+		return -1;
+	}
+	return 0;
+}
+
+static void api_conflict(struct api_response *resp, json_t *detail, const char *what)
+{
+	const char *holder = json_string_value(json_object_get(detail, "claimed_by"));
+	const char *status = json_string_value(json_object_get(detail, "status"));
+	json_t *err;
+
+	if (holder != NULL)
+		api_error(resp, 409, "claimed", "%s is claimed by %s until %s", what, holder,
+			  json_string_value(json_object_get(detail, "claim_expires")));
+	else if (status != NULL)
+		api_error(resp, 409, "wrong_status", "%s is %s", what, status);
+	else
+		api_error(resp, 409, "conflict", "%s is busy", what);
+	err = json_object_get(resp->json, "error");
+	if (err != NULL && detail != NULL)
+		json_object_set(err, "detail", detail);
+}
+
+void api_review_reply(struct api_response *resp, struct store *store, enum review_result r,
+		      json_t *detail, const char *what)
+{
+	switch (r) {
+	case REVIEW_ERROR:
+		api_error_store(resp, store);
+		break;
+	case REVIEW_NOT_FOUND:
+		api_error(resp, 404, "not_found", "no such %s", what);
+		break;
+	case REVIEW_CONFLICT:
+		api_conflict(resp, detail, what);
+		break;
+	case REVIEW_STALE:
+		api_error(resp, 412, "stale_version",
+			  "%s was changed meanwhile: current version is %s", what,
+			  json_string_value(json_object_get(detail, "version")));
+		if (detail != NULL)
+			json_object_set(json_object_get(resp->json, "error"), "detail", detail);
+		break;
+	case REVIEW_INVALID:
+		api_error(resp, 400, "bad_value", "%s: a value is not accepted", what);
+		if (detail != NULL)
+			json_object_set(json_object_get(resp->json, "error"), "detail", detail);
+		break;
+	case REVIEW_REPLAY:
+		resp->replayed = true;
+		/* fall through */
+	case REVIEW_OK:
+		api_reply(resp, 200, detail);
+		return;
+	}
+	json_decref(detail);
+}
