@@ -116,6 +116,7 @@ struct config {
 		unsigned int workers;
 		char *rules_file;
 		unsigned int max_attempts;
+		unsigned int job_lease; /* seconds a worker holds a job before others may take it */
 	} agent;
 	struct {
 		unsigned int max_message_size; /* bytes */

@@ -1,3 +1,4 @@
+#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	size_t i;
+	int ret = 2;
 
 	if (argc < 2) {
 		usage(stderr);
@@ -51,11 +53,21 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version.main(1, argv + 1);
+	/* libcurl's global state must exist before any thread does */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "draftd: cannot initialise libcurl\n");
+		return 1;
+	}
 	for (i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (commands[i] != NULL && strcmp(argv[1], commands[i]->name) == 0)
-			return commands[i]->main(argc - 1, argv + 1);
+			break;
 	}
-	fprintf(stderr, "draftd: unknown command '%s'\n\n", argv[1]);
-	usage(stderr);
-	return 2;
+	if (i < ARRAY_SIZE(commands)) {
+		ret = commands[i]->main(argc - 1, argv + 1);
+	} else {
+		fprintf(stderr, "draftd: unknown command '%s'\n\n", argv[1]);
+		usage(stderr);
+	}
+	curl_global_cleanup();
+	return ret;
 }
