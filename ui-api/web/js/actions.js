@@ -1,0 +1,102 @@
+// Decisions shared by the queue and the draft view: approve and reject with
+// their dialogs and the conflict explanations.
+
+import {api, ApiError, idempotencyKey} from './api.js';
+import {h} from './dom.js';
+
+let categoryNames = null;
+export async function loadCategoryNames() {
+	if (categoryNames) return categoryNames;
+	try {
+		const r = await api.categories();
+		categoryNames = (r.categories || []).map((c) => c.name);
+	} catch (e) {
+		categoryNames = [];
+	}
+	return categoryNames;
+}
+
+// The changed facts of a 409 from approve, as [{source,key,field,was,now}].
+export function factChanges(detail) {
+	if (!detail) return [];
+	if (Array.isArray(detail)) return detail;
+	for (const k of ['changes', 'changed', 'facts', 'differences']) {
+		if (Array.isArray(detail[k])) return detail[k];
+	}
+	return [];
+}
+
+export function isFactConflict(e) {
+	return e instanceof ApiError && e.status === 409 &&
+		(/fact/i.test(e.code) || factChanges(e.detail).length > 0);
+}
+
+function show(v) {
+	if (v === undefined) return '(absent)';
+	if (v === null) return '(unknown)';
+	return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+// A table of what changed in the facts since the draft was written.
+export function factChangesTable(detail) {
+	const rows = factChanges(detail);
+	if (!rows.length) return h('p', 'The facts changed since the draft was written.');
+	return h('table.changes',
+		h('thead', h('tr', h('th', 'Source'), h('th', 'Key'), h('th', 'Field'),
+			     h('th', 'Was'), h('th', 'Now'))),
+		h('tbody', rows.map((c) => h('tr',
+			h('td', show(c.source || c.connector)), h('td', show(c.key)),
+			h('td', show(c.field)), h('td.was', show(c.was !== undefined ? c.was : c.before)),
+			h('td.now', show(c.now !== undefined ? c.now : c.after))))));
+}
+
+// Who holds the claim / what the status is, from a 409 detail.
+export function conflictWords(e) {
+	const d = e.detail || {};
+	if (d.claimed_by) return 'Claimed by ' + d.claimed_by + '.';
+	if (d.status) return 'The draft is now ' + d.status + '.';
+	return e.message;
+}
+
+// Approves id. edit = {subject, body} or null. Returns the result, or throws.
+// One idempotency key per draft page visit, so a retried click never sends twice.
+const keys = new Map();
+export async function approve(id, edit, force = false) {
+	if (!keys.has(id)) keys.set(id, idempotencyKey());
+	const body = {...(edit || {})};
+	if (force) body.force = true;
+	return api.approve(id, body, keys.get(id) + (force ? '-force' : ''));
+}
+
+// Asks for a reject reason and an optional corrected category.
+// Resolves {reason, category} or null when cancelled.
+export async function rejectDialog(ctx, draft) {
+	const names = await loadCategoryNames();
+	const reason = h('textarea#reject-reason', {rows: 3, required: true, maxlength: 2000,
+					  placeholder: 'Why is this draft wrong?'});
+	const quick = ['wrong category', 'facts wrong', 'needs a human', 'not a customer request',
+		       'tone'].map((r) => h('button.chip', {type: 'button', on: {click: () => {
+			reason.value = reason.value ? reason.value + '; ' + r : r;
+			reason.focus();
+		}}}, r));
+	const cat = h('select#reject-category',
+		h('option', {value: ''}, '(category is right)'),
+		names.filter((n) => n !== draft.category).map((n) => h('option', {value: n}, n)));
+	const body = h('div.reject-form',
+		h('p', 'Draft #' + draft.id + ': ', draft.subject || ''),
+		h('label', {for: 'reject-reason'}, 'Reason (required)'), reason, h('div.chips', quick),
+		h('label', {for: 'reject-category'}, 'Corrected category (trains the classifier)'), cat);
+	setTimeout(() => reason.focus(), 0);
+	for (;;) {
+		const ok = await ctx.confirmDialog('Reject draft', body, 'Reject');
+		if (!ok) return null;
+		if (reason.value.trim()) return {reason: reason.value.trim(), category: cat.value || null};
+		ctx.notice('A reason is required to reject.', 'error');
+	}
+}
+
+export async function reject(id, choice) {
+	const body = {reason: choice.reason};
+	if (choice.category) body.category = choice.category;
+	return api.reject(id, body);
+}

@@ -1,0 +1,94 @@
+// The REST client: every request goes to this page's own origin under
+// /api/v1 with the bearer token kept in sessionStorage (no cookies).
+
+const KEY = 'draftd.token';
+const BASE = '/api/v1';
+
+export class ApiError extends Error {
+	constructor(status, code, message, detail) {
+		super(message || code || ('HTTP ' + status));
+		this.status = status;
+		this.code = code || '';
+		this.detail = detail;
+	}
+}
+
+export const token = {
+	get: () => sessionStorage.getItem(KEY),
+	set: (t) => sessionStorage.setItem(KEY, t),
+	clear: () => sessionStorage.removeItem(KEY),
+};
+
+let onUnauthorized = () => {};
+export function setUnauthorizedHandler(fn) {
+	onUnauthorized = fn;
+}
+
+// request('GET', '/drafts', {query, body, headers}) -> parsed JSON (or null).
+export async function request(method, path, opts = {}) {
+	const url = new URL(BASE + path, window.location.origin);
+	for (const [k, v] of Object.entries(opts.query || {})) {
+		if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
+	}
+	const headers = {Accept: 'application/json', ...(opts.headers || {})};
+	const t = opts.token !== undefined ? opts.token : token.get();
+	if (t) headers.Authorization = 'Bearer ' + t;
+	let body;
+	if (opts.body !== undefined) {
+		headers['Content-Type'] = 'application/json';
+		body = JSON.stringify(opts.body);
+	}
+	let resp;
+	try {
+		resp = await fetch(url, {method, headers, body, credentials: 'omit',
+					 cache: 'no-store', referrerPolicy: 'no-referrer'});
+	} catch (e) {
+		throw new ApiError(0, 'network', 'draftd is not reachable: ' + e.message);
+	}
+	let data = null;
+	const type = resp.headers.get('Content-Type') || '';
+	if (type.includes('json')) {
+		try {
+			data = await resp.json();
+		} catch (e) {
+			data = null;
+		}
+	}
+	if (!resp.ok) {
+		const err = (data && data.error) || {};
+		const e = new ApiError(resp.status, err.code, err.message, err.detail);
+		if (resp.status === 401 && !opts.noAuthRedirect) onUnauthorized(e);
+		throw e;
+	}
+	return data;
+}
+
+export const api = {
+	me: () => request('GET', '/me', {noAuthRedirect: true}),
+	drafts: (q) => request('GET', '/drafts', {query: q}),
+	draft: (id) => request('GET', '/drafts/' + encodeURIComponent(id)),
+	claim: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/claim'),
+	release: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/release'),
+	patch: (id, version, body) =>
+		request('PATCH', '/drafts/' + encodeURIComponent(id),
+			{body, headers: {'If-Match': '"' + version + '"'}}),
+	approve: (id, body, key) =>
+		request('POST', '/drafts/' + encodeURIComponent(id) + '/approve',
+			{body, headers: {'Idempotency-Key': key}}),
+	reject: (id, body) => request('POST', '/drafts/' + encodeURIComponent(id) + '/reject', {body}),
+	redraft: (messageId) =>
+		request('POST', '/messages/' + encodeURIComponent(messageId) + '/draft'),
+	categories: () => request('GET', '/categories'),
+	putCategory: (name, body) =>
+		request('PUT', '/categories/' + encodeURIComponent(name), {body}),
+	stats: () => request('GET', '/stats'),
+	mailboxes: () => request('GET', '/mailboxes'),
+	audit: (q) => request('GET', '/audit', {query: q}),
+};
+
+// A random key for one approve attempt (retries of the same click reuse it).
+export function idempotencyKey() {
+	const b = new Uint8Array(16);
+	crypto.getRandomValues(b);
+	return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}

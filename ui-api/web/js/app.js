@@ -1,0 +1,186 @@
+// The reviewer page: login, routing between the views, the top bar,
+// notices and the keyboard. Views live in their own modules and get a
+// container element; they return {unmount, onKey}.
+
+import {api, ApiError, request, setUnauthorizedHandler, token} from './api.js';
+import {$, $$, clear, h, replace} from './dom.js';
+import {mountQueue} from './queue.js';
+import {mountDraft} from './draft.js';
+import {mountCategories} from './categories.js';
+import {mountStats} from './stats.js';
+
+const session = {name: '', role: '', me: null};
+let current = null; // the mounted view
+let noticeTimer = null;
+
+export function notice(msg, kind = 'info', ms = 6000) {
+	const el = $('#notice');
+	replace(el, msg);
+	el.className = 'notice ' + kind;
+	el.hidden = false;
+	clearTimeout(noticeTimer);
+	if (ms) noticeTimer = setTimeout(() => (el.hidden = true), ms);
+}
+
+// A modal confirmation; body is a node or text. Resolves true on OK.
+export function confirmDialog(title, body, okLabel = 'OK') {
+	const dlg = $('#confirm');
+	replace($('#confirm-title'), title);
+	replace($('#confirm-body'), body);
+	replace($('#confirm-ok'), okLabel);
+	return new Promise((resolve) => {
+		dlg.addEventListener('close', () => resolve(dlg.returnValue === 'ok'), {once: true});
+		dlg.returnValue = '';
+		dlg.showModal();
+		$('#confirm-cancel').focus();
+	});
+}
+
+export function getSession() {
+	return session;
+}
+
+// Who the token belongs to: GET /me when the API has it; otherwise the role
+// is probed with an admin-only read (403 = reviewer).
+async function whoAmI() {
+	try {
+		const me = await api.me();
+		if (me && me.role) return {name: me.name || '', role: me.role, me: true};
+	} catch (e) {
+		if (e.status === 401) throw e;
+	}
+	let role = 'reviewer';
+	try {
+		await request('GET', '/audit', {query: {limit: 1}, noAuthRedirect: true});
+		role = 'admin';
+	} catch (e) {
+		if (e.status === 401) throw e;
+		if (e.status !== 403) role = 'reviewer';
+	}
+	// a plain read that any valid token may do proves the token works
+	await request('GET', '/categories', {noAuthRedirect: true});
+	return {name: '', role, me: false};
+}
+
+function showLogin(message) {
+	if (current) current.unmount();
+	current = null;
+	$('#view').hidden = true;
+	$('#nav').hidden = true;
+	$('#who').hidden = true;
+	$('#login').hidden = false;
+	const err = $('#login-error');
+	err.hidden = !message;
+	replace(err, message || '');
+	$('#token').value = '';
+	$('#token').focus();
+}
+
+async function startSession() {
+	let who;
+	try {
+		who = await whoAmI();
+	} catch (e) {
+		token.clear();
+		showLogin(e.status === 401 ? 'That token was not accepted.' : e.message);
+		return;
+	}
+	Object.assign(session, who);
+	document.body.dataset.role = session.role;
+	replace($('#who-name'), session.name || 'signed in');
+	replace($('#who-role'), session.role);
+	$('#login').hidden = true;
+	$('#nav').hidden = false;
+	$('#who').hidden = false;
+	$('#view').hidden = false;
+	route();
+}
+
+function route() {
+	if (!token.get()) {
+		showLogin();
+		return;
+	}
+	const hash = window.location.hash.replace(/^#\/?/, '') || 'queue';
+	const [view, arg] = hash.split('/');
+	if (current) current.unmount();
+	current = null;
+	const el = clear($('#view'));
+	el.className = 'view view-' + view;
+	for (const a of $$('#nav a')) a.classList.toggle('active', a.dataset.view === view);
+	const ctx = {session, notice, confirmDialog, navigate};
+	if (view === 'draft' && arg) current = mountDraft(el, arg, ctx);
+	else if (view === 'categories') current = mountCategories(el, ctx);
+	else if (view === 'stats') current = mountStats(el, ctx);
+	else current = mountQueue(el, ctx, new URLSearchParams(hash.split('?')[1] || ''));
+}
+
+export function navigate(path) {
+	const target = '#/' + path;
+	if (window.location.hash === target) route();
+	else window.location.hash = target;
+}
+
+let gPending = false;
+function onKey(ev) {
+	if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+	const t = ev.target;
+	const typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+	if ($('#help').open || $('#confirm').open) return;
+	if (typing) {
+		if (ev.key === 'Escape') t.blur();
+		return;
+	}
+	if (!token.get()) return;
+	if (gPending) {
+		gPending = false;
+		const dest = {q: 'queue', c: 'categories', s: 'stats'}[ev.key];
+		if (dest) {
+			ev.preventDefault();
+			navigate(dest);
+		}
+		return;
+	}
+	if (ev.key === '?') {
+		ev.preventDefault();
+		$('#help').showModal();
+		return;
+	}
+	if (ev.key === 'g') {
+		gPending = true;
+		setTimeout(() => (gPending = false), 1500);
+		return;
+	}
+	if (current && current.onKey && current.onKey(ev)) ev.preventDefault();
+}
+
+function init() {
+	setUnauthorizedHandler(() => {
+		token.clear();
+		showLogin('Your token is no longer accepted (revoked or expired). Sign in again.');
+	});
+	$('#login-form').addEventListener('submit', (ev) => {
+		ev.preventDefault();
+		const t = $('#token').value.trim();
+		if (!t) return;
+		token.set(t);
+		startSession();
+	});
+	$('#logout').addEventListener('click', () => {
+		token.clear();
+		Object.assign(session, {name: '', role: '', me: null});
+		window.location.hash = '#/queue';
+		showLogin('Signed out.');
+	});
+	$('#help-button').addEventListener('click', () => $('#help').showModal());
+	window.addEventListener('hashchange', () => {
+		if (session.role) route();
+	});
+	document.addEventListener('keydown', onKey);
+	if (token.get()) startSession();
+	else showLogin();
+}
+
+export {ApiError, h};
+
+init();

@@ -1,0 +1,239 @@
+// The queue: pending drafts with filters, keyboard navigation and a live
+// refresh that replaces only the table body, so the filter inputs (and
+// whatever the reviewer is typing in them) are never rebuilt.
+
+import {api} from './api.js';
+import {$, clear, h, replace} from './dom.js';
+import {age, pct, shortFlag, flagWords} from './format.js';
+import {approve, conflictWords, isFactConflict, reject, rejectDialog} from './actions.js';
+
+const REFRESH_MS = 5000;
+const STORE = 'draftd.queue.filters';
+const STATUSES = ['pending', 'claimed', 'approved', 'sent', 'auto_sent', 'rejected', 'failed', ''];
+
+function savedFilters() {
+	try {
+		return JSON.parse(sessionStorage.getItem(STORE)) || {};
+	} catch (e) {
+		return {};
+	}
+}
+
+export function mountQueue(root, ctx) {
+	const f = {status: 'pending', category: '', mailbox: '', q: '', order: 'oldest',
+		   ...savedFilters()};
+	let rows = [];
+	let next = null;
+	let selected = null; // draft id
+	let timer = null;
+	let alive = true;
+	let busy = false;
+	let wanted = 50;
+
+	const status = h('select#f-status', {title: 'Status', on: {change: () => set('status', status.value)}},
+		STATUSES.map((s) => h('option', {value: s, selected: s === f.status}, s || 'any status')));
+	const category = h('select#f-category', {title: 'Category',
+		on: {change: () => set('category', category.value)}}, h('option', {value: ''}, 'any category'));
+	const mailbox = h('select#f-mailbox', {title: 'Mailbox',
+		on: {change: () => set('mailbox', mailbox.value)}}, h('option', {value: ''}, 'any mailbox'));
+	let qTimer = null;
+	const search = h('input#f-q', {type: 'search', placeholder: 'Search subject, sender, body  (/)',
+		value: f.q, maxlength: 200, on: {input: () => {
+			clearTimeout(qTimer);
+			qTimer = setTimeout(() => set('q', search.value.trim()), 300);
+		}}});
+	const order = h('select#f-order', {title: 'Order', on: {change: () => set('order', order.value)}},
+		h('option', {value: 'oldest', selected: f.order === 'oldest'}, 'oldest first'),
+		h('option', {value: 'newest', selected: f.order === 'newest'}, 'newest first'));
+	const count = h('span.count');
+	const updated = h('span.updated');
+	const tbody = h('tbody');
+	const more = h('button.more', {type: 'button', hidden: true, on: {click: loadMore}}, 'Load more');
+	const table = h('table.queue#queue-table',
+		h('thead', h('tr', h('th', 'Category'), h('th', 'From'), h('th', 'Subject'),
+			     h('th.num', 'Age'), h('th.num', 'Confidence'), h('th', 'Flags'),
+			     h('th', 'Claim'), h('th', 'Status'))),
+		tbody);
+	const empty = h('p.empty', {hidden: true}, 'Nothing here. New drafts appear by themselves.');
+
+	root.append(
+		h('div.toolbar', h('h1', 'Queue'), status, category, mailbox, search, order, count, updated),
+		table, empty, more,
+		h('p.hint', 'j/k move · e or Enter open · a approve · r reject · / search · ? help'));
+
+	function set(k, v) {
+		f[k] = v;
+		sessionStorage.setItem(STORE, JSON.stringify(f));
+		wanted = 50;
+		load(true);
+	}
+
+	function query(cursor, limit) {
+		return {status: f.status, category: f.category, mailbox: f.mailbox, q: f.q,
+			order: f.order, limit, cursor};
+	}
+
+	async function fillSelects() {
+		try {
+			const [c, m] = await Promise.all([api.categories(), api.mailboxes().catch(() => ({}))]);
+			for (const x of c.categories || []) {
+				category.append(h('option', {value: x.name, selected: x.name === f.category}, x.name));
+			}
+			for (const x of m.mailboxes || []) {
+				mailbox.append(h('option', {value: x.name, selected: x.name === f.mailbox}, x.name));
+			}
+		} catch (e) {
+			/* the table still works without the filter lists */
+		}
+	}
+
+	async function load(reset) {
+		if (busy) return;
+		busy = true;
+		try {
+			const r = await api.drafts(query(undefined, Math.min(200, wanted)));
+			if (!alive) return;
+			rows = r.drafts || [];
+			next = r.next_cursor || null;
+			render(reset);
+			replace(updated, 'updated ' + new Date().toLocaleTimeString());
+			updated.classList.remove('stale');
+		} catch (e) {
+			if (!alive) return;
+			replace(updated, 'refresh failed: ' + e.message);
+			updated.classList.add('stale');
+		} finally {
+			busy = false;
+		}
+	}
+
+	async function loadMore() {
+		if (!next) return;
+		try {
+			const r = await api.drafts(query(next, 50));
+			rows = rows.concat(r.drafts || []);
+			next = r.next_cursor || null;
+			wanted = rows.length;
+			render(false);
+		} catch (e) {
+			ctx.notice(e.message, 'error');
+		}
+	}
+
+	function render(reset) {
+		if (reset || !rows.some((r) => String(r.id) === selected)) {
+			selected = rows.length ? String(rows[0].id) : null;
+		}
+		clear(tbody);
+		for (const d of rows) {
+			const id = String(d.id);
+			const flags = d.flags || [];
+			const tr = h('tr', {dataset: {id}, class: [id === selected && 'selected',
+				flags.length && 'flagged'], on: {click: () => select(id),
+				dblclick: () => ctx.navigate('draft/' + id)}},
+				h('td', h('span.cat', d.category || '(none)')),
+				h('td.sender', d.sender || ''),
+				h('td.subject', h('a', {route: 'draft/' + id}, d.subject || '(no subject)')),
+				h('td.num', {title: d.created_at || ''}, age(d.age_seconds)),
+				h('td.num', {title: d.confidence_source || ''}, pct(d.confidence)),
+				h('td', flags.map((x) => h('span.flag', {title: flagWords(x).words}, shortFlag(x)))),
+				h('td', d.claimed_by ? h('span.claim', d.claimed_by) : ''),
+				h('td', h('span.status.s-' + String(d.status).replace(/\W/g, ''), d.status)));
+			tbody.append(tr);
+		}
+		empty.hidden = rows.length > 0;
+		table.hidden = rows.length === 0;
+		more.hidden = !next;
+		replace(count, rows.length + (next ? '+' : '') + ' shown');
+	}
+
+	function select(id) {
+		selected = id;
+		for (const tr of tbody.children) tr.classList.toggle('selected', tr.dataset.id === id);
+		const tr = tbody.querySelector('tr.selected');
+		if (tr) tr.scrollIntoView({block: 'nearest'});
+	}
+
+	function move(delta) {
+		if (!rows.length) return;
+		let i = rows.findIndex((r) => String(r.id) === selected);
+		i = Math.max(0, Math.min(rows.length - 1, (i < 0 ? 0 : i + delta)));
+		select(String(rows[i].id));
+	}
+
+	const current = () => rows.find((r) => String(r.id) === selected);
+
+	async function quickApprove() {
+		const d = current();
+		if (!d) return;
+		const ok = await ctx.confirmDialog('Approve and send',
+			h('p', 'Send draft #' + d.id + ' (' + (d.subject || '') + ') to ' + (d.sender || '?') +
+				' as it is?'), 'Approve & send');
+		if (!ok) return;
+		try {
+			await api.claim(d.id).catch((e) => {
+				if (e.status !== 409) throw e;
+			});
+			await approve(d.id, null);
+			ctx.notice('Draft #' + d.id + ' approved; it is in the outbox.', 'ok');
+			move(1);
+			load(false);
+		} catch (e) {
+			if (isFactConflict(e)) {
+				ctx.notice('The facts changed since draft #' + d.id + ' was written: review it.', 'error');
+				ctx.navigate('draft/' + d.id);
+			} else {
+				ctx.notice('Not approved: ' + (e.status === 409 ? conflictWords(e) : e.message), 'error');
+			}
+		}
+	}
+
+	async function quickReject() {
+		const d = current();
+		if (!d) return;
+		const choice = await rejectDialog(ctx, d);
+		if (!choice) return;
+		try {
+			await reject(d.id, choice);
+			ctx.notice('Draft #' + d.id + ' rejected.', 'ok');
+			move(1);
+			load(false);
+		} catch (e) {
+			ctx.notice('Not rejected: ' + (e.status === 409 ? conflictWords(e) : e.message), 'error');
+		}
+	}
+
+	function onKey(ev) {
+		switch (ev.key) {
+		case 'j': case 'ArrowDown': move(1); return true;
+		case 'k': case 'ArrowUp': move(-1); return true;
+		case 'e': case 'Enter': case 'o':
+			if (selected) ctx.navigate('draft/' + selected);
+			return true;
+		case 'a': quickApprove(); return true;
+		case 'r': quickReject(); return true;
+		case '/': search.focus(); return true;
+		default: return false;
+		}
+	}
+
+	async function tick() {
+		if (!alive) return;
+		if (!document.hidden) await load(false);
+		if (alive) timer = setTimeout(tick, REFRESH_MS);
+	}
+
+	fillSelects();
+	load(true).then(() => {
+		if (alive) timer = setTimeout(tick, REFRESH_MS);
+	});
+
+	return {
+		unmount() {
+			alive = false;
+			clearTimeout(timer);
+			clearTimeout(qTimer);
+		},
+		onKey,
+	};
+}
