@@ -7,12 +7,14 @@
 #include "daemon/log.h"
 #include "daemon/poller.h"
 #include "daemon/store.h"
+#include "daemon/util.h"
 
 extern const struct cmd cmd_poll;
 
 /* A pass that fails (server gone, database restarting) is retried this many
- * times with growing pauses before the mailbox counts as failed. */
-#define POLL_ATTEMPTS 6
+ * times (--attempts) with growing pauses before the mailbox counts as failed. */
+#define POLL_ATTEMPTS     6
+#define POLL_ATTEMPTS_MAX 100
 
 static void poll_print(const char *name, const struct poller_counts *c)
 {
@@ -23,7 +25,7 @@ static void poll_print(const char *name, const struct poller_counts *c)
 
 /* Polls one mailbox with retries; 0 ok, -1 failed. */
 static int poll_mailbox(const struct config *config, const struct mailbox_config *mb,
-			struct store *store, struct poller_counts *total)
+			struct store *store, unsigned int attempts, struct poller_counts *total)
 {
 	struct poller_mailbox pm;
 	char err[600];
@@ -32,7 +34,7 @@ static int poll_mailbox(const struct config *config, const struct mailbox_config
 
 	log_ctx_set("mailbox", mb->name);
 	poller_mailbox_init(&pm, config, mb, store);
-	for (attempt = 1; attempt <= POLL_ATTEMPTS; attempt++) {
+	for (attempt = 1; attempt <= attempts; attempt++) {
 		if (store_ensure(store) < 0) {
 			snprintf(err, sizeof(err), "%s", store_error(store));
 			r = -1;
@@ -41,8 +43,8 @@ static int poll_mailbox(const struct config *config, const struct mailbox_config
 		}
 		if (r >= 0)
 			break;
-		log_error("poll failed (attempt %u of %u): %s", attempt, POLL_ATTEMPTS, err);
-		if (attempt < POLL_ATTEMPTS) {
+		log_error("poll failed (attempt %u of %u): %s", attempt, attempts, err);
+		if (attempt < attempts) {
 			sleep(pause);
 			pause = pause * 2 > 8 ? 8 : pause * 2;
 		}
@@ -68,6 +70,7 @@ static int poll_main(int argc, char **argv)
 	struct poller_counts total;
 	const char *only = NULL;
 	bool once = false;
+	uint64_t attempts = POLL_ATTEMPTS;
 	char err[600];
 	int r = cmd_parse_common(&cmd_poll, &argc, argv, &common, false), ret = 1, failed = 0;
 	size_t i, polled = 0;
@@ -79,6 +82,13 @@ static int poll_main(int argc, char **argv)
 			once = true;
 		} else if (strcmp(argv[a], "--mailbox") == 0 && a + 1 < argc) {
 			only = argv[++a];
+		} else if (strcmp(argv[a], "--attempts") == 0 && a + 1 < argc) {
+			if (parse_u64(argv[++a], POLL_ATTEMPTS_MAX, &attempts) < 0 ||
+			    attempts == 0) {
+				fprintf(stderr, "draftd poll: --attempts takes 1 to %d\n",
+					POLL_ATTEMPTS_MAX);
+				return 2;
+			}
 		} else {
 			fprintf(stderr,
 				"draftd poll: unknown argument '%s' (see draftd poll --help)\n",
@@ -117,7 +127,7 @@ static int poll_main(int argc, char **argv)
 		if (only != NULL && strcmp(mb->name, only) != 0)
 			continue;
 		polled++;
-		if (poll_mailbox(config, mb, store, &total) < 0)
+		if (poll_mailbox(config, mb, store, (unsigned int)attempts, &total) < 0)
 			failed++;
 	}
 	printf("poll: %zu mailboxes, %d failed; fetched %u, stored %u, duplicates %u, "
@@ -134,12 +144,13 @@ out:
 const struct cmd cmd_poll = {
 	.name = "poll",
 	.summary = "fetch new mail once from every mailbox, then exit",
-	.usage = " --once [--mailbox NAME] [--config FILE]\n\n"
+	.usage = " --once [--mailbox NAME] [--attempts N] [--config FILE]\n\n"
 		 "One ingest pass: for each [mailbox] (or only NAME) takes its lease, fetches\n"
 		 "the messages above the stored checkpoint, stores them with their jobs and\n"
 		 "prints, per mailbox and in total, how many were fetched, stored, marked as\n"
 		 "redeliveries (duplicates), screened out (never drafted), and skipped as\n"
-		 "already stored. A failing mailbox is retried a few times, the others are\n"
-		 "polled regardless. Exit 0 when every mailbox was polled, 1 otherwise.\n",
+		 "already stored. A failing mailbox is tried up to N times (default 6) with\n"
+		 "growing pauses; the others are polled regardless.\n"
+		 "Exit 0 when every mailbox was polled, 1 otherwise.\n",
 	.main = poll_main,
 };

@@ -166,11 +166,12 @@ int store_ingest_uidvalidity_reset(struct store *store, int64_t id, const char *
 	static const char event[] =
 		"INSERT INTO mailbox_events (mailbox_id, kind, detail) VALUES ($1,"
 		" 'uidvalidity_changed', jsonb_build_object('old', $2::bigint, 'new', $3::bigint))";
-	static const char reset[] = "UPDATE mailboxes SET uidvalidity = $3, last_uid = 0,"
-				    " updated_at = now() WHERE id = $1 AND lease_owner = $4"
+	static const char reset[] = "UPDATE mailboxes SET uidvalidity = $2, last_uid = 0,"
+				    " updated_at = now() WHERE id = $1 AND lease_owner = $3"
 				    " RETURNING id";
 	char idbuf[24], oldbuf[16], newbuf[16];
-	const char *params[4] = {idbuf, oldbuf, newbuf, owner};
+	const char *params[3] = {idbuf, oldbuf, newbuf};
+	const char *rparams[3] = {idbuf, newbuf, owner};
 
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
 	snprintf(oldbuf, sizeof(oldbuf), "%u", old_uidvalidity);
@@ -178,7 +179,7 @@ int store_ingest_uidvalidity_reset(struct store *store, int64_t id, const char *
 	if (store_command(store, "BEGIN") < 0)
 		return -1;
 	if (si_exec_expect(store, "uidvalidity event", event, 3, params, false) < 0 ||
-	    si_exec_expect(store, "uidvalidity reset", reset, 4, params, true) < 0 ||
+	    si_exec_expect(store, "uidvalidity reset", reset, 3, rparams, true) < 0 ||
 	    store_command(store, "COMMIT") < 0) {
 		store_rollback(store);
 		return -1;
