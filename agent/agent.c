@@ -5,31 +5,33 @@
 #include <string.h>
 
 #include "agent/bayes.h"
+#include "agent/classify.h"
 #include "agent/facts.h"
 #include "connectors/rules.h"
+#include "daemon/store_pipeline.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
 
-/* The categories draftd knows without configuration: the corpus's eight. */
-static const char *const default_categories[] = {
-	"stock_inquiry",  "order_status", "quote_request", "return_request",
-	"address_change", "invoice_copy", "complaint",     "other",
-};
-
-static int agent_categories(struct agent *a)
+/* The category names the model may answer with, "none" last: the
+ * classifier's set, so both speak of the same categories. */
+static int agent_categories(struct agent *a, char *error, size_t error_size)
 {
 	const struct config *c = a->config;
-	size_t i,
-		n = c->categories_count > 0 ? c->categories_count : ARRAY_SIZE(default_categories);
+	size_t i, n;
 
-	a->categories = calloc(n + 1, sizeof(*a->categories));
-	if (a->categories == NULL)
+	/* configured categories replace the built-in eight; none always exists */
+	if (classify_set_new(c->categories, c->categories_count, c->categories_count == 0,
+			     &a->classes, error, error_size) < 0)
 		return -1;
+	n = classify_set_count(a->classes);
+	a->categories = calloc(n, sizeof(*a->categories));
+	if (a->categories == NULL) {
+		snprintf(error, error_size, "out of memory");
+		return -1;
+	}
 	for (i = 0; i < n; i++)
-		a->categories[i] =
-			c->categories_count > 0 ? c->categories[i].name : default_categories[i];
-	a->categories[n] = "none";
-	a->categories_count = n + 1;
+		a->categories[i] = classify_set_name(a->classes, i);
+	a->categories_count = n;
 	return 0;
 }
 
@@ -39,6 +41,7 @@ static void agent_free(struct agent *a)
 	rules_free(&a->rules);
 	llm_close(&a->llm);
 	bayes_free(&a->bayes);
+	classify_set_free(&a->classes);
 	free(a->categories);
 	config_unref(&a->config);
 	pthread_mutex_destroy(&a->lock);
@@ -62,8 +65,8 @@ int agent_open(struct config *config, struct agent **agent_r, char *error, size_
 	pthread_mutex_init(&a->lock, NULL);
 	a->refcount = 1;
 	a->config = config_ref(config);
-	if (agent_categories(a) < 0) {
-		snprintf(error, error_size, "out of memory");
+	if (agent_categories(a, why, sizeof(why)) < 0) {
+		snprintf(error, error_size, "categories: %s", why);
 		goto out;
 	}
 	if (facts_open(config, &a->facts, why, sizeof(why)) < 0) {
@@ -129,4 +132,39 @@ void agent_set_bayes(struct agent *agent, struct bayes_model *model)
 	agent->bayes = model;
 	pthread_mutex_unlock(&agent->lock);
 	bayes_free(&old);
+}
+
+int agent_retrain(struct agent *agent, struct store *store)
+{
+	struct bayes_example *examples = NULL;
+	struct bayes_model *model = NULL;
+	json_t *rows = store_classifier_examples(store, BAYES_EXAMPLES_MAX);
+	const json_t *e;
+	const char *why = NULL;
+	size_t i, n = 0;
+	int ret = -1;
+
+	if (rows == NULL)
+		return -1;
+	examples = calloc(json_array_size(rows) + 1, sizeof(*examples));
+	if (examples == NULL)
+		goto out;
+	json_array_foreach(rows, i, e)
+	{
+		examples[n].text = json_string_value(json_object_get(e, "text"));
+		examples[n].category = json_string_value(json_object_get(e, "category"));
+		if (examples[n].text != NULL && examples[n].category != NULL)
+			n++;
+	}
+	if (bayes_train(examples, n, &model, &why) < 0) {
+		log_error("classifier training failed: %s", why);
+		goto out;
+	}
+	agent_set_bayes(agent, model);
+	log_debug("classifier trained on %zu reviewer decisions", n);
+	ret = (int)n;
+out:
+	free(examples);
+	json_decref(rows);
+	return ret;
 }

@@ -17,6 +17,7 @@
 struct facts_sources;
 struct rules_set;
 struct bayes_model;
+struct classify_set;
 
 struct agent {
 	struct config *config;
@@ -24,7 +25,8 @@ struct agent {
 	struct rules_set *rules; /* NULL when no rules_file is configured */
 	struct llm *llm;
 	struct llm_probe probe;
-	bool auto_ok;            /* the backend answered its probe in the requested shape */
+	bool auto_ok; /* the backend answered its probe in the requested shape */
+	struct classify_set *classes;
 	const char **categories; /* names, "none" last; point into config or statics */
 	size_t categories_count;
 
@@ -45,5 +47,10 @@ void agent_unref(struct agent **agent);
  * Readers use agent->bayes only while holding agent->lock (a prediction is
  * microseconds), so the old model is never freed under a reader. */
 void agent_set_bayes(struct agent *agent, struct bayes_model *model);
+
+struct store;
+/* Retrains the classifier's naive Bayes model from the reviewer decisions in
+ * store and swaps it in. Returns the number of examples used, or -1. */
+int agent_retrain(struct agent *agent, struct store *store);
 
 #endif

@@ -245,3 +245,16 @@ long long facts_oldest(const json_t *facts)
 	}
 	return oldest;
 }
+
+int facts_requested(struct facts_sources *sources, const char *text, struct key_hit *hits_r,
+		    size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < sources->count; i++) {
+		if (strcmp(sources->conns[i]->kind, "sku") == 0)
+			return keys_extract(sources->conns[i]->keys, text, strlen(text), hits_r,
+					    max);
+	}
+	return 0;
+}

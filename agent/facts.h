@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "connectors/keys.h"
 #include "daemon/config.h"
 
 /* The facts behind a draft: every configured connector extracts the keys of
@@ -36,6 +37,12 @@ int facts_gather(struct facts_sources *sources, const char *text, json_t **facts
  * confirm the facts; *changes_r names the failure). */
 int facts_recheck(struct facts_sources *sources, const json_t *facts, json_t **changes_r)
 	__attribute__((warn_unused_result));
+
+/* The SKUs (key kind "sku") text mentions, with the quantities asked for,
+ * for the guardrails' line-price check. Returns the number of hits (0 when
+ * no connector answers SKUs), or -1. */
+int facts_requested(struct facts_sources *sources, const char *text, struct key_hit *hits_r,
+		    size_t max);
 
 /* The oldest fetched_at among the known facts, or 0 when there are none:
  * the decide step refuses automatic replies on stale facts. */

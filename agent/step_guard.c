@@ -1,0 +1,92 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/facts.h"
+#include "agent/guard.h"
+#include "agent/steps.h"
+#include "daemon/util.h"
+
+#define URL_ALLOW_MAX 32
+
+/* Splits "a, b,c" into trimmed words inside buf; returns the count. */
+static size_t split_list(char *buf, const char **out, size_t max)
+{
+	size_t n = 0;
+	char *p = buf, *end;
+
+	while (p != NULL && *p != '\0' && n < max) {
+		end = strchr(p, ',');
+		if (end != NULL)
+			*end++ = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		for (char *t = p + strlen(p); t > p && (t[-1] == ' ' || t[-1] == '\t'); t--)
+			t[-1] = '\0';
+		if (*p != '\0')
+			out[n++] = p;
+		p = end;
+	}
+	return n;
+}
+
+json_t *guard_step(struct agent *agent, const char *mailbox, const struct mime_message *msg,
+		   const struct classify_outcome *cls, const struct llm_draft *draft,
+		   const json_t *facts, const json_t *forbidden)
+{
+	const struct config *c = agent->config;
+	const struct mailbox_config *mb = mailbox != NULL ? config_mailbox(c, mailbox) : NULL;
+	struct key_hit requested[64];
+	struct guard_input in;
+	struct guard_result *res = NULL;
+	const char *company[16], *allow[URL_ALLOW_MAX];
+	char *allow_buf = NULL;
+	json_t *flags = NULL;
+	size_t i, ncompany = 0;
+	int n;
+
+	res = calloc(1, sizeof(*res));
+	if (res == NULL)
+		goto out;
+	if (mb != NULL && mb->address != NULL)
+		company[ncompany++] = mb->address;
+	for (i = 0; i < c->mailboxes_count && ncompany < ARRAY_SIZE(company); i++) {
+		if (c->mailboxes[i].address != NULL && &c->mailboxes[i] != mb)
+			company[ncompany++] = c->mailboxes[i].address;
+	}
+	memset(&in, 0, sizeof(in));
+	in.subject = draft->subject;
+	in.body = draft->body;
+	in.customer = msg->from_addr;
+	in.reply_to = msg->reply_to;
+	in.company = company;
+	in.company_count = ncompany;
+	in.facts = facts;
+	in.forbidden_phrases = forbidden;
+	if (c->agent.url_allow != NULL) {
+		allow_buf = strdup(c->agent.url_allow);
+		if (allow_buf == NULL)
+			goto out;
+		in.url_allow = allow;
+		in.url_allow_count = split_list(allow_buf, allow, URL_ALLOW_MAX);
+	}
+	n = facts_requested(agent->facts, msg->text, requested, ARRAY_SIZE(requested));
+	in.requested = requested;
+	in.requested_count = n > 0 ? (size_t)n : 0;
+	in.request_text = msg->text;
+	/* -1 leaves an "error" flag in res: never treated as clean */
+	(void)guard_check(&in, res);
+	flags = guard_result_json(res);
+	if (flags != NULL && cls->injection) {
+		char *reasons = json_dumps(cls->injection_reasons, JSON_COMPACT);
+
+		json_array_append_new(
+			flags, json_pack("{s:s, s:s+}", "flag", "suspected_injection", "detail",
+					 "the email tries to instruct the assistant: ",
+					 reasons != NULL ? reasons : "[]"));
+		free(reasons);
+	}
+out:
+	free(allow_buf);
+	free(res);
+	return flags;
+}

@@ -1,0 +1,43 @@
+#ifndef DRAFTD_STEPS_H
+#define DRAFTD_STEPS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "agent/agent.h"
+#include "agent/classify.h"
+#include "agent/mime.h"
+
+/* The pipeline's glue to the pure modules: each step takes what the agent
+ * holds (category set, classifier model, company addresses) and a parsed
+ * message, and hands back plain results. */
+
+struct classify_outcome {
+	char category[BAYES_CATEGORY_MAX];
+	double confidence;
+	enum llm_confidence_source source;
+	char language[3];
+	bool injection;
+	json_t *injection_reasons;            /* array of reason names */
+	json_t *scores;                       /* the classifier's explanation */
+	char set_by_rule[BAYES_CATEGORY_MAX]; /* "" unless a rule overrode the category */
+};
+
+/* Classifies msg and scans it for prompt injection. Returns 0 or -1 (out
+ * of memory). Free with classify_outcome_clear(). */
+int classify_step(struct agent *agent, const struct mime_message *msg, struct classify_outcome *out)
+	__attribute__((warn_unused_result));
+void classify_outcome_clear(struct classify_outcome *out);
+/* Records a rule's set_category (the classifier's answer stays in scores). */
+void classify_outcome_override(struct classify_outcome *out, const char *category);
+/* The outcome as stored in messages.pipeline (new reference). */
+json_t *classify_outcome_json(const struct classify_outcome *out);
+
+/* Checks a draft against the facts and rules (agent/guard.h). Returns a new
+ * array of flags [{"flag":..,"detail":..}] (a suspected injection is one of
+ * them), or NULL when out of memory. */
+json_t *guard_step(struct agent *agent, const char *mailbox, const struct mime_message *msg,
+		   const struct classify_outcome *cls, const struct llm_draft *draft,
+		   const json_t *facts, const json_t *forbidden);
+
+#endif

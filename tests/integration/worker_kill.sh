@@ -1,0 +1,77 @@
+#!/bin/bash
+# A worker killed with SIGKILL in the middle of a job: the job's lease
+# expires, another run takes the job again, and every message ends with
+# exactly one draft. The model is the fake OpenAI server, told to hang so
+# that the kill lands while a job is running.
+set -u
+. "$(dirname "$0")/lib/common.sh"
+
+url=$(db_url_for draftd_it_worker_kill)
+user=killtest$$
+svc=$DRAFTD_TEST_SVC_DIR
+tests/services/dovecot.sh adduser "$svc" "$user" pw >/dev/null
+
+start_bg fake "$ITMP/fake.log" /usr/bin/python3 tests/fakes/openai_server.py --port 0 \
+	--port-file "$ITMP/fake.port" --hang-seconds 120
+wait_for 10 test -s "$ITMP/fake.port" || not_ok "fake model server starts"
+fport=$(cat "$ITMP/fake.port")
+control() {
+	curl -s -X POST -H 'Content-Type: application/json' -d "{\"mode\":\"$1\"}" \
+		"http://127.0.0.1:$fport/_control" >/dev/null
+}
+
+conf=$ITMP/kill.conf
+cat >"$conf" <<CONF
+[database]
+url = $url
+[api]
+listen = 127.0.0.1:$(. tests/services/lib.sh && free_port)
+[model]
+backend = openai
+base_url = http://127.0.0.1:$fport
+model = fake-model
+timeout = 100
+[agent]
+workers = 1
+job_lease = 3s
+max_attempts = 5
+[mailbox support]
+url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
+starttls = off
+user = $user
+password = pw
+address = support@parts.example
+idle = off
+poll_interval = 1
+CONF
+"$DRAFTD" migrate --config "$conf" >/dev/null
+
+control valid
+start_bg pid "$ITMP/run1.log" "$DRAFTD" run --config "$conf"
+wait_for 20 grep -q 'draftd running' "$ITMP/run1.log" && ok "draftd run starts" ||
+	not_ok "draftd run starts: $(tail -5 "$ITMP/run1.log")"
+control hang
+tests/services/dovecot.sh deliver "$svc" "$user" INBOX tests/fixtures/pipeline/stock-*.eml >/dev/null
+running() {
+	[ "$(psql_value "$url" "SELECT count(*) FROM jobs WHERE state = 'running'")" -ge 1 ]
+}
+wait_for 20 running && ok "a worker is inside a job" || not_ok "no job started: $(tail -5 "$ITMP/run1.log")"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+check "draftd is gone after SIGKILL" bash -c "! kill -0 $pid 2>/dev/null"
+check "the killed job is still marked running" running
+
+control valid
+start_bg pid2 "$ITMP/run2.log" "$DRAFTD" run --config "$conf"
+all_done() {
+	[ "$(psql_value "$url" "SELECT count(*) FROM jobs WHERE state = 'done'")" -eq 3 ]
+}
+wait_for 40 all_done && ok "every job completes after the restart" ||
+	not_ok "jobs: $(psql_value "$url" "SELECT string_agg(state || '/' || attempts, ' ') FROM jobs")"
+n=$(psql_value "$url" "SELECT count(*) FROM drafts")
+check "exactly one draft per message (3 drafts, got $n)" test "$n" -eq 3
+n=$(psql_value "$url" "SELECT count(*) FROM jobs WHERE attempts >= 2")
+check "the interrupted job was taken again after its lease expired" test "$n" -ge 1
+kill -TERM "$pid2"
+wait "$pid2"
+check "draftd stops cleanly after the test" test $? -eq 0
