@@ -38,12 +38,15 @@ function append(el, children) {
 
 // h('tag#id.class', {attrs}, children...): an element; strings become text nodes.
 export function h(spec, attrs, ...children) {
-	// 'tag#id.class.class'
-	const m = /^([a-z0-9]*)(?:#([\w-]+))?((?:\.[\w-]+)*)$/i.exec(spec);
+	// 'tag#id.class.class' (id and classes in any order)
+	const m = /^([a-z0-9]*)((?:[#.][\w-]+)*)$/i.exec(spec);
 	if (!m) throw new Error('bad element spec ' + spec);
-	const classes = m[3] ? m[3].slice(1).split('.') : [];
 	const el = document.createElement(m[1] || 'div');
-	if (m[2]) el.id = m[2];
+	const classes = [];
+	for (const part of m[2].match(/[#.][\w-]+/g) || []) {
+		if (part[0] === '#') el.id = part.slice(1);
+		else classes.push(part.slice(1));
+	}
 	if (classes.length) el.className = classes.join(' ');
 	if (attrs && (attrs instanceof Node || typeof attrs !== 'object' || Array.isArray(attrs))) {
 		children.unshift(attrs);

@@ -127,13 +127,14 @@ export function mountQueue(root, ctx) {
 		clear(tbody);
 		for (const d of rows) {
 			const id = String(d.id);
-			const flags = d.flags || [];
+			const flags = [...new Set((d.flags || []).map(shortFlag).map((x) =>
+				x === 'suspected_injection' ? 'injection_suspect' : x))];
 			const tr = h('tr', {dataset: {id}, class: [id === selected && 'selected',
 				flags.length && 'flagged'], on: {click: () => select(id),
 				dblclick: () => ctx.navigate('draft/' + id)}},
 				h('td', h('span.cat', d.category || '(none)')),
 				h('td.sender', d.sender || ''),
-				h('td.subject', h('a', {route: 'draft/' + id}, d.subject || '(no subject)')),
+				h('td.subject', h('a', {route: 'draft/' + id}, d.message_subject || d.subject || '(no subject)')),
 				h('td.num', {title: d.created_at || ''}, age(d.age_seconds)),
 				h('td.num', {title: d.confidence_source || ''}, pct(d.confidence)),
 				h('td', flags.map((x) => h('span.flag', {title: flagWords(x).words}, shortFlag(x)))),
