@@ -66,8 +66,8 @@ struct classify_input {
 	const char *text;      /* the new text (quoted history not included) */
 	const char *full_text; /* every text part, hidden ones too; NULL is text */
 	const char *sender;    /* addr-spec of From */
-	bool has_attachments;
-	const char *language; /* "en", "de", "es", "fr"; NULL: lang_detect() */
+	bool has_attachments;  /* not scored yet: kept for the pipeline and the model */
+	const char *language;  /* "en", "de", "es", "fr"; NULL: lang_detect() */
 };
 
 struct classify_result {
