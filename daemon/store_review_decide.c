@@ -21,8 +21,10 @@
 
 static bool review_is_approved(const char *status)
 {
+	/* failed: the outbox gave up on it; approving again must not queue a
+	 * second send either */
 	return strcmp(status, "approved") == 0 || strcmp(status, "sent") == 0 ||
-	       strcmp(status, "auto_sent") == 0;
+	       strcmp(status, "auto_sent") == 0 || strcmp(status, "failed") == 0;
 }
 
 /* "<32 hex random>.<unix time>@domain", fixed now so a resend after a crash

@@ -43,6 +43,7 @@ void api_categories_put(struct api_request *req, struct api_response *resp)
 	const char *mode, *promotion;
 	const json_t *min;
 	enum category_mode m;
+	enum review_result r;
 
 	if (api_query_check(req, resp, NULL) < 0 ||
 	    (body = api_body_object(req, resp, fields, false)) == NULL)
@@ -73,9 +74,8 @@ void api_categories_put(struct api_request *req, struct api_response *resp)
 		goto out;
 	if ((store = api_store(req, resp)) == NULL)
 		goto out;
-	api_review_reply(resp, store,
-			 store_category_update(store, req->params[0], body, req->actor, &detail),
-			 detail, "category");
+	r = store_category_update(store, req->params[0], body, req->actor, &detail);
+	api_review_reply(resp, store, r, detail, "category");
 out:
 	json_decref(body);
 }

@@ -358,12 +358,12 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 			log_warn("api: facts re-check unavailable: %s", err);
 	}
 	server->mhd = MHD_start_daemon(
-		flags, 0, NULL, NULL, api_access, server, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-		MHD_OPTION_THREAD_POOL_SIZE, config->api.threads, MHD_OPTION_CONNECTION_LIMIT,
-		API_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, API_CONNECTION_TIMEOUT,
+		flags, 0, NULL, NULL, api_access, server, MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log,
+		NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+		config->api.threads, MHD_OPTION_CONNECTION_LIMIT, API_CONNECTION_LIMIT,
+		MHD_OPTION_CONNECTION_TIMEOUT, API_CONNECTION_TIMEOUT,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONNECTION_MEMORY,
-		MHD_OPTION_NOTIFY_COMPLETED, api_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-		api_mhd_log, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, api_completed, NULL,
 		server->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 		server->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, server->tls_key, MHD_OPTION_END);
 	if (server->mhd == NULL) {

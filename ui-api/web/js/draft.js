@@ -42,29 +42,27 @@ function messagePane(m) {
 		h('p.muted', 'Shown as plain text. Links, images and HTML in the message are never loaded.'));
 }
 
+// One small table per looked-up key (field / value rows): facts have many
+// columns and the pane is narrow.
 function factsBlock(facts) {
 	const out = [];
+	const skip = ['key', 'found', 'fetched_at', 'connector'];
 	for (const [source, list] of Object.entries(facts || {})) {
 		if (Array.isArray(list)) {
-			const fields = [];
 			for (const f of list) {
-				for (const k of Object.keys(f || {})) {
-					if (!['key', 'found', 'fetched_at', 'connector'].includes(k) &&
-					    !fields.includes(k)) fields.push(k);
-				}
-			}
-			out.push(h('h4', source), h('table.facts', h('thead', h('tr', h('th', 'key'),
-				h('th', 'found'), fields.map((k) => h('th', k)), h('th', 'fetched'))),
-				h('tbody', list.map((f) => h('tr', {class: f.found === null ? 'unknown'
+				const state = f.found === null ? 'unknown (the connector failed)'
+					: f.found === false ? 'not found' : 'found';
+				out.push(h('table.facts', {class: f.found === null ? 'unknown'
 					: f.found === false ? 'missing' : ''},
-					h('td', valueText(f.key)),
-					h('td', f.found === null ? 'unknown (connector failed)'
-						: f.found ? 'yes' : 'no'),
-					fields.map((k) => h('td', valueText(f[k]))),
-					h('td', {title: f.fetched_at || ''}, f.fetched_at
-						? when(f.fetched_at) + ' (' + ageSince(f.fetched_at) + ' ago)' : '–'))))));
+					h('caption', source + ' ' + valueText(f.key) + ': ' + state),
+					h('tbody', Object.entries(f).filter(([k]) => !skip.includes(k)).map(([k, v]) =>
+						h('tr', h('th', k), h('td', valueText(v)))),
+						h('tr.fetched', h('th', 'fetched'), h('td', f.fetched_at
+							? when(f.fetched_at) + ' (' + ageSince(f.fetched_at) + ' ago)'
+							: '–', f.connector ? ' from ' + f.connector : '')))));
+			}
 		} else if (list && typeof list === 'object') {
-			out.push(h('h4', source), h('table.facts', h('tbody', Object.entries(list).map(
+			out.push(h('table.facts', h('caption', source), h('tbody', Object.entries(list).map(
 				([k, v]) => h('tr', h('th', k), h('td', valueText(v)))))));
 		}
 	}
@@ -89,7 +87,8 @@ function rulesBlock(hits) {
 function flagsBlock(d) {
 	const flags = (Array.isArray(d.guardrail_flags) ? d.guardrail_flags : []).slice();
 	const mf = (d.message && d.message.flags) || {};
-	if (mf.injection_suspect) flags.unshift('injection_suspect');
+	const named = flags.some((f) => /injection/.test(flagWords(f).code));
+	if (mf.injection_suspect && !named) flags.unshift('injection_suspect');
 	if (!flags.length) return [h('p.ok', 'All guardrail checks passed.')];
 	return [h('ul.guardflags', flags.map((f) => {
 		const w = flagWords(f);

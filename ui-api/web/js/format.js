@@ -9,14 +9,21 @@ export function age(seconds) {
 	return Math.floor(s / 86400) + 'd ' + Math.floor((s % 86400) / 3600) + 'h';
 }
 
+// A timestamp as ms: ISO 8601 text, or Unix seconds (facts' fetched_at).
+export function toMs(v) {
+	if (typeof v === 'number') return v < 1e12 ? v * 1000 : v;
+	if (typeof v === 'string' && /^\d+(\.\d+)?$/.test(v)) return toMs(Number(v));
+	return Date.parse(v);
+}
+
 export function ageSince(iso) {
-	const t = Date.parse(iso);
+	const t = toMs(iso);
 	return isNaN(t) ? '' : age((Date.now() - t) / 1000);
 }
 
 export function when(iso) {
 	if (!iso) return '';
-	const d = new Date(iso);
+	const d = new Date(toMs(iso));
 	if (isNaN(d)) return String(iso);
 	return d.toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'});
 }

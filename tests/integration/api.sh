@@ -1,0 +1,276 @@
+#!/bin/bash
+# The REST API end to end: draftd run against a real Postgres, fixture rows
+# inserted with SQL, driven with curl. Auth, listing, claim races, PATCH
+# with If-Match, approve idempotency and races, reject, categories, the
+# audit chain (and a tampered row), health/metrics, bad input and SQL
+# injection strings.
+set -u
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/../services/lib.sh"
+
+url=$(db_url_for draftd_it_api)
+port=$(free_port)
+base=http://127.0.0.1:$port
+conf=$ITMP/draftd.conf
+mkdir -p "$ITMP/web"
+echo '<!doctype html><title>draftd</title>' >"$ITMP/web/index.html"
+echo 'secret' >"$ITMP/outside.txt"
+cat >"$conf" <<CONF
+[database]
+url = $url
+[api]
+listen = 127.0.0.1:$port
+max_body = 4096
+threads = 4
+web_root = $ITMP/web
+[log]
+level = info
+[model]
+templates_dir = ${DRAFTD_SRCDIR:-$PWD}/deploy/templates
+[category stock_inquiry]
+mode = draft
+threshold = 0.85
+[category order_status]
+mode = shadow
+CONF
+
+"$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || not_ok "migrate"
+sql() { psql -XAtq -d "$url" -c "$1"; }
+
+# fixtures: one mailbox, 6 messages, 6 pending drafts
+sql "INSERT INTO mailboxes (name, imap_url, imap_user, address) VALUES ('support', 'imap://x', 'support', 'support@harbor.example')"
+for i in 1 2 3 4 5 6; do
+	sql "INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size, sender, reply_to, subject, text_body, headers)
+	     VALUES (1, 1, $i, sha256('m$i'::bytea), 10, 'Ann Buyer <ann@customer.example>', NULL, 'Stock HP-$i', 'Is HP-$i in stock?', '{\"to\":\"support@harbor.example\"}')" >/dev/null
+	cat=stock_inquiry
+	[ "$i" -gt 4 ] && cat=order_status
+	sql "INSERT INTO drafts (message_id, category, confidence, confidence_source, subject, body, recipient, model, facts)
+	     VALUES ($i, '$cat', 0.9, 'builtin', 'Re: Stock HP-$i', 'Hello Ann, HP-$i is in stock.', 'ann@customer.example', 'builtin', '{}')" >/dev/null
+	sql "INSERT INTO jobs (message_id, state, attempts) VALUES ($i, 'done', 3)" >/dev/null
+done
+
+tok() { "$DRAFTD" token create --config "$conf" --name "$1" --role "$2" 2>/dev/null | tail -n 1; }
+alice=$(tok alice reviewer)
+bob=$(tok bob reviewer)
+admin=$(tok root admin)
+revoked=$(tok mallory reviewer)
+case "$alice" in dft_*) ok "token create prints the token on the last line" ;; *) not_ok "token create: '$alice'" ;; esac
+"$DRAFTD" token revoke --config "$conf" mallory >/dev/null 2>&1 && ok "token revoke" || not_ok "token revoke"
+n=$(sql "SELECT count(*) FROM api_tokens WHERE token_hash = sha256('$alice'::bytea)")
+check "only the token's sha256 is stored" test "$n" = 1
+
+log=$ITMP/run.log
+start_bg pid "$log" "$DRAFTD" run --config "$conf"
+if ! wait_for 10 curl -sf "$base/healthz" -o /dev/null; then
+	not_ok "api start: $(cat "$log")"
+	exit 1
+fi
+ok "draftd run serves /healthz"
+
+# req TOKEN METHOD PATH [BODY] [extra curl args...]: body in $ITMP/out, prints status
+req() {
+	local t=$1 m=$2 p=$3 b=${4:-}
+	shift 3
+	[ $# -gt 0 ] && shift
+	local a=(-s -o "$ITMP/out" -w '%{http_code}' -X "$m")
+	[ -n "$t" ] && a+=(-H "Authorization: Bearer $t")
+	[ -n "$b" ] && a+=(-H 'Content-Type: application/json' --data-binary "$b")
+	curl "${a[@]}" "$@" "$base$p"
+}
+# js EXPR: evaluates a python expression over the last body as j
+js() { python3 -c "import json,sys; j=json.load(open('$ITMP/out')); print($1)"; }
+expect() { # NAME WANT GOT
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: want $2 got $3 $(head -c 300 "$ITMP/out")"; fi
+}
+
+# auth
+expect "no token: 401" 401 "$(req "" GET /api/v1/drafts)"
+expect "401 is a JSON error" unauthorized "$(js "j['error']['code']")"
+expect "wrong token: 401" 401 "$(req dft_nope GET /api/v1/drafts)"
+expect "revoked token: 401" 401 "$(req "$revoked" GET /api/v1/drafts)"
+expect "reviewer on admin endpoint: 403" 403 "$(req "$alice" PUT /api/v1/categories/stock_inquiry '{"mode":"auto"}')"
+expect "reviewer cannot read the audit log" 403 "$(req "$alice" GET /api/v1/audit)"
+expect "refused PUT changed nothing" draft "$(sql "SELECT mode FROM categories WHERE name = 'stock_inquiry'")"
+expect "no token on approve: 401" 401 "$(req "" POST /api/v1/drafts/1/approve '{}')"
+expect "refused approve changed nothing" pending "$(sql "SELECT status FROM drafts WHERE id = 1")"
+expect "healthz needs no token" 200 "$(req "" GET /healthz)"
+expect "openapi.yaml needs no token" 200 "$(req "" GET /api/v1/openapi.yaml)"
+grep -q '^openapi: 3.1' "$ITMP/out" && ok "openapi document served" || not_ok "openapi body"
+
+# listing
+expect "list drafts" 200 "$(req "$alice" GET /api/v1/drafts)"
+expect "six drafts, newest first" "6 6" "$(js "len(j['drafts']), j['drafts'][0]['id']")"
+expect "list has summary fields" "True" "$(js "all(k in j['drafts'][0] for k in ['status','category','confidence','confidence_source','subject','sender','mailbox','created_at','age_seconds','flags','claimed_by','claim_expires','version'])")"
+expect "page 1 of 2" 200 "$(req "$alice" GET '/api/v1/drafts?limit=4&order=oldest')"
+expect "oldest first, 4 rows" "[1, 2, 3, 4]" "$(js "[d['id'] for d in j['drafts']]")"
+cursor=$(js "j['next_cursor']")
+expect "page 2" 200 "$(req "$alice" GET "/api/v1/drafts?limit=4&order=oldest&cursor=$cursor")"
+expect "page 2 continues, last page" "[5, 6] None" "$(js "[d['id'] for d in j['drafts']], j['next_cursor']")"
+expect "filter by category" 200 "$(req "$alice" GET '/api/v1/drafts?category=order_status')"
+expect "category filter" "[6, 5]" "$(js "[d['id'] for d in j['drafts']]")"
+expect "filter by q and mailbox" 200 "$(req "$alice" GET '/api/v1/drafts?q=hp-3&mailbox=support&status=pending')"
+expect "q filter" "[3]" "$(js "[d['id'] for d in j['drafts']]")"
+expect "get one draft" 200 "$(req "$alice" GET /api/v1/drafts/2)"
+expect "draft has message and history" "ann@customer.example True" \
+	"$(js "j['recipient'], 'text' in j['message'] and isinstance(j['history'], list)")"
+expect "unknown draft: 404" 404 "$(req "$alice" GET /api/v1/drafts/999)"
+
+# claim race: alice and bob at once, exactly one wins
+req "$alice" POST /api/v1/drafts/1/claim "" -o "$ITMP/o1" >"$ITMP/c1" &
+p1=$!
+req "$bob" POST /api/v1/drafts/1/claim "" -o "$ITMP/o2" >"$ITMP/c2" &
+p2=$!
+wait "$p1" "$p2"
+codes=$(sort <(cat "$ITMP/c1"; echo) <(cat "$ITMP/c2"; echo) | tr -d '\n')
+expect "two claims at once: one 200, one 409" "200409" "$codes"
+holder=$(sql "SELECT claimed_by FROM drafts WHERE id = 1")
+other=$bob
+[ "$holder" = bob ] && other=$alice
+expect "the loser sees the holder" 409 "$(req "$other" POST /api/v1/drafts/1/claim)"
+expect "409 names the holder" "$holder" "$(js "j['error']['detail']['claimed_by']")"
+expect "release by a non-holder: 409" 409 "$(req "$other" POST /api/v1/drafts/1/release)"
+htok=$alice
+[ "$holder" = bob ] && htok=$bob
+expect "holder releases" 200 "$(req "$htok" POST /api/v1/drafts/1/release)"
+
+# PATCH
+expect "PATCH without If-Match: 428" 428 "$(req "$alice" PATCH /api/v1/drafts/2 '{"body":"x"}')"
+v=$(sql "SELECT version FROM drafts WHERE id = 2")
+expect "PATCH with the version" 200 "$(req "$alice" PATCH /api/v1/drafts/2 '{"body":"Hello Ann, HP-2 ships today."}' -H "If-Match: \"$v\"")"
+expect "PATCH bumps the version" $((v + 1)) "$(js "j['version']")"
+expect "stale If-Match: 412" 412 "$(req "$bob" PATCH /api/v1/drafts/2 '{"body":"y"}' -H "If-Match: $v")"
+expect "stale PATCH changed nothing" "Hello Ann, HP-2 ships today." "$(sql "SELECT body FROM drafts WHERE id = 2")"
+expect "recipient at the sender's domain is fine" 200 "$(req "$alice" PATCH /api/v1/drafts/2 '{"cc":"orders@customer.example"}' -H "If-Match: $((v + 1))")"
+expect "recipient elsewhere: 400" 400 "$(req "$alice" PATCH /api/v1/drafts/2 '{"recipient":"evil@attacker.example"}' -H "If-Match: $((v + 2))")"
+expect "recipient policy code" recipient_policy "$(js "j['error']['code']")"
+n=$(sql "SELECT count(*) FROM audit_log WHERE action = 'draft.edit' AND object_id = '2' AND after ? 'body' AND before ? 'body'")
+expect "edit audited with a diff" 1 "$n"
+
+# approve: idempotency, races
+expect "approve" 200 "$(req "$alice" POST /api/v1/drafts/2/approve '{}' -H 'Idempotency-Key: k-2')"
+mid=$(js "j['outbox']['message_id']")
+case "$mid" in "<"*"@harbor.example>") ok "Message-ID at the mailbox's domain" ;; *) not_ok "message id $mid" ;; esac
+expect "approve records the edit distance" "t" "$(sql "SELECT edit_distance > 0 AND reviewer = 'alice' AND final_body IS NOT NULL FROM drafts WHERE id = 2")"
+expect "same Idempotency-Key again: 200" 200 "$(req "$alice" POST /api/v1/drafts/2/approve '{}' -H 'Idempotency-Key: k-2')"
+expect "same result" "$mid" "$(js "j['outbox']['message_id']")"
+expect "approve of an approved draft: 200" 200 "$(req "$bob" POST /api/v1/drafts/2/approve '{"body":"other"}')"
+expect "still one outbox row" 1 "$(sql "SELECT count(*) FROM outbox WHERE draft_id = 2")"
+apids=()
+for i in 1 2 3 4 5 6; do
+	req "$([ $((i % 2)) = 0 ] && echo "$alice" || echo "$bob")" POST /api/v1/drafts/3/approve '{}' -o "$ITMP/ao$i" >"$ITMP/a$i" &
+	apids+=("$!")
+done
+wait "${apids[@]}"
+expect "six concurrent approvals all answer 200" "200200200200200200" "$(cat "$ITMP"/a[1-6])"
+expect "six concurrent approvals: one outbox row" 1 "$(sql "SELECT count(*) FROM outbox WHERE draft_id = 3")"
+expect "one approve audit row for the race" 1 "$(sql "SELECT count(*) FROM audit_log WHERE action = 'draft.approve' AND object_id = '3'")"
+
+# reject
+expect "reject needs a reason" 400 "$(req "$alice" POST /api/v1/drafts/4/reject '{}')"
+expect "reject with an unknown category" 400 "$(req "$alice" POST /api/v1/drafts/4/reject '{"reason":"wrong","category":"nope"}')"
+expect "reject with corrected category" 200 "$(req "$alice" POST /api/v1/drafts/4/reject '{"reason":"asks about an order","category":"order_status"}')"
+expect "reject stored" "rejected|asks about an order|order_status" "$(sql "SELECT status, reject_reason, corrected_category FROM drafts WHERE id = 4")"
+expect "approve a rejected draft: 409" 409 "$(req "$alice" POST /api/v1/drafts/4/approve '{}')"
+
+# redraft
+expect "ask for a new draft: 202" 202 "$(req "$alice" POST /api/v1/messages/4/draft)"
+expect "job re-queued" "queued 0" "$(js "j['job']['state'], j['job']['attempts']")"
+expect "redraft audited" 1 "$(sql "SELECT count(*) FROM audit_log WHERE action = 'message.redraft' AND object_id = '4'")"
+expect "redraft of an unknown message: 404" 404 "$(req "$alice" POST /api/v1/messages/999/draft)"
+
+# categories
+expect "categories seeded from the config" 200 "$(req "$alice" GET /api/v1/categories)"
+expect "config values" "['order_status', 'stock_inquiry'] 0.85" "$(js "[c['name'] for c in j['categories']], j['categories'][1]['threshold']")"
+expect "admin PUT" 200 "$(req "$admin" PUT /api/v1/categories/stock_inquiry '{"mode":"shadow","threshold":0.8}')"
+expect "PUT stored" "shadow|0.8|root" "$(sql "SELECT mode, threshold, updated_by FROM categories WHERE name = 'stock_inquiry'")"
+expect "PUT bad mode: 400" 400 "$(req "$admin" PUT /api/v1/categories/stock_inquiry '{"mode":"yolo"}')"
+expect "PUT threshold out of range: 400" 400 "$(req "$admin" PUT /api/v1/categories/stock_inquiry '{"threshold":1.5}')"
+expect "PUT unknown category: 404" 404 "$(req "$admin" PUT /api/v1/categories/nope '{"mode":"off"}')"
+n=$(sql "SELECT count(*) FROM audit_log WHERE action = 'category.update' AND before->>'mode' = 'draft' AND after->>'mode' = 'shadow'")
+expect "category change audited before/after" 1 "$n"
+
+# stats, mailboxes, audit
+expect "stats" 200 "$(req "$alice" GET /api/v1/stats)"
+expect "stats per category" "True" "$(js "any(c['category']=='stock_inquiry' and c['rejected']==1 for c in j['categories'])")"
+expect "stats per reviewer" "True" "$(js "any(r['reviewer']=='alice' for r in j['reviewers'])")"
+expect "mailboxes" 200 "$(req "$alice" GET /api/v1/mailboxes)"
+expect "mailbox listed" support "$(js "j['mailboxes'][0]['name']")"
+expect "poll now: 202" 202 "$(req "$alice" POST /api/v1/mailboxes/support/poll)"
+expect "poll request stored" t "$(sql "SELECT poll_requested_at IS NOT NULL FROM mailboxes WHERE name = 'support'")"
+expect "poll unknown mailbox: 404" 404 "$(req "$alice" POST /api/v1/mailboxes/nope/poll)"
+expect "admin reads the audit log" 200 "$(req "$admin" GET '/api/v1/audit?limit=2')"
+expect "audit paging" 2 "$(js "len(j['entries'])")"
+since=$(js "j['next_since']")
+expect "audit since" 200 "$(req "$admin" GET "/api/v1/audit?since=$since")"
+expect "audit since continues" "True" "$(js "j['entries'][0]['id'] > $since")"
+
+# health, metrics
+expect "readyz" 200 "$(req "$alice" GET /readyz)"
+expect "metrics" 200 "$(req "$alice" GET /metrics)"
+grep -q '^draftd_drafts{status="rejected"} 1$' "$ITMP/out" && ok "metrics count drafts" || not_ok "metrics: $(head -c 600 "$ITMP/out")"
+grep -q '^draftd_api_requests_total{code="401"} [1-9]' "$ITMP/out" && ok "metrics count requests by code" || not_ok "metrics codes"
+
+# bad input
+expect "malformed JSON: 400" 400 "$(req "$alice" POST /api/v1/drafts/5/reject '{"reason":')"
+expect "malformed JSON code" bad_json "$(js "j['error']['code']")"
+expect "unknown field: 400" 400 "$(req "$alice" POST /api/v1/drafts/5/reject '{"reason":"x","extra":1}')"
+expect "wrong type: 400" 400 "$(req "$alice" POST /api/v1/drafts/5/reject '{"reason":42}')"
+expect "non-object body: 400" 400 "$(req "$alice" POST /api/v1/drafts/5/reject '[1,2]')"
+big=$(head -c 5000 /dev/zero | tr '\0' a)
+expect "oversized body: 413" 413 "$(req "$alice" POST /api/v1/drafts/5/reject "{\"reason\":\"$big\"}")"
+expect "oversized chunked body: 413" 413 "$(req "$alice" POST /api/v1/drafts/5/reject "{\"reason\":\"$big\"}" -H 'Transfer-Encoding: chunked')"
+expect "huge limit: 400" 400 "$(req "$alice" GET '/api/v1/drafts?limit=100000000000000000000')"
+expect "limit over 200: 400" 400 "$(req "$alice" GET '/api/v1/drafts?limit=201')"
+expect "bad status: 400" 400 "$(req "$alice" GET '/api/v1/drafts?status=bogus')"
+expect "bad cursor: 400" 400 "$(req "$alice" GET '/api/v1/drafts?cursor=xyz')"
+expect "unknown query parameter: 400" 400 "$(req "$alice" GET '/api/v1/drafts?frob=1')"
+expect "non-numeric id: 400" 400 "$(req "$alice" GET /api/v1/drafts/abc)"
+expect "negative id: 400" 400 "$(req "$alice" GET /api/v1/drafts/-1)"
+expect "unknown route: 404" 404 "$(req "$alice" GET /api/v1/nothing)"
+expect "404 is JSON" not_found "$(js "j['error']['code']")"
+expect "wrong method: 405" 405 "$(req "$alice" DELETE /api/v1/drafts/1)"
+expect "bad If-Match: 400" 400 "$(req "$alice" PATCH /api/v1/drafts/5 '{"body":"x"}' -H 'If-Match: abc')"
+expect "still pending after bad input" pending "$(sql "SELECT status FROM drafts WHERE id = 5")"
+
+# SQL injection strings: refused or stored as text, never executed
+inj="x'; DROP TABLE drafts; --"
+enc=$(python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1]))' "$inj")
+expect "injection in q" 200 "$(req "$alice" GET "/api/v1/drafts?q=$enc&category=$enc&mailbox=$enc")"
+expect "injection in status: 400" 400 "$(req "$alice" GET "/api/v1/drafts?status=$enc")"
+expect "injection in cursor: 400" 400 "$(req "$alice" GET "/api/v1/drafts?cursor=$enc")"
+expect "injection in id: 400" 400 "$(req "$alice" GET "/api/v1/drafts/1%27%20OR%201=1")"
+expect "injection in category name: 404" 404 "$(req "$admin" PUT "/api/v1/categories/$enc" '{"mode":"off"}')"
+expect "injection in mailbox name: 404" 404 "$(req "$alice" POST "/api/v1/mailboxes/$enc/poll")"
+expect "injection in audit since: 400" 400 "$(req "$admin" GET "/api/v1/audit?since=$enc")"
+body=$(python3 -c 'import json,sys; print(json.dumps({"reason": sys.argv[1]}))' "$inj")
+expect "injection in reject reason is stored" 200 "$(req "$alice" POST /api/v1/drafts/5/reject "$body")"
+expect "stored as plain text" "$inj" "$(sql "SELECT reject_reason FROM drafts WHERE id = 5")"
+v=$(sql "SELECT version FROM drafts WHERE id = 6")
+body=$(python3 -c 'import json,sys; print(json.dumps({"subject": sys.argv[1], "body": sys.argv[1]}))' "$inj")
+expect "injection in PATCH fields is stored" 200 "$(req "$alice" PATCH /api/v1/drafts/6 "$body" -H "If-Match: $v")"
+expect "injection in Idempotency-Key" 200 "$(req "$alice" POST /api/v1/drafts/6/approve '{}' -H "Idempotency-Key: $inj")"
+expect "drafts table intact" t "$(sql "SELECT count(*) >= 6 FROM drafts")"
+expect "injection in token" 401 "$(req "' OR '1'='1" GET /api/v1/drafts)"
+
+# static files
+expect "web page served" 200 "$(req "" GET /)"
+h=$(curl -s -D - -o /dev/null "$base/index.html")
+echo "$h" | grep -qi "content-security-policy: default-src 'self'" && echo "$h" | grep -qi 'x-content-type-options: nosniff' &&
+	echo "$h" | grep -qi 'referrer-policy: no-referrer' && ok "static page security headers" || not_ok "headers: $h"
+expect "no traversal" 404 "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$base/../outside.txt")"
+expect "no encoded traversal" 404 "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$base/%2e%2e/outside.txt")"
+
+check "server still serving" curl -sf "$base/healthz" -o /dev/null
+
+# audit chain
+out=$("$DRAFTD" audit verify --config "$conf" 2>&1)
+check "audit verify: chain intact" test $? -eq 0
+bad=$(sql "SELECT id FROM audit_log WHERE action = 'draft.reject' ORDER BY id LIMIT 1")
+sql "UPDATE audit_log SET after = jsonb_set(after, '{reason}', '\"tampered\"') WHERE id = $bad" >/dev/null
+out=$("$DRAFTD" audit verify --config "$conf" 2>&1)
+rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q "row $bad:" && ok "audit verify names the tampered row" ||
+	not_ok "tampered: rc=$rc $out"
+
+kill -TERM "$pid"
+wait_for 10 bash -c "! kill -0 $pid 2>/dev/null" && ok "draftd stops on SIGTERM" || not_ok "stop"
