@@ -27,7 +27,8 @@ fi
 
 # SQL is never built from strings: a printf-style call or buffer append that
 # carries a DML keyword means values were pasted into SQL. Use $1 parameters.
-if grep -nE '(printf|buf_append|buf_printf)\s*\(.*"[^"]*\b(SELECT|INSERT|UPDATE|DELETE)\b' "${files[@]}" |
+# (IMAP's SELECT command is no SQL: a statement needs its FROM/INTO/SET.)
+if grep -nE '(printf|buf_append|buf_printf)\s*\(.*"[^"]*\b(SELECT\b.*\bFROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b' "${files[@]}" |
 	grep -v 'lint-ok: identifier'; then
 	echo "lint: string-built SQL above (use PQexecParams with \$1 parameters)"
 	status=1
