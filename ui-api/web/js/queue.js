@@ -9,7 +9,7 @@ import {approve, conflictWords, isFactConflict, reject, rejectDialog} from './ac
 
 const REFRESH_MS = 5000;
 const STORE = 'draftd.queue.filters';
-const STATUSES = ['pending', 'claimed', 'approved', 'sent', 'auto_sent', 'rejected', 'failed', ''];
+const STATUSES = ['open', 'pending', 'claimed', 'approved', 'sent', 'auto_sent', 'rejected', 'failed', ''];
 
 function savedFilters() {
 	try {
@@ -20,7 +20,7 @@ function savedFilters() {
 }
 
 export function mountQueue(root, ctx) {
-	const f = {status: 'pending', category: '', mailbox: '', q: '', order: 'oldest',
+	const f = {status: 'open', category: '', mailbox: '', q: '', order: 'oldest',
 		   ...savedFilters()};
 	let rows = [];
 	let next = null;
@@ -31,7 +31,8 @@ export function mountQueue(root, ctx) {
 	let wanted = 50;
 
 	const status = h('select#f-status', {title: 'Status', on: {change: () => set('status', status.value)}},
-		STATUSES.map((s) => h('option', {value: s, selected: s === f.status}, s || 'any status')));
+		STATUSES.map((s) => h('option', {value: s, selected: s === f.status},
+			s === 'open' ? 'open (pending + claimed)' : s || 'any status')));
 	const category = h('select#f-category', {title: 'Category',
 		on: {change: () => set('category', category.value)}}, h('option', {value: ''}, 'any category'));
 	const mailbox = h('select#f-mailbox', {title: 'Mailbox',
@@ -69,7 +70,7 @@ export function mountQueue(root, ctx) {
 	}
 
 	function query(cursor, limit) {
-		return {status: f.status, category: f.category, mailbox: f.mailbox, q: f.q,
+		return {status: f.status === 'open' ? 'pending' : f.status, category: f.category, mailbox: f.mailbox, q: f.q,
 			order: f.order, limit, cursor};
 	}
 
@@ -92,8 +93,12 @@ export function mountQueue(root, ctx) {
 		busy = true;
 		try {
 			const r = await api.drafts(query(undefined, Math.min(200, wanted)));
+			// "open" = pending plus the claimed ones, so the reviewer sees
+			// who holds what (the API filters one status at a time)
+			const held = f.status === 'open'
+				? await api.drafts({...query(undefined, 200), status: 'claimed'}) : {drafts: []};
 			if (!alive) return;
-			rows = r.drafts || [];
+			rows = mergeRows(r.drafts || [], held.drafts || []);
 			next = r.next_cursor || null;
 			render(reset);
 			replace(updated, 'updated ' + new Date().toLocaleTimeString());
@@ -107,11 +112,18 @@ export function mountQueue(root, ctx) {
 		}
 	}
 
+	function mergeRows(a, b) {
+		const seen = new Set(a.map((x) => String(x.id)));
+		const all = a.concat(b.filter((x) => !seen.has(String(x.id))));
+		const dir = f.order === 'newest' ? -1 : 1;
+		return all.sort((x, y) => dir * (Number(x.id) - Number(y.id)));
+	}
+
 	async function loadMore() {
 		if (!next) return;
 		try {
 			const r = await api.drafts(query(next, 50));
-			rows = rows.concat(r.drafts || []);
+			rows = mergeRows(rows, r.drafts || []);
 			next = r.next_cursor || null;
 			wanted = rows.length;
 			render(false);
