@@ -26,8 +26,9 @@ static void test_recipients_table(void)
 		{NULL, "a@customer.example,,b@customer.example", -1},
 		{NULL, "a@customer.example;b@customer.example", -1},
 	};
-	json_t *msg = json_pack("{s:{s:s, s:s}}", "headers", "from",
-				"Ann Buyer <ann@customer.example>", "reply_to", "help@replies.example");
+	json_t *msg =
+		json_pack("{s:{s:s, s:s}}", "headers", "from", "Ann Buyer <ann@customer.example>",
+			  "reply_to", "help@replies.example");
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
