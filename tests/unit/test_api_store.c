@@ -1,0 +1,186 @@
+/* The review store under concurrency, on the real test Postgres: racing
+ * claims (one wins), racing approvals (one outbox row, the rest replay),
+ * a stale version, and reject validation. */
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/store.h"
+#include "daemon/store_review.h"
+#include "tests/unit/harness.h"
+
+#define RACERS 6
+
+static const char *db_url;
+
+static long long api_count(const char *sql)
+{
+	PGconn *conn = PQconnectdb(db_url);
+	PGresult *res = PQexec(conn, sql);
+	long long n = -1;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	PQfinish(conn);
+	return n;
+}
+
+static int api_store_init(void)
+{
+	static const char *const fixtures =
+		"INSERT INTO mailboxes (name, imap_url, imap_user, address)"
+		" VALUES ('support', 'imap://x', 'u', 'support@harbor.example');"
+		"INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size, sender)"
+		" SELECT 1, 1, g, sha256(g::text::bytea), 1, 'ann@customer.example'"
+		" FROM generate_series(1, 3) g;"
+		"INSERT INTO drafts (message_id, category, subject, body)"
+		" SELECT g, 'stock_inquiry', 'Re: x', 'Hello Ann' FROM generate_series(1, 3) g;"
+		"INSERT INTO categories (name) VALUES ('stock_inquiry');";
+	struct store *store = NULL;
+	PGconn *conn;
+	PGresult *res;
+	char err[600];
+	int ret = -1;
+
+	db_url = test_create_database("draftd_test_api_store");
+	if (db_url == NULL || store_open(db_url, 5, &store, err, sizeof(err)) < 0)
+		return -1;
+	if (store_migrate(store) < 0)
+		goto out;
+	conn = PQconnectdb(db_url);
+	res = PQexec(conn, fixtures);
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		ret = 0;
+	PQclear(res);
+	PQfinish(conn);
+out:
+	store_close(&store);
+	return ret;
+}
+
+struct racer {
+	const char *draft;
+	char who[16];
+	bool approve;
+	enum review_result result;
+	char outbox_id[128];
+};
+
+static void *api_racer(void *arg)
+{
+	struct racer *r = arg;
+	struct store *store = NULL;
+	struct review_approve approve = {NULL, NULL, NULL, NULL};
+	json_t *detail = NULL;
+	char err[600];
+
+	r->result = REVIEW_ERROR;
+	if (store_open(db_url, 5, &store, err, sizeof(err)) < 0)
+		return NULL;
+	if (r->approve)
+		r->result = store_review_approve(store, r->draft, r->who, &approve, &detail);
+	else
+		r->result = store_review_claim(store, r->draft, r->who, &detail);
+	snprintf(r->outbox_id, sizeof(r->outbox_id), "%s",
+		 json_string_value(json_object_get(json_object_get(detail, "outbox"), "message_id"))
+			 ?: "");
+	json_decref(detail);
+	store_close(&store);
+	return NULL;
+}
+
+static void api_race(const char *draft, bool approve, struct racer racers[RACERS])
+{
+	pthread_t threads[RACERS];
+	int i;
+
+	for (i = 0; i < RACERS; i++) {
+		racers[i].draft = draft;
+		racers[i].approve = approve;
+		snprintf(racers[i].who, sizeof(racers[i].who), "r%d", i);
+		pthread_create(&threads[i], NULL, api_racer, &racers[i]);
+	}
+	for (i = 0; i < RACERS; i++)
+		pthread_join(threads[i], NULL);
+}
+
+static void test_claim_race(void)
+{
+	struct racer racers[RACERS];
+	int i, won = 0, lost = 0;
+
+	api_race("1", false, racers);
+	for (i = 0; i < RACERS; i++) {
+		won += racers[i].result == REVIEW_OK;
+		lost += racers[i].result == REVIEW_CONFLICT;
+	}
+	CU_ASSERT_EQUAL(won, 1);
+	CU_ASSERT_EQUAL(lost, RACERS - 1);
+	CU_ASSERT_EQUAL(api_count("SELECT count(*) FROM audit_log WHERE action = 'draft.claim'"),
+			1);
+}
+
+static void test_approve_race(void)
+{
+	struct racer racers[RACERS];
+	int i, ok = 0, replay = 0;
+
+	api_race("2", true, racers);
+	for (i = 0; i < RACERS; i++) {
+		ok += racers[i].result == REVIEW_OK;
+		replay += racers[i].result == REVIEW_REPLAY;
+		/* every racer is told the same Message-ID */
+		CU_ASSERT_STRING_EQUAL(racers[i].outbox_id, racers[0].outbox_id);
+	}
+	CU_ASSERT_EQUAL(ok, 1);
+	CU_ASSERT_EQUAL(replay, RACERS - 1);
+	CU_ASSERT_EQUAL(api_count("SELECT count(*) FROM outbox WHERE draft_id = 2"), 1);
+	CU_ASSERT_EQUAL(api_count("SELECT count(*) FROM drafts WHERE id = 2 AND status = 'approved'"
+				  " AND edit_distance = 0"),
+			1);
+}
+
+static void test_patch_and_reject(void)
+{
+	struct store *store = NULL;
+	struct review_patch patch = {NULL, "Hello Ann, edited", NULL, NULL, "1"};
+	json_t *detail = NULL;
+	char err[600];
+
+	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(store_review_patch(store, "3", "ed", &patch, &detail), REVIEW_OK);
+	json_decref(detail);
+	detail = NULL;
+	/* the same version again is stale now */
+	CU_ASSERT_EQUAL(store_review_patch(store, "3", "ed", &patch, &detail), REVIEW_STALE);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(detail, "version")), "2");
+	json_decref(detail);
+	detail = NULL;
+	CU_ASSERT_EQUAL(store_review_patch(store, "999", "ed", &patch, &detail), REVIEW_NOT_FOUND);
+	CU_ASSERT_EQUAL(store_review_reject(store, "3", "ed", "no", "nope", &detail),
+			REVIEW_INVALID);
+	json_decref(detail);
+	detail = NULL;
+	CU_ASSERT_EQUAL(store_review_reject(store, "3", "ed", "no", "stock_inquiry", &detail),
+			REVIEW_OK);
+	json_decref(detail);
+	detail = NULL;
+	CU_ASSERT_EQUAL(store_review_reject(store, "3", "ed", "again", NULL, &detail),
+			REVIEW_CONFLICT);
+	json_decref(detail);
+	CU_ASSERT_EQUAL(api_count("SELECT count(*) FROM drafts WHERE id = 3 AND original_body ="
+				  " 'Hello Ann' AND reject_reason = 'no'"),
+			1);
+	store_close(&store);
+}
+
+static const struct test_case api_store_cases[] = {
+	{"six claims at once: one wins", test_claim_race},
+	{"six approvals at once: one outbox row, five replays", test_approve_race},
+	{"stale PATCH, reject validation", test_patch_and_reject},
+	{NULL, NULL},
+};
+TEST_SUITE("api_store", api_store_init, NULL, api_store_cases)
