@@ -19,8 +19,8 @@ static int agent_categories(struct agent *a, char *error, size_t error_size)
 	const struct config *c = a->config;
 	size_t i, n;
 
-	/* configured categories replace the built-in eight; none always exists */
-	if (classify_set_new(c->categories, c->categories_count, c->categories_count == 0,
+	/* the built-in eight stay unless the config says otherwise; none always exists */
+	if (classify_set_new(c->categories, c->categories_count, c->agent.builtin_categories,
 			     &a->classes, error, error_size) < 0)
 		return -1;
 	n = classify_set_count(a->classes);

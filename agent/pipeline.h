@@ -13,10 +13,10 @@
 
 enum pipeline_outcome {
 	PIPELINE_DRAFTED = 0, /* a draft waits for review */
-	PIPELINE_AUTO,	      /* a reply was queued without review */
+	PIPELINE_AUTO,        /* a reply was queued without review */
 	PIPELINE_SKIPPED,     /* no reply (screened, rules, noise, duplicate) */
-	PIPELINE_HUMAN,	      /* no draft; a human writes */
-	PIPELINE_LOST,	      /* the job's lease was lost: someone else finishes it */
+	PIPELINE_HUMAN,       /* no draft; a human writes */
+	PIPELINE_LOST,        /* the job's lease was lost: someone else finishes it */
 	PIPELINE_OUTCOMES
 };
 

@@ -135,6 +135,7 @@ static const struct config_key agent_keys[] = {
 	K_UINT(agent_t, max_attempts, "5", 1, 100),
 	K_DUR(agent_t, job_lease, "5m", 2, 86400),
 	K_STR(agent_t, url_allow, NULL),
+	K_BOOL(agent_t, builtin_categories, "on"),
 	K_END,
 };
 

@@ -117,7 +117,8 @@ struct config {
 		char *rules_file;
 		unsigned int max_attempts;
 		unsigned int job_lease; /* seconds a worker holds a job before others may take it */
-		char *url_allow;        /* host names drafts may link to, comma-separated */
+		bool builtin_categories; /* keep the eight built-in categories */
+		char *url_allow;         /* host names drafts may link to, comma-separated */
 	} agent;
 	struct {
 		unsigned int max_message_size; /* bytes */
