@@ -17,6 +17,15 @@
 #   DRAFTD_MODEL_NAME  the model name that server expects (default local)
 #   DRAFTD_DEMO_TIMEOUT seconds to wait for ingestion and processing (default 120)
 set -u
+# A shell started in the background (`run.sh &` from a script) inherits
+# SIGINT as ignored, and bash cannot trap an ignored signal: re-exec once
+# with SIGINT back to default so Ctrl-C / kill -INT always stops the demo.
+if [ -z "${DRAFTD_DEMO_REEXEC:-}" ]; then
+	export DRAFTD_DEMO_REEXEC=1
+	exec /usr/bin/python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execv("/bin/bash", ["bash"] + sys.argv[1:])' "$0" "$@"
+fi
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 demo=$repo/deploy/demo
 svcbin=$repo/tests/services
