@@ -108,6 +108,10 @@ int api_auth_check(struct api_request *req, struct api_response *resp);
 /* api_metrics.c: counts one answered request by status code. */
 void api_metrics_count(unsigned int status);
 
+/* api_health.c: schemas/openapi.yaml as compiled in (.incbin: rebuild
+ * api_health.o after editing the YAML; the api_openapi suite checks). */
+const char *api_openapi_document(void);
+
 /* The handlers, one file per resource. */
 api_handler_fn api_drafts_list, api_drafts_get, api_drafts_claim, api_drafts_release,
 	api_drafts_patch, api_drafts_approve, api_drafts_reject, api_messages_redraft,

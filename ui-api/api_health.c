@@ -15,7 +15,6 @@ __asm__(".section .rodata\n"
 	".previous\n");
 extern const char api_openapi_yaml[];
 
-const char *api_openapi_document(void);
 const char *api_openapi_document(void)
 {
 	return api_openapi_yaml;
