@@ -274,19 +274,20 @@ int imap_select(struct imap_conn *conn, const char *folder, uint32_t *uidvalidit
 	imap_forget_selection(conn);
 	r = mailimap_select(conn->imap, folder);
 	if (r != MAILIMAP_NO_ERROR) {
-		snprintf(what, sizeof(what), "SELECT %s", folder);
+		snprintf(what, sizeof(what), "IMAP select of folder %s", folder);
 		imap_set_error(conn, what, r);
 		return -1;
 	}
 	if (conn->imap->imap_selection_info == NULL) {
-		snprintf(conn->error, sizeof(conn->error), "SELECT %s: no selection data", folder);
+		snprintf(conn->error, sizeof(conn->error),
+			 "IMAP select of folder %s: no selection data", folder);
 		return -1;
 	}
 	*uidvalidity_r = conn->imap->imap_selection_info->sel_uidvalidity;
 	*uidnext_r = conn->imap->imap_selection_info->sel_uidnext;
 	if (*uidvalidity_r == 0) {
 		snprintf(conn->error, sizeof(conn->error),
-			 "SELECT %s: the server sent no UIDVALIDITY", folder);
+			 "IMAP select of folder %s: no UIDVALIDITY", folder);
 		return -1;
 	}
 	conn->selected = strdup(folder);
