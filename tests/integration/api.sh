@@ -274,3 +274,22 @@ rc=$?
 
 kill -TERM "$pid"
 wait_for 10 bash -c "! kill -0 $pid 2>/dev/null" && ok "draftd stops on SIGTERM" || not_ok "stop"
+
+# TLS with the test CA's server certificate
+if [ -f "${DRAFTD_TEST_SVC_DIR:-}/server.pem" ]; then
+	tport=$(free_port)
+	sed -e "s/^listen = .*/listen = 127.0.0.1:$tport/" "$conf" >"$ITMP/tls.conf"
+	sed -i "/^\[api\]/a tls_cert = $DRAFTD_TEST_SVC_DIR/server.pem\ntls_key = $DRAFTD_TEST_SVC_DIR/server.key" "$ITMP/tls.conf"
+	start_bg tpid "$ITMP/tls.log" "$DRAFTD" run --config "$ITMP/tls.conf"
+	if wait_for 10 curl -sf --cacert "$DRAFTD_TEST_SVC_DIR/ca.pem" --resolve "localhost:$tport:127.0.0.1" \
+		"https://localhost:$tport/healthz" -o /dev/null; then
+		ok "TLS: healthz over https with the configured certificate"
+	else
+		not_ok "TLS: $(cat "$ITMP/tls.log")"
+	fi
+	code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$DRAFTD_TEST_SVC_DIR/ca.pem" \
+		--resolve "localhost:$tport:127.0.0.1" -H "Authorization: Bearer $alice" "https://localhost:$tport/api/v1/drafts")
+	expect "TLS: authenticated request" 200 "$code"
+	kill -TERM "$tpid"
+	wait_for 10 bash -c "! kill -0 $tpid 2>/dev/null" || not_ok "TLS server stop"
+fi
