@@ -1,0 +1,95 @@
+// Shared pieces of the browser tests: Debian's chromium driven by
+// playwright-core, TAP-style "ok - ..." lines for tests/run.sh, a request
+// log that proves nothing leaves for another host, and the draftd REST API
+// from Node (to set up and check what the page did).
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {chromium} from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+	'--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+let failures = 0;
+export function ok(name) {
+	console.log('ok - ' + name);
+}
+export function notOk(name, why) {
+	failures++;
+	console.log('not ok - ' + name + (why ? ': ' + String(why).replace(/\s+/g, ' ').slice(0, 400) : ''));
+}
+export function check(name, cond, why) {
+	if (cond) ok(name);
+	else notOk(name, why);
+	return !!cond;
+}
+export function failed() {
+	return failures;
+}
+
+// A fresh profile per browser (--user-data-dir), removed on close. Every
+// request of every page is recorded in `requests`; dialogs are counted and
+// dismissed.
+export async function browser() {
+	const dir = mkdtempSync(join(tmpdir(), 'draftd-chromium-'));
+	const ctx = await chromium.launchPersistentContext(dir, {
+		executablePath: CHROMIUM, args: ARGS, headless: true,
+		viewport: {width: 1440, height: 900}, serviceWorkers: 'block',
+	});
+	const b = {ctx, requests: [], dialogs: [], errors: [],
+		async close() {
+			await ctx.close().catch(() => {});
+			rmSync(dir, {recursive: true, force: true});
+		}};
+	const watch = (page) => {
+		page.on('request', (r) => b.requests.push(r.url()));
+		page.on('dialog', (d) => {
+			b.dialogs.push(d.message());
+			d.dismiss().catch(() => {});
+		});
+		page.on('pageerror', (e) => b.errors.push(e.message));
+	};
+	ctx.pages().forEach(watch);
+	ctx.on('page', watch);
+	return b;
+}
+
+// Requests that went anywhere but base's origin (data: and about: aside).
+export function foreignRequests(b, base) {
+	const origin = new URL(base).origin;
+	return b.requests.filter((u) => !u.startsWith(origin + '/') && u !== origin &&
+		!u.startsWith('data:') && !u.startsWith('about:'));
+}
+
+export async function login(page, base, token) {
+	await page.goto(base);
+	await page.fill('#token', token);
+	await page.click('#login-form button[type=submit]');
+	await page.waitForSelector('#who:not([hidden])', {timeout: 15000});
+}
+
+export function apiClient(base, token) {
+	return async function call(method, path, body, headers = {}) {
+		const r = await fetch(new URL('/api/v1' + path, base), {method,
+			headers: {Authorization: 'Bearer ' + token, 'Content-Type': 'application/json', ...headers},
+			body: body === undefined ? undefined : JSON.stringify(body)});
+		let data = null;
+		try {
+			data = await r.json();
+		} catch (e) {
+			data = null;
+		}
+		return {status: r.status, data};
+	};
+}
+
+export async function waitFor(fn, ms = 20000, step = 250) {
+	const end = Date.now() + ms;
+	for (;;) {
+		const v = await fn();
+		if (v) return v;
+		if (Date.now() > end) return v;
+		await new Promise((r) => setTimeout(r, step));
+	}
+}

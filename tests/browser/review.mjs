@@ -1,0 +1,228 @@
+// The reviewer page against a running draftd that ingested and drafted the
+// demo mailbox plus tests/browser/fixtures/*.eml (tests/integration/browser.sh
+// sets it up). Prints one "ok - ..." / "not ok - ..." line per check.
+//   DRAFTD_URL REVIEWER_TOKEN ADMIN_TOKEN SMTP_MAILDIR SCREENSHOT_DIR
+import {mkdirSync, readdirSync, readFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {apiClient, browser, check, failed, foreignRequests, login, notOk, ok,
+	waitFor} from './lib.mjs';
+
+const base = process.env.DRAFTD_URL;
+const shots = process.env.SCREENSHOT_DIR || 'build/screenshots';
+const asReviewer = apiClient(base, process.env.REVIEWER_TOKEN);
+const asAdmin = apiClient(base, process.env.ADMIN_TOKEN);
+mkdirSync(shots, {recursive: true});
+
+async function drafts(q = '') {
+	const r = await asAdmin('GET', '/drafts?limit=200' + q);
+	return r.data ? r.data.drafts : [];
+}
+const find = (list, sender, category) => list.find((d) => (d.sender || '').includes(sender) &&
+	(!category || d.category === category));
+
+const b = await browser();
+const page = await b.ctx.newPage();
+const marker = 'Edited in the browser test ' + Date.now();
+try {
+	// --- login, queue, keyboard, live refresh
+	await login(page, base, process.env.REVIEWER_TOKEN);
+	ok('log in with a reviewer token');
+	await page.waitForSelector('#queue-table tbody tr', {timeout: 15000});
+	const rows = await page.locator('#queue-table tbody tr').count();
+	check('the queue lists the drafted mail', rows >= 10, rows + ' rows');
+	check('the reviewer role is shown', (await page.textContent('#who-role')) === 'reviewer');
+	await page.screenshot({path: join(shots, 'queue.png')});
+
+	const first = await page.getAttribute('#queue-table tbody tr.selected', 'data-id');
+	await page.keyboard.press('j');
+	const second = await page.getAttribute('#queue-table tbody tr.selected', 'data-id');
+	check('j moves the selection down', first && second && first !== second, first + ' -> ' + second);
+	await page.keyboard.press('k');
+	check('k moves it back', (await page.getAttribute('#queue-table tbody tr.selected', 'data-id')) === first);
+	await page.keyboard.press('?');
+	check('? opens the keyboard help', await page.locator('#help[open]').isVisible());
+	await page.keyboard.press('Escape');
+
+	await page.click('#f-q');
+	await page.keyboard.type('zzz-still-typing', {delay: 30});
+	await page.waitForTimeout(6500); // longer than the 5 s refresh
+	const typed = await page.inputValue('#f-q');
+	const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+	check('a live refresh keeps what the reviewer is typing', typed === 'zzz-still-typing' && focused === 'f-q',
+		typed + ' focus=' + focused);
+	await page.fill('#f-q', '');
+	await page.waitForTimeout(600);
+
+	// --- open a draft, edit, approve
+	let list = await drafts('&status=pending');
+	const target = find(list, 'lindqvist-marine', 'stock_inquiry') || list[0];
+	await page.goto(base + '#/draft/' + target.id);
+	await page.waitForSelector('#d-body');
+	await page.waitForSelector('#message-text');
+	check('the draft view shows the original message as text',
+		(await page.textContent('#message-text')).length > 20);
+	check('the draft view shows the facts with their fetch time',
+		(await page.locator('table.facts').count()) > 0 && (await page.textContent('.slot-evidence')).includes('fetched'));
+	await page.screenshot({path: join(shots, 'draft.png'), fullPage: true});
+	const body = await page.inputValue('#d-body');
+	await page.fill('#d-body', body + '\n' + marker + '\n');
+	await page.click('#b-approve');
+	const outcome = await Promise.race([
+		page.waitForURL(/#\/queue/, {timeout: 20000}).then(() => 'queue'),
+		page.waitForSelector('#conflict:not([hidden]) #b-force', {timeout: 20000}).then(() => 'facts'),
+	]).catch((e) => 'timeout: ' + e.message);
+	if (outcome === 'facts') {
+		ok('approve re-checked the facts and showed the conflict panel');
+		await page.click('#b-force');
+		await page.waitForURL(/#\/queue/, {timeout: 20000});
+	}
+	check('Approve & send returns to the queue', outcome === 'queue' || outcome === 'facts', outcome);
+	const approved = await asAdmin('GET', '/drafts/' + target.id);
+	const d = approved.data || {};
+	check('the draft is approved with the edit as its body',
+		['approved', 'sent'].includes(d.status) && (d.final_body || d.body || '').includes(marker),
+		JSON.stringify({status: d.status}));
+	check('approving wrote the outbox row', d.outbox && d.outbox.message_id, JSON.stringify(d.outbox));
+	// the SMTP sink receives the edited text once the outbox sender runs
+	const sink = join(process.env.SMTP_MAILDIR || '/nonexistent', 'new');
+	const sent = await waitFor(() => {
+		try {
+			return readdirSync(sink).map((f) => readFileSync(join(sink, f), 'utf8'))
+				.find((m) => m.includes(marker.slice(-13)));
+		} catch (e) {
+			return null;
+		}
+	}, 45000, 500);
+	if (sent) {
+		check('the sent message in the SMTP sink carries the edit', sent.includes(marker));
+		check('the sent message goes to the customer', /X-RcptTo: .*lindqvist-marine\.example/i.test(sent) ||
+			/^To: .*lindqvist-marine\.example/im.test(sent));
+	} else {
+		const o = (await asAdmin('GET', '/drafts/' + target.id)).data.outbox || {};
+		notOk('the sent message in the SMTP sink carries the edit', 'nothing in the sink after 45 s; outbox ' + JSON.stringify(o));
+	}
+
+	// --- a stale version (412) keeps the reviewer's text and shows the difference
+	list = await drafts('&status=pending');
+	const other = find(list, 'talleres-ibarra', 'stock_inquiry') || list[0];
+	await page.goto(base + '#/draft/' + other.id);
+	await page.waitForSelector('#d-body');
+	await page.waitForFunction(() => /version/.test(document.querySelector('.draft-status').textContent));
+	const cur = (await asReviewer('GET', '/drafts/' + other.id)).data;
+	await page.fill('#d-subject', 'Mine: ' + cur.subject);
+	const p412 = await asReviewer('PATCH', '/drafts/' + other.id, {subject: 'Theirs: ' + cur.subject},
+		{'If-Match': String(cur.version)});
+	check('a second edit lands through the API (same reviewer, other tab)', p412.status === 200, p412.status);
+	await page.click('#b-save');
+	await page.waitForSelector('#conflict:not([hidden])', {timeout: 10000});
+	const ctext = await page.textContent('#conflict');
+	check('a stale save (412) is shown with what changed', /changed this draft/.test(ctext) &&
+		ctext.includes('Theirs: ') && ctext.includes('Mine: '), ctext.slice(0, 200));
+	check('the reviewer\'s edit is still in the editor', (await page.inputValue('#d-subject')).startsWith('Mine: '));
+
+	// --- reject another with a corrected category
+	list = await drafts('&status=pending');
+	const rej = find(list, 'officine-rossi', 'other') || find(list, 'officine-rossi') || list[list.length - 1];
+	await page.goto(base + '#/draft/' + rej.id);
+	await page.waitForSelector('#d-body');
+	await page.waitForFunction(() => /version/.test(document.querySelector('.draft-status').textContent));
+	await page.keyboard.press('r');
+	await page.waitForSelector('#reject-reason');
+	await page.fill('#reject-reason', 'wrong category: asks about stock');
+	const newCat = rej.category === 'stock_inquiry' ? 'order_status' : 'stock_inquiry';
+	await page.selectOption('#reject-category', newCat);
+	await page.click('#confirm-ok');
+	await page.waitForURL(/#\/queue/, {timeout: 10000});
+	const r = (await asAdmin('GET', '/drafts/' + rej.id)).data;
+	check('reject with a reason and a corrected category', r.status === 'rejected' &&
+		r.corrected_category === newCat && /wrong category/.test(r.reject_reason || ''), JSON.stringify(r.status));
+
+	// --- categories: a reviewer cannot change a mode
+	await page.goto(base + '#/categories');
+	await page.waitForSelector('#mode-order_status');
+	check('a reviewer sees the mode switches disabled', await page.isDisabled('#mode-order_status'));
+	const put = await page.evaluate(async () => {
+		const t = sessionStorage.getItem('draftd.token');
+		const r = await fetch('/api/v1/categories/order_status', {method: 'PUT',
+			headers: {Authorization: 'Bearer ' + t, 'Content-Type': 'application/json'},
+			body: JSON.stringify({mode: 'auto'})});
+		return r.status;
+	});
+	check('a reviewer\'s PUT /categories is refused (403)', put === 403, put);
+
+	// --- hostile content renders as inert text
+	list = await drafts();
+	for (const who of ['okafor-logistics', 'hostile-html.example', 'hostile-attach.example']) {
+		const hd = find(list, who);
+		if (!hd) {
+			ok('hostile message from ' + who + ': SKIPPED, no draft was made for it (nothing to render)');
+			continue;
+		}
+		await page.goto(base + '#/draft/' + hd.id);
+		await page.waitForSelector('#message-text');
+		await page.waitForTimeout(800);
+		const state = await page.evaluate(() => ({
+			pwned: window.__pwned,
+			scripts: document.querySelectorAll('#view script, #view iframe, #view img, #view object, #view embed, #view svg image').length,
+			links: Array.from(document.querySelectorAll('#view a')).map((a) => a.getAttribute('href'))
+				.filter((h) => !h || !h.startsWith('#/')),
+			handlers: Array.from(document.querySelectorAll('#view *')).filter((e) =>
+				Array.from(e.attributes).some((a) => /^on/i.test(a.name))).length,
+			text: document.querySelector('#view').textContent,
+		}));
+		check('hostile ' + who + ': no script ran (canary unset)', state.pwned === undefined, state.pwned);
+		check('hostile ' + who + ': no script, frame or image element was created', state.scripts === 0, state.scripts);
+		check('hostile ' + who + ': no link from the message became clickable', state.links.length === 0, state.links.join(' '));
+		check('hostile ' + who + ': no event-handler attribute in the page', state.handlers === 0, state.handlers);
+		if (who === 'okafor-logistics') {
+			check('hostile subject shown as text', state.text.includes('<script>window.__pwned=1</script>'));
+			check('the injection flag is explained in plain words', /instruct the assistant/.test(state.text));
+		}
+	}
+	check('no dialog (alert/confirm/prompt) fired', b.dialogs.length === 0, b.dialogs.join(' | '));
+	check('no page script error', b.errors.length === 0, b.errors.join(' | '));
+
+	// --- admin: flip a category to shadow, with confirmation
+	const admin = await b.ctx.newPage();
+	await admin.goto(base);
+	await admin.evaluate(() => sessionStorage.clear());
+	await login(admin, base, process.env.ADMIN_TOKEN);
+	check('the admin role is shown', (await admin.textContent('#who-role')) === 'admin');
+	await admin.goto(base + '#/categories');
+	await admin.waitForSelector('#mode-order_status:not([disabled])');
+	await admin.screenshot({path: join(shots, 'categories.png'), fullPage: true});
+	await admin.selectOption('#mode-order_status', 'shadow');
+	await admin.waitForSelector('#confirm[open]');
+	const confirmText = await admin.textContent('#confirm');
+	check('changing a mode asks for confirmation with the evidence', /reviewed/.test(confirmText) &&
+		/draft → shadow/.test(confirmText), confirmText.slice(0, 200));
+	await admin.click('#confirm-ok');
+	const cats = await waitFor(async () => {
+		const c = await asAdmin('GET', '/categories');
+		const oc = (c.data.categories || []).find((x) => x.name === 'order_status');
+		return oc && oc.mode === 'shadow' ? oc : null;
+	}, 10000);
+	check('an admin flips order_status to shadow', cats && cats.updated_by === 'browser-admin',
+		JSON.stringify(cats));
+	const audit = await asAdmin('GET', '/audit?limit=50');
+	check('the change is in the audit log', JSON.stringify(audit.data || {}).includes('category.update'));
+	await admin.goto(base + '#/stats');
+	await admin.waitForSelector('#stats svg.chart');
+	ok('the stats view draws its chart');
+	await admin.screenshot({path: join(shots, 'stats.png'), fullPage: true});
+
+	// --- logout
+	await admin.click('#logout');
+	await admin.waitForSelector('#login:not([hidden])');
+	check('log out forgets the token', (await admin.evaluate(() => sessionStorage.getItem('draftd.token'))) === null);
+
+	const foreign = foreignRequests(b, base);
+	check('every request went to draftd and nowhere else (' + b.requests.length + ' requests)',
+		foreign.length === 0, foreign.join(' '));
+} catch (e) {
+	notOk('browser session', e.stack || e.message);
+	await page.screenshot({path: join(shots, 'failure.png'), fullPage: true}).catch(() => {});
+} finally {
+	await b.close();
+}
+process.exit(failed() ? 1 : 0);
