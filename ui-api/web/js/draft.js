@@ -16,6 +16,8 @@ const HEADER_ROWS = [['from', 'From'], ['reply_to', 'Reply-To'], ['to', 'To'], [
 function valueText(v) {
 	if (v === null || v === undefined) return '–';
 	if (typeof v === 'object') return JSON.stringify(v);
+	// 466.20000000000005 is float noise from a sum, not a price
+	if (typeof v === 'number' && !Number.isInteger(v)) return String(Math.round(v * 1e4) / 1e4);
 	return String(v);
 }
 
