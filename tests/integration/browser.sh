@@ -80,6 +80,7 @@ mode = draft
 mode = draft
 CONF
 "$DRAFTD" migrate --config "$conf" >"$ITMP/migrate.log" 2>&1 || not_ok "migrate: $(cat "$ITMP/migrate.log")"
+pid=""
 start_bg pid "$ITMP/draftd.log" "$DRAFTD" run --config "$conf"
 wait_for 20 curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" || not_ok "draftd API up: $(tail -5 "$ITMP/draftd.log")"
 rtok=$("$DRAFTD" token create --config "$conf" --name browser-reviewer --role reviewer 2>/dev/null | tail -n 1)
