@@ -17,6 +17,10 @@ mkconf() {
 	local file=$1 name user pass extra
 	{
 		printf '[database]\nurl = %s\nconnect_timeout = 3\n[log]\nlevel = info\n' "$url"
+		# draftd run starts the API too: never on a port someone else uses
+		printf '[api]\nlisten = 127.0.0.1:%s\n' "$(free_port)"
+		[ ! -d "$here/../../deploy/templates" ] ||
+			printf '[model]\ntemplates_dir = %s\n' "$here/../../deploy/templates"
 		while read -r name user pass extra; do
 			printf '[mailbox %s]\nurl = imap://127.0.0.1:%s\nuser = %s\npassword = %s\n' \
 				"$name" "$DRAFTD_TEST_IMAP_PORT" "$user" "$pass"
@@ -27,6 +31,7 @@ mkconf() {
 		done
 	} >"$file"
 }
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 q() { psql_value "$url" "$1"; }
 nmsg() { q "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = '$1'"; }
 
@@ -180,7 +185,7 @@ out=$("$DRAFTD" poll --once --attempts 1 --config "$ITMP/tls4.conf" 2>&1)
 
 # --- bad mailboxes next to a good one -----------------------------------
 "$DC" deliver "$SVC" inggood INBOX "$ITMP/uv2.eml"
-gone=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+gone=$(free_port)
 {
 	echo "badpass inggood wrong-secret-xyz"
 	echo "nofolder inggood pw-good folder = NoSuchFolder"
