@@ -37,6 +37,9 @@ listen = 127.0.0.1:$api_port
 [smtp]
 url = smtp://127.0.0.1:$sink_port
 tls = $1
+[model]
+backend = builtin
+templates_dir = $SRC/deploy/templates
 [log]
 level = debug
 [mailbox support]
