@@ -15,8 +15,7 @@
  * back to .en) filled only from the looked-up facts. The first line of a
  * template may be "Subject: ..."; the rest is the body. */
 
-#define BUILTIN_DEFAULT_DIR "/usr/local/share/draftd/templates"
-#define BUILTIN_MAX_OUTPUT  (DRAFT_OUTPUT_MAX_BODY + DRAFT_OUTPUT_MAX_SUBJECT + 64)
+#define BUILTIN_MAX_OUTPUT (DRAFT_OUTPUT_MAX_BODY + DRAFT_OUTPUT_MAX_SUBJECT + 64)
 
 struct builtin {
 	char *dir;
@@ -25,13 +24,13 @@ struct builtin {
 static int builtin_open(const struct config *config, const struct llm_tuning *tuning, void **priv_r,
 			struct llm_error *err)
 {
-	const char *dir = config->model.templates_dir;
+	char installed[4096];
+	const char *dir = config_data_dir(config->model.templates_dir, "templates",
+					  "deploy/templates", installed, sizeof(installed));
 	struct builtin *b;
 	struct stat st;
 
 	(void)tuning;
-	if (dir == NULL || *dir == '\0')
-		dir = BUILTIN_DEFAULT_DIR;
 	if (stat(dir, &st) < 0)
 		return llm_error_set(err, LLM_ERROR_CONFIG, 0, "templates_dir %s: %s", dir,
 				     strerror(errno));

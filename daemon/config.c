@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "daemon/ini.h"
 #include "daemon/util.h"
@@ -93,7 +94,7 @@ static const struct config_key api_keys[] = {
 	K_STR(api_t, listen, "127.0.0.1:8080"),
 	K_STR(api_t, tls_cert, NULL),
 	K_STR(api_t, tls_key, NULL),
-	K_STR(api_t, web_root, DRAFTD_DATADIR "/web"),
+	K_STR(api_t, web_root, NULL),
 	K_SIZE(api_t, max_body, "1M", 1024, 64 * 1024 * 1024),
 	K_UINT(api_t, threads, "8", 1, 256),
 	K_END,
@@ -108,7 +109,7 @@ static const struct config_key model_keys[] = {
 	K_UINT(model_t, max_tokens, "800", 16, 32768),
 	K_UINT(model_t, seed, "42", 0, UINT32_MAX),
 	K_UINT(model_t, max_in_flight, "2", 1, 256),
-	K_STR(model_t, templates_dir, DRAFTD_DATADIR "/templates"),
+	K_STR(model_t, templates_dir, NULL),
 	K_DUR(model_t, connect_timeout, "5", 1, 300),
 	K_UINT(model_t, breaker_failures, "5", 1, 1000),
 	K_DUR(model_t, breaker_cooldown, "30", 1, 3600),
@@ -884,4 +885,17 @@ int category_mode_parse(const char *name, enum category_mode *mode_r)
 		}
 	}
 	return -1;
+}
+
+const char *config_data_dir(const char *configured, const char *installed, const char *source,
+			    char *buf, size_t size)
+{
+	struct stat st;
+
+	if (configured != NULL && *configured != '\0')
+		return configured;
+	snprintf(buf, size, "%s/%s", DRAFTD_DATADIR, installed);
+	if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode))
+		return buf;
+	return source;
 }

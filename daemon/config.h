@@ -166,6 +166,13 @@ const struct category_config *config_category(const struct config *config, const
 /* The value of an option of a connector or category section, or NULL. */
 const char *config_kv_get(const struct config_kv *kvs, size_t count, const char *key);
 
+/* Where a data directory is: configured when set; else the installed copy
+ * (DRAFTD_DATADIR/installed) when it exists; else source, relative to the
+ * working directory (draftd run from its source tree). buf holds the
+ * installed path when that is the answer. */
+const char *config_data_dir(const char *configured, const char *installed, const char *source,
+			    char *buf, size_t size);
+
 const char *category_mode_name(enum category_mode mode);
 int category_mode_parse(const char *name, enum category_mode *mode_r);
 

@@ -1,5 +1,5 @@
-/* The reviewer web page: static files from [api] web_root (default
- * ui-api/web), GET only, no directory listing, no way out of the root. */
+/* The reviewer web page: static files from [api] web_root (default: the
+ * installed copy, else ui-api/web), GET only, no listing, no way out of the root. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,8 +10,7 @@
 #include "daemon/util.h"
 #include "ui-api/api.h"
 
-#define API_STATIC_MAX       (8 * 1024 * 1024)
-#define API_WEB_ROOT_DEFAULT "ui-api/web"
+#define API_STATIC_MAX (8 * 1024 * 1024)
 
 static const struct {
 	const char *ext, *type;
@@ -52,8 +51,9 @@ static bool api_static_path_ok(const char *path)
 
 void api_static_get(struct api_request *req, struct api_response *resp)
 {
-	const char *root = req->config->api.web_root != NULL ? req->config->api.web_root
-							     : API_WEB_ROOT_DEFAULT;
+	char installed[4096];
+	const char *root = config_data_dir(req->config->api.web_root, "web", "ui-api/web",
+					   installed, sizeof(installed));
 	const char *rel = req->path + 1, *dot, *type = NULL, *err = NULL;
 	char path[4096];
 	struct stat st;

@@ -10,6 +10,8 @@ conf=$ITMP/draftd.conf
 cat >"$conf" <<CONF
 [database]
 url = $url
+[api]
+listen = 127.0.0.1:$(. tests/services/lib.sh && free_port)
 [log]
 level = debug
 CONF
@@ -38,7 +40,7 @@ rc=$?
 
 out=$("$DRAFTD" migrate --config "$conf" 2>&1)
 check "migrate applies the schema" test $? -eq 0
-echo "$out" | grep -q "migrations: 1 applied" && ok "migrate reports what it applied" || not_ok "migrate output: $out"
+echo "$out" | grep -qE "migrations: [1-9][0-9]* applied" && ok "migrate reports what it applied" || not_ok "migrate output: $out"
 out=$("$DRAFTD" migrate --config "$conf" 2>&1)
 echo "$out" | grep -q "migrations: 0 applied" && ok "second migrate is a no-op" || not_ok "second migrate: $out"
 n=$(psql_value "$url" "SELECT count(*) FROM schema_migrations")
@@ -73,7 +75,7 @@ echo "bogus line" >>"$conf"
 kill -HUP "$pid"
 wait_for 5 grep -q 'reload failed, keeping the running config' "$log" &&
 	ok "SIGHUP with a broken config keeps the old one" || not_ok "bad reload: $(cat "$log")"
-grep -q 'draftd.conf:5: expected' "$log" && ok "reload error names the line" || not_ok "reload error line"
+grep -q 'draftd.conf:7: expected' "$log" && ok "reload error names the line" || not_ok "reload error line"
 check "daemon still alive after a failed reload" kill -0 "$pid"
 cp "$ITMP/good.conf" "$conf"
 kill -HUP "$pid"
