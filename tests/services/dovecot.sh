@@ -181,6 +181,17 @@ dc_adduser() {
 	chmod 644 "$dir/users"
 	mkdir -p "$dir/mail/$u"
 	[ "$(id -u)" != 0 ] || chown "$user:$group" "$dir/mail/$u"
+	# The auth process notices the new file on its next lookup, but a lookup
+	# racing the rename can still answer "no such user" for a while: wait
+	# until the user is visible, so a deliver right after never fails.
+	if [ -S "$dir/run/auth-userdb" ] || [ -f "$dir/dovecot.pid" ]; then
+		local i
+		for i in $(seq 50); do
+			doveadm -c "$dir/dovecot.conf" user "$u" >/dev/null 2>&1 </dev/null && return 0
+			sleep 0.1
+		done
+		die "user $u is not visible to dovecot after 5 s"
+	fi
 }
 
 dc_mkfolder() {
