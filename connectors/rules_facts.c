@@ -1,5 +1,6 @@
 #include <stdint.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "connectors/rules.h"
@@ -54,7 +55,8 @@ int rules_facts_add_quote(json_t *facts, const struct key_hit *hits, size_t coun
 			break;
 		}
 	}
-	quote = json_pack("{s:f}", "estimated_total_eur", total);
+	/* cents: sums of binary doubles would show as 466.20000000000005 */
+	quote = json_pack("{s:f}", "estimated_total_eur", round(total * 100.0) / 100.0);
 	if (quote == NULL)
 		return -1;
 	return json_object_set_new(facts, "quote", quote);
