@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/metrics.h"
 #include "connectors/connector.h"
 #include "connectors/keys.h"
 #include "connectors/rules.h"
 #include "daemon/log.h"
+#include "daemon/util.h"
 
 #define FACTS_KEYS_MAX 64 /* keys per kind and message: more is not a support mail */
 
@@ -63,10 +65,13 @@ static int facts_lookup(struct connector *conn, const char *const *keys, size_t 
 {
 	struct conn_result results[FACTS_KEYS_MAX];
 	char error[CONN_ERROR_MAX];
+	uint64_t started;
 	int r;
 
 	memset(results, 0, sizeof(results));
+	started = time_mono_ms();
 	r = connector_lookup(conn, keys, n, results, error, sizeof(error));
+	metrics_connector(conn->name, time_mono_ms() - started, r > 0);
 	if (r < 0)
 		return -1;
 	if (r == 0)

@@ -11,6 +11,7 @@
 #include "agent/decide.h"
 #include "agent/facts.h"
 #include "agent/lang.h"
+#include "agent/metrics.h"
 #include "agent/mime.h"
 #include "agent/prompt.h"
 #include "agent/screen.h"
@@ -211,7 +212,8 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	struct llm_request req;
 	struct llm_error lerr;
 	json_t *fewshot;
-	int ret = -1;
+	uint64_t started;
+	int s, ret = -1;
 
 	fewshot = store_fewshot_bodies(store, r->cls.category, FEWSHOT_COUNT);
 	memset(&pin, 0, sizeof(pin));
@@ -244,7 +246,10 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	req.hint_confidence = r->cls.confidence;
 	req.hint_source = r->cls.source;
 	req.customer_name = r->mime->from_name;
-	if (llm_draft(agent->llm, &req, &r->draft, &lerr) < 0) {
+	started = time_mono_ms();
+	s = llm_draft(agent->llm, &req, &r->draft, &lerr);
+	metrics_model_request(time_mono_ms() - started, s > 0 && !r->draft.needs_human);
+	if (s < 0) {
 		/* A server that is down or loading: retry the job later, and on
 		 * the last attempt hand the message to a human, never lose it. */
 		if (lerr.retryable && job->attempts < (int)agent->config->agent.max_attempts) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/metrics.h"
 #include "agent/pipeline.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
@@ -70,7 +71,9 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 			log_warn("attempt %d failed, retried later: %s", job.attempts, error);
 		*outcome_r = PIPELINE_OUTCOMES;
 		r = r < 0 ? -1 : 1;
+		metrics_pipeline_outcome("failed attempt");
 	} else {
+		metrics_pipeline_outcome(pipeline_outcome_name(*outcome_r));
 		log_info("message %s", pipeline_outcome_name(*outcome_r));
 		r = 1;
 	}

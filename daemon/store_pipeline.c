@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/store_audit.h"
 #include "daemon/store_private.h"
 #include "daemon/util.h"
 
@@ -294,6 +295,29 @@ static int pipeline_insert_outbox(struct store *store, int64_t draft_id, const c
 	return 0;
 }
 
+/* Every decision is audited with the change it records. */
+static int pipeline_audit(struct store *store, int64_t message_id, const struct pipeline_result *r,
+			  int64_t draft_id)
+{
+	char id[24];
+	json_t *after;
+	int ret;
+
+	snprintf(id, sizeof(id), "%lld", (long long)message_id);
+	after = json_pack("{s:s, s:s?, s:s?, s:O?, s:O?}", "state", r->message_state, "decision",
+			  r->decision, "category", r->category, "reasons",
+			  r->decision_reasons != NULL ? r->decision_reasons
+						      : json_object_get(r->record, "reason"),
+			  "rules", r->rule_hits);
+	if (after == NULL)
+		return -1;
+	if (draft_id > 0)
+		json_object_set_new(after, "draft_id", json_integer((json_int_t)draft_id));
+	ret = store_audit_append(store, "pipeline", "message.decide", "message", id, NULL, after);
+	json_decref(after);
+	return ret;
+}
+
 int store_pipeline_finish(struct store *store, const struct store_job *job, int64_t message_id,
 			  const struct pipeline_result *result, int64_t *draft_id_r)
 {
@@ -317,6 +341,8 @@ int store_pipeline_finish(struct store *store, const struct store_job *job, int6
 		    pipeline_insert_outbox(store, *draft_id_r, result->outbox_message_id) < 0)
 			goto out;
 	}
+	if (pipeline_audit(store, message_id, result, *draft_id_r) < 0)
+		goto out;
 	if (store_command(store, "COMMIT") < 0)
 		goto out;
 	committed = true;

@@ -250,7 +250,14 @@ int store_review_metrics(struct store *store, json_t **result_r)
 		" (SELECT decision, count(*) AS n FROM drafts WHERE decision IS NOT NULL"
 		" GROUP BY decision) s),"
 		"'outbox', (SELECT coalesce(json_object_agg(state, n), '{}') FROM"
-		" (SELECT state, count(*) AS n FROM outbox GROUP BY state) s))::text",
+		" (SELECT state, count(*) AS n FROM outbox GROUP BY state) s),"
+		"'skips', (SELECT coalesce(json_object_agg(reason, n), '{}') FROM"
+		" (SELECT left(coalesce(screen_reason, pipeline->>'reason', 'unknown'), 60) AS "
+		"reason,"
+		" count(*) AS n FROM messages WHERE state = 'skipped' GROUP BY 1) s),"
+		"'guard_flags', (SELECT coalesce(json_object_agg(flag, n), '{}') FROM"
+		" (SELECT left(f->>'flag', 40) AS flag, count(*) AS n FROM drafts,"
+		" jsonb_array_elements(guardrail_flags) f GROUP BY 1) s))::text",
 		0, NULL, result_r);
 
 	return r == 1 ? 0 : -1;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "agent/metrics.h"
 #include "daemon/buf.h"
 #include "daemon/util.h"
 #include "ui-api/api.h"
@@ -36,9 +37,9 @@ static int api_metrics_family(struct buf *b, const char *name, const char *help,
 		return -1;
 	json_object_foreach((json_t *)counts, key, v)
 	{
-		/* label values are our own CHECK-constrained words; quote anyway */
-		if (buf_printf(b, "%s{%s=\"%s\"} %lld\n", name, label, key,
-			       (long long)json_integer_value(v)) < 0)
+		/* skip reasons come from mail headers: escape every label value */
+		if (buf_printf(b, "%s{%s=", name, label) < 0 || metrics_label(b, key) < 0 ||
+		    buf_printf(b, "} %lld\n", (long long)json_integer_value(v)) < 0)
 			return -1;
 	}
 	return 0;
@@ -73,6 +74,12 @@ void api_metrics_get(struct api_request *req, struct api_response *resp)
 				  "decision", json_object_get(m, "decisions"));
 	bad |= api_metrics_family(&b, "draftd_outbox", "Outbox rows by state.", "state",
 				  json_object_get(m, "outbox"));
+	bad |= api_metrics_family(&b, "draftd_skips", "Skipped messages by reason.", "reason",
+				  json_object_get(m, "skips"));
+	bad |= api_metrics_family(&b, "draftd_guardrail_flags",
+				  "Guardrail flags on drafts by name.", "flag",
+				  json_object_get(m, "guard_flags"));
+	bad |= metrics_render(&b);
 	bad |= buf_printf(&b, "# HELP draftd_api_requests_total API requests answered, by"
 			      " status code.\n# TYPE draftd_api_requests_total counter\n");
 	for (i = 0; i <= ARRAY_SIZE(api_codes); i++) {

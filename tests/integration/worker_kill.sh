@@ -20,12 +20,13 @@ control() {
 		"http://127.0.0.1:$fport/_control" >/dev/null
 }
 
+apiport=$(. tests/services/lib.sh && free_port)
 conf=$ITMP/kill.conf
 cat >"$conf" <<CONF
 [database]
 url = $url
 [api]
-listen = 127.0.0.1:$(. tests/services/lib.sh && free_port)
+listen = 127.0.0.1:$apiport
 [model]
 backend = openai
 base_url = http://127.0.0.1:$fport
@@ -72,6 +73,14 @@ n=$(psql_value "$url" "SELECT count(*) FROM drafts")
 check "exactly one draft per message (3 drafts, got $n)" test "$n" -eq 3
 n=$(psql_value "$url" "SELECT count(*) FROM jobs WHERE attempts >= 2")
 check "the interrupted job was taken again after its lease expired" test "$n" -ge 1
+token=$("$DRAFTD" token create --name metrics --role admin --config "$conf" 2>/dev/null | tail -n 1)
+metrics=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$apiport/api/v1/metrics")
+echo "$metrics" | grep -qE '^draftd_model_request_seconds_count\{\} [1-9]' &&
+	ok "metrics: model request latency histogram" || not_ok "metrics: model latency: $(echo "$metrics" | grep model_request | tail -2)"
+echo "$metrics" | grep -q '^draftd_pipeline_runs_total{outcome="drafted"} [1-9]' &&
+	ok "metrics: pipeline outcomes" || not_ok "metrics: pipeline outcomes"
+echo "$metrics" | grep -q '^draftd_decisions{decision="pending"} 3' &&
+	ok "metrics: decisions from the database" || not_ok "metrics: decisions"
 kill -TERM "$pid2"
 wait "$pid2"
 check "draftd stops cleanly after the test" test $? -eq 0
