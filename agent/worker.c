@@ -64,7 +64,8 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 	log_ctx_setf("job", "%lld", (long long)job.id);
 	log_ctx_setf("message", "%lld", (long long)job.message_id);
 	if (pipeline_run(agent, store, &job, outcome_r, error, sizeof(error)) < 0) {
-		r = store_job_fail(store, &job, agent->config->agent.max_attempts, error);
+		r = store_job_fail(store, &job, agent->config->agent.max_attempts,
+				   agent->config->agent.retry_delay, error);
 		if (r == 0)
 			log_error("job dead after %d attempts: %s", job.attempts, error);
 		else

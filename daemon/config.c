@@ -135,8 +135,17 @@ static const struct config_key agent_keys[] = {
 	K_STR(agent_t, rules_file, NULL),
 	K_UINT(agent_t, max_attempts, "5", 1, 100),
 	K_DUR(agent_t, job_lease, "5m", 2, 86400),
+	K_DUR(agent_t, retry_delay, "30", 1, 3600),
 	K_STR(agent_t, url_allow, NULL),
 	K_BOOL(agent_t, builtin_categories, "on"),
+	K_DUR(agent_t, stats_window, "30d", 60, 3660 * 86400),
+	K_DBL(agent_t, unchanged_threshold, "0.05", 0, 1),
+	K_DUR(agent_t, auto_reply_period, "1d", 1, 366 * 86400),
+	K_UINT(agent_t, auto_hourly_cap, "20", 0, 1000000),
+	K_DUR(agent_t, reply_window, "7d", 1, 366 * 86400),
+	K_STR(agent_t, reply_demote_words, "wrong, not what I asked, incorrect, mistake"),
+	K_BOOL(agent_t, reply_demote_any, "off"),
+	K_DUR(agent_t, promotion_interval, "60", 1, 86400),
 	K_END,
 };
 
@@ -181,6 +190,7 @@ static const struct config_key category_keys[] = {
 	K_UINT(struct category_config, min_samples, "50", 1, 1000000),
 	K_DBL(struct category_config, target_rate, "0.95", 0, 1),
 	K_ENUM(struct category_config, promotion, "manual", promotion_names),
+	K_BOOL(struct category_config, never_auto, "off"),
 	K_END,
 };
 

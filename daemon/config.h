@@ -68,6 +68,7 @@ struct category_config {
 	unsigned int min_samples;
 	double target_rate;
 	enum promotion_policy promotion;
+	bool never_auto;           /* never promoted (complaint and legal never are anyway) */
 	struct config_kv *options; /* keywords and other per-backend keys */
 	size_t options_count;
 };
@@ -117,8 +118,18 @@ struct config {
 		char *rules_file;
 		unsigned int max_attempts;
 		unsigned int job_lease; /* seconds a worker holds a job before others may take it */
-		bool builtin_categories; /* keep the eight built-in categories */
-		char *url_allow;         /* host names drafts may link to, comma-separated */
+		unsigned int retry_delay; /* seconds before a failed job's first retry */
+		bool builtin_categories;  /* keep the eight built-in categories */
+		char *url_allow;          /* host names drafts may link to, comma-separated */
+		/* promotion and automatic replies (daemon/promotion*.c) */
+		unsigned int stats_window;      /* seconds of reviewer decisions counted */
+		double unchanged_threshold;     /* edit distance still "approved unchanged" */
+		unsigned int auto_reply_period; /* seconds: one automatic reply per sender/thread */
+		unsigned int auto_hourly_cap;   /* automatic replies per hour, all categories */
+		unsigned int reply_window;      /* seconds a customer reply can demote */
+		char *reply_demote_words;       /* comma-separated, case-insensitive */
+		bool reply_demote_any;          /* any customer reply demotes */
+		unsigned int promotion_interval; /* seconds between promotion passes */
 	} agent;
 	struct {
 		unsigned int max_message_size; /* bytes */

@@ -7,10 +7,10 @@
 #include "daemon/store_private.h"
 #include "daemon/util.h"
 
-/* Backoff after a failed attempt: 30 s, 2 min, 8 min, ... capped at 1 h. */
-static unsigned int job_backoff_secs(int attempts)
+/* Backoff after a failed attempt: base, 4x base, 16x base, ... capped at 1 h. */
+static unsigned int job_backoff_secs(int attempts, unsigned int base)
 {
-	unsigned int secs = 30;
+	unsigned int secs = base;
 	int i;
 
 	for (i = 1; i < attempts && secs < 3600; i++)
@@ -82,7 +82,7 @@ int store_job_complete(struct store *store, const struct store_job *job)
 }
 
 int store_job_fail(struct store *store, const struct store_job *job, unsigned int max_attempts,
-		   const char *reason)
+		   unsigned int retry_delay, const char *reason)
 {
 	char id[24], backoff[16], max[16];
 	const char *params[5] = {id, job->locked_by, reason, backoff, max};
@@ -91,7 +91,7 @@ int store_job_fail(struct store *store, const struct store_job *job, unsigned in
 	int ret = -1;
 
 	snprintf(id, sizeof(id), "%lld", (long long)job->id);
-	snprintf(backoff, sizeof(backoff), "%u", job_backoff_secs(job->attempts));
+	snprintf(backoff, sizeof(backoff), "%u", job_backoff_secs(job->attempts, retry_delay));
 	snprintf(max, sizeof(max), "%u", max_attempts);
 	if (store_command(store, "BEGIN") < 0)
 		return -1;

@@ -32,12 +32,13 @@ int store_job_take(struct store *store, const char *worker_id, unsigned int leas
 int store_job_complete(struct store *store, const struct store_job *job)
 	__attribute__((warn_unused_result));
 
-/* Gives a failed attempt back: queued again after a backoff growing with
- * the attempts, or dead after max_attempts with the reason kept (the message
- * is then marked failed, for a human). Returns 1 when requeued, 0 when dead,
- * -1 on error. */
+/* Gives a failed attempt back: queued again after a backoff of retry_delay
+ * seconds growing 4x with each attempt (at most 1 h), or dead after
+ * max_attempts with the reason kept (the message is then marked failed, for a
+ * human). Returns 1 when requeued, 0 when dead, -1 on error. */
 int store_job_fail(struct store *store, const struct store_job *job, unsigned int max_attempts,
-		   const char *reason) __attribute__((warn_unused_result));
+		   unsigned int retry_delay, const char *reason)
+	__attribute__((warn_unused_result));
 
 /* Counts jobs queued and due now, for `draftd process --once` and metrics.
  * Returns the count or -1. */

@@ -1,0 +1,117 @@
+#!/bin/bash
+# The pipeline against a model server that misbehaves (the fake OpenAI
+# server, one mode per mail): a valid draft is queued (and, its category in
+# auto, sent), a wrong price is flagged, every broken answer ends with a
+# human, never automatically, nothing is lost, and the workers stay healthy.
+set -u
+. "$(dirname "$0")/lib/common.sh"
+
+url=$(db_url_for draftd_it_model_faults)
+user=faults$$
+svc=$DRAFTD_TEST_SVC_DIR
+tests/services/dovecot.sh adduser "$svc" "$user" pw >/dev/null
+
+start_bg fake "$ITMP/fake.log" /usr/bin/python3 tests/fakes/openai_server.py --port 0 \
+	--port-file "$ITMP/fake.port" --hang-seconds 8
+wait_for 10 test -s "$ITMP/fake.port" || not_ok "fake model server starts"
+fport=$(cat "$ITMP/fake.port")
+
+modes="valid wrong_price invalid_json wrong_enum flat http500 loading503 hang truncated huge"
+i=0
+for mode in $modes; do
+	i=$((i + 1))
+	cat >"$ITMP/$mode.eml" <<MAIL
+From: Buyer <buyer.$mode@customer.example>
+To: support@parts.example
+Subject: Stock HP-20111 ($mode)
+Date: Mon, 23 Nov 2026 10:$(printf %02d $i):00 +0000
+Message-ID: <fault-$mode-$$@customer.example>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=UTF-8
+
+Hello, is HP-20111 in stock? We need 5 pieces.
+FAKE_MODE=$mode
+MAIL
+done
+
+apiport=$(. tests/services/lib.sh && free_port)
+conf=$ITMP/faults.conf
+cat >"$conf" <<CONF
+[database]
+url = $url
+[api]
+listen = 127.0.0.1:$apiport
+[model]
+backend = openai
+base_url = http://127.0.0.1:$fport
+model = fake-model
+timeout = 3
+[agent]
+workers = 2
+max_attempts = 2
+retry_delay = 1
+job_lease = 60
+[mailbox support]
+url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
+starttls = off
+user = $user
+password = pw
+address = support@parts.example
+poll_interval = 1
+[connector inventory]
+type = csv
+key = sku
+path = $DRAFTD_SRCDIR/tests/fixtures/pipeline/inventory.csv
+CONF
+"$DRAFTD" migrate --config "$conf" >/dev/null 2>&1
+psql -q -X -d "$url" -c "INSERT INTO categories (name, mode, threshold)
+    SELECT unnest(ARRAY['stock_inquiry','order_status','quote_request','return_request',
+                        'address_change','invoice_copy','complaint','other']), 'auto', 0" >/dev/null
+
+start_bg pid "$ITMP/run.log" "$DRAFTD" run --config "$conf"
+wait_for 20 grep -q 'draftd running' "$ITMP/run.log" && ok "draftd run starts against the fake model" ||
+	not_ok "draftd run starts: $(tail -5 "$ITMP/run.log")"
+for mode in $modes; do
+	tests/services/dovecot.sh deliver "$svc" "$user" INBOX "$ITMP/$mode.eml" >/dev/null
+done
+settled() {
+	[ "$(psql_value "$url" "SELECT count(*) FROM messages WHERE state IN ('drafted', 'human')")" -eq 10 ]
+}
+wait_for 90 settled && ok "all 10 messages end drafted or with a human" ||
+	not_ok "messages: $(psql_value "$url" "SELECT string_agg(subject || '=' || state, ', ') FROM messages")"
+
+# one row per mode: state|decision|flags|outbox rows
+row() {
+	psql_value "$url" "SELECT m.state || '|' || coalesce(d.decision, '-') || '|' ||
+	    coalesce((SELECT string_agg(f->>'flag', ',') FROM jsonb_array_elements(d.guardrail_flags) f), '') || '|' ||
+	    (SELECT count(*) FROM outbox o WHERE o.draft_id = d.id)
+	  FROM messages m LEFT JOIN drafts d ON d.message_id = m.id
+	 WHERE m.subject = 'Stock HP-20111 ($1)'"
+}
+r=$(row valid)
+case $r in drafted\|auto\|\|1) ok "valid: drafted cleanly and sent automatically ($r)" ;;
+*) not_ok "valid: $r" ;; esac
+r=$(row wrong_price)
+case $r in drafted\|pending\|*wrong_price*\|0) ok "wrong price: flagged, waits for a reviewer ($r)" ;;
+*) not_ok "wrong price: $r" ;; esac
+for mode in invalid_json wrong_enum flat truncated huge http500 loading503 hang; do
+	r=$(row $mode)
+	case $r in
+	*\|auto\|* | *\|[1-9]) not_ok "$mode: answered automatically ($r)" ;;
+	drafted\|pending\|*\|0 | human\|-\|\|0) ok "$mode: routed to a human, never auto ($r)" ;;
+	*) not_ok "$mode: $r" ;;
+	esac
+done
+check "no job dead or left behind" test \
+	"$(psql_value "$url" "SELECT count(*) FROM jobs WHERE state <> 'done'")" -eq 0
+n=$(psql_value "$url" "SELECT count(*) FROM jobs WHERE attempts = 2")
+check "server errors were retried before giving up ($n jobs took 2 attempts)" test "$n" -ge 3
+
+sed -e 's/(valid)/(after)/' -e "s/fault-valid-/fault-after-/" "$ITMP/valid.eml" >"$ITMP/after.eml"
+tests/services/dovecot.sh deliver "$svc" "$user" INBOX "$ITMP/after.eml" >/dev/null
+after() { [ "$(row after | cut -d'|' -f1)" = drafted ]; }
+wait_for 30 after && ok "the workers are still healthy: a later mail is drafted" ||
+	not_ok "after: $(row after)"
+kill -TERM "$pid"
+wait "$pid"
+check "draftd stops cleanly" test $? -eq 0
