@@ -29,7 +29,9 @@ enum review_result {
 #define REVIEW_CLAIM_SECONDS 900
 
 struct review_filter {
-	const char *status; /* NULL: any; "pending" includes expired claims */
+	/* NULL: any; else a comma-separated list of statuses (no spaces);
+	 * "pending" includes expired claims */
+	const char *status;
 	const char *category;
 	const char *mailbox;
 	const char *q;        /* substring of subject, sender or body, case-insensitive */

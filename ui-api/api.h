@@ -113,7 +113,7 @@ void api_metrics_count(unsigned int status);
 const char *api_openapi_document(void);
 
 /* The handlers, one file per resource. */
-api_handler_fn api_drafts_list, api_drafts_get, api_drafts_claim, api_drafts_release,
+api_handler_fn api_me_get, api_drafts_list, api_drafts_get, api_drafts_claim, api_drafts_release,
 	api_drafts_patch, api_drafts_approve, api_drafts_reject, api_messages_redraft,
 	api_categories_list, api_categories_put, api_stats_get, api_mailboxes_list,
 	api_mailboxes_poll, api_audit_list, api_health_live, api_health_ready, api_health_openapi,

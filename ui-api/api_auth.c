@@ -1,4 +1,5 @@
-/* Bearer tokens: "Authorization: Bearer dft_...", looked up by sha256. */
+/* Bearer tokens: "Authorization: Bearer dft_...", looked up by sha256, and
+ * GET /me (who the token belongs to). */
 #include <string.h>
 #include <strings.h>
 
@@ -45,4 +46,12 @@ int api_auth_check(struct api_request *req, struct api_response *resp)
 		return 0;
 	}
 	return 1;
+}
+
+void api_me_get(struct api_request *req, struct api_response *resp)
+{
+	if (api_query_check(req, resp, NULL) < 0)
+		return;
+	api_reply(resp, 200,
+		  json_pack("{s:s, s:s}", "name", req->actor, "role", token_role_name(req->role)));
 }

@@ -47,30 +47,63 @@ static int api_filter_text(struct api_response *resp, const char *name, const ch
 	return 0;
 }
 
+/* status=pending,claimed / status=open (pending + claimed) into the store's
+ * comma-separated list in out. 0, or -1 with a 400 in resp. */
+static int api_status_filter(struct api_response *resp, const char *v, char *out, size_t size)
+{
+	char word[16];
+	size_t len, used = 0;
+	const char *add;
+
+	out[0] = '\0';
+	for (;;) {
+		len = strcspn(v, ",");
+		if (len == 0 || len >= sizeof(word))
+			goto bad;
+		memcpy(word, v, len);
+		word[len] = '\0';
+		if (strcmp(word, "open") == 0)
+			add = "pending,claimed";
+		else if (api_one_of(word, api_statuses))
+			add = word;
+		else
+			goto bad;
+		if (used + strlen(add) + 2 > size)
+			goto bad;
+		used += (size_t)snprintf(out + used, size - used, "%s%s", used > 0 ? "," : "", add);
+		if (v[len] == '\0')
+			return 0;
+		v += len + 1;
+	}
+bad:
+	api_error(resp, 400, "bad_parameter",
+		  "status must be open or a comma-separated list of pending, claimed, approved,"
+		  " rejected, sent, auto_sent, failed");
+	return -1;
+}
+
 void api_drafts_list(struct api_request *req, struct api_response *resp)
 {
 	static const char *const allowed[] = {"status", "category", "mailbox", "q",
 					      "limit",  "cursor",   "order",   NULL};
 	struct review_filter f;
 	const char *limit = api_query(req, "limit"), *cursor = api_query(req, "cursor");
-	const char *order = api_query(req, "order");
+	const char *order = api_query(req, "order"), *status = api_query(req, "status");
 	struct store *store;
 	json_t *drafts = NULL;
-	char *next = NULL, after[32], next_cursor[40];
+	char *next = NULL, after[32], next_cursor[40], statuses[128];
 	uint64_t v;
 
 	memset(&f, 0, sizeof(f));
 	if (api_query_check(req, resp, allowed) < 0)
 		return;
-	f.status = api_query(req, "status");
 	f.category = api_query(req, "category");
 	f.mailbox = api_query(req, "mailbox");
 	f.q = api_query(req, "q");
-	if (f.status != NULL && !api_one_of(f.status, api_statuses)) {
-		api_error(resp, 400, "bad_parameter",
-			  "status must be one of pending, claimed, approved, rejected, sent,"
-			  " auto_sent, failed");
-		return;
+	if (status != NULL) {
+		if (api_status_filter(resp, status, statuses, sizeof(statuses)) < 0)
+			return;
+		f.status = statuses;
 	}
 	if (api_filter_text(resp, "category", f.category) < 0 ||
 	    api_filter_text(resp, "mailbox", f.mailbox) < 0 || api_filter_text(resp, "q", f.q) < 0)

@@ -22,6 +22,7 @@ static const struct api_route api_routes[] = {
 	{"GET", "/metrics", api_metrics_get, API_ANY_ROLE},
 	{"GET", API_PREFIX "/metrics", api_metrics_get, API_ANY_ROLE},
 	{"GET", API_PREFIX "/openapi.yaml", api_health_openapi, API_PUBLIC},
+	{"GET", API_PREFIX "/me", api_me_get, API_ANY_ROLE},
 	{"GET", API_PREFIX "/drafts", api_drafts_list, API_ANY_ROLE},
 	{"GET", API_PREFIX "/drafts/{}", api_drafts_get, API_ANY_ROLE},
 	{"PATCH", API_PREFIX "/drafts/{}", api_drafts_patch, API_ANY_ROLE},

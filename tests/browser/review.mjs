@@ -31,6 +31,17 @@ try {
 	const rows = await page.locator('#queue-table tbody tr').count();
 	check('the queue lists the drafted mail', rows >= 10, rows + ' rows');
 	check('the reviewer role is shown', (await page.textContent('#who-role')) === 'reviewer');
+	check('the reviewer\'s name from /me is shown', (await page.textContent('#who-name')) === 'browser-reviewer',
+		await page.textContent('#who-name'));
+	const listCalls = b.requests.filter((u) => u.includes('/api/v1/drafts?'));
+	check('the open queue is one request (status=open)', listCalls.length > 0 &&
+		listCalls.every((u) => new URL(u).searchParams.get('status') === 'open'), listCalls.join(' '));
+	const firstRow = await page.getAttribute('#queue-table tbody tr:first-child', 'data-id');
+	const firstDraft = (await asReviewer('GET', '/drafts/' + firstRow)).data || {};
+	const shownSubject = await page.textContent('#queue-table tbody tr:first-child td.subject');
+	check('the queue shows the original message\'s subject', firstDraft.message &&
+		shownSubject === (firstDraft.message.headers.subject || firstDraft.subject),
+		shownSubject + ' vs ' + JSON.stringify(firstDraft.message && firstDraft.message.headers.subject));
 	await page.screenshot({path: join(shots, 'queue.png')});
 
 	const first = await page.getAttribute('#queue-table tbody tr.selected', 'data-id');
@@ -120,6 +131,26 @@ try {
 		ctext.includes('Theirs: ') && ctext.includes('Mine: '), ctext.slice(0, 200));
 	check('the reviewer\'s edit is still in the editor', (await page.inputValue('#d-subject')).startsWith('Mine: '));
 
+	// --- the business rules' notes are shown next to the editor
+	list = await drafts('&status=pending');
+	let noted = null;
+	for (const x of list) {
+		const full = (await asReviewer('GET', '/drafts/' + x.id)).data;
+		if (full && Array.isArray(full.notes) && full.notes.length) {
+			noted = full;
+			break;
+		}
+	}
+	if (noted) {
+		await page.goto(base + '#/draft/' + noted.id);
+		await page.waitForSelector('#draft-notes', {timeout: 10000});
+		const ntext = await page.textContent('#draft-notes');
+		check('a draft\'s notes are shown to the reviewer', noted.notes.every((n) => ntext.includes(n)),
+			ntext.slice(0, 200));
+	} else {
+		notOk('a draft\'s notes are shown to the reviewer', 'no pending draft has notes (demo rules add them)');
+	}
+
 	// --- reject another with a corrected category
 	list = await drafts('&status=pending');
 	const rej = find(list, 'officine-rossi', 'other') || find(list, 'officine-rossi') || list[list.length - 1];
@@ -188,6 +219,7 @@ try {
 	await admin.evaluate(() => sessionStorage.clear());
 	await login(admin, base, process.env.ADMIN_TOKEN);
 	check('the admin role is shown', (await admin.textContent('#who-role')) === 'admin');
+	check('the admin\'s name is shown', (await admin.textContent('#who-name')) === 'browser-admin');
 	await admin.goto(base + '#/categories');
 	await admin.waitForSelector('#mode-order_status:not([disabled])');
 	await admin.screenshot({path: join(shots, 'categories.png'), fullPage: true});

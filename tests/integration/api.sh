@@ -49,6 +49,8 @@ for i in 1 2 3 4 5 6; do
 	sql "INSERT INTO jobs (message_id, state, attempts) VALUES ($i, 'done', 3)" >/dev/null
 done
 
+sql "UPDATE drafts SET notes = '[\"Do not promise a date.\"]', language = 'en', shadow = '{\"would_auto_send\": false}' WHERE id = 2" >/dev/null
+
 tok() { "$DRAFTD" token create --config "$conf" --name "$1" --role "$2" 2>/dev/null | tail -n 1; }
 alice=$(tok alice reviewer)
 bob=$(tok bob reviewer)
@@ -97,10 +99,19 @@ expect "healthz needs no token" 200 "$(req "" GET /healthz)"
 expect "openapi.yaml needs no token" 200 "$(req "" GET /api/v1/openapi.yaml)"
 grep -q '^openapi: 3.1' "$ITMP/out" && ok "openapi document served" || not_ok "openapi body"
 
+# who am I
+expect "GET /me" 200 "$(req "$alice" GET /api/v1/me)"
+expect "/me names the token and its role" "alice reviewer" "$(js "j['name'], j['role']")"
+expect "GET /me as admin" 200 "$(req "$admin" GET /api/v1/me)"
+expect "/me for the admin token" "root admin" "$(js "j['name'], j['role']")"
+expect "GET /me without a token: 401" 401 "$(req "" GET /api/v1/me)"
+expect "GET /me with a revoked token: 401" 401 "$(req "$revoked" GET /api/v1/me)"
+
 # listing
 expect "list drafts" 200 "$(req "$alice" GET /api/v1/drafts)"
 expect "six drafts, newest first" "6 6" "$(js "len(j['drafts']), j['drafts'][0]['id']")"
-expect "list has summary fields" "True" "$(js "all(k in j['drafts'][0] for k in ['status','category','confidence','confidence_source','subject','sender','mailbox','created_at','age_seconds','flags','claimed_by','claim_expires','version'])")"
+expect "list has summary fields" "True" "$(js "all(k in j['drafts'][0] for k in ['status','category','confidence','confidence_source','subject','message_subject','sender','mailbox','created_at','age_seconds','flags','claimed_by','claim_expires','version'])")"
+expect "list items carry the original message's subject" "Stock HP-6|Re: Stock HP-6" "$(js "j['drafts'][0]['message_subject'] + '|' + j['drafts'][0]['subject']")"
 expect "page 1 of 2" 200 "$(req "$alice" GET '/api/v1/drafts?limit=4&order=oldest')"
 expect "oldest first, 4 rows" "[1, 2, 3, 4]" "$(js "[d['id'] for d in j['drafts']]")"
 cursor=$(js "j['next_cursor']")
@@ -113,6 +124,10 @@ expect "q filter" "[3]" "$(js "[d['id'] for d in j['drafts']]")"
 expect "get one draft" 200 "$(req "$alice" GET /api/v1/drafts/2)"
 expect "draft has message and history" "ann@customer.example True" \
 	"$(js "j['recipient'], 'text' in j['message'] and isinstance(j['history'], list)")"
+expect "draft has notes, shadow and language" "['Do not promise a date.'] False en" \
+	"$(js "j['notes'], j['shadow']['would_auto_send'], j['language']")"
+expect "get a draft without notes" 200 "$(req "$alice" GET /api/v1/drafts/3)"
+expect "no notes is an empty list, no shadow null" "[] None None" "$(js "j['notes'], j['shadow'], j['language']")"
 expect "unknown draft: 404" 404 "$(req "$alice" GET /api/v1/drafts/999)"
 
 # claim race: alice and bob at once, exactly one wins
@@ -129,6 +144,20 @@ other=$bob
 expect "the loser sees the holder" 409 "$(req "$other" POST /api/v1/drafts/1/claim)"
 expect "409 names the holder" "$holder" "$(js "j['error']['detail']['claimed_by']")"
 expect "release by a non-holder: 409" 409 "$(req "$other" POST /api/v1/drafts/1/release)"
+# status filters while draft 1 is claimed
+expect "status=pending" 200 "$(req "$alice" GET '/api/v1/drafts?status=pending&order=oldest')"
+expect "pending leaves out the live claim" "[2, 3, 4, 5, 6]" "$(js "[d['id'] for d in j['drafts']]")"
+expect "status=claimed" 200 "$(req "$alice" GET '/api/v1/drafts?status=claimed')"
+expect "claimed lists the claim and its holder" "[1] $holder" "$(js "[d['id'] for d in j['drafts']], j['drafts'][0]['claimed_by']")"
+expect "status=open" 200 "$(req "$alice" GET '/api/v1/drafts?status=open&order=oldest')"
+expect "open is pending plus claimed" "[1, 2, 3, 4, 5, 6]" "$(js "[d['id'] for d in j['drafts']]")"
+expect "status list" 200 "$(req "$alice" GET '/api/v1/drafts?status=claimed,rejected&order=oldest')"
+expect "a status list filters on each" "[1]" "$(js "[d['id'] for d in j['drafts']]")"
+expect "status list pending,claimed" 200 "$(req "$alice" GET '/api/v1/drafts?status=pending,claimed&limit=2&order=oldest')"
+expect "a status list pages" "[1, 2] True" "$(js "[d['id'] for d in j['drafts']], j['next_cursor'] is not None")"
+expect "a bad status in a list: 400" 400 "$(req "$alice" GET '/api/v1/drafts?status=pending,bogus')"
+expect "an empty status in a list: 400" 400 "$(req "$alice" GET '/api/v1/drafts?status=pending,')"
+expect "an empty status: 400" 400 "$(req "$alice" GET '/api/v1/drafts?status=')"
 htok=$alice
 [ "$holder" = bob ] && htok=$bob
 expect "holder releases" 200 "$(req "$htok" POST /api/v1/drafts/1/release)"

@@ -27,6 +27,7 @@ static void test_openapi_documents_routes(void)
 		"/healthz:",
 		"/readyz:",
 		"/metrics:",
+		"/api/v1/me:",
 		"/api/v1/drafts:",
 		"/api/v1/drafts/{id}:",
 		"/api/v1/drafts/{id}/claim:",

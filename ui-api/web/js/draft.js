@@ -154,8 +154,10 @@ export function mountDraft(root, id, ctx) {
 	const statusLine = h('p.draft-status');
 	const messageSlot = h('div.slot-message');
 	const evidenceSlot = h('div.slot-evidence');
+	// the business rules' notes sit above the text the reviewer edits
+	const notesSlot = h('div.slot-notes');
 	const editor = h('section.pane.editor',
-		h('h2', 'Reply'), statusLine,
+		h('h2', 'Reply'), statusLine, notesSlot,
 		h('label', {for: 'd-recipient'}, 'To'), f.recipient,
 		h('label', {for: 'd-cc'}, 'Cc'), f.cc,
 		h('label', {for: 'd-subject'}, 'Subject'), f.subject,
@@ -181,15 +183,17 @@ export function mountDraft(root, id, ctx) {
 				h('dt', 'Decision'), h('dd', d.decision || '–', ' ',
 					Array.isArray(d.decision_reasons) && d.decision_reasons.length
 						? h('span.muted', '(' + d.decision_reasons.map(valueText).join('; ') + ')') : null),
+				h('dt', 'Language'), h('dd', d.language || '–'),
 				h('dt', 'Mailbox'), h('dd', d.mailbox || '–'),
 				h('dt', 'Age'), h('dd', ageSince(d.created_at))),
 			h('h3', 'Guardrail flags'), flagsBlock(d),
-			Array.isArray(d.notes) && d.notes.length ? [h('h3', 'Notes for the reviewer'),
-				h('ul', d.notes.map((n) => h('li', valueText(n))))] : null,
 			h('h3', 'Rules fired'), rulesBlock(d.rule_hits),
 			h('h3', 'Facts used'), factsBlock(d.facts),
 			h('h3', 'History'), h('ol.history', (d.history || []).map((a) => h('li',
 				h('span.muted', when(a.at) + ' '), (a.actor || '') + ' ', h('code', a.action || ''))))));
+		const notes = Array.isArray(d.notes) ? d.notes : [];
+		replace(notesSlot, notes.length ? h('div.notes#draft-notes', h('h3', 'Notes for the reviewer'),
+			h('ul', notes.map((n) => h('li', valueText(n))))) : null);
 		replace(statusLine,
 			h('span.status.s-' + String(d.status).replace(/\W/g, ''), d.status), ' · version ' + d.version,
 			d.claimed_by ? ' · claimed by ' + d.claimed_by : '',

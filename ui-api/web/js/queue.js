@@ -70,7 +70,8 @@ export function mountQueue(root, ctx) {
 	}
 
 	function query(cursor, limit) {
-		return {status: f.status === 'open' ? 'pending' : f.status, category: f.category, mailbox: f.mailbox, q: f.q,
+		// "open" is pending plus claimed: the reviewer sees who holds what
+		return {status: f.status, category: f.category, mailbox: f.mailbox, q: f.q,
 			order: f.order, limit, cursor};
 	}
 
@@ -93,12 +94,8 @@ export function mountQueue(root, ctx) {
 		busy = true;
 		try {
 			const r = await api.drafts(query(undefined, Math.min(200, wanted)));
-			// "open" = pending plus the claimed ones, so the reviewer sees
-			// who holds what (the API filters one status at a time)
-			const held = f.status === 'open'
-				? await api.drafts({...query(undefined, 200), status: 'claimed'}) : {drafts: []};
 			if (!alive) return;
-			rows = mergeRows(r.drafts || [], held.drafts || []);
+			rows = r.drafts || [];
 			next = r.next_cursor || null;
 			render(reset);
 			replace(updated, 'updated ' + new Date().toLocaleTimeString());
@@ -146,7 +143,9 @@ export function mountQueue(root, ctx) {
 				dblclick: () => ctx.navigate('draft/' + id)}},
 				h('td', h('span.cat', d.category || '(none)')),
 				h('td.sender', d.sender || ''),
-				h('td.subject', h('a', {route: 'draft/' + id}, d.message_subject || d.subject || '(no subject)')),
+				// the customer's own subject; the reply's is in the title
+				h('td.subject', {title: d.subject ? 'Reply: ' + d.subject : ''},
+					h('a', {route: 'draft/' + id}, d.message_subject || d.subject || '(no subject)')),
 				h('td.num', {title: d.created_at || ''}, age(d.age_seconds)),
 				h('td.num', {title: d.confidence_source || ''}, pct(d.confidence)),
 				h('td', flags.map((x) => h('span.flag', {title: flagWords(x).words}, shortFlag(x)))),
