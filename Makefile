@@ -36,7 +36,8 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard schemas/migrations/*.sql))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit integration lint format valgrind install clean demo bench help check-deps
+.PHONY: all deps test unit integration lint format valgrind install clean demo bench help check-deps \
+	fuzz fuzz-smoke fuzz-bins
 all: $(BUILD)/draftd
 
 help:
@@ -46,6 +47,8 @@ help:
 	@echo "make demo       throwaway local stack with the reviewer page"
 	@echo "make SANITIZE=address,undefined test"
 	@echo "make valgrind   unit tests under valgrind"
+	@echo "make bench      throughput, latency and memory against their targets"
+	@echo "make fuzz       libFuzzer on every harness (FUZZ_SECONDS=60 each; fuzz-smoke: 10)"
 	@echo "make lint       clang-format check and banned-call grep"
 	@echo "make install PREFIX=/usr/local DESTDIR="
 
@@ -80,7 +83,7 @@ $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
 $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
-test: check-deps all $(BUILD)/tests/unit_tests lint
+test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 	BUILD=$(BUILD) tests/run.sh
 
 unit: all $(BUILD)/tests/unit_tests
@@ -89,8 +92,42 @@ unit: all $(BUILD)/tests/unit_tests
 valgrind: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) VALGRIND=1 tests/run.sh --unit-only
 
-bench: all
+bench: all $(BUILD)/tests/mime_bench
 	BUILD=$(BUILD) tests/bench/run.sh
+
+$(BUILD)/tests/mime_bench: $(BUILD)/tests/bench/mime_bench.o $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Fuzzing. Every tests/fuzz/fuzz_<target>.c is one libFuzzer harness; the
+# plain driver fuzz_replay (normal compiler, run by `make test`) compiles each
+# again under its own name and replays tests/fixtures/fuzz/<target>/.
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BUILD   ?= build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+
+$(BUILD)/tests/fuzz/replay_%.o: tests/fuzz/fuzz_%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DLLVMFuzzerTestOneInput=fuzz_$*_one -c -o $@ $<
+
+$(BUILD)/tests/fuzz_replay: $(BUILD)/tests/fuzz/replay.o $(BUILD)/tests/fuzz/util.o \
+		$(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%.o) $(LIB_OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The whole library is rebuilt with clang and the sanitizers in FUZZ_BUILD;
+# only the harness links libFuzzer's main.
+fuzz:
+	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) SANITIZE=fuzzer-no-link,address,undefined fuzz-bins
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/util.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 demo: check-deps all
 	BUILD=$(BUILD) deploy/demo/run.sh

@@ -758,6 +758,9 @@ static void config_free(struct config *c)
 {
 	size_t i, j;
 
+	/* before the section loop frees the mailboxes array */
+	for (i = 0; i < c->mailboxes_count; i++)
+		secret_free(&c->mailboxes[i].password);
 	for (i = 0; i < ARRAY_SIZE(sections); i++) {
 		const struct config_section_def *def = &sections[i];
 
@@ -780,8 +783,6 @@ static void config_free(struct config *c)
 		}
 		free(array);
 	}
-	for (i = 0; i < c->mailboxes_count; i++)
-		secret_free(&c->mailboxes[i].password);
 	secret_free(&c->model.api_key);
 	secret_free(&c->smtp.password);
 	free(c->path);

@@ -17,6 +17,52 @@ void api_reply(struct api_response *resp, unsigned int status, json_t *json)
 		api_error(resp, 500, "internal", "out of memory");
 }
 
+/* Length of the valid UTF-8 sequence at s (jansson's rules: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t api_utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned long cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Error texts quote the client (a JSON parser's complaint, a field name cut
+ * at 64 bytes): a byte that is not UTF-8 would make the error body itself
+ * fail to build, so it becomes '?'. */
+static void api_utf8_scrub(char *msg)
+{
+	unsigned char *s = (unsigned char *)msg;
+	size_t n;
+
+	while (*s != '\0') {
+		n = api_utf8_len(s);
+		if (n == 0) {
+			*s++ = '?';
+			continue;
+		}
+		s += n;
+	}
+}
+
 void api_error(struct api_response *resp, unsigned int status, const char *code, const char *fmt,
 	       ...)
 {
@@ -26,6 +72,7 @@ void api_error(struct api_response *resp, unsigned int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	api_utf8_scrub(msg);
 	json_decref(resp->json);
 	resp->status = status;
 	resp->json = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", msg);

@@ -241,6 +241,32 @@ static void test_example_config_loads(void)
 	unsetenv("DRAFTD_MAILBOX_SUPPORT_PASSWORD");
 }
 
+/* config_free() once read the mailboxes' passwords after freeing the
+ * mailboxes array (found by tests/fuzz/fuzz_config.c on good.conf). A plain
+ * run may not notice a use after free: `make valgrind` and
+ * `make SANITIZE=address test` do, on this case. */
+static void test_free_mailboxes_with_secrets(void)
+{
+	struct config *c = NULL;
+	struct config_errors errors;
+	const char *secret, *path;
+	char text[8192];
+
+	secret = test_write_file("mb.secret", "from-file\n");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(secret);
+	snprintf(text, sizeof(text),
+		 DB "[mailbox a]\nurl = imap://h\nuser = u\npassword = pa\naddress = a@b\n"
+		    "[mailbox b]\nurl = imap://h\nuser = u\npassword_file = %s\naddress = b@b\n"
+		    "[mailbox c]\nurl = imaps://h\nuser = u\npassword = pc\naddress = c@b\n",
+		 secret);
+	path = test_write_file("mb.conf", text);
+	CU_ASSERT_EQUAL_FATAL(config_load(path, &c, &errors), 0);
+	CU_ASSERT_EQUAL(c->mailboxes_count, 3);
+	CU_ASSERT_STRING_EQUAL(c->mailboxes[1].password, "from-file");
+	config_unref(&c);
+	CU_ASSERT_PTR_NULL(c);
+}
+
 static const struct test_case config_cases[] = {
 	{"loads a good file with every section", test_good_file},
 	{"reports each kind of bad file with its line", test_bad_files},
@@ -250,6 +276,7 @@ static const struct test_case config_cases[] = {
 	{"takes secrets from env and files", test_env_and_secret_files},
 	{"finds the config path", test_config_path},
 	{"the example config loads", test_example_config_loads},
+	{"frees mailboxes with their secrets", test_free_mailboxes_with_secrets},
 	{NULL, NULL},
 };
 
