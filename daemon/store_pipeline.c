@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon/store_audit.h"
+#include "agent/promotion.h"
 #include "daemon/store_private.h"
 #include "daemon/util.h"
 
@@ -133,7 +134,8 @@ static json_t *json_column(const PGresult *res, int row, int col)
 {
 	json_error_t jerr;
 
-	return json_loads(PQgetvalue(res, row, col), JSON_REJECT_DUPLICATES, &jerr);
+	return json_loads(PQgetvalue(res, row, col), JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+			  &jerr);
 }
 
 json_t *store_fewshot_bodies(struct store *store, const char *category, unsigned int max)
@@ -279,16 +281,22 @@ out:
 	return ret;
 }
 
-static int pipeline_insert_outbox(struct store *store, int64_t draft_id, const char *message_id)
+/* Queues an automatic reply; a share of them (by draft id, so a test can
+ * recompute which) is marked for post-send review. */
+static int pipeline_insert_outbox(struct store *store, int64_t draft_id, const char *message_id,
+				  double sample_rate)
 {
 	char id[24];
-	const char *params[2] = {id, message_id};
+	const char *params[3] = {id, message_id, promo_sampled(draft_id, sample_rate) ? "t" : "f"};
 	PGresult *res;
 
 	snprintf(id, sizeof(id), "%lld", (long long)draft_id);
-	res = store_exec(store, "queueing an automatic reply",
-			 "INSERT INTO outbox (draft_id, message_id, is_auto) VALUES ($1, $2, true)",
-			 2, params);
+	res = store_exec(
+		store, "queueing an automatic reply",
+		"WITH o AS (INSERT INTO outbox (draft_id, message_id, is_auto)"
+		" VALUES ($1, $2, true) RETURNING draft_id)"
+		" UPDATE drafts d SET sampled = $3::boolean FROM o WHERE d.id = o.draft_id",
+		3, params);
 	if (res == NULL)
 		return -1;
 	PQclear(res);
@@ -338,7 +346,8 @@ int store_pipeline_finish(struct store *store, const struct store_job *job, int6
 		if (pipeline_insert_draft(store, message_id, result, draft_id_r) < 0)
 			goto out;
 		if (result->outbox_message_id != NULL &&
-		    pipeline_insert_outbox(store, *draft_id_r, result->outbox_message_id) < 0)
+		    pipeline_insert_outbox(store, *draft_id_r, result->outbox_message_id,
+					   result->sample_rate) < 0)
 			goto out;
 	}
 	if (pipeline_audit(store, message_id, result, *draft_id_r) < 0)
