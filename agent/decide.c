@@ -73,6 +73,12 @@ int decide(const struct decide_input *in, struct decide_result *result)
 	if (in->sender_recent_auto >= (int64_t)in->sender_auto_limit &&
 	    add_reason(reasons, "sender reached the automatic reply limit") < 0)
 		return -1;
+	if (in->thread_recent_auto > 0 &&
+	    add_reason(reasons, "this thread already had an automatic reply") < 0)
+		return -1;
+	if (in->hourly_cap > 0 && in->hourly_auto >= (int64_t)in->hourly_cap &&
+	    add_reason(reasons, "the hourly cap on automatic replies is reached") < 0)
+		return -1;
 	if (in->auto_disabled && add_reason(reasons, "automatic replies are disabled") < 0)
 		return -1;
 

@@ -33,7 +33,10 @@ struct decide_input {
 	unsigned int max_facts_age;
 	int64_t sender_recent_auto; /* automatic replies to this sender lately */
 	unsigned int sender_auto_limit;
-	bool auto_disabled; /* kill switch, or the model failed its probe */
+	bool auto_disabled;         /* kill switch, or the model failed its probe */
+	int64_t thread_recent_auto; /* automatic replies on this thread lately */
+	int64_t hourly_auto;        /* automatic replies by everyone in the last hour */
+	unsigned int hourly_cap;    /* 0: no cap */
 };
 
 struct decide_result {

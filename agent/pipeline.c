@@ -19,11 +19,11 @@
 #include "daemon/buf.h"
 #include "daemon/log.h"
 #include "daemon/store_pipeline.h"
+#include "daemon/store_promotion.h"
 #include "daemon/util.h"
 
 #define MAX_FACTS_AGE     900 /* seconds: older facts never go out on their own */
-#define SENDER_AUTO_LIMIT 1   /* automatic replies per sender and SENDER_AUTO_HOURS */
-#define SENDER_AUTO_HOURS 24
+#define SENDER_AUTO_LIMIT 1 /* automatic replies per sender and [agent] auto_reply_period */
 #define FEWSHOT_COUNT     3
 #define LOOKUP_TEXT_MAX   (128 * 1024)
 
@@ -310,6 +310,7 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 	struct screen_result screen;
 	struct category_settings cs;
 	struct decide_input din;
+	struct auto_recent recent;
 	const char *why = NULL, *human_reason = NULL;
 	int s, ret = -1;
 	long long oldest;
@@ -442,12 +443,20 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 									      : r.cls.confidence;
 	din.guard_flags = (unsigned int)json_array_size(r.flags);
 	din.needs_human = r.draft.needs_human;
-	din.sender_recent_auto = store_auto_replies_to(
-		store, r.mime->from_addr != NULL ? r.mime->from_addr : "", SENDER_AUTO_HOURS);
-	if (din.sender_recent_auto < 0) {
+	/* loop and flood limits (Sieve vacation style), and the kill switch */
+	if (store_auto_recent(store, r.mime->from_addr != NULL ? r.mime->from_addr : "",
+			      job->message_id, agent->config->agent.auto_reply_period,
+			      &recent) < 0 ||
+	    (s = store_auto_enabled(store)) < 0) {
 		snprintf(error, error_size, "%s", store_error(store));
 		goto out;
 	}
+	din.sender_recent_auto = recent.to_sender;
+	din.thread_recent_auto = recent.in_thread;
+	din.hourly_auto = recent.last_hour;
+	din.hourly_cap = agent->config->agent.auto_hourly_cap;
+	if (s == 0)
+		din.auto_disabled = true;
 	if (decide(&din, &r.decision) < 0) {
 		snprintf(error, error_size, "out of memory");
 		goto out;
@@ -466,6 +475,7 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 			goto out;
 		}
 		r.result.outbox_message_id = r.outbox_id;
+		r.result.sample_rate = cs.audit_sample_rate;
 	}
 	json_object_set_new(r.record, "decision", json_string(r.result.decision));
 	ret = run_finish(store, job, &r,

@@ -12,6 +12,7 @@
 #include "agent/metrics.h"
 #include "agent/pipeline.h"
 #include "daemon/daemon.h"
+#include "daemon/promotion.h"
 #include "daemon/log.h"
 #include "daemon/store_jobs.h"
 #include "daemon/util.h"
@@ -98,7 +99,7 @@ static void *worker_main(void *arg)
 	struct worker_args *wa = arg;
 	struct workers *w = wa->workers;
 	struct store *store = NULL;
-	struct agent *agent;
+	struct agent *agent, *probed = NULL;
 	enum pipeline_outcome outcome;
 	struct config *config;
 	char id[STORE_WORKER_ID_MAX], err[600];
@@ -130,6 +131,14 @@ static void *worker_main(void *arg)
 			(void)agent_retrain(agent, store);
 			trained_at = time_mono_ms();
 		}
+		/* a model that failed its probe pulls every auto category back */
+		if (wa->index == 0 && agent != probed) {
+			if (!agent->auto_ok &&
+			    promotion_demote_all(store, "the model failed its start-up probe") < 0)
+				log_error("demoting auto categories: %s", store_error(store));
+			agent_unref(&probed);
+			probed = agent_ref(agent);
+		}
 		worker_id(wa->index, atomic_fetch_add(&w->takes, 1), id, sizeof(id));
 		r = worker_run_one(agent, store, id, &outcome);
 		agent_unref(&agent);
@@ -137,6 +146,7 @@ static void *worker_main(void *arg)
 		if (wait > 0)
 			daemon_sleep(w->daemon, wait);
 	}
+	agent_unref(&probed);
 	store_close(&store);
 	free(wa);
 	return NULL;

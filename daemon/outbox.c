@@ -39,6 +39,7 @@
 #include "daemon/imap_conn.h"
 #include "daemon/log.h"
 #include "daemon/smtp_send.h"
+#include "daemon/store_promotion.h"
 #include "daemon/util.h"
 
 #define OUTBOX_LEASE_S 900 /* informational: the advisory lock is the real lease */
@@ -246,13 +247,21 @@ static int outbox_process_one(struct outbox_sender *s, struct store *store)
 	struct outbox_item item;
 	enum outbox_outcome outcome;
 	char errbuf[600];
-	bool final;
+	bool final, gated = false;
 	int r, ret = -1;
 
 	if (nonempty(config->smtp.url) == NULL) {
 		ret = 0;
 		goto out_config;
 	}
+	/* held from before the claim until the try ended: `draftd auto off`
+	 * waits on it, so no automatic reply claimed before the switch went
+	 * off is still sending when it returns */
+	if (store_auto_gate_enter(store) < 0) {
+		log_error("%s", store_error(store));
+		goto out_config;
+	}
+	gated = true;
 	r = store_outbox_claim(store, s->owner, OUTBOX_LEASE_S, &item);
 	if (r <= 0) {
 		if (r < 0)
@@ -284,6 +293,8 @@ static int outbox_process_one(struct outbox_sender *s, struct store *store)
 	log_ctx_set("outbox_id", NULL);
 	store_outbox_item_free(&item);
 out_config:
+	if (gated)
+		store_auto_gate_leave(store);
 	config_unref(&config);
 	return ret;
 }

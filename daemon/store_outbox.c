@@ -16,12 +16,15 @@
 static const char claim_sql[] =
 	"WITH c AS ("
 	" SELECT o.id, o.state AS prev_state FROM outbox o"
-	" WHERE (o.state = 'pending' AND o.next_attempt_at <= now())"
+	" WHERE ((o.state = 'pending' AND o.next_attempt_at <= now())"
 	" OR (o.state = 'sending' AND NOT EXISTS ("
 	"  SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
 	"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 	"  AND l.classid = " OUTBOX_LOCK_CLASS "::oid AND l.objsubid = 2"
-	"  AND l.objid::bigint = o.id % 2147483647))"
+	"  AND l.objid::bigint = o.id % 2147483647)))"
+	/* the kill switch holds automatic replies back (daemon/store_promotion.c) */
+	" AND (NOT o.is_auto OR NOT EXISTS (SELECT 1 FROM settings s"
+	"  WHERE s.key = 'auto_enabled' AND s.value = 'false'::jsonb))"
 	" ORDER BY o.next_attempt_at, o.id LIMIT 1 FOR UPDATE OF o SKIP LOCKED)"
 	" UPDATE outbox o SET state = 'sending', attempts = o.attempts + 1, locked_by = $1,"
 	" locked_until = now() + make_interval(secs => $2::integer), updated_at = now()"

@@ -82,6 +82,7 @@ struct pipeline_result {
 	json_t *shadow; /* NULL unless the category is in shadow mode */
 	/* an automatic reply: the outbox row's Message-ID, fixed now */
 	const char *outbox_message_id;
+	double sample_rate; /* share of automatic replies sampled (promo_sampled()) */
 };
 
 /* Stores result and completes job in one transaction. Returns 1 when stored

@@ -115,6 +115,8 @@ enum review_result store_category_update(struct store *store, const char *name,
 		" min_samples = coalesce($5::int, min_samples),"
 		" target_rate = coalesce($6::double precision, target_rate),"
 		" promotion = coalesce($7, promotion), updated_by = $8,"
+		" promoted_at = CASE WHEN $2 = 'auto' AND mode <> 'auto' THEN now()"
+		" ELSE promoted_at END,"
 		" updated_at = now() WHERE name = $1 RETURNING " CATEGORY_JSON,
 		8, params, &after);
 	if (r <= 0)

@@ -1,7 +1,7 @@
 #ifndef DRAFTD_STORE_REVIEW_INT_H
 #define DRAFTD_STORE_REVIEW_INT_H
 
-/* Shared by daemon/store_review*.c only. */
+/* Shared by daemon/store_review*.c and daemon/store_promotion*.c only. */
 
 #include "daemon/store_private.h"
 #include "daemon/store_review.h"

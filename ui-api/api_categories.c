@@ -1,6 +1,7 @@
 /* GET /categories, PUT /categories/{name} (admin). */
 #include <string.h>
 
+#include "agent/promotion.h"
 #include "ui-api/api.h"
 
 void api_categories_list(struct api_request *req, struct api_response *resp)
@@ -25,6 +26,22 @@ static int api_rate_check(struct api_response *resp, const json_t *body, const c
 		return -1;
 	}
 	return 0;
+}
+
+/* complaint, legal and categories configured never_auto never go auto,
+ * not even by an admin's hand (rule-based never_auto shows in /stats). */
+static bool api_never_auto(const struct api_request *req, const char *name)
+{
+	const struct category_config *cc = config_category(req->config, name);
+	struct promo_counts c;
+	struct promo_policy p;
+
+	memset(&c, 0, sizeof(c));
+	memset(&p, 0, sizeof(p));
+	p.name = name;
+	p.mode = "draft";
+	p.never_auto = cc != NULL && cc->never_auto;
+	return promo_never_auto(&c, &p);
 }
 
 void api_categories_put(struct api_request *req, struct api_response *resp)
@@ -57,6 +74,11 @@ void api_categories_put(struct api_request *req, struct api_response *resp)
 	}
 	if (mode != NULL && category_mode_parse(mode, &m) < 0) {
 		api_error(resp, 400, "bad_value", "mode must be off, draft, shadow or auto");
+		goto out;
+	}
+	if (mode != NULL && m == CATEGORY_MODE_AUTO && api_never_auto(req, req->params[0])) {
+		api_error(resp, 409, "never_auto",
+			  "%s is never_auto: it can never reply automatically", req->params[0]);
 		goto out;
 	}
 	if (promotion != NULL && strcmp(promotion, "manual") != 0 &&
