@@ -1,15 +1,88 @@
-/* GET /stats and the mailbox endpoints. */
+/* GET /stats: the review counts per category and reviewer, and beside them
+ * each category's promotion evidence over [agent] stats_window. */
+#include <string.h>
+
+#include "daemon/promotion.h"
 #include "ui-api/api.h"
+
+/* Puts promotion's row for each category into result's categories entry of
+ * the same name (a category without drafts gets an entry of its own):
+ * "window" holds the window's counts, the verdicts sit at the top. */
+static int api_stats_merge(json_t *result, json_t *promo)
+{
+	static const char *const top[] = {"mode",
+					  "promotion",
+					  "min_samples",
+					  "target_rate",
+					  "audit_sample_rate",
+					  "unchanged_rate",
+					  "unchanged_lower_bound",
+					  "eligible",
+					  "not_eligible_because",
+					  "never_auto",
+					  "shadow",
+					  "samples",
+					  "rejection_reasons",
+					  "promoted_at",
+					  "demoted_at",
+					  "demote_reason"};
+	json_t *cats = json_object_get(result, "categories"), *row, *entry, *c;
+	const char *name;
+	size_t i, j, k;
+
+	json_array_foreach(json_object_get(promo, "categories"), i, row)
+	{
+		name = json_string_value(json_object_get(row, "category"));
+		entry = NULL;
+		json_array_foreach(cats, j, c)
+		{
+			const char *cn = json_string_value(json_object_get(c, "category"));
+
+			if (cn != NULL && name != NULL && strcmp(cn, name) == 0) {
+				entry = c;
+				break;
+			}
+		}
+		if (entry == NULL) {
+			entry = json_pack("{s:s?, s:i}", "category", name, "drafted", 0);
+			if (entry == NULL || json_array_append_new(cats, entry) < 0)
+				return -1;
+		}
+		for (k = 0; k < sizeof(top) / sizeof(top[0]); k++) {
+			json_object_set(entry, top[k], json_object_get(row, top[k]));
+			json_object_del(row, top[k]);
+		}
+		json_object_del(row, "category");
+		if (json_object_set(entry, "window", row) < 0)
+			return -1;
+	}
+	json_object_set(result, "window_seconds", json_object_get(promo, "window_seconds"));
+	json_object_set(result, "unchanged_threshold",
+			json_object_get(promo, "unchanged_threshold"));
+	json_object_set(result, "z", json_object_get(promo, "z"));
+	json_object_set(result, "auto_enabled", json_object_get(promo, "auto_enabled"));
+	return 0;
+}
 
 void api_stats_get(struct api_request *req, struct api_response *resp)
 {
 	struct store *store;
-	json_t *result = NULL;
+	json_t *result = NULL, *promo = NULL;
 
 	if (api_query_check(req, resp, NULL) < 0 || (store = api_store(req, resp)) == NULL)
 		return;
-	if (store_review_stats(store, &result) < 0)
+	if (store_review_stats(store, &result) < 0 ||
+	    promotion_stats(store, req->config, &promo) < 0) {
 		api_error_store(resp, store);
-	else
-		api_reply(resp, 200, result);
+		goto out;
+	}
+	if (api_stats_merge(result, promo) < 0) {
+		api_error(resp, 500, "internal", "out of memory");
+		goto out;
+	}
+	api_reply(resp, 200, result);
+	result = NULL;
+out:
+	json_decref(result);
+	json_decref(promo);
 }
