@@ -117,6 +117,7 @@ $(BUILD)/tests/fuzz_replay: $(BUILD)/tests/fuzz/replay.o $(BUILD)/tests/fuzz/uti
 # The whole library is rebuilt with clang and the sanitizers in FUZZ_BUILD;
 # only the harness links libFuzzer's main.
 fuzz:
+	@deploy/install-deps.sh --fuzz --check >/dev/null 2>&1 || deploy/install-deps.sh --fuzz
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) SANITIZE=fuzzer-no-link,address,undefined fuzz-bins
 	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 

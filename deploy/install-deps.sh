@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages that draftd's build, tests and demo need.
 # Idempotent: does nothing when everything is present. `--check` only reports
 # (exit 1 when something is missing). Needs root (or sudo) to install.
+# `--fuzz [--check]` adds what `make fuzz` needs.
 set -eu
 
 PACKAGES="
@@ -9,11 +10,19 @@ build-essential pkg-config clang-format
 libetpan-dev libcurl4-gnutls-dev libjansson-dev libpq-dev libmicrohttpd-dev
 libpcre2-dev libgnutls28-dev libcunit1-dev
 postgresql dovecot-imapd python3 python3-aiosmtpd
-chromium valgrind ca-certificates openssl procps curl
+chromium valgrind ca-certificates openssl procps curl wrk
 "
+# `make fuzz` only (libFuzzer and the sanitizer runtimes): installed with --fuzz.
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
 # libcurl4-gnutls-dev, not libcurl4-openssl-dev: libetpan-dev conflicts with the
 # openssl flavour. postgresql, dovecot-imapd, python3-aiosmtpd and chromium are
 # only for the tests and the demo; the daemon itself needs the runtime libraries.
+# wrk is for `make bench`.
+
+if [ "${1:-}" = "--fuzz" ]; then
+	PACKAGES="$PACKAGES $FUZZ_PACKAGES"
+	shift
+fi
 
 missing=""
 for p in $PACKAGES; do
