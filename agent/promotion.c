@@ -19,7 +19,8 @@ double promo_wilson_lower(long k, long n, double z)
 	z2 = z * z;
 	centre = p + z2 / (2.0 * n);
 	spread = z * sqrt(p * (1 - p) / n + z2 / (4.0 * n * n));
-	return (centre - spread) / (1 + z2 / n);
+	/* k = 0 gives a rounding-size negative */
+	return centre > spread ? (centre - spread) / (1 + z2 / n) : 0;
 }
 
 bool promo_never_auto(const struct promo_counts *c, const struct promo_policy *p)

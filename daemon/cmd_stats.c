@@ -1,0 +1,107 @@
+/* draftd stats: the per-category promotion evidence of GET /stats. */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/cmd.h"
+#include "daemon/promotion.h"
+
+extern const struct cmd cmd_stats;
+
+static long field(const json_t *row, const char *key)
+{
+	return (long)json_integer_value(json_object_get(row, key));
+}
+
+static void stats_print(const json_t *stats)
+{
+	const json_t *row, *sh, *sa;
+	size_t i;
+
+	printf("automatic replies: %s; window %llds; unchanged = edit distance <= %.2f\n",
+	       json_is_true(json_object_get(stats, "auto_enabled")) ? "on" : "OFF",
+	       (long long)json_integer_value(json_object_get(stats, "window_seconds")),
+	       json_number_value(json_object_get(stats, "unchanged_threshold")));
+	printf("%-16s %-6s %8s %9s %6s %8s %5s %7s %6s %4s %-9s %-13s %s\n", "category", "mode",
+	       "reviewed", "unchanged", "edited", "rejected", "wrong", "lower95", "target", "min",
+	       "eligible", "shadow w/a", "samples f/b/n");
+	json_array_foreach(json_object_get(stats, "categories"), i, row)
+	{
+		char shadow[32], samples[32];
+
+		sh = json_object_get(row, "shadow");
+		sa = json_object_get(row, "samples");
+		snprintf(shadow, sizeof(shadow), "%ld/%ld", field(sh, "would_auto"),
+			 field(sh, "agreed"));
+		snprintf(samples, sizeof(samples), "%ld/%ld/%ld", field(sa, "fine"),
+			 field(sa, "bad"), field(sa, "sampled"));
+		printf("%-16s %-6s %8ld %9ld %6ld %8ld %5ld %7.4f %6.2f %4ld %-9s %-13s %s\n",
+		       json_string_value(json_object_get(row, "category")),
+		       json_string_value(json_object_get(row, "mode")), field(row, "reviewed"),
+		       field(row, "approved_unchanged"), field(row, "approved_edited"),
+		       field(row, "rejected"), field(row, "rejected_wrong"),
+		       json_number_value(json_object_get(row, "unchanged_lower_bound")),
+		       json_number_value(json_object_get(row, "target_rate")),
+		       field(row, "min_samples"),
+		       json_is_true(json_object_get(row, "eligible"))     ? "yes"
+		       : json_is_true(json_object_get(row, "never_auto")) ? "never"
+									  : "no",
+		       shadow, samples);
+	}
+}
+
+static int stats_main(int argc, char **argv)
+{
+	struct cmd_common common;
+	struct config *config = NULL;
+	struct store *store = NULL;
+	json_t *stats = NULL;
+	char err[600];
+	bool as_json = false;
+	int r = cmd_parse_common(&cmd_stats, &argc, argv, &common, false), ret = 1;
+
+	if (r != 0)
+		return r == 1 ? 0 : r;
+	if (argc == 2 && strcmp(argv[1], "--json") == 0) {
+		as_json = true;
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: draftd stats%s", cmd_stats.usage);
+		return 2;
+	}
+	if (cmd_load_config(config_path(common.config_path), &config) < 0)
+		goto out;
+	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
+		       sizeof(err)) < 0) {
+		fprintf(stderr, "draftd stats: %s\n", err);
+		goto out;
+	}
+	if (promotion_stats(store, config, &stats) < 0) {
+		fprintf(stderr, "draftd stats: %s\n", store_error(store));
+		goto out;
+	}
+	if (as_json) {
+		if (json_dumpf(stats, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
+			goto out;
+		putchar('\n');
+	} else {
+		stats_print(stats);
+	}
+	ret = 0;
+out:
+	json_decref(stats);
+	store_close(&store);
+	config_unref(&config);
+	return ret;
+}
+
+const struct cmd cmd_stats = {
+	.name = "stats",
+	.summary = "per-category review and promotion evidence",
+	.usage = " [--json] [--config FILE]\n\n"
+		 "One line per category over [agent] stats_window: reviewed, approved unchanged,\n"
+		 "edited, rejected (wrong: with a corrected category or a reason starting with\n"
+		 "\"wrong\"), the 95% Wilson lower bound of the unchanged rate, target and\n"
+		 "min_samples, eligibility (never: complaint, legal, never_auto), shadow results\n"
+		 "(would auto / agreed) and post-send samples (fine/bad/sampled).\n"
+		 "--json prints the same as GET /api/v1/stats' promotion fields.\n",
+	.main = stats_main,
+};
