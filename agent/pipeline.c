@@ -23,7 +23,7 @@
 #include "daemon/util.h"
 
 #define MAX_FACTS_AGE     900 /* seconds: older facts never go out on their own */
-#define SENDER_AUTO_LIMIT 1 /* automatic replies per sender and [agent] auto_reply_period */
+#define SENDER_AUTO_LIMIT 1   /* automatic replies per sender and [agent] auto_reply_period */
 #define FEWSHOT_COUNT     3
 #define LOOKUP_TEXT_MAX   (128 * 1024)
 
