@@ -115,9 +115,9 @@ const char *api_openapi_document(void);
 /* The handlers, one file per resource. */
 api_handler_fn api_me_get, api_drafts_list, api_drafts_get, api_drafts_claim, api_drafts_release,
 	api_drafts_patch, api_drafts_approve, api_drafts_reject, api_messages_redraft,
-	api_categories_list, api_categories_put, api_stats_get, api_mailboxes_list,
-	api_mailboxes_poll, api_audit_list, api_health_live, api_health_ready, api_health_openapi,
-	api_metrics_get, api_static_get, api_auto_get, api_auto_post, api_samples_list,
-	api_samples_judge;
+	api_messages_list, api_messages_get, api_categories_list, api_categories_put, api_stats_get,
+	api_mailboxes_list, api_mailboxes_poll, api_audit_list, api_health_live, api_health_ready,
+	api_health_openapi, api_metrics_get, api_static_get, api_auto_get, api_auto_post,
+	api_samples_list, api_samples_judge;
 
 #endif

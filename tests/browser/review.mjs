@@ -213,6 +213,34 @@ try {
 	check('no dialog (alert/confirm/prompt) fired', b.dialogs.length === 0, b.dialogs.join(' | '));
 	check('no page script error', b.errors.length === 0, b.errors.join(' | '));
 
+	// --- mail without a draft: the "Needs a human" list, the message, ask for a draft
+	const humans = ((await asReviewer('GET', '/messages?state=human')).data || {}).messages || [];
+	const hm = humans.find((m) => (m.sender || '').includes('vanderberg-techniek'));
+	check('the address change (category off) waits for a human', hm && /off/.test(hm.reason || ''),
+		JSON.stringify(humans.map((m) => [m.sender, m.reason])));
+	if (hm) {
+		await page.goto(base + '#/human');
+		await page.waitForSelector('#human-table tbody tr', {timeout: 10000});
+		const htext = await page.textContent('#human-table');
+		check('"Needs a human" lists it with the reason', htext.includes(hm.subject) && htext.includes(hm.reason),
+			htext.slice(0, 300));
+		await page.screenshot({path: join(shots, 'human.png')});
+		await page.click('#human-table tbody tr[data-id="' + hm.id + '"] td.subject a');
+		await page.waitForSelector('#message-text');
+		check('the message opens as text', (await page.textContent('#message-text')).length > 20 &&
+			(await page.textContent('#message-reason')).includes(hm.reason));
+		const on = await asAdmin('PUT', '/categories/address_change', {mode: 'draft'});
+		check('an admin switches the category on', on.status === 200, on.status);
+		await page.click('#b-ask-draft');
+		await page.waitForSelector('#message-drafts a', {timeout: 30000}).catch(() => {});
+		const m = (await asReviewer('GET', '/messages/' + hm.id)).data || {};
+		check('asking for a draft drafts it', (m.drafts || []).length > 0 && m.state === 'drafted',
+			JSON.stringify({state: m.state, drafts: m.drafts, job: m.job}));
+		check('the page links the new draft', (await page.locator('#message-drafts a').count()) > 0);
+		const left = ((await asReviewer('GET', '/messages?state=human')).data || {}).messages || [];
+		check('it left the "Needs a human" list', !left.some((x) => x.id === hm.id));
+	}
+
 	// --- admin: flip a category to shadow, with confirmation
 	const admin = await b.ctx.newPage();
 	await admin.goto(base);

@@ -49,6 +49,12 @@ for i in 1 2 3 4 5 6; do
 	sql "INSERT INTO jobs (message_id, state, attempts) VALUES ($i, 'done', 3)" >/dev/null
 done
 
+# two messages without a draft: one for a human, one skipped at screening
+sql "INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size, sender, subject, text_body, state, pipeline)
+     VALUES (1, 1, 7, sha256('m7'::bytea), 10, 'Cy Angry <cy@customer.example>', 'Broken pump again', 'The pump broke twice.', 'human',
+     '{\"outcome\": \"human\", \"reason\": \"category is off: a human writes the reply\", \"classification\": {\"category\": \"complaint\"}}')" >/dev/null
+sql "INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size, sender, subject, text_body, state, screen_reason, is_bulk)
+     VALUES (1, 1, 8, sha256('m8'::bytea), 10, 'news@list.example', 'Weekly news', 'news', 'skipped', 'bulk', true)" >/dev/null
 sql "UPDATE drafts SET notes = '[\"Do not promise a date.\"]', language = 'en', shadow = '{\"would_auto_send\": false}' WHERE id = 2" >/dev/null
 
 tok() { "$DRAFTD" token create --config "$conf" --name "$1" --role "$2" 2>/dev/null | tail -n 1; }
@@ -207,6 +213,37 @@ expect "job re-queued" "queued 0" "$(js "j['job']['state'], j['job']['attempts']
 expect "redraft audited" 1 "$(sql "SELECT count(*) FROM audit_log WHERE action = 'message.redraft' AND object_id = '4'")"
 expect "redraft of an unknown message: 404" 404 "$(req "$alice" POST /api/v1/messages/999/draft)"
 
+# messages without a draft
+expect "messages need a token" 401 "$(req "" GET '/api/v1/messages?state=human')"
+expect "messages for a human" 200 "$(req "$alice" GET '/api/v1/messages?state=human')"
+expect "only the human one, with sender, subject, reason, category" \
+	"[7]|Cy Angry <cy@customer.example>|Broken pump again|category is off: a human writes the reply|complaint|[]" \
+	"$(js "'|'.join(map(str, [[m['id'] for m in j['messages']]] + [j['messages'][0][k] for k in ['sender','subject','reason','category','draft_ids']]))")"
+expect "a state list" 200 "$(req "$alice" GET '/api/v1/messages?state=human,skipped&order=oldest')"
+expect "human and skipped; a screen reason counts as the reason" "[7, 8] bulk" "$(js "[m['id'] for m in j['messages']], j['messages'][1]['reason']")"
+expect "messages page 1" 200 "$(req "$alice" GET '/api/v1/messages?limit=5&order=oldest')"
+cursor=$(js "j['next_cursor']")
+expect "messages with drafts list them" "[1, 2, 3, 4, 5] [1]" "$(js "[m['id'] for m in j['messages']], j['messages'][0]['draft_ids']")"
+expect "messages page 2" 200 "$(req "$alice" GET "/api/v1/messages?limit=5&order=oldest&cursor=$cursor")"
+expect "messages page 2 continues, last page" "[6, 7, 8] None" "$(js "[m['id'] for m in j['messages']], j['next_cursor']")"
+expect "a drafts cursor is not a messages cursor" 400 "$(req "$alice" GET '/api/v1/messages?cursor=c1n5')"
+expect "bad state: 400" 400 "$(req "$alice" GET '/api/v1/messages?state=bogus')"
+expect "empty state in a list: 400" 400 "$(req "$alice" GET '/api/v1/messages?state=human,')"
+expect "unknown parameter on messages: 400" 400 "$(req "$alice" GET '/api/v1/messages?q=x')"
+expect "mailbox filter" 200 "$(req "$alice" GET '/api/v1/messages?state=human&mailbox=elsewhere')"
+expect "mailbox filter excludes" 0 "$(js "len(j['messages'])")"
+expect "one message" 200 "$(req "$alice" GET /api/v1/messages/7)"
+expect "the message as text with headers, reason and no drafts" \
+	"The pump broke twice.|Cy Angry <cy@customer.example>|Broken pump again|category is off: a human writes the reply|[]|human" \
+	"$(js "'|'.join(map(str, [j['text'], j['headers']['from'], j['headers']['subject'], j['reason'], j['drafts'], j['state']]))")"
+expect "a drafted message lists its draft" 200 "$(req "$alice" GET /api/v1/messages/2)"
+expect "drafts of a message" "[2]" "$(js "[d['id'] for d in j['drafts']]")"
+expect "unknown message: 404" 404 "$(req "$alice" GET /api/v1/messages/999)"
+expect "bad message id: 400" 400 "$(req "$alice" GET /api/v1/messages/abc)"
+expect "ask for a draft of the human message" 202 "$(req "$alice" POST /api/v1/messages/7/draft)"
+expect "its pipeline job is queued" "1" "$(sql "SELECT count(*) FROM jobs WHERE message_id = 7 AND stage = 'pipeline'")"
+expect "the request is audited" 1 "$(sql "SELECT count(*) FROM audit_log WHERE action = 'message.redraft' AND object_id = '7' AND actor = 'alice'")"
+
 # categories
 expect "categories seeded from the config" 200 "$(req "$alice" GET /api/v1/categories)"
 expect "config values" "['order_status', 'stock_inquiry'] 0.85" "$(js "[c['name'] for c in j['categories']], j['categories'][1]['threshold']")"
@@ -270,6 +307,8 @@ expect "injection in cursor: 400" 400 "$(req "$alice" GET "/api/v1/drafts?cursor
 expect "injection in id: 400" 400 "$(req "$alice" GET "/api/v1/drafts/1%27%20OR%201=1")"
 expect "injection in category name: 404" 404 "$(req "$admin" PUT "/api/v1/categories/$enc" '{"mode":"off"}')"
 expect "injection in mailbox name: 404" 404 "$(req "$alice" POST "/api/v1/mailboxes/$enc/poll")"
+expect "injection in message state: 400" 400 "$(req "$alice" GET "/api/v1/messages?state=$enc")"
+expect "injection in message mailbox" 200 "$(req "$alice" GET "/api/v1/messages?mailbox=$enc")"
 expect "injection in audit since: 400" 400 "$(req "$admin" GET "/api/v1/audit?since=$enc")"
 body=$(python3 -c 'import json,sys; print(json.dumps({"reason": sys.argv[1]}))' "$inj")
 expect "injection in reject reason is stored" 200 "$(req "$alice" POST /api/v1/drafts/5/reject "$body")"

@@ -34,6 +34,8 @@ static void test_openapi_documents_routes(void)
 		"/api/v1/drafts/{id}/release:",
 		"/api/v1/drafts/{id}/approve:",
 		"/api/v1/drafts/{id}/reject:",
+		"/api/v1/messages:",
+		"/api/v1/messages/{id}:",
 		"/api/v1/messages/{id}/draft:",
 		"/api/v1/categories:",
 		"/api/v1/categories/{name}:",

@@ -8,6 +8,7 @@ import {mountQueue} from './queue.js';
 import {mountDraft} from './draft.js';
 import {mountCategories} from './categories.js';
 import {mountStats} from './stats.js';
+import {mountHuman, mountMessage} from './human.js';
 
 const session = {name: '', role: '', me: null};
 let current = null; // the mounted view
@@ -97,6 +98,8 @@ function route() {
 	if (view === 'draft' && arg) current = mountDraft(el, arg, ctx);
 	else if (view === 'categories') current = mountCategories(el, ctx);
 	else if (view === 'stats') current = mountStats(el, ctx);
+	else if (view === 'human') current = mountHuman(el, ctx);
+	else if (view === 'message' && arg) current = mountMessage(el, arg, ctx);
 	else current = mountQueue(el, ctx, new URLSearchParams(hash.split('?')[1] || ''));
 }
 
@@ -119,7 +122,7 @@ function onKey(ev) {
 	if (!token.get()) return;
 	if (gPending) {
 		gPending = false;
-		const dest = {q: 'queue', c: 'categories', s: 'stats'}[ev.key];
+		const dest = {q: 'queue', h: 'human', c: 'categories', s: 'stats'}[ev.key];
 		if (dest) {
 			ev.preventDefault();
 			navigate(dest);

@@ -21,7 +21,8 @@ function valueText(v) {
 	return String(v);
 }
 
-function messagePane(m) {
+// The original message as inert text (also used by the needs-a-human view).
+export function messagePane(m) {
 	const hdrs = m.headers || {};
 	const flags = Object.entries(m.flags || {}).filter(([, v]) => v === true).map(([k]) => k);
 	const atts = Array.isArray(m.attachments) ? m.attachments : [];

@@ -1,0 +1,100 @@
+/* Messages for the reviewer: the "needs a human" list and one message. */
+#include "daemon/store_review_messages.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/store_review_int.h"
+
+#define REVIEW_MESSAGES_SELECT                                                                 \
+	"SELECT m.id, json_build_object('id', m.id, 'state', m.state, 'sender', m.sender,"     \
+	" 'subject', m.subject, 'mailbox', mb.name, 'received_at', m.received_at,"             \
+	" 'age_seconds', floor(extract(epoch FROM now() - m.received_at)), 'reason',"          \
+	" coalesce(m.pipeline->>'reason', m.screen_reason), 'category',"                       \
+	" m.pipeline->'classification'->>'category', 'language', m.language, 'flags',"         \
+	" json_build_object('bulk', m.is_bulk, 'auto_submitted', m.is_auto_submitted,"         \
+	" 'oversized', m.is_oversized, 'injection_suspect', m.injection_suspect, 'duplicate'," \
+	" m.is_duplicate), 'draft_ids', coalesce((SELECT json_agg(d.id ORDER BY d.id)"         \
+	" FROM drafts d WHERE d.message_id = m.id), '[]'::json))::text"                        \
+	" FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id"                           \
+	" WHERE ($1::text IS NULL OR m.state = ANY(string_to_array($1, ',')))"                 \
+	" AND ($2::text IS NULL OR mb.name = $2)"
+
+int store_review_messages_list(struct store *store, const struct review_messages_filter *filter,
+			       json_t **messages_r, char **next_r)
+{
+	PGresult *res;
+	json_t *arr = NULL;
+	char lim[16];
+	const char *params[4];
+	int i, n, ret = -1;
+
+	/* one more than asked: its presence says there is a next page */
+	snprintf(lim, sizeof(lim), "%u", filter->limit + 1);
+	params[0] = filter->state;
+	params[1] = filter->mailbox;
+	params[2] = filter->after_id;
+	params[3] = lim;
+	if (filter->oldest)
+		res = store_exec(store, "messages list",
+				 REVIEW_MESSAGES_SELECT
+				 " AND ($3::bigint IS NULL OR m.id > $3::bigint)"
+				 " ORDER BY m.id ASC LIMIT $4::int",
+				 4, params);
+	else
+		res = store_exec(store, "messages list",
+				 REVIEW_MESSAGES_SELECT
+				 " AND ($3::bigint IS NULL OR m.id < $3::bigint)"
+				 " ORDER BY m.id DESC LIMIT $4::int",
+				 4, params);
+	if (res == NULL)
+		return -1;
+	n = PQntuples(res);
+	arr = json_array();
+	for (i = 0; arr != NULL && i < n && i < (int)filter->limit; i++) {
+		json_t *row = store_review_json(store, PQgetvalue(res, i, 1));
+
+		if (row == NULL || json_array_append_new(arr, row) < 0)
+			goto out;
+	}
+	if (arr == NULL)
+		goto out;
+	*next_r = NULL;
+	if (n > (int)filter->limit && (*next_r = strdup(PQgetvalue(res, n - 2, 0))) == NULL)
+		goto out;
+	*messages_r = arr;
+	arr = NULL;
+	ret = 0;
+out:
+	json_decref(arr);
+	PQclear(res);
+	return ret;
+}
+
+#define REVIEW_MESSAGE_GET_SQL                                                                 \
+	"SELECT json_build_object('id', m.id, 'state', m.state, 'mailbox', mb.name,"           \
+	" 'headers', json_build_object('from', m.sender, 'to', coalesce(m.headers->>'to',"     \
+	" m.headers->>'To'), 'cc', coalesce(m.headers->>'cc', m.headers->>'Cc'), 'reply_to',"  \
+	" m.reply_to, 'subject', m.subject, 'date', coalesce(m.date_raw, m.sent_date::text),"  \
+	" 'message_id', m.message_id), 'text', m.text_body, 'quoted_text', m.quoted_text,"     \
+	" 'attachments', m.attachments, 'raw_size', m.raw_size, 'received_at',"                \
+	" m.received_at, 'language', m.language, 'reason', coalesce(m.pipeline->>'reason',"    \
+	" m.screen_reason), 'category', m.pipeline->'classification'->>'category',"            \
+	" 'pipeline', m.pipeline, 'flags', json_build_object('bulk', m.is_bulk,"               \
+	" 'auto_submitted', m.is_auto_submitted, 'oversized', m.is_oversized,"                 \
+	" 'injection_suspect', m.injection_suspect, 'duplicate', m.is_duplicate), 'job',"      \
+	" (SELECT json_build_object('state', j.state, 'attempts', j.attempts, 'last_error',"   \
+	" j.last_error, 'next_attempt_at', j.next_attempt_at) FROM jobs j WHERE"               \
+	" j.message_id = m.id AND j.stage = 'pipeline'), 'drafts', coalesce((SELECT"           \
+	" json_agg(json_build_object('id', d.id, 'status', d.status, 'created_at',"            \
+	" d.created_at) ORDER BY d.id) FROM drafts d WHERE d.message_id = m.id), '[]'::json))" \
+	"::text FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id"                     \
+	" WHERE m.id = $1::bigint"
+
+int store_review_message_get(struct store *store, const char *id, json_t **message_r)
+{
+	const char *params[1] = {id};
+
+	return store_review_one(store, "message get", REVIEW_MESSAGE_GET_SQL, 1, params, message_r);
+}
