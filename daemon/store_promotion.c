@@ -180,7 +180,8 @@ int store_category_set_mode_tx(struct store *store, const char *category, const 
 			       const char *to_mode, const char *actor, const char *reason,
 			       const json_t *evidence)
 {
-	const char *params[5] = {category, from_mode, to_mode, actor, reason};
+	const char *params[3] = {category, from_mode, to_mode};
+	const char *uparams[4] = {category, to_mode, actor, reason};
 	json_t *before = NULL, *after = NULL;
 	int r, ret = -1;
 
@@ -193,12 +194,12 @@ int store_category_set_mode_tx(struct store *store, const char *category, const 
 		goto out;
 	}
 	r = store_review_one(store, "changing a category's mode",
-			     "UPDATE categories SET mode = $3, updated_by = $4, updated_at = now(),"
-			     " promoted_at = CASE WHEN $3 = 'auto' THEN now() ELSE promoted_at END,"
-			     " demoted_at = CASE WHEN $3 = 'auto' THEN demoted_at ELSE now() END,"
-			     " demote_reason = CASE WHEN $3 = 'auto' THEN demote_reason ELSE $5 END"
+			     "UPDATE categories SET mode = $2, updated_by = $3, updated_at = now(),"
+			     " promoted_at = CASE WHEN $2 = 'auto' THEN now() ELSE promoted_at END,"
+			     " demoted_at = CASE WHEN $2 = 'auto' THEN demoted_at ELSE now() END,"
+			     " demote_reason = CASE WHEN $2 = 'auto' THEN demote_reason ELSE $4 END"
 			     " WHERE name = $1 RETURNING " CATEGORY_MODE_JSON,
-			     5, params, &after);
+			     4, uparams, &after);
 	if (r <= 0)
 		goto out;
 	json_object_set_new(after, "reason", json_string(reason));
