@@ -16,9 +16,11 @@
 /* IDLE is re-issued before servers drop it (RFC 2177: 29 minutes). */
 #define POLLER_IDLE_MAX_MS (29u * 60 * 1000)
 /* How often a thread in IDLE renews its lease. */
-#define POLLER_RENEW_MS       (30u * 1000)
-#define POLLER_BACKOFF_MIN_MS 1000u
-#define POLLER_BACKOFF_MAX_MS (5u * 60 * 1000)
+#define POLLER_RENEW_MS (30u * 1000)
+/* How often a waiting thread looks for a "poll now" request. */
+#define POLLER_REQUEST_CHECK_MS 1000u
+#define POLLER_BACKOFF_MIN_MS   1000u
+#define POLLER_BACKOFF_MAX_MS   (5u * 60 * 1000)
 
 struct poller_thread {
 	pthread_t tid;
@@ -46,13 +48,44 @@ static bool poller_should_stop(void *ctx)
 	return daemon_stopping(t->daemon);
 }
 
-/* Called every second in IDLE: stop when the daemon stops, renew the lease. */
+/* Whether POST /mailboxes/{name}/poll asked for a poll since the last one.
+ * A broken connection answers no: the lease renewal or the next pass
+ * reconnects. */
+static bool poller_requested(struct poller_mailbox *pm)
+{
+	if (pm->id == 0 || pm->store == NULL || store_ingest_poll_requested(pm->store, pm->id) != 1)
+		return false;
+	log_info("poll requested");
+	return true;
+}
+
+/* Sleeps ms, waking early (true) for a poll request; false when the time
+ * is up or the daemon stops. */
+static bool poller_wait(struct poller_thread *t, unsigned int ms)
+{
+	uint64_t end = time_mono_ms() + ms, now;
+
+	while (!daemon_stopping(t->daemon) && (now = time_mono_ms()) < end) {
+		uint64_t left = end - now;
+
+		if (daemon_sleep(t->daemon, left < POLLER_REQUEST_CHECK_MS
+						    ? (unsigned int)left
+						    : POLLER_REQUEST_CHECK_MS))
+			break;
+		if (poller_requested(t->pm))
+			return true;
+	}
+	return false;
+}
+
+/* Called every second in IDLE: stop when the daemon stops or a poll is
+ * requested, renew the lease. */
 static bool poller_idle_check(void *ctx)
 {
 	struct poller_thread *t = ctx;
 	char err[300];
 
-	if (daemon_stopping(t->daemon))
+	if (daemon_stopping(t->daemon) || poller_requested(t->pm))
 		return true;
 	if (time_mono_ms() - t->renewed_ms < POLLER_RENEW_MS)
 		return false;
@@ -128,7 +161,7 @@ static void *poller_thread_main(void *arg)
 				imap_close(&pm.conn);
 			continue;
 		}
-		daemon_sleep(t->daemon, t->mb->poll_interval * 1000);
+		(void)poller_wait(t, t->mb->poll_interval * 1000);
 		continue;
 	failed : {
 		unsigned int wait = poller_backoff(t, &backoff);

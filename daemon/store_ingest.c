@@ -399,3 +399,22 @@ int store_ingest_poll_result(struct store *store, int64_t id, const char *error)
 	PQclear(res);
 	return 0;
 }
+
+int store_ingest_poll_requested(struct store *store, int64_t id)
+{
+	char idbuf[24];
+	const char *params[1] = {idbuf};
+	PGresult *res;
+	int r;
+
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	res = store_exec(store, "mailbox poll request",
+			 "SELECT poll_requested_at > coalesce(last_poll_at, '-infinity')"
+			 " FROM mailboxes WHERE id = $1",
+			 1, params);
+	if (res == NULL)
+		return -1;
+	r = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 1 : 0;
+	PQclear(res);
+	return r;
+}

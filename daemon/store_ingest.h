@@ -63,5 +63,10 @@ int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint3
  * last_error and sets last_poll_at, else last_error/last_error_at are set.
  * Returns 0 or -1. */
 int store_ingest_poll_result(struct store *store, int64_t id, const char *error);
+/* Whether someone asked for a poll (POST /mailboxes/{name}/poll sets
+ * poll_requested_at) that no successful poll has answered yet (last_poll_at
+ * older or unset). Returns 1 yes, 0 no, -1 on error. */
+int store_ingest_poll_requested(struct store *store, int64_t id)
+	__attribute__((warn_unused_result));
 
 #endif

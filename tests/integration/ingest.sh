@@ -26,7 +26,7 @@ mkconf() {
 				"$name" "$DRAFTD_TEST_IMAP_PORT" "$user" "$pass"
 			printf 'address = support@harborparts.example\ntls_ca_file = %s\n' \
 				"$DRAFTD_TEST_CA_FILE"
-			printf 'poll_interval = 60\n'
+			case "$extra" in *poll_interval*) ;; *) printf 'poll_interval = 60\n' ;; esac
 			[ -z "$extra" ] || printf '%s\n' "$extra" | tr ';' '\n'
 		done
 	} >"$file"
@@ -62,7 +62,7 @@ mkconf "$ITMP/m.conf" </dev/null
 # Dovecot re-reads its passwd-file when the mtime changes (1 s resolution):
 # add every user first, then wait once.
 for u in ingcorpus:pw-corpus ingbig:pw-big inguv:pw-uv ingtls:pw-tls inggood:pw-good \
-	ingidle:pw-idle ingrs:pw-rs; do
+	ingidle:pw-idle ingrs:pw-rs ingreq:pw-req; do
 	rm -rf "${SVC:?}/mail/${u%%:*}" # a rerun on the same services starts empty
 	"$DC" adduser "$SVC" "${u%%:*}" "${u#*:}"
 done
@@ -226,6 +226,29 @@ wait_for 10 bash -c "! kill -0 $rpid 2>/dev/null"
 ms=$((($(date +%s%N) - t0) / 1000000))
 check "SIGTERM stops an IDLE poller promptly ($ms ms)" test "$ms" -lt 5000
 check "lease released on stop" test -z "$(q "SELECT lease_owner FROM mailboxes WHERE name = 'idle'")"
+
+# --- draftd run: "poll now" over the API wakes a poller that is not in IDLE -
+echo "req ingreq pw-req idle = off;poll_interval = 3600" | mkconf "$ITMP/req.conf"
+api=$(sed -n 's/^listen = //p' "$ITMP/req.conf")
+start_bg rpid "$ITMP/req.log" "$DRAFTD" run --config "$ITMP/req.conf"
+wait_for 15 bash -c "[ -n \"\$(psql -XAtq -d '$url' -c \"SELECT last_poll_at FROM mailboxes WHERE name = 'req'\")\" ]" ||
+	not_ok "req mailbox first pass: $(tail -5 "$ITMP/req.log")"
+printf 'From: req@example.test\nSubject: poll now\nMessage-ID: <req-1@example.test>\n\nhello\n' >"$ITMP/req.eml"
+"$DC" deliver "$SVC" ingreq INBOX "$ITMP/req.eml"
+sleep 2
+check "without a request nothing is polled before the hour is up" test "$(nmsg req)" = 0
+rtok=$("$DRAFTD" token create --config "$ITMP/req.conf" --name ingest-poll --role reviewer 2>/dev/null | tail -n 1)
+t0=$(date +%s%N)
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $rtok" "http://$api/api/v1/mailboxes/req/poll")
+check "POST /mailboxes/req/poll: 202 ($code)" test "$code" = 202
+wait_for 10 bash -c "[ \$(psql -XAtq -d '$url' -c \"SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'req'\") = 1 ]"
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "a requested poll stores the new mail in $ms ms (< 5000)" test "$ms" -lt 5000
+check "the request is answered (last_poll_at after poll_requested_at)" test \
+	"$(q "SELECT last_poll_at > poll_requested_at FROM mailboxes WHERE name = 'req'")" = t
+grep -q 'mailbox=req.*poll requested' "$ITMP/req.log" && ok "the early poll is logged" || not_ok "poll requested log: $(tail -3 "$ITMP/req.log")"
+kill -TERM "$rpid"
+wait_for 10 bash -c "! kill -0 $rpid 2>/dev/null" || not_ok "req run stop"
 
 # --- draftd run: Dovecot and Postgres restarted mid-poll --------------------
 pg_restart() {
