@@ -251,15 +251,6 @@ kill -TERM "$rpid"
 wait_for 10 bash -c "! kill -0 $rpid 2>/dev/null" || not_ok "req run stop"
 
 # --- draftd run: Dovecot and Postgres restarted mid-poll --------------------
-pg_restart() {
-	local bin=/usr/lib/postgresql/15/bin data=$SVC/pg/data run=()
-	[ "$(id -u)" != 0 ] || run=(runuser -u postgres --)
-	"${run[@]}" "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1
-	sleep 1
-	# restart reuses the options of the last start (postmaster.opts): same port
-	"${run[@]}" "$bin/pg_ctl" -D "$data" -w -l "$SVC/pg.log" restart >/dev/null 2>&1
-	head -n 1 "$data/postmaster.pid" >"$SVC/pg.pid"
-}
 RS=4000
 gen_maildir ingrs $RS rs
 echo "rs ingrs pw-rs fetch_batch = 10" | mkconf "$ITMP/rs.conf"
@@ -281,7 +272,7 @@ wait_for 60 cnt_ge $((n1 + 100)) && ok "ingest resumes after a Dovecot restart" 
 	not_ok "after Dovecot restart: $(cnt) $(tail -3 "$ITMP/rs.log")"
 kill -STOP "$rpid"
 n2=$(cnt)
-pg_restart
+"$here/../services/pg.sh" restart "$SVC" || not_ok "pg.sh restart"
 kill -CONT "$rpid"
 echo "# Postgres restarted with draftd at $n2 of $RS"
 check "Postgres restart came mid-poll ($n2 of $RS)" test "$n2" -lt "$RS"

@@ -2,6 +2,8 @@
 # Throwaway PostgreSQL 15 on 127.0.0.1 for tests.
 #   pg.sh start DIR [PORT]   -> DIR/pg.url, DIR/pg.port, DIR/pg.pid, DIR/pg.log
 #   pg.sh stop DIR
+#   pg.sh restart DIR        -> stopped by its PID (fast shutdown: clients are
+#                               cut off), started again on the same port
 # Databases "draftd" and "business" are created; auth is trust, user postgres.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +17,27 @@ as_pg() {
 	else
 		"$@"
 	fi
+}
+
+# pg_launch DIR PORT SOCK: starts the cluster in DIR/pg/data with the test
+# options; DIR/pg.pid on success. pg_ctl -w waits until the server accepts
+# connections (or 30 s).
+pg_launch() {
+	local dir=$1 port=$2 sock=$3 data=$1/pg/data
+	as_pg "$PGBIN/pg_ctl" -D "$data" -l "$dir/pg.log" -w -t 30 \
+		-o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$sock' -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
+		start </dev/null >/dev/null 2>&1 || return 1
+	head -n 1 "$data/postmaster.pid" >"$dir/pg.pid"
+}
+
+# pg_wait_ready PORT: up to 5 s for the server to take queries.
+pg_wait_ready() {
+	local _
+	for _ in $(seq 50); do
+		"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$1" -U postgres -d postgres && return 0
+		sleep 0.1
+	done
+	return 1
 }
 
 pg_start() {
@@ -43,22 +66,15 @@ pg_start() {
 	as_pg "$PGBIN/initdb" -D "$data" -U postgres -A trust --no-sync \
 		-E UTF8 --locale=C.UTF-8 </dev/null >>"$log" 2>&1 ||
 		{ log_tail "$log"; die "initdb failed"; }
-	# pg_ctl -w waits until the server accepts connections (or 30 s).
-	if ! as_pg "$PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 30 \
-		-o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='$sock' -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
-		start </dev/null >/dev/null 2>&1; then
+	echo "$sock" >"$dir/pg.sock"
+	if ! pg_launch "$dir" "$port" "$sock"; then
 		[ -f "$data/postmaster.pid" ] && head -n 1 "$data/postmaster.pid" >"$dir/pg.pid"
 		stop_pid "$dir/pg.pid"
 		log_tail "$log"
 		die "postgres did not start on port $port"
 	fi
-	head -n 1 "$data/postmaster.pid" >"$dir/pg.pid"
 	echo "$port" >"$dir/pg.port"
-	local _
-	for _ in $(seq 50); do
-		"$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres && break
-		sleep 0.1
-	done
+	pg_wait_ready "$port" || true
 	local db
 	for db in draftd business; do
 		"$PGBIN/psql" -X -q -h 127.0.0.1 -p "$port" -U postgres -d postgres \
@@ -78,8 +94,34 @@ pg_stop() {
 	stop_pid "$dir/pg.pid"  # in case pg_ctl could not stop it
 }
 
+# pg_restart DIR: a server restart as a test sees it (connections drop, the
+# same port answers again), without pg_ctl's stop: the postmaster's PID gets
+# SIGINT (fast shutdown, which does not wait for clients, unlike TERM).
+pg_restart() {
+	local dir pid port sock _
+	dir=$(abs_dir "$1")
+	[ -f "$dir/pg.port" ] && [ -f "$dir/pg/data/PG_VERSION" ] || die "no cluster started in $dir"
+	port=$(cat "$dir/pg.port")
+	# the socket dir of the first start (pg.sock), or the default one
+	sock=$(cat "$dir/pg.sock" 2>/dev/null) || { sock=$dir/pg/sock; [ ${#sock} -le 90 ] || sock=; }
+	pid=$(cat "$dir/pg.pid" 2>/dev/null) || pid=
+	case $pid in '' | *[!0-9]*) die "no PID in $dir/pg.pid" ;; esac
+	if pid_alive "$pid"; then
+		kill -INT "$pid" 2>/dev/null || true
+		for _ in $(seq 300); do
+			pid_alive "$pid" || break
+			sleep 0.1
+		done
+		pid_alive "$pid" && die "postgres (PID $pid) did not stop within 30 s"
+	fi
+	rm -f "$dir/pg.pid"
+	pg_launch "$dir" "$port" "$sock" || { log_tail "$dir/pg.log"; die "postgres did not start again on port $port"; }
+	pg_wait_ready "$port" || { log_tail "$dir/pg.log"; die "postgres is not ready on port $port"; }
+}
+
 case ${1:-} in
 start) [ $# -ge 2 ] || die "usage: pg.sh start DIR [PORT]"; pg_start "$2" "${3:-}" ;;
 stop) [ $# -ge 2 ] || die "usage: pg.sh stop DIR"; pg_stop "$2" ;;
-*) die "usage: pg.sh start DIR [PORT] | stop DIR" ;;
+restart) [ $# -ge 2 ] || die "usage: pg.sh restart DIR"; pg_restart "$2" ;;
+*) die "usage: pg.sh start DIR [PORT] | stop DIR | restart DIR" ;;
 esac

@@ -43,6 +43,19 @@ t_pg() {
 	done
 }
 
+t_pg_restart() {
+	local old new port out
+	old=$(cat "$dir/pg.pid")
+	port=$(cat "$dir/pg.port")
+	"$here/pg.sh" restart "$dir" || return 1
+	new=$(cat "$dir/pg.pid")
+	[ "$new" != "$old" ] || { echo "same PID $old after restart"; return 1; }
+	! pid_alive "$old" || { echo "old postmaster $old still running"; return 1; }
+	[ "$(cat "$dir/pg.port")" = "$port" ] || { echo "port changed"; return 1; }
+	out=$(psql -X -At "$DRAFTD_TEST_DATABASE_URL" -c 'select 1' </dev/null) || return 1
+	[ "$out" = 1 ] || { echo "after restart: got '$out'"; return 1; }
+}
+
 t_imap() {
 	local url out
 	printf 'From: a@example.org\r\nTo: alice@example.org\r\nSubject: selftest %s\r\nMessage-ID: <selftest-1@example.org>\r\n\r\nhello\r\n' \
@@ -143,12 +156,13 @@ if [ "$passed" = 1 ]; then
 	# shellcheck disable=SC1091
 	. "$dir/env.sh"
 	check "postgres: select 1 on draftd and business" t_pg
+	check "postgres: restart by PID, same port, answers again" t_pg_restart
 	check "dovecot: deliver, unseen, fetch over IMAP, bad password refused" t_imap
 	check "dovecot: IDLE pushes a new delivery" t_idle
 	check "dovecot: IMAPS/STARTTLS accept the test CA, refuse without it" t_tls
 	check "smtp: message sent with curl lands in the maildir" t_smtp
 else
-	failed=$((failed + 5))
+	failed=$((failed + 6))
 fi
 # t_stop removes $dir, where check keeps its output: give it another place.
 out=$(mktemp)
