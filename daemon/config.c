@@ -122,6 +122,10 @@ static const struct config_key smtp_keys[] = {
 	K_STR(smtp_t, user, NULL),
 	K_STR(smtp_t, password_file, NULL),
 	K_BOOL(smtp_t, tls, "on"),
+	K_STR(smtp_t, tls_ca_file, NULL),
+	K_DUR(smtp_t, connect_timeout, "30", 1, 600),
+	K_DUR(smtp_t, timeout, "120", 1, 3600),
+	K_UINT(smtp_t, max_attempts, "10", 1, 1000),
 	K_END,
 };
 

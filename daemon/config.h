@@ -108,7 +108,11 @@ struct config {
 		char *user;
 		char *password_file;
 		char *password;
-		bool tls; /* require TLS; off only for a local relay */
+		bool tls;                     /* require TLS; off only for a local relay */
+		char *tls_ca_file;            /* extra trust anchors, NULL: system store */
+		unsigned int connect_timeout; /* seconds */
+		unsigned int timeout;         /* seconds for one whole submission */
+		unsigned int max_attempts;    /* tries before a reply is given up */
 	} smtp;
 	struct {
 		enum log_level level;

@@ -19,8 +19,8 @@
  * is in the Sent folder: marked sent, NOT resent, with a warning to verify
  * delivery by hand (the crash may have come before the server accepted it).
  * A crashed try that had not reached step 3 is simply sent again. A failed
- * try goes back to 'pending' with exponential backoff; after
- * OUTBOX_MAX_ATTEMPTS, or on a 5xx or an unsendable draft, the row and the
+ * try goes back to 'pending' with exponential backoff; after [smtp]
+ * max_attempts, or on a 5xx or an unsendable draft, the row and the
  * draft are 'failed' and the unsent Sent copy is flagged \Deleted.
  *
  * The price: the Sent copy exists a moment before the message is sent, and
@@ -137,6 +137,12 @@ static void outbox_discard_copy(struct imap_conn *conn, const struct mailbox_con
 		log_warn("could not flag the unsent Sent copy \\Deleted: %s", imap_error(conn));
 }
 
+/* [smtp] max_attempts; a config built without the loader (tests) has 0. */
+static unsigned int outbox_max_attempts(const struct config *config)
+{
+	return config->smtp.max_attempts > 0 ? config->smtp.max_attempts : OUTBOX_MAX_ATTEMPTS;
+}
+
 static void smtp_options_from(const struct config *config, struct smtp_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -144,8 +150,9 @@ static void smtp_options_from(const struct config *config, struct smtp_options *
 	o->user = config->smtp.user;
 	o->password = config->smtp.password;
 	o->tls = config->smtp.tls;
-	o->connect_timeout = 30;
-	o->timeout = 120;
+	o->ca_file = config->smtp.tls_ca_file;
+	o->connect_timeout = config->smtp.connect_timeout;
+	o->timeout = config->smtp.timeout;
 }
 
 /* One try for a claimed row. Sets *error_r (a static or errbuf line) on
@@ -232,7 +239,7 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	ret = OUTBOX_DONE;
 out:
 	if (ret == OUTBOX_GIVE_UP ||
-	    (ret == OUTBOX_RETRY && item->attempts >= OUTBOX_MAX_ATTEMPTS && mb != NULL))
+	    (ret == OUTBOX_RETRY && item->attempts >= outbox_max_attempts(config) && mb != NULL))
 		outbox_discard_copy(conn, mb, item);
 	imap_close(&conn);
 	buf_free(&msg);
@@ -276,7 +283,7 @@ static int outbox_process_one(struct outbox_sender *s, struct store *store)
 	outcome = outbox_try(store, config, &item, errbuf, sizeof(errbuf));
 	ret = 1;
 	if (outcome != OUTBOX_DONE) {
-		final = outcome == OUTBOX_GIVE_UP || item.attempts >= OUTBOX_MAX_ATTEMPTS;
+		final = outcome == OUTBOX_GIVE_UP || item.attempts >= outbox_max_attempts(config);
 		if (final)
 			log_error("giving up: %s", errbuf);
 		else

@@ -15,7 +15,7 @@
  * mailbox's Sent folder, submits it over SMTP, records the outcome and marks
  * the original \Answered. See outbox.c for why the Sent copy comes first. */
 
-#define OUTBOX_MAX_ATTEMPTS 10
+#define OUTBOX_MAX_ATTEMPTS 10 /* default of [smtp] max_attempts */
 #define OUTBOX_RETRY_BASE_S 5
 #define OUTBOX_RETRY_MAX_S  3600
 

@@ -28,15 +28,16 @@ trap 'stop_sink; itest_cleanup' EXIT
 api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 conf=$ITMP/draftd.conf
-write_conf() { # write_conf TLS
+write_conf() { # write_conf TLS [SMTP_PORT [EXTRA_SMTP_LINES]]
 	cat >"$conf" <<CONF
 [database]
 url = $url
 [api]
 listen = 127.0.0.1:$api_port
 [smtp]
-url = smtp://127.0.0.1:$sink_port
+url = smtp://127.0.0.1:${2:-$sink_port}
 tls = $1
+${3:-}
 [model]
 backend = builtin
 templates_dir = $SRC/deploy/templates
@@ -230,4 +231,54 @@ grep -q 'without sending again' "$ITMP/run6.log" && ok "recovery warns for a hum
 	not_ok "recovery warning missing"
 check "recovered original flagged \\Answered" test "$(answered 5)" = 1
 stop_daemon
+psql_value "$url" "UPDATE outbox SET state = 'failed' WHERE state <> 'sent'" >/dev/null
+
+# 6. [smtp] timeout and max_attempts: a server that accepts and never speaks
+silent_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start_bg spid "$ITMP/silent.log" python3 -c "
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $silent_port)); s.listen(5)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)"
+write_conf off "$silent_port" "timeout = 2
+max_attempts = 1"
+add_row 6 "" false
+t0=$SECONDS
+run_daemon "$ITMP/run7.log" || not_ok "outbox: daemon starts (silent server)"
+wait_for 20 state_is 6 failed && ok "max_attempts = 1: a silent server fails the reply after one try" ||
+	not_ok "silent server: $(psql_value "$url" "SELECT state, attempts, last_error FROM outbox WHERE message_id = '<draftd-it-6-$$@example.com>'")"
+check "timeout = 2 ended the try within seconds ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -lt 12
+check "one attempt, a timeout error" test "$(psql_value "$url" "SELECT attempts = 1 AND last_error ~* 'time' FROM outbox WHERE message_id = '<draftd-it-6-$$@example.com>'")" = t
+check "its draft is failed" test "$(dstatus 6)" = failed
+stop_daemon
+kill -TERM "$spid" 2>/dev/null
+
+# 7. STARTTLS with a private CA: refused without [smtp] tls_ca_file, sent with it
+tsink=$ITMP/tsink
+mkdir -p "$tsink"
+if "$SRC/tests/services/smtp.sh" start "$tsink" "" --tls "$SVC/server.pem" "$SVC/server.key" >/dev/null 2>&1; then
+	tport=$(cat "$tsink/smtp.port")
+	trap '"$SRC/tests/services/smtp.sh" stop "$tsink" >/dev/null 2>&1; stop_sink; itest_cleanup' EXIT
+	in_tsink() { grep -l "^Message-ID: <draftd-it-$1-$$@example.com>" "$tsink"/smtp-maildir/new/* 2>/dev/null | wc -l; }
+	write_conf on "$tport" "max_attempts = 1"
+	add_row 7 "" false
+	run_daemon "$ITMP/run8.log" || not_ok "outbox: daemon starts (TLS sink, no CA)"
+	wait_for 20 state_is 7 failed && ok "STARTTLS with an unknown CA: refused" ||
+		not_ok "unknown CA: $(psql_value "$url" "SELECT state, last_error FROM outbox WHERE message_id = '<draftd-it-7-$$@example.com>'")"
+	check "the refusal names the certificate" test "$(psql_value "$url" "SELECT last_error ~* 'certificate|SSL|TLS|peer' FROM outbox WHERE message_id = '<draftd-it-7-$$@example.com>'")" = t
+	check "nothing reached the TLS sink" test "$(in_tsink 7)" = 0
+	stop_daemon
+	write_conf on "$tport" "tls_ca_file = $DRAFTD_TEST_CA_FILE"
+	add_row 8 "" false
+	run_daemon "$ITMP/run9.log" || not_ok "outbox: daemon starts (TLS sink with CA)"
+	wait_for 30 state_is 8 sent && ok "STARTTLS with tls_ca_file = the test CA: sent" ||
+		not_ok "with CA: $(psql_value "$url" "SELECT state, last_error FROM outbox WHERE message_id = '<draftd-it-8-$$@example.com>'")"
+	check "one message in the TLS sink" test "$(in_tsink 8)" = 1
+	stop_daemon
+	"$SRC/tests/services/smtp.sh" stop "$tsink" >/dev/null 2>&1
+else
+	not_ok "outbox: start the STARTTLS sink: $(tail -3 "$tsink/smtp.log" 2>/dev/null)"
+fi
 exit 0

@@ -28,6 +28,10 @@ static void test_good_file(void)
 	CU_ASSERT_EQUAL(c->model.max_in_flight, 4);
 	CU_ASSERT_EQUAL(c->model.max_tokens, 800); /* default */
 	CU_ASSERT_FALSE(c->smtp.tls);
+	CU_ASSERT_PTR_NULL(c->smtp.tls_ca_file);
+	CU_ASSERT_EQUAL(c->smtp.connect_timeout, 30); /* defaults */
+	CU_ASSERT_EQUAL(c->smtp.timeout, 120);
+	CU_ASSERT_EQUAL(c->smtp.max_attempts, 10);
 	CU_ASSERT_EQUAL(c->log.level, LOG_LEVEL_DEBUG);
 	CU_ASSERT_EQUAL(c->agent.workers, 3);
 	CU_ASSERT_EQUAL(c->limits.max_message_size, 25 * 1024 * 1024);
@@ -105,6 +109,8 @@ static const struct bad_case bad_cases[] = {
 	{"openai without url", DB "[model]\nbackend = openai\n", "backend = openai needs base_url"},
 	{"missing secret file", DB "[smtp]\nurl = smtp://h\npassword_file = /nonexistent/pw\n",
 	 "password_file '/nonexistent/pw'"},
+	{"smtp max_attempts 0", DB "[smtp]\nmax_attempts = 0\n", "max_attempts: '0' is invalid"},
+	{"smtp timeout 0", DB "[smtp]\ntimeout = 0\n", "timeout: '0' is invalid"},
 	{"connector without type", DB "[connector c]\npath = x\n",
 	 "[connector c]: missing key 'type'"},
 	{"bad listen", DB "[api]\nlisten = 8080\n", "listen must be HOST:PORT"},
