@@ -200,7 +200,9 @@ static int run_message_id(const char *address, char *out, size_t size)
 		return -1;
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	snprintf(out, size, "<draftd.%s@%s>", hex, at != NULL ? at + 1 : "localhost");
+	/* "Support <support@example.com>": the domain ends at the '>' */
+	snprintf(out, size, "<draftd.%s@%.*s>", hex, at != NULL ? (int)strcspn(at + 1, "> \t") : 9,
+		 at != NULL ? at + 1 : "localhost");
 	return 0;
 }
 

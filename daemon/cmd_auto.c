@@ -14,7 +14,7 @@ static int auto_main(int argc, char **argv)
 	struct store *store = NULL;
 	char err[600], who[64];
 	long held = 0;
-	int r = cmd_parse_common(&cmd_auto, &argc, argv, &common, true), ret = 1, on;
+	int r = cmd_parse_common(&cmd_auto, &argc, argv, &common, false), ret = 1, on;
 
 	if (r != 0)
 		return r == 1 ? 0 : r;
