@@ -286,7 +286,11 @@ static void run_fill_draft(struct agent *agent, struct run *r, const struct cate
 	res->confidence_source = llm_confidence_source_name(
 		agent->config->model.backend == MODEL_BACKEND_OPENAI ? r->draft.confidence_source
 								     : r->cls.source);
-	res->subject = r->draft.subject;
+	/* A reply keeps the customer's subject (the sender adds one "Re:"), so
+	 * it threads in every mail client; the model's own subject is only used
+	 * when the mail had none. */
+	res->subject = r->mime->subject != NULL && r->mime->subject[0] != '\0' ? r->mime->subject
+									       : r->draft.subject;
 	res->body = r->draft.body;
 	/* Replies go to the sender only: a Reply-To elsewhere needs a human,
 	 * and for a suspected injection not even the Reply-To is trusted. */
