@@ -93,3 +93,20 @@ wait_for 10 grep -q 'draftd running' "$log"
 kill -INT "$pid"
 wait "$pid"
 check "SIGINT stops the daemon with status 0" test $? -eq 0
+
+# A rules file that turns bad is refused at SIGHUP: the running rules stay.
+cp deploy/demo/rules.json "$ITMP/rules.json"
+printf '[agent]\nrules_file = %s\n' "$ITMP/rules.json" >>"$conf"
+check "check-config accepts the rules file" bash -c "\"$DRAFTD\" check-config --config \"$conf\" >/dev/null 2>&1"
+start_bg pid "$log" "$DRAFTD" run --config "$conf"
+wait_for 10 grep -q 'draftd running' "$log" || not_ok "run with rules starts: $(tail -3 "$log")"
+printf '{"rules": [{"id": "BAD1", "name": "x", "when": {"fact": "order.total_eur", "op": "=>", "value": 1}, "actions": [{"type": "skip"}]}]}\n' >"$ITMP/rules.json"
+out=$("$DRAFTD" check-config --config "$conf" 2>&1)
+echo "$out" | grep -q "BAD1" && ok "check-config names the broken rule" || not_ok "check-config on bad rules: $out"
+kill -HUP "$pid"
+wait_for 5 grep -q 'keeping the running pipeline' "$log" && ok "SIGHUP with a broken rules file keeps the running rules" ||
+	not_ok "rules reload: $(tail -3 "$log")"
+grep 'keeping the running pipeline' "$log" | grep -q 'BAD1' && ok "the reload error names the rule" || not_ok "rule id in the reload error"
+check "daemon alive after the refused rules" kill -0 "$pid"
+kill -TERM "$pid"
+wait "$pid"
