@@ -84,6 +84,10 @@ export const api = {
 	putCategory: (name, body) =>
 		request('PUT', '/categories/' + encodeURIComponent(name), {body}),
 	stats: () => request('GET', '/stats'),
+	samples: (q) => request('GET', '/samples', {query: q}),
+	judgeSample: (id, body) => request('POST', '/samples/' + encodeURIComponent(id), {body}),
+	autoSwitch: () => request('GET', '/auto'),
+	setAuto: (enabled) => request('POST', '/auto', {body: {enabled}}),
 	mailboxes: () => request('GET', '/mailboxes'),
 	audit: (q) => request('GET', '/audit', {query: q}),
 };

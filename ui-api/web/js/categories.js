@@ -4,24 +4,22 @@
 
 import {api} from './api.js';
 import {h, replace} from './dom.js';
-import {CATEGORY_MODES, MODE_WORDS, num, pct, wilsonLower} from './format.js';
+import {CATEGORY_MODES, MODE_WORDS, num, pct} from './format.js';
 
-// The promotion evidence of one category from /stats (and /categories when
-// the API adds its own numbers there).
+// The promotion evidence of one category, as /stats computes it over
+// [agent] stats_window (the page does no arithmetic of its own).
 export function evidence(cat, st) {
 	const s = st || {};
-	const reviewed = s.reviewed || 0;
-	const unchanged = s.approved_unchanged || 0;
-	const rate = reviewed ? unchanged / reviewed : null;
-	const lower = s.unchanged_lower_bound ?? s.wilson_lower ?? cat.unchanged_lower_bound ??
-		(reviewed ? wilsonLower(unchanged, reviewed) : null);
-	const minSamples = cat.min_samples ?? 50;
-	const target = cat.target_rate ?? 0.95;
-	const eligible = cat.eligible ?? s.eligible ?? (reviewed >= minSamples && lower !== null && lower >= target);
-	return {reviewed, unchanged, edited: s.approved_edited || 0, rejected: s.rejected || 0,
-		rate, lower, minSamples, target, eligible, drafted: s.drafted || 0,
-		reasons: s.rejection_reasons || cat.rejection_reasons || null,
-		shadow: s.shadow || cat.shadow || null};
+	const w = s.window || {};
+	return {reviewed: w.reviewed || 0, unchanged: w.approved_unchanged || 0,
+		edited: w.approved_edited || 0, rejected: w.rejected || 0,
+		wrong: w.rejected_wrong || 0, rate: s.unchanged_rate ?? null,
+		lower: s.unchanged_lower_bound ?? null, minSamples: s.min_samples ?? cat.min_samples,
+		target: s.target_rate ?? cat.target_rate, eligible: !!s.eligible,
+		why: s.not_eligible_because || null, neverAuto: !!s.never_auto,
+		drafted: w.drafted || 0, reasons: s.rejection_reasons || {},
+		shadow: s.shadow || null, samples: s.samples || null,
+		demoted: s.demoted_at ? {at: s.demoted_at, reason: s.demote_reason} : null};
 }
 
 function reasonsList(reasons) {
@@ -34,15 +32,49 @@ function reasonsList(reasons) {
 }
 
 function shadowText(sh) {
-	if (!sh) return h('span.muted', 'no shadow results');
-	if (typeof sh !== 'object') return String(sh);
-	const would = sh.would_auto_send ?? sh.would_send ?? sh.would_have_sent;
-	const total = sh.total ?? sh.drafts ?? sh.count;
-	const agreed = sh.approved_unchanged ?? sh.agreed;
-	return [would !== undefined ? would + ' would have been sent automatically' : '',
-		total !== undefined ? ' of ' + total : '',
-		agreed !== undefined ? '; ' + agreed + ' of those approved unchanged' : ''].join('') ||
-		JSON.stringify(sh);
+	if (!sh || !sh.drafts) return h('span.muted', 'no shadow results');
+	return sh.would_auto + ' of ' + sh.drafts + ' would have been sent automatically; of ' +
+		sh.would_auto_reviewed + ' reviewed: ' + sh.agreed + ' approved unchanged, ' +
+		sh.edited + ' edited, ' + sh.rejected + ' rejected';
+}
+
+function samplesText(sa) {
+	if (!sa || !sa.sampled) return h('span.muted', 'none');
+	return sa.sampled + ' sampled: ' + sa.fine + ' fine, ' + sa.bad + ' bad';
+}
+
+// The post-send review list: sampled automatic replies, each judged once.
+function samplesView(ctx, reload) {
+	const box = h('section.samples#samples', h('h2', 'Post-send samples'));
+	api.samples({pending: 'true'}).then((r) => {
+		const list = r.samples || [];
+		if (!list.length) {
+			box.append(h('p.muted', 'No automatic reply waits for a post-send check.'));
+			return;
+		}
+		box.append(h('ul.sample-list', list.map((sm) => {
+			const judge = async (verdict) => {
+				try {
+					const res = await api.judgeSample(sm.id, {verdict});
+					ctx.notice('Sample ' + sm.id + ' marked ' + verdict +
+						(res.category_demoted ? ': ' + sm.category + ' is back in draft.' : '.'),
+						verdict === 'bad' ? 'error' : 'ok');
+				} catch (e) {
+					ctx.notice('Not recorded: ' + e.message, 'error');
+				}
+				reload();
+			};
+			const fine = h('button', {type: 'button', dataset: {sample: sm.id}}, 'fine');
+			const bad = h('button.danger', {type: 'button', dataset: {sample: sm.id}}, 'bad');
+			fine.addEventListener('click', () => judge('fine'));
+			bad.addEventListener('click', () => judge('bad'));
+			return h('li.sample', {dataset: {id: sm.id}},
+				h('strong', sm.category + ' · ' + (sm.recipient || '')),
+				h('span.muted', ' ' + (sm.sent_at ? new Date(sm.sent_at).toLocaleString() : 'not sent yet')),
+				h('pre.body', sm.body || ''), fine, bad);
+		})));
+	}).catch((e) => box.append(h('p.error', e.message)));
+	return box;
 }
 
 export function mountCategories(root, ctx) {
@@ -87,16 +119,22 @@ export function mountCategories(root, ctx) {
 		return h('article.card', {dataset: {category: cat.name}},
 			h('header', h('h2', cat.name), h('label', 'mode ', select),
 				h('span.badge', {class: ev.eligible ? 'eligible' : 'not-eligible'},
-					ev.eligible ? 'eligible for promotion' : 'not eligible')),
+					ev.eligible ? 'eligible for promotion'
+						: ev.neverAuto ? 'never automatic' : 'not eligible')),
 			h('p.muted', MODE_WORDS[cat.mode] || ''),
 			h('dl.evidence',
 				h('dt', 'Drafted'), h('dd', String(ev.drafted)),
 				h('dt', 'Reviewed'), h('dd', ev.reviewed + ' (need ' + ev.minSamples + ')'),
 				h('dt', 'Approved unchanged'), h('dd', ev.unchanged + ' · ' + pct(ev.rate, 1)),
 				h('dt', 'Lower bound (95%)'), h('dd', pct(ev.lower, 1) + ' vs target ' + pct(ev.target, 0)),
-				h('dt', 'Edited / rejected'), h('dd', ev.edited + ' / ' + ev.rejected),
+				h('dt', 'Edited / rejected'), h('dd', ev.edited + ' / ' + ev.rejected +
+					(ev.wrong ? ' (' + ev.wrong + ' as wrong)' : '')),
 				h('dt', 'Rejection reasons'), h('dd', reasonsList(ev.reasons)),
 				h('dt', 'Shadow mode'), h('dd', shadowText(ev.shadow)),
+				h('dt', 'Post-send samples'), h('dd', samplesText(ev.samples)),
+				h('dt', 'Why not eligible'), h('dd', ev.why || '–'),
+				h('dt', 'Last demotion'), h('dd', ev.demoted ? ev.demoted.reason + ' · ' +
+					new Date(ev.demoted.at).toLocaleString() : '–'),
 				h('dt', 'Threshold'), h('dd', num(cat.threshold)),
 				h('dt', 'Changed'), h('dd', (cat.updated_by || '–') + (cat.updated_at ? ' · ' +
 					new Date(cat.updated_at).toLocaleString() : ''))));
@@ -107,7 +145,12 @@ export function mountCategories(root, ctx) {
 			const [c, s] = await Promise.all([api.categories(), api.stats().catch(() => ({}))]);
 			if (!alive) return;
 			const byName = new Map((s.categories || []).map((x) => [x.category, x]));
-			replace(body, (c.categories || []).map((cat) => card(cat, byName.get(cat.name))));
+			const off = s.auto_enabled === false;
+			replace(body, h('p', {class: off ? 'error' : 'muted', id: 'auto-switch'},
+				off ? 'Automatic replies are switched OFF for every category (draftd auto on).'
+					: 'Automatic replies are on for categories in auto mode.'),
+			(c.categories || []).map((cat) => card(cat, byName.get(cat.name))),
+			samplesView(ctx, load));
 		} catch (e) {
 			if (alive) replace(body, h('p.error', e.message));
 		}
