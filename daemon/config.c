@@ -297,37 +297,6 @@ void config_errors_free(struct config_errors *errors)
 	errors->count = 0;
 }
 
-/* "25M", "64k", "1024" into bytes. */
-static int parse_size(const char *s, uint64_t max, uint64_t *v_r)
-{
-	char num[32];
-	size_t len = strlen(s);
-	uint64_t mult = 1, v;
-
-	if (len == 0 || len >= sizeof(num))
-		return -1;
-	memcpy(num, s, len + 1);
-	switch (tolower((unsigned char)num[len - 1])) {
-	case 'k':
-		mult = 1024;
-		break;
-	case 'm':
-		mult = 1024 * 1024;
-		break;
-	case 'g':
-		mult = 1024 * 1024 * 1024;
-		break;
-	default:
-		len++;
-		break;
-	}
-	num[len - 1] = '\0';
-	if (parse_u64(num, max / mult, &v) < 0)
-		return -1;
-	*v_r = v * mult;
-	return 0;
-}
-
 /* Stores value into the field key describes. Returns 0, or -1 with a reason
  * in *why_r. */
 static int config_set(void *target, const struct config_key *key, const char *value,

@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,11 +38,19 @@ int parse_double(const char *s, double min, double max, double *v_r)
 	return 0;
 }
 
-int parse_duration(const char *s, uint64_t max, uint64_t *secs_r)
+struct unit {
+	char suffix; /* lower case */
+	uint64_t factor;
+};
+
+/* A whole number with an optional one-letter unit suffix (case-insensitive)
+ * from units[] (ended by a zero suffix), scaled and checked against max. */
+static int parse_scaled(const char *s, const struct unit *units, uint64_t max, uint64_t *v_r)
 {
 	char num[32];
 	size_t len;
-	uint64_t v, mult = 1;
+	uint64_t v, factor = 1;
+	const struct unit *u;
 
 	if (s == NULL)
 		return -1;
@@ -49,27 +58,32 @@ int parse_duration(const char *s, uint64_t max, uint64_t *secs_r)
 	if (len == 0 || len >= sizeof(num))
 		return -1;
 	memcpy(num, s, len + 1);
-	switch (num[len - 1]) {
-	case 's':
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 3600;
-		break;
-	case 'd':
-		mult = 86400;
-		break;
-	default:
-		len++;
-		break;
+	for (u = units; u->suffix != '\0'; u++) {
+		if (tolower((unsigned char)num[len - 1]) == u->suffix) {
+			factor = u->factor;
+			num[--len] = '\0';
+			break;
+		}
 	}
-	num[len - 1] = '\0';
-	if (parse_u64(num, max / mult, &v) < 0)
+	if (parse_u64(num, max / factor, &v) < 0)
 		return -1;
-	*secs_r = v * mult;
+	*v_r = v * factor;
 	return 0;
+}
+
+int parse_duration(const char *s, uint64_t max, uint64_t *secs_r)
+{
+	static const struct unit units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {0, 0}};
+
+	return parse_scaled(s, units, max, secs_r);
+}
+
+int parse_size(const char *s, uint64_t max, uint64_t *bytes_r)
+{
+	static const struct unit units[] = {
+		{'k', 1024}, {'m', 1024 * 1024}, {'g', 1024 * 1024 * 1024}, {0, 0}};
+
+	return parse_scaled(s, units, max, bytes_r);
 }
 
 int parse_bool(const char *s, bool *v_r)

@@ -19,6 +19,9 @@ int parse_double(const char *s, double min, double max, double *v_r)
 int parse_duration(const char *s, uint64_t max, uint64_t *secs_r)
 	__attribute__((warn_unused_result));
 
+/* Parses "1024", "64k", "25M", "1G" (binary units) into bytes within [0, max]; -1 on error. */
+int parse_size(const char *s, uint64_t max, uint64_t *bytes_r) __attribute__((warn_unused_result));
+
 /* Parses on/off, yes/no, true/false, 1/0; -1 on anything else. */
 int parse_bool(const char *s, bool *v_r) __attribute__((warn_unused_result));
 
