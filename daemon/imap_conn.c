@@ -374,7 +374,9 @@ static int imap_ensure_selected(struct imap_conn *conn, const char *folder)
 	return imap_select(conn, folder, &v, &n);
 }
 
-int imap_add_flags(struct imap_conn *conn, const char *folder, uint32_t uid, const char *flags)
+/* UID STORE +FLAGS.SILENT (add) or -FLAGS.SILENT on one message. */
+static int imap_store_flags(struct imap_conn *conn, const char *folder, uint32_t uid,
+			    const char *flags, bool add)
 {
 	struct mailimap_flag_list *list;
 	struct mailimap_store_att_flags *att = NULL;
@@ -388,7 +390,8 @@ int imap_add_flags(struct imap_conn *conn, const char *folder, uint32_t uid, con
 		snprintf(conn->error, sizeof(conn->error), "STORE: invalid flags");
 		return -1;
 	}
-	att = mailimap_store_att_flags_new_add_flags_silent(list);
+	att = add ? mailimap_store_att_flags_new_add_flags_silent(list)
+		  : mailimap_store_att_flags_new_remove_flags_silent(list);
 	set = mailimap_set_new_single(uid);
 	if (att == NULL || set == NULL) {
 		if (att == NULL)
@@ -407,6 +410,43 @@ out:
 		mailimap_store_att_flags_free(att);
 	if (set != NULL)
 		mailimap_set_free(set);
+	return ret;
+}
+
+int imap_add_flags(struct imap_conn *conn, const char *folder, uint32_t uid, const char *flags)
+{
+	return imap_store_flags(conn, folder, uid, flags, true);
+}
+
+int imap_remove_flags(struct imap_conn *conn, const char *folder, uint32_t uid, const char *flags)
+{
+	return imap_store_flags(conn, folder, uid, flags, false);
+}
+
+int imap_expunge_uid(struct imap_conn *conn, const char *folder, uint32_t uid)
+{
+	struct mailimap_set *set = NULL;
+	int r, ret = -1;
+
+	if (imap_store_flags(conn, folder, uid, "\\Deleted", true) < 0)
+		return -1;
+	/* a plain EXPUNGE would also remove whatever else someone flagged
+	 * \Deleted in this folder: without UIDPLUS the message stays flagged */
+	if (mailimap_has_extension(conn->imap, "UIDPLUS") == 0)
+		return 0;
+	set = mailimap_set_new_single(uid);
+	if (set == NULL) {
+		snprintf(conn->error, sizeof(conn->error), "out of memory");
+		return -1;
+	}
+	r = mailimap_uid_expunge(conn->imap, set);
+	if (r != MAILIMAP_NO_ERROR) {
+		imap_set_error(conn, "UID EXPUNGE", r);
+		goto out;
+	}
+	ret = 1;
+out:
+	mailimap_set_free(set);
 	return ret;
 }
 

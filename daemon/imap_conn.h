@@ -60,6 +60,18 @@ int imap_append(struct imap_conn *conn, const char *folder, const char *data, si
 int imap_add_flags(struct imap_conn *conn, const char *folder, uint32_t uid, const char *flags)
 	__attribute__((warn_unused_result));
 
+/* Removes flags ("\\Answered", space-separated) from message uid of folder,
+ * selecting folder first if needed. Returns 0 or -1. */
+int imap_remove_flags(struct imap_conn *conn, const char *folder, uint32_t uid, const char *flags)
+	__attribute__((warn_unused_result));
+
+/* Removes message uid from folder: flags it \Deleted, then UID EXPUNGE
+ * (RFC 4315) of that UID only, so other messages flagged \Deleted stay.
+ * Returns 1 removed, 0 when the server lacks UIDPLUS (the message is left
+ * flagged \Deleted), -1 on error. */
+int imap_expunge_uid(struct imap_conn *conn, const char *folder, uint32_t uid)
+	__attribute__((warn_unused_result));
+
 /* Looks for a message whose Message-ID header is message_id in folder (UID
  * SEARCH HEADER Message-ID). Returns 1 found (its UID in *uid_r when uid_r
  * is not NULL), 0 not found, -1 error. */

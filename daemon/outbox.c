@@ -21,7 +21,7 @@
  * A crashed try that had not reached step 3 is simply sent again. A failed
  * try goes back to 'pending' with exponential backoff; after [smtp]
  * max_attempts, or on a 5xx or an unsendable draft, the row and the
- * draft are 'failed' and the unsent Sent copy is flagged \Deleted.
+ * draft are 'failed' and the unsent Sent copy is removed.
  *
  * The price: the Sent copy exists a moment before the message is sent, and
  * the IMAP server must be reachable to send at all. */
@@ -123,8 +123,8 @@ static void outbox_mark_answered(struct imap_conn *conn, const struct mailbox_co
 		log_warn("could not flag the original \\Answered: %s", imap_error(conn));
 }
 
-/* The Sent copy of a reply that will never be sent is flagged \Deleted, so
- * the folder does not claim a reply went out. */
+/* The Sent copy of a reply that will never be sent is removed (UID EXPUNGE
+ * of that message alone), so the folder does not claim a reply went out. */
 static void outbox_discard_copy(struct imap_conn *conn, const struct mailbox_config *mb,
 				const struct outbox_item *item)
 {
@@ -133,8 +133,18 @@ static void outbox_discard_copy(struct imap_conn *conn, const struct mailbox_con
 	if (conn == NULL ||
 	    imap_find_message_id(conn, mb->sent_folder, item->message_id, &uid) != 1)
 		return;
-	if (imap_add_flags(conn, mb->sent_folder, uid, "\\Deleted") < 0)
-		log_warn("could not flag the unsent Sent copy \\Deleted: %s", imap_error(conn));
+	switch (imap_expunge_uid(conn, mb->sent_folder, uid)) {
+	case 1:
+		log_info("removed the unsent copy from %s", mb->sent_folder);
+		break;
+	case 0:
+		log_warn("%s has no UIDPLUS: the unsent copy is only flagged \\Deleted",
+			 mb->sent_folder);
+		break;
+	default:
+		log_warn("could not remove the unsent copy from %s: %s", mb->sent_folder,
+			 imap_error(conn));
+	}
 }
 
 /* [smtp] max_attempts; a config built without the loader (tests) has 0. */

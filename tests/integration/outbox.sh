@@ -5,7 +5,9 @@
 # that is down means retries with backoff and a send once it is back; tls = on
 # against a plaintext sink never falls back; an unsendable draft fails at
 # once; kill -9 right after SMTP acceptance (test hook) and a restart leave
-# exactly one message in the sink.
+# exactly one message in the sink; a server that never answers times out and
+# the given-up reply leaves no Sent copy; STARTTLS with a private CA needs
+# [smtp] tls_ca_file.
 set -u
 . "$(dirname "$0")/lib/common.sh"
 
@@ -252,6 +254,8 @@ wait_for 20 state_is 6 failed && ok "max_attempts = 1: a silent server fails the
 check "timeout = 2 ended the try within seconds ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -lt 12
 check "one attempt, a timeout error" test "$(psql_value "$url" "SELECT attempts = 1 AND last_error ~* 'time' FROM outbox WHERE message_id = '<draftd-it-6-$$@example.com>'")" = t
 check "its draft is failed" test "$(dstatus 6)" = failed
+check "the unsent Sent copy is removed, not just flagged" test "$(in_sent 6)" = 0
+grep -q 'removed the unsent copy from Sent' "$ITMP/run7.log" && ok "its removal is logged" || not_ok "removal log line"
 stop_daemon
 kill -TERM "$spid" 2>/dev/null
 
@@ -269,6 +273,7 @@ if "$SRC/tests/services/smtp.sh" start "$tsink" "" --tls "$SVC/server.pem" "$SVC
 		not_ok "unknown CA: $(psql_value "$url" "SELECT state, last_error FROM outbox WHERE message_id = '<draftd-it-7-$$@example.com>'")"
 	check "the refusal names the certificate" test "$(psql_value "$url" "SELECT last_error ~* 'certificate|SSL|TLS|peer' FROM outbox WHERE message_id = '<draftd-it-7-$$@example.com>'")" = t
 	check "nothing reached the TLS sink" test "$(in_tsink 7)" = 0
+	check "no Sent copy of the refused reply" test "$(in_sent 7)" = 0
 	stop_daemon
 	write_conf on "$tport" "tls_ca_file = $DRAFTD_TEST_CA_FILE"
 	add_row 8 "" false

@@ -1,5 +1,6 @@
-/* imap: URL parsing (table), and the outbox helpers (append, flags, search
- * by Message-ID) plus TLS verification against the test Dovecot. */
+/* imap: URL parsing (table), and the outbox helpers (append, flags added and
+ * removed, UID EXPUNGE, search by Message-ID) plus TLS verification against
+ * the test Dovecot. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include "daemon/imap_conn.h"
 #include "daemon/imap_fetch.h"
+#include "daemon/util.h"
 #include "tests/unit/harness.h"
 
 static void test_url_table(void)
@@ -143,6 +145,80 @@ static void test_outbox_helpers(void)
 	CU_ASSERT_PTR_NULL(conn);
 }
 
+/* What Dovecot itself says about a message of unitimap: its flags, or
+ * "gone" (doveadm fetch, so the check does not trust the code under test). */
+static void dove_flags(const char *folder, const char *message_id, char *out, size_t size)
+{
+	char cmd[1024], line[512];
+	FILE *f;
+
+	snprintf(out, size, "gone");
+	snprintf(cmd, sizeof(cmd),
+		 "PATH=$PATH:/usr/sbin doveadm -c '%s/dovecot.conf' fetch -u unitimap flags"
+		 " mailbox %s header message-id '%s' 2>/dev/null",
+		 getenv("DRAFTD_TEST_SVC_DIR"), folder, message_id);
+	f = popen(cmd, "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "flags:", 6) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			str_copy(out, size, line[6] == ' ' ? line + 7 : line + 6);
+		}
+	}
+	pclose(f);
+}
+
+static void test_flags_expunge(void)
+{
+	static const char a[] = "From: s@example.test\r\nSubject: a\r\n"
+				"Message-ID: <exp-a@draftd.test>\r\n\r\na\r\n";
+	static const char b[] = "From: s@example.test\r\nSubject: b\r\n"
+				"Message-ID: <exp-b@draftd.test>\r\n\r\nb\r\n";
+	struct mailbox_config mb;
+	struct imap_conn *conn = NULL;
+	uint32_t ua = 0, ub = 0;
+	char err[600], flags[256];
+
+	if (!have_dovecot) {
+		printf("SKIPPED: no test Dovecot\n");
+		return;
+	}
+	mb = unit_mb(imap_url);
+	CU_ASSERT_EQUAL_FATAL(imap_connect(&mb, &conn, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(imap_append(conn, "Sent", a, strlen(a), "\\Seen"), 0);
+	CU_ASSERT_EQUAL_FATAL(imap_append(conn, "Sent", b, strlen(b), "\\Seen"), 0);
+	CU_ASSERT_EQUAL_FATAL(imap_find_message_id(conn, "Sent", "<exp-a@draftd.test>", &ua), 1);
+	CU_ASSERT_EQUAL_FATAL(imap_find_message_id(conn, "Sent", "<exp-b@draftd.test>", &ub), 1);
+
+	CU_ASSERT_EQUAL(imap_add_flags(conn, "Sent", ua, "\\Answered \\Flagged"), 0);
+	dove_flags("Sent", "<exp-a@draftd.test>", flags, sizeof(flags));
+	CU_ASSERT_STRING_EQUAL(flags, "\\Answered \\Flagged \\Seen");
+	CU_ASSERT_EQUAL(imap_remove_flags(conn, "Sent", ua, "\\Flagged"), 0);
+	dove_flags("Sent", "<exp-a@draftd.test>", flags, sizeof(flags));
+	CU_ASSERT_STRING_EQUAL(flags, "\\Answered \\Seen");
+	CU_ASSERT_EQUAL(imap_remove_flags(conn, "Sent", ua, "\\Answered \\Seen"), 0);
+	dove_flags("Sent", "<exp-a@draftd.test>", flags, sizeof(flags));
+	CU_ASSERT_STRING_EQUAL(flags, "");
+	CU_ASSERT_EQUAL(imap_remove_flags(conn, "Sent", ua, "\\Bogus"), -1);
+	CU_ASSERT_EQUAL(imap_remove_flags(conn, "NoSuchFolder", ua, "\\Seen"), -1);
+
+	/* b is someone else's \Deleted message: expunging a must leave it */
+	CU_ASSERT_EQUAL(imap_add_flags(conn, "Sent", ub, "\\Deleted"), 0);
+	CU_ASSERT_EQUAL(imap_expunge_uid(conn, "Sent", ua), 1);
+	CU_ASSERT_EQUAL(imap_find_message_id(conn, "Sent", "<exp-a@draftd.test>", NULL), 0);
+	dove_flags("Sent", "<exp-a@draftd.test>", flags, sizeof(flags));
+	CU_ASSERT_STRING_EQUAL(flags, "gone");
+	dove_flags("Sent", "<exp-b@draftd.test>", flags, sizeof(flags));
+	CU_ASSERT_STRING_EQUAL(flags, "\\Deleted \\Seen");
+	/* an expunged UID again: nothing matches, nothing else goes */
+	CU_ASSERT_EQUAL(imap_expunge_uid(conn, "Sent", ua), 1);
+	dove_flags("Sent", "<exp-b@draftd.test>", flags, sizeof(flags));
+	CU_ASSERT_STRING_EQUAL(flags, "\\Deleted \\Seen");
+	CU_ASSERT_EQUAL(imap_expunge_uid(conn, "NoSuchFolder", ua), -1);
+	imap_close(&conn);
+}
+
 static void test_tls(void)
 {
 	struct mailbox_config mb;
@@ -172,6 +248,8 @@ static void test_tls(void)
 static const struct test_case imap_cases[] = {
 	{"URL parsing", test_url_table},
 	{"append, flags, find by Message-ID, search, fetch", test_outbox_helpers},
+	{"remove flags; UID EXPUNGE of one message leaves other \\Deleted ones",
+	 test_flags_expunge},
 	{"TLS: CA, unknown CA, verify off; wrong password", test_tls},
 	{NULL, NULL},
 };
