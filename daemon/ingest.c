@@ -10,21 +10,6 @@
 #include "agent/screen.h"
 #include "daemon/buf.h"
 
-void ingest_limits(const struct config *config, struct mime_limits *limits_r)
-{
-	mime_limits_default(limits_r);
-	if (config->limits.max_message_size > 0)
-		limits_r->max_message_size = config->limits.max_message_size;
-	if (config->limits.max_mime_depth > 0)
-		limits_r->max_depth = config->limits.max_mime_depth;
-	if (config->limits.max_mime_parts > 0)
-		limits_r->max_parts = config->limits.max_mime_parts;
-	if (config->limits.max_header_size > 0)
-		limits_r->max_header_size = config->limits.max_header_size;
-	if (config->limits.max_text_size > 0)
-		limits_r->max_text_size = config->limits.max_text_size;
-}
-
 /* Feeds the hash through a small staging buffer: no allocation per message. */
 struct hash_feed {
 	gnutls_hash_hd_t h;

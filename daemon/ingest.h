@@ -38,9 +38,6 @@ struct ingest_msg {
 	bool is_bulk, is_auto_submitted, is_oversized, injection_suspect;
 };
 
-/* The MIME limits from config->limits. */
-void ingest_limits(const struct config *config, struct mime_limits *limits_r);
-
 /* Fills *out from m (which must outlive *out). Hostile or broken MIME is not
  * an error: it is stored flagged and routed to a human. Returns 0, or -1 with
  * a static reason (out of memory); *out is then cleared. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/mime.h"
 #include "daemon/imap_fetch.h"
 #include "daemon/ingest.h"
 #include "daemon/log.h"
@@ -180,7 +181,7 @@ static int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, con
 	size_t i = 0;
 	int ret = -1;
 
-	ingest_limits(pm->config, &limits);
+	mime_limits_from_config(pm->config, &limits);
 	sizes = calloc(batch, sizeof(*sizes));
 	if (sizes == NULL) {
 		snprintf(err, errsize, "out of memory");
