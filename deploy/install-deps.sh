@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian 12 packages that draftd's build, tests and demo need.
 # Idempotent: does nothing when everything is present. `--check` only reports
-# (exit 1 when something is missing). Needs root (or sudo) to install.
+# (exit 1 when something is missing, playwright-core for the browser tests
+# included). Needs root (or sudo) to install.
 # `--fuzz [--check]` adds what `make fuzz` needs.
 set -eu
 
@@ -36,12 +37,19 @@ done
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
+# playwright-core drives the Debian chromium in the browser tests; it brings
+# no browser. It is pinned by tests/browser/package-lock.json.
+here=$(cd "$(dirname "$0")/.." && pwd)
+npm_missing=""
+if [ -f "$here/tests/browser/package.json" ] && [ ! -d "$here/tests/browser/node_modules/playwright-core" ]; then
+	npm_missing="playwright-core"
+fi
+
 if [ "${1:-}" = "--check" ]; then
-	if [ -n "$missing" ]; then
-		echo "missing Debian packages:$missing"
-		exit 1
-	fi
-	echo "all Debian packages present"
+	[ -z "$missing" ] || echo "missing Debian packages:$missing"
+	[ -z "$npm_missing" ] || echo "missing npm packages in tests/browser: $npm_missing (npm ci there)"
+	[ -z "$missing$npm_missing" ] || exit 1
+	echo "all Debian packages present; tests/browser/node_modules complete"
 	exit 0
 fi
 
@@ -54,9 +62,12 @@ if [ -n "$missing" ]; then
 	DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
 
-# playwright-core drives the Debian chromium in the browser tests; it brings no browser.
-here=$(cd "$(dirname "$0")/.." && pwd)
-if [ -f "$here/tests/browser/package.json" ] && [ ! -d "$here/tests/browser/node_modules/playwright-core" ]; then
-	(cd "$here/tests/browser" && npm install --no-audit --no-fund --silent)
+if [ -n "$npm_missing" ]; then
+	echo "installing npm packages in tests/browser: $npm_missing"
+	npm_cmd=install
+	[ ! -f "$here/tests/browser/package-lock.json" ] || npm_cmd=ci
+	# offline, the build and the demo still work: only the browser tests skip
+	(cd "$here/tests/browser" && npm "$npm_cmd" --no-audit --no-fund --silent) ||
+		echo "npm $npm_cmd failed in tests/browser: the browser tests will be skipped" >&2
 fi
 exit 0
