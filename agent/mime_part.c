@@ -311,18 +311,33 @@ void mime_part_info_free(struct mime_part_info *pi)
 	pi->charset = pi->boundary = pi->filename = NULL;
 }
 
+/* NUL bytes after an encoded body: libetpan's quoted-printable decoder
+ * reads the two bytes after a '=' even when the '=' ends the body (found by
+ * tests/fuzz/fuzz_mime.c), so it decodes a padded copy, never the caller's
+ * buffer. */
+#define MIME_DECODE_PAD 4
+
 int mime_part_decode(const char *body, size_t len, enum mime_cte cte, char **out_r,
 		     size_t *out_len_r)
 {
-	char *r = NULL, *copy;
+	char *r = NULL, *copy, *padded = NULL;
 	size_t idx = 0, rlen = 0;
 	int mech = cte == MIME_CTE_BASE64 ? MAILMIME_MECHANISM_BASE64
 					  : MAILMIME_MECHANISM_QUOTED_PRINTABLE;
 
-	if (cte != MIME_CTE_IDENTITY &&
-	    mailmime_part_parse(body, len, &idx, mech, &r, &rlen) == MAILIMF_NO_ERROR) {
-		body = r;
-		len = rlen;
+	if (cte != MIME_CTE_IDENTITY) {
+		padded = calloc(1, len + MIME_DECODE_PAD);
+		if (padded == NULL) {
+			*out_r = NULL;
+			*out_len_r = 0;
+			return -1;
+		}
+		if (len > 0)
+			memcpy(padded, body, len);
+		if (mailmime_part_parse(padded, len, &idx, mech, &r, &rlen) == MAILIMF_NO_ERROR) {
+			body = r;
+			len = rlen;
+		}
 	}
 	copy = malloc(len + 1);
 	if (copy != NULL) {
@@ -332,6 +347,7 @@ int mime_part_decode(const char *body, size_t len, enum mime_cte cte, char **out
 	}
 	if (r != NULL)
 		mailmime_decoded_part_free(r);
+	free(padded);
 	*out_r = copy;
 	*out_len_r = len;
 	return copy == NULL ? -1 : 0;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "agent/mime.h"
 #include "agent/mime_int.h"
@@ -376,6 +378,42 @@ static void test_garbage_input(void)
 	free(raw);
 }
 
+/* Quoted-printable bodies ending in a '=' (plus a soft break), placed so
+ * the message's last byte is the last byte of a readable page: libetpan's
+ * decoder once read past the end (found by tests/fuzz/fuzz_mime.c, input in
+ * tests/fixtures/fuzz/mime/crash-qp-trailing-equals.eml), which the
+ * PROT_NONE page after it turns into a crash even without a sanitizer. */
+static void test_qp_end_of_buffer(void)
+{
+	static const char *const endings[] = {"Tore. =\n=o", "Tore. =", "Tore. =\n=", "=C3=B",
+					      "=\r"};
+	static const char head[] = "Content-Type: text/plain; charset=utf-8\n"
+				   "Content-Transfer-Encoding: quoted-printable\n\n"
+				   "Sie =C3=B6ffnet die Flu=\nid ";
+	struct mime_message *m = NULL;
+	const char *error;
+	long page = sysconf(_SC_PAGESIZE);
+	char *map, *raw;
+	size_t i, len;
+
+	map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		   0);
+	CU_ASSERT_FATAL(map != MAP_FAILED);
+	CU_ASSERT_EQUAL_FATAL(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	for (i = 0; i < ARRAY_SIZE(endings); i++) {
+		len = strlen(head) + strlen(endings[i]);
+		raw = map + page - len;
+		memcpy(raw, head, strlen(head));
+		memcpy(raw + strlen(head), endings[i], strlen(endings[i]));
+		CU_ASSERT_EQUAL(parse_default(raw, len, &m, &error), 0);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		CU_ASSERT_PTR_NOT_NULL(strstr(m->text, "Sie \xc3\xb6"
+						       "ffnet die Fluid"));
+		mime_message_free(&m);
+	}
+	munmap(map, (size_t)page * 2);
+}
+
 static const struct {
 	const char *in, *text, *quoted, *sig;
 } splits[] = {
@@ -453,6 +491,7 @@ static const struct test_case mime_edge_cases[] = {
 	{"message over the size limit keeps headers", test_over_size_limit},
 	{"text cut on a UTF-8 boundary", test_text_truncated_on_char_boundary},
 	{"random garbage never crashes", test_garbage_input},
+	{"quoted-printable ending at the end of the buffer", test_qp_end_of_buffer},
 	{"quote and signature split table", test_split_table},
 	{NULL, NULL},
 };
