@@ -3,7 +3,8 @@
 # the corpus (exactly once, redelivery marked, screening, charsets), a second
 # poll adding nothing, kill -9 in the middle of a 2,000-message fetch,
 # Dovecot and Postgres restarted under `draftd run`, a UIDVALIDITY reset,
-# IDLE latency, TLS verification and bad mailboxes next to a good one.
+# IDLE latency, "poll now" over the API, SIGHUP adding, changing and removing
+# mailboxes, TLS verification and bad mailboxes next to a good one.
 set -u
 . "$(dirname "$0")/lib/common.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,14 +23,17 @@ mkconf() {
 		[ ! -d "$here/../../deploy/templates" ] ||
 			printf '[model]\ntemplates_dir = %s\n' "$here/../../deploy/templates"
 		while read -r name user pass extra; do
-			printf '[mailbox %s]\nurl = imap://127.0.0.1:%s\nuser = %s\npassword = %s\n' \
-				"$name" "$DRAFTD_TEST_IMAP_PORT" "$user" "$pass"
-			printf 'address = support@harborparts.example\ntls_ca_file = %s\n' \
-				"$DRAFTD_TEST_CA_FILE"
-			case "$extra" in *poll_interval*) ;; *) printf 'poll_interval = 60\n' ;; esac
-			[ -z "$extra" ] || printf '%s\n' "$extra" | tr ';' '\n'
+			mbsec "$name" "$user" "$pass" "$extra"
 		done
 	} >"$file"
+}
+# mbsec NAME USER PASS [EXTRA]: one [mailbox] section (EXTRA: "k = v;k = v")
+mbsec() {
+	printf '[mailbox %s]\nurl = imap://127.0.0.1:%s\nuser = %s\npassword = %s\n' \
+		"$1" "$DRAFTD_TEST_IMAP_PORT" "$2" "$3"
+	printf 'address = support@harborparts.example\ntls_ca_file = %s\n' "$DRAFTD_TEST_CA_FILE"
+	case "${4:-}" in *poll_interval*) ;; *) printf 'poll_interval = 60\n' ;; esac
+	[ -z "${4:-}" ] || printf '%s\n' "$4" | tr ';' '\n'
 }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 q() { psql_value "$url" "$1"; }
@@ -62,7 +66,7 @@ mkconf "$ITMP/m.conf" </dev/null
 # Dovecot re-reads its passwd-file when the mtime changes (1 s resolution):
 # add every user first, then wait once.
 for u in ingcorpus:pw-corpus ingbig:pw-big inguv:pw-uv ingtls:pw-tls inggood:pw-good \
-	ingidle:pw-idle ingrs:pw-rs ingreq:pw-req; do
+	ingidle:pw-idle ingrs:pw-rs ingreq:pw-req inghupa:pw-hupa inghupb:pw-hupb; do
 	rm -rf "${SVC:?}/mail/${u%%:*}" # a rerun on the same services starts empty
 	"$DC" adduser "$SVC" "${u%%:*}" "${u#*:}"
 done
@@ -249,6 +253,49 @@ check "the request is answered (last_poll_at after poll_requested_at)" test \
 grep -q 'mailbox=req.*poll requested' "$ITMP/req.log" && ok "the early poll is logged" || not_ok "poll requested log: $(tail -3 "$ITMP/req.log")"
 kill -TERM "$rpid"
 wait_for 10 bash -c "! kill -0 $rpid 2>/dev/null" || not_ok "req run stop"
+
+# --- draftd run: SIGHUP adds, restarts and removes mailbox pollers ----------
+mkconf "$ITMP/hup.base" </dev/null
+hupa() { mbsec hupa inghupa pw-hupa "idle = off;poll_interval = 1"; }
+{ cat "$ITMP/hup.base"; hupa; } >"$ITMP/hup.conf"
+start_bg rpid "$ITMP/hup.log" "$DRAFTD" run --config "$ITMP/hup.conf"
+wait_for 15 bash -c "[ -n \"\$(psql -XAtq -d '$url' -c \"SELECT last_poll_at FROM mailboxes WHERE name = 'hupa'\")\" ]" ||
+	not_ok "hupa first pass: $(tail -5 "$ITMP/hup.log")"
+{ cat "$ITMP/hup.base"; hupa; mbsec hupb inghupb pw-hupb "idle = off;poll_interval = 1"; } >"$ITMP/hup.conf"
+kill -HUP "$rpid"
+printf 'From: hup@example.test\nSubject: hup b1\nMessage-ID: <hup-b1@example.test>\n\nhello\n' >"$ITMP/hupb1.eml"
+"$DC" deliver "$SVC" inghupb INBOX "$ITMP/hupb1.eml"
+wait_for 10 bash -c "[ \$(psql -XAtq -d '$url' -c \"SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'hupb'\") = 1 ]" &&
+	ok "SIGHUP: a mailbox added to the config is polled, its mail stored" ||
+	not_ok "SIGHUP add: $(grep -i 'hup\|reload' "$ITMP/hup.log" | tail -5)"
+grep -q 'mailbox hupb: poller started' "$ITMP/hup.log" && ok "the new poller is logged" || not_ok "new poller log line"
+grep -q 'mailbox hupa .*restarting\|hupa left' "$ITMP/hup.log" && not_ok "an unchanged mailbox was restarted" ||
+	ok "the unchanged mailbox keeps its poller"
+# hupa leaves; hupb gets a wrong password (a change: its poller restarts
+# with it, so the next poll fails), then the right one back with IDLE
+{ cat "$ITMP/hup.base"; mbsec hupb inghupb wrong-hup-pw "idle = off;poll_interval = 1"; } >"$ITMP/hup.conf"
+kill -HUP "$rpid"
+wait_for 10 bash -c "[ -z \"\$(psql -XAtq -d '$url' -c \"SELECT lease_owner FROM mailboxes WHERE name = 'hupa'\")\" ]" &&
+	ok "SIGHUP: a removed mailbox's poller stops and releases its lease" || not_ok "hupa lease still held"
+grep -q 'mailbox hupa left the config: stopping its poller' "$ITMP/hup.log" && ok "the removal is logged" || not_ok "removal log line"
+wait_for 10 grep -q 'mailbox hupb changed: restarting its poller' "$ITMP/hup.log" && ok "a changed mailbox's poller restarts" ||
+	not_ok "hupb restart log line"
+wait_for 10 grep -q 'mailbox=hupb.*poll failed.*LOGIN' "$ITMP/hup.log" &&
+	ok "the restarted poller uses the new settings (the wrong password fails LOGIN)" || not_ok "hupb new password not used"
+printf 'From: hup@example.test\nSubject: hup a2\nMessage-ID: <hup-a2@example.test>\n\nhello\n' >"$ITMP/hupa2.eml"
+printf 'From: hup@example.test\nSubject: hup b2\nMessage-ID: <hup-b2@example.test>\n\nhello\n' >"$ITMP/hupb2.eml"
+"$DC" deliver "$SVC" inghupa INBOX "$ITMP/hupa2.eml"
+"$DC" deliver "$SVC" inghupb INBOX "$ITMP/hupb2.eml"
+sleep 2 # hupa was polled every second while it was configured
+check "the removed mailbox is no longer polled" test "$(nmsg hupa)" = 0
+check "nothing fetched with the wrong password" test "$(nmsg hupb)" = 1
+{ cat "$ITMP/hup.base"; mbsec hupb inghupb pw-hupb "idle = on;poll_interval = 3600"; } >"$ITMP/hup.conf"
+kill -HUP "$rpid"
+wait_for 15 bash -c "[ \$(psql -XAtq -d '$url' -c \"SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'hupb'\") = 2 ]" &&
+	ok "the right password back: the restarted poller stores the waiting mail" || not_ok "hupb after the fix: $(nmsg hupb)"
+kill -TERM "$rpid"
+wait_for 10 bash -c "! kill -0 $rpid 2>/dev/null" && ok "draftd stops after the reloads" || not_ok "hup run stop"
+check "no lease left behind" test -z "$(q "SELECT string_agg(lease_owner, ',') FROM mailboxes WHERE name IN ('hupa', 'hupb')")"
 
 # --- draftd run: Dovecot and Postgres restarted mid-poll --------------------
 RS=4000
