@@ -107,28 +107,6 @@ out:
 	return ret;
 }
 
-int64_t store_auto_replies_to(struct store *store, const char *address, unsigned int hours)
-{
-	char h[16];
-	const char *params[2] = {address, h};
-	PGresult *res;
-	uint64_t v;
-	int64_t n = -1;
-
-	snprintf(h, sizeof(h), "%u", hours);
-	res = store_exec(store, "counting automatic replies",
-			 "SELECT count(*) FROM outbox o JOIN drafts d ON d.id = o.draft_id"
-			 " WHERE o.is_auto AND lower(d.recipient) = lower($1)"
-			 " AND o.created_at > now() - make_interval(hours => $2::int)",
-			 2, params);
-	if (res == NULL)
-		return -1;
-	if (parse_u64(PQgetvalue(res, 0, 0), INT64_MAX, &v) == 0)
-		n = (int64_t)v;
-	PQclear(res);
-	return n;
-}
-
 /* Parses a jsonb column of one row; NULL when it does not parse. */
 static json_t *json_column(const PGresult *res, int row, int col)
 {

@@ -44,10 +44,6 @@ int store_category_settings(struct store *store, const char *category,
 			    struct category_settings *settings_r)
 	__attribute__((warn_unused_result));
 
-/* Automatic replies sent (or queued) to address within the last `hours`
- * hours. Returns the count or -1. */
-int64_t store_auto_replies_to(struct store *store, const char *address, unsigned int hours);
-
 /* Up to max bodies of recent drafts of category that reviewers approved
  * unchanged (edit distance under 0.05), newest first, as a new JSON array of
  * strings; NULL on error. For the prompt's few-shot examples. */
