@@ -244,6 +244,7 @@ s.bind(('127.0.0.1', $silent_port)); s.listen(5)
 held = []
 while True:
     c, _ = s.accept(); held.append(c)"
+wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$silent_port" 2>/dev/null || not_ok "the silent server listens"
 write_conf off "$silent_port" "timeout = 2
 max_attempts = 1"
 add_row 6 "" false
@@ -252,7 +253,9 @@ run_daemon "$ITMP/run7.log" || not_ok "outbox: daemon starts (silent server)"
 wait_for 20 state_is 6 failed && ok "max_attempts = 1: a silent server fails the reply after one try" ||
 	not_ok "silent server: $(psql_value "$url" "SELECT state, attempts, last_error FROM outbox WHERE message_id = '<draftd-it-6-$$@example.com>'")"
 check "timeout = 2 ended the try within seconds ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -lt 12
-check "one attempt, a timeout error" test "$(psql_value "$url" "SELECT attempts = 1 AND last_error ~* 'time' FROM outbox WHERE message_id = '<draftd-it-6-$$@example.com>'")" = t
+[ "$(psql_value "$url" "SELECT attempts = 1 AND last_error ~* 'time' FROM outbox WHERE message_id = '<draftd-it-6-$$@example.com>'")" = t ] &&
+	ok "one attempt, a timeout error" ||
+	not_ok "one attempt, a timeout error: $(psql_value "$url" "SELECT attempts, last_error FROM outbox WHERE message_id = '<draftd-it-6-$$@example.com>'")"
 check "its draft is failed" test "$(dstatus 6)" = failed
 check "the unsent Sent copy is removed, not just flagged" test "$(in_sent 6)" = 0
 grep -q 'removed the unsent copy from Sent' "$ITMP/run7.log" && ok "its removal is logged" || not_ok "removal log line"
