@@ -371,3 +371,4 @@ wait "$pid"
 check "draftd stops cleanly after all that" test $? -eq 0
 kill -TERM "$fake" 2>/dev/null
 wait "$fake" 2>/dev/null
+exit 0 # the checks above tell; not the fake server's exit status
