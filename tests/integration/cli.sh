@@ -88,6 +88,10 @@ check "exit status 0 after SIGTERM" test $? -eq 0
 grep -q 'msg="draftd stopped"' "$log" && ok "logs its stop" || not_ok "logs its stop"
 grep -qE '^ts=[0-9T:.-]+Z level=(info|debug|warn|error) ' "$log" && ok "logfmt lines" || not_ok "logfmt lines"
 
+# empty the log first: the old run's "draftd running" must not let SIGINT
+# reach the shell's forked child before it is draftd (its EXIT trap would
+# remove $ITMP)
+: >"$log"
 start_bg pid "$log" "$DRAFTD" run --config "$conf"
 wait_for 10 grep -q 'draftd running' "$log"
 kill -INT "$pid"
