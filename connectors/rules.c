@@ -92,14 +92,65 @@ static bool rules_ident(const char *s, size_t n)
 	return true;
 }
 
+#define RULES_REGEX_MAX       1024 /* bytes of one pattern */
+#define RULES_QUANTIFIERS_MAX 64   /* quantifiers in one pattern */
+#define RULES_REPEAT_MAX      100  /* largest {n,m} count */
+
+/* glibc compiles each quantifier into automaton states: stacked ones
+ * ("a+++...") or huge {n,m} counts make regcomp() take gigabytes (found by
+ * fuzzing). Business rules need neither, so such patterns are refused
+ * before regcomp() sees them. Returns NULL when fine, else why not. */
+static const char *rules_regex_too_complex(const char *re)
+{
+	size_t len = strlen(re), quantifiers = 0, i;
+	bool after_quantifier = false;
+	unsigned long n;
+	char *end;
+
+	if (len > RULES_REGEX_MAX)
+		return "pattern longer than 1024 bytes";
+	for (i = 0; i < len; i++) {
+		if (re[i] == '\\') {
+			i++; /* an escaped character is a literal */
+			after_quantifier = false;
+			continue;
+		}
+		if (re[i] != '*' && re[i] != '+' && re[i] != '?' &&
+		    !(re[i] == '{' && isdigit((unsigned char)re[i + 1]))) {
+			after_quantifier = false;
+			continue;
+		}
+		if (after_quantifier)
+			return "a quantifier on a quantifier";
+		if (++quantifiers > RULES_QUANTIFIERS_MAX)
+			return "more than 64 quantifiers";
+		if (re[i] == '{') {
+			/* {n}, {n,} or {n,m}: check the counts, go on after the brace */
+			for (i++; i < len && re[i] != '}'; i = (size_t)(end - re)) {
+				n = strtoul(re + i, &end, 10);
+				if (n > RULES_REPEAT_MAX)
+					return "a repetition count over 100";
+				if (end == re + i)
+					end++;
+			}
+		}
+		after_quantifier = true;
+	}
+	return NULL;
+}
+
 static int rules_regex(struct rules_loader *l, const char *path, struct rules_cond *c,
 		       const json_t *v, int flags)
 {
+	const char *why;
 	char msg[200];
 	int rc;
 
 	if (!json_is_string(v))
 		return rules_fail(l, path, "%s", "the pattern must be a string");
+	why = rules_regex_too_complex(json_string_value(v));
+	if (why != NULL)
+		return rules_fail(l, path, "bad regex: %s", why);
 	rc = regcomp(&c->re, json_string_value(v), REG_EXTENDED | REG_ICASE | REG_NOSUB | flags);
 	if (rc != 0) {
 		regerror(rc, &c->re, msg, sizeof(msg));

@@ -59,6 +59,12 @@ static const struct {
 	 "}",
 	 "rule A: rule: unknown key 'enabled'"},
 	{"{\"rulez\":[]}", "unknown top-level key 'rulez'"},
+	/* patterns that would make regcomp() take gigabytes (found by fuzzing) */
+	{RULE("{\"subject_matches\":\"a++++++++++++++++++++\"}"), "a quantifier on a quantifier"},
+	{RULE("{\"subject_matches\":\"(x{1000}){1000}\"}"), "a repetition count over 100"},
+	{RULE("{\"subject_matches\":\"a?b?c?d?e?f?g?h?i?j?k?l?m?n?o?p?q?r?s?t?u?v?w?x?y?z?"
+	      "a?b?c?d?e?f?g?h?i?j?k?l?m?n?o?p?q?r?s?t?u?v?w?x?y?z?a?b?c?d?e?f?g?h?i?j?k?l?m?\"}"),
+	 "more than 64 quantifiers"},
 	{"[]", "must be an object"},
 };
 
