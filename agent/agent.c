@@ -168,3 +168,16 @@ out:
 	json_decref(rows);
 	return ret;
 }
+
+json_t *agent_probe_json(const struct agent *agent)
+{
+	const struct config *c = agent->config;
+
+	return json_pack(
+		"{s:s, s:s, s:b, s:b, s:b, s:s}", "backend",
+		c->model.backend == MODEL_BACKEND_OPENAI ? "openai" : "builtin", "model",
+		c->model.backend == MODEL_BACKEND_OPENAI && c->model.model != NULL ? c->model.model
+										   : "builtin",
+		"auto_reply_ok", agent->auto_ok, "reachable", agent->probe.reachable,
+		"structured_ok", agent->probe.structured_ok, "detail", agent->probe.detail);
+}

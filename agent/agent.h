@@ -49,6 +49,10 @@ void agent_unref(struct agent **agent);
 void agent_set_bayes(struct agent *agent, struct bayes_model *model);
 
 struct store;
+/* The probe verdict as recorded for /stats: {"backend","model",
+ * "auto_reply_ok","reachable","structured_ok","detail"} (new reference). */
+json_t *agent_probe_json(const struct agent *agent);
+
 /* Retrains the classifier's naive Bayes model from the reviewer decisions in
  * store and swaps it in. Returns the number of examples used, or -1. */
 int agent_retrain(struct agent *agent, struct store *store);

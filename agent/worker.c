@@ -15,6 +15,7 @@
 #include "daemon/promotion.h"
 #include "daemon/log.h"
 #include "daemon/store_jobs.h"
+#include "daemon/store_pipeline.h"
 #include "daemon/util.h"
 
 #define WORKERS_MAX   64
@@ -84,6 +85,16 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 	return r;
 }
 
+/* Puts the probe verdict where /stats and `draftd stats` read it. */
+void worker_record_probe(struct agent *agent, struct store *store)
+{
+	json_t *probe = agent_probe_json(agent);
+
+	if (probe == NULL || store_model_probe_record(store, probe) < 0)
+		log_error("recording the model probe: %s", store_error(store));
+	json_decref(probe);
+}
+
 static struct agent *workers_agent(struct workers *w)
 {
 	struct agent *a;
@@ -136,6 +147,7 @@ static void *worker_main(void *arg)
 			if (!agent->auto_ok &&
 			    promotion_demote_all(store, "the model failed its start-up probe") < 0)
 				log_error("demoting auto categories: %s", store_error(store));
+			worker_record_probe(agent, store);
 			agent_unref(&probed);
 			probed = agent_ref(agent);
 		}

@@ -17,4 +17,7 @@ void worker_id(unsigned int index, uint64_t take, char *out, size_t size);
 int worker_run_one(struct agent *agent, struct store *store, const char *id,
 		   enum pipeline_outcome *outcome_r) __attribute__((warn_unused_result));
 
+/* Records the agent's model probe verdict in the database (logged on error). */
+void worker_record_probe(struct agent *agent, struct store *store);
+
 #endif

@@ -50,6 +50,7 @@ static int process_main(int argc, char **argv)
 		fprintf(stderr, "draftd process: %s\n", err);
 		goto out;
 	}
+	worker_record_probe(agent, store);
 	if (agent_retrain(agent, store) < 0)
 		log_warn("classifier: no reviewer decisions could be read; keywords only");
 	/* Drain: every ready job once. A job that failed is due again only

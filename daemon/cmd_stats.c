@@ -4,12 +4,27 @@
 
 #include "daemon/cmd.h"
 #include "daemon/promotion.h"
+#include "daemon/store_pipeline.h"
 
 extern const struct cmd cmd_stats;
 
 static long field(const json_t *row, const char *key)
 {
 	return (long)json_integer_value(json_object_get(row, key));
+}
+
+/* The model backend's start-up probe, as the workers last recorded it. */
+static void model_print(const json_t *model)
+{
+	if (!json_is_object(model)) {
+		printf("model: no probe recorded yet (draftd run or process has not started)\n");
+		return;
+	}
+	printf("model: %s (%s); automatic replies %s: %s\n",
+	       json_string_value(json_object_get(model, "backend")),
+	       json_string_value(json_object_get(model, "model")),
+	       json_is_true(json_object_get(model, "auto_reply_ok")) ? "allowed" : "DISABLED",
+	       json_string_value(json_object_get(model, "detail")));
 }
 
 static void stats_print(const json_t *stats)
@@ -21,6 +36,7 @@ static void stats_print(const json_t *stats)
 	       json_is_true(json_object_get(stats, "auto_enabled")) ? "on" : "OFF",
 	       (long long)json_integer_value(json_object_get(stats, "window_seconds")),
 	       json_number_value(json_object_get(stats, "unchanged_threshold")));
+	model_print(json_object_get(stats, "model"));
 	printf("%-16s %-6s %8s %9s %6s %8s %5s %7s %6s %4s %-9s %-13s %s\n", "category", "mode",
 	       "reviewed", "unchanged", "edited", "rejected", "wrong", "lower95", "target", "min",
 	       "eligible", "shadow w/a", "samples f/b/n");
@@ -54,7 +70,7 @@ static int stats_main(int argc, char **argv)
 	struct cmd_common common;
 	struct config *config = NULL;
 	struct store *store = NULL;
-	json_t *stats = NULL;
+	json_t *stats = NULL, *model;
 	char err[600];
 	bool as_json = false;
 	int r = cmd_parse_common(&cmd_stats, &argc, argv, &common, false), ret = 1;
@@ -78,6 +94,8 @@ static int stats_main(int argc, char **argv)
 		fprintf(stderr, "draftd stats: %s\n", store_error(store));
 		goto out;
 	}
+	model = store_model_probe(store);
+	json_object_set_new(stats, "model", model != NULL ? model : json_null());
 	if (as_json) {
 		if (json_dumpf(stats, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
 			goto out;

@@ -339,3 +339,42 @@ out:
 		store_rollback(store);
 	return ret;
 }
+
+int store_model_probe_record(struct store *store, const json_t *probe)
+{
+	char *text = json_dumps(probe, JSON_COMPACT);
+	const char *params[1] = {text};
+	PGresult *res;
+
+	if (text == NULL)
+		return -1;
+	res = store_exec(store, "recording the model probe",
+			 "INSERT INTO settings (key, value, updated_by)"
+			 " VALUES ('model_probe', $1::jsonb, 'pipeline')"
+			 " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,"
+			 " updated_by = EXCLUDED.updated_by, updated_at = now()",
+			 1, params);
+	free(text);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+json_t *store_model_probe(struct store *store)
+{
+	PGresult *res;
+	json_t *probe = NULL;
+
+	res = store_exec(
+		store, "reading the model probe",
+		"SELECT (value || jsonb_build_object('at', updated_at))::text FROM settings"
+		" WHERE key = 'model_probe'",
+		0, NULL);
+	if (res == NULL)
+		return NULL;
+	if (PQntuples(res) == 1)
+		probe = json_column(res, 0, 0);
+	PQclear(res);
+	return probe;
+}

@@ -53,6 +53,14 @@ json_t *store_fewshot_bodies(struct store *store, const char *category, unsigned
  * the classifier, newest first (new reference), or NULL on error. */
 json_t *store_classifier_examples(struct store *store, unsigned int max);
 
+/* Records the model backend's start-up probe verdict in the settings table
+ * (key model_probe), so the API's /stats and `draftd stats` of any instance
+ * show whether automatic replies are allowed. Returns 0 or -1. */
+int store_model_probe_record(struct store *store, const json_t *probe)
+	__attribute__((warn_unused_result));
+/* The last recorded verdict (new reference), NULL when none or on error. */
+json_t *store_model_probe(struct store *store);
+
 /* The pipeline's result for one message. */
 struct pipeline_result {
 	const char *message_state; /* drafted | skipped | human */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "daemon/promotion.h"
+#include "daemon/store_pipeline.h"
 #include "ui-api/api.h"
 
 /* Puts promotion's row for each category into result's categories entry of
@@ -67,7 +68,7 @@ static int api_stats_merge(json_t *result, json_t *promo)
 void api_stats_get(struct api_request *req, struct api_response *resp)
 {
 	struct store *store;
-	json_t *result = NULL, *promo = NULL;
+	json_t *result = NULL, *promo = NULL, *model;
 
 	if (api_query_check(req, resp, NULL) < 0 || (store = api_store(req, resp)) == NULL)
 		return;
@@ -80,6 +81,9 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 		api_error(resp, 500, "internal", "out of memory");
 		goto out;
 	}
+	/* the model's start-up probe: whether automatic replies may go out */
+	model = store_model_probe(store);
+	json_object_set_new(result, "model", model != NULL ? model : json_null());
 	api_reply(resp, 200, result);
 	result = NULL;
 out:

@@ -112,6 +112,25 @@ tests/services/dovecot.sh deliver "$svc" "$user" INBOX "$ITMP/after.eml" >/dev/n
 after() { [ "$(row after | cut -d'|' -f1)" = drafted ]; }
 wait_for 30 after && ok "the workers are still healthy: a later mail is drafted" ||
 	not_ok "after: $(row after)"
+out=$("$DRAFTD" stats --config "$conf" 2>&1)
+echo "$out" | grep -q "^model: openai (fake-model); automatic replies allowed" &&
+	ok "draftd stats shows the model probe verdict" || not_ok "stats model line: $(echo "$out" | head -3)"
+token=$("$DRAFTD" token create --name stats --role reviewer --config "$conf" 2>/dev/null | tail -n 1)
+curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$apiport/api/v1/stats" >"$ITMP/stats.json"
+/usr/bin/python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["model"]; assert m["backend"]=="openai" and m["auto_reply_ok"] is True, m' \
+	"$ITMP/stats.json" && ok "GET /stats carries the model probe verdict" || not_ok "stats model: $(head -c 300 "$ITMP/stats.json")"
 kill -TERM "$pid"
 wait "$pid"
 check "draftd stops cleanly" test $? -eq 0
+
+# A server that ignores the requested output shape fails the probe: automatic
+# replies are disabled, and stats say so.
+curl -s -X POST -H 'Content-Type: application/json' -d '{"mode":"flat"}' "http://127.0.0.1:$fport/_control" >/dev/null
+start_bg pid "$ITMP/run2.log" "$DRAFTD" run --config "$conf"
+wait_for 20 grep -q 'draftd running' "$ITMP/run2.log" || not_ok "second run starts"
+grep -q 'automatic replies are disabled' "$ITMP/run2.log" && ok "a flat-answering model is logged as disabling automatic replies" ||
+	not_ok "probe failure not logged: $(grep -i probe "$ITMP/run2.log" | tail -2)"
+disabled() { "$DRAFTD" stats --config "$conf" 2>/dev/null | grep -q "automatic replies DISABLED"; }
+wait_for 10 disabled && ok "draftd stats shows automatic replies disabled by the probe" || not_ok "stats after failed probe"
+kill -TERM "$pid"
+wait "$pid"
