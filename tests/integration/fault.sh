@@ -51,13 +51,8 @@ fault_cleanup() {
 trap fault_cleanup EXIT
 check "a second Postgres holds the business data" biz_start biz1
 
-start_bg fake "$ITMP/fake.log" "$PY" "$src/tests/fakes/openai_server.py" --port 0 \
-	--port-file "$ITMP/fake.port" --hang-seconds 20
-wait_for 10 test -s "$ITMP/fake.port" || not_ok "fake model server starts"
-fport=$(cat "$ITMP/fake.port")
-model_mode() {
-	curl -fs -o /dev/null --max-time 5 -d "{\"mode\":\"$1\"}" "http://127.0.0.1:$fport/_control"
-}
+start_fake_model 20
+fport=$FAKE_PORT
 
 # No SMTP sink yet: a port nothing listens on, started later.
 smtpport=$(free_port)
@@ -222,18 +217,18 @@ case $(draft back1) in *\|*null*) not_ok "after recovery facts still unknown: $(
 *) not_ok "after recovery: state=$(mstate back1) draft=$(draft back1)" ;; esac
 
 # --- the model server fails ----------------------------------------------------
-model_mode http500
+fake_model_mode http500
 deliver m500 05-quote-request.eml
 wait_for 40 bash -c "$(declare -f q mstate settled psql_value); url='$url'; settled m500" || true
 check "model 500s: retried, then handed to a human (state $(mstate m500))" test "$(mstate m500)" = human
 n=$(q "SELECT max(j.attempts) FROM jobs j JOIN messages m ON m.id = j.message_id WHERE m.subject LIKE '[m500]%'")
 check "model 500s: the job took 3 attempts with backoff (took ${n:-none})" test "${n:-0}" = 3
-model_mode hang
+fake_model_mode hang
 deliver mhang 06-return-request.eml
 wait_for 60 bash -c "$(declare -f q mstate settled psql_value); url='$url'; settled mhang" || true
 check "model hangs: timed out, retried, then handed to a human (state $(mstate mhang))" test "$(mstate mhang)" = human
 check "the API answered while the model hung" healthz
-model_mode valid
+fake_model_mode valid
 deliver mback 01-stock-inquiry-en.eml
 wait_for 30 bash -c "$(declare -f q mstate settled psql_value); url='$url'; settled mback" || true
 check "the model is used again once it answers (state $(mstate mback))" test "$(mstate mback)" = drafted

@@ -11,10 +11,8 @@ user=faults$$
 svc=$DRAFTD_TEST_SVC_DIR
 tests/services/dovecot.sh adduser "$svc" "$user" pw >/dev/null
 
-start_bg fake "$ITMP/fake.log" /usr/bin/python3 tests/fakes/openai_server.py --port 0 \
-	--port-file "$ITMP/fake.port" --hang-seconds 8
-wait_for 10 test -s "$ITMP/fake.port" || not_ok "fake model server starts"
-fport=$(cat "$ITMP/fake.port")
+start_fake_model 8
+fport=$FAKE_PORT
 
 modes="valid wrong_price invalid_json wrong_enum flat http500 loading503 hang truncated huge"
 i=0
@@ -125,7 +123,7 @@ check "draftd stops cleanly" test $? -eq 0
 
 # A server that ignores the requested output shape fails the probe: automatic
 # replies are disabled, and stats say so.
-curl -s -X POST -H 'Content-Type: application/json' -d '{"mode":"flat"}' "http://127.0.0.1:$fport/_control" >/dev/null
+fake_model_mode flat
 start_bg pid "$ITMP/run2.log" "$DRAFTD" run --config "$conf"
 wait_for 20 grep -q 'draftd running' "$ITMP/run2.log" || not_ok "second run starts"
 grep -q 'automatic replies are disabled' "$ITMP/run2.log" && ok "a flat-answering model is logged as disabling automatic replies" ||

@@ -11,14 +11,8 @@ user=killtest$$
 svc=$DRAFTD_TEST_SVC_DIR
 tests/services/dovecot.sh adduser "$svc" "$user" pw >/dev/null
 
-start_bg fake "$ITMP/fake.log" /usr/bin/python3 tests/fakes/openai_server.py --port 0 \
-	--port-file "$ITMP/fake.port" --hang-seconds 120
-wait_for 10 test -s "$ITMP/fake.port" || not_ok "fake model server starts"
-fport=$(cat "$ITMP/fake.port")
-control() {
-	curl -s -X POST -H 'Content-Type: application/json' -d "{\"mode\":\"$1\"}" \
-		"http://127.0.0.1:$fport/_control" >/dev/null
-}
+start_fake_model 120
+fport=$FAKE_PORT
 
 apiport=$(. tests/services/lib.sh && free_port)
 conf=$ITMP/kill.conf
@@ -47,11 +41,11 @@ poll_interval = 1
 CONF
 "$DRAFTD" migrate --config "$conf" >/dev/null
 
-control valid
+fake_model_mode valid
 start_bg pid "$ITMP/run1.log" "$DRAFTD" run --config "$conf"
 wait_for 20 grep -q 'draftd running' "$ITMP/run1.log" && ok "draftd run starts" ||
 	not_ok "draftd run starts: $(tail -5 "$ITMP/run1.log")"
-control hang
+fake_model_mode hang
 tests/services/dovecot.sh deliver "$svc" "$user" INBOX tests/fixtures/pipeline/stock-*.eml >/dev/null
 running() {
 	[ "$(psql_value "$url" "SELECT count(*) FROM jobs WHERE state = 'running'")" -ge 1 ]
@@ -62,7 +56,7 @@ wait "$pid" 2>/dev/null
 check "draftd is gone after SIGKILL" bash -c "! kill -0 $pid 2>/dev/null"
 check "the killed job is still marked running" running
 
-control valid
+fake_model_mode valid
 start_bg pid2 "$ITMP/run2.log" "$DRAFTD" run --config "$conf"
 all_done() {
 	[ "$(psql_value "$url" "SELECT count(*) FROM jobs WHERE state = 'done'")" -eq 3 ]

@@ -58,3 +58,19 @@ db_url_for() {
 psql_value() {
 	psql -XAtq -d "$1" -c "$2"
 }
+
+# start_fake_model HANG_SECONDS: the OpenAI-protocol stand-in
+# (tests/fakes/openai_server.py) on a free loopback port; sets FAKE_PORT.
+start_fake_model() {
+	local pid
+	start_bg pid "$ITMP/fake.log" /usr/bin/python3 "${DRAFTD_SRCDIR:-.}/tests/fakes/openai_server.py" \
+		--port 0 --port-file "$ITMP/fake.port" --hang-seconds "$1"
+	wait_for 10 test -s "$ITMP/fake.port" || { not_ok "fake model server starts"; return 1; }
+	FAKE_PORT=$(cat "$ITMP/fake.port")
+}
+
+# fake_model_mode MODE: how the stand-in answers from now on (valid, hang, flat, ...).
+fake_model_mode() {
+	curl -fs -o /dev/null --max-time 5 -H 'Content-Type: application/json' \
+		-d "{\"mode\":\"$1\"}" "http://127.0.0.1:$FAKE_PORT/_control"
+}
