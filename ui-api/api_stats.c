@@ -1,9 +1,12 @@
 /* GET /stats: the review counts per category and reviewer, and beside them
- * each category's promotion evidence over [agent] stats_window. */
+ * each category's promotion evidence over [agent] stats_window, and the
+ * daily series of the last ?days=N UTC days (default 30) for charts. */
 #include <string.h>
 
 #include "daemon/promotion.h"
 #include "daemon/store_pipeline.h"
+#include "daemon/store_review_series.h"
+#include "daemon/util.h"
 #include "ui-api/api.h"
 
 /* Puts promotion's row for each category into result's categories entry of
@@ -65,15 +68,40 @@ static int api_stats_merge(json_t *result, json_t *promo)
 	return 0;
 }
 
+#define API_STATS_DAYS_DEFAULT 30
+
+/* ?days=N: the length of the daily series, 1..REVIEW_SERIES_MAX_DAYS.
+ * 0 with *days_r, or -1 with a 400 in resp. */
+static int api_stats_days(struct api_request *req, struct api_response *resp, unsigned int *days_r)
+{
+	const char *days = api_query(req, "days");
+	uint64_t v;
+
+	*days_r = API_STATS_DAYS_DEFAULT;
+	if (days == NULL)
+		return 0;
+	if (parse_u64(days, UINT64_MAX, &v) < 0 || v < 1 || v > REVIEW_SERIES_MAX_DAYS) {
+		api_error(resp, 400, "bad_parameter", "days must be an integer from 1 to %d",
+			  REVIEW_SERIES_MAX_DAYS);
+		return -1;
+	}
+	*days_r = (unsigned int)v;
+	return 0;
+}
+
 void api_stats_get(struct api_request *req, struct api_response *resp)
 {
+	static const char *const allowed[] = {"days", NULL};
 	struct store *store;
-	json_t *result = NULL, *promo = NULL, *model;
+	json_t *result = NULL, *promo = NULL, *model, *series = NULL;
+	unsigned int days;
 
-	if (api_query_check(req, resp, NULL) < 0 || (store = api_store(req, resp)) == NULL)
+	if (api_query_check(req, resp, allowed) < 0 || api_stats_days(req, resp, &days) < 0 ||
+	    (store = api_store(req, resp)) == NULL)
 		return;
 	if (store_review_stats(store, &result) < 0 ||
-	    promotion_stats(store, req->config, &promo) < 0) {
+	    promotion_stats(store, req->config, &promo) < 0 ||
+	    store_review_series(store, days, req->config->agent.unchanged_threshold, &series) < 0) {
 		api_error_store(resp, store);
 		goto out;
 	}
@@ -81,6 +109,9 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 		api_error(resp, 500, "internal", "out of memory");
 		goto out;
 	}
+	/* the daily figures for charts (same unchanged threshold as promotion) */
+	json_object_set_new(result, "series", series);
+	series = NULL;
 	/* the model's start-up probe: whether automatic replies may go out */
 	model = store_model_probe(store);
 	json_object_set_new(result, "model", model != NULL ? model : json_null());
@@ -89,4 +120,5 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 out:
 	json_decref(result);
 	json_decref(promo);
+	json_decref(series);
 }

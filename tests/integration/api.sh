@@ -323,6 +323,69 @@ expect "injection in Idempotency-Key" 200 "$(req "$alice" POST /api/v1/drafts/6/
 expect "drafts table intact" t "$(sql "SELECT count(*) >= 6 FROM drafts")"
 expect "injection in token" 401 "$(req "' OR '1'='1" GET /api/v1/drafts)"
 
+# stats?days=N: daily series. Fixture drafts of a category of their own,
+# created and decided on the last three UTC days (and one 40 days ago).
+# Inserted only now: the counts checked above must not see them.
+sql "INSERT INTO mailboxes (name, imap_url, imap_user, address) VALUES ('series', 'imap://x', 'series', 'series@harbor.example')"
+day0="date_trunc('day', now() AT TIME ZONE 'UTC')"
+for i in 1 2 3 4 5 6; do
+	sql "INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size, sender, subject, text_body, state)
+	     SELECT id, 1, $i, sha256('series$i'::bytea), 10, 'x@customer.example', 'S$i', 'x', 'drafted' FROM mailboxes WHERE name = 'series'" >/dev/null
+done
+sdraft() { # UID CREATED STATUS REVIEWER EDIT_DISTANCE DECIDED (SQL expressions, UTC)
+	sql "INSERT INTO drafts (message_id, category, subject, body, status, reviewer, edit_distance, created_at, decided_at, reject_reason)
+	     SELECT m.id, 'series_fx', 'Re', 'b', '$3', $4, $5, ($2) AT TIME ZONE 'UTC', ($6) AT TIME ZONE 'UTC',
+	     CASE WHEN '$3' = 'rejected' THEN 'not what was asked' END
+	     FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'series' AND m.uid = $1" >/dev/null
+}
+sdraft 1 "$day0 - interval '2 days' + interval '10 hours'" sent "'carol'" 0 "$day0 - interval '2 days' + interval '10 hours 10 minutes'"
+sdraft 2 "$day0 - interval '2 days' + interval '11 hours'" approved "'carol'" 0.4 "$day0 - interval '1 day' + interval '11 hours'"
+sdraft 3 "$day0 - interval '1 day'" rejected "'dave'" NULL "$day0 - interval '1 day' + interval '2 minutes'"
+sdraft 4 "$day0 - interval '1 day' + interval '1 hour'" auto_sent "'auto'" 0 "$day0 - interval '1 day' + interval '1 hour'"
+sdraft 5 "$day0" pending NULL NULL NULL
+sdraft 6 "$day0 - interval '40 days'" approved "'carol'" 0 "$day0 - interval '40 days' + interval '1 minute'"
+# fx: the category's days; py: the day as a Python dict, by offset from today
+fx="next(c['days'] for c in j['series']['categories'] if c['category'] == 'series_fx')"
+expect "stats?days=30" 200 "$(req "$alice" GET '/api/v1/stats?days=30')"
+expect "the existing fields stay" "True True True" \
+	"$(js "isinstance(j['categories'], list), isinstance(j['reviewers'], list), 'unchanged_threshold' in j")"
+today=$(date -u +%F)
+expect "series: 30 days to today (UTC), overall and per category" "30 30 $today True" \
+	"$(js "j['series']['days'], len(j['series']['overall']), j['series']['to'], all(len(c['days']) == 30 for c in j['series']['categories'])")"
+expect "series: continuous dates, oldest first, from..to" "True True" \
+	"$(js "__import__('datetime').date.fromisoformat(j['series']['from']) + __import__('datetime').timedelta(days=29) == __import__('datetime').date.fromisoformat(j['series']['to']), [d['day'] for d in j['series']['overall']] == [str(__import__('datetime').date.fromisoformat(j['series']['from']) + __import__('datetime').timedelta(days=k)) for k in range(30)]")"
+expect "series: configured categories are listed even when quiet" "True True" \
+	"$(js "any(c['category'] == 'stock_inquiry' for c in j['series']['categories']), any(c['category'] == 'series_fx' for c in j['series']['categories'])")"
+expect "series: two days ago: 2 drafts, 1 reviewed unchanged, mean 0, median 600 s" "2 0 1 1 0 0 1 0 600" \
+	"$(js "' '.join(str($fx[-3][k]) for k in ['drafts','auto_sent','reviewed','approved_unchanged','approved_edited','rejected','unchanged_rate','mean_edit_distance','median_decision_seconds'])")"
+expect "series: yesterday: 2 drafts (1 auto), an edit and a rejection, median 43260 s" "2 1 2 0 1 1 0 0.4 43260" \
+	"$(js "' '.join(str($fx[-2][k]) for k in ['drafts','auto_sent','reviewed','approved_unchanged','approved_edited','rejected','unchanged_rate','mean_edit_distance','median_decision_seconds'])")"
+expect "series: today: 1 pending draft, no decisions (nulls)" "1 0 None None None" \
+	"$(js "' '.join(str($fx[-1][k]) for k in ['drafts','reviewed','unchanged_rate','mean_edit_distance','median_decision_seconds'])")"
+expect "series: a quiet day is zeros and nulls" "0 0 0 0 None None" \
+	"$(js "' '.join(str($fx[-4][k]) for k in ['drafts','auto_sent','reviewed','rejected','mean_edit_distance','median_decision_seconds'])")"
+expect "series: 40 days ago is outside 30 days" 5 "$(js "sum(d['drafts'] for d in $fx)")"
+expect "series: overall two days ago is the fixture's" "2 1 1" \
+	"$(js "' '.join(str(j['series']['overall'][-3][k]) for k in ['drafts','reviewed','approved_unchanged'])")"
+expect "series per reviewer: carol's days, no drafts key, no 'auto'" "1 1 0 | 1 0 1 86400 | False False" \
+	"$(js "(lambda c: '%s %s %s | %s %s %s %s | %s %s' % (c[-3]['reviewed'], c[-3]['approved_unchanged'], c[-3]['approved_edited'], c[-2]['reviewed'], c[-2]['approved_unchanged'], c[-2]['approved_edited'], c[-2]['median_decision_seconds'], 'drafts' in c[-2], any(r['reviewer'] == 'auto' for r in j['series']['reviewers'])))(next(r['days'] for r in j['series']['reviewers'] if r['reviewer'] == 'carol'))")"
+expect "series per reviewer: dave rejected one yesterday" "1 1 120" \
+	"$(js "(lambda c: '%s %s %s' % (c[-2]['reviewed'], c[-2]['rejected'], c[-2]['median_decision_seconds']))(next(r['days'] for r in j['series']['reviewers'] if r['reviewer'] == 'dave'))")"
+expect "stats without days: 30 by default" "30 30" "$(req "$alice" GET /api/v1/stats >/dev/null; js "j['series']['days'], len(j['series']['overall'])")"
+expect "stats?days=90" 200 "$(req "$alice" GET '/api/v1/stats?days=90')"
+expect "90 days reach the draft of 40 days ago" "90 6 1" \
+	"$(js "len(j['series']['overall']), sum(d['drafts'] for d in $fx), $fx[-41]['drafts']")"
+expect "stats?days=1" 200 "$(req "$alice" GET '/api/v1/stats?days=1')"
+expect "one day is today" "1 $today" "$(js "len(j['series']['overall']), j['series']['overall'][0]['day']")"
+expect "stats?days=366" 200 "$(req "$alice" GET '/api/v1/stats?days=366')"
+for bad in 0 abc 1000 367 -1 '' 1.5 30x; do
+	expect "stats?days=$bad: 400" 400 "$(req "$alice" GET "/api/v1/stats?days=$bad")"
+done
+expect "the 400 says what days may be" "bad_parameter|days must be an integer from 1 to 366" \
+	"$(js "j['error']['code'] + '|' + j['error']['message']")"
+expect "stats with an unknown parameter: 400" 400 "$(req "$alice" GET '/api/v1/stats?day=3')"
+expect "injection in days: 400" 400 "$(req "$alice" GET "/api/v1/stats?days=$enc")"
+
 # static files
 expect "web page served" 200 "$(req "" GET /)"
 h=$(curl -s -D - -o /dev/null "$base/index.html")
