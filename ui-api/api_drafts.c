@@ -6,6 +6,7 @@
 
 #include "daemon/util.h"
 #include "ui-api/api.h"
+#include "ui-api/api_page.h"
 #include "ui-api/api_drafts.h"
 
 #define API_LIST_DEFAULT 50
@@ -26,17 +27,6 @@ static bool api_one_of(const char *v, const char *const *list)
 
 /* Cursors are "c1" + order letter + the last id: opaque to clients, and a
  * cursor from one order is refused in the other. */
-static int api_cursor_parse(const char *cursor, bool oldest, char *id, size_t size)
-{
-	uint64_t v;
-
-	if (strncmp(cursor, "c1", 2) != 0 || cursor[2] != (oldest ? 'o' : 'n') ||
-	    parse_u64(cursor + 3, INT64_MAX, &v) < 0)
-		return -1;
-	snprintf(id, size, "%llu", (unsigned long long)v);
-	return 0;
-}
-
 static int api_filter_text(struct api_response *resp, const char *name, const char *v)
 {
 	if (v != NULL && (*v == '\0' || strlen(v) > API_FILTER_MAX)) {
@@ -87,12 +77,11 @@ void api_drafts_list(struct api_request *req, struct api_response *resp)
 	static const char *const allowed[] = {"status", "category", "mailbox", "q",
 					      "limit",  "cursor",   "order",   NULL};
 	struct review_filter f;
-	const char *limit = api_query(req, "limit"), *cursor = api_query(req, "cursor");
-	const char *order = api_query(req, "order"), *status = api_query(req, "status");
+	const char *status = api_query(req, "status");
+	struct api_page page;
 	struct store *store;
 	json_t *drafts = NULL;
-	char *next = NULL, after[32], next_cursor[40], statuses[128];
-	uint64_t v;
+	char *next = NULL, statuses[128];
 
 	memset(&f, 0, sizeof(f));
 	if (api_query_check(req, resp, allowed) < 0)
@@ -108,39 +97,18 @@ void api_drafts_list(struct api_request *req, struct api_response *resp)
 	if (api_filter_text(resp, "category", f.category) < 0 ||
 	    api_filter_text(resp, "mailbox", f.mailbox) < 0 || api_filter_text(resp, "q", f.q) < 0)
 		return;
-	f.limit = API_LIST_DEFAULT;
-	if (limit != NULL) {
-		if (parse_u64(limit, UINT64_MAX, &v) < 0 || v < 1 || v > API_LIST_MAX) {
-			api_error(resp, 400, "bad_parameter",
-				  "limit must be an integer from 1 to %d", API_LIST_MAX);
-			return;
-		}
-		f.limit = (unsigned int)v;
-	}
-	if (order != NULL && strcmp(order, "oldest") != 0 && strcmp(order, "newest") != 0) {
-		api_error(resp, 400, "bad_parameter", "order must be newest or oldest");
+	if (api_page_parse(req, resp, "c1", API_LIST_DEFAULT, API_LIST_MAX, &page) < 0)
 		return;
-	}
-	f.oldest = order != NULL && strcmp(order, "oldest") == 0;
-	if (cursor != NULL) {
-		if (api_cursor_parse(cursor, f.oldest, after, sizeof(after)) < 0) {
-			api_error(resp, 400, "bad_parameter",
-				  "cursor is not one this listing handed out");
-			return;
-		}
-		f.after_id = after;
-	}
+	f.limit = page.limit;
+	f.oldest = page.oldest;
+	f.after_id = page.after_id;
 	if ((store = api_store(req, resp)) == NULL)
 		return;
 	if (store_review_list(store, &f, &drafts, &next) < 0) {
 		api_error_store(resp, store);
 		return;
 	}
-	if (next != NULL)
-		snprintf(next_cursor, sizeof(next_cursor), "c1%c%s", f.oldest ? 'o' : 'n', next);
-	api_reply(resp, 200,
-		  json_pack("{s:o, s:s?}", "drafts", drafts, "next_cursor",
-			    next != NULL ? next_cursor : NULL));
+	api_page_reply(resp, "drafts", drafts, next, "c1", &page);
 	free(next);
 }
 

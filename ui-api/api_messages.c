@@ -7,6 +7,7 @@
 #include "daemon/store_review_messages.h"
 #include "daemon/util.h"
 #include "ui-api/api.h"
+#include "ui-api/api_page.h"
 
 #define API_MESSAGES_DEFAULT 50
 #define API_MESSAGES_MAX     200
@@ -43,27 +44,15 @@ static int api_state_filter(struct api_response *resp, const char *v, char *out,
 }
 
 /* Cursors are "m1" + order letter + the last id, like the drafts list's. */
-static int api_messages_cursor(const char *cursor, bool oldest, char *id, size_t size)
-{
-	uint64_t v;
-
-	if (strncmp(cursor, "m1", 2) != 0 || cursor[2] != (oldest ? 'o' : 'n') ||
-	    parse_u64(cursor + 3, INT64_MAX, &v) < 0)
-		return -1;
-	snprintf(id, size, "%llu", (unsigned long long)v);
-	return 0;
-}
-
 void api_messages_list(struct api_request *req, struct api_response *resp)
 {
 	static const char *const allowed[] = {"state", "mailbox", "limit", "cursor", "order", NULL};
 	struct review_messages_filter f;
-	const char *state = api_query(req, "state"), *limit = api_query(req, "limit");
-	const char *cursor = api_query(req, "cursor"), *order = api_query(req, "order");
+	const char *state = api_query(req, "state");
+	struct api_page page;
 	struct store *store;
 	json_t *messages = NULL;
-	char *next = NULL, after[32], next_cursor[40], states[128];
-	uint64_t v;
+	char *next = NULL, states[128];
 
 	memset(&f, 0, sizeof(f));
 	if (api_query_check(req, resp, allowed) < 0)
@@ -79,39 +68,18 @@ void api_messages_list(struct api_request *req, struct api_response *resp)
 			  API_MAILBOX_MAX);
 		return;
 	}
-	f.limit = API_MESSAGES_DEFAULT;
-	if (limit != NULL) {
-		if (parse_u64(limit, UINT64_MAX, &v) < 0 || v < 1 || v > API_MESSAGES_MAX) {
-			api_error(resp, 400, "bad_parameter",
-				  "limit must be an integer from 1 to %d", API_MESSAGES_MAX);
-			return;
-		}
-		f.limit = (unsigned int)v;
-	}
-	if (order != NULL && strcmp(order, "oldest") != 0 && strcmp(order, "newest") != 0) {
-		api_error(resp, 400, "bad_parameter", "order must be newest or oldest");
+	if (api_page_parse(req, resp, "m1", API_MESSAGES_DEFAULT, API_MESSAGES_MAX, &page) < 0)
 		return;
-	}
-	f.oldest = order != NULL && strcmp(order, "oldest") == 0;
-	if (cursor != NULL) {
-		if (api_messages_cursor(cursor, f.oldest, after, sizeof(after)) < 0) {
-			api_error(resp, 400, "bad_parameter",
-				  "cursor is not one this listing handed out");
-			return;
-		}
-		f.after_id = after;
-	}
+	f.limit = page.limit;
+	f.oldest = page.oldest;
+	f.after_id = page.after_id;
 	if ((store = api_store(req, resp)) == NULL)
 		return;
 	if (store_review_messages_list(store, &f, &messages, &next) < 0) {
 		api_error_store(resp, store);
 		return;
 	}
-	if (next != NULL)
-		snprintf(next_cursor, sizeof(next_cursor), "m1%c%s", f.oldest ? 'o' : 'n', next);
-	api_reply(resp, 200,
-		  json_pack("{s:o, s:s?}", "messages", messages, "next_cursor",
-			    next != NULL ? next_cursor : NULL));
+	api_page_reply(resp, "messages", messages, next, "m1", &page);
 	free(next);
 }
 
