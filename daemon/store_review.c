@@ -89,10 +89,8 @@ int store_review_list(struct store *store, const struct review_filter *filter, j
 		      char **next_r)
 {
 	PGresult *res;
-	json_t *arr = NULL;
 	char lim[16];
 	const char *params[6];
-	int i, n, ret = -1;
 
 	/* one more than asked: its presence says there is a next page */
 	snprintf(lim, sizeof(lim), "%u", filter->limit + 1);
@@ -112,11 +110,20 @@ int store_review_list(struct store *store, const struct review_filter *filter, j
 				 REVIEW_LIST_SELECT " AND ($5::bigint IS NULL OR d.id < $5::bigint)"
 						    " ORDER BY d.id DESC LIMIT $6::int",
 				 6, params);
+	return store_review_page(store, res, filter->limit, drafts_r, next_r);
+}
+
+int store_review_page(struct store *store, PGresult *res, unsigned int limit, json_t **items_r,
+		      char **next_r)
+{
+	json_t *arr = NULL;
+	int i, n, ret = -1;
+
 	if (res == NULL)
 		return -1;
 	n = PQntuples(res);
 	arr = json_array();
-	for (i = 0; arr != NULL && i < n && i < (int)filter->limit; i++) {
+	for (i = 0; arr != NULL && i < n && i < (int)limit; i++) {
 		json_t *row = store_review_json(store, PQgetvalue(res, i, 1));
 
 		if (row == NULL || json_array_append_new(arr, row) < 0)
@@ -124,10 +131,11 @@ int store_review_list(struct store *store, const struct review_filter *filter, j
 	}
 	if (arr == NULL)
 		goto out;
+	/* one row more than asked for means there is a next page */
 	*next_r = NULL;
-	if (n > (int)filter->limit && (*next_r = strdup(PQgetvalue(res, n - 2, 0))) == NULL)
+	if (n > (int)limit && (*next_r = strdup(PQgetvalue(res, n - 2, 0))) == NULL)
 		goto out;
-	*drafts_r = arr;
+	*items_r = arr;
 	arr = NULL;
 	ret = 0;
 out:

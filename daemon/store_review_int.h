@@ -18,4 +18,11 @@ int store_review_one(struct store *store, const char *what, const char *sql, int
 /* Commits, or rolls back and returns -1. */
 int store_review_commit(struct store *store);
 
+/* A listing's page from res (column 0 the id, column 1 the row's JSON; one
+ * row more than limit when a next page exists): the rows as a new array in
+ * *items_r and the last id handed out in *next_r (strdup'ed) or NULL. Takes
+ * res (PQclear'ed) and returns 0, or -1 (NULL res included). */
+int store_review_page(struct store *store, PGresult *res, unsigned int limit, json_t **items_r,
+		      char **next_r);
+
 #endif

@@ -25,10 +25,8 @@ int store_review_messages_list(struct store *store, const struct review_messages
 			       json_t **messages_r, char **next_r)
 {
 	PGresult *res;
-	json_t *arr = NULL;
 	char lim[16];
 	const char *params[4];
-	int i, n, ret = -1;
 
 	/* one more than asked: its presence says there is a next page */
 	snprintf(lim, sizeof(lim), "%u", filter->limit + 1);
@@ -48,28 +46,7 @@ int store_review_messages_list(struct store *store, const struct review_messages
 				 " AND ($3::bigint IS NULL OR m.id < $3::bigint)"
 				 " ORDER BY m.id DESC LIMIT $4::int",
 				 4, params);
-	if (res == NULL)
-		return -1;
-	n = PQntuples(res);
-	arr = json_array();
-	for (i = 0; arr != NULL && i < n && i < (int)filter->limit; i++) {
-		json_t *row = store_review_json(store, PQgetvalue(res, i, 1));
-
-		if (row == NULL || json_array_append_new(arr, row) < 0)
-			goto out;
-	}
-	if (arr == NULL)
-		goto out;
-	*next_r = NULL;
-	if (n > (int)filter->limit && (*next_r = strdup(PQgetvalue(res, n - 2, 0))) == NULL)
-		goto out;
-	*messages_r = arr;
-	arr = NULL;
-	ret = 0;
-out:
-	json_decref(arr);
-	PQclear(res);
-	return ret;
+	return store_review_page(store, res, filter->limit, messages_r, next_r);
 }
 
 #define REVIEW_MESSAGE_GET_SQL                                                                 \
