@@ -20,6 +20,52 @@ async function drafts(q = '') {
 const find = (list, sender, category) => list.find((d) => (d.sender || '').includes(sender) &&
 	(!category || d.category === category));
 
+const seriesSum = (days, k = 'drafts') => days.reduce((a, d) => a + (d[k] || 0), 0);
+const chartBars = (p) => p.locator('#series-chart rect.bar').count();
+
+// The stats view's daily chart: a bar per day adding up to the API's series,
+// the approve-unchanged line, the series selector (overall -> a category) and
+// the days selector (30 -> 7), the table of days, and no inline styles.
+async function statsChecks(p) {
+	const st = ((await asAdmin('GET', '/stats?days=30')).data || {}).series || {};
+	const overall = seriesSum(st.overall || []);
+	await p.waitForSelector('#series-chart[data-series="overall"]');
+	check('the chart has a bar for each of the 30 days', (await chartBars(p)) === 30,
+		String(await chartBars(p)));
+	const shown = Number(await p.getAttribute('#series-chart', 'data-total'));
+	const heights = await p.$$eval('#series-chart rect.bar', (r) => r.map((x) => Number(x.getAttribute('height'))));
+	check('overall: the bars are the drafts per day of /stats (' + overall + ')',
+		shown === overall && overall > 0 && heights[heights.length - 1] > 0, shown + ' vs ' + overall);
+	check('the approve-unchanged rate is drawn on its own axis',
+		(await p.locator('#series-chart .rate-point').count()) >= 1 &&
+		(await p.locator('#series-chart text.rate-label').count()) === 5);
+	check('the table lists the 30 days', (await p.locator('#series-table tbody tr').count()) === 30);
+	await p.screenshot({path: join(shots, 'stats.png'), fullPage: true});
+
+	const cat = (st.categories || []).find((c) => {
+		const n = seriesSum(c.days);
+		return n > 0 && n !== overall;
+	});
+	if (!cat) {
+		notOk('a category with drafts other than the overall count', JSON.stringify(st).slice(0, 300));
+		return;
+	}
+	const before = await p.innerHTML('#series-chart');
+	await p.selectOption('#stats-series', 'category:' + cat.category);
+	await p.waitForSelector('#series-chart[data-series="category:' + cat.category + '"]');
+	const catShown = Number(await p.getAttribute('#series-chart', 'data-total'));
+	check('choosing category ' + cat.category + ' redraws the chart with its drafts (' +
+		seriesSum(cat.days) + ')', catShown === seriesSum(cat.days) &&
+		(await p.innerHTML('#series-chart')) !== before &&
+		(await p.textContent('#series h2')).includes(cat.category), String(catShown));
+	await p.selectOption('#stats-days', '7');
+	const seven = await waitFor(async () => (await chartBars(p)) === 7, 10000);
+	check('the days selector asks for 7 days and keeps the category', seven &&
+		(await p.getAttribute('#series-chart', 'data-series')) === 'category:' + cat.category &&
+		(await p.locator('#series-table tbody tr').count()) === 7);
+	check('the stats view sets no inline style', (await p.locator('#view [style]').count()) === 0);
+}
+
 const b = await browser();
 const page = await b.ctx.newPage();
 const marker = 'Edited in the browser test ' + Date.now();
@@ -269,7 +315,7 @@ try {
 	await admin.goto(base + '#/stats');
 	await admin.waitForSelector('#stats svg.chart');
 	ok('the stats view draws its chart');
-	await admin.screenshot({path: join(shots, 'stats.png'), fullPage: true});
+	await statsChecks(admin);
 
 	// --- logout
 	await admin.click('#logout');

@@ -83,7 +83,7 @@ export const api = {
 	categories: () => request('GET', '/categories'),
 	putCategory: (name, body) =>
 		request('PUT', '/categories/' + encodeURIComponent(name), {body}),
-	stats: () => request('GET', '/stats'),
+	stats: (q) => request('GET', '/stats', {query: q}),
 	samples: (q) => request('GET', '/samples', {query: q}),
 	judgeSample: (id, body) => request('POST', '/samples/' + encodeURIComponent(id), {body}),
 	autoSwitch: () => request('GET', '/auto'),
