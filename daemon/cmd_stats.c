@@ -5,6 +5,8 @@
 #include "daemon/cmd.h"
 #include "daemon/promotion.h"
 #include "daemon/store_pipeline.h"
+#include "daemon/store_review_series.h"
+#include "daemon/util.h"
 
 extern const struct cmd cmd_stats;
 
@@ -65,24 +67,83 @@ static void stats_print(const json_t *stats)
 	}
 }
 
+/* A number of a series day, or "-" for null, right-aligned in width. */
+static void series_cell(const json_t *day, const char *key, int width, int digits)
+{
+	const json_t *v = json_object_get(day, key);
+
+	if (json_is_number(v))
+		printf(" %*.*f", width, digits, json_number_value(v));
+	else
+		printf(" %*s", width, "-");
+}
+
+/* The overall daily series, oldest first. */
+static void series_print(const json_t *series)
+{
+	const json_t *day;
+	size_t i;
+
+	printf("\ndaily, overall (UTC) %s to %s; rate = unchanged / reviewed\n",
+	       json_string_value(json_object_get(series, "from")),
+	       json_string_value(json_object_get(series, "to")));
+	printf("%-10s %6s %5s %8s %9s %6s %8s %6s %9s %11s\n", "day", "drafts", "auto", "reviewed",
+	       "unchanged", "edited", "rejected", "rate", "mean edit", "median secs");
+	json_array_foreach(json_object_get(series, "overall"), i, day)
+	{
+		printf("%-10s %6ld %5ld %8ld %9ld %6ld %8ld",
+		       json_string_value(json_object_get(day, "day")), field(day, "drafts"),
+		       field(day, "auto_sent"), field(day, "reviewed"),
+		       field(day, "approved_unchanged"), field(day, "approved_edited"),
+		       field(day, "rejected"));
+		series_cell(day, "unchanged_rate", 6, 2);
+		series_cell(day, "mean_edit_distance", 9, 3);
+		series_cell(day, "median_decision_seconds", 11, 0);
+		putchar('\n');
+	}
+}
+
+/* The options after --config: --json and --days N, in any order. 0, or 2
+ * on a usage error (reported). */
+static int stats_options(int argc, char **argv, bool *as_json_r, unsigned int *days_r)
+{
+	uint64_t v;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			*as_json_r = true;
+		} else if (strcmp(argv[i], "--days") == 0 && i + 1 < argc &&
+			   parse_u64(argv[i + 1], REVIEW_SERIES_MAX_DAYS, &v) == 0 && v >= 1) {
+			*days_r = (unsigned int)v;
+			i++;
+		} else {
+			if (strcmp(argv[i], "--days") == 0)
+				fprintf(stderr,
+					"draftd stats: --days takes a number from 1 to %d\n",
+					REVIEW_SERIES_MAX_DAYS);
+			fprintf(stderr, "usage: draftd stats%s", cmd_stats.usage);
+			return 2;
+		}
+	}
+	return 0;
+}
+
 static int stats_main(int argc, char **argv)
 {
 	struct cmd_common common;
 	struct config *config = NULL;
 	struct store *store = NULL;
-	json_t *stats = NULL, *model;
+	json_t *stats = NULL, *model, *series = NULL;
 	char err[600];
 	bool as_json = false;
+	unsigned int days = 0;
 	int r = cmd_parse_common(&cmd_stats, &argc, argv, &common, false), ret = 1;
 
 	if (r != 0)
 		return r == 1 ? 0 : r;
-	if (argc == 2 && strcmp(argv[1], "--json") == 0) {
-		as_json = true;
-	} else if (argc != 1) {
-		fprintf(stderr, "usage: draftd stats%s", cmd_stats.usage);
+	if (stats_options(argc, argv, &as_json, &days) != 0)
 		return 2;
-	}
 	if (cmd_load_config(config_path(common.config_path), &config) < 0)
 		goto out;
 	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
@@ -94,18 +155,28 @@ static int stats_main(int argc, char **argv)
 		fprintf(stderr, "draftd stats: %s\n", store_error(store));
 		goto out;
 	}
+	if (days > 0 &&
+	    store_review_series(store, days, config->agent.unchanged_threshold, &series) < 0) {
+		fprintf(stderr, "draftd stats: %s\n", store_error(store));
+		goto out;
+	}
 	model = store_model_probe(store);
 	json_object_set_new(stats, "model", model != NULL ? model : json_null());
+	if (series != NULL)
+		json_object_set(stats, "series", series);
 	if (as_json) {
 		if (json_dumpf(stats, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
 			goto out;
 		putchar('\n');
 	} else {
 		stats_print(stats);
+		if (series != NULL)
+			series_print(series);
 	}
 	ret = 0;
 out:
 	json_decref(stats);
+	json_decref(series);
 	store_close(&store);
 	config_unref(&config);
 	return ret;
@@ -114,12 +185,16 @@ out:
 const struct cmd cmd_stats = {
 	.name = "stats",
 	.summary = "per-category review and promotion evidence",
-	.usage = " [--json] [--config FILE]\n\n"
+	.usage = " [--json] [--days N] [--config FILE]\n\n"
 		 "One line per category over [agent] stats_window: reviewed, approved unchanged,\n"
 		 "edited, rejected (wrong: with a corrected category or a reason starting with\n"
 		 "\"wrong\"), the 95% Wilson lower bound of the unchanged rate, target and\n"
 		 "min_samples, eligibility (never: complaint, legal, never_auto), shadow results\n"
 		 "(would auto / agreed) and post-send samples (fine/bad/sampled).\n"
-		 "--json prints the same as GET /api/v1/stats' promotion fields.\n",
+		 "--days N (1..366) adds the overall daily figures of the last N UTC days\n"
+		 "(drafts, automatic replies, human decisions, rate, mean edit distance, median\n"
+		 "seconds to a decision), as GET /api/v1/stats?days=N's series.\n"
+		 "--json prints the same as GET /api/v1/stats' promotion fields (and \"series\"\n"
+		 "with --days).\n",
 	.main = stats_main,
 };

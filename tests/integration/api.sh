@@ -385,6 +385,12 @@ expect "the 400 says what days may be" "bad_parameter|days must be an integer fr
 	"$(js "j['error']['code'] + '|' + j['error']['message']")"
 expect "stats with an unknown parameter: 400" 400 "$(req "$alice" GET '/api/v1/stats?day=3')"
 expect "injection in days: 400" 400 "$(req "$alice" GET "/api/v1/stats?days=$enc")"
+out=$("$DRAFTD" stats --config "$conf" --days 3 2>&1)
+d2=$(date -u -d '2 days ago' +%F)
+echo "$out" | grep -Eq "^$d2 +2 +0 +1 +1 +0 +0 +1\.00 +0\.000 +600$" && [ "$(echo "$out" | grep -Ec '^[0-9]{4}-[0-9]{2}-[0-9]{2} ')" = 3 ] &&
+	ok "draftd stats --days 3 prints the overall daily table" || not_ok "stats --days 3: $out"
+"$DRAFTD" stats --config "$conf" --days 0 >/dev/null 2>&1
+expect "draftd stats --days 0 is a usage error" 2 "$?"
 
 # static files
 expect "web page served" 200 "$(req "" GET /)"
