@@ -364,6 +364,6 @@ check "no job dead or left queued" test "$(q "SELECT count(*) FROM jobs WHERE st
 kill -TERM "$pid"
 wait "$pid"
 check "draftd stops cleanly after all that" test $? -eq 0
-kill -TERM "$fake" 2>/dev/null
-wait "$fake" 2>/dev/null
+kill -TERM "$FAKE_PID" 2>/dev/null
+wait "$FAKE_PID" 2>/dev/null
 exit 0 # the checks above tell; not the fake server's exit status

@@ -60,10 +60,10 @@ psql_value() {
 }
 
 # start_fake_model HANG_SECONDS: the OpenAI-protocol stand-in
-# (tests/fakes/openai_server.py) on a free loopback port; sets FAKE_PORT.
+# (tests/fakes/openai_server.py) on a free loopback port; sets FAKE_PORT and
+# FAKE_PID (itest_cleanup stops it in any case).
 start_fake_model() {
-	local pid
-	start_bg pid "$ITMP/fake.log" /usr/bin/python3 "${DRAFTD_SRCDIR:-.}/tests/fakes/openai_server.py" \
+	start_bg FAKE_PID "$ITMP/fake.log" /usr/bin/python3 "${DRAFTD_SRCDIR:-.}/tests/fakes/openai_server.py" \
 		--port 0 --port-file "$ITMP/fake.port" --hang-seconds "$1"
 	wait_for 10 test -s "$ITMP/fake.port" || { not_ok "fake model server starts"; return 1; }
 	FAKE_PORT=$(cat "$ITMP/fake.port")
