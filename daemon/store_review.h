@@ -104,9 +104,11 @@ enum review_result store_category_update(struct store *store, const char *name,
 	__attribute__((warn_unused_result));
 
 /* {"categories":[...],"reviewers":[...]}: drafted, reviewed, approved
- * unchanged (edit distance <= 0.05), approved edited, rejected, mean edit
- * distance, median seconds to decision. 0 or -1. */
-int store_review_stats(struct store *store, json_t **result_r) __attribute__((warn_unused_result));
+ * unchanged (edit distance <= unchanged_threshold), approved edited,
+ * rejected, mean edit distance, median seconds to decision; decisions by
+ * people only (reviewer 'auto' is the decide step). 0 or -1. */
+int store_review_stats(struct store *store, double unchanged_threshold, json_t **result_r)
+	__attribute__((warn_unused_result));
 /* {"mailboxes":[...]} with poll state and errors. 0 or -1. */
 int store_mailboxes_list(struct store *store, json_t **result_r)
 	__attribute__((warn_unused_result));

@@ -138,43 +138,49 @@ out:
 }
 
 /* The same aggregates grouped by category or by reviewer. */
-#define STATS_COLUMNS                                                                         \
-	" 'reviewed', count(*) FILTER (WHERE reviewer IS NOT NULL AND status IN ('approved'," \
-	" 'sent', 'rejected', 'failed')), 'approved_unchanged', count(*) FILTER (WHERE"       \
-	" reviewer IS NOT NULL AND status IN ('approved', 'sent', 'failed') AND"              \
-	" edit_distance <= 0.05), 'approved_edited', count(*) FILTER (WHERE reviewer IS NOT"  \
-	" NULL AND status IN ('approved', 'sent', 'failed') AND edit_distance > 0.05),"       \
-	" 'rejected', count(*) FILTER (WHERE status = 'rejected'), 'mean_edit_distance',"     \
-	" avg(edit_distance) FILTER (WHERE reviewer IS NOT NULL AND edit_distance IS NOT"     \
-	" NULL), 'median_decision_seconds', percentile_cont(0.5) WITHIN GROUP (ORDER BY"      \
-	" extract(epoch FROM decided_at - created_at)) FILTER (WHERE reviewer IS NOT NULL"    \
+/* The same aggregates grouped by category or by reviewer. A human decision
+ * is one with a reviewer other than 'auto' (the decide step's); $1 is the
+ * configured unchanged threshold, the one the promotion figures use. */
+#define HUMAN " reviewer IS NOT NULL AND reviewer <> 'auto'"
+#define STATS_COLUMNS                                                                     \
+	" 'reviewed', count(*) FILTER (WHERE" HUMAN " AND status IN ('approved', 'sent'," \
+	" 'rejected', 'failed')), 'approved_unchanged', count(*) FILTER (WHERE" HUMAN     \
+	" AND status IN ('approved', 'sent', 'failed') AND edit_distance <= $1::float8)," \
+	" 'approved_edited', count(*) FILTER (WHERE" HUMAN " AND status IN ('approved',"  \
+	" 'sent', 'failed') AND edit_distance > $1::float8),"                             \
+	" 'rejected', count(*) FILTER (WHERE status = 'rejected'), 'mean_edit_distance'," \
+	" avg(edit_distance) FILTER (WHERE" HUMAN " AND edit_distance IS NOT NULL),"      \
+	" 'median_decision_seconds', percentile_cont(0.5) WITHIN GROUP (ORDER BY"         \
+	" extract(epoch FROM decided_at - created_at)) FILTER (WHERE" HUMAN               \
 	" AND decided_at IS NOT NULL)"
 
-int store_review_stats(struct store *store, json_t **result_r)
+int store_review_stats(struct store *store, double unchanged_threshold, json_t **result_r)
 {
 	PGresult *cats = NULL, *revs = NULL;
 	json_t *a = NULL, *b = NULL;
+	char threshold[32];
+	const char *params[1] = {threshold};
 	int ret = -1;
 
+	snprintf(threshold, sizeof(threshold), "%.6f", unchanged_threshold);
 	cats = store_exec(store, "stats by category",
 			  "SELECT json_build_object('category', category, 'drafted', count(*),"
 			  " 'auto_sent', count(*) FILTER (WHERE status = 'auto_sent'),"
 			  " 'pending', count(*) FILTER (WHERE status IN ('pending', 'claimed')),"
 			  " " STATS_COLUMNS
 			  ")::text FROM drafts GROUP BY category ORDER BY category",
-			  0, NULL);
+			  1, params);
 	if (cats == NULL)
 		goto out;
 	revs = store_exec(store, "stats by reviewer",
 			  "SELECT json_build_object('reviewer', reviewer, " STATS_COLUMNS ")::text"
-			  " FROM drafts WHERE reviewer IS NOT NULL GROUP BY reviewer"
-			  " ORDER BY reviewer",
-			  0, NULL);
+			  " FROM drafts WHERE" HUMAN " GROUP BY reviewer ORDER BY reviewer",
+			  1, params);
 	if (revs == NULL || (a = store_review_rows(store, cats, 0)) == NULL ||
 	    (b = store_review_rows(store, revs, 0)) == NULL)
 		goto out;
 	*result_r = json_pack("{s:o, s:o, s:f}", "categories", a, "reviewers", b,
-			      "unchanged_threshold", 0.05);
+			      "unchanged_threshold", unchanged_threshold);
 	a = b = NULL;
 	ret = *result_r != NULL ? 0 : -1;
 out:

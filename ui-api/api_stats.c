@@ -99,7 +99,7 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 	if (api_query_check(req, resp, allowed) < 0 || api_stats_days(req, resp, &days) < 0 ||
 	    (store = api_store(req, resp)) == NULL)
 		return;
-	if (store_review_stats(store, &result) < 0 ||
+	if (store_review_stats(store, req->config->agent.unchanged_threshold, &result) < 0 ||
 	    promotion_stats(store, req->config, &promo) < 0 ||
 	    store_review_series(store, days, req->config->agent.unchanged_threshold, &series) < 0) {
 		api_error_store(resp, store);

@@ -142,7 +142,7 @@ export function mountCategories(root, ctx) {
 
 	async function load() {
 		try {
-			const [c, s] = await Promise.all([api.categories(), api.stats().catch(() => ({}))]);
+			const [c, s] = await Promise.all([api.categories(), api.stats({days: 1}).catch(() => ({}))]);
 			if (!alive) return;
 			const byName = new Map((s.categories || []).map((x) => [x.category, x]));
 			const off = s.auto_enabled === false;
