@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent/metrics.h"
 #include "connectors/connector.h"
@@ -262,4 +263,39 @@ int facts_requested(struct facts_sources *sources, const char *text, struct key_
 					    max);
 	}
 	return 0;
+}
+
+/* The part after '@', lower case compared; "" when there is none. */
+static const char *facts_domain(const char *address)
+{
+	const char *at = address != NULL ? strrchr(address, '@') : NULL;
+
+	return at != NULL ? at + 1 : "";
+}
+
+json_t *facts_for_sender(const json_t *facts, const char *sender)
+{
+	json_t *copy = json_deep_copy(facts), *orders, *e, *redacted;
+	const char *owner;
+	size_t i;
+
+	if (copy == NULL)
+		return NULL;
+	orders = json_object_get(copy, "order");
+	json_array_foreach(orders, i, e)
+	{
+		owner = json_string_value(json_object_get(e, "customer_email"));
+		if (!json_is_true(json_object_get(e, "found")) || owner == NULL)
+			continue;
+		if (sender != NULL && (strcasecmp(owner, sender) == 0 ||
+				       strcasecmp(facts_domain(owner), facts_domain(sender)) == 0))
+			continue;
+		redacted = json_pack("{s:O, s:b, s:s}", "key", json_object_get(e, "key"), "found",
+				     1, "withheld", "this order belongs to another customer");
+		if (redacted == NULL || json_array_set_new(orders, i, redacted) < 0) {
+			json_decref(copy);
+			return NULL;
+		}
+	}
+	return copy;
 }

@@ -44,6 +44,12 @@ int facts_recheck(struct facts_sources *sources, const json_t *facts, json_t **c
 int facts_requested(struct facts_sources *sources, const char *text, struct key_hit *hits_r,
 		    size_t max);
 
+/* A copy of facts fit to draft a reply to sender with: every order whose
+ * customer_email is neither sender nor at sender's domain keeps only its
+ * key and {"withheld": "..."} (never another customer's data in a draft;
+ * the full facts stay on the draft for the reviewer). New reference or NULL. */
+json_t *facts_for_sender(const json_t *facts, const char *sender);
+
 /* The oldest fetched_at among the known facts, or 0 when there are none:
  * the decide step refuses automatic replies on stale facts. */
 long long facts_oldest(const json_t *facts);

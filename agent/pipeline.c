@@ -213,11 +213,17 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	struct prompt_input pin;
 	struct llm_request req;
 	struct llm_error lerr;
-	json_t *fewshot;
+	json_t *fewshot, *draft_facts = NULL;
 	uint64_t started;
 	int s, ret = -1;
 
 	fewshot = store_fewshot_bodies(store, r->cls.category, FEWSHOT_COUNT);
+	/* the model and the templates never see other customers' orders */
+	draft_facts = facts_for_sender(r->facts, r->mime->from_addr);
+	if (draft_facts == NULL) {
+		snprintf(error, error_size, "out of memory");
+		goto out;
+	}
 	memset(&pin, 0, sizeof(pin));
 	pin.company = mb != NULL ? mb->address : NULL;
 	pin.categories = agent->categories;
@@ -227,7 +233,7 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	pin.sender = r->mime->from_addr;
 	pin.subject = r->mime->subject;
 	pin.text = r->mime->text;
-	pin.facts = r->facts;
+	pin.facts = draft_facts;
 	pin.notes = r->rules.notes;
 	pin.forbidden = r->rules.forbidden_phrases;
 	pin.fewshot = fewshot;
@@ -243,7 +249,7 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	req.user_prompt = r->user_prompt;
 	req.prompt_version =
 		agent->config->model.backend == MODEL_BACKEND_OPENAI ? PROMPT_VERSION : NULL;
-	req.facts = r->facts;
+	req.facts = draft_facts;
 	req.category_hint = r->cls.category;
 	req.hint_confidence = r->cls.confidence;
 	req.hint_source = r->cls.source;
@@ -267,6 +273,7 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	ret = 1;
 out:
 	json_decref(fewshot);
+	json_decref(draft_facts);
 	return ret;
 }
 

@@ -84,7 +84,7 @@ check "no job left queued or dead" test "$(psql_value "$url" "SELECT count(*) FR
 psql -XAtq -d "$url" >"$ITMP/rows.json" <<'SQL'
 SELECT coalesce(json_agg(x ORDER BY x.uid), '[]') FROM (
   SELECT m.uid, m.state, m.sender, m.screen_reason, m.is_duplicate, m.pipeline,
-    (SELECT json_agg(json_build_object('category', d.category, 'recipient', d.recipient,
+    (SELECT json_agg(json_build_object('category', d.category, 'recipient', d.recipient, 'body', d.body,
         'guardrail_flags', d.guardrail_flags, 'facts', d.facts, 'status', d.status,
         'decision', d.decision)) FROM drafts d WHERE d.message_id = m.id) AS drafts,
     (SELECT json_agg(o.message_id) FROM outbox o JOIN drafts d ON d.id = o.draft_id

@@ -40,6 +40,11 @@ check("one message stored per corpus file", len(rows) == len(labels),
 per_cat = defaultdict(lambda: [0, 0])
 wrong = []
 skip_bad, human_bad, auto_bad, inj_bad, fact_bad, body_bad = [], [], [], [], [], []
+leak_bad = []
+
+
+def domain(address):
+    return (address or "").rsplit("@", 1)[-1].lower()
 for i, lab in enumerate(sorted(labels, key=lambda l: l["file"]), start=1):
     r = by_uid.get(i)
     f = lab["file"]
@@ -90,6 +95,12 @@ for i, lab in enumerate(sorted(labels, key=lambda l: l["file"]), start=1):
                 if want is None or want["status"] != e.get("status") or \
                         (want["tracking_number"] or None) != e.get("tracking_number"):
                     fact_bad.append("%s: %s" % (f, e["key"]))
+        # never another customer's data: their orders' tracking numbers and totals
+        for e in facts.get("order", []):
+            if e.get("found") is True and domain(e.get("customer_email")) != domain(r["sender"]):
+                for secret in (e.get("tracking_number"), e.get("carrier")):
+                    if secret and secret in (d.get("body") or ""):
+                        leak_bad.append("%s: %s of %s" % (f, secret, e["key"]))
         flags = [x.get("flag") for x in d["guardrail_flags"]]
         bad = [x for x in flags if x.startswith("wrong_") or x.startswith("unknown_")]
         if bad:
@@ -112,6 +123,7 @@ check("no never_auto message was answered automatically", not auto_bad, ", ".joi
 check("injection mails drafted only to their sender, flagged, never auto", not inj_bad, "; ".join(inj_bad))
 check("every fact on a draft equals the data files", not fact_bad, "; ".join(fact_bad))
 check("no builtin draft states a wrong or unknown figure", not body_bad, "; ".join(body_bad))
+check("no draft carries another customer's order data", not leak_bad, "; ".join(leak_bad))
 n_auto = sum(1 for r in rows if r["outbox"])
 print("# %d messages answered automatically (every category in auto for this test)" % n_auto)
 sys.exit(0 if all(results) else 1)
