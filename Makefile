@@ -77,6 +77,9 @@ $(BUILD)/gen/migrations.c: $(MIGRATIONS) schemas/embed-migrations.sh
 	@mkdir -p $(dir $@)
 	schemas/embed-migrations.sh $(MIGRATIONS) > $@
 
+# api_health.c embeds the OpenAPI document with .incbin: rebuild it when the document changes.
+$(BUILD)/ui-api/api_health.o: schemas/openapi.yaml
+
 $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
