@@ -1,5 +1,7 @@
 #include "daemon/store_private.h"
 
+#include <jansson.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,4 +155,35 @@ void store_rollback(struct store *store)
 	PGresult *res = PQexec(store->conn, "ROLLBACK");
 
 	PQclear(res);
+}
+
+json_t *store_json(struct store *store, const char *text)
+{
+	json_error_t err;
+	json_t *j = json_loads(text, JSON_DECODE_ANY, &err);
+
+	if (j == NULL)
+		snprintf(store->error, sizeof(store->error), "database returned bad JSON: %s",
+			 err.text);
+	return j;
+}
+
+json_t *store_json_rows(struct store *store, const PGresult *res, int col)
+{
+	json_t *arr = json_array();
+	int i;
+
+	if (arr == NULL) {
+		snprintf(store->error, sizeof(store->error), "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		json_t *row = store_json(store, PQgetvalue(res, i, col));
+
+		if (row == NULL || json_array_append_new(arr, row) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
 }

@@ -107,22 +107,12 @@ out:
 	return ret;
 }
 
-/* Parses a jsonb column of one row; NULL when it does not parse. */
-static json_t *json_column(const PGresult *res, int row, int col)
-{
-	json_error_t jerr;
-
-	return json_loads(PQgetvalue(res, row, col), JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-			  &jerr);
-}
-
 json_t *store_fewshot_bodies(struct store *store, const char *category, unsigned int max)
 {
 	char n[16];
 	const char *params[2] = {category, n};
 	PGresult *res;
 	json_t *out;
-	int i;
 
 	snprintf(n, sizeof(n), "%u", max);
 	res = store_exec(store, "reading approved examples",
@@ -133,9 +123,7 @@ json_t *store_fewshot_bodies(struct store *store, const char *category, unsigned
 			 2, params);
 	if (res == NULL)
 		return NULL;
-	out = json_array();
-	for (i = 0; out != NULL && i < PQntuples(res); i++)
-		json_array_append_new(out, json_column(res, i, 0));
+	out = store_json_rows(store, res, 0);
 	PQclear(res);
 	return out;
 }
@@ -146,7 +134,6 @@ json_t *store_classifier_examples(struct store *store, unsigned int max)
 	const char *params[1] = {n};
 	PGresult *res;
 	json_t *out;
-	int i;
 
 	snprintf(n, sizeof(n), "%u", max);
 	res = store_exec(store, "reading classifier examples",
@@ -156,9 +143,7 @@ json_t *store_classifier_examples(struct store *store, unsigned int max)
 			 1, params);
 	if (res == NULL)
 		return NULL;
-	out = json_array();
-	for (i = 0; out != NULL && i < PQntuples(res); i++)
-		json_array_append_new(out, json_column(res, i, 0));
+	out = store_json_rows(store, res, 0);
 	PQclear(res);
 	return out;
 }
@@ -374,7 +359,7 @@ json_t *store_model_probe(struct store *store)
 	if (res == NULL)
 		return NULL;
 	if (PQntuples(res) == 1)
-		probe = json_column(res, 0, 0);
+		probe = store_json(store, PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return probe;
 }

@@ -3,6 +3,7 @@
 
 /* Shared by daemon/store*.c only. */
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 
@@ -27,5 +28,12 @@ PGresult *store_exec(struct store *store, const char *what, const char *sql, int
 int store_command(struct store *store, const char *sql);
 /* Rolls back an open transaction, ignoring errors (the connection may be gone). */
 void store_rollback(struct store *store);
+
+/* Parses text a query returned (jsonb::text and the like; any JSON value).
+ * NULL with the store's error set when it does not parse. */
+json_t *store_json(struct store *store, const char *text);
+/* Column col of every row of res, parsed with store_json(), as a new array;
+ * NULL (error set) when a row does not parse or memory runs out. */
+json_t *store_json_rows(struct store *store, const PGresult *res, int col);
 
 #endif

@@ -287,7 +287,7 @@ int store_auto_thread_replies(struct store *store, unsigned int window_s, json_t
 		1, params);
 	if (res == NULL)
 		return -1;
-	*rows_r = store_review_rows(store, res, 0);
+	*rows_r = store_json_rows(store, res, 0);
 	PQclear(res);
 	return *rows_r != NULL ? 0 : -1;
 }

@@ -76,7 +76,7 @@ int store_promotion_counts(struct store *store, unsigned int window_s, double th
 	res = store_exec(store, "promotion evidence", counts_sql, 2, params);
 	if (res == NULL)
 		return -1;
-	*rows_r = store_review_rows(store, res, 0);
+	*rows_r = store_json_rows(store, res, 0);
 	PQclear(res);
 	return *rows_r != NULL ? 0 : -1;
 }
@@ -106,7 +106,7 @@ int store_samples_list(struct store *store, bool pending_only, unsigned int limi
 			 2, params);
 	if (res == NULL)
 		return -1;
-	arr = store_review_rows(store, res, 0);
+	arr = store_json_rows(store, res, 0);
 	PQclear(res);
 	if (arr == NULL)
 		return -1;

@@ -6,37 +6,6 @@
 
 #include "daemon/store_audit.h"
 
-json_t *store_review_json(struct store *store, const char *text)
-{
-	json_error_t err;
-	json_t *j = json_loads(text, JSON_DECODE_ANY, &err);
-
-	if (j == NULL)
-		snprintf(store->error, sizeof(store->error), "database returned bad JSON: %s",
-			 err.text);
-	return j;
-}
-
-json_t *store_review_rows(struct store *store, const PGresult *res, int col)
-{
-	json_t *arr = json_array();
-	int i;
-
-	if (arr == NULL) {
-		snprintf(store->error, sizeof(store->error), "out of memory");
-		return NULL;
-	}
-	for (i = 0; i < PQntuples(res); i++) {
-		json_t *row = store_review_json(store, PQgetvalue(res, i, col));
-
-		if (row == NULL || json_array_append_new(arr, row) < 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
-	return arr;
-}
-
 int store_review_one(struct store *store, const char *what, const char *sql, int nparams,
 		     const char *const *params, json_t **json_r)
 {
@@ -46,7 +15,7 @@ int store_review_one(struct store *store, const char *what, const char *sql, int
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) > 0) {
-		*json_r = store_review_json(store, PQgetvalue(res, 0, 0));
+		*json_r = store_json(store, PQgetvalue(res, 0, 0));
 		ret = *json_r != NULL ? 1 : -1;
 	}
 	PQclear(res);
@@ -124,7 +93,7 @@ int store_review_page(struct store *store, PGresult *res, unsigned int limit, js
 	n = PQntuples(res);
 	arr = json_array();
 	for (i = 0; arr != NULL && i < n && i < (int)limit; i++) {
-		json_t *row = store_review_json(store, PQgetvalue(res, i, 1));
+		json_t *row = store_json(store, PQgetvalue(res, i, 1));
 
 		if (row == NULL || json_array_append_new(arr, row) < 0)
 			goto out;

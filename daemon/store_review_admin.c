@@ -57,7 +57,7 @@ int store_categories_list(struct store *store, json_t **result_r)
 
 	if (res == NULL)
 		return -1;
-	arr = store_review_rows(store, res, 0);
+	arr = store_json_rows(store, res, 0);
 	PQclear(res);
 	if (arr == NULL)
 		return -1;
@@ -176,8 +176,8 @@ int store_review_stats(struct store *store, double unchanged_threshold, json_t *
 			  "SELECT json_build_object('reviewer', reviewer, " STATS_COLUMNS ")::text"
 			  " FROM drafts WHERE" HUMAN " GROUP BY reviewer ORDER BY reviewer",
 			  1, params);
-	if (revs == NULL || (a = store_review_rows(store, cats, 0)) == NULL ||
-	    (b = store_review_rows(store, revs, 0)) == NULL)
+	if (revs == NULL || (a = store_json_rows(store, cats, 0)) == NULL ||
+	    (b = store_json_rows(store, revs, 0)) == NULL)
 		goto out;
 	*result_r = json_pack("{s:o, s:o, s:f}", "categories", a, "reviewers", b,
 			      "unchanged_threshold", unchanged_threshold);
@@ -205,7 +205,7 @@ int store_mailboxes_list(struct store *store, json_t **result_r)
 
 	if (res == NULL)
 		return -1;
-	arr = store_review_rows(store, res, 0);
+	arr = store_json_rows(store, res, 0);
 	PQclear(res);
 	if (arr == NULL)
 		return -1;

@@ -6,11 +6,6 @@
 #include "daemon/store_private.h"
 #include "daemon/store_review.h"
 
-/* Parses every row's column col as JSON into a new array. NULL on error
- * with store_error() set. */
-json_t *store_review_rows(struct store *store, const PGresult *res, int col);
-/* Parses one JSON text; NULL with store_error() set. */
-json_t *store_review_json(struct store *store, const char *text);
 /* Runs sql and returns its single JSON value (first row, first column).
  * 1 with *json_r, 0 when there is no row, -1. */
 int store_review_one(struct store *store, const char *what, const char *sql, int nparams,
