@@ -179,38 +179,27 @@ static enum review_result review_why_not(struct store *store, const char *id, js
 	" RETURNING json_build_object('id', id, 'status', status, 'claimed_by', claimed_by," \
 	" 'claim_expires', claim_expires, 'version', version)::text"
 
-enum review_result store_review_claim(struct store *store, const char *id, const char *who,
-				      json_t **result_r)
+/* One guarded UPDATE of a draft's claim, audited in the same transaction:
+ * REVIEW_OK with the new claim state in *result_r, or why it did not apply. */
+static enum review_result review_claim_change(struct store *store, const char *what,
+					      const char *sql, const char *const *params,
+					      const char *id, const char *who, const char *action,
+					      json_t **result_r)
 {
-	const char *params[3] = {id, who, NULL};
-	char secs[16];
 	json_t *after = NULL;
 	int r;
 
-	snprintf(secs, sizeof(secs), "%d", REVIEW_CLAIM_SECONDS);
-	params[2] = secs;
 	if (store_command(store, "BEGIN") < 0)
 		return REVIEW_ERROR;
-	/* Two claims at once: the second UPDATE waits for the first's row lock
-	 * and re-checks the WHERE against the new row, so only one wins. */
-	r = store_review_one(store, "draft claim",
-			     "UPDATE drafts SET status = 'claimed', claimed_by = $2,"
-			     " claim_expires = now() + make_interval(secs => $3::int),"
-			     " updated_at = now() WHERE id = $1::bigint"
-			     " AND status IN ('pending', 'claimed') AND (claimed_by IS NULL"
-			     " OR claimed_by = $2 OR claim_expires IS NULL"
-			     " OR claim_expires <= now())" REVIEW_CLAIM_JSON,
-			     3, params, &after);
+	r = store_review_one(store, what, sql, 3, params, &after);
 	if (r < 0)
 		goto fail;
 	if (r == 0) {
 		store_rollback(store);
 		return review_why_not(store, id, result_r);
 	}
-	if (store_audit_append(store, who, "draft.claim", "draft", id, NULL, after) < 0) {
-		json_decref(after);
+	if (store_audit_append(store, who, action, "draft", id, NULL, after) < 0)
 		goto fail;
-	}
 	if (store_review_commit(store) < 0) {
 		json_decref(after);
 		return REVIEW_ERROR;
@@ -218,44 +207,42 @@ enum review_result store_review_claim(struct store *store, const char *id, const
 	*result_r = after;
 	return REVIEW_OK;
 fail:
+	json_decref(after);
 	store_rollback(store);
 	return REVIEW_ERROR;
+}
+
+enum review_result store_review_claim(struct store *store, const char *id, const char *who,
+				      json_t **result_r)
+{
+	const char *params[3] = {id, who, NULL};
+	char secs[16];
+
+	snprintf(secs, sizeof(secs), "%d", REVIEW_CLAIM_SECONDS);
+	params[2] = secs;
+	/* Two claims at once: the second UPDATE waits for the first's row lock
+	 * and re-checks the WHERE against the new row, so only one wins. */
+	return review_claim_change(store, "draft claim",
+				   "UPDATE drafts SET status = 'claimed', claimed_by = $2,"
+				   " claim_expires = now() + make_interval(secs => $3::int),"
+				   " updated_at = now() WHERE id = $1::bigint"
+				   " AND status IN ('pending', 'claimed') AND (claimed_by IS NULL"
+				   " OR claimed_by = $2 OR claim_expires IS NULL"
+				   " OR claim_expires <= now())" REVIEW_CLAIM_JSON,
+				   params, id, who, "draft.claim", result_r);
 }
 
 enum review_result store_review_release(struct store *store, const char *id, const char *who,
 					bool force, json_t **result_r)
 {
 	const char *params[3] = {id, who, force ? "t" : "f"};
-	json_t *after = NULL;
-	int r;
 
-	if (store_command(store, "BEGIN") < 0)
-		return REVIEW_ERROR;
-	r = store_review_one(store, "draft release",
-			     "UPDATE drafts SET status = 'pending', claimed_by = NULL,"
-			     " claim_expires = NULL, updated_at = now() WHERE id = $1::bigint"
-			     " AND status = 'claimed' AND (claimed_by = $2 OR $3::boolean"
-			     " OR claim_expires <= now())" REVIEW_CLAIM_JSON,
-			     3, params, &after);
-	if (r < 0)
-		goto fail;
-	if (r == 0) {
-		store_rollback(store);
-		return review_why_not(store, id, result_r);
-	}
-	if (store_audit_append(store, who, "draft.release", "draft", id, NULL, after) < 0) {
-		json_decref(after);
-		goto fail;
-	}
-	if (store_review_commit(store) < 0) {
-		json_decref(after);
-		return REVIEW_ERROR;
-	}
-	*result_r = after;
-	return REVIEW_OK;
-fail:
-	store_rollback(store);
-	return REVIEW_ERROR;
+	return review_claim_change(store, "draft release",
+				   "UPDATE drafts SET status = 'pending', claimed_by = NULL,"
+				   " claim_expires = NULL, updated_at = now() WHERE id = $1::bigint"
+				   " AND status = 'claimed' AND (claimed_by = $2 OR $3::boolean"
+				   " OR claim_expires <= now())" REVIEW_CLAIM_JSON,
+				   params, id, who, "draft.release", result_r);
 }
 
 /* Adds name's old and new value to before/after when the patch changes it. */
