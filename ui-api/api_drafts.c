@@ -11,7 +11,6 @@
 
 #define API_LIST_DEFAULT 50
 #define API_LIST_MAX     200
-#define API_FILTER_MAX   200
 
 static const char *const api_statuses[] = {"pending", "claimed",   "approved", "rejected",
 					   "sent",    "auto_sent", "failed",   NULL};
@@ -23,18 +22,6 @@ static bool api_one_of(const char *v, const char *const *list)
 			return true;
 	}
 	return false;
-}
-
-/* Cursors are "c1" + order letter + the last id: opaque to clients, and a
- * cursor from one order is refused in the other. */
-static int api_filter_text(struct api_response *resp, const char *name, const char *v)
-{
-	if (v != NULL && (*v == '\0' || strlen(v) > API_FILTER_MAX)) {
-		api_error(resp, 400, "bad_parameter", "%s must be 1-%d characters", name,
-			  API_FILTER_MAX);
-		return -1;
-	}
-	return 0;
 }
 
 /* status=pending,claimed / status=open (pending + claimed) into the store's
@@ -94,8 +81,8 @@ void api_drafts_list(struct api_request *req, struct api_response *resp)
 			return;
 		f.status = statuses;
 	}
-	if (api_filter_text(resp, "category", f.category) < 0 ||
-	    api_filter_text(resp, "mailbox", f.mailbox) < 0 || api_filter_text(resp, "q", f.q) < 0)
+	if (api_page_filter(resp, "category", f.category) < 0 ||
+	    api_page_filter(resp, "mailbox", f.mailbox) < 0 || api_page_filter(resp, "q", f.q) < 0)
 		return;
 	if (api_page_parse(req, resp, "c1", API_LIST_DEFAULT, API_LIST_MAX, &page) < 0)
 		return;

@@ -11,7 +11,6 @@
 
 #define API_MESSAGES_DEFAULT 50
 #define API_MESSAGES_MAX     200
-#define API_MAILBOX_MAX      200
 
 static const char *const api_message_states[] = {"new",   "processing", "drafted", "skipped",
 						 "human", "failed",     NULL};
@@ -63,11 +62,8 @@ void api_messages_list(struct api_request *req, struct api_response *resp)
 		f.state = states;
 	}
 	f.mailbox = api_query(req, "mailbox");
-	if (f.mailbox != NULL && (*f.mailbox == '\0' || strlen(f.mailbox) > API_MAILBOX_MAX)) {
-		api_error(resp, 400, "bad_parameter", "mailbox must be 1-%d characters",
-			  API_MAILBOX_MAX);
+	if (api_page_filter(resp, "mailbox", f.mailbox) < 0)
 		return;
-	}
 	if (api_page_parse(req, resp, "m1", API_MESSAGES_DEFAULT, API_MESSAGES_MAX, &page) < 0)
 		return;
 	f.limit = page.limit;

@@ -43,6 +43,16 @@ int api_page_parse(struct api_request *req, struct api_response *resp, const cha
 	return 0;
 }
 
+int api_page_filter(struct api_response *resp, const char *name, const char *value)
+{
+	if (value != NULL && (*value == '\0' || strlen(value) > API_PAGE_FILTER_MAX)) {
+		api_error(resp, 400, "bad_parameter", "%s must be 1-%d characters", name,
+			  API_PAGE_FILTER_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 void api_page_reply(struct api_response *resp, const char *key, json_t *items, const char *next,
 		    const char *prefix, const struct api_page *page)
 {

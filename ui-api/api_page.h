@@ -23,6 +23,12 @@ int api_page_parse(struct api_request *req, struct api_response *resp, const cha
 		   unsigned int def, unsigned int max, struct api_page *page)
 	__attribute__((warn_unused_result));
 
+/* A listing's text filter (?category=, ?mailbox=, ?q=): absent, or 1 to
+ * API_PAGE_FILTER_MAX bytes. Returns 0, or -1 with a 400 naming it in resp. */
+#define API_PAGE_FILTER_MAX 200
+int api_page_filter(struct api_response *resp, const char *name, const char *value)
+	__attribute__((warn_unused_result));
+
 /* Replies 200 {key: items, "next_cursor": cursor or null}; takes items.
  * next is the store's last id when more rows follow, else NULL. */
 void api_page_reply(struct api_response *resp, const char *key, json_t *items, const char *next,
