@@ -3,7 +3,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := libcurl jansson libpq libmicrohttpd libpcre2-8 gnutls
+PKGS    := libcurl jansson libpq libmicrohttpd libpcre2-8 gnutls libargon2
 SANITIZE ?=
 
 # Sanitizer builds live beside the normal one, so switching never mixes objects.
@@ -29,7 +29,8 @@ CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS  := $(filter-out daemon/main.c,$(wildcard daemon/*.c agent/*.c connectors/*.c ui-api/*.c))
+LIB_SRCS  := $(filter-out daemon/main.c,$(wildcard daemon/*.c agent/*.c connectors/*.c ui-api/*.c \
+	     ui-api/auth/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 TEST_SRCS := $(wildcard tests/unit/*.c)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
