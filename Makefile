@@ -45,6 +45,7 @@ help:
 	@echo "make            build $(BUILD)/draftd"
 	@echo "make deps       install Debian packages (deploy/install-deps.sh)"
 	@echo "make test       deps check, build, lint, unit + integration tests"
+	@echo "make test-long  make test with long seeded model runs (DRAFTD_TEST_STEPS=5000)"
 	@echo "make demo       throwaway local stack with the reviewer page"
 	@echo "make SANITIZE=address,undefined test"
 	@echo "make valgrind   unit tests under valgrind"
@@ -89,6 +90,12 @@ $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 
 test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 	BUILD=$(BUILD) tests/run.sh
+
+# The seeded model-based tests with many more steps (DRAFTD_TEST_STEPS; a
+# failing run prints DRAFTD_TEST_SEED to replay it).
+.PHONY: test-long
+test-long:
+	DRAFTD_TEST_STEPS=$${DRAFTD_TEST_STEPS:-5000} $(MAKE) test
 
 unit: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) tests/run.sh --unit-only
