@@ -12,13 +12,17 @@ libetpan-dev libcurl4-gnutls-dev libjansson-dev libpq-dev libmicrohttpd-dev
 libpcre2-dev libgnutls28-dev libcunit1-dev
 postgresql dovecot-imapd python3 python3-aiosmtpd
 chromium valgrind ca-certificates openssl procps curl wrk
+libargon2-dev
+glewlwyd sqlite3
 "
 # `make fuzz` only (libFuzzer and the sanitizer runtimes): installed with --fuzz.
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 # libcurl4-gnutls-dev, not libcurl4-openssl-dev: libetpan-dev conflicts with the
 # openssl flavour. postgresql, dovecot-imapd, python3-aiosmtpd and chromium are
 # only for the tests and the demo; the daemon itself needs the runtime libraries.
-# wrk is for `make bench`.
+# wrk is for `make bench`. libargon2-dev: Argon2id password hashing (ui-api/auth/).
+# glewlwyd and sqlite3 (tests only): the OpenID Connect provider of
+# tests/services/oidc.sh, which keeps its data in SQLite.
 
 if [ "${1:-}" = "--fuzz" ]; then
 	PACKAGES="$PACKAGES $FUZZ_PACKAGES"

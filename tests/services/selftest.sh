@@ -1,5 +1,6 @@
 #!/bin/bash
-# Self-test of the test services: start all, use each for real, stop, check nothing is left.
+# Self-test of the test services: start all (and the OIDC provider), use each for real,
+# stop, check nothing is left.
 # Prints TAP-like "ok - ..." / "not ok - ..." lines and "services: N passed, M failed".
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -10,6 +11,7 @@ failed=0
 # /tmp explicitly: as root, postgres and nobody must be able to traverse the path.
 dir=$(mktemp -d /tmp/draftd-svc.XXXXXX)
 cleanup() {
+	"$here/oidc.sh" stop "$dir" >/dev/null 2>&1 || true
 	"$here/all.sh" stop "$dir" >/dev/null 2>&1 || true
 	rm -rf "$dir"
 }
@@ -132,15 +134,59 @@ t_smtp() {
 	return 1
 }
 
+# The OpenID Connect provider (oidc.sh) lives in the same dir; the flow itself
+# is oidc_flow.py, the relying party's side by HTTP.
+oidc_flow() {
+	"$PY3" "$here/oidc_flow.py" --issuer "$DRAFTD_TEST_OIDC_ISSUER" \
+		--client-id "$DRAFTD_TEST_OIDC_CLIENT_ID" \
+		--client-secret-file "$DRAFTD_TEST_OIDC_CLIENT_SECRET_FILE" "$@"
+}
+
+t_oidc_start() {
+	"$here/oidc.sh" start "$dir" || return 1
+	# shellcheck disable=SC1091
+	. "$dir/oidc-env.sh"
+}
+
+t_oidc_alice() {
+	oidc_flow --redirect http://127.0.0.1/draftd/auth/oidc/callback \
+		--user alice --password 'alice secret' --expect-role reviewer
+}
+
+t_oidc_ada() {
+	oidc_flow --redirect http://127.0.0.1/draftd/auth/oidc/callback \
+		--user ada --password 'ada secret' --expect-role admin
+}
+
+t_oidc_refusals() {
+	oidc_flow --redirect http://127.0.0.1/draftd/auth/oidc/callback \
+		--user alice --password 'alice secret' --refusals
+}
+
+# A redirect URI added later (draftd's own port is known only once it runs)
+# works, and an unregistered one is refused.
+t_oidc_redirect() {
+	local uri=http://127.0.0.1:9/auth/oidc/callback
+	if oidc_flow --redirect "$uri" --user alice --password 'alice secret' >/dev/null 2>&1; then
+		echo "an unregistered redirect URI was accepted"
+		return 1
+	fi
+	"$here/oidc.sh" add-redirect "$dir" "$uri" || return 1
+	"$here/oidc.sh" adduser "$dir" carol 'carol secret' || return 1
+	# carol has no role: the ID token carries none, draftd must decide.
+	oidc_flow --redirect "$uri" --user carol --password 'carol secret' || return 1
+}
+
 t_stop() {
 	local pids pid f
 	pids=
-	for f in pg.pid dovecot.pid smtp.pid; do
+	for f in pg.pid dovecot.pid smtp.pid oidc.pid; do
 		[ -f "$dir/$f" ] || { echo "$f missing"; return 1; }
 		pid=$(cat "$dir/$f")
 		pids="$pids $pid $(pgrep -P "$pid" | tr '\n' ' ')"
 	done
 	"$here/all.sh" stop "$dir" || return 1
+	"$here/oidc.sh" stop "$dir" || return 1
 	for pid in $pids; do
 		if pid_alive "$pid"; then
 			echo "process $pid still running: $(ps -o args= -p "$pid")"
@@ -161,8 +207,17 @@ if [ "$passed" = 1 ]; then
 	check "dovecot: IDLE pushes a new delivery" t_idle
 	check "dovecot: IMAPS/STARTTLS accept the test CA, refuse without it" t_tls
 	check "smtp: message sent with curl lands in the maildir" t_smtp
+	check "oidc: glewlwyd starts as non-root with an RS256 key, client and people" t_oidc_start
+	if [ -f "$dir/oidc-env.sh" ]; then
+		check "oidc: alice signs in by code flow + PKCE, ID token verifies against JWKS, role reviewer" t_oidc_alice
+		check "oidc: ada's ID token carries role admin" t_oidc_ada
+		check "oidc: refuses a wrong password, no PKCE, a wrong verifier, a replayed code, a wrong secret" t_oidc_refusals
+		check "oidc: an added redirect URI and person work, an unregistered URI is refused" t_oidc_redirect
+	else
+		failed=$((failed + 4))
+	fi
 else
-	failed=$((failed + 6))
+	failed=$((failed + 11))
 fi
 # t_stop removes $dir, where check keeps its output: give it another place.
 out=$(mktemp)
