@@ -22,8 +22,9 @@ endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) -I. -MMD -MP \
 	   -DDRAFTD_VERSION='"$(VERSION)"' -DDRAFTD_DATADIR='"$(PREFIX)/share/draftd"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libetpan is linked by name: Debian's pkg-config --libs adds a no-PIE specs flag.
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lm -pthread
+# libetpan is linked by name: Debian's pkg-config --libs adds a no-PIE specs flag;
+# libunistring (NFKC for the output gates, agent/text_norm.c) has no .pc file.
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lunistring -lm -pthread
 ifneq ($(SANITIZE),)
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)

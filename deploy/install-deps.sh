@@ -9,7 +9,7 @@ set -eu
 PACKAGES="
 build-essential pkg-config clang-format
 libetpan-dev libcurl4-gnutls-dev libjansson-dev libpq-dev libmicrohttpd-dev
-libpcre2-dev libgnutls28-dev libcunit1-dev
+libpcre2-dev libgnutls28-dev libcunit1-dev libunistring-dev
 postgresql dovecot-imapd python3 python3-aiosmtpd
 chromium valgrind ca-certificates openssl procps curl wrk
 "
@@ -18,7 +18,8 @@ FUZZ_PACKAGES="clang libclang-rt-14-dev"
 # libcurl4-gnutls-dev, not libcurl4-openssl-dev: libetpan-dev conflicts with the
 # openssl flavour. postgresql, dovecot-imapd, python3-aiosmtpd and chromium are
 # only for the tests and the demo; the daemon itself needs the runtime libraries.
-# wrk is for `make bench`.
+# wrk is for `make bench`. libunistring-dev: NFKC normalisation and Unicode
+# categories/scripts for the output gates (agent/text_norm.c, u8_normalize).
 
 if [ "${1:-}" = "--fuzz" ]; then
 	PACKAGES="$PACKAGES $FUZZ_PACKAGES"
