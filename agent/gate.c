@@ -101,8 +101,8 @@ void gate_each(struct gate_ctx *c, pcre2_code *re, bool on_lower,
 
 	if (re == NULL)
 		return;
-	for (off = 0; off <= c->len &&
-		      pcre2_match(re, (PCRE2_SPTR)t, c->len, off, 0, c->md, NULL) >= 0;) {
+	for (off = 0;
+	     off <= c->len && pcre2_match(re, (PCRE2_SPTR)t, c->len, off, 0, c->md, NULL) >= 0;) {
 		ov = pcre2_get_ovector_pointer(c->md);
 		/* copied out: fn may match with c->md itself */
 		s = ov[0];
@@ -120,7 +120,8 @@ static size_t gate_digits(const char *s, size_t n, char *out, size_t size);
 bool gate_digits_match(const char *s, size_t n, const char *phone)
 {
 	char a[64], b[64];
-	size_t na = gate_digits(s, n, a, sizeof(a)), nb = gate_digits(phone, strlen(phone), b, sizeof(b));
+	size_t na = gate_digits(s, n, a, sizeof(a)),
+	       nb = gate_digits(phone, strlen(phone), b, sizeof(b));
 	size_t m = na < nb ? na : nb;
 
 	/* "+49 40 1234567" and "040 1234567": the same line when the
@@ -221,8 +222,7 @@ static int gate_facts_strings(const json_t *v, struct buf *b)
 	size_t i;
 
 	if (json_is_string(v)) {
-		if (buf_append(b, json_string_value(v),
-			       strcspn(json_string_value(v), "\n")) < 0 ||
+		if (buf_append(b, json_string_value(v), strcspn(json_string_value(v), "\n")) < 0 ||
 		    buf_append(b, "\n", 1) < 0)
 			return -1;
 	} else if (json_is_integer(v)) {

@@ -10,12 +10,12 @@
 /* scheme://[user@]host */
 #define GATE_URL_RE "\\b[a-z][a-z0-9+.-]{1,15}://(?:[^\\s/@?#]*@)?([^\\s/:?#<>\"'()\\[\\]]+)"
 /* a domain-shaped token not inside an address or another word; group 1 */
-#define GATE_DOMAIN_RE                                                       \
+#define GATE_DOMAIN_RE                                                                 \
 	"(?<![\\w@.-])((?:[\\p{L}\\p{N}](?:[\\p{L}\\p{N}-]{0,62}[\\p{L}\\p{N}])?\\.)+" \
 	"(?:xn--[a-z0-9-]{1,59}|\\p{L}{2,63}))(?![\\p{L}\\p{N}-]|\\.[\\p{L}\\p{N}])(/?)"
 #define GATE_EMAIL_RE "[\\p{L}\\p{N}._%+-]+@[\\p{L}\\p{N}-]+(?:\\.[\\p{L}\\p{N}-]+)+"
 /* "name [at] domain [dot] tld", "name (at) domain.tld": group 1 name, 2 domain */
-#define GATE_EMAIL_AT_RE                                                        \
+#define GATE_EMAIL_AT_RE                                                               \
 	"([\\p{L}\\p{N}._%+-]+)\\s*[\\[(]\\s*at\\s*[\\])]\\s*([\\p{L}\\p{N}-]+(?:\\s*" \
 	"(?:\\.|[\\[(]\\s*dot\\s*[\\])])\\s*[\\p{L}\\p{N}-]+)+)"
 #define GATE_WORD_RE "[\\p{L}\\p{M}]{2,}"
@@ -24,16 +24,16 @@
  * without a path: the common ones, those phishing favours, and the
  * reserved names of examples and tests. */
 static const char *const gate_tlds[] = {
-	"com",  "net",  "org",     "info",    "biz",     "io",      "co",    "me",      "app",
-	"dev",  "shop", "store",   "online",  "site",    "website", "xyz",   "top",     "club",
-	"live", "pro",  "link",    "click",   "email",   "support", "help",  "page",    "tech",
-	"cloud", "pay", "money",   "bank",    "finance", "claims",  "deals", "sale",    "eu",
-	"uk",   "de",   "at",      "ch",      "fr",      "es",      "it",    "nl",      "be",
-	"pl",   "cz",   "dk",      "se",      "no",      "fi",      "pt",    "ie",      "us",
-	"ca",   "au",   "ru",      "cn",      "in",      "jp",      "br",    "mx",      "ar",
-	"tk",   "ml",   "ga",      "cf",      "gq",      "ly",      "to",    "cc",      "tv",
-	"ws",   "su",   "example", "test",    "invalid", "local",   "localhost", "onion",
-	"gov",  "edu",  "int",     "mobi",    "name",    "asia",    "today", "world",
+	"com",   "net",  "org",     "info",   "biz",     "io",      "co",        "me",    "app",
+	"dev",   "shop", "store",   "online", "site",    "website", "xyz",       "top",   "club",
+	"live",  "pro",  "link",    "click",  "email",   "support", "help",      "page",  "tech",
+	"cloud", "pay",  "money",   "bank",   "finance", "claims",  "deals",     "sale",  "eu",
+	"uk",    "de",   "at",      "ch",     "fr",      "es",      "it",        "nl",    "be",
+	"pl",    "cz",   "dk",      "se",     "no",      "fi",      "pt",        "ie",    "us",
+	"ca",    "au",   "ru",      "cn",     "in",      "jp",      "br",        "mx",    "ar",
+	"tk",    "ml",   "ga",      "cf",     "gq",      "ly",      "to",        "cc",    "tv",
+	"ws",    "su",   "example", "test",   "invalid", "local",   "localhost", "onion", "gov",
+	"edu",   "int",  "mobi",    "name",   "asia",    "today",   "world",
 };
 
 static bool gate_host_allowed(const struct gate_input *in, const char *host, size_t n)

@@ -7,8 +7,11 @@
 /* Payment details, money promises and foreign-currency amounts in a draft.
  * The word lists run on the lower-case normalised text, en/de/es/fr. */
 
-#define GATE_IBAN_RE "(?<![\\p{L}\\p{N}])([a-z]{2}\\d{2}(?:[ ]?[a-z0-9]{4}){2,7}(?:[ ]?[a-z0-9]{1,4})?)(?![\\p{L}\\p{N}])"
-#define GATE_BIC_RE  "\\b(?:bic|swift)(?:[ -]?code)?\\s*[:#]?\\s*([a-z]{6}[a-z0-9]{2}(?:[a-z0-9]{3})?)\\b"
+#define GATE_IBAN_RE                                                      \
+	"(?<![\\p{L}\\p{N}])([a-z]{2}\\d{2}(?:[ ]?[a-z0-9]{4}){2,7}(?:[ " \
+	"]?[a-z0-9]{1,4})?)(?![\\p{L}\\p{N}])"
+#define GATE_BIC_RE \
+	"\\b(?:bic|swift)(?:[ -]?code)?\\s*[:#]?\\s*([a-z]{6}[a-z0-9]{2}(?:[a-z0-9]{3})?)\\b"
 
 static const char gate_payment_re[] =
 	"\\b(?:bank\\s+(?:details|account|information|info|data|transfer|connection)|"
@@ -40,11 +43,12 @@ static const char gate_promise_re[] =
 	"d[ée]dommag\\w*|geste\\s+commercial)\\b)";
 
 /* "$ 12.50", "USD 12", "12 GBP", "£5", "CHF 40", "12 dollars" */
-#define GATE_CUR "(?:\\$|usd|us\\$|£|gbp|chf|¥|jpy|cny|sek|nok|dkk|pln|czk|huf|aud|cad|" \
-		 "₹|inr|rub|₽|btc|dollars?|pounds?|francs?|yen)"
-#define GATE_AMOUNT_RE                                                      \
-	"(?:" GATE_CUR "\\s?(\\d[\\d.,' ]*\\d|\\d)|(?<![\\d.,])(\\d[\\d.,']*\\d|\\d)\\s?" \
-	GATE_CUR "(?![\\p{L}]))"
+#define GATE_CUR                                                                  \
+	"(?:\\$|usd|us\\$|£|gbp|chf|¥|jpy|cny|sek|nok|dkk|pln|czk|huf|aud|cad|" \
+	"₹|inr|rub|₽|btc|dollars?|pounds?|francs?|yen)"
+#define GATE_AMOUNT_RE                                                                             \
+	"(?:" GATE_CUR "\\s?(\\d[\\d.,' ]*\\d|\\d)|(?<![\\d.,])(\\d[\\d.,']*\\d|\\d)\\s?" GATE_CUR \
+	"(?![\\p{L}]))"
 
 static void gate_iban_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)
 {

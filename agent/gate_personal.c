@@ -11,11 +11,13 @@
 /* digits with + / 00 prefix, spaces, dashes, slashes, dots, brackets */
 #define GATE_PHONE_RE \
 	"(?<![\\w+.,/-])(?:\\+|00)?\\(?\\d[\\d ()/.\\x{2010}-\\x{2015}-]{5,24}\\d(?![\\w])"
-#define GATE_DATE_RE "^(?:\\d{4}-\\d{1,2}-\\d{1,2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}|\\d+[.,]\\d{1,2})$"
+#define GATE_DATE_RE \
+	"^(?:\\d{4}-\\d{1,2}-\\d{1,2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}|\\d+[.,]\\d{1,2})$"
 
 static const char gate_street_re[] =
 	/* 12 Harbour Road, 4a Mill Lane */
-	"\\b\\d{1,5}[a-z]?,?\\s+(?:[\\p{L}'.-]+\\s+){0,4}?(?:street|st\\.|road|rd\\.?|avenue|ave\\.?|"
+	"\\b\\d{1,5}[a-z]?,?\\s+(?:[\\p{L}'.-]+\\s+){0,4}?(?:street|st\\.|road|rd\\.?|avenue|ave\\."
+	"?|"
 	"lane|ln\\.|drive|boulevard|blvd\\.?|terrace|crescent|highway|parkway|quay|wharf|"
 	"rue|chemin|all[ée]e|impasse|quai)\\b"
 	/* Hauptstraße 12, Am Ring 5, Calle Mayor 5, Rue de la Paix 3 */
@@ -43,12 +45,14 @@ static const char gate_name_re[] =
 
 /* Words a salutation may hold that are nobody's name. */
 static const char *const gate_not_names[] = {
-	"sir", "madam", "madame", "monsieur", "customer", "customers", "team", "all", "there",
-	"everyone", "colleague", "colleagues", "friend", "friends", "partner", "partners",
-	"damen", "herren", "und", "kunde", "kundin", "kunden", "team", "cliente", "clientes",
-	"client", "cliente", "senor", "señor", "señora", "señores", "mesdames", "messieurs",
-	"mr", "mrs", "ms", "dr", "herr", "herrn", "frau", "sr", "sra", "mme", "m", "support",
-	"service", "sales", "buyer", "purchasing", "einkauf", "compras", "achats",
+	"sir",     "madam",    "madame",   "monsieur",  "customer",   "customers", "team",
+	"all",     "there",    "everyone", "colleague", "colleagues", "friend",    "friends",
+	"partner", "partners", "damen",    "herren",    "und",        "kunde",     "kundin",
+	"kunden",  "team",     "cliente",  "clientes",  "client",     "cliente",   "senor",
+	"señor",   "señora",   "señores",  "mesdames",  "messieurs",  "mr",        "mrs",
+	"ms",      "dr",       "herr",     "herrn",     "frau",       "sr",        "sra",
+	"mme",     "m",        "support",  "service",   "sales",      "buyer",     "purchasing",
+	"einkauf", "compras",  "achats",
 };
 
 static void gate_phone_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)

@@ -10,6 +10,7 @@
 #include "agent/steps.h"
 #include "agent/decide.h"
 #include "agent/facts.h"
+#include "agent/fewshot.h"
 #include "agent/lang.h"
 #include "agent/metrics.h"
 #include "agent/mime.h"
@@ -217,7 +218,8 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	uint64_t started;
 	int s, ret = -1;
 
-	fewshot = store_fewshot_bodies(store, r->cls.category, FEWSHOT_COUNT);
+	/* redacted copies only: never another customer's data in a prompt */
+	fewshot = fewshot_examples(store, r->cls.category, FEWSHOT_COUNT);
 	/* the model and the templates never see other customers' orders */
 	draft_facts = facts_for_sender(r->facts, r->mime->from_addr);
 	if (draft_facts == NULL) {

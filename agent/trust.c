@@ -7,7 +7,7 @@
 
 #include "daemon/util.h"
 
-#define TRUST_VALUE_MAX 2048
+#define TRUST_VALUE_MAX  2048
 #define TRUST_OR_NONE(s) ((s) != NULL ? (s) : "(none)")
 
 const char *trust_recipient(const struct mime_message *msg, bool injection)
@@ -75,8 +75,8 @@ static bool trust_result(const char *text, const char *method)
 
 	while ((p = strstr(p, method)) != NULL) {
 		v = p + n;
-		if ((p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '.' ||
-				    p[-1] == '-' || p[-1] == '_'))) {
+		if ((p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '.' || p[-1] == '-' ||
+				    p[-1] == '_'))) {
 			while (*v == ' ' || *v == '\t')
 				v++;
 			if (*v == '=') {
@@ -147,7 +147,8 @@ int trust_check(const struct mime_message *msg, const char *recipient, const cha
 	}
 	if (recipient == NULL || msg->from_addr == NULL ||
 	    strcasecmp(recipient, msg->from_addr) != 0) {
-		snprintf(detail, sizeof(detail), "the reply would go to %.80s, not to the sender %.80s",
+		snprintf(detail, sizeof(detail),
+			 "the reply would go to %.80s, not to the sender %.80s",
 			 TRUST_OR_NONE(recipient), TRUST_OR_NONE(msg->from_addr));
 		trust_flag(out, &added, "recipient_not_sender", detail);
 	}

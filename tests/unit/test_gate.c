@@ -22,12 +22,12 @@ static const char gate_customer_text[] =
 
 static int gate_suite_init(void)
 {
-	gate_facts = json_pack(
-		"{s:[], s:[{s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f}]}", "inventory",
-		"order", "key", "SO-204518", "found", 1, "order_id", "SO-204518", "customer_email",
-		"priya.n@coastal-marine.example", "status", "shipped", "carrier", "DHL Express",
-		"tracking_number", "JD014600006317750518", "ship_date", "2025-03-10", "eta",
-		"2025-03-17", "total_eur", 1284.60);
+	gate_facts = json_pack("{s:[], s:[{s:s, s:b, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f}]}",
+			       "inventory", "order", "key", "SO-204518", "found", 1, "order_id",
+			       "SO-204518", "customer_email", "priya.n@coastal-marine.example",
+			       "status", "shipped", "carrier", "DHL Express", "tracking_number",
+			       "JD014600006317750518", "ship_date", "2025-03-10", "eta",
+			       "2025-03-17", "total_eur", 1284.60);
 	return gate_facts != NULL ? 0 : -1;
 }
 
@@ -59,7 +59,9 @@ static const struct {
 	{"Go to xn--harborprts-9db.example to confirm.", "link_not_allowed"},
 	{"Go to h\xc9\x91rborparts.example/claim to confirm.", "link_not_allowed"},
 	{"Go to h\xd0\xb0rborparts.example/claim to confirm.", "link_not_allowed lookalike_text"},
-	{"Go to harborparts\xef\xbc\x8e" "com/claim now.", "link_not_allowed"},
+	{"Go to harborparts\xef\xbc\x8e"
+	 "com/claim now.",
+	 "link_not_allowed"},
 	{"Use p\xd0\xb0ypal please.", "lookalike_text"},
 	{"Visit evil\xe2\x80\x8b.test/x please.", "link_not_allowed"},
 	/* addresses */
@@ -74,7 +76,9 @@ static const struct {
 	{"Call \xef\xbc\x90\xef\xbc\x91\xef\xbc\x95\xef\xbc\x91 2345678.", "phone_not_allowed"},
 	/* payment */
 	{"Please note our new bank details: IBAN DE44 5001 0517 5407 3249 31.", "payment_details"},
-	{"Bitte \xc3\xbc" "berweisen Sie auf DE44500105175407324931.", "payment_details"},
+	{"Bitte \xc3\xbc"
+	 "berweisen Sie auf DE44500105175407324931.",
+	 "payment_details"},
 	{"Our BIC: DEUTDEFF500.", "payment_details"},
 	{"Envoyez le virement sur le nouveau compte.", "payment_details"},
 	/* promises */
@@ -91,7 +95,9 @@ static const struct {
 	{"Dear Gareth Lloyd,\n\nyour order shipped.", "personal_data"},
 	{"As we told Mr. Henderson, the crane parts shipped.", "personal_data"},
 	{"We sent it to 7 Harbour Road, Cork.", "personal_data"},
-	{"Lieferung an Hauptstra\xc3\x9f" "e 12, 20095 Hamburg.", "personal_data"},
+	{"Lieferung an Hauptstra\xc3\x9f"
+	 "e 12, 20095 Hamburg.",
+	 "personal_data"},
 	{"Send it to Calle Mayor 5, Madrid.", "personal_data"},
 };
 
@@ -141,7 +147,8 @@ static void test_gate_table(void)
 			fprintf(stderr, "\ngate case %zu \"%.60s\": flags \"%s\", want \"%s\"\n", i,
 				gate_cases[i].body, got, want);
 			for (k = 0; k < res.count; k++)
-				fprintf(stderr, "  %s: %s\n", res.flags[k].name, res.flags[k].detail);
+				fprintf(stderr, "  %s: %s\n", res.flags[k].name,
+					res.flags[k].detail);
 		}
 		CU_ASSERT_STRING_EQUAL(got, want);
 	}
@@ -151,13 +158,19 @@ static void test_gate_table(void)
  * bytes become U+FFFD, and mixed scripts are seen. */
 static void test_gate_norm(void)
 {
-	char *s = text_norm("a\xef\xbc\xa0" "b\xe2\x80\x8b" "c\xc2\xad" "d\xef\xac\x81\xff", 100);
+	char *s = text_norm("a\xef\xbc\xa0"
+			    "b\xe2\x80\x8b"
+			    "c\xc2\xad"
+			    "d\xef\xac\x81\xff",
+			    100);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
 	CU_ASSERT_STRING_EQUAL(s, "a@bcdfi\xef\xbf\xbd");
 	free(s);
 	CU_ASSERT_TRUE(text_mixed_script("p\xd0\xb0ypal", 7));
-	CU_ASSERT_FALSE(text_mixed_script("Stra\xc3\x9f" "e", 7));
+	CU_ASSERT_FALSE(text_mixed_script("Stra\xc3\x9f"
+					  "e",
+					  7));
 	CU_ASSERT_FALSE(text_mixed_script("\xd0\xbf\xd1\x80\xd0\xb8", 6));
 }
 

@@ -67,7 +67,8 @@ static void test_trust_table(void)
 			 "%sFrom: Priya Nair <priya.n@coastal-marine.example>\r\n%s%s%s"
 			 "To: support@harborparts.example\r\nSubject: order SO-204518\r\n\r\n"
 			 "Where is my order?\r\n",
-			 trust_cases[i].headers, trust_cases[i].reply_to != NULL ? "Reply-To: " : "",
+			 trust_cases[i].headers,
+			 trust_cases[i].reply_to != NULL ? "Reply-To: " : "",
 			 trust_cases[i].reply_to != NULL ? trust_cases[i].reply_to : "",
 			 trust_cases[i].reply_to != NULL ? "\r\n" : "");
 		CU_ASSERT_EQUAL_FATAL(mime_parse(raw, strlen(raw), &limits, &msg, &why), 0);
