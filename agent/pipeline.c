@@ -16,6 +16,7 @@
 #include "agent/mime.h"
 #include "agent/prompt.h"
 #include "agent/screen.h"
+#include "agent/trust.h"
 #include "connectors/rules.h"
 #include "daemon/buf.h"
 #include "daemon/log.h"
@@ -301,10 +302,9 @@ static void run_fill_draft(struct agent *agent, struct run *r, const struct cate
 	res->subject = r->mime->subject != NULL && r->mime->subject[0] != '\0' ? r->mime->subject
 									       : r->draft.subject;
 	res->body = r->draft.body;
-	/* Replies go to the sender only: a Reply-To elsewhere needs a human,
-	 * and for a suspected injection not even the Reply-To is trusted. */
-	res->recipient = r->mime->reply_to != NULL && !r->cls.injection ? r->mime->reply_to
-									: r->mime->from_addr;
+	/* Reply-To, unless the mail is a suspected injection; any recipient but
+	 * From is a built-in never-auto flag (agent/trust.h) */
+	res->recipient = trust_recipient(r->mime, r->cls.injection);
 	res->model = r->draft.model;
 	res->prompt_version = r->draft.prompt_version;
 	res->facts = r->facts;
