@@ -46,6 +46,16 @@ const struct gate gate_table[] = {
 	 "an amount in $, USD, GBP, CHF, ... whose number is no number of the facts (euro "
 	 "amounts are checked by the wrong_price guardrail)",
 	 gate_amounts},
+	{"date_not_in_facts", "delivery dates and deadlines the business never gave",
+	 "every date (2026-12-24, 24.12., 12/24/2026, 24 December, Dec 24, in en/de/es/fr) must "
+	 "be a date of the facts (ship_date, eta, ...), even one the customer asked for",
+	 gate_dates},
+	{"example_copied",
+	 "a reply pasted from the redacted examples (\"what you told the last "
+	 "customer\")",
+	 "a placeholder of the few-shot redactor ([NAME], [ADDRESS], [ORDER_ID], ...) in the "
+	 "draft",
+	 gate_placeholders},
 	{"personal_data", "names and street addresses of anyone but the customer",
 	 "a street address or postcode + town, a name after a salutation or an honorific "
 	 "(Dear, Mr, Frau, Sr., Mme, ...) must be the customer's display name or appear in "

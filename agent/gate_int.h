@@ -53,6 +53,9 @@ void gate_addresses(struct gate_ctx *c);
 void gate_payment(struct gate_ctx *c);
 void gate_promise(struct gate_ctx *c);
 void gate_amounts(struct gate_ctx *c);
+/* gate_dates.c */
+void gate_dates(struct gate_ctx *c);
+void gate_placeholders(struct gate_ctx *c);
 /* gate_personal.c */
 void gate_phones(struct gate_ctx *c);
 void gate_personal(struct gate_ctx *c);

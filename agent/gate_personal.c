@@ -25,6 +25,11 @@ static const char gate_street_re[] =
 	"\\s+\\d{1,4}[a-z]?\\b"
 	"|\\b(?:calle|c/|avenida|avda\\.?|paseo|plaza|carrer|camino|carretera|rue|chemin|"
 	"via|viale|piazza)\\s+(?:[\\p{L}'.-]+\\s+){0,4}?\\d{1,4}\\b"
+	/* Quay Street 4, Baker Street: a capitalised name before the kind */
+	"|(?-i:\\b\\p{Lu}[\\p{L}'-]+[ \\t]+(?:Street|Road|Avenue|Lane|Drive|Quay|Terrace|"
+	"Crescent|Wharf|Gardens)\\b)"
+	/* Irish Eircodes: T12 X8Y2 */
+	"|(?-i:\\b[AC-FHKNPRTV-Y]\\d{2}[ \\t][AC-FHKNPRTV-Y0-9]{4}\\b)"
 	/* postcodes: D-12345 City, 12345 City, SW1A 1AA, 75008 Paris */
 	"|(?-i:\\b(?:D|A|CH|F|E|NL|B|L|I|DK|S|N|PL|CZ)-\\d{4,5}\\s+\\p{Lu}\\p{Ll}+)"
 	"|(?<![\\d.,/-])\\d{5}\\s+(?!(?:euros?|eur|st[uü]ck|stk|pieces|units|pcs|tage|d[ií]as|"

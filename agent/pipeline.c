@@ -299,8 +299,7 @@ static void run_fill_draft(struct agent *agent, struct run *r, const struct cate
 	/* A reply keeps the customer's subject (the sender adds one "Re:"), so
 	 * it threads in every mail client; the model's own subject is only used
 	 * when the mail had none. */
-	res->subject = r->mime->subject != NULL && r->mime->subject[0] != '\0' ? r->mime->subject
-									       : r->draft.subject;
+	res->subject = guard_reply_subject(r->mime, &r->draft);
 	res->body = r->draft.body;
 	/* Reply-To, unless the mail is a suspected injection; any recipient but
 	 * From is a built-in never-auto flag (agent/trust.h) */

@@ -48,6 +48,13 @@ static const struct {
 	 "gasse|damm|ring)\\s+\\d{1,4}[a-z]?\\b|\\b(?:calle|avenida|avda\\.?|paseo|plaza|carrer|"
 	 "camino|rue|chemin|via)\\s+(?:[\\p{L}'.-]+\\s+){0,4}?\\d{1,4}\\b",
 	 "[ADDRESS]"},
+	/* a street named before its kind: Quay Street 4, Baker Street */
+	{"(?-i)\\b\\p{Lu}[\\p{L}'-]+[ \\t]+(?:Street|St\\.|Road|Rd\\.?|Avenue|Ave\\.?|Lane|Drive|"
+	 "Quay|Way|Place|Square|Terrace|Close|Court|Crescent|Row|Hill|Park|Gardens|Wharf)\\b"
+	 "(?:[ \\t]+\\d{1,4}[a-z]?)?",
+	 "[ADDRESS]"},
+	/* Irish Eircodes: T12 X8Y2 */
+	{"(?-i)\\b[AC-FHKNPRTV-Y]\\d{2}[ \\t]?[AC-FHKNPRTV-Y0-9]{4}\\b", "[ADDRESS]"},
 	/* postcodes with their town: SY23 1AB, 20095 Hamburg, D-20095 Hamburg */
 	{"(?-i)(?:\\b\\p{Lu}[\\p{L}-]+,?\\s+)?\\b[A-Z]{1,2}\\d[A-Z\\d]?\\s?\\d[A-Z]{2}\\b|"
 	 "\\b(?:[A-Z]{1,2}-)?\\d{4,5}\\s+\\p{Lu}[\\p{L}-]+",
@@ -58,6 +65,23 @@ static const struct {
 	 "Querid[oa]s?|Bonjour|Cher|Ch[èe]re|Salut)[ \\t]+)(?!(?:Sir|Madam|Damen|customer|"
 	 "Kunde|cliente|client)\\b)\\p{Lu}[\\p{L}'-]*(?:[ \\t]+\\p{Lu}[\\p{L}'-]*){0,3}",
 	 "$1[NAME]"},
+};
+
+/* After the known values went: a capitalised word next to a placeholder is
+ * part of the same name or address ("Siobhan [NAME]", "[ADDRESS], Cork"). */
+static const struct {
+	const char *regex;
+	const char *with;
+} redact_after[] = {
+	{"(?-i)\\b(?!(?:Dear|Hello|Hi|Hey|Hallo|Liebe[rs]?|Sehr|Geehrte[rs]?|Estimad[oa]s?|Hola|"
+	 "Querid[oa]s?|Bonjour|Cher|Ch[èe]re|Salut|Mr|Mrs|Ms|Miss|Dr|Prof|Herr|Herrn|Frau|Sr|"
+	 "Sra|Srta|Mme|Mlle|Monsieur|Madame|Señor|Señora|The|Your|Our|Ihre?|Unsere?|Su|Sus|"
+	 "Votre|Vos|Thanks|Thank|Danke|Gracias|Merci)\\b)\\p{Lu}[\\p{Ll}'-]+[ \\t]+(?=\\[NAME\\])",
+	 "[NAME] "},
+	{"(?-i)(?<=\\[NAME\\][ \\t])\\p{Lu}[\\p{Ll}'-]+\\b", "[NAME]"},
+	{"(?-i)(?:\\b\\p{Lu}[\\p{L}'-]+,?[ \\t]+)+(?=\\[ADDRESS\\])", "[ADDRESS] "},
+	{"(?-i)(?<=\\[ADDRESS\\])(,?[ \\t]+)\\p{Lu}[\\p{Ll}'-]+\\b", "$1[ADDRESS]"},
+	/* last: every digit left */
 	{"\\d+(?:[.,]\\d+)*", "[NUMBER]"},
 };
 
@@ -275,7 +299,7 @@ char *redact_example(const char *body, const struct redact_context *ctx, int *re
 	text = text_norm(body != NULL ? body : "", REDACT_MAX);
 	if (text == NULL)
 		goto out;
-	for (i = 0; i + 1 < ARRAY_SIZE(redact_rules); i++)
+	for (i = 0; i < ARRAY_SIZE(redact_rules); i++)
 		if (redact_sub(&text, redact_rules[i].regex, redact_rules[i].with, false) < 0)
 			goto out;
 	/* longest first, so "priya.n@x" goes before "priya" */
@@ -296,10 +320,9 @@ char *redact_example(const char *body, const struct redact_context *ctx, int *re
 		free(word);
 		word = NULL;
 	}
-	/* the last rule: every digit left */
-	i = ARRAY_SIZE(redact_rules) - 1;
-	if (redact_sub(&text, redact_rules[i].regex, redact_rules[i].with, false) < 0)
-		goto out;
+	for (i = 0; i < ARRAY_SIZE(redact_after); i++)
+		if (redact_sub(&text, redact_after[i].regex, redact_after[i].with, false) < 0)
+			goto out;
 	/* by construction: nothing known and no digit may be left */
 	for (i = 0; i < lit.n && !bad; i++) {
 		/* a longer value glued into another word still counts */

@@ -33,6 +33,11 @@ static size_t split_list(char *buf, const char **out, size_t max)
 	return n;
 }
 
+const char *guard_reply_subject(const struct mime_message *msg, const struct llm_draft *draft)
+{
+	return msg->subject != NULL && msg->subject[0] != '\0' ? msg->subject : draft->subject;
+}
+
 /* The output gates (agent/gate.h) and the built-in never-auto checks
  * (agent/trust.h) on the draft, appended to res. Returns 0, -1 when out of
  * memory. */
@@ -63,7 +68,9 @@ static int run_gates(const struct config *c, const struct mime_message *msg,
 		in.phones = phones;
 		in.phones_count = split_list(phones_buf, phones, PHONES_MAX);
 	}
-	in.subject = draft->subject;
+	/* the subject that goes out: the customer's own, which an attacker
+	 * writes, unless the mail had none */
+	in.subject = guard_reply_subject(msg, draft);
 	in.body = draft->body;
 	in.customer = msg->from_addr;
 	in.customer_name = msg->from_name;

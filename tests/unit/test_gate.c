@@ -99,6 +99,16 @@ static const struct {
 	 "e 12, 20095 Hamburg.",
 	 "personal_data"},
 	{"Send it to Calle Mayor 5, Madrid.", "personal_data"},
+	{"The pumps went to Harbour Street 4, Westport.", "personal_data"},
+	{"We ship to Cork T12 X8Y2.", "personal_data"},
+	/* dates: only the facts' own */
+	{"It shipped on 10 March 2025 and arrives on 2025-03-17.", ""},
+	{"Sie kommt am 17.03.2025 an.", ""},
+	{"It will arrive by 24 December 2026.", "date_not_in_facts"},
+	{"Lieferung bis 24.12.", "date_not_in_facts"},
+	{"Entrega el 3 de abril.", "date_not_in_facts"},
+	/* a pasted example */
+	{"Dear [NAME], order [ORDER_ID] shipped.", "example_copied"},
 };
 
 static void gate_run(const char *body, struct guard_result *res)

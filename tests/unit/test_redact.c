@@ -18,6 +18,8 @@ static const char redact_body[] =
 	"If you need anything, write to gareth.lloyd@lloyd-dairy.example or visit "
 	"lloyd-dairy.example/parts; Lloyd Dairy's account IBAN GB33BUKB20201555555555 is on "
 	"file. HP-20115 is in stock (1200 on hand, 17 March 2025).\n"
+	"The pumps went to Westport Ferries, Quay Street 4, Westport F28 K7P3; your contact "
+	"Siobhan Lloyd signed, like Paul at 7 Harbour Road, Cork T12 X8Y2.\n"
 	"Kind regards\nHarbor Parts Co. customer service\n";
 
 static void test_redact_reply(void)
