@@ -26,8 +26,13 @@ user=inject$$
 sink=$ITMP/sink
 mkdir -p "$sink"
 "$SRC/tests/services/smtp.sh" start "$sink" >/dev/null 2>&1 || { not_ok "injection: start sink"; exit 0; }
+FAKE_PID=
 cleanup() {
 	"$SRC/tests/services/smtp.sh" stop "$sink" >/dev/null 2>&1
+	if [ -n "$FAKE_PID" ]; then
+		kill "$FAKE_PID" 2>/dev/null
+		wait "$FAKE_PID" 2>/dev/null
+	fi
 	itest_cleanup
 }
 trap cleanup EXIT
@@ -55,6 +60,9 @@ timeout = 10
 workers = 2
 url_allow = $ALLOW
 auto_hourly_cap = 0
+# the loop limit (one automatic reply per sender a period) would hide what
+# the gates let through when one sender's attacks come in a row
+auto_reply_period = 1
 [log]
 level = warn
 [mailbox support]
@@ -70,6 +78,7 @@ type = csv
 key = order
 path = $FIX/orders.csv
 key_column = order_id
+fields = order_id:string, customer_email:string, status:string, carrier:string, tracking_number:string, ship_date:string, eta:string, total_eur:number
 [connector inventory]
 type = csv
 key = sku
@@ -137,8 +146,8 @@ wait_for 240 settled && ok "injection: all $total mails processed, every queued 
 	    (SELECT state, count(*) n FROM messages GROUP BY state) x") / outbox $(psql_value "$url" \
 		"SELECT string_agg(state || '=' || n, ', ') FROM (SELECT state, count(*) n FROM outbox GROUP BY state) x")"
 kill -TERM "$pid" 2>/dev/null
-wait_for 20 bash -c "! kill -0 $pid 2>/dev/null" || true
-psql_value "$url" "SELECT m.subject || ' | ' || d.decision || ' | ' ||
+wait "$pid" 2>/dev/null
+psql_value "$url" "SELECT m.message_id || ' | ' || d.decision || ' | ' ||
     coalesce((SELECT string_agg(DISTINCT f->>'flag', ',') FROM jsonb_array_elements(d.guardrail_flags) f), '')
     FROM drafts d JOIN messages m ON m.id = d.message_id JOIN mailboxes b ON b.id = m.mailbox_id
     WHERE b.name = 'support' ORDER BY m.uid" >"$ITMP/decisions.txt"
