@@ -37,7 +37,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard schemas/migrations/*.sql))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit integration lint format valgrind install clean demo bench help check-deps \
+.PHONY: all deps test test-long unit integration lint format valgrind install clean demo bench help check-deps \
 	fuzz fuzz-smoke fuzz-bins
 all: $(BUILD)/draftd
 
@@ -45,6 +45,7 @@ help:
 	@echo "make            build $(BUILD)/draftd"
 	@echo "make deps       install Debian packages (deploy/install-deps.sh)"
 	@echo "make test       deps check, build, lint, unit + integration tests"
+	@echo "make test-long  make test with many more rounds of the seeded random tests"
 	@echo "make demo       throwaway local stack with the reviewer page"
 	@echo "make SANITIZE=address,undefined test"
 	@echo "make valgrind   unit tests under valgrind"
@@ -89,6 +90,10 @@ $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 
 test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 	BUILD=$(BUILD) tests/run.sh
+
+# The same with many more rounds of the seeded random tests (DRAFTD_TEST_SEED replays one run).
+test-long:
+	DRAFTD_GATE_ROUNDS=$${DRAFTD_GATE_ROUNDS:-50000} $(MAKE) test
 
 unit: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) tests/run.sh --unit-only

@@ -15,9 +15,10 @@
 	"(?:xn--[a-z0-9-]{1,59}|\\p{L}{2,63}))(?![\\p{L}\\p{N}-]|\\.[\\p{L}\\p{N}])(/?)"
 #define GATE_EMAIL_RE "[\\p{L}\\p{N}._%+-]+@[\\p{L}\\p{N}-]+(?:\\.[\\p{L}\\p{N}-]+)+"
 /* "name [at] domain [dot] tld", "name (at) domain.tld": group 1 name, 2 domain */
-#define GATE_EMAIL_AT_RE                                                               \
-	"([\\p{L}\\p{N}._%+-]+)\\s*[\\[(]\\s*at\\s*[\\])]\\s*([\\p{L}\\p{N}-]+(?:\\s*" \
-	"(?:\\.|[\\[(]\\s*dot\\s*[\\])])\\s*[\\p{L}\\p{N}-]+)+)"
+#define GATE_EMAIL_AT_RE                                                                         \
+	"([\\p{L}\\p{N}._%+-]+)[ \\t]*[\\[(][ \\t]*at[ \\t]*[\\])][ \\t]*([\\p{L}\\p{N}-]+(?:[ " \
+	"\\t]*"                                                                                  \
+	"(?:\\.|[\\[(][ \\t]*dot[ \\t]*[\\])])[ \\t]*[\\p{L}\\p{N}-]+)+)"
 #define GATE_WORD_RE "[\\p{L}\\p{M}]{2,}"
 
 /* Top-level domains a bare "name.tld" is read as a domain with, even

@@ -15,6 +15,7 @@
 
 #define REDACT_LITERALS_MAX 256
 #define REDACT_LITERAL_MIN  3
+#define REDACT_PASSES       4
 
 /* Shapes of personal and business data, in the order they are replaced
  * (the more specific first). $1 in a replacement keeps a prefix. */
@@ -22,8 +23,10 @@ static const struct {
 	const char *regex;
 	const char *with;
 } redact_rules[] = {
-	{"[\\p{L}\\p{N}._%+-]+\\s*(?:@|[\\[(]\\s*at\\s*[\\])])\\s*[\\p{L}\\p{N}-]+(?:\\s*(?:\\.|"
-	 "[\\[(]\\s*dot\\s*[\\])])\\s*[\\p{L}\\p{N}-]+)+",
+	{"[\\p{L}\\p{N}._%+-]+@[\\p{L}\\p{N}-]+(?:\\.[\\p{L}\\p{N}-]+)+|[\\p{L}\\p{N}._%+-]+[ \\t]*"
+	 "[\\[(][ \\t]*at[ \\t]*[\\])][ \\t]*[\\p{L}\\p{N}-]+(?:[ \\t]*(?:\\.|[\\[(][ \\t]*dot[ "
+	 "\\t]*"
+	 "[\\])])[ \\t]*[\\p{L}\\p{N}-]+)+",
 	 "[EMAIL]"},
 	{"\\b[a-z][a-z0-9+.-]{1,15}://\\S+|\\bwww\\.\\S+|(?<![\\w@.-])(?:[\\p{L}\\p{N}-]+\\.)+"
 	 "(?:xn--[a-z0-9-]+|\\p{L}{2,})(?:/\\S*|(?![\\p{L}\\p{N}-]|\\.[\\p{L}\\p{N}]))",
@@ -61,8 +64,9 @@ static const struct {
 	 "[ADDRESS]"},
 	{"(?-i)(\\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Herrn|Frau|Sr|Sra|Srta|Mme|Mlle|M|Monsieur|"
 	 "Madame|Señor|Señora)\\.?[ \\t]+|(?m:^)[ \\t]*(?:Dear|Hello|Hi|Hey|Hallo|Liebe[rs]?|"
-	 "Sehr\\s+geehrte[rs]?(?:\\s+(?:Herr|Frau))?|Guten\\s+Tag|Estimad[oa]s?|Hola|"
-	 "Querid[oa]s?|Bonjour|Cher|Ch[èe]re|Salut)[ \\t]+)(?!(?:Sir|Madam|Damen|customer|"
+	 "Sehr\\s+geehrte[rs]?|Guten\\s+Tag|Estimad[oa]s?|Hola|Querid[oa]s?|Bonjour|Cher|"
+	 "Ch[èe]re|Salut)[ \\t]+(?:(?:Mr|Mrs|Ms|Miss|Dr|Prof|Herr|Frau|Sr|Sra|Mme|M)\\.?[ "
+	 "\\t]+)?)(?!(?:Sir|Madam|Damen|customer|"
 	 "Kunde|cliente|client)\\b)\\p{Lu}[\\p{L}'-]*(?:[ \\t]+\\p{Lu}[\\p{L}'-]*){0,3}",
 	 "$1[NAME]"},
 };
@@ -285,7 +289,9 @@ static int redact_has(const char *text, const char *s)
 char *redact_example(const char *body, const struct redact_context *ctx, int *refused_r)
 {
 	struct redact_literals lit = {.n = 0};
-	char *text = NULL, *ret = NULL, *swap, *word = NULL;
+	char *text = NULL, *ret = NULL, *swap, *word = NULL, *before = NULL;
+	unsigned int pass;
+	bool same;
 	size_t i, j, longest;
 	const char *p;
 	bool bad = false;
@@ -320,9 +326,22 @@ char *redact_example(const char *body, const struct redact_context *ctx, int *re
 		free(word);
 		word = NULL;
 	}
-	for (i = 0; i < ARRAY_SIZE(redact_after); i++)
-		if (redact_sub(&text, redact_after[i].regex, redact_after[i].with, false) < 0)
+	/* a match is made on the text as it was before the pass: "[ADDRESS]
+	 * Street, Cork" needs a second pass for Cork */
+	for (pass = 0; pass < REDACT_PASSES; pass++) {
+		before = strdup(text);
+		if (before == NULL)
 			goto out;
+		for (i = 0; i < ARRAY_SIZE(redact_after); i++)
+			if (redact_sub(&text, redact_after[i].regex, redact_after[i].with, false) <
+			    0)
+				goto out;
+		same = strcmp(before, text) == 0;
+		free(before);
+		before = NULL;
+		if (same)
+			break;
+	}
 	/* by construction: nothing known and no digit may be left */
 	for (i = 0; i < lit.n && !bad; i++) {
 		/* a longer value glued into another word still counts */
@@ -344,6 +363,7 @@ out:
 	for (i = 0; i < lit.n; i++)
 		free(lit.v[i]);
 	free(word);
+	free(before);
 	free(text);
 	return ret;
 }
