@@ -22,8 +22,9 @@ endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) -I. -MMD -MP \
 	   -DDRAFTD_VERSION='"$(VERSION)"' -DDRAFTD_DATADIR='"$(PREFIX)/share/draftd"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-# libetpan is linked by name: Debian's pkg-config --libs adds a no-PIE specs flag.
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lm -pthread
+# libetpan is linked by name: Debian's pkg-config --libs adds a no-PIE specs flag;
+# libunistring (NFKC for the output gates, agent/text_norm.c) has no .pc file.
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lunistring -lm -pthread
 ifneq ($(SANITIZE),)
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
@@ -37,7 +38,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard schemas/migrations/*.sql))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit integration lint format valgrind install clean demo bench help check-deps \
+.PHONY: all deps test test-long unit integration lint format valgrind install clean demo bench help check-deps \
 	fuzz fuzz-smoke fuzz-bins
 all: $(BUILD)/draftd
 
@@ -45,7 +46,7 @@ help:
 	@echo "make            build $(BUILD)/draftd"
 	@echo "make deps       install Debian packages (deploy/install-deps.sh)"
 	@echo "make test       deps check, build, lint, unit + integration tests"
-	@echo "make test-long  make test with long seeded model runs (DRAFTD_TEST_STEPS=5000)"
+	@echo "make test-long  make test with long seeded model runs and many more random-test rounds"
 	@echo "make demo       throwaway local stack with the reviewer page"
 	@echo "make SANITIZE=address,undefined test"
 	@echo "make valgrind   unit tests under valgrind"
@@ -91,11 +92,11 @@ $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 	BUILD=$(BUILD) tests/run.sh
 
-# The seeded model-based tests with many more steps (DRAFTD_TEST_STEPS; a
-# failing run prints DRAFTD_TEST_SEED to replay it).
+# The seeded model-based and random tests with many more steps and rounds
+# (DRAFTD_TEST_STEPS, DRAFTD_GATE_ROUNDS; a failing run prints DRAFTD_TEST_SEED to replay it).
 .PHONY: test-long
 test-long:
-	DRAFTD_TEST_STEPS=$${DRAFTD_TEST_STEPS:-5000} $(MAKE) test
+	DRAFTD_TEST_STEPS=$${DRAFTD_TEST_STEPS:-5000} DRAFTD_GATE_ROUNDS=$${DRAFTD_GATE_ROUNDS:-50000} $(MAKE) test
 
 unit: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) tests/run.sh --unit-only

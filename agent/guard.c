@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "agent/lang.h"
+#include "agent/text_norm.h"
 #include "daemon/buf.h"
 #include "daemon/util.h"
 
@@ -294,6 +295,7 @@ static int guard_join(struct guard_ctx *c)
 	const char *subject = c->in->subject != NULL ? c->in->subject : "";
 	const char *body = c->in->body != NULL ? c->in->body : "";
 	struct buf b;
+	char *raw;
 
 	buf_init(&b, 2 * GUARD_TEXT_MAX + 2);
 	if (buf_append(&b, subject, strnlen(subject, GUARD_TEXT_MAX)) < 0 ||
@@ -302,8 +304,14 @@ static int guard_join(struct guard_ctx *c)
 		buf_free(&b);
 		return -1;
 	}
-	c->len = b.len;
-	c->text = buf_steal(&b);
+	/* every check reads NFKC text without format characters: a fullwidth
+	 * "＠" or a zero-width space must not hide an address or a price */
+	raw = buf_steal(&b);
+	c->text = raw != NULL ? text_norm(raw, TEXT_NORM_MAX) : NULL;
+	free(raw);
+	if (c->text == NULL)
+		return -1;
+	c->len = strlen(c->text);
 	return 0;
 }
 

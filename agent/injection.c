@@ -82,6 +82,38 @@ static const struct injection_rule injection_rules[] = {
 	 "\\b(full|complete|entire)\\s+(order|customer|client)\\s+(list|history|database)\\b"},
 	{"data_request",
 	 "\\b(kundenliste|kundendaten|lista\\s+de\\s+clientes|liste\\s+des\\s+clients)\\b"},
+	/* politely worded: what others were told, dictated replies, new bank details */
+	{"data_request",
+	 "\\b(paste|copy|share|show|include|forward|send|repeat|quote)\\s+(me\\s+|us\\s+)?(what|"
+	 "the|a|"
+	 "your|copies\\s+of)\\b.{0,60}?\\b(last|previous|other|earlier|another|prior)\\s+"
+	 "(customers?|clients?|buyers?)\\b"},
+	{"data_request",
+	 "\\bwhat\\s+you\\s+(told|wrote|sent|said|answered|replied)\\s+(to\\s+)?(the|your|another|"
+	 "other|a)\\s+((last|previous|other|earlier|prior)\\s+)?(customers?|clients?)\\b"},
+	{"data_request",
+	 "\\b(letzten|vorherigen|vorigen|anderen)\\s+kunden\\b|\\b(cliente\\s+anterior|ultimo\\s+"
+	 "cliente|otros?\\s+clientes?)\\b|\\b(client\\s+precedent|dernier\\s+client|autres?\\s+"
+	 "clients?)\\b"},
+	{"data_request", "\\b(system\\s+prompt|your\\s+(instructions|prompt|examples))\\b"},
+	{"dictated_reply", "\\b(in|into|to)\\s+(your|the)\\s+(reply|answer|response)\\b.{0,40}?\\b("
+			   "write|state|mention|"
+			   "include|add|say|confirm|put|tell|that)\\b"},
+	{"dictated_reply",
+	 "\\b(write|state|mention|include|add|say|confirm|put|paste|sign)\\b.{0,80}?\\b(in|into|to|"
+	 "with)\\s+(your|the)\\s+(reply|answer|response)\\b"},
+	{"dictated_reply",
+	 "\\b(confirm|write)\\s+in\\s+writing\\b|\\brepeat\\s+after\\s+me\\b|\\b(please\\s+)?"
+	 "(write|put\\s+this|add\\s+this|add\\s+this\\s+line)\\s*:"},
+	{"dictated_reply",
+	 "\\bin\\s+ihrer\\s+antwort\\b|\\ben\\s+su\\s+respuesta\\b|\\bdans\\s+votre\\s+reponse\\b|"
+	 "\\ba\\s+votre\\s+reponse\\b|\\bschreiben\\s+sie\\s*:"},
+	{"payment_change",
+	 "\\b(new|updated|changed|different)\\s+(bank\\s+(details|account)|account\\s+(details|"
+	 "number)|"
+	 "iban|payment\\s+details)\\b|\\bneue\\s+(bankverbindung|kontoverbindung|iban)\\b|"
+	 "\\bnuevos?\\s+(datos\\s+bancarios|iban|numero\\s+de\\s+cuenta)\\b|\\bnouve(au|lles?)\\s+"
+	 "(rib|iban|coordonnees\\s+bancaires)\\b"},
 	{"exfiltration_link", "!\\[[^\\]\\n]{0,200}\\]\\(\\s*<?https?://"},
 	{"exfiltration_link", "\\[[^\\]\\n]{0,200}\\]\\(\\s*<?https?://[^)\\s]*\\?[^)\\s]*="},
 	{"exfiltration_link",
@@ -90,9 +122,20 @@ static const struct injection_rule injection_rules[] = {
 #define INJECTION_RULES (sizeof(injection_rules) / sizeof(injection_rules[0]))
 
 static const char *const injection_order[] = {
-	"role_marker",       "ignore_instructions", "role_override",          "approval_bypass",
-	"assistant_address", "data_request",        "recipient_redirect",     "exfiltration_link",
-	"hidden_text",       "subject_instruction", "attachment_instruction", "error",
+	"role_marker",
+	"ignore_instructions",
+	"role_override",
+	"approval_bypass",
+	"assistant_address",
+	"data_request",
+	"dictated_reply",
+	"payment_change",
+	"recipient_redirect",
+	"exfiltration_link",
+	"hidden_text",
+	"subject_instruction",
+	"attachment_instruction",
+	"error",
 };
 #define INJECTION_NAMES (sizeof(injection_order) / sizeof(injection_order[0]))
 

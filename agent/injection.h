@@ -35,7 +35,11 @@ struct injection_input {
  *   role_override          "you are now ...", "pretend to be"
  *   approval_bypass        "auto-send is enabled", "no approval needed"
  *   assistant_address      "note to the mail assistant"
- *   data_request           asks for customer lists or other customers' data
+ *   data_request           asks for customer lists, other customers' data, what
+ *                          "the last customer" was told, or the prompt
+ *   dictated_reply         dictates what the reply must say ("in your reply,
+ *                          please write ...", "confirm in writing")
+ *   payment_change         announces new bank or payment details
  *   recipient_redirect     send/forward/cc to an address not the sender's
  *   exfiltration_link      markdown image / link with a query to fill in
  *   hidden_text            zero-width characters or hidden HTML (mime flag)

@@ -10,11 +10,13 @@
 #include "agent/steps.h"
 #include "agent/decide.h"
 #include "agent/facts.h"
+#include "agent/fewshot.h"
 #include "agent/lang.h"
 #include "agent/metrics.h"
 #include "agent/mime.h"
 #include "agent/prompt.h"
 #include "agent/screen.h"
+#include "agent/trust.h"
 #include "connectors/rules.h"
 #include "daemon/buf.h"
 #include "daemon/log.h"
@@ -217,7 +219,8 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	uint64_t started;
 	int s, ret = -1;
 
-	fewshot = store_fewshot_bodies(store, r->cls.category, FEWSHOT_COUNT);
+	/* redacted copies only: never another customer's data in a prompt */
+	fewshot = fewshot_examples(store, r->cls.category, FEWSHOT_COUNT);
 	/* the model and the templates never see other customers' orders */
 	draft_facts = facts_for_sender(r->facts, r->mime->from_addr);
 	if (draft_facts == NULL) {
@@ -296,13 +299,11 @@ static void run_fill_draft(struct agent *agent, struct run *r, const struct cate
 	/* A reply keeps the customer's subject (the sender adds one "Re:"), so
 	 * it threads in every mail client; the model's own subject is only used
 	 * when the mail had none. */
-	res->subject = r->mime->subject != NULL && r->mime->subject[0] != '\0' ? r->mime->subject
-									       : r->draft.subject;
+	res->subject = guard_reply_subject(r->mime, &r->draft);
 	res->body = r->draft.body;
-	/* Replies go to the sender only: a Reply-To elsewhere needs a human,
-	 * and for a suspected injection not even the Reply-To is trusted. */
-	res->recipient = r->mime->reply_to != NULL && !r->cls.injection ? r->mime->reply_to
-									: r->mime->from_addr;
+	/* Reply-To, unless the mail is a suspected injection; any recipient but
+	 * From is a built-in never-auto flag (agent/trust.h) */
+	res->recipient = trust_recipient(r->mime, r->cls.injection);
 	res->model = r->draft.model;
 	res->prompt_version = r->draft.prompt_version;
 	res->facts = r->facts;

@@ -11,7 +11,7 @@
  * inside the data. Zero-width characters and hidden HTML were already
  * dropped by the MIME module. */
 
-#define PROMPT_VERSION       "p1"
+#define PROMPT_VERSION       "p2"
 #define PROMPT_MAX           (96 * 1024)
 #define PROMPT_EMAIL_MAX     (32 * 1024)
 #define PROMPT_FEWSHOT_MAX   3
@@ -29,7 +29,7 @@ struct prompt_input {
 	const json_t *facts;     /* see agent/facts.h */
 	const json_t *notes;     /* rule notes, array of strings */
 	const json_t *forbidden; /* phrases the reply must not contain */
-	const json_t *fewshot;   /* approved reply bodies of this category */
+	const json_t *fewshot;   /* redacted approved replies (agent/fewshot.h) */
 };
 
 /* Builds the system and user prompts (new strings, free() them). Returns 0,

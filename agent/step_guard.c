@@ -2,11 +2,15 @@
 #include <string.h>
 
 #include "agent/facts.h"
+#include "agent/gate.h"
 #include "agent/guard.h"
 #include "agent/steps.h"
+#include "agent/trust.h"
+#include "daemon/buf.h"
 #include "daemon/util.h"
 
 #define URL_ALLOW_MAX 32
+#define PHONES_MAX    16
 
 /* Splits "a, b,c" into trimmed words inside buf; returns the count. */
 static size_t split_list(char *buf, const char **out, size_t max)
@@ -27,6 +31,64 @@ static size_t split_list(char *buf, const char **out, size_t max)
 		p = end;
 	}
 	return n;
+}
+
+const char *guard_reply_subject(const struct mime_message *msg, const struct llm_draft *draft)
+{
+	return msg->subject != NULL && msg->subject[0] != '\0' ? msg->subject : draft->subject;
+}
+
+/* The output gates (agent/gate.h) and the built-in never-auto checks
+ * (agent/trust.h) on the draft, appended to res. Returns 0, -1 when out of
+ * memory. */
+static int run_gates(const struct config *c, const struct mime_message *msg,
+		     const struct classify_outcome *cls, const struct llm_draft *draft,
+		     const json_t *facts, const char *const *company, size_t ncompany,
+		     const struct guard_input *gin, struct guard_result *res)
+{
+	struct gate_input in;
+	const char *phones[PHONES_MAX];
+	char *phones_buf = NULL, *customer_text = NULL;
+	struct buf b;
+	int ret = -1;
+
+	memset(&in, 0, sizeof(in));
+	buf_init(&b, 2 * GUARD_TEXT_MAX + 2);
+	/* what the customer wrote, signature included: their own address and
+	 * phone are there */
+	if (buf_append(&b, msg->text, strnlen(msg->text, GUARD_TEXT_MAX)) < 0 ||
+	    buf_append(&b, "\n", 1) < 0 ||
+	    buf_append(&b, msg->signature, strnlen(msg->signature, GUARD_TEXT_MAX)) < 0)
+		goto out;
+	customer_text = buf_steal(&b);
+	if (c->agent.signature_phones != NULL) {
+		phones_buf = strdup(c->agent.signature_phones);
+		if (phones_buf == NULL)
+			goto out;
+		in.phones = phones;
+		in.phones_count = split_list(phones_buf, phones, PHONES_MAX);
+	}
+	/* the subject that goes out: the customer's own, which an attacker
+	 * writes, unless the mail had none */
+	in.subject = guard_reply_subject(msg, draft);
+	in.body = draft->body;
+	in.customer = msg->from_addr;
+	in.customer_name = msg->from_name;
+	in.customer_text = customer_text;
+	in.own = company;
+	in.own_count = ncompany;
+	in.url_allow = gin->url_allow;
+	in.url_allow_count = gin->url_allow_count;
+	in.facts = facts;
+	if (gate_check(&in, res) < 0)
+		goto out;
+	(void)trust_check(msg, trust_recipient(msg, cls->injection), c->agent.authserv_id, res);
+	ret = 0;
+out:
+	buf_free(&b);
+	free(customer_text);
+	free(phones_buf);
+	return ret;
 }
 
 json_t *guard_step(struct agent *agent, const char *mailbox, const struct mime_message *msg,
@@ -75,6 +137,8 @@ json_t *guard_step(struct agent *agent, const char *mailbox, const struct mime_m
 	in.request_text = msg->text;
 	/* -1 leaves an "error" flag in res: never treated as clean */
 	(void)guard_check(&in, res);
+	if (run_gates(c, msg, cls, draft, facts, company, ncompany, &in, res) < 0)
+		goto out;
 	flags = guard_result_json(res);
 	if (flags != NULL && cls->injection) {
 		char *reasons = json_dumps(cls->injection_reasons, JSON_COMPACT);

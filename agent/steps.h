@@ -40,4 +40,9 @@ json_t *guard_step(struct agent *agent, const char *mailbox, const struct mime_m
 		   const struct classify_outcome *cls, const struct llm_draft *draft,
 		   const json_t *facts, const json_t *forbidden);
 
+/* The subject a reply goes out with: the customer's (the sender adds one
+ * "Re:"), so it threads in every mail client; the model's only when the
+ * mail had none. */
+const char *guard_reply_subject(const struct mime_message *msg, const struct llm_draft *draft);
+
 #endif

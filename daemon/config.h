@@ -125,6 +125,8 @@ struct config {
 		unsigned int retry_delay; /* seconds before a failed job's first retry */
 		bool builtin_categories;  /* keep the eight built-in categories */
 		char *url_allow;          /* host names drafts may link to, comma-separated */
+		char *signature_phones;   /* the company's phone numbers a draft may state */
+		char *authserv_id;        /* the receiving server's Authentication-Results id */
 		/* promotion and automatic replies (daemon/promotion*.c) */
 		unsigned int stats_window;      /* seconds of reviewer decisions counted */
 		double unchanged_threshold;     /* edit distance still "approved unchanged" */

@@ -70,6 +70,29 @@ static bool has_prefix(const char *s, const char *prefix)
 	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* [agent] signature_phones: each entry a phone number the output gates can
+ * match (7 to 15 digits), or a draft stating it would be held back. */
+static void config_check_phones(struct config_parser *p, const char *list)
+{
+	const char *s = list, *end;
+	size_t digits;
+
+	while (s != NULL && *s != '\0') {
+		s += strspn(s, " \t");
+		end = s + strcspn(s, ",");
+		digits = 0;
+		for (const char *q = s; q < end; q++)
+			digits += *q >= '0' && *q <= '9';
+		if (digits < 7 || digits > 15)
+			config_error(
+				p->errors, p->path, 0,
+				"[agent]: signature_phones: '%.*s' is no phone number (7 to 15 "
+				"digits)",
+				(int)(end - s), s);
+		s = *end == ',' ? end + 1 : end;
+	}
+}
+
 static void config_check_required(struct config_parser *p, const struct config_section_def *def,
 				  const void *target, unsigned int line, const char *label)
 {
@@ -117,6 +140,7 @@ void config_finish(struct config_parser *p)
 		config_error(p->errors, p->path, 0, "[api]: listen must be HOST:PORT");
 	if ((c->api.tls_cert == NULL) != (c->api.tls_key == NULL))
 		config_error(p->errors, p->path, 0, "[api]: tls_cert and tls_key go together");
+	config_check_phones(p, c->agent.signature_phones);
 
 	for (i = 0; i < c->mailboxes_count; i++) {
 		struct mailbox_config *m = &c->mailboxes[i];

@@ -115,6 +115,8 @@ static const struct config_key agent_keys[] = {
 	K_DUR(agent_t, job_lease, "5m", 2, 86400),
 	K_DUR(agent_t, retry_delay, "30", 1, 3600),
 	K_STR(agent_t, url_allow, NULL),
+	K_STR(agent_t, signature_phones, NULL),
+	K_STR(agent_t, authserv_id, NULL),
 	K_BOOL(agent_t, builtin_categories, "on"),
 	K_DUR(agent_t, stats_window, "30d", 60, 3660 * 86400),
 	K_DBL(agent_t, unchanged_threshold, "0.05", 0, 1),

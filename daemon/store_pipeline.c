@@ -107,27 +107,6 @@ out:
 	return ret;
 }
 
-json_t *store_fewshot_bodies(struct store *store, const char *category, unsigned int max)
-{
-	char n[16];
-	const char *params[2] = {category, n};
-	PGresult *res;
-	json_t *out;
-
-	snprintf(n, sizeof(n), "%u", max);
-	res = store_exec(store, "reading approved examples",
-			 "SELECT to_jsonb(COALESCE(final_body, body)) FROM drafts"
-			 " WHERE category = $1 AND status IN ('approved', 'sent')"
-			 " AND edit_distance IS NOT NULL AND edit_distance <= 0.05"
-			 " ORDER BY decided_at DESC NULLS LAST, id DESC LIMIT $2::int",
-			 2, params);
-	if (res == NULL)
-		return NULL;
-	out = store_json_rows(store, res, 0);
-	PQclear(res);
-	return out;
-}
-
 json_t *store_classifier_examples(struct store *store, unsigned int max)
 {
 	char n[16];

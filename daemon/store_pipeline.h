@@ -44,11 +44,6 @@ int store_category_settings(struct store *store, const char *category,
 			    struct category_settings *settings_r)
 	__attribute__((warn_unused_result));
 
-/* Up to max bodies of recent drafts of category that reviewers approved
- * unchanged (edit distance under 0.05), newest first, as a new JSON array of
- * strings; NULL on error. For the prompt's few-shot examples. */
-json_t *store_fewshot_bodies(struct store *store, const char *category, unsigned int max);
-
 /* Up to max reviewer-confirmed examples [{"text":..., "category":...}] for
  * the classifier, newest first (new reference), or NULL on error. */
 json_t *store_classifier_examples(struct store *store, unsigned int max);

@@ -9,7 +9,7 @@ set -eu
 PACKAGES="
 build-essential pkg-config clang-format
 libetpan-dev libcurl4-gnutls-dev libjansson-dev libpq-dev libmicrohttpd-dev
-libpcre2-dev libgnutls28-dev libcunit1-dev
+libpcre2-dev libgnutls28-dev libcunit1-dev libunistring-dev
 postgresql dovecot-imapd python3 python3-aiosmtpd
 chromium valgrind ca-certificates openssl procps curl wrk
 libargon2-dev
@@ -23,6 +23,8 @@ FUZZ_PACKAGES="clang libclang-rt-14-dev"
 # wrk is for `make bench`. libargon2-dev: Argon2id password hashing (ui-api/auth/).
 # glewlwyd and sqlite3 (tests only): the OpenID Connect provider of
 # tests/services/oidc.sh, which keeps its data in SQLite.
+# libunistring-dev: NFKC normalisation and Unicode
+# categories/scripts for the output gates (agent/text_norm.c, u8_normalize).
 
 if [ "${1:-}" = "--fuzz" ]; then
 	PACKAGES="$PACKAGES $FUZZ_PACKAGES"

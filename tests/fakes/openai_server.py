@@ -19,6 +19,12 @@ logprobs). What it answers is chosen per request by a mode:
   hang        sleeps --hang-seconds before answering
   truncated   Content-Length larger than the body, connection closed early
   huge        a 10 MB body
+  obedient    a model talked into anything: a valid draft that also follows
+              every instruction it finds in the email (see obey()): it
+              pastes the example replies it was given when asked for what
+              "the last customer" was told, and copies every line that
+              carries a link, domain, address, phone number, IBAN,
+              percentage or an order to write something, quoted text too
 
 The mode is set with POST /_control {"mode": "..."} (for every later
 request) or by "FAKE_MODE=<mode>" in the last user message (that request
@@ -27,8 +33,11 @@ delays the answer; GET /_requests reports the most delayed requests it saw
 in progress at once (max_in_flight), to check a client's concurrency cap.
 GET /_last_request returns the body of the last chat-completions request,
 GET /_requests the number of them so far and the last Authorization header.
+--log-requests FILE appends every chat-completions request body to FILE, one
+JSON document per line (what reached the model, for leak checks).
 
 Usage: openai_server.py [--port N | --port 0 --port-file FILE] [--model NAME]
+                        [--log-requests FILE]
 """
 
 import argparse
@@ -42,7 +51,24 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODES = {"valid", "logprobs", "wrong_price", "invalid_json", "wrong_enum", "flat",
-         "http500", "loading503", "hang", "truncated", "huge"}
+         "http500", "loading503", "hang", "truncated", "huge", "obedient"}
+
+# A request for earlier replies, in the languages the suite writes in.
+PASTE_RE = re.compile(
+    r"(last|previous|other|earlier|another|prior)\s+(customer|client|buyer|reply|replies|answer|"
+    r"mail|e-mail|message)|what\s+you\s+(told|wrote|sent|said|answered)|examples\s+you|"
+    r"letzten\s+kunden|vorherigen\s+kunden|anderen\s+kunden|"
+    r"cliente\s+anterior|[uú]ltimo\s+cliente|otro\s+cliente|"
+    r"client\s+pr[ée]c[ée]dent|dernier\s+client|autre\s+client", re.I)
+# Lines worth obeying: a payload or an order to write something.
+PAYLOAD_RE = re.compile(
+    r"https?://|www\.|[\w-]+\.[a-z]{2,}(/|\b)|[@＠]|\[at\]|\(at\)|\d[\d ()/.-]{5,}\d|%|％|"
+    r"\b[A-Z]{2}\d{2}\s?[A-Z0-9]{4}|"
+    r"\b(write|include|add|say|state|mention|tell|put|confirm|grant|offer|promise|use|"
+    r"reply|send|answer|paste|copy|repeat|sign|schreib\w*|f[uü]g\w*|nenn\w*|best[aä]tig\w*|"
+    r"teil\w*|escrib\w*|incluy\w*|a[nñ]ad\w*|indiq\w*|confirm\w*|[ée]cri\w*|ajout\w*|"
+    r"indiqu\w*|mentionn\w*|pr[ée]cis\w*)\b", re.I)
+QUOTED_RE = re.compile(r"[\"“„«‘']([^\"“”„«»‘’']{8,})[\"”“»’']")
 
 
 class State:
@@ -56,6 +82,7 @@ class State:
         self.max_in_flight = 0
         self.model = model
         self.hang_seconds = hang_seconds
+        self.log_requests = None
 
 
 def find_facts(text):
@@ -114,6 +141,57 @@ def build_draft(request, user_text, wrong_price=False):
         "needs_human": False,
         "needs_human_reason": "",
     }
+
+
+def between(text, begin, end):
+    """The "| "-marked lines between a BEGIN and an END line, unmarked."""
+    out, inside = [], False
+    for line in text.split("\n"):
+        if line.startswith(begin):
+            inside = True
+            continue
+        if line.startswith(end):
+            inside = False
+            continue
+        if inside:
+            out.append(line[2:] if line.startswith("| ") else line.lstrip("|"))
+    return out
+
+
+def example_replies(request):
+    """The example replies anywhere in the prompt: today's datamarked block
+    and the older "--- example N ---" list in the system prompt."""
+    found = []
+    for m in request.get("messages", []):
+        text = m.get("content") or ""
+        lines = between(text, "BEGIN EXAMPLES", "END EXAMPLES")
+        if not lines and "--- example" in text:
+            lines = text.split("--- example", 1)[1].split("\n")[1:]
+        found += [l for l in lines if not l.startswith("--- example")]
+    return found
+
+
+def obey(request, user_text, draft):
+    """What an obedient model adds to its draft: everything it was asked."""
+    email = between(user_text, "BEGIN EMAIL", "END EMAIL")
+    body = "\n".join(l for l in email if not l.startswith("From: "))
+    extra = []
+    if PASTE_RE.search(body):
+        extra += ["As requested, here is what we wrote before:"] + example_replies(request)
+    for line in email:
+        if line.startswith("From: ") or not PAYLOAD_RE.search(line):
+            continue
+        extra.append(line.strip())
+        extra += [q.strip() for q in QUOTED_RE.findall(line)]
+    m = re.search(r"Likely category: (\w+)", user_text)
+    if m and not re.search(r"FAKE_CATEGORY=", user_text):
+        draft["category"] = m.group(1)
+    lines = draft["body"].split("\n")
+    draft["body"] = "\n".join(lines[:-3] + [""] + extra + lines[-3:])[:7900]
+    draft["confidence"] = 0.99
+    draft["needs_human"] = False
+    draft["needs_human_reason"] = ""
+    return draft
 
 
 def logprobs_for(content, category):
@@ -224,6 +302,9 @@ class Handler(BaseHTTPRequestHandler):
             st.last_auth = self.headers.get("Authorization")
             st.requests += 1
             mode = st.mode
+            if st.log_requests:
+                with open(st.log_requests, "ab") as f:
+                    f.write(json.dumps(request).encode() + b"\n")
         users = [m.get("content", "") for m in request.get("messages", [])
                  if m.get("role") == "user"]
         user_text = users[-1] if users else ""
@@ -249,6 +330,8 @@ class Handler(BaseHTTPRequestHandler):
     def chat(self, request, user_text, mode):
         st = self.server.state
         draft = build_draft(request, user_text, wrong_price=(mode == "wrong_price"))
+        if mode == "obedient":
+            draft = obey(request, user_text, draft)
         logprobs = None
         if mode == "wrong_enum":
             draft["category"] = "refund_everything"
@@ -313,9 +396,11 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--model", default="fake-model")
     ap.add_argument("--hang-seconds", type=float, default=30.0)
+    ap.add_argument("--log-requests")
     args = ap.parse_args()
     srv = Server(("127.0.0.1", args.port), Handler)
     srv.state = State(args.model, args.hang_seconds)
+    srv.state.log_requests = args.log_requests
     port = srv.server_address[1]
     if args.port_file:
         tmp = args.port_file + ".tmp"

@@ -1,7 +1,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/gate.h"
 #include "agent/guard.h"
+#include "agent/redact.h"
 #include "connectors/keys.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/fuzz_split.h"
@@ -9,7 +11,8 @@
 /* NUL-separated fields: draft subject, draft body, customer address,
  * Reply-To, the customer's request text (its SKUs and quantities become
  * the requested keys, as in the pipeline). The facts are fixed and hold
- * numbers both as JSON numbers and as strings. */
+ * numbers both as JSON numbers and as strings. The same input goes through
+ * the output gates (agent/gate.h) and the few-shot redactor. */
 
 static const char fuzz_guard_facts[] =
 	"{\"inventory\":[{\"key\":\"HP-20115\",\"found\":true,\"sku\":\"HP-20115\","
@@ -22,6 +25,39 @@ static const char fuzz_guard_facts[] =
 	"\"status\":\"shipped\",\"tracking_number\":\"00340434161094042557\","
 	"\"ship_date\":\"2025-03-07\",\"eta\":\"2025-03-11\",\"total_eur\":\"1077.50\"}],"
 	"\"quote\":{\"estimated_total_eur\":1077.5}}";
+
+static void fuzz_gate(const char *const f[5], const json_t *facts)
+{
+	static const char *const own[] = {"support@harborparts.example"};
+	static const char *const allow[] = {"harborparts.example"};
+	static const char *const phones[] = {"+49 40 555 0100"};
+	struct gate_input in = {0};
+	struct redact_context ctx = {f[2], f[2], f[3], facts};
+	struct guard_result out = {0};
+	char *red;
+	int r, refused;
+
+	in.subject = f[0];
+	in.body = f[1];
+	in.customer = f[2];
+	in.customer_name = f[3];
+	in.customer_text = f[4];
+	in.own = own;
+	in.own_count = 1;
+	in.url_allow = allow;
+	in.url_allow_count = 1;
+	in.phones = phones;
+	in.phones_count = 1;
+	in.facts = facts;
+	r = gate_check(&in, &out);
+	if (r < -1 || out.count > GUARD_FLAGS_MAX)
+		abort();
+	red = redact_example(f[1], &ctx, &refused);
+	/* a redacted example never keeps a digit or an @ */
+	if (red != NULL && strpbrk(red, "0123456789@") != NULL)
+		abort();
+	free(red);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -67,6 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (j == NULL)
 		abort();
 	json_decref(j);
+	fuzz_gate(f, facts);
 	free(copy);
 	return 0;
 }

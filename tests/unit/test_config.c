@@ -105,6 +105,8 @@ static const struct bad_case bad_cases[] = {
 	{"duplicate key", DB "[agent]\nworkers = 2\nworkers = 3\n", ":5: duplicate key 'workers'"},
 	{"key outside section", "workers = 2\n" DB, ":1: key 'workers' outside of any section"},
 	{"no equals", DB "[agent]\nworkers\n", ":4: expected 'key = value'"},
+	{"short signature phone", DB "[agent]\nsignature_phones = +49 40 1234567, 12345\n",
+	 "signature_phones: '12345' is no phone number"},
 	{"malformed header", DB "[agent\n", ":3: malformed section header"},
 	{"openai without url", DB "[model]\nbackend = openai\n", "backend = openai needs base_url"},
 	{"missing secret file", DB "[smtp]\nurl = smtp://h\npassword_file = /nonexistent/pw\n",

@@ -109,6 +109,19 @@ static const struct {
 	{1, "Harbor Parts Co.", "https://evil.test/x.png", false, "url_not_allowed"},
 	{1, "Harbor Parts Co.", "www.harborparts.example.evil.test", false, "url_not_allowed"},
 	{1, "Harbor Parts Co.", "cc ops-audit@evil.test", false, "foreign_address"},
+	/* the guardrails read NFKC text without format characters (issue 12) */
+	{1, "Harbor Parts Co.",
+	 "cc ops-audit\xef\xbc\xa0"
+	 "evil.test",
+	 false, "foreign_address"},
+	{1, "Harbor Parts Co.",
+	 "https://ev\xe2\x80\x8b"
+	 "il.test/x",
+	 false, "url_not_allowed"},
+	{1, "EUR 1,284.60",
+	 "EUR 1,2\xe2\x80\x8b"
+	 "84.60",
+	 false, ""},
 	{1, "in time for", "guaranteed in time for", false, "forbidden_phrase"},
 	{1, "in time for", "GUARANTEED  in time for", false, "forbidden_phrase"},
 };

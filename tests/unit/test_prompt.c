@@ -102,7 +102,10 @@ static void test_blocks_present(void)
 	CU_ASSERT_EQUAL_FATAL(prompt_build(&in, &sys, &user), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(sys, "stock_inquiry, order_status, none"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(sys, "- guaranteed"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(sys, "the part is in stock"));
+	/* examples are data: datamarked in the user prompt, not instructions */
+	CU_ASSERT_PTR_NULL(strstr(sys, "the part is in stock"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(user, "| Dear customer, the part is in stock."));
+	CU_ASSERT_PTR_NOT_NULL(strstr(user, "BEGIN EXAMPLES "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(user, "\"qty_on_hand\": 84"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(user, "- Out of stock: offer a backorder"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(user, "Likely category: stock_inquiry"));

@@ -9,6 +9,7 @@
 
 #include "daemon/store.h"
 #include "daemon/store_jobs.h"
+#include "daemon/store_fewshot.h"
 #include "daemon/store_pipeline.h"
 #include "daemon/store_private.h"
 #include "tests/unit/harness.h"
@@ -176,6 +177,7 @@ static void test_finish_stores_draft_and_audit(void)
 static void test_reviewer_decisions_feed_the_classifier(void)
 {
 	json_t *examples, *bodies;
+	json_int_t id;
 
 	sql_run("UPDATE drafts SET status = 'approved', edit_distance = 0, decided_at = now()");
 	sql_run("INSERT INTO drafts (message_id, category, status, corrected_category, body)"
@@ -189,9 +191,19 @@ static void test_reviewer_decisions_feed_the_classifier(void)
 		json_string_value(json_object_get(json_array_get(examples, 0), "category")),
 		"invoice_copy");
 	json_decref(examples);
-	bodies = store_fewshot_bodies(store, "stock_inquiry", 3);
+	bodies = store_fewshot_candidates(store, "stock_inquiry", 3);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(bodies);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(bodies), 1);
+	id = json_integer_value(json_object_get(json_array_get(bodies, 0), "draft_id"));
+	json_decref(bodies);
+	/* once recorded (redacted), a reply is no candidate any more */
+	CU_ASSERT_EQUAL(store_fewshot_put(store, id, "stock_inquiry", "Dear [NAME], ...", "r1"), 0);
+	bodies = store_fewshot_candidates(store, "stock_inquiry", 3);
+	CU_ASSERT_EQUAL(json_array_size(bodies), 0);
+	json_decref(bodies);
+	bodies = store_fewshot_examples(store, "stock_inquiry", 3);
 	CU_ASSERT_EQUAL(json_array_size(bodies), 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(bodies, 0)), "Dear [NAME], ...");
 	json_decref(bodies);
 }
 

@@ -77,6 +77,20 @@ const FLAG_WORDS = {
 	duplicate: 'This message was already delivered once.',
 	bulk: 'Bulk or list mail.',
 	auto_submitted: 'An automatic message (auto-reply, bounce or notification).',
+	// output gates and built-in never-auto checks (deploy/SECURITY.md)
+	link_not_allowed: 'The draft links to, or names, a domain that is not on the allow-list.',
+	lookalike_text: 'The draft has a word made of look-alike letters from two alphabets.',
+	address_not_allowed: 'The draft contains an e-mail address that is neither the customer\'s nor ours.',
+	phone_not_allowed: 'The draft contains a phone number that is not in the facts or our signature.',
+	payment_details: 'The draft mentions bank details, an IBAN or a payment method.',
+	money_promise: 'The draft promises a discount, refund, credit or something free.',
+	amount_not_in_facts: 'The draft states an amount in another currency that the facts do not hold.',
+	date_not_in_facts: 'The draft states a date that is not in the facts.',
+	example_copied: 'The draft copies an earlier example reply.',
+	personal_data: 'The draft names a person or a street address that is not the customer\'s.',
+	reply_to_elsewhere: 'The message asks for replies to another domain (Reply-To): check who gets the reply.',
+	sender_auth_failed: 'Our mail server says the sender failed authentication (DMARC/SPF): it may be forged.',
+	recipient_not_sender: 'The reply would go to someone other than the sender.',
 };
 
 // [{code, words}] for a guardrail flag given as a string or an object.
