@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "daemon/config_private.h"
+#include "daemon/imap_utf7.h"
 #include "daemon/util.h"
 
 #ifndef DRAFTD_DATADIR
@@ -51,6 +52,23 @@ static void config_read_secret(struct config_parser *p, unsigned int line, const
 		return;
 	if (secret_read_file(file, secret, &why) < 0)
 		config_error(p->errors, p->path, line, "%s '%s': %s", what, file, why);
+}
+
+/* Folder names are UTF-8 in the file and modified UTF-7 on the wire: one
+ * that cannot be encoded would fail at every poll or send. */
+static void config_check_folder(struct config_parser *p, unsigned int line, const char *label,
+				const char *key, const char *name)
+{
+	char wire[IMAP_UTF7_NAME_MAX];
+	const char *why;
+
+	if (name == NULL)
+		return;
+	if (*name == '\0')
+		config_error(p->errors, p->path, line, "%s: %s must not be empty", label, key);
+	else if (imap_utf7_encode(name, wire, sizeof(wire), &why) < 0)
+		config_error(p->errors, p->path, line,
+			     "%s: %s is not a usable IMAP folder name: %s", label, key, why);
 }
 
 /* "[mailbox support-desk]" reads $DRAFTD_MAILBOX_SUPPORT_DESK_PASSWORD. */
@@ -134,6 +152,8 @@ void config_finish(struct config_parser *p)
 		if (m->password == NULL && m->password_file == NULL)
 			config_error(p->errors, p->path, m->line,
 				     "%s: needs password, password_file or $%s", label, env);
+		config_check_folder(p, m->line, label, "folder", m->folder);
+		config_check_folder(p, m->line, label, "sent_folder", m->sent_folder);
 	}
 	for (i = 0; i < c->connectors_count; i++) {
 		snprintf(label, sizeof(label), "[connector %s]", c->connectors[i].name);

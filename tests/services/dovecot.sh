@@ -5,8 +5,8 @@
 #        hosted provider instead (see conf_provider below), logins only with OAuth2
 #        tokens that OAUTH_URL/introspect (tests/fakes/oauth_server.py) vouches for
 #   dovecot.sh stop DIR
-#   dovecot.sh adduser DIR USER PASS [--no-sent]   (provider: PASS unused; --no-sent: no
-#        Sent folder at all, as some real mailboxes are)
+#   dovecot.sh adduser DIR USER PASS [--no-sent]   (PASS "-": no password, OAuth2 only;
+#        --no-sent, provider layout: no Sent folder at all, as some real mailboxes are)
 #   dovecot.sh deliver DIR USER FOLDER FILE...  (saved unseen; FOLDER created if needed)
 #   dovecot.sh mkfolder DIR USER FOLDER
 #   dovecot.sh certs DIR   only the test CA and server certificate (for other servers in DIR)
@@ -83,9 +83,11 @@ CONF
 # A hosted provider's layout (Microsoft 365 style, as Courier/Exchange-era
 # servers present it): everything under "INBOX." with "." as separator,
 # special-use folders with the provider's names and no "Sent", no IDLE (the
-# capability list is Dovecot's own minus IDLE and NOTIFY), and OAuth2 only:
+# capability list is Dovecot's own minus IDLE and NOTIFY), and OAuth2:
 # XOAUTH2 and OAUTHBEARER, each token checked with the token server's RFC 7662
-# introspection endpoint; a password login is refused.
+# introspection endpoint. A user added with PASS "-" has no password at all
+# (a password login is refused); one added with a password has it as an app
+# password, as Gmail allows.
 conf_provider() {
 	local dir=$1 oauth_url=$2 user group
 	read -r user group <<<"$(mail_owner)"
@@ -97,11 +99,18 @@ active_attribute = active
 active_value = true
 CONF
 	cat <<CONF
-auth_mechanisms = xoauth2 oauthbearer
+auth_mechanisms = plain login xoauth2 oauthbearer
 passdb {
   driver = oauth2
   mechanisms = xoauth2 oauthbearer
   args = $dir/dovecot-oauth2.conf.ext
+}
+# app passwords (Gmail's, or a tenant that still allows basic auth): only
+# for users added with one; everybody else can log in with a token only
+passdb {
+  driver = passwd-file
+  mechanisms = plain login
+  args = scheme=PLAIN username_format=%u $dir/users
 }
 userdb {
   driver = static
@@ -239,7 +248,10 @@ dc_adduser() {
 "*) die "user and password may not hold ':' or newlines" ;; esac
 	read -r user group <<<"$(mail_owner)"
 	# Replace any earlier line for the user; passwd-file is re-read when it changes.
-	{ grep -v "^$u:" "$dir/users" || true; echo "$u:{PLAIN}$pass"; } >"$dir/users.new"
+	{
+		grep -v "^$u:" "$dir/users" || true
+		[ "$pass" = - ] || echo "$u:{PLAIN}$pass"
+	} >"$dir/users.new"
 	mv "$dir/users.new" "$dir/users"
 	chmod 644 "$dir/users"
 	mkdir -p "$dir/mail/$u"

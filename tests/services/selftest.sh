@@ -193,8 +193,9 @@ pv_ctl() {
 # separator, Sent Items as \Sent, no IDLE, a user without Sent, a UTF-8 folder.
 t_provider() {
 	local rt tok out pv=$DRAFTD_TEST_PROVIDER_DIR
-	"$here/dovecot.sh" adduser "$pv" carol@provider.example unused || return 1
-	"$here/dovecot.sh" adduser "$pv" dave@provider.example unused --no-sent || return 1
+	"$here/dovecot.sh" adduser "$pv" carol@provider.example - || return 1
+	"$here/dovecot.sh" adduser "$pv" dave@provider.example - --no-sent || return 1
+	"$here/dovecot.sh" adduser "$pv" erin@provider.example 'app-pass' || return 1
 	"$here/dovecot.sh" deliver "$pv" carol@provider.example 'INBOX.Überfällig' "$dir/msg.eml" || return 1
 	oauth_ctl /_control/client '{"client_id":"draftd","client_secret":"s3","user":"carol@provider.example"}' >/dev/null || return 1
 	rt=$(oauth_ctl /_control/refresh_token '{"client_id":"draftd","user":"carol@provider.example"}' |
@@ -218,8 +219,12 @@ t_provider() {
 	# a token for another user is no key to this mailbox
 	! pv_ctl --user dave@provider.example --xoauth2 "$tok" list >/dev/null 2>&1 ||
 		{ echo "carol's token opened dave's mailbox"; return 1; }
-	! pv_ctl --user carol@provider.example --password unused list >/dev/null 2>&1 ||
-		{ echo "password login accepted"; return 1; }
+	! pv_ctl --user carol@provider.example --password - list >/dev/null 2>&1 ||
+		{ echo "password login accepted for an OAuth2-only user"; return 1; }
+	! pv_ctl --user carol@provider.example --password app-pass list >/dev/null 2>&1 ||
+		{ echo "another user's app password accepted"; return 1; }
+	pv_ctl --user erin@provider.example --password app-pass list >/dev/null ||
+		{ echo "app password refused"; return 1; }
 	oauth_ctl /_control/expire '{}' >/dev/null || return 1
 	! pv_ctl --user carol@provider.example --xoauth2 "$tok" list >/dev/null 2>&1 ||
 		{ echo "expired token accepted"; return 1; }
@@ -281,7 +286,7 @@ if [ "$passed" = 1 ]; then
 	check "smtp: message sent with curl lands in the maildir" t_smtp
 	check "cyrus: deliver, unseen, fetch, bad password refused, INBOX. namespace, INBOX.Sent \\Sent, UTF-8 folder, TLS" t_cyrus
 	check "cyrus: IDLE pushes a new delivery (idled)" t_cyrus_idle
-	check "provider dovecot: XOAUTH2/OAUTHBEARER, expired token and password refused, no IDLE, Sent Items, no-Sent user, Überfällig" t_provider
+	check "provider dovecot: XOAUTH2/OAUTHBEARER, expired token and password refused, app password, no IDLE, Sent Items, no-Sent user, Überfällig" t_provider
 	check "oauth stand-in: refresh grants logged, revoked refresh token and bad secret refused" t_oauth
 else
 	failed=$((failed + 10))
