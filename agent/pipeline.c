@@ -206,6 +206,17 @@ static int run_message_id(const char *address, char *out, size_t size)
 	return 0;
 }
 
+/* The mailbox's spam_header_pattern, else the [agent] one (NULL: none). */
+static const char *run_spam_pattern(const struct agent *agent, const char *mailbox)
+{
+	const struct mailbox_config *mb =
+		mailbox != NULL ? config_mailbox(agent->config, mailbox) : NULL;
+
+	if (mb != NULL && mb->spam_header_pattern != NULL)
+		return mb->spam_header_pattern;
+	return agent->config->agent.spam_header_pattern;
+}
+
 static int run_draft(struct agent *agent, struct store *store, const struct store_job *job,
 		     struct run *r, const char **human_reason_r, char *error, size_t error_size)
 {
@@ -321,6 +332,7 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 	struct run r;
 	struct mime_limits limits;
 	struct screen_result screen;
+	struct screen_options sopt;
 	struct category_settings cs;
 	struct decide_input din;
 	struct auto_recent recent;
@@ -365,7 +377,8 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 				   error_size);
 		goto out;
 	}
-	if (screen_message(r.mime, &screen) == 1) {
+	sopt.spam_header_pattern = run_spam_pattern(agent, r.pm.mailbox);
+	if (screen_message_with(r.mime, &sopt, &screen) == 1) {
 		ret = run_no_draft(store, job, &r,
 				   screen.action == SCREEN_SKIP ? PIPELINE_SKIPPED : PIPELINE_HUMAN,
 				   screen.code, outcome_r, error, error_size);

@@ -119,6 +119,10 @@ static const struct bad_case bad_cases[] = {
 	{"sent_folder not UTF-8", DB MB "sent_folder = \xC0\x80\n",
 	 "sent_folder is not a usable IMAP folder name"},
 	{"empty folder", DB MB "folder =\n", "folder must not be empty"},
+	{"bad spam pattern", DB "[agent]\nspam_header_pattern = x-spam-(level\n",
+	 "[agent]: spam_header_pattern: missing closing parenthesis at offset"},
+	{"bad mailbox spam pattern", DB MB "spam_header_pattern = [yes\n",
+	 "[mailbox m]: spam_header_pattern: missing terminating ] "},
 };
 
 static int has_error(const struct config_errors *errors, const char *expect)
