@@ -1,7 +1,5 @@
 #include "agent/pipeline.h"
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 #include "connectors/rules.h"
 #include "daemon/buf.h"
 #include "daemon/log.h"
+#include "daemon/mail_compose.h"
 #include "daemon/store_pipeline.h"
 #include "daemon/store_promotion.h"
 #include "daemon/util.h"
@@ -188,22 +187,10 @@ static int run_category(struct agent *agent, struct store *store, const char *ca
 	return r < 0 ? -1 : 0;
 }
 
-/* <draftd.RANDOM@domain-of-the-mailbox-address> */
+/* The Message-ID of an automatic reply: the domain of the mailbox's address. */
 static int run_message_id(const char *address, char *out, size_t size)
 {
-	unsigned char rnd[16];
-	char hex[33];
-	const char *at = address != NULL ? strrchr(address, '@') : NULL;
-	size_t i;
-
-	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
-		return -1;
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	/* "Support <support@example.com>": the domain ends at the '>' */
-	snprintf(out, size, "<draftd.%s@%.*s>", hex, at != NULL ? (int)strcspn(at + 1, "> \t") : 9,
-		 at != NULL ? at + 1 : "localhost");
-	return 0;
+	return mail_message_id_new(address, NULL, out, size);
 }
 
 /* The mailbox's spam_header_pattern, else the [agent] one (NULL: none). */
