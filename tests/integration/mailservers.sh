@@ -3,8 +3,10 @@
 # layout (INBOX. prefix, "." separator, idled) and a provider-layout Dovecot
 # (INBOX. prefix, no IDLE, app password), next to the standard Dovecot:
 # UTF-8 folder names read (modified UTF-7 on the wire), a Junk folder never
-# fetched, IDLE on Cyrus, and polling instead of IDLE logged once per
-# connection with the reason.
+# fetched, IDLE on Cyrus, polling instead of IDLE logged once per connection
+# with the reason, and an approved reply sent, copied into a Sent folder with
+# a UTF-8 name (Cyrus) or the provider's "INBOX.Sent Items", the original
+# flagged \Answered.
 set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/mailservers.sh"
@@ -72,10 +74,8 @@ for kind in cyrus provider; do
 	[ "$(nmsg "in-$kind")" -ge 1 ] && ok "$kind: INBOX is read" || not_ok "$kind: INBOX: $out"
 done
 # (written by hand: bash's read swallows an incomplete UTF-8 sequence)
-{
-	: | mkconf /dev/stdout
-	ms_mailbox_section bad dovecot INBOX | sed 's/^folder = INBOX$/folder = Bad\xc3/'
-} >"$ITMP/bad-utf8.conf"
+: | mkconf "$ITMP/bad-utf8.conf"
+ms_mailbox_section bad dovecot INBOX | sed 's/^folder = INBOX$/folder = Bad\xc3/' >>"$ITMP/bad-utf8.conf"
 out=$("$DRAFTD" check-config --config "$ITMP/bad-utf8.conf" 2>&1)
 rc=$?
 [ $rc -ne 0 ] && echo "$out" | grep -q "folder is not a usable IMAP folder name: not valid UTF-8" &&
@@ -135,3 +135,59 @@ wait_for 30 bash -c "[ \$(grep 'mailbox=pvpoll' '$ITMP/run.log' | grep -c 'does 
 	not_ok "after reconnect: $(grep 'mailbox=pvpoll' "$ITMP/run.log" | tail -4)"
 kill -TERM "$rpid" 2>/dev/null
 wait_for 15 bash -c "! kill -0 $rpid 2>/dev/null" || not_ok "draftd run stops on SIGTERM"
+
+# --- the outbox: Sent copy in a UTF-8 / provider-named folder, \Answered ------
+# an approved draft for an original in each server's INBOX (rows as the
+# review API leaves them)
+approved() { # approved NAME KIND: prints nothing; rows for mailbox NAME
+	local name=$1 kind=$2 uid uv
+	msg "$ITMP/$name-orig.eml" "$name-orig"
+	ms_deliver "$kind" INBOX "$ITMP/$name-orig.eml" || return 1
+	uid=$(ms_ctl "$kind" find INBOX "<$name-orig.$RUN@example.test>" | cut -d' ' -f1)
+	uv=$(ms_ctl "$kind" uidvalidity INBOX)
+	[ -n "$uid" ] && [ -n "$uv" ] || return 1
+	psql -XAtq -d "$url" -v ON_ERROR_STOP=1 -v name="$name" -v uid="$uid" -v uv="$uv" \
+		-v mid="<$name-orig.$RUN@example.test>" -v our="<$name-reply.$RUN@harborparts.example>" <<'SQL' >/dev/null
+INSERT INTO mailboxes (name, imap_url, imap_user, address, uidvalidity, last_uid)
+VALUES (:'name', 'imap://x', 'x', 'support@harborparts.example', :uv, :uid);
+WITH m AS (
+  INSERT INTO messages (mailbox_id, uidvalidity, uid, message_id, sha256, sender, subject, raw_size, state)
+  SELECT id, :uv, :uid, :'mid', sha256(convert_to(:'mid', 'UTF8')), 'Buyer <buyer@example.test>',
+         'where is it', 100, 'drafted' FROM mailboxes WHERE name = :'name' RETURNING id),
+d AS (
+  INSERT INTO drafts (message_id, category, subject, body, status)
+  SELECT id, 'order_status', '', E'Hello,\n\nSO-204518 left on Monday.\n', 'approved' FROM m RETURNING id)
+INSERT INTO outbox (draft_id, message_id) SELECT id, :'our' FROM d;
+SQL
+}
+ms_ctl() { # ms_ctl KIND CMD ARGS...: tests/services/imapctl.py as KIND's test user
+	local kind=$1
+	shift
+	/usr/bin/python3 "$DRAFTD_SRCDIR/tests/services/imapctl.py" --port "$(ms_port "$kind")" \
+		--user "$(ms_user "$kind")" --password "$(ms_pass "$kind")" "$@"
+}
+SENT_CY="INBOX.Éléments envoyés"
+ms_ctl cyrus create "$SENT_CY" || not_ok "cyrus: create $SENT_CY"
+approved cysend cyrus || not_ok "cyrus: approved reply rows"
+approved pvsend provider || not_ok "provider: approved reply rows"
+printf '%s\n' "cysend|cyrus|INBOX|sent_folder = $SENT_CY;idle = off;poll_interval = 3600" \
+	'pvsend|provider|INBOX|sent_folder = INBOX.Sent Items;idle = off;poll_interval = 3600' |
+	mkconf "$ITMP/send.conf"
+printf '[smtp]\nurl = smtp://127.0.0.1:%s\ntls = off\n' "$DRAFTD_TEST_SMTP_PORT" >>"$ITMP/send.conf"
+start_bg spid "$ITMP/send.log" "$DRAFTD" run --config "$ITMP/send.conf"
+for name in cysend pvsend; do
+	wait_for 30 bash -c "[ \"\$(psql -XAtq -d '$url' -c \"SELECT state FROM outbox WHERE message_id = '<$name-reply.$RUN@harborparts.example>'\")\" = sent ]" ||
+		not_ok "$name: reply sent: $(tail -5 "$ITMP/send.log")"
+done
+n=$(grep -l "^Message-ID: <cysend-reply.$RUN@harborparts.example>" "$DRAFTD_TEST_SMTP_MAILDIR"/new/* 2>/dev/null | wc -l)
+check "cyrus: the approved reply reached the SMTP sink once (got $n)" test "$n" = 1
+out=$(ms_ctl cyrus find "$SENT_CY" "<cysend-reply.$RUN@harborparts.example>")
+check "cyrus: its copy is in \"$SENT_CY\" ($out)" test "$(echo "$out" | grep -c .)" = 1
+out=$(ms_ctl cyrus find INBOX "<cysend-orig.$RUN@example.test>")
+check "cyrus: the original is flagged \\Answered ($out)" grep -q 'Answered' <<<"$out"
+out=$(ms_ctl provider find "INBOX.Sent Items" "<pvsend-reply.$RUN@harborparts.example>")
+check "provider: its copy is in INBOX.Sent Items ($out)" test "$(echo "$out" | grep -c .)" = 1
+out=$(ms_ctl provider find INBOX "<pvsend-orig.$RUN@example.test>")
+check "provider: the original is flagged \\Answered ($out)" grep -q 'Answered' <<<"$out"
+kill -TERM "$spid" 2>/dev/null
+wait_for 15 bash -c "! kill -0 $spid 2>/dev/null" || not_ok "draftd run stops on SIGTERM"

@@ -3,6 +3,7 @@
 
     imapctl.py --port P --user U (--password PW | --xoauth2 TOKEN | --oauthbearer TOKEN) CMD ...
     CMD: create FOLDER | append FOLDER FILE... | list | caps | select FOLDER
+         | find FOLDER MESSAGE-ID (one "UID FLAGS" line per match) | uidvalidity FOLDER
 
 Folder names are given in UTF-8 and sent in modified UTF-7 (RFC 3501 5.1.3);
 `list` prints one line per folder: the attributes, a tab, the decoded name.
@@ -117,6 +118,20 @@ def main():
         elif a.cmd == "caps":
             typ, data = m.capability()  # after login: servers add to the list then
             print(data[0].decode())
+        elif a.cmd == "find":
+            typ, data = m.select(quote(a.args[0]), readonly=True)
+            if typ != "OK":
+                sys.exit("SELECT %s: %r" % (a.args[0], data))
+            typ, data = m.uid("SEARCH", "HEADER", "Message-ID", '"%s"' % a.args[1])
+            for uid in (data[0] or b"").split():
+                typ, f = m.uid("FETCH", uid, "(FLAGS)")
+                flags = re.search(rb"FLAGS \(([^)]*)\)", f[0] or b"")
+                print("%s %s" % (uid.decode(), flags.group(1).decode() if flags else ""))
+        elif a.cmd == "uidvalidity":
+            typ, data = m.status(quote(a.args[0]), "(UIDVALIDITY)")
+            if typ != "OK":
+                sys.exit("STATUS %s: %r" % (a.args[0], data))
+            print(re.search(rb"UIDVALIDITY (\d+)", data[0]).group(1).decode())
         elif a.cmd == "select":
             typ, data = m.select(quote(a.args[0]))
             if typ != "OK":
