@@ -19,6 +19,10 @@ FUZZ_PACKAGES="clang libclang-rt-14-dev"
 # openssl flavour. postgresql, dovecot-imapd, python3-aiosmtpd and chromium are
 # only for the tests and the demo; the daemon itself needs the runtime libraries.
 # wrk is for `make bench`.
+# Cyrus IMAP for the tests is fetched with apt-get download and unpacked with dpkg -x
+# by tests/services/cyrus.sh (apt and dpkg are always there), never installed: it
+# conflicts with dovecot-imapd. It needs the system's SASL PLAIN/LOGIN plugins.
+PACKAGES="$PACKAGES libsasl2-modules"
 
 if [ "${1:-}" = "--fuzz" ]; then
 	PACKAGES="$PACKAGES $FUZZ_PACKAGES"

@@ -9,7 +9,7 @@
 # Debian's cyrus-imapd conflicts with dovecot-imapd (both provide imap-server), so the
 # packages are fetched with `apt-get download` and unpacked with `dpkg -x` into a cache
 # ($DRAFTD_CYRUS_CACHE, default /var/cache/draftd-test/cyrus as root, else
-# ~/.cache/draftd-test/cyrus); a second run downloads nothing. The layout is Debian's:
+# ~/.cache/draftd-test/cyrus; about 12 MB); a second run downloads nothing. The layout is Debian's:
 # INBOX. prefix, "." separator (unixhierarchysep: no, altnamespace: no). idled runs, so
 # IDLE pushes at once instead of every imapidlepoll seconds.
 # Writes DIR/cyrus.pid, cyrus.port, cyrus-imaps.port, cyrus.log, cyrus/ (config, spool,
@@ -18,9 +18,12 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-# The packages, and the libraries they need that a draftd test machine lacks
-# (found with ldd on master, imapd, idled and ctl_cyrusdb); sasl2-bin for saslpasswd2.
-CYRUS_PACKAGES="cyrus-common cyrus-imapd libical3 libxapian30 sasl2-bin"
+# The packages (sasl2-bin for saslpasswd2), and the libraries master, imapd,
+# idled and ctl_cyrusdb link that a draftd test machine may lack (from ldd):
+# those are fetched only when not installed. The SASL PLAIN/LOGIN plugins
+# are the system's (libsasl2-modules, in deploy/install-deps.sh).
+CYRUS_PACKAGES="cyrus-common cyrus-imapd sasl2-bin"
+CYRUS_LIBS="libical3 libxapian30 libpcre3 libwrap0 libxml2 libicu72 libsqlite3-0"
 CYRUS_BINS="master imapd idled ctl_cyrusdb"
 # The admin account that creates users' mailboxes (Cyrus' "admins").
 CYRUS_ADMIN=cyrus
@@ -57,14 +60,20 @@ cyrus_libpath() {
 	echo "$root/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)"
 }
 
-# cyrus_fetch: prints the unpacked root; downloads only when the cache lacks it.
+# cyrus_fetch: prints the unpacked root; downloads only when the cache lacks
+# it. Each package set gets its own root (named by its hash), so a running
+# server's files are never replaced under it.
 cyrus_fetch() {
-	local cache root stamp want tmp p b missing
+	local cache root want tmp p b missing pkgs
 	cache=$(cyrus_cache)
-	root=$cache/root
-	stamp=$root/.draftd-packages
-	want="$CYRUS_PACKAGES $(dpkg --print-architecture)"
-	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+	pkgs=$CYRUS_PACKAGES
+	for p in $CYRUS_LIBS; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+			pkgs="$pkgs $p"
+	done
+	want="$pkgs $(dpkg --print-architecture)"
+	root=$cache/root-$(printf '%s' "$want" | sha256sum | cut -c1-12)
+	if [ -f "$root/.draftd-packages" ]; then
 		echo "$root"
 		return 0
 	fi
@@ -72,13 +81,13 @@ cyrus_fetch() {
 	# One download at a time, also across parallel test runs.
 	exec 9>"$cache/.lock"
 	flock -w 600 9 || die "cache $cache is locked by another run for 10 minutes"
-	if ! [ -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+	if ! [ -f "$root/.draftd-packages" ]; then
 		tmp=$(mktemp -d "$cache/dl.XXXXXX")
 		# _apt cannot write into a root-only dir; the download is unsandboxed then.
 		chmod 755 "$tmp"
-		echo "cyrus.sh: downloading $CYRUS_PACKAGES into $cache (once)" >&2
+		echo "cyrus.sh: downloading $pkgs into $cache (once)" >&2
 		# shellcheck disable=SC2086
-		if ! (cd "$tmp" && apt-get download -q $CYRUS_PACKAGES) >"$tmp/apt.log" 2>&1; then
+		if ! (cd "$tmp" && apt-get download -q $pkgs) >"$tmp/apt.log" 2>&1; then
 			sed 's/^/    | /' "$tmp/apt.log" >&2
 			rm -rf "$tmp"
 			die "apt-get download failed (no network or no Debian mirror? run apt-get update)"
@@ -96,11 +105,10 @@ cyrus_fetch() {
 		done
 		[ -z "$missing" ] || { rm -rf "$root.new"; die "libraries missing for Cyrus:$missing"; }
 		echo "$want" >"$root.new/.draftd-packages"
-		rm -rf "$root"
+		chmod -R a+rX "$root.new"
 		mv "$root.new" "$root"
 	fi
 	flock -u 9
-	chmod -R a+rX "$cache"
 	echo "$root"
 }
 
