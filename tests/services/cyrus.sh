@@ -48,7 +48,6 @@ run_user() {
 # as_user CMD...: runs CMD as run_user.
 as_user() {
 	if [ "$(id -u)" = 0 ]; then
-		# setpriv execs: the PID started is the server's own
 		setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
 	else
 		"$@"
@@ -195,10 +194,14 @@ cyrus_start() {
 	[ "$(id -u)" != 0 ] || chown "$user" "$dir/cyrus.log"
 	cyrus_saslpasswd "$dir" "$root" "$CYRUS_ADMIN" "$CYRUS_ADMIN_PASS"
 	# master -D: stay in the foreground (its PID is the one to stop), logging to stderr.
-	as_user env $(cyrus_env "$root") "$root/usr/lib/cyrus/bin/master" -D \
-		-C "$dir/cyrus/imapd.conf" -M "$dir/cyrus/cyrus.conf" -p "$dir/cyrus/run/master.pid" \
-		</dev/null >>"$dir/cyrus.log" 2>&1 &
-	# $! is the subshell around as_user: the master writes its own PID
+	# exec: no shell stays behind as the master's parent (setpriv execs too)
+	(
+		# shellcheck disable=SC2046
+		exec $([ "$(id -u)" != 0 ] || echo setpriv --reuid=nobody --regid=nogroup --clear-groups --) \
+			env $(cyrus_env "$root") "$root/usr/lib/cyrus/bin/master" -D \
+			-C "$dir/cyrus/imapd.conf" -M "$dir/cyrus/cyrus.conf" -p "$dir/cyrus/run/master.pid"
+	) </dev/null >>"$dir/cyrus.log" 2>&1 &
+	# the master writes its own PID once it runs
 	local _
 	for _ in $(seq 100); do
 		[ -s "$dir/cyrus/run/master.pid" ] && break
