@@ -1,7 +1,5 @@
 #include "agent/pipeline.h"
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 #include "connectors/rules.h"
 #include "daemon/buf.h"
 #include "daemon/log.h"
+#include "daemon/mail_compose.h"
 #include "daemon/store_pipeline.h"
 #include "daemon/store_promotion.h"
 #include "daemon/util.h"
@@ -190,22 +189,21 @@ static int run_category(struct agent *agent, struct store *store, const char *ca
 	return r < 0 ? -1 : 0;
 }
 
-/* <draftd.RANDOM@domain-of-the-mailbox-address> */
+/* The Message-ID of an automatic reply: the domain of the mailbox's address. */
 static int run_message_id(const char *address, char *out, size_t size)
 {
-	unsigned char rnd[16];
-	char hex[33];
-	const char *at = address != NULL ? strrchr(address, '@') : NULL;
-	size_t i;
+	return mail_message_id_new(address, NULL, out, size);
+}
 
-	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
-		return -1;
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	/* "Support <support@example.com>": the domain ends at the '>' */
-	snprintf(out, size, "<draftd.%s@%.*s>", hex, at != NULL ? (int)strcspn(at + 1, "> \t") : 9,
-		 at != NULL ? at + 1 : "localhost");
-	return 0;
+/* The mailbox's spam_header_pattern, else the [agent] one (NULL: none). */
+static const char *run_spam_pattern(const struct agent *agent, const char *mailbox)
+{
+	const struct mailbox_config *mb =
+		mailbox != NULL ? config_mailbox(agent->config, mailbox) : NULL;
+
+	if (mb != NULL && mb->spam_header_pattern != NULL)
+		return mb->spam_header_pattern;
+	return agent->config->agent.spam_header_pattern;
 }
 
 static int run_draft(struct agent *agent, struct store *store, const struct store_job *job,
@@ -322,6 +320,7 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 	struct run r;
 	struct mime_limits limits;
 	struct screen_result screen;
+	struct screen_options sopt;
 	struct category_settings cs;
 	struct decide_input din;
 	struct auto_recent recent;
@@ -366,7 +365,8 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 				   error_size);
 		goto out;
 	}
-	if (screen_message(r.mime, &screen) == 1) {
+	sopt.spam_header_pattern = run_spam_pattern(agent, r.pm.mailbox);
+	if (screen_message_with(r.mime, &sopt, &screen) == 1) {
 		ret = run_no_draft(store, job, &r,
 				   screen.action == SCREEN_SKIP ? PIPELINE_SKIPPED : PIPELINE_HUMAN,
 				   screen.code, outcome_r, error, error_size);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agent/screen_int.h"
 #include "daemon/util.h"
 
 static const char *const codes[] = {
@@ -16,6 +17,7 @@ static const char *const codes[] = {
 	[SCREEN_NULL_SENDER] = "null_sender",
 	[SCREEN_NOREPLY_SENDER] = "noreply_sender",
 	[SCREEN_OVERSIZED] = "oversized",
+	[SCREEN_SPAM] = "spam",
 };
 
 const char *screen_reason_code(enum screen_reason reason)
@@ -100,14 +102,27 @@ static bool is_report(const char *ct)
 
 int screen_message(const struct mime_message *m, struct screen_result *r)
 {
+	return screen_message_with(m, NULL, r);
+}
+
+int screen_message_with(const struct mime_message *m, const struct screen_options *opt,
+			struct screen_result *r)
+{
 	static const char *const autoreply_headers[] = {"x-autoreply", "x-autorespond",
 							"x-autoresponder", NULL};
-	char local[128], tok[64];
+	const struct mime_header *spam;
+	char local[128], tok[64], what[80];
 	const char *v;
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
 	r->code = "";
+	/* first: the mail system's verdict is the most telling reason */
+	spam = screen_spam_verdict(m, opt != NULL ? opt->spam_header_pattern : NULL);
+	if (spam != NULL) {
+		snprintf(what, sizeof(what), "spam verdict %s", spam->name);
+		return screened(r, SCREEN_SPAM, what, spam->value);
+	}
 	local_part(m->from_addr, local, sizeof(local));
 	if (is_report(m->content_type))
 		return screened(r, SCREEN_BOUNCE, "delivery report", m->content_type);

@@ -47,6 +47,7 @@ struct mailbox_config {
 	bool tls_verify;
 	char *tls_ca_file; /* extra trust anchors, e.g. a private CA */
 	unsigned int fetch_batch;
+	char *spam_header_pattern; /* PCRE2 on "name: value" headers; NULL: [agent]'s */
 };
 
 struct connector_config {
@@ -136,6 +137,7 @@ struct config {
 		char *reply_demote_words;       /* comma-separated, case-insensitive */
 		bool reply_demote_any;          /* any customer reply demotes */
 		unsigned int promotion_interval; /* seconds between promotion passes */
+		char *spam_header_pattern; /* PCRE2 on "name: value" headers: a spam verdict */
 	} agent;
 	struct {
 		unsigned int max_message_size; /* bytes */

@@ -1,12 +1,15 @@
 /* What happens after the file is read: environment overrides, secret
  * files, the checks that span keys, and lookups into a loaded config. */
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
+#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "daemon/config_private.h"
+#include "daemon/imap_utf7.h"
 #include "daemon/util.h"
 
 #ifndef DRAFTD_DATADIR
@@ -51,6 +54,47 @@ static void config_read_secret(struct config_parser *p, unsigned int line, const
 		return;
 	if (secret_read_file(file, secret, &why) < 0)
 		config_error(p->errors, p->path, line, "%s '%s': %s", what, file, why);
+}
+
+/* Folder names are UTF-8 in the file and modified UTF-7 on the wire: one
+ * that cannot be encoded would fail at every poll or send. */
+static void config_check_folder(struct config_parser *p, unsigned int line, const char *label,
+				const char *key, const char *name)
+{
+	char wire[IMAP_UTF7_NAME_MAX];
+	const char *why;
+
+	if (name == NULL)
+		return;
+	if (*name == '\0')
+		config_error(p->errors, p->path, line, "%s: %s must not be empty", label, key);
+	else if (imap_utf7_encode(name, wire, sizeof(wire), &why) < 0)
+		config_error(p->errors, p->path, line,
+			     "%s: %s is not a usable IMAP folder name: %s", label, key, why);
+}
+
+/* A spam_header_pattern that does not compile would silently match nothing:
+ * refuse it here, with PCRE2's reason. Compiled as agent/screen_spam.c does. */
+static void config_check_pattern(struct config_parser *p, unsigned int line, const char *label,
+				 const char *pattern)
+{
+	PCRE2_UCHAR msg[160];
+	PCRE2_SIZE offset;
+	pcre2_code *re;
+	int code;
+
+	if (pattern == NULL)
+		return;
+	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+			   PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset,
+			   NULL);
+	if (re != NULL) {
+		pcre2_code_free(re);
+		return;
+	}
+	pcre2_get_error_message(code, msg, sizeof(msg));
+	config_error(p->errors, p->path, line, "%s: spam_header_pattern: %s at offset %zu", label,
+		     (const char *)msg, (size_t)offset);
 }
 
 /* "[mailbox support-desk]" reads $DRAFTD_MAILBOX_SUPPORT_DESK_PASSWORD. */
@@ -158,7 +202,11 @@ void config_finish(struct config_parser *p)
 		if (m->password == NULL && m->password_file == NULL)
 			config_error(p->errors, p->path, m->line,
 				     "%s: needs password, password_file or $%s", label, env);
+		config_check_folder(p, m->line, label, "folder", m->folder);
+		config_check_folder(p, m->line, label, "sent_folder", m->sent_folder);
+		config_check_pattern(p, m->line, label, m->spam_header_pattern);
 	}
+	config_check_pattern(p, 0, "[agent]", c->agent.spam_header_pattern);
 	for (i = 0; i < c->connectors_count; i++) {
 		snprintf(label, sizeof(label), "[connector %s]", c->connectors[i].name);
 		config_check_required(p, &config_sections[SECTION_CONNECTOR], &c->connectors[i],

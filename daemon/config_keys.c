@@ -126,6 +126,7 @@ static const struct config_key agent_keys[] = {
 	K_STR(agent_t, reply_demote_words, "wrong, not what I asked, incorrect, mistake"),
 	K_BOOL(agent_t, reply_demote_any, "off"),
 	K_DUR(agent_t, promotion_interval, "60", 1, 86400),
+	K_STR(agent_t, spam_header_pattern, NULL),
 	K_END,
 };
 
@@ -152,6 +153,7 @@ static const struct config_key mailbox_keys[] = {
 	K_BOOL(struct mailbox_config, tls_verify, "on"),
 	K_STR(struct mailbox_config, tls_ca_file, NULL),
 	K_UINT(struct mailbox_config, fetch_batch, "50", 1, 1000),
+	K_STR(struct mailbox_config, spam_header_pattern, NULL),
 	K_END,
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/imap_tls.h"
+#include "daemon/imap_utf7.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
 
@@ -64,6 +65,34 @@ void imap_forget_selection(struct imap_conn *conn)
 {
 	free(conn->selected);
 	conn->selected = NULL;
+}
+
+static bool has_non_ascii(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s >= 0x80)
+			return true;
+	}
+	return false;
+}
+
+int imap_wire_name(struct imap_conn *conn, const char *what, const char *folder, char *wire,
+		   size_t size)
+{
+	char decoded[IMAP_UTF7_NAME_MAX];
+	const char *why;
+
+	/* already encoded: pure ASCII that decodes to something that is not */
+	if (imap_utf7_decode(folder, decoded, sizeof(decoded), &why) == 0 &&
+	    strcmp(decoded, folder) != 0 && has_non_ascii(decoded) &&
+	    str_copy(wire, size, folder) == 0)
+		return 0;
+	if (imap_utf7_encode(folder, wire, size, &why) < 0) {
+		snprintf(conn->error, sizeof(conn->error), "%s %s: %s", what, folder, why);
+		imap_clean_text(conn->error);
+		return -1;
+	}
+	return 0;
 }
 
 const char *imap_error(const struct imap_conn *conn)
@@ -268,11 +297,13 @@ bool imap_has_idle(struct imap_conn *conn)
 int imap_select(struct imap_conn *conn, const char *folder, uint32_t *uidvalidity_r,
 		uint32_t *uidnext_r)
 {
-	char what[300];
+	char what[300], wire[IMAP_UTF7_NAME_MAX];
 	int r;
 
 	imap_forget_selection(conn);
-	r = mailimap_select(conn->imap, folder);
+	if (imap_wire_name(conn, "IMAP select of folder", folder, wire, sizeof(wire)) < 0)
+		return -1;
+	r = mailimap_select(conn->imap, wire);
 	if (r != MAILIMAP_NO_ERROR) {
 		snprintf(what, sizeof(what), "IMAP select of folder %s", folder);
 		imap_set_error(conn, what, r);
@@ -347,15 +378,18 @@ static struct mailimap_flag_list *imap_flag_list(const char *flags)
 int imap_append(struct imap_conn *conn, const char *folder, const char *data, size_t len,
 		const char *flags)
 {
-	struct mailimap_flag_list *list = imap_flag_list(flags);
-	char what[300];
+	struct mailimap_flag_list *list = NULL;
+	char what[300], wire[IMAP_UTF7_NAME_MAX];
 	int r;
 
+	if (imap_wire_name(conn, "APPEND to", folder, wire, sizeof(wire)) < 0)
+		return -1;
+	list = imap_flag_list(flags);
 	if (list == NULL) {
 		snprintf(conn->error, sizeof(conn->error), "APPEND: invalid flags");
 		return -1;
 	}
-	r = mailimap_append(conn->imap, folder, list, NULL, data, len);
+	r = mailimap_append(conn->imap, wire, list, NULL, data, len);
 	mailimap_flag_list_free(list);
 	if (r != MAILIMAP_NO_ERROR) {
 		snprintf(what, sizeof(what), "APPEND to %s", folder);

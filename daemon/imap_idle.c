@@ -6,10 +6,32 @@
 #include <stdio.h>
 
 #include "daemon/imap_private.h"
+#include "daemon/log.h"
 #include "daemon/util.h"
 
 /* How often the wait looks at check(): the stop latency of a poller. */
 #define IMAP_IDLE_TICK_MS 1000
+
+bool imap_idle_usable(struct imap_conn *conn, bool wanted, unsigned int poll_interval)
+{
+	bool has = imap_has_idle(conn);
+
+	if (wanted && has)
+		return true;
+	if (!conn->idle_fallback_logged) {
+		conn->idle_fallback_logged = true;
+		if (!wanted)
+			log_info("idle = off: polling every %u s", poll_interval);
+		else
+			log_warn(
+				"the server does not advertise IDLE (RFC 2177): polling every %u s "
+				"instead, so new mail waits up to that long (set idle = off to "
+				"make "
+				"this the plan)",
+				poll_interval);
+	}
+	return false;
+}
 
 int imap_idle_wait(struct imap_conn *conn, unsigned int max_ms, imap_idle_check_fn *check,
 		   void *ctx)

@@ -8,6 +8,12 @@
 /* RFC 2177 IDLE on the selected folder, in short waits so that a stopping
  * daemon never waits on the server. */
 
+/* Whether to wait in IDLE on conn: wanted (the mailbox's idle setting) and
+ * announced by the server. When not, logs once per connection that it polls
+ * every poll_interval seconds instead, and why (idle = off, or a server that
+ * does not advertise IDLE), so a slow mailbox is never a mystery. */
+bool imap_idle_usable(struct imap_conn *conn, bool wanted, unsigned int poll_interval);
+
 /* Called about once a second while idling; returning true ends the wait. */
 typedef bool imap_idle_check_fn(void *ctx);
 

@@ -2,6 +2,7 @@
  * header or recipient can be smuggled in through a draft. */
 #include "daemon/mail_compose.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,5 +234,22 @@ int mail_address_parse(const char *text, struct mail_address *addr_r, const char
 		*error_r = "not a valid local@domain address";
 		return -1;
 	}
+	return 0;
+}
+
+int mail_address_domain(const char *text, char *out, size_t size)
+{
+	struct mail_address a;
+	const char *why, *at;
+	size_t n;
+
+	if (text == NULL || mail_address_parse(text, &a, &why) < 0)
+		return -1;
+	at = strrchr(a.addr, '@');
+	n = strlen(at + 1);
+	if (n + 1 > size)
+		return -1;
+	for (size_t i = 0; i <= n; i++)
+		out[i] = (char)tolower((unsigned char)at[1 + i]);
 	return 0;
 }

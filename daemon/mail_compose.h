@@ -18,6 +18,7 @@
 #define MAIL_REFERENCES_MAX 900 /* bytes of message ids kept in References */
 #define MAIL_SUBJECT_MAX    400 /* bytes of subject text kept (UTF-8) */
 #define MAIL_MESSAGE_MAX    (4u * 1024 * 1024)
+#define MAIL_MSGID_MAX      300 /* bytes of one of our Message-IDs, NUL included */
 
 struct mail_address {
 	char name[MAIL_NAME_MAX]; /* display name, may be empty; UTF-8 */
@@ -50,6 +51,21 @@ struct mail_envelope {
  * quotes, a second <...>), non-ASCII or malformed addr-specs. Returns 0, or
  * -1 with a static reason in *error_r. */
 int mail_address_parse(const char *text, struct mail_address *addr_r, const char **error_r)
+	__attribute__((warn_unused_result));
+
+/* The domain of the address text in any form mail_address_parse() takes
+ * ("a@b", "Name <a@b>", "\"Last, First\" <a@b>"), in lower case, into
+ * out[size]. Returns 0, or -1 when text holds no valid address or the
+ * domain does not fit. */
+int mail_address_domain(const char *text, char *out, size_t size)
+	__attribute__((warn_unused_result));
+
+/* A new Message-ID for a reply sent from address: "<32 hex random>.<unix
+ * time>@domain>", the domain from address (mail_address_domain()), else
+ * fallback_domain when it is a plain host name, else "draftd.invalid".
+ * Returns 0, or -1 when the random generator failed or out[size] is too
+ * small. Thread-safe. */
+int mail_message_id_new(const char *address, const char *fallback_domain, char *out, size_t size)
 	__attribute__((warn_unused_result));
 
 /* "Re: " plus subject with every leading reply prefix (Re:, RE:, AW:, Sv:,

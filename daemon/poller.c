@@ -154,7 +154,8 @@ static void *poller_thread_main(void *arg)
 		if (backoff != 0)
 			log_info("mailbox polled again after errors");
 		backoff = 0;
-		if (t->mb->idle && pm.conn != NULL && imap_has_idle(pm.conn)) {
+		if (pm.conn != NULL &&
+		    imap_idle_usable(pm.conn, t->mb->idle, t->mb->poll_interval)) {
 			t->renewed_ms = time_mono_ms();
 			t->lease_lost = false;
 			r = imap_idle_wait(pm.conn, POLLER_IDLE_MAX_MS, poller_idle_check, t);

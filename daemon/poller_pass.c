@@ -10,6 +10,7 @@
 
 #include "agent/mime.h"
 #include "daemon/imap_fetch.h"
+#include "daemon/imap_list.h"
 #include "daemon/ingest.h"
 #include "daemon/log.h"
 #include "daemon/util.h"
@@ -235,8 +236,23 @@ int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
 		imap_close(&pm->conn);
 		return r;
 	}
-	if (pm->conn == NULL && imap_connect(pm->mb, &pm->conn, err, errsize) < 0)
-		goto fail;
+	if (pm->conn == NULL) {
+		if (imap_connect(pm->mb, &pm->conn, err, errsize) < 0)
+			goto fail;
+		/* once per connection: mail the mail system judged spam is never read */
+		r = imap_folder_is_junk(pm->conn, folder);
+		if (r != 0) {
+			if (r > 0)
+				snprintf(
+					err, errsize,
+					"folder %s is the Junk folder: draftd never reads mail the "
+					"mail system judged spam; set folder to the inbox",
+					folder);
+			else
+				snprintf(err, errsize, "%s", imap_error(pm->conn));
+			goto fail;
+		}
+	}
 	if (imap_select(pm->conn, folder, &uidvalidity, &uidnext) < 0) {
 		snprintf(err, errsize, "%s", imap_error(pm->conn));
 		goto fail;

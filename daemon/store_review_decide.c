@@ -1,14 +1,13 @@
 /* Decisions on drafts: approve (with the outbox row), reject, redraft. */
 #include "daemon/store_review_int.h"
 
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "agent/edit_distance.h"
+#include "daemon/mail_compose.h"
 #include "daemon/store_audit.h"
 
 #define REVIEW_DECISION_JSON                                                                   \
@@ -27,30 +26,11 @@ static bool review_is_approved(const char *status)
 	       strcmp(status, "auto_sent") == 0 || strcmp(status, "failed") == 0;
 }
 
-/* "<32 hex random>.<unix time>@domain", fixed now so a resend after a crash
- * carries the same Message-ID. */
+/* Fixed now, so a resend after a crash carries the same Message-ID; the
+ * domain is the address's, whatever its display form. */
 static int review_message_id(const char *address, const char *fallback, char *out, size_t size)
 {
-	unsigned char rnd[16];
-	char hex[33];
-	const char *at = address != NULL ? strrchr(address, '@') : NULL;
-	const char *domain = at != NULL && at[1] != '\0' ? at + 1 : fallback;
-	size_t i, len;
-
-	if (domain == NULL || *domain == '\0')
-		domain = "draftd.invalid";
-	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0)
-		return -1;
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
-	snprintf(out, size, "<%s.%lld@%s>", hex, (long long)time(NULL), domain);
-	/* a domain copied from a mailbox address ends before any '>' or space */
-	len = strlen(out);
-	for (i = 1; i + 1 < len; i++) {
-		if (out[i] == '>' || out[i] == ' ' || out[i] == '<')
-			out[i] = '_';
-	}
-	return 0;
+	return mail_message_id_new(address, fallback, out, size);
 }
 
 static enum review_result review_decision_json(struct store *store, const char *id,

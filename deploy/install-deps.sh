@@ -25,6 +25,10 @@ FUZZ_PACKAGES="clang libclang-rt-14-dev"
 # tests/services/oidc.sh, which keeps its data in SQLite.
 # libunistring-dev: NFKC normalisation and Unicode
 # categories/scripts for the output gates (agent/text_norm.c, u8_normalize).
+# Cyrus IMAP for the tests is fetched with apt-get download and unpacked with dpkg -x
+# by tests/services/cyrus.sh (apt and dpkg are always there), never installed: it
+# conflicts with dovecot-imapd. It needs the system's SASL PLAIN/LOGIN plugins.
+PACKAGES="$PACKAGES libsasl2-modules"
 
 if [ "${1:-}" = "--fuzz" ]; then
 	PACKAGES="$PACKAGES $FUZZ_PACKAGES"

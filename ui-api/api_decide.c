@@ -4,19 +4,22 @@
 
 #include "agent/facts.h"
 #include "daemon/log.h"
+#include "daemon/mail_compose.h"
 #include "ui-api/api.h"
 
 #define API_IDEMPOTENCY_KEY_MAX 200
 #define API_REASON_MAX          2000
 
-/* The domain of the mailbox's configured address, for the Message-ID when
- * the mailboxes row has none. */
-static const char *api_mailbox_domain(const struct config *config, const char *mailbox)
+/* The domain of the mailbox's configured address ("Support <s@example.com>"
+ * too) in buf, for the Message-ID when the mailboxes row has none. */
+static const char *api_mailbox_domain(const struct config *config, const char *mailbox, char *buf,
+				      size_t size)
 {
 	const struct mailbox_config *mb = mailbox != NULL ? config_mailbox(config, mailbox) : NULL;
-	const char *at = mb != NULL && mb->address != NULL ? strrchr(mb->address, '@') : NULL;
 
-	return at != NULL ? at + 1 : NULL;
+	if (mb == NULL || mail_address_domain(mb->address, buf, size) < 0)
+		return NULL;
+	return buf;
 }
 
 /* Looks the draft's facts up again through the connectors. Returns 0 when
@@ -65,6 +68,7 @@ void api_drafts_approve(struct api_request *req, struct api_response *resp)
 	};
 	const char *key = api_header(req, "Idempotency-Key");
 	struct review_approve approve;
+	char domain[256];
 	struct store *store;
 	json_t *body = NULL, *draft = NULL, *detail = NULL;
 	const char *status;
@@ -98,7 +102,8 @@ void api_drafts_approve(struct api_request *req, struct api_response *resp)
 	approve.subject = api_field_str(body, "subject");
 	approve.idempotency_key = key;
 	approve.fallback_domain = api_mailbox_domain(
-		req->config, json_string_value(json_object_get(draft, "mailbox")));
+		req->config, json_string_value(json_object_get(draft, "mailbox")), domain,
+		sizeof(domain));
 	r = store_review_approve(store, req->params[0], req->actor, &approve, &detail);
 	if (r == REVIEW_OK)
 		log_info("api: draft %s approved by %s", req->params[0], req->actor);

@@ -1,10 +1,15 @@
 #!/bin/bash
 # Private Dovecot 2.3 (IMAP only, 127.0.0.1) from a config under DIR; no /etc changes.
-#   dovecot.sh start DIR [PORT] [IMAPS_PORT]   plain IMAP (+STARTTLS) on PORT, IMAPS on IMAPS_PORT
+#   dovecot.sh start DIR [PORT] [IMAPS_PORT] [--provider OAUTH_URL]
+#        plain IMAP (+STARTTLS) on PORT, IMAPS on IMAPS_PORT. --provider: the layout of a
+#        hosted provider instead (see conf_provider below), logins only with OAuth2
+#        tokens that OAUTH_URL/introspect (tests/fakes/oauth_server.py) vouches for
 #   dovecot.sh stop DIR
-#   dovecot.sh adduser DIR USER PASS
+#   dovecot.sh adduser DIR USER PASS [--no-sent]   (PASS "-": no password, OAuth2 only;
+#        --no-sent, provider layout: no Sent folder at all, as some real mailboxes are)
 #   dovecot.sh deliver DIR USER FOLDER FILE...  (saved unseen; FOLDER created if needed)
 #   dovecot.sh mkfolder DIR USER FOLDER
+#   dovecot.sh certs DIR   only the test CA and server certificate (for other servers in DIR)
 # Writes DIR/dovecot.conf, DIR/dovecot.pid, DIR/imap.port, DIR/imaps.port, DIR/dovecot.log,
 # DIR/users, DIR/mail/USER, and a test CA (DIR/ca.pem) that signed DIR/server.pem/.key
 # for localhost and 127.0.0.1, so clients can be tested trusting it or refusing it.
@@ -39,8 +44,102 @@ make_certs() {
 	chmod 600 "$dir/server.key" "$dir/ca.key"
 }
 
+# The layout of most self-hosted servers: "/" separator, no prefix, Sent and
+# Drafts made for every user, password logins.
+conf_standard() {
+	local dir=$1 user group
+	read -r user group <<<"$(mail_owner)"
+	cat <<CONF
+auth_mechanisms = plain login
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $dir/users
+}
+userdb {
+  driver = static
+  args = uid=$user gid=$group home=$dir/mail/%u
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Drafts {
+    auto = subscribe
+    special_use = \\Drafts
+  }
+  mailbox Sent {
+    auto = subscribe
+    special_use = \\Sent
+  }
+  mailbox Trash {
+    special_use = \\Trash
+  }
+  mailbox Junk {
+    special_use = \\Junk
+  }
+}
+CONF
+}
+
+# A hosted provider's layout (Microsoft 365 style, as Courier/Exchange-era
+# servers present it): everything under "INBOX." with "." as separator,
+# special-use folders with the provider's names and no "Sent", no IDLE (the
+# capability list is Dovecot's own minus IDLE and NOTIFY), and OAuth2:
+# XOAUTH2 and OAUTHBEARER, each token checked with the token server's RFC 7662
+# introspection endpoint. A user added with PASS "-" has no password at all
+# (a password login is refused); one added with a password has it as an app
+# password, as Gmail allows.
+conf_provider() {
+	local dir=$1 oauth_url=$2 user group
+	read -r user group <<<"$(mail_owner)"
+	cat >"$dir/dovecot-oauth2.conf.ext" <<CONF
+introspection_mode = post
+introspection_url = $oauth_url/introspect
+username_attribute = username
+active_attribute = active
+active_value = true
+CONF
+	cat <<CONF
+auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $dir/dovecot-oauth2.conf.ext
+}
+# app passwords (Gmail's, or a tenant that still allows basic auth): only
+# for users added with one; everybody else can log in with a token only
+passdb {
+  driver = passwd-file
+  mechanisms = plain login
+  args = scheme=PLAIN username_format=%u $dir/users
+}
+userdb {
+  driver = static
+  args = uid=$user gid=$group home=$dir/mail/%u allow_all_users=yes
+}
+imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE
+namespace inbox {
+  inbox = yes
+  prefix = INBOX.
+  separator = .
+  # flags only: adduser makes the folders, so a user can have none of them
+  mailbox "Sent Items" {
+    special_use = \\Sent
+  }
+  mailbox "Deleted Items" {
+    special_use = \\Trash
+  }
+  mailbox "Junk Email" {
+    special_use = \\Junk
+  }
+  mailbox Drafts {
+    special_use = \\Drafts
+  }
+}
+CONF
+}
+
 write_conf() {
-	local dir=$1 port=$2 imaps_port=$3 user group login_user
+	local dir=$1 port=$2 imaps_port=$3 oauth_url=${4:-} user group login_user
 	read -r user group <<<"$(mail_owner)"
 	login_user=nobody
 	[ "$(id -u)" = 0 ] || login_user=$user
@@ -65,37 +164,9 @@ ssl = yes
 ssl_cert = <$dir/server.pem
 ssl_key = <$dir/server.key
 disable_plaintext_auth = no
-auth_mechanisms = plain login
-
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $dir/users
-}
-userdb {
-  driver = static
-  args = uid=$user gid=$group home=$dir/mail/%u
-}
 mail_location = maildir:~/Maildir
 mail_fsync = never
-
-namespace inbox {
-  inbox = yes
-  separator = /
-  mailbox Drafts {
-    auto = subscribe
-    special_use = \\Drafts
-  }
-  mailbox Sent {
-    auto = subscribe
-    special_use = \\Sent
-  }
-  mailbox Trash {
-    special_use = \\Trash
-  }
-  mailbox Junk {
-    special_use = \\Junk
-  }
-}
+$(if [ -n "$oauth_url" ]; then conf_provider "$dir" "$oauth_url"; else conf_standard "$dir"; fi)
 
 service anvil {
   chroot =
@@ -119,7 +190,7 @@ CONF
 }
 
 dc_start() {
-	local dir=$1 port=${2:-} imaps_port=${3:-} user group
+	local dir=$1 port=${2:-} imaps_port=${3:-} oauth_url=${4:-} user group
 	dir=$(abs_dir "$dir")
 	[ -n "$port" ] || port=$(free_port)
 	[ -n "$imaps_port" ] || imaps_port=$(free_port)
@@ -133,7 +204,8 @@ dc_start() {
 	[ -f "$dir/users" ] || : >"$dir/users"
 	chmod 644 "$dir/users"
 	make_certs "$dir"
-	write_conf "$dir" "$port" "$imaps_port"
+	write_conf "$dir" "$port" "$imaps_port" "$oauth_url"
+	if [ -n "$oauth_url" ]; then echo provider >"$dir/layout"; else rm -f "$dir/layout"; fi
 	: >>"$dir/dovecot.log"
 	dovecot -c "$dir/dovecot.conf" </dev/null >>"$dir/dovecot.log" 2>&1 ||
 		{ log_tail "$dir/dovecot.log"; die "dovecot did not start"; }
@@ -171,12 +243,15 @@ dc_stop() {
 }
 
 dc_adduser() {
-	local dir=$1 u=$2 pass=$3 user group
+	local dir=$1 u=$2 pass=$3 no_sent=${4:-} user group f
 	case $u$pass in *:* | *"
 "*) die "user and password may not hold ':' or newlines" ;; esac
 	read -r user group <<<"$(mail_owner)"
 	# Replace any earlier line for the user; passwd-file is re-read when it changes.
-	{ grep -v "^$u:" "$dir/users" || true; echo "$u:{PLAIN}$pass"; } >"$dir/users.new"
+	{
+		grep -v "^$u:" "$dir/users" || true
+		[ "$pass" = - ] || echo "$u:{PLAIN}$pass"
+	} >"$dir/users.new"
 	mv "$dir/users.new" "$dir/users"
 	chmod 644 "$dir/users"
 	mkdir -p "$dir/mail/$u"
@@ -187,10 +262,18 @@ dc_adduser() {
 	if [ -S "$dir/run/auth-userdb" ] || [ -f "$dir/dovecot.pid" ]; then
 		local i
 		for i in $(seq 50); do
-			doveadm -c "$dir/dovecot.conf" user "$u" >/dev/null 2>&1 </dev/null && return 0
+			doveadm -c "$dir/dovecot.conf" user "$u" >/dev/null 2>&1 </dev/null && break
 			sleep 0.1
 		done
-		die "user $u is not visible to dovecot after 5 s"
+		[ "$i" -lt 50 ] || die "user $u is not visible to dovecot after 5 s"
+	fi
+	# The provider layout makes its folders per user, so one can lack Sent.
+	if [ -f "$dir/layout" ]; then
+		for f in "Sent Items" "Deleted Items" "Junk Email" Drafts; do
+			[ "$f" != "Sent Items" ] || [ "$no_sent" != --no-sent ] || continue
+			dc_mkfolder "$dir" "$u" "INBOX.$f"
+			doveadm -c "$dir/dovecot.conf" mailbox subscribe -u "$u" "INBOX.$f" </dev/null
+		done
 	fi
 }
 
@@ -219,10 +302,26 @@ dc_deliver() {
 cmd=${1:-}
 [ $# -ge 2 ] || cmd=usage
 case $cmd in
-start) dc_start "$2" "${3:-}" "${4:-}" ;;
+start)
+	shift
+	args=()
+	oauth=
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--provider) [ $# -ge 2 ] || die "--provider needs OAUTH_URL"; oauth=$2; shift 2 ;;
+		*) args+=("$1"); shift ;;
+		esac
+	done
+	dc_start "${args[0]}" "${args[1]:-}" "${args[2]:-}" "$oauth"
+	;;
+certs) make_certs "$(abs_dir "$2")" ;;
 stop) dc_stop "$2" ;;
-adduser) [ $# -eq 4 ] || die "usage: dovecot.sh adduser DIR USER PASS"; dc_adduser "$2" "$3" "$4" ;;
+adduser)
+	[ $# -eq 4 ] || { [ $# -eq 5 ] && [ "$5" = --no-sent ]; } ||
+		die "usage: dovecot.sh adduser DIR USER PASS [--no-sent]"
+	dc_adduser "$2" "$3" "$4" "${5:-}"
+	;;
 mkfolder) [ $# -eq 4 ] || die "usage: dovecot.sh mkfolder DIR USER FOLDER"; dc_mkfolder "$2" "$3" "$4" ;;
 deliver) [ $# -ge 5 ] || die "usage: dovecot.sh deliver DIR USER FOLDER FILE..."; dc_deliver "$2" "$3" "$4" "${@:5}" ;;
-*) die "usage: dovecot.sh start DIR [PORT] [IMAPS_PORT] | stop DIR | adduser DIR USER PASS | deliver DIR USER FOLDER FILE... | mkfolder DIR USER FOLDER" ;;
+*) die "usage: dovecot.sh start DIR [PORT] [IMAPS_PORT] [--provider OAUTH_URL] | stop DIR | adduser DIR USER PASS [--no-sent] | certs DIR | deliver DIR USER FOLDER FILE... | mkfolder DIR USER FOLDER" ;;
 esac

@@ -78,11 +78,17 @@ t_imap() {
 
 # IDLE: a delivery while a client idles must be pushed to it as EXISTS.
 t_idle() {
-	"$PY3" - "$DRAFTD_TEST_IMAP_PORT" "$here/dovecot.sh" "$dir" <<'PYEOF'
+	idle_push "$DRAFTD_TEST_IMAP_PORT" "$here/dovecot.sh" alice 's3cret pass'
+}
+
+# idle_push PORT SCRIPT USER PASS: SCRIPT deliver $dir USER INBOX while USER idles
+# must be pushed as EXISTS within 10 s (no server poll interval is that short).
+idle_push() {
+	"$PY3" - "$1" "$2" "$dir" "$3" "$4" <<'PYEOF'
 import imaplib, subprocess, sys
-port, script, d = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+port, script, d, user, password = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 m = imaplib.IMAP4("127.0.0.1", port, timeout=10)
-m.login("alice", "s3cret pass")
+m.login(user, password)
 if "IDLE" not in m.capabilities:
     sys.exit("no IDLE capability")
 typ, data = m.select("INBOX")
@@ -92,7 +98,7 @@ m.send(tag + b" IDLE\r\n")
 line = m.readline()
 if not line.startswith(b"+"):
     sys.exit("IDLE refused: %r" % line)
-subprocess.run([script, "deliver", d, "alice", "INBOX", d + "/msg.eml"], check=True)
+subprocess.run([script, "deliver", d, user, "INBOX", d + "/msg.eml"], check=True)
 while True:
     line = m.readline()
     if not line:
@@ -177,10 +183,127 @@ t_oidc_redirect() {
 	oidc_flow --redirect "$uri" --user carol --password 'carol secret' || return 1
 }
 
+# Cyrus with Debian's layout: the same checks as Dovecot's, plus what a client sees
+# of the namespace (INBOX. prefix, "." separator) and the \Sent folder.
+t_cyrus() {
+	local url out
+	[ -z "${DRAFTD_TEST_CYRUS_ERROR:-}" ] || { echo "cyrus did not start: $DRAFTD_TEST_CYRUS_ERROR"; return 1; }
+	"$here/cyrus.sh" adduser "$dir" bob 'cyrus-pass' || return 1
+	"$here/cyrus.sh" deliver "$dir" bob INBOX "$dir/msg.eml" || return 1
+	url="imap://127.0.0.1:$DRAFTD_TEST_CYRUS_PORT/INBOX"
+	out=$(curl -sS --max-time 10 --url "$url" --user 'bob:cyrus-pass' -X 'SEARCH UNSEEN') || return 1
+	[ "$(echo "$out" | tr -d '\r')" = "* SEARCH 1" ] || { echo "unseen: $out"; return 1; }
+	out=$(curl -sS --max-time 10 --url "$url;UID=1;SECTION=HEADER.FIELDS%20(SUBJECT)" \
+		--user 'bob:cyrus-pass') || return 1
+	echo "$out" | grep -q "^Subject: selftest $$" || { echo "fetch: $out"; return 1; }
+	! curl -sS --max-time 10 --url "$url" --user 'bob:wrong' 2>/dev/null || { echo "bad password accepted"; return 1; }
+	out=$(curl -sS --max-time 10 --url "imap://127.0.0.1:$DRAFTD_TEST_CYRUS_PORT/" \
+		--user 'bob:cyrus-pass' -X 'NAMESPACE' | tr -d '\r') || return 1
+	case $out in '* NAMESPACE (("INBOX." "."))'*) ;; *) echo "namespace: $out"; return 1 ;; esac
+	out=$("$PY3" "$here/imapctl.py" --port "$DRAFTD_TEST_CYRUS_PORT" --user bob --password cyrus-pass list) || return 1
+	echo "$out" | grep -qi '\\sent.*	INBOX\.Sent$' || { echo "no INBOX.Sent flagged \\Sent: $out"; return 1; }
+	"$here/cyrus.sh" mkfolder "$dir" bob 'INBOX.Überfällig' || return 1
+	out=$("$PY3" "$here/imapctl.py" --port "$DRAFTD_TEST_CYRUS_PORT" --user bob --password cyrus-pass list) || return 1
+	echo "$out" | grep -q '	INBOX\.Überfällig$' || { echo "no INBOX.Überfällig: $out"; return 1; }
+	curl -sS --max-time 10 --ssl-reqd --cacert "$DRAFTD_TEST_CA_FILE" \
+		--url "imap://localhost:$DRAFTD_TEST_CYRUS_PORT/" --user 'bob:cyrus-pass' >/dev/null ||
+		{ echo "STARTTLS with the test CA failed"; return 1; }
+	curl -sS --max-time 10 --cacert "$DRAFTD_TEST_CA_FILE" \
+		--url "imaps://127.0.0.1:$DRAFTD_TEST_CYRUS_IMAPS_PORT/" --user 'bob:cyrus-pass' >/dev/null ||
+		{ echo "IMAPS with the test CA failed"; return 1; }
+}
+
+t_cyrus_idle() {
+	[ -z "${DRAFTD_TEST_CYRUS_ERROR:-}" ] || { echo "cyrus did not start"; return 1; }
+	idle_push "$DRAFTD_TEST_CYRUS_PORT" "$here/cyrus.sh" bob cyrus-pass
+}
+
+# oauth_json PATH JSON: a control call to the OAuth2 stand-in.
+oauth_ctl() {
+	curl -fsS --max-time 10 -H 'Content-Type: application/json' -d "$2" "$DRAFTD_TEST_OAUTH_URL$1"
+}
+
+# oauth_token FORM...: an access token from the stand-in's token endpoint.
+oauth_token() {
+	curl -fsS --max-time 10 "$@" "$DRAFTD_TEST_OAUTH_URL/token" |
+		"$PY3" -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+pv_ctl() {
+	"$PY3" "$here/imapctl.py" --port "$DRAFTD_TEST_PROVIDER_IMAP_PORT" "$@"
+}
+
+# The provider layout: OAuth2 logins only (a fresh token works with either
+# mechanism, an expired one and a password do not), INBOX. prefix and "."
+# separator, Sent Items as \Sent, no IDLE, a user without Sent, a UTF-8 folder.
+t_provider() {
+	local rt tok out pv=$DRAFTD_TEST_PROVIDER_DIR
+	"$here/dovecot.sh" adduser "$pv" carol@provider.example - || return 1
+	"$here/dovecot.sh" adduser "$pv" dave@provider.example - --no-sent || return 1
+	"$here/dovecot.sh" adduser "$pv" erin@provider.example 'app-pass' || return 1
+	"$here/dovecot.sh" deliver "$pv" carol@provider.example 'INBOX.Überfällig' "$dir/msg.eml" || return 1
+	oauth_ctl /_control/client '{"client_id":"draftd","client_secret":"s3","user":"carol@provider.example"}' >/dev/null || return 1
+	rt=$(oauth_ctl /_control/refresh_token '{"client_id":"draftd","user":"carol@provider.example"}' |
+		"$PY3" -c 'import json, sys; print(json.load(sys.stdin)["refresh_token"])') || return 1
+	tok=$(oauth_token -d grant_type=refresh_token -d "refresh_token=$rt" -d client_id=draftd -d client_secret=s3) || return 1
+	out=$(pv_ctl --user carol@provider.example --xoauth2 "$tok" list) || { echo "XOAUTH2: $out"; return 1; }
+	echo "$out" | grep -q '\\Sent	INBOX\.Sent Items$' || { echo "no INBOX.Sent Items \\Sent: $out"; return 1; }
+	echo "$out" | grep -q '\\Junk	INBOX\.Junk Email$' || { echo "no INBOX.Junk Email \\Junk: $out"; return 1; }
+	! echo "$out" | grep -q '	INBOX\.Sent$' || { echo "a plain Sent exists: $out"; return 1; }
+	echo "$out" | grep -q '	INBOX\.Überfällig$' || { echo "no INBOX.Überfällig: $out"; return 1; }
+	out=$(pv_ctl --user carol@provider.example --oauthbearer "$tok" select 'INBOX.Überfällig') ||
+		{ echo "OAUTHBEARER + select: $out"; return 1; }
+	[ "$out" = 1 ] || { echo "INBOX.Überfällig holds '$out' messages, expected 1"; return 1; }
+	out=$(pv_ctl --user carol@provider.example --xoauth2 "$tok" caps) || return 1
+	case " $out " in *" IDLE "*) echo "IDLE advertised: $out"; return 1 ;; esac
+	case " $out " in *" SPECIAL-USE "*) ;; *) echo "no SPECIAL-USE: $out"; return 1 ;; esac
+	out=$(curl -sS --max-time 10 --url "imap://127.0.0.1:$DRAFTD_TEST_PROVIDER_IMAP_PORT/" \
+		--login-options 'AUTH=XOAUTH2' --user carol@provider.example --oauth2-bearer "$tok" -X NAMESPACE | tr -d '\r') ||
+		{ echo "curl XOAUTH2: $out"; return 1; }
+	case $out in '* NAMESPACE (("INBOX." "."))'*) ;; *) echo "namespace: $out"; return 1 ;; esac
+	# a token for another user is no key to this mailbox
+	! pv_ctl --user dave@provider.example --xoauth2 "$tok" list >/dev/null 2>&1 ||
+		{ echo "carol's token opened dave's mailbox"; return 1; }
+	! pv_ctl --user carol@provider.example --password - list >/dev/null 2>&1 ||
+		{ echo "password login accepted for an OAuth2-only user"; return 1; }
+	! pv_ctl --user carol@provider.example --password app-pass list >/dev/null 2>&1 ||
+		{ echo "another user's app password accepted"; return 1; }
+	pv_ctl --user erin@provider.example --password app-pass list >/dev/null ||
+		{ echo "app password refused"; return 1; }
+	oauth_ctl /_control/expire '{}' >/dev/null || return 1
+	! pv_ctl --user carol@provider.example --xoauth2 "$tok" list >/dev/null 2>&1 ||
+		{ echo "expired token accepted"; return 1; }
+	# the user without Sent: app-only token (client credentials)
+	oauth_ctl /_control/client '{"client_id":"app","client_secret":"s4","user":"dave@provider.example"}' >/dev/null || return 1
+	tok=$(oauth_token -u app:s4 -d grant_type=client_credentials) || return 1
+	out=$(pv_ctl --user dave@provider.example --oauthbearer "$tok" list) || { echo "dave: $out"; return 1; }
+	! echo "$out" | grep -qi 'sent' || { echo "dave has a Sent folder: $out"; return 1; }
+}
+
+# The stand-in logs every grant (tests count refreshes) and refuses a revoked
+# refresh token with invalid_grant.
+t_oauth() {
+	local rt out n
+	rt=$(oauth_ctl /_control/refresh_token '{"client_id":"draftd","user":"carol@provider.example"}' |
+		"$PY3" -c 'import json, sys; print(json.load(sys.stdin)["refresh_token"])') || return 1
+	n=$(grep -c 'grant grant_type=refresh_token' "$DRAFTD_TEST_SVC_DIR/oauth.log")
+	oauth_token -d grant_type=refresh_token -d "refresh_token=$rt" -d client_id=draftd -d client_secret=s3 >/dev/null || return 1
+	[ "$(grep -c 'grant grant_type=refresh_token' "$DRAFTD_TEST_SVC_DIR/oauth.log")" = $((n + 1)) ] ||
+		{ echo "refresh grant not logged"; return 1; }
+	! grep -q "$rt" "$DRAFTD_TEST_SVC_DIR/oauth.log" || { echo "refresh token in the log"; return 1; }
+	oauth_ctl /_control/revoke "{\"refresh_token\":\"$rt\"}" >/dev/null || return 1
+	out=$(curl -sS --max-time 10 -d grant_type=refresh_token -d "refresh_token=$rt" -d client_id=draftd \
+		-d client_secret=s3 -w ' %{http_code}' "$DRAFTD_TEST_OAUTH_URL/token") || return 1
+	case $out in *'"invalid_grant"'*' 400') ;; *) echo "revoked refresh token: $out"; return 1 ;; esac
+	out=$(curl -sS --max-time 10 -d grant_type=client_credentials -d client_id=draftd -d client_secret=bad \
+		-w ' %{http_code}' "$DRAFTD_TEST_OAUTH_URL/token") || return 1
+	case $out in *'"invalid_client"'*' 401') ;; *) echo "bad secret: $out"; return 1 ;; esac
+}
+
 t_stop() {
 	local pids pid f
 	pids=
-	for f in pg.pid dovecot.pid smtp.pid oidc.pid; do
+	for f in pg.pid dovecot.pid smtp.pid oidc.pid oauth.pid pv/dovecot.pid cyrus.pid; do
 		[ -f "$dir/$f" ] || { echo "$f missing"; return 1; }
 		pid=$(cat "$dir/$f")
 		pids="$pids $pid $(pgrep -P "$pid" | tr '\n' ' ')"
@@ -207,6 +330,10 @@ if [ "$passed" = 1 ]; then
 	check "dovecot: IDLE pushes a new delivery" t_idle
 	check "dovecot: IMAPS/STARTTLS accept the test CA, refuse without it" t_tls
 	check "smtp: message sent with curl lands in the maildir" t_smtp
+	check "cyrus: deliver, unseen, fetch, bad password refused, INBOX. namespace, INBOX.Sent \\Sent, UTF-8 folder, TLS" t_cyrus
+	check "cyrus: IDLE pushes a new delivery (idled)" t_cyrus_idle
+	check "provider dovecot: XOAUTH2/OAUTHBEARER, expired token and password refused, app password, no IDLE, Sent Items, no-Sent user, Überfällig" t_provider
+	check "oauth stand-in: refresh grants logged, revoked refresh token and bad secret refused" t_oauth
 	check "oidc: glewlwyd starts as non-root with an RS256 key, client and people" t_oidc_start
 	if [ -f "$dir/oidc-env.sh" ]; then
 		check "oidc: alice signs in by code flow + PKCE, ID token verifies against JWKS, role reviewer" t_oidc_alice
@@ -217,7 +344,7 @@ if [ "$passed" = 1 ]; then
 		failed=$((failed + 4))
 	fi
 else
-	failed=$((failed + 11))
+	failed=$((failed + 15))
 fi
 # t_stop removes $dir, where check keeps its output: give it another place.
 out=$(mktemp)

@@ -116,6 +116,15 @@ static const struct bad_case bad_cases[] = {
 	{"connector without type", DB "[connector c]\npath = x\n",
 	 "[connector c]: missing key 'type'"},
 	{"bad listen", DB "[api]\nlisten = 8080\n", "listen must be HOST:PORT"},
+	{"folder not UTF-8", DB MB "folder = Bad\xC3\n",
+	 ":3: [mailbox m]: folder is not a usable IMAP folder name: not valid UTF-8"},
+	{"sent_folder not UTF-8", DB MB "sent_folder = \xC0\x80\n",
+	 "sent_folder is not a usable IMAP folder name"},
+	{"empty folder", DB MB "folder =\n", "folder must not be empty"},
+	{"bad spam pattern", DB "[agent]\nspam_header_pattern = x-spam-(level\n",
+	 "[agent]: spam_header_pattern: missing closing parenthesis at offset"},
+	{"bad mailbox spam pattern", DB MB "spam_header_pattern = [yes\n",
+	 "[mailbox m]: spam_header_pattern: missing terminating ] "},
 };
 
 static int has_error(const struct config_errors *errors, const char *expect)
