@@ -115,6 +115,17 @@ int rules_facts_add(json_t *facts, const char *ns, const struct conn_result *res
  * all: null. */
 int rules_facts_add_quote(json_t *facts, const struct key_hit *hits, size_t count);
 
+/* The facts each rule reads (connectors/rules_describe.c), for
+ * check-config: [{"id":"R05","holds_back":true,"facts":["order.total_eur",
+ * "quote.estimated_total_eur"]}] in rule order. New reference or NULL. */
+json_t *rules_facts_read(const struct rules_set *set);
+/* Where fact ns.field comes from under config's connectors, in words, into
+ * out. Returns 1 when something answers it, 0 when nothing does (then it is
+ * always unknown, and a rule holding drafts back on it holds back every
+ * one). */
+int rules_fact_source(const struct config *config, const char *ns, const char *field, char *out,
+		      size_t size);
+
 /* Text as the conventions want it before matching: format characters
  * (U+200B-U+200F, U+2060-U+2064, U+FEFF, U+00AD, bidi controls) removed,
  * tag characters U+E0020-U+E007E mapped to ASCII, fullwidth ASCII folded.
