@@ -20,9 +20,9 @@
 #include "daemon/util.h"
 #include "harness.h"
 
-#define M_LEAVES_MAX 32 /* 3 levels of at most 3 children: 27 */
+#define M_LEAVES_MAX  32 /* 3 levels of at most 3 children: 27 */
 #define M_UNKNOWN_MAX 10 /* 2^10 assignments per rule for the model */
-#define M_RULES_MAX  4
+#define M_RULES_MAX   4
 
 enum m_status { M_FALSE = 0, M_TRUE = 1, M_UNKNOWN = 2 };
 
@@ -108,11 +108,12 @@ static void m_leaf_make(struct m_world *w, size_t id, enum m_status status)
 			w->any_failed_lookup = true;
 			break;
 		case 1: /* found, field missing */
-			json_array_append_new(list, json_pack("{s:s, s:b}", "key", "K1", "found", 1));
+			json_array_append_new(list,
+					      json_pack("{s:s, s:b}", "key", "K1", "found", 1));
 			break;
 		case 2: /* found, field null */
-			json_array_append_new(list, json_pack("{s:s, s:b, s:n}", "key", "K1",
-							      "found", 1, "v"));
+			json_array_append_new(
+				list, json_pack("{s:s, s:b, s:n}", "key", "K1", "found", 1, "v"));
 			break;
 		case 3: /* found, a value of the wrong type */
 			json_array_append_new(list, json_pack("{s:s, s:b, s:[i]}", "key", "K1",
@@ -138,7 +139,8 @@ static void m_leaf_make(struct m_world *w, size_t id, enum m_status status)
 			json_array_append_new(list, e);
 		}
 		if (m_pick(w, 3) == 0) /* a key that does not exist: known, no fields */
-			json_array_append_new(list, json_pack("{s:s, s:b}", "key", "K3", "found", 0));
+			json_array_append_new(list,
+					      json_pack("{s:s, s:b}", "key", "K3", "found", 0));
 		if (status == M_TRUE && m_pick(w, 3) == 0) { /* an unknown one does not matter */
 			json_array_append_new(list, json_pack("{s:s, s:n}", "key", "K4", "found"));
 			w->any_failed_lookup = true;
@@ -153,10 +155,11 @@ static void m_leaf_make(struct m_world *w, size_t id, enum m_status status)
 				  "{\"fact\":\"%s.v\",\"op\":\"in\",\"value\":[\"shipped\",\"x\"]}",
 				  ns);
 	else if (strcmp(op, "matches") == 0)
-		(void)!buf_printf(&w->doc, "{\"fact\":\"%s.v\",\"op\":\"matches\",\"value\":\"^ship\"}",
-				  ns);
+		(void)!buf_printf(&w->doc,
+				  "{\"fact\":\"%s.v\",\"op\":\"matches\",\"value\":\"^ship\"}", ns);
 	else
-		(void)!buf_printf(&w->doc, "{\"fact\":\"%s.v\",\"op\":\"%s\",\"value\":10}", ns, op);
+		(void)!buf_printf(&w->doc, "{\"fact\":\"%s.v\",\"op\":\"%s\",\"value\":10}", ns,
+				  op);
 	w->leaf[id].status = status;
 }
 
@@ -297,7 +300,7 @@ static bool m_one(uint64_t seed)
 		str_copy(r->prog, sizeof(r->prog), prog.data != NULL ? prog.data : "");
 		buf_free(&prog);
 		(void)!buf_printf(&w.doc, ",\"then\":[{\"action\":%s}]}",
-				  a == 0	? "\"skip\""
+				  a == 0   ? "\"skip\""
 				  : a == 1 ? "\"require_human\""
 				  : a == 2 ? "\"never_auto\""
 				  : a == 3 ? "\"add_note\",\"note\":\"n\""
@@ -324,10 +327,11 @@ static bool m_one(uint64_t seed)
 		snprintf(id, sizeof(id), "R%zu", i);
 		if (m_listed(res.fired, id) != (v[i] == M_TRUE) ||
 		    m_listed(res.unevaluated, id) != (v[i] == M_UNKNOWN)) {
-			fprintf(stderr, "\n  seed %llu: rule %s: model says %s, engine fired=%d "
-					"unevaluated=%d\n",
+			fprintf(stderr,
+				"\n  seed %llu: rule %s: model says %s, engine fired=%d "
+				"unevaluated=%d\n",
 				(unsigned long long)seed, id,
-				v[i] == M_TRUE	   ? "true"
+				v[i] == M_TRUE    ? "true"
 				: v[i] == M_FALSE ? "false"
 						  : "unknown",
 				m_listed(res.fired, id), m_listed(res.unevaluated, id));
@@ -340,8 +344,9 @@ static bool m_one(uint64_t seed)
 		human |= rules[i].human && v[i] == M_TRUE;
 	}
 	never |= w.any_failed_lookup;
-	if (res.never_auto != never ||
-	    res.outcome != (skip ? RULES_SKIP : human ? RULES_REQUIRE_HUMAN : RULES_DRAFT)) {
+	if (res.never_auto != never || res.outcome != (skip    ? RULES_SKIP
+						       : human ? RULES_REQUIRE_HUMAN
+							       : RULES_DRAFT)) {
 		fprintf(stderr, "\n  seed %llu: never_auto %d (model %d), outcome %s\n",
 			(unsigned long long)seed, res.never_auto, never,
 			rules_outcome_name(res.outcome));
