@@ -14,11 +14,13 @@
 #define GUARD_DATES_MAX   128
 #define GUARD_QTYS_MAX    128
 
-#define GUARD_NUM "(\\d{1,3}(?:[.,']\\d{3})+(?:[.,]\\d{1,2})?|\\d+(?:[.,]\\d{1,2})?)"
+/* a group separator: ".", ",", "'" or the no-break spaces French uses */
+#define GUARD_GROUP "(?:[.,']|\xc2\xa0|\xe2\x80\xaf)"
+#define GUARD_NUM   "(\\d{1,3}(?:" GUARD_GROUP "\\d{3})+(?:[.,]\\d{1,2})?|\\d+(?:[.,]\\d{1,2})?)"
 #define GUARD_AMOUNT_RE                                                   \
 	"(?:(?:EUR|\xe2\x82\xac)\\s?" GUARD_NUM "|(?<![\\d.,])" GUARD_NUM \
 	"\\s?(?:EUR\\b|\xe2\x82\xac|euros?\\b))"
-#define GUARD_INT "(?<![\\d.,])(\\d{1,3}(?:[.,']\\d{3})+|\\d+)(?![.,]?\\d)"
+#define GUARD_INT "(?<![\\d.,])(\\d{1,3}(?:" GUARD_GROUP "\\d{3})+|\\d+)(?![.,]?\\d)"
 #define GUARD_UNIT                                  \
 	"(?:pcs\\.?|pieces|pc\\.?|units|st\xc3\xbc" \
 	"ck|stk\\.?|unidades|uds\\.?|pi\xc3\xa8"    \

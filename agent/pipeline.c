@@ -218,9 +218,10 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	int s, ret = -1;
 
 	fewshot = store_fewshot_bodies(store, r->cls.category, FEWSHOT_COUNT);
-	/* the model and the templates never see other customers' orders */
+	/* the model and the templates never see other customers' orders, and
+	 * see what the mail asks (agent/answer.h) */
 	draft_facts = facts_for_sender(r->facts, r->mime->from_addr);
-	if (draft_facts == NULL) {
+	if (draft_facts == NULL || answer_step(agent, r->mime, &r->cls, draft_facts) < 0) {
 		snprintf(error, error_size, "out of memory");
 		goto out;
 	}

@@ -15,6 +15,12 @@
 #define CONFIG_DEFAULT_PATH "/etc/draftd/draftd.conf"
 
 enum model_backend { MODEL_BACKEND_BUILTIN = 0, MODEL_BACKEND_OPENAI };
+/* [agent] stock_disclosure: what a stock reply says about the stock figure */
+enum stock_disclosure {
+	STOCK_DISCLOSURE_EXACT = 0,
+	STOCK_DISCLOSURE_ENOUGH,
+	STOCK_DISCLOSURE_NONE
+};
 enum category_mode {
 	CATEGORY_MODE_OFF = 0,
 	CATEGORY_MODE_DRAFT,
@@ -133,7 +139,8 @@ struct config {
 		unsigned int reply_window;      /* seconds a customer reply can demote */
 		char *reply_demote_words;       /* comma-separated, case-insensitive */
 		bool reply_demote_any;          /* any customer reply demotes */
-		unsigned int promotion_interval; /* seconds between promotion passes */
+		unsigned int promotion_interval;        /* seconds between promotion passes */
+		enum stock_disclosure stock_disclosure; /* exact | enough | none */
 	} agent;
 	struct {
 		unsigned int max_message_size; /* bytes */
