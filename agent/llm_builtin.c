@@ -213,8 +213,9 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 							  : "");
 	d->model = strdup("builtin");
 	d->prompt_version = strdup(version);
+	d->language = strdup(used_lang);
 	if (d->category == NULL || d->needs_human_reason == NULL || d->model == NULL ||
-	    d->prompt_version == NULL) {
+	    d->prompt_version == NULL || d->language == NULL) {
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "out of memory");
 		goto out;
 	}
