@@ -51,7 +51,8 @@ static const char *const content_signoffs[] = {
 static const char content_promise_re[] =
 	"\\b(?:ships?|shipped|dispatch(?:ed|es)?|send|sent|deliver(?:ed)?)\\s+(?:out\\s+)?"
 	"(?:today|tomorrow|immediately|right away|straight away|now|same day)\\b"
-	"|\\bcan\\s+(?:be\\s+)?(?:ship|dispatch|sen[dt]|deliver)(?:ped|ed)?\\s+(?:[\\w'-]+\\s+){0,2}?"
+	"|\\bcan\\s+(?:be\\s+)?(?:ship|dispatch|sen[dt]|deliver)(?:ped|ed)?\\s+(?:[\\w'-]+\\s+){0,"
+	"2}?"
 	"(?:from stock|today|tomorrow|immediately|right away|now)\\b"
 	"|\\b(?:in stock|on stock|ready to ship|available (?:now|immediately|from stock|"
 	"right away))\\b"
