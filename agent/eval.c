@@ -168,7 +168,9 @@ static void eval_flags(struct eval_outcome *o, const json_t *flags)
 		name = json_string_value(json_object_get(f, "flag"));
 		if (name == NULL)
 			continue;
-		json_array_append_new(o->flags, json_string(name));
+		json_array_append_new(o->flags,
+				      json_pack("{s:s, s:s?}", "flag", name, "detail",
+						json_string_value(json_object_get(f, "detail"))));
 		if (strncmp(name, "wrong_", 6) == 0 || strncmp(name, "unknown_", 8) == 0)
 			o->figure_flags++;
 		if (strcmp(name, "empty_section") == 0 ||
@@ -302,6 +304,7 @@ int eval_one(struct agent *agent, struct eval_set *set, size_t idx, struct eval_
 		goto out;
 	o->classified = true;
 	o->injection = x.cls.injection;
+	o->confidence = x.cls.confidence;
 	lookup = eval_lookup_text(x.mime);
 	if (lookup == NULL)
 		goto out;

@@ -35,6 +35,7 @@ struct eval_outcome {
 	const char *outcome;       /* "skip", "human", "draft", "auto" (static) */
 	const char *rules_outcome; /* "skip", "require_human", "draft", NULL (static) */
 	bool rules_never_auto;
+	double confidence; /* the classification's */
 	bool injection;
 	char reply_lang[4];
 	unsigned figure_flags;  /* wrong_* and unknown_* guard flags */

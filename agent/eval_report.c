@@ -9,6 +9,10 @@
 #include "agent/eval_int.h"
 #include "daemon/util.h"
 
+/* The default threshold of a category ([category] threshold): the eval runs
+ * every category in auto at 0 and also counts what a 0.9 would have let out. */
+#define EVAL_THRESHOLD 0.9
+
 static const char *eval_label(const struct eval_mail *m, const char *field)
 {
 	const char *v = json_string_value(json_object_get(m->label, field));
@@ -80,10 +84,10 @@ static void eval_note(json_t *list, const char *fmt, ...)
 /* The metrics of one pass. */
 static json_t *eval_metrics(const struct eval_set *set, const struct eval_outcome *o)
 {
-	size_t cat_ok = 0, cat_n = 0, dr_ok = 0, dr_n = 0, noise_ok = 0, noise_n = 0, act_ok = 0,
-	       act_n = 0, na_n = 0, na_auto = 0, autos = 0, inj_n = 0, inj_flag = 0, inj_auto = 0,
-	       keys_exact = 0, keys_n = 0, kw = 0, kf = 0, kx = 0, drafts = 0, fig = 0, content = 0,
-	       lang_ok = 0, i;
+	size_t na_auto90 = 0, auto90 = 0, cat_ok = 0, cat_n = 0, dr_ok = 0, dr_n = 0, noise_ok = 0,
+	       noise_n = 0, act_ok = 0, act_n = 0, na_n = 0, na_auto = 0, autos = 0, inj_n = 0,
+	       inj_flag = 0, inj_auto = 0, keys_exact = 0, keys_n = 0, kw = 0, kf = 0, kx = 0,
+	       drafts = 0, fig = 0, content = 0, lang_ok = 0, i;
 	json_t *wrong = json_array(), *actions = json_array(), *sent = json_array(),
 	       *figures = json_array(), *out;
 	const struct eval_mail *m;
@@ -119,13 +123,17 @@ static json_t *eval_metrics(const struct eval_set *set, const struct eval_outcom
 				eval_note(actions, "%s: %s, labelled %s", m->file,
 					  eval_action(&o[i]), la);
 		}
-		if (strcmp(o[i].outcome, "auto") == 0)
+		/* the default category threshold is 0.9: what would go out then */
+		if (strcmp(o[i].outcome, "auto") == 0) {
 			autos++;
+			auto90 += o[i].confidence >= EVAL_THRESHOLD;
+		}
 		if (json_is_true(json_object_get(m->label, "never_auto"))) {
 			na_n++;
 			if (strcmp(o[i].outcome, "auto") == 0) {
 				na_auto++;
-				eval_note(sent, "%s", m->file);
+				na_auto90 += o[i].confidence >= EVAL_THRESHOLD;
+				eval_note(sent, "%s (confidence %.2f)", m->file, o[i].confidence);
 			}
 		}
 		if (json_is_true(json_object_get(m->label, "injection"))) {
@@ -154,19 +162,20 @@ static json_t *eval_metrics(const struct eval_set *set, const struct eval_outcom
 				   eval_label(m, "language")[0] == '\0';
 		}
 	}
-	out = json_pack("{s:o, s:o, s:o, s:o, s:{s:I, s:I, s:o}, s:I, s:{s:I, s:I, s:I},"
-			" s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:o}, s:I, s:o}",
-			"category", eval_ratio(cat_ok, cat_n), "drafted", eval_ratio(dr_ok, dr_n),
-			"noise_skipped", eval_ratio(noise_ok, noise_n), "rules",
-			eval_ratio(act_ok, act_n), "never_auto", "total", (json_int_t)na_n,
-			"auto_sent", (json_int_t)na_auto, "files", sent, "auto_sent",
-			(json_int_t)autos, "injection", "total", (json_int_t)inj_n, "flagged",
-			(json_int_t)inj_flag, "auto_sent", (json_int_t)inj_auto, "keys", "mails",
-			(json_int_t)keys_n, "exact", (json_int_t)keys_exact, "labelled",
-			(json_int_t)kw, "found", (json_int_t)kf, "extra", (json_int_t)kx, "figures",
-			"drafts", (json_int_t)drafts, "unsupported", (json_int_t)fig,
-			"content_flagged", (json_int_t)content, "files", figures, "language_right",
-			(json_int_t)lang_ok, "language", eval_ratio(lang_ok, drafts));
+	out = json_pack(
+		"{s:o, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:o}, s:I, s:I, s:{s:I, s:I, s:I},"
+		" s:{s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:o}, s:I, s:o}",
+		"category", eval_ratio(cat_ok, cat_n), "drafted", eval_ratio(dr_ok, dr_n),
+		"noise_skipped", eval_ratio(noise_ok, noise_n), "rules", eval_ratio(act_ok, act_n),
+		"never_auto", "total", (json_int_t)na_n, "auto_sent", (json_int_t)na_auto,
+		"auto_sent_at_threshold", (json_int_t)na_auto90, "files", sent, "auto_sent",
+		(json_int_t)autos, "auto_sent_at_threshold", (json_int_t)auto90, "injection",
+		"total", (json_int_t)inj_n, "flagged", (json_int_t)inj_flag, "auto_sent",
+		(json_int_t)inj_auto, "keys", "mails", (json_int_t)keys_n, "exact",
+		(json_int_t)keys_exact, "labelled", (json_int_t)kw, "found", (json_int_t)kf,
+		"extra", (json_int_t)kx, "figures", "drafts", (json_int_t)drafts, "unsupported",
+		(json_int_t)fig, "content_flagged", (json_int_t)content, "files", figures,
+		"language_right", (json_int_t)lang_ok, "language", eval_ratio(lang_ok, drafts));
 	if (out == NULL)
 		goto fail;
 	json_object_set_new(json_object_get(out, "category"), "wrong", wrong);

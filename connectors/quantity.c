@@ -214,10 +214,29 @@ static bool qty_rule_bare(const struct qty_scan *b, struct qty_answer *out)
 static bool qty_rules(const struct qty_scan *b, const struct qty_scan *a, bool line_start,
 		      struct qty_answer *out)
 {
-	return qty_rule_label(b, a, out) || qty_rule_unit_before(b, out) ||
-	       qty_rule_unit_after(a, out) || qty_rule_unit_near(b, a, out) ||
-	       qty_rule_of(b, out) || qty_rule_after(a, out) ||
-	       (line_start && qty_rule_leading(b, out)) || qty_rule_bare(b, out);
+	struct qty_answer c[8];
+	bool hit[8];
+	size_t i, best = 8;
+
+	memset(c, 0, sizeof(c));
+	hit[0] = qty_rule_label(b, a, &c[0]);
+	hit[1] = qty_rule_unit_before(b, &c[1]);
+	hit[2] = qty_rule_unit_after(a, &c[2]);
+	hit[3] = qty_rule_unit_near(b, a, &c[3]);
+	hit[4] = qty_rule_of(b, &c[4]);
+	hit[5] = qty_rule_after(a, &c[5]);
+	hit[6] = line_start && qty_rule_leading(b, &c[6]);
+	hit[7] = qty_rule_bare(b, &c[7]);
+	/* the surest reading wins; of equally sure ones the earlier rule: a
+	 * flow rate next to the key ("40 l/min") loses to "4 Stück" before it */
+	for (i = 0; i < 8; i++) {
+		if (hit[i] && (best == 8 || c[i].confidence > c[best].confidence))
+			best = i;
+	}
+	if (best == 8)
+		return false;
+	*out = c[best];
+	return true;
 }
 
 /* --- lines and tables --- */

@@ -436,6 +436,10 @@ double qty_item(const struct qty_scan *sc, size_t i, size_t end, bool *unit_r, b
 
 	*unit_r = unit;
 	*measure_r = unit && qty_is_measure(&sc->tok[i + 1]);
+	/* "40 l/min", "5 m/s": a rate is a specification, no quantity */
+	if (*measure_r && i + 2 < end && sc->tok[i + 2].type == QT_PUNCT &&
+	    sc->tok[i + 2].word[0] == '/')
+		return 0;
 	if (t->type == QT_NUM && !t->code && t->value > 0)
 		return t->value;
 	/* "a dozen", "ein Dutzend": the word is its own unit */

@@ -103,11 +103,16 @@ static void eval_print(const json_t *r)
 	eval_row("noise skipped", kw, nb, "noise_skipped");
 	eval_row("rule outcome as labelled", kw, nb, "rules");
 	eval_row("reply in the customer's language", kw, nb, "language");
-	printf("  %-44s %lld/%-13lld %s%lld\n", "never_auto mail sent automatically",
+	printf("  %-44s %lld/%-13lld %lld\n", "never_auto mail sent automatically",
 	       eval_int(kw, "never_auto", "auto_sent"), eval_int(kw, "never_auto", "total"),
-	       nb != NULL ? "" : "", nb != NULL ? eval_int(nb, "never_auto", "auto_sent") : 0);
-	printf("  %-44s %lld\n", "automatic sends (every category in auto)",
-	       (long long)json_integer_value(json_object_get(kw, "auto_sent")));
+	       nb != NULL ? eval_int(nb, "never_auto", "auto_sent") : 0);
+	printf("  %-44s %lld/%-13lld %lld\n", "  ... of them at confidence >= 0.9",
+	       eval_int(kw, "never_auto", "auto_sent_at_threshold"),
+	       eval_int(kw, "never_auto", "total"),
+	       nb != NULL ? eval_int(nb, "never_auto", "auto_sent_at_threshold") : 0);
+	printf("  %-44s %-18lld %lld\n", "automatic sends (every category in auto)",
+	       (long long)json_integer_value(json_object_get(kw, "auto_sent")),
+	       (long long)json_integer_value(json_object_get(nb, "auto_sent")));
 	printf("  %-44s %lld/%lld (sent automatically: %lld)\n", "injection mails flagged",
 	       eval_int(kw, "injection", "flagged"), eval_int(kw, "injection", "total"),
 	       eval_int(kw, "injection", "auto_sent"));
@@ -126,7 +131,11 @@ static void eval_print(const json_t *r)
 	json_array_foreach(json_object_get(json_object_get(kw, "rules"), "wrong"), i, w)
 		printf("  rule outcome: %s\n", json_string_value(w));
 	json_array_foreach(json_object_get(json_object_get(kw, "never_auto"), "files"), i, w)
-		printf("  SENT AUTOMATICALLY though never_auto: %s\n", json_string_value(w));
+		printf("  SENT AUTOMATICALLY though never_auto (keywords): %s\n",
+		       json_string_value(w));
+	json_array_foreach(json_object_get(json_object_get(nb, "never_auto"), "files"), i, w)
+		printf("  SENT AUTOMATICALLY though never_auto (keywords+bayes): %s\n",
+		       json_string_value(w));
 	(void)d;
 }
 

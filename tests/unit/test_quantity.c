@@ -248,6 +248,10 @@ static const struct {
 	 "ck HP-10214",
 	 "HP-10214", 3},
 	{"ein Dutzend HP-10214", "HP-10214", 12},
+	{"4 St\xc3\xbc"
+	 "ck \xc3\x96lk\xc3\xbchler HP-81066 (40 l/min, 24 V)",
+	 "HP-81066", 4},
+	{"HP-71005 hose 2SN, flow 12 l/min", "HP-71005", 0},
 	{"seal 40x62x8 HP-30108", "HP-30108", 0},
 	{"HP-30108 is it in stock?", "HP-30108", 0},
 	{"HP-20115 at EUR 3.95", "HP-20115", 0},
