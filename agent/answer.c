@@ -14,7 +14,7 @@
 /* "The tracking number doesn't work" in the four languages, on folded text
  * (lower case, no accents, ASCII apostrophes). The subject and the verb may
  * stand a few words apart: "the tracking no. you sent me is not valid". */
-#define ANSWER_GAP "\\W+(?:\\w+\\W+){0,7}?"
+#define ANSWER_GAP "\\W+(?:\\w+\\W+){0,12}?"
 static const char answer_tracking_re[] =
 	"(?:tracking|track(?:ing)?[ -]?(?:number|no|code|link|id)|parcel number|consignment number"
 	"|sendungsnummer|sendungsverfolgung|trackingnummer|tracking-nummer|paketnummer"
@@ -23,8 +23,8 @@ static const char answer_tracking_re[] =
 	"|still not|not)\\W+(?:\\w+\\W+){0,2}?(?:work|working|valid|recogni[sz]ed|found|show"
 	"|showing|exist|load|track|come up|update)|invalid|not found|no results|no information"
 	"|shows nothing|error|unknown"
-	"|(?:funktioniert|geht|klappt)\\W+(?:\\w+\\W+){0,2}?nicht|ungultig|nicht gefunden"
-	"|nicht auffindbar|zeigt nichts"
+	"|(?:funktioniert|geht|klappt)\\W+(?:\\w+\\W+){0,4}?nicht|ungultig|nichts? gefunden"
+	"|nicht auffindbar|zeigt nichts|nicht weiter"
 	"|keine (?:daten|informationen|ergebnisse|sendung)|falsch|unbekannt"
 	"|no funciona|no es valido|no aparece|no existe|no sale|no da|invalido|no encuentra"
 	"|ne (?:fonctionne|marche)\\W+(?:\\w+\\W+){0,2}?pas|n'est pas valide|invalide"
