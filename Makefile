@@ -37,7 +37,7 @@ MIGRATIONS := $(sort $(wildcard schemas/migrations/*.sql))
 
 .DELETE_ON_ERROR:
 .PHONY: all deps test unit integration lint format valgrind install clean demo bench help check-deps \
-	fuzz fuzz-smoke fuzz-bins
+	fuzz fuzz-smoke fuzz-bins eval test-long
 all: $(BUILD)/draftd
 
 help:
@@ -48,6 +48,8 @@ help:
 	@echo "make SANITIZE=address,undefined test"
 	@echo "make valgrind   unit tests under valgrind"
 	@echo "make bench      throughput, latency and memory against their targets"
+	@echo "make eval       the pipeline on labelled mail (EVAL_DIR=...; default: corpus + held-apart set)"
+	@echo "make test-long  make test with many more seeds for the model-based suites"
 	@echo "make fuzz       libFuzzer on every harness (FUZZ_SECONDS=60 each; fuzz-smoke: 10)"
 	@echo "make lint       clang-format check and banned-call grep"
 	@echo "make install PREFIX=/usr/local DESTDIR="
@@ -94,6 +96,20 @@ unit: all $(BUILD)/tests/unit_tests
 
 valgrind: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) VALGRIND=1 tests/run.sh --unit-only
+
+# `draftd eval` on labelled mail folders (labels.json, mail/, data/): the
+# shared corpus when it is there and the held-apart set, or EVAL_DIR.
+EVAL_DIR ?= $(wildcard ../shared/corpus) tests/fixtures/eval
+eval: all
+	@for d in $(EVAL_DIR); do \
+		n=$$(basename $$d); [ "$$n" != eval ] || n=held-apart; \
+		$(BUILD)/draftd eval --dir $$d --json $(BUILD)/eval-$$n.json || exit 1; \
+		echo "(full report: $(BUILD)/eval-$$n.json)"; echo; \
+	done
+
+# The seeded, model-based suites with 20000 seeds instead of a few hundred.
+test-long: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
+	DRAFTD_TEST_SEEDS=$${DRAFTD_TEST_SEEDS:-20000} BUILD=$(BUILD) tests/run.sh
 
 bench: all $(BUILD)/tests/mime_bench
 	BUILD=$(BUILD) tests/bench/run.sh
