@@ -230,39 +230,55 @@ out:
 	return ret;
 }
 
-/* Every configured category's English template must parse. */
+/* Every configured category's template must parse, in English and in each
+ * other supported language it has; a missing language falls back to
+ * English (and is flagged on each such draft), a broken one would fail
+ * every draft in it. */
 static int builtin_probe(void *priv, const struct llm_request *req, struct llm_probe *probe)
 {
+	static const char *const langs[] = {"en", "de", "es", "fr"};
 	struct builtin *b = priv;
 	struct template *tpl = NULL;
-	char *text, error[200];
+	char *text, error[200], path[4096];
 	const char *lang;
-	size_t len, i, missing = 0;
+	size_t len, i, k, missing = 0, fallback = 0;
 	int r;
 
 	probe->reachable = true;
 	probe->model_listed = true;
 	probe->structured_ok = true;
 	for (i = 0; i < req->categories_count; i++) {
-		text = NULL;
-		r = builtin_read(b, req->categories[i], "en", &text, &len, &lang, error,
-				 sizeof(error));
-		if (r == 0)
-			missing++;
-		if (r > 0 && template_parse(text, len, &tpl, error, sizeof(error)) < 0)
-			r = -1;
-		free(text);
-		template_free(&tpl);
-		if (r < 0) {
-			probe->structured_ok = false;
-			snprintf(probe->detail, sizeof(probe->detail), "template %s: %s",
-				 req->categories[i], error);
-			return 0;
+		for (k = 0; k < sizeof(langs) / sizeof(langs[0]); k++) {
+			snprintf(path, sizeof(path), "%s/%s.%s.txt", b->dir, req->categories[i],
+				 langs[k]);
+			if (k > 0 && access(path, F_OK) < 0) {
+				fallback++;
+				continue;
+			}
+			text = NULL;
+			r = builtin_read(b, req->categories[i], langs[k], &text, &len, &lang, error,
+					 sizeof(error));
+			if (r == 0)
+				missing++;
+			if (r > 0 && template_parse(text, len, &tpl, error, sizeof(error)) < 0)
+				r = -1;
+			free(text);
+			template_free(&tpl);
+			if (r < 0) {
+				probe->structured_ok = false;
+				snprintf(probe->detail, sizeof(probe->detail), "template %s.%s: %s",
+					 req->categories[i], langs[k], error);
+				return 0;
+			}
+			if (r == 0)
+				break; /* no English one: the category goes to a human */
 		}
 	}
 	probe->auto_reply_ok = true;
 	snprintf(probe->detail, sizeof(probe->detail),
-		 "templates in %s; %zu categories without a template", b->dir, missing);
+		 "templates in %s; %zu categories without a template; %zu category languages "
+		 "fall back to English",
+		 b->dir, missing, fallback);
 	return 0;
 }
 

@@ -332,6 +332,36 @@ static void test_language_fallback(void)
 	llm_draft_clear(&d);
 }
 
+/* The probe parses every language's template: a broken German one keeps
+ * automatic replies off before the first German mail fails. */
+static void test_probe_languages(void)
+{
+	struct llm_request req = {.categories = lang_categories, .categories_count = 8};
+	struct llm_probe probe;
+	struct llm *llm = lang_open(lang_tpl_dir);
+	const char *base = test_write_file("lang_probe", "");
+	char dir[4096];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(llm);
+	CU_ASSERT_EQUAL(llm_probe(llm, &req, &probe), 0);
+	CU_ASSERT_TRUE(probe.auto_reply_ok);
+	CU_ASSERT_PTR_NOT_NULL(strstr(probe.detail, "; 0 category languages fall back to English"));
+	llm_close(&llm);
+
+	snprintf(dir, sizeof(dir), "%s.d", base);
+	mkdir(dir, 0755);
+	lang_write(dir, "other.en.txt", "Subject: x\nHello\n");
+	lang_write(dir, "other.de.txt", "Subject: x\n{{#if greeting_name}}Guten Tag\n");
+	req.categories_count = 1;
+	req.categories = (const char *const[]){"other"};
+	llm = lang_open(dir);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(llm);
+	CU_ASSERT_EQUAL(llm_probe(llm, &req, &probe), 0);
+	CU_ASSERT_FALSE(probe.auto_reply_ok);
+	CU_ASSERT_PTR_NOT_NULL(strstr(probe.detail, "template other.de:"));
+	llm_close(&llm);
+}
+
 static int lang_init(void)
 {
 	snprintf(lang_tpl_dir, sizeof(lang_tpl_dir), "%s/deploy/templates", test_src_dir());
@@ -345,6 +375,7 @@ static const struct test_case llm_builtin_lang_cases[] = {
 	{"stock replies answer the quantity asked, disclosure as configured", test_stock_answers},
 	{"third party, broken tracking number, complaint", test_answers_to_the_question},
 	{"a missing language is flagged to the reviewer", test_language_fallback},
+	{"the probe parses every language's template", test_probe_languages},
 	{NULL, NULL},
 };
 

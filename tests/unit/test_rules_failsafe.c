@@ -235,7 +235,63 @@ static void test_failsafe_actions(void)
 	rules_result_free(&res);
 }
 
+/* check-config's list: where each fact comes from, and which come from
+ * nowhere (always unknown). */
+static void test_fact_sources(void)
+{
+	static struct config_kv inv_kv[] = {{(char *)"key", (char *)"sku", 1},
+					    {(char *)"path", (char *)"/x.csv", 2}};
+	static struct config_kv ord_kv[] = {
+		{(char *)"key", (char *)"order", 3},
+		{(char *)"fields", (char *)"order_id:string, status, total_eur:number", 4}};
+	struct connector_config conns[] = {
+		{.name = (char *)"inventory",
+		 .type = (char *)"csv",
+		 .options = inv_kv,
+		 .options_count = 2},
+		{.name = (char *)"order",
+		 .type = (char *)"pg",
+		 .options = ord_kv,
+		 .options_count = 2},
+	};
+	static const struct {
+		const char *ns, *field;
+		int known;
+		const char *says;
+	} t[] = {
+		{"header", "list-id", 1, "list-id header"},
+		{"message", "duplicate", 1, "Message-ID"},
+		{"quote", "estimated_total_eur", 1, "from connector inventory"},
+		{"inventory", "qty_on_hand", 1,
+		 "connector inventory (csv, key sku): field qty_on_hand"},
+		{"inventory", "found", 1, "whether each sku"},
+		{"order", "total_eur", 1, "connector order (pg, key order)"},
+		{"order", "carrier", 0, "declares fields without carrier"},
+		{"order", "belongs_to_sender", 0, "customer_email"},
+		{"crm", "tier", 0, "no connector is named crm"},
+	};
+	struct config config;
+	char out[256];
+	size_t i;
+
+	memset(&config, 0, sizeof(config));
+	config.connectors = conns;
+	config.connectors_count = 2;
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
+		CU_ASSERT_EQUAL(rules_fact_source(&config, t[i].ns, t[i].field, out, sizeof(out)),
+				t[i].known);
+		if (strstr(out, t[i].says) == NULL)
+			fprintf(stderr, "\n  %s.%s: '%s'\n", t[i].ns, t[i].field, out);
+		CU_ASSERT_PTR_NOT_NULL(strstr(out, t[i].says));
+	}
+	/* no connector answers SKUs: the quote is always unknown */
+	config.connectors_count = 0;
+	CU_ASSERT_EQUAL(
+		rules_fact_source(&config, "quote", "estimated_total_eur", out, sizeof(out)), 0);
+}
+
 static const struct test_case rules_failsafe_cases[] = {
+	{"check-config names where each fact comes from", test_fact_sources},
 	{"every leaf operator with a missing and a wrong-typed fact", test_failsafe_leaves},
 	{"only rules that hold drafts back fail safe", test_failsafe_actions},
 	{NULL, NULL},
