@@ -119,6 +119,14 @@ static json_t *answer_qty(double q)
 	return q == floor(q) && fabs(q) < 1e15 ? json_integer((json_int_t)q) : json_real(q);
 }
 
+/* A language code: 2 or 3 lower-case letters ("de"); anything else is none. */
+static bool answer_lang_ok(const char *lang)
+{
+	size_t n = lang != NULL ? strspn(lang, "abcdefghijklmnopqrstuvwxyz") : 0;
+
+	return n >= 2 && n <= 3 && lang[n] == '\0';
+}
+
 /* One inventory item: whether the quantity asked can ship now, partly, or
  * only after the lead time, disclosing the stock figure as configured. */
 static int answer_item(json_t *facts, json_t *item, const struct answer_input *in)
@@ -138,7 +146,7 @@ static int answer_item(json_t *facts, json_t *item, const struct answer_input *i
 	if ((found != NULL && !json_is_true(found)) || key == NULL)
 		return 0;
 	snprintf(name_field, sizeof(name_field), "name_%s",
-		 in->language != NULL ? in->language : "");
+		 answer_lang_ok(in->language) ? in->language : "-");
 	local = json_object_get(item, name_field);
 	if (json_is_string(local) && json_string_length(local) > 0)
 		rc |= answer_set(item, "name", json_incref((json_t *)local));
@@ -189,7 +197,7 @@ int answer_prepare(json_t *facts, const struct answer_input *in)
 	rc |= answer_set(facts, "request", request);
 	rc |= answer_set(facts, "stock_disclosure",
 			 json_string(answer_disclosure_name(in->disclosure)));
-	if (in->language != NULL)
+	if (answer_lang_ok(in->language))
 		rc |= answer_set(facts, "language", json_string(in->language));
 	return rc < 0 ? -1 : 0;
 }

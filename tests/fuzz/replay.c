@@ -21,6 +21,7 @@ int fuzz_draft_output_one(const uint8_t *data, size_t size);
 int fuzz_injection_one(const uint8_t *data, size_t size);
 int fuzz_guard_one(const uint8_t *data, size_t size);
 int fuzz_api_json_one(const uint8_t *data, size_t size);
+int fuzz_content_one(const uint8_t *data, size_t size);
 
 static const struct {
 	const char *name;
@@ -29,7 +30,7 @@ static const struct {
 	{"mime", fuzz_mime_one},           {"config", fuzz_config_one},
 	{"rules", fuzz_rules_one},         {"draft_output", fuzz_draft_output_one},
 	{"injection", fuzz_injection_one}, {"guard", fuzz_guard_one},
-	{"api_json", fuzz_api_json_one},
+	{"api_json", fuzz_api_json_one},   {"content", fuzz_content_one},
 };
 
 #define REPLAY_FILE_MAX (64u * 1024 * 1024)
