@@ -139,8 +139,9 @@ struct config {
 		unsigned int reply_window;      /* seconds a customer reply can demote */
 		char *reply_demote_words;       /* comma-separated, case-insensitive */
 		bool reply_demote_any;          /* any customer reply demotes */
-		unsigned int promotion_interval;        /* seconds between promotion passes */
-		enum stock_disclosure stock_disclosure; /* exact | enough | none */
+		unsigned int promotion_interval; /* seconds between promotion passes */
+		/* exact | enough | none: the stock figure in stock replies */
+		enum stock_disclosure stock_disclosure;
 	} agent;
 	struct {
 		unsigned int max_message_size; /* bytes */
