@@ -39,7 +39,7 @@ MIGRATIONS := $(sort $(wildcard schemas/migrations/*.sql))
 
 .DELETE_ON_ERROR:
 .PHONY: all deps test test-long unit integration lint format valgrind install clean demo bench help check-deps \
-	fuzz fuzz-smoke fuzz-bins
+	fuzz fuzz-smoke fuzz-bins eval
 all: $(BUILD)/draftd
 
 help:
@@ -51,6 +51,7 @@ help:
 	@echo "make SANITIZE=address,undefined test"
 	@echo "make valgrind   unit tests under valgrind"
 	@echo "make bench      throughput, latency and memory against their targets"
+	@echo "make eval       the pipeline on labelled mail (EVAL_DIR=...; default: corpus + held-apart set)"
 	@echo "make fuzz       libFuzzer on every harness (FUZZ_SECONDS=60 each; fuzz-smoke: 10)"
 	@echo "make lint       clang-format check and banned-call grep"
 	@echo "make install PREFIX=/usr/local DESTDIR="
@@ -92,17 +93,28 @@ $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 	BUILD=$(BUILD) tests/run.sh
 
-# The seeded model-based and random tests with many more steps and rounds
-# (DRAFTD_TEST_STEPS, DRAFTD_GATE_ROUNDS; a failing run prints DRAFTD_TEST_SEED to replay it).
-.PHONY: test-long
+# The seeded model-based and random tests with many more steps, rounds and
+# seeds (DRAFTD_TEST_STEPS, DRAFTD_GATE_ROUNDS, DRAFTD_TEST_SEEDS; a failing
+# run prints DRAFTD_TEST_SEED to replay it).
 test-long:
-	DRAFTD_TEST_STEPS=$${DRAFTD_TEST_STEPS:-5000} DRAFTD_GATE_ROUNDS=$${DRAFTD_GATE_ROUNDS:-50000} $(MAKE) test
+	DRAFTD_TEST_STEPS=$${DRAFTD_TEST_STEPS:-5000} DRAFTD_GATE_ROUNDS=$${DRAFTD_GATE_ROUNDS:-50000} \
+		DRAFTD_TEST_SEEDS=$${DRAFTD_TEST_SEEDS:-20000} $(MAKE) test
 
 unit: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) tests/run.sh --unit-only
 
 valgrind: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) VALGRIND=1 tests/run.sh --unit-only
+
+# `draftd eval` on labelled mail folders (labels.json, mail/, data/): the
+# shared corpus when it is there and the held-apart set, or EVAL_DIR.
+EVAL_DIR ?= $(wildcard ../shared/corpus) tests/fixtures/eval
+eval: all
+	@for d in $(EVAL_DIR); do \
+		n=$$(basename $$d); [ "$$n" != eval ] || n=held-apart; \
+		$(BUILD)/draftd eval --dir $$d --json $(BUILD)/eval-$$n.json || exit 1; \
+		echo "(full report: $(BUILD)/eval-$$n.json)"; echo; \
+	done
 
 bench: all $(BUILD)/tests/mime_bench
 	BUILD=$(BUILD) tests/bench/run.sh

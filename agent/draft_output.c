@@ -39,6 +39,7 @@ void draft_output_clear(struct llm_draft *draft)
 	free(draft->needs_human_reason);
 	free(draft->model);
 	free(draft->prompt_version);
+	free(draft->language);
 	memset(draft, 0, sizeof(*draft));
 }
 

@@ -34,6 +34,9 @@ struct llm_draft {
 	char *needs_human_reason; /* "" when needs_human is false */
 	char *model;              /* model name, or "builtin" */
 	char *prompt_version;     /* prompt or template version */
+	/* the language the reply is written in ("de"), when the backend knows
+	 * it (a template's); NULL: the guardrails judge it from the text */
+	char *language;
 };
 
 /* "logprobs", "model", "keywords", "bayes". */

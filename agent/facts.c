@@ -113,6 +113,17 @@ int facts_gather(struct facts_sources *sources, const char *text, json_t **facts
 			keys[k] = hits[k].key;
 			json_array_append_new(list, json_string(hits[k].key));
 		}
+		/* an empty list says "nothing of this kind was mentioned"; a
+		 * missing namespace would mean "nobody answers it" (unknown) */
+		if (n == 0 && rules_facts_add(facts, conn->name, NULL, 0) < 0) {
+			ret = -1;
+			goto out;
+		}
+		if (n == 0 && strcmp(conn->kind, "sku") == 0 &&
+		    rules_facts_add_quote(facts, hits, 0) < 0) {
+			ret = -1;
+			goto out;
+		}
 		if (n == 0)
 			continue;
 		r = facts_lookup(conn, keys, (size_t)n, facts);

@@ -12,7 +12,10 @@
  * the answers are gathered into one JSON object in the shape the rules and
  * guardrails read: {"inventory":[{"key":..,"found":true|false|null,
  * "fetched_at":..,"connector":..,<fields>}], "order":[...], "quote":{...}}.
- * found null means the connector failed: the fact is unknown, never made up. */
+ * found null means the connector failed: the fact is unknown, never made up.
+ * Every connector's namespace is there, an empty list when the mail names
+ * no key of its kind; "quote" (connectors/rules.h) is there whenever a
+ * connector answers SKUs, its total null unless every line is known. */
 
 struct facts_sources;
 

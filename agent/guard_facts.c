@@ -14,11 +14,13 @@
 #define GUARD_DATES_MAX   128
 #define GUARD_QTYS_MAX    128
 
-#define GUARD_NUM "(\\d{1,3}(?:[.,']\\d{3})+(?:[.,]\\d{1,2})?|\\d+(?:[.,]\\d{1,2})?)"
-#define GUARD_AMOUNT_RE                                                   \
-	"(?:(?:EUR|\xe2\x82\xac)\\s?" GUARD_NUM "|(?<![\\d.,])" GUARD_NUM \
+/* a group separator: ".", ",", "'" or the no-break spaces French uses */
+#define GUARD_GROUP "(?:[.,']|\xc2\xa0|\xe2\x80\xaf)"
+#define GUARD_NUM   "(\\d{1,3}(?:" GUARD_GROUP "\\d{3})+(?:[.,]\\d{1,2})?|\\d+(?:[.,]\\d{1,2})?)"
+#define GUARD_AMOUNT_RE                                                      \
+	"(?:(?:\\bEUR|\xe2\x82\xac)\\s?" GUARD_NUM "|(?<![\\d.,])" GUARD_NUM \
 	"\\s?(?:EUR\\b|\xe2\x82\xac|euros?\\b))"
-#define GUARD_INT "(?<![\\d.,])(\\d{1,3}(?:[.,']\\d{3})+|\\d+)(?![.,]?\\d)"
+#define GUARD_INT "(?<![\\d.,])(\\d{1,3}(?:" GUARD_GROUP "\\d{3})+|\\d+)(?![.,]?\\d)"
 #define GUARD_UNIT                                  \
 	"(?:pcs\\.?|pieces|pc\\.?|units|st\xc3\xbc" \
 	"ck|stk\\.?|unidades|uds\\.?|pi\xc3\xa8"    \
@@ -66,6 +68,7 @@ static const struct {
 
 struct guard_date {
 	int y, m, d; /* y 0: not stated */
+	int m2, d2;  /* the other reading of "3/4/2025" (d/m or m/d), 0 when none */
 };
 
 struct guard_dates {
@@ -294,7 +297,21 @@ static void guard_date_add(struct guard_dates *dates, int y, int m, int d)
 		y += 2000;
 	if (m < 1 || m > 12 || d < 1 || d > 31 || dates->n == GUARD_DATES_MAX)
 		return;
-	dates->v[dates->n++] = (struct guard_date){y, m, d};
+	dates->v[dates->n++] = (struct guard_date){y, m, d, 0, 0};
+}
+
+/* "05/03/2025" is one date read two ways: it is known when either reading is. */
+static void guard_date_add2(struct guard_dates *dates, int y, int m, int d, int m2, int d2)
+{
+	size_t n = dates->n;
+
+	guard_date_add(dates, y, m, d);
+	if (dates->n > n && m2 >= 1 && m2 <= 12 && d2 >= 1 && d2 <= 31) {
+		dates->v[n].m2 = m2;
+		dates->v[n].d2 = d2;
+	} else if (dates->n == n) {
+		guard_date_add(dates, y, m2, d2);
+	}
 }
 
 /* Every date of folded text; "3/4/2025" counts both ways (d/m and m/d). */
@@ -331,9 +348,10 @@ static int guard_dates_of(struct guard_ctx *c, const char *text, struct guard_da
 				a = guard_int_at(text, ov[2], ov[3]);
 				b = guard_int_at(text, ov[4], ov[5]);
 				y = guard_int_at(text, ov[6], ov[7]);
-				guard_date_add(dates, y, b, a);
 				if (i == 2)
-					guard_date_add(dates, y, a, b);
+					guard_date_add2(dates, y, b, a, a, b);
+				else
+					guard_date_add(dates, y, b, a);
 			} else if (i == 3) {
 				guard_date_add(dates, guard_int_at(text, ov[6], ov[7]),
 					       guard_month_of(text + ov[4], ov[5] - ov[4]),
@@ -350,13 +368,19 @@ static int guard_dates_of(struct guard_ctx *c, const char *text, struct guard_da
 	return c->failed ? -1 : 0;
 }
 
+static bool guard_date_one(const struct guard_date *k, int y, int m, int d)
+{
+	return ((k->m == m && k->d == d) || (k->m2 == m && k->d2 == d && m > 0)) &&
+	       (y == 0 || k->y == 0 || k->y == y);
+}
+
 static bool guard_date_known(const struct guard_dates *ok, const struct guard_date *d)
 {
 	size_t i;
 
 	for (i = 0; i < ok->n; i++)
-		if (ok->v[i].m == d->m && ok->v[i].d == d->d &&
-		    (d->y == 0 || ok->v[i].y == 0 || ok->v[i].y == d->y))
+		if (guard_date_one(&ok->v[i], d->y, d->m, d->d) ||
+		    (d->m2 > 0 && guard_date_one(&ok->v[i], d->y, d->m2, d->d2)))
 			return true;
 	return false;
 }

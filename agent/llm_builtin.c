@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/greeting.h"
 #include "agent/llm.h"
 #include "agent/template.h"
 #include "daemon/config.h"
@@ -13,7 +14,8 @@
 /* The default backend: no model server, replies from per-category,
  * per-language templates (deploy/templates/<category>.<lang>.txt, falling
  * back to .en) filled only from the looked-up facts. The first line of a
- * template may be "Subject: ..."; the rest is the body. */
+ * template may be "Subject: ...", the next "Needs-Human: reason" (the draft
+ * is then never sent on its own); the rest is the body. */
 
 #define BUILTIN_MAX_OUTPUT (DRAFT_OUTPUT_MAX_BODY + DRAFT_OUTPUT_MAX_SUBJECT + 64)
 
@@ -96,14 +98,16 @@ static int builtin_read(const struct builtin *b, const char *category, const cha
 	return 0;
 }
 
-/* Splits a leading "Subject: ..." line off the rendered text. */
-static int builtin_split(const char *text, char **subject_r, char **body_r)
+/* Splits the header lines off the rendered text: "Subject: ..." and
+ * "Needs-Human: reason" (a template that must never go out on its own, like
+ * a complaint's). *needs_r is NULL without the second. */
+static int builtin_split(const char *text, char **subject_r, char **body_r, char **needs_r)
 {
 	const char *nl;
 
+	*needs_r = NULL;
 	if (strncmp(text, "Subject:", 8) != 0) {
 		*subject_r = strdup("");
-		*body_r = strdup(text);
 	} else {
 		text += 8;
 		while (*text == ' ')
@@ -111,10 +115,20 @@ static int builtin_split(const char *text, char **subject_r, char **body_r)
 		nl = strchr(text, '\n');
 		*subject_r = strndup(text, nl != NULL ? (size_t)(nl - text) : strlen(text));
 		text = nl != NULL ? nl + 1 : "";
-		while (*text == '\n')
-			text++;
-		*body_r = strdup(text);
 	}
+	if (strncmp(text, "Needs-Human:", 12) == 0) {
+		text += 12;
+		while (*text == ' ')
+			text++;
+		nl = strchr(text, '\n');
+		*needs_r = strndup(text, nl != NULL ? (size_t)(nl - text) : strlen(text));
+		text = nl != NULL ? nl + 1 : "";
+		if (*needs_r == NULL)
+			return -1;
+	}
+	while (*text == '\n')
+		text++;
+	*body_r = strdup(text);
 	return *subject_r != NULL && *body_r != NULL ? 0 : -1;
 }
 
@@ -137,7 +151,8 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 	struct builtin *b = priv;
 	struct template *tpl = NULL;
 	json_t *root = NULL, *used = NULL;
-	char *text = NULL, *out = NULL, error[256], hash[17], version[128];
+	char *text = NULL, *out = NULL, *needs = NULL, error[256], hash[17], version[128],
+	     greet[GREETING_NAME_MAX];
 	const char *category = req->category_hint, *lang = builtin_lang(req->language), *used_lang;
 	size_t len, i;
 	bool known = false;
@@ -166,18 +181,22 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 	}
 	root = json_is_object(req->facts) ? json_copy((json_t *)req->facts) : json_object();
 	used = json_array();
+	/* greet a person by name, a department or a firm neutrally */
 	if (root == NULL || used == NULL ||
 	    (req->customer_name != NULL &&
-	     json_object_set_new(root, "customer_name", json_string(req->customer_name)) < 0)) {
+	     json_object_set_new(root, "customer_name", json_string(req->customer_name)) < 0) ||
+	    (greeting_name(req->customer_name, greet, sizeof(greet)) == 1 &&
+	     json_object_set_new(root, "greeting_name", json_string(greet)) < 0)) {
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "out of memory");
 		goto out;
 	}
-	if (template_render(tpl, root, BUILTIN_MAX_OUTPUT, &out, used, error, sizeof(error)) < 0) {
+	if (template_render(tpl, root, used_lang, BUILTIN_MAX_OUTPUT, &out, used, error,
+			    sizeof(error)) < 0) {
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "template %s.%s: %s", category, used_lang,
 			      error);
 		goto out;
 	}
-	if (builtin_split(out, &d->subject, &d->body) < 0) {
+	if (builtin_split(out, &d->subject, &d->body, &needs) < 0) {
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "out of memory");
 		goto out;
 	}
@@ -188,12 +207,15 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 	d->confidence_source = req->hint_source;
 	d->facts_used = used;
 	used = NULL;
-	d->needs_human = d->body[0] == '\0';
-	d->needs_human_reason = strdup(d->needs_human ? "the template produced no text" : "");
+	d->needs_human = d->body[0] == '\0' || needs != NULL;
+	d->needs_human_reason = strdup(d->body[0] == '\0' ? "the template produced no text"
+				       : needs != NULL    ? needs
+							  : "");
 	d->model = strdup("builtin");
 	d->prompt_version = strdup(version);
+	d->language = strdup(used_lang);
 	if (d->category == NULL || d->needs_human_reason == NULL || d->model == NULL ||
-	    d->prompt_version == NULL) {
+	    d->prompt_version == NULL || d->language == NULL) {
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "out of memory");
 		goto out;
 	}
@@ -204,42 +226,59 @@ out:
 	json_decref(used);
 	free(text);
 	free(out);
+	free(needs);
 	return ret;
 }
 
-/* Every configured category's English template must parse. */
+/* Every configured category's template must parse, in English and in each
+ * other supported language it has; a missing language falls back to
+ * English (and is flagged on each such draft), a broken one would fail
+ * every draft in it. */
 static int builtin_probe(void *priv, const struct llm_request *req, struct llm_probe *probe)
 {
+	static const char *const langs[] = {"en", "de", "es", "fr"};
 	struct builtin *b = priv;
 	struct template *tpl = NULL;
-	char *text, error[200];
+	char *text, error[200], path[4096];
 	const char *lang;
-	size_t len, i, missing = 0;
+	size_t len, i, k, missing = 0, fallback = 0;
 	int r;
 
 	probe->reachable = true;
 	probe->model_listed = true;
 	probe->structured_ok = true;
 	for (i = 0; i < req->categories_count; i++) {
-		text = NULL;
-		r = builtin_read(b, req->categories[i], "en", &text, &len, &lang, error,
-				 sizeof(error));
-		if (r == 0)
-			missing++;
-		if (r > 0 && template_parse(text, len, &tpl, error, sizeof(error)) < 0)
-			r = -1;
-		free(text);
-		template_free(&tpl);
-		if (r < 0) {
-			probe->structured_ok = false;
-			snprintf(probe->detail, sizeof(probe->detail), "template %s: %s",
-				 req->categories[i], error);
-			return 0;
+		for (k = 0; k < sizeof(langs) / sizeof(langs[0]); k++) {
+			snprintf(path, sizeof(path), "%s/%s.%s.txt", b->dir, req->categories[i],
+				 langs[k]);
+			if (k > 0 && access(path, F_OK) < 0) {
+				fallback++;
+				continue;
+			}
+			text = NULL;
+			r = builtin_read(b, req->categories[i], langs[k], &text, &len, &lang, error,
+					 sizeof(error));
+			if (r == 0)
+				missing++;
+			if (r > 0 && template_parse(text, len, &tpl, error, sizeof(error)) < 0)
+				r = -1;
+			free(text);
+			template_free(&tpl);
+			if (r < 0) {
+				probe->structured_ok = false;
+				snprintf(probe->detail, sizeof(probe->detail), "template %s.%s: %s",
+					 req->categories[i], langs[k], error);
+				return 0;
+			}
+			if (r == 0)
+				break; /* no English one: the category goes to a human */
 		}
 	}
 	probe->auto_reply_ok = true;
 	snprintf(probe->detail, sizeof(probe->detail),
-		 "templates in %s; %zu categories without a template", b->dir, missing);
+		 "templates in %s; %zu categories without a template; %zu category languages "
+		 "fall back to English",
+		 b->dir, missing, fallback);
 	return 0;
 }
 

@@ -32,6 +32,7 @@ struct out {
 	unsigned quote;
 	int pending_nl;
 	bool pending_sp;
+	int pending_tabs; /* table cells begun since the last text: one tab each */
 	bool line_start;
 	bool oom;
 };
@@ -42,6 +43,7 @@ struct html {
 	struct element stack[STACK_MAX];
 	size_t depth, overflow;
 	struct out vis, all;
+	unsigned row_cells; /* cells of the current table row so far */
 	bool pre;
 	bool hidden_text;
 };
@@ -76,16 +78,22 @@ static void out_word(struct out *o, const char *s, size_t n)
 		o->line_start = true;
 	} else if (o->b->len == 0) {
 		o->line_start = true;
-	} else if (o->pending_sp && !o->line_start) {
+	} else if (o->pending_sp && !o->line_start && o->pending_tabs == 0) {
 		out_put(o, " ", 1);
 	}
 	if (o->line_start) {
 		for (q = 0; q < o->quote && q < 16; q++)
 			out_put(o, "> ", 2);
 	}
+	/* cells stay apart as tabs, empty ones too, as a spreadsheet pastes
+	 * them: the quantity column of an order table stays one column for
+	 * connectors/quantity.c */
+	for (q = 0; q < (unsigned)o->pending_tabs && q < 64; q++)
+		out_put(o, "\t", 1);
 	out_put(o, s, n);
 	o->pending_nl = 0;
 	o->pending_sp = false;
+	o->pending_tabs = 0;
 	o->line_start = false;
 }
 
@@ -113,6 +121,22 @@ static void emit_space(struct html *h)
 	h->all.pending_sp = true;
 	if (!top(h)->hide)
 		h->vis.pending_sp = true;
+}
+
+/* A cell of a table row began: from the second on, a tab is owed. */
+static void emit_cell(struct html *h)
+{
+	if (h->row_cells++ == 0)
+		return;
+	h->all.pending_tabs++;
+	h->vis.pending_tabs++;
+}
+
+static void emit_row(struct html *h)
+{
+	h->row_cells = 0;
+	h->all.pending_tabs = 0;
+	h->vis.pending_tabs = 0;
 }
 
 static void emit_break(struct html *h, int n)
@@ -378,10 +402,14 @@ static void block_edge(struct html *h, const char *name, bool open)
 			h->vis.quote -= h->vis.quote > 0;
 		}
 	}
+	if (strcmp(name, "tr") == 0 || strcmp(name, "table") == 0)
+		emit_row(h);
 	if (name_in(name, para_tags))
 		emit_break(h, 2);
 	else if (name_in(name, line_tags))
 		emit_break(h, 1);
+	else if ((strcmp(name, "td") == 0 || strcmp(name, "th") == 0) && open)
+		emit_cell(h);
 	else if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0)
 		emit_space(h);
 	if (strcmp(name, "pre") == 0)

@@ -127,43 +127,7 @@ static char *run_lookup_text(const struct mime_message *m)
 
 static int run_rules(struct agent *agent, struct run *r)
 {
-	struct rules_input in;
-	struct rules_header headers[MIME_HEADERS_MAX];
-	const char *attachments[64];
-	size_t i;
-
-	memset(&in, 0, sizeof(in));
-	in.category = r->cls.category;
-	in.sender = r->mime->from_addr;
-	in.reply_to = r->mime->reply_to;
-	in.subject = r->mime->subject;
-	in.body = r->mime->full_text;
-	for (i = 0; i < r->mime->attachments_count && i < ARRAY_SIZE(attachments); i++)
-		attachments[i] = r->mime->attachments[i].filename != NULL
-					 ? r->mime->attachments[i].filename
-					 : "";
-	in.attachments = attachments;
-	in.attachments_count = i;
-	for (i = 0; i < r->mime->headers_count && i < ARRAY_SIZE(headers); i++) {
-		headers[i].name = r->mime->headers[i].name;
-		headers[i].value = r->mime->headers[i].value;
-	}
-	in.headers = headers;
-	in.headers_count = i;
-	in.content_type = r->mime->content_type;
-	in.duplicate = r->pm.is_duplicate;
-	in.suspected_injection = r->cls.injection;
-	in.facts = r->facts;
-	if (agent->rules == NULL) {
-		memset(&r->rules, 0, sizeof(r->rules));
-		r->rules.fired = json_array();
-		r->rules.reasons = json_array();
-		r->rules.forbidden_phrases = json_array();
-		r->rules.notes = json_array();
-		r->rules_done = true;
-		return 0;
-	}
-	if (rules_eval(agent->rules, &in, &r->rules) < 0)
+	if (rules_step(agent, r->mime, &r->cls, r->facts, r->pm.is_duplicate, &r->rules) < 0)
 		return -1;
 	r->rules_done = true;
 	return 0;
@@ -219,9 +183,10 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 
 	/* redacted copies only: never another customer's data in a prompt */
 	fewshot = fewshot_examples(store, r->cls.category, FEWSHOT_COUNT);
-	/* the model and the templates never see other customers' orders */
+	/* the model and the templates never see other customers' orders, and
+	 * see what the mail asks (agent/answer.h) */
 	draft_facts = facts_for_sender(r->facts, r->mime->from_addr);
-	if (draft_facts == NULL) {
+	if (draft_facts == NULL || answer_step(agent, r->mime, &r->cls, draft_facts) < 0) {
 		snprintf(error, error_size, "out of memory");
 		goto out;
 	}

@@ -4,6 +4,7 @@
 #include "agent/facts.h"
 #include "agent/gate.h"
 #include "agent/guard.h"
+#include "agent/guard_content.h"
 #include "agent/steps.h"
 #include "agent/trust.h"
 #include "daemon/buf.h"
@@ -137,6 +138,18 @@ json_t *guard_step(struct agent *agent, const char *mailbox, const struct mime_m
 	in.request_text = msg->text;
 	/* -1 leaves an "error" flag in res: never treated as clean */
 	(void)guard_check(&in, res);
+	/* what the reply says: empty sections, promises, echoes, language */
+	struct guard_content_input cin = {
+		.body = draft->body,
+		.customer_text = msg->text,
+		.customer_lang = cls->language[0] != '\0' ? cls->language : NULL,
+		.draft_lang = draft->language,
+		.category = draft->category,
+		.facts = facts,
+		.requested = requested,
+		.requested_count = in.requested_count,
+	};
+	(void)guard_content_check(&cin, res);
 	if (run_gates(c, msg, cls, draft, facts, company, ncompany, &in, res) < 0)
 		goto out;
 	flags = guard_result_json(res);

@@ -33,6 +33,22 @@ void classify_outcome_override(struct classify_outcome *out, const char *categor
 /* The outcome as stored in messages.pipeline (new reference). */
 json_t *classify_outcome_json(const struct classify_outcome *out);
 
+struct rules_result;
+
+/* Evaluates the agent's rules on msg with its classification and facts
+ * (connectors/rules.h); with no rules file an empty result. Returns 0 with
+ * *result filled (free with rules_result_free()), or -1 (out of memory). */
+int rules_step(struct agent *agent, const struct mime_message *msg,
+	       const struct classify_outcome *cls, const json_t *facts, bool duplicate,
+	       struct rules_result *result) __attribute__((warn_unused_result));
+
+/* Adds to draft_facts (the draft's copy) what the reply must answer
+ * (agent/answer.h), in the classified language, with the configured stock
+ * disclosure. Returns 0 or -1 (out of memory). */
+int answer_step(struct agent *agent, const struct mime_message *msg,
+		const struct classify_outcome *cls, json_t *draft_facts)
+	__attribute__((warn_unused_result));
+
 /* Checks a draft against the facts and rules (agent/guard.h). Returns a new
  * array of flags [{"flag":..,"detail":..}] (a suspected injection is one of
  * them), or NULL when out of memory. */

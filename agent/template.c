@@ -187,6 +187,56 @@ bad:
 	return -1;
 }
 
+/* A value tag: "path" or "path | filter". */
+static int template_parse_var(struct template_parser *p, size_t pos, unsigned int line,
+			      const char *t, size_t len)
+{
+	static const struct {
+		const char *name;
+		enum template_filter filter;
+	} filters[] = {
+		{"date", TFILTER_DATE},
+		{"money", TFILTER_MONEY},
+		{"number", TFILTER_NUMBER},
+	};
+	const char *bar = memchr(t, '|', len), *f = NULL;
+	enum template_filter filter = TFILTER_NONE;
+	struct template_node *n;
+	size_t plen = bar != NULL ? (size_t)(bar - t) : len, flen = 0, i;
+
+	while (plen > 0 && t[plen - 1] == ' ')
+		plen--;
+	if (bar != NULL) {
+		f = bar + 1;
+		flen = len - (size_t)(f - t);
+		while (flen > 0 && *f == ' ') {
+			f++;
+			flen--;
+		}
+		for (i = 0; i < ARRAY_SIZE(filters); i++) {
+			if (strlen(filters[i].name) == flen &&
+			    memcmp(filters[i].name, f, flen) == 0)
+				filter = filters[i].filter;
+		}
+		if (filter == TFILTER_NONE) {
+			snprintf(p->error, p->error_size,
+				 "line %u: unknown filter in {{%.*s}} (date, money, number)", line,
+				 (int)len, t);
+			return -1;
+		}
+	}
+	if (!template_path_valid(t, plen)) {
+		snprintf(p->error, p->error_size, "line %u: bad tag {{%.*s}}", line, (int)len, t);
+		return -1;
+	}
+	n = template_node_new(p, TNODE_VAR, pos, t, plen);
+	if (n == NULL)
+		return -1;
+	n->filter = filter;
+	template_append(p, n);
+	return 0;
+}
+
 /* Handles one tag src[start..end) (the text between {{ and }}). */
 static int template_parse_tag(struct template_parser *p, size_t pos, const char *t, size_t len)
 {
@@ -256,15 +306,7 @@ static int template_parse_tag(struct template_parser *p, size_t pos, const char 
 		p->stack[p->depth] = (struct template_open){n, &n->child, false};
 		return 0;
 	}
-	if (!template_path_valid(t, len)) {
-		snprintf(p->error, p->error_size, "line %u: bad tag {{%.*s}}", line, (int)len, t);
-		return -1;
-	}
-	n = template_node_new(p, TNODE_VAR, pos, t, len);
-	if (n == NULL)
-		return -1;
-	template_append(p, n);
-	return 0;
+	return template_parse_var(p, pos, line, t, len);
 }
 
 static int template_add_text(struct template_parser *p, size_t from, size_t to)

@@ -18,6 +18,10 @@
  *                          of several is ambiguous, hence missing.
  *                          Strings print as they are, integers in decimal,
  *                          reals with two decimals, booleans as yes/no.
+ *   {{path | date}}        a "YYYY-MM-DD" date, {{path | money}} an amount in
+ *   {{path | money}}       euros, {{path | number}} a number, each as the
+ *   {{path | number}}      reply's language writes it (agent/localize.h); a
+ *                          value the filter cannot write counts as missing.
  *   {{#name}}..{{/name}}   a block: repeated for each item of a list, once
  *                          for an object or a true value, never for a
  *                          missing, false, empty or zero value.
@@ -54,12 +58,13 @@ int template_parse(const char *src, size_t len, struct template **tpl_r, char *e
 		   size_t error_size) __attribute__((warn_unused_result));
 
 /* Renders tpl against root (a JSON object) into a new string (*out_r,
- * free() it) of at most max_output bytes. When used is a JSON array, each
+ * free() it) of at most max_output bytes; lang ("de", ...; NULL: en) is how
+ * filters write numbers and dates. When used is a JSON array, each
  * list item a block repeated over and that has a "sku", "order_id", "key" or "id"
  * is appended once as "<block>:<key value>" (the facts the text relied on).
  * Returns 0, or -1 with the reason in error[error_size]. */
-int template_render(const struct template *tpl, const json_t *root, size_t max_output, char **out_r,
-		    json_t *used, char *error, size_t error_size)
+int template_render(const struct template *tpl, const json_t *root, const char *lang,
+		    size_t max_output, char **out_r, json_t *used, char *error, size_t error_size)
 	__attribute__((warn_unused_result));
 
 /* Frees and clears *tpl; NULL is fine. */

@@ -5,6 +5,7 @@
 
 #include "agent/template.h"
 #include "agent/template_node.h"
+#include "agent/localize.h"
 #include "daemon/buf.h"
 #include "daemon/util.h"
 
@@ -20,6 +21,7 @@ struct template_run {
 	struct template_ctx ctx[TEMPLATE_MAX_DEPTH + 1];
 	unsigned int depth;
 	json_t *used;
+	const char *lang; /* the reply's language, for filters */
 	char *error;
 	size_t error_size;
 };
@@ -99,11 +101,36 @@ static const json_t *template_lookup(const struct template_run *r, const char *p
 	return json_is_null(v) ? NULL : v;
 }
 
-static int template_value(struct template_run *r, const char *path)
+static bool template_number(const json_t *v, double *d_r);
+
+/* A filtered value in the reply's language; a value the filter cannot
+ * write counts as missing (its line is dropped, nothing half-written). */
+static int template_filtered(struct template_run *r, const json_t *v, enum template_filter f)
 {
-	const json_t *v = template_single(template_lookup(r, path));
+	char out[96];
+	double d;
+	int rc = -1;
+
+	if (f == TFILTER_DATE && json_is_string(v))
+		rc = loc_date(r->lang, json_string_value(v), out, sizeof(out));
+	else if (f == TFILTER_MONEY && template_number(v, &d))
+		rc = loc_money(r->lang, d, out, sizeof(out));
+	else if (f == TFILTER_NUMBER && template_number(v, &d))
+		rc = loc_number(r->lang, d, -1, out, sizeof(out));
+	if (rc < 0) {
+		r->line_missing = true;
+		return 0;
+	}
+	return template_emit(r, out, strlen(out));
+}
+
+static int template_value(struct template_run *r, const struct template_node *n)
+{
+	const json_t *v = template_single(template_lookup(r, n->text));
 	char num[64];
 
+	if (n->filter != TFILTER_NONE)
+		return template_filtered(r, v, n->filter);
 	if (json_is_string(v))
 		return template_emit(r, json_string_value(v), json_string_length(v));
 	if (json_is_integer(v)) {
@@ -268,7 +295,7 @@ static int template_nodes(struct template_run *r, const struct template_node *n)
 				return -1;
 			break;
 		case TNODE_VAR:
-			if (template_value(r, n->text) < 0)
+			if (template_value(r, n) < 0)
 				return -1;
 			break;
 		case TNODE_SECTION:
@@ -311,10 +338,11 @@ static void template_tidy(struct buf *b)
 	b->len = o;
 }
 
-int template_render(const struct template *tpl, const json_t *root, size_t max_output, char **out_r,
-		    json_t *used, char *error, size_t error_size)
+int template_render(const struct template *tpl, const json_t *root, const char *lang,
+		    size_t max_output, char **out_r, json_t *used, char *error, size_t error_size)
 {
 	struct template_run r = {.used = json_is_array(used) ? used : NULL,
+				 .lang = lang,
 				 .error = error,
 				 .error_size = error_size};
 	int ret = -1;

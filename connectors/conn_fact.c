@@ -14,6 +14,10 @@ json_t *conn_value_guess(const char *text)
 
 	if (text == NULL || text[0] == '\0')
 		return json_null();
+	/* "01905515064420", "0049 ...": a leading zero makes a code (tracking
+	 * number, phone, postcode), and as a number it would lose the zero */
+	if (text[0] == '0' && text[1] >= '0' && text[1] <= '9')
+		return json_string(text);
 	if (parse_u64(text, INT64_MAX, &u) == 0)
 		return json_integer((json_int_t)u);
 	if (text[0] == '-' && parse_u64(text + 1, INT64_MAX, &u) == 0)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connectors/quantity.h"
 #include "daemon/util.h"
 
 /* Most mentions looked at per text: a 20 KB parts list has ~100. */
@@ -38,33 +39,11 @@ static const struct {
 	{"order", keys_order_patterns, ARRAY_SIZE(keys_order_patterns), "SO-%s"},
 };
 
-/* Quantities next to a key, tried in this order; see keys_quantity(). The
- * unit list covers the corpus languages. (?![\p{L}\d]) keeps "40x62x8"
- * (a dimension) from reading as 40 pieces. */
-#define KEYS_UNITS                                                                            \
-	"(?:x|×|pcs\\.?|pieces?|packs?|units?|stk\\.?|stück|st\\.|unidades|uds\\.?|unités" \
-	"|pièces|pzs)"
-static const char *const keys_qty_patterns[] = {
-	/* before the key, the last one wins: "200 x ...", "20 pcs ..." */
-	"(\\d{1,6})\\s*" KEYS_UNITS "(?![\\p{L}\\d])",
-	/* before: "Qty 2 -", "Menge: 5" */
-	"(?:qty|quantity|menge|cantidad|quantité)\\.?\\s*:?\\s*(\\d{1,6})(?!\\d)",
-	/* the rest are matched anchored at the start of their range */
-	/* after: "HP-20115 x116", "HP-20115 x 4" */
-	"\\s*[x×]\\s*(\\d{1,6})(?!\\d)",
-	/* after, a table column: "HP-20115     2" */
-	"[ \\t]{2,}(\\d{1,6})(?![\\d.,x])",
-	/* a line that starts with a number: "- 500 bagues ... réf. HP-30108" */
-	"[ \\t]*(?:[-*•·][ \\t]*)?(\\d{1,6})\\s+(?=\\p{L})",
-};
-enum { KEYS_QTY_UNIT, KEYS_QTY_LABEL, KEYS_QTY_AFTER_X, KEYS_QTY_COLUMN, KEYS_QTY_LEADING };
-
 struct keys_kind {
 	char *name;
 	char *canonical;
 	pcre2_code *patterns[KEYS_PATTERN_MAX];
 	size_t count;
-	pcre2_code *qty[ARRAY_SIZE(keys_qty_patterns)];
 };
 
 struct keys_mention {
@@ -140,11 +119,6 @@ int keys_kind_new(const char *kind, const char *const *patterns, size_t count,
 			goto out;
 		}
 	}
-	for (i = 0; i < ARRAY_SIZE(keys_qty_patterns); i++) {
-		k->qty[i] = keys_compile(keys_qty_patterns[i], error, error_size);
-		if (k->qty[i] == NULL)
-			goto out;
-	}
 	*kind_r = k;
 	k = NULL;
 	ret = 0;
@@ -162,8 +136,6 @@ void keys_kind_free(struct keys_kind **kind)
 		return;
 	for (i = 0; i < k->count; i++)
 		pcre2_code_free(k->patterns[i]);
-	for (i = 0; i < ARRAY_SIZE(k->qty); i++)
-		pcre2_code_free(k->qty[i]);
 	free(k->name);
 	free(k->canonical);
 	free(k);
@@ -204,80 +176,22 @@ static int keys_mention_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* The quantity of the last (last=true) or the anchored first match of re
- * in text[from, to); 0 when none. */
-static uint64_t keys_qty_match(const pcre2_code *re, const char *text, size_t from, size_t to,
-			       bool last, pcre2_match_data *md)
-{
-	uint32_t options = last ? 0 : PCRE2_ANCHORED;
-	PCRE2_SIZE *ov;
-	uint64_t q = 0, v;
-	size_t pos = from;
-	char num[8];
-	size_t n;
-
-	while (pos < to && pcre2_match(re, (PCRE2_SPTR)text, to, pos, options, md, NULL) > 1) {
-		ov = pcre2_get_ovector_pointer(md);
-		n = ov[3] - ov[2];
-		if (n < sizeof(num)) {
-			memcpy(num, text + ov[2], n);
-			num[n] = '\0';
-			if (parse_u64(num, 999999, &v) == 0)
-				q = v;
-		}
-		if (!last || ov[1] <= pos)
-			break;
-		pos = ov[1];
-	}
-	return q;
-}
-
-/* Best effort: the quantity a mention asks for, from its own line only and
- * never across another mention on that line ("2x pump HP-40035 and 6x
- * filter HP-50155"). */
-static uint64_t keys_quantity(const struct keys_kind *k, const char *text, size_t len,
-			      const struct keys_mention *m, size_t idx, size_t count,
-			      pcre2_match_data *md)
-{
-	size_t ls = m[idx].start, le = m[idx].end, before, after;
-	uint64_t q;
-
-	while (ls > 0 && text[ls - 1] != '\n')
-		ls--;
-	while (le < len && text[le] != '\n' && text[le] != '\r')
-		le++;
-	before = ls;
-	if (idx > 0 && m[idx - 1].end > ls && m[idx - 1].end <= m[idx].start)
-		before = m[idx - 1].end;
-	after = le;
-	if (idx + 1 < count && m[idx + 1].start < le && m[idx + 1].start >= m[idx].end)
-		after = m[idx + 1].start;
-
-	q = keys_qty_match(k->qty[KEYS_QTY_UNIT], text, before, m[idx].start, true, md);
-	if (q == 0)
-		q = keys_qty_match(k->qty[KEYS_QTY_LABEL], text, before, m[idx].start, true, md);
-	if (q == 0)
-		q = keys_qty_match(k->qty[KEYS_QTY_AFTER_X], text, m[idx].end, after, false, md);
-	if (q == 0)
-		q = keys_qty_match(k->qty[KEYS_QTY_COLUMN], text, m[idx].end, after, false, md);
-	if (q == 0 && before == ls)
-		q = keys_qty_match(k->qty[KEYS_QTY_LEADING], text, ls, m[idx].start, false, md);
-	return q;
-}
-
 int keys_extract(const struct keys_kind *kind, const char *text, size_t len, struct key_hit *hits_r,
 		 size_t max)
 {
 	struct keys_mention *m = NULL;
+	struct qty_span *spans = NULL;
+	struct qty_answer *qa = NULL;
 	pcre2_match_data *md = NULL;
 	size_t count = 0, nhits = 0, i, j, pos;
 	PCRE2_SIZE *ov;
-	uint64_t q;
 	int rc, ret = -1;
 
 	m = calloc(KEYS_MATCH_MAX, sizeof(*m));
+	spans = calloc(KEYS_MATCH_MAX, sizeof(*spans));
+	qa = calloc(KEYS_MATCH_MAX, sizeof(*qa));
 	md = pcre2_match_data_create(4, NULL);
-	if (m == NULL || md == NULL)
+	if (m == NULL || spans == NULL || qa == NULL || md == NULL)
 		goto out;
 	for (i = 0; i < kind->count; i++) {
 		pos = 0;
@@ -300,8 +214,20 @@ int keys_extract(const struct keys_kind *kind, const char *text, size_t len, str
 		}
 	}
 	qsort(m, count, sizeof(*m), keys_mention_cmp);
+	/* two patterns can match the same place ("part no. 12345" inside a
+	 * longer one): keep the first of overlapping mentions */
+	for (i = 0, j = 0; i < count; i++) {
+		if (j > 0 && m[i].start < m[j - 1].end)
+			continue;
+		m[j++] = m[i];
+	}
+	count = j;
 	for (i = 0; i < count; i++) {
-		q = keys_quantity(kind, text, len, m, i, count, md);
+		spans[i].start = m[i].start;
+		spans[i].end = m[i].end;
+	}
+	qty_find(text, len, spans, count, qa);
+	for (i = 0; i < count; i++) {
 		for (j = 0; j < nhits; j++) {
 			if (strcmp(hits_r[j].key, m[i].key) == 0)
 				break;
@@ -311,15 +237,24 @@ int keys_extract(const struct keys_kind *kind, const char *text, size_t len, str
 				continue;
 			str_copy(hits_r[j].key, sizeof(hits_r[j].key), m[i].key);
 			hits_r[j].quantity = 0;
+			hits_r[j].confidence = 0;
+			hits_r[j].how = QTY_NONE;
 			nhits++;
 		}
-		/* the largest stated quantity: quoted history repeats lines */
-		if (q > hits_r[j].quantity)
-			hits_r[j].quantity = q;
+		/* the surest, then the largest: quoted history repeats lines */
+		if (qa[i].quantity > 0 && (qa[i].confidence > hits_r[j].confidence ||
+					   (qa[i].confidence == hits_r[j].confidence &&
+					    qa[i].quantity > hits_r[j].quantity))) {
+			hits_r[j].quantity = qa[i].quantity;
+			hits_r[j].confidence = qa[i].confidence;
+			hits_r[j].how = (int)qa[i].how;
+		}
 	}
 	ret = (int)nhits;
 out:
 	pcre2_match_data_free(md);
+	free(spans);
+	free(qa);
 	free(m);
 	return ret;
 }

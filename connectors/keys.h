@@ -16,12 +16,18 @@
 
 struct keys_kind;
 
-/* One mentioned key and the quantity asked for next to it (best effort, see
- * keys.c: "200 x HP-20115", "Qty 2 - HP-40035", "20 pcs ... (HP-60029)",
- * "HP-20115 x116"; the largest one seen for a key; 0 = none stated). */
+/* A quantity of at least this confidence is known (connectors/quantity.h). */
+#define KEYS_QTY_KNOWN 0.5
+
+/* One mentioned key and the quantity asked for next to it, in any layout
+ * connectors/quantity.c reads ("200 x HP-20115", "Qty 2 - HP-40035", a
+ * table column headed "Menge", ...). Of several mentions of a key the surest
+ * quantity wins, then the largest (quoted history repeats lines). */
 struct key_hit {
 	char key[KEYS_KEY_MAX];
-	uint64_t quantity;
+	double quantity;   /* 0: none stated */
+	double confidence; /* 0..1; below KEYS_QTY_KNOWN the quantity is a guess */
+	int how;           /* enum qty_how: where the quantity was found */
 };
 
 /* Compiles patterns (count <= KEYS_PATTERN_MAX) for kind. With count == 0

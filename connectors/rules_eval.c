@@ -8,6 +8,8 @@
 #include "daemon/log.h"
 #include "daemon/util.h"
 
+#define RULES_MESSAGE_MAX 512
+
 static uint64_t time_mono_us(void)
 {
 	struct timespec ts;
@@ -16,230 +18,74 @@ static uint64_t time_mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Evaluation context: the input plus its normalised texts, made once. */
-struct rules_ctx {
-	const struct rules_input *in;
-	const char *subject;
-	const char *body;
-	const char *sender_domain;
-	bool reply_to_differs;
-};
-
-static const char *rules_domain(const char *addr)
-{
-	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
-
-	return at != NULL ? at + 1 : NULL;
-}
-
 static bool rules_re(const regex_t *re, const char *text)
 {
 	return text != NULL && regexec(re, text, 0, NULL, 0) == 0;
 }
 
-/* Numbers compare by value whatever their JSON type. */
-static bool rules_equal(const json_t *a, const json_t *b)
+static enum rules_tri rules_tri_of(bool b)
 {
-	if (json_is_number(a) && json_is_number(b))
-		return json_number_value(a) == json_number_value(b);
-	return json_equal((json_t *)a, (json_t *)b);
+	return b ? RULES_TRUE : RULES_FALSE;
 }
 
-/* One value against the condition's op. A null or absent value only
- * satisfies nothing: unknown is not false. */
-static bool rules_compare(const struct rules_cond *c, const json_t *v)
-{
-	size_t i;
-
-	if (c->op == RULES_OP_EXISTS)
-		return v != NULL && !json_is_null(v);
-	if (v == NULL || json_is_null(v))
-		return false;
-	switch (c->op) {
-	case RULES_OP_EQ:
-		return rules_equal(v, c->value);
-	case RULES_OP_NE:
-		return !rules_equal(v, c->value);
-	case RULES_OP_LT:
-		return json_is_number(v) && json_number_value(v) < json_number_value(c->value);
-	case RULES_OP_LE:
-		return json_is_number(v) && json_number_value(v) <= json_number_value(c->value);
-	case RULES_OP_GT:
-		return json_is_number(v) && json_number_value(v) > json_number_value(c->value);
-	case RULES_OP_GE:
-		return json_is_number(v) && json_number_value(v) >= json_number_value(c->value);
-	case RULES_OP_IN:
-		for (i = 0; i < json_array_size(c->value); i++) {
-			if (rules_equal(v, json_array_get(c->value, i)))
-				return true;
-		}
-		return false;
-	case RULES_OP_MATCHES:
-		return json_is_string(v) && rules_re(&c->re, json_string_value(v));
-	case RULES_OP_EXISTS:
-		break;
-	}
-	return false;
-}
-
-static bool rules_header(const struct rules_ctx *ctx, const struct rules_cond *c)
+/* Kleene's three-valued logic: all is false when a child is false, any is
+ * true when a child is; otherwise an unknown child makes them unknown. The
+ * unknown facts of a child whose value did not decide are forgotten, so the
+ * reviewer reads only the facts the answer hangs on. */
+static enum rules_tri rules_holds(struct rules_ctx *ctx, const struct rules_cond *c)
 {
 	const struct rules_input *in = ctx->in;
-	const char *v;
-	char *trimmed;
-	size_t i, n;
-	bool hit;
-
-	for (i = 0; i < in->headers_count; i++) {
-		if (strcasecmp(in->headers[i].name, c->field) != 0)
-			continue;
-		if (c->op == RULES_OP_EXISTS)
-			return true;
-		/* "Precedence:  bulk " must match ^(bulk|list|junk)$ */
-		v = in->headers[i].value;
-		v += strspn(v, " \t");
-		n = strlen(v);
-		while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
-			n--;
-		trimmed = strndup(v, n);
-		if (trimmed == NULL)
-			return false;
-		json_t *s = json_string(trimmed);
-		hit = s != NULL && rules_compare(c, s);
-		json_decref(s);
-		free(trimmed);
-		if (hit)
-			return true;
-	}
-	return false;
-}
-
-static bool rules_message(const struct rules_ctx *ctx, const struct rules_cond *c)
-{
-	const struct rules_input *in = ctx->in;
-	json_t *v = NULL;
-	bool hit;
-
-	if (strcmp(c->field, "content_type") == 0)
-		v = in->content_type != NULL ? json_string(in->content_type) : NULL;
-	else if (strcmp(c->field, "reply_to_domain_differs") == 0)
-		v = json_boolean(ctx->reply_to_differs);
-	else if (strcmp(c->field, "duplicate") == 0)
-		v = json_boolean(in->duplicate);
-	else if (strcmp(c->field, "suspected_injection") == 0)
-		v = json_boolean(in->suspected_injection);
-	hit = rules_compare(c, v);
-	json_decref(v);
-	return hit;
-}
-
-/* order.belongs_to_sender: the order's customer_email is the sender or on
- * the sender's domain (conventions), unless the connector said otherwise. */
-static json_t *rules_belongs(const struct rules_ctx *ctx, const json_t *entry)
-{
-	const json_t *v = json_object_get(entry, "belongs_to_sender");
-	const char *email = json_string_value(json_object_get(entry, "customer_email"));
-	const char *d = rules_domain(email);
-
-	if (v != NULL)
-		return json_incref((json_t *)v);
-	if (email == NULL || ctx->in->sender == NULL)
-		return json_null();
-	return json_boolean(strcasecmp(email, ctx->in->sender) == 0 ||
-			    (d != NULL && ctx->sender_domain != NULL &&
-			     strcasecmp(d, ctx->sender_domain) == 0));
-}
-
-/* Existential over the entries of facts[ns]: "found" looks at every entry
- * with a known answer, other fields only at entries that were found. */
-static bool rules_fact_list(const struct rules_ctx *ctx, const struct rules_cond *c)
-{
-	const json_t *list = json_object_get(ctx->in->facts, c->ns), *e, *found;
-	json_t *v;
-	size_t i;
-	bool hit;
-
-	if (strcmp(c->ns, "quote") == 0 && json_is_object(list))
-		return rules_compare(c, json_object_get(list, c->field));
-	json_array_foreach(list, i, e)
-	{
-		found = json_object_get(e, "found");
-		if (!json_is_boolean(found))
-			continue; /* unknown */
-		if (strcmp(c->field, "found") == 0) {
-			if (rules_compare(c, found))
-				return true;
-			continue;
-		}
-		if (!json_is_true(found))
-			continue;
-		if (strcmp(c->field, "belongs_to_sender") == 0) {
-			v = rules_belongs(ctx, e);
-			hit = rules_compare(c, v);
-			json_decref(v);
-		} else {
-			hit = rules_compare(c, json_object_get(e, c->field));
-		}
-		if (hit)
-			return true;
-	}
-	return false;
-}
-
-static bool rules_holds(const struct rules_ctx *ctx, const struct rules_cond *c)
-{
-	const struct rules_input *in = ctx->in;
-	size_t i;
+	enum rules_tri t, acc;
+	size_t i, mark;
 
 	switch (c->type) {
 	case RULES_COND_TRUE:
-		return true;
+		return RULES_TRUE;
 	case RULES_COND_ALL:
-		for (i = 0; i < c->children_count; i++) {
-			if (!rules_holds(ctx, &c->children[i]))
-				return false;
-		}
-		return true;
 	case RULES_COND_ANY:
+		acc = c->type == RULES_COND_ALL ? RULES_TRUE : RULES_FALSE;
 		for (i = 0; i < c->children_count; i++) {
-			if (rules_holds(ctx, &c->children[i]))
-				return true;
+			mark = ctx->unknown_count;
+			t = rules_holds(ctx, &c->children[i]);
+			if (t != RULES_UNKNOWN)
+				ctx->unknown_count = mark;
+			if (t == (c->type == RULES_COND_ALL ? RULES_FALSE : RULES_TRUE))
+				return t;
+			if (t == RULES_UNKNOWN)
+				acc = RULES_UNKNOWN;
 		}
-		return false;
+		return acc;
 	case RULES_COND_NOT:
-		return !rules_holds(ctx, &c->children[0]);
+		t = rules_holds(ctx, &c->children[0]);
+		return t == RULES_UNKNOWN ? t : rules_tri_of(t == RULES_FALSE);
 	case RULES_COND_CATEGORY:
 		for (i = 0; in->category != NULL && i < c->names_count; i++) {
 			if (strcasecmp(c->names[i], in->category) == 0)
-				return true;
+				return RULES_TRUE;
 		}
-		return false;
+		return RULES_FALSE;
 	case RULES_COND_SENDER_DOMAIN_IN:
 		for (i = 0; ctx->sender_domain != NULL && i < c->names_count; i++) {
 			if (strcasecmp(c->names[i], ctx->sender_domain) == 0)
-				return true;
+				return RULES_TRUE;
 		}
-		return false;
+		return RULES_FALSE;
 	case RULES_COND_SENDER_MATCHES:
-		return rules_re(&c->re, in->sender);
+		return rules_tri_of(rules_re(&c->re, in->sender));
 	case RULES_COND_SUBJECT_MATCHES:
-		return rules_re(&c->re, ctx->subject);
+		return rules_tri_of(rules_re(&c->re, ctx->subject));
 	case RULES_COND_BODY_MATCHES:
-		return rules_re(&c->re, ctx->body);
+		return rules_tri_of(rules_re(&c->re, ctx->body));
 	case RULES_COND_ATTACHMENT_MATCHES:
 		for (i = 0; i < in->attachments_count; i++) {
 			if (rules_re(&c->re, in->attachments[i]))
-				return true;
+				return RULES_TRUE;
 		}
-		return false;
+		return RULES_FALSE;
 	case RULES_COND_FACT:
-		if (strcmp(c->ns, "header") == 0)
-			return rules_header(ctx, c);
-		if (strcmp(c->ns, "message") == 0)
-			return rules_message(ctx, c);
-		return rules_fact_list(ctx, c);
+		return rules_leaf_fact(ctx, c);
 	}
-	return false;
+	return RULES_FALSE;
 }
 
 /* True when some entry of some fact list has found = null (unknown). */
@@ -318,25 +164,93 @@ static int rules_apply(const struct rules_rule *r, struct rules_result *res)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Whether r would hold a draft back: skip, require_human or never_auto. */
+static bool rules_holds_back(const struct rules_rule *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->actions_count; i++) {
+		if (r->actions[i].type == RULES_ACTION_SKIP ||
+		    r->actions[i].type == RULES_ACTION_REQUIRE_HUMAN ||
+		    r->actions[i].type == RULES_ACTION_NEVER_AUTO)
+			return true;
+	}
+	return false;
+}
+
+/* A rule whose condition is unknown: "R05 could not be evaluated:
+ * quote.estimated_total_eur unknown (no quantity found for HP-50155)". A
+ * rule that holds drafts back fails safe (never_auto, a note for the
+ * reviewer, a reason); forbidding phrases is safe whatever the answer. */
+static int rules_unevaluated(const struct rules_ctx *ctx, const struct rules_rule *r,
+			     struct rules_result *res)
+{
+	char msg[RULES_MESSAGE_MAX], one[256];
+	json_t *facts = json_array(), *entry;
+	bool back = rules_holds_back(r);
+	size_t i, k, len;
+	int rc = 0;
+
+	if (facts == NULL)
+		return -1;
+	len = (size_t)snprintf(msg, sizeof(msg), "%s could not be evaluated:", r->id);
+	for (i = 0; i < ctx->unknown_count; i++) {
+		const struct rules_cond *c = ctx->unknown[i].cond;
+
+		snprintf(one, sizeof(one), "%s.%s %s%s%s%s", c->ns, c->field, ctx->unknown[i].why,
+			 ctx->unknown[i].detail != NULL ? " (" : "",
+			 ctx->unknown[i].detail != NULL ? ctx->unknown[i].detail : "",
+			 ctx->unknown[i].detail != NULL ? ")" : "");
+		rc |= json_array_append_new(facts, json_string(one));
+		if (len < sizeof(msg))
+			len += (size_t)snprintf(msg + len, sizeof(msg) - len, "%s %s",
+						i > 0 ? "," : "", one);
+	}
+	if (ctx->unknown_count == 0 && len < sizeof(msg))
+		snprintf(msg + len, sizeof(msg) - len, " a fact it reads is unknown");
+	entry = json_pack("{s:s, s:o, s:b, s:s}", "id", r->id, "facts", facts, "holds_back", back,
+			  "message", msg);
+	if (entry == NULL || json_array_append_new(res->unevaluated, entry) < 0)
+		return -1;
+	for (i = 0; i < r->actions_count; i++) {
+		if (r->actions[i].type != RULES_ACTION_FORBID_PHRASE)
+			continue;
+		for (k = 0; k < json_array_size(r->actions[i].phrases); k++)
+			rc |= rules_add_unique(
+				res->forbidden_phrases,
+				json_string_value(json_array_get(r->actions[i].phrases, k)));
+	}
+	if (back) {
+		res->never_auto = true;
+		rc |= rules_add_unique(res->notes, msg);
+		rc |= rules_add_unique(res->reasons, msg);
+	}
+	return rc < 0 ? -1 : 0;
+}
+
 int rules_eval(const struct rules_set *set, const struct rules_input *input,
 	       struct rules_result *result)
 {
-	struct rules_ctx ctx = {input, NULL, NULL, NULL, false};
+	struct rules_ctx ctx;
 	char *subject = NULL, *body = NULL;
 	const char *rd;
 	size_t i, fired = 0;
 	uint64_t start = time_mono_us();
+	enum rules_tri t;
 	int ret = -1;
 
 	memset(result, 0, sizeof(*result));
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.in = input;
 	result->fired = json_array();
+	result->unevaluated = json_array();
 	result->reasons = json_array();
 	result->forbidden_phrases = json_array();
 	result->notes = json_array();
 	subject = rules_normalize(input->subject != NULL ? input->subject : "");
 	body = rules_normalize(input->body != NULL ? input->body : "");
 	if (result->fired == NULL || result->reasons == NULL || result->forbidden_phrases == NULL ||
-	    result->notes == NULL || subject == NULL || body == NULL)
+	    result->notes == NULL || result->unevaluated == NULL || subject == NULL || body == NULL)
 		goto out;
 	ctx.subject = subject;
 	ctx.body = body;
@@ -345,7 +259,11 @@ int rules_eval(const struct rules_set *set, const struct rules_input *input,
 	ctx.reply_to_differs =
 		rd != NULL && ctx.sender_domain != NULL && strcasecmp(rd, ctx.sender_domain) != 0;
 	for (i = 0; i < set->count; i++) {
-		if (!rules_holds(&ctx, &set->rules[i].when))
+		ctx.unknown_count = 0;
+		t = rules_holds(&ctx, &set->rules[i].when);
+		if (t == RULES_UNKNOWN && rules_unevaluated(&ctx, &set->rules[i], result) < 0)
+			goto out;
+		if (t != RULES_TRUE)
 			continue;
 		fired++;
 		if (rules_apply(&set->rules[i], result) < 0)
@@ -380,6 +298,7 @@ out:
 void rules_result_free(struct rules_result *result)
 {
 	json_decref(result->fired);
+	json_decref(result->unevaluated);
 	json_decref(result->reasons);
 	json_decref(result->forbidden_phrases);
 	json_decref(result->notes);
@@ -402,9 +321,13 @@ const char *rules_outcome_name(enum rules_outcome outcome)
 
 json_t *rules_result_json(const struct rules_result *r)
 {
-	return json_pack("{s:s, s:b, s:b, s:s?, s:O, s:O, s:O, s:O}", "outcome",
-			 rules_outcome_name(r->outcome), "never_auto", r->never_auto,
-			 "facts_unknown", r->facts_unknown, "category", r->category, "fired",
-			 r->fired, "reasons", r->reasons, "forbidden_phrases", r->forbidden_phrases,
-			 "notes", r->notes);
+	json_t *j = json_pack("{s:s, s:b, s:b, s:s?, s:O, s:O, s:O, s:O}", "outcome",
+			      rules_outcome_name(r->outcome), "never_auto", r->never_auto,
+			      "facts_unknown", r->facts_unknown, "category", r->category, "fired",
+			      r->fired, "reasons", r->reasons, "forbidden_phrases",
+			      r->forbidden_phrases, "notes", r->notes);
+
+	if (j != NULL && json_array_size(r->unevaluated) > 0)
+		json_object_set(j, "unevaluated", r->unevaluated);
+	return j;
 }

@@ -5,6 +5,7 @@
 
 #include "connectors/rules.h"
 #include "daemon/buf.h"
+#include "daemon/util.h"
 
 int rules_facts_add(json_t *facts, const char *ns, const struct conn_result *results, size_t count)
 {
@@ -34,32 +35,102 @@ int rules_facts_add(json_t *facts, const char *ns, const struct conn_result *res
 	return 0;
 }
 
+/* A price as a number: JSON number or a numeric string (SQL numeric). */
+static bool rules_facts_price(const json_t *e, double *v_r)
+{
+	const json_t *v = json_object_get(e, "unit_price_eur");
+
+	if (json_is_number(v)) {
+		*v_r = json_number_value(v);
+		return true;
+	}
+	return json_is_string(v) && parse_double(json_string_value(v), 0, 1e12, v_r) == 0;
+}
+
+static const json_t *rules_facts_entry(const json_t *list, const char *key)
+{
+	const json_t *e;
+	const char *k;
+	size_t i;
+
+	json_array_foreach(list, i, e)
+	{
+		k = json_string_value(json_object_get(e, "key"));
+		if (k != NULL && strcmp(k, key) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* cents: sums of binary doubles would show as 466.20000000000005 */
+static double rules_facts_cents(double v)
+{
+	return round(v * 100.0) / 100.0;
+}
+
 int rules_facts_add_quote(json_t *facts, const struct key_hit *hits, size_t count)
 {
-	const json_t *list = json_object_get(facts, "inventory"), *e, *price;
-	json_t *quote;
-	double total = 0;
-	size_t i, k;
+	const json_t *list = json_object_get(facts, "inventory"), *e;
+	char why[160] = "";
+	json_t *quote = NULL, *lines = json_array(), *line;
+	double total = 0, price;
+	bool qty;
+	size_t i;
 
+	if (lines == NULL)
+		return -1;
+	if (count == 0)
+		snprintf(why, sizeof(why), "no part number found in the mail");
 	for (i = 0; i < count; i++) {
-		json_array_foreach(list, k, e)
-		{
-			if (!json_is_true(json_object_get(e, "found")) ||
-			    strcmp(json_string_value(json_object_get(e, "key")), hits[i].key) != 0)
-				continue;
-			price = json_object_get(e, "unit_price_eur");
-			/* no stated quantity counts as one: a lower bound, never a guess up */
-			if (json_is_number(price))
-				total += (double)(hits[i].quantity > 0 ? hits[i].quantity : 1) *
-					 json_number_value(price);
-			break;
+		e = rules_facts_entry(list, hits[i].key);
+		qty = hits[i].quantity > 0 && hits[i].confidence >= KEYS_QTY_KNOWN;
+		line = json_pack("{s:s}", "key", hits[i].key);
+		if (line == NULL || json_array_append_new(lines, line) < 0)
+			goto fail;
+		if (qty) {
+			json_object_set_new(line, "quantity", json_real(hits[i].quantity));
+			json_object_set_new(line, "confidence", json_real(hits[i].confidence));
+		}
+		if (e != NULL && json_is_false(json_object_get(e, "found"))) {
+			/* not in the catalogue: known, and worth nothing (the
+			 * conventions' "over the requested SKUs that exist") */
+			json_object_set_new(line, "found", json_false());
+			continue;
+		}
+		if (!qty && why[0] == '\0')
+			snprintf(why, sizeof(why), "no quantity found for %s", hits[i].key);
+		if (e == NULL || !json_is_true(json_object_get(e, "found"))) {
+			if (why[0] == '\0')
+				snprintf(why, sizeof(why), "%s could not be looked up",
+					 hits[i].key);
+			continue;
+		}
+		if (!rules_facts_price(e, &price)) {
+			if (why[0] == '\0')
+				snprintf(why, sizeof(why), "no price for %s", hits[i].key);
+			continue;
+		}
+		json_object_set_new(line, "unit_price_eur", json_real(price));
+		if (qty) {
+			json_object_set_new(line, "line_total_eur",
+					    json_real(rules_facts_cents(hits[i].quantity * price)));
+			total += hits[i].quantity * price;
 		}
 	}
-	/* cents: sums of binary doubles would show as 466.20000000000005 */
-	quote = json_pack("{s:f}", "estimated_total_eur", round(total * 100.0) / 100.0);
-	if (quote == NULL)
-		return -1;
+	/* a total only when every line is known: a partial sum is no estimate
+	 * of the value, and a rule on it must see "unknown" (issue 17) */
+	quote = json_pack("{s:o, s:o}", "estimated_total_eur",
+			  why[0] == '\0' ? json_real(rules_facts_cents(total)) : json_null(),
+			  "lines", lines);
+	lines = NULL;
+	if (quote == NULL ||
+	    (why[0] != '\0' && json_object_set_new(quote, "unknown", json_string(why)) < 0))
+		goto fail;
 	return json_object_set_new(facts, "quote", quote);
+fail:
+	json_decref(lines);
+	json_decref(quote);
+	return -1;
 }
 
 /* Decodes one UTF-8 sequence at s; returns its length (1 for a bad byte,

@@ -70,6 +70,36 @@ struct rules_rule {
 	size_t actions_count;
 };
 
+/* Three-valued truth: a condition that reads a fact nobody knows (not
+ * extracted, not computable, a failed connector, the wrong type) is neither
+ * true nor false. Rules that would hold a draft back treat it as "might
+ * hold" (rules_eval.c): they fail safe. */
+enum rules_tri { RULES_FALSE = 0, RULES_TRUE = 1, RULES_UNKNOWN = 2 };
+
+#define RULES_UNKNOWN_MAX 8 /* unknown facts named per rule */
+
+/* Evaluation context: the input plus its normalised texts, made once, and
+ * the facts that made the current rule unknown. */
+struct rules_ctx {
+	const struct rules_input *in;
+	const char *subject;
+	const char *body;
+	const char *sender_domain;
+	bool reply_to_differs;
+	struct {
+		const struct rules_cond *cond;
+		const char *why;    /* "unknown", "has the wrong type", ... (static) */
+		const char *detail; /* points into the facts, or NULL */
+	} unknown[RULES_UNKNOWN_MAX];
+	size_t unknown_count;
+};
+
+/* A fact condition (header.*, message.*, quote.*, <connector>.*) against
+ * the input; records why when the answer is RULES_UNKNOWN (rules_leaf.c). */
+enum rules_tri rules_leaf_fact(struct rules_ctx *ctx, const struct rules_cond *c);
+/* The domain part of an address, or NULL. */
+const char *rules_domain(const char *addr);
+
 struct rules_set {
 	char *version;
 	struct rules_rule *rules;

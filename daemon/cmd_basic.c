@@ -5,6 +5,7 @@
 #include "connectors/connector.h"
 #include "connectors/rules.h"
 #include "daemon/cmd.h"
+#include "daemon/cmd_check.h"
 #include "daemon/store.h"
 
 #ifndef DRAFTD_VERSION
@@ -48,6 +49,9 @@ static int check_config_plugins(const char *path, const struct config *config)
 	if (config->agent.rules_file != NULL) {
 		if (rules_load_file(config->agent.rules_file, &rules, err, sizeof(err)) < 0) {
 			fprintf(stderr, "%s: [agent] rules_file: %s\n", path, err);
+			problems++;
+		} else if (check_config_rules_facts(config->agent.rules_file, config, rules, stdout,
+						    stderr) < 0) {
 			problems++;
 		}
 		rules_free(&rules);

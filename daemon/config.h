@@ -15,6 +15,12 @@
 #define CONFIG_DEFAULT_PATH "/etc/draftd/draftd.conf"
 
 enum model_backend { MODEL_BACKEND_BUILTIN = 0, MODEL_BACKEND_OPENAI };
+/* [agent] stock_disclosure: what a stock reply says about the stock figure */
+enum stock_disclosure {
+	STOCK_DISCLOSURE_EXACT = 0,
+	STOCK_DISCLOSURE_ENOUGH,
+	STOCK_DISCLOSURE_NONE
+};
 enum category_mode {
 	CATEGORY_MODE_OFF = 0,
 	CATEGORY_MODE_DRAFT,
@@ -138,6 +144,8 @@ struct config {
 		bool reply_demote_any;          /* any customer reply demotes */
 		unsigned int promotion_interval; /* seconds between promotion passes */
 		char *spam_header_pattern; /* PCRE2 on "name: value" headers: a spam verdict */
+		/* exact | enough | none: the stock figure in stock replies */
+		enum stock_disclosure stock_disclosure;
 	} agent;
 	struct {
 		unsigned int max_message_size; /* bytes */

@@ -12,6 +12,7 @@ static const char *const backend_names[] = {"builtin", "openai", NULL};
 static const char *const mode_names[] = {"off", "draft", "shadow", "auto", NULL};
 static const char *const promotion_names[] = {"manual", "automatic", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const disclosure_names[] = {"exact", "enough", "none", NULL};
 
 #define K_STR(s, f, d)                                            \
 	{                                                         \
@@ -127,6 +128,7 @@ static const struct config_key agent_keys[] = {
 	K_BOOL(agent_t, reply_demote_any, "off"),
 	K_DUR(agent_t, promotion_interval, "60", 1, 86400),
 	K_STR(agent_t, spam_header_pattern, NULL),
+	K_ENUM(agent_t, stock_disclosure, "enough", disclosure_names),
 	K_END,
 };
 

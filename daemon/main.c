@@ -14,10 +14,11 @@ extern const struct cmd cmd_token __attribute__((weak));
 extern const struct cmd cmd_audit __attribute__((weak));
 extern const struct cmd cmd_stats __attribute__((weak));
 extern const struct cmd cmd_auto __attribute__((weak));
+extern const struct cmd cmd_eval __attribute__((weak));
 
 static const struct cmd *const commands[] = {
-	&cmd_run,   &cmd_migrate, &cmd_check_config, &cmd_poll, &cmd_process,
-	&cmd_token, &cmd_audit,   &cmd_stats,        &cmd_auto, &cmd_version,
+	&cmd_run,   &cmd_migrate, &cmd_check_config, &cmd_poll,    &cmd_process, &cmd_token,
+	&cmd_audit, &cmd_stats,   &cmd_auto,         &cmd_version, &cmd_eval,
 };
 
 static void usage(FILE *out)

@@ -22,6 +22,7 @@ int fuzz_injection_one(const uint8_t *data, size_t size);
 int fuzz_guard_one(const uint8_t *data, size_t size);
 int fuzz_api_json_one(const uint8_t *data, size_t size);
 int fuzz_imap_names_one(const uint8_t *data, size_t size);
+int fuzz_content_one(const uint8_t *data, size_t size);
 
 static const struct {
 	const char *name;
@@ -31,6 +32,7 @@ static const struct {
 	{"rules", fuzz_rules_one},         {"draft_output", fuzz_draft_output_one},
 	{"injection", fuzz_injection_one}, {"guard", fuzz_guard_one},
 	{"api_json", fuzz_api_json_one},   {"imap_names", fuzz_imap_names_one},
+	{"content", fuzz_content_one},
 };
 
 #define REPLAY_FILE_MAX (64u * 1024 * 1024)

@@ -30,6 +30,9 @@ listen = 127.0.0.1:$apiport
 [smtp]
 url = smtp://127.0.0.1:$sport
 tls = off
+[agent]
+# the stock figure itself in the reply (the default, enough, leaves it out)
+stock_disclosure = exact
 [mailbox support]
 url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
 starttls = off

@@ -323,7 +323,36 @@ static void test_csv_corpus(void)
 	connector_close(&conn);
 }
 
+/* A leading zero makes a code: a tracking number must keep it. */
+static void test_csv_value_guess(void)
+{
+	static const struct {
+		const char *text, *json;
+	} t[] = {
+		{"01905515064420", "\"01905515064420\""},
+		{"0", "0"},
+		{"0.5", "0.5"},
+		{"1905515064420", "1905515064420"},
+		{"-12", "-12"},
+		{"true", "true"},
+		{"SO-1", "\"SO-1\""},
+		{"", "null"},
+	};
+	json_t *v;
+	char *dump;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		v = conn_value_guess(t[i].text);
+		dump = json_dumps(v, JSON_ENCODE_ANY);
+		CU_ASSERT_STRING_EQUAL(dump, t[i].json);
+		free(dump);
+		json_decref(v);
+	}
+}
+
 static const struct test_case conn_csv_cases[] = {
+	{"a leading zero keeps a code a string", test_csv_value_guess},
 	{"RFC 4180 quoting, types, not found", test_csv_good},
 	{"broken files refused with the line", test_csv_bad},
 	{"options checked with their lines", test_csv_options},

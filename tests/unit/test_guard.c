@@ -13,7 +13,8 @@ static json_t *guard_facts[2];
 static char *guard_drafts[2];
 static json_t *guard_phrases;
 
-static const struct key_hit guard_requested_001[] = {{"HP-20115", 200}, {"HP-20203", 10}};
+static const struct key_hit guard_requested_001[] = {{"HP-20115", 200, 1, 0},
+						     {"HP-20203", 10, 1, 0}};
 static const char *const guard_company[] = {"support@harborparts.example"};
 static const char *const guard_allow[] = {"harborparts.example", "dhl.example"};
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "agent/guard.h"
+#include "agent/answer.h"
 #include "agent/llm.h"
 #include "daemon/config.h"
 #include "daemon/util.h"
@@ -134,6 +135,9 @@ static void test_guard_corpus_drafts(void)
 		if (strcmp(cat, "none") == 0)
 			continue;
 		facts = guard_corpus_facts(m->label, inv, orders);
+		/* prepared as the pipeline does; every stock figure written out */
+		struct answer_input ain = {req.language, m->msg->text, STOCK_DISCLOSURE_EXACT};
+		CU_ASSERT_EQUAL(answer_prepare(facts, &ain), 0);
 		req.facts = facts;
 		memset(&d, 0, sizeof(d));
 		if (llm_draft(llm, &req, &d, &err) != 1) {

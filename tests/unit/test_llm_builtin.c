@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agent/answer.h"
 #include "agent/llm.h"
 #include "daemon/config.h"
 #include "harness.h"
@@ -28,12 +29,21 @@ static struct llm *builtin_open_dir(const char *dir)
 	return llm;
 }
 
-/* Drafts category/lang from facts (JSON); returns llm_draft()'s result. */
+/* The stock disclosure and customer text builtin_run() prepares with. */
+static enum stock_disclosure run_disclosure = STOCK_DISCLOSURE_EXACT;
+static const char *run_text;
+
+/* Drafts category/lang from facts (JSON), prepared as the pipeline does
+ * (agent/answer.h); returns llm_draft()'s result. */
 static int builtin_run(const char *dir, const char *category, const char *lang, const char *facts,
 		       const char *customer, struct llm_draft *d, struct llm_error *err)
 {
 	struct llm *llm = builtin_open_dir(dir);
 	json_t *f = facts != NULL ? json_loads(facts, 0, NULL) : NULL;
+	struct answer_input ain = {lang, run_text, run_disclosure};
+
+	if (f != NULL && answer_prepare(f, &ain) < 0)
+		CU_FAIL("answer_prepare");
 	struct llm_request req = {
 		.categories = all_categories,
 		.categories_count = 8,
@@ -71,8 +81,9 @@ static void test_stock_full_facts(void)
 	CU_ASSERT_STRING_EQUAL(d.category, "stock_inquiry");
 	CU_ASSERT_STRING_EQUAL(d.subject, "Availability of the requested parts");
 	CU_ASSERT(strncmp(d.body, "Dear Ms Keller,\n", 16) == 0);
-	CU_ASSERT(strstr(d.body, "- HP-20115 (Deep groove ball bearing 6204-2RS): 1200 in stock at "
-				 "EUR 3.95 per unit, lead time 3 days.") != NULL);
+	CU_ASSERT(strstr(d.body,
+			 "- HP-20115 (Deep groove ball bearing 6204-2RS): 1,200 in stock at "
+			 "EUR 3.95 per unit, lead time 3 days.") != NULL);
 	CU_ASSERT(strstr(d.body,
 			 "- HP-20203 (Pillow block bearing unit UCP208): 64 in stock at EUR "
 			 "28.75 per unit") != NULL);
@@ -157,10 +168,10 @@ static void test_order_languages(void)
 	} cases[] = {
 		{"en", "order_status.en:", "Tracking number: JD014600006317750518"},
 		{"de", "order_status.de:", "Sendungsnummer: JD014600006317750518"},
-		{"es", "order_status.es:", "Entrega prevista: 2025-03-17"},
-		{"fr", "order_status.fr:", "Livraison prévue : 2025-03-17"},
-		{"it", "order_status.en:", "Expected delivery: 2025-03-17"},
-		{NULL, "order_status.en:", "left our warehouse on 2025-03-10 with DHL Express"},
+		{"es", "order_status.es:", "Entrega prevista: 17/03/2025"},
+		{"fr", "order_status.fr:", "Livraison prévue : 17/03/2025"},
+		{"it", "order_status.en:", "Expected delivery: 17 March 2025"},
+		{NULL, "order_status.en:", "left our warehouse on 10 March 2025 with DHL Express"},
 		{"../x", "order_status.en:", "Order SO-204518"},
 	};
 	struct llm_draft d;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/answer.h"
 #include "agent/facts.h"
 #include "agent/llm.h"
 #include "daemon/config.h"
@@ -114,6 +115,10 @@ static void test_corpus_drafts(void)
 					 msg.body != NULL ? msg.body : "") > 0);
 		facts = keys = NULL;
 		CU_ASSERT(facts_gather(sources, text, &facts, &keys) >= 0);
+		/* as the pipeline prepares the draft's facts (agent/answer.h) */
+		struct answer_input ain = {json_string_value(json_object_get(label, "language")),
+					   msg.body, STOCK_DISCLOSURE_ENOUGH};
+		CU_ASSERT_EQUAL(answer_prepare(facts, &ain), 0);
 		struct llm_request req = {
 			.categories = cats,
 			.categories_count = 8,

@@ -59,8 +59,10 @@ static int corpus_lookup(struct connector *conn, const char *text, json_t *facts
 	for (i = 0; i < n; i++)
 		keys[i] = hits[i].key;
 	*nhits_r = n;
+	/* as agent/facts.c does: the namespace is there, empty when nothing
+	 * of its kind was mentioned (a missing one would be unknown) */
 	if (n == 0)
-		return 0;
+		return rules_facts_add(facts, conn->name, NULL, 0);
 	rc = connector_lookup(conn, keys, (size_t)n, results, error, sizeof(error));
 	if (rc == 1)
 		rc = rules_facts_add(facts, conn->name, results, (size_t)n);

@@ -95,9 +95,9 @@ static void test_render_table(void)
 		CU_ASSERT_EQUAL(template_parse(c->tpl, strlen(c->tpl), &tpl, error, sizeof(error)),
 				0);
 		if (tpl != NULL) {
-			CU_ASSERT_EQUAL(
-				template_render(tpl, facts, 4096, &out, NULL, error, sizeof(error)),
-				0);
+			CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 4096, &out, NULL, error,
+							sizeof(error)),
+					0);
 		}
 		if (out == NULL || strcmp(out, c->want) != 0)
 			fprintf(stderr, "\n  case \"%s\": got \"%s\" (%s), want \"%s\"\n", c->name,
@@ -163,10 +163,12 @@ static void test_output_cap(void)
 	char error[256] = "", *out = NULL;
 
 	CU_ASSERT_EQUAL_FATAL(template_parse(src, strlen(src), &tpl, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(template_render(tpl, facts, 40, &out, NULL, error, sizeof(error)), -1);
+	CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 40, &out, NULL, error, sizeof(error)),
+			-1);
 	CU_ASSERT_PTR_NULL(out);
 	CU_ASSERT_STRING_EQUAL(error, "output exceeds 40 bytes");
-	CU_ASSERT_EQUAL(template_render(tpl, facts, 4096, &out, NULL, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 4096, &out, NULL, error, sizeof(error)),
+			0);
 	CU_ASSERT(out != NULL && strlen(out) > 40);
 	free(out);
 	template_free(&tpl);
@@ -197,7 +199,8 @@ static void test_facts_used(void)
 	char error[256] = "", *out = NULL;
 
 	CU_ASSERT_EQUAL_FATAL(template_parse(src, strlen(src), &tpl, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(template_render(tpl, facts, 4096, &out, used, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 4096, &out, used, error, sizeof(error)),
+			0);
 	CU_ASSERT(json_equal(used, want));
 	free(out);
 	template_free(&tpl);

@@ -1,0 +1,16 @@
+#ifndef DRAFTD_CMD_CHECK_H
+#define DRAFTD_CMD_CHECK_H
+
+#include <stdio.h>
+
+#include "daemon/config.h"
+
+struct rules_set;
+
+/* Lists every fact each rule reads and its source on out, and warns on
+ * warn about facts nothing answers in rules that hold drafts back. Returns
+ * the number of warnings, or -1 when out of memory. */
+int check_config_rules_facts(const char *rules_path, const struct config *config,
+			     const struct rules_set *rules, FILE *out, FILE *warn);
+
+#endif
