@@ -14,8 +14,10 @@
 #define GUARD_DATES_MAX   128
 #define GUARD_QTYS_MAX    128
 
-/* a group separator: ".", ",", "'" or the no-break spaces French uses */
-#define GUARD_GROUP "(?:[.,']|\xc2\xa0|\xe2\x80\xaf)"
+/* a group separator: ".", ",", "'" or the no-break spaces French uses; the
+ * guardrails read NFKC text (agent/text_norm.h), where those are plain
+ * spaces, so one space before exactly three digits groups too */
+#define GUARD_GROUP "(?:[.,']|\xc2\xa0|\xe2\x80\xaf| (?=\\d{3}(?!\\d)))"
 #define GUARD_NUM   "(\\d{1,3}(?:" GUARD_GROUP "\\d{3})+(?:[.,]\\d{1,2})?|\\d+(?:[.,]\\d{1,2})?)"
 #define GUARD_AMOUNT_RE                                                      \
 	"(?:(?:\\bEUR|\xe2\x82\xac)\\s?" GUARD_NUM "|(?<![\\d.,])" GUARD_NUM \
