@@ -44,6 +44,7 @@ help:
 	@echo "make            build $(BUILD)/draftd"
 	@echo "make deps       install Debian packages (deploy/install-deps.sh)"
 	@echo "make test       deps check, build, lint, unit + integration tests"
+	@echo "make test-long  the same with the heavy suites at full size"
 	@echo "make demo       throwaway local stack with the reviewer page"
 	@echo "make SANITIZE=address,undefined test"
 	@echo "make valgrind   unit tests under valgrind"
@@ -88,6 +89,12 @@ $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 
 test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 	BUILD=$(BUILD) tests/run.sh
+
+# The same with the heavy suites at full size (floods, many model-test seeds):
+# they read DRAFTD_TEST_LONG=1.
+.PHONY: test-long
+test-long: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
+	DRAFTD_TEST_LONG=1 BUILD=$(BUILD) tests/run.sh
 
 unit: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) tests/run.sh --unit-only

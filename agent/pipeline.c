@@ -19,6 +19,7 @@
 #include "daemon/buf.h"
 #include "daemon/log.h"
 #include "daemon/store_pipeline.h"
+#include "daemon/store_auto_limit.h"
 #include "daemon/store_promotion.h"
 #include "daemon/util.h"
 
@@ -86,6 +87,10 @@ static int run_finish(struct store *store, const struct store_job *job, struct r
 	if (s < 0) {
 		snprintf(error, error_size, "%s", store_error(store));
 		return -1;
+	}
+	if (outcome == PIPELINE_AUTO && r->result.held_back != NULL) {
+		log_info("automatic reply held back: %s", r->result.held_back);
+		outcome = PIPELINE_DRAFTED;
 	}
 	*outcome_r = s == 0 ? PIPELINE_LOST : outcome;
 	if (draft_id > 0)
@@ -277,6 +282,14 @@ out:
 	return ret;
 }
 
+/* Replies go to the sender only: a Reply-To elsewhere needs a human, and
+ * for a suspected injection not even the Reply-To is trusted. */
+static const char *run_recipient(const struct run *r)
+{
+	return r->mime->reply_to != NULL && !r->cls.injection ? r->mime->reply_to
+							      : r->mime->from_addr;
+}
+
 static void run_fill_draft(struct agent *agent, struct run *r, const struct category_settings *cs)
 {
 	struct pipeline_result *res = &r->result;
@@ -299,10 +312,7 @@ static void run_fill_draft(struct agent *agent, struct run *r, const struct cate
 	res->subject = r->mime->subject != NULL && r->mime->subject[0] != '\0' ? r->mime->subject
 									       : r->draft.subject;
 	res->body = r->draft.body;
-	/* Replies go to the sender only: a Reply-To elsewhere needs a human,
-	 * and for a suspected injection not even the Reply-To is trusted. */
-	res->recipient = r->mime->reply_to != NULL && !r->cls.injection ? r->mime->reply_to
-									: r->mime->from_addr;
+	res->recipient = run_recipient(r);
 	res->model = r->draft.model;
 	res->prompt_version = r->draft.prompt_version;
 	res->facts = r->facts;
@@ -324,6 +334,7 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 	struct category_settings cs;
 	struct decide_input din;
 	struct auto_recent recent;
+	struct auto_limit limit;
 	const char *why = NULL, *human_reason = NULL;
 	int s, ret = -1;
 	long long oldest;
@@ -456,10 +467,11 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 									      : r.cls.confidence;
 	din.guard_flags = (unsigned int)json_array_size(r.flags);
 	din.needs_human = r.draft.needs_human;
-	/* loop and flood limits (Sieve vacation style), and the kill switch */
-	if (store_auto_recent(store, r.mime->from_addr != NULL ? r.mime->from_addr : "",
-			      job->message_id, agent->config->agent.auto_reply_period,
-			      &recent) < 0 ||
+	/* loop and flood limits (Sieve vacation style), and the kill switch:
+	 * read here for the reasons a reviewer sees; they decide again inside
+	 * the transaction that would queue the reply (store_auto_limit_tx()) */
+	if (store_auto_recent(store, run_recipient(&r), r.mime->from_addr, job->message_id,
+			      agent->config->agent.auto_reply_period, &recent) < 0 ||
 	    (s = store_auto_enabled(store)) < 0) {
 		snprintf(error, error_size, "%s", store_error(store));
 		goto out;
@@ -489,6 +501,14 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 		}
 		r.result.outbox_message_id = r.outbox_id;
 		r.result.sample_rate = cs.audit_sample_rate;
+		memset(&limit, 0, sizeof(limit));
+		limit.message_id = job->message_id;
+		limit.recipient = r.result.recipient;
+		limit.sender = r.mime->from_addr;
+		limit.period_s = agent->config->agent.auto_reply_period;
+		limit.sender_limit = SENDER_AUTO_LIMIT;
+		limit.hourly_cap = agent->config->agent.auto_hourly_cap;
+		r.result.auto_limit = &limit;
 	}
 	json_object_set_new(r.record, "decision", json_string(r.result.decision));
 	ret = run_finish(store, job, &r,
