@@ -6,6 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
+/* The message as curl reads it. pos is how far it got: curl sends the
+ * final "." only after the last byte was handed over, and a server may take
+ * a message only after that "." (RFC 5321 4.1.1.4), so pos < len means it
+ * cannot have been accepted. */
 struct smtp_reader {
 	const char *data;
 	size_t len;
@@ -50,8 +54,10 @@ static enum smtp_result smtp_classify(CURLcode rc, long code, const char *curl_e
 			 detail);
 		return SMTP_TEMPFAIL;
 	}
-	if (code > 0)
+	if (code >= 400 && code <= 599)
 		snprintf(errbuf, errsize, "smtp: server replied %ld: %s", code, detail);
+	else if (code > 0)
+		snprintf(errbuf, errsize, "smtp: after reply %ld: %s", code, detail);
 	else
 		snprintf(errbuf, errsize, "smtp: %s", detail);
 	return code >= 500 && code <= 599 ? SMTP_PERMFAIL : SMTP_TEMPFAIL;
@@ -132,6 +138,20 @@ enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_en
 		goto out;
 	}
 	ret = smtp_classify(rc, code, curl_err, errbuf, errsize);
+	/* Why not curl's own error code alone: a lost connection and a timeout
+	 * look the same before and after DATA. What tells them apart is whether
+	 * the whole message went to curl (see struct smtp_reader) and whether
+	 * the last reply is still DATA's 354, not a final 4xx/5xx verdict on
+	 * the message (curl keeps the latest code in CURLINFO_RESPONSE_CODE). */
+	if (len > 0 && reader.pos == len && !(code >= 400 && code <= 599)) {
+		char detail[256];
+
+		snprintf(detail, sizeof(detail), "%s", errbuf);
+		snprintf(errbuf, errsize,
+			 "%s; the whole message had been sent, so it may have been delivered",
+			 detail);
+		ret = SMTP_UNCERTAIN;
+	}
 out:
 	curl_slist_free_all(rcpt);
 	if (curl != NULL)

@@ -119,5 +119,7 @@ api_handler_fn api_me_get, api_drafts_list, api_drafts_get, api_drafts_claim, ap
 	api_mailboxes_list, api_mailboxes_poll, api_audit_list, api_health_live, api_health_ready,
 	api_health_openapi, api_metrics_get, api_static_get, api_auto_get, api_auto_post,
 	api_samples_list, api_samples_judge;
+/* api_delivery.c: an uncertain reply marked delivered, or sent again. */
+api_handler_fn api_drafts_delivered, api_drafts_resend;
 
 #endif
