@@ -42,7 +42,7 @@ static void api_delivery_decide(struct api_request *req, struct api_response *re
 	}
 	if (r == 0) {
 		api_error(
-			resp, 409, "wrong_state",
+			resp, 409, "wrong_status",
 			"the reply of this draft is %s, not uncertain: there is nothing to decide",
 			state);
 		return;
