@@ -86,6 +86,7 @@ struct config {
 		char *web_root;
 		unsigned int max_body; /* bytes */
 		unsigned int threads;
+		unsigned int max_connections_per_client; /* open connections per IP, 0: no limit */
 	} api;
 	struct {
 		enum model_backend backend;

@@ -71,6 +71,7 @@ static const struct config_key api_keys[] = {
 	K_STR(api_t, web_root, NULL),
 	K_SIZE(api_t, max_body, "1M", 1024, 64 * 1024 * 1024),
 	K_UINT(api_t, threads, "8", 1, 256),
+	K_UINT(api_t, max_connections_per_client, "32", 0, 512),
 	K_END,
 };
 
