@@ -277,11 +277,96 @@ static void test_ambiguous_outcomes(void)
 	fake_stop(dir);
 }
 
+/* Counts lines of the fake server's log in dir that start with prefix. */
+static int log_lines(const char *dir, const char *prefix)
+{
+	char path[700], *data = NULL, *line;
+	const char *err;
+	size_t len;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/log", dir);
+	if (file_read_all(path, 1 << 20, &data, &len, &err) < 0)
+		return 0;
+	for (line = data; line != NULL && *line != '\0'; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (strncmp(line, prefix, strlen(prefix)) == 0)
+			n++;
+	}
+	free(data);
+	return n;
+}
+
+/* A STARTTLS server whose certificate the trusted test CA issued for code
+ * signing only: refused right after the handshake, before AUTH (the
+ * password) and before MAIL (the message); the same server with a serverAuth
+ * certificate works. */
+static void test_tls_wrong_key_usage(void)
+{
+	static const struct {
+		const char *tag, *eku;
+		bool credentials;
+		enum smtp_result want;
+		int auth, mail;
+	} cases[] = {
+		{"eku-code-auth", "codeSigning", true, SMTP_TEMPFAIL, 0, 0},
+		{"eku-code-noauth", "codeSigning", false, SMTP_TEMPFAIL, 0, 0},
+		{"eku-server-auth", "serverAuth", true, SMTP_SENT, 1, 1},
+		{"eku-none-auth", "none", true, SMTP_SENT, 1, 1},
+	};
+	char dir[600], cert[700], ca[800], args[2048], cmd[2048], port[16], url[64], errbuf[512];
+	struct mail_envelope env;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct smtp_options o = {.url = url,
+					 .tls = true,
+					 .ca_file = ca,
+					 .user = cases[i].credentials ? "support" : NULL,
+					 .password = "s3cret",
+					 .connect_timeout = 5,
+					 .timeout = 10};
+		char *msg = make_message(cases[i].tag, &env);
+		enum smtp_result r;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+		snprintf(cert, sizeof(cert), "%s/cert-%s.%d", getenv("DRAFTD_TEST_TMP"),
+			 cases[i].tag, (int)getpid());
+		snprintf(cmd, sizeof(cmd), "'%s/tests/fakes/make_cert.sh' '%s' %s", test_src_dir(),
+			 cert, cases[i].eku);
+		CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+		snprintf(args, sizeof(args),
+			 "--tls-cert '%s/server.pem' --tls-key '%s/server.key' %s", cert, cert,
+			 cases[i].credentials ? "--auth" : "");
+		CU_ASSERT_EQUAL_FATAL(
+			fake_start(cases[i].tag, args, dir, sizeof(dir), port, sizeof(port)), 0);
+		snprintf(ca, sizeof(ca), "%s/ca.pem", cert);
+		snprintf(url, sizeof(url), "smtp://localhost:%s", port);
+		errbuf[0] = '\0';
+		r = smtp_send(&o, &env, msg, strlen(msg), NULL, errbuf, sizeof(errbuf));
+		if (r != cases[i].want)
+			fprintf(stderr, "smtp case %s: got %d (%s)\n", cases[i].tag, r, errbuf);
+		CU_ASSERT_EQUAL(r, cases[i].want);
+		if (cases[i].want != SMTP_SENT)
+			CU_ASSERT_PTR_NOT_NULL(strstr(errbuf, "serverAuth"));
+		CU_ASSERT_EQUAL(log_lines(dir, "AUTH ") > 0, cases[i].auth > 0);
+		CU_ASSERT_EQUAL(log_lines(dir, "MAIL ") > 0, cases[i].mail > 0);
+		fake_stop(dir);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cert);
+		if (system(cmd) != 0)
+			fprintf(stderr, "smtp: removing %s failed\n", cert);
+		free(msg);
+	}
+}
+
 static const struct test_case smtp_cases[] = {
 	{"plaintext, refused fallback, STARTTLS with and without the CA", test_send_cases},
 	{"a non-SMTP url is refused", test_bad_url},
 	{"lost connection or late answer after the data: uncertain; 4xx/5xx: not",
 	 test_ambiguous_outcomes},
+	{"TLS: a trusted certificate for code signing only gets no password, no mail",
+	 test_tls_wrong_key_usage},
 	{NULL, NULL},
 };
 
