@@ -72,10 +72,11 @@ int imap_tls_verify_chain(const unsigned char *const *der, const size_t *der_len
 		goto out;
 	}
 	if (status & GNUTLS_CERT_PURPOSE_MISMATCH) {
-		snprintf(err, errsize,
-			 "server certificate for %s is not for a TLS server: its extended key usage "
-			 "lacks serverAuth",
-			 host);
+		snprintf(
+			err, errsize,
+			"server certificate for %s is not for a TLS server: its extended key usage "
+			"lacks serverAuth",
+			host);
 		goto out;
 	}
 	if (status != 0) {
