@@ -46,7 +46,7 @@ help:
 	@echo "make            build $(BUILD)/draftd"
 	@echo "make deps       install Debian packages (deploy/install-deps.sh)"
 	@echo "make test       deps check, build, lint, unit + integration tests"
-	@echo "make test-long  make test with long seeded model runs and many more random-test rounds"
+	@echo "make test-long  make test with the heavy suites at full size (floods, long seeded model runs, many more rounds and seeds)"
 	@echo "make demo       throwaway local stack with the reviewer page"
 	@echo "make SANITIZE=address,undefined test"
 	@echo "make valgrind   unit tests under valgrind"
@@ -93,11 +93,12 @@ $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 	BUILD=$(BUILD) tests/run.sh
 
-# The seeded model-based and random tests with many more steps, rounds and
-# seeds (DRAFTD_TEST_STEPS, DRAFTD_GATE_ROUNDS, DRAFTD_TEST_SEEDS; a failing
-# run prints DRAFTD_TEST_SEED to replay it).
+# The same with the heavy suites at full size: floods (DRAFTD_TEST_LONG=1),
+# long seeded model runs (DRAFTD_TEST_STEPS), many more random-test rounds and
+# seeds (DRAFTD_GATE_ROUNDS, DRAFTD_TEST_SEEDS); a failing run prints
+# DRAFTD_TEST_SEED to replay it.
 test-long:
-	DRAFTD_TEST_STEPS=$${DRAFTD_TEST_STEPS:-5000} DRAFTD_GATE_ROUNDS=$${DRAFTD_GATE_ROUNDS:-50000} \
+	DRAFTD_TEST_LONG=1 DRAFTD_TEST_STEPS=$${DRAFTD_TEST_STEPS:-5000} DRAFTD_GATE_ROUNDS=$${DRAFTD_GATE_ROUNDS:-50000} \
 		DRAFTD_TEST_SEEDS=$${DRAFTD_TEST_SEEDS:-20000} $(MAKE) test
 
 unit: all $(BUILD)/tests/unit_tests

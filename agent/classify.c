@@ -173,26 +173,52 @@ static int classify_terms_add(struct classify_cat *cat, const char *list, const 
 	return 0;
 }
 
-static int classify_pattern_add(struct classify_cat *cat, const char *regex, char *why,
-				size_t why_size)
+/* Compiles one category pattern the way the classifier runs it. */
+static pcre2_code *classify_pattern_compile(const char *regex, char *why, size_t why_size)
 {
 	PCRE2_UCHAR msg[128];
 	PCRE2_SIZE offset;
 	pcre2_code *re;
 	int code;
 
-	if (cat->patterns_count == CLASSIFY_PATTERNS_MAX) {
-		snprintf(why, why_size, "more than %d patterns", CLASSIFY_PATTERNS_MAX);
-		return -1;
-	}
 	re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
 			   PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset,
 			   NULL);
 	if (re == NULL) {
 		pcre2_get_error_message(code, msg, sizeof(msg));
 		snprintf(why, why_size, "%s at offset %zu", (const char *)msg, (size_t)offset);
+	}
+	return re;
+}
+
+bool classify_is_pattern_key(const char *key)
+{
+	return strcmp(key, "pattern") == 0 || strncmp(key, "pattern_", 8) == 0 ||
+	       strncmp(key, "patterns", 8) == 0;
+}
+
+int classify_pattern_check(const char *regex, char *why, size_t why_size)
+{
+	pcre2_code *re = classify_pattern_compile(regex, why, why_size);
+
+	if (re == NULL)
+		return -1;
+	pcre2_code_free(re);
+	return 0;
+}
+
+static int classify_pattern_add(struct classify_cat *cat, const char *regex, char *why,
+				size_t why_size)
+{
+	pcre2_code *re;
+
+	if (cat->patterns_count == CLASSIFY_PATTERNS_MAX) {
+		snprintf(why, why_size, "more than %d patterns", CLASSIFY_PATTERNS_MAX);
 		return -1;
 	}
+	re = classify_pattern_compile(regex, why, why_size);
+	if (re == NULL)
+		return -1;
 	cat->patterns[cat->patterns_count].re = re;
 	cat->patterns[cat->patterns_count].weight = 2;
 	cat->patterns_count++;
@@ -240,9 +266,7 @@ static int classify_options(struct classify_cat *cat, const struct category_conf
 			}
 			if (classify_terms_add(cat, kv->value, kv->key + 9, &why) < 0)
 				goto bad;
-		} else if (strcmp(kv->key, "pattern") == 0 ||
-			   strncmp(kv->key, "pattern_", 8) == 0 ||
-			   strncmp(kv->key, "patterns", 8) == 0) {
+		} else if (classify_is_pattern_key(kv->key)) {
 			if (classify_pattern_add(cat, kv->value, rewhy, sizeof(rewhy)) < 0) {
 				why = rewhy;
 				goto bad;

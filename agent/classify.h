@@ -57,6 +57,15 @@ int classify_set_new(const struct category_config *cats, size_t count, bool buil
 /* Frees and clears *set; NULL and *NULL are fine. */
 void classify_set_free(struct classify_set **set);
 
+/* True for the option keys of a [category] section that hold a regex
+ * (pattern, pattern_*, patterns*). */
+bool classify_is_pattern_key(const char *key);
+/* Compiles regex as the classifier would; 0, or -1 with pcre2's message and
+ * the offset in why ("missing closing parenthesis at offset 10"). For
+ * `draftd check-config`, which reports every bad pattern. */
+int classify_pattern_check(const char *regex, char *why, size_t why_size)
+	__attribute__((warn_unused_result));
+
 size_t classify_set_count(const struct classify_set *set);
 /* The name of category i (< classify_set_count()). */
 const char *classify_set_name(const struct classify_set *set, size_t i);

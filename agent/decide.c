@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/store_auto_limit.h"
+
 static const char *const decision_names[] = {"skip", "human", "pending", "auto"};
 
 const char *decision_name(enum decision decision)
@@ -71,15 +73,14 @@ int decide(const struct decide_input *in, struct decide_result *result)
 			return -1;
 	}
 	if (in->sender_recent_auto >= (int64_t)in->sender_auto_limit &&
-	    add_reason(reasons, "sender reached the automatic reply limit") < 0)
+	    add_reason(reasons, AUTO_LIMIT_SENDER) < 0)
 		return -1;
-	if (in->thread_recent_auto > 0 &&
-	    add_reason(reasons, "this thread already had an automatic reply") < 0)
+	if (in->thread_recent_auto > 0 && add_reason(reasons, AUTO_LIMIT_THREAD) < 0)
 		return -1;
 	if (in->hourly_cap > 0 && in->hourly_auto >= (int64_t)in->hourly_cap &&
-	    add_reason(reasons, "the hourly cap on automatic replies is reached") < 0)
+	    add_reason(reasons, AUTO_LIMIT_HOURLY) < 0)
 		return -1;
-	if (in->auto_disabled && add_reason(reasons, "automatic replies are disabled") < 0)
+	if (in->auto_disabled && add_reason(reasons, AUTO_LIMIT_DISABLED) < 0)
 		return -1;
 
 	gates_before_mode = json_array_size(reasons);

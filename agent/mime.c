@@ -132,6 +132,7 @@ static int walk_text(struct walk *w, const struct mime_part_info *pi, const char
 	struct buf conv, visible, all;
 	unsigned *flags = &w->msg->flags;
 	bool html = strcmp(pi->type, "text/html") == 0;
+	char *copy = NULL;
 	int ret = -1;
 
 	buf_init(&conv, cap);
@@ -140,6 +141,16 @@ static int walk_text(struct walk *w, const struct mime_part_info *pi, const char
 	if (len > cap) {
 		len = cap;
 		*flags |= MIME_FLAG_TRUNCATED;
+	}
+	if (pi->cte == MIME_CTE_IDENTITY && mime_charset_ascii_or_utf8(pi->charset) &&
+	    memchr(data, 0x80, len) != NULL) {
+		/* the IMAP server's stand-in for NUL bytes (mime_int.h) */
+		copy = malloc(len);
+		if (copy == NULL)
+			goto oom;
+		memcpy(copy, data, len);
+		len = mime_text_drop_nul_standins(copy, len);
+		data = copy;
 	}
 	if (mime_text_to_utf8(pi->charset, data, len, &conv, flags) < 0)
 		goto oom;
@@ -170,6 +181,7 @@ static int walk_text(struct walk *w, const struct mime_part_info *pi, const char
 oom:
 	ret = fail_oom(w);
 out:
+	free(copy);
 	buf_free(&conv);
 	buf_free(&visible);
 	buf_free(&all);

@@ -118,17 +118,123 @@ char *mime_header_unfold(const char *v, size_t len, size_t max)
 	return out == NULL ? NULL : trim_in_place(out);
 }
 
+static int ew_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Appends encoded word text (its B or Q payload) to b as a Q payload
+ * without the NUL bytes it decodes to. Returns 1 when it had any (b then
+ * holds the new payload), 0 when not, -1 out of memory. */
+static int ew_without_nul(char enc, const char *text, size_t len, struct buf *b)
+{
+	char *bytes = NULL;
+	size_t n = 0, i;
+	bool nul = false;
+	int ret = -1;
+
+	if (enc == 'B' || enc == 'b') {
+		if (mime_part_decode(text, len, MIME_CTE_BASE64, &bytes, &n) < 0)
+			return -1;
+		nul = memchr(bytes, '\0', n) != NULL;
+		for (i = 0; nul && i < n; i++)
+			if (bytes[i] != '\0' &&
+			    buf_printf(b, "=%02X", (unsigned int)(unsigned char)bytes[i]) < 0)
+				goto out;
+	} else {
+		for (i = 0; i < len; i++) {
+			if (text[i] == '=' && i + 2 < len && ew_hex(text[i + 1]) == 0 &&
+			    ew_hex(text[i + 2]) == 0) {
+				nul = true;
+				i += 2;
+			} else if (buf_append(b, text + i, 1) < 0) {
+				goto out;
+			}
+		}
+	}
+	ret = nul ? 1 : 0;
+out:
+	free(bytes);
+	return ret;
+}
+
+/* value with NUL bytes taken out of its encoded words, or NULL when it has
+ * none (or memory ran out: *oom). libetpan decodes an encoded word into a C
+ * string, so a NUL in one (=00, or in base64) cut the rest of the header off:
+ * "=?utf-8?Q?hel=00lo?=" was "hel". */
+static char *ew_strip_nul(const char *value, bool *oom)
+{
+	const char *p = value, *q1, *q2, *end;
+	struct buf b, word;
+	bool changed = false;
+	int r;
+
+	buf_init(&b, MIME_HEADER_VALUE_MAX * 2);
+	buf_init(&word, MIME_HEADER_VALUE_MAX * 2);
+	*oom = false;
+	while ((q1 = strstr(p, "=?")) != NULL) {
+		/* =?charset?E?text?= */
+		q2 = strchr(q1 + 2, '?');
+		if (q2 == NULL || q2[1] == '\0' || q2[2] != '?' ||
+		    (end = strstr(q2 + 3, "?=")) == NULL) {
+			if (buf_append(&b, p, (size_t)(q1 + 2 - p)) < 0)
+				goto fail;
+			p = q1 + 2;
+			continue;
+		}
+		buf_reset(&word);
+		r = ew_without_nul(q2[1], q2 + 3, (size_t)(end - (q2 + 3)), &word);
+		if (r < 0)
+			goto fail;
+		if (r == 0) {
+			if (buf_append(&b, p, (size_t)(end + 2 - p)) < 0)
+				goto fail;
+		} else if (buf_append(&b, p, (size_t)(q2 + 1 - p)) < 0 ||
+			   buf_printf(&b, "Q?%.*s?=", (int)word.len,
+				      word.data != NULL ? word.data : "") < 0) {
+			goto fail;
+		} else {
+			changed = true;
+		}
+		p = end + 2;
+	}
+	buf_free(&word);
+	if (!changed || buf_append_str(&b, p) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+fail:
+	*oom = true;
+	buf_free(&word);
+	buf_free(&b);
+	return NULL;
+}
+
 char *mime_header_decode(const char *value)
 {
-	char *r = NULL, *out;
+	char *r = NULL, *out, *clean;
 	size_t idx = 0;
+	bool oom;
+	int rc;
 
 	if (strstr(value, "=?") == NULL)
 		return str_dup(value);
-	if (mailmime_encoded_phrase_parse("utf-8", value, strlen(value), &idx, "utf-8", &r) !=
-		    MAILIMF_NO_ERROR ||
-	    r == NULL)
-		return str_dup(value);
+	clean = ew_strip_nul(value, &oom);
+	if (oom)
+		return NULL;
+	if (clean != NULL)
+		value = clean;
+	rc = mailmime_encoded_phrase_parse("utf-8", value, strlen(value), &idx, "utf-8", &r);
+	if (rc != MAILIMF_NO_ERROR || r == NULL) {
+		out = str_dup(value);
+		free(clean);
+		return out;
+	}
+	free(clean);
 	/* the decoded bytes are outside data again: clean them up */
 	out = mime_text_header_dup(r, strlen(r), MIME_HEADER_VALUE_MAX);
 	free(r);

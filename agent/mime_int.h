@@ -29,6 +29,18 @@ bool mime_utf8_valid(const char *s, size_t len);
 int mime_text_to_utf8(const char *charset, const char *in, size_t len, struct buf *out,
 		      unsigned *flags) __attribute__((warn_unused_result));
 
+/* True for an unlabelled, US-ASCII or UTF-8 charset: one in which a byte
+ * 0x80 on its own is no character. */
+bool mime_charset_ascii_or_utf8(const char *charset);
+
+/* An IMAP server cannot send a NUL byte (RFC 3501 forbids it in a literal):
+ * Dovecot sends 0x80 in its place. In raw text (no transfer encoding) of an
+ * ASCII or UTF-8 part such a lone 0x80 is dropped, as a NUL would be, rather
+ * than read as Windows-1252's euro sign; text with other bytes that are not
+ * UTF-8 is Windows-1252 and left alone. Works in place; returns the new
+ * length. */
+size_t mime_text_drop_nul_standins(char *s, size_t len);
+
 /* Returns a heap copy of s[len] as clean single-line UTF-8 (controls become
  * spaces; not valid UTF-8 is read as Windows-1252), at most max bytes, or
  * NULL when memory ran out. */

@@ -215,6 +215,40 @@ static int convert_iconv(iconv_t cd, struct clean *c, const char *in, size_t len
 	return ret;
 }
 
+bool mime_charset_ascii_or_utf8(const char *charset)
+{
+	return charset == NULL || charset[0] == '\0' || charset_in(charset, ascii_names) ||
+	       charset_in(charset, utf8_names);
+}
+
+size_t mime_text_drop_nul_standins(char *s, size_t len)
+{
+	uint32_t cp;
+	size_t i = 0, o = 0, n, standins = 0;
+
+	/* only where 0x80 cannot be a character: every other byte must be
+	 * UTF-8 (or ASCII); Windows-1252 text keeps its euro signs */
+	while (i < len) {
+		n = mime_utf8_decode(s + i, len - i, &cp);
+		if (n == 0 && (unsigned char)s[i] != 0x80)
+			return len;
+		standins += n == 0;
+		i += n > 0 ? n : 1;
+	}
+	if (standins == 0)
+		return len;
+	for (i = 0; i < len; i += n) {
+		n = mime_utf8_decode(s + i, len - i, &cp);
+		if (n == 0) {
+			n = 1; /* a lone 0x80: the stand-in, dropped */
+			continue;
+		}
+		memmove(s + o, s + i, n);
+		o += n;
+	}
+	return o;
+}
+
 int mime_text_to_utf8(const char *charset, const char *in, size_t len, struct buf *out,
 		      unsigned *flags)
 {
@@ -262,10 +296,23 @@ char *mime_text_header_dup(const char *s, size_t len, size_t max)
 {
 	struct buf b;
 	unsigned flags = 0;
+	char *copy = NULL;
 	size_t i;
+	int r;
 
 	buf_init(&b, max);
-	if (mime_text_to_utf8(NULL, s, len, &b, &flags) < 0) {
+	/* raw header bytes have no charset and no transfer encoding */
+	if (memchr(s, 0x80, len) != NULL) {
+		copy = malloc(len + 1);
+		if (copy == NULL)
+			return NULL;
+		memcpy(copy, s, len);
+		len = mime_text_drop_nul_standins(copy, len);
+		s = copy;
+	}
+	r = mime_text_to_utf8(NULL, s, len, &b, &flags);
+	free(copy);
+	if (r < 0) {
 		buf_free(&b);
 		return NULL;
 	}

@@ -20,6 +20,7 @@
 #include "daemon/log.h"
 #include "daemon/mail_compose.h"
 #include "daemon/store_pipeline.h"
+#include "daemon/store_auto_limit.h"
 #include "daemon/store_promotion.h"
 #include "daemon/util.h"
 
@@ -87,6 +88,10 @@ static int run_finish(struct store *store, const struct store_job *job, struct r
 	if (s < 0) {
 		snprintf(error, error_size, "%s", store_error(store));
 		return -1;
+	}
+	if (outcome == PIPELINE_AUTO && r->result.held_back != NULL) {
+		log_info("automatic reply held back: %s", r->result.held_back);
+		outcome = PIPELINE_DRAFTED;
 	}
 	*outcome_r = s == 0 ? PIPELINE_LOST : outcome;
 	if (draft_id > 0)
@@ -243,6 +248,8 @@ out:
 	return ret;
 }
 
+/* Replies go to the sender only: a Reply-To elsewhere needs a human, and
+ * for a suspected injection not even the Reply-To is trusted. */
 static void run_fill_draft(struct agent *agent, struct run *r, const struct category_settings *cs)
 {
 	struct pipeline_result *res = &r->result;
@@ -289,6 +296,7 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 	struct category_settings cs;
 	struct decide_input din;
 	struct auto_recent recent;
+	struct auto_limit limit;
 	const char *why = NULL, *human_reason = NULL;
 	int s, ret = -1;
 	long long oldest;
@@ -422,10 +430,11 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 									      : r.cls.confidence;
 	din.guard_flags = (unsigned int)json_array_size(r.flags);
 	din.needs_human = r.draft.needs_human;
-	/* loop and flood limits (Sieve vacation style), and the kill switch */
-	if (store_auto_recent(store, r.mime->from_addr != NULL ? r.mime->from_addr : "",
-			      job->message_id, agent->config->agent.auto_reply_period,
-			      &recent) < 0 ||
+	/* loop and flood limits (Sieve vacation style), and the kill switch:
+	 * read here for the reasons a reviewer sees; they decide again inside
+	 * the transaction that would queue the reply (store_auto_limit_tx()) */
+	if (store_auto_recent(store, trust_recipient(r.mime, r.cls.injection), r.mime->from_addr, job->message_id,
+			      agent->config->agent.auto_reply_period, &recent) < 0 ||
 	    (s = store_auto_enabled(store)) < 0) {
 		snprintf(error, error_size, "%s", store_error(store));
 		goto out;
@@ -455,6 +464,14 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 		}
 		r.result.outbox_message_id = r.outbox_id;
 		r.result.sample_rate = cs.audit_sample_rate;
+		memset(&limit, 0, sizeof(limit));
+		limit.message_id = job->message_id;
+		limit.recipient = r.result.recipient;
+		limit.sender = r.mime->from_addr;
+		limit.period_s = agent->config->agent.auto_reply_period;
+		limit.sender_limit = SENDER_AUTO_LIMIT;
+		limit.hourly_cap = agent->config->agent.auto_hourly_cap;
+		r.result.auto_limit = &limit;
 	}
 	json_object_set_new(r.record, "decision", json_string(r.result.decision));
 	ret = run_finish(store, job, &r,

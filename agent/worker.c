@@ -29,6 +29,7 @@ struct workers {
 	struct agent *agent; /* guarded by lock; swapped on reload */
 	pthread_t threads[WORKERS_MAX];
 	unsigned int count;
+	struct job_heartbeat *hb; /* renews the leases of the jobs being worked on */
 	atomic_uint_fast64_t takes;
 };
 
@@ -50,7 +51,7 @@ void worker_id(unsigned int index, uint64_t take, char *out, size_t size)
 }
 
 int worker_run_one(struct agent *agent, struct store *store, const char *id,
-		   enum pipeline_outcome *outcome_r)
+		   struct job_heartbeat *hb, enum pipeline_outcome *outcome_r)
 {
 	struct store_job job;
 	char error[512];
@@ -65,6 +66,8 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 	}
 	log_ctx_setf("job", "%lld", (long long)job.id);
 	log_ctx_setf("message", "%lld", (long long)job.message_id);
+	if (job_heartbeat_hold(hb, &job, lease) < 0)
+		log_warn("job heartbeat full: this job lives on its first lease");
 	if (pipeline_run(agent, store, &job, outcome_r, error, sizeof(error)) < 0) {
 		r = store_job_fail(store, &job, agent->config->agent.max_attempts,
 				   agent->config->agent.retry_delay, error);
@@ -80,6 +83,7 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 		log_info("message %s", pipeline_outcome_name(*outcome_r));
 		r = 1;
 	}
+	job_heartbeat_drop(hb, &job);
 	log_ctx_set("job", NULL);
 	log_ctx_set("message", NULL);
 	return r;
@@ -152,7 +156,7 @@ static void *worker_main(void *arg)
 			probed = agent_ref(agent);
 		}
 		worker_id(wa->index, atomic_fetch_add(&w->takes, 1), id, sizeof(id));
-		r = worker_run_one(agent, store, id, &outcome);
+		r = worker_run_one(agent, store, id, w->hb, &outcome);
 		agent_unref(&agent);
 		wait = r == 0 ? IDLE_WAIT_MS : r < 0 ? ERROR_WAIT_MS : 0;
 		if (wait > 0)
@@ -171,6 +175,7 @@ static void workers_stop(void *priv)
 
 	for (i = 0; i < w->count; i++)
 		pthread_join(w->threads[i], NULL);
+	job_heartbeat_stop(&w->hb);
 	agent_unref(&w->agent);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
@@ -196,6 +201,11 @@ static int workers_start(struct daemon *daemon, void **priv_r, const char **erro
 		*error_r = why;
 		goto out;
 	}
+	if (job_heartbeat_start(config->database.url, config->database.connect_timeout, &w->hb, why,
+				sizeof(why)) < 0) {
+		*error_r = why;
+		goto out;
+	}
 	for (i = 0; i < n && i < WORKERS_MAX; i++) {
 		wa = calloc(1, sizeof(*wa));
 		if (wa == NULL)
@@ -215,6 +225,7 @@ static int workers_start(struct daemon *daemon, void **priv_r, const char **erro
 	ret = 0;
 out:
 	if (w != NULL) {
+		job_heartbeat_stop(&w->hb);
 		agent_unref(&w->agent);
 		pthread_mutex_destroy(&w->lock);
 		free(w);

@@ -155,20 +155,23 @@ static int conn_keys_new(const struct connector_config *config, struct keys_kind
 		if (strcmp(config->options[i].key, "pattern") != 0)
 			continue;
 		if (count == KEYS_PATTERN_MAX) {
-			snprintf(error, error_size, "line %u: more than %d patterns",
-				 config->options[i].line, KEYS_PATTERN_MAX);
+			snprintf(error, error_size,
+				 "line %u: [connector %s]: more than %d patterns",
+				 config->options[i].line, config->name, KEYS_PATTERN_MAX);
 			return -1;
 		}
 		patterns[count++] = config->options[i].value;
 		line = config->options[i].line;
 	}
 	if (count == 0 && conn_option(config, "canonical", &line) != NULL) {
-		snprintf(error, error_size, "line %u: canonical without pattern", line);
+		snprintf(error, error_size, "line %u: [connector %s]: canonical without pattern",
+			 line, config->name);
 		return -1;
 	}
 	if (keys_kind_new(kind, patterns, count, conn_option(config, "canonical", NULL), keys_r,
 			  msg, sizeof(msg)) < 0) {
-		snprintf(error, error_size, "line %u: %s", line, msg);
+		snprintf(error, error_size, "line %u: [connector %s]: pattern: %s", line,
+			 config->name, msg);
 		return -1;
 	}
 	return 0;
@@ -215,10 +218,8 @@ int connector_validate(const struct connector_config *config, char *error, size_
 		}
 		conn_fields_free(fields, count);
 	}
-	if (conn_keys_new(config, &keys, msg, sizeof(msg)) < 0) {
-		snprintf(error, error_size, "[connector %s]: %s", config->name, msg);
+	if (conn_keys_new(config, &keys, error, error_size) < 0)
 		return -1;
-	}
 	keys_kind_free(&keys);
 	if (ops->validate != NULL && ops->validate(config, msg, sizeof(msg)) < 0) {
 		snprintf(error, error_size, "[connector %s]: %s", config->name, msg);

@@ -2,11 +2,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "agent/classify.h"
 #include "connectors/connector.h"
 #include "connectors/rules.h"
 #include "daemon/cmd.h"
 #include "daemon/cmd_check.h"
+#include "daemon/config_secrets.h"
 #include "daemon/store.h"
+#include "daemon/store_durability.h"
 
 #ifndef DRAFTD_VERSION
 #define DRAFTD_VERSION "0.0.0"
@@ -59,6 +62,60 @@ static int check_config_plugins(const char *path, const struct config *config)
 	return problems;
 }
 
+/* Every regex of the [category] sections, compiled as the classifier will
+ * (a bad one would otherwise stop `draftd run` only when it starts): each
+ * failure is "FILE:LINE: [category NAME] KEY: message at offset N". Returns
+ * the problems found. */
+static int check_config_patterns(const char *path, const struct config *config)
+{
+	char why[300];
+	int problems = 0;
+	size_t i, k;
+
+	for (i = 0; i < config->categories_count; i++) {
+		const struct category_config *cc = &config->categories[i];
+
+		for (k = 0; k < cc->options_count; k++) {
+			const struct config_kv *kv = &cc->options[k];
+
+			if (!classify_is_pattern_key(kv->key) ||
+			    classify_pattern_check(kv->value, why, sizeof(why)) == 0)
+				continue;
+			fprintf(stderr, "%s:%u: [category %s] %s: %s\n", path, kv->line, cc->name,
+				kv->key, why);
+			problems++;
+		}
+	}
+	return problems;
+}
+
+static void check_config_warn(const char *line, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "warning: %s\n", line);
+}
+
+/* What an operator should hear about without it being an error: secret
+ * files others may read, and a database whose commits are not durable
+ * (best effort: an unreachable database is said, not failed). */
+static void check_config_warnings(const struct config *config)
+{
+	struct store *store = NULL;
+	char err[600];
+
+	config_secret_warnings(config, check_config_warn, NULL);
+	if (store_open(config->database.url,
+		       config->database.connect_timeout < 5 ? config->database.connect_timeout : 5,
+		       &store, err, sizeof(err)) < 0) {
+		fprintf(stderr, "warning: could not check the database's durability settings: %s\n",
+			err);
+		return;
+	}
+	if (store_durability_check(store, err, sizeof(err)) == 0)
+		fprintf(stderr, "warning: %s\n", err);
+	store_close(&store);
+}
+
 static int check_config_main(int argc, char **argv)
 {
 	struct cmd_common common;
@@ -71,10 +128,11 @@ static int check_config_main(int argc, char **argv)
 	path = config_path(common.config_path);
 	if (cmd_load_config(path, &config) < 0)
 		return 1;
-	if (check_config_plugins(path, config) > 0) {
+	if (check_config_plugins(path, config) + check_config_patterns(path, config) > 0) {
 		config_unref(&config);
 		return 1;
 	}
+	check_config_warnings(config);
 	printf("%s: ok (%zu mailboxes, %zu connectors, %zu categories, model backend %s)\n", path,
 	       config->mailboxes_count, config->connectors_count, config->categories_count,
 	       config->model.backend == MODEL_BACKEND_OPENAI ? "openai" : "builtin");
@@ -86,8 +144,10 @@ const struct cmd cmd_check_config = {
 	.name = "check-config",
 	.summary = "load and validate the config, print what is wrong",
 	.usage = " [--config FILE]\n\n"
-		 "Loads the config, applies environment overrides, reads secret files and\n"
-		 "prints every problem as FILE:LINE: message. Exit 0 when valid, 1 when not.\n",
+		 "Loads the config, applies environment overrides, reads secret files,\n"
+		 "compiles every pattern and prints every problem as FILE:LINE: message.\n"
+		 "Warns (exit status unchanged) about secret files others may read and a\n"
+		 "database whose commits are not durable. Exit 0 when valid, 1 when not.\n",
 	.main = check_config_main,
 };
 

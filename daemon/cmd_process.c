@@ -15,6 +15,7 @@ static int process_main(int argc, char **argv)
 	struct config *config = NULL;
 	struct store *store = NULL;
 	struct agent *agent = NULL;
+	struct job_heartbeat *hb = NULL;
 	enum pipeline_outcome outcome;
 	unsigned long counts[PIPELINE_OUTCOMES + 1] = {0};
 	unsigned long take = 0;
@@ -50,6 +51,11 @@ static int process_main(int argc, char **argv)
 		fprintf(stderr, "draftd process: %s\n", err);
 		goto out;
 	}
+	if (job_heartbeat_start(config->database.url, config->database.connect_timeout, &hb, err,
+				sizeof(err)) < 0) {
+		fprintf(stderr, "draftd process: %s\n", err);
+		goto out;
+	}
 	worker_record_probe(agent, store);
 	if (agent_retrain(agent, store) < 0)
 		log_warn("classifier: no reviewer decisions could be read; keywords only");
@@ -57,7 +63,7 @@ static int process_main(int argc, char **argv)
 	 * after its backoff, so the loop ends. */
 	for (;;) {
 		worker_id(0, take++, id, sizeof(id));
-		r = worker_run_one(agent, store, id, &outcome);
+		r = worker_run_one(agent, store, id, hb, &outcome);
 		if (r < 0)
 			goto out;
 		if (r == 0)
@@ -69,6 +75,7 @@ static int process_main(int argc, char **argv)
 	       counts[PIPELINE_HUMAN], counts[PIPELINE_OUTCOMES]);
 	ret = 0;
 out:
+	job_heartbeat_stop(&hb);
 	agent_unref(&agent);
 	store_close(&store);
 	config_unref(&config);

@@ -1,9 +1,17 @@
 #include <stdio.h>
 
 #include "daemon/cmd.h"
+#include "daemon/config_secrets.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/store.h"
+#include "daemon/store_durability.h"
+
+static void run_warn(const char *line, void *ctx)
+{
+	(void)ctx;
+	log_warn("%s", line);
+}
 
 /* Checks the database before any service starts: an unreachable server or
  * a schema behind the binary is one clear line and exit 1, not a daemon that
@@ -29,6 +37,9 @@ static int run_check_database(const struct config *config)
 			  pending);
 		goto out;
 	}
+	if (store_durability_check(store, err, sizeof(err)) == 0)
+		log_warn("%s", err);
+	config_secret_warnings(config, run_warn, NULL);
 	log_info("database ok");
 	ret = 0;
 out:

@@ -93,6 +93,7 @@ struct config {
 		char *web_root;
 		unsigned int max_body; /* bytes */
 		unsigned int threads;
+		unsigned int max_connections_per_client; /* open connections per IP, 0: no limit */
 	} api;
 	struct {
 		enum model_backend backend;
@@ -128,7 +129,7 @@ struct config {
 		unsigned int workers;
 		char *rules_file;
 		unsigned int max_attempts;
-		unsigned int job_lease; /* seconds a worker holds a job before others may take it */
+		unsigned int job_lease; /* seconds of a job lease, renewed while its worker lives */
 		unsigned int retry_delay; /* seconds before a failed job's first retry */
 		bool builtin_categories;  /* keep the eight built-in categories */
 		char *url_allow;          /* host names drafts may link to, comma-separated */

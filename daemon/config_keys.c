@@ -72,6 +72,7 @@ static const struct config_key api_keys[] = {
 	K_STR(api_t, web_root, NULL),
 	K_SIZE(api_t, max_body, "1M", 1024, 64 * 1024 * 1024),
 	K_UINT(api_t, threads, "8", 1, 256),
+	K_UINT(api_t, max_connections_per_client, "32", 0, 512),
 	K_END,
 };
 
@@ -113,7 +114,7 @@ static const struct config_key agent_keys[] = {
 	K_UINT(agent_t, workers, "2", 1, 64),
 	K_STR(agent_t, rules_file, NULL),
 	K_UINT(agent_t, max_attempts, "5", 1, 100),
-	K_DUR(agent_t, job_lease, "5m", 2, 86400),
+	K_DUR(agent_t, job_lease, "30", 2, 86400),
 	K_DUR(agent_t, retry_delay, "30", 1, 3600),
 	K_STR(agent_t, url_allow, NULL),
 	K_STR(agent_t, signature_phones, NULL),

@@ -484,8 +484,9 @@ out:
 	return ret;
 }
 
-int imap_find_message_id(struct imap_conn *conn, const char *folder, const char *message_id,
-			 uint32_t *uid_r)
+/* UID SEARCH HEADER Message-ID in folder: the first UID and how many. */
+static int imap_search_message_id(struct imap_conn *conn, const char *folder,
+				  const char *message_id, uint32_t *uid_r, size_t *count_r)
 {
 	struct mailimap_search_key *key;
 	clist *result = NULL;
@@ -510,6 +511,7 @@ int imap_find_message_id(struct imap_conn *conn, const char *folder, const char 
 		goto out;
 	}
 	ret = 0;
+	*count_r = result != NULL ? (size_t)clist_count(result) : 0;
 	if (result != NULL && clist_begin(result) != NULL) {
 		if (uid_r != NULL)
 			*uid_r = *(uint32_t *)clist_content(clist_begin(result));
@@ -519,4 +521,21 @@ out:
 	if (result != NULL)
 		mailimap_search_result_free(result);
 	return ret;
+}
+
+int imap_find_message_id(struct imap_conn *conn, const char *folder, const char *message_id,
+			 uint32_t *uid_r)
+{
+	size_t count = 0;
+
+	return imap_search_message_id(conn, folder, message_id, uid_r, &count);
+}
+
+long imap_count_message_id(struct imap_conn *conn, const char *folder, const char *message_id)
+{
+	size_t count = 0;
+
+	if (imap_search_message_id(conn, folder, message_id, NULL, &count) < 0)
+		return -1;
+	return (long)count;
 }

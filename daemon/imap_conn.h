@@ -78,4 +78,10 @@ int imap_expunge_uid(struct imap_conn *conn, const char *folder, uint32_t uid)
 int imap_find_message_id(struct imap_conn *conn, const char *folder, const char *message_id,
 			 uint32_t *uid_r) __attribute__((warn_unused_result));
 
+/* How many messages in folder have message_id as their Message-ID (the
+ * outbox's own copy plus any a submission server filed). Returns the count
+ * or -1. */
+long imap_count_message_id(struct imap_conn *conn, const char *folder, const char *message_id)
+	__attribute__((warn_unused_result));
+
 #endif

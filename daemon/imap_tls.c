@@ -14,7 +14,7 @@ int imap_tls_verify_chain(const unsigned char *const *der, const size_t *der_len
 {
 	gnutls_x509_trust_list_t tl = NULL;
 	gnutls_x509_crt_t crts[IMAP_TLS_MAX_CHAIN];
-	gnutls_typed_vdata_st vdata[1];
+	gnutls_typed_vdata_st vdata[2];
 	gnutls_datum_t out = {NULL, 0};
 	unsigned int status = 0, n = 0, i;
 	int r, ret = -1;
@@ -60,9 +60,23 @@ int imap_tls_verify_chain(const unsigned char *const *der, const size_t *der_len
 	vdata[0].type = GNUTLS_DT_DNS_HOSTNAME;
 	vdata[0].data = (unsigned char *)host;
 	vdata[0].size = 0;
-	r = gnutls_x509_trust_list_verify_crt2(tl, crts, n, vdata, 1, 0, &status, NULL);
+	/* A certificate a trusted CA issued for something else (code signing,
+	 * e-mail protection) must not vouch for a server: gnutls checks the
+	 * extended key usage of the chain only when asked for a purpose. */
+	vdata[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
+	vdata[1].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
+	vdata[1].size = 0;
+	r = gnutls_x509_trust_list_verify_crt2(tl, crts, n, vdata, 2, 0, &status, NULL);
 	if (r < 0) {
 		snprintf(err, errsize, "certificate verification failed: %s", gnutls_strerror(r));
+		goto out;
+	}
+	if (status & GNUTLS_CERT_PURPOSE_MISMATCH) {
+		snprintf(
+			err, errsize,
+			"server certificate for %s is not for a TLS server: its extended key usage "
+			"lacks serverAuth",
+			host);
 		goto out;
 	}
 	if (status != 0) {

@@ -9,8 +9,10 @@
 
 /* Verifies a DER certificate chain (server first) against the system trust
  * store plus the PEM file ca_file (may be NULL) and checks that it was issued
- * for host (a DNS name or an IP address). Returns 0 when trusted, -1 with a
- * one-line reason in err. Thread-safe. */
+ * for host (a DNS name or an IP address) and for a TLS server (serverAuth in
+ * the extended key usage, where the chain has one). Returns 0 when trusted,
+ * -1 with a one-line reason in err. Thread-safe; the SMTP sender uses it
+ * too. */
 int imap_tls_verify_chain(const unsigned char *const *der, const size_t *der_len, size_t count,
 			  const char *host, const char *ca_file, char *err, size_t errsize)
 	__attribute__((warn_unused_result));

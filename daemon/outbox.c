@@ -1,9 +1,10 @@
 /* The outbox sender.
  *
  * Crash safety. SMTP cannot be asked afterwards whether it took a message,
- * so there is a window, between the server's "250 accepted" and our commit,
- * where a crash leaves us not knowing. We close it on the side of "at most
- * once" (a customer gets no duplicate; a lost reply is logged for a human):
+ * so there is a window, between the end of the message's data and our
+ * commit, where a crash, a lost connection or a timeout leaves us not
+ * knowing. We close it on the side of "at most once" (a customer gets no
+ * duplicate; a reply that may not have gone out is put before a person):
  *
  *   1. claim: the row is committed 'sending' (attempts + 1) and its session
  *      advisory lock taken; a crashed sender's lock vanishes with its
@@ -11,17 +12,25 @@
  *      once as recovering.
  *   2. the reply is APPENDed to the Sent folder BEFORE the SMTP submission
  *      (a copy from an earlier failed try is reused: found by Message-ID);
- *   3. smtp_started_at is committed, then SMTP runs;
+ *   3. smtp_started_at is committed (durably, whatever synchronous_commit
+ *      says), then SMTP runs;
  *   4. on acceptance, the row and the draft become sent in one transaction;
  *      then the original is flagged \Answered (best effort).
  *
- * Recovering a row whose crashed try had reached step 3 and whose Message-ID
- * is in the Sent folder: marked sent, NOT resent, with a warning to verify
- * delivery by hand (the crash may have come before the server accepted it).
- * A crashed try that had not reached step 3 is simply sent again. A failed
- * try goes back to 'pending' with exponential backoff; after [smtp]
- * max_attempts, or on a 5xx or an unsendable draft, the row and the
- * draft are 'failed' and the unsent Sent copy is removed.
+ * Uncertain. When the whole message went to the server and no final reply
+ * came (smtp_send() says SMTP_UNCERTAIN), or a crashed try had reached step
+ * 3, the reply may have been delivered: the row becomes 'uncertain' and is
+ * never sent again on its own. Evidence that it went out is a second copy
+ * with our Message-ID in the Sent folder (the one copy there is ours, from
+ * step 2; providers that file submitted mail add another): then it is
+ * marked sent. The Sent folder is looked at right away and then
+ * OUTBOX_UNCERTAIN_CHECKS more times with growing pauses; otherwise a person
+ * answers on the draft ("may have been delivered; send again?": mark it
+ * delivered, or send it again), audited. A crashed try that had not reached
+ * step 3 is simply sent again. A failed try goes back to 'pending' with
+ * exponential backoff; after [smtp] max_attempts, or on a 5xx or an
+ * unsendable draft, the row and the draft are 'failed' and the unsent Sent
+ * copy is removed.
  *
  * The price: the Sent copy exists a moment before the message is sent, and
  * the IMAP server must be reachable to send at all. */
@@ -44,6 +53,9 @@
 
 #define OUTBOX_LEASE_S 900 /* informational: the advisory lock is the real lease */
 #define OUTBOX_IDLE_MS 1000
+/* an uncertain reply's Sent folder checks after the first: 5 s, 10 s, ...
+ * about 20 minutes in all, then it waits for a person */
+#define OUTBOX_UNCERTAIN_CHECKS 8
 
 struct outbox_sender {
 	struct daemon *daemon;
@@ -52,7 +64,7 @@ struct outbox_sender {
 };
 
 /* How one try ended. */
-enum outbox_outcome { OUTBOX_DONE, OUTBOX_RETRY, OUTBOX_GIVE_UP };
+enum outbox_outcome { OUTBOX_DONE, OUTBOX_RETRY, OUTBOX_GIVE_UP, OUTBOX_UNCERTAIN };
 
 unsigned int outbox_retry_delay(unsigned int attempts)
 {
@@ -165,6 +177,57 @@ static void smtp_options_from(const struct config *config, struct smtp_options *
 	o->timeout = config->smtp.timeout;
 }
 
+/* Evidence in the Sent folder that the server took an uncertain reply: a
+ * copy besides the one the sender put there itself. Marks it sent then.
+ * Returns 1 sent, 0 no evidence (yet), -1 on an error (logged). */
+static int outbox_sent_evidence(struct store *store, struct imap_conn *conn,
+				const struct mailbox_config *mb, const struct outbox_item *item)
+{
+	long copies = imap_count_message_id(conn, mb->sent_folder, item->message_id);
+	int r;
+
+	if (copies < 0) {
+		log_warn("searching %s for an uncertain reply: %s", mb->sent_folder,
+			 imap_error(conn));
+		return -1;
+	}
+	if (copies < 2)
+		return 0;
+	r = store_outbox_uncertain_sent(store, item,
+					"the server filed a copy in the Sent folder: delivered");
+	if (r < 0) {
+		log_error("%s", store_error(store));
+		return -1;
+	}
+	if (r > 0) {
+		log_info("uncertain reply found in %s as filed by the server: marked sent",
+			 mb->sent_folder);
+		outbox_mark_answered(conn, mb, item);
+	}
+	return r;
+}
+
+/* The claimed row's reply may have been delivered: 'uncertain', never sent
+ * again on its own, and the Sent folder looked at at once. */
+static enum outbox_outcome outbox_uncertain(struct store *store, struct imap_conn *conn,
+					    const struct mailbox_config *mb,
+					    const struct outbox_item *item, const char *why,
+					    char *errbuf, size_t errsize)
+{
+	log_warn("reply may have been delivered, not sending it again: %s", why);
+	if (store_outbox_uncertain(store, item, why, OUTBOX_RETRY_BASE_S) < 0) {
+		/* still 'sending' with SMTP started: recovered as uncertain */
+		snprintf(errbuf, errsize, "%s", store_error(store));
+		log_error("%s", errbuf);
+		return OUTBOX_UNCERTAIN;
+	}
+	if (outbox_sent_evidence(store, conn, mb, item) == 0)
+		log_warn("no copy filed by the server in %s yet: a person decides on draft %" PRId64
+			 " (mark delivered, or send again)",
+			 mb->sent_folder, item->draft_id);
+	return OUTBOX_UNCERTAIN;
+}
+
 /* One try for a claimed row. Sets *error_r (a static or errbuf line) on
  * OUTBOX_RETRY and OUTBOX_GIVE_UP. */
 static enum outbox_outcome outbox_try(struct store *store, const struct config *config,
@@ -197,24 +260,16 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 		snprintf(errbuf, errsize, "searching %s: %s", mb->sent_folder, imap_error(conn));
 		goto out;
 	}
-	if (item->recovering && item->smtp_started && found == 1) {
-		log_warn("an interrupted try had started SMTP and the reply is in %s: marking it "
-			 "sent without sending again; verify that it was delivered",
-			 mb->sent_folder);
-		if (store_outbox_sent(store, item,
-				      "recovered: interrupted during SMTP, "
-				      "Sent copy present, not resent") < 0) {
-			snprintf(errbuf, errsize, "%s", store_error(store));
-			goto out;
-		}
-		outbox_mark_answered(conn, mb, item);
-		ret = OUTBOX_DONE;
+	if (item->recovering && item->smtp_started) {
+		ret = outbox_uncertain(
+			store, conn, mb, item,
+			"an interrupted try had started SMTP: the reply may have been "
+			"delivered",
+			errbuf, errsize);
 		goto out;
 	}
 	if (item->recovering)
-		log_info("an interrupted try had %s: sending",
-			 item->smtp_started ? "started SMTP but left no Sent copy"
-					    : "not started SMTP");
+		log_info("an interrupted try had not started SMTP: sending");
 	if (found == 0 && imap_append(conn, mb->sent_folder, msg.data, msg.len, "\\Seen") < 0) {
 		snprintf(errbuf, errsize, "APPEND to %s: %s", mb->sent_folder, imap_error(conn));
 		goto out;
@@ -232,6 +287,13 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 		goto out;
 	case SMTP_TEMPFAIL:
 		goto out;
+	case SMTP_UNCERTAIN: {
+		char why[600];
+
+		str_copy(why, sizeof(why), errbuf);
+		ret = outbox_uncertain(store, conn, mb, item, why, errbuf, errsize);
+		goto out;
+	}
 	}
 	if (outbox_test_crash_enabled()) {
 		log_warn("test hook %s: killing the process after SMTP acceptance",
@@ -254,6 +316,39 @@ out:
 	imap_close(&conn);
 	buf_free(&msg);
 	return ret;
+}
+
+/* Looks at the Sent folder for one uncertain reply whose check is due.
+ * Returns 0 when none was due or it was looked at (the caller claims nothing
+ * for it), -1 on a database error. */
+static int outbox_check_one(struct store *store, const struct config *config)
+{
+	const struct mailbox_config *mb;
+	struct imap_conn *conn = NULL;
+	struct outbox_item item;
+	char errbuf[600];
+	int r;
+
+	r = store_outbox_claim_check(store, OUTBOX_UNCERTAIN_CHECKS, OUTBOX_RETRY_BASE_S, &item);
+	if (r <= 0)
+		return r;
+	log_ctx_setf("outbox_id", "%" PRId64, item.id);
+	log_ctx_setf("draft_id", "%" PRId64, item.draft_id);
+	mb = config_mailbox(config, item.mailbox);
+	if (mb == NULL)
+		log_warn("uncertain reply: mailbox '%s' is not in the config", item.mailbox);
+	else if (imap_connect(mb, &conn, errbuf, sizeof(errbuf)) < 0)
+		log_warn("uncertain reply: cannot check %s: %s", mb->sent_folder, errbuf);
+	else if (outbox_sent_evidence(store, conn, mb, &item) == 0 &&
+		 item.sent_checks >= OUTBOX_UNCERTAIN_CHECKS)
+		log_warn("uncertain reply: no copy filed by the server in %s after %u checks; "
+			 "it waits for a person (mark delivered, or send again)",
+			 mb->sent_folder, item.sent_checks);
+	imap_close(&conn);
+	store_outbox_item_free(&item);
+	log_ctx_set("draft_id", NULL);
+	log_ctx_set("outbox_id", NULL);
+	return 0;
 }
 
 /* Claims and handles one row. Returns 1 when a row was handled, 0 when none
@@ -280,6 +375,8 @@ static int outbox_process_one(struct outbox_sender *s, struct store *store)
 	}
 	gated = true;
 	r = store_outbox_claim(store, s->owner, OUTBOX_LEASE_S, &item);
+	if (r == 0)
+		r = ret = outbox_check_one(store, config);
 	if (r <= 0) {
 		if (r < 0)
 			log_error("%s", store_error(store));
@@ -292,7 +389,7 @@ static int outbox_process_one(struct outbox_sender *s, struct store *store)
 	errbuf[0] = '\0';
 	outcome = outbox_try(store, config, &item, errbuf, sizeof(errbuf));
 	ret = 1;
-	if (outcome != OUTBOX_DONE) {
+	if (outcome != OUTBOX_DONE && outcome != OUTBOX_UNCERTAIN) {
 		final = outcome == OUTBOX_GIVE_UP || item.attempts >= outbox_max_attempts(config);
 		if (final)
 			log_error("giving up: %s", errbuf);

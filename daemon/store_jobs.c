@@ -1,9 +1,11 @@
 #include "daemon/store_jobs.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/buf.h"
 #include "daemon/store_private.h"
 #include "daemon/util.h"
 
@@ -135,6 +137,64 @@ out:
 	PQclear(res);
 	if (!committed)
 		store_rollback(store);
+	return ret;
+}
+
+/* Appends v to a Postgres array literal in b: {"a","b"} with " and \ escaped. */
+static int jobs_array_add(struct buf *b, const char *v)
+{
+	if (buf_append(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1) < 0)
+		return -1;
+	for (; *v != '\0'; v++) {
+		if ((*v == '"' || *v == '\\') && buf_append(b, "\\", 1) < 0)
+			return -1;
+		if (buf_append(b, v, 1) < 0)
+			return -1;
+	}
+	return buf_append(b, "\"", 1);
+}
+
+int store_jobs_renew(struct store *store, const int64_t *ids, const char *const *owners, size_t n,
+		     unsigned int lease_secs)
+{
+	struct buf idb, ownb;
+	char num[32], lease[16];
+	const char *params[3];
+	PGresult *res = NULL;
+	uint64_t v;
+	size_t i;
+	int ret = -1;
+
+	buf_init(&idb, 1024 * 1024);
+	buf_init(&ownb, 1024 * 1024);
+	if (n == 0)
+		return 0;
+	if (buf_append(&idb, "{", 1) < 0 || buf_append(&ownb, "{", 1) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		snprintf(num, sizeof(num), "%" PRId64, ids[i]);
+		if (jobs_array_add(&idb, num) < 0 || jobs_array_add(&ownb, owners[i]) < 0)
+			goto out;
+	}
+	if (buf_append(&idb, "}", 1) < 0 || buf_append(&ownb, "}", 1) < 0)
+		goto out;
+	snprintf(lease, sizeof(lease), "%u", lease_secs);
+	params[0] = idb.data;
+	params[1] = ownb.data;
+	params[2] = lease;
+	res = store_exec(store, "renewing job leases",
+			 "UPDATE jobs j SET locked_until = now() + make_interval(secs => $3::int),"
+			 " updated_at = now() FROM unnest($1::bigint[], $2::text[]) AS h(id, owner)"
+			 " WHERE j.id = h.id AND j.locked_by = h.owner AND j.state = 'running'",
+			 3, params);
+	if (res == NULL)
+		goto out;
+	if (parse_u64(PQcmdTuples(res), INT32_MAX, &v) == 0)
+		ret = (int)v;
+out:
+	PQclear(res);
+	buf_free(&idb);
+	buf_free(&ownb);
 	return ret;
 }
 

@@ -40,6 +40,13 @@ int store_job_fail(struct store *store, const struct store_job *job, unsigned in
 		   unsigned int retry_delay, const char *reason)
 	__attribute__((warn_unused_result));
 
+/* Renews the leases of running jobs this process holds: ids[i] held as
+ * owners[i] get locked_until = now() + lease_secs, in one statement; a job no
+ * longer held under that name (its lease was lost) is left alone. Returns
+ * how many were renewed, or -1. */
+int store_jobs_renew(struct store *store, const int64_t *ids, const char *const *owners, size_t n,
+		     unsigned int lease_secs) __attribute__((warn_unused_result));
+
 /* Counts jobs queued and due now, for `draftd process --once` and metrics.
  * Returns the count or -1. */
 int64_t store_jobs_ready(struct store *store);

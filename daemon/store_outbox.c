@@ -7,11 +7,9 @@
 #include <string.h>
 
 #include "daemon/store_audit.h"
+#include "daemon/store_outbox_int.h"
 #include "daemon/store_private.h"
 #include "daemon/util.h"
-
-/* The advisory lock class of outbox rows: (class, id mod 2^31-1). */
-#define OUTBOX_LOCK_CLASS "7303"
 
 static const char claim_sql[] =
 	"WITH c AS ("
@@ -53,7 +51,7 @@ static uint32_t value_u32(const PGresult *res, int col)
 	return (uint32_t)v;
 }
 
-static void outbox_unlock(struct store *store, int64_t id)
+void store_outbox_unlock(struct store *store, int64_t id)
 {
 	char idbuf[32];
 	const char *params[1] = {idbuf};
@@ -67,7 +65,7 @@ static void outbox_unlock(struct store *store, int64_t id)
 	PQclear(res);
 }
 
-static int item_fill(struct store *store, struct outbox_item *item)
+int store_outbox_item_fill(struct store *store, struct outbox_item *item)
 {
 	char idbuf[32];
 	const char *params[1] = {idbuf};
@@ -138,7 +136,7 @@ int store_outbox_claim(struct store *store, const char *owner, unsigned int leas
 		ret = 0;
 		goto out;
 	}
-	if (item_fill(store, item_r) < 0 || store_command(store, "COMMIT") < 0)
+	if (store_outbox_item_fill(store, item_r) < 0 || store_command(store, "COMMIT") < 0)
 		goto out;
 	committed = true;
 	ret = 1;
@@ -148,15 +146,15 @@ out:
 		store_rollback(store);
 		/* a session lock outlives the rollback */
 		if (locked)
-			outbox_unlock(store, item_r->id);
+			store_outbox_unlock(store, item_r->id);
 		store_outbox_item_free(item_r);
 	}
 	return ret;
 }
 
-static json_t *audit_after(const struct outbox_item *item, const char *key, const char *text)
+json_t *store_outbox_audit_after(const struct outbox_item *item, const char *key, const char *text)
 {
-	return json_pack("{sIsssisbs?}", "outbox_id", (json_int_t)item->id, "message_id",
+	return json_pack("{sIsssisbss?}", "outbox_id", (json_int_t)item->id, "message_id",
 			 item->message_id != NULL ? item->message_id : "", "attempts",
 			 (int)item->attempts, "auto", item->is_auto, key, text);
 }
@@ -200,7 +198,7 @@ out:
 	if (!committed)
 		store_rollback(store);
 	json_decref(after);
-	outbox_unlock(store, item->id);
+	store_outbox_unlock(store, item->id);
 	return ret;
 }
 
@@ -215,7 +213,7 @@ int store_outbox_sent(struct store *store, const struct outbox_item *item, const
 			     " last_error = NULL, locked_by = NULL, locked_until = NULL,"
 			     " updated_at = now() WHERE id = $1::bigint",
 			     1, params, item->is_auto ? "auto_sent" : "sent", "send",
-			     audit_after(item, "note", note));
+			     store_outbox_audit_after(item, "note", note));
 }
 
 int store_outbox_failed(struct store *store, const struct outbox_item *item, const char *error,
@@ -232,7 +230,7 @@ int store_outbox_failed(struct store *store, const struct outbox_item *item, con
 			     " locked_by = NULL, locked_until = NULL, smtp_started_at = NULL,"
 			     " updated_at = now() WHERE id = $1::bigint",
 			     4, params, final ? "failed" : NULL, final ? "send_failed" : NULL,
-			     final ? audit_after(item, "error", error) : NULL);
+			     final ? store_outbox_audit_after(item, "error", error) : NULL);
 }
 
 int store_outbox_smtp_started(struct store *store, const struct outbox_item *item)
@@ -242,14 +240,24 @@ int store_outbox_smtp_started(struct store *store, const struct outbox_item *ite
 	PGresult *res;
 
 	snprintf(id, sizeof(id), "%" PRId64, item->id);
+	/* This mark is what keeps a crashed try from being sent again: it must
+	 * be on disk before SMTP starts, even on a server whose default is
+	 * synchronous_commit = off (which may lose recent commits in a crash). */
+	if (store_command(store, "BEGIN") < 0)
+		return -1;
+	if (store_command(store, "SET LOCAL synchronous_commit = on") < 0)
+		goto fail;
 	res = store_exec(store, "marking the SMTP start",
 			 "UPDATE outbox SET smtp_started_at = now(), updated_at = now()"
 			 " WHERE id = $1::bigint AND state = 'sending'",
 			 1, params);
 	if (res == NULL)
-		return -1;
+		goto fail;
 	PQclear(res);
-	return 0;
+	return store_command(store, "COMMIT");
+fail:
+	store_rollback(store);
+	return -1;
 }
 
 void store_outbox_item_free(struct outbox_item *item)

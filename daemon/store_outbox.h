@@ -19,10 +19,11 @@ struct outbox_item {
 	int64_t draft_id;
 	char *message_id; /* ours, fixed at approval */
 	bool is_auto;
-	unsigned int attempts; /* including this one */
-	bool recovering;       /* was 'sending': a previous try crashed */
-	bool smtp_started;     /* ... and had begun its SMTP transaction */
-	char *mailbox;         /* mailboxes.name: the config section */
+	unsigned int attempts;    /* including this one */
+	bool recovering;          /* was 'sending': a previous try crashed */
+	bool smtp_started;        /* ... and had begun its SMTP transaction */
+	unsigned int sent_checks; /* an uncertain reply's checks of Sent, this one included */
+	char *mailbox;            /* mailboxes.name: the config section */
 	char *orig_message_id;
 	char *orig_references;
 	char *orig_sender;
@@ -59,6 +60,36 @@ int store_outbox_failed(struct store *store, const struct outbox_item *item, con
 /* Commits "this try's SMTP transaction starts now" (autocommit), so a
  * crash before it is known not to have sent anything. Returns 0 or -1. */
 int store_outbox_smtp_started(struct store *store, const struct outbox_item *item)
+	__attribute__((warn_unused_result));
+
+/* The reply may have been delivered (the whole message reached the server
+ * without a final reply, or a crashed try had started SMTP): the claimed row
+ * becomes 'uncertain' (audited send_uncertain, error kept) and is never sent
+ * again on its own; its first check of the Sent folder is due in check_in_s.
+ * Drops the claim's lock. Returns 0 (also when the row was no longer
+ * 'sending') or -1. */
+int store_outbox_uncertain(struct store *store, const struct outbox_item *item, const char *error,
+			   unsigned int check_in_s) __attribute__((warn_unused_result));
+
+/* Claims the next uncertain row whose check is due and moves its next check
+ * out in the same commit (base_s, doubling, none after max_checks). The item
+ * holds no lock. Returns 1 with *item_r, 0 when none is due, -1. */
+int store_outbox_claim_check(struct store *store, unsigned int max_checks, unsigned int base_s,
+			     struct outbox_item *item_r) __attribute__((warn_unused_result));
+
+/* The Sent folder shows the server took an uncertain reply: row and draft
+ * sent, audited (send.confirmed by "outbox") with note. Returns 1, 0 when
+ * the row is no longer uncertain (a person decided first), -1. */
+int store_outbox_uncertain_sent(struct store *store, const struct outbox_item *item,
+				const char *note) __attribute__((warn_unused_result));
+
+/* A person's answer about draft_id's uncertain reply: delivered (row and
+ * draft sent) or send_again (row pending, due now, tries counted afresh),
+ * audited as send.confirmed / send.again with actor. Returns 1 done, 0 when
+ * the draft has no uncertain reply (*state_r: its outbox state, or "none"),
+ * -1. */
+int store_outbox_decide_uncertain(struct store *store, const char *draft_id, const char *actor,
+				  bool send_again, char *state_r, size_t state_size)
 	__attribute__((warn_unused_result));
 
 void store_outbox_item_free(struct outbox_item *item);

@@ -268,8 +268,35 @@ static int pipeline_audit(struct store *store, int64_t message_id, const struct 
 	return ret;
 }
 
+/* An automatic reply over its limits becomes a draft for a reviewer. */
+static int pipeline_hold_back(struct store *store, struct pipeline_result *result)
+{
+	const char *reason = NULL;
+	int r;
+
+	if (result->outbox_message_id == NULL || result->auto_limit == NULL)
+		return 0;
+	r = store_auto_limit_tx(store, result->auto_limit, &reason);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	result->held_back = reason;
+	result->status = "pending";
+	result->decision = "pending";
+	result->outbox_message_id = NULL;
+	if (result->record != NULL) {
+		json_object_set_new(result->record, "decision", json_string("pending"));
+		json_object_set_new(result->record, "held_back", json_string(reason));
+	}
+	if (result->decision_reasons != NULL &&
+	    json_array_append_new(result->decision_reasons, json_string(reason)) < 0) {
+		store_set_error(store, "holding an automatic reply back: out of memory", NULL);
+		return -1;
+	}
+	return 0;
+}
+
 int store_pipeline_finish(struct store *store, const struct store_job *job, int64_t message_id,
-			  const struct pipeline_result *result, int64_t *draft_id_r)
+			  struct pipeline_result *result, int64_t *draft_id_r)
 {
 	bool committed = false;
 	int ret = -1, r;
@@ -282,6 +309,8 @@ int store_pipeline_finish(struct store *store, const struct store_job *job, int6
 		ret = r;
 		goto out;
 	}
+	if (result->has_draft && pipeline_hold_back(store, result) < 0)
+		goto out;
 	if (pipeline_update_message(store, message_id, result) < 0)
 		goto out;
 	if (result->has_draft) {

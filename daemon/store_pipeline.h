@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "daemon/store.h"
+#include "daemon/store_auto_limit.h"
 #include "daemon/store_jobs.h"
 
 /* What the pipeline reads and writes: a message to process, the category
@@ -82,14 +83,23 @@ struct pipeline_result {
 	/* an automatic reply: the outbox row's Message-ID, fixed now */
 	const char *outbox_message_id;
 	double sample_rate; /* share of automatic replies sampled (promo_sampled()) */
+	/* an automatic reply's loop and flood limits, checked again where they
+	 * cannot race (store_auto_limit_tx()); NULL: none */
+	const struct auto_limit *auto_limit;
+	/* set by store_pipeline_finish() when those limits held the reply
+	 * back: the draft was stored pending with this reason added */
+	const char *held_back;
 };
 
-/* Stores result and completes job in one transaction. Returns 1 when stored
- * (with the new draft's id in *draft_id_r, 0 when none), 0 when the job's
- * lease was lost (nothing stored: whoever has the job now will store it),
- * -1 on error. */
+/* Stores result and completes job in one transaction. An automatic reply
+ * that result->auto_limit holds back is stored as a pending draft instead:
+ * result's status, decision and outbox_message_id are changed to what was
+ * stored, the reason is appended to result->decision_reasons and set in
+ * result->held_back. Returns 1 when stored (with the new draft's id in
+ * *draft_id_r, 0 when none), 0 when the job's lease was lost (nothing
+ * stored: whoever has the job now will store it), -1 on error. */
 int store_pipeline_finish(struct store *store, const struct store_job *job, int64_t message_id,
-			  const struct pipeline_result *result, int64_t *draft_id_r)
+			  struct pipeline_result *result, int64_t *draft_id_r)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -1,4 +1,5 @@
-/* The kill switch, mode changes made by draftd, and the loop limits. */
+/* The kill switch and mode changes made by draftd (the loop limits:
+ * daemon/store_auto_limit.c). */
 #include "daemon/store_promotion.h"
 
 #include <stdio.h>
@@ -326,44 +327,4 @@ fail:
 	json_decref(evidence);
 	store_rollback(store);
 	return -1;
-}
-
-int store_auto_recent(struct store *store, const char *address, int64_t message_id,
-		      unsigned int period_s, struct auto_recent *recent_r)
-{
-	char mid[24], period[16];
-	const char *params[3] = {address, mid, period};
-	PGresult *res;
-	uint64_t v[3];
-	int i, ret = -1;
-
-	snprintf(mid, sizeof(mid), "%lld", (long long)message_id);
-	snprintf(period, sizeof(period), "%u", period_s);
-	res = store_exec(
-		store, "counting recent automatic replies",
-		"SELECT (SELECT count(*) FROM outbox o JOIN drafts d ON d.id = o.draft_id"
-		" WHERE o.is_auto AND lower(d.recipient) = lower($1)"
-		" AND o.created_at > now() - make_interval(secs => $3::int)),"
-		" (SELECT count(*) FROM messages m, outbox o JOIN drafts d ON d.id = o.draft_id"
-		" JOIN messages a ON a.id = d.message_id WHERE m.id = $2::bigint AND o.is_auto"
-		" AND o.created_at > now() - make_interval(secs => $3::int)"
-		" AND (o.message_id = m.in_reply_to"
-		" OR strpos(coalesce(m.\"references\", ''), o.message_id) > 0"
-		" OR (a.id <> m.id AND a.message_id IS NOT NULL AND (a.message_id = m.in_reply_to"
-		" OR strpos(coalesce(m.\"references\", ''), a.message_id) > 0)))),"
-		" (SELECT count(*) FROM outbox o WHERE o.is_auto"
-		" AND o.created_at > now() - interval '1 hour')",
-		3, params);
-	if (res == NULL)
-		return -1;
-	for (i = 0; i < 3; i++)
-		if (parse_u64(PQgetvalue(res, 0, i), INT64_MAX, &v[i]) < 0)
-			goto out;
-	recent_r->to_sender = (int64_t)v[0];
-	recent_r->in_thread = (int64_t)v[1];
-	recent_r->last_hour = (int64_t)v[2];
-	ret = 0;
-out:
-	PQclear(res);
-	return ret;
 }

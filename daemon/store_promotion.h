@@ -98,18 +98,4 @@ int store_auto_thread_record(struct store *store, int64_t message_id, int64_t dr
 			     const char *category, bool demote, const char *reason)
 	__attribute__((warn_unused_result));
 
-/* What the loop and flood limits of one message count: automatic replies
- * (sent or queued) within the last period_s seconds to address, on the
- * message's thread (it references one of them or the message one answered),
- * and by everyone within the last hour. */
-struct auto_recent {
-	int64_t to_sender;
-	int64_t in_thread;
-	int64_t last_hour;
-};
-/* Returns 0 with *recent_r, or -1. */
-int store_auto_recent(struct store *store, const char *address, int64_t message_id,
-		      unsigned int period_s, struct auto_recent *recent_r)
-	__attribute__((warn_unused_result));
-
 #endif

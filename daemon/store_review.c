@@ -43,10 +43,13 @@ int store_review_commit(struct store *store)
 	" m.is_oversized THEN '[\"oversized\"]'::jsonb ELSE '[]'::jsonb END),"                \
 	" 'claimed_by', CASE WHEN d.claim_expires > now() THEN d.claimed_by END,"             \
 	" 'claim_expires', CASE WHEN d.claim_expires > now() THEN d.claim_expires END,"       \
-	" 'version', d.version)::text"                                                        \
+	" 'version', d.version, 'delivery',"                                                  \
+	" (SELECT o.state FROM outbox o WHERE o.draft_id = d.id))::text"                      \
 	" FROM drafts d JOIN messages m ON m.id = d.message_id"                               \
 	" JOIN mailboxes mb ON mb.id = m.mailbox_id"                                          \
 	" WHERE ($1::text IS NULL OR d.status = ANY(string_to_array($1, ','))"                \
+	" OR ('uncertain' = ANY(string_to_array($1, ',')) AND EXISTS (SELECT 1 FROM outbox o" \
+	" WHERE o.draft_id = d.id AND o.state = 'uncertain'))"                                \
 	" OR ('pending' = ANY(string_to_array($1, ',')) AND d.status = 'claimed'"             \
 	" AND (d.claim_expires IS NULL OR d.claim_expires <= now())))"                        \
 	" AND ($2::text IS NULL OR d.category = $2) AND ($3::text IS NULL OR mb.name = $3)"   \

@@ -42,6 +42,7 @@ struct api_response {
 	const char *content_type;
 	const char *allow; /* the Allow header of a 405 */
 	bool replayed;     /* Idempotent-Replayed: true */
+	bool close;        /* Connection: close (a request that cannot be trusted further) */
 	bool static_file;  /* the web page's CSP instead of the API's */
 };
 
@@ -93,7 +94,8 @@ int api_query_check(struct api_request *req, struct api_response *resp, const ch
 const char *api_query(struct api_request *req, const char *name);
 /* A request header, or NULL. */
 const char *api_header(struct api_request *req, const char *name);
-/* Checks a path id is a positive decimal that fits a bigint; 0 or -1 (400). */
+/* Checks a path id is a positive decimal without leading zeros that fits a
+ * bigint; 0, or -1 with a 404 (no such what) in resp. */
 int api_id_check(struct api_response *resp, const char *id, const char *what);
 
 /* Answers a store_review_*() result: 404, 409 with the detail, 412, 400,
@@ -119,5 +121,7 @@ api_handler_fn api_me_get, api_drafts_list, api_drafts_get, api_drafts_claim, ap
 	api_mailboxes_list, api_mailboxes_poll, api_audit_list, api_health_live, api_health_ready,
 	api_health_openapi, api_metrics_get, api_static_get, api_auto_get, api_auto_post,
 	api_samples_list, api_samples_judge;
+/* api_delivery.c: an uncertain reply marked delivered, or sent again. */
+api_handler_fn api_drafts_delivered, api_drafts_resend;
 
 #endif

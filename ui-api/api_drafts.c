@@ -12,8 +12,10 @@
 #define API_LIST_DEFAULT 50
 #define API_LIST_MAX     200
 
-static const char *const api_statuses[] = {"pending", "claimed",   "approved", "rejected",
-					   "sent",    "auto_sent", "failed",   NULL};
+/* uncertain: approved drafts whose reply may have been delivered (the
+ * outbox's state, daemon/outbox.c), waiting for a person */
+static const char *const api_statuses[] = {"pending",   "claimed", "approved",  "rejected", "sent",
+					   "auto_sent", "failed",  "uncertain", NULL};
 
 static bool api_one_of(const char *v, const char *const *list)
 {
@@ -55,7 +57,7 @@ static int api_status_filter(struct api_response *resp, const char *v, char *out
 bad:
 	api_error(resp, 400, "bad_parameter",
 		  "status must be open or a comma-separated list of pending, claimed, approved,"
-		  " rejected, sent, auto_sent, failed");
+		  " rejected, sent, auto_sent, failed, uncertain");
 	return -1;
 }
 

@@ -230,8 +230,10 @@ int api_id_check(struct api_response *resp, const char *id, const char *what)
 {
 	uint64_t v;
 
-	if (parse_u64(id, INT64_MAX, &v) < 0 || v == 0) {
-		api_error(resp, 400, "bad_id", "%s id must be a positive integer", what);
+	/* one spelling per id: "01", "1abc" or "1%00" name no draft, and never
+	 * draft 1 (a resource is not found under a second name) */
+	if (id[0] < '1' || id[0] > '9' || parse_u64(id, INT64_MAX, &v) < 0) {
+		api_error(resp, 404, "not_found", "no such %s", what);
 		return -1;
 	}
 	return 0;

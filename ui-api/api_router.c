@@ -30,6 +30,8 @@ static const struct api_route api_routes[] = {
 	{"POST", API_PREFIX "/drafts/{}/release", api_drafts_release, API_ANY_ROLE},
 	{"POST", API_PREFIX "/drafts/{}/approve", api_drafts_approve, API_ANY_ROLE},
 	{"POST", API_PREFIX "/drafts/{}/reject", api_drafts_reject, API_ANY_ROLE},
+	{"POST", API_PREFIX "/drafts/{}/delivered", api_drafts_delivered, API_ANY_ROLE},
+	{"POST", API_PREFIX "/drafts/{}/resend", api_drafts_resend, API_ANY_ROLE},
 	{"GET", API_PREFIX "/messages", api_messages_list, API_ANY_ROLE},
 	{"GET", API_PREFIX "/messages/{}", api_messages_get, API_ANY_ROLE},
 	{"POST", API_PREFIX "/messages/{}/draft", api_messages_redraft, API_ANY_ROLE},

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "agent/facts.h"
@@ -26,6 +27,17 @@
 	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "    \
 	"frame-ancestors 'none'"
+
+static int api_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 
 struct api_server {
 	struct MHD_Daemon *mhd;
@@ -129,6 +141,8 @@ static void api_add_headers(struct MHD_Response *r, const struct api_response *r
 		MHD_add_response_header(r, "Allow", resp->allow);
 	if (resp->replayed)
 		MHD_add_response_header(r, "Idempotent-Replayed", "true");
+	if (resp->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
 static enum MHD_Result api_send(struct MHD_Connection *conn, struct api_response *resp)
@@ -168,6 +182,87 @@ static void api_response_free(struct api_response *resp)
 		free(resp->text);
 }
 
+/* What the framing headers of a request say. */
+struct api_framing {
+	unsigned int lengths;   /* Content-Length headers */
+	unsigned int encodings; /* Transfer-Encoding headers */
+	bool lengths_differ;
+	bool not_chunked; /* a Transfer-Encoding other than exactly "chunked" */
+	char length[32];  /* the first Content-Length */
+};
+
+static enum MHD_Result api_framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+					  const char *value)
+{
+	struct api_framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->lengths++ == 0)
+			str_copy(f->length, sizeof(f->length), value);
+		else if (strcmp(f->length, value) != 0)
+			f->lengths_differ = true;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->encodings++;
+		if (strcasecmp(value, "chunked") != 0)
+			f->not_chunked = true;
+	}
+	return MHD_YES;
+}
+
+/* Refuses a request whose body length two parties could read differently
+ * (RFC 9112 6.1 and 6.3: request smuggling through a proxy in front of us):
+ * Content-Length together with Transfer-Encoding, conflicting or malformed
+ * Content-Length values, or a coding other than chunked. libmicrohttpd
+ * 0.9.75 would go by Transfer-Encoding alone and by the first length, and
+ * read the rest of the bytes as the next request. Returns 0 when the framing
+ * is sound, -1 with a 400 that closes the connection in resp. */
+static int api_framing_check(struct MHD_Connection *conn, unsigned int max_body,
+			     struct api_response *resp)
+{
+	struct api_framing f;
+	uint64_t len = 0;
+
+	memset(&f, 0, sizeof(f));
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, api_framing_header, &f);
+	if (f.lengths > 0 && f.encodings > 0)
+		api_error(resp, 400, "bad_request",
+			  "Content-Length and Transfer-Encoding together are refused");
+	else if (f.encodings > 1 || f.not_chunked)
+		api_error(resp, 400, "bad_request", "only Transfer-Encoding: chunked is accepted");
+	else if (f.lengths_differ || (f.lengths > 0 && parse_u64(f.length, UINT64_MAX, &len) < 0))
+		api_error(resp, 400, "bad_request", "conflicting or malformed Content-Length");
+	else if (f.lengths > 0 && len > max_body)
+		api_error(resp, 413, "too_large", "request body is larger than %u bytes", max_body);
+	else
+		return 0;
+	resp->close = true;
+	return -1;
+}
+
+/* Percent-decoding of the path and the query (MHD_OPTION_UNESCAPE_CALLBACK):
+ * like libmicrohttpd's own, except that %00 stays as it is. Decoded, a NUL
+ * would cut the C string short and /api/v1/drafts/1%00 would be draft 1. */
+static size_t api_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	size_t r = 0, w = 0;
+	int hi, lo;
+
+	(void)cls;
+	(void)conn;
+	while (s[r] != '\0') {
+		if (s[r] == '%' && (hi = api_hexval(s[r + 1])) >= 0 &&
+		    (lo = api_hexval(s[r + 2])) >= 0 && (hi | lo) != 0) {
+			s[w++] = (char)(hi * 16 + lo);
+			r += 3;
+		} else {
+			s[w++] = s[r++];
+		}
+	}
+	s[w] = '\0';
+	return w;
+}
+
 static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
@@ -180,19 +275,14 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 
 	(void)version;
 	if (up == NULL) {
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		uint64_t len;
-
 		up = calloc(1, sizeof(*up));
 		if (up == NULL)
 			return MHD_NO;
 		buf_init(&up->body, server->max_body);
 		*con_cls = up;
-		if (cl != NULL && (parse_u64(cl, UINT64_MAX, &len) < 0 || len > server->max_body)) {
-			/* refuse before reading it; MHD closes the connection after */
-			api_error(&resp, 413, "too_large", "request body is larger than %u bytes",
-				  server->max_body);
+		if (api_framing_check(conn, server->max_body, &resp) < 0) {
+			/* refused before the body is read; the connection closes after */
+			log_debug("api: %s %s -> %u (framing)", method, url, resp.status);
 			ret = api_send(conn, &resp);
 			api_response_free(&resp);
 			return ret;
@@ -363,7 +453,9 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 		config->api.threads, MHD_OPTION_CONNECTION_LIMIT, API_CONNECTION_LIMIT,
 		MHD_OPTION_CONNECTION_TIMEOUT, API_CONNECTION_TIMEOUT,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONNECTION_MEMORY,
-		MHD_OPTION_NOTIFY_COMPLETED, api_completed, NULL,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, config->api.max_connections_per_client,
+		MHD_OPTION_UNESCAPE_CALLBACK, api_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED,
+		api_completed, NULL,
 		server->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 		server->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, server->tls_key, MHD_OPTION_END);
 	if (server->mhd == NULL) {

@@ -34,6 +34,8 @@ static void test_openapi_documents_routes(void)
 		"/api/v1/drafts/{id}/release:",
 		"/api/v1/drafts/{id}/approve:",
 		"/api/v1/drafts/{id}/reject:",
+		"/api/v1/drafts/{id}/delivered:",
+		"/api/v1/drafts/{id}/resend:",
 		"/api/v1/messages:",
 		"/api/v1/messages/{id}:",
 		"/api/v1/messages/{id}/draft:",

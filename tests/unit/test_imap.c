@@ -245,12 +245,65 @@ static void test_tls(void)
 	CU_ASSERT_PTR_NULL(strstr(err, "wrong-pw-123"));
 }
 
+/* A second Dovecot whose IMAPS certificate comes from the trusted test CA but
+ * whose extended key usage is codeSigning only: the client must refuse it
+ * after the handshake, before LOGIN (Dovecot then logs no auth attempt). */
+static void test_tls_wrong_key_usage(void)
+{
+	const char *tmp = getenv("DRAFTD_TEST_TMP");
+	struct mailbox_config mb;
+	struct imap_conn *conn = NULL;
+	char dir[256], cmd[2048], url[128], ca[300], path[300], err[600], *text = NULL;
+	const char *why;
+	size_t len;
+
+	if (!have_dovecot) {
+		printf("SKIPPED: no test Dovecot\n");
+		return;
+	}
+	/* dovecot's socket paths must stay short */
+	snprintf(dir, sizeof(dir), "%s/eku%d", tmp != NULL ? tmp : "/tmp", (int)getpid() % 100000);
+	snprintf(cmd, sizeof(cmd),
+		 "'%s/tests/fakes/make_cert.sh' '%s' codeSigning &&"
+		 " '%s/tests/services/dovecot.sh' start '%s' >/dev/null 2>&1 &&"
+		 " '%s/tests/services/dovecot.sh' adduser '%s' ekuuser pw-eku >/dev/null",
+		 test_src_dir(), dir, test_src_dir(), dir, test_src_dir(), dir);
+	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/imaps.port", dir);
+	CU_ASSERT_EQUAL_FATAL(file_read_all(path, 16, &text, &len, &why), 0);
+	text[strcspn(text, "\r\n")] = '\0';
+	snprintf(url, sizeof(url), "imaps://localhost:%s", text);
+	free(text);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	mb = unit_mb(url);
+	mb.user = (char *)"ekuuser";
+	mb.password = (char *)"pw-eku";
+	mb.tls_ca_file = ca;
+	CU_ASSERT_EQUAL(imap_connect(&mb, &conn, err, sizeof(err)), -1);
+	if (strstr(err, "serverAuth") == NULL)
+		fprintf(stderr, "imap eku: %s\n", err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "serverAuth"));
+	imap_close(&conn);
+	/* the password never went out: Dovecot saw no login at all */
+	snprintf(cmd, sizeof(cmd),
+		 "sleep 0.5; grep -q 'no auth attempts' '%s/dovecot.log' &&"
+		 " ! grep -Eq 'auth failed|Login: user=|[1-9] attempts' '%s/dovecot.log'",
+		 dir, dir);
+	CU_ASSERT_EQUAL(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "'%s/tests/services/dovecot.sh' stop '%s'; rm -rf '%s'",
+		 test_src_dir(), dir, dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "imap eku: stopping the second dovecot failed\n");
+}
+
 static const struct test_case imap_cases[] = {
 	{"URL parsing", test_url_table},
 	{"append, flags, find by Message-ID, search, fetch", test_outbox_helpers},
 	{"remove flags; UID EXPUNGE of one message leaves other \\Deleted ones",
 	 test_flags_expunge},
 	{"TLS: CA, unknown CA, verify off; wrong password", test_tls},
+	{"TLS: a trusted certificate for code signing only is refused before LOGIN",
+	 test_tls_wrong_key_usage},
 	{NULL, NULL},
 };
 TEST_SUITE("imap", imap_init, NULL, imap_cases)

@@ -70,6 +70,16 @@ static const struct fixture fixtures[] = {
 	 "Max Kunde\nEinkauf"},
 	{"bidi-override.eml", MIME_FLAG_HIDDEN_TEXT, 0, "bidi test",
 	 "Order 12345 please check tag done.", "\xE2\x80\xAE", NULL, NULL, NULL},
+	/* NUL bytes as an IMAP server delivers them (Dovecot sends 0x80, RFC 3501
+	 * allows no NUL in a literal): dropped, never a euro sign */
+	{"nul-as-delivered.eml", 0, 0, "Order SO-204518 café",
+	 "Where is order SO-204518? Grüße\nline twoend", "\xE2\x82\xAC", NULL, NULL, NULL},
+	/* a NUL inside encoded words and a base64 body: dropped, nothing cut off */
+	{"nul-in-encoded-words.eml", 0, 0, "hello world", "base64 body with a nul", NULL, NULL,
+	 NULL, NULL},
+	/* unlabelled Windows-1252 keeps its euro sign */
+	{"cp1252-euro-unlabelled.eml", 0, 0, "Preis", "Der Preis ist 5€, Grüße aus München", NULL,
+	 NULL, NULL, NULL},
 };
 
 static void test_fixtures(void)
@@ -237,6 +247,23 @@ static void test_megabyte_header_line(void)
 	CU_ASSERT(strlen(mime_message_header(m, "subject")) <= MIME_HEADER_VALUE_MAX);
 	mime_message_free(&m);
 	buf_free(&b);
+}
+
+static void test_nul_standin_in_names(void)
+{
+	char path[4096], *data = NULL;
+	struct mime_message *m = NULL;
+	const char *error;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/mime/nul-as-delivered.eml", test_src_dir());
+	CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, &error) == 0);
+	CU_ASSERT_EQUAL(parse_default(data, len, &m, &error), 0);
+	free(data);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m->from_name, "Ann Buyer");
+	CU_ASSERT_STRING_EQUAL(m->from_addr, "ann@customer.example");
+	mime_message_free(&m);
 }
 
 static void test_nul_bytes(void)
@@ -483,6 +510,7 @@ static void test_limits_from_config(void)
 static const struct test_case mime_edge_cases[] = {
 	{"limits from the config, zero keeps the default", test_limits_from_config},
 	{"fixtures: broken, encoded and hidden", test_fixtures},
+	{"a NUL delivered as 0x80 is dropped from names too", test_nul_standin_in_names},
 	{"RFC 2231 and 2047 attachment names", test_encoded_filenames},
 	{"10,000 parts: limit error, or bounded when allowed", test_ten_thousand_parts},
 	{"1 MB header line", test_megabyte_header_line},

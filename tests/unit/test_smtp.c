@@ -189,9 +189,184 @@ static void test_bad_url(void)
 	free(msg);
 }
 
+/* tests/fakes/smtp_server.py in DIR (under the test temp dir) with args;
+ * its port in port[]. Returns 0, or -1 when it did not come up. */
+static int fake_start(const char *name, const char *args, char *dir, size_t dir_size, char *port,
+		      size_t port_size)
+{
+	const char *tmp = getenv("DRAFTD_TEST_TMP");
+	char cmd[8192], path[700], *text = NULL;
+	const char *err;
+	size_t len;
+	int i;
+
+	snprintf(dir, dir_size, "%s/fake-%s.%d", tmp != NULL ? tmp : "/tmp", name, (int)getpid());
+	snprintf(
+		cmd, sizeof(cmd),
+		"rm -rf '%s' && mkdir -p '%s' && { /usr/bin/python3 '%s/tests/fakes/smtp_server.py'"
+		" --port-file '%s/port' --maildir '%s/maildir' --log '%s/log' %s"
+		" </dev/null >'%s/out' 2>&1 & echo $! >'%s/pid'; }",
+		dir, dir, test_src_dir(), dir, dir, dir, args, dir, dir);
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/port", dir);
+	for (i = 0; i < 100; i++) {
+		if (file_read_all(path, 16, &text, &len, &err) == 0)
+			break;
+		usleep(100 * 1000);
+	}
+	if (text == NULL)
+		return -1;
+	text[strcspn(text, "\r\n")] = '\0';
+	str_copy(port, port_size, text);
+	free(text);
+	return 0;
+}
+
+static void fake_stop(const char *dir)
+{
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), "kill \"$(cat '%s/pid')\" 2>/dev/null; rm -rf '%s'", dir, dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "smtp: stopping the fake server in %s failed\n", dir);
+}
+
+/* What a server does after the message's data decides the outcome: a lost
+ * connection or a late answer after the whole message went out is
+ * SMTP_UNCERTAIN (the server stored it), a 4xx or 5xx verdict is not. */
+static void test_ambiguous_outcomes(void)
+{
+	static const struct {
+		const char *tag;
+		enum smtp_result want;
+		int stored;
+	} cases[] = {
+		{"drop", SMTP_UNCERTAIN, 1},    {"late", SMTP_UNCERTAIN, 1},
+		{"tempfail", SMTP_TEMPFAIL, 0}, {"permfail", SMTP_PERMFAIL, 0},
+		{"ok", SMTP_SENT, 1},
+	};
+	char dir[600], port[16], url[64], maildir[700], needle[128], errbuf[512];
+	struct mail_envelope env;
+	size_t i;
+
+	CU_ASSERT_EQUAL_FATAL(fake_start("ambiguous", "--modes drop,late:4,tempfail,permfail,ok",
+					 dir, sizeof(dir), port, sizeof(port)),
+			      0);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%s", port);
+	snprintf(maildir, sizeof(maildir), "%s/maildir", dir);
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct smtp_options o = {
+			.url = url, .tls = false, .connect_timeout = 5, .timeout = 2};
+		char *msg = make_message(cases[i].tag, &env);
+		enum smtp_result r;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+		errbuf[0] = '\0';
+		r = smtp_send(&o, &env, msg, strlen(msg), NULL, errbuf, sizeof(errbuf));
+		if (r != cases[i].want)
+			fprintf(stderr, "smtp case %s: got %d (%s)\n", cases[i].tag, r, errbuf);
+		CU_ASSERT_EQUAL(r, cases[i].want);
+		if (cases[i].want == SMTP_UNCERTAIN)
+			CU_ASSERT_PTR_NOT_NULL(strstr(errbuf, "may have been delivered"));
+		snprintf(needle, sizeof(needle), "<smtp-%s-%d@example.com>", cases[i].tag,
+			 (int)getpid());
+		CU_ASSERT_EQUAL(maildir_count(maildir, needle), cases[i].stored);
+		free(msg);
+	}
+	fake_stop(dir);
+}
+
+/* Counts lines of the fake server's log in dir that start with prefix. */
+static int log_lines(const char *dir, const char *prefix)
+{
+	char path[700], *data = NULL, *line;
+	const char *err;
+	size_t len;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/log", dir);
+	if (file_read_all(path, 1 << 20, &data, &len, &err) < 0)
+		return 0;
+	for (line = data; line != NULL && *line != '\0'; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (strncmp(line, prefix, strlen(prefix)) == 0)
+			n++;
+	}
+	free(data);
+	return n;
+}
+
+/* A STARTTLS server whose certificate the trusted test CA issued for code
+ * signing only: refused right after the handshake, before AUTH (the
+ * password) and before MAIL (the message); the same server with a serverAuth
+ * certificate works. */
+static void test_tls_wrong_key_usage(void)
+{
+	static const struct {
+		const char *tag, *eku;
+		bool credentials;
+		enum smtp_result want;
+		int auth, mail;
+	} cases[] = {
+		{"eku-code-auth", "codeSigning", true, SMTP_TEMPFAIL, 0, 0},
+		{"eku-code-noauth", "codeSigning", false, SMTP_TEMPFAIL, 0, 0},
+		{"eku-server-auth", "serverAuth", true, SMTP_SENT, 1, 1},
+		{"eku-none-auth", "none", true, SMTP_SENT, 1, 1},
+	};
+	char dir[600], cert[700], ca[800], args[2048], cmd[2048], port[16], url[64], errbuf[512];
+	struct mail_envelope env;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct smtp_options o = {.url = url,
+					 .tls = true,
+					 .ca_file = ca,
+					 .user = cases[i].credentials ? "support" : NULL,
+					 .password = "s3cret",
+					 .connect_timeout = 5,
+					 .timeout = 10};
+		char *msg = make_message(cases[i].tag, &env);
+		enum smtp_result r;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+		snprintf(cert, sizeof(cert), "%s/cert-%s.%d", getenv("DRAFTD_TEST_TMP"),
+			 cases[i].tag, (int)getpid());
+		snprintf(cmd, sizeof(cmd), "'%s/tests/fakes/make_cert.sh' '%s' %s", test_src_dir(),
+			 cert, cases[i].eku);
+		CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+		snprintf(args, sizeof(args),
+			 "--tls-cert '%s/server.pem' --tls-key '%s/server.key' %s", cert, cert,
+			 cases[i].credentials ? "--auth" : "");
+		CU_ASSERT_EQUAL_FATAL(
+			fake_start(cases[i].tag, args, dir, sizeof(dir), port, sizeof(port)), 0);
+		snprintf(ca, sizeof(ca), "%s/ca.pem", cert);
+		snprintf(url, sizeof(url), "smtp://localhost:%s", port);
+		errbuf[0] = '\0';
+		r = smtp_send(&o, &env, msg, strlen(msg), NULL, errbuf, sizeof(errbuf));
+		if (r != cases[i].want)
+			fprintf(stderr, "smtp case %s: got %d (%s)\n", cases[i].tag, r, errbuf);
+		CU_ASSERT_EQUAL(r, cases[i].want);
+		if (cases[i].want != SMTP_SENT)
+			CU_ASSERT_PTR_NOT_NULL(strstr(errbuf, "serverAuth"));
+		CU_ASSERT_EQUAL(log_lines(dir, "AUTH ") > 0, cases[i].auth > 0);
+		CU_ASSERT_EQUAL(log_lines(dir, "MAIL ") > 0, cases[i].mail > 0);
+		fake_stop(dir);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", cert);
+		if (system(cmd) != 0)
+			fprintf(stderr, "smtp: removing %s failed\n", cert);
+		free(msg);
+	}
+}
+
 static const struct test_case smtp_cases[] = {
 	{"plaintext, refused fallback, STARTTLS with and without the CA", test_send_cases},
 	{"a non-SMTP url is refused", test_bad_url},
+	{"lost connection or late answer after the data: uncertain; 4xx/5xx: not",
+	 test_ambiguous_outcomes},
+	{"TLS: a trusted certificate for code signing only gets no password, no mail",
+	 test_tls_wrong_key_usage},
 	{NULL, NULL},
 };
 

@@ -76,6 +76,8 @@ export const api = {
 		request('POST', '/drafts/' + encodeURIComponent(id) + '/approve',
 			{body, headers: {'Idempotency-Key': key}}),
 	reject: (id, body) => request('POST', '/drafts/' + encodeURIComponent(id) + '/reject', {body}),
+	delivered: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/delivered'),
+	resend: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/resend'),
 	messages: (q) => request('GET', '/messages', {query: q}),
 	message: (id) => request('GET', '/messages/' + encodeURIComponent(id)),
 	redraft: (messageId) =>

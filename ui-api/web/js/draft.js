@@ -8,6 +8,7 @@ import {clear, h, replace} from './dom.js';
 import {age, ageSince, flagWords, num, pct, when} from './format.js';
 import {approve, conflictWords, factChangesTable, isFactConflict, reject,
 	rejectDialog} from './actions.js';
+import {deliveryBlock} from './delivery.js';
 
 const REFRESH_MS = 10000;
 const HEADER_ROWS = [['from', 'From'], ['reply_to', 'Reply-To'], ['to', 'To'], ['cc', 'Cc'],
@@ -153,12 +154,13 @@ export function mountDraft(root, id, ctx) {
 	// The editor is built once and never re-attached: a refresh must not
 	// take the focus or the caret away from the reviewer.
 	const statusLine = h('p.draft-status');
+	const deliverySlot = h('div.slot-delivery');
 	const messageSlot = h('div.slot-message');
 	const evidenceSlot = h('div.slot-evidence');
 	// the business rules' notes sit above the text the reviewer edits
 	const notesSlot = h('div.slot-notes');
 	const editor = h('section.pane.editor',
-		h('h2', 'Reply'), statusLine, notesSlot,
+		h('h2', 'Reply'), statusLine, deliverySlot, notesSlot,
 		h('label', {for: 'd-recipient'}, 'To'), f.recipient,
 		h('label', {for: 'd-cc'}, 'Cc'), f.cc,
 		h('label', {for: 'd-subject'}, 'Subject'), f.subject,
@@ -192,6 +194,7 @@ export function mountDraft(root, id, ctx) {
 			h('h3', 'Facts used'), factsBlock(d.facts),
 			h('h3', 'History'), h('ol.history', (d.history || []).map((a) => h('li',
 				h('span.muted', when(a.at) + ' '), (a.actor || '') + ' ', h('code', a.action || ''))))));
+		replace(deliverySlot, deliveryBlock(d, () => load(false)));
 		const notes = Array.isArray(d.notes) ? d.notes : [];
 		replace(notesSlot, notes.length ? h('div.notes#draft-notes', h('h3', 'Notes for the reviewer'),
 			h('ul', notes.map((n) => h('li', valueText(n))))) : null);

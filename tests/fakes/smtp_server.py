@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""An SMTP server for draftd's tests that can fail in the ways real ones do
+after a message is in their hands (stdlib only).
+
+It speaks enough ESMTP for a submission client: EHLO/HELO, optional STARTTLS
+(--tls-cert/--tls-key; then mail is refused until the client upgraded),
+optional AUTH PLAIN/LOGIN (--auth, any credentials accepted), MAIL, RCPT,
+DATA with dot-unstuffing, RSET, NOOP, QUIT. Every accepted message is really
+stored, in --maildir DIR (DIR/new/), before the server decides how to end
+the transaction. What it does then is chosen per connection from --modes
+(a comma-separated list, one entry per connection, the last one repeats):
+
+  ok         250 after the final dot
+  drop       stores the message, then closes the connection without a reply
+  late:N     stores the message, waits N seconds, then answers 250
+  tempfail   451 after the final dot (nothing stored)
+  permfail   554 after the final dot (nothing stored)
+
+--copy-cmd CMD runs CMD (through the shell) with each stored message on its
+standard input: a provider that files submitted mail in the Sent folder.
+--log FILE gets one line per command received, with AUTH credentials
+replaced by "***", so a test can check what a client sent and when.
+
+Usage: smtp_server.py --port-file FILE --maildir DIR [--modes ok]
+       [--tls-cert PEM --tls-key PEM] [--auth] [--copy-cmd CMD] [--log FILE]
+"""
+
+import argparse
+import os
+import socket
+import socketserver
+import ssl
+import subprocess
+import sys
+import threading
+import time
+
+LINE_MAX = 4096
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, args):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.args = args
+        self.modes = [m for m in args.modes.split(",") if m] or ["ok"]
+        self.lock = threading.Lock()
+        self.connections = 0
+        self.stored = 0
+        self.tls = None
+        if args.tls_cert:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(args.tls_cert, args.tls_key)
+
+    def next_mode(self):
+        with self.lock:
+            mode = self.modes[min(self.connections, len(self.modes) - 1)]
+            self.connections += 1
+            return mode
+
+    def log(self, text):
+        if not self.args.log:
+            return
+        with self.lock, open(self.args.log, "a", encoding="utf-8") as f:
+            f.write(text + "\n")
+
+    def store(self, data):
+        box = self.args.maildir
+        for sub in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(box, sub), exist_ok=True)
+        with self.lock:
+            self.stored += 1
+            name = "%d.%d.%d.fake" % (time.time(), os.getpid(), self.stored)
+        tmp = os.path.join(box, "tmp", name)
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, os.path.join(box, "new", name))
+        if self.args.copy_cmd:
+            subprocess.run(self.args.copy_cmd, shell=True, input=data, check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+class Handler(socketserver.StreamRequestHandler):
+    def setup(self):
+        super().setup()
+        self.tls_on = False
+
+    def send(self, line):
+        self.wfile.write(line.encode() + b"\r\n")
+        self.wfile.flush()
+
+    def readline(self):
+        line = self.rfile.readline(LINE_MAX)
+        if not line:
+            raise ConnectionError("client closed")
+        return line.rstrip(b"\r\n").decode("utf-8", "replace")
+
+    def upgrade(self):
+        self.wfile.flush()
+        conn = self.server.tls.wrap_socket(self.connection, server_side=True)
+        self.connection = self.request = conn
+        self.rfile = conn.makefile("rb")
+        self.wfile = conn.makefile("wb")
+        self.tls_on = True
+
+    def ehlo(self, name):
+        caps = ["PIPELINING", "8BITMIME", "SIZE 52428800"]
+        if self.server.tls is not None and not self.tls_on:
+            caps.append("STARTTLS")
+        if self.server.args.auth and (self.server.tls is None or self.tls_on):
+            caps.append("AUTH PLAIN LOGIN")
+        lines = ["fake.example Hello " + name] + caps
+        for i, text in enumerate(lines):
+            self.send(("250-" if i < len(lines) - 1 else "250 ") + text)
+
+    def data(self, mode):
+        self.send("354 End data with <CR><LF>.<CR><LF>")
+        chunks = []
+        while True:
+            raw = self.rfile.readline(1 << 20)
+            if not raw:
+                raise ConnectionError("client closed during DATA")
+            if raw in (b".\r\n", b".\n"):
+                break
+            if raw.startswith(b".."):
+                raw = raw[1:]
+            chunks.append(raw)
+        message = b"".join(chunks)
+        self.server.log("DATA %d bytes (mode %s)" % (len(message), mode))
+        if mode == "tempfail":
+            self.send("451 4.3.0 try again later")
+            return True
+        if mode == "permfail":
+            self.send("554 5.7.1 rejected")
+            return True
+        self.server.store(message)
+        if mode == "drop":
+            self.server.log("DROP after storing")
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return False
+        if mode.startswith("late:"):
+            time.sleep(float(mode.split(":", 1)[1]))
+        try:
+            self.send("250 2.0.0 Ok: queued")
+        except OSError:
+            return False
+        return True
+
+    def handle(self):
+        mode = self.server.next_mode()
+        self.server.log("CONNECT (mode %s)" % mode)
+        try:
+            self.send("220 fake.example ESMTP test server")
+            while True:
+                line = self.readline()
+                verb = line.split(" ", 1)[0].upper()
+                shown = line if verb != "AUTH" else " ".join(line.split(" ")[:2]) + " ***"
+                self.server.log(shown)
+                if verb in ("EHLO", "HELO"):
+                    self.ehlo(line[5:].strip() or "client")
+                elif verb == "STARTTLS" and self.server.tls is not None and not self.tls_on:
+                    self.send("220 2.0.0 Ready to start TLS")
+                    self.upgrade()
+                elif verb == "AUTH" and self.server.args.auth:
+                    parts = line.split(" ")
+                    if len(parts) == 2 and parts[1].upper() == "LOGIN":
+                        for prompt in ("VXNlcm5hbWU6", "UGFzc3dvcmQ6"):
+                            self.send("334 " + prompt)
+                            self.readline()
+                            self.server.log("AUTH LOGIN line ***")
+                    elif len(parts) == 2:
+                        self.send("334 ")
+                        self.readline()
+                    self.send("235 2.7.0 Authentication successful")
+                elif verb in ("MAIL", "RCPT"):
+                    if self.server.tls is not None and not self.tls_on:
+                        self.send("530 5.7.0 Must issue a STARTTLS command first")
+                    else:
+                        self.send("250 2.1.0 Ok")
+                elif verb == "DATA":
+                    if not self.data(mode):
+                        return
+                elif verb in ("RSET", "NOOP"):
+                    self.send("250 2.0.0 Ok")
+                elif verb == "QUIT":
+                    self.send("221 2.0.0 Bye")
+                    return
+                else:
+                    self.send("502 5.5.2 Error: command not recognized")
+        except (ConnectionError, OSError, ssl.SSLError) as e:
+            self.server.log("CLOSED (%s)" % e.__class__.__name__)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--port-file", required=True)
+    p.add_argument("--maildir", required=True)
+    p.add_argument("--modes", default="ok")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--auth", action="store_true")
+    p.add_argument("--copy-cmd")
+    p.add_argument("--log")
+    args = p.parse_args()
+    server = Server(args)
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % server.server_address[1])
+    os.rename(tmp, args.port_file)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+#!/bin/bash
+# What `draftd check-config` and the start of `draftd run` tell an operator
+# (issue 12, item 7):
+#   - every pattern is compiled: a bad [category] pattern_* regex or a bad
+#     connector pattern is an error naming the file, the line, the key and
+#     pcre2's message with its offset (exit 1);
+#   - secret files (*_file keys, [api] tls_key) that the group or everyone may
+#     read are warned about, naming the file and its mode;
+#   - a database whose commits are not durable (synchronous_commit = off) is
+#     warned about: crash safety needs them.
+# Before: an invalid pattern_sku passed check-config (and stopped `draftd
+# run` later), and neither warning existed.
+set -u
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/../services/lib.sh"
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+url=$(db_url_for draftd_it_ops) || { not_ok "ops: create database"; exit 0; }
+port=$(free_port)
+printf 'secret-pw\n' >"$ITMP/mb.pw"
+printf 'sk-model\n' >"$ITMP/model.key"
+chmod 600 "$ITMP/mb.pw" "$ITMP/model.key"
+conf=$ITMP/draftd.conf
+base_conf() {
+	cat <<CONF
+[database]
+url = $url
+[api]
+listen = 127.0.0.1:$port
+[model]
+backend = builtin
+templates_dir = $SRC/deploy/templates
+api_key_file = $ITMP/model.key
+[mailbox support]
+url = imap://127.0.0.1:1
+user = support
+password_file = $ITMP/mb.pw
+address = support@example.com
+CONF
+}
+
+# --- patterns
+{
+	base_conf
+	printf '[category stock_inquiry]\nmode = draft\npattern_sku = \\bHP-\\d{5}\\b\npattern_bad = (HP-[0-9]+\n'
+	printf '[connector inventory]\ntype = csv\nkey = sku\npath = %s\npattern = (?<x\n' "$SRC/tests/fixtures/pipeline/inventory.csv"
+} >"$ITMP/bad-patterns.conf"
+line_cat=$(grep -n '^pattern_bad' "$ITMP/bad-patterns.conf" | cut -d: -f1)
+line_conn=$(grep -n '^pattern = (?<x' "$ITMP/bad-patterns.conf" | cut -d: -f1)
+out=$("$DRAFTD" check-config --config "$ITMP/bad-patterns.conf" 2>&1)
+rc=$?
+check "an invalid pattern fails check-config (exit $rc)" test $rc = 1
+echo "$out" | grep -Eq "bad-patterns.conf:$line_cat: \[category stock_inquiry\] pattern_bad: .*missing closing parenthesis.* at offset 10" &&
+	ok "the category pattern's error names file, line, key, pcre2's message and offset" ||
+	not_ok "the category pattern's error: $out"
+echo "$out" | grep -Eq "bad-patterns.conf:$line_conn: \[connector inventory\]: pattern: .*offset 4" &&
+	ok "the connector pattern's error names its own line" || not_ok "the connector pattern's error: $out"
+echo "$out" | grep -q 'pattern_sku' && not_ok "a good pattern is reported: $out" || ok "the good patterns are not reported"
+
+# --- secret file modes
+base_conf >"$conf"
+"$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || { not_ok "ops: migrate"; exit 0; }
+out=$("$DRAFTD" check-config --config "$conf" 2>&1)
+check "private secret files: check-config is ok and silent about them" \
+	bash -c "[ $? = 0 ] && ! echo \"\$1\" | grep -q 'readable'" _ "$out"
+chmod 644 "$ITMP/mb.pw"
+chmod 640 "$ITMP/model.key"
+out=$("$DRAFTD" check-config --config "$conf" 2>&1)
+rc=$?
+check "readable secret files are warnings, not errors (exit $rc)" test $rc = 0
+echo "$out" | grep -q "warning: .*password_file: $ITMP/mb.pw is readable by others (mode 0644)" &&
+	ok "check-config names the world-readable password file and its mode" || not_ok "world-readable: $out"
+echo "$out" | grep -q "warning: .*api_key_file: $ITMP/model.key is readable by its group (mode 0640)" &&
+	ok "check-config names the group-readable key file and its mode" || not_ok "group-readable: $out"
+
+# --- durable commits
+psql -q -d "$url" -c "ALTER DATABASE draftd_it_ops SET synchronous_commit = off" >/dev/null
+out=$("$DRAFTD" check-config --config "$conf" 2>&1)
+echo "$out" | grep -q "warning: .*synchronous_commit is off" &&
+	ok "check-config warns when the database's commits are not durable" || not_ok "synchronous_commit: $out"
+start_bg dpid "$ITMP/run.log" "$DRAFTD" run --config "$conf"
+wait_for 15 grep -qs 'draftd running' "$ITMP/run.log" || not_ok "ops: draftd run starts: $(tail -3 "$ITMP/run.log")"
+check "draftd run warns about synchronous_commit at start-up" grep -q 'level=warn.*synchronous_commit is off' "$ITMP/run.log"
+check "draftd run warns about the readable secret files at start-up" grep -q "level=warn.*$ITMP/mb.pw is readable by others (mode 0644)" "$ITMP/run.log"
+kill -TERM "$dpid"
+wait "$dpid" 2>/dev/null
+psql -q -d "$url" -c "ALTER DATABASE draftd_it_ops SET synchronous_commit = on" >/dev/null
+chmod 600 "$ITMP/mb.pw" "$ITMP/model.key"
+out=$("$DRAFTD" check-config --config "$conf" 2>&1)
+echo "$out" | grep -q "synchronous_commit" && not_ok "synchronous_commit = on still warned: $out" ||
+	ok "synchronous_commit = on: no warning"
+exit 0

@@ -1,0 +1,82 @@
+/* The job heartbeat against the real test Postgres: a held job's short
+ * lease is renewed while it is held, so no one else takes it; dropped, it
+ * runs out and is taken again; renewal never touches a lease someone else
+ * holds now. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/job_heartbeat.h"
+#include "daemon/store.h"
+#include "daemon/store_jobs.h"
+#include "daemon/util.h"
+#include "tests/unit/harness.h"
+
+static char db_url[512];
+static struct store *store;
+
+static void sql_run(const char *sql)
+{
+	PGconn *conn = PQconnectdb(db_url);
+
+	PQclear(PQexec(conn, sql));
+	PQfinish(conn);
+}
+
+static int init(void)
+{
+	const char *url = test_create_database("draftd_test_job_heartbeat");
+	char err[600];
+
+	if (url == NULL || str_copy(db_url, sizeof(db_url), url) < 0 ||
+	    store_open(db_url, 5, &store, err, sizeof(err)) < 0 || store_migrate(store) < 0)
+		return -1;
+	sql_run("INSERT INTO mailboxes (name, imap_url, imap_user) VALUES ('t', 'imap://h', 'u')");
+	sql_run("WITH m AS (INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size)"
+		" SELECT id, 1, 1, sha256('1'::bytea), 10 FROM mailboxes RETURNING id)"
+		" INSERT INTO jobs (message_id) SELECT id FROM m");
+	return 0;
+}
+
+static int cleanup(void)
+{
+	store_close(&store);
+	return 0;
+}
+
+static void test_held_job_keeps_its_lease(void)
+{
+	struct job_heartbeat *hb = NULL;
+	struct store_job a, b;
+	const char *owners[1];
+	char err[600];
+
+	CU_ASSERT_EQUAL_FATAL(job_heartbeat_start(db_url, 5, &hb, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_job_take(store, "hb:a", 2, &a), 1);
+	CU_ASSERT_EQUAL(job_heartbeat_hold(hb, &a, 2), 0);
+	/* three leases long: only the heartbeat keeps it */
+	sleep(6);
+	CU_ASSERT_EQUAL(store_job_take(store, "hb:b", 2, &b), 0);
+	job_heartbeat_drop(hb, &a);
+	sleep(3);
+	CU_ASSERT_EQUAL_FATAL(store_job_take(store, "hb:b", 60, &b), 1);
+	CU_ASSERT_EQUAL(b.id, a.id);
+	CU_ASSERT_EQUAL(b.attempts, 2);
+	/* the old holder's renewal does not touch b's lease */
+	owners[0] = "hb:a";
+	CU_ASSERT_EQUAL(store_jobs_renew(store, &a.id, owners, 1, 1), 0);
+	owners[0] = "hb:b";
+	CU_ASSERT_EQUAL(store_jobs_renew(store, &b.id, owners, 1, 60), 1);
+	job_heartbeat_stop(&hb);
+	CU_ASSERT_PTR_NULL(hb);
+}
+
+static const struct test_case job_heartbeat_cases[] = {
+	{"a held job's short lease is renewed; dropped, it is taken again",
+	 test_held_job_keeps_its_lease},
+	{NULL, NULL},
+};
+
+TEST_SUITE("job_heartbeat", init, cleanup, job_heartbeat_cases)
