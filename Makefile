@@ -14,14 +14,16 @@ BUILD   ?= build/san-$(subst $(comma),-,$(SANITIZE))
 endif
 comma := ,
 
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+# `make VERSION=... COMMIT=...` where there is no git (deploy/version.sh)
+VERSION := $(shell deploy/version.sh version)
+COMMIT  := $(shell deploy/version.sh commit)
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 ifeq ($(CI),true)
 WERROR  ?= -Werror
 endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) -I. -MMD -MP \
-	   -DDRAFTD_VERSION='"$(VERSION)"' -DDRAFTD_DATADIR='"$(PREFIX)/share/draftd"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   -DDRAFTD_DATADIR='"$(PREFIX)/share/draftd"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libetpan is linked by name: Debian's pkg-config --libs adds a no-PIE specs flag.
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lm -pthread
 ifneq ($(SANITIZE),)
@@ -76,6 +78,15 @@ $(BUILD)/%.o: %.c
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) schemas/embed-migrations.sh
 	@mkdir -p $(dir $@)
 	schemas/embed-migrations.sh $(MIGRATIONS) > $@
+
+# Rewritten only when the version or commit changes, so daemon/version.o
+# (the one file that includes it) is rebuilt exactly then.
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define DRAFTD_VERSION "%s"\n#define DRAFTD_COMMIT "%s"\n' '$(VERSION)' '$(COMMIT)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/daemon/version.o: $(BUILD)/gen/version.h
+$(BUILD)/daemon/version.o: CFLAGS += -I$(BUILD)
 
 # api_health.c embeds the OpenAPI document with .incbin: rebuild it when the document changes.
 $(BUILD)/ui-api/api_health.o: schemas/openapi.yaml
@@ -155,5 +166,7 @@ install: all
 
 clean:
 	rm -rf build
+
+FORCE:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
