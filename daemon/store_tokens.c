@@ -211,9 +211,11 @@ int store_token_list(struct store *store, json_t **tokens_r)
 
 	res = store_exec(
 		store, "token list",
-		"SELECT name, role, " TOKEN_TIME_SQL("created_at") ", " TOKEN_TIME_SQL("revoked_at") ", " TOKEN_TIME_SQL(
-			"expires_at") ", " TOKEN_TIME_SQL("last_used_at") " FROM api_tokens ORDER "
-									  "BY name",
+		"SELECT name, role, " TOKEN_TIME_SQL("created_at") ", " TOKEN_TIME_SQL(
+			"revoked_at") ", " TOKEN_TIME_SQL("expires_at") ", " TOKEN_TIME_SQL("last_"
+											    "used_"
+											    "at") " FROM api_tokens ORDER "
+												  "BY name",
 		0, NULL);
 	if (res == NULL)
 		return -1;
