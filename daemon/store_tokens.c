@@ -74,9 +74,6 @@ static void token_hex(const unsigned char hash[32], char hex[65])
 		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
 }
 
-/* UTC ISO 8601 as every API answer has it (the session is in UTC). */
-#define TOKEN_TIME_SQL(col) "to_char(" col ", 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-
 int store_token_create(struct store *store, const char *name, enum token_role role,
 		       const unsigned char hash[32], uint64_t expires_in, const char *actor,
 		       char *expires_at_r)
@@ -101,7 +98,8 @@ int store_token_create(struct store *store, const char *name, enum token_role ro
 		store, "token create",
 		"INSERT INTO api_tokens (name, role, token_hash, expires_at)"
 		" VALUES ($1, $2, decode($3, 'hex'), now() + $4::bigint * interval '1 second')"
-		" ON CONFLICT (name) DO NOTHING RETURNING " TOKEN_TIME_SQL("expires_at"),
+		" ON CONFLICT (name) DO NOTHING"
+		" RETURNING to_char(expires_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
 		4, params);
 	if (res == NULL)
 		goto out;
@@ -180,7 +178,8 @@ int store_token_lookup(struct store *store, const unsigned char hash[32], struct
 		" u AS (UPDATE api_tokens a SET last_used_at = now() FROM t"
 		"  WHERE a.id = t.id AND NOT t.expired AND (a.last_used_at IS NULL"
 		"  OR a.last_used_at < now() - interval '1 minute'))"
-		" SELECT name, role, h, expired, " TOKEN_TIME_SQL("expires_at") " FROM t",
+		" SELECT name, role, h, expired, to_char(expires_at, "
+		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM t",
 		1, params);
 	if (res == NULL)
 		return -1;
@@ -205,18 +204,18 @@ int store_token_lookup(struct store *store, const unsigned char hash[32], struct
 
 int store_token_list(struct store *store, json_t **tokens_r)
 {
+	static const char sql[] =
+		"SELECT name, role, to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" to_char(revoked_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" to_char(expires_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" to_char(last_used_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+		" FROM api_tokens ORDER BY name";
+
 	PGresult *res;
 	json_t *arr;
 	int i;
 
-	res = store_exec(
-		store, "token list",
-		"SELECT name, role, " TOKEN_TIME_SQL("created_at") ", " TOKEN_TIME_SQL(
-			"revoked_at") ", " TOKEN_TIME_SQL("expires_at") ", " TOKEN_TIME_SQL("last_"
-											    "used_"
-											    "at") " FROM api_tokens ORDER "
-												  "BY name",
-		0, NULL);
+	res = store_exec(store, "token list", sql, 0, NULL);
 	if (res == NULL)
 		return -1;
 	arr = json_array();
