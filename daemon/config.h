@@ -76,7 +76,8 @@ struct category_config {
 struct config {
 	char *path;
 	struct {
-		char *url;
+		char *url; /* inline, from url_file, or $DRAFTD_DATABASE_URL */
+		char *url_file;
 		unsigned int connect_timeout; /* seconds */
 	} database;
 	struct {
