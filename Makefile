@@ -3,7 +3,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS    := libcurl jansson libpq libmicrohttpd libpcre2-8 gnutls
+PKGS    := libcurl jansson libpq libmicrohttpd libpcre2-8 gnutls libsystemd
 SANITIZE ?=
 
 # Sanitizer builds live beside the normal one, so switching never mixes objects.
