@@ -2,6 +2,14 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# Where `make install` puts things (deploy/install.mk); the binary is built
+# with DATADIR and SYSCONFDIR compiled in, so build with the same values.
+SBINDIR       ?= $(PREFIX)/sbin
+DATADIR       ?= $(PREFIX)/share
+MANDIR        ?= $(DATADIR)/man
+DOCDIR        ?= $(DATADIR)/doc/draftd
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
 CC      ?= cc
 PKGS    := libcurl jansson libpq libmicrohttpd libpcre2-8 gnutls libsystemd
 SANITIZE ?=
@@ -23,7 +31,7 @@ WERROR  ?= -Werror
 endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) -I. -MMD -MP \
-	   -DDRAFTD_DATADIR='"$(PREFIX)/share/draftd"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   -DDRAFTD_DATADIR='"$(DATADIR)/draftd"' -DDRAFTD_SYSCONFDIR='"$(SYSCONFDIR)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libetpan is linked by name: Debian's pkg-config --libs adds a no-PIE specs flag.
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lm -pthread
 ifneq ($(SANITIZE),)
@@ -38,7 +46,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard schemas/migrations/*.sql))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit integration lint format valgrind install clean demo bench help check-deps \
+.PHONY: all deps test test-long unit integration lint format valgrind clean demo bench help check-deps \
 	fuzz fuzz-smoke fuzz-bins
 all: $(BUILD)/draftd
 
@@ -52,7 +60,9 @@ help:
 	@echo "make bench      throughput, latency and memory against their targets"
 	@echo "make fuzz       libFuzzer on every harness (FUZZ_SECONDS=60 each; fuzz-smoke: 10)"
 	@echo "make lint       clang-format check and banned-call grep"
-	@echo "make install PREFIX=/usr/local DESTDIR="
+	@echo "make install PREFIX=/usr/local DESTDIR=   (make uninstall the same way)"
+	@echo "make deb        Debian package (dpkg-buildpackage -us -uc -b) into build/deb/"
+	@echo "make test-long  make test with the heavy suites at full size"
 
 deps:
 	deploy/install-deps.sh
@@ -99,6 +109,11 @@ $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 
 test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 	BUILD=$(BUILD) tests/run.sh
+
+# make test with the heavy parts at full size: suites read DRAFTD_TEST_LONG=1
+# (more seeds, bigger floods, the Debian package booted under systemd).
+test-long:
+	DRAFTD_TEST_LONG=1 $(MAKE) test
 
 unit: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) tests/run.sh --unit-only
@@ -155,14 +170,8 @@ lint:
 format:
 	clang-format -i $(C_FILES)
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/draftd/web \
-		$(DESTDIR)$(PREFIX)/share/draftd/templates $(DESTDIR)/etc/draftd
-	install -m 755 $(BUILD)/draftd $(DESTDIR)$(PREFIX)/bin/draftd
-	install -m 644 deploy/draftd.conf.example $(DESTDIR)$(PREFIX)/share/draftd/
-	install -m 644 deploy/draftd.service $(DESTDIR)$(PREFIX)/share/draftd/
-	if [ -d ui-api/web ]; then cp -R ui-api/web/. $(DESTDIR)$(PREFIX)/share/draftd/web/; fi
-	if [ -d deploy/templates ]; then cp -R deploy/templates/. $(DESTDIR)$(PREFIX)/share/draftd/templates/; fi
+# install, uninstall, the unit, sysusers/tmpfiles entries, man pages, deb
+include deploy/install.mk
 
 clean:
 	rm -rf build

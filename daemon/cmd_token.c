@@ -178,8 +178,10 @@ out:
 const struct cmd cmd_token = {
 	.name = "token",
 	.summary = "create, revoke and list API tokens",
-	.usage = " create --name NAME --role reviewer|admin [--expires 90d] | revoke NAME | list\n"
-		 "       [--config FILE]\n\n"
+	.usage = " create --name NAME --role reviewer|admin [--expires 90d]\n"
+		 "       draftd token revoke NAME\n"
+		 "       draftd token list\n"
+		 "       (each takes --config FILE)\n\n"
 		 "create prints the new bearer token once, alone on the last line: only its\n"
 		 "sha256 is stored. --expires (1m..3650d, with its unit: 90d, 12h, 30m) makes\n"
 		 "the API refuse it after that long (401 token_expired); without it the token\n"
