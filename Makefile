@@ -46,13 +46,13 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard schemas/migrations/*.sql))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test test-long unit integration lint format valgrind clean demo bench help check-deps \
+.PHONY: all deps demo-deps test test-long unit integration lint format valgrind clean demo bench help check-deps \
 	fuzz fuzz-smoke fuzz-bins
 all: $(BUILD)/draftd
 
 help:
 	@echo "make            build $(BUILD)/draftd"
-	@echo "make deps       install Debian packages (deploy/install-deps.sh)"
+	@echo "make deps       install Debian packages for make test (deploy/install-deps.sh PROFILE)"
 	@echo "make test       deps check, build, lint, unit + integration tests"
 	@echo "make demo       throwaway local stack with the reviewer page"
 	@echo "make SANITIZE=address,undefined test"
@@ -64,11 +64,16 @@ help:
 	@echo "make deb        Debian package (dpkg-buildpackage -us -uc -b) into build/deb/"
 	@echo "make test-long  make test with the heavy suites at full size"
 
+# deploy/install-deps.sh installs per job: runtime build demo test bench fuzz
 deps:
-	deploy/install-deps.sh
+	deploy/install-deps.sh test
 
 check-deps:
-	@deploy/install-deps.sh --check >/dev/null 2>&1 || deploy/install-deps.sh
+	@deploy/install-deps.sh test --check >/dev/null 2>&1 || deploy/install-deps.sh test
+
+# the demo needs no browser, valgrind, wrk, clang-format or npm
+demo-deps:
+	@deploy/install-deps.sh demo --check >/dev/null 2>&1 || deploy/install-deps.sh demo
 
 # Objects are linked directly, not through the archive: the command and
 # service tables name their entries as weak symbols (daemon/main.c,
@@ -122,6 +127,7 @@ valgrind: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) VALGRIND=1 tests/run.sh --unit-only
 
 bench: all $(BUILD)/tests/mime_bench
+	@deploy/install-deps.sh bench --check >/dev/null 2>&1 || deploy/install-deps.sh bench
 	BUILD=$(BUILD) tests/bench/run.sh
 
 $(BUILD)/tests/mime_bench: $(BUILD)/tests/bench/mime_bench.o $(LIB_OBJS)
@@ -146,7 +152,7 @@ $(BUILD)/tests/fuzz_replay: $(BUILD)/tests/fuzz/replay.o $(BUILD)/tests/fuzz/uti
 # The whole library is rebuilt with clang and the sanitizers in FUZZ_BUILD;
 # only the harness links libFuzzer's main.
 fuzz:
-	@deploy/install-deps.sh --fuzz --check >/dev/null 2>&1 || deploy/install-deps.sh --fuzz
+	@deploy/install-deps.sh fuzz --check >/dev/null 2>&1 || deploy/install-deps.sh fuzz
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) SANITIZE=fuzzer-no-link,address,undefined fuzz-bins
 	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
@@ -159,7 +165,7 @@ $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/util.o $(LIB_O
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-demo: check-deps all
+demo: demo-deps all
 	BUILD=$(BUILD) deploy/demo/run.sh
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null; git ls-files --others --exclude-standard '*.c' '*.h' 2>/dev/null)
