@@ -87,7 +87,7 @@ $(BUILD)/libdraftd.a: $(LIB_OBJS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Migrations are compiled into the binary so the schema always matches the code.
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) schemas/embed-migrations.sh
@@ -107,7 +107,7 @@ $(BUILD)/daemon/version.o: CFLAGS += -I$(BUILD)
 $(BUILD)/ui-api/api_health.o: schemas/openapi.yaml
 
 $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
@@ -143,7 +143,7 @@ FUZZ_CC      ?= clang
 
 $(BUILD)/tests/fuzz/replay_%.o: tests/fuzz/fuzz_%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DLLVMFuzzerTestOneInput=fuzz_$*_one -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DLLVMFuzzerTestOneInput=fuzz_$*_one -c -o $@ $<
 
 $(BUILD)/tests/fuzz_replay: $(BUILD)/tests/fuzz/replay.o $(BUILD)/tests/fuzz/util.o \
 		$(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%.o) $(LIB_OBJS)
@@ -184,4 +184,5 @@ clean:
 
 FORCE:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not the Debian package's own build under build/deb)
+-include $(shell find $(BUILD) -path '$(BUILD)/deb' -prune -o -name '*.d' -type f -print 2>/dev/null)
