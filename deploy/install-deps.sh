@@ -95,7 +95,7 @@ for a in "$@"; do
 		;;
 	esac
 done
-[ -n "$profiles" ] || profiles=test
+[ -n "$profiles" ] || profiles="test"
 
 packages=""
 for p in $profiles; do
