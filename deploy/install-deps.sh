@@ -56,6 +56,8 @@ debhelper dpkg-dev fakeroot  # tests/integration/deb.sh builds the package
 debootstrap       # ... installs it into a Debian 12 root
 systemd systemd-container  # ... boots that root (systemd-nspawn); systemd-analyze checks the unit
 mandoc            # lints the man pages
+lintian           # checks the package
+docker-compose    # checks deploy/compose.yaml against the compose schema (no engine needed)
 "
 bench_pkgs="
 wrk               # make bench: API and /healthz load

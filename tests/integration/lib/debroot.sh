@@ -21,12 +21,13 @@ debroot_mirror() {
 	echo "${uri:-http://deb.debian.org/debian}"
 }
 
-# debroot_tarball: prints the cached tarball's path, making it first when
-# missing (about a minute with a network). Returns 1 with the reason on
-# stderr when it cannot.
+# debroot_tarball [bare]: prints the cached tarball's path, making it first
+# when missing (about a minute with a network). "bare" is minbase alone (the
+# stand-in for debian:bookworm-slim); without it, the booting root with
+# draftd's libraries. Returns 1 with the reason on stderr when it cannot.
 debroot_tarball() {
-	local pkgs key tar tmp
-	pkgs=$(debroot_packages)
+	local pkgs="" key tar tmp
+	[ "${1:-}" = bare ] || pkgs=$(debroot_packages)
 	key=$(echo "bookworm $pkgs" | sha256sum | cut -c1-12)
 	tar=$DEBROOT_CACHE/debroot-bookworm-$key.tar
 	if [ -s "$tar" ]; then
@@ -36,8 +37,8 @@ debroot_tarball() {
 	command -v debootstrap >/dev/null || { echo "debootstrap is not installed" >&2; return 1; }
 	mkdir -p "$DEBROOT_CACHE" || { echo "cannot create $DEBROOT_CACHE" >&2; return 1; }
 	tmp=$(mktemp -d "$DEBROOT_CACHE/debroot.XXXXXX") || return 1
-	echo "# making the Debian 12 root once: debootstrap --variant=minbase --include=$pkgs" >&2
-	if ! debootstrap --variant=minbase --include="$pkgs" bookworm "$tmp/root" "$(debroot_mirror)" \
+	echo "# making a Debian 12 root once: debootstrap --variant=minbase ${pkgs:+--include=$pkgs}" >&2
+	if ! debootstrap --variant=minbase ${pkgs:+--include="$pkgs"} bookworm "$tmp/root" "$(debroot_mirror)" \
 		>"$tmp/debootstrap.log" 2>&1; then
 		echo "debootstrap failed (no network?): $(tail -n 3 "$tmp/debootstrap.log" | tr '\n' ' ')" >&2
 		rm -rf "$tmp"
