@@ -29,7 +29,7 @@ static int token_parse_expires(const char *text, uint64_t *secs_r)
 {
 	size_t len = text != NULL ? strlen(text) : 0;
 
-	if (len < 2 || strchr("smhd", text[len - 1]) == NULL ||
+	if (len < 2 || strchr("smhdSMHD", text[len - 1]) == NULL ||
 	    parse_duration(text, TOKEN_EXPIRES_MAX, secs_r) < 0 || *secs_r < TOKEN_EXPIRES_MIN) {
 		fprintf(stderr,
 			"draftd token create: --expires '%s': want a duration from 1m to 3650d"
@@ -130,8 +130,11 @@ static int token_main(int argc, char **argv)
 		else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
 			role = argv[++i];
 		else if (strcmp(argv[i], "--expires") == 0) {
-			if (strcmp(argv[1], "create") != 0 ||
-			    token_parse_expires(i + 1 < argc ? argv[i + 1] : NULL, &expires_in) < 0)
+			if (strcmp(argv[1], "create") != 0) {
+				fprintf(stderr, "draftd token: --expires goes with create\n");
+				return 2;
+			}
+			if (token_parse_expires(i + 1 < argc ? argv[i + 1] : NULL, &expires_in) < 0)
 				return 2;
 			i++;
 		} else if (argv[i][0] != '-' && name == NULL)

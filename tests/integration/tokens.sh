@@ -37,6 +37,9 @@ for bad in 0 0d 90x -5d 1000000d "" 30s; do
 done
 out=$("$DRAFTD" token create --config "$conf" --name noval --role reviewer --expires 2>&1)
 [ $? -eq 2 ] && ok "--expires without a value is a usage error" || not_ok "--expires without value: $out"
+out=$("$DRAFTD" token list --config "$conf" --expires 5d 2>&1)
+[ $? -eq 2 ] && echo "$out" | grep -q "goes with create" && ok "--expires on list: a usage error saying so" ||
+	not_ok "list --expires: $out"
 
 list=$("$DRAFTD" token list --config "$conf")
 echo "$list" | head -n 1 | grep -q "EXPIRES" && echo "$list" | head -n 1 | grep -q "LAST USED" &&
