@@ -9,11 +9,21 @@ src=${DRAFTD_SRCDIR:-$PWD}
 
 out=$("$DRAFTD" version)
 first=$(echo "$out" | head -n 1)
-want_commit=$("$src/deploy/version.sh" commit)
+# the tag part (0.2.0 of 0.2.0-3-gabc1234-dirty): commits since the build
+# change the rest
 want_version=$("$src/deploy/version.sh" version)
-[ "$first" = "draftd $want_version (commit $want_commit)" ] &&
+want_version=${want_version%%-*}
+hash=$(echo "$first" | sed -n 's/^draftd [^ ]* (commit \([0-9a-f]\{12\}\)\(-dirty\)\{0,1\})$/\1/p')
+case $first in "draftd $want_version "* | "draftd $want_version-"*) true ;; *) false ;; esac && [ -n "$hash" ] &&
 	ok "first line: draftd VERSION (commit HASH): $first" ||
-	not_ok "first line '$first', want 'draftd $want_version (commit $want_commit)'"
+	not_ok "first line '$first', want 'draftd $want_version (commit <12 hex>[-dirty])'"
+# the build's commit is this tree's HEAD, or one before it when commits
+# were made since the build
+if git -C "$src" rev-parse HEAD >/dev/null 2>&1; then
+	git -C "$src" merge-base --is-ancestor "$hash" HEAD 2>/dev/null &&
+		ok "the commit is this tree's ($(git -C "$src" rev-parse --short=12 HEAD) or an ancestor)" ||
+		not_ok "commit $hash is not in this tree's history"
+fi
 [ "$("$DRAFTD" --version | head -n 1)" = "$first" ] && ok "--version says the same" ||
 	not_ok "--version differs"
 
