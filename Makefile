@@ -2,8 +2,16 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# Where `make install` puts things (deploy/install.mk); the binary is built
+# with DATADIR and SYSCONFDIR compiled in, so build with the same values.
+SBINDIR       ?= $(PREFIX)/sbin
+DATADIR       ?= $(PREFIX)/share
+MANDIR        ?= $(DATADIR)/man
+DOCDIR        ?= $(DATADIR)/doc/draftd
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
 CC      ?= cc
-PKGS    := libcurl jansson libpq libmicrohttpd libpcre2-8 gnutls libargon2
+PKGS    := libcurl jansson libpq libmicrohttpd libpcre2-8 gnutls libargon2 libsystemd
 SANITIZE ?=
 
 # Sanitizer builds live beside the normal one, so switching never mixes objects.
@@ -14,14 +22,16 @@ BUILD   ?= build/san-$(subst $(comma),-,$(SANITIZE))
 endif
 comma := ,
 
-VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+# `make VERSION=... COMMIT=...` where there is no git (deploy/version.sh)
+VERSION := $(shell deploy/version.sh version)
+COMMIT  := $(shell deploy/version.sh commit)
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 ifeq ($(CI),true)
 WERROR  ?= -Werror
 endif
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) -I. -MMD -MP \
-	   -DDRAFTD_VERSION='"$(VERSION)"' -DDRAFTD_DATADIR='"$(PREFIX)/share/draftd"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	   -DDRAFTD_DATADIR='"$(DATADIR)/draftd"' -DDRAFTD_SYSCONFDIR='"$(SYSCONFDIR)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libetpan is linked by name: Debian's pkg-config --libs adds a no-PIE specs flag;
 # libunistring (NFKC for the output gates, agent/text_norm.c) has no .pc file.
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lunistring -lm -pthread
@@ -38,13 +48,13 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard schemas/migrations/*.sql))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test test-long unit integration lint format valgrind install clean demo bench help check-deps \
+.PHONY: all deps demo-deps test test-long unit integration lint format valgrind clean demo bench help check-deps \
 	fuzz fuzz-smoke fuzz-bins eval
 all: $(BUILD)/draftd
 
 help:
 	@echo "make            build $(BUILD)/draftd"
-	@echo "make deps       install Debian packages (deploy/install-deps.sh)"
+	@echo "make deps       install Debian packages for make test (deploy/install-deps.sh PROFILE)"
 	@echo "make test       deps check, build, lint, unit + integration tests"
 	@echo "make test-long  make test with the heavy suites at full size (floods, long seeded model runs, many more rounds and seeds)"
 	@echo "make demo       throwaway local stack with the reviewer page"
@@ -54,13 +64,19 @@ help:
 	@echo "make eval       the pipeline on labelled mail (EVAL_DIR=...; default: corpus + held-apart set)"
 	@echo "make fuzz       libFuzzer on every harness (FUZZ_SECONDS=60 each; fuzz-smoke: 10)"
 	@echo "make lint       clang-format check and banned-call grep"
-	@echo "make install PREFIX=/usr/local DESTDIR="
+	@echo "make install PREFIX=/usr/local DESTDIR=   (make uninstall the same way)"
+	@echo "make deb        Debian package (dpkg-buildpackage -us -uc -b) into build/deb/"
 
+# deploy/install-deps.sh installs per job: runtime build demo test bench fuzz
 deps:
-	deploy/install-deps.sh
+	deploy/install-deps.sh test
 
 check-deps:
-	@deploy/install-deps.sh --check >/dev/null 2>&1 || deploy/install-deps.sh
+	@deploy/install-deps.sh test --check >/dev/null 2>&1 || deploy/install-deps.sh test
+
+# the demo needs no browser, valgrind, wrk, clang-format or npm
+demo-deps:
+	@deploy/install-deps.sh demo --check >/dev/null 2>&1 || deploy/install-deps.sh demo
 
 # Objects are linked directly, not through the archive: the command and
 # service tables name their entries as weak symbols (daemon/main.c,
@@ -74,18 +90,27 @@ $(BUILD)/libdraftd.a: $(LIB_OBJS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # Migrations are compiled into the binary so the schema always matches the code.
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) schemas/embed-migrations.sh
 	@mkdir -p $(dir $@)
 	schemas/embed-migrations.sh $(MIGRATIONS) > $@
 
+# Rewritten only when the version or commit changes, so daemon/version.o
+# (the one file that includes it) is rebuilt exactly then.
+$(BUILD)/gen/version.h: FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define DRAFTD_VERSION "%s"\n#define DRAFTD_COMMIT "%s"\n' '$(VERSION)' '$(COMMIT)' >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/daemon/version.o: $(BUILD)/gen/version.h
+$(BUILD)/daemon/version.o: CFLAGS += -I$(BUILD)
+
 # api_health.c embeds the OpenAPI document with .incbin: rebuild it when the document changes.
 $(BUILD)/ui-api/api_health.o: schemas/openapi.yaml
 
 $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
@@ -96,7 +121,8 @@ test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 # The same with the heavy suites at full size: floods (DRAFTD_TEST_LONG=1),
 # long seeded model runs (DRAFTD_TEST_STEPS), many more random-test rounds and
 # seeds (DRAFTD_GATE_ROUNDS, DRAFTD_TEST_SEEDS); a failing run prints
-# DRAFTD_TEST_SEED to replay it.
+# DRAFTD_TEST_SEED to replay it. DRAFTD_TEST_LONG=1 also boots the Debian
+# package under systemd.
 test-long:
 	DRAFTD_TEST_LONG=1 DRAFTD_TEST_STEPS=$${DRAFTD_TEST_STEPS:-5000} DRAFTD_GATE_ROUNDS=$${DRAFTD_GATE_ROUNDS:-50000} \
 		DRAFTD_TEST_SEEDS=$${DRAFTD_TEST_SEEDS:-20000} $(MAKE) test
@@ -118,6 +144,7 @@ eval: all
 	done
 
 bench: all $(BUILD)/tests/mime_bench
+	@deploy/install-deps.sh bench --check >/dev/null 2>&1 || deploy/install-deps.sh bench
 	BUILD=$(BUILD) tests/bench/run.sh
 
 $(BUILD)/tests/mime_bench: $(BUILD)/tests/bench/mime_bench.o $(LIB_OBJS)
@@ -133,7 +160,7 @@ FUZZ_CC      ?= clang
 
 $(BUILD)/tests/fuzz/replay_%.o: tests/fuzz/fuzz_%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DLLVMFuzzerTestOneInput=fuzz_$*_one -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DLLVMFuzzerTestOneInput=fuzz_$*_one -c -o $@ $<
 
 $(BUILD)/tests/fuzz_replay: $(BUILD)/tests/fuzz/replay.o $(BUILD)/tests/fuzz/util.o \
 		$(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz/replay_%.o) $(LIB_OBJS)
@@ -142,7 +169,7 @@ $(BUILD)/tests/fuzz_replay: $(BUILD)/tests/fuzz/replay.o $(BUILD)/tests/fuzz/uti
 # The whole library is rebuilt with clang and the sanitizers in FUZZ_BUILD;
 # only the harness links libFuzzer's main.
 fuzz:
-	@deploy/install-deps.sh --fuzz --check >/dev/null 2>&1 || deploy/install-deps.sh --fuzz
+	@deploy/install-deps.sh fuzz --check >/dev/null 2>&1 || deploy/install-deps.sh fuzz
 	$(MAKE) BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) SANITIZE=fuzzer-no-link,address,undefined fuzz-bins
 	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh $(FUZZ_TARGETS)
 
@@ -155,7 +182,7 @@ $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/util.o $(LIB_O
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-demo: check-deps all
+demo: demo-deps all
 	BUILD=$(BUILD) deploy/demo/run.sh
 
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null; git ls-files --others --exclude-standard '*.c' '*.h' 2>/dev/null)
@@ -166,16 +193,13 @@ lint:
 format:
 	clang-format -i $(C_FILES)
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/draftd/web \
-		$(DESTDIR)$(PREFIX)/share/draftd/templates $(DESTDIR)/etc/draftd
-	install -m 755 $(BUILD)/draftd $(DESTDIR)$(PREFIX)/bin/draftd
-	install -m 644 deploy/draftd.conf.example $(DESTDIR)$(PREFIX)/share/draftd/
-	install -m 644 deploy/draftd.service $(DESTDIR)$(PREFIX)/share/draftd/
-	if [ -d ui-api/web ]; then cp -R ui-api/web/. $(DESTDIR)$(PREFIX)/share/draftd/web/; fi
-	if [ -d deploy/templates ]; then cp -R deploy/templates/. $(DESTDIR)$(PREFIX)/share/draftd/templates/; fi
+# install, uninstall, the unit, sysusers/tmpfiles entries, man pages, deb
+include deploy/install.mk
 
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+FORCE:
+
+# (not the Debian package's own build under build/deb)
+-include $(shell find $(BUILD) -path '$(BUILD)/deb' -prune -o -name '*.d' -type f -print 2>/dev/null)

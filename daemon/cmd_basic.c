@@ -1,4 +1,4 @@
-/* The small subcommands: version, check-config, migrate. */
+/* The small subcommands: check-config, migrate. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,28 +10,6 @@
 #include "daemon/config_secrets.h"
 #include "daemon/store.h"
 #include "daemon/store_durability.h"
-
-#ifndef DRAFTD_VERSION
-#define DRAFTD_VERSION "0.0.0"
-#endif
-
-static int version_main(int argc, char **argv)
-{
-	struct cmd_common common;
-	int r = cmd_parse_common(&cmd_version, &argc, argv, &common, true);
-
-	if (r != 0)
-		return r == 1 ? 0 : r;
-	printf("draftd %s\n", DRAFTD_VERSION);
-	return 0;
-}
-
-const struct cmd cmd_version = {
-	.name = "version",
-	.summary = "print the version",
-	.usage = "\n\nPrints draftd's version.\n",
-	.main = version_main,
-};
 
 /* What config.c cannot judge alone: each connector's own options (its
  * backend validates them) and the rules file. Returns the problems found. */

@@ -4,6 +4,7 @@
 
 #include "daemon/cmd.h"
 #include "daemon/store_tokens.h"
+#include "daemon/util.h"
 
 extern const struct cmd cmd_token;
 
@@ -21,11 +22,30 @@ static int token_open(const char *cli_path, struct config **config_r, struct sto
 	return 0;
 }
 
-static int token_create(struct store *store, const char *name, const char *role_name)
+/* "90d", "12h", "30m": a bare number would be seconds, which nobody means
+ * for a token's lifetime, so a unit is required. Returns 0 with *secs_r,
+ * -1 after saying what is wrong. */
+static int token_parse_expires(const char *text, uint64_t *secs_r)
+{
+	size_t len = text != NULL ? strlen(text) : 0;
+
+	if (len < 2 || strchr("smhdSMHD", text[len - 1]) == NULL ||
+	    parse_duration(text, TOKEN_EXPIRES_MAX, secs_r) < 0 || *secs_r < TOKEN_EXPIRES_MIN) {
+		fprintf(stderr,
+			"draftd token create: --expires '%s': want a duration from 1m to 3650d"
+			" with its unit (90d, 12h, 30m)\n",
+			text != NULL ? text : "");
+		return -1;
+	}
+	return 0;
+}
+
+static int token_create(struct store *store, const char *name, const char *role_name,
+			uint64_t expires_in)
 {
 	enum token_role role;
 	unsigned char hash[32];
-	char token[64];
+	char token[64], expires_at[TOKEN_TIME_MAX];
 	int r;
 
 	if (name == NULL || !token_name_valid(name)) {
@@ -41,7 +61,7 @@ static int token_create(struct store *store, const char *name, const char *role_
 		fprintf(stderr, "draftd token create: random generator failed\n");
 		return 1;
 	}
-	r = store_token_create(store, name, role, hash, "cli");
+	r = store_token_create(store, name, role, hash, expires_in, "cli", expires_at);
 	if (r < 0) {
 		fprintf(stderr, "draftd token create: %s\n", store_error(store));
 		return 1;
@@ -50,8 +70,12 @@ static int token_create(struct store *store, const char *name, const char *role_
 		fprintf(stderr, "draftd token create: a token named '%s' already exists\n", name);
 		return 1;
 	}
-	printf("created %s token '%s'; it is shown once, store it now:\n%s\n",
-	       token_role_name(role), name, token);
+	if (expires_at[0] != '\0')
+		printf("created %s token '%s', expires %s; it is shown once, store it now:\n%s\n",
+		       token_role_name(role), name, expires_at, token);
+	else
+		printf("created %s token '%s'; it is shown once, store it now:\n%s\n",
+		       token_role_name(role), name, token);
 	memset(token, 0, sizeof(token));
 	return 0;
 }
@@ -65,15 +89,20 @@ static int token_list(struct store *store)
 		fprintf(stderr, "draftd token list: %s\n", store_error(store));
 		return 1;
 	}
-	printf("%-24s %-9s %-21s %s\n", "NAME", "ROLE", "CREATED", "REVOKED");
+	printf("%-24s %-9s %-21s %-21s %-21s %s\n", "NAME", "ROLE", "CREATED", "REVOKED", "EXPIRES",
+	       "LAST USED");
 	json_array_foreach(tokens, i, t)
 	{
 		const char *revoked = json_string_value(json_object_get(t, "revoked_at"));
+		const char *expires = json_string_value(json_object_get(t, "expires_at"));
+		const char *used = json_string_value(json_object_get(t, "last_used_at"));
 
-		printf("%-24s %-9s %-21s %s\n", json_string_value(json_object_get(t, "name")),
+		printf("%-24s %-9s %-21s %-21s %-21s %s\n",
+		       json_string_value(json_object_get(t, "name")),
 		       json_string_value(json_object_get(t, "role")),
 		       json_string_value(json_object_get(t, "created_at")),
-		       revoked != NULL ? revoked : "-");
+		       revoked != NULL ? revoked : "-", expires != NULL ? expires : "-",
+		       used != NULL ? used : "-");
 	}
 	json_decref(tokens);
 	return 0;
@@ -85,6 +114,7 @@ static int token_main(int argc, char **argv)
 	struct config *config = NULL;
 	struct store *store = NULL;
 	const char *name = NULL, *role = NULL, *action;
+	uint64_t expires_in = 0;
 	int r = cmd_parse_common(&cmd_token, &argc, argv, &common, false), i, ret = 2;
 
 	if (r != 0)
@@ -99,7 +129,15 @@ static int token_main(int argc, char **argv)
 			name = argv[++i];
 		else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
 			role = argv[++i];
-		else if (argv[i][0] != '-' && name == NULL)
+		else if (strcmp(argv[i], "--expires") == 0) {
+			if (strcmp(argv[1], "create") != 0) {
+				fprintf(stderr, "draftd token: --expires goes with create\n");
+				return 2;
+			}
+			if (token_parse_expires(i + 1 < argc ? argv[i + 1] : NULL, &expires_in) < 0)
+				return 2;
+			i++;
+		} else if (argv[i][0] != '-' && name == NULL)
 			name = argv[i];
 		else {
 			fprintf(stderr, "draftd token: unexpected argument '%s'\n", argv[i]);
@@ -121,7 +159,7 @@ static int token_main(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(action, "create") == 0) {
-		ret = token_create(store, name, role);
+		ret = token_create(store, name, role, expires_in);
 	} else if (strcmp(action, "list") == 0) {
 		ret = token_list(store);
 	} else {
@@ -143,9 +181,14 @@ out:
 const struct cmd cmd_token = {
 	.name = "token",
 	.summary = "create, revoke and list API tokens",
-	.usage =
-		" create --name NAME --role reviewer|admin | revoke NAME | list [--config FILE]\n\n"
-		"create prints the new bearer token once, alone on the last line: only its\n"
-		"sha256 is stored. revoke refuses the token from then on. Both are audited.\n",
+	.usage = " create --name NAME --role reviewer|admin [--expires 90d]\n"
+		 "       draftd token revoke NAME\n"
+		 "       draftd token list\n"
+		 "       (each takes --config FILE)\n\n"
+		 "create prints the new bearer token once, alone on the last line: only its\n"
+		 "sha256 is stored. --expires (1m..3650d, with its unit: 90d, 12h, 30m) makes\n"
+		 "the API refuse it after that long (401 token_expired); without it the token\n"
+		 "lives until revoked. revoke refuses the token from then on. Both are audited.\n"
+		 "list shows every token with its expiry and last use (to the minute).\n",
 	.main = token_main,
 };

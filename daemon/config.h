@@ -12,7 +12,11 @@
  * it with config_unref(), so SIGHUP can swap in a new one while workers still
  * hold the old. */
 
-#define CONFIG_DEFAULT_PATH "/etc/draftd/draftd.conf"
+/* make SYSCONFDIR=... moves it (the Makefile passes DRAFTD_SYSCONFDIR) */
+#ifndef DRAFTD_SYSCONFDIR
+#define DRAFTD_SYSCONFDIR "/etc"
+#endif
+#define CONFIG_DEFAULT_PATH DRAFTD_SYSCONFDIR "/draftd/draftd.conf"
 
 enum model_backend { MODEL_BACKEND_BUILTIN = 0, MODEL_BACKEND_OPENAI };
 /* [agent] stock_disclosure: what a stock reply says about the stock figure */
@@ -83,7 +87,8 @@ struct category_config {
 struct config {
 	char *path;
 	struct {
-		char *url;
+		char *url; /* inline, from url_file, or $DRAFTD_DATABASE_URL */
+		char *url_file;
 		unsigned int connect_timeout; /* seconds */
 	} database;
 	struct {

@@ -162,10 +162,12 @@ void config_finish(struct config_parser *p)
 	config_env_override("DRAFTD_SMTP_PASSWORD", &c->smtp.password);
 	config_env_override("DRAFTD_MODEL_API_KEY", &c->model.api_key);
 
-	if (c->database.url == NULL) {
+	/* the URL may carry a password, so it may live in a secret file */
+	config_read_secret(p, 0, "[database] url_file", c->database.url_file, &c->database.url);
+	if (c->database.url == NULL && c->database.url_file == NULL) {
 		config_error(p->errors, p->path, 0,
 			     p->section_seen[SECTION_DATABASE]
-				     ? "[database]: missing key 'url'"
+				     ? "[database]: missing key 'url' (or url_file)"
 				     : "missing section [database] (or $DRAFTD_DATABASE_URL)");
 	}
 	if (c->model.backend == MODEL_BACKEND_OPENAI && c->model.base_url == NULL)

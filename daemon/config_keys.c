@@ -60,7 +60,8 @@ typedef __typeof__(((struct config *)0)->agent) agent_t;
 typedef __typeof__(((struct config *)0)->limits) limits_t;
 
 static const struct config_key database_keys[] = {
-	K_REQ(database_t, url),
+	K_STR(database_t, url, NULL),
+	K_STR(database_t, url_file, NULL),
 	K_DUR(database_t, connect_timeout, "10", 1, 300),
 	K_END,
 };

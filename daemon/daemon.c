@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/notify.h"
 #include "daemon/util.h"
 
 #define DAEMON_SERVICES_MAX 16
@@ -66,7 +67,9 @@ static void daemon_apply_log_level(const struct config *config)
 	log_set_level(config->log.level);
 }
 
-static void daemon_reload(struct daemon *daemon)
+/* Returns 0 when the new config runs, -1 when it failed to load and the old
+ * one runs on. */
+static int daemon_reload(struct daemon *daemon)
 {
 	struct config *fresh = NULL, *old;
 	struct config_errors errors;
@@ -79,7 +82,7 @@ static void daemon_reload(struct daemon *daemon)
 			log_error("config: %s", errors.lines[e]);
 		log_error("reload failed, keeping the running config");
 		config_errors_free(&errors);
-		return;
+		return -1;
 	}
 	pthread_mutex_lock(&daemon->lock);
 	old = daemon->config;
@@ -92,6 +95,38 @@ static void daemon_reload(struct daemon *daemon)
 	}
 	config_unref(&old);
 	log_info("config reloaded");
+	return 0;
+}
+
+/* Waits for one of the signals in set. With a watchdog (Type=notify and
+ * WatchdogSec=) it pings on time meanwhile: the ping comes from this
+ * thread, so a reload or a stop that hangs is caught; stuck workers are
+ * covered by their own timeouts and job leases. */
+static int daemon_wait_signal(const sigset_t *set, uint64_t watchdog_ms, uint64_t *next_ping)
+{
+	struct timespec ts;
+	uint64_t now, wait;
+	int sig;
+
+	for (;;) {
+		if (watchdog_ms == 0) {
+			if (sigwait(set, &sig) == 0)
+				return sig;
+			continue;
+		}
+		now = time_mono_ms();
+		if (now >= *next_ping) {
+			notify_watchdog();
+			*next_ping = now + watchdog_ms;
+		}
+		wait = *next_ping - now;
+		ts.tv_sec = (time_t)(wait / 1000);
+		ts.tv_nsec = (long)(wait % 1000) * 1000000L;
+		sig = sigtimedwait(set, NULL, &ts);
+		if (sig > 0)
+			return sig;
+		/* EAGAIN: time to ping; EINTR: wait again */
+	}
 }
 
 static void daemon_stop_services(struct daemon *daemon)
@@ -130,6 +165,8 @@ int daemon_run(struct config *config, const char *config_path)
 {
 	struct daemon daemon;
 	sigset_t set;
+	uint64_t watchdog_ms = notify_watchdog_interval_ms(), next_ping = 0;
+	char status[256];
 	int sig, ret = 1;
 
 	memset(&daemon, 0, sizeof(daemon));
@@ -154,13 +191,21 @@ int daemon_run(struct config *config, const char *config_path)
 		goto out;
 	}
 	log_info("draftd running (pid %ld)", (long)getpid());
+	snprintf(status, sizeof(status), "running: API on %s, %zu mailboxes", config->api.listen,
+		 config->mailboxes_count);
+	notify_ready(status);
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
+		sig = daemon_wait_signal(&set, watchdog_ms, &next_ping);
 		if (sig == SIGHUP) {
-			daemon_reload(&daemon);
+			notify_reloading();
+			if (daemon_reload(&daemon) == 0)
+				notify_ready("running: config reloaded");
+			else
+				notify_ready("running: reload failed, the previous config runs on "
+					     "(see the log)");
 			continue;
 		}
+		notify_stopping();
 		log_info("%s: finishing in-flight work", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		break;
 	}

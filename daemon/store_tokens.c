@@ -75,31 +75,42 @@ static void token_hex(const unsigned char hash[32], char hex[65])
 }
 
 int store_token_create(struct store *store, const char *name, enum token_role role,
-		       const unsigned char hash[32], const char *actor)
+		       const unsigned char hash[32], uint64_t expires_in, const char *actor,
+		       char *expires_at_r)
 {
 	PGresult *res = NULL;
 	json_t *after = NULL;
-	char hex[65];
-	const char *params[3];
+	char hex[65], secs[24];
+	const char *params[4];
 	int ret = -1;
 
 	token_hex(hash, hex);
+	snprintf(secs, sizeof(secs), "%llu", (unsigned long long)expires_in);
 	params[0] = name;
 	params[1] = token_role_name(role);
 	params[2] = hex;
+	params[3] = expires_in > 0 ? secs : NULL;
+	expires_at_r[0] = '\0';
 	if (store_command(store, "BEGIN") < 0)
 		return -1;
-	res = store_exec(store, "token create",
-			 "INSERT INTO api_tokens (name, role, token_hash)"
-			 " VALUES ($1, $2, decode($3, 'hex')) ON CONFLICT (name) DO NOTHING",
-			 3, params);
+	/* a NULL $4 makes the product, and so expires_at, NULL: never */
+	res = store_exec(
+		store, "token create",
+		"INSERT INTO api_tokens (name, role, token_hash, expires_at)"
+		" VALUES ($1, $2, decode($3, 'hex'), now() + $4::bigint * interval '1 second')"
+		" ON CONFLICT (name) DO NOTHING"
+		" RETURNING to_char(expires_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+		4, params);
 	if (res == NULL)
 		goto out;
-	if (strcmp(PQcmdTuples(res), "1") != 0) {
+	if (PQntuples(res) != 1) {
 		ret = 0;
 		goto out;
 	}
-	after = json_pack("{s:s, s:s}", "name", name, "role", token_role_name(role));
+	if (!PQgetisnull(res, 0, 0))
+		snprintf(expires_at_r, TOKEN_TIME_MAX, "%s", PQgetvalue(res, 0, 0));
+	after = json_pack("{s:s, s:s, s:s?}", "name", name, "role", token_role_name(role),
+			  "expires_at", expires_at_r[0] != '\0' ? expires_at_r : NULL);
 	if (store_audit_append(store, actor, "token.create", "token", name, NULL, after) < 0 ||
 	    store_command(store, "COMMIT") < 0)
 		goto out;
@@ -145,8 +156,7 @@ out:
 	return ret;
 }
 
-int store_token_lookup(struct store *store, const unsigned char hash[32], char *name_r,
-		       enum token_role *role_r)
+int store_token_lookup(struct store *store, const unsigned char hash[32], struct token_auth *auth_r)
 {
 	PGresult *res;
 	char hex[65], stored[65];
@@ -155,11 +165,22 @@ int store_token_lookup(struct store *store, const unsigned char hash[32], char *
 	size_t i;
 	int ret = 0;
 
+	memset(auth_r, 0, sizeof(*auth_r));
 	token_hex(hash, hex);
-	res = store_exec(store, "token lookup",
-			 "SELECT name, role, encode(token_hash, 'hex') FROM api_tokens"
-			 " WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL",
-			 1, params);
+	/* One round trip: the data-modifying CTE runs whether or not the
+	 * outer query reads it, and only touches a live token whose last use
+	 * is over a minute old. */
+	res = store_exec(
+		store, "token lookup",
+		"WITH t AS (SELECT id, name, role, encode(token_hash, 'hex') AS h,"
+		"  expires_at, expires_at IS NOT NULL AND expires_at <= now() AS expired"
+		"  FROM api_tokens WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL),"
+		" u AS (UPDATE api_tokens a SET last_used_at = now() FROM t"
+		"  WHERE a.id = t.id AND NOT t.expired AND (a.last_used_at IS NULL"
+		"  OR a.last_used_at < now() - interval '1 minute'))"
+		" SELECT name, role, h, expired, to_char(expires_at, "
+		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM t",
+		1, params);
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 1 && strlen(PQgetvalue(res, 0, 2)) == 64) {
@@ -168,9 +189,13 @@ int store_token_lookup(struct store *store, const unsigned char hash[32], char *
 		memcpy(stored, PQgetvalue(res, 0, 2), 65);
 		for (i = 0; i < 64; i++)
 			diff |= (unsigned char)(stored[i] ^ hex[i]);
-		if (diff == 0 && token_role_parse(PQgetvalue(res, 0, 1), role_r) == 0) {
-			snprintf(name_r, TOKEN_NAME_MAX + 1, "%s", PQgetvalue(res, 0, 0));
-			ret = 1;
+		if (diff == 0 && token_role_parse(PQgetvalue(res, 0, 1), &auth_r->role) == 0) {
+			snprintf(auth_r->name, sizeof(auth_r->name), "%s", PQgetvalue(res, 0, 0));
+			if (!PQgetisnull(res, 0, 4))
+				snprintf(auth_r->expires_at, sizeof(auth_r->expires_at), "%s",
+					 PQgetvalue(res, 0, 4));
+			auth_r->expired = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+			ret = auth_r->expired ? 0 : 1;
 		}
 	}
 	PQclear(res);
@@ -179,24 +204,31 @@ int store_token_lookup(struct store *store, const unsigned char hash[32], char *
 
 int store_token_list(struct store *store, json_t **tokens_r)
 {
+	static const char sql[] =
+		"SELECT name, role, to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" to_char(revoked_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" to_char(expires_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" to_char(last_used_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+		" FROM api_tokens ORDER BY name";
+
 	PGresult *res;
 	json_t *arr;
 	int i;
 
-	res = store_exec(store, "token list",
-			 "SELECT name, role, to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-			 " to_char(revoked_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-			 " FROM api_tokens ORDER BY name",
-			 0, NULL);
+	res = store_exec(store, "token list", sql, 0, NULL);
 	if (res == NULL)
 		return -1;
 	arr = json_array();
 	for (i = 0; arr != NULL && i < PQntuples(res); i++) {
 		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:s, s:s?}", "name", PQgetvalue(res, i, 0),
-				       "role", PQgetvalue(res, i, 1), "created_at",
-				       PQgetvalue(res, i, 2), "revoked_at",
-				       PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3)));
+			arr, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "name",
+				       PQgetvalue(res, i, 0), "role", PQgetvalue(res, i, 1),
+				       "created_at", PQgetvalue(res, i, 2), "revoked_at",
+				       PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
+				       "expires_at",
+				       PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
+				       "last_used_at",
+				       PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5)));
 	}
 	PQclear(res);
 	if (arr == NULL) {

@@ -1,12 +1,15 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "daemon/credential.h"
 
 int parse_u64(const char *s, uint64_t max, uint64_t *v_r)
 {
@@ -168,10 +171,11 @@ out:
 
 int secret_read_file(const char *path, char **secret_r, const char **error_r)
 {
-	char *data = NULL;
+	char real[PATH_MAX], *data = NULL;
 	size_t len = 0;
 
-	if (file_read_all(path, 4096, &data, &len, error_r) < 0)
+	if (credential_path(path, real, sizeof(real), error_r) < 0 ||
+	    file_read_all(real, 4096, &data, &len, error_r) < 0)
 		return -1;
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		data[--len] = '\0';

@@ -39,7 +39,8 @@ int file_read_all(const char *path, size_t max, char **data_r, size_t *len_r, co
 	__attribute__((warn_unused_result));
 
 /* Reads a secret file: like file_read_all(), limited to 4 KiB, with trailing
- * newlines removed. Refuses an empty secret. */
+ * newlines removed. Refuses an empty secret. A path without '/' is a systemd
+ * credential (daemon/credential.h). */
 int secret_read_file(const char *path, char **secret_r, const char **error_r)
 	__attribute__((warn_unused_result));
 

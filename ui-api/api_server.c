@@ -1,6 +1,7 @@
 /* The REST server: libmicrohttpd with a thread pool (handlers block on
  * libpq, so each pool thread has its own database connection), the [api]
  * limits, optional TLS, and the service_api entry of `draftd run`. */
+#include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "agent/facts.h"
 #include "daemon/buf.h"
+#include "daemon/credential.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/store_review.h"
@@ -406,13 +408,24 @@ out:
 	return ret;
 }
 
+/* A PEM file named by [api] tls_cert/tls_key: a path, or a systemd
+ * credential (daemon/credential.h), as every secret file is. */
+static int api_read_pem(const char *value, char **data_r, const char **error_r)
+{
+	char path[PATH_MAX];
+	size_t len;
+
+	if (credential_path(value, path, sizeof(path), error_r) < 0)
+		return -1;
+	return file_read_all(path, API_TLS_FILE_MAX, data_r, &len, error_r);
+}
+
 static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 {
 	struct config *config = daemon_config(daemon);
 	struct api_server *server = calloc(1, sizeof(*server));
 	struct addrinfo *ai = NULL;
 	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
-	size_t len;
 	int ret = -1;
 
 	if (server == NULL) {
@@ -430,10 +443,8 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 			*error_r = "this libmicrohttpd has no TLS support";
 			goto out;
 		}
-		if (file_read_all(config->api.tls_cert, API_TLS_FILE_MAX, &server->tls_cert, &len,
-				  error_r) < 0 ||
-		    file_read_all(config->api.tls_key, API_TLS_FILE_MAX, &server->tls_key, &len,
-				  error_r) < 0)
+		if (api_read_pem(config->api.tls_cert, &server->tls_cert, error_r) < 0 ||
+		    api_read_pem(config->api.tls_key, &server->tls_key, error_r) < 0)
 			goto out;
 		flags |= MHD_USE_TLS;
 	}
