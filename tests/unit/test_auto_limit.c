@@ -59,7 +59,7 @@ static int sql_run(const char *sql)
 
 static void reset_tables(void)
 {
-	sql_run("TRUNCATE audit_log, auto_thread_replies, outbox, drafts, jobs, messages");
+	sql_run("TRUNCATE audit_log, auto_thread_replies, outbox, drafts, jobs, messages CASCADE");
 	sql_run("UPDATE settings SET value = 'true' WHERE key = 'auto_enabled'");
 	sql_run("INSERT INTO mailboxes (name, imap_url, imap_user) VALUES ('t', 'imap://h', 'u')"
 		" ON CONFLICT DO NOTHING");
