@@ -56,7 +56,7 @@ help:
 	@echo "make            build $(BUILD)/draftd"
 	@echo "make deps       install Debian packages for make test (deploy/install-deps.sh PROFILE)"
 	@echo "make test       deps check, build, lint, unit + integration tests"
-	@echo "make test-long  make test with the heavy suites at full size (floods, long seeded model runs, many more rounds and seeds)"
+	@echo "make test-long  make test with the heavy suites at full size (floods, long seeded model runs, many more rounds and seeds, 16 review-model seeds)"
 	@echo "make demo       throwaway local stack with the reviewer page"
 	@echo "make SANITIZE=address,undefined test"
 	@echo "make valgrind   unit tests under valgrind"
@@ -122,9 +122,10 @@ test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 # long seeded model runs (DRAFTD_TEST_STEPS), many more random-test rounds and
 # seeds (DRAFTD_GATE_ROUNDS, DRAFTD_TEST_SEEDS); a failing run prints
 # DRAFTD_TEST_SEED to replay it. DRAFTD_TEST_LONG=1 also boots the Debian
-# package under systemd.
+# package under systemd; the review model runs 16 seeds of 400 steps.
 test-long:
-	DRAFTD_TEST_LONG=1 DRAFTD_TEST_STEPS=$${DRAFTD_TEST_STEPS:-5000} DRAFTD_GATE_ROUNDS=$${DRAFTD_GATE_ROUNDS:-50000} \
+	REVIEW_MODEL_SEEDS="$$(seq 101 116)" REVIEW_MODEL_STEPS=400 \
+		DRAFTD_TEST_LONG=1 DRAFTD_TEST_STEPS=$${DRAFTD_TEST_STEPS:-5000} DRAFTD_GATE_ROUNDS=$${DRAFTD_GATE_ROUNDS:-50000} \
 		DRAFTD_TEST_SEEDS=$${DRAFTD_TEST_SEEDS:-20000} $(MAKE) test
 
 unit: all $(BUILD)/tests/unit_tests

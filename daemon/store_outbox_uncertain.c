@@ -7,6 +7,7 @@
 #include "daemon/store_audit.h"
 #include "daemon/store_outbox_int.h"
 #include "daemon/store_private.h"
+#include "daemon/store_review_int.h"
 #include "daemon/util.h"
 
 int store_outbox_uncertain(struct store *store, const struct outbox_item *item, const char *error,
@@ -21,8 +22,13 @@ int store_outbox_uncertain(struct store *store, const struct outbox_item *item, 
 	snprintf(id, sizeof(id), "%" PRId64, item->id);
 	snprintf(draft_id, sizeof(draft_id), "%" PRId64, item->draft_id);
 	snprintf(check, sizeof(check), "%u", check_in_s);
+	/* the message first, as every decision on it locks it */
 	if (after == NULL || store_command(store, "BEGIN") < 0)
 		goto out;
+	if (store_outcome_lock_for_draft(store, draft_id) < 0) {
+		store_rollback(store);
+		goto out;
+	}
 	res = store_exec(store, "marking a reply uncertain",
 			 "UPDATE outbox SET state = 'uncertain', last_error = $2,"
 			 " uncertain_at = now(), sent_checks = 0,"
@@ -38,6 +44,17 @@ int store_outbox_uncertain(struct store *store, const struct outbox_item *item, 
 		/* no longer ours ('sending'): whoever changed it decided */
 		store_rollback(store);
 		ret = 0;
+		goto out;
+	}
+	PQclear(res);
+	/* the message waits under "Needs a human" until someone decides */
+	res = store_exec(store, "recording an uncertain reply",
+			 "UPDATE messages m SET human_reason = 'the reply may have been delivered"
+			 " (' || left($2, 200) || '): confirm it was, or send it again'"
+			 " FROM drafts d WHERE d.id = $1::bigint AND m.id = d.message_id",
+			 2, (const char *[]){draft_id, error});
+	if (res == NULL) {
+		store_rollback(store);
 		goto out;
 	}
 	if (store_audit_append(store, "outbox", "send_uncertain", "draft", draft_id, NULL, after) <
@@ -105,6 +122,27 @@ out:
 	return ret;
 }
 
+/* What the decision means for the message: replied, or back to sending. */
+static int uncertain_message(struct store *store, const char *draft_id, bool send_again,
+			     const json_t *after)
+{
+	const char *params[1] = {draft_id};
+	PGresult *res;
+
+	if (!send_again)
+		return store_outcome_after_send(
+			store, draft_id, json_string_value(json_object_get(after, "draft_status")),
+			NULL);
+	res = store_exec(store, "sending a reply again",
+			 "UPDATE messages m SET human_reason = NULL FROM drafts d"
+			 " WHERE d.id = $1::bigint AND m.id = d.message_id",
+			 1, params);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 /* uncertain -> sent (delivered) or pending (send again), guarded by the
  * state, with the draft's status and an audit row, in one transaction.
  * Returns 1 done, 0 when the row was not uncertain (*state_r then holds
@@ -120,6 +158,8 @@ static int uncertain_decide(struct store *store, const char *draft_id, const cha
 
 	if (store_command(store, "BEGIN") < 0)
 		return -1;
+	if (store_outcome_lock_for_draft(store, draft_id) < 0)
+		goto out;
 	res = store_exec(store, "reading the reply's delivery",
 			 "SELECT o.state, json_build_object('outbox_id', o.id, 'state', o.state,"
 			 " 'message_id', o.message_id, 'last_error', o.last_error, 'attempts',"
@@ -158,7 +198,7 @@ static int uncertain_decide(struct store *store, const char *draft_id, const cha
 	if (res == NULL || PQntuples(res) != 1)
 		goto out;
 	after = store_json(store, PQgetvalue(res, 0, 0));
-	if (after == NULL ||
+	if (after == NULL || uncertain_message(store, draft_id, send_again, after) < 0 ||
 	    store_audit_append(store, actor, send_again ? "send.again" : "send.confirmed", "draft",
 			       draft_id, before, after) < 0 ||
 	    store_command(store, "COMMIT") < 0)

@@ -25,6 +25,7 @@ struct pipeline_message {
 	char *screen_reason; /* set at ingest for mail never to be drafted */
 	bool is_duplicate;
 	bool is_oversized;
+	char *forced_category; /* a reviewer's corrected category: draft for it */
 };
 
 /* Loads message id. Returns 1 with *msg_r filled (free with
@@ -91,7 +92,10 @@ struct pipeline_result {
 	const char *held_back;
 };
 
-/* Stores result and completes job in one transaction. An automatic reply
+/* Stores result and completes job in one transaction, under the message's
+ * lock: a draft for a message that is no longer open, or that has a live
+ * draft already (a person answered or closed it meanwhile), is kept for the
+ * record as superseded and nothing is queued for sending. An automatic reply
  * that result->auto_limit holds back is stored as a pending draft instead:
  * result's status, decision and outbox_message_id are changed to what was
  * stored, the reason is appended to result->decision_reasons and set in

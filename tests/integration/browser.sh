@@ -50,6 +50,9 @@ web_root = $here/ui-api/web
 [model]
 backend = builtin
 templates_dir = $here/deploy/templates
+# approved replies go out at once: these checks wait for the sink
+[review]
+send_delay = 0
 [smtp]
 url = smtp://127.0.0.1:$DRAFTD_TEST_SMTP_PORT
 tls = off

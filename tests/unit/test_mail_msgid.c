@@ -163,7 +163,7 @@ static void test_approved_reply_ids(void)
 
 	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, err, sizeof(err)), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct review_approve approve = {NULL, NULL, NULL, cases[i].fallback};
+		struct review_approve approve = {.fallback_domain = cases[i].fallback};
 		json_t *detail = NULL;
 		const char *id;
 		size_t n;
