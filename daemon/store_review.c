@@ -31,32 +31,32 @@ int store_review_commit(struct store *store)
 	return 0;
 }
 
-#define REVIEW_LIST_SELECT                                                                     \
-	"SELECT d.id, json_build_object('id', d.id, 'status', d.status, 'category',"           \
-	" d.category, 'confidence', d.confidence, 'confidence_source', d.confidence_source,"   \
-	" 'subject', d.subject, 'message_subject', m.subject, 'sender', m.sender, 'mailbox',"  \
-	" mb.name, 'created_at',"                                                              \
-	" d.created_at, 'age_seconds', floor(extract(epoch FROM now() - d.created_at)),"       \
-	" 'flags', (CASE WHEN jsonb_typeof(d.guardrail_flags) = 'array' THEN"                  \
-	" d.guardrail_flags ELSE '[]'::jsonb END) || (CASE WHEN m.injection_suspect THEN"      \
-	" '[\"injection_suspect\"]'::jsonb ELSE '[]'::jsonb END) || (CASE WHEN"                \
-	" m.is_oversized THEN '[\"oversized\"]'::jsonb ELSE '[]'::jsonb END),"                 \
-	" 'claimed_by', CASE WHEN d.claim_expires > now() THEN d.claimed_by END,"              \
-	" 'claim_expires', CASE WHEN d.claim_expires > now() THEN d.claim_expires END,"        \
-	" 'version', d.version, 'message_id', d.message_id, 'message_status', m.status,"       \
-	" 'kind', d.kind, 'origin', d.origin, 'send_at', (SELECT o.next_attempt_at FROM"       \
+#define REVIEW_LIST_SELECT                                                                    \
+	"SELECT d.id, json_build_object('id', d.id, 'status', d.status, 'category',"          \
+	" d.category, 'confidence', d.confidence, 'confidence_source', d.confidence_source,"  \
+	" 'subject', d.subject, 'message_subject', m.subject, 'sender', m.sender, 'mailbox'," \
+	" mb.name, 'created_at',"                                                             \
+	" d.created_at, 'age_seconds', floor(extract(epoch FROM now() - d.created_at)),"      \
+	" 'flags', (CASE WHEN jsonb_typeof(d.guardrail_flags) = 'array' THEN"                 \
+	" d.guardrail_flags ELSE '[]'::jsonb END) || (CASE WHEN m.injection_suspect THEN"     \
+	" '[\"injection_suspect\"]'::jsonb ELSE '[]'::jsonb END) || (CASE WHEN"               \
+	" m.is_oversized THEN '[\"oversized\"]'::jsonb ELSE '[]'::jsonb END),"                \
+	" 'claimed_by', CASE WHEN d.claim_expires > now() THEN d.claimed_by END,"             \
+	" 'claim_expires', CASE WHEN d.claim_expires > now() THEN d.claim_expires END,"       \
+	" 'version', d.version, 'message_id', d.message_id, 'message_status', m.status,"      \
+	" 'kind', d.kind, 'origin', d.origin, 'send_at', (SELECT o.next_attempt_at FROM"      \
 	" outbox o WHERE o.draft_id = d.id AND o.state = 'pending' AND o.attempts = 0),"      \
-	" 'delivery', (SELECT o.state FROM outbox o WHERE o.draft_id = d.id))::text"           \
-	" FROM drafts d JOIN messages m ON m.id = d.message_id"                                \
-	" JOIN mailboxes mb ON mb.id = m.mailbox_id"                                           \
-	" WHERE ($1::text IS NULL OR d.status = ANY(string_to_array($1, ','))"                 \
-	" OR ('uncertain' = ANY(string_to_array($1, ',')) AND EXISTS (SELECT 1 FROM outbox o"  \
-	" WHERE o.draft_id = d.id AND o.state = 'uncertain'))"                                 \
-	" OR ('pending' = ANY(string_to_array($1, ',')) AND d.status = 'claimed'"              \
-	" AND (d.claim_expires IS NULL OR d.claim_expires <= now())))"                         \
-	" AND ($2::text IS NULL OR d.category = $2) AND ($3::text IS NULL OR mb.name = $3)"    \
-	" AND ($4::text IS NULL OR strpos(lower(d.subject), lower($4)) > 0"                    \
-	" OR strpos(lower(coalesce(m.sender, '')), lower($4)) > 0"                             \
+	" 'delivery', (SELECT o.state FROM outbox o WHERE o.draft_id = d.id))::text"          \
+	" FROM drafts d JOIN messages m ON m.id = d.message_id"                               \
+	" JOIN mailboxes mb ON mb.id = m.mailbox_id"                                          \
+	" WHERE ($1::text IS NULL OR d.status = ANY(string_to_array($1, ','))"                \
+	" OR ('uncertain' = ANY(string_to_array($1, ',')) AND EXISTS (SELECT 1 FROM outbox o" \
+	" WHERE o.draft_id = d.id AND o.state = 'uncertain'))"                                \
+	" OR ('pending' = ANY(string_to_array($1, ',')) AND d.status = 'claimed'"             \
+	" AND (d.claim_expires IS NULL OR d.claim_expires <= now())))"                        \
+	" AND ($2::text IS NULL OR d.category = $2) AND ($3::text IS NULL OR mb.name = $3)"   \
+	" AND ($4::text IS NULL OR strpos(lower(d.subject), lower($4)) > 0"                   \
+	" OR strpos(lower(coalesce(m.sender, '')), lower($4)) > 0"                            \
 	" OR strpos(lower(d.body), lower($4)) > 0)"
 
 int store_review_list(struct store *store, const struct review_filter *filter, json_t **drafts_r,
