@@ -104,6 +104,9 @@ export function mountDraft(root, id, ctx) {
 	let alive = true;
 	let timer = null;
 	let claimNote = '';
+	let staleNote = '';
+	let saving = 0; // saves in flight
+	let epoch = 0; // counts saves begun: a load from before one is stale
 	const banner = h('div.banner', {hidden: true});
 	const conflict = h('div.conflict#conflict', {role: 'alert', hidden: true});
 	const layout = h('div.draft-layout');
@@ -209,12 +212,18 @@ export function mountDraft(root, id, ctx) {
 	function showBanner() {
 		const parts = [];
 		if (claimNote) parts.push(claimNote);
+		if (staleNote) parts.push(staleNote);
 		if (decided()) parts.push('This draft is ' + d.status + ': it can no longer be edited.');
 		banner.hidden = parts.length === 0;
 		replace(banner, parts.join(' '));
 	}
 
+	// Every load started before the latest save began (or while one is in
+	// flight) is older than what the editor holds: it is dropped, or it
+	// would bring back the text from before the save and call the reviewer's
+	// own save someone else's.
 	async function load(first) {
+		const started = epoch;
 		try {
 			const x = await api.draft(id);
 			if (!alive) return;
@@ -224,16 +233,18 @@ export function mountDraft(root, id, ctx) {
 				render();
 				return;
 			}
+			if (started !== epoch || saving > 0 || x.version < d.version) return;
 			const changed = x.version !== d.version;
 			if (changed && dirty()) {
 				// d stays the version the reviewer edited: a save then
-				// gets its 412 and the difference is shown
-				claimNote = 'Someone else saved version ' + x.version +
+				// gets its 412 and both texts are shown
+				staleNote = 'Someone else saved version ' + x.version +
 					' meanwhile; saving will show the difference.';
 				showBanner();
 				return;
 			}
 			d = x;
+			staleNote = '';
 			render();
 			if (changed) fill(d);
 			dirtyMark.hidden = !dirty();
@@ -289,33 +300,43 @@ export function mountDraft(root, id, ctx) {
 				}}}, 'Save mine over theirs'),
 				h('button#b-take-theirs', {type: 'button', on: {click: () => {
 					d = theirs;
+					staleNote = '';
 					fill(d);
 					hideConflict();
 					render();
 				}}}, 'Discard mine, load theirs')));
 	}
 
+	// The PATCH reply is the saved draft: it becomes the text the editor is
+	// compared with and the version the next save sends in If-Match.
 	async function doSave(overwrite) {
 		if (!d || decided()) return false;
-		const e = edited();
+		const sent = edited();
 		const a = fieldsOf(d);
 		const patch = {};
-		for (const k of Object.keys(e)) if (e[k] !== a[k]) patch[k] = e[k];
+		for (const k of Object.keys(sent)) if (sent[k] !== a[k]) patch[k] = sent[k];
 		if (!Object.keys(patch).length) return true;
+		saving++;
+		epoch++;
 		try {
 			const r = await api.patch(id, d.version, patch);
+			d = {...d, ...r};
+			staleNote = '';
 			hideConflict();
-			await load(false);
-			if (r && r.version) d.version = r.version;
-			fill(d);
-			dirtyMark.hidden = true;
+			// what was typed while the save was on its way stays in the editor
+			const now = edited();
+			if (Object.keys(sent).every((k) => sent[k] === now[k])) fill(d);
+			render();
+			dirtyMark.hidden = !dirty();
 			if (!overwrite) ctx.notice('Saved (version ' + d.version + ').', 'ok', 3000);
 			return true;
 		} catch (err) {
-			if (err.status === 412) await staleConflict(e);
+			if (err.status === 412) await staleConflict(sent);
 			else if (err.status === 409) showConflict('Not saved', h('p', conflictWords(err)));
 			else showConflict('Not saved', h('p', err.message));
 			return false;
+		} finally {
+			saving--;
 		}
 	}
 
