@@ -4,6 +4,10 @@
 import {api, ApiError, idempotencyKey} from './api.js';
 import {h} from './dom.js';
 
+// sessionStorage key of the queue's filters (the queue view owns them;
+// "approve and open next" follows the same order and filters).
+export const QUEUE_FILTERS = 'draftd.queue.filters';
+
 let categoryNames = null;
 export async function loadCategoryNames() {
 	if (categoryNames) return categoryNames;
@@ -93,6 +97,33 @@ export async function rejectDialog(ctx, draft) {
 		if (reason.value.trim()) return {reason: reason.value.trim(), category: cat.value || null};
 		ctx.notice('A reason is required to reject.', 'error');
 	}
+}
+
+// Asks before sending, the same question from the queue and the draft view.
+// d is a draft (list row or full); opts.saveFirst says unsaved edits will be
+// saved, opts.next that the next draft opens afterwards. Resolves true on OK.
+export function confirmApprove(ctx, d, opts = {}) {
+	const to = d.recipient || d.sender || (d.message && d.message.headers && d.message.headers.from) || '?';
+	return ctx.confirmDialog(opts.next ? 'Approve, send and open the next draft' : 'Approve and send',
+		h('div', h('p', 'Send draft #' + d.id + ' (' + (d.subject || '') + ') to ' + to +
+			(opts.saveFirst ? ' with your edits? They are saved first.' : ' as it is?')),
+		opts.next ? h('p.muted', 'Then the next open draft of the queue opens.') : null),
+		opts.next ? 'Approve & next' : 'Approve & send');
+}
+
+// The next open draft after `id` in the queue's order and filters that
+// nobody else holds, or null.
+export async function nextOpenDraft(id, me) {
+	let f = {};
+	try {
+		f = JSON.parse(sessionStorage.getItem(QUEUE_FILTERS)) || {};
+	} catch (e) {
+		f = {};
+	}
+	const r = await api.drafts({status: 'open', category: f.category, mailbox: f.mailbox, q: f.q,
+		order: f.order || 'oldest', limit: 50});
+	return (r.drafts || []).find((x) => String(x.id) !== String(id) &&
+		(!x.claimed_by || x.claimed_by === me)) || null;
 }
 
 export async function reject(id, choice) {

@@ -6,8 +6,8 @@
 import {api, ApiError} from './api.js';
 import {clear, h, replace} from './dom.js';
 import {age, ageSince, flagWords, num, pct, when} from './format.js';
-import {approve, conflictWords, factChangesTable, isFactConflict, reject,
-	rejectDialog} from './actions.js';
+import {approve, confirmApprove, conflictWords, factChangesTable, isFactConflict, nextOpenDraft,
+	reject, rejectDialog} from './actions.js';
 
 const REFRESH_MS = 10000;
 const HEADER_ROWS = [['from', 'From'], ['reply_to', 'Reply-To'], ['to', 'To'], ['cc', 'Cc'],
@@ -126,6 +126,8 @@ export function mountDraft(root, id, ctx) {
 	const btn = {
 		approve: h('button.primary#b-approve', {type: 'button', on: {click: () => doApprove(false)}},
 			'Approve & send'),
+		approveNext: h('button#b-approve-next', {type: 'button',
+			on: {click: () => doApprove(false, true)}}, 'Approve & next'),
 		save: h('button#b-save', {type: 'button', on: {click: () => doSave(false)}}, 'Save'),
 		reject: h('button.danger#b-reject', {type: 'button', on: {click: doReject}}, 'Reject'),
 		regen: h('button#b-regen', {type: 'button', on: {click: doRegenerate}}, 'Regenerate'),
@@ -166,8 +168,8 @@ export function mountDraft(root, id, ctx) {
 		h('label', {for: 'd-cc'}, 'Cc'), f.cc,
 		h('label', {for: 'd-subject'}, 'Subject'), f.subject,
 		h('label', {for: 'd-body'}, 'Body'), f.body,
-		h('div.buttons', btn.approve, btn.save, btn.reject, btn.regen),
-		h('p.hint', 'a approve · r reject · e edit · Esc back to the queue'));
+		h('div.buttons', btn.approve, btn.approveNext, btn.save, btn.reject, btn.regen),
+		h('p.hint', 'a approve · A approve & next · r reject · e edit · Esc back to the queue'));
 	let messageShown = false;
 
 	function render() {
@@ -204,7 +206,7 @@ export function mountDraft(root, id, ctx) {
 			d.reviewer ? ' · decided by ' + d.reviewer : '',
 			d.reject_reason ? ' · reason: ' + d.reject_reason : '',
 			d.outbox ? ' · outbox ' + d.outbox.state : '', ' ', dirtyMark);
-		for (const b of [btn.approve, btn.save, btn.reject]) b.disabled = decided();
+		for (const b of [btn.approve, btn.approveNext, btn.save, btn.reject]) b.disabled = decided();
 		for (const el of Object.values(f)) el.readOnly = decided();
 		showBanner();
 	}
@@ -340,17 +342,22 @@ export function mountDraft(root, id, ctx) {
 		}
 	}
 
-	async function doApprove(force) {
+	// next: open the next open draft of the queue afterwards (else the queue)
+	async function doApprove(force, next = false) {
 		if (!d || decided()) return;
 		if (dirty() && !(await doSave(false))) return;
 		btn.approve.disabled = true;
+		btn.approveNext.disabled = true;
 		try {
 			await approve(id, null, force);
 			ctx.notice('Draft #' + id + ' approved and queued for sending to ' +
 				(d.recipient || d.message?.headers?.from || 'the sender') + '.', 'ok');
-			ctx.navigate('queue');
+			const after = next ? await nextOpenDraft(id, ctx.session.name).catch(() => null) : null;
+			if (next && !after) ctx.notice('Draft #' + id + ' approved. No other open draft waits.', 'ok');
+			ctx.navigate(after ? 'draft/' + after.id : 'queue');
 		} catch (e) {
 			btn.approve.disabled = false;
+			btn.approveNext.disabled = false;
 			if (isFactConflict(e)) {
 				showConflict('The facts changed since this draft was written',
 					h('p', 'Check the draft against the current values before sending.'),
@@ -400,8 +407,14 @@ export function mountDraft(root, id, ctx) {
 	}
 
 	function onKey(ev) {
-		if (ev.key === 'a') {
-			doApprove(false);
+		// the same question as the queue's a key before anything is sent
+		if (ev.key === 'a' || ev.key === 'A') {
+			const next = ev.key === 'A';
+			if (d && !decided()) {
+				confirmApprove(ctx, d, {saveFirst: dirty(), next}).then((ok) => {
+					if (ok && alive) doApprove(false, next);
+				});
+			}
 			return true;
 		}
 		if (ev.key === 'r') {

@@ -5,10 +5,11 @@
 import {api} from './api.js';
 import {$, clear, h, replace} from './dom.js';
 import {age, pct, shortFlag, flagWords} from './format.js';
-import {approve, conflictWords, isFactConflict, reject, rejectDialog} from './actions.js';
+import {approve, confirmApprove, conflictWords, isFactConflict, QUEUE_FILTERS, reject,
+	rejectDialog} from './actions.js';
 
 const REFRESH_MS = 5000;
-const STORE = 'draftd.queue.filters';
+const STORE = QUEUE_FILTERS;
 const STATUSES = ['open', 'pending', 'claimed', 'approved', 'sent', 'auto_sent', 'rejected', 'failed', ''];
 
 function savedFilters() {
@@ -178,10 +179,7 @@ export function mountQueue(root, ctx) {
 	async function quickApprove() {
 		const d = current();
 		if (!d) return;
-		const ok = await ctx.confirmDialog('Approve and send',
-			h('p', 'Send draft #' + d.id + ' (' + (d.subject || '') + ') to ' + (d.sender || '?') +
-				' as it is?'), 'Approve & send');
-		if (!ok) return;
+		if (!(await confirmApprove(ctx, d))) return;
 		try {
 			await api.claim(d.id).catch((e) => {
 				if (e.status !== 409) throw e;
