@@ -140,17 +140,47 @@ export function mountCategories(root, ctx) {
 					new Date(cat.updated_at).toLocaleString() : ''))));
 	}
 
+	// The kill switch (POST /auto): off holds every automatic reply back on
+	// every instance, and only returns once none can be sent any more.
+	async function toggleAuto(enabled) {
+		const ok = await ctx.confirmDialog(enabled ? 'Switch automatic replies on'
+			: 'Switch automatic replies off',
+		h('p', enabled ? 'Categories in auto mode send replies without review again when every gate passes.'
+			: 'Every category in auto mode behaves as review at once, on every instance, and unsent ' +
+			  'automatic replies go back to the queue as pending drafts.'),
+		enabled ? 'Switch on' : 'Switch off');
+		if (!ok) return;
+		try {
+			const r = await api.setAuto(enabled);
+			ctx.notice(r.enabled ? 'Automatic replies are on.' : 'Automatic replies are off' +
+				(r.held_back ? '; ' + r.held_back + ' unsent automatic replies went back to review.' : '.'),
+			'ok');
+		} catch (e) {
+			ctx.notice('Not switched: ' + (e.status === 403 ? 'admins only' : e.message), 'error');
+		}
+		load();
+	}
+
+	function switchLine(on) {
+		return h('div.auto-switch',
+			h('p', {class: on ? 'muted' : 'error', id: 'auto-switch'},
+				on ? 'Automatic replies are on for categories in auto mode.'
+					: 'Automatic replies are switched OFF for every category.'),
+			isAdmin ? h('button#auto-toggle', {type: 'button', class: on ? 'danger' : 'primary',
+				on: {click: () => toggleAuto(!on)}},
+			on ? 'Switch automatic replies off' : 'Switch automatic replies on') : null);
+	}
+
 	async function load() {
 		try {
-			const [c, s] = await Promise.all([api.categories(), api.stats({days: 1}).catch(() => ({}))]);
+			const [c, s, a] = await Promise.all([api.categories(), api.stats({days: 1}).catch(() => ({})),
+				api.autoSwitch().catch(() => ({}))]);
 			if (!alive) return;
 			const byName = new Map((s.categories || []).map((x) => [x.category, x]));
-			const off = s.auto_enabled === false;
-			replace(body, h('p', {class: off ? 'error' : 'muted', id: 'auto-switch'},
-				off ? 'Automatic replies are switched OFF for every category (draftd auto on).'
-					: 'Automatic replies are on for categories in auto mode.'),
-			(c.categories || []).map((cat) => card(cat, byName.get(cat.name))),
-			samplesView(ctx, load));
+			const on = (a.enabled ?? s.auto_enabled) !== false;
+			replace(body, switchLine(on),
+				(c.categories || []).map((cat) => card(cat, byName.get(cat.name))),
+				samplesView(ctx, load));
 		} catch (e) {
 			if (alive) replace(body, h('p.error', e.message));
 		}
