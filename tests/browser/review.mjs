@@ -176,6 +176,10 @@ try {
 	check('a stale save (412) is shown with what changed', /changed this draft/.test(ctext) &&
 		ctext.includes('Theirs: ') && ctext.includes('Mine: '), ctext.slice(0, 200));
 	check('the reviewer\'s edit is still in the editor', (await page.inputValue('#d-subject')).startsWith('Mine: '));
+	await page.click('#b-take-theirs');
+	check('loading theirs puts their text in the editor and keeps mine beside it',
+		(await page.inputValue('#d-subject')).startsWith('Theirs: ') &&
+		(await page.inputValue('#kept-subject')).startsWith('Mine: '));
 
 	// --- the business rules' notes are shown next to the editor
 	list = await drafts('&status=pending');

@@ -54,12 +54,51 @@ export function factChangesTable(detail) {
 			h('td.now', show(c.now !== undefined ? c.now : c.after))))));
 }
 
-// Who holds the claim / what the status is, from a 409 detail.
+// A 409 in words: who holds the claim, what replaced the draft, why the
+// message takes no reply now.
 export function conflictWords(e) {
 	const d = e.detail || {};
-	if (d.claimed_by) return 'Claimed by ' + d.claimed_by + '.';
+	switch (e.code) {
+	case 'superseded':
+		return 'This draft was replaced and can no longer be sent' + (d.live_draft_id
+			? ': the current draft is #' + d.live_draft_id + '.' : '; a new draft is being written.');
+	case 'already_replied':
+		return 'The customer already got a reply to this message' + (d.reply_draft_id
+			? ' (draft #' + d.reply_draft_id + ')' : '') + '. A second reply can only be sent as a follow-up.';
+	case 'sending':
+		return 'A reply to this message is waiting to be sent: undo it first.';
+	case 'message_closed':
+		return 'The message was closed' + (d.close_reason ? ' (' + d.close_reason + ')' : '') +
+			'; reopen it first.';
+	case 'draft_edited':
+		return 'This draft carries saved edits' + (d.edited_by ? ' by ' + d.edited_by : '') +
+			'; confirm to replace them.';
+	case 'too_late':
+		return 'Too late: the reply is already being sent.';
+	case 'busy':
+		return 'The message is being processed right now; try again in a moment.';
+	case 'not_replied':
+		return 'A follow-up needs a first reply.';
+	default:
+		break;
+	}
+	if (d.claimed_by) return d.claimed_by + ' is working on this draft.';
 	if (d.status) return 'The draft is now ' + d.status + '.';
 	return e.message;
+}
+
+// Where a rejected or regenerated draft's message went (the answer's
+// ReviewOutcome), in words.
+export function outcomeWords(m, choice = {}) {
+	if (!m) return '';
+	if (m.queue === 'human') {
+		return 'The message is under "Needs a human"' + (m.reason ? ' (' + m.reason + ')' : '') + '.';
+	}
+	if (m.queue === 'drafting') {
+		return 'It is being drafted again' + (choice.category ? ' as ' + choice.category : '') + '.';
+	}
+	if (m.queue === 'review' && m.live_draft_id) return 'Its new draft is #' + m.live_draft_id + '.';
+	return m.status ? 'The message is ' + m.status + '.' : '';
 }
 
 // Approves id. edit = {subject, body} or null. Returns the result, or throws.
