@@ -18,7 +18,7 @@ browser_stack flows || exit 1
 
 mkdir -p "$shots"
 for flow in "$here"/tests/browser/flow_*.mjs; do
-	(cd "$here/tests/browser" && DRAFTD_URL=$BS_URL REVIEWER_TOKEN=$BS_RTOK ADMIN_TOKEN=$BS_ATOK \
+	(cd "$here/tests/browser" && DRAFTD_URL=$BS_URL REVIEWER_TOKEN=$BS_RTOK REVIEWER2_TOKEN=$BS_RTOK2 ADMIN_TOKEN=$BS_ATOK \
 		DRAFTD_DB=$BS_DB SMTP_MAILDIR=$DRAFTD_TEST_SMTP_MAILDIR SCREENSHOT_DIR=$shots \
 		timeout 300 node "$flow")
 	rc=$?

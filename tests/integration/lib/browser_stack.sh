@@ -4,7 +4,7 @@
 # connectors, the demo rules) that has ingested and processed all of it.
 # Source after lib/common.sh.
 #   browser_stack NAME [EXTRA_CONFIG]
-# sets BS_URL (the page), BS_DB, BS_CONF, BS_PID, BS_RTOK, BS_ATOK, BS_LOG;
+# sets BS_URL (the page), BS_DB, BS_CONF, BS_PID, BS_RTOK, BS_RTOK2, BS_ATOK, BS_LOG;
 # EXTRA_CONFIG is appended to the config (more sections). Prints ok/not ok.
 # shellcheck shell=bash
 
@@ -85,6 +85,8 @@ CONF
 		{ not_ok "draftd API up: $(tail -5 "$BS_LOG")"; return 1; }
 	BS_RTOK=$("$DRAFTD" token create --config "$BS_CONF" --name "$name-reviewer" --role reviewer 2>/dev/null | tail -n 1)
 	BS_ATOK=$("$DRAFTD" token create --config "$BS_CONF" --name "$name-admin" --role admin 2>/dev/null | tail -n 1)
+	# a second reviewer: two people on one draft
+	BS_RTOK2=$("$DRAFTD" token create --config "$BS_CONF" --name "$name-reviewer2" --role reviewer 2>/dev/null | tail -n 1)
 	_bs_ingested() { [ "$(psql_value "$BS_DB" "SELECT count(*) FROM messages")" -ge "$n_mail" ]; }
 	_bs_processed() {
 		[ "$(psql_value "$BS_DB" "SELECT count(*) FROM messages WHERE state IN ('new','processing')")" = 0 ]

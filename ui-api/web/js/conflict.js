@@ -25,6 +25,7 @@ export function keptText(mine, title = 'Your text (not saved)') {
 // who / version: who saved theirs. onKeepMine() saves mine over theirs,
 // onTakeTheirs() loads theirs into the editor (mine stays in the panel).
 export function showStale(panel, {mine, theirs, who, version, onKeepMine, onTakeTheirs}) {
+	panel.dataset.kind = 'stale';
 	const differ = FIELDS.filter(([k]) => mine[k] !== theirs[k]);
 	const side = (title, x, cls) => h('div.side.' + cls,
 		h('h3', title),
@@ -56,6 +57,7 @@ export function showStale(panel, {mine, theirs, who, version, onKeepMine, onTake
 
 // Someone else holds the draft now: what this reviewer typed is kept.
 export function showTakenAway(panel, holder, mine) {
+	panel.dataset.kind = 'taken';
 	replace(panel,
 		h('h2', holder + ' holds this draft now'),
 		h('p', 'Your edits could not be saved while ' + holder + ' is working on it, and the editor ' +

@@ -153,6 +153,8 @@ export function mountDraft(root, id, ctx) {
 		btn.takeOver.hidden = !(isAdmin && pres.other() && !decided());
 		btn.undo.hidden = !(d.status === 'approved' && d.outbox && d.outbox.can_undo);
 		if (pres.other() && dirty() && conflict.hidden) showTakenAway(conflict, pres.holder, edited());
+		// the holder left: the text kept for the reviewer is still in the editor
+		if (!pres.other() && conflict.dataset.kind === 'taken') hideConflict();
 		showBanner();
 	}
 
@@ -242,6 +244,7 @@ export function mountDraft(root, id, ctx) {
 	}
 
 	function showConflict(title, ...body) {
+		conflict.dataset.kind = 'message';
 		replace(conflict, h('h2', title), body);
 		conflict.hidden = false;
 		conflict.scrollIntoView({block: 'nearest'});
