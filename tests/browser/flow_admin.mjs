@@ -21,6 +21,11 @@ try {
 	check('a reviewer sees whether automatic replies are on',
 		/automatic replies are on/i.test(await page.textContent('#auto-switch')));
 	check('a reviewer gets no kill-switch button', (await page.locator('#auto-toggle').count()) === 0);
+	// the classifier's categories exist without any [category] section
+	await page.waitForSelector('#categories article.card', {timeout: 10000}).catch(() => {});
+	const names = await page.$$eval('#categories article.card', (cs) => cs.map((c) => c.dataset.category));
+	check('the built-in categories are listed on a fresh install (no [category] section)',
+		['order_status', 'stock_inquiry', 'other', 'complaint'].every((n) => names.includes(n)), names.join(' '));
 	await page.click('#logout');
 
 	await login(page, base, process.env.ADMIN_TOKEN);
@@ -52,6 +57,15 @@ try {
 		await page.waitForSelector('#confirm[open]', {timeout: 5000});
 		await page.click('#confirm-ok');
 		check('the button switches them on again', await waitFor(async () => (await autoOn()) === true, 10000));
+		// never-automatic categories: the page does not offer auto, the API refuses it
+		const other = await page.$eval('#mode-other option[value="auto"]', (o) => o.disabled).catch(() => null);
+		check('a never-automatic category (other) does not offer auto', other === true, String(other));
+		check('... and its card says so', /never automatic/.test(await page.textContent(
+			'#categories article.card[data-category="other"]').catch(() => '')));
+		const put = await asAdmin('PUT', '/categories/other', {mode: 'auto'});
+		check('PUT auto for it is refused with 409 never_auto', put.status === 409 &&
+			((put.data || {}).error || {}).code === 'never_auto', JSON.stringify(put));
+		await page.screenshot({path: join(shots, 'categories.png'), fullPage: true});
 		const audit = JSON.stringify((await asAdmin('GET', '/audit?limit=1000&since=' +
 			encodeURIComponent(startedAt))).data || {});
 		check('both switches are in the audit log', audit.includes('auto.off') && audit.includes('auto.on'));

@@ -98,10 +98,26 @@ try {
 		/version 3\b/.test(await versionShown()), (await bannerText()) + ' / ' + (await versionShown()));
 	await page.screenshot({path: join(shots, 'editor-saved.png'), fullPage: true});
 
+	// leaving with unsaved edits asks first; Cancel keeps them
+	const third = marker('third-edit');
+	await page.focus('#d-body');
+	await page.keyboard.press('Control+End');
+	await page.keyboard.type(third + '\n');
+	await page.evaluate(() => document.activeElement && document.activeElement.blur());
+	await page.keyboard.press('Escape');
+	await page.waitForSelector('#confirm[open]', {timeout: 5000}).catch(() => {});
+	check('leaving with unsaved edits asks first', (await page.isVisible('#confirm[open]')) &&
+		/not saved/.test(await page.textContent('#confirm')));
+	if (await page.isVisible('#confirm[open]')) await page.click('#confirm-cancel');
+	await page.waitForTimeout(300);
+	check('Cancel stays on the draft with the edits', page.url().endsWith('#/draft/' + target.id) &&
+		(await page.inputValue('#d-body')).endsWith(third + '\n'), page.url());
+
 	await page.click('#b-approve');
 	await page.waitForURL(/#\/(queue|draft\/)/, {timeout: 20000}).catch(() => {});
 	const sent = await waitFor(() => sinkMessages(process.env.SMTP_MAILDIR, second)[0], 60000, 500);
-	check('the SMTP sink carries both edits', sent && sent.includes(first) && sent.includes(second),
+	check('the SMTP sink carries every edit', sent && sent.includes(first) && sent.includes(second) &&
+		sent.includes(third),
 		sent ? sent.slice(-300) : 'nothing in the sink with ' + second);
 	check('the page raised no script error', b.errors.length === 0, b.errors.join(' | '));
 } catch (e) {

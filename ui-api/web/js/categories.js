@@ -105,22 +105,31 @@ export function mountCategories(root, ctx) {
 			ctx.notice(cat.name + ' is now ' + mode + '.', 'ok');
 		} catch (e) {
 			select.value = cat.mode;
-			ctx.notice('Not changed: ' + (e.status === 403 ? 'admins only' : e.message), 'error');
+			ctx.notice('Not changed: ' + (e.status === 403 ? 'admins only' : e.code === 'never_auto'
+				? cat.name + ' is never automatic' + (e.detail && e.detail.reason ? ' (' + e.detail.reason + ')' : '')
+				: e.message), 'error');
 		}
 		load();
 	}
 
 	function card(cat, st) {
 		const ev = evidence(cat, st);
+		// never automatic (other, complaint, legal, never_auto = on, or its
+		// rules): the server refuses auto with 409, so the page does not offer it
+		const never = !!cat.never_auto || ev.neverAuto;
+		const neverWhy = cat.never_auto_reason || (never ? 'never automatic' : '');
 		const select = h('select.mode', {id: 'mode-' + cat.name, disabled: !isAdmin,
 			dataset: {category: cat.name}, title: isAdmin ? 'Mode' : 'admins only'},
-			CATEGORY_MODES.map((m) => h('option', {value: m, selected: m === cat.mode}, m)));
+			CATEGORY_MODES.map((m) => h('option', {value: m, selected: m === cat.mode,
+				disabled: never && m === 'auto' && cat.mode !== 'auto'},
+			never && m === 'auto' ? 'auto (never for this category)' : m)));
 		select.addEventListener('change', () => setMode(cat, select.value, ev, select));
 		return h('article.card', {dataset: {category: cat.name}},
 			h('header', h('h2', cat.name), h('label', 'mode ', select),
-				h('span.badge', {class: ev.eligible ? 'eligible' : 'not-eligible'},
-					ev.eligible ? 'eligible for promotion'
-						: ev.neverAuto ? 'never automatic' : 'not eligible')),
+				h('span.badge', {class: never ? 'never' : ev.eligible ? 'eligible' : 'not-eligible',
+					title: neverWhy},
+				never ? 'never automatic' : ev.eligible ? 'eligible for promotion' : 'not eligible')),
+			never ? h('p.never-why', 'Never automatic: ' + neverWhy + '.') : null,
 			h('p.muted', MODE_WORDS[cat.mode] || ''),
 			h('dl.evidence',
 				h('dt', 'Drafted'), h('dd', String(ev.drafted)),
@@ -136,6 +145,8 @@ export function mountCategories(root, ctx) {
 				h('dt', 'Last demotion'), h('dd', ev.demoted ? ev.demoted.reason + ' · ' +
 					new Date(ev.demoted.at).toLocaleString() : '–'),
 				h('dt', 'Threshold'), h('dd', num(cat.threshold)),
+				h('dt', 'Defined by'), h('dd', {builtin: 'the built-in classifier', config: 'a [category] section',
+					database: 'the database only'}[cat.source] || '–'),
 				h('dt', 'Changed'), h('dd', (cat.updated_by || '–') + (cat.updated_at ? ' · ' +
 					new Date(cat.updated_at).toLocaleString() : ''))));
 	}
