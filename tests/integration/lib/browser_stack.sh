@@ -5,7 +5,8 @@
 # Source after lib/common.sh.
 #   browser_stack NAME [EXTRA_CONFIG]
 # sets BS_URL (the page), BS_DB, BS_CONF, BS_PID, BS_RTOK, BS_RTOK2, BS_ATOK, BS_LOG;
-# EXTRA_CONFIG is appended to the config (more sections). Prints ok/not ok.
+# EXTRA_CONFIG is appended to the config (more sections); BS_SMTP (default the
+# test sink) is the [smtp] section's body. Prints ok/not ok.
 # shellcheck shell=bash
 
 # browser_tools_ready: 0 when Chromium, node and playwright-core are there
@@ -54,8 +55,8 @@ web_root = $here/ui-api/web
 backend = builtin
 templates_dir = $here/deploy/templates
 [smtp]
-url = smtp://127.0.0.1:$DRAFTD_TEST_SMTP_PORT
-tls = off
+${BS_SMTP:-url = smtp://127.0.0.1:$DRAFTD_TEST_SMTP_PORT
+tls = off}
 [agent]
 rules_file = $here/deploy/demo/rules.json
 [mailbox $name]

@@ -97,11 +97,9 @@ export function trackSend(decision, label) {
 	const id = String(decision.id);
 	drop(id);
 	const o = decision.outbox || {};
-	const deadline = sendDeadline(o);
-	if (!o.can_undo || deadline === null) {
-		ctx.notice(label + ' is queued for sending.', 'ok');
-		return;
-	}
+	// without a send delay there is nothing to undo, but the tray still
+	// follows the reply until it is sent or has failed
+	const deadline = o.can_undo ? sendDeadline(o) : null;
 	const text = h('span.send-text');
 	const undoButton = h('button.undo', {type: 'button', dataset: {draft: id},
 		title: 'Keep it from being sent and put it back in review',
@@ -112,7 +110,13 @@ export function trackSend(decision, label) {
 	items.set(id, {el, text, undo: undoButton, deadline, label, timer: null, polls: 0});
 	tray().append(el);
 	tray().hidden = false;
-	tick(id);
+	if (deadline !== null) {
+		tick(id);
+	} else {
+		undoButton.hidden = true;
+		replace(text, label, ': queued for sending');
+		items.get(id).timer = setTimeout(() => follow(id), 1000);
+	}
 }
 
 // The newest reply that can still be undone (the z key), or null.
