@@ -81,6 +81,10 @@ int decide(const struct decide_input *in, struct decide_result *result)
 		return -1;
 	if (in->auto_disabled && add_reason(reasons, "automatic replies are disabled") < 0)
 		return -1;
+	/* a reviewer rejected the first draft: the new one goes back to a person */
+	if (in->reviewer_category &&
+	    add_reason(reasons, "a reviewer corrected the category: a person checks it") < 0)
+		return -1;
 
 	gates_before_mode = json_array_size(reasons);
 	is_auto = in->mode != NULL && strcmp(in->mode, "auto") == 0;

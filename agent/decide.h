@@ -37,6 +37,7 @@ struct decide_input {
 	int64_t thread_recent_auto; /* automatic replies on this thread lately */
 	int64_t hourly_auto;        /* automatic replies by everyone in the last hour */
 	unsigned int hourly_cap;    /* 0: no cap */
+	bool reviewer_category;     /* drafted again for a reviewer's corrected category */
 };
 
 struct decide_result {

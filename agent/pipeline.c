@@ -402,6 +402,12 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 		json_object_set_new(r.record, "category_set_by_rule",
 				    json_string(r.rules.category));
 	}
+	/* a reviewer's correction (reject with a category) wins over both */
+	if (r.pm.forced_category != NULL) {
+		classify_outcome_override(&r.cls, r.pm.forced_category);
+		json_object_set_new(r.record, "category_set_by_reviewer",
+				    json_string(r.pm.forced_category));
+	}
 	if (run_category(agent, store, r.cls.category, &cs) < 0) {
 		snprintf(error, error_size, "%s", store_error(store));
 		goto out;
@@ -419,6 +425,7 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 	din.max_facts_age = MAX_FACTS_AGE;
 	din.sender_auto_limit = SENDER_AUTO_LIMIT;
 	din.auto_disabled = !agent->auto_ok;
+	din.reviewer_category = r.pm.forced_category != NULL;
 
 	/* skip and off need no draft: decide now */
 	if (din.rules_skip || strcmp(r.cls.category, "none") == 0 || strcmp(cs.mode, "off") == 0) {

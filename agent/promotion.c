@@ -23,12 +23,24 @@ double promo_wilson_lower(long k, long n, double z)
 	return centre > spread ? (centre - spread) / (1 + z2 / n) : 0;
 }
 
+const char *promo_never_auto_why(const struct promo_counts *c, const struct promo_policy *p)
+{
+	/* complaints, legal matters and whatever fits no category always need
+	 * a person, config or not */
+	if (strcmp(p->name, "complaint") == 0 || strcmp(p->name, "legal") == 0 ||
+	    strcmp(p->name, "other") == 0)
+		return "built in: other, complaint and legal mail always goes to a person";
+	if (p->never_auto)
+		return "the configuration says never_auto = on";
+	if (c->drafted > 0 && c->never_auto_hits * 2 >= c->drafted)
+		return "rules forbade automatic replies or required a human for at least half of"
+		       " its drafts";
+	return NULL;
+}
+
 bool promo_never_auto(const struct promo_counts *c, const struct promo_policy *p)
 {
-	/* complaints and legal matters always need a person, config or not */
-	if (p->never_auto || strcmp(p->name, "complaint") == 0 || strcmp(p->name, "legal") == 0)
-		return true;
-	return c->drafted > 0 && c->never_auto_hits * 2 >= c->drafted;
+	return promo_never_auto_why(c, p) != NULL;
 }
 
 bool promo_eligible(const struct promo_counts *c, const struct promo_policy *p, const char **why_r)

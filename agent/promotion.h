@@ -43,10 +43,12 @@ struct promo_policy {
 double promo_wilson_lower(long k, long n, double z);
 
 /* True when the category can never be promoted: the config says so, it is
- * complaint or legal (out of the box, whatever the config says), or a
+ * other, complaint or legal (out of the box, whatever the config says), or a
  * never_auto/require_human rule fired for at least half of its drafts in
  * the window. */
 bool promo_never_auto(const struct promo_counts *c, const struct promo_policy *p);
+/* Why promo_never_auto() is true (static text), or NULL when it is not. */
+const char *promo_never_auto_why(const struct promo_counts *c, const struct promo_policy *p);
 
 /* True when the category's evidence clears the bar: at least min_samples
  * reviewed, Wilson lower bound of unchanged/reviewed >= target_rate, no

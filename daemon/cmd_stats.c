@@ -4,6 +4,7 @@
 
 #include "daemon/cmd.h"
 #include "daemon/promotion.h"
+#include "daemon/store_outcome.h"
 #include "daemon/store_pipeline.h"
 #include "daemon/store_review_series.h"
 #include "daemon/util.h"
@@ -64,6 +65,54 @@ static void stats_print(const json_t *stats)
 		       : json_is_true(json_object_get(row, "never_auto")) ? "never"
 									  : "no",
 		       shadow, samples);
+	}
+}
+
+/* Seconds as "3d 4h", "2h 5m", "7m 3s" or "12s"; "-" for null. */
+static void duration_text(const json_t *v, char *out, size_t size)
+{
+	long long s;
+
+	if (!json_is_number(v)) {
+		snprintf(out, size, "-");
+		return;
+	}
+	s = (long long)json_number_value(v);
+	if (s >= 86400)
+		snprintf(out, size, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(out, size, "%lldh %lldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(out, size, "%lldm %llds", s / 60, s % 60);
+	else
+		snprintf(out, size, "%llds", s);
+}
+
+/* The messages: where they stand, the backlog and how fast replies go out. */
+static void outcome_print(const json_t *backlog, const json_t *first)
+{
+	const json_t *by = json_object_get(backlog, "by_status"), *f;
+	const char *name;
+	char age[32], med[32], p90[32];
+
+	duration_text(json_object_get(backlog, "oldest_open_age_seconds"), age, sizeof(age));
+	printf("backlog: %ld open (in review %ld, sending %ld, drafting %ld, needs a human %ld);"
+	       " oldest open: %s\n",
+	       field(backlog, "open"), field(backlog, "review"), field(backlog, "sending"),
+	       field(backlog, "drafting"), field(backlog, "human"), age);
+	printf("messages: open %ld, replied %ld, closed %ld, skipped %ld\n", field(by, "open"),
+	       field(by, "replied"), field(by, "closed"), field(by, "skipped"));
+	f = json_object_get(first, "overall");
+	duration_text(json_object_get(f, "median_seconds"), med, sizeof(med));
+	duration_text(json_object_get(f, "p90_seconds"), p90, sizeof(p90));
+	printf("first response (replies sent in the window): %ld, median %s, p90 %s\n",
+	       field(f, "replied"), med, p90);
+	json_object_foreach((json_t *)json_object_get(first, "categories"), name, f)
+	{
+		duration_text(json_object_get(f, "median_seconds"), med, sizeof(med));
+		duration_text(json_object_get(f, "p90_seconds"), p90, sizeof(p90));
+		printf("  %-16s %6ld replied, median %s, p90 %s\n", name, field(f, "replied"), med,
+		       p90);
 	}
 }
 
@@ -134,7 +183,7 @@ static int stats_main(int argc, char **argv)
 	struct cmd_common common;
 	struct config *config = NULL;
 	struct store *store = NULL;
-	json_t *stats = NULL, *model, *series = NULL;
+	json_t *stats = NULL, *model, *series = NULL, *backlog = NULL, *first = NULL;
 	char err[600];
 	bool as_json = false;
 	unsigned int days = 0;
@@ -151,7 +200,9 @@ static int stats_main(int argc, char **argv)
 		fprintf(stderr, "draftd stats: %s\n", err);
 		goto out;
 	}
-	if (promotion_stats(store, config, &stats) < 0) {
+	if (promotion_stats(store, config, &stats) < 0 ||
+	    store_outcome_backlog(store, &backlog) < 0 ||
+	    store_outcome_first_response(store, config->agent.stats_window, &first) < 0) {
 		fprintf(stderr, "draftd stats: %s\n", store_error(store));
 		goto out;
 	}
@@ -164,11 +215,14 @@ static int stats_main(int argc, char **argv)
 	json_object_set_new(stats, "model", model != NULL ? model : json_null());
 	if (series != NULL)
 		json_object_set(stats, "series", series);
+	json_object_set(stats, "backlog", backlog);
+	json_object_set(stats, "first_response", first);
 	if (as_json) {
 		if (json_dumpf(stats, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
 			goto out;
 		putchar('\n');
 	} else {
+		outcome_print(backlog, first);
 		stats_print(stats);
 		if (series != NULL)
 			series_print(series);
@@ -177,6 +231,8 @@ static int stats_main(int argc, char **argv)
 out:
 	json_decref(stats);
 	json_decref(series);
+	json_decref(backlog);
+	json_decref(first);
 	store_close(&store);
 	config_unref(&config);
 	return ret;
@@ -184,9 +240,13 @@ out:
 
 const struct cmd cmd_stats = {
 	.name = "stats",
-	.summary = "per-category review and promotion evidence",
+	.summary = "message states, the backlog, per-category review and promotion evidence",
 	.usage = " [--json] [--days N] [--config FILE]\n\n"
-		 "One line per category over [agent] stats_window: reviewed, approved unchanged,\n"
+		 "First the messages: open (by where they wait), replied, closed, skipped, the\n"
+		 "age of the oldest open one and the first-response time (arrival to reply\n"
+		 "sent) over [agent] stats_window, overall and per category.\n"
+		 "Then one line per category over [agent] stats_window: reviewed, approved "
+		 "unchanged,\n"
 		 "edited, rejected (wrong: with a corrected category or a reason starting with\n"
 		 "\"wrong\"), the 95% Wilson lower bound of the unchanged rate, target and\n"
 		 "min_samples, eligibility (never: complaint, legal, never_auto), shadow results\n"

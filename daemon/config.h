@@ -136,6 +136,10 @@ struct config {
 		unsigned int promotion_interval; /* seconds between promotion passes */
 	} agent;
 	struct {
+		unsigned int send_delay; /* seconds an approved reply waits (undo); 0: at once */
+		unsigned int claim_ttl;  /* seconds a reviewer's claim lasts without a heartbeat */
+	} review;
+	struct {
 		unsigned int max_message_size; /* bytes */
 		unsigned int max_mime_depth;
 		unsigned int max_mime_parts;

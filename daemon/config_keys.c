@@ -57,6 +57,7 @@ typedef __typeof__(((struct config *)0)->smtp) smtp_t;
 typedef __typeof__(((struct config *)0)->log) log_t;
 typedef __typeof__(((struct config *)0)->agent) agent_t;
 typedef __typeof__(((struct config *)0)->limits) limits_t;
+typedef __typeof__(((struct config *)0)->review) review_t;
 
 static const struct config_key database_keys[] = {
 	K_REQ(database_t, url),
@@ -136,6 +137,14 @@ static const struct config_key limits_keys[] = {
 	K_END,
 };
 
+/* issue 11: Undo needs a delay before the outbox sends; a claim follows
+ * the reviewer's presence (heartbeats) and lapses soon after they leave. */
+static const struct config_key review_keys[] = {
+	K_DUR(review_t, send_delay, "10", 0, 3600),
+	K_DUR(review_t, claim_ttl, "2m", 10, 86400),
+	K_END,
+};
+
 static const struct config_key mailbox_keys[] = {
 	K_REQ(struct mailbox_config, url),
 	K_REQ(struct mailbox_config, user),
@@ -195,6 +204,7 @@ const struct config_section_def config_sections[] = {
 	 offsetof(struct config, mailboxes_count), sizeof(struct mailbox_config), false, 0, 0},
 	NAMED(connector, struct connector_config, connectors, true),
 	NAMED(category, struct category_config, categories, true),
+	SINGLE(review, review),
 };
 
 const size_t config_sections_count = ARRAY_SIZE(config_sections);

@@ -117,6 +117,59 @@ int promotion_stats(struct store *store, const struct config *config, json_t **r
 	return *result_r != NULL ? 0 : -1;
 }
 
+static bool name_in(const char *name, const char *const *list)
+{
+	for (; list != NULL && *list != NULL; list++) {
+		if (strcmp(name, *list) == 0)
+			return true;
+	}
+	return false;
+}
+
+int promotion_categories_decorate(struct store *store, const struct config *config,
+				  const char *const *builtin, json_t *categories)
+{
+	json_t *stats = NULL, *cat, *row;
+	struct promo_counts c;
+	struct promo_policy p;
+	const char *name, *why;
+	size_t i, j;
+
+	if (promotion_stats(store, config, &stats) < 0)
+		return -1;
+	json_array_foreach(categories, i, cat)
+	{
+		name = json_string_value(json_object_get(cat, "name"));
+		if (name == NULL)
+			continue;
+		memset(&c, 0, sizeof(c));
+		memset(&p, 0, sizeof(p));
+		p.name = name;
+		p.never_auto = config_category(config, name) != NULL &&
+			       config_category(config, name)->never_auto;
+		why = promo_never_auto_why(&c, &p);
+		json_array_foreach(json_object_get(stats, "categories"), j, row)
+		{
+			const char *rn = json_string_value(json_object_get(row, "category"));
+
+			if (rn != NULL && strcmp(rn, name) == 0) {
+				promotion_fill(row, config, &c, &p);
+				why = promo_never_auto_why(&c, &p);
+				break;
+			}
+		}
+		json_object_set_new(cat, "never_auto", json_boolean(why != NULL));
+		json_object_set_new(cat, "never_auto_reason",
+				    why != NULL ? json_string(why) : json_null());
+		json_object_set_new(cat, "source",
+				    json_string(config_category(config, name) != NULL ? "config"
+						: name_in(name, builtin)              ? "builtin"
+									 : "database"));
+	}
+	json_decref(stats);
+	return 0;
+}
+
 /* The evidence recorded with a promotion or demotion. */
 static json_t *promotion_evidence(const json_t *row)
 {

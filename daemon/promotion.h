@@ -25,6 +25,15 @@ extern const struct service_ops service_promotion;
 int promotion_stats(struct store *store, const struct config *config, json_t **result_r)
 	__attribute__((warn_unused_result));
 
+/* Adds never_auto, never_auto_reason and source (builtin, config or
+ * database) to each entry of categories (GET /categories' list), by the
+ * same evidence the promotion pass uses: the list, the PUT and the pass
+ * agree on what is never automatic. builtin lists the classifier's
+ * built-in names (NULL-terminated, may be NULL). 0 or -1. */
+int promotion_categories_decorate(struct store *store, const struct config *config,
+				  const char *const *builtin, json_t *categories)
+	__attribute__((warn_unused_result));
+
 /* One pass (see above). Returns the number of mode changes, or -1. */
 int promotion_pass(struct store *store, const struct config *config)
 	__attribute__((warn_unused_result));

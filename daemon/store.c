@@ -27,7 +27,9 @@ static void store_copy_message(char *dst, size_t size, const char *what, const c
 void store_set_error(struct store *store, const char *what, const PGresult *res)
 {
 	const char *msg = res != NULL ? PQresultErrorMessage(res) : NULL;
+	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
+	snprintf(store->sqlstate, sizeof(store->sqlstate), "%s", state != NULL ? state : "");
 	if (msg == NULL || *msg == '\0')
 		msg = PQerrorMessage(store->conn);
 	store_copy_message(store->error, sizeof(store->error), what, msg);

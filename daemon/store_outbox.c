@@ -8,6 +8,7 @@
 
 #include "daemon/store_audit.h"
 #include "daemon/store_private.h"
+#include "daemon/store_review_int.h"
 #include "daemon/util.h"
 
 /* The advisory lock class of outbox rows: (class, id mod 2^31-1). */
@@ -163,7 +164,8 @@ static json_t *audit_after(const struct outbox_item *item, const char *key, cons
 
 static int outbox_finish(struct store *store, const struct outbox_item *item, const char *what,
 			 const char *outbox_sql, int n_outbox, const char *const *outbox_params,
-			 const char *draft_status, const char *action, json_t *after)
+			 const char *draft_status, const char *action, json_t *after,
+			 const char *error)
 {
 	char draft_id[32];
 	const char *dparams[2] = {draft_id, draft_status};
@@ -172,7 +174,8 @@ static int outbox_finish(struct store *store, const struct outbox_item *item, co
 	int ret = -1;
 
 	snprintf(draft_id, sizeof(draft_id), "%" PRId64, item->draft_id);
-	if (store_command(store, "BEGIN") < 0)
+	/* the message first, as every decision about it locks it */
+	if (store_command(store, "BEGIN") < 0 || store_outcome_lock_for_draft(store, draft_id) < 0)
 		goto out;
 	res = store_exec(store, what, outbox_sql, n_outbox, outbox_params);
 	if (res == NULL)
@@ -188,6 +191,9 @@ static int outbox_finish(struct store *store, const struct outbox_item *item, co
 			goto out;
 		PQclear(res);
 		res = NULL;
+		/* replied, or back under "Needs a human" when it cannot go */
+		if (store_outcome_after_send(store, draft_id, draft_status, error) < 0)
+			goto out;
 	}
 	if (action != NULL &&
 	    store_audit_append(store, "outbox", action, "draft", draft_id, NULL, after) < 0)
@@ -215,7 +221,7 @@ int store_outbox_sent(struct store *store, const struct outbox_item *item, const
 			     " last_error = NULL, locked_by = NULL, locked_until = NULL,"
 			     " updated_at = now() WHERE id = $1::bigint",
 			     1, params, item->is_auto ? "auto_sent" : "sent", "send",
-			     audit_after(item, "note", note));
+			     audit_after(item, "note", note), NULL);
 }
 
 int store_outbox_failed(struct store *store, const struct outbox_item *item, const char *error,
@@ -232,7 +238,7 @@ int store_outbox_failed(struct store *store, const struct outbox_item *item, con
 			     " locked_by = NULL, locked_until = NULL, smtp_started_at = NULL,"
 			     " updated_at = now() WHERE id = $1::bigint",
 			     4, params, final ? "failed" : NULL, final ? "send_failed" : NULL,
-			     final ? audit_after(item, "error", error) : NULL);
+			     final ? audit_after(item, "error", error) : NULL, error);
 }
 
 int store_outbox_smtp_started(struct store *store, const struct outbox_item *item)

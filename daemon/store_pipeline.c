@@ -24,6 +24,7 @@ void pipeline_message_clear(struct pipeline_message *msg)
 	free(msg->sender);
 	free(msg->subject);
 	free(msg->screen_reason);
+	free(msg->forced_category);
 	memset(msg, 0, sizeof(*msg));
 }
 
@@ -42,7 +43,7 @@ int store_pipeline_message(struct store *store, int64_t id, struct pipeline_mess
 	res = store_exec(
 		store, "loading a message",
 		"SELECT mb.name, m.raw, m.headers::text, m.sender, m.subject,"
-		" m.screen_reason, m.is_duplicate, m.is_oversized"
+		" m.screen_reason, m.is_duplicate, m.is_oversized, m.forced_category"
 		" FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE m.id = $1",
 		1, params);
 	if (res == NULL)
@@ -70,6 +71,7 @@ int store_pipeline_message(struct store *store, int64_t id, struct pipeline_mess
 	msg_r->screen_reason = dup_value(res, 0, 5);
 	msg_r->is_duplicate = PQgetvalue(res, 0, 6)[0] == 't';
 	msg_r->is_oversized = PQgetvalue(res, 0, 7)[0] == 't';
+	msg_r->forced_category = dup_value(res, 0, 8);
 	ret = 1;
 out:
 	if (raw != NULL)
@@ -168,9 +170,10 @@ static int pipeline_update_message(struct store *store, int64_t message_id,
 	snprintf(id, sizeof(id), "%lld", (long long)message_id);
 	if (record == NULL)
 		return -1;
+	/* the latest event is the reason a person sees: an older reject's goes */
 	res = store_exec(store, "storing the pipeline result",
-			 "UPDATE messages SET state = $2, pipeline = $3::jsonb, language = $4"
-			 " WHERE id = $1",
+			 "UPDATE messages SET state = $2, pipeline = $3::jsonb, language = $4,"
+			 " human_reason = NULL WHERE id = $1",
 			 4, params);
 	if (res != NULL) {
 		ret = 0;
@@ -224,11 +227,13 @@ static int pipeline_insert_draft(struct store *store, int64_t message_id,
 		"INSERT INTO drafts (message_id, category, confidence, confidence_source,"
 		" subject, body, recipient, model, prompt_version, facts, rule_hits,"
 		" guardrail_flags, decision_reasons, notes, shadow, decision, status,"
-		" language, reviewer, decided_at)"
+		" language, reviewer, decided_at, superseded_at, superseded_by)"
 		" VALUES ($1, $2, $3::float8, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb,"
 		" $12::jsonb, $13::jsonb, $14::jsonb, $15::jsonb, $16, $17, $18,"
 		" CASE WHEN $17 = 'approved' THEN 'auto' END,"
-		" CASE WHEN $17 = 'approved' THEN now() END)"
+		" CASE WHEN $17 = 'approved' THEN now() END,"
+		" CASE WHEN $17 = 'superseded' THEN now() END,"
+		" CASE WHEN $17 = 'superseded' THEN 'pipeline' END)"
 		" RETURNING id",
 		18, params);
 	if (res == NULL)
@@ -289,15 +294,54 @@ static int pipeline_audit(struct store *store, int64_t message_id, const struct 
 	return ret;
 }
 
+/* Locks the message (before the job: the reviewers' decisions lock the
+ * message first too) and says whether a new draft may be its live one: 1
+ * yes, 0 no (not open, or a live draft exists), -1. */
+static int pipeline_message_takes_draft(struct store *store, int64_t message_id)
+{
+	char id[24];
+	const char *params[1] = {id};
+	PGresult *res;
+	int ret = -1;
+
+	snprintf(id, sizeof(id), "%lld", (long long)message_id);
+	res = store_exec(store, "locking the message",
+			 "SELECT 1 FROM messages WHERE id = $1 FOR UPDATE", 1, params);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	res = store_exec(store, "checking the message",
+			 "SELECT m.status = 'open' AND NOT EXISTS (SELECT 1 FROM drafts d"
+			 " WHERE d.message_id = m.id AND d.status IN ('pending', 'claimed',"
+			 " 'approved')) FROM messages m WHERE m.id = $1",
+			 1, params);
+	if (res == NULL)
+		return -1;
+	ret = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't' ? 1 : 0;
+	PQclear(res);
+	return ret;
+}
+
 int store_pipeline_finish(struct store *store, const struct store_job *job, int64_t message_id,
 			  const struct pipeline_result *result, int64_t *draft_id_r)
 {
+	struct pipeline_result late;
 	bool committed = false;
 	int ret = -1, r;
 
 	*draft_id_r = 0;
 	if (store_command(store, "BEGIN") < 0)
 		return -1;
+	r = pipeline_message_takes_draft(store, message_id);
+	if (r < 0)
+		goto out;
+	if (r == 0 && result->has_draft) {
+		/* too late: kept for the record, never sendable */
+		late = *result;
+		late.status = "superseded";
+		late.outbox_message_id = NULL;
+		result = &late;
+	}
 	r = store_job_complete(store, job);
 	if (r <= 0) {
 		ret = r;

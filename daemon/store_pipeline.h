@@ -24,6 +24,7 @@ struct pipeline_message {
 	char *screen_reason; /* set at ingest for mail never to be drafted */
 	bool is_duplicate;
 	bool is_oversized;
+	char *forced_category; /* a reviewer's corrected category: draft for it */
 };
 
 /* Loads message id. Returns 1 with *msg_r filled (free with
@@ -89,7 +90,10 @@ struct pipeline_result {
 	double sample_rate; /* share of automatic replies sampled (promo_sampled()) */
 };
 
-/* Stores result and completes job in one transaction. Returns 1 when stored
+/* Stores result and completes job in one transaction, under the message's
+ * lock: a draft for a message that is no longer open, or that has a live
+ * draft already (a person answered or closed it meanwhile), is kept for the
+ * record as superseded and nothing is queued for sending. Returns 1 when stored
  * (with the new draft's id in *draft_id_r, 0 when none), 0 when the job's
  * lease was lost (nothing stored: whoever has the job now will store it),
  * -1 on error. */

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "daemon/store.h"
 
@@ -14,7 +15,12 @@ struct store {
 	char *url;
 	unsigned int connect_timeout;
 	char error[512];
+	char sqlstate[6]; /* of the last failed statement, "" when unknown */
 };
+
+/* The last failed statement broke a unique index or constraint (23505):
+ * the database refused what an invariant forbids. */
+#define STORE_UNIQUE_VIOLATION(store) (strcmp((store)->sqlstate, "23505") == 0)
 
 /* Records "what: libpq's message" as the store's error. */
 void store_set_error(struct store *store, const char *what, const PGresult *res);

@@ -18,7 +18,9 @@ static const char counts_sql[] =
 	"  (c.mode = 'auto' AND coalesce(d.decided_at, d.created_at)"
 	"   > coalesce(c.promoted_at, '-infinity')) AS post"
 	"  FROM drafts d LEFT JOIN categories c ON c.name = d.category"
-	"  WHERE coalesce(d.decided_at, d.created_at) > now() - make_interval(secs => $1::int)),"
+	"  WHERE coalesce(d.decided_at, d.created_at) > now() - make_interval(secs => $1::int)"
+	/* a reply a person wrote from scratch is no evidence about the model */
+	"  AND d.origin = 'model'),"
 	" v AS (SELECT *, human AND status <> 'rejected' AND edit_distance <= $2::float8 AS good,"
 	"  human AND status = 'rejected' AND (corrected_category IS NOT NULL"
 	"   OR lower(ltrim(coalesce(reject_reason, ''))) LIKE 'wrong%') AS wrong FROM w),"

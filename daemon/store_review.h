@@ -20,13 +20,12 @@ enum review_result {
 	REVIEW_ERROR = -1,    /* database error: store_error() */
 	REVIEW_NOT_FOUND = 0, /* no such draft, message, category or mailbox */
 	REVIEW_OK = 1,
-	REVIEW_CONFLICT = 2, /* claimed by someone else, or the wrong status */
+	REVIEW_CONFLICT = 2, /* claimed by someone else, or the wrong status; a detail's
+			      * "conflict" names the reason (store_outcome.h) */
 	REVIEW_STALE = 3,    /* If-Match version is not the current one */
 	REVIEW_INVALID = 4,  /* a value the database would not take (detail says) */
 	REVIEW_REPLAY = 5,   /* approve: already approved; the result is the earlier one */
 };
-
-#define REVIEW_CLAIM_SECONDS 900
 
 struct review_filter {
 	/* NULL: any; else a comma-separated list of statuses (no spaces);
@@ -49,9 +48,16 @@ int store_review_list(struct store *store, const struct review_filter *filter, j
 int store_review_get(struct store *store, const char *id, json_t **draft_r)
 	__attribute__((warn_unused_result));
 
-/* Takes or renews the claim for who (lease REVIEW_CLAIM_SECONDS). */
+/* Takes or renews the claim for who for ttl seconds; take_over (admins)
+ * takes it from someone else (audited draft.take_over with the holder). */
 enum review_result store_review_claim(struct store *store, const char *id, const char *who,
-				      json_t **result_r) __attribute__((warn_unused_result));
+				      unsigned int ttl, bool take_over, json_t **result_r)
+	__attribute__((warn_unused_result));
+/* Renews who's own claim for ttl seconds (also one that ran out while
+ * nobody else took it); never takes one. Conflict "not_holder" otherwise. */
+enum review_result store_review_heartbeat(struct store *store, const char *id, const char *who,
+					  unsigned int ttl, json_t **result_r)
+	__attribute__((warn_unused_result));
 /* Drops who's claim (any claim when force). */
 enum review_result store_review_release(struct store *store, const char *id, const char *who,
 					bool force, json_t **result_r)
@@ -60,9 +66,12 @@ enum review_result store_review_release(struct store *store, const char *id, con
 struct review_patch {
 	const char *subject, *body, *recipient, *cc; /* NULL: unchanged; cc "" clears */
 	const char *version;                         /* the If-Match value */
+	unsigned int claim_ttl;                      /* the save claims the draft this long */
 };
-/* Edits a pending/claimed draft not held by someone else, bumps version and
- * audits the changed fields (before/after). */
+/* Edits a pending/claimed draft not held by someone else, claims it for
+ * who, bumps version and audits the changed fields (before/after). A stale
+ * version gives REVIEW_STALE with the saved fields (nothing is lost: the
+ * caller can show both texts). */
 enum review_result store_review_patch(struct store *store, const char *id, const char *who,
 				      const struct review_patch *patch, json_t **result_r)
 	__attribute__((warn_unused_result));
@@ -71,6 +80,7 @@ struct review_approve {
 	const char *subject, *body; /* the final edit, NULL: as stored */
 	const char *idempotency_key;
 	const char *fallback_domain; /* for the Message-ID when the mailbox row has no address */
+	unsigned int send_delay;     /* seconds the reply waits in the outbox (undo) */
 };
 /* In one transaction: status approved, reviewer, final_body, edit_distance,
  * the outbox row with a new Message-ID, the audit row. An already approved
@@ -79,20 +89,25 @@ struct review_approve {
 enum review_result store_review_approve(struct store *store, const char *id, const char *who,
 					const struct review_approve *approve, json_t **result_r)
 	__attribute__((warn_unused_result));
-/* Rejects with a reason and an optional corrected category (must exist). */
+/* Rejects with a reason and an optional corrected category (must be in
+ * the categories table). The message never drops: with a category it is
+ * drafted again for it, without one it goes under "Needs a human". */
 enum review_result store_review_reject(struct store *store, const char *id, const char *who,
 				       const char *reason, const char *category, json_t **result_r)
 	__attribute__((warn_unused_result));
-/* Re-queues the message's pipeline job (state queued, attempts 0). Conflict
- * while a worker holds it. */
-enum review_result store_review_redraft(struct store *store, const char *message_id,
-					const char *who, json_t **result_r)
+/* Recalls an approved reply the outbox has not started on: the outbox row
+ * goes, the draft is pending again (claimed by who for claim_ttl) with the
+ * approved text as its body. Conflict "too_late" once a try started. */
+enum review_result store_review_undo(struct store *store, const char *id, const char *who,
+				     unsigned int claim_ttl, json_t **result_r)
 	__attribute__((warn_unused_result));
 
-/* Inserts the config's [category NAME] sections that the table lacks
- * (existing rows win: changes made over REST survive restarts). 0 or -1. */
-int store_categories_seed(struct store *store, const struct config *config)
-	__attribute__((warn_unused_result));
+/* Inserts the config's [category NAME] sections, then the classifier's
+ * built-in categories (builtin, NULL-terminated, may be NULL) that the
+ * table lacks, with the defaults (existing rows win: changes made over REST
+ * survive restarts). 0 or -1. */
+int store_categories_seed(struct store *store, const struct config *config,
+			  const char *const *builtin) __attribute__((warn_unused_result));
 /* {"categories":[...]} ordered by name. 0 or -1. */
 int store_categories_list(struct store *store, json_t **result_r)
 	__attribute__((warn_unused_result));

@@ -13,7 +13,8 @@
 	" 'target_rate', target_rate, 'promotion', promotion, 'updated_by', updated_by," \
 	" 'updated_at', updated_at)::text"
 
-int store_categories_seed(struct store *store, const struct config *config)
+int store_categories_seed(struct store *store, const struct config *config,
+			  const char *const *builtin)
 {
 	size_t i;
 
@@ -41,6 +42,19 @@ int store_categories_seed(struct store *store, const struct config *config)
 			" $3::double precision, $4::double precision, $5::int,"
 			" $6::double precision, $7, 'config') ON CONFLICT (name) DO NOTHING",
 			7, params);
+		if (res == NULL)
+			return -1;
+		PQclear(res);
+	}
+	/* the classifier files mail under these without any configuration:
+	 * they must be listed, and corrections to them accepted */
+	for (i = 0; builtin != NULL && builtin[i] != NULL; i++) {
+		const char *params[1] = {builtin[i]};
+		PGresult *res = store_exec(store, "category seed",
+					   "INSERT INTO categories (name, updated_by) VALUES ($1,"
+					   " 'builtin') ON CONFLICT (name) DO NOTHING",
+					   1, params);
+
 		if (res == NULL)
 			return -1;
 		PQclear(res);
@@ -141,7 +155,7 @@ out:
 /* The same aggregates grouped by category or by reviewer. A human decision
  * is one with a reviewer other than 'auto' (the decide step's); $1 is the
  * configured unchanged threshold, the one the promotion figures use. */
-#define HUMAN " reviewer IS NOT NULL AND reviewer <> 'auto'"
+#define HUMAN " reviewer IS NOT NULL AND reviewer <> 'auto' AND origin = 'model'"
 #define STATS_COLUMNS                                                                     \
 	" 'reviewed', count(*) FILTER (WHERE" HUMAN " AND status IN ('approved', 'sent'," \
 	" 'rejected', 'failed')), 'approved_unchanged', count(*) FILTER (WHERE" HUMAN     \
@@ -163,13 +177,14 @@ int store_review_stats(struct store *store, double unchanged_threshold, json_t *
 	int ret = -1;
 
 	snprintf(threshold, sizeof(threshold), "%.6f", unchanged_threshold);
-	cats = store_exec(store, "stats by category",
-			  "SELECT json_build_object('category', category, 'drafted', count(*),"
-			  " 'auto_sent', count(*) FILTER (WHERE status = 'auto_sent'),"
-			  " 'pending', count(*) FILTER (WHERE status IN ('pending', 'claimed')),"
-			  " " STATS_COLUMNS
-			  ")::text FROM drafts GROUP BY category ORDER BY category",
-			  1, params);
+	cats = store_exec(
+		store, "stats by category",
+		"SELECT json_build_object('category', category, 'drafted', count(*),"
+		" 'auto_sent', count(*) FILTER (WHERE status = 'auto_sent'),"
+		" 'pending', count(*) FILTER (WHERE status IN ('pending', 'claimed')),"
+		" " STATS_COLUMNS
+		")::text FROM drafts WHERE origin = 'model' GROUP BY category ORDER BY category",
+		1, params);
 	if (cats == NULL)
 		goto out;
 	revs = store_exec(store, "stats by reviewer",
@@ -257,6 +272,10 @@ int store_review_metrics(struct store *store, json_t **result_r)
 		"'decisions', (SELECT coalesce(json_object_agg(decision, n), '{}') FROM"
 		" (SELECT decision, count(*) AS n FROM drafts WHERE decision IS NOT NULL"
 		" GROUP BY decision) s),"
+		"'messages_by_status', (SELECT json_build_object('open', count(*) FILTER (WHERE"
+		" status = 'open'), 'replied', count(*) FILTER (WHERE status = 'replied'),"
+		" 'closed', count(*) FILTER (WHERE status = 'closed'), 'skipped', count(*)"
+		" FILTER (WHERE status = 'skipped')) FROM messages),"
 		"'outbox', (SELECT coalesce(json_object_agg(state, n), '{}') FROM"
 		" (SELECT state, count(*) AS n FROM outbox GROUP BY state) s),"
 		"'skips', (SELECT coalesce(json_object_agg(reason, n), '{}') FROM"

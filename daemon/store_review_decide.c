@@ -1,4 +1,4 @@
-/* Decisions on drafts: approve (with the outbox row), reject, redraft. */
+/* Decisions on drafts: approve (with the outbox row), reject, undo. */
 #include "daemon/store_review_int.h"
 
 #include <gnutls/crypto.h>
@@ -15,9 +15,12 @@
 	"SELECT json_build_object('id', d.id, 'status', d.status, 'reviewer', d.reviewer,"     \
 	" 'decided_at', d.decided_at, 'edit_distance', d.edit_distance, 'version', d.version," \
 	" 'reject_reason', d.reject_reason, 'corrected_category', d.corrected_category,"       \
-	" 'outbox', (SELECT json_build_object('message_id', o.message_id, 'state', o.state,"   \
-	" 'created_at', o.created_at) FROM outbox o WHERE o.draft_id = d.id))::text"           \
-	" FROM drafts d WHERE d.id = $1::bigint"
+	" 'kind', d.kind, 'origin', d.origin, 'claimed_by', CASE WHEN d.claim_expires > now()" \
+	" THEN d.claimed_by END, 'outbox', (SELECT " OUTBOX_JSON " FROM outbox o"              \
+	" WHERE o.draft_id = d.id), 'message', (SELECT json_build_object('id', m.id,"          \
+	" 'status', m.status, 'queue', " MESSAGE_QUEUE_SQL ", 'reason', " MESSAGE_REASON_SQL   \
+	", 'live_draft_id', " MESSAGE_LIVE_SQL ") FROM messages m WHERE m.id = d.message_id))" \
+	"::text FROM drafts d WHERE d.id = $1::bigint"
 
 static bool review_is_approved(const char *status)
 {
@@ -27,9 +30,7 @@ static bool review_is_approved(const char *status)
 	       strcmp(status, "auto_sent") == 0 || strcmp(status, "failed") == 0;
 }
 
-/* "<32 hex random>.<unix time>@domain", fixed now so a resend after a crash
- * carries the same Message-ID. */
-static int review_message_id(const char *address, const char *fallback, char *out, size_t size)
+int store_review_message_id(const char *address, const char *fallback, char *out, size_t size)
 {
 	unsigned char rnd[16];
 	char hex[33];
@@ -53,8 +54,7 @@ static int review_message_id(const char *address, const char *fallback, char *ou
 	return 0;
 }
 
-static enum review_result review_decision_json(struct store *store, const char *id,
-					       json_t **result_r)
+enum review_result store_review_decision(struct store *store, const char *id, json_t **result_r)
 {
 	const char *params[1] = {id};
 	int r = store_review_one(store, "decision", REVIEW_DECISION_JSON, 1, params, result_r);
@@ -62,54 +62,101 @@ static enum review_result review_decision_json(struct store *store, const char *
 	return r < 0 ? REVIEW_ERROR : r == 0 ? REVIEW_NOT_FOUND : REVIEW_OK;
 }
 
+/* A conflict about the draft's message (superseded, already_replied,
+ * claimed) with the draft's own status beside it. */
+static enum review_result review_conflict(const char *code, const struct outcome_msg *m,
+					  const char *status, json_t **result_r)
+{
+	*result_r = store_outcome_conflict(code, m);
+	if (*result_r == NULL)
+		return REVIEW_ERROR;
+	json_object_set_new(*result_r, "status", json_string(status));
+	return REVIEW_CONFLICT;
+}
+
+/* Locks the draft's message, then the draft, and reads what a decision on
+ * the draft needs. 1 with *res_r (PQclear it), 0 when absent, -1. */
+static int review_lock_draft(struct store *store, const char *id, const char *who,
+			     struct outcome_msg *m, PGresult **res_r)
+{
+	int l = store_outcome_lock(store, NULL, id, m);
+
+	*res_r = NULL;
+	if (l <= 0)
+		return l;
+	*res_r = store_exec(store, "draft lock",
+			    "SELECT d.status, coalesce(d.claim_expires > now() AND d.claimed_by"
+			    " <> $2, false), d.body, coalesce(d.original_body, d.body),"
+			    " mb.address, d.subject, d.kind, d.category FROM drafts d"
+			    " JOIN messages m ON m.id = d.message_id JOIN mailboxes mb"
+			    " ON mb.id = m.mailbox_id WHERE d.id = $1::bigint FOR UPDATE OF d",
+			    2, (const char *const[]){id, who});
+	if (*res_r == NULL)
+		return -1;
+	return PQntuples(*res_r) == 1 ? 1 : 0;
+}
+
+/* Why a decision may not be taken on a draft in status st (REVIEW_OK when
+ * it may): replayed approvals are the caller's business. */
+static enum review_result review_live_guard(struct store *store, const char *id,
+					    const struct outcome_msg *m, const PGresult *res,
+					    json_t **result_r)
+{
+	const char *st = PQgetvalue(res, 0, 0);
+
+	if (strcmp(st, "superseded") == 0)
+		return review_conflict("superseded", m, st, result_r);
+	if (strcmp(st, "pending") != 0 && strcmp(st, "claimed") != 0) {
+		enum review_result r = store_review_decision(store, id, result_r);
+
+		return r == REVIEW_OK ? REVIEW_CONFLICT : r;
+	}
+	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0)
+		return review_conflict("claimed", m, st, result_r);
+	return REVIEW_OK;
+}
+
 enum review_result store_review_approve(struct store *store, const char *id, const char *who,
 					const struct review_approve *approve, json_t **result_r)
 {
 	PGresult *res = NULL, *upd = NULL;
 	json_t *before = NULL, *after = NULL;
+	struct outcome_msg m;
 	enum review_result ret = REVIEW_ERROR;
 	const char *status, *final_body, *params[6];
-	char msgid[256], dist[32];
+	char msgid[256], dist[32], delay[16];
 	double ed;
+	int l;
 
 	if (store_command(store, "BEGIN") < 0)
 		return REVIEW_ERROR;
-	/* The row lock serialises concurrent approvals: the second one sees
-	 * 'approved' and replays the first one's result. */
-	res = store_exec(store, "approve lock",
-			 "SELECT d.status, d.claim_expires > now() AND d.claimed_by <> $2,"
-			 " d.body, coalesce(d.original_body, d.body), mb.address, d.subject"
-			 " FROM drafts d JOIN messages m ON m.id = d.message_id"
-			 " JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE d.id = $1::bigint"
-			 " FOR UPDATE OF d",
-			 2, (const char *const[]){id, who});
-	if (res == NULL)
-		goto fail;
-	if (PQntuples(res) == 0) {
-		ret = REVIEW_NOT_FOUND;
+	/* The message lock serialises concurrent approvals: the second one
+	 * sees 'approved' and replays the first one's result. */
+	l = review_lock_draft(store, id, who, &m, &res);
+	if (l <= 0) {
+		ret = l == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
 		goto fail;
 	}
 	status = PQgetvalue(res, 0, 0);
 	if (review_is_approved(status)) {
 		store_rollback(store);
-		ret = review_decision_json(store, id, result_r);
+		ret = store_review_decision(store, id, result_r);
 		if (ret == REVIEW_OK)
 			ret = REVIEW_REPLAY;
 		goto out;
 	}
-	if ((strcmp(status, "pending") != 0 && strcmp(status, "claimed") != 0) ||
-	    strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
-		store_rollback(store);
-		ret = review_decision_json(store, id, result_r);
-		if (ret == REVIEW_OK)
-			ret = REVIEW_CONFLICT;
-		goto out;
-	}
+	ret = review_live_guard(store, id, &m, res, result_r);
+	if (ret == REVIEW_OK && strcmp(PQgetvalue(res, 0, 6), "reply") == 0 &&
+	    strcmp(m.status, "replied") == 0)
+		ret = review_conflict("already_replied", &m, status, result_r);
+	if (ret != REVIEW_OK)
+		goto fail;
+	ret = REVIEW_ERROR;
 	final_body = approve->body != NULL ? approve->body : PQgetvalue(res, 0, 2);
 	ed = edit_distance_normalized(PQgetvalue(res, 0, 3), final_body);
 	snprintf(dist, sizeof(dist), "%.6f", ed);
-	if (review_message_id(PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4),
-			      approve->fallback_domain, msgid, sizeof(msgid)) < 0) {
+	if (store_review_message_id(PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4),
+				    approve->fallback_domain, msgid, sizeof(msgid)) < 0) {
 		snprintf(store->error, sizeof(store->error), "approve: random generator failed");
 		goto fail;
 	}
@@ -128,26 +175,35 @@ enum review_result store_review_approve(struct store *store, const char *id, con
 			 " version = version + 1, claimed_by = NULL, claim_expires = NULL"
 			 " WHERE id = $1::bigint",
 			 6, params);
-	if (upd == NULL)
+	if (upd == NULL) {
+		/* the database's drafts_one_reply: never a second reply */
+		if (STORE_UNIQUE_VIOLATION(store))
+			ret = review_conflict("already_replied", &m, status, result_r);
 		goto fail;
+	}
 	PQclear(upd);
+	snprintf(delay, sizeof(delay), "%u", approve->send_delay);
 	params[1] = msgid;
+	params[2] = delay;
+	/* the reply waits send_delay in the outbox: Undo until then */
 	upd = store_exec(store, "approve outbox",
-			 "INSERT INTO outbox (draft_id, message_id) VALUES ($1::bigint, $2)"
+			 "INSERT INTO outbox (draft_id, message_id, next_attempt_at) VALUES"
+			 " ($1::bigint, $2, now() + make_interval(secs => $3::int))"
 			 " ON CONFLICT (draft_id) DO NOTHING",
-			 2, params);
+			 3, params);
 	if (upd == NULL)
 		goto fail;
 	before = json_pack("{s:s}", "status", status);
-	after = json_pack("{s:s, s:f, s:s, s:b, s:b}", "status", "approved", "edit_distance", ed,
-			  "outbox_message_id", msgid, "body_edited",
+	after = json_pack("{s:s, s:f, s:s, s:b, s:b, s:i}", "status", "approved", "edit_distance",
+			  ed, "outbox_message_id", msgid, "body_edited",
 			  strcmp(PQgetvalue(res, 0, 3), final_body) != 0, "subject_edited",
 			  approve->subject != NULL &&
-				  strcmp(approve->subject, PQgetvalue(res, 0, 5)) != 0);
+				  strcmp(approve->subject, PQgetvalue(res, 0, 5)) != 0,
+			  "send_delay", (int)approve->send_delay);
 	if (store_audit_append(store, who, "draft.approve", "draft", id, before, after) < 0 ||
 	    store_review_commit(store) < 0)
 		goto fail;
-	ret = review_decision_json(store, id, result_r);
+	ret = store_review_decision(store, id, result_r);
 	goto out;
 fail:
 	store_rollback(store);
@@ -157,6 +213,34 @@ out:
 	json_decref(before);
 	json_decref(after);
 	return ret;
+}
+
+/* Where a rejected draft's message goes: with a corrected category, drafted
+ * again for it; without, under "Needs a human" with the reason. A message
+ * that is not open (a rejected follow-up) stays where it is. 0 or -1. */
+static int review_reject_route(struct store *store, const struct outcome_msg *m, const char *who,
+			       const char *reason, const char *category)
+{
+	const char *params[4] = {m->id, who, reason, category};
+	PGresult *res;
+
+	if (strcmp(m->status, "open") != 0)
+		return 0;
+	if (category == NULL)
+		res = store_exec(
+			store, "reject: needs a human",
+			"UPDATE messages SET state = 'human', human_reason = 'rejected by '"
+			" || $2 || ': ' || left($3, 500) WHERE id = $1::bigint",
+			3, params);
+	else
+		res = store_exec(store, "reject: draft again",
+				 "UPDATE messages SET forced_category = $2, human_reason = NULL"
+				 " WHERE id = $1::bigint",
+				 2, (const char *const[]){m->id, category});
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return category != NULL ? store_outcome_requeue(store, m->id, NULL) : 0;
 }
 
 enum review_result store_review_reject(struct store *store, const char *id, const char *who,
@@ -164,35 +248,35 @@ enum review_result store_review_reject(struct store *store, const char *id, cons
 {
 	PGresult *res = NULL, *upd = NULL;
 	json_t *before = NULL, *after = NULL;
+	struct outcome_msg m;
 	enum review_result ret = REVIEW_ERROR;
 	const char *status, *params[4] = {id, who, reason, category};
+	int l;
 
 	if (store_command(store, "BEGIN") < 0)
 		return REVIEW_ERROR;
-	res = store_exec(store, "reject lock",
-			 "SELECT d.status, d.claim_expires > now() AND d.claimed_by <> $2,"
-			 " d.category, ($3::text IS NULL OR EXISTS (SELECT 1 FROM categories"
-			 " WHERE name = $3)) FROM drafts d WHERE d.id = $1::bigint FOR UPDATE",
-			 3, (const char *const[]){id, who, category});
-	if (res == NULL)
-		goto fail;
-	if (PQntuples(res) == 0) {
-		ret = REVIEW_NOT_FOUND;
+	l = review_lock_draft(store, id, who, &m, &res);
+	if (l <= 0) {
+		ret = l == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
 		goto fail;
 	}
 	status = PQgetvalue(res, 0, 0);
-	if ((strcmp(status, "pending") != 0 && strcmp(status, "claimed") != 0) ||
-	    strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
-		store_rollback(store);
-		ret = review_decision_json(store, id, result_r);
-		if (ret == REVIEW_OK)
-			ret = REVIEW_CONFLICT;
-		goto out;
-	}
-	if (strcmp(PQgetvalue(res, 0, 3), "t") != 0) {
-		*result_r = json_pack("{s:s}", "category", category);
-		ret = REVIEW_INVALID;
+	ret = review_live_guard(store, id, &m, res, result_r);
+	if (ret != REVIEW_OK)
 		goto fail;
+	ret = REVIEW_ERROR;
+	if (category != NULL) {
+		upd = store_exec(store, "reject category",
+				 "SELECT 1 FROM categories WHERE name = $1", 1,
+				 (const char *const[]){category});
+		if (upd == NULL)
+			goto fail;
+		if (PQntuples(upd) == 0) {
+			*result_r = json_pack("{s:s}", "category", category);
+			ret = REVIEW_INVALID;
+			goto fail;
+		}
+		PQclear(upd);
 	}
 	upd = store_exec(store, "reject draft",
 			 "UPDATE drafts SET status = 'rejected', reviewer = $2, reject_reason = $3,"
@@ -200,16 +284,19 @@ enum review_result store_review_reject(struct store *store, const char *id, cons
 			 " version = version + 1, claimed_by = NULL, claim_expires = NULL"
 			 " WHERE id = $1::bigint",
 			 4, params);
-	if (upd == NULL)
+	if (upd == NULL || review_reject_route(store, &m, who, reason, category) < 0)
 		goto fail;
 	before = json_pack("{s:s, s:s?}", "status", status, "category",
-			   PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2));
-	after = json_pack("{s:s, s:s, s:s?}", "status", "rejected", "reason", reason,
-			  "corrected_category", category);
+			   PQgetisnull(res, 0, 7) ? NULL : PQgetvalue(res, 0, 7));
+	after = json_pack("{s:s, s:s, s:s?, s:s}", "status", "rejected", "reason", reason,
+			  "corrected_category", category, "message",
+			  strcmp(m.status, "open") != 0 ? m.status
+			  : category != NULL            ? "drafted again"
+							: "needs a human");
 	if (store_audit_append(store, who, "draft.reject", "draft", id, before, after) < 0 ||
 	    store_review_commit(store) < 0)
 		goto fail;
-	ret = review_decision_json(store, id, result_r);
+	ret = store_review_decision(store, id, result_r);
 	goto out;
 fail:
 	store_rollback(store);
@@ -221,56 +308,85 @@ out:
 	return ret;
 }
 
-enum review_result store_review_redraft(struct store *store, const char *message_id,
-					const char *who, json_t **result_r)
+enum review_result store_review_undo(struct store *store, const char *id, const char *who,
+				     unsigned int claim_ttl, json_t **result_r)
 {
-	PGresult *res = NULL;
-	json_t *after = NULL;
+	PGresult *res = NULL, *upd = NULL;
+	json_t *before = NULL, *after = NULL;
+	struct outcome_msg m;
 	enum review_result ret = REVIEW_ERROR;
-	const char *params[1] = {message_id};
-	int r;
+	char ttl[16];
+	int l;
 
 	if (store_command(store, "BEGIN") < 0)
 		return REVIEW_ERROR;
-	res = store_exec(store, "redraft lock",
-			 "SELECT m.id, j.state = 'running' AND j.locked_until > now()"
-			 " FROM messages m LEFT JOIN jobs j ON j.message_id = m.id"
-			 " AND j.stage = 'pipeline' WHERE m.id = $1::bigint FOR UPDATE OF m",
-			 1, params);
+	l = store_outcome_lock(store, NULL, id, &m);
+	if (l <= 0) {
+		ret = l == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
+		goto fail;
+	}
+	/* the sender's claim commits 'sending' before any I/O: once this lock
+	 * is ours, a row still pending with no try is not being sent */
+	res = store_exec(store, "undo lock",
+			 "SELECT d.status, o.id, o.state, o.attempts, o.message_id FROM drafts d"
+			 " LEFT JOIN LATERAL (SELECT * FROM outbox x WHERE x.draft_id = d.id"
+			 " FOR UPDATE) o ON true WHERE d.id = $1::bigint FOR UPDATE OF d",
+			 1, (const char *const[]){id});
 	if (res == NULL)
 		goto fail;
 	if (PQntuples(res) == 0) {
 		ret = REVIEW_NOT_FOUND;
 		goto fail;
 	}
-	if (strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
-		*result_r = json_pack("{s:s}", "job", "running");
-		ret = REVIEW_CONFLICT;
-		goto fail;
+	if (strcmp(PQgetvalue(res, 0, 0), "approved") != 0 || PQgetisnull(res, 0, 1)) {
+		store_rollback(store);
+		ret = store_review_decision(store, id, result_r);
+		if (ret == REVIEW_OK)
+			ret = REVIEW_CONFLICT;
+		goto out;
 	}
-	r = store_review_one(store, "redraft job",
-			     "INSERT INTO jobs (message_id, stage) VALUES ($1::bigint, 'pipeline')"
-			     " ON CONFLICT (message_id, stage) DO UPDATE SET state = 'queued',"
-			     " attempts = 0, next_attempt_at = now(), locked_by = NULL,"
-			     " locked_until = NULL, last_error = NULL, updated_at = now()"
-			     " RETURNING json_build_object('message_id', message_id, 'job',"
-			     " json_build_object('id', id, 'state', state, 'attempts', attempts,"
-			     " 'next_attempt_at', next_attempt_at))::text",
-			     1, params, &after);
-	if (r <= 0)
+	if (strcmp(PQgetvalue(res, 0, 2), "pending") != 0 ||
+	    strcmp(PQgetvalue(res, 0, 3), "0") != 0) {
+		store_rollback(store);
+		ret = store_review_decision(store, id, result_r);
+		if (ret == REVIEW_OK) {
+			json_object_set_new(*result_r, "conflict", json_string("too_late"));
+			ret = REVIEW_CONFLICT;
+		}
+		goto out;
+	}
+	upd = store_exec(store, "undo outbox", "DELETE FROM outbox WHERE id = $1::bigint", 1,
+			 (const char *const[]){PQgetvalue(res, 0, 1)});
+	if (upd == NULL)
 		goto fail;
-	if (store_audit_append(store, who, "message.redraft", "message", message_id, NULL, after) <
-		    0 ||
+	PQclear(upd);
+	snprintf(ttl, sizeof(ttl), "%u", claim_ttl);
+	/* pending again with the approved text as its body: the edit is kept,
+	 * and the claim keeps it the undoer's while they look at it */
+	upd = store_exec(store, "undo draft",
+			 "UPDATE drafts SET status = 'claimed', claimed_by = $2,"
+			 " claim_expires = now() + make_interval(secs => $3::int),"
+			 " body = coalesce(final_body, body), final_body = NULL, reviewer = NULL,"
+			 " decided_at = NULL, edit_distance = NULL, approve_key = NULL,"
+			 " version = version + 1, updated_by = $2, updated_at = now()"
+			 " WHERE id = $1::bigint",
+			 3, (const char *const[]){id, who, ttl});
+	if (upd == NULL)
+		goto fail;
+	before = json_pack("{s:s, s:s}", "status", "approved", "outbox_message_id",
+			   PQgetvalue(res, 0, 4));
+	after = json_pack("{s:s}", "status", "claimed");
+	if (store_audit_append(store, who, "draft.undo", "draft", id, before, after) < 0 ||
 	    store_review_commit(store) < 0)
 		goto fail;
-	*result_r = after;
-	after = NULL;
-	ret = REVIEW_OK;
+	ret = store_review_decision(store, id, result_r);
 	goto out;
 fail:
 	store_rollback(store);
 out:
 	PQclear(res);
+	PQclear(upd);
+	json_decref(before);
 	json_decref(after);
 	return ret;
 }

@@ -13,16 +13,19 @@
  * json_decref()s. */
 
 struct review_messages_filter {
-	const char *state;    /* NULL: any; else a comma-separated list of states */
+	/* NULL: any; else a comma-separated list of pipeline states, where
+	 * "human" means the "Needs a human" queue (open, no draft) */
+	const char *state;
+	const char *status;   /* NULL: any; else a list of open, replied, closed, skipped */
 	const char *mailbox;  /* NULL: any */
 	const char *after_id; /* keyset cursor: the last id of the previous page */
 	bool oldest;          /* oldest first; newest first otherwise */
 	unsigned int limit;
 };
 
-/* One page of messages: id, state, sender, subject, mailbox, received_at,
- * age_seconds, reason (why no draft: the pipeline's reason or the screen's),
- * category, flags, draft_ids. *next_r is the id to continue after (a new
+/* One page of messages (MessageSummary: id, status, queue, state, sender,
+ * subject, mailbox, received_at, age_seconds, reason, category, flags,
+ * draft_ids, live and reply draft, close fields). *next_r is the id to continue after (a new
  * string, free() it) or NULL on the last page. Returns 0 or -1. */
 int store_review_messages_list(struct store *store, const struct review_messages_filter *filter,
 			       json_t **messages_r, char **next_r)

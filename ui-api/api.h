@@ -93,6 +93,9 @@ int api_query_check(struct api_request *req, struct api_response *resp, const ch
 const char *api_query(struct api_request *req, const char *name);
 /* A request header, or NULL. */
 const char *api_header(struct api_request *req, const char *name);
+/* The version in an If-Match header: 3, "3" or W/"3". 0 with version[],
+ * or -1 when it is not a version number. */
+int api_if_match(const char *h, char *version, size_t size);
 /* Checks a path id is a positive decimal that fits a bigint; 0 or -1 (400). */
 int api_id_check(struct api_response *resp, const char *id, const char *what);
 
@@ -112,12 +115,19 @@ void api_metrics_count(unsigned int status);
  * api_health.o after editing the YAML; the api_openapi suite checks). */
 const char *api_openapi_document(void);
 
+/* api_categories.c: the classifier's built-in categories ("none" left out)
+ * into out (at most max - 1 and a NULL), none when [agent]
+ * builtin_categories is off. */
+#define API_BUILTIN_CATEGORIES_MAX 32
+void api_builtin_categories(const struct config *config, const char **out, size_t max);
+
 /* The handlers, one file per resource. */
 api_handler_fn api_me_get, api_drafts_list, api_drafts_get, api_drafts_claim, api_drafts_release,
 	api_drafts_patch, api_drafts_approve, api_drafts_reject, api_messages_redraft,
 	api_messages_list, api_messages_get, api_categories_list, api_categories_put, api_stats_get,
 	api_mailboxes_list, api_mailboxes_poll, api_audit_list, api_health_live, api_health_ready,
 	api_health_openapi, api_metrics_get, api_static_get, api_auto_get, api_auto_post,
-	api_samples_list, api_samples_judge;
+	api_samples_list, api_samples_judge, api_drafts_heartbeat, api_drafts_undo,
+	api_messages_reply, api_messages_close, api_messages_reopen, api_backlog_get;
 
 #endif

@@ -50,8 +50,14 @@ int api_auth_check(struct api_request *req, struct api_response *resp)
 
 void api_me_get(struct api_request *req, struct api_response *resp)
 {
+	unsigned int ttl = req->config->review.claim_ttl > 0 ? req->config->review.claim_ttl : 120;
+
 	if (api_query_check(req, resp, NULL) < 0)
 		return;
+	/* what the page works with: the undo window and the heartbeat */
 	api_reply(resp, 200,
-		  json_pack("{s:s, s:s}", "name", req->actor, "role", token_role_name(req->role)));
+		  json_pack("{s:s, s:s, s:{s:i, s:i, s:i}}", "name", req->actor, "role",
+			    token_role_name(req->role), "review", "send_delay_seconds",
+			    (int)req->config->review.send_delay, "claim_ttl_seconds", (int)ttl,
+			    "heartbeat_seconds", (int)(ttl / 3 > 0 ? ttl / 3 : 1)));
 }

@@ -1,20 +1,40 @@
 /* GET /categories, PUT /categories/{name} (admin). */
 #include <string.h>
 
-#include "agent/promotion.h"
+#include "agent/classify.h"
+#include "daemon/promotion.h"
 #include "ui-api/api.h"
+
+void api_builtin_categories(const struct config *config, const char **out, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; config->agent.builtin_categories && i < classify_builtin_count; i++) {
+		/* "none" is no customer request: nothing to list or correct to */
+		if (strcmp(classify_builtin_categories[i], "none") != 0 && n + 1 < max)
+			out[n++] = classify_builtin_categories[i];
+	}
+	out[n] = NULL;
+}
 
 void api_categories_list(struct api_request *req, struct api_response *resp)
 {
+	const char *builtin[API_BUILTIN_CATEGORIES_MAX];
 	struct store *store;
 	json_t *result = NULL;
 
 	if (api_query_check(req, resp, NULL) < 0 || (store = api_store(req, resp)) == NULL)
 		return;
-	if (store_categories_list(store, &result) < 0)
+	/* the built-in ones are in the table since the API started (api_seed) */
+	api_builtin_categories(req->config, builtin, API_BUILTIN_CATEGORIES_MAX);
+	if (store_categories_list(store, &result) < 0 ||
+	    promotion_categories_decorate(store, req->config, builtin,
+					  json_object_get(result, "categories")) < 0) {
+		json_decref(result);
 		api_error_store(resp, store);
-	else
-		api_reply(resp, 200, result);
+		return;
+	}
+	api_reply(resp, 200, result);
 }
 
 static int api_rate_check(struct api_response *resp, const json_t *body, const char *name)
@@ -28,20 +48,25 @@ static int api_rate_check(struct api_response *resp, const json_t *body, const c
 	return 0;
 }
 
-/* complaint, legal and categories configured never_auto never go auto,
- * not even by an admin's hand (rule-based never_auto shows in /stats). */
-static bool api_never_auto(const struct api_request *req, const char *name)
+/* other, complaint, legal, never_auto = on and categories whose rules keep
+ * a person in the loop never go auto, not even by an admin's hand: the same
+ * evidence as GET /categories and the promotion pass, so nothing the PUT
+ * allows is demoted again half a minute later. 1 with *why_r, 0, -1. */
+static int api_never_auto(struct store *store, const struct api_request *req, const char *name,
+			  json_t **why_r)
 {
-	const struct category_config *cc = config_category(req->config, name);
-	struct promo_counts c;
-	struct promo_policy p;
+	json_t *list = json_pack("[{s:s}]", "name", name);
+	json_t *cat = json_array_get(list, 0);
+	int ret = -1;
 
-	memset(&c, 0, sizeof(c));
-	memset(&p, 0, sizeof(p));
-	p.name = name;
-	p.mode = "draft";
-	p.never_auto = cc != NULL && cc->never_auto;
-	return promo_never_auto(&c, &p);
+	if (list == NULL)
+		return -1;
+	if (promotion_categories_decorate(store, req->config, NULL, list) == 0) {
+		ret = json_is_true(json_object_get(cat, "never_auto")) ? 1 : 0;
+		*why_r = json_incref(json_object_get(cat, "never_auto_reason"));
+	}
+	json_decref(list);
+	return ret;
 }
 
 void api_categories_put(struct api_request *req, struct api_response *resp)
@@ -56,11 +81,12 @@ void api_categories_put(struct api_request *req, struct api_response *resp)
 		{NULL, API_STRING, false, 0},
 	};
 	struct store *store;
-	json_t *body, *detail = NULL;
+	json_t *body, *detail = NULL, *why = NULL;
 	const char *mode, *promotion;
 	const json_t *min;
 	enum category_mode m;
 	enum review_result r;
+	int never;
 
 	if (api_query_check(req, resp, NULL) < 0 ||
 	    (body = api_body_object(req, resp, fields, false)) == NULL)
@@ -74,11 +100,6 @@ void api_categories_put(struct api_request *req, struct api_response *resp)
 	}
 	if (mode != NULL && category_mode_parse(mode, &m) < 0) {
 		api_error(resp, 400, "bad_value", "mode must be off, draft, shadow or auto");
-		goto out;
-	}
-	if (mode != NULL && m == CATEGORY_MODE_AUTO && api_never_auto(req, req->params[0])) {
-		api_error(resp, 409, "never_auto",
-			  "%s is never_auto: it can never reply automatically", req->params[0]);
 		goto out;
 	}
 	if (promotion != NULL && strcmp(promotion, "manual") != 0 &&
@@ -96,8 +117,28 @@ void api_categories_put(struct api_request *req, struct api_response *resp)
 		goto out;
 	if ((store = api_store(req, resp)) == NULL)
 		goto out;
+	/* auto, or automatic promotion (shadow to auto later): the same 409 */
+	if ((mode != NULL && m == CATEGORY_MODE_AUTO) ||
+	    (promotion != NULL && strcmp(promotion, "automatic") == 0)) {
+		never = api_never_auto(store, req, req->params[0], &why);
+		if (never < 0) {
+			api_error_store(resp, store);
+			goto out;
+		}
+		if (never > 0) {
+			api_error(resp, 409, "never_auto",
+				  "%.100s is never automatic: it can neither be set to auto nor"
+				  " promoted to it (%s)",
+				  req->params[0], json_string_value(why));
+			json_object_set_new(
+				json_object_get(resp->json, "error"), "detail",
+				json_pack("{s:s, s:O}", "category", req->params[0], "reason", why));
+			goto out;
+		}
+	}
 	r = store_category_update(store, req->params[0], body, req->actor, &detail);
 	api_review_reply(resp, store, r, detail, "category");
 out:
+	json_decref(why);
 	json_decref(body);
 }

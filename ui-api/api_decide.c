@@ -1,4 +1,4 @@
-/* POST /drafts/{id}/approve, /drafts/{id}/reject, /messages/{id}/draft. */
+/* POST /drafts/{id}/approve, /drafts/{id}/undo, /drafts/{id}/reject. */
 #include <stdio.h>
 #include <string.h>
 
@@ -99,6 +99,7 @@ void api_drafts_approve(struct api_request *req, struct api_response *resp)
 	approve.idempotency_key = key;
 	approve.fallback_domain = api_mailbox_domain(
 		req->config, json_string_value(json_object_get(draft, "mailbox")));
+	approve.send_delay = req->config->review.send_delay;
 	r = store_review_approve(store, req->params[0], req->actor, &approve, &detail);
 	if (r == REVIEW_OK)
 		log_info("api: draft %s approved by %s", req->params[0], req->actor);
@@ -134,7 +135,8 @@ void api_drafts_reject(struct api_request *req, struct api_response *resp)
 	r = store_review_reject(store, req->params[0], req->actor, reason,
 				api_field_str(body, "category"), &detail);
 	if (r == REVIEW_INVALID) {
-		api_error(resp, 400, "unknown_category", "category '%.100s' is not configured",
+		api_error(resp, 400, "unknown_category",
+			  "category '%.100s' is not one of the categories (GET /categories)",
 			  api_field_str(body, "category"));
 		json_decref(detail);
 		goto out;
@@ -144,23 +146,19 @@ out:
 	json_decref(body);
 }
 
-void api_messages_redraft(struct api_request *req, struct api_response *resp)
+void api_drafts_undo(struct api_request *req, struct api_response *resp)
 {
 	struct store *store;
 	json_t *detail = NULL;
 	enum review_result r;
+	unsigned int ttl = req->config->review.claim_ttl;
 
 	if (api_query_check(req, resp, NULL) < 0 ||
-	    api_id_check(resp, req->params[0], "message") < 0 ||
+	    api_id_check(resp, req->params[0], "draft") < 0 ||
 	    (store = api_store(req, resp)) == NULL)
 		return;
-	r = store_review_redraft(store, req->params[0], req->actor, &detail);
-	if (r == REVIEW_CONFLICT) {
-		api_error(resp, 409, "busy", "a worker is drafting this message right now");
-		json_decref(detail);
-		return;
-	}
-	api_review_reply(resp, store, r, detail, "message");
+	r = store_review_undo(store, req->params[0], req->actor, ttl > 0 ? ttl : 120, &detail);
 	if (r == REVIEW_OK)
-		resp->status = 202;
+		log_info("api: draft %s recalled by %s", req->params[0], req->actor);
+	api_review_reply(resp, store, r, detail, "draft");
 }

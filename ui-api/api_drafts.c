@@ -12,8 +12,8 @@
 #define API_LIST_DEFAULT 50
 #define API_LIST_MAX     200
 
-static const char *const api_statuses[] = {"pending", "claimed",   "approved", "rejected",
-					   "sent",    "auto_sent", "failed",   NULL};
+static const char *const api_statuses[] = {"pending",   "claimed", "approved",   "rejected", "sent",
+					   "auto_sent", "failed",  "superseded", NULL};
 
 static bool api_one_of(const char *v, const char *const *list)
 {
@@ -55,7 +55,7 @@ static int api_status_filter(struct api_response *resp, const char *v, char *out
 bad:
 	api_error(resp, 400, "bad_parameter",
 		  "status must be open or a comma-separated list of pending, claimed, approved,"
-		  " rejected, sent, auto_sent, failed");
+		  " rejected, sent, auto_sent, failed, superseded");
 	return -1;
 }
 
@@ -118,25 +118,52 @@ void api_drafts_get(struct api_request *req, struct api_response *resp)
 		api_reply(resp, 200, draft);
 }
 
+/* [review] claim_ttl; a config built without the loader (tests) has 0. */
+static unsigned int api_claim_ttl(const struct config *config)
+{
+	return config->review.claim_ttl > 0 ? config->review.claim_ttl : 120;
+}
+
 void api_drafts_claim(struct api_request *req, struct api_response *resp)
+{
+	static const struct api_field fields[] = {
+		{"take_over", API_BOOL, false, 0},
+		{NULL, API_STRING, false, 0},
+	};
+	struct store *store;
+	json_t *body = NULL, *detail = NULL;
+	enum review_result r;
+	bool take_over;
+
+	if (api_query_check(req, resp, NULL) < 0 || api_id_check(resp, req->params[0], "draft") < 0)
+		return;
+	if ((body = api_body_object(req, resp, fields, true)) == NULL)
+		return;
+	take_over = json_is_true(json_object_get(body, "take_over"));
+	json_decref(body);
+	if (take_over && req->role != TOKEN_ROLE_ADMIN) {
+		api_error(resp, 403, "forbidden", "only an admin can take over a claim");
+		return;
+	}
+	if ((store = api_store(req, resp)) == NULL)
+		return;
+	r = store_review_claim(store, req->params[0], req->actor, api_claim_ttl(req->config),
+			       take_over, &detail);
+	api_review_reply(resp, store, r, detail, "draft");
+}
+
+void api_drafts_heartbeat(struct api_request *req, struct api_response *resp)
 {
 	struct store *store;
 	json_t *detail = NULL;
 	enum review_result r;
 
-	if (api_query_check(req, resp, NULL) < 0 || api_id_check(resp, req->params[0], "draft") < 0)
+	if (api_query_check(req, resp, NULL) < 0 ||
+	    api_id_check(resp, req->params[0], "draft") < 0 ||
+	    (store = api_store(req, resp)) == NULL)
 		return;
-	if (req->body_len > 0) {
-		json_t *empty =
-			api_body_object(req, resp, (const struct api_field[]){{NULL}}, true);
-
-		if (empty == NULL)
-			return;
-		json_decref(empty);
-	}
-	if ((store = api_store(req, resp)) == NULL)
-		return;
-	r = store_review_claim(store, req->params[0], req->actor, &detail);
+	r = store_review_heartbeat(store, req->params[0], req->actor, api_claim_ttl(req->config),
+				   &detail);
 	api_review_reply(resp, store, r, detail, "draft");
 }
 
@@ -153,26 +180,6 @@ void api_drafts_release(struct api_request *req, struct api_response *resp)
 	r = store_review_release(store, req->params[0], req->actor, req->role == TOKEN_ROLE_ADMIN,
 				 &detail);
 	api_review_reply(resp, store, r, detail, "draft");
-}
-
-/* The version in If-Match: 3, "3" or W/"3". 0 and version[] or -1. */
-static int api_if_match(const char *h, char *version, size_t size)
-{
-	size_t n;
-	uint64_t v;
-
-	if (strncmp(h, "W/", 2) == 0)
-		h += 2;
-	n = strlen(h);
-	if (n >= 2 && h[0] == '"' && h[n - 1] == '"') {
-		h++;
-		n -= 2;
-	}
-	if (n == 0 || n >= size)
-		return -1;
-	memcpy(version, h, n);
-	version[n] = '\0';
-	return parse_u64(version, INT32_MAX, &v) < 0 ? -1 : 0;
 }
 
 void api_drafts_patch(struct api_request *req, struct api_response *resp)
@@ -217,6 +224,7 @@ void api_drafts_patch(struct api_request *req, struct api_response *resp)
 	patch.recipient = api_field_str(body, "recipient");
 	patch.cc = api_field_str(body, "cc");
 	patch.version = version;
+	patch.claim_ttl = api_claim_ttl(req->config);
 	if ((store = api_store(req, resp)) == NULL)
 		goto out;
 	if (patch.recipient != NULL || patch.cc != NULL) {

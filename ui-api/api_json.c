@@ -237,22 +237,57 @@ int api_id_check(struct api_response *resp, const char *id, const char *what)
 	return 0;
 }
 
+/* The message of a 409 by its reason (the detail's "conflict"). */
+static const struct {
+	const char *code, *text;
+} api_conflicts[] = {
+	{"superseded", "superseded by a newer draft, a reply a person wrote or a close"
+		       " (detail.live_draft_id names the live draft)"},
+	{"already_replied", "the message already has its reply (detail.reply_draft_id);"
+			    " a second one only as a follow-up"},
+	{"sending", "a reply to the message waits in the outbox: undo it first"},
+	{"draft_edited", "the live draft carries saved edits: confirm with force or If-Match"
+			 " to replace them"},
+	{"message_closed", "the message is closed: reopen it first"},
+	{"not_replied", "the message has no reply yet: nothing to follow up"},
+	{"too_late", "the outbox has started sending it: it can no longer be undone"},
+	{"not_holder", "you do not hold its claim (detail.claimed_by)"},
+	{"busy", "a worker is drafting it right now"},
+};
+
 static void api_conflict(struct api_response *resp, json_t *detail, const char *what)
 {
 	const char *holder = json_string_value(json_object_get(detail, "claimed_by"));
 	const char *status = json_string_value(json_object_get(detail, "status"));
+	const char *code = json_string_value(json_object_get(detail, "conflict"));
 	json_t *err;
+	size_t i;
 
-	if (holder != NULL)
+	for (i = 0; code != NULL && i < sizeof(api_conflicts) / sizeof(api_conflicts[0]); i++) {
+		if (strcmp(code, api_conflicts[i].code) == 0)
+			break;
+	}
+	if (code != NULL && i < sizeof(api_conflicts) / sizeof(api_conflicts[0]))
+		api_error(resp, 409, api_conflicts[i].code, "%s: %s", what, api_conflicts[i].text);
+	else if (holder != NULL && (code == NULL || strcmp(code, "claimed") == 0))
 		api_error(resp, 409, "claimed", "%s is claimed by %s until %s", what, holder,
-			  json_string_value(json_object_get(detail, "claim_expires")));
+			  json_string_value(json_object_get(detail, "claim_expires")) != NULL
+				  ? json_string_value(json_object_get(detail, "claim_expires"))
+				  : "its claim runs out");
 	else if (status != NULL)
 		api_error(resp, 409, "wrong_status", "%s is %s", what, status);
+	else if (code != NULL && strcmp(code, "wrong_status") == 0)
+		api_error(resp, 409, "wrong_status", "%s is %s", what,
+			  json_string_value(json_object_get(detail, "message_status")) != NULL
+				  ? json_string_value(json_object_get(detail, "message_status"))
+				  : "not in a state for this");
 	else
 		api_error(resp, 409, "conflict", "%s is busy", what);
 	err = json_object_get(resp->json, "error");
-	if (err != NULL && detail != NULL)
+	if (err != NULL && detail != NULL) {
+		json_object_del(detail, "conflict");
 		json_object_set(err, "detail", detail);
+	}
 }
 
 void api_review_reply(struct api_response *resp, struct store *store, enum review_result r,
@@ -288,4 +323,23 @@ void api_review_reply(struct api_response *resp, struct store *store, enum revie
 		return;
 	}
 	json_decref(detail);
+}
+
+int api_if_match(const char *h, char *version, size_t size)
+{
+	size_t n;
+	uint64_t v;
+
+	if (strncmp(h, "W/", 2) == 0)
+		h += 2;
+	n = strlen(h);
+	if (n >= 2 && h[0] == '"' && h[n - 1] == '"') {
+		h++;
+		n -= 2;
+	}
+	if (n == 0 || n >= size)
+		return -1;
+	memcpy(version, h, n);
+	version[n] = '\0';
+	return parse_u64(version, INT32_MAX, &v) < 0 ? -1 : 0;
 }

@@ -1,5 +1,6 @@
-/* GET /messages?state=human and GET /messages/{id}: the mail that got no
- * draft, so a reviewer can read it and ask for one. */
+/* GET /messages (?status=open..., ?state=human: "Needs a human") and GET
+ * /messages/{id}: every customer message with its status and queue, so the
+ * mail without a draft can be read, answered or closed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,51 +16,67 @@
 static const char *const api_message_states[] = {"new",   "processing", "drafted", "skipped",
 						 "human", "failed",     NULL};
 
-/* state=human or state=human,failed into out (checked against the known
- * states). 0, or -1 with a 400 in resp. */
-static int api_state_filter(struct api_response *resp, const char *v, char *out, size_t size)
+static const char *const api_message_statuses[] = {"open", "replied", "closed", "skipped", NULL};
+
+/* state=human or status=open,closed into out (checked against names).
+ * 0, or -1 with a 400 in resp. */
+static int api_list_filter(struct api_response *resp, const char *what, const char *v,
+			   const char *const *names, char *out, size_t size)
 {
 	size_t len, used = 0, i;
 
 	for (;;) {
 		len = strcspn(v, ",");
-		for (i = 0; api_message_states[i] != NULL; i++) {
-			if (strlen(api_message_states[i]) == len &&
-			    strncmp(api_message_states[i], v, len) == 0)
+		for (i = 0; names[i] != NULL; i++) {
+			if (strlen(names[i]) == len && strncmp(names[i], v, len) == 0)
 				break;
 		}
-		if (len == 0 || api_message_states[i] == NULL || used + len + 2 > size)
+		if (len == 0 || names[i] == NULL || used + len + 2 > size)
 			break;
 		used += (size_t)snprintf(out + used, size - used, "%s%s", used > 0 ? "," : "",
-					 api_message_states[i]);
+					 names[i]);
 		if (v[len] == '\0')
 			return 0;
 		v += len + 1;
 	}
-	api_error(resp, 400, "bad_parameter",
-		  "state must be a comma-separated list of new, processing, drafted, skipped,"
-		  " human, failed");
+	if (names == api_message_statuses)
+		api_error(resp, 400, "bad_parameter",
+			  "%s must be a comma-separated list of open, replied, closed, skipped",
+			  what);
+	else
+		api_error(resp, 400, "bad_parameter",
+			  "%s must be a comma-separated list of new, processing, drafted, skipped,"
+			  " human, failed",
+			  what);
 	return -1;
 }
 
 /* Cursors are "m1" + order letter + the last id, like the drafts list's. */
 void api_messages_list(struct api_request *req, struct api_response *resp)
 {
-	static const char *const allowed[] = {"state", "mailbox", "limit", "cursor", "order", NULL};
+	static const char *const allowed[] = {"state",  "status", "mailbox", "limit",
+					      "cursor", "order",  NULL};
 	struct review_messages_filter f;
-	const char *state = api_query(req, "state");
+	const char *state = api_query(req, "state"), *status = api_query(req, "status");
 	struct api_page page;
 	struct store *store;
 	json_t *messages = NULL;
-	char *next = NULL, states[128];
+	char *next = NULL, states[128], statuses[64];
 
 	memset(&f, 0, sizeof(f));
 	if (api_query_check(req, resp, allowed) < 0)
 		return;
 	if (state != NULL) {
-		if (api_state_filter(resp, state, states, sizeof(states)) < 0)
+		if (api_list_filter(resp, "state", state, api_message_states, states,
+				    sizeof(states)) < 0)
 			return;
 		f.state = states;
+	}
+	if (status != NULL) {
+		if (api_list_filter(resp, "status", status, api_message_statuses, statuses,
+				    sizeof(statuses)) < 0)
+			return;
+		f.status = statuses;
 	}
 	f.mailbox = api_query(req, "mailbox");
 	if (api_page_filter(resp, "mailbox", f.mailbox) < 0)

@@ -6,6 +6,7 @@
 
 #include "agent/metrics.h"
 #include "daemon/buf.h"
+#include "daemon/store_outcome.h"
 #include "daemon/util.h"
 #include "ui-api/api.h"
 
@@ -45,6 +46,34 @@ static int api_metrics_family(struct buf *b, const char *name, const char *help,
 	return 0;
 }
 
+/* The backlog: open messages by queue, how many, and the oldest one's age. */
+static int api_metrics_backlog(struct buf *b, struct store *store)
+{
+	static const char *const queues[] = {"review", "sending", "drafting", "human"};
+	json_t *bl = NULL;
+	size_t i;
+	int bad = 0;
+
+	if (store_outcome_backlog(store, &bl) < 0)
+		return -1;
+	bad |= buf_printf(b, "# HELP draftd_backlog Open messages by where they wait.\n"
+			     "# TYPE draftd_backlog gauge\n");
+	for (i = 0; i < ARRAY_SIZE(queues); i++)
+		bad |= buf_printf(b, "draftd_backlog{queue=\"%s\"} %lld\n", queues[i],
+				  (long long)json_integer_value(json_object_get(bl, queues[i])));
+	bad |= buf_printf(
+		b,
+		"# HELP draftd_open_messages Messages open (not replied, closed or"
+		" skipped).\n# TYPE draftd_open_messages gauge\ndraftd_open_messages %lld\n"
+		"# HELP draftd_oldest_open_message_age_seconds Age of the oldest open"
+		" message (0: none).\n# TYPE draftd_oldest_open_message_age_seconds gauge\n"
+		"draftd_oldest_open_message_age_seconds %lld\n",
+		(long long)json_integer_value(json_object_get(bl, "open")),
+		(long long)json_integer_value(json_object_get(bl, "oldest_open_age_seconds")));
+	json_decref(bl);
+	return bad != 0 ? -1 : 0;
+}
+
 void api_metrics_get(struct api_request *req, struct api_response *resp)
 {
 	struct store *store;
@@ -70,6 +99,10 @@ void api_metrics_get(struct api_request *req, struct api_response *resp)
 			  "# HELP draftd_jobs_ready Queued jobs due now (queue depth).\n"
 			  "# TYPE draftd_jobs_ready gauge\ndraftd_jobs_ready %lld\n",
 			  (long long)json_integer_value(json_object_get(m, "jobs_ready")));
+	bad |= api_metrics_family(&b, "draftd_messages_by_status",
+				  "Messages by status (open, replied, closed, skipped).", "status",
+				  json_object_get(m, "messages_by_status"));
+	bad |= api_metrics_backlog(&b, store);
 	bad |= api_metrics_family(&b, "draftd_decisions", "Drafts by the decide step's outcome.",
 				  "decision", json_object_get(m, "decisions"));
 	bad |= api_metrics_family(&b, "draftd_outbox", "Outbox rows by state.", "state",

@@ -295,6 +295,7 @@ static void api_server_free(struct api_server *server)
 
 static int api_seed(const struct config *config, const char **error_r)
 {
+	const char *builtin[API_BUILTIN_CATEGORIES_MAX];
 	struct store *store = NULL;
 	char err[600];
 	int ret = -1;
@@ -305,7 +306,8 @@ static int api_seed(const struct config *config, const char **error_r)
 		*error_r = "cannot connect to the database";
 		return -1;
 	}
-	if (store_categories_seed(store, config) < 0) {
+	api_builtin_categories(config, builtin, API_BUILTIN_CATEGORIES_MAX);
+	if (store_categories_seed(store, config, builtin) < 0) {
 		log_error("api: %s", store_error(store));
 		*error_r = "cannot seed the categories table";
 		goto out;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "daemon/promotion.h"
+#include "daemon/store_outcome.h"
 #include "daemon/store_pipeline.h"
 #include "daemon/store_review_series.h"
 #include "daemon/util.h"
@@ -68,6 +69,28 @@ static int api_stats_merge(json_t *result, json_t *promo)
 	return 0;
 }
 
+/* First-response time: overall at the top, each category's in its entry
+ * (zeros and nulls for a category without replies in the window). */
+static void api_stats_first_response(json_t *result, const json_t *first)
+{
+	const json_t *by = json_object_get(first, "categories");
+	json_t *c, *f;
+	size_t i;
+
+	json_object_set(result, "first_response", json_object_get(first, "overall"));
+	json_array_foreach(json_object_get(result, "categories"), i, c)
+	{
+		const char *name = json_string_value(json_object_get(c, "category"));
+
+		f = name != NULL ? json_object_get(by, name) : NULL;
+		json_object_set_new(c, "first_response",
+				    f != NULL ? json_incref(f)
+					      : json_pack("{s:i, s:n, s:n, s:n}", "replied", 0,
+							  "median_seconds", "p90_seconds",
+							  "mean_seconds"));
+	}
+}
+
 #define API_STATS_DAYS_DEFAULT 30
 
 /* ?days=N: the length of the daily series, 1..REVIEW_SERIES_MAX_DAYS.
@@ -93,7 +116,8 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 {
 	static const char *const allowed[] = {"days", NULL};
 	struct store *store;
-	json_t *result = NULL, *promo = NULL, *model, *series = NULL;
+	json_t *result = NULL, *promo = NULL, *model, *series = NULL, *backlog = NULL,
+	       *first = NULL;
 	unsigned int days;
 
 	if (api_query_check(req, resp, allowed) < 0 || api_stats_days(req, resp, &days) < 0 ||
@@ -101,7 +125,9 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 		return;
 	if (store_review_stats(store, req->config->agent.unchanged_threshold, &result) < 0 ||
 	    promotion_stats(store, req->config, &promo) < 0 ||
-	    store_review_series(store, days, req->config->agent.unchanged_threshold, &series) < 0) {
+	    store_review_series(store, days, req->config->agent.unchanged_threshold, &series) < 0 ||
+	    store_outcome_backlog(store, &backlog) < 0 ||
+	    store_outcome_first_response(store, req->config->agent.stats_window, &first) < 0) {
 		api_error_store(resp, store);
 		goto out;
 	}
@@ -109,6 +135,10 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 		api_error(resp, 500, "internal", "out of memory");
 		goto out;
 	}
+	api_stats_first_response(result, first);
+	/* the open messages and the oldest one's age (the page header's) */
+	json_object_set_new(result, "backlog", backlog);
+	backlog = NULL;
 	/* the daily figures for charts (same unchanged threshold as promotion) */
 	json_object_set_new(result, "series", series);
 	series = NULL;
@@ -121,4 +151,6 @@ out:
 	json_decref(result);
 	json_decref(promo);
 	json_decref(series);
+	json_decref(backlog);
+	json_decref(first);
 }

@@ -176,7 +176,13 @@ expect "PATCH without If-Match: 428" 428 "$(req "$alice" PATCH /api/v1/drafts/2 
 v=$(sql "SELECT version FROM drafts WHERE id = 2")
 expect "PATCH with the version" 200 "$(req "$alice" PATCH /api/v1/drafts/2 '{"body":"Hello Ann, HP-2 ships today."}' -H "If-Match: \"$v\"")"
 expect "PATCH bumps the version" $((v + 1)) "$(js "j['version']")"
-expect "stale If-Match: 412" 412 "$(req "$bob" PATCH /api/v1/drafts/2 '{"body":"y"}' -H "If-Match: $v")"
+expect "the saved text comes back as saved" "Hello Ann, HP-2 ships today." "$(js "j['body']")"
+expect "the first save claims the draft for its author" "alice" "$(js "j['claimed_by']")"
+expect "another reviewer's save while alice holds it: 409" 409 "$(req "$bob" PATCH /api/v1/drafts/2 '{"body":"y"}' -H "If-Match: $((v + 1))")"
+expect "the 409 names the holder" "claimed alice" "$(js "j['error']['code'], j['error']['detail']['claimed_by']")"
+expect "stale If-Match: 412" 412 "$(req "$alice" PATCH /api/v1/drafts/2 '{"body":"y"}' -H "If-Match: $v")"
+expect "the 412 carries the saved text to show beside the new one" "$((v + 1))|Hello Ann, HP-2 ships today.|alice" \
+	"$(js "'|'.join([j['error']['detail']['version'], j['error']['detail']['body'], j['error']['detail']['updated_by']])")"
 expect "stale PATCH changed nothing" "Hello Ann, HP-2 ships today." "$(sql "SELECT body FROM drafts WHERE id = 2")"
 expect "recipient at the sender's domain is fine" 200 "$(req "$alice" PATCH /api/v1/drafts/2 '{"cc":"orders@customer.example"}' -H "If-Match: $((v + 1))")"
 expect "recipient elsewhere: 400" 400 "$(req "$alice" PATCH /api/v1/drafts/2 '{"recipient":"evil@attacker.example"}' -H "If-Match: $((v + 2))")"
@@ -249,7 +255,9 @@ expect "the request is audited" 1 "$(sql "SELECT count(*) FROM audit_log WHERE a
 
 # categories
 expect "categories seeded from the config" 200 "$(req "$alice" GET /api/v1/categories)"
-expect "config values" "['order_status', 'stock_inquiry'] 0.85" "$(js "[c['name'] for c in j['categories']], j['categories'][1]['threshold']")"
+expect "config values" "0.85 config" "$(js "' '.join(next((str(c['threshold']), c['source']) for c in j['categories'] if c['name'] == 'stock_inquiry'))")"
+expect "the built-in categories beside the configured ones" "True builtin False" \
+	"$(js "set(['order_status','stock_inquiry','quote_request','complaint','other']) <= set(c['name'] for c in j['categories']), next(c['source'] for c in j['categories'] if c['name'] == 'quote_request'), any(c['name'] == 'none' for c in j['categories'])")"
 expect "admin PUT" 200 "$(req "$admin" PUT /api/v1/categories/stock_inquiry '{"mode":"shadow","threshold":0.8}')"
 expect "PUT stored" "shadow|0.8|root" "$(sql "SELECT mode, threshold, updated_by FROM categories WHERE name = 'stock_inquiry'")"
 expect "PUT bad mode: 400" 400 "$(req "$admin" PUT /api/v1/categories/stock_inquiry '{"mode":"yolo"}')"

@@ -74,6 +74,9 @@ model = fake-model
 timeout = 2
 breaker_failures = 100
 templates_dir = $src/deploy/templates
+# approved replies go out at once: these checks wait for the sink
+[review]
+send_delay = 0
 [smtp]
 url = smtp://127.0.0.1:$smtpport
 tls = off

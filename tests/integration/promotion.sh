@@ -48,6 +48,9 @@ cat >"$conf" <<CONF
 url = $url
 [api]
 listen = 127.0.0.1:$port
+# approved replies go out at once: these checks wait for the sink
+[review]
+send_delay = 0
 [smtp]
 url = smtp://127.0.0.1:$sink_port
 tls = off

@@ -224,7 +224,7 @@ expect "approve with an edit" 200 "$(req "$rita" POST "/drafts/$d5/approve" '{"b
 expect "the reply waits out the send delay" "True True" "$(js "0 < j['outbox']['seconds_left'] <= 3, j['outbox']['can_undo']")"
 expect "GET /drafts/{id} shows when it goes" "True" "$(req "$rita" GET "/drafts/$d5" >/dev/null; js "j['outbox']['send_at'] is not None and j['send_at'] is not None")"
 expect "undo" 200 "$(req "$rita" POST "/drafts/$d5/undo")"
-expect "the draft is pending again with the edit kept" "pending True" "$(js "j['status'], True")"
+expect "the draft is live again, held by the one who recalled it" "claimed rita" "$(js "j['status'], j['claimed_by']")"
 expect "the edit is the draft's body now" "t" "$(sql "SELECT body LIKE '%Undo me%' AND status IN ('pending', 'claimed') FROM drafts WHERE id = $d5")"
 expect "undo audited" 1 "$(sql "SELECT count(*) FROM audit_log WHERE action = 'draft.undo' AND object_id = '$d5'")"
 sleep 5

@@ -27,6 +27,9 @@ cat >"$conf" <<CONF
 url = $url
 [api]
 listen = 127.0.0.1:$apiport
+# approved replies go out at once: these checks wait for the sink
+[review]
+send_delay = 0
 [smtp]
 url = smtp://127.0.0.1:$sport
 tls = off

@@ -73,7 +73,7 @@ static void *api_racer(void *arg)
 {
 	struct racer *r = arg;
 	struct store *store = NULL;
-	struct review_approve approve = {NULL, NULL, NULL, NULL};
+	struct review_approve approve = {NULL, NULL, NULL, NULL, 0};
 	json_t *detail = NULL;
 	char err[600];
 
@@ -83,7 +83,7 @@ static void *api_racer(void *arg)
 	if (r->approve)
 		r->result = store_review_approve(store, r->draft, r->who, &approve, &detail);
 	else
-		r->result = store_review_claim(store, r->draft, r->who, &detail);
+		r->result = store_review_claim(store, r->draft, r->who, 120, false, &detail);
 	snprintf(r->outbox_id, sizeof(r->outbox_id), "%s",
 		 json_string_value(json_object_get(json_object_get(detail, "outbox"), "message_id"))
 			 ?: "");
@@ -146,7 +146,7 @@ static void test_approve_race(void)
 static void test_patch_and_reject(void)
 {
 	struct store *store = NULL;
-	struct review_patch patch = {NULL, "Hello Ann, edited", NULL, NULL, "1"};
+	struct review_patch patch = {NULL, "Hello Ann, edited", NULL, NULL, "1", 120};
 	json_t *detail = NULL;
 	char err[600];
 
