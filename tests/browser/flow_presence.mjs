@@ -146,6 +146,7 @@ try {
 	await pb.goto(base + '#/queue');
 	await waitFor(async () => (await holder(x.id)) === null, 5000);
 	const pc = await ba.ctx.newPage();
+	await login(pc, base, process.env.REVIEWER_TOKEN); // a new tab has its own sessionStorage
 	await pc.goto(base + '#/draft/' + x.id);
 	await pc.waitForSelector('#d-body');
 	await pc.waitForFunction(() => /version/.test(document.querySelector('.draft-status').textContent));
