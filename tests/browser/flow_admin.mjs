@@ -65,7 +65,7 @@ try {
 		const put = await asAdmin('PUT', '/categories/other', {mode: 'auto'});
 		check('PUT auto for it is refused with 409 never_auto', put.status === 409 &&
 			((put.data || {}).error || {}).code === 'never_auto', JSON.stringify(put));
-		await page.screenshot({path: join(shots, 'categories.png'), fullPage: true});
+		await page.screenshot({path: join(shots, 'categories-never-auto.png'), fullPage: true});
 		const audit = JSON.stringify((await asAdmin('GET', '/audit?limit=1000&since=' +
 			encodeURIComponent(startedAt))).data || {});
 		check('both switches are in the audit log', audit.includes('auto.off') && audit.includes('auto.on'));

@@ -63,7 +63,7 @@ try {
 		const text = await row.textContent();
 		check('... with the reason and its state', text.includes(reason) && /open/.test(text), text);
 	}
-	await page.screenshot({path: join(shots, 'human.png')});
+	await page.screenshot({path: join(shots, 'human-rejected.png')});
 
 	// --- write the reply there, beside the customer's mail
 	await page.goto(base + '#/message/' + gfMsg);
@@ -93,6 +93,13 @@ try {
 	check('the message is replied', (await waitFor(async () => (await message(gfMsg)).status === 'replied',
 		20000)), (await message(gfMsg)).status);
 	check('it left "Needs a human"', !(await humans()).some((m) => m.id === gfMsg));
+	await page.goto(base + '#/message/' + gfMsg);
+	await page.waitForFunction(() => /replied/.test((document.querySelector('#message-state') || {}).textContent),
+		null, {timeout: 10000}).catch(() => {});
+	check('the replied message offers only a follow-up, recorded as such',
+		/replied/.test(await page.textContent('#message-state')) &&
+		/follow-up/i.test(await page.textContent('#compose').catch(() => '')) &&
+		(await page.locator('#close-form').count()) === 0);
 
 	// --- close another one with a reason, then reopen it
 	const or = await pendingDraft(asReviewer, 'officine-rossi', 'other') ||

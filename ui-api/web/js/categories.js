@@ -122,7 +122,7 @@ export function mountCategories(root, ctx) {
 			dataset: {category: cat.name}, title: isAdmin ? 'Mode' : 'admins only'},
 			CATEGORY_MODES.map((m) => h('option', {value: m, selected: m === cat.mode,
 				disabled: never && m === 'auto' && cat.mode !== 'auto'},
-			never && m === 'auto' ? 'auto (never for this category)' : m)));
+			m)));
 		select.addEventListener('change', () => setMode(cat, select.value, ev, select));
 		return h('article.card', {dataset: {category: cat.name}},
 			h('header', h('h2', cat.name), h('label', 'mode ', select),
