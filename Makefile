@@ -36,7 +36,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 MIGRATIONS := $(sort $(wildcard schemas/migrations/*.sql))
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit integration lint format valgrind install clean demo bench help check-deps \
+.PHONY: all deps test test-long unit integration lint format valgrind install clean demo bench help check-deps \
 	fuzz fuzz-smoke fuzz-bins
 all: $(BUILD)/draftd
 
@@ -44,6 +44,7 @@ help:
 	@echo "make            build $(BUILD)/draftd"
 	@echo "make deps       install Debian packages (deploy/install-deps.sh)"
 	@echo "make test       deps check, build, lint, unit + integration tests"
+	@echo "make test-long  make test with the heavy suites turned up (review model seeds)"
 	@echo "make demo       throwaway local stack with the reviewer page"
 	@echo "make SANITIZE=address,undefined test"
 	@echo "make valgrind   unit tests under valgrind"
@@ -88,6 +89,10 @@ $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 
 test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 	BUILD=$(BUILD) tests/run.sh
+
+# make test with the heavy suites turned up (the review model: 20 seeds).
+test-long: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
+	REVIEW_MODEL_SEEDS="$$(seq 101 120)" REVIEW_MODEL_STEPS=400 BUILD=$(BUILD) tests/run.sh
 
 unit: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) tests/run.sh --unit-only

@@ -157,7 +157,9 @@ out:
 
 static json_t *audit_after(const struct outbox_item *item, const char *key, const char *text)
 {
-	return json_pack("{sIsssisbs?}", "outbox_id", (json_int_t)item->id, "message_id",
+	/* key with an optional value: "ss?" (a bare "s?" made json_pack fail,
+	 * and every send was audited without its details) */
+	return json_pack("{sIsssisbss?}", "outbox_id", (json_int_t)item->id, "message_id",
 			 item->message_id != NULL ? item->message_id : "", "attempts",
 			 (int)item->attempts, "auto", item->is_auto, key, text);
 }

@@ -325,8 +325,8 @@ static enum review_result reopen_step(struct store *store, const struct outcome_
 	res = store_exec(store, "reopening a message",
 			 "UPDATE messages SET closed_at = NULL, closed_by = NULL,"
 			 " close_reason = NULL, state = CASE WHEN state = 'skipped' THEN 'human'"
-			 " ELSE state END, human_reason = 'reopened by ' || $2"
-			 " WHERE id = $1::bigint",
+			 " ELSE state END, human_reason = 'reopened by ' || $2,"
+			 " reopened_at = now(), reopened_by = $2 WHERE id = $1::bigint",
 			 2, params);
 	if (res == NULL)
 		return REVIEW_ERROR;

@@ -170,10 +170,14 @@ static int pipeline_update_message(struct store *store, int64_t message_id,
 	snprintf(id, sizeof(id), "%lld", (long long)message_id);
 	if (record == NULL)
 		return -1;
-	/* the latest event is the reason a person sees: an older reject's goes */
+	/* the latest event is the reason a person sees: an older reject's goes;
+	 * a message a person reopened is never skipped again, it waits for them */
 	res = store_exec(store, "storing the pipeline result",
-			 "UPDATE messages SET state = $2, pipeline = $3::jsonb, language = $4,"
-			 " human_reason = NULL WHERE id = $1",
+			 "UPDATE messages SET state = CASE WHEN $2 = 'skipped' AND reopened_at"
+			 " IS NOT NULL THEN 'human' ELSE $2 END, pipeline = $3::jsonb,"
+			 " language = $4, human_reason = CASE WHEN $2 = 'skipped' AND reopened_at"
+			 " IS NOT NULL THEN 'reopened by ' || reopened_by || '; screening would"
+			 " skip it: ' || coalesce($3::jsonb->>'reason', '?') END WHERE id = $1",
 			 4, params);
 	if (res != NULL) {
 		ret = 0;

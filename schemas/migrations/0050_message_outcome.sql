@@ -16,6 +16,9 @@ ALTER TABLE messages
     ADD COLUMN human_reason    text,
     -- a reviewer's corrected category: the next draft is written for it
     ADD COLUMN forced_category text,
+    -- a person reopened it: screening and skip rules no longer skip it
+    ADD COLUMN reopened_at     timestamptz,
+    ADD COLUMN reopened_by     text,
     ADD CONSTRAINT messages_close_reason CHECK (
         (closed_at IS NULL) = (close_reason IS NULL)
         AND (close_reason IS NULL OR btrim(close_reason) <> '')
