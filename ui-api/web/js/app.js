@@ -198,7 +198,10 @@ function init() {
 		if (session.role) go();
 	});
 	window.addEventListener('beforeunload', (ev) => {
-		if (current && current.unsaved && current.unsaved()) ev.preventDefault();
+		if (current && current.unsaved && current.unsaved()) {
+			ev.preventDefault();
+			ev.returnValue = ''; // older Chromium asks only when this is set
+		}
 	});
 	document.addEventListener('keydown', onKey);
 	if (token.get()) startSession();
