@@ -50,8 +50,14 @@ class Env:
             inventory = f.read()
         with open(os.path.join(tmp, "inventory.csv"), "w") as f:
             f.write(inventory)
+        config = CONFIG
+        if os.environ.get("REVIEW_MODEL_NO_REVIEW_SECTION") == "1":
+            # for a draftd from before [review] existed (showing that the
+            # model catches what issue 11 reported)
+            config = config.replace("[review]\nsend_delay = %(delay)d\nclaim_ttl = %(ttl)d\n",
+                                    "")
         with open(self.conf, "w") as f:
-            f.write(CONFIG % dict(db=self.db, api=self.api_port, smtp=sink_port,
+            f.write(config % dict(db=self.db, api=self.api_port, smtp=sink_port,
                                   src=srcdir, imap=os.environ["DRAFTD_TEST_IMAP_PORT"],
                                   user=self.user, tmp=tmp, delay=send_delay,
                                   ttl=claim_ttl))

@@ -80,6 +80,9 @@ class Model:
                 state = "live" if status in ("pending", "claimed") else status
                 self.drafts[did] = dict(msg=self.by_db.get(int(mdb)), state=state,
                                         tokens=[])
+            elif self.drafts[did]["msg"] is None:
+                # its message was stored between the two queries above
+                self.drafts[did]["msg"] = self.by_db.get(int(mdb))
             elif self.drafts[did]["state"] in ("superseded", "rejected") and \
                     status in ("pending", "claimed"):
                 raise Violation("draft %d should be %s but is still %s (a second live"
@@ -341,6 +344,7 @@ ACTIONS = {
 
 
 def run(seed, steps, tmp, src, binary):
+    started = time.time()
     rng = random.Random(seed)
     env = Env(seed, tmp, src, binary)
     trail = []
@@ -371,12 +375,14 @@ def run(seed, steps, tmp, src, binary):
         settle(env, model)
         check(env, model, Violation)
         print("seed %d: %d steps, %d mails, %d restarts, %d replies in the sink, %d sends a"
-              " crash left unknown (recorded as recovered): invariants hold"
+              " crash left unknown (recorded as recovered), %.0f s: invariants hold"
               % (seed, steps, len(model.msgs), restarts,
-                 sum(len(v) for v in env.sink().values()), len(model.ambiguous)))
+                 sum(len(v) for v in env.sink().values()), len(model.ambiguous),
+                 time.time() - started))
         return 0
-    except (Violation, Unsettled) as e:
-        print("VIOLATION (seed %d): %s" % (seed, e))
+    except Exception as e:  # a violation, or the harness itself: both fail the seed
+        kind = "VIOLATION" if isinstance(e, (Violation, Unsettled)) else "ERROR"
+        print("%s (seed %d): %s: %s" % (kind, seed, type(e).__name__, e))
         print("last actions:\n  " + "\n  ".join(trail[-25:]))
         print("replay: REVIEW_MODEL_SEEDS=%d REVIEW_MODEL_STEPS=%d bash"
               " tests/integration/review_model.sh   (with the test services' env.sh sourced,"
