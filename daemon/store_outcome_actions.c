@@ -83,6 +83,18 @@ static json_t *id_json(const char *id)
 	return json_integer((json_int_t)v);
 }
 
+/* One statement over the message id; 0 or -1. */
+static int outcome_exec(struct store *store, const char *what, const char *sql, const char *id)
+{
+	const char *params[1] = {id};
+	PGresult *res = store_exec(store, what, sql, 1, params);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
 /* The message summary (the listings' row) inside the transaction. */
 static enum review_result summary(struct store *store, const char *id, json_t **result_r)
 {
@@ -128,18 +140,11 @@ static enum review_result redraft_step(struct store *store, const struct outcome
 	if (m->live_id[0] != '\0' &&
 	    store_outcome_supersede(store, m->live_id, who, "regenerated") < 0)
 		return REVIEW_ERROR;
-	{
-		const char *params[1] = {m->id};
-		PGresult *res = store_exec(store, "clearing the human reason",
-					   "UPDATE messages SET human_reason = NULL"
-					   " WHERE id = $1::bigint",
-					   1, params);
-
-		if (res == NULL)
-			return REVIEW_ERROR;
-		PQclear(res);
-	}
-	if (store_outcome_requeue(store, m->id, &job) < 0)
+	/* the new draft (or the pipeline's reason) is what a person sees next */
+	if (outcome_exec(store, "clearing the human reason",
+			 "UPDATE messages SET human_reason = NULL WHERE id = $1::bigint",
+			 m->id) < 0 ||
+	    store_outcome_requeue(store, m->id, &job) < 0)
 		return REVIEW_ERROR;
 	after = json_pack("{s:o, s:O, s:o}", "message_id", id_json(m->id), "job", job,
 			  "superseded_draft_id", id_json(m->live_id));

@@ -197,6 +197,13 @@ wait_for 15 state_is 3 failed && ok "unsendable draft fails without retries" ||
 	not_ok "unsendable draft: $(ostate 3)"
 check "its draft is failed" test "$(dstatus 3)" = failed
 check "nothing sent for it" test "$(in_sink 3)" = 0
+# issue 11: a reply that cannot go puts its message back under "Needs a human"
+check "its message is open again, with why" test "$(psql_value "$url" "SELECT m.status || '|' ||
+	(m.human_reason LIKE 'the reply could not be sent:%') FROM messages m JOIN drafts d ON d.message_id = m.id
+	JOIN outbox o ON o.draft_id = d.id WHERE o.message_id = '<draftd-it-3-$$@example.com>'")" = 'open|true'
+check "a sent reply makes its message replied" test "$(psql_value "$url" "SELECT m.status FROM messages m
+	JOIN drafts d ON d.message_id = m.id JOIN outbox o ON o.draft_id = d.id
+	WHERE o.message_id = '<draftd-it-1-$$@example.com>'")" = replied
 check "failure recorded with the reason, after one try" test "$(psql_value "$url" "SELECT last_error LIKE '%To:%more than one%' AND attempts = 1 FROM outbox WHERE message_id = '<draftd-it-3-$$@example.com>'")" = t
 stop_daemon
 

@@ -86,6 +86,8 @@ static const struct elig_case elig_cases[] = {
 	{"one edit in 30 still clears", "stock_inquiry", 30, 29, 0, 0, 30, 8, false, true},
 	{"complaint never", "complaint", 100, 100, 0, 0, 100, 8, false, false},
 	{"legal never", "legal", 100, 100, 0, 0, 100, 8, false, false},
+	/* issue 11: its card said "never automatic" while a PUT made it auto */
+	{"other never", "other", 100, 100, 0, 0, 100, 8, false, false},
 	{"config never_auto", "order_status", 100, 100, 0, 0, 100, 8, true, false},
 	{"rules never_auto on half the drafts", "quote_request", 100, 100, 0, 50, 100, 8, false,
 	 false},
