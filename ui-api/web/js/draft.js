@@ -263,6 +263,8 @@ export function mountDraft(root, id, ctx) {
 			showConflict('Stale version', h('p', e.message));
 			return;
 		}
+		// the 412 detail spells the version as a string
+		theirs = {...theirs, version: Number(theirs.version)};
 		showStale(conflict, {mine, theirs: fieldsOf(theirs), who: theirs.updated_by,
 			version: theirs.version,
 			onKeepMine: () => {
