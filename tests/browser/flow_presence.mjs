@@ -141,6 +141,14 @@ try {
 		return (d.body || '').includes(bText) ? d : null;
 	}, 10000);
 	check('"Save mine over theirs" stores the reviewer\'s text', !!saved);
+	await pb.waitForResponse((r) => r.url().endsWith('/api/v1/drafts/' + x.id) && r.request().method() === 'GET',
+		{timeout: 15000}).catch(() => {});
+	await pb.waitForTimeout(300);
+	const line = await pb.textContent('.draft-status');
+	const bannerB = (await pb.isVisible('#draft-banner')) ? await pb.textContent('#draft-banner') : '';
+	check('... after which the page shows its version and no stale warning, even after a refresh',
+		saved && new RegExp('version ' + saved.version + '\\b').test(line) && !/meanwhile/.test(bannerB) &&
+		!(await pb.isVisible('.dirty')), line + ' / ' + bannerB);
 
 	// --- closing the tab gives the claim back
 	await pb.goto(base + '#/queue');
@@ -150,8 +158,12 @@ try {
 	await pc.goto(base + '#/draft/' + x.id);
 	await pc.waitForSelector('#d-body');
 	await pc.waitForFunction(() => /version/.test(document.querySelector('.draft-status').textContent));
+	const v = (await draft(x.id)).version;
 	await typeAtEnd(pc, ' ');
 	await pc.click('#b-save');
+	// the save (which claims too) must be done, or it could land after the release
+	await pc.waitForFunction((n) => new RegExp('version ' + n + '\\b')
+		.test(document.querySelector('.draft-status').textContent), v + 1, {timeout: 10000}).catch(() => {});
 	await waitFor(async () => (await holder(x.id)) === one, 5000);
 	await pc.close({runBeforeUnload: true});
 	check('closing the tab releases the claim', await waitFor(async () => (await holder(x.id)) === null, 5000),
