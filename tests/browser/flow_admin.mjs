@@ -37,12 +37,12 @@ try {
 		check('the button says what it does', /off/i.test(await button.textContent()),
 			await button.textContent());
 		await button.click();
-		await page.waitForSelector('#confirm[open]', {timeout: 5000});
+		await page.waitForSelector('#confirm[open]', {timeout: 10000});
 		await page.click('#confirm-cancel');
 		await page.waitForTimeout(500);
 		check('Cancel leaves automatic replies on', (await autoOn()) === true);
 		await button.click();
-		await page.waitForSelector('#confirm[open]', {timeout: 5000});
+		await page.waitForSelector('#confirm[open]', {timeout: 10000});
 		check('the question says what switching off does',
 			/every category/i.test(await page.textContent('#confirm')), await page.textContent('#confirm'));
 		await page.click('#confirm-ok');
@@ -54,7 +54,7 @@ try {
 			await page.textContent('#auto-switch'));
 		await page.screenshot({path: join(shots, 'kill-switch-off.png')});
 		await page.click('#auto-toggle');
-		await page.waitForSelector('#confirm[open]', {timeout: 5000});
+		await page.waitForSelector('#confirm[open]', {timeout: 10000});
 		await page.click('#confirm-ok');
 		check('the button switches them on again', await waitFor(async () => (await autoOn()) === true, 10000));
 		// never-automatic categories: the page does not offer auto, the API refuses it

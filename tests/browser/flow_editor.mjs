@@ -20,7 +20,7 @@ const bannerText = async () => (await page.isVisible('.banner')) ? page.textCont
 async function saveAndWait(version) {
 	await page.click('#b-save');
 	await page.waitForFunction((v) => new RegExp('version ' + v + '\\b')
-		.test(document.querySelector('.draft-status').textContent), version, {timeout: 5000})
+		.test(document.querySelector('.draft-status').textContent), version, {timeout: 8000})
 		.catch(() => {});
 	// a stale reload that raced the save would land within this moment
 	await page.waitForTimeout(700);
@@ -74,7 +74,7 @@ try {
 	await patched;
 	release();
 	await page.waitForFunction(() => /version 3\b/.test(document.querySelector('.draft-status').textContent),
-		null, {timeout: 5000}).catch(() => {});
+		null, {timeout: 8000}).catch(() => {});
 	await page.waitForTimeout(700); // the held refresh answer lands now
 	const both = original + '\n' + first + '\n' + second + '\n';
 	check('after the second Save the status line shows version 3', /version 3\b/.test(await versionShown()),
@@ -105,7 +105,7 @@ try {
 	await page.keyboard.type(third + '\n');
 	await page.evaluate(() => document.activeElement && document.activeElement.blur());
 	await page.keyboard.press('Escape');
-	await page.waitForSelector('#confirm[open]', {timeout: 5000}).catch(() => {});
+	await page.waitForSelector('#confirm[open]', {timeout: 10000}).catch(() => {});
 	check('leaving with unsaved edits asks first', (await page.isVisible('#confirm[open]')) &&
 		/not saved/.test(await page.textContent('#confirm')));
 	if (await page.isVisible('#confirm[open]')) await page.click('#confirm-cancel');

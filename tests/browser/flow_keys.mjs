@@ -30,7 +30,7 @@ try {
 	await page.waitForSelector('#queue-table tbody tr.selected');
 	const sel = await page.getAttribute('#queue-table tbody tr.selected', 'data-id');
 	await page.keyboard.press('a');
-	await page.waitForSelector('#confirm[open]', {timeout: 5000}).catch(() => {});
+	await page.waitForSelector('#confirm[open]', {timeout: 10000}).catch(() => {});
 	check('in the queue, a asks before sending', await dialogOpen());
 	await page.click('#confirm-cancel');
 	await page.waitForTimeout(500);
@@ -41,7 +41,7 @@ try {
 	if (!one) throw new Error('no pending draft from baltic-crane');
 	await openDraft(one);
 	await page.keyboard.press('a');
-	await page.waitForSelector('#confirm[open]', {timeout: 5000}).catch(() => {});
+	await page.waitForSelector('#confirm[open]', {timeout: 10000}).catch(() => {});
 	const asked = await dialogOpen();
 	check('in the draft view, a asks before sending (as in the queue)', asked);
 	if (asked) {
@@ -55,7 +55,7 @@ try {
 	check('in the draft view, Cancel sends nothing', !decided(await statusOf(one.id)), await statusOf(one.id));
 	check('the draft view stays open after Cancel', page.url().includes('#/draft/' + one.id), page.url());
 	await page.keyboard.press('a');
-	await page.waitForSelector('#confirm[open]', {timeout: 5000}).catch(() => {});
+	await page.waitForSelector('#confirm[open]', {timeout: 10000}).catch(() => {});
 	if (await dialogOpen()) await page.click('#confirm-ok');
 	const approved = await waitFor(async () => decided(await statusOf(one.id)), 10000);
 	check('a then OK approves the draft', approved, await statusOf(one.id));
@@ -81,7 +81,7 @@ try {
 	if (!three) throw new Error('no pending draft from ateliers-moreau');
 	await openDraft(three);
 	await page.keyboard.press('Shift+A');
-	await page.waitForSelector('#confirm[open]', {timeout: 5000}).catch(() => {});
+	await page.waitForSelector('#confirm[open]', {timeout: 10000}).catch(() => {});
 	check('Shift+A asks before sending', await dialogOpen());
 	if (await dialogOpen()) await page.click('#confirm-ok');
 	await page.waitForURL((u) => /#\/draft\/\d+$/.test(u.hash) && !u.hash.endsWith('/' + three.id),

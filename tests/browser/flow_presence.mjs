@@ -54,7 +54,7 @@ try {
 	// --- the first edit claims; the other reviewer sees who and cannot overwrite
 	const aText = marker('one-typed');
 	await typeAtEnd(pa, '\n' + aText);
-	check('the first edit claims the draft', await waitFor(async () => (await holder(x.id)) === one, 5000),
+	check('the first edit claims the draft', await waitFor(async () => (await holder(x.id)) === one, 10000),
 		await holder(x.id));
 	await pb.waitForSelector('#holder-note', {timeout: 15000}).catch(() => {});
 	const note = (await pb.isVisible('#holder-note')) ? await pb.textContent('#holder-note') : '';
@@ -87,7 +87,7 @@ try {
 	check('... the claim runs longer after it', exp1 && exp2 && Date.parse(exp2) > Date.parse(exp1),
 		exp1 + ' -> ' + exp2);
 	await pa.goto(base + '#/queue');
-	check('leaving the draft releases the claim', await waitFor(async () => (await holder(x.id)) === null, 5000),
+	check('leaving the draft releases the claim', await waitFor(async () => (await holder(x.id)) === null, 10000),
 		await holder(x.id));
 	check('... and the second reviewer can edit it now', await waitFor(async () => !(await readOnly(pb)), 15000));
 
@@ -95,7 +95,7 @@ try {
 	const bText = marker('two-unsaved');
 	await typeAtEnd(pb, '\n' + bText);
 	check('the second reviewer holds it after typing', await waitFor(async () => (await holder(x.id)) === two,
-		5000), await holder(x.id));
+		10000), await holder(x.id));
 	padmin = await bb.ctx.newPage();
 	await padmin.goto(base);
 	await padmin.evaluate(() => sessionStorage.clear());
@@ -110,7 +110,7 @@ try {
 		await padmin.click('#confirm-ok');
 	}
 	check('the admin holds it after the take-over', await waitFor(async () => (await holder(x.id)) === admin,
-		5000), await holder(x.id));
+		10000), await holder(x.id));
 	const audit = JSON.stringify((await asAdmin('GET', '/audit?limit=1000&since=' +
 		encodeURIComponent(new Date(Date.now() - 600000).toISOString()))).data || {});
 	check('the take-over is audited', audit.includes('draft.take_over'));
@@ -125,7 +125,7 @@ try {
 	await padmin.click('#b-save');
 	await padmin.waitForFunction(() => /version 3\b/.test(document.querySelector('.draft-status').textContent));
 	await padmin.goto(base + '#/queue');
-	await waitFor(async () => (await holder(x.id)) === null, 5000);
+	await waitFor(async () => (await holder(x.id)) === null, 10000);
 	check('after the admin left, the reviewer can edit again', await waitFor(async () => !(await readOnly(pb)),
 		15000));
 	check('... with their unsaved text still in the editor', (await pb.inputValue('#d-body')).includes(bText));
@@ -152,7 +152,7 @@ try {
 
 	// --- closing the tab gives the claim back
 	await pb.goto(base + '#/queue');
-	await waitFor(async () => (await holder(x.id)) === null, 5000);
+	await waitFor(async () => (await holder(x.id)) === null, 10000);
 	const pc = await ba.ctx.newPage();
 	await login(pc, base, process.env.REVIEWER_TOKEN); // a new tab has its own sessionStorage
 	await pc.goto(base + '#/draft/' + x.id);
@@ -164,9 +164,9 @@ try {
 	// the save (which claims too) must be done, or it could land after the release
 	await pc.waitForFunction((n) => new RegExp('version ' + n + '\\b')
 		.test(document.querySelector('.draft-status').textContent), v + 1, {timeout: 10000}).catch(() => {});
-	await waitFor(async () => (await holder(x.id)) === one, 5000);
+	await waitFor(async () => (await holder(x.id)) === one, 10000);
 	await pc.close({runBeforeUnload: true});
-	check('closing the tab releases the claim', await waitFor(async () => (await holder(x.id)) === null, 5000),
+	check('closing the tab releases the claim', await waitFor(async () => (await holder(x.id)) === null, 10000),
 		await holder(x.id));
 	check('no page raised a script error', ba.errors.length === 0 && bb.errors.length === 0,
 		ba.errors.concat(bb.errors).join(' | '));

@@ -50,7 +50,7 @@ try {
 	}, 10000);
 	check('Undo puts the draft back to pending', !!back, (await draft(one.id)).status);
 	check('... with the edit kept', back && (back.body || '').includes(m1), back && back.body.slice(-80));
-	check('... and opens it', await waitFor(() => page.url().endsWith('#/draft/' + one.id), 5000), page.url());
+	check('... and opens it', await waitFor(() => page.url().endsWith('#/draft/' + one.id), 10000), page.url());
 
 	// --- the z key undoes the last approval
 	const two = await pendingDraft(asReviewer, 'hoffmann-maschinenbau', 'order_status');

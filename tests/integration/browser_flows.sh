@@ -17,7 +17,7 @@ fi
 # no [category] section: the classifier's categories must exist without one.
 # A send delay long enough to click Undo in, a claim short enough that the
 # heartbeat (a third of it) shows within the test.
-browser_stack flows "$(printf '[review]\nsend_delay = 12\nclaim_ttl = 30\n')" || exit 1
+browser_stack flows "$(printf '[review]\nsend_delay = 15\nclaim_ttl = 30\n')" || exit 1
 
 mkdir -p "$shots"
 for flow in "$here"/tests/browser/flow_*.mjs; do
