@@ -64,6 +64,10 @@ async function statsChecks(p) {
 		(await p.getAttribute('#series-chart', 'data-series')) === 'category:' + cat.category &&
 		(await p.locator('#series-table tbody tr').count()) === 7);
 	check('the stats view sets no inline style', (await p.locator('#view [style]').count()) === 0);
+	const bl = ((await asAdmin('GET', '/stats?days=7')).data || {}).backlog || {};
+	const shownBl = await p.textContent('#stats-backlog').catch(() => '');
+	check('the stats view shows the backlog and first-response time', shownBl.startsWith('Open messages' +
+		bl.open + ' (') && /First response/.test(shownBl), shownBl.slice(0, 200));
 }
 
 const b = await browser();
