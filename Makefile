@@ -90,9 +90,9 @@ $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
 	BUILD=$(BUILD) tests/run.sh
 
-# make test with the heavy suites turned up (the review model: 20 seeds).
+# make test with the heavy suites turned up (the review model: 16 seeds).
 test-long: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
-	REVIEW_MODEL_SEEDS="$$(seq 101 120)" REVIEW_MODEL_STEPS=400 BUILD=$(BUILD) tests/run.sh
+	REVIEW_MODEL_SEEDS="$$(seq 101 116)" REVIEW_MODEL_STEPS=400 BUILD=$(BUILD) tests/run.sh
 
 unit: all $(BUILD)/tests/unit_tests
 	BUILD=$(BUILD) tests/run.sh --unit-only
