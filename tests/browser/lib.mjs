@@ -2,7 +2,7 @@
 // playwright-core, TAP-style "ok - ..." lines for tests/run.sh, a request
 // log that proves nothing leaves for another host, and the draftd REST API
 // from Node (to set up and check what the page did).
-import {mkdtempSync, rmSync} from 'node:fs';
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {chromium} from 'playwright-core';
@@ -92,4 +92,37 @@ export async function waitFor(fn, ms = 20000, step = 250) {
 		if (Date.now() > end) return v;
 		await new Promise((r) => setTimeout(r, step));
 	}
+}
+
+// A sent message with its quoted-printable undone (soft line breaks
+// joined, =XX bytes decoded as UTF-8), so typed text can be searched.
+export function unQP(raw) {
+	const joined = raw.replace(/=\r?\n/g, '');
+	return Buffer.from(joined.replace(/=([0-9A-F]{2})/g, (m, x) => String.fromCharCode(parseInt(x, 16))),
+		'latin1').toString('utf8');
+}
+
+// The SMTP sink's messages (maildir new/), decoded, whose text includes needle.
+export function sinkMessages(maildir, needle) {
+	const dir = join(maildir || '/nonexistent', 'new');
+	try {
+		return readdirSync(dir).map((f) => unQP(readFileSync(join(dir, f), 'utf8')))
+			.filter((m) => m.includes(needle));
+	} catch (e) {
+		return [];
+	}
+}
+
+// The first pending draft whose sender includes `sender` (and of `category`
+// when given), from the API; null when there is none.
+export async function pendingDraft(call, sender, category) {
+	const r = await call('GET', '/drafts?limit=200&status=open');
+	const list = (r.data && r.data.drafts) || [];
+	return list.find((d) => (d.sender || '').includes(sender) &&
+		(!category || d.category === category)) || null;
+}
+
+// A unique marker for text a test types (found again in the sink).
+export function marker(what) {
+	return what + '-' + Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 }

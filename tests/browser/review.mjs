@@ -64,6 +64,10 @@ async function statsChecks(p) {
 		(await p.getAttribute('#series-chart', 'data-series')) === 'category:' + cat.category &&
 		(await p.locator('#series-table tbody tr').count()) === 7);
 	check('the stats view sets no inline style', (await p.locator('#view [style]').count()) === 0);
+	const bl = ((await asAdmin('GET', '/stats?days=7')).data || {}).backlog || {};
+	const shownBl = await p.textContent('#stats-backlog').catch(() => '');
+	check('the stats view shows the backlog and first-response time', shownBl.startsWith('Open messages' +
+		bl.open + ' (') && /First response/.test(shownBl), shownBl.slice(0, 200));
 }
 
 const b = await browser();
@@ -176,6 +180,10 @@ try {
 	check('a stale save (412) is shown with what changed', /changed this draft/.test(ctext) &&
 		ctext.includes('Theirs: ') && ctext.includes('Mine: '), ctext.slice(0, 200));
 	check('the reviewer\'s edit is still in the editor', (await page.inputValue('#d-subject')).startsWith('Mine: '));
+	await page.click('#b-take-theirs');
+	check('loading theirs puts their text in the editor and keeps mine beside it',
+		(await page.inputValue('#d-subject')).startsWith('Theirs: ') &&
+		(await page.inputValue('#kept-subject')).startsWith('Mine: '));
 
 	// --- the business rules' notes are shown next to the editor
 	list = await drafts('&status=pending');

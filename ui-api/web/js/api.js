@@ -40,8 +40,8 @@ export async function request(method, path, opts = {}) {
 	}
 	let resp;
 	try {
-		resp = await fetch(url, {method, headers, body, credentials: 'omit',
-					 cache: 'no-store', referrerPolicy: 'no-referrer'});
+		resp = await fetch(url, {method, headers, body, credentials: 'omit', cache: 'no-store',
+					 referrerPolicy: 'no-referrer', keepalive: !!opts.keepalive});
 	} catch (e) {
 		throw new ApiError(0, 'network', 'draftd is not reachable: ' + e.message);
 	}
@@ -67,8 +67,14 @@ export const api = {
 	me: () => request('GET', '/me', {noAuthRedirect: true}),
 	drafts: (q) => request('GET', '/drafts', {query: q}),
 	draft: (id) => request('GET', '/drafts/' + encodeURIComponent(id)),
-	claim: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/claim'),
-	release: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/release'),
+	// viewing never claims: the page claims on the first edit
+	claim: (id, takeOver = false) => request('POST', '/drafts/' + encodeURIComponent(id) + '/claim',
+		takeOver ? {body: {take_over: true}} : {}),
+	heartbeat: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/heartbeat'),
+	// keepalive: the release still goes out while the page is being left
+	release: (id, keepalive = false) =>
+		request('POST', '/drafts/' + encodeURIComponent(id) + '/release', {keepalive}),
+	undo: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/undo'),
 	patch: (id, version, body) =>
 		request('PATCH', '/drafts/' + encodeURIComponent(id),
 			{body, headers: {'If-Match': '"' + version + '"'}}),
@@ -80,8 +86,18 @@ export const api = {
 	resend: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/resend'),
 	messages: (q) => request('GET', '/messages', {query: q}),
 	message: (id) => request('GET', '/messages/' + encodeURIComponent(id)),
-	redraft: (messageId) =>
-		request('POST', '/messages/' + encodeURIComponent(messageId) + '/draft'),
+	// version: the live draft's version the reviewer saw and agreed to
+	// replace (If-Match); without it saved edits answer 409 draft_edited
+	redraft: (messageId, version) =>
+		request('POST', '/messages/' + encodeURIComponent(messageId) + '/draft',
+			version ? {headers: {'If-Match': '"' + version + '"'}} : {}),
+	reply: (messageId, body, key) =>
+		request('POST', '/messages/' + encodeURIComponent(messageId) + '/reply',
+			{body, headers: {'Idempotency-Key': key}}),
+	close: (messageId, reason) =>
+		request('POST', '/messages/' + encodeURIComponent(messageId) + '/close', {body: {reason}}),
+	reopen: (messageId) => request('POST', '/messages/' + encodeURIComponent(messageId) + '/reopen'),
+	backlog: () => request('GET', '/backlog'),
 	categories: () => request('GET', '/categories'),
 	putCategory: (name, body) =>
 		request('PUT', '/categories/' + encodeURIComponent(name), {body}),

@@ -9,6 +9,8 @@ import {mountDraft} from './draft.js';
 import {mountCategories} from './categories.js';
 import {mountStats} from './stats.js';
 import {mountHuman, mountMessage} from './human.js';
+import {initSending, undoLast} from './sending.js';
+import {refreshBacklog, startBacklog, stopBacklog} from './backlog.js';
 
 const session = {name: '', role: '', me: null};
 let current = null; // the mounted view
@@ -45,12 +47,16 @@ export function getSession() {
 // token was not accepted.
 async function whoAmI() {
 	const me = await api.me();
-	return {name: me.name || '', role: me.role || 'reviewer', me: true};
+	const r = me.review || {};
+	return {name: me.name || '', role: me.role || 'reviewer', me: true,
+		review: {sendDelay: r.send_delay_seconds ?? null, claimTtl: r.claim_ttl_seconds || 120,
+			heartbeat: r.heartbeat_seconds || 40}};
 }
 
 function showLogin(message) {
 	if (current) current.unmount();
 	current = null;
+	stopBacklog();
 	$('#view').hidden = true;
 	$('#nav').hidden = true;
 	$('#who').hidden = true;
@@ -72,6 +78,7 @@ async function startSession() {
 		return;
 	}
 	Object.assign(session, who);
+	startBacklog();
 	document.body.dataset.role = session.role;
 	replace($('#who-name'), session.name || 'signed in');
 	replace($('#who-role'), session.role);
@@ -79,6 +86,7 @@ async function startSession() {
 	$('#nav').hidden = false;
 	$('#who').hidden = false;
 	$('#view').hidden = false;
+	shownHash = window.location.hash;
 	route();
 }
 
@@ -94,7 +102,7 @@ function route() {
 	const el = clear($('#view'));
 	el.className = 'view view-' + view;
 	for (const a of $$('#nav a')) a.classList.toggle('active', a.dataset.view === view);
-	const ctx = {session, notice, confirmDialog, navigate};
+	const ctx = {session, notice, confirmDialog, navigate, refreshBacklog};
 	if (view === 'draft' && arg) current = mountDraft(el, arg, ctx);
 	else if (view === 'categories') current = mountCategories(el, ctx);
 	else if (view === 'stats') current = mountStats(el, ctx);
@@ -103,9 +111,29 @@ function route() {
 	else current = mountQueue(el, ctx, new URLSearchParams(hash.split('?')[1] || ''));
 }
 
+let shownHash = '';
+
+// A view with unsaved edits (the draft editor) is only left when the
+// reviewer says so; the address bar goes back meanwhile.
+async function leaveOk(target) {
+	if (!current || !current.unsaved || !current.unsaved()) return true;
+	if (target !== shownHash) history.replaceState(null, '', shownHash || '#/queue');
+	const ok = await confirmDialog('Leave without saving?',
+		h('p', 'Your edits to this draft are not saved. Leave and lose them?'), 'Leave without saving');
+	if (ok && target !== shownHash) history.replaceState(null, '', target);
+	return ok;
+}
+
+async function go() {
+	const target = window.location.hash;
+	if (!(await leaveOk(target))) return;
+	shownHash = window.location.hash;
+	route();
+}
+
 export function navigate(path) {
 	const target = '#/' + path;
-	if (window.location.hash === target) route();
+	if (window.location.hash === target) go();
 	else window.location.hash = target;
 }
 
@@ -134,6 +162,10 @@ function onKey(ev) {
 		$('#help').showModal();
 		return;
 	}
+	if (ev.key === 'z' && undoLast()) {
+		ev.preventDefault();
+		return;
+	}
 	if (ev.key === 'g') {
 		gPending = true;
 		setTimeout(() => (gPending = false), 1500);
@@ -143,6 +175,7 @@ function onKey(ev) {
 }
 
 function init() {
+	initSending({notice, navigate});
 	setUnauthorizedHandler(() => {
 		token.clear();
 		showLogin('Your token is no longer accepted (revoked or expired). Sign in again.');
@@ -162,7 +195,13 @@ function init() {
 	});
 	$('#help-button').addEventListener('click', () => $('#help').showModal());
 	window.addEventListener('hashchange', () => {
-		if (session.role) route();
+		if (session.role) go();
+	});
+	window.addEventListener('beforeunload', (ev) => {
+		if (current && current.unsaved && current.unsaved()) {
+			ev.preventDefault();
+			ev.returnValue = ''; // older Chromium asks only when this is set
+		}
 	});
 	document.addEventListener('keydown', onKey);
 	if (token.get()) startSession();

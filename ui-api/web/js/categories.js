@@ -105,22 +105,31 @@ export function mountCategories(root, ctx) {
 			ctx.notice(cat.name + ' is now ' + mode + '.', 'ok');
 		} catch (e) {
 			select.value = cat.mode;
-			ctx.notice('Not changed: ' + (e.status === 403 ? 'admins only' : e.message), 'error');
+			ctx.notice('Not changed: ' + (e.status === 403 ? 'admins only' : e.code === 'never_auto'
+				? cat.name + ' is never automatic' + (e.detail && e.detail.reason ? ' (' + e.detail.reason + ')' : '')
+				: e.message), 'error');
 		}
 		load();
 	}
 
 	function card(cat, st) {
 		const ev = evidence(cat, st);
+		// never automatic (other, complaint, legal, never_auto = on, or its
+		// rules): the server refuses auto with 409, so the page does not offer it
+		const never = !!cat.never_auto || ev.neverAuto;
+		const neverWhy = cat.never_auto_reason || (never ? 'never automatic' : '');
 		const select = h('select.mode', {id: 'mode-' + cat.name, disabled: !isAdmin,
 			dataset: {category: cat.name}, title: isAdmin ? 'Mode' : 'admins only'},
-			CATEGORY_MODES.map((m) => h('option', {value: m, selected: m === cat.mode}, m)));
+			CATEGORY_MODES.map((m) => h('option', {value: m, selected: m === cat.mode,
+				disabled: never && m === 'auto' && cat.mode !== 'auto'},
+			m)));
 		select.addEventListener('change', () => setMode(cat, select.value, ev, select));
 		return h('article.card', {dataset: {category: cat.name}},
 			h('header', h('h2', cat.name), h('label', 'mode ', select),
-				h('span.badge', {class: ev.eligible ? 'eligible' : 'not-eligible'},
-					ev.eligible ? 'eligible for promotion'
-						: ev.neverAuto ? 'never automatic' : 'not eligible')),
+				h('span.badge', {class: never ? 'never' : ev.eligible ? 'eligible' : 'not-eligible',
+					title: neverWhy},
+				never ? 'never automatic' : ev.eligible ? 'eligible for promotion' : 'not eligible')),
+			never ? h('p.never-why', 'Never automatic: ' + neverWhy + '.') : null,
 			h('p.muted', MODE_WORDS[cat.mode] || ''),
 			h('dl.evidence',
 				h('dt', 'Drafted'), h('dd', String(ev.drafted)),
@@ -136,21 +145,53 @@ export function mountCategories(root, ctx) {
 				h('dt', 'Last demotion'), h('dd', ev.demoted ? ev.demoted.reason + ' · ' +
 					new Date(ev.demoted.at).toLocaleString() : '–'),
 				h('dt', 'Threshold'), h('dd', num(cat.threshold)),
+				h('dt', 'Defined by'), h('dd', {builtin: 'the built-in classifier', config: 'a [category] section',
+					database: 'the database only'}[cat.source] || '–'),
 				h('dt', 'Changed'), h('dd', (cat.updated_by || '–') + (cat.updated_at ? ' · ' +
 					new Date(cat.updated_at).toLocaleString() : ''))));
 	}
 
+	// The kill switch (POST /auto): off holds every automatic reply back on
+	// every instance, and only returns once none can be sent any more.
+	async function toggleAuto(enabled) {
+		const ok = await ctx.confirmDialog(enabled ? 'Switch automatic replies on'
+			: 'Switch automatic replies off',
+		h('p', enabled ? 'Categories in auto mode send replies without review again when every gate passes.'
+			: 'Every category in auto mode behaves as review at once, on every instance, and unsent ' +
+			  'automatic replies go back to the queue as pending drafts.'),
+		enabled ? 'Switch on' : 'Switch off');
+		if (!ok) return;
+		try {
+			const r = await api.setAuto(enabled);
+			ctx.notice(r.enabled ? 'Automatic replies are on.' : 'Automatic replies are off' +
+				(r.held_back ? '; ' + r.held_back + ' unsent automatic replies went back to review.' : '.'),
+			'ok');
+		} catch (e) {
+			ctx.notice('Not switched: ' + (e.status === 403 ? 'admins only' : e.message), 'error');
+		}
+		load();
+	}
+
+	function switchLine(on) {
+		return h('div.auto-switch',
+			h('p', {class: on ? 'muted' : 'error', id: 'auto-switch'},
+				on ? 'Automatic replies are on for categories in auto mode.'
+					: 'Automatic replies are switched OFF for every category.'),
+			isAdmin ? h('button#auto-toggle', {type: 'button', class: on ? 'danger' : 'primary',
+				on: {click: () => toggleAuto(!on)}},
+			on ? 'Switch automatic replies off' : 'Switch automatic replies on') : null);
+	}
+
 	async function load() {
 		try {
-			const [c, s] = await Promise.all([api.categories(), api.stats({days: 1}).catch(() => ({}))]);
+			const [c, s, a] = await Promise.all([api.categories(), api.stats({days: 1}).catch(() => ({})),
+				api.autoSwitch().catch(() => ({}))]);
 			if (!alive) return;
 			const byName = new Map((s.categories || []).map((x) => [x.category, x]));
-			const off = s.auto_enabled === false;
-			replace(body, h('p', {class: off ? 'error' : 'muted', id: 'auto-switch'},
-				off ? 'Automatic replies are switched OFF for every category (draftd auto on).'
-					: 'Automatic replies are on for categories in auto mode.'),
-			(c.categories || []).map((cat) => card(cat, byName.get(cat.name))),
-			samplesView(ctx, load));
+			const on = (a.enabled ?? s.auto_enabled) !== false;
+			replace(body, switchLine(on),
+				(c.categories || []).map((cat) => card(cat, byName.get(cat.name))),
+				samplesView(ctx, load));
 		} catch (e) {
 			if (alive) replace(body, h('p.error', e.message));
 		}

@@ -1,111 +1,41 @@
-// One draft: the original message as inert text on the left, the editable
-// draft and its evidence (facts, rules, guardrail flags, confidence) on the
-// right. Saving uses If-Match; a stale version (412) or changed facts (409)
-// are explained in a panel without touching what the reviewer typed.
+// One draft: the customer's message as inert text on the left, the editable
+// reply and its evidence (facts, rules, guardrail flags, confidence) on the
+// right. Viewing never claims; the first edit does (presence.js). Saving
+// uses If-Match and the PATCH answer becomes the editor's base, so the
+// reviewer's own save is never mistaken for someone else's; a real conflict
+// shows both texts (conflict.js).
 
-import {api, ApiError} from './api.js';
-import {clear, h, replace} from './dom.js';
-import {age, ageSince, flagWords, num, pct, when} from './format.js';
-import {approve, conflictWords, factChangesTable, isFactConflict, reject,
-	rejectDialog} from './actions.js';
+import {api} from './api.js';
+import {h, replace} from './dom.js';
+import {ageSince, pct, when} from './format.js';
+import {approve, confirmApprove, conflictWords, factChangesTable, isFactConflict, nextOpenDraft,
+	outcomeWords, reject, rejectDialog} from './actions.js';
+import {factsBlock, flagsBlock, messagePane, rulesBlock, valueText} from './evidence.js';
+import {presence} from './presence.js';
+import {fieldsOf, showStale, showTakenAway} from './conflict.js';
+import {messageBadge, outboxWords, sendDeadline} from './states.js';
+import {trackSend} from './sending.js';
 import {deliveryBlock} from './delivery.js';
 
-const REFRESH_MS = 10000;
-const HEADER_ROWS = [['from', 'From'], ['reply_to', 'Reply-To'], ['to', 'To'], ['cc', 'Cc'],
-		     ['date', 'Date'], ['subject', 'Subject'], ['message_id', 'Message-ID']];
-
-function valueText(v) {
-	if (v === null || v === undefined) return '–';
-	if (typeof v === 'object') return JSON.stringify(v);
-	// 466.20000000000005 is float noise from a sum, not a price
-	if (typeof v === 'number' && !Number.isInteger(v)) return String(Math.round(v * 1e4) / 1e4);
-	return String(v);
-}
-
-// The original message as inert text (also used by the needs-a-human view).
-export function messagePane(m) {
-	const hdrs = m.headers || {};
-	const flags = Object.entries(m.flags || {}).filter(([, v]) => v === true).map(([k]) => k);
-	const atts = Array.isArray(m.attachments) ? m.attachments : [];
-	return h('section.pane.message',
-		h('h2', 'Original message'),
-		h('table.headers', h('tbody', HEADER_ROWS.filter(([k]) => hdrs[k]).map(([k, label]) =>
-			h('tr', h('th', label), h('td', valueText(hdrs[k])))))),
-		flags.length ? h('ul.flags', flags.map((f) => h('li.flag', {title: flagWords(f).words},
-			flagWords(f).words))) : null,
-		h('pre.mailtext#message-text', m.text || '(no text part)'),
-		m.quoted_text ? h('details.quoted', h('summary', 'Quoted history'),
-			h('pre.mailtext', m.quoted_text)) : null,
-		h('h3', 'Attachments'),
-		atts.length ? h('ul.attachments', atts.map((a) => h('li',
-			typeof a === 'string' ? a : [
-				h('span.att-name', a.filename || a.name || '(unnamed)'), ' ',
-				h('span.att-type', a.content_type || a.type || ''), ' ',
-				a.size !== undefined ? h('span.att-size', num(a.size / 1024, 1) + ' KiB') : null,
-			]))) : h('p.muted', 'none'),
-		h('p.muted', 'Shown as plain text. Links, images and HTML in the message are never loaded.'));
-}
-
-// One small table per looked-up key (field / value rows): facts have many
-// columns and the pane is narrow.
-function factsBlock(facts) {
-	const out = [];
-	const skip = ['key', 'found', 'fetched_at', 'connector'];
-	for (const [source, list] of Object.entries(facts || {})) {
-		if (Array.isArray(list)) {
-			for (const f of list) {
-				const state = f.found === null ? 'unknown (the connector failed)'
-					: f.found === false ? 'not found' : 'found';
-				out.push(h('table.facts', {class: f.found === null ? 'unknown'
-					: f.found === false ? 'missing' : ''},
-					h('caption', source + ' ' + valueText(f.key) + ': ' + state),
-					h('tbody', Object.entries(f).filter(([k]) => !skip.includes(k)).map(([k, v]) =>
-						h('tr', h('th', k), h('td', valueText(v)))),
-						h('tr.fetched', h('th', 'fetched'), h('td', f.fetched_at
-							? when(f.fetched_at) + ' (' + ageSince(f.fetched_at) + ' ago)'
-							: '–', f.connector ? ' from ' + f.connector : '')))));
-			}
-		} else if (list && typeof list === 'object') {
-			out.push(h('table.facts', h('caption', source), h('tbody', Object.entries(list).map(
-				([k, v]) => h('tr', h('th', k), h('td', valueText(v)))))));
-		}
-	}
-	return out.length ? out : [h('p.muted', 'No facts were looked up for this message.')];
-}
-
-function rulesBlock(hits) {
-	let fired = hits;
-	let extra = null;
-	if (hits && !Array.isArray(hits)) {
-		fired = hits.fired || [];
-		extra = hits.outcome ? 'Outcome: ' + hits.outcome + (hits.never_auto ? ' (never auto)' : '') : null;
-	}
-	if (!fired || !fired.length) return [extra ? h('p', extra) : null, h('p.muted', 'No rule fired.')];
-	return [extra ? h('p', extra) : null, h('ul.rules', fired.map((r) => h('li',
-		typeof r === 'string' ? r : [h('b', r.id || ''), ' ', r.name || r.description || '',
-			Array.isArray(r.actions) ? h('span.muted', ' → ' + r.actions.map((a) =>
-				typeof a === 'string' ? a : [a.action, a.category, a.note,
-					(a.phrases || []).join(', ')].filter(Boolean).join(': ')).join('; ')) : null])))];
-}
-
-function flagsBlock(d) {
-	const flags = (Array.isArray(d.guardrail_flags) ? d.guardrail_flags : []).slice();
-	const mf = (d.message && d.message.flags) || {};
-	const named = flags.some((f) => /injection/.test(flagWords(f).code));
-	if (mf.injection_suspect && !named) flags.unshift('injection_suspect');
-	if (!flags.length) return [h('p.ok', 'All guardrail checks passed.')];
-	return [h('ul.guardflags', flags.map((f) => {
-		const w = flagWords(f);
-		return h('li', h('code', w.code), ' ', w.words);
-	}))];
-}
+const REFRESH_MS = 5000;
+const LIVE = ['pending', 'claimed'];
 
 export function mountDraft(root, id, ctx) {
-	let d = null; // the draft as last loaded
+	let d = null; // the draft as last loaded or saved: what the editor is compared with
 	let alive = true;
 	let timer = null;
-	let claimNote = '';
-	const banner = h('div.banner', {hidden: true});
+	let clock = null;
+	let leaving = false; // a decision was made: navigating away loses nothing
+	let staleNote = '';
+	let saving = 0; // saves in flight
+	let epoch = 0; // counts saves begun: a load from before one is stale
+	let deadline = null; // approved: when the outbox takes the reply
+	let awaitingNew = false; // regenerated: open the new draft once it is there
+	const isAdmin = ctx.session.role === 'admin';
+	const pres = presence(id, ctx.session, () => {
+		if (d) render();
+	});
+	const banner = h('div.banner#draft-banner', {hidden: true});
 	const conflict = h('div.conflict#conflict', {role: 'alert', hidden: true});
 	const layout = h('div.draft-layout');
 	root.append(h('div.toolbar', h('a.back', {route: 'queue'}, '← Queue'),
@@ -118,21 +48,20 @@ export function mountDraft(root, id, ctx) {
 		body: h('textarea#d-body', {rows: 18, spellcheck: true}),
 	};
 	const dirtyMark = h('span.dirty', {hidden: true}, 'unsaved changes');
-	for (const el of Object.values(f)) el.addEventListener('input', () => {
-		dirtyMark.hidden = !dirty();
-	});
+	for (const el of Object.values(f)) el.addEventListener('input', onEdit);
 	const btn = {
 		approve: h('button.primary#b-approve', {type: 'button', on: {click: () => doApprove(false)}},
 			'Approve & send'),
+		approveNext: h('button#b-approve-next', {type: 'button',
+			on: {click: () => doApprove(false, true)}}, 'Approve & next'),
 		save: h('button#b-save', {type: 'button', on: {click: () => doSave(false)}}, 'Save'),
 		reject: h('button.danger#b-reject', {type: 'button', on: {click: doReject}}, 'Reject'),
 		regen: h('button#b-regen', {type: 'button', on: {click: doRegenerate}}, 'Regenerate'),
+		takeOver: h('button.danger#b-take-over', {type: 'button', hidden: true,
+			on: {click: doTakeOver}}, 'Take over'),
+		undo: h('button#b-undo', {type: 'button', hidden: true, on: {click: doUndo}}, 'Undo sending'),
 	};
 
-	function fieldsOf(x) {
-		return {subject: x.subject || '', body: x.body || '', recipient: x.recipient || '',
-			cc: x.cc || ''};
-	}
 	function edited() {
 		return {subject: f.subject.value, body: f.body.value, recipient: f.recipient.value.trim(),
 			cc: f.cc.value.trim()};
@@ -148,7 +77,21 @@ export function mountDraft(root, id, ctx) {
 		dirtyMark.hidden = true;
 	}
 	function decided() {
-		return d && !['pending', 'claimed'].includes(d.status);
+		return d && !LIVE.includes(d.status);
+	}
+
+	// The first keystroke claims the draft (viewing does not).
+	async function onEdit() {
+		dirtyMark.hidden = !dirty();
+		if (!d || decided() || pres.mine() || pres.other()) return;
+		let ok = false;
+		try {
+			ok = await pres.claim();
+		} catch (e) {
+			ctx.notice('Could not claim the draft: ' + e.message, 'error');
+			return;
+		}
+		if (!ok && alive && dirty()) showTakenAway(conflict, pres.holder, edited());
 	}
 
 	// The editor is built once and never re-attached: a refresh must not
@@ -165,8 +108,9 @@ export function mountDraft(root, id, ctx) {
 		h('label', {for: 'd-cc'}, 'Cc'), f.cc,
 		h('label', {for: 'd-subject'}, 'Subject'), f.subject,
 		h('label', {for: 'd-body'}, 'Body'), f.body,
-		h('div.buttons', btn.approve, btn.save, btn.reject, btn.regen),
-		h('p.hint', 'a approve · r reject · e edit · Esc back to the queue'));
+		h('div.buttons', btn.approve, btn.approveNext, btn.save, btn.reject, btn.regen, btn.takeOver,
+			btn.undo),
+		h('p.hint', 'a approve · A approve & next · r reject · e edit · z undo sending · Esc back to the queue'));
 	let messageShown = false;
 
 	function render() {
@@ -198,47 +142,96 @@ export function mountDraft(root, id, ctx) {
 		const notes = Array.isArray(d.notes) ? d.notes : [];
 		replace(notesSlot, notes.length ? h('div.notes#draft-notes', h('h3', 'Notes for the reviewer'),
 			h('ul', notes.map((n) => h('li', valueText(n))))) : null);
+		const msg = d.message ? messageBadge(d.message) : null;
 		replace(statusLine,
 			h('span.status.s-' + String(d.status).replace(/\W/g, ''), d.status), ' · version ' + d.version,
-			d.claimed_by ? ' · claimed by ' + d.claimed_by : '',
+			h('span#holder', pres.mine() ? ' · you are editing' : pres.holder ? ' · ' + pres.holder +
+				' is editing' : ''),
 			d.reviewer ? ' · decided by ' + d.reviewer : '',
 			d.reject_reason ? ' · reason: ' + d.reject_reason : '',
-			d.outbox ? ' · outbox ' + d.outbox.state : '', ' ', dirtyMark);
-		for (const b of [btn.approve, btn.save, btn.reject]) b.disabled = decided();
-		for (const el of Object.values(f)) el.readOnly = decided();
+			msg ? [' · message ', msg] : '', ' ', dirtyMark);
+		const locked = decided() || pres.other();
+		for (const b of [btn.approve, btn.approveNext, btn.save, btn.reject, btn.regen]) b.disabled = locked;
+		for (const el of Object.values(f)) el.readOnly = locked;
+		btn.takeOver.hidden = !(isAdmin && pres.other() && !decided());
+		btn.undo.hidden = !(d.status === 'approved' && d.outbox && d.outbox.can_undo);
+		if (pres.other() && dirty() && conflict.hidden) showTakenAway(conflict, pres.holder, edited());
+		// the holder left: the text kept for the reviewer is still in the editor
+		if (!pres.other() && conflict.dataset.kind === 'taken') hideConflict();
 		showBanner();
 	}
 
+	// Who holds the draft, what became of it, where the reply is: in words.
 	function showBanner() {
 		const parts = [];
-		if (claimNote) parts.push(claimNote);
-		if (decided()) parts.push('This draft is ' + d.status + ': it can no longer be edited.');
+		if (pres.other()) {
+			parts.push(h('p#holder-note', pres.holder + ' is working on this draft' +
+				(pres.expires ? ' (their claim runs until ' + new Date(pres.expires).toLocaleTimeString() +
+					' unless renewed)' : '') + '. The editor is read-only until they leave' +
+				(isAdmin ? '; as an admin you can take it over.' : '.')));
+		} else if (pres.mine() && pres.takenFrom) {
+			parts.push(h('p', 'You took this draft over from ' + pres.takenFrom + '.'));
+		}
+		if (staleNote) parts.push(h('p', staleNote));
+		if (d && d.status === 'approved') {
+			parts.push(h('p#outbox-words', 'Approved' + (d.reviewer ? ' by ' + d.reviewer : '') + '. ' +
+				outboxWords(d.outbox, deadline)));
+		} else if (d && ['sent', 'auto_sent', 'failed'].includes(d.status)) {
+			parts.push(h('p#outbox-words', (d.status === 'auto_sent' ? 'Sent automatically. ' : '') +
+				(outboxWords(d.outbox) || 'This draft is ' + d.status + '.')));
+		} else if (d && d.status === 'superseded') {
+			parts.push(h('p#superseded', 'This draft was replaced' + (d.superseded_by ? ' by ' +
+				d.superseded_by : '') + ' and can no longer be sent. ',
+			d.live_draft_id ? h('a#live-draft', {route: 'draft/' + d.live_draft_id},
+				'Open the current draft #' + d.live_draft_id)
+				: awaitingNew ? 'A new draft is being written; it opens here when it is ready.'
+					: h('a', {route: 'message/' + d.message_id}, 'See the message')));
+		} else if (d && d.status === 'rejected') {
+			parts.push(h('p', 'Rejected' + (d.reviewer ? ' by ' + d.reviewer : '') + '. ',
+				d.live_draft_id ? h('a', {route: 'draft/' + d.live_draft_id},
+					'Open the new draft #' + d.live_draft_id)
+					: h('a', {route: 'message/' + d.message_id}, 'See where the message is')));
+		}
 		banner.hidden = parts.length === 0;
-		replace(banner, parts.join(' '));
+		replace(banner, parts);
 	}
 
+	// Every load started before the latest save began (or while one is in
+	// flight) is older than what the editor holds: it is dropped, or it
+	// would bring back the text from before the save and call the reviewer's
+	// own save someone else's.
 	async function load(first) {
+		const started = epoch;
 		try {
 			const x = await api.draft(id);
 			if (!alive) return;
 			if (first || !d) {
-				d = x;
+				accept(x);
 				fill(d);
 				render();
+				return;
+			}
+			if (started !== epoch || saving > 0 || x.version < d.version) return;
+			if (awaitingNew && x.live_draft_id && String(x.live_draft_id) !== String(id)) {
+				leaving = true;
+				ctx.notice('The new draft #' + x.live_draft_id + ' is ready.', 'ok');
+				ctx.navigate('draft/' + x.live_draft_id);
 				return;
 			}
 			const changed = x.version !== d.version;
 			if (changed && dirty()) {
 				// d stays the version the reviewer edited: a save then
-				// gets its 412 and the difference is shown
-				claimNote = 'Someone else saved version ' + x.version +
-					' meanwhile; saving will show the difference.';
+				// gets its 412 and both texts are shown
+				staleNote = (x.updated_by ? x.updated_by : 'Someone else') + ' saved version ' +
+					x.version + ' meanwhile; saving will show both texts.';
+				pres.update(x);
 				showBanner();
 				return;
 			}
-			d = x;
-			render();
+			accept(x);
+			staleNote = '';
 			if (changed) fill(d);
+			render();
 			dirtyMark.hidden = !dirty();
 		} catch (e) {
 			if (!alive) return;
@@ -247,143 +240,216 @@ export function mountDraft(root, id, ctx) {
 			}
 		}
 	}
-
-	async function claim() {
-		try {
-			await api.claim(id);
-			claimNote = '';
-		} catch (e) {
-			if (e.status === 409) claimNote = conflictWords(e) + ' Your changes may be refused.';
-			else if (e.status !== 404) claimNote = 'Could not claim: ' + e.message;
-		}
+	function accept(x) {
+		d = x;
+		deadline = d.status === 'approved' ? sendDeadline(d.outbox) : null;
+		pres.update(d);
 	}
 
 	function showConflict(title, ...body) {
+		conflict.dataset.kind = 'message';
 		replace(conflict, h('h2', title), body);
 		conflict.hidden = false;
 		conflict.scrollIntoView({block: 'nearest'});
 	}
 	function hideConflict() {
 		conflict.hidden = true;
-		clear(conflict);
 	}
 
-	// The 412 panel: their current text next to what the reviewer typed.
-	async function staleConflict(mine) {
-		let theirs;
+	// 412: both texts side by side; the saved one from the answer's detail
+	// (or read again when the server did not send it).
+	async function staleConflict(mine, detail) {
+		let theirs = detail && detail.version && typeof detail.body === 'string' ? detail : null;
 		try {
-			theirs = await api.draft(id);
+			if (!theirs) theirs = await api.draft(id);
 		} catch (e) {
 			showConflict('Stale version', h('p', e.message));
 			return;
 		}
-		const t = fieldsOf(theirs);
-		const rows = Object.keys(mine).filter((k) => mine[k] !== t[k]).map((k) =>
-			h('tr', h('th', k), h('td', h('pre.was', t[k])), h('td', h('pre.now', mine[k]))));
-		showConflict('Someone else changed this draft (now version ' + theirs.version + ')',
-			h('p', 'Your edits were not saved and are still in the editor. What differs:'),
-			h('table.changes', h('thead', h('tr', h('th', 'Field'), h('th', 'Saved by someone else'),
-				h('th', 'Yours'))), h('tbody', rows)),
-			h('div.buttons',
-				h('button.primary#b-overwrite', {type: 'button', on: {click: () => {
-					d = theirs;
-					hideConflict();
-					doSave(true);
-				}}}, 'Save mine over theirs'),
-				h('button#b-take-theirs', {type: 'button', on: {click: () => {
-					d = theirs;
-					fill(d);
-					hideConflict();
-					render();
-				}}}, 'Discard mine, load theirs')));
+		// the 412 detail spells the version as a string
+		theirs = {...theirs, version: Number(theirs.version)};
+		showStale(conflict, {mine, theirs: fieldsOf(theirs), who: theirs.updated_by,
+			version: theirs.version,
+			onKeepMine: () => {
+				d = {...d, ...fieldsOf(theirs), version: theirs.version};
+				hideConflict();
+				doSave(true);
+			},
+			onTakeTheirs: () => {
+				d = {...d, ...fieldsOf(theirs), version: theirs.version};
+				staleNote = '';
+				fill(d);
+				render();
+				load(false);
+			}});
 	}
 
+	// The PATCH reply is the saved draft: it becomes the text the editor is
+	// compared with and the version the next save sends in If-Match.
 	async function doSave(overwrite) {
 		if (!d || decided()) return false;
-		const e = edited();
+		const sent = edited();
 		const a = fieldsOf(d);
 		const patch = {};
-		for (const k of Object.keys(e)) if (e[k] !== a[k]) patch[k] = e[k];
+		for (const k of Object.keys(sent)) if (sent[k] !== a[k]) patch[k] = sent[k];
 		if (!Object.keys(patch).length) return true;
+		saving++;
+		epoch++;
 		try {
 			const r = await api.patch(id, d.version, patch);
+			d = {...d, ...r};
+			pres.saved();
+			staleNote = '';
 			hideConflict();
-			await load(false);
-			if (r && r.version) d.version = r.version;
-			fill(d);
-			dirtyMark.hidden = true;
+			// what was typed while the save was on its way stays in the editor
+			const now = edited();
+			if (Object.keys(sent).every((k) => sent[k] === now[k])) fill(d);
+			render();
+			dirtyMark.hidden = !dirty();
 			if (!overwrite) ctx.notice('Saved (version ' + d.version + ').', 'ok', 3000);
 			return true;
 		} catch (err) {
-			if (err.status === 412) await staleConflict(e);
-			else if (err.status === 409) showConflict('Not saved', h('p', conflictWords(err)));
-			else showConflict('Not saved', h('p', err.message));
+			if (err.status === 412) {
+				await staleConflict(sent, err.detail);
+			} else if (err.status === 409 && err.code === 'claimed') {
+				pres.update({status: d.status, claimed_by: err.detail && err.detail.claimed_by,
+					claim_expires: err.detail && err.detail.claim_expires});
+				showTakenAway(conflict, (err.detail && err.detail.claimed_by) || 'Someone else', sent);
+			} else {
+				showConflict('Not saved', h('p', err.status === 409 ? conflictWords(err) : err.message));
+			}
 			return false;
+		} finally {
+			saving--;
 		}
 	}
 
-	async function doApprove(force) {
-		if (!d || decided()) return;
+	// next: open the next open draft of the queue afterwards (else the queue)
+	async function doApprove(force, next = false) {
+		if (!d || decided() || pres.other()) return;
 		if (dirty() && !(await doSave(false))) return;
 		btn.approve.disabled = true;
+		btn.approveNext.disabled = true;
 		try {
-			await approve(id, null, force);
-			ctx.notice('Draft #' + id + ' approved and queued for sending to ' +
-				(d.recipient || d.message?.headers?.from || 'the sender') + '.', 'ok');
-			ctx.navigate('queue');
+			const r = await approve(id, null, force);
+			leaving = true;
+			trackSend({...r, id: r.id || id}, 'Draft #' + id + ' to ' +
+				(d.recipient || d.message?.headers?.from || 'the sender'));
+			ctx.refreshBacklog();
+			const after = next ? await nextOpenDraft(id, ctx.session.name).catch(() => null) : null;
+			if (next && !after) ctx.notice('No other open draft waits.', 'ok');
+			ctx.navigate(after ? 'draft/' + after.id : 'queue');
 		} catch (e) {
 			btn.approve.disabled = false;
+			btn.approveNext.disabled = false;
 			if (isFactConflict(e)) {
 				showConflict('The facts changed since this draft was written',
 					h('p', 'Check the draft against the current values before sending.'),
 					factChangesTable(e.detail),
 					h('div.buttons',
-						h('button.danger#b-force', {type: 'button', on: {click: () => doApprove(true)}},
+						h('button.danger#b-force', {type: 'button', on: {click: () => doApprove(true, next)}},
 							'Send anyway'),
 						h('button#b-regen2', {type: 'button', on: {click: doRegenerate}},
 							'Regenerate with current facts')));
 			} else if (e.status === 412) {
-				await staleConflict(edited());
-			} else if (e.status === 409) {
-				showConflict('Not approved', h('p', conflictWords(e)));
+				await staleConflict(edited(), e.detail);
 			} else {
-				showConflict('Not approved', h('p', e.message));
+				showConflict('Not approved', h('p', e.status === 409 ? conflictWords(e) : e.message));
+				load(false);
 			}
 		}
 	}
 
 	async function doReject() {
-		if (!d || decided()) return;
+		if (!d || decided() || pres.other()) return;
 		const choice = await rejectDialog(ctx, d);
 		if (!choice) return;
 		try {
-			await reject(id, choice);
-			ctx.notice('Draft #' + id + ' rejected' + (choice.category ? ' (category → ' +
-				choice.category + ')' : '') + '.', 'ok');
+			const r = await reject(id, choice);
+			leaving = true;
+			ctx.notice('Draft #' + id + ' rejected. ' + outcomeWords(r && r.message, choice), 'ok', 9000);
+			ctx.refreshBacklog();
 			ctx.navigate('queue');
 		} catch (e) {
 			showConflict('Not rejected', h('p', e.status === 409 ? conflictWords(e) : e.message));
 		}
 	}
 
+	// Asks first, naming what would be lost; then replaces this draft even
+	// if it carries saved edits (If-Match: the version the reviewer saw).
 	async function doRegenerate() {
-		if (!d) return;
-		const ok = await ctx.confirmDialog('Regenerate', h('p',
-			'Ask for a new draft of this message with fresh facts?' +
-			(dirty() ? ' Your unsaved edits will be lost.' : '')), 'Regenerate');
-		if (!ok) return;
+		if (!d || decided() || pres.other()) return;
+		const unsaved = dirty();
+		const savedEdits = d.updated_by ? d.updated_by : null;
+		const ok = await ctx.confirmDialog('Regenerate', h('div',
+			h('p', 'Replace this draft with a new one written from fresh facts? This one is kept ' +
+				'for the record but can no longer be sent.'),
+			unsaved ? h('p.error#regen-unsaved', 'Your unsaved edits in the editor will be lost.') : null,
+			savedEdits && d.version > 1 ? h('p.error#regen-saved', 'The edits saved by ' + savedEdits +
+				' (version ' + d.version + ') are replaced too.') : null), 'Regenerate');
+		if (!ok || !alive) return;
 		try {
-			await api.redraft(d.message_id || (d.message && d.message.id));
+			await api.redraft(d.message_id || (d.message && d.message.id), d.version);
 			hideConflict();
-			ctx.notice('A new draft was requested; it appears in the queue when it is ready.', 'ok');
+			awaitingNew = true;
+			epoch++;
+			ctx.notice('A new draft is being written; it opens here when it is ready.', 'ok');
+			const x = await api.draft(id);
+			if (!alive) return;
+			accept(x);
+			fill(d);
+			render();
 		} catch (e) {
-			showConflict('Not regenerated', h('p', e.status === 409 ? 'The message is being processed right now; try again in a moment.' : e.message));
+			if (e.status === 412) {
+				showConflict('Not regenerated', h('p', 'Someone saved a newer version meanwhile; ' +
+					'look at it before replacing it.'));
+				load(false);
+			} else {
+				showConflict('Not regenerated', h('p', e.status === 409 ? conflictWords(e) : e.message));
+			}
+		}
+	}
+
+	async function doTakeOver() {
+		const from = pres.holder;
+		const ok = await ctx.confirmDialog('Take over draft #' + id, h('p', from + ' is working on ' +
+			'this draft. Taking it over makes the editor read-only for them; what they have not ' +
+			'saved stays on their screen. The take-over is audited.'), 'Take over');
+		if (!ok || !alive) return;
+		try {
+			if (await pres.claim(true)) ctx.notice('You hold draft #' + id + ' now.', 'ok');
+			await load(false);
+		} catch (e) {
+			ctx.notice('Not taken over: ' + (e.status === 403 ? 'admins only' : e.message), 'error');
+		}
+	}
+
+	async function doUndo() {
+		try {
+			await api.undo(id);
+			ctx.notice('Not sent: draft #' + id + ' is back in review with your text.', 'ok');
+			epoch++;
+			const x = await api.draft(id);
+			if (!alive) return;
+			accept(x);
+			fill(d);
+			render();
+			ctx.refreshBacklog();
+		} catch (e) {
+			ctx.notice('Not undone: ' + (e.status === 409 ? conflictWords(e) : e.message), 'error');
+			load(false);
 		}
 	}
 
 	function onKey(ev) {
-		if (ev.key === 'a') {
-			doApprove(false);
+		// the same question as the queue's a key before anything is sent
+		if (ev.key === 'a' || ev.key === 'A') {
+			const next = ev.key === 'A';
+			if (d && !decided() && !pres.other()) {
+				confirmApprove(ctx, d, {saveFirst: dirty(), next}).then((ok) => {
+					if (ok && alive) doApprove(false, next);
+				});
+			}
 			return true;
 		}
 		if (ev.key === 'r') {
@@ -402,7 +468,6 @@ export function mountDraft(root, id, ctx) {
 	}
 
 	(async () => {
-		await claim();
 		await load(true);
 		const tick = async () => {
 			if (!alive) return;
@@ -410,15 +475,21 @@ export function mountDraft(root, id, ctx) {
 			if (alive) timer = setTimeout(tick, REFRESH_MS);
 		};
 		timer = setTimeout(tick, REFRESH_MS);
+		// the "Sending in N s" countdown of an approved draft
+		clock = setInterval(() => {
+			if (alive && d && d.status === 'approved') showBanner();
+		}, 1000);
 	})();
 
 	return {
 		unmount() {
 			alive = false;
 			clearTimeout(timer);
+			clearInterval(clock);
+			pres.stop();
 		},
+		// unsaved edits: leaving asks first (app.js)
+		unsaved: () => !leaving && !!d && !decided() && dirty(),
 		onKey,
 	};
 }
-
-export {ApiError, age};

@@ -1,28 +1,45 @@
-// Mail that got no draft (state human: the category is off, the message was
-// oversized, the model could not draft): a list, and one message as inert
-// text from which the reviewer can ask for a draft.
+// "Needs a human": open messages without a draft (the category is off, the
+// message was oversized, the model could not draft, a reviewer rejected the
+// draft, sending failed), each with the reason; other message lists by
+// status (closed, replied, skipped) for reopening and follow-ups. One
+// message opens as inert text beside the reply form and the close form.
 
 import {api} from './api.js';
 import {h, replace} from './dom.js';
 import {age, ageSince, when} from './format.js';
-import {messagePane} from './draft.js';
+import {messagePane} from './evidence.js';
+import {messageBadge, outboxWords} from './states.js';
+import {closePane, composePane} from './compose.js';
 
 const REFRESH_MS = 10000;
+const LISTS = [['human', 'Needs a human', {state: 'human'}], ['open', 'Every open message', {status: 'open'}],
+	['closed', 'Closed', {status: 'closed'}], ['replied', 'Replied', {status: 'replied'}],
+	['skipped', 'Skipped', {status: 'skipped'}]];
+const STORE = 'draftd.human.list';
 
 export function mountHuman(root, ctx) {
 	let alive = true;
 	let timer = null;
 	let rows = [];
 	let selected = 0;
+	let list = sessionStorage.getItem(STORE) || 'human';
+	if (!LISTS.some(([k]) => k === list)) list = 'human';
 	const tbody = h('tbody');
 	const count = h('span.count');
 	const updated = h('span.updated');
+	const which = h('select#h-list', {title: 'Which messages', on: {change: () => {
+		list = which.value;
+		sessionStorage.setItem(STORE, list);
+		selected = 0;
+		load();
+	}}}, LISTS.map(([k, label]) => h('option', {value: k, selected: k === list}, label)));
 	const table = h('table.queue#human-table',
-		h('thead', h('tr', h('th', 'From'), h('th', 'Subject'), h('th', 'Why no draft'),
+		h('thead', h('tr', h('th', 'From'), h('th', 'Subject'), h('th', 'State'), h('th', 'Why'),
 			h('th', 'Category'), h('th', 'Mailbox'), h('th.num', 'Age'))), tbody);
-	const empty = h('p.empty', {hidden: true}, 'Nothing waits for a human: every message got a draft or was screened out.');
-	root.append(h('div.toolbar', h('h1', 'Needs a human'), count, updated),
-		h('p.hint', 'Messages draftd did not draft. Open one to read it and write the reply yourself, or ask for a draft.'),
+	const empty = h('p.empty', {hidden: true});
+	root.append(h('div.toolbar', h('h1', 'Needs a human'), which, count, updated),
+		h('p.hint', 'Messages that wait for a person without a draft. Open one to write the reply ' +
+			'yourself, close it with a reason, or ask for a draft.'),
 		table, empty, h('p.hint', 'j/k move · e or Enter open · ? help'));
 
 	function render() {
@@ -31,13 +48,18 @@ export function mountHuman(root, ctx) {
 				dblclick: () => ctx.navigate('message/' + m.id)}},
 			h('td.sender', m.sender || ''),
 			h('td.subject', h('a', {route: 'message/' + m.id}, m.subject || '(no subject)')),
-			h('td.reason', m.reason || '–'),
+			h('td', messageBadge(m) || m.state || ''),
+			h('td.reason', m.status === 'closed' ? (m.close_reason || '–') +
+				(m.closed_by ? ' (' + m.closed_by + ')' : '') : m.reason || '–'),
 			h('td', m.category ? h('span.cat', m.category) : '–'),
 			h('td', m.mailbox || ''),
 			h('td.num', {title: m.received_at || ''}, age(m.age_seconds)))));
 		empty.hidden = rows.length > 0;
 		table.hidden = rows.length === 0;
-		replace(count, rows.length + ' waiting');
+		replace(empty, list === 'human'
+			? 'Nothing waits for a human: every open message has a draft or is being drafted.'
+			: 'No message in this list.');
+		replace(count, rows.length + (list === 'human' ? ' waiting' : ' shown'));
 	}
 
 	function select(i) {
@@ -47,7 +69,9 @@ export function mountHuman(root, ctx) {
 
 	async function load() {
 		try {
-			const r = await api.messages({state: 'human', order: 'oldest', limit: 200});
+			const q = LISTS.find(([k]) => k === list)[2];
+			const r = await api.messages({...q, order: list === 'human' || list === 'open' ? 'oldest' : 'newest',
+				limit: 200});
 			if (!alive) return;
 			rows = r.messages || [];
 			if (selected >= rows.length) selected = 0;
@@ -88,36 +112,83 @@ export function mountHuman(root, ctx) {
 	};
 }
 
+// What the message's state means and what can be done about it.
+function statePane(m, actions) {
+	const drafts = m.drafts || [];
+	const job = m.job || null;
+	const st = m.status;
+	return [
+		h('h2', st === 'open' ? (m.queue === 'human' ? 'Why no draft' : 'Where it waits')
+			: st === 'replied' ? 'Replied' : st === 'closed' ? 'Closed' : st === 'skipped' ? 'Skipped' : 'State'),
+		h('p.reason#message-reason', st === 'closed' ? (m.close_reason || 'No reason was recorded.') +
+			(m.closed_by ? ' (closed by ' + m.closed_by + (m.closed_at ? ', ' + when(m.closed_at) : '') + ')' : '')
+			: st === 'replied' ? 'The customer got a reply' + (m.replied_at ? ' ' + when(m.replied_at) : '') + '.'
+				: m.reason || (m.queue === 'review' ? 'A draft waits for review.' : m.queue === 'drafting'
+					? 'A draft is being written.' : 'No reason was recorded.')),
+		m.live_draft_id ? h('p', h('a#message-live-draft', {route: 'draft/' + m.live_draft_id},
+			'Open the draft #' + m.live_draft_id + ' that waits')) : null,
+		h('dl.summary',
+			h('dt', 'State'), h('dd#message-state', messageBadge(m) || m.state || '–'),
+			h('dt', 'Category'), h('dd', m.category || '–'),
+			h('dt', 'Language'), h('dd', m.language || '–'),
+			h('dt', 'Mailbox'), h('dd', m.mailbox || '–'),
+			h('dt', 'Received'), h('dd', when(m.received_at) + ' (' + ageSince(m.received_at) + ' ago)'),
+			m.follow_ups ? [h('dt', 'Follow-ups'), h('dd', String(m.follow_ups))] : null,
+			job ? [h('dt', 'Pipeline job'), h('dd', job.state + ' · ' + job.attempts + ' attempt(s)' +
+				(job.last_error ? ' · ' + job.last_error : ''))] : null),
+		drafts.length ? [h('h3', 'Drafts and replies'), h('ul#message-drafts', drafts.map((d) =>
+			h('li', h('a', {route: 'draft/' + d.id}, 'Draft #' + d.id), ' ',
+				h('span.status.s-' + String(d.status).replace(/\W/g, ''), d.status),
+				d.origin === 'person' ? ' written by ' + (d.reviewer || 'a person') : '',
+				d.kind === 'follow_up' ? ' (follow-up)' : '',
+				d.outbox && d.outbox.state === 'failed' ? ' · ' + outboxWords(d.outbox) : '')))] : null,
+		h('div.buttons', actions),
+	];
+}
+
 export function mountMessage(root, id, ctx) {
 	let alive = true;
 	let timer = null;
 	let m = null;
-	let shown = false;
+	let shown = '';
+	let compose = null;
 	const status = h('div.pane.why#message-why');
 	const slot = h('div.slot-message');
-	const ask = h('button.primary#b-ask-draft', {type: 'button', on: {click: askDraft}}, 'Ask for a draft');
+	const forms = h('div.slot-forms');
+	const ask = h('button#b-ask-draft', {type: 'button', on: {click: askDraft}}, 'Ask for a draft');
+	const reopen = h('button#b-reopen', {type: 'button', on: {click: doReopen}}, 'Reopen');
 	root.append(h('div.toolbar', h('a.back', {route: 'human'}, '← Needs a human'),
-		h('h1#message-title', 'Message #' + id)), h('div.draft-layout', slot, status));
+		h('h1#message-title', 'Message #' + id)),
+	h('div.draft-layout.message-layout', slot, h('div.side-panes', status, forms)));
 
-	function renderStatus() {
-		const drafts = m.drafts || [];
-		const job = m.job || null;
-		replace(status,
-			h('h2', 'Why no draft'),
-			h('p.reason#message-reason', m.reason || 'No reason was recorded.'),
-			h('dl.summary',
-				h('dt', 'State'), h('dd', h('span.status.s-' + String(m.state).replace(/\W/g, ''), m.state)),
-				h('dt', 'Category'), h('dd', m.category || '–'),
-				h('dt', 'Language'), h('dd', m.language || '–'),
-				h('dt', 'Mailbox'), h('dd', m.mailbox || '–'),
-				h('dt', 'Received'), h('dd', when(m.received_at) + ' (' + ageSince(m.received_at) + ' ago)'),
-				job ? [h('dt', 'Pipeline job'), h('dd', job.state + ' · ' + job.attempts + ' attempt(s)' +
-					(job.last_error ? ' · ' + job.last_error : ''))] : null),
-			drafts.length ? [h('h3', 'Drafts'), h('ul#message-drafts', drafts.map((d) =>
-				h('li', h('a', {route: 'draft/' + d.id}, 'Draft #' + d.id), ' ', d.status)))] : null,
-			h('div.buttons', ask),
-			h('p.hint', 'Asking for a draft runs the pipeline again with fresh facts. A category that is off' +
-				' stays without a draft until an admin switches it on.'));
+	// The forms are rebuilt only when the message's state changes, so a
+	// refresh never wipes what the reviewer is typing.
+	function renderForms() {
+		const key = m.status + '/' + (m.live_draft_id || '') + '/' + (m.queue || '');
+		if (key === shown) return;
+		if (compose && compose.unsaved()) return;
+		shown = key;
+		compose = null;
+		const parts = [];
+		if (m.status === 'open' || m.status === 'replied') {
+			compose = composePane(m, ctx, () => ctx.navigate('human'));
+			parts.push(compose.el);
+		}
+		if (m.status === 'open') parts.push(closePane(m, ctx, () => load(false)));
+		replace(forms, parts);
+	}
+
+	function render() {
+		replace(root.querySelector('#message-title'), 'Message #' + m.id + ': ',
+			(m.headers && m.headers.subject) || '(no subject)');
+		const acts = [];
+		// (a server without message status: the pipeline's human state)
+		if ((m.status === 'open' || !m.status) && !m.live_draft_id && m.queue !== 'drafting') acts.push(ask);
+		if (m.status === 'closed' || m.status === 'skipped') acts.push(reopen);
+		replace(status, statePane(m, acts),
+			acts.includes(ask) ? h('p.hint', 'Asking for a draft runs the pipeline again with fresh facts. ' +
+				'A category that is off stays without a draft until an admin switches it on.') : null);
+		renderForms();
 	}
 
 	async function load(first) {
@@ -125,13 +196,8 @@ export function mountMessage(root, id, ctx) {
 			const x = await api.message(id);
 			if (!alive) return;
 			m = x;
-			replace(root.querySelector('#message-title'), 'Message #' + m.id + ': ',
-				(m.headers && m.headers.subject) || '(no subject)');
-			if (!shown) {
-				replace(slot, messagePane(m));
-				shown = true;
-			}
-			renderStatus();
+			if (first) replace(slot, messagePane(m));
+			render();
 		} catch (e) {
 			if (alive && first) replace(slot, h('p.error', e.status === 404 ? 'No message #' + id + '.' : e.message));
 		}
@@ -151,6 +217,17 @@ export function mountMessage(root, id, ctx) {
 		}
 	}
 
+	async function doReopen() {
+		try {
+			await api.reopen(id);
+			ctx.notice('Message #' + id + ' is open again, under "Needs a human".', 'ok');
+			ctx.refreshBacklog();
+			await load(false);
+		} catch (e) {
+			ctx.notice('Not reopened: ' + e.message, 'error');
+		}
+	}
+
 	(async () => {
 		await load(true);
 		const tick = async () => {
@@ -166,6 +243,7 @@ export function mountMessage(root, id, ctx) {
 			alive = false;
 			clearTimeout(timer);
 		},
+		unsaved: () => !!compose && compose.unsaved(),
 		onKey(ev) {
 			if (ev.key === 'Escape') {
 				ctx.navigate('human');

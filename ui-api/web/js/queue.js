@@ -5,11 +5,15 @@
 import {api} from './api.js';
 import {$, clear, h, replace} from './dom.js';
 import {age, pct, shortFlag, flagWords} from './format.js';
-import {approve, conflictWords, isFactConflict, reject, rejectDialog} from './actions.js';
+import {approve, confirmApprove, conflictWords, isFactConflict, outcomeWords, QUEUE_FILTERS, reject,
+	rejectDialog} from './actions.js';
+import {trackSend} from './sending.js';
+import {messageBadge} from './states.js';
 
 const REFRESH_MS = 5000;
-const STORE = 'draftd.queue.filters';
-const STATUSES = ['open', 'pending', 'claimed', 'approved', 'sent', 'auto_sent', 'rejected', 'failed', ''];
+const STORE = QUEUE_FILTERS;
+const STATUSES = ['open', 'pending', 'claimed', 'approved', 'sent', 'auto_sent', 'rejected', 'failed',
+	'superseded', ''];
 
 function savedFilters() {
 	try {
@@ -53,7 +57,7 @@ export function mountQueue(root, ctx) {
 	const table = h('table.queue#queue-table',
 		h('thead', h('tr', h('th', 'Category'), h('th', 'From'), h('th', 'Subject'),
 			     h('th.num', 'Age'), h('th.num', 'Confidence'), h('th', 'Flags'),
-			     h('th', 'Claim'), h('th', 'Status'))),
+			     h('th', 'Held by'), h('th', 'Draft'), h('th', 'Message'))),
 		tbody);
 	const empty = h('p.empty', {hidden: true}, 'Nothing here. New drafts appear by themselves.');
 
@@ -150,7 +154,8 @@ export function mountQueue(root, ctx) {
 				h('td.num', {title: d.confidence_source || ''}, pct(d.confidence)),
 				h('td', flags.map((x) => h('span.flag', {title: flagWords(x).words}, shortFlag(x)))),
 				h('td', d.claimed_by ? h('span.claim', d.claimed_by) : ''),
-				h('td', h('span.status.s-' + String(d.status).replace(/\W/g, ''), d.status)));
+				h('td', h('span.status.s-' + String(d.status).replace(/\W/g, ''), d.status)),
+				h('td', messageBadge({message_status: d.message_status}) || ''));
 			tbody.append(tr);
 		}
 		empty.hidden = rows.length > 0;
@@ -178,16 +183,11 @@ export function mountQueue(root, ctx) {
 	async function quickApprove() {
 		const d = current();
 		if (!d) return;
-		const ok = await ctx.confirmDialog('Approve and send',
-			h('p', 'Send draft #' + d.id + ' (' + (d.subject || '') + ') to ' + (d.sender || '?') +
-				' as it is?'), 'Approve & send');
-		if (!ok) return;
+		if (!(await confirmApprove(ctx, d))) return;
 		try {
-			await api.claim(d.id).catch((e) => {
-				if (e.status !== 409) throw e;
-			});
-			await approve(d.id, null);
-			ctx.notice('Draft #' + d.id + ' approved; it is in the outbox.', 'ok');
+			const r = await approve(d.id, null);
+			trackSend({...r, id: r.id || d.id}, 'Draft #' + d.id + ' to ' + (d.recipient || d.sender || '?'));
+			ctx.refreshBacklog();
 			move(1);
 			load(false);
 		} catch (e) {
@@ -206,8 +206,9 @@ export function mountQueue(root, ctx) {
 		const choice = await rejectDialog(ctx, d);
 		if (!choice) return;
 		try {
-			await reject(d.id, choice);
-			ctx.notice('Draft #' + d.id + ' rejected.', 'ok');
+			const r = await reject(d.id, choice);
+			ctx.notice('Draft #' + d.id + ' rejected. ' + outcomeWords(r && r.message, choice), 'ok', 9000);
+			ctx.refreshBacklog();
 			move(1);
 			load(false);
 		} catch (e) {

@@ -122,13 +122,38 @@ function totalsTable(rows, key, label) {
 		h('thead', h('tr', h('th', label), key === 'category' ? h('th.num', 'Drafted') : null,
 			h('th.num', 'Reviewed'), h('th.num', 'Unchanged'), h('th.num', 'Edited'),
 			h('th.num', 'Rejected'), h('th.num', 'Unchanged rate'), h('th.num', 'Mean edit distance'),
-			h('th.num', 'Median time to decision'))),
+			h('th.num', 'Median time to decision'),
+			key === 'category' ? h('th.num', {title: 'From arrival to the reply leaving the outbox'},
+				'First response (median / p90)') : null)),
 		h('tbody', rows.map((r) => h('tr', h('td', r[key] || '(none)'),
 			key === 'category' ? h('td.num', String(r.drafted || 0)) : null,
 			h('td.num', String(r.reviewed || 0)), h('td.num', String(r.approved_unchanged || 0)),
 			h('td.num', String(r.approved_edited || 0)), h('td.num', String(r.rejected || 0)),
 			h('td.num', pct(rate(r), 1)), h('td.num', num(r.mean_edit_distance, 3)),
-			h('td.num', seconds(r.median_decision_seconds))))));
+			h('td.num', seconds(r.median_decision_seconds)),
+			key === 'category' ? h('td.num', firstResponse(r.first_response)) : null))));
+}
+
+function firstResponse(fr) {
+	if (!fr || !fr.replied) return '–';
+	return seconds(fr.median_seconds) + ' / ' + seconds(fr.p90_seconds) + ' (' + fr.replied + ')';
+}
+
+// The open messages now and how fast customers got their first reply.
+function backlogBlock(s) {
+	const b = s.backlog;
+	if (!b) return null;
+	return [h('h2', 'Backlog'), h('dl.summary#stats-backlog',
+		h('dt', 'Open messages'), h('dd', String(b.open) + ' (' + (b.review || 0) + ' in review, ' +
+			(b.sending || 0) + ' being sent, ' + (b.drafting || 0) + ' being drafted, ' + (b.human || 0) +
+			' under Needs a human)'),
+		h('dt', 'Oldest open'), h('dd', b.oldest_open_age_seconds === null || b.oldest_open_age_seconds === undefined
+			? '–' : seconds(b.oldest_open_age_seconds)),
+		s.first_response ? [h('dt', 'First response'), h('dd', s.first_response.replied
+			? 'median ' + seconds(s.first_response.median_seconds) + ', 90th percentile ' +
+			  seconds(s.first_response.p90_seconds) + ' from arrival to the reply leaving, over ' +
+			  s.first_response.replied + ' ' + (s.first_response.replied === 1 ? 'reply' : 'replies')
+			: 'no reply in the window yet')] : null)];
 }
 
 export function mountStats(root) {
@@ -169,7 +194,7 @@ export function mountStats(root) {
 			draw();
 			const cats = s.categories || [];
 			const revs = s.reviewers || [];
-			replace(body,
+			replace(body, backlogBlock(s),
 				h('h2', 'Totals per category'),
 				cats.length ? totalsTable(cats, 'category', 'Category') : h('p.muted', 'No drafts yet.'),
 				h('p.muted', '"Unchanged" means an edit distance of at most ' +

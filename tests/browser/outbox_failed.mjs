@@ -1,0 +1,55 @@
+// A reply that cannot be sent is shown in words (issue 11: "the stuck /
+// failed state of a reply"): against a mail server that refuses every
+// connection, the tray, the draft's page and "Needs a human" say that
+// nothing was sent and why, and the message is back in a person's list.
+//   DRAFTD_URL REVIEWER_TOKEN SCREENSHOT_DIR
+import {join} from 'node:path';
+import {apiClient, browser, check, failed, login, notOk, waitFor} from './lib.mjs';
+
+const base = process.env.DRAFTD_URL;
+const shots = process.env.SCREENSHOT_DIR || 'build/screenshots';
+const asReviewer = apiClient(base, process.env.REVIEWER_TOKEN);
+
+const b = await browser();
+const page = await b.ctx.newPage();
+try {
+	await login(page, base, process.env.REVIEWER_TOKEN);
+	const list = ((await asReviewer('GET', '/drafts?status=open&limit=1')).data || {}).drafts || [];
+	if (!list.length) throw new Error('no open draft');
+	const x = list[0];
+	await page.goto(base + '#/draft/' + x.id);
+	await page.waitForSelector('#d-body');
+	await page.waitForFunction(() => /version/.test(document.querySelector('.draft-status').textContent));
+	await page.click('#b-approve');
+	const item = '#sending .send-item[data-draft="' + x.id + '"]';
+	await page.waitForSelector(item + '.failed', {timeout: 60000}).catch(() => {});
+	const tray = (await page.isVisible(item)) ? await page.textContent(item) : '';
+	check('the tray says the reply could not be sent', /Sending failed/.test(tray) && /Nothing was sent/.test(tray),
+		tray);
+	const d = (await asReviewer('GET', '/drafts/' + x.id)).data || {};
+	check('the draft\'s outbox row failed', d.outbox && d.outbox.state === 'failed', JSON.stringify(d.outbox));
+	await page.goto(base + '#/draft/' + x.id);
+	await page.waitForSelector('#outbox-words', {timeout: 10000}).catch(() => {});
+	const words = (await page.isVisible('#outbox-words')) ? await page.textContent('#outbox-words') : '';
+	check('the draft\'s page says so in words, with the mail server\'s answer',
+		/Sending failed after 1 try/.test(words) && d.outbox && d.outbox.last_error &&
+		words.includes(d.outbox.last_error), words);
+	await page.screenshot({path: join(shots, 'send-failed.png')});
+	const mid = d.message_id || (d.message && d.message.id);
+	const human = await waitFor(async () => {
+		const ms = ((await asReviewer('GET', '/messages?state=human')).data || {}).messages || [];
+		return ms.find((m) => m.id === mid);
+	}, 10000);
+	check('its message is back under "Needs a human" with a reason', human && human.status === 'open' &&
+		!!human.reason, JSON.stringify(human));
+	await page.goto(base + '#/human');
+	await page.waitForSelector('#human-table tbody tr[data-id="' + mid + '"]', {timeout: 15000}).catch(() => {});
+	check('the page lists it there', (await page.locator('#human-table tbody tr[data-id="' + mid + '"]').count()) === 1);
+	check('the page raised no script error', b.errors.length === 0, b.errors.join(' | '));
+} catch (e) {
+	notOk('failed send flow', e.stack || e.message);
+	await page.screenshot({path: join(shots, 'failure-outbox.png'), fullPage: true}).catch(() => {});
+} finally {
+	await b.close();
+}
+process.exit(failed() ? 1 : 0);

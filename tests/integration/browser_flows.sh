@@ -1,0 +1,31 @@
+#!/bin/bash
+# The reviewer's work flows in headless Chromium, one tests/browser/flow_*.mjs
+# per flow (the editor keeping saved text, the approve keys, the kill switch,
+# ...), each against the same real `draftd run` (lib/browser_stack.sh) with
+# its own drafts. Screenshots land in $BUILD/screenshots (default build/).
+set -u
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/browser_stack.sh"
+here=$(cd "$(dirname "$0")/../.." && pwd)
+shots=${DRAFTD_SCREENSHOTS:-$here/build/screenshots}
+
+if ! browser_tools_ready "$here"; then
+	ok "browser flow tests SKIPPED: /usr/bin/chromium, node or playwright-core is missing (deploy/install-deps.sh)"
+	exit 0
+fi
+
+# no [category] section: the classifier's categories must exist without one.
+# A send delay long enough to click Undo in, a claim short enough that the
+# heartbeat (a third of it) shows within the test.
+browser_stack flows "$(printf '[review]\nsend_delay = 15\nclaim_ttl = 30\n')" || exit 1
+
+mkdir -p "$shots"
+for flow in "$here"/tests/browser/flow_*.mjs; do
+	(cd "$here/tests/browser" && DRAFTD_URL=$BS_URL REVIEWER_TOKEN=$BS_RTOK REVIEWER2_TOKEN=$BS_RTOK2 ADMIN_TOKEN=$BS_ATOK \
+		DRAFTD_DB=$BS_DB SMTP_MAILDIR=$DRAFTD_TEST_SMTP_MAILDIR SCREENSHOT_DIR=$shots \
+		timeout 300 node "$flow")
+	rc=$?
+	[ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "$(basename "$flow") exited with $rc"
+done
+
+browser_stack_stop

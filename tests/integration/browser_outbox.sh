@@ -1,0 +1,30 @@
+#!/bin/bash
+# A reply that cannot be sent, seen in headless Chromium
+# (tests/browser/outbox_failed.mjs): draftd's [smtp] url is a loopback port
+# nobody listens on, max_attempts = 1 and no send delay, so an approved
+# reply fails at once; the page must say so in words.
+set -u
+. "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/browser_stack.sh"
+here=$(cd "$(dirname "$0")/../.." && pwd)
+shots=${DRAFTD_SCREENSHOTS:-$here/build/screenshots}
+
+if ! browser_tools_ready "$here"; then
+	ok "failed-send browser test SKIPPED: /usr/bin/chromium, node or playwright-core is missing"
+	exit 0
+fi
+# a port that was free a moment ago: connections to it are refused
+dead=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BS_SMTP="url = smtp://127.0.0.1:$dead
+tls = off
+max_attempts = 1
+connect_timeout = 5"
+browser_stack deadsmtp "$(printf '[review]\nsend_delay = 0\n')" || exit 1
+
+mkdir -p "$shots"
+(cd "$here/tests/browser" && DRAFTD_URL=$BS_URL REVIEWER_TOKEN=$BS_RTOK SCREENSHOT_DIR=$shots \
+	timeout 300 node outbox_failed.mjs)
+rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "outbox_failed.mjs exited with $rc"
+
+browser_stack_stop
