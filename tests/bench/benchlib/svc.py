@@ -189,3 +189,39 @@ CREATE TABLE orders (order_id text PRIMARY KEY, customer_email text, status text
                 path = tempfile.mkdtemp(prefix="draftd-bench.", dir="/dev/shm")
             self.tmpfs = path
         return tempfile.mkdtemp(dir=self.tmpfs)
+
+
+class PsqlSession:
+    """One psql connection kept open for many small queries (polling without
+    a process start per query)."""
+
+    MARK = "__bench_done__"
+
+    def __init__(self, url):
+        self.p = subprocess.Popen(["psql", "-XAtq", "-F", "\t", "-d", url],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, text=True, bufsize=1)
+
+    def query(self, sql):
+        self.p.stdin.write(sql.strip().rstrip(";") + ";\n\\echo " + self.MARK + "\n")
+        self.p.stdin.flush()
+        rows = []
+        while True:
+            line = self.p.stdout.readline()
+            if not line:
+                raise BenchError("psql session ended")
+            line = line.rstrip("\n")
+            if line == self.MARK:
+                return rows
+            rows.append(line.split("\t"))
+
+    def close(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.p.wait(5)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
