@@ -87,7 +87,7 @@ $(BUILD)/gen/migrations.o: $(BUILD)/gen/migrations.c
 $(BUILD)/tests/unit_tests: $(TEST_OBJS) $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
-test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay lint
+test: check-deps all $(BUILD)/tests/unit_tests $(BUILD)/tests/fuzz_replay $(BUILD)/tests/mime_bench lint
 	BUILD=$(BUILD) tests/run.sh
 
 unit: all $(BUILD)/tests/unit_tests

@@ -129,6 +129,7 @@ def main():
             # one connection per mailbox at 200 mailboxes (draftd today).
             ctx.svc.pg_settings({"shared_preload_libraries": "pg_stat_statements",
                                  "pg_stat_statements.track_planning": "on",
+                                 "pg_stat_statements.track": os.environ.get("BENCH_PGSS", "top"),
                                  "max_connections": "600"})
             ctx.svc.load_business()
         for g in groups:

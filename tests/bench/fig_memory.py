@@ -35,7 +35,7 @@ def one(ctx, files, boxes, tag):
     try:
         ok = d.wait_drained(url, len(files), 120 + len(files) * 0.2)
         secs = time.monotonic() - t0
-        time.sleep(2)  # every poller back in IDLE
+        time.sleep(0.5 if s.smoke else 2)  # every poller back in IDLE
         st = d.status()
         conns = int(ctx.svc.value("SELECT count(*) FROM pg_stat_activity"
                                   " WHERE datname = 'draftd'", ctx.svc.admin_url))

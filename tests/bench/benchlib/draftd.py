@@ -26,8 +26,10 @@ def measured(ctx, what, args, conf):
     """Runs `draftd ARGS --config CONF` to its end; its wall time and CPU, and
     the CPU PostgreSQL spent meanwhile (every server process of the cluster)."""
     pm = ctx.svc.postmaster_pid()
+    before = proc.client_backends(pm)
     pg0 = proc.tree_cpu(pm)
     m = proc.run_measured([ctx.draftd] + args + ["--config", conf], ctx.log(what))
+    proc.wait_backends_gone(pm, before)
     m["pg_cpu"] = proc.tree_cpu(pm) - pg0
     if m["rc"] != 0:
         raise BenchError("draftd %s exited %d (log %s)" % (" ".join(args), m["rc"],

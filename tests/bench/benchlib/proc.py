@@ -101,6 +101,27 @@ def tree_cpu(ppid):
     return total
 
 
+def client_backends(ppid):
+    """PIDs of a postmaster's client backends (their title shows the peer:
+    "postgres: USER DB 127.0.0.1(PORT) ...")."""
+    out = set()
+    for kid in children_of(ppid):
+        try:
+            with open("/proc/%d/cmdline" % kid, "rb") as f:
+                if b"127.0.0.1(" in f.read():
+                    out.add(kid)
+        except OSError:
+            continue
+    return out
+
+
+def wait_backends_gone(ppid, before, timeout=10.0):
+    """Waits until every client backend that was not in `before` has ended
+    and been reaped, so that its CPU time is in the postmaster's cutime
+    (reading tree_cpu while one is exiting would count it nowhere)."""
+    return wait_until(lambda: not (client_backends(ppid) - before), timeout, 0.02)
+
+
 def status(pid):
     """VmHWM and VmRSS (KiB) and Threads of a live process, as a dict."""
     out = {}

@@ -7,7 +7,8 @@ import os
 # name: (default, smoke, scale, what)
 SIZES = {
     "BENCH_RUNS": (3, 1, 1, "runs of each figure (min/median/max over them)"),
-    "BENCH_MESSAGES": (10000, 40, 10000, "messages for ingest and the pipeline"),
+    "BENCH_MESSAGES": (10000, 40, 10000, "messages for ingest (and the pipeline's pick)"),
+    "BENCH_PIPELINE_MESSAGES": (2000, 40, 2000, "of those, drafted by process --once per run"),
     "BENCH_MODEL_MESSAGES": (192, 16, 192, "messages drafted through the model stand-in"),
     "BENCH_MODEL_SLOTS": (16, 4, 16, "the stand-in's parallel slots K"),
     "BENCH_MODEL_LATENCY_MS": (200, 50, 200, "milliseconds per answer L"),
@@ -18,7 +19,7 @@ SIZES = {
     "BENCH_IDLE_ARRIVALS": (30, 3, 30, "arrivals per IDLE run"),
     "BENCH_MEM_MAILBOXES": (20, 2, 20, "mailboxes of the memory figure"),
     "BENCH_MEM_MESSAGES": (2000, 20, 2000, "messages of the memory figure"),
-    "BENCH_MEM_BIG_MAILBOXES": (200, 4, 200, "mailboxes of the large memory figure (0: skip)"),
+    "BENCH_MEM_BIG_MAILBOXES": (200, 3, 200, "mailboxes of the large memory figure (0: skip)"),
     "BENCH_SCALE_MESSAGES": (100000, 100, 100000, "bench-scale: messages"),
     "BENCH_SCALE_MAILBOXES": (200, 4, 200, "bench-scale: mailboxes"),
     "BENCH_SPLIT_MESSAGES": (300, 40, 300, "bench-scale: mails split by two instances"),
