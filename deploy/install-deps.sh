@@ -13,6 +13,8 @@ libpcre2-dev libgnutls28-dev libcunit1-dev
 postgresql dovecot-imapd python3 python3-aiosmtpd
 chromium valgrind ca-certificates openssl procps curl wrk
 "
+# isync (mbsync): `make bench`'s IMAP sync baseline for the ingest figure (pgbench comes with postgresql)
+PACKAGES="$PACKAGES isync"
 # `make fuzz` only (libFuzzer and the sanitizer runtimes): installed with --fuzz.
 FUZZ_PACKAGES="clang libclang-rt-14-dev"
 # libcurl4-gnutls-dev, not libcurl4-openssl-dev: libetpan-dev conflicts with the

@@ -7,6 +7,7 @@ answers one request (log_statement = all), with its parameters written in,
 and pgbench runs it unprepared (-M simple) at the same concurrency as wrk,
 for BENCH_API_SECONDS each, BENCH_RUNS times, alternating.
 """
+import fig_browser
 from benchlib import clone, draftd, load
 from benchlib.report import Figure
 
@@ -48,6 +49,7 @@ def measure(ctx, url, cfg, label):
                 Figure(name + ": p99", "ms", r["p99"], r["pg99"],
                        "pgbench's p99 at %d connections" % conns, ("ratio", "<=", 1.2)),
             ]
+        figures += fig_browser.measure(ctx, base, tok)
         figures.append(Figure("API SQL statements per request", "stmts", [stmts],
                               note="GET %s, %d pending drafts, first page %d bytes"
                               % (PATH, pending, len(body)),
