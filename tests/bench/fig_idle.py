@@ -12,7 +12,7 @@ arrival waits until both have seen this one.
 import os
 import re
 
-from benchlib import conf, draftd, imapc
+from benchlib import conf, draftd, imapc, proc
 from benchlib.report import Figure, percentile
 from benchlib.svc import BenchError, PsqlSession
 
@@ -56,8 +56,8 @@ def run(ctx):
     try:
         # draftd is in IDLE once its mailbox row shows a first poll
         db = PsqlSession(url)
-        if not proc_wait(lambda: db.query("SELECT count(*) FROM mailboxes WHERE last_poll_at"
-                                          " IS NOT NULL")[0][0] == "1", 30):
+        if not proc.wait_until(lambda: db.query("SELECT count(*) FROM mailboxes WHERE last_poll_at"
+                                                " IS NOT NULL")[0][0] == "1", 30, 0.05):
             raise BenchError("draftd did not poll its IDLE mailbox (log %s)" % d.log)
         watcher = imapc.IdleWatcher(ctx.svc.imap_port, USER, "pw")
         watcher.start()
@@ -82,7 +82,7 @@ def run(ctx):
                     if rows:
                         at = float(rows[0][0])
                     return at is not None
-                if t_seen is None or not proc_wait(drafted, 30, 0.01):
+                if t_seen is None or not proc.wait_until(drafted, 30, 0.01):
                     raise BenchError("arrival %d: %s" % (
                         n, "no EXISTS at the bare client" if t_seen is None
                         else "no pending draft within 30 s (log %s)" % d.log))
@@ -108,8 +108,3 @@ def run(ctx):
         Figure("IDLE arrival -> pending draft, p50 of %d" % k, "ms", value_p50, floor_p50,
                "the bare IDLE client's p50"),
     ]
-
-
-def proc_wait(pred, timeout, interval=0.05):
-    from benchlib import proc
-    return proc.wait_until(pred, timeout, interval)
