@@ -26,6 +26,9 @@ def measured(ctx, what, args, conf):
     """Runs `draftd ARGS --config CONF` to its end; its wall time and CPU, and
     the CPU PostgreSQL spent meanwhile (every server process of the cluster)."""
     pm = ctx.svc.postmaster_pid()
+    # the bench's own psql sessions end first: a backend still exiting at
+    # the start would be counted twice (alive now, reaped later)
+    proc.wait_backends_gone(pm, set(), 5.0)
     before = proc.client_backends(pm)
     pg0 = proc.tree_cpu(pm)
     m = proc.run_measured([ctx.draftd] + args + ["--config", conf], ctx.log(what))

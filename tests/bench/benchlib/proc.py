@@ -103,14 +103,18 @@ def tree_cpu(ppid):
 
 def client_backends(ppid):
     """PIDs of a postmaster's client backends (their title shows the peer:
-    "postgres: USER DB 127.0.0.1(PORT) ...")."""
+    "postgres: USER DB 127.0.0.1(PORT) ...") and of its children that have
+    exited but are not reaped yet (a zombie has no title left)."""
     out = set()
     for kid in children_of(ppid):
         try:
+            if _stat(kid)[0] == "Z":
+                out.add(kid)
+                continue
             with open("/proc/%d/cmdline" % kid, "rb") as f:
                 if b"127.0.0.1(" in f.read():
                     out.add(kid)
-        except OSError:
+        except (OSError, IndexError):
             continue
     return out
 
