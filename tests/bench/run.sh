@@ -6,4 +6,4 @@
 set -u
 cd "$(dirname "$0")/../.."
 export BUILD=${BUILD:-build}
-exec /usr/bin/python3 tests/bench/bench.py "$@"
+exec /usr/bin/python3 -B tests/bench/bench.py "$@"

@@ -28,11 +28,10 @@ def measured(ctx, what, args, conf):
     pm = ctx.svc.postmaster_pid()
     # the bench's own psql sessions end first: a backend still exiting at
     # the start would be counted twice (alive now, reaped later)
-    proc.wait_backends_gone(pm, set(), 5.0)
-    before = proc.client_backends(pm)
+    before = proc.pg_quiet(pm)
     pg0 = proc.tree_cpu(pm)
     m = proc.run_measured([ctx.draftd] + args + ["--config", conf], ctx.log(what))
-    proc.wait_backends_gone(pm, before)
+    proc.pg_settled(pm, before)
     m["pg_cpu"] = proc.tree_cpu(pm) - pg0
     if m["rc"] != 0:
         raise BenchError("draftd %s exited %d (log %s)" % (" ".join(args), m["rc"],

@@ -101,29 +101,53 @@ def tree_cpu(ppid):
     return total
 
 
-def client_backends(ppid):
-    """PIDs of a postmaster's client backends (their title shows the peer:
-    "postgres: USER DB 127.0.0.1(PORT) ...") and of its children that have
-    exited but are not reaped yet (a zombie has no title left)."""
+def _settling(ppid, before):
+    """Children of a postmaster, not in before, that are client backends
+    ("postgres: USER DB 127.0.0.1(PORT) ...") or on their way out (a process
+    that is exiting has lost its title, a zombie is not reaped yet);
+    autovacuum workers come and go on their own and are left out."""
     out = set()
     for kid in children_of(ppid):
+        if kid in before:
+            continue
         try:
-            if _stat(kid)[0] == "Z":
-                out.add(kid)
-                continue
             with open("/proc/%d/cmdline" % kid, "rb") as f:
-                if b"127.0.0.1(" in f.read():
-                    out.add(kid)
+                title = f.read()
+        except OSError:
+            continue  # gone: reaped
+        if b"autovacuum worker" not in title or _stat(kid)[0] == "Z":
+            out.add(kid)
+    return out
+
+
+def pg_quiet(ppid, timeout=10.0):
+    """Waits until no client backend is left and every exiting process is
+    reaped (the bench's own psql sessions have ended); returns the children
+    there are then, the `before` of pg_settled."""
+    wait_until(lambda: not _settling(ppid, set(_long_lived(ppid))), timeout, 0.02)
+    return set(children_of(ppid))
+
+
+def _long_lived(ppid):
+    """The server's own processes (checkpointer, walwriter, ...): not client
+    backends, not exiting."""
+    out = []
+    for kid in children_of(ppid):
+        try:
+            with open("/proc/%d/cmdline" % kid, "rb") as f:
+                title = f.read()
+            if title and b"127.0.0.1(" not in title and _stat(kid)[0] != "Z":
+                out.append(kid)
         except (OSError, IndexError):
             continue
     return out
 
 
-def wait_backends_gone(ppid, before, timeout=10.0):
-    """Waits until every client backend that was not in `before` has ended
-    and been reaped, so that its CPU time is in the postmaster's cutime
-    (reading tree_cpu while one is exiting would count it nowhere)."""
-    return wait_until(lambda: not (client_backends(ppid) - before), timeout, 0.02)
+def pg_settled(ppid, before, timeout=10.0):
+    """Waits until every client backend that started after before was taken
+    has ended and been reaped, so that its CPU time is in the postmaster's
+    cutime: read while one is exiting, tree_cpu would count it nowhere."""
+    return wait_until(lambda: not _settling(ppid, before), timeout, 0.02)
 
 
 def status(pid):
