@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""`make bench` / `make bench-scale`: draftd measured against baselines run
-side by side on the same machine in the same run (issue 14).
+"""`make bench` / `make bench-scale`: draftd beside baselines run on the same machine.
+
+Every figure of issue 14 is measured side by side with its baseline, in the
+same run.
 
     bench.py [--scale] [--only NAME,...] [--list]
 

@@ -81,6 +81,8 @@ def run(ctx):
         Figure("scale: PostgreSQL connections (peak)", "conns", [peak_conns],
                target=("value", "<=", DEFAULT_WORKERS + 3)),
     ]
+    if s.smoke:  # the same code as the api group's, which the smoke run has measured
+        return figs
     ctx.say("scale: the API with the queue filled up to %d drafts" % s.api_drafts)
     clone.fill_queue(ctx, url, s.api_drafts)
     return figs + fig_api.measure(ctx, url, cfg, "drafts page, scale queue")

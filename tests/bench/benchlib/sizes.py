@@ -16,7 +16,7 @@ SIZES = {
     "BENCH_API_DRAFTS": (100000, 200, 100000, "drafts in the queue for the API figure"),
     "BENCH_API_CONNECTIONS": ("8,64", "8", "8,64", "wrk / pgbench connections"),
     "BENCH_API_SECONDS": (5, 1, 10, "seconds of each wrk / pgbench run"),
-    "BENCH_IDLE_ARRIVALS": (30, 3, 30, "arrivals per IDLE run"),
+    "BENCH_IDLE_ARRIVALS": (30, 2, 30, "arrivals per IDLE run"),
     "BENCH_MEM_MAILBOXES": (20, 2, 20, "mailboxes of the memory figure"),
     "BENCH_MEM_MESSAGES": (2000, 20, 2000, "messages of the memory figure"),
     "BENCH_MEM_BIG_MAILBOXES": (200, 3, 200, "mailboxes of the large memory figure (0: skip)"),
@@ -46,7 +46,10 @@ class Sizes:
 
 
 def usage():
-    lines = ["Environment (default / BENCH_SMOKE=1 / bench-scale):"]
+    lines = ["Sizes from the environment (default / BENCH_SMOKE=1 / bench-scale):"]
     for name, (d, s, sc, what) in SIZES.items():
         lines.append("  %-26s %s / %s / %s  %s" % (name, d, s, sc, what))
+    lines += ["Also: BENCH_SMOKE=1 (toy sizes, targets not judged), BENCH_RESULTS=FILE,",
+              "BENCH_KEEP=1 (keep the temp dir and its logs), BENCH_PGSS=none (no",
+              "pg_stat_statements tracking), BENCH_T_MIME_MSGS/_MBS/_RSS (MIME gates)."]
     return "\n".join(lines)
