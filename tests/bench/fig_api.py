@@ -8,7 +8,7 @@ and pgbench runs it unprepared (-M simple) at the same concurrency as wrk,
 for BENCH_API_SECONDS each, BENCH_RUNS times, alternating.
 """
 import fig_browser
-from benchlib import clone, draftd, load
+from benchlib import clone, conf, draftd, load
 from benchlib.report import Figure
 
 PATH = "/api/v1/drafts?status=pending&limit=50"
@@ -18,8 +18,7 @@ def measure(ctx, url, cfg, label):
     """Figures for the queue in database url (config cfg), label naming it."""
     s = ctx.sizes
     d = draftd.Daemon(ctx, cfg, "api-run")
-    port = int(open(cfg).read().split("listen = 127.0.0.1:", 1)[1].split()[0])
-    base = "http://127.0.0.1:%d" % port
+    base = "http://127.0.0.1:%d" % conf.api_port(cfg)
     figures = []
     try:
         load.wait_http(base + "/healthz")

@@ -47,3 +47,12 @@ def write(path, ctx, db_url, mailboxes, idle=False, model=None, workers=None,
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n" + extra)
     return api_port
+
+
+def api_port(path):
+    """The port of the [api] listen line of a config written by write()."""
+    with open(path) as f:
+        for line in f:
+            if line.startswith("listen = 127.0.0.1:"):
+                return int(line.rsplit(":", 1)[1])
+    raise ValueError("no [api] listen in %s" % path)
