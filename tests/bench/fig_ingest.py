@@ -61,13 +61,15 @@ SyncState *
 
 def copy_rows(ctx, url, dump):
     """Seconds for psql's \\copy of the stored messages rows into an empty
-    table LIKE messages (its indexes and checks included)."""
+    table LIKE messages (its indexes and checks included), in COPY's binary
+    format (the text format spends a third more on bytea's hex escapes)."""
     ctx.svc.psql("DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy"
                  " (LIKE messages INCLUDING ALL);", url)
     if not os.path.exists(dump):
-        ctx.svc.psql("\\copy messages TO '%s'" % dump, url)
+        ctx.svc.psql("\\copy messages TO '%s' WITH (FORMAT binary)" % dump, url)
     m = proc.run_measured(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", url, "-c",
-                           "\\copy bench_copy FROM '%s'" % dump], ctx.log("copy"))
+                           "\\copy bench_copy FROM '%s' WITH (FORMAT binary)" % dump],
+                          ctx.log("copy"))
     ctx.svc.psql("DROP TABLE bench_copy;", url)
     if m["rc"] != 0:
         raise BenchError("COPY failed (log %s)" % ctx.log("copy"))
@@ -149,7 +151,7 @@ def run(ctx):
                "mbsync, same folder to a tmpfs Maildir", ("ratio", "<=", 1.5),
                details={"mail": what}),
         Figure("ingest vs PostgreSQL COPY of the same rows", "s", r["poll"], r["copy"],
-               "psql \\copy of draftd's messages rows into a table LIKE messages"),
+               "psql \\copy (binary) of draftd's messages rows into a table LIKE messages"),
         Figure("ingest CPU per message, draftd + PostgreSQL", "ms", r["poll_cpu"]),
         Figure("pipeline process --once", "drafts/s", r["drafts_s"],
                target=("value", ">=", 1000),
