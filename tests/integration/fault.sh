@@ -296,12 +296,14 @@ while time.time() < deadline:
             s.sendall(b"X")
         except OSError:
             pass
-    t0 = time.time()
+    # answered at all within exchange()'s 5 s: starved is the failure, slow
+    # on a loaded machine is not (no timed assertions in make test)
     h = healthz()
-    if h != "200" or time.time() - t0 > 2:
+    if h != "200":
         answered = False
+        print("#   /healthz gave %s" % h)
     time.sleep(1)
-print("%s - /healthz answers in time while 30 slow clients hold connections" % ("ok" if answered else "not ok"))
+print("%s - /healthz answers while 30 slow clients hold connections" % ("ok" if answered else "not ok"))
 for s in slow:
     s.close()
 PY
