@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 
 /* A subcommand of the draftd binary. Adding one is a new daemon/cmd_*.c
  * exporting a struct cmd and one line in main.c's table. main() returns its

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "daemon/cmd.h"
-#include "daemon/store_audit.h"
+#include "daemon/store/store_audit.h"
 
 extern const struct cmd cmd_audit;
 

@@ -1,11 +1,11 @@
 #include <stdio.h>
 
 #include "daemon/cmd.h"
-#include "daemon/config_secrets.h"
-#include "daemon/daemon.h"
-#include "daemon/log.h"
-#include "daemon/store.h"
-#include "daemon/store_durability.h"
+#include "daemon/config/config_secrets.h"
+#include "daemon/service/daemon.h"
+#include "daemon/lib/log.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_durability.h"
 
 static void run_warn(const char *line, void *ctx)
 {

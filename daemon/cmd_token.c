@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "daemon/cmd.h"
-#include "daemon/store_tokens.h"
-#include "daemon/util.h"
+#include "daemon/store/store_tokens.h"
+#include "daemon/lib/util.h"
 
 extern const struct cmd cmd_token;
 

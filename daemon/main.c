@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "daemon/cmd.h"
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 
 /* Subcommands each live in their own daemon/cmd_*.c. The ones declared weak
  * here are added by later work: a missing one is simply not offered, so

@@ -3,7 +3,7 @@
  * (a missing one is skipped) without editing this list again. */
 #include <stddef.h>
 
-#include "daemon/daemon.h"
+#include "daemon/service/daemon.h"
 
 extern const struct service_ops service_api __attribute__((weak));
 extern const struct service_ops service_workers __attribute__((weak));

@@ -12,10 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "daemon/config.h"
-#include "daemon/store.h"
-#include "daemon/store_review.h"
-#include "daemon/store_tokens.h"
+#include "daemon/config/config.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_review.h"
+#include "daemon/store/store_tokens.h"
 
 #define API_PREFIX          "/api/v1"
 #define API_MAX_PATH_PARAMS 2

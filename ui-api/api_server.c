@@ -10,13 +10,13 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "agent/facts.h"
-#include "daemon/buf.h"
-#include "daemon/credential.h"
-#include "daemon/daemon.h"
-#include "daemon/log.h"
-#include "daemon/store_review.h"
-#include "daemon/util.h"
+#include "agent/pipeline/facts.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/credential.h"
+#include "daemon/service/daemon.h"
+#include "daemon/lib/log.h"
+#include "daemon/store/store_review.h"
+#include "daemon/lib/util.h"
 #include "ui-api/api.h"
 
 #define API_CONNECTION_MEMORY  (64 * 1024) /* request line + headers */
@@ -411,7 +411,7 @@ out:
 }
 
 /* A PEM file named by [api] tls_cert/tls_key: a path, or a systemd
- * credential (daemon/credential.h), as every secret file is. */
+ * credential (daemon/lib/credential.h), as every secret file is. */
 static int api_read_pem(const char *value, char **data_r, const char **error_r)
 {
 	char path[PATH_MAX];

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/ingest.h"
-#include "daemon/store_ingest.h"
+#include "daemon/ingest/ingest.h"
+#include "daemon/store/store_ingest.h"
 #include "tests/unit/harness.h"
 
 #define BASE_HDR                                                                         \

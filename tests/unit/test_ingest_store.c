@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store_ingest.h"
+#include "daemon/store/store_ingest.h"
 #include "tests/unit/harness.h"
 
 static const char *db_url;

@@ -4,8 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "agent/decide.h"
-#include "agent/promotion.h"
+#include "agent/pipeline/decide.h"
+#include "daemon/promotion/promo.h"
 #include "tests/unit/harness.h"
 
 /* Expected values from the formula in Python (math.sqrt, z = 1.96):

@@ -1,0 +1,45 @@
+#ifndef DRAFTD_DAEMON_H
+#define DRAFTD_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/config/config.h"
+
+/* The running daemon: the current config (swapped on SIGHUP), the stop flag,
+ * and the services (pollers, workers, API, outbox sender) it started. */
+struct daemon;
+
+/* A long-running part of `draftd run`. start() launches its threads and
+ * returns 0, or -1 with a reason (the daemon then stops what it started and
+ * exits 1). stop() is called once on shutdown and must return only when the
+ * service's threads have finished their in-flight work and released their
+ * leases. reload() (optional) is told about a newly loaded config. Adding a
+ * service is one file and one line in daemon/services.c. */
+struct service_ops {
+	const char *name;
+	int (*start)(struct daemon *daemon, void **priv_r, const char **error_r);
+	void (*stop)(void *priv);
+	void (*reload)(void *priv, struct config *config);
+};
+
+/* The services `draftd run` starts, in order; an entry is NULL when that
+ * service is not built in. */
+extern const struct service_ops *const daemon_services[];
+extern const size_t daemon_services_count;
+
+/* A new reference to the current config: config_unref() it when done.
+ * Thread-safe. */
+struct config *daemon_config(struct daemon *daemon);
+/* True once SIGTERM/SIGINT arrived. Thread-safe. */
+bool daemon_stopping(const struct daemon *daemon);
+/* Sleeps up to ms milliseconds; returns early (true) when the daemon stops. */
+bool daemon_sleep(struct daemon *daemon, unsigned int ms);
+
+/* Runs the daemon until SIGTERM/SIGINT: starts the services, handles signals
+ * in this thread (SIGHUP reloads the config and swaps it in only when it
+ * loads), stops the services. Takes over the config reference. Returns the
+ * process exit code. */
+int daemon_run(struct config *config, const char *config_path);
+
+#endif
