@@ -1,7 +1,7 @@
 #ifndef DRAFTD_MIME_INT_H
 #define DRAFTD_MIME_INT_H
 
-/* Private to agent/mime/*.c: the pieces mime_parse() is built from. */
+/* Private to agent/mime/: the pieces mime_parse() is built from. */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -140,7 +140,7 @@ struct config {
 		char *url_allow;          /* host names drafts may link to, comma-separated */
 		char *signature_phones;   /* the company's phone numbers a draft may state */
 		char *authserv_id;        /* the receiving server's Authentication-Results id */
-		/* promotion and automatic replies (daemon/promotion/*.c) */
+		/* promotion and automatic replies (daemon/promotion/) */
 		unsigned int stats_window;      /* seconds of reviewer decisions counted */
 		double unchanged_threshold;     /* edit distance still "approved unchanged" */
 		unsigned int auto_reply_period; /* seconds: one automatic reply per sender/thread */

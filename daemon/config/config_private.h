@@ -1,7 +1,7 @@
 #ifndef DRAFTD_CONFIG_PRIVATE_H
 #define DRAFTD_CONFIG_PRIVATE_H
 
-/* Shared by daemon/config/*.c only: the key tables (config_keys.c), the
+/* Shared by daemon/config/ only: the key tables (config_keys.c), the
  * reader (config.c) and the checks after reading (config_finish.c). */
 
 #include <stdbool.h>

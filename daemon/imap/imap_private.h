@@ -1,7 +1,7 @@
 #ifndef DRAFTD_IMAP_PRIVATE_H
 #define DRAFTD_IMAP_PRIVATE_H
 
-/* Shared by daemon/imap/*.c only. */
+/* Shared by daemon/imap/ only. */
 
 #include <libetpan/libetpan.h>
 

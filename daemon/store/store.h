@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-/* draftd's own tables live behind this interface: only daemon/store/*.c
+/* draftd's own tables live behind this interface: only daemon/store/
  * issue SQL against them. A struct store is one libpq connection and is not
  * thread-safe: each thread opens its own. Errors land in store_error(),
  * valid until the next call on the same store. */

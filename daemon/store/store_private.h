@@ -1,7 +1,7 @@
 #ifndef DRAFTD_STORE_PRIVATE_H
 #define DRAFTD_STORE_PRIVATE_H
 
-/* Shared by daemon/store/*.c only. */
+/* Shared by daemon/store/ only. */
 
 #include <jansson.h>
 #include <libpq-fe.h>

@@ -8,7 +8,7 @@
 #include "daemon/store/store.h"
 #include "daemon/store/store_review.h"
 
-/* What promotion and demotion read and write (daemon/promotion/*.c,
+/* What promotion and demotion read and write (daemon/promotion/,
  * ui-api/routes/api_promotion.c, the pipeline's loop limits, the outbox sender's
  * gate): the global automatic-reply switch, per-category evidence, mode
  * changes made by draftd itself, post-send samples and customer replies on
