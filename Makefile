@@ -79,9 +79,9 @@ check-deps:
 demo-deps:
 	@deploy/install-deps.sh demo --check >/dev/null 2>&1 || deploy/install-deps.sh demo
 
-# Objects are linked directly, not through the archive: the command and
-# service tables name their entries as weak symbols (daemon/main.c,
-# daemon/services.c), and a weak reference never pulls an archive member.
+# Objects are linked directly; the registries of subcommands (daemon/main.c)
+# and services (daemon/services.c) name every entry, so a missing one is a
+# link error.
 $(BUILD)/draftd: $(BUILD)/daemon/main.o $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -5,8 +5,6 @@
 #include "daemon/cmd.h"
 #include "daemon/store/store_audit.h"
 
-extern const struct cmd cmd_audit;
-
 static int audit_main(int argc, char **argv)
 {
 	struct cmd_common common;

@@ -5,8 +5,6 @@
 #include "daemon/cmd.h"
 #include "daemon/store/store_promotion.h"
 
-extern const struct cmd cmd_auto;
-
 static int auto_main(int argc, char **argv)
 {
 	struct cmd_common common;

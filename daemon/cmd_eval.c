@@ -16,8 +16,6 @@
 
 #define EVAL_FOLDS_DEFAULT 5
 
-extern const struct cmd cmd_eval;
-
 struct eval_args {
 	const char *dir, *json, *templates, *config;
 	unsigned folds;

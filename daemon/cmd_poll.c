@@ -9,8 +9,6 @@
 #include "daemon/store/store.h"
 #include "daemon/lib/util.h"
 
-extern const struct cmd cmd_poll;
-
 /* A pass that fails (server gone, database restarting) is retried this many
  * times (--attempts) with growing pauses before the mailbox counts as failed. */
 #define POLL_ATTEMPTS     6

@@ -7,8 +7,6 @@
 #include "daemon/lib/log.h"
 #include "daemon/store/store.h"
 
-extern const struct cmd cmd_process;
-
 static int process_main(int argc, char **argv)
 {
 	struct cmd_common common;

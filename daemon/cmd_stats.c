@@ -9,8 +9,6 @@
 #include "daemon/store/store_review_series.h"
 #include "daemon/lib/util.h"
 
-extern const struct cmd cmd_stats;
-
 static long field(const json_t *row, const char *key)
 {
 	return (long)json_integer_value(json_object_get(row, key));

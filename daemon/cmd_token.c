@@ -6,8 +6,6 @@
 #include "daemon/store/store_tokens.h"
 #include "daemon/lib/util.h"
 
-extern const struct cmd cmd_token;
-
 static int token_open(const char *cli_path, struct config **config_r, struct store **store_r)
 {
 	char err[600];

@@ -7,7 +7,11 @@
 #include "agent/pipeline/agent.h"
 #include "agent/pipeline/job_heartbeat.h"
 #include "agent/pipeline/pipeline.h"
+#include "daemon/service/daemon.h"
 #include "daemon/store/store.h"
+
+/* The pipeline workers of `draftd run` ([agent] workers threads). */
+extern const struct service_ops service_workers;
 
 /* A worker's lease owner name: host:pid:wINDEX:TAKE. */
 void worker_id(unsigned int index, uint64_t take, char *out, size_t size);

@@ -14,42 +14,19 @@ static const char *const promotion_names[] = {"manual", "automatic", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const disclosure_names[] = {"exact", "enough", "none", NULL};
 
-#define K_STR(s, f, d)                                            \
-	{                                                         \
-#f, CFG_STR, offsetof(s, f), d, 0, 0, NULL, false \
-	}
-#define K_REQ(s, f)                                                 \
-	{                                                           \
-#f, CFG_STR, offsetof(s, f), NULL, 0, 0, NULL, true \
-	}
-#define K_UINT(s, f, d, lo, hi)                                      \
-	{                                                            \
-#f, CFG_UINT, offsetof(s, f), d, lo, hi, NULL, false \
-	}
-#define K_SIZE(s, f, d, lo, hi)                                      \
-	{                                                            \
-#f, CFG_SIZE, offsetof(s, f), d, lo, hi, NULL, false \
-	}
-#define K_DBL(s, f, d, lo, hi)                                         \
-	{                                                              \
-#f, CFG_DOUBLE, offsetof(s, f), d, lo, hi, NULL, false \
-	}
-#define K_BOOL(s, f, d)                                            \
-	{                                                          \
-#f, CFG_BOOL, offsetof(s, f), d, 0, 1, NULL, false \
-	}
-#define K_DUR(s, f, d, lo, hi)                                           \
-	{                                                                \
-#f, CFG_DURATION, offsetof(s, f), d, lo, hi, NULL, false \
-	}
-#define K_ENUM(s, f, d, n)                                      \
-	{                                                       \
-#f, CFG_ENUM, offsetof(s, f), d, 0, 0, n, false \
-	}
-#define K_END                                             \
-	{                                                 \
-		NULL, CFG_STR, 0, NULL, 0, 0, NULL, false \
-	}
+/* One key per line; clang-format would break each macro body open like a
+ * block, so the macros are kept out of its reach. */
+// clang-format off
+#define K_STR(s, f, d)          { #f, CFG_STR, offsetof(s, f), d, 0, 0, NULL, false }
+#define K_REQ(s, f)             { #f, CFG_STR, offsetof(s, f), NULL, 0, 0, NULL, true }
+#define K_UINT(s, f, d, lo, hi) { #f, CFG_UINT, offsetof(s, f), d, lo, hi, NULL, false }
+#define K_SIZE(s, f, d, lo, hi) { #f, CFG_SIZE, offsetof(s, f), d, lo, hi, NULL, false }
+#define K_DBL(s, f, d, lo, hi)  { #f, CFG_DOUBLE, offsetof(s, f), d, lo, hi, NULL, false }
+#define K_BOOL(s, f, d)         { #f, CFG_BOOL, offsetof(s, f), d, 0, 1, NULL, false }
+#define K_DUR(s, f, d, lo, hi)  { #f, CFG_DURATION, offsetof(s, f), d, lo, hi, NULL, false }
+#define K_ENUM(s, f, d, n)      { #f, CFG_ENUM, offsetof(s, f), d, 0, 0, n, false }
+#define K_END                   { NULL, CFG_STR, 0, NULL, 0, 0, NULL, false }
+// clang-format on
 
 typedef __typeof__(((struct config *)0)->database) database_t;
 typedef __typeof__(((struct config *)0)->api) api_t;
@@ -189,16 +166,13 @@ static const struct config_key category_keys[] = {
 	K_END,
 };
 
-#define SINGLE(n, f)                                                                  \
-	{                                                                             \
-#n, n##_keys, false, offsetof(struct config, f), 0, 0, 0, false, 0, 0 \
-	}
-#define NAMED(n, t, a, o)                                                                       \
-	{                                                                                       \
-#n, n##_keys, true, 0, offsetof(struct config, a),                              \
-			offsetof(struct config, a##_count), sizeof(t), o, offsetof(t, options), \
-			offsetof(t, options_count)                                              \
-	}
+// clang-format off
+#define SINGLE(n, f) \
+	{ #n, n##_keys, false, offsetof(struct config, f), 0, 0, 0, false, 0, 0 }
+#define NAMED(n, t, a, o) \
+	{ #n, n##_keys, true, 0, offsetof(struct config, a), offsetof(struct config, a##_count), \
+	  sizeof(t), o, offsetof(t, options), offsetof(t, options_count) }
+// clang-format on
 
 const struct config_section_def config_sections[] = {
 	SINGLE(database, database),

@@ -207,6 +207,25 @@ static char *ingest_quoted(const struct mime_message *msg)
 	return buf_steal(&b);
 }
 
+/* Points the row's strings at the parsed message and the fields built from it. */
+static void ingest_row_fill(struct ingest_msg *m)
+{
+	const struct mime_message *mm = m->mime;
+
+	m->row.message_id = mm->message_id;
+	m->row.sender = mm->from_addr;
+	m->row.reply_to = mm->reply_to;
+	m->row.subject = mm->subject;
+	m->row.date_epoch = mm->date_epoch;
+	m->row.date_raw = mm->date_raw;
+	m->row.in_reply_to = mm->in_reply_to;
+	m->row.references = mm->references;
+	m->row.text = mm->text;
+	m->row.quoted = m->quoted;
+	m->row.headers_json = m->headers_json;
+	m->row.attachments_json = m->attachments_json;
+}
+
 int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 		   struct ingest_msg *out, const char **error_r)
 {
@@ -215,14 +234,15 @@ int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	out->uid = m->uid;
+	out->row.uid = m->uid;
 	out->header_bytes = m->data;
 	out->header_len = m->len;
-	out->raw = m->header_only ? NULL : m->data;
-	out->raw_len = m->header_only ? 0 : m->len;
-	out->raw_size = m->size > m->len ? m->size : m->len;
-	gnutls_hash_fast(GNUTLS_DIG_SHA256, m->data, m->len, out->sha256);
-	out->has_content_sha256 = ingest_content_hash(m->data, m->len, out->content_sha256) == 1;
+	out->row.raw = m->header_only ? NULL : m->data;
+	out->row.raw_len = m->header_only ? 0 : m->len;
+	out->row.raw_size = m->size > m->len ? m->size : m->len;
+	gnutls_hash_fast(GNUTLS_DIG_SHA256, m->data, m->len, out->row.sha256);
+	out->row.has_content_sha256 =
+		ingest_content_hash(m->data, m->len, out->row.content_sha256) == 1;
 	r = mime_parse(m->data, m->len, limits, &out->mime, &why);
 	if (out->mime == NULL) {
 		*error_r = "out of memory parsing a message";
@@ -231,20 +251,20 @@ int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 	(void)r; /* a crossed limit is in the flags: stored, routed to a human */
 	if (m->header_only)
 		out->mime->flags |= MIME_FLAG_OVERSIZED;
-	out->is_oversized = (out->mime->flags & MIME_FLAG_OVERSIZED) != 0;
-	out->injection_suspect = (out->mime->flags & MIME_FLAG_HIDDEN_TEXT) != 0;
+	out->row.is_oversized = (out->mime->flags & MIME_FLAG_OVERSIZED) != 0;
+	out->row.injection_suspect = (out->mime->flags & MIME_FLAG_HIDDEN_TEXT) != 0;
 	if (screen_message(out->mime, &sr) == 1) {
-		out->screen_reason = sr.code;
-		out->human = sr.action == SCREEN_HUMAN;
+		out->row.screen_reason = sr.code;
+		out->row.human = sr.action == SCREEN_HUMAN;
 		memcpy(out->screen_detail, sr.detail, sizeof(out->screen_detail));
-		out->is_bulk = sr.reason == SCREEN_BULK || sr.reason == SCREEN_LIST;
-		out->is_auto_submitted =
+		out->row.is_bulk = sr.reason == SCREEN_BULK || sr.reason == SCREEN_LIST;
+		out->row.is_auto_submitted =
 			sr.reason == SCREEN_AUTO_SUBMITTED || sr.reason == SCREEN_BOUNCE;
 	}
 	if (out->mime->auto_submitted != NULL &&
 	    strncasecmp(out->mime->auto_submitted + strspn(out->mime->auto_submitted, " \t"), "no",
 			2) != 0)
-		out->is_auto_submitted = true;
+		out->row.is_auto_submitted = true;
 	out->headers_json = ingest_headers_json(out->mime, limits->max_header_size);
 	out->attachments_json = ingest_attachments_json(out->mime);
 	out->quoted = ingest_quoted(out->mime);
@@ -252,6 +272,7 @@ int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 		*error_r = "out of memory";
 		goto fail;
 	}
+	ingest_row_fill(out);
 	return 0;
 fail:
 	ingest_msg_clear(out);

@@ -8,34 +8,26 @@
 #include "agent/mime/mime.h"
 #include "daemon/config/config.h"
 #include "daemon/imap/imap_fetch.h"
+#include "daemon/store/store_ingest.h"
 
 /* Turns one fetched message into the row ingest stores: MIME to text
  * (agent/mime/mime.h), screening (agent/screen/screen.h), the sha256 of the raw bytes and
  * the content hash that finds redeliveries. Redeliveries themselves are found
  * by the store, which knows what is already there. Thread-safe. */
 
-/* Everything the store needs for one message. Pointers are owned by the
- * struct except raw, which borrows the fetched bytes. */
+/* One fetched message, prepared: the row the store keeps (row, whose strings
+ * point into the fields below or into the fetched bytes) and what it was made
+ * from. Pointers are owned by the struct except raw and header_bytes, which
+ * borrow the fetched bytes. */
 struct ingest_msg {
-	uint32_t uid;
-	const char *raw; /* the whole message; NULL when only the headers were fetched */
-	size_t raw_len;
-	size_t raw_size;          /* the message's size on the server */
+	struct store_ingest_msg row;
 	const char *header_bytes; /* the fetched bytes (whole message or header block) */
 	size_t header_len;
-	unsigned char sha256[32];         /* of the fetched bytes */
-	unsigned char content_sha256[32]; /* see ingest_content_hash() */
-	bool has_content_sha256;
 	struct mime_message *mime;
 	char *headers_json;     /* {"name": "value", ...}, first occurrence, bounded */
 	char *attachments_json; /* [{"filename":..,"content_type":..,"size":..}] */
 	char *quoted;           /* quoted history, then the signature block */
-	/* Why it is never drafted ("list", "bounce", "oversized", ...), NULL
-	 * when it may be; the store turns it into "duplicate" for a redelivery. */
-	const char *screen_reason;
 	char screen_detail[160];
-	bool human; /* screened to a reviewer rather than skipped */
-	bool is_bulk, is_auto_submitted, is_oversized, injection_suspect;
 };
 
 /* Fills *out from m (which must outlive *out). Hostile or broken MIME is not

@@ -7,6 +7,7 @@
 
 #include "daemon/config/config.h"
 #include "daemon/imap/imap_conn.h"
+#include "daemon/service/daemon.h"
 #include "daemon/store/store.h"
 #include "daemon/store/store_ingest.h"
 
@@ -31,6 +32,9 @@ struct poller_mailbox {
 	void *stop_ctx;
 	struct poller_counts counts; /* summed over passes */
 };
+
+/* One polling thread per mailbox in `draftd run` (IDLE where it works). */
+extern const struct service_ops service_pollers;
 
 /* Sets up pm for mb (no I/O). */
 void poller_mailbox_init(struct poller_mailbox *pm, const struct config *config,

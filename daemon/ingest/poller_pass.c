@@ -101,6 +101,7 @@ static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const u
 	uint32_t *fu = NULL, *hu = NULL;
 	struct imap_msg *full = NULL, *head = NULL, **order = NULL;
 	struct ingest_msg *msgs = NULL;
+	const struct store_ingest_msg **rows = NULL;
 	size_t nf = 0, nh = 0, n, i;
 	int ret = -1;
 
@@ -110,8 +111,9 @@ static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const u
 	head = calloc(count, sizeof(*head));
 	order = calloc(count, sizeof(*order));
 	msgs = calloc(count, sizeof(*msgs));
+	rows = calloc(count, sizeof(*rows));
 	if (fu == NULL || hu == NULL || full == NULL || head == NULL || order == NULL ||
-	    msgs == NULL) {
+	    msgs == NULL || rows == NULL) {
 		snprintf(err, errsize, "out of memory");
 		goto out;
 	}
@@ -142,7 +144,8 @@ static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const u
 			log_ctx_set("uid", NULL);
 			goto out;
 		}
-		if (msgs[i].is_oversized)
+		rows[i] = &msgs[i].row;
+		if (msgs[i].row.is_oversized)
 			log_warn(
 				"message of %u bytes is over max_message_size: headers only, for a "
 				"human",
@@ -151,7 +154,7 @@ static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const u
 			log_info("malformed MIME, stored best effort");
 		log_ctx_set("uid", NULL);
 	}
-	if (store_ingest_batch(pm->store, pm->id, pm->owner, uidvalidity, msgs, n, uids[count - 1],
+	if (store_ingest_batch(pm->store, pm->id, pm->owner, uidvalidity, rows, n, uids[count - 1],
 			       &pm->counts.store) < 0) {
 		snprintf(err, errsize, "%s", store_error(pm->store));
 		goto out;
@@ -168,6 +171,7 @@ out:
 	free(head);
 	free(order);
 	free(msgs);
+	free(rows);
 	return ret;
 }
 

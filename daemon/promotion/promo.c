@@ -83,18 +83,6 @@ enum promo_action promo_next(const struct promo_counts *c, const struct promo_po
 	return PROMO_PROMOTE;
 }
 
-bool promo_sampled(int64_t draft_id, double rate)
-{
-	const double phi = 0.6180339887498949; /* (sqrt(5) - 1) / 2 */
-	double x = (double)draft_id * phi;
-
-	if (rate >= 1)
-		return true;
-	if (rate <= 0)
-		return false;
-	return x - floor(x) < rate;
-}
-
 /* Case-insensitive substring search of needle[0..len). */
 static bool contains_ci(const char *hay, const char *needle, size_t len)
 {

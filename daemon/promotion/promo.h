@@ -2,7 +2,6 @@
 #define DRAFTD_PROMOTION_H
 
 #include <stdbool.h>
-#include <stdint.h>
 
 /* The arithmetic of promotion and demotion (DESIGN.md step 10), pure so it
  * is tested table by table: the Wilson score bound, eligibility, what the
@@ -67,12 +66,6 @@ enum promo_action { PROMO_NONE = 0, PROMO_PROMOTE, PROMO_DEMOTE };
  * *why_r (static) says why. */
 enum promo_action promo_next(const struct promo_counts *c, const struct promo_policy *p,
 			     const char **why_r);
-
-/* Whether automatic reply draft_id is sampled for post-send review at rate
- * (0..1): the fractional part of draft_id * (sqrt(5)-1)/2 is below rate
- * (a Weyl sequence: over consecutive ids the count is within one of
- * rate * n, and a test can recompute it). */
-bool promo_sampled(int64_t draft_id, double rate);
 
 /* True when a customer's reply text on an automatically answered thread
  * demotes the category: any reply when any, else one containing one of the

@@ -22,6 +22,8 @@ struct daemon {
 	struct config *config; /* guarded by lock */
 	atomic_bool stopping;
 	const char *config_path;
+	const struct service_ops *const *services; /* daemon_run()'s, in start order */
+	size_t services_count;
 	void *priv[DAEMON_SERVICES_MAX];
 	unsigned int started;
 };
@@ -90,8 +92,8 @@ static int daemon_reload(struct daemon *daemon)
 	pthread_mutex_unlock(&daemon->lock);
 	daemon_apply_log_level(fresh);
 	for (i = 0; i < daemon->started; i++) {
-		if (daemon_services[i] != NULL && daemon_services[i]->reload != NULL)
-			daemon_services[i]->reload(daemon->priv[i], fresh);
+		if (daemon->services[i]->reload != NULL)
+			daemon->services[i]->reload(daemon->priv[i], fresh);
 	}
 	config_unref(&old);
 	log_info("config reloaded");
@@ -133,10 +135,8 @@ static void daemon_stop_services(struct daemon *daemon)
 {
 	while (daemon->started > 0) {
 		daemon->started--;
-		if (daemon_services[daemon->started] == NULL)
-			continue;
-		log_info("stopping %s", daemon_services[daemon->started]->name);
-		daemon_services[daemon->started]->stop(daemon->priv[daemon->started]);
+		log_info("stopping %s", daemon->services[daemon->started]->name);
+		daemon->services[daemon->started]->stop(daemon->priv[daemon->started]);
 	}
 }
 
@@ -144,13 +144,11 @@ static int daemon_start_services(struct daemon *daemon)
 {
 	const char *why = NULL;
 
-	for (; daemon->started < daemon_services_count; daemon->started++) {
-		const struct service_ops *s = daemon_services[daemon->started];
+	for (; daemon->started < daemon->services_count; daemon->started++) {
+		const struct service_ops *s = daemon->services[daemon->started];
 
 		if (daemon->started == DAEMON_SERVICES_MAX)
 			return -1;
-		if (s == NULL)
-			continue;
 		if (s->start(daemon, &daemon->priv[daemon->started], &why) < 0) {
 			log_error("cannot start %s: %s", s->name,
 				  why != NULL ? why : "unknown error");
@@ -161,7 +159,8 @@ static int daemon_start_services(struct daemon *daemon)
 	return 0;
 }
 
-int daemon_run(struct config *config, const char *config_path)
+int daemon_run(struct config *config, const char *config_path,
+	       const struct service_ops *const *services, size_t services_count)
 {
 	struct daemon daemon;
 	sigset_t set;
@@ -174,6 +173,8 @@ int daemon_run(struct config *config, const char *config_path)
 	pthread_cond_init(&daemon.wake, NULL);
 	daemon.config = config;
 	daemon.config_path = config_path;
+	daemon.services = services;
+	daemon.services_count = services_count;
 	daemon_apply_log_level(config);
 
 	/* Block the signals before any thread exists so every thread inherits

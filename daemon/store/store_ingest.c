@@ -231,7 +231,7 @@ enum { SI_NPARAMS = 27 };
 
 /* Inserts one message (and its job); 1 inserted, 0 already there, -1 error. */
 static int si_insert(struct store *store, const char *idbuf, const char *uvbuf,
-		     const struct ingest_msg *m, struct store_ingest_counts *c)
+		     const struct store_ingest_msg *m, struct store_ingest_counts *c)
 {
 	static const char find_dup[] =
 		"SELECT COALESCE(duplicate_of, id) FROM messages WHERE mailbox_id = $1"
@@ -246,7 +246,6 @@ static int si_insert(struct store *store, const char *idbuf, const char *uvbuf,
 		" $17::jsonb, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
 		" ON CONFLICT DO NOTHING RETURNING id";
 	static const char job[] = "INSERT INTO jobs (message_id) VALUES ($1)";
-	const struct mime_message *mm = m->mime;
 	const char *v[SI_NPARAMS];
 	int len[SI_NPARAMS] = {0}, fmt[SI_NPARAMS] = {0};
 	char *owned[SI_NPARAMS] = {NULL};
@@ -258,8 +257,8 @@ static int si_insert(struct store *store, const char *idbuf, const char *uvbuf,
 	snprintf(uidbuf, sizeof(uidbuf), "%u", m->uid);
 	snprintf(sizebuf, sizeof(sizebuf), "%zu", m->raw_size);
 	/* to_timestamp() refuses years past 9999: such a Date is kept raw only */
-	if (mm->date_epoch >= 0 && mm->date_epoch < 253402300800LL)
-		snprintf(datebuf, sizeof(datebuf), "%lld", mm->date_epoch);
+	if (m->date_epoch >= 0 && m->date_epoch < 253402300800LL)
+		snprintf(datebuf, sizeof(datebuf), "%lld", m->date_epoch);
 	else
 		datebuf[0] = '\0';
 	if (m->has_content_sha256) {
@@ -283,22 +282,22 @@ static int si_insert(struct store *store, const char *idbuf, const char *uvbuf,
 	v[0] = idbuf;
 	v[1] = uvbuf;
 	v[2] = uidbuf;
-	v[3] = si_text(mm->message_id, &owned[3]);
+	v[3] = si_text(m->message_id, &owned[3]);
 	v[4] = (const char *)m->sha256;
 	len[4] = 32;
 	fmt[4] = 1;
 	v[5] = m->has_content_sha256 ? (const char *)m->content_sha256 : NULL;
 	len[5] = 32;
 	fmt[5] = 1;
-	v[6] = si_text(mm->from_addr, &owned[6]);
-	v[7] = si_text(mm->reply_to, &owned[7]);
-	v[8] = si_text(mm->subject, &owned[8]);
+	v[6] = si_text(m->sender, &owned[6]);
+	v[7] = si_text(m->reply_to, &owned[7]);
+	v[8] = si_text(m->subject, &owned[8]);
 	v[9] = datebuf[0] != '\0' ? datebuf : NULL;
-	v[10] = si_text(mm->date_raw, &owned[10]);
-	v[11] = si_text(mm->in_reply_to, &owned[11]);
-	v[12] = si_text(mm->references, &owned[12]);
+	v[10] = si_text(m->date_raw, &owned[10]);
+	v[11] = si_text(m->in_reply_to, &owned[11]);
+	v[12] = si_text(m->references, &owned[12]);
 	v[13] = m->headers_json;
-	v[14] = si_text(mm->text, &owned[14]);
+	v[14] = si_text(m->text, &owned[14]);
 	v[15] = si_text(m->quoted, &owned[15]);
 	v[16] = m->attachments_json;
 	v[17] = m->raw;
@@ -345,7 +344,7 @@ out:
 }
 
 int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint32_t uidvalidity,
-		       const struct ingest_msg *msgs, size_t count, uint32_t upto_uid,
+		       const struct store_ingest_msg *const *msgs, size_t count, uint32_t upto_uid,
 		       struct store_ingest_counts *counts)
 {
 	static const char advance[] =
@@ -362,9 +361,9 @@ int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint3
 	if (store_command(store, "BEGIN") < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
-		if (msgs[i].mime == NULL)
+		if (msgs[i] == NULL)
 			continue; /* expunged before we fetched it */
-		if (si_insert(store, idbuf, uvbuf, &msgs[i], &c) < 0)
+		if (si_insert(store, idbuf, uvbuf, msgs[i], &c) < 0)
 			goto fail;
 	}
 	if (si_exec_expect(store, "advance checkpoint", advance, 4, params, true) < 0 ||

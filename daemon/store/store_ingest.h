@@ -1,16 +1,41 @@
 #ifndef DRAFTD_STORE_INGEST_H
 #define DRAFTD_STORE_INGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "daemon/config/config.h"
-#include "daemon/ingest/ingest.h"
 #include "daemon/store/store.h"
 
 /* The ingest side of the store: mailbox rows, their leases (one poller per
  * mailbox across instances), the UID checkpoint, and storing fetched
  * messages with their pipeline jobs. Same threading rules as store.h. */
+
+/* One fetched message as its messages row: plain strings the caller owns
+ * (daemon/ingest/ fills them from the parsed MIME), so the store never sees
+ * the agent's structs. NULL strings are stored as NULL. */
+struct store_ingest_msg {
+	uint32_t uid;
+	const char *raw; /* the whole message; NULL when only the headers were fetched */
+	size_t raw_len;
+	size_t raw_size;                  /* the message's size on the server */
+	unsigned char sha256[32];         /* of the fetched bytes */
+	unsigned char content_sha256[32]; /* see ingest_content_hash() */
+	bool has_content_sha256;
+	const char *message_id, *sender, *reply_to, *subject;
+	long long date_epoch; /* UTC seconds, -1 when Date is absent or unparsable */
+	const char *date_raw, *in_reply_to, *references;
+	const char *text;             /* the new text the customer wrote */
+	const char *quoted;           /* quoted history, then the signature block */
+	const char *headers_json;     /* {"name": "value", ...} */
+	const char *attachments_json; /* [{"filename":..,"content_type":..,"size":..}] */
+	/* Why it is never drafted ("list", "bounce", "oversized", ...), NULL
+	 * when it may be; the store turns it into "duplicate" for a redelivery. */
+	const char *screen_reason;
+	bool human; /* screened to a reviewer rather than skipped */
+	bool is_bulk, is_auto_submitted, is_oversized, injection_suspect;
+};
 
 /* Creates or updates the mailboxes row named mb->name from the config. A
  * changed URL, user or folder resets the checkpoint (the UIDs of another
@@ -48,15 +73,15 @@ struct store_ingest_counts {
 	unsigned int screened;   /* stored with a screen reason, no job */
 };
 
-/* Stores msgs[count] and moves the checkpoint to upto_uid (when higher), in
- * ONE transaction, only while owner holds the lease. A message may be
+/* Stores msgs[count] (NULL entries skipped: expunged before the fetch) and moves the checkpoint to
+ * upto_uid (when higher), in ONE transaction, only while owner holds the lease. A message may be
  * drafted ('new' with a queued pipeline job) unless it was screened
  * ('skipped', or 'human' for oversized or over-limit mail) or is a
  * redelivery of a stored one ('skipped', screen_reason 'duplicate',
  * is_duplicate, duplicate_of): those get no job. Adds to *counts only on
  * commit. Returns 0, or -1 (rolled back, nothing changed). */
 int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint32_t uidvalidity,
-		       const struct ingest_msg *msgs, size_t count, uint32_t upto_uid,
+		       const struct store_ingest_msg *const *msgs, size_t count, uint32_t upto_uid,
 		       struct store_ingest_counts *counts) __attribute__((warn_unused_result));
 
 /* Records the outcome of a poll on the mailbox row: error NULL clears

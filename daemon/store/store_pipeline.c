@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "daemon/store/store_audit.h"
-#include "daemon/promotion/promo.h"
+#include "daemon/lib/sample.h"
 #include "daemon/store/store_private.h"
 #include "daemon/lib/util.h"
 
@@ -238,7 +238,7 @@ static int pipeline_insert_outbox(struct store *store, int64_t draft_id, const c
 				  double sample_rate)
 {
 	char id[24];
-	const char *params[3] = {id, message_id, promo_sampled(draft_id, sample_rate) ? "t" : "f"};
+	const char *params[3] = {id, message_id, sample_weyl(draft_id, sample_rate) ? "t" : "f"};
 	PGresult *res;
 
 	snprintf(id, sizeof(id), "%lld", (long long)draft_id);

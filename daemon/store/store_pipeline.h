@@ -83,7 +83,7 @@ struct pipeline_result {
 	json_t *shadow; /* NULL unless the category is in shadow mode */
 	/* an automatic reply: the outbox row's Message-ID, fixed now */
 	const char *outbox_message_id;
-	double sample_rate; /* share of automatic replies sampled (promo_sampled()) */
+	double sample_rate; /* share of automatic replies sampled (sample_weyl()) */
 	/* an automatic reply's loop and flood limits, checked again where they
 	 * cannot race (store_auto_limit_tx()); NULL: none */
 	const struct auto_limit *auto_limit;

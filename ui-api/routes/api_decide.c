@@ -25,10 +25,11 @@ static const char *api_mailbox_domain(const struct config *config, const char *m
 /* Looks the draft's facts up again through the connectors. Returns 0 when
  * they still hold (or there are none), 1 with a 409 in resp when something
  * changed or cannot be confirmed. */
-static int api_facts_check(struct api_response *resp, const json_t *draft)
+static int api_facts_check(const struct api_request *req, struct api_response *resp,
+			   const json_t *draft)
 {
 	const json_t *facts = json_object_get(draft, "facts");
-	struct facts_sources *sources = api_facts_sources();
+	struct facts_sources *sources = api_facts_sources(req);
 	json_t *changes = NULL;
 	int r;
 
@@ -95,7 +96,7 @@ void api_drafts_approve(struct api_request *req, struct api_response *resp)
 	 * earlier approval must not be refused because stock moved since. */
 	status = json_string_value(json_object_get(draft, "status"));
 	if (status != NULL && (strcmp(status, "pending") == 0 || strcmp(status, "claimed") == 0) &&
-	    !json_is_true(json_object_get(body, "force")) && api_facts_check(resp, draft) != 0)
+	    !json_is_true(json_object_get(body, "force")) && api_facts_check(req, resp, draft) != 0)
 		goto out;
 	memset(&approve, 0, sizeof(approve));
 	approve.body = api_field_str(body, "body");
