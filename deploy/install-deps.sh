@@ -67,6 +67,7 @@ libsasl2-modules  # SASL PLAIN/LOGIN for the test Cyrus (fetched with apt-get do
 "
 bench_pkgs="
 wrk               # make bench: API and /healthz load
+isync             # make bench: mbsync, the IMAP sync baseline of the ingest figure (pgbench comes with postgresql)
 "
 fuzz_pkgs="
 clang libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes

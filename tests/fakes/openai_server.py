@@ -36,8 +36,18 @@ GET /_requests the number of them so far and the last Authorization header.
 --log-requests FILE appends every chat-completions request body to FILE, one
 JSON document per line (what reached the model, for leak checks).
 
+Slots (for `make bench`): with --slots K --latency-ms L the server answers
+like an inference server with K parallel slots: every chat completion holds
+a slot for L ms (on top of any FAKE_DELAY_MS), at most K at once, the rest
+wait in arrival order, so no client can get more than K/L answers per
+second. GET /_slots reports K, L and what was served since the last
+POST /_slots/reset: answered requests, the most waiting at once, and the
+first start and last end (time.time()) of a served request, from which a
+client's throughput is measured on the server side. Without --slots
+(the default) nothing changes.
+
 Usage: openai_server.py [--port N | --port 0 --port-file FILE] [--model NAME]
-                        [--log-requests FILE]
+                        [--log-requests FILE] [--slots K --latency-ms L]
 """
 
 import argparse
@@ -83,6 +93,53 @@ class State:
         self.model = model
         self.hang_seconds = hang_seconds
         self.log_requests = None
+        self.slots = None
+
+
+class Slots:
+    """K answer slots of L ms each, taken in arrival order (a FIFO of
+    waiters: threading.Semaphore does not promise fairness)."""
+
+    def __init__(self, k, latency_ms):
+        self.k = k
+        self.latency = latency_ms / 1000.0
+        self.cond = threading.Condition()
+        self.busy = 0
+        self.queue = []
+        self.reset()
+
+    def reset(self):
+        with self.cond:
+            self.served = 0
+            self.max_waiting = 0
+            self.first_start = None
+            self.last_end = None
+
+    def take(self):
+        me = object()
+        with self.cond:
+            self.queue.append(me)
+            self.max_waiting = max(self.max_waiting, len(self.queue) - 1)
+            while self.queue[0] is not me or self.busy >= self.k:
+                self.cond.wait()
+            self.queue.pop(0)
+            self.busy += 1
+            if self.first_start is None:
+                self.first_start = time.time()
+            self.cond.notify_all()
+
+    def give(self):
+        with self.cond:
+            self.busy -= 1
+            self.served += 1
+            self.last_end = time.time()
+            self.cond.notify_all()
+
+    def report(self):
+        with self.cond:
+            return {"slots": self.k, "latency_ms": int(self.latency * 1000),
+                    "served": self.served, "max_waiting": self.max_waiting,
+                    "first_start": self.first_start, "last_end": self.last_end}
 
 
 def find_facts(text):
@@ -263,6 +320,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_json(200, {"requests": st.requests, "authorization": st.last_auth,
                                      "max_in_flight": st.max_in_flight})
             return
+        if self.path == "/_slots":
+            if st.slots is None:
+                self.send_json(404, {"error": {"message": "started without --slots"}})
+            else:
+                self.send_json(200, st.slots.report())
+            return
         if self.path == "/v1/models":
             with st.lock:
                 mode = st.mode
@@ -288,6 +351,10 @@ class Handler(BaseHTTPRequestHandler):
                 st.mode = mode
             self.send_json(200, {"mode": mode})
             return
+        if self.path == "/_slots/reset" and st.slots is not None:
+            st.slots.reset()
+            self.send_json(200, st.slots.report())
+            return
         if self.path != "/v1/chat/completions":
             self.send_json(404, {"error": {"message": "not found"}})
             return
@@ -311,6 +378,9 @@ class Handler(BaseHTTPRequestHandler):
         m = re.search(r"FAKE_MODE=(\w+)", user_text)
         if m and m.group(1) in MODES:
             mode = m.group(1)
+        if st.slots is not None:
+            self.answer_in_slot(request, user_text, mode)
+            return
         delay = re.search(r"FAKE_DELAY_MS=(\d+)", user_text)
         if not delay:
             if not self.failure_mode(mode):
@@ -326,6 +396,18 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             with st.lock:
                 st.in_flight -= 1
+
+    def answer_in_slot(self, request, user_text, mode):
+        """Holds one of the K slots for L ms (plus any FAKE_DELAY_MS), then answers."""
+        st = self.server.state
+        delay = re.search(r"FAKE_DELAY_MS=(\d+)", user_text)
+        st.slots.take()
+        try:
+            time.sleep(st.slots.latency + (int(delay.group(1)) / 1000.0 if delay else 0))
+            if not self.failure_mode(mode):
+                self.chat(request, user_text, mode)
+        finally:
+            st.slots.give()
 
     def chat(self, request, user_text, mode):
         st = self.server.state
@@ -388,6 +470,9 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # many clients connect at once under load (the slot bench): a backlog of
+    # 5 would drop SYNs and add seconds of retransmission to some requests
+    request_queue_size = 128
 
 
 def main():
@@ -397,10 +482,18 @@ def main():
     ap.add_argument("--model", default="fake-model")
     ap.add_argument("--hang-seconds", type=float, default=30.0)
     ap.add_argument("--log-requests")
+    ap.add_argument("--slots", type=int, default=0,
+                    help="answer at most K chat completions at once (0: no limit)")
+    ap.add_argument("--latency-ms", type=int, default=0,
+                    help="with --slots: every answer holds its slot this long")
     args = ap.parse_args()
+    if args.slots < 0 or args.latency_ms < 0 or (args.latency_ms and not args.slots):
+        ap.error("--slots K must be >= 1 when --latency-ms is given, both >= 0")
     srv = Server(("127.0.0.1", args.port), Handler)
     srv.state = State(args.model, args.hang_seconds)
     srv.state.log_requests = args.log_requests
+    if args.slots:
+        srv.state.slots = Slots(args.slots, args.latency_ms)
     port = srv.server_address[1]
     if args.port_file:
         tmp = args.port_file + ".tmp"

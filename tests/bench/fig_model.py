@@ -1,0 +1,127 @@
+"""Model slots: how close draftd comes to what the model server can answer.
+
+The stand-in (tests/fakes/openai_server.py --slots K --latency-ms L) answers
+at most K requests at once, each after L ms, and queues the rest: no client
+can get more than K/L answers a second. Each run stores
+BENCH_MODEL_MESSAGES messages with `draftd poll --once`, then `draftd run`
+(the default worker count, [model] max_in_flight = BENCH_MODEL_IN_FLIGHT)
+drafts them through the stand-in; the baseline is a client that keeps 2K
+requests outstanding on keep-alive connections, sending the same number of
+requests (rounded up to whole rounds of K) with the body draftd sent last. Both rates are the server's count
+of answers over the time from the first answer's start to the last one's end.
+"""
+import http.client
+import json
+import os
+import threading
+
+from benchlib import conf, draftd, proc
+from benchlib.mail import mail_set
+from benchlib.report import Figure
+from benchlib.svc import PY3, BenchError
+
+USER = "model"
+
+
+def server_call(port, method, path, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        c.request(method, path, body=body,
+                  headers={"Content-Type": "application/json"} if body else {})
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def slots(port):
+    return json.loads(server_call(port, "GET", "/_slots")[1])
+
+
+def rate(rep):
+    if not rep["served"] or rep["last_end"] <= rep["first_start"]:
+        return None
+    return rep["served"] / (rep["last_end"] - rep["first_start"])
+
+
+def saturate(port, n, conns, body):
+    """n requests from conns keep-alive connections at once."""
+    left = [n]
+    lock = threading.Lock()
+    errors = []
+
+    def worker():
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            with lock:
+                if left[0] == 0:
+                    break
+                left[0] -= 1
+            c.request("POST", "/v1/chat/completions", body=body,
+                      headers={"Content-Type": "application/json"})
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                errors.append(r.status)
+        c.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise BenchError("the stand-in answered %d requests with errors" % len(errors))
+
+
+def run(ctx):
+    s = ctx.sizes
+    k, lat, inflight = s.model_slots, s.model_latency_ms, s.model_in_flight
+    files = mail_set(ctx, s.model_messages, seed=15, prefix="m")
+    ctx.svc.add_users([USER])
+    ctx.svc.fill(USER, files)
+    ctx.svc.index([USER])
+    port_file = os.path.join(ctx.tmp, "model.port")
+    server = proc.start([PY3, os.path.join(ctx.src, "tests/fakes/openai_server.py"),
+                         "--port", "0", "--port-file", port_file, "--slots", str(k),
+                         "--latency-ms", str(lat)], ctx.log("model-server"))
+    if not proc.wait_until(lambda: os.path.exists(port_file), 10):
+        raise BenchError("the model stand-in did not start (log %s)" % ctx.log("model-server"))
+    port = int(open(port_file).read())
+    cfg = os.path.join(ctx.tmp, "model.conf")
+    conf.write(cfg, ctx, ctx.svc.url, [USER], model=("http://127.0.0.1:%d" % port, inflight))
+    got, base, served = [], [], []
+    try:
+        for i in range(s.runs):
+            ctx.say("model run %d/%d: %d messages through K=%d slots of %d ms"
+                    % (i + 1, s.runs, s.model_messages, k, lat))
+            url = draftd.fresh_db(ctx, cfg)
+            draftd.measured(ctx, "model-poll", ["poll", "--once"], cfg)
+            server_call(port, "POST", "/_slots/reset")
+            d = draftd.Daemon(ctx, cfg, "model-run")
+            try:
+                if not d.wait_drained(url, s.model_messages, 60 + s.model_messages * 0.5):
+                    raise BenchError("draftd run did not draft %d messages in time"
+                                     % s.model_messages)
+            finally:
+                d.stop()
+            rep = slots(port)
+            got.append(rate(rep))
+            served.append(rep["served"])
+            body = server_call(port, "GET", "/_last_request")[1]
+            server_call(port, "POST", "/_slots/reset")
+            # a whole number of K-request rounds: the server's full capacity
+            saturate(port, max(-(-rep["served"] // k) * k, k), 2 * k, body)
+            base.append(rate(slots(port)))
+    finally:
+        proc.stop(server)
+    limit = k * 1000.0 / lat
+    return [Figure("model slots K=%d, L=%d ms (limit %.0f/s): draftd run" % (k, lat, limit),
+                   "answers/s", got, base,
+                   "a client keeping %d requests outstanding, same count and body" % (2 * k),
+                   ("ratio", ">=", 0.95),
+                   note="default workers, max_in_flight = %d; %s model requests per run;"
+                   " ratio to K/L: %s" % (inflight, "/".join(str(x) for x in served),
+                                          ", ".join("%.2f" % (x / limit) for x in got if x)),
+                   details={"k": k, "latency_ms": lat, "limit_per_s": limit,
+                            "served": served})]
