@@ -21,9 +21,10 @@ DRAFT_EXPR = {"message_id": "c.new_msg", "approve_key": "NULL"}
 
 
 def columns(svc, url, table):
+    # generated columns (messages.status) are computed, never written
     return svc.psql("SELECT column_name, is_nullable FROM information_schema.columns"
                     " WHERE table_schema = 'public' AND table_name = '%s'"
-                    " ORDER BY ordinal_position" % table, url)
+                    " AND is_generated = 'NEVER' ORDER BY ordinal_position" % table, url)
 
 
 def fill_queue(ctx, url, total):
