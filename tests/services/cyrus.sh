@@ -194,10 +194,13 @@ cyrus_start() {
 	[ "$(id -u)" != 0 ] || chown "$user" "$dir/cyrus.log"
 	cyrus_saslpasswd "$dir" "$root" "$CYRUS_ADMIN" "$CYRUS_ADMIN_PASS"
 	# master -D: stay in the foreground (its PID is the one to stop), logging to stderr.
-	# exec: no shell stays behind as the master's parent (setpriv execs too)
+	# exec: no shell stays behind as the master's parent (setpriv execs too).
+	# setsid: a master signals its whole process group when it shuts down, so
+	# two servers started from one shell (the bench's beside the tests') must
+	# not share one, or stopping either stops both.
 	(
 		# shellcheck disable=SC2046
-		exec $([ "$(id -u)" != 0 ] || echo setpriv --reuid=nobody --regid=nogroup --clear-groups --) \
+		exec setsid $([ "$(id -u)" != 0 ] || echo setpriv --reuid=nobody --regid=nogroup --clear-groups --) \
 			env $(cyrus_env "$root") "$root/usr/lib/cyrus/bin/master" -D \
 			-C "$dir/cyrus/imapd.conf" -M "$dir/cyrus/cyrus.conf" -p "$dir/cyrus/run/master.pid"
 	) </dev/null >>"$dir/cyrus.log" 2>&1 &
