@@ -33,15 +33,16 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(WERROR) -I. -MMD -MP \
 	   -DDRAFTD_DATADIR='"$(DATADIR)/draftd"' -DDRAFTD_SYSCONFDIR='"$(SYSCONFDIR)"' $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libetpan is linked by name: Debian's pkg-config --libs adds a no-PIE specs flag;
-# libunistring (NFKC for the output gates, agent/text_norm.c) has no .pc file.
+# libunistring (NFKC for the output gates, agent/text/text_norm.c) has no .pc file.
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -letpan -lunistring -lm -pthread
 ifneq ($(SANITIZE),)
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
-LIB_SRCS  := $(filter-out daemon/main.c,$(wildcard daemon/*.c agent/*.c connectors/*.c ui-api/*.c \
-	     ui-api/auth/*.c))
+# Every module is a folder (docs/architecture.md); objects mirror the tree.
+SRC_DIRS  := daemon agent connectors ui-api
+LIB_SRCS  := $(filter-out daemon/main.c,$(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c $(d)/*/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 TEST_SRCS := $(wildcard tests/unit/*.c)
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
@@ -79,9 +80,9 @@ check-deps:
 demo-deps:
 	@deploy/install-deps.sh demo --check >/dev/null 2>&1 || deploy/install-deps.sh demo
 
-# Objects are linked directly, not through the archive: the command and
-# service tables name their entries as weak symbols (daemon/main.c,
-# daemon/services.c), and a weak reference never pulls an archive member.
+# Objects are linked directly; the registries of subcommands (daemon/main.c)
+# and services (daemon/services.c) name every entry, so a missing one is a
+# link error.
 $(BUILD)/draftd: $(BUILD)/daemon/main.o $(LIB_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 
 struct conn_cache_entry {
 	char key[CONN_KEY_MAX];

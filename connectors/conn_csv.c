@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 
 #include "connectors/connector.h"
-#include "daemon/buf.h"
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/log.h"
+#include "daemon/lib/util.h"
 
 /* A CSV export (RFC 4180: comma separated, "..." quoting with "" for a
  * quote, CRLF or LF records, a header row) looked up by one key column.

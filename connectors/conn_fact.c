@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 
 json_t *conn_value_guess(const char *text)
 {

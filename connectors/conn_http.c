@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "connectors/connector.h"
-#include "daemon/buf.h"
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/log.h"
+#include "daemon/lib/util.h"
 
 /* An HTTP/JSON API, one GET (or POST) per key:
  *   url = https://erp.lan/api/items/{key}

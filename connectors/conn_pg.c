@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "connectors/connector.h"
-#include "daemon/buf.h"
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/log.h"
+#include "daemon/lib/util.h"
 
 /* A parameterised query against the business's own database, e.g.
  *   url   = postgresql://reader@db.lan/erp

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "connectors/conn_cache.h"
-#include "connectors/keys.h"
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "connectors/keys/keys.h"
+#include "daemon/lib/log.h"
+#include "daemon/lib/util.h"
 
 /* The registry: adding a backend is one line here. */
 static const struct connector_ops *const connector_backends[] = {

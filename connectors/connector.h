@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 
 /* Connectors look facts up in the business's own systems (a SQL database, an
  * HTTP/JSON ERP, a CSV export). Each backend is one file exporting a

@@ -3,9 +3,7 @@
 #include <string.h>
 
 #include "daemon/cmd.h"
-#include "daemon/store_audit.h"
-
-extern const struct cmd cmd_audit;
+#include "daemon/store/store_audit.h"
 
 static int audit_main(int argc, char **argv)
 {

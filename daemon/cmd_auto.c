@@ -3,9 +3,7 @@
 #include <string.h>
 
 #include "daemon/cmd.h"
-#include "daemon/store_promotion.h"
-
-extern const struct cmd cmd_auto;
+#include "daemon/store/store_promotion.h"
 
 static int auto_main(int argc, char **argv)
 {

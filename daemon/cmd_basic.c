@@ -2,14 +2,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/classify.h"
+#include "agent/classify/classify.h"
 #include "connectors/connector.h"
-#include "connectors/rules.h"
+#include "connectors/rules/rules.h"
 #include "daemon/cmd.h"
 #include "daemon/cmd_check.h"
-#include "daemon/config_secrets.h"
-#include "daemon/store.h"
-#include "daemon/store_durability.h"
+#include "daemon/config/config_secrets.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_durability.h"
 
 /* What config.c cannot judge alone: each connector's own options (its
  * backend validates them) and the rules file. Returns the problems found. */

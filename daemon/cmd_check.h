@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 
 struct rules_set;
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "connectors/rules.h"
+#include "connectors/rules/rules.h"
 #include "daemon/cmd_check.h"
 
 #define CHECK_SOURCE_MAX 256

@@ -1,4 +1,4 @@
-/* draftd eval: the builtin pipeline over a labelled mail folder (agent/eval.h),
+/* draftd eval: the builtin pipeline over a labelled mail folder (agent/eval/eval.h),
  * printed as a table and written as JSON. Needs no database, no mailbox and
  * no model server: with no --config the connectors are CSV files of the
  * folder's data/ and the rules its data/rules.json. */
@@ -8,15 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "agent/agent.h"
-#include "agent/eval.h"
+#include "agent/pipeline/agent.h"
+#include "agent/eval/eval.h"
 #include "daemon/cmd.h"
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "daemon/lib/log.h"
+#include "daemon/lib/util.h"
 
 #define EVAL_FOLDS_DEFAULT 5
-
-extern const struct cmd cmd_eval;
 
 struct eval_args {
 	const char *dir, *json, *templates, *config;

@@ -4,12 +4,10 @@
 #include <unistd.h>
 
 #include "daemon/cmd.h"
-#include "daemon/log.h"
-#include "daemon/poller.h"
-#include "daemon/store.h"
-#include "daemon/util.h"
-
-extern const struct cmd cmd_poll;
+#include "daemon/lib/log.h"
+#include "daemon/ingest/poller.h"
+#include "daemon/store/store.h"
+#include "daemon/lib/util.h"
 
 /* A pass that fails (server gone, database restarting) is retried this many
  * times (--attempts) with growing pauses before the mailbox counts as failed. */

@@ -1,13 +1,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/agent.h"
-#include "agent/worker.h"
+#include "agent/pipeline/agent.h"
+#include "agent/pipeline/worker.h"
 #include "daemon/cmd.h"
-#include "daemon/log.h"
-#include "daemon/store.h"
-
-extern const struct cmd cmd_process;
+#include "daemon/lib/log.h"
+#include "daemon/store/store.h"
 
 static int process_main(int argc, char **argv)
 {

@@ -1,11 +1,12 @@
 #include <stdio.h>
 
 #include "daemon/cmd.h"
-#include "daemon/config_secrets.h"
-#include "daemon/daemon.h"
-#include "daemon/log.h"
-#include "daemon/store.h"
-#include "daemon/store_durability.h"
+#include "daemon/config/config_secrets.h"
+#include "daemon/service/daemon.h"
+#include "daemon/services.h"
+#include "daemon/lib/log.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_durability.h"
 
 static void run_warn(const char *line, void *ctx)
 {
@@ -65,7 +66,7 @@ static int run_main(int argc, char **argv)
 		config_unref(&config);
 		return 1;
 	}
-	return daemon_run(config, path);
+	return daemon_run(config, path, daemon_services, daemon_services_count);
 }
 
 const struct cmd cmd_run = {

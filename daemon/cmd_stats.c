@@ -3,13 +3,11 @@
 #include <string.h>
 
 #include "daemon/cmd.h"
-#include "daemon/promotion.h"
-#include "daemon/store_outcome.h"
-#include "daemon/store_pipeline.h"
-#include "daemon/store_review_series.h"
-#include "daemon/util.h"
-
-extern const struct cmd cmd_stats;
+#include "daemon/promotion/promotion.h"
+#include "daemon/store/store_outcome.h"
+#include "daemon/store/store_pipeline.h"
+#include "daemon/store/store_review_series.h"
+#include "daemon/lib/util.h"
 
 static long field(const json_t *row, const char *key)
 {

@@ -3,10 +3,8 @@
 #include <string.h>
 
 #include "daemon/cmd.h"
-#include "daemon/store_tokens.h"
-#include "daemon/util.h"
-
-extern const struct cmd cmd_token;
+#include "daemon/store/store_tokens.h"
+#include "daemon/lib/util.h"
 
 static int token_open(const char *cli_path, struct config **config_r, struct store **store_r)
 {

@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "daemon/cmd.h"
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "daemon/version.h"
 
 static int version_main(int argc, char **argv)

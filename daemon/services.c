@@ -1,19 +1,18 @@
-/* The services `draftd run` starts, in start order (stopped in reverse).
- * Each lives in its own file; the weak declarations let each land on its own
- * (a missing one is skipped) without editing this list again. */
-#include <stddef.h>
+/* The registry of the services `draftd run` starts, in start order (stopped
+ * in reverse). Each lives in its own module and is declared in that module's
+ * header; adding one is one line here. A missing one is a link error. */
+#include "daemon/services.h"
 
-#include "daemon/daemon.h"
-
-extern const struct service_ops service_api __attribute__((weak));
-extern const struct service_ops service_workers __attribute__((weak));
-extern const struct service_ops service_outbox __attribute__((weak));
-extern const struct service_ops service_pollers __attribute__((weak));
-extern const struct service_ops service_promotion __attribute__((weak));
+#include "agent/pipeline/worker.h"
+#include "daemon/ingest/poller.h"
+#include "daemon/lib/util.h"
+#include "daemon/outbox/outbox.h"
+#include "daemon/promotion/promotion.h"
+#include "ui-api/api_server.h"
 
 const struct service_ops *const daemon_services[] = {
 	/* the API first, so /healthz answers while the rest starts */
-	&service_api, &service_workers, &service_outbox, &service_pollers, &service_promotion, NULL,
+	&service_api, &service_workers, &service_outbox, &service_pollers, &service_promotion,
 };
 
-const size_t daemon_services_count = sizeof(daemon_services) / sizeof(daemon_services[0]) - 1;
+const size_t daemon_services_count = ARRAY_SIZE(daemon_services);

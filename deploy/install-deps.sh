@@ -32,7 +32,7 @@ libmicrohttpd12   # the REST API and web page
 libpcre2-8-0      # patterns in keys, rules, guardrails
 libgnutls30       # TLS and IMAP certificate checks
 libsystemd0       # sd_notify: Type=notify readiness and the watchdog
-libunistring2     # NFKC normalisation for the output gates (agent/text_norm.c)
+libunistring2     # NFKC normalisation for the output gates (agent/text/text_norm.c)
 libargon2-1       # Argon2id password hashing (ui-api/auth/)
 ca-certificates   # the system trust store for IMAP, SMTP and HTTPS
 "

@@ -25,7 +25,7 @@ $(BUILD)/gen/paths.stamp: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(DATADIR) $(SYSCONFDIR)' >$@.tmp
 	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
-$(BUILD)/daemon/main.o $(BUILD)/daemon/config_finish.o $(BUILD)/tests/unit/test_config.o: \
+$(BUILD)/daemon/main.o $(BUILD)/daemon/config/config_finish.o $(BUILD)/tests/unit/test_config.o: \
 	$(BUILD)/gen/paths.stamp
 
 $(BUILD)/%: deploy/%.in FORCE

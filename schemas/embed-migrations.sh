@@ -2,7 +2,7 @@
 # Writes a C file holding every migration given as an argument, in order, as
 # { version, name, sql } entries: draftd migrate needs no files at run time.
 set -eu
-echo '#include "daemon/migrations.h"'
+echo '#include "daemon/store/migrations.h"'
 echo 'const struct migration migrations[] = {'
 for f in "$@"; do
 	base=$(basename "$f" .sql)

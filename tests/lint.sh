@@ -34,5 +34,16 @@ if grep -nE '(printf|buf_append|buf_printf)\s*\(.*"[^"]*\b(SELECT\b.*\bFROM|INSE
 	status=1
 fi
 
+# The dependency rule between modules (docs/architecture.md), after the
+# check proved it still catches a bad include in a throwaway tree.
+here=$(dirname "$0")
+if ! out=$(python3 "$here/lint_deps.py" --self-test 2>&1); then
+	echo "$out"
+	echo "lint: tests/lint_deps.py no longer catches a bad include"
+	status=1
+elif ! python3 "$here/lint_deps.py" "$here/.."; then
+	status=1
+fi
+
 [ $status -eq 0 ] && echo "lint: ok (${#files[@]} files)"
 exit $status

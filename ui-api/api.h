@@ -12,15 +12,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "daemon/config.h"
-#include "daemon/store.h"
-#include "daemon/store_review.h"
-#include "daemon/store_tokens.h"
+#include "daemon/config/config.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_review.h"
+#include "daemon/store/store_tokens.h"
 
 #define API_PREFIX          "/api/v1"
 #define API_MAX_PATH_PARAMS 2
 
+struct api_server;
+
 struct api_request {
+	struct api_server *server; /* the running API (api_server.c); NULL in unit tests */
 	struct MHD_Connection *conn;
 	const char *method;
 	const char *path;
@@ -48,18 +51,14 @@ struct api_response {
 
 typedef void api_handler_fn(struct api_request *req, struct api_response *resp);
 
-/* api_server.c: this thread's database connection, opened on first use and
- * reconnected when broken. NULL when the database is unreachable (the
- * response is then already a 503). */
+/* api_server.c: this thread's database connection to req->server's
+ * database, opened on first use and reconnected when broken. NULL when the
+ * database is unreachable (the response is then already a 503). */
 struct store *api_store(struct api_request *req, struct api_response *resp);
-/* The database URL the pool threads connect to. */
-void api_store_configure(const char *url, unsigned int connect_timeout);
-/* Closes this thread's connection (thread exit, tests). */
-void api_store_close(void);
 
 /* api_server.c: the connectors approve re-checks facts through (opened at
  * start), or NULL when they could not be opened. */
-struct facts_sources *api_facts_sources(void);
+struct facts_sources *api_facts_sources(const struct api_request *req);
 
 /* api_router.c: routes req, checks auth and fills resp. */
 void api_router_dispatch(struct api_request *req, struct api_response *resp);

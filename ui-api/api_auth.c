@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "daemon/store_tokens.h"
+#include "daemon/store/store_tokens.h"
 #include "ui-api/api.h"
 
 #define API_TOKEN_MAX 128

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/log.h"
-#include "daemon/util.h"
+#include "daemon/lib/log.h"
+#include "daemon/lib/util.h"
 #include "ui-api/api.h"
 
 void api_reply(struct api_response *resp, unsigned int status, json_t *json)

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 
 int api_page_parse(struct api_request *req, struct api_response *resp, const char *prefix,
 		   unsigned int def, unsigned int max, struct api_page *page)

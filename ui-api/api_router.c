@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "ui-api/api.h"
 
 enum api_access { API_PUBLIC, API_ANY_ROLE, API_ADMIN };

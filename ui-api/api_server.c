@@ -10,14 +10,15 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "agent/facts.h"
-#include "daemon/buf.h"
-#include "daemon/credential.h"
-#include "daemon/daemon.h"
-#include "daemon/log.h"
-#include "daemon/store_review.h"
-#include "daemon/util.h"
+#include "agent/pipeline/facts.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/credential.h"
+#include "daemon/service/daemon.h"
+#include "daemon/lib/log.h"
+#include "daemon/store/store_review.h"
+#include "daemon/lib/util.h"
 #include "ui-api/api.h"
+#include "ui-api/api_server.h"
 
 #define API_CONNECTION_MEMORY  (64 * 1024) /* request line + headers */
 #define API_CONNECTION_TIMEOUT 30          /* seconds idle before a connection is dropped */
@@ -41,11 +42,22 @@ static int api_hexval(char c)
 	return -1;
 }
 
+/* Everything one running API holds; handlers reach it through
+ * api_request.server. */
 struct api_server {
 	struct MHD_Daemon *mhd;
 	struct daemon *daemon;
 	char *tls_cert, *tls_key;
 	unsigned int max_body;
+	/* the connectors approve re-checks facts through; NULL when they could
+	 * not be opened */
+	struct facts_sources *facts;
+	/* each pool thread's database connection, opened on first use and
+	 * closed by the key's destructor when the thread ends */
+	pthread_key_t store_key;
+	bool store_key_made;
+	char *db_url; /* set before the pool starts, read-only after */
+	unsigned int db_timeout;
 };
 
 /* One body being uploaded. */
@@ -54,20 +66,10 @@ struct api_upload {
 	bool too_big;
 };
 
-/* Set at start, cleared at stop; handlers only run in between. */
-static struct facts_sources *api_facts;
-
-struct facts_sources *api_facts_sources(void)
+struct facts_sources *api_facts_sources(const struct api_request *req)
 {
-	return api_facts;
+	return req->server != NULL ? req->server->facts : NULL;
 }
-
-static pthread_once_t api_key_once = PTHREAD_ONCE_INIT;
-static pthread_key_t api_store_key;
-static __thread struct store *api_tls_store;
-static pthread_mutex_t api_url_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *api_db_url;
-static unsigned int api_db_timeout = 5;
 
 static void api_store_destroy(void *p)
 {
@@ -76,56 +78,32 @@ static void api_store_destroy(void *p)
 	store_close(&store);
 }
 
-static void api_key_init(void)
-{
-	pthread_key_create(&api_store_key, api_store_destroy);
-}
-
-void api_store_configure(const char *url, unsigned int connect_timeout)
-{
-	pthread_mutex_lock(&api_url_lock);
-	free(api_db_url);
-	api_db_url = str_dup(url);
-	api_db_timeout = connect_timeout;
-	pthread_mutex_unlock(&api_url_lock);
-}
-
-void api_store_close(void)
-{
-	pthread_once(&api_key_once, api_key_init);
-	pthread_setspecific(api_store_key, NULL);
-	store_close(&api_tls_store);
-}
-
 struct store *api_store(struct api_request *req, struct api_response *resp)
 {
+	struct api_server *server = req->server;
+	struct store *store;
 	char err[600];
-	char *url;
-	unsigned int timeout;
-	int r;
 
-	(void)req;
-	pthread_once(&api_key_once, api_key_init);
-	if (api_tls_store != NULL) {
-		if (store_ensure(api_tls_store) == 0)
-			return api_tls_store;
-		log_warn("api: %s", store_error(api_tls_store));
+	if (server == NULL || !server->store_key_made || server->db_url == NULL) {
+		log_warn("api: no database configured");
 		api_error(resp, 503, "unavailable", "database unreachable");
 		return NULL;
 	}
-	pthread_mutex_lock(&api_url_lock);
-	url = str_dup(api_db_url);
-	timeout = api_db_timeout;
-	pthread_mutex_unlock(&api_url_lock);
-	r = url != NULL ? store_open(url, timeout, &api_tls_store, err, sizeof(err)) : -1;
-	free(url);
-	if (r < 0) {
-		log_warn("api: %s", url != NULL ? err : "no database configured");
+	store = pthread_getspecific(server->store_key);
+	if (store != NULL) {
+		if (store_ensure(store) == 0)
+			return store;
+		log_warn("api: %s", store_error(store));
 		api_error(resp, 503, "unavailable", "database unreachable");
 		return NULL;
 	}
-	pthread_setspecific(api_store_key, api_tls_store);
-	return api_tls_store;
+	if (store_open(server->db_url, server->db_timeout, &store, err, sizeof(err)) < 0) {
+		log_warn("api: %s", err);
+		api_error(resp, 503, "unavailable", "database unreachable");
+		return NULL;
+	}
+	pthread_setspecific(server->store_key, store);
+	return store;
 }
 
 static void api_add_headers(struct MHD_Response *r, const struct api_response *resp)
@@ -308,6 +286,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		req.body = up->body.data != NULL ? up->body.data : "";
 		req.body_len = up->body.len;
 		req.config = daemon_config(server->daemon);
+		req.server = server;
 		api_router_dispatch(&req, &resp);
 		config_unref(&req.config);
 	}
@@ -380,8 +359,12 @@ static void api_server_free(struct api_server *server)
 {
 	if (server == NULL)
 		return;
+	facts_close(&server->facts);
+	if (server->store_key_made)
+		pthread_key_delete(server->store_key);
 	secret_free(&server->tls_key);
 	free(server->tls_cert);
+	free(server->db_url);
 	free(server);
 }
 
@@ -411,7 +394,7 @@ out:
 }
 
 /* A PEM file named by [api] tls_cert/tls_key: a path, or a systemd
- * credential (daemon/credential.h), as every secret file is. */
+ * credential (daemon/lib/credential.h), as every secret file is. */
 static int api_read_pem(const char *value, char **data_r, const char **error_r)
 {
 	char path[PATH_MAX];
@@ -452,12 +435,18 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 	}
 	if (api_seed(config, error_r) < 0)
 		goto out;
-	api_store_configure(config->database.url, config->database.connect_timeout);
+	server->db_url = str_dup(config->database.url);
+	server->db_timeout = config->database.connect_timeout;
+	if (pthread_key_create(&server->store_key, api_store_destroy) != 0) {
+		*error_r = "cannot create the connection key";
+		goto out;
+	}
+	server->store_key_made = true;
 	{
 		char err[300];
 
 		/* without connectors approve answers 409 unless forced: safe */
-		if (facts_open(config, &api_facts, err, sizeof(err)) < 0)
+		if (facts_open(config, &server->facts, err, sizeof(err)) < 0)
 			log_warn("api: facts re-check unavailable: %s", err);
 	}
 	server->mhd = MHD_start_daemon(
@@ -472,7 +461,6 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 		server->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 		server->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, server->tls_key, MHD_OPTION_END);
 	if (server->mhd == NULL) {
-		facts_close(&api_facts);
 		*error_r = "cannot listen on [api] listen (address in use or bad TLS files?)";
 		goto out;
 	}
@@ -495,11 +483,9 @@ static void api_stop(void *priv)
 
 	/* waits for the pool threads; their connections close on thread exit */
 	MHD_stop_daemon(server->mhd);
-	facts_close(&api_facts);
 	api_server_free(server);
 }
 
-extern const struct service_ops service_api;
 const struct service_ops service_api = {
 	.name = "api",
 	.start = api_start,

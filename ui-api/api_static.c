@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "ui-api/api.h"
 
 #define API_STATIC_MAX (8 * 1024 * 1024)

@@ -1,7 +1,7 @@
 -- The outbox sender's lease: who holds a row while it is being sent (for
 -- operators), backed by a session advisory lock taken by the sender so a row
 -- left in 'sending' by a crashed process is recognised at once (see
--- daemon/outbox.c for the crash-safety rules).
+-- daemon/outbox/outbox.c for the crash-safety rules).
 ALTER TABLE outbox
     ADD COLUMN locked_by    text,
     ADD COLUMN locked_until timestamptz,

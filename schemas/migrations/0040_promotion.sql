@@ -1,5 +1,5 @@
 -- Promotion and demotion of categories (daemon/promotion*.c,
--- daemon/store_promotion.c): the global automatic-reply switch, when and why
+-- daemon/store/store_promotion.c): the global automatic-reply switch, when and why
 -- a category last changed by itself, post-send samples, and the customer
 -- replies on automatically answered threads already looked at.
 

@@ -1,5 +1,5 @@
--- Few-shot examples for the model's prompt (agent/fewshot.c, agent/redact.c,
--- daemon/store_fewshot.c). A reply reviewers approved unchanged becomes an
+-- Few-shot examples for the model's prompt (agent/llm/fewshot.c, agent/llm/redact.c,
+-- daemon/store/store_fewshot.c). A reply reviewers approved unchanged becomes an
 -- example only as a redacted copy written here: typed placeholders ([NAME],
 -- [ORDER_ID], ...) instead of its customer's data. Prompts read this table,
 -- never drafts.body. body is NULL when the redactor refused the reply (it

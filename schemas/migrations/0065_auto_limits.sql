@@ -1,4 +1,4 @@
--- The per-thread limit on automatic replies (daemon/store_auto_limit.c)
+-- The per-thread limit on automatic replies (daemon/store/store_auto_limit.c)
 -- compares threads by their root: the first Message-ID in References (RFC
 -- 5322 asks clients to keep it when they shorten the list), else the one in
 -- In-Reply-To, else the message's own. Mails on one thread from different

@@ -1,4 +1,4 @@
--- Ambiguous SMTP outcomes (daemon/outbox.c, daemon/store_outbox_uncertain.c):
+-- Ambiguous SMTP outcomes (daemon/outbox/outbox.c, daemon/store/store_outbox_uncertain.c):
 -- a reply whose whole message reached the server without a final reply (a
 -- lost connection, [smtp] timeout), or whose try crashed after SMTP had
 -- started, may have been delivered. It is 'uncertain': never sent again on

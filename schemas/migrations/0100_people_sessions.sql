@@ -1,5 +1,5 @@
 -- People who sign in to the reviewer page, and their sessions (issue 16
--- groundwork: daemon/store_people.c; the API does not use them yet, API
+-- groundwork: daemon/store/store_people.c; the API does not use them yet, API
 -- tokens stay as they are).
 
 -- A person: signs in with a password (Argon2id PHC string, ui-api/auth/

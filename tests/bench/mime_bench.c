@@ -4,8 +4,8 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "agent/mime.h"
-#include "daemon/util.h"
+#include "agent/mime/mime.h"
+#include "daemon/lib/util.h"
 
 /* MIME parse throughput for `make bench`: loads every *.eml of DIR into
  * memory, then parses the whole set ROUNDS times with the default limits.

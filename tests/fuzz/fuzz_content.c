@@ -1,11 +1,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/answer.h"
-#include "agent/greeting.h"
-#include "agent/guard_content.h"
-#include "agent/localize.h"
-#include "connectors/keys.h"
+#include "agent/template/answer.h"
+#include "agent/template/greeting.h"
+#include "agent/guard/guard_content.h"
+#include "agent/template/localize.h"
+#include "connectors/keys/keys.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/fuzz_split.h"
 

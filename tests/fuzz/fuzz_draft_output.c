@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/draft_output.h"
+#include "agent/llm/draft_output.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Bytes as a model's answer. A parse that succeeds must hand back fields

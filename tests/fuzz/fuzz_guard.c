@@ -1,10 +1,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/gate.h"
-#include "agent/guard.h"
-#include "agent/redact.h"
-#include "connectors/keys.h"
+#include "agent/guard/gate.h"
+#include "agent/guard/guard.h"
+#include "agent/llm/redact.h"
+#include "connectors/keys/keys.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/fuzz_split.h"
 
@@ -12,7 +12,7 @@
  * Reply-To, the customer's request text (its SKUs and quantities become
  * the requested keys, as in the pipeline). The facts are fixed and hold
  * numbers both as JSON numbers and as strings. The same input goes through
- * the output gates (agent/gate.h) and the few-shot redactor. */
+ * the output gates (agent/guard/gate.h) and the few-shot redactor. */
 
 static const char fuzz_guard_facts[] =
 	"{\"inventory\":[{\"key\":\"HP-20115\",\"found\":true,\"sku\":\"HP-20115\","

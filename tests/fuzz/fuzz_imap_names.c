@@ -1,8 +1,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/imap_utf7.h"
-#include "daemon/sasl.h"
+#include "daemon/mail/imap_utf7.h"
+#include "daemon/imap/sasl.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Bytes as what an IMAP or SMTP server sends: a mailbox name from LIST (and

@@ -1,6 +1,6 @@
 #include <stdlib.h>
 
-#include "agent/injection.h"
+#include "agent/classify/injection.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/fuzz/fuzz_split.h"
 

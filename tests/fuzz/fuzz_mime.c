@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/mime.h"
+#include "agent/mime/mime.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Raw bytes as a mail message, once with the default limits and once with

@@ -1,7 +1,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "connectors/rules.h"
+#include "connectors/rules/rules.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Bytes as a rules document (JSON). A set that loads is evaluated against

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "tests/fuzz/fuzz.h"
 
 /* The plain (non-libFuzzer) driver: feeds files to the fuzz harnesses,

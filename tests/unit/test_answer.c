@@ -1,10 +1,10 @@
-/* agent/answer.c: what a reply must answer, before it is drafted. */
+/* agent/template/answer.c: what a reply must answer, before it is drafted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/answer.h"
-#include "daemon/util.h"
+#include "agent/template/answer.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 static void test_tracking_problem(void)

@@ -1,9 +1,9 @@
 /* ui-api recipient policy: who a reviewer may address a reply to. */
 #include <jansson.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
-#include "ui-api/api_drafts.h"
+#include "ui-api/routes/api_drafts.h"
 
 static void test_recipients_table(void)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store.h"
-#include "daemon/store_review.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_review.h"
 #include "tests/unit/harness.h"
 
 #define RACERS 6

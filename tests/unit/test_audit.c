@@ -1,4 +1,4 @@
-/* daemon/store_audit against the real test Postgres: the chain verifies,
+/* daemon/store/store_audit against the real test Postgres: the chain verifies,
  * concurrent appenders still form one chain, and tampering is caught at
  * the right row. */
 #include <libpq-fe.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store.h"
-#include "daemon/store_audit.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_audit.h"
 #include "tests/unit/harness.h"
 
 #define AUDIT_THREADS    4

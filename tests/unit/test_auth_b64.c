@@ -2,7 +2,7 @@
  * every length, and strict refusal of every non-canonical text. */
 #include <string.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 #include "ui-api/auth/auth_b64.h"
 #include "ui-api/auth/auth_random.h"

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 #include "ui-api/auth/auth_password.h"
 

@@ -1,5 +1,5 @@
 /* The loop and flood limits counted inside the queuing transaction
- * (daemon/store_auto_limit.c) against the real test Postgres: a second
+ * (daemon/store/store_auto_limit.c) against the real test Postgres: a second
  * transaction waits for the first and then sees its reply; the kill switch
  * and thread roots; and a seeded model-based test where worker threads with
  * their own connections queue automatic replies for random senders and
@@ -17,12 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "daemon/store.h"
-#include "daemon/store_auto_limit.h"
-#include "daemon/store_jobs.h"
-#include "daemon/store_pipeline.h"
-#include "daemon/store_private.h"
-#include "daemon/util.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_auto_limit.h"
+#include "daemon/store/store_jobs.h"
+#include "daemon/store/store_pipeline.h"
+#include "daemon/store/store_private.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 
 #define MODEL_MESSAGES_MAX 64

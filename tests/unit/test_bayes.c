@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/bayes.h"
-#include "agent/classify.h"
+#include "agent/classify/bayes.h"
+#include "agent/classify/classify.h"
 #include "harness.h"
 
 static const char *const bayes_cats[] = {"stock_inquiry", "order_status", "invoice_copy",

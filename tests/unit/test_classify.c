@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/classify.h"
+#include "agent/classify/classify.h"
 #include "harness.h"
 #include "test_classify_corpus.h"
 

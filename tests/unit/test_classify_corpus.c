@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 #include "test_conn_corpus.h"
 

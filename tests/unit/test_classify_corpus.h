@@ -5,10 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "agent/mime.h"
+#include "agent/mime/mime.h"
 
 /* The corpus as the agent sees it: every .eml of labels.json parsed with
- * agent/mime.c, next to its label object. Shared by the lang, classify and
+ * agent/mime/mime.c, next to its label object. Shared by the lang, classify and
  * injection suites. */
 struct classify_corpus_mail {
 	const char *file;    /* into labels */

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent/mime.h"
-#include "daemon/buf.h"
-#include "daemon/util.h"
+#include "agent/mime/mime.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/util.h"
 
 #define CORPUS_MAX       (1024 * 1024)
 #define CORPUS_DEPTH_MAX 8

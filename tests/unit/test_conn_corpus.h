@@ -7,7 +7,7 @@
 /* A corpus .eml decoded "well enough" for the connector and rules tests:
  * a small test-only MIME reader (multipart, quoted-printable, base64,
  * Latin-1/Windows-1252 to UTF-8, RFC 2047 words, HTML tags dropped). It is
- * not agent/mime.c and does not try to be; it only has to expose the text
+ * not agent/mime/mime.c and does not try to be; it only has to expose the text
  * and headers that key extraction and the rules look at. */
 
 #define CORPUS_HEADERS_MAX 64
@@ -30,7 +30,7 @@ struct corpus_msg {
 
 /* Reads and decodes path. Returns 0 or -1. */
 int corpus_msg_read(const char *path, struct corpus_msg *msg);
-/* The same from agent/mime.c (mime_parse()): full_text as the body,
+/* The same from agent/mime/mime.c (mime_parse()): full_text as the body,
  * headers as mime keeps them. Returns 0 or -1. */
 int corpus_msg_read_mime(const char *path, struct corpus_msg *msg);
 void corpus_msg_free(struct corpus_msg *msg);

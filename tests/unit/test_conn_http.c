@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "connectors/connector.h"
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 /* The http connector against tests/fixtures/erp_server.py, started here on

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "connectors/connector.h"
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 /* The pg connector against the real business database the test driver

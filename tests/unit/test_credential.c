@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "daemon/config.h"
-#include "daemon/credential.h"
-#include "daemon/util.h"
+#include "daemon/config/config.h"
+#include "daemon/lib/credential.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 
 static char saved_dir[PATH_MAX];

@@ -1,7 +1,7 @@
 /* The decide step's policy, gate by gate. */
 #include <string.h>
 
-#include "agent/decide.h"
+#include "agent/pipeline/decide.h"
 #include "tests/unit/harness.h"
 
 /* A draft that passes every gate in an auto category. */

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "agent/draft_output.h"
+#include "agent/llm/draft_output.h"
 #include "harness.h"
 
 static const char *const cats[] = {"stock_inquiry", "order_status", "other"};

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/edit_distance.h"
-#include "daemon/util.h"
+#include "daemon/lib/edit_distance.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 
 static void test_ed_table(void)

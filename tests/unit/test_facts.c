@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/facts.h"
+#include "agent/pipeline/facts.h"
 #include "tests/unit/harness.h"
 
 static void test_other_customers_orders_withheld(void)

@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/gate.h"
-#include "agent/text_norm.h"
-#include "daemon/util.h"
+#include "agent/guard/gate.h"
+#include "agent/text/text_norm.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 /* The output gates, one table row per draft sentence: the 20 attacks the

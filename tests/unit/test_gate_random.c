@@ -4,10 +4,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/gate.h"
-#include "agent/redact.h"
-#include "daemon/buf.h"
-#include "daemon/util.h"
+#include "agent/guard/gate.h"
+#include "agent/llm/redact.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 /* Seeded, replayable random tests of the two invariants of issue 12:

@@ -1,13 +1,13 @@
-/* agent/greeting.c and agent/localize.c: whom a reply greets by name, and
+/* agent/template/greeting.c and agent/template/localize.c: whom a reply greets by name, and
  * numbers and dates as each language writes them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/greeting.h"
-#include "agent/localize.h"
-#include "agent/mime.h"
-#include "daemon/util.h"
+#include "agent/template/greeting.h"
+#include "agent/template/localize.h"
+#include "agent/mime/mime.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 static void test_names(void)

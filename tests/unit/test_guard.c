@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/guard.h"
-#include "daemon/util.h"
+#include "agent/guard/guard.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 /* Drafts for corpus 001 (stock) and 002 (order status), each checked as

@@ -1,12 +1,12 @@
-/* agent/guard_content.c (issue 17, item 5): empty sections, promises the
+/* agent/guard/guard_content.c (issue 17, item 5): empty sections, promises the
  * facts do not support, the customer's data as the answer, and replies
  * that are not in the customer's language. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/guard_content.h"
-#include "daemon/util.h"
+#include "agent/guard/guard_content.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 static const char content_facts[] =

@@ -2,11 +2,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/guard.h"
-#include "agent/answer.h"
-#include "agent/llm.h"
-#include "daemon/config.h"
-#include "daemon/util.h"
+#include "agent/guard/guard.h"
+#include "agent/template/answer.h"
+#include "agent/llm/llm.h"
+#include "daemon/config/config.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 #include "test_classify_corpus.h"
 

@@ -1,11 +1,11 @@
-/* The figure guardrails (agent/guard_facts.c) read replies written the way
- * each language writes numbers and dates (agent/localize.h): a correct
+/* The figure guardrails (agent/guard/guard_facts.c) read replies written the way
+ * each language writes numbers and dates (agent/template/localize.h): a correct
  * localised reply is clean, a wrong figure in it is still caught. */
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/guard.h"
-#include "daemon/util.h"
+#include "agent/guard/guard.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 static const char locale_facts[] =

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/imap_conn.h"
-#include "daemon/imap_fetch.h"
-#include "daemon/util.h"
+#include "daemon/imap/imap_conn.h"
+#include "daemon/imap/imap_fetch.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 
 static void test_url_table(void)

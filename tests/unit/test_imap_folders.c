@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/imap_conn.h"
-#include "daemon/imap_list.h"
-#include "daemon/util.h"
+#include "daemon/imap/imap_conn.h"
+#include "daemon/imap/imap_list.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 
 #define UEBERFAELLIG \

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/imap_utf7.h"
-#include "daemon/util.h"
+#include "daemon/mail/imap_utf7.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 static const struct {

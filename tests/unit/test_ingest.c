@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/ingest.h"
-#include "daemon/store_ingest.h"
+#include "daemon/ingest/ingest.h"
+#include "daemon/store/store_ingest.h"
 #include "tests/unit/harness.h"
 
 #define BASE_HDR                                                                         \
@@ -101,11 +101,11 @@ static void test_prepare(void)
 	make_msg(&m, 7, base, false, 0);
 	CU_ASSERT_EQUAL_FATAL(ingest_prepare(&m, &limits, &im, &why), 0);
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, base, strlen(base), sha);
-	CU_ASSERT_EQUAL(memcmp(im.sha256, sha, 32), 0);
-	CU_ASSERT_TRUE(im.has_content_sha256);
-	CU_ASSERT_PTR_NULL(im.screen_reason);
-	CU_ASSERT_PTR_EQUAL(im.raw, base);
-	CU_ASSERT_EQUAL(im.uid, 7);
+	CU_ASSERT_EQUAL(memcmp(im.row.sha256, sha, 32), 0);
+	CU_ASSERT_TRUE(im.row.has_content_sha256);
+	CU_ASSERT_PTR_NULL(im.row.screen_reason);
+	CU_ASSERT_PTR_EQUAL(im.row.raw, base);
+	CU_ASSERT_EQUAL(im.row.uid, 7);
 	CU_ASSERT_PTR_NOT_NULL(strstr(im.headers_json, "\"subject\":\"Stock check\""));
 	CU_ASSERT_STRING_EQUAL(im.attachments_json, "[]");
 	CU_ASSERT_PTR_NOT_NULL(strstr(im.mime->text, "HP-20115"));
@@ -113,20 +113,20 @@ static void test_prepare(void)
 
 	make_msg(&m, 8, list, false, 0);
 	CU_ASSERT_EQUAL_FATAL(ingest_prepare(&m, &limits, &im, &why), 0);
-	CU_ASSERT_STRING_EQUAL(im.screen_reason, "list");
-	CU_ASSERT_TRUE(im.is_bulk);
-	CU_ASSERT_FALSE(im.human);
+	CU_ASSERT_STRING_EQUAL(im.row.screen_reason, "list");
+	CU_ASSERT_TRUE(im.row.is_bulk);
+	CU_ASSERT_FALSE(im.row.human);
 	CU_ASSERT_STRING_EQUAL(im.mime->subject, "Grüße");
 	ingest_msg_clear(&im);
 
 	/* over max_message_size: only the header block was fetched */
 	make_msg(&m, 9, BASE_HDR "Message-ID: <big@example.test>\n\n", true, 90000000);
 	CU_ASSERT_EQUAL_FATAL(ingest_prepare(&m, &limits, &im, &why), 0);
-	CU_ASSERT_TRUE(im.is_oversized);
-	CU_ASSERT_TRUE(im.human);
-	CU_ASSERT_STRING_EQUAL(im.screen_reason, "oversized");
-	CU_ASSERT_PTR_NULL(im.raw);
-	CU_ASSERT_EQUAL(im.raw_size, 90000000);
+	CU_ASSERT_TRUE(im.row.is_oversized);
+	CU_ASSERT_TRUE(im.row.human);
+	CU_ASSERT_STRING_EQUAL(im.row.screen_reason, "oversized");
+	CU_ASSERT_PTR_NULL(im.row.raw);
+	CU_ASSERT_EQUAL(im.row.raw_size, 90000000);
 	ingest_msg_clear(&im);
 }
 

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store_ingest.h"
+#include "daemon/ingest/ingest.h"
+#include "daemon/store/store_ingest.h"
 #include "tests/unit/harness.h"
 
 static const char *db_url;
@@ -75,6 +76,7 @@ static void prep(struct ingest_msg *im, uint32_t uid, const char *raw)
 static void test_store_flow(void)
 {
 	struct ingest_msg msgs[3];
+	const struct store_ingest_msg *rows[3] = {&msgs[0].row, &msgs[1].row, &msgs[2].row};
 	struct store_ingest_counts c = {0, 0, 0, 0};
 	char holder[160];
 	int64_t id = 0, id2 = 0;
@@ -94,13 +96,13 @@ static void test_store_flow(void)
 	CU_ASSERT_STRING_EQUAL(holder, "h:1");
 	/* a batch by someone without the lease changes nothing */
 	prep(&msgs[0], 1, orig);
-	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:2", 5, msgs, 1, 1, &c), -1);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:2", 5, rows, 1, 1, &c), -1);
 	CU_ASSERT_EQUAL(q("SELECT count(*) FROM messages"), 0);
 	CU_ASSERT_EQUAL(c.stored, 0);
 
 	prep(&msgs[1], 2, redelivered);
 	prep(&msgs[2], 3, forged);
-	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:1", 5, msgs, 3, 3, &c), 0);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:1", 5, rows, 3, 3, &c), 0);
 	CU_ASSERT_EQUAL(c.stored, 3);
 	CU_ASSERT_EQUAL(c.duplicates, 1);
 	CU_ASSERT_EQUAL(q("SELECT count(*) FROM messages WHERE uid = 2 AND is_duplicate AND "
@@ -123,9 +125,9 @@ static void test_store_flow(void)
 			  "'uidvalidity_changed' AND detail = '{\"old\": 5, \"new\": 6}'"),
 			1);
 	for (int i = 0; i < 3; i++)
-		msgs[i].uid = (uint32_t)(10 + i);
+		msgs[i].row.uid = (uint32_t)(10 + i);
 	memset(&c, 0, sizeof(c));
-	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:1", 6, msgs, 3, 12, &c), 0);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:1", 6, rows, 3, 12, &c), 0);
 	CU_ASSERT_EQUAL(c.stored, 0);
 	CU_ASSERT_EQUAL(c.already, 3);
 	CU_ASSERT_EQUAL(q("SELECT count(*) FROM messages"), 3);

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/injection.h"
-#include "agent/mime.h"
+#include "agent/classify/injection.h"
+#include "agent/mime/mime.h"
 #include "harness.h"
 #include "test_classify_corpus.h"
 

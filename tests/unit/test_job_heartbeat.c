@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "agent/job_heartbeat.h"
-#include "daemon/store.h"
-#include "daemon/store_jobs.h"
-#include "daemon/util.h"
+#include "agent/pipeline/job_heartbeat.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_jobs.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 
 static char db_url[512];

@@ -3,9 +3,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "connectors/keys.h"
-#include "daemon/buf.h"
-#include "daemon/util.h"
+#include "connectors/keys/keys.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 #include "test_conn_corpus.h"
 
@@ -266,7 +266,7 @@ static void test_keys_corpus_test_reader(void)
 	test_keys_corpus_run(false);
 }
 
-/* The same through agent/mime.c, the text the pipeline really sees. */
+/* The same through agent/mime/mime.c, the text the pipeline really sees. */
 static void test_keys_corpus_mime(void)
 {
 	test_keys_corpus_run(true);

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/lang.h"
+#include "agent/text/lang.h"
 #include "harness.h"
 #include "test_classify_corpus.h"
 

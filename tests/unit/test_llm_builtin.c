@@ -3,9 +3,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agent/answer.h"
-#include "agent/llm.h"
-#include "daemon/config.h"
+#include "agent/template/answer.h"
+#include "agent/llm/llm.h"
+#include "daemon/config/config.h"
 #include "harness.h"
 
 static const char *const all_categories[] = {
@@ -34,7 +34,7 @@ static enum stock_disclosure run_disclosure = STOCK_DISCLOSURE_EXACT;
 static const char *run_text;
 
 /* Drafts category/lang from facts (JSON), prepared as the pipeline does
- * (agent/answer.h); returns llm_draft()'s result. */
+ * (agent/template/answer.h); returns llm_draft()'s result. */
 static int builtin_run(const char *dir, const char *category, const char *lang, const char *facts,
 		       const char *customer, struct llm_draft *d, struct llm_error *err)
 {

@@ -2,15 +2,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/answer.h"
-#include "agent/facts.h"
-#include "agent/llm.h"
-#include "daemon/config.h"
+#include "agent/template/answer.h"
+#include "agent/pipeline/facts.h"
+#include "agent/llm/llm.h"
+#include "daemon/config/config.h"
 #include "harness.h"
 #include "test_conn_corpus.h"
 
 /* Acceptance: the corpus's stock and order mails, their facts looked up by
- * agent/facts.c in the corpus CSVs, drafted by the builtin backend with the
+ * agent/pipeline/facts.c in the corpus CSVs, drafted by the builtin backend with the
  * shipped templates. Every SKU and order the label expects and the data
  * holds must be in the draft; no slot may be left unfilled. */
 
@@ -115,7 +115,7 @@ static void test_corpus_drafts(void)
 					 msg.body != NULL ? msg.body : "") > 0);
 		facts = keys = NULL;
 		CU_ASSERT(facts_gather(sources, text, &facts, &keys) >= 0);
-		/* as the pipeline prepares the draft's facts (agent/answer.h) */
+		/* as the pipeline prepares the draft's facts (agent/template/answer.h) */
 		struct answer_input ain = {json_string_value(json_object_get(label, "language")),
 					   msg.body, STOCK_DISCLOSURE_ENOUGH};
 		CU_ASSERT_EQUAL(answer_prepare(facts, &ain), 0);

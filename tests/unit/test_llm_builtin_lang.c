@@ -6,11 +6,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agent/answer.h"
-#include "agent/guard_content.h"
-#include "agent/llm.h"
-#include "daemon/config.h"
-#include "daemon/util.h"
+#include "agent/template/answer.h"
+#include "agent/guard/guard_content.h"
+#include "agent/llm/llm.h"
+#include "daemon/config/config.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 static const char *const lang_categories[] = {

@@ -9,11 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent/llm.h"
-#include "agent/llm_openai.h"
-#include "daemon/buf.h"
-#include "daemon/config.h"
-#include "daemon/util.h"
+#include "agent/llm/llm.h"
+#include "agent/llm/llm_openai.h"
+#include "daemon/lib/buf.h"
+#include "daemon/config/config.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 /* Runs the openai backend against tests/fakes/openai_server.py, which speaks

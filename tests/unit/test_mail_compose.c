@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/mail_compose.h"
+#include "daemon/mail/mail_compose.h"
 #include "tests/unit/harness.h"
 
 struct addr_case {

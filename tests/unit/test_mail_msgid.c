@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/mail_compose.h"
-#include "daemon/store.h"
-#include "daemon/store_review.h"
-#include "daemon/util.h"
+#include "daemon/mail/mail_compose.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_review.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 
 static const char *db_url;

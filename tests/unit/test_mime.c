@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/mime.h"
-#include "daemon/util.h"
+#include "agent/mime/mime.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 /* Parses one corpus file; NULL (and a CUnit failure) when it cannot. */

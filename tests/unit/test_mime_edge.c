@@ -9,11 +9,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "agent/mime.h"
-#include "agent/mime_int.h"
-#include "daemon/buf.h"
-#include "daemon/config.h"
-#include "daemon/util.h"
+#include "agent/mime/mime.h"
+#include "agent/mime/mime_int.h"
+#include "daemon/lib/buf.h"
+#include "daemon/config/config.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 static int parse_with(const char *raw, size_t len, const struct mime_limits *lim,

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 #include "ui-api/auth/auth_b64.h"
 

@@ -1,7 +1,7 @@
 /* PKCE (RFC 7636) and the state/nonce of a sign-in. */
 #include <string.h>
 
-#include "daemon/util.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 #include "ui-api/auth/oidc_pkce.h"
 

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/outbox.h"
-#include "daemon/store.h"
-#include "daemon/store_outbox.h"
+#include "daemon/outbox/outbox.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_outbox.h"
 #include "tests/unit/harness.h"
 
 static const char *db_url;

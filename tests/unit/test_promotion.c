@@ -4,8 +4,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "agent/decide.h"
-#include "agent/promotion.h"
+#include "agent/pipeline/decide.h"
+#include "daemon/lib/sample.h"
+#include "daemon/promotion/promo.h"
 #include "tests/unit/harness.h"
 
 /* Expected values from the formula in Python (math.sqrt, z = 1.96):
@@ -189,11 +190,11 @@ static void test_sampling(void)
 	for (id = 1; id <= 20; id++) {
 		bool want = e < sizeof(expected) / sizeof(expected[0]) && expected[e] == id;
 
-		CU_ASSERT_EQUAL(promo_sampled(id, 0.5), want);
+		CU_ASSERT_EQUAL(sample_weyl(id, 0.5), want);
 		if (want)
 			e++;
-		CU_ASSERT_TRUE(promo_sampled(id, 1.0));
-		CU_ASSERT_FALSE(promo_sampled(id, 0.0));
+		CU_ASSERT_TRUE(sample_weyl(id, 1.0));
+		CU_ASSERT_FALSE(sample_weyl(id, 0.0));
 	}
 }
 

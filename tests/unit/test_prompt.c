@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/prompt.h"
+#include "agent/llm/prompt.h"
 #include "tests/unit/harness.h"
 
 static const char *const cats[] = {"stock_inquiry", "order_status", "none"};

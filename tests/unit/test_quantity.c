@@ -1,5 +1,5 @@
-/* connectors/quantity.c: quantities in any layout (issue 17, item 2), over
- * fixture mails parsed by agent/mime.c, single lines, and random quote
+/* connectors/keys/quantity.c: quantities in any layout (issue 17, item 2), over
+ * fixture mails parsed by agent/mime/mime.c, single lines, and random quote
  * mails (seeded and replayable) that check the invariant "a total only when
  * every line is known". */
 #include <math.h>
@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/mime.h"
-#include "connectors/keys.h"
-#include "connectors/quantity.h"
-#include "connectors/rules.h"
-#include "daemon/buf.h"
-#include "daemon/util.h"
+#include "agent/mime/mime.h"
+#include "connectors/keys/keys.h"
+#include "connectors/keys/quantity.h"
+#include "connectors/rules/rules.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 static struct keys_kind *qty_sku;

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/redact.h"
-#include "daemon/util.h"
+#include "agent/llm/redact.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 /* An approved reply to one customer, turned into an example another

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/rules.h"
-#include "daemon/util.h"
+#include "connectors/rules/rules.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 #define RULE(when) "{\"rules\":[{\"id\":\"T\",\"when\":" when ",\"then\":[{\"action\":\"skip\"}]}]}"

@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "connectors/connector.h"
-#include "connectors/keys.h"
-#include "connectors/rules.h"
-#include "daemon/buf.h"
-#include "daemon/util.h"
+#include "connectors/keys/keys.h"
+#include "connectors/rules/rules.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 #include "test_conn_corpus.h"
 
@@ -59,7 +59,7 @@ static int corpus_lookup(struct connector *conn, const char *text, json_t *facts
 	for (i = 0; i < n; i++)
 		keys[i] = hits[i].key;
 	*nhits_r = n;
-	/* as agent/facts.c does: the namespace is there, empty when nothing
+	/* as agent/pipeline/facts.c does: the namespace is there, empty when nothing
 	 * of its kind was mentioned (a missing one would be unknown) */
 	if (n == 0)
 		return rules_facts_add(facts, conn->name, NULL, 0);
@@ -180,7 +180,7 @@ static void test_rules_corpus_test_reader(void)
 	test_rules_corpus_run(false);
 }
 
-/* The same through agent/mime.c, the text the pipeline really sees. */
+/* The same through agent/mime/mime.c, the text the pipeline really sees. */
 static void test_rules_corpus_mime(void)
 {
 	test_rules_corpus_run(true);

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/rules.h"
-#include "daemon/util.h"
+#include "connectors/rules/rules.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 /* One rule "T" (require_human) over facts; fills res. Returns 0 or -1. */

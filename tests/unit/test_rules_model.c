@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connectors/rules.h"
-#include "daemon/buf.h"
-#include "daemon/util.h"
+#include "connectors/rules/rules.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 #define M_LEAVES_MAX  32 /* 3 levels of at most 3 children: 27 */

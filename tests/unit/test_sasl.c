@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/sasl.h"
-#include "daemon/util.h"
+#include "daemon/imap/sasl.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 static int respond(enum sasl_mech mech, const char *user, const char *token, const char *host,

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/mime.h"
-#include "agent/screen.h"
-#include "daemon/util.h"
+#include "agent/mime/mime.h"
+#include "agent/screen/screen.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 static int screen_raw(const char *raw, const struct mime_limits *lim, struct screen_result *r)

@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/mime.h"
-#include "agent/screen.h"
-#include "daemon/util.h"
+#include "agent/mime/mime.h"
+#include "agent/screen/screen.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 static int screen_with(const char *headers, const char *pattern, struct screen_result *r)

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/mail_compose.h"
-#include "daemon/smtp_send.h"
-#include "daemon/util.h"
+#include "daemon/mail/mail_compose.h"
+#include "daemon/outbox/smtp_send.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 
 static char tls_dir[512];

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/migrations.h"
-#include "daemon/store.h"
+#include "daemon/store/migrations.h"
+#include "daemon/store/store.h"
 #include "tests/unit/harness.h"
 
 static const char *db_url;

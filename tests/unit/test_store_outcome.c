@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store.h"
-#include "daemon/store_jobs.h"
-#include "daemon/store_outbox.h"
-#include "daemon/store_outcome.h"
-#include "daemon/store_pipeline.h"
-#include "daemon/store_review.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_jobs.h"
+#include "daemon/store/store_outbox.h"
+#include "daemon/store/store_outcome.h"
+#include "daemon/store/store_pipeline.h"
+#include "daemon/store/store_review.h"
 #include "tests/unit/harness.h"
 
 static const char *db_url;

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/store.h"
-#include "daemon/store_audit.h"
-#include "daemon/store_people.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_audit.h"
+#include "daemon/store/store_people.h"
 #include "tests/unit/harness.h"
 #include "ui-api/auth/auth_password.h"
 #include "ui-api/auth/auth_session.h"

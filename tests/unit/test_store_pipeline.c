@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/store.h"
-#include "daemon/store_jobs.h"
-#include "daemon/store_fewshot.h"
-#include "daemon/store_pipeline.h"
-#include "daemon/store_private.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_jobs.h"
+#include "daemon/store/store_fewshot.h"
+#include "daemon/store/store_pipeline.h"
+#include "daemon/store/store_private.h"
 #include "tests/unit/harness.h"
 
 static const char *db_url;

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/store.h"
-#include "daemon/store_review_series.h"
-#include "daemon/util.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_review_series.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 
 static const char *db_url;

@@ -1,7 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/template.h"
+#include "agent/template/template.h"
 #include "harness.h"
 
 struct render_case {

@@ -1,9 +1,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/mime.h"
-#include "agent/trust.h"
-#include "daemon/util.h"
+#include "agent/mime/mime.h"
+#include "agent/guard/trust.h"
+#include "daemon/lib/util.h"
 #include "harness.h"
 
 /* Built-in never-auto: which headers make a reply human-only, and which

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/buf.h"
-#include "daemon/util.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 
 struct num_case {

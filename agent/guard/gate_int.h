@@ -1,0 +1,63 @@
+#ifndef DRAFTD_GATE_INT_H
+#define DRAFTD_GATE_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <pcre2.h>
+#include <stdbool.h>
+
+#include "agent/guard/gate.h"
+
+/* Shared by gate.c (table, driver) and the gate_*.c files. */
+
+struct gate_ctx {
+	const struct gate_input *in;
+	struct guard_result *out;
+	const char *name; /* the gate running now */
+	char *text;       /* subject "\n" body, normalised */
+	size_t len;
+	char *lower;     /* text in lower case (ASCII), same offsets */
+	char *customer;  /* customer_text normalised, lower case */
+	char *facts_str; /* every string of the facts, normalised, "\n"-separated */
+	pcre2_match_data *md;
+	int added;
+	bool failed;
+};
+
+/* Adds a flag named after the running gate (deduplicated). */
+void gate_flag(struct gate_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Compiles regex (UTF, Unicode properties; caseless when asked). NULL
+ * marks the context failed. */
+pcre2_code *gate_compile(struct gate_ctx *c, const char *regex, bool caseless);
+
+/* Calls fn(c, start, end, group1_start, group1_end) for every match of re
+ * in the text (lower case when on_lower). */
+void gate_each(struct gate_ctx *c, pcre2_code *re, bool on_lower,
+	       void (*fn)(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e));
+
+/* Whether the bytes s[n] (any case) occur in the customer's own text. */
+bool gate_customer_wrote(const struct gate_ctx *c, const char *s, size_t n);
+/* Whether the digits of s[n] (at least 7) occur in one string of the facts. */
+bool gate_digits_in_facts(const struct gate_ctx *c, const char *s, size_t n);
+/* Whether the digits of s[n] and of phone end alike (at least 7 of them). */
+bool gate_digits_match(const char *s, size_t n, const char *phone);
+/* Whether s[n] (any case, spaces ignored) is a whole string of the facts. */
+bool gate_in_facts(const struct gate_ctx *c, const char *s, size_t n);
+
+/* gate_links.c */
+void gate_links(struct gate_ctx *c);
+void gate_lookalike(struct gate_ctx *c);
+void gate_addresses(struct gate_ctx *c);
+/* gate_money.c */
+void gate_payment(struct gate_ctx *c);
+void gate_promise(struct gate_ctx *c);
+void gate_amounts(struct gate_ctx *c);
+/* gate_dates.c */
+void gate_dates(struct gate_ctx *c);
+void gate_placeholders(struct gate_ctx *c);
+/* gate_personal.c */
+void gate_phones(struct gate_ctx *c);
+void gate_personal(struct gate_ctx *c);
+
+#endif

@@ -1,0 +1,134 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/guard/gate_int.h"
+
+/* Payment details, money promises and foreign-currency amounts in a draft.
+ * The word lists run on the lower-case normalised text, en/de/es/fr. */
+
+#define GATE_IBAN_RE                                                      \
+	"(?<![\\p{L}\\p{N}])([a-z]{2}\\d{2}(?:[ ]?[a-z0-9]{4}){2,7}(?:[ " \
+	"]?[a-z0-9]{1,4})?)(?![\\p{L}\\p{N}])"
+#define GATE_BIC_RE \
+	"\\b(?:bic|swift)(?:[ -]?code)?\\s*[:#]?\\s*([a-z]{6}[a-z0-9]{2}(?:[a-z0-9]{3})?)\\b"
+
+static const char gate_payment_re[] =
+	"\\b(?:bank\\s+(?:details|account|information|info|data|transfer|connection)|"
+	"account\\s+(?:number|details|holder)|iban|sort\\s+code|routing\\s+number|"
+	"wire\\s+(?:transfer|the|us|it|your|payment|money|funds)|wired|"
+	"transfer\\s+(?:the\\s+)?(?:amount|money|payment|funds|sum)|"
+	"(?:new|updated|changed|different)\\s+(?:bank|account|payment\\s+details|iban)|"
+	"paypal|western\\s+union|moneygram|bitcoin|crypto\\w*|gift\\s+cards?|"
+	"bankverbindung|bankdaten|kontonummer|kontoverbindung|konto(?:inhaber)?\\b|"
+	"uberweis\\w*|überweis\\w*|neue[nrs]?\\s+(?:bank|konto|iban)|"
+	"datos\\s+bancarios|cuenta\\s+(?:bancaria|corriente)|n[uú]mero\\s+de\\s+cuenta|"
+	"transferencia|nuev[oa]s?\\s+(?:datos\\s+bancarios|cuenta|iban)|"
+	"coordonn[ée]es\\s+bancaires|compte\\s+bancaire|num[ée]ro\\s+de\\s+compte|"
+	"\\brib\\b|virement|nouvel(?:le)?s?\\s+(?:coordonn[ée]es|compte|iban))";
+
+static const char gate_promise_re[] =
+	"(?:\\d+(?:[.,]\\d+)?\\s?%|\\bper\\s?cent\\b|\\bprozent\\b|\\bpor\\s+ciento\\b|"
+	"\\bpour\\s?cent\\b|"
+	"\\b(?:discount\\w*|rebate\\w*|refund\\w*|reimburs\\w*|credit\\s+note|store\\s+credit|"
+	"credit\\s+(?:you|your\\s+account)|vouchers?|coupons?|promo\\s+code|free\\s+of\\s+charge|"
+	"for\\s+free|free\\s+(?:shipping|delivery|replacement|of\\s+cost)|"
+	"at\\s+no\\s+(?:extra\\s+|additional\\s+)?(?:cost|charge)|waive\\w*|compensat\\w*|"
+	"goodwill|cash\\s?back|price\\s+match\\w*|money\\s+back|"
+	"rabatt\\w*|nachlass|preisnachlass|skonto|gutschrift\\w*|erstatt\\w*|"
+	"r[uü]ckerstatt\\w*|gutschein\\w*|kostenlos\\w*|gratis|umsonst|entsch[aä]dig\\w*|"
+	"kulanz\\w*|descuento\\w*|reembols\\w*|abono\\w*|nota\\s+de\\s+cr[eé]dito|"
+	"gratuit\\w*|sin\\s+coste?|cup[oó]n\\w*|compensaci[oó]n|bonificaci[oó]n|"
+	"remise\\w*|r[ée]duction\\w*|rabais|rembours\\w*|\\bavoir\\b|bon\\s+d'achat|"
+	"d[ée]dommag\\w*|geste\\s+commercial)\\b)";
+
+/* "$ 12.50", "USD 12", "12 GBP", "£5", "CHF 40", "12 dollars" */
+#define GATE_CUR                                                                  \
+	"(?:\\$|usd|us\\$|£|gbp|chf|¥|jpy|cny|sek|nok|dkk|pln|czk|huf|aud|cad|" \
+	"₹|inr|rub|₽|btc|dollars?|pounds?|francs?|yen)"
+#define GATE_AMOUNT_RE                                                                             \
+	"(?:" GATE_CUR "\\s?(\\d[\\d.,' ]*\\d|\\d)|(?<![\\d.,])(\\d[\\d.,']*\\d|\\d)\\s?" GATE_CUR \
+	"(?![\\p{L}]))"
+
+static void gate_iban_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)
+{
+	const char *t = c->text + g1s;
+	size_t n = g1e - g1s, i, alnum = 0, digits = 0;
+
+	(void)s;
+	(void)e;
+	for (i = 0; i < n; i++) {
+		if (t[i] != ' ')
+			alnum++;
+		if (t[i] >= '0' && t[i] <= '9')
+			digits++;
+	}
+	/* IBANs are 15..34 characters and mostly digits; a tracking number of
+	 * the facts has the shape too */
+	if (alnum < 15 || alnum > 34 || digits < 8 || gate_in_facts(c, t, n))
+		return;
+	gate_flag(c, "%.*s looks like a bank account number (IBAN)", (int)(n < 50 ? n : 50), t);
+}
+
+static void gate_bic_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)
+{
+	(void)s;
+	(void)e;
+	gate_flag(c, "a bank code (BIC) %.*s", (int)(g1e - g1s), c->text + g1s);
+}
+
+static void gate_word_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)
+{
+	(void)g1s;
+	(void)g1e;
+	gate_flag(c, "\"%.*s\"", (int)(e - s < 60 ? e - s : 60), c->text + s);
+}
+
+void gate_payment(struct gate_ctx *c)
+{
+	pcre2_code *iban = gate_compile(c, GATE_IBAN_RE, true);
+	pcre2_code *bic = gate_compile(c, GATE_BIC_RE, true);
+	pcre2_code *words = gate_compile(c, gate_payment_re, true);
+
+	gate_each(c, iban, false, gate_iban_hit);
+	gate_each(c, bic, false, gate_bic_hit);
+	gate_each(c, words, true, gate_word_hit);
+	pcre2_code_free(iban);
+	pcre2_code_free(bic);
+	pcre2_code_free(words);
+}
+
+void gate_promise(struct gate_ctx *c)
+{
+	pcre2_code *re = gate_compile(c, gate_promise_re, true);
+
+	gate_each(c, re, true, gate_word_hit);
+	pcre2_code_free(re);
+}
+
+static void gate_amount_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)
+{
+	const char *num;
+	size_t n;
+
+	if (g1s != PCRE2_UNSET && g1e > g1s) {
+		num = c->text + g1s;
+		n = g1e - g1s;
+	} else {
+		/* the second alternative: the number comes first */
+		num = c->text + s;
+		n = strspn(num, "0123456789.,'");
+	}
+	if (n > 0 && gate_in_facts(c, num, n))
+		return;
+	gate_flag(c, "%.*s is an amount the facts do not hold", (int)(e - s < 60 ? e - s : 60),
+		  c->text + s);
+}
+
+void gate_amounts(struct gate_ctx *c)
+{
+	pcre2_code *re = gate_compile(c, GATE_AMOUNT_RE, true);
+
+	gate_each(c, re, false, gate_amount_hit);
+	pcre2_code_free(re);
+}

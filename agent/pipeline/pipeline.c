@@ -1,0 +1,492 @@
+#include "agent/pipeline/pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/pipeline/steps.h"
+#include "agent/pipeline/decide.h"
+#include "agent/pipeline/facts.h"
+#include "agent/llm/fewshot.h"
+#include "agent/text/lang.h"
+#include "agent/pipeline/metrics.h"
+#include "agent/mime/mime.h"
+#include "agent/llm/prompt.h"
+#include "agent/screen/screen.h"
+#include "agent/guard/trust.h"
+#include "connectors/rules/rules.h"
+#include "daemon/lib/buf.h"
+#include "daemon/lib/log.h"
+#include "daemon/mail/mail_compose.h"
+#include "daemon/store/store_pipeline.h"
+#include "daemon/store/store_auto_limit.h"
+#include "daemon/store/store_promotion.h"
+#include "daemon/lib/util.h"
+
+#define MAX_FACTS_AGE     900 /* seconds: older facts never go out on their own */
+#define SENDER_AUTO_LIMIT 1   /* automatic replies per sender and [agent] auto_reply_period */
+#define FEWSHOT_COUNT     3
+#define LOOKUP_TEXT_MAX   (128 * 1024)
+
+static const char *const outcome_names[] = {"drafted", "auto-replied", "skipped", "for a human",
+					    "lost (lease expired)"};
+
+const char *pipeline_outcome_name(enum pipeline_outcome outcome)
+{
+	return (unsigned int)outcome < ARRAY_SIZE(outcome_names) ? outcome_names[outcome]
+								 : "failed";
+}
+
+/* Everything one run builds, freed together. */
+struct run {
+	struct pipeline_message pm;
+	struct mime_message *mime;
+	struct classify_outcome cls;
+	json_t *facts, *keys;
+	struct rules_result rules;
+	bool rules_done;
+	struct llm_draft draft;
+	bool has_draft;
+	json_t *flags;
+	struct decide_result decision;
+	json_t *record;
+	char *system_prompt, *user_prompt, *lookup_text;
+	char outbox_id[160];
+	struct pipeline_result result;
+};
+
+static void run_free(struct run *r)
+{
+	pipeline_message_clear(&r->pm);
+	mime_message_free(&r->mime);
+	classify_outcome_clear(&r->cls);
+	json_decref(r->facts);
+	json_decref(r->keys);
+	if (r->rules_done)
+		rules_result_free(&r->rules);
+	if (r->has_draft)
+		llm_draft_clear(&r->draft);
+	json_decref(r->flags);
+	json_decref(r->decision.reasons);
+	json_decref(r->record);
+	free(r->system_prompt);
+	free(r->user_prompt);
+	free(r->lookup_text);
+}
+
+/* Stores r->result; maps "lease lost" to PIPELINE_LOST. */
+static int run_finish(struct store *store, const struct store_job *job, struct run *r,
+		      enum pipeline_outcome outcome, enum pipeline_outcome *outcome_r, char *error,
+		      size_t error_size)
+{
+	int64_t draft_id = 0;
+	int s;
+
+	r->result.record = r->record;
+	s = store_pipeline_finish(store, job, job->message_id, &r->result, &draft_id);
+	if (s < 0) {
+		snprintf(error, error_size, "%s", store_error(store));
+		return -1;
+	}
+	if (outcome == PIPELINE_AUTO && r->result.held_back != NULL) {
+		log_info("automatic reply held back: %s", r->result.held_back);
+		outcome = PIPELINE_DRAFTED;
+	}
+	*outcome_r = s == 0 ? PIPELINE_LOST : outcome;
+	if (draft_id > 0)
+		log_ctx_setf("draft", "%lld", (long long)draft_id);
+	return 0;
+}
+
+/* Ends the run without a draft: skipped or for a human, with one reason. */
+static int run_no_draft(struct store *store, const struct store_job *job, struct run *r,
+			enum pipeline_outcome outcome, const char *reason,
+			enum pipeline_outcome *outcome_r, char *error, size_t error_size)
+{
+	json_object_set_new(r->record, "outcome", json_string(pipeline_outcome_name(outcome)));
+	json_object_set_new(r->record, "reason", json_string(reason));
+	r->result.message_state = outcome == PIPELINE_SKIPPED ? "skipped" : "human";
+	r->result.has_draft = false;
+	return run_finish(store, job, r, outcome, outcome_r, error, error_size);
+}
+
+/* The text keys are extracted from: subject, new text and quoted history
+ * (a thread reply often names the part only in the quote). */
+static char *run_lookup_text(const struct mime_message *m)
+{
+	struct buf b;
+
+	buf_init(&b, LOOKUP_TEXT_MAX);
+	if (buf_printf(&b, "%s\n%s\n%s", m->subject != NULL ? m->subject : "", m->text, m->quoted) <
+	    0) {
+		/* over the cap: the head of the text is what matters */
+		buf_reset(&b);
+		if (buf_append(&b, m->text, strnlen(m->text, LOOKUP_TEXT_MAX)) < 0) {
+			buf_free(&b);
+			return NULL;
+		}
+	}
+	return buf_steal(&b);
+}
+
+static int run_rules(struct agent *agent, struct run *r)
+{
+	if (rules_step(agent, r->mime, &r->cls, r->facts, r->pm.is_duplicate, &r->rules) < 0)
+		return -1;
+	r->rules_done = true;
+	return 0;
+}
+
+/* The category's mode and threshold: the categories table (changes made
+ * over the API) wins over the config, which wins over the defaults. */
+static int run_category(struct agent *agent, struct store *store, const char *category,
+			struct category_settings *s)
+{
+	const struct category_config *cc = config_category(agent->config, category);
+	int r;
+
+	str_copy(s->mode, sizeof(s->mode), "draft");
+	s->threshold = 0.9;
+	s->audit_sample_rate = 0.1;
+	if (cc != NULL) {
+		str_copy(s->mode, sizeof(s->mode), category_mode_name(cc->mode));
+		s->threshold = cc->threshold;
+		s->audit_sample_rate = cc->audit_sample_rate;
+	}
+	r = store_category_settings(store, category, s);
+	return r < 0 ? -1 : 0;
+}
+
+/* The Message-ID of an automatic reply: the domain of the mailbox's address. */
+static int run_message_id(const char *address, char *out, size_t size)
+{
+	return mail_message_id_new(address, NULL, out, size);
+}
+
+/* The mailbox's spam_header_pattern, else the [agent] one (NULL: none). */
+static const char *run_spam_pattern(const struct agent *agent, const char *mailbox)
+{
+	const struct mailbox_config *mb =
+		mailbox != NULL ? config_mailbox(agent->config, mailbox) : NULL;
+
+	if (mb != NULL && mb->spam_header_pattern != NULL)
+		return mb->spam_header_pattern;
+	return agent->config->agent.spam_header_pattern;
+}
+
+static int run_draft(struct agent *agent, struct store *store, const struct store_job *job,
+		     struct run *r, const char **human_reason_r, char *error, size_t error_size)
+{
+	const struct mailbox_config *mb = config_mailbox(agent->config, r->pm.mailbox);
+	struct prompt_input pin;
+	struct llm_request req;
+	struct llm_error lerr;
+	json_t *fewshot, *draft_facts = NULL;
+	uint64_t started;
+	int s, ret = -1;
+
+	/* redacted copies only: never another customer's data in a prompt */
+	fewshot = fewshot_examples(store, r->cls.category, FEWSHOT_COUNT);
+	/* the model and the templates never see other customers' orders, and
+	 * see what the mail asks (agent/template/answer.h) */
+	draft_facts = facts_for_sender(r->facts, r->mime->from_addr);
+	if (draft_facts == NULL || answer_step(agent, r->mime, &r->cls, draft_facts) < 0) {
+		snprintf(error, error_size, "out of memory");
+		goto out;
+	}
+	memset(&pin, 0, sizeof(pin));
+	pin.company = mb != NULL ? mb->address : NULL;
+	pin.categories = agent->categories;
+	pin.categories_count = agent->categories_count;
+	pin.category_hint = r->cls.category;
+	pin.language = r->cls.language;
+	pin.sender = r->mime->from_addr;
+	pin.subject = r->mime->subject;
+	pin.text = r->mime->text;
+	pin.facts = draft_facts;
+	pin.notes = r->rules.notes;
+	pin.forbidden = r->rules.forbidden_phrases;
+	pin.fewshot = fewshot;
+	if (prompt_build(&pin, &r->system_prompt, &r->user_prompt) < 0) {
+		snprintf(error, error_size, "building the prompt failed");
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.categories = agent->categories;
+	req.categories_count = agent->categories_count;
+	req.language = r->cls.language;
+	req.system_prompt = r->system_prompt;
+	req.user_prompt = r->user_prompt;
+	req.prompt_version =
+		agent->config->model.backend == MODEL_BACKEND_OPENAI ? PROMPT_VERSION : NULL;
+	req.facts = draft_facts;
+	req.category_hint = r->cls.category;
+	req.hint_confidence = r->cls.confidence;
+	req.hint_source = r->cls.source;
+	req.customer_name = r->mime->from_name;
+	started = time_mono_ms();
+	s = llm_draft(agent->llm, &req, &r->draft, &lerr);
+	metrics_model_request(time_mono_ms() - started, s > 0 && !r->draft.needs_human);
+	if (s < 0) {
+		/* A server that is down or loading: retry the job later, and on
+		 * the last attempt hand the message to a human, never lose it. */
+		if (lerr.retryable && job->attempts < (int)agent->config->agent.max_attempts) {
+			snprintf(error, error_size, "model: %s", lerr.message);
+			goto out;
+		}
+		*human_reason_r = "the model could not draft a reply";
+		json_object_set_new(r->record, "model_error", json_string(lerr.message));
+		ret = 0;
+		goto out;
+	}
+	r->has_draft = true;
+	ret = 1;
+out:
+	json_decref(fewshot);
+	json_decref(draft_facts);
+	return ret;
+}
+
+/* Replies go to the sender only: a Reply-To elsewhere needs a human, and
+ * for a suspected injection not even the Reply-To is trusted. */
+static void run_fill_draft(struct agent *agent, struct run *r, const struct category_settings *cs)
+{
+	struct pipeline_result *res = &r->result;
+
+	res->has_draft = true;
+	res->message_state = "drafted";
+	res->category = r->cls.category;
+	/* the model may name another category: the classifier's stays the
+	 * record, the model's goes into the pipeline record for reviewers */
+	if (r->draft.category != NULL && strcmp(r->draft.category, r->cls.category) != 0)
+		json_object_set_new(r->record, "model_category", json_string(r->draft.category));
+	res->confidence = agent->config->model.backend == MODEL_BACKEND_OPENAI ? r->draft.confidence
+									       : r->cls.confidence;
+	res->confidence_source = llm_confidence_source_name(
+		agent->config->model.backend == MODEL_BACKEND_OPENAI ? r->draft.confidence_source
+								     : r->cls.source);
+	/* A reply keeps the customer's subject (the sender adds one "Re:"), so
+	 * it threads in every mail client; the model's own subject is only used
+	 * when the mail had none. */
+	res->subject = guard_reply_subject(r->mime, &r->draft);
+	res->body = r->draft.body;
+	/* Reply-To, unless the mail is a suspected injection; any recipient but
+	 * From is a built-in never-auto flag (agent/guard/trust.h) */
+	res->recipient = trust_recipient(r->mime, r->cls.injection);
+	res->model = r->draft.model;
+	res->prompt_version = r->draft.prompt_version;
+	res->facts = r->facts;
+	res->rule_hits = r->rules.fired;
+	res->guardrail_flags = r->flags;
+	res->notes = r->rules.notes;
+	res->decision_reasons = r->decision.reasons;
+	res->decision = decision_name(r->decision.decision);
+	res->status = r->decision.decision == DECIDE_AUTO ? "approved" : "pending";
+	(void)cs;
+}
+
+int pipeline_run(struct agent *agent, struct store *store, const struct store_job *job,
+		 enum pipeline_outcome *outcome_r, char *error, size_t error_size)
+{
+	struct run r;
+	struct mime_limits limits;
+	struct screen_result screen;
+	struct screen_options sopt;
+	struct category_settings cs;
+	struct decide_input din;
+	struct auto_recent recent;
+	struct auto_limit limit;
+	const char *why = NULL, *human_reason = NULL;
+	int s, ret = -1;
+	long long oldest;
+
+	memset(&r, 0, sizeof(r));
+	r.record = json_object();
+	if (r.record == NULL) {
+		snprintf(error, error_size, "out of memory");
+		goto out;
+	}
+	s = store_pipeline_message(store, job->message_id, &r.pm);
+	if (s < 0) {
+		snprintf(error, error_size, "%s", store_error(store));
+		goto out;
+	}
+	if (s == 0) {
+		ret = run_no_draft(store, job, &r, PIPELINE_SKIPPED, "message not found", outcome_r,
+				   error, error_size);
+		goto out;
+	}
+	if (r.pm.is_duplicate || r.pm.screen_reason != NULL) {
+		ret = run_no_draft(store, job, &r, PIPELINE_SKIPPED,
+				   r.pm.is_duplicate ? "duplicate" : r.pm.screen_reason, outcome_r,
+				   error, error_size);
+		goto out;
+	}
+	if (r.pm.raw == NULL) {
+		ret = run_no_draft(store, job, &r, PIPELINE_HUMAN, "oversized: headers only",
+				   outcome_r, error, error_size);
+		goto out;
+	}
+	mime_limits_from_config(agent->config, &limits);
+	if (mime_parse(r.pm.raw, r.pm.raw_len, &limits, &r.mime, &why) < 0) {
+		if (r.mime == NULL) {
+			snprintf(error, error_size, "parsing the message: out of memory");
+			goto out;
+		}
+		ret = run_no_draft(store, job, &r, PIPELINE_HUMAN, why, outcome_r, error,
+				   error_size);
+		goto out;
+	}
+	sopt.spam_header_pattern = run_spam_pattern(agent, r.pm.mailbox);
+	if (screen_message_with(r.mime, &sopt, &screen) == 1) {
+		ret = run_no_draft(store, job, &r,
+				   screen.action == SCREEN_SKIP ? PIPELINE_SKIPPED : PIPELINE_HUMAN,
+				   screen.code, outcome_r, error, error_size);
+		goto out;
+	}
+
+	/* classify, then look the mentioned keys up */
+	if (classify_step(agent, r.mime, &r.cls) < 0) {
+		snprintf(error, error_size, "classification failed");
+		goto out;
+	}
+	r.result.language = r.cls.language;
+	json_object_set_new(r.record, "classification", classify_outcome_json(&r.cls));
+	r.lookup_text = run_lookup_text(r.mime);
+	if (r.lookup_text == NULL) {
+		snprintf(error, error_size, "out of memory");
+		goto out;
+	}
+	s = facts_gather(agent->facts, r.lookup_text, &r.facts, &r.keys);
+	if (s < 0) {
+		snprintf(error, error_size, "looking up facts failed");
+		goto out;
+	}
+	json_object_set(r.record, "keys", r.keys);
+
+	/* rules */
+	if (run_rules(agent, &r) < 0) {
+		snprintf(error, error_size, "evaluating rules failed");
+		goto out;
+	}
+	json_object_set_new(r.record, "rules", rules_result_json(&r.rules));
+	if (r.rules.category != NULL) {
+		classify_outcome_override(&r.cls, r.rules.category);
+		json_object_set_new(r.record, "category_set_by_rule",
+				    json_string(r.rules.category));
+	}
+	/* a reviewer's correction (reject with a category) wins over both */
+	if (r.pm.forced_category != NULL) {
+		classify_outcome_override(&r.cls, r.pm.forced_category);
+		json_object_set_new(r.record, "category_set_by_reviewer",
+				    json_string(r.pm.forced_category));
+	}
+	if (run_category(agent, store, r.cls.category, &cs) < 0) {
+		snprintf(error, error_size, "%s", store_error(store));
+		goto out;
+	}
+
+	memset(&din, 0, sizeof(din));
+	din.category = r.cls.category;
+	din.rules_skip = r.rules.outcome == RULES_SKIP;
+	din.rules_require_human = r.rules.outcome == RULES_REQUIRE_HUMAN;
+	din.never_auto = r.rules.never_auto;
+	din.facts_unknown = r.rules.facts_unknown || s == 0;
+	din.mode = cs.mode;
+	din.threshold = cs.threshold;
+	din.injection = r.cls.injection;
+	din.max_facts_age = MAX_FACTS_AGE;
+	din.sender_auto_limit = SENDER_AUTO_LIMIT;
+	din.auto_disabled = !agent->auto_ok;
+	din.reviewer_category = r.pm.forced_category != NULL;
+
+	/* skip and off need no draft: decide now */
+	if (din.rules_skip || strcmp(r.cls.category, "none") == 0 || strcmp(cs.mode, "off") == 0) {
+		if (decide(&din, &r.decision) < 0) {
+			snprintf(error, error_size, "out of memory");
+			goto out;
+		}
+		json_object_set(r.record, "decision_reasons", r.decision.reasons);
+		ret = run_no_draft(store, job, &r,
+				   r.decision.decision == DECIDE_SKIP ? PIPELINE_SKIPPED
+								      : PIPELINE_HUMAN,
+				   json_string_value(json_array_get(r.decision.reasons, 0)),
+				   outcome_r, error, error_size);
+		goto out;
+	}
+
+	s = run_draft(agent, store, job, &r, &human_reason, error, error_size);
+	if (s < 0)
+		goto out;
+	if (s == 0) {
+		ret = run_no_draft(store, job, &r, PIPELINE_HUMAN, human_reason, outcome_r, error,
+				   error_size);
+		goto out;
+	}
+
+	r.flags = guard_step(agent, r.pm.mailbox, r.mime, &r.cls, &r.draft, r.facts,
+			     r.rules.forbidden_phrases);
+	if (r.flags == NULL) {
+		snprintf(error, error_size, "guardrail check failed");
+		goto out;
+	}
+	oldest = facts_oldest(r.facts);
+	din.facts_age = oldest > 0 ? (long long)time(NULL) - oldest : 0;
+	din.confidence = agent->config->model.backend == MODEL_BACKEND_OPENAI ? r.draft.confidence
+									      : r.cls.confidence;
+	din.guard_flags = (unsigned int)json_array_size(r.flags);
+	din.needs_human = r.draft.needs_human;
+	/* loop and flood limits (Sieve vacation style), and the kill switch:
+	 * read here for the reasons a reviewer sees; they decide again inside
+	 * the transaction that would queue the reply (store_auto_limit_tx()) */
+	if (store_auto_recent(store, trust_recipient(r.mime, r.cls.injection), r.mime->from_addr,
+			      job->message_id, agent->config->agent.auto_reply_period,
+			      &recent) < 0 ||
+	    (s = store_auto_enabled(store)) < 0) {
+		snprintf(error, error_size, "%s", store_error(store));
+		goto out;
+	}
+	din.sender_recent_auto = recent.to_sender;
+	din.thread_recent_auto = recent.in_thread;
+	din.hourly_auto = recent.last_hour;
+	din.hourly_cap = agent->config->agent.auto_hourly_cap;
+	if (s == 0)
+		din.auto_disabled = true;
+	if (decide(&din, &r.decision) < 0) {
+		snprintf(error, error_size, "out of memory");
+		goto out;
+	}
+	run_fill_draft(agent, &r, &cs);
+	if (r.decision.would_auto || strcmp(cs.mode, "shadow") == 0) {
+		r.result.shadow = json_pack("{s:b, s:O}", "would_auto", r.decision.would_auto,
+					    "reasons", r.decision.reasons);
+	}
+	if (r.decision.decision == DECIDE_AUTO) {
+		const struct mailbox_config *mb = config_mailbox(agent->config, r.pm.mailbox);
+
+		if (run_message_id(mb != NULL ? mb->address : NULL, r.outbox_id,
+				   sizeof(r.outbox_id)) < 0) {
+			snprintf(error, error_size, "no randomness for a Message-ID");
+			goto out;
+		}
+		r.result.outbox_message_id = r.outbox_id;
+		r.result.sample_rate = cs.audit_sample_rate;
+		memset(&limit, 0, sizeof(limit));
+		limit.message_id = job->message_id;
+		limit.recipient = r.result.recipient;
+		limit.sender = r.mime->from_addr;
+		limit.period_s = agent->config->agent.auto_reply_period;
+		limit.sender_limit = SENDER_AUTO_LIMIT;
+		limit.hourly_cap = agent->config->agent.auto_hourly_cap;
+		r.result.auto_limit = &limit;
+	}
+	json_object_set_new(r.record, "decision", json_string(r.result.decision));
+	ret = run_finish(store, job, &r,
+			 r.decision.decision == DECIDE_AUTO ? PIPELINE_AUTO : PIPELINE_DRAFTED,
+			 outcome_r, error, error_size);
+	json_decref(r.result.shadow);
+out:
+	run_free(&r);
+	return ret;
+}

@@ -1,0 +1,31 @@
+#ifndef DRAFTD_PIPELINE_H
+#define DRAFTD_PIPELINE_H
+
+#include <stdint.h>
+
+#include "agent/pipeline/agent.h"
+#include "daemon/store/store.h"
+#include "daemon/store/store_jobs.h"
+
+/* One message through the pipeline: parse, screen, classify, look up, rules,
+ * draft, guardrails, decide; the result and the job's completion stored in
+ * one transaction. */
+
+enum pipeline_outcome {
+	PIPELINE_DRAFTED = 0, /* a draft waits for review */
+	PIPELINE_AUTO,        /* a reply was queued without review */
+	PIPELINE_SKIPPED,     /* no reply (screened, rules, noise, duplicate) */
+	PIPELINE_HUMAN,       /* no draft; a human writes */
+	PIPELINE_LOST,        /* the job's lease was lost: someone else finishes it */
+	PIPELINE_OUTCOMES
+};
+
+/* Runs job. Returns 0 with *outcome_r, or -1 with a reason in error for a
+ * failed attempt (the caller gives the job back with store_job_fail()). */
+int pipeline_run(struct agent *agent, struct store *store, const struct store_job *job,
+		 enum pipeline_outcome *outcome_r, char *error, size_t error_size)
+	__attribute__((warn_unused_result));
+
+const char *pipeline_outcome_name(enum pipeline_outcome outcome);
+
+#endif

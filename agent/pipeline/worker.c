@@ -1,0 +1,261 @@
+/* The pipeline workers of `draftd run` (service_workers) and the drain loop
+ * `draftd process --once` shares with them. */
+#include "agent/pipeline/worker.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/pipeline/metrics.h"
+#include "agent/pipeline/pipeline.h"
+#include "daemon/service/daemon.h"
+#include "daemon/promotion/promotion.h"
+#include "daemon/lib/log.h"
+#include "daemon/store/store_jobs.h"
+#include "daemon/store/store_pipeline.h"
+#include "daemon/lib/util.h"
+
+#define WORKERS_MAX   64
+#define IDLE_WAIT_MS  500 /* new mail is picked up within half a second */
+#define ERROR_WAIT_MS 5000
+#define RETRAIN_SECS  300 /* how often worker 0 relearns from reviewer decisions */
+
+struct workers {
+	struct daemon *daemon;
+	pthread_mutex_t lock;
+	struct agent *agent; /* guarded by lock; swapped on reload */
+	pthread_t threads[WORKERS_MAX];
+	unsigned int count;
+	struct job_heartbeat *hb; /* renews the leases of the jobs being worked on */
+	atomic_uint_fast64_t takes;
+};
+
+struct worker_args {
+	struct workers *workers;
+	unsigned int index;
+};
+
+void worker_id(unsigned int index, uint64_t take, char *out, size_t size)
+{
+	char host[64];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		str_copy(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	/* the take counter makes every lease distinct, even this thread's next one */
+	snprintf(out, size, "%s:%ld:w%u:%llu", host, (long)getpid(), index,
+		 (unsigned long long)take);
+}
+
+int worker_run_one(struct agent *agent, struct store *store, const char *id,
+		   struct job_heartbeat *hb, enum pipeline_outcome *outcome_r)
+{
+	struct store_job job;
+	char error[512];
+	unsigned int lease = agent->config->agent.job_lease;
+	int r;
+
+	r = store_job_take(store, id, lease, &job);
+	if (r <= 0) {
+		if (r < 0)
+			log_error("job queue: %s", store_error(store));
+		return r;
+	}
+	log_ctx_setf("job", "%lld", (long long)job.id);
+	log_ctx_setf("message", "%lld", (long long)job.message_id);
+	if (job_heartbeat_hold(hb, &job, lease) < 0)
+		log_warn("job heartbeat full: this job lives on its first lease");
+	if (pipeline_run(agent, store, &job, outcome_r, error, sizeof(error)) < 0) {
+		r = store_job_fail(store, &job, agent->config->agent.max_attempts,
+				   agent->config->agent.retry_delay, error);
+		if (r == 0)
+			log_error("job dead after %d attempts: %s", job.attempts, error);
+		else
+			log_warn("attempt %d failed, retried later: %s", job.attempts, error);
+		*outcome_r = PIPELINE_OUTCOMES;
+		r = r < 0 ? -1 : 1;
+		metrics_pipeline_outcome("failed attempt");
+	} else {
+		metrics_pipeline_outcome(pipeline_outcome_name(*outcome_r));
+		log_info("message %s", pipeline_outcome_name(*outcome_r));
+		r = 1;
+	}
+	job_heartbeat_drop(hb, &job);
+	log_ctx_set("job", NULL);
+	log_ctx_set("message", NULL);
+	return r;
+}
+
+/* Puts the probe verdict where /stats and `draftd stats` read it. */
+void worker_record_probe(struct agent *agent, struct store *store)
+{
+	json_t *probe = agent_probe_json(agent);
+
+	if (probe == NULL || store_model_probe_record(store, probe) < 0)
+		log_error("recording the model probe: %s", store_error(store));
+	json_decref(probe);
+}
+
+static struct agent *workers_agent(struct workers *w)
+{
+	struct agent *a;
+
+	pthread_mutex_lock(&w->lock);
+	a = agent_ref(w->agent);
+	pthread_mutex_unlock(&w->lock);
+	return a;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker_args *wa = arg;
+	struct workers *w = wa->workers;
+	struct store *store = NULL;
+	struct agent *agent, *probed = NULL;
+	enum pipeline_outcome outcome;
+	struct config *config;
+	char id[STORE_WORKER_ID_MAX], err[600];
+	unsigned int wait;
+	uint64_t trained_at = 0;
+	int r;
+
+	log_ctx_setf("worker", "%u", wa->index);
+	while (!daemon_stopping(w->daemon)) {
+		if (store == NULL) {
+			config = daemon_config(w->daemon);
+			r = store_open(config->database.url, config->database.connect_timeout,
+				       &store, err, sizeof(err));
+			config_unref(&config);
+			if (r < 0) {
+				log_error("%s", err);
+				daemon_sleep(w->daemon, ERROR_WAIT_MS);
+				continue;
+			}
+		}
+		if (store_ensure(store) < 0) {
+			log_error("%s", store_error(store));
+			daemon_sleep(w->daemon, ERROR_WAIT_MS);
+			continue;
+		}
+		agent = workers_agent(w);
+		if (wa->index == 0 &&
+		    (trained_at == 0 || time_mono_ms() - trained_at > RETRAIN_SECS * 1000)) {
+			(void)agent_retrain(agent, store);
+			trained_at = time_mono_ms();
+		}
+		/* a model that failed its probe pulls every auto category back */
+		if (wa->index == 0 && agent != probed) {
+			if (!agent->auto_ok &&
+			    promotion_demote_all(store, "the model failed its start-up probe") < 0)
+				log_error("demoting auto categories: %s", store_error(store));
+			worker_record_probe(agent, store);
+			agent_unref(&probed);
+			probed = agent_ref(agent);
+		}
+		worker_id(wa->index, atomic_fetch_add(&w->takes, 1), id, sizeof(id));
+		r = worker_run_one(agent, store, id, w->hb, &outcome);
+		agent_unref(&agent);
+		wait = r == 0 ? IDLE_WAIT_MS : r < 0 ? ERROR_WAIT_MS : 0;
+		if (wait > 0)
+			daemon_sleep(w->daemon, wait);
+	}
+	agent_unref(&probed);
+	store_close(&store);
+	free(wa);
+	return NULL;
+}
+
+static void workers_stop(void *priv)
+{
+	struct workers *w = priv;
+	unsigned int i;
+
+	for (i = 0; i < w->count; i++)
+		pthread_join(w->threads[i], NULL);
+	job_heartbeat_stop(&w->hb);
+	agent_unref(&w->agent);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+static int workers_start(struct daemon *daemon, void **priv_r, const char **error_r)
+{
+	static char why[600];
+	struct workers *w;
+	struct worker_args *wa;
+	struct config *config = daemon_config(daemon);
+	unsigned int i, n = config->agent.workers;
+	int ret = -1;
+
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		*error_r = "out of memory";
+		goto out;
+	}
+	w->daemon = daemon;
+	pthread_mutex_init(&w->lock, NULL);
+	if (agent_open(config, &w->agent, why, sizeof(why)) < 0) {
+		*error_r = why;
+		goto out;
+	}
+	if (job_heartbeat_start(config->database.url, config->database.connect_timeout, &w->hb, why,
+				sizeof(why)) < 0) {
+		*error_r = why;
+		goto out;
+	}
+	for (i = 0; i < n && i < WORKERS_MAX; i++) {
+		wa = calloc(1, sizeof(*wa));
+		if (wa == NULL)
+			break;
+		wa->workers = w;
+		wa->index = i;
+		if (pthread_create(&w->threads[w->count], NULL, worker_main, wa) != 0) {
+			free(wa);
+			break;
+		}
+		w->count++;
+	}
+	log_info("%u pipeline worker(s), model backend %s", w->count,
+		 config->model.backend == MODEL_BACKEND_OPENAI ? "openai" : "builtin");
+	*priv_r = w;
+	w = NULL;
+	ret = 0;
+out:
+	if (w != NULL) {
+		job_heartbeat_stop(&w->hb);
+		agent_unref(&w->agent);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+	}
+	config_unref(&config);
+	return ret;
+}
+
+static void workers_reload(void *priv, struct config *config)
+{
+	struct workers *w = priv;
+	struct agent *fresh = NULL, *old;
+	char why[600];
+
+	/* A new agent or none: a broken rules file keeps the running one. */
+	if (agent_open(config, &fresh, why, sizeof(why)) < 0) {
+		log_error("reload: keeping the running pipeline: %s", why);
+		return;
+	}
+	pthread_mutex_lock(&w->lock);
+	old = w->agent;
+	w->agent = fresh;
+	pthread_mutex_unlock(&w->lock);
+	agent_unref(&old);
+	log_info("pipeline reloaded");
+}
+
+const struct service_ops service_workers = {
+	.name = "pipeline workers",
+	.start = workers_start,
+	.stop = workers_stop,
+	.reload = workers_reload,
+};

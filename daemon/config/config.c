@@ -1,0 +1,452 @@
+/* Reading a config file into struct config, key by key through the tables
+ * of config_keys.c, with every problem reported by file and line. */
+#include "daemon/config/config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daemon/config/config_private.h"
+#include "daemon/lib/ini.h"
+#include "daemon/lib/util.h"
+
+#define CONFIG_FILE_MAX   (1024 * 1024)
+#define CONFIG_ERRORS_MAX 50
+
+void config_error(struct config_errors *errors, const char *path, unsigned int line,
+		  const char *fmt, ...)
+{
+	char msg[512], full[1024];
+	char **lines;
+	va_list ap;
+
+	if (errors->count >= CONFIG_ERRORS_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(full, sizeof(full), "%s:%u: %s", path, line, msg);
+	else
+		snprintf(full, sizeof(full), "%s: %s", path, msg);
+	lines = realloc(errors->lines, (errors->count + 1) * sizeof(*lines));
+	if (lines == NULL)
+		return;
+	errors->lines = lines;
+	lines[errors->count] = strdup(full);
+	if (lines[errors->count] != NULL)
+		errors->count++;
+}
+
+void config_errors_free(struct config_errors *errors)
+{
+	size_t i;
+
+	if (errors == NULL)
+		return;
+	for (i = 0; i < errors->count; i++)
+		free(errors->lines[i]);
+	free(errors->lines);
+	errors->lines = NULL;
+	errors->count = 0;
+}
+
+/* Stores value into the field key describes. Returns 0, or -1 with a reason
+ * in *why_r. */
+int config_set(void *target, const struct config_key *key, const char *value, const char **why_r)
+{
+	char *field = (char *)target + key->offset;
+	char **str = (char **)(void *)field;
+	uint64_t u;
+	double d;
+	bool b;
+	unsigned int i;
+
+	switch (key->type) {
+	case CFG_STR:
+		free(*str);
+		*str = strdup(value);
+		if (*str == NULL) {
+			*why_r = "out of memory";
+			return -1;
+		}
+		return 0;
+	case CFG_UINT:
+		if (parse_u64(value, (uint64_t)key->max, &u) < 0 || u < (uint64_t)key->min) {
+			*why_r = "expected a whole number in range";
+			return -1;
+		}
+		*(unsigned int *)(void *)field = (unsigned int)u;
+		return 0;
+	case CFG_SIZE:
+		if (parse_size(value, (uint64_t)key->max, &u) < 0 || u < (uint64_t)key->min) {
+			*why_r = "expected a size (e.g. 64k, 25M) in range";
+			return -1;
+		}
+		*(unsigned int *)(void *)field = (unsigned int)u;
+		return 0;
+	case CFG_DURATION:
+		if (parse_duration(value, (uint64_t)key->max, &u) < 0 || u < (uint64_t)key->min) {
+			*why_r = "expected a duration (e.g. 30, 30s, 5m, 1h) in range";
+			return -1;
+		}
+		*(unsigned int *)(void *)field = (unsigned int)u;
+		return 0;
+	case CFG_DOUBLE:
+		if (parse_double(value, key->min, key->max, &d) < 0) {
+			*why_r = "expected a number in range";
+			return -1;
+		}
+		*(double *)(void *)field = d;
+		return 0;
+	case CFG_BOOL:
+		if (parse_bool(value, &b) < 0) {
+			*why_r = "expected on or off";
+			return -1;
+		}
+		*(bool *)(void *)field = b;
+		return 0;
+	case CFG_ENUM:
+		for (i = 0; key->names[i] != NULL; i++) {
+			if (strcmp(key->names[i], value) == 0) {
+				*(int *)(void *)field = (int)i;
+				return 0;
+			}
+		}
+		*why_r = "not one of the allowed values";
+		return -1;
+	}
+	*why_r = "unknown key type";
+	return -1;
+}
+
+static void config_describe_range(const struct config_key *key, char *out, size_t size)
+{
+	size_t pos = 0;
+	unsigned int i;
+	int n;
+
+	out[0] = '\0';
+	switch (key->type) {
+	case CFG_ENUM:
+		for (i = 0; key->names[i] != NULL && pos < size; i++) {
+			n = snprintf(out + pos, size - pos, "%s%s", i == 0 ? " (one of: " : ", ",
+				     key->names[i]);
+			pos += n > 0 ? (size_t)n : 0;
+		}
+		if (pos < size)
+			snprintf(out + pos, size - pos, ")");
+		break;
+	case CFG_UINT:
+	case CFG_SIZE:
+	case CFG_DURATION:
+	case CFG_DOUBLE:
+		snprintf(out, size, " (%g..%g)", key->min, key->max);
+		break;
+	default:
+		break;
+	}
+}
+
+static void config_apply_defaults(void *target, const struct config_key *keys)
+{
+	const struct config_key *key;
+	const char *why;
+
+	for (key = keys; key->name != NULL; key++) {
+		/* defaults are compile-time constants, checked by the config tests */
+		if (key->def != NULL && config_set(target, key, key->def, &why) < 0)
+			abort();
+	}
+}
+
+static void config_free_keys(void *target, const struct config_key *keys)
+{
+	const struct config_key *key;
+
+	for (key = keys; key->name != NULL; key++) {
+		if (key->type == CFG_STR) {
+			char **str = (char **)(void *)((char *)target + key->offset);
+
+			free(*str);
+			*str = NULL;
+		}
+	}
+}
+
+static void config_free_options(struct config_kv *kvs, size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		free(kvs[i].key);
+		free(kvs[i].value);
+	}
+	free(kvs);
+}
+
+static void *config_new_named(struct config_parser *p, const struct config_section_def *def,
+			      const char *name, unsigned int line)
+{
+	char **array = (char **)(void *)((char *)p->config + def->array_offset);
+	size_t *count = (size_t *)(void *)((char *)p->config + def->count_offset);
+	struct named_head *head;
+	char *grown;
+	size_t i;
+
+	for (i = 0; i < *count; i++) {
+		head = (struct named_head *)(void *)(*array + i * def->elem_size);
+		if (strcmp(head->name, name) == 0) {
+			config_error(p->errors, p->path, line, "[%s %s] already defined at line %u",
+				     def->name, name, head->line);
+			return NULL;
+		}
+	}
+	grown = realloc(*array, (*count + 1) * def->elem_size);
+	if (grown == NULL)
+		return NULL;
+	*array = grown;
+	head = (struct named_head *)(void *)(grown + *count * def->elem_size);
+	memset(head, 0, def->elem_size);
+	head->name = strdup(name);
+	head->line = line;
+	if (head->name == NULL)
+		return NULL;
+	(*count)++;
+	config_apply_defaults(head, def->keys);
+	return head;
+}
+
+static int config_section_start(struct config_parser *p, unsigned int line, const char *header)
+{
+	const char *space = strchr(header, ' ');
+	size_t len = space != NULL ? (size_t)(space - header) : strlen(header);
+	const char *name = NULL;
+	unsigned int i;
+
+	p->section = NULL;
+	p->target = NULL;
+	p->in_unknown_section = false;
+	memset(p->seen, 0, sizeof(p->seen));
+	if (space != NULL) {
+		name = space;
+		while (*name == ' ')
+			name++;
+	}
+	for (i = 0; i < config_sections_count; i++) {
+		if (strlen(config_sections[i].name) == len &&
+		    strncmp(config_sections[i].name, header, len) == 0)
+			break;
+	}
+	if (i == config_sections_count) {
+		p->in_unknown_section = true;
+		config_error(p->errors, p->path, line, "unknown section [%s]", header);
+		return -1;
+	}
+	p->section = &config_sections[i];
+	if (config_sections[i].named) {
+		if (name == NULL || *name == '\0') {
+			p->in_unknown_section = true;
+			config_error(p->errors, p->path, line,
+				     "section [%s] needs a name, e.g. [%s NAME]",
+				     config_sections[i].name, config_sections[i].name);
+			return -1;
+		}
+		p->target = config_new_named(p, &config_sections[i], name, line);
+		if (p->target == NULL) {
+			p->in_unknown_section = true;
+			return -1;
+		}
+	} else {
+		if (name != NULL) {
+			config_error(p->errors, p->path, line, "section [%s] takes no name",
+				     config_sections[i].name);
+		}
+		if (p->section_seen[i]) {
+			config_error(p->errors, p->path, line, "section [%s] appears twice",
+				     config_sections[i].name);
+		}
+		p->target = (char *)p->config + config_sections[i].single_offset;
+	}
+	p->section_seen[i] = true;
+	return 0;
+}
+
+static int config_add_option(struct config_parser *p, unsigned int line, const char *key,
+			     const char *value)
+{
+	const struct config_section_def *def = p->section;
+	struct config_kv **kvs =
+		(struct config_kv **)(void *)((char *)p->target + def->options_offset);
+	size_t *count = (size_t *)(void *)((char *)p->target + def->options_count_offset);
+	struct config_kv *grown;
+	size_t i;
+
+	for (i = 0; i < *count; i++) {
+		if (strcmp((*kvs)[i].key, key) == 0) {
+			config_error(p->errors, p->path, line,
+				     "duplicate key '%s' (first at line %u)", key, (*kvs)[i].line);
+			return -1;
+		}
+	}
+	grown = realloc(*kvs, (*count + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	*kvs = grown;
+	grown[*count].key = strdup(key);
+	grown[*count].value = strdup(value);
+	grown[*count].line = line;
+	(*count)++;
+	return 0;
+}
+
+static int config_on_line(void *context, unsigned int line, const char *section, const char *key,
+			  const char *value)
+{
+	struct config_parser *p = context;
+	const struct config_key *k;
+	const char *why = NULL;
+	char range[256];
+	size_t idx;
+
+	if (key == NULL)
+		return config_section_start(p, line, section);
+	if (p->in_unknown_section)
+		return -1; /* already reported at the section header */
+	if (p->section == NULL) {
+		config_error(p->errors, p->path, line, "key '%s' outside of any section", key);
+		return -1;
+	}
+	for (k = p->section->keys; k->name != NULL; k++) {
+		if (strcmp(k->name, key) == 0)
+			break;
+	}
+	if (k->name == NULL) {
+		if (p->section->has_options)
+			return config_add_option(p, line, key, value);
+		config_error(p->errors, p->path, line, "unknown key '%s' in [%s]", key,
+			     p->section->name);
+		return -1;
+	}
+	idx = (size_t)(k - p->section->keys);
+	if (idx < sizeof(p->seen) && p->seen[idx] != 0) {
+		config_error(p->errors, p->path, line, "duplicate key '%s' in [%s]", key,
+			     p->section->name);
+		return -1;
+	}
+	if (idx < sizeof(p->seen))
+		p->seen[idx] = 1;
+	if (config_set(p->target, k, value, &why) < 0) {
+		config_describe_range(k, range, sizeof(range));
+		config_error(p->errors, p->path, line, "%s: '%s' is invalid: %s%s", key, value, why,
+			     range);
+		return -1;
+	}
+	return 0;
+}
+
+static void config_on_syntax_error(void *context, unsigned int line, const char *what)
+{
+	struct config_parser *p = context;
+
+	config_error(p->errors, p->path, line, "%s", what);
+}
+
+static void config_free(struct config *c)
+{
+	size_t i, j;
+
+	/* before the section loop frees the mailboxes array */
+	for (i = 0; i < c->mailboxes_count; i++)
+		secret_free(&c->mailboxes[i].password);
+	for (i = 0; i < config_sections_count; i++) {
+		const struct config_section_def *def = &config_sections[i];
+
+		if (!def->named) {
+			config_free_keys((char *)c + def->single_offset, def->keys);
+			continue;
+		}
+		char *array = *(char **)(void *)((char *)c + def->array_offset);
+		size_t count = *(size_t *)(void *)((char *)c + def->count_offset);
+
+		for (j = 0; j < count; j++) {
+			char *elem = array + j * def->elem_size;
+
+			config_free_keys(elem, def->keys);
+			free(((struct named_head *)(void *)elem)->name);
+			if (def->has_options)
+				config_free_options(
+					*(struct config_kv **)(void *)(elem + def->options_offset),
+					*(size_t *)(void *)(elem + def->options_count_offset));
+		}
+		free(array);
+	}
+	secret_free(&c->model.api_key);
+	secret_free(&c->smtp.password);
+	free(c->path);
+	free(c);
+}
+
+int config_load(const char *path, struct config **config_r, struct config_errors *errors_r)
+{
+	struct config_parser p;
+	struct config *c = NULL;
+	char *text = NULL;
+	const char *why = NULL;
+	size_t i;
+	int ret = -1;
+
+	memset(errors_r, 0, sizeof(*errors_r));
+	memset(&p, 0, sizeof(p));
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->path = strdup(path)) == NULL) {
+		config_error(errors_r, path, 0, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < config_sections_count; i++) {
+		if (!config_sections[i].named)
+			config_apply_defaults((char *)c + config_sections[i].single_offset,
+					      config_sections[i].keys);
+	}
+	if (file_read_all(path, CONFIG_FILE_MAX, &text, NULL, &why) < 0) {
+		config_error(errors_r, path, 0, "cannot read config: %s", why);
+		goto out;
+	}
+	p.config = c;
+	p.path = path;
+	p.errors = errors_r;
+	(void)ini_parse_text(text, config_on_line, config_on_syntax_error, &p);
+	config_finish(&p);
+	if (errors_r->count > 0)
+		goto out;
+	c->refcount = 1;
+	*config_r = c;
+	c = NULL;
+	ret = 0;
+out:
+	if (c != NULL)
+		config_free(c);
+	free(text);
+	return ret;
+}
+
+struct config *config_ref(struct config *config)
+{
+	__atomic_add_fetch(&config->refcount, 1, __ATOMIC_SEQ_CST);
+	return config;
+}
+
+void config_unref(struct config **config)
+{
+	if (*config == NULL)
+		return;
+	if (__atomic_sub_fetch(&(*config)->refcount, 1, __ATOMIC_SEQ_CST) == 0)
+		config_free(*config);
+	*config = NULL;
+}

@@ -1,0 +1,346 @@
+/* service_pollers: one thread per configured mailbox, each polling on its
+ * schedule, on request or waking from IDLE, reconnecting with backoff on any
+ * error. SIGHUP applies a changed mailbox list without a restart. */
+#include "daemon/ingest/poller.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/service/daemon.h"
+#include "daemon/imap/imap_idle.h"
+#include "daemon/lib/log.h"
+#include "daemon/lib/util.h"
+
+/* IDLE is re-issued before servers drop it (RFC 2177: 29 minutes). */
+#define POLLER_IDLE_MAX_MS (29u * 60 * 1000)
+/* How often a thread in IDLE renews its lease. */
+#define POLLER_RENEW_MS (30u * 1000)
+/* How often a waiting thread looks for a "poll now" request. */
+#define POLLER_REQUEST_CHECK_MS 1000u
+#define POLLER_BACKOFF_MIN_MS   1000u
+#define POLLER_BACKOFF_MAX_MS   (5u * 60 * 1000)
+
+struct poller_thread {
+	pthread_t tid;
+	struct daemon *daemon;
+	struct config *config; /* this thread's reference: mb points into it */
+	const struct mailbox_config *mb;
+	atomic_bool quit; /* SIGHUP removed or changed this mailbox */
+	unsigned int seed;
+	/* IDLE bookkeeping */
+	struct poller_mailbox *pm;
+	uint64_t renewed_ms;
+	bool lease_lost;
+};
+
+/* The running threads. start, reload and stop all run in the daemon's
+ * signal-handling thread, one at a time: no lock. */
+struct pollers {
+	struct daemon *daemon;
+	struct poller_thread **threads;
+	size_t count, cap;
+	unsigned int started; /* threads ever started, for the jitter seeds */
+};
+
+static bool poller_should_stop(void *ctx)
+{
+	struct poller_thread *t = ctx;
+
+	return daemon_stopping(t->daemon) || atomic_load(&t->quit);
+}
+
+/* Whether POST /mailboxes/{name}/poll asked for a poll since the last one.
+ * A broken connection answers no: the lease renewal or the next pass
+ * reconnects. */
+static bool poller_requested(struct poller_mailbox *pm)
+{
+	if (pm->id == 0 || pm->store == NULL || store_ingest_poll_requested(pm->store, pm->id) != 1)
+		return false;
+	log_info("poll requested");
+	return true;
+}
+
+/* Sleeps ms in slices, so a stop (daemon or this thread) is seen within a
+ * slice. With requests, wakes early (true) for a poll request; false when
+ * the time is up or the thread is to stop. */
+static bool poller_wait(struct poller_thread *t, unsigned int ms, bool requests)
+{
+	uint64_t end = time_mono_ms() + ms, now;
+
+	while (!poller_should_stop(t) && (now = time_mono_ms()) < end) {
+		uint64_t left = end - now;
+
+		if (daemon_sleep(t->daemon, left < POLLER_REQUEST_CHECK_MS
+						    ? (unsigned int)left
+						    : POLLER_REQUEST_CHECK_MS))
+			break;
+		if (requests && poller_requested(t->pm))
+			return true;
+	}
+	return false;
+}
+
+/* Called every second in IDLE: stop when the daemon or this thread stops or
+ * a poll is requested, renew the lease. */
+static bool poller_idle_check(void *ctx)
+{
+	struct poller_thread *t = ctx;
+	char err[300];
+
+	if (poller_should_stop(t) || poller_requested(t->pm))
+		return true;
+	if (time_mono_ms() - t->renewed_ms < POLLER_RENEW_MS)
+		return false;
+	t->renewed_ms = time_mono_ms();
+	if (store_ensure(t->pm->store) < 0)
+		return false; /* the lease outlives a short database outage */
+	if (store_ingest_lease_take(t->pm->store, t->pm->id, t->pm->owner, t->pm->lease_ttl, NULL,
+				    err, sizeof(err)) == 0) {
+		log_warn("lost the mailbox lease to %s", err);
+		t->lease_lost = true;
+		return true;
+	}
+	return false;
+}
+
+/* Exponential backoff with jitter: half fixed, half random. */
+static unsigned int poller_backoff(struct poller_thread *t, unsigned int *backoff)
+{
+	unsigned int d;
+
+	*backoff = *backoff == 0 ? POLLER_BACKOFF_MIN_MS : *backoff * 2;
+	if (*backoff > POLLER_BACKOFF_MAX_MS)
+		*backoff = POLLER_BACKOFF_MAX_MS;
+	d = *backoff / 2 + (unsigned int)(rand_r(&t->seed) % (*backoff / 2 + 1));
+	return d;
+}
+
+static void *poller_thread_main(void *arg)
+{
+	struct poller_thread *t = arg;
+	struct poller_mailbox pm;
+	struct store *store = NULL;
+	unsigned int backoff = 0;
+	char err[600];
+	int r;
+
+	log_ctx_set("mailbox", t->mb->name);
+	poller_mailbox_init(&pm, t->config, t->mb, NULL);
+	pm.stop = poller_should_stop;
+	pm.stop_ctx = t;
+	t->pm = &pm;
+	while (!poller_should_stop(t)) {
+		if (store == NULL) {
+			if (store_open(t->config->database.url, t->config->database.connect_timeout,
+				       &store, err, sizeof(err)) < 0)
+				goto failed;
+			pm.store = store;
+		} else if (store_ensure(store) < 0) {
+			snprintf(err, sizeof(err), "%s", store_error(store));
+			goto failed;
+		}
+		r = poller_pass(&pm, err, sizeof(err));
+		if (r < 0)
+			goto failed;
+		if (r == 0) {
+			log_info("%s; retrying in %u s", err, t->mb->poll_interval);
+			(void)poller_wait(t, t->mb->poll_interval * 1000, false);
+			continue;
+		}
+		if (backoff != 0)
+			log_info("mailbox polled again after errors");
+		backoff = 0;
+		if (pm.conn != NULL &&
+		    imap_idle_usable(pm.conn, t->mb->idle, t->mb->poll_interval)) {
+			t->renewed_ms = time_mono_ms();
+			t->lease_lost = false;
+			r = imap_idle_wait(pm.conn, POLLER_IDLE_MAX_MS, poller_idle_check, t);
+			if (r < 0) {
+				snprintf(err, sizeof(err), "%s", imap_error(pm.conn));
+				imap_close(&pm.conn);
+				goto failed;
+			}
+			if (t->lease_lost)
+				imap_close(&pm.conn);
+			continue;
+		}
+		(void)poller_wait(t, t->mb->poll_interval * 1000, true);
+		continue;
+	failed : {
+		unsigned int wait = poller_backoff(t, &backoff);
+
+		log_error("poll failed: %s; retrying in %u ms", err, wait);
+		imap_close(&pm.conn);
+		(void)poller_wait(t, wait, false);
+	}
+	}
+	/* in-flight work is done (the pass checks stop between batches): give
+	 * the lease back so another instance, or this mailbox's next thread,
+	 * takes over at once */
+	poller_mailbox_finish(&pm);
+	store_close(&store);
+	log_ctx_clear();
+	return NULL;
+}
+
+/* Starts a thread for mb of config (which it keeps a reference to) and adds
+ * it to p. Returns 0 or -1. */
+static int poller_thread_start(struct pollers *p, struct config *config,
+			       const struct mailbox_config *mb)
+{
+	struct poller_thread *t;
+
+	if (p->count == p->cap) {
+		size_t cap = p->cap == 0 ? 8 : p->cap * 2;
+		struct poller_thread **grown = realloc(p->threads, cap * sizeof(*grown));
+
+		if (grown == NULL)
+			return -1;
+		p->threads = grown;
+		p->cap = cap;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return -1;
+	t->daemon = p->daemon;
+	t->config = config_ref(config);
+	t->mb = mb;
+	atomic_init(&t->quit, false);
+	t->seed = (unsigned int)time(NULL) ^ (p->started++ * 2654435761u);
+	if (pthread_create(&t->tid, NULL, poller_thread_main, t) != 0) {
+		config_unref(&t->config);
+		free(t);
+		return -1;
+	}
+	p->threads[p->count++] = t;
+	return 0;
+}
+
+/* Waits for a thread told to quit (or a stopping daemon) and frees it. */
+static void poller_thread_join(struct poller_thread **tp)
+{
+	struct poller_thread *t = *tp;
+
+	pthread_join(t->tid, NULL);
+	config_unref(&t->config);
+	free(t);
+	*tp = NULL;
+}
+
+static void pollers_stop(void *priv)
+{
+	struct pollers *p = priv;
+
+	if (p == NULL)
+		return;
+	for (size_t i = 0; i < p->count; i++)
+		atomic_store(&p->threads[i]->quit, true);
+	for (size_t i = 0; i < p->count; i++)
+		poller_thread_join(&p->threads[i]);
+	free(p->threads);
+	free(p);
+}
+
+static int pollers_start(struct daemon *daemon, void **priv_r, const char **error_r)
+{
+	struct pollers *p = calloc(1, sizeof(*p));
+	struct config *config;
+	int ret = 0;
+
+	if (p == NULL) {
+		*error_r = "out of memory";
+		return -1;
+	}
+	p->daemon = daemon;
+	config = daemon_config(daemon);
+	for (size_t i = 0; i < config->mailboxes_count; i++) {
+		if (poller_thread_start(p, config, &config->mailboxes[i]) < 0) {
+			/* the daemon stops everything it started when start fails */
+			*error_r = "cannot create a poller thread";
+			ret = -1;
+			break;
+		}
+	}
+	if (config->mailboxes_count == 0)
+		log_info("no [mailbox] configured: nothing to poll");
+	config_unref(&config);
+	*priv_r = p;
+	return ret;
+}
+
+static bool poller_str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+/* True when a setting the poller uses changed: its connection (URL, user,
+ * password, TLS), its folder or its schedule. */
+static bool poller_mailbox_changed(const struct mailbox_config *a, const struct mailbox_config *b)
+{
+	return poller_str_differs(a->url, b->url) || poller_str_differs(a->user, b->user) ||
+	       poller_str_differs(a->password, b->password) ||
+	       poller_str_differs(a->folder, b->folder) ||
+	       poller_str_differs(a->tls_ca_file, b->tls_ca_file) || a->starttls != b->starttls ||
+	       a->tls_verify != b->tls_verify || a->idle != b->idle ||
+	       a->poll_interval != b->poll_interval || a->fetch_batch != b->fetch_batch;
+}
+
+static struct poller_thread *pollers_find(struct pollers *p, const char *name)
+{
+	for (size_t i = 0; i < p->count; i++) {
+		if (strcmp(p->threads[i]->mb->name, name) == 0)
+			return p->threads[i];
+	}
+	return NULL;
+}
+
+/* A new mailbox list: threads of removed mailboxes stop (finishing their
+ * pass and releasing the lease), those whose settings changed restart with
+ * the new ones, new mailboxes get a thread. Unchanged ones run on. */
+static void pollers_reload(void *priv, struct config *config)
+{
+	struct pollers *p = priv;
+	size_t i, kept = 0;
+
+	for (i = 0; i < p->count; i++) {
+		struct poller_thread *t = p->threads[i];
+		const struct mailbox_config *nb = config_mailbox(config, t->mb->name);
+
+		if (nb == NULL)
+			log_info("mailbox %s left the config: stopping its poller", t->mb->name);
+		else if (poller_mailbox_changed(t->mb, nb))
+			log_info("mailbox %s changed: restarting its poller", t->mb->name);
+		else
+			continue;
+		atomic_store(&t->quit, true);
+	}
+	/* all told first, then joined: they finish their passes in parallel */
+	for (i = 0; i < p->count; i++) {
+		if (atomic_load(&p->threads[i]->quit))
+			poller_thread_join(&p->threads[i]);
+		else
+			p->threads[kept++] = p->threads[i];
+	}
+	p->count = kept;
+	for (i = 0; i < config->mailboxes_count; i++) {
+		const struct mailbox_config *mb = &config->mailboxes[i];
+
+		if (pollers_find(p, mb->name) != NULL)
+			continue;
+		if (poller_thread_start(p, config, mb) < 0)
+			log_error("mailbox %s: cannot start a poller thread", mb->name);
+		else
+			log_info("mailbox %s: poller started", mb->name);
+	}
+}
+
+const struct service_ops service_pollers = {
+	.name = "pollers",
+	.start = pollers_start,
+	.stop = pollers_stop,
+	.reload = pollers_reload,
+};

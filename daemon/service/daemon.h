@@ -1,0 +1,41 @@
+#ifndef DRAFTD_DAEMON_H
+#define DRAFTD_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/config/config.h"
+
+/* The running daemon: the current config (swapped on SIGHUP), the stop flag,
+ * and the services (pollers, workers, API, outbox sender) it started. */
+struct daemon;
+
+/* A long-running part of `draftd run`. start() launches its threads and
+ * returns 0, or -1 with a reason (the daemon then stops what it started and
+ * exits 1). stop() is called once on shutdown and must return only when the
+ * service's threads have finished their in-flight work and released their
+ * leases. reload() (optional) is told about a newly loaded config. Adding a
+ * service is one file and one line in the registry, daemon/services.c. */
+struct service_ops {
+	const char *name;
+	int (*start)(struct daemon *daemon, void **priv_r, const char **error_r);
+	void (*stop)(void *priv);
+	void (*reload)(void *priv, struct config *config);
+};
+
+/* A new reference to the current config: config_unref() it when done.
+ * Thread-safe. */
+struct config *daemon_config(struct daemon *daemon);
+/* True once SIGTERM/SIGINT arrived. Thread-safe. */
+bool daemon_stopping(const struct daemon *daemon);
+/* Sleeps up to ms milliseconds; returns early (true) when the daemon stops. */
+bool daemon_sleep(struct daemon *daemon, unsigned int ms);
+
+/* Runs the daemon until SIGTERM/SIGINT: starts services[services_count] in
+ * order (at most 16), handles signals in this thread (SIGHUP reloads the
+ * config and swaps it in only when it loads), stops the services in reverse.
+ * Takes over the config reference. Returns the process exit code. */
+int daemon_run(struct config *config, const char *config_path,
+	       const struct service_ops *const *services, size_t services_count);
+
+#endif

@@ -1,0 +1,191 @@
+#include "daemon/store/store_private.h"
+
+#include <jansson.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/lib/log.h"
+#include "daemon/lib/util.h"
+
+/* libpq ends its messages with a newline; keep lines single. */
+static void store_copy_message(char *dst, size_t size, const char *what, const char *msg)
+{
+	size_t len;
+
+	snprintf(dst, size, "%s: %s", what, msg != NULL && *msg != '\0' ? msg : "unknown error");
+	len = strlen(dst);
+	while (len > 0 && (dst[len - 1] == '\n' || dst[len - 1] == ' '))
+		dst[--len] = '\0';
+	for (char *p = dst; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	}
+}
+
+void store_set_error(struct store *store, const char *what, const PGresult *res)
+{
+	const char *msg = res != NULL ? PQresultErrorMessage(res) : NULL;
+	const char *state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	snprintf(store->sqlstate, sizeof(store->sqlstate), "%s", state != NULL ? state : "");
+	if (msg == NULL || *msg == '\0')
+		msg = PQerrorMessage(store->conn);
+	store_copy_message(store->error, sizeof(store->error), what, msg);
+}
+
+static PGconn *store_connect(const char *url, unsigned int connect_timeout)
+{
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
+	const char *values[5];
+	char timeout[16];
+
+	snprintf(timeout, sizeof(timeout), "%u", connect_timeout);
+	values[0] = url;
+	values[1] = timeout;
+	values[2] = "draftd";
+	/* NOTICEs ("already exists, skipping") are noise on stderr */
+	values[3] = "-c client_min_messages=warning";
+	values[4] = NULL;
+	return PQconnectdbParams(keys, values, 1);
+}
+
+int store_open(const char *url, unsigned int connect_timeout, struct store **store_r, char *errbuf,
+	       size_t errsize)
+{
+	struct store *store = NULL;
+	PGresult *res = NULL;
+	char what[300];
+	int ret = -1;
+
+	store = calloc(1, sizeof(*store));
+	if (store == NULL || (store->url = strdup(url)) == NULL) {
+		snprintf(errbuf, errsize, "out of memory");
+		goto out;
+	}
+	store->connect_timeout = connect_timeout;
+	store->conn = store_connect(url, connect_timeout);
+	if (store->conn == NULL) {
+		snprintf(errbuf, errsize, "cannot connect to database: out of memory");
+		goto out;
+	}
+	if (PQstatus(store->conn) != CONNECTION_OK) {
+		/* PQhost/PQport name the server without echoing the password. */
+		snprintf(what, sizeof(what), "cannot connect to database at %s:%s",
+			 PQhost(store->conn) != NULL ? PQhost(store->conn) : "?",
+			 PQport(store->conn) != NULL ? PQport(store->conn) : "?");
+		store_copy_message(errbuf, errsize, what, PQerrorMessage(store->conn));
+		goto out;
+	}
+	/* Timestamps go out as UTC ISO 8601 whatever the server's default. */
+	res = PQexec(store->conn, "SET TIME ZONE 'UTC'");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		store_copy_message(errbuf, errsize, "database setup", PQerrorMessage(store->conn));
+		goto out;
+	}
+	*store_r = store;
+	store = NULL;
+	ret = 0;
+out:
+	PQclear(res);
+	store_close(&store);
+	return ret;
+}
+
+void store_close(struct store **store)
+{
+	if (*store == NULL)
+		return;
+	if ((*store)->conn != NULL)
+		PQfinish((*store)->conn);
+	free((*store)->url);
+	free(*store);
+	*store = NULL;
+}
+
+const char *store_error(const struct store *store)
+{
+	return store->error;
+}
+
+int store_ensure(struct store *store)
+{
+	PGresult *res;
+
+	if (PQstatus(store->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(store->conn);
+	if (PQstatus(store->conn) != CONNECTION_OK) {
+		store_set_error(store, "database reconnect", NULL);
+		return -1;
+	}
+	res = PQexec(store->conn, "SET TIME ZONE 'UTC'");
+	PQclear(res);
+	log_info("reconnected to the database");
+	return 0;
+}
+
+PGresult *store_exec(struct store *store, const char *what, const char *sql, int nparams,
+		     const char *const *params)
+{
+	PGresult *res;
+	ExecStatusType status;
+
+	res = PQexecParams(store->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	status = PQresultStatus(res);
+	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+		store_set_error(store, what, res);
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+int store_command(struct store *store, const char *sql)
+{
+	PGresult *res = store_exec(store, sql, sql, 0, NULL);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+void store_rollback(struct store *store)
+{
+	PGresult *res = PQexec(store->conn, "ROLLBACK");
+
+	PQclear(res);
+}
+
+json_t *store_json(struct store *store, const char *text)
+{
+	json_error_t err;
+	json_t *j = json_loads(text, JSON_DECODE_ANY, &err);
+
+	if (j == NULL)
+		snprintf(store->error, sizeof(store->error), "database returned bad JSON: %s",
+			 err.text);
+	return j;
+}
+
+json_t *store_json_rows(struct store *store, const PGresult *res, int col)
+{
+	json_t *arr = json_array();
+	int i;
+
+	if (arr == NULL) {
+		snprintf(store->error, sizeof(store->error), "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < PQntuples(res); i++) {
+		json_t *row = store_json(store, PQgetvalue(res, i, col));
+
+		if (row == NULL || json_array_append_new(arr, row) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}

@@ -1,0 +1,34 @@
+#ifndef DRAFTD_STORE_H
+#define DRAFTD_STORE_H
+
+#include <stddef.h>
+
+/* draftd's own tables live behind this interface: only daemon/store/
+ * issue SQL against them. A struct store is one libpq connection and is not
+ * thread-safe: each thread opens its own. Errors land in store_error(),
+ * valid until the next call on the same store. */
+struct store;
+
+/* Connects to url (a libpq URL or conninfo). Returns 0, or -1 with a line
+ * naming the host and libpq's reason in errbuf (never the password). */
+int store_open(const char *url, unsigned int connect_timeout, struct store **store_r, char *errbuf,
+	       size_t errsize) __attribute__((warn_unused_result));
+/* Closes the connection and clears *store; NULL is fine. */
+void store_close(struct store **store);
+const char *store_error(const struct store *store);
+/* Reconnects when the connection broke (e.g. a Postgres restart). Returns 0
+ * when the connection is usable, -1 otherwise. */
+int store_ensure(struct store *store) __attribute__((warn_unused_result));
+
+/* Applies every compiled-in migration not yet in schema_migrations, each in
+ * its own transaction, under an advisory lock so instances never race.
+ * Returns the number applied (0: already current), or -1 on error. */
+int store_migrate(struct store *store) __attribute__((warn_unused_result));
+struct migration;
+/* store_migrate() over an explicit list (tests use it with broken ones). */
+int store_migrate_list(struct store *store, const struct migration *list, unsigned int count)
+	__attribute__((warn_unused_result));
+/* Returns how many compiled-in migrations the database lacks, or -1. */
+int store_migrations_pending(struct store *store) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,242 @@
+#include "daemon/store/store_audit.h"
+
+#include <gnutls/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/store/store_private.h"
+
+/* Any constant both the API and `draftd token` use: one chain, one lock. */
+#define AUDIT_LOCK_KEY     "7361002"
+#define AUDIT_VERIFY_BATCH "1000"
+
+/* The canonical text of a row, the same expression for append and verify. */
+#define AUDIT_CANON                                                                       \
+	"jsonb_build_object('id', id, 'at', to_char(at AT TIME ZONE 'UTC', "              \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'actor', actor, 'action', action, "        \
+	"'object_type', object_type, 'object_id', object_id, 'before', before, 'after', " \
+	"after)::text"
+
+static int audit_unhex(const char *hex, unsigned char *out, size_t max, size_t *len_r)
+{
+	size_t n = strlen(hex), i;
+
+	if (n % 2 != 0 || n / 2 > max)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		unsigned int v;
+
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return -1;
+		out[i] = (unsigned char)v;
+	}
+	*len_r = n / 2;
+	return 0;
+}
+
+/* sha256(prev || canon) as lowercase hex in out[65]. */
+static int audit_hash(const char *prev_hex, const char *canon, char out[65])
+{
+	unsigned char prev[32], digest[32];
+	unsigned char *input = NULL;
+	size_t prev_len = 0, canon_len = strlen(canon), i;
+	int ret = -1;
+
+	if (prev_hex != NULL && audit_unhex(prev_hex, prev, sizeof(prev), &prev_len) < 0)
+		goto out;
+	input = malloc(prev_len + canon_len + 1);
+	if (input == NULL)
+		goto out;
+	memcpy(input, prev, prev_len);
+	memcpy(input + prev_len, canon, canon_len);
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, input, prev_len + canon_len, digest) < 0)
+		goto out;
+	for (i = 0; i < sizeof(digest); i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+	ret = 0;
+out:
+	free(input);
+	return ret;
+}
+
+int store_audit_append(struct store *store, const char *actor, const char *action,
+		       const char *object_type, const char *object_id, const json_t *before,
+		       const json_t *after)
+{
+	PGresult *res = NULL;
+	char *before_s = NULL, *after_s = NULL, *prev = NULL;
+	char hash[65];
+	const char *params[7];
+	int ret = -1;
+
+	if (before != NULL && (before_s = json_dumps(before, JSON_COMPACT)) == NULL)
+		goto oom;
+	if (after != NULL && (after_s = json_dumps(after, JSON_COMPACT)) == NULL)
+		goto oom;
+	res = store_exec(store, "audit lock", "SELECT pg_advisory_xact_lock(" AUDIT_LOCK_KEY ")", 0,
+			 NULL);
+	if (res == NULL)
+		goto out;
+	PQclear(res);
+	res = store_exec(store, "audit tail",
+			 "SELECT encode(hash, 'hex') FROM audit_log ORDER BY id DESC LIMIT 1", 0,
+			 NULL);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) == 1 && (prev = strdup(PQgetvalue(res, 0, 0))) == NULL)
+		goto oom;
+	PQclear(res);
+	params[0] = actor;
+	params[1] = action;
+	params[2] = object_type;
+	params[3] = object_id;
+	params[4] = before_s;
+	params[5] = after_s;
+	params[6] = prev;
+	res = store_exec(store, "audit insert",
+			 "INSERT INTO audit_log (actor, action, object_type, object_id, before,"
+			 " after, prev_hash, hash) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb,"
+			 " decode($7, 'hex'), '\\x') RETURNING id, " AUDIT_CANON,
+			 7, params);
+	if (res == NULL)
+		goto out;
+	if (audit_hash(prev, PQgetvalue(res, 0, 1), hash) < 0) {
+		snprintf(store->error, sizeof(store->error), "audit: cannot hash");
+		goto out;
+	}
+	params[0] = PQgetvalue(res, 0, 0);
+	params[1] = hash;
+	{
+		PGresult *upd = store_exec(store, "audit hash",
+					   "UPDATE audit_log SET hash = decode($2, 'hex')"
+					   " WHERE id = $1",
+					   2, params);
+		if (upd == NULL)
+			goto out;
+		PQclear(upd);
+	}
+	ret = 0;
+	goto out;
+oom:
+	snprintf(store->error, sizeof(store->error), "audit: out of memory");
+out:
+	PQclear(res);
+	free(before_s);
+	free(after_s);
+	free(prev);
+	return ret;
+}
+
+int store_audit_record(struct store *store, const char *actor, const char *action,
+		       const char *object_type, const char *object_id, const json_t *before,
+		       const json_t *after)
+{
+	if (store_command(store, "BEGIN") < 0)
+		return -1;
+	if (store_audit_append(store, actor, action, object_type, object_id, before, after) < 0 ||
+	    store_command(store, "COMMIT") < 0) {
+		store_rollback(store);
+		return -1;
+	}
+	return 0;
+}
+
+int store_audit_verify(struct store *store, long long *rows_r, long long *bad_id_r, char *why,
+		       size_t why_size)
+{
+	PGresult *res = NULL;
+	char last_id[32] = "0", prev[65] = "", hash[65];
+	long long rows = 0;
+	int ret = -1, i, n;
+
+	for (;;) {
+		const char *params[1] = {last_id};
+
+		res = store_exec(store, "audit verify",
+				 "SELECT id, coalesce(encode(prev_hash, 'hex'), ''),"
+				 " encode(hash, 'hex'), " AUDIT_CANON " FROM audit_log"
+				 " WHERE id > $1::bigint ORDER BY id LIMIT " AUDIT_VERIFY_BATCH,
+				 1, params);
+		if (res == NULL)
+			goto out;
+		n = PQntuples(res);
+		if (n == 0)
+			break;
+		for (i = 0; i < n; i++) {
+			const char *id = PQgetvalue(res, i, 0);
+
+			*bad_id_r = strtoll(id, NULL, 10);
+			if (strcmp(PQgetvalue(res, i, 1), prev) != 0) {
+				snprintf(why, why_size, "prev_hash does not match row before it");
+				ret = 0;
+				goto out;
+			}
+			if (audit_hash(prev, PQgetvalue(res, i, 3), hash) < 0 ||
+			    strcmp(hash, PQgetvalue(res, i, 2)) != 0) {
+				snprintf(why, why_size, "hash does not match the row's content");
+				ret = 0;
+				goto out;
+			}
+			snprintf(prev, sizeof(prev), "%s", hash);
+			snprintf(last_id, sizeof(last_id), "%s", id);
+			rows++;
+		}
+		PQclear(res);
+		res = NULL;
+	}
+	*bad_id_r = 0;
+	ret = 1;
+out:
+	*rows_r = rows;
+	PQclear(res);
+	return ret;
+}
+
+int store_audit_list(struct store *store, const char *since_id, const char *since_time,
+		     const char *object_type, const char *object_id, unsigned int limit,
+		     json_t **entries_r)
+{
+	PGresult *res;
+	json_t *arr = NULL;
+	char lim[16];
+	const char *params[5];
+	int i, ret = -1;
+
+	snprintf(lim, sizeof(lim), "%u", limit);
+	params[0] = since_id;
+	params[1] = since_time;
+	params[2] = object_type;
+	params[3] = object_id;
+	params[4] = lim;
+	res = store_exec(store, "audit list",
+			 "SELECT json_build_object('id', id, 'at', at, 'actor', actor, 'action',"
+			 " action, 'object_type', object_type, 'object_id', object_id, 'before',"
+			 " before, 'after', after, 'hash', encode(hash, 'hex'))::text"
+			 " FROM audit_log WHERE ($1::bigint IS NULL OR id > $1::bigint)"
+			 " AND ($2::timestamptz IS NULL OR at >= $2::timestamptz)"
+			 " AND ($3::text IS NULL OR object_type = $3)"
+			 " AND ($4::text IS NULL OR object_id = $4)"
+			 " ORDER BY id LIMIT $5::int",
+			 5, params);
+	if (res == NULL)
+		return -1;
+	arr = json_array();
+	for (i = 0; arr != NULL && i < PQntuples(res); i++) {
+		json_t *row = json_loads(PQgetvalue(res, i, 0), 0, NULL);
+
+		if (row == NULL || json_array_append_new(arr, row) < 0) {
+			snprintf(store->error, sizeof(store->error), "audit list: bad row");
+			goto out;
+		}
+	}
+	if (arr == NULL)
+		goto out;
+	*entries_r = arr;
+	arr = NULL;
+	ret = 0;
+out:
+	json_decref(arr);
+	PQclear(res);
+	return ret;
+}

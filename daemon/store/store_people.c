@@ -1,0 +1,180 @@
+#include "daemon/store/store_people.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/store/store_audit.h"
+#include "daemon/store/store_private.h"
+
+bool person_login_valid(const char *login)
+{
+	size_t n = strlen(login);
+
+	return n > 0 && n <= PERSON_LOGIN_MAX &&
+	       strspn(login,
+		      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") == n;
+}
+
+int store_person_create(struct store *store, const char *login, const char *display_name,
+			const char *email, const char *role, const char *password_hash,
+			const char *actor, long long *id_r)
+{
+	const char *params[5] = {login, display_name, email, role, password_hash};
+	PGresult *res = NULL;
+	json_t *after = NULL;
+	int ret = -1;
+
+	*id_r = 0;
+	if (store_command(store, "BEGIN") < 0)
+		return -1;
+	res = store_exec(store, "person create",
+			 "INSERT INTO people (login, display_name, email, role, password_hash)"
+			 " VALUES ($1, coalesce($2, ''), $3, $4, $5)"
+			 " ON CONFLICT ((lower(login))) DO NOTHING RETURNING id",
+			 5, params);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		ret = 0;
+		goto out;
+	}
+	*id_r = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	/* never the hash: the audit log is read by admins */
+	after = json_pack("{s:s, s:s, s:s?, s:b}", "login", login, "role", role, "email", email,
+			  "password", password_hash != NULL);
+	if (store_audit_append(store, actor, "person.create", "person", login, NULL, after) < 0 ||
+	    store_command(store, "COMMIT") < 0)
+		goto out;
+	ret = 1;
+out:
+	if (ret != 1)
+		store_rollback(store);
+	json_decref(after);
+	PQclear(res);
+	return ret;
+}
+
+int store_person_get(struct store *store, const char *login, struct store_person *person_r)
+{
+	const char *params[1] = {login};
+	PGresult *res;
+	int ret = 0;
+
+	memset(person_r, 0, sizeof(*person_r));
+	res = store_exec(
+		store, "person get",
+		"SELECT id, login, role, coalesce(password_hash, ''), disabled_at IS NOT NULL"
+		" FROM people WHERE lower(login) = lower($1)",
+		1, params);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1) {
+		person_r->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		snprintf(person_r->login, sizeof(person_r->login), "%s", PQgetvalue(res, 0, 1));
+		snprintf(person_r->role, sizeof(person_r->role), "%s", PQgetvalue(res, 0, 2));
+		snprintf(person_r->password_hash, sizeof(person_r->password_hash), "%s",
+			 PQgetvalue(res, 0, 3));
+		person_r->disabled = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+		ret = 1;
+	}
+	PQclear(res);
+	return ret;
+}
+
+/* Ends every live session of person id (text) inside the caller's
+ * transaction; *ended_r is how many. */
+static int sessions_end_person(struct store *store, const char *id, long long *ended_r)
+{
+	const char *params[1] = {id};
+	PGresult *res;
+
+	res = store_exec(
+		store, "sessions end",
+		"UPDATE sessions SET ended_at = now() WHERE person_id = $1 AND ended_at IS NULL", 1,
+		params);
+	if (res == NULL)
+		return -1;
+	*ended_r = strtoll(PQcmdTuples(res), NULL, 10);
+	PQclear(res);
+	return 0;
+}
+
+int store_person_set_password(struct store *store, const char *login, const char *password_hash,
+			      bool end_sessions, const char *actor)
+{
+	const char *params[2] = {login, password_hash};
+	PGresult *res = NULL;
+	json_t *after = NULL;
+	long long ended = 0;
+	int ret = -1;
+
+	if (store_command(store, "BEGIN") < 0)
+		return -1;
+	res = store_exec(store, "person password",
+			 "UPDATE people SET password_hash = $2, updated_at = now()"
+			 " WHERE lower(login) = lower($1) RETURNING id, login",
+			 2, params);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		ret = 0;
+		goto out;
+	}
+	if (end_sessions && sessions_end_person(store, PQgetvalue(res, 0, 0), &ended) < 0)
+		goto out;
+	after = json_pack("{s:s, s:b, s:I}", "login", PQgetvalue(res, 0, 1), "password",
+			  password_hash != NULL, "sessions_ended", (json_int_t)ended);
+	if (store_audit_append(store, actor, "person.password", "person", PQgetvalue(res, 0, 1),
+			       NULL, after) < 0 ||
+	    store_command(store, "COMMIT") < 0)
+		goto out;
+	ret = 1;
+out:
+	if (ret != 1)
+		store_rollback(store);
+	json_decref(after);
+	PQclear(res);
+	return ret;
+}
+
+int store_person_set_disabled(struct store *store, const char *login, bool disabled,
+			      const char *actor)
+{
+	const char *params[2] = {login, disabled ? "true" : "false"};
+	PGresult *res = NULL;
+	json_t *after = NULL;
+	long long ended = 0;
+	int ret = -1;
+
+	if (store_command(store, "BEGIN") < 0)
+		return -1;
+	res = store_exec(
+		store, "person disable",
+		"UPDATE people SET disabled_at = CASE WHEN $2::boolean THEN now() END,"
+		" updated_at = now()"
+		" WHERE lower(login) = lower($1) AND (disabled_at IS NOT NULL) <> $2::boolean"
+		" RETURNING id, login",
+		2, params);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		ret = 0;
+		goto out;
+	}
+	if (disabled && sessions_end_person(store, PQgetvalue(res, 0, 0), &ended) < 0)
+		goto out;
+	after = json_pack("{s:s, s:b, s:I}", "login", PQgetvalue(res, 0, 1), "disabled", disabled,
+			  "sessions_ended", (json_int_t)ended);
+	if (store_audit_append(store, actor, disabled ? "person.disable" : "person.enable",
+			       "person", PQgetvalue(res, 0, 1), NULL, after) < 0 ||
+	    store_command(store, "COMMIT") < 0)
+		goto out;
+	ret = 1;
+out:
+	if (ret != 1)
+		store_rollback(store);
+	json_decref(after);
+	PQclear(res);
+	return ret;
+}

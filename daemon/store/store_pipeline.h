@@ -1,0 +1,109 @@
+#ifndef DRAFTD_STORE_PIPELINE_H
+#define DRAFTD_STORE_PIPELINE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/store/store.h"
+#include "daemon/store/store_auto_limit.h"
+#include "daemon/store/store_jobs.h"
+
+/* What the pipeline reads and writes: a message to process, the category
+ * settings and history it decides with, and its result, stored with the job's
+ * completion in one transaction. */
+
+struct pipeline_message {
+	int64_t id;
+	char *mailbox; /* the mailbox's name */
+	char *raw;     /* the raw message, NULL when only headers were kept */
+	size_t raw_len;
+	char *headers_raw; /* jsonb text of the stored headers (oversized ones) */
+	char *sender;
+	char *subject;
+	char *screen_reason; /* set at ingest for mail never to be drafted */
+	bool is_duplicate;
+	bool is_oversized;
+	char *forced_category; /* a reviewer's corrected category: draft for it */
+};
+
+/* Loads message id. Returns 1 with *msg_r filled (free with
+ * pipeline_message_clear()), 0 when there is no such message, -1 on error. */
+int store_pipeline_message(struct store *store, int64_t id, struct pipeline_message *msg_r)
+	__attribute__((warn_unused_result));
+void pipeline_message_clear(struct pipeline_message *msg);
+
+struct category_settings {
+	char mode[16]; /* off | draft | shadow | auto */
+	double threshold;
+	double audit_sample_rate;
+};
+
+/* The category's row in the categories table. Returns 1 with *settings_r, 0
+ * when the table has no such category, -1 on error. */
+int store_category_settings(struct store *store, const char *category,
+			    struct category_settings *settings_r)
+	__attribute__((warn_unused_result));
+
+/* Up to max reviewer-confirmed examples [{"text":..., "category":...}] for
+ * the classifier, newest first (new reference), or NULL on error. */
+json_t *store_classifier_examples(struct store *store, unsigned int max);
+
+/* Records the model backend's start-up probe verdict in the settings table
+ * (key model_probe), so the API's /stats and `draftd stats` of any instance
+ * show whether automatic replies are allowed. Returns 0 or -1. */
+int store_model_probe_record(struct store *store, const json_t *probe)
+	__attribute__((warn_unused_result));
+/* The last recorded verdict (new reference), NULL when none or on error. */
+json_t *store_model_probe(struct store *store);
+
+/* The pipeline's result for one message. */
+struct pipeline_result {
+	const char *message_state; /* drafted | skipped | human */
+	const char *language;
+	json_t *record; /* classification, rules, decision: messages.pipeline */
+	bool has_draft;
+	/* the draft, when has_draft */
+	const char *status;   /* pending, or approved for an automatic reply */
+	const char *decision; /* pending | auto | skip */
+	const char *category;
+	double confidence;
+	const char *confidence_source;
+	const char *subject;
+	const char *body;
+	const char *recipient;
+	const char *model;
+	const char *prompt_version;
+	json_t *facts;
+	json_t *rule_hits;
+	json_t *guardrail_flags;
+	json_t *notes;
+	json_t *decision_reasons;
+	json_t *shadow; /* NULL unless the category is in shadow mode */
+	/* an automatic reply: the outbox row's Message-ID, fixed now */
+	const char *outbox_message_id;
+	double sample_rate; /* share of automatic replies sampled (sample_weyl()) */
+	/* an automatic reply's loop and flood limits, checked again where they
+	 * cannot race (store_auto_limit_tx()); NULL: none */
+	const struct auto_limit *auto_limit;
+	/* set by store_pipeline_finish() when those limits held the reply
+	 * back: the draft was stored pending with this reason added */
+	const char *held_back;
+};
+
+/* Stores result and completes job in one transaction, under the message's
+ * lock: a draft for a message that is no longer open, or that has a live
+ * draft already (a person answered or closed it meanwhile), is kept for the
+ * record as superseded and nothing is queued for sending. An automatic reply
+ * that result->auto_limit holds back is stored as a pending draft instead:
+ * result's status, decision and outbox_message_id are changed to what was
+ * stored, the reason is appended to result->decision_reasons and set in
+ * result->held_back. Returns 1 when stored (with the new draft's id in
+ * *draft_id_r, 0 when none), 0 when the job's lease was lost (nothing
+ * stored: whoever has the job now will store it), -1 on error. */
+int store_pipeline_finish(struct store *store, const struct store_job *job, int64_t message_id,
+			  struct pipeline_result *result, int64_t *draft_id_r)
+	__attribute__((warn_unused_result));
+
+#endif

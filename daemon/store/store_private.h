@@ -1,0 +1,45 @@
+#ifndef DRAFTD_STORE_PRIVATE_H
+#define DRAFTD_STORE_PRIVATE_H
+
+/* Shared by daemon/store/ only. */
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "daemon/store/store.h"
+
+struct store {
+	PGconn *conn;
+	char *url;
+	unsigned int connect_timeout;
+	char error[512];
+	char sqlstate[6]; /* of the last failed statement, "" when unknown */
+};
+
+/* The last failed statement broke a unique index or constraint (23505):
+ * the database refused what an invariant forbids. */
+#define STORE_UNIQUE_VIOLATION(store) (strcmp((store)->sqlstate, "23505") == 0)
+
+/* Records "what: libpq's message" as the store's error. */
+void store_set_error(struct store *store, const char *what, const PGresult *res);
+
+/* Runs a parameterised statement; all parameters are text. Returns the
+ * result (PQclear it) when its status is COMMAND_OK or TUPLES_OK, else NULL
+ * with the error recorded. */
+PGresult *store_exec(struct store *store, const char *what, const char *sql, int nparams,
+		     const char *const *params);
+/* Runs a parameterless command such as BEGIN or COMMIT; 0 or -1. */
+int store_command(struct store *store, const char *sql);
+/* Rolls back an open transaction, ignoring errors (the connection may be gone). */
+void store_rollback(struct store *store);
+
+/* Parses text a query returned (jsonb::text and the like; any JSON value).
+ * NULL with the store's error set when it does not parse. */
+json_t *store_json(struct store *store, const char *text);
+/* Column col of every row of res, parsed with store_json(), as a new array;
+ * NULL (error set) when a row does not parse or memory runs out. */
+json_t *store_json_rows(struct store *store, const PGresult *res, int col);
+
+#endif

@@ -1,0 +1,291 @@
+/* Categories, statistics, mailbox state and the counts behind /metrics. */
+#include "daemon/store/store_review_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/store/store_audit.h"
+
+#define CATEGORY_JSON                                                                    \
+	"json_build_object('name', name, 'mode', mode, 'threshold', threshold,"          \
+	" 'audit_sample_rate', audit_sample_rate, 'min_samples', min_samples,"           \
+	" 'target_rate', target_rate, 'promotion', promotion, 'updated_by', updated_by," \
+	" 'updated_at', updated_at)::text"
+
+int store_categories_seed(struct store *store, const struct config *config,
+			  const char *const *builtin)
+{
+	size_t i;
+
+	for (i = 0; i < config->categories_count; i++) {
+		const struct category_config *c = &config->categories[i];
+		char threshold[32], sample[32], min[16], target[32];
+		const char *params[7] = {c->name,
+					 category_mode_name(c->mode),
+					 threshold,
+					 sample,
+					 min,
+					 target,
+					 c->promotion == PROMOTION_AUTOMATIC ? "automatic"
+									     : "manual"};
+		PGresult *res;
+
+		snprintf(threshold, sizeof(threshold), "%.17g", c->threshold);
+		snprintf(sample, sizeof(sample), "%.17g", c->audit_sample_rate);
+		snprintf(min, sizeof(min), "%u", c->min_samples);
+		snprintf(target, sizeof(target), "%.17g", c->target_rate);
+		res = store_exec(
+			store, "category seed",
+			"INSERT INTO categories (name, mode, threshold, audit_sample_rate,"
+			" min_samples, target_rate, promotion, updated_by) VALUES ($1, $2,"
+			" $3::double precision, $4::double precision, $5::int,"
+			" $6::double precision, $7, 'config') ON CONFLICT (name) DO NOTHING",
+			7, params);
+		if (res == NULL)
+			return -1;
+		PQclear(res);
+	}
+	/* the classifier files mail under these without any configuration:
+	 * they must be listed, and corrections to them accepted */
+	for (i = 0; builtin != NULL && builtin[i] != NULL; i++) {
+		const char *params[1] = {builtin[i]};
+		PGresult *res = store_exec(store, "category seed",
+					   "INSERT INTO categories (name, updated_by) VALUES ($1,"
+					   " 'builtin') ON CONFLICT (name) DO NOTHING",
+					   1, params);
+
+		if (res == NULL)
+			return -1;
+		PQclear(res);
+	}
+	return 0;
+}
+
+int store_categories_list(struct store *store, json_t **result_r)
+{
+	PGresult *res =
+		store_exec(store, "categories",
+			   "SELECT " CATEGORY_JSON " FROM categories ORDER BY name", 0, NULL);
+	json_t *arr;
+
+	if (res == NULL)
+		return -1;
+	arr = store_json_rows(store, res, 0);
+	PQclear(res);
+	if (arr == NULL)
+		return -1;
+	*result_r = json_pack("{s:o}", "categories", arr);
+	return *result_r != NULL ? 0 : -1;
+}
+
+/* The text form of a validated field for a parameter, or NULL when absent. */
+static const char *category_param(const json_t *changes, const char *key, char *buf, size_t size)
+{
+	const json_t *v = json_object_get(changes, key);
+
+	if (v == NULL)
+		return NULL;
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+	else
+		snprintf(buf, size, "%.17g", json_number_value(v));
+	return buf;
+}
+
+enum review_result store_category_update(struct store *store, const char *name,
+					 const json_t *changes, const char *who, json_t **result_r)
+{
+	json_t *before = NULL, *after = NULL;
+	char b[4][32];
+	const char *params[8];
+	enum review_result ret = REVIEW_ERROR;
+	int r;
+
+	params[0] = name;
+	params[1] = category_param(changes, "mode", NULL, 0);
+	params[2] = category_param(changes, "threshold", b[0], sizeof(b[0]));
+	params[3] = category_param(changes, "audit_sample_rate", b[1], sizeof(b[1]));
+	params[4] = category_param(changes, "min_samples", b[2], sizeof(b[2]));
+	params[5] = category_param(changes, "target_rate", b[3], sizeof(b[3]));
+	params[6] = category_param(changes, "promotion", NULL, 0);
+	params[7] = who;
+	if (store_command(store, "BEGIN") < 0)
+		return REVIEW_ERROR;
+	r = store_review_one(store, "category lock",
+			     "SELECT " CATEGORY_JSON " FROM categories WHERE name = $1 FOR UPDATE",
+			     1, params, &before);
+	if (r <= 0) {
+		ret = r == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
+		goto fail;
+	}
+	r = store_review_one(
+		store, "category update",
+		"UPDATE categories SET mode = coalesce($2, mode),"
+		" threshold = coalesce($3::double precision, threshold),"
+		" audit_sample_rate = coalesce($4::double precision, audit_sample_rate),"
+		" min_samples = coalesce($5::int, min_samples),"
+		" target_rate = coalesce($6::double precision, target_rate),"
+		" promotion = coalesce($7, promotion), updated_by = $8,"
+		" promoted_at = CASE WHEN $2 = 'auto' AND mode <> 'auto' THEN now()"
+		" ELSE promoted_at END,"
+		" updated_at = now() WHERE name = $1 RETURNING " CATEGORY_JSON,
+		8, params, &after);
+	if (r <= 0)
+		goto fail;
+	if (store_audit_append(store, who, "category.update", "category", name, before, after) <
+		    0 ||
+	    store_review_commit(store) < 0)
+		goto fail;
+	*result_r = after;
+	after = NULL;
+	ret = REVIEW_OK;
+	goto out;
+fail:
+	store_rollback(store);
+out:
+	json_decref(before);
+	json_decref(after);
+	return ret;
+}
+
+/* The same aggregates grouped by category or by reviewer. */
+/* The same aggregates grouped by category or by reviewer. A human decision
+ * is one with a reviewer other than 'auto' (the decide step's); $1 is the
+ * configured unchanged threshold, the one the promotion figures use. */
+#define HUMAN " reviewer IS NOT NULL AND reviewer <> 'auto' AND origin = 'model'"
+#define STATS_COLUMNS                                                                     \
+	" 'reviewed', count(*) FILTER (WHERE" HUMAN " AND status IN ('approved', 'sent'," \
+	" 'rejected', 'failed')), 'approved_unchanged', count(*) FILTER (WHERE" HUMAN     \
+	" AND status IN ('approved', 'sent', 'failed') AND edit_distance <= $1::float8)," \
+	" 'approved_edited', count(*) FILTER (WHERE" HUMAN " AND status IN ('approved',"  \
+	" 'sent', 'failed') AND edit_distance > $1::float8),"                             \
+	" 'rejected', count(*) FILTER (WHERE status = 'rejected'), 'mean_edit_distance'," \
+	" avg(edit_distance) FILTER (WHERE" HUMAN " AND edit_distance IS NOT NULL),"      \
+	" 'median_decision_seconds', percentile_cont(0.5) WITHIN GROUP (ORDER BY"         \
+	" extract(epoch FROM decided_at - created_at)) FILTER (WHERE" HUMAN               \
+	" AND decided_at IS NOT NULL)"
+
+int store_review_stats(struct store *store, double unchanged_threshold, json_t **result_r)
+{
+	PGresult *cats = NULL, *revs = NULL;
+	json_t *a = NULL, *b = NULL;
+	char threshold[32];
+	const char *params[1] = {threshold};
+	int ret = -1;
+
+	snprintf(threshold, sizeof(threshold), "%.6f", unchanged_threshold);
+	cats = store_exec(
+		store, "stats by category",
+		"SELECT json_build_object('category', category, 'drafted', count(*),"
+		" 'auto_sent', count(*) FILTER (WHERE status = 'auto_sent'),"
+		" 'pending', count(*) FILTER (WHERE status IN ('pending', 'claimed')),"
+		" " STATS_COLUMNS
+		")::text FROM drafts WHERE origin = 'model' GROUP BY category ORDER BY category",
+		1, params);
+	if (cats == NULL)
+		goto out;
+	revs = store_exec(store, "stats by reviewer",
+			  "SELECT json_build_object('reviewer', reviewer, " STATS_COLUMNS ")::text"
+			  " FROM drafts WHERE" HUMAN " GROUP BY reviewer ORDER BY reviewer",
+			  1, params);
+	if (revs == NULL || (a = store_json_rows(store, cats, 0)) == NULL ||
+	    (b = store_json_rows(store, revs, 0)) == NULL)
+		goto out;
+	*result_r = json_pack("{s:o, s:o, s:f}", "categories", a, "reviewers", b,
+			      "unchanged_threshold", unchanged_threshold);
+	a = b = NULL;
+	ret = *result_r != NULL ? 0 : -1;
+out:
+	json_decref(a);
+	json_decref(b);
+	PQclear(cats);
+	PQclear(revs);
+	return ret;
+}
+
+#define MAILBOX_JSON                                                                           \
+	"json_build_object('name', name, 'address', address, 'folder', folder, 'uidvalidity'," \
+	" uidvalidity, 'last_uid', last_uid, 'last_poll_at', last_poll_at, 'last_error',"      \
+	" last_error, 'last_error_at', last_error_at, 'poll_requested_at', poll_requested_at," \
+	" 'lease_owner', CASE WHEN lease_expires > now() THEN lease_owner END)::text"
+
+int store_mailboxes_list(struct store *store, json_t **result_r)
+{
+	PGresult *res = store_exec(store, "mailboxes",
+				   "SELECT " MAILBOX_JSON " FROM mailboxes ORDER BY name", 0, NULL);
+	json_t *arr;
+
+	if (res == NULL)
+		return -1;
+	arr = store_json_rows(store, res, 0);
+	PQclear(res);
+	if (arr == NULL)
+		return -1;
+	*result_r = json_pack("{s:o}", "mailboxes", arr);
+	return *result_r != NULL ? 0 : -1;
+}
+
+enum review_result store_mailbox_request_poll(struct store *store, const char *name,
+					      const char *who, json_t **result_r)
+{
+	const char *params[2] = {name, who};
+	json_t *after = NULL;
+	int r;
+
+	if (store_command(store, "BEGIN") < 0)
+		return REVIEW_ERROR;
+	r = store_review_one(
+		store, "mailbox poll",
+		"UPDATE mailboxes SET poll_requested_at = now(), poll_requested_by = $2"
+		" WHERE name = $1 RETURNING " MAILBOX_JSON,
+		2, params, &after);
+	if (r <= 0) {
+		store_rollback(store);
+		return r == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
+	}
+	if (store_audit_append(store, who, "mailbox.poll", "mailbox", name, NULL, NULL) < 0 ||
+	    store_review_commit(store) < 0) {
+		store_rollback(store);
+		json_decref(after);
+		return REVIEW_ERROR;
+	}
+	*result_r = after;
+	return REVIEW_OK;
+}
+
+int store_review_metrics(struct store *store, json_t **result_r)
+{
+	int r = store_review_one(
+		store, "metrics",
+		"SELECT json_build_object("
+		"'messages', (SELECT coalesce(json_object_agg(state, n), '{}') FROM"
+		" (SELECT state, count(*) AS n FROM messages GROUP BY state) s),"
+		"'drafts', (SELECT coalesce(json_object_agg(status, n), '{}') FROM"
+		" (SELECT status, count(*) AS n FROM drafts GROUP BY status) s),"
+		"'jobs', (SELECT coalesce(json_object_agg(state, n), '{}') FROM"
+		" (SELECT state, count(*) AS n FROM jobs GROUP BY state) s),"
+		"'jobs_ready', (SELECT count(*) FROM jobs WHERE state = 'queued'"
+		" AND next_attempt_at <= now()),"
+		"'decisions', (SELECT coalesce(json_object_agg(decision, n), '{}') FROM"
+		" (SELECT decision, count(*) AS n FROM drafts WHERE decision IS NOT NULL"
+		" GROUP BY decision) s),"
+		"'messages_by_status', (SELECT json_build_object('open', count(*) FILTER (WHERE"
+		" status = 'open'), 'replied', count(*) FILTER (WHERE status = 'replied'),"
+		" 'closed', count(*) FILTER (WHERE status = 'closed'), 'skipped', count(*)"
+		" FILTER (WHERE status = 'skipped')) FROM messages),"
+		"'outbox', (SELECT coalesce(json_object_agg(state, n), '{}') FROM"
+		" (SELECT state, count(*) AS n FROM outbox GROUP BY state) s),"
+		"'skips', (SELECT coalesce(json_object_agg(reason, n), '{}') FROM"
+		" (SELECT left(coalesce(screen_reason, pipeline->>'reason', 'unknown'), 60) AS "
+		"reason,"
+		" count(*) AS n FROM messages WHERE state = 'skipped' GROUP BY 1) s),"
+		"'guard_flags', (SELECT coalesce(json_object_agg(flag, n), '{}') FROM"
+		" (SELECT left(f->>'flag', 40) AS flag, count(*) AS n FROM drafts,"
+		" jsonb_array_elements(guardrail_flags) f GROUP BY 1) s))::text",
+		0, NULL, result_r);
+
+	return r == 1 ? 0 : -1;
+}

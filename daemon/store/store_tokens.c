@@ -1,0 +1,240 @@
+#include "daemon/store/store_tokens.h"
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/store/store_audit.h"
+#include "daemon/store/store_private.h"
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int token_generate(char out[64])
+{
+	unsigned char raw[33]; /* 32 random bytes, padded to a multiple of 3 */
+	size_t i, o = 0;
+
+	memset(raw, 0, sizeof(raw));
+	if (gnutls_rnd(GNUTLS_RND_KEY, raw, 32) < 0)
+		return -1;
+	memcpy(out, TOKEN_PREFIX, strlen(TOKEN_PREFIX));
+	o = strlen(TOKEN_PREFIX);
+	for (i = 0; i < 33; i += 3) {
+		unsigned int v =
+			(unsigned int)raw[i] << 16 | (unsigned int)raw[i + 1] << 8 | raw[i + 2];
+
+		out[o++] = b64url[(v >> 18) & 63];
+		out[o++] = b64url[(v >> 12) & 63];
+		out[o++] = b64url[(v >> 6) & 63];
+		out[o++] = b64url[v & 63];
+	}
+	/* 32 bytes are 43 base64 characters; the 44th only encodes padding */
+	out[o - 1] = '\0';
+	gnutls_memset(raw, 0, sizeof(raw));
+	return 0;
+}
+
+int token_hash(const char *token, unsigned char hash[32])
+{
+	return gnutls_hash_fast(GNUTLS_DIG_SHA256, token, strlen(token), hash) < 0 ? -1 : 0;
+}
+
+const char *token_role_name(enum token_role role)
+{
+	return role == TOKEN_ROLE_ADMIN ? "admin" : "reviewer";
+}
+
+int token_role_parse(const char *name, enum token_role *role_r)
+{
+	if (strcmp(name, "reviewer") == 0)
+		*role_r = TOKEN_ROLE_REVIEWER;
+	else if (strcmp(name, "admin") == 0)
+		*role_r = TOKEN_ROLE_ADMIN;
+	else
+		return -1;
+	return 0;
+}
+
+bool token_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > TOKEN_NAME_MAX)
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") ==
+	       n;
+}
+
+static void token_hex(const unsigned char hash[32], char hex[65])
+{
+	size_t i;
+
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+}
+
+int store_token_create(struct store *store, const char *name, enum token_role role,
+		       const unsigned char hash[32], uint64_t expires_in, const char *actor,
+		       char *expires_at_r)
+{
+	PGresult *res = NULL;
+	json_t *after = NULL;
+	char hex[65], secs[24];
+	const char *params[4];
+	int ret = -1;
+
+	token_hex(hash, hex);
+	snprintf(secs, sizeof(secs), "%llu", (unsigned long long)expires_in);
+	params[0] = name;
+	params[1] = token_role_name(role);
+	params[2] = hex;
+	params[3] = expires_in > 0 ? secs : NULL;
+	expires_at_r[0] = '\0';
+	if (store_command(store, "BEGIN") < 0)
+		return -1;
+	/* a NULL $4 makes the product, and so expires_at, NULL: never */
+	res = store_exec(
+		store, "token create",
+		"INSERT INTO api_tokens (name, role, token_hash, expires_at)"
+		" VALUES ($1, $2, decode($3, 'hex'), now() + $4::bigint * interval '1 second')"
+		" ON CONFLICT (name) DO NOTHING"
+		" RETURNING to_char(expires_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
+		4, params);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		ret = 0;
+		goto out;
+	}
+	if (!PQgetisnull(res, 0, 0))
+		snprintf(expires_at_r, TOKEN_TIME_MAX, "%s", PQgetvalue(res, 0, 0));
+	after = json_pack("{s:s, s:s, s:s?}", "name", name, "role", token_role_name(role),
+			  "expires_at", expires_at_r[0] != '\0' ? expires_at_r : NULL);
+	if (store_audit_append(store, actor, "token.create", "token", name, NULL, after) < 0 ||
+	    store_command(store, "COMMIT") < 0)
+		goto out;
+	ret = 1;
+out:
+	if (ret != 1)
+		store_rollback(store);
+	json_decref(after);
+	PQclear(res);
+	return ret;
+}
+
+int store_token_revoke(struct store *store, const char *name, const char *actor)
+{
+	PGresult *res = NULL;
+	json_t *after = NULL;
+	const char *params[1] = {name};
+	int ret = -1;
+
+	if (store_command(store, "BEGIN") < 0)
+		return -1;
+	res = store_exec(store, "token revoke",
+			 "UPDATE api_tokens SET revoked_at = now()"
+			 " WHERE name = $1 AND revoked_at IS NULL RETURNING role",
+			 1, params);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		ret = 0;
+		goto out;
+	}
+	after = json_pack("{s:s, s:s, s:b}", "name", name, "role", PQgetvalue(res, 0, 0), "revoked",
+			  1);
+	if (store_audit_append(store, actor, "token.revoke", "token", name, NULL, after) < 0 ||
+	    store_command(store, "COMMIT") < 0)
+		goto out;
+	ret = 1;
+out:
+	if (ret != 1)
+		store_rollback(store);
+	json_decref(after);
+	PQclear(res);
+	return ret;
+}
+
+int store_token_lookup(struct store *store, const unsigned char hash[32], struct token_auth *auth_r)
+{
+	PGresult *res;
+	char hex[65], stored[65];
+	const char *params[1] = {hex};
+	unsigned char diff = 0;
+	size_t i;
+	int ret = 0;
+
+	memset(auth_r, 0, sizeof(*auth_r));
+	token_hex(hash, hex);
+	/* One round trip: the data-modifying CTE runs whether or not the
+	 * outer query reads it, and only touches a live token whose last use
+	 * is over a minute old. */
+	res = store_exec(
+		store, "token lookup",
+		"WITH t AS (SELECT id, name, role, encode(token_hash, 'hex') AS h,"
+		"  expires_at, expires_at IS NOT NULL AND expires_at <= now() AS expired"
+		"  FROM api_tokens WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL),"
+		" u AS (UPDATE api_tokens a SET last_used_at = now() FROM t"
+		"  WHERE a.id = t.id AND NOT t.expired AND (a.last_used_at IS NULL"
+		"  OR a.last_used_at < now() - interval '1 minute'))"
+		" SELECT name, role, h, expired, to_char(expires_at, "
+		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM t",
+		1, params);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && strlen(PQgetvalue(res, 0, 2)) == 64) {
+		/* The index found it; compare anyway without an early exit so the
+		 * answer never depends on where two hashes first differ. */
+		memcpy(stored, PQgetvalue(res, 0, 2), 65);
+		for (i = 0; i < 64; i++)
+			diff |= (unsigned char)(stored[i] ^ hex[i]);
+		if (diff == 0 && token_role_parse(PQgetvalue(res, 0, 1), &auth_r->role) == 0) {
+			snprintf(auth_r->name, sizeof(auth_r->name), "%s", PQgetvalue(res, 0, 0));
+			if (!PQgetisnull(res, 0, 4))
+				snprintf(auth_r->expires_at, sizeof(auth_r->expires_at), "%s",
+					 PQgetvalue(res, 0, 4));
+			auth_r->expired = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+			ret = auth_r->expired ? 0 : 1;
+		}
+	}
+	PQclear(res);
+	return ret;
+}
+
+int store_token_list(struct store *store, json_t **tokens_r)
+{
+	static const char sql[] =
+		"SELECT name, role, to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" to_char(revoked_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" to_char(expires_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" to_char(last_used_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+		" FROM api_tokens ORDER BY name";
+
+	PGresult *res;
+	json_t *arr;
+	int i;
+
+	res = store_exec(store, "token list", sql, 0, NULL);
+	if (res == NULL)
+		return -1;
+	arr = json_array();
+	for (i = 0; arr != NULL && i < PQntuples(res); i++) {
+		json_array_append_new(
+			arr, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "name",
+				       PQgetvalue(res, i, 0), "role", PQgetvalue(res, i, 1),
+				       "created_at", PQgetvalue(res, i, 2), "revoked_at",
+				       PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
+				       "expires_at",
+				       PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
+				       "last_used_at",
+				       PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5)));
+	}
+	PQclear(res);
+	if (arr == NULL) {
+		snprintf(store->error, sizeof(store->error), "token list: out of memory");
+		return -1;
+	}
+	*tokens_r = arr;
+	return 0;
+}

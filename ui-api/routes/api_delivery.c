@@ -1,0 +1,67 @@
+/* A person's answer to "may have been delivered; send again?": the two
+ * actions on a draft whose reply is uncertain (daemon/outbox/outbox.c). */
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "daemon/lib/log.h"
+#include "daemon/store/store_outbox.h"
+#include "daemon/store/store_review.h"
+#include "ui-api/api.h"
+
+static void api_delivery_decide(struct api_request *req, struct api_response *resp, bool send_again)
+{
+	struct store *store;
+	json_t *draft = NULL, *body;
+	char state[32];
+	int r;
+
+	if (api_query_check(req, resp, NULL) < 0 || api_id_check(resp, req->params[0], "draft") < 0)
+		return;
+	body = api_body_object(req, resp, (const struct api_field[]){{NULL, API_STRING, false, 0}},
+			       true);
+	if (body == NULL)
+		return;
+	json_decref(body);
+	if ((store = api_store(req, resp)) == NULL)
+		return;
+	r = store_review_get(store, req->params[0], &draft);
+	if (r <= 0) {
+		if (r < 0)
+			api_error_store(resp, store);
+		else
+			api_error(resp, 404, "not_found", "no such draft");
+		return;
+	}
+	json_decref(draft);
+	draft = NULL;
+	r = store_outbox_decide_uncertain(store, req->params[0], req->actor, send_again, state,
+					  sizeof(state));
+	if (r < 0) {
+		api_error_store(resp, store);
+		return;
+	}
+	if (r == 0) {
+		api_error(
+			resp, 409, "wrong_status",
+			"the reply of this draft is %s, not uncertain: there is nothing to decide",
+			state);
+		return;
+	}
+	log_info("api: draft %s: uncertain reply %s by %s", req->params[0],
+		 send_again ? "sent again" : "marked delivered", req->actor);
+	if (store_review_get(store, req->params[0], &draft) <= 0) {
+		api_error_store(resp, store);
+		return;
+	}
+	api_reply(resp, 200, draft);
+}
+
+void api_drafts_delivered(struct api_request *req, struct api_response *resp)
+{
+	api_delivery_decide(req, resp, false);
+}
+
+void api_drafts_resend(struct api_request *req, struct api_response *resp)
+{
+	api_delivery_decide(req, resp, true);
+}
