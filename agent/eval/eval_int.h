@@ -43,6 +43,8 @@ struct eval_outcome {
 	json_t *flags;          /* every flag name */
 	json_t *keys;           /* {"sku":[...], "order":[...]} */
 	json_t *notes;
+	json_t *scores;  /* the classifier's explanation (classify.h) */
+	char doubt[256]; /* "" or why the category is in doubt (doubt_step()) */
 	char *body;
 };
 

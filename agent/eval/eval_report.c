@@ -196,12 +196,17 @@ static json_t *eval_detail(const struct eval_set *set, const struct eval_outcome
 	size_t i;
 
 	for (i = 0; list != NULL && i < set->count; i++) {
-		d = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:O, s:s, s:O?, s:s?}", "file",
-			      set->mails[i].file, "label", eval_label(&set->mails[i], "category"),
-			      "category", kw[i].category, "outcome", kw[i].outcome, "rules",
-			      kw[i].rules_outcome, "flags", kw[i].flags, "category_bayes",
+		d = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:O, s:s, s:O?, s:s?, s:O?, s:O?, s:s?, "
+			      "s:s?}",
+			      "file", set->mails[i].file, "label",
+			      eval_label(&set->mails[i], "category"), "category", kw[i].category,
+			      "outcome", kw[i].outcome, "rules", kw[i].rules_outcome, "flags",
+			      kw[i].flags, "category_bayes",
 			      nb != NULL ? nb[i].category : kw[i].category, "keys", kw[i].keys,
-			      "body", kw[i].body);
+			      "body", kw[i].body, "scores", kw[i].scores, "scores_bayes",
+			      nb != NULL ? nb[i].scores : NULL, "doubt",
+			      kw[i].doubt[0] != '\0' ? kw[i].doubt : NULL, "doubt_bayes",
+			      nb != NULL && nb[i].doubt[0] != '\0' ? nb[i].doubt : NULL);
 		if (d == NULL || json_array_append_new(list, d) < 0) {
 			json_decref(list);
 			return NULL;

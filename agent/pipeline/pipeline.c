@@ -298,7 +298,8 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 	struct auto_recent recent;
 	struct auto_limit limit;
 	const char *why = NULL, *human_reason = NULL;
-	int s, ret = -1;
+	char doubt[256] = "";
+	int s, doubtful, ret = -1;
 	long long oldest;
 
 	memset(&r, 0, sizeof(r));
@@ -382,6 +383,14 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 		json_object_set_new(r.record, "category_set_by_reviewer",
 				    json_string(r.pm.forced_category));
 	}
+	/* the mail may be of another category whose rules would hold it */
+	doubtful = doubt_step(agent, r.mime, &r.cls, r.facts, &r.rules, doubt, sizeof(doubt));
+	if (doubtful < 0) {
+		snprintf(error, error_size, "out of memory");
+		goto out;
+	}
+	if (doubtful > 0)
+		json_object_set_new(r.record, "category_doubt", json_string(doubt));
 	if (run_category(agent, store, r.cls.category, &cs) < 0) {
 		snprintf(error, error_size, "%s", store_error(store));
 		goto out;
@@ -400,6 +409,7 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 	din.sender_auto_limit = SENDER_AUTO_LIMIT;
 	din.auto_disabled = !agent->auto_ok;
 	din.reviewer_category = r.pm.forced_category != NULL;
+	din.category_doubt = doubt[0] != '\0' ? doubt : NULL;
 
 	/* skip and off need no draft: decide now */
 	if (din.rules_skip || strcmp(r.cls.category, "none") == 0 || strcmp(cs.mode, "off") == 0) {
