@@ -138,7 +138,7 @@ static unsigned long long eval_hash(const char *s)
 	return h;
 }
 
-static void eval_outcome_clear(struct eval_outcome *o)
+void eval_outcome_clear(struct eval_outcome *o)
 {
 	json_decref(o->flags);
 	json_decref(o->keys);

@@ -63,6 +63,8 @@ struct eval_run_ctx {
 int eval_one(struct agent *agent, struct eval_set *set, size_t idx, struct eval_outcome *o)
 	__attribute__((warn_unused_result));
 void eval_outcomes_free(struct eval_outcome *o, size_t count);
+/* Frees what one outcome holds (not o itself) and zeroes it. */
+void eval_outcome_clear(struct eval_outcome *o);
 /* A naive Bayes model trained on the mails not in fold k of folds. */
 struct bayes_model *eval_train(struct eval_set *set, unsigned folds, unsigned k);
 
