@@ -19,6 +19,9 @@
 #include "agent/classify/bayes.h"
 #include "agent/eval/eval_int.h"
 #include "agent/mime/mime.h"
+#include "agent/pipeline/facts.h"
+#include "agent/pipeline/steps.h"
+#include "connectors/rules/rules.h"
 #include "daemon/config/config.h"
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
@@ -234,7 +237,87 @@ static void test_safety_corpus(void)
 	safety_run(dir);
 }
 
+/* Contenders with keywords alone (no model): a request with a strong cue of
+ * another category is held when that category's rules would hold it. */
+static const struct {
+	const char *name, *subject, *text;
+	const char *category; /* the classifier's */
+	const char *doubt;    /* in the reason, or NULL: no doubt */
+} contender_rows[] = {
+	{"a complaint's words in an order question", "Where is my order?",
+	 "Hello, where is my order? Please send the tracking number. This is unacceptable.",
+	 "order_status", "may also be complaint, which is never answered automatically"},
+	{"a price question in a stock question, quantity unknown", "HP-11021 in stock?",
+	 "Do you have HP-11021 in stock? And what is your best price?", "stock_inquiry",
+	 "may also be quote_request, and as that R05 (could not be evaluated) would hold it"},
+	{"a newsletter mentioned in a stock question: a skip does not hold", "HP-11021 in stock?",
+	 "Do you have 20 pcs of HP-11021 in stock? I saw it in your newsletter.", "stock_inquiry",
+	 NULL},
+	{"no other category in sight", "HP-11021 in stock?",
+	 "Do you have 20 pcs of HP-11021 in stock?", "stock_inquiry", NULL},
+};
+
+static void test_safety_contenders(void)
+{
+	struct safety_ctx c;
+	struct mime_limits limits;
+	struct mime_message *m;
+	struct classify_outcome cls;
+	struct rules_result rules;
+	json_t *facts, *keys;
+	enum log_level level = log_get_level();
+	char dir[4096], raw[2048], why[256];
+	const char *err;
+	size_t i;
+	int r;
+
+	log_set_level(LOG_LEVEL_WARN);
+	snprintf(dir, sizeof(dir), "%s/tests/fixtures/eval", test_src_dir());
+	if (safety_open(&c, dir) < 0) {
+		CU_FAIL("safety: the agent for the folder could not be built");
+		safety_close(&c);
+		log_set_level(level);
+		return;
+	}
+	mime_limits_default(&limits);
+	for (i = 0; i < ARRAY_SIZE(contender_rows); i++) {
+		snprintf(
+			raw, sizeof(raw),
+			"From: Pat Buyer <pat@buyer.example>\r\nTo: support@harborparts.example\r\n"
+			"Subject: %s\r\nMessage-ID: <c%zu@buyer.example>\r\n"
+			"Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
+			contender_rows[i].subject, i, contender_rows[i].text);
+		m = NULL;
+		CU_ASSERT_EQUAL_FATAL(mime_parse(raw, strlen(raw), &limits, &m, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(classify_step(c.agent, m, &cls), 0);
+		CU_ASSERT_TRUE_FATAL(facts_gather(c.agent->facts, raw, &facts, &keys) >= 0);
+		CU_ASSERT_EQUAL_FATAL(rules_step(c.agent, m, &cls, facts, false, &rules), 0);
+		r = doubt_step(c.agent, m, &cls, facts, &rules, why, sizeof(why));
+		if (strcmp(cls.category, contender_rows[i].category) != 0 ||
+		    (contender_rows[i].doubt == NULL) != (r == 0) ||
+		    (r == 1 && strstr(why, contender_rows[i].doubt) == NULL))
+			printf("\ncontender row \"%s\": %s, doubt %d \"%s\"",
+			       contender_rows[i].name, cls.category, r, why);
+		CU_ASSERT_STRING_EQUAL(cls.category, contender_rows[i].category);
+		CU_ASSERT_STRING_EQUAL(cls.rival, ""); /* no model, no rival */
+		if (contender_rows[i].doubt == NULL) {
+			CU_ASSERT_EQUAL(r, 0);
+		} else {
+			CU_ASSERT_EQUAL(r, 1);
+			CU_ASSERT_PTR_NOT_NULL(strstr(why, contender_rows[i].doubt));
+		}
+		rules_result_free(&rules);
+		json_decref(facts);
+		json_decref(keys);
+		classify_outcome_clear(&cls);
+		mime_message_free(&m);
+	}
+	safety_close(&c);
+	log_set_level(level);
+}
+
 static const struct test_case classify_safety_cases[] = {
+	{"contenders' rules hold a request with keywords alone", test_safety_contenders},
 	{"never_auto mail under random and poisoned models: held-apart set",
 	 test_safety_held_apart},
 	{"never_auto mail under random and poisoned models: corpus", test_safety_corpus},
