@@ -46,7 +46,8 @@ static void classify_blend_mix(const struct classify_blend_input *in, double w, 
 
 void classify_blend(const struct classify_blend_input *in, struct classify_blend *out, double *p_r)
 {
-	size_t i, nb_best, n_kw, n_nb, fewer;
+	size_t i, nb_best = 0, n_kw = 0, n_nb = 0, fewer;
+	bool model = in->bayes_p != NULL && in->examples != NULL;
 	double w;
 
 	memset(out, 0, sizeof(*out));
@@ -55,15 +56,14 @@ void classify_blend(const struct classify_blend_input *in, struct classify_blend
 	out->confidence = in->keyword_p[in->keyword_best];
 	for (i = 0; i < in->count; i++)
 		p_r[i] = in->keyword_p[i];
-	if (in->bayes_p == NULL || in->examples == NULL)
-		return;
-	nb_best = classify_blend_argmax(in->bayes_p, in->count);
-	n_nb = in->examples[nb_best];
-	n_kw = in->examples[in->keyword_best];
-	/* a choice Bayes has too few examples of is no opinion */
-	if (classify_bayes_weight(n_nb) == 0)
-		return;
-	if (!in->keywords_any) {
+	if (model) {
+		nb_best = classify_blend_argmax(in->bayes_p, in->count);
+		n_nb = in->examples[nb_best];
+		n_kw = in->examples[in->keyword_best];
+	}
+	if (!model || classify_bayes_weight(n_nb) == 0) {
+		/* no model, or a choice it has too few examples of: no opinion */
+	} else if (!in->keywords_any) {
 		w = classify_bayes_weight(n_nb);
 		classify_blend_mix(in, w, p_r);
 		out->rule = CLASSIFY_BLEND_BAYES_ALONE;
@@ -71,36 +71,32 @@ void classify_blend(const struct classify_blend_input *in, struct classify_blend
 		out->weight = w;
 		/* nothing a person wrote agrees: at most the model's weight */
 		out->confidence = w * in->bayes_p[nb_best];
-		return;
-	}
-	if (nb_best == in->keyword_best) {
+	} else if (nb_best == in->keyword_best) {
 		w = classify_bayes_weight(n_nb);
 		classify_blend_mix(in, w, p_r);
 		out->rule = CLASSIFY_BLEND_AGREE;
 		out->weight = w;
 		if (p_r[nb_best] > out->confidence)
 			out->confidence = p_r[nb_best];
-		return;
+	} else if (classify_bayes_weight(n_kw) > 0) {
+		/* (a model that hardly saw the keywords' category cannot
+		 * contradict it: that case keeps the keywords' answer) */
+		fewer = n_kw < n_nb ? n_kw : n_nb;
+		w = classify_bayes_weight(fewer);
+		classify_blend_mix(in, w, p_r);
+		out->weight = w;
+		if (fewer >= CLASSIFY_BAYES_OVERRULE_MIN &&
+		    p_r[nb_best] - p_r[in->keyword_best] >= CLASSIFY_BAYES_MARGIN) {
+			out->rule = CLASSIFY_BLEND_OVERRULED;
+			out->best = nb_best;
+			out->rival = in->keyword_best;
+		} else {
+			out->rule = CLASSIFY_BLEND_DISAGREE;
+			out->rival = nb_best;
+		}
+		out->confidence = p_r[out->best] < CLASSIFY_DISAGREE_CAP ? p_r[out->best]
+									 : CLASSIFY_DISAGREE_CAP;
 	}
-	/* a model that hardly saw the keywords' category cannot contradict it */
-	if (classify_bayes_weight(n_kw) == 0)
-		return;
-	fewer = n_kw < n_nb ? n_kw : n_nb;
-	w = classify_bayes_weight(fewer);
-	classify_blend_mix(in, w, p_r);
-	out->weight = w;
-	if (fewer >= CLASSIFY_BAYES_OVERRULE_MIN &&
-	    p_r[nb_best] - p_r[in->keyword_best] >= CLASSIFY_BAYES_MARGIN) {
-		out->rule = CLASSIFY_BLEND_OVERRULED;
-		out->best = nb_best;
-		out->rival = in->keyword_best;
-	} else {
-		out->rule = CLASSIFY_BLEND_DISAGREE;
-		out->best = in->keyword_best;
-		out->rival = nb_best;
-	}
-	out->confidence =
-		p_r[out->best] < CLASSIFY_DISAGREE_CAP ? p_r[out->best] : CLASSIFY_DISAGREE_CAP;
 }
 
 static void classify_contender_add(size_t *out, size_t *n, size_t max, size_t i)

@@ -151,14 +151,15 @@ int doubt_step(struct agent *agent, const struct mime_message *msg,
 	char ids[160];
 	const char *c;
 	size_t i;
+	int ret = 0;
 
 	why[0] = '\0';
 	if (cls->rival[0] != '\0' && cls->set_by_rule[0] == '\0') {
 		snprintf(why, why_size, "the keyword lists and the Bayes model disagree (%s or %s)",
 			 cls->category, cls->rival);
-		return 1;
+		ret = 1;
 	}
-	for (i = 0; i < cls->contenders_count; i++) {
+	for (i = 0; ret == 0 && i < cls->contenders_count; i++) {
 		c = cls->contenders[i];
 		if (strcmp(c, cls->category) == 0)
 			continue;
@@ -166,10 +167,13 @@ int doubt_step(struct agent *agent, const struct mime_message *msg,
 			snprintf(why, why_size,
 				 "the mail may also be %s, which is never answered automatically",
 				 c);
-			return 1;
+			ret = 1;
+			continue;
 		}
-		if (rules_step_as(agent, msg, cls, c, facts, false, true, &alt) < 0)
-			return -1;
+		if (rules_step_as(agent, msg, cls, c, facts, false, true, &alt) < 0) {
+			ret = -1;
+			continue;
+		}
 		ids[0] = '\0';
 		doubt_holding_ids(&alt, main, ids, sizeof(ids));
 		rules_result_free(&alt);
@@ -177,8 +181,8 @@ int doubt_step(struct agent *agent, const struct mime_message *msg,
 			snprintf(why, why_size,
 				 "the mail may also be %s, and as that %s would hold it back", c,
 				 ids);
-			return 1;
+			ret = 1;
 		}
 	}
-	return 0;
+	return ret;
 }
