@@ -40,6 +40,12 @@ int store_txn_run(struct store *store, struct store_txn *txn, store_txn_body_fn 
 int store_txn_object(struct store *store, struct store_txn *txn, const char *type, const char *id)
 	__attribute__((warn_unused_result));
 
+/* Writes txn's audit row now, inside the body, and clears it (the helper
+ * then writes none): for a body whose later steps write audit rows of
+ * their own that must follow this one (a bad sample, then the demotion it
+ * causes). 0 or -1. */
+int store_txn_audit(struct store *store, struct store_txn *txn) __attribute__((warn_unused_result));
+
 /* A guard said no: records its name and returns 0, for
  * "return store_txn_refuse(txn, "claimed");". */
 int store_txn_refuse(struct store_txn *txn, const char *guard);
