@@ -96,7 +96,7 @@ static void test_message_id_new(void)
 		struct mail_reply reply;
 		struct mail_envelope env;
 		struct buf out;
-		const char *err = NULL;
+		struct error err;
 
 		memset(&reply, 0, sizeof(reply));
 		CU_ASSERT_EQUAL(
