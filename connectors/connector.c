@@ -196,10 +196,17 @@ int connector_validate(const struct connector_config *config, char *error, size_
 	for (i = 0; i < config->options_count; i++) {
 		if (!conn_key_listed(conn_common_options, config->options[i].key) &&
 		    !conn_key_listed(ops->options, config->options[i].key)) {
+			const char *near =
+				config_suggest_strv(config->options[i].key, ops->options);
+
+			if (near == NULL)
+				near = config_suggest_strv(config->options[i].key,
+							   conn_common_options);
 			snprintf(error, error_size,
-				 "line %u: [connector %s]: unknown key '%s' for type %s",
+				 "line %u: [connector %s] %s: unknown key for type %s%s%s%s",
 				 config->options[i].line, config->name, config->options[i].key,
-				 ops->name);
+				 ops->name, near != NULL ? " (did you mean '" : "",
+				 near != NULL ? near : "", near != NULL ? "'?)" : "");
 			return -1;
 		}
 	}

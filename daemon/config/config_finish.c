@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "daemon/config/config_check.h"
 #include "daemon/config/config_private.h"
 #include "daemon/mail/imap_utf7.h"
 #include "daemon/lib/util.h"
@@ -109,11 +110,6 @@ static void config_mailbox_env_name(const char *name, char *out, size_t size)
 	snprintf(out + pos, size - pos, "_PASSWORD");
 }
 
-static bool has_prefix(const char *s, const char *prefix)
-{
-	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 /* [agent] signature_phones: each entry a phone number the output gates can
  * match (7 to 15 digits), or a draft stating it would be held back. */
 static void config_check_phones(struct config_parser *p, const char *list)
@@ -152,10 +148,53 @@ static void config_check_required(struct config_parser *p, const struct config_s
 	}
 }
 
+/* A URL key with the given schemes, reported at its line. */
+static void config_check_url_key(struct config_parser *p, const char *section, const char *name,
+				 const char *key, const char *url, const char *const *schemes)
+{
+	char why[256];
+
+	if (url != NULL && config_check_url(url, schemes, why, sizeof(why)) < 0)
+		config_key_error(p, section, name, key, "%s", why);
+}
+
+static void config_check_listen_key(struct config_parser *p, const char *section, const char *value)
+{
+	const char *why;
+
+	if (value != NULL && config_check_listen(value, &why) < 0)
+		config_key_error(p, section, NULL, "listen", "'%s': %s", value, why);
+}
+
+static void config_finish_mailbox(struct config_parser *p, struct mailbox_config *m)
+{
+	static const char *const imap[] = {"imap", "imaps", NULL};
+	char env[160], label[200];
+	const char *why;
+
+	snprintf(label, sizeof(label), "[mailbox %s]", m->name);
+	config_check_required(p, &config_sections[SECTION_MAILBOX], m, m->line, label);
+	config_check_url_key(p, "mailbox", m->name, "url", m->url, imap);
+	if (m->address != NULL && config_check_address(m->address, &why) < 0)
+		config_key_error(p, "mailbox", m->name, "address",
+				 "'%s' is not an e-mail address: %s", m->address, why);
+	config_mailbox_env_name(m->name, env, sizeof(env));
+	if (config_env_override(env, &m->password) == 0)
+		config_read_secret(p, m->line, "password_file", m->password_file, &m->password);
+	if (m->password == NULL && m->password_file == NULL)
+		config_error(p->errors, p->path, m->line,
+			     "%s: needs password, password_file or $%s", label, env);
+	config_check_folder(p, m->line, label, "folder", m->folder);
+	config_check_folder(p, m->line, label, "sent_folder", m->sent_folder);
+	config_check_pattern(p, m->line, label, m->spam_header_pattern);
+}
+
 void config_finish(struct config_parser *p)
 {
+	static const char *const http[] = {"http", "https", NULL};
+	static const char *const smtp[] = {"smtp", "smtps", NULL};
 	struct config *c = p->config;
-	char env[160], label[200];
+	char label[200], why[256];
 	size_t i;
 
 	config_env_override("DRAFTD_DATABASE_URL", &c->database.url);
@@ -163,51 +202,36 @@ void config_finish(struct config_parser *p)
 	config_env_override("DRAFTD_MODEL_API_KEY", &c->model.api_key);
 
 	/* the URL may carry a password, so it may live in a secret file */
-	config_read_secret(p, 0, "[database] url_file", c->database.url_file, &c->database.url);
+	config_read_secret(p, config_key_line(c, "database", NULL, "url_file"),
+			   "[database] url_file", c->database.url_file, &c->database.url);
 	if (c->database.url == NULL && c->database.url_file == NULL) {
 		config_error(p->errors, p->path, 0,
 			     p->section_seen[SECTION_DATABASE]
 				     ? "[database]: missing key 'url' (or url_file)"
 				     : "missing section [database] (or $DRAFTD_DATABASE_URL)");
+	} else if (c->database.url != NULL &&
+		   config_check_database_url(c->database.url, why, sizeof(why)) < 0) {
+		config_key_error(p, "database", NULL,
+				 config_key_line(c, "database", NULL, "url") > 0 ? "url"
+										 : "url_file",
+				 "%s", why);
 	}
 	if (c->model.backend == MODEL_BACKEND_OPENAI && c->model.base_url == NULL)
-		config_error(p->errors, p->path, 0, "[model]: backend = openai needs base_url");
-	if (c->model.base_url != NULL && !has_prefix(c->model.base_url, "http://") &&
-	    !has_prefix(c->model.base_url, "https://"))
-		config_error(p->errors, p->path, 0,
-			     "[model]: base_url must start with http:// or https://");
-	config_read_secret(p, 0, "[model] api_key_file", c->model.api_key_file, &c->model.api_key);
-	if (c->smtp.url != NULL && !has_prefix(c->smtp.url, "smtp://") &&
-	    !has_prefix(c->smtp.url, "smtps://"))
-		config_error(p->errors, p->path, 0,
-			     "[smtp]: url must start with smtp:// or smtps://");
-	config_read_secret(p, 0, "[smtp] password_file", c->smtp.password_file, &c->smtp.password);
-	if (strchr(c->api.listen, ':') == NULL)
-		config_error(p->errors, p->path, 0, "[api]: listen must be HOST:PORT");
+		config_key_error(p, "model", NULL, "backend", "openai needs base_url");
+	config_check_url_key(p, "model", NULL, "base_url", c->model.base_url, http);
+	config_read_secret(p, config_key_line(c, "model", NULL, "api_key_file"),
+			   "[model] api_key_file", c->model.api_key_file, &c->model.api_key);
+	config_check_url_key(p, "smtp", NULL, "url", c->smtp.url, smtp);
+	config_read_secret(p, config_key_line(c, "smtp", NULL, "password_file"),
+			   "[smtp] password_file", c->smtp.password_file, &c->smtp.password);
+	config_check_listen_key(p, "api", c->api.listen);
 	if ((c->api.tls_cert == NULL) != (c->api.tls_key == NULL))
-		config_error(p->errors, p->path, 0, "[api]: tls_cert and tls_key go together");
+		config_key_error(p, "api", NULL, c->api.tls_cert != NULL ? "tls_cert" : "tls_key",
+				 "tls_cert and tls_key go together");
 	config_check_phones(p, c->agent.signature_phones);
 
-	for (i = 0; i < c->mailboxes_count; i++) {
-		struct mailbox_config *m = &c->mailboxes[i];
-
-		snprintf(label, sizeof(label), "[mailbox %s]", m->name);
-		config_check_required(p, &config_sections[SECTION_MAILBOX], m, m->line, label);
-		if (m->url != NULL && !has_prefix(m->url, "imap://") &&
-		    !has_prefix(m->url, "imaps://"))
-			config_error(p->errors, p->path, m->line,
-				     "%s: url must start with imap:// or imaps://", label);
-		config_mailbox_env_name(m->name, env, sizeof(env));
-		if (config_env_override(env, &m->password) == 0)
-			config_read_secret(p, m->line, "password_file", m->password_file,
-					   &m->password);
-		if (m->password == NULL && m->password_file == NULL)
-			config_error(p->errors, p->path, m->line,
-				     "%s: needs password, password_file or $%s", label, env);
-		config_check_folder(p, m->line, label, "folder", m->folder);
-		config_check_folder(p, m->line, label, "sent_folder", m->sent_folder);
-		config_check_pattern(p, m->line, label, m->spam_header_pattern);
-	}
+	for (i = 0; i < c->mailboxes_count; i++)
+		config_finish_mailbox(p, &c->mailboxes[i]);
 	config_check_pattern(p, 0, "[agent]", c->agent.spam_header_pattern);
 	for (i = 0; i < c->connectors_count; i++) {
 		snprintf(label, sizeof(label), "[connector %s]", c->connectors[i].name);

@@ -113,7 +113,7 @@ static const struct {
 	const char *type, *key, *value, *want;
 } csv_options_bad[] = {
 	{"csv", "colour", "blue",
-	 "line 13: [connector inventory]: unknown key 'colour' for type csv"},
+	 "line 13: [connector inventory] colour: unknown key for type csv"},
 	{"csv", "fields", "qty:float", "line 13: [connector inventory]: fields: unknown type"},
 	{"csv", "pattern", "HP-\\d+",
 	 "line 13: [connector inventory]: pattern: pattern 1 has no capture group"},

@@ -286,7 +286,7 @@ static const struct {
 	{"header.X-Api", "a\r\nHost: evil", "line 29: header.X-Api holds a line break"},
 	{"max_response", "0", "line 29: max_response"},
 	{"field.qty", "stock.available", "line 29: field.qty must be a JSON pointer"},
-	{"timeout_sec", "5", "line 29: [connector erp]: unknown key 'timeout_sec' for type http"},
+	{"timeout_sec", "5", "line 29: [connector erp] timeout_sec: unknown key for type http"},
 	{"token_file", "/nonexistent/token", "line 29: token_file /nonexistent/token"},
 };
 

@@ -315,7 +315,8 @@ static void test_pg_options(void)
 	pg_section(&s, "postgresql://x/y", PG_QUERY);
 	s.kv[1].key = (char *)"uri";
 	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "line 32: [connector inventory]: unknown key 'uri'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "line 32: [connector inventory] uri: unknown key for "
+					     "type pg (did you mean 'url'?)"));
 }
 
 static const struct test_case conn_pg_cases[] = {
