@@ -321,8 +321,7 @@ static void api_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("api: %s", line);
 }
 
-/* "host:port", "[v6]:port" -> a bound address. */
-static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **error_r)
+int api_listen_resolve(const char *listen, struct addrinfo **ai_r, const char **error_r)
 {
 	char host[256];
 	const char *colon = strrchr(listen, ':'), *h = listen;
@@ -330,7 +329,7 @@ static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **
 	struct addrinfo hints;
 
 	if (colon == NULL) {
-		*error_r = "[api] listen must be HOST:PORT";
+		*error_r = "listen must be HOST:PORT";
 		return -1;
 	}
 	hlen = (size_t)(colon - listen);
@@ -339,7 +338,7 @@ static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **
 		hlen -= 2;
 	}
 	if (hlen == 0 || hlen >= sizeof(host)) {
-		*error_r = "[api] listen has a bad host";
+		*error_r = "listen has a bad host";
 		return -1;
 	}
 	memcpy(host, h, hlen);
@@ -349,7 +348,7 @@ static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if (getaddrinfo(host, colon + 1, &hints, ai_r) != 0) {
-		*error_r = "[api] listen: cannot resolve the host or bad port";
+		*error_r = "listen: cannot resolve the host or bad port";
 		return -1;
 	}
 	return 0;
@@ -419,7 +418,7 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 	}
 	server->daemon = daemon;
 	server->max_body = config->api.max_body;
-	if (api_resolve(config->api.listen, &ai, error_r) < 0)
+	if (api_listen_resolve(config->api.listen, &ai, error_r) < 0)
 		goto out;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

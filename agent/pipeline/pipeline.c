@@ -226,7 +226,9 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	req.hint_source = r->cls.source;
 	req.customer_name = r->mime->from_name;
 	started = time_mono_ms();
+	metrics_model_in_flight(1);
 	s = llm_draft(agent->llm, &req, &r->draft, &lerr);
+	metrics_model_in_flight(-1);
 	metrics_model_request(time_mono_ms() - started, s > 0 && !r->draft.needs_human);
 	if (s < 0) {
 		/* A server that is down or loading: retry the job later, and on

@@ -139,6 +139,9 @@ struct config {
 		enum log_level level;
 	} log;
 	struct {
+		char *listen; /* host:port of the /metrics listener, or "off" */
+	} metrics;
+	struct {
 		unsigned int workers;
 		char *rules_file;
 		unsigned int max_attempts;

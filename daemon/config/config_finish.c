@@ -225,6 +225,8 @@ void config_finish(struct config_parser *p)
 	config_read_secret(p, config_key_line(c, "smtp", NULL, "password_file"),
 			   "[smtp] password_file", c->smtp.password_file, &c->smtp.password);
 	config_check_listen_key(p, "api", c->api.listen);
+	if (strcmp(c->metrics.listen, "off") != 0)
+		config_check_listen_key(p, "metrics", c->metrics.listen);
 	if ((c->api.tls_cert == NULL) != (c->api.tls_key == NULL))
 		config_key_error(p, "api", NULL, c->api.tls_cert != NULL ? "tls_cert" : "tls_key",
 				 "tls_cert and tls_key go together");

@@ -36,6 +36,7 @@ typedef __typeof__(((struct config *)0)->log) log_t;
 typedef __typeof__(((struct config *)0)->agent) agent_t;
 typedef __typeof__(((struct config *)0)->limits) limits_t;
 typedef __typeof__(((struct config *)0)->review) review_t;
+typedef __typeof__(((struct config *)0)->metrics) metrics_t;
 
 static const struct config_key database_keys[] = {
 	K_STR(database_t, url, NULL),
@@ -129,6 +130,13 @@ static const struct config_key review_keys[] = {
 	K_END,
 };
 
+/* issue 15: Prometheus scrapes a listener of its own, without a token:
+ * loopback by default, as PgBouncer's and Postfix's admin ports are. */
+static const struct config_key metrics_keys[] = {
+	K_STR(metrics_t, listen, "127.0.0.1:9464"),
+	K_END,
+};
+
 static const struct config_key mailbox_keys[] = {
 	K_REQ(struct mailbox_config, url),
 	K_REQ(struct mailbox_config, user),
@@ -187,6 +195,7 @@ const struct config_section_def config_sections[] = {
 	NAMED(connector, struct connector_config, connectors, true),
 	NAMED(category, struct category_config, categories, true),
 	SINGLE(review, review),
+	SINGLE(metrics, metrics),
 };
 
 const size_t config_sections_count = ARRAY_SIZE(config_sections);

@@ -10,6 +10,7 @@ set -u
 
 url=$(db_url_for draftd_it_api)
 port=$(free_port)
+mport=$(free_port)
 base=http://127.0.0.1:$port
 conf=$ITMP/draftd.conf
 mkdir -p "$ITMP/web"
@@ -23,6 +24,8 @@ listen = 127.0.0.1:$port
 max_body = 4096
 threads = 4
 web_root = $ITMP/web
+[metrics]
+listen = 127.0.0.1:$mport
 [log]
 level = info
 [model]
@@ -283,7 +286,8 @@ expect "audit since continues" "True" "$(js "j['entries'][0]['id'] > $since")"
 
 # health, metrics
 expect "readyz" 200 "$(req "$alice" GET /readyz)"
-expect "metrics" 200 "$(req "$alice" GET /metrics)"
+expect "no metrics on the API any more" 404 "$(req "$alice" GET /metrics)"
+curl -s -o "$ITMP/out" "http://127.0.0.1:$mport/metrics"
 grep -q '^draftd_drafts{status="rejected"} 1$' "$ITMP/out" && ok "metrics count drafts" || not_ok "metrics: $(head -c 600 "$ITMP/out")"
 grep -q '^draftd_api_requests_total{code="401"} [1-9]' "$ITMP/out" && ok "metrics count requests by code" || not_ok "metrics codes"
 
@@ -426,7 +430,7 @@ wait_for 10 bash -c "! kill -0 $pid 2>/dev/null" && ok "draftd stops on SIGTERM"
 # TLS with the test CA's server certificate
 if [ -f "${DRAFTD_TEST_SVC_DIR:-}/server.pem" ]; then
 	tport=$(free_port)
-	sed -e "s/^listen = .*/listen = 127.0.0.1:$tport/" "$conf" >"$ITMP/tls.conf"
+	sed -e "s/^listen = 127.0.0.1:$port\$/listen = 127.0.0.1:$tport/" "$conf" >"$ITMP/tls.conf"
 	sed -i "/^\[api\]/a tls_cert = $DRAFTD_TEST_SVC_DIR/server.pem\ntls_key = $DRAFTD_TEST_SVC_DIR/server.key" "$ITMP/tls.conf"
 	start_bg tpid "$ITMP/tls.log" "$DRAFTD" run --config "$ITMP/tls.conf"
 	if wait_for 10 curl -sf --cacert "$DRAFTD_TEST_SVC_DIR/ca.pem" --resolve "localhost:$tport:127.0.0.1" \

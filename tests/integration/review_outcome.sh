@@ -27,6 +27,7 @@ maildir=$ITMP/sinkdir/smtp-maildir
 trap '"$SRC/tests/services/smtp.sh" stop "$ITMP/sinkdir" >/dev/null 2>&1; itest_cleanup' EXIT
 
 apiport=$(free_port)
+mport=$(free_port)
 base=http://127.0.0.1:$apiport
 conf=$ITMP/outcome.conf
 # No [category] section at all: the fresh install of the issue.
@@ -35,6 +36,8 @@ cat >"$conf" <<CONF
 url = $url
 [api]
 listen = 127.0.0.1:$apiport
+[metrics]
+listen = 127.0.0.1:$mport
 [smtp]
 url = smtp://127.0.0.1:$sport
 tls = off
@@ -259,7 +262,7 @@ expect "backlog: open messages and the oldest one's age" "True True" \
 	"$(js "j['backlog']['open'] == $(sql "SELECT count(*) FROM messages WHERE status = 'open'"), j['backlog']['oldest_open_age_seconds'] >= 0")"
 expect "first-response time per category" "True" "$(js "any(c.get('first_response', {}).get('replied', 0) >= 1 for c in j['categories'])")"
 expect "backlog endpoint" 200 "$(req "$rita" GET /backlog)"
-curl -s -H "Authorization: Bearer $rita" "$base/metrics" >"$ITMP/metrics"
+curl -s "http://127.0.0.1:$mport/metrics" >"$ITMP/metrics"
 grep -q '^draftd_open_messages [0-9]' "$ITMP/metrics" && grep -q '^draftd_oldest_open_message_age_seconds [0-9]' "$ITMP/metrics" &&
 	grep -q '^draftd_messages_by_status{status="replied"} 3$' "$ITMP/metrics" &&
 	ok "metrics: open messages, oldest age, messages by status" || not_ok "metrics: $(grep -E 'open|status' "$ITMP/metrics" | head)"
