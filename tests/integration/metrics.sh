@@ -166,6 +166,18 @@ expect_val "the kill switch off shows as 0" draftd_auto_replies_enabled "v == 0"
 expect_val "the category's new mode is 1" 'draftd_category_mode{category="stock_inquiry",mode="shadow"}' "v == 1"
 expect_val "its old mode is 0" 'draftd_category_mode{category="stock_inquiry",mode="draft"}' "v == 0"
 
+# --- the sample alert rules and dashboard name only what draftd exports
+out=$(python3 tests/integration/lib/deploy_metrics_check.py . "$m" 2>&1) &&
+	ok "deploy/: $out" || not_ok "deploy/ alert rules or dashboard: $out"
+if command -v promtool >/dev/null; then
+	out=$(promtool check rules deploy/prometheus/draftd-alerts.yml 2>&1) &&
+		ok "promtool check rules accepts deploy/prometheus/draftd-alerts.yml" || not_ok "promtool check rules: $out"
+	out=$(cd tests/fixtures/prometheus && promtool test rules alerts_test.yml 2>&1) &&
+		ok "promtool test rules: the alerts fire when they should" || not_ok "promtool test rules: $out"
+else
+	ok "# SKIP promtool is not installed (Debian: prometheus): alert rules checked by structure only"
+fi
+
 kill -TERM "$pid"
 wait "$pid"
 check "draftd stops cleanly" test $? -eq 0
