@@ -271,7 +271,8 @@ int connector_open(const struct connector_config *config, struct connector **con
 		conn->priv = NULL;
 		goto out;
 	}
-	log_info("connector opened name=%s type=%s kind=%s", conn->name, config->type, conn->kind);
+	log_info_kv("connector opened", "connector=%s type=%s kind=%s", conn->name, config->type,
+		    conn->kind);
 	*conn_r = conn;
 	conn = NULL;
 	ret = 0;
@@ -391,14 +392,15 @@ int connector_lookup(struct connector *conn, const char *const *keys, size_t cou
 	atomic_fetch_add(&conn->stats.errors, count - found - missing);
 	atomic_fetch_add(&conn->stats.cache_hits, cached);
 	/* key kinds and counts only: keys are customer data */
-	log_debug("connector lookup name=%s kind=%s keys=%zu cached=%zu found=%zu missing=%zu "
-		  "unknown=%zu",
-		  conn->name, conn->kind, count, cached, found, missing, count - found - missing);
+	log_debug_kv("connector lookup",
+		     "connector=%s kind=%s keys=%zu cached=%zu found=%zu missing=%zu unknown=%zu",
+		     conn->name, conn->kind, count, cached, found, missing,
+		     count - found - missing);
 	if (ret == 0) {
 		snprintf(error, error_size, "connector %s: %s", conn->name,
 			 msg[0] != '\0' ? msg : "lookup failed");
-		log_warn("connector lookup failed name=%s kind=%s keys=%zu error=\"%s\"",
-			 conn->name, conn->kind, ntodo, msg);
+		log_warn_kv("connector lookup failed", "connector=%s kind=%s keys=%zu error=%s",
+			    conn->name, conn->kind, ntodo, msg);
 	}
 	return ret;
 }

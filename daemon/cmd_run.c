@@ -81,6 +81,7 @@ static int run_main(int argc, char **argv)
 	if (cmd_load_config(path, &config) < 0)
 		return 1;
 	log_set_level(config->log.level);
+	log_set_format(config->log.format);
 	run_build_info();
 	log_info("starting draftd with %s", path);
 	if (run_check_database(config) < 0) {
@@ -94,7 +95,8 @@ const struct cmd cmd_run = {
 	.name = "run",
 	.summary = "run the daemon (pollers, workers, API, sender)",
 	.usage = " [--config FILE]\n\n"
-		 "Runs draftd in the foreground, logging logfmt lines to stderr.\n"
+		 "Runs draftd in the foreground, logging logfmt or JSON lines ([log] format)\n"
+		 "to stderr.\n"
 		 "SIGTERM/SIGINT: finish in-flight work, release leases, exit 0.\n"
 		 "SIGHUP: reload the config; a config that fails to load is logged and the\n"
 		 "running one is kept.\n",

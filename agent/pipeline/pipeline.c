@@ -90,12 +90,12 @@ static int run_finish(struct store *store, const struct store_job *job, struct r
 		return -1;
 	}
 	if (outcome == PIPELINE_AUTO && r->result.held_back != NULL) {
-		log_info("automatic reply held back: %s", r->result.held_back);
+		log_info_kv("automatic reply held back", "reason=%s", r->result.held_back);
 		outcome = PIPELINE_DRAFTED;
 	}
 	*outcome_r = s == 0 ? PIPELINE_LOST : outcome;
 	if (draft_id > 0)
-		log_ctx_setf("draft", "%lld", (long long)draft_id);
+		log_ctx_setf("draft_id", "%lld", (long long)draft_id);
 	return 0;
 }
 

@@ -137,6 +137,7 @@ struct config {
 	} smtp;
 	struct {
 		enum log_level level;
+		enum log_format format; /* logfmt | json */
 	} log;
 	struct {
 		char *listen; /* host:port of the /metrics listener, or "off" */

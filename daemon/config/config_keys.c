@@ -12,6 +12,7 @@ static const char *const backend_names[] = {"builtin", "openai", NULL};
 static const char *const mode_names[] = {"off", "draft", "shadow", "auto", NULL};
 static const char *const promotion_names[] = {"manual", "automatic", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const log_format_names[] = {"logfmt", "json", NULL};
 static const char *const disclosure_names[] = {"exact", "enough", "none", NULL};
 
 /* One key per line; clang-format would break each macro body open like a
@@ -87,6 +88,7 @@ static const struct config_key smtp_keys[] = {
 
 static const struct config_key log_keys[] = {
 	K_ENUM(log_t, level, "info", level_names),
+	K_ENUM(log_t, format, "logfmt", log_format_names),
 	K_END,
 };
 

@@ -35,6 +35,8 @@ url = $url
 listen = 127.0.0.1:$apiport
 [metrics]
 listen = 127.0.0.1:$mport
+[log]
+format = json
 [review]
 send_delay = 0
 [smtp]
@@ -51,7 +53,7 @@ idle = on
 poll_interval = 60
 CONF
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1
-admin=$("$DRAFTD" token create --name olga --role admin --config "$conf" 2>/dev/null | tail -n 1)
+admin=$("$DRAFTD" token create --name olga --role admin --config "$conf" 2>"$ITMP/cli.log" | tail -n 1)
 start_bg pid "$ITMP/run.log" "$DRAFTD" run --config "$conf"
 wait_for 20 grep -q 'draftd running' "$ITMP/run.log" || not_ok "draftd run starts: $(tail -3 "$ITMP/run.log")"
 
@@ -181,3 +183,25 @@ fi
 kill -TERM "$pid"
 wait "$pid"
 check "draftd stops cleanly" test $? -eq 0
+
+# --- the run's log, as JSON (issue 15 item 6): every line one object with
+# README's keys, the events of this run there, no field of another message
+out=$(python3 tests/integration/lib/log_check.py json "$ITMP/run.log" \
+	"request|method=POST|path=/api/v1/drafts/$id/approve|status=200|actor=olga" \
+	"request|method=GET|path=/api/v1/metrics|status=404|actor=-" \
+	"draft approved|draft_id=$id|actor=olga" \
+	"automatic replies switched off|actor=olga" \
+	"category changed|category=stock_inquiry|mode=shadow|actor=olga" \
+	"pipeline finished|outcome=drafted" "metrics: listening on 127.0.0.1:$mport" 2>&1) &&
+	ok "the JSON log: $out, every request and admin change" || not_ok "JSON log: $out"
+psql -XAtq -d "$url" -c "SELECT id || ' ' || message_id FROM drafts" >"$ITMP/draft_msgs"
+python3 - "$ITMP/run.log" "$ITMP/draft_msgs" <<'PY' && ok "no line carries a draft_id of another message" || not_ok "stale fields"
+import json, sys
+owner = dict(l.split() for l in open(sys.argv[2]) if l.strip())
+bad = []
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if "draft_id" in d and "message_id" in d and owner.get(d["draft_id"]) != d["message_id"]:
+        bad.append(line.strip())
+assert not bad, bad[:3]
+PY
