@@ -2,6 +2,8 @@
  * Run as root, draftd itself could read anything; the service would not. */
 #include "daemon/config/config_files.h"
 
+#include "daemon/config/config_private.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -32,6 +34,14 @@ struct file_list {
 	struct file_ref refs[FILES_MAX];
 	size_t count;
 };
+
+/* A secret whose environment variable is set is not read from its file. */
+static bool files_env_wins(const char *var)
+{
+	const char *v = getenv(var);
+
+	return v != NULL && *v != '\0';
+}
 
 /* Adds value (a path, or a credential name when secret) to the list. */
 static void files_add(struct file_list *l, const struct config *c, const char *section,
@@ -74,20 +84,29 @@ static void files_collect(const struct config *c, struct file_list *l)
 		str_copy(l->refs[0].where, sizeof(l->refs[0].where), "the config file");
 		l->count = 1;
 	}
-	files_add(l, c, "database", NULL, "url_file", 0, c->database.url_file, true, false);
+	if (!files_env_wins("DRAFTD_DATABASE_URL"))
+		files_add(l, c, "database", NULL, "url_file", 0, c->database.url_file, true, false);
 	files_add(l, c, "api", NULL, "tls_cert", 0, c->api.tls_cert, true, false);
 	files_add(l, c, "api", NULL, "tls_key", 0, c->api.tls_key, true, false);
 	files_add(l, c, "api", NULL, "web_root", 0, c->api.web_root, false, true);
-	files_add(l, c, "model", NULL, "api_key_file", 0, c->model.api_key_file, true, false);
+	if (!files_env_wins("DRAFTD_MODEL_API_KEY"))
+		files_add(l, c, "model", NULL, "api_key_file", 0, c->model.api_key_file, true,
+			  false);
 	files_add(l, c, "model", NULL, "templates_dir", 0, c->model.templates_dir, false, true);
-	files_add(l, c, "smtp", NULL, "password_file", 0, c->smtp.password_file, true, false);
+	if (!files_env_wins("DRAFTD_SMTP_PASSWORD"))
+		files_add(l, c, "smtp", NULL, "password_file", 0, c->smtp.password_file, true,
+			  false);
 	files_add(l, c, "smtp", NULL, "tls_ca_file", 0, c->smtp.tls_ca_file, false, false);
 	files_add(l, c, "agent", NULL, "rules_file", 0, c->agent.rules_file, false, false);
 	for (i = 0; i < c->mailboxes_count; i++) {
 		const struct mailbox_config *m = &c->mailboxes[i];
 
-		files_add(l, c, "mailbox", m->name, "password_file", 0, m->password_file, true,
-			  false);
+		char env[160];
+
+		config_mailbox_env_name(m->name, env, sizeof(env));
+		if (!files_env_wins(env))
+			files_add(l, c, "mailbox", m->name, "password_file", 0, m->password_file,
+				  true, false);
 		files_add(l, c, "mailbox", m->name, "tls_ca_file", 0, m->tls_ca_file, false, false);
 	}
 	for (i = 0; i < c->connectors_count; i++) {

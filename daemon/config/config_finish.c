@@ -99,7 +99,7 @@ static void config_check_pattern(struct config_parser *p, unsigned int line, con
 }
 
 /* "[mailbox support-desk]" reads $DRAFTD_MAILBOX_SUPPORT_DESK_PASSWORD. */
-static void config_mailbox_env_name(const char *name, char *out, size_t size)
+void config_mailbox_env_name(const char *name, char *out, size_t size)
 {
 	size_t pos, i;
 

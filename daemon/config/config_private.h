@@ -76,6 +76,10 @@ void config_key_error(struct config_parser *p, const char *section, const char *
 /* Stores value into the field key describes. Returns 0, or -1 with a reason. */
 int config_set(void *target, const struct config_key *key, const char *value, const char **why_r);
 
+/* The variable that overrides [mailbox name]'s password into out[size]:
+ * DRAFTD_MAILBOX_<NAME>_PASSWORD. */
+void config_mailbox_env_name(const char *name, char *out, size_t size);
+
 /* After reading: environment overrides, secret files, cross-field checks. */
 void config_finish(struct config_parser *p);
 
