@@ -156,7 +156,7 @@ static int conn_keys_new(const struct connector_config *config, struct keys_kind
 			continue;
 		if (count == KEYS_PATTERN_MAX) {
 			snprintf(error, error_size,
-				 "line %u: [connector %s]: more than %d patterns",
+				 "line %u: [connector %s] pattern: more than %d patterns",
 				 config->options[i].line, config->name, KEYS_PATTERN_MAX);
 			return -1;
 		}
@@ -164,13 +164,13 @@ static int conn_keys_new(const struct connector_config *config, struct keys_kind
 		line = config->options[i].line;
 	}
 	if (count == 0 && conn_option(config, "canonical", &line) != NULL) {
-		snprintf(error, error_size, "line %u: [connector %s]: canonical without pattern",
+		snprintf(error, error_size, "line %u: [connector %s] canonical: needs a pattern",
 			 line, config->name);
 		return -1;
 	}
 	if (keys_kind_new(kind, patterns, count, conn_option(config, "canonical", NULL), keys_r,
 			  msg, sizeof(msg)) < 0) {
-		snprintf(error, error_size, "line %u: [connector %s]: pattern: %s", line,
+		snprintf(error, error_size, "line %u: [connector %s] pattern: %s", line,
 			 config->name, msg);
 		return -1;
 	}
@@ -189,8 +189,8 @@ int connector_validate(const struct connector_config *config, char *error, size_
 
 	if (ops == NULL) {
 		snprintf(error, error_size,
-			 "line %u: [connector %s]: unknown type '%s' (pg, http, csv)", config->line,
-			 config->name, config->type != NULL ? config->type : "");
+			 "line %u: [connector %s] type: unknown type '%s' (pg, http, csv)",
+			 config->line, config->name, config->type != NULL ? config->type : "");
 		return -1;
 	}
 	for (i = 0; i < config->options_count; i++) {
@@ -212,14 +212,15 @@ int connector_validate(const struct connector_config *config, char *error, size_
 	}
 	for (i = 0; ops->required != NULL && ops->required[i] != NULL; i++) {
 		if (conn_option(config, ops->required[i], NULL) == NULL) {
-			snprintf(error, error_size, "line %u: [connector %s]: missing key '%s'",
+			snprintf(error, error_size,
+				 "line %u: [connector %s] %s: missing (a required key)",
 				 config->line, config->name, ops->required[i]);
 			return -1;
 		}
 	}
 	if ((v = conn_option(config, "fields", &line)) != NULL) {
 		if (conn_fields_parse(v, &fields, &count, msg, sizeof(msg)) < 0) {
-			snprintf(error, error_size, "line %u: [connector %s]: %s", line,
+			snprintf(error, error_size, "line %u: [connector %s] %s", line,
 				 config->name, msg);
 			return -1;
 		}
@@ -229,7 +230,18 @@ int connector_validate(const struct connector_config *config, char *error, size_
 		return -1;
 	keys_kind_free(&keys);
 	if (ops->validate != NULL && ops->validate(config, msg, sizeof(msg)) < 0) {
-		snprintf(error, error_size, "[connector %s]: %s", config->name, msg);
+		/* the backend says "line N: what": the line goes first, as everywhere */
+		unsigned long at = 0;
+		char *rest = NULL;
+
+		if (strncmp(msg, "line ", 5) == 0)
+			at = strtoul(msg + 5, &rest, 10);
+		if (at > 0 && rest != NULL && strncmp(rest, ": ", 2) == 0)
+			snprintf(error, error_size, "line %lu: [connector %s] %s", at, config->name,
+				 rest + 2);
+		else
+			snprintf(error, error_size, "line %u: [connector %s] %s", config->line,
+				 config->name, msg);
 		return -1;
 	}
 	return 0;

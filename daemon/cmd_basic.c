@@ -31,7 +31,8 @@ static int check_config_plugins(const char *path, const struct config *config)
 	}
 	if (config->agent.rules_file != NULL) {
 		if (rules_load_file(config->agent.rules_file, &rules, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s: [agent] rules_file: %s\n", path, err);
+			fprintf(stderr, "%s:%u: [agent] rules_file: %s\n", path,
+				config_key_line(config, "agent", NULL, "rules_file"), err);
 			problems++;
 		} else if (check_config_rules_facts(config->agent.rules_file, config, rules, stdout,
 						    stderr) < 0) {

@@ -102,7 +102,8 @@ unsigned int config_key_line(const struct config *config, const char *section, c
 	for (i = 0; key != NULL && i < config->lines_count; i++) {
 		const struct config_line *l = &config->lines[i];
 
-		if (l->section == s && l->elem == (unsigned int)elem && strcmp(l->key, key) == 0)
+		if (l->section == s && l->elem == (unsigned int)elem && l->key != NULL &&
+		    strcmp(l->key, key) == 0)
 			return l->line;
 	}
 	if (def->named && name != NULL) {
@@ -114,18 +115,34 @@ unsigned int config_key_line(const struct config *config, const char *section, c
 	return 0;
 }
 
+/* The line of a singleton section's header ("[api]"), 0 when absent. */
+static unsigned int config_section_line(const struct config *config, const char *section)
+{
+	size_t s, i;
+
+	if (config_section_find(section, &s) == NULL)
+		return 0;
+	for (i = 0; i < config->lines_count; i++) {
+		if (config->lines[i].section == s && config->lines[i].key == NULL)
+			return config->lines[i].line;
+	}
+	return 0;
+}
+
 void config_key_error(struct config_parser *p, const char *section, const char *name,
 		      const char *key, const char *fmt, ...)
 {
+	unsigned int line = config_key_line(p->config, section, name, key);
 	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	config_error(p->errors, p->path, config_key_line(p->config, section, name, key),
-		     "[%s%s%s]%s%s: %s", section, name != NULL ? " " : "", name != NULL ? name : "",
-		     key != NULL ? " " : "", key != NULL ? key : "", msg);
+	if (line == 0 && name == NULL) /* a key not in the file: where its section is */
+		line = config_section_line(p->config, section);
+	config_error(p->errors, p->path, line, "[%s%s%s]%s%s: %s", section, name != NULL ? " " : "",
+		     name != NULL ? name : "", key != NULL ? " " : "", key != NULL ? key : "", msg);
 }
 
 static void config_line_record(struct config_parser *p, const char *key, unsigned int line)
@@ -385,6 +402,7 @@ static int config_section_start(struct config_parser *p, unsigned int line, cons
 		}
 		p->target = (char *)p->config + config_sections[i].single_offset;
 		p->elem = 0;
+		config_line_record(p, NULL, line); /* the header, for errors about the section */
 	}
 	p->section_seen[i] = true;
 	return 0;

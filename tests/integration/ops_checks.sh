@@ -53,7 +53,7 @@ check "an invalid pattern fails check-config (exit $rc)" test $rc = 1
 echo "$out" | grep -Eq "bad-patterns.conf:$line_cat: \[category stock_inquiry\] pattern_bad: .*missing closing parenthesis.* at offset 10" &&
 	ok "the category pattern's error names file, line, key, pcre2's message and offset" ||
 	not_ok "the category pattern's error: $out"
-echo "$out" | grep -Eq "bad-patterns.conf:$line_conn: \[connector inventory\]: pattern: .*offset 4" &&
+echo "$out" | grep -Eq "bad-patterns.conf:$line_conn: \[connector inventory\] pattern: .*offset 4" &&
 	ok "the connector pattern's error names its own line" || not_ok "the connector pattern's error: $out"
 echo "$out" | grep -q 'pattern_sku' && not_ok "a good pattern is reported: $out" || ok "the good patterns are not reported"
 

@@ -309,7 +309,8 @@ static void test_pg_options(void)
 
 	pg_section(&s, "postgresql://x/y", "SELECT sku FROM t WHERE sku = 'HP-1'");
 	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "line 33: query must use exactly one parameter"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		error, "line 33: [connector inventory] query must use exactly one parameter"));
 	pg_section(&s, "postgresql://x/y", "SELECT sku FROM t WHERE sku = $1 AND x = $2");
 	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
 	pg_section(&s, "postgresql://x/y", PG_QUERY);
