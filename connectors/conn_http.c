@@ -50,7 +50,7 @@ static int http_validate(const struct connector_config *config, char *error, siz
 	bool post = method != NULL && strcmp(method, "POST") == 0;
 	static const char *const http_schemes[] = {"http", "https", NULL};
 	const struct config_kv *kv;
-	char why[256];
+	struct error err;
 	uint64_t v;
 	size_t i;
 
@@ -65,8 +65,8 @@ static int http_validate(const struct connector_config *config, char *error, siz
 			return -1;
 		}
 		if (strcmp(kv->key, "url") == 0 &&
-		    config_check_url(kv->value, http_schemes, why, sizeof(why)) < 0) {
-			snprintf(error, error_size, "line %u: url: %s", kv->line, why);
+		    config_check_url(kv->value, http_schemes, &err) < 0) {
+			snprintf(error, error_size, "line %u: url: %s", kv->line, error_msg(&err));
 			return -1;
 		}
 		if (strcmp(kv->key, "method") == 0 && strcmp(kv->value, "GET") != 0 &&

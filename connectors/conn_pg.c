@@ -40,7 +40,7 @@ static int pg_validate(const struct connector_config *config, char *error, size_
 {
 	unsigned int line = config->line;
 	const char *url;
-	char why[256];
+	struct error err;
 	const char *q = conn_option(config, "query", &line);
 
 	if (strstr(q, "$1") == NULL || strstr(q, "$2") != NULL) {
@@ -51,8 +51,8 @@ static int pg_validate(const struct connector_config *config, char *error, size_
 	}
 	line = config->line;
 	url = conn_option(config, "url", &line);
-	if (url != NULL && config_check_database_url(url, why, sizeof(why)) < 0) {
-		snprintf(error, error_size, "line %u: url: %s", line, why);
+	if (url != NULL && config_check_database_url(url, &err) < 0) {
+		snprintf(error, error_size, "line %u: url: %s", line, error_msg(&err));
 		return -1;
 	}
 	if (conn_option(config, "url", NULL) == NULL &&

@@ -107,11 +107,11 @@ static void check_config_report(const char *line, void *ctx)
  * the problems found, or -1 when the check could not run. */
 static int check_config_files(const struct config *config, const char *user)
 {
-	char err[300];
-	int n = config_check_files(config, user, check_config_report, NULL, err, sizeof(err));
+	struct error err;
+	int n = config_check_files(config, user, check_config_report, NULL, &err);
 
 	if (n < 0)
-		fprintf(stderr, "draftd check-config: %s\n", err);
+		fprintf(stderr, "draftd check-config: %s\n", error_msg(&err));
 	else if (user == NULL && geteuid() == 0)
 		fprintf(stderr, "note: files were opened as root; --user NAME opens them as the "
 				"service user\n");

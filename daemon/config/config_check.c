@@ -39,7 +39,7 @@ static bool check_hostname(const char *h, size_t len)
 
 /* host[len] as a listen or URL host: an IPv4 literal, a bracketed IPv6
  * literal, or a DNS name. Digits and dots alone must be a valid IPv4. */
-static int check_host(const char *h, size_t len, const char **why_r)
+static int check_host(const char *h, size_t len, struct error *err)
 {
 	char buf[CHECK_HOST_MAX];
 	unsigned char addr[16];
@@ -47,22 +47,22 @@ static int check_host(const char *h, size_t len, const char **why_r)
 	bool numeric = true;
 
 	if (len == 0) {
-		*why_r = "no host";
+		error_set(err, "%s", "no host");
 		return -1;
 	}
 	if (len >= sizeof(buf)) {
-		*why_r = "host name too long";
+		error_set(err, "%s", "host name too long");
 		return -1;
 	}
 	if (h[0] == '[') {
 		if (len < 3 || h[len - 1] != ']') {
-			*why_r = "unbalanced [ ] around an IPv6 address";
+			error_set(err, "%s", "unbalanced [ ] around an IPv6 address");
 			return -1;
 		}
 		memcpy(buf, h + 1, len - 2);
 		buf[len - 2] = '\0';
 		if (inet_pton(AF_INET6, buf, addr) != 1) {
-			*why_r = "not an IPv6 address inside [ ]";
+			error_set(err, "%s", "not an IPv6 address inside [ ]");
 			return -1;
 		}
 		return 0;
@@ -73,47 +73,48 @@ static int check_host(const char *h, size_t len, const char **why_r)
 		numeric = (h[i] >= '0' && h[i] <= '9') || h[i] == '.';
 	if (numeric) {
 		if (inet_pton(AF_INET, buf, addr) != 1) {
-			*why_r = "not an IPv4 address (each part 0..255)";
+			error_set(err, "%s", "not an IPv4 address (each part 0..255)");
 			return -1;
 		}
 		return 0;
 	}
 	if (strchr(buf, ':') != NULL) {
-		*why_r = "an IPv6 address needs [ ] around it";
+		error_set(err, "%s", "an IPv6 address needs [ ] around it");
 		return -1;
 	}
 	if (!check_hostname(buf, len)) {
-		*why_r = "not a valid host name";
+		error_set(err, "%s", "not a valid host name");
 		return -1;
 	}
 	return 0;
 }
 
 /* A decimal port 1..65535 in p[len]. */
-static int check_port(const char *p, size_t len, const char **why_r)
+static int check_port(const char *p, size_t len, struct error *err)
 {
 	char buf[16];
 	uint64_t port;
 
 	if (len == 0 || len >= sizeof(buf)) {
-		*why_r = len == 0 ? "no port after ':'" : "port out of range (1..65535)";
+		error_set(err, "%s",
+			  len == 0 ? "no port after ':'" : "port out of range (1..65535)");
 		return -1;
 	}
 	memcpy(buf, p, len);
 	buf[len] = '\0';
 	if (parse_u64(buf, UINT64_MAX, &port) < 0) {
-		*why_r = "port is not a number";
+		error_set(err, "%s", "port is not a number");
 		return -1;
 	}
 	if (port < 1 || port > 65535) {
-		*why_r = "port out of range (1..65535)";
+		error_set(err, "%s", "port out of range (1..65535)");
 		return -1;
 	}
 	return 0;
 }
 
 /* "host", "host:port", "[v6]" or "[v6]:port" in s[len]; port_required. */
-static int check_authority(const char *s, size_t len, bool port_required, const char **why_r)
+static int check_authority(const char *s, size_t len, bool port_required, struct error *err)
 {
 	const char *colon = NULL;
 	size_t i, hlen;
@@ -122,12 +123,12 @@ static int check_authority(const char *s, size_t len, bool port_required, const 
 		for (i = 0; i < len && s[i] != ']'; i++)
 			;
 		if (i == len) {
-			*why_r = "unbalanced [ ] around an IPv6 address";
+			error_set(err, "%s", "unbalanced [ ] around an IPv6 address");
 			return -1;
 		}
 		if (i + 1 < len) {
 			if (s[i + 1] != ':') {
-				*why_r = "text after the IPv6 address";
+				error_set(err, "%s", "text after the IPv6 address");
 				return -1;
 			}
 			colon = s + i + 1;
@@ -137,27 +138,27 @@ static int check_authority(const char *s, size_t len, bool port_required, const 
 			if (s[i] != ':')
 				continue;
 			if (colon != NULL) {
-				*why_r = "an IPv6 address needs [ ] around it";
+				error_set(err, "%s", "an IPv6 address needs [ ] around it");
 				return -1;
 			}
 			colon = s + i;
 		}
 	}
 	if (colon == NULL && port_required) {
-		*why_r = "expected HOST:PORT";
+		error_set(err, "%s", "expected HOST:PORT");
 		return -1;
 	}
 	hlen = colon != NULL ? (size_t)(colon - s) : len;
-	if (check_host(s, hlen, why_r) < 0)
+	if (check_host(s, hlen, err) < 0)
 		return -1;
 	if (colon != NULL)
-		return check_port(colon + 1, len - hlen - 1, why_r);
+		return check_port(colon + 1, len - hlen - 1, err);
 	return 0;
 }
 
-int config_check_listen(const char *value, const char **why_r)
+int config_check_listen(const char *value, struct error *err)
 {
-	return check_authority(value, strlen(value), true, why_r);
+	return check_authority(value, strlen(value), true, err);
 }
 
 /* scheme "://" at the start of url: its length, or 0 when there is none. */
@@ -177,11 +178,10 @@ static size_t check_scheme_len(const char *url)
 	return 0;
 }
 
-int config_check_url(const char *url, const char *const *schemes, char *why, size_t why_size)
+int config_check_url(const char *url, const char *const *schemes, struct error *err)
 {
 	size_t slen = check_scheme_len(url), i, alen;
 	const char *auth, *end, *at;
-	const char *reason = NULL;
 	char list[128] = "";
 
 	for (i = 0; schemes[i] != NULL; i++) {
@@ -191,13 +191,13 @@ int config_check_url(const char *url, const char *const *schemes, char *why, siz
 			break;
 	}
 	if (slen == 0) {
-		snprintf(why, why_size, "not a URL: expected %s...", list);
+		error_set(err, "not a URL: expected %s...", list);
 		return -1;
 	}
 	if (schemes[i] == NULL) {
 		/* the scheme only: the rest may carry a password */
-		snprintf(why, why_size, "scheme '%.*s' is not supported: expected %s...",
-			 (int)(slen < 32 ? slen : 32), url, list);
+		error_set(err, "scheme '%.*s' is not supported: expected %s...",
+			  (int)(slen < 32 ? slen : 32), url, list);
 		return -1;
 	}
 	auth = url + slen + 3;
@@ -208,32 +208,26 @@ int config_check_url(const char *url, const char *const *schemes, char *why, siz
 	if (at > auth)
 		auth = at;
 	alen = (size_t)(end - auth);
-	if (check_authority(auth, alen, false, &reason) < 0) {
-		snprintf(why, why_size, "%s", reason);
-		return -1;
-	}
-	return 0;
+	return check_authority(auth, alen, false, err);
 }
 
-int config_check_database_url(const char *url, char *why, size_t why_size)
+int config_check_database_url(const char *url, struct error *err)
 {
 	static const char *const schemes[] = {"postgresql", "postgres", NULL};
 	size_t slen = check_scheme_len(url);
 	const char *auth, *end, *h, *next;
-	const char *reason = NULL;
 
 	if (slen == 0) {
 		/* libpq's keyword form: "host=... dbname=..." */
 		if (strchr(url, '=') != NULL)
 			return 0;
-		snprintf(why, why_size,
-			 "not a PostgreSQL connection string: expected postgresql://... or "
-			 "host=... dbname=...");
+		error_set(err, "not a PostgreSQL connection string: expected postgresql://... or "
+			       "host=... dbname=...");
 		return -1;
 	}
 	if ((slen != 10 || strncmp(url, "postgresql", 10) != 0) &&
 	    (slen != 8 || strncmp(url, "postgres", 8) != 0))
-		return config_check_url(url, schemes, why, why_size);
+		return config_check_url(url, schemes, err);
 	/* hosts may be empty (a Unix socket), percent-encoded paths, or a list
 	 * "h1:5432,h2:5433": only the ports are judged */
 	auth = url + slen + 3;
@@ -253,18 +247,15 @@ int config_check_database_url(const char *url, char *why, size_t why_size)
 				break;
 			}
 		}
-		if (colon != NULL &&
-		    check_port(colon + 1, (size_t)(stop - colon - 1), &reason) < 0) {
-			snprintf(why, why_size, "%s", reason);
+		if (colon != NULL && check_port(colon + 1, (size_t)(stop - colon - 1), err) < 0)
 			return -1;
-		}
 	}
 	return 0;
 }
 
-int config_check_address(const char *value, const char **why_r)
+int config_check_address(const char *value, struct error *err)
 {
 	struct mail_address addr;
 
-	return mail_address_parse(value, &addr, why_r) < 0 ? -1 : 0;
+	return mail_address_parse(value, &addr, err) < 0 ? -1 : 0;
 }

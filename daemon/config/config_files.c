@@ -156,7 +156,7 @@ static void files_child(const struct passwd *pw, const struct file_list *l, int 
 /* Runs the checks as pw in a child; results[i] gets each file's errno.
  * Returns 0, or -1 with a reason. */
 static int files_as_user(const struct passwd *pw, const struct file_list *l, int *results,
-			 char *err, size_t err_size)
+			 struct error *err)
 {
 	int fds[2], status = 0;
 	size_t got = 0;
@@ -164,12 +164,12 @@ static int files_as_user(const struct passwd *pw, const struct file_list *l, int
 	pid_t pid;
 
 	if (pipe(fds) < 0) {
-		snprintf(err, err_size, "pipe: %s", strerror(errno));
+		error_set(err, "pipe: %s", strerror(errno));
 		return -1;
 	}
 	pid = fork();
 	if (pid < 0) {
-		snprintf(err, err_size, "fork: %s", strerror(errno));
+		error_set(err, "fork: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
@@ -191,16 +191,15 @@ static int files_as_user(const struct passwd *pw, const struct file_list *l, int
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (got != l->count * sizeof(int) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(err, err_size, "could not switch to user %s (uid %ld) to open the files",
-			 pw->pw_name, (long)pw->pw_uid);
+		error_set(err, "could not switch to user %s (uid %ld) to open the files",
+			  pw->pw_name, (long)pw->pw_uid);
 		return -1;
 	}
 	return 0;
 }
 
 int config_check_files(const struct config *config, const char *user,
-		       void (*report)(const char *line, void *ctx), void *ctx, char *err,
-		       size_t err_size)
+		       void (*report)(const char *line, void *ctx), void *ctx, struct error *err)
 {
 	struct file_list *l = calloc(1, sizeof(*l));
 	int *results = NULL, problems = -1;
@@ -209,30 +208,31 @@ int config_check_files(const struct config *config, const char *user,
 	size_t i;
 
 	if (l == NULL) {
-		snprintf(err, err_size, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	files_collect(config, l);
 	results = calloc(l->count + 1, sizeof(*results));
 	if (results == NULL) {
-		snprintf(err, err_size, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	if (user != NULL) {
 		errno = 0;
 		pw = getpwnam(user);
 		if (pw == NULL) {
-			snprintf(err, err_size, "--user %s: no such user", user);
+			error_set(err, "--user %s: no such user", user);
 			goto out;
 		}
 		if (geteuid() != 0 && geteuid() != pw->pw_uid) {
-			snprintf(err, err_size,
-				 "--user %s needs root (to switch to that user) or to be run as %s",
-				 user, user);
+			error_set(
+				err,
+				"--user %s needs root (to switch to that user) or to be run as %s",
+				user, user);
 			goto out;
 		}
 		snprintf(who, sizeof(who), "user %s", user);
-		if (files_as_user(pw, l, results, err, err_size) < 0)
+		if (files_as_user(pw, l, results, err) < 0)
 			goto out;
 	} else {
 		snprintf(who, sizeof(who), "uid %ld", (long)geteuid());

@@ -2,6 +2,7 @@
 #define DRAFTD_CONFIG_FILES_H
 
 #include "daemon/config/config.h"
+#include "daemon/lib/error.h"
 
 /* Every file and directory the config names (secret files, CA bundles, the
  * rules file, template and web directories, connector files), opened for
@@ -14,10 +15,10 @@
  * user already) and open each file there, so the answer is the kernel's,
  * ACLs and parent directories included. Each problem goes to report() as
  * "FILE:LINE: [section] key: 'PATH' cannot be read by user U: reason".
- * Returns the number of problems, or -1 with a reason in err[err_size] when
- * the check itself could not run (unknown user, not root). */
+ * Returns the number of problems, or -1 with the reason in err when the
+ * check itself could not run (unknown user, not root). */
 int config_check_files(const struct config *config, const char *user,
-		       void (*report)(const char *line, void *ctx), void *ctx, char *err,
-		       size_t err_size) __attribute__((warn_unused_result));
+		       void (*report)(const char *line, void *ctx), void *ctx, struct error *err)
+	__attribute__((warn_unused_result));
 
 #endif

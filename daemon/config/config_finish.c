@@ -63,15 +63,15 @@ static void config_check_folder(struct config_parser *p, const char *mailbox, co
 				const char *name)
 {
 	char wire[IMAP_UTF7_NAME_MAX];
-	const char *why;
+	struct error err;
 
 	if (name == NULL)
 		return;
 	if (*name == '\0')
 		config_key_error(p, "mailbox", mailbox, key, "must not be empty");
-	else if (imap_utf7_encode(name, wire, sizeof(wire), &why) < 0)
+	else if (imap_utf7_encode(name, wire, sizeof(wire), &err) < 0)
 		config_key_error(p, "mailbox", mailbox, key, "not a usable IMAP folder name: %s",
-				 why);
+				 error_msg(&err));
 }
 
 /* A spam_header_pattern that does not compile would silently match nothing:
@@ -149,31 +149,31 @@ static void config_check_required(struct config_parser *p, const struct config_s
 static void config_check_url_key(struct config_parser *p, const char *section, const char *name,
 				 const char *key, const char *url, const char *const *schemes)
 {
-	char why[256];
+	struct error err;
 
-	if (url != NULL && config_check_url(url, schemes, why, sizeof(why)) < 0)
-		config_key_error(p, section, name, key, "%s", why);
+	if (url != NULL && config_check_url(url, schemes, &err) < 0)
+		config_key_error(p, section, name, key, "%s", error_msg(&err));
 }
 
 static void config_check_listen_key(struct config_parser *p, const char *section, const char *value)
 {
-	const char *why;
+	struct error err;
 
-	if (value != NULL && config_check_listen(value, &why) < 0)
-		config_key_error(p, section, NULL, "listen", "'%s': %s", value, why);
+	if (value != NULL && config_check_listen(value, &err) < 0)
+		config_key_error(p, section, NULL, "listen", "'%s': %s", value, error_msg(&err));
 }
 
 static void config_finish_mailbox(struct config_parser *p, struct mailbox_config *m)
 {
 	static const char *const imap[] = {"imap", "imaps", NULL};
 	char env[160];
-	const char *why;
+	struct error err;
 
 	config_check_required(p, &config_sections[SECTION_MAILBOX], m, m->name);
 	config_check_url_key(p, "mailbox", m->name, "url", m->url, imap);
-	if (m->address != NULL && config_check_address(m->address, &why) < 0)
+	if (m->address != NULL && config_check_address(m->address, &err) < 0)
 		config_key_error(p, "mailbox", m->name, "address",
-				 "'%s' is not an e-mail address: %s", m->address, why);
+				 "'%s' is not an e-mail address: %s", m->address, error_msg(&err));
 	config_mailbox_env_name(m->name, env, sizeof(env));
 	if (config_env_override(env, &m->password) == 0)
 		config_read_secret(p, "mailbox", m->name, "password_file", m->password_file,
@@ -191,7 +191,7 @@ void config_finish(struct config_parser *p)
 	static const char *const http[] = {"http", "https", NULL};
 	static const char *const smtp[] = {"smtp", "smtps", NULL};
 	struct config *c = p->config;
-	char why[256];
+	struct error err;
 	size_t i;
 
 	config_env_override("DRAFTD_DATABASE_URL", &c->database.url);
@@ -208,11 +208,11 @@ void config_finish(struct config_parser *p)
 			config_error(p->errors, p->path, 0,
 				     "missing section [database] (or $DRAFTD_DATABASE_URL)");
 	} else if (c->database.url != NULL &&
-		   config_check_database_url(c->database.url, why, sizeof(why)) < 0) {
+		   config_check_database_url(c->database.url, &err) < 0) {
 		config_key_error(p, "database", NULL,
 				 config_key_line(c, "database", NULL, "url") > 0 ? "url"
 										 : "url_file",
-				 "%s", why);
+				 "%s", error_msg(&err));
 	}
 	if (c->model.backend == MODEL_BACKEND_OPENAI && c->model.base_url == NULL)
 		config_key_error(p, "model", NULL, "backend", "openai needs base_url");

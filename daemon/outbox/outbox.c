@@ -82,7 +82,7 @@ static const char *nonempty(const char *s)
 }
 
 int outbox_compose(const struct outbox_item *item, const struct mailbox_config *mb, time_t now,
-		   struct buf *out, struct mail_envelope *env_r, const char **error_r)
+		   struct buf *out, struct mail_envelope *env_r, struct error *err)
 {
 	const char *to = nonempty(item->recipient);
 	struct mail_reply reply;
@@ -102,7 +102,7 @@ int outbox_compose(const struct outbox_item *item, const struct mailbox_config *
 	reply.body = item->body != NULL ? item->body : "";
 	reply.date = now;
 	reply.is_auto = item->is_auto;
-	return mail_compose(&reply, out, env_r, error_r);
+	return mail_compose(&reply, out, env_r, err);
 }
 
 static bool outbox_test_crash_enabled(void)
@@ -240,7 +240,7 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	struct mail_envelope env;
 	enum outbox_outcome ret = OUTBOX_RETRY;
 	enum smtp_result sent;
-	const char *err = NULL;
+	struct error err;
 	uint64_t smtp_started;
 	struct buf msg;
 	uint32_t uid = 0;
@@ -252,7 +252,7 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 		goto out;
 	}
 	if (outbox_compose(item, mb, time(NULL), &msg, &env, &err) < 0) {
-		snprintf(errbuf, errsize, "cannot compose the reply: %s", err);
+		snprintf(errbuf, errsize, "cannot compose the reply: %s", error_msg(&err));
 		ret = OUTBOX_GIVE_UP;
 		goto out;
 	}

@@ -350,33 +350,33 @@ static void test_good_values(void)
 	static const char *const addrs[] = {"a@b", "support@example.com",
 					    "\"Support, Example\" <support@example.com>",
 					    "Support <support@example.com>", NULL};
-	const char *why = NULL;
-	char buf[256];
+	struct error err;
 	size_t i;
 
 	for (i = 0; listens[i] != NULL; i++) {
-		if (config_check_listen(listens[i], &why) < 0) {
-			fprintf(stderr, "\nlisten '%s' refused: %s\n", listens[i], why);
+		if (config_check_listen(listens[i], &err) < 0) {
+			fprintf(stderr, "\nlisten '%s' refused: %s\n", listens[i], error_msg(&err));
 			CU_FAIL("good listen refused");
 		}
 	}
 	for (i = 0; urls[i] != NULL; i++) {
-		if (config_check_url(urls[i], imap, buf, sizeof(buf)) < 0) {
-			fprintf(stderr, "\nurl '%s' refused: %s\n", urls[i], buf);
+		if (config_check_url(urls[i], imap, &err) < 0) {
+			fprintf(stderr, "\nurl '%s' refused: %s\n", urls[i], error_msg(&err));
 			CU_FAIL("good url refused");
 		}
 	}
 	for (i = 0; dbs[i] != NULL; i++) {
-		if (config_check_database_url(dbs[i], buf, sizeof(buf)) < 0) {
-			fprintf(stderr, "\ndatabase url '%s' refused: %s\n", dbs[i], buf);
+		if (config_check_database_url(dbs[i], &err) < 0) {
+			fprintf(stderr, "\ndatabase url '%s' refused: %s\n", dbs[i],
+				error_msg(&err));
 			CU_FAIL("good database url refused");
 		}
 	}
 	for (i = 0; addrs[i] != NULL; i++)
-		CU_ASSERT_EQUAL(config_check_address(addrs[i], &why), 0);
+		CU_ASSERT_EQUAL(config_check_address(addrs[i], &err), 0);
 	/* a refused URL never echoes what follows the scheme (a password) */
-	CU_ASSERT_EQUAL(config_check_database_url("mysql://u:hunter2@h/db", buf, sizeof(buf)), -1);
-	CU_ASSERT_PTR_NULL(strstr(buf, "hunter2"));
+	CU_ASSERT_EQUAL(config_check_database_url("mysql://u:hunter2@h/db", &err), -1);
+	CU_ASSERT_PTR_NULL(strstr(error_msg(&err), "hunter2"));
 }
 
 /* config_key_line(): where a key was set, the section's line for a named
