@@ -28,30 +28,10 @@ apiport=$(. tests/services/lib.sh && free_port)
 mport=$(. tests/services/lib.sh && free_port)
 api=http://127.0.0.1:$apiport/api/v1
 conf=$ITMP/metrics.conf
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$apiport
-[metrics]
-listen = 127.0.0.1:$mport
-[log]
-format = json
-[review]
-send_delay = 0
-[smtp]
-url = smtp://127.0.0.1:$sport
-tls = off
-max_attempts = 50
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = $user
-password = pw
-address = support@parts.example
-idle = on
-poll_interval = 60
-CONF
+write_config "$conf" database api smtp_sink mailbox_dovecot URL="$url" API_PORT="$apiport" \
+	SMTP_PORT="$sport" USER="$user" metrics.listen="127.0.0.1:$mport" log.format=json \
+	review.send_delay=0 smtp.max_attempts=50 "mailbox support.idle=on" \
+	"mailbox support.poll_interval=60"
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1
 admin=$("$DRAFTD" token create --name olga --role admin --config "$conf" 2>"$ITMP/cli.log" | tail -n 1)
 start_bg pid "$ITMP/run.log" "$DRAFTD" run --config "$conf"
