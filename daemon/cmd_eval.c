@@ -215,6 +215,7 @@ static int eval_main(int argc, char **argv)
 	if (cmd_load_config(cfg, &config) < 0)
 		goto out;
 	log_set_level(config->log.level);
+	log_set_format(config->log.format);
 	if (agent_open(config, &agent, error, sizeof(error)) < 0) {
 		fprintf(stderr, "draftd eval: %s\n", error);
 		goto out;

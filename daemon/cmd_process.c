@@ -40,6 +40,7 @@ static int process_main(int argc, char **argv)
 	if (cmd_load_config(config_path(common.config_path), &config) < 0)
 		goto out;
 	log_set_level(config->log.level);
+	log_set_format(config->log.format);
 	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
 		       sizeof(err)) < 0) {
 		fprintf(stderr, "draftd process: %s\n", err);

@@ -1,12 +1,16 @@
 #include <stdio.h>
+#include <string.h>
 
 #include "daemon/cmd.h"
 #include "daemon/config/config_secrets.h"
 #include "daemon/service/daemon.h"
 #include "daemon/services.h"
 #include "daemon/lib/log.h"
+#include "daemon/lib/util.h"
+#include "daemon/metrics/obs.h"
 #include "daemon/store/store.h"
 #include "daemon/store/store_durability.h"
+#include "daemon/version.h"
 
 static void run_warn(const char *line, void *ctx)
 {
@@ -48,6 +52,22 @@ out:
 	return ret;
 }
 
+/* draftd_build_info's labels, and the start time process metrics count from. */
+static void run_build_info(void)
+{
+	struct version_library libs[16];
+	char list[512] = "";
+	size_t n = version_libraries(libs, ARRAY_SIZE(libs)), i, len;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(list);
+		snprintf(list + len, sizeof(list) - len, "%s%s=%s", i > 0 ? ";" : "", libs[i].name,
+			 libs[i].version);
+	}
+	obs_build_info(version_string(), version_commit(), list);
+	obs_process_started();
+}
+
 static int run_main(int argc, char **argv)
 {
 	struct cmd_common common;
@@ -61,6 +81,8 @@ static int run_main(int argc, char **argv)
 	if (cmd_load_config(path, &config) < 0)
 		return 1;
 	log_set_level(config->log.level);
+	log_set_format(config->log.format);
+	run_build_info();
 	log_info("starting draftd with %s", path);
 	if (run_check_database(config) < 0) {
 		config_unref(&config);
@@ -73,7 +95,8 @@ const struct cmd cmd_run = {
 	.name = "run",
 	.summary = "run the daemon (pollers, workers, API, sender)",
 	.usage = " [--config FILE]\n\n"
-		 "Runs draftd in the foreground, logging logfmt lines to stderr.\n"
+		 "Runs draftd in the foreground, logging logfmt or JSON lines ([log] format)\n"
+		 "to stderr.\n"
 		 "SIGTERM/SIGINT: finish in-flight work, release leases, exit 0.\n"
 		 "SIGHUP: reload the config; a config that fails to load is logged and the\n"
 		 "running one is kept.\n",

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "daemon/cmd.h"
+#include "daemon/lib/log.h"
 #include "daemon/store/store_tokens.h"
 #include "daemon/lib/util.h"
 
@@ -68,6 +69,9 @@ static int token_create(struct store *store, const char *name, const char *role_
 		fprintf(stderr, "draftd token create: a token named '%s' already exists\n", name);
 		return 1;
 	}
+	/* the name only: the token itself is never logged */
+	log_info_kv("api token created", "token_name=%s role=%s actor=cli expires=%s", name,
+		    token_role_name(role), expires_at[0] != '\0' ? expires_at : "never");
 	if (expires_at[0] != '\0')
 		printf("created %s token '%s', expires %s; it is shown once, store it now:\n%s\n",
 		       token_role_name(role), name, expires_at, token);
@@ -167,6 +171,8 @@ static int token_main(int argc, char **argv)
 		else if (r == 0)
 			fprintf(stderr, "draftd token revoke: no live token named '%s'\n", name);
 		else
+			log_info_kv("api token revoked", "token_name=%s actor=cli", name);
+		if (r == 1)
 			printf("revoked token '%s'\n", name);
 		ret = r == 1 ? 0 : 1;
 	}

@@ -9,10 +9,12 @@
 #include "daemon/outbox/outbox.h"
 #include "daemon/promotion/promotion.h"
 #include "ui-api/api_server.h"
+#include "ui-api/metrics_server.h"
 
 const struct service_ops *const daemon_services[] = {
 	/* the API first, so /healthz answers while the rest starts */
-	&service_api, &service_workers, &service_outbox, &service_pollers, &service_promotion,
+	&service_api,    &service_metrics, &service_workers,
+	&service_outbox, &service_pollers, &service_promotion,
 };
 
 const size_t daemon_services_count = ARRAY_SIZE(daemon_services);

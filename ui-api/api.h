@@ -109,8 +109,13 @@ void api_review_reply(struct api_response *resp, struct store *store, enum revie
  * and req->role set, 0 with a 401 in resp, -1 with a 500/503 in resp. */
 int api_auth_check(struct api_request *req, struct api_response *resp);
 
-/* api_metrics.c: counts one answered request by status code. */
+/* metrics_db.c: counts one answered request by status code. */
 void api_metrics_count(unsigned int status);
+
+struct addrinfo;
+/* api_server.c: "host:port" or "[v6]:port" -> an address to bind (free it
+ * with freeaddrinfo()). Returns 0, or -1 with a static reason. */
+int api_listen_resolve(const char *listen, struct addrinfo **ai_r, const char **error_r);
 
 /* api_health.c: schemas/openapi.yaml as compiled in (.incbin: rebuild
  * api_health.o after editing the YAML; the api_openapi suite checks). */
@@ -127,9 +132,9 @@ api_handler_fn api_me_get, api_drafts_list, api_drafts_get, api_drafts_claim, ap
 	api_drafts_patch, api_drafts_approve, api_drafts_reject, api_messages_redraft,
 	api_messages_list, api_messages_get, api_categories_list, api_categories_put, api_stats_get,
 	api_mailboxes_list, api_mailboxes_poll, api_audit_list, api_health_live, api_health_ready,
-	api_health_openapi, api_metrics_get, api_static_get, api_auto_get, api_auto_post,
-	api_samples_list, api_samples_judge, api_drafts_heartbeat, api_drafts_undo,
-	api_messages_reply, api_messages_close, api_messages_reopen, api_backlog_get;
+	api_health_openapi, api_static_get, api_auto_get, api_auto_post, api_samples_list,
+	api_samples_judge, api_drafts_heartbeat, api_drafts_undo, api_messages_reply,
+	api_messages_close, api_messages_reopen, api_backlog_get;
 /* api_delivery.c: an uncertain reply marked delivered, or sent again. */
 api_handler_fn api_drafts_delivered, api_drafts_resend;
 

@@ -19,8 +19,6 @@ static const struct api_route api_routes[] = {
 	{"GET", API_PREFIX "/healthz", api_health_live, API_PUBLIC},
 	{"GET", "/readyz", api_health_ready, API_ANY_ROLE},
 	{"GET", API_PREFIX "/readyz", api_health_ready, API_ANY_ROLE},
-	{"GET", "/metrics", api_metrics_get, API_ANY_ROLE},
-	{"GET", API_PREFIX "/metrics", api_metrics_get, API_ANY_ROLE},
 	{"GET", API_PREFIX "/openapi.yaml", api_health_openapi, API_PUBLIC},
 	{"GET", API_PREFIX "/me", api_me_get, API_ANY_ROLE},
 	{"GET", API_PREFIX "/drafts", api_drafts_list, API_ANY_ROLE},

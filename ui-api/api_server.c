@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "agent/pipeline/facts.h"
 #include "daemon/lib/buf.h"
@@ -64,7 +66,36 @@ struct api_server {
 struct api_upload {
 	struct buf body;
 	bool too_big;
+	uint64_t started_ms; /* when the request's headers were read */
 };
+
+/* Every request at info, as an access log would have it: who (the token's
+ * or person's name, never the token), what, the status and how long it
+ * took. The path is the decoded one, without the query string. */
+static void api_log_request(struct MHD_Connection *conn, const char *method, const char *url,
+			    unsigned int status, const char *actor, uint64_t started_ms)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char client[INET6_ADDRSTRLEN] = "unknown";
+
+	if (ci != NULL && ci->client_addr != NULL) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET,
+				  &((const struct sockaddr_in *)(const void *)sa)->sin_addr, client,
+				  sizeof(client));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6,
+				  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+				  client, sizeof(client));
+	}
+	log_info_kv("request",
+		    "method=%.16s path=%.300s status=%u duration_ms=%llu actor=%s client=%s",
+		    method, url, status, (unsigned long long)(time_mono_ms() - started_ms),
+		    actor != NULL && actor[0] != '\0' ? actor : "-", client);
+}
 
 struct facts_sources *api_facts_sources(const struct api_request *req)
 {
@@ -259,10 +290,11 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		if (up == NULL)
 			return MHD_NO;
 		buf_init(&up->body, server->max_body);
+		up->started_ms = time_mono_ms();
 		*con_cls = up;
 		if (api_framing_check(conn, server->max_body, &resp) < 0) {
 			/* refused before the body is read; the connection closes after */
-			log_debug("api: %s %s -> %u (framing)", method, url, resp.status);
+			api_log_request(conn, method, url, resp.status, NULL, up->started_ms);
 			ret = api_send(conn, &resp);
 			api_response_free(&resp);
 			return ret;
@@ -275,11 +307,11 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	memset(&req, 0, sizeof(req));
 	if (up->too_big) {
 		api_error(&resp, 413, "too_large", "request body is larger than %u bytes",
 			  server->max_body);
 	} else {
-		memset(&req, 0, sizeof(req));
 		req.conn = conn;
 		req.method = method;
 		req.path = url;
@@ -290,7 +322,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		api_router_dispatch(&req, &resp);
 		config_unref(&req.config);
 	}
-	log_debug("api: %s %s -> %u", method, url, resp.status);
+	api_log_request(conn, method, url, resp.status, req.actor, up->started_ms);
 	ret = api_send(conn, &resp);
 	api_response_free(&resp);
 	return ret;
@@ -321,8 +353,7 @@ static void api_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("api: %s", line);
 }
 
-/* "host:port", "[v6]:port" -> a bound address. */
-static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **error_r)
+int api_listen_resolve(const char *listen, struct addrinfo **ai_r, const char **error_r)
 {
 	char host[256];
 	const char *colon = strrchr(listen, ':'), *h = listen;
@@ -330,7 +361,7 @@ static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **
 	struct addrinfo hints;
 
 	if (colon == NULL) {
-		*error_r = "[api] listen must be HOST:PORT";
+		*error_r = "listen must be HOST:PORT";
 		return -1;
 	}
 	hlen = (size_t)(colon - listen);
@@ -339,7 +370,7 @@ static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **
 		hlen -= 2;
 	}
 	if (hlen == 0 || hlen >= sizeof(host)) {
-		*error_r = "[api] listen has a bad host";
+		*error_r = "listen has a bad host";
 		return -1;
 	}
 	memcpy(host, h, hlen);
@@ -349,7 +380,7 @@ static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if (getaddrinfo(host, colon + 1, &hints, ai_r) != 0) {
-		*error_r = "[api] listen: cannot resolve the host or bad port";
+		*error_r = "listen: cannot resolve the host or bad port";
 		return -1;
 	}
 	return 0;
@@ -419,7 +450,7 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 	}
 	server->daemon = daemon;
 	server->max_body = config->api.max_body;
-	if (api_resolve(config->api.listen, &ai, error_r) < 0)
+	if (api_listen_resolve(config->api.listen, &ai, error_r) < 0)
 		goto out;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

@@ -414,8 +414,8 @@ static int openai_draft(void *priv, const struct llm_request *req, struct llm_dr
 		}
 		/* The server is alive; its answer is not usable: ask again once. */
 		openai_gate_result(&o->gate, true);
-		log_warn("model answer invalid attempt=%u reason=\"%s\"", attempt + 1,
-			 err->message);
+		log_warn_kv("model answer invalid", "attempt=%u reason=%s", attempt + 1,
+			    err->message);
 		str_copy(invalid, sizeof(invalid), err->message);
 	}
 	if (ret != 1) {

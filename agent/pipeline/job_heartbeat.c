@@ -71,7 +71,7 @@ static void *heartbeat_main(void *arg)
 	char err[600];
 	size_t n;
 
-	log_ctx_set("service", "job heartbeat");
+	log_ctx_set("service", "job_heartbeat");
 	pthread_mutex_lock(&hb->lock);
 	while (!hb->stopping) {
 		n = heartbeat_due(hb, &lease);

@@ -118,12 +118,12 @@ static enum step run_finish(struct run *r, enum pipeline_outcome outcome)
 	if (s < 0)
 		return run_fail(r, "%s", store_error(r->store));
 	if (outcome == PIPELINE_AUTO && r->result.held_back != NULL) {
-		log_info("automatic reply held back: %s", r->result.held_back);
+		log_info_kv("automatic reply held back", "reason=%s", r->result.held_back);
 		outcome = PIPELINE_DRAFTED;
 	}
 	*r->outcome_r = s == 0 ? PIPELINE_LOST : outcome;
 	if (draft_id > 0)
-		log_ctx_setf("draft", "%lld", (long long)draft_id);
+		log_ctx_setf("draft_id", "%lld", (long long)draft_id);
 	r->ret = 0;
 	return STEP_STOP;
 }
@@ -259,7 +259,9 @@ static int run_draft(struct run *r, const char **human_reason_r)
 	req.hint_source = r->cls.source;
 	req.customer_name = r->mime->from_name;
 	started = time_mono_ms();
+	metrics_model_in_flight(1);
 	s = llm_draft(agent->llm, &req, &r->draft, &lerr);
+	metrics_model_in_flight(-1);
 	metrics_model_request(time_mono_ms() - started, s > 0 && !r->draft.needs_human);
 	if (s < 0) {
 		/* A server that is down or loading: retry the job later, and on

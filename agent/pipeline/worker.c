@@ -56,6 +56,7 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 	struct store_job job;
 	char error[512];
 	unsigned int lease = agent->config->agent.job_lease;
+	size_t mark;
 	int r;
 
 	r = store_job_take(store, id, lease, &job);
@@ -64,28 +65,31 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 			log_error("job queue: %s", store_error(store));
 		return r;
 	}
-	log_ctx_setf("job", "%lld", (long long)job.id);
-	log_ctx_setf("message", "%lld", (long long)job.message_id);
+	/* everything this job adds to the context (draft_id too) goes with it */
+	mark = log_ctx_mark();
+	log_ctx_setf("job_id", "%lld", (long long)job.id);
+	log_ctx_setf("message_id", "%lld", (long long)job.message_id);
 	if (job_heartbeat_hold(hb, &job, lease) < 0)
 		log_warn("job heartbeat full: this job lives on its first lease");
 	if (pipeline_run(agent, store, &job, outcome_r, error, sizeof(error)) < 0) {
 		r = store_job_fail(store, &job, agent->config->agent.max_attempts,
 				   agent->config->agent.retry_delay, error);
 		if (r == 0)
-			log_error("job dead after %d attempts: %s", job.attempts, error);
+			log_error_kv("job dead, the message goes to a human", "attempt=%d error=%s",
+				     job.attempts, error);
 		else
-			log_warn("attempt %d failed, retried later: %s", job.attempts, error);
+			log_warn_kv("attempt failed, retried later", "attempt=%d error=%s",
+				    job.attempts, error);
 		*outcome_r = PIPELINE_OUTCOMES;
 		r = r < 0 ? -1 : 1;
-		metrics_pipeline_outcome("failed attempt");
+		metrics_pipeline_outcome("failed_attempt");
 	} else {
 		metrics_pipeline_outcome(pipeline_outcome_name(*outcome_r));
-		log_info("message %s", pipeline_outcome_name(*outcome_r));
+		log_info_kv("pipeline finished", "outcome=%s", pipeline_outcome_name(*outcome_r));
 		r = 1;
 	}
 	job_heartbeat_drop(hb, &job);
-	log_ctx_set("job", NULL);
-	log_ctx_set("message", NULL);
+	log_ctx_restore(mark);
 	return r;
 }
 

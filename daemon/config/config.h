@@ -84,6 +84,14 @@ struct category_config {
 	size_t options_count;
 };
 
+/* Where a key was set: config_key_line() answers from these. */
+struct config_line {
+	unsigned int section; /* index into the section table */
+	unsigned int elem;    /* named sections: the element's index */
+	const char *key;      /* the key table's own name: static */
+	unsigned int line;
+};
+
 struct config {
 	char *path;
 	struct {
@@ -129,7 +137,11 @@ struct config {
 	} smtp;
 	struct {
 		enum log_level level;
+		enum log_format format; /* logfmt | json */
 	} log;
+	struct {
+		char *listen; /* host:port of the /metrics listener, or "off" */
+	} metrics;
 	struct {
 		unsigned int workers;
 		char *rules_file;
@@ -172,6 +184,9 @@ struct config {
 	struct category_config *categories;
 	size_t categories_count;
 
+	struct config_line *lines; /* where each key was set, in file order */
+	size_t lines_count;
+
 	int refcount; /* atomic */
 };
 
@@ -209,6 +224,20 @@ const char *config_kv_get(const struct config_kv *kvs, size_t count, const char 
  * installed path when that is the answer. */
 const char *config_data_dir(const char *configured, const char *installed, const char *source,
 			    char *buf, size_t size);
+
+/* The line of the file that set key in [section] (name: the named section's
+ * name, NULL for a singleton like [api]); 0 when the key was not set in the
+ * file (a default, or the environment). */
+unsigned int config_key_line(const struct config *config, const char *section, const char *name,
+			     const char *key);
+
+/* "did you mean": the name closest to word (a misspelt key or section), or
+ * NULL when none is close enough to be a typo. name_at() gives the i-th
+ * candidate of list, NULL past the last. config_suggest_strv() takes a
+ * NULL-terminated array. Thread-safe, allocates nothing. */
+const char *config_suggest(const char *word, const char *(*name_at)(const void *list, size_t i),
+			   const void *list);
+const char *config_suggest_strv(const char *word, const char *const *names);
 
 const char *category_mode_name(enum category_mode mode);
 int category_mode_parse(const char *name, enum category_mode *mode_r);

@@ -12,6 +12,7 @@ static const char *const backend_names[] = {"builtin", "openai", NULL};
 static const char *const mode_names[] = {"off", "draft", "shadow", "auto", NULL};
 static const char *const promotion_names[] = {"manual", "automatic", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const log_format_names[] = {"logfmt", "json", NULL};
 static const char *const disclosure_names[] = {"exact", "enough", "none", NULL};
 
 /* One key per line; clang-format would break each macro body open like a
@@ -36,6 +37,7 @@ typedef __typeof__(((struct config *)0)->log) log_t;
 typedef __typeof__(((struct config *)0)->agent) agent_t;
 typedef __typeof__(((struct config *)0)->limits) limits_t;
 typedef __typeof__(((struct config *)0)->review) review_t;
+typedef __typeof__(((struct config *)0)->metrics) metrics_t;
 
 static const struct config_key database_keys[] = {
 	K_STR(database_t, url, NULL),
@@ -86,6 +88,7 @@ static const struct config_key smtp_keys[] = {
 
 static const struct config_key log_keys[] = {
 	K_ENUM(log_t, level, "info", level_names),
+	K_ENUM(log_t, format, "logfmt", log_format_names),
 	K_END,
 };
 
@@ -126,6 +129,13 @@ static const struct config_key limits_keys[] = {
 static const struct config_key review_keys[] = {
 	K_DUR(review_t, send_delay, "10", 0, 3600),
 	K_DUR(review_t, claim_ttl, "2m", 10, 86400),
+	K_END,
+};
+
+/* issue 15: Prometheus scrapes a listener of its own, without a token:
+ * loopback by default, as PgBouncer's and Postfix's admin ports are. */
+static const struct config_key metrics_keys[] = {
+	K_STR(metrics_t, listen, "127.0.0.1:9464"),
 	K_END,
 };
 
@@ -187,6 +197,7 @@ const struct config_section_def config_sections[] = {
 	NAMED(connector, struct connector_config, connectors, true),
 	NAMED(category, struct category_config, categories, true),
 	SINGLE(review, review),
+	SINGLE(metrics, metrics),
 };
 
 const size_t config_sections_count = ARRAY_SIZE(config_sections);

@@ -12,6 +12,7 @@
 
 #include "daemon/service/daemon.h"
 #include "daemon/imap/imap_idle.h"
+#include "daemon/metrics/obs.h"
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
 
@@ -144,6 +145,8 @@ static void *poller_thread_main(void *arg)
 			goto failed;
 		}
 		r = poller_pass(&pm, err, sizeof(err));
+		if (r != 0) /* 0: another instance holds the lease, no poll here */
+			obs_mailbox_poll(t->mb->name, r > 0);
 		if (r < 0)
 			goto failed;
 		if (r == 0) {
@@ -158,8 +161,11 @@ static void *poller_thread_main(void *arg)
 		    imap_idle_usable(pm.conn, t->mb->idle, t->mb->poll_interval)) {
 			t->renewed_ms = time_mono_ms();
 			t->lease_lost = false;
+			obs_mailbox_idle(t->mb->name, true);
 			r = imap_idle_wait(pm.conn, POLLER_IDLE_MAX_MS, poller_idle_check, t);
+			obs_mailbox_idle(t->mb->name, false);
 			if (r < 0) {
+				obs_mailbox_idle_error(t->mb->name);
 				snprintf(err, sizeof(err), "%s", imap_error(pm.conn));
 				imap_close(&pm.conn);
 				goto failed;

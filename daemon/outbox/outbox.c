@@ -47,6 +47,7 @@
 
 #include "daemon/imap/imap_conn.h"
 #include "daemon/lib/log.h"
+#include "daemon/metrics/obs.h"
 #include "daemon/outbox/smtp_send.h"
 #include "daemon/store/store_promotion.h"
 #include "daemon/lib/util.h"
@@ -238,7 +239,9 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	struct smtp_options smtp;
 	struct mail_envelope env;
 	enum outbox_outcome ret = OUTBOX_RETRY;
+	enum smtp_result sent;
 	struct error err;
+	uint64_t smtp_started;
 	struct buf msg;
 	uint32_t uid = 0;
 	int found;
@@ -279,7 +282,14 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 		goto out;
 	}
 	smtp_options_from(config, &smtp);
-	switch (smtp_send(&smtp, &env, msg.data, msg.len, NULL, errbuf, errsize)) {
+	smtp_started = time_mono_ms();
+	sent = smtp_send(&smtp, &env, msg.data, msg.len, NULL, errbuf, errsize);
+	obs_smtp_send(time_mono_ms() - smtp_started,
+		      sent == SMTP_SENT        ? OBS_SMTP_SENT
+		      : sent == SMTP_PERMFAIL  ? OBS_SMTP_PERMANENT_FAILURE
+		      : sent == SMTP_UNCERTAIN ? OBS_SMTP_UNCERTAIN
+					       : OBS_SMTP_TEMPORARY_FAILURE);
+	switch (sent) {
 	case SMTP_SENT:
 		break;
 	case SMTP_PERMFAIL:

@@ -67,6 +67,7 @@ bool daemon_sleep(struct daemon *daemon, unsigned int ms)
 static void daemon_apply_log_level(const struct config *config)
 {
 	log_set_level(config->log.level);
+	log_set_format(config->log.format);
 }
 
 /* Returns 0 when the new config runs, -1 when it failed to load and the old

@@ -1,7 +1,7 @@
 #ifndef DRAFTD_STORE_REVIEW_INT_H
 #define DRAFTD_STORE_REVIEW_INT_H
 
-/* Shared by daemon/store/store_review*.c and daemon/store/store_promotion*.c only. */
+/* Shared by daemon/store/store_review*.c, store_promotion*.c and store_metrics.c only. */
 
 #include "daemon/store/store_private.h"
 #include "daemon/store/store_review.h"

@@ -134,7 +134,7 @@ if scenario flood 0; then
 	check "flood: every other draft waits for a reviewer, naming the sender limit" \
 		test "$(sql "SELECT count(*) FROM drafts WHERE status = 'pending' AND decision_reasons ? 'sender reached the automatic reply limit'")" = $((FLOOD - 1))
 	check "flood: both instances drafted part of it" \
-		bash -c "grep -q 'message drafted' '$ITMP/flood-1.log' && grep -q 'message drafted' '$ITMP/flood-2.log'"
+		bash -c "grep -q 'pipeline finished.* outcome=drafted' '$ITMP/flood-1.log' && grep -q 'pipeline finished.* outcome=drafted' '$ITMP/flood-2.log'"
 else
 	not_ok "flood: set up the scenario"
 fi

@@ -78,7 +78,7 @@ done
 ms_mailbox_section bad dovecot INBOX | sed 's/^folder = INBOX$/folder = Bad\xc3/' >>"$ITMP/bad-utf8.conf"
 out=$("$DRAFTD" check-config --config "$ITMP/bad-utf8.conf" 2>&1)
 rc=$?
-[ $rc -ne 0 ] && echo "$out" | grep -q "folder is not a usable IMAP folder name: not valid UTF-8" &&
+[ $rc -ne 0 ] && echo "$out" | grep -q "\[mailbox [^]]*\] folder: not a usable IMAP folder name: not valid UTF-8" &&
 	ok "check-config refuses a folder name that is not UTF-8, with the reason" ||
 	not_ok "bad UTF-8 folder: rc=$rc $out"
 

@@ -101,6 +101,6 @@ sed 's/^spam_header_pattern = ^x-filter-verdict.*/spam_header_pattern = x-filter
 	"$ITMP/spam.conf" >"$ITMP/bad.conf"
 out=$("$DRAFTD" check-config --config "$ITMP/bad.conf" 2>&1)
 rc=$?
-[ $rc -ne 0 ] && echo "$out" | grep -q "\[agent\]: spam_header_pattern: missing closing parenthesis" &&
+[ $rc -ne 0 ] && echo "$out" | grep -q "bad.conf:[0-9]*: \[agent\] spam_header_pattern: missing closing parenthesis" &&
 	ok "check-config refuses a spam_header_pattern that does not compile" ||
 	not_ok "bad pattern: rc=$rc $out"

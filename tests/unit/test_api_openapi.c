@@ -26,7 +26,6 @@ static void test_openapi_documents_routes(void)
 	static const char *const paths[] = {
 		"/healthz:",
 		"/readyz:",
-		"/metrics:",
 		"/api/v1/me:",
 		"/api/v1/drafts:",
 		"/api/v1/drafts/{id}:",
