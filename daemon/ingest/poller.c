@@ -64,6 +64,14 @@ static bool poller_requested(struct poller_mailbox *pm)
 	return true;
 }
 
+/* Wakes an idle pipeline worker of this process for the jobs just queued. */
+static void poller_jobs_queued(void *ctx)
+{
+	struct poller_thread *t = ctx;
+
+	daemon_work_notify(t->daemon);
+}
+
 /* Sleeps ms in slices, so a stop (daemon or this thread) is seen within a
  * slice. With requests, wakes early (true) for a poll request; false when
  * the time is up or the thread is to stop. */
@@ -132,6 +140,7 @@ static void *poller_thread_main(void *arg)
 	poller_mailbox_init(&pm, t->config, t->mb, NULL);
 	pm.stop = poller_should_stop;
 	pm.stop_ctx = t;
+	pm.queued = poller_jobs_queued;
 	t->pm = &pm;
 	while (!poller_should_stop(t)) {
 		if (store == NULL) {

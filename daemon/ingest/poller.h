@@ -30,6 +30,9 @@ struct poller_mailbox {
 	unsigned int lease_ttl;          /* seconds */
 	bool (*stop)(void *ctx);         /* asked between batches; NULL: never */
 	void *stop_ctx;
+	/* told (with stop_ctx) after a batch that queued pipeline jobs
+	 * committed; NULL: nobody */
+	void (*queued)(void *ctx);
 	struct poller_counts counts; /* summed over passes */
 };
 

@@ -93,6 +93,12 @@ static size_t poller_merge(struct imap_msg *full, size_t nfull, struct imap_msg 
 	return n;
 }
 
+/* Messages stored with a pipeline job: neither screened nor redeliveries. */
+static unsigned int poller_jobs(const struct store_ingest_counts *c)
+{
+	return c->stored - c->screened - c->duplicates;
+}
+
 /* Fetches uids[count] (already sized) and stores them with the checkpoint. */
 static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
 			const uint32_t *sizes, size_t count, const struct mime_limits *limits,
@@ -102,6 +108,7 @@ static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const u
 	struct imap_msg *full = NULL, *head = NULL, **order = NULL;
 	struct ingest_msg *msgs = NULL;
 	const struct store_ingest_msg **rows = NULL;
+	struct store_ingest_counts before;
 	size_t nf = 0, nh = 0, n, i;
 	int ret = -1;
 
@@ -154,11 +161,14 @@ static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const u
 			log_info("malformed MIME, stored best effort");
 		log_ctx_set("uid", NULL);
 	}
+	before = pm->counts.store;
 	if (store_ingest_batch(pm->store, pm->id, pm->owner, uidvalidity, rows, n, uids[count - 1],
 			       &pm->counts.store) < 0) {
 		snprintf(err, errsize, "%s", store_error(pm->store));
 		goto out;
 	}
+	if (pm->queued != NULL && poller_jobs(&pm->counts.store) > poller_jobs(&before))
+		pm->queued(pm->stop_ctx);
 	ret = 0;
 out:
 	for (i = 0; msgs != NULL && i < count; i++)
