@@ -37,10 +37,28 @@ void poller_mailbox_init(struct poller_mailbox *pm, const struct config *config,
 	pm->lease_ttl = 2 * mb->poll_interval + 60;
 }
 
+int poller_db_get(struct poller_mailbox *pm, char *err, size_t errsize)
+{
+	if (pm->pool == NULL)
+		return 0;
+	return store_pool_get(pm->pool, &pm->store, err, errsize);
+}
+
+void poller_db_put(struct poller_mailbox *pm)
+{
+	if (pm->pool != NULL)
+		store_pool_put(pm->pool, &pm->store);
+}
+
 void poller_mailbox_finish(struct poller_mailbox *pm)
 {
-	if (pm->id != 0 && pm->store != NULL && store_ensure(pm->store) == 0)
-		(void)store_ingest_lease_release(pm->store, pm->id, pm->owner);
+	char err[300];
+
+	if (pm->id != 0 && poller_db_get(pm, err, sizeof(err)) == 0) {
+		if (pm->store != NULL && store_ensure(pm->store) == 0)
+			(void)store_ingest_lease_release(pm->store, pm->id, pm->owner);
+		poller_db_put(pm);
+	}
 	imap_close(&pm->conn);
 }
 
@@ -99,7 +117,8 @@ static unsigned int poller_jobs(const struct store_ingest_counts *c)
 	return c->stored - c->screened - c->duplicates;
 }
 
-/* Fetches uids[count] (already sized) and stores them with the checkpoint. */
+/* Fetches uids[count] (already sized) and stores them with the checkpoint,
+ * then renews the lease. Returns 0, or -1 (also when the lease is lost). */
 static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
 			const uint32_t *sizes, size_t count, const struct mime_limits *limits,
 			char *err, size_t errsize)
@@ -110,7 +129,7 @@ static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const u
 	const struct store_ingest_msg **rows = NULL;
 	struct store_ingest_counts before;
 	size_t nf = 0, nh = 0, n, i;
-	int ret = -1;
+	int r, ret = -1;
 
 	fu = calloc(count, sizeof(*fu));
 	hu = calloc(count, sizeof(*hu));
@@ -162,11 +181,19 @@ static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const u
 		log_ctx_set("uid", NULL);
 	}
 	before = pm->counts.store;
+	if (poller_db_get(pm, err, errsize) < 0)
+		goto out;
 	if (store_ingest_batch(pm->store, pm->id, pm->owner, uidvalidity, rows, n, uids[count - 1],
 			       &pm->counts.store) < 0) {
 		snprintf(err, errsize, "%s", store_error(pm->store));
+		poller_db_put(pm);
 		goto out;
 	}
+	/* a long first fetch must not outlive the lease */
+	r = poller_lease(pm, err, errsize);
+	poller_db_put(pm);
+	if (r != 1)
+		goto out;
 	if (pm->queued != NULL && poller_jobs(&pm->counts.store) > poller_jobs(&before))
 		pm->queued(pm->stop_ctx);
 	ret = 0;
@@ -224,9 +251,6 @@ static int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, con
 		if (poller_batch(pm, uidvalidity, uids + i, sizes, k, &limits, err, errsize) < 0)
 			goto out;
 		i += k;
-		/* a long first fetch must not outlive the lease */
-		if (poller_lease(pm, err, errsize) != 1)
-			goto out;
 	}
 	ret = 0;
 out:
@@ -234,18 +258,75 @@ out:
 	return ret;
 }
 
+/* The mailbox row and its lease: 1 held, 0 another instance's (named in
+ * err), -1 error. */
+static int poller_pass_lease(struct poller_mailbox *pm, char *err, size_t errsize)
+{
+	int r = -1;
+
+	if (poller_db_get(pm, err, errsize) < 0)
+		return -1;
+	if (pm->id == 0 && store_ingest_mailbox(pm->store, pm->mb, &pm->id) < 0)
+		snprintf(err, errsize, "%s", store_error(pm->store));
+	else
+		r = poller_lease(pm, err, errsize);
+	poller_db_put(pm);
+	return r;
+}
+
+/* The stored checkpoint, restarted at UID 0 when the server's UIDVALIDITY
+ * changed. Returns 0 with *last_uid_r, or -1. */
+static int poller_pass_checkpoint(struct poller_mailbox *pm, const char *folder,
+				  uint32_t uidvalidity, uint32_t *last_uid_r, char *err,
+				  size_t errsize)
+{
+	uint32_t stored_uv;
+	int ret = -1;
+
+	if (poller_db_get(pm, err, errsize) < 0)
+		return -1;
+	if (store_ingest_checkpoint(pm->store, pm->id, &stored_uv, last_uid_r) < 0) {
+		snprintf(err, errsize, "%s", store_error(pm->store));
+		goto out;
+	}
+	if (stored_uv != 0 && stored_uv != uidvalidity) {
+		log_warn("UIDVALIDITY of %s changed from %u to %u: refetching, already stored "
+			 "messages are matched by sha256",
+			 folder, stored_uv, uidvalidity);
+		if (store_ingest_uidvalidity_reset(pm->store, pm->id, pm->owner, stored_uv,
+						   uidvalidity) < 0) {
+			snprintf(err, errsize, "%s", store_error(pm->store));
+			goto out;
+		}
+		*last_uid_r = 0;
+	}
+	ret = 0;
+out:
+	poller_db_put(pm);
+	return ret;
+}
+
+/* Records the pass's outcome on the mailbox row (error NULL: success),
+ * best effort: the database may be what failed. */
+static void poller_pass_result(struct poller_mailbox *pm, const char *error)
+{
+	char err[300];
+
+	if (poller_db_get(pm, err, sizeof(err)) < 0)
+		return;
+	if (store_ensure(pm->store) == 0)
+		(void)store_ingest_poll_result(pm->store, pm->id, error);
+	poller_db_put(pm);
+}
+
 int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
 {
 	const char *folder = pm->mb->folder != NULL ? pm->mb->folder : "INBOX";
-	uint32_t uidvalidity, uidnext, stored_uv, last_uid, *uids = NULL;
+	uint32_t uidvalidity, uidnext, last_uid, *uids = NULL;
 	long n;
 	int r, ret = -1;
 
-	if (pm->id == 0 && store_ingest_mailbox(pm->store, pm->mb, &pm->id) < 0) {
-		snprintf(err, errsize, "%s", store_error(pm->store));
-		return -1;
-	}
-	r = poller_lease(pm, err, errsize);
+	r = poller_pass_lease(pm, err, errsize);
 	if (r <= 0) {
 		imap_close(&pm->conn);
 		return r;
@@ -271,21 +352,8 @@ int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
 		snprintf(err, errsize, "%s", imap_error(pm->conn));
 		goto fail;
 	}
-	if (store_ingest_checkpoint(pm->store, pm->id, &stored_uv, &last_uid) < 0) {
-		snprintf(err, errsize, "%s", store_error(pm->store));
+	if (poller_pass_checkpoint(pm, folder, uidvalidity, &last_uid, err, errsize) < 0)
 		goto fail;
-	}
-	if (stored_uv != 0 && stored_uv != uidvalidity) {
-		log_warn("UIDVALIDITY of %s changed from %u to %u: refetching, already stored "
-			 "messages are matched by sha256",
-			 folder, stored_uv, uidvalidity);
-		if (store_ingest_uidvalidity_reset(pm->store, pm->id, pm->owner, stored_uv,
-						   uidvalidity) < 0) {
-			snprintf(err, errsize, "%s", store_error(pm->store));
-			goto fail;
-		}
-		last_uid = 0;
-	}
 	/* UIDNEXT says whether anything is new without a SEARCH */
 	if (uidnext == 0 || uidnext > last_uid + 1) {
 		n = imap_search_new(pm->conn, last_uid, &uids);
@@ -298,13 +366,12 @@ int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
 		if (n > 0 && poller_fetch_all(pm, uidvalidity, uids, (size_t)n, err, errsize) < 0)
 			goto fail;
 	}
-	(void)store_ingest_poll_result(pm->store, pm->id, NULL);
+	poller_pass_result(pm, NULL);
 	ret = 1;
 	goto out;
 fail:
 	imap_close(&pm->conn);
-	if (store_ensure(pm->store) == 0)
-		(void)store_ingest_poll_result(pm->store, pm->id, err);
+	poller_pass_result(pm, err);
 out:
 	free(uids);
 	return ret;

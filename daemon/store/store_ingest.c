@@ -245,21 +245,23 @@ int store_ingest_poll_result(struct store *store, int64_t id, const char *error)
 	return 0;
 }
 
-int store_ingest_poll_requested(struct store *store, int64_t id)
+long store_ingest_poll_requests(struct store *store, int64_t *ids_r, size_t max)
 {
-	char idbuf[24];
-	const char *params[1] = {idbuf};
 	PGresult *res;
-	int r;
+	long n = 0;
+	uint64_t v;
 
-	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-	res = store_exec(store, "mailbox poll request",
-			 "SELECT poll_requested_at > coalesce(last_poll_at, '-infinity')"
-			 " FROM mailboxes WHERE id = $1",
-			 1, params);
+	res = store_exec(store, "mailbox poll requests",
+			 "SELECT id FROM mailboxes"
+			 " WHERE poll_requested_at > coalesce(last_poll_at, '-infinity')"
+			 " ORDER BY id",
+			 0, NULL);
 	if (res == NULL)
 		return -1;
-	r = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 1 : 0;
+	for (int i = 0; i < PQntuples(res) && (size_t)n < max; i++) {
+		if (parse_u64(PQgetvalue(res, i, 0), INT64_MAX, &v) == 0)
+			ids_r[n++] = (int64_t)v;
+	}
 	PQclear(res);
-	return r;
+	return n;
 }
