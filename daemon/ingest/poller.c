@@ -22,7 +22,11 @@
 /* How often a waiting thread looks for a "poll now" request. */
 #define POLLER_REQUEST_CHECK_MS 1000u
 /* The most outstanding poll requests one check reads. */
-#define POLLER_REQUESTS_MAX   1024
+#define POLLER_REQUESTS_MAX 1024
+/* A poller's stack: TLS, IMAP parsing and MIME (its depth is bounded by
+ * [limits]) need far less than the 8 MB default; hundreds of mailboxes
+ * need not reserve 8 MB each. */
+#define POLLER_STACK_SIZE     (512u * 1024)
 #define POLLER_BACKOFF_MIN_MS 1000u
 #define POLLER_BACKOFF_MAX_MS (5u * 60 * 1000)
 
@@ -57,6 +61,7 @@ struct poll_requests {
 struct pollers {
 	struct daemon *daemon;
 	struct store_pool *pool;
+	sem_t batch_slots; /* two batches in memory per pooled connection */
 	struct poll_requests requests;
 	struct poller_thread **threads;
 	size_t count, cap;
@@ -182,6 +187,7 @@ static void *poller_thread_main(void *arg)
 	log_ctx_set("mailbox", t->mb->name);
 	poller_mailbox_init(&pm, t->config, t->mb, NULL);
 	pm.pool = t->pollers->pool;
+	pm.batch_slots = &t->pollers->batch_slots;
 	pm.stop = poller_should_stop;
 	pm.stop_ctx = t;
 	pm.queued = poller_jobs_queued;
@@ -236,6 +242,8 @@ static int poller_thread_start(struct pollers *p, struct config *config,
 			       const struct mailbox_config *mb)
 {
 	struct poller_thread *t;
+	pthread_attr_t attr;
+	int r;
 
 	if (p->count == p->cap) {
 		size_t cap = p->cap == 0 ? 8 : p->cap * 2;
@@ -255,7 +263,11 @@ static int poller_thread_start(struct pollers *p, struct config *config,
 	t->mb = mb;
 	atomic_init(&t->quit, false);
 	t->seed = (unsigned int)time(NULL) ^ (p->started++ * 2654435761u);
-	if (pthread_create(&t->tid, NULL, poller_thread_main, t) != 0) {
+	pthread_attr_init(&attr);
+	(void)pthread_attr_setstacksize(&attr, POLLER_STACK_SIZE);
+	r = pthread_create(&t->tid, &attr, poller_thread_main, t);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
 		config_unref(&t->config);
 		free(t);
 		return -1;
@@ -288,6 +300,7 @@ static void pollers_stop(void *priv)
 	free(p->threads);
 	store_pool_free(&p->pool);
 	pthread_mutex_destroy(&p->requests.lock);
+	sem_destroy(&p->batch_slots);
 	free(p);
 }
 
@@ -304,6 +317,7 @@ static int pollers_start(struct daemon *daemon, void **priv_r, const char **erro
 	p->daemon = daemon;
 	pthread_mutex_init(&p->requests.lock, NULL);
 	config = daemon_config(daemon);
+	sem_init(&p->batch_slots, 0, 2 * config->database.poller_connections);
 	if (store_pool_new(config->database.url, config->database.connect_timeout,
 			   config->database.poller_connections, &p->pool) < 0) {
 		*error_r = "out of memory";

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <semaphore.h>
 #include <stdint.h>
 
 #include "daemon/config/config.h"
@@ -27,11 +28,15 @@ struct poller_mailbox {
 	struct store *store;             /* borrowed: the fixed connection, or
 					  * the pool's for the step at hand */
 	struct store_pool *pool;         /* borrowed; NULL: store is fixed */
-	struct imap_conn *conn;          /* owned; NULL until connected */
-	int64_t id;                      /* mailboxes.id, 0 until known */
-	char owner[160];                 /* this instance's lease name, HOST:PID */
-	unsigned int lease_ttl;          /* seconds */
-	bool (*stop)(void *ctx);         /* asked between batches; NULL: never */
+	/* borrowed; NULL: no limit. Taken while a batch is fetched and stored,
+	 * so that many mailboxes with a backlog hold a few batches in memory at
+	 * once, not one each (the pool lets them write one at a time anyway) */
+	sem_t *batch_slots;
+	struct imap_conn *conn;  /* owned; NULL until connected */
+	int64_t id;              /* mailboxes.id, 0 until known */
+	char owner[160];         /* this instance's lease name, HOST:PID */
+	unsigned int lease_ttl;  /* seconds */
+	bool (*stop)(void *ctx); /* asked between batches; NULL: never */
 	void *stop_ctx;
 	/* told (with stop_ctx) after a batch that queued pipeline jobs
 	 * committed; NULL: nobody */

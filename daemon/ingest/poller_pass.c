@@ -129,6 +129,7 @@ static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const u
 	const struct store_ingest_msg **rows = NULL;
 	struct store_ingest_counts before;
 	size_t nf = 0, nh = 0, n, i;
+	bool slot = false;
 	int r, ret = -1;
 
 	fu = calloc(count, sizeof(*fu));
@@ -142,6 +143,11 @@ static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const u
 	    msgs == NULL || rows == NULL) {
 		snprintf(err, errsize, "out of memory");
 		goto out;
+	}
+	if (pm->batch_slots != NULL) {
+		while (sem_wait(pm->batch_slots) < 0)
+			; /* EINTR: wait on */
+		slot = true;
 	}
 	for (i = 0; i < count; i++) {
 		if (sizes[i] == 0)
@@ -209,6 +215,8 @@ out:
 	free(order);
 	free(msgs);
 	free(rows);
+	if (slot)
+		sem_post(pm->batch_slots);
 	return ret;
 }
 

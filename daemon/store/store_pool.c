@@ -3,6 +3,7 @@
  * PostgreSQL's connection count grow with the mailboxes. */
 #include "daemon/store/store_pool.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,20 @@ fail:
 	return -1;
 }
 
+/* An idle connection has nothing to say: input on it is the server's
+ * goodbye (a restart, an idle timeout, pg_terminate_backend) and then its
+ * end of file, which libpq turns into CONNECTION_BAD once read. Never
+ * blocks. */
+static void store_pool_check(struct store *s)
+{
+	struct pollfd pfd = {.fd = PQsocket(s->conn), .events = POLLIN};
+
+	for (int i = 0; i < 4 && pfd.fd >= 0 && poll(&pfd, 1, 0) > 0; i++) {
+		if (PQconsumeInput(s->conn) == 0)
+			break;
+	}
+}
+
 int store_pool_get(struct store_pool *pool, struct store **store_r, char *err, size_t errsize)
 {
 	struct store *s = NULL;
@@ -65,7 +80,7 @@ int store_pool_get(struct store_pool *pool, struct store **store_r, char *err, s
 	if (s == NULL) {
 		if (store_open(pool->url, pool->connect_timeout, &s, err, errsize) < 0)
 			goto out;
-	} else if (store_ensure(s) < 0) {
+	} else if (store_pool_check(s), store_ensure(s) < 0) {
 		snprintf(err, errsize, "%s", store_error(s));
 		goto out;
 	}
