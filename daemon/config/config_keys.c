@@ -143,7 +143,7 @@ static const struct config_key mailbox_keys[] = {
 	K_BOOL(struct mailbox_config, starttls, "on"),
 	K_BOOL(struct mailbox_config, tls_verify, "on"),
 	K_STR(struct mailbox_config, tls_ca_file, NULL),
-	K_UINT(struct mailbox_config, fetch_batch, "50", 1, 1000),
+	K_UINT(struct mailbox_config, fetch_batch, "250", 1, 1000),
 	K_STR(struct mailbox_config, spam_header_pattern, NULL),
 	K_END,
 };

@@ -302,7 +302,7 @@ int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint
 	struct mime_limits limits;
 	struct poller_writer w;
 	struct poller_batch *b = NULL;
-	unsigned int batch = pm->mb->fetch_batch > 0 ? pm->mb->fetch_batch : 50;
+	unsigned int batch = pm->mb->fetch_batch > 0 ? pm->mb->fetch_batch : 250;
 	uint32_t *sizes = NULL;
 	bool writer = false;
 	size_t i = 0;
