@@ -56,6 +56,7 @@ done
 "$DRAFTD" migrate --config "$ITMP/conn.conf" >/dev/null 2>&1 || { not_ok "connections: migrate"; exit 0; }
 
 total=$((BOXES * PER))
+pid=
 start_bg pid "$ITMP/conn.log" "$DRAFTD" run --config "$ITMP/conn.conf"
 peak=0
 stored() { sql "SELECT count(*) FROM messages"; }
