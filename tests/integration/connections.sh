@@ -21,11 +21,8 @@ WORKERS=2
 sql() { psql -XAtq -d "$url" -c "$1"; }
 conns() { psql -XAtq -d "$DRAFTD_TEST_DATABASE_URL" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db'"; }
 
-{
-	printf '[database]\nurl = %s\n[api]\nlisten = 127.0.0.1:%s\n' "$url" "$(free_port)"
-	printf '[agent]\nworkers = %s\n[log]\nlevel = info\n' "$WORKERS"
-	[ ! -d "$SRC/deploy/templates" ] || printf '[model]\ntemplates_dir = %s/deploy/templates\n' "$SRC"
-} >"$ITMP/conn.conf"
+write_config "$ITMP/conn.conf" database api model_builtin URL="$url" API_PORT="$(free_port)" \
+	agent.workers="$WORKERS" log.level=info || { not_ok "connections: config"; exit 0; }
 for b in $(seq 1 $BOXES); do
 	rm -rf "${SVC:?}/mail/conn_${b}_$$"
 	"$SRC/tests/services/dovecot.sh" adduser "$SVC" "conn_${b}_$$" pw >/dev/null
