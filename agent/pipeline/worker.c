@@ -18,8 +18,10 @@
 #include "daemon/store/store_pipeline.h"
 #include "daemon/lib/util.h"
 
-#define WORKERS_MAX   64
-#define IDLE_WAIT_MS  500 /* new mail is picked up within half a second */
+#define WORKERS_MAX 64
+/* Jobs this process queues wake a worker at once (daemon_work_notify());
+ * the poll finds those of other instances and retries that come due. */
+#define IDLE_WAIT_MS  500
 #define ERROR_WAIT_MS 5000
 #define RETRAIN_SECS  300 /* how often worker 0 relearns from reviewer decisions */
 
@@ -123,7 +125,7 @@ static void *worker_main(void *arg)
 	struct config *config;
 	char id[STORE_WORKER_ID_MAX], err[600];
 	unsigned int wait;
-	uint64_t trained_at = 0;
+	uint64_t trained_at = 0, seq;
 	int r;
 
 	log_ctx_setf("worker", "%u", wa->index);
@@ -160,10 +162,13 @@ static void *worker_main(void *arg)
 			probed = agent_ref(agent);
 		}
 		worker_id(wa->index, atomic_fetch_add(&w->takes, 1), id, sizeof(id));
+		seq = daemon_work_seq(w->daemon);
 		r = worker_run_one(agent, store, id, w->hb, &outcome);
 		agent_unref(&agent);
 		wait = r == 0 ? IDLE_WAIT_MS : r < 0 ? ERROR_WAIT_MS : 0;
-		if (wait > 0)
+		if (r == 0)
+			daemon_work_wait(w->daemon, seq, wait);
+		else if (wait > 0)
 			daemon_sleep(w->daemon, wait);
 	}
 	agent_unref(&probed);

@@ -97,7 +97,8 @@ struct config {
 	struct {
 		char *url; /* inline, from url_file, or $DRAFTD_DATABASE_URL */
 		char *url_file;
-		unsigned int connect_timeout; /* seconds */
+		unsigned int connect_timeout;    /* seconds */
+		unsigned int poller_connections; /* shared by every mailbox poller */
 	} database;
 	struct {
 		char *listen; /* host:port */

@@ -43,6 +43,7 @@ static const struct config_key database_keys[] = {
 	K_STR(database_t, url, NULL),
 	K_STR(database_t, url_file, NULL),
 	K_DUR(database_t, connect_timeout, "10", 1, 300),
+	K_UINT(database_t, poller_connections, "1", 1, 64),
 	K_END,
 };
 
@@ -152,7 +153,7 @@ static const struct config_key mailbox_keys[] = {
 	K_BOOL(struct mailbox_config, starttls, "on"),
 	K_BOOL(struct mailbox_config, tls_verify, "on"),
 	K_STR(struct mailbox_config, tls_ca_file, NULL),
-	K_UINT(struct mailbox_config, fetch_batch, "50", 1, 1000),
+	K_UINT(struct mailbox_config, fetch_batch, "250", 1, 1000),
 	K_STR(struct mailbox_config, spam_header_pattern, NULL),
 	K_END,
 };

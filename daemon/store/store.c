@@ -116,6 +116,7 @@ int store_ensure(struct store *store)
 	if (PQstatus(store->conn) == CONNECTION_OK)
 		return 0;
 	PQreset(store->conn);
+	store->ingest_stage = false; /* temporary tables died with the session */
 	if (PQstatus(store->conn) != CONNECTION_OK) {
 		store_set_error(store, "database reconnect", NULL);
 		return -1;

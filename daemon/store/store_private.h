@@ -15,7 +15,8 @@ struct store {
 	char *url;
 	unsigned int connect_timeout;
 	char error[512];
-	char sqlstate[6]; /* of the last failed statement, "" when unknown */
+	char sqlstate[6];  /* of the last failed statement, "" when unknown */
+	bool ingest_stage; /* this session has its ingest staging table */
 };
 
 /* The last failed statement broke a unique index or constraint (23505):
