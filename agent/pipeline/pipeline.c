@@ -440,10 +440,15 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 	/* loop and flood limits (Sieve vacation style), and the kill switch:
 	 * read here for the reasons a reviewer sees; they decide again inside
 	 * the transaction that would queue the reply (store_auto_limit_tx()) */
-	if (store_auto_recent(store, trust_recipient(r.mime, r.cls.injection), r.mime->from_addr,
-			      job->message_id, agent->config->agent.auto_reply_period,
-			      &recent) < 0 ||
-	    (s = store_auto_enabled(store)) < 0) {
+	memset(&recent, 0, sizeof(recent));
+	s = 1;
+	/* Only auto and shadow act on them: in draft mode the answer cannot
+	 * change the decision, so the history is not read (issue 14). */
+	if ((strcmp(cs.mode, "auto") == 0 || strcmp(cs.mode, "shadow") == 0) &&
+	    (store_auto_recent(store, trust_recipient(r.mime, r.cls.injection), r.mime->from_addr,
+			       job->message_id, agent->config->agent.auto_reply_period,
+			       &recent) < 0 ||
+	     (s = store_auto_enabled(store)) < 0)) {
 		snprintf(error, error_size, "%s", store_error(store));
 		goto out;
 	}

@@ -90,6 +90,7 @@ struct config {
 		char *url; /* inline, from url_file, or $DRAFTD_DATABASE_URL */
 		char *url_file;
 		unsigned int connect_timeout; /* seconds */
+		unsigned int statement_cache; /* prepared statements per connection; 0: none */
 	} database;
 	struct {
 		char *listen; /* host:port */

@@ -41,6 +41,7 @@ static const struct config_key database_keys[] = {
 	K_STR(database_t, url, NULL),
 	K_STR(database_t, url_file, NULL),
 	K_DUR(database_t, connect_timeout, "10", 1, 300),
+	K_UINT(database_t, statement_cache, "256", 0, 4096),
 	K_END,
 };
 

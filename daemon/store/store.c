@@ -97,6 +97,7 @@ void store_close(struct store **store)
 {
 	if (*store == NULL)
 		return;
+	store_stmt_forget(*store);
 	if ((*store)->conn != NULL)
 		PQfinish((*store)->conn);
 	free((*store)->url);
@@ -115,6 +116,8 @@ int store_ensure(struct store *store)
 
 	if (PQstatus(store->conn) == CONNECTION_OK)
 		return 0;
+	/* a new session: the old one's prepared statements are gone */
+	store_stmt_forget(store);
 	PQreset(store->conn);
 	if (PQstatus(store->conn) != CONNECTION_OK) {
 		store_set_error(store, "database reconnect", NULL);
@@ -132,7 +135,7 @@ PGresult *store_exec(struct store *store, const char *what, const char *sql, int
 	PGresult *res;
 	ExecStatusType status;
 
-	res = PQexecParams(store->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	res = store_stmt_exec(store, sql, nparams, params);
 	status = PQresultStatus(res);
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
 		store_set_error(store, what, res);
