@@ -100,6 +100,7 @@ struct config {
 		unsigned int max_body; /* bytes */
 		unsigned int threads;
 		unsigned int max_connections_per_client; /* open connections per IP, 0: no limit */
+		unsigned int token_cache_ttl; /* seconds a token's lookup is kept, 0: none */
 	} api;
 	struct {
 		enum model_backend backend;
