@@ -284,6 +284,7 @@ static int builtin_probe(void *priv, const struct llm_request *req, struct llm_p
 
 const struct llm_backend_ops llm_backend_builtin = {
 	.name = "builtin",
+	.reads_prompt = false,
 	.open = builtin_open,
 	.probe = builtin_probe,
 	.draft = builtin_draft,

@@ -523,6 +523,7 @@ out:
 
 const struct llm_backend_ops llm_backend_openai = {
 	.name = "openai",
+	.reads_prompt = true,
 	.open = openai_open,
 	.probe = openai_probe,
 	.draft = openai_draft,

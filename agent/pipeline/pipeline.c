@@ -186,8 +186,11 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	uint64_t started;
 	int s, ret = -1;
 
-	/* redacted copies only: never another customer's data in a prompt */
-	fewshot = fewshot_examples(store, r->cls.category, FEWSHOT_COUNT);
+	/* redacted copies only: never another customer's data in a prompt;
+	 * no prompt at all for a backend that reads none (issue 14) */
+	fewshot = llm_reads_prompt(agent->llm)
+			  ? fewshot_examples(store, r->cls.category, FEWSHOT_COUNT)
+			  : NULL;
 	/* the model and the templates never see other customers' orders, and
 	 * see what the mail asks (agent/template/answer.h) */
 	draft_facts = facts_for_sender(r->facts, r->mime->from_addr);
@@ -208,7 +211,8 @@ static int run_draft(struct agent *agent, struct store *store, const struct stor
 	pin.notes = r->rules.notes;
 	pin.forbidden = r->rules.forbidden_phrases;
 	pin.fewshot = fewshot;
-	if (prompt_build(&pin, &r->system_prompt, &r->user_prompt) < 0) {
+	if (llm_reads_prompt(agent->llm) &&
+	    prompt_build(&pin, &r->system_prompt, &r->user_prompt) < 0) {
 		snprintf(error, error_size, "building the prompt failed");
 		goto out;
 	}
