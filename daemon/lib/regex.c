@@ -19,6 +19,15 @@ struct regex_entry {
 };
 
 static struct regex_entry regex_table[REGEX_SLOTS];
+/* Most callers pass the same static string every time: remember which
+ * entry a pattern's address last led to, and check it with memcmp()
+ * instead of hashing the pattern again. */
+#define REGEX_PTR_SLOTS 1024
+static struct {
+	const void *pattern;
+	uint32_t options;
+	struct regex_entry *e;
+} regex_ptrs[REGEX_PTR_SLOTS];
 static size_t regex_count;
 static pthread_mutex_t regex_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -40,12 +49,23 @@ pcre2_code *regex_compile(PCRE2_SPTR pattern, PCRE2_SIZE length, uint32_t option
 	pcre2_code *code = NULL;
 	char *copy = NULL;
 	uint64_t h;
-	size_t len, i;
+	size_t len, i, p;
 
 	*errcode_r = PCRE2_ERROR_NOMEMORY;
 	*erroffset_r = 0;
 	if (ccontext != NULL)
 		return NULL; /* a context would have to be part of the key */
+	p = ((uintptr_t)pattern >> 3) % REGEX_PTR_SLOTS;
+	pthread_mutex_lock(&regex_lock);
+	e = regex_ptrs[p].e;
+	if (regex_ptrs[p].pattern == pattern && regex_ptrs[p].options == options && e != NULL &&
+	    (length == PCRE2_ZERO_TERMINATED
+		     ? strncmp(e->pattern, (const char *)pattern, e->len + 1) == 0
+		     : length == e->len && memcmp(e->pattern, pattern, length) == 0)) {
+		code = e->code;
+		goto out;
+	}
+	pthread_mutex_unlock(&regex_lock);
 	len = length == PCRE2_ZERO_TERMINATED ? strlen((const char *)pattern) : length;
 	h = regex_hash(pattern, len, options);
 	pthread_mutex_lock(&regex_lock);
@@ -54,7 +74,7 @@ pcre2_code *regex_compile(PCRE2_SPTR pattern, PCRE2_SIZE length, uint32_t option
 		if (e->hash == h && e->options == options && e->len == len &&
 		    memcmp(e->pattern, pattern, len) == 0) {
 			code = e->code;
-			goto out;
+			goto remember;
 		}
 	}
 	if (regex_count >= REGEX_CACHE_MAX)
@@ -80,6 +100,10 @@ pcre2_code *regex_compile(PCRE2_SPTR pattern, PCRE2_SIZE length, uint32_t option
 	e->pattern = copy;
 	e->code = code;
 	regex_count++;
+remember:
+	regex_ptrs[p].pattern = pattern;
+	regex_ptrs[p].options = options;
+	regex_ptrs[p].e = e;
 out:
 	pthread_mutex_unlock(&regex_lock);
 	return code;
