@@ -98,6 +98,7 @@ void store_close(struct store **store)
 	if (*store == NULL)
 		return;
 	store_stmt_forget(*store);
+	store_category_cache_free(*store);
 	if ((*store)->conn != NULL)
 		PQfinish((*store)->conn);
 	free((*store)->url);
@@ -118,6 +119,7 @@ int store_ensure(struct store *store)
 		return 0;
 	/* a new session: the old one's prepared statements are gone */
 	store_stmt_forget(store);
+	store_category_cache_free(store);
 	PQreset(store->conn);
 	if (PQstatus(store->conn) != CONNECTION_OK) {
 		store_set_error(store, "database reconnect", NULL);

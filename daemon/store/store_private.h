@@ -15,9 +15,13 @@ struct store {
 	char *url;
 	unsigned int connect_timeout;
 	char error[512];
-	char sqlstate[6];          /* of the last failed statement, "" when unknown */
-	struct store_stmts *stmts; /* prepared statements of this connection (store_stmt.c) */
+	char sqlstate[6];             /* of the last failed statement, "" when unknown */
+	struct store_stmts *stmts;    /* prepared statements of this connection (store_stmt.c) */
+	struct store_cat_cache *cats; /* category rows read lately (store_pipeline.c) */
 };
+
+/* Frees store->cats (store_close(), a reconnect). */
+void store_category_cache_free(struct store *store);
 
 /* The last failed statement broke a unique index or constraint (23505):
  * the database refused what an invariant forbids. */
