@@ -28,6 +28,8 @@
 struct builtin_tpl {
 	char category[64], lang[4], used_lang[4];
 	char version[128];
+	char *text; /* the source, for the output gates (draft.template_text) */
+	size_t len;
 	struct template *tpl;
 	struct builtin_tpl *next;
 };
@@ -76,6 +78,7 @@ static void builtin_close(void *priv)
 
 		b->tpls = t->next;
 		template_free(&t->tpl);
+		free(t->text);
 		free(t);
 	}
 	pthread_mutex_destroy(&b->lock);
@@ -167,6 +170,9 @@ static int builtin_get(struct builtin *b, const char *category, const char *lang
 	snprintf(fresh->used_lang, sizeof(fresh->used_lang), "%s", used);
 	llm_version_hash(text, len, hash);
 	snprintf(fresh->version, sizeof(fresh->version), "%s.%s:%s", category, used, hash);
+	fresh->text = text;
+	fresh->len = len;
+	text = NULL;
 	pthread_mutex_lock(&b->lock);
 	/* two threads may have parsed it at once: keep the first */
 	for (t = b->tpls; t != NULL; t = t->next) {
@@ -188,8 +194,10 @@ static int builtin_get(struct builtin *b, const char *category, const char *lang
 	*tpl_r = t;
 	ret = 1;
 out:
-	if (fresh != NULL)
+	if (fresh != NULL) {
 		template_free(&fresh->tpl);
+		free(fresh->text);
+	}
 	free(fresh);
 	free(text);
 	return ret;
@@ -303,8 +311,9 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 	d->model = strdup("builtin");
 	d->prompt_version = strdup(t->version);
 	d->language = strdup(t->used_lang);
+	d->template_text = strndup(t->text, t->len);
 	if (d->category == NULL || d->needs_human_reason == NULL || d->model == NULL ||
-	    d->prompt_version == NULL || d->language == NULL) {
+	    d->prompt_version == NULL || d->language == NULL || d->template_text == NULL) {
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "out of memory");
 		goto out;
 	}
