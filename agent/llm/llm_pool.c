@@ -24,7 +24,6 @@ struct llm_pool {
 	struct pool_req *queue;  /* submitted, not yet in the multi (LIFO: the gate bounds it) */
 	struct pool_req *active; /* in the multi */
 	bool stopping;
-	long connects;
 };
 
 /* Takes what callers queued into the multi. Called with the lock held. */
@@ -51,7 +50,6 @@ static void pool_reap(struct llm_pool *p)
 {
 	struct pool_req *r;
 	CURLMsg *msg;
-	long n;
 	int left;
 
 	while ((msg = curl_multi_info_read(p->multi, &left)) != NULL) {
@@ -59,8 +57,6 @@ static void pool_reap(struct llm_pool *p)
 			continue;
 		r = NULL;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK)
-			p->connects += n;
 		r->rc = msg->data.result;
 		curl_multi_remove_handle(p->multi, msg->easy_handle);
 		for (struct pool_req **pp = &p->active; *pp != NULL; pp = &(*pp)->next) {
@@ -177,14 +173,4 @@ CURLcode llm_pool_perform(struct llm_pool *pool, CURL *easy)
 		pthread_cond_wait(&pool->done, &pool->lock);
 	pthread_mutex_unlock(&pool->lock);
 	return r.rc;
-}
-
-long llm_pool_connects(struct llm_pool *pool)
-{
-	long n;
-
-	pthread_mutex_lock(&pool->lock);
-	n = pool->connects;
-	pthread_mutex_unlock(&pool->lock);
-	return n;
 }

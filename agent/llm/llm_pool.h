@@ -20,7 +20,4 @@ void llm_pool_close(struct llm_pool **pool);
  * afterwards easy is the caller's again (getinfo, cleanup). Thread-safe. */
 CURLcode llm_pool_perform(struct llm_pool *pool, CURL *easy);
 
-/* Connections the pool has opened so far (tests: keep-alive reuses them). */
-long llm_pool_connects(struct llm_pool *pool);
-
 #endif
