@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include "daemon/lib/util.h"
 #include "daemon/store/store_tokens.h"
 #include "ui-api/api.h"
+#include "ui-api/api_token_cache.h"
 
 #define API_TOKEN_MAX 128
 
@@ -35,6 +38,8 @@ int api_auth_check(struct api_request *req, struct api_response *resp)
 		api_error(resp, 500, "internal", "cannot hash the token");
 		return -1;
 	}
+	if (api_token_cache_get(hash, time_mono_ms(), time(NULL), &auth) == 1)
+		goto live;
 	store = api_store(req, resp);
 	if (store == NULL)
 		return -1;
@@ -54,6 +59,9 @@ int api_auth_check(struct api_request *req, struct api_response *resp)
 		api_error(resp, 401, "unauthorized", "invalid or revoked token");
 		return 0;
 	}
+	api_token_cache_put(hash, &auth, req->config->api.token_cache_ttl, time_mono_ms(),
+			    time(NULL));
+live:
 	snprintf(req->actor, sizeof(req->actor), "%s", auth.name);
 	req->role = auth.role;
 	return 1;

@@ -4,7 +4,10 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <pcre2.h>
+
 #include <stdbool.h>
+
+#include "daemon/lib/regex.h"
 
 #include "agent/guard/gate.h"
 

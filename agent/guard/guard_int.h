@@ -5,6 +5,8 @@
 
 #include <pcre2.h>
 
+#include "daemon/lib/regex.h"
+
 #include "agent/guard/guard.h"
 
 /* Shared between guard.c (addresses, links, phrases, keys) and

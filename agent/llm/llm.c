@@ -125,6 +125,11 @@ int llm_probe(struct llm *llm, const struct llm_request *req, struct llm_probe *
 	return ret;
 }
 
+bool llm_reads_prompt(const struct llm *llm)
+{
+	return llm->ops->reads_prompt;
+}
+
 int llm_draft(struct llm *llm, const struct llm_request *req, struct llm_draft *draft_r,
 	      struct llm_error *err)
 {

@@ -215,6 +215,12 @@ static int workers_start(struct daemon *daemon, void **priv_r, const char **erro
 		*error_r = why;
 		goto out;
 	}
+	/* A pipeline waits for its model answer: with a remote model, one
+	 * pipeline per request the server can run at once waits at the gate
+	 * or on the model, and the workers prepare the next ones meanwhile.
+	 * The model's slots, not the worker count, set the pace (issue 14). */
+	if (config->model.backend == MODEL_BACKEND_OPENAI)
+		n += config->model.max_in_flight;
 	for (i = 0; i < n && i < WORKERS_MAX; i++) {
 		wa = calloc(1, sizeof(*wa));
 		if (wa == NULL)

@@ -99,6 +99,7 @@ struct config {
 		char *url_file;
 		unsigned int connect_timeout;    /* seconds */
 		unsigned int poller_connections; /* shared by every mailbox poller */
+		unsigned int statement_cache;    /* prepared statements per connection; 0: none */
 	} database;
 	struct {
 		char *listen; /* host:port */
@@ -108,6 +109,7 @@ struct config {
 		unsigned int max_body; /* bytes */
 		unsigned int threads;
 		unsigned int max_connections_per_client; /* open connections per IP, 0: no limit */
+		unsigned int token_cache_ttl; /* seconds a token's lookup is kept, 0: none */
 	} api;
 	struct {
 		enum model_backend backend;

@@ -44,6 +44,7 @@ static const struct config_key database_keys[] = {
 	K_STR(database_t, url_file, NULL),
 	K_DUR(database_t, connect_timeout, "10", 1, 300),
 	K_UINT(database_t, poller_connections, "1", 1, 64),
+	K_UINT(database_t, statement_cache, "256", 0, 4096),
 	K_END,
 };
 
@@ -55,6 +56,7 @@ static const struct config_key api_keys[] = {
 	K_SIZE(api_t, max_body, "1M", 1024, 64 * 1024 * 1024),
 	K_UINT(api_t, threads, "8", 1, 256),
 	K_UINT(api_t, max_connections_per_client, "32", 0, 512),
+	K_DUR(api_t, token_cache_ttl, "5", 0, 60),
 	K_END,
 };
 

@@ -70,8 +70,7 @@ void api_drafts_list(struct api_request *req, struct api_response *resp)
 	const char *status = api_query(req, "status");
 	struct api_page page;
 	struct store *store;
-	json_t *drafts = NULL;
-	char *next = NULL, statuses[128];
+	char *drafts = NULL, *next = NULL, statuses[128];
 
 	memset(&f, 0, sizeof(f));
 	if (api_query_check(req, resp, allowed) < 0)
@@ -98,7 +97,7 @@ void api_drafts_list(struct api_request *req, struct api_response *resp)
 		api_error_store(resp, store);
 		return;
 	}
-	api_page_reply(resp, "drafts", drafts, next, "c1", &page);
+	api_page_reply_text(resp, "drafts", drafts, next, "c1", &page);
 	free(next);
 }
 
