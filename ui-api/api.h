@@ -22,6 +22,29 @@
 
 struct api_server;
 
+/* Who made a request (issue 16), as the router established it before the
+ * handler runs: a person signed in with a session cookie, or an API token
+ * (tied to a person, or naming a service such as "ci-export"). Handlers that
+ * record who did something (audit rows, assignment, notes) take name, and
+ * person_id where a person is meant; role gates admin-only things. */
+enum api_principal_via {
+	API_VIA_NONE = 0, /* a public route: nobody checked */
+	API_VIA_TOKEN,    /* Authorization: Bearer dft_... */
+	API_VIA_SESSION,  /* the page's session cookie */
+};
+
+#define API_PRINCIPAL_NAME_MAX    64 /* PERSON_LOGIN_MAX == TOKEN_NAME_MAX */
+#define API_PRINCIPAL_DISPLAY_MAX 128
+
+struct api_principal {
+	long long person_id; /* people.id; 0 for a service token (no person behind it) */
+	/* the person's login, or the service token's name: what audit rows say */
+	char name[API_PRINCIPAL_NAME_MAX + 1];
+	char display_name[API_PRINCIPAL_DISPLAY_MAX + 1]; /* "" when none was given */
+	enum token_role role;
+	enum api_principal_via via;
+};
+
 struct api_request {
 	struct api_server *server; /* the running API (api_server.c); NULL in unit tests */
 	struct MHD_Connection *conn;
@@ -31,10 +54,20 @@ struct api_request {
 	const char *body;
 	size_t body_len;
 	struct config *config;
-	/* set by the router once the token checks out */
+	/* set by the router once the token or session checks out */
+	struct api_principal principal;
+	/* copies of principal.name and principal.role, kept for the handlers
+	 * written before people existed */
 	char actor[TOKEN_NAME_MAX + 1];
 	enum token_role role;
 };
+
+/* api_auth.c: who made the request (never NULL; via is API_VIA_NONE on a
+ * public route). The one way the rest of the API asks. */
+const struct api_principal *api_principal(const struct api_request *req);
+/* True when the principal is a person (signed in, or by a token of theirs),
+ * not a service token: only people can be assigned work or write notes. */
+bool api_principal_is_person(const struct api_principal *p);
 
 struct api_response {
 	unsigned int status;

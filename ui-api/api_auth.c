@@ -9,6 +9,8 @@
 
 #define API_TOKEN_MAX 128
 
+_Static_assert(API_PRINCIPAL_NAME_MAX == TOKEN_NAME_MAX, "a token name fits the principal");
+
 int api_auth_check(struct api_request *req, struct api_response *resp)
 {
 	const char *h = api_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -54,9 +56,23 @@ int api_auth_check(struct api_request *req, struct api_response *resp)
 		api_error(resp, 401, "unauthorized", "invalid or revoked token");
 		return 0;
 	}
-	snprintf(req->actor, sizeof(req->actor), "%s", auth.name);
-	req->role = auth.role;
+	memset(&req->principal, 0, sizeof(req->principal));
+	snprintf(req->principal.name, sizeof(req->principal.name), "%s", auth.name);
+	req->principal.role = auth.role;
+	req->principal.via = API_VIA_TOKEN;
+	snprintf(req->actor, sizeof(req->actor), "%s", req->principal.name);
+	req->role = req->principal.role;
 	return 1;
+}
+
+const struct api_principal *api_principal(const struct api_request *req)
+{
+	return &req->principal;
+}
+
+bool api_principal_is_person(const struct api_principal *p)
+{
+	return p->via != API_VIA_NONE && p->person_id > 0;
 }
 
 void api_me_get(struct api_request *req, struct api_response *resp)
@@ -65,10 +81,16 @@ void api_me_get(struct api_request *req, struct api_response *resp)
 
 	if (api_query_check(req, resp, NULL) < 0)
 		return;
-	/* what the page works with: the undo window and the heartbeat */
+	/* what the page works with: who is signed in, the undo window and the
+	 * heartbeat */
 	api_reply(resp, 200,
-		  json_pack("{s:s, s:s, s:{s:i, s:i, s:i}}", "name", req->actor, "role",
-			    token_role_name(req->role), "review", "send_delay_seconds",
-			    (int)req->config->review.send_delay, "claim_ttl_seconds", (int)ttl,
-			    "heartbeat_seconds", (int)(ttl / 3 > 0 ? ttl / 3 : 1)));
+		  json_pack("{s:s, s:s, s:s, s:o, s:s, s:{s:i, s:i, s:i}}", "name", req->actor,
+			    "display_name", req->principal.display_name, "role",
+			    token_role_name(req->role), "person_id",
+			    req->principal.person_id > 0 ? json_integer(req->principal.person_id)
+							 : json_null(),
+			    "via", req->principal.via == API_VIA_SESSION ? "session" : "token",
+			    "review", "send_delay_seconds", (int)req->config->review.send_delay,
+			    "claim_ttl_seconds", (int)ttl, "heartbeat_seconds",
+			    (int)(ttl / 3 > 0 ? ttl / 3 : 1)));
 }
