@@ -94,8 +94,8 @@ static int token_list(struct store *store)
 		fprintf(stderr, "draftd token list: %s\n", store_error(store));
 		return 1;
 	}
-	printf("%-24s %-9s %-21s %-21s %-21s %-21s %s\n", "NAME", "ROLE", "CREATED", "REVOKED",
-	       "EXPIRES", "LAST USED", "PERSON");
+	printf("%-24s %-9s %-16s %-21s %-21s %-21s %s\n", "NAME", "ROLE", "PERSON", "CREATED",
+	       "REVOKED", "EXPIRES", "LAST USED");
 	json_array_foreach(tokens, i, t)
 	{
 		const char *revoked = json_string_value(json_object_get(t, "revoked_at"));
@@ -103,12 +103,13 @@ static int token_list(struct store *store)
 		const char *used = json_string_value(json_object_get(t, "last_used_at"));
 		const char *person = json_string_value(json_object_get(t, "person"));
 
-		printf("%-24s %-9s %-21s %-21s %-21s %-21s %s\n",
+		printf("%-24s %-9s %-16s %-21s %-21s %-21s %s\n",
 		       json_string_value(json_object_get(t, "name")),
 		       json_string_value(json_object_get(t, "role")),
+		       person != NULL ? person : "- (service)",
 		       json_string_value(json_object_get(t, "created_at")),
 		       revoked != NULL ? revoked : "-", expires != NULL ? expires : "-",
-		       used != NULL ? used : "-", person != NULL ? person : "- (service)");
+		       used != NULL ? used : "-");
 	}
 	json_decref(tokens);
 	return 0;
