@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store/store_audit.h"
 #include "daemon/store/store_private.h"
+#include "daemon/store/store_txn.h"
 
 #define SIGNIN_TIME "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'"
 
@@ -173,15 +173,14 @@ int store_person_by_id(struct store *store, long long id, struct store_person *p
 	return ret;
 }
 
-/* The existing person with (issuer, subject), updated; inside the caller's
- * transaction. Returns 1 found, 0 none, -1. */
-static int oidc_person_update(struct store *store, const struct signin_oidc_person *who,
-			      struct store_person *person_r)
+/* The existing person with (issuer, subject), updated, inside the
+ * transaction; a changed role is the audit row. Returns 1 found, 0 none, -1. */
+static int oidc_person_update(struct store *store, struct store_txn *txn,
+			      const struct signin_oidc_person *who, struct store_person *person_r)
 {
 	const char *params[5] = {who->issuer, who->subject, who->display_name, who->email,
 				 who->role};
 	PGresult *res;
-	json_t *before = NULL, *after = NULL;
 	int ret = -1;
 
 	/* the old role comes back from the FROM row, the new one from people */
@@ -201,16 +200,61 @@ static int oidc_person_update(struct store *store, const struct signin_oidc_pers
 	}
 	person_from_row(res, 0, person_r);
 	if (strcmp(PQgetvalue(res, 0, 6), person_r->role) != 0) {
-		before = json_pack("{s:s}", "role", PQgetvalue(res, 0, 6));
-		after = json_pack("{s:s, s:s}", "role", person_r->role, "by", "oidc role claim");
-		if (store_audit_append(store, person_r->login, "person.role", "person",
-				       person_r->login, before, after) < 0)
+		txn->action = "person.role";
+		txn->before = json_pack("{s:s}", "role", PQgetvalue(res, 0, 6));
+		txn->after =
+			json_pack("{s:s, s:s}", "role", person_r->role, "by", "oidc role claim");
+		if (store_txn_object(store, txn, "person", person_r->login) < 0)
 			goto out;
 	}
 	ret = 1;
 out:
-	json_decref(before);
-	json_decref(after);
+	PQclear(res);
+	return ret;
+}
+
+struct oidc_person {
+	const struct signin_oidc_person *who;
+	struct store_person *person_r;
+};
+
+/* 0: a new person whose login someone else has */
+static int oidc_person_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct oidc_person *c = ctx;
+	const struct signin_oidc_person *who = c->who;
+	const char *params[6] = {who->login,  who->display_name,
+				 who->email,  who->role != NULL ? who->role : "reviewer",
+				 who->issuer, who->subject};
+	PGresult *res = NULL;
+	int ret = -1, r;
+
+	r = oidc_person_update(store, txn, who, c->person_r);
+	if (r != 0)
+		return r;
+	res = store_exec(store, "oidc person create",
+			 "INSERT INTO people (login, display_name, email, role,"
+			 " oidc_issuer, oidc_subject)"
+			 " VALUES ($1, coalesce($2, ''), $3, $4, $5, $6)"
+			 " ON CONFLICT ((lower(login))) DO NOTHING RETURNING " PERSON_COLUMNS,
+			 6, params);
+	if (res == NULL)
+		goto out;
+	if (PQntuples(res) != 1) {
+		ret = store_txn_refuse(txn, "login_taken");
+		goto out;
+	}
+	person_from_row(res, 0, c->person_r);
+	/* the person is their own actor: nobody else added them */
+	txn->actor = c->person_r->login;
+	txn->action = "person.create";
+	txn->after = json_pack("{s:s, s:s, s:s?, s:s, s:b}", "login", c->person_r->login, "role",
+			       c->person_r->role, "email", who->email, "oidc_issuer", who->issuer,
+			       "password", 0);
+	if (store_txn_object(store, txn, "person", c->person_r->login) < 0)
+		goto out;
+	ret = 1;
+out:
 	PQclear(res);
 	return ret;
 }
@@ -218,50 +262,18 @@ out:
 int store_signin_oidc_person(struct store *store, const struct signin_oidc_person *who,
 			     struct store_person *person_r)
 {
-	const char *params[6] = {who->login,  who->display_name,
-				 who->email,  who->role != NULL ? who->role : "reviewer",
-				 who->issuer, who->subject};
-	PGresult *res = NULL;
-	json_t *after = NULL;
-	int ret = -1, r;
+	/* a role changed by the claim is recorded as the person's own doing */
+	struct store_txn txn = {.actor = who->login};
+	struct oidc_person c = {who, person_r};
+	int r;
 
 	memset(person_r, 0, sizeof(*person_r));
-	if (store_command(store, "BEGIN") < 0)
-		return -1;
-	r = oidc_person_update(store, who, person_r);
+	r = store_txn_run(store, &txn, oidc_person_body, &c);
 	if (r < 0)
-		goto out;
-	if (r == 0) {
-		res = store_exec(
-			store, "oidc person create",
-			"INSERT INTO people (login, display_name, email, role,"
-			" oidc_issuer, oidc_subject)"
-			" VALUES ($1, coalesce($2, ''), $3, $4, $5, $6)"
-			" ON CONFLICT ((lower(login))) DO NOTHING RETURNING " PERSON_COLUMNS,
-			6, params);
-		if (res == NULL)
-			goto out;
-		if (PQntuples(res) != 1) {
-			ret = SIGNIN_OIDC_LOGIN_TAKEN;
-			goto out;
-		}
-		person_from_row(res, 0, person_r);
-		after = json_pack("{s:s, s:s, s:s?, s:s, s:b}", "login", person_r->login, "role",
-				  person_r->role, "email", who->email, "oidc_issuer", who->issuer,
-				  "password", 0);
-		if (after == NULL || store_audit_append(store, person_r->login, "person.create",
-							"person", person_r->login, NULL, after) < 0)
-			goto out;
-	}
-	if (store_command(store, "COMMIT") < 0)
-		goto out;
-	ret = person_r->disabled ? SIGNIN_OIDC_DISABLED : SIGNIN_OIDC_OK;
-out:
-	if (ret < 0 || ret == SIGNIN_OIDC_LOGIN_TAKEN)
-		store_rollback(store);
-	json_decref(after);
-	PQclear(res);
-	return ret;
+		return -1;
+	if (r == 0)
+		return SIGNIN_OIDC_LOGIN_TAKEN;
+	return person_r->disabled ? SIGNIN_OIDC_DISABLED : SIGNIN_OIDC_OK;
 }
 
 int store_person_list(struct store *store, json_t **people_r)
@@ -307,39 +319,40 @@ int store_person_list(struct store *store, json_t **people_r)
 	return 0;
 }
 
-int store_person_set_role(struct store *store, const char *login, const char *role,
-			  const char *actor)
+/* 0: no such person, or the role is that already */
+static int person_role_body(struct store *store, struct store_txn *txn, void *ctx)
 {
-	const char *params[2] = {login, role};
-	PGresult *res = NULL;
-	json_t *before = NULL, *after = NULL;
+	const char *const *params = ctx;
+	PGresult *res;
 	int ret = -1;
 
-	if (store_command(store, "BEGIN") < 0)
-		return -1;
 	res = store_exec(store, "person role",
 			 "UPDATE people p SET role = $2, updated_at = now() FROM people o"
 			 " WHERE lower(p.login) = lower($1) AND o.id = p.id AND p.role <> $2"
 			 " RETURNING p.login, o.role",
 			 2, params);
 	if (res == NULL)
-		goto out;
+		return -1;
 	if (PQntuples(res) != 1) {
-		ret = 0;
+		ret = store_txn_refuse(txn, "unchanged");
 		goto out;
 	}
-	before = json_pack("{s:s}", "role", PQgetvalue(res, 0, 1));
-	after = json_pack("{s:s}", "role", role);
-	if (store_audit_append(store, actor, "person.role", "person", PQgetvalue(res, 0, 0), before,
-			       after) < 0 ||
-	    store_command(store, "COMMIT") < 0)
+	txn->action = "person.role";
+	txn->before = json_pack("{s:s}", "role", PQgetvalue(res, 0, 1));
+	txn->after = json_pack("{s:s}", "role", params[1]);
+	if (store_txn_object(store, txn, "person", PQgetvalue(res, 0, 0)) < 0)
 		goto out;
 	ret = 1;
 out:
-	if (ret != 1)
-		store_rollback(store);
-	json_decref(before);
-	json_decref(after);
 	PQclear(res);
 	return ret;
+}
+
+int store_person_set_role(struct store *store, const char *login, const char *role,
+			  const char *actor)
+{
+	struct store_txn txn = {.actor = actor};
+	const char *params[2] = {login, role};
+
+	return store_txn_run(store, &txn, person_role_body, params);
 }
