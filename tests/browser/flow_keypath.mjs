@@ -36,7 +36,11 @@ try {
 
 	await page.keyboard.press('Enter');
 	await page.waitForURL((u) => u.hash === '#/draft/' + first, {timeout: 10000});
-	await page.waitForFunction(() => /version/.test(document.querySelector('.draft-status').textContent));
+	await page.waitForSelector('#d-body');
+	await page.waitForFunction(() => {
+		const st = document.querySelector('.draft-status');
+		return !!st && /version/.test(st.textContent);
+	});
 	ok1('Enter opens the selected draft');
 	await page.keyboard.press('e');
 	check('e puts the cursor in the text', await page.evaluate(() => document.activeElement.id === 'd-body'));
