@@ -529,6 +529,7 @@ static void config_free(struct config *c)
 		free(array);
 	}
 	secret_free(&c->model.api_key);
+	secret_free(&c->oidc.client_secret);
 	secret_free(&c->smtp.password);
 	free(c->lines);
 	free(c->path);
