@@ -130,6 +130,16 @@ api_handler_fn api_me_get, api_drafts_list, api_drafts_get, api_drafts_claim, ap
 	api_health_openapi, api_metrics_get, api_static_get, api_auto_get, api_auto_post,
 	api_samples_list, api_samples_judge, api_drafts_heartbeat, api_drafts_undo,
 	api_messages_reply, api_messages_close, api_messages_reopen, api_backlog_get;
+/* Issue 16's workspace: api_thread.c (thread, notes), api_assign.c,
+ * api_snippets.c, api_search.c. */
+api_handler_fn api_messages_thread, api_notes_list, api_notes_add, api_messages_assign,
+	api_assignees_list, api_snippets_list, api_snippets_create, api_snippets_update,
+	api_snippets_delete, api_snippets_render, api_search;
+/* api_assign.c: ?assigned= of a listing: "me" (the caller), "none" (nobody)
+ * or a name, into *assigned_r (NULL when absent; "" for nobody). 0, or -1
+ * with a 400 in resp. */
+int api_assigned_filter(struct api_request *req, struct api_response *resp,
+			const char **assigned_r);
 /* api_delivery.c: an uncertain reply marked delivered, or sent again. */
 api_handler_fn api_drafts_delivered, api_drafts_resend;
 

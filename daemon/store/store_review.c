@@ -46,7 +46,8 @@ int store_review_commit(struct store *store)
 	" 'version', d.version, 'message_id', d.message_id, 'message_status', m.status,"      \
 	" 'kind', d.kind, 'origin', d.origin, 'send_at', (SELECT o.next_attempt_at FROM"      \
 	" outbox o WHERE o.draft_id = d.id AND o.state = 'pending' AND o.attempts = 0),"      \
-	" 'delivery', (SELECT o.state FROM outbox o WHERE o.draft_id = d.id))::text"          \
+	" 'delivery', (SELECT o.state FROM outbox o WHERE o.draft_id = d.id),"                \
+	" 'assigned_to', m.assigned_to)::text"                                                \
 	" FROM drafts d JOIN messages m ON m.id = d.message_id"                               \
 	" JOIN mailboxes mb ON mb.id = m.mailbox_id"                                          \
 	" WHERE ($1::text IS NULL OR d.status = ANY(string_to_array($1, ','))"                \
@@ -57,17 +58,19 @@ int store_review_commit(struct store *store)
 	" AND ($2::text IS NULL OR d.category = $2) AND ($3::text IS NULL OR mb.name = $3)"   \
 	" AND ($4::text IS NULL OR strpos(lower(d.subject), lower($4)) > 0"                   \
 	" OR strpos(lower(coalesce(m.sender, '')), lower($4)) > 0"                            \
-	" OR strpos(lower(d.body), lower($4)) > 0)"
+	" OR strpos(lower(d.body), lower($4)) > 0)"                                           \
+	" AND " MESSAGE_ASSIGNED_SQL("$7")
 
 int store_review_list(struct store *store, const struct review_filter *filter, json_t **drafts_r,
 		      char **next_r)
 {
 	PGresult *res;
 	char lim[16];
-	const char *params[6];
+	const char *params[7];
 
 	/* one more than asked: its presence says there is a next page */
 	snprintf(lim, sizeof(lim), "%u", filter->limit + 1);
+	params[6] = filter->assigned;
 	params[0] = filter->status;
 	params[1] = filter->category;
 	params[2] = filter->mailbox;
@@ -78,12 +81,12 @@ int store_review_list(struct store *store, const struct review_filter *filter, j
 		res = store_exec(store, "drafts list",
 				 REVIEW_LIST_SELECT " AND ($5::bigint IS NULL OR d.id > $5::bigint)"
 						    " ORDER BY d.id ASC LIMIT $6::int",
-				 6, params);
+				 7, params);
 	else
 		res = store_exec(store, "drafts list",
 				 REVIEW_LIST_SELECT " AND ($5::bigint IS NULL OR d.id < $5::bigint)"
 						    " ORDER BY d.id DESC LIMIT $6::int",
-				 6, params);
+				 7, params);
 	return store_review_page(store, res, filter->limit, drafts_r, next_r);
 }
 
