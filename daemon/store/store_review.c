@@ -147,7 +147,8 @@ out:
 	" m.headers->>'Cc'), 'reply_to', m.reply_to, 'subject', m.subject, 'date',"            \
 	" coalesce(m.date_raw, m.sent_date::text), 'message_id', m.message_id), 'text',"       \
 	" m.text_body, 'quoted_text', m.quoted_text, 'attachments', m.attachments,"            \
-	" 'received_at', m.received_at, 'state', m.state, 'flags', json_build_object("         \
+	" 'received_at', m.received_at, 'state', m.state, 'assigned_to', m.assigned_to,"       \
+	" 'flags', json_build_object("                                                         \
 	" 'bulk', m.is_bulk, 'auto_submitted', m.is_auto_submitted, 'oversized',"              \
 	" m.is_oversized, 'injection_suspect', m.injection_suspect, 'duplicate',"              \
 	" m.is_duplicate)))::text FROM drafts d JOIN messages m ON m.id = d.message_id"        \
