@@ -137,6 +137,63 @@ static void config_check_phones(struct config_parser *p, const char *list)
 	}
 }
 
+int config_assignees_split(const char *list, char names[][CONFIG_ASSIGNEE_NAME_MAX + 1], size_t max,
+			   const char **why_r)
+{
+	size_t n = 0, len, i;
+
+	for (const char *p = list; p != NULL && *p != '\0';) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break; /* trailing white space */
+		len = strcspn(p, ",");
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len > CONFIG_ASSIGNEE_NAME_MAX) {
+			*why_r = len == 0 ? "an empty name" : "a name longer than 64 characters";
+			return -1;
+		}
+		for (i = 0; i < len; i++) {
+			if (!isalnum((unsigned char)p[i]) && strchr("._@-", p[i]) == NULL) {
+				*why_r = "a name with a character other than A-Z, a-z, 0-9, '.', "
+					 "'_', '@', '-'";
+				return -1;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			if (strlen(names[i]) == len && strncmp(names[i], p, len) == 0) {
+				*why_r = "a name listed twice";
+				return -1;
+			}
+		}
+		if (n == max) {
+			*why_r = "more than 32 names";
+			return -1;
+		}
+		memcpy(names[n], p, len);
+		names[n++][len] = '\0';
+		p += len;
+		p += *p == ',' ? 1 : 0;
+	}
+	return (int)n;
+}
+
+/* assign = round_robin needs someone to hand messages to. */
+static void config_check_assignees(struct config_parser *p, const struct category_config *cat,
+				   const char *label)
+{
+	char names[CONFIG_ASSIGNEES_MAX][CONFIG_ASSIGNEE_NAME_MAX + 1];
+	const char *why = NULL;
+	int n = config_assignees_split(cat->assignees, names, CONFIG_ASSIGNEES_MAX, &why);
+
+	if (n < 0)
+		config_error(p->errors, p->path, cat->line, "%s: assignees has %s", label, why);
+	else if (n == 0 && cat->assign == ASSIGN_ROUND_ROBIN)
+		config_error(p->errors, p->path, cat->line,
+			     "%s: assign = round_robin needs assignees (comma-separated names)",
+			     label);
+}
+
 static void config_check_required(struct config_parser *p, const struct config_section_def *def,
 				  const void *target, unsigned int line, const char *label)
 {
@@ -209,6 +266,10 @@ void config_finish(struct config_parser *p)
 		config_check_pattern(p, m->line, label, m->spam_header_pattern);
 	}
 	config_check_pattern(p, 0, "[agent]", c->agent.spam_header_pattern);
+	for (i = 0; i < c->categories_count; i++) {
+		snprintf(label, sizeof(label), "[category %s]", c->categories[i].name);
+		config_check_assignees(p, &c->categories[i], label);
+	}
 	for (i = 0; i < c->connectors_count; i++) {
 		snprintf(label, sizeof(label), "[connector %s]", c->connectors[i].name);
 		config_check_required(p, &config_sections[SECTION_CONNECTOR], &c->connectors[i],

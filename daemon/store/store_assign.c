@@ -155,9 +155,9 @@ int store_assign_round_robin(struct store *store, const char *id, const char *ca
 		" last_person), nxt AS (SELECT coalesce((SELECT p2.x FROM p p1, p p2, rot WHERE"
 		" p1.x = rot.last_person AND p2.n = p1.n % (SELECT count(*) FROM p) + 1), (SELECT x"
 		" FROM p WHERE n = 1)) AS person), upd AS (UPDATE messages m SET assigned_to ="
-		" nxt.person, assigned_at = now(), assigned_by = 'round-robin' FROM nxt WHERE m.id "
-		"="
-		" $1::bigint AND m.assigned_to IS NULL AND m.status = 'open' RETURNING m.id,"
+		" nxt.person, assigned_at = now(), assigned_by = 'round-robin', round_robin_at ="
+		" now() FROM nxt WHERE m.id = $1::bigint AND m.assigned_to IS NULL AND"
+		" m.round_robin_at IS NULL AND m.status = 'open' RETURNING m.id,"
 		" m.assigned_to) SELECT json_build_object('person', assigned_to)::text FROM upd",
 		3, params, &got);
 	if (r <= 0) {
@@ -192,5 +192,25 @@ out:
 	if (in_tx)
 		store_rollback(store);
 	json_decref(got);
+	return ret;
+}
+
+int store_assign_candidate(struct store *store, const char *id, char *category, size_t size)
+{
+	const char *params[1] = {id};
+	PGresult *res = store_exec(store, "assign candidate",
+				   "SELECT " MESSAGE_CATEGORY_SQL " FROM messages m WHERE m.id ="
+				   " $1::bigint AND m.status = 'open' AND m.assigned_to IS NULL AND"
+				   " m.round_robin_at IS NULL",
+				   1, params);
+	int ret = 0;
+
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		snprintf(category, size, "%s", PQgetvalue(res, 0, 0));
+		ret = 1;
+	}
+	PQclear(res);
 	return ret;
 }

@@ -79,12 +79,20 @@ int store_assignee_exists(struct store *store, const char *name)
  * open: open messages assigned}], by name. Returns 0 or -1. */
 int store_assignees_list(struct store *store, json_t **people_r)
 	__attribute__((warn_unused_result));
-/* Round robin: assigns open, unassigned message id of category to the
+/* Round robin: assigns open, unassigned message id (once per message) of
+ * category to the
  * person after the category's last one in people (count names, in the
  * configured order), as actor "round-robin". Returns 1 when assigned, 0
  * when nothing was to do (assigned already, not open, no one listed), -1. */
 int store_assign_round_robin(struct store *store, const char *id, const char *category,
 			     const char *const *people, unsigned int count)
+	__attribute__((warn_unused_result));
+
+/* Whether message id waits for round robin: open, nobody has it, round
+ * robin never assigned it (once per message: one given back stays so), and
+ * it has a category (a reviewer's correction, the draft's, the
+ * classifier's), copied into category. Returns 1, 0 (not a candidate), -1. */
+int store_assign_candidate(struct store *store, const char *id, char *category, size_t size)
 	__attribute__((warn_unused_result));
 
 /* store_search.c. */

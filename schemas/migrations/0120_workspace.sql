@@ -9,7 +9,10 @@
 ALTER TABLE messages
     ADD COLUMN assigned_to text CHECK (assigned_to IS NULL OR btrim(assigned_to) <> ''),
     ADD COLUMN assigned_at timestamptz,
-    ADD COLUMN assigned_by text;
+    ADD COLUMN assigned_by text,
+    -- set when round robin assigned it: it does so once per message, so a
+    -- message someone gave back is not handed out again by a regeneration
+    ADD COLUMN round_robin_at timestamptz;
 CREATE INDEX messages_assigned_idx ON messages (assigned_to, id) WHERE assigned_to IS NOT NULL;
 
 -- Round-robin assignment per category ([category NAME] assign = round_robin):

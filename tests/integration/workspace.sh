@@ -73,6 +73,9 @@ password = pw
 address = support@harborparts.example
 poll_interval = 1
 idle = off
+[category order_status]
+assign = round_robin
+assignees = ws-ana, ws-ben
 [connector order]
 type = csv
 key = order
@@ -104,6 +107,26 @@ settled() {
 wait_for 120 settled && ok "workspace: all $total mails ingested and processed" ||
 	not_ok "workspace: settled: $(psql_value "$url" "SELECT string_agg(state || '=' || n, ', ') FROM
 	    (SELECT state, count(*) n FROM messages GROUP BY state) x")"
+
+# round robin: the order_status mail went to ws-ana and ws-ben in turn, once each
+rr=$(psql_value "$url" "SELECT string_agg(coalesce(m.assigned_to, '-'), ',' ORDER BY m.round_robin_at)
+    FROM messages m WHERE m.round_robin_at IS NOT NULL")
+rr_open=$(psql_value "$url" "SELECT count(*) FROM messages m WHERE m.status = 'open' AND
+    m.pipeline->'classification'->>'category' = 'order_status'")
+rr_audit=$(psql_value "$url" "SELECT count(*) FROM audit_log WHERE action = 'message.assign' AND actor = 'round-robin'")
+case "$rr" in
+ws-ana,ws-ben* | ws-ben,ws-ana*) [ "$(echo "$rr" | tr ',' '\n' | sort | uniq -c | awk '{print $1}' | sort -n |
+	awk 'NR==1{lo=$1} END{print ($1 - lo <= 1)}')" = 1 ] && [ "$rr_audit" -eq "$(echo "$rr" | tr ',' '\n' | wc -l)" ] &&
+	ok "workspace: round robin hands a category's open mail to its assignees in turn, audited ($rr of $rr_open open)" ||
+	not_ok "workspace: round robin in turn: $rr (audit rows $rr_audit)" ;;
+*) not_ok "workspace: round robin assigned order_status mail: got '$rr' ($rr_open open order_status mails)" ;;
+esac
+"$DRAFTD" check-config --config "$conf" >/dev/null 2>&1 && ok "workspace: check-config takes assign and assignees" ||
+	not_ok "workspace: check-config: $("$DRAFTD" check-config --config "$conf" 2>&1 | tail -3)"
+sed 's/^assignees = ws-ana, ws-ben$/assignees = ws-ana, ws-ana/' "$conf" >"$ITMP/bad.conf"
+out=$("$DRAFTD" check-config --config "$ITMP/bad.conf" 2>&1)
+case "$out" in *"[category order_status]: assignees has a name listed twice"*) ok "workspace: a name listed twice in assignees is refused with the line" ;;
+*) not_ok "workspace: duplicate assignee refused: $out" ;; esac
 
 WS_URL=$base WS_RTOK=$RTOK WS_RTOK2=$RTOK2 WS_ATOK=$ATOK WS_DB=$url \
 	WS_MAILDIR=$sink/smtp-maildir WS_MODEL_LOG=$ITMP/requests.jsonl \
