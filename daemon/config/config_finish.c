@@ -172,7 +172,7 @@ int config_assignees_split(const char *list, char names[][CONFIG_ASSIGNEE_NAME_M
 		}
 		memcpy(names[n], p, len);
 		names[n++][len] = '\0';
-		p += len;
+		p += strcspn(p, ","); /* past the white space after the name */
 		p += *p == ',' ? 1 : 0;
 	}
 	return (int)n;
