@@ -37,6 +37,7 @@ extern const struct cmd cmd_check_config;
 extern const struct cmd cmd_poll;
 extern const struct cmd cmd_process;
 extern const struct cmd cmd_token;
+extern const struct cmd cmd_user;
 extern const struct cmd cmd_audit;
 extern const struct cmd cmd_stats;
 extern const struct cmd cmd_auto;

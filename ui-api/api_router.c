@@ -23,6 +23,14 @@ static const struct api_route api_routes[] = {
 	{"GET", API_PREFIX "/metrics", api_metrics_get, API_ANY_ROLE},
 	{"GET", API_PREFIX "/openapi.yaml", api_health_openapi, API_PUBLIC},
 	{"GET", API_PREFIX "/me", api_me_get, API_ANY_ROLE},
+	{"GET", API_PREFIX "/auth", api_signin_info, API_PUBLIC},
+	{"POST", API_PREFIX "/auth/login", api_signin_login, API_PUBLIC},
+	{"POST", API_PREFIX "/auth/logout", api_signin_logout, API_ANY_ROLE},
+	{"GET", API_PREFIX "/auth/oidc/start", api_oidc_start, API_PUBLIC},
+	{"GET", API_PREFIX "/auth/oidc/callback", api_oidc_callback, API_PUBLIC},
+	{"GET", API_PREFIX "/people", api_people_list, API_ADMIN},
+	{"POST", API_PREFIX "/people", api_people_create, API_ADMIN},
+	{"PATCH", API_PREFIX "/people/{}", api_people_patch, API_ADMIN},
 	{"GET", API_PREFIX "/drafts", api_drafts_list, API_ANY_ROLE},
 	{"GET", API_PREFIX "/drafts/{}", api_drafts_get, API_ANY_ROLE},
 	{"PATCH", API_PREFIX "/drafts/{}", api_drafts_patch, API_ANY_ROLE},
@@ -138,10 +146,11 @@ void api_router_dispatch(struct api_request *req, struct api_response *resp)
 	for (j = 0; j < n; j++)
 		req->params[j] = params[j];
 	if (route->access != API_PUBLIC) {
-		if (api_auth_check(req, resp) <= 0)
+		if (api_auth_check(req, resp) <= 0 || api_csrf_check(req, resp) <= 0)
 			return;
 		if (route->access == API_ADMIN && req->role != TOKEN_ROLE_ADMIN) {
-			api_error(resp, 403, "forbidden", "this endpoint needs an admin token");
+			api_error(resp, 403, "forbidden", "this needs an admin (you are %s)",
+				  token_role_name(req->role));
 			return;
 		}
 	}

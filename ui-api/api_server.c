@@ -15,8 +15,10 @@
 #include "daemon/lib/credential.h"
 #include "daemon/service/daemon.h"
 #include "daemon/lib/log.h"
+#include "daemon/store/store_people.h"
 #include "daemon/store/store_review.h"
 #include "daemon/lib/util.h"
+#include "ui-api/auth/auth_session.h"
 #include "ui-api/api.h"
 #include "ui-api/api_server.h"
 
@@ -58,6 +60,10 @@ struct api_server {
 	bool store_key_made;
 	char *db_url; /* set before the pool starts, read-only after */
 	unsigned int db_timeout;
+	/* the shared CSRF key, read from auth_keys on first use */
+	pthread_mutex_t csrf_lock;
+	bool csrf_loaded;
+	unsigned char csrf_key[32];
 };
 
 /* One body being uploaded. */
@@ -69,6 +75,45 @@ struct api_upload {
 struct facts_sources *api_facts_sources(const struct api_request *req)
 {
 	return req->server != NULL ? req->server->facts : NULL;
+}
+
+int api_csrf_key(struct api_request *req, struct api_response *resp, unsigned char key_r[32])
+{
+	struct api_server *server = req->server;
+	unsigned char candidate[32];
+	struct store *store;
+	int ret = -1;
+
+	if (server == NULL) {
+		api_error(resp, 503, "unavailable", "no server");
+		return -1;
+	}
+	pthread_mutex_lock(&server->csrf_lock);
+	if (!server->csrf_loaded) {
+		store = api_store(req, resp);
+		if (store == NULL)
+			goto out;
+		if (auth_csrf_key_new(candidate) < 0) {
+			api_error(resp, 500, "internal", "random generator failed");
+			goto out;
+		}
+		if (store_auth_key(store, "csrf", candidate, server->csrf_key) < 0) {
+			api_error_store(resp, store);
+			goto out;
+		}
+		explicit_bzero(candidate, sizeof(candidate));
+		server->csrf_loaded = true;
+	}
+	memcpy(key_r, server->csrf_key, 32);
+	ret = 0;
+out:
+	pthread_mutex_unlock(&server->csrf_lock);
+	return ret;
+}
+
+bool api_is_tls(const struct api_request *req)
+{
+	return req->server != NULL && req->server->tls_cert != NULL;
 }
 
 static void api_store_destroy(void *p)
@@ -123,6 +168,16 @@ static void api_add_headers(struct MHD_Response *r, const struct api_response *r
 		MHD_add_response_header(r, "Idempotent-Replayed", "true");
 	if (resp->close)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (resp->set_cookie[0] != '\0')
+		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, resp->set_cookie);
+	if (resp->location[0] != '\0')
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, resp->location);
+	if (resp->retry_after > 0) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%u", resp->retry_after);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 }
 
 static enum MHD_Result api_send(struct MHD_Connection *conn, struct api_response *resp)
@@ -360,6 +415,8 @@ static void api_server_free(struct api_server *server)
 	if (server == NULL)
 		return;
 	facts_close(&server->facts);
+	pthread_mutex_destroy(&server->csrf_lock);
+	explicit_bzero(server->csrf_key, sizeof(server->csrf_key));
 	if (server->store_key_made)
 		pthread_key_delete(server->store_key);
 	secret_free(&server->tls_key);
@@ -419,6 +476,7 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 	}
 	server->daemon = daemon;
 	server->max_body = config->api.max_body;
+	pthread_mutex_init(&server->csrf_lock, NULL);
 	if (api_resolve(config->api.listen, &ai, error_r) < 0)
 		goto out;
 	if (ai->ai_family == AF_INET6)

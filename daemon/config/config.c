@@ -388,6 +388,7 @@ static void config_free(struct config *c)
 		free(array);
 	}
 	secret_free(&c->model.api_key);
+	secret_free(&c->oidc.client_secret);
 	secret_free(&c->smtp.password);
 	free(c->path);
 	free(c);

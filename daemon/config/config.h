@@ -168,6 +168,24 @@ struct config {
 		unsigned int claim_ttl;  /* seconds a reviewer's claim lasts without a heartbeat */
 	} review;
 	struct {
+		unsigned int session_idle;     /* seconds a session lives without a request */
+		unsigned int session_max;      /* seconds a session lives at most */
+		unsigned int lockout_failures; /* failed sign-ins that lock an account */
+		unsigned int lockout_address_failures; /* ... that lock a client address */
+		unsigned int lockout_window;           /* seconds the failures are counted over */
+		unsigned int lockout_duration;         /* seconds a lock lasts */
+		bool cookie_secure; /* Secure cookie also without [api] tls_cert (TLS proxy) */
+	} auth;
+	struct {
+		char *issuer; /* exact "iss"; discovery at issuer/.well-known/... */
+		char *client_id;
+		char *client_secret_file; /* the client secret (a file or a credential) */
+		char *client_secret;      /* read from client_secret_file */
+		char *role_claim;         /* claim naming the role(s); NULL: everyone a reviewer */
+		char *redirect_uri; /* the callback as the provider knows it; NULL: from Host */
+		char *button;       /* the sign-in button's text */
+	} oidc;
+	struct {
 		unsigned int max_message_size; /* bytes */
 		unsigned int max_mime_depth;
 		unsigned int max_mime_parts;

@@ -56,6 +56,42 @@ static void config_read_secret(struct config_parser *p, unsigned int line, const
 		config_error(p->errors, p->path, line, "%s '%s': %s", what, file, why);
 }
 
+static bool has_prefix(const char *s, const char *prefix)
+{
+	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* [oidc]: all or nothing of issuer, client_id, client_secret_file; URLs that
+ * are https (plain http only on loopback, for tests and a provider on the same
+ * host). */
+static bool config_url_ok(const char *url)
+{
+	return has_prefix(url, "https://") || has_prefix(url, "http://127.0.0.1") ||
+	       has_prefix(url, "http://localhost") || has_prefix(url, "http://[::1]");
+}
+
+static void config_check_oidc(struct config_parser *p, struct config *c)
+{
+	int set = (c->oidc.issuer != NULL) + (c->oidc.client_id != NULL) +
+		  (c->oidc.client_secret_file != NULL);
+
+	if (set != 0 && set != 3)
+		config_error(p->errors, p->path, 0,
+			     "[oidc]: issuer, client_id and client_secret_file go together");
+	if (c->oidc.issuer != NULL && !config_url_ok(c->oidc.issuer))
+		config_error(p->errors, p->path, 0,
+			     "[oidc]: issuer must be an https:// URL (http:// only on loopback)");
+	if (c->oidc.redirect_uri != NULL && !has_prefix(c->oidc.redirect_uri, "https://") &&
+	    !has_prefix(c->oidc.redirect_uri, "http://"))
+		config_error(p->errors, p->path, 0,
+			     "[oidc]: redirect_uri must be an http:// or https:// URL");
+	config_read_secret(p, 0, "[oidc] client_secret_file", c->oidc.client_secret_file,
+			   &c->oidc.client_secret);
+	if (c->auth.session_max < c->auth.session_idle)
+		config_error(p->errors, p->path, 0,
+			     "[auth]: session_max must not be shorter than session_idle");
+}
+
 /* Folder names are UTF-8 in the file and modified UTF-7 on the wire: one
  * that cannot be encoded would fail at every poll or send. */
 static void config_check_folder(struct config_parser *p, unsigned int line, const char *label,
@@ -107,11 +143,6 @@ static void config_mailbox_env_name(const char *name, char *out, size_t size)
 		out[pos++] = isalnum((unsigned char)name[i]) ? (char)toupper((unsigned char)name[i])
 							     : '_';
 	snprintf(out + pos, size - pos, "_PASSWORD");
-}
-
-static bool has_prefix(const char *s, const char *prefix)
-{
-	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 /* [agent] signature_phones: each entry a phone number the output gates can
@@ -244,6 +275,7 @@ void config_finish(struct config_parser *p)
 	if ((c->api.tls_cert == NULL) != (c->api.tls_key == NULL))
 		config_error(p->errors, p->path, 0, "[api]: tls_cert and tls_key go together");
 	config_check_phones(p, c->agent.signature_phones);
+	config_check_oidc(p, c);
 
 	for (i = 0; i < c->mailboxes_count; i++) {
 		struct mailbox_config *m = &c->mailboxes[i];

@@ -37,6 +37,8 @@ typedef __typeof__(((struct config *)0)->log) log_t;
 typedef __typeof__(((struct config *)0)->agent) agent_t;
 typedef __typeof__(((struct config *)0)->limits) limits_t;
 typedef __typeof__(((struct config *)0)->review) review_t;
+typedef __typeof__(((struct config *)0)->auth) auth_t;
+typedef __typeof__(((struct config *)0)->oidc) oidc_t;
 
 static const struct config_key database_keys[] = {
 	K_STR(database_t, url, NULL),
@@ -130,6 +132,29 @@ static const struct config_key review_keys[] = {
 	K_END,
 };
 
+/* issue 16: sessions and the lock-out (ui-api/api_auth.c, routes/api_signin.c) */
+static const struct config_key auth_keys[] = {
+	K_DUR(auth_t, session_idle, "8h", 60, 30 * 86400),
+	K_DUR(auth_t, session_max, "7d", 60, 365 * 86400),
+	K_UINT(auth_t, lockout_failures, "5", 1, 1000),
+	K_UINT(auth_t, lockout_address_failures, "20", 1, 100000),
+	K_DUR(auth_t, lockout_window, "15m", 1, 86400),
+	K_DUR(auth_t, lockout_duration, "15m", 1, 86400),
+	K_BOOL(auth_t, cookie_secure, "false"),
+	K_END,
+};
+
+/* issue 16: single sign-on (routes/api_oidc.c) */
+static const struct config_key oidc_keys[] = {
+	K_STR(oidc_t, issuer, NULL),
+	K_STR(oidc_t, client_id, NULL),
+	K_STR(oidc_t, client_secret_file, NULL),
+	K_STR(oidc_t, role_claim, NULL),
+	K_STR(oidc_t, redirect_uri, NULL),
+	K_STR(oidc_t, button, "Sign in with single sign-on"),
+	K_END,
+};
+
 static const struct config_key mailbox_keys[] = {
 	K_REQ(struct mailbox_config, url),
 	K_REQ(struct mailbox_config, user),
@@ -190,6 +215,8 @@ const struct config_section_def config_sections[] = {
 	NAMED(connector, struct connector_config, connectors, true),
 	NAMED(category, struct category_config, categories, true),
 	SINGLE(review, review),
+	SINGLE(auth, auth),
+	SINGLE(oidc, oidc),
 };
 
 const size_t config_sections_count = ARRAY_SIZE(config_sections);

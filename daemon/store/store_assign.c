@@ -13,12 +13,14 @@
 	"json_build_object('id', m.id, 'assigned_to', m.assigned_to, 'assigned_at'," \
 	" m.assigned_at, 'assigned_by', m.assigned_by, 'status', m.status)"
 
-/* People who may sign in, and API tokens in use that no person's login
- * names (until tokens belong to people, a token's name is its person). */
-#define ASSIGNEES_SQL                                                                        \
-	"SELECT p.login AS name, p.role, 'person' AS kind FROM people p WHERE p.disabled_at" \
-	" IS NULL UNION SELECT t.name, t.role, 'token' FROM api_tokens t WHERE t.revoked_at" \
-	" IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()) AND NOT EXISTS (SELECT" \
+/* People who may sign in, and service tokens in use (no person behind them,
+ * and no person's login as their name): a deployment that has not moved to
+ * people yet works by token names. A person's own token acts as them. */
+#define ASSIGNEES_SQL                                                                         \
+	"SELECT p.login AS name, p.role, 'person' AS kind FROM people p WHERE p.disabled_at"  \
+	" IS NULL UNION SELECT t.name, t.role, 'token' FROM api_tokens t WHERE t.revoked_at"  \
+	" IS NULL AND t.person_id IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())" \
+	" AND NOT EXISTS (SELECT"                                                             \
 	" 1 FROM people p WHERE lower(p.login) = lower(t.name))"
 
 static bool same(const char *a, const char *b)

@@ -75,13 +75,13 @@ static void token_hex(const unsigned char hash[32], char hex[65])
 }
 
 int store_token_create(struct store *store, const char *name, enum token_role role,
-		       const unsigned char hash[32], uint64_t expires_in, const char *actor,
-		       char *expires_at_r)
+		       const unsigned char hash[32], uint64_t expires_in, const char *person,
+		       const char *actor, char *expires_at_r)
 {
 	PGresult *res = NULL;
 	json_t *after = NULL;
-	char hex[65], secs[24];
-	const char *params[4];
+	char hex[65], secs[24], person_id[24] = "";
+	const char *params[5];
 	int ret = -1;
 
 	token_hex(hash, hex);
@@ -90,17 +90,37 @@ int store_token_create(struct store *store, const char *name, enum token_role ro
 	params[1] = token_role_name(role);
 	params[2] = hex;
 	params[3] = expires_in > 0 ? secs : NULL;
+	params[4] = NULL;
 	expires_at_r[0] = '\0';
 	if (store_command(store, "BEGIN") < 0)
 		return -1;
+	if (person != NULL) {
+		const char *p1[1] = {person};
+
+		/* FOR SHARE: the person cannot be disabled half-way through */
+		res = store_exec(store, "token person",
+				 "SELECT id FROM people WHERE lower(login) = lower($1)"
+				 " AND disabled_at IS NULL FOR SHARE",
+				 1, p1);
+		if (res == NULL)
+			goto out;
+		if (PQntuples(res) != 1) {
+			ret = 2;
+			goto out;
+		}
+		snprintf(person_id, sizeof(person_id), "%s", PQgetvalue(res, 0, 0));
+		params[4] = person_id;
+		PQclear(res);
+		res = NULL;
+	}
 	/* a NULL $4 makes the product, and so expires_at, NULL: never */
 	res = store_exec(
 		store, "token create",
-		"INSERT INTO api_tokens (name, role, token_hash, expires_at)"
-		" VALUES ($1, $2, decode($3, 'hex'), now() + $4::bigint * interval '1 second')"
-		" ON CONFLICT (name) DO NOTHING"
+		"INSERT INTO api_tokens (name, role, token_hash, expires_at, person_id)"
+		" VALUES ($1, $2, decode($3, 'hex'), now() + $4::bigint * interval '1 second',"
+		" $5::bigint) ON CONFLICT (name) DO NOTHING"
 		" RETURNING to_char(expires_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-		4, params);
+		5, params);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -109,8 +129,9 @@ int store_token_create(struct store *store, const char *name, enum token_role ro
 	}
 	if (!PQgetisnull(res, 0, 0))
 		snprintf(expires_at_r, TOKEN_TIME_MAX, "%s", PQgetvalue(res, 0, 0));
-	after = json_pack("{s:s, s:s, s:s?}", "name", name, "role", token_role_name(role),
-			  "expires_at", expires_at_r[0] != '\0' ? expires_at_r : NULL);
+	after = json_pack("{s:s, s:s, s:s?, s:s?}", "name", name, "role", token_role_name(role),
+			  "expires_at", expires_at_r[0] != '\0' ? expires_at_r : NULL, "person",
+			  person);
 	if (store_audit_append(store, actor, "token.create", "token", name, NULL, after) < 0 ||
 	    store_command(store, "COMMIT") < 0)
 		goto out;
@@ -170,17 +191,21 @@ int store_token_lookup(struct store *store, const unsigned char hash[32], struct
 	/* One round trip: the data-modifying CTE runs whether or not the
 	 * outer query reads it, and only touches a live token whose last use
 	 * is over a minute old. */
-	res = store_exec(
-		store, "token lookup",
-		"WITH t AS (SELECT id, name, role, encode(token_hash, 'hex') AS h,"
-		"  expires_at, expires_at IS NOT NULL AND expires_at <= now() AS expired"
-		"  FROM api_tokens WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL),"
-		" u AS (UPDATE api_tokens a SET last_used_at = now() FROM t"
-		"  WHERE a.id = t.id AND NOT t.expired AND (a.last_used_at IS NULL"
-		"  OR a.last_used_at < now() - interval '1 minute'))"
-		" SELECT name, role, h, expired, to_char(expires_at, "
-		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM t",
-		1, params);
+	res = store_exec(store, "token lookup",
+			 "WITH t AS (SELECT a.id, a.name,"
+			 "  CASE WHEN p.role = 'reviewer' THEN 'reviewer' ELSE a.role END AS role,"
+			 "  encode(a.token_hash, 'hex') AS h, a.expires_at,"
+			 "  a.expires_at IS NOT NULL AND a.expires_at <= now() AS expired,"
+			 "  p.id AS pid, p.login, left(p.display_name, 32) AS display_name"
+			 "  FROM api_tokens a LEFT JOIN people p ON p.id = a.person_id"
+			 "  WHERE a.token_hash = decode($1, 'hex') AND a.revoked_at IS NULL"
+			 "  AND p.disabled_at IS NULL),"
+			 " u AS (UPDATE api_tokens a SET last_used_at = now() FROM t"
+			 "  WHERE a.id = t.id AND NOT t.expired AND (a.last_used_at IS NULL"
+			 "  OR a.last_used_at < now() - interval '1 minute'))"
+			 " SELECT name, role, h, expired, to_char(expires_at, "
+			 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), pid, login, display_name FROM t",
+			 1, params);
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 1 && strlen(PQgetvalue(res, 0, 2)) == 64) {
@@ -195,6 +220,13 @@ int store_token_lookup(struct store *store, const unsigned char hash[32], struct
 				snprintf(auth_r->expires_at, sizeof(auth_r->expires_at), "%s",
 					 PQgetvalue(res, 0, 4));
 			auth_r->expired = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+			if (!PQgetisnull(res, 0, 5)) {
+				auth_r->person_id = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+				snprintf(auth_r->person, sizeof(auth_r->person), "%s",
+					 PQgetvalue(res, 0, 6));
+				snprintf(auth_r->display_name, sizeof(auth_r->display_name), "%s",
+					 PQgetvalue(res, 0, 7));
+			}
 			ret = auth_r->expired ? 0 : 1;
 		}
 	}
@@ -208,7 +240,8 @@ int store_token_list(struct store *store, json_t **tokens_r)
 		"SELECT name, role, to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 		" to_char(revoked_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 		" to_char(expires_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-		" to_char(last_used_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+		" to_char(last_used_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" (SELECT login FROM people p WHERE p.id = person_id)"
 		" FROM api_tokens ORDER BY name";
 
 	PGresult *res;
@@ -221,14 +254,16 @@ int store_token_list(struct store *store, json_t **tokens_r)
 	arr = json_array();
 	for (i = 0; arr != NULL && i < PQntuples(res); i++) {
 		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "name",
-				       PQgetvalue(res, i, 0), "role", PQgetvalue(res, i, 1),
-				       "created_at", PQgetvalue(res, i, 2), "revoked_at",
-				       PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
-				       "expires_at",
-				       PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
-				       "last_used_at",
-				       PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5)));
+			arr,
+			json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "name",
+				  PQgetvalue(res, i, 0), "role", PQgetvalue(res, i, 1),
+				  "created_at", PQgetvalue(res, i, 2), "revoked_at",
+				  PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
+				  "expires_at",
+				  PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
+				  "last_used_at",
+				  PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5), "person",
+				  PQgetisnull(res, i, 6) ? NULL : PQgetvalue(res, i, 6)));
 	}
 	PQclear(res);
 	if (arr == NULL) {

@@ -32,7 +32,7 @@ void api_messages_assign(struct api_request *req, struct api_response *resp)
 	expect = api_field_str(body, "expect");
 	if ((store = api_store(req, resp)) == NULL)
 		goto out;
-	if (to[0] != '\0' && strcmp(to, req->actor) != 0) {
+	if (to[0] != '\0' && strcmp(to, api_principal(req)->name) != 0) {
 		r = store_assignee_exists(store, to);
 		if (r < 0) {
 			api_error_store(resp, store);
@@ -47,7 +47,8 @@ void api_messages_assign(struct api_request *req, struct api_response *resp)
 		}
 	}
 	r = store_assign(store, req->params[0], to[0] != '\0' ? to : NULL, expect != NULL,
-			 expect != NULL && expect[0] != '\0' ? expect : NULL, req->actor, &result);
+			 expect != NULL && expect[0] != '\0' ? expect : NULL,
+			 api_principal(req)->name, &result);
 	if (r < 0) {
 		api_error_store(resp, store);
 	} else if (r == 0) {
@@ -78,7 +79,7 @@ int api_assigned_filter(struct api_request *req, struct api_response *resp, cons
 	if (api_page_filter(resp, "assigned", v) < 0)
 		return -1;
 	if (strcmp(v, "me") == 0)
-		*assigned_r = req->actor;
+		*assigned_r = api_principal(req)->name;
 	else if (strcmp(v, "none") == 0)
 		*assigned_r = "";
 	else

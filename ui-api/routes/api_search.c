@@ -93,7 +93,7 @@ void api_search(struct api_request *req, struct api_response *resp)
 		return;
 	}
 	if (f.person != NULL && strcmp(f.person, "me") == 0)
-		f.person = req->actor;
+		f.person = api_principal(req)->name;
 	if (api_page_parse(req, resp, "s1", API_SEARCH_DEFAULT, API_SEARCH_MAX, &page) < 0)
 		return;
 	if (page.oldest) {

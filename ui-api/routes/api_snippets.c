@@ -111,7 +111,7 @@ static void api_snippet_put(struct api_request *req, struct api_response *resp, 
 	if ((store = api_store(req, resp)) == NULL)
 		goto out;
 	r = store_snippet_put(store, id, name, language, title != NULL ? title : "", text,
-			      req->actor, &snippet);
+			      api_principal(req)->name, &snippet);
 	if (r < 0)
 		api_error_store(resp, store);
 	else if (r == 0)
@@ -145,7 +145,7 @@ void api_snippets_delete(struct api_request *req, struct api_response *resp)
 	    api_id_check(resp, req->params[0], "snippet") < 0 ||
 	    (store = api_store(req, resp)) == NULL)
 		return;
-	r = store_snippet_delete(store, req->params[0], req->actor);
+	r = store_snippet_delete(store, req->params[0], api_principal(req)->name);
 	if (r < 0)
 		api_error_store(resp, store);
 	else if (r == 0)

@@ -89,7 +89,7 @@ void api_notes_add(struct api_request *req, struct api_response *resp)
 	}
 	if ((store = api_store(req, resp)) == NULL)
 		goto out;
-	r = store_notes_add(store, req->params[0], req->actor, text, &note);
+	r = store_notes_add(store, req->params[0], api_principal(req)->name, text, &note);
 	if (r < 0)
 		api_error_store(resp, store);
 	else if (r == 0)
