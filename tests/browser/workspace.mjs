@@ -50,7 +50,7 @@ async function pendingDraftOf(mid) {
 async function openDraft(page, id) {
 	await page.goto(base + '#/draft/' + id);
 	await page.waitForSelector('#d-body');
-	await page.waitForFunction(() => /version/.test(document.querySelector('.draft-status').textContent));
+	await page.waitForFunction(() => /version/.test((document.querySelector('.draft-status')?.textContent || '')));
 }
 
 const ba = await browser();
@@ -99,7 +99,7 @@ try {
 	const note = marker('NOTE-browser-never-sent');
 	await pa.fill('#note-body', note + ' (the customer owes us for two pallets)');
 	await pa.click('#b-add-note');
-	await pa.waitForFunction((n) => document.querySelector('#notes-list').textContent.includes(n), note,
+	await pa.waitForFunction((n) => (document.querySelector('#notes-list')?.textContent || '').includes(n), note,
 		{timeout: 10000}).catch(() => {});
 	check('a note is added beside the draft', (await pa.textContent('#notes-list')).includes(note));
 	await pa.click('#b-regen');
@@ -110,13 +110,13 @@ try {
 		return m && Number(m[1]) !== Number(first) ? Number(m[1]) : null;
 	}, 60000, 500);
 	check('the regenerated draft opens', !!second, pa.url());
-	await pa.waitForFunction(() => /version/.test(document.querySelector('.draft-status').textContent));
+	await pa.waitForFunction(() => /version/.test((document.querySelector('.draft-status')?.textContent || '')));
 	await pa.click('#draft-title'); // out of the editor: s is a key, not a letter
 	await pa.keyboard.press('s');
 	await pa.waitForSelector('#snippet-picker[open]', {timeout: 10000});
 	await pa.keyboard.type('track');
 	await pa.keyboard.press('Enter');
-	await pa.waitForFunction(() => /JD014600007699305144/.test(document.querySelector('#d-body').value), null,
+	await pa.waitForFunction(() => /JD014600007699305144/.test((document.querySelector('#d-body')?.value || '')), null,
 		{timeout: 10000}).catch(() => {});
 	const body = await pa.inputValue('#d-body');
 	check('a snippet inserted with its key carries the facts (carrier, tracking number)',
@@ -150,7 +150,7 @@ try {
 		10000);
 	check('of two people taking one message at once, one has it', winner === one || winner === two, winner);
 	const [lp, wname] = winner === one ? [pb, one] : [pa, two];
-	await lp.waitForFunction((w) => document.querySelector('#assigned-to').textContent.includes(w), wname,
+	await lp.waitForFunction((w) => (document.querySelector('#assigned-to')?.textContent || '').includes(w), wname,
 		{timeout: 10000}).catch(() => {});
 	check('... and the other sees who', (await lp.textContent('#assigned-to')).includes(winner === one ? one : two) &&
 		(await lp.textContent('#notice')).includes('meanwhile'),
@@ -173,7 +173,7 @@ try {
 	await loserPage.screenshot({path: join(shots, 'queue-assigned.png'), fullPage: true});
 	await loserPage.keyboard.press('g');
 	await loserPage.keyboard.press('m');
-	await loserPage.waitForFunction(() => document.querySelector('#f-assigned').value === 'me', null,
+	await loserPage.waitForFunction(() => (document.querySelector('#f-assigned')?.value || '') === 'me', null,
 		{timeout: 10000}).catch(() => {});
 	await loserPage.waitForTimeout(1000);
 	const loserMine = await loserPage.$$eval('#queue-table tbody tr', (els) => els.map((e) => e.dataset.id));
@@ -194,7 +194,7 @@ try {
 		await page.waitForSelector('#s-q');
 		await page.fill('#s-q', q);
 		await page.click('#s-go');
-		await page.waitForFunction(() => / found/.test(document.querySelector('#search-count').textContent),
+		await page.waitForFunction(() => / found/.test((document.querySelector('#search-count')?.textContent || '')),
 			null, {timeout: 15000}).catch(() => {});
 		await page.waitForTimeout(300);
 		return page.$$eval('#search-results tbody tr', (els) => els.map((e) => Number(e.dataset.message)));
@@ -211,7 +211,7 @@ try {
 		JSON.stringify(got.filter((x) => Object.values(W).includes(x)).sort((a, b) => a - b)) ===
 		JSON.stringify([W.w01, W.w02, W.w03, W.w04, W.w05]), JSON.stringify(got));
 	await pa.click('#search-results tbody tr[data-message="' + W.w04 + '"] a');
-	await pa.waitForFunction(() => /Angebot HP-21004/.test(document.querySelector('main').textContent), null,
+	await pa.waitForFunction(() => /Angebot HP-21004/.test((document.querySelector('main')?.textContent || '')), null,
 		{timeout: 15000}).catch(() => {});
 	check('a result opens in one click', /Angebot HP-21004/.test(await pa.textContent('main')));
 

@@ -101,6 +101,10 @@ tok() { "$DRAFTD" token create --config "$conf" --name "$1" --role "$2" 2>/dev/n
 RTOK=$(tok ws-ana reviewer)
 RTOK2=$(tok ws-ben reviewer)
 ATOK=$(tok ws-admin admin)
+# a person (issue 16 item 1) with a token of their own: it acts as them
+"$DRAFTD" user add ws-cleo --role reviewer --name "Cleo Person" --no-password --config "$conf" >/dev/null 2>&1 ||
+	not_ok "workspace: add the person ws-cleo"
+PTOK=$("$DRAFTD" token create --config "$conf" --name ws-cleo-cli --role reviewer --person ws-cleo 2>/dev/null | tail -n 1)
 settled() {
 	[ "$(psql_value "$url" "SELECT count(*) FROM messages WHERE state IN ('drafted', 'human', 'skipped', 'failed')")" -eq "$total" ]
 }
@@ -128,7 +132,7 @@ out=$("$DRAFTD" check-config --config "$ITMP/bad.conf" 2>&1)
 case "$out" in *"[category order_status]: assignees has a name listed twice"*) ok "workspace: a name listed twice in assignees is refused with the line" ;;
 *) not_ok "workspace: duplicate assignee refused: $out" ;; esac
 
-WS_URL=$base WS_RTOK=$RTOK WS_RTOK2=$RTOK2 WS_ATOK=$ATOK WS_DB=$url \
+WS_URL=$base WS_RTOK=$RTOK WS_RTOK2=$RTOK2 WS_ATOK=$ATOK WS_PTOK=$PTOK WS_DB=$url \
 	WS_MAILDIR=$sink/smtp-maildir WS_MODEL_LOG=$ITMP/requests.jsonl \
 	/usr/bin/python3 "$SRC/tests/integration/lib/workspace_check.py"
 

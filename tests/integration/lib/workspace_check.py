@@ -24,7 +24,8 @@ import urllib.error
 import urllib.request
 
 BASE = os.environ["WS_URL"].rstrip("/") + "/api/v1"
-TOK = {"ana": os.environ["WS_RTOK"], "ben": os.environ["WS_RTOK2"], "admin": os.environ["WS_ATOK"]}
+TOK = {"ana": os.environ["WS_RTOK"], "ben": os.environ["WS_RTOK2"], "admin": os.environ["WS_ATOK"],
+       "cleo": os.environ.get("WS_PTOK", "")}
 NAME = {"ana": "ws-ana", "ben": "ws-ben", "admin": "ws-admin"}
 DB = os.environ["WS_DB"]
 MAILDIR = os.environ["WS_MAILDIR"]
@@ -154,13 +155,25 @@ check("a note is audited (who, its length) without its text", audit == "ws-ana|%
 s, p = call("ana", "GET", "/assignees")
 names = {x["name"] for x in p.get("people", [])} if s == 200 else set()
 check("GET /assignees lists everyone who can get a message", {"ws-ana", "ws-ben", "ws-admin"} <= names, p)
+kinds = {x["name"]: x["kind"] for x in p.get("people", [])} if s == 200 else {}
+check("a person is listed as a person, their own token not at all",
+      kinds.get("ws-cleo") == "person" and "ws-cleo-cli" not in kinds, kinds)
+s, n = call("cleo", "POST", "/messages/%d/notes" % MSG["w04"], {"body": "written with a person's token"})
+check("a note written with a person's token names the person", s == 201 and n.get("author") == "ws-cleo", n)
+s, a = call("cleo", "POST", "/messages/%d/assign" % MSG["w04"], {"to": "ws-cleo"})
+s2, l = call("cleo", "GET", "/messages?assigned=me")
+check("a person takes a message and finds it under mine",
+      s == 200 and a["assigned_to"] == "ws-cleo" and MSG["w04"] in [x["id"] for x in l.get("messages", [])], (a, l))
+call("cleo", "POST", "/messages/%d/assign" % MSG["w04"], {"to": ""})
 s, e = call("ana", "POST", "/messages/%d/assign" % MSG["w04"], {"to": "nobody-like-this"})
 check("assigning to someone unknown: 400 unknown_person", s == 400 and e["error"]["code"] == "unknown_person", e)
 s, a = call("ana", "POST", "/messages/%d/assign" % MSG["w04"], {"to": "ws-ben"})
 check("ana hands w04 to ben", s == 200 and a["assigned_to"] == "ws-ben" and a["assigned_by"] == "ws-ana", a)
-row = sql("SELECT actor || '|' || coalesce(before->>'assigned_to', '-') || '|' || (after->>'assigned_to')"
-          " FROM audit_log WHERE action = 'message.assign' AND object_id = '%d' ORDER BY id" % MSG["w04"])
-check("the assignment is audited: who, before, after", row == "ws-ana|-|ws-ben", row)
+row = sql("SELECT string_agg(actor || '|' || coalesce(before->>'assigned_to', '-') || '|' ||"
+          " coalesce(after->>'assigned_to', '-'), ' ' ORDER BY id) FROM audit_log WHERE action ="
+          " 'message.assign' AND object_id = '%d'" % MSG["w04"])
+check("every assignment is audited: who, before, after",
+      row == "ws-cleo|-|ws-cleo ws-cleo|ws-cleo|- ws-ana|-|ws-ben", row)
 s, l = call("ben", "GET", "/messages?assigned=me")
 check("ben's \"mine\" lists w04", s == 200 and MSG["w04"] in [x["id"] for x in l["messages"]], l)
 s, l = call("ana", "GET", "/messages?assigned=me")
