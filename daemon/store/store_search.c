@@ -21,57 +21,85 @@
 /* Replies: drafts a person or the model wrote that were not thrown away. */
 #define SEARCH_REPLY_STATUSES "('pending', 'claimed', 'approved', 'sent', 'auto_sent', 'failed')"
 
-/* $1 q, $2 status, $3 category, $4 mailbox, $5 person, $6 from, $7 to,
- * $8 after_id, $9 limit + 1. Candidates come from the indexes (the
- * tsvectors' GIN indexes) or, for an exact string, from a scan; the
- * filters and the page apply to them. */
-#define SEARCH_SQL                                                                                   \
-	"WITH q AS (SELECT CASE WHEN $1::text IS NULL THEN NULL ELSE " SEARCH_TSQUERY(               \
-		"$1") " END AS tq, lower($1::text) AS raw, coalesce($1::text ~ '[0-9@.]', false) "   \
-		      "AS exact),"                                                                   \
-		      " in_msg AS (SELECT m.id FROM messages m, q WHERE q.tq IS NOT NULL AND "       \
-		      "m.search_tsv @@"                                                              \
-		      " q.tq UNION SELECT m.id FROM messages m, q WHERE q.exact AND "                \
-		      "(strpos(lower(coalesce("                                                      \
-		      "m.sender, '')), q.raw) > 0 OR strpos(lower(coalesce(m.subject, '')), "        \
-		      "q.raw) > 0 OR"                                                                \
-		      " strpos(lower(coalesce(m.text_body, '')), q.raw) > 0)),"                      \
-		      " in_reply AS (SELECT d.message_id AS id FROM drafts d, q WHERE d.status IN"   \
-		      " " SEARCH_REPLY_STATUSES                                                      \
-		      " AND ((q.tq IS NOT NULL AND d.search_tsv @@ q.tq) OR (q.exact"                \
-		      " AND strpos(lower(coalesce(d.final_body, d.body)), q.raw) > 0))),"            \
-		      " cand AS (SELECT m.id FROM messages m WHERE $1::text IS NULL OR m.id IN "     \
-		      "(SELECT id FROM"                                                              \
-		      " in_msg) OR m.id IN (SELECT id FROM in_reply)),"                              \
-		      " page AS (SELECT m.id FROM messages m JOIN mailboxes mb ON mb.id = "          \
-		      "m.mailbox_id WHERE"                                                           \
-		      " m.id IN (SELECT id FROM cand) AND NOT m.is_duplicate"                        \
-		      " AND ($2::text IS NULL OR m.status = ANY(string_to_array($2, ',')))"          \
-		      " AND ($3::text IS NULL OR " MESSAGE_CATEGORY_SQL " = $3)"                     \
-		      " AND ($4::text IS NULL OR mb.name = $4)"                                      \
-		      " AND ($5::text IS NULL OR m.assigned_to = $5 OR m.closed_by = $5 OR "         \
-		      "EXISTS (SELECT 1"                                                             \
-		      " FROM drafts d WHERE d.message_id = m.id AND (d.reviewer = $5 OR "            \
-		      "d.updated_by = $5)))"                                                         \
-		      " AND ($6::date IS NULL OR m.received_at >= $6::date)"                         \
-		      " AND ($7::date IS NULL OR m.received_at < $7::date + 1)"                      \
-		      " AND ($8::bigint IS NULL OR m.id < $8::bigint)"                               \
-		      " ORDER BY m.id DESC LIMIT $9::int)"                                           \
-		      " SELECT m.id, (" MESSAGE_SUMMARY_JSON                                         \
-		      "::jsonb || jsonb_build_object('matched_in',"                                  \
-		      " CASE WHEN $1::text IS NULL THEN NULL WHEN m.id IN"                           \
-		      " (SELECT id FROM in_msg) AND m.id IN (SELECT id FROM in_reply) THEN "         \
-		      "'both' WHEN m.id IN"                                                          \
-		      " (SELECT id FROM in_msg) THEN 'message' ELSE 'reply' END, 'headline', "       \
-		      "CASE WHEN q.tq IS"                                                            \
-		      " NULL THEN left(coalesce(m.text_body, ''), 160) ELSE "                        \
-		      "ts_headline(draftd_ts_config("                                                \
-		      "m.language), left(coalesce(m.text_body, ''), 5000), q.tq, 'MaxWords=24, "     \
-		      "MinWords=8,"                                                                  \
-		      " MaxFragments=2, StartSel=«, StopSel=»') END))::text FROM messages m JOIN " \
-		      "mailboxes mb"                                                                 \
-		      " ON mb.id = m.mailbox_id, q WHERE m.id IN (SELECT id FROM page) ORDER BY "    \
-		      "m.id DESC"
+/* The filters on "messages m" joined with "mailboxes mb": $2 status, $3
+ * category, $4 mailbox, $5 person, $6 from, $7 to, $8 the cursor. */
+#define SEARCH_FILTERS                                                                           \
+	" NOT m.is_duplicate AND ($2::text IS NULL OR m.status = ANY(string_to_array($2, ',')))" \
+	" AND ($3::text IS NULL OR " MESSAGE_CATEGORY_SQL " = $3)"                               \
+	" AND ($4::text IS NULL OR mb.name = $4)"                                                \
+	" AND ($5::text IS NULL OR m.assigned_to = $5 OR m.closed_by = $5 OR EXISTS (SELECT 1"   \
+	" FROM drafts d5 WHERE d5.message_id = m.id AND (d5.reviewer = $5 OR d5.updated_by ="    \
+	" $5))) AND ($6::date IS NULL OR m.received_at >= $6::date)"                             \
+	" AND ($7::date IS NULL OR m.received_at < $7::date + 1)"                                \
+	" AND ($8::bigint IS NULL OR m.id < $8::bigint)"
+
+/* $1 q, $9 limit + 1. The newest matches among the messages, the newest
+ * among the replies, and (only when those find nothing and q looks like a
+ * key) the newest exact substrings; the page is the newest of the three.
+ * The tsquery is written out, not taken from a CTE, so the planner sees it
+ * and picks the GIN index for rare words and the id order for common ones. */
+#define SEARCH_SQL                                                                                 \
+	"WITH a AS (SELECT m.id FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE"   \
+	" ($1::text IS NULL OR m.search_tsv @@ " SEARCH_TSQUERY(                                   \
+		"$1") ") AND" SEARCH_FILTERS " ORDER BY m.id DESC LIMIT $9::int),"                 \
+		      " b AS (SELECT DISTINCT m.id FROM drafts d JOIN messages m ON m.id = "       \
+		      "d.message_id JOIN"                                                          \
+		      " mailboxes mb ON mb.id = m.mailbox_id WHERE $1::text IS NOT NULL AND "      \
+		      "d.status IN " SEARCH_REPLY_STATUSES " AND d.search_tsv @@ " SEARCH_TSQUERY( \
+			      "$1") " AND" SEARCH_FILTERS " ORDER BY m.id DESC LIMIT $9::int),"    \
+				    " c AS (SELECT m.id FROM messages m JOIN mailboxes mb ON "     \
+				    "mb.id = m.mailbox_id WHERE"                                   \
+				    " $1::text ~ '[0-9@.]' AND NOT EXISTS (SELECT 1 FROM a) AND "  \
+				    "NOT EXISTS (SELECT 1 FROM"                                    \
+				    " b) AND (strpos(lower(coalesce(m.sender, '')), lower($1)) > " \
+				    "0 OR"                                                         \
+				    " strpos(lower(coalesce(m.subject, '')), lower($1)) > 0 OR"    \
+				    " strpos(lower(coalesce(m.text_body, '')), lower($1)) > 0 OR " \
+				    "EXISTS (SELECT 1 FROM"                                        \
+				    " drafts d WHERE d.message_id = m.id AND d.status "            \
+				    "IN " SEARCH_REPLY_STATUSES " AND"                             \
+				    " strpos(lower(coalesce(d.final_body, d.body)), lower($1)) > " \
+				    "0)) AND" SEARCH_FILTERS " ORDER BY m.id DESC LIMIT $9::int)," \
+				    " page AS (SELECT id FROM a UNION SELECT id FROM b UNION "     \
+				    "SELECT id FROM c ORDER BY id"                                 \
+				    " DESC LIMIT $9::int)"                                         \
+				    " SELECT m.id, (" MESSAGE_SUMMARY_JSON                         \
+				    "::jsonb || jsonb_build_object('matched_in',"                  \
+				    " CASE WHEN $1::text IS NULL THEN NULL WHEN m.id IN (SELECT "  \
+				    "id FROM c) THEN 'message'"                                    \
+				    " WHEN m.search_tsv @@ " SEARCH_TSQUERY(                       \
+					    "$1") " THEN CASE WHEN EXISTS (SELECT 1 FROM drafts "  \
+						  "d WHERE"                                        \
+						  " d.message_id = m.id AND d.status "             \
+						  "IN " SEARCH_REPLY_STATUSES                      \
+						  " AND d.search_tsv @@ " SEARCH_TSQUERY(          \
+							  "$1") ") THEN 'both' ELSE 'message' "    \
+								"END ELSE "                        \
+								"'reply' END, 'headline', CASE "   \
+								"WHEN $1::text IS"                 \
+								" NULL THEN "                      \
+								"left(coalesce(m.text_body, ''), " \
+								"160) ELSE "                       \
+								"ts_headline(draftd_ts_config("    \
+								"m.language), "                    \
+								"left(coalesce(m.text_body, ''), " \
+								"5000), " SEARCH_TSQUERY(          \
+									"$1") ","                  \
+									      " 'MaxWords=24, "    \
+									      "MinWords=8, "       \
+									      "MaxFragments=2, "   \
+									      "StartSel=«, "      \
+									      "StopSel=»') "      \
+									      "END))::text FROM"   \
+									      " messages m JOIN "  \
+									      "mailboxes mb "      \
+									      "ON mb.id = "        \
+									      "m.mailbox_id "      \
+									      "WHERE "             \
+									      "m.id IN (SELECT "   \
+									      "id FROM"            \
+									      " page) ORDER BY "   \
+									      "m.id DESC"
 
 int store_search(struct store *store, const struct search_filter *f, json_t **messages_r,
 		 char **next_r)

@@ -107,14 +107,15 @@ struct search_filter {
 	const char *after_id; /* keyset cursor (newest first): ids below it */
 	unsigned int limit;
 };
-/* Messages matching f, newest first: MessageSummary plus
- * "matched_in" (message, reply, or both) and "headline" (a short excerpt
- * with the matched words). q matches the words of a message or of a
- * reply to it in its language's stemming (the query is read in every
- * configured language) or, when it holds a digit, '@' or '.', also as an
- * exact case-insensitive substring of the sender, subject or text (order
- * numbers, SKUs, addresses, domains). Returns 0 with *messages_r and
- * *next_r (strdup'ed or NULL), -1. */
+/* Messages matching f, newest first: MessageSummary plus "matched_in"
+ * (message, reply or both) and "headline" (a short excerpt with the matched
+ * words). q matches the words of a message, its sender's address and domain,
+ * or a reply to it, in the message language's stemming (the query is read
+ * in every configured language and unstemmed, so order numbers and SKUs
+ * match as their tokens); only when nothing matches that way and q holds a
+ * digit, '@' or '.', it is looked for as a case-insensitive substring
+ * (a part of a number, say). Returns 0 with *messages_r and *next_r
+ * (strdup'ed or NULL), -1. */
 int store_search(struct store *store, const struct search_filter *f, json_t **messages_r,
 		 char **next_r) __attribute__((warn_unused_result));
 

@@ -62,13 +62,16 @@ CREATE FUNCTION draftd_ts_config(lang text) RETURNS regconfig
                      ELSE 'simple'::regconfig END $$;
 
 -- The searchable words of a text in its language, bounded: a tsvector holds
--- at most 1 MB, so only the first 200,000 characters are indexed (the exact
--- match still reads the whole text).
-CREATE FUNCTION draftd_ts_vector(lang text, subject text, body text) RETURNS tsvector
+-- at most 1 MB, so only the first 200,000 characters are indexed. The words
+-- are also kept unstemmed ('simple'), and so are the sender's address and
+-- domain (an email and a host token): order numbers, SKUs ('so' <-> '-204518'),
+-- addresses and domains are found through the same index.
+CREATE FUNCTION draftd_ts_vector(lang text, subject text, body text, who text) RETURNS tsvector
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT setweight(to_tsvector(draftd_ts_config(lang), left(coalesce(subject, ''), 2000)), 'A')
         || to_tsvector(draftd_ts_config(lang), left(coalesce(body, ''), 200000))
-        || to_tsvector('simple', left(coalesce(subject, ''), 2000) || ' ' || left(coalesce(body, ''), 200000)) $$;
+        || to_tsvector('simple', left(coalesce(subject, ''), 2000) || ' ' || left(coalesce(body, ''), 200000))
+        || to_tsvector('simple', left(coalesce(who, ''), 400) || ' ' || split_part(left(coalesce(who, ''), 400), '@', 2)) $$;
 
 -- Kept by triggers that fire only when the text or its language changes, so
 -- the pipeline's many state updates do not recompute it.
@@ -77,22 +80,22 @@ ALTER TABLE drafts ADD COLUMN search_tsv tsvector;
 
 CREATE FUNCTION draftd_messages_tsv() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.search_tsv := draftd_ts_vector(NEW.language, NEW.subject, NEW.text_body);
+    NEW.search_tsv := draftd_ts_vector(NEW.language, NEW.subject, NEW.text_body, NEW.sender);
     RETURN NEW;
 END $$;
-CREATE TRIGGER messages_search_tsv BEFORE INSERT OR UPDATE OF language, subject, text_body
+CREATE TRIGGER messages_search_tsv BEFORE INSERT OR UPDATE OF language, subject, text_body, sender
     ON messages FOR EACH ROW EXECUTE FUNCTION draftd_messages_tsv();
 
 CREATE FUNCTION draftd_drafts_tsv() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.search_tsv := draftd_ts_vector(NEW.language, NEW.subject, coalesce(NEW.final_body, NEW.body));
+    NEW.search_tsv := draftd_ts_vector(NEW.language, NEW.subject, coalesce(NEW.final_body, NEW.body), NULL);
     RETURN NEW;
 END $$;
 CREATE TRIGGER drafts_search_tsv BEFORE INSERT OR UPDATE OF language, subject, body, final_body
     ON drafts FOR EACH ROW EXECUTE FUNCTION draftd_drafts_tsv();
 
-UPDATE messages SET search_tsv = draftd_ts_vector(language, subject, text_body);
-UPDATE drafts SET search_tsv = draftd_ts_vector(language, subject, coalesce(final_body, body));
+UPDATE messages SET search_tsv = draftd_ts_vector(language, subject, text_body, sender);
+UPDATE drafts SET search_tsv = draftd_ts_vector(language, subject, coalesce(final_body, body), NULL);
 CREATE INDEX messages_search_idx ON messages USING gin (search_tsv);
 CREATE INDEX drafts_search_idx ON drafts USING gin (search_tsv);
 
@@ -127,7 +130,6 @@ UPDATE messages SET thread_ids = draftd_msgid_list(coalesce(message_id, '') || '
     thread_subject = draftd_thread_subject(subject);
 CREATE INDEX messages_thread_ids_idx ON messages USING gin (thread_ids);
 CREATE INDEX messages_thread_subject_idx ON messages (lower(sender), thread_subject);
-CREATE INDEX outbox_message_id_idx ON outbox (message_id);
 
 -- The customer's other conversations: by address, by domain.
 -- sender is the From address (addr-spec) as ingest stored it.
