@@ -94,7 +94,7 @@ for line in sql("SELECT split_part(btrim(message_id, '<>'), '.', 1) || '=' || id
                 " WHERE message_id LIKE '%.ws@%'").splitlines():
     k, v = line.split("=")
     MSG[k] = int(v)
-if not check("the seven fixtures are stored", len(MSG) == 7, MSG):
+if not check("the eight fixtures are stored", len(MSG) == 8, MSG):
     sys.exit(0)
 
 
@@ -115,7 +115,8 @@ if check("GET /messages/{id}/thread answers 200", s == 200, t):
     check("the customer's other conversation is under same_address",
           {x["id"] for x in t["same_address"]} == {MSG["w04"]}, t["same_address"])
     check("a colleague at the same firm is under same_domain",
-          {x["id"] for x in t["same_domain"]} == {MSG["w05"]} and t["domain"] == "hoffmann-maschinenbau.example",
+          {x["id"] for x in t["same_domain"]} == {MSG["w05"], MSG["w08"]} and
+          t["domain"] == "hoffmann-maschinenbau.example",
           t["same_domain"])
 s, t = call("ana", "GET", "/messages/%d/thread" % MSG["w01"])
 check("the first mail's thread finds the later ones (they name it; the third by subject)",
@@ -356,7 +357,11 @@ check("search finds German mail by an inflected form (Lieferungen finds Lieferun
 s, r = search(q="hoffmann-maschinenbau.example")
 found = {x["id"] for x in r.get("messages", [])} & fixtures if s == 200 else set()
 check("search by sender domain finds the firm's mail and no one else's",
-      found == {MSG[k] for k in ("w01", "w02", "w03", "w04", "w05")}, r)
+      found == {MSG[k] for k in ("w01", "w02", "w03", "w04", "w05", "w08")}, r)
+s, r = search(q="Abwesenheitsnotiz")
+screened = sql("SELECT coalesce(screen_reason, '-') FROM messages WHERE id = %d" % MSG["w08"])
+check("search finds mail screened at ingest, which the pipeline never saw (reason %s)" % screened,
+      s == 200 and [x["id"] for x in r["messages"]] == [MSG["w08"]] and screened != "-", r)
 s, r = search(q="@gmail.com", limit=1)
 check("search pages (limit 1 gives a next_cursor)", s == 200 and len(r["messages"]) == 1 and r["next_cursor"], r)
 if s == 200 and r.get("next_cursor"):
