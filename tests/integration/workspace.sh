@@ -132,7 +132,9 @@ out=$("$DRAFTD" check-config --config "$ITMP/bad.conf" 2>&1)
 case "$out" in *"[category order_status]: assignees has a name listed twice"*) ok "workspace: a name listed twice in assignees is refused with the line" ;;
 *) not_ok "workspace: duplicate assignee refused: $out" ;; esac
 
-WS_URL=$base WS_RTOK=$RTOK WS_RTOK2=$RTOK2 WS_ATOK=$ATOK WS_PTOK=$PTOK WS_DB=$url \
+# the seeded run: 30 random steps in make test, 1,000 in make test-long
+WS_STEPS=${WS_STEPS:-$([ -n "${DRAFTD_TEST_LONG:-}" ] && echo 1000 || echo 30)} \
+	WS_URL=$base WS_RTOK=$RTOK WS_RTOK2=$RTOK2 WS_ATOK=$ATOK WS_PTOK=$PTOK WS_DB=$url \
 	WS_MAILDIR=$sink/smtp-maildir WS_MODEL_LOG=$ITMP/requests.jsonl \
 	/usr/bin/python3 "$SRC/tests/integration/lib/workspace_check.py"
 
