@@ -13,7 +13,7 @@
 void round_robin_after(const struct config *config, struct store *store, long long message_id)
 {
 	char names[CONFIG_ASSIGNEES_MAX][CONFIG_ASSIGNEE_NAME_MAX + 1], category[256], id[24];
-	const char *list[CONFIG_ASSIGNEES_MAX], *why = NULL;
+	const char *list[CONFIG_ASSIGNEES_MAX];
 	const struct category_config *cat;
 	bool any = false;
 	size_t i;
@@ -33,7 +33,7 @@ void round_robin_after(const struct config *config, struct store *store, long lo
 	cat = config_category(config, category);
 	if (cat == NULL || cat->assign != ASSIGN_ROUND_ROBIN)
 		return;
-	n = config_assignees_split(cat->assignees, names, CONFIG_ASSIGNEES_MAX, &why);
+	n = config_assignees_split(cat->assignees, names, CONFIG_ASSIGNEES_MAX, NULL);
 	for (i = 0; n > 0 && i < (size_t)n; i++)
 		list[i] = names[i];
 	if (n > 0 && store_assign_round_robin(store, id, category, list, (unsigned int)n) < 0)

@@ -229,10 +229,11 @@ void config_unref(struct config **config);
 const struct mailbox_config *config_mailbox(const struct config *config, const char *name);
 /* A category's assignees list ("ana, ben") into names (at most max; each a
  * login or token name: A-Z a-z 0-9 . _ @ -, at most 64). Returns how many,
- * or -1 with the reason in *why_r (an empty or bad name, a duplicate, too
+ * or -1 with the reason in err (an empty or bad name, a duplicate, too
  * many). Pure. */
+struct error;
 int config_assignees_split(const char *list, char names[][CONFIG_ASSIGNEE_NAME_MAX + 1], size_t max,
-			   const char **why_r);
+			   struct error *err);
 const struct category_config *config_category(const struct config *config, const char *name);
 /* The value of an option of a connector or category section, or NULL. */
 const char *config_kv_get(const struct config_kv *kvs, size_t count, const char *key);

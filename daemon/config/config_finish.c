@@ -10,6 +10,7 @@
 
 #include "daemon/config/config_private.h"
 #include "daemon/mail/imap_utf7.h"
+#include "daemon/lib/error.h"
 #include "daemon/lib/util.h"
 
 #ifndef DRAFTD_DATADIR
@@ -98,15 +99,16 @@ static void config_check_folder(struct config_parser *p, unsigned int line, cons
 				const char *key, const char *name)
 {
 	char wire[IMAP_UTF7_NAME_MAX];
-	const char *why;
+	struct error err;
 
 	if (name == NULL)
 		return;
 	if (*name == '\0')
 		config_error(p->errors, p->path, line, "%s: %s must not be empty", label, key);
-	else if (imap_utf7_encode(name, wire, sizeof(wire), &why) < 0)
+	else if (imap_utf7_encode(name, wire, sizeof(wire), &err) < 0)
 		config_error(p->errors, p->path, line,
-			     "%s: %s is not a usable IMAP folder name: %s", label, key, why);
+			     "%s: %s is not a usable IMAP folder name: %s", label, key,
+			     error_msg(&err));
 }
 
 /* A spam_header_pattern that does not compile would silently match nothing:
@@ -169,7 +171,7 @@ static void config_check_phones(struct config_parser *p, const char *list)
 }
 
 int config_assignees_split(const char *list, char names[][CONFIG_ASSIGNEE_NAME_MAX + 1], size_t max,
-			   const char **why_r)
+			   struct error *err)
 {
 	size_t n = 0, len, i;
 
@@ -181,24 +183,26 @@ int config_assignees_split(const char *list, char names[][CONFIG_ASSIGNEE_NAME_M
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (len == 0 || len > CONFIG_ASSIGNEE_NAME_MAX) {
-			*why_r = len == 0 ? "an empty name" : "a name longer than 64 characters";
+			error_set(err, "%s",
+				  len == 0 ? "an empty name" : "a name longer than 64 characters");
 			return -1;
 		}
 		for (i = 0; i < len; i++) {
 			if (!isalnum((unsigned char)p[i]) && strchr("._@-", p[i]) == NULL) {
-				*why_r = "a name with a character other than A-Z, a-z, 0-9, '.', "
-					 "'_', '@', '-'";
+				error_set(err, "%s",
+					  "a name with a character other than A-Z, a-z, 0-9, '.', "
+					  "'_', '@', '-'");
 				return -1;
 			}
 		}
 		for (i = 0; i < n; i++) {
 			if (strlen(names[i]) == len && strncmp(names[i], p, len) == 0) {
-				*why_r = "a name listed twice";
+				error_set(err, "%s", "a name listed twice");
 				return -1;
 			}
 		}
 		if (n == max) {
-			*why_r = "more than 32 names";
+			error_set(err, "%s", "more than 32 names");
 			return -1;
 		}
 		memcpy(names[n], p, len);
@@ -214,11 +218,12 @@ static void config_check_assignees(struct config_parser *p, const struct categor
 				   const char *label)
 {
 	char names[CONFIG_ASSIGNEES_MAX][CONFIG_ASSIGNEE_NAME_MAX + 1];
-	const char *why = NULL;
-	int n = config_assignees_split(cat->assignees, names, CONFIG_ASSIGNEES_MAX, &why);
+	struct error err = {0};
+	int n = config_assignees_split(cat->assignees, names, CONFIG_ASSIGNEES_MAX, &err);
 
 	if (n < 0)
-		config_error(p->errors, p->path, cat->line, "%s: assignees has %s", label, why);
+		config_error(p->errors, p->path, cat->line, "%s: assignees has %s", label,
+			     error_msg(&err));
 	else if (n == 0 && cat->assign == ASSIGN_ROUND_ROBIN)
 		config_error(p->errors, p->path, cat->line,
 			     "%s: assign = round_robin needs assignees (comma-separated names)",

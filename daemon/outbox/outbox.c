@@ -81,7 +81,7 @@ static const char *nonempty(const char *s)
 }
 
 int outbox_compose(const struct outbox_item *item, const struct mailbox_config *mb, time_t now,
-		   struct buf *out, struct mail_envelope *env_r, const char **error_r)
+		   struct buf *out, struct mail_envelope *env_r, struct error *err)
 {
 	const char *to = nonempty(item->recipient);
 	struct mail_reply reply;
@@ -101,7 +101,7 @@ int outbox_compose(const struct outbox_item *item, const struct mailbox_config *
 	reply.body = item->body != NULL ? item->body : "";
 	reply.date = now;
 	reply.is_auto = item->is_auto;
-	return mail_compose(&reply, out, env_r, error_r);
+	return mail_compose(&reply, out, env_r, err);
 }
 
 static bool outbox_test_crash_enabled(void)
@@ -238,7 +238,7 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	struct smtp_options smtp;
 	struct mail_envelope env;
 	enum outbox_outcome ret = OUTBOX_RETRY;
-	const char *err = NULL;
+	struct error err;
 	struct buf msg;
 	uint32_t uid = 0;
 	int found;
@@ -249,7 +249,7 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 		goto out;
 	}
 	if (outbox_compose(item, mb, time(NULL), &msg, &env, &err) < 0) {
-		snprintf(errbuf, errsize, "cannot compose the reply: %s", err);
+		snprintf(errbuf, errsize, "cannot compose the reply: %s", error_msg(&err));
 		ret = OUTBOX_GIVE_UP;
 		goto out;
 	}

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store/store_audit.h"
+#include "daemon/store/store_txn.h"
 #include "daemon/store/store_review_int.h"
 
 #define ASSIGN_JSON                                                                  \
@@ -28,70 +28,70 @@ static bool same(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-int store_assign(struct store *store, const char *id, const char *person, bool expect_set,
-		 const char *expect, const char *actor, json_t **result_r)
-{
-	const char *params[3] = {id, person, actor};
-	json_t *cur = NULL, *before = NULL, *after = NULL;
-	const char *holder;
-	bool in_tx = false;
-	int r, ret = -1;
+struct assign {
+	const char *params[3]; /* message id, person (NULL: nobody), actor */
+	bool expect_set;
+	const char *expect;
+	json_t *result;
+};
 
-	if (store_command(store, "BEGIN") < 0)
-		goto out;
-	in_tx = true;
+/* 0: no such message ("no_message") or expect did not hold ("expect", with
+ * the current assignment in result) */
+static int assign_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct assign *c = ctx;
+	const char *holder;
+	json_t *after = NULL;
+	int r;
+
 	r = store_review_one(store, "assign lock",
 			     "SELECT " ASSIGN_JSON "::text FROM messages m WHERE m.id = $1::bigint"
 			     " FOR UPDATE",
-			     1, params, &cur);
-	if (r <= 0) {
-		ret = r;
-		goto out;
-	}
-	holder = json_string_value(json_object_get(cur, "assigned_to"));
-	if (expect_set && !same(holder, expect)) {
-		*result_r = cur;
-		cur = NULL;
-		ret = 2;
-		goto out;
-	}
-	if (same(holder, person)) {
-		*result_r = cur;
-		cur = NULL;
-		ret = 1;
-		goto out;
-	}
+			     1, c->params, &c->result);
+	if (r <= 0)
+		return r < 0 ? -1 : store_txn_refuse(txn, "no_message");
+	holder = json_string_value(json_object_get(c->result, "assigned_to"));
+	if (c->expect_set && !same(holder, c->expect))
+		return store_txn_refuse(txn, "expect");
+	/* to whoever has it already: nothing changes, nothing is recorded */
+	if (same(holder, c->params[1]))
+		return 1;
+	txn->before = json_pack("{s:s?}", "assigned_to", holder);
 	r = store_review_one(
 		store, "assign",
 		"UPDATE messages m SET assigned_to = $2, assigned_at = CASE WHEN $2::text"
 		" IS NULL THEN NULL ELSE now() END, assigned_by = CASE WHEN $2::text IS"
 		" NULL THEN NULL ELSE $3 END WHERE m.id = $1::bigint RETURNING " ASSIGN_JSON
 		"::text",
-		3, params, &after);
+		3, c->params, &after);
 	if (r <= 0)
-		goto out;
-	before = json_pack("{s:s?}", "assigned_to", holder);
-	json_t *a = json_pack("{s:s?}", "assigned_to", person);
+		return -1;
+	json_decref(c->result);
+	c->result = after;
+	txn->action = "message.assign";
+	txn->after = json_pack("{s:s?}", "assigned_to", c->params[1]);
+	if (txn->before == NULL || txn->after == NULL ||
+	    store_txn_object(store, txn, "message", c->params[0]) < 0)
+		return -1;
+	return 1;
+}
 
-	if (before == NULL || a == NULL ||
-	    store_audit_append(store, actor, "message.assign", "message", id, before, a) < 0) {
-		json_decref(a);
-		goto out;
+int store_assign(struct store *store, const char *id, const char *person, bool expect_set,
+		 const char *expect, const char *actor, json_t **result_r)
+{
+	struct store_txn txn = {.actor = actor};
+	struct assign c = {
+		.params = {id, person, actor}, .expect_set = expect_set, .expect = expect};
+	int r = store_txn_run(store, &txn, assign_body, &c);
+
+	if (r == 0 && txn.refused != NULL && strcmp(txn.refused, "expect") == 0)
+		r = 2;
+	if (r == 1 || r == 2) {
+		*result_r = c.result;
+		c.result = NULL;
 	}
-	json_decref(a);
-	in_tx = false; /* a failed commit rolls back itself */
-	if (store_review_commit(store) < 0)
-		goto out;
-	*result_r = after;
-	after = NULL;
-	ret = 1;
-out:
-	if (in_tx)
-		store_rollback(store);
-	json_decref(cur);
-	json_decref(before);
-	json_decref(after);
-	return ret;
+	json_decref(c.result);
+	return r;
 }
 
 int store_assignee_exists(struct store *store, const char *name)
@@ -122,31 +122,20 @@ int store_assignees_list(struct store *store, json_t **people_r)
 	return r == 1 ? 0 : -1;
 }
 
-int store_assign_round_robin(struct store *store, const char *id, const char *category,
-			     const char *const *people, unsigned int count)
+struct round_robin {
+	const char *params[3]; /* message id, category, the people comma-separated */
+};
+
+/* 0: nothing to do ("nothing") */
+static int round_robin_body(struct store *store, struct store_txn *txn, void *ctx)
 {
-	char list[4096];
-	const char *params[3] = {id, category, list};
+	struct round_robin *c = ctx;
 	json_t *got = NULL;
-	size_t used = 0;
-	unsigned int i;
-	bool in_tx = false;
+	const char *person;
+	const char *p2[2];
+	PGresult *res;
 	int r, ret = -1;
 
-	if (count == 0)
-		return 0;
-	list[0] = '\0';
-	for (i = 0; i < count; i++) {
-		int n = snprintf(list + used, sizeof(list) - used, "%s%s", i > 0 ? "," : "",
-				 people[i]);
-
-		if (n < 0 || (size_t)n >= sizeof(list) - used)
-			return -1; /* config_finish caps the list well below this */
-		used += (size_t)n;
-	}
-	if (store_command(store, "BEGIN") < 0)
-		goto out;
-	in_tx = true;
 	/* the rotation row is the category's lock: two workers finishing two
 	 * messages of one category at once hand them to two people */
 	r = store_review_one(
@@ -161,40 +150,55 @@ int store_assign_round_robin(struct store *store, const char *id, const char *ca
 		" now() FROM nxt WHERE m.id = $1::bigint AND m.assigned_to IS NULL AND"
 		" m.round_robin_at IS NULL AND m.status = 'open' RETURNING m.id,"
 		" m.assigned_to) SELECT json_build_object('person', assigned_to)::text FROM upd",
-		3, params, &got);
+		3, c->params, &got);
 	if (r <= 0) {
-		ret = r;
+		ret = r < 0 ? -1 : store_txn_refuse(txn, "nothing");
 		goto out;
 	}
-	{
-		const char *person = json_string_value(json_object_get(got, "person"));
-		const char *p2[2] = {category, person};
-		json_t *after =
-			json_pack("{s:s?,s:s}", "assigned_to", person, "category", category);
-		PGresult *res =
-			store_exec(store, "rotation",
-				   "UPDATE assign_rotation SET last_person = $2, updated_at ="
-				   " now() WHERE category = $1",
-				   2, p2);
-		int a = after == NULL || res == NULL
-				? -1
-				: store_audit_append(store, "round-robin", "message.assign",
-						     "message", id, NULL, after);
-
-		PQclear(res);
-		json_decref(after);
-		if (a < 0)
-			goto out;
-	}
-	in_tx = false; /* a failed commit rolls back itself */
-	if (store_review_commit(store) < 0)
+	person = json_string_value(json_object_get(got, "person"));
+	p2[0] = c->params[1];
+	p2[1] = person;
+	res = store_exec(store, "rotation",
+			 "UPDATE assign_rotation SET last_person = $2, updated_at = now() WHERE"
+			 " category = $1",
+			 2, p2);
+	if (res == NULL)
+		goto out;
+	PQclear(res);
+	txn->action = "message.assign";
+	txn->after = json_pack("{s:s?,s:s}", "assigned_to", person, "category", c->params[1]);
+	if (txn->after == NULL || store_txn_object(store, txn, "message", c->params[0]) < 0)
 		goto out;
 	ret = 1;
 out:
-	if (in_tx)
-		store_rollback(store);
 	json_decref(got);
 	return ret;
+}
+
+int store_assign_round_robin(struct store *store, const char *id, const char *category,
+			     const char *const *people, unsigned int count)
+{
+	struct store_txn txn = {.actor = "round-robin"};
+	struct round_robin c;
+	char list[4096];
+	size_t used = 0;
+	unsigned int i;
+
+	if (count == 0)
+		return 0;
+	list[0] = '\0';
+	for (i = 0; i < count; i++) {
+		int n = snprintf(list + used, sizeof(list) - used, "%s%s", i > 0 ? "," : "",
+				 people[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(list) - used)
+			return -1; /* config_finish caps the list well below this */
+		used += (size_t)n;
+	}
+	c.params[0] = id;
+	c.params[1] = category;
+	c.params[2] = list;
+	return store_txn_run(store, &txn, round_robin_body, &c);
 }
 
 int store_assign_candidate(struct store *store, const char *id, char *category, size_t size)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store/store_audit.h"
+#include "daemon/store/store_txn.h"
 #include "daemon/store/store_review_int.h"
 
 #define NOTE_JSON                                                                       \
@@ -26,42 +26,43 @@ int store_notes_list(struct store *store, const char *id, json_t **notes_r)
 				1, params, notes_r);
 }
 
+struct note_add {
+	const char *params[3]; /* message id, author, body */
+	json_t *note;
+};
+
+/* 0: no such message */
+static int note_add_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct note_add *c = ctx;
+	int r = store_review_one(
+		store, "note add",
+		"INSERT INTO message_notes AS n (message_id, author, body) SELECT m.id,"
+		" $2, $3 FROM messages m WHERE m.id = $1::bigint RETURNING " NOTE_JSON "::text",
+		3, c->params, &c->note);
+
+	if (r <= 0)
+		return r < 0 ? -1 : store_txn_refuse(txn, "no_message");
+	/* the audit row says that a note was written and how long, never what */
+	txn->action = "message.note";
+	txn->after = json_pack("{s:O?,s:I}", "note_id", json_object_get(c->note, "id"), "length",
+			       (json_int_t)strlen(c->params[2]));
+	if (txn->after == NULL || store_txn_object(store, txn, "message", c->params[0]) < 0)
+		return -1;
+	return 1;
+}
+
 int store_notes_add(struct store *store, const char *id, const char *author, const char *body,
 		    json_t **note_r)
 {
-	const char *params[3] = {id, author, body};
-	json_t *note = NULL, *after = NULL;
-	bool in_tx = false;
-	int r, ret = -1;
+	struct store_txn txn = {.actor = author};
+	struct note_add c = {.params = {id, author, body}};
+	int r = store_txn_run(store, &txn, note_add_body, &c);
 
-	if (store_command(store, "BEGIN") < 0)
-		goto out;
-	in_tx = true;
-	r = store_review_one(
-		store, "note add",
-		"INSERT INTO message_notes AS n (message_id, author, body) SELECT m.id, $2,"
-		" $3 FROM messages m WHERE m.id = $1::bigint RETURNING " NOTE_JSON "::text",
-		3, params, &note);
-	if (r <= 0) {
-		ret = r;
-		goto out;
+	if (r == 1) {
+		*note_r = c.note;
+		c.note = NULL;
 	}
-	/* the audit row says that a note was written and how long, never what */
-	after = json_pack("{s:O?,s:I}", "note_id", json_object_get(note, "id"), "length",
-			  (json_int_t)strlen(body));
-	if (after == NULL ||
-	    store_audit_append(store, author, "message.note", "message", id, NULL, after) < 0)
-		goto out;
-	in_tx = false; /* a failed commit rolls back itself */
-	if (store_review_commit(store) < 0)
-		goto out;
-	*note_r = note;
-	note = NULL;
-	ret = 1;
-out:
-	if (in_tx)
-		store_rollback(store);
-	json_decref(note);
-	json_decref(after);
-	return ret;
+	json_decref(c.note);
+	return r;
 }

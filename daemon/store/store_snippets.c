@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store/store_audit.h"
+#include "daemon/store/store_txn.h"
 #include "daemon/store/store_review_int.h"
 
 #define SNIPPET_JSON                                                                        \
@@ -36,85 +36,95 @@ int store_snippet_get(struct store *store, const char *id, json_t **snippet_r)
 				1, params, snippet_r);
 }
 
-/* One statement that changes a snippet and hands back its JSON, then the
- * audit row, in one transaction. 1, 0 (no row), 2 (name and language
- * taken), -1. */
-static int snippet_change(struct store *store, const char *what, const char *sql, int nparams,
-			  const char *const *params, const char *actor, const char *action,
-			  const char *id, json_t **result_r)
-{
-	json_t *before = NULL, *after = NULL;
-	const char *before_params[1] = {id};
-	bool in_tx = false;
-	char oid[32];
-	int r, ret = -1;
+struct snippet_change {
+	const char *what, *sql, *action, *id;
+	const char *const *params;
+	int nparams;
+	json_t *after; /* the snippet as it is now */
+};
 
-	if (store_command(store, "BEGIN") < 0)
-		goto out;
-	in_tx = true;
-	if (id != NULL) {
+/* The snippet's row before (locked), the statement, and the audit row. 0:
+ * no such snippet. */
+static int snippet_change_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct snippet_change *c = ctx;
+	const char *before_params[1] = {c->id};
+	char oid[32];
+	int r;
+
+	if (c->id != NULL) {
 		r = store_review_one(store, "snippet before",
 				     "SELECT " SNIPPET_JSON "::text FROM snippets s WHERE s.id ="
 				     " $1::bigint FOR UPDATE",
-				     1, before_params, &before);
-		if (r <= 0) {
-			ret = r;
-			goto out;
-		}
+				     1, before_params, &txn->before);
+		if (r <= 0)
+			return r < 0 ? -1 : store_txn_refuse(txn, "no_snippet");
 	}
-	r = store_review_one(store, what, sql, nparams, params, &after);
-	if (r <= 0) {
-		ret = r < 0 && STORE_UNIQUE_VIOLATION(store) ? 2 : r;
-		goto out;
-	}
+	r = store_review_one(store, c->what, c->sql, c->nparams, c->params, &c->after);
+	if (r <= 0)
+		return r < 0 ? -1 : store_txn_refuse(txn, "no_snippet");
 	snprintf(oid, sizeof(oid), "%" JSON_INTEGER_FORMAT,
-		 json_integer_value(json_object_get(json_is_object(after) ? after : before, "id")));
+		 json_integer_value(
+			 json_object_get(json_is_object(c->after) ? c->after : txn->before, "id")));
+	txn->action = c->action;
 	/* a deletion's statement returns the id alone: there is no after */
-	if (store_audit_append(store, actor, action, "snippet", oid, before,
-			       json_is_object(after) ? after : NULL) < 0)
-		goto out;
-	in_tx = false; /* a failed commit rolls back itself */
-	if (store_review_commit(store) < 0)
-		goto out;
-	if (result_r != NULL) {
-		*result_r = after;
-		after = NULL;
+	txn->after = json_is_object(c->after) ? json_incref(c->after) : NULL;
+	return store_txn_object(store, txn, "snippet", oid) < 0 ? -1 : 1;
+}
+
+/* 1 with *result_r (may be NULL), 0 (no such snippet), 2 (name and
+ * language taken), -1. */
+static int snippet_change(struct store *store, struct snippet_change *c, const char *actor,
+			  json_t **result_r)
+{
+	struct store_txn txn = {.actor = actor};
+	int r = store_txn_run(store, &txn, snippet_change_body, c);
+
+	if (r < 0 && STORE_UNIQUE_VIOLATION(store))
+		r = 2;
+	if (r == 1 && result_r != NULL) {
+		*result_r = c->after;
+		c->after = NULL;
 	}
-	ret = 1;
-out:
-	if (in_tx)
-		store_rollback(store);
-	json_decref(before);
-	json_decref(after);
-	return ret;
+	json_decref(c->after);
+	return r;
 }
 
 int store_snippet_put(struct store *store, const char *id, const char *name, const char *language,
 		      const char *title, const char *body, const char *actor, json_t **snippet_r)
 {
 	const char *params[6] = {name, language, title, body, actor, id};
+	struct snippet_change c = {.id = id, .params = params};
 
-	if (id == NULL)
-		return snippet_change(
-			store, "snippet create",
-			"INSERT INTO snippets AS s (name, language, title, body, updated_by)"
-			" VALUES ($1, $2, $3, $4, $5) RETURNING " SNIPPET_JSON "::text",
-			5, params, actor, "snippet.create", NULL, snippet_r);
-	return snippet_change(
-		store, "snippet update",
-		"UPDATE snippets AS s SET name = $1, language = $2, title = $3, body = $4,"
-		" updated_by = $5, updated_at = now() WHERE s.id = $6::bigint "
-		"RETURNING " SNIPPET_JSON "::text",
-		6, params, actor, "snippet.update", id, snippet_r);
+	if (id == NULL) {
+		c.what = "snippet create";
+		c.sql = "INSERT INTO snippets AS s (name, language, title, body, updated_by)"
+			" VALUES ($1, $2, $3, $4, $5) RETURNING " SNIPPET_JSON "::text";
+		c.nparams = 5;
+		c.action = "snippet.create";
+	} else {
+		c.what = "snippet update";
+		c.sql = "UPDATE snippets AS s SET name = $1, language = $2, title = $3, body = $4,"
+			" updated_by = $5, updated_at = now() WHERE s.id = $6::bigint "
+			"RETURNING " SNIPPET_JSON "::text";
+		c.nparams = 6;
+		c.action = "snippet.update";
+	}
+	return snippet_change(store, &c, actor, snippet_r);
 }
 
 int store_snippet_delete(struct store *store, const char *id, const char *actor)
 {
 	const char *params[1] = {id};
+	struct snippet_change c = {
+		.what = "snippet delete",
+		.sql = "DELETE FROM snippets WHERE id = $1::bigint RETURNING id::text",
+		.action = "snippet.delete",
+		.id = id,
+		.params = params,
+		.nparams = 1};
 
-	return snippet_change(store, "snippet delete",
-			      "DELETE FROM snippets WHERE id = $1::bigint RETURNING id::text", 1,
-			      params, actor, "snippet.delete", id, NULL);
+	return snippet_change(store, &c, actor, NULL);
 }
 
 int store_snippet_context(struct store *store, const char *draft_id, json_t **facts_r,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "daemon/config/config.h"
+#include "daemon/lib/error.h"
 #include "tests/unit/harness.h"
 
 static void test_assignees_split(void)
@@ -30,8 +31,8 @@ static void test_assignees_split(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *why = NULL;
-		int n = config_assignees_split(cases[i].list, names, CONFIG_ASSIGNEES_MAX, &why);
+		struct error err = {0};
+		int n = config_assignees_split(cases[i].list, names, CONFIG_ASSIGNEES_MAX, &err);
 
 		if (cases[i].list != NULL && strcmp(cases[i].list, "ana,") == 0) {
 			CU_ASSERT(n == 1 || n == -1);
@@ -43,7 +44,7 @@ static void test_assignees_split(void)
 			CU_ASSERT_STRING_EQUAL(names[n - 1], cases[i].last);
 		}
 		if (cases[i].why != NULL)
-			CU_ASSERT_PTR_NOT_NULL(why != NULL ? strstr(why, cases[i].why) : NULL);
+			CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), cases[i].why));
 	}
 }
 
@@ -51,22 +52,22 @@ static void test_assignees_split(void)
 static void test_assignees_bounds(void)
 {
 	char names[CONFIG_ASSIGNEES_MAX][CONFIG_ASSIGNEE_NAME_MAX + 1], list[1024], long_name[80];
-	const char *why = NULL;
+	struct error err = {0};
 	size_t used = 0;
 	int i;
 
 	for (i = 0; i < 33; i++)
 		used += (size_t)snprintf(list + used, sizeof(list) - used, "%sp%d", i ? "," : "",
 					 i);
-	CU_ASSERT_EQUAL(config_assignees_split(list, names, CONFIG_ASSIGNEES_MAX, &why), -1);
-	CU_ASSERT_PTR_NOT_NULL(why != NULL ? strstr(why, "more than 32") : NULL);
+	CU_ASSERT_EQUAL(config_assignees_split(list, names, CONFIG_ASSIGNEES_MAX, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "more than 32"));
 	list[strlen(list) - 4] = '\0'; /* drop ",p32" */
-	CU_ASSERT_EQUAL(config_assignees_split(list, names, CONFIG_ASSIGNEES_MAX, &why), 32);
+	CU_ASSERT_EQUAL(config_assignees_split(list, names, CONFIG_ASSIGNEES_MAX, &err), 32);
 	memset(long_name, 'a', 65);
 	long_name[65] = '\0';
-	CU_ASSERT_EQUAL(config_assignees_split(long_name, names, CONFIG_ASSIGNEES_MAX, &why), -1);
+	CU_ASSERT_EQUAL(config_assignees_split(long_name, names, CONFIG_ASSIGNEES_MAX, &err), -1);
 	long_name[64] = '\0';
-	CU_ASSERT_EQUAL(config_assignees_split(long_name, names, CONFIG_ASSIGNEES_MAX, &why), 1);
+	CU_ASSERT_EQUAL(config_assignees_split(long_name, names, CONFIG_ASSIGNEES_MAX, &err), 1);
 }
 
 static const struct test_case config_assignees_cases[] = {

@@ -162,9 +162,9 @@ static json_t *api_snippet_root(const json_t *facts, const char *from)
 	json_t *root = json_is_object(facts) ? json_deep_copy(facts) : json_object();
 	struct mail_address addr;
 	char greet[GREETING_NAME_MAX];
-	const char *why;
 
-	if (root == NULL || from == NULL || mail_address_parse(from, &addr, &why) < 0)
+	/* a From header that is no single address gives no name: not an error */
+	if (root == NULL || from == NULL || mail_address_parse(from, &addr, NULL) < 0)
 		return root;
 	if (addr.addr[0] != '\0' &&
 	    json_object_set_new(root, "customer_email", json_string(addr.addr)) < 0)
