@@ -143,26 +143,39 @@ int api_auth_check(struct api_request *req, struct api_response *resp)
 	return 0;
 }
 
+/* True when host (a Host or X-Forwarded-Host value; only its first entry)
+ * is origin_host. */
+static bool api_host_is(const char *host, const char *origin_host)
+{
+	size_t n;
+
+	if (host == NULL)
+		return false;
+	n = strcspn(host, ", ");
+	return n == strlen(origin_host) && strncasecmp(host, origin_host, n) == 0;
+}
+
 bool api_same_origin(struct api_request *req)
 {
 	const char *origin = api_header(req, "Origin");
 	const char *site = api_header(req, "Sec-Fetch-Site");
-	const char *host = api_header(req, MHD_HTTP_HEADER_HOST);
 	const char *rest;
 
 	if (site != NULL && strcasecmp(site, "cross-site") == 0)
 		return false;
 	if (origin == NULL)
 		return true; /* not a browser, or a same-origin GET */
-	if (host == NULL || strcmp(origin, "null") == 0)
-		return false;
 	if (strncmp(origin, "https://", 8) == 0)
 		rest = origin + 8;
 	else if (strncmp(origin, "http://", 7) == 0)
 		rest = origin + 7;
 	else
-		return false;
-	return strcasecmp(rest, host) == 0;
+		return false; /* "null" (a sandboxed or file page) and the like */
+	/* Behind a reverse proxy the browser's host is in X-Forwarded-Host. A
+	 * page of another site cannot set that header on a form post, and a
+	 * script sending it needs a CORS preflight we never answer. */
+	return api_host_is(api_header(req, MHD_HTTP_HEADER_HOST), rest) ||
+	       api_host_is(api_header(req, "X-Forwarded-Host"), rest);
 }
 
 int api_csrf_token(struct api_request *req, struct api_response *resp, char token_r[44])

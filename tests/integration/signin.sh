@@ -109,6 +109,9 @@ r=$(call "$ITMP/rj" POST /drafts/1/reject -H 'Origin: http://evil.example' \
 r=$(call "$ITMP/rj" POST /drafts/1/release -H "X-CSRF-Token: $csrf" -H "Origin: $base")
 [ "$r" = 404 ] && ok "with the token from this origin the request goes through (404: no such draft)" ||
 	not_ok "csrf ok: $r $(cat "$ITMP/out")"
+r=$(call "$ITMP/rj" POST /drafts/1/release -H "X-CSRF-Token: $csrf" -H 'Origin: https://draftd.example' \
+	-H 'X-Forwarded-Host: draftd.example')
+[ "$r" = 404 ] && ok "behind a proxy the Origin is matched against X-Forwarded-Host" || not_ok "proxy origin: $r"
 r=$(call "$ITMP/rj" GET /people)
 [ "$r" = 403 ] && ok "a reviewer's session cannot reach GET /people (admin)" || not_ok "reviewer /people: $r"
 r=$(signin "$ITMP/x" rita 'correct horse battery' -H 'Origin: http://evil.example')

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "daemon/lib/util.h"
 #include "daemon/store/store_people.h"
 #include "daemon/store/store_signin.h"
 #include "ui-api/api.h"
@@ -115,7 +116,7 @@ void api_people_patch(struct api_request *req, struct api_response *resp)
 		{NULL, API_STRING, false, 0},
 	};
 	const char *login = req->params[0], *role;
-	char hash[AUTH_PASSWORD_ENCODED_MAX];
+	char hash[AUTH_PASSWORD_ENCODED_MAX], current[PERSON_LOGIN_MAX + 1];
 	struct store_person person;
 	struct store *store;
 	json_t *body, *disabled;
@@ -161,9 +162,15 @@ void api_people_patch(struct api_request *req, struct api_response *resp)
 		api_error_store(resp, store);
 		goto out;
 	}
-	r = store_person_get(store, person.login, &person);
-	if (r != 1) {
+	/* read again (not into the struct whose login is the key) */
+	str_copy(current, sizeof(current), person.login);
+	r = store_person_get(store, current, &person);
+	if (r < 0) {
 		api_error_store(resp, store);
+		goto out;
+	}
+	if (r == 0) {
+		api_error(resp, 404, "not_found", "no such person");
 		goto out;
 	}
 	api_reply(resp, 200,

@@ -36,7 +36,21 @@ export function confirmDialog(title, body, okLabel = 'OK') {
 	replace($('#confirm-body'), body);
 	replace($('#confirm-ok'), okLabel);
 	return new Promise((resolve) => {
-		dlg.addEventListener('close', () => resolve(dlg.returnValue === 'ok'), {once: true});
+		// y answers OK and n Cancel from the keyboard (Enter on the focused
+		// Cancel stays the safe default); not while typing in the dialog
+		const keys = (ev) => {
+			const t = ev.target;
+			if (ev.ctrlKey || ev.metaKey || ev.altKey || (t && /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+			if (ev.key === 'y' || ev.key === 'n') {
+				ev.preventDefault();
+				dlg.close(ev.key === 'y' ? 'ok' : 'cancel');
+			}
+		};
+		dlg.addEventListener('keydown', keys);
+		dlg.addEventListener('close', () => {
+			dlg.removeEventListener('keydown', keys);
+			resolve(dlg.returnValue === 'ok');
+		}, {once: true});
 		dlg.returnValue = '';
 		dlg.showModal();
 		$('#confirm-cancel').focus();

@@ -469,6 +469,25 @@ export function mountDraft(root, id, ctx) {
 		await pickSnippet(id, d.language || (d.message && d.message.language), f.body, ctx);
 	}
 
+	// the same question as the queue's a key before anything is sent
+	function askApprove(next) {
+		if (d && !decided() && !pres.other()) {
+			confirmApprove(ctx, d, {saveFirst: dirty(), next}).then((ok) => {
+				if (ok && alive) doApprove(false, next);
+			});
+		}
+	}
+
+	// read, fix, approve, next without the mouse: Ctrl+Enter (Cmd+Enter) in
+	// the editor asks "Approve & next" straight from the text being fixed
+	f.body.addEventListener('keydown', (ev) => {
+		if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
+			ev.preventDefault();
+			f.body.blur();
+			askApprove(true);
+		}
+	});
+
 	function onKey(ev) {
 		if (ev.key === 's') {
 			insertSnippet();
@@ -478,14 +497,8 @@ export function mountDraft(root, id, ctx) {
 			ws.assign.take();
 			return true;
 		}
-		// the same question as the queue's a key before anything is sent
 		if (ev.key === 'a' || ev.key === 'A') {
-			const next = ev.key === 'A';
-			if (d && !decided() && !pres.other()) {
-				confirmApprove(ctx, d, {saveFirst: dirty(), next}).then((ok) => {
-					if (ok && alive) doApprove(false, next);
-				});
-			}
+			askApprove(ev.key === 'A');
 			return true;
 		}
 		if (ev.key === 'r') {

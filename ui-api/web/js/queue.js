@@ -23,6 +23,20 @@ function savedFilters() {
 	}
 }
 
+// The filter lists change seldom while /categories computes every category's
+// evidence (seconds with 100k drafts, holding a server thread): the queue,
+// mounted on every return from a draft, asks at most every 5 minutes.
+const LISTS_MS = 5 * 60 * 1000;
+let lists = null;
+function filterLists() {
+	if (!lists || Date.now() - lists.at > LISTS_MS) {
+		const p = Promise.all([api.categories(), api.mailboxes().catch(() => ({}))]);
+		lists = {at: Date.now(), p};
+		p.catch(() => (lists = null));
+	}
+	return lists.p;
+}
+
 export function mountQueue(root, ctx, params) {
 	const f = {status: 'open', category: '', mailbox: '', q: '', order: 'oldest', assigned: '',
 		   ...savedFilters()};
@@ -88,7 +102,7 @@ export function mountQueue(root, ctx, params) {
 
 	async function fillSelects() {
 		try {
-			const [c, m] = await Promise.all([api.categories(), api.mailboxes().catch(() => ({}))]);
+			const [c, m] = await filterLists();
 			for (const x of c.categories || []) {
 				category.append(h('option', {value: x.name, selected: x.name === f.category}, x.name));
 			}
