@@ -140,14 +140,17 @@ static int round_robin_body(struct store *store, struct store_txn *txn, void *ct
 	 * messages of one category at once hand them to two people */
 	r = store_review_one(
 		store, "round robin",
-		"WITH p AS (SELECT x, n FROM unnest(string_to_array($3, ',')) WITH ORDINALITY AS"
-		" u(x, n)), rot AS (INSERT INTO assign_rotation (category, last_person) VALUES ($2,"
+		"WITH p AS (SELECT x, row_number() OVER (ORDER BY o) AS n FROM"
+		" unnest(string_to_array($3, ',')) WITH ORDINALITY AS u(x, o) WHERE x IN (SELECT"
+		" name FROM (" ASSIGNEES_SQL
+		") a)), rot AS (INSERT INTO assign_rotation (category, last_person) VALUES ($2,"
 		" '') ON CONFLICT (category) DO UPDATE SET updated_at = now() RETURNING"
 		" last_person), nxt AS (SELECT coalesce((SELECT p2.x FROM p p1, p p2, rot WHERE"
 		" p1.x = rot.last_person AND p2.n = p1.n % (SELECT count(*) FROM p) + 1), (SELECT x"
 		" FROM p WHERE n = 1)) AS person), upd AS (UPDATE messages m SET assigned_to ="
 		" nxt.person, assigned_at = now(), assigned_by = 'round-robin', round_robin_at ="
-		" now() FROM nxt WHERE m.id = $1::bigint AND m.assigned_to IS NULL AND"
+		" now() FROM nxt WHERE nxt.person IS NOT NULL AND m.id = $1::bigint AND"
+		" m.assigned_to IS NULL AND"
 		" m.round_robin_at IS NULL AND m.status = 'open' RETURNING m.id,"
 		" m.assigned_to) SELECT json_build_object('person', assigned_to)::text FROM upd",
 		3, c->params, &got);

@@ -82,7 +82,8 @@ int store_assignees_list(struct store *store, json_t **people_r)
 /* Round robin: assigns open, unassigned message id (once per message) of
  * category to the
  * person after the category's last one in people (count names, in the
- * configured order), as actor "round-robin". Returns 1 when assigned, 0
+ * configured order; names that cannot be assigned now, a disabled person or
+ * a revoked token, are skipped), as actor "round-robin". Returns 1 when assigned, 0
  * when nothing was to do (assigned already, not open, no one listed), -1. */
 int store_assign_round_robin(struct store *store, const char *id, const char *category,
 			     const char *const *people, unsigned int count)

@@ -75,7 +75,7 @@ poll_interval = 1
 idle = off
 [category order_status]
 assign = round_robin
-assignees = ws-ana, ws-ben
+assignees = ws-ana, ws-ghost, ws-ben
 [connector order]
 type = csv
 key = order
@@ -91,12 +91,7 @@ CONF
 "$DRAFTD" migrate --config "$conf" >"$ITMP/migrate.log" 2>&1 ||
 	{ not_ok "workspace: migrate: $(tail -3 "$ITMP/migrate.log")"; exit 0; }
 
-"$SRC/tests/services/dovecot.sh" deliver "$SVC" "$user" INBOX "$FIX"/*.eml >/dev/null ||
-	not_ok "workspace: deliver the fixtures"
-total=$(ls "$FIX"/*.eml | wc -l)
-start_bg pid "$ITMP/run.log" "$DRAFTD" run --config "$conf"
-wait_for 20 curl -fs -o /dev/null "${base}healthz" ||
-	{ not_ok "workspace: draftd API up: $(tail -5 "$ITMP/run.log")"; exit 0; }
+# the people and tokens first: round robin hands mail only to names that exist
 tok() { "$DRAFTD" token create --config "$conf" --name "$1" --role "$2" 2>/dev/null | tail -n 1; }
 RTOK=$(tok ws-ana reviewer)
 RTOK2=$(tok ws-ben reviewer)
@@ -105,6 +100,12 @@ ATOK=$(tok ws-admin admin)
 "$DRAFTD" user add ws-cleo --role reviewer --name "Cleo Person" --no-password --config "$conf" >/dev/null 2>&1 ||
 	not_ok "workspace: add the person ws-cleo"
 PTOK=$("$DRAFTD" token create --config "$conf" --name ws-cleo-cli --role reviewer --person ws-cleo 2>/dev/null | tail -n 1)
+"$SRC/tests/services/dovecot.sh" deliver "$SVC" "$user" INBOX "$FIX"/*.eml >/dev/null ||
+	not_ok "workspace: deliver the fixtures"
+total=$(ls "$FIX"/*.eml | wc -l)
+start_bg pid "$ITMP/run.log" "$DRAFTD" run --config "$conf"
+wait_for 20 curl -fs -o /dev/null "${base}healthz" ||
+	{ not_ok "workspace: draftd API up: $(tail -5 "$ITMP/run.log")"; exit 0; }
 settled() {
 	[ "$(psql_value "$url" "SELECT count(*) FROM messages WHERE state IN ('drafted', 'human', 'skipped', 'failed')")" -eq "$total" ]
 }
@@ -112,7 +113,8 @@ wait_for 120 settled && ok "workspace: all $total mails ingested and processed" 
 	not_ok "workspace: settled: $(psql_value "$url" "SELECT string_agg(state || '=' || n, ', ') FROM
 	    (SELECT state, count(*) n FROM messages GROUP BY state) x")"
 
-# round robin: the order_status mail went to ws-ana and ws-ben in turn, once each
+# round robin: the order_status mail went to ws-ana and ws-ben in turn, once each;
+# ws-ghost (no such person or token) is skipped
 rr=$(psql_value "$url" "SELECT string_agg(coalesce(m.assigned_to, '-'), ',' ORDER BY m.round_robin_at)
     FROM messages m WHERE m.round_robin_at IS NOT NULL")
 rr_open=$(psql_value "$url" "SELECT count(*) FROM messages m WHERE m.status = 'open' AND
@@ -127,7 +129,7 @@ ws-ana,ws-ben* | ws-ben,ws-ana*) [ "$(echo "$rr" | tr ',' '\n' | sort | uniq -c 
 esac
 "$DRAFTD" check-config --config "$conf" >/dev/null 2>&1 && ok "workspace: check-config takes assign and assignees" ||
 	not_ok "workspace: check-config: $("$DRAFTD" check-config --config "$conf" 2>&1 | tail -3)"
-sed 's/^assignees = ws-ana, ws-ben$/assignees = ws-ana, ws-ana/' "$conf" >"$ITMP/bad.conf"
+sed 's/^assignees = ws-ana, ws-ghost, ws-ben$/assignees = ws-ana, ws-ana/' "$conf" >"$ITMP/bad.conf"
 out=$("$DRAFTD" check-config --config "$ITMP/bad.conf" 2>&1)
 case "$out" in *"[category order_status]: assignees has a name listed twice"*) ok "workspace: a name listed twice in assignees is refused with the line" ;;
 *) not_ok "workspace: duplicate assignee refused: $out" ;; esac
