@@ -196,6 +196,16 @@ api_handler_fn api_me_get, api_drafts_list, api_drafts_get, api_drafts_claim, ap
 	api_health_openapi, api_static_get, api_auto_get, api_auto_post, api_samples_list,
 	api_samples_judge, api_drafts_heartbeat, api_drafts_undo, api_messages_reply,
 	api_messages_close, api_messages_reopen, api_backlog_get;
+/* Issue 16's workspace: api_thread.c (thread, notes), api_assign.c,
+ * api_snippets.c, api_search.c. */
+api_handler_fn api_messages_thread, api_notes_list, api_notes_add, api_messages_assign,
+	api_assignees_list, api_snippets_list, api_snippets_create, api_snippets_update,
+	api_snippets_delete, api_snippets_render, api_search;
+/* api_assign.c: ?assigned= of a listing: "me" (the caller), "none" (nobody)
+ * or a name, into *assigned_r (NULL when absent; "" for nobody). 0, or -1
+ * with a 400 in resp. */
+int api_assigned_filter(struct api_request *req, struct api_response *resp,
+			const char **assigned_r);
 /* routes/api_signin.c: sign-in, sign-out and what the sign-in form offers;
  * routes/api_people.c: people for admins; routes/api_oidc.c: single sign-on. */
 api_handler_fn api_signin_info, api_signin_login, api_signin_logout, api_people_list,

@@ -57,6 +57,18 @@ static const struct api_route api_routes[] = {
 	{"GET", API_PREFIX "/mailboxes", api_mailboxes_list, API_ANY_ROLE},
 	{"POST", API_PREFIX "/mailboxes/{}/poll", api_mailboxes_poll, API_ANY_ROLE},
 	{"GET", API_PREFIX "/audit", api_audit_list, API_ADMIN},
+	/* issue 16: the reviewer's workspace */
+	{"GET", API_PREFIX "/messages/{}/thread", api_messages_thread, API_ANY_ROLE},
+	{"GET", API_PREFIX "/messages/{}/notes", api_notes_list, API_ANY_ROLE},
+	{"POST", API_PREFIX "/messages/{}/notes", api_notes_add, API_ANY_ROLE},
+	{"POST", API_PREFIX "/messages/{}/assign", api_messages_assign, API_ANY_ROLE},
+	{"GET", API_PREFIX "/assignees", api_assignees_list, API_ANY_ROLE},
+	{"GET", API_PREFIX "/snippets", api_snippets_list, API_ANY_ROLE},
+	{"POST", API_PREFIX "/snippets", api_snippets_create, API_ADMIN},
+	{"PUT", API_PREFIX "/snippets/{}", api_snippets_update, API_ADMIN},
+	{"DELETE", API_PREFIX "/snippets/{}", api_snippets_delete, API_ADMIN},
+	{"GET", API_PREFIX "/drafts/{}/snippets/{}", api_snippets_render, API_ANY_ROLE},
+	{"GET", API_PREFIX "/search", api_search, API_ANY_ROLE},
 };
 
 /* Matches path against pattern, storing up to API_MAX_PATH_PARAMS segment

@@ -15,6 +15,7 @@
 #include "daemon/promotion/promotion.h"
 #include "daemon/lib/log.h"
 #include "daemon/store/store_jobs.h"
+#include "agent/pipeline/round_robin.h"
 #include "daemon/store/store_pipeline.h"
 #include "daemon/lib/util.h"
 
@@ -88,6 +89,7 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 	} else {
 		metrics_pipeline_outcome(pipeline_outcome_name(*outcome_r));
 		log_info_kv("pipeline finished", "outcome=%s", pipeline_outcome_name(*outcome_r));
+		round_robin_after(agent->config, store, (long long)job.message_id);
 		r = 1;
 	}
 	job_heartbeat_drop(hb, &job);

@@ -70,6 +70,12 @@ struct connector_config {
 	size_t options_count;
 };
 
+enum assign_mode { ASSIGN_OFF, ASSIGN_ROUND_ROBIN };
+
+/* Most names in a category's assignees list, and longest name. */
+#define CONFIG_ASSIGNEES_MAX     32
+#define CONFIG_ASSIGNEE_NAME_MAX 64
+
 struct category_config {
 	char *name;
 	unsigned int line;
@@ -79,7 +85,11 @@ struct category_config {
 	unsigned int min_samples;
 	double target_rate;
 	enum promotion_policy promotion;
-	bool never_auto;           /* never promoted (complaint and legal never are anyway) */
+	bool never_auto; /* never promoted (complaint and legal never are anyway) */
+	/* issue 16: round_robin hands each open message of the category to the
+	 * next of assignees (comma-separated names, in order) */
+	enum assign_mode assign;
+	char *assignees;
 	struct config_kv *options; /* keywords and other per-backend keys */
 	size_t options_count;
 };
@@ -235,6 +245,13 @@ void config_unref(struct config **config);
 
 /* Lookups by name; NULL when absent. */
 const struct mailbox_config *config_mailbox(const struct config *config, const char *name);
+/* A category's assignees list ("ana, ben") into names (at most max; each a
+ * login or token name: A-Z a-z 0-9 . _ @ -, at most 64). Returns how many,
+ * or -1 with the reason in err (an empty or bad name, a duplicate, too
+ * many). Pure. */
+struct error;
+int config_assignees_split(const char *list, char names[][CONFIG_ASSIGNEE_NAME_MAX + 1], size_t max,
+			   struct error *err);
 const struct category_config *config_category(const struct config *config, const char *name);
 /* The value of an option of a connector or category section, or NULL. */
 const char *config_kv_get(const struct config_kv *kvs, size_t count, const char *key);

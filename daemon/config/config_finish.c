@@ -11,6 +11,7 @@
 #include "daemon/config/config_check.h"
 #include "daemon/config/config_private.h"
 #include "daemon/mail/imap_utf7.h"
+#include "daemon/lib/error.h"
 #include "daemon/lib/util.h"
 
 #ifndef DRAFTD_DATADIR
@@ -170,6 +171,63 @@ static void config_check_phones(struct config_parser *p, const char *list)
 	}
 }
 
+int config_assignees_split(const char *list, char names[][CONFIG_ASSIGNEE_NAME_MAX + 1], size_t max,
+			   struct error *err)
+{
+	size_t n = 0, len, i;
+
+	for (const char *p = list; p != NULL && *p != '\0';) {
+		p += strspn(p, " \t");
+		if (*p == '\0')
+			break; /* trailing white space */
+		len = strcspn(p, ",");
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len > CONFIG_ASSIGNEE_NAME_MAX) {
+			error_set(err, "%s",
+				  len == 0 ? "an empty name" : "a name longer than 64 characters");
+			return -1;
+		}
+		for (i = 0; i < len; i++) {
+			if (!isalnum((unsigned char)p[i]) && strchr("._@-", p[i]) == NULL) {
+				error_set(err, "%s",
+					  "a name with a character other than A-Z, a-z, 0-9, '.', "
+					  "'_', '@', '-'");
+				return -1;
+			}
+		}
+		for (i = 0; i < n; i++) {
+			if (strlen(names[i]) == len && strncmp(names[i], p, len) == 0) {
+				error_set(err, "%s", "a name listed twice");
+				return -1;
+			}
+		}
+		if (n == max) {
+			error_set(err, "%s", "more than 32 names");
+			return -1;
+		}
+		memcpy(names[n], p, len);
+		names[n++][len] = '\0';
+		p += strcspn(p, ","); /* past the white space after the name */
+		p += *p == ',' ? 1 : 0;
+	}
+	return (int)n;
+}
+
+/* assign = round_robin needs someone to hand messages to. */
+static void config_check_assignees(struct config_parser *p, const struct category_config *cat)
+{
+	char names[CONFIG_ASSIGNEES_MAX][CONFIG_ASSIGNEE_NAME_MAX + 1];
+	struct error err = {0};
+	int n = config_assignees_split(cat->assignees, names, CONFIG_ASSIGNEES_MAX, &err);
+
+	if (n < 0)
+		config_key_error(p, "category", cat->name, "assignees", "has %s", error_msg(&err));
+	else if (n == 0 && cat->assign == ASSIGN_ROUND_ROBIN)
+		config_key_error(p, "category", cat->name, "assign",
+				 "round_robin needs assignees (comma-separated names)");
+}
+
 static void config_check_required(struct config_parser *p, const struct config_section_def *def,
 				  const void *target, const char *name)
 {
@@ -273,6 +331,8 @@ void config_finish(struct config_parser *p)
 	for (i = 0; i < c->mailboxes_count; i++)
 		config_finish_mailbox(p, &c->mailboxes[i]);
 	config_check_pattern(p, "agent", NULL, c->agent.spam_header_pattern);
+	for (i = 0; i < c->categories_count; i++)
+		config_check_assignees(p, &c->categories[i]);
 	for (i = 0; i < c->connectors_count; i++)
 		config_check_required(p, &config_sections[SECTION_CONNECTOR], &c->connectors[i],
 				      c->connectors[i].name);

@@ -14,6 +14,7 @@ static const char *const promotion_names[] = {"manual", "automatic", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_format_names[] = {"logfmt", "json", NULL};
 static const char *const disclosure_names[] = {"exact", "enough", "none", NULL};
+static const char *const assign_names[] = {"off", "round_robin", NULL};
 
 /* One key per line; clang-format would break each macro body open like a
  * block, so the macros are kept out of its reach. */
@@ -201,6 +202,8 @@ static const struct config_key category_keys[] = {
 	K_DBL(struct category_config, target_rate, "0.95", 0, 1),
 	K_ENUM(struct category_config, promotion, "manual", promotion_names),
 	K_BOOL(struct category_config, never_auto, "off"),
+	K_ENUM(struct category_config, assign, "off", assign_names),
+	K_STR(struct category_config, assignees, NULL),
 	K_END,
 };
 

@@ -48,7 +48,8 @@ int store_review_commit(struct store *store)
 	" 'version', d.version, 'message_id', d.message_id, 'message_status', m.status,"      \
 	" 'kind', d.kind, 'origin', d.origin, 'send_at', (SELECT o.next_attempt_at FROM"      \
 	" outbox o WHERE o.draft_id = d.id AND o.state = 'pending' AND o.attempts = 0),"      \
-	" 'delivery', (SELECT o.state FROM outbox o WHERE o.draft_id = d.id))"
+	" 'delivery', (SELECT o.state FROM outbox o WHERE o.draft_id = d.id),"                \
+	" 'assigned_to', m.assigned_to)"
 
 #define REVIEW_LIST_FROM                                                                      \
 	" FROM drafts d JOIN messages m ON m.id = d.message_id"                               \
@@ -61,7 +62,8 @@ int store_review_commit(struct store *store)
 	" AND ($2::text IS NULL OR d.category = $2) AND ($3::text IS NULL OR mb.name = $3)"   \
 	" AND ($4::text IS NULL OR strpos(lower(d.subject), lower($4)) > 0"                   \
 	" OR strpos(lower(coalesce(m.sender, '')), lower($4)) > 0"                            \
-	" OR strpos(lower(d.body), lower($4)) > 0)"
+	" OR strpos(lower(d.body), lower($4)) > 0)"                                           \
+	" AND " MESSAGE_ASSIGNED_SQL("$8")
 
 /* The page as one JSON array text and the id to continue after: limit + 1
  * rows are read ($6), the first limit ($7) go out, and the last of those is
@@ -79,7 +81,7 @@ int store_review_list(struct store *store, const struct review_filter *filter, c
 {
 	PGresult *res;
 	char lim[16], lim1[16];
-	const char *params[7];
+	const char *params[8];
 	int ret = -1;
 
 	snprintf(lim1, sizeof(lim1), "%u", filter->limit + 1);
@@ -91,10 +93,11 @@ int store_review_list(struct store *store, const struct review_filter *filter, c
 	params[4] = filter->after_id;
 	params[5] = lim1;
 	params[6] = lim;
+	params[7] = filter->assigned;
 	if (filter->oldest)
-		res = store_exec(store, "drafts list", REVIEW_LIST_PAGE("ASC", ">"), 7, params);
+		res = store_exec(store, "drafts list", REVIEW_LIST_PAGE("ASC", ">"), 8, params);
 	else
-		res = store_exec(store, "drafts list", REVIEW_LIST_PAGE("DESC", "<"), 7, params);
+		res = store_exec(store, "drafts list", REVIEW_LIST_PAGE("DESC", "<"), 8, params);
 	if (res == NULL)
 		return -1;
 	*page_r = NULL;
@@ -169,7 +172,8 @@ out:
 	" m.headers->>'Cc'), 'reply_to', m.reply_to, 'subject', m.subject, 'date',"            \
 	" coalesce(m.date_raw, m.sent_date::text), 'message_id', m.message_id), 'text',"       \
 	" m.text_body, 'quoted_text', m.quoted_text, 'attachments', m.attachments,"            \
-	" 'received_at', m.received_at, 'state', m.state, 'flags', json_build_object("         \
+	" 'received_at', m.received_at, 'state', m.state, 'assigned_to', m.assigned_to,"       \
+	" 'flags', json_build_object("                                                         \
 	" 'bulk', m.is_bulk, 'auto_submitted', m.is_auto_submitted, 'oversized',"              \
 	" m.is_oversized, 'injection_suspect', m.injection_suspect, 'duplicate',"              \
 	" m.is_duplicate)))::text FROM drafts d JOIN messages m ON m.id = d.message_id"        \

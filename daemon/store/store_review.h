@@ -35,7 +35,9 @@ struct review_filter {
 	const char *mailbox;
 	const char *q;        /* substring of subject, sender or body, case-insensitive */
 	const char *after_id; /* keyset cursor: the last id of the previous page */
-	bool oldest;          /* oldest first; newest first otherwise */
+	/* the message's assignee: NULL any, "" nobody, else that person */
+	const char *assigned;
+	bool oldest; /* oldest first; newest first otherwise */
 	unsigned int limit;
 };
 

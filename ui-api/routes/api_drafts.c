@@ -64,8 +64,8 @@ bad:
 
 void api_drafts_list(struct api_request *req, struct api_response *resp)
 {
-	static const char *const allowed[] = {"status", "category", "mailbox", "q",
-					      "limit",  "cursor",   "order",   NULL};
+	static const char *const allowed[] = {"status", "category", "mailbox",  "q", "limit",
+					      "cursor", "order",    "assigned", NULL};
 	struct review_filter f;
 	const char *status = api_query(req, "status");
 	struct api_page page;
@@ -84,7 +84,8 @@ void api_drafts_list(struct api_request *req, struct api_response *resp)
 		f.status = statuses;
 	}
 	if (api_page_filter(resp, "category", f.category) < 0 ||
-	    api_page_filter(resp, "mailbox", f.mailbox) < 0 || api_page_filter(resp, "q", f.q) < 0)
+	    api_page_filter(resp, "mailbox", f.mailbox) < 0 ||
+	    api_page_filter(resp, "q", f.q) < 0 || api_assigned_filter(req, resp, &f.assigned) < 0)
 		return;
 	if (api_page_parse(req, resp, "c1", API_LIST_DEFAULT, API_LIST_MAX, &page) < 0)
 		return;

@@ -125,6 +125,23 @@ export const api = {
 	setAuto: (enabled) => request('POST', '/auto', {body: {enabled}}),
 	mailboxes: () => request('GET', '/mailboxes'),
 	audit: (q) => request('GET', '/audit', {query: q}),
+	// issue 16: the conversation, notes, assignment, snippets, search
+	thread: (messageId) => request('GET', '/messages/' + encodeURIComponent(messageId) + '/thread'),
+	notes: (messageId) => request('GET', '/messages/' + encodeURIComponent(messageId) + '/notes'),
+	addNote: (messageId, body) =>
+		request('POST', '/messages/' + encodeURIComponent(messageId) + '/notes', {body: {body}}),
+	// expect: who must have it now ('' nobody), so two takers cannot both win
+	assign: (messageId, to, expect) =>
+		request('POST', '/messages/' + encodeURIComponent(messageId) + '/assign',
+			{body: expect === undefined ? {to} : {to, expect}}),
+	assignees: () => request('GET', '/assignees'),
+	snippets: (q) => request('GET', '/snippets', {query: q}),
+	createSnippet: (body) => request('POST', '/snippets', {body}),
+	updateSnippet: (id, body) => request('PUT', '/snippets/' + encodeURIComponent(id), {body}),
+	deleteSnippet: (id) => request('DELETE', '/snippets/' + encodeURIComponent(id)),
+	fillSnippet: (draftId, snippetId) => request('GET', '/drafts/' + encodeURIComponent(draftId) +
+		'/snippets/' + encodeURIComponent(snippetId)),
+	search: (q) => request('GET', '/search', {query: q}),
 };
 
 // A random key for one approve attempt (retries of the same click reuse it).

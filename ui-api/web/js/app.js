@@ -11,6 +11,8 @@ import {mountStats} from './stats.js';
 import {mountHuman, mountMessage} from './human.js';
 import {initSending, undoLast} from './sending.js';
 import {refreshBacklog, startBacklog, stopBacklog} from './backlog.js';
+import {mountSearch} from './search.js';
+import {mountSnippets} from './snippets.js';
 import {mountPeople} from './people.js';
 import {signinErrorText} from './signin.js';
 
@@ -126,7 +128,7 @@ function route() {
 		return;
 	}
 	const hash = window.location.hash.replace(/^#\/?/, '') || 'queue';
-	const [view, arg] = hash.split('/');
+	const [view, arg] = hash.split('?')[0].split('/');
 	if (current) current.unmount();
 	current = null;
 	const el = clear($('#view'));
@@ -138,6 +140,8 @@ function route() {
 	else if (view === 'stats') current = mountStats(el, ctx);
 	else if (view === 'human') current = mountHuman(el, ctx);
 	else if (view === 'message' && arg) current = mountMessage(el, arg, ctx);
+	else if (view === 'search') current = mountSearch(el, ctx, new URLSearchParams(hash.split('?')[1] || ''));
+	else if (view === 'snippets') current = mountSnippets(el, ctx);
 	else if (view === 'people') current = mountPeople(el, ctx);
 	else current = mountQueue(el, ctx, new URLSearchParams(hash.split('?')[1] || ''));
 }
@@ -181,7 +185,8 @@ function onKey(ev) {
 	if (!session.role) return;
 	if (gPending) {
 		gPending = false;
-		const dest = {q: 'queue', h: 'human', c: 'categories', s: 'stats'}[ev.key];
+		const dest = {q: 'queue', h: 'human', c: 'categories', s: 'stats', f: 'search',
+			n: 'snippets', m: 'queue?assigned=me'}[ev.key];
 		if (dest) {
 			ev.preventDefault();
 			navigate(dest);
