@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/cmd.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd auto off|on|status: the kill switch of automatic replies. */
 #include <stdio.h>
 #include <string.h>

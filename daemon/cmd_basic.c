@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The small subcommands: check-config, migrate. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd eval: the builtin pipeline over a labelled mail folder (agent/eval/eval.h),
  * printed as a table and written as JSON. Needs no database, no mailbox and
  * no model server: with no --config the connectors are CSV files of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd poll --once: one ingest pass over the mailboxes, for cron and tests. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd token create|revoke|list: API bearer tokens. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd user add|passwd|disable|enable|role|list: the people who sign in to
  * the reviewer page (issue 16). Passwords are read from the terminal (twice,
  * not echoed) or, with --password-stdin, as the first line of standard input

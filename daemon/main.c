@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>

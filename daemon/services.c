@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The registry of the services `draftd run` starts, in start order (stopped
  * in reverse). Each lives in its own module and is declared in that module's
  * header; adding one is one line here. A missing one is a link error. */

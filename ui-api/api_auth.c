@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Who makes a request: "Authorization: Bearer dft_..." (API tokens, looked up
  * by sha256) or the page's session cookie (issue 16), the CSRF check for
  * cookie requests, and GET /me. */

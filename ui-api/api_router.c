@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The route table: method + path pattern -> handler and who may call it. */
 #include <stdio.h>
 #include <string.h>

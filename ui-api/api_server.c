@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The REST server: libmicrohttpd with a thread pool (handlers block on
  * libpq, so each pool thread has its own database connection), the [api]
  * limits, optional TLS, and the service_api entry of `draftd run`. */

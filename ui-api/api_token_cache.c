@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "ui-api/api_token_cache.h"
 
 #include <pthread.h>

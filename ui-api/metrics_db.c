@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The /metrics families read from the database per scrape, and the REST
  * server's request counts by status code. Counts that must add up across
  * instances sharing the database (messages, drafts, the outbox, the

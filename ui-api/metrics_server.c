@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The /metrics listener ([metrics] listen): Prometheus scrapes it without a
  * token, so it answers GET /metrics and nothing else, on loopback unless the
  * operator says otherwise, one thread with one database connection. When

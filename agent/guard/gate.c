@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/guard/gate_int.h"
 
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/guard/guard_int.h"
 
 #include <ctype.h>

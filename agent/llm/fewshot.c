@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/llm/fewshot.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/llm/llm_pool.h"
 
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/mime/mime.h"
 
 #include <stdlib.h>

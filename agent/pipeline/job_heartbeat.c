@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lease renewal for the jobs this process holds (see job_heartbeat.h). */
 #include "agent/pipeline/job_heartbeat.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/pipeline/metrics.h"
 
 #include <pthread.h>

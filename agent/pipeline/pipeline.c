@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/pipeline/pipeline.h"
 
 #include <stdarg.h>

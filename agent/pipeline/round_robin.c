@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Round-robin assignment (issue 16 item 4): once the pipeline is done with
  * a message that stays open (a draft waits, or it needs a human), a
  * category with assign = round_robin hands it to the next of its

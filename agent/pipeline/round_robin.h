@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_ROUND_ROBIN_H
 #define DRAFTD_ROUND_ROBIN_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The pipeline workers of `draftd run` (service_workers) and the drain loop
  * `draftd process --once` shares with them. */
 #include "agent/pipeline/worker.h"

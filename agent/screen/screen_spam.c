@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spam verdicts the mail system already wrote into the headers: SpamAssassin,
  * Rspamd, Microsoft 365, and a header pattern of the administrator's. */
 #define PCRE2_CODE_UNIT_WIDTH 8

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading a config file into struct config, key by key through the tables
  * of config_keys.c, with every problem reported by file and line. */
 #include "daemon/config/config.h"

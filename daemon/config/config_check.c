@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Static checks of values whose mistakes would only show at run time: a
  * listen address out of range, a URL of the wrong scheme or port, an
  * address that is no e-mail address. Pure functions over strings, so the

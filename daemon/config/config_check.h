@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_CONFIG_CHECK_H
 #define DRAFTD_CONFIG_CHECK_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check-config --user: can the service user read what the config names?
  * Run as root, draftd itself could read anything; the service would not. */
 #include "daemon/config/config_files.h"

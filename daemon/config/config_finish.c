@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What happens after the file is read: environment overrides, secret
  * files, the checks that span keys, and lookups into a loaded config. */
 #define PCRE2_CODE_UNIT_WIDTH 8

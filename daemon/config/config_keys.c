@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The declarative table of every config key: section, name, type, default
  * and range (PgBouncer/Redis style). deploy/draftd.conf.example documents
  * each; the config suite loads it, so the two cannot drift apart. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Warnings about secret files others may read (config_secrets.h). */
 #include "daemon/config/config_secrets.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* "did you mean": the closest known name to a misspelt one, as Postfix's
  * postconf and git do for unknown parameters and commands. */
 #include "daemon/config/config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* service_pollers: one thread per configured mailbox, each polling on its
  * schedule, on request or waking from IDLE, reconnecting with backoff on any
  * error. SIGHUP applies a changed mailbox list without a restart. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One batch of a pass: fetched and prepared by the poller's thread, stored
  * (with its checkpoint, then a lease renewal) by the same thread or, when a
  * pass has more than one batch, by a writer thread, so that the next batch

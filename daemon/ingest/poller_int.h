@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_POLLER_INT_H
 #define DRAFTD_POLLER_INT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One pass over one mailbox: lease, select, UIDVALIDITY, fetch, store. */
 #include "daemon/ingest/poller_int.h"
 

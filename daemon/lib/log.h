@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_LOG_H
 #define DRAFTD_LOG_H
 

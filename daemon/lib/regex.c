@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/lib/regex.h"
 
 #include <pthread.h>

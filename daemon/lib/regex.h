@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_REGEX_H
 #define DRAFTD_REGEX_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Mailbox, SMTP and build metrics (obs.h): fixed tables of atomics. */
 #include "daemon/metrics/obs.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_OBS_H
 #define DRAFTD_OBS_H
 

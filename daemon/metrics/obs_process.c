@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The process_* families Prometheus client libraries export, from what a
  * hardened unit leaves visible: ProcSubset=pid hides /proc/stat (and with
  * it the boot time process start times are counted from), so the start

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The outbox sender.
  *
  * Crash safety. SMTP cannot be asked afterwards whether it took a message,

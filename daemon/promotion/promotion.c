@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The promotion service and the evidence it acts on. */
 #include "daemon/promotion/promotion.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/service/daemon.h"
 
 #include <errno.h>

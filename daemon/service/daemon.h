@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_DAEMON_H
 #define DRAFTD_DAEMON_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Assignment: who looks after a message. Taking, handing on and round
  * robin all end in one guarded update and its audit row. */
 #include "daemon/store/store_workspace.h"

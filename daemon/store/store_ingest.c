@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Ingest's tables: mailboxes (rows, leases, checkpoint), messages, jobs. */
 #include "daemon/store/store_ingest.h"
 

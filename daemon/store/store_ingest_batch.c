@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Storing one fetched batch: COPY (binary) into a per-connection staging
  * table, then one set-based statement that inserts the messages, marks the
  * redeliveries, queues the jobs and moves the checkpoint, all in the batch's

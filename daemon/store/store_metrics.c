@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The operational figures /metrics reads per scrape (store_metrics.h). */
 #include "daemon/store/store_metrics.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_private.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal notes on a message: written by colleagues for colleagues. Only
  * this file and the reviewer's REST routes read message_notes; nothing the
  * pipeline, the prompt or the outbox reads it, which is what keeps a note

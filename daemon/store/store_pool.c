@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A few connections shared by many threads that each need the database
  * only now and then (the mailbox pollers): one connection per mailbox made
  * PostgreSQL's connection count grow with the mailboxes. */

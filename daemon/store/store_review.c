@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_review_int.h"
 
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Messages for the reviewer: the "needs a human" list and one message. */
 #include "daemon/store/store_review_messages.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The reviewers' speed (store_review_speed.h): one statement, the gaps
  * between each person's consecutive decisions by a window function. */
 #include "daemon/store/store_review_speed.h"

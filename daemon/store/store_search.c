@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Search over every message and every reply: PostgreSQL full-text search
  * in each message's language (migration 0120 keeps the tsvectors), plus
  * exact substrings for what stemming would break (order numbers, SKUs,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sign-in sessions and the shared auth keys (declared in store_people.h). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sign-in beyond people and sessions: lock-out counters, OpenID sign-ins
  * under way, people found by their provider identity, the people list
  * (store_signin.h, migration 0105). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Snippets: saved replies admins write once per name and language; a
  * reviewer inserts one into a draft, filled from the draft's facts. */
 #include "daemon/store/store_workspace.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The whole conversation around a message: its thread (the customer's
  * messages and our replies) and the customer's other messages. */
 #include "daemon/store/store_workspace.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_tokens.h"
 
 #include <gnutls/crypto.h>

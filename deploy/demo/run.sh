@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # `make demo`: a throwaway draftd stack with the reviewer page, from the
 # repository alone. Starts PostgreSQL, Dovecot and the SMTP sink under a temp
 # dir (tests/services/), delivers the sample support mailbox

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Read, fix, approve, next without the mouse (issue 16 item 6): in the
 // queue the keyboard alone searches for one customer (/), opens the draft
 // (Enter), puts the cursor in the text (e), fixes it, asks "Approve & next"

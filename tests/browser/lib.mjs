@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared pieces of the browser tests: Debian's chromium driven by
 // playwright-core, TAP-style "ok - ..." lines for tests/run.sh, a request
 // log that proves nothing leaves for another host, and the draftd REST API

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reviewer page's interactions, timed in Chromium with the Performance
 // API (performance.mark / performance.measure), for `make bench`
 // (tests/bench/fig_browser.py: the p95 of each is a figure with the target

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Signing in to the reviewer page as a person (issue 16) in Chromium:
 // the password form (wrong password told, cookie HttpOnly so the page's
 // script cannot read it), a reviewer kept out of the admin page, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reviewer's workspace in Chromium (issue 16 items 2-5), run by
 // tests/integration/workspace.sh after its REST checks: the thread and
 // history panes show the right mails and open them in one click; a snippet

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A fake OpenAI-compatible model server for draftd's tests (stdlib only).
 
 Speaks the chat-completions protocol as llama.cpp's llama-server, vLLM and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The REST API end to end: draftd run against a real Postgres, fixture rows
 # inserted with SQL, driven with curl. Auth, listing, claim races, PATCH
 # with If-Match, approve idempotency and races, reject, categories, the

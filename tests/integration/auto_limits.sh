@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Loop and flood limits under concurrency (issue 12, item 5), against real
 # Postgres, Dovecot and an SMTP sink: TWO `draftd run` instances with 8
 # workers each share one database, every category is in auto, and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The draftd binary's subcommands against a real Postgres: check-config,
 # migrate (twice), run with SIGHUP reloads and a clean SIGTERM/SIGINT stop,
 # and the one-line failures for a bad config or an unreachable database.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # PostgreSQL connections do not grow with the mailboxes (issue 14): `draftd
 # run` with 12 mailboxes in IDLE, each with a backlog of 40 mails fetched in
 # batches of 5 (so every poller's writer thread and the shared pool are

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # draftd against the other mail servers of tests/services: Cyrus with Debian's
 # layout (INBOX. prefix, "." separator, idled) and a provider-layout Dovecot
 # (INBOX. prefix, no IDLE, app password), next to the standard Dovecot:

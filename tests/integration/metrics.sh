@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # /metrics as Prometheus scrapes it (issue 15 item 5), with real Postgres,
 # Dovecot and an SMTP sink: a listener of its own ([metrics] listen) that
 # needs no token while the REST API no longer serves metrics; every line of

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # What `draftd check-config` and the start of `draftd run` tell an operator
 # (issue 12, item 7):
 #   - every pattern is compiled: a bad [category] pattern_* regex or a bad

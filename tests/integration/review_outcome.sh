@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Issue 11 over REST with real components (Postgres, Dovecot, the SMTP sink,
 # `draftd run` with the builtin model): the customer's message is the unit
 # of work. Each failure the issue reports is a check here: a reject never

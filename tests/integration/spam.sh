@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Spam verdicts of the mail system, end to end on the real Dovecot and
 # Postgres: stock questions that SpamAssassin, Rspamd, Microsoft 365 or a
 # filter of the administrator's (spam_header_pattern, per mailbox or for

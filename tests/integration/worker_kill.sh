@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A worker killed with SIGKILL in the middle of a job: the job's lease
 # expires, another run takes the job again, and every message ends with
 # exactly one draft. The model is the fake OpenAI server, told to hang so

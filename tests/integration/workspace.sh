@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The reviewer's workspace (issue 16 items 2-5) against the real thing:
 # Dovecot -> draftd run (the OpenAI-protocol stand-in as the model, logging
 # every request it gets) -> Postgres -> the SMTP sink. The mails of

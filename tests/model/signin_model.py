@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The sign-in invariants over random sequences of actions (issue 16), seeded
 and replayable, against a running draftd (tests/integration/signin_model.sh):
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The OpenAPI document served at /api/v1/openapi.yaml is the one in
  * schemas/ (the binary embeds it) and documents every route. */
 #include <stdio.h>

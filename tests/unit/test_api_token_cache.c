@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ui-api/api_token_cache: a token's lookup is kept for the TTL and never
  * past the token's expiry; collisions and refusals are never served. */
 #include <stdio.h>

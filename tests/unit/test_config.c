@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The config loader: a good file, and each kind of bad file reported with
  * its line number. */
 #include <stdio.h>

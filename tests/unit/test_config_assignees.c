@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* [category NAME] assignees (issue 16 round robin): the list check-config
  * refuses and the names the worker hands messages to. */
 #include <stdio.h>

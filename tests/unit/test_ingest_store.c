@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_ingest against the real test Postgres: mailbox upsert, leases
  * (taken, refused, stale holder, lost), one-transaction batches with jobs,
  * redelivery marking, raw-sha256 re-matching, the UIDVALIDITY reset. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The log lines (issue 15 item 6): logfmt and JSON that a strict parser
  * reads back, fields kept out of msg, context that does not outlive its
  * unit of work. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* MIME to text on hostile and broken input: hand-made fixtures under
  * tests/fixtures/mime/ and messages generated here (10,000 parts, 1 MB header
  * line, deep nesting, NUL bytes, oversize). Each must end in a sensible

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* daemon/lib/regex: every pattern compiled once per process, the JIT never
  * changing an answer, and no customer's data kept in the pattern cache. */
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_category_settings() against the real test Postgres: a draft or off
  * row is kept for the TTL and a change applies once it has passed; a row in
  * auto or shadow mode is never served from the cache, so a demotion applies

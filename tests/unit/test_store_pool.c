@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_pool against the real test Postgres: never more connections than
  * its size whatever the number of threads, a borrower waits for a returned
  * connection, a killed connection is reconnected on the next borrow. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* daemon/store/store_stmt.c against the real test Postgres: statements are
  * prepared once per connection and give the answers unprepared ones give,
  * across errors, rollbacks, reconnects, migrations and a full cache. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Assignment (issue 16 item 4): POST /messages/{id}/assign hands a message
  * to a person, takes it, or gives it back; GET /assignees lists who can
  * have one. Reviewers may hand messages on (as in Help Scout and Front);

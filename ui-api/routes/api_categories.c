@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GET /categories, PUT /categories/{name} (admin). */
 #include <string.h>
 

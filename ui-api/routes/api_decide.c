@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POST /drafts/{id}/approve, /drafts/{id}/undo, /drafts/{id}/reject. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A person's answer to "may have been delivered; send again?": the two
  * actions on a draft whose reply is uncertain (daemon/outbox/outbox.c). */
 #include <stdbool.h>

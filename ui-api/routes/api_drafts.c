@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GET /drafts, GET /drafts/{id}, claim, release, PATCH. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GET /messages (?status=open..., ?state=human: "Needs a human") and GET
  * /messages/{id}: every customer message with its status and queue, so the
  * mail without a draft can be read, answered or closed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Single sign-on (issue 16): GET /auth/oidc/start sends the browser to the
  * provider with PKCE S256, state and nonce (kept server-side in oidc_pending,
  * keyed by the state's hash, so any instance can finish the sign-in); GET

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* OpenID Connect over HTTP: discovery, JWKS, the code exchange
  * (api_oidc_client.h). Every answer is bounded (64 KiB), every request has a
  * 10 s timeout, redirects are not followed, and https is verified (plain http

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The message as the unit of work (issue 11): POST /messages/{id}/draft
  * (regenerate), /reply (a reply a person writes, or a follow-up), /close,
  * /reopen, and GET /backlog. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* People for admins (issue 16): GET/POST /people, PATCH /people/{login}.
  * What `draftd user` does, for the admin page; every change audited with the
  * admin's login. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The automatic-reply switch (GET/POST /auto) and the post-send samples
  * (GET /samples, POST /samples/{id}). */
 #include <string.h>

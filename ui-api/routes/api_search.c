@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Search (issue 16 item 5): GET /search over every message and reply, with
  * filters; newest first, keyset pages like the other listings. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Signing in to the page with a password, signing out, and what the sign-in
  * form offers (issue 16). Sessions: ui-api/auth/auth_session.c (token in an
  * HttpOnly SameSite=Strict cookie, only its SHA-256 stored); the lock-out

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Snippets (issue 16 item 3): saved replies in the reply templates'
  * language (agent/template/template.h), one per name and language. Admins
  * manage them (GET /snippets for everyone, POST, PUT /snippets/{id},

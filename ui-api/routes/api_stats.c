@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GET /stats: the review counts per category and reviewer, and beside them
  * each category's promotion evidence over [agent] stats_window, the
  * reviewers' speed over the same window, and the daily series of the last

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The whole conversation (issue 16 item 2) and internal notes (item 3):
  * GET /messages/{id}/thread, GET and POST /messages/{id}/notes. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """draftd configurations for the bench: the demo's business data behind pg
 connectors, the demo rules, and one [mailbox] section per test account."""
 import socket

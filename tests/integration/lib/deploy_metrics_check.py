@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Checks deploy/prometheus/draftd-alerts.yml and
 deploy/grafana/draftd-dashboard.json against a real scrape of /metrics:
 their structure (what Prometheus and Grafana need to load them) and that

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """draftd's log lines, read strictly (issue 15 item 6).
 
   log_check.py logfmt|json FILE [EVENT...]

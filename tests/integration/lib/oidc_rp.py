@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A person's browser signing in to draftd through the OpenID provider, by HTTP
 only (issue 16, single sign-on end to end):
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A strict reader of the Prometheus text exposition format (0.0.4), for
 the /metrics tests: every line must parse, every sample belong to a family
 declared by # HELP and # TYPE before it, names follow Prometheus naming

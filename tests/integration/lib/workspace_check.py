@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The REST side of issue 16 items 2-5, against a running draftd that has
 processed tests/fixtures/workspace/ (see tests/integration/workspace.sh).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The REST client: every request goes to this page's own origin under
 // /api/v1. A person signed in with the form is known by the HttpOnly session
 // cookie (the browser sends it; the page never sees it) and sends the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reviewer page: login, routing between the views, the top bar,
 // notices and the keyboard. Views live in their own modules and get a
 // container element; they return {unmount, onKey}.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Who looks after a message (issue 16 item 4): "Take it", hand it to a
 // colleague, or give it back. Taking sends whom the page showed as the
 // current assignee, so of two people taking at once one is told who won.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One draft: the customer's message as inert text on the left, the editable
 // reply and its evidence (facts, rules, guardrail flags, confidence) on the
 // right. Viewing never claims; the first edit does (presence.js). Saving

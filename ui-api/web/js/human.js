@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "Needs a human": open messages without a draft (the category is off, the
 // message was oversized, the model could not draft, a reviewer rejected the
 // draft, sending failed), each with the reason; other message lists by

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Internal notes on a message (issue 16 item 3): for colleagues only. They
 // are never part of a reply nor of a model request: the server keeps them
 // where neither the pipeline nor the outbox reads.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // People (admins): who can sign in, with which role; add a person, change a
 // role, disable or enable, set a new password. Everything goes through
 // /api/v1/people and is audited with the admin's login. Reviewers get the

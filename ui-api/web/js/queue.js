@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The queue: pending drafts with filters, keyboard navigation and a live
 // refresh that replaces only the table body, so the filter inputs (and
 // whatever the reviewer is typing in them) are never rebuilt.

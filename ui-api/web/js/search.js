@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Search over every message and reply (issue 16 item 5): words in the
 // message's language ("Lieferungen" finds "Lieferung"), exact order
 // numbers, SKUs, addresses and domains, with filters. The filters live in

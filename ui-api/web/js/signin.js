@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the page says when single sign-on sent the browser back with
 // ?signin_error=CODE (routes/api_oidc.c): the detail is in draftd's log.
 

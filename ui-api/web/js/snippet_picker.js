@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Inserting a snippet into the reply (issue 16 item 3): a picker opened with
 // "s" in a draft, or Ctrl+. while typing the reply; type to filter, arrows
 // to choose, Enter to insert at the caret. The server fills the snippet

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Snippets (issue 16 item 3): saved replies per name and language, written
 // in the reply templates' language ({{greeting_name}}, {{order.status}},
 // {{#order}}...{{/order}}). Everyone sees them; admins add, change and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Statistics: the daily series of GET /stats?days=N as an inline SVG chart
 // (drafts per day as bars, the approve-unchanged rate as a line on a 0-100%
 // axis) for overall, one category or one reviewer, a table of the same days,

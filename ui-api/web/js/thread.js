@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The whole conversation beside a draft or a message (issue 16 item 2): the
 // thread (the customer's mails and our replies, oldest first) and the
 // customer's other mail from the same address and the same firm, each one
