@@ -127,6 +127,11 @@ if scenario flood 0; then
 		files+=("$ITMP/flood-$n.eml")
 	done
 	"$SRC/tests/services/dovecot.sh" deliver "$SVC" "$USER" INBOX "${files[@]}" >/dev/null
+	# Stored and queued before either instance starts: the instance whose
+	# poller stores a batch wakes its own workers at once (issue 14), which
+	# could leave the other instance nothing to race for; queued up front,
+	# both instances' workers draw from the same queue from their first tick.
+	"$DRAFTD" poll --once --config "$CONF1" >/dev/null 2>&1 || not_ok "flood: poll --once"
 	run_two flood "$FLOOD"
 	check "flood of $FLOOD mails from one sender, 2 instances x 8 workers: exactly one automatic reply in the sink (got $(sink_count))" \
 		test "$(sink_count)" = 1
