@@ -190,14 +190,20 @@ try {
 		JSON.stringify({winnerMine, loserMine}));
 
 	// --- search
+	// Each step waits for the view it acts on: right after goto() the previous
+	// search's form (with its own "N found") can still be mounted, and filling
+	// or counting that one raced the hashchange (a click then landed on a table
+	// being replaced: "a result opens in one click" failed once in CI).
 	async function search(page, q) {
 		await page.goto(base + '#/search');
-		await page.waitForSelector('#s-q');
+		await page.waitForFunction(() => window.location.hash === '#/search' &&
+			document.querySelector('#s-q')?.value === '' &&
+			/ found/.test(document.querySelector('#search-count')?.textContent || ''), null, {timeout: 15000});
 		await page.fill('#s-q', q);
 		await page.click('#s-go');
-		await page.waitForFunction(() => / found/.test((document.querySelector('#search-count')?.textContent || '')),
-			null, {timeout: 15000}).catch(() => {});
-		await page.waitForTimeout(300);
+		await page.waitForFunction((want) => window.location.hash.startsWith('#/search?') &&
+			document.querySelector('#s-q')?.value === want &&
+			/ found/.test(document.querySelector('#search-count')?.textContent || ''), q, {timeout: 15000});
 		return page.$$eval('#search-results tbody tr', (els) => els.map((e) => Number(e.dataset.message)));
 	}
 	let got = await search(pa, 'SO-305144');
