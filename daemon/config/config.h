@@ -32,6 +32,12 @@ enum category_mode {
 	CATEGORY_MODE_AUTO
 };
 enum promotion_policy { PROMOTION_MANUAL = 0, PROMOTION_AUTOMATIC };
+/* [mailbox] sent_copy: who files the copy of a sent reply in the Sent folder */
+enum sent_copy {
+	SENT_COPY_APPEND = 0, /* draftd APPENDs it (before submitting) */
+	SENT_COPY_PROVIDER,   /* the submission server does (Gmail, Microsoft 365) */
+	SENT_COPY_OFF         /* nobody: no Sent folder is used */
+};
 
 /* A key of a section whose keys belong to a plug-in (a connector's options):
  * kept in file order with its line, validated by the plug-in at open time. */
@@ -49,7 +55,8 @@ struct mailbox_config {
 	char *password; /* inline, from password_file, or $DRAFTD_MAILBOX_<NAME>_PASSWORD */
 	char *password_file;
 	char *folder;
-	char *sent_folder;
+	char *sent_folder; /* NULL: discovered (daemon/imap/imap_sent.h) */
+	enum sent_copy sent_copy;
 	char *address;              /* the From: of replies sent for this mailbox */
 	unsigned int poll_interval; /* seconds */
 	bool idle;

@@ -205,6 +205,11 @@ void config_finish(struct config_parser *p)
 			config_error(p->errors, p->path, m->line,
 				     "%s: needs password, password_file or $%s", label, env);
 		config_check_folder(p, m->line, label, "folder", m->folder);
+		/* empty, like unset: the outbox finds the Sent folder */
+		if (m->sent_folder != NULL && m->sent_folder[0] == '\0') {
+			free(m->sent_folder);
+			m->sent_folder = NULL;
+		}
 		config_check_folder(p, m->line, label, "sent_folder", m->sent_folder);
 		config_check_pattern(p, m->line, label, m->spam_header_pattern);
 	}

@@ -13,6 +13,7 @@ static const char *const mode_names[] = {"off", "draft", "shadow", "auto", NULL}
 static const char *const promotion_names[] = {"manual", "automatic", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const disclosure_names[] = {"exact", "enough", "none", NULL};
+static const char *const sent_copy_names[] = {"append", "provider", "off", NULL};
 
 /* One key per line; clang-format would break each macro body open like a
  * block, so the macros are kept out of its reach. */
@@ -135,7 +136,8 @@ static const struct config_key mailbox_keys[] = {
 	K_STR(struct mailbox_config, password, NULL),
 	K_STR(struct mailbox_config, password_file, NULL),
 	K_STR(struct mailbox_config, folder, "INBOX"),
-	K_STR(struct mailbox_config, sent_folder, "Sent"),
+	K_STR(struct mailbox_config, sent_folder, NULL),
+	K_ENUM(struct mailbox_config, sent_copy, "append", sent_copy_names),
 	K_REQ(struct mailbox_config, address),
 	K_DUR(struct mailbox_config, poll_interval, "60", 1, 86400),
 	K_BOOL(struct mailbox_config, idle, "on"),

@@ -47,6 +47,7 @@
 
 #include "daemon/imap/imap_conn.h"
 #include "daemon/lib/log.h"
+#include "daemon/outbox/outbox_sent.h"
 #include "daemon/outbox/smtp_send.h"
 #include "daemon/store/store_promotion.h"
 #include "daemon/lib/util.h"
@@ -138,24 +139,23 @@ static void outbox_mark_answered(struct imap_conn *conn, const struct mailbox_co
 /* The Sent copy of a reply that will never be sent is removed (UID EXPUNGE
  * of that message alone), so the folder does not claim a reply went out. */
 static void outbox_discard_copy(struct imap_conn *conn, const struct mailbox_config *mb,
-				const struct outbox_item *item)
+				const char *sent, const struct outbox_item *item)
 {
 	uint32_t uid = 0;
 
-	if (conn == NULL ||
-	    imap_find_message_id(conn, mb->sent_folder, item->message_id, &uid) != 1)
+	/* only draftd's own copy: one the provider filed is of a sent reply */
+	if (conn == NULL || sent == NULL || mb->sent_copy != SENT_COPY_APPEND ||
+	    imap_find_message_id(conn, sent, item->message_id, &uid) != 1)
 		return;
-	switch (imap_expunge_uid(conn, mb->sent_folder, uid)) {
+	switch (imap_expunge_uid(conn, sent, uid)) {
 	case 1:
-		log_info("removed the unsent copy from %s", mb->sent_folder);
+		log_info("removed the unsent copy from %s", sent);
 		break;
 	case 0:
-		log_warn("%s has no UIDPLUS: the unsent copy is only flagged \\Deleted",
-			 mb->sent_folder);
+		log_warn("%s has no UIDPLUS: the unsent copy is only flagged \\Deleted", sent);
 		break;
 	default:
-		log_warn("could not remove the unsent copy from %s: %s", mb->sent_folder,
-			 imap_error(conn));
+		log_warn("could not remove the unsent copy from %s: %s", sent, imap_error(conn));
 	}
 }
 
@@ -178,20 +178,25 @@ static void smtp_options_from(const struct config *config, struct smtp_options *
 }
 
 /* Evidence in the Sent folder that the server took an uncertain reply: a
- * copy besides the one the sender put there itself. Marks it sent then.
- * Returns 1 sent, 0 no evidence (yet), -1 on an error (logged). */
+ * copy besides the one the sender put there itself (the only copy with
+ * sent_copy = provider). Marks it sent then. sent NULL (sent_copy = off):
+ * there is no evidence to look for. Returns 1 sent, 0 no evidence (yet), -1
+ * on an error (logged). */
 static int outbox_sent_evidence(struct store *store, struct imap_conn *conn,
-				const struct mailbox_config *mb, const struct outbox_item *item)
+				const struct mailbox_config *mb, const char *sent,
+				const struct outbox_item *item)
 {
-	long copies = imap_count_message_id(conn, mb->sent_folder, item->message_id);
+	long copies;
 	int r;
 
+	if (sent == NULL)
+		return 0;
+	copies = imap_count_message_id(conn, sent, item->message_id);
 	if (copies < 0) {
-		log_warn("searching %s for an uncertain reply: %s", mb->sent_folder,
-			 imap_error(conn));
+		log_warn("searching %s for an uncertain reply: %s", sent, imap_error(conn));
 		return -1;
 	}
-	if (copies < 2)
+	if (copies < outbox_sent_evidence_copies(mb))
 		return 0;
 	r = store_outbox_uncertain_sent(store, item,
 					"the server filed a copy in the Sent folder: delivered");
@@ -200,8 +205,7 @@ static int outbox_sent_evidence(struct store *store, struct imap_conn *conn,
 		return -1;
 	}
 	if (r > 0) {
-		log_info("uncertain reply found in %s as filed by the server: marked sent",
-			 mb->sent_folder);
+		log_info("uncertain reply found in %s as filed by the server: marked sent", sent);
 		outbox_mark_answered(conn, mb, item);
 	}
 	return r;
@@ -210,7 +214,7 @@ static int outbox_sent_evidence(struct store *store, struct imap_conn *conn,
 /* The claimed row's reply may have been delivered: 'uncertain', never sent
  * again on its own, and the Sent folder looked at at once. */
 static enum outbox_outcome outbox_uncertain(struct store *store, struct imap_conn *conn,
-					    const struct mailbox_config *mb,
+					    const struct mailbox_config *mb, const char *sent,
 					    const struct outbox_item *item, const char *why,
 					    char *errbuf, size_t errsize)
 {
@@ -221,10 +225,10 @@ static enum outbox_outcome outbox_uncertain(struct store *store, struct imap_con
 		log_error("%s", errbuf);
 		return OUTBOX_UNCERTAIN;
 	}
-	if (outbox_sent_evidence(store, conn, mb, item) == 0)
+	if (outbox_sent_evidence(store, conn, mb, sent, item) == 0)
 		log_warn("no copy filed by the server in %s yet: a person decides on draft %" PRId64
 			 " (mark delivered, or send again)",
-			 mb->sent_folder, item->draft_id);
+			 sent != NULL ? sent : "the Sent folder (sent_copy = off)", item->draft_id);
 	return OUTBOX_UNCERTAIN;
 }
 
@@ -238,10 +242,11 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	struct smtp_options smtp;
 	struct mail_envelope env;
 	enum outbox_outcome ret = OUTBOX_RETRY;
-	const char *err = NULL;
+	const char *err = NULL, *sent = NULL;
+	struct imap_sent sent_folder;
 	struct buf msg;
 	uint32_t uid = 0;
-	int found;
+	int found = 0;
 
 	buf_init(&msg, MAIL_MESSAGE_MAX);
 	if (mb == NULL) {
@@ -255,14 +260,26 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	}
 	if (imap_connect(mb, &conn, errbuf, errsize) < 0)
 		goto out;
-	found = imap_find_message_id(conn, mb->sent_folder, item->message_id, &uid);
+	/* found, or made when there is none (sent_copy = append files the copy) */
+	switch (outbox_sent_folder(store, conn, mb, mb->sent_copy == SENT_COPY_APPEND, &sent_folder,
+				   errbuf, errsize)) {
+	case -1:
+		goto out;
+	case 1:
+		sent = sent_folder.name;
+		break;
+	default:
+		break;
+	}
+	if (sent != NULL)
+		found = imap_find_message_id(conn, sent, item->message_id, &uid);
 	if (found < 0) {
-		snprintf(errbuf, errsize, "searching %s: %s", mb->sent_folder, imap_error(conn));
+		snprintf(errbuf, errsize, "searching %.200s: %.350s", sent, imap_error(conn));
 		goto out;
 	}
 	if (item->recovering && item->smtp_started) {
 		ret = outbox_uncertain(
-			store, conn, mb, item,
+			store, conn, mb, sent, item,
 			"an interrupted try had started SMTP: the reply may have been "
 			"delivered",
 			errbuf, errsize);
@@ -270,8 +287,24 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	}
 	if (item->recovering)
 		log_info("an interrupted try had not started SMTP: sending");
-	if (found == 0 && imap_append(conn, mb->sent_folder, msg.data, msg.len, "\\Seen") < 0) {
-		snprintf(errbuf, errsize, "APPEND to %s: %s", mb->sent_folder, imap_error(conn));
+	/* the provider files only what it was given: an earlier try went out */
+	if (found == 1 && mb->sent_copy == SENT_COPY_PROVIDER) {
+		log_info("the server filed this reply in %s already: an earlier try was "
+			 "delivered, not sending it again",
+			 sent);
+		if (store_outbox_sent(store, item,
+				      "the server had filed it in the Sent folder: delivered by "
+				      "an earlier try") < 0) {
+			snprintf(errbuf, errsize, "%s", store_error(store));
+			goto out;
+		}
+		outbox_mark_answered(conn, mb, item);
+		ret = OUTBOX_DONE;
+		goto out;
+	}
+	if (found == 0 && mb->sent_copy == SENT_COPY_APPEND &&
+	    imap_append(conn, sent, msg.data, msg.len, "\\Seen") < 0) {
+		snprintf(errbuf, errsize, "APPEND to %.200s: %.350s", sent, imap_error(conn));
 		goto out;
 	}
 	if (store_outbox_smtp_started(store, item) < 0) {
@@ -291,7 +324,7 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 		char why[600];
 
 		str_copy(why, sizeof(why), errbuf);
-		ret = outbox_uncertain(store, conn, mb, item, why, errbuf, errsize);
+		ret = outbox_uncertain(store, conn, mb, sent, item, why, errbuf, errsize);
 		goto out;
 	}
 	}
@@ -312,7 +345,7 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 out:
 	if (ret == OUTBOX_GIVE_UP ||
 	    (ret == OUTBOX_RETRY && item->attempts >= outbox_max_attempts(config) && mb != NULL))
-		outbox_discard_copy(conn, mb, item);
+		outbox_discard_copy(conn, mb, sent, item);
 	imap_close(&conn);
 	buf_free(&msg);
 	return ret;
@@ -325,29 +358,35 @@ static int outbox_check_one(struct store *store, const struct config *config)
 {
 	const struct mailbox_config *mb;
 	struct imap_conn *conn = NULL;
+	struct imap_sent sent;
 	struct outbox_item item;
-	char errbuf[600];
+	char errbuf[600] = "";
 	int r;
 
 	r = store_outbox_claim_check(store, OUTBOX_UNCERTAIN_CHECKS, OUTBOX_RETRY_BASE_S, &item);
 	if (r <= 0)
 		return r;
+	log_ctx_set("mailbox", item.mailbox);
 	log_ctx_setf("outbox_id", "%" PRId64, item.id);
 	log_ctx_setf("draft_id", "%" PRId64, item.draft_id);
 	mb = config_mailbox(config, item.mailbox);
 	if (mb == NULL)
 		log_warn("uncertain reply: mailbox '%s' is not in the config", item.mailbox);
 	else if (imap_connect(mb, &conn, errbuf, sizeof(errbuf)) < 0)
-		log_warn("uncertain reply: cannot check %s: %s", mb->sent_folder, errbuf);
-	else if (outbox_sent_evidence(store, conn, mb, &item) == 0 &&
+		log_warn("uncertain reply: cannot check the Sent folder: %s", errbuf);
+	else if (outbox_sent_folder(store, conn, mb, false, &sent, errbuf, sizeof(errbuf)) <= 0)
+		log_warn("uncertain reply: no Sent folder to check%s%s",
+			 errbuf[0] != '\0' ? ": " : "", errbuf);
+	else if (outbox_sent_evidence(store, conn, mb, sent.name, &item) == 0 &&
 		 item.sent_checks >= OUTBOX_UNCERTAIN_CHECKS)
 		log_warn("uncertain reply: no copy filed by the server in %s after %u checks; "
 			 "it waits for a person (mark delivered, or send again)",
-			 mb->sent_folder, item.sent_checks);
+			 sent.name, item.sent_checks);
 	imap_close(&conn);
 	store_outbox_item_free(&item);
 	log_ctx_set("draft_id", NULL);
 	log_ctx_set("outbox_id", NULL);
+	log_ctx_set("mailbox", NULL);
 	return 0;
 }
 
@@ -383,6 +422,7 @@ static int outbox_process_one(struct outbox_sender *s, struct store *store)
 		ret = r;
 		goto out_config;
 	}
+	log_ctx_set("mailbox", item.mailbox);
 	log_ctx_setf("outbox_id", "%" PRId64, item.id);
 	log_ctx_setf("draft_id", "%" PRId64, item.draft_id);
 	log_ctx_setf("attempt", "%u", item.attempts);
@@ -405,6 +445,7 @@ static int outbox_process_one(struct outbox_sender *s, struct store *store)
 	log_ctx_set("attempt", NULL);
 	log_ctx_set("draft_id", NULL);
 	log_ctx_set("outbox_id", NULL);
+	log_ctx_set("mailbox", NULL);
 	store_outbox_item_free(&item);
 out_config:
 	if (gated)
