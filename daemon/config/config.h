@@ -32,6 +32,11 @@ enum category_mode {
 	CATEGORY_MODE_AUTO
 };
 enum promotion_policy { PROMOTION_MANUAL = 0, PROMOTION_AUTOMATIC };
+/* [mailbox] auth and [smtp] auth: how draftd logs in */
+enum auth_method {
+	AUTH_PASSWORD = 0,
+	AUTH_OAUTH2 /* SASL XOAUTH2 with a token from oauth_token_url (daemon/oauth/) */
+};
 /* [mailbox] sent_copy: who files the copy of a sent reply in the Sent folder */
 enum sent_copy {
 	SENT_COPY_APPEND = 0, /* draftd APPENDs it (before submitting) */
@@ -54,6 +59,14 @@ struct mailbox_config {
 	char *user;
 	char *password; /* inline, from password_file, or $DRAFTD_MAILBOX_<NAME>_PASSWORD */
 	char *password_file;
+	enum auth_method auth;
+	char *oauth_token_url;
+	char *oauth_client_id;
+	char *oauth_client_secret_file;
+	char *oauth_client_secret; /* read from the file; NULL: none (public client) */
+	char *oauth_refresh_token_file;
+	char *oauth_refresh_token; /* read from the file; NULL: client_credentials grant */
+	char *oauth_scope;
 	char *folder;
 	char *sent_folder; /* NULL: discovered (daemon/imap/imap_sent.h) */
 	enum sent_copy sent_copy;
@@ -128,6 +141,8 @@ struct config {
 		char *user;
 		char *password_file;
 		char *password;
+		/* oauth2: each reply logs in as its mailbox's user with its token */
+		enum auth_method auth;
 		bool tls;                     /* require TLS; off only for a local relay */
 		char *tls_ca_file;            /* extra trust anchors, NULL: system store */
 		unsigned int connect_timeout; /* seconds */

@@ -114,6 +114,35 @@ static bool has_prefix(const char *s, const char *prefix)
 	return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* auth = oauth2: a token endpoint that is TLS (or this host's), a client,
+ * and a grant (a refresh token, else client credentials). */
+static void config_check_oauth(struct config_parser *p, struct mailbox_config *m, const char *label)
+{
+	const char *u = m->oauth_token_url;
+
+	if (u == NULL)
+		config_error(p->errors, p->path, m->line, "%s: auth = oauth2 needs oauth_token_url",
+			     label);
+	else if (!has_prefix(u, "https://") && !has_prefix(u, "http://127.0.0.1") &&
+		 !has_prefix(u, "http://localhost") && !has_prefix(u, "http://[::1]"))
+		config_error(p->errors, p->path, m->line,
+			     "%s: oauth_token_url must be https:// (http:// only on this host)",
+			     label);
+	if (m->oauth_client_id == NULL)
+		config_error(p->errors, p->path, m->line, "%s: auth = oauth2 needs oauth_client_id",
+			     label);
+	config_read_secret(p, m->line, "oauth_client_secret_file", m->oauth_client_secret_file,
+			   &m->oauth_client_secret);
+	config_read_secret(p, m->line, "oauth_refresh_token_file", m->oauth_refresh_token_file,
+			   &m->oauth_refresh_token);
+	if (m->oauth_refresh_token_file == NULL && m->oauth_client_secret_file == NULL)
+		config_error(
+			p->errors, p->path, m->line,
+			"%s: auth = oauth2 needs oauth_refresh_token_file (delegated access) or "
+			"oauth_client_secret_file alone (client credentials, app-only access)",
+			label);
+}
+
 /* [agent] signature_phones: each entry a phone number the output gates can
  * match (7 to 15 digits), or a draft stating it would be held back. */
 static void config_check_phones(struct config_parser *p, const char *list)
@@ -201,7 +230,9 @@ void config_finish(struct config_parser *p)
 		if (config_env_override(env, &m->password) == 0)
 			config_read_secret(p, m->line, "password_file", m->password_file,
 					   &m->password);
-		if (m->password == NULL && m->password_file == NULL)
+		if (m->auth == AUTH_OAUTH2)
+			config_check_oauth(p, m, label);
+		else if (m->password == NULL && m->password_file == NULL)
 			config_error(p->errors, p->path, m->line,
 				     "%s: needs password, password_file or $%s", label, env);
 		config_check_folder(p, m->line, label, "folder", m->folder);
@@ -214,6 +245,13 @@ void config_finish(struct config_parser *p)
 		config_check_pattern(p, m->line, label, m->spam_header_pattern);
 	}
 	config_check_pattern(p, 0, "[agent]", c->agent.spam_header_pattern);
+	for (i = 0; c->smtp.auth == AUTH_OAUTH2 && i < c->mailboxes_count; i++) {
+		if (c->mailboxes[i].auth != AUTH_OAUTH2)
+			config_error(p->errors, p->path, c->mailboxes[i].line,
+				     "[mailbox %s]: [smtp] auth = oauth2 sends each reply with its "
+				     "mailbox's token: set auth = oauth2 here too",
+				     c->mailboxes[i].name);
+	}
 	for (i = 0; i < c->connectors_count; i++) {
 		snprintf(label, sizeof(label), "[connector %s]", c->connectors[i].name);
 		config_check_required(p, &config_sections[SECTION_CONNECTOR], &c->connectors[i],
