@@ -49,6 +49,7 @@
 #include "daemon/lib/log.h"
 #include "daemon/outbox/outbox_sent.h"
 #include "daemon/outbox/smtp_send.h"
+#include "daemon/oauth/oauth_token.h"
 #include "daemon/store/store_promotion.h"
 #include "daemon/lib/util.h"
 
@@ -165,16 +166,32 @@ static unsigned int outbox_max_attempts(const struct config *config)
 	return config->smtp.max_attempts > 0 ? config->smtp.max_attempts : OUTBOX_MAX_ATTEMPTS;
 }
 
-static void smtp_options_from(const struct config *config, struct smtp_options *o)
+/* [smtp] auth = oauth2 logs in as the reply's mailbox with its token (in
+ * bearer[size]). Returns 0, or -1 with the reason in errbuf. */
+static int smtp_options_from(const struct config *config, const struct mailbox_config *mb,
+			     struct smtp_options *o, char *bearer, size_t size, char *errbuf,
+			     size_t errsize)
 {
 	memset(o, 0, sizeof(*o));
 	o->url = config->smtp.url;
 	o->user = config->smtp.user;
 	o->password = config->smtp.password;
+	if (config->smtp.auth == AUTH_OAUTH2) {
+		char why[400];
+
+		if (oauth_token_get(mb, false, bearer, size, why, sizeof(why)) < 0) {
+			snprintf(errbuf, errsize, "smtp: %s", why);
+			return -1;
+		}
+		o->user = mb->user;
+		o->password = NULL;
+		o->bearer = bearer;
+	}
 	o->tls = config->smtp.tls;
 	o->ca_file = config->smtp.tls_ca_file;
 	o->connect_timeout = config->smtp.connect_timeout;
 	o->timeout = config->smtp.timeout;
+	return 0;
 }
 
 /* Evidence in the Sent folder that the server took an uncertain reply: a
@@ -244,6 +261,8 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	enum outbox_outcome ret = OUTBOX_RETRY;
 	const char *err = NULL, *sent = NULL;
 	struct imap_sent sent_folder;
+	char bearer[OAUTH_TOKEN_BUF];
+	long smtp_code = 0;
 	struct buf msg;
 	uint32_t uid = 0;
 	int found = 0;
@@ -311,14 +330,22 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 		snprintf(errbuf, errsize, "%s", store_error(store));
 		goto out;
 	}
-	smtp_options_from(config, &smtp);
-	switch (smtp_send(&smtp, &env, msg.data, msg.len, NULL, errbuf, errsize)) {
+	if (smtp_options_from(config, mb, &smtp, bearer, sizeof(bearer), errbuf, errsize) < 0)
+		goto out;
+	switch (smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, errbuf, errsize)) {
 	case SMTP_SENT:
 		break;
 	case SMTP_PERMFAIL:
+		/* a refused token (535) is fetched anew and tried again, not given up */
+		if (smtp.bearer != NULL && smtp_code == 535) {
+			oauth_token_forget(mb);
+			goto out;
+		}
 		ret = OUTBOX_GIVE_UP;
 		goto out;
 	case SMTP_TEMPFAIL:
+		if (smtp.bearer != NULL && smtp_code == 535)
+			oauth_token_forget(mb);
 		goto out;
 	case SMTP_UNCERTAIN: {
 		char why[600];
@@ -348,6 +375,7 @@ out:
 		outbox_discard_copy(conn, mb, sent, item);
 	imap_close(&conn);
 	buf_free(&msg);
+	explicit_bzero(bearer, sizeof(bearer));
 	return ret;
 }
 

@@ -283,8 +283,13 @@ enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_en
 	curl_easy_setopt(curl, CURLOPT_PREREQDATA, &check);
 	if (opts->user != NULL && opts->user[0] != '\0') {
 		curl_easy_setopt(curl, CURLOPT_USERNAME, opts->user);
-		curl_easy_setopt(curl, CURLOPT_PASSWORD,
-				 opts->password != NULL ? opts->password : "");
+		if (opts->bearer != NULL) {
+			curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, opts->bearer);
+			curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+		} else {
+			curl_easy_setopt(curl, CURLOPT_PASSWORD,
+					 opts->password != NULL ? opts->password : "");
+		}
 	}
 	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);

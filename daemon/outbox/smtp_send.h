@@ -16,6 +16,7 @@ struct smtp_options {
 	const char *url;              /* smtp://host:port or smtps://host:port */
 	const char *user;             /* NULL: no AUTH */
 	const char *password;         /* NULL with user: empty */
+	const char *bearer;           /* an OAuth2 access token: SASL XOAUTH2 as user */
 	const char *ca_file;          /* extra trust anchors, NULL: system store */
 	bool tls;                     /* require TLS on smtp:// (STARTTLS) */
 	unsigned int connect_timeout; /* seconds, 0: 30 */
