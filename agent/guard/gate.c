@@ -166,6 +166,19 @@ bool gate_customer_wrote(const struct gate_ctx *c, const char *s, size_t n)
 	return found;
 }
 
+bool gate_trusted(const struct gate_ctx *c, const char *s, size_t n)
+{
+	char *l;
+	bool found;
+
+	if (n == 0 || c->trusted == NULL)
+		return false;
+	l = gate_lower(s, n);
+	found = l != NULL && strstr(c->trusted, l) != NULL;
+	free(l);
+	return found;
+}
+
 /* The digits of s[n] into out (at most size-1). */
 static size_t gate_digits(const char *s, size_t n, char *out, size_t size)
 {
@@ -273,11 +286,21 @@ static int gate_prepare(struct gate_ctx *c)
 	if (c->text == NULL)
 		goto out;
 	c->len = strlen(c->text);
+	/* a subject is one line (unfolded); the body starts after it */
+	c->subject_end = strcspn(c->text, "\n");
 	c->lower = gate_lower(c->text, c->len);
 	tmp = text_norm(in->customer_text, TEXT_NORM_MAX);
 	if (c->lower == NULL || tmp == NULL)
 		goto out;
 	c->customer = gate_lower(tmp, strlen(tmp));
+	free(tmp);
+	tmp = NULL;
+	if (in->trusted != NULL) {
+		tmp = text_norm(in->trusted, TEXT_NORM_MAX);
+		c->trusted = tmp != NULL ? gate_lower(tmp, strlen(tmp)) : NULL;
+		if (c->trusted == NULL)
+			goto out;
+	}
 	buf_init(&b, GATE_FACTS_MAX);
 	/* facts past the cap are dropped: fewer allowed values, never more */
 	(void)gate_facts_strings(in->facts, &b);
@@ -321,5 +344,6 @@ out:
 	free(c.lower);
 	free(c.customer);
 	free(c.facts_str);
+	free(c.trusted);
 	return c.failed ? -1 : c.added;
 }

@@ -30,6 +30,10 @@ struct gate_input {
 	const char *const *phones; /* [agent] signature_phones */
 	size_t phones_count;
 	const json_t *facts; /* as in struct guard_input */
+	/* the operator's own wording the draft was made from (a built-in
+	 * template), or NULL: a payment or money phrase found there is the
+	 * business's policy, not something a model was talked into */
+	const char *trusted;
 };
 
 struct gate_ctx;

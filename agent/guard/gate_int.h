@@ -16,9 +16,11 @@ struct gate_ctx {
 	const char *name; /* the gate running now */
 	char *text;       /* subject "\n" body, normalised */
 	size_t len;
-	char *lower;     /* text in lower case (ASCII), same offsets */
-	char *customer;  /* customer_text normalised, lower case */
-	char *facts_str; /* every string of the facts, normalised, "\n"-separated */
+	char *lower;        /* text in lower case (ASCII), same offsets */
+	char *customer;     /* customer_text normalised, lower case */
+	char *facts_str;    /* every string of the facts, normalised, "\n"-separated */
+	char *trusted;      /* in->trusted normalised, lower case, or NULL */
+	size_t subject_end; /* text[0..subject_end) is the subject */
 	pcre2_match_data *md;
 	int added;
 	bool failed;
@@ -38,6 +40,8 @@ void gate_each(struct gate_ctx *c, pcre2_code *re, bool on_lower,
 
 /* Whether the bytes s[n] (any case) occur in the customer's own text. */
 bool gate_customer_wrote(const struct gate_ctx *c, const char *s, size_t n);
+/* Whether the bytes s[n] (any case) occur in the operator's own wording. */
+bool gate_trusted(const struct gate_ctx *c, const char *s, size_t n);
 /* Whether the digits of s[n] (at least 7) occur in one string of the facts. */
 bool gate_digits_in_facts(const struct gate_ctx *c, const char *s, size_t n);
 /* Whether the digits of s[n] and of phone end alike (at least 7 of them). */

@@ -81,6 +81,8 @@ static void gate_word_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, si
 {
 	(void)g1s;
 	(void)g1e;
+	if (gate_trusted(c, c->text + s, e - s))
+		return;
 	gate_flag(c, "\"%.*s\"", (int)(e - s < 60 ? e - s : 60), c->text + s);
 }
 

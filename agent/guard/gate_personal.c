@@ -30,9 +30,10 @@ static const char gate_street_re[] =
 	"Crescent|Wharf|Gardens)\\b)"
 	/* Irish Eircodes: T12 X8Y2 */
 	"|(?-i:\\b[AC-FHKNPRTV-Y]\\d{2}[ \\t][AC-FHKNPRTV-Y0-9]{4}\\b)"
-	/* postcodes: D-12345 City, 12345 City, SW1A 1AA, 75008 Paris */
-	"|(?-i:\\b(?:D|A|CH|F|E|NL|B|L|I|DK|S|N|PL|CZ)-\\d{4,5}\\s+\\p{Lu}\\p{Ll}+)"
-	"|(?<![\\d.,/-])\\d{5}\\s+(?!(?:euros?|eur|st[uü]ck|stk|pieces|units|pcs|tage|d[ií]as|"
+	/* postcodes: D-12345 City, 12345 City, SW1A 1AA, 75008 Paris (on one
+	 * line: "ref. 27600" ending a subject is not a town's postcode) */
+	"|(?-i:\\b(?:D|A|CH|F|E|NL|B|L|I|DK|S|N|PL|CZ)-\\d{4,5}[ \\t]+\\p{Lu}\\p{Ll}+)"
+	"|(?<![\\d.,/-])\\d{5}[ \\t]+(?!(?:euros?|eur|st[uü]ck|stk|pieces|units|pcs|tage|d[ií]as|"
 	"jours|days)\\b)\\p{Lu}\\p{Ll}{2,}"
 	"|(?-i:\\b[A-Z]{1,2}\\d[A-Z\\d]?\\s\\d[A-Z]{2}\\b)"
 	/* P.O. Box 12, Postfach 12 */
@@ -73,6 +74,10 @@ static void gate_phone_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, s
 		if (t[i] >= '0' && t[i] <= '9')
 			digits++;
 	if (digits < 7 || digits > 15)
+		return;
+	/* "Art.-Nr. 22108 / 23219" in the customer's own subject, echoed as
+	 * "Re: ...": what they wrote goes back to them, nothing new */
+	if (e <= c->subject_end && gate_customer_wrote(c, t, n))
 		return;
 	date = gate_compile(c, GATE_DATE_RE, false);
 	if (date == NULL)

@@ -40,6 +40,7 @@ void draft_output_clear(struct llm_draft *draft)
 	free(draft->model);
 	free(draft->prompt_version);
 	free(draft->language);
+	free(draft->template_text);
 	memset(draft, 0, sizeof(*draft));
 }
 

@@ -37,6 +37,10 @@ struct llm_draft {
 	/* the language the reply is written in ("de"), when the backend knows
 	 * it (a template's); NULL: the guardrails judge it from the text */
 	char *language;
+	/* the built-in backend: the template's own text, the operator's
+	 * wording (a gate does not hold "15% restocking fee" against the
+	 * business that wrote it); NULL for a model's draft */
+	char *template_text;
 };
 
 /* "logprobs", "model", "keywords", "bayes". */

@@ -214,8 +214,9 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 	d->model = strdup("builtin");
 	d->prompt_version = strdup(version);
 	d->language = strdup(used_lang);
+	d->template_text = strndup(text, len);
 	if (d->category == NULL || d->needs_human_reason == NULL || d->model == NULL ||
-	    d->prompt_version == NULL || d->language == NULL) {
+	    d->prompt_version == NULL || d->language == NULL || d->template_text == NULL) {
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "out of memory");
 		goto out;
 	}

@@ -54,10 +54,13 @@ static int run_gates(const struct config *c, const struct mime_message *msg,
 	int ret = -1;
 
 	memset(&in, 0, sizeof(in));
-	buf_init(&b, 2 * GUARD_TEXT_MAX + 2);
-	/* what the customer wrote, signature included: their own address and
-	 * phone are there */
-	if (buf_append(&b, msg->text, strnlen(msg->text, GUARD_TEXT_MAX)) < 0 ||
+	buf_init(&b, 3 * GUARD_TEXT_MAX + 3);
+	/* what the customer wrote, subject and signature included: their own
+	 * address and phone are there */
+	if ((msg->subject != NULL &&
+	     (buf_append(&b, msg->subject, strnlen(msg->subject, GUARD_TEXT_MAX)) < 0 ||
+	      buf_append(&b, "\n", 1) < 0)) ||
+	    buf_append(&b, msg->text, strnlen(msg->text, GUARD_TEXT_MAX)) < 0 ||
 	    buf_append(&b, "\n", 1) < 0 ||
 	    buf_append(&b, msg->signature, strnlen(msg->signature, GUARD_TEXT_MAX)) < 0)
 		goto out;
@@ -81,6 +84,7 @@ static int run_gates(const struct config *c, const struct mime_message *msg,
 	in.url_allow = gin->url_allow;
 	in.url_allow_count = gin->url_allow_count;
 	in.facts = facts;
+	in.trusted = draft->template_text;
 	if (gate_check(&in, res) < 0)
 		goto out;
 	(void)trust_check(msg, trust_recipient(msg, cls->injection), c->agent.authserv_id, res);

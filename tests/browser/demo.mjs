@@ -5,7 +5,7 @@
 import {spawn} from 'node:child_process';
 import {existsSync, readFileSync} from 'node:fs';
 import {join, resolve} from 'node:path';
-import {browser, check, failed, foreignRequests, login, notOk} from './lib.mjs';
+import {apiClient, browser, check, failed, foreignRequests, login, notOk} from './lib.mjs';
 
 const repo = resolve(import.meta.dirname || new URL('.', import.meta.url).pathname, '../..');
 const runs = Number(process.env.DEMO_RUNS || 2);
@@ -19,6 +19,29 @@ function alive(pid) {
 	} catch (e) {
 		return false;
 	}
+}
+
+// The output gates guard a model's drafts; the demo's are the built-in
+// templates' on mail with no attack in the text, so none may carry a gate's
+// flag (the customer's own subject read as a phone number, "15% restocking
+// fee" of the template read as a money promise held four of them once).
+// Its mail that is MEANT to be held says so by other flags (another
+// customer's order, a foreign Reply-To, an injection).
+const GATE_FLAGS = ['link_not_allowed', 'address_not_allowed', 'phone_not_allowed',
+	'payment_details', 'money_promise', 'amount_not_in_facts', 'personal_data',
+	'date_not_in_facts', 'lookalike_text', 'example_copied'];
+
+async function cleanDrafts(url, token) {
+	const call = apiClient(url, token);
+	const list = await call('GET', '/drafts?status=pending&limit=100');
+	const held = [];
+	for (const d of (list.data && list.data.drafts) || []) {
+		const one = await call('GET', '/drafts/' + d.id);
+		for (const f of (one.data && one.data.guardrail_flags) || [])
+			if (GATE_FLAGS.includes(f.flag)) held.push(`#${d.id} ${d.subject}: ${f.flag} ${f.detail}`);
+	}
+	check('demo: no built-in draft of the demo mailbox carries an output gate\'s flag',
+		list.status === 200 && held.length === 0, held.join('; '));
 }
 
 async function once(n) {
@@ -55,6 +78,7 @@ async function once(n) {
 		await page.waitForSelector('#queue-table tbody tr', {timeout: 20000});
 		const rows = await page.locator('#queue-table tbody tr').count();
 		check(`demo run ${n}: the page shows the queue with the printed reviewer token`, rows > 0, rows);
+		if (n === 1) await cleanDrafts(url, field('admin token').trim());
 		check(`demo run ${n}: the page fetched nothing from elsewhere`,
 			foreignRequests(b, url).length === 0, foreignRequests(b, url).join(' '));
 	} catch (e) {

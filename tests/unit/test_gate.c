@@ -164,6 +164,86 @@ static void test_gate_table(void)
 	}
 }
 
+/* The distinct flag names res holds, space-separated, in table order. */
+static void gate_names(const struct guard_result *res, char *got, size_t size)
+{
+	size_t k, used = 0;
+	bool dup;
+
+	got[0] = '\0';
+	for (k = 0; k < gate_table_count; k++) {
+		dup = false;
+		for (size_t j = 0; j < res->count && !dup; j++)
+			dup = strcmp(res->flags[j].name, gate_table[k].name) == 0;
+		if (dup && used < size)
+			used += (size_t)snprintf(got + used, size - used, "%s%s",
+						 used > 0 ? " " : "", gate_table[k].name);
+	}
+}
+
+/* Built-in drafts of the demo mailbox that the gates held for a reviewer
+ * with nothing wrong in them: the customer's own subject read as a phone
+ * number, a subject's last number and the salutation below it read as a
+ * postcode and town, and the operator's template wording ("15% restocking
+ * fee", "the account holder") read as a money promise and payment details.
+ * Each also runs without the template's text, or with a sentence the
+ * template does not hold: the gate must still fire there. */
+static const struct {
+	const char *subject, *body, *customer_text, *trusted;
+	const char *want;
+} gate_demo_cases[] = {
+	{"Anfrage Verf\xc3\xbc"
+	 "gbarkeit Art.-Nr. 22108 / 23219",
+	 "Sehr geehrte Damen und Herren,\n\nvielen Dank f\xc3\xbcr Ihre Anfrage.",
+	 "Anfrage Verf\xc3\xbcgbarkeit Art.-Nr. 22108 / 23219\nbitte teilen Sie uns mit", NULL, ""},
+	/* the same digits written by the draft, not the customer's subject */
+	{"Re: stock", "Rufen Sie 22108 / 23219 an.", "Anfrage 22108 / 23219", NULL,
+	 "phone_not_allowed"},
+	{"Consulta de disponibilidad ref. 27600",
+	 "Buenos d\xc3\xad"
+	 "as, Sofia Ibarra:\n\nMuchas gracias por su consulta.",
+	 "Consulta de disponibilidad ref. 27600\nSofia Ibarra", NULL, ""},
+	{"Re: Return", "Returns of parts that are not defective carry a 15% restocking fee.", "",
+	 "Returns ... carry a 15% restocking fee. A colleague will check", ""},
+	{"Re: Return", "Returns of parts that are not defective carry a 15% restocking fee.", "",
+	 NULL, "money_promise"},
+	{"Re: Return", "We grant you a 50% discount.", "", "carry a 15% restocking fee",
+	 "money_promise"},
+	{"Re: Tracking", "We can only share order details with the account holder.", "",
+	 "we can only share order details with the account holder. If you like", ""},
+	{"Re: Tracking", "Please send the new bank details to the account holder.", "",
+	 "we can only share order details with the account holder.", "payment_details"},
+};
+
+static void test_gate_demo(void)
+{
+	struct guard_result res;
+	struct gate_input in;
+	char got[512];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(gate_demo_cases); i++) {
+		memset(&in, 0, sizeof(in));
+		memset(&res, 0, sizeof(res));
+		in.subject = gate_demo_cases[i].subject;
+		in.body = gate_demo_cases[i].body;
+		in.customer = "einkauf@hoffmann-maschinenbau.example";
+		in.customer_text = gate_demo_cases[i].customer_text;
+		in.trusted = gate_demo_cases[i].trusted;
+		in.facts = gate_facts;
+		CU_ASSERT_TRUE(gate_check(&in, &res) >= 0);
+		gate_names(&res, got, sizeof(got));
+		if (strcmp(got, gate_demo_cases[i].want) != 0) {
+			fprintf(stderr, "\ngate demo case %zu: flags \"%s\", want \"%s\"\n", i, got,
+				gate_demo_cases[i].want);
+			for (size_t k = 0; k < res.count; k++)
+				fprintf(stderr, "  %s: %s\n", res.flags[k].name,
+					res.flags[k].detail);
+		}
+		CU_ASSERT_STRING_EQUAL(got, gate_demo_cases[i].want);
+	}
+}
+
 /* The normaliser: fullwidth forms fold, format characters go, invalid
  * bytes become U+FFFD, and mixed scripts are seen. */
 static void test_gate_norm(void)
@@ -206,6 +286,7 @@ static const struct test_case gate_cases_list[] = {
 	{"every attack of the table raises its flag, clean replies none", test_gate_table},
 	{"NFKC without format characters; mixed scripts", test_gate_norm},
 	{"deploy/SECURITY.md names every gate", test_gate_docs},
+	{"the demo's clean drafts raise nothing; the same words elsewhere do", test_gate_demo},
 	{NULL, NULL},
 };
 TEST_SUITE("gate", gate_suite_init, gate_suite_cleanup, gate_cases_list)
