@@ -1,4 +1,5 @@
 /* The small subcommands: check-config, migrate. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -99,8 +100,19 @@ static int check_config_main(int argc, char **argv)
 	struct cmd_common common;
 	struct config *config = NULL;
 	const char *path;
-	int r = cmd_parse_common(&cmd_check_config, &argc, argv, &common, true);
+	bool online = false;
+	int r;
 
+	/* --online: ours, taken out before the common options are parsed */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--online") == 0) {
+			online = true;
+			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
+			argc--;
+			i--;
+		}
+	}
+	r = cmd_parse_common(&cmd_check_config, &argc, argv, &common, true);
 	if (r != 0)
 		return r == 1 ? 0 : r;
 	path = config_path(common.config_path);
@@ -111,6 +123,11 @@ static int check_config_main(int argc, char **argv)
 		return 1;
 	}
 	check_config_warnings(config);
+	if (online && check_config_online(config, stdout) > 0) {
+		printf("%s: the config is valid, but the checks above failed\n", path);
+		config_unref(&config);
+		return 1;
+	}
 	printf("%s: ok (%zu mailboxes, %zu connectors, %zu categories, model backend %s)\n", path,
 	       config->mailboxes_count, config->connectors_count, config->categories_count,
 	       config->model.backend == MODEL_BACKEND_OPENAI ? "openai" : "builtin");
@@ -121,11 +138,16 @@ static int check_config_main(int argc, char **argv)
 const struct cmd cmd_check_config = {
 	.name = "check-config",
 	.summary = "load and validate the config, print what is wrong",
-	.usage = " [--config FILE]\n\n"
+	.usage = " [--config FILE] [--online]\n\n"
 		 "Loads the config, applies environment overrides, reads secret files,\n"
 		 "compiles every pattern and prints every problem as FILE:LINE: message.\n"
 		 "Warns (exit status unchanged) about secret files others may read and a\n"
-		 "database whose commits are not durable. Exit 0 when valid, 1 when not.\n",
+		 "database whose commits are not durable. Exit 0 when valid, 1 when not.\n"
+		 "--online also asks every service for real, one line each (ok, warn or\n"
+		 "FAIL with how to fix it): the database, each mailbox (login, capabilities\n"
+		 "IDLE UIDPLUS MOVE SPECIAL-USE CONDSTORE, the folder, the Sent folder),\n"
+		 "SMTP (reachable, TLS, authenticated), each connector and the model probe;\n"
+		 "exit 1 on any FAIL.\n",
 	.main = check_config_main,
 };
 

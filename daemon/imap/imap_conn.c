@@ -338,6 +338,11 @@ void imap_close(struct imap_conn **conn)
 	*conn = NULL;
 }
 
+bool imap_has_capability(struct imap_conn *conn, const char *name)
+{
+	return mailimap_has_extension(conn->imap, (char *)name) != 0;
+}
+
 bool imap_has_idle(struct imap_conn *conn)
 {
 	return mailimap_has_idle(conn->imap) != 0;

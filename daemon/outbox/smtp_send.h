@@ -42,4 +42,10 @@ enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_en
 			   const char *data, size_t len, long *code_r, char *errbuf,
 			   size_t errsize);
 
+/* Connects, secures and authenticates as opts says, sends nothing (draftd
+ * check-config --online). Returns 0, or -1 with one line in errbuf (the
+ * step and the server's reply, never the password or token). */
+int smtp_check(const struct smtp_options *opts, char *errbuf, size_t errsize)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -80,6 +80,11 @@ case $out in *"[mailbox carol]: auth = oauth2 needs oauth_refresh_token_file"*) 
 *) not_ok "no grant: $out" ;; esac
 "$DRAFTD" migrate --config "$conf" >/dev/null || { not_ok "draftd migrate"; exit 1; }
 
+out=$("$DRAFTD" check-config --online --config "$conf" 2>&1)
+echo "$out" | grep -q '^ok    mailbox carol: logged in to .* (OAuth2, XOAUTH2)' &&
+	echo "$out" | grep -q '^ok    mailbox dave: logged in to .* (OAuth2, XOAUTH2)' &&
+	ok "check-config --online logs in with both grants" || not_ok "check-config --online: $out"
+
 # --- login with both grants ---------------------------------------------------
 deliver "$CAROL" c1
 deliver "$DAVE" d1
@@ -122,6 +127,12 @@ case $err in
 *) not_ok "revoked: last_error = '$err'" ;;
 esac
 check "draftd is still running" kill -0 "$rpid"
+out=$("$DRAFTD" check-config --online --config "$conf" 2>&1)
+rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q '^FAIL  mailbox carol: OAuth2: the token endpoint refused (HTTP 400, invalid_grant' &&
+	echo "$out" | grep -q '^ok    mailbox dave: logged in' &&
+	ok "check-config --online: FAIL for carol's revoked token, with the reason; dave ok" ||
+	not_ok "check-config --online after the revocation: rc=$rc $out"
 deliver "$DAVE" d2
 deliver "$ERIN" e2
 wait_stored d2 120 && ok "the other OAuth2 mailbox goes on" || not_ok "d2: $(grep 'mailbox=dave' "$ITMP/run.log" | tail -3)"
