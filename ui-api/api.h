@@ -131,6 +131,6 @@ api_handler_fn api_me_get, api_drafts_list, api_drafts_get, api_drafts_claim, ap
 	api_samples_list, api_samples_judge, api_drafts_heartbeat, api_drafts_undo,
 	api_messages_reply, api_messages_close, api_messages_reopen, api_backlog_get;
 /* api_delivery.c: an uncertain reply marked delivered, or sent again. */
-api_handler_fn api_drafts_delivered, api_drafts_resend;
+api_handler_fn api_drafts_delivered, api_drafts_resend, api_drafts_retry;
 
 #endif

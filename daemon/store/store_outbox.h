@@ -92,6 +92,17 @@ int store_outbox_decide_uncertain(struct store *store, const char *draft_id, con
 				  bool send_again, char *state_r, size_t state_size)
 	__attribute__((warn_unused_result));
 
+/* A person's answer to a stuck reply of draft_id, audited with actor: one
+ * the outbox is still retrying (pending after failed tries) is tried now
+ * (send.retry_now); one it gave up on (failed) is sent again with the
+ * approved text kept: the draft approved again, a fresh count of tries, the
+ * message out of "Needs a human" (send.again). Returns 1 done (*state_r: the
+ * state it was in, "pending" or "failed"), 0 when there is nothing to retry
+ * (*state_r: the outbox state, "none" without a row, or "superseded by
+ * draft N" when another draft of the message took its place), -1. */
+int store_outbox_retry(struct store *store, const char *draft_id, const char *actor, char *state_r,
+		       size_t state_size) __attribute__((warn_unused_result));
+
 void store_outbox_item_free(struct outbox_item *item);
 
 #endif

@@ -156,5 +156,38 @@ case $ready in
 esac
 n=$(grep 'mailbox=dvmiss' "$ITMP/run.log" | grep -c 'no Sent folder, replies cannot be sent')
 check "the problem is logged once, not at every try (got $n)" test "$n" = 1
+
+# --- stuck replies are recoverable: retry now, send again (REST) -------------
+did=$(q "SELECT draft_id FROM outbox WHERE message_id = '<dvmiss-reply.$RUN@harborparts.example>'")
+api() { curl -s -o "$ITMP/api.out" -w '%{http_code}' -X POST -H "Authorization: Bearer $tok" \
+	-H 'Content-Type: application/json' -d '{}' "http://127.0.0.1:$api_port/api/v1/drafts/$1/$2"; }
+st=$(q "SELECT state || '/' || attempts FROM outbox WHERE draft_id = $did")
+case $st in
+pending/[12])
+	code=$(api "$did" retry)
+	check "retry now on a reply still being retried ($st): 200" test "$code" = 200
+	check "... audited as send.retry_now" test "$(q "SELECT count(*) FROM audit_log WHERE action = 'send.retry_now' AND object_id = '$did'")" = 1 ;;
+*) ok "retry now: SKIPPED, the reply was already $st" ;;
+esac
+wait_for 40 bash -c "[ \"\$(psql -XAtq -d '$url' -c \"SELECT state FROM outbox WHERE draft_id = $did\")\" = failed ]" ||
+	not_ok "dvmiss: failed after max_attempts = 3 ($(q "SELECT state FROM outbox WHERE draft_id = $did"))"
+check "the draft failed, the message is under Needs a human" \
+	test "$(q "SELECT d.status || '/' || (m.human_reason IS NOT NULL) FROM drafts d JOIN messages m ON m.id = d.message_id WHERE d.id = $did")" = failed/true
+q "UPDATE drafts SET final_body = E'Hello,\\n\\nthe approved text, edited by a person.\\n' WHERE id = $did" >/dev/null
+# the cause fixed: the folder exists now
+ctl dovecot "$DV_U" "$DV_P" create 'Gesendete Objekte' >/dev/null || not_ok "create Gesendete Objekte"
+code=$(api "$did" retry)
+check "send again on the failed reply: 200 ($(head -c 200 "$ITMP/api.out"))" test "$code" = 200
+wait_for 30 bash -c "[ \"\$(psql -XAtq -d '$url' -c \"SELECT state FROM outbox WHERE draft_id = $did\")\" = sent ]" &&
+	ok "... it is sent" || not_ok "send again: $(q "SELECT state || ' ' || coalesce(last_error, '') FROM outbox WHERE draft_id = $did")"
+f=$(grep -l "^Message-ID: <dvmiss-reply.$RUN@harborparts.example>" "$DRAFTD_TEST_SMTP_MAILDIR"/new/* 2>/dev/null)
+check "... once, with the approved text kept" test "$(echo "$f" | grep -c .)" = 1 -a -n "$f"
+[ -z "$f" ] || grep -q 'the approved text, edited by a person' "$f" || not_ok "the body of the sent reply: $(cat "$f")"
+check "... audited as send.again; the message left Needs a human" \
+	test "$(q "SELECT count(*) FROM audit_log WHERE action = 'send.again' AND object_id = '$did'")/$(q "SELECT m.human_reason IS NULL FROM drafts d JOIN messages m ON m.id = d.message_id WHERE d.id = $did")" = 1/t
+code=$(api "$did" retry)
+check "retry on a sent reply: 409" test "$code" = 409
+check "the mailbox's Sent problem is cleared once the folder works" \
+	test "$(q "SELECT coalesce(sent_error, 'none') FROM mailboxes WHERE name = 'dvmiss'")" = none
 kill -TERM "$rpid" 2>/dev/null
 wait_for 15 bash -c "! kill -0 $rpid 2>/dev/null" || not_ok "draftd run stops on SIGTERM"
