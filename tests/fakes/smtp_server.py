@@ -28,7 +28,7 @@ standard input: a provider that files submitted mail in the Sent folder.
 --log FILE gets one line per command received, with AUTH credentials
 replaced by "***", so a test can check what a client sent and when.
 
-Usage: smtp_server.py --port-file FILE --maildir DIR [--modes ok]
+Usage: smtp_server.py [--port N] --port-file FILE --maildir DIR [--modes ok]
        [--tls-cert PEM --tls-key PEM] [--auth] [--xoauth2-introspect URL]
        [--copy-cmd CMD] [--log FILE]
 """
@@ -55,7 +55,7 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
     def __init__(self, args):
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(("127.0.0.1", args.port), Handler)
         self.args = args
         self.modes = [m for m in args.modes.split(",") if m] or ["ok"]
         self.lock = threading.Lock()
@@ -268,6 +268,7 @@ def main():
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
     p.add_argument("--auth", action="store_true")
+    p.add_argument("--port", type=int, default=0)  # 0: the kernel picks one
     p.add_argument("--xoauth2-introspect")
     p.add_argument("--copy-cmd")
     p.add_argument("--log")
