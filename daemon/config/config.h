@@ -37,6 +37,8 @@ enum auth_method {
 	AUTH_PASSWORD = 0,
 	AUTH_OAUTH2 /* SASL XOAUTH2 with a token from oauth_token_url (daemon/oauth/) */
 };
+/* [mailbox] quote: the customer's mail under the reply */
+enum reply_quote { QUOTE_NONE = 0, QUOTE_BOTTOM };
 /* [mailbox] sent_copy: who files the copy of a sent reply in the Sent folder */
 enum sent_copy {
 	SENT_COPY_APPEND = 0, /* draftd APPENDs it (before submitting) */
@@ -70,7 +72,10 @@ struct mailbox_config {
 	char *folder;
 	char *sent_folder; /* NULL: discovered (daemon/imap/imap_sent.h) */
 	enum sent_copy sent_copy;
-	char *address;              /* the From: of replies sent for this mailbox */
+	char *address;      /* the From: of replies sent for this mailbox */
+	char *display_name; /* the From's name ("Harbor Parts Support"), NULL: address's */
+	char *signature;    /* template under every reply ({reviewer}, ...), NULL: none */
+	enum reply_quote quote;
 	unsigned int poll_interval; /* seconds */
 	bool idle;
 	bool starttls;

@@ -15,6 +15,7 @@ static const char *const level_names[] = {"error", "warn", "info", "debug", NULL
 static const char *const disclosure_names[] = {"exact", "enough", "none", NULL};
 static const char *const sent_copy_names[] = {"append", "provider", "off", NULL};
 static const char *const auth_names[] = {"password", "oauth2", NULL};
+static const char *const quote_names[] = {"none", "bottom", NULL};
 
 /* One key per line; clang-format would break each macro body open like a
  * block, so the macros are kept out of its reach. */
@@ -147,6 +148,9 @@ static const struct config_key mailbox_keys[] = {
 	K_STR(struct mailbox_config, sent_folder, NULL),
 	K_ENUM(struct mailbox_config, sent_copy, "append", sent_copy_names),
 	K_REQ(struct mailbox_config, address),
+	K_STR(struct mailbox_config, display_name, NULL),
+	K_STR(struct mailbox_config, signature, NULL),
+	K_ENUM(struct mailbox_config, quote, "none", quote_names),
 	K_DUR(struct mailbox_config, poll_interval, "60", 1, 86400),
 	K_BOOL(struct mailbox_config, idle, "on"),
 	K_BOOL(struct mailbox_config, starttls, "on"),

@@ -43,10 +43,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "daemon/imap/imap_conn.h"
 #include "daemon/lib/log.h"
+#include "daemon/outbox/outbox_body.h"
 #include "daemon/outbox/outbox_sent.h"
 #include "daemon/outbox/smtp_send.h"
 #include "daemon/oauth/oauth_token.h"
@@ -87,6 +89,8 @@ int outbox_compose(const struct outbox_item *item, const struct mailbox_config *
 {
 	const char *to = nonempty(item->recipient);
 	struct mail_reply reply;
+	struct buf body;
+	int ret;
 
 	if (to == NULL)
 		to = nonempty(item->orig_reply_to);
@@ -94,16 +98,28 @@ int outbox_compose(const struct outbox_item *item, const struct mailbox_config *
 		to = nonempty(item->orig_sender);
 	memset(&reply, 0, sizeof(reply));
 	reply.from = mb->address;
+	reply.from_name = mb->display_name;
 	reply.to = to;
+	/* the customer's name where the reply goes to them (not a Reply-To) */
+	if (to != NULL && item->orig_sender != NULL && strcasecmp(to, item->orig_sender) == 0)
+		reply.to_name = item->orig_sender_name;
 	reply.cc = nonempty(item->cc);
 	reply.subject = nonempty(item->subject) != NULL ? item->subject : item->orig_subject;
 	reply.orig_message_id = nonempty(item->orig_message_id);
 	reply.orig_references = nonempty(item->orig_references);
 	reply.message_id = item->message_id;
-	reply.body = item->body != NULL ? item->body : "";
+	buf_init(&body, MAIL_MESSAGE_MAX / 2);
+	if (outbox_body(item, mb, &body) < 0) {
+		buf_free(&body);
+		*error_r = "the reply with its signature and quote is larger than the limit";
+		return -1;
+	}
+	reply.body = body.data != NULL ? body.data : "";
 	reply.date = now;
 	reply.is_auto = item->is_auto;
-	return mail_compose(&reply, out, env_r, error_r);
+	ret = mail_compose(&reply, out, env_r, error_r);
+	buf_free(&body);
+	return ret;
 }
 
 static bool outbox_test_crash_enabled(void)

@@ -227,7 +227,7 @@ static const char *si_text(const char *s, char **owned)
 	return copy;
 }
 
-enum { SI_NPARAMS = 27 };
+enum { SI_NPARAMS = 28 };
 
 /* Inserts one message (and its job); 1 inserted, 0 already there, -1 error. */
 static int si_insert(struct store *store, const char *idbuf, const char *uvbuf,
@@ -241,9 +241,9 @@ static int si_insert(struct store *store, const char *idbuf, const char *uvbuf,
 		" content_sha256, sender, reply_to, subject, sent_date, date_raw, in_reply_to,"
 		" \"references\", headers, text_body, quoted_text, attachments, raw, raw_size,"
 		" is_bulk, is_auto_submitted, is_oversized, injection_suspect, is_duplicate,"
-		" duplicate_of, screen_reason, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-		" to_timestamp($10::double precision), $11, $12, $13, $14::jsonb, $15, $16,"
-		" $17::jsonb, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
+		" duplicate_of, screen_reason, state, sender_name) VALUES ($1, $2, $3, $4, $5, $6,"
+		" $7, $8, $9, to_timestamp($10::double precision), $11, $12, $13, $14::jsonb, $15,"
+		" $16, $17::jsonb, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
 		" ON CONFLICT DO NOTHING RETURNING id";
 	static const char job[] = "INSERT INTO jobs (message_id) VALUES ($1)";
 	const char *v[SI_NPARAMS];
@@ -312,6 +312,7 @@ static int si_insert(struct store *store, const char *idbuf, const char *uvbuf,
 	v[24] = dupbuf[0] != '\0' ? dupbuf : NULL;
 	v[25] = reason;
 	v[26] = state;
+	v[27] = si_text(m->sender_name, &owned[27]);
 	res = PQexecParams(store->conn, insert, SI_NPARAMS, NULL, v, len, fmt, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		store_set_error(store, "insert message", res);

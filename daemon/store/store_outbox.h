@@ -27,6 +27,11 @@ struct outbox_item {
 	char *orig_message_id;
 	char *orig_references;
 	char *orig_sender;
+	char *orig_sender_name; /* its display name (UTF-8), NULL when none */
+	char *orig_date;        /* the original's Date header, for the quote */
+	char *orig_text;        /* what the customer wrote (text_body) */
+	char *orig_quoted;      /* the history they quoted, and their signature */
+	char *reviewer;         /* who approved it, NULL for an automatic reply */
 	char *orig_reply_to;
 	char *orig_subject;
 	uint32_t orig_uid;
