@@ -15,6 +15,8 @@ url=$(db_url_for draftd_it_sent_folder) || { not_ok "create database"; exit 1; }
 RUN=$(date +%s%N)
 NS_USER=nosent$RUN@provider.example
 NS_PASS=app-ns
+# a folder name no earlier run created (the servers keep their mail)
+MISSING="Gesendete Objekte $((RUN % 1000000007))"
 
 q() { psql_value "$url" "$1"; }
 msg() { # msg FILE ID
@@ -103,7 +105,7 @@ approved dvmiss dovecot "$DV_U" "$DV_P" || not_ok "dvmiss: rows"
 	section dvprov dovecot "$DV_U" "$DV_P" "sent_copy = provider"
 	section dvknown dovecot "$DV_U" "$DV_P" "sent_copy = provider"
 	section dvoff dovecot "$DV_U" "$DV_P" "sent_copy = off"
-	section dvmiss dovecot "$DV_U" "$DV_P" "sent_folder = Gesendete Objekte"
+	section dvmiss dovecot "$DV_U" "$DV_P" "sent_folder = $MISSING"
 } >"$ITMP/run.conf"
 out=$("$DRAFTD" check-config --config "$ITMP/run.conf" 2>&1) &&
 	ok "check-config accepts sent_folder unset or empty, and sent_copy" ||
@@ -129,6 +131,12 @@ n=$(grep 'mailbox=pvnone' "$ITMP/run.log" | grep -c 'no Sent folder: created .*I
 check "... said once in the log (got $n)" test "$n" = 1
 check "the mailbox row names the folder and how it was found" \
 	test "$(q "SELECT sent_folder || '|' || sent_how FROM mailboxes WHERE name = 'cyfind'")" = "INBOX.Sent|flagged \\Sent by the server"
+for spec in "dvfind dovecot $DV_U $DV_P" "cyfind cyrus $CY_U $CY_P" "pvfind provider $PV_U $PV_P" \
+	"pvnone provider $NS_USER $NS_PASS"; do
+	read -r name kind user pass <<<"$spec"
+	out=$(ctl "$kind" "$user" "$pass" find INBOX "<$name-orig.$RUN@example.test>")
+	check "$kind ($name): the original is flagged \\Answered ($out)" grep -q 'Answered' <<<"$out"
+done
 check "sent_copy = provider: draftd files no copy itself (the provider files the one copy)" \
 	test "$(copies dovecot "$DV_U" "$DV_P" Sent dvprov)" = 0
 check "sent_copy = provider, the provider already filed it after an earlier try: not sent again" \
@@ -140,7 +148,7 @@ check "sent_copy = off: no copy in Sent" test "$(copies dovecot "$DV_U" "$DV_P" 
 wait_for 30 bash -c "[ -n \"\$(psql -XAtq -d '$url' -c \"SELECT last_error FROM outbox WHERE message_id = '<dvmiss-reply.$RUN@harborparts.example>'\")\" ]"
 err=$(q "SELECT last_error FROM outbox WHERE message_id = '<dvmiss-reply.$RUN@harborparts.example>'")
 case $err in
-*'sent_folder = Gesendete Objekte does not exist on the server (folders flagged \Sent: "Sent")'*)
+*"sent_folder = $MISSING does not exist on the server (folders flagged \\Sent: \"Sent\")"*)
 	ok "missing sent_folder: the reply's last error names it and the folder flagged \\Sent" ;;
 *) not_ok "missing sent_folder: last_error = '$err'" ;;
 esac
@@ -175,7 +183,7 @@ check "the draft failed, the message is under Needs a human" \
 	test "$(q "SELECT d.status || '/' || (m.human_reason IS NOT NULL) FROM drafts d JOIN messages m ON m.id = d.message_id WHERE d.id = $did")" = failed/true
 q "UPDATE drafts SET final_body = E'Hello,\\n\\nthe approved text, edited by a person.\\n' WHERE id = $did" >/dev/null
 # the cause fixed: the folder exists now
-ctl dovecot "$DV_U" "$DV_P" create 'Gesendete Objekte' >/dev/null || not_ok "create Gesendete Objekte"
+ctl dovecot "$DV_U" "$DV_P" create "$MISSING" >/dev/null || not_ok "create $MISSING"
 code=$(api "$did" retry)
 check "send again on the failed reply: 200 ($(head -c 200 "$ITMP/api.out"))" test "$code" = 200
 wait_for 30 bash -c "[ \"\$(psql -XAtq -d '$url' -c \"SELECT state FROM outbox WHERE draft_id = $did\")\" = sent ]" &&
