@@ -1,5 +1,6 @@
 #include "agent/pipeline/pipeline.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,14 +39,22 @@ const char *pipeline_outcome_name(enum pipeline_outcome outcome)
 								 : "failed";
 }
 
-/* Everything one run builds, freed together. */
+/* Everything one run builds, freed together, and what its steps hand on. */
 struct run {
+	/* the run's inputs */
+	struct agent *agent;
+	struct store *store;
+	const struct store_job *job;
+	/* what the steps build */
 	struct pipeline_message pm;
 	struct mime_message *mime;
 	struct classify_outcome cls;
 	json_t *facts, *keys;
+	int facts_found; /* facts_gather(): 1 when any key was looked up and found */
 	struct rules_result rules;
 	bool rules_done;
+	struct category_settings cs;
+	struct decide_input din;
 	struct llm_draft draft;
 	bool has_draft;
 	json_t *flags;
@@ -53,7 +62,13 @@ struct run {
 	json_t *record;
 	char *system_prompt, *user_prompt, *lookup_text;
 	char outbox_id[160];
+	struct auto_limit limit;
 	struct pipeline_result result;
+	/* how it ended: ret 0 with *outcome_r, or -1 with error */
+	enum pipeline_outcome *outcome_r;
+	char *error;
+	size_t error_size;
+	int ret;
 };
 
 static void run_free(struct run *r)
@@ -75,40 +90,51 @@ static void run_free(struct run *r)
 	free(r->lookup_text);
 }
 
-/* Stores r->result; maps "lease lost" to PIPELINE_LOST. */
-static int run_finish(struct store *store, const struct store_job *job, struct run *r,
-		      enum pipeline_outcome outcome, enum pipeline_outcome *outcome_r, char *error,
-		      size_t error_size)
+/* What a step says: go on with the next one, or stop: the run has ended,
+ * with its outcome stored (ret 0) or failed (ret -1, error set). */
+enum step { STEP_STOP = 0, STEP_GO = 1 };
+
+/* Ends the run as failed with error; STEP_STOP. */
+static enum step __attribute__((format(printf, 2, 3))) run_fail(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->error, r->error_size, fmt, ap);
+	va_end(ap);
+	r->ret = -1;
+	return STEP_STOP;
+}
+
+/* Stores r->result; maps "lease lost" to PIPELINE_LOST. STEP_STOP. */
+static enum step run_finish(struct run *r, enum pipeline_outcome outcome)
 {
 	int64_t draft_id = 0;
 	int s;
 
 	r->result.record = r->record;
-	s = store_pipeline_finish(store, job, job->message_id, &r->result, &draft_id);
-	if (s < 0) {
-		snprintf(error, error_size, "%s", store_error(store));
-		return -1;
-	}
+	s = store_pipeline_finish(r->store, r->job, r->job->message_id, &r->result, &draft_id);
+	if (s < 0)
+		return run_fail(r, "%s", store_error(r->store));
 	if (outcome == PIPELINE_AUTO && r->result.held_back != NULL) {
 		log_info("automatic reply held back: %s", r->result.held_back);
 		outcome = PIPELINE_DRAFTED;
 	}
-	*outcome_r = s == 0 ? PIPELINE_LOST : outcome;
+	*r->outcome_r = s == 0 ? PIPELINE_LOST : outcome;
 	if (draft_id > 0)
 		log_ctx_setf("draft", "%lld", (long long)draft_id);
-	return 0;
+	r->ret = 0;
+	return STEP_STOP;
 }
 
 /* Ends the run without a draft: skipped or for a human, with one reason. */
-static int run_no_draft(struct store *store, const struct store_job *job, struct run *r,
-			enum pipeline_outcome outcome, const char *reason,
-			enum pipeline_outcome *outcome_r, char *error, size_t error_size)
+static enum step run_no_draft(struct run *r, enum pipeline_outcome outcome, const char *reason)
 {
 	json_object_set_new(r->record, "outcome", json_string(pipeline_outcome_name(outcome)));
 	json_object_set_new(r->record, "reason", json_string(reason));
 	r->result.message_state = outcome == PIPELINE_SKIPPED ? "skipped" : "human";
 	r->result.has_draft = false;
-	return run_finish(store, job, r, outcome, outcome_r, error, error_size);
+	return run_finish(r, outcome);
 }
 
 /* The text keys are extracted from: subject, new text and quoted history
@@ -175,9 +201,15 @@ static const char *run_spam_pattern(const struct agent *agent, const char *mailb
 	return agent->config->agent.spam_header_pattern;
 }
 
-static int run_draft(struct agent *agent, struct store *store, const struct store_job *job,
-		     struct run *r, const char **human_reason_r, char *error, size_t error_size)
+/* The draft: 1 drafted, 0 for a human (*human_reason_r says why), -1 with
+ * r->error (a retryable model failure included). */
+static int run_draft(struct run *r, const char **human_reason_r)
 {
+	struct agent *agent = r->agent;
+	struct store *store = r->store;
+	const struct store_job *job = r->job;
+	char *error = r->error;
+	size_t error_size = r->error_size;
 	const struct mailbox_config *mb = config_mailbox(agent->config, r->pm.mailbox);
 	struct prompt_input pin;
 	struct llm_request req;
@@ -286,207 +318,257 @@ static void run_fill_draft(struct agent *agent, struct run *r, const struct cate
 	(void)cs;
 }
 
+/* 1. The ingested row: gone, a duplicate, screened at ingest or kept as
+ * headers only (oversized) ends the run here. */
+static enum step step_message(struct run *r)
+{
+	int s = store_pipeline_message(r->store, r->job->message_id, &r->pm);
+
+	if (s < 0)
+		return run_fail(r, "%s", store_error(r->store));
+	if (s == 0)
+		return run_no_draft(r, PIPELINE_SKIPPED, "message not found");
+	if (r->pm.is_duplicate || r->pm.screen_reason != NULL)
+		return run_no_draft(r, PIPELINE_SKIPPED,
+				    r->pm.is_duplicate ? "duplicate" : r->pm.screen_reason);
+	if (r->pm.raw == NULL)
+		return run_no_draft(r, PIPELINE_HUMAN, "oversized: headers only");
+	return STEP_GO;
+}
+
+/* 2. MIME, bounded (a crossed limit goes to a human), then screening with
+ * the mailbox's spam verdict pattern, which ingest does not know. */
+static enum step step_screen(struct run *r)
+{
+	struct mime_limits limits;
+	struct screen_result screen;
+	struct screen_options sopt;
+	const char *why = NULL;
+
+	mime_limits_from_config(r->agent->config, &limits);
+	if (mime_parse(r->pm.raw, r->pm.raw_len, &limits, &r->mime, &why) < 0) {
+		if (r->mime == NULL)
+			return run_fail(r, "parsing the message: out of memory");
+		return run_no_draft(r, PIPELINE_HUMAN, why);
+	}
+	sopt.spam_header_pattern = run_spam_pattern(r->agent, r->pm.mailbox);
+	if (screen_message_with(r->mime, &sopt, &screen) == 1)
+		return run_no_draft(
+			r, screen.action == SCREEN_SKIP ? PIPELINE_SKIPPED : PIPELINE_HUMAN,
+			screen.code);
+	return STEP_GO;
+}
+
+/* 3. The category, its confidence and language; the injection scan. */
+static enum step step_classify(struct run *r)
+{
+	if (classify_step(r->agent, r->mime, &r->cls) < 0)
+		return run_fail(r, "classification failed");
+	r->result.language = r->cls.language;
+	json_object_set_new(r->record, "classification", classify_outcome_json(&r->cls));
+	return STEP_GO;
+}
+
+/* 4. The keys the mail mentions, looked up in the connectors. */
+static enum step step_lookup(struct run *r)
+{
+	r->lookup_text = run_lookup_text(r->mime);
+	if (r->lookup_text == NULL)
+		return run_fail(r, "out of memory");
+	r->facts_found = facts_gather(r->agent->facts, r->lookup_text, &r->facts, &r->keys);
+	if (r->facts_found < 0)
+		return run_fail(r, "looking up facts failed");
+	json_object_set(r->record, "keys", r->keys);
+	return STEP_GO;
+}
+
+/* 5. The rules; then the category a rule, or a reviewer's correction
+ * (reject with a category, which wins over both), sets; its settings. */
+static enum step step_rules(struct run *r)
+{
+	struct decide_input *din = &r->din;
+
+	if (run_rules(r->agent, r) < 0)
+		return run_fail(r, "evaluating rules failed");
+	json_object_set_new(r->record, "rules", rules_result_json(&r->rules));
+	if (r->rules.category != NULL) {
+		classify_outcome_override(&r->cls, r->rules.category);
+		json_object_set_new(r->record, "category_set_by_rule",
+				    json_string(r->rules.category));
+	}
+	if (r->pm.forced_category != NULL) {
+		classify_outcome_override(&r->cls, r->pm.forced_category);
+		json_object_set_new(r->record, "category_set_by_reviewer",
+				    json_string(r->pm.forced_category));
+	}
+	if (run_category(r->agent, r->store, r->cls.category, &r->cs) < 0)
+		return run_fail(r, "%s", store_error(r->store));
+	memset(din, 0, sizeof(*din));
+	din->category = r->cls.category;
+	din->rules_skip = r->rules.outcome == RULES_SKIP;
+	din->rules_require_human = r->rules.outcome == RULES_REQUIRE_HUMAN;
+	din->never_auto = r->rules.never_auto;
+	din->facts_unknown = r->rules.facts_unknown || r->facts_found == 0;
+	din->mode = r->cs.mode;
+	din->threshold = r->cs.threshold;
+	din->injection = r->cls.injection;
+	din->max_facts_age = MAX_FACTS_AGE;
+	din->sender_auto_limit = SENDER_AUTO_LIMIT;
+	din->auto_disabled = !r->agent->auto_ok;
+	din->reviewer_category = r->pm.forced_category != NULL;
+	return STEP_GO;
+}
+
+/* 5b. Decide early when no draft is needed: a rule said skip, no category
+ * fits, or the category is off. */
+static enum step step_undrafted(struct run *r)
+{
+	if (!r->din.rules_skip && strcmp(r->cls.category, "none") != 0 &&
+	    strcmp(r->cs.mode, "off") != 0)
+		return STEP_GO;
+	if (decide(&r->din, &r->decision) < 0)
+		return run_fail(r, "out of memory");
+	json_object_set(r->record, "decision_reasons", r->decision.reasons);
+	return run_no_draft(r,
+			    r->decision.decision == DECIDE_SKIP ? PIPELINE_SKIPPED : PIPELINE_HUMAN,
+			    json_string_value(json_array_get(r->decision.reasons, 0)));
+}
+
+/* 6. The draft from the model backend; a model that cannot draft hands
+ * the message to a human (after the last retry). */
+static enum step step_draft(struct run *r)
+{
+	const char *human_reason = NULL;
+	int s = run_draft(r, &human_reason);
+
+	if (s < 0) {
+		r->ret = -1;
+		return STEP_STOP;
+	}
+	if (s == 0)
+		return run_no_draft(r, PIPELINE_HUMAN, human_reason);
+	return STEP_GO;
+}
+
+/* 7. The guardrails: the draft against the facts and rules. */
+static enum step step_guard(struct run *r)
+{
+	r->flags = guard_step(r->agent, r->pm.mailbox, r->mime, &r->cls, &r->draft, r->facts,
+			      r->rules.forbidden_phrases);
+	if (r->flags == NULL)
+		return run_fail(r, "guardrail check failed");
+	return STEP_GO;
+}
+
+/* 8. Decide: confidence, flags, the facts' age, the loop and flood limits
+ * (Sieve vacation style) and the kill switch. */
+static enum step step_decide(struct run *r)
+{
+	struct agent *agent = r->agent;
+	struct decide_input *din = &r->din;
+	struct auto_recent recent;
+	long long oldest = facts_oldest(r->facts);
+	int s;
+
+	din->facts_age = oldest > 0 ? (long long)time(NULL) - oldest : 0;
+	din->confidence = agent->config->model.backend == MODEL_BACKEND_OPENAI ? r->draft.confidence
+									       : r->cls.confidence;
+	din->guard_flags = (unsigned int)json_array_size(r->flags);
+	din->needs_human = r->draft.needs_human;
+	/* read here for the reasons a reviewer sees; they decide again inside
+	 * the transaction that would queue the reply (store_auto_limit_tx()) */
+	if (store_auto_recent(r->store, trust_recipient(r->mime, r->cls.injection),
+			      r->mime->from_addr, r->job->message_id,
+			      agent->config->agent.auto_reply_period, &recent) < 0 ||
+	    (s = store_auto_enabled(r->store)) < 0)
+		return run_fail(r, "%s", store_error(r->store));
+	din->sender_recent_auto = recent.to_sender;
+	din->thread_recent_auto = recent.in_thread;
+	din->hourly_auto = recent.last_hour;
+	din->hourly_cap = agent->config->agent.auto_hourly_cap;
+	if (s == 0)
+		din->auto_disabled = true;
+	if (decide(din, &r->decision) < 0)
+		return run_fail(r, "out of memory");
+	return STEP_GO;
+}
+
+/* Stores the draft and, for an automatic reply, queues it under the
+ * limits the store checks again. */
+static enum step step_store(struct run *r)
+{
+	struct agent *agent = r->agent;
+	enum step st;
+
+	run_fill_draft(agent, r, &r->cs);
+	if (r->decision.would_auto || strcmp(r->cs.mode, "shadow") == 0) {
+		r->result.shadow = json_pack("{s:b, s:O}", "would_auto", r->decision.would_auto,
+					     "reasons", r->decision.reasons);
+	}
+	if (r->decision.decision == DECIDE_AUTO) {
+		const struct mailbox_config *mb = config_mailbox(agent->config, r->pm.mailbox);
+
+		if (run_message_id(mb != NULL ? mb->address : NULL, r->outbox_id,
+				   sizeof(r->outbox_id)) < 0) {
+			json_decref(r->result.shadow);
+			return run_fail(r, "no randomness for a Message-ID");
+		}
+		r->result.outbox_message_id = r->outbox_id;
+		r->result.sample_rate = r->cs.audit_sample_rate;
+		memset(&r->limit, 0, sizeof(r->limit));
+		r->limit.message_id = r->job->message_id;
+		r->limit.recipient = r->result.recipient;
+		r->limit.sender = r->mime->from_addr;
+		r->limit.period_s = agent->config->agent.auto_reply_period;
+		r->limit.sender_limit = SENDER_AUTO_LIMIT;
+		r->limit.hourly_cap = agent->config->agent.auto_hourly_cap;
+		r->result.auto_limit = &r->limit;
+	}
+	json_object_set_new(r->record, "decision", json_string(r->result.decision));
+	st = run_finish(r, r->decision.decision == DECIDE_AUTO ? PIPELINE_AUTO : PIPELINE_DRAFTED);
+	json_decref(r->result.shadow);
+	return st;
+}
+
+/* The design's steps (DESIGN.md "pipeline"), in order; each one goes on or
+ * ends the run. */
+static enum step (*const pipeline_steps[])(struct run *r) = {
+	step_message,   /* 1. the ingested row */
+	step_screen,    /* 2. MIME and screening */
+	step_classify,  /* 3. classify */
+	step_lookup,    /* 4. look up */
+	step_rules,     /* 5. rules */
+	step_undrafted, /* 5b. no draft needed: decide now */
+	step_draft,     /* 6. draft */
+	step_guard,     /* 7. guardrails */
+	step_decide,    /* 8. decide */
+	step_store,     /*    store, queue an automatic reply */
+};
+
 int pipeline_run(struct agent *agent, struct store *store, const struct store_job *job,
 		 enum pipeline_outcome *outcome_r, char *error, size_t error_size)
 {
 	struct run r;
-	struct mime_limits limits;
-	struct screen_result screen;
-	struct screen_options sopt;
-	struct category_settings cs;
-	struct decide_input din;
-	struct auto_recent recent;
-	struct auto_limit limit;
-	const char *why = NULL, *human_reason = NULL;
-	int s, ret = -1;
-	long long oldest;
+	size_t i;
 
 	memset(&r, 0, sizeof(r));
+	r.agent = agent;
+	r.store = store;
+	r.job = job;
+	r.outcome_r = outcome_r;
+	r.error = error;
+	r.error_size = error_size;
+	r.ret = -1;
 	r.record = json_object();
 	if (r.record == NULL) {
-		snprintf(error, error_size, "out of memory");
+		run_fail(&r, "out of memory");
 		goto out;
 	}
-	s = store_pipeline_message(store, job->message_id, &r.pm);
-	if (s < 0) {
-		snprintf(error, error_size, "%s", store_error(store));
-		goto out;
+	for (i = 0; i < ARRAY_SIZE(pipeline_steps); i++) {
+		if (pipeline_steps[i](&r) == STEP_STOP)
+			break;
 	}
-	if (s == 0) {
-		ret = run_no_draft(store, job, &r, PIPELINE_SKIPPED, "message not found", outcome_r,
-				   error, error_size);
-		goto out;
-	}
-	if (r.pm.is_duplicate || r.pm.screen_reason != NULL) {
-		ret = run_no_draft(store, job, &r, PIPELINE_SKIPPED,
-				   r.pm.is_duplicate ? "duplicate" : r.pm.screen_reason, outcome_r,
-				   error, error_size);
-		goto out;
-	}
-	if (r.pm.raw == NULL) {
-		ret = run_no_draft(store, job, &r, PIPELINE_HUMAN, "oversized: headers only",
-				   outcome_r, error, error_size);
-		goto out;
-	}
-	mime_limits_from_config(agent->config, &limits);
-	if (mime_parse(r.pm.raw, r.pm.raw_len, &limits, &r.mime, &why) < 0) {
-		if (r.mime == NULL) {
-			snprintf(error, error_size, "parsing the message: out of memory");
-			goto out;
-		}
-		ret = run_no_draft(store, job, &r, PIPELINE_HUMAN, why, outcome_r, error,
-				   error_size);
-		goto out;
-	}
-	sopt.spam_header_pattern = run_spam_pattern(agent, r.pm.mailbox);
-	if (screen_message_with(r.mime, &sopt, &screen) == 1) {
-		ret = run_no_draft(store, job, &r,
-				   screen.action == SCREEN_SKIP ? PIPELINE_SKIPPED : PIPELINE_HUMAN,
-				   screen.code, outcome_r, error, error_size);
-		goto out;
-	}
-
-	/* classify, then look the mentioned keys up */
-	if (classify_step(agent, r.mime, &r.cls) < 0) {
-		snprintf(error, error_size, "classification failed");
-		goto out;
-	}
-	r.result.language = r.cls.language;
-	json_object_set_new(r.record, "classification", classify_outcome_json(&r.cls));
-	r.lookup_text = run_lookup_text(r.mime);
-	if (r.lookup_text == NULL) {
-		snprintf(error, error_size, "out of memory");
-		goto out;
-	}
-	s = facts_gather(agent->facts, r.lookup_text, &r.facts, &r.keys);
-	if (s < 0) {
-		snprintf(error, error_size, "looking up facts failed");
-		goto out;
-	}
-	json_object_set(r.record, "keys", r.keys);
-
-	/* rules */
-	if (run_rules(agent, &r) < 0) {
-		snprintf(error, error_size, "evaluating rules failed");
-		goto out;
-	}
-	json_object_set_new(r.record, "rules", rules_result_json(&r.rules));
-	if (r.rules.category != NULL) {
-		classify_outcome_override(&r.cls, r.rules.category);
-		json_object_set_new(r.record, "category_set_by_rule",
-				    json_string(r.rules.category));
-	}
-	/* a reviewer's correction (reject with a category) wins over both */
-	if (r.pm.forced_category != NULL) {
-		classify_outcome_override(&r.cls, r.pm.forced_category);
-		json_object_set_new(r.record, "category_set_by_reviewer",
-				    json_string(r.pm.forced_category));
-	}
-	if (run_category(agent, store, r.cls.category, &cs) < 0) {
-		snprintf(error, error_size, "%s", store_error(store));
-		goto out;
-	}
-
-	memset(&din, 0, sizeof(din));
-	din.category = r.cls.category;
-	din.rules_skip = r.rules.outcome == RULES_SKIP;
-	din.rules_require_human = r.rules.outcome == RULES_REQUIRE_HUMAN;
-	din.never_auto = r.rules.never_auto;
-	din.facts_unknown = r.rules.facts_unknown || s == 0;
-	din.mode = cs.mode;
-	din.threshold = cs.threshold;
-	din.injection = r.cls.injection;
-	din.max_facts_age = MAX_FACTS_AGE;
-	din.sender_auto_limit = SENDER_AUTO_LIMIT;
-	din.auto_disabled = !agent->auto_ok;
-	din.reviewer_category = r.pm.forced_category != NULL;
-
-	/* skip and off need no draft: decide now */
-	if (din.rules_skip || strcmp(r.cls.category, "none") == 0 || strcmp(cs.mode, "off") == 0) {
-		if (decide(&din, &r.decision) < 0) {
-			snprintf(error, error_size, "out of memory");
-			goto out;
-		}
-		json_object_set(r.record, "decision_reasons", r.decision.reasons);
-		ret = run_no_draft(store, job, &r,
-				   r.decision.decision == DECIDE_SKIP ? PIPELINE_SKIPPED
-								      : PIPELINE_HUMAN,
-				   json_string_value(json_array_get(r.decision.reasons, 0)),
-				   outcome_r, error, error_size);
-		goto out;
-	}
-
-	s = run_draft(agent, store, job, &r, &human_reason, error, error_size);
-	if (s < 0)
-		goto out;
-	if (s == 0) {
-		ret = run_no_draft(store, job, &r, PIPELINE_HUMAN, human_reason, outcome_r, error,
-				   error_size);
-		goto out;
-	}
-
-	r.flags = guard_step(agent, r.pm.mailbox, r.mime, &r.cls, &r.draft, r.facts,
-			     r.rules.forbidden_phrases);
-	if (r.flags == NULL) {
-		snprintf(error, error_size, "guardrail check failed");
-		goto out;
-	}
-	oldest = facts_oldest(r.facts);
-	din.facts_age = oldest > 0 ? (long long)time(NULL) - oldest : 0;
-	din.confidence = agent->config->model.backend == MODEL_BACKEND_OPENAI ? r.draft.confidence
-									      : r.cls.confidence;
-	din.guard_flags = (unsigned int)json_array_size(r.flags);
-	din.needs_human = r.draft.needs_human;
-	/* loop and flood limits (Sieve vacation style), and the kill switch:
-	 * read here for the reasons a reviewer sees; they decide again inside
-	 * the transaction that would queue the reply (store_auto_limit_tx()) */
-	if (store_auto_recent(store, trust_recipient(r.mime, r.cls.injection), r.mime->from_addr,
-			      job->message_id, agent->config->agent.auto_reply_period,
-			      &recent) < 0 ||
-	    (s = store_auto_enabled(store)) < 0) {
-		snprintf(error, error_size, "%s", store_error(store));
-		goto out;
-	}
-	din.sender_recent_auto = recent.to_sender;
-	din.thread_recent_auto = recent.in_thread;
-	din.hourly_auto = recent.last_hour;
-	din.hourly_cap = agent->config->agent.auto_hourly_cap;
-	if (s == 0)
-		din.auto_disabled = true;
-	if (decide(&din, &r.decision) < 0) {
-		snprintf(error, error_size, "out of memory");
-		goto out;
-	}
-	run_fill_draft(agent, &r, &cs);
-	if (r.decision.would_auto || strcmp(cs.mode, "shadow") == 0) {
-		r.result.shadow = json_pack("{s:b, s:O}", "would_auto", r.decision.would_auto,
-					    "reasons", r.decision.reasons);
-	}
-	if (r.decision.decision == DECIDE_AUTO) {
-		const struct mailbox_config *mb = config_mailbox(agent->config, r.pm.mailbox);
-
-		if (run_message_id(mb != NULL ? mb->address : NULL, r.outbox_id,
-				   sizeof(r.outbox_id)) < 0) {
-			snprintf(error, error_size, "no randomness for a Message-ID");
-			goto out;
-		}
-		r.result.outbox_message_id = r.outbox_id;
-		r.result.sample_rate = cs.audit_sample_rate;
-		memset(&limit, 0, sizeof(limit));
-		limit.message_id = job->message_id;
-		limit.recipient = r.result.recipient;
-		limit.sender = r.mime->from_addr;
-		limit.period_s = agent->config->agent.auto_reply_period;
-		limit.sender_limit = SENDER_AUTO_LIMIT;
-		limit.hourly_cap = agent->config->agent.auto_hourly_cap;
-		r.result.auto_limit = &limit;
-	}
-	json_object_set_new(r.record, "decision", json_string(r.result.decision));
-	ret = run_finish(store, job, &r,
-			 r.decision.decision == DECIDE_AUTO ? PIPELINE_AUTO : PIPELINE_DRAFTED,
-			 outcome_r, error, error_size);
-	json_decref(r.result.shadow);
 out:
 	run_free(&r);
-	return ret;
+	return r.ret;
 }

@@ -62,15 +62,16 @@ static void config_check_folder(struct config_parser *p, unsigned int line, cons
 				const char *key, const char *name)
 {
 	char wire[IMAP_UTF7_NAME_MAX];
-	const char *why;
+	struct error err;
 
 	if (name == NULL)
 		return;
 	if (*name == '\0')
 		config_error(p->errors, p->path, line, "%s: %s must not be empty", label, key);
-	else if (imap_utf7_encode(name, wire, sizeof(wire), &why) < 0)
+	else if (imap_utf7_encode(name, wire, sizeof(wire), &err) < 0)
 		config_error(p->errors, p->path, line,
-			     "%s: %s is not a usable IMAP folder name: %s", label, key, why);
+			     "%s: %s is not a usable IMAP folder name: %s", label, key,
+			     error_msg(&err));
 }
 
 /* A spam_header_pattern that does not compile would silently match nothing:

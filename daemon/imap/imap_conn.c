@@ -81,15 +81,16 @@ int imap_wire_name(struct imap_conn *conn, const char *what, const char *folder,
 		   size_t size)
 {
 	char decoded[IMAP_UTF7_NAME_MAX];
-	const char *why;
+	struct error err;
 
 	/* already encoded: pure ASCII that decodes to something that is not */
-	if (imap_utf7_decode(folder, decoded, sizeof(decoded), &why) == 0 &&
+	if (imap_utf7_decode(folder, decoded, sizeof(decoded), NULL) == 0 &&
 	    strcmp(decoded, folder) != 0 && has_non_ascii(decoded) &&
 	    str_copy(wire, size, folder) == 0)
 		return 0;
-	if (imap_utf7_encode(folder, wire, size, &why) < 0) {
-		snprintf(conn->error, sizeof(conn->error), "%s %s: %s", what, folder, why);
+	if (imap_utf7_encode(folder, wire, size, &err) < 0) {
+		snprintf(conn->error, sizeof(conn->error), "%s %s: %s", what, folder,
+			 error_msg(&err));
 		imap_clean_text(conn->error);
 		return -1;
 	}

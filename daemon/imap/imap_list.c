@@ -96,16 +96,16 @@ long imap_list(struct imap_conn *conn, const char *pattern, struct imap_folder *
 	}
 	for (it = result != NULL ? clist_begin(result) : NULL; it != NULL; it = clist_next(it)) {
 		const struct mailimap_mailbox_list *mb = clist_content(it);
-		const char *why;
+		struct error err;
 
 		if (mb->mb_name == NULL)
 			continue;
-		if (imap_utf7_decode(mb->mb_name, folders[n].name, sizeof(folders[n].name), &why) <
+		if (imap_utf7_decode(mb->mb_name, folders[n].name, sizeof(folders[n].name), &err) <
 		    0) {
 			char shown[80];
 
 			printable_copy(shown, sizeof(shown), mb->mb_name);
-			log_warn("LIST: skipping folder \"%s\": %s", shown, why);
+			log_warn("LIST: skipping folder \"%s\": %s", shown, error_msg(&err));
 			continue;
 		}
 		folders[n].separator = mb->mb_delimiter;

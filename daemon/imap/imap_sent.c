@@ -57,7 +57,7 @@ bool imap_sent_common_name(const char *name, char separator)
 static void sent_configured_utf8(const char *configured, char *out, size_t size)
 {
 	char decoded[IMAP_UTF7_NAME_MAX];
-	const char *why;
+	struct error why;
 
 	if (imap_utf7_decode(configured, decoded, sizeof(decoded), &why) == 0 &&
 	    str_copy(out, size, decoded) == 0)

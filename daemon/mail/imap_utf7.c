@@ -92,7 +92,7 @@ static void push_unit(struct utf7_out *o, struct utf7_bits *b, uint32_t unit)
 	b->bits &= (1u << b->n) - 1;
 }
 
-int imap_utf7_encode(const char *utf8, char *out, size_t size, const char **error_r)
+static int utf7_encode(const char *utf8, char *out, size_t size, const char **error_r)
 {
 	const unsigned char *s = (const unsigned char *)utf8;
 	struct utf7_out o = {.p = out, .size = size};
@@ -213,7 +213,7 @@ unpaired:
 	return -1;
 }
 
-int imap_utf7_decode(const char *mutf7, char *out, size_t size, const char **error_r)
+static int utf7_decode(const char *mutf7, char *out, size_t size, const char **error_r)
 {
 	const unsigned char *s = (const unsigned char *)mutf7, *run_end = NULL;
 	struct utf7_out o = {.p = out, .size = size};
@@ -247,5 +247,27 @@ int imap_utf7_decode(const char *mutf7, char *out, size_t size, const char **err
 		return -1;
 	}
 	out[o.len] = '\0';
+	return 0;
+}
+
+int imap_utf7_encode(const char *utf8, char *out, size_t size, struct error *err)
+{
+	const char *why = NULL;
+
+	if (utf7_encode(utf8, out, size, &why) < 0) {
+		error_set(err, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+int imap_utf7_decode(const char *mutf7, char *out, size_t size, struct error *err)
+{
+	const char *why = NULL;
+
+	if (utf7_decode(mutf7, out, size, &why) < 0) {
+		error_set(err, "%s", why);
+		return -1;
+	}
 	return 0;
 }

@@ -160,7 +160,7 @@ too_long:
 	return -1;
 }
 
-int mail_address_parse(const char *text, struct mail_address *addr_r, const char **error_r)
+int mail_address_parse_why(const char *text, struct mail_address *addr_r, const char **error_r)
 {
 	const char *s, *e, *lt = NULL, *gt = NULL, *p;
 	bool quoted = false;
@@ -243,7 +243,7 @@ int mail_address_domain(const char *text, char *out, size_t size)
 	const char *why, *at;
 	size_t n;
 
-	if (text == NULL || mail_address_parse(text, &a, &why) < 0)
+	if (text == NULL || mail_address_parse_why(text, &a, &why) < 0)
 		return -1;
 	at = strrchr(a.addr, '@');
 	n = strlen(at + 1);
@@ -251,5 +251,16 @@ int mail_address_domain(const char *text, char *out, size_t size)
 		return -1;
 	for (size_t i = 0; i <= n; i++)
 		out[i] = (char)tolower((unsigned char)at[1 + i]);
+	return 0;
+}
+
+int mail_address_parse(const char *text, struct mail_address *addr_r, struct error *err)
+{
+	const char *why = NULL;
+
+	if (mail_address_parse_why(text, addr_r, &why) < 0) {
+		error_set(err, "%s", why);
+		return -1;
+	}
 	return 0;
 }

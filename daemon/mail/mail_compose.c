@@ -12,12 +12,10 @@
 #define MSGID_MAX    250
 #define REFS_MAX_IDS 64
 
-static _Thread_local char compose_error[200];
-
-static const char *compose_fail(const char *field, const char *reason)
+/* A composing error names the field: "To: more than one address". */
+static void compose_fail(struct error *err, const char *field, const char *reason)
 {
-	snprintf(compose_error, sizeof(compose_error), "%s: %s", field, reason);
-	return compose_error;
+	error_set(err, "%s: %s", field, reason);
 }
 
 static int address_format(struct buf *out, const struct mail_address *a)
@@ -154,7 +152,7 @@ static int cc_parse(const char *list, struct mail_address *cc, size_t *count_r,
 			*error_r = "too many addresses";
 			return -1;
 		}
-		if (mail_address_parse(item, &cc[n], error_r) < 0)
+		if (mail_address_parse_why(item, &cc[n], error_r) < 0)
 			return -1;
 		n++;
 		if (*p == '\0')
@@ -186,49 +184,48 @@ static int compose_name(struct mail_address *a, const char *name, bool replace)
 }
 
 int mail_compose(const struct mail_reply *reply, struct buf *out, struct mail_envelope *env_r,
-		 const char **error_r)
+		 struct error *err)
 {
 	struct mail_address from, to, cc[MAIL_CC_MAX];
 	struct buf tmp;
-	const char *err = NULL;
+	const char *why = NULL;
 	size_t ncc = 0, i, blen = reply->body != NULL ? strlen(reply->body) : 0;
 	bool has_orig_id;
 	int ret = -1;
 
 	buf_init(&tmp, 64 * 1024);
 	memset(env_r, 0, sizeof(*env_r));
-	if (mail_address_parse(reply->from, &from, &err) < 0) {
-		*error_r = compose_fail("From", err);
+	if (mail_address_parse_why(reply->from, &from, &why) < 0) {
+		compose_fail(err, "From", why);
 		goto out;
 	}
-	if (mail_address_parse(reply->to, &to, &err) < 0) {
-		*error_r = compose_fail("To", err);
+	if (mail_address_parse_why(reply->to, &to, &why) < 0) {
+		compose_fail(err, "To", why);
 		goto out;
 	}
 	if (compose_name(&from, reply->from_name, true) < 0) {
-		*error_r = compose_fail("From display name", "not valid UTF-8 or has control "
-							     "characters");
+		compose_fail(err, "From display name", "not valid UTF-8 or has control characters");
 		goto out;
 	}
 	/* the customer's own name, from their mail: a bad one is left out */
 	(void)compose_name(&to, reply->to_name, false);
-	if (reply->cc != NULL && reply->cc[0] != '\0' && cc_parse(reply->cc, cc, &ncc, &err) < 0) {
-		*error_r = compose_fail("Cc", err);
+	if (reply->cc != NULL && reply->cc[0] != '\0' && cc_parse(reply->cc, cc, &ncc, &why) < 0) {
+		compose_fail(err, "Cc", why);
 		goto out;
 	}
 	if (reply->message_id == NULL ||
 	    !msgid_valid(reply->message_id, strlen(reply->message_id), true)) {
-		*error_r = compose_fail("Message-ID", "not a valid <id@domain>");
+		compose_fail(err, "Message-ID", "not a valid <id@domain>");
 		goto out;
 	}
 	if (!mail_utf8_valid(reply->body != NULL ? reply->body : "", blen)) {
-		*error_r = compose_fail("body", "not valid UTF-8");
+		compose_fail(err, "body", "not valid UTF-8");
 		goto out;
 	}
 	has_orig_id = reply->orig_message_id != NULL &&
 		      msgid_valid(reply->orig_message_id, strlen(reply->orig_message_id), false);
 
-	*error_r = compose_fail("message", "larger than the limit");
+	compose_fail(err, "message", "larger than the limit");
 	if (address_format(&tmp, &from) < 0 || mail_header_append(out, "From", tmp.data) < 0)
 		goto out;
 	buf_reset(&tmp);
@@ -286,7 +283,7 @@ int mail_compose(const struct mail_reply *reply, struct buf *out, struct mail_en
 	for (i = 0; i < ncc; i++)
 		str_copy(env_r->rcpt[i + 1], sizeof(env_r->rcpt[i + 1]), cc[i].addr);
 	env_r->rcpt_count = 1 + ncc;
-	*error_r = NULL;
+	error_clear(err);
 	ret = 0;
 out:
 	buf_free(&tmp);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "daemon/lib/buf.h"
+#include "daemon/lib/error.h"
 
 /* Builds the RFC 5322 reply the outbox sends: pure functions over strings,
  * no I/O. Everything that ends up in a header comes from outside (the
@@ -51,8 +52,8 @@ struct mail_envelope {
 /* Parses exactly one address ("a@b", "Name <a@b>", "\"Last, First\" <a@b>").
  * Refuses CR/LF and control characters, a second address (a comma outside
  * quotes, a second <...>), non-ASCII or malformed addr-specs. Returns 0, or
- * -1 with a static reason in *error_r. */
-int mail_address_parse(const char *text, struct mail_address *addr_r, const char **error_r)
+ * -1 with the reason in err. */
+int mail_address_parse(const char *text, struct mail_address *addr_r, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* The domain of the address text in any form mail_address_parse() takes
@@ -77,11 +78,11 @@ int mail_message_id_new(const char *address, const char *fallback_domain, char *
 int mail_reply_subject(const char *subject, struct buf *out) __attribute__((warn_unused_result));
 
 /* Appends the complete message (CRLF lines, quoted-printable UTF-8 body) to
- * out and fills env_r. Returns 0, or -1 with a static reason in *error_r
- * (bad address, bad Message-ID, invalid UTF-8, too large): such a draft can
- * never be sent as it is. */
+ * out and fills env_r. Returns 0, or -1 with the field and the reason in
+ * err ("To: more than one address"; a bad address, bad Message-ID, invalid
+ * UTF-8, too large): such a draft can never be sent as it is. */
 int mail_compose(const struct mail_reply *reply, struct buf *out, struct mail_envelope *env_r,
-		 const char **error_r) __attribute__((warn_unused_result));
+		 struct error *err) __attribute__((warn_unused_result));
 
 /* Quoted-printable (RFC 2045) of text with lines normalised to CRLF and
  * encoded lines of at most 76 characters. Returns 0 or -1 on overflow. */

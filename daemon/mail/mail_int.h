@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "daemon/lib/buf.h"
+#include "daemon/mail/mail_compose.h"
 
 /* Length of the UTF-8 sequence lead byte c starts (1 for ASCII, 0 for a
  * byte that cannot start one). */
@@ -26,5 +27,10 @@ int mail_eword_append(struct buf *out, const char *s);
 /* Appends "Name: value" CRLF, folded at spaces to stay within 78 columns
  * where it can; value must already be encoded. 0 or -1. */
 int mail_header_append(struct buf *out, const char *name, const char *value);
+
+/* mail_address_parse() with its static reason in *error_r, for the
+ * module's own callers that put the field name before it. */
+int mail_address_parse_why(const char *text, struct mail_address *addr_r, const char **error_r)
+	__attribute__((warn_unused_result));
 
 #endif

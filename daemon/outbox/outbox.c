@@ -85,7 +85,7 @@ static const char *nonempty(const char *s)
 }
 
 int outbox_compose(const struct outbox_item *item, const struct mailbox_config *mb, time_t now,
-		   struct buf *out, struct mail_envelope *env_r, const char **error_r)
+		   struct buf *out, struct mail_envelope *env_r, struct error *err)
 {
 	const char *to = nonempty(item->recipient);
 	struct mail_reply reply;
@@ -111,13 +111,13 @@ int outbox_compose(const struct outbox_item *item, const struct mailbox_config *
 	buf_init(&body, MAIL_MESSAGE_MAX / 2);
 	if (outbox_body(item, mb, &body) < 0) {
 		buf_free(&body);
-		*error_r = "the reply with its signature and quote is larger than the limit";
+		error_set(err, "the reply with its signature and quote is larger than the limit");
 		return -1;
 	}
 	reply.body = body.data != NULL ? body.data : "";
 	reply.date = now;
 	reply.is_auto = item->is_auto;
-	ret = mail_compose(&reply, out, env_r, error_r);
+	ret = mail_compose(&reply, out, env_r, err);
 	buf_free(&body);
 	return ret;
 }
@@ -275,10 +275,11 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	struct smtp_options smtp;
 	struct mail_envelope env;
 	enum outbox_outcome ret = OUTBOX_RETRY;
-	const char *err = NULL, *sent = NULL;
+	const char *sent = NULL;
 	struct imap_sent sent_folder;
 	char bearer[OAUTH_TOKEN_BUF];
 	long smtp_code = 0;
+	struct error err;
 	struct buf msg;
 	uint32_t uid = 0;
 	int found = 0;
@@ -289,7 +290,7 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 		goto out;
 	}
 	if (outbox_compose(item, mb, time(NULL), &msg, &env, &err) < 0) {
-		snprintf(errbuf, errsize, "cannot compose the reply: %s", err);
+		snprintf(errbuf, errsize, "cannot compose the reply: %s", error_msg(&err));
 		ret = OUTBOX_GIVE_UP;
 		goto out;
 	}

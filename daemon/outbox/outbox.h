@@ -32,10 +32,10 @@ unsigned int outbox_retry_delay(unsigned int attempts);
 
 /* Composes the reply for item from mailbox mb: To is the draft's recipient,
  * else the original's Reply-To, else its From; the subject the draft's, else
- * the original's. Returns 0, or -1 with a static reason in *error_r (the
- * draft can never be sent as it is). */
+ * the original's. Returns 0, or -1 with the reason in err (the draft can
+ * never be sent as it is). */
 int outbox_compose(const struct outbox_item *item, const struct mailbox_config *mb, time_t now,
-		   struct buf *out, struct mail_envelope *env_r, const char **error_r)
+		   struct buf *out, struct mail_envelope *env_r, struct error *err)
 	__attribute__((warn_unused_result));
 
 #endif

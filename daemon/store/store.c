@@ -189,3 +189,27 @@ json_t *store_json_rows(struct store *store, const PGresult *res, int col)
 	}
 	return arr;
 }
+
+json_t *store_json_list(struct store *store, const char *what, const char *sql, int nparams,
+			const char *const *params)
+{
+	PGresult *res = store_exec(store, what, sql, nparams, params);
+	json_t *arr;
+
+	if (res == NULL)
+		return NULL;
+	arr = store_json_rows(store, res, 0);
+	PQclear(res);
+	return arr;
+}
+
+int store_json_list_in(struct store *store, const char *key, const char *what, const char *sql,
+		       int nparams, const char *const *params, json_t **result_r)
+{
+	json_t *arr = store_json_list(store, what, sql, nparams, params);
+
+	if (arr == NULL)
+		return -1;
+	*result_r = json_pack("{s:o}", key, arr);
+	return *result_r != NULL ? 0 : -1;
+}

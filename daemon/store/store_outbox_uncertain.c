@@ -8,6 +8,7 @@
 #include "daemon/store/store_outbox_int.h"
 #include "daemon/store/store_private.h"
 #include "daemon/store/store_review_int.h"
+#include "daemon/store/store_txn.h"
 #include "daemon/lib/util.h"
 
 int store_outbox_uncertain(struct store *store, const struct outbox_item *item, const char *error,
@@ -144,21 +145,25 @@ static int uncertain_message(struct store *store, const char *draft_id, bool sen
 }
 
 /* uncertain -> sent (delivered) or pending (send again), guarded by the
- * state, with the draft's status and an audit row, in one transaction.
- * Returns 1 done, 0 when the row was not uncertain (*state_r then holds
- * its state, "none" without a row), -1. */
-static int uncertain_decide(struct store *store, const char *draft_id, const char *actor,
-			    bool send_again, const char *note, char *state_r, size_t state_size)
+ * state, with the draft's status and an audit row, in one transaction. */
+struct uncertain_txn {
+	const char *draft_id, *note;
+	bool send_again;
+	char *state_r;
+	size_t state_size;
+};
+
+/* 0: the row was not uncertain (*state_r then holds its state, "none"
+ * without a row) */
+static int uncertain_body(struct store *store, struct store_txn *txn, void *ctx)
 {
-	const char *params[2] = {draft_id, note};
+	struct uncertain_txn *u = ctx;
+	const char *params[2] = {u->draft_id, u->note};
+	bool send_again = u->send_again;
 	PGresult *res = NULL;
-	json_t *before = NULL, *after = NULL;
-	bool committed = false;
 	int ret = -1;
 
-	if (store_command(store, "BEGIN") < 0)
-		return -1;
-	if (store_outcome_lock_for_draft(store, draft_id) < 0)
+	if (store_outcome_lock_for_draft(store, u->draft_id) < 0)
 		goto out;
 	res = store_exec(store, "reading the reply's delivery",
 			 "SELECT o.state, json_build_object('outbox_id', o.id, 'state', o.state,"
@@ -169,12 +174,13 @@ static int uncertain_decide(struct store *store, const char *draft_id, const cha
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "uncertain") != 0) {
-		str_copy(state_r, state_size, PQntuples(res) == 0 ? "none" : PQgetvalue(res, 0, 0));
-		ret = 0;
+		str_copy(u->state_r, u->state_size,
+			 PQntuples(res) == 0 ? "none" : PQgetvalue(res, 0, 0));
+		ret = store_txn_refuse(txn, "not_uncertain");
 		goto out;
 	}
-	before = store_json(store, PQgetvalue(res, 0, 1));
-	if (before == NULL)
+	txn->before = store_json(store, PQgetvalue(res, 0, 1));
+	if (txn->before == NULL)
 		goto out;
 	PQclear(res);
 	res = store_exec(
@@ -197,21 +203,27 @@ static int uncertain_decide(struct store *store, const char *draft_id, const cha
 		2, params);
 	if (res == NULL || PQntuples(res) != 1)
 		goto out;
-	after = store_json(store, PQgetvalue(res, 0, 0));
-	if (after == NULL || uncertain_message(store, draft_id, send_again, after) < 0 ||
-	    store_audit_append(store, actor, send_again ? "send.again" : "send.confirmed", "draft",
-			       draft_id, before, after) < 0 ||
-	    store_command(store, "COMMIT") < 0)
+	txn->after = store_json(store, PQgetvalue(res, 0, 0));
+	if (txn->after == NULL || uncertain_message(store, u->draft_id, send_again, txn->after) < 0)
 		goto out;
-	committed = true;
+	txn->action = send_again ? "send.again" : "send.confirmed";
+	if (store_txn_object(store, txn, "draft", u->draft_id) < 0)
+		goto out;
 	ret = 1;
 out:
-	if (!committed)
-		store_rollback(store);
 	PQclear(res);
-	json_decref(before);
-	json_decref(after);
 	return ret;
+}
+
+/* Returns 1 done, 0 when the row was not uncertain (*state_r then holds
+ * its state, "none" without a row), -1. */
+static int uncertain_decide(struct store *store, const char *draft_id, const char *actor,
+			    bool send_again, const char *note, char *state_r, size_t state_size)
+{
+	struct store_txn txn = {.actor = actor};
+	struct uncertain_txn u = {draft_id, note, send_again, state_r, state_size};
+
+	return store_txn_run(store, &txn, uncertain_body, &u);
 }
 
 int store_outbox_uncertain_sent(struct store *store, const struct outbox_item *item,

@@ -6,42 +6,57 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store/store_audit.h"
 #include "daemon/store/store_review_int.h"
+#include "daemon/store/store_txn.h"
 #include "daemon/lib/util.h"
 
-/* One step of a message-level decision, run with the message locked. It
- * returns REVIEW_OK to commit; anything else rolls back (a conflict's
- * detail, or a replayed result, in *result_r). */
-typedef enum review_result outcome_step_fn(struct store *store, const struct outcome_msg *m,
-					   const char *who, const void *arg, json_t **result_r);
+/* One step of a message-level decision, run with the message locked inside
+ * an audited transaction (store_txn_run()). It returns REVIEW_OK to commit
+ * with the audit row it put in *txn; anything else rolls back (a
+ * conflict's detail, or a replayed result, in *result_r). */
+typedef enum review_result outcome_step_fn(struct store *store, struct store_txn *txn,
+					   const struct outcome_msg *m, const char *who,
+					   const void *arg, json_t **result_r);
+
+struct outcome_txn {
+	const char *message_id, *who;
+	outcome_step_fn *step;
+	const void *arg;
+	json_t **result_r;
+	enum review_result ret;
+};
+
+static int outcome_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct outcome_txn *o = ctx;
+	struct outcome_msg m;
+	int l = store_outcome_lock(store, o->message_id, NULL, &m);
+
+	if (l <= 0) {
+		o->ret = l == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
+		return l < 0 ? -1 : store_txn_refuse(txn, "not_found");
+	}
+	o->ret = o->step(store, txn, &m, o->who, o->arg, o->result_r);
+	if (o->ret == REVIEW_OK)
+		return store_txn_object(store, txn, "message", m.id) < 0 ? -1 : 1;
+	return o->ret == REVIEW_ERROR ? -1 : store_txn_refuse(txn, "message_state");
+}
 
 static enum review_result outcome_run(struct store *store, const char *message_id, const char *who,
 				      outcome_step_fn *step, const void *arg, json_t **result_r)
 {
-	struct outcome_msg m;
-	enum review_result r;
-	int l;
+	struct store_txn txn = {.actor = who};
+	struct outcome_txn o = {message_id, who, step, arg, result_r, REVIEW_ERROR};
+	int t;
 
 	*result_r = NULL;
-	if (store_command(store, "BEGIN") < 0)
-		return REVIEW_ERROR;
-	l = store_outcome_lock(store, message_id, NULL, &m);
-	if (l <= 0) {
-		store_rollback(store);
-		return l == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
-	}
-	r = step(store, &m, who, arg, result_r);
-	if (r != REVIEW_OK) {
-		store_rollback(store);
-		return r;
-	}
-	if (store_review_commit(store) < 0) {
+	t = store_txn_run(store, &txn, outcome_body, &o);
+	if (t < 0) {
 		json_decref(*result_r);
 		*result_r = NULL;
 		return REVIEW_ERROR;
 	}
-	return REVIEW_OK;
+	return t == 1 ? REVIEW_OK : o.ret;
 }
 
 static enum review_result conflict(const char *code, const struct outcome_msg *m, json_t **result_r)
@@ -108,8 +123,9 @@ static enum review_result summary(struct store *store, const char *id, json_t **
 	return r < 0 ? REVIEW_ERROR : r == 0 ? REVIEW_NOT_FOUND : REVIEW_OK;
 }
 
-static enum review_result redraft_step(struct store *store, const struct outcome_msg *m,
-				       const char *who, const void *arg, json_t **result_r)
+static enum review_result redraft_step(struct store *store, struct store_txn *txn,
+				       const struct outcome_msg *m, const char *who,
+				       const void *arg, json_t **result_r)
 {
 	const struct outcome_redraft *o = arg;
 	json_t *job = NULL, *after = NULL;
@@ -149,13 +165,15 @@ static enum review_result redraft_step(struct store *store, const struct outcome
 	after = json_pack("{s:o, s:O, s:o}", "message_id", id_json(m->id), "job", job,
 			  "superseded_draft_id", id_json(m->live_id));
 	json_decref(job);
-	if (after == NULL ||
-	    store_audit_append(store, who, "message.redraft", "message", m->id, NULL, after) < 0) {
-		json_decref(after);
+	if (after == NULL)
 		return REVIEW_ERROR;
-	}
-	json_object_set_new(after, "message", store_outcome_json(store, m->id));
-	*result_r = after;
+	/* the audit row is the change; the answer adds the message as it is now */
+	txn->action = "message.redraft";
+	txn->after = after;
+	*result_r = json_deep_copy(after);
+	if (*result_r == NULL)
+		return REVIEW_ERROR;
+	json_object_set_new(*result_r, "message", store_outcome_json(store, m->id));
 	return REVIEW_OK;
 }
 
@@ -202,8 +220,9 @@ static int reply_replay(struct store *store, const struct outcome_msg *m, const 
 	" (SELECT mb.address FROM messages x JOIN mailboxes mb ON mb.id = x.mailbox_id"           \
 	" WHERE x.id = $1::bigint)"
 
-static enum review_result reply_step(struct store *store, const struct outcome_msg *m,
-				     const char *who, const void *arg, json_t **result_r)
+static enum review_result reply_step(struct store *store, struct store_txn *txn,
+				     const struct outcome_msg *m, const char *who, const void *arg,
+				     json_t **result_r)
 {
 	const struct outcome_reply *o = arg;
 	const char *params[8] = {m->id,
@@ -257,11 +276,10 @@ static enum review_result reply_step(struct store *store, const struct outcome_m
 		goto fail;
 	after = json_pack("{s:o, s:s, s:s}", "draft_id", id_json(draft_id), "outbox_message_id",
 			  msgid, "kind", o->follow_up ? "follow_up" : "reply");
-	if (after == NULL ||
-	    store_audit_append(store, who, o->follow_up ? "message.follow_up" : "message.reply",
-			       "message", m->id, NULL, after) < 0)
+	if (after == NULL)
 		goto fail;
-	json_decref(after);
+	txn->action = o->follow_up ? "message.follow_up" : "message.reply";
+	txn->after = after;
 	PQclear(res);
 	return store_review_decision(store, draft_id, result_r);
 fail:
@@ -276,12 +294,12 @@ enum review_result store_outcome_reply(struct store *store, const char *message_
 	return outcome_run(store, message_id, who, reply_step, reply, result_r);
 }
 
-static enum review_result close_step(struct store *store, const struct outcome_msg *m,
-				     const char *who, const void *arg, json_t **result_r)
+static enum review_result close_step(struct store *store, struct store_txn *txn,
+				     const struct outcome_msg *m, const char *who, const void *arg,
+				     json_t **result_r)
 {
 	const char *reason = arg;
 	const char *params[3] = {m->id, who, reason};
-	json_t *before = NULL, *after = NULL;
 	PGresult *res;
 	enum review_result r = open_guard(m, who, result_r);
 
@@ -297,16 +315,13 @@ static enum review_result close_step(struct store *store, const struct outcome_m
 	if (res == NULL)
 		return REVIEW_ERROR;
 	PQclear(res);
-	before = json_pack("{s:s}", "status", m->status);
-	after = json_pack("{s:s, s:s, s:o}", "status", "closed", "reason", reason,
-			  "superseded_draft_id", id_json(m->live_id));
-	r = REVIEW_ERROR;
-	if (before != NULL && after != NULL &&
-	    store_audit_append(store, who, "message.close", "message", m->id, before, after) == 0)
-		r = summary(store, m->id, result_r);
-	json_decref(before);
-	json_decref(after);
-	return r;
+	txn->action = "message.close";
+	txn->before = json_pack("{s:s}", "status", m->status);
+	txn->after = json_pack("{s:s, s:s, s:o}", "status", "closed", "reason", reason,
+			       "superseded_draft_id", id_json(m->live_id));
+	if (txn->before == NULL || txn->after == NULL)
+		return REVIEW_ERROR;
+	return summary(store, m->id, result_r);
 }
 
 enum review_result store_outcome_close(struct store *store, const char *message_id, const char *who,
@@ -315,12 +330,11 @@ enum review_result store_outcome_close(struct store *store, const char *message_
 	return outcome_run(store, message_id, who, close_step, reason, result_r);
 }
 
-static enum review_result reopen_step(struct store *store, const struct outcome_msg *m,
-				      const char *who, const void *arg, json_t **result_r)
+static enum review_result reopen_step(struct store *store, struct store_txn *txn,
+				      const struct outcome_msg *m, const char *who, const void *arg,
+				      json_t **result_r)
 {
 	const char *params[2] = {m->id, who};
-	json_t *before = NULL, *after = NULL;
-	enum review_result r = REVIEW_ERROR;
 	PGresult *res;
 
 	(void)arg;
@@ -336,14 +350,12 @@ static enum review_result reopen_step(struct store *store, const struct outcome_
 	if (res == NULL)
 		return REVIEW_ERROR;
 	PQclear(res);
-	before = json_pack("{s:s}", "status", m->status);
-	after = json_pack("{s:s}", "status", "open");
-	if (before != NULL && after != NULL &&
-	    store_audit_append(store, who, "message.reopen", "message", m->id, before, after) == 0)
-		r = summary(store, m->id, result_r);
-	json_decref(before);
-	json_decref(after);
-	return r;
+	txn->action = "message.reopen";
+	txn->before = json_pack("{s:s}", "status", m->status);
+	txn->after = json_pack("{s:s}", "status", "open");
+	if (txn->before == NULL || txn->after == NULL)
+		return REVIEW_ERROR;
+	return summary(store, m->id, result_r);
 }
 
 enum review_result store_outcome_reopen(struct store *store, const char *message_id,

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store/store_audit.h"
 #include "daemon/store/store_private.h"
+#include "daemon/store/store_txn.h"
 
 bool person_login_valid(const char *login)
 {
@@ -16,42 +16,54 @@ bool person_login_valid(const char *login)
 		      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") == n;
 }
 
-int store_person_create(struct store *store, const char *login, const char *display_name,
-			const char *email, const char *role, const char *password_hash,
-			const char *actor, long long *id_r)
+struct person_create {
+	const char *params[5]; /* login, display_name, email, role, password_hash */
+	long long *id_r;
+};
+
+/* 0: the login is taken */
+static int person_create_body(struct store *store, struct store_txn *txn, void *ctx)
 {
-	const char *params[5] = {login, display_name, email, role, password_hash};
-	PGresult *res = NULL;
-	json_t *after = NULL;
+	struct person_create *c = ctx;
+	PGresult *res;
 	int ret = -1;
 
-	*id_r = 0;
-	if (store_command(store, "BEGIN") < 0)
-		return -1;
 	res = store_exec(store, "person create",
 			 "INSERT INTO people (login, display_name, email, role, password_hash)"
 			 " VALUES ($1, coalesce($2, ''), $3, $4, $5)"
 			 " ON CONFLICT ((lower(login))) DO NOTHING RETURNING id",
-			 5, params);
+			 5, c->params);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
-		ret = 0;
+		ret = store_txn_refuse(txn, "login_taken");
 		goto out;
 	}
-	*id_r = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	*c->id_r = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	/* never the hash: the audit log is read by admins */
-	after = json_pack("{s:s, s:s, s:s?, s:b}", "login", login, "role", role, "email", email,
-			  "password", password_hash != NULL);
-	if (store_audit_append(store, actor, "person.create", "person", login, NULL, after) < 0 ||
-	    store_command(store, "COMMIT") < 0)
+	txn->action = "person.create";
+	txn->after = json_pack("{s:s, s:s, s:s?, s:b}", "login", c->params[0], "role", c->params[3],
+			       "email", c->params[2], "password", c->params[4] != NULL);
+	if (store_txn_object(store, txn, "person", c->params[0]) < 0)
 		goto out;
 	ret = 1;
 out:
-	if (ret != 1)
-		store_rollback(store);
-	json_decref(after);
 	PQclear(res);
+	return ret;
+}
+
+int store_person_create(struct store *store, const char *login, const char *display_name,
+			const char *email, const char *role, const char *password_hash,
+			const char *actor, long long *id_r)
+{
+	struct store_txn txn = {.actor = actor};
+	struct person_create c = {{login, display_name, email, role, password_hash}, id_r};
+	int ret;
+
+	*id_r = 0;
+	ret = store_txn_run(store, &txn, person_create_body, &c);
+	if (ret != 1)
+		*id_r = 0;
 	return ret;
 }
 
@@ -100,81 +112,77 @@ static int sessions_end_person(struct store *store, const char *id, long long *e
 	return 0;
 }
 
-int store_person_set_password(struct store *store, const char *login, const char *password_hash,
-			      bool end_sessions, const char *actor)
+/* A change to one person: the UPDATE (params $1 login, $2 the new value;
+ * it returns id, login), then optionally ending their sessions. */
+struct person_change {
+	const char *what, *sql, *action, *field;
+	const char *params[2];
+	bool value, end_sessions;
+};
+
+/* 0: no such person (or nothing to change) */
+static int person_change_body(struct store *store, struct store_txn *txn, void *ctx)
 {
-	const char *params[2] = {login, password_hash};
-	PGresult *res = NULL;
-	json_t *after = NULL;
+	struct person_change *c = ctx;
+	PGresult *res;
 	long long ended = 0;
 	int ret = -1;
 
-	if (store_command(store, "BEGIN") < 0)
-		return -1;
-	res = store_exec(store, "person password",
-			 "UPDATE people SET password_hash = $2, updated_at = now()"
-			 " WHERE lower(login) = lower($1) RETURNING id, login",
-			 2, params);
+	res = store_exec(store, c->what, c->sql, 2, c->params);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
-		ret = 0;
+		ret = store_txn_refuse(txn, "not_found");
 		goto out;
 	}
-	if (end_sessions && sessions_end_person(store, PQgetvalue(res, 0, 0), &ended) < 0)
+	if (c->end_sessions && sessions_end_person(store, PQgetvalue(res, 0, 0), &ended) < 0)
 		goto out;
-	after = json_pack("{s:s, s:b, s:I}", "login", PQgetvalue(res, 0, 1), "password",
-			  password_hash != NULL, "sessions_ended", (json_int_t)ended);
-	if (store_audit_append(store, actor, "person.password", "person", PQgetvalue(res, 0, 1),
-			       NULL, after) < 0 ||
-	    store_command(store, "COMMIT") < 0)
+	txn->action = c->action;
+	txn->after = json_pack("{s:s, s:b, s:I}", "login", PQgetvalue(res, 0, 1), c->field,
+			       c->value, "sessions_ended", (json_int_t)ended);
+	if (store_txn_object(store, txn, "person", PQgetvalue(res, 0, 1)) < 0)
 		goto out;
 	ret = 1;
 out:
-	if (ret != 1)
-		store_rollback(store);
-	json_decref(after);
 	PQclear(res);
 	return ret;
+}
+
+int store_person_set_password(struct store *store, const char *login, const char *password_hash,
+			      bool end_sessions, const char *actor)
+{
+	struct store_txn txn = {.actor = actor};
+	struct person_change c = {
+		.what = "person password",
+		.sql = "UPDATE people SET password_hash = $2, updated_at = now()"
+		       " WHERE lower(login) = lower($1) RETURNING id, login",
+		.action = "person.password",
+		.field = "password",
+		.params = {login, password_hash},
+		.value = password_hash != NULL,
+		.end_sessions = end_sessions,
+	};
+
+	return store_txn_run(store, &txn, person_change_body, &c);
 }
 
 int store_person_set_disabled(struct store *store, const char *login, bool disabled,
 			      const char *actor)
 {
-	const char *params[2] = {login, disabled ? "true" : "false"};
-	PGresult *res = NULL;
-	json_t *after = NULL;
-	long long ended = 0;
-	int ret = -1;
+	struct store_txn txn = {.actor = actor};
+	struct person_change c = {
+		.what = "person disable",
+		.sql = "UPDATE people SET disabled_at = CASE WHEN $2::boolean THEN now() END,"
+		       " updated_at = now()"
+		       " WHERE lower(login) = lower($1) AND (disabled_at IS NOT NULL) <> "
+		       "$2::boolean"
+		       " RETURNING id, login",
+		.action = disabled ? "person.disable" : "person.enable",
+		.field = "disabled",
+		.params = {login, disabled ? "true" : "false"},
+		.value = disabled,
+		.end_sessions = disabled,
+	};
 
-	if (store_command(store, "BEGIN") < 0)
-		return -1;
-	res = store_exec(
-		store, "person disable",
-		"UPDATE people SET disabled_at = CASE WHEN $2::boolean THEN now() END,"
-		" updated_at = now()"
-		" WHERE lower(login) = lower($1) AND (disabled_at IS NOT NULL) <> $2::boolean"
-		" RETURNING id, login",
-		2, params);
-	if (res == NULL)
-		goto out;
-	if (PQntuples(res) != 1) {
-		ret = 0;
-		goto out;
-	}
-	if (disabled && sessions_end_person(store, PQgetvalue(res, 0, 0), &ended) < 0)
-		goto out;
-	after = json_pack("{s:s, s:b, s:I}", "login", PQgetvalue(res, 0, 1), "disabled", disabled,
-			  "sessions_ended", (json_int_t)ended);
-	if (store_audit_append(store, actor, disabled ? "person.disable" : "person.enable",
-			       "person", PQgetvalue(res, 0, 1), NULL, after) < 0 ||
-	    store_command(store, "COMMIT") < 0)
-		goto out;
-	ret = 1;
-out:
-	if (ret != 1)
-		store_rollback(store);
-	json_decref(after);
-	PQclear(res);
-	return ret;
+	return store_txn_run(store, &txn, person_change_body, &c);
 }

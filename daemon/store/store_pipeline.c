@@ -113,20 +113,14 @@ json_t *store_classifier_examples(struct store *store, unsigned int max)
 {
 	char n[16];
 	const char *params[1] = {n};
-	PGresult *res;
-	json_t *out;
 
 	snprintf(n, sizeof(n), "%u", max);
-	res = store_exec(store, "reading classifier examples",
-			 "SELECT jsonb_build_object('text', coalesce(subject, '') || E'\\n' ||"
-			 " coalesce(text_body, ''), 'category', category)"
-			 " FROM classifier_examples ORDER BY id DESC LIMIT $1::int",
-			 1, params);
-	if (res == NULL)
-		return NULL;
-	out = store_json_rows(store, res, 0);
-	PQclear(res);
-	return out;
+	return store_json_list(
+		store, "reading classifier examples",
+		"SELECT jsonb_build_object('text', coalesce(subject, '') || E'\\n' ||"
+		" coalesce(text_body, ''), 'category', category)"
+		" FROM classifier_examples ORDER BY id DESC LIMIT $1::int",
+		1, params);
 }
 
 /* JSON text of v for a jsonb parameter ("null" for NULL); free() it. */

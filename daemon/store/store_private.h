@@ -41,5 +41,15 @@ json_t *store_json(struct store *store, const char *text);
 /* Column col of every row of res, parsed with store_json(), as a new array;
  * NULL (error set) when a row does not parse or memory runs out. */
 json_t *store_json_rows(struct store *store, const PGresult *res, int col);
+/* The row-to-array query: runs sql (parameters text) and returns column 0
+ * of every row parsed as JSON, as a new array; NULL with the store's error
+ * set. */
+json_t *store_json_list(struct store *store, const char *what, const char *sql, int nparams,
+			const char *const *params);
+/* store_json_list() as the object {key: [...]}, the listings' answer.
+ * Returns 0 with *result_r (json_decref it), or -1. */
+int store_json_list_in(struct store *store, const char *key, const char *what, const char *sql,
+		       int nparams, const char *const *params, json_t **result_r)
+	__attribute__((warn_unused_result));
 
 #endif

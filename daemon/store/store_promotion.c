@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/store/store_audit.h"
+#include "daemon/store/store_txn.h"
 #include "daemon/store/store_promotion_int.h"
 #include "daemon/store/store_review_int.h"
 #include "daemon/lib/util.h"
@@ -103,41 +104,51 @@ static int auto_gate_wait(struct store *store)
 	return 0;
 }
 
-int store_auto_set(struct store *store, bool enabled, const char *who, long *held_r)
-{
-	const char *params[2] = {enabled ? "true" : "false", who};
-	json_t *before = NULL, *after = NULL;
-	long more = 0;
-	int r;
+struct auto_set_txn {
+	bool enabled;
+	const char *who;
+	long *held_r;
+};
 
-	*held_r = 0;
-	if (store_command(store, "BEGIN") < 0)
-		return -1;
-	r = store_review_one(store, "reading the switch",
+static int auto_set_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct auto_set_txn *a = ctx;
+	const char *params[2] = {a->enabled ? "true" : "false", a->who};
+
+	if (store_review_one(store, "reading the switch",
 			     "SELECT json_build_object('enabled', value, 'updated_by', updated_by,"
 			     " 'updated_at', updated_at)::text FROM settings"
 			     " WHERE key = 'auto_enabled' FOR UPDATE",
-			     0, NULL, &before);
-	if (r < 0)
-		goto fail;
-	r = store_review_one(
-		store, "setting the switch",
-		"INSERT INTO settings (key, value, updated_by) VALUES ('auto_enabled', $1::jsonb, "
-		"$2)"
-		" ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,"
-		" updated_by = EXCLUDED.updated_by, updated_at = now()"
-		" RETURNING json_build_object('enabled', value, 'updated_by', updated_by,"
-		" 'updated_at', updated_at)::text",
-		2, params, &after);
-	if (r <= 0 || store_audit_append(store, who, enabled ? "auto.on" : "auto.off", "settings",
-					 "auto_enabled", before, after) < 0)
-		goto fail;
-	if (!enabled && auto_hold_back_tx(store, who, held_r) < 0)
-		goto fail;
-	json_decref(before);
-	json_decref(after);
-	before = after = NULL;
-	if (store_review_commit(store) < 0)
+			     0, NULL, &txn->before) < 0 ||
+	    store_review_one(
+		    store, "setting the switch",
+		    "INSERT INTO settings (key, value, updated_by) VALUES ('auto_enabled', "
+		    "$1::jsonb, "
+		    "$2)"
+		    " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,"
+		    " updated_by = EXCLUDED.updated_by, updated_at = now()"
+		    " RETURNING json_build_object('enabled', value, 'updated_by', updated_by,"
+		    " 'updated_at', updated_at)::text",
+		    2, params, &txn->after) <= 0)
+		return -1;
+	/* the switch's row first: holding back writes rows of its own */
+	txn->action = a->enabled ? "auto.on" : "auto.off";
+	if (store_txn_object(store, txn, "settings", "auto_enabled") < 0 ||
+	    store_txn_audit(store, txn) < 0)
+		return -1;
+	if (!a->enabled && auto_hold_back_tx(store, a->who, a->held_r) < 0)
+		return -1;
+	return 1;
+}
+
+int store_auto_set(struct store *store, bool enabled, const char *who, long *held_r)
+{
+	struct store_txn txn = {.actor = who};
+	struct auto_set_txn a = {enabled, who, held_r};
+	long more = 0;
+
+	*held_r = 0;
+	if (store_txn_run(store, &txn, auto_set_body, &a) < 0)
 		return -1;
 	if (enabled)
 		return 0;
@@ -148,11 +159,6 @@ int store_auto_set(struct store *store, bool enabled, const char *who, long *hel
 		return -1;
 	*held_r += more;
 	return 0;
-fail:
-	store_rollback(store);
-	json_decref(before);
-	json_decref(after);
-	return -1;
 }
 
 int store_auto_gate_enter(struct store *store)
@@ -267,10 +273,9 @@ int store_auto_thread_replies(struct store *store, unsigned int window_s, json_t
 {
 	char w[16];
 	const char *params[1] = {w};
-	PGresult *res;
 
 	snprintf(w, sizeof(w), "%u", window_s);
-	res = store_exec(
+	*rows_r = store_json_list(
 		store, "finding replies on automatically answered threads",
 		"SELECT json_build_object('message', x.mid, 'draft', x.did, 'category', x.category,"
 		" 'text', x.text)::text FROM (SELECT DISTINCT ON (m.id) m.id AS mid, d.id AS did,"
@@ -286,10 +291,6 @@ int store_auto_thread_replies(struct store *store, unsigned int window_s, json_t
 		" AND NOT EXISTS (SELECT 1 FROM auto_thread_replies r WHERE r.message_id = m.id)"
 		" ORDER BY m.id, o.sent_at DESC LIMIT 200) x ORDER BY x.mid",
 		1, params);
-	if (res == NULL)
-		return -1;
-	*rows_r = store_json_rows(store, res, 0);
-	PQclear(res);
 	return *rows_r != NULL ? 0 : -1;
 }
 

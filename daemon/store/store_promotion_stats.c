@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/store/store_audit.h"
+#include "daemon/store/store_txn.h"
 #include "daemon/store/store_promotion_int.h"
 #include "daemon/store/store_review_int.h"
 
@@ -71,15 +71,10 @@ int store_promotion_counts(struct store *store, unsigned int window_s, double th
 {
 	char w[16], t[32];
 	const char *params[2] = {w, t};
-	PGresult *res;
 
 	snprintf(w, sizeof(w), "%u", window_s);
 	snprintf(t, sizeof(t), "%.17g", threshold);
-	res = store_exec(store, "promotion evidence", counts_sql, 2, params);
-	if (res == NULL)
-		return -1;
-	*rows_r = store_json_rows(store, res, 0);
-	PQclear(res);
+	*rows_r = store_json_list(store, "promotion evidence", counts_sql, 2, params);
 	return *rows_r != NULL ? 0 : -1;
 }
 
@@ -95,92 +90,98 @@ int store_samples_list(struct store *store, bool pending_only, unsigned int limi
 {
 	char n[16];
 	const char *params[2] = {pending_only ? "t" : "f", n};
-	PGresult *res;
-	json_t *arr;
 
 	snprintf(n, sizeof(n), "%u", limit);
-	res = store_exec(store, "post-send samples",
-			 "SELECT " SAMPLE_JSON
-			 " FROM drafts d JOIN messages m ON m.id = d.message_id"
-			 " LEFT JOIN outbox o ON o.draft_id = d.id WHERE d.sampled"
-			 " AND (NOT $1::boolean OR d.sample_verdict IS NULL)"
-			 " ORDER BY d.id DESC LIMIT $2::int",
-			 2, params);
-	if (res == NULL)
-		return -1;
-	arr = store_json_rows(store, res, 0);
-	PQclear(res);
-	if (arr == NULL)
-		return -1;
-	*result_r = json_pack("{s:o}", "samples", arr);
-	return *result_r != NULL ? 0 : -1;
+	return store_json_list_in(store, "samples", "post-send samples",
+				  "SELECT " SAMPLE_JSON
+				  " FROM drafts d JOIN messages m ON m.id = d.message_id"
+				  " LEFT JOIN outbox o ON o.draft_id = d.id WHERE d.sampled"
+				  " AND (NOT $1::boolean OR d.sample_verdict IS NULL)"
+				  " ORDER BY d.id DESC LIMIT $2::int",
+				  2, params, result_r);
 }
 
-enum review_result store_sample_verdict(struct store *store, const char *id, const char *verdict,
-					const char *note, const char *who, json_t **result_r)
-{
-	const char *params[4] = {id, verdict, note, who};
-	json_t *before = NULL, *after = NULL, *evidence = NULL;
-	const char *category;
-	enum review_result ret = REVIEW_ERROR;
-	int r;
+struct sample_txn {
+	const char *id, *verdict, *note, *who;
+	json_t *result;
+	enum review_result ret; /* when refused */
+};
 
-	if (store_command(store, "BEGIN") < 0)
-		return REVIEW_ERROR;
+/* 0: no such sample, or it is judged already (result: who judged it) */
+static int sample_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct sample_txn *s = ctx;
+	const char *params[4] = {s->id, s->verdict, s->note, s->who};
+	json_t *ignored = NULL, *evidence = NULL, *cat = NULL;
+	const char *category;
+	int r, ret = -1;
+
 	r = store_review_one(store, "locking a sample",
 			     "SELECT json_build_object('id', d.id, 'category', d.category,"
 			     " 'verdict', d.sample_verdict, 'judged_by', d.sample_by)::text"
 			     " FROM drafts d WHERE d.id = $1::bigint AND d.sampled FOR UPDATE",
-			     1, params, &before);
+			     1, params, &txn->before);
 	if (r <= 0) {
-		ret = r == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
-		goto fail;
+		s->ret = REVIEW_NOT_FOUND;
+		ret = r < 0 ? -1 : store_txn_refuse(txn, "not_found");
+		goto out;
 	}
-	if (!json_is_null(json_object_get(before, "verdict"))) {
-		store_rollback(store);
-		*result_r = before;
-		return REVIEW_CONFLICT;
+	if (!json_is_null(json_object_get(txn->before, "verdict"))) {
+		s->result = json_incref(txn->before);
+		s->ret = REVIEW_CONFLICT;
+		ret = store_txn_refuse(txn, "judged");
+		goto out;
 	}
 	r = store_review_one(store, "judging a sample",
 			     "UPDATE drafts SET sample_verdict = $2, sample_note = $3,"
 			     " sample_by = $4, sample_at = now(), updated_at = now()"
 			     " WHERE id = $1::bigint RETURNING id::text",
-			     4, params, &after);
-	json_decref(after);
-	after = NULL;
+			     4, params, &ignored);
 	if (r <= 0 ||
 	    store_review_one(store, "reading a sample",
 			     "SELECT " SAMPLE_JSON
 			     " FROM drafts d JOIN messages m ON m.id = d.message_id"
 			     " LEFT JOIN outbox o ON o.draft_id = d.id WHERE d.id = $1::bigint",
-			     1, params, &after) <= 0)
-		goto fail;
-	if (store_audit_append(store, who, "sample.verdict", "draft", id, before, after) < 0)
-		goto fail;
-	category = json_string_value(json_object_get(before, "category"));
-	if (strcmp(verdict, "bad") == 0 && category != NULL) {
-		evidence = json_pack("{s:s, s:s, s:s?}", "sample_draft_id", id, "judged_by", who,
-				     "note", note);
-		r = store_category_set_mode_tx(store, category, "auto", "draft", who,
+			     1, params, &s->result) <= 0)
+		goto out;
+	/* held: store_txn_audit() releases before */
+	cat = json_incref(json_object_get(txn->before, "category"));
+	category = json_string_value(cat);
+	evidence = category != NULL && strcmp(s->verdict, "bad") == 0
+			   ? json_pack("{s:s, s:s, s:s?}", "sample_draft_id", s->id, "judged_by",
+				       s->who, "note", s->note)
+			   : NULL;
+	/* the verdict's row first: the demotion it causes writes its own */
+	txn->action = "sample.verdict";
+	txn->after = json_incref(s->result);
+	if (store_txn_object(store, txn, "draft", s->id) < 0 || store_txn_audit(store, txn) < 0)
+		goto out;
+	if (evidence != NULL) {
+		r = store_category_set_mode_tx(store, category, "auto", "draft", s->who,
 					       "a post-send sample was marked bad", evidence);
 		if (r < 0)
-			goto fail;
-		json_object_set_new(after, "category_demoted", json_boolean(r == 1));
+			goto out;
+		json_object_set_new(s->result, "category_demoted", json_boolean(r == 1));
 	}
-	*result_r = after;
-	after = NULL;
-	ret = REVIEW_OK;
-	if (store_review_commit(store) < 0) {
-		ret = REVIEW_ERROR;
-		json_decref(*result_r);
-		*result_r = NULL;
-	}
-	goto out;
-fail:
-	store_rollback(store);
+	ret = 1;
 out:
-	json_decref(before);
-	json_decref(after);
+	json_decref(ignored);
 	json_decref(evidence);
+	json_decref(cat);
 	return ret;
+}
+
+enum review_result store_sample_verdict(struct store *store, const char *id, const char *verdict,
+					const char *note, const char *who, json_t **result_r)
+{
+	struct store_txn txn = {.actor = who};
+	struct sample_txn s = {id, verdict, note, who, NULL, REVIEW_ERROR};
+	int r = store_txn_run(store, &txn, sample_body, &s);
+
+	if (r == 1 || (r == 0 && s.ret == REVIEW_CONFLICT)) {
+		*result_r = s.result;
+		return r == 1 ? REVIEW_OK : REVIEW_CONFLICT;
+	}
+	json_decref(s.result);
+	return r == 0 ? s.ret : REVIEW_ERROR;
 }

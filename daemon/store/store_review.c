@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon/store/store_audit.h"
+#include "daemon/store/store_txn.h"
 
 int store_review_one(struct store *store, const char *what, const char *sql, int nparams,
 		     const char *const *params, json_t **json_r)
@@ -197,8 +198,38 @@ static enum review_result review_why_not(struct store *store, const char *id, co
 	" d.claimed_by, 'claim_expires', d.claim_expires, 'claim_ttl_seconds', " ttl "," \
 	" 'version', d.version"
 
-/* One guarded UPDATE of a draft's claim, audited in the same transaction
- * (action NULL: not audited, a heartbeat is presence, not a decision):
+/* One guarded UPDATE of a draft's claim (sql over params), the claim
+ * state it returns in result, audited as action (NULL: not audited, a
+ * heartbeat is presence, not a decision). */
+struct claim_change {
+	const char *what, *sql, *action;
+	int nparams;
+	const char *const *params;
+	const char *id;
+	json_t *result;
+};
+
+/* 0: the guarded UPDATE touched no row */
+static int claim_change_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct claim_change *c = ctx;
+	const char *prev;
+	int r;
+
+	r = store_review_one(store, c->what, c->sql, c->nparams, c->params, &c->result);
+	if (r <= 0)
+		return r < 0 ? -1 : store_txn_refuse(txn, "claim");
+	txn->action = c->action;
+	prev = json_string_value(json_object_get(c->result, "taken_over_from"));
+	if (prev != NULL) {
+		txn->action = "draft.take_over";
+		txn->before = json_pack("{s:s}", "claimed_by", prev);
+	}
+	txn->after = json_incref(c->result);
+	return store_txn_object(store, txn, "draft", c->id) < 0 ? -1 : 1;
+}
+
+/* One guarded UPDATE of a draft's claim, audited in the same transaction:
  * REVIEW_OK with the new claim state in *result_r, or why it did not apply
  * (live_code while the draft is live). A result naming taken_over_from is
  * audited as draft.take_over with the previous holder. */
@@ -208,40 +239,16 @@ static enum review_result review_claim_change(struct store *store, const char *w
 					      const char *who, const char *action,
 					      const char *live_code, json_t **result_r)
 {
-	json_t *after = NULL, *before = NULL;
-	const char *prev;
-	int r;
+	struct store_txn txn = {.actor = who};
+	struct claim_change c = {what, sql, action, nparams, params, id, NULL};
+	int r = store_txn_run(store, &txn, claim_change_body, &c);
 
-	if (store_command(store, "BEGIN") < 0)
-		return REVIEW_ERROR;
-	r = store_review_one(store, what, sql, nparams, params, &after);
-	if (r < 0)
-		goto fail;
-	if (r == 0) {
-		store_rollback(store);
-		return review_why_not(store, id, live_code, result_r);
+	if (r == 1) {
+		*result_r = c.result;
+		return REVIEW_OK;
 	}
-	prev = json_string_value(json_object_get(after, "taken_over_from"));
-	if (prev != NULL) {
-		action = "draft.take_over";
-		before = json_pack("{s:s}", "claimed_by", prev);
-	}
-	if (action != NULL &&
-	    store_audit_append(store, who, action, "draft", id, before, after) < 0)
-		goto fail;
-	if (store_review_commit(store) < 0) {
-		json_decref(after);
-		json_decref(before);
-		return REVIEW_ERROR;
-	}
-	json_decref(before);
-	*result_r = after;
-	return REVIEW_OK;
-fail:
-	json_decref(after);
-	json_decref(before);
-	store_rollback(store);
-	return REVIEW_ERROR;
+	json_decref(c.result);
+	return r == 0 ? review_why_not(store, id, live_code, result_r) : REVIEW_ERROR;
 }
 
 enum review_result store_review_claim(struct store *store, const char *id, const char *who,
@@ -316,19 +323,28 @@ static void review_diff(json_t *before, json_t *after, const char *name, const P
 	json_object_set_new(after, name, value != NULL ? json_string(value) : json_null());
 }
 
-enum review_result store_review_patch(struct store *store, const char *id, const char *who,
-				      const struct review_patch *patch, json_t **result_r)
+struct patch_txn {
+	const char *id, *who;
+	const struct review_patch *patch;
+	json_t *result;
+	enum review_result ret; /* when refused */
+};
+
+static int patch_body(struct store *store, struct store_txn *txn, void *ctx)
 {
+	struct patch_txn *p = ctx;
+	const struct review_patch *patch = p->patch;
 	PGresult *res = NULL;
-	json_t *before = json_object(), *after = json_object(), *result = NULL;
 	char ttl[16];
-	const char *params[7] = {id, patch->subject, patch->body, patch->recipient, patch->cc, who,
-				 ttl};
-	enum review_result ret = REVIEW_ERROR;
+	const char *params[7] = {p->id,     patch->subject, patch->body, patch->recipient,
+				 patch->cc, p->who,         ttl};
 	const char *status;
+	int ret = -1;
 
 	snprintf(ttl, sizeof(ttl), "%u", patch->claim_ttl);
-	if (before == NULL || after == NULL || store_command(store, "BEGIN") < 0)
+	txn->before = json_object();
+	txn->after = json_object();
+	if (txn->before == NULL || txn->after == NULL)
 		goto out;
 	res = store_exec(store, "draft lock",
 			 "SELECT status, version::text, claim_expires > now() AND claimed_by <> $2,"
@@ -336,30 +352,33 @@ enum review_result store_review_patch(struct store *store, const char *id, const
 			 " version::text, 'subject', subject, 'body', body, 'recipient', recipient,"
 			 " 'cc', cc, 'updated_by', updated_by, 'updated_at', updated_at)::text"
 			 " FROM drafts WHERE id = $1::bigint FOR UPDATE",
-			 2, (const char *const[]){id, who});
+			 2, (const char *const[]){p->id, p->who});
 	if (res == NULL)
-		goto fail;
+		goto out;
 	if (PQntuples(res) == 0) {
-		ret = REVIEW_NOT_FOUND;
-		goto fail;
+		p->ret = REVIEW_NOT_FOUND;
+		ret = store_txn_refuse(txn, "not_found");
+		goto out;
 	}
 	status = PQgetvalue(res, 0, 0);
 	if ((strcmp(status, "pending") != 0 && strcmp(status, "claimed") != 0) ||
 	    strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
-		store_rollback(store);
-		ret = review_why_not(store, id, "claimed", result_r);
+		/* answered by review_why_not() after the rollback */
+		p->ret = REVIEW_CONFLICT;
+		ret = store_txn_refuse(txn, "claimed");
 		goto out;
 	}
 	if (strcmp(PQgetvalue(res, 0, 1), patch->version) != 0) {
 		/* the saved text goes back with the 412: both can be shown */
-		*result_r = store_json(store, PQgetvalue(res, 0, 7));
-		ret = *result_r != NULL ? REVIEW_STALE : REVIEW_ERROR;
-		goto fail;
+		p->result = store_json(store, PQgetvalue(res, 0, 7));
+		p->ret = REVIEW_STALE;
+		ret = p->result != NULL ? store_txn_refuse(txn, "version") : -1;
+		goto out;
 	}
-	review_diff(before, after, "subject", res, 3, patch->subject);
-	review_diff(before, after, "body", res, 4, patch->body);
-	review_diff(before, after, "recipient", res, 5, patch->recipient);
-	review_diff(before, after, "cc", res, 6, patch->cc);
+	review_diff(txn->before, txn->after, "subject", res, 3, patch->subject);
+	review_diff(txn->before, txn->after, "body", res, 4, patch->body);
+	review_diff(txn->before, txn->after, "recipient", res, 5, patch->recipient);
+	review_diff(txn->before, txn->after, "cc", res, 6, patch->cc);
 	/* the first save claims the draft for its author (claims follow presence) */
 	if (store_review_one(store, "draft patch",
 			     "UPDATE drafts SET original_body = coalesce(original_body, body),"
@@ -374,21 +393,30 @@ enum review_result store_review_patch(struct store *store, const char *id, const
 			     " subject, 'body', body, 'recipient', recipient, 'cc', cc, 'status',"
 			     " status, 'claimed_by', claimed_by, 'claim_expires', claim_expires,"
 			     " 'updated_by', updated_by, 'updated_at', updated_at)::text",
-			     7, params, &result) <= 0)
-		goto fail;
-	if (store_audit_append(store, who, "draft.edit", "draft", id, before, after) < 0 ||
-	    store_review_commit(store) < 0)
-		goto fail;
-	*result_r = result;
-	result = NULL;
-	ret = REVIEW_OK;
-	goto out;
-fail:
-	store_rollback(store);
+			     7, params, &p->result) <= 0)
+		goto out;
+	txn->action = "draft.edit";
+	if (store_txn_object(store, txn, "draft", p->id) < 0)
+		goto out;
+	ret = 1;
 out:
 	PQclear(res);
-	json_decref(result);
-	json_decref(before);
-	json_decref(after);
 	return ret;
+}
+
+enum review_result store_review_patch(struct store *store, const char *id, const char *who,
+				      const struct review_patch *patch, json_t **result_r)
+{
+	struct store_txn txn = {.actor = who};
+	struct patch_txn p = {.id = id, .who = who, .patch = patch};
+	int r = store_txn_run(store, &txn, patch_body, &p);
+
+	if (r == 1 || (r == 0 && p.ret == REVIEW_STALE)) {
+		*result_r = p.result;
+		return r == 1 ? REVIEW_OK : REVIEW_STALE;
+	}
+	json_decref(p.result);
+	if (r == 0 && p.ret == REVIEW_CONFLICT)
+		return review_why_not(store, id, "claimed", result_r);
+	return r == 0 ? p.ret : REVIEW_ERROR;
 }

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store/store_audit.h"
+#include "daemon/store/store_txn.h"
 
 #define CATEGORY_JSON                                                                    \
 	"json_build_object('name', name, 'mode', mode, 'threshold', threshold,"          \
@@ -64,19 +64,9 @@ int store_categories_seed(struct store *store, const struct config *config,
 
 int store_categories_list(struct store *store, json_t **result_r)
 {
-	PGresult *res =
-		store_exec(store, "categories",
-			   "SELECT " CATEGORY_JSON " FROM categories ORDER BY name", 0, NULL);
-	json_t *arr;
-
-	if (res == NULL)
-		return -1;
-	arr = store_json_rows(store, res, 0);
-	PQclear(res);
-	if (arr == NULL)
-		return -1;
-	*result_r = json_pack("{s:o}", "categories", arr);
-	return *result_r != NULL ? 0 : -1;
+	return store_json_list_in(store, "categories", "categories",
+				  "SELECT " CATEGORY_JSON " FROM categories ORDER BY name", 0, NULL,
+				  result_r);
 }
 
 /* The text form of a validated field for a parameter, or NULL when absent. */
@@ -95,14 +85,78 @@ static const char *category_param(const json_t *changes, const char *key, char *
 	return buf;
 }
 
+/* An admin change of one row as an audited transaction: optionally lock
+ * and read it (lock_sql over $1, the "before"), run the guarded UPDATE
+ * that returns the row's JSON (the answer; audited as "after" when
+ * audit_after), write the audit row. */
+struct admin_update {
+	const char *lock_sql;
+	const char *what, *sql;
+	int nparams;
+	const char *const *params;
+	bool audit_after;
+	json_t *result;
+};
+
+/* 0: no such row */
+static int admin_update_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct admin_update *u = ctx;
+	int r;
+
+	if (u->lock_sql != NULL) {
+		r = store_review_one(store, "category lock", u->lock_sql, 1, u->params,
+				     &txn->before);
+		if (r <= 0)
+			return r < 0 ? -1 : store_txn_refuse(txn, "not_found");
+	}
+	r = store_review_one(store, u->what, u->sql, u->nparams, u->params, &u->result);
+	if (r <= 0)
+		return r < 0 || u->lock_sql != NULL ? -1 : store_txn_refuse(txn, "not_found");
+	if (u->audit_after)
+		txn->after = json_incref(u->result);
+	return 1;
+}
+
+/* Runs u audited as action on (type, params[0]) by who. */
+static enum review_result admin_update(struct store *store, struct admin_update *u,
+				       const char *action, const char *type, const char *who,
+				       json_t **result_r)
+{
+	struct store_txn txn = {.actor = who, .action = action};
+	int r = -1;
+
+	if (store_txn_object(store, &txn, type, u->params[0]) == 0)
+		r = store_txn_run(store, &txn, admin_update_body, u);
+	if (r == 1) {
+		*result_r = u->result;
+		return REVIEW_OK;
+	}
+	json_decref(u->result);
+	return r == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
+}
+
 enum review_result store_category_update(struct store *store, const char *name,
 					 const json_t *changes, const char *who, json_t **result_r)
 {
-	json_t *before = NULL, *after = NULL;
 	char b[4][32];
 	const char *params[8];
-	enum review_result ret = REVIEW_ERROR;
-	int r;
+	struct admin_update u = {
+		.lock_sql = "SELECT " CATEGORY_JSON " FROM categories WHERE name = $1 FOR UPDATE",
+		.what = "category update",
+		.sql = "UPDATE categories SET mode = coalesce($2, mode),"
+		       " threshold = coalesce($3::double precision, threshold),"
+		       " audit_sample_rate = coalesce($4::double precision, audit_sample_rate),"
+		       " min_samples = coalesce($5::int, min_samples),"
+		       " target_rate = coalesce($6::double precision, target_rate),"
+		       " promotion = coalesce($7, promotion), updated_by = $8,"
+		       " promoted_at = CASE WHEN $2 = 'auto' AND mode <> 'auto' THEN now()"
+		       " ELSE promoted_at END,"
+		       " updated_at = now() WHERE name = $1 RETURNING " CATEGORY_JSON,
+		.nparams = 8,
+		.params = params,
+		.audit_after = true,
+	};
 
 	params[0] = name;
 	params[1] = category_param(changes, "mode", NULL, 0);
@@ -112,43 +166,7 @@ enum review_result store_category_update(struct store *store, const char *name,
 	params[5] = category_param(changes, "target_rate", b[3], sizeof(b[3]));
 	params[6] = category_param(changes, "promotion", NULL, 0);
 	params[7] = who;
-	if (store_command(store, "BEGIN") < 0)
-		return REVIEW_ERROR;
-	r = store_review_one(store, "category lock",
-			     "SELECT " CATEGORY_JSON " FROM categories WHERE name = $1 FOR UPDATE",
-			     1, params, &before);
-	if (r <= 0) {
-		ret = r == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
-		goto fail;
-	}
-	r = store_review_one(
-		store, "category update",
-		"UPDATE categories SET mode = coalesce($2, mode),"
-		" threshold = coalesce($3::double precision, threshold),"
-		" audit_sample_rate = coalesce($4::double precision, audit_sample_rate),"
-		" min_samples = coalesce($5::int, min_samples),"
-		" target_rate = coalesce($6::double precision, target_rate),"
-		" promotion = coalesce($7, promotion), updated_by = $8,"
-		" promoted_at = CASE WHEN $2 = 'auto' AND mode <> 'auto' THEN now()"
-		" ELSE promoted_at END,"
-		" updated_at = now() WHERE name = $1 RETURNING " CATEGORY_JSON,
-		8, params, &after);
-	if (r <= 0)
-		goto fail;
-	if (store_audit_append(store, who, "category.update", "category", name, before, after) <
-		    0 ||
-	    store_review_commit(store) < 0)
-		goto fail;
-	*result_r = after;
-	after = NULL;
-	ret = REVIEW_OK;
-	goto out;
-fail:
-	store_rollback(store);
-out:
-	json_decref(before);
-	json_decref(after);
-	return ret;
+	return admin_update(store, &u, "category.update", "category", who, result_r);
 }
 
 /* The same aggregates grouped by category or by reviewer. */
@@ -214,46 +232,24 @@ out:
 
 int store_mailboxes_list(struct store *store, json_t **result_r)
 {
-	PGresult *res = store_exec(store, "mailboxes",
-				   "SELECT " MAILBOX_JSON " FROM mailboxes ORDER BY name", 0, NULL);
-	json_t *arr;
-
-	if (res == NULL)
-		return -1;
-	arr = store_json_rows(store, res, 0);
-	PQclear(res);
-	if (arr == NULL)
-		return -1;
-	*result_r = json_pack("{s:o}", "mailboxes", arr);
-	return *result_r != NULL ? 0 : -1;
+	return store_json_list_in(store, "mailboxes", "mailboxes",
+				  "SELECT " MAILBOX_JSON " FROM mailboxes ORDER BY name", 0, NULL,
+				  result_r);
 }
 
 enum review_result store_mailbox_request_poll(struct store *store, const char *name,
 					      const char *who, json_t **result_r)
 {
 	const char *params[2] = {name, who};
-	json_t *after = NULL;
-	int r;
+	struct admin_update u = {
+		.what = "mailbox poll",
+		.sql = "UPDATE mailboxes SET poll_requested_at = now(), poll_requested_by = $2"
+		       " WHERE name = $1 RETURNING " MAILBOX_JSON,
+		.nparams = 2,
+		.params = params,
+	};
 
-	if (store_command(store, "BEGIN") < 0)
-		return REVIEW_ERROR;
-	r = store_review_one(
-		store, "mailbox poll",
-		"UPDATE mailboxes SET poll_requested_at = now(), poll_requested_by = $2"
-		" WHERE name = $1 RETURNING " MAILBOX_JSON,
-		2, params, &after);
-	if (r <= 0) {
-		store_rollback(store);
-		return r == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
-	}
-	if (store_audit_append(store, who, "mailbox.poll", "mailbox", name, NULL, NULL) < 0 ||
-	    store_review_commit(store) < 0) {
-		store_rollback(store);
-		json_decref(after);
-		return REVIEW_ERROR;
-	}
-	*result_r = after;
-	return REVIEW_OK;
+	return admin_update(store, &u, "mailbox.poll", "mailbox", who, result_r);
 }
 
 int store_review_metrics(struct store *store, json_t **result_r)

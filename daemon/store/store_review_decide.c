@@ -8,7 +8,7 @@
 
 #include "daemon/lib/edit_distance.h"
 #include "daemon/mail/mail_compose.h"
-#include "daemon/store/store_audit.h"
+#include "daemon/store/store_txn.h"
 
 #define REVIEW_DECISION_JSON                                                                   \
 	"SELECT json_build_object('id', d.id, 'status', d.status, 'reviewer', d.reviewer,"     \
@@ -98,52 +98,105 @@ static enum review_result review_live_guard(struct store *store, const char *id,
 	return REVIEW_OK;
 }
 
-enum review_result store_review_approve(struct store *store, const char *id, const char *who,
-					const struct review_approve *approve, json_t **result_r)
+/* One decision on a draft as an audited transaction (store_txn_run()): the
+ * body fills the audit row, or refuses with the answer in ret (and its
+ * detail in *result_r); reread asks for the draft's decision to be read
+ * after the rollback (a replayed approval, an undo that came too late). */
+struct decide {
+	const char *id, *who;
+	const void *arg;
+	json_t **result_r;
+	enum review_result ret;
+	bool reread;
+	const char *conflict; /* reread: the "conflict" key to add, or NULL */
+};
+
+static enum review_result decide_run(struct store *store, struct decide *d, store_txn_body_fn *body)
 {
+	struct store_txn txn = {.actor = d->who};
+	enum review_result r;
+	int t;
+
+	d->ret = REVIEW_ERROR;
+	t = store_txn_run(store, &txn, body, d);
+	if (t < 0)
+		return REVIEW_ERROR;
+	if (t == 1)
+		return store_review_decision(store, d->id, d->result_r);
+	if (!d->reread)
+		return d->ret;
+	r = store_review_decision(store, d->id, d->result_r);
+	if (r != REVIEW_OK)
+		return r;
+	if (d->conflict != NULL)
+		json_object_set_new(*d->result_r, "conflict", json_string(d->conflict));
+	return d->ret;
+}
+
+/* Refuses with answer r (a guard's conflict, not found, ...): 0 for the
+ * transaction helper, -1 when r is an error. */
+static int decide_refuse(struct store_txn *txn, struct decide *d, enum review_result r,
+			 const char *guard)
+{
+	d->ret = r;
+	return r == REVIEW_ERROR ? -1 : store_txn_refuse(txn, guard);
+}
+
+/* Locks the draft for a decision and applies the guards every decision
+ * shares: 1 with *res_r (PQclear it) when it may go on, else what
+ * decide_refuse() returned. */
+static int decide_lock(struct store *store, struct store_txn *txn, struct decide *d,
+		       struct outcome_msg *m, PGresult **res_r)
+{
+	int l = review_lock_draft(store, d->id, d->who, m, res_r);
+
+	if (l <= 0)
+		return decide_refuse(txn, d, l == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR, "not_found");
+	return 1;
+}
+
+static int approve_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct decide *d = ctx;
+	const struct review_approve *approve = d->arg;
 	PGresult *res = NULL, *upd = NULL;
-	json_t *before = NULL, *after = NULL;
 	struct outcome_msg m;
-	enum review_result ret = REVIEW_ERROR;
+	enum review_result g;
 	const char *status, *final_body, *params[6];
 	char msgid[256], dist[32], delay[16];
 	double ed;
-	int l;
+	int ret;
 
-	if (store_command(store, "BEGIN") < 0)
-		return REVIEW_ERROR;
 	/* The message lock serialises concurrent approvals: the second one
 	 * sees 'approved' and replays the first one's result. */
-	l = review_lock_draft(store, id, who, &m, &res);
-	if (l <= 0) {
-		ret = l == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
-		goto fail;
-	}
+	ret = decide_lock(store, txn, d, &m, &res);
+	if (ret <= 0)
+		goto out;
 	status = PQgetvalue(res, 0, 0);
 	if (review_is_approved(status)) {
-		store_rollback(store);
-		ret = store_review_decision(store, id, result_r);
-		if (ret == REVIEW_OK)
-			ret = REVIEW_REPLAY;
+		d->reread = true;
+		ret = decide_refuse(txn, d, REVIEW_REPLAY, "already_approved");
 		goto out;
 	}
-	ret = review_live_guard(store, id, &m, res, result_r);
-	if (ret == REVIEW_OK && strcmp(PQgetvalue(res, 0, 6), "reply") == 0 &&
+	g = review_live_guard(store, d->id, &m, res, d->result_r);
+	if (g == REVIEW_OK && strcmp(PQgetvalue(res, 0, 6), "reply") == 0 &&
 	    strcmp(m.status, "replied") == 0)
-		ret = review_conflict("already_replied", &m, status, result_r);
-	if (ret != REVIEW_OK)
-		goto fail;
-	ret = REVIEW_ERROR;
+		g = review_conflict("already_replied", &m, status, d->result_r);
+	if (g != REVIEW_OK) {
+		ret = decide_refuse(txn, d, g, "live");
+		goto out;
+	}
+	ret = -1;
 	final_body = approve->body != NULL ? approve->body : PQgetvalue(res, 0, 2);
 	ed = edit_distance_normalized(PQgetvalue(res, 0, 3), final_body);
 	snprintf(dist, sizeof(dist), "%.6f", ed);
 	if (store_review_message_id(PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4),
 				    approve->fallback_domain, msgid, sizeof(msgid)) < 0) {
 		snprintf(store->error, sizeof(store->error), "approve: random generator failed");
-		goto fail;
+		goto out;
 	}
-	params[0] = id;
-	params[1] = who;
+	params[0] = d->id;
+	params[1] = d->who;
 	params[2] = final_body;
 	params[3] = approve->subject;
 	params[4] = dist;
@@ -160,8 +213,10 @@ enum review_result store_review_approve(struct store *store, const char *id, con
 	if (upd == NULL) {
 		/* the database's drafts_one_reply: never a second reply */
 		if (STORE_UNIQUE_VIOLATION(store))
-			ret = review_conflict("already_replied", &m, status, result_r);
-		goto fail;
+			ret = decide_refuse(
+				txn, d, review_conflict("already_replied", &m, status, d->result_r),
+				"already_replied");
+		goto out;
 	}
 	PQclear(upd);
 	snprintf(delay, sizeof(delay), "%u", approve->send_delay);
@@ -174,27 +229,30 @@ enum review_result store_review_approve(struct store *store, const char *id, con
 			 " ON CONFLICT (draft_id) DO NOTHING",
 			 3, params);
 	if (upd == NULL)
-		goto fail;
-	before = json_pack("{s:s}", "status", status);
-	after = json_pack("{s:s, s:f, s:s, s:b, s:b, s:i}", "status", "approved", "edit_distance",
-			  ed, "outbox_message_id", msgid, "body_edited",
-			  strcmp(PQgetvalue(res, 0, 3), final_body) != 0, "subject_edited",
-			  approve->subject != NULL &&
-				  strcmp(approve->subject, PQgetvalue(res, 0, 5)) != 0,
-			  "send_delay", (int)approve->send_delay);
-	if (store_audit_append(store, who, "draft.approve", "draft", id, before, after) < 0 ||
-	    store_review_commit(store) < 0)
-		goto fail;
-	ret = store_review_decision(store, id, result_r);
-	goto out;
-fail:
-	store_rollback(store);
+		goto out;
+	txn->action = "draft.approve";
+	txn->before = json_pack("{s:s}", "status", status);
+	txn->after = json_pack("{s:s, s:f, s:s, s:b, s:b, s:i}", "status", "approved",
+			       "edit_distance", ed, "outbox_message_id", msgid, "body_edited",
+			       strcmp(PQgetvalue(res, 0, 3), final_body) != 0, "subject_edited",
+			       approve->subject != NULL &&
+				       strcmp(approve->subject, PQgetvalue(res, 0, 5)) != 0,
+			       "send_delay", (int)approve->send_delay);
+	if (store_txn_object(store, txn, "draft", d->id) < 0)
+		goto out;
+	ret = 1;
 out:
 	PQclear(res);
 	PQclear(upd);
-	json_decref(before);
-	json_decref(after);
 	return ret;
+}
+
+enum review_result store_review_approve(struct store *store, const char *id, const char *who,
+					const struct review_approve *approve, json_t **result_r)
+{
+	struct decide d = {.id = id, .who = who, .arg = approve, .result_r = result_r};
+
+	return decide_run(store, &d, approve_body);
 }
 
 /* Where a rejected draft's message goes: with a corrected category, drafted
@@ -225,38 +283,40 @@ static int review_reject_route(struct store *store, const struct outcome_msg *m,
 	return category != NULL ? store_outcome_requeue(store, m->id, NULL) : 0;
 }
 
-enum review_result store_review_reject(struct store *store, const char *id, const char *who,
-				       const char *reason, const char *category, json_t **result_r)
-{
-	PGresult *res = NULL, *upd = NULL;
-	json_t *before = NULL, *after = NULL;
-	struct outcome_msg m;
-	enum review_result ret = REVIEW_ERROR;
-	const char *status, *params[4] = {id, who, reason, category};
-	int l;
+struct reject_arg {
+	const char *reason, *category;
+};
 
-	if (store_command(store, "BEGIN") < 0)
-		return REVIEW_ERROR;
-	l = review_lock_draft(store, id, who, &m, &res);
-	if (l <= 0) {
-		ret = l == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
-		goto fail;
-	}
+static int reject_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct decide *d = ctx;
+	const struct reject_arg *a = d->arg;
+	PGresult *res = NULL, *upd = NULL;
+	struct outcome_msg m;
+	enum review_result g;
+	const char *status, *params[4] = {d->id, d->who, a->reason, a->category};
+	int ret;
+
+	ret = decide_lock(store, txn, d, &m, &res);
+	if (ret <= 0)
+		goto out;
 	status = PQgetvalue(res, 0, 0);
-	ret = review_live_guard(store, id, &m, res, result_r);
-	if (ret != REVIEW_OK)
-		goto fail;
-	ret = REVIEW_ERROR;
-	if (category != NULL) {
+	g = review_live_guard(store, d->id, &m, res, d->result_r);
+	if (g != REVIEW_OK) {
+		ret = decide_refuse(txn, d, g, "live");
+		goto out;
+	}
+	ret = -1;
+	if (a->category != NULL) {
 		upd = store_exec(store, "reject category",
 				 "SELECT 1 FROM categories WHERE name = $1", 1,
-				 (const char *const[]){category});
+				 (const char *const[]){a->category});
 		if (upd == NULL)
-			goto fail;
+			goto out;
 		if (PQntuples(upd) == 0) {
-			*result_r = json_pack("{s:s}", "category", category);
-			ret = REVIEW_INVALID;
-			goto fail;
+			*d->result_r = json_pack("{s:s}", "category", a->category);
+			ret = decide_refuse(txn, d, REVIEW_INVALID, "unknown_category");
+			goto out;
 		}
 		PQclear(upd);
 	}
@@ -266,46 +326,47 @@ enum review_result store_review_reject(struct store *store, const char *id, cons
 			 " version = version + 1, claimed_by = NULL, claim_expires = NULL"
 			 " WHERE id = $1::bigint",
 			 4, params);
-	if (upd == NULL || review_reject_route(store, &m, who, reason, category) < 0)
-		goto fail;
-	before = json_pack("{s:s, s:s?}", "status", status, "category",
-			   PQgetisnull(res, 0, 7) ? NULL : PQgetvalue(res, 0, 7));
-	after = json_pack("{s:s, s:s, s:s?, s:s}", "status", "rejected", "reason", reason,
-			  "corrected_category", category, "message",
-			  strcmp(m.status, "open") != 0 ? m.status
-			  : category != NULL            ? "drafted again"
-							: "needs a human");
-	if (store_audit_append(store, who, "draft.reject", "draft", id, before, after) < 0 ||
-	    store_review_commit(store) < 0)
-		goto fail;
-	ret = store_review_decision(store, id, result_r);
-	goto out;
-fail:
-	store_rollback(store);
+	if (upd == NULL || review_reject_route(store, &m, d->who, a->reason, a->category) < 0)
+		goto out;
+	txn->action = "draft.reject";
+	txn->before = json_pack("{s:s, s:s?}", "status", status, "category",
+				PQgetisnull(res, 0, 7) ? NULL : PQgetvalue(res, 0, 7));
+	txn->after = json_pack("{s:s, s:s, s:s?, s:s}", "status", "rejected", "reason", a->reason,
+			       "corrected_category", a->category, "message",
+			       strcmp(m.status, "open") != 0 ? m.status
+			       : a->category != NULL         ? "drafted again"
+							     : "needs a human");
+	if (store_txn_object(store, txn, "draft", d->id) < 0)
+		goto out;
+	ret = 1;
 out:
 	PQclear(res);
 	PQclear(upd);
-	json_decref(before);
-	json_decref(after);
 	return ret;
 }
 
-enum review_result store_review_undo(struct store *store, const char *id, const char *who,
-				     unsigned int claim_ttl, json_t **result_r)
+enum review_result store_review_reject(struct store *store, const char *id, const char *who,
+				       const char *reason, const char *category, json_t **result_r)
 {
-	PGresult *res = NULL, *upd = NULL;
-	json_t *before = NULL, *after = NULL;
-	struct outcome_msg m;
-	enum review_result ret = REVIEW_ERROR;
-	char ttl[16];
-	int l;
+	struct reject_arg a = {reason, category};
+	struct decide d = {.id = id, .who = who, .arg = &a, .result_r = result_r};
 
-	if (store_command(store, "BEGIN") < 0)
-		return REVIEW_ERROR;
-	l = store_outcome_lock(store, NULL, id, &m);
+	return decide_run(store, &d, reject_body);
+}
+
+static int undo_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct decide *d = ctx;
+	const unsigned int *claim_ttl = d->arg;
+	PGresult *res = NULL, *upd = NULL;
+	struct outcome_msg m;
+	char ttl[16];
+	int ret = -1, l;
+
+	l = store_outcome_lock(store, NULL, d->id, &m);
 	if (l <= 0) {
-		ret = l == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR;
-		goto fail;
+		ret = decide_refuse(txn, d, l == 0 ? REVIEW_NOT_FOUND : REVIEW_ERROR, "not_found");
+		goto out;
 	}
 	/* the sender's claim commits 'sending' before any I/O: once this lock
 	 * is ours, a row still pending with no try is not being sent */
@@ -313,36 +374,31 @@ enum review_result store_review_undo(struct store *store, const char *id, const 
 			 "SELECT d.status, o.id, o.state, o.attempts, o.message_id FROM drafts d"
 			 " LEFT JOIN LATERAL (SELECT * FROM outbox x WHERE x.draft_id = d.id"
 			 " FOR UPDATE) o ON true WHERE d.id = $1::bigint FOR UPDATE OF d",
-			 1, (const char *const[]){id});
+			 1, (const char *const[]){d->id});
 	if (res == NULL)
-		goto fail;
+		goto out;
 	if (PQntuples(res) == 0) {
-		ret = REVIEW_NOT_FOUND;
-		goto fail;
+		ret = decide_refuse(txn, d, REVIEW_NOT_FOUND, "not_found");
+		goto out;
 	}
 	if (strcmp(PQgetvalue(res, 0, 0), "approved") != 0 || PQgetisnull(res, 0, 1)) {
-		store_rollback(store);
-		ret = store_review_decision(store, id, result_r);
-		if (ret == REVIEW_OK)
-			ret = REVIEW_CONFLICT;
+		d->reread = true;
+		ret = decide_refuse(txn, d, REVIEW_CONFLICT, "not_approved");
 		goto out;
 	}
 	if (strcmp(PQgetvalue(res, 0, 2), "pending") != 0 ||
 	    strcmp(PQgetvalue(res, 0, 3), "0") != 0) {
-		store_rollback(store);
-		ret = store_review_decision(store, id, result_r);
-		if (ret == REVIEW_OK) {
-			json_object_set_new(*result_r, "conflict", json_string("too_late"));
-			ret = REVIEW_CONFLICT;
-		}
+		d->reread = true;
+		d->conflict = "too_late";
+		ret = decide_refuse(txn, d, REVIEW_CONFLICT, "too_late");
 		goto out;
 	}
 	upd = store_exec(store, "undo outbox", "DELETE FROM outbox WHERE id = $1::bigint", 1,
 			 (const char *const[]){PQgetvalue(res, 0, 1)});
 	if (upd == NULL)
-		goto fail;
+		goto out;
 	PQclear(upd);
-	snprintf(ttl, sizeof(ttl), "%u", claim_ttl);
+	snprintf(ttl, sizeof(ttl), "%u", *claim_ttl);
 	/* pending again with the approved text as its body: the edit is kept,
 	 * and the claim keeps it the undoer's while they look at it */
 	upd = store_exec(store, "undo draft",
@@ -352,23 +408,26 @@ enum review_result store_review_undo(struct store *store, const char *id, const 
 			 " decided_at = NULL, edit_distance = NULL, approve_key = NULL,"
 			 " version = version + 1, updated_by = $2, updated_at = now()"
 			 " WHERE id = $1::bigint",
-			 3, (const char *const[]){id, who, ttl});
+			 3, (const char *const[]){d->id, d->who, ttl});
 	if (upd == NULL)
-		goto fail;
-	before = json_pack("{s:s, s:s}", "status", "approved", "outbox_message_id",
-			   PQgetvalue(res, 0, 4));
-	after = json_pack("{s:s}", "status", "claimed");
-	if (store_audit_append(store, who, "draft.undo", "draft", id, before, after) < 0 ||
-	    store_review_commit(store) < 0)
-		goto fail;
-	ret = store_review_decision(store, id, result_r);
-	goto out;
-fail:
-	store_rollback(store);
+		goto out;
+	txn->action = "draft.undo";
+	txn->before = json_pack("{s:s, s:s}", "status", "approved", "outbox_message_id",
+				PQgetvalue(res, 0, 4));
+	txn->after = json_pack("{s:s}", "status", "claimed");
+	if (store_txn_object(store, txn, "draft", d->id) < 0)
+		goto out;
+	ret = 1;
 out:
 	PQclear(res);
 	PQclear(upd);
-	json_decref(before);
-	json_decref(after);
 	return ret;
+}
+
+enum review_result store_review_undo(struct store *store, const char *id, const char *who,
+				     unsigned int claim_ttl, json_t **result_r)
+{
+	struct decide d = {.id = id, .who = who, .arg = &claim_ttl, .result_r = result_r};
+
+	return decide_run(store, &d, undo_body);
 }

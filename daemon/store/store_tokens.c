@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/store/store_audit.h"
 #include "daemon/store/store_private.h"
+#include "daemon/store/store_txn.h"
 
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -74,25 +74,18 @@ static void token_hex(const unsigned char hash[32], char hex[65])
 		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
 }
 
-int store_token_create(struct store *store, const char *name, enum token_role role,
-		       const unsigned char hash[32], uint64_t expires_in, const char *actor,
-		       char *expires_at_r)
-{
-	PGresult *res = NULL;
-	json_t *after = NULL;
-	char hex[65], secs[24];
+struct token_create {
 	const char *params[4];
+	char *expires_at_r;
+};
+
+/* 0: the name is taken (ON CONFLICT DO NOTHING returned no row) */
+static int token_create_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	struct token_create *c = ctx;
+	PGresult *res;
 	int ret = -1;
 
-	token_hex(hash, hex);
-	snprintf(secs, sizeof(secs), "%llu", (unsigned long long)expires_in);
-	params[0] = name;
-	params[1] = token_role_name(role);
-	params[2] = hex;
-	params[3] = expires_in > 0 ? secs : NULL;
-	expires_at_r[0] = '\0';
-	if (store_command(store, "BEGIN") < 0)
-		return -1;
 	/* a NULL $4 makes the product, and so expires_at, NULL: never */
 	res = store_exec(
 		store, "token create",
@@ -100,38 +93,52 @@ int store_token_create(struct store *store, const char *name, enum token_role ro
 		" VALUES ($1, $2, decode($3, 'hex'), now() + $4::bigint * interval '1 second')"
 		" ON CONFLICT (name) DO NOTHING"
 		" RETURNING to_char(expires_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-		4, params);
+		4, c->params);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
-		ret = 0;
+		ret = store_txn_refuse(txn, "name_taken");
 		goto out;
 	}
 	if (!PQgetisnull(res, 0, 0))
-		snprintf(expires_at_r, TOKEN_TIME_MAX, "%s", PQgetvalue(res, 0, 0));
-	after = json_pack("{s:s, s:s, s:s?}", "name", name, "role", token_role_name(role),
-			  "expires_at", expires_at_r[0] != '\0' ? expires_at_r : NULL);
-	if (store_audit_append(store, actor, "token.create", "token", name, NULL, after) < 0 ||
-	    store_command(store, "COMMIT") < 0)
+		snprintf(c->expires_at_r, TOKEN_TIME_MAX, "%s", PQgetvalue(res, 0, 0));
+	txn->action = "token.create";
+	txn->after = json_pack("{s:s, s:s, s:s?}", "name", c->params[0], "role", c->params[1],
+			       "expires_at", c->expires_at_r[0] != '\0' ? c->expires_at_r : NULL);
+	if (store_txn_object(store, txn, "token", c->params[0]) < 0)
 		goto out;
 	ret = 1;
 out:
-	if (ret != 1)
-		store_rollback(store);
-	json_decref(after);
 	PQclear(res);
 	return ret;
 }
 
-int store_token_revoke(struct store *store, const char *name, const char *actor)
+int store_token_create(struct store *store, const char *name, enum token_role role,
+		       const unsigned char hash[32], uint64_t expires_in, const char *actor,
+		       char *expires_at_r)
 {
-	PGresult *res = NULL;
-	json_t *after = NULL;
+	struct store_txn txn = {.actor = actor};
+	struct token_create c = {.expires_at_r = expires_at_r};
+	char hex[65], secs[24];
+
+	token_hex(hash, hex);
+	snprintf(secs, sizeof(secs), "%llu", (unsigned long long)expires_in);
+	c.params[0] = name;
+	c.params[1] = token_role_name(role);
+	c.params[2] = hex;
+	c.params[3] = expires_in > 0 ? secs : NULL;
+	expires_at_r[0] = '\0';
+	return store_txn_run(store, &txn, token_create_body, &c);
+}
+
+/* 0: no live token of that name */
+static int token_revoke_body(struct store *store, struct store_txn *txn, void *ctx)
+{
+	const char *name = ctx;
 	const char *params[1] = {name};
+	PGresult *res;
 	int ret = -1;
 
-	if (store_command(store, "BEGIN") < 0)
-		return -1;
 	res = store_exec(store, "token revoke",
 			 "UPDATE api_tokens SET revoked_at = now()"
 			 " WHERE name = $1 AND revoked_at IS NULL RETURNING role",
@@ -139,21 +146,25 @@ int store_token_revoke(struct store *store, const char *name, const char *actor)
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
-		ret = 0;
+		ret = store_txn_refuse(txn, "not_found");
 		goto out;
 	}
-	after = json_pack("{s:s, s:s, s:b}", "name", name, "role", PQgetvalue(res, 0, 0), "revoked",
-			  1);
-	if (store_audit_append(store, actor, "token.revoke", "token", name, NULL, after) < 0 ||
-	    store_command(store, "COMMIT") < 0)
+	txn->action = "token.revoke";
+	txn->after = json_pack("{s:s, s:s, s:b}", "name", name, "role", PQgetvalue(res, 0, 0),
+			       "revoked", 1);
+	if (store_txn_object(store, txn, "token", name) < 0)
 		goto out;
 	ret = 1;
 out:
-	if (ret != 1)
-		store_rollback(store);
-	json_decref(after);
 	PQclear(res);
 	return ret;
+}
+
+int store_token_revoke(struct store *store, const char *name, const char *actor)
+{
+	struct store_txn txn = {.actor = actor};
+
+	return store_txn_run(store, &txn, token_revoke_body, (void *)name);
 }
 
 int store_token_lookup(struct store *store, const unsigned char hash[32], struct token_auth *auth_r)

@@ -14,24 +14,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *s = fuzz_strndup(data, size);
 	char dec[IMAP_UTF7_NAME_MAX], enc[IMAP_UTF7_NAME_MAX], back[IMAP_UTF7_NAME_MAX];
 	struct sasl_oauth_error e;
+	struct error err = {0};
 	const char *why = NULL;
 
-	if (imap_utf7_decode(s, dec, sizeof(dec), &why) == 0) {
+	/* a refusal always says why */
+	if (imap_utf7_decode(s, dec, sizeof(dec), &err) == 0) {
 		if (strlen(dec) >= sizeof(dec) ||
-		    imap_utf7_encode(dec, enc, sizeof(enc), &why) != 0 || strcmp(enc, s) != 0)
+		    imap_utf7_encode(dec, enc, sizeof(enc), &err) != 0 || strcmp(enc, s) != 0)
 			abort();
-	} else if (why == NULL) {
+	} else if (error_msg(&err)[0] == '\0') {
 		abort();
 	}
-	why = NULL;
-	if (imap_utf7_encode(s, enc, sizeof(enc), &why) == 0) {
+	error_clear(&err);
+	if (imap_utf7_encode(s, enc, sizeof(enc), &err) == 0) {
 		for (const char *p = enc; *p != '\0'; p++) {
 			if (*p < 0x20 || *p > 0x7e)
 				abort();
 		}
-		if (imap_utf7_decode(enc, back, sizeof(back), &why) != 0 || strcmp(back, s) != 0)
+		if (imap_utf7_decode(enc, back, sizeof(back), &err) != 0 || strcmp(back, s) != 0)
 			abort();
-	} else if (why == NULL) {
+	} else if (error_msg(&err)[0] == '\0') {
 		abort();
 	}
 	if (sasl_oauth_error_parse(s, strlen(s), &e, &why) == 0) {

@@ -20,7 +20,7 @@ set -u
 
 src=${DRAFTD_SRCDIR:-.}
 ev=$src/tests/fixtures/eval
-url=$(db_url_for draftd_it_answers) || {
+url=$(fresh_db draftd_it_answers) || {
 	not_ok "answers: create database"
 	exit 0
 }
@@ -40,32 +40,9 @@ for f in quote-html-table-de.eml quote-table-unreadable.eml de-tracking-geht-nic
 done
 
 conf=$ITMP/answers.conf
-cat >"$conf" <<CONF
-[database]
-url = $url
-[model]
-backend = builtin
-templates_dir = $src/deploy/templates
-[agent]
-rules_file = $ev/data/rules.json
-[log]
-level = warn
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = $user
-password = pw
-address = support@harborparts.example
-idle = off
-[connector inventory]
-type = csv
-key = sku
-path = $ev/data/inventory.csv
-[connector order]
-type = csv
-key = order
-path = $ev/data/orders.csv
-CONF
+write_config "$conf" database model_builtin mailbox_dovecot connectors_csv URL="$url" \
+	USER="$user" ADDRESS=support@harborparts.example DATA="$ev/data" \
+	agent.rules_file="$ev/data/rules.json" log.level=warn "mailbox support.idle=off"
 
 out=$("$DRAFTD" check-config --config "$conf" 2>&1)
 check "check-config accepts the config" test $? -eq 0

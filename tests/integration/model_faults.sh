@@ -6,7 +6,7 @@
 set -u
 . "$(dirname "$0")/lib/common.sh"
 
-url=$(db_url_for draftd_it_model_faults)
+url=$(fresh_db draftd_it_model_faults)
 user=faults$$
 svc=$DRAFTD_TEST_SVC_DIR
 tests/services/dovecot.sh adduser "$svc" "$user" pw >/dev/null
@@ -34,33 +34,10 @@ done
 
 apiport=$(. tests/services/lib.sh && free_port)
 conf=$ITMP/faults.conf
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$apiport
-[model]
-backend = openai
-base_url = http://127.0.0.1:$fport
-model = fake-model
-timeout = 3
-[agent]
-workers = 2
-max_attempts = 2
-retry_delay = 1
-job_lease = 60
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = $user
-password = pw
-address = support@parts.example
-poll_interval = 1
-[connector inventory]
-type = csv
-key = sku
-path = $DRAFTD_SRCDIR/tests/fixtures/pipeline/inventory.csv
-CONF
+write_config "$conf" database api model_fake mailbox_dovecot connector_csv_inventory \
+	URL="$url" API_PORT="$apiport" FAKE_PORT="$fport" USER="$user" model.timeout=3 \
+	agent.workers=2 agent.max_attempts=2 agent.retry_delay=1 agent.job_lease=60 \
+	"mailbox support.poll_interval=1"
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1
 psql -q -X -d "$url" -c "INSERT INTO categories (name, mode, threshold)
     SELECT unnest(ARRAY['stock_inquiry','order_status','quote_request','return_request',

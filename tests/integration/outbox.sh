@@ -16,7 +16,7 @@ SVC=$DRAFTD_TEST_SVC_DIR
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 dc() { doveadm -c "$SVC/dovecot.conf" "$@" </dev/null; }
 
-url=$(db_url_for draftd_it_outbox) || { not_ok "outbox: create database"; exit 0; }
+url=$(fresh_db draftd_it_outbox) || { not_ok "outbox: create database"; exit 0; }
 user="outbox_it_$$"
 pass="pw-$$"
 "$SRC/tests/services/dovecot.sh" adduser "$SVC" "$user" "$pass"
@@ -31,33 +31,15 @@ trap 'stop_sink; itest_cleanup' EXIT
 api_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 
 conf=$ITMP/draftd.conf
-write_conf() { # write_conf TLS [SMTP_PORT [EXTRA_SMTP_LINES]]
-	cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$api_port
-[smtp]
-url = smtp://127.0.0.1:${2:-$sink_port}
-tls = $1
-${3:-}
-[model]
-backend = builtin
-templates_dir = $SRC/deploy/templates
-[log]
-level = debug
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-user = $user
-password = $pass
-tls_ca_file = $DRAFTD_TEST_CA_FILE
-folder = INBOX
-sent_folder = Sent
-address = Support Team <support@example.com>
-idle = off
-poll_interval = 3600
-CONF
+write_conf() { # write_conf TLS [SMTP_PORT [SECTION.KEY=VALUE...]]
+	local tls=$1 port=${2:-$sink_port}
+	shift
+	[ $# -eq 0 ] || shift
+	write_config "$conf" database api smtp_sink model_builtin mailbox_dovecot_tls URL="$url" \
+		API_PORT="$api_port" SMTP_PORT="$port" USER="$user" PASSWORD="$pass" smtp.tls="$tls" \
+		log.level=debug "mailbox support.folder=INBOX" "$@"
 }
+
 write_conf off
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || { not_ok "outbox: migrate"; exit 0; }
 
@@ -261,8 +243,7 @@ held = []
 while True:
     c, _ = s.accept(); held.append(c)"
 wait_for 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$silent_port" 2>/dev/null || not_ok "the silent server listens"
-write_conf off "$silent_port" "timeout = 2
-max_attempts = 1"
+write_conf off "$silent_port" smtp.timeout=2 smtp.max_attempts=1
 add_row 6 "" false
 t0=$SECONDS
 run_daemon "$ITMP/run7.log" || not_ok "outbox: daemon starts (silent server)"
@@ -285,7 +266,7 @@ if "$SRC/tests/services/smtp.sh" start "$tsink" "" --tls "$SVC/server.pem" "$SVC
 	tport=$(cat "$tsink/smtp.port")
 	trap '"$SRC/tests/services/smtp.sh" stop "$tsink" >/dev/null 2>&1; stop_sink; itest_cleanup' EXIT
 	in_tsink() { grep -l "^Message-ID: <draftd-it-$1-$$@example.com>" "$tsink"/smtp-maildir/new/* 2>/dev/null | wc -l; }
-	write_conf on "$tport" "max_attempts = 1"
+	write_conf on "$tport" smtp.max_attempts=1
 	add_row 7 "" false
 	run_daemon "$ITMP/run8.log" || not_ok "outbox: daemon starts (TLS sink, no CA)"
 	wait_for 20 state_is 7 failed && ok "STARTTLS with an unknown CA: refused" ||
@@ -294,7 +275,7 @@ if "$SRC/tests/services/smtp.sh" start "$tsink" "" --tls "$SVC/server.pem" "$SVC
 	check "nothing reached the TLS sink" test "$(in_tsink 7)" = 0
 	check "no Sent copy of the refused reply" test "$(in_sent 7)" = 0
 	stop_daemon
-	write_conf on "$tport" "tls_ca_file = $DRAFTD_TEST_CA_FILE"
+	write_conf on "$tport" "smtp.tls_ca_file=$DRAFTD_TEST_CA_FILE"
 	add_row 8 "" false
 	run_daemon "$ITMP/run9.log" || not_ok "outbox: daemon starts (TLS sink with CA)"
 	wait_for 30 state_is 8 sent && ok "STARTTLS with tls_ca_file = the test CA: sent" ||

@@ -13,8 +13,8 @@ if [ ! -d "$corpus/mail" ]; then
 	exit 0
 fi
 
-url=$(db_url_for draftd_it_pipeline)
-biz=$(db_url_for draftd_it_pipeline_biz)
+url=$(fresh_db draftd_it_pipeline)
+biz=$(fresh_db draftd_it_pipeline_biz)
 psql -q -X -d "$biz" -v ON_ERROR_STOP=1 >/dev/null <<SQL
 CREATE TABLE inventory (sku text PRIMARY KEY, name text, qty_on_hand int,
     unit_price_eur numeric, lead_time_days int, discontinued bool);
@@ -34,36 +34,9 @@ for f in $(ls "$corpus"/mail/*.eml | sort); do
 done
 
 conf=$ITMP/pipeline.conf
-cat >"$conf" <<CONF
-[database]
-url = $url
-[model]
-backend = builtin
-templates_dir = $DRAFTD_SRCDIR/deploy/templates
-[agent]
-rules_file = $corpus/data/rules.json
-[log]
-level = warn
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = $user
-password = pw
-address = support@harborparts.example
-idle = off
-[connector inventory]
-type = pg
-key = sku
-url = $biz
-query = SELECT sku, name, qty_on_hand, unit_price_eur, lead_time_days, discontinued FROM inventory WHERE sku = ANY(\$1)
-cache_ttl = 0
-[connector order]
-type = pg
-key = order
-url = $biz
-query = SELECT order_id, customer_email, status, carrier, tracking_number, ship_date::text AS ship_date, eta::text AS eta, total_eur FROM orders WHERE order_id = ANY(\$1)
-cache_ttl = 0
-CONF
+write_config "$conf" database model_builtin mailbox_dovecot connectors_pg URL="$url" \
+	USER="$user" ADDRESS=support@harborparts.example BIZ_URL="$biz" \
+	agent.rules_file="$corpus/data/rules.json" log.level=warn "mailbox support.idle=off"
 
 check "check-config accepts the pipeline config" bash -c "\"$DRAFTD\" check-config --config \"$conf\" >/dev/null"
 "$DRAFTD" migrate --config "$conf" >/dev/null

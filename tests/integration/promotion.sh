@@ -18,7 +18,7 @@ SVC=$DRAFTD_TEST_SVC_DIR
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 dc() { doveadm -c "$SVC/dovecot.conf" "$@" </dev/null; }
 
-url=$(db_url_for draftd_it_promotion) || { not_ok "promotion: create database"; exit 0; }
+url=$(fresh_db draftd_it_promotion) || { not_ok "promotion: create database"; exit 0; }
 user="promo_it_$$"
 "$SRC/tests/services/dovecot.sh" adduser "$SVC" "$user" pw >/dev/null
 
@@ -43,57 +43,19 @@ HP-10233,Tee fitting 1/4 NPT stainless 316,125,11.90,7,false
 CSV
 
 conf=$ITMP/draftd.conf
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$port
-# approved replies go out at once: these checks wait for the sink
-[review]
-send_delay = 0
-[smtp]
-url = smtp://127.0.0.1:$sink_port
-tls = off
-[model]
-backend = builtin
-templates_dir = $SRC/deploy/templates
-[agent]
-workers = 2
-promotion_interval = 1
-auto_reply_period = 1d
-auto_hourly_cap = 100
-reply_window = 1h
-reply_demote_words = wrong, not what I asked
-[log]
-level = info
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-user = $user
-password = pw
-tls_ca_file = $DRAFTD_TEST_CA_FILE
-address = Support Team <support@example.com>
-sent_folder = Sent
-idle = off
-poll_interval = 1
-[connector inventory]
-type = csv
-key = sku
-path = $ITMP/inventory.csv
-cache_ttl = 0
-[category stock_inquiry]
-mode = shadow
-threshold = 0
-min_samples = 8
-target_rate = 0.7
-promotion = automatic
-audit_sample_rate = 0.5
-[category complaint]
-mode = shadow
-threshold = 0
-min_samples = 1
-target_rate = 0.1
-promotion = automatic
-CONF
+# approved replies go out at once (send_delay 0): these checks wait for the sink
+write_config "$conf" database api smtp_sink model_builtin mailbox_dovecot_tls \
+	connector_csv_inventory URL="$url" API_PORT="$port" SMTP_PORT="$sink_port" USER="$user" \
+	INVENTORY="$ITMP/inventory.csv" review.send_delay=0 agent.workers=2 \
+	agent.promotion_interval=1 agent.auto_reply_period=1d agent.auto_hourly_cap=100 \
+	agent.reply_window=1h "agent.reply_demote_words=wrong, not what I asked" log.level=info \
+	"mailbox support.poll_interval=1" "connector inventory.cache_ttl=0" \
+	"category stock_inquiry.mode=shadow" "category stock_inquiry.threshold=0" \
+	"category stock_inquiry.min_samples=8" "category stock_inquiry.target_rate=0.7" \
+	"category stock_inquiry.promotion=automatic" "category stock_inquiry.audit_sample_rate=0.5" \
+	"category complaint.mode=shadow" "category complaint.threshold=0" \
+	"category complaint.min_samples=1" "category complaint.target_rate=0.1" \
+	"category complaint.promotion=automatic"
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || { not_ok "promotion: migrate"; exit 0; }
 tok() { "$DRAFTD" token create --config "$conf" --name "$1" --role "$2" 2>/dev/null | tail -n 1; }
 admin=$(tok boss admin)

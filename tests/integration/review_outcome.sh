@@ -15,7 +15,7 @@ set -u
 
 SVC=$DRAFTD_TEST_SVC_DIR
 SRC=${DRAFTD_SRCDIR:-$PWD}
-url=$(db_url_for draftd_it_outcome) || { not_ok "outcome: create database"; exit 0; }
+url=$(fresh_db draftd_it_outcome) || { not_ok "outcome: create database"; exit 0; }
 user=outcome$$
 "$SRC/tests/services/dovecot.sh" adduser "$SVC" "$user" pw >/dev/null
 "$SRC/tests/services/dovecot.sh" mkfolder "$SVC" "$user" Sent >/dev/null
@@ -30,32 +30,11 @@ apiport=$(free_port)
 base=http://127.0.0.1:$apiport
 conf=$ITMP/outcome.conf
 # No [category] section at all: the fresh install of the issue.
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$apiport
-[smtp]
-url = smtp://127.0.0.1:$sport
-tls = off
-[model]
-templates_dir = $SRC/deploy/templates
-[review]
-send_delay = 3
-claim_ttl = 60
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = $user
-password = pw
-address = support@parts.example
-poll_interval = 1
-[connector inventory]
-type = csv
-key = sku
-path = $ITMP/inventory.csv
-cache_ttl = 0
-CONF
+write_config "$conf" database api smtp_sink mailbox_dovecot connector_csv_inventory \
+	URL="$url" API_PORT="$apiport" SMTP_PORT="$sport" USER="$user" \
+	INVENTORY="$ITMP/inventory.csv" model.templates_dir="$SRC/deploy/templates" \
+	review.send_delay=3 review.claim_ttl=60 "mailbox support.poll_interval=1" \
+	"connector inventory.cache_ttl=0"
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || not_ok "outcome: migrate"
 tok() { "$DRAFTD" token create --config "$conf" --name "$1" --role "$2" 2>/dev/null | tail -n 1; }
 rita=$(tok rita reviewer)

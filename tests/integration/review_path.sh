@@ -6,7 +6,7 @@
 set -u
 . "$(dirname "$0")/lib/common.sh"
 
-url=$(db_url_for draftd_it_review_path)
+url=$(fresh_db draftd_it_review_path)
 user=review$$
 svc=$DRAFTD_TEST_SVC_DIR
 tests/services/dovecot.sh adduser "$svc" "$user" pw >/dev/null
@@ -22,33 +22,12 @@ trap 'tests/services/smtp.sh stop "$ITMP/sinkdir" >/dev/null 2>&1; itest_cleanup
 apiport=$(. tests/services/lib.sh && free_port)
 api=http://127.0.0.1:$apiport/api/v1
 conf=$ITMP/review.conf
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$apiport
-# approved replies go out at once: these checks wait for the sink
-[review]
-send_delay = 0
-[smtp]
-url = smtp://127.0.0.1:$sport
-tls = off
-[agent]
-# the stock figure itself in the reply (the default, enough, leaves it out)
-stock_disclosure = exact
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = $user
-password = pw
-address = support@parts.example
-poll_interval = 1
-[connector inventory]
-type = csv
-key = sku
-path = $ITMP/inventory.csv
-cache_ttl = 0
-CONF
+# approved replies go out at once (send_delay 0): these checks wait for the
+# sink; the stock figure itself in the reply (the default, enough, leaves it out)
+write_config "$conf" database api smtp_sink mailbox_dovecot connector_csv_inventory \
+	URL="$url" API_PORT="$apiport" SMTP_PORT="$sport" USER="$user" \
+	INVENTORY="$ITMP/inventory.csv" review.send_delay=0 agent.stock_disclosure=exact \
+	"mailbox support.poll_interval=1" "connector inventory.cache_ttl=0"
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1
 token=$("$DRAFTD" token create --name rita --role reviewer --config "$conf" 2>/dev/null | tail -n 1)
 start_bg pid "$ITMP/run.log" "$DRAFTD" run --config "$conf"

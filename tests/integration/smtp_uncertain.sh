@@ -22,7 +22,7 @@ SVC=$DRAFTD_TEST_SVC_DIR
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 dc() { doveadm -c "$SVC/dovecot.conf" "$@" </dev/null; }
 
-url=$(db_url_for draftd_it_uncertain) || { not_ok "uncertain: create database"; exit 0; }
+url=$(fresh_db draftd_it_uncertain) || { not_ok "uncertain: create database"; exit 0; }
 user="uncertain_it_$$"
 pass="pw-$$"
 "$SRC/tests/services/dovecot.sh" adduser "$SVC" "$user" "$pass" >/dev/null
@@ -47,32 +47,11 @@ fake() {
 }
 
 write_conf() {
-	cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$api_port
-web_root = $SRC/ui-api/web
-[smtp]
-url = smtp://127.0.0.1:$FAKE_PORT
-tls = off
-timeout = 3
-[model]
-backend = builtin
-templates_dir = $SRC/deploy/templates
-[log]
-level = debug
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-user = $user
-password = $pass
-tls_ca_file = $DRAFTD_TEST_CA_FILE
-sent_folder = Sent
-address = Support Team <support@example.com>
-idle = off
-poll_interval = 3600
-CONF
+	write_config "$conf" database api smtp_sink model_builtin mailbox_dovecot_tls URL="$url" \
+		API_PORT="$api_port" SMTP_PORT="$FAKE_PORT" USER="$user" PASSWORD="$pass" \
+		api.web_root="$SRC/ui-api/web" smtp.timeout=3 log.level=debug
 }
+
 
 dpid=
 run_daemon() {

@@ -6,7 +6,7 @@
 set -u
 . "$(dirname "$0")/lib/common.sh"
 
-url=$(db_url_for draftd_it_worker_kill)
+url=$(fresh_db draftd_it_worker_kill)
 user=killtest$$
 svc=$DRAFTD_TEST_SVC_DIR
 tests/services/dovecot.sh adduser "$svc" "$user" pw >/dev/null
@@ -16,34 +16,13 @@ fport=$FAKE_PORT
 
 apiport=$(. tests/services/lib.sh && free_port)
 conf=$ITMP/kill.conf
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$apiport
-[model]
-backend = openai
-base_url = http://127.0.0.1:$fport
-model = fake-model
-timeout = 100
-[agent]
-workers = 1
-job_lease = 3s
-max_attempts = 5
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = $user
-password = pw
-address = support@parts.example
-idle = off
-poll_interval = 1
-CONF
+write_config "$conf" database api model_fake mailbox_dovecot URL="$url" API_PORT="$apiport" \
+	FAKE_PORT="$fport" USER="$user" model.timeout=100 agent.workers=1 agent.job_lease=3s \
+	agent.max_attempts=5 "mailbox support.idle=off" "mailbox support.poll_interval=1"
 "$DRAFTD" migrate --config "$conf" >/dev/null
 
 fake_model_mode valid
-start_bg pid "$ITMP/run1.log" "$DRAFTD" run --config "$conf"
-wait_for 20 grep -q 'draftd running' "$ITMP/run1.log" && ok "draftd run starts" ||
+start_draftd pid "$ITMP/run1.log" "$conf" && ok "draftd run starts" ||
 	not_ok "draftd run starts: $(tail -5 "$ITMP/run1.log")"
 fake_model_mode hang
 tests/services/dovecot.sh deliver "$svc" "$user" INBOX tests/fixtures/pipeline/stock-*.eml >/dev/null

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "daemon/store/store.h"
+
 static struct test_suite *suites;
 
 void test_suite_register(struct test_suite *suite)
@@ -135,4 +137,52 @@ int main(int argc, char **argv)
 	printf("\nunit: %u passed, %u failed\n", passed, failed);
 	CU_cleanup_registry();
 	return failed == 0 ? 0 : 1;
+}
+
+const char *test_store_database(const char *name, const char *fixtures)
+{
+	const char *url = test_create_database(name);
+	struct store *store = NULL;
+	PGconn *conn = NULL;
+	PGresult *res = NULL;
+	char err[600];
+	const char *ret = NULL;
+
+	if (url == NULL)
+		return NULL;
+	if (store_open(url, 5, &store, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", name, err);
+		goto out;
+	}
+	if (store_migrate(store) < 0) {
+		fprintf(stderr, "%s: %s\n", name, store_error(store));
+		goto out;
+	}
+	if (fixtures != NULL) {
+		conn = PQconnectdb(url);
+		res = PQexec(conn, fixtures);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			fprintf(stderr, "%s fixtures: %s\n", name, PQerrorMessage(conn));
+			goto out;
+		}
+	}
+	ret = url;
+out:
+	PQclear(res);
+	PQfinish(conn);
+	store_close(&store);
+	return ret;
+}
+
+long long test_sql_value(const char *url, const char *sql)
+{
+	PGconn *conn = PQconnectdb(url);
+	PGresult *res = PQexec(conn, sql);
+	long long v = -1;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	PQfinish(conn);
+	return v;
 }

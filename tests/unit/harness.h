@@ -52,5 +52,12 @@ const char *test_write_file(const char *name, const char *text);
  * server and returns its URL (static storage), or NULL with a message on
  * stderr. Lets a suite start from an empty schema without touching others. */
 const char *test_create_database(const char *name);
+/* test_create_database() with draftd's schema migrated in and, when
+ * fixtures is not NULL, the rows its SQL inserts. Returns the URL (static
+ * storage) or NULL with a message on stderr. */
+const char *test_store_database(const char *name, const char *fixtures);
+/* The only value sql returns on url, as a number; -1 when there is none
+ * (an error, no row or more than one). A connection of its own per call. */
+long long test_sql_value(const char *url, const char *sql);
 
 #endif

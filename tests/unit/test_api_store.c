@@ -17,15 +17,7 @@ static const char *db_url;
 
 static long long api_count(const char *sql)
 {
-	PGconn *conn = PQconnectdb(db_url);
-	PGresult *res = PQexec(conn, sql);
-	long long n = -1;
-
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	PQfinish(conn);
-	return n;
+	return test_sql_value(db_url, sql);
 }
 
 static int api_store_init(void)
@@ -39,26 +31,9 @@ static int api_store_init(void)
 		"INSERT INTO drafts (message_id, category, subject, body)"
 		" SELECT g, 'stock_inquiry', 'Re: x', 'Hello Ann' FROM generate_series(1, 3) g;"
 		"INSERT INTO categories (name) VALUES ('stock_inquiry');";
-	struct store *store = NULL;
-	PGconn *conn;
-	PGresult *res;
-	char err[600];
-	int ret = -1;
 
-	db_url = test_create_database("draftd_test_api_store");
-	if (db_url == NULL || store_open(db_url, 5, &store, err, sizeof(err)) < 0)
-		return -1;
-	if (store_migrate(store) < 0)
-		goto out;
-	conn = PQconnectdb(db_url);
-	res = PQexec(conn, fixtures);
-	if (PQresultStatus(res) == PGRES_COMMAND_OK)
-		ret = 0;
-	PQclear(res);
-	PQfinish(conn);
-out:
-	store_close(&store);
-	return ret;
+	db_url = test_store_database("draftd_test_api_store", fixtures);
+	return db_url != NULL ? 0 : -1;
 }
 
 struct racer {

@@ -44,7 +44,7 @@ static const struct {
 static void test_pairs(void)
 {
 	char out[IMAP_UTF7_NAME_MAX];
-	const char *err = NULL;
+	struct error err = {0};
 
 	for (size_t i = 0; i < ARRAY_SIZE(pairs); i++) {
 		CU_ASSERT_EQUAL(imap_utf7_encode(pairs[i].utf8, out, sizeof(out), &err), 0);
@@ -84,14 +84,14 @@ static void test_bad_mutf7(void)
 	char out[IMAP_UTF7_NAME_MAX];
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad_mutf7); i++) {
-		const char *err = NULL;
+		struct error err = {0};
 
 		CU_ASSERT_EQUAL(imap_utf7_decode(bad_mutf7[i].in, out, sizeof(out), &err), -1);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(err);
-		if (strstr(err, bad_mutf7[i].why) == NULL)
-			printf("\n  %s: reason \"%s\" lacks \"%s\"\n", bad_mutf7[i].in, err,
-			       bad_mutf7[i].why);
-		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad_mutf7[i].why));
+		CU_ASSERT_NOT_EQUAL_FATAL(error_msg(&err)[0], '\0');
+		if (strstr(error_msg(&err), bad_mutf7[i].why) == NULL)
+			printf("\n  %s: reason \"%s\" lacks \"%s\"\n", bad_mutf7[i].in,
+			       error_msg(&err), bad_mutf7[i].why);
+		CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), bad_mutf7[i].why));
 	}
 }
 
@@ -111,11 +111,11 @@ static void test_bad_utf8(void)
 	char out[IMAP_UTF7_NAME_MAX];
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		const char *err = NULL;
+		struct error err = {0};
 
 		CU_ASSERT_EQUAL(imap_utf7_encode(bad[i], out, sizeof(out), &err), -1);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(err);
-		CU_ASSERT_PTR_NOT_NULL(strstr(err, "UTF-8"));
+		CU_ASSERT_NOT_EQUAL_FATAL(error_msg(&err)[0], '\0');
+		CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "UTF-8"));
 	}
 }
 
@@ -124,7 +124,8 @@ static void test_bounded(void)
 {
 	const char *name = "\xC3\x9C"
 			   "berf\xC3\xA4llig",
-		   *enc = "&ANw-berf&AOQ-llig", *err = NULL;
+		   *enc = "&ANw-berf&AOQ-llig";
+	struct error err = {0};
 	char out[64], big[IMAP_UTF7_NAME_MAX * 2];
 	size_t need = strlen(enc) + 1;
 
@@ -132,13 +133,13 @@ static void test_bounded(void)
 	CU_ASSERT_STRING_EQUAL(out, enc);
 	memset(out, 'X', sizeof(out));
 	CU_ASSERT_EQUAL(imap_utf7_encode(name, out, need - 1, &err), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "too long"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "too long"));
 	CU_ASSERT_EQUAL(out[need - 1], 'X'); /* nothing written past size */
 	CU_ASSERT_EQUAL(imap_utf7_encode(name, out, 0, &err), -1);
 	CU_ASSERT_EQUAL(imap_utf7_decode(enc, out, strlen(name) + 1, &err), 0);
 	CU_ASSERT_STRING_EQUAL(out, name);
 	CU_ASSERT_EQUAL(imap_utf7_decode(enc, out, strlen(name), &err), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "too long"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "too long"));
 	/* a long name of non-ASCII characters grows by 8/3 and is refused whole */
 	for (size_t i = 0; i + 2 < sizeof(big); i += 2)
 		memcpy(big + i, "\xC3\xA4", 2);
@@ -216,7 +217,7 @@ static void test_random_round_trips(void)
 {
 	unsigned int seed = test_seed(), s = seed;
 	char name[300], enc[IMAP_UTF7_NAME_MAX], dec[IMAP_UTF7_NAME_MAX], again[IMAP_UTF7_NAME_MAX];
-	const char *err;
+	struct error err;
 	int failures = 0, accepted = 0;
 
 	for (int n = 0; n < 20000 && failures < 5; n++) {

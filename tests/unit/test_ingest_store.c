@@ -32,15 +32,7 @@ static int st_cleanup(void)
 
 static long long q(const char *sql)
 {
-	PGconn *conn = PQconnectdb(db_url);
-	PGresult *res = PQexec(conn, sql);
-	long long n = -1;
-
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	PQfinish(conn);
-	return n;
+	return test_sql_value(db_url, sql);
 }
 
 static struct mailbox_config mb = {

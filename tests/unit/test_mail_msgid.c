@@ -96,7 +96,7 @@ static void test_message_id_new(void)
 		struct mail_reply reply;
 		struct mail_envelope env;
 		struct buf out;
-		const char *err = NULL;
+		struct error err;
 
 		memset(&reply, 0, sizeof(reply));
 		CU_ASSERT_EQUAL(
@@ -125,26 +125,9 @@ static int msgid_init(void)
 		"INSERT INTO drafts (message_id, category, subject, body)"
 		" SELECT g, 'stock_inquiry', 'Re: x', 'Hello Ann' FROM generate_series(1, 3) g;"
 		"INSERT INTO categories (name) VALUES ('stock_inquiry');";
-	struct store *store = NULL;
-	PGconn *conn;
-	PGresult *res;
-	char err[600];
-	int ret = -1;
 
-	db_url = test_create_database("draftd_test_mail_msgid");
-	if (db_url == NULL || store_open(db_url, 5, &store, err, sizeof(err)) < 0)
-		return -1;
-	if (store_migrate(store) < 0)
-		goto out;
-	conn = PQconnectdb(db_url);
-	res = PQexec(conn, fixtures);
-	if (PQresultStatus(res) == PGRES_COMMAND_OK)
-		ret = 0;
-	PQclear(res);
-	PQfinish(conn);
-out:
-	store_close(&store);
-	return ret;
+	db_url = test_store_database("draftd_test_mail_msgid", fixtures);
+	return db_url != NULL ? 0 : -1;
 }
 
 /* Approving a draft of each mailbox: the outbox row's Message-ID ends in

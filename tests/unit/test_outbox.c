@@ -58,7 +58,7 @@ static void test_compose_recipient(void)
 			.is_auto = i == 0,
 		};
 		struct mail_envelope env;
-		const char *err = NULL;
+		struct error err;
 		struct buf b;
 		int r;
 

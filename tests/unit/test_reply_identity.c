@@ -28,12 +28,12 @@ static struct outbox_item sofia_item(void)
 static const char *compose(const struct outbox_item *item, const struct mailbox_config *mb,
 			   struct buf *b)
 {
+	static struct error err;
 	struct mail_envelope env;
-	const char *err = NULL;
 
 	buf_init(b, MAIL_MESSAGE_MAX);
 	if (outbox_compose(item, mb, 1700000000, b, &env, &err) < 0)
-		return err;
+		return error_msg(&err);
 	return NULL;
 }
 

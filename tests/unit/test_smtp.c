@@ -105,7 +105,7 @@ static char *make_message(const char *tag, struct mail_envelope *env)
 		.date = 1700000000,
 	};
 	struct buf b;
-	const char *err;
+	struct error err;
 
 	snprintf(msgid, sizeof(msgid), "<smtp-%s-%d@example.com>", tag, (int)getpid());
 	buf_init(&b, MAIL_MESSAGE_MAX);

@@ -23,15 +23,7 @@ static struct store *store;
 
 static long long sql_value(const char *sql)
 {
-	PGconn *conn = PQconnectdb(db_url);
-	PGresult *res = PQexec(conn, sql);
-	long long v = -1;
-
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	PQfinish(conn);
-	return v;
+	return test_sql_value(db_url, sql);
 }
 
 /* 0 when sql ran, else the SQLSTATE's first two digits as a number. */

@@ -30,28 +30,9 @@ static int series_init(void)
 		" t, t + make_interval(secs => 60 * g) FROM generate_series(1, 6) g,"
 		" (SELECT (date_trunc('day', now() AT TIME ZONE 'UTC') - interval '1 day'"
 		"  + interval '6 hours') AT TIME ZONE 'UTC' AS t) x;";
-	struct store *store = NULL;
-	PGconn *conn;
-	PGresult *res;
-	char err[600];
-	int ret = -1;
 
-	db_url = test_create_database("draftd_test_review_series");
-	if (db_url == NULL || store_open(db_url, 5, &store, err, sizeof(err)) < 0)
-		return -1;
-	if (store_migrate(store) < 0)
-		goto out;
-	conn = PQconnectdb(db_url);
-	res = PQexec(conn, fixtures);
-	if (PQresultStatus(res) == PGRES_COMMAND_OK)
-		ret = 0;
-	else
-		fprintf(stderr, "series fixtures: %s\n", PQerrorMessage(conn));
-	PQclear(res);
-	PQfinish(conn);
-out:
-	store_close(&store);
-	return ret;
+	db_url = test_store_database("draftd_test_review_series", fixtures);
+	return db_url != NULL ? 0 : -1;
 }
 
 static json_t *series_get(unsigned int days, double threshold)

@@ -74,3 +74,26 @@ fake_model_mode() {
 	curl -fs -o /dev/null --max-time 5 -H 'Content-Type: application/json' \
 		-d "{\"mode\":\"$1\"}" "http://127.0.0.1:$FAKE_PORT/_control"
 }
+
+# fresh_db NAME: a new, empty database for this test (dropped first if a
+# previous run left it); its URL on stdout.
+fresh_db() {
+	db_url_for "$1"
+}
+
+# write_config OUT FRAGMENT... [NAME=VALUE...] [SECTION.KEY=VALUE...]: the
+# config from tests/fixtures/config/FRAGMENT.conf.in, placeholders filled in,
+# with the test's own settings (tests/integration/lib/write_config.py).
+write_config() {
+	/usr/bin/python3 "${DRAFTD_SRCDIR:-.}/tests/integration/lib/write_config.py" "$@"
+}
+
+# start_draftd PIDVAR LOG CONF [ENV=VALUE...]: `draftd run` in the background
+# (stopped by itest_cleanup), waiting until it says it is running; 1 when it
+# does not within 20 s.
+start_draftd() {
+	local var=$1 log=$2 conf=$3
+	shift 3
+	start_bg "$var" "$log" env "$@" "$DRAFTD" run --config "$conf"
+	wait_for 20 grep -q 'draftd running' "$log"
+}
