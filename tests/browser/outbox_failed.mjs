@@ -17,6 +17,12 @@ const b = await browser();
 const page = await b.ctx.newPage();
 try {
 	await login(page, base, process.env.REVIEWER_TOKEN);
+	// issue 18: a mailbox that cannot send says so on the queue page
+	await page.waitForSelector('#mailbox-problems p.mailbox-problem', {timeout: 15000}).catch(() => {});
+	const problem = (await page.isVisible('#mailbox-problems')) ? await page.textContent('#mailbox-problems') : '';
+	check('the queue page says which mailbox cannot send replies and why',
+		/Mailbox nosent cannot send replies: the server has no Sent folder and creating one failed/.test(problem),
+		problem);
 	const list = ((await asReviewer('GET', '/drafts?status=open&limit=1')).data || {}).drafts || [];
 	if (!list.length) throw new Error('no open draft');
 	const x = list[0];
