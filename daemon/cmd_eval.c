@@ -108,6 +108,20 @@ static void eval_print(const json_t *r)
 	       eval_int(kw, "never_auto", "auto_sent_at_threshold"),
 	       eval_int(kw, "never_auto", "total"),
 	       nb != NULL ? eval_int(nb, "never_auto", "auto_sent_at_threshold") : 0);
+	if (nb != NULL) {
+		const json_t *b = json_object_get(nb, "blend");
+
+		eval_row("naive Bayes alone (its own choice)", NULL, nb, "bayes_alone");
+		printf("  %-44s %-18s agree %lld, disagree %lld, overruled %lld, alone %lld\n",
+		       "Bayes had a say (per-category examples)", "",
+		       (long long)json_integer_value(json_object_get(b, "agree")),
+		       (long long)json_integer_value(json_object_get(b, "disagree")),
+		       (long long)json_integer_value(json_object_get(b, "overruled")),
+		       (long long)json_integer_value(json_object_get(b, "bayes_alone")));
+	}
+	printf("  %-44s %-18lld %lld\n", "drafts held: the category is in doubt",
+	       (long long)json_integer_value(json_object_get(kw, "category_doubt")),
+	       (long long)json_integer_value(json_object_get(nb, "category_doubt")));
 	printf("  %-44s %-18lld %lld\n", "automatic sends (every category in auto)",
 	       (long long)json_integer_value(json_object_get(kw, "auto_sent")),
 	       (long long)json_integer_value(json_object_get(nb, "auto_sent")));

@@ -359,6 +359,16 @@ size_t bayes_vocabulary(const struct bayes_model *model)
 	return model != NULL ? model->vocab : 0;
 }
 
+size_t bayes_class_examples(const struct bayes_model *model, const char *category)
+{
+	long cls;
+
+	if (model == NULL || category == NULL)
+		return 0;
+	cls = bayes_class_of(model->class_names, model->classes, category);
+	return cls >= 0 ? model->class_docs[cls] : 0;
+}
+
 int bayes_ready(const struct bayes_model *model)
 {
 	return model != NULL && model->examples >= BAYES_MIN_EXAMPLES &&

@@ -41,6 +41,10 @@ void bayes_free(struct bayes_model **model);
 size_t bayes_examples(const struct bayes_model *model);
 size_t bayes_categories(const struct bayes_model *model);
 size_t bayes_vocabulary(const struct bayes_model *model);
+/* Examples of category the model was trained on (0 for one it never saw,
+ * or a NULL model): the classifier trusts the model per category, by this
+ * count (agent/classify/classify_blend.h). */
+size_t bayes_class_examples(const struct bayes_model *model, const char *category);
 
 /* True when the model has at least BAYES_MIN_EXAMPLES examples over at
  * least BAYES_MIN_CATEGORIES categories. NULL is not ready. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agent/classify/classify_blend.h"
 #include "agent/text/lang.h"
 #include "daemon/lib/buf.h"
 #include "daemon/lib/util.h"
@@ -16,10 +17,7 @@
 #define CLASSIFY_MATCHED_MAX 32
 /* Softmax temperature over keyword scores: a lead of 6 points (one strong
  * subject term) makes a category about 95% likely against one rival. */
-#define CLASSIFY_TEMPERATURE 2.0
-/* Bayes weight n / (n + HALF), at most MAX: it earns trust with examples. */
-#define CLASSIFY_BAYES_HALF    50.0
-#define CLASSIFY_BAYES_MAX     0.7
+#define CLASSIFY_TEMPERATURE   2.0
 #define CLASSIFY_SENDER_WEIGHT 6.0
 
 static const char *const classify_languages[] = {"en", "de", "es", "fr"};
@@ -525,18 +523,31 @@ static json_t *classify_object(const struct classify_set *set, const double *v)
 	return o;
 }
 
+/* The model's examples per category of the set, for the blend. */
+static void classify_examples(const struct classify_set *set, const struct bayes_model *model,
+			      size_t *examples)
+{
+	size_t i;
+
+	for (i = 0; i < set->count; i++)
+		examples[i] = bayes_class_examples(model, set->cats[i].name);
+}
+
 int classify_run(const struct classify_set *set, const struct bayes_model *model,
 		 const struct classify_input *in, struct classify_result *out)
 {
 	double kw[CLASSIFY_CATEGORIES_MAX], p[CLASSIFY_CATEGORIES_MAX], nb[CLASSIFY_CATEGORIES_MAX],
-		sum = 0, alpha, max;
+		q[CLASSIFY_CATEGORIES_MAX], sum = 0, max;
+	size_t examples[CLASSIFY_CATEGORIES_MAX], contenders[CLASSIFY_CONTENDERS_MAX], n;
 	const char *names[CLASSIFY_CATEGORIES_MAX];
 	const char *subject = in->subject != NULL ? in->subject : "";
 	const char *text = in->text != NULL ? in->text : "";
+	struct classify_blend_input bin;
+	struct classify_blend blend;
 	struct classify_texts tx = {0};
-	json_t *matched = NULL;
+	json_t *matched = NULL, *contenders_json;
 	char *joined = NULL;
-	size_t i, best, kwbest;
+	size_t i;
 	bool any = false, used_nb = false;
 	int ret = -1;
 
@@ -558,7 +569,6 @@ int classify_run(const struct classify_set *set, const struct bayes_model *model
 		any = any || kw[i] > 0;
 		names[i] = set->cats[i].name;
 	}
-	kwbest = any ? classify_argmax(kw, set->count) : classify_fallback(set);
 	max = kw[classify_argmax(kw, set->count)];
 	for (i = 0; i < set->count; i++) {
 		p[i] = exp((kw[i] - max) / CLASSIFY_TEMPERATURE);
@@ -566,34 +576,52 @@ int classify_run(const struct classify_set *set, const struct bayes_model *model
 	}
 	for (i = 0; i < set->count; i++)
 		p[i] /= sum;
+	memset(&bin, 0, sizeof(bin));
+	bin.count = set->count;
+	bin.keyword_p = p;
+	bin.keywords_any = any;
+	bin.keyword_best = any ? classify_argmax(kw, set->count) : classify_fallback(set);
 	if (bayes_ready(model)) {
 		int r = bayes_predict(model, joined, names, set->count, nb);
 
 		if (r < 0)
 			goto out;
 		if (r > 0) {
-			alpha = (double)bayes_examples(model) /
-				((double)bayes_examples(model) + CLASSIFY_BAYES_HALF);
-			if (alpha > CLASSIFY_BAYES_MAX)
-				alpha = CLASSIFY_BAYES_MAX;
-			for (i = 0; i < set->count; i++)
-				p[i] = (1 - alpha) * p[i] + alpha * nb[i];
+			classify_examples(set, model, examples);
+			bin.bayes_p = nb;
+			bin.examples = examples;
 			used_nb = true;
 		}
 	}
-	best = used_nb || any ? classify_argmax(p, set->count) : kwbest;
-	str_copy(out->category, sizeof(out->category), set->cats[best].name);
-	out->confidence = p[best] > 1 ? 1 : p[best];
-	out->source = used_nb && (best != kwbest || !any) ? LLM_CONFIDENCE_BAYES
-							  : LLM_CONFIDENCE_KEYWORDS;
+	classify_blend(&bin, &blend, q);
+	str_copy(out->category, sizeof(out->category), set->cats[blend.best].name);
+	out->confidence = blend.confidence > 1 ? 1 : blend.confidence;
+	out->source =
+		blend.rule == CLASSIFY_BLEND_OVERRULED || blend.rule == CLASSIFY_BLEND_BAYES_ALONE
+			? LLM_CONFIDENCE_BAYES
+			: LLM_CONFIDENCE_KEYWORDS;
+	if (blend.rival != blend.best)
+		str_copy(out->rival, sizeof(out->rival), set->cats[blend.rival].name);
+	n = classify_contenders(set->count, kw, p, &blend, contenders, CLASSIFY_CONTENDERS_MAX);
+	for (i = 0; i < n; i++)
+		str_copy(out->contenders[i], sizeof(out->contenders[i]),
+			 set->cats[contenders[i]].name);
+	out->contenders_count = n;
 	str_copy(out->language, sizeof(out->language), tx.lang);
 	out->scores = json_object();
 	if (out->scores == NULL)
 		goto out;
 	json_object_set_new(out->scores, "keywords", classify_object(set, kw));
-	if (used_nb)
+	if (used_nb) {
 		json_object_set_new(out->scores, "bayes", classify_object(set, nb));
-	json_object_set_new(out->scores, "probability", classify_object(set, p));
+		json_object_set_new(out->scores, "blend",
+				    classify_blend_json(&blend, names, examples, set->count));
+	}
+	json_object_set_new(out->scores, "probability", classify_object(set, q));
+	contenders_json = json_array();
+	for (i = 0; contenders_json != NULL && i < n; i++)
+		json_array_append_new(contenders_json, json_string(out->contenders[i]));
+	json_object_set_new(out->scores, "contenders", contenders_json);
 	json_object_set(out->scores, "matched", matched);
 	ret = 0;
 out:

@@ -36,6 +36,13 @@
 #define CLASSIFY_TERM_MAX       128 /* bytes of one term */
 #define CLASSIFY_PATTERNS_MAX   16  /* per category */
 #define CLASSIFY_SUBJECT_WEIGHT 3.0
+/* Other categories the mail may be (struct classify_result.contenders): a
+ * keyword score of at least CLASSIFY_CONTENDER_SCORE (one strong cue, or
+ * any term in the subject), or any keyword evidence that leaves it at least
+ * CLASSIFY_CONTENDER_P likely, and the category Bayes disagreed on. */
+#define CLASSIFY_CONTENDERS_MAX  4
+#define CLASSIFY_CONTENDER_SCORE 2.0
+#define CLASSIFY_CONTENDER_P     0.05
 
 /* The built-in categories, "none" last. */
 extern const char *const classify_builtin_categories[];
@@ -83,17 +90,30 @@ struct classify_result {
 	char category[BAYES_CATEGORY_MAX];
 	double confidence;                 /* 0..1: the blended probability of category */
 	enum llm_confidence_source source; /* KEYWORDS or BAYES */
+	/* "" or the category keywords and Bayes disagreed with the chosen one
+	 * on: the category is in doubt, nothing is sent on its own */
+	char rival[BAYES_CATEGORY_MAX];
+	/* other categories the mail may be (the rival first, then by keyword
+	 * score): the pipeline checks their rules too, so a wrong category
+	 * never takes a complaint past the rules written for complaints */
+	char contenders[CLASSIFY_CONTENDERS_MAX][BAYES_CATEGORY_MAX];
+	size_t contenders_count;
 	char language[3];
-	/* {"keywords": {cat: score}, "bayes": {cat: p} (only when the model
-	 *  was used), "probability": {cat: p}, "matched": ["cat: term (subject)"]} */
+	/* {"keywords": {cat: score}, "bayes": {cat: p} and "blend": {"rule",
+	 *  "weight", "rival", "examples": {cat: n}} (only when the model was
+	 *  used), "probability": {cat: p}, "contenders": [cat],
+	 *  "matched": ["cat: term (subject)"]} */
 	json_t *scores;
 };
 
 /* Classifies one message. model may be NULL or not ready (then keywords
- * alone decide); once bayes_ready(), its posterior is blended in with a
- * weight that grows with its examples, and source is BAYES when that changed
- * the keywords' choice (or keywords had nothing). With no evidence at all
- * the category is "other" (or the set's first) with a low confidence.
+ * alone decide); once bayes_ready(), it has a say per category by the
+ * rules of agent/classify/classify_blend.h (its weight grows with the
+ * examples of the categories in question; a disagreement caps the
+ * confidence below any sane auto threshold; it overrules a keyword match
+ * only with hundreds of examples and a clear margin), and source is BAYES
+ * when it chose the category. With no evidence at all the category is
+ * "other" (or the set's first) with a low confidence.
  * Returns 0, or -1 when out of memory. Thread-safe (set and model are
  * read-only). Free with classify_result_clear(). */
 int classify_run(const struct classify_set *set, const struct bayes_model *model,

@@ -138,11 +138,12 @@ static unsigned long long eval_hash(const char *s)
 	return h;
 }
 
-static void eval_outcome_clear(struct eval_outcome *o)
+void eval_outcome_clear(struct eval_outcome *o)
 {
 	json_decref(o->flags);
 	json_decref(o->keys);
 	json_decref(o->notes);
+	json_decref(o->scores);
 	free(o->body);
 	memset(o, 0, sizeof(*o));
 }
@@ -226,6 +227,7 @@ static int eval_draft(struct agent *agent, struct eval_run_ctx *x, struct eval_o
 	din.injection = x->cls.injection;
 	din.guard_flags = (unsigned int)json_array_size(flags);
 	din.needs_human = draft.needs_human;
+	din.category_doubt = o->doubt[0] != '\0' ? o->doubt : NULL;
 	din.max_facts_age = 900;
 	din.sender_auto_limit = 1;
 	if (decide(&din, &dres) < 0)
@@ -305,6 +307,7 @@ int eval_one(struct agent *agent, struct eval_set *set, size_t idx, struct eval_
 	o->classified = true;
 	o->injection = x.cls.injection;
 	o->confidence = x.cls.confidence;
+	o->scores = json_incref(x.cls.scores);
 	lookup = eval_lookup_text(x.mime);
 	if (lookup == NULL)
 		goto out;
@@ -317,6 +320,8 @@ int eval_one(struct agent *agent, struct eval_set *set, size_t idx, struct eval_
 	if (x.rules.category != NULL)
 		classify_outcome_override(&x.cls, x.rules.category);
 	str_copy(o->category, sizeof(o->category), x.cls.category);
+	if (doubt_step(agent, x.mime, &x.cls, x.facts, &x.rules, o->doubt, sizeof(o->doubt)) < 0)
+		goto out;
 	o->rules_outcome = rules_outcome_name(x.rules.outcome);
 	o->rules_never_auto = x.rules.never_auto;
 	o->notes = json_incref(x.rules.notes);

@@ -43,6 +43,8 @@ struct eval_outcome {
 	json_t *flags;          /* every flag name */
 	json_t *keys;           /* {"sku":[...], "order":[...]} */
 	json_t *notes;
+	json_t *scores;  /* the classifier's explanation (classify.h) */
+	char doubt[256]; /* "" or why the category is in doubt (doubt_step()) */
 	char *body;
 };
 
@@ -61,6 +63,8 @@ struct eval_run_ctx {
 int eval_one(struct agent *agent, struct eval_set *set, size_t idx, struct eval_outcome *o)
 	__attribute__((warn_unused_result));
 void eval_outcomes_free(struct eval_outcome *o, size_t count);
+/* Frees what one outcome holds (not o itself) and zeroes it. */
+void eval_outcome_clear(struct eval_outcome *o);
 /* A naive Bayes model trained on the mails not in fold k of folds. */
 struct bayes_model *eval_train(struct eval_set *set, unsigned folds, unsigned k);
 

@@ -81,6 +81,59 @@ static void eval_note(json_t *list, const char *fmt, ...)
 	json_array_append_new(list, json_string(line));
 }
 
+/* The Bayes model's own choice for one mail (argmax of scores.bayes), or
+ * NULL when it was not consulted. */
+static const char *eval_bayes_choice(const struct eval_outcome *o)
+{
+	const json_t *nb = json_object_get(o->scores, "bayes"), *v;
+	const char *k, *best = NULL;
+	double max = -1;
+
+	json_object_foreach((json_t *)nb, k, v)
+	{
+		if (json_number_value(v) > max) {
+			max = json_number_value(v);
+			best = k;
+		}
+	}
+	return best;
+}
+
+/* How the classifier combined keywords and Bayes, per rule
+ * (classify_blend.h), the Bayes model's own accuracy, and the drafts held
+ * because the category was in doubt. Added to a pass's metrics. */
+static int eval_blend_metrics(const struct eval_set *set, const struct eval_outcome *o, json_t *out)
+{
+	static const char *const rules[] = {"keywords", "agree", "disagree", "overruled",
+					    "bayes_alone"};
+	size_t counts[5] = {0}, nb_ok = 0, nb_n = 0, doubt = 0, i, k;
+	const char *rule, *choice;
+	json_t *blend = json_object();
+
+	if (blend == NULL)
+		return -1;
+	for (i = 0; i < set->count; i++) {
+		if (!o[i].classified || o[i].duplicate)
+			continue;
+		rule = json_string_value(
+			json_object_get(json_object_get(o[i].scores, "blend"), "rule"));
+		for (k = 0; k < 5; k++)
+			counts[k] += strcmp(rule != NULL ? rule : "keywords", rules[k]) == 0;
+		choice = eval_bayes_choice(&o[i]);
+		if (choice != NULL) {
+			nb_n++;
+			nb_ok += strcmp(choice, eval_label(&set->mails[i], "category")) == 0;
+		}
+		doubt += o[i].doubt[0] != '\0' && strcmp(o[i].outcome, "skip") != 0;
+	}
+	for (k = 0; k < 5; k++)
+		json_object_set_new(blend, rules[k], json_integer((json_int_t)counts[k]));
+	json_object_set_new(out, "blend", blend);
+	json_object_set_new(out, "bayes_alone", eval_ratio(nb_ok, nb_n));
+	json_object_set_new(out, "category_doubt", json_integer((json_int_t)doubt));
+	return 0;
+}
+
 /* The metrics of one pass. */
 static json_t *eval_metrics(const struct eval_set *set, const struct eval_outcome *o)
 {
@@ -180,6 +233,10 @@ static json_t *eval_metrics(const struct eval_set *set, const struct eval_outcom
 		goto fail;
 	json_object_set_new(json_object_get(out, "category"), "wrong", wrong);
 	json_object_set_new(json_object_get(out, "rules"), "wrong", actions);
+	if (eval_blend_metrics(set, o, out) < 0) {
+		json_decref(out);
+		return NULL;
+	}
 	return out;
 fail:
 	json_decref(wrong);
@@ -196,12 +253,17 @@ static json_t *eval_detail(const struct eval_set *set, const struct eval_outcome
 	size_t i;
 
 	for (i = 0; list != NULL && i < set->count; i++) {
-		d = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:O, s:s, s:O?, s:s?}", "file",
-			      set->mails[i].file, "label", eval_label(&set->mails[i], "category"),
-			      "category", kw[i].category, "outcome", kw[i].outcome, "rules",
-			      kw[i].rules_outcome, "flags", kw[i].flags, "category_bayes",
+		d = json_pack("{s:s, s:s, s:s, s:s, s:s?, s:O, s:s, s:O?, s:s?, s:O?, s:O?, s:s?, "
+			      "s:s?}",
+			      "file", set->mails[i].file, "label",
+			      eval_label(&set->mails[i], "category"), "category", kw[i].category,
+			      "outcome", kw[i].outcome, "rules", kw[i].rules_outcome, "flags",
+			      kw[i].flags, "category_bayes",
 			      nb != NULL ? nb[i].category : kw[i].category, "keys", kw[i].keys,
-			      "body", kw[i].body);
+			      "body", kw[i].body, "scores", kw[i].scores, "scores_bayes",
+			      nb != NULL ? nb[i].scores : NULL, "doubt",
+			      kw[i].doubt[0] != '\0' ? kw[i].doubt : NULL, "doubt_bayes",
+			      nb != NULL && nb[i].doubt[0] != '\0' ? nb[i].doubt : NULL);
 		if (d == NULL || json_array_append_new(list, d) < 0) {
 			json_decref(list);
 			return NULL;

@@ -150,6 +150,7 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 {
 	struct builtin *b = priv;
 	struct template *tpl = NULL;
+	struct error terr;
 	json_t *root = NULL, *used = NULL;
 	char *text = NULL, *out = NULL, *needs = NULL, error[256], hash[17], version[128],
 	     greet[GREETING_NAME_MAX];
@@ -174,9 +175,9 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 		ret = builtin_needs_human(d, category, error);
 		goto out;
 	}
-	if (template_parse(text, len, &tpl, error, sizeof(error)) < 0) {
+	if (template_parse(text, len, &tpl, &terr) < 0) {
 		llm_error_set(err, LLM_ERROR_CONFIG, 0, "template %s.%s: %s", category, used_lang,
-			      error);
+			      error_msg(&terr));
 		goto out;
 	}
 	root = json_is_object(req->facts) ? json_copy((json_t *)req->facts) : json_object();
@@ -190,10 +191,9 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "out of memory");
 		goto out;
 	}
-	if (template_render(tpl, root, used_lang, BUILTIN_MAX_OUTPUT, &out, used, error,
-			    sizeof(error)) < 0) {
+	if (template_render(tpl, root, used_lang, BUILTIN_MAX_OUTPUT, &out, used, &terr) < 0) {
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "template %s.%s: %s", category, used_lang,
-			      error);
+			      error_msg(&terr));
 		goto out;
 	}
 	if (builtin_split(out, &d->subject, &d->body, &needs) < 0) {
@@ -240,6 +240,7 @@ static int builtin_probe(void *priv, const struct llm_request *req, struct llm_p
 	static const char *const langs[] = {"en", "de", "es", "fr"};
 	struct builtin *b = priv;
 	struct template *tpl = NULL;
+	struct error terr;
 	char *text, error[200], path[4096];
 	const char *lang;
 	size_t len, i, k, missing = 0, fallback = 0;
@@ -261,8 +262,10 @@ static int builtin_probe(void *priv, const struct llm_request *req, struct llm_p
 					 sizeof(error));
 			if (r == 0)
 				missing++;
-			if (r > 0 && template_parse(text, len, &tpl, error, sizeof(error)) < 0)
+			if (r > 0 && template_parse(text, len, &tpl, &terr) < 0) {
+				snprintf(error, sizeof(error), "%s", error_msg(&terr));
 				r = -1;
+			}
 			free(text);
 			template_free(&tpl);
 			if (r < 0) {

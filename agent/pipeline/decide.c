@@ -21,7 +21,7 @@ static int add_reason(json_t *reasons, const char *reason)
 
 int decide(const struct decide_input *in, struct decide_result *result)
 {
-	char text[160];
+	char text[320];
 	json_t *reasons = json_array();
 	size_t gates_before_mode;
 	bool is_auto, is_shadow;
@@ -82,6 +82,12 @@ int decide(const struct decide_input *in, struct decide_result *result)
 		return -1;
 	if (in->auto_disabled && add_reason(reasons, AUTO_LIMIT_DISABLED) < 0)
 		return -1;
+	/* the mail may be of another category whose rules would hold it back */
+	if (in->category_doubt != NULL) {
+		snprintf(text, sizeof(text), "the category is in doubt: %s", in->category_doubt);
+		if (add_reason(reasons, text) < 0)
+			return -1;
+	}
 	/* a reviewer rejected the first draft: the new one goes back to a person */
 	if (in->reviewer_category &&
 	    add_reason(reasons, "a reviewer corrected the category: a person checks it") < 0)

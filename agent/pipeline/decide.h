@@ -38,6 +38,9 @@ struct decide_input {
 	int64_t hourly_auto;        /* automatic replies by everyone in the last hour */
 	unsigned int hourly_cap;    /* 0: no cap */
 	bool reviewer_category;     /* drafted again for a reviewer's corrected category */
+	/* NULL, or why the category is in doubt (doubt_step() in steps.h):
+	 * "the keywords say complaint, the Bayes model order_status" */
+	const char *category_doubt;
 };
 
 struct decide_result {

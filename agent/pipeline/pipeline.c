@@ -53,6 +53,7 @@ struct run {
 	int facts_found; /* facts_gather(): 1 when any key was looked up and found */
 	struct rules_result rules;
 	bool rules_done;
+	char doubt[256]; /* "" or why the category is in doubt (doubt_step()) */
 	struct category_settings cs;
 	struct decide_input din;
 	struct llm_draft draft;
@@ -383,10 +384,12 @@ static enum step step_lookup(struct run *r)
 }
 
 /* 5. The rules; then the category a rule, or a reviewer's correction
- * (reject with a category, which wins over both), sets; its settings. */
+ * (reject with a category, which wins over both), sets; whether the mail
+ * may be of another category whose rules would hold it; its settings. */
 static enum step step_rules(struct run *r)
 {
 	struct decide_input *din = &r->din;
+	int doubtful;
 
 	if (run_rules(r->agent, r) < 0)
 		return run_fail(r, "evaluating rules failed");
@@ -401,6 +404,13 @@ static enum step step_rules(struct run *r)
 		json_object_set_new(r->record, "category_set_by_reviewer",
 				    json_string(r->pm.forced_category));
 	}
+	/* the mail may be of another category whose rules would hold it */
+	doubtful = doubt_step(r->agent, r->mime, &r->cls, r->facts, &r->rules, r->doubt,
+			      sizeof(r->doubt));
+	if (doubtful < 0)
+		return run_fail(r, "out of memory");
+	if (doubtful > 0)
+		json_object_set_new(r->record, "category_doubt", json_string(r->doubt));
 	if (run_category(r->agent, r->store, r->cls.category, &r->cs) < 0)
 		return run_fail(r, "%s", store_error(r->store));
 	memset(din, 0, sizeof(*din));
@@ -416,6 +426,7 @@ static enum step step_rules(struct run *r)
 	din->sender_auto_limit = SENDER_AUTO_LIMIT;
 	din->auto_disabled = !r->agent->auto_ok;
 	din->reviewer_category = r->pm.forced_category != NULL;
+	din->category_doubt = r->doubt[0] != '\0' ? r->doubt : NULL;
 	return STEP_GO;
 }
 

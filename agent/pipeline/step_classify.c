@@ -45,6 +45,10 @@ int classify_step(struct agent *agent, const struct mime_message *msg, struct cl
 	out->confidence = cres.confidence;
 	out->source = cres.source;
 	str_copy(out->language, sizeof(out->language), cres.language);
+	str_copy(out->rival, sizeof(out->rival), cres.rival);
+	for (i = 0; i < cres.contenders_count && i < CLASSIFY_CONTENDERS_MAX; i++)
+		str_copy(out->contenders[i], sizeof(out->contenders[i]), cres.contenders[i]);
+	out->contenders_count = i;
 	out->scores = cres.scores;
 	cres.scores = NULL;
 	classify_result_clear(&cres);

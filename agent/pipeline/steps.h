@@ -21,6 +21,9 @@ struct classify_outcome {
 	json_t *injection_reasons;            /* array of reason names */
 	json_t *scores;                       /* the classifier's explanation */
 	char set_by_rule[BAYES_CATEGORY_MAX]; /* "" unless a rule overrode the category */
+	char rival[BAYES_CATEGORY_MAX];       /* classify.h: keywords and Bayes disagreed */
+	char contenders[CLASSIFY_CONTENDERS_MAX][BAYES_CATEGORY_MAX];
+	size_t contenders_count;
 };
 
 /* Classifies msg and scans it for prompt injection. Returns 0 or -1 (out
@@ -41,6 +44,22 @@ struct rules_result;
 int rules_step(struct agent *agent, const struct mime_message *msg,
 	       const struct classify_outcome *cls, const json_t *facts, bool duplicate,
 	       struct rules_result *result) __attribute__((warn_unused_result));
+
+/* Whether the category is in doubt, so that nothing may go out on its own
+ * (agent/pipeline/step_rules.c): keywords and the Bayes model disagreed
+ * (unless a rule set the category), or the mail may also be of a contender
+ * category (classify.h) that is never answered automatically (complaint,
+ * legal, [category] never_auto = on) or under which a rule that did not
+ * fire for the chosen category (main, rules_step()'s result) would require
+ * a human or forbid automatic replies, or could not be evaluated and would
+ * hold the draft back. A skip under a contender does not count: noise
+ * words in a request do not hold it back. Returns 1 with the reason in why
+ * ("the mail may also be complaint: R03 would hold it back"), 0, or -1
+ * (out of memory). */
+int doubt_step(struct agent *agent, const struct mime_message *msg,
+	       const struct classify_outcome *cls, const json_t *facts,
+	       const struct rules_result *main, char *why, size_t why_size)
+	__attribute__((warn_unused_result));
 
 /* Adds to draft_facts (the draft's copy) what the reply must answer
  * (agent/template/answer.h), in the classified language, with the configured stock

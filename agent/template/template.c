@@ -22,8 +22,7 @@ struct template_parser {
 	struct template_open stack[TEMPLATE_MAX_DEPTH + 1];
 	unsigned int depth;
 	unsigned int nodes;
-	char *error;
-	size_t error_size;
+	struct error *err;
 };
 
 static void template_node_free(struct template_node *n)
@@ -67,14 +66,14 @@ static struct template_node *template_node_new(struct template_parser *p,
 	struct template_node *n;
 
 	if (++p->nodes > TEMPLATE_MAX_NODES) {
-		snprintf(p->error, p->error_size, "line %u: more than %d template elements",
-			 template_line_at(p, pos), TEMPLATE_MAX_NODES);
+		error_set(p->err, "line %u: more than %d template elements",
+			  template_line_at(p, pos), TEMPLATE_MAX_NODES);
 		return NULL;
 	}
 	n = calloc(1, sizeof(*n));
 	if (n == NULL || (n->text = strndup(text, text_len)) == NULL) {
 		free(n);
-		snprintf(p->error, p->error_size, "out of memory");
+		error_set(p->err, "out of memory");
 		return NULL;
 	}
 	n->type = type;
@@ -219,14 +218,14 @@ static int template_parse_var(struct template_parser *p, size_t pos, unsigned in
 				filter = filters[i].filter;
 		}
 		if (filter == TFILTER_NONE) {
-			snprintf(p->error, p->error_size,
-				 "line %u: unknown filter in {{%.*s}} (date, money, number)", line,
-				 (int)len, t);
+			error_set(p->err,
+				  "line %u: unknown filter in {{%.*s}} (date, money, number)", line,
+				  (int)len, t);
 			return -1;
 		}
 	}
 	if (!template_path_valid(t, plen)) {
-		snprintf(p->error, p->error_size, "line %u: bad tag {{%.*s}}", line, (int)len, t);
+		error_set(p->err, "line %u: bad tag {{%.*s}}", line, (int)len, t);
 		return -1;
 	}
 	n = template_node_new(p, TNODE_VAR, pos, t, plen);
@@ -248,8 +247,7 @@ static int template_parse_tag(struct template_parser *p, size_t pos, const char 
 		return 0;
 	if (len == 4 && memcmp(t, "else", 4) == 0) {
 		if (top->node == NULL || top->node->type != TNODE_IF || top->in_else) {
-			snprintf(p->error, p->error_size, "line %u: {{else}} outside {{#if}}",
-				 line);
+			error_set(p->err, "line %u: {{else}} outside {{#if}}", line);
 			return -1;
 		}
 		top->in_else = true;
@@ -258,18 +256,17 @@ static int template_parse_tag(struct template_parser *p, size_t pos, const char 
 	}
 	if (len > 0 && t[0] == '/') {
 		if (top->node == NULL) {
-			snprintf(p->error, p->error_size, "line %u: {{%.*s}} closes nothing", line,
-				 (int)len, t);
+			error_set(p->err, "line %u: {{%.*s}} closes nothing", line, (int)len, t);
 			return -1;
 		}
 		if ((top->node->type == TNODE_IF && !(len == 3 && memcmp(t, "/if", 3) == 0)) ||
 		    (top->node->type == TNODE_SECTION &&
 		     (len - 1 != top->node->text_len ||
 		      memcmp(t + 1, top->node->text, len - 1) != 0))) {
-			snprintf(p->error, p->error_size,
-				 "line %u: {{%.*s}} does not close {{#%s}} of line %u", line,
-				 (int)len, t, top->node->type == TNODE_IF ? "if" : top->node->text,
-				 top->node->line);
+			error_set(p->err, "line %u: {{%.*s}} does not close {{#%s}} of line %u",
+				  line, (int)len, t,
+				  top->node->type == TNODE_IF ? "if" : top->node->text,
+				  top->node->line);
 			return -1;
 		}
 		p->depth--;
@@ -277,8 +274,8 @@ static int template_parse_tag(struct template_parser *p, size_t pos, const char 
 	}
 	if (len > 0 && t[0] == '#') {
 		if (p->depth >= TEMPLATE_MAX_DEPTH) {
-			snprintf(p->error, p->error_size, "line %u: blocks nested deeper than %d",
-				 line, TEMPLATE_MAX_DEPTH);
+			error_set(p->err, "line %u: blocks nested deeper than %d", line,
+				  TEMPLATE_MAX_DEPTH);
 			return -1;
 		}
 		if (len > 4 && memcmp(t, "#if ", 4) == 0) {
@@ -286,15 +283,15 @@ static int template_parse_tag(struct template_parser *p, size_t pos, const char 
 			if (n == NULL)
 				return -1;
 			if (template_parse_cond(n, t + 4, len - 4) < 0) {
-				snprintf(p->error, p->error_size, "line %u: bad condition {{%.*s}}",
-					 line, (int)len, t);
+				error_set(p->err, "line %u: bad condition {{%.*s}}", line, (int)len,
+					  t);
 				template_node_free(n);
 				return -1;
 			}
 		} else {
 			if (!template_path_valid(t + 1, len - 1)) {
-				snprintf(p->error, p->error_size,
-					 "line %u: bad block name {{%.*s}}", line, (int)len, t);
+				error_set(p->err, "line %u: bad block name {{%.*s}}", line,
+					  (int)len, t);
 				return -1;
 			}
 			n = template_node_new(p, TNODE_SECTION, pos, t + 1, len - 1);
@@ -322,11 +319,9 @@ static int template_add_text(struct template_parser *p, size_t from, size_t to)
 	return 0;
 }
 
-int template_parse(const char *src, size_t len, struct template **tpl_r, char *error,
-		   size_t error_size)
+int template_parse(const char *src, size_t len, struct template **tpl_r, struct error *err)
 {
-	struct template_parser p = {
-		.src = src, .len = len, .error = error, .error_size = error_size};
+	struct template_parser p = {.src = src, .len = len, .err = err};
 	struct template *tpl = NULL;
 	const char *open, *close, *t;
 	size_t text_start = 0, pos = 0, tag, after, line_start, tlen, i;
@@ -335,17 +330,17 @@ int template_parse(const char *src, size_t len, struct template **tpl_r, char *e
 
 	*tpl_r = NULL;
 	if (len > TEMPLATE_MAX_SOURCE) {
-		snprintf(error, error_size, "template is %zu bytes, over the limit of %d", len,
-			 TEMPLATE_MAX_SOURCE);
+		error_set(err, "template is %zu bytes, over the limit of %d", len,
+			  TEMPLATE_MAX_SOURCE);
 		goto out;
 	}
 	if (memchr(src, '\0', len) != NULL) {
-		snprintf(error, error_size, "template contains a NUL byte");
+		error_set(err, "template contains a NUL byte");
 		goto out;
 	}
 	tpl = calloc(1, sizeof(*tpl));
 	if (tpl == NULL) {
-		snprintf(error, error_size, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	p.stack[0] = (struct template_open){NULL, &tpl->first, false};
@@ -356,8 +351,7 @@ int template_parse(const char *src, size_t len, struct template **tpl_r, char *e
 		tag = (size_t)(open - src);
 		close = memmem(open + 2, len - tag - 2, "}}", 2);
 		if (close == NULL) {
-			snprintf(error, error_size, "line %u: unterminated {{",
-				 template_line_at(&p, tag));
+			error_set(err, "line %u: unterminated {{", template_line_at(&p, tag));
 			goto out;
 		}
 		after = (size_t)(close - src) + 2;
@@ -390,10 +384,9 @@ int template_parse(const char *src, size_t len, struct template **tpl_r, char *e
 	if (template_add_text(&p, text_start, len) < 0)
 		goto out;
 	if (p.depth > 0) {
-		snprintf(error, error_size, "line %u: unclosed {{#%s}}",
-			 p.stack[p.depth].node->line,
-			 p.stack[p.depth].node->type == TNODE_IF ? "if"
-								 : p.stack[p.depth].node->text);
+		error_set(err, "line %u: unclosed {{#%s}}", p.stack[p.depth].node->line,
+			  p.stack[p.depth].node->type == TNODE_IF ? "if"
+								  : p.stack[p.depth].node->text);
 		goto out;
 	}
 	*tpl_r = tpl;

@@ -4,6 +4,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "daemon/lib/error.h"
+
 /* A small logic-light template language for the builtin model backend's
  * replies (deploy/templates/<category>.<lang>.txt). Values come only from a
  * JSON object of facts; a missing fact never turns into an invented value.
@@ -53,18 +55,18 @@
 struct template;
 
 /* Parses src[len]. Returns 0 with *tpl_r set, or -1 with "line N: what"
- * in error[error_size]. The template is immutable: render it from any thread. */
-int template_parse(const char *src, size_t len, struct template **tpl_r, char *error,
-		   size_t error_size) __attribute__((warn_unused_result));
+ * in err. The template is immutable: render it from any thread. */
+int template_parse(const char *src, size_t len, struct template **tpl_r, struct error *err)
+	__attribute__((warn_unused_result));
 
 /* Renders tpl against root (a JSON object) into a new string (*out_r,
  * free() it) of at most max_output bytes; lang ("de", ...; NULL: en) is how
  * filters write numbers and dates. When used is a JSON array, each
  * list item a block repeated over and that has a "sku", "order_id", "key" or "id"
  * is appended once as "<block>:<key value>" (the facts the text relied on).
- * Returns 0, or -1 with the reason in error[error_size]. */
+ * Returns 0, or -1 with the reason in err. */
 int template_render(const struct template *tpl, const json_t *root, const char *lang,
-		    size_t max_output, char **out_r, json_t *used, char *error, size_t error_size)
+		    size_t max_output, char **out_r, json_t *used, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* Frees and clears *tpl; NULL is fine. */

@@ -22,8 +22,7 @@ struct template_run {
 	unsigned int depth;
 	json_t *used;
 	const char *lang; /* the reply's language, for filters */
-	char *error;
-	size_t error_size;
+	struct error *err;
 };
 
 /* Ends the current output line: keeps it, or drops it when a fact was missing. */
@@ -47,7 +46,7 @@ static int template_emit(struct template_run *r, const char *s, size_t len)
 		nl = memchr(s, '\n', len);
 		n = nl != NULL ? (size_t)(nl - s) + 1 : len;
 		if (buf_append(&r->out, s, n) < 0) {
-			snprintf(r->error, r->error_size, "output exceeds %zu bytes", r->out.max);
+			error_set(r->err, "output exceeds %zu bytes", r->out.max);
 			return -1;
 		}
 		if (nl != NULL)
@@ -263,8 +262,8 @@ static int template_section(struct template_run *r, const struct template_node *
 	if (!template_truthy(v))
 		return 0;
 	if (json_is_array(v) && json_array_size(v) > TEMPLATE_MAX_ITEMS) {
-		snprintf(r->error, r->error_size, "line %u: {{#%s}} has %zu items, over %d",
-			 n->line, n->text, json_array_size(v), TEMPLATE_MAX_ITEMS);
+		error_set(r->err, "line %u: {{#%s}} has %zu items, over %d", n->line, n->text,
+			  json_array_size(v), TEMPLATE_MAX_ITEMS);
 		return -1;
 	}
 	r->depth++;
@@ -339,12 +338,10 @@ static void template_tidy(struct buf *b)
 }
 
 int template_render(const struct template *tpl, const json_t *root, const char *lang,
-		    size_t max_output, char **out_r, json_t *used, char *error, size_t error_size)
+		    size_t max_output, char **out_r, json_t *used, struct error *err)
 {
-	struct template_run r = {.used = json_is_array(used) ? used : NULL,
-				 .lang = lang,
-				 .error = error,
-				 .error_size = error_size};
+	struct template_run r = {
+		.used = json_is_array(used) ? used : NULL, .lang = lang, .err = err};
 	int ret = -1;
 
 	*out_r = NULL;
@@ -358,7 +355,7 @@ int template_render(const struct template *tpl, const json_t *root, const char *
 	if (*out_r == NULL)
 		*out_r = strdup("");
 	if (*out_r == NULL) {
-		snprintf(error, error_size, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	ret = 0;

@@ -45,6 +45,9 @@ struct rules_input {
 	const char *content_type; /* top-level MIME type, lower case */
 	bool duplicate;           /* Message-ID already processed */
 	bool suspected_injection; /* from the classifier */
+	/* a second opinion (the pipeline asking what the rules would say were
+	 * the mail of another category): the set's counters are left alone */
+	bool what_if;
 	/* {"inventory": [{"key":..,"found":true,<columns>}, {"key":..,"found":false},
 	 *   {"key":..,"found":null} (unknown: the connector failed)], "order": [...],
 	 *  "quote": {"estimated_total_eur": 123.4 | null, ...}}; see

@@ -276,13 +276,15 @@ int rules_eval(const struct rules_set *set, const struct rules_input *input,
 		    0)
 			goto out;
 	}
-	atomic_fetch_add(&set->stats->evaluations, 1);
-	atomic_fetch_add(&set->stats->fired, fired);
-	if (result->outcome == RULES_SKIP)
-		atomic_fetch_add(&set->stats->skipped, 1);
-	else if (result->outcome == RULES_REQUIRE_HUMAN)
-		atomic_fetch_add(&set->stats->require_human, 1);
-	atomic_fetch_add(&set->stats->latency_us, time_mono_us() - start);
+	if (!input->what_if) {
+		atomic_fetch_add(&set->stats->evaluations, 1);
+		atomic_fetch_add(&set->stats->fired, fired);
+		if (result->outcome == RULES_SKIP)
+			atomic_fetch_add(&set->stats->skipped, 1);
+		else if (result->outcome == RULES_REQUIRE_HUMAN)
+			atomic_fetch_add(&set->stats->require_human, 1);
+		atomic_fetch_add(&set->stats->latency_us, time_mono_us() - start);
+	}
 	/* rule ids and counts only: the input is customer data */
 	log_debug("rules evaluated rules=%zu fired=%zu outcome=%s", set->count, fired,
 		  rules_outcome_name(result->outcome));

@@ -22,7 +22,9 @@ struct outcome_redraft {
 	bool force;           /* replace a live draft even when it carries edits */
 };
 /* Regenerate: supersedes the live draft and queues the pipeline again.
- * REVIEW_STALE when if_match is not the live draft's version. */
+ * Returns REVIEW_OK with the job and the message in *result_r,
+ * REVIEW_NOT_FOUND, REVIEW_CONFLICT with the detail, REVIEW_STALE when
+ * if_match is not the live draft's version, or REVIEW_ERROR. */
 enum review_result store_outcome_redraft(struct store *store, const char *message_id,
 					 const char *who, const struct outcome_redraft *redraft,
 					 json_t **result_r) __attribute__((warn_unused_result));
@@ -35,17 +37,22 @@ struct outcome_reply {
 	const char *fallback_domain; /* for the Message-ID when the mailbox has no address */
 };
 /* Answers the message with a reply a person wrote: a draft of origin
- * person, approved by who, queued in the outbox. A repeat with the same
- * idempotency key gives REVIEW_REPLAY with the first result. */
+ * person, approved by who, queued in the outbox. Returns REVIEW_OK with the
+ * decision in *result_r, REVIEW_REPLAY with the first result for a repeat
+ * with the same idempotency key, REVIEW_NOT_FOUND, REVIEW_CONFLICT with the
+ * detail, or REVIEW_ERROR. */
 enum review_result store_outcome_reply(struct store *store, const char *message_id, const char *who,
 				       const struct outcome_reply *reply, json_t **result_r)
 	__attribute__((warn_unused_result));
 
-/* Closes an open message with a reason; the answer is the message summary. */
+/* Closes an open message with a reason. Returns REVIEW_OK with the message
+ * summary in *result_r, REVIEW_NOT_FOUND, REVIEW_CONFLICT with the detail,
+ * or REVIEW_ERROR. */
 enum review_result store_outcome_close(struct store *store, const char *message_id, const char *who,
 				       const char *reason, json_t **result_r)
 	__attribute__((warn_unused_result));
-/* Reopens a closed or skipped message: open, under "Needs a human". */
+/* Reopens a closed or skipped message: open, under "Needs a human".
+ * Returns as store_outcome_close(). */
 enum review_result store_outcome_reopen(struct store *store, const char *message_id,
 					const char *who, json_t **result_r)
 	__attribute__((warn_unused_result));

@@ -73,8 +73,10 @@ int store_samples_list(struct store *store, bool pending_only, unsigned int limi
 
 /* Records who's verdict ("fine" or "bad") with an optional note on sampled
  * draft id (audited sample.verdict). "bad" demotes the draft's category from
- * auto to draft in the same transaction (audited category.demote). Not
- * found: no such sampled draft; conflict: already judged (detail). */
+ * auto to draft in the same transaction (audited category.demote). Returns
+ * REVIEW_OK with the sample in *result_r, REVIEW_NOT_FOUND (no such sampled
+ * draft), REVIEW_CONFLICT with who judged it (already judged), or
+ * REVIEW_ERROR. */
 enum review_result store_sample_verdict(struct store *store, const char *id, const char *verdict,
 					const char *note, const char *who, json_t **result_r)
 	__attribute__((warn_unused_result));

@@ -49,16 +49,21 @@ int store_review_get(struct store *store, const char *id, json_t **draft_r)
 	__attribute__((warn_unused_result));
 
 /* Takes or renews the claim for who for ttl seconds; take_over (admins)
- * takes it from someone else (audited draft.take_over with the holder). */
+ * takes it from someone else (audited draft.take_over with the holder).
+ * Returns REVIEW_OK with the claim in *result_r, REVIEW_NOT_FOUND,
+ * REVIEW_CONFLICT with the detail ("claimed", "superseded", "wrong_status")
+ * in *result_r, or REVIEW_ERROR. */
 enum review_result store_review_claim(struct store *store, const char *id, const char *who,
 				      unsigned int ttl, bool take_over, json_t **result_r)
 	__attribute__((warn_unused_result));
 /* Renews who's own claim for ttl seconds (also one that ran out while
- * nobody else took it); never takes one. Conflict "not_holder" otherwise. */
+ * nobody else took it); never takes one. Returns as store_review_claim(),
+ * the conflict "not_holder" when someone else holds it. */
 enum review_result store_review_heartbeat(struct store *store, const char *id, const char *who,
 					  unsigned int ttl, json_t **result_r)
 	__attribute__((warn_unused_result));
-/* Drops who's claim (any claim when force). */
+/* Drops who's claim (any claim when force). Returns as
+ * store_review_claim(). */
 enum review_result store_review_release(struct store *store, const char *id, const char *who,
 					bool force, json_t **result_r)
 	__attribute__((warn_unused_result));
@@ -69,9 +74,10 @@ struct review_patch {
 	unsigned int claim_ttl;                      /* the save claims the draft this long */
 };
 /* Edits a pending/claimed draft not held by someone else, claims it for
- * who, bumps version and audits the changed fields (before/after). A stale
- * version gives REVIEW_STALE with the saved fields (nothing is lost: the
- * caller can show both texts). */
+ * who, bumps version and audits the changed fields (before/after).
+ * Returns REVIEW_OK with the draft in *result_r, REVIEW_NOT_FOUND,
+ * REVIEW_CONFLICT with the detail, REVIEW_STALE with the saved fields
+ * (nothing is lost: the caller can show both texts), or REVIEW_ERROR. */
 enum review_result store_review_patch(struct store *store, const char *id, const char *who,
 				      const struct review_patch *patch, json_t **result_r)
 	__attribute__((warn_unused_result));
@@ -83,21 +89,28 @@ struct review_approve {
 	unsigned int send_delay;     /* seconds the reply waits in the outbox (undo) */
 };
 /* In one transaction: status approved, reviewer, final_body, edit_distance,
- * the outbox row with a new Message-ID, the audit row. An already approved
- * (or sent) draft gives REVIEW_REPLAY with the earlier result and writes
- * nothing; the outbox_draft_key constraint backs "never two outbox rows". */
+ * the outbox row with a new Message-ID, the audit row. Returns REVIEW_OK
+ * with the decision in *result_r, REVIEW_REPLAY with the earlier decision
+ * for an already approved (or sent) draft (nothing written; the
+ * outbox_draft_key constraint backs "never two outbox rows"),
+ * REVIEW_NOT_FOUND, REVIEW_CONFLICT with the detail, or REVIEW_ERROR. */
 enum review_result store_review_approve(struct store *store, const char *id, const char *who,
 					const struct review_approve *approve, json_t **result_r)
 	__attribute__((warn_unused_result));
 /* Rejects with a reason and an optional corrected category (must be in
  * the categories table). The message never drops: with a category it is
- * drafted again for it, without one it goes under "Needs a human". */
+ * drafted again for it, without one it goes under "Needs a human".
+ * Returns REVIEW_OK with the decision in *result_r, REVIEW_NOT_FOUND,
+ * REVIEW_CONFLICT with the detail, REVIEW_INVALID for an unknown category,
+ * or REVIEW_ERROR. */
 enum review_result store_review_reject(struct store *store, const char *id, const char *who,
 				       const char *reason, const char *category, json_t **result_r)
 	__attribute__((warn_unused_result));
 /* Recalls an approved reply the outbox has not started on: the outbox row
  * goes, the draft is pending again (claimed by who for claim_ttl) with the
- * approved text as its body. Conflict "too_late" once a try started. */
+ * approved text as its body. Returns REVIEW_OK with the decision in
+ * *result_r, REVIEW_NOT_FOUND, REVIEW_CONFLICT with the decision (and
+ * "conflict": "too_late" once a try started), or REVIEW_ERROR. */
 enum review_result store_review_undo(struct store *store, const char *id, const char *who,
 				     unsigned int claim_ttl, json_t **result_r)
 	__attribute__((warn_unused_result));
@@ -113,7 +126,8 @@ int store_categories_list(struct store *store, json_t **result_r)
 	__attribute__((warn_unused_result));
 /* Sets the given fields of a category (changes: a validated object with any
  * of mode, threshold, audit_sample_rate, min_samples, target_rate,
- * promotion) and audits before/after. */
+ * promotion) and audits before/after. Returns REVIEW_OK with the category
+ * in *result_r, REVIEW_NOT_FOUND, or REVIEW_ERROR. */
 enum review_result store_category_update(struct store *store, const char *name,
 					 const json_t *changes, const char *who, json_t **result_r)
 	__attribute__((warn_unused_result));
@@ -127,7 +141,9 @@ int store_review_stats(struct store *store, double unchanged_threshold, json_t *
 /* {"mailboxes":[...]} with poll state and errors. 0 or -1. */
 int store_mailboxes_list(struct store *store, json_t **result_r)
 	__attribute__((warn_unused_result));
-/* Sets poll_requested_at = now() (the poller polls early) and audits it. */
+/* Sets poll_requested_at = now() (the poller polls early) and audits it.
+ * Returns REVIEW_OK with the mailbox in *result_r, REVIEW_NOT_FOUND, or
+ * REVIEW_ERROR. */
 enum review_result store_mailbox_request_poll(struct store *store, const char *name,
 					      const char *who, json_t **result_r)
 	__attribute__((warn_unused_result));

@@ -5,6 +5,7 @@
 
 #include "agent/classify/bayes.h"
 #include "agent/classify/classify.h"
+#include "agent/classify/classify_blend.h"
 #include "harness.h"
 
 static const char *const bayes_cats[] = {"stock_inquiry", "order_status", "invoice_copy",
@@ -136,28 +137,65 @@ static void test_bayes_too_many(void)
 }
 
 /* Reviewers corrected certificate requests (keywords call them complaints,
- * for "missing") to invoice_copy: once the model has enough of them, a
- * held-out one moves to invoice_copy, reported as decided by bayes. */
+ * for "missing") to invoice_copy. A model with a few dozen of them must not
+ * overrule the keywords (issue 17 follow-up: a weak model lowered accuracy
+ * on unseen mail from 95.5% to 68.2%); one with hundreds of examples of
+ * both categories may, with a confidence no auto threshold lets out and the
+ * keywords' category named as the rival. */
+static const char *const cert[] = {
+	"The material certificate 3.1 was missing from this delivery, please send it",
+	"Please send the calibration certificate for gauge batch",
+	"We need the certificate of conformity for our quality file, shipment",
+};
+static const char *const stock[] = {
+	"We need 20 pcs, are they in stock? HP-",
+	"Do you have this available from stock? HP-",
+};
+static const char *const status[] = {
+	"Please send the tracking number, where is order SO-",
+	"ETA please, has this order shipped yet? SO-",
+};
+static const char *const grumble[] = {
+	"This is unacceptable, the third late delivery this month, order SO-",
+	"Formal complaint: wrong parts again and nobody answers, order SO-",
+	"We are very disappointed, the pumps arrived damaged and late SO-",
+};
+
+#define BAYES_MANY 250
+
+/* per examples of each class: cert as invoice_copy, stock, status and
+ * (with complaints) grumble as complaint; texts[][128] filled */
+static size_t bayes_examples_fill(struct bayes_example *ex, char (*texts)[128], size_t per,
+				  bool complaints)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < per; i++, n++) {
+		snprintf(texts[n], 128, "%s %d", cert[i % 3], 5000 + (int)i);
+		ex[n] = (struct bayes_example){texts[n], "invoice_copy"};
+	}
+	for (i = 0; i < per; i++, n++) {
+		snprintf(texts[n], 128, "%s %d", stock[i % 2], 20100 + (int)i);
+		ex[n] = (struct bayes_example){texts[n], "stock_inquiry"};
+	}
+	for (i = 0; i < per; i++, n++) {
+		snprintf(texts[n], 128, "%s %d", status[i % 2], 204500 + (int)i);
+		ex[n] = (struct bayes_example){texts[n], "order_status"};
+	}
+	for (i = 0; complaints && i < per; i++, n++) {
+		snprintf(texts[n], 128, "%s %d", grumble[i % 3], 204700 + (int)i);
+		ex[n] = (struct bayes_example){texts[n], "complaint"};
+	}
+	return n;
+}
+
 static void test_bayes_corrections_move_prediction(void)
 {
-	static const char *const cert[] = {
-		"The material certificate 3.1 was missing from this delivery, please send it",
-		"Please send the calibration certificate for gauge batch",
-		"We need the certificate of conformity for our quality file, shipment",
-	};
-	static const char *const stock[] = {
-		"We need 20 pcs, are they in stock? HP-",
-		"Do you have this available from stock? HP-",
-	};
-	static const char *const status[] = {
-		"Please send the tracking number, where is order SO-",
-		"ETA please, has this order shipped yet? SO-",
-	};
-	struct bayes_example ex[45];
-	char texts[45][128];
+	struct bayes_example *ex = calloc(4 * BAYES_MANY, sizeof(*ex));
+	char(*texts)[128] = calloc(4 * BAYES_MANY, sizeof(*texts));
 	struct bayes_model *m = NULL;
 	struct classify_set *set = NULL;
-	struct classify_result res;
+	struct classify_result res, kwonly;
 	struct classify_input in = {
 		.subject = "Delivery 88123",
 		.text = "Hello, the inspection certificate was missing again in this "
@@ -167,28 +205,17 @@ static void test_bayes_corrections_move_prediction(void)
 	};
 	const char *error = NULL;
 	char err[256];
-	size_t i, n = 0;
+	size_t n;
 
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(texts);
 	CU_ASSERT_EQUAL_FATAL(classify_set_new(NULL, 0, true, &set, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL_FATAL(classify_run(set, NULL, &in, &res), 0);
-	CU_ASSERT_STRING_EQUAL(res.category, "complaint");
-	CU_ASSERT_EQUAL(res.source, LLM_CONFIDENCE_KEYWORDS);
-	classify_result_clear(&res);
+	CU_ASSERT_EQUAL_FATAL(classify_run(set, NULL, &in, &kwonly), 0);
+	CU_ASSERT_STRING_EQUAL(kwonly.category, "complaint");
+	CU_ASSERT_EQUAL(kwonly.source, LLM_CONFIDENCE_KEYWORDS);
 
-	for (i = 0; i < 15; i++, n++) {
-		snprintf(texts[n], sizeof(texts[n]), "%s %d", cert[i % 3], 5000 + (int)i);
-		ex[n] = (struct bayes_example){texts[n], "invoice_copy"};
-	}
-	for (i = 0; i < 15; i++, n++) {
-		snprintf(texts[n], sizeof(texts[n]), "%s %d", stock[i % 2], 20100 + (int)i);
-		ex[n] = (struct bayes_example){texts[n], "stock_inquiry"};
-	}
-	for (i = 0; i < 15; i++, n++) {
-		snprintf(texts[n], sizeof(texts[n]), "%s %d", status[i % 2], 204500 + (int)i);
-		ex[n] = (struct bayes_example){texts[n], "order_status"};
-	}
-
-	/* 29 examples: not ready, keywords still decide */
+	/* 29 examples: not ready, keywords decide */
+	n = bayes_examples_fill(ex, texts, 15, false);
 	CU_ASSERT_EQUAL_FATAL(bayes_train(ex, BAYES_MIN_EXAMPLES - 1, &m, &error), 0);
 	CU_ASSERT_FALSE(bayes_ready(m));
 	CU_ASSERT_EQUAL_FATAL(classify_run(set, m, &in, &res), 0);
@@ -197,25 +224,61 @@ static void test_bayes_corrections_move_prediction(void)
 	classify_result_clear(&res);
 	bayes_free(&m);
 
+	/* 45 examples, 15 a category, sure of invoice_copy: ready, but no
+	 * say over a category it holds 15 examples of; the keywords' choice
+	 * and confidence stand */
 	CU_ASSERT_EQUAL_FATAL(bayes_train(ex, n, &m, &error), 0);
 	CU_ASSERT_TRUE(bayes_ready(m));
 	CU_ASSERT_EQUAL_FATAL(classify_run(set, m, &in, &res), 0);
-	CU_ASSERT_STRING_EQUAL(res.category, "invoice_copy");
-	CU_ASSERT_EQUAL(res.source, LLM_CONFIDENCE_BAYES);
-	CU_ASSERT_TRUE(res.confidence > 0.4 && res.confidence <= 1);
-	CU_ASSERT_PTR_NOT_NULL(json_object_get(res.scores, "bayes"));
-	classify_result_clear(&res);
-
-	/* a plain stock question stays with keywords and agrees with the model */
-	in.subject = "HP-20115 in stock?";
-	in.text = "Do you have 200 pcs available?";
-	CU_ASSERT_EQUAL_FATAL(classify_run(set, m, &in, &res), 0);
-	CU_ASSERT_STRING_EQUAL(res.category, "stock_inquiry");
+	CU_ASSERT_STRING_EQUAL(res.category, "complaint");
 	CU_ASSERT_EQUAL(res.source, LLM_CONFIDENCE_KEYWORDS);
-	CU_ASSERT_TRUE(res.confidence > 0.8);
+	CU_ASSERT_DOUBLE_EQUAL(res.confidence, kwonly.confidence, 1e-9);
+	CU_ASSERT_STRING_EQUAL(res.rival, "");
+	CU_ASSERT_STRING_EQUAL(
+		json_string_value(json_object_get(json_object_get(res.scores, "blend"), "rule")),
+		"keywords");
 	classify_result_clear(&res);
 	bayes_free(&m);
+
+	/* 250 of each, complaints included: the model overrules, names the
+	 * keywords' complaint as the rival and stays below any threshold */
+	n = bayes_examples_fill(ex, texts, BAYES_MANY, true);
+	CU_ASSERT_EQUAL_FATAL(bayes_train(ex, n, &m, &error), 0);
+	CU_ASSERT_EQUAL(bayes_class_examples(m, "complaint"), BAYES_MANY);
+	CU_ASSERT_EQUAL(bayes_class_examples(m, "address_change"), 0);
+	CU_ASSERT_EQUAL_FATAL(classify_run(set, m, &in, &res), 0);
+	CU_ASSERT_STRING_EQUAL(res.category, "invoice_copy");
+	CU_ASSERT_EQUAL(res.source, LLM_CONFIDENCE_BAYES);
+	CU_ASSERT_STRING_EQUAL(res.rival, "complaint");
+	CU_ASSERT_TRUE(res.contenders_count >= 1);
+	CU_ASSERT_STRING_EQUAL(res.contenders[0], "complaint");
+	CU_ASSERT_TRUE(res.confidence > 0 && res.confidence <= CLASSIFY_DISAGREE_CAP);
+	CU_ASSERT_STRING_EQUAL(
+		json_string_value(json_object_get(json_object_get(res.scores, "blend"), "rule")),
+		"overruled");
+	classify_result_clear(&res);
+
+	/* a plain stock question: keywords and the model agree, the
+	 * confidence does not drop */
+	in.subject = "HP-20115 in stock?";
+	in.text = "Do you have 200 pcs available?";
+	CU_ASSERT_EQUAL_FATAL(classify_run(set, NULL, &in, &res), 0);
+	{
+		double alone = res.confidence;
+
+		classify_result_clear(&res);
+		CU_ASSERT_EQUAL_FATAL(classify_run(set, m, &in, &res), 0);
+		CU_ASSERT_STRING_EQUAL(res.category, "stock_inquiry");
+		CU_ASSERT_EQUAL(res.source, LLM_CONFIDENCE_KEYWORDS);
+		CU_ASSERT_TRUE(res.confidence >= alone);
+		CU_ASSERT_STRING_EQUAL(res.rival, "");
+	}
+	classify_result_clear(&res);
+	classify_result_clear(&kwonly);
+	bayes_free(&m);
 	classify_set_free(&set);
+	free(ex);
+	free(texts);
 }
 
 static const struct test_case bayes_cases[] = {

@@ -106,6 +106,16 @@ static void t_no_draft(struct decide_input *in)
 {
 	in->no_draft = true;
 }
+static void t_doubt(struct decide_input *in)
+{
+	in->category_doubt = "the mail may also be complaint, which is never answered "
+			     "automatically";
+}
+static void t_doubt_shadow(struct decide_input *in)
+{
+	in->mode = "shadow";
+	t_doubt(in);
+}
 
 static const struct decide_case cases[] = {
 	{"every gate passes in auto", t_none, DECIDE_AUTO, false, NULL},
@@ -127,6 +137,9 @@ static const struct decide_case cases[] = {
 	{"sender rate limit", t_rate, DECIDE_PENDING, false, "limit"},
 	{"kill switch", t_kill, DECIDE_PENDING, false, "disabled"},
 	{"no draft", t_no_draft, DECIDE_HUMAN, false, "no draft"},
+	{"category in doubt", t_doubt, DECIDE_PENDING, false,
+	 "the category is in doubt: the mail may also be complaint"},
+	{"shadow in doubt would not", t_doubt_shadow, DECIDE_PENDING, false, "in doubt"},
 };
 
 static bool has_reason(const json_t *reasons, const char *needle)

@@ -84,24 +84,23 @@ static void test_render_table(void)
 	const struct render_case *c;
 	struct template *tpl;
 	json_t *facts;
-	char error[256], *out;
+	struct error err = {0};
+	char *out;
 
 	for (c = render_cases; c->name != NULL; c++) {
 		tpl = NULL;
 		out = NULL;
-		error[0] = '\0';
+		error_clear(&err);
 		facts = json_loads(c->facts, 0, NULL);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(facts);
-		CU_ASSERT_EQUAL(template_parse(c->tpl, strlen(c->tpl), &tpl, error, sizeof(error)),
-				0);
+		CU_ASSERT_EQUAL(template_parse(c->tpl, strlen(c->tpl), &tpl, &err), 0);
 		if (tpl != NULL) {
-			CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 4096, &out, NULL, error,
-							sizeof(error)),
+			CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 4096, &out, NULL, &err),
 					0);
 		}
 		if (out == NULL || strcmp(out, c->want) != 0)
 			fprintf(stderr, "\n  case \"%s\": got \"%s\" (%s), want \"%s\"\n", c->name,
-				out != NULL ? out : "(null)", error, c->want);
+				out != NULL ? out : "(null)", error_msg(&err), c->want);
 		CU_ASSERT_PTR_NOT_NULL(out);
 		CU_ASSERT(out != NULL && strcmp(out, c->want) == 0);
 		free(out);
@@ -139,18 +138,17 @@ static void test_parse_errors(void)
 {
 	const struct error_case *c;
 	struct template *tpl;
-	char error[256];
+	struct error err = {0};
 
 	for (c = error_cases; c->tpl != NULL; c++) {
 		tpl = NULL;
-		error[0] = '\0';
-		CU_ASSERT_EQUAL(template_parse(c->tpl, strlen(c->tpl), &tpl, error, sizeof(error)),
-				-1);
+		error_clear(&err);
+		CU_ASSERT_EQUAL(template_parse(c->tpl, strlen(c->tpl), &tpl, &err), -1);
 		CU_ASSERT_PTR_NULL(tpl);
-		if (strcmp(error, c->want) != 0)
+		if (strcmp(error_msg(&err), c->want) != 0)
 			fprintf(stderr, "\n  template \"%s\": got \"%s\", want \"%s\"\n", c->tpl,
-				error, c->want);
-		CU_ASSERT_STRING_EQUAL(error, c->want);
+				error_msg(&err), c->want);
+		CU_ASSERT_STRING_EQUAL(error_msg(&err), c->want);
 		template_free(&tpl);
 	}
 }
@@ -160,15 +158,14 @@ static void test_output_cap(void)
 	const char *src = "{{#inventory}}{{name}} {{name}} {{name}}\n{{/inventory}}";
 	struct template *tpl = NULL;
 	json_t *facts = json_loads(inv2, 0, NULL);
-	char error[256] = "", *out = NULL;
+	struct error err = {0};
+	char *out = NULL;
 
-	CU_ASSERT_EQUAL_FATAL(template_parse(src, strlen(src), &tpl, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 40, &out, NULL, error, sizeof(error)),
-			-1);
+	CU_ASSERT_EQUAL_FATAL(template_parse(src, strlen(src), &tpl, &err), 0);
+	CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 40, &out, NULL, &err), -1);
 	CU_ASSERT_PTR_NULL(out);
-	CU_ASSERT_STRING_EQUAL(error, "output exceeds 40 bytes");
-	CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 4096, &out, NULL, error, sizeof(error)),
-			0);
+	CU_ASSERT_STRING_EQUAL(error_msg(&err), "output exceeds 40 bytes");
+	CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 4096, &out, NULL, &err), 0);
 	CU_ASSERT(out != NULL && strlen(out) > 40);
 	free(out);
 	template_free(&tpl);
@@ -178,13 +175,14 @@ static void test_output_cap(void)
 static void test_source_cap(void)
 {
 	size_t len = TEMPLATE_MAX_SOURCE + 1;
-	char *src = malloc(len), error[256] = "";
+	char *src = malloc(len);
+	struct error err = {0};
 	struct template *tpl = NULL;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(src);
 	memset(src, 'a', len);
-	CU_ASSERT_EQUAL(template_parse(src, len, &tpl, error, sizeof(error)), -1);
-	CU_ASSERT(strstr(error, "over the limit") != NULL);
+	CU_ASSERT_EQUAL(template_parse(src, len, &tpl, &err), -1);
+	CU_ASSERT(strstr(error_msg(&err), "over the limit") != NULL);
 	free(src);
 }
 
@@ -196,11 +194,11 @@ static void test_facts_used(void)
 	json_t *facts = json_loads(inv2, 0, NULL), *used = json_array();
 	json_t *want = json_pack("[s,s,s]", "inventory:HP-20115", "inventory:HP-10227",
 				 "inventory:HP-30001");
-	char error[256] = "", *out = NULL;
+	struct error err = {0};
+	char *out = NULL;
 
-	CU_ASSERT_EQUAL_FATAL(template_parse(src, strlen(src), &tpl, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 4096, &out, used, error, sizeof(error)),
-			0);
+	CU_ASSERT_EQUAL_FATAL(template_parse(src, strlen(src), &tpl, &err), 0);
+	CU_ASSERT_EQUAL(template_render(tpl, facts, "en", 4096, &out, used, &err), 0);
 	CU_ASSERT(json_equal(used, want));
 	free(out);
 	template_free(&tpl);
