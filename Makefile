@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # draftd: plain make + pkg-config. `make help` lists the targets.
 
 PREFIX  ?= /usr/local

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "connectors/conn_cache.h"
 
 #include <stdlib.h>

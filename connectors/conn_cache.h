@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_CONN_CACHE_H
 #define DRAFTD_CONN_CACHE_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -226,12 +227,12 @@ static int csv_refresh(struct csv_conn *c, char *error, size_t error_size)
 	c->rows = rows;
 	c->loaded = true;
 	c->error[0] = '\0';
-	log_info("csv connector loaded path=%s rows=%zu", c->path, json_object_size(rows));
+	log_info_kv("csv connector loaded", "file=%s rows=%zu", c->path, json_object_size(rows));
 	ret = 0;
 out:
 	if (ret < 0) {
 		snprintf(error, error_size, "%s", c->error);
-		log_error("csv connector refused the file error=\"%s\"", c->error);
+		log_error_kv("csv connector refused the file", "error=%s", c->error);
 	}
 	free(text);
 	return ret;

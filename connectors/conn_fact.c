@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "connectors/connector.h"
 
 #include <stdio.h>

@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "connectors/connector.h"
+#include "daemon/config/config_check.h"
 #include "daemon/lib/buf.h"
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
@@ -47,7 +49,9 @@ static int http_validate(const struct connector_config *config, char *error, siz
 	const char *method = conn_option(config, "method", NULL);
 	/* POST sends the key in the body; GET needs it in the URL */
 	bool post = method != NULL && strcmp(method, "POST") == 0;
+	static const char *const http_schemes[] = {"http", "https", NULL};
 	const struct config_kv *kv;
+	struct error err;
 	uint64_t v;
 	size_t i;
 
@@ -59,6 +63,11 @@ static int http_validate(const struct connector_config *config, char *error, siz
 		     (!post && strstr(kv->value, "{key}") == NULL))) {
 			snprintf(error, error_size,
 				 "line %u: url must be http(s)://... and contain {key}", kv->line);
+			return -1;
+		}
+		if (strcmp(kv->key, "url") == 0 &&
+		    config_check_url(kv->value, http_schemes, &err) < 0) {
+			snprintf(error, error_size, "line %u: url: %s", kv->line, error_msg(&err));
 			return -1;
 		}
 		if (strcmp(kv->key, "method") == 0 && strcmp(kv->value, "GET") != 0 &&

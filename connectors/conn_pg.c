@@ -1,9 +1,11 @@
+/* SPDX-License-Identifier: MIT */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "connectors/connector.h"
+#include "daemon/config/config_check.h"
 #include "daemon/lib/buf.h"
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
@@ -38,12 +40,20 @@ struct pg_conn {
 static int pg_validate(const struct connector_config *config, char *error, size_t error_size)
 {
 	unsigned int line = config->line;
+	const char *url;
+	struct error err;
 	const char *q = conn_option(config, "query", &line);
 
 	if (strstr(q, "$1") == NULL || strstr(q, "$2") != NULL) {
 		snprintf(error, error_size,
 			 "line %u: query must use exactly one parameter, $1 (a text[] of keys)",
 			 line);
+		return -1;
+	}
+	line = config->line;
+	url = conn_option(config, "url", &line);
+	if (url != NULL && config_check_database_url(url, &err) < 0) {
+		snprintf(error, error_size, "line %u: url: %s", line, error_msg(&err));
 		return -1;
 	}
 	if (conn_option(config, "url", NULL) == NULL &&

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "connectors/connector.h"
 
 #include <stdio.h>
@@ -156,7 +157,7 @@ static int conn_keys_new(const struct connector_config *config, struct keys_kind
 			continue;
 		if (count == KEYS_PATTERN_MAX) {
 			snprintf(error, error_size,
-				 "line %u: [connector %s]: more than %d patterns",
+				 "line %u: [connector %s] pattern: more than %d patterns",
 				 config->options[i].line, config->name, KEYS_PATTERN_MAX);
 			return -1;
 		}
@@ -164,13 +165,13 @@ static int conn_keys_new(const struct connector_config *config, struct keys_kind
 		line = config->options[i].line;
 	}
 	if (count == 0 && conn_option(config, "canonical", &line) != NULL) {
-		snprintf(error, error_size, "line %u: [connector %s]: canonical without pattern",
+		snprintf(error, error_size, "line %u: [connector %s] canonical: needs a pattern",
 			 line, config->name);
 		return -1;
 	}
 	if (keys_kind_new(kind, patterns, count, conn_option(config, "canonical", NULL), keys_r,
 			  msg, sizeof(msg)) < 0) {
-		snprintf(error, error_size, "line %u: [connector %s]: pattern: %s", line,
+		snprintf(error, error_size, "line %u: [connector %s] pattern: %s", line,
 			 config->name, msg);
 		return -1;
 	}
@@ -189,30 +190,38 @@ int connector_validate(const struct connector_config *config, char *error, size_
 
 	if (ops == NULL) {
 		snprintf(error, error_size,
-			 "line %u: [connector %s]: unknown type '%s' (pg, http, csv)", config->line,
-			 config->name, config->type != NULL ? config->type : "");
+			 "line %u: [connector %s] type: unknown type '%s' (pg, http, csv)",
+			 config->line, config->name, config->type != NULL ? config->type : "");
 		return -1;
 	}
 	for (i = 0; i < config->options_count; i++) {
 		if (!conn_key_listed(conn_common_options, config->options[i].key) &&
 		    !conn_key_listed(ops->options, config->options[i].key)) {
+			const char *near =
+				config_suggest_strv(config->options[i].key, ops->options);
+
+			if (near == NULL)
+				near = config_suggest_strv(config->options[i].key,
+							   conn_common_options);
 			snprintf(error, error_size,
-				 "line %u: [connector %s]: unknown key '%s' for type %s",
+				 "line %u: [connector %s] %s: unknown key for type %s%s%s%s",
 				 config->options[i].line, config->name, config->options[i].key,
-				 ops->name);
+				 ops->name, near != NULL ? " (did you mean '" : "",
+				 near != NULL ? near : "", near != NULL ? "'?)" : "");
 			return -1;
 		}
 	}
 	for (i = 0; ops->required != NULL && ops->required[i] != NULL; i++) {
 		if (conn_option(config, ops->required[i], NULL) == NULL) {
-			snprintf(error, error_size, "line %u: [connector %s]: missing key '%s'",
+			snprintf(error, error_size,
+				 "line %u: [connector %s] %s: missing (a required key)",
 				 config->line, config->name, ops->required[i]);
 			return -1;
 		}
 	}
 	if ((v = conn_option(config, "fields", &line)) != NULL) {
 		if (conn_fields_parse(v, &fields, &count, msg, sizeof(msg)) < 0) {
-			snprintf(error, error_size, "line %u: [connector %s]: %s", line,
+			snprintf(error, error_size, "line %u: [connector %s] %s", line,
 				 config->name, msg);
 			return -1;
 		}
@@ -222,7 +231,18 @@ int connector_validate(const struct connector_config *config, char *error, size_
 		return -1;
 	keys_kind_free(&keys);
 	if (ops->validate != NULL && ops->validate(config, msg, sizeof(msg)) < 0) {
-		snprintf(error, error_size, "[connector %s]: %s", config->name, msg);
+		/* the backend says "line N: what": the line goes first, as everywhere */
+		unsigned long at = 0;
+		char *rest = NULL;
+
+		if (strncmp(msg, "line ", 5) == 0)
+			at = strtoul(msg + 5, &rest, 10);
+		if (at > 0 && rest != NULL && strncmp(rest, ": ", 2) == 0)
+			snprintf(error, error_size, "line %lu: [connector %s] %s", at, config->name,
+				 rest + 2);
+		else
+			snprintf(error, error_size, "line %u: [connector %s] %s", config->line,
+				 config->name, msg);
 		return -1;
 	}
 	return 0;
@@ -264,7 +284,8 @@ int connector_open(const struct connector_config *config, struct connector **con
 		conn->priv = NULL;
 		goto out;
 	}
-	log_info("connector opened name=%s type=%s kind=%s", conn->name, config->type, conn->kind);
+	log_info_kv("connector opened", "connector=%s type=%s kind=%s", conn->name, config->type,
+		    conn->kind);
 	*conn_r = conn;
 	conn = NULL;
 	ret = 0;
@@ -384,14 +405,15 @@ int connector_lookup(struct connector *conn, const char *const *keys, size_t cou
 	atomic_fetch_add(&conn->stats.errors, count - found - missing);
 	atomic_fetch_add(&conn->stats.cache_hits, cached);
 	/* key kinds and counts only: keys are customer data */
-	log_debug("connector lookup name=%s kind=%s keys=%zu cached=%zu found=%zu missing=%zu "
-		  "unknown=%zu",
-		  conn->name, conn->kind, count, cached, found, missing, count - found - missing);
+	log_debug_kv("connector lookup",
+		     "connector=%s kind=%s keys=%zu cached=%zu found=%zu missing=%zu unknown=%zu",
+		     conn->name, conn->kind, count, cached, found, missing,
+		     count - found - missing);
 	if (ret == 0) {
 		snprintf(error, error_size, "connector %s: %s", conn->name,
 			 msg[0] != '\0' ? msg : "lookup failed");
-		log_warn("connector lookup failed name=%s kind=%s keys=%zu error=\"%s\"",
-			 conn->name, conn->kind, ntodo, msg);
+		log_warn_kv("connector lookup failed", "connector=%s kind=%s keys=%zu error=%s",
+			    conn->name, conn->kind, ntodo, msg);
 	}
 	return ret;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_CONNECTOR_H
 #define DRAFTD_CONNECTOR_H
 

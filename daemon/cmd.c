@@ -1,7 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/cmd.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "daemon/store/store.h"
 
 int cmd_parse_common(const struct cmd *cmd, int *argc, char **argv, struct cmd_common *common_r,
 		     bool strict)
@@ -43,8 +46,11 @@ int cmd_load_config(const char *path, struct config **config_r)
 	struct config_errors errors;
 	size_t i;
 
-	if (config_load(path, config_r, &errors) == 0)
+	if (config_load(path, config_r, &errors) == 0) {
+		/* before any connection opens; read once, not on reload */
+		store_statement_cache_set((*config_r)->database.statement_cache);
 		return 0;
+	}
 	for (i = 0; i < errors.count; i++)
 		fprintf(stderr, "%s\n", errors.lines[i]);
 	config_errors_free(&errors);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_CMD_H
 #define DRAFTD_CMD_H
 
@@ -37,6 +38,7 @@ extern const struct cmd cmd_check_config;
 extern const struct cmd cmd_poll;
 extern const struct cmd cmd_process;
 extern const struct cmd cmd_token;
+extern const struct cmd cmd_user;
 extern const struct cmd cmd_audit;
 extern const struct cmd cmd_stats;
 extern const struct cmd cmd_auto;

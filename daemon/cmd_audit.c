@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd audit verify: checks the audit log's hash chain. */
 #include <stdio.h>
 #include <string.h>

@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd auto off|on|status: the kill switch of automatic replies. */
 #include <stdio.h>
 #include <string.h>
 
 #include "daemon/cmd.h"
+#include "daemon/lib/log.h"
 #include "daemon/store/store_promotion.h"
 
 static int auto_main(int argc, char **argv)
@@ -43,6 +45,9 @@ static int auto_main(int argc, char **argv)
 		fprintf(stderr, "draftd auto: %s\n", store_error(store));
 		goto out;
 	}
+	log_warn_kv(strcmp(argv[1], "on") == 0 ? "automatic replies switched on"
+					       : "automatic replies switched off",
+		    "actor=cli count=%ld", held);
 	if (strcmp(argv[1], "on") == 0)
 		printf("automatic replies are on\n");
 	else

@@ -1,13 +1,16 @@
+/* SPDX-License-Identifier: MIT */
 /* The small subcommands: check-config, migrate. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/classify/classify.h"
 #include "connectors/connector.h"
 #include "connectors/rules/rules.h"
 #include "daemon/cmd.h"
 #include "daemon/cmd_check.h"
+#include "daemon/config/config_files.h"
 #include "daemon/config/config_secrets.h"
 #include "daemon/store/store.h"
 #include "daemon/store/store_durability.h"
@@ -30,7 +33,8 @@ static int check_config_plugins(const char *path, const struct config *config)
 	}
 	if (config->agent.rules_file != NULL) {
 		if (rules_load_file(config->agent.rules_file, &rules, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s: [agent] rules_file: %s\n", path, err);
+			fprintf(stderr, "%s:%u: [agent] rules_file: %s\n", path,
+				config_key_line(config, "agent", NULL, "rules_file"), err);
 			problems++;
 		} else if (check_config_rules_facts(config->agent.rules_file, config, rules, stdout,
 						    stderr) < 0) {
@@ -95,30 +99,58 @@ static void check_config_warnings(const struct config *config)
 	store_close(&store);
 }
 
+static void check_config_report(const char *line, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", line);
+}
+
+/* Every file the config names, opened as --user (else as we run). Returns
+ * the problems found, or -1 when the check could not run. */
+static int check_config_files(const struct config *config, const char *user)
+{
+	struct error err;
+	int n = config_check_files(config, user, check_config_report, NULL, &err);
+
+	if (n < 0)
+		fprintf(stderr, "draftd check-config: %s\n", error_msg(&err));
+	else if (user == NULL && geteuid() == 0)
+		fprintf(stderr, "note: files were opened as root; --user NAME opens them as the "
+				"service user\n");
+	return n;
+}
+
 static int check_config_main(int argc, char **argv)
 {
 	struct cmd_common common;
 	struct config *config = NULL;
-	const char *path;
+	const char *path, *user = NULL;
 	bool online = false;
-	int r;
+	int i, files, r = cmd_parse_common(&cmd_check_config, &argc, argv, &common, false);
 
-	/* --online: ours, taken out before the common options are parsed */
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--online") == 0) {
-			online = true;
-			memmove(&argv[i], &argv[i + 1], (size_t)(argc - i) * sizeof(*argv));
-			argc--;
-			i--;
-		}
-	}
-	r = cmd_parse_common(&cmd_check_config, &argc, argv, &common, true);
 	if (r != 0)
 		return r == 1 ? 0 : r;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
+			user = argv[++i];
+		} else if (strncmp(argv[i], "--user=", 7) == 0) {
+			user = argv[i] + 7;
+		} else if (strcmp(argv[i], "--online") == 0) {
+			online = true;
+		} else {
+			fprintf(stderr,
+				"draftd check-config: unknown argument '%s' (see draftd "
+				"check-config --help)\n",
+				argv[i]);
+			return 2;
+		}
+	}
 	path = config_path(common.config_path);
 	if (cmd_load_config(path, &config) < 0)
 		return 1;
-	if (check_config_plugins(path, config) + check_config_patterns(path, config) > 0) {
+	files = check_config_files(config, user);
+	if (check_config_plugins(path, config) + check_config_patterns(path, config) > 0 ||
+	    files != 0) {
 		config_unref(&config);
 		return 1;
 	}
@@ -138,9 +170,12 @@ static int check_config_main(int argc, char **argv)
 const struct cmd cmd_check_config = {
 	.name = "check-config",
 	.summary = "load and validate the config, print what is wrong",
-	.usage = " [--config FILE] [--online]\n\n"
+	.usage = " [--config FILE] [--user NAME] [--online]\n\n"
 		 "Loads the config, applies environment overrides, reads secret files,\n"
-		 "compiles every pattern and prints every problem as FILE:LINE: message.\n"
+		 "checks listen addresses, URLs and e-mail addresses, compiles every pattern,\n"
+		 "opens every file the config names and prints every problem as\n"
+		 "FILE:LINE: [section] key: message. --user NAME opens the files as that user\n"
+		 "(the service user, e.g. draftd; needs root), as the service would.\n"
 		 "Warns (exit status unchanged) about secret files others may read and a\n"
 		 "database whose commits are not durable. Exit 0 when valid, 1 when not.\n"
 		 "--online also asks every service for real, one line each (ok, warn or\n"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_CMD_CHECK_H
 #define DRAFTD_CMD_CHECK_H
 

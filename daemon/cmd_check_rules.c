@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check-config's report on the rules file: every fact a rule reads and
  * where it comes from under this config's connectors (issue 17). A fact
  * nothing answers is always unknown; a rule that holds drafts back on it

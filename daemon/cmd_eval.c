@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd eval: the builtin pipeline over a labelled mail folder (agent/eval/eval.h),
  * printed as a table and written as JSON. Needs no database, no mailbox and
  * no model server: with no --config the connectors are CSV files of the
@@ -215,6 +216,7 @@ static int eval_main(int argc, char **argv)
 	if (cmd_load_config(cfg, &config) < 0)
 		goto out;
 	log_set_level(config->log.level);
+	log_set_format(config->log.format);
 	if (agent_open(config, &agent, error, sizeof(error)) < 0) {
 		fprintf(stderr, "draftd eval: %s\n", error);
 		goto out;

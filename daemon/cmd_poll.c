@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd poll --once: one ingest pass over the mailboxes, for cron and tests. */
 #include <stdio.h>
 #include <string.h>
@@ -103,6 +104,7 @@ static int poll_main(int argc, char **argv)
 	if (cmd_load_config(config_path(common.config_path), &config) < 0)
 		goto out;
 	log_set_level(config->log.level);
+	log_set_format(config->log.format);
 	if (only != NULL && config_mailbox(config, only) == NULL) {
 		fprintf(stderr, "draftd poll: no [mailbox %s] in the config\n", only);
 		goto out;

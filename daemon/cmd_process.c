@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -7,6 +9,52 @@
 #include "daemon/lib/log.h"
 #include "daemon/store/store.h"
 
+#define PROCESS_THREADS_MAX 64
+
+/* One drain thread: its own connection, jobs until none is ready. */
+struct drain {
+	pthread_t thread;
+	unsigned int index;
+	struct config *config;
+	struct agent *agent;
+	struct job_heartbeat *hb;
+	unsigned long counts[PIPELINE_OUTCOMES + 1];
+	unsigned long taken;
+	int ret; /* 0, or -1 when the queue or the database failed */
+};
+
+static void *drain_main(void *arg)
+{
+	struct drain *d = arg;
+	struct store *store = NULL;
+	enum pipeline_outcome outcome;
+	char err[600], id[96];
+	int r;
+
+	d->ret = -1;
+	if (store_open(d->config->database.url, d->config->database.connect_timeout, &store, err,
+		       sizeof(err)) < 0) {
+		fprintf(stderr, "draftd process: %s\n", err);
+		return NULL;
+	}
+	/* A job that failed is due again only after its backoff, so the
+	 * loop ends. */
+	for (;;) {
+		worker_id(d->index, d->taken, id, sizeof(id));
+		r = worker_run_one(d->agent, store, id, d->hb, &outcome);
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		d->taken++;
+		d->counts[outcome]++;
+	}
+	d->ret = 0;
+out:
+	store_close(&store);
+	return NULL;
+}
+
 static int process_main(int argc, char **argv)
 {
 	struct cmd_common common;
@@ -14,11 +62,12 @@ static int process_main(int argc, char **argv)
 	struct store *store = NULL;
 	struct agent *agent = NULL;
 	struct job_heartbeat *hb = NULL;
-	enum pipeline_outcome outcome;
+	static struct drain drains[PROCESS_THREADS_MAX];
 	unsigned long counts[PIPELINE_OUTCOMES + 1] = {0};
 	unsigned long take = 0;
-	char err[600], id[96];
-	bool once = false;
+	unsigned int n, started;
+	char err[600];
+	bool once = false, failed;
 	int i, r, ret = 1;
 
 	r = cmd_parse_common(&cmd_process, &argc, argv, &common, false);
@@ -40,6 +89,7 @@ static int process_main(int argc, char **argv)
 	if (cmd_load_config(config_path(common.config_path), &config) < 0)
 		goto out;
 	log_set_level(config->log.level);
+	log_set_format(config->log.format);
 	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
 		       sizeof(err)) < 0) {
 		fprintf(stderr, "draftd process: %s\n", err);
@@ -57,19 +107,33 @@ static int process_main(int argc, char **argv)
 	worker_record_probe(agent, store);
 	if (agent_retrain(agent, store) < 0)
 		log_warn("classifier: no reviewer decisions could be read; keywords only");
-	/* Drain: every ready job once. A job that failed is due again only
-	 * after its backoff, so the loop ends. */
-	for (;;) {
-		worker_id(0, take++, id, sizeof(id));
-		r = worker_run_one(agent, store, id, hb, &outcome);
-		if (r < 0)
-			goto out;
-		if (r == 0)
+	/* Drain every ready job once with [agent] workers threads, as
+	 * `draftd run` would (one thread left the second core idle). */
+	n = config->agent.workers > 0 ? config->agent.workers : 1;
+	if (n > PROCESS_THREADS_MAX)
+		n = PROCESS_THREADS_MAX;
+	for (i = 0; i < (int)n; i++) {
+		drains[i] = (struct drain){.index = (unsigned int)i,
+					   .config = config,
+					   .agent = agent,
+					   .hb = hb,
+					   .ret = -1};
+		if (pthread_create(&drains[i].thread, NULL, drain_main, &drains[i]) != 0)
 			break;
-		counts[outcome]++;
 	}
-	printf("processed %lu: drafted %lu, auto %lu, skipped %lu, human %lu, failed %lu\n",
-	       take - 1, counts[PIPELINE_DRAFTED], counts[PIPELINE_AUTO], counts[PIPELINE_SKIPPED],
+	started = (unsigned int)i;
+	failed = started == 0;
+	for (i = 0; i < (int)started; i++) {
+		pthread_join(drains[i].thread, NULL);
+		failed |= drains[i].ret < 0;
+		for (size_t k = 0; k <= PIPELINE_OUTCOMES; k++)
+			counts[k] += drains[i].counts[k];
+		take += drains[i].taken;
+	}
+	if (failed)
+		goto out;
+	printf("processed %lu: drafted %lu, auto %lu, skipped %lu, human %lu, failed %lu\n", take,
+	       counts[PIPELINE_DRAFTED], counts[PIPELINE_AUTO], counts[PIPELINE_SKIPPED],
 	       counts[PIPELINE_HUMAN], counts[PIPELINE_OUTCOMES]);
 	ret = 0;
 out:
@@ -85,7 +149,8 @@ const struct cmd cmd_process = {
 	.summary = "run the pipeline over the queued messages",
 	.usage = " --once [--config FILE]\n\n"
 		 "Drains the job queue once (every message ready now: classify, look up,\n"
-		 "rules, draft, check, decide), prints what became of them, and exits. For\n"
-		 "cron and tests; `draftd run` keeps workers running.\n",
+		 "rules, draft, check, decide) with [agent] workers threads, prints what\n"
+		 "became of them, and exits. For cron and tests; `draftd run` keeps workers\n"
+		 "running.\n",
 	.main = process_main,
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd stats: the per-category promotion evidence of GET /stats. */
 #include <stdio.h>
 #include <string.h>

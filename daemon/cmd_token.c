@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd token create|revoke|list: API bearer tokens. */
 #include <stdio.h>
 #include <string.h>
 
 #include "daemon/cmd.h"
+#include "daemon/lib/log.h"
 #include "daemon/store/store_tokens.h"
 #include "daemon/lib/util.h"
 
@@ -39,7 +41,7 @@ static int token_parse_expires(const char *text, uint64_t *secs_r)
 }
 
 static int token_create(struct store *store, const char *name, const char *role_name,
-			uint64_t expires_in)
+			uint64_t expires_in, const char *person)
 {
 	enum token_role role;
 	unsigned char hash[32];
@@ -59,7 +61,7 @@ static int token_create(struct store *store, const char *name, const char *role_
 		fprintf(stderr, "draftd token create: random generator failed\n");
 		return 1;
 	}
-	r = store_token_create(store, name, role, hash, expires_in, "cli", expires_at);
+	r = store_token_create(store, name, role, hash, expires_in, person, "cli", expires_at);
 	if (r < 0) {
 		fprintf(stderr, "draftd token create: %s\n", store_error(store));
 		return 1;
@@ -68,6 +70,16 @@ static int token_create(struct store *store, const char *name, const char *role_
 		fprintf(stderr, "draftd token create: a token named '%s' already exists\n", name);
 		return 1;
 	}
+	if (r == 2) {
+		fprintf(stderr,
+			"draftd token create: --person '%s': no such person, or disabled"
+			" (draftd user list)\n",
+			person);
+		return 1;
+	}
+	/* the name only: the token itself is never logged */
+	log_info_kv("api token created", "token_name=%s role=%s actor=cli expires=%s", name,
+		    token_role_name(role), expires_at[0] != '\0' ? expires_at : "never");
 	if (expires_at[0] != '\0')
 		printf("created %s token '%s', expires %s; it is shown once, store it now:\n%s\n",
 		       token_role_name(role), name, expires_at, token);
@@ -87,17 +99,19 @@ static int token_list(struct store *store)
 		fprintf(stderr, "draftd token list: %s\n", store_error(store));
 		return 1;
 	}
-	printf("%-24s %-9s %-21s %-21s %-21s %s\n", "NAME", "ROLE", "CREATED", "REVOKED", "EXPIRES",
-	       "LAST USED");
+	printf("%-24s %-9s %-16s %-21s %-21s %-21s %s\n", "NAME", "ROLE", "PERSON", "CREATED",
+	       "REVOKED", "EXPIRES", "LAST USED");
 	json_array_foreach(tokens, i, t)
 	{
 		const char *revoked = json_string_value(json_object_get(t, "revoked_at"));
 		const char *expires = json_string_value(json_object_get(t, "expires_at"));
 		const char *used = json_string_value(json_object_get(t, "last_used_at"));
+		const char *person = json_string_value(json_object_get(t, "person"));
 
-		printf("%-24s %-9s %-21s %-21s %-21s %s\n",
+		printf("%-24s %-9s %-16s %-21s %-21s %-21s %s\n",
 		       json_string_value(json_object_get(t, "name")),
 		       json_string_value(json_object_get(t, "role")),
+		       person != NULL ? person : "- (service)",
 		       json_string_value(json_object_get(t, "created_at")),
 		       revoked != NULL ? revoked : "-", expires != NULL ? expires : "-",
 		       used != NULL ? used : "-");
@@ -111,7 +125,7 @@ static int token_main(int argc, char **argv)
 	struct cmd_common common;
 	struct config *config = NULL;
 	struct store *store = NULL;
-	const char *name = NULL, *role = NULL, *action;
+	const char *name = NULL, *role = NULL, *person = NULL, *action;
 	uint64_t expires_in = 0;
 	int r = cmd_parse_common(&cmd_token, &argc, argv, &common, false), i, ret = 2;
 
@@ -127,6 +141,8 @@ static int token_main(int argc, char **argv)
 			name = argv[++i];
 		else if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
 			role = argv[++i];
+		else if (strcmp(argv[i], "--person") == 0 && i + 1 < argc)
+			person = argv[++i];
 		else if (strcmp(argv[i], "--expires") == 0) {
 			if (strcmp(argv[1], "create") != 0) {
 				fprintf(stderr, "draftd token: --expires goes with create\n");
@@ -157,7 +173,7 @@ static int token_main(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(action, "create") == 0) {
-		ret = token_create(store, name, role, expires_in);
+		ret = token_create(store, name, role, expires_in, person);
 	} else if (strcmp(action, "list") == 0) {
 		ret = token_list(store);
 	} else {
@@ -167,6 +183,8 @@ static int token_main(int argc, char **argv)
 		else if (r == 0)
 			fprintf(stderr, "draftd token revoke: no live token named '%s'\n", name);
 		else
+			log_info_kv("api token revoked", "token_name=%s actor=cli", name);
+		if (r == 1)
 			printf("revoked token '%s'\n", name);
 		ret = r == 1 ? 0 : 1;
 	}
@@ -179,14 +197,17 @@ out:
 const struct cmd cmd_token = {
 	.name = "token",
 	.summary = "create, revoke and list API tokens",
-	.usage = " create --name NAME --role reviewer|admin [--expires 90d]\n"
+	.usage = " create --name NAME --role reviewer|admin [--expires 90d] [--person LOGIN]\n"
 		 "       draftd token revoke NAME\n"
 		 "       draftd token list\n"
 		 "       (each takes --config FILE)\n\n"
 		 "create prints the new bearer token once, alone on the last line: only its\n"
 		 "sha256 is stored. --expires (1m..3650d, with its unit: 90d, 12h, 30m) makes\n"
 		 "the API refuse it after that long (401 token_expired); without it the token\n"
-		 "lives until revoked. revoke refuses the token from then on. Both are audited.\n"
+		 "lives until revoked. --person ties the token to a person (draftd user): it\n"
+		 "acts as them, with at most their role, and stops when they are disabled;\n"
+		 "without it the token names a service (audit rows say NAME). revoke refuses\n"
+		 "the token from then on. Both are audited.\n"
 		 "list shows every token with its expiry and last use (to the minute).\n",
 	.main = token_main,
 };

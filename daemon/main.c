@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,8 +10,8 @@
  * Each lives in its own daemon/cmd_*.c and is declared in daemon/cmd.h;
  * adding one is a new file, a line there and a line here. */
 static const struct cmd *const commands[] = {
-	&cmd_run,   &cmd_migrate, &cmd_check_config, &cmd_poll,    &cmd_process, &cmd_token,
-	&cmd_audit, &cmd_stats,   &cmd_auto,         &cmd_version, &cmd_eval,
+	&cmd_run,  &cmd_migrate, &cmd_check_config, &cmd_poll, &cmd_process, &cmd_token,
+	&cmd_user, &cmd_audit,   &cmd_stats,        &cmd_auto, &cmd_version, &cmd_eval,
 };
 
 static void usage(FILE *out)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_SERVICES_H
 #define DRAFTD_SERVICES_H
 

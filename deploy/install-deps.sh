@@ -61,6 +61,7 @@ debootstrap       # ... installs it into a Debian 12 root
 systemd systemd-container  # ... boots that root (systemd-nspawn); systemd-analyze checks the unit
 mandoc            # lints the man pages
 lintian           # checks the package
+prometheus        # promtool checks and unit-tests deploy/prometheus/draftd-alerts.yml (tests/integration/metrics.sh)
 docker-compose    # checks deploy/compose.yaml against the compose schema (no engine needed)
 glewlwyd sqlite3  # the OpenID Connect provider of tests/services/oidc.sh (data in SQLite)
 libsasl2-modules  # SASL PLAIN/LOGIN for the test Cyrus (fetched with apt-get download, unpacked with dpkg -x, never installed: it conflicts with dovecot-imapd)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Writes a C file holding every migration given as an argument, in order, as
 # { version, name, sql } entries: draftd migrate needs no files at run time.
 set -eu

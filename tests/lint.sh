@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # make lint: clang-format conformance and banned constructs in the C files
 # given as arguments. Prints each problem as FILE:LINE and exits 1 on any.
 set -u

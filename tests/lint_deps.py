@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """make lint: the dependency rule of docs/architecture.md.
 
 Every folder under daemon/, agent/, connectors/ and ui-api/ that holds C files

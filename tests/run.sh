@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The test driver behind `make test`: starts the test services (Postgres,
 # Dovecot, SMTP sink) in a temp dir, runs the CUnit suites and every
 # tests/integration/*.sh, stops the services by PID on every exit path, and

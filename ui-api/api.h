@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_API_H
 #define DRAFTD_API_H
 
@@ -22,6 +23,29 @@
 
 struct api_server;
 
+/* Who made a request (issue 16), as the router established it before the
+ * handler runs: a person signed in with a session cookie, or an API token
+ * (tied to a person, or naming a service such as "ci-export"). Handlers that
+ * record who did something (audit rows, assignment, notes) take name, and
+ * person_id where a person is meant; role gates admin-only things. */
+enum api_principal_via {
+	API_VIA_NONE = 0, /* a public route: nobody checked */
+	API_VIA_TOKEN,    /* Authorization: Bearer dft_... */
+	API_VIA_SESSION,  /* the page's session cookie */
+};
+
+#define API_PRINCIPAL_NAME_MAX    64 /* PERSON_LOGIN_MAX == TOKEN_NAME_MAX */
+#define API_PRINCIPAL_DISPLAY_MAX 128
+
+struct api_principal {
+	long long person_id; /* people.id; 0 for a service token (no person behind it) */
+	/* the person's login, or the service token's name: what audit rows say */
+	char name[API_PRINCIPAL_NAME_MAX + 1];
+	char display_name[API_PRINCIPAL_DISPLAY_MAX + 1]; /* "" when none was given */
+	enum token_role role;
+	enum api_principal_via via;
+};
+
 struct api_request {
 	struct api_server *server; /* the running API (api_server.c); NULL in unit tests */
 	struct MHD_Connection *conn;
@@ -31,10 +55,23 @@ struct api_request {
 	const char *body;
 	size_t body_len;
 	struct config *config;
-	/* set by the router once the token checks out */
+	/* set by the router once the token or session checks out */
+	struct api_principal principal;
+	/* copies of principal.name and principal.role, kept for the handlers
+	 * written before people existed */
 	char actor[TOKEN_NAME_MAX + 1];
 	enum token_role role;
+	/* the session's id (hex SHA-256 of the cookie) when via is
+	 * API_VIA_SESSION, else "" */
+	char session_id[65];
 };
+
+/* api_auth.c: who made the request (never NULL; via is API_VIA_NONE on a
+ * public route). The one way the rest of the API asks. */
+const struct api_principal *api_principal(const struct api_request *req);
+/* True when the principal is a person (signed in, or by a token of theirs),
+ * not a service token: only people can be assigned work or write notes. */
+bool api_principal_is_person(const struct api_principal *p);
 
 struct api_response {
 	unsigned int status;
@@ -43,10 +80,13 @@ struct api_response {
 	size_t text_len;
 	bool text_static;
 	const char *content_type;
-	const char *allow; /* the Allow header of a 405 */
-	bool replayed;     /* Idempotent-Replayed: true */
-	bool close;        /* Connection: close (a request that cannot be trusted further) */
-	bool static_file;  /* the web page's CSP instead of the API's */
+	const char *allow;        /* the Allow header of a 405 */
+	bool replayed;            /* Idempotent-Replayed: true */
+	bool close;               /* Connection: close (a request that cannot be trusted further) */
+	bool static_file;         /* the web page's CSP instead of the API's */
+	char set_cookie[256];     /* a Set-Cookie header, "" for none */
+	char location[2048];      /* a Location header (redirects), "" for none */
+	unsigned int retry_after; /* a Retry-After header in seconds, 0 for none */
 };
 
 typedef void api_handler_fn(struct api_request *req, struct api_response *resp);
@@ -105,12 +145,39 @@ int api_id_check(struct api_response *resp, const char *id, const char *what);
 void api_review_reply(struct api_response *resp, struct store *store, enum review_result r,
 		      json_t *detail, const char *what);
 
-/* api_auth.c: checks the Authorization header. Returns 1 with req->actor
- * and req->role set, 0 with a 401 in resp, -1 with a 500/503 in resp. */
+/* api_auth.c: checks the Authorization header, or else the session cookie.
+ * Returns 1 with req->principal (and actor, role) set, 0 with a 401 in resp,
+ * -1 with a 500/503 in resp. */
 int api_auth_check(struct api_request *req, struct api_response *resp);
+/* api_auth.c: a state-changing request made with a session cookie must come
+ * from this page: the X-CSRF-Token header must be the session's token and an
+ * Origin header, when sent, this server's. Returns 1 when fine (also for
+ * tokens and safe methods), 0 with a 403 in resp, -1 with a 500 in resp. */
+int api_csrf_check(struct api_request *req, struct api_response *resp);
+/* api_auth.c: the CSRF token of req's session into token_r[44]. Returns 0,
+ * -1 with a 500/503 in resp. */
+int api_csrf_token(struct api_request *req, struct api_response *resp, char token_r[44]);
+/* api_auth.c: false when the request says it comes from another site (an
+ * Origin that is not this server's, or Sec-Fetch-Site: cross-site). */
+bool api_same_origin(struct api_request *req);
+/* api_auth.c: the client's address as text into out[size] ("unknown" when
+ * it cannot be told). */
+void api_client_addr(struct api_request *req, char *out, size_t size);
 
-/* api_metrics.c: counts one answered request by status code. */
+#define API_SESSION_COOKIE "draftd_session"
+/* api_server.c: the CSRF key every instance shares (auth_keys, loaded once).
+ * Returns 0 with key_r[32], -1 with a 500/503 in resp. */
+int api_csrf_key(struct api_request *req, struct api_response *resp, unsigned char key_r[32]);
+/* api_server.c: true when the API is served over TLS. */
+bool api_is_tls(const struct api_request *req);
+
+/* metrics_db.c: counts one answered request by status code. */
 void api_metrics_count(unsigned int status);
+
+struct addrinfo;
+/* api_server.c: "host:port" or "[v6]:port" -> an address to bind (free it
+ * with freeaddrinfo()). Returns 0, or -1 with a static reason. */
+int api_listen_resolve(const char *listen, struct addrinfo **ai_r, const char **error_r);
 
 /* api_health.c: schemas/openapi.yaml as compiled in (.incbin: rebuild
  * api_health.o after editing the YAML; the api_openapi suite checks). */
@@ -127,9 +194,23 @@ api_handler_fn api_me_get, api_drafts_list, api_drafts_get, api_drafts_claim, ap
 	api_drafts_patch, api_drafts_approve, api_drafts_reject, api_messages_redraft,
 	api_messages_list, api_messages_get, api_categories_list, api_categories_put, api_stats_get,
 	api_mailboxes_list, api_mailboxes_poll, api_audit_list, api_health_live, api_health_ready,
-	api_health_openapi, api_metrics_get, api_static_get, api_auto_get, api_auto_post,
-	api_samples_list, api_samples_judge, api_drafts_heartbeat, api_drafts_undo,
-	api_messages_reply, api_messages_close, api_messages_reopen, api_backlog_get;
+	api_health_openapi, api_static_get, api_auto_get, api_auto_post, api_samples_list,
+	api_samples_judge, api_drafts_heartbeat, api_drafts_undo, api_messages_reply,
+	api_messages_close, api_messages_reopen, api_backlog_get;
+/* Issue 16's workspace: api_thread.c (thread, notes), api_assign.c,
+ * api_snippets.c, api_search.c. */
+api_handler_fn api_messages_thread, api_notes_list, api_notes_add, api_messages_assign,
+	api_assignees_list, api_snippets_list, api_snippets_create, api_snippets_update,
+	api_snippets_delete, api_snippets_render, api_search;
+/* api_assign.c: ?assigned= of a listing: "me" (the caller), "none" (nobody)
+ * or a name, into *assigned_r (NULL when absent; "" for nobody). 0, or -1
+ * with a 400 in resp. */
+int api_assigned_filter(struct api_request *req, struct api_response *resp,
+			const char **assigned_r);
+/* routes/api_signin.c: sign-in, sign-out and what the sign-in form offers;
+ * routes/api_people.c: people for admins; routes/api_oidc.c: single sign-on. */
+api_handler_fn api_signin_info, api_signin_login, api_signin_logout, api_people_list,
+	api_people_create, api_people_patch, api_oidc_start, api_oidc_callback;
 /* api_delivery.c: an uncertain reply marked delivered, or sent again. */
 api_handler_fn api_drafts_delivered, api_drafts_resend, api_drafts_retry;
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* /healthz, /readyz and the OpenAPI document. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* JSON responses, error bodies and request validation. */
 #include <stdarg.h>
 #include <stdint.h>

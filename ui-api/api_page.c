@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 #include "ui-api/api_page.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "daemon/lib/buf.h"
 #include "daemon/lib/util.h"
 
 int api_page_parse(struct api_request *req, struct api_response *resp, const char *prefix,
@@ -63,4 +66,33 @@ void api_page_reply(struct api_response *resp, const char *key, json_t *items, c
 	api_reply(
 		resp, 200,
 		json_pack("{s:o, s:s?}", key, items, "next_cursor", next != NULL ? cursor : NULL));
+}
+
+void api_page_reply_text(struct api_response *resp, const char *key, char *items, const char *next,
+			 const char *prefix, const struct api_page *page)
+{
+	struct buf b;
+	char cursor[64];
+
+	/* key and cursor are ours (a word, a prefix and digits): no escaping */
+	if (next != NULL)
+		snprintf(cursor, sizeof(cursor), "\"%s%c%s\"", prefix, page->oldest ? 'o' : 'n',
+			 next);
+	else
+		snprintf(cursor, sizeof(cursor), "null");
+	buf_init(&b, strlen(items) + strlen(key) + sizeof(cursor) + 32);
+	if (buf_append_str(&b, "{\"") < 0 || buf_append_str(&b, key) < 0 ||
+	    buf_append_str(&b, "\":") < 0 || buf_append_str(&b, items) < 0 ||
+	    buf_append_str(&b, ",\"next_cursor\":") < 0 || buf_append_str(&b, cursor) < 0 ||
+	    buf_append_str(&b, "}") < 0) {
+		buf_free(&b);
+		free(items);
+		api_error(resp, 500, "internal", "out of memory");
+		return;
+	}
+	free(items);
+	resp->status = 200;
+	resp->text_len = b.len;
+	resp->text = buf_steal(&b);
+	resp->content_type = "application/json; charset=utf-8";
 }

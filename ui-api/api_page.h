@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_API_PAGE_H
 #define DRAFTD_API_PAGE_H
 
@@ -33,5 +34,10 @@ int api_page_filter(struct api_response *resp, const char *name, const char *val
  * next is the store's last id when more rows follow, else NULL. */
 void api_page_reply(struct api_response *resp, const char *key, json_t *items, const char *next,
 		    const char *prefix, const struct api_page *page);
+
+/* The same reply with items the text of a JSON array made by the store,
+ * sent as it is; takes items. */
+void api_page_reply_text(struct api_response *resp, const char *key, char *items, const char *next,
+			 const char *prefix, const struct api_page *page);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The route table: method + path pattern -> handler and who may call it. */
 #include <stdio.h>
 #include <string.h>
@@ -19,10 +20,16 @@ static const struct api_route api_routes[] = {
 	{"GET", API_PREFIX "/healthz", api_health_live, API_PUBLIC},
 	{"GET", "/readyz", api_health_ready, API_ANY_ROLE},
 	{"GET", API_PREFIX "/readyz", api_health_ready, API_ANY_ROLE},
-	{"GET", "/metrics", api_metrics_get, API_ANY_ROLE},
-	{"GET", API_PREFIX "/metrics", api_metrics_get, API_ANY_ROLE},
 	{"GET", API_PREFIX "/openapi.yaml", api_health_openapi, API_PUBLIC},
 	{"GET", API_PREFIX "/me", api_me_get, API_ANY_ROLE},
+	{"GET", API_PREFIX "/auth", api_signin_info, API_PUBLIC},
+	{"POST", API_PREFIX "/auth/login", api_signin_login, API_PUBLIC},
+	{"POST", API_PREFIX "/auth/logout", api_signin_logout, API_ANY_ROLE},
+	{"GET", API_PREFIX "/auth/oidc/start", api_oidc_start, API_PUBLIC},
+	{"GET", API_PREFIX "/auth/oidc/callback", api_oidc_callback, API_PUBLIC},
+	{"GET", API_PREFIX "/people", api_people_list, API_ADMIN},
+	{"POST", API_PREFIX "/people", api_people_create, API_ADMIN},
+	{"PATCH", API_PREFIX "/people/{}", api_people_patch, API_ADMIN},
 	{"GET", API_PREFIX "/drafts", api_drafts_list, API_ANY_ROLE},
 	{"GET", API_PREFIX "/drafts/{}", api_drafts_get, API_ANY_ROLE},
 	{"PATCH", API_PREFIX "/drafts/{}", api_drafts_patch, API_ANY_ROLE},
@@ -52,6 +59,18 @@ static const struct api_route api_routes[] = {
 	{"GET", API_PREFIX "/mailboxes", api_mailboxes_list, API_ANY_ROLE},
 	{"POST", API_PREFIX "/mailboxes/{}/poll", api_mailboxes_poll, API_ANY_ROLE},
 	{"GET", API_PREFIX "/audit", api_audit_list, API_ADMIN},
+	/* issue 16: the reviewer's workspace */
+	{"GET", API_PREFIX "/messages/{}/thread", api_messages_thread, API_ANY_ROLE},
+	{"GET", API_PREFIX "/messages/{}/notes", api_notes_list, API_ANY_ROLE},
+	{"POST", API_PREFIX "/messages/{}/notes", api_notes_add, API_ANY_ROLE},
+	{"POST", API_PREFIX "/messages/{}/assign", api_messages_assign, API_ANY_ROLE},
+	{"GET", API_PREFIX "/assignees", api_assignees_list, API_ANY_ROLE},
+	{"GET", API_PREFIX "/snippets", api_snippets_list, API_ANY_ROLE},
+	{"POST", API_PREFIX "/snippets", api_snippets_create, API_ADMIN},
+	{"PUT", API_PREFIX "/snippets/{}", api_snippets_update, API_ADMIN},
+	{"DELETE", API_PREFIX "/snippets/{}", api_snippets_delete, API_ADMIN},
+	{"GET", API_PREFIX "/drafts/{}/snippets/{}", api_snippets_render, API_ANY_ROLE},
+	{"GET", API_PREFIX "/search", api_search, API_ANY_ROLE},
 };
 
 /* Matches path against pattern, storing up to API_MAX_PATH_PARAMS segment
@@ -127,10 +146,11 @@ void api_router_dispatch(struct api_request *req, struct api_response *resp)
 	for (j = 0; j < n; j++)
 		req->params[j] = params[j];
 	if (route->access != API_PUBLIC) {
-		if (api_auth_check(req, resp) <= 0)
+		if (api_auth_check(req, resp) <= 0 || api_csrf_check(req, resp) <= 0)
 			return;
 		if (route->access == API_ADMIN && req->role != TOKEN_ROLE_ADMIN) {
-			api_error(resp, 403, "forbidden", "this endpoint needs an admin token");
+			api_error(resp, 403, "forbidden", "this needs an admin (you are %s)",
+				  token_role_name(req->role));
 			return;
 		}
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The REST server: libmicrohttpd with a thread pool (handlers block on
  * libpq, so each pool thread has its own database connection), the [api]
  * limits, optional TLS, and the service_api entry of `draftd run`. */
@@ -9,14 +10,18 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "agent/pipeline/facts.h"
 #include "daemon/lib/buf.h"
 #include "daemon/lib/credential.h"
 #include "daemon/service/daemon.h"
 #include "daemon/lib/log.h"
+#include "daemon/store/store_people.h"
 #include "daemon/store/store_review.h"
 #include "daemon/lib/util.h"
+#include "ui-api/auth/auth_session.h"
 #include "ui-api/api.h"
 #include "ui-api/api_server.h"
 
@@ -58,17 +63,89 @@ struct api_server {
 	bool store_key_made;
 	char *db_url; /* set before the pool starts, read-only after */
 	unsigned int db_timeout;
+	/* the shared CSRF key, read from auth_keys on first use */
+	pthread_mutex_t csrf_lock;
+	bool csrf_loaded;
+	unsigned char csrf_key[32];
 };
 
 /* One body being uploaded. */
 struct api_upload {
 	struct buf body;
 	bool too_big;
+	uint64_t started_ms; /* when the request's headers were read */
 };
+
+/* Every request at info, as an access log would have it: who (the token's
+ * or person's name, never the token), what, the status and how long it
+ * took. The path is the decoded one, without the query string. */
+static void api_log_request(struct MHD_Connection *conn, const char *method, const char *url,
+			    unsigned int status, const char *actor, uint64_t started_ms)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char client[INET6_ADDRSTRLEN] = "unknown";
+
+	if (ci != NULL && ci->client_addr != NULL) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET,
+				  &((const struct sockaddr_in *)(const void *)sa)->sin_addr, client,
+				  sizeof(client));
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6,
+				  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+				  client, sizeof(client));
+	}
+	log_info_kv("request",
+		    "method=%.16s path=%.300s status=%u duration_ms=%llu actor=%s client=%s",
+		    method, url, status, (unsigned long long)(time_mono_ms() - started_ms),
+		    actor != NULL && actor[0] != '\0' ? actor : "-", client);
+}
 
 struct facts_sources *api_facts_sources(const struct api_request *req)
 {
 	return req->server != NULL ? req->server->facts : NULL;
+}
+
+int api_csrf_key(struct api_request *req, struct api_response *resp, unsigned char key_r[32])
+{
+	struct api_server *server = req->server;
+	unsigned char candidate[32];
+	struct store *store;
+	int ret = -1;
+
+	if (server == NULL) {
+		api_error(resp, 503, "unavailable", "no server");
+		return -1;
+	}
+	pthread_mutex_lock(&server->csrf_lock);
+	if (!server->csrf_loaded) {
+		store = api_store(req, resp);
+		if (store == NULL)
+			goto out;
+		if (auth_csrf_key_new(candidate) < 0) {
+			api_error(resp, 500, "internal", "random generator failed");
+			goto out;
+		}
+		if (store_auth_key(store, "csrf", candidate, server->csrf_key) < 0) {
+			api_error_store(resp, store);
+			goto out;
+		}
+		explicit_bzero(candidate, sizeof(candidate));
+		server->csrf_loaded = true;
+	}
+	memcpy(key_r, server->csrf_key, 32);
+	ret = 0;
+out:
+	pthread_mutex_unlock(&server->csrf_lock);
+	return ret;
+}
+
+bool api_is_tls(const struct api_request *req)
+{
+	return req->server != NULL && req->server->tls_cert != NULL;
 }
 
 static void api_store_destroy(void *p)
@@ -123,6 +200,16 @@ static void api_add_headers(struct MHD_Response *r, const struct api_response *r
 		MHD_add_response_header(r, "Idempotent-Replayed", "true");
 	if (resp->close)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (resp->set_cookie[0] != '\0')
+		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, resp->set_cookie);
+	if (resp->location[0] != '\0')
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, resp->location);
+	if (resp->retry_after > 0) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%u", resp->retry_after);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 }
 
 static enum MHD_Result api_send(struct MHD_Connection *conn, struct api_response *resp)
@@ -259,10 +346,11 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		if (up == NULL)
 			return MHD_NO;
 		buf_init(&up->body, server->max_body);
+		up->started_ms = time_mono_ms();
 		*con_cls = up;
 		if (api_framing_check(conn, server->max_body, &resp) < 0) {
 			/* refused before the body is read; the connection closes after */
-			log_debug("api: %s %s -> %u (framing)", method, url, resp.status);
+			api_log_request(conn, method, url, resp.status, NULL, up->started_ms);
 			ret = api_send(conn, &resp);
 			api_response_free(&resp);
 			return ret;
@@ -275,11 +363,11 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	memset(&req, 0, sizeof(req));
 	if (up->too_big) {
 		api_error(&resp, 413, "too_large", "request body is larger than %u bytes",
 			  server->max_body);
 	} else {
-		memset(&req, 0, sizeof(req));
 		req.conn = conn;
 		req.method = method;
 		req.path = url;
@@ -290,7 +378,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		api_router_dispatch(&req, &resp);
 		config_unref(&req.config);
 	}
-	log_debug("api: %s %s -> %u", method, url, resp.status);
+	api_log_request(conn, method, url, resp.status, req.actor, up->started_ms);
 	ret = api_send(conn, &resp);
 	api_response_free(&resp);
 	return ret;
@@ -321,8 +409,7 @@ static void api_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("api: %s", line);
 }
 
-/* "host:port", "[v6]:port" -> a bound address. */
-static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **error_r)
+int api_listen_resolve(const char *listen, struct addrinfo **ai_r, const char **error_r)
 {
 	char host[256];
 	const char *colon = strrchr(listen, ':'), *h = listen;
@@ -330,7 +417,7 @@ static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **
 	struct addrinfo hints;
 
 	if (colon == NULL) {
-		*error_r = "[api] listen must be HOST:PORT";
+		*error_r = "listen must be HOST:PORT";
 		return -1;
 	}
 	hlen = (size_t)(colon - listen);
@@ -339,7 +426,7 @@ static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **
 		hlen -= 2;
 	}
 	if (hlen == 0 || hlen >= sizeof(host)) {
-		*error_r = "[api] listen has a bad host";
+		*error_r = "listen has a bad host";
 		return -1;
 	}
 	memcpy(host, h, hlen);
@@ -349,7 +436,7 @@ static int api_resolve(const char *listen, struct addrinfo **ai_r, const char **
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if (getaddrinfo(host, colon + 1, &hints, ai_r) != 0) {
-		*error_r = "[api] listen: cannot resolve the host or bad port";
+		*error_r = "listen: cannot resolve the host or bad port";
 		return -1;
 	}
 	return 0;
@@ -360,6 +447,8 @@ static void api_server_free(struct api_server *server)
 	if (server == NULL)
 		return;
 	facts_close(&server->facts);
+	pthread_mutex_destroy(&server->csrf_lock);
+	explicit_bzero(server->csrf_key, sizeof(server->csrf_key));
 	if (server->store_key_made)
 		pthread_key_delete(server->store_key);
 	secret_free(&server->tls_key);
@@ -419,7 +508,8 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 	}
 	server->daemon = daemon;
 	server->max_body = config->api.max_body;
-	if (api_resolve(config->api.listen, &ai, error_r) < 0)
+	pthread_mutex_init(&server->csrf_lock, NULL);
+	if (api_listen_resolve(config->api.listen, &ai, error_r) < 0)
 		goto out;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_API_SERVER_H
 #define DRAFTD_API_SERVER_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The reviewer web page: static files from [api] web_root (default: the
  * installed copy, else ui-api/web), GET only, no listing, no way out of the root. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/classify/bayes.h"
 
 #include <math.h>

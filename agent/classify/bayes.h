@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_BAYES_H
 #define DRAFTD_BAYES_H
 

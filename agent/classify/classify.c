@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "agent/classify/classify.h"
@@ -13,6 +14,7 @@
 #include "agent/text/lang.h"
 #include "daemon/lib/buf.h"
 #include "daemon/lib/util.h"
+#include "daemon/lib/regex.h"
 
 #define CLASSIFY_MATCHED_MAX 32
 /* Softmax temperature over keyword scores: a lead of 6 points (one strong
@@ -179,7 +181,7 @@ static pcre2_code *classify_pattern_compile(const char *regex, char *why, size_t
 	pcre2_code *re;
 	int code;
 
-	re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
+	re = regex_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
 			   PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset,
 			   NULL);
 	if (re == NULL) {
@@ -201,7 +203,6 @@ int classify_pattern_check(const char *regex, char *why, size_t why_size)
 
 	if (re == NULL)
 		return -1;
-	pcre2_code_free(re);
 	return 0;
 }
 
@@ -362,8 +363,6 @@ void classify_set_free(struct classify_set **set)
 		for (k = 0; k < cat->terms_count; k++)
 			free(cat->terms[k].text);
 		free(cat->terms);
-		for (k = 0; k < cat->patterns_count; k++)
-			pcre2_code_free(cat->patterns[k].re);
 		free(cat->name);
 	}
 	free(*set);
@@ -404,7 +403,7 @@ static bool classify_pattern_in(const pcre2_code *re, const char *text)
 	md = pcre2_match_data_create_from_pattern(re, NULL);
 	if (md == NULL)
 		return false;
-	rc = pcre2_match(re, (PCRE2_SPTR)text, strnlen(text, LANG_TEXT_MAX), 0, 0, md, NULL);
+	rc = regex_match(re, (PCRE2_SPTR)text, strnlen(text, LANG_TEXT_MAX), 0, 0, md, NULL);
 	pcre2_match_data_free(md);
 	return rc >= 0;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/classify/classify_blend.h"
 
 #include <math.h>

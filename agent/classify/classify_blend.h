@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_CLASSIFY_BLEND_H
 #define DRAFTD_CLASSIFY_BLEND_H
 

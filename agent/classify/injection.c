@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "agent/classify/injection.h"
@@ -9,6 +10,7 @@
 
 #include "agent/text/lang.h"
 #include "agent/mime/mime.h"
+#include "daemon/lib/regex.h"
 
 /* How far before an address a "send/forward/cc ... to" verb is looked for,
  * within the same sentence. */
@@ -167,7 +169,7 @@ static pcre2_code *injection_compile(const char *regex)
 	PCRE2_SIZE offset;
 	int code;
 
-	return pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
+	return regex_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
 			     PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset,
 			     NULL);
 }
@@ -175,7 +177,7 @@ static pcre2_code *injection_compile(const char *regex)
 static bool injection_match(struct injection_ctx *c, const pcre2_code *re, const char *s,
 			    size_t len)
 {
-	return pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, c->md, NULL) >= 0;
+	return regex_match(re, (PCRE2_SPTR)s, len, 0, 0, c->md, NULL) >= 0;
 }
 
 static bool injection_addr_char(unsigned char ch)
@@ -365,9 +367,6 @@ out:
 	if (ret < 0)
 		injection_mark(&c, "error");
 	injection_fill(&c, out);
-	for (i = 0; i < INJECTION_RULES; i++)
-		pcre2_code_free(c.rules[i]);
-	pcre2_code_free(c.verbs);
 	pcre2_match_data_free(c.md);
 	return ret < 0 ? -1 : out->suspected ? 1 : 0;
 }

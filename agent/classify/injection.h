@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_INJECTION_H
 #define DRAFTD_INJECTION_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `draftd eval`: one labelled mail through the pipeline's steps, as
  * pipeline_run() takes them but without the store (no few-shot examples,
  * every category in auto mode with threshold 0, no sender limits), so the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_EVAL_INT_H
 #define DRAFTD_EVAL_INT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `draftd eval`: the two passes over a labelled folder (keywords alone,
  * keywords and Bayes over k folds) and the metrics against the labels. */
 #include <stdarg.h>

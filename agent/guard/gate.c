@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/guard/gate_int.h"
 
 #include <ctype.h>
@@ -92,7 +93,7 @@ pcre2_code *gate_compile(struct gate_ctx *c, const char *regex, bool caseless)
 	pcre2_code *re;
 	int code;
 
-	re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
+	re = regex_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
 			   (caseless ? PCRE2_CASELESS : 0) | PCRE2_UTF | PCRE2_UCP |
 				   PCRE2_MATCH_INVALID_UTF,
 			   &code, &offset, NULL);
@@ -112,7 +113,7 @@ void gate_each(struct gate_ctx *c, pcre2_code *re, bool on_lower,
 	if (re == NULL)
 		return;
 	for (off = 0;
-	     off <= c->len && pcre2_match(re, (PCRE2_SPTR)t, c->len, off, 0, c->md, NULL) >= 0;) {
+	     off <= c->len && regex_match(re, (PCRE2_SPTR)t, c->len, off, 0, c->md, NULL) >= 0;) {
 		ov = pcre2_get_ovector_pointer(c->md);
 		/* copied out: fn may match with c->md itself */
 		s = ov[0];

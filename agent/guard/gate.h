@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_GATE_H
 #define DRAFTD_GATE_H
 

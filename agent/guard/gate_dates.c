@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +111,7 @@ void gate_dates(struct gate_ctx *c)
 		re = gate_compile(c, res[i], true);
 		for (off = 0;
 		     re != NULL && off <= c->len &&
-		     pcre2_match(re, (PCRE2_SPTR)c->lower, c->len, off, 0, md, NULL) >= 0;) {
+		     regex_match(re, (PCRE2_SPTR)c->lower, c->len, off, 0, md, NULL) >= 0;) {
 			ov = pcre2_get_ovector_pointer(md);
 			off = ov[1] > off ? ov[1] : off + 1;
 			if (i == 0) {
@@ -133,7 +134,6 @@ void gate_dates(struct gate_ctx *c)
 					  gate_int(c->lower, ov[4], ov[5]), 0, 0);
 			}
 		}
-		pcre2_code_free(re);
 	}
 	pcre2_match_data_free(md);
 }

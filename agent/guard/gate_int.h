@@ -1,10 +1,14 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_GATE_INT_H
 #define DRAFTD_GATE_INT_H
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <pcre2.h>
+
 #include <stdbool.h>
+
+#include "daemon/lib/regex.h"
 
 #include "agent/guard/gate.h"
 

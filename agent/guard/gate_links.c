@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -113,8 +114,6 @@ void gate_links(struct gate_ctx *c)
 
 	gate_each(c, url, false, gate_url_hit);
 	gate_each(c, dom, false, gate_domain_hit);
-	pcre2_code_free(url);
-	pcre2_code_free(dom);
 }
 
 static void gate_word_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)
@@ -131,7 +130,6 @@ void gate_lookalike(struct gate_ctx *c)
 	pcre2_code *re = gate_compile(c, GATE_WORD_RE, false);
 
 	gate_each(c, re, false, gate_word_hit);
-	pcre2_code_free(re);
 }
 
 static bool gate_addr_is(const char *want, const char *a, size_t n)
@@ -196,6 +194,4 @@ void gate_addresses(struct gate_ctx *c)
 
 	gate_each(c, re, false, gate_email_hit);
 	gate_each(c, at, false, gate_email_at_hit);
-	pcre2_code_free(re);
-	pcre2_code_free(at);
 }

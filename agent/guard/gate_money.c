@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,9 +96,6 @@ void gate_payment(struct gate_ctx *c)
 	gate_each(c, iban, false, gate_iban_hit);
 	gate_each(c, bic, false, gate_bic_hit);
 	gate_each(c, words, true, gate_word_hit);
-	pcre2_code_free(iban);
-	pcre2_code_free(bic);
-	pcre2_code_free(words);
 }
 
 void gate_promise(struct gate_ctx *c)
@@ -105,7 +103,6 @@ void gate_promise(struct gate_ctx *c)
 	pcre2_code *re = gate_compile(c, gate_promise_re, true);
 
 	gate_each(c, re, true, gate_word_hit);
-	pcre2_code_free(re);
 }
 
 static void gate_amount_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)
@@ -132,5 +129,4 @@ void gate_amounts(struct gate_ctx *c)
 	pcre2_code *re = gate_compile(c, GATE_AMOUNT_RE, true);
 
 	gate_each(c, re, false, gate_amount_hit);
-	pcre2_code_free(re);
 }

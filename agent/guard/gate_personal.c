@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,8 +83,7 @@ static void gate_phone_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, s
 	date = gate_compile(c, GATE_DATE_RE, false);
 	if (date == NULL)
 		return;
-	is_date = pcre2_match(date, (PCRE2_SPTR)t, n, 0, 0, c->md, NULL) >= 0;
-	pcre2_code_free(date);
+	is_date = regex_match(date, (PCRE2_SPTR)t, n, 0, 0, c->md, NULL) >= 0;
 	if (is_date || gate_digits_in_facts(c, t, n))
 		return;
 	for (i = 0; i < c->in->phones_count; i++) {
@@ -101,7 +101,6 @@ void gate_phones(struct gate_ctx *c)
 	pcre2_code *re = gate_compile(c, GATE_PHONE_RE, false);
 
 	gate_each(c, re, false, gate_phone_hit);
-	pcre2_code_free(re);
 }
 
 static void gate_street_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)
@@ -167,6 +166,4 @@ void gate_personal(struct gate_ctx *c)
 
 	gate_each(c, street, false, gate_street_hit);
 	gate_each(c, name, false, gate_name_hit);
-	pcre2_code_free(street);
-	pcre2_code_free(name);
 }

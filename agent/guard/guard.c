@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/guard/guard_int.h"
 
 #include <ctype.h>
@@ -45,7 +46,7 @@ pcre2_code *guard_compile(struct guard_ctx *c, const char *regex, bool caseless)
 	pcre2_code *re;
 	int code;
 
-	re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
+	re = regex_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
 			   (caseless ? PCRE2_CASELESS : 0) | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
 			   &code, &offset, NULL);
 	if (re == NULL)
@@ -98,7 +99,7 @@ void guard_sku_near(const struct guard_ctx *c, size_t pos, char *sku, size_t siz
 		start--;
 	while (end < c->len && c->text[end] != '\n')
 		end++;
-	for (off = start; off < end && pcre2_match(c->sku_re, (PCRE2_SPTR)c->text, end, off, 0,
+	for (off = start; off < end && regex_match(c->sku_re, (PCRE2_SPTR)c->text, end, off, 0,
 						   c->md_near, NULL) >= 0;
 	     off = ov[1]) {
 		ov = pcre2_get_ovector_pointer(c->md_near);
@@ -136,14 +137,14 @@ static void guard_check_keys(struct guard_ctx *c)
 
 	if (sku == NULL || order == NULL)
 		goto out;
-	for (off = 0; pcre2_match(sku, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
+	for (off = 0; regex_match(sku, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
 	     off = ov[1]) {
 		ov = pcre2_get_ovector_pointer(c->md);
 		snprintf(key, sizeof(key), "HP-%.5s", c->text + ov[2]);
 		if (guard_fact(c, "inventory", key) == NULL)
 			guard_flag(c, "unknown_sku", "%s is not among the looked-up facts", key);
 	}
-	for (off = 0; pcre2_match(order, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
+	for (off = 0; regex_match(order, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
 	     off = ov[1]) {
 		ov = pcre2_get_ovector_pointer(c->md);
 		snprintf(key, sizeof(key), "SO-%.6s", c->text + ov[2]);
@@ -160,8 +161,6 @@ static void guard_check_keys(struct guard_ctx *c)
 				   "%s belongs to another customer, not the sender", key);
 	}
 out:
-	pcre2_code_free(sku);
-	pcre2_code_free(order);
 }
 
 static void guard_check_tracking(struct guard_ctx *c)
@@ -175,7 +174,7 @@ static void guard_check_tracking(struct guard_ctx *c)
 
 	if (re == NULL)
 		return;
-	for (off = 0; pcre2_match(re, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
+	for (off = 0; regex_match(re, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
 	     off = ov[1]) {
 		ov = pcre2_get_ovector_pointer(c->md);
 		n = ov[1] - ov[0];
@@ -190,7 +189,6 @@ static void guard_check_tracking(struct guard_ctx *c)
 			guard_flag(c, "wrong_tracking", "%.*s is no tracking number of the facts",
 				   (int)(n < 40 ? n : 40), c->text + ov[0]);
 	}
-	pcre2_code_free(re);
 }
 
 static bool guard_host_allowed(const struct guard_input *in, const char *host, size_t n)
@@ -220,7 +218,7 @@ static void guard_check_urls(struct guard_ctx *c)
 
 	if (re == NULL)
 		return;
-	for (off = 0; pcre2_match(re, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
+	for (off = 0; regex_match(re, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
 	     off = ov[1] > off ? ov[1] : off + 1) {
 		ov = pcre2_get_ovector_pointer(c->md);
 		n = ov[3] - ov[2];
@@ -228,7 +226,6 @@ static void guard_check_urls(struct guard_ctx *c)
 			guard_flag(c, "url_not_allowed", "link to %.*s, not on the allow-list",
 				   (int)(n < 80 ? n : 80), c->text + ov[2]);
 	}
-	pcre2_code_free(re);
 }
 
 static bool guard_addr_is(const char *want, const char *addr, size_t n)
@@ -246,7 +243,7 @@ static void guard_check_addresses(struct guard_ctx *c)
 
 	if (re == NULL)
 		return;
-	for (off = 0; pcre2_match(re, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
+	for (off = 0; regex_match(re, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
 	     off = ov[1]) {
 		ov = pcre2_get_ovector_pointer(c->md);
 		a = c->text + ov[0];
@@ -265,7 +262,6 @@ static void guard_check_addresses(struct guard_ctx *c)
 			guard_flag(c, "foreign_address", "%.*s is neither the customer's nor ours",
 				   (int)(n < 80 ? n : 80), a);
 	}
-	pcre2_code_free(re);
 }
 
 static void guard_check_phrases(struct guard_ctx *c)
@@ -348,7 +344,6 @@ out:
 		guard_flag(&c, "error", "the guardrails could not run (out of memory)");
 	pcre2_match_data_free(c.md);
 	pcre2_match_data_free(c.md_near);
-	pcre2_code_free(c.sku_re);
 	free((char *)c.text);
 	free(c.folded);
 	return c.failed ? -1 : (int)out->count;

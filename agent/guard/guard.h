@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_GUARD_H
 #define DRAFTD_GUARD_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "agent/guard/guard_content.h"
@@ -13,6 +14,7 @@
 #include "connectors/keys/quantity.h"
 #include "daemon/lib/buf.h"
 #include "daemon/lib/util.h"
+#include "daemon/lib/regex.h"
 
 #define CONTENT_LINE_MAX   1024
 #define CONTENT_TOKENS_MAX 32
@@ -124,7 +126,7 @@ static pcre2_code *content_compile(struct content_ctx *c, const char *re, bool c
 	pcre2_code *code;
 	int err;
 
-	code = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
+	code = regex_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
 			     (caseless ? PCRE2_CASELESS : 0) | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
 			     &err, &off, NULL);
 	if (code == NULL)
@@ -140,7 +142,7 @@ static bool content_match(pcre2_code *re, const char *s, size_t len, size_t *at_
 
 	if (md == NULL)
 		return false;
-	hit = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, NULL) >= 0;
+	hit = regex_match(re, (PCRE2_SPTR)s, len, 0, 0, md, NULL) >= 0;
 	if (hit && at_r != NULL)
 		*at_r = pcre2_get_ovector_pointer(md)[0];
 	pcre2_match_data_free(md);
@@ -341,7 +343,7 @@ static size_t content_keys(pcre2_code *re, const char *prefix, const char *s, si
 
 	if (md == NULL)
 		return 0;
-	while (k < max && off < n && pcre2_match(re, (PCRE2_SPTR)s, n, off, 0, md, NULL) > 1) {
+	while (k < max && off < n && regex_match(re, (PCRE2_SPTR)s, n, off, 0, md, NULL) > 1) {
 		ov = pcre2_get_ovector_pointer(md);
 		snprintf(keys[k++], 16, "%s%.*s", prefix, (int)(ov[3] - ov[2]), s + ov[2]);
 		off = ov[1];
@@ -436,12 +438,6 @@ static void content_check_promises(struct content_ctx *c)
 			p++;
 	}
 out:
-	pcre2_code_free(re.promise);
-	pcre2_code_free(re.negation);
-	pcre2_code_free(re.partial);
-	pcre2_code_free(re.shipped);
-	pcre2_code_free(re.sku);
-	pcre2_code_free(re.order);
 }
 
 /* --- the customer's data as the answer --- */
@@ -461,7 +457,7 @@ static size_t content_answer_tokens(struct content_ctx *c, pcre2_code *re, const
 		c->failed = true;
 		return 0;
 	}
-	while (k < max && pcre2_match(re, (PCRE2_SPTR)text, len, off, 0, md, NULL) >= 0) {
+	while (k < max && regex_match(re, (PCRE2_SPTR)text, len, off, 0, md, NULL) >= 0) {
 		ov = pcre2_get_ovector_pointer(md);
 		snprintf(tokens[k++], CONTENT_TOKEN_MAX, "%.*s", (int)(ov[1] - ov[0]),
 			 text + ov[0]);
@@ -519,8 +515,6 @@ static void content_check_echo(struct content_ctx *c)
 		     tokens[0]);
 out:
 	free(dates);
-	pcre2_code_free(re);
-	pcre2_code_free(date);
 }
 
 /* --- language --- */

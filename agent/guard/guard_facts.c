@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,7 +123,7 @@ static size_t guard_quantities(struct guard_ctx *c, pcre2_code *qty_re, const ch
 	if (n > 0 || qty_re == NULL)
 		return n;
 	for (off = 0;
-	     n < max && pcre2_match(qty_re, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
+	     n < max && regex_match(qty_re, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
 	     off = ov[1]) {
 		ov = pcre2_get_ovector_pointer(c->md);
 		guard_sku_near(c, ov[0], near, sizeof(near));
@@ -178,7 +179,7 @@ void guard_check_amounts(struct guard_ctx *c)
 	}
 	if (guard_fact_number(json_object_get(c->in->facts, "quote"), "estimated_total_eur", &v))
 		guard_add(ok, &n, v);
-	for (off = 0; pcre2_match(re, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
+	for (off = 0; regex_match(re, (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) >= 0;
 	     off = ov[1]) {
 		ov = pcre2_get_ovector_pointer(c->md);
 		g = ov[2] != PCRE2_UNSET ? 2 : 4;
@@ -195,8 +196,6 @@ void guard_check_amounts(struct guard_ctx *c)
 	}
 out:
 	free(ok);
-	pcre2_code_free(re);
-	pcre2_code_free(qty_re);
 }
 
 /* One stock figure or lead time at pos against the SKU it is next to (or,
@@ -252,7 +251,7 @@ static void guard_figures(struct guard_ctx *c, const char *regex, const char *fi
 		c->failed = true;
 		goto out;
 	}
-	for (off = 0; pcre2_match(re, (PCRE2_SPTR)c->text, c->len, off, 0, md, NULL) >= 0;
+	for (off = 0; regex_match(re, (PCRE2_SPTR)c->text, c->len, off, 0, md, NULL) >= 0;
 	     off = ov[1]) {
 		ov = pcre2_get_ovector_pointer(md);
 		if (guard_number(c->text + ov[2], ov[3] - ov[2], &v) == 0)
@@ -260,8 +259,6 @@ static void guard_figures(struct guard_ctx *c, const char *regex, const char *fi
 	}
 out:
 	pcre2_match_data_free(md);
-	pcre2_code_free(re);
-	pcre2_code_free(qty_re);
 }
 
 void guard_check_stock(struct guard_ctx *c)
@@ -339,7 +336,7 @@ static int guard_dates_of(struct guard_ctx *c, const char *text, struct guard_da
 		re = guard_compile(c, res[i], true);
 		if (re == NULL)
 			break;
-		for (off = 0; pcre2_match(re, (PCRE2_SPTR)text, len, off, 0, md, NULL) >= 0;
+		for (off = 0; regex_match(re, (PCRE2_SPTR)text, len, off, 0, md, NULL) >= 0;
 		     off = ov[1]) {
 			ov = pcre2_get_ovector_pointer(md);
 			if (i == 0) {
@@ -364,7 +361,6 @@ static int guard_dates_of(struct guard_ctx *c, const char *text, struct guard_da
 					       guard_int_at(text, ov[4], ov[5]));
 			}
 		}
-		pcre2_code_free(re);
 	}
 	pcre2_match_data_free(md);
 	return c->failed ? -1 : 0;

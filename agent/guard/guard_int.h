@@ -1,9 +1,12 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_GUARD_INT_H
 #define DRAFTD_GUARD_INT_H
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include <pcre2.h>
+
+#include "daemon/lib/regex.h"
 
 #include "agent/guard/guard.h"
 

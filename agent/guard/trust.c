@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/guard/trust.h"
 
 #include <ctype.h>

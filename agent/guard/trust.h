@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_TRUST_H
 #define DRAFTD_TRUST_H
 

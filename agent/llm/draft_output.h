@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_DRAFT_OUTPUT_H
 #define DRAFTD_DRAFT_OUTPUT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/llm/fewshot.h"
 
 #include <stdlib.h>
@@ -30,8 +31,8 @@ json_t *fewshot_examples(struct store *store, const char *category, unsigned int
 		if (body == NULL && !refused)
 			break; /* out of memory: try again next time */
 		if (body == NULL)
-			log_info("few-shot example refused by the redactor draft=%lld",
-				 (long long)json_integer_value(json_object_get(c, "draft_id")));
+			log_info_kv("few-shot example refused by the redactor", "draft_id=%lld",
+				    (long long)json_integer_value(json_object_get(c, "draft_id")));
 		if (store_fewshot_put(store,
 				      (int64_t)json_integer_value(json_object_get(c, "draft_id")),
 				      category, body, REDACT_VERSION) < 0) {

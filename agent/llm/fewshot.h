@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_FEWSHOT_H
 #define DRAFTD_FEWSHOT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/llm/llm.h"
 
 #include <stdarg.h>
@@ -113,17 +114,21 @@ int llm_probe(struct llm *llm, const struct llm_request *req, struct llm_probe *
 	memset(probe_r, 0, sizeof(*probe_r));
 	ret = llm->ops->probe(llm->priv, req, probe_r);
 	if (ret < 0)
-		log_error("model probe failed backend=%s detail=\"%s\"", llm->ops->name,
-			  probe_r->detail);
+		log_error_kv("model probe failed", "backend=%s detail=%s", llm->ops->name,
+			     probe_r->detail);
 	else if (!probe_r->auto_reply_ok)
-		log_warn("model probe: auto-reply must stay disabled backend=%s reachable=%d "
-			 "structured=%d detail=\"%s\"",
-			 llm->ops->name, probe_r->reachable, probe_r->structured_ok,
-			 probe_r->detail);
+		log_warn_kv("model probe: automatic replies must stay disabled",
+			    "backend=%s reachable=%d structured=%d detail=%s", llm->ops->name,
+			    probe_r->reachable, probe_r->structured_ok, probe_r->detail);
 	else
-		log_info("model probe ok backend=%s model_listed=%d", llm->ops->name,
-			 probe_r->model_listed);
+		log_info_kv("model probe ok", "backend=%s model_listed=%d", llm->ops->name,
+			    probe_r->model_listed);
 	return ret;
+}
+
+bool llm_reads_prompt(const struct llm *llm)
+{
+	return llm->ops->reads_prompt;
 }
 
 int llm_draft(struct llm *llm, const struct llm_request *req, struct llm_draft *draft_r,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_LLM_H
 #define DRAFTD_LLM_H
 
@@ -76,6 +77,9 @@ struct llm_probe {
 
 struct llm_backend_ops {
 	const char *name;
+	/* Whether draft() reads the prompts (the builtin templates do not:
+	 * the pipeline then builds none, nor reads few-shot examples). */
+	bool reads_prompt;
 	/* Returns 0 with *priv_r set, or -1 with err filled. */
 	int (*open)(const struct config *config, const struct llm_tuning *tuning, void **priv_r,
 		    struct llm_error *err);
@@ -110,6 +114,9 @@ int llm_open_name(const char *name, const struct config *config, const struct ll
  * verdict. req supplies the categories (its prompts are not used). Returns 0
  * with *probe_r filled, -1 on internal error. */
 int llm_probe(struct llm *llm, const struct llm_request *req, struct llm_probe *probe_r);
+
+/* Whether llm's backend reads llm_request's prompts. */
+bool llm_reads_prompt(const struct llm *llm);
 
 /* Drafts a reply. Returns 1 with *draft_r filled (free with
  * llm_draft_clear(); needs_human may be set with a reason, e.g. after an

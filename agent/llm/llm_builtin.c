@@ -1,4 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +21,25 @@
 
 #define BUILTIN_MAX_OUTPUT (DRAFT_OUTPUT_MAX_BODY + DRAFT_OUTPUT_MAX_SUBJECT + 64)
 
+/* A template read and parsed once per backend instance (a reload opens a
+ * new one, so an edited file applies on SIGHUP): parsing it for every
+ * draft was a tenth of the pipeline's CPU (issue 14). */
+#define BUILTIN_CACHE_MAX 512
+
+struct builtin_tpl {
+	char category[64], lang[4], used_lang[4];
+	char version[128];
+	char *text; /* the source, for the output gates (draft.template_text) */
+	size_t len;
+	struct template *tpl;
+	struct builtin_tpl *next;
+};
+
 struct builtin {
 	char *dir;
+	pthread_mutex_t lock;
+	struct builtin_tpl *tpls; /* guarded by lock; entries immutable once listed */
+	unsigned int count;
 };
 
 static int builtin_open(const struct config *config, const struct llm_tuning *tuning, void **priv_r,
@@ -44,6 +63,7 @@ static int builtin_open(const struct config *config, const struct llm_tuning *tu
 		free(b);
 		return llm_error_set(err, LLM_ERROR_INTERNAL, 0, "out of memory");
 	}
+	pthread_mutex_init(&b->lock, NULL);
 	*priv_r = b;
 	return 0;
 }
@@ -54,6 +74,15 @@ static void builtin_close(void *priv)
 
 	if (b == NULL)
 		return;
+	while (b->tpls != NULL) {
+		struct builtin_tpl *t = b->tpls;
+
+		b->tpls = t->next;
+		template_free(&t->tpl);
+		free(t->text);
+		free(t);
+	}
+	pthread_mutex_destroy(&b->lock);
 	free(b->dir);
 	free(b);
 }
@@ -96,6 +125,84 @@ static int builtin_read(const struct builtin *b, const char *category, const cha
 		return 1;
 	}
 	return 0;
+}
+
+/* The parsed template for category in lang (or English), read and parsed
+ * on first use. Returns 1 with *tpl_r (the backend's; valid until it
+ * closes), 0 when there is none, -1 with error. */
+static int builtin_get(struct builtin *b, const char *category, const char *lang,
+		       const struct builtin_tpl **tpl_r, char *error, size_t error_size)
+{
+	struct builtin_tpl *t, *fresh = NULL;
+	char *text = NULL, hash[17];
+	struct error terr;
+	const char *used;
+	size_t len;
+	int r, ret = -1;
+
+	pthread_mutex_lock(&b->lock);
+	for (t = b->tpls; t != NULL; t = t->next) {
+		if (strcmp(t->category, category) == 0 && strcmp(t->lang, lang) == 0)
+			break;
+	}
+	pthread_mutex_unlock(&b->lock);
+	if (t != NULL) {
+		*tpl_r = t;
+		return 1;
+	}
+	if (strlen(category) >= sizeof(fresh->category) || strlen(lang) >= sizeof(fresh->lang)) {
+		snprintf(error, error_size, "category or language name too long");
+		return -1;
+	}
+	r = builtin_read(b, category, lang, &text, &len, &used, error, error_size);
+	if (r <= 0) {
+		ret = r;
+		goto out;
+	}
+	if ((fresh = calloc(1, sizeof(*fresh))) == NULL) {
+		snprintf(error, error_size, "out of memory");
+		goto out;
+	}
+	if (template_parse(text, len, &fresh->tpl, &terr) < 0) {
+		snprintf(error, error_size, "template %s.%s: %s", category, used, error_msg(&terr));
+		goto out;
+	}
+	snprintf(fresh->category, sizeof(fresh->category), "%s", category);
+	snprintf(fresh->lang, sizeof(fresh->lang), "%s", lang);
+	snprintf(fresh->used_lang, sizeof(fresh->used_lang), "%s", used);
+	llm_version_hash(text, len, hash);
+	snprintf(fresh->version, sizeof(fresh->version), "%s.%s:%s", category, used, hash);
+	fresh->text = text;
+	fresh->len = len;
+	text = NULL;
+	pthread_mutex_lock(&b->lock);
+	/* two threads may have parsed it at once: keep the first */
+	for (t = b->tpls; t != NULL; t = t->next) {
+		if (strcmp(t->category, category) == 0 && strcmp(t->lang, lang) == 0)
+			break;
+	}
+	if (t == NULL && b->count < BUILTIN_CACHE_MAX) {
+		fresh->next = b->tpls;
+		b->tpls = fresh;
+		b->count++;
+		t = fresh;
+		fresh = NULL;
+	}
+	pthread_mutex_unlock(&b->lock);
+	if (t == NULL) {
+		snprintf(error, error_size, "more than %d templates in use", BUILTIN_CACHE_MAX);
+		goto out;
+	}
+	*tpl_r = t;
+	ret = 1;
+out:
+	if (fresh != NULL) {
+		template_free(&fresh->tpl);
+		free(fresh->text);
+	}
+	free(fresh);
+	free(text);
+	return ret;
 }
 
 /* Splits the header lines off the rendered text: "Subject: ..." and
@@ -149,13 +256,12 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 			 struct llm_error *err)
 {
 	struct builtin *b = priv;
-	struct template *tpl = NULL;
+	const struct builtin_tpl *t = NULL;
 	struct error terr;
 	json_t *root = NULL, *used = NULL;
-	char *text = NULL, *out = NULL, *needs = NULL, error[256], hash[17], version[128],
-	     greet[GREETING_NAME_MAX];
-	const char *category = req->category_hint, *lang = builtin_lang(req->language), *used_lang;
-	size_t len, i;
+	char *out = NULL, *needs = NULL, error[256], greet[GREETING_NAME_MAX];
+	const char *category = req->category_hint, *lang = builtin_lang(req->language);
+	size_t i;
 	bool known = false;
 	int ret = -1, r;
 
@@ -165,7 +271,7 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 		ret = builtin_needs_human(d, "other", "no known category to draft for");
 		goto out;
 	}
-	r = builtin_read(b, category, lang, &text, &len, &used_lang, error, sizeof(error));
+	r = builtin_get(b, category, lang, &t, error, sizeof(error));
 	if (r < 0) {
 		llm_error_set(err, LLM_ERROR_CONFIG, 0, "%s", error);
 		goto out;
@@ -173,11 +279,6 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 	if (r == 0) {
 		snprintf(error, sizeof(error), "no template for category %s", category);
 		ret = builtin_needs_human(d, category, error);
-		goto out;
-	}
-	if (template_parse(text, len, &tpl, &terr) < 0) {
-		llm_error_set(err, LLM_ERROR_CONFIG, 0, "template %s.%s: %s", category, used_lang,
-			      error_msg(&terr));
 		goto out;
 	}
 	root = json_is_object(req->facts) ? json_copy((json_t *)req->facts) : json_object();
@@ -191,17 +292,16 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "out of memory");
 		goto out;
 	}
-	if (template_render(tpl, root, used_lang, BUILTIN_MAX_OUTPUT, &out, used, &terr) < 0) {
-		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "template %s.%s: %s", category, used_lang,
-			      error_msg(&terr));
+	if (template_render(t->tpl, root, t->used_lang, BUILTIN_MAX_OUTPUT, &out, used, &terr) <
+	    0) {
+		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "template %s.%s: %s", category,
+			      t->used_lang, error_msg(&terr));
 		goto out;
 	}
 	if (builtin_split(out, &d->subject, &d->body, &needs) < 0) {
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "out of memory");
 		goto out;
 	}
-	llm_version_hash(text, len, hash);
-	snprintf(version, sizeof(version), "%s.%s:%s", category, used_lang, hash);
 	d->category = strdup(category);
 	d->confidence = req->hint_confidence;
 	d->confidence_source = req->hint_source;
@@ -212,9 +312,9 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 				       : needs != NULL    ? needs
 							  : "");
 	d->model = strdup("builtin");
-	d->prompt_version = strdup(version);
-	d->language = strdup(used_lang);
-	d->template_text = strndup(text, len);
+	d->prompt_version = strdup(t->version);
+	d->language = strdup(t->used_lang);
+	d->template_text = strndup(t->text, t->len);
 	if (d->category == NULL || d->needs_human_reason == NULL || d->model == NULL ||
 	    d->prompt_version == NULL || d->language == NULL || d->template_text == NULL) {
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "out of memory");
@@ -222,10 +322,8 @@ static int builtin_draft(void *priv, const struct llm_request *req, struct llm_d
 	}
 	ret = 1;
 out:
-	template_free(&tpl);
 	json_decref(root);
 	json_decref(used);
-	free(text);
 	free(out);
 	free(needs);
 	return ret;
@@ -288,6 +386,7 @@ static int builtin_probe(void *priv, const struct llm_request *req, struct llm_p
 
 const struct llm_backend_ops llm_backend_builtin = {
 	.name = "builtin",
+	.reads_prompt = false,
 	.open = builtin_open,
 	.probe = builtin_probe,
 	.draft = builtin_draft,

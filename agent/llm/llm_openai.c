@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <curl/curl.h>
 #include <math.h>
 #include <pthread.h>
@@ -8,6 +9,7 @@
 
 #include "agent/llm/llm.h"
 #include "agent/llm/llm_openai.h"
+#include "agent/llm/llm_pool.h"
 #include "daemon/lib/buf.h"
 #include "daemon/config/config.h"
 #include "daemon/lib/log.h"
@@ -29,6 +31,7 @@ struct openai {
 	size_t max_reply;
 	unsigned int invalid_retries;
 	struct openai_gate gate;
+	struct llm_pool *pool; /* keep-alive connections, max_in_flight of them */
 };
 
 static pthread_once_t openai_curl_once = PTHREAD_ONCE_INIT;
@@ -44,6 +47,7 @@ static void openai_close(void *priv)
 
 	if (o == NULL)
 		return;
+	llm_pool_close(&o->pool);
 	openai_gate_destroy(&o->gate);
 	free(o->base_url);
 	free(o->model);
@@ -103,6 +107,11 @@ static int openai_open(const struct config *config, const struct llm_tuning *tun
 		    tuning->breaker_cooldown_ms > 0 ? tuning->breaker_cooldown_ms
 						    : LLM_DEFAULT_BREAKER_COOLDOWN_MS) < 0) {
 		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "cannot create the request gate");
+		goto out;
+	}
+	if (llm_pool_open(config->model.max_in_flight > 0 ? config->model.max_in_flight : 1,
+			  &o->pool) < 0) {
+		llm_error_set(err, LLM_ERROR_INTERNAL, 0, "cannot start the connection pool");
 		goto out;
 	}
 	*priv_r = o;
@@ -175,7 +184,7 @@ static int openai_http(const struct openai *o, const char *path, const char *pos
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
 	if (post != NULL)
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post);
-	rc = curl_easy_perform(curl);
+	rc = llm_pool_perform(o->pool, curl);
 	if (sink.too_big) {
 		llm_error_set(err, LLM_ERROR_INVALID, 0, "reply exceeds %zu bytes", body->max);
 		goto out;
@@ -414,8 +423,8 @@ static int openai_draft(void *priv, const struct llm_request *req, struct llm_dr
 		}
 		/* The server is alive; its answer is not usable: ask again once. */
 		openai_gate_result(&o->gate, true);
-		log_warn("model answer invalid attempt=%u reason=\"%s\"", attempt + 1,
-			 err->message);
+		log_warn_kv("model answer invalid", "attempt=%u reason=%s", attempt + 1,
+			    err->message);
 		str_copy(invalid, sizeof(invalid), err->message);
 	}
 	if (ret != 1) {
@@ -515,6 +524,7 @@ out:
 
 const struct llm_backend_ops llm_backend_openai = {
 	.name = "openai",
+	.reads_prompt = true,
 	.open = openai_open,
 	.probe = openai_probe,
 	.draft = openai_draft,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_LLM_OPENAI_H
 #define DRAFTD_LLM_OPENAI_H
 

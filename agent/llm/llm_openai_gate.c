@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <time.h>
 
@@ -99,8 +100,8 @@ void openai_gate_result(struct openai_gate *gate, bool ok)
 		gate->failures++;
 		if (gate->trial || gate->failures >= gate->max_failures) {
 			if (gate->open_until == 0 || gate->trial)
-				log_warn("model circuit opened failures=%u cooldown_ms=%u",
-					 gate->failures, gate->cooldown_ms);
+				log_warn_kv("model circuit opened", "failures=%u cooldown_ms=%u",
+					    gate->failures, gate->cooldown_ms);
 			gate->open_until = time_mono_ms() + gate->cooldown_ms;
 		}
 	}

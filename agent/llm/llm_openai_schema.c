@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/llm/llm_openai.h"
 
 /* schemas/model_output.schema.json, compact. The file is the reference

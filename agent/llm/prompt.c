@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/llm/prompt.h"
 
 #include <gnutls/crypto.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_PROMPT_H
 #define DRAFTD_PROMPT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "agent/llm/redact.h"
@@ -12,6 +13,7 @@
 #include "agent/text/text_norm.h"
 #include "daemon/lib/buf.h"
 #include "daemon/lib/util.h"
+#include "daemon/lib/regex.h"
 
 #define REDACT_LITERALS_MAX 256
 #define REDACT_LITERAL_MIN  3
@@ -199,7 +201,9 @@ static void redact_facts(struct redact_literals *l, const json_t *v, const char 
 }
 
 /* Replaces every match of regex in *text with with (taken as it is when
- * literal, else $1 names a group); 0 or -1. */
+ * literal, else $1 names a group); 0 or -1. A literal's pattern is built
+ * from one customer's data: compiled for this call only, never kept in the
+ * process's pattern cache; the fixed rules are compiled once. */
 static int redact_sub(char **text, const char *regex, const char *with, bool literal)
 {
 	PCRE2_SIZE offset, outlen;
@@ -209,7 +213,12 @@ static int redact_sub(char **text, const char *regex, const char *with, bool lit
 	size_t len = strlen(*text);
 	int code, rc, ret = -1;
 
-	re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, opts, &code, &offset, NULL);
+	if (literal)
+		re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, opts, &code, &offset,
+				   NULL);
+	else
+		re = regex_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED, opts, &code, &offset,
+				   NULL);
 	if (re == NULL)
 		return -1;
 	outlen = 2 * len + 256;
@@ -234,7 +243,8 @@ static int redact_sub(char **text, const char *regex, const char *with, bool lit
 	ret = 0;
 out:
 	free(out);
-	pcre2_code_free(re);
+	if (literal)
+		pcre2_code_free(re);
 	return ret;
 }
 
@@ -274,12 +284,13 @@ static int redact_has(const char *text, const char *s)
 
 	if (regex == NULL)
 		return -1;
+	/* one customer's word: compiled for this call, not cached */
 	re = pcre2_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
 			   PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF, &code,
 			   &offset, NULL);
 	md = re != NULL ? pcre2_match_data_create_from_pattern(re, NULL) : NULL;
 	if (md != NULL)
-		ret = pcre2_match(re, (PCRE2_SPTR)text, strlen(text), 0, 0, md, NULL) >= 0;
+		ret = regex_match(re, (PCRE2_SPTR)text, strlen(text), 0, 0, md, NULL) >= 0;
 	pcre2_match_data_free(md);
 	pcre2_code_free(re);
 	free(regex);

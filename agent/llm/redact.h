@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_REDACT_H
 #define DRAFTD_REDACT_H
 

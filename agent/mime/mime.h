@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_MIME_H
 #define DRAFTD_MIME_H
 

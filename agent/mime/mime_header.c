@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/mime/mime_int.h"
 
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_MIME_INT_H
 #define DRAFTD_MIME_INT_H
 
@@ -140,5 +141,8 @@ void mime_part_info_free(struct mime_part_info *pi);
  * Returns 0, or -1 out of memory. */
 int mime_part_decode(const char *body, size_t len, enum mime_cte cte, char **out_r,
 		     size_t *out_len_r) __attribute__((warn_unused_result));
+/* The length mime_part_decode() would give base64 body[len], without
+ * decoding it: attachments are sized at ingest, never read. */
+size_t mime_part_base64_size(const char *body, size_t len);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/mime/mime_int.h"
 
 #include <ctype.h>
@@ -316,6 +317,22 @@ void mime_part_info_free(struct mime_part_info *pi)
  * tests/fuzz/fuzz_mime.c), so it decodes a padded copy, never the caller's
  * buffer. */
 #define MIME_DECODE_PAD 4
+
+size_t mime_part_base64_size(const char *body, size_t len)
+{
+	size_t n = 0;
+
+	/* the decoder skips everything outside the alphabet, '=' included,
+	 * and turns a last group of 2 or 3 symbols into 1 or 2 bytes */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)body[i];
+
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '+' || c == '/')
+			n++;
+	}
+	return n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 == 3 ? 2 : 1);
+}
 
 int mime_part_decode(const char *body, size_t len, enum mime_cte cte, char **out_r,
 		     size_t *out_len_r)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_AGENT_H
 #define DRAFTD_AGENT_H
 

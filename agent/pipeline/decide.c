@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/pipeline/decide.h"
 
 #include <stdio.h>

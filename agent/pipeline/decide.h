@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_DECIDE_H
 #define DRAFTD_DECIDE_H
 

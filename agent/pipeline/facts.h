@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_FACTS_H
 #define DRAFTD_FACTS_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lease renewal for the jobs this process holds (see job_heartbeat.h). */
 #include "agent/pipeline/job_heartbeat.h"
 
@@ -71,7 +72,7 @@ static void *heartbeat_main(void *arg)
 	char err[600];
 	size_t n;
 
-	log_ctx_set("service", "job heartbeat");
+	log_ctx_set("service", "job_heartbeat");
 	pthread_mutex_lock(&hb->lock);
 	while (!hb->stopping) {
 		n = heartbeat_due(hb, &lease);

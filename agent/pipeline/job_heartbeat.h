@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_JOB_HEARTBEAT_H
 #define DRAFTD_JOB_HEARTBEAT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/pipeline/metrics.h"
 
 #include <pthread.h>
@@ -5,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/lib/util.h"
+#include "daemon/metrics/obs.h"
 
 #define METRICS_NAMES_MAX 32 /* distinct outcomes or connectors tracked */
 #define METRICS_NAME_MAX  48
@@ -30,6 +32,7 @@ struct named {
 
 static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct histogram model;
+static atomic_int model_in_flight;
 static struct named outcomes[METRICS_NAMES_MAX];
 static struct named connectors[METRICS_NAMES_MAX];
 
@@ -68,6 +71,11 @@ static struct named *named_get(struct named *table, const char *name)
 void metrics_model_request(uint64_t ms, bool ok)
 {
 	histogram_add(&model, ms, ok);
+}
+
+void metrics_model_in_flight(int delta)
+{
+	atomic_fetch_add(&model_in_flight, delta);
 }
 
 void metrics_pipeline_outcome(const char *outcome)
@@ -109,6 +117,7 @@ static int histogram_render(struct buf *b, const char *metric, const char *label
 {
 	uint64_t cumulative = 0;
 	const char *sep = labels[0] != '\0' ? "," : "";
+	const char *open = labels[0] != '\0' ? "{" : "", *close = labels[0] != '\0' ? "}" : "";
 	size_t i;
 	int bad = 0;
 
@@ -122,9 +131,9 @@ static int histogram_render(struct buf *b, const char *metric, const char *label
 			bad |= buf_printf(b, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", metric, labels,
 					  sep, (unsigned long long)cumulative);
 	}
-	bad |= buf_printf(b, "%s_sum{%s} %.3f\n%s_count{%s} %llu\n", metric, labels,
-			  (double)atomic_load(&h->sum_ms) / 1000.0, metric, labels,
-			  (unsigned long long)cumulative);
+	bad |= buf_printf(b, "%s_sum%s%s%s %.3f\n%s_count%s%s%s %llu\n", metric, open, labels,
+			  close, (double)atomic_load(&h->sum_ms) / 1000.0, metric, open, labels,
+			  close, (unsigned long long)cumulative);
 	return bad;
 }
 
@@ -142,13 +151,18 @@ int metrics_render(struct buf *b)
 		"# HELP draftd_model_errors_total Model requests that gave no draft.\n"
 		"# TYPE draftd_model_errors_total counter\ndraftd_model_errors_total %llu\n",
 		(unsigned long long)atomic_load(&model.failures));
+	bad |= buf_printf(b,
+			  "# HELP draftd_model_requests_in_flight Model requests waiting for an"
+			  " answer now.\n# TYPE draftd_model_requests_in_flight gauge\n"
+			  "draftd_model_requests_in_flight %d\n",
+			  atomic_load(&model_in_flight));
 	bad |= buf_append_str(b, "# HELP draftd_pipeline_runs_total Pipeline runs by outcome.\n"
 				 "# TYPE draftd_pipeline_runs_total counter\n");
 	for (i = 0; i < METRICS_NAMES_MAX; i++) {
 		if (!atomic_load(&outcomes[i].used))
 			continue;
 		bad |= buf_append_str(b, "draftd_pipeline_runs_total{outcome=");
-		bad |= metrics_label(b, outcomes[i].name);
+		bad |= obs_label_snake(b, outcomes[i].name);
 		bad |= buf_printf(b, "} %llu\n",
 				  (unsigned long long)atomic_load(&outcomes[i].count));
 	}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_METRICS_H
 #define DRAFTD_METRICS_H
 
@@ -13,6 +14,8 @@
 
 /* One model request: its duration and whether it produced a draft. */
 void metrics_model_request(uint64_t ms, bool ok);
+/* A model request starts (+1) or ends (-1): draftd_model_requests_in_flight. */
+void metrics_model_in_flight(int delta);
 /* One pipeline run ended with outcome (a pipeline_outcome_name()). */
 void metrics_pipeline_outcome(const char *outcome);
 /* One connector lookup call: its duration and whether it answered. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/pipeline/pipeline.h"
 
 #include <stdarg.h>
@@ -118,12 +119,12 @@ static enum step run_finish(struct run *r, enum pipeline_outcome outcome)
 	if (s < 0)
 		return run_fail(r, "%s", store_error(r->store));
 	if (outcome == PIPELINE_AUTO && r->result.held_back != NULL) {
-		log_info("automatic reply held back: %s", r->result.held_back);
+		log_info_kv("automatic reply held back", "reason=%s", r->result.held_back);
 		outcome = PIPELINE_DRAFTED;
 	}
 	*r->outcome_r = s == 0 ? PIPELINE_LOST : outcome;
 	if (draft_id > 0)
-		log_ctx_setf("draft", "%lld", (long long)draft_id);
+		log_ctx_setf("draft_id", "%lld", (long long)draft_id);
 	r->ret = 0;
 	return STEP_STOP;
 }
@@ -219,8 +220,11 @@ static int run_draft(struct run *r, const char **human_reason_r)
 	uint64_t started;
 	int s, ret = -1;
 
-	/* redacted copies only: never another customer's data in a prompt */
-	fewshot = fewshot_examples(store, r->cls.category, FEWSHOT_COUNT);
+	/* redacted copies only: never another customer's data in a prompt;
+	 * no prompt at all for a backend that reads none (issue 14) */
+	fewshot = llm_reads_prompt(agent->llm)
+			  ? fewshot_examples(store, r->cls.category, FEWSHOT_COUNT)
+			  : NULL;
 	/* the model and the templates never see other customers' orders, and
 	 * see what the mail asks (agent/template/answer.h) */
 	draft_facts = facts_for_sender(r->facts, r->mime->from_addr);
@@ -241,7 +245,8 @@ static int run_draft(struct run *r, const char **human_reason_r)
 	pin.notes = r->rules.notes;
 	pin.forbidden = r->rules.forbidden_phrases;
 	pin.fewshot = fewshot;
-	if (prompt_build(&pin, &r->system_prompt, &r->user_prompt) < 0) {
+	if (llm_reads_prompt(agent->llm) &&
+	    prompt_build(&pin, &r->system_prompt, &r->user_prompt) < 0) {
 		snprintf(error, error_size, "building the prompt failed");
 		goto out;
 	}
@@ -259,7 +264,9 @@ static int run_draft(struct run *r, const char **human_reason_r)
 	req.hint_source = r->cls.source;
 	req.customer_name = r->mime->from_name;
 	started = time_mono_ms();
+	metrics_model_in_flight(1);
 	s = llm_draft(agent->llm, &req, &r->draft, &lerr);
+	metrics_model_in_flight(-1);
 	metrics_model_request(time_mono_ms() - started, s > 0 && !r->draft.needs_human);
 	if (s < 0) {
 		/* A server that is down or loading: retry the job later, and on
@@ -488,10 +495,15 @@ static enum step step_decide(struct run *r)
 	din->needs_human = r->draft.needs_human;
 	/* read here for the reasons a reviewer sees; they decide again inside
 	 * the transaction that would queue the reply (store_auto_limit_tx()) */
-	if (store_auto_recent(r->store, trust_recipient(r->mime, r->cls.injection),
-			      r->mime->from_addr, r->job->message_id,
-			      agent->config->agent.auto_reply_period, &recent) < 0 ||
-	    (s = store_auto_enabled(r->store)) < 0)
+	memset(&recent, 0, sizeof(recent));
+	s = 1;
+	/* Only auto and shadow act on them: in draft mode the answer cannot
+	 * change the decision, so the history is not read (issue 14). */
+	if ((strcmp(r->cs.mode, "auto") == 0 || strcmp(r->cs.mode, "shadow") == 0) &&
+	    (store_auto_recent(r->store, trust_recipient(r->mime, r->cls.injection),
+			       r->mime->from_addr, r->job->message_id,
+			       agent->config->agent.auto_reply_period, &recent) < 0 ||
+	     (s = store_auto_enabled(r->store)) < 0))
 		return run_fail(r, "%s", store_error(r->store));
 	din->sender_recent_auto = recent.to_sender;
 	din->thread_recent_auto = recent.in_thread;

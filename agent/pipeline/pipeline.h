@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_PIPELINE_H
 #define DRAFTD_PIPELINE_H
 

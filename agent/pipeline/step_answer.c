@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/template/answer.h"
 #include "agent/pipeline/steps.h"
 

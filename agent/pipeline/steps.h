@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_STEPS_H
 #define DRAFTD_STEPS_H
 

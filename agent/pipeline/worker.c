@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The pipeline workers of `draftd run` (service_workers) and the drain loop
  * `draftd process --once` shares with them. */
 #include "agent/pipeline/worker.h"
@@ -15,11 +16,14 @@
 #include "daemon/promotion/promotion.h"
 #include "daemon/lib/log.h"
 #include "daemon/store/store_jobs.h"
+#include "agent/pipeline/round_robin.h"
 #include "daemon/store/store_pipeline.h"
 #include "daemon/lib/util.h"
 
-#define WORKERS_MAX   64
-#define IDLE_WAIT_MS  500 /* new mail is picked up within half a second */
+#define WORKERS_MAX 64
+/* Jobs this process queues wake a worker at once (daemon_work_notify());
+ * the poll finds those of other instances and retries that come due. */
+#define IDLE_WAIT_MS  500
 #define ERROR_WAIT_MS 5000
 #define RETRAIN_SECS  300 /* how often worker 0 relearns from reviewer decisions */
 
@@ -56,6 +60,7 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 	struct store_job job;
 	char error[512];
 	unsigned int lease = agent->config->agent.job_lease;
+	size_t mark;
 	int r;
 
 	r = store_job_take(store, id, lease, &job);
@@ -64,28 +69,32 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 			log_error("job queue: %s", store_error(store));
 		return r;
 	}
-	log_ctx_setf("job", "%lld", (long long)job.id);
-	log_ctx_setf("message", "%lld", (long long)job.message_id);
+	/* everything this job adds to the context (draft_id too) goes with it */
+	mark = log_ctx_mark();
+	log_ctx_setf("job_id", "%lld", (long long)job.id);
+	log_ctx_setf("message_id", "%lld", (long long)job.message_id);
 	if (job_heartbeat_hold(hb, &job, lease) < 0)
 		log_warn("job heartbeat full: this job lives on its first lease");
 	if (pipeline_run(agent, store, &job, outcome_r, error, sizeof(error)) < 0) {
 		r = store_job_fail(store, &job, agent->config->agent.max_attempts,
 				   agent->config->agent.retry_delay, error);
 		if (r == 0)
-			log_error("job dead after %d attempts: %s", job.attempts, error);
+			log_error_kv("job dead, the message goes to a human", "attempt=%d error=%s",
+				     job.attempts, error);
 		else
-			log_warn("attempt %d failed, retried later: %s", job.attempts, error);
+			log_warn_kv("attempt failed, retried later", "attempt=%d error=%s",
+				    job.attempts, error);
 		*outcome_r = PIPELINE_OUTCOMES;
 		r = r < 0 ? -1 : 1;
-		metrics_pipeline_outcome("failed attempt");
+		metrics_pipeline_outcome("failed_attempt");
 	} else {
 		metrics_pipeline_outcome(pipeline_outcome_name(*outcome_r));
-		log_info("message %s", pipeline_outcome_name(*outcome_r));
+		log_info_kv("pipeline finished", "outcome=%s", pipeline_outcome_name(*outcome_r));
+		round_robin_after(agent->config, store, (long long)job.message_id);
 		r = 1;
 	}
 	job_heartbeat_drop(hb, &job);
-	log_ctx_set("job", NULL);
-	log_ctx_set("message", NULL);
+	log_ctx_restore(mark);
 	return r;
 }
 
@@ -119,7 +128,7 @@ static void *worker_main(void *arg)
 	struct config *config;
 	char id[STORE_WORKER_ID_MAX], err[600];
 	unsigned int wait;
-	uint64_t trained_at = 0;
+	uint64_t trained_at = 0, seq;
 	int r;
 
 	log_ctx_setf("worker", "%u", wa->index);
@@ -156,10 +165,13 @@ static void *worker_main(void *arg)
 			probed = agent_ref(agent);
 		}
 		worker_id(wa->index, atomic_fetch_add(&w->takes, 1), id, sizeof(id));
+		seq = daemon_work_seq(w->daemon);
 		r = worker_run_one(agent, store, id, w->hb, &outcome);
 		agent_unref(&agent);
 		wait = r == 0 ? IDLE_WAIT_MS : r < 0 ? ERROR_WAIT_MS : 0;
-		if (wait > 0)
+		if (r == 0)
+			daemon_work_wait(w->daemon, seq, wait);
+		else if (wait > 0)
 			daemon_sleep(w->daemon, wait);
 	}
 	agent_unref(&probed);
@@ -206,6 +218,12 @@ static int workers_start(struct daemon *daemon, void **priv_r, const char **erro
 		*error_r = why;
 		goto out;
 	}
+	/* A pipeline waits for its model answer: with a remote model, one
+	 * pipeline per request the server can run at once waits at the gate
+	 * or on the model, and the workers prepare the next ones meanwhile.
+	 * The model's slots, not the worker count, set the pace (issue 14). */
+	if (config->model.backend == MODEL_BACKEND_OPENAI)
+		n += config->model.max_in_flight;
 	for (i = 0; i < n && i < WORKERS_MAX; i++) {
 		wa = calloc(1, sizeof(*wa));
 		if (wa == NULL)

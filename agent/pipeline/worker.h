@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_WORKER_H
 #define DRAFTD_WORKER_H
 

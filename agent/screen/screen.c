@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/screen/screen.h"
 
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_SCREEN_INT_H
 #define DRAFTD_SCREEN_INT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spam verdicts the mail system already wrote into the headers: SpamAssassin,
  * Rspamd, Microsoft 365, and a header pattern of the administrator's. */
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -10,6 +11,7 @@
 #include "agent/screen/screen.h"
 #include "agent/screen/screen_int.h"
 #include "daemon/lib/util.h"
+#include "daemon/lib/regex.h"
 
 /* The longest "Name: value" a pattern is matched against. */
 #define SPAM_LINE_MAX (MIME_HEADER_VALUE_MAX + 128)
@@ -81,14 +83,14 @@ static const struct mime_header *builtin_verdict(const struct mime_message *m)
 	return NULL;
 }
 
-/* Compiled per message: a pattern is short, and check-config (config_finish.c)
+/* Compiled once per process (daemon/lib/regex.h); check-config (config_finish.c)
  * has refused one that does not compile, which here would match nothing. */
 static pcre2_code *spam_compile(const char *pattern)
 {
 	PCRE2_SIZE offset;
 	int code;
 
-	return pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+	return regex_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
 			     PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset,
 			     NULL);
 }
@@ -111,12 +113,11 @@ static const struct mime_header *pattern_verdict(const struct mime_message *m, c
 			continue;
 		if ((size_t)n >= sizeof(buf))
 			n = (int)sizeof(buf) - 1;
-		if (pcre2_match(re, (PCRE2_SPTR)buf, (size_t)n, 0, 0, md, NULL) >= 0)
+		if (regex_match(re, (PCRE2_SPTR)buf, (size_t)n, 0, 0, md, NULL) >= 0)
 			found = &m->headers[i];
 	}
 out:
 	pcre2_match_data_free(md);
-	pcre2_code_free(re);
 	return found;
 }
 

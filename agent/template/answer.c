@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #define PCRE2_CODE_UNIT_WIDTH 8
 
 #include "agent/template/answer.h"
@@ -10,6 +11,7 @@
 
 #include "agent/text/lang.h"
 #include "daemon/lib/util.h"
+#include "daemon/lib/regex.h"
 
 /* "The tracking number doesn't work" in the four languages, on folded text
  * (lower case, no accents, ASCII apostrophes). The subject and the verb may
@@ -57,17 +59,16 @@ int answer_tracking_problem(const char *text)
 	if (text == NULL || *text == '\0')
 		return 0;
 	folded = lang_fold(text);
-	re = pcre2_compile((PCRE2_SPTR)answer_tracking_re, PCRE2_ZERO_TERMINATED,
+	re = regex_compile((PCRE2_SPTR)answer_tracking_re, PCRE2_ZERO_TERMINATED,
 			   PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
 	if (folded == NULL || re == NULL)
 		goto out;
 	md = pcre2_match_data_create_from_pattern(re, NULL);
 	if (md == NULL)
 		goto out;
-	ret = pcre2_match(re, (PCRE2_SPTR)folded, strlen(folded), 0, 0, md, NULL) >= 0 ? 1 : 0;
+	ret = regex_match(re, (PCRE2_SPTR)folded, strlen(folded), 0, 0, md, NULL) >= 0 ? 1 : 0;
 out:
 	pcre2_match_data_free(md);
-	pcre2_code_free(re);
 	free(folded);
 	return ret;
 }

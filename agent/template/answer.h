@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_ANSWER_H
 #define DRAFTD_ANSWER_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_GREETING_H
 #define DRAFTD_GREETING_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/template/localize.h"
 
 #include <math.h>

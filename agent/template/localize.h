@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_LOCALIZE_H
 #define DRAFTD_LOCALIZE_H
 

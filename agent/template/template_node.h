@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_TEMPLATE_NODE_H
 #define DRAFTD_TEMPLATE_NODE_H
 

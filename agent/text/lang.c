@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/text/lang.h"
 
 #include <stdbool.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_LANG_H
 #define DRAFTD_LANG_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "agent/text/text_norm.h"
 
 #include <stdint.h>

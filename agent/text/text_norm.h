@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_TEXT_NORM_H
 #define DRAFTD_TEXT_NORM_H
 

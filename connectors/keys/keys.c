@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "connectors/keys/keys.h"
 
@@ -9,6 +10,7 @@
 
 #include "connectors/keys/quantity.h"
 #include "daemon/lib/util.h"
+#include "daemon/lib/regex.h"
 
 /* Most mentions looked at per text: a 20 KB parts list has ~100. */
 #define KEYS_MATCH_MAX 1024
@@ -58,7 +60,7 @@ static pcre2_code *keys_compile(const char *pattern, char *error, size_t error_s
 	pcre2_code *re;
 	int rc;
 
-	re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+	re = regex_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
 			   PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_MATCH_INVALID_UTF, &rc,
 			   &offset, NULL);
 	if (re == NULL) {
@@ -130,12 +132,10 @@ out:
 void keys_kind_free(struct keys_kind **kind)
 {
 	struct keys_kind *k = *kind;
-	size_t i;
 
+	/* its patterns are the process's (daemon/lib/regex.h) */
 	if (k == NULL)
 		return;
-	for (i = 0; i < k->count; i++)
-		pcre2_code_free(k->patterns[i]);
 	free(k->name);
 	free(k->canonical);
 	free(k);
@@ -196,7 +196,7 @@ int keys_extract(const struct keys_kind *kind, const char *text, size_t len, str
 	for (i = 0; i < kind->count; i++) {
 		pos = 0;
 		while (pos < len && count < KEYS_MATCH_MAX) {
-			rc = pcre2_match(kind->patterns[i], (PCRE2_SPTR)text, len, pos, 0, md,
+			rc = regex_match(kind->patterns[i], (PCRE2_SPTR)text, len, pos, 0, md,
 					 NULL);
 			if (rc == PCRE2_ERROR_NOMATCH)
 				break;

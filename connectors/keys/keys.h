@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_KEYS_H
 #define DRAFTD_KEYS_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Quantities next to key mentions (connectors/keys/quantity.h): the layouts of
  * a line, tried in order of how sure each is, and text tables, where a
  * header row above names the quantity column. Nothing here allocates. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_QUANTITY_H
 #define DRAFTD_QUANTITY_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_QUANTITY_INT_H
 #define DRAFTD_QUANTITY_INT_H
 

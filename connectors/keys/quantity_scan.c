@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The words and numbers of connectors/keys/quantity.c: a line cut into tokens,
  * numbers as en/de/es/fr write them, and the word lists (units, labels,
  * number words) the layouts are recognised by. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -551,7 +552,7 @@ int rules_load_file(const char *path, struct rules_set **set_r, char *error, siz
 	}
 	if (rules_load(doc, set_r, error, error_size) < 0)
 		goto out;
-	log_info("rules loaded path=%s rules=%zu", path, (*set_r)->count);
+	log_info_kv("rules loaded", "file=%s rules=%zu", path, (*set_r)->count);
 	ret = 0;
 out:
 	json_decref(doc);

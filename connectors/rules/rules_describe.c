@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* What `draftd check-config` says about a rules file: every fact a rule
  * reads and where it comes from under the configured connectors, so an
  * operator sees before the first mail that a rule reads a fact nothing

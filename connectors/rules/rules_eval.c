@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,8 +287,8 @@ int rules_eval(const struct rules_set *set, const struct rules_input *input,
 		atomic_fetch_add(&set->stats->latency_us, time_mono_us() - start);
 	}
 	/* rule ids and counts only: the input is customer data */
-	log_debug("rules evaluated rules=%zu fired=%zu outcome=%s", set->count, fired,
-		  rules_outcome_name(result->outcome));
+	log_debug_kv("rules evaluated", "rules=%zu fired=%zu outcome=%s", set->count, fired,
+		     rules_outcome_name(result->outcome));
 	ret = 0;
 out:
 	free(subject);

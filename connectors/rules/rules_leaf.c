@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fact conditions of the rules, three-valued: a fact that is missing, null,
  * of a type the operator cannot compare, or behind a connector that failed
  * is RULES_UNKNOWN, never silently false (issue 17: "quote above EUR 5,000

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_RULES_PRIVATE_H
 #define DRAFTD_RULES_PRIVATE_H
 

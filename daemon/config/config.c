@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reading a config file into struct config, key by key through the tables
  * of config_keys.c, with every problem reported by file and line. */
 #include "daemon/config/config.h"
@@ -55,6 +56,121 @@ void config_errors_free(struct config_errors *errors)
 	free(errors->lines);
 	errors->lines = NULL;
 	errors->count = 0;
+}
+
+static const struct config_section_def *config_section_find(const char *name, size_t *index_r)
+{
+	size_t i;
+
+	for (i = 0; i < config_sections_count; i++) {
+		if (strcmp(config_sections[i].name, name) == 0) {
+			*index_r = i;
+			return &config_sections[i];
+		}
+	}
+	return NULL;
+}
+
+/* The index of the named element called name, or -1. */
+static long config_elem_index(const struct config *c, const struct config_section_def *def,
+			      const char *name)
+{
+	char *array = *(char *const *)(const void *)((const char *)c + def->array_offset);
+	size_t count = *(const size_t *)(const void *)((const char *)c + def->count_offset), i;
+
+	for (i = 0; i < count; i++) {
+		if (strcmp(((struct named_head *)(void *)(array + i * def->elem_size))->name,
+			   name) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+unsigned int config_key_line(const struct config *config, const char *section, const char *name,
+			     const char *key)
+{
+	const struct config_section_def *def;
+	size_t s, i;
+	long elem = 0;
+
+	if ((def = config_section_find(section, &s)) == NULL)
+		return 0;
+	if (def->named && name != NULL) {
+		elem = config_elem_index(config, def, name);
+		if (elem < 0)
+			return 0;
+	}
+	for (i = 0; key != NULL && i < config->lines_count; i++) {
+		const struct config_line *l = &config->lines[i];
+
+		if (l->section == s && l->elem == (unsigned int)elem && l->key != NULL &&
+		    strcmp(l->key, key) == 0)
+			return l->line;
+	}
+	if (def->named && name != NULL) {
+		char *array =
+			*(char *const *)(const void *)((const char *)config + def->array_offset);
+
+		return ((struct named_head *)(void *)(array + (size_t)elem * def->elem_size))->line;
+	}
+	return 0;
+}
+
+/* The line of a singleton section's header ("[api]"), 0 when absent. */
+static unsigned int config_section_line(const struct config *config, const char *section)
+{
+	size_t s, i;
+
+	if (config_section_find(section, &s) == NULL)
+		return 0;
+	for (i = 0; i < config->lines_count; i++) {
+		if (config->lines[i].section == s && config->lines[i].key == NULL)
+			return config->lines[i].line;
+	}
+	return 0;
+}
+
+void config_key_error(struct config_parser *p, const char *section, const char *name,
+		      const char *key, const char *fmt, ...)
+{
+	unsigned int line = config_key_line(p->config, section, name, key);
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line == 0 && name == NULL) /* a key not in the file: where its section is */
+		line = config_section_line(p->config, section);
+	config_error(p->errors, p->path, line, "[%s%s%s]%s%s: %s", section, name != NULL ? " " : "",
+		     name != NULL ? name : "", key != NULL ? " " : "", key != NULL ? key : "", msg);
+}
+
+static void config_line_record(struct config_parser *p, const char *key, unsigned int line)
+{
+	struct config *c = p->config;
+	struct config_line *grown;
+
+	grown = realloc(c->lines, (c->lines_count + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return; /* only error messages lose their line */
+	c->lines = grown;
+	grown[c->lines_count].section = (unsigned int)(p->section - config_sections);
+	grown[c->lines_count].elem = (unsigned int)p->elem;
+	grown[c->lines_count].key = key;
+	grown[c->lines_count].line = line;
+	c->lines_count++;
+}
+
+static const char *config_key_name_at(const void *list, size_t i)
+{
+	return ((const struct config_key *)list)[i].name;
+}
+
+static const char *config_section_name_at(const void *list, size_t i)
+{
+	(void)list;
+	return i < config_sections_count ? config_sections[i].name : NULL;
 }
 
 /* Stores value into the field key describes. Returns 0, or -1 with a reason
@@ -245,10 +361,21 @@ static int config_section_start(struct config_parser *p, unsigned int line, cons
 			break;
 	}
 	if (i == config_sections_count) {
+		char word[64];
+		const char *near;
+
 		p->in_unknown_section = true;
-		config_error(p->errors, p->path, line, "unknown section [%s]", header);
+		snprintf(word, sizeof(word), "%.*s", (int)(len < 63 ? len : 63), header);
+		near = config_suggest(word, config_section_name_at, NULL);
+		if (near != NULL)
+			config_error(p->errors, p->path, line,
+				     "[%s]: unknown section (did you mean [%s%s%s]?)", header, near,
+				     name != NULL ? " " : "", name != NULL ? name : "");
+		else
+			config_error(p->errors, p->path, line, "[%s]: unknown section", header);
 		return -1;
 	}
+	snprintf(p->label, sizeof(p->label), "[%s]", header);
 	p->section = &config_sections[i];
 	if (config_sections[i].named) {
 		if (name == NULL || *name == '\0') {
@@ -259,6 +386,8 @@ static int config_section_start(struct config_parser *p, unsigned int line, cons
 			return -1;
 		}
 		p->target = config_new_named(p, &config_sections[i], name, line);
+		p->elem = *(size_t *)(void *)((char *)p->config + config_sections[i].count_offset) -
+			  1;
 		if (p->target == NULL) {
 			p->in_unknown_section = true;
 			return -1;
@@ -273,6 +402,8 @@ static int config_section_start(struct config_parser *p, unsigned int line, cons
 				     config_sections[i].name);
 		}
 		p->target = (char *)p->config + config_sections[i].single_offset;
+		p->elem = 0;
+		config_line_record(p, NULL, line); /* the header, for errors about the section */
 	}
 	p->section_seen[i] = true;
 	return 0;
@@ -291,7 +422,8 @@ static int config_add_option(struct config_parser *p, unsigned int line, const c
 	for (i = 0; i < *count; i++) {
 		if (strcmp((*kvs)[i].key, key) == 0) {
 			config_error(p->errors, p->path, line,
-				     "duplicate key '%s' (first at line %u)", key, (*kvs)[i].line);
+				     "%s %s: duplicate key (first at line %u)", p->label, key,
+				     (*kvs)[i].line);
 			return -1;
 		}
 	}
@@ -328,24 +460,34 @@ static int config_on_line(void *context, unsigned int line, const char *section,
 			break;
 	}
 	if (k->name == NULL) {
+		const char *near;
+
 		if (p->section->has_options)
 			return config_add_option(p, line, key, value);
-		config_error(p->errors, p->path, line, "unknown key '%s' in [%s]", key,
-			     p->section->name);
+		near = config_suggest(key, config_key_name_at, p->section->keys);
+		config_error(p->errors, p->path, line, "%s %s: unknown key%s%s%s", p->label, key,
+			     near != NULL ? " (did you mean '" : "", near != NULL ? near : "",
+			     near != NULL ? "'?)" : "");
 		return -1;
 	}
 	idx = (size_t)(k - p->section->keys);
 	if (idx < sizeof(p->seen) && p->seen[idx] != 0) {
-		config_error(p->errors, p->path, line, "duplicate key '%s' in [%s]", key,
-			     p->section->name);
+		config_error(p->errors, p->path, line, "%s %s: duplicate key (first at line %u)",
+			     p->label, key,
+			     config_key_line(p->config, p->section->name,
+					     p->section->named
+						     ? ((struct named_head *)p->target)->name
+						     : NULL,
+					     k->name));
 		return -1;
 	}
 	if (idx < sizeof(p->seen))
 		p->seen[idx] = 1;
+	config_line_record(p, k->name, line);
 	if (config_set(p->target, k, value, &why) < 0) {
 		config_describe_range(k, range, sizeof(range));
-		config_error(p->errors, p->path, line, "%s: '%s' is invalid: %s%s", key, value, why,
-			     range);
+		config_error(p->errors, p->path, line, "%s %s: '%s' is invalid: %s%s", p->label,
+			     key, value, why, range);
 		return -1;
 	}
 	return 0;
@@ -391,7 +533,9 @@ static void config_free(struct config *c)
 		free(array);
 	}
 	secret_free(&c->model.api_key);
+	secret_free(&c->oidc.client_secret);
 	secret_free(&c->smtp.password);
+	free(c->lines);
 	free(c->path);
 	free(c);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_CONFIG_H
 #define DRAFTD_CONFIG_H
 
@@ -95,6 +96,12 @@ struct connector_config {
 	size_t options_count;
 };
 
+enum assign_mode { ASSIGN_OFF, ASSIGN_ROUND_ROBIN };
+
+/* Most names in a category's assignees list, and longest name. */
+#define CONFIG_ASSIGNEES_MAX     32
+#define CONFIG_ASSIGNEE_NAME_MAX 64
+
 struct category_config {
 	char *name;
 	unsigned int line;
@@ -104,9 +111,21 @@ struct category_config {
 	unsigned int min_samples;
 	double target_rate;
 	enum promotion_policy promotion;
-	bool never_auto;           /* never promoted (complaint and legal never are anyway) */
+	bool never_auto; /* never promoted (complaint and legal never are anyway) */
+	/* issue 16: round_robin hands each open message of the category to the
+	 * next of assignees (comma-separated names, in order) */
+	enum assign_mode assign;
+	char *assignees;
 	struct config_kv *options; /* keywords and other per-backend keys */
 	size_t options_count;
+};
+
+/* Where a key was set: config_key_line() answers from these. */
+struct config_line {
+	unsigned int section; /* index into the section table */
+	unsigned int elem;    /* named sections: the element's index */
+	const char *key;      /* the key table's own name: static */
+	unsigned int line;
 };
 
 struct config {
@@ -114,7 +133,9 @@ struct config {
 	struct {
 		char *url; /* inline, from url_file, or $DRAFTD_DATABASE_URL */
 		char *url_file;
-		unsigned int connect_timeout; /* seconds */
+		unsigned int connect_timeout;    /* seconds */
+		unsigned int poller_connections; /* shared by every mailbox poller */
+		unsigned int statement_cache;    /* prepared statements per connection; 0: none */
 	} database;
 	struct {
 		char *listen; /* host:port */
@@ -124,6 +145,7 @@ struct config {
 		unsigned int max_body; /* bytes */
 		unsigned int threads;
 		unsigned int max_connections_per_client; /* open connections per IP, 0: no limit */
+		unsigned int token_cache_ttl; /* seconds a token's lookup is kept, 0: none */
 	} api;
 	struct {
 		enum model_backend backend;
@@ -156,7 +178,11 @@ struct config {
 	} smtp;
 	struct {
 		enum log_level level;
+		enum log_format format; /* logfmt | json */
 	} log;
+	struct {
+		char *listen; /* host:port of the /metrics listener, or "off" */
+	} metrics;
 	struct {
 		unsigned int workers;
 		char *rules_file;
@@ -185,6 +211,24 @@ struct config {
 		unsigned int claim_ttl;  /* seconds a reviewer's claim lasts without a heartbeat */
 	} review;
 	struct {
+		unsigned int session_idle;     /* seconds a session lives without a request */
+		unsigned int session_max;      /* seconds a session lives at most */
+		unsigned int lockout_failures; /* failed sign-ins that lock an account */
+		unsigned int lockout_address_failures; /* ... that lock a client address */
+		unsigned int lockout_window;           /* seconds the failures are counted over */
+		unsigned int lockout_duration;         /* seconds a lock lasts */
+		bool cookie_secure; /* Secure cookie also without [api] tls_cert (TLS proxy) */
+	} auth;
+	struct {
+		char *issuer; /* exact "iss"; discovery at issuer/.well-known/... */
+		char *client_id;
+		char *client_secret_file; /* the client secret (a file or a credential) */
+		char *client_secret;      /* read from client_secret_file */
+		char *role_claim;         /* claim naming the role(s); NULL: everyone a reviewer */
+		char *redirect_uri; /* the callback as the provider knows it; NULL: from Host */
+		char *button;       /* the sign-in button's text */
+	} oidc;
+	struct {
 		unsigned int max_message_size; /* bytes */
 		unsigned int max_mime_depth;
 		unsigned int max_mime_parts;
@@ -198,6 +242,9 @@ struct config {
 	size_t connectors_count;
 	struct category_config *categories;
 	size_t categories_count;
+
+	struct config_line *lines; /* where each key was set, in file order */
+	size_t lines_count;
 
 	int refcount; /* atomic */
 };
@@ -226,6 +273,13 @@ void config_unref(struct config **config);
 
 /* Lookups by name; NULL when absent. */
 const struct mailbox_config *config_mailbox(const struct config *config, const char *name);
+/* A category's assignees list ("ana, ben") into names (at most max; each a
+ * login or token name: A-Z a-z 0-9 . _ @ -, at most 64). Returns how many,
+ * or -1 with the reason in err (an empty or bad name, a duplicate, too
+ * many). Pure. */
+struct error;
+int config_assignees_split(const char *list, char names[][CONFIG_ASSIGNEE_NAME_MAX + 1], size_t max,
+			   struct error *err);
 const struct category_config *config_category(const struct config *config, const char *name);
 /* The value of an option of a connector or category section, or NULL. */
 const char *config_kv_get(const struct config_kv *kvs, size_t count, const char *key);
@@ -236,6 +290,20 @@ const char *config_kv_get(const struct config_kv *kvs, size_t count, const char 
  * installed path when that is the answer. */
 const char *config_data_dir(const char *configured, const char *installed, const char *source,
 			    char *buf, size_t size);
+
+/* The line of the file that set key in [section] (name: the named section's
+ * name, NULL for a singleton like [api]); 0 when the key was not set in the
+ * file (a default, or the environment). */
+unsigned int config_key_line(const struct config *config, const char *section, const char *name,
+			     const char *key);
+
+/* "did you mean": the name closest to word (a misspelt key or section), or
+ * NULL when none is close enough to be a typo. name_at() gives the i-th
+ * candidate of list, NULL past the last. config_suggest_strv() takes a
+ * NULL-terminated array. Thread-safe, allocates nothing. */
+const char *config_suggest(const char *word, const char *(*name_at)(const void *list, size_t i),
+			   const void *list);
+const char *config_suggest_strv(const char *word, const char *const *names);
 
 const char *category_mode_name(enum category_mode mode);
 int category_mode_parse(const char *name, enum category_mode *mode_r);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The declarative table of every config key: section, name, type, default
  * and range (PgBouncer/Redis style). deploy/draftd.conf.example documents
  * each; the config suite loads it, so the two cannot drift apart. */
@@ -12,10 +13,12 @@ static const char *const backend_names[] = {"builtin", "openai", NULL};
 static const char *const mode_names[] = {"off", "draft", "shadow", "auto", NULL};
 static const char *const promotion_names[] = {"manual", "automatic", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
+static const char *const log_format_names[] = {"logfmt", "json", NULL};
 static const char *const disclosure_names[] = {"exact", "enough", "none", NULL};
 static const char *const sent_copy_names[] = {"append", "provider", "off", NULL};
 static const char *const auth_names[] = {"password", "oauth2", NULL};
 static const char *const quote_names[] = {"none", "bottom", NULL};
+static const char *const assign_names[] = {"off", "round_robin", NULL};
 
 /* One key per line; clang-format would break each macro body open like a
  * block, so the macros are kept out of its reach. */
@@ -39,11 +42,16 @@ typedef __typeof__(((struct config *)0)->log) log_t;
 typedef __typeof__(((struct config *)0)->agent) agent_t;
 typedef __typeof__(((struct config *)0)->limits) limits_t;
 typedef __typeof__(((struct config *)0)->review) review_t;
+typedef __typeof__(((struct config *)0)->metrics) metrics_t;
+typedef __typeof__(((struct config *)0)->auth) auth_t;
+typedef __typeof__(((struct config *)0)->oidc) oidc_t;
 
 static const struct config_key database_keys[] = {
 	K_STR(database_t, url, NULL),
 	K_STR(database_t, url_file, NULL),
 	K_DUR(database_t, connect_timeout, "10", 1, 300),
+	K_UINT(database_t, poller_connections, "1", 1, 64),
+	K_UINT(database_t, statement_cache, "256", 0, 4096),
 	K_END,
 };
 
@@ -55,6 +63,7 @@ static const struct config_key api_keys[] = {
 	K_SIZE(api_t, max_body, "1M", 1024, 64 * 1024 * 1024),
 	K_UINT(api_t, threads, "8", 1, 256),
 	K_UINT(api_t, max_connections_per_client, "32", 0, 512),
+	K_DUR(api_t, token_cache_ttl, "5", 0, 60),
 	K_END,
 };
 
@@ -90,6 +99,7 @@ static const struct config_key smtp_keys[] = {
 
 static const struct config_key log_keys[] = {
 	K_ENUM(log_t, level, "info", level_names),
+	K_ENUM(log_t, format, "logfmt", log_format_names),
 	K_END,
 };
 
@@ -133,6 +143,36 @@ static const struct config_key review_keys[] = {
 	K_END,
 };
 
+/* issue 15: Prometheus scrapes a listener of its own, without a token:
+ * loopback by default, as PgBouncer's and Postfix's admin ports are. */
+static const struct config_key metrics_keys[] = {
+	K_STR(metrics_t, listen, "127.0.0.1:9464"),
+	K_END,
+};
+
+/* issue 16: sessions and the lock-out (ui-api/api_auth.c, routes/api_signin.c) */
+static const struct config_key auth_keys[] = {
+	K_DUR(auth_t, session_idle, "8h", 60, 30 * 86400),
+	K_DUR(auth_t, session_max, "7d", 60, 365 * 86400),
+	K_UINT(auth_t, lockout_failures, "5", 1, 1000),
+	K_UINT(auth_t, lockout_address_failures, "20", 1, 100000),
+	K_DUR(auth_t, lockout_window, "15m", 1, 86400),
+	K_DUR(auth_t, lockout_duration, "15m", 1, 86400),
+	K_BOOL(auth_t, cookie_secure, "false"),
+	K_END,
+};
+
+/* issue 16: single sign-on (routes/api_oidc.c) */
+static const struct config_key oidc_keys[] = {
+	K_STR(oidc_t, issuer, NULL),
+	K_STR(oidc_t, client_id, NULL),
+	K_STR(oidc_t, client_secret_file, NULL),
+	K_STR(oidc_t, role_claim, NULL),
+	K_STR(oidc_t, redirect_uri, NULL),
+	K_STR(oidc_t, button, "Sign in with single sign-on"),
+	K_END,
+};
+
 static const struct config_key mailbox_keys[] = {
 	K_REQ(struct mailbox_config, url),
 	K_REQ(struct mailbox_config, user),
@@ -156,7 +196,7 @@ static const struct config_key mailbox_keys[] = {
 	K_BOOL(struct mailbox_config, starttls, "on"),
 	K_BOOL(struct mailbox_config, tls_verify, "on"),
 	K_STR(struct mailbox_config, tls_ca_file, NULL),
-	K_UINT(struct mailbox_config, fetch_batch, "50", 1, 1000),
+	K_UINT(struct mailbox_config, fetch_batch, "250", 1, 1000),
 	K_STR(struct mailbox_config, spam_header_pattern, NULL),
 	K_END,
 };
@@ -177,6 +217,8 @@ static const struct config_key category_keys[] = {
 	K_DBL(struct category_config, target_rate, "0.95", 0, 1),
 	K_ENUM(struct category_config, promotion, "manual", promotion_names),
 	K_BOOL(struct category_config, never_auto, "off"),
+	K_ENUM(struct category_config, assign, "off", assign_names),
+	K_STR(struct category_config, assignees, NULL),
 	K_END,
 };
 
@@ -201,6 +243,9 @@ const struct config_section_def config_sections[] = {
 	NAMED(connector, struct connector_config, connectors, true),
 	NAMED(category, struct category_config, categories, true),
 	SINGLE(review, review),
+	SINGLE(metrics, metrics),
+	SINGLE(auth, auth),
+	SINGLE(oidc, oidc),
 };
 
 const size_t config_sections_count = ARRAY_SIZE(config_sections);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_CONFIG_PRIVATE_H
 #define DRAFTD_CONFIG_PRIVATE_H
 
@@ -59,14 +60,26 @@ struct config_parser {
 	unsigned char seen[64]; /* keys set in the current section */
 	bool section_seen[CONFIG_SECTIONS_MAX];
 	bool in_unknown_section;
+	char label[200]; /* "[api]" or "[mailbox support]": errors start with it */
+	size_t elem;     /* named sections: the current element's index */
 };
 
 /* Records "PATH:LINE: message" (at most CONFIG_ERRORS_MAX of them). */
 void config_error(struct config_errors *errors, const char *path, unsigned int line,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Records "PATH:LINE: [SECTION NAME] KEY: message", the line being where
+ * the key was set (else the named section's header, else none). name is
+ * NULL for singleton sections, key NULL for the section as a whole. */
+void config_key_error(struct config_parser *p, const char *section, const char *name,
+		      const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* Stores value into the field key describes. Returns 0, or -1 with a reason. */
 int config_set(void *target, const struct config_key *key, const char *value, const char **why_r);
+
+/* The variable that overrides [mailbox name]'s password into out[size]:
+ * DRAFTD_MAILBOX_<NAME>_PASSWORD. */
+void config_mailbox_env_name(const char *name, char *out, size_t size);
 
 /* After reading: environment overrides, secret files, cross-field checks. */
 void config_finish(struct config_parser *p);

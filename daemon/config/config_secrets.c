@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Warnings about secret files others may read (config_secrets.h). */
 #include "daemon/config/config_secrets.h"
 
@@ -46,6 +47,7 @@ size_t config_secret_warnings(const struct config *config,
 	secret_check(&scan, "[model]", "api_key_file", 0, config->model.api_key_file);
 	secret_check(&scan, "[smtp]", "password_file", 0, config->smtp.password_file);
 	secret_check(&scan, "[api]", "tls_key", 0, config->api.tls_key);
+	secret_check(&scan, "[oidc]", "client_secret_file", 0, config->oidc.client_secret_file);
 	for (i = 0; i < config->mailboxes_count; i++) {
 		const struct mailbox_config *m = &config->mailboxes[i];
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_CONFIG_SECRETS_H
 #define DRAFTD_CONFIG_SECRETS_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* IMAP connections: URL, connect, TLS, login, select, and the small commands
  * the outbox sender needs (append, flags, search by Message-ID). */
 #include "daemon/imap/imap_private.h"

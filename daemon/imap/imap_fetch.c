@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* UID SEARCH and UID FETCH of the selected folder. */
 #include "daemon/imap/imap_fetch.h"
 

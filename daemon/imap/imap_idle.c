@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* IDLE with a bounded, interruptible wait. */
 #include "daemon/imap/imap_idle.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* LIST with special-use attributes; modified UTF-7 names decoded. */
 #include "daemon/imap/imap_list.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Certificate chain and host name verification with gnutls. */
 #include "daemon/imap/imap_tls.h"
 

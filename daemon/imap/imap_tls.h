@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_IMAP_TLS_H
 #define DRAFTD_IMAP_TLS_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SASL XOAUTH2 and OAUTHBEARER (RFC 7628) client responses and error
  * challenges. */
 #include "daemon/imap/sasl.h"

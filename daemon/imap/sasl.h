@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_SASL_H
 #define DRAFTD_SASL_H
 

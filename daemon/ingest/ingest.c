@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* From fetched bytes to the row ingest stores. */
 #include "daemon/ingest/ingest.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_INGEST_H
 #define DRAFTD_INGEST_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* service_pollers: one thread per configured mailbox, each polling on its
  * schedule, on request or waking from IDLE, reconnecting with backoff on any
  * error. SIGHUP applies a changed mailbox list without a restart. */
@@ -12,6 +13,7 @@
 
 #include "daemon/service/daemon.h"
 #include "daemon/imap/imap_idle.h"
+#include "daemon/metrics/obs.h"
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
 
@@ -21,11 +23,20 @@
 #define POLLER_RENEW_MS (30u * 1000)
 /* How often a waiting thread looks for a "poll now" request. */
 #define POLLER_REQUEST_CHECK_MS 1000u
-#define POLLER_BACKOFF_MIN_MS   1000u
-#define POLLER_BACKOFF_MAX_MS   (5u * 60 * 1000)
+/* The most outstanding poll requests one check reads. */
+#define POLLER_REQUESTS_MAX 1024
+/* A poller's stack: TLS, IMAP parsing and MIME (its depth is bounded by
+ * [limits]) need far less than the 8 MB default; hundreds of mailboxes
+ * need not reserve 8 MB each. */
+#define POLLER_STACK_SIZE     (512u * 1024)
+#define POLLER_BACKOFF_MIN_MS 1000u
+#define POLLER_BACKOFF_MAX_MS (5u * 60 * 1000)
+
+struct pollers;
 
 struct poller_thread {
 	pthread_t tid;
+	struct pollers *pollers;
 	struct daemon *daemon;
 	struct config *config; /* this thread's reference: mb points into it */
 	const struct mailbox_config *mb;
@@ -37,10 +48,23 @@ struct poller_thread {
 	bool lease_lost;
 };
 
+/* Poll requests (POST /mailboxes/{name}/poll), read for every poller by
+ * one query a second instead of one per mailbox. */
+struct poll_requests {
+	pthread_mutex_t lock;
+	uint64_t checked_ms; /* 0: never */
+	int64_t ids[POLLER_REQUESTS_MAX];
+	size_t count;
+};
+
 /* The running threads. start, reload and stop all run in the daemon's
- * signal-handling thread, one at a time: no lock. */
+ * signal-handling thread, one at a time: no lock. The pool is what every
+ * poller borrows its database connection from, one step at a time. */
 struct pollers {
 	struct daemon *daemon;
+	struct store_pool *pool;
+	sem_t batch_slots; /* two batches in memory per pooled connection */
+	struct poll_requests requests;
 	struct poller_thread **threads;
 	size_t count, cap;
 	unsigned int started; /* threads ever started, for the jitter seeds */
@@ -54,14 +78,46 @@ static bool poller_should_stop(void *ctx)
 }
 
 /* Whether POST /mailboxes/{name}/poll asked for a poll since the last one.
- * A broken connection answers no: the lease renewal or the next pass
- * reconnects. */
-static bool poller_requested(struct poller_mailbox *pm)
+ * A request answers once (the list is refreshed at most every second, and
+ * a served one drops out of it). A database outage answers no. */
+static bool poller_requested(struct poller_thread *t)
 {
-	if (pm->id == 0 || pm->store == NULL || store_ingest_poll_requested(pm->store, pm->id) != 1)
+	struct poll_requests *q = &t->pollers->requests;
+	struct store *store = NULL;
+	char err[300];
+	bool hit = false;
+	long n;
+
+	if (t->pm->id == 0)
 		return false;
-	log_info("poll requested");
-	return true;
+	pthread_mutex_lock(&q->lock);
+	if (q->checked_ms == 0 || time_mono_ms() - q->checked_ms >= POLLER_REQUEST_CHECK_MS) {
+		q->checked_ms = time_mono_ms();
+		q->count = 0;
+		if (store_pool_get(t->pollers->pool, &store, err, sizeof(err)) == 0) {
+			n = store_ingest_poll_requests(store, q->ids, POLLER_REQUESTS_MAX);
+			q->count = n > 0 ? (size_t)n : 0;
+			store_pool_put(t->pollers->pool, &store);
+		}
+	}
+	for (size_t i = 0; i < q->count && !hit; i++) {
+		if (q->ids[i] == t->pm->id) {
+			q->ids[i] = q->ids[--q->count];
+			hit = true;
+		}
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (hit)
+		log_info("poll requested");
+	return hit;
+}
+
+/* Wakes an idle pipeline worker of this process for the jobs just queued. */
+static void poller_jobs_queued(void *ctx)
+{
+	struct poller_thread *t = ctx;
+
+	daemon_work_notify(t->daemon);
 }
 
 /* Sleeps ms in slices, so a stop (daemon or this thread) is seen within a
@@ -78,7 +134,7 @@ static bool poller_wait(struct poller_thread *t, unsigned int ms, bool requests)
 						    ? (unsigned int)left
 						    : POLLER_REQUEST_CHECK_MS))
 			break;
-		if (requests && poller_requested(t->pm))
+		if (requests && poller_requested(t))
 			return true;
 	}
 	return false;
@@ -90,16 +146,19 @@ static bool poller_idle_check(void *ctx)
 {
 	struct poller_thread *t = ctx;
 	char err[300];
+	int r;
 
-	if (poller_should_stop(t) || poller_requested(t->pm))
+	if (poller_should_stop(t) || poller_requested(t))
 		return true;
 	if (time_mono_ms() - t->renewed_ms < POLLER_RENEW_MS)
 		return false;
 	t->renewed_ms = time_mono_ms();
-	if (store_ensure(t->pm->store) < 0)
+	if (poller_db_get(t->pm, err, sizeof(err)) < 0)
 		return false; /* the lease outlives a short database outage */
-	if (store_ingest_lease_take(t->pm->store, t->pm->id, t->pm->owner, t->pm->lease_ttl, NULL,
-				    err, sizeof(err)) == 0) {
+	r = store_ingest_lease_take(t->pm->store, t->pm->id, t->pm->owner, t->pm->lease_ttl, NULL,
+				    err, sizeof(err));
+	poller_db_put(t->pm);
+	if (r == 0) {
 		log_warn("lost the mailbox lease to %s", err);
 		t->lease_lost = true;
 		return true;
@@ -123,27 +182,22 @@ static void *poller_thread_main(void *arg)
 {
 	struct poller_thread *t = arg;
 	struct poller_mailbox pm;
-	struct store *store = NULL;
 	unsigned int backoff = 0;
 	char err[600];
 	int r;
 
 	log_ctx_set("mailbox", t->mb->name);
 	poller_mailbox_init(&pm, t->config, t->mb, NULL);
+	pm.pool = t->pollers->pool;
+	pm.batch_slots = &t->pollers->batch_slots;
 	pm.stop = poller_should_stop;
 	pm.stop_ctx = t;
+	pm.queued = poller_jobs_queued;
 	t->pm = &pm;
 	while (!poller_should_stop(t)) {
-		if (store == NULL) {
-			if (store_open(t->config->database.url, t->config->database.connect_timeout,
-				       &store, err, sizeof(err)) < 0)
-				goto failed;
-			pm.store = store;
-		} else if (store_ensure(store) < 0) {
-			snprintf(err, sizeof(err), "%s", store_error(store));
-			goto failed;
-		}
 		r = poller_pass(&pm, err, sizeof(err));
+		if (r != 0) /* 0: another instance holds the lease, no poll here */
+			obs_mailbox_poll(t->mb->name, r > 0);
 		if (r < 0)
 			goto failed;
 		if (r == 0) {
@@ -158,8 +212,11 @@ static void *poller_thread_main(void *arg)
 		    imap_idle_usable(pm.conn, t->mb->idle, t->mb->poll_interval)) {
 			t->renewed_ms = time_mono_ms();
 			t->lease_lost = false;
+			obs_mailbox_idle(t->mb->name, true);
 			r = imap_idle_wait(pm.conn, POLLER_IDLE_MAX_MS, poller_idle_check, t);
+			obs_mailbox_idle(t->mb->name, false);
 			if (r < 0) {
+				obs_mailbox_idle_error(t->mb->name);
 				snprintf(err, sizeof(err), "%s", imap_error(pm.conn));
 				imap_close(&pm.conn);
 				goto failed;
@@ -182,7 +239,6 @@ static void *poller_thread_main(void *arg)
 	 * the lease back so another instance, or this mailbox's next thread,
 	 * takes over at once */
 	poller_mailbox_finish(&pm);
-	store_close(&store);
 	log_ctx_clear();
 	return NULL;
 }
@@ -193,6 +249,8 @@ static int poller_thread_start(struct pollers *p, struct config *config,
 			       const struct mailbox_config *mb)
 {
 	struct poller_thread *t;
+	pthread_attr_t attr;
+	int r;
 
 	if (p->count == p->cap) {
 		size_t cap = p->cap == 0 ? 8 : p->cap * 2;
@@ -207,11 +265,16 @@ static int poller_thread_start(struct pollers *p, struct config *config,
 	if (t == NULL)
 		return -1;
 	t->daemon = p->daemon;
+	t->pollers = p;
 	t->config = config_ref(config);
 	t->mb = mb;
 	atomic_init(&t->quit, false);
 	t->seed = (unsigned int)time(NULL) ^ (p->started++ * 2654435761u);
-	if (pthread_create(&t->tid, NULL, poller_thread_main, t) != 0) {
+	pthread_attr_init(&attr);
+	(void)pthread_attr_setstacksize(&attr, POLLER_STACK_SIZE);
+	r = pthread_create(&t->tid, &attr, poller_thread_main, t);
+	pthread_attr_destroy(&attr);
+	if (r != 0) {
 		config_unref(&t->config);
 		free(t);
 		return -1;
@@ -242,6 +305,9 @@ static void pollers_stop(void *priv)
 	for (size_t i = 0; i < p->count; i++)
 		poller_thread_join(&p->threads[i]);
 	free(p->threads);
+	store_pool_free(&p->pool);
+	pthread_mutex_destroy(&p->requests.lock);
+	sem_destroy(&p->batch_slots);
 	free(p);
 }
 
@@ -256,7 +322,16 @@ static int pollers_start(struct daemon *daemon, void **priv_r, const char **erro
 		return -1;
 	}
 	p->daemon = daemon;
+	pthread_mutex_init(&p->requests.lock, NULL);
 	config = daemon_config(daemon);
+	sem_init(&p->batch_slots, 0, 2 * config->database.poller_connections);
+	if (store_pool_new(config->database.url, config->database.connect_timeout,
+			   config->database.poller_connections, &p->pool) < 0) {
+		*error_r = "out of memory";
+		config_unref(&config);
+		*priv_r = p;
+		return -1;
+	}
 	for (size_t i = 0; i < config->mailboxes_count; i++) {
 		if (poller_thread_start(p, config, &config->mailboxes[i]) < 0) {
 			/* the daemon stops everything it started when start fails */

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /* One pass over one mailbox: lease, select, UIDVALIDITY, fetch, store. */
-#include "daemon/ingest/poller.h"
+#include "daemon/ingest/poller_int.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -14,12 +15,6 @@
 #include "daemon/ingest/ingest.h"
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
-
-/* The most bytes of message bodies fetched in one UID FETCH (one message may
- * exceed it on its own, up to max_message_size). */
-#define POLLER_BATCH_BYTES (32u * 1024 * 1024)
-/* The most a header block fetched for an oversized message may be. */
-#define POLLER_HEADER_MAX (16u * 1024 * 1024)
 
 void poller_mailbox_init(struct poller_mailbox *pm, const struct config *config,
 			 const struct mailbox_config *mb, struct store *store)
@@ -37,10 +32,28 @@ void poller_mailbox_init(struct poller_mailbox *pm, const struct config *config,
 	pm->lease_ttl = 2 * mb->poll_interval + 60;
 }
 
+int poller_db_get(struct poller_mailbox *pm, char *err, size_t errsize)
+{
+	if (pm->pool == NULL)
+		return 0;
+	return store_pool_get(pm->pool, &pm->store, err, errsize);
+}
+
+void poller_db_put(struct poller_mailbox *pm)
+{
+	if (pm->pool != NULL)
+		store_pool_put(pm->pool, &pm->store);
+}
+
 void poller_mailbox_finish(struct poller_mailbox *pm)
 {
-	if (pm->id != 0 && pm->store != NULL && store_ensure(pm->store) == 0)
-		(void)store_ingest_lease_release(pm->store, pm->id, pm->owner);
+	char err[300];
+
+	if (pm->id != 0 && poller_db_get(pm, err, sizeof(err)) == 0) {
+		if (pm->store != NULL && store_ensure(pm->store) == 0)
+			(void)store_ingest_lease_release(pm->store, pm->id, pm->owner);
+		poller_db_put(pm);
+	}
 	imap_close(&pm->conn);
 }
 
@@ -59,7 +72,7 @@ static bool poller_holder_dead(const struct poller_mailbox *pm, const char *hold
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-static int poller_lease(struct poller_mailbox *pm, char *err, size_t errsize)
+int poller_lease(struct poller_mailbox *pm, char *err, size_t errsize)
 {
 	char holder[160];
 	int r;
@@ -78,164 +91,75 @@ static int poller_lease(struct poller_mailbox *pm, char *err, size_t errsize)
 	return r;
 }
 
-/* Merges the two fetches of a batch into msgs in UID order. */
-static size_t poller_merge(struct imap_msg *full, size_t nfull, struct imap_msg *head, size_t nhead,
-			   struct imap_msg **out)
+/* The mailbox row and its lease: 1 held, 0 another instance's (named in
+ * err), -1 error. */
+static int poller_pass_lease(struct poller_mailbox *pm, char *err, size_t errsize)
 {
-	size_t a = 0, b = 0, n = 0;
+	int r = -1;
 
-	while (a < nfull || b < nhead) {
-		if (b >= nhead || (a < nfull && full[a].uid < head[b].uid))
-			out[n++] = &full[a++];
-		else
-			out[n++] = &head[b++];
-	}
-	return n;
+	if (poller_db_get(pm, err, errsize) < 0)
+		return -1;
+	if (pm->id == 0 && store_ingest_mailbox(pm->store, pm->mb, &pm->id) < 0)
+		snprintf(err, errsize, "%s", store_error(pm->store));
+	else
+		r = poller_lease(pm, err, errsize);
+	poller_db_put(pm);
+	return r;
 }
 
-/* Fetches uids[count] (already sized) and stores them with the checkpoint. */
-static int poller_batch(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
-			const uint32_t *sizes, size_t count, const struct mime_limits *limits,
-			char *err, size_t errsize)
+/* The stored checkpoint, restarted at UID 0 when the server's UIDVALIDITY
+ * changed. Returns 0 with *last_uid_r, or -1. */
+static int poller_pass_checkpoint(struct poller_mailbox *pm, const char *folder,
+				  uint32_t uidvalidity, uint32_t *last_uid_r, char *err,
+				  size_t errsize)
 {
-	uint32_t *fu = NULL, *hu = NULL;
-	struct imap_msg *full = NULL, *head = NULL, **order = NULL;
-	struct ingest_msg *msgs = NULL;
-	const struct store_ingest_msg **rows = NULL;
-	size_t nf = 0, nh = 0, n, i;
+	uint32_t stored_uv;
 	int ret = -1;
 
-	fu = calloc(count, sizeof(*fu));
-	hu = calloc(count, sizeof(*hu));
-	full = calloc(count, sizeof(*full));
-	head = calloc(count, sizeof(*head));
-	order = calloc(count, sizeof(*order));
-	msgs = calloc(count, sizeof(*msgs));
-	rows = calloc(count, sizeof(*rows));
-	if (fu == NULL || hu == NULL || full == NULL || head == NULL || order == NULL ||
-	    msgs == NULL || rows == NULL) {
-		snprintf(err, errsize, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < count; i++) {
-		if (sizes[i] == 0)
-			continue; /* expunged meanwhile */
-		if (sizes[i] > limits->max_message_size)
-			hu[nh++] = uids[i];
-		else
-			fu[nf++] = uids[i];
-	}
-	if ((nf > 0 &&
-	     imap_fetch_messages(pm->conn, fu, nf, false, limits->max_message_size, full) < 0) ||
-	    (nh > 0 && imap_fetch_messages(pm->conn, hu, nh, true, POLLER_HEADER_MAX, head) < 0)) {
-		snprintf(err, errsize, "%s", imap_error(pm->conn));
-		goto out;
-	}
-	n = poller_merge(full, nf, head, nh, order);
-	for (i = 0; i < n; i++) {
-		const char *why;
-
-		if (order[i]->data == NULL)
-			continue;
-		pm->counts.fetched++;
-		log_ctx_setf("uid", "%u", order[i]->uid);
-		if (ingest_prepare(order[i], limits, &msgs[i], &why) < 0) {
-			snprintf(err, errsize, "UID %u: %s", order[i]->uid, why);
-			log_ctx_set("uid", NULL);
-			goto out;
-		}
-		rows[i] = &msgs[i].row;
-		if (msgs[i].row.is_oversized)
-			log_warn(
-				"message of %u bytes is over max_message_size: headers only, for a "
-				"human",
-				order[i]->size);
-		if (msgs[i].mime->flags & MIME_FLAG_MALFORMED)
-			log_info("malformed MIME, stored best effort");
-		log_ctx_set("uid", NULL);
-	}
-	if (store_ingest_batch(pm->store, pm->id, pm->owner, uidvalidity, rows, n, uids[count - 1],
-			       &pm->counts.store) < 0) {
+	if (poller_db_get(pm, err, errsize) < 0)
+		return -1;
+	if (store_ingest_checkpoint(pm->store, pm->id, &stored_uv, last_uid_r) < 0) {
 		snprintf(err, errsize, "%s", store_error(pm->store));
 		goto out;
 	}
+	if (stored_uv != 0 && stored_uv != uidvalidity) {
+		log_warn("UIDVALIDITY of %s changed from %u to %u: refetching, already stored "
+			 "messages are matched by sha256",
+			 folder, stored_uv, uidvalidity);
+		if (store_ingest_uidvalidity_reset(pm->store, pm->id, pm->owner, stored_uv,
+						   uidvalidity) < 0) {
+			snprintf(err, errsize, "%s", store_error(pm->store));
+			goto out;
+		}
+		*last_uid_r = 0;
+	}
 	ret = 0;
 out:
-	for (i = 0; msgs != NULL && i < count; i++)
-		ingest_msg_clear(&msgs[i]);
-	imap_msgs_free(full, nf);
-	imap_msgs_free(head, nh);
-	free(fu);
-	free(hu);
-	free(full);
-	free(head);
-	free(order);
-	free(msgs);
-	free(rows);
+	poller_db_put(pm);
 	return ret;
 }
 
-/* Fetches and stores every UID in uids[count], in batches bounded by count
- * (fetch_batch) and bytes. */
-static int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
-			    size_t count, char *err, size_t errsize)
+/* Records the pass's outcome on the mailbox row (error NULL: success),
+ * best effort: the database may be what failed. */
+static void poller_pass_result(struct poller_mailbox *pm, const char *error)
 {
-	struct mime_limits limits;
-	unsigned int batch = pm->mb->fetch_batch > 0 ? pm->mb->fetch_batch : 50;
-	uint32_t *sizes = NULL;
-	size_t i = 0;
-	int ret = -1;
+	char err[300];
 
-	mime_limits_from_config(pm->config, &limits);
-	sizes = calloc(batch, sizeof(*sizes));
-	if (sizes == NULL) {
-		snprintf(err, errsize, "out of memory");
-		return -1;
-	}
-	while (i < count) {
-		size_t chunk = count - i < batch ? count - i : batch, k;
-		uint64_t bytes = 0;
-
-		if (pm->stop != NULL && pm->stop(pm->stop_ctx)) {
-			ret = 0;
-			goto out;
-		}
-		if (imap_fetch_sizes(pm->conn, uids + i, chunk, sizes) < 0) {
-			snprintf(err, errsize, "%s", imap_error(pm->conn));
-			goto out;
-		}
-		for (k = 0; k < chunk; k++) {
-			uint32_t s = sizes[k] > limits.max_message_size ? 0 : sizes[k];
-
-			if (k > 0 && bytes + s > POLLER_BATCH_BYTES)
-				break;
-			bytes += s;
-		}
-		if (poller_batch(pm, uidvalidity, uids + i, sizes, k, &limits, err, errsize) < 0)
-			goto out;
-		i += k;
-		/* a long first fetch must not outlive the lease */
-		if (poller_lease(pm, err, errsize) != 1)
-			goto out;
-	}
-	ret = 0;
-out:
-	free(sizes);
-	return ret;
+	if (poller_db_get(pm, err, sizeof(err)) < 0)
+		return;
+	if (store_ensure(pm->store) == 0)
+		(void)store_ingest_poll_result(pm->store, pm->id, error);
+	poller_db_put(pm);
 }
 
 int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
 {
 	const char *folder = pm->mb->folder != NULL ? pm->mb->folder : "INBOX";
-	uint32_t uidvalidity, uidnext, stored_uv, last_uid, *uids = NULL;
+	uint32_t uidvalidity, uidnext, last_uid, *uids = NULL;
 	long n;
 	int r, ret = -1;
 
-	if (pm->id == 0 && store_ingest_mailbox(pm->store, pm->mb, &pm->id) < 0) {
-		snprintf(err, errsize, "%s", store_error(pm->store));
-		return -1;
-	}
-	r = poller_lease(pm, err, errsize);
+	r = poller_pass_lease(pm, err, errsize);
 	if (r <= 0) {
 		imap_close(&pm->conn);
 		return r;
@@ -261,21 +185,8 @@ int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
 		snprintf(err, errsize, "%s", imap_error(pm->conn));
 		goto fail;
 	}
-	if (store_ingest_checkpoint(pm->store, pm->id, &stored_uv, &last_uid) < 0) {
-		snprintf(err, errsize, "%s", store_error(pm->store));
+	if (poller_pass_checkpoint(pm, folder, uidvalidity, &last_uid, err, errsize) < 0)
 		goto fail;
-	}
-	if (stored_uv != 0 && stored_uv != uidvalidity) {
-		log_warn("UIDVALIDITY of %s changed from %u to %u: refetching, already stored "
-			 "messages are matched by sha256",
-			 folder, stored_uv, uidvalidity);
-		if (store_ingest_uidvalidity_reset(pm->store, pm->id, pm->owner, stored_uv,
-						   uidvalidity) < 0) {
-			snprintf(err, errsize, "%s", store_error(pm->store));
-			goto fail;
-		}
-		last_uid = 0;
-	}
 	/* UIDNEXT says whether anything is new without a SEARCH */
 	if (uidnext == 0 || uidnext > last_uid + 1) {
 		n = imap_search_new(pm->conn, last_uid, &uids);
@@ -288,13 +199,12 @@ int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
 		if (n > 0 && poller_fetch_all(pm, uidvalidity, uids, (size_t)n, err, errsize) < 0)
 			goto fail;
 	}
-	(void)store_ingest_poll_result(pm->store, pm->id, NULL);
+	poller_pass_result(pm, NULL);
 	ret = 1;
 	goto out;
 fail:
 	imap_close(&pm->conn);
-	if (store_ensure(pm->store) == 0)
-		(void)store_ingest_poll_result(pm->store, pm->id, err);
+	poller_pass_result(pm, err);
 out:
 	free(uids);
 	return ret;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_BUF_H
 #define DRAFTD_BUF_H
 

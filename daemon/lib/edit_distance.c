@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/lib/edit_distance.h"
 
 #include <stdbool.h>

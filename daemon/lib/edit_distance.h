@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_EDIT_DISTANCE_H
 #define DRAFTD_EDIT_DISTANCE_H
 

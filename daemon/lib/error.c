@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/lib/error.h"
 
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_ERROR_H
 #define DRAFTD_ERROR_H
 

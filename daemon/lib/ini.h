@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_INI_H
 #define DRAFTD_INI_H
 

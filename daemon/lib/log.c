@@ -1,26 +1,40 @@
+/* SPDX-License-Identifier: MIT */
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
-#define LOG_LINE_MAX 4096
-#define LOG_MSG_MAX  1024
-#define LOG_CTX_MAX  8
-#define LOG_KEY_MAX  24
-#define LOG_VAL_MAX  128
+#define LOG_LINE_MAX   4096
+#define LOG_MSG_MAX    1024
+#define LOG_CTX_MAX    8
+#define LOG_KEY_MAX    24
+#define LOG_VAL_MAX    128
+#define LOG_FIELDS_MAX 12  /* fields of one log_kv() call */
+#define LOG_FVAL_MAX   512 /* bytes of one of its values */
 
 struct log_field {
 	char key[LOG_KEY_MAX];
 	char value[LOG_VAL_MAX];
 };
 
+/* One field of a line: pointers into the caller's buffers. */
+struct log_pair {
+	const char *key;
+	size_t key_len;
+	const char *value;
+};
+
 static atomic_int log_level = LOG_LEVEL_INFO;
+static atomic_int log_format = LOG_FORMAT_LOGFMT;
+static atomic_int log_fd = STDERR_FILENO;
 static _Thread_local struct log_field log_ctx[LOG_CTX_MAX];
 static _Thread_local unsigned int log_ctx_count;
 
@@ -34,6 +48,16 @@ void log_set_level(enum log_level level)
 enum log_level log_get_level(void)
 {
 	return (enum log_level)atomic_load(&log_level);
+}
+
+void log_set_format(enum log_format format)
+{
+	atomic_store(&log_format, (int)format);
+}
+
+void log_set_output(int fd)
+{
+	atomic_store(&log_fd, fd);
 }
 
 int log_level_parse(const char *name, enum log_level *level_r)
@@ -94,81 +118,293 @@ void log_ctx_clear(void)
 	log_ctx_count = 0;
 }
 
-/* Appends s to line[*pos..size) as a logfmt value: bare when it is plain,
- * quoted with \" \\ \n \t and \xNN escapes otherwise. Stops at the end of
- * the line buffer without overrunning it. */
-static void log_put_value(char *line, size_t size, size_t *pos, const char *s)
+size_t log_ctx_mark(void)
+{
+	return log_ctx_count;
+}
+
+void log_ctx_restore(size_t mark)
+{
+	if (mark < log_ctx_count)
+		log_ctx_count = (unsigned int)mark;
+}
+
+/* A bounded line: appends stop at the end, never overrun it. */
+struct log_line {
+	char buf[LOG_LINE_MAX];
+	size_t len;
+	bool json;
+};
+
+static void line_raw(struct log_line *l, const char *s, size_t len)
+{
+	/* two bytes stay free: the closing brace and the newline */
+	if (len > sizeof(l->buf) - 2 - l->len)
+		len = sizeof(l->buf) - 2 - l->len;
+	memcpy(l->buf + l->len, s, len);
+	l->len += len;
+}
+
+/* Length of the valid UTF-8 sequence at p, or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n = p[0] < 0x80             ? 1
+		   : (p[0] & 0xE0) == 0xC0 ? 2
+		   : (p[0] & 0xF0) == 0xE0 ? 3
+		   : (p[0] & 0xF8) == 0xF0 ? 4
+					   : 0;
+	size_t i;
+
+	if (n == 2 && p[0] < 0xC2)
+		return 0; /* overlong */
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	}
+	return n;
+}
+
+/* A value: logfmt bare when plain, else quoted with \" \\ \n \t \xNN; JSON
+ * always quoted with \uNNNN for control characters and invalid UTF-8
+ * bytes (each as the code point of its value). */
+static void line_value(struct log_line *l, const char *s)
 {
 	const unsigned char *p;
-	bool quote = *s == '\0';
-	size_t n = *pos;
+	char esc[8];
+	bool quote = l->json || *s == '\0';
+	size_t n;
 
 	for (p = (const unsigned char *)s; *p != '\0' && !quote; p++)
 		quote = *p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p >= 0x7f;
-	if (quote && n + 1 < size)
-		line[n++] = '"';
-	for (p = (const unsigned char *)s; *p != '\0' && n + 5 < size; p++) {
+	if (quote)
+		line_raw(l, "\"", 1);
+	for (p = (const unsigned char *)s; *p != '\0' && l->len + 8 < sizeof(l->buf); p += n) {
+		n = 1;
 		if (*p == '"' || *p == '\\') {
-			line[n++] = '\\';
-			line[n++] = (char)*p;
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			line_raw(l, esc, 2);
 		} else if (*p == '\n') {
-			line[n++] = '\\';
-			line[n++] = 'n';
+			line_raw(l, "\\n", 2);
 		} else if (*p == '\t') {
-			line[n++] = '\\';
-			line[n++] = 't';
+			line_raw(l, "\\t", 2);
 		} else if (*p < ' ' || *p == 0x7f) {
-			n += (size_t)snprintf(line + n, size - n, "\\x%02x", *p);
+			snprintf(esc, sizeof(esc), l->json ? "\\u%04x" : "\\x%02x", *p);
+			line_raw(l, esc, strlen(esc));
+		} else if (*p < 0x80 || !l->json) {
+			line_raw(l, (const char *)p, 1);
+		} else if ((n = utf8_len(p)) > 0) {
+			line_raw(l, (const char *)p, n);
 		} else {
-			line[n++] = (char)*p;
+			n = 1;
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			line_raw(l, esc, strlen(esc));
 		}
 	}
-	if (quote && n + 1 < size)
-		line[n++] = '"';
-	*pos = n;
+	if (quote)
+		line_raw(l, "\"", 1);
 }
 
-static void log_put_raw(char *line, size_t size, size_t *pos, const char *s)
+static void line_field(struct log_line *l, const char *key, size_t key_len, const char *value)
 {
-	size_t len = strlen(s);
+	if (l->json) {
+		line_raw(l, l->len > 1 ? ",\"" : "\"", l->len > 1 ? 2 : 1);
+		line_raw(l, key, key_len);
+		line_raw(l, "\":", 2);
+	} else {
+		if (l->len > 0)
+			line_raw(l, " ", 1);
+		line_raw(l, key, key_len);
+		line_raw(l, "=", 1);
+	}
+	line_value(l, value);
+}
 
-	if (len > size - 1 - *pos)
-		len = size - 1 - *pos;
-	memcpy(line + *pos, s, len);
-	*pos += len;
+static bool pairs_have(const struct log_pair *pairs, size_t n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (pairs[i].key_len == strlen(key) &&
+		    strncmp(pairs[i].key, key, pairs[i].key_len) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void log_emit(enum log_level level, const char *msg, const struct log_pair *pairs, size_t n)
+{
+	struct log_line l;
+	char ts[40], when[32];
+	struct timeval tv;
+	struct tm tm;
+	unsigned int i;
+	ssize_t w;
+
+	l.len = 0;
+	l.json = atomic_load(&log_format) == LOG_FORMAT_JSON;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts, sizeof(ts), "%s.%03dZ", when, (int)(tv.tv_usec / 1000));
+	if (l.json)
+		line_raw(&l, "{", 1);
+	line_field(&l, "ts", 2, ts);
+	line_field(&l, "level", 5, log_level_names[level]);
+	for (i = 0; i < log_ctx_count; i++) {
+		if (!pairs_have(pairs, n, log_ctx[i].key))
+			line_field(&l, log_ctx[i].key, strlen(log_ctx[i].key), log_ctx[i].value);
+	}
+	line_field(&l, "msg", 3, msg);
+	for (i = 0; i < n; i++)
+		line_field(&l, pairs[i].key, pairs[i].key_len, pairs[i].value);
+	if (l.json)
+		l.buf[l.len++] = '}';
+	l.buf[l.len++] = '\n';
+	/* One write per line keeps lines whole when threads log at once. */
+	w = write(atomic_load(&log_fd), l.buf, l.len);
+	(void)w;
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	char line[LOG_LINE_MAX], msg[LOG_MSG_MAX], ts[32];
-	struct timeval tv;
-	struct tm tm;
-	size_t pos = 0;
-	unsigned int i;
+	char msg[LOG_MSG_MAX];
 	va_list ap;
-	ssize_t w;
 
 	if ((int)level > atomic_load(&log_level))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	log_emit(level, msg, NULL, 0);
+}
 
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	pos = (size_t)snprintf(line, sizeof(line), "ts=%s.%03dZ level=%s", ts,
-			       (int)(tv.tv_usec / 1000), log_level_names[level]);
-	for (i = 0; i < log_ctx_count; i++) {
-		log_put_raw(line, sizeof(line) - 1, &pos, " ");
-		log_put_raw(line, sizeof(line) - 1, &pos, log_ctx[i].key);
-		log_put_raw(line, sizeof(line) - 1, &pos, "=");
-		log_put_value(line, sizeof(line) - 1, &pos, log_ctx[i].value);
+/* The formats below are pieces of log_kv()'s fields argument, which the
+ * compiler checked against the arguments at the call (format attribute). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+
+/* Formats the one conversion of spec (e.g. "%zu", "%.*s", "%lld ms") with
+ * the next argument(s) of ap into out, or copies spec when it has none. Returns 0, or -1 for a
+ * conversion it does not know (the caller stops: ap could not be advanced safely). */
+static int kv_format(const char *spec, size_t len, va_list *ap, char *out, size_t size)
+{
+	char f[32];
+	const char *p = strchr(spec, '%');
+	const char *conv;
+	int star = 0, lmods = 0;
+	bool z = false, j = false, h = false;
+
+	if (len >= sizeof(f))
+		return -1;
+	if (p == NULL || p >= spec + len) { /* a constant value: "actor=cli" */
+		snprintf(out, size, "%.*s", (int)len, spec);
+		return 0;
 	}
-	log_put_raw(line, sizeof(line) - 1, &pos, " msg=");
-	log_put_value(line, sizeof(line) - 1, &pos, msg);
-	line[pos++] = '\n';
-	/* One write per line keeps lines whole when threads log at once. */
-	w = write(STDERR_FILENO, line, pos);
-	(void)w;
+	memcpy(f, spec, len);
+	f[len] = '\0';
+	for (conv = p + 1; conv < spec + len; conv++) {
+		if (*conv == '*')
+			star++;
+		else if (*conv == 'l')
+			lmods++;
+		else if (*conv == 'z')
+			z = true;
+		else if (*conv == 'j')
+			j = true;
+		else if (*conv == 'h')
+			h = true;
+		else if (strchr("-+ #0123456789.", *conv) == NULL)
+			break;
+	}
+	if (conv == spec + len || star > 1)
+		return -1;
+	if (*conv == 's' && star == 1) {
+		int prec = va_arg(*ap, int);
+
+		snprintf(out, size, f, prec, va_arg(*ap, const char *));
+		return 0;
+	}
+	if (star != 0)
+		return -1;
+	switch (*conv) {
+	case 's': {
+		const char *s = va_arg(*ap, const char *);
+
+		snprintf(out, size, f, s != NULL ? s : "");
+		return 0;
+	}
+	case 'c':
+		snprintf(out, size, f, va_arg(*ap, int));
+		return 0;
+	case 'd':
+	case 'i':
+		if (z)
+			snprintf(out, size, f, va_arg(*ap, ptrdiff_t));
+		else if (j)
+			snprintf(out, size, f, va_arg(*ap, intmax_t));
+		else if (lmods >= 2)
+			snprintf(out, size, f, va_arg(*ap, long long));
+		else if (lmods == 1)
+			snprintf(out, size, f, va_arg(*ap, long));
+		else
+			snprintf(out, size, f, va_arg(*ap, int)); /* h promotes to int */
+		(void)h;
+		return 0;
+	case 'u':
+	case 'x':
+	case 'X':
+	case 'o':
+		if (z)
+			snprintf(out, size, f, va_arg(*ap, size_t));
+		else if (j)
+			snprintf(out, size, f, va_arg(*ap, uintmax_t));
+		else if (lmods >= 2)
+			snprintf(out, size, f, va_arg(*ap, unsigned long long));
+		else if (lmods == 1)
+			snprintf(out, size, f, va_arg(*ap, unsigned long));
+		else
+			snprintf(out, size, f, va_arg(*ap, unsigned int));
+		return 0;
+	case 'f':
+	case 'g':
+	case 'e':
+		snprintf(out, size, f, va_arg(*ap, double));
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+#pragma GCC diagnostic pop
+
+void log_kv(enum log_level level, const char *msg, const char *fields, ...)
+{
+	char values[LOG_FIELDS_MAX][LOG_FVAL_MAX];
+	struct log_pair pairs[LOG_FIELDS_MAX];
+	const char *p = fields, *eq, *end;
+	size_t n = 0;
+	va_list ap;
+
+	if ((int)level > atomic_load(&log_level))
+		return;
+	va_start(ap, fields);
+	while (*p != '\0' && n < LOG_FIELDS_MAX) {
+		p += strspn(p, " ");
+		end = p + strcspn(p, " ");
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (end == p)
+			break;
+		if (eq == NULL || eq == p ||
+		    kv_format(eq + 1, (size_t)(end - eq - 1), &ap, values[n], sizeof(values[n])) <
+			    0)
+			break;
+		pairs[n].key = p;
+		pairs[n].key_len = (size_t)(eq - p);
+		pairs[n].value = values[n];
+		n++;
+		p = end;
+	}
+	va_end(ap);
+	log_emit(level, msg, pairs, n);
 }

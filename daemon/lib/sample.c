@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/lib/sample.h"
 
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_SAMPLE_H
 #define DRAFTD_SAMPLE_H
 

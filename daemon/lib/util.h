@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_UTIL_H
 #define DRAFTD_UTIL_H
 

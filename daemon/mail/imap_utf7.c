@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Modified UTF-7 (RFC 3501 5.1.3) for IMAP mailbox names. */
 #include "daemon/mail/imap_utf7.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_IMAP_UTF7_H
 #define DRAFTD_IMAP_UTF7_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Addresses and UTF-8 for the replies we compose: parsed strictly, so no
  * header or recipient can be smuggled in through a draft. */
 #include "daemon/mail/mail_compose.h"

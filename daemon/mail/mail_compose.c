@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/mail/mail_compose.h"
 
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_MAIL_COMPOSE_H
 #define DRAFTD_MAIL_COMPOSE_H
 

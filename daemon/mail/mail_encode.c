@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Encodings of a composed reply: the one "Re:" subject, RFC 2047
  * encoded-words for headers, quoted-printable for the body. */
 #include "daemon/mail/mail_compose.h"

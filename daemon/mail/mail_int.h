@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_MAIL_INT_H
 #define DRAFTD_MAIL_INT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Our own Message-IDs, fixed when a reply is approved or queued, so a resend
  * after a crash carries the same one (and the Sent-folder check finds it). */
 #include "daemon/mail/mail_compose.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The outbox sender.
  *
  * Crash safety. SMTP cannot be asked afterwards whether it took a message,
@@ -50,6 +51,7 @@
 #include "daemon/lib/log.h"
 #include "daemon/outbox/outbox_body.h"
 #include "daemon/outbox/outbox_sent.h"
+#include "daemon/metrics/obs.h"
 #include "daemon/outbox/smtp_send.h"
 #include "daemon/oauth/oauth_token.h"
 #include "daemon/store/store_promotion.h"
@@ -279,7 +281,9 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	struct imap_sent sent_folder;
 	char bearer[OAUTH_TOKEN_BUF];
 	long smtp_code = 0;
+	enum smtp_result smtp_res;
 	struct error err;
+	uint64_t smtp_started;
 	struct buf msg;
 	uint32_t uid = 0;
 	int found = 0;
@@ -349,7 +353,14 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	}
 	if (smtp_options_from(config, mb, &smtp, bearer, sizeof(bearer), errbuf, errsize) < 0)
 		goto out;
-	switch (smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, errbuf, errsize)) {
+	smtp_started = time_mono_ms();
+	smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, errbuf, errsize);
+	obs_smtp_send(time_mono_ms() - smtp_started,
+		      smtp_res == SMTP_SENT        ? OBS_SMTP_SENT
+		      : smtp_res == SMTP_PERMFAIL  ? OBS_SMTP_PERMANENT_FAILURE
+		      : smtp_res == SMTP_UNCERTAIN ? OBS_SMTP_UNCERTAIN
+						   : OBS_SMTP_TEMPORARY_FAILURE);
+	switch (smtp_res) {
 	case SMTP_SENT:
 		break;
 	case SMTP_PERMFAIL:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_OUTBOX_H
 #define DRAFTD_OUTBOX_H
 

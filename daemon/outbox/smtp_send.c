@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/outbox/smtp_send.h"
 
 #include <curl/curl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_SMTP_SEND_H
 #define DRAFTD_SMTP_SEND_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/promotion/promo.h"
 
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_PROMOTION_H
 #define DRAFTD_PROMOTION_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The promotion service and the evidence it acts on. */
 #include "daemon/promotion/promotion.h"
 
@@ -212,9 +213,11 @@ static int promotion_categories(struct store *store, const struct config *config
 		if (r == 1) {
 			changes++;
 			if (action == PROMO_PROMOTE)
-				log_info("category %s promoted to auto: %s", p.name, why);
+				log_info_kv("category promoted to auto", "category=%s reason=%s",
+					    p.name, why);
 			else
-				log_warn("category %s demoted to draft: %s", p.name, why);
+				log_warn_kv("category demoted to draft", "category=%s reason=%s",
+					    p.name, why);
 		}
 	}
 	json_decref(stats);
@@ -249,9 +252,10 @@ static int promotion_replies(struct store *store, const struct config *config)
 			break;
 		}
 		if (demote) {
-			log_warn("category %s: %s (message %lld)",
-				 category != NULL ? category : "?", why,
-				 (long long)json_integer_value(json_object_get(row, "message")));
+			log_warn_kv("category demoted by a customer reply",
+				    "category=%s reason=%s message_id=%lld",
+				    category != NULL ? category : "unknown", why,
+				    (long long)json_integer_value(json_object_get(row, "message")));
 			changes++;
 		}
 	}
@@ -268,8 +272,8 @@ int promotion_pass(struct store *store, const struct config *config)
 		if (store_auto_hold_back(store, "promotion", &moved) < 0)
 			return -1;
 		if (moved > 0)
-			log_warn("automatic replies are off: %ld unsent one(s) back to review",
-				 moved);
+			log_warn_kv("automatic replies are off: unsent ones back to review",
+				    "count=%ld", moved);
 	}
 	a = promotion_replies(store, config);
 	if (a < 0)
@@ -283,7 +287,7 @@ int promotion_demote_all(struct store *store, const char *why)
 	int n = store_category_demote_all(store, "promotion", why);
 
 	if (n > 0)
-		log_warn("%d auto category(ies) demoted to draft: %s", n, why);
+		log_warn_kv("auto categories demoted to draft", "count=%d reason=%s", n, why);
 	return n;
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/service/daemon.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@ struct daemon {
 	pthread_cond_t wake;
 	struct config *config; /* guarded by lock */
 	atomic_bool stopping;
+	uint64_t work_seq; /* guarded by lock: bumped when jobs are queued */
 	const char *config_path;
 	const struct service_ops *const *services; /* daemon_run()'s, in start order */
 	size_t services_count;
@@ -43,20 +45,61 @@ bool daemon_stopping(const struct daemon *daemon)
 	return atomic_load(&daemon->stopping);
 }
 
+/* ms from now on the clock pthread_cond_timedwait() reads. */
+static void daemon_deadline(unsigned int ms, struct timespec *until)
+{
+	clock_gettime(CLOCK_REALTIME, until);
+	until->tv_sec += ms / 1000;
+	until->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until->tv_nsec >= 1000000000L) {
+		until->tv_sec++;
+		until->tv_nsec -= 1000000000L;
+	}
+}
+
 bool daemon_sleep(struct daemon *daemon, unsigned int ms)
 {
 	struct timespec until;
 	bool stopping;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	daemon_deadline(ms, &until);
 	pthread_mutex_lock(&daemon->lock);
 	while (!(stopping = atomic_load(&daemon->stopping))) {
+		if (pthread_cond_timedwait(&daemon->wake, &daemon->lock, &until) == ETIMEDOUT)
+			break;
+	}
+	pthread_mutex_unlock(&daemon->lock);
+	return stopping;
+}
+
+uint64_t daemon_work_seq(struct daemon *daemon)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&daemon->lock);
+	seq = daemon->work_seq;
+	pthread_mutex_unlock(&daemon->lock);
+	return seq;
+}
+
+void daemon_work_notify(struct daemon *daemon)
+{
+	pthread_mutex_lock(&daemon->lock);
+	daemon->work_seq++;
+	pthread_cond_broadcast(&daemon->wake);
+	pthread_mutex_unlock(&daemon->lock);
+}
+
+bool daemon_work_wait(struct daemon *daemon, uint64_t seen, unsigned int ms)
+{
+	struct timespec until;
+	bool stopping;
+
+	daemon_deadline(ms, &until);
+	pthread_mutex_lock(&daemon->lock);
+	/* seen was read before the caller looked for work: a notify in between
+	 * is not lost, the wait returns at once */
+	while (!(stopping = atomic_load(&daemon->stopping)) && daemon->work_seq == seen) {
 		if (pthread_cond_timedwait(&daemon->wake, &daemon->lock, &until) == ETIMEDOUT)
 			break;
 	}
@@ -67,6 +110,7 @@ bool daemon_sleep(struct daemon *daemon, unsigned int ms)
 static void daemon_apply_log_level(const struct config *config)
 {
 	log_set_level(config->log.level);
+	log_set_format(config->log.format);
 }
 
 /* Returns 0 when the new config runs, -1 when it failed to load and the old

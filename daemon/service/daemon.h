@@ -1,8 +1,10 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_DAEMON_H
 #define DRAFTD_DAEMON_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "daemon/config/config.h"
 
@@ -30,6 +32,15 @@ struct config *daemon_config(struct daemon *daemon);
 bool daemon_stopping(const struct daemon *daemon);
 /* Sleeps up to ms milliseconds; returns early (true) when the daemon stops. */
 bool daemon_sleep(struct daemon *daemon, unsigned int ms);
+
+/* Waking the pipeline workers when ingest queued jobs, instead of leaving
+ * them to their next poll of the job queue. daemon_work_seq() is read before
+ * looking for work; daemon_work_wait() then sleeps up to ms unless a
+ * daemon_work_notify() came after that read (so none is lost), and returns
+ * true when the daemon stops. All thread-safe. */
+uint64_t daemon_work_seq(struct daemon *daemon);
+void daemon_work_notify(struct daemon *daemon);
+bool daemon_work_wait(struct daemon *daemon, uint64_t seen, unsigned int ms);
 
 /* Runs the daemon until SIGTERM/SIGINT: starts services[services_count] in
  * order (at most 16), handles signals in this thread (SIGHUP reloads the

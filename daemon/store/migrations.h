@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_MIGRATIONS_H
 #define DRAFTD_MIGRATIONS_H
 

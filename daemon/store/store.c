@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_private.h"
 
 #include <jansson.h>
@@ -97,6 +98,8 @@ void store_close(struct store **store)
 {
 	if (*store == NULL)
 		return;
+	store_stmt_forget(*store);
+	store_category_cache_free(*store);
 	if ((*store)->conn != NULL)
 		PQfinish((*store)->conn);
 	free((*store)->url);
@@ -115,7 +118,11 @@ int store_ensure(struct store *store)
 
 	if (PQstatus(store->conn) == CONNECTION_OK)
 		return 0;
+	/* a new session: the old one's prepared statements are gone */
+	store_stmt_forget(store);
+	store_category_cache_free(store);
 	PQreset(store->conn);
+	store->ingest_stage = false; /* temporary tables died with the session */
 	if (PQstatus(store->conn) != CONNECTION_OK) {
 		store_set_error(store, "database reconnect", NULL);
 		return -1;
@@ -132,7 +139,7 @@ PGresult *store_exec(struct store *store, const char *what, const char *sql, int
 	PGresult *res;
 	ExecStatusType status;
 
-	res = PQexecParams(store->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	res = store_stmt_exec(store, sql, nparams, params);
 	status = PQresultStatus(res);
 	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
 		store_set_error(store, what, res);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_STORE_H
 #define DRAFTD_STORE_H
 
@@ -19,6 +20,16 @@ const char *store_error(const struct store *store);
 /* Reconnects when the connection broke (e.g. a Postgres restart). Returns 0
  * when the connection is usable, -1 otherwise. */
 int store_ensure(struct store *store) __attribute__((warn_unused_result));
+
+/* Statements prepared per connection ([database] statement_cache): each
+ * connection prepares up to max distinct statements on first use; 0 runs
+ * everything unprepared (for a pooler in transaction mode that cannot
+ * carry prepared statements). Process-wide; set before connections open. */
+#define STORE_STMT_CACHE_DEFAULT 256
+#define STORE_STMT_CACHE_MAX     4096
+void store_statement_cache_set(unsigned int max);
+/* How many statements store has prepared (tests). */
+unsigned int store_stmt_count(const struct store *store);
 
 /* Applies every compiled-in migration not yet in schema_migrations, each in
  * its own transaction, under an advisory lock so instances never race.

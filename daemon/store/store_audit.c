@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_audit.h"
 
 #include <gnutls/crypto.h>
@@ -60,32 +61,33 @@ out:
 	return ret;
 }
 
+/* The row's canonical text from its values before it exists (AUDIT_CANON
+ * over v and the parameters): what store_audit_verify() recomputes. */
+#define AUDIT_CANON_NEW                                                                 \
+	"jsonb_build_object('id', v.id, 'at', to_char(v.at AT TIME ZONE 'UTC', "        \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'actor', $1::text, 'action', $2::text, " \
+	"'object_type', $3::text, 'object_id', $4::text, 'before', v.b, 'after', v.a)::text"
+
 int store_audit_append(struct store *store, const char *actor, const char *action,
 		       const char *object_type, const char *object_id, const json_t *before,
 		       const json_t *after)
 {
 	PGresult *res = NULL;
-	char *before_s = NULL, *after_s = NULL, *prev = NULL;
-	char hash[65];
-	const char *params[7];
+	char *before_s = NULL, *after_s = NULL;
+	const char *params[6];
 	int ret = -1;
 
 	if (before != NULL && (before_s = json_dumps(before, JSON_COMPACT)) == NULL)
 		goto oom;
 	if (after != NULL && (after_s = json_dumps(after, JSON_COMPACT)) == NULL)
 		goto oom;
+	/* The lock is its own statement: the INSERT's snapshot must be taken
+	 * after it is granted, or it could read a tail another transaction
+	 * has just replaced. */
 	res = store_exec(store, "audit lock", "SELECT pg_advisory_xact_lock(" AUDIT_LOCK_KEY ")", 0,
 			 NULL);
 	if (res == NULL)
 		goto out;
-	PQclear(res);
-	res = store_exec(store, "audit tail",
-			 "SELECT encode(hash, 'hex') FROM audit_log ORDER BY id DESC LIMIT 1", 0,
-			 NULL);
-	if (res == NULL)
-		goto out;
-	if (PQntuples(res) == 1 && (prev = strdup(PQgetvalue(res, 0, 0))) == NULL)
-		goto oom;
 	PQclear(res);
 	params[0] = actor;
 	params[1] = action;
@@ -93,29 +95,21 @@ int store_audit_append(struct store *store, const char *actor, const char *actio
 	params[3] = object_id;
 	params[4] = before_s;
 	params[5] = after_s;
-	params[6] = prev;
-	res = store_exec(store, "audit insert",
-			 "INSERT INTO audit_log (actor, action, object_type, object_id, before,"
-			 " after, prev_hash, hash) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb,"
-			 " decode($7, 'hex'), '\\x') RETURNING id, " AUDIT_CANON,
-			 7, params);
+	/* sha256(prev || canon) in the INSERT itself: one round trip while
+	 * the chain's lock is held, not three (issue 14). */
+	res = store_exec(
+		store, "audit insert",
+		"INSERT INTO audit_log (id, at, actor, action, object_type, object_id,"
+		" before, after, prev_hash, hash)"
+		" SELECT v.id, v.at, $1, $2, $3, $4, v.b, v.a, t.prev,"
+		" sha256(coalesce(t.prev, '\\x'::bytea) || convert_to(" AUDIT_CANON_NEW ", 'UTF8'))"
+		" FROM (SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) AS id,"
+		" now() AS at, $5::jsonb AS b, $6::jsonb AS a) v"
+		" LEFT JOIN (SELECT hash AS prev FROM audit_log ORDER BY id DESC LIMIT 1) t"
+		" ON true",
+		6, params);
 	if (res == NULL)
 		goto out;
-	if (audit_hash(prev, PQgetvalue(res, 0, 1), hash) < 0) {
-		snprintf(store->error, sizeof(store->error), "audit: cannot hash");
-		goto out;
-	}
-	params[0] = PQgetvalue(res, 0, 0);
-	params[1] = hash;
-	{
-		PGresult *upd = store_exec(store, "audit hash",
-					   "UPDATE audit_log SET hash = decode($2, 'hex')"
-					   " WHERE id = $1",
-					   2, params);
-		if (upd == NULL)
-			goto out;
-		PQclear(upd);
-	}
 	ret = 0;
 	goto out;
 oom:
@@ -124,7 +118,6 @@ out:
 	PQclear(res);
 	free(before_s);
 	free(after_s);
-	free(prev);
 	return ret;
 }
 

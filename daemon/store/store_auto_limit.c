@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The loop and flood limits, counted where they cannot race. */
 #include "daemon/store/store_auto_limit.h"
 

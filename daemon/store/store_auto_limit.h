@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_STORE_AUTO_LIMIT_H
 #define DRAFTD_STORE_AUTO_LIMIT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Is a commit on disk when the database says so? (store_durability.h) */
 #include "daemon/store/store_durability.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_fewshot.h"
 
 #include <stdio.h>

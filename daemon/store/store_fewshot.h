@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_STORE_FEWSHOT_H
 #define DRAFTD_STORE_FEWSHOT_H
 

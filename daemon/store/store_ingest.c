@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Ingest's tables: mailboxes (rows, leases, checkpoint), messages, jobs. */
 #include "daemon/store/store_ingest.h"
 
@@ -7,6 +8,7 @@
 #include <string.h>
 
 #include "daemon/lib/log.h"
+#include "daemon/store/store_ingest_int.h"
 #include "daemon/store/store_private.h"
 #include "daemon/lib/util.h"
 
@@ -187,10 +189,7 @@ int store_ingest_uidvalidity_reset(struct store *store, int64_t id, const char *
 	return 0;
 }
 
-/* Text for Postgres must be valid UTF-8 without NULs; the MIME module
- * promises that, but one bad byte must not block a mailbox forever. Returns
- * s itself when clean, else a cleaned copy put in *owned. */
-static const char *si_text(const char *s, char **owned)
+const char *store_ingest_text(const char *s, char **owned)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t len, i, n;
@@ -227,159 +226,6 @@ static const char *si_text(const char *s, char **owned)
 	return copy;
 }
 
-enum { SI_NPARAMS = 28 };
-
-/* Inserts one message (and its job); 1 inserted, 0 already there, -1 error. */
-static int si_insert(struct store *store, const char *idbuf, const char *uvbuf,
-		     const struct store_ingest_msg *m, struct store_ingest_counts *c)
-{
-	static const char find_dup[] =
-		"SELECT COALESCE(duplicate_of, id) FROM messages WHERE mailbox_id = $1"
-		" AND content_sha256 = $2 AND sha256 <> $3 ORDER BY id LIMIT 1";
-	static const char insert[] =
-		"INSERT INTO messages (mailbox_id, uidvalidity, uid, message_id, sha256,"
-		" content_sha256, sender, reply_to, subject, sent_date, date_raw, in_reply_to,"
-		" \"references\", headers, text_body, quoted_text, attachments, raw, raw_size,"
-		" is_bulk, is_auto_submitted, is_oversized, injection_suspect, is_duplicate,"
-		" duplicate_of, screen_reason, state, sender_name) VALUES ($1, $2, $3, $4, $5, $6,"
-		" $7, $8, $9, to_timestamp($10::double precision), $11, $12, $13, $14::jsonb, $15,"
-		" $16, $17::jsonb, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)"
-		" ON CONFLICT DO NOTHING RETURNING id";
-	static const char job[] = "INSERT INTO jobs (message_id) VALUES ($1)";
-	const char *v[SI_NPARAMS];
-	int len[SI_NPARAMS] = {0}, fmt[SI_NPARAMS] = {0};
-	char *owned[SI_NPARAMS] = {NULL};
-	char uidbuf[16], datebuf[24], sizebuf[24], dupbuf[24] = "";
-	const char *state, *reason = m->screen_reason;
-	PGresult *res = NULL;
-	int ret = -1;
-
-	snprintf(uidbuf, sizeof(uidbuf), "%u", m->uid);
-	snprintf(sizebuf, sizeof(sizebuf), "%zu", m->raw_size);
-	/* to_timestamp() refuses years past 9999: such a Date is kept raw only */
-	if (m->date_epoch >= 0 && m->date_epoch < 253402300800LL)
-		snprintf(datebuf, sizeof(datebuf), "%lld", m->date_epoch);
-	else
-		datebuf[0] = '\0';
-	if (m->has_content_sha256) {
-		const char *p[3] = {idbuf, (const char *)m->content_sha256,
-				    (const char *)m->sha256};
-		const int pl[3] = {0, 32, 32}, pf[3] = {0, 1, 1};
-
-		res = PQexecParams(store->conn, find_dup, 3, NULL, p, pl, pf, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-			store_set_error(store, "find redelivery", res);
-			goto out;
-		}
-		if (PQntuples(res) == 1)
-			str_copy(dupbuf, sizeof(dupbuf), PQgetvalue(res, 0, 0));
-		PQclear(res);
-		res = NULL;
-	}
-	if (dupbuf[0] != '\0')
-		reason = "duplicate";
-	state = reason == NULL ? "new" : (m->human && dupbuf[0] == '\0') ? "human" : "skipped";
-	v[0] = idbuf;
-	v[1] = uvbuf;
-	v[2] = uidbuf;
-	v[3] = si_text(m->message_id, &owned[3]);
-	v[4] = (const char *)m->sha256;
-	len[4] = 32;
-	fmt[4] = 1;
-	v[5] = m->has_content_sha256 ? (const char *)m->content_sha256 : NULL;
-	len[5] = 32;
-	fmt[5] = 1;
-	v[6] = si_text(m->sender, &owned[6]);
-	v[7] = si_text(m->reply_to, &owned[7]);
-	v[8] = si_text(m->subject, &owned[8]);
-	v[9] = datebuf[0] != '\0' ? datebuf : NULL;
-	v[10] = si_text(m->date_raw, &owned[10]);
-	v[11] = si_text(m->in_reply_to, &owned[11]);
-	v[12] = si_text(m->references, &owned[12]);
-	v[13] = m->headers_json;
-	v[14] = si_text(m->text, &owned[14]);
-	v[15] = si_text(m->quoted, &owned[15]);
-	v[16] = m->attachments_json;
-	v[17] = m->raw;
-	len[17] = (int)m->raw_len;
-	fmt[17] = 1;
-	v[18] = sizebuf;
-	v[19] = m->is_bulk ? "true" : "false";
-	v[20] = m->is_auto_submitted ? "true" : "false";
-	v[21] = m->is_oversized ? "true" : "false";
-	v[22] = m->injection_suspect ? "true" : "false";
-	v[23] = dupbuf[0] != '\0' ? "true" : "false";
-	v[24] = dupbuf[0] != '\0' ? dupbuf : NULL;
-	v[25] = reason;
-	v[26] = state;
-	v[27] = si_text(m->sender_name, &owned[27]);
-	res = PQexecParams(store->conn, insert, SI_NPARAMS, NULL, v, len, fmt, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		store_set_error(store, "insert message", res);
-		goto out;
-	}
-	if (PQntuples(res) == 0) {
-		c->already++;
-		ret = 0;
-		goto out;
-	}
-	if (reason == NULL) {
-		const char *jp[1] = {PQgetvalue(res, 0, 0)};
-		PGresult *jr = store_exec(store, "insert job", job, 1, jp);
-
-		if (jr == NULL)
-			goto out;
-		PQclear(jr);
-	}
-	c->stored++;
-	if (dupbuf[0] != '\0')
-		c->duplicates++;
-	else if (reason != NULL)
-		c->screened++;
-	ret = 1;
-out:
-	PQclear(res);
-	for (int i = 0; i < SI_NPARAMS; i++)
-		free(owned[i]);
-	return ret;
-}
-
-int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint32_t uidvalidity,
-		       const struct store_ingest_msg *const *msgs, size_t count, uint32_t upto_uid,
-		       struct store_ingest_counts *counts)
-{
-	static const char advance[] =
-		"UPDATE mailboxes SET uidvalidity = $2, last_uid = GREATEST(last_uid, $3::bigint),"
-		" last_poll_at = now(), updated_at = now() WHERE id = $1 AND lease_owner = $4"
-		" RETURNING id";
-	struct store_ingest_counts c = {0, 0, 0, 0};
-	char idbuf[24], uvbuf[16], uptobuf[16];
-	const char *params[4] = {idbuf, uvbuf, uptobuf, owner};
-
-	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-	snprintf(uvbuf, sizeof(uvbuf), "%u", uidvalidity);
-	snprintf(uptobuf, sizeof(uptobuf), "%u", upto_uid);
-	if (store_command(store, "BEGIN") < 0)
-		return -1;
-	for (size_t i = 0; i < count; i++) {
-		if (msgs[i] == NULL)
-			continue; /* expunged before we fetched it */
-		if (si_insert(store, idbuf, uvbuf, msgs[i], &c) < 0)
-			goto fail;
-	}
-	if (si_exec_expect(store, "advance checkpoint", advance, 4, params, true) < 0 ||
-	    store_command(store, "COMMIT") < 0)
-		goto fail;
-	counts->stored += c.stored;
-	counts->duplicates += c.duplicates;
-	counts->already += c.already;
-	counts->screened += c.screened;
-	return 0;
-fail:
-	store_rollback(store);
-	return -1;
-}
-
 int store_ingest_poll_result(struct store *store, int64_t id, const char *error)
 {
 	static const char ok[] = "UPDATE mailboxes SET last_poll_at = now(), last_error = NULL"
@@ -387,7 +233,7 @@ int store_ingest_poll_result(struct store *store, int64_t id, const char *error)
 	static const char bad[] = "UPDATE mailboxes SET last_error = $2, last_error_at = now()"
 				  " WHERE id = $1";
 	char idbuf[24], *owned = NULL;
-	const char *params[2] = {idbuf, si_text(error, &owned)};
+	const char *params[2] = {idbuf, store_ingest_text(error, &owned)};
 	PGresult *res;
 
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
@@ -400,21 +246,23 @@ int store_ingest_poll_result(struct store *store, int64_t id, const char *error)
 	return 0;
 }
 
-int store_ingest_poll_requested(struct store *store, int64_t id)
+long store_ingest_poll_requests(struct store *store, int64_t *ids_r, size_t max)
 {
-	char idbuf[24];
-	const char *params[1] = {idbuf};
 	PGresult *res;
-	int r;
+	long n = 0;
+	uint64_t v;
 
-	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-	res = store_exec(store, "mailbox poll request",
-			 "SELECT poll_requested_at > coalesce(last_poll_at, '-infinity')"
-			 " FROM mailboxes WHERE id = $1",
-			 1, params);
+	res = store_exec(store, "mailbox poll requests",
+			 "SELECT id FROM mailboxes"
+			 " WHERE poll_requested_at > coalesce(last_poll_at, '-infinity')"
+			 " ORDER BY id",
+			 0, NULL);
 	if (res == NULL)
 		return -1;
-	r = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 1 : 0;
+	for (int i = 0; i < PQntuples(res) && (size_t)n < max; i++) {
+		if (parse_u64(PQgetvalue(res, i, 0), INT64_MAX, &v) == 0)
+			ids_r[n++] = (int64_t)v;
+	}
 	PQclear(res);
-	return r;
+	return n;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_STORE_INGEST_H
 #define DRAFTD_STORE_INGEST_H
 
@@ -89,10 +90,11 @@ int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint3
  * last_error and sets last_poll_at, else last_error/last_error_at are set.
  * Returns 0 or -1. */
 int store_ingest_poll_result(struct store *store, int64_t id, const char *error);
-/* Whether someone asked for a poll (POST /mailboxes/{name}/poll sets
+/* The mailboxes someone asked to poll (POST /mailboxes/{name}/poll sets
  * poll_requested_at) that no successful poll has answered yet (last_poll_at
- * older or unset). Returns 1 yes, 0 no, -1 on error. */
-int store_ingest_poll_requested(struct store *store, int64_t id)
+ * older or unset): one query for every poller of the process. Fills
+ * ids_r[max] in id order; returns how many, or -1 on error. */
+long store_ingest_poll_requests(struct store *store, int64_t *ids_r, size_t max)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_jobs.h"
 
 #include <inttypes.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_private.h"
 
 #include <stdio.h>
@@ -103,6 +104,11 @@ int store_migrate_list(struct store *store, const struct migration *list, unsign
 out:
 	/* Unlocking cannot fail in a way we could act on; the session ends anyway. */
 	PQclear(PQexec(store->conn, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")"));
+	if (applied != 0) {
+		/* a statement prepared before may now return another row type */
+		PQclear(PQexec(store->conn, "DEALLOCATE ALL"));
+		store_stmt_forget(store);
+	}
 	return applied;
 }
 

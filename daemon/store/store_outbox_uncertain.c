@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Replies that may have been delivered: the 'uncertain' outbox state. */
 #include <inttypes.h>
 #include <stdio.h>

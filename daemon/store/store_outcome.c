@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The message's side of every decision (issue 11): the lock decisions take
  * first, superseding the live draft, re-queueing the pipeline, what the
  * outbox's result does to the message, and the JSON of where it went. */

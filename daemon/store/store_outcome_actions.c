@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Regenerate, compose, follow-up, close and reopen: decisions about the
  * message as a whole, each one transaction under the message's lock. */
 #include "daemon/store/store_outcome.h"

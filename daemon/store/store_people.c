@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_people.h"
 
 #include <stdio.h>
@@ -76,7 +77,8 @@ int store_person_get(struct store *store, const char *login, struct store_person
 	memset(person_r, 0, sizeof(*person_r));
 	res = store_exec(
 		store, "person get",
-		"SELECT id, login, role, coalesce(password_hash, ''), disabled_at IS NOT NULL"
+		"SELECT id, login, role, coalesce(password_hash, ''), disabled_at IS NOT NULL,"
+		" left(display_name, 32)"
 		" FROM people WHERE lower(login) = lower($1)",
 		1, params);
 	if (res == NULL)
@@ -88,6 +90,8 @@ int store_person_get(struct store *store, const char *login, struct store_person
 		snprintf(person_r->password_hash, sizeof(person_r->password_hash), "%s",
 			 PQgetvalue(res, 0, 3));
 		person_r->disabled = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+		snprintf(person_r->display_name, sizeof(person_r->display_name), "%s",
+			 PQgetvalue(res, 0, 5));
 		ret = 1;
 	}
 	PQclear(res);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_STORE_PEOPLE_H
 #define DRAFTD_STORE_PEOPLE_H
 
@@ -15,6 +16,7 @@
 #define PERSON_LOGIN_MAX 64
 #define PERSON_HASH_MAX  256
 #define PERSON_ROLE_MAX  16
+#define PERSON_NAME_MAX  128 /* bytes: the API reads the first 32 characters */
 
 struct store_person {
 	long long id;
@@ -22,12 +24,14 @@ struct store_person {
 	char role[PERSON_ROLE_MAX + 1];
 	char password_hash[PERSON_HASH_MAX + 1]; /* "" when the person has none */
 	bool disabled;
+	char display_name[PERSON_NAME_MAX + 1];
 };
 
 struct store_session {
 	long long person_id;
 	char login[PERSON_LOGIN_MAX + 1];
 	char role[PERSON_ROLE_MAX + 1];
+	char display_name[PERSON_NAME_MAX + 1];
 	int64_t created, last_seen, expires; /* seconds since the epoch */
 };
 

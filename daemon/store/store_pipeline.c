@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_pipeline.h"
 
 #include <stdio.h>
@@ -82,12 +83,81 @@ out:
 	return ret;
 }
 
+#define STORE_CAT_CACHE_MAX 64
+
+struct store_cat_entry {
+	char name[64];
+	uint64_t until_ms;
+	struct category_settings settings;
+};
+
+struct store_cat_cache {
+	unsigned int count, next; /* next: the slot a new name replaces when full */
+	struct store_cat_entry e[STORE_CAT_CACHE_MAX];
+};
+
+static _Atomic unsigned int store_cat_ttl_ms = STORE_CATEGORY_TTL_MS;
+
+void store_category_cache_ttl_set(unsigned int ms)
+{
+	store_cat_ttl_ms = ms;
+}
+
+void store_category_cache_free(struct store *store)
+{
+	free(store->cats);
+	store->cats = NULL;
+}
+
+static struct store_cat_entry *store_cat_find(struct store *store, const char *category)
+{
+	for (unsigned int i = 0; store->cats != NULL && i < store->cats->count; i++) {
+		if (strcmp(store->cats->e[i].name, category) == 0)
+			return &store->cats->e[i];
+	}
+	return NULL;
+}
+
+/* Keeps a draft or off row; anything else (shadow, auto) is never kept. */
+static void store_cat_keep(struct store *store, const char *category,
+			   const struct category_settings *s)
+{
+	struct store_cat_entry *e = store_cat_find(store, category);
+	unsigned int ttl = store_cat_ttl_ms;
+
+	if (ttl == 0 || strlen(category) >= sizeof(e->name) ||
+	    (strcmp(s->mode, "draft") != 0 && strcmp(s->mode, "off") != 0)) {
+		if (e != NULL)
+			e->until_ms = 0;
+		return;
+	}
+	if (e == NULL) {
+		if (store->cats == NULL && (store->cats = calloc(1, sizeof(*store->cats))) == NULL)
+			return;
+		if (store->cats->count < STORE_CAT_CACHE_MAX) {
+			e = &store->cats->e[store->cats->count++];
+		} else {
+			e = &store->cats->e[store->cats->next];
+			store->cats->next = (store->cats->next + 1) % STORE_CAT_CACHE_MAX;
+		}
+		str_copy(e->name, sizeof(e->name), category);
+	}
+	e->settings = *s;
+	e->until_ms = time_mono_ms() + ttl;
+}
+
 int store_category_settings(struct store *store, const char *category,
 			    struct category_settings *settings_r)
 {
 	const char *params[1] = {category};
+	struct store_cat_entry *e = store_cat_find(store, category);
 	PGresult *res;
 	int ret = -1;
+
+	if (e != NULL && time_mono_ms() < e->until_ms) {
+		*settings_r = e->settings;
+		return 1;
+	}
 
 	res = store_exec(
 		store, "reading a category",
@@ -103,6 +173,7 @@ int store_category_settings(struct store *store, const char *category,
 	if (parse_double(PQgetvalue(res, 0, 1), 0, 1, &settings_r->threshold) < 0 ||
 	    parse_double(PQgetvalue(res, 0, 2), 0, 1, &settings_r->audit_sample_rate) < 0)
 		goto out;
+	store_cat_keep(store, category, settings_r);
 	ret = 1;
 out:
 	PQclear(res);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_STORE_PRIVATE_H
 #define DRAFTD_STORE_PRIVATE_H
 
@@ -15,8 +16,14 @@ struct store {
 	char *url;
 	unsigned int connect_timeout;
 	char error[512];
-	char sqlstate[6]; /* of the last failed statement, "" when unknown */
+	char sqlstate[6];             /* of the last failed statement, "" when unknown */
+	struct store_stmts *stmts;    /* prepared statements of this connection (store_stmt.c) */
+	struct store_cat_cache *cats; /* category rows read lately (store_pipeline.c) */
+	bool ingest_stage;            /* this session has its ingest staging table */
 };
+
+/* Frees store->cats (store_close(), a reconnect). */
+void store_category_cache_free(struct store *store);
 
 /* The last failed statement broke a unique index or constraint (23505):
  * the database refused what an invariant forbids. */
@@ -30,6 +37,15 @@ void store_set_error(struct store *store, const char *what, const PGresult *res)
  * with the error recorded. */
 PGresult *store_exec(struct store *store, const char *what, const char *sql, int nparams,
 		     const char *const *params);
+/* Runs sql through this connection's statement cache: prepared on first
+ * use, executed prepared after. Returns what PQexecParams() would (any
+ * status; NULL when out of memory). store_exec() is the caller. */
+PGresult *store_stmt_exec(struct store *store, const char *sql, int nparams,
+			  const char *const *params);
+/* Forgets the connection's prepared statements: after a reconnect (a new
+ * session has none) and after migrations (their result types may change). */
+void store_stmt_forget(struct store *store);
+
 /* Runs a parameterless command such as BEGIN or COMMIT; 0 or -1. */
 int store_command(struct store *store, const char *sql);
 /* Rolls back an open transaction, ignoring errors (the connection may be gone). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The kill switch and mode changes made by draftd (the loop limits:
  * daemon/store/store_auto_limit.c). */
 #include "daemon/store/store_promotion.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Per-category evidence and the post-send samples. */
 #include "daemon/store/store_promotion.h"
 

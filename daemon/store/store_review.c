@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_review_int.h"
 
 #include <stdio.h>
@@ -32,8 +33,9 @@ int store_review_commit(struct store *store)
 	return 0;
 }
 
-#define REVIEW_LIST_SELECT                                                                    \
-	"SELECT d.id, json_build_object('id', d.id, 'status', d.status, 'category',"          \
+/* One summary row, built by PostgreSQL. */
+#define REVIEW_LIST_OBJECT                                                                    \
+	"json_build_object('id', d.id, 'status', d.status, 'category',"                       \
 	" d.category, 'confidence', d.confidence, 'confidence_source', d.confidence_source,"  \
 	" 'subject', d.subject, 'message_subject', m.subject, 'sender', m.sender, 'mailbox'," \
 	" mb.name, 'created_at',"                                                             \
@@ -47,7 +49,10 @@ int store_review_commit(struct store *store)
 	" 'version', d.version, 'message_id', d.message_id, 'message_status', m.status,"      \
 	" 'kind', d.kind, 'origin', d.origin, 'send_at', (SELECT o.next_attempt_at FROM"      \
 	" outbox o WHERE o.draft_id = d.id AND o.state = 'pending' AND o.attempts = 0),"      \
-	" 'delivery', (SELECT o.state FROM outbox o WHERE o.draft_id = d.id))::text"          \
+	" 'delivery', (SELECT o.state FROM outbox o WHERE o.draft_id = d.id),"                \
+	" 'assigned_to', m.assigned_to)"
+
+#define REVIEW_LIST_FROM                                                                      \
 	" FROM drafts d JOIN messages m ON m.id = d.message_id"                               \
 	" JOIN mailboxes mb ON mb.id = m.mailbox_id"                                          \
 	" WHERE ($1::text IS NULL OR d.status = ANY(string_to_array($1, ','))"                \
@@ -58,34 +63,57 @@ int store_review_commit(struct store *store)
 	" AND ($2::text IS NULL OR d.category = $2) AND ($3::text IS NULL OR mb.name = $3)"   \
 	" AND ($4::text IS NULL OR strpos(lower(d.subject), lower($4)) > 0"                   \
 	" OR strpos(lower(coalesce(m.sender, '')), lower($4)) > 0"                            \
-	" OR strpos(lower(d.body), lower($4)) > 0)"
+	" OR strpos(lower(d.body), lower($4)) > 0)"                                           \
+	" AND " MESSAGE_ASSIGNED_SQL("$8")
 
-int store_review_list(struct store *store, const struct review_filter *filter, json_t **drafts_r,
+/* The page as one JSON array text and the id to continue after: limit + 1
+ * rows are read ($6), the first limit ($7) go out, and the last of those is
+ * the cursor when the extra row exists. The API sends the text as it is
+ * (issue 14: parsing and re-serialising every row was most of a request). */
+#define REVIEW_LIST_PAGE(dir, cmp)                                                               \
+	"SELECT coalesce(json_agg(p.j ORDER BY p.id " dir ") FILTER (WHERE p.n <= $7::int),"     \
+	" '[]')::text, CASE WHEN count(*) > $7::int THEN max(p.id) FILTER (WHERE p.n ="          \
+	" $7::int) END FROM (SELECT d.id, " REVIEW_LIST_OBJECT " AS j, row_number() OVER"        \
+	" (ORDER BY d.id " dir ") AS n" REVIEW_LIST_FROM " AND ($5::bigint IS NULL OR d.id " cmp \
+	" $5::bigint) ORDER BY d.id " dir " LIMIT $6::int) p"
+
+int store_review_list(struct store *store, const struct review_filter *filter, char **page_r,
 		      char **next_r)
 {
 	PGresult *res;
-	char lim[16];
-	const char *params[6];
+	char lim[16], lim1[16];
+	const char *params[8];
+	int ret = -1;
 
-	/* one more than asked: its presence says there is a next page */
-	snprintf(lim, sizeof(lim), "%u", filter->limit + 1);
+	snprintf(lim1, sizeof(lim1), "%u", filter->limit + 1);
+	snprintf(lim, sizeof(lim), "%u", filter->limit);
 	params[0] = filter->status;
 	params[1] = filter->category;
 	params[2] = filter->mailbox;
 	params[3] = filter->q;
 	params[4] = filter->after_id;
-	params[5] = lim;
+	params[5] = lim1;
+	params[6] = lim;
+	params[7] = filter->assigned;
 	if (filter->oldest)
-		res = store_exec(store, "drafts list",
-				 REVIEW_LIST_SELECT " AND ($5::bigint IS NULL OR d.id > $5::bigint)"
-						    " ORDER BY d.id ASC LIMIT $6::int",
-				 6, params);
+		res = store_exec(store, "drafts list", REVIEW_LIST_PAGE("ASC", ">"), 8, params);
 	else
-		res = store_exec(store, "drafts list",
-				 REVIEW_LIST_SELECT " AND ($5::bigint IS NULL OR d.id < $5::bigint)"
-						    " ORDER BY d.id DESC LIMIT $6::int",
-				 6, params);
-	return store_review_page(store, res, filter->limit, drafts_r, next_r);
+		res = store_exec(store, "drafts list", REVIEW_LIST_PAGE("DESC", "<"), 8, params);
+	if (res == NULL)
+		return -1;
+	*page_r = NULL;
+	*next_r = NULL;
+	if (PQntuples(res) != 1 || (*page_r = strdup(PQgetvalue(res, 0, 0))) == NULL ||
+	    (!PQgetisnull(res, 0, 1) && (*next_r = strdup(PQgetvalue(res, 0, 1))) == NULL)) {
+		free(*page_r);
+		*page_r = NULL;
+		snprintf(store->error, sizeof(store->error), "drafts list: out of memory");
+		goto out;
+	}
+	ret = 0;
+out:
+	PQclear(res);
+	return ret;
 }
 
 int store_review_page(struct store *store, PGresult *res, unsigned int limit, json_t **items_r,
@@ -145,7 +173,8 @@ out:
 	" m.headers->>'Cc'), 'reply_to', m.reply_to, 'subject', m.subject, 'date',"            \
 	" coalesce(m.date_raw, m.sent_date::text), 'message_id', m.message_id), 'text',"       \
 	" m.text_body, 'quoted_text', m.quoted_text, 'attachments', m.attachments,"            \
-	" 'received_at', m.received_at, 'state', m.state, 'flags', json_build_object("         \
+	" 'received_at', m.received_at, 'state', m.state, 'assigned_to', m.assigned_to,"       \
+	" 'flags', json_build_object("                                                         \
 	" 'bulk', m.is_bulk, 'auto_submitted', m.is_auto_submitted, 'oversized',"              \
 	" m.is_oversized, 'injection_suspect', m.injection_suspect, 'duplicate',"              \
 	" m.is_duplicate)))::text FROM drafts d JOIN messages m ON m.id = d.message_id"        \

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_STORE_REVIEW_H
 #define DRAFTD_STORE_REVIEW_H
 
@@ -35,13 +36,16 @@ struct review_filter {
 	const char *mailbox;
 	const char *q;        /* substring of subject, sender or body, case-insensitive */
 	const char *after_id; /* keyset cursor: the last id of the previous page */
-	bool oldest;          /* oldest first; newest first otherwise */
+	/* the message's assignee: NULL any, "" nobody, else that person */
+	const char *assigned;
+	bool oldest; /* oldest first; newest first otherwise */
 	unsigned int limit;
 };
 
-/* One page of drafts (summary fields). *next_r is the id to continue after
- * (a new string, free() it) or NULL on the last page. Returns 0 or -1. */
-int store_review_list(struct store *store, const struct review_filter *filter, json_t **drafts_r,
+/* One page of drafts (summary fields) as the text of a JSON array, built
+ * by PostgreSQL, in *page_r. *next_r is the id to continue after or NULL on
+ * the last page. Both are new strings (free() them). Returns 0 or -1. */
+int store_review_list(struct store *store, const struct review_filter *filter, char **page_r,
 		      char **next_r) __attribute__((warn_unused_result));
 /* One draft with every field, "message" (the original) and "history" (its
  * audit rows). Returns 1, 0 when absent, -1. */

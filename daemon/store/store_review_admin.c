@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Categories, statistics, mailbox state and the counts behind /metrics. */
 #include "daemon/store/store_review_int.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Decisions on drafts: approve (with the outbox row), reject, undo. */
 #include "daemon/store/store_review_int.h"
 

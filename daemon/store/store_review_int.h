@@ -1,7 +1,8 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_STORE_REVIEW_INT_H
 #define DRAFTD_STORE_REVIEW_INT_H
 
-/* Shared by daemon/store/store_review*.c and daemon/store/store_promotion*.c only. */
+/* Shared by daemon/store/store_review*.c, store_promotion*.c and store_metrics.c only. */
 
 #include "daemon/store/store_private.h"
 #include "daemon/store/store_review.h"
@@ -54,6 +55,11 @@ int store_review_message_id(const char *address, const char *fallback, char *out
 	"coalesce(m.forced_category, (SELECT coalesce(d.corrected_category,"          \
 	" d.category) FROM drafts d WHERE d.message_id = m.id AND d.origin = 'model'" \
 	" ORDER BY d.id DESC LIMIT 1), m.pipeline->'classification'->>'category')"
+/* ?assigned= of the listings, as parameter p: NULL any, "" nobody, else
+ * that person (issue 16). */
+#define MESSAGE_ASSIGNED_SQL(p)                                             \
+	"(" p "::text IS NULL OR (" p " = '' AND m.assigned_to IS NULL) OR" \
+	" m.assigned_to = " p ")"
 /* A message as the listings show it (MessageSummary in the OpenAPI
  * document); needs "mailboxes mb" joined. */
 #define MESSAGE_SUMMARY_JSON                                                                    \
@@ -69,7 +75,7 @@ int store_review_message_id(const char *address, const char *fallback, char *out
 	", 'reply_draft_id', m.reply_draft_id, 'replied_at', m.replied_at, 'follow_ups',"       \
 	" (SELECT count(*) FROM drafts d WHERE d.message_id = m.id AND d.kind = 'follow_up'"    \
 	" AND d.status IN ('sent', 'auto_sent')), 'close_reason', m.close_reason,"              \
-	" 'closed_by', m.closed_by, 'closed_at', m.closed_at)"
+	" 'closed_by', m.closed_by, 'closed_at', m.closed_at, 'assigned_to', m.assigned_to)"
 /* An outbox row "o" for the page: when it goes and whether Undo works. */
 #define OUTBOX_JSON                                                                       \
 	"json_build_object('message_id', o.message_id, 'state', o.state, 'attempts',"     \

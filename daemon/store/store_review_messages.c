@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Messages for the reviewer: the "needs a human" list and one message. */
 #include "daemon/store/store_review_messages.h"
 
@@ -16,14 +17,15 @@
 	" ANY(string_to_array($1, ','))) OR ('human' = ANY(string_to_array($1, ','))" \
 	" AND m.status = 'open' AND " MESSAGE_QUEUE_SQL " = 'human'))"                \
 	" AND ($2::text IS NULL OR mb.name = $2)"                                     \
-	" AND ($5::text IS NULL OR m.status = ANY(string_to_array($5, ',')))"
+	" AND ($5::text IS NULL OR m.status = ANY(string_to_array($5, ',')))"         \
+	" AND " MESSAGE_ASSIGNED_SQL("$6")
 
 int store_review_messages_list(struct store *store, const struct review_messages_filter *filter,
 			       json_t **messages_r, char **next_r)
 {
 	PGresult *res;
 	char lim[16];
-	const char *params[5];
+	const char *params[6];
 
 	/* one more than asked: its presence says there is a next page */
 	snprintf(lim, sizeof(lim), "%u", filter->limit + 1);
@@ -32,18 +34,19 @@ int store_review_messages_list(struct store *store, const struct review_messages
 	params[2] = filter->after_id;
 	params[3] = lim;
 	params[4] = filter->status;
+	params[5] = filter->assigned;
 	if (filter->oldest)
 		res = store_exec(store, "messages list",
 				 REVIEW_MESSAGES_SELECT
 				 " AND ($3::bigint IS NULL OR m.id > $3::bigint)"
 				 " ORDER BY m.id ASC LIMIT $4::int",
-				 5, params);
+				 6, params);
 	else
 		res = store_exec(store, "messages list",
 				 REVIEW_MESSAGES_SELECT
 				 " AND ($3::bigint IS NULL OR m.id < $3::bigint)"
 				 " ORDER BY m.id DESC LIMIT $4::int",
-				 5, params);
+				 6, params);
 	return store_review_page(store, res, filter->limit, messages_r, next_r);
 }
 

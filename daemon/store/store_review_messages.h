@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_STORE_REVIEW_MESSAGES_H
 #define DRAFTD_STORE_REVIEW_MESSAGES_H
 
@@ -18,6 +19,7 @@ struct review_messages_filter {
 	const char *state;
 	const char *status;   /* NULL: any; else a list of open, replied, closed, skipped */
 	const char *mailbox;  /* NULL: any */
+	const char *assigned; /* NULL: any; "": nobody; else that person */
 	const char *after_id; /* keyset cursor: the last id of the previous page */
 	bool oldest;          /* oldest first; newest first otherwise */
 	unsigned int limit;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The daily review figures of GET /stats?days=N: one query over drafts,
  * fanned out to overall / category / reviewer rows and laid on a
  * generate_series of UTC dates so that quiet days come back as zeros. */

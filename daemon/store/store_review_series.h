@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_STORE_REVIEW_SERIES_H
 #define DRAFTD_STORE_REVIEW_SERIES_H
 

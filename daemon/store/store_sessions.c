@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sign-in sessions and the shared auth keys (declared in store_people.h). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,7 +55,7 @@ int store_session_use(struct store *store, const char *session_id, uint32_t idle
 			 " RETURNING s.id, p.id, p.login, p.role,"
 			 " extract(epoch FROM s.created_at)::bigint,"
 			 " extract(epoch FROM s.last_seen_at)::bigint,"
-			 " extract(epoch FROM s.expires_at)::bigint",
+			 " extract(epoch FROM s.expires_at)::bigint, left(p.display_name, 32)",
 			 3, params);
 	if (res == NULL)
 		return -1;
@@ -74,6 +75,8 @@ int store_session_use(struct store *store, const char *session_id, uint32_t idle
 			session_r->created = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
 			session_r->last_seen = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
 			session_r->expires = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
+			snprintf(session_r->display_name, sizeof(session_r->display_name), "%s",
+				 PQgetvalue(res, 0, 7));
 			ret = 1;
 		}
 	}

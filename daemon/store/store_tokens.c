@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_tokens.h"
 
 #include <gnutls/crypto.h>
@@ -75,25 +76,47 @@ static void token_hex(const unsigned char hash[32], char hex[65])
 }
 
 struct token_create {
-	const char *params[4];
+	const char *params[5];
+	const char *person; /* the login, or NULL: a service token */
+	char person_id[24];
 	char *expires_at_r;
 };
 
-/* 0: the name is taken (ON CONFLICT DO NOTHING returned no row) */
+/* 0: the name is taken (ON CONFLICT DO NOTHING returned no row), or there is
+ * no enabled person with that login */
 static int token_create_body(struct store *store, struct store_txn *txn, void *ctx)
 {
 	struct token_create *c = ctx;
-	PGresult *res;
+	PGresult *res = NULL;
 	int ret = -1;
 
+	if (c->person != NULL) {
+		const char *p1[1] = {c->person};
+
+		/* FOR SHARE: the person cannot be disabled half-way through */
+		res = store_exec(store, "token person",
+				 "SELECT id FROM people WHERE lower(login) = lower($1)"
+				 " AND disabled_at IS NULL FOR SHARE",
+				 1, p1);
+		if (res == NULL)
+			goto out;
+		if (PQntuples(res) != 1) {
+			ret = store_txn_refuse(txn, "no_person");
+			goto out;
+		}
+		snprintf(c->person_id, sizeof(c->person_id), "%s", PQgetvalue(res, 0, 0));
+		c->params[4] = c->person_id;
+		PQclear(res);
+		res = NULL;
+	}
 	/* a NULL $4 makes the product, and so expires_at, NULL: never */
 	res = store_exec(
 		store, "token create",
-		"INSERT INTO api_tokens (name, role, token_hash, expires_at)"
-		" VALUES ($1, $2, decode($3, 'hex'), now() + $4::bigint * interval '1 second')"
-		" ON CONFLICT (name) DO NOTHING"
+		"INSERT INTO api_tokens (name, role, token_hash, expires_at, person_id)"
+		" VALUES ($1, $2, decode($3, 'hex'), now() + $4::bigint * interval '1 second',"
+		" $5::bigint) ON CONFLICT (name) DO NOTHING"
 		" RETURNING to_char(expires_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')",
-		4, c->params);
+		5, c->params);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1) {
@@ -103,8 +126,9 @@ static int token_create_body(struct store *store, struct store_txn *txn, void *c
 	if (!PQgetisnull(res, 0, 0))
 		snprintf(c->expires_at_r, TOKEN_TIME_MAX, "%s", PQgetvalue(res, 0, 0));
 	txn->action = "token.create";
-	txn->after = json_pack("{s:s, s:s, s:s?}", "name", c->params[0], "role", c->params[1],
-			       "expires_at", c->expires_at_r[0] != '\0' ? c->expires_at_r : NULL);
+	txn->after = json_pack("{s:s, s:s, s:s?, s:s?}", "name", c->params[0], "role", c->params[1],
+			       "expires_at", c->expires_at_r[0] != '\0' ? c->expires_at_r : NULL,
+			       "person", c->person);
 	if (store_txn_object(store, txn, "token", c->params[0]) < 0)
 		goto out;
 	ret = 1;
@@ -114,12 +138,13 @@ out:
 }
 
 int store_token_create(struct store *store, const char *name, enum token_role role,
-		       const unsigned char hash[32], uint64_t expires_in, const char *actor,
-		       char *expires_at_r)
+		       const unsigned char hash[32], uint64_t expires_in, const char *person,
+		       const char *actor, char *expires_at_r)
 {
 	struct store_txn txn = {.actor = actor};
-	struct token_create c = {.expires_at_r = expires_at_r};
+	struct token_create c = {.expires_at_r = expires_at_r, .person = person};
 	char hex[65], secs[24];
+	int r;
 
 	token_hex(hash, hex);
 	snprintf(secs, sizeof(secs), "%llu", (unsigned long long)expires_in);
@@ -127,8 +152,12 @@ int store_token_create(struct store *store, const char *name, enum token_role ro
 	c.params[1] = token_role_name(role);
 	c.params[2] = hex;
 	c.params[3] = expires_in > 0 ? secs : NULL;
+	c.params[4] = NULL;
 	expires_at_r[0] = '\0';
-	return store_txn_run(store, &txn, token_create_body, &c);
+	r = store_txn_run(store, &txn, token_create_body, &c);
+	if (r == 0 && txn.refused != NULL && strcmp(txn.refused, "no_person") == 0)
+		return 2;
+	return r;
 }
 
 /* 0: no live token of that name */
@@ -181,17 +210,21 @@ int store_token_lookup(struct store *store, const unsigned char hash[32], struct
 	/* One round trip: the data-modifying CTE runs whether or not the
 	 * outer query reads it, and only touches a live token whose last use
 	 * is over a minute old. */
-	res = store_exec(
-		store, "token lookup",
-		"WITH t AS (SELECT id, name, role, encode(token_hash, 'hex') AS h,"
-		"  expires_at, expires_at IS NOT NULL AND expires_at <= now() AS expired"
-		"  FROM api_tokens WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL),"
-		" u AS (UPDATE api_tokens a SET last_used_at = now() FROM t"
-		"  WHERE a.id = t.id AND NOT t.expired AND (a.last_used_at IS NULL"
-		"  OR a.last_used_at < now() - interval '1 minute'))"
-		" SELECT name, role, h, expired, to_char(expires_at, "
-		"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM t",
-		1, params);
+	res = store_exec(store, "token lookup",
+			 "WITH t AS (SELECT a.id, a.name,"
+			 "  CASE WHEN p.role = 'reviewer' THEN 'reviewer' ELSE a.role END AS role,"
+			 "  encode(a.token_hash, 'hex') AS h, a.expires_at,"
+			 "  a.expires_at IS NOT NULL AND a.expires_at <= now() AS expired,"
+			 "  p.id AS pid, p.login, left(p.display_name, 32) AS display_name"
+			 "  FROM api_tokens a LEFT JOIN people p ON p.id = a.person_id"
+			 "  WHERE a.token_hash = decode($1, 'hex') AND a.revoked_at IS NULL"
+			 "  AND p.disabled_at IS NULL),"
+			 " u AS (UPDATE api_tokens a SET last_used_at = now() FROM t"
+			 "  WHERE a.id = t.id AND NOT t.expired AND (a.last_used_at IS NULL"
+			 "  OR a.last_used_at < now() - interval '1 minute'))"
+			 " SELECT name, role, h, expired, to_char(expires_at, "
+			 "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), pid, login, display_name FROM t",
+			 1, params);
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 1 && strlen(PQgetvalue(res, 0, 2)) == 64) {
@@ -206,6 +239,13 @@ int store_token_lookup(struct store *store, const unsigned char hash[32], struct
 				snprintf(auth_r->expires_at, sizeof(auth_r->expires_at), "%s",
 					 PQgetvalue(res, 0, 4));
 			auth_r->expired = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+			if (!PQgetisnull(res, 0, 5)) {
+				auth_r->person_id = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
+				snprintf(auth_r->person, sizeof(auth_r->person), "%s",
+					 PQgetvalue(res, 0, 6));
+				snprintf(auth_r->display_name, sizeof(auth_r->display_name), "%s",
+					 PQgetvalue(res, 0, 7));
+			}
 			ret = auth_r->expired ? 0 : 1;
 		}
 	}
@@ -219,7 +259,8 @@ int store_token_list(struct store *store, json_t **tokens_r)
 		"SELECT name, role, to_char(created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 		" to_char(revoked_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
 		" to_char(expires_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-		" to_char(last_used_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+		" to_char(last_used_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+		" (SELECT login FROM people p WHERE p.id = person_id)"
 		" FROM api_tokens ORDER BY name";
 
 	PGresult *res;
@@ -232,14 +273,16 @@ int store_token_list(struct store *store, json_t **tokens_r)
 	arr = json_array();
 	for (i = 0; arr != NULL && i < PQntuples(res); i++) {
 		json_array_append_new(
-			arr, json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "name",
-				       PQgetvalue(res, i, 0), "role", PQgetvalue(res, i, 1),
-				       "created_at", PQgetvalue(res, i, 2), "revoked_at",
-				       PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
-				       "expires_at",
-				       PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
-				       "last_used_at",
-				       PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5)));
+			arr,
+			json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s?}", "name",
+				  PQgetvalue(res, i, 0), "role", PQgetvalue(res, i, 1),
+				  "created_at", PQgetvalue(res, i, 2), "revoked_at",
+				  PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
+				  "expires_at",
+				  PQgetisnull(res, i, 4) ? NULL : PQgetvalue(res, i, 4),
+				  "last_used_at",
+				  PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5), "person",
+				  PQgetisnull(res, i, 6) ? NULL : PQgetvalue(res, i, 6)));
 	}
 	PQclear(res);
 	if (arr == NULL) {

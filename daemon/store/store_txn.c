@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_txn.h"
 
 #include <stdio.h>

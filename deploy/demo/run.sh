@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # `make demo`: a throwaway draftd stack with the reviewer page, from the
 # repository alone. Starts PostgreSQL, Dovecot and the SMTP sink under a temp
 # dir (tests/services/), delivers the sample support mailbox
@@ -228,7 +229,8 @@ say "  sent mail:      $DRAFTD_TEST_SMTP_MAILDIR/new/"
 say "  draftd log:     $tmp/draftd.log"
 say "  temp dir:       $tmp"
 say "  pids:           draftd=$draftd_pid postgres=$(head -n 1 "$svc/pg.pid" 2>/dev/null) dovecot=$(cat "$svc/dovecot.pid" 2>/dev/null) smtp=$(cat "$svc/smtp.pid" 2>/dev/null)"
-say "Open the page, paste a token, and press ? for the keys. Ctrl-C stops everything."
+say "Open the page, choose \"Use an API token instead\", paste a token, and press ? for the keys."
+say "(People sign in with a password: draftd user add NAME --role reviewer --config $conf.) Ctrl-C stops everything."
 say "demo ready"
 
 # Sleep in the background and wait for it, so a signal runs the trap at once.

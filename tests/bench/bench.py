@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """`make bench` / `make bench-scale`: draftd beside baselines run on the same machine.
 
 Every figure of issue 14 is measured side by side with its baseline, in the

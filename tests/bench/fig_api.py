@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The review queue's first page, GET /api/v1/drafts?status=pending&limit=50,
 with BENCH_API_DRAFTS drafts, against pgbench running the same SQL.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The reviewer page's interactions with the big queue (issue 16 item 6:
 p95 page interactions under 100 ms with 100k messages, measured in the
 browser with the Performance API and reported here, never asserted in a test).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """IDLE: from a message's arrival to its pending draft, against the floor.
 
 `draftd run` watches one mailbox with IDLE (builtin backend). For each of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Ingest and pipeline, side by side with their baselines, BENCH_RUNS times:
 
   1. mbsync (isync) pulls the INBOX into a fresh Maildir on tmpfs: the

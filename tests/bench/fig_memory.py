@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Memory, threads and PostgreSQL connections of `draftd run` with many
 mailboxes in IDLE, after BENCH_MEM_MESSAGES messages were ingested and
 drafted (builtin backend, default worker count):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """MIME parsing alone (tests/bench/mime_bench over the shared corpus, else
 the demo mailbox, about 9,000 messages a run): messages/s, MB/s, peak RSS.
 

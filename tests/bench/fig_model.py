@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Model slots: how close draftd comes to what the model server can answer.
 
 The stand-in (tests/fakes/openai_server.py --slots K --latency-ms L) answers

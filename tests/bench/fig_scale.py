@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """`make bench-scale`: BENCH_SCALE_MESSAGES (100,000) messages over
 BENCH_SCALE_MAILBOXES (200) mailboxes on one machine.
 

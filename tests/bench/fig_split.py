@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Two instances against one PostgreSQL splitting one mail stream
 (`make bench-scale`, deploy/scaling.md).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Deterministic mixed support mail for `make bench`.
 
     genmail.py --out DIR --count N [--seed S] [--bytes B] [--attach-share F]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # `make bench` and `make bench-scale`: tests/bench/bench.py does the work
 # (see its --help for the figures, the baselines and the BENCH_* sizes).
 #   BUILD=build tests/bench/run.sh [--scale] [--only GROUP,...]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The draft page of a reply whose SMTP outcome was ambiguous (outbox state
 // uncertain): it says "may have been delivered; send again?" with the
 // reason, and "It was delivered" records the answer (the reply becomes sent).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `make demo` twice in a row: deploy/demo/run.sh started, its page loaded in
 // Chromium with the printed reviewer token, stopped with SIGINT; then no
 // process it started is left and its temp dir is gone.

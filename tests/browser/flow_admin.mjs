@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The kill switch on the Categories page (issue 11, item 9): an admin turns
 // automatic replies off and on with a button that asks first; a reviewer
 // sees the state but no button. The API's /auto is the truth checked.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The editor keeps what was saved (issue 11, item 6): type, save, type more,
 // save, approve. After each save the textarea holds the saved text, the
 // status line shows the new version, no "someone else saved" banner appears

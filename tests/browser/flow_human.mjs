@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Reject never drops the customer; a person answers or closes from "Needs a
 // human" (issue 11, items 1, 4, 5, 10): a draft rejected without a category
 // puts its message under "Needs a human" with the reason; a reply written

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The approve keys (issue 11, item 7): `a` asks before sending, in the queue
 // and in the draft view alike; Cancel sends nothing; "Approve & next" sends
 // and opens the next open draft; Shift+A does the same from the keyboard,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Claims follow presence; two reviewers on one draft (issue 11, items 6, 8):
 // viewing does not claim; the first edit does; the other reviewer sees who
 // holds it and cannot overwrite; a heartbeat renews the claim; leaving

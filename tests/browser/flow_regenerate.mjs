@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Regenerate never silently replaces a reviewer's edits (issue 11, item 3):
 // with unsaved edits it asks first and names them, Cancel keeps them; with
 // saved edits it names those; OK supersedes the draft (kept for the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Sending can be undone (issue 11, item 7): an approved reply waits
 // [review] send_delay and the page shows "Sending in N s, Undo". Undo from
 // the tray, with the z key and from the draft view: the draft is pending

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Shared pieces of the browser tests: Debian's chromium driven by
 // playwright-core, TAP-style "ok - ..." lines for tests/run.sh, a request
 // log that proves nothing leaves for another host, and the draftd REST API
@@ -62,10 +63,23 @@ export function foreignRequests(b, base) {
 		!u.startsWith('data:') && !u.startsWith('about:'));
 }
 
+// The quick way in for tests: an API token under "Use an API token instead".
 export async function login(page, base, token) {
 	await page.goto(base);
+	await page.waitForSelector('#login:not([hidden])', {timeout: 15000});
+	await page.evaluate(() => (document.querySelector('#token-box').open = true));
 	await page.fill('#token', token);
-	await page.click('#login-form button[type=submit]');
+	await page.click('#token-form button[type=submit]');
+	await page.waitForSelector('#who:not([hidden])', {timeout: 15000});
+}
+
+// A person's way in: the sign-in form with a login and a password.
+export async function loginPassword(page, base, login, password) {
+	await page.goto(base);
+	await page.waitForSelector('#login:not([hidden])', {timeout: 15000});
+	await page.fill('#login-name', login);
+	await page.fill('#login-password', password);
+	await page.click('#login-submit');
 	await page.waitForSelector('#who:not([hidden])', {timeout: 15000});
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A person signs in through the real OpenID provider's login page in
 // Chromium (glewlwyd, tests/services/oidc.sh), as the reviewer page will send
 // them there: the authorisation request with PKCE S256, state and nonce, the

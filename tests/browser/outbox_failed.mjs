@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A reply that cannot be sent is shown in words (issue 11: "the stuck /
 // failed state of a reply"): against a mail server that refuses every
 // connection, the tray, the draft's page and "Needs a human" say that

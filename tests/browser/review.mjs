@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The reviewer page against a running draftd that ingested and drafted the
 // demo mailbox plus tests/browser/fixtures/*.eml (tests/integration/browser.sh
 // sets it up). Prints one "ok - ..." / "not ok - ..." line per check.

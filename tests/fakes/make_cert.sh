@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # make_cert.sh DIR EKU: a server certificate for localhost and 127.0.0.1 in
 # DIR/server.pem (key DIR/server.key, the CA in DIR/ca.pem), signed by the test
 # CA of the running test services ($DRAFTD_TEST_SVC_DIR/ca.pem and ca.key),

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """An OAuth 2.0 authorization server stand-in for draftd's tests (stdlib only).
 
 It plays the part of Microsoft's or Google's token endpoint for a mail

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A fake OpenAI-compatible model server for draftd's tests (stdlib only).
 
 Speaks the chat-completions protocol as llama.cpp's llama-server, vLLM and
@@ -32,7 +33,8 @@ only). "FAKE_CATEGORY=<name>" picks the category of a valid draft, "FAKE_DELAY_M
 delays the answer; GET /_requests reports the most delayed requests it saw
 in progress at once (max_in_flight), to check a client's concurrency cap.
 GET /_last_request returns the body of the last chat-completions request,
-GET /_requests the number of them so far and the last Authorization header.
+GET /_requests the number of them so far and the last Authorization header,
+and the TCP connections accepted so far (connections: keep-alive reuses them).
 --log-requests FILE appends every chat-completions request body to FILE, one
 JSON document per line (what reached the model, for leak checks).
 
@@ -88,6 +90,7 @@ class State:
         self.last_request = b"{}"
         self.last_auth = None
         self.requests = 0
+        self.connections = 0
         self.in_flight = 0
         self.max_in_flight = 0
         self.model = model
@@ -273,6 +276,16 @@ def logprobs_for(content, category):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-openai/1"
+    # As llama.cpp, vLLM (uvicorn) and Ollama (Go) do: with Nagle on, the
+    # body written after the headers waits for the client's delayed ACK,
+    # 40 ms per answer on a kept-alive connection.
+    disable_nagle_algorithm = True
+
+    def setup(self):
+        super().setup()
+        st = self.server.state
+        with st.lock:
+            st.connections += 1
 
     def log_message(self, fmt, *args):
         sys.stderr.write("fake-openai: " + (fmt % args) + "\n")
@@ -318,7 +331,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_requests":
             with st.lock:
                 self.send_json(200, {"requests": st.requests, "authorization": st.last_auth,
-                                     "max_in_flight": st.max_in_flight})
+                                     "max_in_flight": st.max_in_flight,
+                                     "connections": st.connections})
             return
         if self.path == "/_slots":
             if st.slots is None:

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """An SMTP server for draftd's tests that can fail in the ways real ones do
 after a message is in their hands (stdlib only).
 

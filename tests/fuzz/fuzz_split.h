@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_FUZZ_SPLIT_H
 #define DRAFTD_FUZZ_SPLIT_H
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # `make fuzz`: runs each libFuzzer harness of FUZZ_BUILD/fuzz/ for
 # FUZZ_SECONDS (default 60) on a scratch copy of its seed corpus
 # (tests/fixtures/fuzz/<target>/, plus ../shared/corpus when present), so the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Issue 17 end to end: Dovecot -> draftd poll -> Postgres -> draftd process
 # (builtin backend, CSV connectors and the rules of tests/fixtures/eval), with
 # every category in auto mode at threshold 0 so only the per-draft gates

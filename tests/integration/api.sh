@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The REST API end to end: draftd run against a real Postgres, fixture rows
 # inserted with SQL, driven with curl. Auth, listing, claim races, PATCH
 # with If-Match, approve idempotency and races, reject, categories, the
@@ -10,6 +11,7 @@ set -u
 
 url=$(db_url_for draftd_it_api)
 port=$(free_port)
+mport=$(free_port)
 base=http://127.0.0.1:$port
 conf=$ITMP/draftd.conf
 mkdir -p "$ITMP/web"
@@ -23,6 +25,8 @@ listen = 127.0.0.1:$port
 max_body = 4096
 threads = 4
 web_root = $ITMP/web
+[metrics]
+listen = 127.0.0.1:$mport
 [log]
 level = info
 [model]
@@ -60,13 +64,17 @@ sql "INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size, sende
      VALUES (2, 1, 8, sha256('m8'::bytea), 10, 'news@list.example', 'Weekly news', 'news', 'skipped', 'bulk', true)" >/dev/null
 sql "UPDATE drafts SET notes = '[\"Do not promise a date.\"]', language = 'en', shadow = '{\"would_auto_send\": false}' WHERE id = 2" >/dev/null
 
-tok() { "$DRAFTD" token create --config "$conf" --name "$1" --role "$2" 2>/dev/null | tail -n 1; }
+tok() { "$DRAFTD" token create --config "$conf" --name "$1" --role "$2" 2>>"$ITMP/cli.log" | tail -n 1; }
 alice=$(tok alice reviewer)
 bob=$(tok bob reviewer)
 admin=$(tok root admin)
 revoked=$(tok mallory reviewer)
 case "$alice" in dft_*) ok "token create prints the token on the last line" ;; *) not_ok "token create: '$alice'" ;; esac
-"$DRAFTD" token revoke --config "$conf" mallory >/dev/null 2>&1 && ok "token revoke" || not_ok "token revoke"
+"$DRAFTD" token revoke --config "$conf" mallory >/dev/null 2>>"$ITMP/cli.log" && ok "token revoke" || not_ok "token revoke"
+out=$(python3 tests/integration/lib/log_check.py logfmt "$ITMP/cli.log" \
+	"api token created|token_name=alice|role=reviewer|actor=cli|expires=never" \
+	"api token created|token_name=root|role=admin" "api token revoked|token_name=mallory|actor=cli" 2>&1) &&
+	ok "token create and revoke are logged by name, never the token: $out" || not_ok "token logs: $out"
 n=$(sql "SELECT count(*) FROM api_tokens WHERE token_hash = sha256('$alice'::bytea)")
 check "only the token's sha256 is stored" test "$n" = 1
 
@@ -283,7 +291,8 @@ expect "audit since continues" "True" "$(js "j['entries'][0]['id'] > $since")"
 
 # health, metrics
 expect "readyz" 200 "$(req "$alice" GET /readyz)"
-expect "metrics" 200 "$(req "$alice" GET /metrics)"
+expect "no metrics on the API any more" 404 "$(req "$alice" GET /metrics)"
+curl -s -o "$ITMP/out" "http://127.0.0.1:$mport/metrics"
 grep -q '^draftd_drafts{status="rejected"} 1$' "$ITMP/out" && ok "metrics count drafts" || not_ok "metrics: $(head -c 600 "$ITMP/out")"
 grep -q '^draftd_api_requests_total{code="401"} [1-9]' "$ITMP/out" && ok "metrics count requests by code" || not_ok "metrics codes"
 
@@ -423,10 +432,23 @@ rc=$?
 kill -TERM "$pid"
 wait_for 10 bash -c "! kill -0 $pid 2>/dev/null" && ok "draftd stops on SIGTERM" || not_ok "stop"
 
+# issue 15: every line of the run is strict logfmt with README's keys and no
+# field inside msg; every request and every decision is there
+out=$(python3 tests/integration/lib/log_check.py logfmt "$log" \
+	"request|method=GET|path=/api/v1/me|status=200|actor=root|client=127.0.0.1" \
+	"request|method=GET|path=/healthz|status=200|actor=-" \
+	"request|method=POST|path=/api/v1/drafts/4/reject|status=400|actor=alice" \
+	"request|method=PUT|path=/api/v1/categories/stock_inquiry|status=403|actor=alice" \
+	"draft rejected|draft_id=4|actor=alice|reason=asks about an order|category=order_status" \
+	"category changed|category=stock_inquiry|actor=root|mode=shadow|promotion=unchanged" \
+	"draft approved|actor=alice" 2>&1) &&
+	ok "the run's log: $out, strict logfmt, every request and decision" || not_ok "run log: $out"
+grep -q "$alice\|$admin" "$log" && not_ok "a token is in the log" || ok "no token in the log"
+
 # TLS with the test CA's server certificate
 if [ -f "${DRAFTD_TEST_SVC_DIR:-}/server.pem" ]; then
 	tport=$(free_port)
-	sed -e "s/^listen = .*/listen = 127.0.0.1:$tport/" "$conf" >"$ITMP/tls.conf"
+	sed -e "s/^listen = 127.0.0.1:$port\$/listen = 127.0.0.1:$tport/" "$conf" >"$ITMP/tls.conf"
 	sed -i "/^\[api\]/a tls_cert = $DRAFTD_TEST_SVC_DIR/server.pem\ntls_key = $DRAFTD_TEST_SVC_DIR/server.key" "$ITMP/tls.conf"
 	start_bg tpid "$ITMP/tls.log" "$DRAFTD" run --config "$ITMP/tls.conf"
 	if wait_for 10 curl -sf --cacert "$DRAFTD_TEST_SVC_DIR/ca.pem" --resolve "localhost:$tport:127.0.0.1" \

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The REST server against hostile clients (issue 12, item 7), over raw
 # sockets against `draftd run`:
 #   - a request with both Content-Length and Transfer-Encoding, or with two

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # `make bench` and `make bench-scale` at toy sizes (BENCH_SMOKE=1, every
 # group in one run, about 25 s), so that their scripts do not rot between
 # bench runs: every figure group must be measured and every figure must have

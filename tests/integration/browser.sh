@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The reviewer page in headless Chromium (tests/browser/review.mjs) against a
 # real `draftd run` that ingested the demo mailbox plus the hostile fixtures
 # of tests/browser/fixtures/ from Dovecot, drafted them with the builtin

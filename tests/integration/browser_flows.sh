@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The reviewer's work flows in headless Chromium, one tests/browser/flow_*.mjs
 # per flow (the editor keeping saved text, the approve keys, the kill switch,
 # ...), each against the same real `draftd run` (lib/browser_stack.sh) with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A reply that cannot be sent, seen in headless Chromium
 # (tests/browser/outbox_failed.mjs): draftd's [smtp] url is a loopback port
 # nobody listens on, max_attempts = 1 and no send delay, so an approved

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The draftd binary's subcommands against a real Postgres: check-config,
 # migrate (twice), run with SIGHUP reloads and a clean SIGTERM/SIGINT stop,
 # and the one-line failures for a bad config or an unreachable database.
@@ -28,9 +29,9 @@ printf '[database]\nurl = %s\n[agent]\nworkers = lots\n[nope]\n' "$url" >"$ITMP/
 out=$("$DRAFTD" check-config --config "$ITMP/bad.conf" 2>&1)
 rc=$?
 check "check-config exits 1 on a bad file" test $rc -eq 1
-echo "$out" | grep -q "bad.conf:4: workers: 'lots' is invalid" && ok "check-config names file and line" ||
+echo "$out" | grep -q "bad.conf:4: \[agent\] workers: 'lots' is invalid" && ok "check-config names file and line" ||
 	not_ok "check-config names file and line: $out"
-echo "$out" | grep -q "bad.conf:5: unknown section \[nope\]" && ok "check-config reports every error" ||
+echo "$out" | grep -q "bad.conf:5: \[nope\]: unknown section" && ok "check-config reports every error" ||
 	not_ok "check-config reports every error: $out"
 
 out=$(DRAFTD_CONFIG=$ITMP/missing.conf "$DRAFTD" check-config 2>&1)

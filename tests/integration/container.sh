@@ -48,7 +48,7 @@ done
 out=$(DRAFTD_DATABASE_URL=postgresql://x@db/x "$DRAFTD" check-config --config "$src/deploy/container.conf" 2>&1)
 [ $? -eq 0 ] && ok "deploy/container.conf passes check-config" || not_ok "container.conf: $out"
 out=$(env -u DRAFTD_DATABASE_URL "$DRAFTD" check-config --config "$src/deploy/container.conf" 2>&1)
-echo "$out" | grep -q "url_file '/run/secrets/database_url'" && ok "without the secret it names /run/secrets/database_url" ||
+echo "$out" | grep -q "\[database\] url_file: '/run/secrets/database_url'" && ok "without the secret it names /run/secrets/database_url" ||
 	not_ok "no secret: $out"
 
 if command -v docker-compose >/dev/null; then

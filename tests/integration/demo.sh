@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # `make demo` (deploy/demo/run.sh) twice in a row, driven by
 # tests/browser/demo.mjs: each run starts its own Postgres, Dovecot, SMTP sink
 # and draftd under a temp dir, its page is loaded in headless Chromium with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # `draftd eval` (issue 17, item 6) on the shared corpus (the keyword lists'
 # tuning set; skipped when absent) and on the held-apart set of
 # tests/fixtures/eval (scored, never tuned on: tests/README.md), each with a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # draftd run with everything configured (IMAP poller, workers on the openai
 # backend against the fake model server, pg connectors on a business
 # database of its own, the outbox, the API), the demo mailbox and data

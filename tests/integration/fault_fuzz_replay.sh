@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Replays every fuzz seed corpus and crash regression of tests/fixtures/fuzz/
 # through the plain fuzz_replay driver (tests/fuzz/replay.c, normal
 # compiler): the same harness code `make fuzz` runs under libFuzzer, in

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Mail ingestion against the real Dovecot and Postgres of tests/services:
 # the corpus (exactly once, redelivery marked, screening, charsets), a second
 # poll adding nothing, kill -9 in the middle of a 2,000-message fetch,

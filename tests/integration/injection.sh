@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The injection suite (issue 12): 66 attack mails and 2 benign controls
 # (tests/fixtures/injection/, index.tsv says what each tries) go through
 # the real pipeline (Dovecot -> draftd run -> Postgres -> SMTP sink) with

@@ -146,7 +146,7 @@ done
 conf5=$dest/usr/local/share/man/man5/draftd.conf.5
 missing=""
 for k in '\[database\]' '\[mailbox NAME\]' '\[connector NAME\]' '\[category NAME\]' \
-	'"url = postgresql' '"url_file = ' '"listen = 127.0.0.1:8080"' '"unchanged_threshold = 0.05"' '"fetch_batch = 50"'; do
+	'"url = postgresql' '"url_file = ' '"listen = 127.0.0.1:8080"' '"unchanged_threshold = 0.05"' '"fetch_batch = 250"'; do
 	grep -q "$k" "$conf5" || missing="$missing $k"
 done
 [ -z "$missing" ] && ok "draftd.conf(5) lists the sections and keys of the example" || not_ok "draftd.conf(5) lacks:$missing"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # deploy/install-deps.sh --check counts playwright-core (tests/browser) as a
 # dependency: a copy of the script in a scratch tree with the real
 # package.json and no node_modules must fail the check, so `make check-deps`

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Job leases with a heartbeat (issue 12, item 7): with [agent] job_lease = 2
 # (seconds) and a model that takes 7 s to answer, the live worker keeps
 # renewing its lease, so no other worker of either of two instances takes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # draftd against the other mail servers of tests/services: Cyrus with Debian's
 # layout (INBOX. prefix, "." separator, idled) and a provider-layout Dovecot
 # (INBOX. prefix, no IDLE, app password), next to the standard Dovecot:
@@ -78,7 +79,7 @@ done
 ms_mailbox_section bad dovecot INBOX | sed 's/^folder = INBOX$/folder = Bad\xc3/' >>"$ITMP/bad-utf8.conf"
 out=$("$DRAFTD" check-config --config "$ITMP/bad-utf8.conf" 2>&1)
 rc=$?
-[ $rc -ne 0 ] && echo "$out" | grep -q "folder is not a usable IMAP folder name: not valid UTF-8" &&
+[ $rc -ne 0 ] && echo "$out" | grep -q "\[mailbox [^]]*\] folder: not a usable IMAP folder name: not valid UTF-8" &&
 	ok "check-config refuses a folder name that is not UTF-8, with the reason" ||
 	not_ok "bad UTF-8 folder: rc=$rc $out"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The pipeline against a model server that misbehaves (the fake OpenAI
 # server, one mode per mail): a valid draft is queued (and, its category in
 # auto, sent), a wrong price is flagged, every broken answer ends with a

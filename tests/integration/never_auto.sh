@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Built-in never-auto (issue 12): with the example configuration
 # (deploy/draftd.conf.example: builtin backend, no rules file), the
 # order_status category in auto at threshold 0, mail whose reply could reach

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # NUL bytes in mail (issue 12, item 7), end to end: a mail with NUL bytes in
 # its From name, its Subject and its body is delivered to the real Dovecot
 # (which, like any IMAP server, cannot send a NUL in a literal and sends 0x80

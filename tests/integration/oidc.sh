@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # draftd's ID-token validator (ui-api/auth/oidc_token.c) against the real
 # OpenID provider (glewlwyd, tests/services/oidc.sh): alice and ada sign in
 # by the code flow with PKCE (tests/services/oidc_flow.py, which checks the

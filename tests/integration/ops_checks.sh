@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # What `draftd check-config` and the start of `draftd run` tell an operator
 # (issue 12, item 7):
 #   - every pattern is compiled: a bad [category] pattern_* regex or a bad
@@ -53,7 +54,7 @@ check "an invalid pattern fails check-config (exit $rc)" test $rc = 1
 echo "$out" | grep -Eq "bad-patterns.conf:$line_cat: \[category stock_inquiry\] pattern_bad: .*missing closing parenthesis.* at offset 10" &&
 	ok "the category pattern's error names file, line, key, pcre2's message and offset" ||
 	not_ok "the category pattern's error: $out"
-echo "$out" | grep -Eq "bad-patterns.conf:$line_conn: \[connector inventory\]: pattern: .*offset 4" &&
+echo "$out" | grep -Eq "bad-patterns.conf:$line_conn: \[connector inventory\] pattern: .*offset 4" &&
 	ok "the connector pattern's error names its own line" || not_ok "the connector pattern's error: $out"
 echo "$out" | grep -q 'pattern_sku' && not_ok "a good pattern is reported: $out" || ok "the good patterns are not reported"
 
@@ -72,6 +73,47 @@ echo "$out" | grep -q "warning: .*password_file: $ITMP/mb.pw is readable by othe
 	ok "check-config names the world-readable password file and its mode" || not_ok "world-readable: $out"
 echo "$out" | grep -q "warning: .*api_key_file: $ITMP/model.key is readable by its group (mode 0640)" &&
 	ok "check-config names the group-readable key file and its mode" || not_ok "group-readable: $out"
+
+# --- files as the service user: root reads anything, the service may not
+# (issue 15: "run as root it reads secret files the service user could not")
+chmod 600 "$ITMP/mb.pw" "$ITMP/model.key" "$conf"
+out=$("$DRAFTD" check-config --config "$conf" --user nobody 2>&1)
+rc=$?
+line_pw=$(grep -n '^password_file' "$conf" | cut -d: -f1)
+line_key=$(grep -n '^api_key_file' "$conf" | cut -d: -f1)
+check "--user nobody: root-only secret files fail check-config (exit $rc)" test $rc = 1
+echo "$out" | grep -q "draftd.conf:$line_pw: \[mailbox support\] password_file: '$ITMP/mb.pw' cannot be read by user nobody: Permission denied" &&
+	ok "--user names the file, its line, section, key and the kernel's reason" || not_ok "--user password_file: $out"
+echo "$out" | grep -q "draftd.conf:$line_key: \[model\] api_key_file: '$ITMP/model.key' cannot be read by user nobody" &&
+	ok "--user checks every secret file, not just the first" || not_ok "--user api_key_file: $out"
+echo "$out" | grep -q "the config file: '$conf' cannot be read by user nobody" &&
+	ok "--user checks the config file itself" || not_ok "--user config file: $out"
+echo "$out" | grep -q "templates_dir" && not_ok "--user: a readable directory reported: $out" ||
+	ok "--user: readable files and directories are not reported"
+chown nobody "$ITMP/mb.pw" "$ITMP/model.key" "$conf"
+out=$("$DRAFTD" check-config --config "$conf" --user nobody 2>&1)
+check "--user nobody: ok once the service user owns its files" bash -c "[ $? = 0 ]"
+chown root "$ITMP/mb.pw" "$ITMP/model.key" "$conf"
+chmod 644 "$ITMP/mb.pw" "$conf"
+chmod 640 "$ITMP/model.key"
+out=$("$DRAFTD" check-config --config "$conf" --user no-such-user-x 2>&1)
+rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "no-such-user-x: no such user" &&
+	ok "--user with an unknown user says so" || not_ok "--user unknown: rc=$rc $out"
+out=$("$DRAFTD" check-config --config "$conf" 2>&1)
+echo "$out" | grep -q "note: files were opened as root; --user NAME" &&
+	ok "run as root without --user, check-config says the files were opened as root" ||
+	not_ok "root note: $out"
+# a file nobody can read whoever asks: a connector's missing url_file
+{
+	base_conf
+	printf '[connector inv]\ntype = pg\nkey = sku\nurl_file = %s/no-such.url\nquery = SELECT sku FROM t WHERE sku = ANY($1)\n' "$ITMP"
+} >"$ITMP/missing-file.conf"
+line_uf=$(grep -n '^url_file' "$ITMP/missing-file.conf" | cut -d: -f1)
+out=$("$DRAFTD" check-config --config "$ITMP/missing-file.conf" 2>&1)
+rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q "missing-file.conf:$line_uf: \[connector inv\] url_file: '$ITMP/no-such.url' cannot be read by uid 0: No such file or directory" &&
+	ok "a connector's missing url_file fails check-config with its line" || not_ok "missing url_file: rc=$rc $out"
 
 # --- durable commits
 psql -q -d "$url" -c "ALTER DATABASE draftd_it_ops SET synchronous_commit = off" >/dev/null

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The outbox sender in `draftd run` against real Postgres, Dovecot and an
 # SMTP sink of its own: an approved draft goes out with the right headers and
 # body, lands in Dovecot's Sent folder, flags the original \Answered; a sink

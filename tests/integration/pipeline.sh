@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The agent end to end on the shared corpus: Dovecot -> draftd poll ->
 # Postgres -> draftd process (builtin backend, pg connectors on a business
 # database loaded from the corpus CSVs, the corpus rules) -> drafts, checked

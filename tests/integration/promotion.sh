@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Per-category promotion end to end against real Postgres, Dovecot and an
 # SMTP sink: draftd run (builtin backend, a CSV inventory) drafts a stream of
 # stock inquiries in shadow mode; a simulated reviewer approves them

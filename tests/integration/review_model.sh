@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The model-based test of issue 11 (tests/model/review_model.py): seeded
 # random sequences of reviewer actions, new mail and kill -9 restarts of
 # draftd over real Postgres, Dovecot and the SMTP sink, checked after every

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Issue 11 over REST with real components (Postgres, Dovecot, the SMTP sink,
 # `draftd run` with the builtin model): the customer's message is the unit
 # of work. Each failure the issue reports is a check here: a reject never
@@ -27,6 +28,7 @@ maildir=$ITMP/sinkdir/smtp-maildir
 trap '"$SRC/tests/services/smtp.sh" stop "$ITMP/sinkdir" >/dev/null 2>&1; itest_cleanup' EXIT
 
 apiport=$(free_port)
+mport=$(free_port)
 base=http://127.0.0.1:$apiport
 conf=$ITMP/outcome.conf
 # No [category] section at all: the fresh install of the issue.
@@ -34,7 +36,7 @@ write_config "$conf" database api smtp_sink mailbox_dovecot connector_csv_invent
 	URL="$url" API_PORT="$apiport" SMTP_PORT="$sport" USER="$user" \
 	INVENTORY="$ITMP/inventory.csv" model.templates_dir="$SRC/deploy/templates" \
 	review.send_delay=3 review.claim_ttl=60 "mailbox support.poll_interval=1" \
-	"connector inventory.cache_ttl=0"
+	"connector inventory.cache_ttl=0" metrics.listen="127.0.0.1:$mport"
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || not_ok "outcome: migrate"
 tok() { "$DRAFTD" token create --config "$conf" --name "$1" --role "$2" 2>/dev/null | tail -n 1; }
 rita=$(tok rita reviewer)
@@ -238,7 +240,7 @@ expect "backlog: open messages and the oldest one's age" "True True" \
 	"$(js "j['backlog']['open'] == $(sql "SELECT count(*) FROM messages WHERE status = 'open'"), j['backlog']['oldest_open_age_seconds'] >= 0")"
 expect "first-response time per category" "True" "$(js "any(c.get('first_response', {}).get('replied', 0) >= 1 for c in j['categories'])")"
 expect "backlog endpoint" 200 "$(req "$rita" GET /backlog)"
-curl -s -H "Authorization: Bearer $rita" "$base/metrics" >"$ITMP/metrics"
+curl -s "http://127.0.0.1:$mport/metrics" >"$ITMP/metrics"
 grep -q '^draftd_open_messages [0-9]' "$ITMP/metrics" && grep -q '^draftd_oldest_open_message_age_seconds [0-9]' "$ITMP/metrics" &&
 	grep -q '^draftd_messages_by_status{status="replied"} 3$' "$ITMP/metrics" &&
 	ok "metrics: open messages, oldest age, messages by status" || not_ok "metrics: $(grep -E 'open|status' "$ITMP/metrics" | head)"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The whole path with real components: a mail in Dovecot -> draftd run polls
 # and drafts it -> a reviewer approves over REST -> facts re-checked (a stock
 # change since drafting answers 409 with the difference; force sends) -> the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Ambiguous SMTP outcomes (issue 12, item 6) against real Postgres and
 # Dovecot and tests/fakes/smtp_server.py, an SMTP server that really stores
 # each message in a maildir and then fails the way real servers do:

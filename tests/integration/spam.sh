@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Spam verdicts of the mail system, end to end on the real Dovecot and
 # Postgres: stock questions that SpamAssassin, Rspamd, Microsoft 365 or a
 # filter of the administrator's (spam_header_pattern, per mailbox or for
@@ -101,6 +102,6 @@ sed 's/^spam_header_pattern = ^x-filter-verdict.*/spam_header_pattern = x-filter
 	"$ITMP/spam.conf" >"$ITMP/bad.conf"
 out=$("$DRAFTD" check-config --config "$ITMP/bad.conf" 2>&1)
 rc=$?
-[ $rc -ne 0 ] && echo "$out" | grep -q "\[agent\]: spam_header_pattern: missing closing parenthesis" &&
+[ $rc -ne 0 ] && echo "$out" | grep -q "bad.conf:[0-9]*: \[agent\] spam_header_pattern: missing closing parenthesis" &&
 	ok "check-config refuses a spam_header_pattern that does not compile" ||
 	not_ok "bad pattern: rc=$rc $out"

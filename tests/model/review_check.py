@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The invariants the review model checks after every restart and at the
 end (tests/model/review_model.py), once nothing is in flight."""
 

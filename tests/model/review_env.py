@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The real world the review model drives (tests/model/review_model.py):
 its own database, Dovecot user and SMTP sink on the test services, and
 `draftd run` started, killed with SIGKILL and restarted by PID. Everything

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Model-based test of issue 11's invariant: every customer message ends
 in exactly one outcome and the reviewer never loses work.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Start or stop every test service (PostgreSQL, Dovecot, SMTP sink, and for the second
 # IMAP server and OAuth2 tests: Cyrus, a provider-layout Dovecot, the OAuth2 stand-in) in one DIR.
 #   all.sh start DIR   -> DIR/env.sh to source: DRAFTD_TEST_* variables

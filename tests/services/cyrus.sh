@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Private Cyrus IMAP 3.6 (127.0.0.1) from Debian's packages, unpacked, never installed.
 #   cyrus.sh start DIR [PORT] [IMAPS_PORT]   plain IMAP (+STARTTLS) on PORT, IMAPS on IMAPS_PORT
 #   cyrus.sh stop DIR

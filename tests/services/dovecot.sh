@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Private Dovecot 2.3 (IMAP only, 127.0.0.1) from a config under DIR; no /etc changes.
 #   dovecot.sh start DIR [PORT] [IMAPS_PORT] [--provider OAUTH_URL]
 #        plain IMAP (+STARTTLS) on PORT, IMAPS on IMAPS_PORT. --provider: the layout of a

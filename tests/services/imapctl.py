@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A small IMAP client for the test-service scripts (Cyrus, provider Dovecot).
 
     imapctl.py --port P --user U (--password PW | --xoauth2 TOKEN | --oauthbearer TOKEN) CMD ...

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared helpers for the throwaway test services; source it, don't run it.
 # shellcheck shell=bash
 

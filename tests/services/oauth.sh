@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The OAuth 2.0 token-endpoint stand-in (tests/fakes/oauth_server.py) on 127.0.0.1.
 #   oauth.sh start DIR [PORT]   -> DIR/oauth.pid, oauth.port, oauth.url, oauth.log
 #   oauth.sh stop DIR

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # A real OpenID Connect provider (Debian glewlwyd 2.7) on 127.0.0.1 from a private
 # config and SQLite database under DIR/oidc; no /etc changes, never runs as root.
 #   oidc.sh start DIR [PORT]

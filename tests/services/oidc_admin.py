@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Provisions the glewlwyd test provider started by oidc.sh through its admin API.
 
   oidc_admin.py --base URL --admin-password-file F setup --first-admin-password P

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The OpenID Connect authorisation code flow with PKCE against the test provider,
 by HTTP only, as a relying party (draftd) and a person's browser would do it.
 

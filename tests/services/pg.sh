@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Throwaway PostgreSQL 15 on 127.0.0.1 for tests.
 #   pg.sh start DIR [PORT]   -> DIR/pg.url, DIR/pg.port, DIR/pg.pid, DIR/pg.log
 #   pg.sh stop DIR

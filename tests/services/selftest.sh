@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Self-test of the test services: start all (and the OIDC provider), use each for real,
 # stop, check nothing is left.
 # Prints TAP-like "ok - ..." / "not ok - ..." lines and "services: N passed, M failed".

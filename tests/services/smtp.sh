@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # SMTP sink (Debian python3-aiosmtpd) on 127.0.0.1 that stores every message in a maildir.
 #   smtp.sh start DIR [PORT] [--tls CERT KEY] [--tls-optional]
 #   smtp.sh stop DIR

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_TEST_HARNESS_H
 #define DRAFTD_TEST_HARNESS_H
 

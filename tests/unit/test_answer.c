@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* agent/template/answer.c: what a reply must answer, before it is drafted. */
 #include <stdio.h>
 #include <stdlib.h>

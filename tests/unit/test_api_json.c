@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* api_body_object(): request bodies validated against a field table, and
  * the 400 error body that comes back, which must itself be valid JSON even
  * when the client's bytes are not UTF-8 (found by tests/fuzz/fuzz_api_json.c;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ui-api recipient policy: who a reviewer may address a reply to. */
 #include <jansson.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The review store under concurrency, on the real test Postgres: racing
  * claims (one wins), racing approvals (one outbox row, the rest replay),
  * a stale version, and reject validation. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* daemon/store/store_audit against the real test Postgres: the chain verifies,
  * concurrent appenders still form one chain, and tampering is caught at
  * the right row. */

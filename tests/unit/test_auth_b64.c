@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Base64 for tokens, JWTs and PHC strings: RFC 4648 vectors, round trips of
  * every length, and strict refusal of every non-canonical text. */
 #include <string.h>

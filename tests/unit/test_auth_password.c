@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Argon2id passwords: the stated parameters end up in the PHC string, a
  * verify recomputes with the stored ones, hashes from libargon2's own
  * encoder verify here and ours there, malformed or hostile strings are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Session and CSRF tokens: random, stored only as a hash, matched in constant
  * time, expiring idle and absolute, CSRF bound to one session and one key. */
 #include <gnutls/crypto.h>

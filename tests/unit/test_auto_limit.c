@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The loop and flood limits counted inside the queuing transaction
  * (daemon/store/store_auto_limit.c) against the real test Postgres: a second
  * transaction waits for the first and then sees its reply; the kill switch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* How keywords and naive Bayes are combined (agent/classify/classify_blend.h):
  * table-driven rows for the rule (few examples: keywords win; many agreeing
  * examples: Bayes may raise the confidence or decide alone; disagreement:

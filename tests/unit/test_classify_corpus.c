@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "test_classify_corpus.h"
 
 #include <stdio.h>

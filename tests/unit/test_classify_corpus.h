@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_TEST_CLASSIFY_CORPUS_H
 #define DRAFTD_TEST_CLASSIFY_CORPUS_H
 

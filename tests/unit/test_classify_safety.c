@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A wrong category from the naive Bayes model can never take mail that must
  * not be answered automatically (complaints, legal matters, quotes over the
  * limit, other customers' orders, injections: labels.json "never_auto") to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The config loader: a good file, and each kind of bad file reported with
  * its line number. */
 #include <stdio.h>
@@ -5,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/config/config.h"
+#include "daemon/config/config_check.h"
 #include "tests/unit/harness.h"
 
 static char good_path[4096];
@@ -85,51 +87,98 @@ struct bad_case {
 #define MB "[mailbox m]\nurl = imap://127.0.0.1:143\nuser = u\npassword = p\naddress = a@b\n"
 
 static const struct bad_case bad_cases[] = {
-	{"unknown key", DB "colour = blue\n", ":3: unknown key 'colour' in [database]"},
-	{"unknown section", DB "[databse]\nurl = x\n", ":3: unknown section [databse]"},
-	{"wrong type uint", DB "[agent]\nworkers = many\n", ":4: workers: 'many' is invalid"},
+	{"unknown key", DB "colour = blue\n", ":3: [database] colour: unknown key"},
+	{"unknown key, did you mean", DB "[api]\nlisen = 127.0.0.1:1\n",
+	 ":4: [api] lisen: unknown key (did you mean 'listen'?)"},
+	{"unknown key, nothing near", DB "[api]\nfavourite_colour = blue\n",
+	 ":4: [api] favourite_colour: unknown key"},
+	{"unknown section", DB "[databse]\nurl = x\n",
+	 ":3: [databse]: unknown section (did you mean [database]?)"},
+	{"unknown named section", DB "[mailbx m]\nurl = x\n",
+	 ":3: [mailbx m]: unknown section (did you mean [mailbox m]?)"},
+	{"wrong type uint", DB "[agent]\nworkers = many\n",
+	 ":4: [agent] workers: 'many' is invalid"},
 	{"out of range", DB "[agent]\nworkers = 1000\n", "(1..64)"},
-	{"negative number", DB "[agent]\nworkers = -1\n", ":4: workers"},
+	{"negative number", DB "[agent]\nworkers = -1\n", ":4: [agent] workers"},
 	{"bad enum", DB "[model]\nbackend = gpt\n", "(one of: builtin, openai)"},
-	{"bad bool", DB MB "idle = maybe\n", ":8: idle: 'maybe' is invalid: expected on or off"},
-	{"bad duration", DB MB "poll_interval = 5 minutes\n", ":8: poll_interval"},
-	{"bad double", DB "[category c]\nthreshold = 1.5\n", ":4: threshold: '1.5' is invalid"},
+	{"bad bool", DB MB "idle = maybe\n",
+	 ":8: [mailbox m] idle: 'maybe' is invalid: expected on or off"},
+	{"bad duration", DB MB "poll_interval = 5 minutes\n", ":8: [mailbox m] poll_interval"},
+	{"bad double", DB "[category c]\nthreshold = 1.5\n",
+	 ":4: [category c] threshold: '1.5' is invalid"},
 	{"missing section", "[api]\nlisten = 127.0.0.1:1\n", "missing section [database]"},
-	{"missing db url", "[database]\nconnect_timeout = 3\n", "[database]: missing key 'url'"},
+	{"missing db url", "[database]\nconnect_timeout = 3\n",
+	 ":1: [database] url: missing (set url, url_file or $DRAFTD_DATABASE_URL)"},
 	{"missing mailbox key", DB "[mailbox m]\nurl = imap://h\npassword = p\naddress = a@b\n",
-	 ":3: [mailbox m]: missing key 'user'"},
+	 ":3: [mailbox m] user: missing (a required key)"},
 	{"mailbox without password", DB "[mailbox m]\nurl = imap://h\nuser = u\naddress = a@b\n",
-	 "needs password, password_file or $DRAFTD_MAILBOX_M_PASSWORD"},
+	 ":3: [mailbox m] password: missing: needs password, password_file or "
+	 "$DRAFTD_MAILBOX_M_PASSWORD"},
 	{"bad imap url", DB "[mailbox m]\nurl = http://h\nuser = u\npassword = p\naddress = a\n",
-	 "url must start with imap:// or imaps://"},
+	 ":4: [mailbox m] url: scheme 'http' is not supported: expected imap:// or imaps://"},
 	{"unnamed mailbox", DB "[mailbox]\nurl = imap://h\n", "needs a name"},
 	{"duplicate mailbox", DB MB MB, "[mailbox m] already defined at line 3"},
-	{"duplicate key", DB "[agent]\nworkers = 2\nworkers = 3\n", ":5: duplicate key 'workers'"},
+	{"duplicate key", DB "[agent]\nworkers = 2\nworkers = 3\n",
+	 ":5: [agent] workers: duplicate key (first at line 4)"},
 	{"key outside section", "workers = 2\n" DB, ":1: key 'workers' outside of any section"},
 	{"no equals", DB "[agent]\nworkers\n", ":4: expected 'key = value'"},
 	{"short signature phone", DB "[agent]\nsignature_phones = +49 40 1234567, 12345\n",
-	 "signature_phones: '12345' is no phone number"},
+	 ":4: [agent] signature_phones: '12345' is no phone number"},
 	{"malformed header", DB "[agent\n", ":3: malformed section header"},
-	{"openai without url", DB "[model]\nbackend = openai\n", "backend = openai needs base_url"},
+	{"openai without url", DB "[model]\nbackend = openai\n",
+	 ":4: [model] backend: openai needs base_url"},
 	{"missing secret file", DB "[smtp]\nurl = smtp://h\npassword_file = /nonexistent/pw\n",
-	 "password_file '/nonexistent/pw'"},
+	 ":5: [smtp] password_file: '/nonexistent/pw': "},
 	{"smtp max_attempts 0", DB "[smtp]\nmax_attempts = 0\n", "max_attempts: '0' is invalid"},
 	{"smtp timeout 0", DB "[smtp]\ntimeout = 0\n", "timeout: '0' is invalid"},
 	{"connector without type", DB "[connector c]\npath = x\n",
-	 "[connector c]: missing key 'type'"},
-	{"bad listen", DB "[api]\nlisten = 8080\n", "listen must be HOST:PORT"},
+	 ":3: [connector c] type: missing (a required key)"},
+	{"bad listen", DB "[api]\nlisten = 8080\n", ":4: [api] listen: '8080': expected HOST:PORT"},
+	{"listen port out of range", DB "[api]\nlisten = 127.0.0.1:99999\n",
+	 ":4: [api] listen: '127.0.0.1:99999': port out of range (1..65535)"},
+	{"listen port 0", DB "[api]\nlisten = 127.0.0.1:0\n", "port out of range"},
+	{"listen port not a number", DB "[api]\nlisten = localhost:http\n",
+	 "[api] listen: 'localhost:http': port is not a number"},
+	{"listen bad IPv4", DB "[api]\nlisten = 300.1.1.1:80\n", "not an IPv4 address"},
+	{"listen bare IPv6", DB "[api]\nlisten = ::1:80\n", "an IPv6 address needs [ ]"},
+	{"listen bad IPv6", DB "[api]\nlisten = [::g]:80\n", "not an IPv6 address inside [ ]"},
+	{"listen bad host", DB "[api]\nlisten = my host:80\n", "not a valid host name"},
+	{"address not an e-mail",
+	 DB "[mailbox m]\nurl = imap://h\nuser = u\npassword = p\naddress = not-an-email\n",
+	 ":7: [mailbox m] address: 'not-an-email' is not an e-mail address"},
+	{"address with two",
+	 DB "[mailbox m]\nurl = imap://h\nuser = u\npassword = p\naddress = a@b.c, d@e.f\n",
+	 "[mailbox m] address: 'a@b.c, d@e.f' is not an e-mail address: more than one address"},
+	{"mysql database url", "[database]\nurl = mysql://u:secret@h/db\n",
+	 ":2: [database] url: scheme 'mysql' is not supported: expected postgresql:// or "
+	 "postgres://"},
+	{"database url port", "[database]\nurl = postgresql://u@h:99999/db\n",
+	 ":2: [database] url: port out of range"},
+	{"database url no scheme", "[database]\nurl = just-a-name\n",
+	 "[database] url: not a PostgreSQL connection string"},
+	{"imap url port",
+	 DB
+	 "[mailbox m]\nurl = imaps://mail.example.com:0\nuser = u\npassword = p\naddress = a@b\n",
+	 ":4: [mailbox m] url: port out of range"},
+	{"imap url no host",
+	 DB "[mailbox m]\nurl = imap://:143\nuser = u\npassword = p\naddress = a@b\n",
+	 "[mailbox m] url: no host"},
+	{"smtp url scheme", DB "[smtp]\nurl = http://h\n",
+	 ":4: [smtp] url: scheme 'http' is not supported: expected smtp:// or smtps://"},
+	{"model url port", DB "[model]\nbase_url = http://127.0.0.1:70000/v1\n",
+	 ":4: [model] base_url: port out of range"},
 	{"folder not UTF-8", DB MB "folder = Bad\xC3\n",
-	 ":3: [mailbox m]: folder is not a usable IMAP folder name: not valid UTF-8"},
+	 ":8: [mailbox m] folder: not a usable IMAP folder name: not valid UTF-8"},
 	{"sent_folder not UTF-8", DB MB "sent_folder = \xC0\x80\n",
-	 "sent_folder is not a usable IMAP folder name"},
-	{"empty folder", DB MB "folder =\n", "folder must not be empty"},
+	 "[mailbox m] sent_folder: not a usable IMAP folder name"},
+	{"empty folder", DB MB "folder =\n", ":8: [mailbox m] folder: must not be empty"},
 	{"bad sent_copy", DB MB "sent_copy = both\n",
 	 "sent_copy: 'both' is invalid: not one of the allowed values (one of: append, provider, "
 	 "off)"},
 	{"bad spam pattern", DB "[agent]\nspam_header_pattern = x-spam-(level\n",
-	 "[agent]: spam_header_pattern: missing closing parenthesis at offset"},
+	 ":4: [agent] spam_header_pattern: missing closing parenthesis at offset"},
 	{"bad mailbox spam pattern", DB MB "spam_header_pattern = [yes\n",
-	 "[mailbox m]: spam_header_pattern: missing terminating ] "},
+	 ":8: [mailbox m] spam_header_pattern: missing terminating ] "},
 };
 
 static int has_error(const struct config_errors *errors, const char *expect)
@@ -289,7 +338,90 @@ static void test_free_mailboxes_with_secrets(void)
 	CU_ASSERT_PTR_NULL(c);
 }
 
+/* Values the checks must accept: every form an operator writes. */
+static void test_good_values(void)
+{
+	static const char *const listens[] = {"127.0.0.1:8080", "0.0.0.0:1",
+					      "[::1]:65535",    "[::]:9464",
+					      "localhost:80",   "draftd.example.com.:443",
+					      "my_host:8080",   NULL};
+	static const char *const imap[] = {"imap", "imaps", NULL};
+	static const char *const urls[] = {"imap://h", "imaps://mail.example.com:993",
+					   "imap://user:p%40ss@[2001:db8::1]:143/INBOX",
+					   "imaps://10.0.0.1", NULL};
+	static const char *const dbs[] = {
+		"postgresql://draftd@127.0.0.1:5432/draftd", "postgres://u:pw@h/db?sslmode=require",
+		"postgresql:///draftd?host=/run/postgresql", "postgresql://h1:5432,h2:5433/db",
+		"host=/run/postgresql dbname=draftd",        NULL};
+	static const char *const addrs[] = {"a@b", "support@example.com",
+					    "\"Support, Example\" <support@example.com>",
+					    "Support <support@example.com>", NULL};
+	struct error err;
+	size_t i;
+
+	for (i = 0; listens[i] != NULL; i++) {
+		if (config_check_listen(listens[i], &err) < 0) {
+			fprintf(stderr, "\nlisten '%s' refused: %s\n", listens[i], error_msg(&err));
+			CU_FAIL("good listen refused");
+		}
+	}
+	for (i = 0; urls[i] != NULL; i++) {
+		if (config_check_url(urls[i], imap, &err) < 0) {
+			fprintf(stderr, "\nurl '%s' refused: %s\n", urls[i], error_msg(&err));
+			CU_FAIL("good url refused");
+		}
+	}
+	for (i = 0; dbs[i] != NULL; i++) {
+		if (config_check_database_url(dbs[i], &err) < 0) {
+			fprintf(stderr, "\ndatabase url '%s' refused: %s\n", dbs[i],
+				error_msg(&err));
+			CU_FAIL("good database url refused");
+		}
+	}
+	for (i = 0; addrs[i] != NULL; i++)
+		CU_ASSERT_EQUAL(config_check_address(addrs[i], &err), 0);
+	/* a refused URL never echoes what follows the scheme (a password) */
+	CU_ASSERT_EQUAL(config_check_database_url("mysql://u:hunter2@h/db", &err), -1);
+	CU_ASSERT_PTR_NULL(strstr(error_msg(&err), "hunter2"));
+}
+
+/* config_key_line(): where a key was set, the section's line for a named
+ * section's default, 0 for a default of a singleton. */
+static void test_key_lines(void)
+{
+	struct config *c = NULL;
+	struct config_errors errors;
+	const char *path;
+
+	path = test_write_file("lines.conf", DB "[api]\nthreads = 2\n" MB "idle = off\n");
+	CU_ASSERT_EQUAL_FATAL(config_load(path, &c, &errors), 0);
+	CU_ASSERT_EQUAL(config_key_line(c, "database", NULL, "url"), 2);
+	CU_ASSERT_EQUAL(config_key_line(c, "api", NULL, "threads"), 4);
+	CU_ASSERT_EQUAL(config_key_line(c, "api", NULL, "listen"), 0);
+	CU_ASSERT_EQUAL(config_key_line(c, "mailbox", "m", "idle"), 10);
+	CU_ASSERT_EQUAL(config_key_line(c, "mailbox", "m", "folder"), 5);
+	CU_ASSERT_EQUAL(config_key_line(c, "mailbox", "nope", "folder"), 0);
+	CU_ASSERT_EQUAL(config_key_line(c, "nope", NULL, "x"), 0);
+	config_unref(&c);
+}
+
+/* "did you mean": a typo gets the near name, another word gets nothing. */
+static void test_suggest(void)
+{
+	static const char *const names[] = {"listen", "threads", "max_body", "tls_cert", NULL};
+
+	CU_ASSERT_STRING_EQUAL(config_suggest_strv("lisen", names), "listen");
+	CU_ASSERT_STRING_EQUAL(config_suggest_strv("thread", names), "threads");
+	CU_ASSERT_STRING_EQUAL(config_suggest_strv("max-body", names), "max_body");
+	CU_ASSERT_STRING_EQUAL(config_suggest_strv("tls_crt", names), "tls_cert");
+	CU_ASSERT_PTR_NULL(config_suggest_strv("colour", names));
+	CU_ASSERT_PTR_NULL(config_suggest_strv("", names));
+}
+
 static const struct test_case config_cases[] = {
+	{"accepts every good form of listen, URL and address", test_good_values},
+	{"knows the line of each key", test_key_lines},
+	{"suggests the near name for a typo", test_suggest},
 	{"loads a good file with every section", test_good_file},
 	{"reports each kind of bad file with its line", test_bad_files},
 	{"reports every error, not just the first", test_every_error_reported},

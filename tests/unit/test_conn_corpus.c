@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "test_conn_corpus.h"
 
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,13 +114,13 @@ static const struct {
 	const char *type, *key, *value, *want;
 } csv_options_bad[] = {
 	{"csv", "colour", "blue",
-	 "line 13: [connector inventory]: unknown key 'colour' for type csv"},
-	{"csv", "fields", "qty:float", "line 13: [connector inventory]: fields: unknown type"},
+	 "line 13: [connector inventory] colour: unknown key for type csv"},
+	{"csv", "fields", "qty:float", "line 13: [connector inventory] fields: unknown type"},
 	{"csv", "pattern", "HP-\\d+",
-	 "line 13: [connector inventory]: pattern: pattern 1 has no capture group"},
-	{"ldap", NULL, NULL, "line 10: [connector inventory]: unknown type 'ldap'"},
-	{"pg", NULL, NULL, "missing key 'query'"},
-	{"http", NULL, NULL, "missing key 'url'"},
+	 "line 13: [connector inventory] pattern: pattern 1 has no capture group"},
+	{"ldap", NULL, NULL, "line 10: [connector inventory] type: unknown type 'ldap'"},
+	{"pg", NULL, NULL, "[connector inventory] query: missing (a required key)"},
+	{"http", NULL, NULL, "[connector inventory] url: missing (a required key)"},
 };
 
 static void test_csv_options(void)

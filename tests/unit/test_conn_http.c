@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -280,13 +281,19 @@ static void test_http_escaping(void)
 static const struct {
 	const char *key, *value, *want;
 } http_bad_options[] = {
-	{"url", "ftp://x/{key}", "line 29: url must be http(s)"},
-	{"url", "http://x/items", "line 29: url must be http(s)://... and contain {key}"},
-	{"method", "DELETE", "line 29: method must be GET or POST"},
-	{"header.X-Api", "a\r\nHost: evil", "line 29: header.X-Api holds a line break"},
-	{"max_response", "0", "line 29: max_response"},
-	{"field.qty", "stock.available", "line 29: field.qty must be a JSON pointer"},
-	{"timeout_sec", "5", "line 29: [connector erp]: unknown key 'timeout_sec' for type http"},
+	{"url", "ftp://x/{key}", "line 29: [connector erp] url must be http(s)"},
+	{"url", "http://x/items",
+	 "line 29: [connector erp] url must be http(s)://... and contain {key}"},
+	{"url", "http://127.0.0.1:99999/items/{key}",
+	 "line 29: [connector erp] url: port out of range (1..65535)"},
+	{"url", "https:///items/{key}", "line 29: [connector erp] url: no host"},
+	{"method", "DELETE", "line 29: [connector erp] method must be GET or POST"},
+	{"header.X-Api", "a\r\nHost: evil",
+	 "line 29: [connector erp] header.X-Api holds a line break"},
+	{"max_response", "0", "line 29: [connector erp] max_response"},
+	{"field.qty", "stock.available",
+	 "line 29: [connector erp] field.qty must be a JSON pointer"},
+	{"timeout_sec", "5", "line 29: [connector erp] timeout_sec: unknown key for type http"},
 	{"token_file", "/nonexistent/token", "line 29: token_file /nonexistent/token"},
 };
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -309,13 +310,21 @@ static void test_pg_options(void)
 
 	pg_section(&s, "postgresql://x/y", "SELECT sku FROM t WHERE sku = 'HP-1'");
 	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "line 33: query must use exactly one parameter"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+		error, "line 33: [connector inventory] query must use exactly one parameter"));
 	pg_section(&s, "postgresql://x/y", "SELECT sku FROM t WHERE sku = $1 AND x = $2");
 	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
+	/* issue 15: a MySQL URL is caught by check-config, not at the first lookup */
+	pg_section(&s, "mysql://reader:pw@db/erp", PG_QUERY);
+	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "[connector inventory] url: scheme 'mysql' is not "
+					     "supported: expected postgresql:// or postgres://"));
+	CU_ASSERT_PTR_NULL(strstr(error, "pw@"));
 	pg_section(&s, "postgresql://x/y", PG_QUERY);
 	s.kv[1].key = (char *)"uri";
 	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "line 32: [connector inventory]: unknown key 'uri'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error, "line 32: [connector inventory] uri: unknown key for "
+					     "type pg (did you mean 'url'?)"));
 }
 
 static const struct test_case conn_pg_cases[] = {

@@ -128,8 +128,8 @@ static void test_secret_from_credential(void)
 	unsetenv("CREDENTIALS_DIRECTORY");
 	CU_ASSERT_EQUAL_FATAL(config_load(path, &config, &errors), -1);
 	CU_ASSERT_EQUAL_FATAL(errors.count, 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(errors.lines[0], "url_file 'db.url'"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(errors.lines[1], "password_file 'smtp.pw'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(errors.lines[0], "url_file: 'db.url'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(errors.lines[1], "password_file: 'smtp.pw'"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(errors.lines[1], "$CREDENTIALS_DIRECTORY"));
 	config_errors_free(&errors);
 }

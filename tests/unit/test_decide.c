@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The decide step's policy, gate by gate. */
 #include <string.h>
 

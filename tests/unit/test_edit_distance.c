@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* agent/edit_distance: normalisation, exact values, bounds on long texts. */
 #include <math.h>
 #include <stdlib.h>

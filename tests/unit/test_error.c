@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* daemon/lib/error: the one error convention (set, retryable, prefix, NULL,
  * bounded). */
 #include <string.h>

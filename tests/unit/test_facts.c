@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The facts a draft may be written from: other customers' orders withheld. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* agent/template/greeting.c and agent/template/localize.c: whom a reply greets by name, and
  * numbers and dates as each language writes them. */
 #include <stdio.h>

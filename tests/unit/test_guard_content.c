@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* agent/guard/guard_content.c (issue 17, item 5): empty sections, promises the
  * facts do not support, the customer's data as the answer, and replies
  * that are not in the customer's language. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The figure guardrails (agent/guard/guard_facts.c) read replies written the way
  * each language writes numbers and dates (agent/template/localize.h): a correct
  * localised reply is clean, a wrong figure in it is still caught. */

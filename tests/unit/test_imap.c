@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* imap: URL parsing (table), and the outbox helpers (append, flags added and
  * removed, UID EXPUNGE, search by Message-ID) plus TLS verification against
  * the test Dovecot. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Folder names and special-use folders on three real servers: the test
  * Dovecot ("/" separator, no prefix), Cyrus with Debian's layout ("INBOX."
  * and ".") and the provider-layout Dovecot ("INBOX.", "Sent Items", no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Modified UTF-7 mailbox names (RFC 3501 5.1.3): known pairs, every kind of
  * invalid input, bounded output, and seeded random round trips both ways. */
 

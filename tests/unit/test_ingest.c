@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ingest: the redelivery hash, message preparation, and the store side
  * (leases, one-transaction batches, duplicates) against the test database. */
 #include <gnutls/crypto.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_ingest against the real test Postgres: mailbox upsert, leases
  * (taken, refused, stale holder, lost), one-transaction batches with jobs,
  * redelivery marking, raw-sha256 re-matching, the UIDVALIDITY reset. */
@@ -141,8 +142,91 @@ static void test_store_flow(void)
 		ingest_msg_clear(&msgs[i]);
 }
 
+/* The COPY batch: identical bytes twice in one batch are stored once; a
+ * redelivery whose original came in an earlier batch, or earlier in the
+ * same batch after a stored original, points at the original; a failed
+ * batch leaves nothing, and the next batch on the same connection works. */
+static void test_store_copy_batch(void)
+{
+	static const char again[] = "Received: d\nFrom: a@example.test\nDate: Mon, 10 Mar 2025 "
+				    "08:00:00 +0000\nMessage-ID: <x@example.test>\nSubject: hi\n\n"
+				    "body\n";
+	static const char odd[] =
+		"From: b@example.test\nMessage-ID: <odd@example.test>\n"
+		"Date: Fri, 1 Jan 12000 00:00:00 +0000\nSubject: \xff\xfe caf\xc3\xa9"
+		"\n\nbody \xc3\n";
+	struct mailbox_config mb2 = mb;
+	struct ingest_msg msgs[5];
+	const struct store_ingest_msg *rows[5];
+	struct store_ingest_counts c = {0, 0, 0, 0};
+	char holder[160];
+	int64_t id = 0;
+
+	mb2.name = (char *)"copy";
+	CU_ASSERT_EQUAL_FATAL(store_ingest_mailbox(store, &mb2, &id), 0);
+	CU_ASSERT_EQUAL_FATAL(store_ingest_lease_take(store, id, "h:9", 60, NULL, holder, 160), 1);
+	for (int i = 0; i < 5; i++)
+		rows[i] = &msgs[i].row;
+	/* batch 1: orig at UID 1, the same bytes at UID 2, a NULL (expunged) */
+	prep(&msgs[0], 1, orig);
+	prep(&msgs[1], 2, orig);
+	rows[2] = NULL;
+	prep(&msgs[3], 4, odd);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:9", 7, rows, 4, 4, &c), 0);
+	CU_ASSERT_EQUAL(c.stored, 2);
+	CU_ASSERT_EQUAL(c.already, 1);
+	CU_ASSERT_EQUAL(c.duplicates, 0);
+	CU_ASSERT_EQUAL(q("SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
+			  " WHERE b.name = 'copy' AND m.uid IN (1, 4)"),
+			2);
+	/* bad UTF-8 cleaned, a year past 9999 kept raw only, bytes intact */
+	CU_ASSERT_EQUAL(q("SELECT count(*) FROM messages WHERE message_id = '<odd@example.test>'"
+			  " AND sent_date IS NULL AND date_raw LIKE '%12000%'"
+			  " AND subject LIKE '%caf%' AND raw_size = length(raw)"
+			  " AND sha256 = sha256(raw)"),
+			1);
+	/* batch 2: a redelivery of the stored orig (UID 5), then a second
+	 * redelivery with other trace headers (UID 6): both point at UID 1 */
+	ingest_msg_clear(&msgs[0]);
+	ingest_msg_clear(&msgs[1]);
+	ingest_msg_clear(&msgs[3]);
+	prep(&msgs[0], 5, redelivered);
+	prep(&msgs[1], 6, again);
+	rows[2] = &msgs[2].row;
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:9", 7, rows, 2, 6, &c), 0);
+	CU_ASSERT_EQUAL(c.stored, 4);
+	CU_ASSERT_EQUAL(c.duplicates, 2);
+	CU_ASSERT_EQUAL(
+		q("SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
+		  " WHERE b.name = 'copy' AND m.uid IN (5, 6) AND m.is_duplicate"
+		  " AND m.state = 'skipped' AND m.duplicate_of = (SELECT m1.id FROM messages"
+		  " m1 WHERE m1.mailbox_id = b.id AND m1.uid = 1)"),
+		2);
+	CU_ASSERT_EQUAL(q("SELECT count(*) FROM jobs j JOIN messages m ON m.id = j.message_id"
+			  " JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'copy'"),
+			2);
+	/* a batch that fails (lease lost) leaves nothing; the next one works */
+	ingest_msg_clear(&msgs[0]);
+	ingest_msg_clear(&msgs[1]);
+	prep(&msgs[0], 7, forged);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:other", 7, rows, 1, 7, &c), -1);
+	CU_ASSERT_EQUAL(q("SELECT last_uid FROM mailboxes WHERE name = 'copy'"), 6);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:9", 7, rows, 1, 7, &c), 0);
+	CU_ASSERT_EQUAL(c.stored, 5);
+	CU_ASSERT_EQUAL(q("SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
+			  " WHERE b.name = 'copy' AND m.uid = 7 AND m.state = 'new'"),
+			1);
+	CU_ASSERT_EQUAL(q("SELECT last_uid FROM mailboxes WHERE name = 'copy'"), 7);
+	/* raw goes out of line uncompressed (migration 0130) */
+	CU_ASSERT_EQUAL(q("SELECT count(*) FROM pg_attribute WHERE attrelid = 'messages'::regclass"
+			  " AND attname = 'raw' AND attstorage = 'e'"),
+			1);
+	ingest_msg_clear(&msgs[0]);
+}
+
 static const struct test_case store_cases[] = {
 	{"mailbox, lease, batches, duplicates, UIDVALIDITY", test_store_flow},
+	{"COPY batches: duplicates inside and across, failure", test_store_copy_batch},
 	{NULL, NULL},
 };
 TEST_SUITE("ingest_store", st_init, st_cleanup, store_cases)

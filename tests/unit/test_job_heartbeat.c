@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The job heartbeat against the real test Postgres: a held job's short
  * lease is renewed while it is held, so no one else takes it; dropped, it
  * runs out and is taken again; renewal never touches a lease someone else

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Issue 17, items 3 and 4: the shipped templates answer the question asked,
  * in every category and language, with dates, numbers and greetings as the
  * language writes them; a missing language is said to the reviewer. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <math.h>
@@ -392,6 +393,43 @@ static void test_in_flight_cap(void)
 	llm_close(&llm);
 }
 
+/* Requests go over kept-alive connections, at most max_in_flight of them,
+ * whichever thread sends (each request opened its own before). */
+static void test_keep_alive(void)
+{
+	struct llm *llm = openai_open_cfg(fake_url, 5, NULL); /* max_in_flight 2 */
+	struct worker workers[6];
+	pthread_t threads[6];
+	struct llm_draft d;
+	struct llm_error err;
+	json_t *j;
+	json_int_t before;
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(llm);
+	j = fake_call("/_requests", NULL);
+	before = json_integer_value(json_object_get(j, "connections"));
+	json_decref(j);
+	for (i = 0; i < 6; i++) {
+		workers[i] = (struct worker){llm, 0};
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&threads[i], NULL, draft_worker, &workers[i]),
+				      0);
+	}
+	for (i = 0; i < 6; i++) {
+		pthread_join(threads[i], NULL);
+		CU_ASSERT_EQUAL(workers[i].result, 1);
+	}
+	for (i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(draft_mode(llm, "valid", &d, &err), 1);
+		llm_draft_clear(&d);
+	}
+	j = fake_call("/_requests", NULL);
+	/* the fake_call()s themselves are one connection each */
+	CU_ASSERT(json_integer_value(json_object_get(j, "connections")) - before <= 2 + 1);
+	json_decref(j);
+	llm_close(&llm);
+}
+
 static void test_probe(void)
 {
 	struct llm_request req = {.categories = cats, .categories_count = 8};
@@ -522,6 +560,7 @@ static const struct test_case llm_openai_cases[] = {
 	{"circuit breaker opens, half-opens, closes", test_circuit_breaker},
 	{"request slots are capped", test_gate_slots},
 	{"concurrent drafts never exceed max_in_flight", test_in_flight_cap},
+	{"requests share max_in_flight kept-alive connections", test_keep_alive},
 	{"probe disables auto-reply for a flat server", test_probe},
 	{"the sent schema is schemas/model_output.schema.json", test_schema_matches_file},
 	{"bad settings are refused at open", test_open_errors},

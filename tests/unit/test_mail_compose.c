@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The reply composer: addresses, Re: normalisation, threading headers,
  * RFC 2047 subjects, quoted-printable bodies, and header injection. The
  * encoded output is decoded here again and compared with the input. */

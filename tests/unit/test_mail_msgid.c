@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Our Message-IDs: the domain comes from the mailbox's address alone,
  * whatever its display form ("Support <support@example.com>" once gave
  * "...@example.com_>"), both for approved replies (the review store, on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* MIME to text over the shared corpus: every file parses, and a table of spot
  * checks written by reading the files pins what a reviewer would look at. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* MIME to text on hostile and broken input: hand-made fixtures under
  * tests/fixtures/mime/ and messages generated here (10,000 parts, 1 MB header
  * line, deep nesting, NUL bytes, oversize). Each must end in a sensible
@@ -507,7 +508,50 @@ static void test_limits_from_config(void)
 	CU_ASSERT_EQUAL(l.max_depth, def.max_depth);
 }
 
+/* Attachments are sized without decoding: the size must be what decoding
+ * gives, for clean, wrapped, padded, unpadded and damaged base64. */
+static void test_base64_size_matches_decode(void)
+{
+	static const char *const bodies[] = {
+		"",
+		"QQ==",
+		"QUI=",
+		"QUJD",
+		"QUJDRA==\r\n",
+		"QUJD\r\nREVG\r\nR0g=\r\n",
+		"QUJDREVGR0g",
+		"QU JD\tRE=VG*R0\n",
+		"Q",
+		"=====",
+		"////++++AAAA\r\n\r\n",
+	};
+	unsigned int seed = 14;
+
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		char *out = NULL;
+		size_t n = 0;
+
+		CU_ASSERT_EQUAL_FATAL(
+			mime_part_decode(bodies[i], strlen(bodies[i]), MIME_CTE_BASE64, &out, &n),
+			0);
+		CU_ASSERT_EQUAL(mime_part_base64_size(bodies[i], strlen(bodies[i])), n);
+		free(out);
+	}
+	/* and over random bytes */
+	for (int k = 0; k < 200; k++) {
+		char buf[257], *out = NULL;
+		size_t len = (size_t)(rand_r(&seed) % 256), n = 0;
+
+		for (size_t i = 0; i < len; i++)
+			buf[i] = (char)(rand_r(&seed) % 256);
+		CU_ASSERT_EQUAL_FATAL(mime_part_decode(buf, len, MIME_CTE_BASE64, &out, &n), 0);
+		CU_ASSERT_EQUAL(mime_part_base64_size(buf, len), n);
+		free(out);
+	}
+}
+
 static const struct test_case mime_edge_cases[] = {
+	{"base64 attachments sized exactly without decoding", test_base64_size_matches_decode},
 	{"limits from the config, zero keeps the default", test_limits_from_config},
 	{"fixtures: broken, encoded and hidden", test_fixtures},
 	{"a NUL delivered as 0x80 is dropped from names too", test_nul_standin_in_names},

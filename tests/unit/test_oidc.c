@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "tests/unit/test_oidc.h"
 
 #include <gnutls/gnutls.h>

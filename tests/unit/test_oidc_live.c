@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An ID token from the real OpenID provider (glewlwyd, tests/services/oidc.sh)
  * through draftd's validator: tests/integration/oidc.sh signs alice in by the
  * code flow with PKCE, keeps the token, the provider's JWKS and the nonce, and

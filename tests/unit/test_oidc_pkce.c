@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* PKCE (RFC 7636) and the state/nonce of a sign-in. */
 #include <string.h>
 

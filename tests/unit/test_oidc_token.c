@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ID token validation with tokens this test makes and signs itself (fixture
  * RSA keys in tests/fixtures/oidc/): the good token, then every way a token
  * must be refused, each with the reason it is refused for. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The outbox sender's pure parts (retry schedule, who the reply goes to)
  * and its store against the real Postgres: a claimed row is invisible to
  * other senders while its holder lives, is recovered at once when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Promotion arithmetic: the Wilson bound against values computed
  * independently, eligibility, what the service does next, sampling, the
  * customer-reply words, and the decide step's loop and flood gates. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The prompt: the email stays inside its datamarked block whatever it
  * contains, facts/notes/few-shot are present and bounded. */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* connectors/keys/quantity.c: quantities in any layout (issue 17, item 2), over
  * fixture mails parsed by agent/mime/mime.c, single lines, and random quote
  * mails (seeded and replayable) that check the invariant "a total only when

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Issue 17, item 1: a rule that would hold a draft back but reads a fact
  * nobody knows (not extracted, not computable, connector failed, wrong
  * type) holds it back, and says which fact and why. One case per leaf

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fail-safe invariant of the rules (issue 17, item 1) over random rule
  * sets and random facts, seeded and replayable: a rule that would hold a
  * draft back and could fire for some value of the facts nobody knows makes

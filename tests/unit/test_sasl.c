@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SASL XOAUTH2 / OAUTHBEARER client responses and error challenges, against
  * the examples of Google's XOAUTH2 documentation and RFC 7628. */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Screening: RFC 3834 "do not answer" reasons, against the corpus labels and
  * a table of hand-written headers. */
 

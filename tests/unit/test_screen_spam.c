@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spam verdicts in the headers: SpamAssassin, Rspamd, Microsoft 365, and
  * the administrator's pattern, each a table of hand-written headers. */
 

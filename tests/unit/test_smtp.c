@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* smtp_send() against the real aiosmtpd sink: plaintext with tls = off,
  * a refused plaintext fallback with tls = on, a closed port, and a STARTTLS
  * sink (started here with the test CA's server certificate) that works with

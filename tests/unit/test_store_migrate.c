@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* draftd migrate against the real test Postgres: a fresh database gets every
  * migration, a second run is a no-op, and the data model's constraints exist. */
 #include <libpq-fe.h>

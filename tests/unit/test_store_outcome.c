@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Issue 11 in the store, on the real test Postgres: the database refuses a
  * second live draft and a second reply; approving a superseded draft is a
  * conflict naming the live one; a reply after the message was replied is a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* daemon/store_people (people, sessions, auth keys; migration 0100) against
  * the real test Postgres, plus a seeded model-based run: random sign-ins,
  * uses, sign-outs, password changes, disables and crashes (a dropped

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The pipeline's store against the real test Postgres: job leases, retries,
  * dead jobs, one completion per job, the stored result with its audit row,
  * and the reviewer decisions the classifier learns from. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* store_review_series() on the real test Postgres: the unchanged threshold
  * is the caller's (table-driven), the day count is clamped, human decisions
  * only, and the grid is complete. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* daemon/store/store_txn (the audited-transaction helper) and the JSON-list
  * helper against the real test Postgres: a committed body leaves its change
  * and exactly one audit row, a refusing body leaves neither and names its

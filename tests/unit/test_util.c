@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shared helpers every module leans on: ranged number parsing, bounded
  * buffers, secrets. */
 #include <stdlib.h>

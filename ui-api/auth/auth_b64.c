@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "ui-api/auth/auth_b64.h"
 
 #include <string.h>

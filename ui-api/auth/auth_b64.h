@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_AUTH_B64_H
 #define DRAFTD_AUTH_B64_H
 

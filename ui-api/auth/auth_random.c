@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "ui-api/auth/auth_random.h"
 
 #include <errno.h>

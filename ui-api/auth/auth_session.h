@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_AUTH_SESSION_H
 #define DRAFTD_AUTH_SESSION_H
 

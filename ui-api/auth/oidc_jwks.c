@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "ui-api/auth/oidc_jwks.h"
 
 #include <jansson.h>

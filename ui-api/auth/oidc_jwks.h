@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_OIDC_JWKS_H
 #define DRAFTD_OIDC_JWKS_H
 

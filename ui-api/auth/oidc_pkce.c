@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "ui-api/auth/oidc_pkce.h"
 
 #include <gnutls/crypto.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef DRAFTD_OIDC_TOKEN_H
 #define DRAFTD_OIDC_TOKEN_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GET /audit?since=&limit= (admin). */
 #include <stdio.h>
 #include <string.h>

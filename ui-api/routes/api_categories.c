@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GET /categories, PUT /categories/{name} (admin). */
 #include <string.h>
 
@@ -137,6 +138,10 @@ void api_categories_put(struct api_request *req, struct api_response *resp)
 		}
 	}
 	r = store_category_update(store, req->params[0], body, req->actor, &detail);
+	if (r == REVIEW_OK)
+		log_info_kv("category changed", "category=%s actor=%s mode=%s promotion=%s",
+			    req->params[0], req->actor, mode != NULL ? mode : "unchanged",
+			    promotion != NULL ? promotion : "unchanged");
 	api_review_reply(resp, store, r, detail, "category");
 out:
 	json_decref(why);

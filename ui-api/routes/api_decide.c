@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* POST /drafts/{id}/approve, /drafts/{id}/undo, /drafts/{id}/reject. */
 #include <stdio.h>
 #include <string.h>
@@ -108,7 +109,7 @@ void api_drafts_approve(struct api_request *req, struct api_response *resp)
 	approve.send_delay = req->config->review.send_delay;
 	r = store_review_approve(store, req->params[0], req->actor, &approve, &detail);
 	if (r == REVIEW_OK)
-		log_info("api: draft %s approved by %s", req->params[0], req->actor);
+		log_info_kv("draft approved", "draft_id=%s actor=%s", req->params[0], req->actor);
 	api_review_reply(resp, store, r, detail, "draft");
 out:
 	json_decref(body);
@@ -140,6 +141,9 @@ void api_drafts_reject(struct api_request *req, struct api_response *resp)
 		goto out;
 	r = store_review_reject(store, req->params[0], req->actor, reason,
 				api_field_str(body, "category"), &detail);
+	if (r == REVIEW_OK)
+		log_info_kv("draft rejected", "draft_id=%s actor=%s reason=%.200s category=%.100s",
+			    req->params[0], req->actor, reason, api_field_str(body, "category"));
 	if (r == REVIEW_INVALID) {
 		api_error(resp, 400, "unknown_category",
 			  "category '%.100s' is not one of the categories (GET /categories)",
@@ -165,6 +169,7 @@ void api_drafts_undo(struct api_request *req, struct api_response *resp)
 		return;
 	r = store_review_undo(store, req->params[0], req->actor, ttl > 0 ? ttl : 120, &detail);
 	if (r == REVIEW_OK)
-		log_info("api: draft %s recalled by %s", req->params[0], req->actor);
+		log_info_kv("draft recalled (undo)", "draft_id=%s actor=%s", req->params[0],
+			    req->actor);
 	api_review_reply(resp, store, r, detail, "draft");
 }

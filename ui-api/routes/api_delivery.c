@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A person's answers to a reply that has not left: "may have been
  * delivered; send again?" on an uncertain one (daemon/outbox/outbox.c), and
  * "retry now" / "send again" on one that failed (issue 18). */
@@ -49,8 +50,8 @@ static void api_delivery_decide(struct api_request *req, struct api_response *re
 			state);
 		return;
 	}
-	log_info("api: draft %s: uncertain reply %s by %s", req->params[0],
-		 send_again ? "sent again" : "marked delivered", req->actor);
+	log_info_kv(send_again ? "uncertain reply sent again" : "uncertain reply marked delivered",
+		    "draft_id=%s actor=%s", req->params[0], req->actor);
 	if (store_review_get(store, req->params[0], &draft) <= 0) {
 		api_error_store(resp, store);
 		return;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GET /drafts, GET /drafts/{id}, claim, release, PATCH. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,14 +65,13 @@ bad:
 
 void api_drafts_list(struct api_request *req, struct api_response *resp)
 {
-	static const char *const allowed[] = {"status", "category", "mailbox", "q",
-					      "limit",  "cursor",   "order",   NULL};
+	static const char *const allowed[] = {"status", "category", "mailbox",  "q", "limit",
+					      "cursor", "order",    "assigned", NULL};
 	struct review_filter f;
 	const char *status = api_query(req, "status");
 	struct api_page page;
 	struct store *store;
-	json_t *drafts = NULL;
-	char *next = NULL, statuses[128];
+	char *drafts = NULL, *next = NULL, statuses[128];
 
 	memset(&f, 0, sizeof(f));
 	if (api_query_check(req, resp, allowed) < 0)
@@ -85,7 +85,8 @@ void api_drafts_list(struct api_request *req, struct api_response *resp)
 		f.status = statuses;
 	}
 	if (api_page_filter(resp, "category", f.category) < 0 ||
-	    api_page_filter(resp, "mailbox", f.mailbox) < 0 || api_page_filter(resp, "q", f.q) < 0)
+	    api_page_filter(resp, "mailbox", f.mailbox) < 0 ||
+	    api_page_filter(resp, "q", f.q) < 0 || api_assigned_filter(req, resp, &f.assigned) < 0)
 		return;
 	if (api_page_parse(req, resp, "c1", API_LIST_DEFAULT, API_LIST_MAX, &page) < 0)
 		return;
@@ -98,7 +99,7 @@ void api_drafts_list(struct api_request *req, struct api_response *resp)
 		api_error_store(resp, store);
 		return;
 	}
-	api_page_reply(resp, "drafts", drafts, next, "c1", &page);
+	api_page_reply_text(resp, "drafts", drafts, next, "c1", &page);
 	free(next);
 }
 

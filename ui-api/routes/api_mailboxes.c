@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GET /mailboxes, POST /mailboxes/{name}/poll. */
 #include "ui-api/api.h"
 

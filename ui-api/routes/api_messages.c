@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* GET /messages (?status=open..., ?state=human: "Needs a human") and GET
  * /messages/{id}: every customer message with its status and queue, so the
  * mail without a draft can be read, answered or closed. */
@@ -54,8 +55,8 @@ static int api_list_filter(struct api_response *resp, const char *what, const ch
 /* Cursors are "m1" + order letter + the last id, like the drafts list's. */
 void api_messages_list(struct api_request *req, struct api_response *resp)
 {
-	static const char *const allowed[] = {"state",  "status", "mailbox", "limit",
-					      "cursor", "order",  NULL};
+	static const char *const allowed[] = {"state",  "status", "mailbox",  "limit",
+					      "cursor", "order",  "assigned", NULL};
 	struct review_messages_filter f;
 	const char *state = api_query(req, "state"), *status = api_query(req, "status");
 	struct api_page page;
@@ -79,7 +80,8 @@ void api_messages_list(struct api_request *req, struct api_response *resp)
 		f.status = statuses;
 	}
 	f.mailbox = api_query(req, "mailbox");
-	if (api_page_filter(resp, "mailbox", f.mailbox) < 0)
+	if (api_page_filter(resp, "mailbox", f.mailbox) < 0 ||
+	    api_assigned_filter(req, resp, &f.assigned) < 0)
 		return;
 	if (api_page_parse(req, resp, "m1", API_MESSAGES_DEFAULT, API_MESSAGES_MAX, &page) < 0)
 		return;

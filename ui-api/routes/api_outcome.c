@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The message as the unit of work (issue 11): POST /messages/{id}/draft
  * (regenerate), /reply (a reply a person writes, or a follow-up), /close,
  * /reopen, and GET /backlog. */
@@ -42,6 +43,9 @@ void api_messages_redraft(struct api_request *req, struct api_response *resp)
 	if ((store = api_store(req, resp)) == NULL)
 		return;
 	r = store_outcome_redraft(store, req->params[0], req->actor, &o, &detail);
+	if (r == REVIEW_OK)
+		log_info_kv("message sent back to drafting", "message_id=%s actor=%s",
+			    req->params[0], req->actor);
 	api_review_reply(resp, store, r, detail, "message");
 	if (r == REVIEW_OK)
 		resp->status = 202;
@@ -131,8 +135,8 @@ void api_messages_reply(struct api_request *req, struct api_response *resp)
 		goto out;
 	r = store_outcome_reply(store, req->params[0], req->actor, &o, &detail);
 	if (r == REVIEW_OK)
-		log_info("api: message %s answered by %s%s", req->params[0], req->actor,
-			 o.follow_up ? " (follow-up)" : "");
+		log_info_kv(o.follow_up ? "message followed up" : "message answered",
+			    "message_id=%s actor=%s", req->params[0], req->actor);
 	api_review_reply(resp, store, r, detail, "message");
 out:
 	json_decref(body);
@@ -161,6 +165,9 @@ void api_messages_close(struct api_request *req, struct api_response *resp)
 	if ((store = api_store(req, resp)) == NULL)
 		goto out;
 	r = store_outcome_close(store, req->params[0], req->actor, reason, &detail);
+	if (r == REVIEW_OK)
+		log_info_kv("message closed", "message_id=%s actor=%s reason=%.200s",
+			    req->params[0], req->actor, reason);
 	api_review_reply(resp, store, r, detail, "message");
 out:
 	json_decref(body);
@@ -177,6 +184,9 @@ void api_messages_reopen(struct api_request *req, struct api_response *resp)
 	    (store = api_store(req, resp)) == NULL)
 		return;
 	r = store_outcome_reopen(store, req->params[0], req->actor, &detail);
+	if (r == REVIEW_OK)
+		log_info_kv("message reopened", "message_id=%s actor=%s", req->params[0],
+			    req->actor);
 	api_review_reply(resp, store, r, detail, "message");
 }
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The automatic-reply switch (GET/POST /auto) and the post-send samples
  * (GET /samples, POST /samples/{id}). */
 #include <string.h>
@@ -47,6 +48,8 @@ void api_auto_post(struct api_request *req, struct api_response *resp)
 		api_error_store(resp, store);
 		return;
 	}
+	log_warn_kv(enabled ? "automatic replies switched on" : "automatic replies switched off",
+		    "actor=%s count=%ld", req->actor, held);
 	api_reply(resp, 200,
 		  json_pack("{s:b, s:I}", "enabled", enabled, "held_back", (json_int_t)held));
 }
@@ -104,6 +107,9 @@ void api_samples_judge(struct api_request *req, struct api_response *resp)
 		goto out;
 	r = store_sample_verdict(store, req->params[0], verdict, api_field_str(body, "note"),
 				 req->actor, &detail);
+	if (r == REVIEW_OK)
+		log_info_kv("sample judged", "draft_id=%s actor=%s verdict=%s", req->params[0],
+			    req->actor, verdict);
 	api_review_reply(resp, store, r, detail, "sample");
 out:
 	json_decref(body);

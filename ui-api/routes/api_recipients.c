@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The recipient policy for reviewer edits (see api_drafts.h). */
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,12 +1,15 @@
+/* SPDX-License-Identifier: MIT */
 /* GET /stats: the review counts per category and reviewer, and beside them
- * each category's promotion evidence over [agent] stats_window, and the
- * daily series of the last ?days=N UTC days (default 30) for charts. */
+ * each category's promotion evidence over [agent] stats_window, the
+ * reviewers' speed over the same window, and the daily series of the last
+ * ?days=N UTC days (default 30) for charts. */
 #include <string.h>
 
 #include "daemon/promotion/promotion.h"
 #include "daemon/store/store_outcome.h"
 #include "daemon/store/store_pipeline.h"
 #include "daemon/store/store_review_series.h"
+#include "daemon/store/store_review_speed.h"
 #include "daemon/lib/util.h"
 #include "ui-api/api.h"
 
@@ -117,7 +120,7 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 	static const char *const allowed[] = {"days", NULL};
 	struct store *store;
 	json_t *result = NULL, *promo = NULL, *model, *series = NULL, *backlog = NULL,
-	       *first = NULL;
+	       *first = NULL, *speed = NULL;
 	unsigned int days;
 
 	if (api_query_check(req, resp, allowed) < 0 || api_stats_days(req, resp, &days) < 0 ||
@@ -127,7 +130,9 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 	    promotion_stats(store, req->config, &promo) < 0 ||
 	    store_review_series(store, days, req->config->agent.unchanged_threshold, &series) < 0 ||
 	    store_outcome_backlog(store, &backlog) < 0 ||
-	    store_outcome_first_response(store, req->config->agent.stats_window, &first) < 0) {
+	    store_outcome_first_response(store, req->config->agent.stats_window, &first) < 0 ||
+	    store_review_speed(store, req->config->agent.stats_window, REVIEW_SPEED_BREAK_S,
+			       &speed) < 0) {
 		api_error_store(resp, store);
 		goto out;
 	}
@@ -142,6 +147,9 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 	/* the daily figures for charts (same unchanged threshold as promotion) */
 	json_object_set_new(result, "series", series);
 	series = NULL;
+	/* how fast people decide: time per decision, decisions per hour */
+	json_object_set_new(result, "speed", speed);
+	speed = NULL;
 	/* the model's start-up probe: whether automatic replies may go out */
 	model = store_model_probe(store);
 	json_object_set_new(result, "model", model != NULL ? model : json_null());
@@ -153,4 +161,5 @@ out:
 	json_decref(series);
 	json_decref(backlog);
 	json_decref(first);
+	json_decref(speed);
 }

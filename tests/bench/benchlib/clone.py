@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A large review queue made from the drafts the pipeline really made.
 
 Running the pipeline over 100,000 messages takes longer than the whole

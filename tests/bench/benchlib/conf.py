@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """draftd configurations for the bench: the demo's business data behind pg
 connectors, the demo rules, and one [mailbox] section per test account."""
 import socket
@@ -19,7 +20,8 @@ def write(path, ctx, db_url, mailboxes, idle=False, model=None, workers=None,
     src, svc = ctx.src, ctx.svc
     api_port = api_port or free_port()
     out = ["[database]", "url = %s" % db_url,
-           "[api]", "listen = 127.0.0.1:%d" % api_port,
+           # wrk's 64 connections come from one address: no per-client cap
+           "[api]", "listen = 127.0.0.1:%d" % api_port, "max_connections_per_client = 0",
            "[model]", "templates_dir = %s/deploy/templates" % src]
     if model:
         out += ["backend = openai", "base_url = %s" % model[0], "model = bench",

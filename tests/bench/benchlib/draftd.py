@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Running draftd's subcommands and daemon for the bench."""
 import os
 

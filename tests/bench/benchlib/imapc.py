@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """A bare IMAP IDLE client (the floor of the IDLE figure) and APPEND.
 
 The watcher logs in, selects INBOX and stays in IDLE, noting the wall-clock

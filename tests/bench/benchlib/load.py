@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """HTTP and SQL load: wrk against draftd's API, pgbench running the SQL the
 API runs, and catching that SQL (with its parameters) in PostgreSQL's log."""
 import glob

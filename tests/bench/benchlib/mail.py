@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Generated mail sets, cached between runs under BUILD/bench-cache.
 
 A set is genmail.py's output for (count, seed, prefix); its cache key also

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Processes the bench starts, and what it reads of them from /proc.
 
 Every process started here is remembered and stopped by its PID when the

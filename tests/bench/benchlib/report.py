@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Figures, their statistics, the printed table and results.json.
 
 A figure is one row of issue 14's table: draftd's value and, where the issue

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Every size the bench takes from the environment, with its default (issue
 14's sizes where they fit in `make bench`'s 10 minutes), its smoke value
 (BENCH_SMOKE=1: the < 30 s run in `make test` that keeps the scripts from

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The services the bench measures against: tests/services' PostgreSQL,
 Dovecot and SMTP sink in one temp dir (stopped by PID through all.sh stop),
 plus a tmpfs for the mbsync baseline's Maildir.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The stack the browser tests drive: a fresh draftd database and business
 # database, a Dovecot user holding the demo mailbox plus the hostile fixtures
 # of tests/browser/fixtures/, and a `draftd run` (builtin model, pg

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for tests/integration/*.sh; source it. Each check prints one
 # "ok - NAME" or "not ok - NAME" line, which tests/run.sh counts.
 # shellcheck shell=bash

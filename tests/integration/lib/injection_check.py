@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Checks the injection suite (tests/integration/injection.sh).
 
 A second, independent reading of what the output gates promise: every

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for tests that run draftd against every IMAP server of
 # tests/services: "dovecot" (the standard one), "cyrus" (Debian's layout) and
 # "provider" (the provider-layout Dovecot, logged in with an app password).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The OpenID Connect test provider on demand; source it after common.sh.
 #   oidc_start                 starts it under $ITMP (stopped by itest_cleanup), exports
 #                              DRAFTD_TEST_OIDC_* (tests/services/README.md)

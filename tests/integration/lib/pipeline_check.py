@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Checks the corpus run of tests/integration/pipeline.sh against labels.json.
 
 Reads the JSON dump of messages/drafts/outbox (argv[1]), labels.json

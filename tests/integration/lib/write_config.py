@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Writes an integration test's draftd config from fixture fragments.
 
     write_config.py OUT FRAGMENT... [NAME=VALUE...] [SECTION.KEY=VALUE...]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Decisions shared by the queue and the draft view: approve and reject with
 // their dialogs and the conflict explanations.
 

@@ -1,5 +1,9 @@
+// SPDX-License-Identifier: MIT
 // The REST client: every request goes to this page's own origin under
-// /api/v1 with the bearer token kept in sessionStorage (no cookies).
+// /api/v1. A person signed in with the form is known by the HttpOnly session
+// cookie (the browser sends it; the page never sees it) and sends the
+// session's CSRF token on every state-changing request; automation and tests
+// may use a bearer token kept in sessionStorage instead.
 
 const KEY = 'draftd.token';
 const BASE = '/api/v1';
@@ -19,6 +23,12 @@ export const token = {
 	clear: () => sessionStorage.removeItem(KEY),
 };
 
+// The session's CSRF token (from sign-in or GET /me), in memory only.
+let csrfToken = '';
+export function setCsrf(t) {
+	csrfToken = t || '';
+}
+
 let onUnauthorized = () => {};
 export function setUnauthorizedHandler(fn) {
 	onUnauthorized = fn;
@@ -33,6 +43,7 @@ export async function request(method, path, opts = {}) {
 	const headers = {Accept: 'application/json', ...(opts.headers || {})};
 	const t = opts.token !== undefined ? opts.token : token.get();
 	if (t) headers.Authorization = 'Bearer ' + t;
+	else if (csrfToken && method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken;
 	let body;
 	if (opts.body !== undefined) {
 		headers['Content-Type'] = 'application/json';
@@ -40,7 +51,7 @@ export async function request(method, path, opts = {}) {
 	}
 	let resp;
 	try {
-		resp = await fetch(url, {method, headers, body, credentials: 'omit', cache: 'no-store',
+		resp = await fetch(url, {method, headers, body, credentials: 'same-origin', cache: 'no-store',
 					 referrerPolicy: 'no-referrer', keepalive: !!opts.keepalive});
 	} catch (e) {
 		throw new ApiError(0, 'network', 'draftd is not reachable: ' + e.message);
@@ -65,6 +76,13 @@ export async function request(method, path, opts = {}) {
 
 export const api = {
 	me: () => request('GET', '/me', {noAuthRedirect: true}),
+	authInfo: () => request('GET', '/auth', {noAuthRedirect: true, token: ''}),
+	login: (login, password) => request('POST', '/auth/login',
+		{body: {login, password}, noAuthRedirect: true, token: ''}),
+	logout: () => request('POST', '/auth/logout', {noAuthRedirect: true}),
+	people: () => request('GET', '/people'),
+	addPerson: (body) => request('POST', '/people', {body}),
+	patchPerson: (login, body) => request('PATCH', '/people/' + encodeURIComponent(login), {body}),
 	drafts: (q) => request('GET', '/drafts', {query: q}),
 	draft: (id) => request('GET', '/drafts/' + encodeURIComponent(id)),
 	// viewing never claims: the page claims on the first edit
@@ -109,6 +127,23 @@ export const api = {
 	setAuto: (enabled) => request('POST', '/auto', {body: {enabled}}),
 	mailboxes: () => request('GET', '/mailboxes'),
 	audit: (q) => request('GET', '/audit', {query: q}),
+	// issue 16: the conversation, notes, assignment, snippets, search
+	thread: (messageId) => request('GET', '/messages/' + encodeURIComponent(messageId) + '/thread'),
+	notes: (messageId) => request('GET', '/messages/' + encodeURIComponent(messageId) + '/notes'),
+	addNote: (messageId, body) =>
+		request('POST', '/messages/' + encodeURIComponent(messageId) + '/notes', {body: {body}}),
+	// expect: who must have it now ('' nobody), so two takers cannot both win
+	assign: (messageId, to, expect) =>
+		request('POST', '/messages/' + encodeURIComponent(messageId) + '/assign',
+			{body: expect === undefined ? {to} : {to, expect}}),
+	assignees: () => request('GET', '/assignees'),
+	snippets: (q) => request('GET', '/snippets', {query: q}),
+	createSnippet: (body) => request('POST', '/snippets', {body}),
+	updateSnippet: (id, body) => request('PUT', '/snippets/' + encodeURIComponent(id), {body}),
+	deleteSnippet: (id) => request('DELETE', '/snippets/' + encodeURIComponent(id)),
+	fillSnippet: (draftId, snippetId) => request('GET', '/drafts/' + encodeURIComponent(draftId) +
+		'/snippets/' + encodeURIComponent(snippetId)),
+	search: (q) => request('GET', '/search', {query: q}),
 };
 
 // A random key for one approve attempt (retries of the same click reuse it).

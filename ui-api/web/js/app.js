@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: MIT
 // The reviewer page: login, routing between the views, the top bar,
 // notices and the keyboard. Views live in their own modules and get a
 // container element; they return {unmount, onKey}.
 
-import {api, ApiError, setUnauthorizedHandler, token} from './api.js';
+import {api, ApiError, setCsrf, setUnauthorizedHandler, token} from './api.js';
 import {$, $$, clear, h, replace} from './dom.js';
 import {mountQueue} from './queue.js';
 import {mountDraft} from './draft.js';
@@ -11,8 +12,12 @@ import {mountStats} from './stats.js';
 import {mountHuman, mountMessage} from './human.js';
 import {initSending, undoLast} from './sending.js';
 import {refreshBacklog, startBacklog, stopBacklog} from './backlog.js';
+import {mountSearch} from './search.js';
+import {mountSnippets} from './snippets.js';
+import {mountPeople} from './people.js';
+import {signinErrorText} from './signin.js';
 
-const session = {name: '', role: '', me: null};
+const session = {name: '', role: '', me: null, via: ''};
 let current = null; // the mounted view
 let noticeTimer = null;
 
@@ -32,7 +37,21 @@ export function confirmDialog(title, body, okLabel = 'OK') {
 	replace($('#confirm-body'), body);
 	replace($('#confirm-ok'), okLabel);
 	return new Promise((resolve) => {
-		dlg.addEventListener('close', () => resolve(dlg.returnValue === 'ok'), {once: true});
+		// y answers OK and n Cancel from the keyboard (Enter on the focused
+		// Cancel stays the safe default); not while typing in the dialog
+		const keys = (ev) => {
+			const t = ev.target;
+			if (ev.ctrlKey || ev.metaKey || ev.altKey || (t && /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+			if (ev.key === 'y' || ev.key === 'n') {
+				ev.preventDefault();
+				dlg.close(ev.key === 'y' ? 'ok' : 'cancel');
+			}
+		};
+		dlg.addEventListener('keydown', keys);
+		dlg.addEventListener('close', () => {
+			dlg.removeEventListener('keydown', keys);
+			resolve(dlg.returnValue === 'ok');
+		}, {once: true});
 		dlg.returnValue = '';
 		dlg.showModal();
 		$('#confirm-cancel').focus();
@@ -43,12 +62,14 @@ export function getSession() {
 	return session;
 }
 
-// Who the token belongs to (GET /me): its name and role. A 401 means the
-// token was not accepted.
+// Who is signed in (GET /me): the session's person or the token's. A 401
+// means neither the cookie nor the token was accepted.
 async function whoAmI() {
 	const me = await api.me();
 	const r = me.review || {};
-	return {name: me.name || '', role: me.role || 'reviewer', me: true,
+	setCsrf(me.csrf_token);
+	return {name: me.name || '', role: me.role || 'reviewer', me: true, via: me.via || 'token',
+		displayName: me.display_name || '', personId: me.person_id ?? null,
 		review: {sendDelay: r.send_delay_seconds ?? null, claimTtl: r.claim_ttl_seconds || 120,
 			heartbeat: r.heartbeat_seconds || 40}};
 }
@@ -65,22 +86,34 @@ function showLogin(message) {
 	err.hidden = !message;
 	replace(err, message || '');
 	$('#token').value = '';
-	$('#token').focus();
+	$('#login-password').value = '';
+	$('#login-name').focus();
+	api.authInfo().then((info) => {
+		$('#sso-box').hidden = !info.oidc;
+		if (info.oidc_button) replace($('#sso'), info.oidc_button);
+	}).catch(() => {});
 }
 
-async function startSession() {
+// signedIn: true right after the form or the token was used (a 401 then
+// says it was not accepted); false on page load (a 401 just means nobody is
+// signed in yet).
+async function startSession(signedIn = true) {
 	let who;
 	try {
 		who = await whoAmI();
 	} catch (e) {
+		const hadToken = !!token.get();
 		token.clear();
-		showLogin(e.status === 401 ? 'That token was not accepted.' : e.message);
+		if (e.status === 401 && !signedIn) showLogin();
+		else showLogin(e.status === 401 ? (hadToken ? 'That token was not accepted.'
+			: 'Your session has ended. Sign in again.') : e.message);
 		return;
 	}
 	Object.assign(session, who);
 	startBacklog();
 	document.body.dataset.role = session.role;
-	replace($('#who-name'), session.name || 'signed in');
+	replace($('#who-name'), session.displayName || session.name || 'signed in');
+	$('#who-name').title = session.name + (session.via === 'token' ? ' (API token)' : '');
 	replace($('#who-role'), session.role);
 	$('#login').hidden = true;
 	$('#nav').hidden = false;
@@ -91,12 +124,12 @@ async function startSession() {
 }
 
 function route() {
-	if (!token.get()) {
+	if (!session.role) {
 		showLogin();
 		return;
 	}
 	const hash = window.location.hash.replace(/^#\/?/, '') || 'queue';
-	const [view, arg] = hash.split('/');
+	const [view, arg] = hash.split('?')[0].split('/');
 	if (current) current.unmount();
 	current = null;
 	const el = clear($('#view'));
@@ -108,6 +141,9 @@ function route() {
 	else if (view === 'stats') current = mountStats(el, ctx);
 	else if (view === 'human') current = mountHuman(el, ctx);
 	else if (view === 'message' && arg) current = mountMessage(el, arg, ctx);
+	else if (view === 'search') current = mountSearch(el, ctx, new URLSearchParams(hash.split('?')[1] || ''));
+	else if (view === 'snippets') current = mountSnippets(el, ctx);
+	else if (view === 'people') current = mountPeople(el, ctx);
 	else current = mountQueue(el, ctx, new URLSearchParams(hash.split('?')[1] || ''));
 }
 
@@ -147,10 +183,11 @@ function onKey(ev) {
 		if (ev.key === 'Escape') t.blur();
 		return;
 	}
-	if (!token.get()) return;
+	if (!session.role) return;
 	if (gPending) {
 		gPending = false;
-		const dest = {q: 'queue', h: 'human', c: 'categories', s: 'stats'}[ev.key];
+		const dest = {q: 'queue', h: 'human', c: 'categories', s: 'stats', f: 'search',
+			n: 'snippets', m: 'queue?assigned=me'}[ev.key];
 		if (dest) {
 			ev.preventDefault();
 			navigate(dest);
@@ -177,19 +214,53 @@ function onKey(ev) {
 function init() {
 	initSending({notice, navigate});
 	setUnauthorizedHandler(() => {
+		const hadToken = !!token.get();
 		token.clear();
-		showLogin('Your token is no longer accepted (revoked or expired). Sign in again.');
+		setCsrf('');
+		Object.assign(session, {name: '', role: '', me: null, via: ''});
+		showLogin(hadToken ? 'Your token is no longer accepted (revoked or expired). Sign in again.'
+			: 'Your session has ended (signed out, expired or disabled). Sign in again.');
 	});
-	$('#login-form').addEventListener('submit', (ev) => {
+	$('#login-form').addEventListener('submit', async (ev) => {
+		ev.preventDefault();
+		const login = $('#login-name').value.trim();
+		const password = $('#login-password').value;
+		if (!login || !password) return;
+		const button = $('#login-submit');
+		button.disabled = true;
+		try {
+			token.clear();
+			await api.login(login, password);
+			$('#login-password').value = '';
+			await startSession(true);
+		} catch (e) {
+			$('#login-password').value = '';
+			const err = $('#login-error');
+			err.hidden = false;
+			replace(err, e.code === 'invalid_credentials' ? 'Wrong login or password.' : e.message);
+			$('#login-password').focus();
+		} finally {
+			button.disabled = false;
+		}
+	});
+	$('#token-form').addEventListener('submit', (ev) => {
 		ev.preventDefault();
 		const t = $('#token').value.trim();
 		if (!t) return;
 		token.set(t);
-		startSession();
+		startSession(true);
 	});
-	$('#logout').addEventListener('click', () => {
+	$('#logout').addEventListener('click', async () => {
+		if (session.via === 'session') {
+			try {
+				await api.logout();
+			} catch (e) {
+				// the session may have ended already: signed out either way
+			}
+		}
 		token.clear();
-		Object.assign(session, {name: '', role: '', me: null});
+		setCsrf('');
+		Object.assign(session, {name: '', role: '', me: null, via: ''});
 		window.location.hash = '#/queue';
 		showLogin('Signed out.');
 	});
@@ -204,8 +275,17 @@ function init() {
 		}
 	});
 	document.addEventListener('keydown', onKey);
-	if (token.get()) startSession();
-	else showLogin();
+	// back from single sign-on with a refusal: say why, and drop it from the
+	// address bar so a reload does not repeat it
+	const params = new URLSearchParams(window.location.search);
+	const signinError = params.get('signin_error');
+	if (signinError) {
+		history.replaceState(null, '', window.location.pathname + window.location.hash);
+		showLogin(signinErrorText(signinError));
+		return;
+	}
+	// a bearer token in this tab, or else the session cookie (if any)
+	startSession(false);
 }
 
 export {ApiError, h};

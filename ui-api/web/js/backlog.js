@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The backlog in the page header: open messages and how long the oldest has
 // waited (GET /backlog), refreshed every half minute and after each decision.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Categories (admins change modes): each mode switch sits next to the
 // evidence for it, and a change asks for confirmation first. The API audits
 // every change.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Answering from "Needs a human": a reply written from scratch (threaded,
 // Sent copy and \Answered like any reply, with the send delay and Undo), a
 // follow-up once the message has its reply, or closing it with a reason.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // When two people changed one draft: both texts side by side, and nothing
 // either of them wrote is thrown away without the reviewer choosing it.
 

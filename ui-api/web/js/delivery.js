@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "May have been delivered; send again?": a reply whose SMTP outcome was
 // ambiguous (the outbox state is uncertain: the whole message reached the
 // server, no final answer came). draftd never sends it again on its own; a

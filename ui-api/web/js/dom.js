@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // DOM building without HTML parsing. Every string a caller passes becomes a
 // text node or a plain attribute value, so email content can never turn into
 // markup: there is no innerHTML anywhere in the page.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One draft: the customer's message as inert text on the left, the editable
 // reply and its evidence (facts, rules, guardrail flags, confidence) on the
 // right. Viewing never claims; the first edit does (presence.js). Saving
@@ -16,6 +17,10 @@ import {fieldsOf, showStale, showTakenAway} from './conflict.js';
 import {messageBadge, outboxWords, sendDeadline} from './states.js';
 import {trackSend} from './sending.js';
 import {deliveryBlock} from './delivery.js';
+import {conversationPane} from './thread.js';
+import {notesPane} from './notes.js';
+import {assignControl} from './assign.js';
+import {pickSnippet} from './snippet_picker.js';
 
 const REFRESH_MS = 5000;
 const LIVE = ['pending', 'claimed'];
@@ -38,8 +43,11 @@ export function mountDraft(root, id, ctx) {
 	const banner = h('div.banner#draft-banner', {hidden: true});
 	const conflict = h('div.conflict#conflict', {role: 'alert', hidden: true});
 	const layout = h('div.draft-layout');
+	// issue 16: who has the message, the conversation and notes beside it
+	const assignSlot = h('div.slot-assign');
+	let ws = null;
 	root.append(h('div.toolbar', h('a.back', {route: 'queue'}, '← Queue'),
-		h('h1#draft-title', 'Draft #' + id)), banner, conflict, layout);
+		h('h1#draft-title', 'Draft #' + id), assignSlot), banner, conflict, layout);
 
 	const f = {
 		recipient: h('input#d-recipient', {type: 'email', maxlength: 320, autocomplete: 'off'}),
@@ -49,6 +57,12 @@ export function mountDraft(root, id, ctx) {
 	};
 	const dirtyMark = h('span.dirty', {hidden: true}, 'unsaved changes');
 	for (const el of Object.values(f)) el.addEventListener('input', onEdit);
+	f.body.addEventListener('keydown', (ev) => {
+		if (ev.key === '.' && ev.ctrlKey) {
+			ev.preventDefault();
+			insertSnippet();
+		}
+	});
 	const btn = {
 		approve: h('button.primary#b-approve', {type: 'button', on: {click: () => doApprove(false)}},
 			'Approve & send'),
@@ -57,6 +71,8 @@ export function mountDraft(root, id, ctx) {
 		save: h('button#b-save', {type: 'button', on: {click: () => doSave(false)}}, 'Save'),
 		reject: h('button.danger#b-reject', {type: 'button', on: {click: doReject}}, 'Reject'),
 		regen: h('button#b-regen', {type: 'button', on: {click: doRegenerate}}, 'Regenerate'),
+		snippet: h('button#b-snippet', {type: 'button', title: 's, or Ctrl+. in the text',
+			on: {click: () => insertSnippet()}}, 'Insert snippet'),
 		takeOver: h('button.danger#b-take-over', {type: 'button', hidden: true,
 			on: {click: doTakeOver}}, 'Take over'),
 		undo: h('button#b-undo', {type: 'button', hidden: true, on: {click: doUndo}}, 'Undo sending'),
@@ -108,18 +124,23 @@ export function mountDraft(root, id, ctx) {
 		h('label', {for: 'd-cc'}, 'Cc'), f.cc,
 		h('label', {for: 'd-subject'}, 'Subject'), f.subject,
 		h('label', {for: 'd-body'}, 'Body'), f.body,
-		h('div.buttons', btn.approve, btn.approveNext, btn.save, btn.reject, btn.regen, btn.takeOver,
-			btn.undo),
-		h('p.hint', 'a approve · A approve & next · r reject · e edit · z undo sending · Esc back to the queue'));
+		h('div.buttons', btn.approve, btn.approveNext, btn.save, btn.reject, btn.regen, btn.snippet,
+			btn.takeOver, btn.undo),
+		h('p.hint', 'a approve · A approve & next · r reject · e edit · s snippet · t take · z undo sending · ' +
+			'Esc back to the queue'));
 	let messageShown = false;
 
 	function render() {
 		replace(root.querySelector('#draft-title'), 'Draft #' + d.id + ': ', d.subject || '');
 		if (!messageShown) {
-			replace(messageSlot, messagePane(d.message || {}));
+			const mid = d.message_id || (d.message && d.message.id);
+			ws = {conv: conversationPane(mid), notes: notesPane(mid, ctx), assign: assignControl(mid, ctx)};
+			replace(messageSlot, messagePane(d.message || {}), ws.conv.el, ws.notes.el);
+			replace(assignSlot, ws.assign.el);
 			layout.append(messageSlot, editor, evidenceSlot);
 			messageShown = true;
 		}
+		ws.assign.show(d.message && d.message.assigned_to, true);
 		replace(evidenceSlot, h('section.pane.evidence',
 			h('h2', 'Why this draft'),
 			h('dl.summary',
@@ -151,7 +172,9 @@ export function mountDraft(root, id, ctx) {
 			d.reject_reason ? ' · reason: ' + d.reject_reason : '',
 			msg ? [' · message ', msg] : '', ' ', dirtyMark);
 		const locked = decided() || pres.other();
-		for (const b of [btn.approve, btn.approveNext, btn.save, btn.reject, btn.regen]) b.disabled = locked;
+		for (const b of [btn.approve, btn.approveNext, btn.save, btn.reject, btn.regen, btn.snippet]) {
+			b.disabled = locked;
+		}
 		for (const el of Object.values(f)) el.readOnly = locked;
 		btn.takeOver.hidden = !(isAdmin && pres.other() && !decided());
 		btn.undo.hidden = !(d.status === 'approved' && d.outbox && d.outbox.can_undo);
@@ -441,15 +464,42 @@ export function mountDraft(root, id, ctx) {
 		}
 	}
 
+	// A snippet at the reply's caret, filled from this draft's facts.
+	async function insertSnippet() {
+		if (!d || decided() || pres.other()) return;
+		await pickSnippet(id, d.language || (d.message && d.message.language), f.body, ctx);
+	}
+
+	// the same question as the queue's a key before anything is sent
+	function askApprove(next) {
+		if (d && !decided() && !pres.other()) {
+			confirmApprove(ctx, d, {saveFirst: dirty(), next}).then((ok) => {
+				if (ok && alive) doApprove(false, next);
+			});
+		}
+	}
+
+	// read, fix, approve, next without the mouse: Ctrl+Enter (Cmd+Enter) in
+	// the editor asks "Approve & next" straight from the text being fixed
+	f.body.addEventListener('keydown', (ev) => {
+		if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) {
+			ev.preventDefault();
+			f.body.blur();
+			askApprove(true);
+		}
+	});
+
 	function onKey(ev) {
-		// the same question as the queue's a key before anything is sent
+		if (ev.key === 's') {
+			insertSnippet();
+			return true;
+		}
+		if (ev.key === 't' && ws) {
+			ws.assign.take();
+			return true;
+		}
 		if (ev.key === 'a' || ev.key === 'A') {
-			const next = ev.key === 'A';
-			if (d && !decided() && !pres.other()) {
-				confirmApprove(ctx, d, {saveFirst: dirty(), next}).then((ok) => {
-					if (ok && alive) doApprove(false, next);
-				});
-			}
+			askApprove(ev.key === 'A');
 			return true;
 		}
 		if (ev.key === 'r') {
@@ -469,9 +519,15 @@ export function mountDraft(root, id, ctx) {
 
 	(async () => {
 		await load(true);
+		let ticks = 0;
 		const tick = async () => {
 			if (!alive) return;
 			if (!document.hidden) await load(false);
+			// the conversation and notes move slower than the draft
+			if (!document.hidden && ws && ++ticks % 3 === 0) {
+				ws.conv.refresh();
+				ws.notes.refresh();
+			}
 			if (alive) timer = setTimeout(tick, REFRESH_MS);
 		};
 		timer = setTimeout(tick, REFRESH_MS);

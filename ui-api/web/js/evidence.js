@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The evidence around a draft, all as inert text: the customer's message
 // (also the "Needs a human" message view), the facts with their fetch time,
 // the rules that fired and the guardrail flags.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Plain-words formatting shared by the views.
 
 export function age(seconds) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // "Needs a human": open messages without a draft (the category is off, the
 // message was oversized, the model could not draft, a reviewer rejected the
 // draft, sending failed), each with the reason; other message lists by
@@ -10,6 +11,9 @@ import {age, ageSince, when} from './format.js';
 import {messagePane} from './evidence.js';
 import {messageBadge, outboxWords} from './states.js';
 import {closePane, composePane} from './compose.js';
+import {conversationPane} from './thread.js';
+import {notesPane} from './notes.js';
+import {assignControl} from './assign.js';
 
 const REFRESH_MS = 10000;
 const LISTS = [['human', 'Needs a human', {state: 'human'}], ['open', 'Every open message', {status: 'open'}],
@@ -148,6 +152,9 @@ function statePane(m, actions) {
 
 export function mountMessage(root, id, ctx) {
 	let alive = true;
+	// issue 16: the assignment, the conversation and notes beside the message
+	const ws = {conv: conversationPane(id), notes: notesPane(id, ctx), assign: assignControl(id, ctx)};
+	let ticks = 0;
 	let timer = null;
 	let m = null;
 	let shown = '';
@@ -158,8 +165,9 @@ export function mountMessage(root, id, ctx) {
 	const ask = h('button#b-ask-draft', {type: 'button', on: {click: askDraft}}, 'Ask for a draft');
 	const reopen = h('button#b-reopen', {type: 'button', on: {click: doReopen}}, 'Reopen');
 	root.append(h('div.toolbar', h('a.back', {route: 'human'}, '← Needs a human'),
-		h('h1#message-title', 'Message #' + id)),
-	h('div.draft-layout.message-layout', slot, h('div.side-panes', status, forms)));
+		h('h1#message-title', 'Message #' + id), ws.assign.el),
+	h('div.draft-layout.message-layout', h('div', slot, ws.conv.el, ws.notes.el),
+		h('div.side-panes', status, forms)));
 
 	// The forms are rebuilt only when the message's state changes, so a
 	// refresh never wipes what the reviewer is typing.
@@ -196,6 +204,7 @@ export function mountMessage(root, id, ctx) {
 			const x = await api.message(id);
 			if (!alive) return;
 			m = x;
+			ws.assign.show(m.assigned_to, true);
 			if (first) replace(slot, messagePane(m));
 			render();
 		} catch (e) {
@@ -233,6 +242,10 @@ export function mountMessage(root, id, ctx) {
 		const tick = async () => {
 			if (!alive) return;
 			if (!document.hidden) await load(false);
+			if (!document.hidden && ++ticks % 3 === 0) {
+				ws.conv.refresh();
+				ws.notes.refresh();
+			}
 			if (alive) timer = setTimeout(tick, 3000);
 		};
 		timer = setTimeout(tick, 3000);
@@ -247,6 +260,10 @@ export function mountMessage(root, id, ctx) {
 		onKey(ev) {
 			if (ev.key === 'Escape') {
 				ctx.navigate('human');
+				return true;
+			}
+			if (ev.key === 't') {
+				ws.assign.take();
 				return true;
 			}
 			return false;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Claims follow presence. Viewing a draft never claims it; the first edit
 // does. While this page holds the claim and the reviewer is active, a
 // heartbeat renews it; leaving the draft (another view, closing the tab)

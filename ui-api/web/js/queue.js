@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The queue: pending drafts with filters, keyboard navigation and a live
 // refresh that replaces only the table body, so the filter inputs (and
 // whatever the reviewer is typing in them) are never rebuilt.
@@ -23,9 +24,25 @@ function savedFilters() {
 	}
 }
 
-export function mountQueue(root, ctx) {
-	const f = {status: 'open', category: '', mailbox: '', q: '', order: 'oldest',
+// The filter lists change seldom while /categories computes every category's
+// evidence (seconds with 100k drafts, holding a server thread): the queue,
+// mounted on every return from a draft, asks at most every 5 minutes.
+const LISTS_MS = 5 * 60 * 1000;
+let lists = null;
+function filterLists() {
+	if (!lists || Date.now() - lists.at > LISTS_MS) {
+		const p = Promise.all([api.categories(), api.mailboxes().catch(() => ({}))]);
+		lists = {at: Date.now(), p};
+		p.catch(() => (lists = null));
+	}
+	return lists.p;
+}
+
+export function mountQueue(root, ctx, params) {
+	const f = {status: 'open', category: '', mailbox: '', q: '', order: 'oldest', assigned: '',
 		   ...savedFilters()};
+	// #/queue?assigned=me: "mine" (g m)
+	if (params && params.has('assigned')) f.assigned = params.get('assigned');
 	let rows = [];
 	let next = null;
 	let selected = null; // draft id
@@ -47,6 +64,10 @@ export function mountQueue(root, ctx) {
 			clearTimeout(qTimer);
 			qTimer = setTimeout(() => set('q', search.value.trim()), 300);
 		}}});
+	const assigned = h('select#f-assigned', {title: 'Assigned to',
+		on: {change: () => set('assigned', assigned.value)}},
+		[['', 'anyone\'s'], ['me', 'mine'], ['none', 'unassigned']].map(([v, t]) =>
+			h('option', {value: v, selected: v === f.assigned}, t)));
 	const order = h('select#f-order', {title: 'Order', on: {change: () => set('order', order.value)}},
 		h('option', {value: 'oldest', selected: f.order === 'oldest'}, 'oldest first'),
 		h('option', {value: 'newest', selected: f.order === 'newest'}, 'newest first'));
@@ -57,14 +78,15 @@ export function mountQueue(root, ctx) {
 	const table = h('table.queue#queue-table',
 		h('thead', h('tr', h('th', 'Category'), h('th', 'From'), h('th', 'Subject'),
 			     h('th.num', 'Age'), h('th.num', 'Confidence'), h('th', 'Flags'),
-			     h('th', 'Held by'), h('th', 'Draft'), h('th', 'Message'))),
+			     h('th', 'Held by'), h('th', 'Assigned'), h('th', 'Draft'), h('th', 'Message'))),
 		tbody);
 	const empty = h('p.empty', {hidden: true}, 'Nothing here. New drafts appear by themselves.');
 	// issue 18: a mailbox that cannot send (no Sent folder found or made)
 	const problems = h('div.conflict#mailbox-problems', {role: 'alert', hidden: true});
 
 	root.append(
-		h('div.toolbar', h('h1', 'Queue'), status, category, mailbox, search, order, count, updated),
+		h('div.toolbar', h('h1', 'Queue'), status, category, mailbox, assigned, search, order, count,
+			updated),
 		problems, table, empty, more,
 		h('p.hint', 'j/k move · e or Enter open · a approve · r reject · / search · ? help'));
 
@@ -78,12 +100,12 @@ export function mountQueue(root, ctx) {
 	function query(cursor, limit) {
 		// "open" is pending plus claimed: the reviewer sees who holds what
 		return {status: f.status, category: f.category, mailbox: f.mailbox, q: f.q,
-			order: f.order, limit, cursor};
+			assigned: f.assigned, order: f.order, limit, cursor};
 	}
 
 	async function fillSelects() {
 		try {
-			const [c, m] = await Promise.all([api.categories(), api.mailboxes().catch(() => ({}))]);
+			const [c, m] = await filterLists();
 			for (const x of c.categories || []) {
 				category.append(h('option', {value: x.name, selected: x.name === f.category}, x.name));
 			}
@@ -159,7 +181,9 @@ export function mountQueue(root, ctx) {
 				h('td.num', {title: d.created_at || ''}, age(d.age_seconds)),
 				h('td.num', {title: d.confidence_source || ''}, pct(d.confidence)),
 				h('td', flags.map((x) => h('span.flag', {title: flagWords(x).words}, shortFlag(x)))),
-				h('td', d.claimed_by ? h('span.claim', d.claimed_by) : ''),
+				h('td', d.claimed_by ? h('span.claim', {title: 'editing now'}, d.claimed_by) : ''),
+				h('td.assigned', d.assigned_to ? h(d.assigned_to === ctx.session.name
+					? 'span.assignee.mine' : 'span.assignee', d.assigned_to === ctx.session.name ? 'you' : d.assigned_to) : ''),
 				h('td', h('span.status.s-' + String(d.status).replace(/\W/g, ''), d.status)),
 				h('td', messageBadge({message_status: d.message_status}) || ''));
 			tbody.append(tr);

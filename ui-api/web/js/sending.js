@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The "Sending in N s, Undo" tray: every reply approved from this page waits
 // [review] send_delay in the outbox, and until the sender takes it Undo puts
 // the draft back to pending with the edit kept. The tray lives outside the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The customer's message is the unit of work: its status (open, replied,
 // closed, skipped) and, while open, where it waits. Also a reply's way out
 // through the outbox, in words. Every view shows these the same way.

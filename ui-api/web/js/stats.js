@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Statistics: the daily series of GET /stats?days=N as an inline SVG chart
 // (drafts per day as bars, the approve-unchanged rate as a line on a 0-100%
 // axis) for overall, one category or one reviewer, a table of the same days,
@@ -139,6 +140,27 @@ function firstResponse(fr) {
 	return seconds(fr.median_seconds) + ' / ' + seconds(fr.p90_seconds) + ' (' + fr.replied + ')';
 }
 
+// How fast people decide (GET /stats speed): time per decision is the gap
+// since the same person's previous decision (longer gaps are breaks), per
+// hour over the hours in which they decided anything.
+function speedBlock(sp) {
+	if (!sp) return null;
+	const days = Math.round((sp.window_seconds || 0) / 86400);
+	const row = (label, r) => h('tr', h('td', label), h('td.num', String(r.decisions || 0)),
+		h('td.num', seconds(r.median_seconds_per_decision)), h('td.num', seconds(r.p90_seconds_per_decision)),
+		h('td.num', num(r.decisions_per_hour, 1)), h('td.num', String(r.active_hours || 0)));
+	return [h('h2', 'Speed'),
+		h('p.muted', 'Last ' + days + ' days. Time per decision: since the same person\'s previous ' +
+			'decision; a gap over ' + Math.round((sp.break_seconds || 900) / 60) + ' minutes is a break ' +
+			'and not counted.'),
+		h('table.stats#stats-speed',
+			h('thead', h('tr', h('th', 'Reviewer'), h('th.num', 'Decisions'),
+				h('th.num', 'Median time per decision'), h('th.num', '90th percentile'),
+				h('th.num', 'Decisions per hour'), h('th.num', 'Active hours'))),
+			h('tbody', (sp.reviewers || []).map((r) => row(r.reviewer, r)),
+				sp.overall ? row('Everyone', sp.overall) : null))];
+}
+
 // The open messages now and how fast customers got their first reply.
 function backlogBlock(s) {
 	const b = s.backlog;
@@ -194,7 +216,7 @@ export function mountStats(root) {
 			draw();
 			const cats = s.categories || [];
 			const revs = s.reviewers || [];
-			replace(body, backlogBlock(s),
+			replace(body, backlogBlock(s), speedBlock(s.speed),
 				h('h2', 'Totals per category'),
 				cats.length ? totalsTable(cats, 'category', 'Category') : h('p.muted', 'No drafts yet.'),
 				h('p.muted', '"Unchanged" means an edit distance of at most ' +

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/* A few connections shared by many threads that each need the database
+ * only now and then (the mailbox pollers): one connection per mailbox made
+ * PostgreSQL's connection count grow with the mailboxes. */
+#include "daemon/store/store_pool.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/store/store_private.h"
+
+struct store_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t returned;
+	char *url;
+	unsigned int connect_timeout;
+	unsigned int size; /* the most connections open at once */
+	unsigned int open; /* opened or being opened */
+	struct store **idle;
+	unsigned int idle_count;
+};
+
+int store_pool_new(const char *url, unsigned int connect_timeout, unsigned int size,
+		   struct store_pool **pool_r)
+{
+	struct store_pool *p = calloc(1, sizeof(*p));
+
+	*pool_r = NULL;
+	if (p == NULL || size == 0)
+		goto fail;
+	p->url = strdup(url);
+	p->idle = calloc(size, sizeof(*p->idle));
+	if (p->url == NULL || p->idle == NULL)
+		goto fail;
+	p->connect_timeout = connect_timeout;
+	p->size = size;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->returned, NULL);
+	*pool_r = p;
+	return 0;
+fail:
+	if (p != NULL) {
+		free(p->url);
+		free(p->idle);
+	}
+	free(p);
+	return -1;
+}
+
+/* An idle connection has nothing to say: input on it is the server's
+ * goodbye (a restart, an idle timeout, pg_terminate_backend) and then its
+ * end of file, which libpq turns into CONNECTION_BAD once read. Never
+ * blocks. */
+static void store_pool_check(struct store *s)
+{
+	struct pollfd pfd = {.fd = PQsocket(s->conn), .events = POLLIN};
+
+	for (int i = 0; i < 4 && pfd.fd >= 0 && poll(&pfd, 1, 0) > 0; i++) {
+		if (PQconsumeInput(s->conn) == 0)
+			break;
+	}
+}
+
+int store_pool_get(struct store_pool *pool, struct store **store_r, char *err, size_t errsize)
+{
+	struct store *s = NULL;
+	int ret = -1;
+
+	*store_r = NULL;
+	pthread_mutex_lock(&pool->lock);
+	while (pool->idle_count == 0 && pool->open >= pool->size)
+		pthread_cond_wait(&pool->returned, &pool->lock);
+	if (pool->idle_count > 0)
+		s = pool->idle[--pool->idle_count];
+	else
+		pool->open++; /* a slot for the connection opened below, unlocked */
+	pthread_mutex_unlock(&pool->lock);
+	if (s == NULL) {
+		if (store_open(pool->url, pool->connect_timeout, &s, err, errsize) < 0)
+			goto out;
+	} else if (store_pool_check(s), store_ensure(s) < 0) {
+		snprintf(err, errsize, "%s", store_error(s));
+		goto out;
+	}
+	*store_r = s;
+	s = NULL;
+	ret = 0;
+out:
+	if (ret < 0) {
+		/* a connection that cannot be had frees its slot for the next try */
+		store_close(&s);
+		pthread_mutex_lock(&pool->lock);
+		pool->open--;
+		pthread_cond_signal(&pool->returned);
+		pthread_mutex_unlock(&pool->lock);
+	}
+	return ret;
+}
+
+void store_pool_put(struct store_pool *pool, struct store **store)
+{
+	if (*store == NULL)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	if (pool->idle_count < pool->size)
+		pool->idle[pool->idle_count++] = *store;
+	else
+		store_close(store);
+	pthread_cond_signal(&pool->returned);
+	pthread_mutex_unlock(&pool->lock);
+	*store = NULL;
+}
+
+void store_pool_free(struct store_pool **pool)
+{
+	struct store_pool *p = *pool;
+
+	if (p == NULL)
+		return;
+	for (unsigned int i = 0; i < p->idle_count; i++)
+		store_close(&p->idle[i]);
+	pthread_cond_destroy(&p->returned);
+	pthread_mutex_destroy(&p->lock);
+	free(p->idle);
+	free(p->url);
+	free(p);
+	*pool = NULL;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* store_category_settings() against the real test Postgres: a draft or off
+ * row is kept for the TTL and a change applies once it has passed; a row in
+ * auto or shadow mode is never served from the cache, so a demotion applies
+ * to the very next message. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/store/store.h"
+#include "daemon/store/store_pipeline.h"
+#include "tests/unit/harness.h"
+
+static const char *cc_db;
+
+static int cc_init(void)
+{
+	struct store *store = NULL;
+	char err[600];
+	int ret = -1;
+
+	cc_db = test_create_database("draftd_test_catcache");
+	if (cc_db == NULL || store_open(cc_db, 5, &store, err, sizeof(err)) < 0)
+		return -1;
+	if (store_migrate(store) >= 0)
+		ret = 0;
+	store_close(&store);
+	return ret;
+}
+
+/* Another connection's change, as an admin's PUT /categories would make. */
+static void cc_set(const char *name, const char *mode)
+{
+	PGconn *conn = PQconnectdb(cc_db);
+	const char *p[2] = {name, mode};
+	PGresult *res = PQexecParams(conn,
+				     "INSERT INTO categories (name, mode) VALUES ($1, $2)"
+				     " ON CONFLICT (name) DO UPDATE SET mode = EXCLUDED.mode",
+				     2, NULL, p, NULL, NULL, 0);
+
+	CU_ASSERT_EQUAL(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+	PQfinish(conn);
+}
+
+static const char *cc_mode(struct store *store, const char *name, char *out)
+{
+	struct category_settings s;
+
+	CU_ASSERT_EQUAL(store_category_settings(store, name, &s), 1);
+	snprintf(out, 16, "%s", s.mode);
+	return out;
+}
+
+static void test_cc_ttl_bound(void)
+{
+	struct store *store = NULL;
+	char err[600], m[16];
+
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, err, sizeof(err)), 0);
+	store_category_cache_ttl_set(300);
+	cc_set("cc_orders", "draft");
+	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_orders", m), "draft");
+	cc_set("cc_orders", "off");
+	/* the bound: once the TTL has passed, the change applies */
+	usleep(350 * 1000);
+	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_orders", m), "off");
+	store_category_cache_ttl_set(STORE_CATEGORY_TTL_MS);
+	store_close(&store);
+}
+
+static void test_cc_auto_never_cached(void)
+{
+	struct store *store = NULL;
+	char err[600], m[16];
+
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, err, sizeof(err)), 0);
+	store_category_cache_ttl_set(60000);
+	cc_set("cc_stock", "draft");
+	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "draft");
+	/* kept: within the TTL the old row answers (one round trip less) */
+	cc_set("cc_stock", "auto");
+	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "draft");
+	store_close(&store);
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "auto");
+	/* a demotion applies to the very next read, TTL or not */
+	cc_set("cc_stock", "draft");
+	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "draft");
+	cc_set("cc_stock", "shadow");
+	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "draft"); /* draft was kept */
+	store_close(&store);
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "shadow");
+	cc_set("cc_stock", "off");
+	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "off");
+	store_category_cache_ttl_set(STORE_CATEGORY_TTL_MS);
+	store_close(&store);
+}
+
+static const struct test_case cc_cases[] = {
+	{"a draft/off row applies its change once the TTL has passed", test_cc_ttl_bound},
+	{"auto and shadow rows are read every time", test_cc_auto_never_cached},
+	{NULL, NULL},
+};
+
+TEST_SUITE("store_category_cache", cc_init, NULL, cc_cases)

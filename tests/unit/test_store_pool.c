@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: MIT */
+/* store_pool against the real test Postgres: never more connections than
+ * its size whatever the number of threads, a borrower waits for a returned
+ * connection, a killed connection is reconnected on the next borrow. */
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/store/store_pool.h"
+#include "daemon/store/store_private.h"
+#include "tests/unit/harness.h"
+
+#define POOL_DB "draftd_test_store_pool"
+
+static const char *db_url;
+
+static int sp_init(void)
+{
+	db_url = test_create_database(POOL_DB);
+	return db_url == NULL ? -1 : 0;
+}
+
+static long long sp_q(const char *sql)
+{
+	return test_sql_value(db_url, sql);
+}
+
+/* Connections to the pool's database other than the one asking. */
+static long long sp_connections(void)
+{
+	return sp_q("SELECT count(*) FROM pg_stat_activity WHERE datname = '" POOL_DB
+		    "' AND pid <> pg_backend_pid()");
+}
+
+struct sp_worker {
+	struct store_pool *pool;
+	atomic_int done;
+	int failures;
+};
+
+static void *sp_borrow_many(void *arg)
+{
+	struct sp_worker *w = arg;
+	struct store *s;
+	char err[300];
+
+	for (int i = 0; i < 20; i++) {
+		if (store_pool_get(w->pool, &s, err, sizeof(err)) < 0 ||
+		    store_command(s, "SELECT 1") < 0)
+			w->failures++;
+		store_pool_put(w->pool, &s);
+	}
+	atomic_fetch_add(&w->done, 1);
+	return NULL;
+}
+
+static void test_pool_bounded(void)
+{
+	struct store_pool *pool = NULL;
+	struct sp_worker w;
+	pthread_t th[12];
+
+	CU_ASSERT_EQUAL_FATAL(store_pool_new(db_url, 5, 2, &pool), 0);
+	memset(&w, 0, sizeof(w));
+	w.pool = pool;
+	for (int i = 0; i < 12; i++)
+		CU_ASSERT_EQUAL(pthread_create(&th[i], NULL, sp_borrow_many, &w), 0);
+	for (int i = 0; i < 12; i++)
+		pthread_join(th[i], NULL);
+	CU_ASSERT_EQUAL(w.failures, 0);
+	CU_ASSERT_EQUAL(atomic_load(&w.done), 12);
+	CU_ASSERT(sp_connections() <= 2);
+	store_pool_free(&pool);
+	CU_ASSERT_PTR_NULL(pool);
+}
+
+static void *sp_borrow_one(void *arg)
+{
+	struct sp_worker *w = arg;
+	struct store *s;
+	char err[300];
+
+	if (store_pool_get(w->pool, &s, err, sizeof(err)) < 0)
+		w->failures++;
+	atomic_fetch_add(&w->done, 1);
+	store_pool_put(w->pool, &s);
+	return NULL;
+}
+
+static void test_pool_waits_and_reconnects(void)
+{
+	struct store_pool *pool = NULL;
+	struct store *a = NULL, *b = NULL;
+	struct sp_worker w;
+	pthread_t th;
+	char err[300];
+
+	CU_ASSERT_EQUAL_FATAL(store_pool_new(db_url, 5, 1, &pool), 0);
+	memset(&w, 0, sizeof(w));
+	w.pool = pool;
+	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, sp_borrow_one, &w), 0);
+	/* the only connection is out: the second borrower must still wait */
+	usleep(200 * 1000);
+	CU_ASSERT_EQUAL(atomic_load(&w.done), 0);
+	store_pool_put(pool, &a);
+	CU_ASSERT_PTR_NULL(a);
+	pthread_join(th, NULL);
+	CU_ASSERT_EQUAL(atomic_load(&w.done), 1);
+	CU_ASSERT_EQUAL(w.failures, 0);
+	/* the server drops the idle connection: the next borrow reconnects */
+	CU_ASSERT_EQUAL(sp_q("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+			     " WHERE datname = '" POOL_DB "' AND pid <> pg_backend_pid()"),
+			1);
+	usleep(100 * 1000);
+	CU_ASSERT_EQUAL(store_pool_get(pool, &b, err, sizeof(err)), 0);
+	if (b != NULL)
+		CU_ASSERT_EQUAL(store_command(b, "SELECT 1"), 0);
+	store_pool_put(pool, &b);
+	CU_ASSERT_EQUAL(sp_connections(), 1);
+	store_pool_free(&pool);
+}
+
+static const struct test_case pool_cases[] = {
+	{"12 threads, size 2: at most 2 connections", test_pool_bounded},
+	{"a borrower waits; a dropped connection is reconnected", test_pool_waits_and_reconnects},
+	{NULL, NULL},
+};
+TEST_SUITE("store_pool", sp_init, NULL, pool_cases)
