@@ -150,13 +150,17 @@ static int check_config_main(int argc, char **argv)
 		return 1;
 	files = check_config_files(config, user);
 	if (check_config_plugins(path, config) + check_config_patterns(path, config) > 0 ||
-	    files != 0) {
+	    (files != 0 && !online)) {
 		config_unref(&config);
 		return 1;
 	}
+	/* with --online a file that cannot be read does not stop the checks:
+	 * each service's own answer (a connector that cannot open) follows */
 	check_config_warnings(config);
-	if (online && check_config_online(config, stdout) > 0) {
-		printf("%s: the config is valid, but the checks above failed\n", path);
+	if (online && (check_config_online(config, stdout) > 0 || files != 0)) {
+		printf("%s: %s, but the checks above failed\n", path,
+		       files != 0 ? "a file the config names cannot be read (above)"
+				  : "the config is valid");
 		config_unref(&config);
 		return 1;
 	}

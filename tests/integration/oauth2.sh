@@ -76,7 +76,7 @@ out=$("$DRAFTD" check-config --config "$conf" 2>&1) && ok "check-config accepts 
 # the config is refused without a grant, with the reason
 sed 's/^oauth_refresh_token_file = .*//; s/^oauth_client_secret_file = .*carol.*//' "$conf" >"$ITMP/nogrant.conf"
 out=$("$DRAFTD" check-config --config "$ITMP/nogrant.conf" 2>&1)
-case $out in *"[mailbox carol]: auth = oauth2 needs oauth_refresh_token_file"*) ok "check-config: oauth2 without a grant is refused, saying what is missing" ;;
+case $out in *"[mailbox carol] auth: oauth2 needs oauth_refresh_token_file"*) ok "check-config: oauth2 without a grant is refused, saying what is missing" ;;
 *) not_ok "no grant: $out" ;; esac
 "$DRAFTD" migrate --config "$conf" >/dev/null || { not_ok "draftd migrate"; exit 1; }
 
