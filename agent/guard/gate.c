@@ -154,30 +154,28 @@ static char *gate_lower(const char *s, size_t n)
 	return l;
 }
 
-bool gate_customer_wrote(const struct gate_ctx *c, const char *s, size_t n)
+/* Whether the bytes s[n] (any case) occur in hay, a lower-case text. */
+static bool gate_lower_in(const char *hay, const char *s, size_t n)
 {
 	char *l;
 	bool found;
 
-	if (n == 0 || c->customer == NULL)
+	if (n == 0 || hay == NULL)
 		return false;
 	l = gate_lower(s, n);
-	found = l != NULL && strstr(c->customer, l) != NULL;
+	found = l != NULL && strstr(hay, l) != NULL;
 	free(l);
 	return found;
 }
 
+bool gate_customer_wrote(const struct gate_ctx *c, const char *s, size_t n)
+{
+	return gate_lower_in(c->customer, s, n);
+}
+
 bool gate_trusted(const struct gate_ctx *c, const char *s, size_t n)
 {
-	char *l;
-	bool found;
-
-	if (n == 0 || c->trusted == NULL)
-		return false;
-	l = gate_lower(s, n);
-	found = l != NULL && strstr(c->trusted, l) != NULL;
-	free(l);
-	return found;
+	return gate_lower_in(c->trusted, s, n);
 }
 
 /* The digits of s[n] into out (at most size-1). */

@@ -9,6 +9,7 @@
 #include "daemon/store/store_people.h"
 #include "daemon/store/store_signin.h"
 #include "ui-api/api.h"
+#include "ui-api/api_token_cache.h"
 #include "ui-api/auth/auth_password.h"
 
 /* as `draftd user` (daemon/cmd_user.c) */
@@ -163,6 +164,11 @@ void api_people_patch(struct api_request *req, struct api_response *resp)
 		api_error_store(resp, store);
 		goto out;
 	}
+	/* a person's tokens act with their role and stop when they are
+	 * disabled: this process forgets what it cached at once (others
+	 * within [api] token_cache_ttl) */
+	if (role != NULL || disabled != NULL)
+		api_token_cache_clear();
 	/* read again (not into the struct whose login is the key) */
 	str_copy(current, sizeof(current), person.login);
 	r = store_person_get(store, current, &person);
