@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The small subcommands: check-config, migrate. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -124,6 +125,7 @@ static int check_config_main(int argc, char **argv)
 	struct cmd_common common;
 	struct config *config = NULL;
 	const char *path, *user = NULL;
+	bool online = false;
 	int i, files, r = cmd_parse_common(&cmd_check_config, &argc, argv, &common, false);
 
 	if (r != 0)
@@ -133,6 +135,8 @@ static int check_config_main(int argc, char **argv)
 			user = argv[++i];
 		} else if (strncmp(argv[i], "--user=", 7) == 0) {
 			user = argv[i] + 7;
+		} else if (strcmp(argv[i], "--online") == 0) {
+			online = true;
 		} else {
 			fprintf(stderr,
 				"draftd check-config: unknown argument '%s' (see draftd "
@@ -146,11 +150,20 @@ static int check_config_main(int argc, char **argv)
 		return 1;
 	files = check_config_files(config, user);
 	if (check_config_plugins(path, config) + check_config_patterns(path, config) > 0 ||
-	    files != 0) {
+	    (files != 0 && !online)) {
 		config_unref(&config);
 		return 1;
 	}
+	/* with --online a file that cannot be read does not stop the checks:
+	 * each service's own answer (a connector that cannot open) follows */
 	check_config_warnings(config);
+	if (online && (check_config_online(config, stdout) > 0 || files != 0)) {
+		printf("%s: %s, but the checks above failed\n", path,
+		       files != 0 ? "a file the config names cannot be read (above)"
+				  : "the config is valid");
+		config_unref(&config);
+		return 1;
+	}
 	printf("%s: ok (%zu mailboxes, %zu connectors, %zu categories, model backend %s)\n", path,
 	       config->mailboxes_count, config->connectors_count, config->categories_count,
 	       config->model.backend == MODEL_BACKEND_OPENAI ? "openai" : "builtin");
@@ -161,14 +174,19 @@ static int check_config_main(int argc, char **argv)
 const struct cmd cmd_check_config = {
 	.name = "check-config",
 	.summary = "load and validate the config, print what is wrong",
-	.usage = " [--config FILE] [--user NAME]\n\n"
+	.usage = " [--config FILE] [--user NAME] [--online]\n\n"
 		 "Loads the config, applies environment overrides, reads secret files,\n"
 		 "checks listen addresses, URLs and e-mail addresses, compiles every pattern,\n"
 		 "opens every file the config names and prints every problem as\n"
 		 "FILE:LINE: [section] key: message. --user NAME opens the files as that user\n"
 		 "(the service user, e.g. draftd; needs root), as the service would.\n"
 		 "Warns (exit status unchanged) about secret files others may read and a\n"
-		 "database whose commits are not durable. Exit 0 when valid, 1 when not.\n",
+		 "database whose commits are not durable. Exit 0 when valid, 1 when not.\n"
+		 "--online also asks every service for real, one line each (ok, warn or\n"
+		 "FAIL with how to fix it): the database, each mailbox (login, capabilities\n"
+		 "IDLE UIDPLUS MOVE SPECIAL-USE CONDSTORE, the folder, the Sent folder),\n"
+		 "SMTP (reachable, TLS, authenticated), each connector and the model probe;\n"
+		 "exit 1 on any FAIL.\n",
 	.main = check_config_main,
 };
 

@@ -14,4 +14,11 @@ struct rules_set;
 int check_config_rules_facts(const char *rules_path, const struct config *config,
 			     const struct rules_set *rules, FILE *out, FILE *warn);
 
+/* check-config --online (daemon/cmd_check_online.c): logs in to every
+ * mailbox (capabilities, folder, Sent folder), SMTP (reachable, TLS,
+ * authenticated), the database, each connector and the model probe; one
+ * line each on out: "ok", "warn" or "FAIL", what, and how to fix it.
+ * Returns the number of failures. */
+int check_config_online(const struct config *config, FILE *out);
+
 #endif

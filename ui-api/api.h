@@ -212,6 +212,6 @@ int api_assigned_filter(struct api_request *req, struct api_response *resp,
 api_handler_fn api_signin_info, api_signin_login, api_signin_logout, api_people_list,
 	api_people_create, api_people_patch, api_oidc_start, api_oidc_callback;
 /* api_delivery.c: an uncertain reply marked delivered, or sent again. */
-api_handler_fn api_drafts_delivered, api_drafts_resend;
+api_handler_fn api_drafts_delivered, api_drafts_resend, api_drafts_retry;
 
 #endif

@@ -2,6 +2,7 @@
 /* /healthz, /readyz and the OpenAPI document. */
 #include <string.h>
 
+#include "daemon/store/store_sent_folder.h"
 #include "ui-api/api.h"
 
 /* schemas/openapi.yaml, linked into the binary so the served document
@@ -30,6 +31,7 @@ void api_health_live(struct api_request *req, struct api_response *resp)
 void api_health_ready(struct api_request *req, struct api_response *resp)
 {
 	struct store *store = api_store(req, resp);
+	json_t *problems;
 	int pending;
 
 	if (store == NULL)
@@ -45,9 +47,17 @@ void api_health_ready(struct api_request *req, struct api_response *resp)
 			  pending);
 		return;
 	}
+	/* a mailbox that cannot send is no reason to take the page away (200),
+	 * but it is said here, for monitoring, before replies pile up */
+	problems = store_sent_folder_problems(store);
+	if (problems == NULL) {
+		api_error(resp, 503, "unavailable", "database unreachable");
+		return;
+	}
 	api_reply(resp, 200,
-		  json_pack("{s:s, s:b, s:b}", "status", "ready", "database", 1,
-			    "migrations_current", 1));
+		  json_pack("{s:s, s:b, s:b, s:o}", "status",
+			    json_array_size(problems) > 0 ? "degraded" : "ready", "database", 1,
+			    "migrations_current", 1, "problems", problems));
 }
 
 void api_health_openapi(struct api_request *req, struct api_response *resp)

@@ -41,6 +41,7 @@ static const struct api_route api_routes[] = {
 	{"POST", API_PREFIX "/drafts/{}/reject", api_drafts_reject, API_ANY_ROLE},
 	{"POST", API_PREFIX "/drafts/{}/delivered", api_drafts_delivered, API_ANY_ROLE},
 	{"POST", API_PREFIX "/drafts/{}/resend", api_drafts_resend, API_ANY_ROLE},
+	{"POST", API_PREFIX "/drafts/{}/retry", api_drafts_retry, API_ANY_ROLE},
 	{"GET", API_PREFIX "/messages", api_messages_list, API_ANY_ROLE},
 	{"GET", API_PREFIX "/messages/{}", api_messages_get, API_ANY_ROLE},
 	{"POST", API_PREFIX "/messages/{}/draft", api_messages_redraft, API_ANY_ROLE},

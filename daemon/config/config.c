@@ -505,8 +505,11 @@ static void config_free(struct config *c)
 	size_t i, j;
 
 	/* before the section loop frees the mailboxes array */
-	for (i = 0; i < c->mailboxes_count; i++)
+	for (i = 0; i < c->mailboxes_count; i++) {
 		secret_free(&c->mailboxes[i].password);
+		secret_free(&c->mailboxes[i].oauth_client_secret);
+		secret_free(&c->mailboxes[i].oauth_refresh_token);
+	}
 	for (i = 0; i < config_sections_count; i++) {
 		const struct config_section_def *def = &config_sections[i];
 

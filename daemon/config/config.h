@@ -33,6 +33,19 @@ enum category_mode {
 	CATEGORY_MODE_AUTO
 };
 enum promotion_policy { PROMOTION_MANUAL = 0, PROMOTION_AUTOMATIC };
+/* [mailbox] auth and [smtp] auth: how draftd logs in */
+enum auth_method {
+	AUTH_PASSWORD = 0,
+	AUTH_OAUTH2 /* SASL XOAUTH2 with a token from oauth_token_url (daemon/oauth/) */
+};
+/* [mailbox] quote: the customer's mail under the reply */
+enum reply_quote { QUOTE_NONE = 0, QUOTE_BOTTOM };
+/* [mailbox] sent_copy: who files the copy of a sent reply in the Sent folder */
+enum sent_copy {
+	SENT_COPY_APPEND = 0, /* draftd APPENDs it (before submitting) */
+	SENT_COPY_PROVIDER,   /* the submission server does (Gmail, Microsoft 365) */
+	SENT_COPY_OFF         /* nobody: no Sent folder is used */
+};
 
 /* A key of a section whose keys belong to a plug-in (a connector's options):
  * kept in file order with its line, validated by the plug-in at open time. */
@@ -49,9 +62,21 @@ struct mailbox_config {
 	char *user;
 	char *password; /* inline, from password_file, or $DRAFTD_MAILBOX_<NAME>_PASSWORD */
 	char *password_file;
+	enum auth_method auth;
+	char *oauth_token_url;
+	char *oauth_client_id;
+	char *oauth_client_secret_file;
+	char *oauth_client_secret; /* read from the file; NULL: none (public client) */
+	char *oauth_refresh_token_file;
+	char *oauth_refresh_token; /* read from the file; NULL: client_credentials grant */
+	char *oauth_scope;
 	char *folder;
-	char *sent_folder;
-	char *address;              /* the From: of replies sent for this mailbox */
+	char *sent_folder; /* NULL: discovered (daemon/imap/imap_sent.h) */
+	enum sent_copy sent_copy;
+	char *address;      /* the From: of replies sent for this mailbox */
+	char *display_name; /* the From's name ("Harbor Parts Support"), NULL: address's */
+	char *signature;    /* template under every reply ({reviewer}, ...), NULL: none */
+	enum reply_quote quote;
 	unsigned int poll_interval; /* seconds */
 	bool idle;
 	bool starttls;
@@ -143,6 +168,8 @@ struct config {
 		char *user;
 		char *password_file;
 		char *password;
+		/* oauth2: each reply logs in as its mailbox's user with its token */
+		enum auth_method auth;
 		bool tls;                     /* require TLS; off only for a local relay */
 		char *tls_ca_file;            /* extra trust anchors, NULL: system store */
 		unsigned int connect_timeout; /* seconds */

@@ -109,6 +109,12 @@ static void files_collect(const struct config *c, struct file_list *l)
 			files_add(l, c, "mailbox", m->name, "password_file", 0, m->password_file,
 				  true, false);
 		files_add(l, c, "mailbox", m->name, "tls_ca_file", 0, m->tls_ca_file, false, false);
+		if (m->auth == AUTH_OAUTH2) { /* read only then (config_finish.c) */
+			files_add(l, c, "mailbox", m->name, "oauth_client_secret_file", 0,
+				  m->oauth_client_secret_file, true, false);
+			files_add(l, c, "mailbox", m->name, "oauth_refresh_token_file", 0,
+				  m->oauth_refresh_token_file, true, false);
+		}
 	}
 	for (i = 0; i < c->connectors_count; i++) {
 		const struct connector_config *cc = &c->connectors[i];

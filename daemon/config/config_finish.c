@@ -261,6 +261,30 @@ static void config_check_listen_key(struct config_parser *p, const char *section
 		config_key_error(p, section, NULL, "listen", "'%s': %s", value, error_msg(&err));
 }
 
+/* auth = oauth2: a token endpoint that is TLS (or this host's), a client,
+ * and a grant (a refresh token, else client credentials). */
+static void config_check_oauth(struct config_parser *p, struct mailbox_config *m)
+{
+	if (m->oauth_token_url == NULL)
+		config_key_error(p, "mailbox", m->name, "oauth_token_url",
+				 "missing: auth = oauth2 needs it");
+	else if (!config_url_ok(m->oauth_token_url))
+		config_key_error(p, "mailbox", m->name, "oauth_token_url",
+				 "must be https:// (http:// only on this host)");
+	if (m->oauth_client_id == NULL)
+		config_key_error(p, "mailbox", m->name, "oauth_client_id",
+				 "missing: auth = oauth2 needs it");
+	config_read_secret(p, "mailbox", m->name, "oauth_client_secret_file",
+			   m->oauth_client_secret_file, &m->oauth_client_secret);
+	config_read_secret(p, "mailbox", m->name, "oauth_refresh_token_file",
+			   m->oauth_refresh_token_file, &m->oauth_refresh_token);
+	if (m->oauth_refresh_token_file == NULL && m->oauth_client_secret_file == NULL)
+		config_key_error(p, "mailbox", m->name, "auth",
+				 "oauth2 needs oauth_refresh_token_file (delegated access) or "
+				 "oauth_client_secret_file alone (client credentials, app-only "
+				 "access)");
+}
+
 static void config_finish_mailbox(struct config_parser *p, struct mailbox_config *m)
 {
 	static const char *const imap[] = {"imap", "imaps", NULL};
@@ -276,10 +300,17 @@ static void config_finish_mailbox(struct config_parser *p, struct mailbox_config
 	if (config_env_override(env, &m->password) == 0)
 		config_read_secret(p, "mailbox", m->name, "password_file", m->password_file,
 				   &m->password);
-	if (m->password == NULL && m->password_file == NULL)
+	if (m->auth == AUTH_OAUTH2)
+		config_check_oauth(p, m);
+	else if (m->password == NULL && m->password_file == NULL)
 		config_key_error(p, "mailbox", m->name, "password",
 				 "missing: needs password, password_file or $%s", env);
 	config_check_folder(p, m->name, "folder", m->folder);
+	/* empty, like unset: the outbox finds the Sent folder */
+	if (m->sent_folder != NULL && m->sent_folder[0] == '\0') {
+		free(m->sent_folder);
+		m->sent_folder = NULL;
+	}
 	config_check_folder(p, m->name, "sent_folder", m->sent_folder);
 	config_check_pattern(p, "mailbox", m->name, m->spam_header_pattern);
 }
@@ -331,6 +362,12 @@ void config_finish(struct config_parser *p)
 
 	for (i = 0; i < c->mailboxes_count; i++)
 		config_finish_mailbox(p, &c->mailboxes[i]);
+	for (i = 0; c->smtp.auth == AUTH_OAUTH2 && i < c->mailboxes_count; i++) {
+		if (c->mailboxes[i].auth != AUTH_OAUTH2)
+			config_key_error(p, "mailbox", c->mailboxes[i].name, "auth",
+					 "[smtp] auth = oauth2 sends each reply with its mailbox's "
+					 "token: set auth = oauth2 here too");
+	}
 	config_check_pattern(p, "agent", NULL, c->agent.spam_header_pattern);
 	for (i = 0; i < c->categories_count; i++)
 		config_check_assignees(p, &c->categories[i]);

@@ -15,6 +15,9 @@ static const char *const promotion_names[] = {"manual", "automatic", NULL};
 static const char *const level_names[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_format_names[] = {"logfmt", "json", NULL};
 static const char *const disclosure_names[] = {"exact", "enough", "none", NULL};
+static const char *const sent_copy_names[] = {"append", "provider", "off", NULL};
+static const char *const auth_names[] = {"password", "oauth2", NULL};
+static const char *const quote_names[] = {"none", "bottom", NULL};
 static const char *const assign_names[] = {"off", "round_robin", NULL};
 
 /* One key per line; clang-format would break each macro body open like a
@@ -85,6 +88,7 @@ static const struct config_key smtp_keys[] = {
 	K_STR(smtp_t, url, NULL),
 	K_STR(smtp_t, user, NULL),
 	K_STR(smtp_t, password_file, NULL),
+	K_ENUM(smtp_t, auth, "password", auth_names),
 	K_BOOL(smtp_t, tls, "on"),
 	K_STR(smtp_t, tls_ca_file, NULL),
 	K_DUR(smtp_t, connect_timeout, "30", 1, 600),
@@ -174,9 +178,19 @@ static const struct config_key mailbox_keys[] = {
 	K_REQ(struct mailbox_config, user),
 	K_STR(struct mailbox_config, password, NULL),
 	K_STR(struct mailbox_config, password_file, NULL),
+	K_ENUM(struct mailbox_config, auth, "password", auth_names),
+	K_STR(struct mailbox_config, oauth_token_url, NULL),
+	K_STR(struct mailbox_config, oauth_client_id, NULL),
+	K_STR(struct mailbox_config, oauth_client_secret_file, NULL),
+	K_STR(struct mailbox_config, oauth_refresh_token_file, NULL),
+	K_STR(struct mailbox_config, oauth_scope, NULL),
 	K_STR(struct mailbox_config, folder, "INBOX"),
-	K_STR(struct mailbox_config, sent_folder, "Sent"),
+	K_STR(struct mailbox_config, sent_folder, NULL),
+	K_ENUM(struct mailbox_config, sent_copy, "append", sent_copy_names),
 	K_REQ(struct mailbox_config, address),
+	K_STR(struct mailbox_config, display_name, NULL),
+	K_STR(struct mailbox_config, signature, NULL),
+	K_ENUM(struct mailbox_config, quote, "none", quote_names),
 	K_DUR(struct mailbox_config, poll_interval, "60", 1, 86400),
 	K_BOOL(struct mailbox_config, idle, "on"),
 	K_BOOL(struct mailbox_config, starttls, "on"),

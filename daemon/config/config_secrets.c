@@ -53,6 +53,10 @@ size_t config_secret_warnings(const struct config *config,
 
 		snprintf(section, sizeof(section), "[mailbox %s]", m->name);
 		secret_check(&scan, section, "password_file", m->line, m->password_file);
+		secret_check(&scan, section, "oauth_client_secret_file", m->line,
+			     m->oauth_client_secret_file);
+		secret_check(&scan, section, "oauth_refresh_token_file", m->line,
+			     m->oauth_refresh_token_file);
 	}
 	for (i = 0; i < config->connectors_count; i++) {
 		const struct connector_config *c = &config->connectors[i];

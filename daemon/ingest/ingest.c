@@ -215,6 +215,7 @@ static void ingest_row_fill(struct ingest_msg *m)
 
 	m->row.message_id = mm->message_id;
 	m->row.sender = mm->from_addr;
+	m->row.sender_name = mm->from_name;
 	m->row.reply_to = mm->reply_to;
 	m->row.subject = mm->subject;
 	m->row.date_epoch = mm->date_epoch;

@@ -164,6 +164,26 @@ static int cc_parse(const char *list, struct mail_address *cc, size_t *count_r,
 	return 0;
 }
 
+/* Puts name on a parsed address: always (replace), or only when it has
+ * none. Names keep their letters (UTF-8, RFC 2047 on the wire); control
+ * characters and invalid UTF-8 are refused. Returns 0 or -1. */
+static int compose_name(struct mail_address *a, const char *name, bool replace)
+{
+	size_t len;
+
+	if (name == NULL || name[0] == '\0' || (!replace && a->name[0] != '\0'))
+		return 0;
+	len = strlen(name);
+	if (len >= sizeof(a->name) || !mail_utf8_valid(name, len))
+		return -1;
+	for (const char *p = name; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -1;
+	}
+	memcpy(a->name, name, len + 1);
+	return 0;
+}
+
 int mail_compose(const struct mail_reply *reply, struct buf *out, struct mail_envelope *env_r,
 		 struct error *err)
 {
@@ -184,6 +204,12 @@ int mail_compose(const struct mail_reply *reply, struct buf *out, struct mail_en
 		compose_fail(err, "To", why);
 		goto out;
 	}
+	if (compose_name(&from, reply->from_name, true) < 0) {
+		compose_fail(err, "From display name", "not valid UTF-8 or has control characters");
+		goto out;
+	}
+	/* the customer's own name, from their mail: a bad one is left out */
+	(void)compose_name(&to, reply->to_name, false);
 	if (reply->cc != NULL && reply->cc[0] != '\0' && cc_parse(reply->cc, cc, &ncc, &why) < 0) {
 		compose_fail(err, "Cc", why);
 		goto out;

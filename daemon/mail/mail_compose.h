@@ -30,7 +30,9 @@ struct mail_address {
 /* What the reply is built from. Strings may be NULL where marked. */
 struct mail_reply {
 	const char *from;            /* the mailbox's address: "a@b" or "Name <a@b>" */
+	const char *from_name;       /* NULL/empty, or the From's display name (UTF-8) instead */
 	const char *to;              /* one address: the draft's, else Reply-To, else From */
+	const char *to_name;         /* NULL/empty, or a display name (UTF-8) for a bare To */
 	const char *cc;              /* NULL/empty, or a comma list of at most MAIL_CC_MAX */
 	const char *subject;         /* the draft's subject, else the original's; NULL ok */
 	const char *orig_message_id; /* NULL when the original had none */

@@ -44,12 +44,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "daemon/imap/imap_conn.h"
 #include "daemon/lib/log.h"
+#include "daemon/outbox/outbox_body.h"
+#include "daemon/outbox/outbox_sent.h"
 #include "daemon/metrics/obs.h"
 #include "daemon/outbox/smtp_send.h"
+#include "daemon/oauth/oauth_token.h"
 #include "daemon/store/store_promotion.h"
 #include "daemon/lib/util.h"
 
@@ -87,6 +91,8 @@ int outbox_compose(const struct outbox_item *item, const struct mailbox_config *
 {
 	const char *to = nonempty(item->recipient);
 	struct mail_reply reply;
+	struct buf body;
+	int ret;
 
 	if (to == NULL)
 		to = nonempty(item->orig_reply_to);
@@ -94,16 +100,28 @@ int outbox_compose(const struct outbox_item *item, const struct mailbox_config *
 		to = nonempty(item->orig_sender);
 	memset(&reply, 0, sizeof(reply));
 	reply.from = mb->address;
+	reply.from_name = mb->display_name;
 	reply.to = to;
+	/* the customer's name where the reply goes to them (not a Reply-To) */
+	if (to != NULL && item->orig_sender != NULL && strcasecmp(to, item->orig_sender) == 0)
+		reply.to_name = item->orig_sender_name;
 	reply.cc = nonempty(item->cc);
 	reply.subject = nonempty(item->subject) != NULL ? item->subject : item->orig_subject;
 	reply.orig_message_id = nonempty(item->orig_message_id);
 	reply.orig_references = nonempty(item->orig_references);
 	reply.message_id = item->message_id;
-	reply.body = item->body != NULL ? item->body : "";
+	buf_init(&body, MAIL_MESSAGE_MAX / 2);
+	if (outbox_body(item, mb, &body) < 0) {
+		buf_free(&body);
+		error_set(err, "the reply with its signature and quote is larger than the limit");
+		return -1;
+	}
+	reply.body = body.data != NULL ? body.data : "";
 	reply.date = now;
 	reply.is_auto = item->is_auto;
-	return mail_compose(&reply, out, env_r, err);
+	ret = mail_compose(&reply, out, env_r, err);
+	buf_free(&body);
+	return ret;
 }
 
 static bool outbox_test_crash_enabled(void)
@@ -140,24 +158,23 @@ static void outbox_mark_answered(struct imap_conn *conn, const struct mailbox_co
 /* The Sent copy of a reply that will never be sent is removed (UID EXPUNGE
  * of that message alone), so the folder does not claim a reply went out. */
 static void outbox_discard_copy(struct imap_conn *conn, const struct mailbox_config *mb,
-				const struct outbox_item *item)
+				const char *sent, const struct outbox_item *item)
 {
 	uint32_t uid = 0;
 
-	if (conn == NULL ||
-	    imap_find_message_id(conn, mb->sent_folder, item->message_id, &uid) != 1)
+	/* only draftd's own copy: one the provider filed is of a sent reply */
+	if (conn == NULL || sent == NULL || mb->sent_copy != SENT_COPY_APPEND ||
+	    imap_find_message_id(conn, sent, item->message_id, &uid) != 1)
 		return;
-	switch (imap_expunge_uid(conn, mb->sent_folder, uid)) {
+	switch (imap_expunge_uid(conn, sent, uid)) {
 	case 1:
-		log_info("removed the unsent copy from %s", mb->sent_folder);
+		log_info("removed the unsent copy from %s", sent);
 		break;
 	case 0:
-		log_warn("%s has no UIDPLUS: the unsent copy is only flagged \\Deleted",
-			 mb->sent_folder);
+		log_warn("%s has no UIDPLUS: the unsent copy is only flagged \\Deleted", sent);
 		break;
 	default:
-		log_warn("could not remove the unsent copy from %s: %s", mb->sent_folder,
-			 imap_error(conn));
+		log_warn("could not remove the unsent copy from %s: %s", sent, imap_error(conn));
 	}
 }
 
@@ -167,33 +184,54 @@ static unsigned int outbox_max_attempts(const struct config *config)
 	return config->smtp.max_attempts > 0 ? config->smtp.max_attempts : OUTBOX_MAX_ATTEMPTS;
 }
 
-static void smtp_options_from(const struct config *config, struct smtp_options *o)
+/* [smtp] auth = oauth2 logs in as the reply's mailbox with its token (in
+ * bearer[size]). Returns 0, or -1 with the reason in errbuf. */
+static int smtp_options_from(const struct config *config, const struct mailbox_config *mb,
+			     struct smtp_options *o, char *bearer, size_t size, char *errbuf,
+			     size_t errsize)
 {
 	memset(o, 0, sizeof(*o));
 	o->url = config->smtp.url;
 	o->user = config->smtp.user;
 	o->password = config->smtp.password;
+	if (config->smtp.auth == AUTH_OAUTH2) {
+		char why[400];
+
+		if (oauth_token_get(mb, false, bearer, size, why, sizeof(why)) < 0) {
+			snprintf(errbuf, errsize, "smtp: %s", why);
+			return -1;
+		}
+		o->user = mb->user;
+		o->password = NULL;
+		o->bearer = bearer;
+	}
 	o->tls = config->smtp.tls;
 	o->ca_file = config->smtp.tls_ca_file;
 	o->connect_timeout = config->smtp.connect_timeout;
 	o->timeout = config->smtp.timeout;
+	return 0;
 }
 
 /* Evidence in the Sent folder that the server took an uncertain reply: a
- * copy besides the one the sender put there itself. Marks it sent then.
- * Returns 1 sent, 0 no evidence (yet), -1 on an error (logged). */
+ * copy besides the one the sender put there itself (the only copy with
+ * sent_copy = provider). Marks it sent then. sent NULL (sent_copy = off):
+ * there is no evidence to look for. Returns 1 sent, 0 no evidence (yet), -1
+ * on an error (logged). */
 static int outbox_sent_evidence(struct store *store, struct imap_conn *conn,
-				const struct mailbox_config *mb, const struct outbox_item *item)
+				const struct mailbox_config *mb, const char *sent,
+				const struct outbox_item *item)
 {
-	long copies = imap_count_message_id(conn, mb->sent_folder, item->message_id);
+	long copies;
 	int r;
 
+	if (sent == NULL)
+		return 0;
+	copies = imap_count_message_id(conn, sent, item->message_id);
 	if (copies < 0) {
-		log_warn("searching %s for an uncertain reply: %s", mb->sent_folder,
-			 imap_error(conn));
+		log_warn("searching %s for an uncertain reply: %s", sent, imap_error(conn));
 		return -1;
 	}
-	if (copies < 2)
+	if (copies < outbox_sent_evidence_copies(mb))
 		return 0;
 	r = store_outbox_uncertain_sent(store, item,
 					"the server filed a copy in the Sent folder: delivered");
@@ -202,8 +240,7 @@ static int outbox_sent_evidence(struct store *store, struct imap_conn *conn,
 		return -1;
 	}
 	if (r > 0) {
-		log_info("uncertain reply found in %s as filed by the server: marked sent",
-			 mb->sent_folder);
+		log_info("uncertain reply found in %s as filed by the server: marked sent", sent);
 		outbox_mark_answered(conn, mb, item);
 	}
 	return r;
@@ -212,7 +249,7 @@ static int outbox_sent_evidence(struct store *store, struct imap_conn *conn,
 /* The claimed row's reply may have been delivered: 'uncertain', never sent
  * again on its own, and the Sent folder looked at at once. */
 static enum outbox_outcome outbox_uncertain(struct store *store, struct imap_conn *conn,
-					    const struct mailbox_config *mb,
+					    const struct mailbox_config *mb, const char *sent,
 					    const struct outbox_item *item, const char *why,
 					    char *errbuf, size_t errsize)
 {
@@ -223,10 +260,10 @@ static enum outbox_outcome outbox_uncertain(struct store *store, struct imap_con
 		log_error("%s", errbuf);
 		return OUTBOX_UNCERTAIN;
 	}
-	if (outbox_sent_evidence(store, conn, mb, item) == 0)
+	if (outbox_sent_evidence(store, conn, mb, sent, item) == 0)
 		log_warn("no copy filed by the server in %s yet: a person decides on draft %" PRId64
 			 " (mark delivered, or send again)",
-			 mb->sent_folder, item->draft_id);
+			 sent != NULL ? sent : "the Sent folder (sent_copy = off)", item->draft_id);
 	return OUTBOX_UNCERTAIN;
 }
 
@@ -240,12 +277,16 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	struct smtp_options smtp;
 	struct mail_envelope env;
 	enum outbox_outcome ret = OUTBOX_RETRY;
-	enum smtp_result sent;
+	const char *sent = NULL;
+	struct imap_sent sent_folder;
+	char bearer[OAUTH_TOKEN_BUF];
+	long smtp_code = 0;
+	enum smtp_result smtp_res;
 	struct error err;
 	uint64_t smtp_started;
 	struct buf msg;
 	uint32_t uid = 0;
-	int found;
+	int found = 0;
 
 	buf_init(&msg, MAIL_MESSAGE_MAX);
 	if (mb == NULL) {
@@ -259,14 +300,26 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	}
 	if (imap_connect(mb, &conn, errbuf, errsize) < 0)
 		goto out;
-	found = imap_find_message_id(conn, mb->sent_folder, item->message_id, &uid);
+	/* found, or made when there is none (sent_copy = append files the copy) */
+	switch (outbox_sent_folder(store, conn, mb, mb->sent_copy == SENT_COPY_APPEND, &sent_folder,
+				   errbuf, errsize)) {
+	case -1:
+		goto out;
+	case 1:
+		sent = sent_folder.name;
+		break;
+	default:
+		break;
+	}
+	if (sent != NULL)
+		found = imap_find_message_id(conn, sent, item->message_id, &uid);
 	if (found < 0) {
-		snprintf(errbuf, errsize, "searching %s: %s", mb->sent_folder, imap_error(conn));
+		snprintf(errbuf, errsize, "searching %.200s: %.350s", sent, imap_error(conn));
 		goto out;
 	}
 	if (item->recovering && item->smtp_started) {
 		ret = outbox_uncertain(
-			store, conn, mb, item,
+			store, conn, mb, sent, item,
 			"an interrupted try had started SMTP: the reply may have been "
 			"delivered",
 			errbuf, errsize);
@@ -274,35 +327,59 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	}
 	if (item->recovering)
 		log_info("an interrupted try had not started SMTP: sending");
-	if (found == 0 && imap_append(conn, mb->sent_folder, msg.data, msg.len, "\\Seen") < 0) {
-		snprintf(errbuf, errsize, "APPEND to %s: %s", mb->sent_folder, imap_error(conn));
+	/* the provider files only what it was given: an earlier try went out */
+	if (found == 1 && mb->sent_copy == SENT_COPY_PROVIDER) {
+		log_info("the server filed this reply in %s already: an earlier try was "
+			 "delivered, not sending it again",
+			 sent);
+		if (store_outbox_sent(store, item,
+				      "the server had filed it in the Sent folder: delivered by "
+				      "an earlier try") < 0) {
+			snprintf(errbuf, errsize, "%s", store_error(store));
+			goto out;
+		}
+		outbox_mark_answered(conn, mb, item);
+		ret = OUTBOX_DONE;
+		goto out;
+	}
+	if (found == 0 && mb->sent_copy == SENT_COPY_APPEND &&
+	    imap_append(conn, sent, msg.data, msg.len, "\\Seen") < 0) {
+		snprintf(errbuf, errsize, "APPEND to %.200s: %.350s", sent, imap_error(conn));
 		goto out;
 	}
 	if (store_outbox_smtp_started(store, item) < 0) {
 		snprintf(errbuf, errsize, "%s", store_error(store));
 		goto out;
 	}
-	smtp_options_from(config, &smtp);
+	if (smtp_options_from(config, mb, &smtp, bearer, sizeof(bearer), errbuf, errsize) < 0)
+		goto out;
 	smtp_started = time_mono_ms();
-	sent = smtp_send(&smtp, &env, msg.data, msg.len, NULL, errbuf, errsize);
+	smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, errbuf, errsize);
 	obs_smtp_send(time_mono_ms() - smtp_started,
-		      sent == SMTP_SENT        ? OBS_SMTP_SENT
-		      : sent == SMTP_PERMFAIL  ? OBS_SMTP_PERMANENT_FAILURE
-		      : sent == SMTP_UNCERTAIN ? OBS_SMTP_UNCERTAIN
-					       : OBS_SMTP_TEMPORARY_FAILURE);
-	switch (sent) {
+		      smtp_res == SMTP_SENT        ? OBS_SMTP_SENT
+		      : smtp_res == SMTP_PERMFAIL  ? OBS_SMTP_PERMANENT_FAILURE
+		      : smtp_res == SMTP_UNCERTAIN ? OBS_SMTP_UNCERTAIN
+						   : OBS_SMTP_TEMPORARY_FAILURE);
+	switch (smtp_res) {
 	case SMTP_SENT:
 		break;
 	case SMTP_PERMFAIL:
+		/* a refused token (535) is fetched anew and tried again, not given up */
+		if (smtp.bearer != NULL && smtp_code == 535) {
+			oauth_token_forget(mb);
+			goto out;
+		}
 		ret = OUTBOX_GIVE_UP;
 		goto out;
 	case SMTP_TEMPFAIL:
+		if (smtp.bearer != NULL && smtp_code == 535)
+			oauth_token_forget(mb);
 		goto out;
 	case SMTP_UNCERTAIN: {
 		char why[600];
 
 		str_copy(why, sizeof(why), errbuf);
-		ret = outbox_uncertain(store, conn, mb, item, why, errbuf, errsize);
+		ret = outbox_uncertain(store, conn, mb, sent, item, why, errbuf, errsize);
 		goto out;
 	}
 	}
@@ -323,9 +400,10 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 out:
 	if (ret == OUTBOX_GIVE_UP ||
 	    (ret == OUTBOX_RETRY && item->attempts >= outbox_max_attempts(config) && mb != NULL))
-		outbox_discard_copy(conn, mb, item);
+		outbox_discard_copy(conn, mb, sent, item);
 	imap_close(&conn);
 	buf_free(&msg);
+	explicit_bzero(bearer, sizeof(bearer));
 	return ret;
 }
 
@@ -336,29 +414,35 @@ static int outbox_check_one(struct store *store, const struct config *config)
 {
 	const struct mailbox_config *mb;
 	struct imap_conn *conn = NULL;
+	struct imap_sent sent;
 	struct outbox_item item;
-	char errbuf[600];
+	char errbuf[600] = "";
 	int r;
 
 	r = store_outbox_claim_check(store, OUTBOX_UNCERTAIN_CHECKS, OUTBOX_RETRY_BASE_S, &item);
 	if (r <= 0)
 		return r;
+	log_ctx_set("mailbox", item.mailbox);
 	log_ctx_setf("outbox_id", "%" PRId64, item.id);
 	log_ctx_setf("draft_id", "%" PRId64, item.draft_id);
 	mb = config_mailbox(config, item.mailbox);
 	if (mb == NULL)
 		log_warn("uncertain reply: mailbox '%s' is not in the config", item.mailbox);
 	else if (imap_connect(mb, &conn, errbuf, sizeof(errbuf)) < 0)
-		log_warn("uncertain reply: cannot check %s: %s", mb->sent_folder, errbuf);
-	else if (outbox_sent_evidence(store, conn, mb, &item) == 0 &&
+		log_warn("uncertain reply: cannot check the Sent folder: %s", errbuf);
+	else if (outbox_sent_folder(store, conn, mb, false, &sent, errbuf, sizeof(errbuf)) <= 0)
+		log_warn("uncertain reply: no Sent folder to check%s%s",
+			 errbuf[0] != '\0' ? ": " : "", errbuf);
+	else if (outbox_sent_evidence(store, conn, mb, sent.name, &item) == 0 &&
 		 item.sent_checks >= OUTBOX_UNCERTAIN_CHECKS)
 		log_warn("uncertain reply: no copy filed by the server in %s after %u checks; "
 			 "it waits for a person (mark delivered, or send again)",
-			 mb->sent_folder, item.sent_checks);
+			 sent.name, item.sent_checks);
 	imap_close(&conn);
 	store_outbox_item_free(&item);
 	log_ctx_set("draft_id", NULL);
 	log_ctx_set("outbox_id", NULL);
+	log_ctx_set("mailbox", NULL);
 	return 0;
 }
 
@@ -394,6 +478,7 @@ static int outbox_process_one(struct outbox_sender *s, struct store *store)
 		ret = r;
 		goto out_config;
 	}
+	log_ctx_set("mailbox", item.mailbox);
 	log_ctx_setf("outbox_id", "%" PRId64, item.id);
 	log_ctx_setf("draft_id", "%" PRId64, item.draft_id);
 	log_ctx_setf("attempt", "%u", item.attempts);
@@ -416,6 +501,7 @@ static int outbox_process_one(struct outbox_sender *s, struct store *store)
 	log_ctx_set("attempt", NULL);
 	log_ctx_set("draft_id", NULL);
 	log_ctx_set("outbox_id", NULL);
+	log_ctx_set("mailbox", NULL);
 	store_outbox_item_free(&item);
 out_config:
 	if (gated)

@@ -284,8 +284,13 @@ enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_en
 	curl_easy_setopt(curl, CURLOPT_PREREQDATA, &check);
 	if (opts->user != NULL && opts->user[0] != '\0') {
 		curl_easy_setopt(curl, CURLOPT_USERNAME, opts->user);
-		curl_easy_setopt(curl, CURLOPT_PASSWORD,
-				 opts->password != NULL ? opts->password : "");
+		if (opts->bearer != NULL) {
+			curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, opts->bearer);
+			curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+		} else {
+			curl_easy_setopt(curl, CURLOPT_PASSWORD,
+					 opts->password != NULL ? opts->password : "");
+		}
 	}
 	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
@@ -325,5 +330,50 @@ out:
 	curl_slist_free_all(rcpt);
 	if (curl != NULL)
 		curl_easy_cleanup(curl);
+	return ret;
+}
+
+int smtp_check(const struct smtp_options *opts, char *errbuf, size_t errsize)
+{
+	char curl_err[CURL_ERROR_SIZE];
+	long code = 0;
+	CURL *curl = NULL;
+	CURLcode rc;
+	int ret = -1;
+
+	curl_err[0] = '\0';
+	if (opts->url == NULL ||
+	    (strncasecmp(opts->url, "smtp://", 7) != 0 && !smtp_url_is_smtps(opts->url))) {
+		snprintf(errbuf, errsize, "url must be smtp:// or smtps://");
+		return -1;
+	}
+	pthread_once(&smtp_curl_once, smtp_curl_init);
+	curl = curl_easy_init();
+	if (curl == NULL) {
+		snprintf(errbuf, errsize, "out of memory");
+		return -1;
+	}
+	smtp_setopt_common(curl, opts, curl_err);
+	/* for SMTP the connect phase is EHLO, STARTTLS and AUTH: then it stops */
+	curl_easy_setopt(curl, CURLOPT_CONNECT_ONLY, 1L);
+	if (opts->user != NULL && opts->user[0] != '\0') {
+		curl_easy_setopt(curl, CURLOPT_USERNAME, opts->user);
+		if (opts->bearer != NULL) {
+			curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, opts->bearer);
+			curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+		} else {
+			curl_easy_setopt(curl, CURLOPT_PASSWORD,
+					 opts->password != NULL ? opts->password : "");
+		}
+	}
+	rc = curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	if (rc != CURLE_OK) {
+		(void)smtp_classify(rc, code, curl_err, errbuf, errsize);
+		goto out;
+	}
+	ret = 0;
+out:
+	curl_easy_cleanup(curl);
 	return ret;
 }

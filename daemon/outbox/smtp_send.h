@@ -17,6 +17,7 @@ struct smtp_options {
 	const char *url;              /* smtp://host:port or smtps://host:port */
 	const char *user;             /* NULL: no AUTH */
 	const char *password;         /* NULL with user: empty */
+	const char *bearer;           /* an OAuth2 access token: SASL XOAUTH2 as user */
 	const char *ca_file;          /* extra trust anchors, NULL: system store */
 	bool tls;                     /* require TLS on smtp:// (STARTTLS) */
 	unsigned int connect_timeout; /* seconds, 0: 30 */
@@ -41,5 +42,11 @@ enum smtp_result {
 enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_envelope *env,
 			   const char *data, size_t len, long *code_r, char *errbuf,
 			   size_t errsize);
+
+/* Connects, secures and authenticates as opts says, sends nothing (draftd
+ * check-config --online). Returns 0, or -1 with one line in errbuf (the
+ * step and the server's reply, never the password or token). */
+int smtp_check(const struct smtp_options *opts, char *errbuf, size_t errsize)
+	__attribute__((warn_unused_result));
 
 #endif

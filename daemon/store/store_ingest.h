@@ -25,7 +25,8 @@ struct store_ingest_msg {
 	unsigned char content_sha256[32]; /* see ingest_content_hash() */
 	bool has_content_sha256;
 	const char *message_id, *sender, *reply_to, *subject;
-	long long date_epoch; /* UTC seconds, -1 when Date is absent or unparsable */
+	const char *sender_name; /* the From display name (UTF-8), NULL when none */
+	long long date_epoch;    /* UTC seconds, -1 when Date is absent or unparsable */
 	const char *date_raw, *in_reply_to, *references;
 	const char *text;             /* the new text the customer wrote */
 	const char *quoted;           /* quoted history, then the signature block */

@@ -35,7 +35,9 @@ static const char claim_sql[] =
 static const char item_sql[] =
 	"SELECT o.draft_id, o.message_id, o.is_auto, mb.name, m.message_id, m.\"references\","
 	" m.sender, m.reply_to, m.subject, m.uid, m.uidvalidity, d.subject,"
-	" coalesce(d.final_body, d.body), nullif(d.recipient, ''), nullif(d.cc, '')"
+	" coalesce(d.final_body, d.body), nullif(d.recipient, ''), nullif(d.cc, ''),"
+	" nullif(m.sender_name, ''), m.date_raw, m.text_body, nullif(m.quoted_text, ''),"
+	" nullif(d.reviewer, '')"
 	" FROM outbox o JOIN drafts d ON d.id = o.draft_id JOIN messages m ON m.id = d.message_id"
 	" JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE o.id = $1::bigint";
 
@@ -99,6 +101,11 @@ int store_outbox_item_fill(struct store *store, struct outbox_item *item)
 	item->body = value_dup(res, 12);
 	item->recipient = value_dup(res, 13);
 	item->cc = value_dup(res, 14);
+	item->orig_sender_name = value_dup(res, 15);
+	item->orig_date = value_dup(res, 16);
+	item->orig_text = value_dup(res, 17);
+	item->orig_quoted = value_dup(res, 18);
+	item->reviewer = value_dup(res, 19);
 	ret = 0;
 out:
 	PQclear(res);
@@ -278,6 +285,11 @@ void store_outbox_item_free(struct outbox_item *item)
 	free(item->orig_message_id);
 	free(item->orig_references);
 	free(item->orig_sender);
+	free(item->orig_sender_name);
+	free(item->orig_date);
+	free(item->orig_text);
+	free(item->orig_quoted);
+	free(item->reviewer);
 	free(item->orig_reply_to);
 	free(item->orig_subject);
 	free(item->subject);

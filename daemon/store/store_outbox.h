@@ -28,6 +28,11 @@ struct outbox_item {
 	char *orig_message_id;
 	char *orig_references;
 	char *orig_sender;
+	char *orig_sender_name; /* its display name (UTF-8), NULL when none */
+	char *orig_date;        /* the original's Date header, for the quote */
+	char *orig_text;        /* what the customer wrote (text_body) */
+	char *orig_quoted;      /* the history they quoted, and their signature */
+	char *reviewer;         /* who approved it, NULL for an automatic reply */
 	char *orig_reply_to;
 	char *orig_subject;
 	uint32_t orig_uid;
@@ -92,6 +97,17 @@ int store_outbox_uncertain_sent(struct store *store, const struct outbox_item *i
 int store_outbox_decide_uncertain(struct store *store, const char *draft_id, const char *actor,
 				  bool send_again, char *state_r, size_t state_size)
 	__attribute__((warn_unused_result));
+
+/* A person's answer to a stuck reply of draft_id, audited with actor: one
+ * the outbox is still retrying (pending after failed tries) is tried now
+ * (send.retry_now); one it gave up on (failed) is sent again with the
+ * approved text kept: the draft approved again, a fresh count of tries, the
+ * message out of "Needs a human" (send.again). Returns 1 done (*state_r: the
+ * state it was in, "pending" or "failed"), 0 when there is nothing to retry
+ * (*state_r: the outbox state, "none" without a row, or "superseded by
+ * draft N" when another draft of the message took its place), -1. */
+int store_outbox_retry(struct store *store, const char *draft_id, const char *actor, char *state_r,
+		       size_t state_size) __attribute__((warn_unused_result));
 
 void store_outbox_item_free(struct outbox_item *item);
 

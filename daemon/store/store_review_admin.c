@@ -229,7 +229,8 @@ out:
 	"json_build_object('name', name, 'address', address, 'folder', folder, 'uidvalidity'," \
 	" uidvalidity, 'last_uid', last_uid, 'last_poll_at', last_poll_at, 'last_error',"      \
 	" last_error, 'last_error_at', last_error_at, 'poll_requested_at', poll_requested_at," \
-	" 'lease_owner', CASE WHEN lease_expires > now() THEN lease_owner END)::text"
+	" 'lease_owner', CASE WHEN lease_expires > now() THEN lease_owner END,"                \
+	" 'sent_folder', sent_folder, 'sent_how', sent_how, 'sent_problem', sent_error)::text"
 
 int store_mailboxes_list(struct store *store, json_t **result_r)
 {

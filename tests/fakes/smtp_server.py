@@ -17,16 +17,26 @@ the transaction. What it does then is chosen per connection from --modes
   tempfail   451 after the final dot (nothing stored)
   permfail   554 after the final dot (nothing stored)
 
+--xoauth2-introspect URL offers AUTH XOAUTH2 (as Microsoft 365 and Gmail do)
+and checks each bearer token with the RFC 7662 endpoint URL (the OAuth2
+stand-in's /introspect): active, and issued for the user named in the SASL
+string, else the XOAUTH2 error challenge and 535; mail is then refused until
+the client authenticated. Logged as "AUTH XOAUTH2 ok user=U" or "AUTH XOAUTH2
+refused user=U (why)", never the token.
+
 --copy-cmd CMD runs CMD (through the shell) with each stored message on its
 standard input: a provider that files submitted mail in the Sent folder.
 --log FILE gets one line per command received, with AUTH credentials
 replaced by "***", so a test can check what a client sent and when.
 
-Usage: smtp_server.py --port-file FILE --maildir DIR [--modes ok]
-       [--tls-cert PEM --tls-key PEM] [--auth] [--copy-cmd CMD] [--log FILE]
+Usage: smtp_server.py [--port N] --port-file FILE --maildir DIR [--modes ok]
+       [--tls-cert PEM --tls-key PEM] [--auth] [--xoauth2-introspect URL]
+       [--copy-cmd CMD] [--log FILE]
 """
 
 import argparse
+import base64
+import json
 import os
 import socket
 import socketserver
@@ -35,6 +45,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
+import urllib.request
 
 LINE_MAX = 4096
 
@@ -44,7 +56,7 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
     def __init__(self, args):
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(("127.0.0.1", args.port), Handler)
         self.args = args
         self.modes = [m for m in args.modes.split(",") if m] or ["ok"]
         self.lock = threading.Lock()
@@ -100,6 +112,49 @@ class Handler(socketserver.StreamRequestHandler):
             raise ConnectionError("client closed")
         return line.rstrip(b"\r\n").decode("utf-8", "replace")
 
+    authed = False
+
+    def xoauth2(self, line):
+        parts = line.split(" ")
+        if len(parts) == 2:
+            self.send("334 ")
+            parts.append(self.readline())
+        user, token, why = "", "", None
+        try:
+            fields = base64.b64decode(parts[2], validate=True).decode().split("\x01")
+            for f in fields:
+                if f.startswith("user="):
+                    user = f[5:]
+                elif f.lower().startswith("auth=bearer "):
+                    token = f[12:]
+        except (ValueError, UnicodeDecodeError):
+            why = "malformed SASL string"
+        if why is None and not token:
+            why = "no bearer token"
+        if why is None:
+            try:
+                req = urllib.request.Request(
+                    self.server.args.xoauth2_introspect,
+                    data=urllib.parse.urlencode({"token": token}).encode())
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    info = json.load(r)
+                if not info.get("active"):
+                    why = "token not active"
+                elif info.get("username") != user:
+                    why = "token issued for %s" % info.get("username")
+            except (OSError, ValueError) as e:
+                why = "introspection failed: %s" % e
+        if why is None:
+            self.authed = True
+            self.server.log("AUTH XOAUTH2 ok user=%s" % user)
+            self.send("235 2.7.0 Authentication successful")
+            return
+        self.server.log("AUTH XOAUTH2 refused user=%s (%s)" % (user, why))
+        err = json.dumps({"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"})
+        self.send("334 " + base64.b64encode(err.encode()).decode())
+        self.readline()
+        self.send("535 5.7.8 Username and Password not accepted")
+
     def upgrade(self):
         self.wfile.flush()
         conn = self.server.tls.wrap_socket(self.connection, server_side=True)
@@ -112,7 +167,9 @@ class Handler(socketserver.StreamRequestHandler):
         caps = ["PIPELINING", "8BITMIME", "SIZE 52428800"]
         if self.server.tls is not None and not self.tls_on:
             caps.append("STARTTLS")
-        if self.server.args.auth and (self.server.tls is None or self.tls_on):
+        if self.server.args.xoauth2_introspect and (self.server.tls is None or self.tls_on):
+            caps.append("AUTH XOAUTH2" + (" PLAIN LOGIN" if self.server.args.auth else ""))
+        elif self.server.args.auth and (self.server.tls is None or self.tls_on):
             caps.append("AUTH PLAIN LOGIN")
         lines = ["fake.example Hello " + name] + caps
         for i, text in enumerate(lines):
@@ -169,6 +226,9 @@ class Handler(socketserver.StreamRequestHandler):
                 elif verb == "STARTTLS" and self.server.tls is not None and not self.tls_on:
                     self.send("220 2.0.0 Ready to start TLS")
                     self.upgrade()
+                elif (verb == "AUTH" and self.server.args.xoauth2_introspect
+                      and line.split(" ")[1:2] == ["XOAUTH2"]):
+                    self.xoauth2(line)
                 elif verb == "AUTH" and self.server.args.auth:
                     parts = line.split(" ")
                     if len(parts) == 2 and parts[1].upper() == "LOGIN":
@@ -183,6 +243,8 @@ class Handler(socketserver.StreamRequestHandler):
                 elif verb in ("MAIL", "RCPT"):
                     if self.server.tls is not None and not self.tls_on:
                         self.send("530 5.7.0 Must issue a STARTTLS command first")
+                    elif self.server.args.xoauth2_introspect and not self.authed:
+                        self.send("530 5.7.0 Authentication required")
                     else:
                         self.send("250 2.1.0 Ok")
                 elif verb == "DATA":
@@ -207,6 +269,8 @@ def main():
     p.add_argument("--tls-cert")
     p.add_argument("--tls-key")
     p.add_argument("--auth", action="store_true")
+    p.add_argument("--port", type=int, default=0)  # 0: the kernel picks one
+    p.add_argument("--xoauth2-introspect")
     p.add_argument("--copy-cmd")
     p.add_argument("--log")
     args = p.parse_args()

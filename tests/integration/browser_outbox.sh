@@ -23,7 +23,15 @@ connect_timeout = 5"
 browser_stack deadsmtp "$(printf '[review]\nsend_delay = 0\n')" || exit 1
 
 mkdir -p "$shots"
+# a second mailbox whose Sent folder cannot be found or made (what the
+# outbox records): the queue page must say so
+psql -XAtq -d "$BS_DB" -c "INSERT INTO mailboxes (name, imap_url, imap_user, sent_error)
+	VALUES ('nosent', 'imap://x', 'x', 'the server has no Sent folder and creating one failed (CREATE Sent: command failed (Permission denied)): create a Sent folder, or set sent_folder to one that exists')" >/dev/null ||
+	not_ok "a mailbox row with a Sent folder problem"
+# once the page shows the failure, the script starts a mail server on the
+# dead port (the cause fixed) and sends the reply again from the page
 (cd "$here/tests/browser" && DRAFTD_URL=$BS_URL REVIEWER_TOKEN=$BS_RTOK SCREENSHOT_DIR=$shots \
+	DEAD_SMTP_PORT=$dead SINK_SCRIPT=$here/tests/fakes/smtp_server.py SINK_DIR=$ITMP/sink \
 	timeout 300 node outbox_failed.mjs)
 rc=$?
 [ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "outbox_failed.mjs exited with $rc"

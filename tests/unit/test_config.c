@@ -44,7 +44,9 @@ static void test_good_file(void)
 	CU_ASSERT_EQUAL(m->poll_interval, 300);
 	CU_ASSERT_FALSE(m->idle);
 	CU_ASSERT_TRUE(m->tls_verify);
-	CU_ASSERT_STRING_EQUAL(m->sent_folder, "Sent");
+	/* issue 18: unset means "find it on the server", not a "Sent" that may not exist */
+	CU_ASSERT_PTR_NULL(m->sent_folder);
+	CU_ASSERT_EQUAL(m->sent_copy, SENT_COPY_APPEND);
 	m = config_mailbox(c, "sales");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	CU_ASSERT_FALSE(m->starttls);
@@ -170,6 +172,9 @@ static const struct bad_case bad_cases[] = {
 	{"sent_folder not UTF-8", DB MB "sent_folder = \xC0\x80\n",
 	 "[mailbox m] sent_folder: not a usable IMAP folder name"},
 	{"empty folder", DB MB "folder =\n", ":8: [mailbox m] folder: must not be empty"},
+	{"bad sent_copy", DB MB "sent_copy = both\n",
+	 "sent_copy: 'both' is invalid: not one of the allowed values (one of: append, provider, "
+	 "off)"},
 	{"bad spam pattern", DB "[agent]\nspam_header_pattern = x-spam-(level\n",
 	 ":4: [agent] spam_header_pattern: missing closing parenthesis at offset"},
 	{"bad mailbox spam pattern", DB MB "spam_header_pattern = [yes\n",

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* A person's answer to "may have been delivered; send again?": the two
- * actions on a draft whose reply is uncertain (daemon/outbox/outbox.c). */
+/* A person's answers to a reply that has not left: "may have been
+ * delivered; send again?" on an uncertain one (daemon/outbox/outbox.c), and
+ * "retry now" / "send again" on one that failed (issue 18). */
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "daemon/lib/log.h"
 #include "daemon/store/store_outbox.h"
@@ -65,4 +67,54 @@ void api_drafts_delivered(struct api_request *req, struct api_response *resp)
 void api_drafts_resend(struct api_request *req, struct api_response *resp)
 {
 	api_delivery_decide(req, resp, true);
+}
+
+/* POST /drafts/{id}/retry: a reply the outbox is retrying goes now; one it
+ * gave up on is sent again with the approved text kept. */
+void api_drafts_retry(struct api_request *req, struct api_response *resp)
+{
+	struct store *store;
+	json_t *draft = NULL, *body;
+	char state[64];
+	int r;
+
+	if (api_query_check(req, resp, NULL) < 0 || api_id_check(resp, req->params[0], "draft") < 0)
+		return;
+	body = api_body_object(req, resp, (const struct api_field[]){{NULL, API_STRING, false, 0}},
+			       true);
+	if (body == NULL)
+		return;
+	json_decref(body);
+	if ((store = api_store(req, resp)) == NULL)
+		return;
+	r = store_review_get(store, req->params[0], &draft);
+	if (r <= 0) {
+		if (r < 0)
+			api_error_store(resp, store);
+		else
+			api_error(resp, 404, "not_found", "no such draft");
+		return;
+	}
+	json_decref(draft);
+	draft = NULL;
+	r = store_outbox_retry(store, req->params[0], req->actor, state, sizeof(state));
+	if (r < 0) {
+		api_error_store(resp, store);
+		return;
+	}
+	if (r == 0) {
+		api_error(resp, 409, "wrong_status",
+			  "the reply of this draft is %s: only a reply that failed, or is waiting "
+			  "to be tried again, can be retried",
+			  state);
+		return;
+	}
+	log_info("api: draft %s: %s by %s", req->params[0],
+		 strcmp(state, "failed") == 0 ? "failed reply sent again" : "reply retried now",
+		 req->actor);
+	if (store_review_get(store, req->params[0], &draft) <= 0) {
+		api_error_store(resp, store);
+		return;
+	}
+	api_reply(resp, 200, draft);
 }

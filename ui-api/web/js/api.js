@@ -102,6 +102,7 @@ export const api = {
 	reject: (id, body) => request('POST', '/drafts/' + encodeURIComponent(id) + '/reject', {body}),
 	delivered: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/delivered'),
 	resend: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/resend'),
+	retry: (id) => request('POST', '/drafts/' + encodeURIComponent(id) + '/retry'),
 	messages: (q) => request('GET', '/messages', {query: q}),
 	message: (id) => request('GET', '/messages/' + encodeURIComponent(id)),
 	// version: the live draft's version the reviewer saw and agreed to

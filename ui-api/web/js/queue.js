@@ -81,11 +81,13 @@ export function mountQueue(root, ctx, params) {
 			     h('th', 'Held by'), h('th', 'Assigned'), h('th', 'Draft'), h('th', 'Message'))),
 		tbody);
 	const empty = h('p.empty', {hidden: true}, 'Nothing here. New drafts appear by themselves.');
+	// issue 18: a mailbox that cannot send (no Sent folder found or made)
+	const problems = h('div.conflict#mailbox-problems', {role: 'alert', hidden: true});
 
 	root.append(
 		h('div.toolbar', h('h1', 'Queue'), status, category, mailbox, assigned, search, order, count,
 			updated),
-		table, empty, more,
+		problems, table, empty, more,
 		h('p.hint', 'j/k move · e or Enter open · a approve · r reject · / search · ? help'));
 
 	function set(k, v) {
@@ -110,6 +112,10 @@ export function mountQueue(root, ctx, params) {
 			for (const x of m.mailboxes || []) {
 				mailbox.append(h('option', {value: x.name, selected: x.name === f.mailbox}, x.name));
 			}
+			const stuck = (m.mailboxes || []).filter((x) => x.sent_problem);
+			problems.hidden = stuck.length === 0;
+			problems.append(...stuck.map((x) => h('p.mailbox-problem', {dataset: {mailbox: x.name}},
+				'Mailbox ' + x.name + ' cannot send replies: ' + x.sent_problem)));
 		} catch (e) {
 			/* the table still works without the filter lists */
 		}

@@ -1,0 +1,57 @@
+#ifndef DRAFTD_OAUTH_TOKEN_H
+#define DRAFTD_OAUTH_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/config/config.h"
+
+/* OAuth 2.0 access tokens for mailboxes with auth = oauth2 (Microsoft 365,
+ * Gmail): fetched from [mailbox] oauth_token_url with libcurl (RFC 6749
+ * refresh_token grant when a refresh token is configured, else the
+ * client_credentials grant of Microsoft 365's app-only access), cached in
+ * memory per mailbox, fetched again shortly before they expire and after a
+ * server refused one. Tokens are never logged, put into error texts or
+ * stored anywhere but this process's memory (wiped when dropped). A refresh
+ * token the endpoint rotates is kept in memory for the next grant.
+ * Thread-safe: one mutex guards the cache; a grant runs outside it. */
+
+/* The most bytes of a token endpoint's answer. */
+#define OAUTH_REPLY_MAX (64 * 1024)
+/* A buffer that holds any access token (Microsoft's JWTs run to 4 KB). */
+#define OAUTH_TOKEN_BUF 16384
+/* Seconds before expiry at which a cached token counts as expired. */
+#define OAUTH_EXPIRY_MARGIN_S 60
+
+/* A usable access token for mb into token[size]: the cached one, or, when
+ * there is none, it is about to expire or force is set (the server refused
+ * it), a new one from the token endpoint. Returns 0, or -1 with one line in
+ * err[errsize] saying what the endpoint answered and what to do (a revoked
+ * refresh token: get a new one). */
+int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, size_t size,
+		    char *err, size_t errsize) __attribute__((warn_unused_result));
+
+/* Drops mb's cached token (a server refused it): the next get fetches. */
+void oauth_token_forget(const struct mailbox_config *mb);
+
+/* Drops every cached token (tests, and shutdown). */
+void oauth_token_forget_all(void);
+
+/* The form body of a token request for mb into out[size] (the grant as
+ * described above; refresh_token overrides mb's when not NULL). Values are
+ * form-encoded. Returns 0, or -1 when it does not fit or mb lacks what the
+ * grant needs (*error_r). Exposed for the unit tests. */
+int oauth_token_request_body(const struct mailbox_config *mb, const char *refresh_token, char *out,
+			     size_t size, const char **error_r) __attribute__((warn_unused_result));
+
+/* Parses a token endpoint's answer (HTTP status, body). On 200 with an
+ * access_token: 0, the token in token[size], its lifetime in *expires_in_r
+ * (3600 when absent) and a rotated refresh token, if any, in
+ * refresh[refresh_size] ("" when none). Otherwise -1 with one line in
+ * err[errsize]: the endpoint's error and error_description, and what it
+ * means for an administrator. Exposed for the unit tests. */
+int oauth_token_parse(long status, const char *body, size_t len, char *token, size_t size,
+		      unsigned long *expires_in_r, char *refresh, size_t refresh_size, char *err,
+		      size_t errsize) __attribute__((warn_unused_result));
+
+#endif
