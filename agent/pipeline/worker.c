@@ -195,7 +195,7 @@ static void workers_stop(void *priv)
 
 static int workers_start(struct daemon *daemon, void **priv_r, const char **error_r)
 {
-	static char why[600];
+	static struct error why; /* *error_r points into it; one start at a time */
 	struct workers *w;
 	struct worker_args *wa;
 	struct config *config = daemon_config(daemon);
@@ -209,13 +209,13 @@ static int workers_start(struct daemon *daemon, void **priv_r, const char **erro
 	}
 	w->daemon = daemon;
 	pthread_mutex_init(&w->lock, NULL);
-	if (agent_open(config, &w->agent, why, sizeof(why)) < 0) {
-		*error_r = why;
+	if (agent_open(config, &w->agent, &why) < 0) {
+		*error_r = error_msg(&why);
 		goto out;
 	}
-	if (job_heartbeat_start(config->database.url, config->database.connect_timeout, &w->hb, why,
-				sizeof(why)) < 0) {
-		*error_r = why;
+	if (job_heartbeat_start(config->database.url, config->database.connect_timeout, &w->hb,
+				&why) < 0) {
+		*error_r = error_msg(&why);
 		goto out;
 	}
 	/* A pipeline waits for its model answer: with a remote model, one
@@ -256,11 +256,11 @@ static void workers_reload(void *priv, struct config *config)
 {
 	struct workers *w = priv;
 	struct agent *fresh = NULL, *old;
-	char why[600];
+	struct error why;
 
 	/* A new agent or none: a broken rules file keeps the running one. */
-	if (agent_open(config, &fresh, why, sizeof(why)) < 0) {
-		log_error("reload: keeping the running pipeline: %s", why);
+	if (agent_open(config, &fresh, &why) < 0) {
+		log_error("reload: keeping the running pipeline: %s", error_msg(&why));
 		return;
 	}
 	pthread_mutex_lock(&w->lock);
