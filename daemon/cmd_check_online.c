@@ -248,7 +248,7 @@ static void online_model(struct online *o, const struct config *config)
 
 	memset(&lerr, 0, sizeof(lerr));
 	if (llm_open(config, NULL, &llm, &lerr) < 0) {
-		online_line(o, ONLINE_FAIL, "model", "%s", lerr.message);
+		online_line(o, ONLINE_FAIL, "model", "%s", error_msg(&lerr.err));
 		return;
 	}
 	memset(&req, 0, sizeof(req));

@@ -88,7 +88,7 @@ int agent_open(struct config *config, struct agent **agent_r, struct error *err)
 	tuning.max_reply_bytes = config->model.max_reply_size;
 	tuning.invalid_retries = 1;
 	if (llm_open(config, &tuning, &a->llm, &lerr) < 0) {
-		error_set(err, "model backend: %s", lerr.message);
+		error_set(err, "model backend: %s", error_msg(&lerr.err));
 		goto out;
 	}
 	memset(&probe_req, 0, sizeof(probe_req));

@@ -271,12 +271,12 @@ static int run_draft(struct run *r, const char **human_reason_r)
 	if (s < 0) {
 		/* A server that is down or loading: retry the job later, and on
 		 * the last attempt hand the message to a human, never lose it. */
-		if (lerr.retryable && job->attempts < (int)agent->config->agent.max_attempts) {
-			snprintf(error, error_size, "model: %s", lerr.message);
+		if (lerr.err.retryable && job->attempts < (int)agent->config->agent.max_attempts) {
+			snprintf(error, error_size, "model: %s", error_msg(&lerr.err));
 			goto out;
 		}
 		*human_reason_r = "the model could not draft a reply";
-		json_object_set_new(r->record, "model_error", json_string(lerr.message));
+		json_object_set_new(r->record, "model_error", json_string(error_msg(&lerr.err)));
 		ret = 0;
 		goto out;
 	}
