@@ -48,47 +48,12 @@ FAKE_PORT=$(cat "$ITMP/fake.port")
 port=$(free_port)
 base="http://127.0.0.1:$port/"
 conf=$ITMP/draftd.conf
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$port
-web_root = $SRC/ui-api/web
-[smtp]
-url = smtp://127.0.0.1:$(cat "$sink/smtp.port")
-tls = off
-[model]
-backend = openai
-base_url = http://127.0.0.1:$FAKE_PORT
-model = fake-model
-timeout = 10
-[review]
-send_delay = 0
-[log]
-level = warn
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = $user
-password = pw
-address = support@harborparts.example
-poll_interval = 1
-idle = off
-[category order_status]
-assign = round_robin
-assignees = ws-ana, ws-ghost, ws-ben
-[connector order]
-type = csv
-key = order
-path = $DATA/orders.csv
-key_column = order_id
-fields = order_id:string, customer_email:string, status:string, carrier:string, tracking_number:string, ship_date:string, eta:string, total_eur:number
-[connector inventory]
-type = csv
-key = sku
-path = $DATA/inventory.csv
-key_column = sku
-CONF
+write_config "$conf" database api smtp_sink model_fake mailbox_dovecot connectors_csv_fields \
+	URL="$url" API_PORT="$port" SMTP_PORT="$(cat "$sink/smtp.port")" FAKE_PORT="$FAKE_PORT" \
+	USER="$user" ADDRESS=support@harborparts.example DATA="$DATA" api.web_root="$SRC/ui-api/web" \
+	model.timeout=10 review.send_delay=0 log.level=warn "mailbox support.poll_interval=1" \
+	"mailbox support.idle=off" "category order_status.assign=round_robin" \
+	"category order_status.assignees=ws-ana, ws-ghost, ws-ben"
 "$DRAFTD" migrate --config "$conf" >"$ITMP/migrate.log" 2>&1 ||
 	{ not_ok "workspace: migrate: $(tail -3 "$ITMP/migrate.log")"; exit 0; }
 
