@@ -27,20 +27,12 @@ user=inject$$
 sink=$ITMP/sink
 mkdir -p "$sink"
 "$SRC/tests/services/smtp.sh" start "$sink" >/dev/null 2>&1 || { not_ok "injection: start sink"; exit 0; }
-FAKE_PID=
 cleanup() {
 	"$SRC/tests/services/smtp.sh" stop "$sink" >/dev/null 2>&1
-	if [ -n "$FAKE_PID" ]; then
-		kill "$FAKE_PID" 2>/dev/null
-		wait "$FAKE_PID" 2>/dev/null
-	fi
 	itest_cleanup
 }
 trap cleanup EXIT
-start_bg FAKE_PID "$ITMP/fake.log" /usr/bin/python3 "$SRC/tests/fakes/openai_server.py" \
-	--port 0 --port-file "$ITMP/fake.port" --log-requests "$ITMP/requests.jsonl"
-wait_for 10 test -s "$ITMP/fake.port" || { not_ok "injection: fake model starts"; exit 0; }
-FAKE_PORT=$(cat "$ITMP/fake.port")
+start_fake_model 30 --log-requests "$ITMP/requests.jsonl" || exit 0
 fake_model_mode obedient || { not_ok "injection: obedient mode"; exit 0; }
 
 conf=$ITMP/draftd.conf
