@@ -58,7 +58,7 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 		   struct job_heartbeat *hb, enum pipeline_outcome *outcome_r)
 {
 	struct store_job job;
-	char error[512];
+	struct error err = {0};
 	unsigned int lease = agent->config->agent.job_lease;
 	size_t mark;
 	int r;
@@ -75,15 +75,15 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 	log_ctx_setf("message_id", "%lld", (long long)job.message_id);
 	if (job_heartbeat_hold(hb, &job, lease) < 0)
 		log_warn("job heartbeat full: this job lives on its first lease");
-	if (pipeline_run(agent, store, &job, outcome_r, error, sizeof(error)) < 0) {
+	if (pipeline_run(agent, store, &job, outcome_r, &err) < 0) {
 		r = store_job_fail(store, &job, agent->config->agent.max_attempts,
-				   agent->config->agent.retry_delay, error);
+				   agent->config->agent.retry_delay, error_msg(&err));
 		if (r == 0)
 			log_error_kv("job dead, the message goes to a human", "attempt=%d error=%s",
-				     job.attempts, error);
+				     job.attempts, error_msg(&err));
 		else
 			log_warn_kv("attempt failed, retried later", "attempt=%d error=%s",
-				    job.attempts, error);
+				    job.attempts, error_msg(&err));
 		*outcome_r = PIPELINE_OUTCOMES;
 		r = r < 0 ? -1 : 1;
 		metrics_pipeline_outcome("failed_attempt");
