@@ -43,7 +43,7 @@ struct csv_parser {
 
 /* Reads one field into parser->field. Returns 1 when the record goes on,
  * 0 at its end, -1 on a quoting error (error filled in). */
-static int csv_field(struct csv_parser *cp, char *error, size_t error_size)
+static int csv_field(struct csv_parser *cp, struct error *err)
 {
 	unsigned int start = cp->line;
 
@@ -52,9 +52,9 @@ static int csv_field(struct csv_parser *cp, char *error, size_t error_size)
 		cp->p++;
 		for (;;) {
 			if (cp->p == cp->end) {
-				snprintf(error, error_size,
-					 "line %u: quoted field not closed before end of file",
-					 start);
+				error_set(err,
+					  "line %u: quoted field not closed before end of file",
+					  start);
 				return -1;
 			}
 			if (*cp->p == '"') {
@@ -68,26 +68,24 @@ static int csv_field(struct csv_parser *cp, char *error, size_t error_size)
 			if (*cp->p == '\n')
 				cp->line++;
 			if (buf_append(&cp->field, cp->p, 1) < 0) {
-				snprintf(error, error_size, "line %u: field too long", start);
+				error_set(err, "line %u: field too long", start);
 				return -1;
 			}
 			cp->p++;
 		}
 		if (cp->p < cp->end && *cp->p != ',' && *cp->p != '\n' && *cp->p != '\r') {
-			snprintf(error, error_size,
-				 "line %u: text after the closing quote of a quoted field",
-				 cp->line);
+			error_set(err, "line %u: text after the closing quote of a quoted field",
+				  cp->line);
 			return -1;
 		}
 	} else {
 		while (cp->p < cp->end && *cp->p != ',' && *cp->p != '\n' && *cp->p != '\r') {
 			if (*cp->p == '"') {
-				snprintf(error, error_size,
-					 "line %u: quote inside an unquoted field", cp->line);
+				error_set(err, "line %u: quote inside an unquoted field", cp->line);
 				return -1;
 			}
 			if (buf_append(&cp->field, cp->p, 1) < 0) {
-				snprintf(error, error_size, "line %u: field too long", cp->line);
+				error_set(err, "line %u: field too long", cp->line);
 				return -1;
 			}
 			cp->p++;
@@ -107,7 +105,7 @@ static int csv_field(struct csv_parser *cp, char *error, size_t error_size)
 
 /* Parses text into key -> row. Returns 0 with *rows_r, or -1 with error. */
 static int csv_parse(const char *text, size_t len, const char *key_column, json_t **rows_r,
-		     char *error, size_t error_size)
+		     struct error *err)
 {
 	struct csv_parser cp = {text, text + len, 1, {0}};
 	char *columns[CSV_COLUMNS_MAX] = {NULL};
@@ -121,12 +119,11 @@ static int csv_parse(const char *text, size_t len, const char *key_column, json_
 	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
 		cp.p += 3; /* a UTF-8 BOM from a spreadsheet export */
 	do {
-		rc = csv_field(&cp, error, error_size);
+		rc = csv_field(&cp, err);
 		if (rc < 0)
 			goto out;
 		if (ncols == CSV_COLUMNS_MAX) {
-			snprintf(error, error_size, "line 1: more than %d columns",
-				 CSV_COLUMNS_MAX);
+			error_set(err, "line 1: more than %d columns", CSV_COLUMNS_MAX);
 			goto out;
 		}
 		columns[ncols++] = str_dup(cp.field.data != NULL ? cp.field.data : "");
@@ -137,26 +134,25 @@ static int csv_parse(const char *text, size_t len, const char *key_column, json_
 				break;
 		}
 		if (key_idx == ncols) {
-			snprintf(error, error_size, "line 1: no column '%s' in the header",
-				 key_column);
+			error_set(err, "line 1: no column '%s' in the header", key_column);
 			goto out;
 		}
 	}
 	while (cp.p < cp.end) {
 		line = cp.line;
 		if (*cp.p == '\n' || *cp.p == '\r') { /* blank line */
-			(void)csv_field(&cp, error, error_size);
+			(void)csv_field(&cp, err);
 			continue;
 		}
 		row = json_object();
 		col = 0;
 		do {
-			rc = csv_field(&cp, error, error_size);
+			rc = csv_field(&cp, err);
 			if (rc < 0)
 				goto out;
 			if (col >= ncols) {
-				snprintf(error, error_size,
-					 "line %u: more fields than the header's %zu", line, ncols);
+				error_set(err, "line %u: more fields than the header's %zu", line,
+					  ncols);
 				goto out;
 			}
 			if (col == key_idx) {
@@ -168,8 +164,7 @@ static int csv_parse(const char *text, size_t len, const char *key_column, json_
 				conn_value_guess(cp.field.data != NULL ? cp.field.data : ""));
 		} while (rc == 1);
 		if (col != ncols) {
-			snprintf(error, error_size, "line %u: %zu fields, the header has %zu", line,
-				 col, ncols);
+			error_set(err, "line %u: %zu fields, the header has %zu", line, col, ncols);
 			goto out;
 		}
 		/* the key stays text even when it looks like a number */
@@ -191,9 +186,9 @@ out:
 }
 
 /* Loads the file again when it changed. Returns 0, or -1 with error. */
-static int csv_refresh(struct csv_conn *c, char *error, size_t error_size)
+static int csv_refresh(struct csv_conn *c, struct error *err)
 {
-	const char *err;
+	const char *why;
 	json_t *rows = NULL;
 	char *text = NULL;
 	struct stat st;
@@ -201,14 +196,14 @@ static int csv_refresh(struct csv_conn *c, char *error, size_t error_size)
 	int ret = -1;
 
 	if (stat(c->path, &st) < 0) {
-		snprintf(error, error_size, "%s: %s", c->path, strerror(errno));
+		error_set(err, "%s: %s", c->path, strerror(errno));
 		return -1;
 	}
 	if (c->size == st.st_size && c->mtime.tv_sec == st.st_mtim.tv_sec &&
 	    c->mtime.tv_nsec == st.st_mtim.tv_nsec && (c->loaded || c->error[0] != '\0')) {
 		if (c->loaded)
 			return 0;
-		snprintf(error, error_size, "%s", c->error);
+		error_set(err, "%s", c->error);
 		return -1;
 	}
 	c->size = st.st_size;
@@ -216,12 +211,12 @@ static int csv_refresh(struct csv_conn *c, char *error, size_t error_size)
 	c->loaded = false;
 	json_decref(c->rows);
 	c->rows = NULL;
-	if (file_read_all(c->path, CSV_FILE_MAX, &text, &len, &err) < 0) {
-		snprintf(c->error, sizeof(c->error), "%s: %s", c->path, err);
+	if (file_read_all(c->path, CSV_FILE_MAX, &text, &len, &why) < 0) {
+		snprintf(c->error, sizeof(c->error), "%s: %s", c->path, why);
 		goto out;
 	}
-	if (csv_parse(text, len, c->key_column, &rows, error, error_size) < 0) {
-		snprintf(c->error, sizeof(c->error), "%s: %s", c->path, error);
+	if (csv_parse(text, len, c->key_column, &rows, err) < 0) {
+		snprintf(c->error, sizeof(c->error), "%s: %s", c->path, error_msg(err));
 		goto out;
 	}
 	c->rows = rows;
@@ -231,7 +226,7 @@ static int csv_refresh(struct csv_conn *c, char *error, size_t error_size)
 	ret = 0;
 out:
 	if (ret < 0) {
-		snprintf(error, error_size, "%s", c->error);
+		error_set(err, "%s", c->error);
 		log_error_kv("csv connector refused the file", "error=%s", c->error);
 	}
 	free(text);
@@ -250,19 +245,19 @@ static void csv_close(void *priv)
 	free(c);
 }
 
-static int csv_open(const struct conn_params *params, void **priv_r, char *error, size_t error_size)
+static int csv_open(const struct conn_params *params, void **priv_r, struct error *err)
 {
 	struct csv_conn *c = calloc(1, sizeof(*c));
 	unsigned int line = params->config->line;
-	char msg[CONN_ERROR_MAX];
+	struct error refused;
 
 	if (c == NULL)
 		return -1;
 	c->path = str_dup(conn_option(params->config, "path", &line));
 	c->key_column = str_dup(conn_option(params->config, "key_column", NULL));
 	/* a broken file is refused at start-up, where someone is watching */
-	if (csv_refresh(c, msg, sizeof(msg)) < 0) {
-		snprintf(error, error_size, "line %u: %s", line, msg);
+	if (csv_refresh(c, &refused) < 0) {
+		error_set(err, "line %u: %s", line, error_msg(&refused));
 		csv_close(c);
 		return -1;
 	}
@@ -271,14 +266,14 @@ static int csv_open(const struct conn_params *params, void **priv_r, char *error
 }
 
 static int csv_lookup(void *priv, const char *const *keys, size_t count, unsigned int timeout_ms,
-		      json_t **facts_r, char *error, size_t error_size)
+		      json_t **facts_r, struct error *err)
 {
 	struct csv_conn *c = priv;
 	json_t *row;
 	size_t i;
 
 	(void)timeout_ms;
-	if (csv_refresh(c, error, error_size) < 0)
+	if (csv_refresh(c, err) < 0)
 		return -1;
 	for (i = 0; i < count; i++) {
 		row = json_object_get(c->rows, keys[i]);

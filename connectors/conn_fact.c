@@ -84,8 +84,7 @@ static json_t *conn_coerce(json_t *v, enum conn_field_type type)
 	return NULL;
 }
 
-int conn_fact_check(json_t *fact, const struct conn_field *fields, size_t count, char *error,
-		    size_t error_size)
+int conn_fact_check(json_t *fact, const struct conn_field *fields, size_t count, struct error *err)
 {
 	const char *name;
 	json_t *v, *c;
@@ -93,7 +92,7 @@ int conn_fact_check(json_t *fact, const struct conn_field *fields, size_t count,
 	size_t i;
 
 	if (!json_is_object(fact)) {
-		snprintf(error, error_size, "fact is not an object");
+		error_set(err, "fact is not an object");
 		return -1;
 	}
 	if (count == 0)
@@ -101,13 +100,12 @@ int conn_fact_check(json_t *fact, const struct conn_field *fields, size_t count,
 	for (i = 0; i < count; i++) {
 		v = json_object_get(fact, fields[i].name);
 		if (v == NULL) {
-			snprintf(error, error_size, "fact has no field '%s'", fields[i].name);
+			error_set(err, "fact has no field '%s'", fields[i].name);
 			return -1;
 		}
 		c = conn_coerce(v, fields[i].type);
 		if (c == NULL) {
-			snprintf(error, error_size, "field '%s' has the wrong type",
-				 fields[i].name);
+			error_set(err, "field '%s' has the wrong type", fields[i].name);
 			return -1;
 		}
 		json_object_set_new(fact, fields[i].name, c);

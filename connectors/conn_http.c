@@ -44,14 +44,14 @@ struct http_conn {
 	CURL *curl; /* kept for connection reuse; the connector's mutex guards it */
 };
 
-static int http_validate(const struct connector_config *config, char *error, size_t error_size)
+static int http_validate(const struct connector_config *config, struct error *err)
 {
 	const char *method = conn_option(config, "method", NULL);
 	/* POST sends the key in the body; GET needs it in the URL */
 	bool post = method != NULL && strcmp(method, "POST") == 0;
 	static const char *const http_schemes[] = {"http", "https", NULL};
 	const struct config_kv *kv;
-	struct error err;
+	struct error url_err;
 	uint64_t v;
 	size_t i;
 
@@ -61,40 +61,38 @@ static int http_validate(const struct connector_config *config, char *error, siz
 		    ((strncmp(kv->value, "http://", 7) != 0 &&
 		      strncmp(kv->value, "https://", 8) != 0) ||
 		     (!post && strstr(kv->value, "{key}") == NULL))) {
-			snprintf(error, error_size,
-				 "line %u: url must be http(s)://... and contain {key}", kv->line);
+			error_set(err, "line %u: url must be http(s)://... and contain {key}",
+				  kv->line);
 			return -1;
 		}
 		if (strcmp(kv->key, "url") == 0 &&
-		    config_check_url(kv->value, http_schemes, &err) < 0) {
-			snprintf(error, error_size, "line %u: url: %s", kv->line, error_msg(&err));
+		    config_check_url(kv->value, http_schemes, &url_err) < 0) {
+			error_set(err, "line %u: url: %s", kv->line, error_msg(&url_err));
 			return -1;
 		}
 		if (strcmp(kv->key, "method") == 0 && strcmp(kv->value, "GET") != 0 &&
 		    strcmp(kv->value, "POST") != 0) {
-			snprintf(error, error_size, "line %u: method must be GET or POST",
-				 kv->line);
+			error_set(err, "line %u: method must be GET or POST", kv->line);
 			return -1;
 		}
 		if ((strncmp(kv->key, "header.", 7) == 0 || strcmp(kv->key, "auth_header") == 0 ||
 		     strcmp(kv->key, "auth_scheme") == 0) &&
 		    strpbrk(kv->value, "\r\n") != NULL) {
-			snprintf(error, error_size, "line %u: %s holds a line break", kv->line,
-				 kv->key);
+			error_set(err, "line %u: %s holds a line break", kv->line, kv->key);
 			return -1;
 		}
 		if (strcmp(kv->key, "max_response") == 0 &&
 		    (parse_u64(kv->value, HTTP_RESPONSE_MAX, &v) < 0 || v == 0)) {
-			snprintf(error, error_size, "line %u: max_response must be 1..%d bytes",
-				 kv->line, HTTP_RESPONSE_MAX);
+			error_set(err, "line %u: max_response must be 1..%d bytes", kv->line,
+				  HTTP_RESPONSE_MAX);
 			return -1;
 		}
 		if (strncmp(kv->key, "field.", 6) == 0 && kv->value[0] != '/' &&
 		    kv->value[0] != '\0') {
-			snprintf(error, error_size,
-				 "line %u: %s must be a JSON pointer (\"/a/b\", or empty for the "
-				 "whole document)",
-				 kv->line, kv->key);
+			error_set(err,
+				  "line %u: %s must be a JSON pointer (\"/a/b\", or empty for the "
+				  "whole document)",
+				  kv->line, kv->key);
 			return -1;
 		}
 	}
@@ -123,11 +121,10 @@ static void http_close(void *priv)
 	free(c);
 }
 
-static int http_open(const struct conn_params *params, void **priv_r, char *error,
-		     size_t error_size)
+static int http_open(const struct conn_params *params, void **priv_r, struct error *err)
 {
 	const struct connector_config *config = params->config;
-	const char *v, *err, *auth, *scheme;
+	const char *v, *why, *auth, *scheme;
 	struct http_conn *c = calloc(1, sizeof(*c));
 	struct curl_slist *h;
 	unsigned int line = config->line;
@@ -162,8 +159,8 @@ static int http_open(const struct conn_params *params, void **priv_r, char *erro
 			c->headers = h;
 		} else if (strncmp(kv->key, "field.", 6) == 0) {
 			if (c->fields_count == HTTP_FIELDS_MAX) {
-				snprintf(error, error_size, "line %u: more than %d fields",
-					 kv->line, HTTP_FIELDS_MAX);
+				error_set(err, "line %u: more than %d fields", kv->line,
+					  HTTP_FIELDS_MAX);
 				goto out;
 			}
 			c->fields[c->fields_count] = str_dup(kv->key + 6);
@@ -171,16 +168,15 @@ static int http_open(const struct conn_params *params, void **priv_r, char *erro
 		}
 	}
 	if ((v = conn_option(config, "token_file", &line)) != NULL) {
-		if (secret_read_file(v, &token, &err) < 0) {
-			snprintf(error, error_size, "line %u: token_file %s: %s", line, v, err);
+		if (secret_read_file(v, &token, &why) < 0) {
+			error_set(err, "line %u: token_file %s: %s", line, v, why);
 			goto out;
 		}
 		auth = conn_option(config, "auth_header", NULL);
 		scheme = conn_option(config, "auth_scheme", NULL);
 		buf_reset(&b);
 		if (strpbrk(token, "\r\n") != NULL) {
-			snprintf(error, error_size, "line %u: token_file %s holds a line break",
-				 line, v);
+			error_set(err, "line %u: token_file %s holds a line break", line, v);
 			goto out;
 		}
 		if (buf_printf(&b, "%s: %s%s%s", auth != NULL ? auth : "Authorization",
@@ -285,7 +281,7 @@ static json_t *http_pointer(json_t *doc, const char *ptr)
 
 /* One request. Returns 1 with *fact_r, 0 for not found, -1 with error. */
 static int http_one(struct http_conn *c, const char *key, unsigned int timeout_ms, json_t **fact_r,
-		    char *error, size_t error_size)
+		    struct error *err)
 {
 	struct buf url, body, post;
 	json_error_t jerr;
@@ -299,7 +295,7 @@ static int http_one(struct http_conn *c, const char *key, unsigned int timeout_m
 	buf_init(&body, c->max_response);
 	buf_init(&post, CONN_KEY_MAX * 8);
 	if (http_url(c->url, key, &url) < 0) {
-		snprintf(error, error_size, "URL too long");
+		error_set(err, "URL too long");
 		goto out;
 	}
 	curl_easy_reset(c->curl);
@@ -330,12 +326,11 @@ static int http_one(struct http_conn *c, const char *key, unsigned int timeout_m
 	}
 	rc = curl_easy_perform(c->curl);
 	if (rc == CURLE_WRITE_ERROR) {
-		snprintf(error, error_size, "response larger than max_response (%zu bytes)",
-			 c->max_response);
+		error_set(err, "response larger than max_response (%zu bytes)", c->max_response);
 		goto out;
 	}
 	if (rc != CURLE_OK) {
-		snprintf(error, error_size, "%s", curl_easy_strerror(rc));
+		error_set(err, "%s", curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -344,12 +339,12 @@ static int http_one(struct http_conn *c, const char *key, unsigned int timeout_m
 		goto out;
 	}
 	if (status != 200) {
-		snprintf(error, error_size, "HTTP %ld", status);
+		error_set(err, "HTTP %ld", status);
 		goto out;
 	}
 	doc = json_loadb(body.data != NULL ? body.data : "", body.len, 0, &jerr);
 	if (doc == NULL) {
-		snprintf(error, error_size, "invalid JSON in the response: %s", jerr.text);
+		error_set(err, "invalid JSON in the response: %s", jerr.text);
 		goto out;
 	}
 	if (c->fields_count == 0) {
@@ -359,15 +354,15 @@ static int http_one(struct http_conn *c, const char *key, unsigned int timeout_m
 		for (i = 0; i < c->fields_count; i++) {
 			v = http_pointer(doc, c->pointers[i]);
 			if (v == NULL) {
-				snprintf(error, error_size, "response has no %s (field %s)",
-					 c->pointers[i], c->fields[i]);
+				error_set(err, "response has no %s (field %s)", c->pointers[i],
+					  c->fields[i]);
 				goto out;
 			}
 			json_object_set(fact, c->fields[i], v);
 		}
 	}
 	if (!json_is_object(fact)) {
-		snprintf(error, error_size, "the response is not a JSON object");
+		error_set(err, "the response is not a JSON object");
 		goto out;
 	}
 	*fact_r = fact;
@@ -383,13 +378,13 @@ out:
 }
 
 static int http_lookup(void *priv, const char *const *keys, size_t count, unsigned int timeout_ms,
-		       json_t **facts_r, char *error, size_t error_size)
+		       json_t **facts_r, struct error *err)
 {
 	struct http_conn *c = priv;
 	size_t i;
 
 	for (i = 0; i < count; i++) {
-		if (http_one(c, keys[i], timeout_ms, &facts_r[i], error, error_size) < 0) {
+		if (http_one(c, keys[i], timeout_ms, &facts_r[i], err) < 0) {
 			for (; i > 0; i--) {
 				json_decref(facts_r[i - 1]);
 				facts_r[i - 1] = NULL;

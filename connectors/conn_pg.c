@@ -37,29 +37,28 @@ struct pg_conn {
 	PGconn *db;
 };
 
-static int pg_validate(const struct connector_config *config, char *error, size_t error_size)
+static int pg_validate(const struct connector_config *config, struct error *err)
 {
 	unsigned int line = config->line;
 	const char *url;
-	struct error err;
+	struct error url_err;
 	const char *q = conn_option(config, "query", &line);
 
 	if (strstr(q, "$1") == NULL || strstr(q, "$2") != NULL) {
-		snprintf(error, error_size,
-			 "line %u: query must use exactly one parameter, $1 (a text[] of keys)",
-			 line);
+		error_set(err,
+			  "line %u: query must use exactly one parameter, $1 (a text[] of keys)",
+			  line);
 		return -1;
 	}
 	line = config->line;
 	url = conn_option(config, "url", &line);
-	if (url != NULL && config_check_database_url(url, &err) < 0) {
-		snprintf(error, error_size, "line %u: url: %s", line, error_msg(&err));
+	if (url != NULL && config_check_database_url(url, &url_err) < 0) {
+		error_set(err, "line %u: url: %s", line, error_msg(&url_err));
 		return -1;
 	}
 	if (conn_option(config, "url", NULL) == NULL &&
 	    conn_option(config, "url_file", NULL) == NULL) {
-		snprintf(error, error_size, "line %u: missing key 'url' (or url_file)",
-			 config->line);
+		error_set(err, "line %u: missing key 'url' (or url_file)", config->line);
 		return -1;
 	}
 	return 0;
@@ -79,19 +78,19 @@ static void pg_close(void *priv)
 	free(c);
 }
 
-static int pg_open(const struct conn_params *params, void **priv_r, char *error, size_t error_size)
+static int pg_open(const struct conn_params *params, void **priv_r, struct error *err)
 {
 	struct pg_conn *c = calloc(1, sizeof(*c));
 	unsigned int line = params->config->line;
-	const char *file, *err;
+	const char *file, *why;
 
 	if (c == NULL)
 		return -1;
 	/* the URL may hold a password: it can live in a secret file */
 	file = conn_option(params->config, "url_file", &line);
 	if (file != NULL) {
-		if (secret_read_file(file, &c->url, &err) < 0) {
-			snprintf(error, error_size, "line %u: url_file %s: %s", line, file, err);
+		if (secret_read_file(file, &c->url, &why) < 0) {
+			error_set(err, "line %u: url_file %s: %s", line, file, why);
 			pg_close(c);
 			return -1;
 		}
@@ -111,17 +110,20 @@ static void pg_notice(void *arg, const char *message)
 	log_debug("pg connector notice: %.200s", message);
 }
 
-/* libpq messages end in a newline; a log line must not. */
-static void pg_trim(char *s)
+/* libpq messages end in a newline; a log line must not. err may be NULL. */
+static void pg_trim(struct error *err)
 {
-	size_t n = strlen(s);
+	size_t n;
 
-	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
-		s[--n] = '\0';
+	if (err == NULL)
+		return;
+	n = strlen(err->msg);
+	while (n > 0 && (err->msg[n - 1] == '\n' || err->msg[n - 1] == ' '))
+		err->msg[--n] = '\0';
 }
 
 /* Connects when there is no usable connection. Returns 0 or -1. */
-static int pg_connect(struct pg_conn *c, unsigned int timeout_ms, char *error, size_t error_size)
+static int pg_connect(struct pg_conn *c, unsigned int timeout_ms, struct error *err)
 {
 	const char *keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
 	char timeout[16], options[64];
@@ -142,12 +144,12 @@ static int pg_connect(struct pg_conn *c, unsigned int timeout_ms, char *error, s
 	c->db = PQconnectdbParams(keys, values, 1);
 	if (c->db == NULL || PQstatus(c->db) != CONNECTION_OK) {
 		/* libpq's message names host and port, never the password */
-		snprintf(error, error_size, "connect: %s",
-			 c->db != NULL ? PQerrorMessage(c->db) : "out of memory");
+		error_set(err, "connect: %s",
+			  c->db != NULL ? PQerrorMessage(c->db) : "out of memory");
 		if (c->db != NULL)
 			PQfinish(c->db);
 		c->db = NULL;
-		pg_trim(error);
+		pg_trim(err);
 		return -1;
 	}
 	PQsetNoticeProcessor(c->db, pg_notice, NULL);
@@ -193,7 +195,7 @@ static json_t *pg_value(const PGresult *res, int row, int col)
 }
 
 static int pg_lookup(void *priv, const char *const *keys, size_t count, unsigned int timeout_ms,
-		     json_t **facts_r, char *error, size_t error_size)
+		     json_t **facts_r, struct error *err)
 {
 	struct pg_conn *c = priv;
 	PGresult *res = NULL;
@@ -215,13 +217,13 @@ static int pg_lookup(void *priv, const char *const *keys, size_t count, unsigned
 		goto out;
 	values[0] = array.data;
 	for (attempt = 0; attempt < 2; attempt++) {
-		if (pg_connect(c, timeout_ms, error, error_size) < 0)
+		if (pg_connect(c, timeout_ms, err) < 0)
 			goto out;
 		res = PQexecParams(c->db, c->query, 1, NULL, values, NULL, NULL, 0);
 		if (PQresultStatus(res) == PGRES_TUPLES_OK)
 			break;
-		snprintf(error, error_size, "query: %s", PQresultErrorMessage(res));
-		pg_trim(error);
+		error_set(err, "query: %s", PQresultErrorMessage(res));
+		pg_trim(err);
 		PQclear(res);
 		res = NULL;
 		/* the server restarted under us: reconnect and try once more */
@@ -234,8 +236,7 @@ static int pg_lookup(void *priv, const char *const *keys, size_t count, unsigned
 	if (c->key_column != NULL) {
 		key_col = PQfnumber(res, c->key_column);
 		if (key_col < 0) {
-			snprintf(error, error_size, "query result has no column '%s'",
-				 c->key_column);
+			error_set(err, "query result has no column '%s'", c->key_column);
 			goto out;
 		}
 	}

@@ -71,7 +71,7 @@ static int conn_key_listed(const char *const *list, const char *key)
 
 /* Parses "name:type, name, ..." into fields (type defaults to any). */
 static int conn_fields_parse(const char *text, struct conn_field **fields_r, size_t *count_r,
-			     char *error, size_t error_size)
+			     struct error *err)
 {
 	struct conn_field *fields = NULL;
 	size_t count = 0, i, n;
@@ -92,7 +92,7 @@ static int conn_fields_parse(const char *text, struct conn_field **fields_r, siz
 		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
 			n--;
 		if (count == 64 || n == 0 || n >= sizeof(name)) {
-			snprintf(error, error_size, "fields: bad or too many entries");
+			error_set(err, "fields: bad or too many entries");
 			goto out;
 		}
 		memcpy(name, p, n);
@@ -105,10 +105,11 @@ static int conn_fields_parse(const char *text, struct conn_field **fields_r, siz
 					break;
 			}
 			if (i == ARRAY_SIZE(conn_field_types)) {
-				snprintf(error, error_size,
-					 "fields: unknown type '%s' (any, string, number, integer, "
-					 "bool)",
-					 type);
+				error_set(
+					err,
+					"fields: unknown type '%s' (any, string, number, integer, "
+					"bool)",
+					type);
 				goto out;
 			}
 			fields[count].type = conn_field_types[i].type;
@@ -142,12 +143,12 @@ static void conn_fields_free(struct conn_field *fields, size_t count)
 
 /* Compiles the key patterns of config (option pattern, repeatable). */
 static int conn_keys_new(const struct connector_config *config, struct keys_kind **keys_r,
-			 char *error, size_t error_size)
+			 struct error *err)
 {
 	const char *patterns[KEYS_PATTERN_MAX];
 	const char *kind = conn_option(config, "key", NULL);
 	unsigned int line = config->line;
-	char msg[CONN_ERROR_MAX];
+	struct error why;
 	size_t i, count = 0;
 
 	if (kind == NULL)
@@ -156,29 +157,28 @@ static int conn_keys_new(const struct connector_config *config, struct keys_kind
 		if (strcmp(config->options[i].key, "pattern") != 0)
 			continue;
 		if (count == KEYS_PATTERN_MAX) {
-			snprintf(error, error_size,
-				 "line %u: [connector %s] pattern: more than %d patterns",
-				 config->options[i].line, config->name, KEYS_PATTERN_MAX);
+			error_set(err, "line %u: [connector %s] pattern: more than %d patterns",
+				  config->options[i].line, config->name, KEYS_PATTERN_MAX);
 			return -1;
 		}
 		patterns[count++] = config->options[i].value;
 		line = config->options[i].line;
 	}
 	if (count == 0 && conn_option(config, "canonical", &line) != NULL) {
-		snprintf(error, error_size, "line %u: [connector %s] canonical: needs a pattern",
-			 line, config->name);
+		error_set(err, "line %u: [connector %s] canonical: needs a pattern", line,
+			  config->name);
 		return -1;
 	}
 	if (keys_kind_new(kind, patterns, count, conn_option(config, "canonical", NULL), keys_r,
-			  msg, sizeof(msg)) < 0) {
-		snprintf(error, error_size, "line %u: [connector %s] pattern: %s", line,
-			 config->name, msg);
+			  &why) < 0) {
+		error_set(err, "line %u: [connector %s] pattern: %s", line, config->name,
+			  error_msg(&why));
 		return -1;
 	}
 	return 0;
 }
 
-int connector_validate(const struct connector_config *config, char *error, size_t error_size)
+int connector_validate(const struct connector_config *config, struct error *err)
 {
 	const struct connector_ops *ops = connector_ops_find(config->type);
 	struct keys_kind *keys = NULL;
@@ -186,12 +186,12 @@ int connector_validate(const struct connector_config *config, char *error, size_
 	size_t i, count = 0;
 	const char *v;
 	unsigned int line = config->line;
-	char msg[CONN_ERROR_MAX];
+	struct error why;
+	const char *msg;
 
 	if (ops == NULL) {
-		snprintf(error, error_size,
-			 "line %u: [connector %s] type: unknown type '%s' (pg, http, csv)",
-			 config->line, config->name, config->type != NULL ? config->type : "");
+		error_set(err, "line %u: [connector %s] type: unknown type '%s' (pg, http, csv)",
+			  config->line, config->name, config->type != NULL ? config->type : "");
 		return -1;
 	}
 	for (i = 0; i < config->options_count; i++) {
@@ -203,60 +203,58 @@ int connector_validate(const struct connector_config *config, char *error, size_
 			if (near == NULL)
 				near = config_suggest_strv(config->options[i].key,
 							   conn_common_options);
-			snprintf(error, error_size,
-				 "line %u: [connector %s] %s: unknown key for type %s%s%s%s",
-				 config->options[i].line, config->name, config->options[i].key,
-				 ops->name, near != NULL ? " (did you mean '" : "",
-				 near != NULL ? near : "", near != NULL ? "'?)" : "");
+			error_set(err, "line %u: [connector %s] %s: unknown key for type %s%s%s%s",
+				  config->options[i].line, config->name, config->options[i].key,
+				  ops->name, near != NULL ? " (did you mean '" : "",
+				  near != NULL ? near : "", near != NULL ? "'?)" : "");
 			return -1;
 		}
 	}
 	for (i = 0; ops->required != NULL && ops->required[i] != NULL; i++) {
 		if (conn_option(config, ops->required[i], NULL) == NULL) {
-			snprintf(error, error_size,
-				 "line %u: [connector %s] %s: missing (a required key)",
-				 config->line, config->name, ops->required[i]);
+			error_set(err, "line %u: [connector %s] %s: missing (a required key)",
+				  config->line, config->name, ops->required[i]);
 			return -1;
 		}
 	}
 	if ((v = conn_option(config, "fields", &line)) != NULL) {
-		if (conn_fields_parse(v, &fields, &count, msg, sizeof(msg)) < 0) {
-			snprintf(error, error_size, "line %u: [connector %s] %s", line,
-				 config->name, msg);
+		if (conn_fields_parse(v, &fields, &count, &why) < 0) {
+			error_set(err, "line %u: [connector %s] %s", line, config->name,
+				  error_msg(&why));
 			return -1;
 		}
 		conn_fields_free(fields, count);
 	}
-	if (conn_keys_new(config, &keys, error, error_size) < 0)
+	if (conn_keys_new(config, &keys, err) < 0)
 		return -1;
 	keys_kind_free(&keys);
-	if (ops->validate != NULL && ops->validate(config, msg, sizeof(msg)) < 0) {
+	if (ops->validate != NULL && ops->validate(config, &why) < 0) {
 		/* the backend says "line N: what": the line goes first, as everywhere */
 		unsigned long at = 0;
 		char *rest = NULL;
 
+		msg = error_msg(&why);
 		if (strncmp(msg, "line ", 5) == 0)
 			at = strtoul(msg + 5, &rest, 10);
 		if (at > 0 && rest != NULL && strncmp(rest, ": ", 2) == 0)
-			snprintf(error, error_size, "line %lu: [connector %s] %s", at, config->name,
-				 rest + 2);
+			error_set(err, "line %lu: [connector %s] %s", at, config->name, rest + 2);
 		else
-			snprintf(error, error_size, "line %u: [connector %s] %s", config->line,
-				 config->name, msg);
+			error_set(err, "line %u: [connector %s] %s", config->line, config->name,
+				  msg);
 		return -1;
 	}
 	return 0;
 }
 
-int connector_open(const struct connector_config *config, struct connector **conn_r, char *error,
-		   size_t error_size)
+int connector_open(const struct connector_config *config, struct connector **conn_r,
+		   struct error *err)
 {
 	struct connector *conn = NULL;
 	struct conn_params params;
 	const char *kind;
 	int ret = -1;
 
-	if (connector_validate(config, error, error_size) < 0)
+	if (connector_validate(config, err) < 0)
 		goto out;
 	conn = calloc(1, sizeof(*conn));
 	if (conn == NULL)
@@ -271,16 +269,16 @@ int connector_open(const struct connector_config *config, struct connector **con
 	conn->cache = conn_cache_new();
 	if (conn->name == NULL || conn->kind == NULL || conn->cache == NULL)
 		goto out;
-	if (conn_keys_new(config, &conn->keys, error, error_size) < 0)
+	if (conn_keys_new(config, &conn->keys, err) < 0)
 		goto out;
 	if (conn_option(config, "fields", NULL) != NULL &&
 	    conn_fields_parse(conn_option(config, "fields", NULL), &conn->fields,
-			      &conn->fields_count, error, error_size) < 0)
+			      &conn->fields_count, err) < 0)
 		goto out;
 	params.config = config;
 	params.fields = conn->fields;
 	params.fields_count = conn->fields_count;
-	if (conn->ops->open(&params, &conn->priv, error, error_size) < 0) {
+	if (conn->ops->open(&params, &conn->priv, err) < 0) {
 		conn->priv = NULL;
 		goto out;
 	}
@@ -323,7 +321,7 @@ void conn_results_free(struct conn_result *results, size_t count)
 }
 
 int connector_lookup(struct connector *conn, const char *const *keys, size_t count,
-		     struct conn_result *results_r, char *error, size_t error_size)
+		     struct conn_result *results_r, struct error *err)
 {
 	const char *todo[CONN_KEYS_MAX];
 	size_t todo_idx[CONN_KEYS_MAX];
@@ -331,12 +329,11 @@ int connector_lookup(struct connector *conn, const char *const *keys, size_t cou
 	size_t i, ntodo = 0, found = 0, missing = 0, cached = 0;
 	uint64_t start, took;
 	time_t now = time(NULL);
-	char msg[CONN_ERROR_MAX] = "";
+	struct error why = {0};
 	int rc = 0, ret = 1;
 
 	if (count > CONN_KEYS_MAX) {
-		snprintf(error, error_size, "%zu keys in one lookup (max %d)", count,
-			 CONN_KEYS_MAX);
+		error_set(err, "%zu keys in one lookup (max %d)", count, CONN_KEYS_MAX);
 		return -1;
 	}
 	for (i = 0; i < count; i++) {
@@ -344,7 +341,7 @@ int connector_lookup(struct connector *conn, const char *const *keys, size_t cou
 		results_r[i].connector = conn->name;
 		results_r[i].state = CONN_UNKNOWN;
 		if (str_copy(results_r[i].key, sizeof(results_r[i].key), keys[i]) < 0) {
-			snprintf(error, error_size, "key longer than %d bytes", CONN_KEY_MAX - 1);
+			error_set(err, "key longer than %d bytes", CONN_KEY_MAX - 1);
 			conn_results_free(results_r, i);
 			return -1;
 		}
@@ -362,8 +359,7 @@ int connector_lookup(struct connector *conn, const char *const *keys, size_t cou
 	}
 	if (ntodo > 0) {
 		start = time_mono_ms();
-		rc = conn->ops->lookup(conn->priv, todo, ntodo, conn->timeout_ms, facts, msg,
-				       sizeof(msg));
+		rc = conn->ops->lookup(conn->priv, todo, ntodo, conn->timeout_ms, facts, &why);
 		took = time_mono_ms() - start;
 		atomic_fetch_add(&conn->stats.latency_ms, took);
 		for (i = 0; i < ntodo; i++) {
@@ -372,8 +368,7 @@ int connector_lookup(struct connector *conn, const char *const *keys, size_t cou
 			if (rc < 0)
 				continue;
 			if (facts[i] != NULL &&
-			    conn_fact_check(facts[i], conn->fields, conn->fields_count, msg,
-					    sizeof(msg)) < 0) {
+			    conn_fact_check(facts[i], conn->fields, conn->fields_count, &why) < 0) {
 				/* a fact of the wrong shape is no fact */
 				json_decref(facts[i]);
 				facts[i] = NULL;
@@ -410,10 +405,10 @@ int connector_lookup(struct connector *conn, const char *const *keys, size_t cou
 		     conn->name, conn->kind, count, cached, found, missing,
 		     count - found - missing);
 	if (ret == 0) {
-		snprintf(error, error_size, "connector %s: %s", conn->name,
-			 msg[0] != '\0' ? msg : "lookup failed");
+		error_set(err, "connector %s: %s", conn->name,
+			  error_msg(&why)[0] != '\0' ? error_msg(&why) : "lookup failed");
 		log_warn_kv("connector lookup failed", "connector=%s kind=%s keys=%zu error=%s",
-			    conn->name, conn->kind, ntodo, msg);
+			    conn->name, conn->kind, ntodo, error_msg(&why));
 	}
 	return ret;
 }

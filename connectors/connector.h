@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "daemon/config/config.h"
+#include "daemon/lib/error.h"
 
 /* Connectors look facts up in the business's own systems (a SQL database, an
  * HTTP/JSON ERP, a CSV export). Each backend is one file exporting a
@@ -73,17 +74,16 @@ struct connector_ops {
 	const char *const *required;
 	/* Checks the values of the backend's options without opening anything.
 	 * Returns 0, or -1 with "line N: ..." in error. May be NULL. */
-	int (*validate)(const struct connector_config *config, char *error, size_t error_size);
+	int (*validate)(const struct connector_config *config, struct error *err);
 	/* Returns 0 with *priv_r set, or -1 with error filled in. Opening must
 	 * not need the backend to be reachable: connecting is lazy. */
-	int (*open)(const struct conn_params *params, void **priv_r, char *error,
-		    size_t error_size);
+	int (*open)(const struct conn_params *params, void **priv_r, struct error *err);
 	/* Looks up keys[0..count) in one go where the backend can. For each key
 	 * sets facts_r[i] to a new object (found) or NULL (not found). Returns 0,
 	 * or -1 with error when the backend failed (every key is then unknown).
 	 * Called with the connector's mutex held. */
 	int (*lookup)(void *priv, const char *const *keys, size_t count, unsigned int timeout_ms,
-		      json_t **facts_r, char *error, size_t error_size);
+		      json_t **facts_r, struct error *err);
 	void (*close)(void *priv);
 };
 
@@ -111,12 +111,12 @@ const struct connector_ops *connector_ops_find(const char *type);
  * the backend (or common: key, pattern, canonical, fields), required keys
  * present, values valid. Returns 0, or -1 with "line N: ..." in error. The
  * config checker calls this for every section; connector_open() does too. */
-int connector_validate(const struct connector_config *config, char *error, size_t error_size)
+int connector_validate(const struct connector_config *config, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* Opens a connector for config. Returns 0 with *conn_r, or -1 with error. */
-int connector_open(const struct connector_config *config, struct connector **conn_r, char *error,
-		   size_t error_size) __attribute__((warn_unused_result));
+int connector_open(const struct connector_config *config, struct connector **conn_r,
+		   struct error *err) __attribute__((warn_unused_result));
 
 /* Looks up keys (count <= CONN_KEYS_MAX), answering from the cache where an
  * entry is younger than cache_ttl and asking the backend once for the rest.
@@ -125,7 +125,7 @@ int connector_open(const struct connector_config *config, struct connector **con
  * (backend failure, error filled in; not cached, so the next message
  * retries), -1 on bad arguments. Thread-safe. */
 int connector_lookup(struct connector *conn, const char *const *keys, size_t count,
-		     struct conn_result *results_r, char *error, size_t error_size);
+		     struct conn_result *results_r, struct error *err);
 
 void conn_results_free(struct conn_result *results, size_t count);
 
@@ -139,8 +139,7 @@ const char *conn_option(const struct connector_config *config, const char *key,
 /* Validates a backend's fact against the declared fields, coercing strings
  * to the declared types ("12" -> 12, "true" -> true) and dropping undeclared
  * fields. Returns 0 or -1 with error. With no declared fields it keeps all. */
-int conn_fact_check(json_t *fact, const struct conn_field *fields, size_t count, char *error,
-		    size_t error_size);
+int conn_fact_check(json_t *fact, const struct conn_field *fields, size_t count, struct error *err);
 
 /* Converts one textual value (CSV cell, SQL text) into JSON: "" -> null,
  * integers, decimals, true/false; anything else a string. New reference. */

@@ -20,21 +20,24 @@
 static int check_config_plugins(const char *path, const struct config *config)
 {
 	struct rules_set *rules = NULL;
-	char err[CONN_ERROR_MAX];
+	struct error err;
+	const char *msg;
 	int problems = 0;
 	size_t i;
 
 	for (i = 0; i < config->connectors_count; i++) {
-		if (connector_validate(&config->connectors[i], err, sizeof(err)) < 0) {
+		if (connector_validate(&config->connectors[i], &err) < 0) {
+			msg = error_msg(&err);
 			fprintf(stderr, "%s:%s\n", path,
-				err + (strncmp(err, "line ", 5) == 0 ? 5 : 0));
+				msg + (strncmp(msg, "line ", 5) == 0 ? 5 : 0));
 			problems++;
 		}
 	}
 	if (config->agent.rules_file != NULL) {
-		if (rules_load_file(config->agent.rules_file, &rules, err, sizeof(err)) < 0) {
+		if (rules_load_file(config->agent.rules_file, &rules, &err) < 0) {
 			fprintf(stderr, "%s:%u: [agent] rules_file: %s\n", path,
-				config_key_line(config, "agent", NULL, "rules_file"), err);
+				config_key_line(config, "agent", NULL, "rules_file"),
+				error_msg(&err));
 			problems++;
 		} else if (check_config_rules_facts(config->agent.rules_file, config, rules, stdout,
 						    stderr) < 0) {

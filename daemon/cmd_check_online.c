@@ -216,22 +216,24 @@ static void online_connectors(struct online *o, const struct config *config)
 		const char *keys[1] = {"DRAFTD-CHECK-CONFIG-PROBE"};
 		struct connector *conn = NULL;
 		struct conn_result res[1];
-		char what[200], err[CONN_ERROR_MAX];
+		struct error err = {0};
+		char what[200];
 
 		snprintf(what, sizeof(what), "connector %s", cc->name);
-		if (connector_open(cc, &conn, err, sizeof(err)) < 0) {
-			online_line(o, ONLINE_FAIL, what, "%s", err);
+		if (connector_open(cc, &conn, &err) < 0) {
+			online_line(o, ONLINE_FAIL, what, "%s", error_msg(&err));
 			continue;
 		}
 		memset(res, 0, sizeof(res));
-		err[0] = '\0';
-		if (connector_lookup(conn, keys, 1, res, err, sizeof(err)) == 1)
+		error_clear(&err);
+		if (connector_lookup(conn, keys, 1, res, &err) == 1)
 			online_line(o, ONLINE_OK, what,
 				    "%s answers (a lookup of a key that does "
 				    "not exist came back)",
 				    cc->type);
 		else
-			online_line(o, ONLINE_FAIL, what, "%s does not answer: %s", cc->type, err);
+			online_line(o, ONLINE_FAIL, what, "%s does not answer: %s", cc->type,
+				    error_msg(&err));
 		conn_results_free(res, 1);
 		connector_close(&conn);
 	}
@@ -246,7 +248,7 @@ static void online_model(struct online *o, const struct config *config)
 
 	memset(&lerr, 0, sizeof(lerr));
 	if (llm_open(config, NULL, &llm, &lerr) < 0) {
-		online_line(o, ONLINE_FAIL, "model", "%s", lerr.message);
+		online_line(o, ONLINE_FAIL, "model", "%s", error_msg(&lerr.err));
 		return;
 	}
 	memset(&req, 0, sizeof(req));

@@ -197,7 +197,8 @@ static int eval_main(int argc, char **argv)
 	struct eval_set *set = NULL;
 	struct eval_args a;
 	json_t *report = NULL, *d;
-	char tmp[64] = "", error[1024];
+	struct error err;
+	char tmp[64] = "";
 	const char *cfg;
 	size_t i;
 	int r = cmd_parse_common(&cmd_eval, &argc, argv, &common, false), ret = 1;
@@ -217,12 +218,12 @@ static int eval_main(int argc, char **argv)
 		goto out;
 	log_set_level(config->log.level);
 	log_set_format(config->log.format);
-	if (agent_open(config, &agent, error, sizeof(error)) < 0) {
-		fprintf(stderr, "draftd eval: %s\n", error);
+	if (agent_open(config, &agent, &err) < 0) {
+		fprintf(stderr, "draftd eval: %s\n", error_msg(&err));
 		goto out;
 	}
-	if (eval_load(a.dir, &set, error, sizeof(error)) < 0) {
-		fprintf(stderr, "draftd eval: %s\n", error);
+	if (eval_load(a.dir, &set, &err) < 0) {
+		fprintf(stderr, "draftd eval: %s\n", error_msg(&err));
 		goto out;
 	}
 	report = eval_run(agent, set, a.folds);

@@ -66,6 +66,7 @@ static int process_main(int argc, char **argv)
 	unsigned long counts[PIPELINE_OUTCOMES + 1] = {0};
 	unsigned long take = 0;
 	unsigned int n, started;
+	struct error why;
 	char err[600];
 	bool once = false, failed;
 	int i, r, ret = 1;
@@ -95,13 +96,13 @@ static int process_main(int argc, char **argv)
 		fprintf(stderr, "draftd process: %s\n", err);
 		goto out;
 	}
-	if (agent_open(config, &agent, err, sizeof(err)) < 0) {
-		fprintf(stderr, "draftd process: %s\n", err);
+	if (agent_open(config, &agent, &why) < 0) {
+		fprintf(stderr, "draftd process: %s\n", error_msg(&why));
 		goto out;
 	}
-	if (job_heartbeat_start(config->database.url, config->database.connect_timeout, &hb, err,
-				sizeof(err)) < 0) {
-		fprintf(stderr, "draftd process: %s\n", err);
+	if (job_heartbeat_start(config->database.url, config->database.connect_timeout, &hb, &why) <
+	    0) {
+		fprintf(stderr, "draftd process: %s\n", error_msg(&why));
 		goto out;
 	}
 	worker_record_probe(agent, store);

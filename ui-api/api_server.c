@@ -533,11 +533,11 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 	}
 	server->store_key_made = true;
 	{
-		char err[300];
+		struct error err;
 
 		/* without connectors approve answers 409 unless forced: safe */
-		if (facts_open(config, &server->facts, err, sizeof(err)) < 0)
-			log_warn("api: facts re-check unavailable: %s", err);
+		if (facts_open(config, &server->facts, &err) < 0)
+			log_warn("api: facts re-check unavailable: %s", error_msg(&err));
 	}
 	server->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, api_access, server, MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log,

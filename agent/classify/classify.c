@@ -241,8 +241,8 @@ static struct classify_cat *classify_cat_get(struct classify_set *set, const cha
 }
 
 /* The configured keys of one [category] section. */
-static int classify_options(struct classify_cat *cat, const struct category_config *cc, char *error,
-			    size_t error_size)
+static int classify_options(struct classify_cat *cat, const struct category_config *cc,
+			    struct error *err)
 {
 	const struct config_kv *kv;
 	const char *why = NULL;
@@ -274,8 +274,7 @@ static int classify_options(struct classify_cat *cat, const struct category_conf
 	}
 	return 0;
 bad:
-	snprintf(error, error_size, "category %s (line %u): %s: %s", cc->name, kv->line, kv->key,
-		 why);
+	error_set(err, "category %s (line %u): %s: %s", cc->name, kv->line, kv->key, why);
 	return -1;
 }
 
@@ -291,7 +290,7 @@ static bool classify_builtin_off(const struct category_config *cc)
 }
 
 int classify_set_new(const struct category_config *cats, size_t count, bool builtins,
-		     struct classify_set **set_r, char *error, size_t error_size)
+		     struct classify_set **set_r, struct error *err)
 {
 	struct classify_set *set = calloc(1, sizeof(*set));
 	const struct category_config *cc;
@@ -302,7 +301,7 @@ int classify_set_new(const struct category_config *cats, size_t count, bool buil
 
 	*set_r = NULL;
 	if (set == NULL) {
-		snprintf(error, error_size, "out of memory");
+		error_set(err, "out of memory");
 		return -1;
 	}
 	for (i = 0; builtins || count == 0 ? i < classify_builtin_count : false; i++)
@@ -311,10 +310,10 @@ int classify_set_new(const struct category_config *cats, size_t count, bool buil
 	for (i = 0; i < count; i++) {
 		cat = classify_cat_get(set, cats[i].name);
 		if (cat == NULL) {
-			snprintf(error, error_size,
-				 "category %s (line %u): too many categories "
-				 "or a bad name",
-				 cats[i].name, cats[i].line);
+			error_set(err,
+				  "category %s (line %u): too many categories "
+				  "or a bad name",
+				  cats[i].name, cats[i].line);
 			goto out;
 		}
 	}
@@ -326,7 +325,7 @@ int classify_set_new(const struct category_config *cats, size_t count, bool buil
 		for (k = 0; k < count; k++)
 			if (strcmp(cats[k].name, cat->name) == 0)
 				cc = &cats[k];
-		if (cc != NULL && classify_options(cat, cc, error, error_size) < 0)
+		if (cc != NULL && classify_options(cat, cc, err) < 0)
 			goto out;
 		if (classify_builtin_off(cc))
 			continue;
@@ -334,8 +333,7 @@ int classify_set_new(const struct category_config *cats, size_t count, bool buil
 			terms = classify_keywords_builtin(cat->name, classify_languages[k]);
 			if (terms != NULL &&
 			    classify_terms_add(cat, terms, classify_languages[k], &why) < 0) {
-				snprintf(error, error_size, "built-in terms of %s: %s", cat->name,
-					 why);
+				error_set(err, "built-in terms of %s: %s", cat->name, why);
 				goto out;
 			}
 		}
@@ -345,7 +343,7 @@ int classify_set_new(const struct category_config *cats, size_t count, bool buil
 	ret = 0;
 	goto out;
 oom:
-	snprintf(error, error_size, "out of memory");
+	error_set(err, "out of memory");
 out:
 	classify_set_free(&set);
 	return ret;

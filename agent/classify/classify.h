@@ -9,6 +9,7 @@
 #include "agent/classify/bayes.h"
 #include "agent/llm/draft_output.h"
 #include "daemon/config/config.h"
+#include "daemon/lib/error.h"
 
 /* The builtin classifier: keyword and pattern scores per category and
  * language, blended with a naive Bayes model trained from reviewer decisions
@@ -59,7 +60,7 @@ struct classify_set;
  * Returns 0 with *set_r, or -1 with e.g. "category quote_request (line 12):
  * pattern: missing ) at offset 4" in error. Pure; the set is immutable. */
 int classify_set_new(const struct category_config *cats, size_t count, bool builtins,
-		     struct classify_set **set_r, char *error, size_t error_size)
+		     struct classify_set **set_r, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* Frees and clears *set; NULL and *NULL are fine. */

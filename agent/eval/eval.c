@@ -52,7 +52,7 @@ static int eval_by_file(const void *a, const void *b)
 	return strcmp(x->file, y->file);
 }
 
-int eval_load(const char *dir, struct eval_set **set_r, char *error, size_t error_size)
+int eval_load(const char *dir, struct eval_set **set_r, struct error *err)
 {
 	struct eval_set *set = calloc(1, sizeof(*set));
 	char path[4096], *text = NULL;
@@ -63,23 +63,23 @@ int eval_load(const char *dir, struct eval_set **set_r, char *error, size_t erro
 	int ret = -1;
 
 	if (set == NULL || (set->dir = strdup(dir)) == NULL) {
-		snprintf(error, error_size, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/labels.json", dir);
 	if (file_read_all(path, EVAL_LABELS_MAX, &text, &len, &why) < 0) {
-		snprintf(error, error_size, "%s: %s", path, why);
+		error_set(err, "%s: %s", path, why);
 		goto out;
 	}
 	set->labels = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_array(set->labels)) {
-		snprintf(error, error_size, "%s:%d: %s", path, jerr.line,
-			 set->labels == NULL ? jerr.text : "not a list of labels");
+		error_set(err, "%s:%d: %s", path, jerr.line,
+			  set->labels == NULL ? jerr.text : "not a list of labels");
 		goto out;
 	}
 	set->mails = calloc(json_array_size(set->labels) + 1, sizeof(*set->mails));
 	if (set->mails == NULL) {
-		snprintf(error, error_size, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	json_array_foreach(set->labels, i, l)
@@ -87,10 +87,10 @@ int eval_load(const char *dir, struct eval_set **set_r, char *error, size_t erro
 		file = json_string_value(json_object_get(l, "file"));
 		if (file == NULL || strchr(file, '/') != NULL || file[0] == '.' ||
 		    !json_is_string(json_object_get(l, "category"))) {
-			snprintf(error, error_size,
-				 "%s: label %zu needs a plain \"file\" and a "
-				 "\"category\"",
-				 path, i + 1);
+			error_set(err,
+				  "%s: label %zu needs a plain \"file\" and a "
+				  "\"category\"",
+				  path, i + 1);
 			goto out;
 		}
 		snprintf(path, sizeof(path), "%s/mail/%s", dir, file);
@@ -98,7 +98,7 @@ int eval_load(const char *dir, struct eval_set **set_r, char *error, size_t erro
 		set->mails[set->count].label = l;
 		if (file_read_all(path, EVAL_MAIL_MAX, &set->mails[set->count].raw,
 				  &set->mails[set->count].len, &why) < 0) {
-			snprintf(error, error_size, "%s: %s", path, why);
+			error_set(err, "%s: %s", path, why);
 			goto out;
 		}
 		set->count++;

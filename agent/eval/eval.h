@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "agent/pipeline/agent.h"
+#include "daemon/lib/error.h"
 
 /* `draftd eval` (issue 17, item 6): the builtin pipeline, without a store,
  * over a labelled mail folder in the corpus format (labels.json, mail/,
@@ -22,7 +23,7 @@ struct eval_set;
 
 /* Loads dir/labels.json and every mail it names (at most 64 MiB each).
  * Returns 0 with *set_r, or -1 with the reason in error. */
-int eval_load(const char *dir, struct eval_set **set_r, char *error, size_t error_size)
+int eval_load(const char *dir, struct eval_set **set_r, struct error *err)
 	__attribute__((warn_unused_result));
 void eval_free(struct eval_set **set);
 size_t eval_count(const struct eval_set *set);

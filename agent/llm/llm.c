@@ -31,28 +31,34 @@ const struct llm_backend_ops *llm_backend_find(const char *name)
 int llm_error_set(struct llm_error *err, enum llm_error_kind kind, long http_status,
 		  const char *fmt, ...)
 {
+	char msg[ERROR_MAX];
+	bool retryable;
 	va_list ap;
 
-	err->kind = kind;
-	err->http_status = http_status;
 	switch (kind) {
 	case LLM_ERROR_TRANSPORT:
 	case LLM_ERROR_TIMEOUT:
 	case LLM_ERROR_LOADING:
 	case LLM_ERROR_BUSY:
 	case LLM_ERROR_CIRCUIT:
-		err->retryable = true;
+		retryable = true;
 		break;
 	case LLM_ERROR_HTTP:
-		err->retryable = http_status >= 500 || http_status == 429;
+		retryable = http_status >= 500 || http_status == 429;
 		break;
 	default:
-		err->retryable = false;
+		retryable = false;
 		break;
 	}
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	err->kind = kind;
+	err->http_status = http_status;
+	if (retryable)
+		error_set_retryable(&err->err, "%s", msg);
+	else
+		error_set(&err->err, "%s", msg);
 	return -1;
 }
 

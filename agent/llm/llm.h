@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "agent/llm/draft_output.h"
+#include "daemon/lib/error.h"
 
 /* The model client: one ops struct per backend (builtin templates, any
  * OpenAI-compatible server) and a registry, so the pipeline asks for a draft
@@ -29,11 +30,13 @@ enum llm_error_kind {
 	LLM_ERROR_INTERNAL,  /* out of memory, template error, ... */
 };
 
+/* The one error convention (struct error: the message and whether a later
+ * try may succeed) beside what the model client adds: the kind and the
+ * HTTP status. */
 struct llm_error {
 	enum llm_error_kind kind;
-	bool retryable;
 	long http_status; /* 0 when there was no HTTP answer */
-	char message[256];
+	struct error err;
 };
 
 /* Knobs without a config key yet; zero fields take the defaults below. */

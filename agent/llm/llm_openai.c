@@ -393,7 +393,7 @@ static int openai_draft(void *priv, const struct llm_request *req, struct llm_dr
 {
 	struct openai *o = priv;
 	struct buf reply;
-	char *body_text = NULL, hash[17], invalid[sizeof(err->message)] = "";
+	char *body_text = NULL, hash[17], invalid[ERROR_MAX] = "";
 	unsigned int attempt;
 	bool slot = false;
 	int ret = -1;
@@ -424,8 +424,8 @@ static int openai_draft(void *priv, const struct llm_request *req, struct llm_dr
 		/* The server is alive; its answer is not usable: ask again once. */
 		openai_gate_result(&o->gate, true);
 		log_warn_kv("model answer invalid", "attempt=%u reason=%s", attempt + 1,
-			    err->message);
-		str_copy(invalid, sizeof(invalid), err->message);
+			    error_msg(&err->err));
+		str_copy(invalid, sizeof(invalid), error_msg(&err->err));
 	}
 	if (ret != 1) {
 		memset(err, 0, sizeof(*err));
@@ -487,7 +487,7 @@ static int openai_probe(void *priv, const struct llm_request *req, struct llm_pr
 	buf_init(&reply, o->max_reply);
 	if (openai_http(o, "/v1/models", NULL, o->timeout_ms, &status, &reply, &err) < 0) {
 		snprintf(probe->detail, sizeof(probe->detail), "GET /v1/models: %.200s",
-			 err.message);
+			 error_msg(&err.err));
 		goto out;
 	}
 	probe->reachable = true;
@@ -509,7 +509,7 @@ static int openai_probe(void *priv, const struct llm_request *req, struct llm_pr
 	}
 	if (openai_once(o, cats, count, body_text, &reply, &d, &err) < 0) {
 		snprintf(probe->detail, sizeof(probe->detail),
-			 "structured output not honoured: %.200s", err.message);
+			 "structured output not honoured: %.200s", error_msg(&err.err));
 		goto out;
 	}
 	probe->structured_ok = true;

@@ -15,19 +15,19 @@
 
 /* The category names the model may answer with, "none" last: the
  * classifier's set, so both speak of the same categories. */
-static int agent_categories(struct agent *a, char *error, size_t error_size)
+static int agent_categories(struct agent *a, struct error *err)
 {
 	const struct config *c = a->config;
 	size_t i, n;
 
 	/* the built-in eight stay unless the config says otherwise; none always exists */
 	if (classify_set_new(c->categories, c->categories_count, c->agent.builtin_categories,
-			     &a->classes, error, error_size) < 0)
+			     &a->classes, err) < 0)
 		return -1;
 	n = classify_set_count(a->classes);
 	a->categories = calloc(n, sizeof(*a->categories));
 	if (a->categories == NULL) {
-		snprintf(error, error_size, "out of memory");
+		error_set(err, "out of memory");
 		return -1;
 	}
 	for (i = 0; i < n; i++)
@@ -49,34 +49,36 @@ static void agent_free(struct agent *a)
 	free(a);
 }
 
-int agent_open(struct config *config, struct agent **agent_r, char *error, size_t error_size)
+int agent_open(struct config *config, struct agent **agent_r, struct error *err)
 {
 	struct llm_request probe_req;
 	struct llm_tuning tuning;
 	struct llm_error lerr;
 	struct agent *a;
-	char why[512];
 	int ret = -1;
 
 	a = calloc(1, sizeof(*a));
 	if (a == NULL) {
-		snprintf(error, error_size, "out of memory");
+		error_set(err, "out of memory");
 		return -1;
 	}
 	pthread_mutex_init(&a->lock, NULL);
 	a->refcount = 1;
 	a->config = config_ref(config);
-	if (agent_categories(a, why, sizeof(why)) < 0) {
-		snprintf(error, error_size, "categories: %s", why);
+	if (agent_categories(a, err) < 0) {
+		error_prefix(err, "categories");
 		goto out;
 	}
-	if (facts_open(config, &a->facts, why, sizeof(why)) < 0) {
-		snprintf(error, error_size, "connectors: %s", why);
+	if (facts_open(config, &a->facts, err) < 0) {
+		error_prefix(err, "connectors");
 		goto out;
 	}
 	if (config->agent.rules_file != NULL &&
-	    rules_load_file(config->agent.rules_file, &a->rules, why, sizeof(why)) < 0) {
-		snprintf(error, error_size, "rules %s: %s", config->agent.rules_file, why);
+	    rules_load_file(config->agent.rules_file, &a->rules, err) < 0) {
+		char what[ERROR_MAX];
+
+		snprintf(what, sizeof(what), "rules %s", config->agent.rules_file);
+		error_prefix(err, what);
 		goto out;
 	}
 	memset(&tuning, 0, sizeof(tuning));
@@ -86,14 +88,14 @@ int agent_open(struct config *config, struct agent **agent_r, char *error, size_
 	tuning.max_reply_bytes = config->model.max_reply_size;
 	tuning.invalid_retries = 1;
 	if (llm_open(config, &tuning, &a->llm, &lerr) < 0) {
-		snprintf(error, error_size, "model backend: %s", lerr.message);
+		error_set(err, "model backend: %s", error_msg(&lerr.err));
 		goto out;
 	}
 	memset(&probe_req, 0, sizeof(probe_req));
 	probe_req.categories = a->categories;
 	probe_req.categories_count = a->categories_count;
 	if (llm_probe(a->llm, &probe_req, &a->probe) < 0) {
-		snprintf(error, error_size, "model probe failed");
+		error_set(err, "model probe failed");
 		goto out;
 	}
 	a->auto_ok = a->probe.auto_reply_ok;

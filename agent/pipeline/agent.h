@@ -8,6 +8,7 @@
 
 #include "agent/llm/llm.h"
 #include "daemon/config/config.h"
+#include "daemon/lib/error.h"
 
 /* Everything the pipeline needs, built from one config: connectors, rules,
  * the model backend and its probe verdict, the category list, and the naive
@@ -38,7 +39,7 @@ struct agent {
 
 /* Builds an agent for config (takes a config reference). Returns 0, or -1
  * with what failed in error. */
-int agent_open(struct config *config, struct agent **agent_r, char *error, size_t error_size)
+int agent_open(struct config *config, struct agent **agent_r, struct error *err)
 	__attribute__((warn_unused_result));
 struct agent *agent_ref(struct agent *agent);
 /* Drops a reference, frees on the last one, clears *agent. NULL is fine. */

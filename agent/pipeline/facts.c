@@ -33,8 +33,7 @@ void facts_close(struct facts_sources **sources)
 	*sources = NULL;
 }
 
-int facts_open(const struct config *config, struct facts_sources **sources_r, char *error,
-	       size_t error_size)
+int facts_open(const struct config *config, struct facts_sources **sources_r, struct error *err)
 {
 	struct facts_sources *s;
 	size_t i;
@@ -49,7 +48,7 @@ int facts_open(const struct config *config, struct facts_sources **sources_r, ch
 			goto out;
 	}
 	for (i = 0; i < config->connectors_count; i++) {
-		if (connector_open(&config->connectors[i], &s->conns[i], error, error_size) < 0)
+		if (connector_open(&config->connectors[i], &s->conns[i], err) < 0)
 			goto out;
 		s->count++;
 	}
@@ -66,19 +65,19 @@ out:
 static int facts_lookup(struct connector *conn, const char *const *keys, size_t n, json_t *facts)
 {
 	struct conn_result results[FACTS_KEYS_MAX];
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	uint64_t started;
 	int r;
 
 	memset(results, 0, sizeof(results));
 	started = time_mono_ms();
-	r = connector_lookup(conn, keys, n, results, error, sizeof(error));
+	r = connector_lookup(conn, keys, n, results, &err);
 	metrics_connector(conn->name, time_mono_ms() - started, r > 0);
 	if (r < 0)
 		return -1;
 	if (r == 0)
 		log_warn("connector %s: %s (facts unknown, retried next message)", conn->name,
-			 error);
+			 error_msg(&err));
 	if (rules_facts_add(facts, conn->name, results, n) < 0)
 		r = -1;
 	conn_results_free(results, n);

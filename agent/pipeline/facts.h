@@ -7,6 +7,7 @@
 
 #include "connectors/keys/keys.h"
 #include "daemon/config/config.h"
+#include "daemon/lib/error.h"
 
 /* The facts behind a draft: every configured connector extracts the keys of
  * its kind from the message text (SKUs, order ids, ...), looks them up, and
@@ -22,8 +23,8 @@ struct facts_sources;
 
 /* Opens every [connector NAME] of config. Returns 0 with *sources_r, or -1
  * with the first failing connector named in error. */
-int facts_open(const struct config *config, struct facts_sources **sources_r, char *error,
-	       size_t error_size) __attribute__((warn_unused_result));
+int facts_open(const struct config *config, struct facts_sources **sources_r, struct error *err)
+	__attribute__((warn_unused_result));
 /* Closes the connectors and clears *sources; NULL is fine. */
 void facts_close(struct facts_sources **sources);
 

@@ -101,7 +101,7 @@ static void *heartbeat_main(void *arg)
 }
 
 int job_heartbeat_start(const char *url, unsigned int connect_timeout, struct job_heartbeat **hb_r,
-			char *err, size_t errsize)
+			struct error *err)
 {
 	struct job_heartbeat *hb = calloc(1, sizeof(*hb));
 	pthread_condattr_t attr;
@@ -109,7 +109,7 @@ int job_heartbeat_start(const char *url, unsigned int connect_timeout, struct jo
 	*hb_r = NULL;
 	if (hb == NULL || (hb->url = str_dup(url)) == NULL) {
 		free(hb);
-		snprintf(err, errsize, "out of memory");
+		error_set(err, "out of memory");
 		return -1;
 	}
 	hb->connect_timeout = connect_timeout;
@@ -123,7 +123,7 @@ int job_heartbeat_start(const char *url, unsigned int connect_timeout, struct jo
 		pthread_mutex_destroy(&hb->lock);
 		free(hb->url);
 		free(hb);
-		snprintf(err, errsize, "cannot start the job heartbeat thread");
+		error_set(err, "cannot start the job heartbeat thread");
 		return -1;
 	}
 	*hb_r = hb;

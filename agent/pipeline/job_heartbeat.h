@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "daemon/lib/error.h"
 #include "daemon/store/store_jobs.h"
 
 /* The heartbeat of the jobs a process is working on. A job is taken under a
@@ -18,7 +19,7 @@ struct job_heartbeat;
 /* Starts the heartbeat thread for the database at url. Returns 0 with
  * *hb_r, or -1 with a reason in err. */
 int job_heartbeat_start(const char *url, unsigned int connect_timeout, struct job_heartbeat **hb_r,
-			char *err, size_t errsize) __attribute__((warn_unused_result));
+			struct error *err) __attribute__((warn_unused_result));
 
 /* Stops the thread, closes its connection and clears *hb. NULL is fine. */
 void job_heartbeat_stop(struct job_heartbeat **hb);

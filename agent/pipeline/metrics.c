@@ -5,11 +5,11 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "daemon/lib/slot.h"
 #include "daemon/lib/util.h"
 #include "daemon/metrics/obs.h"
 
 #define METRICS_NAMES_MAX 32 /* distinct outcomes or connectors tracked */
-#define METRICS_NAME_MAX  48
 
 /* Upper bounds of the latency buckets, in milliseconds. */
 static const uint64_t bucket_ms[] = {100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000};
@@ -24,17 +24,17 @@ struct histogram {
 /* A fixed table of names claimed on first use: no allocation, and a name
  * once claimed never moves, so counting needs no lock. */
 struct named {
-	atomic_bool used;
-	char name[METRICS_NAME_MAX];
+	struct slot slot; /* first: the name, claimed once (daemon/lib/slot.h) */
 	struct histogram h;
 	atomic_uint_fast64_t count;
 };
 
-static pthread_mutex_t names_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct histogram model;
 static atomic_int model_in_flight;
 static struct named outcomes[METRICS_NAMES_MAX];
 static struct named connectors[METRICS_NAMES_MAX];
+static struct slot_table outcome_slots = SLOT_TABLE_INIT(outcomes);
+static struct slot_table connector_slots = SLOT_TABLE_INIT(connectors);
 
 static void histogram_add(struct histogram *h, uint64_t ms, bool ok)
 {
@@ -48,24 +48,10 @@ static void histogram_add(struct histogram *h, uint64_t ms, bool ok)
 		atomic_fetch_add(&h->failures, 1);
 }
 
-static struct named *named_get(struct named *table, const char *name)
+/* NULL: table full, the name goes uncounted rather than unbounded */
+static struct named *named_get(struct slot_table *table, const char *name)
 {
-	struct named *found = NULL;
-	size_t i;
-
-	/* claiming is rare (once per name), so one lock keeps it simple */
-	pthread_mutex_lock(&names_lock);
-	for (i = 0; i < METRICS_NAMES_MAX && found == NULL; i++) {
-		if (!atomic_load(&table[i].used)) {
-			str_copy(table[i].name, sizeof(table[i].name), name);
-			atomic_store(&table[i].used, true);
-			found = &table[i];
-		} else if (strcmp(table[i].name, name) == 0) {
-			found = &table[i];
-		}
-	}
-	pthread_mutex_unlock(&names_lock);
-	return found; /* NULL: table full, the name goes uncounted rather than unbounded */
+	return (struct named *)slot_get(table, name);
 }
 
 void metrics_model_request(uint64_t ms, bool ok)
@@ -80,7 +66,7 @@ void metrics_model_in_flight(int delta)
 
 void metrics_pipeline_outcome(const char *outcome)
 {
-	struct named *n = named_get(outcomes, outcome);
+	struct named *n = named_get(&outcome_slots, outcome);
 
 	if (n != NULL)
 		atomic_fetch_add(&n->count, 1);
@@ -88,27 +74,12 @@ void metrics_pipeline_outcome(const char *outcome)
 
 void metrics_connector(const char *name, uint64_t ms, bool ok)
 {
-	struct named *n = named_get(connectors, name);
+	struct named *n = named_get(&connector_slots, name);
 
 	if (n != NULL) {
 		atomic_fetch_add(&n->count, 1);
 		histogram_add(&n->h, ms, ok);
 	}
-}
-
-int metrics_label(struct buf *b, const char *s)
-{
-	int bad = buf_append_str(b, "\"");
-
-	for (; *s != '\0' && bad == 0; s++) {
-		if (*s == '\\' || *s == '"')
-			bad = buf_printf(b, "\\%c", *s);
-		else if (*s == '\n')
-			bad = buf_append_str(b, "\\n");
-		else
-			bad = buf_append(b, s, 1);
-	}
-	return bad | buf_append_str(b, "\"");
 }
 
 /* NAME_bucket{LABELS,le=".."} lines, _sum and _count; labels may be "". */
@@ -159,10 +130,10 @@ int metrics_render(struct buf *b)
 	bad |= buf_append_str(b, "# HELP draftd_pipeline_runs_total Pipeline runs by outcome.\n"
 				 "# TYPE draftd_pipeline_runs_total counter\n");
 	for (i = 0; i < METRICS_NAMES_MAX; i++) {
-		if (!atomic_load(&outcomes[i].used))
+		if (!atomic_load(&outcomes[i].slot.used))
 			continue;
 		bad |= buf_append_str(b, "draftd_pipeline_runs_total{outcome=");
-		bad |= obs_label_snake(b, outcomes[i].name);
+		bad |= obs_label_snake(b, outcomes[i].slot.name);
 		bad |= buf_printf(b, "} %llu\n",
 				  (unsigned long long)atomic_load(&outcomes[i].count));
 	}
@@ -171,11 +142,11 @@ int metrics_render(struct buf *b)
 	for (i = 0; i < METRICS_NAMES_MAX; i++) {
 		struct buf l;
 
-		if (!atomic_load(&connectors[i].used))
+		if (!atomic_load(&connectors[i].slot.used))
 			continue;
 		buf_init(&l, sizeof(labels) - 1);
 		bad |= buf_append_str(&l, "connector=");
-		bad |= metrics_label(&l, connectors[i].name);
+		bad |= obs_label(&l, connectors[i].slot.name);
 		if (l.data != NULL)
 			str_copy(labels, sizeof(labels), l.data);
 		buf_free(&l);
@@ -185,10 +156,10 @@ int metrics_render(struct buf *b)
 		b, "# HELP draftd_connector_errors_total Connector lookups that failed.\n"
 		   "# TYPE draftd_connector_errors_total counter\n");
 	for (i = 0; i < METRICS_NAMES_MAX; i++) {
-		if (!atomic_load(&connectors[i].used))
+		if (!atomic_load(&connectors[i].slot.used))
 			continue;
 		bad |= buf_append_str(b, "draftd_connector_errors_total{connector=");
-		bad |= metrics_label(b, connectors[i].name);
+		bad |= obs_label(b, connectors[i].slot.name);
 		bad |= buf_printf(b, "} %llu\n",
 				  (unsigned long long)atomic_load(&connectors[i].h.failures));
 	}

@@ -24,7 +24,4 @@ void metrics_connector(const char *name, uint64_t ms, bool ok);
 /* Appends the counters in Prometheus text format. Returns 0 or -1 (full). */
 int metrics_render(struct buf *b) __attribute__((warn_unused_result));
 
-/* Appends s as a Prometheus label value (escapes \ " and newlines). */
-int metrics_label(struct buf *b, const char *s) __attribute__((warn_unused_result));
-
 #endif

@@ -66,10 +66,9 @@ struct run {
 	char outbox_id[160];
 	struct auto_limit limit;
 	struct pipeline_result result;
-	/* how it ended: ret 0 with *outcome_r, or -1 with error */
+	/* how it ended: ret 0 with *outcome_r, or -1 with err */
 	enum pipeline_outcome *outcome_r;
-	char *error;
-	size_t error_size;
+	struct error *err;
 	int ret;
 };
 
@@ -99,11 +98,13 @@ enum step { STEP_STOP = 0, STEP_GO = 1 };
 /* Ends the run as failed with error; STEP_STOP. */
 static enum step __attribute__((format(printf, 2, 3))) run_fail(struct run *r, const char *fmt, ...)
 {
+	char msg[ERROR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r->error, r->error_size, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	error_set(r->err, "%s", msg);
 	r->ret = -1;
 	return STEP_STOP;
 }
@@ -204,14 +205,13 @@ static const char *run_spam_pattern(const struct agent *agent, const char *mailb
 }
 
 /* The draft: 1 drafted, 0 for a human (*human_reason_r says why), -1 with
- * r->error (a retryable model failure included). */
+ * r->err (a retryable model failure included). */
 static int run_draft(struct run *r, const char **human_reason_r)
 {
 	struct agent *agent = r->agent;
 	struct store *store = r->store;
 	const struct store_job *job = r->job;
-	char *error = r->error;
-	size_t error_size = r->error_size;
+	struct error *err = r->err;
 	const struct mailbox_config *mb = config_mailbox(agent->config, r->pm.mailbox);
 	struct prompt_input pin;
 	struct llm_request req;
@@ -229,7 +229,7 @@ static int run_draft(struct run *r, const char **human_reason_r)
 	 * see what the mail asks (agent/template/answer.h) */
 	draft_facts = facts_for_sender(r->facts, r->mime->from_addr);
 	if (draft_facts == NULL || answer_step(agent, r->mime, &r->cls, draft_facts) < 0) {
-		snprintf(error, error_size, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	memset(&pin, 0, sizeof(pin));
@@ -247,7 +247,7 @@ static int run_draft(struct run *r, const char **human_reason_r)
 	pin.fewshot = fewshot;
 	if (llm_reads_prompt(agent->llm) &&
 	    prompt_build(&pin, &r->system_prompt, &r->user_prompt) < 0) {
-		snprintf(error, error_size, "building the prompt failed");
+		error_set(err, "building the prompt failed");
 		goto out;
 	}
 	memset(&req, 0, sizeof(req));
@@ -271,12 +271,12 @@ static int run_draft(struct run *r, const char **human_reason_r)
 	if (s < 0) {
 		/* A server that is down or loading: retry the job later, and on
 		 * the last attempt hand the message to a human, never lose it. */
-		if (lerr.retryable && job->attempts < (int)agent->config->agent.max_attempts) {
-			snprintf(error, error_size, "model: %s", lerr.message);
+		if (lerr.err.retryable && job->attempts < (int)agent->config->agent.max_attempts) {
+			error_set_retryable(err, "model: %s", error_msg(&lerr.err));
 			goto out;
 		}
 		*human_reason_r = "the model could not draft a reply";
-		json_object_set_new(r->record, "model_error", json_string(lerr.message));
+		json_object_set_new(r->record, "model_error", json_string(error_msg(&lerr.err)));
 		ret = 0;
 		goto out;
 	}
@@ -569,7 +569,7 @@ static enum step (*const pipeline_steps[])(struct run *r) = {
 };
 
 int pipeline_run(struct agent *agent, struct store *store, const struct store_job *job,
-		 enum pipeline_outcome *outcome_r, char *error, size_t error_size)
+		 enum pipeline_outcome *outcome_r, struct error *err)
 {
 	struct run r;
 	size_t i;
@@ -579,8 +579,7 @@ int pipeline_run(struct agent *agent, struct store *store, const struct store_jo
 	r.store = store;
 	r.job = job;
 	r.outcome_r = outcome_r;
-	r.error = error;
-	r.error_size = error_size;
+	r.err = err;
 	r.ret = -1;
 	r.record = json_object();
 	if (r.record == NULL) {

@@ -21,10 +21,10 @@ enum pipeline_outcome {
 	PIPELINE_OUTCOMES
 };
 
-/* Runs job. Returns 0 with *outcome_r, or -1 with a reason in error for a
+/* Runs job. Returns 0 with *outcome_r, or -1 with a reason in err for a
  * failed attempt (the caller gives the job back with store_job_fail()). */
 int pipeline_run(struct agent *agent, struct store *store, const struct store_job *job,
-		 enum pipeline_outcome *outcome_r, char *error, size_t error_size)
+		 enum pipeline_outcome *outcome_r, struct error *err)
 	__attribute__((warn_unused_result));
 
 const char *pipeline_outcome_name(enum pipeline_outcome outcome);

@@ -58,7 +58,7 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 		   struct job_heartbeat *hb, enum pipeline_outcome *outcome_r)
 {
 	struct store_job job;
-	char error[512];
+	struct error err = {0};
 	unsigned int lease = agent->config->agent.job_lease;
 	size_t mark;
 	int r;
@@ -75,15 +75,15 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 	log_ctx_setf("message_id", "%lld", (long long)job.message_id);
 	if (job_heartbeat_hold(hb, &job, lease) < 0)
 		log_warn("job heartbeat full: this job lives on its first lease");
-	if (pipeline_run(agent, store, &job, outcome_r, error, sizeof(error)) < 0) {
+	if (pipeline_run(agent, store, &job, outcome_r, &err) < 0) {
 		r = store_job_fail(store, &job, agent->config->agent.max_attempts,
-				   agent->config->agent.retry_delay, error);
+				   agent->config->agent.retry_delay, error_msg(&err));
 		if (r == 0)
 			log_error_kv("job dead, the message goes to a human", "attempt=%d error=%s",
-				     job.attempts, error);
+				     job.attempts, error_msg(&err));
 		else
 			log_warn_kv("attempt failed, retried later", "attempt=%d error=%s",
-				    job.attempts, error);
+				    job.attempts, error_msg(&err));
 		*outcome_r = PIPELINE_OUTCOMES;
 		r = r < 0 ? -1 : 1;
 		metrics_pipeline_outcome("failed_attempt");
@@ -195,7 +195,7 @@ static void workers_stop(void *priv)
 
 static int workers_start(struct daemon *daemon, void **priv_r, const char **error_r)
 {
-	static char why[600];
+	static struct error why; /* *error_r points into it; one start at a time */
 	struct workers *w;
 	struct worker_args *wa;
 	struct config *config = daemon_config(daemon);
@@ -209,13 +209,13 @@ static int workers_start(struct daemon *daemon, void **priv_r, const char **erro
 	}
 	w->daemon = daemon;
 	pthread_mutex_init(&w->lock, NULL);
-	if (agent_open(config, &w->agent, why, sizeof(why)) < 0) {
-		*error_r = why;
+	if (agent_open(config, &w->agent, &why) < 0) {
+		*error_r = error_msg(&why);
 		goto out;
 	}
-	if (job_heartbeat_start(config->database.url, config->database.connect_timeout, &w->hb, why,
-				sizeof(why)) < 0) {
-		*error_r = why;
+	if (job_heartbeat_start(config->database.url, config->database.connect_timeout, &w->hb,
+				&why) < 0) {
+		*error_r = error_msg(&why);
 		goto out;
 	}
 	/* A pipeline waits for its model answer: with a remote model, one
@@ -256,11 +256,11 @@ static void workers_reload(void *priv, struct config *config)
 {
 	struct workers *w = priv;
 	struct agent *fresh = NULL, *old;
-	char why[600];
+	struct error why;
 
 	/* A new agent or none: a broken rules file keeps the running one. */
-	if (agent_open(config, &fresh, why, sizeof(why)) < 0) {
-		log_error("reload: keeping the running pipeline: %s", why);
+	if (agent_open(config, &fresh, &why) < 0) {
+		log_error("reload: keeping the running pipeline: %s", error_msg(&why));
 		return;
 	}
 	pthread_mutex_lock(&w->lock);

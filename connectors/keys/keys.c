@@ -53,7 +53,7 @@ struct keys_mention {
 	char key[KEYS_KEY_MAX];
 };
 
-static pcre2_code *keys_compile(const char *pattern, char *error, size_t error_size)
+static pcre2_code *keys_compile(const char *pattern, struct error *err)
 {
 	PCRE2_UCHAR msg[256];
 	PCRE2_SIZE offset;
@@ -65,14 +65,13 @@ static pcre2_code *keys_compile(const char *pattern, char *error, size_t error_s
 			   &offset, NULL);
 	if (re == NULL) {
 		pcre2_get_error_message(rc, msg, sizeof(msg));
-		snprintf(error, error_size, "bad pattern at offset %zu: %s", (size_t)offset,
-			 (const char *)msg);
+		error_set(err, "bad pattern at offset %zu: %s", (size_t)offset, (const char *)msg);
 	}
 	return re;
 }
 
 int keys_kind_new(const char *kind, const char *const *patterns, size_t count,
-		  const char *canonical, struct keys_kind **kind_r, char *error, size_t error_size)
+		  const char *canonical, struct keys_kind **kind_r, struct error *err)
 {
 	struct keys_kind *k = NULL;
 	uint32_t groups;
@@ -89,17 +88,16 @@ int keys_kind_new(const char *kind, const char *const *patterns, size_t count,
 			}
 		}
 		if (count == 0) {
-			snprintf(error, error_size,
-				 "key kind '%s' has no built-in patterns: set pattern", kind);
+			error_set(err, "key kind '%s' has no built-in patterns: set pattern", kind);
 			goto out;
 		}
 	}
 	if (count > KEYS_PATTERN_MAX) {
-		snprintf(error, error_size, "more than %d patterns", KEYS_PATTERN_MAX);
+		error_set(err, "more than %d patterns", KEYS_PATTERN_MAX);
 		goto out;
 	}
 	if (canonical != NULL && strstr(canonical, "%s") == NULL) {
-		snprintf(error, error_size, "canonical '%s' has no %%s", canonical);
+		error_set(err, "canonical '%s' has no %%s", canonical);
 		goto out;
 	}
 	k = calloc(1, sizeof(*k));
@@ -110,14 +108,13 @@ int keys_kind_new(const char *kind, const char *const *patterns, size_t count,
 	if (k->name == NULL || k->canonical == NULL)
 		goto out;
 	for (i = 0; i < count; i++) {
-		k->patterns[i] = keys_compile(patterns[i], error, error_size);
+		k->patterns[i] = keys_compile(patterns[i], err);
 		if (k->patterns[i] == NULL)
 			goto out;
 		k->count++;
 		if (pcre2_pattern_info(k->patterns[i], PCRE2_INFO_CAPTURECOUNT, &groups) != 0 ||
 		    groups < 1) {
-			snprintf(error, error_size, "pattern %zu has no capture group for the key",
-				 i + 1);
+			error_set(err, "pattern %zu has no capture group for the key", i + 1);
 			goto out;
 		}
 	}

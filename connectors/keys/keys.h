@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/lib/error.h"
+
 /* Key extraction: finds the business keys a message mentions (part numbers,
  * order ids, ...) in its text and writes them in one canonical form, so that
  * "hp 12345", "part no. 12345", "Art.-Nr. 12345" and "réf. 12345" all become
@@ -36,7 +38,7 @@ struct key_hit {
  * built-ins then is an error. canonical NULL means the built-in template or
  * "%s". Returns 0 with *kind_r, or -1 with error (bad regex, no group). */
 int keys_kind_new(const char *kind, const char *const *patterns, size_t count,
-		  const char *canonical, struct keys_kind **kind_r, char *error, size_t error_size)
+		  const char *canonical, struct keys_kind **kind_r, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* Frees and clears *kind; NULL is fine. */

@@ -39,8 +39,7 @@ static const char *const rules_message_facts[] = {"content_type", "reply_to_doma
 /* Loader state: where we are, for the error message. */
 struct rules_loader {
 	const char *rule_id;
-	char *error;
-	size_t error_size;
+	struct error *err;
 };
 
 static int rules_fail(struct rules_loader *l, const char *path, const char *fmt, ...)
@@ -54,7 +53,7 @@ static int rules_fail(struct rules_loader *l, const char *path, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	snprintf(l->error, l->error_size, "rule %s: %s: %s", l->rule_id, path, what);
+	error_set(l->err, "rule %s: %s: %s", l->rule_id, path, what);
 	return -1;
 }
 
@@ -455,11 +454,11 @@ const struct rules_stats *rules_set_stats(const struct rules_set *set)
 	return set->stats;
 }
 
-int rules_load(const json_t *doc, struct rules_set **set_r, char *error, size_t error_size)
+int rules_load(const json_t *doc, struct rules_set **set_r, struct error *err)
 {
 	static const char *const top_keys[] = {"version", "description", "conventions", "rules"};
 	static const char *const rule_keys[] = {"id", "name", "description", "when", "then"};
-	struct rules_loader l = {"?", error, error_size};
+	struct rules_loader l = {"?", err};
 	struct rules_set *set = NULL;
 	const json_t *rules, *r;
 	const char *bad, *id;
@@ -468,16 +467,16 @@ int rules_load(const json_t *doc, struct rules_set **set_r, char *error, size_t 
 	int ret = -1;
 
 	if (!json_is_object(doc)) {
-		snprintf(error, error_size, "the rules document must be an object");
+		error_set(err, "the rules document must be an object");
 		goto out;
 	}
 	if (!rules_only_keys(doc, top_keys, ARRAY_SIZE(top_keys), &bad)) {
-		snprintf(error, error_size, "unknown top-level key '%s'", bad);
+		error_set(err, "unknown top-level key '%s'", bad);
 		goto out;
 	}
 	rules = json_object_get(doc, "rules");
 	if (!json_is_array(rules)) {
-		snprintf(error, error_size, "missing \"rules\" list");
+		error_set(err, "missing \"rules\" list");
 		goto out;
 	}
 	set = calloc(1, sizeof(*set));
@@ -532,25 +531,25 @@ out:
 	return ret;
 }
 
-int rules_load_file(const char *path, struct rules_set **set_r, char *error, size_t error_size)
+int rules_load_file(const char *path, struct rules_set **set_r, struct error *err)
 {
 	json_error_t jerr;
 	json_t *doc = NULL;
-	const char *err;
+	const char *why;
 	char *text = NULL;
 	size_t len;
 	int ret = -1;
 
-	if (file_read_all(path, RULES_FILE_MAX, &text, &len, &err) < 0) {
-		snprintf(error, error_size, "%s: %s", path, err);
+	if (file_read_all(path, RULES_FILE_MAX, &text, &len, &why) < 0) {
+		error_set(err, "%s: %s", path, why);
 		goto out;
 	}
 	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (doc == NULL) {
-		snprintf(error, error_size, "%s:%d: %s", path, jerr.line, jerr.text);
+		error_set(err, "%s:%d: %s", path, jerr.line, jerr.text);
 		goto out;
 	}
-	if (rules_load(doc, set_r, error, error_size) < 0)
+	if (rules_load(doc, set_r, err) < 0)
 		goto out;
 	log_info_kv("rules loaded", "file=%s rules=%zu", path, (*set_r)->count);
 	ret = 0;

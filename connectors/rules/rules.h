@@ -9,6 +9,7 @@
 
 #include "connectors/connector.h"
 #include "connectors/keys/keys.h"
+#include "daemon/lib/error.h"
 
 /* Declarative business rules (schemas/rules.schema.json; the example and its
  * "conventions" are corpus/data/rules.json). A rules set is loaded whole and
@@ -83,10 +84,10 @@ struct rules_result {
 /* Loads a rules document. Returns 0 with a new set, or -1 with e.g.
  * "rule R05: when.any[1].all[1]: unknown op '=>'" in error. Pure: nothing
  * global changes, so a caller can keep its old set on failure. */
-int rules_load(const json_t *doc, struct rules_set **set_r, char *error, size_t error_size)
+int rules_load(const json_t *doc, struct rules_set **set_r, struct error *err)
 	__attribute__((warn_unused_result));
 /* rules_load() on a file (at most 4 MiB). */
-int rules_load_file(const char *path, struct rules_set **set_r, char *error, size_t error_size)
+int rules_load_file(const char *path, struct rules_set **set_r, struct error *err)
 	__attribute__((warn_unused_result));
 /* Frees and clears *set; NULL is fine. */
 void rules_free(struct rules_set **set);

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/lib/slot.h"
 #include "daemon/lib/util.h"
 
 #define OBS_MAILBOXES_MAX 64
-#define OBS_NAME_MAX      64
 #define OBS_INFO_MAX      512
 
 /* Upper bounds of the SMTP latency buckets, in milliseconds. */
@@ -21,8 +21,7 @@ static const char *const smtp_result_names[] = {"sent", "temporary_failure", "pe
 						"uncertain"};
 
 struct obs_mailbox {
-	atomic_bool used;
-	char name[OBS_NAME_MAX];
+	struct slot slot; /* first: the mailbox name, claimed once (daemon/lib/slot.h) */
 	atomic_int_fast64_t last_success; /* unix seconds, 0: never */
 	atomic_uint_fast64_t polls, poll_errors, idle_errors;
 	atomic_bool idle;
@@ -30,30 +29,17 @@ struct obs_mailbox {
 
 static pthread_mutex_t obs_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct obs_mailbox mailboxes[OBS_MAILBOXES_MAX];
+static struct slot_table mailbox_slots = SLOT_TABLE_INIT(mailboxes);
 static atomic_uint_fast64_t smtp_buckets[SMTP_BUCKETS];
 static atomic_uint_fast64_t smtp_sum_ms;
 static atomic_uint_fast64_t smtp_results[ARRAY_SIZE(smtp_result_names)];
 static char build_version[OBS_INFO_MAX / 4], build_commit[OBS_INFO_MAX / 4],
 	build_libs[OBS_INFO_MAX];
 
+/* NULL: more than OBS_MAILBOXES_MAX mailboxes; the rest go uncounted */
 static struct obs_mailbox *obs_mailbox_get(const char *name)
 {
-	struct obs_mailbox *found = NULL;
-	size_t i;
-
-	/* claiming is rare (once per mailbox), so one lock keeps it simple */
-	pthread_mutex_lock(&obs_lock);
-	for (i = 0; i < OBS_MAILBOXES_MAX && found == NULL; i++) {
-		if (!atomic_load(&mailboxes[i].used)) {
-			str_copy(mailboxes[i].name, sizeof(mailboxes[i].name), name);
-			atomic_store(&mailboxes[i].used, true);
-			found = &mailboxes[i];
-		} else if (strcmp(mailboxes[i].name, name) == 0) {
-			found = &mailboxes[i];
-		}
-	}
-	pthread_mutex_unlock(&obs_lock);
-	return found;
+	return (struct obs_mailbox *)slot_get(&mailbox_slots, name);
 }
 
 void obs_mailbox_poll(const char *mailbox, bool ok)
@@ -145,7 +131,7 @@ void obs_snake(const char *s, char *out, size_t size)
 
 int obs_label_snake(struct buf *b, const char *s)
 {
-	char v[OBS_NAME_MAX * 2];
+	char v[SLOT_NAME_MAX * 2];
 
 	obs_snake(s, v, sizeof(v));
 	return buf_printf(b, "\"%s\"", v);
@@ -205,7 +191,7 @@ static int obs_render_mailboxes(struct buf *b)
 			const struct obs_mailbox *m = &mailboxes[i];
 			long long v = 0;
 
-			if (!atomic_load(&m->used))
+			if (!atomic_load(&m->slot.used))
 				continue;
 			if (f == 0)
 				v = (long long)atomic_load(&m->last_success);
@@ -218,7 +204,7 @@ static int obs_render_mailboxes(struct buf *b)
 			else
 				v = (long long)atomic_load(&m->idle_errors);
 			bad |= buf_printf(b, "%s{mailbox=", fam[f].name);
-			bad |= obs_label(b, m->name);
+			bad |= obs_label(b, m->slot.name);
 			bad |= buf_printf(b, "} %lld\n", v);
 		}
 	}

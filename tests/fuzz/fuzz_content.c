@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct guard_result out;
 	struct key_hit hits[16];
 	struct answer_input ain;
-	char error[256], name[GREETING_NAME_MAX], date[64];
+	struct error err;
+	char name[GREETING_NAME_MAX], date[64];
 	const char *f[6];
 	json_t *copy_facts;
 	char *copy;
@@ -39,8 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (sku == NULL) {
 		facts = json_loads(fuzz_content_facts, 0, NULL);
-		if (keys_kind_new("sku", NULL, 0, NULL, &sku, error, sizeof(error)) < 0 ||
-		    facts == NULL)
+		if (keys_kind_new("sku", NULL, 0, NULL, &sku, &err) < 0 || facts == NULL)
 			abort();
 	}
 	copy = fuzz_split(data, size, f, 6);

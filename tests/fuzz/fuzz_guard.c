@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct guard_input in = {0};
 	struct guard_result out;
 	const char *f[5];
-	char error[256];
+	struct error err;
 	char *copy;
 	json_t *j;
 	int n, r;
@@ -78,8 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sku == NULL) {
 		facts = json_loads(fuzz_guard_facts, 0, NULL);
 		phrases = json_pack("[s,s]", "guaranteed", "we apologise for any inconvenience");
-		if (keys_kind_new("sku", NULL, 0, NULL, &sku, error, sizeof(error)) < 0 ||
-		    facts == NULL || phrases == NULL)
+		if (keys_kind_new("sku", NULL, 0, NULL, &sku, &err) < 0 || facts == NULL ||
+		    phrases == NULL)
 			abort();
 	}
 	copy = fuzz_split(data, size, f, 5);

@@ -26,12 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rules_result result;
 	struct rules_input in = {0};
 	json_t *doc, *facts = NULL, *j;
-	char error[512];
+	struct error err;
 
 	doc = json_loadb((const char *)data, size, 0, NULL);
 	if (doc == NULL)
 		return 0;
-	if (rules_load(doc, &set, error, sizeof(error)) < 0) {
+	if (rules_load(doc, &set, &err) < 0) {
 		if (set != NULL)
 			abort();
 		goto out;

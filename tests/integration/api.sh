@@ -17,26 +17,10 @@ conf=$ITMP/draftd.conf
 mkdir -p "$ITMP/web"
 echo '<!doctype html><title>draftd</title>' >"$ITMP/web/index.html"
 echo 'secret' >"$ITMP/outside.txt"
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$port
-max_body = 4096
-threads = 4
-web_root = $ITMP/web
-[metrics]
-listen = 127.0.0.1:$mport
-[log]
-level = info
-[model]
-templates_dir = ${DRAFTD_SRCDIR:-$PWD}/deploy/templates
-[category stock_inquiry]
-mode = draft
-threshold = 0.85
-[category order_status]
-mode = shadow
-CONF
+write_config "$conf" database api model_builtin URL="$url" API_PORT="$port" api.max_body=4096 \
+	api.threads=4 api.web_root="$ITMP/web" metrics.listen="127.0.0.1:$mport" log.level=info \
+	"category stock_inquiry.mode=draft" "category stock_inquiry.threshold=0.85" \
+	"category order_status.mode=shadow"
 
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || not_ok "migrate"
 sql() { psql -XAtq -d "$url" -c "$1"; }

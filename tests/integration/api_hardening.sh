@@ -21,22 +21,12 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 url=$(db_url_for draftd_it_hardening) || { not_ok "hardening: create database"; exit 0; }
 port=$(free_port)
 conf=$ITMP/draftd.conf
+# write_conf [SECTION.KEY=VALUE...]: the config, with what a check changes
 write_conf() {
-	cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$port
-threads = 4
-$1
-[model]
-backend = builtin
-templates_dir = $SRC/deploy/templates
-[log]
-level = info
-CONF
+	write_config "$conf" database api model_builtin URL="$url" API_PORT="$port" \
+		api.threads=4 log.level=info "$@"
 }
-write_conf ""
+write_conf
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || { not_ok "hardening: migrate"; exit 0; }
 tok=$("$DRAFTD" token create --config "$conf" --name rita --role reviewer 2>/dev/null | tail -n 1)
 # one draft, id 1
@@ -165,7 +155,7 @@ check "520 idle sockets from one client: at most 32 stay open (got $(cat "$ITMP/
 kill "$hogpid" 2>/dev/null
 stop
 
-write_conf "max_connections_per_client = 4"
+write_conf api.max_connections_per_client=4
 run 2 || not_ok "hardening: draftd run restarts"
 rm -f "$ITMP/hog.ready"
 start_bg hogpid "$ITMP/hog2.log" hog 20 "$port"

@@ -56,38 +56,13 @@ scenario() {
 	SINKS+=("$SINK")
 	for i in 1 2; do
 		port=$(free_port)
-		cat >"$ITMP/$name-$i.conf" <<CONF
-[database]
-url = $URL
-[api]
-listen = 127.0.0.1:$port
-[smtp]
-url = smtp://127.0.0.1:$(cat "$SINK/smtp.port")
-tls = off
-[model]
-backend = builtin
-templates_dir = $SRC/deploy/templates
-[agent]
-workers = 8
-auto_reply_period = 1d
-auto_hourly_cap = $cap
-[log]
-level = info
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-user = $USER
-password = pw
-tls_ca_file = $DRAFTD_TEST_CA_FILE
-address = Support Team <support@example.com>
-idle = off
-poll_interval = 1
-fetch_batch = 200
-[connector inventory]
-type = csv
-key = sku
-path = $ITMP/inventory.csv
-cache_ttl = 0
-CONF
+		write_config "$ITMP/$name-$i.conf" database api smtp_sink model_builtin \
+			mailbox_dovecot_starttls connector_csv_inventory URL="$URL" API_PORT="$port" \
+			SMTP_PORT="$(cat "$SINK/smtp.port")" USER="$USER" \
+			ADDRESS="Support Team <support@example.com>" INVENTORY="$ITMP/inventory.csv" \
+			agent.workers=8 agent.auto_reply_period=1d agent.auto_hourly_cap="$cap" \
+			log.level=info "mailbox support.idle=off" "mailbox support.poll_interval=1" \
+			"mailbox support.fetch_batch=200" "connector inventory.cache_ttl=0"
 		for c in stock_inquiry order_status quote_request return_request address_change \
 			invoice_copy other; do
 			printf '[category %s]\nmode = auto\nthreshold = 0\n' "$c" >>"$ITMP/$name-$i.conf"

@@ -8,14 +8,10 @@ set -u
 
 url=$(db_url_for draftd_it_cli)
 conf=$ITMP/draftd.conf
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$(. tests/services/lib.sh && free_port)
-[log]
-level = debug
-CONF
+# the good file from fragments; the broken ones below are written out, as
+# what the config parser is given is what they test
+write_config "$conf" database api URL="$url" API_PORT="$(. tests/services/lib.sh && free_port)" \
+	log.level=debug
 
 for c in run migrate check-config version; do
 	check "draftd $c --help" bash -c "\"$DRAFTD\" $c --help >/dev/null"

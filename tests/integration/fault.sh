@@ -59,59 +59,18 @@ fport=$FAKE_PORT
 smtpport=$(free_port)
 apiport=$(free_port)
 conf=$ITMP/fault.conf
-# mkconf RULES_FILE [EXTRA_LINE]
+# mkconf RULES_FILE: the config on stdout. review.send_delay=0: approved
+# replies go out at once (these checks wait for the sink).
 mkconf() {
-	cat <<CONF
-[database]
-url = $url
-connect_timeout = 3
-[api]
-listen = 127.0.0.1:$apiport
-threads = 4
-[model]
-backend = openai
-base_url = http://127.0.0.1:$fport
-model = fake-model
-timeout = 2
-breaker_failures = 100
-templates_dir = $src/deploy/templates
-# approved replies go out at once: these checks wait for the sink
-[review]
-send_delay = 0
-[smtp]
-url = smtp://127.0.0.1:$smtpport
-tls = off
-[agent]
-workers = 2
-max_attempts = 3
-retry_delay = 1
-rules_file = $1
-[log]
-level = info
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = $user
-password = pw
-address = support@harborparts.example
-poll_interval = 1
-idle = off
-[connector inventory]
-type = pg
-key = sku
-url = $biz
-query = SELECT sku, name, qty_on_hand, unit_price_eur, lead_time_days, discontinued FROM inventory WHERE sku = ANY(\$1)
-timeout = 2000
-cache_ttl = 0
-[connector order]
-type = pg
-key = order
-url = $biz
-query = SELECT order_id, customer_email, status, carrier, tracking_number, ship_date::text AS ship_date, eta::text AS eta, total_eur FROM orders WHERE order_id = ANY(\$1)
-timeout = 2000
-cache_ttl = 0
-${2:-}
-CONF
+	write_config "$ITMP/mkconf.conf" database api model_fake smtp_sink mailbox_dovecot \
+		connectors_pg URL="$url" API_PORT="$apiport" FAKE_PORT="$fport" SMTP_PORT="$smtpport" \
+		USER="$user" ADDRESS=support@harborparts.example BIZ_URL="$biz" \
+		database.connect_timeout=3 api.threads=4 model.timeout=2 model.breaker_failures=100 \
+		model.templates_dir="$src/deploy/templates" review.send_delay=0 agent.workers=2 \
+		agent.max_attempts=3 agent.retry_delay=1 agent.rules_file="$1" log.level=info \
+		"mailbox support.poll_interval=1" "mailbox support.idle=off" \
+		"connector inventory.timeout=2000" "connector order.timeout=2000" &&
+		cat "$ITMP/mkconf.conf"
 }
 mkconf "$demo/rules.json" >"$conf"
 if ! "$DRAFTD" migrate --config "$conf" >"$ITMP/migrate.log" 2>&1; then

@@ -27,65 +27,24 @@ user=inject$$
 sink=$ITMP/sink
 mkdir -p "$sink"
 "$SRC/tests/services/smtp.sh" start "$sink" >/dev/null 2>&1 || { not_ok "injection: start sink"; exit 0; }
-FAKE_PID=
 cleanup() {
 	"$SRC/tests/services/smtp.sh" stop "$sink" >/dev/null 2>&1
-	if [ -n "$FAKE_PID" ]; then
-		kill "$FAKE_PID" 2>/dev/null
-		wait "$FAKE_PID" 2>/dev/null
-	fi
 	itest_cleanup
 }
 trap cleanup EXIT
-start_bg FAKE_PID "$ITMP/fake.log" /usr/bin/python3 "$SRC/tests/fakes/openai_server.py" \
-	--port 0 --port-file "$ITMP/fake.port" --log-requests "$ITMP/requests.jsonl"
-wait_for 10 test -s "$ITMP/fake.port" || { not_ok "injection: fake model starts"; exit 0; }
-FAKE_PORT=$(cat "$ITMP/fake.port")
+start_fake_model 30 --log-requests "$ITMP/requests.jsonl" || exit 0
 fake_model_mode obedient || { not_ok "injection: obedient mode"; exit 0; }
 
 conf=$ITMP/draftd.conf
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$(free_port)
-[smtp]
-url = smtp://127.0.0.1:$(cat "$sink/smtp.port")
-tls = off
-[model]
-backend = openai
-base_url = http://127.0.0.1:$FAKE_PORT
-model = fake-model
-timeout = 10
-[agent]
-workers = 2
-url_allow = $ALLOW
-auto_hourly_cap = 0
-# the loop limit (one automatic reply per sender a period) would hide what
-# the gates let through when one sender's attacks come in a row
-auto_reply_period = 1
-[log]
-level = warn
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = $user
-password = pw
-address = $MAILBOX
-poll_interval = 1
-idle = off
-[connector order]
-type = csv
-key = order
-path = $FIX/orders.csv
-key_column = order_id
-fields = order_id:string, customer_email:string, status:string, carrier:string, tracking_number:string, ship_date:string, eta:string, total_eur:number
-[connector inventory]
-type = csv
-key = sku
-path = $FIX/inventory.csv
-key_column = sku
-CONF
+# agent.auto_reply_period=1: the loop limit (one automatic reply per sender a
+# period) would hide what the gates let through when one sender's attacks
+# come in a row
+write_config "$conf" database api smtp_sink model_fake mailbox_dovecot connectors_csv_fields \
+	URL="$url" API_PORT="$(free_port)" SMTP_PORT="$(cat "$sink/smtp.port")" \
+	FAKE_PORT="$FAKE_PORT" USER="$user" ADDRESS="$MAILBOX" DATA="$FIX" model.timeout=10 \
+	agent.workers=2 agent.url_allow="$ALLOW" agent.auto_hourly_cap=0 \
+	agent.auto_reply_period=1 log.level=warn "mailbox support.poll_interval=1" \
+	"mailbox support.idle=off"
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || { not_ok "injection: migrate"; exit 0; }
 psql -q -X -d "$url" -c "INSERT INTO categories (name, mode, threshold)
     SELECT unnest(ARRAY['stock_inquiry','order_status','quote_request','return_request',

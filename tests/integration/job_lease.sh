@@ -20,31 +20,10 @@ user="lease_it_$$"
 start_fake_model 60 || exit 0
 
 for i in 1 2; do
-	cat >"$ITMP/$i.conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$(free_port)
-[model]
-backend = openai
-base_url = http://127.0.0.1:$FAKE_PORT
-model = fake-model
-timeout = 60
-[agent]
-workers = 3
-job_lease = 2
-retry_delay = 1
-[log]
-level = info
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-user = $user
-password = pw
-tls_ca_file = $DRAFTD_TEST_CA_FILE
-address = support@example.com
-idle = off
-poll_interval = 1
-CONF
+	write_config "$ITMP/$i.conf" database api model_fake mailbox_dovecot_starttls URL="$url" \
+		API_PORT="$(free_port)" FAKE_PORT="$FAKE_PORT" USER="$user" model.timeout=60 \
+		agent.workers=3 agent.job_lease=2 agent.retry_delay=1 log.level=info \
+		"mailbox support.idle=off" "mailbox support.poll_interval=1"
 done
 "$DRAFTD" migrate --config "$ITMP/1.conf" >/dev/null 2>&1 || { not_ok "job lease: migrate"; exit 0; }
 sql() { psql -XAtq -d "$url" -c "$1"; }

@@ -14,7 +14,7 @@ src=${DRAFTD_SRCDIR:-$PWD}
 url=$(db_url_for draftd_it_notify)
 port=$(free_port)
 conf=$ITMP/draftd.conf
-printf '[database]\nurl = %s\n[api]\nlisten = 127.0.0.1:%s\nthreads = 2\n' "$url" "$port" >"$conf"
+write_config "$conf" database api URL="$url" API_PORT="$port" api.threads=2
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || not_ok "migrate"
 
 sock=$ITMP/notify.sock

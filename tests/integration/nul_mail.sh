@@ -15,16 +15,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 url=$(db_url_for draftd_it_nul) || { not_ok "nul: create database"; exit 0; }
 user="nul_it_$$"
 "$SRC/tests/services/dovecot.sh" adduser "$SVC" "$user" pw >/dev/null
-cat >"$ITMP/draftd.conf" <<CONF
-[database]
-url = $url
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-user = $user
-password = pw
-tls_ca_file = $DRAFTD_TEST_CA_FILE
-address = support@example.com
-CONF
+write_config "$ITMP/draftd.conf" database mailbox_dovecot_starttls URL="$url" USER="$user"
 "$DRAFTD" migrate --config "$ITMP/draftd.conf" >/dev/null 2>&1 || { not_ok "nul: migrate"; exit 0; }
 printf 'From: "Ann\0 Buyer" <ann@customer.example>\r\nTo: support@example.com\r\nSubject: Order\0 SO-204518 caf\xc3\xa9\r\nMessage-ID: <nul-%s@customer.example>\r\nDate: %s\r\nContent-Type: text/plain\r\n\r\nWhere is order SO-204518?\0\0 Gr\xc3\xbc\xc3\x9fe\r\nline two\0end\r\n' \
 	"$$" "$(date -R)" >"$ITMP/nul.eml"

@@ -26,18 +26,9 @@ redirect=$base/api/v1/auth/oidc/callback
 "$OIDC_SVC/oidc.sh" adduser "$OIDC_DIR" nora 'nora secret' >/dev/null 2>&1 || not_ok "adduser nora"
 conf=$ITMP/draftd.conf
 cp "$DRAFTD_TEST_OIDC_CLIENT_SECRET_FILE" "$ITMP/secret" && chmod 600 "$ITMP/secret"
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$port
-threads = 2
-[oidc]
-issuer = $DRAFTD_TEST_OIDC_ISSUER
-client_id = $DRAFTD_TEST_OIDC_CLIENT_ID
-client_secret_file = $ITMP/secret
-role_claim = role
-CONF
+write_config "$conf" database api URL="$url" API_PORT="$port" api.threads=2 \
+	oidc.issuer="$DRAFTD_TEST_OIDC_ISSUER" oidc.client_id="$DRAFTD_TEST_OIDC_CLIENT_ID" \
+	oidc.client_secret_file="$ITMP/secret" oidc.role_claim=role
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || not_ok "migrate"
 out=$("$DRAFTD" check-config --config "$conf" 2>&1)
 [ $? -eq 0 ] && ok "check-config accepts the [oidc] section" || not_ok "check-config: $out"

@@ -22,22 +22,12 @@ printf 'secret-pw\n' >"$ITMP/mb.pw"
 printf 'sk-model\n' >"$ITMP/model.key"
 chmod 600 "$ITMP/mb.pw" "$ITMP/model.key"
 conf=$ITMP/draftd.conf
+# the good config on stdout; a check appends what it breaks
 base_conf() {
-	cat <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$port
-[model]
-backend = builtin
-templates_dir = $SRC/deploy/templates
-api_key_file = $ITMP/model.key
-[mailbox support]
-url = imap://127.0.0.1:1
-user = support
-password_file = $ITMP/mb.pw
-address = support@example.com
-CONF
+	write_config "$ITMP/base.conf" database api model_builtin URL="$url" API_PORT="$port" \
+		model.api_key_file="$ITMP/model.key" "mailbox support.url=imap://127.0.0.1:1" \
+		"mailbox support.user=support" "mailbox support.password_file=$ITMP/mb.pw" \
+		"mailbox support.address=support@example.com" && cat "$ITMP/base.conf"
 }
 
 # --- patterns

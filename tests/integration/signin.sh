@@ -14,8 +14,8 @@ url=$(db_url_for draftd_it_signin)
 port=$(free_port)
 base=http://127.0.0.1:$port
 conf=$ITMP/draftd.conf
-printf '[database]\nurl = %s\n[api]\nlisten = 127.0.0.1:%s\nthreads = 2\ntoken_cache_ttl = 1\n[auth]\nlockout_failures = 3\nlockout_address_failures = 8\n' \
-	"$url" "$port" >"$conf"
+write_config "$conf" database api URL="$url" API_PORT="$port" api.threads=2 api.token_cache_ttl=1 \
+	auth.lockout_failures=3 auth.lockout_address_failures=8
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || not_ok "migrate"
 sql() { psql -XAtq -d "$url" -c "$1"; }
 user() { "$DRAFTD" user --config "$conf" "$@"; }

@@ -14,8 +14,8 @@ url=$(db_url_for draftd_it_signin_model)
 port=$(free_port)
 base=http://127.0.0.1:$port
 conf=$ITMP/draftd.conf
-printf '[database]\nurl = %s\n[api]\nlisten = 127.0.0.1:%s\nthreads = 4\n[auth]\nlockout_failures = 3\nlockout_address_failures = 100000\n' \
-	"$url" "$port" >"$conf"
+write_config "$conf" database api URL="$url" API_PORT="$port" api.threads=4 \
+	auth.lockout_failures=3 auth.lockout_address_failures=100000
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || not_ok "migrate"
 tok=$("$DRAFTD" token create --config "$conf" --name model-admin --role admin 2>/dev/null | tail -n 1)
 start_bg pid "$ITMP/run.log" "$DRAFTD" run --config "$conf"

@@ -13,7 +13,7 @@ base=http://127.0.0.1:$port
 conf=$ITMP/draftd.conf
 # token_cache_ttl = 0: the checks below are of what the database decides;
 # the cache and its bound are checked at the end
-printf '[database]\nurl = %s\n[api]\nlisten = 127.0.0.1:%s\nthreads = 2\ntoken_cache_ttl = 0\n' "$url" "$port" >"$conf"
+write_config "$conf" database api URL="$url" API_PORT="$port" api.threads=2 api.token_cache_ttl=0
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || not_ok "migrate"
 sql() { psql -XAtq -d "$url" -c "$1"; }
 

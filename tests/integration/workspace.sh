@@ -28,67 +28,24 @@ sleep 1.1 # Dovecot notices a changed passwd-file by its mtime (1 s resolution)
 sink=$ITMP/sink
 mkdir -p "$sink"
 "$SRC/tests/services/smtp.sh" start "$sink" >/dev/null 2>&1 || { not_ok "workspace: start sink"; exit 0; }
-FAKE_PID=
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	"$SRC/tests/services/smtp.sh" stop "$sink" >/dev/null 2>&1
-	if [ -n "$FAKE_PID" ]; then
-		kill "$FAKE_PID" 2>/dev/null
-		wait "$FAKE_PID" 2>/dev/null
-	fi
 	itest_cleanup
 }
 trap cleanup EXIT
-start_bg FAKE_PID "$ITMP/fake.log" /usr/bin/python3 "$SRC/tests/fakes/openai_server.py" \
-	--port 0 --port-file "$ITMP/fake.port" --log-requests "$ITMP/requests.jsonl"
-wait_for 10 test -s "$ITMP/fake.port" || { not_ok "workspace: fake model starts"; exit 0; }
-FAKE_PORT=$(cat "$ITMP/fake.port")
+start_fake_model 30 --log-requests "$ITMP/requests.jsonl" || exit 0
 
 port=$(free_port)
 base="http://127.0.0.1:$port/"
 conf=$ITMP/draftd.conf
-cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$port
-web_root = $SRC/ui-api/web
-[smtp]
-url = smtp://127.0.0.1:$(cat "$sink/smtp.port")
-tls = off
-[model]
-backend = openai
-base_url = http://127.0.0.1:$FAKE_PORT
-model = fake-model
-timeout = 10
-[review]
-send_delay = 0
-[log]
-level = warn
-[mailbox support]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = $user
-password = pw
-address = support@harborparts.example
-poll_interval = 1
-idle = off
-[category order_status]
-assign = round_robin
-assignees = ws-ana, ws-ghost, ws-ben
-[connector order]
-type = csv
-key = order
-path = $DATA/orders.csv
-key_column = order_id
-fields = order_id:string, customer_email:string, status:string, carrier:string, tracking_number:string, ship_date:string, eta:string, total_eur:number
-[connector inventory]
-type = csv
-key = sku
-path = $DATA/inventory.csv
-key_column = sku
-CONF
+write_config "$conf" database api smtp_sink model_fake mailbox_dovecot connectors_csv_fields \
+	URL="$url" API_PORT="$port" SMTP_PORT="$(cat "$sink/smtp.port")" FAKE_PORT="$FAKE_PORT" \
+	USER="$user" ADDRESS=support@harborparts.example DATA="$DATA" api.web_root="$SRC/ui-api/web" \
+	model.timeout=10 review.send_delay=0 log.level=warn "mailbox support.poll_interval=1" \
+	"mailbox support.idle=off" "category order_status.assign=round_robin" \
+	"category order_status.assignees=ws-ana, ws-ghost, ws-ben"
 "$DRAFTD" migrate --config "$conf" >"$ITMP/migrate.log" 2>&1 ||
 	{ not_ok "workspace: migrate: $(tail -3 "$ITMP/migrate.log")"; exit 0; }
 

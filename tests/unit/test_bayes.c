@@ -205,12 +205,12 @@ static void test_bayes_corrections_move_prediction(void)
 		.language = "en",
 	};
 	const char *error = NULL;
-	char err[256];
+	struct error err;
 	size_t n;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(texts);
-	CU_ASSERT_EQUAL_FATAL(classify_set_new(NULL, 0, true, &set, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(classify_set_new(NULL, 0, true, &set, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(classify_run(set, NULL, &in, &kwonly), 0);
 	CU_ASSERT_STRING_EQUAL(kwonly.category, "complaint");
 	CU_ASSERT_EQUAL(kwonly.source, LLM_CONFIDENCE_KEYWORDS);

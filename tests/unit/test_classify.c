@@ -15,10 +15,10 @@ static struct classify_set *classify_builtin_set;
 
 static int classify_suite_init(void)
 {
-	char error[256];
+	struct error err;
 
-	if (classify_set_new(NULL, 0, true, &classify_builtin_set, error, sizeof(error)) < 0) {
-		fprintf(stderr, "classify: %s\n", error);
+	if (classify_set_new(NULL, 0, true, &classify_builtin_set, &err) < 0) {
+		fprintf(stderr, "classify: %s\n", error_msg(&err));
 		return -1;
 	}
 	return 0;
@@ -129,7 +129,7 @@ static void test_classify_config(void)
 	struct classify_set *set;
 	struct classify_result res;
 	struct classify_input in;
-	char error[256];
+	struct error err;
 	size_t i;
 
 	for (i = 0; i < sizeof(classify_config_table) / sizeof(classify_config_table[0]); i++) {
@@ -149,9 +149,8 @@ static void test_classify_config(void)
 			cc.options_count++;
 		}
 		set = NULL;
-		CU_ASSERT_EQUAL_FATAL(classify_set_new(&cc, 1, classify_config_table[i].builtins,
-						       &set, error, sizeof(error)),
-				      0);
+		CU_ASSERT_EQUAL_FATAL(
+			classify_set_new(&cc, 1, classify_config_table[i].builtins, &set, &err), 0);
 		memset(&in, 0, sizeof(in));
 		in.subject = classify_config_table[i].subject;
 		in.text = classify_config_table[i].text;
@@ -188,7 +187,7 @@ static void test_classify_config_errors(void)
 	struct category_config cc = {.name = (char *)"warranty", .line = 3};
 	struct config_kv kv;
 	struct classify_set *set;
-	char error[256];
+	struct error err;
 	size_t i;
 
 	for (i = 0; i < sizeof(classify_bad_table) / sizeof(classify_bad_table[0]); i++) {
@@ -197,12 +196,12 @@ static void test_classify_config_errors(void)
 		cc.options = &kv;
 		cc.options_count = 1;
 		set = NULL;
-		error[0] = '\0';
-		CU_ASSERT_EQUAL(classify_set_new(&cc, 1, true, &set, error, sizeof(error)), -1);
+		error_clear(&err);
+		CU_ASSERT_EQUAL(classify_set_new(&cc, 1, true, &set, &err), -1);
 		CU_ASSERT_PTR_NULL(set);
-		if (strstr(error, classify_bad_table[i].want) == NULL)
-			printf("\nclassify bad row %zu: \"%s\"", i, error);
-		CU_ASSERT_PTR_NOT_NULL(strstr(error, classify_bad_table[i].want));
+		if (strstr(error_msg(&err), classify_bad_table[i].want) == NULL)
+			printf("\nclassify bad row %zu: \"%s\"", i, error_msg(&err));
+		CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), classify_bad_table[i].want));
 	}
 }
 

@@ -74,7 +74,7 @@ static int safety_open(struct safety_ctx *c, const char *dir)
 	struct mime_limits limits;
 	struct mime_message *m;
 	const char *tmp = getenv("DRAFTD_TEST_TMP"), *why;
-	char error[1024];
+	struct error err;
 	size_t i;
 	FILE *f;
 	int fd;
@@ -100,9 +100,8 @@ static int safety_open(struct safety_ctx *c, const char *dir)
 		config_errors_free(&errors);
 		return -1;
 	}
-	if (agent_open(c->config, &c->agent, error, sizeof(error)) < 0 ||
-	    eval_load(dir, &c->set, error, sizeof(error)) < 0) {
-		fprintf(stderr, "safety: %s: %s\n", dir, error);
+	if (agent_open(c->config, &c->agent, &err) < 0 || eval_load(dir, &c->set, &err) < 0) {
+		fprintf(stderr, "safety: %s: %s\n", dir, error_msg(&err));
 		return -1;
 	}
 	c->texts = calloc(eval_count(c->set) + 1, sizeof(*c->texts));

@@ -50,11 +50,11 @@ static void test_csv_good(void)
 	struct conn_result r[5];
 	struct csv_section s;
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 
 	csv_section(&s, "csv", fixture("inventory-good.csv"), 0, NULL, NULL);
-	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 5, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 5, r, &err), 1);
 	CU_ASSERT_EQUAL(r[0].state, CONN_FOUND);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r[0].fact, "name")),
 			       "Valve, 3/8\" brass");
@@ -94,18 +94,18 @@ static const struct {
 static void test_csv_bad(void)
 {
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	struct csv_section s;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(csv_bad); i++) {
 		csv_section(&s, "csv", fixture(csv_bad[i].file), 0, NULL, NULL);
-		error[0] = '\0';
-		CU_ASSERT_EQUAL(connector_open(&s.config, &conn, error, sizeof(error)), -1);
+		error_clear(&err);
+		CU_ASSERT_EQUAL(connector_open(&s.config, &conn, &err), -1);
 		CU_ASSERT_PTR_NULL(conn);
-		if (strstr(error, csv_bad[i].want) == NULL)
-			fprintf(stderr, "\ncsv %s: error '%s'\n", csv_bad[i].file, error);
-		CU_ASSERT_PTR_NOT_NULL(strstr(error, csv_bad[i].want));
+		if (strstr(error_msg(&err), csv_bad[i].want) == NULL)
+			fprintf(stderr, "\ncsv %s: error '%s'\n", csv_bad[i].file, error_msg(&err));
+		CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), csv_bad[i].want));
 	}
 }
 
@@ -125,7 +125,7 @@ static const struct {
 
 static void test_csv_options(void)
 {
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	struct csv_section s;
 	size_t i;
 
@@ -134,15 +134,15 @@ static void test_csv_options(void)
 			    csv_options_bad[i].key, csv_options_bad[i].value);
 		if (csv_options_bad[i].key == NULL)
 			s.config.options_count = 1; /* no path either */
-		error[0] = '\0';
-		CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
-		if (strstr(error, csv_options_bad[i].want) == NULL)
-			fprintf(stderr, "\noptions %zu: error '%s'\n", i, error);
-		CU_ASSERT_PTR_NOT_NULL(strstr(error, csv_options_bad[i].want));
+		error_clear(&err);
+		CU_ASSERT_EQUAL(connector_validate(&s.config, &err), -1);
+		if (strstr(error_msg(&err), csv_options_bad[i].want) == NULL)
+			fprintf(stderr, "\noptions %zu: error '%s'\n", i, error_msg(&err));
+		CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), csv_options_bad[i].want));
 	}
 	csv_section(&s, "csv", fixture("inventory-good.csv"), 0, "fields",
 		    "name:string, qty_on_hand:integer, discontinued:bool");
-	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(connector_validate(&s.config, &err), 0);
 }
 
 /* Declared fields: coerced, undeclared dropped, a missing one makes the key unknown. */
@@ -150,14 +150,14 @@ static void test_csv_fields(void)
 {
 	const char *keys[] = {"HP-1"};
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	struct conn_result r[1];
 	struct csv_section s;
 
 	csv_section(&s, "csv", fixture("inventory-good.csv"), 0, "fields",
 		    "name:string, qty_on_hand:number, unit_price_eur:string");
-	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, &err), 1);
 	CU_ASSERT_EQUAL(json_object_size(r[0].fact), 3);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r[0].fact, "unit_price_eur")),
 			       "2.5");
@@ -165,10 +165,10 @@ static void test_csv_fields(void)
 	connector_close(&conn);
 
 	csv_section(&s, "csv", fixture("inventory-good.csv"), 0, "fields", "name, weight_kg");
-	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, &err), 0);
 	CU_ASSERT_EQUAL(r[0].state, CONN_UNKNOWN);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "weight_kg"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "weight_kg"));
 	conn_results_free(r, 1);
 	connector_close(&conn);
 }
@@ -187,31 +187,32 @@ static void test_csv_reload(void)
 {
 	const char *keys[] = {"HP-1"};
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX], path[256];
+	struct error err;
+	char path[256];
 	struct conn_result r[1];
 	struct csv_section s;
 
 	snprintf(path, sizeof(path), "/tmp/draftd-conn-csv-%d.csv", (int)getpid());
 	write_file(path, "sku,qty\nHP-1,5\n");
 	csv_section(&s, "csv", path, 0, NULL, NULL);
-	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, &err), 1);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r[0].fact, "qty")), 5);
 	conn_results_free(r, 1);
 
 	write_file(path, "sku,qty\nHP-1,12\n");
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, &err), 1);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r[0].fact, "qty")), 12);
 	conn_results_free(r, 1);
 
 	write_file(path, "sku,qty\nHP-1,\"12\n");
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, &err), 0);
 	CU_ASSERT_EQUAL(r[0].state, CONN_UNKNOWN);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "line 2: quoted field not closed"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "line 2: quoted field not closed"));
 	conn_results_free(r, 1);
 
 	write_file(path, "sku,qty\nHP-1,7\n");
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, &err), 1);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r[0].fact, "qty")), 7);
 	conn_results_free(r, 1);
 	connector_close(&conn);
@@ -223,18 +224,19 @@ static void test_csv_cache(void)
 {
 	const char *keys[] = {"HP-1", "HP-404"};
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX], path[256];
+	struct error err;
+	char path[256];
 	struct conn_result r[2];
 	struct csv_section s;
 
 	snprintf(path, sizeof(path), "/tmp/draftd-conn-cache-%d.csv", (int)getpid());
 	write_file(path, "sku,qty\nHP-1,5\n");
 	csv_section(&s, "csv", path, 60, NULL, NULL);
-	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 2, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 2, r, &err), 1);
 	conn_results_free(r, 2);
 	write_file(path, "sku,qty\nHP-1,99\nHP-404,1\n");
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 2, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 2, r, &err), 1);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r[0].fact, "qty")), 5);
 	CU_ASSERT_EQUAL(r[1].state, CONN_NOT_FOUND);
 	CU_ASSERT_EQUAL(atomic_load(&conn->stats.cache_hits), 2);
@@ -252,13 +254,13 @@ static void *csv_thread(void *p)
 {
 	struct csv_thread_arg *a = p;
 	const char *keys[] = {"HP-1", "HP-2", "HP-9"};
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	struct conn_result r[3];
 	int i;
 
 	for (i = 0; i < 300; i++) {
-		if (connector_lookup(a->conn, keys, 3, r, error, sizeof(error)) != 1 ||
-		    r[0].state != CONN_FOUND || r[2].state != CONN_NOT_FOUND)
+		if (connector_lookup(a->conn, keys, 3, r, &err) != 1 || r[0].state != CONN_FOUND ||
+		    r[2].state != CONN_NOT_FOUND)
 			a->failures++;
 		conn_results_free(r, 3);
 	}
@@ -271,12 +273,12 @@ static void test_csv_threads(void)
 	struct csv_thread_arg args[8];
 	pthread_t threads[8];
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	struct csv_section s;
 	int i;
 
 	csv_section(&s, "csv", fixture("inventory-good.csv"), 1, NULL, NULL);
-	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
 	for (i = 0; i < 8; i++) {
 		args[i] = (struct csv_thread_arg){conn, 0};
 		pthread_create(&threads[i], NULL, csv_thread, &args[i]);
@@ -295,7 +297,8 @@ static void test_csv_corpus(void)
 	const char *dir = test_corpus_dir();
 	const char *skus[] = {"HP-20115", "HP-77812"}, *orders[] = {"SO-204518"};
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX], path[4096];
+	struct error err;
+	char path[4096];
 	struct conn_result r[2];
 	struct csv_section s;
 
@@ -305,8 +308,8 @@ static void test_csv_corpus(void)
 	}
 	snprintf(path, sizeof(path), "%s/data/inventory.csv", dir);
 	csv_section(&s, "csv", path, 0, NULL, NULL);
-	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(connector_lookup(conn, skus, 2, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
+	CU_ASSERT_EQUAL(connector_lookup(conn, skus, 2, r, &err), 1);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r[0].fact, "qty_on_hand")), 1200);
 	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(r[0].fact, "unit_price_eur")), 3.95,
 			       1e-9);
@@ -317,8 +320,8 @@ static void test_csv_corpus(void)
 	snprintf(path, sizeof(path), "%s/data/orders.csv", dir);
 	csv_section(&s, "csv", path, 0, NULL, NULL);
 	s.kv[0].value = (char *)"order";
-	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(connector_lookup(conn, orders, 1, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
+	CU_ASSERT_EQUAL(connector_lookup(conn, orders, 1, r, &err), 1);
 	CU_ASSERT_EQUAL(r[0].state, CONN_FOUND);
 	CU_ASSERT_PTR_NOT_NULL(json_string_value(json_object_get(r[0].fact, "status")));
 	conn_results_free(r, 1);

@@ -120,10 +120,10 @@ static void http_section(struct http_section *s, const char *path_tmpl, const ch
 static struct connector *http_open_ok(struct http_section *s)
 {
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 
-	if (connector_open(&s->config, &conn, error, sizeof(error)) < 0)
-		fprintf(stderr, "\nhttp open: %s\n", error);
+	if (connector_open(&s->config, &conn, &err) < 0)
+		fprintf(stderr, "\nhttp open: %s\n", error_msg(&err));
 	return conn;
 }
 
@@ -133,12 +133,12 @@ static void test_http_found(void)
 	struct conn_result r[3];
 	struct http_section s;
 	struct connector *conn;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 
 	http_section(&s, "/api/items/{key}", erp_token, NULL, NULL);
 	conn = http_open_ok(&s);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(conn);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 3, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 3, r, &err), 1);
 	CU_ASSERT_EQUAL(r[0].state, CONN_FOUND);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r[0].fact, "qty_on_hand")), 5);
 	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(r[0].fact, "unit_price_eur")), 2.5,
@@ -156,7 +156,7 @@ static void test_http_found(void)
 	http_section(&s, "/api/items", erp_token, "method", "POST");
 	conn = http_open_ok(&s);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(conn);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 2, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 2, r, &err), 1);
 	CU_ASSERT_EQUAL(r[0].state, CONN_FOUND);
 	CU_ASSERT_EQUAL(r[1].state, CONN_NOT_FOUND);
 	conn_results_free(r, 2);
@@ -180,7 +180,7 @@ static void test_http_failures(void)
 	struct conn_result r[2];
 	struct http_section s;
 	struct connector *conn;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	uint64_t start, took;
 	size_t i;
 
@@ -191,15 +191,16 @@ static void test_http_failures(void)
 		const char *keys[] = {"HP-1", http_failures[i].key};
 
 		start = time_mono_ms();
-		error[0] = '\0';
-		CU_ASSERT_EQUAL(connector_lookup(conn, keys, 2, r, error, sizeof(error)), 0);
+		error_clear(&err);
+		CU_ASSERT_EQUAL(connector_lookup(conn, keys, 2, r, &err), 0);
 		took = time_mono_ms() - start;
 		CU_ASSERT_EQUAL(r[0].state, CONN_UNKNOWN);
 		CU_ASSERT_EQUAL(r[1].state, CONN_UNKNOWN);
 		CU_ASSERT_PTR_NULL(r[1].fact);
-		if (strstr(error, http_failures[i].want) == NULL)
-			fprintf(stderr, "\nhttp %s: error '%s'\n", http_failures[i].key, error);
-		CU_ASSERT_PTR_NOT_NULL(strstr(error, http_failures[i].want));
+		if (strstr(error_msg(&err), http_failures[i].want) == NULL)
+			fprintf(stderr, "\nhttp %s: error '%s'\n", http_failures[i].key,
+				error_msg(&err));
+		CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), http_failures[i].want));
 		CU_ASSERT(took < 2500); /* the 1 s timeout held */
 		conn_results_free(r, 2);
 	}
@@ -208,7 +209,7 @@ static void test_http_failures(void)
 	{
 		const char *keys[] = {"HP-1"};
 
-		CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, error, sizeof(error)), 1);
+		CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, &err), 1);
 		conn_results_free(r, 1);
 	}
 	connector_close(&conn);
@@ -220,8 +221,8 @@ static void test_http_failures(void)
 	{
 		const char *keys[] = {"HP-1"};
 
-		CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, error, sizeof(error)), 0);
-		CU_ASSERT_PTR_NOT_NULL(strstr(error, "HTTP 401"));
+		CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, &err), 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "HTTP 401"));
 		conn_results_free(r, 1);
 	}
 	connector_close(&conn);
@@ -250,8 +251,9 @@ static void test_http_escaping(void)
 	struct conn_result r[ARRAY_SIZE(http_escapes)];
 	struct http_section s;
 	struct connector *conn;
-	char error[CONN_ERROR_MAX], line[512];
-	const char *err;
+	struct error err;
+	char line[512];
+	const char *why;
 	char *log = NULL;
 	size_t i, len;
 
@@ -261,12 +263,12 @@ static void test_http_escaping(void)
 	http_section(&s, "/api/items/{key}", erp_token, NULL, NULL);
 	conn = http_open_ok(&s);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(conn);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, ARRAY_SIZE(keys), r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, ARRAY_SIZE(keys), r, &err), 1);
 	for (i = 0; i < ARRAY_SIZE(http_escapes); i++)
 		CU_ASSERT_EQUAL(r[i].state, CONN_NOT_FOUND);
 	conn_results_free(r, ARRAY_SIZE(keys));
 	connector_close(&conn);
-	CU_ASSERT_EQUAL_FATAL(file_read_all(erp_log, 65536, &log, &len, &err), 0);
+	CU_ASSERT_EQUAL_FATAL(file_read_all(erp_log, 65536, &log, &len, &why), 0);
 	for (i = 0; i < ARRAY_SIZE(http_escapes); i++) {
 		snprintf(line, sizeof(line), "GET %s\n", http_escapes[i].path);
 		if (strstr(log, line) == NULL)
@@ -300,19 +302,20 @@ static const struct {
 static void test_http_options(void)
 {
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	struct http_section s;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(http_bad_options); i++) {
 		http_section(&s, "/api/items/{key}", NULL, http_bad_options[i].key,
 			     http_bad_options[i].value);
-		error[0] = '\0';
-		CU_ASSERT_EQUAL(connector_open(&s.config, &conn, error, sizeof(error)), -1);
+		error_clear(&err);
+		CU_ASSERT_EQUAL(connector_open(&s.config, &conn, &err), -1);
 		CU_ASSERT_PTR_NULL(conn);
-		if (strstr(error, http_bad_options[i].want) == NULL)
-			fprintf(stderr, "\nhttp option %s: '%s'\n", http_bad_options[i].key, error);
-		CU_ASSERT_PTR_NOT_NULL(strstr(error, http_bad_options[i].want));
+		if (strstr(error_msg(&err), http_bad_options[i].want) == NULL)
+			fprintf(stderr, "\nhttp option %s: '%s'\n", http_bad_options[i].key,
+				error_msg(&err));
+		CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), http_bad_options[i].want));
 	}
 }
 

@@ -154,7 +154,7 @@ static void test_pg_lookup(void)
 {
 	const char *keys[] = {"HP-1", "HP-2", "HP-404", "HP-20115"};
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	struct conn_result r[4];
 	struct pg_section s;
 	PGconn *db = NULL;
@@ -163,9 +163,8 @@ static void test_pg_lookup(void)
 		CU_FAIL_FATAL(PG_NEED_URL);
 	CU_ASSERT_EQUAL_FATAL(pg_setup(&db), 0);
 	pg_section(&s, pg_url(), PG_QUERY);
-	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, test_corpus_dir() != NULL ? 4 : 3, r, error,
-					 sizeof(error)),
+	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, test_corpus_dir() != NULL ? 4 : 3, r, &err),
 			1);
 	CU_ASSERT_EQUAL(r[0].state, CONN_FOUND);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r[0].fact, "name")),
@@ -200,7 +199,7 @@ static void test_pg_injection(void)
 			      "HP-1\\",
 			      "NULL"};
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	struct conn_result r[ARRAY_SIZE(keys)];
 	struct pg_section s;
 	PGconn *db = NULL;
@@ -212,8 +211,8 @@ static void test_pg_injection(void)
 	CU_ASSERT_EQUAL_FATAL(pg_setup(&db), 0);
 	before = pg_count(db, "SELECT count(*) FROM conn_test_inventory");
 	pg_section(&s, pg_url(), PG_QUERY);
-	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, ARRAY_SIZE(keys), r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, ARRAY_SIZE(keys), r, &err), 1);
 	for (i = 0; i < ARRAY_SIZE(keys); i++)
 		CU_ASSERT_EQUAL(r[i].state, CONN_NOT_FOUND);
 	conn_results_free(r, ARRAY_SIZE(keys));
@@ -229,7 +228,7 @@ static void test_pg_reconnect(void)
 {
 	const char *keys[] = {"HP-1"};
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	struct conn_result r[1];
 	struct pg_section s;
 	PGconn *db = NULL;
@@ -238,15 +237,15 @@ static void test_pg_reconnect(void)
 		CU_FAIL_FATAL(PG_NEED_URL);
 	CU_ASSERT_EQUAL_FATAL(pg_setup(&db), 0);
 	pg_section(&s, pg_url(), PG_QUERY);
-	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, &err), 1);
 	conn_results_free(r, 1);
 	CU_ASSERT_EQUAL(pg_count(db,
 				 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
 				 "WHERE application_name = 'draftd-connector'"),
 			1);
 	usleep(100 * 1000);
-	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, error, sizeof(error)), 1);
+	CU_ASSERT_EQUAL(connector_lookup(conn, keys, 1, r, &err), 1);
 	CU_ASSERT_EQUAL(r[0].state, CONN_FOUND);
 	conn_results_free(r, 1);
 	connector_close(&conn);
@@ -270,7 +269,7 @@ static void test_pg_failures(void)
 {
 	const char *keys[] = {"HP-1"};
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	struct conn_result r[1];
 	struct pg_section s;
 	uint64_t start;
@@ -282,10 +281,10 @@ static void test_pg_failures(void)
 	for (i = 0; i < ARRAY_SIZE(pg_failures); i++) {
 		pg_section(&s, pg_failures[i].url != NULL ? pg_failures[i].url : pg_url(),
 			   pg_failures[i].query);
-		CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, error, sizeof(error)), 0);
+		CU_ASSERT_EQUAL_FATAL(connector_open(&s.config, &conn, &err), 0);
 		start = time_mono_ms();
-		error[0] = '\0';
-		rc = connector_lookup(conn, keys, 1, r, error, sizeof(error));
+		error_clear(&err);
+		rc = connector_lookup(conn, keys, 1, r, &err);
 		CU_ASSERT(time_mono_ms() - start < 2500);
 		if (pg_failures[i].want == NULL) {
 			/* the first column is the key: "Valve..." is never "HP-1" */
@@ -294,9 +293,9 @@ static void test_pg_failures(void)
 		} else {
 			CU_ASSERT_EQUAL(rc, 0);
 			CU_ASSERT_EQUAL(r[0].state, CONN_UNKNOWN);
-			if (strstr(error, pg_failures[i].want) == NULL)
-				fprintf(stderr, "\npg failure %zu: '%s'\n", i, error);
-			CU_ASSERT_PTR_NOT_NULL(strstr(error, pg_failures[i].want));
+			if (strstr(error_msg(&err), pg_failures[i].want) == NULL)
+				fprintf(stderr, "\npg failure %zu: '%s'\n", i, error_msg(&err));
+			CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), pg_failures[i].want));
 		}
 		conn_results_free(r, 1);
 		connector_close(&conn);
@@ -305,26 +304,29 @@ static void test_pg_failures(void)
 
 static void test_pg_options(void)
 {
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	struct pg_section s;
 
 	pg_section(&s, "postgresql://x/y", "SELECT sku FROM t WHERE sku = 'HP-1'");
-	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(
-		error, "line 33: [connector inventory] query must use exactly one parameter"));
+	CU_ASSERT_EQUAL(connector_validate(&s.config, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(error_msg(&err),
+		       "line 33: [connector inventory] query must use exactly one parameter"));
 	pg_section(&s, "postgresql://x/y", "SELECT sku FROM t WHERE sku = $1 AND x = $2");
-	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
+	CU_ASSERT_EQUAL(connector_validate(&s.config, &err), -1);
 	/* issue 15: a MySQL URL is caught by check-config, not at the first lookup */
 	pg_section(&s, "mysql://reader:pw@db/erp", PG_QUERY);
-	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "[connector inventory] url: scheme 'mysql' is not "
-					     "supported: expected postgresql:// or postgres://"));
-	CU_ASSERT_PTR_NULL(strstr(error, "pw@"));
+	CU_ASSERT_EQUAL(connector_validate(&s.config, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err),
+				      "[connector inventory] url: scheme 'mysql' is not "
+				      "supported: expected postgresql:// or postgres://"));
+	CU_ASSERT_PTR_NULL(strstr(error_msg(&err), "pw@"));
 	pg_section(&s, "postgresql://x/y", PG_QUERY);
 	s.kv[1].key = (char *)"uri";
-	CU_ASSERT_EQUAL(connector_validate(&s.config, error, sizeof(error)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "line 32: [connector inventory] uri: unknown key for "
-					     "type pg (did you mean 'url'?)"));
+	CU_ASSERT_EQUAL(connector_validate(&s.config, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err),
+				      "line 32: [connector inventory] uri: unknown key for "
+				      "type pg (did you mean 'url'?)"));
 }
 
 static const struct test_case conn_pg_cases[] = {

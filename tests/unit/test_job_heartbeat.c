@@ -52,9 +52,9 @@ static void test_held_job_keeps_its_lease(void)
 	struct job_heartbeat *hb = NULL;
 	struct store_job a, b;
 	const char *owners[1];
-	char err[600];
+	struct error herr;
 
-	CU_ASSERT_EQUAL_FATAL(job_heartbeat_start(db_url, 5, &hb, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(job_heartbeat_start(db_url, 5, &hb, &herr), 0);
 	CU_ASSERT_EQUAL_FATAL(store_job_take(store, "hb:a", 2, &a), 1);
 	CU_ASSERT_EQUAL(job_heartbeat_hold(hb, &a, 2), 0);
 	/* three leases long: only the heartbeat keeps it */

@@ -14,11 +14,11 @@ static struct keys_kind *keys_sku, *keys_order;
 
 static int keys_init(void)
 {
-	char error[256];
+	struct error err;
 
-	if (keys_kind_new("sku", NULL, 0, NULL, &keys_sku, error, sizeof(error)) < 0 ||
-	    keys_kind_new("order", NULL, 0, NULL, &keys_order, error, sizeof(error)) < 0) {
-		fprintf(stderr, "keys: %s\n", error);
+	if (keys_kind_new("sku", NULL, 0, NULL, &keys_sku, &err) < 0 ||
+	    keys_kind_new("order", NULL, 0, NULL, &keys_order, &err) < 0) {
+		fprintf(stderr, "keys: %s\n", error_msg(&err));
 		return -1;
 	}
 	return 0;
@@ -141,14 +141,14 @@ static void test_keys_bad_config(void)
 	const char *no_group[] = {"HP-\\d+"};
 	const char *bad[] = {"HP-(\\d+"};
 	struct keys_kind *k = NULL;
-	char error[256];
+	struct error err;
 
-	CU_ASSERT_EQUAL(keys_kind_new("sku", no_group, 1, "HP-%s", &k, error, sizeof(error)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "capture group"));
-	CU_ASSERT_EQUAL(keys_kind_new("sku", bad, 1, "HP-%s", &k, error, sizeof(error)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "bad pattern"));
-	CU_ASSERT_EQUAL(keys_kind_new("invoice", NULL, 0, NULL, &k, error, sizeof(error)), -1);
-	CU_ASSERT_EQUAL(keys_kind_new("sku", NULL, 0, "HP-", &k, error, sizeof(error)), -1);
+	CU_ASSERT_EQUAL(keys_kind_new("sku", no_group, 1, "HP-%s", &k, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "capture group"));
+	CU_ASSERT_EQUAL(keys_kind_new("sku", bad, 1, "HP-%s", &k, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "bad pattern"));
+	CU_ASSERT_EQUAL(keys_kind_new("invoice", NULL, 0, NULL, &k, &err), -1);
+	CU_ASSERT_EQUAL(keys_kind_new("sku", NULL, 0, "HP-", &k, &err), -1);
 	CU_ASSERT_PTR_NULL(k);
 }
 
@@ -157,11 +157,10 @@ static void test_keys_custom(void)
 	const char *pat[] = {"\\bINV[- ]?(\\d{4})\\b", "invoice\\s+(\\d{4})\\b"};
 	struct keys_kind *k = NULL;
 	struct key_hit hits[4];
-	char error[256];
+	struct error err;
 	int n;
 
-	CU_ASSERT_EQUAL_FATAL(keys_kind_new("invoice", pat, 2, "INV-%s", &k, error, sizeof(error)),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(keys_kind_new("invoice", pat, 2, "INV-%s", &k, &err), 0);
 	n = keys_extract(k, "invoice 1234 and inv 5678", 25, hits, 4);
 	CU_ASSERT_EQUAL(n, 2);
 	CU_ASSERT_STRING_EQUAL(hits[0].key, "INV-1234");

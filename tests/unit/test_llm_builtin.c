@@ -26,7 +26,7 @@ static struct llm *builtin_open_dir(const char *dir)
 	config.model.backend = MODEL_BACKEND_BUILTIN;
 	config.model.templates_dir = (char *)dir;
 	if (llm_open(&config, NULL, &llm, &err) < 0)
-		fprintf(stderr, "\n  llm_open: %s\n", err.message);
+		fprintf(stderr, "\n  llm_open: %s\n", error_msg(&err.err));
 	return llm;
 }
 
@@ -238,8 +238,8 @@ static void test_malformed_template(void)
 	write_in(dir, "stock_inquiry.en.txt", "Subject: x\n{{#inventory}}\n{{sku}}\n");
 	CU_ASSERT_EQUAL(builtin_run(dir, "stock_inquiry", "en", stock_facts, NULL, &d, &err), -1);
 	CU_ASSERT_EQUAL(err.kind, LLM_ERROR_CONFIG);
-	CU_ASSERT_STRING_EQUAL(err.message, "template stock_inquiry.en: line 2: unclosed "
-					    "{{#inventory}}");
+	CU_ASSERT_STRING_EQUAL(error_msg(&err.err), "template stock_inquiry.en: line 2: unclosed "
+						    "{{#inventory}}");
 	CU_ASSERT_PTR_NULL(d.body);
 	llm = builtin_open_dir(dir);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(llm);
@@ -274,9 +274,9 @@ static void test_probe_shipped_templates(void)
 	config.model.templates_dir = "/nonexistent/templates";
 	CU_ASSERT_EQUAL(llm_open(&config, NULL, &llm, &err), -1);
 	CU_ASSERT_EQUAL(err.kind, LLM_ERROR_CONFIG);
-	CU_ASSERT(strstr(err.message, "/nonexistent/templates") != NULL);
+	CU_ASSERT(strstr(error_msg(&err.err), "/nonexistent/templates") != NULL);
 	CU_ASSERT_EQUAL(llm_open_name("gpt5", &config, NULL, &llm, &err), -1);
-	CU_ASSERT_STRING_EQUAL(err.message, "unknown model backend \"gpt5\"");
+	CU_ASSERT_STRING_EQUAL(error_msg(&err.err), "unknown model backend \"gpt5\"");
 }
 
 static int builtin_init(void)

@@ -87,7 +87,8 @@ static void test_corpus_drafts(void)
 	struct corpus_msg msg;
 	json_t *labels, *label, *facts, *keys;
 	const char *category, *file;
-	char error[256], path[4096], *text;
+	struct error ferr;
+	char path[4096], *text;
 	size_t i, drafted = 0;
 
 	if (dir == NULL) {
@@ -99,7 +100,7 @@ static void test_corpus_drafts(void)
 	corpus_config(s, dir);
 	labels = corpus_labels(dir);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(labels);
-	CU_ASSERT_EQUAL_FATAL(facts_open(&s->config, &sources, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL_FATAL(facts_open(&s->config, &sources, &ferr), 0);
 	CU_ASSERT_EQUAL_FATAL(llm_open(&s->config, NULL, &llm, &err), 0);
 	json_array_foreach(labels, i, label)
 	{

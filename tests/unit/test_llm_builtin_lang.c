@@ -51,7 +51,7 @@ static struct llm *lang_open(const char *dir)
 	config.model.backend = MODEL_BACKEND_BUILTIN;
 	config.model.templates_dir = (char *)dir;
 	if (llm_open(&config, NULL, &llm, &err) < 0)
-		fprintf(stderr, "\n  llm_open: %s\n", err.message);
+		fprintf(stderr, "\n  llm_open: %s\n", error_msg(&err.err));
 	return llm;
 }
 

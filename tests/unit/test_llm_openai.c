@@ -95,7 +95,7 @@ static struct llm *openai_open_cfg(const char *base_url, unsigned int timeout,
 	config.model.seed = 42;
 	config.model.max_in_flight = 2;
 	if (llm_open(&config, tuning, &llm, &err) < 0)
-		fprintf(stderr, "\n  llm_open: %s\n", err.message);
+		fprintf(stderr, "\n  llm_open: %s\n", error_msg(&err.err));
 	return llm;
 }
 
@@ -272,12 +272,13 @@ static void test_http_errors(void)
 		CU_ASSERT_EQUAL(draft_mode(llm, cases[i].mode, &d, &err), -1);
 		CU_ASSERT_EQUAL(err.kind, cases[i].kind);
 		CU_ASSERT_EQUAL(err.http_status, cases[i].status);
-		CU_ASSERT_TRUE(err.retryable);
+		CU_ASSERT_TRUE(err.err.retryable);
 		CU_ASSERT_PTR_NULL(d.body);
 		CU_ASSERT_EQUAL(fake_requests() - before, 1); /* the job queue retries, later */
 	}
 	CU_ASSERT_EQUAL(draft_mode(llm, "http500", &d, &err), -1);
-	CU_ASSERT_STRING_EQUAL(err.message, "HTTP 500 from the model server: internal error");
+	CU_ASSERT_STRING_EQUAL(error_msg(&err.err),
+			       "HTTP 500 from the model server: internal error");
 	llm_close(&llm);
 }
 
@@ -293,7 +294,7 @@ static void test_timeout(void)
 	CU_ASSERT_EQUAL(draft_mode(llm, "hang", &d, &err), -1);
 	took = time_mono_ms() - start;
 	CU_ASSERT_EQUAL(err.kind, LLM_ERROR_TIMEOUT);
-	CU_ASSERT_TRUE(err.retryable);
+	CU_ASSERT_TRUE(err.err.retryable);
 	CU_ASSERT(took >= 900 && took < 3000);
 	llm_close(&llm);
 }
@@ -316,7 +317,7 @@ static void test_circuit_breaker(void)
 	before = fake_requests();
 	CU_ASSERT_EQUAL(draft_mode(llm, "valid", &d, &err), -1);
 	CU_ASSERT_EQUAL(err.kind, LLM_ERROR_CIRCUIT);
-	CU_ASSERT_TRUE(err.retryable);
+	CU_ASSERT_TRUE(err.err.retryable);
 	CU_ASSERT_EQUAL(fake_requests(), before);
 	/* half-open: one trial; it fails, so the circuit opens again at once */
 	usleep(450 * 1000);
@@ -488,7 +489,7 @@ static void test_open_errors(void)
 	memset(&config, 0, sizeof(config));
 	config.model.backend = MODEL_BACKEND_OPENAI;
 	CU_ASSERT_EQUAL(llm_open(&config, NULL, &llm, &err), -1);
-	CU_ASSERT_STRING_EQUAL(err.message, "model.base_url is not set");
+	CU_ASSERT_STRING_EQUAL(error_msg(&err.err), "model.base_url is not set");
 	config.model.base_url = "ftp://model";
 	CU_ASSERT_EQUAL(llm_open(&config, NULL, &llm, &err), -1);
 	CU_ASSERT_EQUAL(err.kind, LLM_ERROR_CONFIG);

@@ -20,9 +20,9 @@ static struct keys_kind *qty_sku;
 
 static int qty_init(void)
 {
-	char error[256];
+	struct error err;
 
-	return keys_kind_new("sku", NULL, 0, NULL, &qty_sku, error, sizeof(error)) < 0 ? 1 : 0;
+	return keys_kind_new("sku", NULL, 0, NULL, &qty_sku, &err) < 0 ? 1 : 0;
 }
 
 static int qty_cleanup(void)

@@ -72,7 +72,7 @@ static const struct {
 static void test_rules_bad(void)
 {
 	struct rules_set *set = NULL;
-	char error[512];
+	struct error err;
 	json_error_t jerr;
 	json_t *doc;
 	size_t i;
@@ -80,14 +80,14 @@ static void test_rules_bad(void)
 	for (i = 0; i < ARRAY_SIZE(rules_bad); i++) {
 		doc = json_loads(rules_bad[i].doc, 0, &jerr);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-		error[0] = '\0';
-		CU_ASSERT_EQUAL(rules_load(doc, &set, error, sizeof(error)), -1);
+		error_clear(&err);
+		CU_ASSERT_EQUAL(rules_load(doc, &set, &err), -1);
 		CU_ASSERT_PTR_NULL(set);
 		rules_free(&set);
-		if (strstr(error, rules_bad[i].want) == NULL)
-			fprintf(stderr, "\nrules_bad[%zu]: got '%s' want '%s'\n", i, error,
-				rules_bad[i].want);
-		CU_ASSERT_PTR_NOT_NULL(strstr(error, rules_bad[i].want));
+		if (strstr(error_msg(&err), rules_bad[i].want) == NULL)
+			fprintf(stderr, "\nrules_bad[%zu]: got '%s' want '%s'\n", i,
+				error_msg(&err), rules_bad[i].want);
+		CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), rules_bad[i].want));
 		json_decref(doc);
 	}
 }
@@ -95,14 +95,14 @@ static void test_rules_bad(void)
 static void test_rules_file_errors(void)
 {
 	struct rules_set *set = NULL;
-	char error[512];
+	struct error err;
 	const char *path =
 		test_write_file("rules-broken.json", "{\"rules\": [\n  {\"id\": }\n]}\n");
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(path);
-	CU_ASSERT_EQUAL(rules_load_file(path, &set, error, sizeof(error)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, ":2:"));
-	CU_ASSERT_EQUAL(rules_load_file("/nonexistent/rules.json", &set, error, sizeof(error)), -1);
+	CU_ASSERT_EQUAL(rules_load_file(path, &set, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), ":2:"));
+	CU_ASSERT_EQUAL(rules_load_file("/nonexistent/rules.json", &set, &err), -1);
 	CU_ASSERT_PTR_NULL(set);
 }
 
@@ -176,7 +176,8 @@ static void test_rules_semantics(void)
 	struct rules_set *set = NULL;
 	struct rules_result res;
 	struct rules_input in;
-	char doc[2048], error[512];
+	struct error err;
+	char doc[2048];
 	json_t *facts, *j;
 	size_t i;
 
@@ -189,8 +190,8 @@ static void test_rules_semantics(void)
 			 rules_sem[i].when);
 		j = json_loads(doc, 0, NULL);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-		if (rules_load(j, &set, error, sizeof(error)) < 0) {
-			fprintf(stderr, "\nrules_sem[%zu]: %s\n", i, error);
+		if (rules_load(j, &set, &err) < 0) {
+			fprintf(stderr, "\nrules_sem[%zu]: %s\n", i, error_msg(&err));
 			CU_FAIL("load");
 			json_decref(j);
 			continue;
@@ -239,11 +240,12 @@ static void test_rules_combine(void)
 	struct rules_set *set = NULL;
 	struct rules_result res;
 	struct rules_input in;
-	char error[512], *dump;
+	struct error err;
+	char *dump;
 	json_t *j, *out;
 
 	j = json_loads(doc, 0, NULL);
-	CU_ASSERT_EQUAL_FATAL(rules_load(j, &set, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL_FATAL(rules_load(j, &set, &err), 0);
 	CU_ASSERT_EQUAL(rules_count(set), 4);
 	memset(&in, 0, sizeof(in));
 	in.category = "none";
@@ -281,7 +283,7 @@ static void test_rules_combine(void)
 	j = json_loads("{\"rules\":[{\"id\":\"X\",\"when\":{\"category\":\"a\"},\"then\":"
 		       "[{\"action\":\"skip\"}]}]}",
 		       0, NULL);
-	CU_ASSERT_EQUAL_FATAL(rules_load(j, &set, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL_FATAL(rules_load(j, &set, &err), 0);
 	in.category = "b";
 	CU_ASSERT_EQUAL_FATAL(rules_eval(set, &in, &res), 0);
 	CU_ASSERT_EQUAL(res.outcome, RULES_DRAFT);

@@ -29,7 +29,7 @@ static struct connector *corpus_open(struct corpus_conn *c, const char *dir, con
 				     const char *kind, const char *file)
 {
 	struct connector *conn = NULL;
-	char error[CONN_ERROR_MAX];
+	struct error err;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->path, sizeof(c->path), "%s/data/%s", dir, file);
@@ -40,8 +40,8 @@ static struct connector *corpus_open(struct corpus_conn *c, const char *dir, con
 	c->config.options_count = 2;
 	c->kv[0] = (struct config_kv){(char *)"key", (char *)kind, 1};
 	c->kv[1] = (struct config_kv){(char *)"path", c->path, 2};
-	if (connector_open(&c->config, &conn, error, sizeof(error)) < 0)
-		fprintf(stderr, "corpus connector %s: %s\n", name, error);
+	if (connector_open(&c->config, &conn, &err) < 0)
+		fprintf(stderr, "corpus connector %s: %s\n", name, error_msg(&err));
 	return conn;
 }
 
@@ -51,7 +51,7 @@ static int corpus_lookup(struct connector *conn, const char *text, json_t *facts
 {
 	struct conn_result results[64];
 	const char *keys[64];
-	char error[CONN_ERROR_MAX];
+	struct error err;
 	int n, i, rc;
 
 	n = keys_extract(conn->keys, text, strlen(text), hits, 64);
@@ -64,7 +64,7 @@ static int corpus_lookup(struct connector *conn, const char *text, json_t *facts
 	 * of its kind was mentioned (a missing one would be unknown) */
 	if (n == 0)
 		return rules_facts_add(facts, conn->name, NULL, 0);
-	rc = connector_lookup(conn, keys, (size_t)n, results, error, sizeof(error));
+	rc = connector_lookup(conn, keys, (size_t)n, results, &err);
 	if (rc == 1)
 		rc = rules_facts_add(facts, conn->name, results, (size_t)n);
 	conn_results_free(results, (size_t)n);
@@ -84,7 +84,8 @@ static void test_rules_corpus_run(bool use_mime)
 	struct key_hit hits[64];
 	char *seen_ids[64];
 	size_t nseen = 0, i, k;
-	char path[4096], error[512];
+	struct error err;
+	char path[4096];
 	json_t *labels, *l, *facts;
 	unsigned int ok = 0, total = 0;
 	int nhits, norders;
@@ -96,7 +97,7 @@ static void test_rules_corpus_run(bool use_mime)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/data/rules.json", dir);
-	CU_ASSERT_EQUAL_FATAL(rules_load_file(path, &set, error, sizeof(error)), 0);
+	CU_ASSERT_EQUAL_FATAL(rules_load_file(path, &set, &err), 0);
 	inventory = corpus_open(&ci, dir, "inventory", "sku", "inventory.csv");
 	order = corpus_open(&co, dir, "order", "order", "orders.csv");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(inventory);

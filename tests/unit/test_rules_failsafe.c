@@ -17,15 +17,17 @@ static int failsafe_eval(const char *when, const char *then, const char *facts_j
 {
 	struct rules_set *set = NULL;
 	struct rules_input in;
-	char doc[4096], error[512];
+	struct error err;
+	char doc[4096];
 	json_t *j, *facts = NULL;
 	int rc = -1;
 
 	snprintf(doc, sizeof(doc), "{\"rules\":[{\"id\":\"T\",\"when\":%s,\"then\":%s}]}", when,
 		 then != NULL ? then : "[{\"action\":\"require_human\",\"reason\":\"r\"}]");
 	j = json_loads(doc, 0, NULL);
-	if (j == NULL || rules_load(j, &set, error, sizeof(error)) < 0) {
-		fprintf(stderr, "\n  load %s: %s\n", when, j == NULL ? "bad JSON" : error);
+	if (j == NULL || rules_load(j, &set, &err) < 0) {
+		fprintf(stderr, "\n  load %s: %s\n", when,
+			j == NULL ? "bad JSON" : error_msg(&err));
 		goto out;
 	}
 	facts = json_loads(facts_json, 0, NULL);

@@ -278,7 +278,8 @@ static bool m_one(uint64_t seed)
 	size_t nrules, i;
 	enum m_status v[M_RULES_MAX];
 	bool never = false, skip = false, human = false, ok = true;
-	char id[8], error[512];
+	struct error err;
+	char id[8];
 	json_t *doc = NULL;
 
 	memset(&w, 0, sizeof(w));
@@ -309,9 +310,10 @@ static bool m_one(uint64_t seed)
 	}
 	(void)!buf_printf(&w.doc, "]}");
 	doc = json_loads(w.doc.data, 0, NULL);
-	if (doc == NULL || rules_load(doc, &set, error, sizeof(error)) < 0) {
+	if (doc == NULL || rules_load(doc, &set, &err) < 0) {
 		fprintf(stderr, "\n  seed %llu: the generated rules do not load: %s\n%s\n",
-			(unsigned long long)seed, doc == NULL ? "bad JSON" : error, w.doc.data);
+			(unsigned long long)seed, doc == NULL ? "bad JSON" : error_msg(&err),
+			w.doc.data);
 		ok = false;
 		goto out;
 	}

@@ -11,32 +11,45 @@
 #include "daemon/store/store_review.h"
 #include "ui-api/api.h"
 
-static void api_delivery_decide(struct api_request *req, struct api_response *resp, bool send_again)
+/* What both delivery actions check first: no query, a draft id, an empty
+ * body, a store, a draft that exists. Returns the store, or NULL with the
+ * answer already in resp. */
+static struct store *api_delivery_draft(struct api_request *req, struct api_response *resp)
 {
 	struct store *store;
 	json_t *draft = NULL, *body;
-	char state[32];
 	int r;
 
 	if (api_query_check(req, resp, NULL) < 0 || api_id_check(resp, req->params[0], "draft") < 0)
-		return;
+		return NULL;
 	body = api_body_object(req, resp, (const struct api_field[]){{NULL, API_STRING, false, 0}},
 			       true);
 	if (body == NULL)
-		return;
+		return NULL;
 	json_decref(body);
 	if ((store = api_store(req, resp)) == NULL)
-		return;
+		return NULL;
 	r = store_review_get(store, req->params[0], &draft);
+	json_decref(draft);
 	if (r <= 0) {
 		if (r < 0)
 			api_error_store(resp, store);
 		else
 			api_error(resp, 404, "not_found", "no such draft");
-		return;
+		return NULL;
 	}
-	json_decref(draft);
-	draft = NULL;
+	return store;
+}
+
+static void api_delivery_decide(struct api_request *req, struct api_response *resp, bool send_again)
+{
+	struct store *store;
+	json_t *draft = NULL;
+	char state[32];
+	int r;
+
+	if ((store = api_delivery_draft(req, resp)) == NULL)
+		return;
 	r = store_outbox_decide_uncertain(store, req->params[0], req->actor, send_again, state,
 					  sizeof(state));
 	if (r < 0) {
@@ -74,29 +87,12 @@ void api_drafts_resend(struct api_request *req, struct api_response *resp)
 void api_drafts_retry(struct api_request *req, struct api_response *resp)
 {
 	struct store *store;
-	json_t *draft = NULL, *body;
+	json_t *draft = NULL;
 	char state[64];
 	int r;
 
-	if (api_query_check(req, resp, NULL) < 0 || api_id_check(resp, req->params[0], "draft") < 0)
+	if ((store = api_delivery_draft(req, resp)) == NULL)
 		return;
-	body = api_body_object(req, resp, (const struct api_field[]){{NULL, API_STRING, false, 0}},
-			       true);
-	if (body == NULL)
-		return;
-	json_decref(body);
-	if ((store = api_store(req, resp)) == NULL)
-		return;
-	r = store_review_get(store, req->params[0], &draft);
-	if (r <= 0) {
-		if (r < 0)
-			api_error_store(resp, store);
-		else
-			api_error(resp, 404, "not_found", "no such draft");
-		return;
-	}
-	json_decref(draft);
-	draft = NULL;
 	r = store_outbox_retry(store, req->params[0], req->actor, state, sizeof(state));
 	if (r < 0) {
 		api_error_store(resp, store);

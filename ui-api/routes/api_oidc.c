@@ -94,7 +94,8 @@ void api_oidc_start(struct api_request *req, struct api_response *resp)
 	const struct config *c = req->config;
 	char verifier[OIDC_PKCE_VERIFIER_LEN + 1], challenge[OIDC_PKCE_CHALLENGE_LEN + 1];
 	char state[OIDC_RANDOM_LEN + 1], nonce[OIDC_RANDOM_LEN + 1], state_hash[65];
-	char authorize[OIDC_URL_MAX], redirect[OIDC_URL_MAX], err[300];
+	char authorize[OIDC_URL_MAX], redirect[OIDC_URL_MAX];
+	struct error err = {0};
 	struct store *store;
 	struct buf url;
 
@@ -110,8 +111,8 @@ void api_oidc_start(struct api_request *req, struct api_response *resp)
 			  "no usable Host header: set [oidc] redirect_uri");
 		goto out;
 	}
-	if (oidc_client_authorize_url(c, authorize, sizeof(authorize), err, sizeof(err)) < 0) {
-		oidc_fail(resp, "provider_unreachable", err);
+	if (oidc_client_authorize_url(c, authorize, sizeof(authorize), &err) < 0) {
+		oidc_fail(resp, "provider_unreachable", error_msg(&err));
 		goto out;
 	}
 	if (oidc_pkce_verifier(verifier) < 0 || oidc_pkce_challenge(verifier, challenge) < 0 ||
@@ -188,6 +189,7 @@ void api_oidc_callback(struct api_request *req, struct api_response *resp)
 	char nonce[129], verifier[129], back[OIDC_RETURN_MAX + 1], state_hash[65];
 	char redirect[OIDC_URL_MAX], err[400], login[PERSON_LOGIN_MAX + 1];
 	struct oidc_identity id;
+	struct error refused = {0};
 	struct oidc_expect expect;
 	struct store_person person;
 	struct signin_oidc_person who;
@@ -239,9 +241,9 @@ void api_oidc_callback(struct api_request *req, struct api_response *resp)
 	expect.now = (int64_t)time(NULL);
 	expect.skew_s = OIDC_SKEW_DEFAULT_S;
 	expect.role_claim = c->oidc.role_claim;
-	r = oidc_client_sign_in(c, code, verifier, redirect, &expect, &id, err, sizeof(err));
+	r = oidc_client_sign_in(c, code, verifier, redirect, &expect, &id, &refused);
 	if (r <= 0) {
-		oidc_fail(resp, "token_refused", err);
+		oidc_fail(resp, "token_refused", error_msg(&refused));
 		goto out;
 	}
 	memset(&who, 0, sizeof(who));

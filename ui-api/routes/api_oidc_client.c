@@ -40,7 +40,7 @@ static size_t oidc_write(char *data, size_t size, size_t n, void *ctx)
  * credentials. Returns the HTTP status with body_r (a NUL-terminated buffer),
  * or -1 with err. */
 static long oidc_http(const struct config *c, const char *url, const char *post, struct buf *body_r,
-		      char *err, size_t err_size)
+		      struct error *err)
 {
 	CURL *curl = curl_easy_init();
 	struct curl_slist *headers = NULL;
@@ -49,7 +49,7 @@ static long oidc_http(const struct config *c, const char *url, const char *post,
 
 	buf_init(body_r, OIDC_HTTP_MAX);
 	if (curl == NULL) {
-		snprintf(err, err_size, "out of memory");
+		error_set(err, "out of memory");
 		return -1;
 	}
 	headers = curl_slist_append(headers, "Accept: application/json");
@@ -74,13 +74,13 @@ static long oidc_http(const struct config *c, const char *url, const char *post,
 	}
 	rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK)
-		snprintf(err, err_size, "%s: %s", url,
-			 rc == CURLE_WRITE_ERROR ? "answer larger than 64 KiB"
-						 : curl_easy_strerror(rc));
+		error_set(err, "%s: %s", url,
+			  rc == CURLE_WRITE_ERROR ? "answer larger than 64 KiB"
+						  : curl_easy_strerror(rc));
 	else
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (rc == CURLE_OK && buf_append(body_r, "", 1) < 0) {
-		snprintf(err, err_size, "%s: answer larger than 64 KiB", url);
+		error_set(err, "%s: answer larger than 64 KiB", url);
 		status = -1;
 	}
 	curl_slist_free_all(headers);
@@ -88,13 +88,13 @@ static long oidc_http(const struct config *c, const char *url, const char *post,
 	return status;
 }
 
-static int oidc_copy_url(const json_t *doc, const char *name, char *out, char *err, size_t err_size)
+static int oidc_copy_url(const json_t *doc, const char *name, char *out, struct error *err)
 {
 	const char *v = json_string_value(json_object_get(doc, name));
 
 	if (v == NULL || strlen(v) >= OIDC_URL_MAX ||
 	    (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)) {
-		snprintf(err, err_size, "discovery: no usable %s", name);
+		error_set(err, "discovery: no usable %s", name);
 		return -1;
 	}
 	str_copy(out, OIDC_URL_MAX, v);
@@ -102,7 +102,7 @@ static int oidc_copy_url(const json_t *doc, const char *name, char *out, char *e
 }
 
 /* Fetches the JWKS at the cached jwks_uri into the cache. Lock held. */
-static int oidc_fetch_jwks(const struct config *c, char *err, size_t err_size)
+static int oidc_fetch_jwks(const struct config *c, struct error *err)
 {
 	struct oidc_jwks *jwks = NULL;
 	struct buf body;
@@ -110,15 +110,15 @@ static int oidc_fetch_jwks(const struct config *c, char *err, size_t err_size)
 	long status;
 	int ret = -1;
 
-	status = oidc_http(c, oidc_cache.jwks_uri, NULL, &body, err, err_size);
+	status = oidc_http(c, oidc_cache.jwks_uri, NULL, &body, err);
 	if (status < 0)
 		goto out;
 	if (status != 200) {
-		snprintf(err, err_size, "JWKS: HTTP %ld", status);
+		error_set(err, "JWKS: HTTP %ld", status);
 		goto out;
 	}
 	if (oidc_jwks_parse(body.data, body.len - 1, &jwks, &why) < 0) {
-		snprintf(err, err_size, "JWKS: %s", why);
+		error_set(err, "JWKS: %s", why);
 		goto out;
 	}
 	oidc_jwks_free(&oidc_cache.jwks);
@@ -131,7 +131,7 @@ out:
 
 /* Makes sure the discovery document (and a JWKS) is cached and fresh. Lock
  * held. */
-static int oidc_discover(const struct config *c, char *err, size_t err_size)
+static int oidc_discover(const struct config *c, struct error *err)
 {
 	char url[OIDC_URL_MAX + 64];
 	const char *iss;
@@ -146,28 +146,28 @@ static int oidc_discover(const struct config *c, char *err, size_t err_size)
 	/* OIDC Discovery 4: ISSUER + /.well-known/..., no doubled slash */
 	snprintf(url, sizeof(url), "%s%s.well-known/openid-configuration", c->oidc.issuer,
 		 c->oidc.issuer[strlen(c->oidc.issuer) - 1] == '/' ? "" : "/");
-	status = oidc_http(c, url, NULL, &body, err, err_size);
+	status = oidc_http(c, url, NULL, &body, err);
 	if (status < 0)
 		goto out;
 	if (status != 200) {
-		snprintf(err, err_size, "discovery %s: HTTP %ld", url, status);
+		error_set(err, "discovery %s: HTTP %ld", url, status);
 		goto out;
 	}
 	doc = json_loads(body.data, JSON_REJECT_DUPLICATES, NULL);
 	iss = json_string_value(json_object_get(doc, "issuer"));
 	/* Discovery 4.3: the document's issuer must be the one we asked */
 	if (iss == NULL || strcmp(iss, c->oidc.issuer) != 0) {
-		snprintf(err, err_size, "discovery: issuer is %s%s%s, not [oidc] issuer",
-			 iss != NULL ? "'" : "", iss != NULL ? iss : "missing",
-			 iss != NULL ? "'" : "");
+		error_set(err, "discovery: issuer is %s%s%s, not [oidc] issuer",
+			  iss != NULL ? "'" : "", iss != NULL ? iss : "missing",
+			  iss != NULL ? "'" : "");
 		goto out;
 	}
-	if (oidc_copy_url(doc, "authorization_endpoint", oidc_cache.authorize, err, err_size) < 0 ||
-	    oidc_copy_url(doc, "token_endpoint", oidc_cache.token, err, err_size) < 0 ||
-	    oidc_copy_url(doc, "jwks_uri", oidc_cache.jwks_uri, err, err_size) < 0)
+	if (oidc_copy_url(doc, "authorization_endpoint", oidc_cache.authorize, err) < 0 ||
+	    oidc_copy_url(doc, "token_endpoint", oidc_cache.token, err) < 0 ||
+	    oidc_copy_url(doc, "jwks_uri", oidc_cache.jwks_uri, err) < 0)
 		goto out;
 	str_copy(oidc_cache.issuer, sizeof(oidc_cache.issuer), c->oidc.issuer);
-	if (oidc_fetch_jwks(c, err, err_size) < 0) {
+	if (oidc_fetch_jwks(c, err) < 0) {
 		oidc_cache.issuer[0] = '\0';
 		goto out;
 	}
@@ -179,13 +179,12 @@ out:
 	return ret;
 }
 
-int oidc_client_authorize_url(const struct config *c, char *url_r, size_t size, char *err,
-			      size_t err_size)
+int oidc_client_authorize_url(const struct config *c, char *url_r, size_t size, struct error *err)
 {
 	int ret;
 
 	pthread_mutex_lock(&oidc_cache.lock);
-	ret = oidc_discover(c, err, err_size);
+	ret = oidc_discover(c, err);
 	if (ret == 0)
 		str_copy(url_r, size, oidc_cache.authorize);
 	pthread_mutex_unlock(&oidc_cache.lock);
@@ -214,7 +213,7 @@ static int oidc_token_form(const char *code, const char *verifier, const char *r
 
 int oidc_client_sign_in(const struct config *c, const char *code, const char *verifier,
 			const char *redirect_uri, const struct oidc_expect *expect,
-			struct oidc_identity *id_r, char *err, size_t err_size)
+			struct oidc_identity *id_r, struct error *err)
 {
 	char token_url[OIDC_URL_MAX];
 	struct buf form, body;
@@ -225,11 +224,11 @@ int oidc_client_sign_in(const struct config *c, const char *code, const char *ve
 
 	buf_init(&body, OIDC_HTTP_MAX);
 	if (oidc_token_form(code, verifier, redirect_uri, &form) < 0) {
-		snprintf(err, err_size, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	pthread_mutex_lock(&oidc_cache.lock);
-	r = oidc_discover(c, err, err_size);
+	r = oidc_discover(c, err);
 	str_copy(token_url, sizeof(token_url), oidc_cache.token);
 	pthread_mutex_unlock(&oidc_cache.lock);
 	if (r < 0) {
@@ -237,7 +236,7 @@ int oidc_client_sign_in(const struct config *c, const char *code, const char *ve
 		goto out;
 	}
 	buf_free(&body);
-	status = oidc_http(c, token_url, form.data, &body, err, err_size);
+	status = oidc_http(c, token_url, form.data, &body, err);
 	if (status < 0) {
 		ret = 0;
 		goto out;
@@ -246,25 +245,25 @@ int oidc_client_sign_in(const struct config *c, const char *code, const char *ve
 	if (status != 200) {
 		const char *e = json_string_value(json_object_get(doc, "error"));
 
-		snprintf(err, err_size, "token endpoint: HTTP %ld%s%.100s", status,
-			 e != NULL ? ": " : "", e != NULL ? e : "");
+		error_set(err, "token endpoint: HTTP %ld%s%.100s", status, e != NULL ? ": " : "",
+			  e != NULL ? e : "");
 		ret = 0;
 		goto out;
 	}
 	id_token = json_string_value(json_object_get(doc, "id_token"));
 	if (id_token == NULL) {
-		snprintf(err, err_size, "token endpoint: no id_token in the answer");
+		error_set(err, "token endpoint: no id_token in the answer");
 		ret = 0;
 		goto out;
 	}
 	pthread_mutex_lock(&oidc_cache.lock);
 	r = oidc_token_validate(id_token, oidc_cache.jwks, expect, id_r, &why);
 	/* a key we do not know yet: the provider may have rotated; once */
-	if (r == 0 && why == oidc_error_unknown_kid && oidc_fetch_jwks(c, err, err_size) == 0)
+	if (r == 0 && why == oidc_error_unknown_kid && oidc_fetch_jwks(c, err) == 0)
 		r = oidc_token_validate(id_token, oidc_cache.jwks, expect, id_r, &why);
 	pthread_mutex_unlock(&oidc_cache.lock);
 	if (r <= 0)
-		snprintf(err, err_size, "ID token refused: %s", why != NULL ? why : "?");
+		error_set(err, "ID token refused: %s", why != NULL ? why : "?");
 	ret = r;
 out:
 	json_decref(doc);

@@ -60,12 +60,13 @@ psql_value() {
 	psql -XAtq -d "$1" -c "$2"
 }
 
-# start_fake_model HANG_SECONDS: the OpenAI-protocol stand-in
-# (tests/fakes/openai_server.py) on a free loopback port; sets FAKE_PORT and
-# FAKE_PID (itest_cleanup stops it in any case).
+# start_fake_model HANG_SECONDS [OPTION...]: the OpenAI-protocol stand-in
+# (tests/fakes/openai_server.py, given the OPTIONs too, e.g. --log-requests
+# FILE) on a free loopback port; sets FAKE_PORT and FAKE_PID (itest_cleanup
+# stops it in any case).
 start_fake_model() {
 	start_bg FAKE_PID "$ITMP/fake.log" /usr/bin/python3 "${DRAFTD_SRCDIR:-.}/tests/fakes/openai_server.py" \
-		--port 0 --port-file "$ITMP/fake.port" --hang-seconds "$1"
+		--port 0 --port-file "$ITMP/fake.port" --hang-seconds "$1" "${@:2}"
 	wait_for 10 test -s "$ITMP/fake.port" || { not_ok "fake model server starts"; return 1; }
 	FAKE_PORT=$(cat "$ITMP/fake.port")
 }
