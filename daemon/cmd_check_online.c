@@ -120,8 +120,8 @@ static void online_mailbox(struct online *o, const struct mailbox_config *mb)
 				    : "");
 		return;
 	}
-	online_line(o, ONLINE_OK, what, "logged in to %s as %s (%s)", mb->url, mb->user,
-		    mb->auth == AUTH_OAUTH2 ? "OAuth2, XOAUTH2" : "password");
+	online_line(o, ONLINE_OK, what, "logged in to %s as %s (%s, %s)", mb->url, mb->user,
+		    mb->auth == AUTH_OAUTH2 ? "OAuth2" : "password", imap_auth_mechanism(conn));
 	online_capabilities(o, conn, mb, what);
 	r = imap_folder_is_junk(conn, mb->folder);
 	if (r == 1)
