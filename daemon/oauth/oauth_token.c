@@ -11,6 +11,7 @@
 
 #include "daemon/lib/buf.h"
 #include "daemon/lib/log.h"
+#include "daemon/oauth/oauth_persist.h"
 #include "daemon/lib/util.h"
 
 #define OAUTH_CACHE_MAX         256
@@ -25,7 +26,8 @@ struct oauth_entry {
 	char *token;   /* NULL: none */
 	char *refresh; /* a rotated refresh token, NULL: the configured one */
 	time_t expires_at;
-	time_t refresh_at; /* a little before expires_at: fetched anew from then */
+	time_t refresh_at;   /* a little before expires_at: fetched anew from then */
+	bool persist_warned; /* "cannot write the rotated token back" said once */
 };
 
 static pthread_mutex_t oauth_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -72,6 +74,7 @@ static struct oauth_entry *oauth_slot(const char *key)
 	oauth_wipe(&free_slot->refresh);
 	str_copy(free_slot->key, sizeof(free_slot->key), key);
 	free_slot->expires_at = 0;
+	free_slot->persist_warned = false;
 	return free_slot;
 }
 
@@ -340,6 +343,42 @@ static bool oauth_cached(const char *key, time_t now, char *token, size_t size, 
 	return found;
 }
 
+/* The endpoint answered a new refresh token (Microsoft's may, on every
+ * grant, revoking the one used): written back to oauth_refresh_token_file
+ * so that a restart does not present the old one. When the file cannot be
+ * written the new token lives in memory only, said once per mailbox. */
+static void oauth_rotated(const struct mailbox_config *mb, const char *key, const char *used,
+			  const char *rotated)
+{
+	struct error err;
+	bool warn = false;
+
+	if (mb->oauth_refresh_token_file == NULL || (used != NULL && strcmp(used, rotated) == 0))
+		return;
+	if (oauth_refresh_persist(mb->oauth_refresh_token_file, rotated, &err) == 0) {
+		log_info("OAuth2: the token endpoint rotated the refresh token of mailbox %s: "
+			 "written to %s",
+			 mb->name, mb->oauth_refresh_token_file);
+		return;
+	}
+	pthread_mutex_lock(&oauth_lock);
+	for (size_t i = 0; i < OAUTH_CACHE_MAX; i++) {
+		if (strcmp(oauth_cache[i].key, key) == 0 && !oauth_cache[i].persist_warned) {
+			oauth_cache[i].persist_warned = true;
+			warn = true;
+		}
+	}
+	pthread_mutex_unlock(&oauth_lock);
+	if (warn)
+		log_warn(
+			"OAuth2: the token endpoint rotated the refresh token of mailbox %s, but "
+			"it cannot be written back to oauth_refresh_token_file: %s. It is kept in "
+			"memory only: after a restart the old token in the file is used and may be "
+			"refused. Make the file and its directory writable by the service user "
+			"(deploy/oauth2.md)",
+			mb->name, error_msg(&err));
+}
+
 int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, size_t size,
 		    char *err, size_t errsize)
 {
@@ -379,6 +418,9 @@ int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, si
 		e->refresh = strdup(rotated);
 	}
 	pthread_mutex_unlock(&oauth_lock);
+	if (rotated[0] != '\0')
+		oauth_rotated(mb, key, refresh != NULL ? refresh : mb->oauth_refresh_token,
+			      rotated);
 	ret = 0;
 out:
 	explicit_bzero(rotated, sizeof(rotated));
