@@ -183,6 +183,7 @@ int imap_login_oauth2(struct imap_conn *conn, const struct mailbox_config *mb,
 		      const struct imap_url *url)
 {
 	char token[OAUTH_TOKEN_BUF], why[400], refusal[300];
+	struct error err;
 	enum imap_sasl_outcome got = IMAP_SASL_BROKEN;
 	enum sasl_mech mech = SASL_XOAUTH2;
 	int ret = -1;
@@ -196,8 +197,8 @@ int imap_login_oauth2(struct imap_conn *conn, const struct mailbox_config *mb,
 	}
 	str_copy(conn->auth_mech, sizeof(conn->auth_mech), sasl_mech_name(mech));
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (oauth_token_get(mb, attempt > 0, token, sizeof(token), why, sizeof(why)) < 0) {
-			snprintf(conn->error, sizeof(conn->error), "%s", why);
+		if (oauth_token_get(mb, attempt > 0, token, sizeof(token), &err) < 0) {
+			snprintf(conn->error, sizeof(conn->error), "%s", error_msg(&err));
 			goto out;
 		}
 		got = imap_oauth_once(conn, mb, url, mech, token, refusal, sizeof(refusal));

@@ -184,8 +184,8 @@ static void oauth_printable(char *out, size_t size, const char *s)
 }
 
 int oauth_token_parse(long status, const char *body, size_t len, char *token, size_t size,
-		      unsigned long *expires_in_r, char *refresh, size_t refresh_size, char *err,
-		      size_t errsize)
+		      unsigned long *expires_in_r, char *refresh, size_t refresh_size,
+		      struct error *err)
 {
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	const char *at = NULL, *rt = NULL, *code = NULL, *desc = NULL;
@@ -207,28 +207,34 @@ int oauth_token_parse(long status, const char *body, size_t len, char *token, si
 		if (code != NULL) {
 			oauth_printable(shown_code, sizeof(shown_code), code);
 			oauth_printable(shown_desc, sizeof(shown_desc), desc);
-			snprintf(err, errsize, "the token endpoint refused (HTTP %ld, %s%s%s): %s",
-				 status, shown_code, shown_desc[0] != '\0' ? ": " : "", shown_desc,
-				 oauth_error_advice(code));
+			error_set(err, "the token endpoint refused (HTTP %ld, %s%s%s): %s", status,
+				  shown_code, shown_desc[0] != '\0' ? ": " : "", shown_desc,
+				  oauth_error_advice(code));
+			if (status >= 500 && err != NULL)
+				err->retryable = true;
 		} else if (status != 200) {
-			snprintf(err, errsize, "the token endpoint answered HTTP %ld", status);
+			if (status >= 500 || status == 429)
+				error_set_retryable(err, "the token endpoint answered HTTP %ld",
+						    status);
+			else
+				error_set(err, "the token endpoint answered HTTP %ld", status);
 		} else {
-			snprintf(err, errsize,
-				 "the token endpoint's answer is not JSON with an access_token");
+			error_set_retryable(
+				err,
+				"the token endpoint's answer is not JSON with an access_token");
 		}
 		goto out;
 	}
 	if (at[0] == '\0' || str_copy(token, size, at) < 0) {
-		snprintf(err, errsize, "the token endpoint's access_token is empty or too long");
+		error_set(err, "the token endpoint's access_token is empty or too long");
 		goto out;
 	}
 	for (const char *p = at; *p != '\0'; p++) {
 		/* RFC 6750 b64token: no spaces or controls to smuggle into SASL */
 		if (*p <= 0x20 || *p >= 0x7f) {
 			explicit_bzero(token, size);
-			snprintf(err, errsize,
-				 "the token endpoint's access_token has characters a bearer token "
-				 "cannot have");
+			error_set(err, "the token endpoint's access_token has characters a bearer "
+				       "token cannot have");
 			goto out;
 		}
 	}
@@ -259,7 +265,7 @@ static size_t oauth_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* One grant at the token endpoint. */
 static int oauth_fetch(const struct mailbox_config *mb, const char *refresh_token, char *token,
 		       size_t size, unsigned long *expires_in_r, char *new_refresh,
-		       size_t refresh_size, char *err, size_t errsize)
+		       size_t refresh_size, struct error *err)
 {
 	char body[OAUTH_TOKEN_MAX + 4096], curl_err[CURL_ERROR_SIZE];
 	const char *why;
@@ -273,13 +279,13 @@ static int oauth_fetch(const struct mailbox_config *mb, const char *refresh_toke
 	buf_init(&reply, OAUTH_REPLY_MAX);
 	curl_err[0] = '\0';
 	if (oauth_token_request_body(mb, refresh_token, body, sizeof(body), &why) < 0) {
-		snprintf(err, errsize, "OAuth2: %s", why);
+		error_set(err, "OAuth2: %s", why);
 		goto out;
 	}
 	curl = curl_easy_init();
 	headers = curl_slist_append(NULL, "Accept: application/json");
 	if (curl == NULL || headers == NULL) {
-		snprintf(err, errsize, "OAuth2: out of memory");
+		error_set_retryable(err, "OAuth2: out of memory");
 		goto out;
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, mb->oauth_token_url);
@@ -299,15 +305,14 @@ static int oauth_fetch(const struct mailbox_config *mb, const char *refresh_toke
 
 		oauth_printable(shown, sizeof(shown),
 				curl_err[0] != '\0' ? curl_err : curl_easy_strerror(rc));
-		snprintf(err, errsize, "OAuth2: the token endpoint %s cannot be reached: %s",
-			 mb->oauth_token_url, shown);
+		error_set_retryable(err, "OAuth2: the token endpoint %s cannot be reached: %s",
+				    mb->oauth_token_url, shown);
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (oauth_token_parse(status, reply.data != NULL ? reply.data : "", reply.len, token, size,
-			      expires_in_r, new_refresh, refresh_size, curl_err,
-			      sizeof(curl_err)) < 0) {
-		snprintf(err, errsize, "OAuth2: %s", curl_err);
+			      expires_in_r, new_refresh, refresh_size, err) < 0) {
+		error_prefix(err, "OAuth2");
 		goto out;
 	}
 	ret = 0;
@@ -380,7 +385,7 @@ static void oauth_rotated(const struct mailbox_config *mb, const char *key, cons
 }
 
 int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, size_t size,
-		    char *err, size_t errsize)
+		    struct error *err)
 {
 	char key[1024], rotated[OAUTH_TOKEN_MAX];
 	char *refresh = NULL;
@@ -400,8 +405,7 @@ int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, si
 		(void)oauth_cached(key, now, token, size, &refresh);
 		token[0] = '\0';
 	}
-	if (oauth_fetch(mb, refresh, token, size, &expires_in, rotated, sizeof(rotated), err,
-			errsize) < 0)
+	if (oauth_fetch(mb, refresh, token, size, &expires_in, rotated, sizeof(rotated), err) < 0)
 		goto out;
 	log_info("OAuth2: new access token for %s, valid for %lu s", mb->user, expires_in);
 	pthread_mutex_lock(&oauth_lock);

@@ -195,10 +195,10 @@ static int smtp_options_from(const struct config *config, const struct mailbox_c
 	o->user = config->smtp.user;
 	o->password = config->smtp.password;
 	if (config->smtp.auth == AUTH_OAUTH2) {
-		char why[400];
+		struct error err;
 
-		if (oauth_token_get(mb, false, bearer, size, why, sizeof(why)) < 0) {
-			snprintf(errbuf, errsize, "smtp: %s", why);
+		if (oauth_token_get(mb, false, bearer, size, &err) < 0) {
+			snprintf(errbuf, errsize, "smtp: %s", error_msg(&err));
 			return -1;
 		}
 		o->user = mb->user;
@@ -360,13 +360,11 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	 * fetch a new one and try once more now, as the IMAP login does */
 	if (smtp.bearer != NULL && smtp_code == 535 &&
 	    (smtp_res == SMTP_PERMFAIL || smtp_res == SMTP_TEMPFAIL)) {
-		char why[400];
-
 		log_warn("smtp refused the access token of mailbox %s (%s): fetching a new one",
 			 mb->name, errbuf);
 		oauth_token_forget(mb);
-		if (oauth_token_get(mb, true, bearer, sizeof(bearer), why, sizeof(why)) < 0) {
-			snprintf(errbuf, errsize, "smtp: %s", why);
+		if (oauth_token_get(mb, true, bearer, sizeof(bearer), &err) < 0) {
+			snprintf(errbuf, errsize, "smtp: %s", error_msg(&err));
 			goto out;
 		}
 		smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, errbuf, errsize);
