@@ -41,8 +41,9 @@ static size_t imap_continuation_text(const char *line, char *out, size_t size)
 
 /* Sends the command line; the SASL-IR form carries resp on it, else resp is
  * sent after the server's empty continuation. Then an error challenge, if
- * one comes, is described into refusal and answered with the ^A dummy
- * response (RFC 7628 3.2.3), and the tagged answer is read. */
+ * one comes, is summed up in refusal ("invalid_token; scope mail") and
+ * answered with the ^A dummy response (RFC 7628 3.2.3), and the tagged
+ * answer is read. */
 static enum imap_sasl_outcome imap_oauthbearer_exchange(struct imap_conn *conn,
 							const struct buf *resp, char *refusal,
 							size_t rsize)
@@ -78,9 +79,10 @@ static enum imap_sasl_outcome imap_oauthbearer_exchange(struct imap_conn *conn,
 		size_t n = imap_continuation_text(line, text, sizeof(text));
 
 		if (sasl_oauth_error_parse(text, n, &e, &why) == 0)
-			sasl_oauth_error_describe(&e, refusal, rsize);
+			snprintf(refusal, rsize, "%.60s%s%.160s", e.status,
+				 e.scope[0] != '\0' ? "; scope " : "", e.scope);
 		else
-			snprintf(refusal, rsize, "the server's error challenge: %s", why);
+			snprintf(refusal, rsize, "%s", why);
 		if (imap_write(conn, SASL_OAUTH_ERROR_REPLY_B64 "\r\n",
 			       sizeof(SASL_OAUTH_ERROR_REPLY_B64 "\r\n") - 1) < 0 ||
 		    mailstream_flush(s) < 0)
@@ -213,9 +215,13 @@ int imap_login_oauth2(struct imap_conn *conn, const struct mailbox_config *mb,
 		goto out;
 	}
 	if (got == IMAP_SASL_REFUSED) {
+		/* the last token was a fresh one: not an expiry, the account or scope */
 		snprintf(why, sizeof(why),
-			 "AUTHENTICATE %s as %s (the access token was refused%s%s)",
-			 sasl_mech_name(mech), mb->user, refusal[0] != '\0' ? ": " : "", refusal);
+			 "AUTHENTICATE %s as %s: the server refused a freshly fetched access "
+			 "token%s%s%s (check that user is the account the token is for, and "
+			 "oauth_scope)",
+			 sasl_mech_name(mech), mb->user, refusal[0] != '\0' ? " (" : "", refusal,
+			 refusal[0] != '\0' ? ")" : "");
 		imap_set_error(conn, why, MAILIMAP_ERROR_LOGIN);
 	}
 out:

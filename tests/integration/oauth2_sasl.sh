@@ -60,6 +60,12 @@ for k in both xo ob; do
 	printf 'auth = oauth2\noauth_token_url = %s/token\noauth_client_id = c-%s-%s\noauth_client_secret_file = %s\n' \
 		"$DRAFTD_TEST_OAUTH_URL" "$k" "$RUN" "$ITMP/$k.secret"
 done >>"$conf"
+# a token the server never takes (issued for another user): refused twice,
+# with the server's error challenge in words
+octl /_control/client "{\"client_id\":\"c-wrong-$RUN\",\"client_secret\":\"s-wrong-$RUN\",\"user\":\"someone-else@provider.example\"}" >/dev/null
+printf 's-wrong-%s\n' "$RUN" >"$ITMP/wrong.secret"
+sed -n '/^\[mailbox both\]/,$p' "$conf" | sed -n '1,/^oauth_client_secret_file/p' |
+	sed "s/^\[mailbox both\]/[mailbox wrong]/; s/^oauth_client_id = .*/oauth_client_id = c-wrong-$RUN/; s|^oauth_client_secret_file = .*|oauth_client_secret_file = $ITMP/wrong.secret|" >"$ITMP/wrong.section"
 umask 022
 deliver() { # deliver KIND ID
 	printf 'From: Buyer <buyer@example.test>\nTo: support@harborparts.example\nSubject: where is %s\nMessage-ID: <%s.%s@example.test>\n\nWhere is my order SO-204518?\n' \
@@ -78,6 +84,11 @@ echo "$out" | grep -q '^ok    mailbox xo: logged in to .* (OAuth2, XOAUTH2)' &&
 echo "$out" | grep -q '^ok    mailbox ob: logged in to .* (OAuth2, OAUTHBEARER)' &&
 	ok "OAUTHBEARER only, no SASL-IR: the response follows the continuation" ||
 	not_ok "ob: $(echo "$out" | grep 'mailbox ob' | head -2)"
+{ cat "$conf" "$ITMP/wrong.section"; } >"$ITMP/wrong.conf"
+out=$("$DRAFTD" check-config --online --config "$ITMP/wrong.conf" 2>&1)
+echo "$out" | grep -q '^FAIL  mailbox wrong: AUTHENTICATE OAUTHBEARER as both.*: the server refused a freshly fetched access token (invalid_token.*check that user is the account.*login refused' &&
+	ok "a token the server refuses even when fresh: FAIL with the server's error challenge in words" ||
+	not_ok "wrong user: $(echo "$out" | grep 'mailbox wrong' | head -2)"
 check "Dovecot logged the OAUTHBEARER login (server offering both)" test "$(logins "$PV/dovecot.log" both OAUTHBEARER)" -ge 1
 check "Dovecot logged the XOAUTH2 login (XOAUTH2-only server)" test "$(logins "$XO/dovecot.log" xo XOAUTH2)" -ge 1
 check "Dovecot logged the OAUTHBEARER login (no SASL-IR server)" test "$(logins "$OB/dovecot.log" ob OAUTHBEARER)" -ge 1
