@@ -23,14 +23,18 @@
  * apart from the same mailbox unchanged. */
 struct oauth_entry {
 	char key[1024];
-	char *token;   /* NULL: none */
-	char *refresh; /* a rotated refresh token, NULL: the configured one */
+	char *token;      /* NULL: none */
+	char *refresh;    /* a rotated refresh token, NULL: the configured one */
+	char *configured; /* the configured one refresh was rotated from */
 	time_t expires_at;
 	time_t refresh_at;   /* a little before expires_at: fetched anew from then */
 	bool persist_warned; /* "cannot write the rotated token back" said once */
+	bool fetching;       /* a grant is under way: others wait for its token */
+	unsigned long gen;   /* tokens stored so far */
 };
 
 static pthread_mutex_t oauth_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t oauth_fetched = PTHREAD_COND_INITIALIZER; /* a grant ended */
 static struct oauth_entry oauth_cache[OAUTH_CACHE_MAX];
 static pthread_once_t oauth_curl_once = PTHREAD_ONCE_INIT;
 
@@ -72,9 +76,11 @@ static struct oauth_entry *oauth_slot(const char *key)
 		free_slot = &oauth_cache[0]; /* more mailboxes than slots: refetch */
 	oauth_wipe(&free_slot->token);
 	oauth_wipe(&free_slot->refresh);
+	oauth_wipe(&free_slot->configured);
 	str_copy(free_slot->key, sizeof(free_slot->key), key);
 	free_slot->expires_at = 0;
 	free_slot->persist_warned = false;
+	free_slot->fetching = false;
 	return free_slot;
 }
 
@@ -99,6 +105,7 @@ void oauth_token_forget_all(void)
 	for (size_t i = 0; i < OAUTH_CACHE_MAX; i++) {
 		oauth_wipe(&oauth_cache[i].token);
 		oauth_wipe(&oauth_cache[i].refresh);
+		oauth_wipe(&oauth_cache[i].configured);
 		oauth_cache[i].key[0] = '\0';
 		oauth_cache[i].expires_at = 0;
 	}
@@ -327,25 +334,14 @@ out:
 	return ret;
 }
 
-/* The cached token when it is still good for a while: copied into token. */
-static bool oauth_cached(const char *key, time_t now, char *token, size_t size, char **refresh_r)
+/* The entry for key, or NULL. Called with the lock held. */
+static struct oauth_entry *oauth_find(const char *key)
 {
-	bool found = false;
-
-	pthread_mutex_lock(&oauth_lock);
 	for (size_t i = 0; i < OAUTH_CACHE_MAX; i++) {
-		struct oauth_entry *e = &oauth_cache[i];
-
-		if (strcmp(e->key, key) != 0)
-			continue;
-		if (e->token != NULL && now < e->refresh_at && str_copy(token, size, e->token) == 0)
-			found = true;
-		else if (e->refresh != NULL)
-			*refresh_r = strdup(e->refresh);
-		break;
+		if (strcmp(oauth_cache[i].key, key) == 0)
+			return &oauth_cache[i];
 	}
-	pthread_mutex_unlock(&oauth_lock);
-	return found;
+	return NULL;
 }
 
 /* The endpoint answered a new refresh token (Microsoft's may, on every
@@ -384,32 +380,15 @@ static void oauth_rotated(const struct mailbox_config *mb, const char *key, cons
 			mb->name, error_msg(&err));
 }
 
-int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, size_t size,
-		    struct error *err)
+/* Stores a new token (and a rotated refresh token) in key's entry. Called
+ * with the lock held. */
+static void oauth_store(const struct mailbox_config *mb, const char *key, const char *token,
+			unsigned long expires_in, const char *rotated, time_t now)
 {
-	char key[1024], rotated[OAUTH_TOKEN_MAX];
-	char *refresh = NULL;
-	unsigned long expires_in = 0;
-	struct oauth_entry *e;
-	time_t now = time(NULL);
-	int ret = -1;
+	struct oauth_entry *e = oauth_find(key);
 
-	pthread_once(&oauth_curl_once, oauth_curl_init);
-	oauth_key(mb, key, sizeof(key));
-	if (!force && oauth_cached(key, now, token, size, &refresh)) {
-		ret = 0;
-		goto out;
-	}
-	if (force) {
-		oauth_token_forget(mb);
-		(void)oauth_cached(key, now, token, size, &refresh);
-		token[0] = '\0';
-	}
-	if (oauth_fetch(mb, refresh, token, size, &expires_in, rotated, sizeof(rotated), err) < 0)
-		goto out;
-	log_info("OAuth2: new access token for %s, valid for %lu s", mb->user, expires_in);
-	pthread_mutex_lock(&oauth_lock);
-	e = oauth_slot(key);
+	if (e == NULL)
+		e = oauth_slot(key);
 	oauth_wipe(&e->token);
 	e->token = strdup(token);
 	e->expires_at = now + (time_t)expires_in;
@@ -419,13 +398,79 @@ int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, si
 							 : expires_in / 10);
 	if (rotated[0] != '\0') {
 		oauth_wipe(&e->refresh);
+		oauth_wipe(&e->configured);
 		e->refresh = strdup(rotated);
+		e->configured =
+			strdup(mb->oauth_refresh_token != NULL ? mb->oauth_refresh_token : "");
 	}
+	e->gen++;
+}
+
+int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, size_t size,
+		    struct error *err)
+{
+	char key[1024], rotated[OAUTH_TOKEN_MAX];
+	char *refresh = NULL;
+	unsigned long expires_in = 0, seen;
+	struct oauth_entry *e;
+	time_t now;
+	int ret = -1;
+
+	pthread_once(&oauth_curl_once, oauth_curl_init);
+	rotated[0] = '\0';
+	oauth_key(mb, key, sizeof(key));
+	pthread_mutex_lock(&oauth_lock);
+	e = oauth_find(key);
+	seen = e != NULL ? e->gen : 0;
+	/* One grant at a time per mailbox (the poller and the outbox share
+	 * it): a refresh token the endpoint rotates is revoked by the first
+	 * grant, so a second one in parallel would be refused. Whoever waited
+	 * takes the token the grant brought. */
+	while ((e = oauth_find(key)) != NULL && e->fetching)
+		pthread_cond_wait(&oauth_fetched, &oauth_lock);
+	now = time(NULL);
+	/* force: the caller's token was refused; one fetched since is good */
+	if (e != NULL && e->token != NULL && now < e->refresh_at && (!force || e->gen != seen) &&
+	    str_copy(token, size, e->token) == 0) {
+		pthread_mutex_unlock(&oauth_lock);
+		ret = 0;
+		goto out;
+	}
+	e = oauth_slot(key);
+	oauth_wipe(&e->token);
+	e->expires_at = 0;
+	e->fetching = true;
+	/* a token put into the file since (and reloaded) beats the rotated
+	 * one: an administrator replaced a revoked chain */
+	if (e->refresh != NULL &&
+	    strcmp(e->configured != NULL ? e->configured : "",
+		   mb->oauth_refresh_token != NULL ? mb->oauth_refresh_token : "") != 0) {
+		oauth_wipe(&e->refresh);
+		oauth_wipe(&e->configured);
+	}
+	if (e->refresh != NULL)
+		refresh = strdup(e->refresh);
 	pthread_mutex_unlock(&oauth_lock);
-	if (rotated[0] != '\0')
-		oauth_rotated(mb, key, refresh != NULL ? refresh : mb->oauth_refresh_token,
-			      rotated);
-	ret = 0;
+
+	token[0] = '\0';
+	if (oauth_fetch(mb, refresh, token, size, &expires_in, rotated, sizeof(rotated), err) ==
+	    0) {
+		log_info("OAuth2: new access token for %s, valid for %lu s", mb->user, expires_in);
+		pthread_mutex_lock(&oauth_lock);
+		oauth_store(mb, key, token, expires_in, rotated, now);
+		pthread_mutex_unlock(&oauth_lock);
+		/* still "fetching": the next grant waits until the file has it */
+		if (rotated[0] != '\0')
+			oauth_rotated(mb, key, refresh != NULL ? refresh : mb->oauth_refresh_token,
+				      rotated);
+		ret = 0;
+	}
+	pthread_mutex_lock(&oauth_lock);
+	e = oauth_find(key);
+	if (e != NULL)
+		e->fetching = false;
+	pthread_cond_broadcast(&oauth_fetched);
+	pthread_mutex_unlock(&oauth_lock);
 out:
 	explicit_bzero(rotated, sizeof(rotated));
 	oauth_wipe(&refresh);

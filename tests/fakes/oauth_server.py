@@ -38,6 +38,8 @@ Test control (JSON in, JSON out):
                           is next called (once): a token revoked between the
                           IMAP login and the SMTP submission, when the SMTP
                           server introspects with ?client=smtp
+  POST /_control/revoke_client {"client_id"}: revoke every refresh token of
+                          the client (an administrator ending all its sessions)
   POST /_control/rotate   {"on": true|false}: every refresh_token grant
                           answers a new refresh token and revokes the one used
                           (what Microsoft's endpoint may do)
@@ -301,6 +303,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, {})
             if what == "expire_at_introspect":
                 st.expire_at.add(req["client"])
+                return self.send_json(200, {})
+            if what == "revoke_client":
+                for r in st.refresh.values():
+                    if r["client_id"] == req["client_id"]:
+                        r["revoked"] = True
                 return self.send_json(200, {})
             if what == "rotate":
                 st.rotate = bool(req.get("on"))

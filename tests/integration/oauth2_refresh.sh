@@ -187,6 +187,19 @@ sleep 5
 ms_restart_provider >/dev/null 2>&1 || not_ok "restart the provider-layout Dovecot"
 deliver "$HANK" h4
 wait_for 40 bash -c "[ \"\$(psql -XAtq -d '$url' -c \"SELECT count(*) FROM messages WHERE message_id = '<h4.$RUN@example.test>'\")\" = 1 ]"
+# the administrator revokes the whole chain and puts a new token into the
+# file by hand, then reloads: that one is used, not the rotated one in memory
+octl /_control/revoke_client "{\"client_id\":\"hank-$RUN\"}" >/dev/null || not_ok "revoke hank's chain"
+RT_N=$(new_rt "hank-$RUN" "$HANK")
+printf '%s\n' "$RT_N" >"$ITMP/ro/hank.rt"
+kill -HUP "$npid"
+wait_for 15 grep -q "SIGHUP: reloading" "$ITMP/ro.log"
+sleep 5 # the 4 s token expires
+ms_restart_provider >/dev/null 2>&1 || not_ok "restart the provider-layout Dovecot"
+deliver "$HANK" h5
+wait_for 40 bash -c "[ \"\$(psql -XAtq -d '$url' -c \"SELECT count(*) FROM messages WHERE message_id = '<h5.$RUN@example.test>'\")\" = 1 ]"
+check "a new refresh token put into the file and reloaded beats the rotated one in memory" test "$(stored h5)" = 1
+[ "$(stored h5)" = 1 ] || grep 'mailbox=hank\|OAuth2' "$ITMP/ro.log" | tail -3
 kill -TERM "$npid" 2>/dev/null
 wait_for 15 bash -c "! kill -0 $npid 2>/dev/null"
 octl /_control/expires_in '{"seconds": 3600}' >/dev/null
@@ -195,8 +208,8 @@ nwarn=$(grep -c "cannot be written back to oauth_refresh_token_file" "$ITMP/ro.l
 ngrants=$(grep -c "new access token for" "$ITMP/ro.log")
 check "not writable: one warning ($nwarn) naming the file" \
 	bash -c "[ $nwarn = 1 ] && grep 'cannot be written back' '$ITMP/ro.log' | grep -q '$ITMP/ro/hank.rt'"
-check "... the file is left as it was" test "$(head -n 1 "$ITMP/ro/hank.rt")" = "$RT_R"
+check "... the file is left as it was (until the administrator wrote a new one)" test "$(head -n 1 "$ITMP/ro/hank.rt")" = "$RT_N"
 check "... draftd goes on with the rotated token in memory: mail after a new grant is read ($ngrants grants)" \
 	test "$(stored h4)" = 1 -a "$ngrants" -ge 2
 kill -TERM "$sinkpid" 2>/dev/null
-check "no refresh token in the logs" bash -c "! grep -qF -e '$RT_F' -e '$RT_H' -e '$RT_H2' -e '$RT_R' '$ITMP/run.log' '$ITMP/ro.log'"
+check "no refresh token in the logs" bash -c "! grep -qF -e '$RT_F' -e '$RT_H' -e '$RT_H2' -e '$RT_R' -e '$RT_N' '$ITMP/run.log' '$ITMP/ro.log'"
