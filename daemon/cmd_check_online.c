@@ -120,8 +120,8 @@ static void online_mailbox(struct online *o, const struct mailbox_config *mb)
 				    : "");
 		return;
 	}
-	online_line(o, ONLINE_OK, what, "logged in to %s as %s (%s)", mb->url, mb->user,
-		    mb->auth == AUTH_OAUTH2 ? "OAuth2, XOAUTH2" : "password");
+	online_line(o, ONLINE_OK, what, "logged in to %s as %s (%s, %s)", mb->url, mb->user,
+		    mb->auth == AUTH_OAUTH2 ? "OAuth2" : "password", imap_auth_mechanism(conn));
 	online_capabilities(o, conn, mb, what);
 	r = imap_folder_is_junk(conn, mb->folder);
 	if (r == 1)
@@ -160,6 +160,7 @@ static void online_smtp_as(struct online *o, const struct config *config,
 {
 	struct smtp_options opts;
 	char err[600], what[200], token[OAUTH_TOKEN_BUF];
+	struct error token_err;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.url = config->smtp.url;
@@ -171,8 +172,8 @@ static void online_smtp_as(struct online *o, const struct config *config,
 	opts.timeout = config->smtp.timeout;
 	if (mb != NULL) {
 		snprintf(what, sizeof(what), "smtp as mailbox %s", mb->name);
-		if (oauth_token_get(mb, false, token, sizeof(token), err, sizeof(err)) < 0) {
-			online_line(o, ONLINE_FAIL, what, "%s", err);
+		if (oauth_token_get(mb, false, token, sizeof(token), &token_err) < 0) {
+			online_line(o, ONLINE_FAIL, what, "%s", error_msg(&token_err));
 			return;
 		}
 		opts.user = mb->user;

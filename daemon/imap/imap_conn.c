@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "daemon/imap/imap_tls.h"
-#include "daemon/oauth/oauth_token.h"
 #include "daemon/mail/imap_utf7.h"
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
@@ -101,6 +100,11 @@ int imap_wire_name(struct imap_conn *conn, const char *what, const char *folder,
 const char *imap_error(const struct imap_conn *conn)
 {
 	return conn->error;
+}
+
+const char *imap_auth_mechanism(const struct imap_conn *conn)
+{
+	return conn->auth_mech;
 }
 
 int imap_url_parse(const char *url, struct imap_url *url_r, const char **error_r)
@@ -203,49 +207,6 @@ out:
 	return ret;
 }
 
-/* AUTHENTICATE XOAUTH2 with mb's access token; a refused token is
- * forgotten and a fresh one tried once (it may have been revoked or expired
- * early), so a server's refusal costs one grant, not a failed poll. */
-static int imap_login_oauth2(struct imap_conn *conn, const struct mailbox_config *mb)
-{
-	char token[OAUTH_TOKEN_BUF], why[400];
-	int r = MAILIMAP_NO_ERROR, ret = -1;
-
-	if (mailimap_has_authentication(conn->imap, "XOAUTH2") == 0) {
-		struct mailimap_capability_data *caps = NULL;
-
-		/* some servers list AUTH= only when asked */
-		if (mailimap_capability(conn->imap, &caps) == MAILIMAP_NO_ERROR && caps != NULL)
-			mailimap_capability_data_free(caps);
-		if (mailimap_has_authentication(conn->imap, "XOAUTH2") == 0) {
-			snprintf(conn->error, sizeof(conn->error),
-				 "auth = oauth2, but the server does not offer AUTH=XOAUTH2");
-			goto out;
-		}
-	}
-	for (int attempt = 0; attempt < 2; attempt++) {
-		if (oauth_token_get(mb, attempt > 0, token, sizeof(token), why, sizeof(why)) < 0) {
-			snprintf(conn->error, sizeof(conn->error), "%s", why);
-			goto out;
-		}
-		r = mailimap_oauth2_authenticate(conn->imap, mb->user, token);
-		explicit_bzero(token, sizeof(token));
-		if (r == MAILIMAP_NO_ERROR) {
-			ret = 0;
-			goto out;
-		}
-		if (conn->imap->imap_stream == NULL)
-			break;
-		oauth_token_forget(mb);
-	}
-	snprintf(why, sizeof(why), "AUTHENTICATE XOAUTH2 as %s (the access token was refused)",
-		 mb->user);
-	imap_set_error(conn, why, r);
-out:
-	explicit_bzero(token, sizeof(token));
-	return ret;
-}
-
 int imap_connect(const struct mailbox_config *mb, struct imap_conn **conn_r, char *err,
 		 size_t errsize)
 {
@@ -295,9 +256,10 @@ int imap_connect(const struct mailbox_config *mb, struct imap_conn **conn_r, cha
 	if (tls && mb->tls_verify && imap_conn_verify(conn, mb, url.host) < 0)
 		goto fail;
 	if (mb->auth == AUTH_OAUTH2) {
-		if (imap_login_oauth2(conn, mb) < 0)
+		if (imap_login_oauth2(conn, mb, &url) < 0)
 			goto fail;
 	} else {
+		str_copy(conn->auth_mech, sizeof(conn->auth_mech), "LOGIN");
 		r = mailimap_login(conn->imap, mb->user, mb->password != NULL ? mb->password : "");
 		if (r != MAILIMAP_NO_ERROR) {
 			char what[300];

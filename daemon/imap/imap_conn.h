@@ -42,6 +42,8 @@ void imap_close(struct imap_conn **conn);
 
 /* The reason of the last failed call on conn. */
 const char *imap_error(const struct imap_conn *conn);
+/* How conn logged in: "LOGIN" (a password), "OAUTHBEARER" or "XOAUTH2". */
+const char *imap_auth_mechanism(const struct imap_conn *conn);
 /* True when the server announced capability name ("UIDPLUS", "MOVE", ...). */
 bool imap_has_capability(struct imap_conn *conn, const char *name);
 /* True when the server announced IDLE (RFC 2177). */

@@ -353,11 +353,18 @@ static bool poller_str_differs(const char *a, const char *b)
 }
 
 /* True when a setting the poller uses changed: its connection (URL, user,
- * password, TLS), its folder or its schedule. */
+ * password or OAuth2 settings and secrets, TLS), its folder or its
+ * schedule. A new refresh token in oauth_refresh_token_file (a revoked one
+ * replaced) must reach the running poller, which keeps its mailbox's. */
 static bool poller_mailbox_changed(const struct mailbox_config *a, const struct mailbox_config *b)
 {
 	return poller_str_differs(a->url, b->url) || poller_str_differs(a->user, b->user) ||
-	       poller_str_differs(a->password, b->password) ||
+	       poller_str_differs(a->password, b->password) || a->auth != b->auth ||
+	       poller_str_differs(a->oauth_token_url, b->oauth_token_url) ||
+	       poller_str_differs(a->oauth_client_id, b->oauth_client_id) ||
+	       poller_str_differs(a->oauth_client_secret, b->oauth_client_secret) ||
+	       poller_str_differs(a->oauth_refresh_token, b->oauth_refresh_token) ||
+	       poller_str_differs(a->oauth_scope, b->oauth_scope) ||
 	       poller_str_differs(a->folder, b->folder) ||
 	       poller_str_differs(a->tls_ca_file, b->tls_ca_file) || a->starttls != b->starttls ||
 	       a->tls_verify != b->tls_verify || a->idle != b->idle ||

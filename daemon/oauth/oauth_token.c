@@ -11,6 +11,7 @@
 
 #include "daemon/lib/buf.h"
 #include "daemon/lib/log.h"
+#include "daemon/oauth/oauth_persist.h"
 #include "daemon/lib/util.h"
 
 #define OAUTH_CACHE_MAX         256
@@ -22,13 +23,18 @@
  * apart from the same mailbox unchanged. */
 struct oauth_entry {
 	char key[1024];
-	char *token;   /* NULL: none */
-	char *refresh; /* a rotated refresh token, NULL: the configured one */
+	char *token;      /* NULL: none */
+	char *refresh;    /* a rotated refresh token, NULL: the configured one */
+	char *configured; /* the configured one refresh was rotated from */
 	time_t expires_at;
-	time_t refresh_at; /* a little before expires_at: fetched anew from then */
+	time_t refresh_at;   /* a little before expires_at: fetched anew from then */
+	bool persist_warned; /* "cannot write the rotated token back" said once */
+	bool fetching;       /* a grant is under way: others wait for its token */
+	unsigned long gen;   /* tokens stored so far */
 };
 
 static pthread_mutex_t oauth_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t oauth_fetched = PTHREAD_COND_INITIALIZER; /* a grant ended */
 static struct oauth_entry oauth_cache[OAUTH_CACHE_MAX];
 static pthread_once_t oauth_curl_once = PTHREAD_ONCE_INIT;
 
@@ -70,8 +76,11 @@ static struct oauth_entry *oauth_slot(const char *key)
 		free_slot = &oauth_cache[0]; /* more mailboxes than slots: refetch */
 	oauth_wipe(&free_slot->token);
 	oauth_wipe(&free_slot->refresh);
+	oauth_wipe(&free_slot->configured);
 	str_copy(free_slot->key, sizeof(free_slot->key), key);
 	free_slot->expires_at = 0;
+	free_slot->persist_warned = false;
+	free_slot->fetching = false;
 	return free_slot;
 }
 
@@ -96,6 +105,7 @@ void oauth_token_forget_all(void)
 	for (size_t i = 0; i < OAUTH_CACHE_MAX; i++) {
 		oauth_wipe(&oauth_cache[i].token);
 		oauth_wipe(&oauth_cache[i].refresh);
+		oauth_wipe(&oauth_cache[i].configured);
 		oauth_cache[i].key[0] = '\0';
 		oauth_cache[i].expires_at = 0;
 	}
@@ -181,8 +191,8 @@ static void oauth_printable(char *out, size_t size, const char *s)
 }
 
 int oauth_token_parse(long status, const char *body, size_t len, char *token, size_t size,
-		      unsigned long *expires_in_r, char *refresh, size_t refresh_size, char *err,
-		      size_t errsize)
+		      unsigned long *expires_in_r, char *refresh, size_t refresh_size,
+		      struct error *err)
 {
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	const char *at = NULL, *rt = NULL, *code = NULL, *desc = NULL;
@@ -204,28 +214,34 @@ int oauth_token_parse(long status, const char *body, size_t len, char *token, si
 		if (code != NULL) {
 			oauth_printable(shown_code, sizeof(shown_code), code);
 			oauth_printable(shown_desc, sizeof(shown_desc), desc);
-			snprintf(err, errsize, "the token endpoint refused (HTTP %ld, %s%s%s): %s",
-				 status, shown_code, shown_desc[0] != '\0' ? ": " : "", shown_desc,
-				 oauth_error_advice(code));
+			error_set(err, "the token endpoint refused (HTTP %ld, %s%s%s): %s", status,
+				  shown_code, shown_desc[0] != '\0' ? ": " : "", shown_desc,
+				  oauth_error_advice(code));
+			if (status >= 500 && err != NULL)
+				err->retryable = true;
 		} else if (status != 200) {
-			snprintf(err, errsize, "the token endpoint answered HTTP %ld", status);
+			if (status >= 500 || status == 429)
+				error_set_retryable(err, "the token endpoint answered HTTP %ld",
+						    status);
+			else
+				error_set(err, "the token endpoint answered HTTP %ld", status);
 		} else {
-			snprintf(err, errsize,
-				 "the token endpoint's answer is not JSON with an access_token");
+			error_set_retryable(
+				err,
+				"the token endpoint's answer is not JSON with an access_token");
 		}
 		goto out;
 	}
 	if (at[0] == '\0' || str_copy(token, size, at) < 0) {
-		snprintf(err, errsize, "the token endpoint's access_token is empty or too long");
+		error_set(err, "the token endpoint's access_token is empty or too long");
 		goto out;
 	}
 	for (const char *p = at; *p != '\0'; p++) {
 		/* RFC 6750 b64token: no spaces or controls to smuggle into SASL */
 		if (*p <= 0x20 || *p >= 0x7f) {
 			explicit_bzero(token, size);
-			snprintf(err, errsize,
-				 "the token endpoint's access_token has characters a bearer token "
-				 "cannot have");
+			error_set(err, "the token endpoint's access_token has characters a bearer "
+				       "token cannot have");
 			goto out;
 		}
 	}
@@ -256,7 +272,7 @@ static size_t oauth_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* One grant at the token endpoint. */
 static int oauth_fetch(const struct mailbox_config *mb, const char *refresh_token, char *token,
 		       size_t size, unsigned long *expires_in_r, char *new_refresh,
-		       size_t refresh_size, char *err, size_t errsize)
+		       size_t refresh_size, struct error *err)
 {
 	char body[OAUTH_TOKEN_MAX + 4096], curl_err[CURL_ERROR_SIZE];
 	const char *why;
@@ -270,13 +286,13 @@ static int oauth_fetch(const struct mailbox_config *mb, const char *refresh_toke
 	buf_init(&reply, OAUTH_REPLY_MAX);
 	curl_err[0] = '\0';
 	if (oauth_token_request_body(mb, refresh_token, body, sizeof(body), &why) < 0) {
-		snprintf(err, errsize, "OAuth2: %s", why);
+		error_set(err, "OAuth2: %s", why);
 		goto out;
 	}
 	curl = curl_easy_init();
 	headers = curl_slist_append(NULL, "Accept: application/json");
 	if (curl == NULL || headers == NULL) {
-		snprintf(err, errsize, "OAuth2: out of memory");
+		error_set_retryable(err, "OAuth2: out of memory");
 		goto out;
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, mb->oauth_token_url);
@@ -296,15 +312,14 @@ static int oauth_fetch(const struct mailbox_config *mb, const char *refresh_toke
 
 		oauth_printable(shown, sizeof(shown),
 				curl_err[0] != '\0' ? curl_err : curl_easy_strerror(rc));
-		snprintf(err, errsize, "OAuth2: the token endpoint %s cannot be reached: %s",
-			 mb->oauth_token_url, shown);
+		error_set_retryable(err, "OAuth2: the token endpoint %s cannot be reached: %s",
+				    mb->oauth_token_url, shown);
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (oauth_token_parse(status, reply.data != NULL ? reply.data : "", reply.len, token, size,
-			      expires_in_r, new_refresh, refresh_size, curl_err,
-			      sizeof(curl_err)) < 0) {
-		snprintf(err, errsize, "OAuth2: %s", curl_err);
+			      expires_in_r, new_refresh, refresh_size, err) < 0) {
+		error_prefix(err, "OAuth2");
 		goto out;
 	}
 	ret = 0;
@@ -319,54 +334,61 @@ out:
 	return ret;
 }
 
-/* The cached token when it is still good for a while: copied into token. */
-static bool oauth_cached(const char *key, time_t now, char *token, size_t size, char **refresh_r)
+/* The entry for key, or NULL. Called with the lock held. */
+static struct oauth_entry *oauth_find(const char *key)
 {
-	bool found = false;
-
-	pthread_mutex_lock(&oauth_lock);
 	for (size_t i = 0; i < OAUTH_CACHE_MAX; i++) {
-		struct oauth_entry *e = &oauth_cache[i];
-
-		if (strcmp(e->key, key) != 0)
-			continue;
-		if (e->token != NULL && now < e->refresh_at && str_copy(token, size, e->token) == 0)
-			found = true;
-		else if (e->refresh != NULL)
-			*refresh_r = strdup(e->refresh);
-		break;
+		if (strcmp(oauth_cache[i].key, key) == 0)
+			return &oauth_cache[i];
 	}
-	pthread_mutex_unlock(&oauth_lock);
-	return found;
+	return NULL;
 }
 
-int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, size_t size,
-		    char *err, size_t errsize)
+/* The endpoint answered a new refresh token (Microsoft's may, on every
+ * grant, revoking the one used): written back to oauth_refresh_token_file
+ * so that a restart does not present the old one. When the file cannot be
+ * written the new token lives in memory only, said once per mailbox. */
+static void oauth_rotated(const struct mailbox_config *mb, const char *key, const char *used,
+			  const char *rotated)
 {
-	char key[1024], rotated[OAUTH_TOKEN_MAX];
-	char *refresh = NULL;
-	unsigned long expires_in = 0;
-	struct oauth_entry *e;
-	time_t now = time(NULL);
-	int ret = -1;
+	struct error err;
+	bool warn = false;
 
-	pthread_once(&oauth_curl_once, oauth_curl_init);
-	oauth_key(mb, key, sizeof(key));
-	if (!force && oauth_cached(key, now, token, size, &refresh)) {
-		ret = 0;
-		goto out;
+	if (mb->oauth_refresh_token_file == NULL || (used != NULL && strcmp(used, rotated) == 0))
+		return;
+	if (oauth_refresh_persist(mb->oauth_refresh_token_file, rotated, &err) == 0) {
+		log_info("OAuth2: the token endpoint rotated the refresh token of mailbox %s: "
+			 "written to %s",
+			 mb->name, mb->oauth_refresh_token_file);
+		return;
 	}
-	if (force) {
-		oauth_token_forget(mb);
-		(void)oauth_cached(key, now, token, size, &refresh);
-		token[0] = '\0';
-	}
-	if (oauth_fetch(mb, refresh, token, size, &expires_in, rotated, sizeof(rotated), err,
-			errsize) < 0)
-		goto out;
-	log_info("OAuth2: new access token for %s, valid for %lu s", mb->user, expires_in);
 	pthread_mutex_lock(&oauth_lock);
-	e = oauth_slot(key);
+	for (size_t i = 0; i < OAUTH_CACHE_MAX; i++) {
+		if (strcmp(oauth_cache[i].key, key) == 0 && !oauth_cache[i].persist_warned) {
+			oauth_cache[i].persist_warned = true;
+			warn = true;
+		}
+	}
+	pthread_mutex_unlock(&oauth_lock);
+	if (warn)
+		log_warn(
+			"OAuth2: the token endpoint rotated the refresh token of mailbox %s, but "
+			"it cannot be written back to oauth_refresh_token_file: %s. It is kept in "
+			"memory only: after a restart the old token in the file is used and may be "
+			"refused. Make the file and its directory writable by the service user "
+			"(deploy/oauth2.md)",
+			mb->name, error_msg(&err));
+}
+
+/* Stores a new token (and a rotated refresh token) in key's entry. Called
+ * with the lock held. */
+static void oauth_store(const struct mailbox_config *mb, const char *key, const char *token,
+			unsigned long expires_in, const char *rotated, time_t now)
+{
+	struct oauth_entry *e = oauth_find(key);
+
+	if (e == NULL)
+		e = oauth_slot(key);
 	oauth_wipe(&e->token);
 	e->token = strdup(token);
 	e->expires_at = now + (time_t)expires_in;
@@ -376,10 +398,79 @@ int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, si
 							 : expires_in / 10);
 	if (rotated[0] != '\0') {
 		oauth_wipe(&e->refresh);
+		oauth_wipe(&e->configured);
 		e->refresh = strdup(rotated);
+		e->configured =
+			strdup(mb->oauth_refresh_token != NULL ? mb->oauth_refresh_token : "");
 	}
+	e->gen++;
+}
+
+int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, size_t size,
+		    struct error *err)
+{
+	char key[1024], rotated[OAUTH_TOKEN_MAX];
+	char *refresh = NULL;
+	unsigned long expires_in = 0, seen;
+	struct oauth_entry *e;
+	time_t now;
+	int ret = -1;
+
+	pthread_once(&oauth_curl_once, oauth_curl_init);
+	rotated[0] = '\0';
+	oauth_key(mb, key, sizeof(key));
+	pthread_mutex_lock(&oauth_lock);
+	e = oauth_find(key);
+	seen = e != NULL ? e->gen : 0;
+	/* One grant at a time per mailbox (the poller and the outbox share
+	 * it): a refresh token the endpoint rotates is revoked by the first
+	 * grant, so a second one in parallel would be refused. Whoever waited
+	 * takes the token the grant brought. */
+	while ((e = oauth_find(key)) != NULL && e->fetching)
+		pthread_cond_wait(&oauth_fetched, &oauth_lock);
+	now = time(NULL);
+	/* force: the caller's token was refused; one fetched since is good */
+	if (e != NULL && e->token != NULL && now < e->refresh_at && (!force || e->gen != seen) &&
+	    str_copy(token, size, e->token) == 0) {
+		pthread_mutex_unlock(&oauth_lock);
+		ret = 0;
+		goto out;
+	}
+	e = oauth_slot(key);
+	oauth_wipe(&e->token);
+	e->expires_at = 0;
+	e->fetching = true;
+	/* a token put into the file since (and reloaded) beats the rotated
+	 * one: an administrator replaced a revoked chain */
+	if (e->refresh != NULL &&
+	    strcmp(e->configured != NULL ? e->configured : "",
+		   mb->oauth_refresh_token != NULL ? mb->oauth_refresh_token : "") != 0) {
+		oauth_wipe(&e->refresh);
+		oauth_wipe(&e->configured);
+	}
+	if (e->refresh != NULL)
+		refresh = strdup(e->refresh);
 	pthread_mutex_unlock(&oauth_lock);
-	ret = 0;
+
+	token[0] = '\0';
+	if (oauth_fetch(mb, refresh, token, size, &expires_in, rotated, sizeof(rotated), err) ==
+	    0) {
+		log_info("OAuth2: new access token for %s, valid for %lu s", mb->user, expires_in);
+		pthread_mutex_lock(&oauth_lock);
+		oauth_store(mb, key, token, expires_in, rotated, now);
+		pthread_mutex_unlock(&oauth_lock);
+		/* still "fetching": the next grant waits until the file has it */
+		if (rotated[0] != '\0')
+			oauth_rotated(mb, key, refresh != NULL ? refresh : mb->oauth_refresh_token,
+				      rotated);
+		ret = 0;
+	}
+	pthread_mutex_lock(&oauth_lock);
+	e = oauth_find(key);
+	if (e != NULL)
+		e->fetching = false;
+	pthread_cond_broadcast(&oauth_fetched);
+	pthread_mutex_unlock(&oauth_lock);
 out:
 	explicit_bzero(rotated, sizeof(rotated));
 	oauth_wipe(&refresh);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "daemon/config/config.h"
+#include "daemon/lib/error.h"
 
 /* OAuth 2.0 access tokens for mailboxes with auth = oauth2 (Microsoft 365,
  * Gmail): fetched from [mailbox] oauth_token_url with libcurl (RFC 6749
@@ -25,11 +26,13 @@
 
 /* A usable access token for mb into token[size]: the cached one, or, when
  * there is none, it is about to expire or force is set (the server refused
- * it), a new one from the token endpoint. Returns 0, or -1 with one line in
- * err[errsize] saying what the endpoint answered and what to do (a revoked
- * refresh token: get a new one). */
+ * it), a new one from the token endpoint. A rotated refresh token is written
+ * back to oauth_refresh_token_file (daemon/oauth/oauth_persist.h). Returns
+ * 0, or -1 with err saying what the endpoint answered and what to do (a
+ * revoked refresh token: get a new one); retryable when the endpoint could
+ * not be reached or failed (5xx), not when it refused the grant. */
 int oauth_token_get(const struct mailbox_config *mb, bool force, char *token, size_t size,
-		    char *err, size_t errsize) __attribute__((warn_unused_result));
+		    struct error *err) __attribute__((warn_unused_result));
 
 /* Drops mb's cached token (a server refused it): the next get fetches. */
 void oauth_token_forget(const struct mailbox_config *mb);
@@ -47,11 +50,11 @@ int oauth_token_request_body(const struct mailbox_config *mb, const char *refres
 /* Parses a token endpoint's answer (HTTP status, body). On 200 with an
  * access_token: 0, the token in token[size], its lifetime in *expires_in_r
  * (3600 when absent) and a rotated refresh token, if any, in
- * refresh[refresh_size] ("" when none). Otherwise -1 with one line in
- * err[errsize]: the endpoint's error and error_description, and what it
- * means for an administrator. Exposed for the unit tests. */
+ * refresh[refresh_size] ("" when none). Otherwise -1 with err: the
+ * endpoint's error and error_description, and what it means for an
+ * administrator. Exposed for the unit tests. */
 int oauth_token_parse(long status, const char *body, size_t len, char *token, size_t size,
-		      unsigned long *expires_in_r, char *refresh, size_t refresh_size, char *err,
-		      size_t errsize) __attribute__((warn_unused_result));
+		      unsigned long *expires_in_r, char *refresh, size_t refresh_size,
+		      struct error *err) __attribute__((warn_unused_result));
 
 #endif

@@ -195,10 +195,10 @@ static int smtp_options_from(const struct config *config, const struct mailbox_c
 	o->user = config->smtp.user;
 	o->password = config->smtp.password;
 	if (config->smtp.auth == AUTH_OAUTH2) {
-		char why[400];
+		struct error err;
 
-		if (oauth_token_get(mb, false, bearer, size, why, sizeof(why)) < 0) {
-			snprintf(errbuf, errsize, "smtp: %s", why);
+		if (oauth_token_get(mb, false, bearer, size, &err) < 0) {
+			snprintf(errbuf, errsize, "smtp: %s", error_msg(&err));
 			return -1;
 		}
 		o->user = mb->user;
@@ -355,6 +355,20 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 		goto out;
 	smtp_started = time_mono_ms();
 	smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, errbuf, errsize);
+	/* the server refused the token at AUTH (it expired early or was
+	 * revoked; nothing was sent, AUTH comes before MAIL FROM): forget it,
+	 * fetch a new one and try once more now, as the IMAP login does */
+	if (smtp.bearer != NULL && smtp_code == 535 &&
+	    (smtp_res == SMTP_PERMFAIL || smtp_res == SMTP_TEMPFAIL)) {
+		log_warn("smtp refused the access token of mailbox %s (%s): fetching a new one",
+			 mb->name, errbuf);
+		oauth_token_forget(mb);
+		if (oauth_token_get(mb, true, bearer, sizeof(bearer), &err) < 0) {
+			snprintf(errbuf, errsize, "smtp: %s", error_msg(&err));
+			goto out;
+		}
+		smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, errbuf, errsize);
+	}
 	obs_smtp_send(time_mono_ms() - smtp_started,
 		      smtp_res == SMTP_SENT        ? OBS_SMTP_SENT
 		      : smtp_res == SMTP_PERMFAIL  ? OBS_SMTP_PERMANENT_FAILURE

@@ -12,6 +12,10 @@
 #include "daemon/lib/util.h"
 
 #define SMTP_CHAIN_MAX 16
+/* With a bearer token: OAUTHBEARER (RFC 7628) when the server offers it,
+ * else XOAUTH2 (Microsoft 365); never a password mechanism with an empty
+ * password, which curl would otherwise pick before them. */
+#define SMTP_OAUTH_MECHS "AUTH=OAUTHBEARER;AUTH=XOAUTH2"
 
 /* The message as curl reads it. pos is how far it got: curl sends the
  * final "." only after the last byte was handed over, and a server may take
@@ -286,7 +290,7 @@ enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_en
 		curl_easy_setopt(curl, CURLOPT_USERNAME, opts->user);
 		if (opts->bearer != NULL) {
 			curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, opts->bearer);
-			curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+			curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, SMTP_OAUTH_MECHS);
 		} else {
 			curl_easy_setopt(curl, CURLOPT_PASSWORD,
 					 opts->password != NULL ? opts->password : "");
@@ -360,7 +364,7 @@ int smtp_check(const struct smtp_options *opts, char *errbuf, size_t errsize)
 		curl_easy_setopt(curl, CURLOPT_USERNAME, opts->user);
 		if (opts->bearer != NULL) {
 			curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, opts->bearer);
-			curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+			curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, SMTP_OAUTH_MECHS);
 		} else {
 			curl_easy_setopt(curl, CURLOPT_PASSWORD,
 					 opts->password != NULL ? opts->password : "");

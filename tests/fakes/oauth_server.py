@@ -33,6 +33,16 @@ Test control (JSON in, JSON out):
   POST /_control/revoke   {"refresh_token"}: revoke it (as a user or admin would)
   POST /_control/expires_in {"seconds": N}: lifetime of tokens issued from now on
   POST /_control/expire   {}: every access token issued so far expires now
+  POST /_control/expire_at_introspect {"client": NAME}: every access token
+                          issued so far expires when /introspect?client=NAME
+                          is next called (once): a token revoked between the
+                          IMAP login and the SMTP submission, when the SMTP
+                          server introspects with ?client=smtp
+  POST /_control/revoke_client {"client_id"}: revoke every refresh token of
+                          the client (an administrator ending all its sessions)
+  POST /_control/rotate   {"on": true|false}: every refresh_token grant
+                          answers a new refresh token and revokes the one used
+                          (what Microsoft's endpoint may do)
   POST /_control/mode     {"mode": "ok" | "http500" | "invalid_json" | "hang"}:
                           how /token answers from now on
   GET  /_control/grants   -> {"grants": [{"grant_type","client_id","user","time"}],
@@ -67,6 +77,8 @@ class State:
         self.expires_in = expires_in
         self.hang_seconds = hang_seconds
         self.mode = "ok"
+        self.expire_at = set()  # introspection clients that expire tokens on their next call
+        self.rotate = False
 
 
 def new_token(prefix):
@@ -199,16 +211,24 @@ class Handler(BaseHTTPRequestHandler):
             return self.refuse(400, "invalid_grant", why, gt)
         scope = form.get("scope", "")
         tok = new_token("at-")
+        answer = {"access_token": tok, "token_type": "Bearer", "scope": scope}
         with st.lock:
             exp = time.time() + st.expires_in
             st.access[tok] = {"client_id": cid, "user": user, "exp": exp, "scope": scope}
             st.grants.append({"grant_type": gt, "client_id": cid, "user": user,
                               "time": time.time()})
             expires_in = st.expires_in
-        log("grant grant_type=%s client_id=%s user=%s token=%s... expires_in=%d"
-            % (gt, cid, user, tok[:7], expires_in))
-        self.send_json(200, {"access_token": tok, "token_type": "Bearer",
-                             "expires_in": expires_in, "scope": scope})
+            if gt == "refresh_token" and st.rotate:
+                used = form.get("refresh_token", "")
+                st.refresh[used]["revoked"] = True
+                rt = new_token("rt-")
+                st.refresh[rt] = {"client_id": cid, "user": user, "revoked": False}
+                answer["refresh_token"] = rt
+        answer["expires_in"] = expires_in
+        log("grant grant_type=%s client_id=%s user=%s token=%s... expires_in=%d%s"
+            % (gt, cid, user, tok[:7], expires_in,
+               " refresh_token rotated" if "refresh_token" in answer else ""))
+        self.send_json(200, answer)
 
     def lookup(self, tok):
         with self.state.lock:
@@ -219,6 +239,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def introspect(self):
         form = self.form()
+        client = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("client", [""])[0]
+        with self.state.lock:
+            if client and client in self.state.expire_at:
+                self.state.expire_at.discard(client)
+                for a in self.state.access.values():
+                    a["exp"] = 0
+                log("expired every access token at introspection by %s" % client)
         a = self.lookup(form.get("token"))
         if a is None:
             log("introspect active=false")
@@ -273,6 +300,17 @@ class Handler(BaseHTTPRequestHandler):
             if what == "expire":
                 for a in st.access.values():
                     a["exp"] = 0
+                return self.send_json(200, {})
+            if what == "expire_at_introspect":
+                st.expire_at.add(req["client"])
+                return self.send_json(200, {})
+            if what == "revoke_client":
+                for r in st.refresh.values():
+                    if r["client_id"] == req["client_id"]:
+                        r["revoked"] = True
+                return self.send_json(200, {})
+            if what == "rotate":
+                st.rotate = bool(req.get("on"))
                 return self.send_json(200, {})
             if what == "mode":
                 if req.get("mode") not in MODES:

@@ -24,13 +24,17 @@ string, else the XOAUTH2 error challenge and 535; mail is then refused until
 the client authenticated. Logged as "AUTH XOAUTH2 ok user=U" or "AUTH XOAUTH2
 refused user=U (why)", never the token.
 
+--oauthbearer offers AUTH OAUTHBEARER (RFC 7628) beside XOAUTH2, checked the
+same way (the user is the GS2 header's authzid "a="); a refusal is the
+RFC 7628 error challenge, answered by the client with ^A, then 535.
+
 --copy-cmd CMD runs CMD (through the shell) with each stored message on its
 standard input: a provider that files submitted mail in the Sent folder.
 --log FILE gets one line per command received, with AUTH credentials
 replaced by "***", so a test can check what a client sent and when.
 
 Usage: smtp_server.py [--port N] --port-file FILE --maildir DIR [--modes ok]
-       [--tls-cert PEM --tls-key PEM] [--auth] [--xoauth2-introspect URL]
+       [--tls-cert PEM --tls-key PEM] [--auth] [--xoauth2-introspect URL [--oauthbearer]]
        [--copy-cmd CMD] [--log FILE]
 """
 
@@ -116,6 +120,7 @@ class Handler(socketserver.StreamRequestHandler):
 
     def xoauth2(self, line):
         parts = line.split(" ")
+        mech = parts[1].upper()
         if len(parts) == 2:
             self.send("334 ")
             parts.append(self.readline())
@@ -125,6 +130,10 @@ class Handler(socketserver.StreamRequestHandler):
             for f in fields:
                 if f.startswith("user="):
                     user = f[5:]
+                elif mech == "OAUTHBEARER" and f.startswith("n,"):
+                    for kv in f.split(","):
+                        if kv.startswith("a="):
+                            user = kv[2:].replace("=2C", ",").replace("=3D", "=")
                 elif f.lower().startswith("auth=bearer "):
                     token = f[12:]
         except (ValueError, UnicodeDecodeError):
@@ -146,11 +155,14 @@ class Handler(socketserver.StreamRequestHandler):
                 why = "introspection failed: %s" % e
         if why is None:
             self.authed = True
-            self.server.log("AUTH XOAUTH2 ok user=%s" % user)
+            self.server.log("AUTH %s ok user=%s" % (mech, user))
             self.send("235 2.7.0 Authentication successful")
             return
-        self.server.log("AUTH XOAUTH2 refused user=%s (%s)" % (user, why))
-        err = json.dumps({"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"})
+        self.server.log("AUTH %s refused user=%s (%s)" % (mech, user, why))
+        if mech == "OAUTHBEARER":
+            err = json.dumps({"status": "invalid_token", "scope": "https://mail.google.com/"})
+        else:
+            err = json.dumps({"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"})
         self.send("334 " + base64.b64encode(err.encode()).decode())
         self.readline()
         self.send("535 5.7.8 Username and Password not accepted")
@@ -168,7 +180,8 @@ class Handler(socketserver.StreamRequestHandler):
         if self.server.tls is not None and not self.tls_on:
             caps.append("STARTTLS")
         if self.server.args.xoauth2_introspect and (self.server.tls is None or self.tls_on):
-            caps.append("AUTH XOAUTH2" + (" PLAIN LOGIN" if self.server.args.auth else ""))
+            caps.append("AUTH XOAUTH2" + (" OAUTHBEARER" if self.server.args.oauthbearer else "")
+                        + (" PLAIN LOGIN" if self.server.args.auth else ""))
         elif self.server.args.auth and (self.server.tls is None or self.tls_on):
             caps.append("AUTH PLAIN LOGIN")
         lines = ["fake.example Hello " + name] + caps
@@ -227,7 +240,9 @@ class Handler(socketserver.StreamRequestHandler):
                     self.send("220 2.0.0 Ready to start TLS")
                     self.upgrade()
                 elif (verb == "AUTH" and self.server.args.xoauth2_introspect
-                      and line.split(" ")[1:2] == ["XOAUTH2"]):
+                      and (line.split(" ")[1:2] == ["XOAUTH2"]
+                           or (self.server.args.oauthbearer
+                               and line.split(" ")[1:2] == ["OAUTHBEARER"]))):
                     self.xoauth2(line)
                 elif verb == "AUTH" and self.server.args.auth:
                     parts = line.split(" ")
@@ -271,6 +286,7 @@ def main():
     p.add_argument("--auth", action="store_true")
     p.add_argument("--port", type=int, default=0)  # 0: the kernel picks one
     p.add_argument("--xoauth2-introspect")
+    p.add_argument("--oauthbearer", action="store_true")
     p.add_argument("--copy-cmd")
     p.add_argument("--log")
     args = p.parse_args()

@@ -81,8 +81,8 @@ case $out in *"[mailbox carol] auth: oauth2 needs oauth_refresh_token_file"*) ok
 "$DRAFTD" migrate --config "$conf" >/dev/null || { not_ok "draftd migrate"; exit 1; }
 
 out=$("$DRAFTD" check-config --online --config "$conf" 2>&1)
-echo "$out" | grep -q '^ok    mailbox carol: logged in to .* (OAuth2, XOAUTH2)' &&
-	echo "$out" | grep -q '^ok    mailbox dave: logged in to .* (OAuth2, XOAUTH2)' &&
+echo "$out" | grep -q '^ok    mailbox carol: logged in to .* (OAuth2, OAUTHBEARER)' &&
+	echo "$out" | grep -q '^ok    mailbox dave: logged in to .* (OAuth2, OAUTHBEARER)' &&
 	ok "check-config --online logs in with both grants" || not_ok "check-config --online: $out"
 
 # --- login with both grants ---------------------------------------------------

@@ -1,10 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Private Dovecot 2.3 (IMAP only, 127.0.0.1) from a config under DIR; no /etc changes.
-#   dovecot.sh start DIR [PORT] [IMAPS_PORT] [--provider OAUTH_URL]
+#   dovecot.sh start DIR [PORT] [IMAPS_PORT] [--provider OAUTH_URL [--mechs LIST] [--no-sasl-ir]]
 #        plain IMAP (+STARTTLS) on PORT, IMAPS on IMAPS_PORT. --provider: the layout of a
 #        hosted provider instead (see conf_provider below), logins only with OAuth2
-#        tokens that OAUTH_URL/introspect (tests/fakes/oauth_server.py) vouches for
+#        tokens that OAUTH_URL/introspect (tests/fakes/oauth_server.py) vouches for;
+#        --mechs: the OAuth2 SASL mechanisms offered (default "xoauth2 oauthbearer";
+#        "xoauth2" alone is what Microsoft 365 offers); --no-sasl-ir: no SASL-IR, so
+#        a client must wait for the server's continuation before its response
 #   dovecot.sh stop DIR
 #   dovecot.sh adduser DIR USER PASS [--no-sent]   (PASS "-": no password, OAuth2 only;
 #        --no-sent, provider layout: no Sent folder at all, as some real mailboxes are)
@@ -90,7 +93,8 @@ CONF
 # (a password login is refused); one added with a password has it as an app
 # password, as Gmail allows.
 conf_provider() {
-	local dir=$1 oauth_url=$2 user group
+	local dir=$1 oauth_url=$2 mechs=${DC_MECHS:-xoauth2 oauthbearer} sasl_ir=SASL-IR user group
+	[ -z "${DC_NO_SASL_IR:-}" ] || sasl_ir=
 	read -r user group <<<"$(mail_owner)"
 	cat >"$dir/dovecot-oauth2.conf.ext" <<CONF
 introspection_mode = post
@@ -100,10 +104,10 @@ active_attribute = active
 active_value = true
 CONF
 	cat <<CONF
-auth_mechanisms = plain login xoauth2 oauthbearer
+auth_mechanisms = plain login $mechs
 passdb {
   driver = oauth2
-  mechanisms = xoauth2 oauthbearer
+  mechanisms = $mechs
   args = $dir/dovecot-oauth2.conf.ext
 }
 # app passwords (Gmail's, or a tenant that still allows basic auth): only
@@ -117,7 +121,7 @@ userdb {
   driver = static
   args = uid=$user gid=$group home=$dir/mail/%u allow_all_users=yes
 }
-imap_capability = IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE
+imap_capability = IMAP4rev1 $sasl_ir LOGIN-REFERRALS ID ENABLE SORT SORT=DISPLAY THREAD=REFERENCES THREAD=REFS THREAD=ORDEREDSUBJECT MULTIAPPEND URL-PARTIAL CATENATE UNSELECT CHILDREN NAMESPACE UIDPLUS LIST-EXTENDED I18NLEVEL=1 CONDSTORE QRESYNC ESEARCH ESORT SEARCHRES WITHIN CONTEXT=SEARCH LIST-STATUS BINARY MOVE SNIPPET=FUZZY PREVIEW=FUZZY PREVIEW STATUS=SIZE SAVEDATE LITERAL+ SPECIAL-USE
 namespace inbox {
   inbox = yes
   prefix = INBOX.
@@ -310,6 +314,8 @@ start)
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--provider) [ $# -ge 2 ] || die "--provider needs OAUTH_URL"; oauth=$2; shift 2 ;;
+		--mechs) [ $# -ge 2 ] || die "--mechs needs a list"; export DC_MECHS=$2; shift 2 ;;
+		--no-sasl-ir) export DC_NO_SASL_IR=1; shift ;;
 		*) args+=("$1"); shift ;;
 		esac
 	done

@@ -3,8 +3,14 @@
  * half (fetch, cache, refresh) runs against the token stand-in in
  * tests/integration/oauth2.sh. */
 
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "daemon/oauth/oauth_persist.h"
 #include "daemon/oauth/oauth_token.h"
 #include "harness.h"
 
@@ -63,38 +69,95 @@ static void test_answers(void)
 		 0},
 		{200, "{\"access_token\":\"\"}", -1, "empty or too long", 0},
 	};
-	char token[256], refresh[256], err[400];
+	char token[256], refresh[256];
+	struct error err;
 	unsigned long exp;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int r = oauth_token_parse(cases[i].status, cases[i].body, strlen(cases[i].body),
-					  token, sizeof(token), &exp, refresh, sizeof(refresh), err,
-					  sizeof(err));
+					  token, sizeof(token), &exp, refresh, sizeof(refresh),
+					  &err);
 
 		CU_ASSERT_EQUAL(r, cases[i].ret);
 		if (r == 0) {
 			CU_ASSERT_STRING_EQUAL(token, cases[i].token_or_error);
 			CU_ASSERT_EQUAL(exp, cases[i].expires_in);
 		} else {
-			CU_ASSERT_PTR_NOT_NULL(strstr(err, cases[i].token_or_error));
+			CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), cases[i].token_or_error));
 		}
 	}
 	/* a rotated refresh token is handed back; the error text never holds a token */
 	CU_ASSERT_EQUAL(oauth_token_parse(200, "{\"access_token\":\"x\",\"refresh_token\":\"r2\"}",
 					  41, token, sizeof(token), &exp, refresh, sizeof(refresh),
-					  err, sizeof(err)),
+					  &err),
 			0);
 	CU_ASSERT_STRING_EQUAL(refresh, "r2");
 	/* a token too long for the buffer is refused, not cut */
 	CU_ASSERT_EQUAL(oauth_token_parse(200, "{\"access_token\":\"0123456789\"}", 29, token, 8,
-					  &exp, refresh, sizeof(refresh), err, sizeof(err)),
+					  &exp, refresh, sizeof(refresh), &err),
 			-1);
+}
+
+/* Entries of path other than "." and "..". */
+static int dir_entries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* A rotated refresh token replaces the file's whole content, 0600, and no
+ * temporary file stays behind; a path that cannot be written is an error
+ * naming it, without the token. */
+static void test_persist(void)
+{
+	char dir[] = "/tmp/draftd-oauth-XXXXXX", path[256], buf[64];
+	struct error err;
+	struct stat st;
+	FILE *f;
+	size_t n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/refresh.token", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("rt-old-and-longer-than-the-new-one\n", f);
+	fclose(f);
+	chmod(path, 0644);
+	CU_ASSERT_EQUAL(oauth_refresh_persist(path, "rt-new", &err), 0);
+	f = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(buf, "rt-new\n");
+	CU_ASSERT_EQUAL(stat(path, &st), 0);
+	CU_ASSERT_EQUAL(st.st_mode & 07777, 0600);
+	/* only the token file in the directory */
+	CU_ASSERT_EQUAL(dir_entries(dir), 1);
+	/* a directory that is not there: an error naming the file */
+	snprintf(path, sizeof(path), "%s/nowhere/refresh.token", dir);
+	CU_ASSERT_EQUAL(oauth_refresh_persist(path, "rt-secret", &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), path));
+	CU_ASSERT_PTR_NULL(strstr(error_msg(&err), "rt-secret"));
+	snprintf(path, sizeof(path), "%s/refresh.token", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 static const struct test_case oauth_cases[] = {
 	{"token requests: refresh and client-credentials grants, form-encoded",
 	 test_request_bodies},
 	{"token answers: tokens, lifetimes, refusals in words", test_answers},
+	{"rotated refresh tokens: written back atomically, 0600", test_persist},
 	{NULL, NULL},
 };
 TEST_SUITE("oauth", NULL, NULL, oauth_cases)
