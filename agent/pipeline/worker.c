@@ -218,12 +218,16 @@ static int workers_start(struct daemon *daemon, void **priv_r, const char **erro
 		*error_r = error_msg(&why);
 		goto out;
 	}
-	/* A pipeline waits for its model answer: with a remote model, one
-	 * pipeline per request the server can run at once waits at the gate
-	 * or on the model, and the workers prepare the next ones meanwhile.
-	 * The model's slots, not the worker count, set the pace (issue 14). */
+	/* A pipeline waits for its model answer: with a remote model,
+	 * max_in_flight pipelines wait on the server's slots and as many more
+	 * wait at the gate with their request ready, so a slot that frees is
+	 * refilled at once even when a whole round of answers ends together
+	 * and the pipelines that got them are still storing their drafts
+	 * (with only the workers to spare, the bench's K=16 slots stayed
+	 * 0.85 busy; with a second round ready, 0.92-0.97). The model's
+	 * slots, not the worker count, set the pace (issue 14). */
 	if (config->model.backend == MODEL_BACKEND_OPENAI)
-		n += config->model.max_in_flight;
+		n += 2 * config->model.max_in_flight;
 	for (i = 0; i < n && i < WORKERS_MAX; i++) {
 		wa = calloc(1, sizeof(*wa));
 		if (wa == NULL)

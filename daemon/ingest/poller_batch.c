@@ -179,13 +179,13 @@ static int poller_batch_store(struct poller_mailbox *pm, uint32_t uidvalidity,
 		poller_db_put(pm);
 		return -1;
 	}
-	r = poller_lease(pm, err, errsize);
-	poller_db_put(pm);
-	if (r != 1)
-		return -1;
+	/* the jobs are committed: a worker takes them while the lease is
+	 * renewed (one round trip less between an arrival and its draft) */
 	if (pm->queued != NULL && poller_jobs(&pm->counts.store) > poller_jobs(&before))
 		pm->queued(pm->stop_ctx);
-	return 0;
+	r = poller_lease(pm, err, errsize);
+	poller_db_put(pm);
+	return r == 1 ? 0 : -1;
 }
 
 /* The writer of one pass: takes handed-over batches one at a time. */

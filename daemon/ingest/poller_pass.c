@@ -91,9 +91,14 @@ int poller_lease(struct poller_mailbox *pm, char *err, size_t errsize)
 	return r;
 }
 
-/* The mailbox row and its lease: 1 held, 0 another instance's (named in
+/* The mailbox row, its lease and its stored checkpoint (UIDVALIDITY and
+ * last UID), read with one borrowed connection: only this poller moves the
+ * checkpoint while it holds the lease, so reading it before the SELECT
+ * reads what it would read after it, one round trip sooner after an IDLE
+ * wake. Returns 1 held (checkpoint filled), 0 another instance's (named in
  * err), -1 error. */
-static int poller_pass_lease(struct poller_mailbox *pm, char *err, size_t errsize)
+static int poller_pass_lease(struct poller_mailbox *pm, uint32_t *stored_uv_r, uint32_t *last_uid_r,
+			     char *err, size_t errsize)
 {
 	int r = -1;
 
@@ -103,26 +108,25 @@ static int poller_pass_lease(struct poller_mailbox *pm, char *err, size_t errsiz
 		snprintf(err, errsize, "%s", store_error(pm->store));
 	else
 		r = poller_lease(pm, err, errsize);
+	if (r == 1 && store_ingest_checkpoint(pm->store, pm->id, stored_uv_r, last_uid_r) < 0) {
+		snprintf(err, errsize, "%s", store_error(pm->store));
+		r = -1;
+	}
 	poller_db_put(pm);
 	return r;
 }
 
-/* The stored checkpoint, restarted at UID 0 when the server's UIDVALIDITY
- * changed. Returns 0 with *last_uid_r, or -1. */
+/* The checkpoint read with the lease, restarted at UID 0 when the server's
+ * UIDVALIDITY changed. Returns 0 with *last_uid_r, or -1. */
 static int poller_pass_checkpoint(struct poller_mailbox *pm, const char *folder,
-				  uint32_t uidvalidity, uint32_t *last_uid_r, char *err,
-				  size_t errsize)
+				  uint32_t uidvalidity, uint32_t stored_uv, uint32_t *last_uid_r,
+				  char *err, size_t errsize)
 {
-	uint32_t stored_uv;
 	int ret = -1;
 
-	if (poller_db_get(pm, err, errsize) < 0)
-		return -1;
-	if (store_ingest_checkpoint(pm->store, pm->id, &stored_uv, last_uid_r) < 0) {
-		snprintf(err, errsize, "%s", store_error(pm->store));
-		goto out;
-	}
 	if (stored_uv != 0 && stored_uv != uidvalidity) {
+		if (poller_db_get(pm, err, errsize) < 0)
+			return -1;
 		log_warn("UIDVALIDITY of %s changed from %u to %u: refetching, already stored "
 			 "messages are matched by sha256",
 			 folder, stored_uv, uidvalidity);
@@ -155,11 +159,11 @@ static void poller_pass_result(struct poller_mailbox *pm, const char *error)
 int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
 {
 	const char *folder = pm->mb->folder != NULL ? pm->mb->folder : "INBOX";
-	uint32_t uidvalidity, uidnext, last_uid, *uids = NULL;
+	uint32_t uidvalidity, uidnext, stored_uv = 0, last_uid = 0, *uids = NULL;
 	long n;
 	int r, ret = -1;
 
-	r = poller_pass_lease(pm, err, errsize);
+	r = poller_pass_lease(pm, &stored_uv, &last_uid, err, errsize);
 	if (r <= 0) {
 		imap_close(&pm->conn);
 		return r;
@@ -185,7 +189,7 @@ int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
 		snprintf(err, errsize, "%s", imap_error(pm->conn));
 		goto fail;
 	}
-	if (poller_pass_checkpoint(pm, folder, uidvalidity, &last_uid, err, errsize) < 0)
+	if (poller_pass_checkpoint(pm, folder, uidvalidity, stored_uv, &last_uid, err, errsize) < 0)
 		goto fail;
 	/* UIDNEXT says whether anything is new without a SEARCH */
 	if (uidnext == 0 || uidnext > last_uid + 1) {

@@ -45,7 +45,9 @@ wait in arrival order, so no client can get more than K/L answers per
 second. GET /_slots reports K, L and what was served since the last
 POST /_slots/reset: answered requests, the most waiting at once, and the
 first start and last end (time.time()) of a served request, from which a
-client's throughput is measured on the server side. Without --slots
+client's throughput is measured on the server side, and every request's
+arrival and slot start (lists in arrival order; start - arrival is the time
+it waited for a slot). Without --slots
 (the default) nothing changes.
 
 Usage: openai_server.py [--port N | --port 0 --port-file FILE] [--model NAME]
@@ -117,18 +119,23 @@ class Slots:
             self.max_waiting = 0
             self.first_start = None
             self.last_end = None
+            self.arrivals = []
+            self.starts = []
 
     def take(self):
         me = object()
         with self.cond:
+            self.arrivals.append(time.time())
             self.queue.append(me)
             self.max_waiting = max(self.max_waiting, len(self.queue) - 1)
             while self.queue[0] is not me or self.busy >= self.k:
                 self.cond.wait()
             self.queue.pop(0)
             self.busy += 1
+            now = time.time()
             if self.first_start is None:
-                self.first_start = time.time()
+                self.first_start = now
+            self.starts.append(now)
             self.cond.notify_all()
 
     def give(self):
@@ -142,7 +149,8 @@ class Slots:
         with self.cond:
             return {"slots": self.k, "latency_ms": int(self.latency * 1000),
                     "served": self.served, "max_waiting": self.max_waiting,
-                    "first_start": self.first_start, "last_end": self.last_end}
+                    "first_start": self.first_start, "last_end": self.last_end,
+                    "arrivals": list(self.arrivals), "starts": list(self.starts)}
 
 
 def find_facts(text):
