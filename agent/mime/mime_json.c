@@ -49,9 +49,9 @@ static char **mj_field(struct mime_message *m, size_t i)
 
 static json_t *mj_limits(const struct mime_limits *l)
 {
-	return json_pack("[I,I,I,I,I]", (json_int_t)l->max_message_size,
-			 (json_int_t)l->max_depth, (json_int_t)l->max_parts,
-			 (json_int_t)l->max_header_size, (json_int_t)l->max_text_size);
+	return json_pack("[I,I,I,I,I]", (json_int_t)l->max_message_size, (json_int_t)l->max_depth,
+			 (json_int_t)l->max_parts, (json_int_t)l->max_header_size,
+			 (json_int_t)l->max_text_size);
 }
 
 /* Adds key: s (or null); -1 when s is not UTF-8 or memory ran out. */
@@ -99,8 +99,7 @@ char *mime_message_to_json(const struct mime_message *m, const struct mime_limit
 	json_t *o = json_object();
 	char *s = NULL;
 
-	if (o == NULL ||
-	    json_object_set_new(o, "v", json_integer(MIME_PARSED_VERSION)) < 0 ||
+	if (o == NULL || json_object_set_new(o, "v", json_integer(MIME_PARSED_VERSION)) < 0 ||
 	    json_object_set_new(o, "limits", mj_limits(limits)) < 0)
 		goto out;
 	for (size_t i = 0; i < MJ_COUNT(mj_strings); i++) {

@@ -21,32 +21,52 @@ void pipeline_message_clear(struct pipeline_message *msg)
 		return;
 	free(msg->mailbox);
 	free(msg->raw);
-	free(msg->headers_raw);
-	free(msg->sender);
-	free(msg->subject);
+	free(msg->parsed);
 	free(msg->screen_reason);
 	free(msg->forced_category);
 	memset(msg, 0, sizeof(*msg));
 }
 
-int store_pipeline_message(struct store *store, int64_t id, struct pipeline_message *msg_r)
+/* raw from a hex bytea column into msg. 1, or -1 out of memory. */
+static int sp_take_raw(const PGresult *res, int col, struct pipeline_message *msg)
 {
-	char idbuf[24];
-	const char *params[1] = {idbuf};
-	PGresult *res = NULL;
+	unsigned char *raw;
 	size_t len = 0;
-	unsigned char *raw = NULL;
+
+	raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, col), &len);
+	if (raw == NULL)
+		return -1;
+	msg->raw = malloc(len + 1);
+	if (msg->raw != NULL) {
+		memcpy(msg->raw, raw, len);
+		msg->raw[len] = '\0';
+		msg->raw_len = len;
+	}
+	PQfreemem(raw);
+	return msg->raw != NULL ? 1 : -1;
+}
+
+int store_pipeline_message(struct store *store, int64_t id, int parsed_version,
+			   struct pipeline_message *msg_r)
+{
+	char idbuf[24], vbuf[16];
+	const char *params[2] = {idbuf, vbuf};
+	PGresult *res = NULL;
 	int ret = -1;
 
 	memset(msg_r, 0, sizeof(*msg_r));
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-	/* raw as hex text keeps the whole call in text mode; unescaped below */
+	snprintf(vbuf, sizeof(vbuf), "%d", parsed_version);
+	/* raw as hex text keeps the whole call in text mode; unescaped below.
+	 * Only one of raw and parsed is sent. */
 	res = store_exec(
 		store, "loading a message",
-		"SELECT mb.name, m.raw, m.headers::text, m.sender, m.subject,"
-		" m.screen_reason, m.is_duplicate, m.is_oversized, m.forced_category"
+		"SELECT mb.name, CASE WHEN m.parsed_version IS DISTINCT FROM $2 OR m.parsed IS NULL"
+		" THEN m.raw END, m.raw IS NOT NULL, m.screen_reason, m.is_duplicate,"
+		" m.is_oversized, m.forced_category,"
+		" CASE WHEN m.parsed_version = $2 THEN m.parsed END"
 		" FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE m.id = $1",
-		1, params);
+		2, params);
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 0) {
@@ -55,31 +75,48 @@ int store_pipeline_message(struct store *store, int64_t id, struct pipeline_mess
 	}
 	msg_r->id = id;
 	msg_r->mailbox = dup_value(res, 0, 0);
-	if (!PQgetisnull(res, 0, 1)) {
-		raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 1), &len);
-		if (raw == NULL)
-			goto out;
-		msg_r->raw = malloc(len + 1);
-		if (msg_r->raw == NULL)
-			goto out;
-		memcpy(msg_r->raw, raw, len);
-		msg_r->raw[len] = '\0';
-		msg_r->raw_len = len;
+	if (!PQgetisnull(res, 0, 1) && sp_take_raw(res, 1, msg_r) < 0)
+		goto out;
+	msg_r->has_raw = PQgetvalue(res, 0, 2)[0] == 't';
+	msg_r->screen_reason = dup_value(res, 0, 3);
+	msg_r->is_duplicate = PQgetvalue(res, 0, 4)[0] == 't';
+	msg_r->is_oversized = PQgetvalue(res, 0, 5)[0] == 't';
+	msg_r->forced_category = dup_value(res, 0, 6);
+	msg_r->parsed = dup_value(res, 0, 7);
+	msg_r->parsed_len = msg_r->parsed != NULL ? (size_t)PQgetlength(res, 0, 7) : 0;
+	if (msg_r->mailbox == NULL || (!PQgetisnull(res, 0, 7) && msg_r->parsed == NULL)) {
+		snprintf(store->error, sizeof(store->error), "loading a message: out of memory");
+		goto out;
 	}
-	msg_r->headers_raw = dup_value(res, 0, 2);
-	msg_r->sender = dup_value(res, 0, 3);
-	msg_r->subject = dup_value(res, 0, 4);
-	msg_r->screen_reason = dup_value(res, 0, 5);
-	msg_r->is_duplicate = PQgetvalue(res, 0, 6)[0] == 't';
-	msg_r->is_oversized = PQgetvalue(res, 0, 7)[0] == 't';
-	msg_r->forced_category = dup_value(res, 0, 8);
 	ret = 1;
 out:
-	if (raw != NULL)
-		PQfreemem(raw);
 	PQclear(res);
 	if (ret < 0)
 		pipeline_message_clear(msg_r);
+	return ret;
+}
+
+int store_pipeline_raw(struct store *store, struct pipeline_message *msg)
+{
+	char idbuf[24];
+	const char *params[1] = {idbuf};
+	PGresult *res;
+	int ret = 0;
+
+	if (msg->raw != NULL)
+		return 1;
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)msg->id);
+	res = store_exec(store, "loading a message's raw bytes",
+			 "SELECT raw FROM messages WHERE id = $1 AND raw IS NOT NULL", 1, params);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1) {
+		ret = sp_take_raw(res, 0, msg);
+		if (ret < 0)
+			snprintf(store->error, sizeof(store->error),
+				 "loading a message's raw bytes: out of memory");
+	}
+	PQclear(res);
 	return ret;
 }
 

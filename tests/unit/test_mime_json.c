@@ -198,10 +198,10 @@ static void test_refused_documents(void)
 	const struct {
 		const char *from, *to;
 	} edits[] = {
-		{ver, older},                     /* written by another parser version */
-		{"\"text\":\"", "\"text\":7,\"x\":\""}, /* a string that is a number */
-		{"\"flags\":", "\"flags\":-1"}, /* a negative flag word */
-		{"\"headers\":[[", "\"headers\":[[1,"}, /* a header of three */
+		{ver, older},                               /* written by another parser version */
+		{"\"text\":\"", "\"text\":7,\"x\":\""},     /* a string that is a number */
+		{"\"flags\":", "\"flags\":-1"},             /* a negative flag word */
+		{"\"headers\":[[", "\"headers\":[[1,"},     /* a header of three */
 		{"\"attachments\":[", "\"attachments\":{"}, /* not JSON any more */
 	};
 
