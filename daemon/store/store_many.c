@@ -15,15 +15,11 @@ void store_q_clear(struct store_q *q, size_t n)
 	}
 }
 
-/* Queues q on the connection, prepared when the cache has it. 0 or -1. */
-static int store_q_send(struct store *store, const struct store_q *q)
+/* Queues q on the connection: prepared under name, or unprepared when
+ * name is "" (the cache is off or full). 0 or -1. */
+static int store_q_send(struct store *store, const struct store_q *q, const char *name)
 {
-	char name[STORE_STMT_NAME_MAX];
-	int s = store_stmt_name(store, q->what, q->sql, q->nparams, name, sizeof(name));
-
-	if (s < 0)
-		return -1;
-	if (s == 1)
+	if (name[0] != '\0')
 		return PQsendQueryPrepared(store->conn, name, q->nparams, q->params, NULL, NULL,
 					   0) == 1
 			       ? 0
@@ -75,25 +71,32 @@ static int store_q_collect(struct store *store, struct store_q *q, size_t n)
 
 int store_exec_many(struct store *store, struct store_q *q, size_t n)
 {
-	int ret = -1;
+	char names[STORE_MANY_MAX][STORE_STMT_NAME_MAX];
+	int ret = -1, s;
 
 	for (size_t i = 0; i < n; i++)
 		q[i].res = NULL;
+	if (n == 0 || n > STORE_MANY_MAX) {
+		snprintf(store->error, sizeof(store->error), "%s: %zu statements in one round trip",
+			 n > 0 ? q[0].what : "store", n);
+		return -1;
+	}
 	/* prepared first, outside the pipeline: a statement that does not
 	 * prepare is reported as the one that failed, and nothing is sent */
 	for (size_t i = 0; i < n; i++) {
-		char name[STORE_STMT_NAME_MAX];
-
-		if (store_stmt_name(store, q[i].what, q[i].sql, q[i].nparams, name, sizeof(name)) <
-		    0)
+		s = store_stmt_name(store, q[i].what, q[i].sql, q[i].nparams, names[i],
+				    sizeof(names[i]));
+		if (s < 0)
 			return -1;
+		if (s == 0)
+			names[i][0] = '\0';
 	}
 	if (PQenterPipelineMode(store->conn) != 1) {
 		store_set_error(store, q[0].what, NULL);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (store_q_send(store, &q[i]) < 0) {
+		if (store_q_send(store, &q[i], names[i]) < 0) {
 			store_set_error(store, q[i].what, NULL);
 			goto out;
 		}

@@ -67,6 +67,7 @@ struct store_q {
  * store_q_clear()), or -1 with the error of the first statement that failed
  * recorded (the ones after it were not run; an open transaction is aborted:
  * roll it back) and no res set. */
+#define STORE_MANY_MAX 8 /* statements in one round trip */
 int store_exec_many(struct store *store, struct store_q *q, size_t n)
 	__attribute__((warn_unused_result));
 void store_q_clear(struct store_q *q, size_t n);
