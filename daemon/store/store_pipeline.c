@@ -144,6 +144,40 @@ void store_category_cache_free(struct store *store)
 	store->cats = NULL;
 }
 
+/* The first category kept on this connection: LISTEN first, so a change
+ * committed after the row is read cannot go unnoticed. Returns the cache,
+ * or NULL (nothing is kept then: every read asks the table). */
+static struct store_cat_cache *store_cat_open(struct store *store)
+{
+	PGresult *res;
+
+	if (store->cats != NULL)
+		return store->cats;
+	res = PQexec(store->conn, "LISTEN draftd_categories");
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		store->cats = calloc(1, sizeof(*store->cats));
+	PQclear(res);
+	return store->cats;
+}
+
+/* Drops every kept row when a change to the categories was announced
+ * (migration 0151's trigger): reads what arrived, no round trip. */
+static void store_cat_notified(struct store *store)
+{
+	PGnotify *n;
+	bool changed = false;
+
+	if (store->cats == NULL || PQconsumeInput(store->conn) != 1)
+		return;
+	while ((n = PQnotifies(store->conn)) != NULL) {
+		if (strcmp(n->relname, "draftd_categories") == 0)
+			changed = true;
+		PQfreemem(n);
+	}
+	if (changed)
+		store->cats->count = store->cats->next = 0;
+}
+
 static struct store_cat_entry *store_cat_find(struct store *store, const char *category)
 {
 	for (unsigned int i = 0; store->cats != NULL && i < store->cats->count; i++) {
@@ -167,7 +201,7 @@ static void store_cat_keep(struct store *store, const char *category,
 		return;
 	}
 	if (e == NULL) {
-		if (store->cats == NULL && (store->cats = calloc(1, sizeof(*store->cats))) == NULL)
+		if (store->cats == NULL)
 			return;
 		if (store->cats->count < STORE_CAT_CACHE_MAX) {
 			e = &store->cats->e[store->cats->count++];
@@ -185,14 +219,18 @@ int store_category_settings(struct store *store, const char *category,
 			    struct category_settings *settings_r)
 {
 	const char *params[1] = {category};
-	struct store_cat_entry *e = store_cat_find(store, category);
+	struct store_cat_entry *e;
 	PGresult *res;
 	int ret = -1;
 
+	store_cat_notified(store);
+	e = store_cat_find(store, category);
 	if (e != NULL && time_mono_ms() < e->until_ms) {
 		*settings_r = e->settings;
 		return 1;
 	}
+	if (store_cat_ttl_ms > 0)
+		(void)store_cat_open(store);
 
 	res = store_exec(
 		store, "reading a category",
