@@ -31,12 +31,12 @@ static int store_q_send(struct store *store, const struct store_q *q, const char
 }
 
 /* Reads every result up to the sync; fills q[i].res for the statements that
- * succeeded and records the first error. 0 when all succeeded, else -1. */
-static int store_q_collect(struct store *store, struct store_q *q, size_t n)
+ * succeeded and records the first error (unless failed: one is recorded
+ * already). 0 when all succeeded, else -1. */
+static int store_q_collect(struct store *store, struct store_q *q, size_t n, bool failed)
 {
 	PGresult *res;
 	ExecStatusType st;
-	bool failed = false;
 
 	for (size_t i = 0; i < n; i++) {
 		res = PQgetResult(store->conn);
@@ -72,6 +72,7 @@ static int store_q_collect(struct store *store, struct store_q *q, size_t n)
 int store_exec_many(struct store *store, struct store_q *q, size_t n)
 {
 	char names[STORE_MANY_MAX][STORE_STMT_NAME_MAX];
+	size_t sent = 0;
 	int ret = -1, s;
 
 	for (size_t i = 0; i < n; i++)
@@ -95,17 +96,20 @@ int store_exec_many(struct store *store, struct store_q *q, size_t n)
 		store_set_error(store, q[0].what, NULL);
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (store_q_send(store, &q[i], names[i]) < 0) {
-			store_set_error(store, q[i].what, NULL);
-			goto out;
-		}
-	}
+	while (sent < n && store_q_send(store, &q[sent], names[sent]) == 0)
+		sent++;
+	if (sent < n)
+		store_set_error(store, q[sent].what, NULL);
+	/* even after a failed send: what was sent is read back, so that the
+	 * connection leaves pipeline mode idle */
 	if (PQpipelineSync(store->conn) != 1) {
-		store_set_error(store, q[0].what, NULL);
+		if (sent == n)
+			store_set_error(store, q[0].what, NULL);
 		goto out;
 	}
-	ret = store_q_collect(store, q, n);
+	ret = store_q_collect(store, q, sent, sent < n);
+	if (sent < n)
+		ret = -1;
 out:
 	if (PQexitPipelineMode(store->conn) != 1 && ret == 0) {
 		store_set_error(store, q[0].what, NULL);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/store/store.h"
 #include "daemon/store/store_private.h"
@@ -104,9 +105,42 @@ static void test_many_failure(void)
 	store_close(&store);
 }
 
+/* The server ends the session under a round trip: an error, then
+ * store_ensure() reconnects and the next round trip works (nothing is left
+ * of pipeline mode on the connection). */
+static void test_many_connection_lost(void)
+{
+	struct store *store = many_open();
+	const char *good[1] = {"8"};
+	struct store_q q[2] = {
+		{"first", "SELECT $1::int", 1, good, NULL},
+		{"second", "SELECT $1::int + 1", 1, good, NULL},
+	};
+	char sql[96];
+	PGresult *res;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(store);
+	CU_ASSERT_EQUAL_FATAL(store_exec_many(store, q, 2), 0);
+	store_q_clear(q, 2);
+	res = store_exec(store, "pid", "SELECT pg_backend_pid()", 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%s)::int", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	CU_ASSERT_EQUAL(test_sql_value(many_db, sql), 1);
+	usleep(100 * 1000);
+	CU_ASSERT_EQUAL(store_exec_many(store, q, 2), -1);
+	CU_ASSERT_PTR_NULL(q[0].res);
+	CU_ASSERT_EQUAL(store_ensure(store), 0);
+	CU_ASSERT_EQUAL_FATAL(store_exec_many(store, q, 2), 0);
+	CU_ASSERT_STRING_EQUAL(PQgetvalue(q[1].res, 0, 0), "9");
+	store_q_clear(q, 2);
+	store_close(&store);
+}
+
 static const struct test_case many_cases[] = {
 	{"statements in one round trip, in order, prepared the second time", test_many_in_order},
 	{"a failure names its statement and runs nothing after it", test_many_failure},
+	{"a session ended under a round trip: error, reconnect, go on", test_many_connection_lost},
 	{NULL, NULL},
 };
 
