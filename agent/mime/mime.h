@@ -108,4 +108,24 @@ void mime_message_free(struct mime_message **msg);
 /* The first top-level header called name (case-insensitive), or NULL. */
 const char *mime_message_header(const struct mime_message *msg, const char *name);
 
+/* The version of what mime_parse() produces. Ingest stores each message's
+ * parse (mime_message_to_json()) with it; the pipeline reads that instead of
+ * parsing raw again only when the version and the limits match its own.
+ * Bump it with any change to mime_parse()'s output, so rows parsed by an
+ * older parser are parsed again from raw. */
+#define MIME_PARSED_VERSION 1
+
+/* msg as one compact JSON document (with MIME_PARSED_VERSION and limits, the
+ * limits msg was parsed with). Returns a malloc'd string, or NULL when
+ * memory ran out or a field is not UTF-8 (then store nothing: the reader
+ * parses raw). */
+char *mime_message_to_json(const struct mime_message *msg, const struct mime_limits *limits);
+
+/* Reads a document mime_message_to_json() wrote. Returns 1 with *msg_r set
+ * (free with mime_message_free()); 0 when the document is of another parser
+ * version, other limits or not of that shape (parse raw instead); -1 when
+ * memory ran out. Thread-safe. */
+int mime_message_from_json(const char *doc, size_t len, const struct mime_limits *limits,
+			   struct mime_message **msg_r) __attribute__((warn_unused_result));
+
 #endif

@@ -330,7 +330,7 @@ static void run_fill_draft(struct agent *agent, struct run *r, const struct cate
  * headers only (oversized) ends the run here. */
 static enum step step_message(struct run *r)
 {
-	int s = store_pipeline_message(r->store, r->job->message_id, &r->pm);
+	int s = store_pipeline_message(r->store, r->job->message_id, MIME_PARSED_VERSION, &r->pm);
 
 	if (s < 0)
 		return run_fail(r, "%s", store_error(r->store));
@@ -339,25 +339,47 @@ static enum step step_message(struct run *r)
 	if (r->pm.is_duplicate || r->pm.screen_reason != NULL)
 		return run_no_draft(r, PIPELINE_SKIPPED,
 				    r->pm.is_duplicate ? "duplicate" : r->pm.screen_reason);
-	if (r->pm.raw == NULL)
+	if (!r->pm.has_raw)
 		return run_no_draft(r, PIPELINE_HUMAN, "oversized: headers only");
 	return STEP_GO;
 }
 
+/* The message as ingest parsed it, when that parse is usable (same parser
+ * version and limits): 1 with r->mime, 0 not usable, -1 out of memory. */
+static int run_stored_parse(struct run *r, const struct mime_limits *limits)
+{
+	if (r->pm.parsed == NULL)
+		return 0;
+	return mime_message_from_json(r->pm.parsed, r->pm.parsed_len, limits, &r->mime);
+}
+
 /* 2. MIME, bounded (a crossed limit goes to a human), then screening with
- * the mailbox's spam verdict pattern, which ingest does not know. */
+ * the mailbox's spam verdict pattern, which ingest does not know. The parse
+ * is ingest's when it stored a usable one (issue 14: parsed once); raw,
+ * the source of truth, is parsed otherwise. */
 static enum step step_screen(struct run *r)
 {
 	struct mime_limits limits;
 	struct screen_result screen;
 	struct screen_options sopt;
 	const char *why = NULL;
+	int s;
 
 	mime_limits_from_config(r->agent->config, &limits);
-	if (mime_parse(r->pm.raw, r->pm.raw_len, &limits, &r->mime, &why) < 0) {
-		if (r->mime == NULL)
-			return run_fail(r, "parsing the message: out of memory");
-		return run_no_draft(r, PIPELINE_HUMAN, why);
+	s = run_stored_parse(r, &limits);
+	if (s < 0)
+		return run_fail(r, "reading the stored parse: out of memory");
+	if (s == 0) {
+		s = store_pipeline_raw(r->store, &r->pm);
+		if (s < 0)
+			return run_fail(r, "%s", store_error(r->store));
+		if (s == 0)
+			return run_no_draft(r, PIPELINE_SKIPPED, "message not found");
+		if (mime_parse(r->pm.raw, r->pm.raw_len, &limits, &r->mime, &why) < 0) {
+			if (r->mime == NULL)
+				return run_fail(r, "parsing the message: out of memory");
+			return run_no_draft(r, PIPELINE_HUMAN, why);
+		}
 	}
 	sopt.spam_header_pattern = run_spam_pattern(r->agent, r->pm.mailbox);
 	if (screen_message_with(r->mime, &sopt, &screen) == 1)

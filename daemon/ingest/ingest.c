@@ -250,7 +250,8 @@ int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 		*error_r = "out of memory parsing a message";
 		goto fail;
 	}
-	(void)r; /* a crossed limit is in the flags: stored, routed to a human */
+	/* a crossed limit is in the flags: stored, routed to a human (no
+	 * parse kept for such mail: the pipeline handles it from raw) */
 	if (m->header_only)
 		out->mime->flags |= MIME_FLAG_OVERSIZED;
 	out->row.is_oversized = (out->mime->flags & MIME_FLAG_OVERSIZED) != 0;
@@ -274,6 +275,13 @@ int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 		*error_r = "out of memory";
 		goto fail;
 	}
+	/* the pipeline reads this instead of parsing raw again; NULL (not
+	 * UTF-8 somewhere, no memory) only costs it that parse */
+	if (r == 0 && !m->header_only) {
+		out->parsed = mime_message_to_json(out->mime, limits);
+		out->row.parsed = out->parsed;
+		out->row.parsed_version = MIME_PARSED_VERSION;
+	}
 	ingest_row_fill(out);
 	return 0;
 fail:
@@ -287,5 +295,6 @@ void ingest_msg_clear(struct ingest_msg *m)
 	free(m->headers_json);
 	free(m->attachments_json);
 	free(m->quoted);
+	free(m->parsed);
 	memset(m, 0, sizeof(*m));
 }

@@ -28,6 +28,7 @@ struct ingest_msg {
 	char *headers_json;     /* {"name": "value", ...}, first occurrence, bounded */
 	char *attachments_json; /* [{"filename":..,"content_type":..,"size":..}] */
 	char *quoted;           /* quoted history, then the signature block */
+	char *parsed;           /* mime_message_to_json(), NULL when not kept */
 	char screen_detail[160];
 };
 

@@ -68,11 +68,13 @@ out:
 	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'actor', $1::text, 'action', $2::text, " \
 	"'object_type', $3::text, 'object_id', $4::text, 'before', v.b, 'after', v.a)::text"
 
-int store_audit_append(struct store *store, const char *actor, const char *action,
-		       const char *object_type, const char *object_id, const json_t *before,
-		       const json_t *after)
+/* Appends, and commits too when commit: one round trip either way. */
+static int store_audit_send(struct store *store, const char *actor, const char *action,
+			    const char *object_type, const char *object_id, const json_t *before,
+			    const json_t *after, bool commit)
 {
-	PGresult *res = NULL;
+	struct store_q q[3];
+	size_t n = commit ? 3 : 2;
 	char *before_s = NULL, *after_s = NULL;
 	const char *params[6];
 	int ret = -1;
@@ -81,24 +83,21 @@ int store_audit_append(struct store *store, const char *actor, const char *actio
 		goto oom;
 	if (after != NULL && (after_s = json_dumps(after, JSON_COMPACT)) == NULL)
 		goto oom;
-	/* The lock is its own statement: the INSERT's snapshot must be taken
-	 * after it is granted, or it could read a tail another transaction
-	 * has just replaced. */
-	res = store_exec(store, "audit lock", "SELECT pg_advisory_xact_lock(" AUDIT_LOCK_KEY ")", 0,
-			 NULL);
-	if (res == NULL)
-		goto out;
-	PQclear(res);
 	params[0] = actor;
 	params[1] = action;
 	params[2] = object_type;
 	params[3] = object_id;
 	params[4] = before_s;
 	params[5] = after_s;
-	/* sha256(prev || canon) in the INSERT itself: one round trip while
-	 * the chain's lock is held, not three (issue 14). */
-	res = store_exec(
-		store, "audit insert",
+	/* The lock is its own statement: the INSERT's snapshot must be taken
+	 * after it is granted, or it could read a tail another transaction
+	 * has just replaced. Both go in one round trip (the server runs them
+	 * in order), and sha256(prev || canon) is computed by the INSERT
+	 * itself (issue 14): the chain's lock waits for no network. */
+	q[0] = (struct store_q){"audit lock", "SELECT pg_advisory_xact_lock(" AUDIT_LOCK_KEY ")", 0,
+				NULL, NULL};
+	q[1] = (struct store_q){
+		"audit insert",
 		"INSERT INTO audit_log (id, at, actor, action, object_type, object_id,"
 		" before, after, prev_hash, hash)"
 		" SELECT v.id, v.at, $1, $2, $3, $4, v.b, v.a, t.prev,"
@@ -107,18 +106,33 @@ int store_audit_append(struct store *store, const char *actor, const char *actio
 		" now() AS at, $5::jsonb AS b, $6::jsonb AS a) v"
 		" LEFT JOIN (SELECT hash AS prev FROM audit_log ORDER BY id DESC LIMIT 1) t"
 		" ON true",
-		6, params);
-	if (res == NULL)
+		6, params, NULL};
+	q[2] = (struct store_q){"commit", "COMMIT", 0, NULL, NULL};
+	if (store_exec_many(store, q, n) < 0)
 		goto out;
+	store_q_clear(q, n);
 	ret = 0;
 	goto out;
 oom:
 	snprintf(store->error, sizeof(store->error), "audit: out of memory");
 out:
-	PQclear(res);
 	free(before_s);
 	free(after_s);
 	return ret;
+}
+
+int store_audit_append(struct store *store, const char *actor, const char *action,
+		       const char *object_type, const char *object_id, const json_t *before,
+		       const json_t *after)
+{
+	return store_audit_send(store, actor, action, object_type, object_id, before, after, false);
+}
+
+int store_audit_commit(struct store *store, const char *actor, const char *action,
+		       const char *object_type, const char *object_id, const json_t *before,
+		       const json_t *after)
+{
+	return store_audit_send(store, actor, action, object_type, object_id, before, after, true);
 }
 
 int store_audit_record(struct store *store, const char *actor, const char *action,

@@ -23,6 +23,13 @@ int store_audit_append(struct store *store, const char *actor, const char *actio
 		       const char *object_type, const char *object_id, const json_t *before,
 		       const json_t *after) __attribute__((warn_unused_result));
 
+/* store_audit_append(), then COMMIT, in the same round trip: the last step
+ * of a transaction. Returns 0 (committed), or -1 with store_error() set
+ * (the caller rolls back). */
+int store_audit_commit(struct store *store, const char *actor, const char *action,
+		       const char *object_type, const char *object_id, const json_t *before,
+		       const json_t *after) __attribute__((warn_unused_result));
+
 /* store_audit_append() in its own transaction. Returns 0, or -1 with
  * store_error() set (rolled back). */
 int store_audit_record(struct store *store, const char *actor, const char *action,

@@ -36,6 +36,11 @@ struct store_ingest_msg {
 	 * when it may be; the store turns it into "duplicate" for a redelivery. */
 	const char *screen_reason;
 	bool human; /* screened to a reviewer rather than skipped */
+	/* The whole parse as a document the pipeline reads instead of raw
+	 * (agent/mime/mime.h, mime_message_to_json()) and the parser version
+	 * that made it; NULL: none (the pipeline parses raw). */
+	const char *parsed;
+	int parsed_version;
 	bool is_bulk, is_auto_submitted, is_oversized, injection_suspect;
 };
 

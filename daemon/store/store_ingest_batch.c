@@ -30,7 +30,8 @@ static const char sib_stage[] =
 	" date_raw text, in_reply_to text, refs text, headers text, text_body text,"
 	" quoted_text text, attachments text, raw_size bigint NOT NULL, is_bulk boolean,"
 	" is_auto_submitted boolean, is_oversized boolean, injection_suspect boolean,"
-	" screen_reason text, human boolean, sender_name text, raw bytea) ON COMMIT DELETE ROWS";
+	" screen_reason text, human boolean, sender_name text, parsed text, parsed_version integer,"
+	" raw bytea) ON COMMIT DELETE ROWS";
 static const char sib_stage_raw[] =
 	"ALTER TABLE ingest_stage ALTER COLUMN raw SET STORAGE EXTERNAL";
 
@@ -38,8 +39,9 @@ static const char sib_copy[] =
 	"COPY ingest_stage (ord, uid, message_id, sha256, content_sha256, sender, reply_to,"
 	" subject, sent_epoch, date_raw, in_reply_to, refs, headers, text_body, quoted_text,"
 	" attachments, raw_size, is_bulk, is_auto_submitted, is_oversized, injection_suspect,"
-	" screen_reason, human, sender_name, raw) FROM STDIN (FORMAT binary)";
-enum { SIB_FIELDS = 25 };
+	" screen_reason, human, sender_name, parsed, parsed_version, raw) FROM STDIN (FORMAT "
+	"binary)";
+enum { SIB_FIELDS = 27 };
 
 /* The staged rows in, the counts out. Identical bytes twice in the batch
  * are stored once (DISTINCT ON sha256, as ON CONFLICT does across
@@ -65,14 +67,14 @@ static const char sib_insert[] =
 	"   content_sha256, sender, reply_to, subject, sent_date, date_raw, in_reply_to,"
 	"   \"references\", headers, text_body, quoted_text, attachments, raw, raw_size,"
 	"   is_bulk, is_auto_submitted, is_oversized, injection_suspect, is_duplicate,"
-	"   duplicate_of, screen_reason, state, sender_name)"
+	"   duplicate_of, screen_reason, state, sender_name, parsed, parsed_version)"
 	"  SELECT $1, $2, uid, message_id, sha256, content_sha256, sender, reply_to, subject,"
 	"   to_timestamp(sent_epoch), date_raw, in_reply_to, refs, headers::jsonb, text_body,"
 	"   quoted_text, attachments::jsonb, raw, raw_size, is_bulk, is_auto_submitted,"
 	"   is_oversized, injection_suspect, stored_dup IS NOT NULL, stored_dup,"
 	"   CASE WHEN stored_dup IS NOT NULL THEN 'duplicate' ELSE screen_reason END,"
 	"   CASE WHEN stored_dup IS NOT NULL THEN 'skipped' WHEN screen_reason IS NULL THEN 'new'"
-	"    WHEN human THEN 'human' ELSE 'skipped' END, sender_name"
+	"    WHEN human THEN 'human' ELSE 'skipped' END, sender_name, parsed, parsed_version"
 	"  FROM s WHERE stored_dup IS NOT NULL OR first_ord = ord ORDER BY ord"
 	"  ON CONFLICT DO NOTHING RETURNING id, sha256, screen_reason"
 	"), ins2 AS ("
@@ -83,7 +85,7 @@ static const char sib_insert[] =
 	"   content_sha256, sender, reply_to, subject, sent_date, date_raw, in_reply_to,"
 	"   \"references\", headers, text_body, quoted_text, attachments, raw, raw_size,"
 	"   is_bulk, is_auto_submitted, is_oversized, injection_suspect, is_duplicate,"
-	"   duplicate_of, screen_reason, state, sender_name)"
+	"   duplicate_of, screen_reason, state, sender_name, parsed, parsed_version)"
 	"  SELECT $1, $2, s.uid, s.message_id, s.sha256, s.content_sha256, s.sender,"
 	"   s.reply_to, s.subject, to_timestamp(s.sent_epoch), s.date_raw, s.in_reply_to, s.refs,"
 	"   s.headers::jsonb, s.text_body, s.quoted_text, s.attachments::jsonb, s.raw,"
@@ -91,7 +93,8 @@ static const char sib_insert[] =
 	"   f.id IS NOT NULL, f.id,"
 	"   CASE WHEN f.id IS NOT NULL THEN 'duplicate' ELSE s.screen_reason END,"
 	"   CASE WHEN f.id IS NOT NULL THEN 'skipped' WHEN s.screen_reason IS NULL THEN 'new'"
-	"    WHEN s.human THEN 'human' ELSE 'skipped' END, s.sender_name"
+	"    WHEN s.human THEN 'human' ELSE 'skipped' END, s.sender_name, s.parsed,"
+	"   s.parsed_version"
 	"  FROM s JOIN s f0 ON f0.ord = s.first_ord LEFT JOIN ins1 f ON f.sha256 = f0.sha256"
 	"  WHERE s.stored_dup IS NULL AND s.first_ord <> s.ord ORDER BY s.ord"
 	"  ON CONFLICT DO NOTHING RETURNING id, screen_reason"
@@ -177,7 +180,11 @@ static int sib_row(struct buf *b, unsigned int ord, const struct store_ingest_ms
 	    sib_bool(b, m->is_bulk) < 0 || sib_bool(b, m->is_auto_submitted) < 0 ||
 	    sib_bool(b, m->is_oversized) < 0 || sib_bool(b, m->injection_suspect) < 0 ||
 	    sib_text(b, m->screen_reason) < 0 || sib_bool(b, m->human) < 0 ||
-	    sib_text(b, m->sender_name) < 0 || buf_append(b, &rawlen, 4) < 0)
+	    sib_text(b, m->sender_name) < 0 ||
+	    sib_field(b, m->parsed, m->parsed != NULL ? strlen(m->parsed) : 0) < 0 ||
+	    (m->parsed != NULL ? sib_int4(b, (uint32_t)m->parsed_version) : sib_field(b, NULL, 0)) <
+		    0 ||
+	    buf_append(b, &rawlen, 4) < 0)
 		return -1;
 	return 0;
 }

@@ -64,23 +64,38 @@ out:
 	return ret;
 }
 
+static const char job_complete_sql[] =
+	"UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL,"
+	" last_error = NULL, updated_at = now()"
+	" WHERE id = $1 AND state = 'running' AND locked_by = $2";
+
+void store_job_complete_q(const struct store_job *job, char id_buf[24], const char *params[2],
+			  struct store_q *q)
+{
+	snprintf(id_buf, 24, "%lld", (long long)job->id);
+	params[0] = id_buf;
+	params[1] = job->locked_by;
+	*q = (struct store_q){"completing a job", job_complete_sql, 2, params, NULL};
+}
+
+int store_job_complete_done(const PGresult *res)
+{
+	return strcmp(PQcmdTuples((PGresult *)res), "1") == 0 ? 1 : 0;
+}
+
 int store_job_complete(struct store *store, const struct store_job *job)
 {
 	char id[24];
-	const char *params[2] = {id, job->locked_by};
-	PGresult *res;
+	const char *params[2];
+	struct store_q q;
 	int ret;
 
-	snprintf(id, sizeof(id), "%lld", (long long)job->id);
-	res = store_exec(store, "completing a job",
-			 "UPDATE jobs SET state = 'done', locked_by = NULL, locked_until = NULL,"
-			 " last_error = NULL, updated_at = now()"
-			 " WHERE id = $1 AND state = 'running' AND locked_by = $2",
-			 2, params);
-	if (res == NULL)
+	store_job_complete_q(job, id, params, &q);
+	q.res = store_exec(store, q.what, q.sql, q.nparams, q.params);
+	if (q.res == NULL)
 		return -1;
-	ret = strcmp(PQcmdTuples(res), "1") == 0 ? 1 : 0;
-	PQclear(res);
+	ret = store_job_complete_done(q.res);
+	PQclear(q.res);
 	return ret;
 }
 

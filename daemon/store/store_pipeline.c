@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/store/store_audit.h"
-#include "daemon/lib/sample.h"
 #include "daemon/store/store_private.h"
 #include "daemon/lib/util.h"
 
@@ -21,32 +19,52 @@ void pipeline_message_clear(struct pipeline_message *msg)
 		return;
 	free(msg->mailbox);
 	free(msg->raw);
-	free(msg->headers_raw);
-	free(msg->sender);
-	free(msg->subject);
+	free(msg->parsed);
 	free(msg->screen_reason);
 	free(msg->forced_category);
 	memset(msg, 0, sizeof(*msg));
 }
 
-int store_pipeline_message(struct store *store, int64_t id, struct pipeline_message *msg_r)
+/* raw from a hex bytea column into msg. 1, or -1 out of memory. */
+static int sp_take_raw(const PGresult *res, int col, struct pipeline_message *msg)
 {
-	char idbuf[24];
-	const char *params[1] = {idbuf};
-	PGresult *res = NULL;
+	unsigned char *raw;
 	size_t len = 0;
-	unsigned char *raw = NULL;
+
+	raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, col), &len);
+	if (raw == NULL)
+		return -1;
+	msg->raw = malloc(len + 1);
+	if (msg->raw != NULL) {
+		memcpy(msg->raw, raw, len);
+		msg->raw[len] = '\0';
+		msg->raw_len = len;
+	}
+	PQfreemem(raw);
+	return msg->raw != NULL ? 1 : -1;
+}
+
+int store_pipeline_message(struct store *store, int64_t id, int parsed_version,
+			   struct pipeline_message *msg_r)
+{
+	char idbuf[24], vbuf[16];
+	const char *params[2] = {idbuf, vbuf};
+	PGresult *res = NULL;
 	int ret = -1;
 
 	memset(msg_r, 0, sizeof(*msg_r));
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-	/* raw as hex text keeps the whole call in text mode; unescaped below */
+	snprintf(vbuf, sizeof(vbuf), "%d", parsed_version);
+	/* raw as hex text keeps the whole call in text mode; unescaped below.
+	 * Only one of raw and parsed is sent. */
 	res = store_exec(
 		store, "loading a message",
-		"SELECT mb.name, m.raw, m.headers::text, m.sender, m.subject,"
-		" m.screen_reason, m.is_duplicate, m.is_oversized, m.forced_category"
+		"SELECT mb.name, CASE WHEN m.parsed_version IS DISTINCT FROM $2 OR m.parsed IS NULL"
+		" THEN m.raw END, m.raw IS NOT NULL, m.screen_reason, m.is_duplicate,"
+		" m.is_oversized, m.forced_category,"
+		" CASE WHEN m.parsed_version = $2 THEN m.parsed END"
 		" FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE m.id = $1",
-		1, params);
+		2, params);
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 0) {
@@ -55,31 +73,48 @@ int store_pipeline_message(struct store *store, int64_t id, struct pipeline_mess
 	}
 	msg_r->id = id;
 	msg_r->mailbox = dup_value(res, 0, 0);
-	if (!PQgetisnull(res, 0, 1)) {
-		raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 1), &len);
-		if (raw == NULL)
-			goto out;
-		msg_r->raw = malloc(len + 1);
-		if (msg_r->raw == NULL)
-			goto out;
-		memcpy(msg_r->raw, raw, len);
-		msg_r->raw[len] = '\0';
-		msg_r->raw_len = len;
+	if (!PQgetisnull(res, 0, 1) && sp_take_raw(res, 1, msg_r) < 0)
+		goto out;
+	msg_r->has_raw = PQgetvalue(res, 0, 2)[0] == 't';
+	msg_r->screen_reason = dup_value(res, 0, 3);
+	msg_r->is_duplicate = PQgetvalue(res, 0, 4)[0] == 't';
+	msg_r->is_oversized = PQgetvalue(res, 0, 5)[0] == 't';
+	msg_r->forced_category = dup_value(res, 0, 6);
+	msg_r->parsed = dup_value(res, 0, 7);
+	msg_r->parsed_len = msg_r->parsed != NULL ? (size_t)PQgetlength(res, 0, 7) : 0;
+	if (msg_r->mailbox == NULL || (!PQgetisnull(res, 0, 7) && msg_r->parsed == NULL)) {
+		snprintf(store->error, sizeof(store->error), "loading a message: out of memory");
+		goto out;
 	}
-	msg_r->headers_raw = dup_value(res, 0, 2);
-	msg_r->sender = dup_value(res, 0, 3);
-	msg_r->subject = dup_value(res, 0, 4);
-	msg_r->screen_reason = dup_value(res, 0, 5);
-	msg_r->is_duplicate = PQgetvalue(res, 0, 6)[0] == 't';
-	msg_r->is_oversized = PQgetvalue(res, 0, 7)[0] == 't';
-	msg_r->forced_category = dup_value(res, 0, 8);
 	ret = 1;
 out:
-	if (raw != NULL)
-		PQfreemem(raw);
 	PQclear(res);
 	if (ret < 0)
 		pipeline_message_clear(msg_r);
+	return ret;
+}
+
+int store_pipeline_raw(struct store *store, struct pipeline_message *msg)
+{
+	char idbuf[24];
+	const char *params[1] = {idbuf};
+	PGresult *res;
+	int ret = 0;
+
+	if (msg->raw != NULL)
+		return 1;
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)msg->id);
+	res = store_exec(store, "loading a message's raw bytes",
+			 "SELECT raw FROM messages WHERE id = $1 AND raw IS NOT NULL", 1, params);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1) {
+		ret = sp_take_raw(res, 0, msg);
+		if (ret < 0)
+			snprintf(store->error, sizeof(store->error),
+				 "loading a message's raw bytes: out of memory");
+	}
+	PQclear(res);
 	return ret;
 }
 
@@ -109,6 +144,40 @@ void store_category_cache_free(struct store *store)
 	store->cats = NULL;
 }
 
+/* The first category kept on this connection: LISTEN first, so a change
+ * committed after the row is read cannot go unnoticed. Returns the cache,
+ * or NULL (nothing is kept then: every read asks the table). */
+static struct store_cat_cache *store_cat_open(struct store *store)
+{
+	PGresult *res;
+
+	if (store->cats != NULL)
+		return store->cats;
+	res = PQexec(store->conn, "LISTEN draftd_categories");
+	if (PQresultStatus(res) == PGRES_COMMAND_OK)
+		store->cats = calloc(1, sizeof(*store->cats));
+	PQclear(res);
+	return store->cats;
+}
+
+/* Drops every kept row when a change to the categories was announced
+ * (migration 0151's trigger): reads what arrived, no round trip. */
+static void store_cat_notified(struct store *store)
+{
+	PGnotify *n;
+	bool changed = false;
+
+	if (store->cats == NULL || PQconsumeInput(store->conn) != 1)
+		return;
+	while ((n = PQnotifies(store->conn)) != NULL) {
+		if (strcmp(n->relname, "draftd_categories") == 0)
+			changed = true;
+		PQfreemem(n);
+	}
+	if (changed)
+		store->cats->count = store->cats->next = 0;
+}
+
 static struct store_cat_entry *store_cat_find(struct store *store, const char *category)
 {
 	for (unsigned int i = 0; store->cats != NULL && i < store->cats->count; i++) {
@@ -132,7 +201,7 @@ static void store_cat_keep(struct store *store, const char *category,
 		return;
 	}
 	if (e == NULL) {
-		if (store->cats == NULL && (store->cats = calloc(1, sizeof(*store->cats))) == NULL)
+		if (store->cats == NULL)
 			return;
 		if (store->cats->count < STORE_CAT_CACHE_MAX) {
 			e = &store->cats->e[store->cats->count++];
@@ -150,14 +219,18 @@ int store_category_settings(struct store *store, const char *category,
 			    struct category_settings *settings_r)
 {
 	const char *params[1] = {category};
-	struct store_cat_entry *e = store_cat_find(store, category);
+	struct store_cat_entry *e;
 	PGresult *res;
 	int ret = -1;
 
+	store_cat_notified(store);
+	e = store_cat_find(store, category);
 	if (e != NULL && time_mono_ms() < e->until_ms) {
 		*settings_r = e->settings;
 		return 1;
 	}
+	if (store_cat_ttl_ms > 0)
+		(void)store_cat_open(store);
 
 	res = store_exec(
 		store, "reading a category",
@@ -192,258 +265,6 @@ json_t *store_classifier_examples(struct store *store, unsigned int max)
 		" coalesce(text_body, ''), 'category', category)"
 		" FROM classifier_examples ORDER BY id DESC LIMIT $1::int",
 		1, params);
-}
-
-/* JSON text of v for a jsonb parameter ("null" for NULL); free() it. */
-static char *json_param(const json_t *v, const char *fallback)
-{
-	if (v == NULL)
-		return strdup(fallback);
-	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-}
-
-static int pipeline_update_message(struct store *store, int64_t message_id,
-				   const struct pipeline_result *r)
-{
-	char id[24];
-	char *record = json_param(r->record, "{}");
-	const char *params[4] = {id, r->message_state, record, r->language};
-	PGresult *res;
-	int ret = -1;
-
-	snprintf(id, sizeof(id), "%lld", (long long)message_id);
-	if (record == NULL)
-		return -1;
-	/* the latest event is the reason a person sees: an older reject's goes;
-	 * a message a person reopened is never skipped again, it waits for them */
-	res = store_exec(store, "storing the pipeline result",
-			 "UPDATE messages SET state = CASE WHEN $2 = 'skipped' AND reopened_at"
-			 " IS NOT NULL THEN 'human' ELSE $2 END, pipeline = $3::jsonb,"
-			 " language = $4, human_reason = CASE WHEN $2 = 'skipped' AND reopened_at"
-			 " IS NOT NULL THEN 'reopened by ' || reopened_by || '; screening would"
-			 " skip it: ' || coalesce($3::jsonb->>'reason', '?') END WHERE id = $1",
-			 4, params);
-	if (res != NULL) {
-		ret = 0;
-		PQclear(res);
-	}
-	free(record);
-	return ret;
-}
-
-static int pipeline_insert_draft(struct store *store, int64_t message_id,
-				 const struct pipeline_result *r, int64_t *draft_id_r)
-{
-	enum { N_JSON = 7 };
-	char id[24], conf[32];
-	char *json[N_JSON] = {NULL};
-	const json_t *src[N_JSON] = {
-		r->facts,  r->rule_hits, r->guardrail_flags, r->decision_reasons, r->notes,
-		r->shadow, NULL};
-	const char *params[20];
-	PGresult *res = NULL;
-	uint64_t v;
-	int i, ret = -1;
-
-	snprintf(id, sizeof(id), "%lld", (long long)message_id);
-	snprintf(conf, sizeof(conf), "%.6f", r->confidence);
-	for (i = 0; i < N_JSON - 1; i++) {
-		json[i] = src[i] != NULL ? json_param(src[i], "null") : NULL;
-		if (src[i] != NULL && json[i] == NULL)
-			goto out;
-	}
-	params[0] = id;
-	params[1] = r->category;
-	params[2] = conf;
-	params[3] = r->confidence_source;
-	params[4] = r->subject != NULL ? r->subject : "";
-	params[5] = r->body != NULL ? r->body : "";
-	params[6] = r->recipient;
-	params[7] = r->model;
-	params[8] = r->prompt_version;
-	params[9] = json[0] != NULL ? json[0] : "{}";
-	params[10] = json[1] != NULL ? json[1] : "[]";
-	params[11] = json[2] != NULL ? json[2] : "[]";
-	params[12] = json[3] != NULL ? json[3] : "[]";
-	params[13] = json[4] != NULL ? json[4] : "[]";
-	params[14] = json[5]; /* NULL when not in shadow mode */
-	params[15] = r->decision;
-	params[16] = r->status;
-	params[17] = r->language;
-	res = store_exec(
-		store, "storing a draft",
-		"INSERT INTO drafts (message_id, category, confidence, confidence_source,"
-		" subject, body, recipient, model, prompt_version, facts, rule_hits,"
-		" guardrail_flags, decision_reasons, notes, shadow, decision, status,"
-		" language, reviewer, decided_at, superseded_at, superseded_by)"
-		" VALUES ($1, $2, $3::float8, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb,"
-		" $12::jsonb, $13::jsonb, $14::jsonb, $15::jsonb, $16, $17, $18,"
-		" CASE WHEN $17 = 'approved' THEN 'auto' END,"
-		" CASE WHEN $17 = 'approved' THEN now() END,"
-		" CASE WHEN $17 = 'superseded' THEN now() END,"
-		" CASE WHEN $17 = 'superseded' THEN 'pipeline' END)"
-		" RETURNING id",
-		18, params);
-	if (res == NULL)
-		goto out;
-	if (parse_u64(PQgetvalue(res, 0, 0), INT64_MAX, &v) < 0)
-		goto out;
-	*draft_id_r = (int64_t)v;
-	ret = 0;
-out:
-	PQclear(res);
-	for (i = 0; i < N_JSON; i++)
-		free(json[i]);
-	return ret;
-}
-
-/* Queues an automatic reply; a share of them (by draft id, so a test can
- * recompute which) is marked for post-send review. */
-static int pipeline_insert_outbox(struct store *store, int64_t draft_id, const char *message_id,
-				  double sample_rate)
-{
-	char id[24];
-	const char *params[3] = {id, message_id, sample_weyl(draft_id, sample_rate) ? "t" : "f"};
-	PGresult *res;
-
-	snprintf(id, sizeof(id), "%lld", (long long)draft_id);
-	res = store_exec(
-		store, "queueing an automatic reply",
-		"WITH o AS (INSERT INTO outbox (draft_id, message_id, is_auto)"
-		" VALUES ($1, $2, true) RETURNING draft_id)"
-		" UPDATE drafts d SET sampled = $3::boolean FROM o WHERE d.id = o.draft_id",
-		3, params);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
-}
-
-/* Every decision is audited with the change it records. */
-static int pipeline_audit(struct store *store, int64_t message_id, const struct pipeline_result *r,
-			  int64_t draft_id)
-{
-	char id[24];
-	json_t *after;
-	int ret;
-
-	snprintf(id, sizeof(id), "%lld", (long long)message_id);
-	after = json_pack("{s:s, s:s?, s:s?, s:O?, s:O?}", "state", r->message_state, "decision",
-			  r->decision, "category", r->category, "reasons",
-			  r->decision_reasons != NULL ? r->decision_reasons
-						      : json_object_get(r->record, "reason"),
-			  "rules", r->rule_hits);
-	if (after == NULL)
-		return -1;
-	if (draft_id > 0)
-		json_object_set_new(after, "draft_id", json_integer((json_int_t)draft_id));
-	ret = store_audit_append(store, "pipeline", "message.decide", "message", id, NULL, after);
-	json_decref(after);
-	return ret;
-}
-
-/* An automatic reply over its limits becomes a draft for a reviewer. */
-static int pipeline_hold_back(struct store *store, struct pipeline_result *result)
-{
-	const char *reason = NULL;
-	int r;
-
-	if (result->outbox_message_id == NULL || result->auto_limit == NULL)
-		return 0;
-	r = store_auto_limit_tx(store, result->auto_limit, &reason);
-	if (r != 0)
-		return r < 0 ? -1 : 0;
-	result->held_back = reason;
-	result->status = "pending";
-	result->decision = "pending";
-	result->outbox_message_id = NULL;
-	if (result->record != NULL) {
-		json_object_set_new(result->record, "decision", json_string("pending"));
-		json_object_set_new(result->record, "held_back", json_string(reason));
-	}
-	if (result->decision_reasons != NULL &&
-	    json_array_append_new(result->decision_reasons, json_string(reason)) < 0) {
-		store_set_error(store, "holding an automatic reply back: out of memory", NULL);
-		return -1;
-	}
-	return 0;
-}
-
-/* Locks the message (before the job: the reviewers' decisions lock the
- * message first too) and says whether a new draft may be its live one: 1
- * yes, 0 no (not open, or a live draft exists), -1. */
-static int pipeline_message_takes_draft(struct store *store, int64_t message_id)
-{
-	char id[24];
-	const char *params[1] = {id};
-	PGresult *res;
-	int ret = -1;
-
-	snprintf(id, sizeof(id), "%lld", (long long)message_id);
-	res = store_exec(store, "locking the message",
-			 "SELECT 1 FROM messages WHERE id = $1 FOR UPDATE", 1, params);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	res = store_exec(store, "checking the message",
-			 "SELECT m.status = 'open' AND NOT EXISTS (SELECT 1 FROM drafts d"
-			 " WHERE d.message_id = m.id AND d.status IN ('pending', 'claimed',"
-			 " 'approved')) FROM messages m WHERE m.id = $1",
-			 1, params);
-	if (res == NULL)
-		return -1;
-	ret = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't' ? 1 : 0;
-	PQclear(res);
-	return ret;
-}
-
-int store_pipeline_finish(struct store *store, const struct store_job *job, int64_t message_id,
-			  struct pipeline_result *result, int64_t *draft_id_r)
-{
-	struct pipeline_result late;
-	bool committed = false;
-	int ret = -1, r;
-
-	*draft_id_r = 0;
-	if (store_command(store, "BEGIN") < 0)
-		return -1;
-	r = pipeline_message_takes_draft(store, message_id);
-	if (r < 0)
-		goto out;
-	if (r == 0 && result->has_draft) {
-		/* too late: kept for the record, never sendable */
-		late = *result;
-		late.status = "superseded";
-		late.outbox_message_id = NULL;
-		result = &late;
-	}
-	r = store_job_complete(store, job);
-	if (r <= 0) {
-		ret = r;
-		goto out;
-	}
-	if (result->has_draft && pipeline_hold_back(store, result) < 0)
-		goto out;
-	if (pipeline_update_message(store, message_id, result) < 0)
-		goto out;
-	if (result->has_draft) {
-		if (pipeline_insert_draft(store, message_id, result, draft_id_r) < 0)
-			goto out;
-		if (result->outbox_message_id != NULL &&
-		    pipeline_insert_outbox(store, *draft_id_r, result->outbox_message_id,
-					   result->sample_rate) < 0)
-			goto out;
-	}
-	if (pipeline_audit(store, message_id, result, *draft_id_r) < 0)
-		goto out;
-	if (store_command(store, "COMMIT") < 0)
-		goto out;
-	committed = true;
-	ret = 1;
-out:
-	if (!committed)
-		store_rollback(store);
-	return ret;
 }
 
 int store_model_probe_record(struct store *store, const json_t *probe)

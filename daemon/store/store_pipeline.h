@@ -18,20 +18,31 @@
 struct pipeline_message {
 	int64_t id;
 	char *mailbox; /* the mailbox's name */
-	char *raw;     /* the raw message, NULL when only headers were kept */
+	/* the raw message: NULL when only headers were kept (has_raw false), or
+	 * when parsed was read instead (store_pipeline_raw() fetches it) */
+	char *raw;
 	size_t raw_len;
-	char *headers_raw; /* jsonb text of the stored headers (oversized ones) */
-	char *sender;
-	char *subject;
+	bool has_raw;
+	/* ingest's parse (agent/mime/mime.h), when made by the parser version
+	 * the caller asked for; NULL otherwise */
+	char *parsed;
+	size_t parsed_len;
 	char *screen_reason; /* set at ingest for mail never to be drafted */
 	bool is_duplicate;
 	bool is_oversized;
 	char *forced_category; /* a reviewer's corrected category: draft for it */
 };
 
-/* Loads message id. Returns 1 with *msg_r filled (free with
+/* Loads message id: ingest's parse when it was made by parsed_version,
+ * else raw (the parse is the larger part of a pipeline's reading, and raw
+ * is then not sent at all). Returns 1 with *msg_r filled (free with
  * pipeline_message_clear()), 0 when there is no such message, -1 on error. */
-int store_pipeline_message(struct store *store, int64_t id, struct pipeline_message *msg_r)
+int store_pipeline_message(struct store *store, int64_t id, int parsed_version,
+			   struct pipeline_message *msg_r) __attribute__((warn_unused_result));
+/* Reads msg's raw bytes after all (the stored parse could not be used).
+ * Returns 1 with msg->raw set, 0 when the message or its raw is gone, -1 on
+ * error. */
+int store_pipeline_raw(struct store *store, struct pipeline_message *msg)
 	__attribute__((warn_unused_result));
 void pipeline_message_clear(struct pipeline_message *msg);
 
@@ -43,11 +54,14 @@ struct category_settings {
 
 /* The category's row in the categories table. Returns 1 with *settings_r, 0
  * when the table has no such category, -1 on error. A row in draft or off
- * mode is kept for STORE_CATEGORY_TTL_MS per connection (one round trip
- * less per message, issue 14): a change made meanwhile applies at the
- * latest that long after. A row in shadow or auto mode is read every time,
- * so a demotion or a new threshold applies to the very next message. */
-#define STORE_CATEGORY_TTL_MS 2000
+ * mode is kept per connection (one round trip less per message, issue 14)
+ * until a change to the table is announced (the connection LISTENs on
+ * draftd_categories; migration 0151's trigger NOTIFYs on any change, by any
+ * instance, the API or the CLI): the change applies to the next message
+ * after the notification arrives, and at the latest STORE_CATEGORY_TTL_MS
+ * after it was made. A row in shadow or auto mode is read every time, so a
+ * demotion or a new threshold applies to the very next message. */
+#define STORE_CATEGORY_TTL_MS 10000
 /* Tests: the TTL in milliseconds (0: read every time). */
 void store_category_cache_ttl_set(unsigned int ms);
 int store_category_settings(struct store *store, const char *category,

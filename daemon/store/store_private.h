@@ -42,9 +42,44 @@ PGresult *store_exec(struct store *store, const char *what, const char *sql, int
  * status; NULL when out of memory). store_exec() is the caller. */
 PGresult *store_stmt_exec(struct store *store, const char *sql, int nparams,
 			  const char *const *params);
+/* The name sql is prepared under on this connection, preparing it now if
+ * the cache has room. Returns 1 with name_r, 0 when it is to run unprepared
+ * (cache off or full), -1 when it does not prepare (error recorded as what's). */
+#define STORE_STMT_NAME_MAX 16
+int store_stmt_name(struct store *store, const char *what, const char *sql, int nparams,
+		    char *name_r, size_t size) __attribute__((warn_unused_result));
 /* Forgets the connection's prepared statements: after a reconnect (a new
  * session has none) and after migrations (their result types may change). */
 void store_stmt_forget(struct store *store);
+
+/* One statement of a round trip that sends several (store_exec_many()). */
+struct store_q {
+	const char *what; /* for the error: "storing a draft" */
+	const char *sql;
+	int nparams;
+	const char *const *params; /* must live until store_exec_many() returns */
+	PGresult *res;             /* out: its result (COMMAND_OK or TUPLES_OK) */
+};
+/* Runs q[0..n) in order in ONE round trip (libpq pipeline mode), each
+ * through the statement cache as store_exec() runs it: for statements that
+ * do not depend on each other's answers, in the caller's transaction (or
+ * starting with BEGIN). Returns 0 with every q[i].res set (free them with
+ * store_q_clear()), or -1 with the error of the first statement that failed
+ * recorded (the ones after it were not run; an open transaction is aborted:
+ * roll it back) and no res set. */
+#define STORE_MANY_MAX 8 /* statements in one round trip */
+int store_exec_many(struct store *store, struct store_q *q, size_t n)
+	__attribute__((warn_unused_result));
+void store_q_clear(struct store_q *q, size_t n);
+
+/* store_job_complete() as a statement of a store_exec_many() round trip:
+ * q is filled (its parameters in id_buf[24] and params[2], which must live
+ * as long); store_job_complete_done() reads its result: 1 completed, 0 the
+ * lease was lost. */
+struct store_job;
+void store_job_complete_q(const struct store_job *job, char id_buf[24], const char *params[2],
+			  struct store_q *q);
+int store_job_complete_done(const PGresult *res);
 
 /* Runs a parameterless command such as BEGIN or COMMIT; 0 or -1. */
 int store_command(struct store *store, const char *sql);

@@ -112,6 +112,41 @@ PGresult *store_stmt_exec(struct store *store, const char *sql, int nparams,
 	return PQexecPrepared(store->conn, e->name, nparams, params, NULL, NULL, 0);
 }
 
+int store_stmt_name(struct store *store, const char *what, const char *sql, int nparams,
+		    char *name_r, size_t size)
+{
+	struct store_stmt *e;
+	PGresult *res;
+	uint64_t h = store_stmt_hash(sql);
+	struct store_stmts *c;
+	char name[16];
+
+	e = store_stmt_slot(store, sql, h);
+	c = store->stmts;
+	if (e != NULL && e->sql != NULL) {
+		snprintf(name_r, size, "%s", e->name);
+		return 1;
+	}
+	if (e == NULL || c->count >= c->max)
+		return 0;
+	snprintf(name, sizeof(name), "draftd_%u", c->next_id);
+	res = PQprepare(store->conn, name, sql, nparams, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		store_set_error(store, what, res);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	if ((e->sql = strdup(sql)) == NULL)
+		return 0; /* prepared but not remembered: runs unprepared */
+	e->hash = h;
+	memcpy(e->name, name, sizeof(name));
+	c->next_id++;
+	c->count++;
+	snprintf(name_r, size, "%s", e->name);
+	return 1;
+}
+
 unsigned int store_stmt_count(const struct store *store)
 {
 	return store->stmts != NULL ? store->stmts->count : 0;

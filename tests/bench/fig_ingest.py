@@ -88,6 +88,18 @@ def statements(ctx, url):
     return int(row[0]), float(row[1]), float(row[2])
 
 
+def top_statements(ctx, per):
+    """The 10 statements that took the most execution time since the last
+    reset: [query head, calls per message, exec ms per message], so a run
+    says where PostgreSQL's time went (per: the messages processed)."""
+    rows = ctx.svc.psql(
+        "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 100), calls, total_exec_time"
+        " FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database"
+        " WHERE datname = 'draftd') ORDER BY total_exec_time DESC LIMIT 10",
+        ctx.svc.admin_url)
+    return [[q, round(int(c) / per, 3), round(float(t) / per, 4)] for q, c, t in rows]
+
+
 def run(ctx):
     s = ctx.sizes
     n = s.messages
@@ -100,7 +112,8 @@ def run(ctx):
     conf.write(cfg, ctx, ctx.svc.url, [USER])
     dump = os.path.join(ctx.tmp, "messages.copy")
     r = {k: [] for k in ("mbsync", "poll", "copy", "poll_cpu", "drafts_s", "msgs_s",
-                         "cpu_d", "cpu_pg", "cpu_all", "stmts", "plan", "exec", "rss")}
+                         "cpu_d", "cpu_pg", "cpu_all", "stmts", "plan", "exec", "rss",
+                         "top")}
     drafted = skipped = 0
     for i in range(s.runs):
         ctx.say("ingest run %d/%d: mbsync, then draftd poll --once, COPY, process --once"
@@ -142,6 +155,7 @@ def run(ctx):
         r["stmts"].append(stmts / queued)
         r["plan"].append(plan / queued)
         r["exec"].append(execute / queued)
+        r["top"].append(top_statements(ctx, queued))
         r["rss"].append(m["maxrss_kb"] / 1024.0)
     mb = set_bytes(files) / 1e6
     what = "%d messages, %.1f MB, %s" % (n, mb, ctx.mail_info.get("b", ""))
@@ -166,7 +180,8 @@ def run(ctx):
         Figure("  of which draftd", "ms", r["cpu_d"]),
         Figure("  of which PostgreSQL", "ms", r["cpu_pg"]),
         Figure("pipeline SQL statements per message", "stmts", r["stmts"],
-               details={"plan_ms_per_message": r["plan"], "exec_ms_per_message": r["exec"]}),
+               details={"plan_ms_per_message": r["plan"], "exec_ms_per_message": r["exec"],
+                        "top_statements_per_message": r["top"]}),
         Figure("pipeline SQL planning per message", "ms", r["plan"], r["exec"],
                "execution time of the same statements (pg_stat_statements)"),
     ]

@@ -265,6 +265,41 @@ static void test_gate_norm(void)
 	CU_ASSERT_FALSE(text_mixed_script("\xd0\xbf\xd1\x80\xd0\xb8", 6));
 }
 
+/* The ASCII fast path (a copy) answers what the full NFKC path answers:
+ * each random ASCII string (every byte 1-127, the max cut anywhere) is
+ * normalised alone (fast path) and with a non-ASCII "\u00e9" appended
+ * (full path), which adds exactly that character. Seeded: a failure
+ * prints the seed and the string. */
+static void test_gate_norm_ascii(void)
+{
+	unsigned int seed = 14;
+	char in[300], with[310], want[310];
+
+	for (int round = 0; round < 2000; round++) {
+		size_t len = (size_t)(rand_r(&seed) % 200), max = (size_t)(rand_r(&seed) % 250);
+		char *fast, *full;
+
+		for (size_t i = 0; i < len; i++)
+			in[i] = (char)(1 + rand_r(&seed) % 127);
+		in[len] = '\0';
+		snprintf(with, sizeof(with), "%.*s\xc3\xa9", (int)(max < len ? max : len), in);
+		fast = text_norm(in, max);
+		full = text_norm(with, sizeof(with));
+		CU_ASSERT_PTR_NOT_NULL_FATAL(fast);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(full);
+		snprintf(want, sizeof(want), "%s\xc3\xa9", fast);
+		if (strcmp(want, full) != 0) {
+			fprintf(stderr,
+				"\ntext_norm ASCII fast path differs (seed 14, round %d): %s\n",
+				round, in);
+			CU_FAIL("ASCII fast path");
+			round = 2000;
+		}
+		free(fast);
+		free(full);
+	}
+}
+
 /* deploy/SECURITY.md lists every gate of the code's table by name. */
 static void test_gate_docs(void)
 {
@@ -286,6 +321,7 @@ static void test_gate_docs(void)
 static const struct test_case gate_cases_list[] = {
 	{"every attack of the table raises its flag, clean replies none", test_gate_table},
 	{"NFKC without format characters; mixed scripts", test_gate_norm},
+	{"NFKC: the ASCII fast path answers as the full path", test_gate_norm_ascii},
 	{"deploy/SECURITY.md names every gate", test_gate_docs},
 	{"the demo's clean drafts raise nothing; the same words elsewhere do", test_gate_demo},
 	{NULL, NULL},
