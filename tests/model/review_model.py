@@ -376,10 +376,11 @@ def run(seed, steps, tmp, src, binary):
         settle(env, model)
         check(env, model, Violation)
         print("seed %d: %d steps, %d mails, %d restarts, %d replies in the sink, %d sends a"
-              " crash left unknown (recorded as recovered), %.0f s: invariants hold"
+              " crash left unknown (recorded as recovered), %d uncertain replies answered"
+              " by a person, %.0f s: invariants hold"
               % (seed, steps, len(model.msgs), restarts,
                  sum(len(v) for v in env.sink().values()), len(model.ambiguous),
-                 time.time() - started))
+                 getattr(model, "uncertain_answered", 0), time.time() - started))
         return 0
     except Exception as e:  # a violation, or the harness itself: both fail the seed
         kind = "VIOLATION" if isinstance(e, (Violation, Unsettled)) else "ERROR"
