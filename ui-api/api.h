@@ -64,6 +64,9 @@ struct api_request {
 	/* the session's id (hex SHA-256 of the cookie) when via is
 	 * API_VIA_SESSION, else "" */
 	char session_id[65];
+	/* the database connection borrowed from the server's pool by the
+	 * first api_store() of this request, given back after the response */
+	struct store *store;
 };
 
 /* api_auth.c: who made the request (never NULL; via is API_VIA_NONE on a
@@ -91,9 +94,11 @@ struct api_response {
 
 typedef void api_handler_fn(struct api_request *req, struct api_response *resp);
 
-/* api_server.c: this thread's database connection to req->server's
- * database, opened on first use and reconnected when broken. NULL when the
- * database is unreachable (the response is then already a 503). */
+/* api_server.c: the request's database connection, borrowed on first use
+ * from the server's pool of [api] threads connections (waiting while all
+ * are lent) and reconnected when broken; the same one for the rest of the
+ * request. NULL when the database is unreachable (the response is then
+ * already a 503). */
 struct store *api_store(struct api_request *req, struct api_response *resp);
 
 /* api_server.c: the connectors approve re-checks facts through (opened at

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* The REST server: libmicrohttpd with a thread pool (handlers block on
- * libpq, so each pool thread has its own database connection), the [api]
- * limits, optional TLS, and the service_api entry of `draftd run`. */
+/* The REST server: libmicrohttpd with a thread per connection (handlers
+ * block on libpq: with a pool of threads each multiplexing connections, one
+ * slow GET /stats held up every keep-alive connection its thread served),
+ * a pool of [api] threads database connections lent out per request, the
+ * [api] limits, optional TLS, and the service_api entry of `draftd run`. */
 #include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -19,6 +21,7 @@
 #include "daemon/service/daemon.h"
 #include "daemon/lib/log.h"
 #include "daemon/store/store_people.h"
+#include "daemon/store/store_pool.h"
 #include "daemon/store/store_review.h"
 #include "daemon/lib/util.h"
 #include "ui-api/auth/auth_session.h"
@@ -57,12 +60,10 @@ struct api_server {
 	/* the connectors approve re-checks facts through; NULL when they could
 	 * not be opened */
 	struct facts_sources *facts;
-	/* each pool thread's database connection, opened on first use and
-	 * closed by the key's destructor when the thread ends */
-	pthread_key_t store_key;
-	bool store_key_made;
-	char *db_url; /* set before the pool starts, read-only after */
-	unsigned int db_timeout;
+	/* the database connections requests borrow ([api] threads of them,
+	 * opened on first use): a connection's thread lives only as long as
+	 * its HTTP connection, so connections are not tied to threads */
+	struct store_pool *db;
 	/* the shared CSRF key, read from auth_keys on first use */
 	pthread_mutex_t csrf_lock;
 	bool csrf_loaded;
@@ -121,10 +122,19 @@ int api_csrf_key(struct api_request *req, struct api_response *resp, unsigned ch
 		return -1;
 	}
 	pthread_mutex_lock(&server->csrf_lock);
+	if (server->csrf_loaded) {
+		memcpy(key_r, server->csrf_key, 32);
+		pthread_mutex_unlock(&server->csrf_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&server->csrf_lock);
+	/* the connection outside the lock: a thread holding the lock must not
+	 * wait for the pool while the pool's borrowers wait for the lock */
+	store = api_store(req, resp);
+	if (store == NULL)
+		return -1;
+	pthread_mutex_lock(&server->csrf_lock);
 	if (!server->csrf_loaded) {
-		store = api_store(req, resp);
-		if (store == NULL)
-			goto out;
 		if (auth_csrf_key_new(candidate) < 0) {
 			api_error(resp, 500, "internal", "random generator failed");
 			goto out;
@@ -148,39 +158,24 @@ bool api_is_tls(const struct api_request *req)
 	return req->server != NULL && req->server->tls_cert != NULL;
 }
 
-static void api_store_destroy(void *p)
-{
-	struct store *store = p;
-
-	store_close(&store);
-}
-
 struct store *api_store(struct api_request *req, struct api_response *resp)
 {
 	struct api_server *server = req->server;
-	struct store *store;
 	char err[600];
 
-	if (server == NULL || !server->store_key_made || server->db_url == NULL) {
+	if (req->store != NULL)
+		return req->store;
+	if (server == NULL || server->db == NULL) {
 		log_warn("api: no database configured");
 		api_error(resp, 503, "unavailable", "database unreachable");
 		return NULL;
 	}
-	store = pthread_getspecific(server->store_key);
-	if (store != NULL) {
-		if (store_ensure(store) == 0)
-			return store;
-		log_warn("api: %s", store_error(store));
-		api_error(resp, 503, "unavailable", "database unreachable");
-		return NULL;
-	}
-	if (store_open(server->db_url, server->db_timeout, &store, err, sizeof(err)) < 0) {
+	if (store_pool_get(server->db, &req->store, err, sizeof(err)) < 0) {
 		log_warn("api: %s", err);
 		api_error(resp, 503, "unavailable", "database unreachable");
 		return NULL;
 	}
-	pthread_setspecific(server->store_key, store);
-	return store;
+	return req->store;
 }
 
 static void api_add_headers(struct MHD_Response *r, const struct api_response *resp)
@@ -377,6 +372,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		req.server = server;
 		api_router_dispatch(&req, &resp);
 		config_unref(&req.config);
+		store_pool_put(server->db, &req.store);
 	}
 	api_log_request(conn, method, url, resp.status, req.actor, up->started_ms);
 	ret = api_send(conn, &resp);
@@ -449,11 +445,9 @@ static void api_server_free(struct api_server *server)
 	facts_close(&server->facts);
 	pthread_mutex_destroy(&server->csrf_lock);
 	explicit_bzero(server->csrf_key, sizeof(server->csrf_key));
-	if (server->store_key_made)
-		pthread_key_delete(server->store_key);
+	store_pool_free(&server->db);
 	secret_free(&server->tls_key);
 	free(server->tls_cert);
-	free(server->db_url);
 	free(server);
 }
 
@@ -499,7 +493,8 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 	struct config *config = daemon_config(daemon);
 	struct api_server *server = calloc(1, sizeof(*server));
 	struct addrinfo *ai = NULL;
-	unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	unsigned int flags =
+		MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 	int ret = -1;
 
 	if (server == NULL) {
@@ -525,13 +520,11 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 	}
 	if (api_seed(config, error_r) < 0)
 		goto out;
-	server->db_url = str_dup(config->database.url);
-	server->db_timeout = config->database.connect_timeout;
-	if (pthread_key_create(&server->store_key, api_store_destroy) != 0) {
-		*error_r = "cannot create the connection key";
+	if (store_pool_new(config->database.url, config->database.connect_timeout,
+			   config->api.threads, &server->db) < 0) {
+		*error_r = "out of memory";
 		goto out;
 	}
-	server->store_key_made = true;
 	{
 		struct error err;
 
@@ -541,9 +534,8 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 	}
 	server->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, api_access, server, MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log,
-		NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
-		config->api.threads, MHD_OPTION_CONNECTION_LIMIT, API_CONNECTION_LIMIT,
-		MHD_OPTION_CONNECTION_TIMEOUT, API_CONNECTION_TIMEOUT,
+		NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
+		API_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, API_CONNECTION_TIMEOUT,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONNECTION_MEMORY,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, config->api.max_connections_per_client,
 		MHD_OPTION_UNESCAPE_CALLBACK, api_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED,
@@ -554,8 +546,9 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 		*error_r = "cannot listen on [api] listen (address in use or bad TLS files?)";
 		goto out;
 	}
-	log_info("api: listening on %s%s (%u threads)", config->api.listen,
-		 server->tls_cert != NULL ? " with TLS" : "", config->api.threads);
+	log_info("api: listening on %s%s (a thread per connection, %u database connections)",
+		 config->api.listen, server->tls_cert != NULL ? " with TLS" : "",
+		 config->api.threads);
 	*priv_r = server;
 	server = NULL;
 	ret = 0;
@@ -571,7 +564,8 @@ static void api_stop(void *priv)
 {
 	struct api_server *server = priv;
 
-	/* waits for the pool threads; their connections close on thread exit */
+	/* waits for the connections' threads, which give their database
+	 * connections back before they end */
 	MHD_stop_daemon(server->mhd);
 	api_server_free(server);
 }

@@ -104,8 +104,14 @@ void store_pool_put(struct store_pool *pool, struct store **store)
 {
 	if (*store == NULL)
 		return;
+	/* one left inside a transaction (a caller's bug) or broken would hand
+	 * its state to the next borrower: closed instead, its slot freed */
+	if (PQtransactionStatus((*store)->conn) != PQTRANS_IDLE)
+		store_close(store);
 	pthread_mutex_lock(&pool->lock);
-	if (pool->idle_count < pool->size)
+	if (*store == NULL)
+		pool->open--;
+	else if (pool->idle_count < pool->size)
 		pool->idle[pool->idle_count++] = *store;
 	else
 		store_close(store);

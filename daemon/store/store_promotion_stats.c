@@ -11,9 +11,13 @@
 
 /* human: a reviewer's decision (automatic sends have reviewer 'auto');
  * good: approved with edit distance <= $2; post: since the category last
- * became auto (a category that was auto from the start counts everything). */
+ * became auto (a category that was auto from the start counts everything).
+ * w is read twice, so PostgreSQL keeps its rows: only the columns used
+ * below (with d.* each row carried the draft's body and facts too). */
 static const char counts_sql[] =
-	"WITH w AS (SELECT d.*, (d.reviewer IS NOT NULL AND d.reviewer <> 'auto'"
+	"WITH w AS (SELECT d.category, d.status, d.edit_distance, d.corrected_category,"
+	"  d.reject_reason, d.decision_reasons, d.shadow, d.reviewer, d.sampled,"
+	"  d.sample_verdict, (d.reviewer IS NOT NULL AND d.reviewer <> 'auto'"
 	"  AND d.status IN ('approved', 'sent', 'failed', 'rejected')) AS human,"
 	"  coalesce((d.shadow->>'would_auto')::boolean, false) AS would,"
 	"  (c.mode = 'auto' AND coalesce(d.decided_at, d.created_at)"

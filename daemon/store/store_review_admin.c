@@ -187,32 +187,49 @@ enum review_result store_category_update(struct store *store, const char *name,
 	" extract(epoch FROM decided_at - created_at)) FILTER (WHERE" HUMAN               \
 	" AND decided_at IS NOT NULL)"
 
+/* One pass over the drafts for both groupings (GROUPING SETS): the two
+ * statements it replaced each read every draft ever made. A reviewer's
+ * group holds only that person's drafts, all human decisions, so its
+ * figures are those of the per-reviewer statement with WHERE HUMAN; the
+ * groups of no reviewer and of 'auto' are dropped. Categories come first
+ * (by name, no category last), then reviewers (by name). */
 int store_review_stats(struct store *store, double unchanged_threshold, json_t **result_r)
 {
-	PGresult *cats = NULL, *revs = NULL;
-	json_t *a = NULL, *b = NULL;
+	PGresult *res = NULL;
+	json_t *a = NULL, *b = NULL, *row;
 	char threshold[32];
 	const char *params[1] = {threshold};
-	int ret = -1;
+	int i, ret = -1;
 
 	snprintf(threshold, sizeof(threshold), "%.6f", unchanged_threshold);
-	cats = store_exec(
-		store, "stats by category",
-		"SELECT json_build_object('category', category, 'drafted', count(*),"
+	res = store_exec(
+		store, "stats by category and reviewer",
+		"SELECT CASE WHEN GROUPING(category) = 0 THEN json_build_object('category',"
+		" category, 'drafted', count(*),"
 		" 'auto_sent', count(*) FILTER (WHERE status = 'auto_sent'),"
 		" 'pending', count(*) FILTER (WHERE status IN ('pending', 'claimed')),"
-		" " STATS_COLUMNS
-		")::text FROM drafts WHERE origin = 'model' GROUP BY category ORDER BY category",
+		" " STATS_COLUMNS ") ELSE json_build_object('reviewer', reviewer, " STATS_COLUMNS
+		") END::text, GROUPING(category) FROM drafts WHERE origin = 'model'"
+		" GROUP BY GROUPING SETS ((category), (reviewer))"
+		" HAVING GROUPING(category) = 0 OR (reviewer IS NOT NULL AND reviewer <> 'auto')"
+		" ORDER BY GROUPING(category), category, reviewer",
 		1, params);
-	if (cats == NULL)
+	if (res == NULL)
 		goto out;
-	revs = store_exec(store, "stats by reviewer",
-			  "SELECT json_build_object('reviewer', reviewer, " STATS_COLUMNS ")::text"
-			  " FROM drafts WHERE" HUMAN " GROUP BY reviewer ORDER BY reviewer",
-			  1, params);
-	if (revs == NULL || (a = store_json_rows(store, cats, 0)) == NULL ||
-	    (b = store_json_rows(store, revs, 0)) == NULL)
+	a = json_array();
+	b = json_array();
+	for (i = 0; a != NULL && b != NULL && i < PQntuples(res); i++) {
+		row = json_loads(PQgetvalue(res, i, 0), 0, NULL);
+		if (row == NULL ||
+		    json_array_append_new(PQgetvalue(res, i, 1)[0] == '0' ? a : b, row) < 0) {
+			snprintf(store->error, sizeof(store->error), "review stats: out of memory");
+			goto out;
+		}
+	}
+	if (a == NULL || b == NULL) {
+		snprintf(store->error, sizeof(store->error), "review stats: out of memory");
 		goto out;
+	}
 	*result_r = json_pack("{s:o, s:o, s:f}", "categories", a, "reviewers", b,
 			      "unchanged_threshold", unchanged_threshold);
 	a = b = NULL;
@@ -220,8 +237,7 @@ int store_review_stats(struct store *store, double unchanged_threshold, json_t *
 out:
 	json_decref(a);
 	json_decref(b);
-	PQclear(cats);
-	PQclear(revs);
+	PQclear(res);
 	return ret;
 }
 

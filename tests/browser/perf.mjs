@@ -12,6 +12,8 @@
 //   open draft       Enter on the selected row until the draft's text is in the editor
 //   back to queue    Escape in a draft until the queue's rows are drawn
 //   change order     the order select until the first row is another one
+//   open categories  #/categories until the cards (with GET /stats?days=1) are drawn
+//   open stats       #/stats until the figures of GET /stats (30 days) are drawn
 // BENCH_PAGE_ROUNDS (default 15) rounds of each; an interaction that takes
 // over 15 s is recorded as 15 s.
 import {writeFileSync} from 'node:fs';
@@ -35,6 +37,10 @@ async function timed(page, name, arg) {
 			.find((s) => [...s.options].some((o) => o.value === 'newest'));
 		const steps = {
 			'open queue': [() => (window.location.hash = '#/queue'), () => !!rows()],
+			'open categories': [() => (window.location.hash = '#/categories'),
+				() => !!document.querySelector('.view-categories select.mode')],
+			'open stats': [() => (window.location.hash = '#/stats'),
+				() => !!document.querySelector('.view-stats #stats-speed')],
 			'next row (j)': [() => key('j'), () => !!selected() && selected().dataset.id !== arg],
 			'open draft': [() => key('Enter'), () => {
 				const body = document.querySelector('#d-body');
@@ -79,8 +85,8 @@ try {
 	const sel = () => page.getAttribute('#queue-table tbody tr.selected', 'data-id');
 	for (let i = 0; i < rounds; i++) {
 		try {
-			await page.evaluate(() => (window.location.hash = '#/categories'));
-			await page.waitForSelector('.view-categories');
+			record('open stats', await timed(page, 'open stats', null));
+			record('open categories', await timed(page, 'open categories', null));
 			record('open queue', await timed(page, 'open queue', null));
 			await page.waitForSelector('#queue-table tbody tr.selected', {timeout: 60000});
 			record('next row (j)', await timed(page, 'next row (j)', await sel()));

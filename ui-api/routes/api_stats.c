@@ -2,7 +2,9 @@
 /* GET /stats: the review counts per category and reviewer, and beside them
  * each category's promotion evidence over [agent] stats_window, the
  * reviewers' speed over the same window, and the daily series of the last
- * ?days=N UTC days (default 30) for charts. */
+ * ?days=N UTC days (default 30) for charts. ?parts= names the parts wanted
+ * (all by default): a page that shows one part does not wait for the rest,
+ * whose statements read the whole history. */
 #include <string.h>
 
 #include "daemon/promotion/promotion.h"
@@ -16,7 +18,7 @@
 /* Puts promotion's row for each category into result's categories entry of
  * the same name (a category without drafts gets an entry of its own):
  * "window" holds the window's counts, the verdicts sit at the top. */
-static int api_stats_merge(json_t *result, json_t *promo)
+static int api_stats_merge(json_t *result, json_t *promo, bool counts)
 {
 	static const char *const top[] = {"mode",
 					  "promotion",
@@ -52,7 +54,8 @@ static int api_stats_merge(json_t *result, json_t *promo)
 			}
 		}
 		if (entry == NULL) {
-			entry = json_pack("{s:s?, s:i}", "category", name, "drafted", 0);
+			entry = counts ? json_pack("{s:s?, s:i}", "category", name, "drafted", 0)
+				       : json_pack("{s:s?}", "category", name);
 			if (entry == NULL || json_array_append_new(cats, entry) < 0)
 				return -1;
 		}
@@ -115,44 +118,104 @@ static int api_stats_days(struct api_request *req, struct api_response *resp, un
 	return 0;
 }
 
+enum api_stats_part {
+	STATS_COUNTS = 1 << 0,
+	STATS_PROMOTION = 1 << 1,
+	STATS_SERIES = 1 << 2,
+	STATS_BACKLOG = 1 << 3,
+	STATS_FIRST_RESPONSE = 1 << 4,
+	STATS_SPEED = 1 << 5,
+	STATS_MODEL = 1 << 6,
+	STATS_ALL = (1 << 7) - 1,
+};
+
+static const char *const api_stats_part_names[] = {
+	"counts", "promotion", "series", "backlog", "first_response", "speed", "model", NULL};
+
+/* ?parts=a,b: the parts wanted, every one when absent. 0 with *parts_r, or
+ * -1 with a 400 naming the unknown part in resp. */
+static int api_stats_parts(struct api_request *req, struct api_response *resp,
+			   unsigned int *parts_r)
+{
+	const char *p = api_query(req, "parts"), *end;
+	size_t len, i;
+
+	*parts_r = p == NULL ? STATS_ALL : 0;
+	while (p != NULL && *p != '\0') {
+		end = strchr(p, ',');
+		len = end != NULL ? (size_t)(end - p) : strlen(p);
+		for (i = 0; api_stats_part_names[i] != NULL; i++) {
+			if (strlen(api_stats_part_names[i]) == len &&
+			    strncmp(api_stats_part_names[i], p, len) == 0)
+				break;
+		}
+		if (api_stats_part_names[i] == NULL) {
+			api_error(resp, 400, "bad_parameter",
+				  "parts: '%.*s' is not one of counts, promotion, series, backlog,"
+				  " first_response, speed, model",
+				  (int)(len > 40 ? 40 : len), p);
+			return -1;
+		}
+		*parts_r |= 1u << i;
+		p = end != NULL ? end + 1 : NULL;
+	}
+	if (*parts_r == 0) {
+		api_error(resp, 400, "bad_parameter", "parts names no part");
+		return -1;
+	}
+	return 0;
+}
+
 void api_stats_get(struct api_request *req, struct api_response *resp)
 {
-	static const char *const allowed[] = {"days", NULL};
+	static const char *const allowed[] = {"days", "parts", NULL};
 	struct store *store;
 	json_t *result = NULL, *promo = NULL, *model, *series = NULL, *backlog = NULL,
 	       *first = NULL, *speed = NULL;
-	unsigned int days;
+	unsigned int days, parts;
+	double threshold = req->config->agent.unchanged_threshold;
+	uint32_t window = req->config->agent.stats_window;
 
 	if (api_query_check(req, resp, allowed) < 0 || api_stats_days(req, resp, &days) < 0 ||
-	    (store = api_store(req, resp)) == NULL)
+	    api_stats_parts(req, resp, &parts) < 0 || (store = api_store(req, resp)) == NULL)
 		return;
-	if (store_review_stats(store, req->config->agent.unchanged_threshold, &result) < 0 ||
-	    promotion_stats(store, req->config, &promo) < 0 ||
-	    store_review_series(store, days, req->config->agent.unchanged_threshold, &series) < 0 ||
-	    store_outcome_backlog(store, &backlog) < 0 ||
-	    store_outcome_first_response(store, req->config->agent.stats_window, &first) < 0 ||
-	    store_review_speed(store, req->config->agent.stats_window, REVIEW_SPEED_BREAK_S,
-			       &speed) < 0) {
+	if (((parts & STATS_COUNTS) && store_review_stats(store, threshold, &result) < 0) ||
+	    ((parts & STATS_PROMOTION) && promotion_stats(store, req->config, &promo) < 0) ||
+	    ((parts & STATS_SERIES) && store_review_series(store, days, threshold, &series) < 0) ||
+	    ((parts & STATS_BACKLOG) && store_outcome_backlog(store, &backlog) < 0) ||
+	    ((parts & STATS_FIRST_RESPONSE) &&
+	     store_outcome_first_response(store, window, &first) < 0) ||
+	    ((parts & STATS_SPEED) &&
+	     store_review_speed(store, window, REVIEW_SPEED_BREAK_S, &speed) < 0)) {
 		api_error_store(resp, store);
 		goto out;
 	}
-	if (api_stats_merge(result, promo) < 0) {
+	if (result == NULL)
+		result = json_pack("{s:[]}", "categories");
+	if (result == NULL ||
+	    (promo != NULL && api_stats_merge(result, promo, parts & STATS_COUNTS) < 0)) {
 		api_error(resp, 500, "internal", "out of memory");
 		goto out;
 	}
-	api_stats_first_response(result, first);
+	if (first != NULL)
+		api_stats_first_response(result, first);
 	/* the open messages and the oldest one's age (the page header's) */
-	json_object_set_new(result, "backlog", backlog);
+	if (backlog != NULL)
+		json_object_set_new(result, "backlog", backlog);
 	backlog = NULL;
 	/* the daily figures for charts (same unchanged threshold as promotion) */
-	json_object_set_new(result, "series", series);
+	if (series != NULL)
+		json_object_set_new(result, "series", series);
 	series = NULL;
 	/* how fast people decide: time per decision, decisions per hour */
-	json_object_set_new(result, "speed", speed);
+	if (speed != NULL)
+		json_object_set_new(result, "speed", speed);
 	speed = NULL;
 	/* the model's start-up probe: whether automatic replies may go out */
-	model = store_model_probe(store);
-	json_object_set_new(result, "model", model != NULL ? model : json_null());
+	if (parts & STATS_MODEL) {
+		model = store_model_probe(store);
+		json_object_set_new(result, "model", model != NULL ? model : json_null());
+	}
 	api_reply(resp, 200, result);
 	result = NULL;
 out:

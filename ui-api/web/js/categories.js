@@ -185,7 +185,9 @@ export function mountCategories(root, ctx) {
 
 	async function load() {
 		try {
-			const [c, s, a] = await Promise.all([api.categories(), api.stats({days: 1}).catch(() => ({})),
+			// only the promotion part: the rest of /stats reads the whole history
+			const [c, s, a] = await Promise.all([api.categories(),
+				api.stats({days: 1, parts: 'promotion'}).catch(() => ({})),
 				api.autoSwitch().catch(() => ({}))]);
 			if (!alive) return;
 			const byName = new Map((s.categories || []).map((x) => [x.category, x]));
