@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/lib/error.h"
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
 
@@ -52,8 +53,17 @@ static PGconn *store_connect(const char *url, unsigned int connect_timeout)
 	return PQconnectdbParams(keys, values, 1);
 }
 
-int store_open(const char *url, unsigned int connect_timeout, struct store **store_r, char *errbuf,
-	       size_t errsize)
+/* store_copy_message() into a struct error (err may be NULL). */
+static void store_error_set(struct error *err, const char *what, const char *msg)
+{
+	if (err == NULL)
+		return;
+	error_clear(err);
+	store_copy_message(err->msg, sizeof(err->msg), what, msg);
+}
+
+int store_open(const char *url, unsigned int connect_timeout, struct store **store_r,
+	       struct error *err)
 {
 	struct store *store = NULL;
 	PGresult *res = NULL;
@@ -62,13 +72,13 @@ int store_open(const char *url, unsigned int connect_timeout, struct store **sto
 
 	store = calloc(1, sizeof(*store));
 	if (store == NULL || (store->url = strdup(url)) == NULL) {
-		snprintf(errbuf, errsize, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	store->connect_timeout = connect_timeout;
 	store->conn = store_connect(url, connect_timeout);
 	if (store->conn == NULL) {
-		snprintf(errbuf, errsize, "cannot connect to database: out of memory");
+		error_set(err, "cannot connect to database: out of memory");
 		goto out;
 	}
 	if (PQstatus(store->conn) != CONNECTION_OK) {
@@ -76,13 +86,13 @@ int store_open(const char *url, unsigned int connect_timeout, struct store **sto
 		snprintf(what, sizeof(what), "cannot connect to database at %s:%s",
 			 PQhost(store->conn) != NULL ? PQhost(store->conn) : "?",
 			 PQport(store->conn) != NULL ? PQport(store->conn) : "?");
-		store_copy_message(errbuf, errsize, what, PQerrorMessage(store->conn));
+		store_error_set(err, what, PQerrorMessage(store->conn));
 		goto out;
 	}
 	/* Timestamps go out as UTC ISO 8601 whatever the server's default. */
 	res = PQexec(store->conn, "SET TIME ZONE 'UTC'");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		store_copy_message(errbuf, errsize, "database setup", PQerrorMessage(store->conn));
+		store_error_set(err, "database setup", PQerrorMessage(store->conn));
 		goto out;
 	}
 	*store_r = store;

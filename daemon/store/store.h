@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "daemon/lib/error.h"
+
 /* draftd's own tables live behind this interface: only daemon/store/
  * issue SQL against them. A struct store is one libpq connection and is not
  * thread-safe: each thread opens its own. Errors land in store_error(),
@@ -11,9 +13,9 @@
 struct store;
 
 /* Connects to url (a libpq URL or conninfo). Returns 0, or -1 with a line
- * naming the host and libpq's reason in errbuf (never the password). */
-int store_open(const char *url, unsigned int connect_timeout, struct store **store_r, char *errbuf,
-	       size_t errsize) __attribute__((warn_unused_result));
+ * naming the host and libpq's reason in err (never the password). */
+int store_open(const char *url, unsigned int connect_timeout, struct store **store_r,
+	       struct error *err) __attribute__((warn_unused_result));
 /* Closes the connection and clears *store; NULL is fine. */
 void store_close(struct store **store);
 const char *store_error(const struct store *store);

@@ -17,11 +17,11 @@ static const char *cc_db;
 static int cc_init(void)
 {
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 	int ret = -1;
 
 	cc_db = test_create_database("draftd_test_catcache");
-	if (cc_db == NULL || store_open(cc_db, 5, &store, err, sizeof(err)) < 0)
+	if (cc_db == NULL || store_open(cc_db, 5, &store, &err) < 0)
 		return -1;
 	if (store_migrate(store) >= 0)
 		ret = 0;
@@ -56,9 +56,10 @@ static const char *cc_mode(struct store *store, const char *name, char *out)
 static void test_cc_ttl_bound(void)
 {
 	struct store *store = NULL;
-	char err[600], m[16];
+	struct error err;
+	char m[16];
 
-	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, &err), 0);
 	store_category_cache_ttl_set(300);
 	cc_set("cc_orders", "draft");
 	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_orders", m), "draft");
@@ -73,9 +74,10 @@ static void test_cc_ttl_bound(void)
 static void test_cc_auto_never_cached(void)
 {
 	struct store *store = NULL;
-	char err[600], m[16];
+	struct error err;
+	char m[16];
 
-	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, &err), 0);
 	store_category_cache_ttl_set(60000);
 	cc_set("cc_stock", "draft");
 	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "draft");
@@ -83,7 +85,7 @@ static void test_cc_auto_never_cached(void)
 	cc_set("cc_stock", "auto");
 	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "draft");
 	store_close(&store);
-	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, &err), 0);
 	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "auto");
 	/* a demotion applies to the very next read, TTL or not */
 	cc_set("cc_stock", "draft");
@@ -91,7 +93,7 @@ static void test_cc_auto_never_cached(void)
 	cc_set("cc_stock", "shadow");
 	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "draft"); /* draft was kept */
 	store_close(&store);
-	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, &err), 0);
 	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "shadow");
 	cc_set("cc_stock", "off");
 	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "off");

@@ -45,11 +45,10 @@ static void *sp_borrow_many(void *arg)
 {
 	struct sp_worker *w = arg;
 	struct store *s;
-	char err[300];
+	struct error err;
 
 	for (int i = 0; i < 20; i++) {
-		if (store_pool_get(w->pool, &s, err, sizeof(err)) < 0 ||
-		    store_command(s, "SELECT 1") < 0)
+		if (store_pool_get(w->pool, &s, &err) < 0 || store_command(s, "SELECT 1") < 0)
 			w->failures++;
 		store_pool_put(w->pool, &s);
 	}
@@ -81,9 +80,9 @@ static void *sp_borrow_one(void *arg)
 {
 	struct sp_worker *w = arg;
 	struct store *s;
-	char err[300];
+	struct error err;
 
-	if (store_pool_get(w->pool, &s, err, sizeof(err)) < 0)
+	if (store_pool_get(w->pool, &s, &err) < 0)
 		w->failures++;
 	atomic_fetch_add(&w->done, 1);
 	store_pool_put(w->pool, &s);
@@ -96,12 +95,12 @@ static void test_pool_waits_and_reconnects(void)
 	struct store *a = NULL, *b = NULL;
 	struct sp_worker w;
 	pthread_t th;
-	char err[300];
+	struct error err;
 
 	CU_ASSERT_EQUAL_FATAL(store_pool_new(db_url, 5, 1, &pool), 0);
 	memset(&w, 0, sizeof(w));
 	w.pool = pool;
-	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &a, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, sp_borrow_one, &w), 0);
 	/* the only connection is out: the second borrower must still wait */
 	usleep(200 * 1000);
@@ -116,7 +115,7 @@ static void test_pool_waits_and_reconnects(void)
 			     " WHERE datname = '" POOL_DB "' AND pid <> pg_backend_pid()"),
 			1);
 	usleep(100 * 1000);
-	CU_ASSERT_EQUAL(store_pool_get(pool, &b, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(store_pool_get(pool, &b, &err), 0);
 	if (b != NULL)
 		CU_ASSERT_EQUAL(store_command(b, "SELECT 1"), 0);
 	store_pool_put(pool, &b);
