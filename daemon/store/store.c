@@ -26,6 +26,15 @@ static void store_copy_message(char *dst, size_t size, const char *what, const c
 	}
 }
 
+/* store_copy_message() into a struct error (err may be NULL). */
+static void store_error_set(struct error *err, const char *what, const char *msg)
+{
+	if (err == NULL)
+		return;
+	error_clear(err);
+	store_copy_message(err->msg, sizeof(err->msg), what, msg);
+}
+
 void store_set_error(struct store *store, const char *what, const PGresult *res)
 {
 	const char *msg = res != NULL ? PQresultErrorMessage(res) : NULL;
@@ -34,7 +43,7 @@ void store_set_error(struct store *store, const char *what, const PGresult *res)
 	snprintf(store->sqlstate, sizeof(store->sqlstate), "%s", state != NULL ? state : "");
 	if (msg == NULL || *msg == '\0')
 		msg = PQerrorMessage(store->conn);
-	store_copy_message(store->error, sizeof(store->error), what, msg);
+	store_error_set(&store->err, what, msg);
 }
 
 static PGconn *store_connect(const char *url, unsigned int connect_timeout)
@@ -51,15 +60,6 @@ static PGconn *store_connect(const char *url, unsigned int connect_timeout)
 	values[3] = "-c client_min_messages=warning";
 	values[4] = NULL;
 	return PQconnectdbParams(keys, values, 1);
-}
-
-/* store_copy_message() into a struct error (err may be NULL). */
-static void store_error_set(struct error *err, const char *what, const char *msg)
-{
-	if (err == NULL)
-		return;
-	error_clear(err);
-	store_copy_message(err->msg, sizeof(err->msg), what, msg);
 }
 
 int store_open(const char *url, unsigned int connect_timeout, struct store **store_r,
@@ -119,7 +119,12 @@ void store_close(struct store **store)
 
 const char *store_error(const struct store *store)
 {
-	return store->error;
+	return error_msg(&store->err);
+}
+
+const struct error *store_err(const struct store *store)
+{
+	return &store->err;
 }
 
 int store_ensure(struct store *store)
@@ -182,8 +187,7 @@ json_t *store_json(struct store *store, const char *text)
 	json_t *j = json_loads(text, JSON_DECODE_ANY, &err);
 
 	if (j == NULL)
-		snprintf(store->error, sizeof(store->error), "database returned bad JSON: %s",
-			 err.text);
+		error_set(&store->err, "database returned bad JSON: %s", err.text);
 	return j;
 }
 
@@ -193,7 +197,7 @@ json_t *store_json_rows(struct store *store, const PGresult *res, int col)
 	int i;
 
 	if (arr == NULL) {
-		snprintf(store->error, sizeof(store->error), "out of memory");
+		error_set(&store->err, "out of memory");
 		return NULL;
 	}
 	for (i = 0; i < PQntuples(res); i++) {

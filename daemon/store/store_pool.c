@@ -82,7 +82,7 @@ int store_pool_get(struct store_pool *pool, struct store **store_r, struct error
 		if (store_open(pool->url, pool->connect_timeout, &s, err) < 0)
 			goto out;
 	} else if (store_pool_check(s), store_ensure(s) < 0) {
-		error_set(err, "%s", store_error(s));
+		error_copy(err, store_err(s));
 		goto out;
 	}
 	*store_r = s;

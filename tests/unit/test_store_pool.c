@@ -123,9 +123,57 @@ static void test_pool_waits_and_reconnects(void)
 	store_pool_free(&pool);
 }
 
+/* A database that cannot be reached at all: the first borrow says so in
+ * store_open()'s words. */
+static void test_pool_unreachable(void)
+{
+	struct store_pool *pool = NULL;
+	struct store *s = NULL;
+	struct error err;
+
+	CU_ASSERT_EQUAL_FATAL(
+		store_pool_new("postgresql://nobody:hunter2@127.0.0.1:1/x", 2, 1, &pool), 0);
+	error_set_retryable(&err, "stale");
+	CU_ASSERT_EQUAL(store_pool_get(pool, &s, &err), -1);
+	CU_ASSERT_PTR_NULL(s);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(error_msg(&err), "cannot connect to database at 127.0.0.1:1"));
+	CU_ASSERT_PTR_NULL(strstr(error_msg(&err), "hunter2"));
+	CU_ASSERT_FALSE(err.retryable);
+	/* the failed slot is free again: the next try fails the same way, no hang */
+	CU_ASSERT_EQUAL(store_pool_get(pool, &s, &err), -1);
+	store_pool_free(&pool);
+}
+
+/* An idle connection whose database is gone: the reconnect fails and the
+ * borrow reports the connection's own error (store_err(), copied whole). */
+static void test_pool_reconnect_fails(void)
+{
+	struct store_pool *pool = NULL;
+	struct store *s = NULL;
+	struct error err;
+	char url[4200];
+
+	snprintf(url, sizeof(url), "%s_gone", db_url);
+	sp_q("DROP DATABASE IF EXISTS " POOL_DB "_gone WITH (FORCE)");
+	sp_q("CREATE DATABASE " POOL_DB "_gone");
+	CU_ASSERT_EQUAL_FATAL(store_pool_new(url, 5, 1, &pool), 0);
+	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &s, &err), 0);
+	store_pool_put(pool, &s);
+	sp_q("DROP DATABASE " POOL_DB "_gone WITH (FORCE)");
+	usleep(100 * 1000);
+	CU_ASSERT_EQUAL(store_pool_get(pool, &s, &err), -1);
+	CU_ASSERT_PTR_NULL(s);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "database reconnect: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), POOL_DB "_gone"));
+	store_pool_free(&pool);
+}
+
 static const struct test_case pool_cases[] = {
 	{"12 threads, size 2: at most 2 connections", test_pool_bounded},
 	{"a borrower waits; a dropped connection is reconnected", test_pool_waits_and_reconnects},
+	{"an unreachable database: the borrow says why", test_pool_unreachable},
+	{"a reconnect that fails: the connection's error is handed up", test_pool_reconnect_fails},
 	{NULL, NULL},
 };
 TEST_SUITE("store_pool", sp_init, NULL, pool_cases)
