@@ -12,7 +12,8 @@ static int audit_main(int argc, char **argv)
 	struct config *config = NULL;
 	struct store *store = NULL;
 	long long rows = 0, bad = 0;
-	char err[600], why[128];
+	struct error err;
+	char why[128];
 	int r = cmd_parse_common(&cmd_audit, &argc, argv, &common, false), ret = 1;
 
 	if (r != 0)
@@ -23,9 +24,8 @@ static int audit_main(int argc, char **argv)
 	}
 	if (cmd_load_config(config_path(common.config_path), &config) < 0)
 		goto out;
-	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
-		       sizeof(err)) < 0) {
-		fprintf(stderr, "draftd audit: %s\n", err);
+	if (store_open(config->database.url, config->database.connect_timeout, &store, &err) < 0) {
+		fprintf(stderr, "draftd audit: %s\n", error_msg(&err));
 		goto out;
 	}
 	r = store_audit_verify(store, &rows, &bad, why, sizeof(why));

@@ -12,7 +12,8 @@ static int auto_main(int argc, char **argv)
 	struct cmd_common common;
 	struct config *config = NULL;
 	struct store *store = NULL;
-	char err[600], who[64];
+	struct error err;
+	char who[64];
 	long held = 0;
 	int r = cmd_parse_common(&cmd_auto, &argc, argv, &common, false), ret = 1, on;
 
@@ -25,9 +26,8 @@ static int auto_main(int argc, char **argv)
 	}
 	if (cmd_load_config(config_path(common.config_path), &config) < 0)
 		goto out;
-	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
-		       sizeof(err)) < 0) {
-		fprintf(stderr, "draftd auto: %s\n", err);
+	if (store_open(config->database.url, config->database.connect_timeout, &store, &err) < 0) {
+		fprintf(stderr, "draftd auto: %s\n", error_msg(&err));
 		goto out;
 	}
 	if (strcmp(argv[1], "status") == 0) {

@@ -87,14 +87,15 @@ static void check_config_warn(const char *line, void *ctx)
 static void check_config_warnings(const struct config *config)
 {
 	struct store *store = NULL;
+	struct error dberr;
 	char err[600];
 
 	config_secret_warnings(config, check_config_warn, NULL);
 	if (store_open(config->database.url,
 		       config->database.connect_timeout < 5 ? config->database.connect_timeout : 5,
-		       &store, err, sizeof(err)) < 0) {
+		       &store, &dberr) < 0) {
 		fprintf(stderr, "warning: could not check the database's durability settings: %s\n",
-			err);
+			error_msg(&dberr));
 		return;
 	}
 	if (store_durability_check(store, err, sizeof(err)) == 0)
@@ -198,16 +199,15 @@ static int migrate_main(int argc, char **argv)
 	struct cmd_common common;
 	struct config *config = NULL;
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 	int r = cmd_parse_common(&cmd_migrate, &argc, argv, &common, true), ret = 1, applied;
 
 	if (r != 0)
 		return r == 1 ? 0 : r;
 	if (cmd_load_config(config_path(common.config_path), &config) < 0)
 		goto out;
-	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
-		       sizeof(err)) < 0) {
-		fprintf(stderr, "draftd migrate: %s\n", err);
+	if (store_open(config->database.url, config->database.connect_timeout, &store, &err) < 0) {
+		fprintf(stderr, "draftd migrate: %s\n", error_msg(&err));
 		goto out;
 	}
 	applied = store_migrate(store);

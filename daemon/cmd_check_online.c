@@ -43,15 +43,14 @@ static void online_line(struct online *o, enum online_verdict v, const char *wha
 static void online_database(struct online *o, const struct config *config)
 {
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 	int pending;
 
-	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
-		       sizeof(err)) < 0) {
+	if (store_open(config->database.url, config->database.connect_timeout, &store, &err) < 0) {
 		online_line(o, ONLINE_FAIL, "database",
 			    "%s (check [database] url and that "
 			    "PostgreSQL runs)",
-			    err);
+			    error_msg(&err));
 		return;
 	}
 	pending = store_migrations_pending(store);

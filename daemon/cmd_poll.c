@@ -70,7 +70,7 @@ static int poll_main(int argc, char **argv)
 	const char *only = NULL;
 	bool once = false;
 	uint64_t attempts = POLL_ATTEMPTS;
-	char err[600];
+	struct error err;
 	int r = cmd_parse_common(&cmd_poll, &argc, argv, &common, false), ret = 1, failed = 0;
 	size_t i, polled = 0;
 
@@ -109,9 +109,8 @@ static int poll_main(int argc, char **argv)
 		fprintf(stderr, "draftd poll: no [mailbox %s] in the config\n", only);
 		goto out;
 	}
-	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
-		       sizeof(err)) < 0) {
-		fprintf(stderr, "draftd poll: %s\n", err);
+	if (store_open(config->database.url, config->database.connect_timeout, &store, &err) < 0) {
+		fprintf(stderr, "draftd poll: %s\n", error_msg(&err));
 		goto out;
 	}
 	r = store_migrations_pending(store);

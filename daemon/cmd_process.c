@@ -28,13 +28,14 @@ static void *drain_main(void *arg)
 	struct drain *d = arg;
 	struct store *store = NULL;
 	enum pipeline_outcome outcome;
-	char err[600], id[96];
+	struct error err;
+	char id[96];
 	int r;
 
 	d->ret = -1;
-	if (store_open(d->config->database.url, d->config->database.connect_timeout, &store, err,
-		       sizeof(err)) < 0) {
-		fprintf(stderr, "draftd process: %s\n", err);
+	if (store_open(d->config->database.url, d->config->database.connect_timeout, &store, &err) <
+	    0) {
+		fprintf(stderr, "draftd process: %s\n", error_msg(&err));
 		return NULL;
 	}
 	/* A job that failed is due again only after its backoff, so the
@@ -67,7 +68,7 @@ static int process_main(int argc, char **argv)
 	unsigned long take = 0;
 	unsigned int n, started;
 	struct error why;
-	char err[600];
+	struct error err;
 	bool once = false, failed;
 	int i, r, ret = 1;
 
@@ -91,9 +92,8 @@ static int process_main(int argc, char **argv)
 		goto out;
 	log_set_level(config->log.level);
 	log_set_format(config->log.format);
-	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
-		       sizeof(err)) < 0) {
-		fprintf(stderr, "draftd process: %s\n", err);
+	if (store_open(config->database.url, config->database.connect_timeout, &store, &err) < 0) {
+		fprintf(stderr, "draftd process: %s\n", error_msg(&err));
 		goto out;
 	}
 	if (agent_open(config, &agent, &why) < 0) {

@@ -40,12 +40,13 @@ static void run_warn(const char *line, void *ctx)
 static int run_check_database(const struct config *config)
 {
 	struct store *store = NULL;
+	struct error dberr;
 	char err[600];
 	int pending, ret = -1;
 
-	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
-		       sizeof(err)) < 0) {
-		log_error("%s", err);
+	if (store_open(config->database.url, config->database.connect_timeout, &store, &dberr) <
+	    0) {
+		log_error("%s", error_msg(&dberr));
 		goto out;
 	}
 	pending = store_migrations_pending(store);

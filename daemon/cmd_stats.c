@@ -183,7 +183,7 @@ static int stats_main(int argc, char **argv)
 	struct config *config = NULL;
 	struct store *store = NULL;
 	json_t *stats = NULL, *model, *series = NULL, *backlog = NULL, *first = NULL;
-	char err[600];
+	struct error err;
 	bool as_json = false;
 	unsigned int days = 0;
 	int r = cmd_parse_common(&cmd_stats, &argc, argv, &common, false), ret = 1;
@@ -194,9 +194,8 @@ static int stats_main(int argc, char **argv)
 		return 2;
 	if (cmd_load_config(config_path(common.config_path), &config) < 0)
 		goto out;
-	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
-		       sizeof(err)) < 0) {
-		fprintf(stderr, "draftd stats: %s\n", err);
+	if (store_open(config->database.url, config->database.connect_timeout, &store, &err) < 0) {
+		fprintf(stderr, "draftd stats: %s\n", error_msg(&err));
 		goto out;
 	}
 	if (promotion_stats(store, config, &stats) < 0 ||

@@ -10,13 +10,13 @@
 
 static int token_open(const char *cli_path, struct config **config_r, struct store **store_r)
 {
-	char err[600];
+	struct error err;
 
 	if (cmd_load_config(config_path(cli_path), config_r) < 0)
 		return -1;
 	if (store_open((*config_r)->database.url, (*config_r)->database.connect_timeout, store_r,
-		       err, sizeof(err)) < 0) {
-		fprintf(stderr, "draftd token: %s\n", err);
+		       &err) < 0) {
+		fprintf(stderr, "draftd token: %s\n", error_msg(&err));
 		return -1;
 	}
 	return 0;

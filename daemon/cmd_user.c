@@ -249,7 +249,7 @@ static int user_main(int argc, char **argv)
 	struct config *config = NULL;
 	struct store *store = NULL;
 	struct user_args a;
-	char err[600];
+	struct error err;
 	int r = cmd_parse_common(&cmd_user, &argc, argv, &common, false), ret = 2;
 	size_t i;
 
@@ -274,9 +274,8 @@ static int user_main(int argc, char **argv)
 		ret = 1;
 		goto out;
 	}
-	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
-		       sizeof(err)) < 0) {
-		fprintf(stderr, "draftd user: %s\n", err);
+	if (store_open(config->database.url, config->database.connect_timeout, &store, &err) < 0) {
+		fprintf(stderr, "draftd user: %s\n", error_msg(&err));
 		ret = 1;
 		goto out;
 	}

@@ -161,7 +161,7 @@ bool api_is_tls(const struct api_request *req)
 struct store *api_store(struct api_request *req, struct api_response *resp)
 {
 	struct api_server *server = req->server;
-	char err[600];
+	struct error err;
 
 	if (req->store != NULL)
 		return req->store;
@@ -170,8 +170,8 @@ struct store *api_store(struct api_request *req, struct api_response *resp)
 		api_error(resp, 503, "unavailable", "database unreachable");
 		return NULL;
 	}
-	if (store_pool_get(server->db, &req->store, err, sizeof(err)) < 0) {
-		log_warn("api: %s", err);
+	if (store_pool_get(server->db, &req->store, &err) < 0) {
+		log_warn("api: %s", error_msg(&err));
 		api_error(resp, 503, "unavailable", "database unreachable");
 		return NULL;
 	}
@@ -455,12 +455,11 @@ static int api_seed(const struct config *config, const char **error_r)
 {
 	const char *builtin[API_BUILTIN_CATEGORIES_MAX];
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 	int ret = -1;
 
-	if (store_open(config->database.url, config->database.connect_timeout, &store, err,
-		       sizeof(err)) < 0) {
-		log_error("api: %s", err);
+	if (store_open(config->database.url, config->database.connect_timeout, &store, &err) < 0) {
+		log_error("api: %s", error_msg(&err));
 		*error_r = "cannot connect to the database";
 		return -1;
 	}

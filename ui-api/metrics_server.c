@@ -34,13 +34,12 @@ static const char metrics_content_type[] = "text/plain; version=0.0.4; charset=u
 /* The database's families, or draftd_database_up 0 when it cannot answer. */
 static int metrics_render_database(struct metrics_server *ms, struct buf *b)
 {
-	char err[600];
+	struct error err;
 	size_t mark = b->len;
 	int up = 0, bad = 0;
 
-	if (ms->store == NULL &&
-	    store_open(ms->db_url, ms->db_timeout, &ms->store, err, sizeof(err)) < 0)
-		log_warn("metrics: %s", err);
+	if (ms->store == NULL && store_open(ms->db_url, ms->db_timeout, &ms->store, &err) < 0)
+		log_warn("metrics: %s", error_msg(&err));
 	else if (store_ensure(ms->store) < 0)
 		log_warn("metrics: %s", store_error(ms->store));
 	else if (metrics_database(b, ms->store) < 0)

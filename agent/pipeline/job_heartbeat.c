@@ -69,7 +69,7 @@ static void *heartbeat_main(void *arg)
 	struct store *store = NULL;
 	struct timespec until;
 	unsigned int lease;
-	char err[600];
+	struct error err;
 	size_t n;
 
 	log_ctx_set("service", "job_heartbeat");
@@ -78,8 +78,8 @@ static void *heartbeat_main(void *arg)
 		n = heartbeat_due(hb, &lease);
 		pthread_mutex_unlock(&hb->lock);
 		if (n > 0 && store == NULL &&
-		    store_open(hb->url, hb->connect_timeout, &store, err, sizeof(err)) < 0)
-			log_error("cannot renew job leases: %s", err);
+		    store_open(hb->url, hb->connect_timeout, &store, &err) < 0)
+			log_error("cannot renew job leases: %s", error_msg(&err));
 		else if (n > 0 && store_ensure(store) < 0)
 			log_error("cannot renew job leases: %s", store_error(store));
 		else if (n > 0 &&

@@ -126,7 +126,8 @@ static void *worker_main(void *arg)
 	struct agent *agent, *probed = NULL;
 	enum pipeline_outcome outcome;
 	struct config *config;
-	char id[STORE_WORKER_ID_MAX], err[600];
+	struct error err;
+	char id[STORE_WORKER_ID_MAX];
 	unsigned int wait;
 	uint64_t trained_at = 0, seq;
 	int r;
@@ -136,10 +137,10 @@ static void *worker_main(void *arg)
 		if (store == NULL) {
 			config = daemon_config(w->daemon);
 			r = store_open(config->database.url, config->database.connect_timeout,
-				       &store, err, sizeof(err));
+				       &store, &err);
 			config_unref(&config);
 			if (r < 0) {
-				log_error("%s", err);
+				log_error("%s", error_msg(&err));
 				daemon_sleep(w->daemon, ERROR_WAIT_MS);
 				continue;
 			}

@@ -84,7 +84,7 @@ static bool poller_requested(struct poller_thread *t)
 {
 	struct poll_requests *q = &t->pollers->requests;
 	struct store *store = NULL;
-	char err[300];
+	struct error err;
 	bool hit = false;
 	long n;
 
@@ -94,7 +94,7 @@ static bool poller_requested(struct poller_thread *t)
 	if (q->checked_ms == 0 || time_mono_ms() - q->checked_ms >= POLLER_REQUEST_CHECK_MS) {
 		q->checked_ms = time_mono_ms();
 		q->count = 0;
-		if (store_pool_get(t->pollers->pool, &store, err, sizeof(err)) == 0) {
+		if (store_pool_get(t->pollers->pool, &store, &err) == 0) {
 			n = store_ingest_poll_requests(store, q->ids, POLLER_REQUESTS_MAX);
 			q->count = n > 0 ? (size_t)n : 0;
 			store_pool_put(t->pollers->pool, &store);

@@ -34,9 +34,15 @@ void poller_mailbox_init(struct poller_mailbox *pm, const struct config *config,
 
 int poller_db_get(struct poller_mailbox *pm, char *err, size_t errsize)
 {
+	struct error e;
+
 	if (pm->pool == NULL)
 		return 0;
-	return store_pool_get(pm->pool, &pm->store, err, errsize);
+	if (store_pool_get(pm->pool, &pm->store, &e) < 0) {
+		snprintf(err, errsize, "%s", error_msg(&e));
+		return -1;
+	}
+	return 0;
 }
 
 void poller_db_put(struct poller_mailbox *pm)

@@ -56,6 +56,19 @@ void error_prefix(struct error *err, const char *what)
 	err->msg[o + w] = '\0';
 }
 
+void error_copy(struct error *err, const struct error *src)
+{
+	if (err == NULL || err == src)
+		return;
+	if (src == NULL) {
+		error_clear(err);
+		return;
+	}
+	memcpy(err->msg, src->msg, sizeof(err->msg));
+	err->msg[sizeof(err->msg) - 1] = '\0';
+	err->retryable = src->retryable;
+}
+
 const char *error_msg(const struct error *err)
 {
 	return err != NULL ? err->msg : "";

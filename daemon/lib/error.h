@@ -25,6 +25,9 @@ void error_set_retryable(struct error *err, const char *fmt, ...)
 /* Puts "what: " before the message already set, for context on the way up
  * ("mailbox support: ..."). err may be NULL. */
 void error_prefix(struct error *err, const char *what);
+/* Copies src (message and retryable) into err, to hand an error held by a
+ * handle (the store's, store_err()) upward. err and src may be NULL. */
+void error_copy(struct error *err, const struct error *src);
 /* The message ("" when none was set; err may be NULL). */
 const char *error_msg(const struct error *err);
 /* Forgets any message. */

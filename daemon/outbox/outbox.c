@@ -528,7 +528,7 @@ static void *outbox_thread(void *arg)
 {
 	struct outbox_sender *s = arg;
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 	int r;
 
 	log_ctx_set("service", "outbox");
@@ -537,10 +537,10 @@ static void *outbox_thread(void *arg)
 			struct config *config = daemon_config(s->daemon);
 
 			r = store_open(config->database.url, config->database.connect_timeout,
-				       &store, err, sizeof(err));
+				       &store, &err);
 			config_unref(&config);
 			if (r < 0) {
-				log_error("%s", err);
+				log_error("%s", error_msg(&err));
 				daemon_sleep(s->daemon, 5000);
 				continue;
 			}

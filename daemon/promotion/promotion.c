@@ -296,7 +296,7 @@ static void *promotion_thread(void *arg)
 	struct promotion_service *s = arg;
 	struct store *store = NULL;
 	struct config *config;
-	char err[600];
+	struct error err;
 	unsigned int interval;
 	int r;
 
@@ -305,9 +305,9 @@ static void *promotion_thread(void *arg)
 		config = daemon_config(s->daemon);
 		interval = config->agent.promotion_interval;
 		if (store == NULL &&
-		    store_open(config->database.url, config->database.connect_timeout, &store, err,
-			       sizeof(err)) < 0) {
-			log_error("%s", err);
+		    store_open(config->database.url, config->database.connect_timeout, &store,
+			       &err) < 0) {
+			log_error("%s", error_msg(&err));
 		} else if (store_ensure(store) < 0) {
 			log_error("%s", store_error(store));
 		} else if ((r = promotion_pass(store, config)) < 0) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/lib/error.h"
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
 
@@ -25,6 +26,15 @@ static void store_copy_message(char *dst, size_t size, const char *what, const c
 	}
 }
 
+/* store_copy_message() into a struct error (err may be NULL). */
+static void store_error_set(struct error *err, const char *what, const char *msg)
+{
+	if (err == NULL)
+		return;
+	error_clear(err);
+	store_copy_message(err->msg, sizeof(err->msg), what, msg);
+}
+
 void store_set_error(struct store *store, const char *what, const PGresult *res)
 {
 	const char *msg = res != NULL ? PQresultErrorMessage(res) : NULL;
@@ -33,7 +43,7 @@ void store_set_error(struct store *store, const char *what, const PGresult *res)
 	snprintf(store->sqlstate, sizeof(store->sqlstate), "%s", state != NULL ? state : "");
 	if (msg == NULL || *msg == '\0')
 		msg = PQerrorMessage(store->conn);
-	store_copy_message(store->error, sizeof(store->error), what, msg);
+	store_error_set(&store->err, what, msg);
 }
 
 static PGconn *store_connect(const char *url, unsigned int connect_timeout)
@@ -55,8 +65,8 @@ static PGconn *store_connect(const char *url, unsigned int connect_timeout)
 	return PQconnectdbParams(keys, values, 1);
 }
 
-int store_open(const char *url, unsigned int connect_timeout, struct store **store_r, char *errbuf,
-	       size_t errsize)
+int store_open(const char *url, unsigned int connect_timeout, struct store **store_r,
+	       struct error *err)
 {
 	struct store *store = NULL;
 	PGresult *res = NULL;
@@ -65,13 +75,13 @@ int store_open(const char *url, unsigned int connect_timeout, struct store **sto
 
 	store = calloc(1, sizeof(*store));
 	if (store == NULL || (store->url = strdup(url)) == NULL) {
-		snprintf(errbuf, errsize, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	store->connect_timeout = connect_timeout;
 	store->conn = store_connect(url, connect_timeout);
 	if (store->conn == NULL) {
-		snprintf(errbuf, errsize, "cannot connect to database: out of memory");
+		error_set(err, "cannot connect to database: out of memory");
 		goto out;
 	}
 	if (PQstatus(store->conn) != CONNECTION_OK) {
@@ -79,13 +89,13 @@ int store_open(const char *url, unsigned int connect_timeout, struct store **sto
 		snprintf(what, sizeof(what), "cannot connect to database at %s:%s",
 			 PQhost(store->conn) != NULL ? PQhost(store->conn) : "?",
 			 PQport(store->conn) != NULL ? PQport(store->conn) : "?");
-		store_copy_message(errbuf, errsize, what, PQerrorMessage(store->conn));
+		store_error_set(err, what, PQerrorMessage(store->conn));
 		goto out;
 	}
 	/* Timestamps go out as UTC ISO 8601 whatever the server's default. */
 	res = PQexec(store->conn, "SET TIME ZONE 'UTC'");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		store_copy_message(errbuf, errsize, "database setup", PQerrorMessage(store->conn));
+		store_error_set(err, "database setup", PQerrorMessage(store->conn));
 		goto out;
 	}
 	*store_r = store;
@@ -112,7 +122,12 @@ void store_close(struct store **store)
 
 const char *store_error(const struct store *store)
 {
-	return store->error;
+	return error_msg(&store->err);
+}
+
+const struct error *store_err(const struct store *store)
+{
+	return &store->err;
 }
 
 int store_ensure(struct store *store)
@@ -175,8 +190,7 @@ json_t *store_json(struct store *store, const char *text)
 	json_t *j = json_loads(text, JSON_DECODE_ANY, &err);
 
 	if (j == NULL)
-		snprintf(store->error, sizeof(store->error), "database returned bad JSON: %s",
-			 err.text);
+		error_set(&store->err, "database returned bad JSON: %s", err.text);
 	return j;
 }
 
@@ -186,7 +200,7 @@ json_t *store_json_rows(struct store *store, const PGresult *res, int col)
 	int i;
 
 	if (arr == NULL) {
-		snprintf(store->error, sizeof(store->error), "out of memory");
+		error_set(&store->err, "out of memory");
 		return NULL;
 	}
 	for (i = 0; i < PQntuples(res); i++) {

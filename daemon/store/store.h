@@ -4,19 +4,27 @@
 
 #include <stddef.h>
 
+#include "daemon/lib/error.h"
+
 /* draftd's own tables live behind this interface: only daemon/store/
  * issue SQL against them. A struct store is one libpq connection and is not
- * thread-safe: each thread opens its own. Errors land in store_error(),
+ * thread-safe: each thread opens its own. A store_* function that fails
+ * returns -1 (or NULL) with its reason in the store's own struct error, as
+ * libpq keeps PQerrorMessage(): read it with store_error() or store_err(),
  * valid until the next call on the same store. */
 struct store;
 
 /* Connects to url (a libpq URL or conninfo). Returns 0, or -1 with a line
- * naming the host and libpq's reason in errbuf (never the password). */
-int store_open(const char *url, unsigned int connect_timeout, struct store **store_r, char *errbuf,
-	       size_t errsize) __attribute__((warn_unused_result));
+ * naming the host and libpq's reason in err (never the password). */
+int store_open(const char *url, unsigned int connect_timeout, struct store **store_r,
+	       struct error *err) __attribute__((warn_unused_result));
 /* Closes the connection and clears *store; NULL is fine. */
 void store_close(struct store **store);
+/* The last failure's message ("" when none). */
 const char *store_error(const struct store *store);
+/* The last failure as a struct error, for a caller that hands it upward
+ * with error_copy(). */
+const struct error *store_err(const struct store *store);
 /* Reconnects when the connection broke (e.g. a Postgres restart). Returns 0
  * when the connection is usable, -1 otherwise. */
 int store_ensure(struct store *store) __attribute__((warn_unused_result));

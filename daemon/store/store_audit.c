@@ -114,7 +114,7 @@ static int store_audit_send(struct store *store, const char *actor, const char *
 	ret = 0;
 	goto out;
 oom:
-	snprintf(store->error, sizeof(store->error), "audit: out of memory");
+	error_set(&store->err, "audit: out of memory");
 out:
 	free(before_s);
 	free(after_s);
@@ -233,7 +233,7 @@ int store_audit_list(struct store *store, const char *since_id, const char *sinc
 		json_t *row = json_loads(PQgetvalue(res, i, 0), 0, NULL);
 
 		if (row == NULL || json_array_append_new(arr, row) < 0) {
-			snprintf(store->error, sizeof(store->error), "audit list: bad row");
+			error_set(&store->err, "audit list: bad row");
 			goto out;
 		}
 	}

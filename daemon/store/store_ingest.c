@@ -53,7 +53,7 @@ int store_ingest_mailbox(struct store *store, const struct mailbox_config *mb, i
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) != 1 || parse_u64(PQgetvalue(res, 0, 0), INT64_MAX, &id) < 0) {
-		snprintf(store->error, sizeof(store->error), "mailbox upsert: no id returned");
+		error_set(&store->err, "mailbox upsert: no id returned");
 		goto out;
 	}
 	*id_r = (int64_t)id;
@@ -132,7 +132,7 @@ int store_ingest_checkpoint(struct store *store, int64_t id, uint32_t *uidvalidi
 		return -1;
 	if (PQntuples(res) != 1 || parse_u64(PQgetvalue(res, 0, 0), UINT32_MAX, &v) < 0 ||
 	    parse_u64(PQgetvalue(res, 0, 1), UINT32_MAX, &u) < 0) {
-		snprintf(store->error, sizeof(store->error), "mailbox checkpoint: no such mailbox");
+		error_set(&store->err, "mailbox checkpoint: no such mailbox");
 		goto out;
 	}
 	*uidvalidity_r = (uint32_t)v;
@@ -155,8 +155,7 @@ static int si_exec_expect(struct store *store, const char *what, const char *sql
 	ok = !need_row || PQntuples(res) > 0;
 	PQclear(res);
 	if (!ok) {
-		snprintf(store->error, sizeof(store->error),
-			 "%s: this instance no longer holds the mailbox lease", what);
+		error_set(&store->err, "%s: this instance no longer holds the mailbox lease", what);
 		return -1;
 	}
 	return 0;

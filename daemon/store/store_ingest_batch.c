@@ -192,8 +192,7 @@ static int sib_row(struct buf *b, unsigned int ord, const struct store_ingest_ms
 static int sib_put(struct store *store, const void *data, size_t len)
 {
 	if (len > INT32_MAX || PQputCopyData(store->conn, data, (int)len) != 1) {
-		snprintf(store->error, sizeof(store->error), "ingest COPY: %s",
-			 PQerrorMessage(store->conn));
+		error_set(&store->err, "ingest COPY: %s", PQerrorMessage(store->conn));
 		return -1;
 	}
 	return 0;
@@ -228,8 +227,8 @@ static long sib_stage_rows(struct store *store, const struct store_ingest_msg *c
 			continue; /* expunged before we fetched it */
 		buf_reset(&b);
 		if (sib_row(&b, (unsigned int)i, msgs[i]) < 0) {
-			snprintf(store->error, sizeof(store->error),
-				 "ingest COPY: UID %u: a field is too large", msgs[i]->uid);
+			error_set(&store->err, "ingest COPY: UID %u: a field is too large",
+				  msgs[i]->uid);
 			goto end;
 		}
 		if (sib_put(store, b.data, b.len) < 0 ||
@@ -243,8 +242,7 @@ static long sib_stage_rows(struct store *store, const struct store_ingest_msg *c
 end:
 	buf_free(&b);
 	if (PQputCopyEnd(store->conn, ok ? NULL : "draftd: batch abandoned") != 1) {
-		snprintf(store->error, sizeof(store->error), "ingest COPY end: %s",
-			 PQerrorMessage(store->conn));
+		error_set(&store->err, "ingest COPY end: %s", PQerrorMessage(store->conn));
 		ok = 0;
 	}
 	while ((res = PQgetResult(store->conn)) != NULL) {
@@ -297,12 +295,12 @@ int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint3
 	if (PQntuples(res) != 1 || sib_count(res, 0, &c.stored) < 0 ||
 	    sib_count(res, 1, &c.duplicates) < 0 || sib_count(res, 2, &jobs) < 0 ||
 	    sib_count(res, 3, &leased) < 0) {
-		snprintf(store->error, sizeof(store->error), "store batch: unexpected answer");
+		error_set(&store->err, "store batch: unexpected answer");
 		goto out;
 	}
 	if (leased != 1) {
-		snprintf(store->error, sizeof(store->error),
-			 "advance checkpoint: this instance no longer holds the mailbox lease");
+		error_set(&store->err,
+			  "advance checkpoint: this instance no longer holds the mailbox lease");
 		goto out;
 	}
 	if (store_command(store, "COMMIT") < 0)

@@ -78,8 +78,8 @@ int store_exec_many(struct store *store, struct store_q *q, size_t n)
 	for (size_t i = 0; i < n; i++)
 		q[i].res = NULL;
 	if (n == 0 || n > STORE_MANY_MAX) {
-		snprintf(store->error, sizeof(store->error), "%s: %zu statements in one round trip",
-			 n > 0 ? q[0].what : "store", n);
+		error_set(&store->err, "%s: %zu statements in one round trip",
+			  n > 0 ? q[0].what : "store", n);
 		return -1;
 	}
 	/* prepared first, outside the pipeline: a statement that does not

@@ -83,7 +83,7 @@ int store_pipeline_message(struct store *store, int64_t id, int parsed_version,
 	msg_r->parsed = dup_value(res, 0, 7);
 	msg_r->parsed_len = msg_r->parsed != NULL ? (size_t)PQgetlength(res, 0, 7) : 0;
 	if (msg_r->mailbox == NULL || (!PQgetisnull(res, 0, 7) && msg_r->parsed == NULL)) {
-		snprintf(store->error, sizeof(store->error), "loading a message: out of memory");
+		error_set(&store->err, "loading a message: out of memory");
 		goto out;
 	}
 	ret = 1;
@@ -111,8 +111,7 @@ int store_pipeline_raw(struct store *store, struct pipeline_message *msg)
 	if (PQntuples(res) == 1) {
 		ret = sp_take_raw(res, 0, msg);
 		if (ret < 0)
-			snprintf(store->error, sizeof(store->error),
-				 "loading a message's raw bytes: out of memory");
+			error_set(&store->err, "loading a message's raw bytes: out of memory");
 	}
 	PQclear(res);
 	return ret;

@@ -64,7 +64,7 @@ static void store_pool_check(struct store *s)
 	}
 }
 
-int store_pool_get(struct store_pool *pool, struct store **store_r, char *err, size_t errsize)
+int store_pool_get(struct store_pool *pool, struct store **store_r, struct error *err)
 {
 	struct store *s = NULL;
 	int ret = -1;
@@ -79,10 +79,10 @@ int store_pool_get(struct store_pool *pool, struct store **store_r, char *err, s
 		pool->open++; /* a slot for the connection opened below, unlocked */
 	pthread_mutex_unlock(&pool->lock);
 	if (s == NULL) {
-		if (store_open(pool->url, pool->connect_timeout, &s, err, errsize) < 0)
+		if (store_open(pool->url, pool->connect_timeout, &s, err) < 0)
 			goto out;
 	} else if (store_pool_check(s), store_ensure(s) < 0) {
-		snprintf(err, errsize, "%s", store_error(s));
+		error_copy(err, store_err(s));
 		goto out;
 	}
 	*store_r = s;

@@ -15,7 +15,7 @@ struct store {
 	PGconn *conn;
 	char *url;
 	unsigned int connect_timeout;
-	char error[512];
+	struct error err;             /* the last failure (store_error(), store_err()) */
 	char sqlstate[6];             /* of the last failed statement, "" when unknown */
 	struct store_stmts *stmts;    /* prepared statements of this connection (store_stmt.c) */
 	struct store_cat_cache *cats; /* category rows read lately (store_pipeline.c) */

@@ -107,7 +107,7 @@ int store_review_list(struct store *store, const struct review_filter *filter, c
 	    (!PQgetisnull(res, 0, 1) && (*next_r = strdup(PQgetvalue(res, 0, 1))) == NULL)) {
 		free(*page_r);
 		*page_r = NULL;
-		snprintf(store->error, sizeof(store->error), "drafts list: out of memory");
+		error_set(&store->err, "drafts list: out of memory");
 		goto out;
 	}
 	ret = 0;

@@ -222,12 +222,12 @@ int store_review_stats(struct store *store, double unchanged_threshold, json_t *
 		row = json_loads(PQgetvalue(res, i, 0), 0, NULL);
 		if (row == NULL ||
 		    json_array_append_new(PQgetvalue(res, i, 1)[0] == '0' ? a : b, row) < 0) {
-			snprintf(store->error, sizeof(store->error), "review stats: out of memory");
+			error_set(&store->err, "review stats: out of memory");
 			goto out;
 		}
 	}
 	if (a == NULL || b == NULL) {
-		snprintf(store->error, sizeof(store->error), "review stats: out of memory");
+		error_set(&store->err, "review stats: out of memory");
 		goto out;
 	}
 	*result_r = json_pack("{s:o, s:o, s:f}", "categories", a, "reviewers", b,

@@ -193,7 +193,7 @@ static int approve_body(struct store *store, struct store_txn *txn, void *ctx)
 	snprintf(dist, sizeof(dist), "%.6f", ed);
 	if (store_review_message_id(PQgetisnull(res, 0, 4) ? NULL : PQgetvalue(res, 0, 4),
 				    approve->fallback_domain, msgid, sizeof(msgid)) < 0) {
-		snprintf(store->error, sizeof(store->error), "approve: random generator failed");
+		error_set(&store->err, "approve: random generator failed");
 		goto out;
 	}
 	params[0] = d->id;

@@ -66,7 +66,7 @@ int store_review_speed(struct store *store, uint32_t window_s, uint32_t break_s,
 	ret = *speed_r != NULL ? 0 : -1;
 out:
 	if (ret < 0)
-		snprintf(store->error, sizeof(store->error), "review speed: out of memory");
+		error_set(&store->err, "review speed: out of memory");
 	json_decref(rows);
 	json_decref(overall);
 	PQclear(res);

@@ -313,7 +313,7 @@ int store_person_list(struct store *store, json_t **people_r)
 	}
 	PQclear(res);
 	if (arr == NULL) {
-		snprintf(store->error, sizeof(store->error), "person list: out of memory");
+		error_set(&store->err, "person list: out of memory");
 		return -1;
 	}
 	*people_r = arr;

@@ -286,7 +286,7 @@ int store_token_list(struct store *store, json_t **tokens_r)
 	}
 	PQclear(res);
 	if (arr == NULL) {
-		snprintf(store->error, sizeof(store->error), "token list: out of memory");
+		error_set(&store->err, "token list: out of memory");
 		return -1;
 	}
 	*tokens_r = arr;

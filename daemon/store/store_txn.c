@@ -12,7 +12,7 @@ int store_txn_object(struct store *store, struct store_txn *txn, const char *typ
 	char *copy = strdup(id);
 
 	if (copy == NULL) {
-		snprintf(store->error, sizeof(store->error), "audit: out of memory");
+		error_set(&store->err, "audit: out of memory");
 		return -1;
 	}
 	free(txn->object_id);

@@ -146,13 +146,13 @@ const char *test_store_database(const char *name, const char *fixtures)
 	struct store *store = NULL;
 	PGconn *conn = NULL;
 	PGresult *res = NULL;
-	char err[600];
+	struct error err;
 	const char *ret = NULL;
 
 	if (url == NULL)
 		return NULL;
-	if (store_open(url, 5, &store, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s: %s\n", name, err);
+	if (store_open(url, 5, &store, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", name, error_msg(&err));
 		goto out;
 	}
 	if (store_migrate(store) < 0) {

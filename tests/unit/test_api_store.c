@@ -51,10 +51,10 @@ static void *api_racer(void *arg)
 	struct store *store = NULL;
 	struct review_approve approve = {NULL, NULL, NULL, NULL, 0};
 	json_t *detail = NULL;
-	char err[600];
+	struct error err;
 
 	r->result = REVIEW_ERROR;
-	if (store_open(db_url, 5, &store, err, sizeof(err)) < 0)
+	if (store_open(db_url, 5, &store, &err) < 0)
 		return NULL;
 	if (r->approve)
 		r->result = store_review_approve(store, r->draft, r->who, &approve, &detail);
@@ -124,9 +124,9 @@ static void test_patch_and_reject(void)
 	struct store *store = NULL;
 	struct review_patch patch = {NULL, "Hello Ann, edited", NULL, NULL, "1", 120};
 	json_t *detail = NULL;
-	char err[600];
+	struct error err;
 
-	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, &err), 0);
 	CU_ASSERT_EQUAL(store_review_patch(store, "3", "ed", &patch, &detail), REVIEW_OK);
 	json_decref(detail);
 	detail = NULL;

@@ -20,11 +20,11 @@ static const char *db_url;
 static int audit_init(void)
 {
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 	int ret = -1;
 
 	db_url = test_create_database("draftd_test_audit");
-	if (db_url == NULL || store_open(db_url, 5, &store, err, sizeof(err)) < 0)
+	if (db_url == NULL || store_open(db_url, 5, &store, &err) < 0)
 		return -1;
 	if (store_migrate(store) >= 0)
 		ret = 0;
@@ -45,10 +45,11 @@ static void audit_sql(const char *sql)
 static void *audit_writer(void *arg)
 {
 	struct store *store = NULL;
-	char err[600], id[32];
+	struct error err;
+	char id[32];
 	int i, *failures = arg;
 
-	if (store_open(db_url, 5, &store, err, sizeof(err)) < 0) {
+	if (store_open(db_url, 5, &store, &err) < 0) {
 		(*failures)++;
 		return NULL;
 	}
@@ -71,7 +72,8 @@ static void test_audit_chain(void)
 	pthread_t threads[AUDIT_THREADS];
 	int failures[AUDIT_THREADS] = {0};
 	long long rows = 0, bad = -1;
-	char err[600], why[128];
+	struct error err;
+	char why[128];
 	json_t *list = NULL;
 	int i;
 
@@ -81,7 +83,7 @@ static void test_audit_chain(void)
 		pthread_join(threads[i], NULL);
 		CU_ASSERT_EQUAL(failures[i], 0);
 	}
-	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, &err), 0);
 	CU_ASSERT_EQUAL(store_audit_verify(store, &rows, &bad, why, sizeof(why)), 1);
 	CU_ASSERT_EQUAL(rows, AUDIT_THREADS * AUDIT_PER_THREAD);
 
@@ -108,10 +110,11 @@ static void test_audit_empty_verifies(void)
 {
 	struct store *store = NULL;
 	long long rows = -1, bad = -1;
-	char err[600], why[128];
+	struct error err;
+	char why[128];
 
 	audit_sql("TRUNCATE audit_log");
-	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, &err), 0);
 	CU_ASSERT_EQUAL(store_audit_verify(store, &rows, &bad, why, sizeof(why)), 1);
 	CU_ASSERT_EQUAL(rows, 0);
 	CU_ASSERT_EQUAL(store_audit_record(store, "a", "b", "c", NULL, NULL, NULL), 0);

@@ -77,11 +77,11 @@ static long long add_message(int n, const char *sender, const char *references)
 static int init(void)
 {
 	const char *url;
-	char err[600];
+	struct error err;
 
 	url = test_create_database("draftd_test_auto_limit");
 	if (url == NULL || str_copy(db_url, sizeof(db_url), url) < 0 ||
-	    store_open(db_url, 5, &store, err, sizeof(err)) < 0 || store_migrate(store) < 0)
+	    store_open(db_url, 5, &store, &err) < 0 || store_migrate(store) < 0)
 		return -1;
 	return 0;
 }
@@ -257,13 +257,13 @@ static void test_concurrent_transaction_waits_and_sees_the_first(void)
 	struct store_job job;
 	struct auto_result a;
 	pthread_t t;
-	char err[600];
+	struct error err;
 	int i, waiting = 0;
 
 	reset_tables();
 	add_message(1, "race@x.example", NULL);
 	add_message(2, "race@x.example", NULL);
-	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &other, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &other, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(store_job_take(store, "w:1", 60, &job), 1);
 	memset(&racer, 0, sizeof(racer));
 	racer.store = other;
@@ -347,13 +347,14 @@ static void *model_worker_main(void *arg)
 	struct auto_result a;
 	const struct model_msg *msg;
 	const char *held;
-	char id[64], err[600];
+	struct error err;
+	char id[64];
 	int64_t draft_id;
 	unsigned int take = 0;
 	int r, idle = 0;
 
 	while (idle < 100) {
-		if (s == NULL && store_open(db_url, 5, &s, err, sizeof(err)) < 0) {
+		if (s == NULL && store_open(db_url, 5, &s, &err) < 0) {
 			atomic_fetch_add(&m->errors, 1);
 			break;
 		}

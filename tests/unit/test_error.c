@@ -44,9 +44,31 @@ static void test_error_null_and_bounds(void)
 	CU_ASSERT_EQUAL(strncmp(error_msg(&err), "context: aaa", 12), 0);
 }
 
+/* error_copy() hands a held error (the store's) upward whole. */
+static void test_error_copy(void)
+{
+	struct error held, err;
+
+	error_set_retryable(&held, "database reconnect: %s", "server closed the connection");
+	error_set(&err, "%s", "stale");
+	error_copy(&err, &held);
+	CU_ASSERT_STRING_EQUAL(error_msg(&err), "database reconnect: server closed the connection");
+	CU_ASSERT_TRUE(err.retryable);
+	error_set(&held, "%s", "plain");
+	error_copy(&err, &held);
+	CU_ASSERT_STRING_EQUAL(error_msg(&err), "plain");
+	CU_ASSERT_FALSE(err.retryable);
+	error_copy(&err, &err); /* to itself: unchanged */
+	CU_ASSERT_STRING_EQUAL(error_msg(&err), "plain");
+	error_copy(NULL, &held);
+	error_copy(&err, NULL); /* no source: cleared */
+	CU_ASSERT_STRING_EQUAL(error_msg(&err), "");
+}
+
 static const struct test_case error_cases[] = {
 	{"error: set, retryable, prefix, clear", test_error_set},
 	{"error: NULL is allowed, messages are bounded", test_error_null_and_bounds},
+	{"error: copy hands a held error upward", test_error_copy},
 	{NULL, NULL},
 };
 

@@ -16,11 +16,10 @@ static struct store *store;
 
 static int st_init(void)
 {
-	char err[600];
+	struct error err;
 
 	db_url = test_create_database("draftd_test_ingest_store");
-	if (db_url == NULL || store_open(db_url, 5, &store, err, sizeof(err)) < 0 ||
-	    store_migrate(store) < 0)
+	if (db_url == NULL || store_open(db_url, 5, &store, &err) < 0 || store_migrate(store) < 0)
 		return -1;
 	return 0;
 }

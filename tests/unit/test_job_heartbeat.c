@@ -29,10 +29,10 @@ static void sql_run(const char *sql)
 static int init(void)
 {
 	const char *url = test_create_database("draftd_test_job_heartbeat");
-	char err[600];
+	struct error err;
 
 	if (url == NULL || str_copy(db_url, sizeof(db_url), url) < 0 ||
-	    store_open(db_url, 5, &store, err, sizeof(err)) < 0 || store_migrate(store) < 0)
+	    store_open(db_url, 5, &store, &err) < 0 || store_migrate(store) < 0)
 		return -1;
 	sql_run("INSERT INTO mailboxes (name, imap_url, imap_user) VALUES ('t', 'imap://h', 'u')");
 	sql_run("WITH m AS (INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size)"

@@ -143,9 +143,9 @@ static void test_approved_reply_ids(void)
 		{"3", "configured.example", "@configured.example>"},
 	};
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 
-	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, &err), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct review_approve approve = {.fallback_domain = cases[i].fallback};
 		json_t *detail = NULL;

@@ -84,13 +84,13 @@ static void test_compose_recipient(void)
 static int outbox_init(void)
 {
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 	PGconn *conn;
 	PGresult *res;
 	int ok;
 
 	db_url = test_create_database("draftd_test_outbox");
-	if (db_url == NULL || store_open(db_url, 5, &store, err, sizeof(err)) < 0)
+	if (db_url == NULL || store_open(db_url, 5, &store, &err) < 0)
 		return -1;
 	ok = store_migrate(store) >= 0;
 	store_close(&store);
@@ -141,9 +141,9 @@ static void assert_query(const char *sql, const char *want)
 static struct store *open_store(void)
 {
 	struct store *s = NULL;
-	char err[600];
+	struct error err;
 
-	CU_ASSERT_EQUAL(store_open(db_url, 5, &s, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(store_open(db_url, 5, &s, &err), 0);
 	return s;
 }
 

@@ -18,11 +18,11 @@ static const char *cc_db;
 static int cc_init(void)
 {
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 	int ret = -1;
 
 	cc_db = test_create_database("draftd_test_catcache");
-	if (cc_db == NULL || store_open(cc_db, 5, &store, err, sizeof(err)) < 0)
+	if (cc_db == NULL || store_open(cc_db, 5, &store, &err) < 0)
 		return -1;
 	if (store_migrate(store) >= 0)
 		ret = 0;
@@ -57,9 +57,10 @@ static const char *cc_mode(struct store *store, const char *name, char *out)
 static void test_cc_ttl_bound(void)
 {
 	struct store *store = NULL;
-	char err[600], m[16];
+	struct error err;
+	char m[16];
 
-	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, &err), 0);
 	store_category_cache_ttl_set(300);
 	cc_set("cc_orders", "draft");
 	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_orders", m), "draft");
@@ -88,9 +89,10 @@ static const char *cc_mode_after_notify(struct store *store, const char *name, c
 static void test_cc_notify(void)
 {
 	struct store *store = NULL;
-	char err[600], m[16];
+	struct error err;
+	char m[16];
 
-	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, &err), 0);
 	store_category_cache_ttl_set(60000);
 	cc_set("cc_quotes", "draft");
 	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_quotes", m), "draft");
@@ -107,9 +109,10 @@ static void test_cc_notify(void)
 static void test_cc_auto_never_cached(void)
 {
 	struct store *store = NULL;
-	char err[600], m[16];
+	struct error err;
+	char m[16];
 
-	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, &err), 0);
 	store_category_cache_ttl_set(60000);
 	cc_set("cc_stock", "draft");
 	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_stock", m), "draft");

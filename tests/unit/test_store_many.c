@@ -26,10 +26,10 @@ static int many_init(void)
 static struct store *many_open(void)
 {
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 
-	if (store_open(many_db, 5, &store, err, sizeof(err)) < 0)
-		fprintf(stderr, "%s\n", err);
+	if (store_open(many_db, 5, &store, &err) < 0)
+		fprintf(stderr, "%s\n", error_msg(&err));
 	return store;
 }
 

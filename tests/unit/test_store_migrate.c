@@ -40,9 +40,9 @@ static long long query_count(const char *sql)
 static void test_migrate_twice(void)
 {
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 
-	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, &err), 0);
 	CU_ASSERT_EQUAL(store_migrations_pending(store), (int)migrations_count);
 	CU_ASSERT_EQUAL(store_migrate(store), (int)migrations_count);
 	CU_ASSERT_EQUAL(store_migrations_pending(store), 0);
@@ -84,9 +84,9 @@ static void test_failed_migration_rolls_back(void)
 		{9002, "broken", "CREATE TABLE half_done (x int);\nSELECT no_such_function();"},
 	};
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 
-	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_open(db_url, 5, &store, &err), 0);
 	CU_ASSERT_EQUAL(store_migrate_list(store, broken, 2), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(store_error(store), "migration 9002_broken"));
 	store_close(&store);
@@ -103,15 +103,15 @@ static void test_failed_migration_rolls_back(void)
 static void test_unreachable_database(void)
 {
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 
-	CU_ASSERT_EQUAL(store_open("postgresql://nobody:hunter2@127.0.0.1:1/x", 2, &store, err,
-				   sizeof(err)),
+	CU_ASSERT_EQUAL(store_open("postgresql://nobody:hunter2@127.0.0.1:1/x", 2, &store, &err),
 			-1);
 	CU_ASSERT_PTR_NULL(store);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "cannot connect to database at 127.0.0.1:1"));
-	CU_ASSERT_PTR_NULL(strstr(err, "hunter2"));
-	CU_ASSERT_PTR_NULL(strchr(err, '\n'));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(error_msg(&err), "cannot connect to database at 127.0.0.1:1"));
+	CU_ASSERT_PTR_NULL(strstr(error_msg(&err), "hunter2"));
+	CU_ASSERT_PTR_NULL(strchr(error_msg(&err), '\n'));
 }
 
 static const struct test_case migrate_cases[] = {

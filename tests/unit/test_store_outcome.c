@@ -47,11 +47,10 @@ static int sql_run(const char *sql)
 
 static int init(void)
 {
-	char err[600];
+	struct error err;
 
 	db_url = test_create_database("draftd_test_store_outcome");
-	if (db_url == NULL || store_open(db_url, 5, &store, err, sizeof(err)) < 0 ||
-	    store_migrate(store) < 0)
+	if (db_url == NULL || store_open(db_url, 5, &store, &err) < 0 || store_migrate(store) < 0)
 		return -1;
 	/* messages 1..6, each with one pending draft (ids 1..6) */
 	return sql_run(

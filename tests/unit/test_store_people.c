@@ -26,10 +26,10 @@ static struct store *store;
 
 static int people_init(void)
 {
-	char err[600];
+	struct error err;
 
 	db_url = test_create_database("draftd_test_people");
-	if (db_url == NULL || store_open(db_url, 5, &store, err, sizeof(err)) < 0)
+	if (db_url == NULL || store_open(db_url, 5, &store, &err) < 0)
 		return -1;
 	return store_migrate(store) >= 0 ? 0 : -1;
 }
@@ -198,7 +198,8 @@ static void crash_mid_transaction(void)
 /* One step; returns false (after printing what) when the store disagrees. */
 static bool model_step(struct model *m, unsigned int *seed, int step)
 {
-	char token[AUTH_SESSION_TOKEN_LEN + 1], err[600];
+	struct error err;
+	char token[AUTH_SESSION_TOKEN_LEN + 1];
 	struct store_session s;
 	int op = rand_r(seed) % 8, p = rand_r(seed) % M_PEOPLE, i, r = 0, want = 0;
 	bool end = false;
@@ -244,7 +245,7 @@ static bool model_step(struct model *m, unsigned int *seed, int step)
 	default: /* a crash, then a restart (new connection) */
 		crash_mid_transaction();
 		store_close(&store);
-		if (store_open(db_url, 5, &store, err, sizeof(err)) < 0)
+		if (store_open(db_url, 5, &store, &err) < 0)
 			r = -1;
 		want = 0;
 		break;

@@ -53,11 +53,10 @@ static long long add_message(const char *subject, const char *body)
 
 static int init(void)
 {
-	char err[600];
+	struct error err;
 
 	db_url = test_create_database("draftd_test_store_pipeline");
-	if (db_url == NULL || store_open(db_url, 5, &store, err, sizeof(err)) < 0 ||
-	    store_migrate(store) < 0)
+	if (db_url == NULL || store_open(db_url, 5, &store, &err) < 0 || store_migrate(store) < 0)
 		return -1;
 	return 0;
 }

@@ -45,11 +45,10 @@ static void *sp_borrow_many(void *arg)
 {
 	struct sp_worker *w = arg;
 	struct store *s;
-	char err[300];
+	struct error err;
 
 	for (int i = 0; i < 20; i++) {
-		if (store_pool_get(w->pool, &s, err, sizeof(err)) < 0 ||
-		    store_command(s, "SELECT 1") < 0)
+		if (store_pool_get(w->pool, &s, &err) < 0 || store_command(s, "SELECT 1") < 0)
 			w->failures++;
 		store_pool_put(w->pool, &s);
 	}
@@ -81,9 +80,9 @@ static void *sp_borrow_one(void *arg)
 {
 	struct sp_worker *w = arg;
 	struct store *s;
-	char err[300];
+	struct error err;
 
-	if (store_pool_get(w->pool, &s, err, sizeof(err)) < 0)
+	if (store_pool_get(w->pool, &s, &err) < 0)
 		w->failures++;
 	atomic_fetch_add(&w->done, 1);
 	store_pool_put(w->pool, &s);
@@ -96,12 +95,12 @@ static void test_pool_waits_and_reconnects(void)
 	struct store *a = NULL, *b = NULL;
 	struct sp_worker w;
 	pthread_t th;
-	char err[300];
+	struct error err;
 
 	CU_ASSERT_EQUAL_FATAL(store_pool_new(db_url, 5, 1, &pool), 0);
 	memset(&w, 0, sizeof(w));
 	w.pool = pool;
-	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &a, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, sp_borrow_one, &w), 0);
 	/* the only connection is out: the second borrower must still wait */
 	usleep(200 * 1000);
@@ -116,7 +115,7 @@ static void test_pool_waits_and_reconnects(void)
 			     " WHERE datname = '" POOL_DB "' AND pid <> pg_backend_pid()"),
 			1);
 	usleep(100 * 1000);
-	CU_ASSERT_EQUAL(store_pool_get(pool, &b, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(store_pool_get(pool, &b, &err), 0);
 	if (b != NULL)
 		CU_ASSERT_EQUAL(store_command(b, "SELECT 1"), 0);
 	store_pool_put(pool, &b);
@@ -132,16 +131,16 @@ static void test_pool_drops_open_transaction(void)
 {
 	struct store_pool *pool = NULL;
 	struct store *a = NULL;
-	char err[300];
+	struct error err;
 	int pid_a = 0;
 
 	CU_ASSERT_EQUAL_FATAL(store_pool_new(db_url, 5, 1, &pool), 0);
-	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &a, &err), 0);
 	pid_a = PQbackendPID(a->conn);
 	CU_ASSERT_EQUAL(store_command(a, "BEGIN"), 0);
 	store_pool_put(pool, &a);
 	CU_ASSERT_PTR_NULL(a);
-	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &a, &err), 0);
 	CU_ASSERT_NOT_EQUAL(PQbackendPID(a->conn), pid_a);
 	CU_ASSERT_EQUAL(PQtransactionStatus(a->conn), PQTRANS_IDLE);
 	store_pool_put(pool, &a);
@@ -154,11 +153,11 @@ static void test_session_without_jit(void)
 {
 	struct store_pool *pool = NULL;
 	struct store *a = NULL;
-	char err[300];
+	struct error err;
 	PGresult *res;
 
 	CU_ASSERT_EQUAL_FATAL(store_pool_new(db_url, 5, 1, &pool), 0);
-	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &a, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &a, &err), 0);
 	res = PQexec(a->conn, "SHOW jit");
 	CU_ASSERT_EQUAL(PQresultStatus(res), PGRES_TUPLES_OK);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
@@ -168,12 +167,60 @@ static void test_session_without_jit(void)
 	store_pool_free(&pool);
 }
 
+/* A database that cannot be reached at all: the first borrow says so in
+ * store_open()'s words. */
+static void test_pool_unreachable(void)
+{
+	struct store_pool *pool = NULL;
+	struct store *s = NULL;
+	struct error err;
+
+	CU_ASSERT_EQUAL_FATAL(
+		store_pool_new("postgresql://nobody:hunter2@127.0.0.1:1/x", 2, 1, &pool), 0);
+	error_set_retryable(&err, "stale");
+	CU_ASSERT_EQUAL(store_pool_get(pool, &s, &err), -1);
+	CU_ASSERT_PTR_NULL(s);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(error_msg(&err), "cannot connect to database at 127.0.0.1:1"));
+	CU_ASSERT_PTR_NULL(strstr(error_msg(&err), "hunter2"));
+	CU_ASSERT_FALSE(err.retryable);
+	/* the failed slot is free again: the next try fails the same way, no hang */
+	CU_ASSERT_EQUAL(store_pool_get(pool, &s, &err), -1);
+	store_pool_free(&pool);
+}
+
+/* An idle connection whose database is gone: the reconnect fails and the
+ * borrow reports the connection's own error (store_err(), copied whole). */
+static void test_pool_reconnect_fails(void)
+{
+	struct store_pool *pool = NULL;
+	struct store *s = NULL;
+	struct error err;
+	char url[4200];
+
+	snprintf(url, sizeof(url), "%s_gone", db_url);
+	sp_q("DROP DATABASE IF EXISTS " POOL_DB "_gone WITH (FORCE)");
+	sp_q("CREATE DATABASE " POOL_DB "_gone");
+	CU_ASSERT_EQUAL_FATAL(store_pool_new(url, 5, 1, &pool), 0);
+	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &s, &err), 0);
+	store_pool_put(pool, &s);
+	sp_q("DROP DATABASE " POOL_DB "_gone WITH (FORCE)");
+	usleep(100 * 1000);
+	CU_ASSERT_EQUAL(store_pool_get(pool, &s, &err), -1);
+	CU_ASSERT_PTR_NULL(s);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "database reconnect: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), POOL_DB "_gone"));
+	store_pool_free(&pool);
+}
+
 static const struct test_case pool_cases[] = {
 	{"12 threads, size 2: at most 2 connections", test_pool_bounded},
 	{"a borrower waits; a dropped connection is reconnected", test_pool_waits_and_reconnects},
 	{"a connection given back in a transaction is not lent again",
 	 test_pool_drops_open_transaction},
 	{"sessions run without JIT", test_session_without_jit},
+	{"an unreachable database: the borrow says why", test_pool_unreachable},
+	{"a reconnect that fails: the connection's error is handed up", test_pool_reconnect_fails},
 	{NULL, NULL},
 };
 TEST_SUITE("store_pool", sp_init, NULL, pool_cases)

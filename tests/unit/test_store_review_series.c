@@ -40,9 +40,9 @@ static json_t *series_get(unsigned int days, double threshold)
 {
 	struct store *store = NULL;
 	json_t *result = NULL;
-	char err[600];
+	struct error err;
 
-	if (store_open(db_url, 5, &store, err, sizeof(err)) < 0)
+	if (store_open(db_url, 5, &store, &err) < 0)
 		return NULL;
 	if (store_review_series(store, days, threshold, &result) < 0)
 		fprintf(stderr, "series: %s\n", store_error(store));

@@ -23,10 +23,10 @@ static int stmt_init(void)
 static struct store *stmt_open(void)
 {
 	struct store *store = NULL;
-	char err[600];
+	struct error err;
 
-	if (store_open(stmt_db, 5, &store, err, sizeof(err)) < 0)
-		fprintf(stderr, "%s\n", err);
+	if (store_open(stmt_db, 5, &store, &err) < 0)
+		fprintf(stderr, "%s\n", error_msg(&err));
 	return store;
 }
 
@@ -76,6 +76,10 @@ static void test_stmt_errors_rollback(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(store);
 	CU_ASSERT_EQUAL(stmt_value(store, "SELEC 1", NULL), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(store_error(store), "syntax error"));
+	/* the handle's struct error is the same message (a statement error is
+	 * not a reason to try again) */
+	CU_ASSERT_STRING_EQUAL(error_msg(store_err(store)), store_error(store));
+	CU_ASSERT_FALSE(store_err(store)->retryable);
 	CU_ASSERT_EQUAL(stmt_value(store, "SELECT count(*) FROM no_such_table", NULL), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(store_error(store), "no_such_table"));
 	CU_ASSERT_EQUAL(store_stmt_count(store), 0);

@@ -20,10 +20,10 @@ static struct store *store;
 
 static int txn_init(void)
 {
-	char err[600];
+	struct error err;
 
 	db_url = test_create_database("draftd_test_txn");
-	if (db_url == NULL || store_open(db_url, 5, &store, err, sizeof(err)) < 0)
+	if (db_url == NULL || store_open(db_url, 5, &store, &err) < 0)
 		return -1;
 	if (store_migrate(store) < 0 || store_command(store, "CREATE TABLE txn_probe (v int)") < 0)
 		return -1;
