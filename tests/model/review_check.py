@@ -103,8 +103,13 @@ def check(env, model, Violation):
         if m.db in status:
             st, reason = status[m.db]
             if st != want_status:
-                raise Violation("message %d is %s, the answers said %s" % (m.db, st,
-                                                                          want_status))
+                # what the outbox and the drafts say, for whoever replays it
+                rows = env.rows("SELECT d.id, d.status, coalesce(o.state, '-')"
+                                " FROM drafts d LEFT JOIN outbox o ON o.draft_id = d.id"
+                                " WHERE d.message_id = %d ORDER BY d.id" % m.db)
+                raise Violation("message %d is %s, the answers said %s (drafts: %s)"
+                                % (m.db, st, want_status,
+                                   ", ".join("%s %s/outbox %s" % tuple(r) for r in rows)))
             if st == "closed" and not reason.strip():
                 raise Violation("message %d is closed without a reason" % m.db)
         if want_status == "open" and m.db not in in_review and m.db not in human:
