@@ -107,14 +107,15 @@ static void online_mailbox(struct online *o, const struct mailbox_config *mb)
 {
 	struct imap_conn *conn = NULL;
 	struct imap_sent sent;
-	char what[200], err[600];
+	struct error err;
+	char what[200];
 	uint32_t uv = 0, next = 0;
 	int r;
 
 	snprintf(what, sizeof(what), "mailbox %s", mb->name);
-	if (imap_connect(mb, &conn, err, sizeof(err)) < 0) {
-		online_line(o, ONLINE_FAIL, what, "%s%s", err,
-			    strstr(err, "login refused") != NULL
+	if (imap_connect(mb, &conn, &err) < 0) {
+		online_line(o, ONLINE_FAIL, what, "%s%s", error_msg(&err),
+			    strstr(error_msg(&err), "login refused") != NULL
 				    ? " (check user and the password or token)"
 				    : "");
 		return;

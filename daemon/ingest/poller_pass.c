@@ -175,8 +175,12 @@ int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
 		return r;
 	}
 	if (pm->conn == NULL) {
-		if (imap_connect(pm->mb, &pm->conn, err, errsize) < 0)
+		struct error ierr;
+
+		if (imap_connect(pm->mb, &pm->conn, &ierr) < 0) {
+			snprintf(err, errsize, "%s", error_msg(&ierr));
 			goto fail;
+		}
 		/* once per connection: mail the mail system judged spam is never read */
 		r = imap_folder_is_junk(pm->conn, folder);
 		if (r != 0) {

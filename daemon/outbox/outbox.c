@@ -298,8 +298,10 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 		ret = OUTBOX_GIVE_UP;
 		goto out;
 	}
-	if (imap_connect(mb, &conn, errbuf, errsize) < 0)
+	if (imap_connect(mb, &conn, &err) < 0) {
+		snprintf(errbuf, errsize, "%s", error_msg(&err));
 		goto out;
+	}
 	/* found, or made when there is none (sent_copy = append files the copy) */
 	switch (outbox_sent_folder(store, conn, mb, mb->sent_copy == SENT_COPY_APPEND, &sent_folder,
 				   errbuf, errsize)) {
@@ -430,6 +432,7 @@ static int outbox_check_one(struct store *store, const struct config *config)
 	struct imap_conn *conn = NULL;
 	struct imap_sent sent;
 	struct outbox_item item;
+	struct error err;
 	char errbuf[600] = "";
 	int r;
 
@@ -442,8 +445,8 @@ static int outbox_check_one(struct store *store, const struct config *config)
 	mb = config_mailbox(config, item.mailbox);
 	if (mb == NULL)
 		log_warn("uncertain reply: mailbox '%s' is not in the config", item.mailbox);
-	else if (imap_connect(mb, &conn, errbuf, sizeof(errbuf)) < 0)
-		log_warn("uncertain reply: cannot check the Sent folder: %s", errbuf);
+	else if (imap_connect(mb, &conn, &err) < 0)
+		log_warn("uncertain reply: cannot check the Sent folder: %s", error_msg(&err));
 	else if (outbox_sent_folder(store, conn, mb, false, &sent, errbuf, sizeof(errbuf)) <= 0)
 		log_warn("uncertain reply: no Sent folder to check%s%s",
 			 errbuf[0] != '\0' ? ": " : "", errbuf);

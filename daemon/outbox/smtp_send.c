@@ -116,7 +116,7 @@ static int smtp_tls_purpose(struct smtp_tls_check *c)
 	struct curl_tlssessioninfo *info = NULL;
 	const gnutls_datum_t *chain;
 	unsigned int n = 0, i;
-	char why[300];
+	struct error why;
 
 	if (!smtp_uses_tls(c->opts))
 		return 0;
@@ -131,8 +131,8 @@ static int smtp_tls_purpose(struct smtp_tls_check *c)
 		der[i] = chain[i].data;
 		lens[i] = chain[i].size;
 	}
-	if (imap_tls_verify_chain(der, lens, i, c->host, c->opts->ca_file, why, sizeof(why)) < 0) {
-		snprintf(c->why, sizeof(c->why), "smtp: TLS: %s", why);
+	if (imap_tls_verify_chain(der, lens, i, c->host, c->opts->ca_file, &why) < 0) {
+		snprintf(c->why, sizeof(c->why), "smtp: TLS: %s", error_msg(&why));
 		return -1;
 	}
 	return 0;
