@@ -159,8 +159,8 @@ static void online_smtp_as(struct online *o, const struct config *config,
 			   const struct mailbox_config *mb)
 {
 	struct smtp_options opts;
-	char err[600], what[200], token[OAUTH_TOKEN_BUF];
-	struct error token_err;
+	char what[200], token[OAUTH_TOKEN_BUF];
+	struct error token_err, smtp_err;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.url = config->smtp.url;
@@ -182,9 +182,9 @@ static void online_smtp_as(struct online *o, const struct config *config,
 	} else {
 		snprintf(what, sizeof(what), "smtp");
 	}
-	if (smtp_check(&opts, err, sizeof(err)) < 0)
+	if (smtp_check(&opts, &smtp_err) < 0)
 		online_line(o, ONLINE_FAIL, what, "%s (check [smtp] url, user and credentials)",
-			    err);
+			    error_msg(&smtp_err));
 	else if (opts.user != NULL && opts.user[0] != '\0')
 		online_line(o, ONLINE_OK, what, "%s reachable, %sauthenticated as %s", opts.url,
 			    opts.tls || strncmp(opts.url, "smtps://", 8) == 0 ? "TLS, " : "",

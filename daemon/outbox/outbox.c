@@ -304,8 +304,9 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	}
 	/* found, or made when there is none (sent_copy = append files the copy) */
 	switch (outbox_sent_folder(store, conn, mb, mb->sent_copy == SENT_COPY_APPEND, &sent_folder,
-				   errbuf, errsize)) {
+				   &err)) {
 	case -1:
+		snprintf(errbuf, errsize, "%s", error_msg(&err));
 		goto out;
 	case 1:
 		sent = sent_folder.name;
@@ -356,7 +357,9 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	if (smtp_options_from(config, mb, &smtp, bearer, sizeof(bearer), errbuf, errsize) < 0)
 		goto out;
 	smtp_started = time_mono_ms();
-	smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, errbuf, errsize);
+	smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, &err);
+	if (smtp_res != SMTP_SENT)
+		snprintf(errbuf, errsize, "%s", error_msg(&err));
 	/* the server refused the token at AUTH (it expired early or was
 	 * revoked; nothing was sent, AUTH comes before MAIL FROM): forget it,
 	 * fetch a new one and try once more now, as the IMAP login does */
@@ -369,7 +372,9 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 			snprintf(errbuf, errsize, "smtp: %s", error_msg(&err));
 			goto out;
 		}
-		smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, errbuf, errsize);
+		smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, &err);
+		if (smtp_res != SMTP_SENT)
+			snprintf(errbuf, errsize, "%s", error_msg(&err));
 	}
 	obs_smtp_send(time_mono_ms() - smtp_started,
 		      smtp_res == SMTP_SENT        ? OBS_SMTP_SENT
@@ -433,12 +438,12 @@ static int outbox_check_one(struct store *store, const struct config *config)
 	struct imap_sent sent;
 	struct outbox_item item;
 	struct error err;
-	char errbuf[600] = "";
 	int r;
 
 	r = store_outbox_claim_check(store, OUTBOX_UNCERTAIN_CHECKS, OUTBOX_RETRY_BASE_S, &item);
 	if (r <= 0)
 		return r;
+	error_clear(&err); /* a mailbox without a Sent folder sets none */
 	log_ctx_set("mailbox", item.mailbox);
 	log_ctx_setf("outbox_id", "%" PRId64, item.id);
 	log_ctx_setf("draft_id", "%" PRId64, item.draft_id);
@@ -447,9 +452,9 @@ static int outbox_check_one(struct store *store, const struct config *config)
 		log_warn("uncertain reply: mailbox '%s' is not in the config", item.mailbox);
 	else if (imap_connect(mb, &conn, &err) < 0)
 		log_warn("uncertain reply: cannot check the Sent folder: %s", error_msg(&err));
-	else if (outbox_sent_folder(store, conn, mb, false, &sent, errbuf, sizeof(errbuf)) <= 0)
+	else if (outbox_sent_folder(store, conn, mb, false, &sent, &err) <= 0)
 		log_warn("uncertain reply: no Sent folder to check%s%s",
-			 errbuf[0] != '\0' ? ": " : "", errbuf);
+			 error_msg(&err)[0] != '\0' ? ": " : "", error_msg(&err));
 	else if (outbox_sent_evidence(store, conn, mb, sent.name, &item) == 0 &&
 		 item.sent_checks >= OUTBOX_UNCERTAIN_CHECKS)
 		log_warn("uncertain reply: no copy filed by the server in %s after %u checks; "
