@@ -107,14 +107,15 @@ static void online_mailbox(struct online *o, const struct mailbox_config *mb)
 {
 	struct imap_conn *conn = NULL;
 	struct imap_sent sent;
-	char what[200], err[600];
+	struct error err;
+	char what[200];
 	uint32_t uv = 0, next = 0;
 	int r;
 
 	snprintf(what, sizeof(what), "mailbox %s", mb->name);
-	if (imap_connect(mb, &conn, err, sizeof(err)) < 0) {
-		online_line(o, ONLINE_FAIL, what, "%s%s", err,
-			    strstr(err, "login refused") != NULL
+	if (imap_connect(mb, &conn, &err) < 0) {
+		online_line(o, ONLINE_FAIL, what, "%s%s", error_msg(&err),
+			    strstr(error_msg(&err), "login refused") != NULL
 				    ? " (check user and the password or token)"
 				    : "");
 		return;
@@ -158,8 +159,8 @@ static void online_smtp_as(struct online *o, const struct config *config,
 			   const struct mailbox_config *mb)
 {
 	struct smtp_options opts;
-	char err[600], what[200], token[OAUTH_TOKEN_BUF];
-	struct error token_err;
+	char what[200], token[OAUTH_TOKEN_BUF];
+	struct error token_err, smtp_err;
 
 	memset(&opts, 0, sizeof(opts));
 	opts.url = config->smtp.url;
@@ -181,9 +182,9 @@ static void online_smtp_as(struct online *o, const struct config *config,
 	} else {
 		snprintf(what, sizeof(what), "smtp");
 	}
-	if (smtp_check(&opts, err, sizeof(err)) < 0)
+	if (smtp_check(&opts, &smtp_err) < 0)
 		online_line(o, ONLINE_FAIL, what, "%s (check [smtp] url, user and credentials)",
-			    err);
+			    error_msg(&smtp_err));
 	else if (opts.user != NULL && opts.user[0] != '\0')
 		online_line(o, ONLINE_OK, what, "%s reachable, %sauthenticated as %s", opts.url,
 			    opts.tls || strncmp(opts.url, "smtps://", 8) == 0 ? "TLS, " : "",

@@ -27,7 +27,7 @@ static int poll_mailbox(const struct config *config, const struct mailbox_config
 			struct store *store, unsigned int attempts, struct poller_counts *total)
 {
 	struct poller_mailbox pm;
-	char err[600];
+	struct error err;
 	unsigned int attempt, pause = 1;
 	int r = -1;
 
@@ -35,21 +35,21 @@ static int poll_mailbox(const struct config *config, const struct mailbox_config
 	poller_mailbox_init(&pm, config, mb, store);
 	for (attempt = 1; attempt <= attempts; attempt++) {
 		if (store_ensure(store) < 0) {
-			snprintf(err, sizeof(err), "%s", store_error(store));
+			error_set(&err, "%s", store_error(store));
 			r = -1;
 		} else {
-			r = poller_pass(&pm, err, sizeof(err));
+			r = poller_pass(&pm, &err);
 		}
 		if (r >= 0)
 			break;
-		log_error("poll failed (attempt %u of %u): %s", attempt, attempts, err);
+		log_error("poll failed (attempt %u of %u): %s", attempt, attempts, error_msg(&err));
 		if (attempt < attempts) {
 			sleep(pause);
 			pause = pause * 2 > 8 ? 8 : pause * 2;
 		}
 	}
 	if (r == 0)
-		log_error("skipped: %s", err);
+		log_error("skipped: %s", error_msg(&err));
 	poller_mailbox_finish(&pm);
 	poll_print(mb->name, &pm.counts);
 	total->fetched += pm.counts.fetched;

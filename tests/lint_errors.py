@@ -104,6 +104,11 @@ def check(root, allow_path):
         print(f"lint: note: {rel} {fn} in {os.path.basename(allow_path)} is converted: drop the line")
     if bad:
         print(f"lint: {bad} prototype(s) above use an old error convention")
+    elif allow:
+        print(f"lint: one error convention ok, {len(allow)} prototype(s) left on "
+              f"{os.path.basename(allow_path)}")
+    else:
+        print(f"lint: one error convention ok, {os.path.basename(allow_path)} is empty")
     return 1 if bad else 0
 
 

@@ -180,7 +180,7 @@ static int imap_conn_verify(struct imap_conn *conn, const struct mailbox_config 
 	carray *chain = mailstream_get_certificate_chain(conn->imap->imap_stream);
 	const unsigned char *der[16];
 	size_t lens[16], n = 0;
-	char why[400];
+	struct error why;
 	int ret = -1;
 
 	if (chain == NULL) {
@@ -194,10 +194,10 @@ static int imap_conn_verify(struct imap_conn *conn, const struct mailbox_config 
 		der[n] = (const unsigned char *)s->str;
 		lens[n++] = s->len;
 	}
-	if (imap_tls_verify_chain(der, lens, n, host, mb->tls_ca_file, why, sizeof(why)) < 0) {
+	if (imap_tls_verify_chain(der, lens, n, host, mb->tls_ca_file, &why) < 0) {
 		snprintf(conn->error, sizeof(conn->error),
 			 "TLS: %s (set tls_ca_file to trust a private CA, or tls_verify = off)",
-			 why);
+			 error_msg(&why));
 		goto out;
 	}
 	ret = 0;
@@ -207,8 +207,7 @@ out:
 	return ret;
 }
 
-int imap_connect(const struct mailbox_config *mb, struct imap_conn **conn_r, char *err,
-		 size_t errsize)
+int imap_connect(const struct mailbox_config *mb, struct imap_conn **conn_r, struct error *err)
 {
 	struct imap_conn *conn = NULL;
 	struct mailimap_capability_data *caps = NULL;
@@ -218,12 +217,12 @@ int imap_connect(const struct mailbox_config *mb, struct imap_conn **conn_r, cha
 	int r, ret = -1;
 
 	if (imap_url_parse(mb->url, &url, &why) < 0) {
-		snprintf(err, errsize, "url %s: %s", mb->url, why);
+		error_set(err, "url %s: %s", mb->url, why);
 		return -1;
 	}
 	conn = calloc(1, sizeof(*conn));
 	if (conn == NULL || (conn->imap = mailimap_new(0, NULL)) == NULL) {
-		snprintf(err, errsize, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	str_copy(conn->name, sizeof(conn->name), mb->name != NULL ? mb->name : "");
@@ -280,7 +279,7 @@ int imap_connect(const struct mailbox_config *mb, struct imap_conn **conn_r, cha
 	ret = 0;
 	goto out;
 fail:
-	snprintf(err, errsize, "%s", conn->error);
+	error_set(err, "%s", conn->error);
 out:
 	if (caps != NULL)
 		mailimap_capability_data_free(caps);

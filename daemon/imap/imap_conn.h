@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "daemon/config/config.h"
+#include "daemon/lib/error.h"
 
 /* One authenticated IMAP session for one configured mailbox, on libetpan:
  * IMAPS or STARTTLS with the server certificate verified (daemon/imap/imap_tls.h),
@@ -31,11 +32,11 @@ int imap_url_parse(const char *url, struct imap_url *url_r, const char **error_r
 	__attribute__((warn_unused_result));
 
 /* Connects, secures and logs in as mb says. Returns 0 with a new connection,
- * or -1 with a one-line reason in err (e.g. the certificate problem, or the
- * server's answer to LOGIN). tls_verify = off is logged as a warning at every
- * call. */
-int imap_connect(const struct mailbox_config *mb, struct imap_conn **conn_r, char *err,
-		 size_t errsize) __attribute__((warn_unused_result));
+ * or -1 with a one-line reason set in err (e.g. the certificate problem, or
+ * the server's answer to LOGIN). tls_verify = off is logged as a warning at
+ * every call. */
+int imap_connect(const struct mailbox_config *mb, struct imap_conn **conn_r, struct error *err)
+	__attribute__((warn_unused_result));
 /* Logs out (best effort, bounded by the timeout), closes and clears *conn.
  * NULL is fine. */
 void imap_close(struct imap_conn **conn);

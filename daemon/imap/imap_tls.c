@@ -11,7 +11,7 @@
 #define IMAP_TLS_MAX_CHAIN 16
 
 int imap_tls_verify_chain(const unsigned char *const *der, const size_t *der_len, size_t count,
-			  const char *host, const char *ca_file, char *err, size_t errsize)
+			  const char *host, const char *ca_file, struct error *err)
 {
 	gnutls_x509_trust_list_t tl = NULL;
 	gnutls_x509_crt_t crts[IMAP_TLS_MAX_CHAIN];
@@ -21,30 +21,29 @@ int imap_tls_verify_chain(const unsigned char *const *der, const size_t *der_len
 	int r, ret = -1;
 
 	if (count == 0) {
-		snprintf(err, errsize, "the server sent no certificate");
+		error_set(err, "the server sent no certificate");
 		return -1;
 	}
 	if (count > IMAP_TLS_MAX_CHAIN) {
-		snprintf(err, errsize, "certificate chain too long (%zu certificates)", count);
+		error_set(err, "certificate chain too long (%zu certificates)", count);
 		return -1;
 	}
 	for (n = 0; n < count; n++) {
 		gnutls_datum_t d = {(unsigned char *)der[n], (unsigned int)der_len[n]};
 
 		if (gnutls_x509_crt_init(&crts[n]) < 0) {
-			snprintf(err, errsize, "out of memory");
+			error_set(err, "out of memory");
 			goto out;
 		}
 		r = gnutls_x509_crt_import(crts[n], &d, GNUTLS_X509_FMT_DER);
 		if (r < 0) {
 			n++;
-			snprintf(err, errsize, "unreadable server certificate: %s",
-				 gnutls_strerror(r));
+			error_set(err, "unreadable server certificate: %s", gnutls_strerror(r));
 			goto out;
 		}
 	}
 	if (gnutls_x509_trust_list_init(&tl, 0) < 0) {
-		snprintf(err, errsize, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	/* No system store is not fatal: a private CA may be all there is. */
@@ -53,8 +52,8 @@ int imap_tls_verify_chain(const unsigned char *const *der, const size_t *der_len
 		r = gnutls_x509_trust_list_add_trust_file(tl, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0,
 							  0);
 		if (r <= 0) {
-			snprintf(err, errsize, "tls_ca_file %s: %s", ca_file,
-				 r == 0 ? "no certificate in it" : gnutls_strerror(r));
+			error_set(err, "tls_ca_file %s: %s", ca_file,
+				  r == 0 ? "no certificate in it" : gnutls_strerror(r));
 			goto out;
 		}
 	}
@@ -69,12 +68,12 @@ int imap_tls_verify_chain(const unsigned char *const *der, const size_t *der_len
 	vdata[1].size = 0;
 	r = gnutls_x509_trust_list_verify_crt2(tl, crts, n, vdata, 2, 0, &status, NULL);
 	if (r < 0) {
-		snprintf(err, errsize, "certificate verification failed: %s", gnutls_strerror(r));
+		error_set(err, "certificate verification failed: %s", gnutls_strerror(r));
 		goto out;
 	}
 	if (status & GNUTLS_CERT_PURPOSE_MISMATCH) {
-		snprintf(
-			err, errsize,
+		error_set(
+			err,
 			"server certificate for %s is not for a TLS server: its extended key usage "
 			"lacks serverAuth",
 			host);
@@ -83,10 +82,10 @@ int imap_tls_verify_chain(const unsigned char *const *der, const size_t *der_len
 	if (status != 0) {
 		if (gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &out,
 								 0) == 0)
-			snprintf(err, errsize, "server certificate for %s not trusted: %s", host,
-				 (const char *)out.data);
+			error_set(err, "server certificate for %s not trusted: %s", host,
+				  (const char *)out.data);
 		else
-			snprintf(err, errsize, "server certificate for %s not trusted", host);
+			error_set(err, "server certificate for %s not trusted", host);
 		goto out;
 	}
 	ret = 0;

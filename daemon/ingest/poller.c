@@ -145,6 +145,7 @@ static bool poller_wait(struct poller_thread *t, unsigned int ms, bool requests)
 static bool poller_idle_check(void *ctx)
 {
 	struct poller_thread *t = ctx;
+	struct error dberr;
 	char err[300];
 	int r;
 
@@ -153,7 +154,7 @@ static bool poller_idle_check(void *ctx)
 	if (time_mono_ms() - t->renewed_ms < POLLER_RENEW_MS)
 		return false;
 	t->renewed_ms = time_mono_ms();
-	if (poller_db_get(t->pm, err, sizeof(err)) < 0)
+	if (poller_db_get(t->pm, &dberr) < 0)
 		return false; /* the lease outlives a short database outage */
 	r = store_ingest_lease_take(t->pm->store, t->pm->id, t->pm->owner, t->pm->lease_ttl, NULL,
 				    err, sizeof(err));
@@ -183,7 +184,7 @@ static void *poller_thread_main(void *arg)
 	struct poller_thread *t = arg;
 	struct poller_mailbox pm;
 	unsigned int backoff = 0;
-	char err[600];
+	struct error err;
 	int r;
 
 	log_ctx_set("mailbox", t->mb->name);
@@ -195,13 +196,13 @@ static void *poller_thread_main(void *arg)
 	pm.queued = poller_jobs_queued;
 	t->pm = &pm;
 	while (!poller_should_stop(t)) {
-		r = poller_pass(&pm, err, sizeof(err));
+		r = poller_pass(&pm, &err);
 		if (r != 0) /* 0: another instance holds the lease, no poll here */
 			obs_mailbox_poll(t->mb->name, r > 0);
 		if (r < 0)
 			goto failed;
 		if (r == 0) {
-			log_info("%s; retrying in %u s", err, t->mb->poll_interval);
+			log_info("%s; retrying in %u s", error_msg(&err), t->mb->poll_interval);
 			(void)poller_wait(t, t->mb->poll_interval * 1000, false);
 			continue;
 		}
@@ -217,7 +218,7 @@ static void *poller_thread_main(void *arg)
 			obs_mailbox_idle(t->mb->name, false);
 			if (r < 0) {
 				obs_mailbox_idle_error(t->mb->name);
-				snprintf(err, sizeof(err), "%s", imap_error(pm.conn));
+				error_set(&err, "%s", imap_error(pm.conn));
 				imap_close(&pm.conn);
 				goto failed;
 			}
@@ -230,7 +231,7 @@ static void *poller_thread_main(void *arg)
 	failed : {
 		unsigned int wait = poller_backoff(t, &backoff);
 
-		log_error("poll failed: %s; retrying in %u ms", err, wait);
+		log_error("poll failed: %s; retrying in %u ms", error_msg(&err), wait);
 		imap_close(&pm.conn);
 		(void)poller_wait(t, wait, false);
 	}

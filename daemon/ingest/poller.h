@@ -9,6 +9,7 @@
 
 #include "daemon/config/config.h"
 #include "daemon/imap/imap_conn.h"
+#include "daemon/lib/error.h"
 #include "daemon/service/daemon.h"
 #include "daemon/store/store.h"
 #include "daemon/store/store_ingest.h"
@@ -59,8 +60,7 @@ void poller_mailbox_finish(struct poller_mailbox *pm);
 /* The database for one step: with a pool, borrows a connection into
  * pm->store (0, or -1 with the reason in err); without, 0 at once.
  * poller_db_put() gives a borrowed one back. */
-int poller_db_get(struct poller_mailbox *pm, char *err, size_t errsize)
-	__attribute__((warn_unused_result));
+int poller_db_get(struct poller_mailbox *pm, struct error *err) __attribute__((warn_unused_result));
 void poller_db_put(struct poller_mailbox *pm);
 
 /* One pass: upserts the mailbox row, takes (or renews) its lease, connects
@@ -70,7 +70,6 @@ void poller_db_put(struct poller_mailbox *pm);
  * another live instance holds the lease (named in err), -1 on error (reason
  * in err; the IMAP connection is then closed and the error recorded on the
  * mailbox row when the database is reachable). */
-int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
-	__attribute__((warn_unused_result));
+int poller_pass(struct poller_mailbox *pm, struct error *err) __attribute__((warn_unused_result));
 
 #endif

@@ -94,14 +94,14 @@ static int poller_batch_alloc(size_t count, struct poller_batch **b_r)
  * with *b_r, or -1 (reason in err, *b_r NULL). */
 static int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids,
 			      const uint32_t *sizes, size_t count, const struct mime_limits *limits,
-			      struct poller_batch **b_r, char *err, size_t errsize)
+			      struct poller_batch **b_r, struct error *err)
 {
 	struct poller_batch *b = NULL;
 	size_t i;
 	int ret = -1;
 
 	if (poller_batch_alloc(count, &b) < 0) {
-		snprintf(err, errsize, "out of memory");
+		error_set(err, "out of memory");
 		goto out;
 	}
 	b->upto_uid = uids[count - 1];
@@ -122,7 +122,7 @@ static int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids,
 					      limits->max_message_size, b->full) < 0) ||
 	    (b->nh > 0 &&
 	     imap_fetch_messages(pm->conn, b->hu, b->nh, true, POLLER_HEADER_MAX, b->head) < 0)) {
-		snprintf(err, errsize, "%s", imap_error(pm->conn));
+		error_set(err, "%s", imap_error(pm->conn));
 		goto out;
 	}
 	poller_merge(b);
@@ -135,7 +135,7 @@ static int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids,
 		pm->counts.fetched++;
 		log_ctx_setf("uid", "%u", m->uid);
 		if (ingest_prepare(m, limits, &b->msgs[i], &why) < 0) {
-			snprintf(err, errsize, "UID %u: %s", m->uid, why);
+			error_set(err, "UID %u: %s", m->uid, why);
 			log_ctx_set("uid", NULL);
 			goto out;
 		}
@@ -166,16 +166,16 @@ static unsigned int poller_jobs(const struct store_ingest_counts *c)
 /* Stores b with its checkpoint and renews the lease (a long first fetch
  * must not outlive it). Returns 0, or -1 (also when the lease is lost). */
 static int poller_batch_store(struct poller_mailbox *pm, uint32_t uidvalidity,
-			      const struct poller_batch *b, char *err, size_t errsize)
+			      const struct poller_batch *b, struct error *err)
 {
 	struct store_ingest_counts before = pm->counts.store;
 	int r;
 
-	if (poller_db_get(pm, err, errsize) < 0)
+	if (poller_db_get(pm, err) < 0)
 		return -1;
 	if (store_ingest_batch(pm->store, pm->id, pm->owner, uidvalidity, b->rows, b->n,
 			       b->upto_uid, &pm->counts.store) < 0) {
-		snprintf(err, errsize, "%s", store_error(pm->store));
+		error_set(err, "%s", store_error(pm->store));
 		poller_db_put(pm);
 		return -1;
 	}
@@ -183,7 +183,7 @@ static int poller_batch_store(struct poller_mailbox *pm, uint32_t uidvalidity,
 	 * renewed (one round trip less between an arrival and its draft) */
 	if (pm->queued != NULL && poller_jobs(&pm->counts.store) > poller_jobs(&before))
 		pm->queued(pm->stop_ctx);
-	r = poller_lease(pm, err, errsize);
+	r = poller_lease(pm, err);
 	poller_db_put(pm);
 	return r == 1 ? 0 : -1;
 }
@@ -198,14 +198,14 @@ struct poller_writer {
 	struct poller_batch *next; /* handed over, not taken yet */
 	bool done;                 /* no more batches come */
 	bool failed;               /* a batch failed: the rest are dropped */
-	char err[600];
+	struct error err;
 };
 
 static void *poller_writer_main(void *arg)
 {
 	struct poller_writer *w = arg;
 	struct poller_batch *b;
-	char err[600];
+	struct error err;
 	int r;
 
 	log_ctx_set("mailbox", w->pm->mb->name);
@@ -221,12 +221,12 @@ static void *poller_writer_main(void *arg)
 		r = w->failed ? -1 : 0;
 		pthread_mutex_unlock(&w->lock);
 		if (r == 0)
-			r = poller_batch_store(w->pm, w->uidvalidity, b, err, sizeof(err));
+			r = poller_batch_store(w->pm, w->uidvalidity, b, &err);
 		poller_batch_free(w->pm, &b);
 		pthread_mutex_lock(&w->lock);
 		if (r < 0 && !w->failed) {
 			w->failed = true;
-			snprintf(w->err, sizeof(w->err), "%s", err);
+			error_copy(&w->err, &err);
 			pthread_cond_broadcast(&w->cond);
 		}
 	}
@@ -260,8 +260,7 @@ static int poller_writer_start(struct poller_writer *w, struct poller_mailbox *p
 
 /* Hands *bp to the writer once it took the previous one. Returns 0, or -1
  * when an earlier batch failed (its reason in err; *bp freed). */
-static int poller_writer_hand(struct poller_writer *w, struct poller_batch **bp, char *err,
-			      size_t errsize)
+static int poller_writer_hand(struct poller_writer *w, struct poller_batch **bp, struct error *err)
 {
 	int ret = 0;
 
@@ -269,7 +268,7 @@ static int poller_writer_hand(struct poller_writer *w, struct poller_batch **bp,
 	while (w->next != NULL && !w->failed)
 		pthread_cond_wait(&w->cond, &w->lock);
 	if (w->failed) {
-		snprintf(err, errsize, "%s", w->err);
+		error_copy(err, &w->err);
 		ret = -1;
 	} else {
 		w->next = *bp;
@@ -283,7 +282,7 @@ static int poller_writer_hand(struct poller_writer *w, struct poller_batch **bp,
 
 /* Lets the writer store what it was handed and stop. Returns 0, or -1 with
  * the first failure's reason in err (unless err is NULL). */
-static int poller_writer_finish(struct poller_writer *w, char *err, size_t errsize)
+static int poller_writer_finish(struct poller_writer *w, struct error *err)
 {
 	pthread_mutex_lock(&w->lock);
 	w->done = true;
@@ -292,13 +291,13 @@ static int poller_writer_finish(struct poller_writer *w, char *err, size_t errsi
 	pthread_join(w->tid, NULL);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
-	if (w->failed && err != NULL)
-		snprintf(err, errsize, "%s", w->err);
+	if (w->failed)
+		error_copy(err, &w->err); /* err may be NULL */
 	return w->failed ? -1 : 0;
 }
 
 int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
-		     size_t count, char *err, size_t errsize)
+		     size_t count, struct error *err)
 {
 	struct mime_limits limits;
 	struct poller_writer w;
@@ -312,7 +311,7 @@ int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint
 	mime_limits_from_config(pm->config, &limits);
 	sizes = calloc(batch, sizeof(*sizes));
 	if (sizes == NULL) {
-		snprintf(err, errsize, "out of memory");
+		error_set(err, "out of memory");
 		return -1;
 	}
 	/* one batch is stored where it was fetched; more overlap */
@@ -325,7 +324,7 @@ int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint
 		if (pm->stop != NULL && pm->stop(pm->stop_ctx))
 			break;
 		if (imap_fetch_sizes(pm->conn, uids + i, chunk, sizes) < 0) {
-			snprintf(err, errsize, "%s", imap_error(pm->conn));
+			error_set(err, "%s", imap_error(pm->conn));
 			goto out;
 		}
 		for (k = 0; k < chunk; k++) {
@@ -335,10 +334,10 @@ int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint
 				break;
 			bytes += s;
 		}
-		if (poller_batch_fetch(pm, uids + i, sizes, k, &limits, &b, err, errsize) < 0)
+		if (poller_batch_fetch(pm, uids + i, sizes, k, &limits, &b, err) < 0)
 			goto out;
-		if (writer ? poller_writer_hand(&w, &b, err, errsize) < 0
-			   : poller_batch_store(pm, uidvalidity, b, err, errsize) < 0)
+		if (writer ? poller_writer_hand(&w, &b, err) < 0
+			   : poller_batch_store(pm, uidvalidity, b, err) < 0)
 			goto out;
 		poller_batch_free(pm, &b);
 		i += k;
@@ -348,7 +347,7 @@ out:
 	poller_batch_free(pm, &b);
 	/* what was handed over is stored (or refused) before the pass goes on;
 	 * a fetch error keeps its own reason */
-	if (writer && poller_writer_finish(&w, ret == 0 ? err : NULL, errsize) < 0)
+	if (writer && poller_writer_finish(&w, ret == 0 ? err : NULL) < 0)
 		ret = -1;
 	free(sizes);
 	return ret;

@@ -13,14 +13,13 @@
 /* Takes or renews pm's mailbox lease on pm->store, taking over one whose
  * holder on this host no longer runs. Returns 1 held, 0 another live
  * instance's (named in err), -1 error (in err). */
-int poller_lease(struct poller_mailbox *pm, char *err, size_t errsize)
-	__attribute__((warn_unused_result));
+int poller_lease(struct poller_mailbox *pm, struct error *err) __attribute__((warn_unused_result));
 
 /* Fetches and stores every UID in uids[count] (ascending), in batches
  * bounded by fetch_batch and POLLER_BATCH_BYTES, each stored in one
  * transaction with its checkpoint; stops between batches when pm->stop
  * says so. Returns 0, or -1 with the reason in err. */
 int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
-		     size_t count, char *err, size_t errsize) __attribute__((warn_unused_result));
+		     size_t count, struct error *err) __attribute__((warn_unused_result));
 
 #endif

@@ -32,17 +32,11 @@ void poller_mailbox_init(struct poller_mailbox *pm, const struct config *config,
 	pm->lease_ttl = 2 * mb->poll_interval + 60;
 }
 
-int poller_db_get(struct poller_mailbox *pm, char *err, size_t errsize)
+int poller_db_get(struct poller_mailbox *pm, struct error *err)
 {
-	struct error e;
-
 	if (pm->pool == NULL)
 		return 0;
-	if (store_pool_get(pm->pool, &pm->store, &e) < 0) {
-		snprintf(err, errsize, "%s", error_msg(&e));
-		return -1;
-	}
-	return 0;
+	return store_pool_get(pm->pool, &pm->store, err) < 0 ? -1 : 0;
 }
 
 void poller_db_put(struct poller_mailbox *pm)
@@ -53,9 +47,9 @@ void poller_db_put(struct poller_mailbox *pm)
 
 void poller_mailbox_finish(struct poller_mailbox *pm)
 {
-	char err[300];
+	struct error err;
 
-	if (pm->id != 0 && poller_db_get(pm, err, sizeof(err)) == 0) {
+	if (pm->id != 0 && poller_db_get(pm, &err) == 0) {
 		if (pm->store != NULL && store_ensure(pm->store) == 0)
 			(void)store_ingest_lease_release(pm->store, pm->id, pm->owner);
 		poller_db_put(pm);
@@ -78,7 +72,7 @@ static bool poller_holder_dead(const struct poller_mailbox *pm, const char *hold
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-int poller_lease(struct poller_mailbox *pm, char *err, size_t errsize)
+int poller_lease(struct poller_mailbox *pm, struct error *err)
 {
 	char holder[160];
 	int r;
@@ -91,9 +85,9 @@ int poller_lease(struct poller_mailbox *pm, char *err, size_t errsize)
 					    holder, sizeof(holder));
 	}
 	if (r < 0)
-		snprintf(err, errsize, "%s", store_error(pm->store));
+		error_set(err, "%s", store_error(pm->store));
 	else if (r == 0)
-		snprintf(err, errsize, "mailbox is leased by %s", holder);
+		error_set(err, "mailbox is leased by %s", holder);
 	return r;
 }
 
@@ -104,18 +98,18 @@ int poller_lease(struct poller_mailbox *pm, char *err, size_t errsize)
  * wake. Returns 1 held (checkpoint filled), 0 another instance's (named in
  * err), -1 error. */
 static int poller_pass_lease(struct poller_mailbox *pm, uint32_t *stored_uv_r, uint32_t *last_uid_r,
-			     char *err, size_t errsize)
+			     struct error *err)
 {
 	int r = -1;
 
-	if (poller_db_get(pm, err, errsize) < 0)
+	if (poller_db_get(pm, err) < 0)
 		return -1;
 	if (pm->id == 0 && store_ingest_mailbox(pm->store, pm->mb, &pm->id) < 0)
-		snprintf(err, errsize, "%s", store_error(pm->store));
+		error_set(err, "%s", store_error(pm->store));
 	else
-		r = poller_lease(pm, err, errsize);
+		r = poller_lease(pm, err);
 	if (r == 1 && store_ingest_checkpoint(pm->store, pm->id, stored_uv_r, last_uid_r) < 0) {
-		snprintf(err, errsize, "%s", store_error(pm->store));
+		error_set(err, "%s", store_error(pm->store));
 		r = -1;
 	}
 	poller_db_put(pm);
@@ -126,19 +120,19 @@ static int poller_pass_lease(struct poller_mailbox *pm, uint32_t *stored_uv_r, u
  * UIDVALIDITY changed. Returns 0 with *last_uid_r, or -1. */
 static int poller_pass_checkpoint(struct poller_mailbox *pm, const char *folder,
 				  uint32_t uidvalidity, uint32_t stored_uv, uint32_t *last_uid_r,
-				  char *err, size_t errsize)
+				  struct error *err)
 {
 	int ret = -1;
 
 	if (stored_uv != 0 && stored_uv != uidvalidity) {
-		if (poller_db_get(pm, err, errsize) < 0)
+		if (poller_db_get(pm, err) < 0)
 			return -1;
 		log_warn("UIDVALIDITY of %s changed from %u to %u: refetching, already stored "
 			 "messages are matched by sha256",
 			 folder, stored_uv, uidvalidity);
 		if (store_ingest_uidvalidity_reset(pm->store, pm->id, pm->owner, stored_uv,
 						   uidvalidity) < 0) {
-			snprintf(err, errsize, "%s", store_error(pm->store));
+			error_set(err, "%s", store_error(pm->store));
 			goto out;
 		}
 		*last_uid_r = 0;
@@ -153,60 +147,60 @@ out:
  * best effort: the database may be what failed. */
 static void poller_pass_result(struct poller_mailbox *pm, const char *error)
 {
-	char err[300];
+	struct error err;
 
-	if (poller_db_get(pm, err, sizeof(err)) < 0)
+	if (poller_db_get(pm, &err) < 0)
 		return;
 	if (store_ensure(pm->store) == 0)
 		(void)store_ingest_poll_result(pm->store, pm->id, error);
 	poller_db_put(pm);
 }
 
-int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
+int poller_pass(struct poller_mailbox *pm, struct error *err)
 {
 	const char *folder = pm->mb->folder != NULL ? pm->mb->folder : "INBOX";
 	uint32_t uidvalidity, uidnext, stored_uv = 0, last_uid = 0, *uids = NULL;
 	long n;
 	int r, ret = -1;
 
-	r = poller_pass_lease(pm, &stored_uv, &last_uid, err, errsize);
+	r = poller_pass_lease(pm, &stored_uv, &last_uid, err);
 	if (r <= 0) {
 		imap_close(&pm->conn);
 		return r;
 	}
 	if (pm->conn == NULL) {
-		if (imap_connect(pm->mb, &pm->conn, err, errsize) < 0)
+		if (imap_connect(pm->mb, &pm->conn, err) < 0)
 			goto fail;
 		/* once per connection: mail the mail system judged spam is never read */
 		r = imap_folder_is_junk(pm->conn, folder);
 		if (r != 0) {
 			if (r > 0)
-				snprintf(
-					err, errsize,
+				error_set(
+					err,
 					"folder %s is the Junk folder: draftd never reads mail the "
 					"mail system judged spam; set folder to the inbox",
 					folder);
 			else
-				snprintf(err, errsize, "%s", imap_error(pm->conn));
+				error_set(err, "%s", imap_error(pm->conn));
 			goto fail;
 		}
 	}
 	if (imap_select(pm->conn, folder, &uidvalidity, &uidnext) < 0) {
-		snprintf(err, errsize, "%s", imap_error(pm->conn));
+		error_set(err, "%s", imap_error(pm->conn));
 		goto fail;
 	}
-	if (poller_pass_checkpoint(pm, folder, uidvalidity, stored_uv, &last_uid, err, errsize) < 0)
+	if (poller_pass_checkpoint(pm, folder, uidvalidity, stored_uv, &last_uid, err) < 0)
 		goto fail;
 	/* UIDNEXT says whether anything is new without a SEARCH */
 	if (uidnext == 0 || uidnext > last_uid + 1) {
 		n = imap_search_new(pm->conn, last_uid, &uids);
 		if (n < 0) {
-			snprintf(err, errsize, "%s", imap_error(pm->conn));
+			error_set(err, "%s", imap_error(pm->conn));
 			goto fail;
 		}
 		if (n > 0)
 			log_debug("%ld new messages above UID %u", n, last_uid);
-		if (n > 0 && poller_fetch_all(pm, uidvalidity, uids, (size_t)n, err, errsize) < 0)
+		if (n > 0 && poller_fetch_all(pm, uidvalidity, uids, (size_t)n, err) < 0)
 			goto fail;
 	}
 	poller_pass_result(pm, NULL);
@@ -214,7 +208,7 @@ int poller_pass(struct poller_mailbox *pm, char *err, size_t errsize)
 	goto out;
 fail:
 	imap_close(&pm->conn);
-	poller_pass_result(pm, err);
+	poller_pass_result(pm, error_msg(err));
 out:
 	free(uids);
 	return ret;

@@ -185,20 +185,17 @@ static unsigned int outbox_max_attempts(const struct config *config)
 }
 
 /* [smtp] auth = oauth2 logs in as the reply's mailbox with its token (in
- * bearer[size]). Returns 0, or -1 with the reason in errbuf. */
+ * bearer[size]). Returns 0, or -1 with the reason set in err. */
 static int smtp_options_from(const struct config *config, const struct mailbox_config *mb,
-			     struct smtp_options *o, char *bearer, size_t size, char *errbuf,
-			     size_t errsize)
+			     struct smtp_options *o, char *bearer, size_t size, struct error *err)
 {
 	memset(o, 0, sizeof(*o));
 	o->url = config->smtp.url;
 	o->user = config->smtp.user;
 	o->password = config->smtp.password;
 	if (config->smtp.auth == AUTH_OAUTH2) {
-		struct error err;
-
-		if (oauth_token_get(mb, false, bearer, size, &err) < 0) {
-			snprintf(errbuf, errsize, "smtp: %s", error_msg(&err));
+		if (oauth_token_get(mb, false, bearer, size, err) < 0) {
+			error_prefix(err, "smtp");
 			return -1;
 		}
 		o->user = mb->user;
@@ -251,13 +248,13 @@ static int outbox_sent_evidence(struct store *store, struct imap_conn *conn,
 static enum outbox_outcome outbox_uncertain(struct store *store, struct imap_conn *conn,
 					    const struct mailbox_config *mb, const char *sent,
 					    const struct outbox_item *item, const char *why,
-					    char *errbuf, size_t errsize)
+					    struct error *err)
 {
 	log_warn("reply may have been delivered, not sending it again: %s", why);
 	if (store_outbox_uncertain(store, item, why, OUTBOX_RETRY_BASE_S) < 0) {
 		/* still 'sending' with SMTP started: recovered as uncertain */
-		snprintf(errbuf, errsize, "%s", store_error(store));
-		log_error("%s", errbuf);
+		error_set(err, "%s", store_error(store));
+		log_error("%s", error_msg(err));
 		return OUTBOX_UNCERTAIN;
 	}
 	if (outbox_sent_evidence(store, conn, mb, sent, item) == 0)
@@ -267,10 +264,10 @@ static enum outbox_outcome outbox_uncertain(struct store *store, struct imap_con
 	return OUTBOX_UNCERTAIN;
 }
 
-/* One try for a claimed row. Sets *error_r (a static or errbuf line) on
- * OUTBOX_RETRY and OUTBOX_GIVE_UP. */
+/* One try for a claimed row. Sets err on OUTBOX_RETRY and
+ * OUTBOX_GIVE_UP. */
 static enum outbox_outcome outbox_try(struct store *store, const struct config *config,
-				      const struct outbox_item *item, char *errbuf, size_t errsize)
+				      const struct outbox_item *item, struct error *err)
 {
 	const struct mailbox_config *mb = config_mailbox(config, item->mailbox);
 	struct imap_conn *conn = NULL;
@@ -282,7 +279,6 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	char bearer[OAUTH_TOKEN_BUF];
 	long smtp_code = 0;
 	enum smtp_result smtp_res;
-	struct error err;
 	uint64_t smtp_started;
 	struct buf msg;
 	uint32_t uid = 0;
@@ -290,19 +286,19 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 
 	buf_init(&msg, MAIL_MESSAGE_MAX);
 	if (mb == NULL) {
-		snprintf(errbuf, errsize, "mailbox '%s' is not in the config", item->mailbox);
+		error_set(err, "mailbox '%s' is not in the config", item->mailbox);
 		goto out;
 	}
-	if (outbox_compose(item, mb, time(NULL), &msg, &env, &err) < 0) {
-		snprintf(errbuf, errsize, "cannot compose the reply: %s", error_msg(&err));
+	if (outbox_compose(item, mb, time(NULL), &msg, &env, err) < 0) {
+		error_prefix(err, "cannot compose the reply");
 		ret = OUTBOX_GIVE_UP;
 		goto out;
 	}
-	if (imap_connect(mb, &conn, errbuf, errsize) < 0)
+	if (imap_connect(mb, &conn, err) < 0)
 		goto out;
 	/* found, or made when there is none (sent_copy = append files the copy) */
 	switch (outbox_sent_folder(store, conn, mb, mb->sent_copy == SENT_COPY_APPEND, &sent_folder,
-				   errbuf, errsize)) {
+				   err)) {
 	case -1:
 		goto out;
 	case 1:
@@ -314,7 +310,7 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	if (sent != NULL)
 		found = imap_find_message_id(conn, sent, item->message_id, &uid);
 	if (found < 0) {
-		snprintf(errbuf, errsize, "searching %.200s: %.350s", sent, imap_error(conn));
+		error_set(err, "searching %.200s: %.350s", sent, imap_error(conn));
 		goto out;
 	}
 	if (item->recovering && item->smtp_started) {
@@ -322,7 +318,7 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 			store, conn, mb, sent, item,
 			"an interrupted try had started SMTP: the reply may have been "
 			"delivered",
-			errbuf, errsize);
+			err);
 		goto out;
 	}
 	if (item->recovering)
@@ -335,7 +331,7 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 		if (store_outbox_sent(store, item,
 				      "the server had filed it in the Sent folder: delivered by "
 				      "an earlier try") < 0) {
-			snprintf(errbuf, errsize, "%s", store_error(store));
+			error_set(err, "%s", store_error(store));
 			goto out;
 		}
 		outbox_mark_answered(conn, mb, item);
@@ -344,30 +340,30 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	}
 	if (found == 0 && mb->sent_copy == SENT_COPY_APPEND &&
 	    imap_append(conn, sent, msg.data, msg.len, "\\Seen") < 0) {
-		snprintf(errbuf, errsize, "APPEND to %.200s: %.350s", sent, imap_error(conn));
+		error_set(err, "APPEND to %.200s: %.350s", sent, imap_error(conn));
 		goto out;
 	}
 	if (store_outbox_smtp_started(store, item) < 0) {
-		snprintf(errbuf, errsize, "%s", store_error(store));
+		error_set(err, "%s", store_error(store));
 		goto out;
 	}
-	if (smtp_options_from(config, mb, &smtp, bearer, sizeof(bearer), errbuf, errsize) < 0)
+	if (smtp_options_from(config, mb, &smtp, bearer, sizeof(bearer), err) < 0)
 		goto out;
 	smtp_started = time_mono_ms();
-	smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, errbuf, errsize);
+	smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, err);
 	/* the server refused the token at AUTH (it expired early or was
 	 * revoked; nothing was sent, AUTH comes before MAIL FROM): forget it,
 	 * fetch a new one and try once more now, as the IMAP login does */
 	if (smtp.bearer != NULL && smtp_code == 535 &&
 	    (smtp_res == SMTP_PERMFAIL || smtp_res == SMTP_TEMPFAIL)) {
 		log_warn("smtp refused the access token of mailbox %s (%s): fetching a new one",
-			 mb->name, errbuf);
+			 mb->name, error_msg(err));
 		oauth_token_forget(mb);
-		if (oauth_token_get(mb, true, bearer, sizeof(bearer), &err) < 0) {
-			snprintf(errbuf, errsize, "smtp: %s", error_msg(&err));
+		if (oauth_token_get(mb, true, bearer, sizeof(bearer), err) < 0) {
+			error_prefix(err, "smtp");
 			goto out;
 		}
-		smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, errbuf, errsize);
+		smtp_res = smtp_send(&smtp, &env, msg.data, msg.len, &smtp_code, err);
 	}
 	obs_smtp_send(time_mono_ms() - smtp_started,
 		      smtp_res == SMTP_SENT        ? OBS_SMTP_SENT
@@ -392,8 +388,8 @@ static enum outbox_outcome outbox_try(struct store *store, const struct config *
 	case SMTP_UNCERTAIN: {
 		char why[600];
 
-		str_copy(why, sizeof(why), errbuf);
-		ret = outbox_uncertain(store, conn, mb, sent, item, why, errbuf, errsize);
+		str_copy(why, sizeof(why), error_msg(err));
+		ret = outbox_uncertain(store, conn, mb, sent, item, why, err);
 		goto out;
 	}
 	}
@@ -430,23 +426,24 @@ static int outbox_check_one(struct store *store, const struct config *config)
 	struct imap_conn *conn = NULL;
 	struct imap_sent sent;
 	struct outbox_item item;
-	char errbuf[600] = "";
+	struct error err;
 	int r;
 
 	r = store_outbox_claim_check(store, OUTBOX_UNCERTAIN_CHECKS, OUTBOX_RETRY_BASE_S, &item);
 	if (r <= 0)
 		return r;
+	error_clear(&err); /* a mailbox without a Sent folder sets none */
 	log_ctx_set("mailbox", item.mailbox);
 	log_ctx_setf("outbox_id", "%" PRId64, item.id);
 	log_ctx_setf("draft_id", "%" PRId64, item.draft_id);
 	mb = config_mailbox(config, item.mailbox);
 	if (mb == NULL)
 		log_warn("uncertain reply: mailbox '%s' is not in the config", item.mailbox);
-	else if (imap_connect(mb, &conn, errbuf, sizeof(errbuf)) < 0)
-		log_warn("uncertain reply: cannot check the Sent folder: %s", errbuf);
-	else if (outbox_sent_folder(store, conn, mb, false, &sent, errbuf, sizeof(errbuf)) <= 0)
+	else if (imap_connect(mb, &conn, &err) < 0)
+		log_warn("uncertain reply: cannot check the Sent folder: %s", error_msg(&err));
+	else if (outbox_sent_folder(store, conn, mb, false, &sent, &err) <= 0)
 		log_warn("uncertain reply: no Sent folder to check%s%s",
-			 errbuf[0] != '\0' ? ": " : "", errbuf);
+			 error_msg(&err)[0] != '\0' ? ": " : "", error_msg(&err));
 	else if (outbox_sent_evidence(store, conn, mb, sent.name, &item) == 0 &&
 		 item.sent_checks >= OUTBOX_UNCERTAIN_CHECKS)
 		log_warn("uncertain reply: no copy filed by the server in %s after %u checks; "
@@ -467,7 +464,7 @@ static int outbox_process_one(struct outbox_sender *s, struct store *store)
 	struct config *config = daemon_config(s->daemon);
 	struct outbox_item item;
 	enum outbox_outcome outcome;
-	char errbuf[600];
+	struct error err;
 	bool final, gated = false;
 	int r, ret = -1;
 
@@ -496,17 +493,17 @@ static int outbox_process_one(struct outbox_sender *s, struct store *store)
 	log_ctx_setf("outbox_id", "%" PRId64, item.id);
 	log_ctx_setf("draft_id", "%" PRId64, item.draft_id);
 	log_ctx_setf("attempt", "%u", item.attempts);
-	errbuf[0] = '\0';
-	outcome = outbox_try(store, config, &item, errbuf, sizeof(errbuf));
+	error_clear(&err);
+	outcome = outbox_try(store, config, &item, &err);
 	ret = 1;
 	if (outcome != OUTBOX_DONE && outcome != OUTBOX_UNCERTAIN) {
 		final = outcome == OUTBOX_GIVE_UP || item.attempts >= outbox_max_attempts(config);
 		if (final)
-			log_error("giving up: %s", errbuf);
+			log_error("giving up: %s", error_msg(&err));
 		else
 			log_warn("try failed, retrying in %us: %s",
-				 outbox_retry_delay(item.attempts), errbuf);
-		if (store_outbox_failed(store, &item, errbuf, final,
+				 outbox_retry_delay(item.attempts), error_msg(&err));
+		if (store_outbox_failed(store, &item, error_msg(&err), final,
 					outbox_retry_delay(item.attempts)) < 0) {
 			log_error("%s", store_error(store));
 			ret = -1;

@@ -36,7 +36,7 @@ static void outbox_sent_note(struct store *store, const struct mailbox_config *m
 }
 
 int outbox_sent_folder(struct store *store, struct imap_conn *conn, const struct mailbox_config *mb,
-		       bool create, struct imap_sent *sent_r, char *err, size_t errsize)
+		       bool create, struct imap_sent *sent_r, struct error *err)
 {
 	int r;
 
@@ -45,8 +45,8 @@ int outbox_sent_folder(struct store *store, struct imap_conn *conn, const struct
 		return 0;
 	r = imap_sent_find(conn, mb->sent_folder, create, sent_r);
 	if (r < 0) {
-		snprintf(err, errsize, "%s", imap_error(conn));
-		outbox_sent_note(store, mb, NULL, err);
+		error_set(err, "%s", imap_error(conn));
+		outbox_sent_note(store, mb, NULL, imap_error(conn));
 		return -1;
 	}
 	if (r > 0)

@@ -16,10 +16,10 @@
 
 /* Finds mb's Sent folder on conn, creating one when create is true and
  * there is none. sent_copy = off needs none: returns 0 without asking the
- * server. Returns 1 with *sent_r, 0 none, -1 with a one-line reason in
- * err[errsize] (also recorded on the mailbox). */
+ * server. Returns 1 with *sent_r, 0 none, -1 with a one-line reason set in
+ * err (also recorded on the mailbox). */
 int outbox_sent_folder(struct store *store, struct imap_conn *conn, const struct mailbox_config *mb,
-		       bool create, struct imap_sent *sent_r, char *err, size_t errsize)
+		       bool create, struct imap_sent *sent_r, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* How many copies of a reply in the Sent folder show the server took it:

@@ -53,24 +53,24 @@ static bool smtp_url_is_smtps(const char *url)
 
 /* Turns curl's outcome into one line: a refused STARTTLS is said plainly,
  * since "Requested SSL level failed" does not tell an operator what to do. */
-static enum smtp_result smtp_classify(CURLcode rc, long code, const char *curl_err, char *errbuf,
-				      size_t errsize)
+static enum smtp_result smtp_classify(CURLcode rc, long code, const char *curl_err,
+				      struct error *err)
 {
 	const char *detail = curl_err[0] != '\0' ? curl_err : curl_easy_strerror(rc);
 
 	if (rc == CURLE_USE_SSL_FAILED) {
-		snprintf(errbuf, errsize,
-			 "smtp: STARTTLS required but the server did not offer it (%s); "
-			 "refusing to send in plaintext",
-			 detail);
+		error_set(err,
+			  "smtp: STARTTLS required but the server did not offer it (%s); "
+			  "refusing to send in plaintext",
+			  detail);
 		return SMTP_TEMPFAIL;
 	}
 	if (code >= 400 && code <= 599)
-		snprintf(errbuf, errsize, "smtp: server replied %ld: %s", code, detail);
+		error_set(err, "smtp: server replied %ld: %s", code, detail);
 	else if (code > 0)
-		snprintf(errbuf, errsize, "smtp: after reply %ld: %s", code, detail);
+		error_set(err, "smtp: after reply %ld: %s", code, detail);
 	else
-		snprintf(errbuf, errsize, "smtp: %s", detail);
+		error_set(err, "smtp: %s", detail);
 	return code >= 500 && code <= 599 ? SMTP_PERMFAIL : SMTP_TEMPFAIL;
 }
 
@@ -116,7 +116,7 @@ static int smtp_tls_purpose(struct smtp_tls_check *c)
 	struct curl_tlssessioninfo *info = NULL;
 	const gnutls_datum_t *chain;
 	unsigned int n = 0, i;
-	char why[300];
+	struct error why;
 
 	if (!smtp_uses_tls(c->opts))
 		return 0;
@@ -131,8 +131,8 @@ static int smtp_tls_purpose(struct smtp_tls_check *c)
 		der[i] = chain[i].data;
 		lens[i] = chain[i].size;
 	}
-	if (imap_tls_verify_chain(der, lens, i, c->host, c->opts->ca_file, why, sizeof(why)) < 0) {
-		snprintf(c->why, sizeof(c->why), "smtp: TLS: %s", why);
+	if (imap_tls_verify_chain(der, lens, i, c->host, c->opts->ca_file, &why) < 0) {
+		snprintf(c->why, sizeof(c->why), "smtp: TLS: %s", error_msg(&why));
 		return -1;
 	}
 	return 0;
@@ -194,9 +194,9 @@ static int smtp_probe_prereq(void *clientp, char *primary_ip, char *local_ip, in
  * them, its certificate is checked before MAIL FROM and the transaction is
  * abandoned there; the password goes only to a server that passed. The
  * submission's own connection is checked again before MAIL FROM. Returns 0,
- * or -1 with errbuf set. */
-static int smtp_tls_probe(const struct smtp_options *opts, struct smtp_tls_check *c, char *errbuf,
-			  size_t errsize)
+ * or -1 with err set. */
+static int smtp_tls_probe(const struct smtp_options *opts, struct smtp_tls_check *c,
+			  struct error *err)
 {
 	static const char nobody[] = "<>";
 	struct curl_slist rcpt = {(char *)nobody, NULL};
@@ -208,7 +208,7 @@ static int smtp_tls_probe(const struct smtp_options *opts, struct smtp_tls_check
 	curl_err[0] = '\0';
 	c->why[0] = '\0';
 	if (curl == NULL) {
-		snprintf(errbuf, errsize, "smtp: out of memory");
+		error_set(err, "smtp: out of memory");
 		return -1;
 	}
 	smtp_setopt_common(curl, opts, curl_err);
@@ -222,9 +222,9 @@ static int smtp_tls_probe(const struct smtp_options *opts, struct smtp_tls_check
 	if (rc == CURLE_ABORTED_BY_CALLBACK && strcmp(c->why, "ok") == 0)
 		ret = 0;
 	else if (rc == CURLE_ABORTED_BY_CALLBACK && c->why[0] != '\0')
-		snprintf(errbuf, errsize, "%s", c->why);
+		error_set(err, "%s", c->why);
 	else
-		(void)smtp_classify(rc, 0, curl_err, errbuf, errsize);
+		(void)smtp_classify(rc, 0, curl_err, err);
 	c->curl = NULL;
 	c->why[0] = '\0';
 	curl_easy_cleanup(curl);
@@ -232,7 +232,7 @@ static int smtp_tls_probe(const struct smtp_options *opts, struct smtp_tls_check
 }
 
 enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_envelope *env,
-			   const char *data, size_t len, long *code_r, char *errbuf, size_t errsize)
+			   const char *data, size_t len, long *code_r, struct error *err)
 {
 	struct smtp_tls_check check;
 	struct smtp_reader reader = {data, len, 0};
@@ -249,26 +249,26 @@ enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_en
 		*code_r = 0;
 	if (opts->url == NULL ||
 	    (strncasecmp(opts->url, "smtp://", 7) != 0 && !smtp_url_is_smtps(opts->url))) {
-		snprintf(errbuf, errsize, "smtp: url must be smtp:// or smtps://");
+		error_set(err, "smtp: url must be smtp:// or smtps://");
 		return SMTP_PERMFAIL;
 	}
 	if (env->rcpt_count == 0) {
-		snprintf(errbuf, errsize, "smtp: no recipient");
+		error_set(err, "smtp: no recipient");
 		return SMTP_PERMFAIL;
 	}
 	pthread_once(&smtp_curl_once, smtp_curl_init);
 	memset(&check, 0, sizeof(check));
 	check.opts = opts;
 	if (smtp_uses_tls(opts) && smtp_url_host(opts->url, check.host, sizeof(check.host)) < 0) {
-		snprintf(errbuf, errsize, "smtp: the url has no host");
+		error_set(err, "smtp: the url has no host");
 		return SMTP_PERMFAIL;
 	}
 	if (smtp_uses_tls(opts) && opts->user != NULL && opts->user[0] != '\0' &&
-	    smtp_tls_probe(opts, &check, errbuf, errsize) < 0)
+	    smtp_tls_probe(opts, &check, err) < 0)
 		return SMTP_TEMPFAIL;
 	curl = curl_easy_init();
 	if (curl == NULL) {
-		snprintf(errbuf, errsize, "smtp: out of memory");
+		error_set(err, "smtp: out of memory");
 		goto out;
 	}
 	/* angle brackets: curl passes the value to MAIL FROM / RCPT TO as is */
@@ -277,7 +277,7 @@ enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_en
 		snprintf(rcpt_buf, sizeof(rcpt_buf), "<%s>", env->rcpt[i]);
 		item = curl_slist_append(rcpt, rcpt_buf);
 		if (item == NULL) {
-			snprintf(errbuf, errsize, "smtp: out of memory");
+			error_set(err, "smtp: out of memory");
 			goto out;
 		}
 		rcpt = item;
@@ -312,10 +312,10 @@ enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_en
 		goto out;
 	}
 	if (rc == CURLE_ABORTED_BY_CALLBACK && check.why[0] != '\0') {
-		snprintf(errbuf, errsize, "%s", check.why);
+		error_set(err, "%s", check.why);
 		goto out;
 	}
-	ret = smtp_classify(rc, code, curl_err, errbuf, errsize);
+	ret = smtp_classify(rc, code, curl_err, err);
 	/* Why not curl's own error code alone: a lost connection and a timeout
 	 * look the same before and after DATA. What tells them apart is whether
 	 * the whole message went to curl (see struct smtp_reader) and whether
@@ -324,10 +324,9 @@ enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_en
 	if (len > 0 && reader.pos == len && !(code >= 400 && code <= 599)) {
 		char detail[256];
 
-		snprintf(detail, sizeof(detail), "%s", errbuf);
-		snprintf(errbuf, errsize,
-			 "%s; the whole message had been sent, so it may have been delivered",
-			 detail);
+		snprintf(detail, sizeof(detail), "%s", error_msg(err));
+		error_set(err, "%s; the whole message had been sent, so it may have been delivered",
+			  detail);
 		ret = SMTP_UNCERTAIN;
 	}
 out:
@@ -337,7 +336,7 @@ out:
 	return ret;
 }
 
-int smtp_check(const struct smtp_options *opts, char *errbuf, size_t errsize)
+int smtp_check(const struct smtp_options *opts, struct error *err)
 {
 	char curl_err[CURL_ERROR_SIZE];
 	long code = 0;
@@ -348,13 +347,13 @@ int smtp_check(const struct smtp_options *opts, char *errbuf, size_t errsize)
 	curl_err[0] = '\0';
 	if (opts->url == NULL ||
 	    (strncasecmp(opts->url, "smtp://", 7) != 0 && !smtp_url_is_smtps(opts->url))) {
-		snprintf(errbuf, errsize, "url must be smtp:// or smtps://");
+		error_set(err, "url must be smtp:// or smtps://");
 		return -1;
 	}
 	pthread_once(&smtp_curl_once, smtp_curl_init);
 	curl = curl_easy_init();
 	if (curl == NULL) {
-		snprintf(errbuf, errsize, "out of memory");
+		error_set(err, "out of memory");
 		return -1;
 	}
 	smtp_setopt_common(curl, opts, curl_err);
@@ -373,7 +372,7 @@ int smtp_check(const struct smtp_options *opts, char *errbuf, size_t errsize)
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	if (rc != CURLE_OK) {
-		(void)smtp_classify(rc, code, curl_err, errbuf, errsize);
+		(void)smtp_classify(rc, code, curl_err, err);
 		goto out;
 	}
 	ret = 0;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "daemon/lib/error.h"
 #include "daemon/mail/mail_compose.h"
 
 /* One SMTP submission with libcurl. smtp:// upgrades with STARTTLS and
@@ -36,17 +37,16 @@ enum smtp_result {
 
 /* Sends data (a complete CRLF message) to env's recipients. Returns
  * SMTP_SENT once the server accepted the DATA, SMTP_UNCERTAIN when it may
- * have, else a failure; except on SMTP_SENT a line in errbuf names the step
+ * have, else a failure; except on SMTP_SENT a line set in err names the step
  * and the server's reply code ("smtp: 550 ..."), never the password.
  * *code_r (may be NULL) gets the last SMTP reply code or 0. */
 enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_envelope *env,
-			   const char *data, size_t len, long *code_r, char *errbuf,
-			   size_t errsize);
+			   const char *data, size_t len, long *code_r, struct error *err);
 
 /* Connects, secures and authenticates as opts says, sends nothing (draftd
- * check-config --online). Returns 0, or -1 with one line in errbuf (the
+ * check-config --online). Returns 0, or -1 with one line set in err (the
  * step and the server's reply, never the password or token). */
-int smtp_check(const struct smtp_options *opts, char *errbuf, size_t errsize)
+int smtp_check(const struct smtp_options *opts, struct error *err)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -23,17 +23,9 @@ url=$(db_url_for draftd_it_slow_request) || { not_ok "slow request: create datab
 port=$(free_port)
 base=http://127.0.0.1:$port
 conf=$ITMP/draftd.conf
-write_conf() {
-	cat >"$conf" <<CONF
-[database]
-url = $url
-[api]
-listen = 127.0.0.1:$port
-threads = $1
-[model]
-backend = builtin
-templates_dir = $SRC/deploy/templates
-CONF
+write_conf() { # THREADS
+	DRAFTD_SRCDIR=$SRC write_config "$conf" database api model_builtin URL="$url" API_PORT="$port" \
+		"api.threads=$1"
 }
 write_conf 1
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || { not_ok "slow request: migrate"; exit 0; }

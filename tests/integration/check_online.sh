@@ -17,17 +17,23 @@ for kind in dovecot cyrus provider; do
 done
 sleep 1
 printf 'sku,qty_on_hand\nHP-12345,4\n' >"$ITMP/inv.csv"
+# base OUT DB_URL SMTP_PORT CSV [SECTION.KEY=VALUE...]: the services every
+# config here has; the mailboxes (one per test server) are appended by
+# ms_mailbox_section (lib/mailservers.sh).
 base() {
-	printf '[database]\nurl = %s\nconnect_timeout = 3\n[log]\nlevel = warn\n' "$1"
-	printf '[smtp]\nurl = smtp://127.0.0.1:%s\ntls = off\nconnect_timeout = 5\n' "$2"
-	printf '[connector inventory]\ntype = csv\npath = %s\nkey = sku\nfields = qty_on_hand:integer\n' "$3"
+	local out=$1 db=$2 port=$3 csv=$4
+	shift 4
+	write_config "$out" database smtp_sink connector_csv_inventory URL="$db" SMTP_PORT="$port" \
+		INVENTORY="$csv" database.connect_timeout=3 log.level=warn smtp.connect_timeout=5 \
+		"connector inventory.fields=qty_on_hand:integer" "$@"
 }
+base "$ITMP/good.conf" "$url" "$DRAFTD_TEST_SMTP_PORT" "$ITMP/inv.csv" ||
+	{ not_ok "write_config"; exit 1; }
 {
-	base "$url" "$DRAFTD_TEST_SMTP_PORT" "$ITMP/inv.csv"
 	ms_mailbox_section dv dovecot INBOX
 	ms_mailbox_section cy cyrus INBOX
 	ms_mailbox_section pv provider INBOX
-} >"$ITMP/good.conf"
+} >>"$ITMP/good.conf"
 "$DRAFTD" migrate --config "$ITMP/good.conf" >/dev/null 2>&1 || { not_ok "migrate"; exit 1; }
 out=$("$DRAFTD" check-config --online --config "$ITMP/good.conf" 2>&1)
 rc=$?
@@ -48,13 +54,14 @@ n=$(echo "$out" | grep -cE '^(ok  |warn|FAIL)  ')
 check "one line per check ($n)" test "$n" -ge 12
 
 # --- failures, each with what to do ------------------------------------------
+base "$ITMP/bad.conf" "${url%/*}/draftd_it_no_such_db" "$(ms_free_port)" "$ITMP/missing.csv" \
+	model.backend=openai "model.base_url=http://127.0.0.1:$(ms_free_port)/v1" \
+	model.connect_timeout=2 model.timeout=3 || { not_ok "write_config"; exit 1; }
 {
-	base "${url%/*}/draftd_it_no_such_db" "$(ms_free_port)" "$ITMP/missing.csv"
 	ms_mailbox_section badpw dovecot INBOX | sed 's/^password = .*/password = wrong/'
 	ms_mailbox_section nofolder dovecot 'Gibt es nicht' 
 	ms_mailbox_section nosent cyrus INBOX 'sent_folder = Gesendete Objekte'
-	printf '[model]\nbackend = openai\nbase_url = http://127.0.0.1:%s/v1\nconnect_timeout = 2\ntimeout = 3\n' "$(ms_free_port)"
-} >"$ITMP/bad.conf"
+} >>"$ITMP/bad.conf"
 out=$("$DRAFTD" check-config --online --config "$ITMP/bad.conf" 2>&1)
 rc=$?
 echo "$out" | sed 's/^/# /'

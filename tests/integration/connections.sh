@@ -22,8 +22,7 @@ WORKERS=2
 sql() { psql -XAtq -d "$url" -c "$1"; }
 conns() { psql -XAtq -d "$DRAFTD_TEST_DATABASE_URL" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db'"; }
 
-write_config "$ITMP/conn.conf" database api model_builtin URL="$url" API_PORT="$(free_port)" \
-	agent.workers="$WORKERS" log.level=info || { not_ok "connections: config"; exit 0; }
+boxes=() # the [mailbox boxN] sections, as write_config settings
 for b in $(seq 1 $BOXES); do
 	rm -rf "${SVC:?}/mail/conn_${b}_$$"
 	"$SRC/tests/services/dovecot.sh" adduser "$SVC" "conn_${b}_$$" pw >/dev/null
@@ -40,17 +39,13 @@ for b in $(seq 1 $BOXES); do
 	done
 	[ "$(id -u)" != 0 ] || chown -R nobody:nogroup "$SVC/mail/$user"
 	doveadm -c "$SVC/dovecot.conf" mailbox status -u "$user" messages INBOX >/dev/null 2>&1
-	cat >>"$ITMP/conn.conf" <<CONF
-[mailbox box$b]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-user = $user
-password = pw
-tls_ca_file = $DRAFTD_TEST_CA_FILE
-address = support@example.com
-idle = on
-fetch_batch = 5
-CONF
+	boxes+=("mailbox box$b.url=imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT" "mailbox box$b.user=$user"
+		"mailbox box$b.password=pw" "mailbox box$b.tls_ca_file=$DRAFTD_TEST_CA_FILE"
+		"mailbox box$b.address=support@example.com" "mailbox box$b.idle=on"
+		"mailbox box$b.fetch_batch=5")
 done
+write_config "$ITMP/conn.conf" database api model_builtin URL="$url" API_PORT="$(free_port)" \
+	agent.workers="$WORKERS" log.level=info "${boxes[@]}" || { not_ok "connections: config"; exit 0; }
 "$DRAFTD" migrate --config "$ITMP/conn.conf" >/dev/null 2>&1 || { not_ok "connections: migrate"; exit 0; }
 
 total=$((BOXES * PER))

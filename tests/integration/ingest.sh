@@ -14,19 +14,17 @@ SVC=$DRAFTD_TEST_SVC_DIR
 CORPUS=${DRAFTD_CORPUS:-$here/../../../shared/corpus}
 url=$(db_url_for draftd_it_ingest) || { not_ok "create database"; exit 1; }
 
-# conf FILE then "NAME USER PASS [key = value]..." per mailbox on stdin
+# conf FILE then "NAME USER PASS [key = value]..." per mailbox on stdin: the
+# services from tests/fixtures/config (draftd run starts the API too: never on
+# a port someone else uses), then one mbsec section per line (the SIGHUP
+# tests below rewrite configs section by section)
 mkconf() {
 	local file=$1 name user pass extra
-	{
-		printf '[database]\nurl = %s\nconnect_timeout = 3\n[log]\nlevel = info\n' "$url"
-		# draftd run starts the API too: never on a port someone else uses
-		printf '[api]\nlisten = 127.0.0.1:%s\n' "$(free_port)"
-		[ ! -d "$here/../../deploy/templates" ] ||
-			printf '[model]\ntemplates_dir = %s\n' "$here/../../deploy/templates"
-		while read -r name user pass extra; do
-			mbsec "$name" "$user" "$pass" "$extra"
-		done
-	} >"$file"
+	write_config "$file" database api model_builtin URL="$url" API_PORT="$(free_port)" \
+		database.connect_timeout=3 log.level=info || return 1
+	while read -r name user pass extra; do
+		mbsec "$name" "$user" "$pass" "$extra"
+	done >>"$file"
 }
 # mbsec NAME USER PASS [EXTRA]: one [mailbox] section (EXTRA: "k = v;k = v")
 mbsec() {
@@ -160,30 +158,29 @@ check "no duplicates, new ones in (8 rows, 8 jobs)" test "$(nmsg uv)/$(q "SELECT
 
 # --- TLS -------------------------------------------------------------------
 "$DC" deliver "$SVC" ingtls INBOX "$ITMP/uv1.eml"
-tlsconf() { # FILE EXTRA...
-	local f=$1
-	shift
-	printf '[database]\nurl = %s\n[mailbox tls]\nurl = imaps://localhost:%s\nuser = ingtls\npassword = pw-tls\naddress = s@example.test\n' \
-		"$url" "$DRAFTD_TEST_IMAPS_PORT" >"$f"
+tlsconf() { # FILE URL EXTRA...: one mailbox at URL; EXTRA lines go into it
+	local f=$1 u=$2
+	shift 2
+	write_config "$f" database URL="$url" "mailbox tls.url=$u" "mailbox tls.user=ingtls" \
+		"mailbox tls.password=pw-tls" "mailbox tls.address=s@example.test" || return 1
 	printf '%s\n' "$@" >>"$f"
 }
-tlsconf "$ITMP/tls1.conf" ""
+tlsconf "$ITMP/tls1.conf" "imaps://localhost:$DRAFTD_TEST_IMAPS_PORT" ""
 out=$("$DRAFTD" poll --once --attempts 1 --config "$ITMP/tls1.conf" 2>&1)
 rc=$?
 [ $rc -eq 1 ] && echo "$out" | grep -q "mailbox=tls" && echo "$out" | grep -q "not trusted" &&
 	ok "IMAPS with an unknown CA refused, clear error" || not_ok "IMAPS unknown CA: rc=$rc $out"
 check "refused connection never logged in" test "$(nmsg tls)" = 0
 check "the error is recorded on the mailbox" bash -c "psql -XAtq -d '$url' -c \"SELECT last_error FROM mailboxes WHERE name = 'tls'\" | grep -q 'not trusted'"
-tlsconf "$ITMP/tls2.conf" "tls_ca_file = $DRAFTD_TEST_CA_FILE"
+tlsconf "$ITMP/tls2.conf" "imaps://localhost:$DRAFTD_TEST_IMAPS_PORT" "tls_ca_file = $DRAFTD_TEST_CA_FILE"
 out=$("$DRAFTD" poll --once --attempts 1 --config "$ITMP/tls2.conf" 2>&1)
 [ $? -eq 0 ] && [ "$(nmsg tls)" = 1 ] && ! echo "$out" | grep -q "level=warn" &&
 	ok "IMAPS accepted with tls_ca_file = the CA" || not_ok "IMAPS with CA: $out"
-tlsconf "$ITMP/tls3.conf" "tls_verify = off"
+tlsconf "$ITMP/tls3.conf" "imaps://localhost:$DRAFTD_TEST_IMAPS_PORT" "tls_verify = off"
 out=$("$DRAFTD" poll --once --attempts 1 --config "$ITMP/tls3.conf" 2>&1)
 [ $? -eq 0 ] && echo "$out" | grep "level=warn" | grep -q "tls_verify = off" &&
 	ok "tls_verify = off connects with a warning" || not_ok "tls_verify off: $out"
-printf '[database]\nurl = %s\n[mailbox tls]\nurl = imap://localhost:%s\nuser = ingtls\npassword = pw-tls\naddress = s@example.test\n' \
-	"$url" "$DRAFTD_TEST_IMAP_PORT" >"$ITMP/tls4.conf"
+tlsconf "$ITMP/tls4.conf" "imap://localhost:$DRAFTD_TEST_IMAP_PORT"
 out=$("$DRAFTD" poll --once --attempts 1 --config "$ITMP/tls4.conf" 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "not trusted" && ok "STARTTLS verifies the certificate too" ||
 	not_ok "STARTTLS unknown CA: $out"

@@ -17,16 +17,18 @@ UE='Überfällig'
 q() { psql_value "$url" "$1"; }
 nmsg() { q "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = '$1'"; }
 
-# conf FILE, then "NAME|KIND|FOLDER[|key = value;...]" lines on stdin
+# conf FILE [write_config FRAGMENT|NAME=VALUE|SECTION.KEY=VALUE...], then
+# "NAME|KIND|FOLDER[|key = value;...]" lines on stdin: the services from
+# tests/fixtures/config, one ms_mailbox_section (lib/mailservers.sh: which
+# server, its user and CA) per line
 mkconf() {
 	local file=$1 name kind folder extra
-	{
-		printf '[database]\nurl = %s\nconnect_timeout = 3\n[log]\nlevel = info\n' "$url"
-		printf '[api]\nlisten = 127.0.0.1:%s\n' "$(ms_free_port)"
-		while IFS='|' read -r name kind folder extra; do
-			ms_mailbox_section "$name" "$kind" "$folder" "$extra"
-		done
-	} >"$file"
+	shift
+	write_config "$file" database api URL="$url" API_PORT="$(ms_free_port)" \
+		database.connect_timeout=3 log.level=info "$@" || return 1
+	while IFS='|' read -r name kind folder extra; do
+		ms_mailbox_section "$name" "$kind" "$folder" "$extra"
+	done >>"$file"
 }
 
 # Message-IDs differ per run: the servers keep their mail between runs by hand.
@@ -173,8 +175,7 @@ approved cysend cyrus || not_ok "cyrus: approved reply rows"
 approved pvsend provider || not_ok "provider: approved reply rows"
 printf '%s\n' "cysend|cyrus|INBOX|sent_folder = $SENT_CY;idle = off;poll_interval = 3600" \
 	'pvsend|provider|INBOX|sent_folder = INBOX.Sent Items;idle = off;poll_interval = 3600' |
-	mkconf "$ITMP/send.conf"
-printf '[smtp]\nurl = smtp://127.0.0.1:%s\ntls = off\n' "$DRAFTD_TEST_SMTP_PORT" >>"$ITMP/send.conf"
+	mkconf "$ITMP/send.conf" smtp_sink SMTP_PORT="$DRAFTD_TEST_SMTP_PORT"
 start_bg spid "$ITMP/send.log" "$DRAFTD" run --config "$ITMP/send.conf"
 for name in cysend pvsend; do
 	wait_for 30 bash -c "[ \"\$(psql -XAtq -d '$url' -c \"SELECT state FROM outbox WHERE message_id = '<$name-reply.$RUN@harborparts.example>'\")\" = sent ]" ||

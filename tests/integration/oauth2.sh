@@ -54,9 +54,9 @@ printf 'cs-%s\n' "$RUN" >"$ITMP/carol.secret"
 printf 'as-%s\n' "$RUN" >"$ITMP/dave.secret"
 
 conf=$ITMP/oauth.conf
+write_config "$conf" database api URL="$url" API_PORT="$(ms_free_port)" log.level=info ||
+	{ not_ok "write_config"; exit 1; }
 {
-	printf '[database]\nurl = %s\n[log]\nlevel = info\n' "$url"
-	printf '[api]\nlisten = 127.0.0.1:%s\n' "$(ms_free_port)"
 	for who in carol dave erin; do
 		case $who in carol) u=$CAROL ;; dave) u=$DAVE ;; erin) u=$ERIN ;; esac
 		printf '[mailbox %s]\nurl = imap://127.0.0.1:%s\nuser = %s\nfolder = INBOX\n' "$who" "$DRAFTD_TEST_PROVIDER_IMAP_PORT" "$u"
@@ -69,7 +69,7 @@ conf=$ITMP/oauth.conf
 		erin) printf 'password = app-erin\n' ;;
 		esac
 	done
-} >"$conf"
+} >>"$conf"
 umask 022
 out=$("$DRAFTD" check-config --config "$conf" 2>&1) && ok "check-config accepts auth = oauth2 (both grants)" ||
 	not_ok "check-config: $out"
@@ -163,13 +163,13 @@ INSERT INTO outbox (draft_id, message_id) SELECT id, :'our' FROM d;
 SQL
 }
 sed -n '/^\[mailbox dave\]/,/^\[mailbox erin\]/p' "$conf" | grep -v '^\[mailbox erin\]' >"$ITMP/dave.section"
+write_config "$ITMP/smtp.conf" database api smtp_sink URL="$url" API_PORT="$(ms_free_port)" \
+	SMTP_PORT="$(cat "$ITMP/sink.port")" smtp.auth=oauth2 log.level=info ||
+	{ not_ok "write_config"; exit 1; }
 {
-	printf '[database]\nurl = %s\n[log]\nlevel = info\n' "$url"
-	printf '[api]\nlisten = 127.0.0.1:%s\n' "$(ms_free_port)"
-	printf '[smtp]\nurl = smtp://127.0.0.1:%s\ntls = off\nauth = oauth2\n' "$(cat "$ITMP/sink.port")"
 	cat "$ITMP/dave.section"
 	printf 'sent_copy = off\n'
-} >"$ITMP/smtp.conf"
+} >>"$ITMP/smtp.conf"
 # tokens of 4 s from now on: the outbox logs in afresh for every reply
 octl /_control/expires_in '{"seconds": 4}' >/dev/null
 approved s1 900001

@@ -84,14 +84,14 @@ section() { # section NAME USER [grant lines]
 		"$DRAFTD_TEST_OAUTH_URL" "$1" "$RUN" "$ITMP/$1.secret"
 }
 conf=$ITMP/smtp.conf
+write_config "$conf" database api smtp_sink URL="$url" API_PORT="$(ms_free_port)" \
+	SMTP_PORT="$(cat "$ITMP/sink.port")" smtp.auth=oauth2 log.level=info ||
+	{ not_ok "write_config"; exit 1; }
 {
-	printf '[database]\nurl = %s\n[log]\nlevel = info\n' "$url"
-	printf '[api]\nlisten = 127.0.0.1:%s\n' "$(ms_free_port)"
-	printf '[smtp]\nurl = smtp://127.0.0.1:%s\ntls = off\nauth = oauth2\n' "$(cat "$ITMP/sink.port")"
 	section frank "$FRANK"
 	printf 'oauth_refresh_token_file = %s\n' "$ITMP/frank.rt"
 	section gina "$GINA"
-} >"$conf"
+} >>"$conf"
 "$DRAFTD" migrate --config "$conf" >/dev/null || { not_ok "draftd migrate"; exit 1; }
 start_bg rpid "$ITMP/run.log" "$DRAFTD" run --config "$conf"
 wait_for 20 bash -c "[ \"\$(psql -XAtq -d '$url' -c \"SELECT count(*) FROM mailboxes WHERE last_poll_at IS NOT NULL\")\" = 2 ]" ||
@@ -142,12 +142,12 @@ printf '%s\n' "$RT_H" >"$ITMP/hank.rt"
 chown nobody:nogroup "$ITMP/hank.rt"
 chmod 600 "$ITMP/hank.rt"
 hconf=$ITMP/hank.conf
+write_config "$hconf" database api URL="$url" API_PORT="$(ms_free_port)" log.level=info ||
+	{ not_ok "write_config"; exit 1; }
 {
-	printf '[database]\nurl = %s\n[log]\nlevel = info\n' "$url"
-	printf '[api]\nlisten = 127.0.0.1:%s\n' "$(ms_free_port)"
 	section hank "$HANK"
 	printf 'oauth_refresh_token_file = %s\n' "$ITMP/hank.rt"
-} >"$hconf"
+} >>"$hconf"
 deliver "$HANK" h1
 out=$("$DRAFTD" poll --once --attempts 1 --config "$hconf" 2>&1)
 check "rotation: hank's mail is read" test "$(stored h1)" = 1

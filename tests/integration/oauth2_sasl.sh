@@ -45,10 +45,8 @@ declare -A DIR=([both]=$PV [xo]=$XO [ob]=$OB)
 declare -A PORT=([both]=$DRAFTD_TEST_PROVIDER_IMAP_PORT [xo]=$(cat "$XO/imap.port") [ob]=$(cat "$OB/imap.port"))
 conf=$ITMP/sasl.conf
 umask 077
-{
-	printf '[database]\nurl = %s\n[log]\nlevel = info\n' "$url"
-	printf '[api]\nlisten = 127.0.0.1:%s\n' "$(ms_free_port)"
-} >"$conf"
+write_config "$conf" database api URL="$url" API_PORT="$(ms_free_port)" log.level=info ||
+	{ not_ok "write_config"; exit 1; }
 for k in both xo ob; do
 	u=$k$RUN@provider.example
 	"$MS_SERVICES/dovecot.sh" adduser "${DIR[$k]}" "$u" - >/dev/null || not_ok "add $u"

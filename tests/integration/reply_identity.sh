@@ -17,13 +17,12 @@ ms_adduser dovecot || not_ok "dovecot: add the test user"
 printf 'From: =?UTF-8?Q?Sof=C3=ADa_N=C3=BA=C3=B1ez?= <sofia@example.test>\nTo: support@harborparts.example\nSubject: Stock HP-12345\nDate: Tue, 18 Mar 2025 09:00:00 +0100\nMessage-ID: <sofia.%s@example.test>\nContent-Type: text/plain; charset=UTF-8\n\nHola, is HP-12345 in stock?\nSofía\n' \
 	"$RUN" >"$ITMP/sofia.eml"
 ms_deliver dovecot INBOX "$ITMP/sofia.eml" || not_ok "deliver"
-{
-	printf '[database]\nurl = %s\n[log]\nlevel = info\n' "$url"
-	printf '[api]\nlisten = 127.0.0.1:%s\n' "$(ms_free_port)"
-	printf '[smtp]\nurl = smtp://127.0.0.1:%s\ntls = off\n' "$DRAFTD_TEST_SMTP_PORT"
-	printf '[agent]\nworkers = 1\n'
-	ms_mailbox_section ri dovecot INBOX 'idle = off;poll_interval = 3600;display_name = Harbor Parts Support;quote = bottom;signature = -- \n{reviewer}\n{display_name}'
-} >"$ITMP/ri.conf"
+write_config "$ITMP/ri.conf" database api smtp_sink URL="$url" API_PORT="$(ms_free_port)" \
+	SMTP_PORT="$DRAFTD_TEST_SMTP_PORT" log.level=info agent.workers=1 ||
+	{ not_ok "write_config"; exit 1; }
+# the mailbox on the test Dovecot of lib/mailservers.sh (its user and CA)
+ms_mailbox_section ri dovecot INBOX 'idle = off;poll_interval = 3600;display_name = Harbor Parts Support;quote = bottom;signature = -- \n{reviewer}\n{display_name}' \
+	>>"$ITMP/ri.conf"
 "$DRAFTD" migrate --config "$ITMP/ri.conf" >/dev/null 2>&1 || { not_ok "migrate"; exit 1; }
 "$DRAFTD" poll --once --attempts 1 --config "$ITMP/ri.conf" >/dev/null 2>&1
 check "the customer's name is kept at ingest, letters and all" \

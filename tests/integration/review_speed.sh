@@ -13,7 +13,7 @@ url=$(db_url_for draftd_it_review_speed)
 port=$(free_port)
 base=http://127.0.0.1:$port
 conf=$ITMP/draftd.conf
-printf '[database]\nurl = %s\n[api]\nlisten = 127.0.0.1:%s\nthreads = 2\n' "$url" "$port" >"$conf"
+write_config "$conf" database api URL="$url" API_PORT="$port" api.threads=2 || not_ok "write_config"
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || not_ok "migrate"
 sql() { psql -XAtq -d "$url" -c "$1"; }
 sql "INSERT INTO mailboxes (name, imap_url, imap_user, address) VALUES ('support', 'imap://x', 'support', 'support@harbor.example')"

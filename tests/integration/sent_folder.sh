@@ -80,8 +80,9 @@ CY_U=$(ms_user cyrus) CY_P=$(ms_pass cyrus)
 PV_U=$(ms_user provider) PV_P=$(ms_pass provider)
 
 api_port=$(ms_free_port)
-printf '[database]\nurl = %s\n[log]\nlevel = info\n[api]\nlisten = 127.0.0.1:%s\n' "$url" "$api_port" >"$ITMP/base.conf"
-printf '[smtp]\nurl = smtp://127.0.0.1:%s\ntls = off\nmax_attempts = 3\n' "$DRAFTD_TEST_SMTP_PORT" >>"$ITMP/base.conf"
+write_config "$ITMP/base.conf" database api smtp_sink URL="$url" API_PORT="$api_port" \
+	SMTP_PORT="$DRAFTD_TEST_SMTP_PORT" log.level=info smtp.max_attempts=3 ||
+	{ not_ok "write_config"; exit 1; }
 "$DRAFTD" migrate --config "$ITMP/base.conf" >/dev/null || { not_ok "draftd migrate"; exit 1; }
 
 # a copy "the provider filed" after an earlier try, before draftd looks

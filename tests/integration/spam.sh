@@ -37,32 +37,21 @@ sed 's/@example.test>$/-other@example.test>/' "$ITMP/custom.eml" >"$ITMP/custom-
 "$DC" deliver "$svc" spamother INBOX "$ITMP/barracuda-o.eml" "$ITMP/custom-o.eml" >/dev/null ||
 	not_ok "deliver to spamother"
 
-cat >"$ITMP/spam.conf" <<CONF
-[database]
-url = $url
-[model]
-backend = builtin
-templates_dir = $DRAFTD_SRCDIR/deploy/templates
-[agent]
-spam_header_pattern = ^x-filter-verdict: (junk|spam)\$
-[log]
-level = warn
-[mailbox mine]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = spammine
-password = pw
-address = Support <support@harborparts.example>
-idle = off
-spam_header_pattern = ^x-barracuda-spam-status: yes
-[mailbox other]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-starttls = off
-user = spamother
-password = pw
-address = support@harborparts.example
-idle = off
-CONF
+# two mailboxes on the test Dovecot, each with its own settings
+mb() { # NAME USER ADDRESS [KEY=VALUE...]: a [mailbox NAME] as write_config settings
+	local name=$1 user=$2 address=$3 kv
+	shift 3
+	printf '%s\n' "mailbox $name.url=imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT" \
+		"mailbox $name.starttls=off" "mailbox $name.user=$user" "mailbox $name.password=pw" \
+		"mailbox $name.address=$address" "mailbox $name.idle=off"
+	for kv in "$@"; do printf '%s\n' "mailbox $name.$kv"; done
+}
+mapfile -t boxes < <(mb mine spammine 'Support <support@harborparts.example>' \
+	'spam_header_pattern=^x-barracuda-spam-status: yes'
+	mb other spamother support@harborparts.example)
+write_config "$ITMP/spam.conf" database model_builtin URL="$url" \
+	'agent.spam_header_pattern=^x-filter-verdict: (junk|spam)$' log.level=warn "${boxes[@]}" ||
+	not_ok "write_config"
 "$DRAFTD" migrate --config "$ITMP/spam.conf" >/dev/null 2>&1 || not_ok "migrate"
 out=$("$DRAFTD" poll --once --config "$ITMP/spam.conf" 2>&1) || not_ok "poll: $out"
 # the built-in verdicts already at ingest: stored, screened, no job

@@ -12,7 +12,8 @@ url=$(db_url_for draftd_it_stats_parts) || { not_ok "stats parts: create databas
 port=$(free_port)
 base=http://127.0.0.1:$port
 conf=$ITMP/draftd.conf
-printf '[database]\nurl = %s\n[api]\nlisten = 127.0.0.1:%s\nthreads = 2\n' "$url" "$port" >"$conf"
+write_config "$conf" database api URL="$url" API_PORT="$port" api.threads=2 ||
+	{ not_ok "stats parts: write_config"; exit 0; }
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || { not_ok "stats parts: migrate"; exit 0; }
 # a seeded history: 60 drafts over 10 days, decided by two people or pending
 psql -XAtq -d "$url" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'

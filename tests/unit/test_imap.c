@@ -104,14 +104,14 @@ static void test_outbox_helpers(void)
 	struct mailbox_config mb;
 	struct imap_conn *conn = NULL;
 	uint32_t uid = 0, uv, next;
-	char err[600];
+	struct error err;
 
 	if (!have_dovecot) {
 		printf("SKIPPED: no test Dovecot ($DRAFTD_TEST_IMAP_PORT unset)\n");
 		return;
 	}
 	mb = unit_mb(imap_url);
-	CU_ASSERT_EQUAL_FATAL(imap_connect(&mb, &conn, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(imap_connect(&mb, &conn, &err), 0);
 	CU_ASSERT_EQUAL(imap_find_message_id(conn, "Sent", "<sent-1@draftd.test>", &uid), 0);
 	CU_ASSERT_EQUAL(imap_append(conn, "Sent", msg, strlen(msg), "\\Seen"), 0);
 	CU_ASSERT_EQUAL(imap_append(conn, "Sent", msg, strlen(msg), "\\Bogus"), -1);
@@ -179,14 +179,15 @@ static void test_flags_expunge(void)
 	struct mailbox_config mb;
 	struct imap_conn *conn = NULL;
 	uint32_t ua = 0, ub = 0;
-	char err[600], flags[256];
+	struct error err;
+	char flags[256];
 
 	if (!have_dovecot) {
 		printf("SKIPPED: no test Dovecot\n");
 		return;
 	}
 	mb = unit_mb(imap_url);
-	CU_ASSERT_EQUAL_FATAL(imap_connect(&mb, &conn, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(imap_connect(&mb, &conn, &err), 0);
 	CU_ASSERT_EQUAL_FATAL(imap_append(conn, "Sent", a, strlen(a), "\\Seen"), 0);
 	CU_ASSERT_EQUAL_FATAL(imap_append(conn, "Sent", b, strlen(b), "\\Seen"), 0);
 	CU_ASSERT_EQUAL_FATAL(imap_find_message_id(conn, "Sent", "<exp-a@draftd.test>", &ua), 1);
@@ -224,26 +225,26 @@ static void test_tls(void)
 {
 	struct mailbox_config mb;
 	struct imap_conn *conn = NULL;
-	char err[600];
+	struct error err;
 
 	if (!have_dovecot) {
 		printf("SKIPPED: no test Dovecot\n");
 		return;
 	}
 	mb = unit_mb(imaps_url);
-	CU_ASSERT_EQUAL(imap_connect(&mb, &conn, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(imap_connect(&mb, &conn, &err), 0);
 	imap_close(&conn);
 	mb.tls_ca_file = NULL;
-	CU_ASSERT_EQUAL(imap_connect(&mb, &conn, err, sizeof(err)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not trusted"));
+	CU_ASSERT_EQUAL(imap_connect(&mb, &conn, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "not trusted"));
 	mb.tls_verify = false;
-	CU_ASSERT_EQUAL(imap_connect(&mb, &conn, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(imap_connect(&mb, &conn, &err), 0);
 	imap_close(&conn);
 	mb = unit_mb(imap_url);
 	mb.password = (char *)"wrong-pw-123";
-	CU_ASSERT_EQUAL(imap_connect(&mb, &conn, err, sizeof(err)), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "LOGIN as unitimap"));
-	CU_ASSERT_PTR_NULL(strstr(err, "wrong-pw-123"));
+	CU_ASSERT_EQUAL(imap_connect(&mb, &conn, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "LOGIN as unitimap"));
+	CU_ASSERT_PTR_NULL(strstr(error_msg(&err), "wrong-pw-123"));
 }
 
 /* A second Dovecot whose IMAPS certificate comes from the trusted test CA but
@@ -254,7 +255,8 @@ static void test_tls_wrong_key_usage(void)
 	const char *tmp = getenv("DRAFTD_TEST_TMP");
 	struct mailbox_config mb;
 	struct imap_conn *conn = NULL;
-	char dir[256], cmd[2048], url[128], ca[300], path[300], err[600], *text = NULL;
+	char dir[256], cmd[2048], url[128], ca[300], path[300], *text = NULL;
+	struct error err;
 	const char *why;
 	size_t len;
 
@@ -280,10 +282,10 @@ static void test_tls_wrong_key_usage(void)
 	mb.user = (char *)"ekuuser";
 	mb.password = (char *)"pw-eku";
 	mb.tls_ca_file = ca;
-	CU_ASSERT_EQUAL(imap_connect(&mb, &conn, err, sizeof(err)), -1);
-	if (strstr(err, "serverAuth") == NULL)
-		fprintf(stderr, "imap eku: %s\n", err);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "serverAuth"));
+	CU_ASSERT_EQUAL(imap_connect(&mb, &conn, &err), -1);
+	if (strstr(error_msg(&err), "serverAuth") == NULL)
+		fprintf(stderr, "imap eku: %s\n", error_msg(&err));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "serverAuth"));
 	imap_close(&conn);
 	/* the password never went out: Dovecot saw no login at all */
 	snprintf(cmd, sizeof(cmd),

@@ -77,7 +77,7 @@ static struct imap_conn *folders_connect(const struct folder_server *s)
 {
 	struct mailbox_config mb;
 	struct imap_conn *conn = NULL;
-	char err[600];
+	struct error err;
 
 	memset(&mb, 0, sizeof(mb));
 	mb.name = (char *)s->name;
@@ -87,8 +87,8 @@ static struct imap_conn *folders_connect(const struct folder_server *s)
 	mb.starttls = true;
 	mb.tls_verify = true;
 	mb.tls_ca_file = getenv("DRAFTD_TEST_CA_FILE");
-	if (imap_connect(&mb, &conn, err, sizeof(err)) < 0)
-		printf("\n  %s: %s\n", s->name, err);
+	if (imap_connect(&mb, &conn, &err) < 0)
+		printf("\n  %s: %s\n", s->name, error_msg(&err));
 	return conn;
 }
 

@@ -139,7 +139,8 @@ static const struct send_case send_cases[] = {
 static void test_send_cases(void)
 {
 	const char *svc = getenv("DRAFTD_TEST_SVC_DIR");
-	char url[128], ca[600], maildir[600], errbuf[512], needle[128];
+	char url[128], ca[600], maildir[600], needle[128];
+	struct error err;
 	struct mail_envelope env;
 	size_t i;
 
@@ -161,13 +162,13 @@ static void test_send_cases(void)
 			 : c->tls_sink  ? tls_port
 					: getenv("DRAFTD_TEST_SMTP_PORT"));
 		snprintf(maildir, sizeof(maildir), "%s/smtp-maildir", c->tls_sink ? tls_dir : svc);
-		errbuf[0] = '\0';
-		r = smtp_send(&o, &env, msg, strlen(msg), &code, errbuf, sizeof(errbuf));
+		error_clear(&err);
+		r = smtp_send(&o, &env, msg, strlen(msg), &code, &err);
 		if (r != c->want)
-			fprintf(stderr, "smtp case %s: got %d (%s)\n", c->tag, r, errbuf);
+			fprintf(stderr, "smtp case %s: got %d (%s)\n", c->tag, r, error_msg(&err));
 		CU_ASSERT_EQUAL(r, c->want);
 		if (c->err_part != NULL)
-			CU_ASSERT_PTR_NOT_NULL(strstr(errbuf, c->err_part));
+			CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), c->err_part));
 		snprintf(needle, sizeof(needle), "<smtp-%s-%d@example.com>", c->tag, (int)getpid());
 		/* the sink writes the file before it answers 250 */
 		CU_ASSERT_EQUAL(maildir_count(maildir, needle), c->want == SMTP_SENT ? 1 : 0);
@@ -181,12 +182,12 @@ static void test_bad_url(void)
 {
 	struct smtp_options o = {.url = "http://127.0.0.1:1"};
 	struct mail_envelope env;
-	char errbuf[256], *msg = make_message("bad-url", &env);
+	struct error err;
+	char *msg = make_message("bad-url", &env);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
-	CU_ASSERT_EQUAL(smtp_send(&o, &env, msg, strlen(msg), NULL, errbuf, sizeof(errbuf)),
-			SMTP_PERMFAIL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(errbuf, "smtp://"));
+	CU_ASSERT_EQUAL(smtp_send(&o, &env, msg, strlen(msg), NULL, &err), SMTP_PERMFAIL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "smtp://"));
 	free(msg);
 }
 
@@ -247,7 +248,8 @@ static void test_ambiguous_outcomes(void)
 		{"tempfail", SMTP_TEMPFAIL, 0}, {"permfail", SMTP_PERMFAIL, 0},
 		{"ok", SMTP_SENT, 1},
 	};
-	char dir[600], port[16], url[64], maildir[700], needle[128], errbuf[512];
+	char dir[600], port[16], url[64], maildir[700], needle[128];
+	struct error err;
 	struct mail_envelope env;
 	size_t i;
 
@@ -263,13 +265,14 @@ static void test_ambiguous_outcomes(void)
 		enum smtp_result r;
 
 		CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
-		errbuf[0] = '\0';
-		r = smtp_send(&o, &env, msg, strlen(msg), NULL, errbuf, sizeof(errbuf));
+		error_clear(&err);
+		r = smtp_send(&o, &env, msg, strlen(msg), NULL, &err);
 		if (r != cases[i].want)
-			fprintf(stderr, "smtp case %s: got %d (%s)\n", cases[i].tag, r, errbuf);
+			fprintf(stderr, "smtp case %s: got %d (%s)\n", cases[i].tag, r,
+				error_msg(&err));
 		CU_ASSERT_EQUAL(r, cases[i].want);
 		if (cases[i].want == SMTP_UNCERTAIN)
-			CU_ASSERT_PTR_NOT_NULL(strstr(errbuf, "may have been delivered"));
+			CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "may have been delivered"));
 		snprintf(needle, sizeof(needle), "<smtp-%s-%d@example.com>", cases[i].tag,
 			 (int)getpid());
 		CU_ASSERT_EQUAL(maildir_count(maildir, needle), cases[i].stored);
@@ -316,7 +319,8 @@ static void test_tls_wrong_key_usage(void)
 		{"eku-server-auth", "serverAuth", true, SMTP_SENT, 1, 1},
 		{"eku-none-auth", "none", true, SMTP_SENT, 1, 1},
 	};
-	char dir[600], cert[700], ca[800], args[2048], cmd[2048], port[16], url[64], errbuf[512];
+	char dir[600], cert[700], ca[800], args[2048], cmd[2048], port[16], url[64];
+	struct error err;
 	struct mail_envelope env;
 	size_t i;
 
@@ -344,13 +348,14 @@ static void test_tls_wrong_key_usage(void)
 			fake_start(cases[i].tag, args, dir, sizeof(dir), port, sizeof(port)), 0);
 		snprintf(ca, sizeof(ca), "%s/ca.pem", cert);
 		snprintf(url, sizeof(url), "smtp://localhost:%s", port);
-		errbuf[0] = '\0';
-		r = smtp_send(&o, &env, msg, strlen(msg), NULL, errbuf, sizeof(errbuf));
+		error_clear(&err);
+		r = smtp_send(&o, &env, msg, strlen(msg), NULL, &err);
 		if (r != cases[i].want)
-			fprintf(stderr, "smtp case %s: got %d (%s)\n", cases[i].tag, r, errbuf);
+			fprintf(stderr, "smtp case %s: got %d (%s)\n", cases[i].tag, r,
+				error_msg(&err));
 		CU_ASSERT_EQUAL(r, cases[i].want);
 		if (cases[i].want != SMTP_SENT)
-			CU_ASSERT_PTR_NOT_NULL(strstr(errbuf, "serverAuth"));
+			CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "serverAuth"));
 		CU_ASSERT_EQUAL(log_lines(dir, "AUTH ") > 0, cases[i].auth > 0);
 		CU_ASSERT_EQUAL(log_lines(dir, "MAIL ") > 0, cases[i].mail > 0);
 		fake_stop(dir);

@@ -22,7 +22,7 @@ browser_tools_ready() {
 }
 
 browser_stack() {
-	local name=$1 extra=${2:-} here svc biz n_mail port
+	local name=$1 extra=${2:-} here svc biz n_mail port line key value smtp
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 	svc=$DRAFTD_TEST_SVC_DIR
 	BS_DB=$(db_url_for "draftd_it_$name") || { not_ok "create database"; return 1; }
@@ -46,39 +46,24 @@ SQL
 	BS_URL="http://127.0.0.1:$port/"
 	BS_CONF=$ITMP/$name.conf
 	BS_LOG=$ITMP/$name-draftd.log
-	cat >"$BS_CONF" <<CONF
-[database]
-url = $BS_DB
-[api]
-listen = 127.0.0.1:$port
-web_root = $here/ui-api/web
-[model]
-backend = builtin
-templates_dir = $here/deploy/templates
-[smtp]
-${BS_SMTP:-url = smtp://127.0.0.1:$DRAFTD_TEST_SMTP_PORT
-tls = off}
-[agent]
-rules_file = $here/deploy/demo/rules.json
-[mailbox $name]
-url = imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT
-user = $name
-password = pw-$name
-tls_ca_file = $DRAFTD_TEST_CA_FILE
-address = support@harborparts.example
-poll_interval = 2
-[connector inventory]
-type = pg
-key = sku
-url = $biz
-query = SELECT sku, name, qty_on_hand, unit_price_eur, lead_time_days, discontinued FROM inventory WHERE sku = ANY(\$1)
-[connector order]
-type = pg
-key = order
-url = $biz
-query = SELECT order_id, customer_email, status, carrier, tracking_number, ship_date::text AS ship_date, eta::text AS eta, total_eur FROM orders WHERE order_id = ANY(\$1)
-$extra
-CONF
+	# BS_SMTP's "key = value" lines replace the sink's [smtp] keys
+	smtp=()
+	while IFS= read -r line; do
+		[ -n "$line" ] || continue
+		key=${line%%=*} value=${line#*=}
+		smtp+=("smtp.${key% }=${value# }")
+	done <<<"${BS_SMTP:-}"
+	# cache_ttl = 60 (the default): the fragment's uncached lookups are for
+	# the connector tests, the page is driven as deployed
+	DRAFTD_SRCDIR=$here write_config "$BS_CONF" database api model_builtin smtp_sink connectors_pg \
+		URL="$BS_DB" API_PORT="$port" SMTP_PORT="$DRAFTD_TEST_SMTP_PORT" BIZ_URL="$biz" \
+		"api.web_root=$here/ui-api/web" "agent.rules_file=$here/deploy/demo/rules.json" \
+		"connector inventory.cache_ttl=60" "connector order.cache_ttl=60" \
+		"mailbox $name.url=imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT" "mailbox $name.user=$name" \
+		"mailbox $name.password=pw-$name" "mailbox $name.tls_ca_file=$DRAFTD_TEST_CA_FILE" \
+		"mailbox $name.address=support@harborparts.example" "mailbox $name.poll_interval=2" \
+		"${smtp[@]}" || { not_ok "write_config"; return 1; }
+	[ -z "$extra" ] || printf '%s\n' "$extra" >>"$BS_CONF"
 	"$DRAFTD" migrate --config "$BS_CONF" >"$ITMP/$name-migrate.log" 2>&1 ||
 		{ not_ok "migrate: $(cat "$ITMP/$name-migrate.log")"; return 1; }
 	BS_PID=""
