@@ -4,8 +4,10 @@
 
 A function declared in a header takes a `struct error *err` for its error
 text. This check fails on a header prototype (or ops-struct member) that takes
-an error buffer the older ways: a `char *err..., size_t ...` pair or an
-`errbuf` parameter. The prototypes not converted yet are listed, one
+an error buffer the older ways: a `char *err..., size_t ...` pair, an
+`errbuf` parameter, or a static reason through `const char **error_r` (or
+`why_r`, `err_r`, `reason_r`). A `const char **why_r` that returns WHY as data
+for the page, not an error, is named in DATA_NOT_ERROR below. The prototypes not converted yet are listed, one
 `PATH FUNCTION` a line, in tests/lint_errors.allow; the list only shrinks.
 An entry that no longer matches anything is reported so it can be dropped,
 but does not fail (another branch may have converted it).
@@ -24,6 +26,15 @@ SOURCE_DIRS = ("daemon", "agent", "connectors", "ui-api")
 # char *err, size_t n / char *error, size_t error_size / char *errbuf, size_t errsize
 PAIR = re.compile(r"\bchar\s*\*\s*((?:err|error|errbuf)\w*)\s*,\s*size_t\s+\w+")
 ERRBUF = re.compile(r"\bchar\s*(?:\*\s*|\s+)(errbuf)\b")
+# const char **error_r / **why_r / **err_r / **reason_r: a static reason
+STATIC = re.compile(r"\bconst\s+char\s*\*\s*\*\s*((?:error|err|why|reason)\w*)")
+# (header, function): a const char **why_r that is data, not an error report
+# (CONTRIBUTING.md "Errors" says why each one is).
+DATA_NOT_ERROR = {
+    ("daemon/promotion/promo.h", "promo_eligible"),  # why a category is (not) eligible
+    ("daemon/promotion/promo.h", "promo_next"),  # why the service promotes/demotes
+    ("daemon/store/store_auto_limit.h", "store_auto_limit_tx"),  # why a reply is held back
+}
 COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 
 
@@ -65,9 +76,11 @@ def findings(root):
                 with open(path, encoding="utf-8", errors="replace") as f:
                     text = strip_comments(f.read())
                 seen = set()
-                for rx in (PAIR, ERRBUF):
+                for rx in (PAIR, ERRBUF, STATIC):
                     for m in rx.finditer(text):
                         fn = owner(text, m.start())
+                        if (rel, fn) in DATA_NOT_ERROR:
+                            continue
                         line = text.count("\n", 0, m.start()) + 1
                         if (fn, line) in seen:
                             continue
@@ -122,13 +135,16 @@ def self_test():
                     "int x_bad(const char *s, char *error, size_t error_size)\n"
                     "\t__attribute__((warn_unused_result));\n"
                     "int x_old(char *errbuf);\n"
-                    "int x_listed(char *err, size_t size);\n")
+                    "int x_listed(char *err, size_t size);\n"
+                    "int x_static(const char *s, const char **error_r);\n"
+                    "int x_why(int a, const char **why_r);\n")
         allow = os.path.join(tmp, "allow")
         with open(allow, "w") as f:
             f.write("agent/x/x.h x_listed  # not converted yet\n")
         got = {(rel, fn) for rel, _, fn, _ in findings(tmp)}
         want = {("agent/x/x.h", "open"), ("agent/x/x.h", "x_bad"),
-                ("agent/x/x.h", "x_old"), ("agent/x/x.h", "x_listed")}
+                ("agent/x/x.h", "x_old"), ("agent/x/x.h", "x_listed"),
+                ("agent/x/x.h", "x_static"), ("agent/x/x.h", "x_why")}
         if got != want:
             print(f"self-test: found {sorted(got)}, wanted {sorted(want)}")
             return 1
