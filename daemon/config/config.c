@@ -174,8 +174,8 @@ static const char *config_section_name_at(const void *list, size_t i)
 }
 
 /* Stores value into the field key describes. Returns 0, or -1 with a reason
- * in *why_r. */
-int config_set(void *target, const struct config_key *key, const char *value, const char **why_r)
+ * in err. */
+int config_set(void *target, const struct config_key *key, const char *value, struct error *err)
 {
 	char *field = (char *)target + key->offset;
 	char **str = (char **)(void *)field;
@@ -189,41 +189,41 @@ int config_set(void *target, const struct config_key *key, const char *value, co
 		free(*str);
 		*str = strdup(value);
 		if (*str == NULL) {
-			*why_r = "out of memory";
+			error_set(err, "out of memory");
 			return -1;
 		}
 		return 0;
 	case CFG_UINT:
 		if (parse_u64(value, (uint64_t)key->max, &u) < 0 || u < (uint64_t)key->min) {
-			*why_r = "expected a whole number in range";
+			error_set(err, "expected a whole number in range");
 			return -1;
 		}
 		*(unsigned int *)(void *)field = (unsigned int)u;
 		return 0;
 	case CFG_SIZE:
 		if (parse_size(value, (uint64_t)key->max, &u) < 0 || u < (uint64_t)key->min) {
-			*why_r = "expected a size (e.g. 64k, 25M) in range";
+			error_set(err, "expected a size (e.g. 64k, 25M) in range");
 			return -1;
 		}
 		*(unsigned int *)(void *)field = (unsigned int)u;
 		return 0;
 	case CFG_DURATION:
 		if (parse_duration(value, (uint64_t)key->max, &u) < 0 || u < (uint64_t)key->min) {
-			*why_r = "expected a duration (e.g. 30, 30s, 5m, 1h) in range";
+			error_set(err, "expected a duration (e.g. 30, 30s, 5m, 1h) in range");
 			return -1;
 		}
 		*(unsigned int *)(void *)field = (unsigned int)u;
 		return 0;
 	case CFG_DOUBLE:
 		if (parse_double(value, key->min, key->max, &d) < 0) {
-			*why_r = "expected a number in range";
+			error_set(err, "expected a number in range");
 			return -1;
 		}
 		*(double *)(void *)field = d;
 		return 0;
 	case CFG_BOOL:
 		if (parse_bool(value, &b) < 0) {
-			*why_r = "expected on or off";
+			error_set(err, "expected on or off");
 			return -1;
 		}
 		*(bool *)(void *)field = b;
@@ -235,10 +235,10 @@ int config_set(void *target, const struct config_key *key, const char *value, co
 				return 0;
 			}
 		}
-		*why_r = "not one of the allowed values";
+		error_set(err, "not one of the allowed values");
 		return -1;
 	}
-	*why_r = "unknown key type";
+	error_set(err, "unknown key type");
 	return -1;
 }
 
@@ -273,7 +273,7 @@ static void config_describe_range(const struct config_key *key, char *out, size_
 static void config_apply_defaults(void *target, const struct config_key *keys)
 {
 	const struct config_key *key;
-	const char *why;
+	struct error why;
 
 	for (key = keys; key->name != NULL; key++) {
 		/* defaults are compile-time constants, checked by the config tests */
@@ -443,7 +443,7 @@ static int config_on_line(void *context, unsigned int line, const char *section,
 {
 	struct config_parser *p = context;
 	const struct config_key *k;
-	const char *why = NULL;
+	struct error why;
 	char range[256];
 	size_t idx;
 
@@ -487,7 +487,7 @@ static int config_on_line(void *context, unsigned int line, const char *section,
 	if (config_set(p->target, k, value, &why) < 0) {
 		config_describe_range(k, range, sizeof(range));
 		config_error(p->errors, p->path, line, "%s %s: '%s' is invalid: %s%s", p->label,
-			     key, value, why, range);
+			     key, value, error_msg(&why), range);
 		return -1;
 	}
 	return 0;

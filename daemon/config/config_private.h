@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "daemon/config/config.h"
+#include "daemon/lib/error.h"
 
 #define CONFIG_SECTIONS_MAX 16
 
@@ -74,8 +75,8 @@ void config_error(struct config_errors *errors, const char *path, unsigned int l
 void config_key_error(struct config_parser *p, const char *section, const char *name,
 		      const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Stores value into the field key describes. Returns 0, or -1 with a reason. */
-int config_set(void *target, const struct config_key *key, const char *value, const char **why_r);
+/* Stores value into the field key describes. Returns 0, or -1 with a reason in err. */
+int config_set(void *target, const struct config_key *key, const char *value, struct error *err);
 
 /* The variable that overrides [mailbox name]'s password into out[size]:
  * DRAFTD_MAILBOX_<NAME>_PASSWORD. */
