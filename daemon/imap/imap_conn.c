@@ -107,7 +107,7 @@ const char *imap_auth_mechanism(const struct imap_conn *conn)
 	return conn->auth_mech;
 }
 
-int imap_url_parse(const char *url, struct imap_url *url_r, const char **error_r)
+int imap_url_parse(const char *url, struct imap_url *url_r, struct error *err)
 {
 	const char *p, *host, *end;
 	size_t hlen;
@@ -121,14 +121,14 @@ int imap_url_parse(const char *url, struct imap_url *url_r, const char **error_r
 	} else if (strncmp(url, "imap://", 7) == 0) {
 		p = url + 7;
 	} else {
-		*error_r = "URL must start with imap:// or imaps://";
+		error_set(err, "URL must start with imap:// or imaps://");
 		return -1;
 	}
 	if (*p == '[') {
 		host = p + 1;
 		end = strchr(host, ']');
 		if (end == NULL) {
-			*error_r = "unterminated [IPv6] host";
+			error_set(err, "unterminated [IPv6] host");
 			return -1;
 		}
 		hlen = (size_t)(end - host);
@@ -139,14 +139,14 @@ int imap_url_parse(const char *url, struct imap_url *url_r, const char **error_r
 		p += hlen;
 	}
 	if (hlen == 0 || hlen >= sizeof(url_r->host)) {
-		*error_r = "missing or overlong host";
+		error_set(err, "missing or overlong host");
 		return -1;
 	}
 	memcpy(url_r->host, host, hlen);
 	url_r->host[hlen] = '\0';
 	for (size_t i = 0; i < hlen; i++) {
 		if (isspace((unsigned char)host[i]) || host[i] == '@') {
-			*error_r = "invalid host (user names go in 'user')";
+			error_set(err, "invalid host (user names go in 'user')");
 			return -1;
 		}
 	}
@@ -154,19 +154,19 @@ int imap_url_parse(const char *url, struct imap_url *url_r, const char **error_r
 		size_t n = strcspn(p + 1, "/");
 
 		if (n == 0 || n >= sizeof(portbuf)) {
-			*error_r = "invalid port";
+			error_set(err, "invalid port");
 			return -1;
 		}
 		memcpy(portbuf, p + 1, n);
 		portbuf[n] = '\0';
 		if (parse_u64(portbuf, 65535, &port) < 0 || port == 0) {
-			*error_r = "invalid port";
+			error_set(err, "invalid port");
 			return -1;
 		}
 		p += 1 + n;
 	}
 	if (*p != '\0' && strcmp(p, "/") != 0) {
-		*error_r = "no path allowed after the host: set the folder with 'folder'";
+		error_set(err, "no path allowed after the host: set the folder with 'folder'");
 		return -1;
 	}
 	url_r->port = port != 0 ? (uint16_t)port : (url_r->tls ? 993 : 143);
@@ -212,12 +212,12 @@ int imap_connect(const struct mailbox_config *mb, struct imap_conn **conn_r, str
 	struct imap_conn *conn = NULL;
 	struct mailimap_capability_data *caps = NULL;
 	struct imap_url url;
-	const char *why;
+	struct error why;
 	bool tls;
 	int r, ret = -1;
 
 	if (imap_url_parse(mb->url, &url, &why) < 0) {
-		error_set(err, "url %s: %s", mb->url, why);
+		error_set(err, "url %s: %s", mb->url, error_msg(&why));
 		return -1;
 	}
 	conn = calloc(1, sizeof(*conn));

@@ -27,8 +27,8 @@ struct imap_url {
 };
 
 /* Parses imap://host[:port][/] or imaps://host[:port][/] (host may be an IPv6
- * literal in brackets). Returns 0, or -1 with a static reason in *error_r. */
-int imap_url_parse(const char *url, struct imap_url *url_r, const char **error_r)
+ * literal in brackets). Returns 0, or -1 with a static reason in err. */
+int imap_url_parse(const char *url, struct imap_url *url_r, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* Connects, secures and logs in as mb says. Returns 0 with a new connection,

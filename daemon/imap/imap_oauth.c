@@ -75,14 +75,14 @@ static enum imap_sasl_outcome imap_oauthbearer_exchange(struct imap_conn *conn,
 	if (line != NULL && line[0] == '+') {
 		char text[SASL_CHALLENGE_MAX + 1];
 		struct sasl_oauth_error e;
-		const char *why;
+		struct error why;
 		size_t n = imap_continuation_text(line, text, sizeof(text));
 
 		if (sasl_oauth_error_parse(text, n, &e, &why) == 0)
 			snprintf(refusal, rsize, "%.60s%s%.160s", e.status,
 				 e.scope[0] != '\0' ? "; scope " : "", e.scope);
 		else
-			snprintf(refusal, rsize, "%s", why);
+			snprintf(refusal, rsize, "%s", error_msg(&why));
 		if (imap_write(conn, SASL_OAUTH_ERROR_REPLY_B64 "\r\n",
 			       sizeof(SASL_OAUTH_ERROR_REPLY_B64 "\r\n") - 1) < 0 ||
 		    mailstream_flush(s) < 0)
@@ -126,7 +126,7 @@ static enum imap_sasl_outcome imap_oauth_once(struct imap_conn *conn,
 {
 	struct sasl_oauth a = {mech, mb->user, token, url->host, url->port};
 	enum imap_sasl_outcome ret = IMAP_SASL_BROKEN;
-	const char *why = NULL;
+	struct error why;
 	struct buf resp;
 	int r;
 
@@ -145,7 +145,7 @@ static enum imap_sasl_outcome imap_oauth_once(struct imap_conn *conn,
 	buf_init(&resp, SASL_TOKEN_MAX * 2);
 	if (sasl_oauth_response(&a, 1, &resp, &why) < 0) {
 		snprintf(conn->error, sizeof(conn->error), "AUTHENTICATE OAUTHBEARER as %s: %s",
-			 mb->user, why);
+			 mb->user, error_msg(&why));
 		goto out;
 	}
 	ret = imap_oauthbearer_exchange(conn, &resp, refusal, rsize);

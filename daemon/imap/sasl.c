@@ -136,8 +136,7 @@ static int sasl_build(const struct sasl_oauth *a, struct buf *raw)
 	return buf_printf(raw, "auth=Bearer %s\001\001", a->token);
 }
 
-int sasl_oauth_response(const struct sasl_oauth *auth, int b64, struct buf *out,
-			const char **error_r)
+int sasl_oauth_response(const struct sasl_oauth *auth, int b64, struct buf *out, struct error *err)
 {
 	struct buf raw;
 	size_t before = out->len;
@@ -145,26 +144,28 @@ int sasl_oauth_response(const struct sasl_oauth *auth, int b64, struct buf *out,
 
 	buf_init(&raw, SASL_RESPONSE_MAX);
 	if (auth->mech != SASL_XOAUTH2 && auth->mech != SASL_OAUTHBEARER) {
-		*error_r = "unknown SASL mechanism";
+		error_set(err, "unknown SASL mechanism");
 		goto out;
 	}
 	if (!sasl_text_ok(auth->user, SASL_USER_MAX)) {
-		*error_r = "the user name is empty, too long or holds control characters";
+		error_set(err, "the user name is empty, too long or holds control characters");
 		goto out;
 	}
 	if (auth->mech == SASL_OAUTHBEARER && auth->host != NULL &&
 	    (!sasl_text_ok(auth->host, 255) || strchr(auth->host, ' ') != NULL)) {
-		*error_r = "the host name is empty, too long or holds spaces or control characters";
+		error_set(err,
+			  "the host name is empty, too long or holds spaces or control characters");
 		goto out;
 	}
 	if (!sasl_token_ok(auth->token)) {
-		*error_r = "the access token is empty, too long or not an RFC 6750 bearer token";
+		error_set(err,
+			  "the access token is empty, too long or not an RFC 6750 bearer token");
 		goto out;
 	}
 	if (sasl_build(auth, &raw) < 0 ||
 	    (b64 ? b64_encode((const unsigned char *)raw.data, raw.len, out)
 		 : buf_append(out, raw.data, raw.len)) < 0) {
-		*error_r = "the SASL response does not fit";
+		error_set(err, "the SASL response does not fit");
 		goto out;
 	}
 	ret = 0;
@@ -192,7 +193,7 @@ static void sasl_member(json_t *obj, const char *key, char *out, size_t size)
 }
 
 int sasl_oauth_error_parse(const char *challenge, size_t len, struct sasl_oauth_error *err_r,
-			   const char **error_r)
+			   struct error *err)
 {
 	unsigned char *json = NULL;
 	size_t jlen = 0;
@@ -201,25 +202,25 @@ int sasl_oauth_error_parse(const char *challenge, size_t len, struct sasl_oauth_
 
 	memset(err_r, 0, sizeof(*err_r));
 	if (len > SASL_CHALLENGE_MAX) {
-		*error_r = "error challenge too long";
+		error_set(err, "error challenge too long");
 		goto out;
 	}
 	json = malloc(len / 4 * 3 + 1);
 	if (json == NULL) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		goto out;
 	}
 	if (b64_decode(challenge, len, json, &jlen) < 0) {
-		*error_r = "error challenge is not base64";
+		error_set(err, "error challenge is not base64");
 		goto out;
 	}
 	root = json_loadb((const char *)json, jlen, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(root)) {
-		*error_r = "error challenge is not a JSON object";
+		error_set(err, "error challenge is not a JSON object");
 		goto out;
 	}
 	if (!json_is_string(json_object_get(root, "status"))) {
-		*error_r = "error challenge has no \"status\"";
+		error_set(err, "error challenge has no \"status\"");
 		goto out;
 	}
 	sasl_member(root, "status", err_r->status, sizeof(err_r->status));

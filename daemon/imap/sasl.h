@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "daemon/lib/buf.h"
+#include "daemon/lib/error.h"
 
 /* SASL for OAuth 2.0 bearer tokens, as Microsoft 365 and Gmail want for IMAP
  * and SMTP: the initial client response of XOAUTH2 (Google's and Microsoft's
@@ -44,12 +45,12 @@ const char *sasl_mech_name(enum sasl_mech mech);
  *   OAUTHBEARER  "n,a=" saslname "," ^A ["host=" host ^A] ["port=" port ^A]
  *                "auth=Bearer " token ^A ^A   (RFC 7628 3.1; "," and "=" in
  *                the name escaped as "=2C" and "=3D")
- * Returns 0, or -1 with a static reason in *error_r: an empty or overlong
+ * Returns 0, or -1 with a static reason in err: an empty or overlong
  * user or token, a control character in the user or host, a token outside
  * RFC 6750's b64token characters, or out's ceiling crossed. out is left as
  * it was on failure. */
-int sasl_oauth_response(const struct sasl_oauth *auth, int b64, struct buf *out,
-			const char **error_r) __attribute__((warn_unused_result));
+int sasl_oauth_response(const struct sasl_oauth *auth, int b64, struct buf *out, struct error *err)
+	__attribute__((warn_unused_result));
 
 /* The fields of a server's error challenge (RFC 7628 3.2.2; Google's XOAUTH2
  * sends the same object). Values are printable ASCII, cut to the field's
@@ -61,10 +62,10 @@ struct sasl_oauth_error {
 };
 
 /* Parses challenge[len], the base64 text after "+ " (IMAP) or "334 " (SMTP).
- * Returns 0, or -1 with a static reason in *error_r when it is too long, not
+ * Returns 0, or -1 with a static reason in err when it is too long, not
  * base64, not a JSON object, or has no string "status". */
 int sasl_oauth_error_parse(const char *challenge, size_t len, struct sasl_oauth_error *err_r,
-			   const char **error_r) __attribute__((warn_unused_result));
+			   struct error *err) __attribute__((warn_unused_result));
 
 /* A one-line explanation of a parsed error for logs and the page, such as
  * "the server refused the access token (invalid_token): it expired or was

@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char dec[IMAP_UTF7_NAME_MAX], enc[IMAP_UTF7_NAME_MAX], back[IMAP_UTF7_NAME_MAX];
 	struct sasl_oauth_error e;
 	struct error err = {0};
-	const char *why = NULL;
+	struct error why;
 
 	/* a refusal always says why */
 	if (imap_utf7_decode(s, dec, sizeof(dec), &err) == 0) {

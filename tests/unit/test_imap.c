@@ -37,7 +37,7 @@ static void test_url_table(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct imap_url u;
-		const char *why = NULL;
+		struct error why = {0};
 		int r = imap_url_parse(cases[i].url, &u, &why);
 
 		if (r != cases[i].ret)
@@ -48,7 +48,7 @@ static void test_url_table(void)
 			CU_ASSERT_STRING_EQUAL(u.host, cases[i].host);
 			CU_ASSERT_EQUAL(u.port, cases[i].port);
 		} else if (r < 0) {
-			CU_ASSERT_PTR_NOT_NULL(why);
+			CU_ASSERT(error_msg(&why)[0] != '\0');
 		}
 	}
 }

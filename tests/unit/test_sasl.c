@@ -12,7 +12,7 @@
 #include "harness.h"
 
 static int respond(enum sasl_mech mech, const char *user, const char *token, const char *host,
-		   unsigned int port, int b64, struct buf *out, const char **err)
+		   unsigned int port, int b64, struct buf *out, struct error *err)
 {
 	struct sasl_oauth a = {mech, user, token, host, port};
 
@@ -23,7 +23,7 @@ static int respond(enum sasl_mech mech, const char *user, const char *token, con
 static void test_xoauth2_google_example(void)
 {
 	struct buf b;
-	const char *err = NULL;
+	struct error err = {0};
 
 	buf_init(&b, 4096);
 	CU_ASSERT_EQUAL(respond(SASL_XOAUTH2, "someuser@example.com",
@@ -47,7 +47,7 @@ static void test_xoauth2_google_example(void)
 static void test_oauthbearer_rfc_example(void)
 {
 	struct buf b;
-	const char *err = NULL;
+	struct error err = {0};
 
 	buf_init(&b, 4096);
 	CU_ASSERT_EQUAL(respond(SASL_OAUTHBEARER, "user@example.com",
@@ -98,15 +98,15 @@ static void test_refused_input(void)
 	CU_ASSERT_EQUAL_FATAL(buf_append_str(&b, "kept"), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		for (int mech = SASL_XOAUTH2; mech <= SASL_OAUTHBEARER; mech++) {
-			const char *err = NULL;
+			struct error err = {0};
 
 			if (bad[i].host != NULL && mech == SASL_XOAUTH2)
 				continue; /* XOAUTH2 carries no host */
 			CU_ASSERT_EQUAL(respond((enum sasl_mech)mech, bad[i].user, bad[i].token,
 						bad[i].host, 0, 1, &b, &err),
 					-1);
-			CU_ASSERT_PTR_NOT_NULL_FATAL(err);
-			CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].why));
+			CU_ASSERT_FATAL(error_msg(&err)[0] != '\0');
+			CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), bad[i].why));
 			CU_ASSERT_STRING_EQUAL(b.data, "kept");
 		}
 	}
@@ -118,7 +118,7 @@ static void test_bounded(void)
 {
 	static char token[SASL_TOKEN_MAX + 1];
 	struct buf b;
-	const char *err = NULL;
+	struct error err = {0};
 
 	memset(token, 'A', SASL_TOKEN_MAX);
 	buf_init(&b, 64 * 1024);
@@ -130,7 +130,7 @@ static void test_bounded(void)
 	buf_init(&b, 40);
 	CU_ASSERT_EQUAL(respond(SASL_XOAUTH2, "alice@example.com", "tok", NULL, 0, 1, &b, &err),
 			-1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "fit"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "fit"));
 	CU_ASSERT_EQUAL(b.len, 0);
 	buf_free(&b);
 }
@@ -157,7 +157,8 @@ static void test_random_saslnames(void)
 		char user[40], back[40];
 		size_t len = 1 + rnd(&s) % 30, o = 0;
 		struct buf b;
-		const char *err, *p, *end;
+		struct error err;
+		const char *p, *end;
 
 		for (size_t i = 0; i < len; i++)
 			user[i] = i % 3 == 0 ? ",=@"[rnd(&s) % 3] : (char)(0x20 + rnd(&s) % 0x5F);
@@ -191,7 +192,8 @@ static void test_random_saslnames(void)
 static void test_error_challenges(void)
 {
 	struct sasl_oauth_error e;
-	const char *err = NULL, *rfc, *google;
+	struct error err = {0};
+	const char *rfc, *google;
 	char text[300];
 
 	/* RFC 7628 3.2.2 / 4.3 */
@@ -243,20 +245,21 @@ static void test_bad_challenges(void)
 	static char huge[SASL_CHALLENGE_MAX + 4];
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		const char *err = NULL;
+		struct error err = {0};
 
 		CU_ASSERT_EQUAL(sasl_oauth_error_parse(bad[i].in, strlen(bad[i].in), &e, &err), -1);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(err);
-		if (strstr(err, bad[i].why) == NULL)
-			printf("\n  %s: \"%s\" lacks \"%s\"\n", bad[i].in, err, bad[i].why);
-		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].why));
+		CU_ASSERT_FATAL(error_msg(&err)[0] != '\0');
+		if (strstr(error_msg(&err), bad[i].why) == NULL)
+			printf("\n  %s: \"%s\" lacks \"%s\"\n", bad[i].in, error_msg(&err),
+			       bad[i].why);
+		CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), bad[i].why));
 	}
 	memset(huge, 'A', sizeof(huge) - 1);
 	{
-		const char *err = NULL;
+		struct error err = {0};
 
 		CU_ASSERT_EQUAL(sasl_oauth_error_parse(huge, strlen(huge), &e, &err), -1);
-		CU_ASSERT_PTR_NOT_NULL(strstr(err, "too long"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "too long"));
 	}
 }
 
