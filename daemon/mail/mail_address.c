@@ -116,7 +116,7 @@ static const char *trim(const char *s, const char **end_io)
 
 /* Copies the display name [s, e) into name_r: unquotes a quoted-string and
  * refuses an unquoted one that carries address syntax. */
-static int name_parse(const char *s, const char *e, char *name_r, const char **error_r)
+static int name_parse(const char *s, const char *e, char *name_r, struct error *err)
 {
 	size_t n = 0;
 	const char *p;
@@ -124,14 +124,14 @@ static int name_parse(const char *s, const char *e, char *name_r, const char **e
 	s = trim(s, &e);
 	if (s < e && *s == '"') {
 		if (e - s < 2 || e[-1] != '"') {
-			*error_r = "unbalanced quotes in the display name";
+			error_set(err, "unbalanced quotes in the display name");
 			return -1;
 		}
 		for (p = s + 1; p < e - 1; p++) {
 			if (*p == '\\' && p + 1 < e - 1)
 				p++;
 			else if (*p == '"') {
-				*error_r = "text after a quoted display name";
+				error_set(err, "text after a quoted display name");
 				return -1;
 			}
 			if (n + 1 >= MAIL_NAME_MAX)
@@ -141,8 +141,9 @@ static int name_parse(const char *s, const char *e, char *name_r, const char **e
 	} else {
 		for (p = s; p < e; p++) {
 			if (strchr("\",@<>;:\\[]()", *p) != NULL) {
-				*error_r = "special characters (a second address?) in the display "
-					   "name";
+				error_set(err,
+					  "special characters (a second address?) in the display "
+					  "name");
 				return -1;
 			}
 			if (n + 1 >= MAIL_NAME_MAX)
@@ -152,30 +153,30 @@ static int name_parse(const char *s, const char *e, char *name_r, const char **e
 	}
 	name_r[n] = '\0';
 	if (!mail_utf8_valid(name_r, n)) {
-		*error_r = "display name is not UTF-8";
+		error_set(err, "display name is not UTF-8");
 		return -1;
 	}
 	return 0;
 too_long:
-	*error_r = "display name too long";
+	error_set(err, "display name too long");
 	return -1;
 }
 
-int mail_address_parse_why(const char *text, struct mail_address *addr_r, const char **error_r)
+int mail_address_parse(const char *text, struct mail_address *addr_r, struct error *err)
 {
 	const char *s, *e, *lt = NULL, *gt = NULL, *p;
 	bool quoted = false;
 
 	memset(addr_r, 0, sizeof(*addr_r));
 	if (text == NULL || *text == '\0') {
-		*error_r = "empty address";
+		error_set(err, "empty address");
 		return -1;
 	}
 	for (p = text; *p != '\0'; p++) {
 		unsigned char c = (unsigned char)*p;
 
 		if ((c < 0x20 && c != '\t') || c == 0x7F) {
-			*error_r = "control character (CR/LF?) in the address";
+			error_set(err, "control character (CR/LF?) in the address");
 			return -1;
 		}
 		if (c == '\\' && quoted && p[1] != '\0') {
@@ -185,38 +186,38 @@ int mail_address_parse_why(const char *text, struct mail_address *addr_r, const 
 		if (c == '"')
 			quoted = !quoted;
 		else if (!quoted && c == ',') {
-			*error_r = "more than one address";
+			error_set(err, "more than one address");
 			return -1;
 		} else if (!quoted && c == '<') {
 			if (lt != NULL) {
-				*error_r = "more than one address";
+				error_set(err, "more than one address");
 				return -1;
 			}
 			lt = p;
 		} else if (!quoted && c == '>') {
 			if (gt != NULL || lt == NULL) {
-				*error_r = "stray '>' in the address";
+				error_set(err, "stray '>' in the address");
 				return -1;
 			}
 			gt = p;
 		}
 	}
 	if (quoted) {
-		*error_r = "unbalanced quotes in the address";
+		error_set(err, "unbalanced quotes in the address");
 		return -1;
 	}
 	if (lt != NULL) {
 		if (gt == NULL) {
-			*error_r = "missing '>' in the address";
+			error_set(err, "missing '>' in the address");
 			return -1;
 		}
 		for (p = gt + 1; *p != '\0'; p++) {
 			if (*p != ' ' && *p != '\t') {
-				*error_r = "text after the address";
+				error_set(err, "text after the address");
 				return -1;
 			}
 		}
-		if (name_parse(text, lt, addr_r->name, error_r) < 0)
+		if (name_parse(text, lt, addr_r->name, err) < 0)
 			return -1;
 		s = lt + 1;
 		e = gt;
@@ -226,13 +227,13 @@ int mail_address_parse_why(const char *text, struct mail_address *addr_r, const 
 	}
 	s = trim(s, &e);
 	if ((size_t)(e - s) >= MAIL_ADDR_MAX) {
-		*error_r = "address too long";
+		error_set(err, "address too long");
 		return -1;
 	}
 	memcpy(addr_r->addr, s, (size_t)(e - s));
 	addr_r->addr[e - s] = '\0';
 	if (!addr_spec_valid(addr_r->addr)) {
-		*error_r = "not a valid local@domain address";
+		error_set(err, "not a valid local@domain address");
 		return -1;
 	}
 	return 0;
@@ -241,10 +242,10 @@ int mail_address_parse_why(const char *text, struct mail_address *addr_r, const 
 int mail_address_domain(const char *text, char *out, size_t size)
 {
 	struct mail_address a;
-	const char *why, *at;
+	const char *at;
 	size_t n;
 
-	if (text == NULL || mail_address_parse_why(text, &a, &why) < 0)
+	if (text == NULL || mail_address_parse(text, &a, NULL) < 0)
 		return -1;
 	at = strrchr(a.addr, '@');
 	n = strlen(at + 1);
@@ -252,16 +253,5 @@ int mail_address_domain(const char *text, char *out, size_t size)
 		return -1;
 	for (size_t i = 0; i <= n; i++)
 		out[i] = (char)tolower((unsigned char)at[1 + i]);
-	return 0;
-}
-
-int mail_address_parse(const char *text, struct mail_address *addr_r, struct error *err)
-{
-	const char *why = NULL;
-
-	if (mail_address_parse_why(text, addr_r, &why) < 0) {
-		error_set(err, "%s", why);
-		return -1;
-	}
 	return 0;
 }

@@ -126,8 +126,7 @@ static int date_format(time_t t, struct buf *out)
 }
 
 /* Splits a Cc list at commas outside quotes and angle brackets. */
-static int cc_parse(const char *list, struct mail_address *cc, size_t *count_r,
-		    const char **error_r)
+static int cc_parse(const char *list, struct mail_address *cc, size_t *count_r, struct error *err)
 {
 	char item[MAIL_ADDR_MAX + MAIL_NAME_MAX + 8];
 	const char *p = list, *start = list;
@@ -144,16 +143,16 @@ static int cc_parse(const char *list, struct mail_address *cc, size_t *count_r,
 		if (*p != '\0' && (quoted || angle || *p != ','))
 			continue;
 		if ((size_t)(p - start) >= sizeof(item)) {
-			*error_r = "address too long";
+			error_set(err, "address too long");
 			return -1;
 		}
 		memcpy(item, start, (size_t)(p - start));
 		item[p - start] = '\0';
 		if (n == MAIL_CC_MAX) {
-			*error_r = "too many addresses";
+			error_set(err, "too many addresses");
 			return -1;
 		}
-		if (mail_address_parse_why(item, &cc[n], error_r) < 0)
+		if (mail_address_parse(item, &cc[n], err) < 0)
 			return -1;
 		n++;
 		if (*p == '\0')
@@ -189,19 +188,18 @@ int mail_compose(const struct mail_reply *reply, struct buf *out, struct mail_en
 {
 	struct mail_address from, to, cc[MAIL_CC_MAX];
 	struct buf tmp;
-	const char *why = NULL;
 	size_t ncc = 0, i, blen = reply->body != NULL ? strlen(reply->body) : 0;
 	bool has_orig_id;
 	int ret = -1;
 
 	buf_init(&tmp, 64 * 1024);
 	memset(env_r, 0, sizeof(*env_r));
-	if (mail_address_parse_why(reply->from, &from, &why) < 0) {
-		compose_fail(err, "From", why);
+	if (mail_address_parse(reply->from, &from, err) < 0) {
+		error_prefix(err, "From");
 		goto out;
 	}
-	if (mail_address_parse_why(reply->to, &to, &why) < 0) {
-		compose_fail(err, "To", why);
+	if (mail_address_parse(reply->to, &to, err) < 0) {
+		error_prefix(err, "To");
 		goto out;
 	}
 	if (compose_name(&from, reply->from_name, true) < 0) {
@@ -210,8 +208,8 @@ int mail_compose(const struct mail_reply *reply, struct buf *out, struct mail_en
 	}
 	/* the customer's own name, from their mail: a bad one is left out */
 	(void)compose_name(&to, reply->to_name, false);
-	if (reply->cc != NULL && reply->cc[0] != '\0' && cc_parse(reply->cc, cc, &ncc, &why) < 0) {
-		compose_fail(err, "Cc", why);
+	if (reply->cc != NULL && reply->cc[0] != '\0' && cc_parse(reply->cc, cc, &ncc, err) < 0) {
+		error_prefix(err, "Cc");
 		goto out;
 	}
 	if (reply->message_id == NULL ||

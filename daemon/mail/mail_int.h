@@ -29,9 +29,4 @@ int mail_eword_append(struct buf *out, const char *s);
  * where it can; value must already be encoded. 0 or -1. */
 int mail_header_append(struct buf *out, const char *name, const char *value);
 
-/* mail_address_parse() with its static reason in *error_r, for the
- * module's own callers that put the field name before it. */
-int mail_address_parse_why(const char *text, struct mail_address *addr_r, const char **error_r)
-	__attribute__((warn_unused_result));
-
 #endif
