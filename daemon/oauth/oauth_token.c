@@ -131,7 +131,7 @@ static int oauth_form_add(char *out, size_t size, size_t *pos, const char *name,
 }
 
 int oauth_token_request_body(const struct mailbox_config *mb, const char *refresh_token, char *out,
-			     size_t size, const char **error_r)
+			     size_t size, struct error *err)
 {
 	const char *refresh = refresh_token != NULL ? refresh_token : mb->oauth_refresh_token;
 	size_t pos = 0;
@@ -141,7 +141,7 @@ int oauth_token_request_body(const struct mailbox_config *mb, const char *refres
 	if (size > 0)
 		out[0] = '\0';
 	if (mb->oauth_client_id == NULL || mb->oauth_client_id[0] == '\0') {
-		*error_r = "oauth_client_id is not set";
+		error_set(err, "oauth_client_id is not set");
 		return -1;
 	}
 	if (refresh != NULL && refresh[0] != '\0') {
@@ -150,8 +150,9 @@ int oauth_token_request_body(const struct mailbox_config *mb, const char *refres
 	} else if (mb->oauth_client_secret != NULL && mb->oauth_client_secret[0] != '\0') {
 		bad |= oauth_form_add(out, size, &pos, "grant_type", "client_credentials");
 	} else {
-		*error_r = "neither oauth_refresh_token_file nor oauth_client_secret_file gives "
-			   "a grant";
+		error_set(err,
+			  "neither oauth_refresh_token_file nor oauth_client_secret_file gives "
+			  "a grant");
 		return -1;
 	}
 	bad |= oauth_form_add(out, size, &pos, "client_id", mb->oauth_client_id);
@@ -161,7 +162,7 @@ int oauth_token_request_body(const struct mailbox_config *mb, const char *refres
 		bad |= oauth_form_add(out, size, &pos, "scope", mb->oauth_scope);
 	if (bad != 0) {
 		explicit_bzero(out, size);
-		*error_r = "the token request is too long";
+		error_set(err, "the token request is too long");
 		return -1;
 	}
 	return 0;
@@ -275,7 +276,6 @@ static int oauth_fetch(const struct mailbox_config *mb, const char *refresh_toke
 		       size_t refresh_size, struct error *err)
 {
 	char body[OAUTH_TOKEN_MAX + 4096], curl_err[CURL_ERROR_SIZE];
-	const char *why;
 	struct curl_slist *headers = NULL;
 	CURL *curl = NULL;
 	struct buf reply;
@@ -285,8 +285,8 @@ static int oauth_fetch(const struct mailbox_config *mb, const char *refresh_toke
 
 	buf_init(&reply, OAUTH_REPLY_MAX);
 	curl_err[0] = '\0';
-	if (oauth_token_request_body(mb, refresh_token, body, sizeof(body), &why) < 0) {
-		error_set(err, "OAuth2: %s", why);
+	if (oauth_token_request_body(mb, refresh_token, body, sizeof(body), err) < 0) {
+		error_prefix(err, "OAuth2");
 		goto out;
 	}
 	curl = curl_easy_init();

@@ -43,9 +43,9 @@ void oauth_token_forget_all(void);
 /* The form body of a token request for mb into out[size] (the grant as
  * described above; refresh_token overrides mb's when not NULL). Values are
  * form-encoded. Returns 0, or -1 when it does not fit or mb lacks what the
- * grant needs (*error_r). Exposed for the unit tests. */
+ * grant needs (err). Exposed for the unit tests. */
 int oauth_token_request_body(const struct mailbox_config *mb, const char *refresh_token, char *out,
-			     size_t size, const char **error_r) __attribute__((warn_unused_result));
+			     size_t size, struct error *err) __attribute__((warn_unused_result));
 
 /* Parses a token endpoint's answer (HTTP status, body). On 200 with an
  * access_token: 0, the token in token[size], its lifetime in *expires_in_r

@@ -18,7 +18,7 @@ static void test_request_bodies(void)
 {
 	struct mailbox_config mb;
 	char body[1024];
-	const char *err = NULL;
+	struct error err = {0};
 
 	memset(&mb, 0, sizeof(mb));
 	mb.oauth_client_id = "draftd";
@@ -40,10 +40,10 @@ static void test_request_bodies(void)
 		body, "grant_type=client_credentials&client_id=draftd&client_secret=s%263%20%3D");
 	mb.oauth_client_secret = NULL;
 	CU_ASSERT_EQUAL(oauth_token_request_body(&mb, NULL, body, sizeof(body), &err), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "neither"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "neither"));
 	mb.oauth_refresh_token = "rt";
 	CU_ASSERT_EQUAL(oauth_token_request_body(&mb, NULL, body, 20, &err), -1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "too long"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "too long"));
 }
 
 static void test_answers(void)
