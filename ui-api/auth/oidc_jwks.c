@@ -32,7 +32,7 @@ static bool jwk_wanted(json_t *jwk)
 	return true;
 }
 
-static int jwk_import(json_t *jwk, struct oidc_key *key, const char **error_r)
+static int jwk_import(json_t *jwk, struct oidc_key *key, struct error *err)
 {
 	unsigned char n[OIDC_RSA_BITS_MAX / 8 + 1], e[8];
 	size_t nlen, elen;
@@ -42,19 +42,21 @@ static int jwk_import(json_t *jwk, struct oidc_key *key, const char **error_r)
 	if (kid != NULL) {
 		if (!json_is_string(kid) || json_string_length(kid) == 0 ||
 		    json_string_length(kid) > OIDC_KID_MAX) {
-			*error_r = "JWKS: a key's kid is not a string of 1-128 characters";
+			error_set(err, "%s",
+				  "JWKS: a key's kid is not a string of 1-128 characters");
 			return -1;
 		}
 		memcpy(key->kid, json_string_value(kid), json_string_length(kid) + 1);
 		key->has_kid = true;
 	}
 	if (jwk_bytes(jwk, "n", n, sizeof(n), &nlen) < 0 || nlen == 0) {
-		*error_r =
-			"JWKS: an RSA key's modulus n is missing, not base64url or over 8192 bits";
+		error_set(
+			err, "%s",
+			"JWKS: an RSA key's modulus n is missing, not base64url or over 8192 bits");
 		return -1;
 	}
 	if (jwk_bytes(jwk, "e", e, sizeof(e), &elen) < 0 || elen == 0) {
-		*error_r = "JWKS: an RSA key's exponent e is missing or not base64url";
+		error_set(err, "%s", "JWKS: an RSA key's exponent e is missing or not base64url");
 		return -1;
 	}
 	dn.data = n;
@@ -62,19 +64,19 @@ static int jwk_import(json_t *jwk, struct oidc_key *key, const char **error_r)
 	de.data = e;
 	de.size = (unsigned int)elen;
 	if (gnutls_pubkey_init(&key->pub) < 0) {
-		*error_r = "JWKS: out of memory";
+		error_set(err, "%s", "JWKS: out of memory");
 		return -1;
 	}
 	if (gnutls_pubkey_import_rsa_raw(key->pub, &dn, &de) < 0 ||
 	    gnutls_pubkey_get_pk_algorithm(key->pub, &key->bits) != GNUTLS_PK_RSA) {
-		*error_r = "JWKS: an RSA key that gnutls cannot import";
+		error_set(err, "%s", "JWKS: an RSA key that gnutls cannot import");
 		return -1;
 	}
 	key->weak = key->bits < OIDC_RSA_BITS_MIN;
 	return 0;
 }
 
-int oidc_jwks_parse(const char *json, size_t len, struct oidc_jwks **jwks_r, const char **error_r)
+int oidc_jwks_parse(const char *json, size_t len, struct oidc_jwks **jwks_r, struct error *err)
 {
 	struct oidc_jwks *jwks = NULL;
 	json_t *root = NULL, *keys, *jwk;
@@ -84,41 +86,41 @@ int oidc_jwks_parse(const char *json, size_t len, struct oidc_jwks **jwks_r, con
 
 	*jwks_r = NULL;
 	if (len > OIDC_JWKS_MAX) {
-		*error_r = "JWKS: larger than 64 KiB";
+		error_set(err, "%s", "JWKS: larger than 64 KiB");
 		goto out;
 	}
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
 	keys = json_object_get(root, "keys");
 	if (!json_is_object(root) || !json_is_array(keys)) {
-		*error_r = "JWKS: not a JSON object with a \"keys\" array";
+		error_set(err, "%s", "JWKS: not a JSON object with a \"keys\" array");
 		goto out;
 	}
 	if (json_array_size(keys) > OIDC_JWKS_KEYS_MAX) {
-		*error_r = "JWKS: more than 32 keys";
+		error_set(err, "%s", "JWKS: more than 32 keys");
 		goto out;
 	}
 	jwks = calloc(1, sizeof(*jwks));
 	if (jwks == NULL) {
-		*error_r = "JWKS: out of memory";
+		error_set(err, "%s", "JWKS: out of memory");
 		goto out;
 	}
 	json_array_foreach(keys, i, jwk)
 	{
 		if (!json_is_object(jwk)) {
-			*error_r = "JWKS: a key is not a JSON object";
+			error_set(err, "%s", "JWKS: a key is not a JSON object");
 			goto out;
 		}
 		if (!jwk_wanted(jwk))
 			continue;
 		/* counted before the import, so a failed one is freed with the rest */
-		if (jwk_import(jwk, &jwks->keys[jwks->count++], error_r) < 0)
+		if (jwk_import(jwk, &jwks->keys[jwks->count++], err) < 0)
 			goto out;
 	}
 	for (i = 0; i < jwks->count; i++) {
 		for (j = i + 1; j < jwks->count; j++) {
 			if (jwks->keys[i].has_kid && jwks->keys[j].has_kid &&
 			    strcmp(jwks->keys[i].kid, jwks->keys[j].kid) == 0) {
-				*error_r = "JWKS: two signing keys share one kid";
+				error_set(err, "%s", "JWKS: two signing keys share one kid");
 				goto out;
 			}
 		}

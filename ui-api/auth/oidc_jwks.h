@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "daemon/lib/error.h"
+
 /* An OpenID provider's signing keys (its jwks_uri document, RFC 7517), as the
  * RSA public keys an ID token may be checked against.
  *
@@ -35,10 +37,10 @@ struct oidc_jwks {
 };
 
 /* Parses a JWKS document json[len]. Returns 0 with *jwks_r (oidc_jwks_free
- * it), -1 with *error_r when the document is not a JWKS (too big, not JSON,
+ * it), -1 with err when the document is not a JWKS (too big, not JSON,
  * no "keys" array, too many keys, a malformed RSA key, two keys with one
  * kid). A JWKS without a usable key parses: every token is then refused. */
-int oidc_jwks_parse(const char *json, size_t len, struct oidc_jwks **jwks_r, const char **error_r)
+int oidc_jwks_parse(const char *json, size_t len, struct oidc_jwks **jwks_r, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* The key a token names: by kid, or the only key when the token has no kid

@@ -26,19 +26,20 @@ struct jws {
 	size_t len[3];
 };
 
-static int jws_split(const char *token, struct jws *jws, const char **error_r)
+static int jws_split(const char *token, struct jws *jws, struct error *err)
 {
 	const char *p = token, *dot;
 	int i;
 
 	if (strlen(token) > OIDC_TOKEN_MAX) {
-		*error_r = "ID token: longer than 16 KiB";
+		error_set(err, "%s", "ID token: longer than 16 KiB");
 		return -1;
 	}
 	for (i = 0; i < 3; i++) {
 		dot = strchr(p, '.');
 		if ((i < 2) != (dot != NULL)) {
-			*error_r = "ID token: not three dot-separated parts (a JWE or garbage)";
+			error_set(err, "%s",
+				  "ID token: not three dot-separated parts (a JWE or garbage)");
 			return -1;
 		}
 		jws->part[i] = p;
@@ -74,37 +75,39 @@ out:
 }
 
 /* alg, crit and kid of the protected header. */
-static int header_check(json_t *header, const char **kid_r, const char **error_r)
+static int header_check(json_t *header, const char **kid_r, struct error *err)
 {
 	const char *alg = json_string_value(json_object_get(header, "alg"));
 	json_t *kid = json_object_get(header, "kid");
 
 	if (alg == NULL) {
-		*error_r = "ID token: header has no alg";
+		error_set(err, "%s", "ID token: header has no alg");
 		return -1;
 	}
 	if (strcasecmp(alg, "none") == 0) {
-		*error_r = "ID token: alg none refused (an unsigned token)";
+		error_set(err, "%s", "ID token: alg none refused (an unsigned token)");
 		return -1;
 	}
 	if (strncmp(alg, "HS", 2) == 0) {
-		*error_r =
-			"ID token: alg HS* refused (an HMAC anyone with the public key can make)";
+		error_set(
+			err, "%s",
+			"ID token: alg HS* refused (an HMAC anyone with the public key can make)");
 		return -1;
 	}
 	if (strcmp(alg, "RS256") != 0) {
-		*error_r = "ID token: alg other than RS256 refused";
+		error_set(err, "%s", "ID token: alg other than RS256 refused");
 		return -1;
 	}
 	if (json_object_get(header, "crit") != NULL) {
-		*error_r = "ID token: crit header refused (extensions we do not implement)";
+		error_set(err, "%s",
+			  "ID token: crit header refused (extensions we do not implement)");
 		return -1;
 	}
 	*kid_r = NULL;
 	if (kid != NULL) {
 		if (!json_is_string(kid) || json_string_length(kid) == 0 ||
 		    json_string_length(kid) > OIDC_KID_MAX) {
-			*error_r = "ID token: kid is not a string of 1-128 characters";
+			error_set(err, "%s", "ID token: kid is not a string of 1-128 characters");
 			return -1;
 		}
 		*kid_r = json_string_value(kid);
@@ -113,7 +116,7 @@ static int header_check(json_t *header, const char **kid_r, const char **error_r
 }
 
 /* RSASSA-PKCS1-v1_5 SHA-256 over "header.claims" (the text as sent). */
-static int signature_check(const struct oidc_key *key, const struct jws *jws, const char **error_r)
+static int signature_check(const struct oidc_key *key, const struct jws *jws, struct error *err)
 {
 	unsigned char sig[SIGNATURE_MAX];
 	gnutls_datum_t data, sd;
@@ -121,7 +124,7 @@ static int signature_check(const struct oidc_key *key, const struct jws *jws, co
 
 	if (auth_b64_decode(AUTH_B64_URL, jws->part[2], jws->len[2], sig, sizeof(sig), &n) < 0 ||
 	    n == 0) {
-		*error_r = "ID token: signature missing or not base64url";
+		error_set(err, "%s", "ID token: signature missing or not base64url");
 		return -1;
 	}
 	data.data = (unsigned char *)jws->part[0];
@@ -129,7 +132,7 @@ static int signature_check(const struct oidc_key *key, const struct jws *jws, co
 	sd.data = sig;
 	sd.size = (unsigned int)n;
 	if (gnutls_pubkey_verify_data2(key->pub, GNUTLS_SIGN_RSA_SHA256, 0, &data, &sd) < 0) {
-		*error_r = "ID token: bad signature";
+		error_set(err, "%s", "ID token: bad signature");
 		return -1;
 	}
 	return 0;
@@ -137,7 +140,7 @@ static int signature_check(const struct oidc_key *key, const struct jws *jws, co
 
 /* A NumericDate claim into *v_r; 0 when absent and not required. */
 static int claim_time(json_t *claims, const char *name, bool required, int64_t *v_r,
-		      const char **error_r, const char *error)
+		      struct error *err, const char *error)
 {
 	json_t *v = json_object_get(claims, name);
 	double d;
@@ -150,24 +153,24 @@ static int claim_time(json_t *claims, const char *name, bool required, int64_t *
 	} else if (json_is_real(v)) {
 		d = json_real_value(v);
 		if (!(d >= 0 && d < (double)TIME_MAX)) {
-			*error_r = error;
+			error_set(err, "%s", error);
 			return -1;
 		}
 		*v_r = (int64_t)d;
 	} else {
-		*error_r = error;
+		error_set(err, "%s", error);
 		return -1;
 	}
 	if (*v_r < 0 || *v_r >= TIME_MAX) {
-		*error_r = error;
+		error_set(err, "%s", error);
 		return -1;
 	}
 	return 0;
 }
 
 /* An optional string claim copied into out[size]; too long or not a string refuses. */
-static int claim_string(json_t *claims, const char *name, char *out, size_t size,
-			const char **error_r, const char *error)
+static int claim_string(json_t *claims, const char *name, char *out, size_t size, struct error *err,
+			const char *error)
 {
 	json_t *v = json_object_get(claims, name);
 
@@ -175,14 +178,14 @@ static int claim_string(json_t *claims, const char *name, char *out, size_t size
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_string(v) || json_string_length(v) >= size) {
-		*error_r = error;
+		error_set(err, "%s", error);
 		return -1;
 	}
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return 0;
 }
 
-static int audience_check(json_t *claims, const struct oidc_expect *expect, const char **error_r)
+static int audience_check(json_t *claims, const struct oidc_expect *expect, struct error *err)
 {
 	json_t *aud = json_object_get(claims, "aud"), *v;
 	json_t *azp = json_object_get(claims, "azp");
@@ -197,61 +200,63 @@ static int audience_check(json_t *claims, const struct oidc_expect *expect, cons
 		json_array_foreach(aud, i, v)
 		{
 			if (!json_is_string(v)) {
-				*error_r = "ID token: aud holds something other than strings";
+				error_set(err, "%s",
+					  "ID token: aud holds something other than strings");
 				return -1;
 			}
 			found |= strcmp(json_string_value(v), expect->client_id) == 0;
 		}
 	} else {
-		*error_r = "ID token: aud missing or not a string or array of 1-16 strings";
+		error_set(err, "%s",
+			  "ID token: aud missing or not a string or array of 1-16 strings");
 		return -1;
 	}
 	if (!found) {
-		*error_r = "ID token: wrong audience (aud does not name this client)";
+		error_set(err, "%s", "ID token: wrong audience (aud does not name this client)");
 		return -1;
 	}
 	if (azp != NULL &&
 	    !(json_is_string(azp) && strcmp(json_string_value(azp), expect->client_id) == 0)) {
-		*error_r = "ID token: azp names another client";
+		error_set(err, "%s", "ID token: azp names another client");
 		return -1;
 	}
 	if (azp == NULL && count > 1) {
-		*error_r = "ID token: several audiences and no azp";
+		error_set(err, "%s", "ID token: several audiences and no azp");
 		return -1;
 	}
 	return 0;
 }
 
 static int times_check(json_t *claims, const struct oidc_expect *expect, struct oidc_identity *id,
-		       const char **error_r)
+		       struct error *err)
 {
 	int64_t skew = expect->skew_s, nbf;
 
-	if (claim_time(claims, "exp", true, &id->exp, error_r,
-		       "ID token: exp missing or not a time") < 0 ||
-	    claim_time(claims, "iat", true, &id->iat, error_r,
-		       "ID token: iat missing or not a time") < 0 ||
-	    claim_time(claims, "nbf", false, &nbf, error_r, "ID token: nbf is not a time") < 0 ||
-	    claim_time(claims, "auth_time", false, &id->auth_time, error_r,
+	if (claim_time(claims, "exp", true, &id->exp, err, "ID token: exp missing or not a time") <
+		    0 ||
+	    claim_time(claims, "iat", true, &id->iat, err, "ID token: iat missing or not a time") <
+		    0 ||
+	    claim_time(claims, "nbf", false, &nbf, err, "ID token: nbf is not a time") < 0 ||
+	    claim_time(claims, "auth_time", false, &id->auth_time, err,
 		       "ID token: auth_time is not a time") < 0)
 		return -1;
 	if (expect->now >= id->exp + skew) {
-		*error_r = "ID token: expired";
+		error_set(err, "%s", "ID token: expired");
 		return -1;
 	}
 	if (id->iat > expect->now + skew) {
-		*error_r = "ID token: issued in the future (iat)";
+		error_set(err, "%s", "ID token: issued in the future (iat)");
 		return -1;
 	}
 	if (json_object_get(claims, "nbf") != NULL && nbf > expect->now + skew) {
-		*error_r = "ID token: not valid yet (nbf)";
+		error_set(err, "%s", "ID token: not valid yet (nbf)");
 		return -1;
 	}
 	return 0;
 }
 
 static int roles_copy(json_t *claims, const char *role_claim, struct oidc_identity *id,
-		      const char **error_r)
+		      struct error *err)
 {
 	json_t *v, *r;
 	size_t i;
@@ -268,14 +273,15 @@ static int roles_copy(json_t *claims, const char *role_claim, struct oidc_identi
 	else
 		v = NULL;
 	if (v == NULL) {
-		*error_r = "ID token: role claim is not a string or an array of up to 8 strings";
+		error_set(err, "%s",
+			  "ID token: role claim is not a string or an array of up to 8 strings");
 		return -1;
 	}
 	json_array_foreach(v, i, r)
 	{
 		if (!json_is_string(r) || json_string_length(r) == 0 ||
 		    json_string_length(r) > OIDC_ROLE_MAX) {
-			*error_r = "ID token: a role is not a string of 1-63 characters";
+			error_set(err, "%s", "ID token: a role is not a string of 1-63 characters");
 			json_decref(v);
 			return -1;
 		}
@@ -287,42 +293,41 @@ static int roles_copy(json_t *claims, const char *role_claim, struct oidc_identi
 }
 
 static int claims_check(json_t *claims, const struct oidc_expect *expect, struct oidc_identity *id,
-			const char **error_r)
+			struct error *err)
 {
 	const char *iss = json_string_value(json_object_get(claims, "iss"));
 	const char *nonce = json_string_value(json_object_get(claims, "nonce"));
 	json_t *verified = json_object_get(claims, "email_verified");
 
 	if (iss == NULL || strcmp(iss, expect->issuer) != 0) {
-		*error_r = "ID token: wrong issuer";
+		error_set(err, "%s", "ID token: wrong issuer");
 		return -1;
 	}
-	if (audience_check(claims, expect, error_r) < 0 ||
-	    times_check(claims, expect, id, error_r) < 0)
+	if (audience_check(claims, expect, err) < 0 || times_check(claims, expect, id, err) < 0)
 		return -1;
 	if (expect->nonce != NULL && (nonce == NULL || !auth_ct_streq(expect->nonce, nonce))) {
-		*error_r = "ID token: nonce missing or not this sign-in's";
+		error_set(err, "%s", "ID token: nonce missing or not this sign-in's");
 		return -1;
 	}
-	if (claim_string(claims, "sub", id->sub, sizeof(id->sub), error_r,
+	if (claim_string(claims, "sub", id->sub, sizeof(id->sub), err,
 			 "ID token: sub is not a string of up to 255 bytes") < 0)
 		return -1;
 	if (id->sub[0] == '\0') {
-		*error_r = "ID token: no sub";
+		error_set(err, "%s", "ID token: no sub");
 		return -1;
 	}
-	if (claim_string(claims, "email", id->email, sizeof(id->email), error_r,
+	if (claim_string(claims, "email", id->email, sizeof(id->email), err,
 			 "ID token: email is not a string of up to 320 bytes") < 0 ||
-	    claim_string(claims, "name", id->name, sizeof(id->name), error_r,
+	    claim_string(claims, "name", id->name, sizeof(id->name), err,
 			 "ID token: name is not a string of up to 255 bytes") < 0)
 		return -1;
 	id->email_verified = json_is_true(verified);
-	return roles_copy(claims, expect->role_claim, id, error_r);
+	return roles_copy(claims, expect->role_claim, id, err);
 }
 
 int oidc_token_validate(const char *token, const struct oidc_jwks *jwks,
 			const struct oidc_expect *expect, struct oidc_identity *id_r,
-			const char **error_r)
+			struct error *err)
 {
 	json_t *header = NULL, *claims = NULL;
 	const struct oidc_key *key;
@@ -332,35 +337,36 @@ int oidc_token_validate(const char *token, const struct oidc_jwks *jwks,
 
 	memset(id_r, 0, sizeof(*id_r));
 	if (expect->issuer == NULL || expect->client_id == NULL) {
-		*error_r = "ID token: no issuer or client_id to check against";
+		error_set(err, "%s", "ID token: no issuer or client_id to check against");
 		ret = -1;
 		goto out;
 	}
-	if (jws_split(token, &jws, error_r) < 0)
+	if (jws_split(token, &jws, err) < 0)
 		goto out;
 	if (jws_object(&jws, 0, HEADER_MAX, &header) < 0) {
-		*error_r = "ID token: header is not base64url of a JSON object";
+		error_set(err, "%s", "ID token: header is not base64url of a JSON object");
 		goto out;
 	}
-	if (header_check(header, &kid, error_r) < 0)
+	if (header_check(header, &kid, err) < 0)
 		goto out;
 	key = oidc_jwks_find(jwks, kid);
 	if (key == NULL) {
-		*error_r = kid != NULL ? oidc_error_unknown_kid
-				       : "ID token: no kid and the provider has several keys";
+		error_set(err, "%s",
+			  kid != NULL ? oidc_error_unknown_kid
+				      : "ID token: no kid and the provider has several keys");
 		goto out;
 	}
 	if (key->weak) {
-		*error_r = "ID token: signed with an RSA key under 2048 bits";
+		error_set(err, "%s", "ID token: signed with an RSA key under 2048 bits");
 		goto out;
 	}
-	if (signature_check(key, &jws, error_r) < 0)
+	if (signature_check(key, &jws, err) < 0)
 		goto out;
 	if (jws_object(&jws, 1, CLAIMS_MAX, &claims) < 0) {
-		*error_r = "ID token: claims are not base64url of a JSON object";
+		error_set(err, "%s", "ID token: claims are not base64url of a JSON object");
 		goto out;
 	}
-	if (claims_check(claims, expect, id_r, error_r) < 0)
+	if (claims_check(claims, expect, id_r, err) < 0)
 		goto out;
 	if (key->has_kid)
 		memcpy(id_r->kid, key->kid, strlen(key->kid) + 1);

@@ -55,10 +55,10 @@ struct oidc_identity {
 extern const char oidc_error_unknown_kid[];
 
 /* Validates token against jwks and expect. Returns 1 with *id_r filled, 0 when
- * the token is refused (the reason in *error_r, safe to log: it never quotes
- * the token), -1 on an internal failure (out of memory) with *error_r. */
+ * the token is refused (the reason in err, safe to log: it never quotes
+ * the token), -1 on an internal failure (out of memory) with err. */
 int oidc_token_validate(const char *token, const struct oidc_jwks *jwks,
 			const struct oidc_expect *expect, struct oidc_identity *id_r,
-			const char **error_r) __attribute__((warn_unused_result));
+			struct error *err) __attribute__((warn_unused_result));
 
 #endif

@@ -106,7 +106,6 @@ static int oidc_fetch_jwks(const struct config *c, struct error *err)
 {
 	struct oidc_jwks *jwks = NULL;
 	struct buf body;
-	const char *why = NULL;
 	long status;
 	int ret = -1;
 
@@ -117,8 +116,8 @@ static int oidc_fetch_jwks(const struct config *c, struct error *err)
 		error_set(err, "JWKS: HTTP %ld", status);
 		goto out;
 	}
-	if (oidc_jwks_parse(body.data, body.len - 1, &jwks, &why) < 0) {
-		error_set(err, "JWKS: %s", why);
+	if (oidc_jwks_parse(body.data, body.len - 1, &jwks, err) < 0) {
+		error_prefix(err, "JWKS");
 		goto out;
 	}
 	oidc_jwks_free(&oidc_cache.jwks);
@@ -217,7 +216,8 @@ int oidc_client_sign_in(const struct config *c, const char *code, const char *ve
 {
 	char token_url[OIDC_URL_MAX];
 	struct buf form, body;
-	const char *id_token, *why = NULL;
+	const char *id_token;
+	struct error why = {0};
 	json_t *doc = NULL;
 	long status;
 	int ret = -1, r;
@@ -259,11 +259,13 @@ int oidc_client_sign_in(const struct config *c, const char *code, const char *ve
 	pthread_mutex_lock(&oidc_cache.lock);
 	r = oidc_token_validate(id_token, oidc_cache.jwks, expect, id_r, &why);
 	/* a key we do not know yet: the provider may have rotated; once */
-	if (r == 0 && why == oidc_error_unknown_kid && oidc_fetch_jwks(c, err) == 0)
+	if (r == 0 && strcmp(error_msg(&why), oidc_error_unknown_kid) == 0 &&
+	    oidc_fetch_jwks(c, err) == 0)
 		r = oidc_token_validate(id_token, oidc_cache.jwks, expect, id_r, &why);
 	pthread_mutex_unlock(&oidc_cache.lock);
 	if (r <= 0)
-		error_set(err, "ID token refused: %s", why != NULL ? why : "?");
+		error_set(err, "ID token refused: %s",
+			  error_msg(&why)[0] != '\0' ? error_msg(&why) : "?");
 	ret = r;
 out:
 	json_decref(doc);
