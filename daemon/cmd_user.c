@@ -64,7 +64,7 @@ static int user_prompt(const char *prompt, char *buf, size_t size)
 static int user_new_password(const char *what, bool from_stdin, char *hash, size_t size)
 {
 	char pw[AUTH_PASSWORD_MAX + 2], again[AUTH_PASSWORD_MAX + 2];
-	const char *err = NULL;
+	struct error err;
 	int ret = -1;
 
 	if (from_stdin) {
@@ -99,7 +99,7 @@ static int user_new_password(const char *what, bool from_stdin, char *hash, size
 		goto out;
 	}
 	if (auth_password_hash(NULL, pw, hash, size, &err) < 0) {
-		fprintf(stderr, "draftd user %s: %s\n", what, err);
+		fprintf(stderr, "draftd user %s: %s\n", what, error_msg(&err));
 		goto out;
 	}
 	ret = 0;

@@ -18,7 +18,7 @@ static void test_password_defaults(void)
 {
 	char enc[AUTH_PASSWORD_ENCODED_MAX];
 	struct auth_password_phc phc;
-	const char *error = NULL;
+	struct error error = {0};
 
 	/* the parameters this project states (README, auth_password.h) */
 	CU_ASSERT_EQUAL(auth_password_defaults.memory_kib, 19456);
@@ -39,7 +39,7 @@ static void test_password_verify(void)
 {
 	char a[AUTH_PASSWORD_ENCODED_MAX], b[AUTH_PASSWORD_ENCODED_MAX];
 	char longest[AUTH_PASSWORD_MAX + 2];
-	const char *error = NULL;
+	struct error error = {0};
 
 	CU_ASSERT_EQUAL_FATAL(auth_password_hash(&fast, "s3cret pässword", a, sizeof(a), &error),
 			      0);
@@ -55,7 +55,7 @@ static void test_password_verify(void)
 
 	/* an empty or over-long password is never hashed */
 	CU_ASSERT_EQUAL(auth_password_hash(&fast, "", a, sizeof(a), &error), -1);
-	CU_ASSERT_STRING_EQUAL(error, "empty password");
+	CU_ASSERT_STRING_EQUAL(error_msg(&error), "empty password");
 	memset(longest, 'x', sizeof(longest) - 1);
 	longest[sizeof(longest) - 1] = '\0';
 	CU_ASSERT_EQUAL(auth_password_hash(&fast, longest, a, sizeof(a), &error), -1);
@@ -76,7 +76,7 @@ static void test_password_interop(void)
 {
 	static const unsigned char salt[16] = "0123456789abcdef";
 	char ref[AUTH_PASSWORD_ENCODED_MAX], ours[AUTH_PASSWORD_ENCODED_MAX];
-	const char *error = NULL;
+	struct error error = {0};
 
 	CU_ASSERT_EQUAL_FATAL(argon2id_hash_encoded(2, 256, 2, "hunter2", 7, salt, sizeof(salt), 32,
 						    ref, sizeof(ref)),
@@ -149,15 +149,15 @@ static void test_password_malformed(void)
 		"$argon2id$v=19$m=64,t=1,p=1,data=x$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
 		"$argon2id$v=19$m=99999999999,t=1,p=1$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
 	};
-	const char *error;
+	struct error error;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		error = NULL;
+		error_clear(&error);
 		if (auth_password_verify(bad[i], "password", &error) != -1)
 			fprintf(stderr, "accepted: %s\n", bad[i]);
 		CU_ASSERT_EQUAL(auth_password_verify(bad[i], "password", &error), -1);
-		CU_ASSERT_PTR_NOT_NULL(error);
+		CU_ASSERT(error_msg(&error)[0] != '\0');
 		CU_ASSERT_EQUAL(auth_password_needs_rehash(bad[i], NULL, &error), -1);
 	}
 }
@@ -166,7 +166,7 @@ static void test_password_rehash(void)
 {
 	struct auth_password_params more = fast;
 	char enc[AUTH_PASSWORD_ENCODED_MAX], ref[AUTH_PASSWORD_ENCODED_MAX];
-	const char *error = NULL;
+	struct error error = {0};
 
 	CU_ASSERT_EQUAL_FATAL(auth_password_hash(&fast, "pw", enc, sizeof(enc), &error), 0);
 	CU_ASSERT_EQUAL(auth_password_needs_rehash(enc, &fast, &error), 0);
@@ -200,13 +200,13 @@ static void test_password_params_refused(void)
 		{.memory_kib = 2u * 1024u * 1024u, .iterations = 1, .lanes = 1},
 	};
 	char enc[AUTH_PASSWORD_ENCODED_MAX];
-	const char *error;
+	struct error error;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		error = NULL;
+		error_clear(&error);
 		CU_ASSERT_EQUAL(auth_password_hash(&bad[i], "pw", enc, sizeof(enc), &error), -1);
-		CU_ASSERT_PTR_NOT_NULL(error);
+		CU_ASSERT(error_msg(&error)[0] != '\0');
 	}
 	/* the dummy verify for unknown names runs and returns */
 	auth_password_verify_dummy("anything");

@@ -55,7 +55,7 @@ static void test_person_create(void)
 	char hash[AUTH_PASSWORD_ENCODED_MAX];
 	const struct auth_password_params fast = {64, 1, 1};
 	struct store_person p;
-	const char *error = NULL;
+	struct error error = {0};
 	long long id = 0, id2 = 0;
 	long long rows, bad;
 	char why[200];

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/lib/error.h"
+
 /* Passwords hashed with Argon2id (libargon2, RFC 9106) and kept as PHC strings:
  *   $argon2id$v=19$m=19456,t=2,p=1$<salt, std base64>$<hash, std base64>
  * Thread-safe: no shared state. */
@@ -50,17 +52,17 @@ struct auth_password_phc {
 };
 
 /* Hashes password with params (NULL: the defaults) and a fresh 16-byte salt
- * into encoded_r[size] as a PHC string. Returns 0, -1 with *error_r (empty or
+ * into encoded_r[size] as a PHC string. Returns 0, -1 with err (empty or
  * too long password, parameters out of range, no memory). */
 int auth_password_hash(const struct auth_password_params *params, const char *password,
-		       char *encoded_r, size_t size, const char **error_r)
+		       char *encoded_r, size_t size, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* Checks password against a stored PHC string, recomputing the hash with the
  * stored parameters and comparing in constant time. Returns 1 on a match, 0 on
- * a mismatch (also for an empty or over-long password), -1 with *error_r when
+ * a mismatch (also for an empty or over-long password), -1 with err when
  * the stored string is malformed or not Argon2id v19. */
-int auth_password_verify(const char *encoded, const char *password, const char **error_r)
+int auth_password_verify(const char *encoded, const char *password, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* Spends what a verify with the defaults spends, for a name that has no
@@ -69,15 +71,15 @@ void auth_password_verify_dummy(const char *password);
 
 /* Returns 1 when encoded was made with other parameters than want (NULL: the
  * defaults), another version or other salt/hash sizes, so the next successful
- * sign-in should store a new hash; 0 when it is current; -1 with *error_r
+ * sign-in should store a new hash; 0 when it is current; -1 with err
  * when it is malformed. */
 int auth_password_needs_rehash(const char *encoded, const struct auth_password_params *want,
-			       const char **error_r) __attribute__((warn_unused_result));
+			       struct error *err) __attribute__((warn_unused_result));
 
 /* Parses a PHC string strictly (the field order above, decimal numbers without
  * leading zeros, canonical base64, sizes within RFC 9106 and the bounds
- * above). Returns 0, -1 with *error_r. */
-int auth_password_parse(const char *encoded, struct auth_password_phc *phc_r, const char **error_r)
+ * above). Returns 0, -1 with err. */
+int auth_password_parse(const char *encoded, struct auth_password_phc *phc_r, struct error *err)
 	__attribute__((warn_unused_result));
 
 #endif

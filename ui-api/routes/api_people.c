@@ -41,7 +41,7 @@ static bool people_role_valid(const char *role)
  * Returns 0, -1 with a 400/500 in resp. */
 static int people_password(struct api_response *resp, const char *password, char *hash, size_t size)
 {
-	const char *err = NULL;
+	struct error err;
 
 	hash[0] = '\0';
 	if (password == NULL)
@@ -52,7 +52,7 @@ static int people_password(struct api_response *resp, const char *password, char
 		return -1;
 	}
 	if (auth_password_hash(NULL, password, hash, size, &err) < 0) {
-		api_error(resp, 400, "bad_request", "password: %s", err);
+		api_error(resp, 400, "bad_request", "password: %s", error_msg(&err));
 		return -1;
 	}
 	return 0;

@@ -162,7 +162,8 @@ void api_signin_login(struct api_request *req, struct api_response *resp)
 	char login_key[SIGNIN_KEY_MAX], addr_key[SIGNIN_KEY_MAX];
 	char csrf[AUTH_CSRF_TOKEN_LEN + 1];
 	struct store_person person;
-	const char *login, *password, *err = NULL;
+	const char *login, *password;
+	struct error err;
 	struct store *store;
 	json_t *body = NULL;
 	int r, found;
@@ -190,7 +191,8 @@ void api_signin_login(struct api_request *req, struct api_response *resp)
 	if (found == 1 && person.password_hash[0] != '\0') {
 		r = auth_password_verify(person.password_hash, password, &err);
 		if (r < 0)
-			log_warn("api: person '%s': stored password hash unusable: %s", login, err);
+			log_warn("api: person '%s': stored password hash unusable: %s", login,
+				 error_msg(&err));
 	} else {
 		/* the same work for a name without an account or a password */
 		auth_password_verify_dummy(password);
