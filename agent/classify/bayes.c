@@ -260,7 +260,7 @@ static int bayes_finish(struct bayes_table *t, struct bayes_model *m)
 }
 
 int bayes_train(const struct bayes_example *examples, size_t count, struct bayes_model **model_r,
-		const char **error_r)
+		struct error *err)
 {
 	struct bayes_table table = {0};
 	struct bayes_count_ctx ctx;
@@ -270,9 +270,9 @@ int bayes_train(const struct bayes_example *examples, size_t count, struct bayes
 	int ret = -1;
 
 	*model_r = NULL;
-	*error_r = "out of memory";
+	error_set(err, "out of memory");
 	if (count > BAYES_EXAMPLES_MAX) {
-		*error_r = "too many training examples";
+		error_set(err, "too many training examples");
 		return -1;
 	}
 	m = calloc(1, sizeof(*m));
@@ -316,7 +316,7 @@ int bayes_train(const struct bayes_example *examples, size_t count, struct bayes
 	}
 	*model_r = m;
 	m = NULL;
-	*error_r = NULL;
+	error_clear(err);
 	ret = 0;
 out:
 	bayes_table_free(&table, ret < 0 && m != NULL && m->words == NULL);

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "daemon/lib/error.h"
+
 /* A small multinomial naive Bayes text classifier with Laplace smoothing,
  * trained from reviewer decisions (approved drafts' category, rejected
  * drafts' corrected category). Tokens are lang_fold()ed words; any token
@@ -29,10 +31,10 @@ struct bayes_model;
 
 /* Trains a model on examples[count] (count <= BAYES_EXAMPLES_MAX; examples
  * with a NULL or empty category, or a category past BAYES_CLASS_MAX
- * distinct ones, are ignored). Returns 0 with *model_r, or -1 with a static
- * *error_r. Zero examples give an empty, usable model. */
+ * distinct ones, are ignored). Returns 0 with *model_r, or -1 with the reason
+ * in err. Zero examples give an empty, usable model. */
 int bayes_train(const struct bayes_example *examples, size_t count, struct bayes_model **model_r,
-		const char **error_r) __attribute__((warn_unused_result));
+		struct error *err) __attribute__((warn_unused_result));
 
 /* Frees and clears *model; NULL and *NULL are fine. */
 void bayes_free(struct bayes_model **model);

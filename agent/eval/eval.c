@@ -376,7 +376,7 @@ struct bayes_model *eval_train(struct eval_set *set, unsigned folds, unsigned k)
 		n++;
 		mime_message_free(&m);
 	}
-	if (bayes_train(ex, n, &model, &why) < 0)
+	if (bayes_train(ex, n, &model, NULL) < 0)
 		model = NULL;
 out:
 	for (i = 0; texts != NULL && i < set->count; i++)

@@ -143,7 +143,7 @@ int agent_retrain(struct agent *agent, struct store *store)
 	struct bayes_model *model = NULL;
 	json_t *rows = store_classifier_examples(store, BAYES_EXAMPLES_MAX);
 	const json_t *e;
-	const char *why = NULL;
+	struct error why;
 	size_t i, n = 0;
 	int ret = -1;
 
@@ -160,7 +160,7 @@ int agent_retrain(struct agent *agent, struct store *store)
 			n++;
 	}
 	if (bayes_train(examples, n, &model, &why) < 0) {
-		log_error("classifier training failed: %s", why);
+		log_error("classifier training failed: %s", error_msg(&why));
 		goto out;
 	}
 	agent_set_bayes(agent, model);

@@ -135,7 +135,7 @@ static struct bayes_model *safety_model(struct safety_ctx *c, uint64_t seed, uns
 	size_t n = eval_count(c->set), i, k, copies, cap = n * SAFETY_COPIES_MAX, used = 0;
 	struct bayes_example *ex = calloc(cap + 1, sizeof(*ex));
 	struct bayes_model *model = NULL;
-	const char *cat, *why;
+	const char *cat;
 	unsigned kind = (unsigned)(seed % 3), keep = 60 + (unsigned)(safety_rand(&s) % 31);
 
 	*kind_r = kind;
@@ -151,7 +151,7 @@ static struct bayes_model *safety_model(struct safety_ctx *c, uint64_t seed, uns
 		for (k = 0; k < copies && used < cap; k++)
 			ex[used++] = (struct bayes_example){c->texts[i], cat};
 	}
-	if (bayes_train(ex, used, &model, &why) < 0)
+	if (bayes_train(ex, used, &model, NULL) < 0)
 		model = NULL;
 	free(ex);
 	return model;
