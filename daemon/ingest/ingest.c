@@ -229,7 +229,7 @@ static void ingest_row_fill(struct ingest_msg *m)
 }
 
 int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
-		   struct ingest_msg *out, const char **error_r)
+		   struct ingest_msg *out, struct error *err)
 {
 	struct screen_result sr;
 	const char *why = NULL;
@@ -247,7 +247,7 @@ int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 		ingest_content_hash(m->data, m->len, out->row.content_sha256) == 1;
 	r = mime_parse(m->data, m->len, limits, &out->mime, &why);
 	if (out->mime == NULL) {
-		*error_r = "out of memory parsing a message";
+		error_set(err, "out of memory parsing a message");
 		goto fail;
 	}
 	/* a crossed limit is in the flags: stored, routed to a human (no
@@ -272,7 +272,7 @@ int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 	out->attachments_json = ingest_attachments_json(out->mime);
 	out->quoted = ingest_quoted(out->mime);
 	if (out->headers_json == NULL || out->attachments_json == NULL || out->quoted == NULL) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		goto fail;
 	}
 	/* the pipeline reads this instead of parsing raw again; NULL (not

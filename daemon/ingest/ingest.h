@@ -9,6 +9,7 @@
 #include "agent/mime/mime.h"
 #include "daemon/config/config.h"
 #include "daemon/imap/imap_fetch.h"
+#include "daemon/lib/error.h"
 #include "daemon/store/store_ingest.h"
 
 /* Turns one fetched message into the row ingest stores: MIME to text
@@ -34,10 +35,9 @@ struct ingest_msg {
 
 /* Fills *out from m (which must outlive *out). Hostile or broken MIME is not
  * an error: it is stored flagged and routed to a human. Returns 0, or -1 with
- * a static reason (out of memory); *out is then cleared. */
+ * the reason in err (out of memory); *out is then cleared. */
 int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
-		   struct ingest_msg *out, const char **error_r)
-	__attribute__((warn_unused_result));
+		   struct ingest_msg *out, struct error *err) __attribute__((warn_unused_result));
 /* Frees what *m owns; a cleared or zeroed struct is fine. */
 void ingest_msg_clear(struct ingest_msg *m);
 

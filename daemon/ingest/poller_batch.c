@@ -128,14 +128,14 @@ static int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids,
 	poller_merge(b);
 	for (i = 0; i < b->n; i++) {
 		const struct imap_msg *m = b->order[i];
-		const char *why;
+		struct error why;
 
 		if (m->data == NULL)
 			continue;
 		pm->counts.fetched++;
 		log_ctx_setf("uid", "%u", m->uid);
 		if (ingest_prepare(m, limits, &b->msgs[i], &why) < 0) {
-			error_set(err, "UID %u: %s", m->uid, why);
+			error_set(err, "UID %u: %s", m->uid, error_msg(&why));
 			log_ctx_set("uid", NULL);
 			goto out;
 		}

@@ -96,7 +96,7 @@ static void test_prepare(void)
 	struct imap_msg m;
 	struct ingest_msg im;
 	unsigned char sha[32];
-	const char *why;
+	struct error why;
 
 	mime_limits_default(&limits);
 	make_msg(&m, 7, base, false, 0);

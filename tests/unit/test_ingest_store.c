@@ -58,7 +58,7 @@ static void prep(struct ingest_msg *im, uint32_t uid, const char *raw)
 {
 	struct mime_limits limits;
 	struct imap_msg m = {.uid = uid, .data = (char *)raw, .len = strlen(raw)};
-	const char *why;
+	struct error why;
 
 	m.size = (uint32_t)m.len;
 	mime_limits_default(&limits);
