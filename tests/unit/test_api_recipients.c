@@ -33,12 +33,12 @@ static void test_recipients_table(void)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		const char *why = NULL;
+		struct error why = {0};
 		int got = api_recipients_check(msg, cases[i].recipient, cases[i].cc, &why);
 
 		CU_ASSERT_EQUAL(got, cases[i].want);
 		if (got < 0)
-			CU_ASSERT_PTR_NOT_NULL(why);
+			CU_ASSERT(error_msg(&why)[0] != '\0');
 	}
 	json_decref(msg);
 }

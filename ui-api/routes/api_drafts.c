@@ -200,7 +200,7 @@ void api_drafts_patch(struct api_request *req, struct api_response *resp)
 	struct store *store;
 	json_t *body = NULL, *draft = NULL, *detail = NULL;
 	char version[16];
-	const char *why;
+	struct error why;
 	enum review_result r;
 	int g;
 
@@ -240,7 +240,7 @@ void api_drafts_patch(struct api_request *req, struct api_response *resp)
 		}
 		if (api_recipients_check(json_object_get(draft, "message"), patch.recipient,
 					 patch.cc, &why) < 0) {
-			api_error(resp, 400, "recipient_policy", "%s", why);
+			api_error(resp, 400, "recipient_policy", "%s", error_msg(&why));
 			goto out;
 		}
 	}

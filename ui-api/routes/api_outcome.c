@@ -60,7 +60,8 @@ static int api_reply_message(struct api_request *req, struct api_response *resp,
 {
 	const struct mailbox_config *mb;
 	json_t *message = NULL;
-	const char *why, *at;
+	const char *at;
+	struct error why;
 	int g, ret = -1;
 
 	g = store_review_message_get(store, req->params[0], &message);
@@ -71,7 +72,7 @@ static int api_reply_message(struct api_request *req, struct api_response *resp,
 	}
 	if ((o->recipient != NULL || o->cc != NULL) &&
 	    api_recipients_check(message, o->recipient, o->cc, &why) < 0) {
-		api_error(resp, 400, "recipient_policy", "%s", why);
+		api_error(resp, 400, "recipient_policy", "%s", error_msg(&why));
 		goto out;
 	}
 	mb = config_mailbox(req->config,

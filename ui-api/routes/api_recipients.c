@@ -69,7 +69,7 @@ static bool api_address_allowed(const char *a, char originals[2][API_ADDRESS_MAX
 }
 
 int api_recipients_check(const json_t *message, const char *recipient, const char *cc,
-			 const char **why_r)
+			 struct error *err)
 {
 	const json_t *headers = json_object_get(message, "headers");
 	char originals[2][API_ADDRESS_MAX + 1], one[API_ADDRESS_MAX + 1];
@@ -84,13 +84,14 @@ int api_recipients_check(const json_t *message, const char *recipient, const cha
 		count++;
 	if (recipient != NULL) {
 		if (!api_address_valid(recipient)) {
-			*why_r = "recipient must be one bare address (local@domain)";
+			error_set(err, "%s", "recipient must be one bare address (local@domain)");
 			return -1;
 		}
 		if (!api_address_allowed(recipient, originals, count)) {
-			*why_r =
+			error_set(
+				err, "%s",
 				"recipient must be the original sender, its Reply-To, or an address"
-				" at their domain";
+				" at their domain");
 			return -1;
 		}
 	}
@@ -102,18 +103,19 @@ int api_recipients_check(const json_t *message, const char *recipient, const cha
 		while (n > s && p[n - 1] == ' ')
 			n--;
 		if (n - s == 0 || n - s > API_ADDRESS_MAX) {
-			*why_r = "cc must be a comma-separated list of bare addresses";
+			error_set(err, "%s", "cc must be a comma-separated list of bare addresses");
 			return -1;
 		}
 		memcpy(one, p + s, n - s);
 		one[n - s] = '\0';
 		if (!api_address_valid(one)) {
-			*why_r = "cc must be a comma-separated list of bare addresses";
+			error_set(err, "%s", "cc must be a comma-separated list of bare addresses");
 			return -1;
 		}
 		if (!api_address_allowed(one, originals, count)) {
-			*why_r = "every cc address must be at the original sender's or Reply-To's"
-				 " domain";
+			error_set(err, "%s",
+				  "every cc address must be at the original sender's or Reply-To's"
+				  " domain");
 			return -1;
 		}
 		p += strcspn(p, ",");
