@@ -182,7 +182,7 @@ void api_metrics_count(unsigned int status);
 struct addrinfo;
 /* api_server.c: "host:port" or "[v6]:port" -> an address to bind (free it
  * with freeaddrinfo()). Returns 0, or -1 with a static reason. */
-int api_listen_resolve(const char *listen, struct addrinfo **ai_r, const char **error_r);
+int api_listen_resolve(const char *listen, struct addrinfo **ai_r, struct error *err);
 
 /* api_health.c: schemas/openapi.yaml as compiled in (.incbin: rebuild
  * api_health.o after editing the YAML; the api_openapi suite checks). */

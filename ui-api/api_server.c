@@ -405,7 +405,7 @@ static void api_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("api: %s", line);
 }
 
-int api_listen_resolve(const char *listen, struct addrinfo **ai_r, const char **error_r)
+int api_listen_resolve(const char *listen, struct addrinfo **ai_r, struct error *err)
 {
 	char host[256];
 	const char *colon = strrchr(listen, ':'), *h = listen;
@@ -413,7 +413,7 @@ int api_listen_resolve(const char *listen, struct addrinfo **ai_r, const char **
 	struct addrinfo hints;
 
 	if (colon == NULL) {
-		*error_r = "listen must be HOST:PORT";
+		error_set(err, "listen must be HOST:PORT");
 		return -1;
 	}
 	hlen = (size_t)(colon - listen);
@@ -422,7 +422,7 @@ int api_listen_resolve(const char *listen, struct addrinfo **ai_r, const char **
 		hlen -= 2;
 	}
 	if (hlen == 0 || hlen >= sizeof(host)) {
-		*error_r = "listen has a bad host";
+		error_set(err, "listen has a bad host");
 		return -1;
 	}
 	memcpy(host, h, hlen);
@@ -432,7 +432,7 @@ int api_listen_resolve(const char *listen, struct addrinfo **ai_r, const char **
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if (getaddrinfo(host, colon + 1, &hints, ai_r) != 0) {
-		*error_r = "listen: cannot resolve the host or bad port";
+		error_set(err, "listen: cannot resolve the host or bad port");
 		return -1;
 	}
 	return 0;
@@ -451,22 +451,23 @@ static void api_server_free(struct api_server *server)
 	free(server);
 }
 
-static int api_seed(const struct config *config, const char **error_r)
+static int api_seed(const struct config *config, struct error *err)
 {
 	const char *builtin[API_BUILTIN_CATEGORIES_MAX];
 	struct store *store = NULL;
-	struct error err;
+	struct error db_err;
 	int ret = -1;
 
-	if (store_open(config->database.url, config->database.connect_timeout, &store, &err) < 0) {
-		log_error("api: %s", error_msg(&err));
-		*error_r = "cannot connect to the database";
+	if (store_open(config->database.url, config->database.connect_timeout, &store, &db_err) <
+	    0) {
+		log_error("api: %s", error_msg(&db_err));
+		error_set(err, "cannot connect to the database");
 		return -1;
 	}
 	api_builtin_categories(config, builtin, API_BUILTIN_CATEGORIES_MAX);
 	if (store_categories_seed(store, config, builtin) < 0) {
 		log_error("api: %s", store_error(store));
-		*error_r = "cannot seed the categories table";
+		error_set(err, "cannot seed the categories table");
 		goto out;
 	}
 	ret = 0;
@@ -477,17 +478,21 @@ out:
 
 /* A PEM file named by [api] tls_cert/tls_key: a path, or a systemd
  * credential (daemon/lib/credential.h), as every secret file is. */
-static int api_read_pem(const char *value, char **data_r, const char **error_r)
+static int api_read_pem(const char *value, char **data_r, struct error *err)
 {
 	char path[PATH_MAX];
+	const char *why = NULL;
 	size_t len;
 
-	if (credential_path(value, path, sizeof(path), error_r) < 0)
+	if (credential_path(value, path, sizeof(path), &why) < 0 ||
+	    file_read_all(path, API_TLS_FILE_MAX, data_r, &len, &why) < 0) {
+		error_set(err, "%s", why);
 		return -1;
-	return file_read_all(path, API_TLS_FILE_MAX, data_r, &len, error_r);
+	}
+	return 0;
 }
 
-static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
+static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 {
 	struct config *config = daemon_config(daemon);
 	struct api_server *server = calloc(1, sizeof(*server));
@@ -497,39 +502,39 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 	int ret = -1;
 
 	if (server == NULL) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		goto out;
 	}
 	server->daemon = daemon;
 	server->max_body = config->api.max_body;
 	pthread_mutex_init(&server->csrf_lock, NULL);
-	if (api_listen_resolve(config->api.listen, &ai, error_r) < 0)
+	if (api_listen_resolve(config->api.listen, &ai, err) < 0)
 		goto out;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (config->api.tls_cert != NULL) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			*error_r = "this libmicrohttpd has no TLS support";
+			error_set(err, "this libmicrohttpd has no TLS support");
 			goto out;
 		}
-		if (api_read_pem(config->api.tls_cert, &server->tls_cert, error_r) < 0 ||
-		    api_read_pem(config->api.tls_key, &server->tls_key, error_r) < 0)
+		if (api_read_pem(config->api.tls_cert, &server->tls_cert, err) < 0 ||
+		    api_read_pem(config->api.tls_key, &server->tls_key, err) < 0)
 			goto out;
 		flags |= MHD_USE_TLS;
 	}
-	if (api_seed(config, error_r) < 0)
+	if (api_seed(config, err) < 0)
 		goto out;
 	if (store_pool_new(config->database.url, config->database.connect_timeout,
 			   config->api.threads, &server->db) < 0) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		goto out;
 	}
 	{
-		struct error err;
+		struct error facts_err;
 
 		/* without connectors approve answers 409 unless forced: safe */
-		if (facts_open(config, &server->facts, &err) < 0)
-			log_warn("api: facts re-check unavailable: %s", error_msg(&err));
+		if (facts_open(config, &server->facts, &facts_err) < 0)
+			log_warn("api: facts re-check unavailable: %s", error_msg(&facts_err));
 	}
 	server->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, api_access, server, MHD_OPTION_EXTERNAL_LOGGER, api_mhd_log,
@@ -542,7 +547,7 @@ static int api_start(struct daemon *daemon, void **priv_r, const char **error_r)
 		server->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 		server->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, server->tls_key, MHD_OPTION_END);
 	if (server->mhd == NULL) {
-		*error_r = "cannot listen on [api] listen (address in use or bad TLS files?)";
+		error_set(err, "cannot listen on [api] listen (address in use or bad TLS files?)");
 		goto out;
 	}
 	log_info("api: listening on %s%s (a thread per connection, %u database connections)",

@@ -145,7 +145,7 @@ static void metrics_server_free(struct metrics_server *ms)
 	free(ms);
 }
 
-static int metrics_start(struct daemon *daemon, void **priv_r, const char **error_r)
+static int metrics_start(struct daemon *daemon, void **priv_r, struct error *err)
 {
 	struct config *config = daemon_config(daemon);
 	struct metrics_server *ms = NULL;
@@ -164,11 +164,11 @@ static int metrics_start(struct daemon *daemon, void **priv_r, const char **erro
 	}
 	ms = calloc(1, sizeof(*ms));
 	if (ms == NULL || (ms->db_url = str_dup(config->database.url)) == NULL) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		goto out;
 	}
 	ms->db_timeout = config->database.connect_timeout;
-	if (api_listen_resolve(config->metrics.listen, &ai, error_r) < 0)
+	if (api_listen_resolve(config->metrics.listen, &ai, err) < 0)
 		goto out;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -179,7 +179,7 @@ static int metrics_start(struct daemon *daemon, void **priv_r, const char **erro
 				   METRICS_TIMEOUT, MHD_OPTION_END);
 	if (ms->mhd == NULL) {
 		if (configured) {
-			*error_r = "cannot listen on [metrics] listen (address in use?)";
+			error_set(err, "cannot listen on [metrics] listen (address in use?)");
 			goto out;
 		}
 		log_warn("metrics: cannot listen on %s (the default; in use?): no /metrics; set"

@@ -194,9 +194,8 @@ static void workers_stop(void *priv)
 	free(w);
 }
 
-static int workers_start(struct daemon *daemon, void **priv_r, const char **error_r)
+static int workers_start(struct daemon *daemon, void **priv_r, struct error *err)
 {
-	static struct error why; /* *error_r points into it; one start at a time */
 	struct workers *w;
 	struct worker_args *wa;
 	struct config *config = daemon_config(daemon);
@@ -205,18 +204,16 @@ static int workers_start(struct daemon *daemon, void **priv_r, const char **erro
 
 	w = calloc(1, sizeof(*w));
 	if (w == NULL) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		goto out;
 	}
 	w->daemon = daemon;
 	pthread_mutex_init(&w->lock, NULL);
-	if (agent_open(config, &w->agent, &why) < 0) {
-		*error_r = error_msg(&why);
+	if (agent_open(config, &w->agent, err) < 0) {
 		goto out;
 	}
 	if (job_heartbeat_start(config->database.url, config->database.connect_timeout, &w->hb,
-				&why) < 0) {
-		*error_r = error_msg(&why);
+				err) < 0) {
 		goto out;
 	}
 	/* A pipeline waits for its model answer: with a remote model,

@@ -312,14 +312,14 @@ static void pollers_stop(void *priv)
 	free(p);
 }
 
-static int pollers_start(struct daemon *daemon, void **priv_r, const char **error_r)
+static int pollers_start(struct daemon *daemon, void **priv_r, struct error *err)
 {
 	struct pollers *p = calloc(1, sizeof(*p));
 	struct config *config;
 	int ret = 0;
 
 	if (p == NULL) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		return -1;
 	}
 	p->daemon = daemon;
@@ -328,7 +328,7 @@ static int pollers_start(struct daemon *daemon, void **priv_r, const char **erro
 	sem_init(&p->batch_slots, 0, 2 * config->database.poller_connections);
 	if (store_pool_new(config->database.url, config->database.connect_timeout,
 			   config->database.poller_connections, &p->pool) < 0) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		config_unref(&config);
 		*priv_r = p;
 		return -1;
@@ -336,7 +336,7 @@ static int pollers_start(struct daemon *daemon, void **priv_r, const char **erro
 	for (size_t i = 0; i < config->mailboxes_count; i++) {
 		if (poller_thread_start(p, config, &config->mailboxes[i]) < 0) {
 			/* the daemon stops everything it started when start fails */
-			*error_r = "cannot create a poller thread";
+			error_set(err, "cannot create a poller thread");
 			ret = -1;
 			break;
 		}

@@ -557,13 +557,13 @@ static void *outbox_thread(void *arg)
 	return NULL;
 }
 
-static int outbox_start(struct daemon *daemon, void **priv_r, const char **error_r)
+static int outbox_start(struct daemon *daemon, void **priv_r, struct error *err)
 {
 	struct outbox_sender *s = calloc(1, sizeof(*s));
 	char host[256];
 
 	if (s == NULL) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		return -1;
 	}
 	if (gethostname(host, sizeof(host)) < 0)
@@ -573,7 +573,7 @@ static int outbox_start(struct daemon *daemon, void **priv_r, const char **error
 	s->daemon = daemon;
 	if (pthread_create(&s->thread, NULL, outbox_thread, s) != 0) {
 		free(s);
-		*error_r = "cannot start the outbox thread";
+		error_set(err, "cannot start the outbox thread");
 		return -1;
 	}
 	*priv_r = s;

@@ -321,18 +321,18 @@ static void *promotion_thread(void *arg)
 	return NULL;
 }
 
-static int promotion_start(struct daemon *daemon, void **priv_r, const char **error_r)
+static int promotion_start(struct daemon *daemon, void **priv_r, struct error *err)
 {
 	struct promotion_service *s = calloc(1, sizeof(*s));
 
 	if (s == NULL) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		return -1;
 	}
 	s->daemon = daemon;
 	if (pthread_create(&s->thread, NULL, promotion_thread, s) != 0) {
 		free(s);
-		*error_r = "cannot start the promotion thread";
+		error_set(err, "cannot start the promotion thread");
 		return -1;
 	}
 	*priv_r = s;

@@ -186,7 +186,7 @@ static void daemon_stop_services(struct daemon *daemon)
 
 static int daemon_start_services(struct daemon *daemon)
 {
-	const char *why = NULL;
+	struct error why = {0};
 
 	for (; daemon->started < daemon->services_count; daemon->started++) {
 		const struct service_ops *s = daemon->services[daemon->started];
@@ -195,7 +195,7 @@ static int daemon_start_services(struct daemon *daemon)
 			return -1;
 		if (s->start(daemon, &daemon->priv[daemon->started], &why) < 0) {
 			log_error("cannot start %s: %s", s->name,
-				  why != NULL ? why : "unknown error");
+				  error_msg(&why)[0] != '\0' ? error_msg(&why) : "unknown error");
 			return -1;
 		}
 		log_info("started %s", s->name);

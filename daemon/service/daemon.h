@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "daemon/config/config.h"
+#include "daemon/lib/error.h"
 
 /* The running daemon: the current config (swapped on SIGHUP), the stop flag,
  * and the services (pollers, workers, API, outbox sender) it started. */
@@ -20,7 +21,7 @@ struct daemon;
  * service is one file and one line in the registry, daemon/services.c. */
 struct service_ops {
 	const char *name;
-	int (*start)(struct daemon *daemon, void **priv_r, const char **error_r);
+	int (*start)(struct daemon *daemon, void **priv_r, struct error *err);
 	void (*stop)(void *priv);
 	void (*reload)(void *priv, struct config *config);
 };
