@@ -124,7 +124,8 @@ static void http_close(void *priv)
 static int http_open(const struct conn_params *params, void **priv_r, struct error *err)
 {
 	const struct connector_config *config = params->config;
-	const char *v, *why, *auth, *scheme;
+	const char *v, *auth, *scheme;
+	struct error why;
 	struct http_conn *c = calloc(1, sizeof(*c));
 	struct curl_slist *h;
 	unsigned int line = config->line;
@@ -169,7 +170,7 @@ static int http_open(const struct conn_params *params, void **priv_r, struct err
 	}
 	if ((v = conn_option(config, "token_file", &line)) != NULL) {
 		if (secret_read_file(v, &token, &why) < 0) {
-			error_set(err, "line %u: token_file %s: %s", line, v, why);
+			error_set(err, "line %u: token_file %s: %s", line, v, error_msg(&why));
 			goto out;
 		}
 		auth = conn_option(config, "auth_header", NULL);

@@ -82,7 +82,8 @@ static int pg_open(const struct conn_params *params, void **priv_r, struct error
 {
 	struct pg_conn *c = calloc(1, sizeof(*c));
 	unsigned int line = params->config->line;
-	const char *file, *why;
+	const char *file;
+	struct error why;
 
 	if (c == NULL)
 		return -1;
@@ -90,7 +91,7 @@ static int pg_open(const struct conn_params *params, void **priv_r, struct error
 	file = conn_option(params->config, "url_file", &line);
 	if (file != NULL) {
 		if (secret_read_file(file, &c->url, &why) < 0) {
-			error_set(err, "line %u: url_file %s: %s", line, file, why);
+			error_set(err, "line %u: url_file %s: %s", line, file, error_msg(&why));
 			pg_close(c);
 			return -1;
 		}

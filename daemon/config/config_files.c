@@ -50,7 +50,6 @@ static void files_add(struct file_list *l, const struct config *c, const char *s
 		      bool secret, bool dir)
 {
 	struct file_ref *r;
-	const char *why;
 
 	if (value == NULL || *value == '\0' || l->count == FILES_MAX)
 		return;
@@ -58,7 +57,7 @@ static void files_add(struct file_list *l, const struct config *c, const char *s
 	if (secret && strchr(value, '/') == NULL) {
 		/* a credential: only where systemd has put it */
 		if (getenv("CREDENTIALS_DIRECTORY") == NULL ||
-		    credential_path(value, r->path, sizeof(r->path), &why) < 0)
+		    credential_path(value, r->path, sizeof(r->path), NULL) < 0)
 			return;
 	} else if (str_copy(r->path, sizeof(r->path), value) < 0) {
 		return;

@@ -51,12 +51,12 @@ static int config_env_override(const char *var, char **field)
 static void config_read_secret(struct config_parser *p, const char *section, const char *name,
 			       const char *key, const char *file, char **secret)
 {
-	const char *why = NULL;
+	struct error why;
 
 	if (file == NULL || *secret != NULL)
 		return;
 	if (secret_read_file(file, secret, &why) < 0)
-		config_key_error(p, section, name, key, "'%s': %s", file, why);
+		config_key_error(p, section, name, key, "'%s': %s", file, error_msg(&why));
 }
 
 static bool has_prefix(const char *s, const char *prefix)

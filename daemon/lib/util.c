@@ -170,19 +170,23 @@ out:
 	return ret;
 }
 
-int secret_read_file(const char *path, char **secret_r, const char **error_r)
+int secret_read_file(const char *path, char **secret_r, struct error *err)
 {
 	char real[PATH_MAX], *data = NULL;
+	const char *why = NULL;
 	size_t len = 0;
 
-	if (credential_path(path, real, sizeof(real), error_r) < 0 ||
-	    file_read_all(real, 4096, &data, &len, error_r) < 0)
+	if (credential_path(path, real, sizeof(real), err) < 0)
 		return -1;
+	if (file_read_all(real, 4096, &data, &len, &why) < 0) {
+		error_set(err, "%s", why);
+		return -1;
+	}
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		data[--len] = '\0';
 	if (len == 0) {
 		free(data);
-		*error_r = "secret file is empty";
+		error_set(err, "secret file is empty");
 		return -1;
 	}
 	*secret_r = data;

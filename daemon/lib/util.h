@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/lib/error.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Parses a whole decimal string into [0, max]. Returns 0 on success, -1 when
@@ -42,7 +44,7 @@ int file_read_all(const char *path, size_t max, char **data_r, size_t *len_r, co
 /* Reads a secret file: like file_read_all(), limited to 4 KiB, with trailing
  * newlines removed. Refuses an empty secret. A path without '/' is a systemd
  * credential (daemon/lib/credential.h). */
-int secret_read_file(const char *path, char **secret_r, const char **error_r)
+int secret_read_file(const char *path, char **secret_r, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* Overwrites then frees a secret string; NULL is fine. */

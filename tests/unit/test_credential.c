@@ -55,7 +55,7 @@ static void test_paths(void)
 		{NULL, "", -1, "empty"},
 	};
 	char path[256];
-	const char *why;
+	struct error why;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -63,15 +63,14 @@ static void test_paths(void)
 			setenv("CREDENTIALS_DIRECTORY", cases[i].dir, 1);
 		else
 			unsetenv("CREDENTIALS_DIRECTORY");
-		why = NULL;
+		error_clear(&why);
 		path[0] = '\0';
 		CU_ASSERT_EQUAL(credential_path(cases[i].value, path, sizeof(path), &why),
 				cases[i].ret);
 		if (cases[i].ret == 0) {
 			CU_ASSERT_STRING_EQUAL(path, cases[i].want);
 		} else {
-			CU_ASSERT_PTR_NOT_NULL_FATAL(why);
-			CU_ASSERT_PTR_NOT_NULL(strstr(why, cases[i].want));
+			CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&why), cases[i].want));
 		}
 	}
 }
@@ -79,11 +78,11 @@ static void test_paths(void)
 static void test_too_long(void)
 {
 	char path[32], name[300];
-	const char *why = NULL;
+	struct error why = {0};
 
 	setenv("CREDENTIALS_DIRECTORY", "/run/credentials/draftd.service", 1);
 	CU_ASSERT_EQUAL(credential_path("smtp.pw", path, sizeof(path), &why), -1);
-	CU_ASSERT_PTR_NOT_NULL(why);
+	CU_ASSERT(error_msg(&why)[0] != '\0');
 	memset(name, 'a', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	CU_ASSERT_EQUAL(credential_path(name, path, sizeof(path), &why), -1);
@@ -95,7 +94,8 @@ static void test_too_long(void)
 /* The secrets every *_file key reads come out of the credentials directory. */
 static void test_secret_from_credential(void)
 {
-	const char *tmp = getenv("DRAFTD_TEST_TMP"), *why = NULL, *path;
+	const char *tmp = getenv("DRAFTD_TEST_TMP"), *path;
+	struct error why;
 	char dir[PATH_MAX], conf[1024];
 	struct config *config = NULL;
 	struct config_errors errors;

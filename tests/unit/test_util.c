@@ -134,7 +134,8 @@ static void test_str_copy(void)
 
 static void test_secrets(void)
 {
-	const char *path, *why = NULL;
+	const char *path;
+	struct error why;
 	char *secret = NULL;
 
 	path = test_write_file("secret.txt", "hunter2\n\n");
@@ -144,7 +145,7 @@ static void test_secrets(void)
 	CU_ASSERT_PTR_NULL(secret);
 	path = test_write_file("empty.txt", "\n");
 	CU_ASSERT_EQUAL(secret_read_file(path, &secret, &why), -1);
-	CU_ASSERT_STRING_EQUAL(why, "secret file is empty");
+	CU_ASSERT_STRING_EQUAL(error_msg(&why), "secret file is empty");
 	CU_ASSERT_EQUAL(secret_read_file("/nonexistent/secret", &secret, &why), -1);
 }
 
