@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/lib/error.h"
 #include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 #include "ui-api/auth/auth_b64.h"
@@ -83,4 +84,32 @@ out:
 	gnutls_free(e.data);
 	gnutls_pubkey_deinit(pub);
 	return jwk;
+}
+
+/* The refusal as text the cases compare: oidc_token_validate() and
+ * oidc_jwks_parse() fill a struct error; *error_r points at its message on
+ * failure and is left alone on success. */
+static struct error oidc_err;
+
+int oidc_test_validate(const char *token, const struct oidc_jwks *set, const struct oidc_expect *e,
+		       struct oidc_identity *id, const char **error_r)
+{
+	int r;
+
+	error_clear(&oidc_err);
+	r = oidc_token_validate(token, set, e, id, &oidc_err);
+	if (r != 1)
+		*error_r = error_msg(&oidc_err);
+	return r;
+}
+
+int oidc_test_jwks_parse(const char *json, size_t len, struct oidc_jwks **jwks_r,
+			 const char **error_r)
+{
+	error_clear(&oidc_err);
+	if (oidc_jwks_parse(json, len, jwks_r, &oidc_err) < 0) {
+		*error_r = error_msg(&oidc_err);
+		return -1;
+	}
+	return 0;
 }

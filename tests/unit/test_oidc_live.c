@@ -11,34 +11,8 @@
 
 #include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
+#include "tests/unit/test_oidc.h"
 #include "ui-api/auth/oidc_token.h"
-
-/* The refusal as text the cases compare: oidc_token_validate() and
- * oidc_jwks_parse() fill a struct error; *error_r points at its message on
- * failure and is left alone on success. */
-static struct error oidc_err;
-
-static int validate(const char *token, const struct oidc_jwks *set, const struct oidc_expect *e,
-		    struct oidc_identity *id, const char **error_r)
-{
-	int r;
-
-	error_clear(&oidc_err);
-	r = oidc_token_validate(token, set, e, id, &oidc_err);
-	if (r != 1)
-		*error_r = error_msg(&oidc_err);
-	return r;
-}
-
-static int jwks_parse(const char *json, size_t len, struct oidc_jwks **jwks_r, const char **error_r)
-{
-	error_clear(&oidc_err);
-	if (oidc_jwks_parse(json, len, jwks_r, &oidc_err) < 0) {
-		*error_r = error_msg(&oidc_err);
-		return -1;
-	}
-	return 0;
-}
 
 struct live {
 	char *token, *jwks_text, *nonce;
@@ -81,7 +55,7 @@ static int live_init(void)
 	if (live.token == NULL || live.jwks_text == NULL || live.nonce == NULL ||
 	    live.issuer == NULL || live.client_id == NULL)
 		return 1;
-	if (jwks_parse(live.jwks_text, strlen(live.jwks_text), &live.jwks, &error) < 0) {
+	if (oidc_test_jwks_parse(live.jwks_text, strlen(live.jwks_text), &live.jwks, &error) < 0) {
 		fprintf(stderr, "provider's JWKS: %s\n", error);
 		return 1;
 	}
@@ -128,7 +102,7 @@ static void test_live_valid(void)
 	if (live_skip())
 		return;
 	e = live_expect();
-	r = validate(live.token, live.jwks, &e, &id, &error);
+	r = oidc_test_validate(live.token, live.jwks, &e, &id, &error);
 	if (r != 1)
 		fprintf(stderr, "\n  provider's token refused: %s\n", error);
 	CU_ASSERT_EQUAL_FATAL(r, 1);
@@ -153,11 +127,11 @@ static void test_live_refused(void)
 	e = live_expect();
 	e.nonce = "another sign-in";
 	error = "";
-	CU_ASSERT_EQUAL(validate(live.token, live.jwks, &e, &id, &error), 0);
+	CU_ASSERT_EQUAL(oidc_test_validate(live.token, live.jwks, &e, &id, &error), 0);
 	e = live_expect();
 	e.client_id = "not-draftd";
 	error = "";
-	CU_ASSERT_EQUAL(validate(live.token, live.jwks, &e, &id, &error), 0);
+	CU_ASSERT_EQUAL(oidc_test_validate(live.token, live.jwks, &e, &id, &error), 0);
 	CU_ASSERT_STRING_EQUAL(error, "ID token: wrong audience (aud does not name this client)");
 	e = live_expect();
 	bad = malloc(strlen(live.issuer) + 2);
@@ -165,13 +139,13 @@ static void test_live_refused(void)
 	snprintf(bad, strlen(live.issuer) + 2, "%s/", live.issuer);
 	e.issuer = bad;
 	error = "";
-	CU_ASSERT_EQUAL(validate(live.token, live.jwks, &e, &id, &error), 0);
+	CU_ASSERT_EQUAL(oidc_test_validate(live.token, live.jwks, &e, &id, &error), 0);
 	CU_ASSERT_STRING_EQUAL(error, "ID token: wrong issuer");
 	free(bad);
 	e = live_expect();
 	e.now += 24 * 3600;
 	error = "";
-	CU_ASSERT_EQUAL(validate(live.token, live.jwks, &e, &id, &error), 0);
+	CU_ASSERT_EQUAL(oidc_test_validate(live.token, live.jwks, &e, &id, &error), 0);
 	CU_ASSERT_STRING_EQUAL(error, "ID token: expired");
 	/* a changed signature character */
 	e = live_expect();
@@ -180,7 +154,7 @@ static void test_live_refused(void)
 	n = strlen(bad);
 	bad[n - 3] = bad[n - 3] == 'A' ? 'B' : 'A';
 	error = "";
-	CU_ASSERT_EQUAL(validate(bad, live.jwks, &e, &id, &error), 0);
+	CU_ASSERT_EQUAL(oidc_test_validate(bad, live.jwks, &e, &id, &error), 0);
 	free(bad);
 }
 

@@ -19,33 +19,6 @@
 #define NOW 1700000000
 #define ISS "https://idp.example"
 
-/* The refusal as text the cases compare: oidc_token_validate() and
- * oidc_jwks_parse() fill a struct error; *error_r points at its message on
- * failure and is left alone on success. */
-static struct error oidc_err;
-
-static int validate(const char *token, const struct oidc_jwks *set, const struct oidc_expect *e,
-		    struct oidc_identity *id, const char **error_r)
-{
-	int r;
-
-	error_clear(&oidc_err);
-	r = oidc_token_validate(token, set, e, id, &oidc_err);
-	if (r != 1)
-		*error_r = error_msg(&oidc_err);
-	return r;
-}
-
-static int jwks_parse(const char *json, size_t len, struct oidc_jwks **jwks_r, const char **error_r)
-{
-	error_clear(&oidc_err);
-	if (oidc_jwks_parse(json, len, jwks_r, &oidc_err) < 0) {
-		*error_r = error_msg(&oidc_err);
-		return -1;
-	}
-	return 0;
-}
-
 static gnutls_privkey_t key_a, key_b, key_weak;
 static struct oidc_jwks *jwks;     /* key-a, key-b, key-w (weak), plus skipped ones */
 static struct oidc_jwks *jwks_one; /* key-a alone */
@@ -78,11 +51,11 @@ static int oidc_token_init(void)
 		"{\"kty\":\"RSA\",\"alg\":\"RS512\",\"kid\":\"key-512\",\"n\":\"AQAB\",\"e\":"
 		"\"AQAB\"}]}",
 		a, b, w);
-	if (doc == NULL || jwks_parse(doc, strlen(doc), &jwks, &error) < 0)
+	if (doc == NULL || oidc_test_jwks_parse(doc, strlen(doc), &jwks, &error) < 0)
 		goto out;
 	free(doc);
 	doc = oidc_test_printf("{\"keys\":[%s]}", a);
-	if (doc == NULL || jwks_parse(doc, strlen(doc), &jwks_one, &error) < 0)
+	if (doc == NULL || oidc_test_jwks_parse(doc, strlen(doc), &jwks_one, &error) < 0)
 		goto out;
 	if (file_read_all(oidc_test_fixture("rsa-a.pub.pem"), 4096, &pub_a_pem, &len, &error) < 0)
 		goto out;
@@ -305,7 +278,7 @@ static void test_token_table(void)
 		token = make_token(c);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(token);
 		error = NULL;
-		r = validate(token, jwks, &e, &id, &error);
+		r = oidc_test_validate(token, jwks, &e, &id, &error);
 		if (r != c->ret ||
 		    (c->error != NULL && (error == NULL || strstr(error, c->error) == NULL)))
 			fprintf(stderr, "\n  case \"%s\": got %d (%s), want %d (%s)\n", c->name, r,
@@ -336,7 +309,7 @@ static void test_token_identity(void)
 	char *token;
 
 	token = make_token(&token_cases[0]);
-	CU_ASSERT_EQUAL_FATAL(validate(token, jwks, &e, &id, &error), 1);
+	CU_ASSERT_EQUAL_FATAL(oidc_test_validate(token, jwks, &e, &id, &error), 1);
 	CU_ASSERT_STRING_EQUAL(id.sub, "u1");
 	CU_ASSERT_STRING_EQUAL(id.email, "alice@example.org");
 	CU_ASSERT_TRUE(id.email_verified);
@@ -349,7 +322,7 @@ static void test_token_identity(void)
 	free(token);
 
 	token = make_token(&c);
-	CU_ASSERT_EQUAL_FATAL(validate(token, jwks, &e, &id, &error), 1);
+	CU_ASSERT_EQUAL_FATAL(oidc_test_validate(token, jwks, &e, &id, &error), 1);
 	CU_ASSERT_EQUAL(id.role_count, 2);
 	CU_ASSERT_STRING_EQUAL(id.roles[1], "admin");
 	CU_ASSERT_FALSE(id.email_verified);
@@ -360,7 +333,7 @@ static void test_token_identity(void)
 
 		e2.role_claim = NULL;
 		error = "";
-		CU_ASSERT_EQUAL(validate(token, jwks, &e2, &id, &error), 1);
+		CU_ASSERT_EQUAL(oidc_test_validate(token, jwks, &e2, &id, &error), 1);
 		CU_ASSERT_EQUAL(id.role_count, 0);
 	}
 	free(token);
@@ -388,19 +361,19 @@ static void test_token_tampered(void)
 	mix = oidc_test_printf("%.*s%.*s%s", (int)(dot1 - good), good, (int)(odot2 - odot1), odot1,
 			       dot2);
 	error = "";
-	CU_ASSERT_EQUAL(validate(mix, jwks, &e, &id, &error), 0);
+	CU_ASSERT_EQUAL(oidc_test_validate(mix, jwks, &e, &id, &error), 0);
 	CU_ASSERT_STRING_EQUAL(error, "ID token: bad signature");
 	free(mix);
 	/* a flipped bit in the signature */
 	mix = oidc_test_printf("%s", good);
 	mix[strlen(mix) - 5] = mix[strlen(mix) - 5] == 'A' ? 'B' : 'A';
 	error = "";
-	CU_ASSERT_EQUAL(validate(mix, jwks, &e, &id, &error), 0);
+	CU_ASSERT_EQUAL(oidc_test_validate(mix, jwks, &e, &id, &error), 0);
 	free(mix);
 	/* the signature cut off, or an empty one */
 	mix = oidc_test_printf("%.*s.", (int)(dot2 - good), good);
 	error = "";
-	CU_ASSERT_EQUAL(validate(mix, jwks, &e, &id, &error), 0);
+	CU_ASSERT_EQUAL(oidc_test_validate(mix, jwks, &e, &id, &error), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "signature"));
 	free(mix);
 	free(good);
@@ -420,7 +393,7 @@ static void test_token_malformed(void)
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		error = NULL;
-		CU_ASSERT_EQUAL(validate(bad[i], jwks, &e, &id, &error), 0);
+		CU_ASSERT_EQUAL(oidc_test_validate(bad[i], jwks, &e, &id, &error), 0);
 		CU_ASSERT_PTR_NOT_NULL(error);
 	}
 	huge = malloc(OIDC_TOKEN_MAX + 2);
@@ -429,7 +402,7 @@ static void test_token_malformed(void)
 	huge[10] = '.';
 	huge[20] = '.';
 	huge[OIDC_TOKEN_MAX + 1] = '\0';
-	CU_ASSERT_EQUAL(validate(huge, jwks, &e, &id, &error), 0);
+	CU_ASSERT_EQUAL(oidc_test_validate(huge, jwks, &e, &id, &error), 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "16 KiB"));
 	free(huge);
 }
@@ -447,18 +420,18 @@ static void test_token_kid(void)
 	/* a provider with one key may leave kid out */
 	token = make_token(&nokid);
 	error = "";
-	CU_ASSERT_EQUAL(validate(token, jwks_one, &e, &id, &error), 1);
+	CU_ASSERT_EQUAL(oidc_test_validate(token, jwks_one, &e, &id, &error), 1);
 	free(token);
 	/* an unknown kid is told apart, so the caller can fetch the JWKS again */
 	token = make_token(&unknown);
 	error = "";
-	CU_ASSERT_EQUAL(validate(token, jwks, &e, &id, &error), 0);
+	CU_ASSERT_EQUAL(oidc_test_validate(token, jwks, &e, &id, &error), 0);
 	CU_ASSERT_STRING_EQUAL(error, oidc_error_unknown_kid);
 	free(token);
 	/* a token naming its kid works against the one-key set too */
 	token = make_token(&token_cases[0]);
 	error = "";
-	CU_ASSERT_EQUAL(validate(token, jwks_one, &e, &id, &error), 1);
+	CU_ASSERT_EQUAL(oidc_test_validate(token, jwks_one, &e, &id, &error), 1);
 	free(token);
 }
 
@@ -487,7 +460,8 @@ static void test_jwks_parse(void)
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		error = NULL;
-		CU_ASSERT_EQUAL(jwks_parse(bad[i].doc, strlen(bad[i].doc), &set, &error), -1);
+		CU_ASSERT_EQUAL(oidc_test_jwks_parse(bad[i].doc, strlen(bad[i].doc), &set, &error),
+				-1);
 		CU_ASSERT_PTR_NULL(set);
 		if (error == NULL || strstr(error, bad[i].error) == NULL)
 			fprintf(stderr, "\n  jwks case %zu: %s\n", i, error != NULL ? error : "-");
@@ -497,11 +471,11 @@ static void test_jwks_parse(void)
 	doc = oidc_test_printf("{\"keys\":[%s{}]}",
 			       "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},"
 			       "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},");
-	CU_ASSERT_EQUAL(jwks_parse(doc, strlen(doc), &set, &error), -1);
+	CU_ASSERT_EQUAL(oidc_test_jwks_parse(doc, strlen(doc), &set, &error), -1);
 	free(doc);
 	doc = calloc(1, OIDC_JWKS_MAX + 2);
 	memset(doc, ' ', OIDC_JWKS_MAX + 1);
-	CU_ASSERT_EQUAL(jwks_parse(doc, strlen(doc), &set, &error), -1);
+	CU_ASSERT_EQUAL(oidc_test_jwks_parse(doc, strlen(doc), &set, &error), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(error, "64 KiB"));
 	free(doc);
 	/* the fixtures' set: 3 RSA signing keys kept, EC/enc/RS512 skipped */
@@ -514,7 +488,7 @@ static void test_jwks_parse(void)
 	CU_ASSERT_FALSE(oidc_jwks_find(jwks, "key-a")->weak);
 	CU_ASSERT_TRUE(oidc_jwks_find(jwks, "key-w")->weak);
 	/* an empty set parses; every token is then refused */
-	CU_ASSERT_EQUAL_FATAL(jwks_parse("{\"keys\":[]}", 11, &set, &error), 0);
+	CU_ASSERT_EQUAL_FATAL(oidc_test_jwks_parse("{\"keys\":[]}", 11, &set, &error), 0);
 	CU_ASSERT_EQUAL(set->count, 0);
 	oidc_jwks_free(&set);
 	oidc_jwks_free(&set); /* NULL is fine */
