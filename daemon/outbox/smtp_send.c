@@ -96,6 +96,23 @@ static void smtp_setopt_common(CURL *curl, const struct smtp_options *opts, char
 		curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file);
 }
 
+/* The login, when a user is configured: a bearer token (OAUTHBEARER, else
+ * XOAUTH2) or the password. The TLS probe below sends none: credentials go
+ * only to a server whose certificate passed. */
+static void smtp_setopt_login(CURL *curl, const struct smtp_options *opts)
+{
+	if (opts->user != NULL && opts->user[0] != '\0') {
+		curl_easy_setopt(curl, CURLOPT_USERNAME, opts->user);
+		if (opts->bearer != NULL) {
+			curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, opts->bearer);
+			curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, SMTP_OAUTH_MECHS);
+		} else {
+			curl_easy_setopt(curl, CURLOPT_PASSWORD,
+					 opts->password != NULL ? opts->password : "");
+		}
+	}
+}
+
 /* The key purpose of the server's certificate. curl with gnutls checks the
  * chain and the host name but not the extended key usage, and offers no
  * CURLOPT_SSL_CTX_FUNCTION for gnutls; so the chain of the live session is
@@ -286,16 +303,7 @@ enum smtp_result smtp_send(const struct smtp_options *opts, const struct mail_en
 	check.curl = curl;
 	curl_easy_setopt(curl, CURLOPT_PREREQFUNCTION, smtp_prereq);
 	curl_easy_setopt(curl, CURLOPT_PREREQDATA, &check);
-	if (opts->user != NULL && opts->user[0] != '\0') {
-		curl_easy_setopt(curl, CURLOPT_USERNAME, opts->user);
-		if (opts->bearer != NULL) {
-			curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, opts->bearer);
-			curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, SMTP_OAUTH_MECHS);
-		} else {
-			curl_easy_setopt(curl, CURLOPT_PASSWORD,
-					 opts->password != NULL ? opts->password : "");
-		}
-	}
+	smtp_setopt_login(curl, opts);
 	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
 	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
 	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
@@ -359,16 +367,7 @@ int smtp_check(const struct smtp_options *opts, struct error *err)
 	smtp_setopt_common(curl, opts, curl_err);
 	/* for SMTP the connect phase is EHLO, STARTTLS and AUTH: then it stops */
 	curl_easy_setopt(curl, CURLOPT_CONNECT_ONLY, 1L);
-	if (opts->user != NULL && opts->user[0] != '\0') {
-		curl_easy_setopt(curl, CURLOPT_USERNAME, opts->user);
-		if (opts->bearer != NULL) {
-			curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, opts->bearer);
-			curl_easy_setopt(curl, CURLOPT_LOGIN_OPTIONS, SMTP_OAUTH_MECHS);
-		} else {
-			curl_easy_setopt(curl, CURLOPT_PASSWORD,
-					 opts->password != NULL ? opts->password : "");
-		}
-	}
+	smtp_setopt_login(curl, opts);
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
 	if (rc != CURLE_OK) {
