@@ -21,4 +21,9 @@ void store_outbox_unlock(struct store *store, int64_t id);
 /* {"outbox_id", "message_id", "attempts", "auto", key: text} for the audit log. */
 json_t *store_outbox_audit_after(const struct outbox_item *item, const char *key, const char *text);
 
+/* A person sends a reply again: the reply's message leaves "Needs a human"
+ * (human_reason cleared). what names the step in an error. 0 or -1. */
+int store_outbox_message_unhold(struct store *store, const char *what, const char *draft_id)
+	__attribute__((warn_unused_result));
+
 #endif

@@ -8,8 +8,24 @@
 #include "daemon/lib/util.h"
 #include "daemon/store/store_audit.h"
 #include "daemon/store/store_outbox.h"
+#include "daemon/store/store_outbox_int.h"
 #include "daemon/store/store_private.h"
 #include "daemon/store/store_review_int.h"
+
+int store_outbox_message_unhold(struct store *store, const char *what, const char *draft_id)
+{
+	const char *params[1] = {draft_id};
+	PGresult *res;
+
+	res = store_exec(store, what,
+			 "UPDATE messages m SET human_reason = NULL FROM drafts d"
+			 " WHERE d.id = $1::bigint AND m.id = d.message_id",
+			 1, params);
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
 
 /* Inside the transaction, the outbox row locked: pending (failed tries)
  * -> due now; failed -> pending with a fresh count of tries, the draft
@@ -45,13 +61,9 @@ static int retry_apply(struct store *store, const char *draft_id, bool failed, j
 		if (res == NULL)
 			return -1;
 		PQclear(res);
-		res = store_exec(store, "sending a failed reply again",
-				 "UPDATE messages m SET human_reason = NULL FROM drafts d"
-				 " WHERE d.id = $1::bigint AND m.id = d.message_id",
-				 1, params);
-		if (res == NULL)
+		if (store_outbox_message_unhold(store, "sending a failed reply again", draft_id) <
+		    0)
 			return -1;
-		PQclear(res);
 	}
 	/* a person's new decision: a fresh count of tries (send again); the
 	 * backoff skipped (retry now) */

@@ -128,21 +128,11 @@ out:
 static int uncertain_message(struct store *store, const char *draft_id, bool send_again,
 			     const json_t *after)
 {
-	const char *params[1] = {draft_id};
-	PGresult *res;
-
 	if (!send_again)
 		return store_outcome_after_send(
 			store, draft_id, json_string_value(json_object_get(after, "draft_status")),
 			NULL);
-	res = store_exec(store, "sending a reply again",
-			 "UPDATE messages m SET human_reason = NULL FROM drafts d"
-			 " WHERE d.id = $1::bigint AND m.id = d.message_id",
-			 1, params);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_outbox_message_unhold(store, "sending a reply again", draft_id);
 }
 
 /* uncertain -> sent (delivered) or pending (send again), guarded by the
