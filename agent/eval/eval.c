@@ -56,7 +56,7 @@ int eval_load(const char *dir, struct eval_set **set_r, struct error *err)
 {
 	struct eval_set *set = calloc(1, sizeof(*set));
 	char path[4096], *text = NULL;
-	const char *why = NULL, *file;
+	const char *file;
 	json_error_t jerr;
 	const json_t *l;
 	size_t len, i;
@@ -67,8 +67,8 @@ int eval_load(const char *dir, struct eval_set **set_r, struct error *err)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/labels.json", dir);
-	if (file_read_all(path, EVAL_LABELS_MAX, &text, &len, &why) < 0) {
-		error_set(err, "%s: %s", path, why);
+	if (file_read_all(path, EVAL_LABELS_MAX, &text, &len, err) < 0) {
+		error_prefix(err, path);
 		goto out;
 	}
 	set->labels = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -97,8 +97,8 @@ int eval_load(const char *dir, struct eval_set **set_r, struct error *err)
 		set->mails[set->count].file = file;
 		set->mails[set->count].label = l;
 		if (file_read_all(path, EVAL_MAIL_MAX, &set->mails[set->count].raw,
-				  &set->mails[set->count].len, &why) < 0) {
-			error_set(err, "%s: %s", path, why);
+				  &set->mails[set->count].len, err) < 0) {
+			error_prefix(err, path);
 			goto out;
 		}
 		set->count++;

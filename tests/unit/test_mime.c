@@ -22,7 +22,7 @@ static struct mime_message *parse_corpus(const char *name, int *rc_r)
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/mail/%s", test_corpus_dir(), name);
-	if (file_read_all(path, 1 << 20, &data, &len, &error) < 0) {
+	if (file_read_all(path, 1 << 20, &data, &len, NULL) < 0) {
 		CU_FAIL("cannot read corpus file");
 		return NULL;
 	}

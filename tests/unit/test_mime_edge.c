@@ -96,7 +96,7 @@ static void test_fixtures(void)
 		f = &fixtures[i];
 		snprintf(path, sizeof(path), "%s/tests/fixtures/mime/%s", test_src_dir(), f->file);
 		data = NULL;
-		CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, &error) == 0);
+		CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, NULL) == 0);
 		m = NULL;
 		rc = parse_default(data, len, &m, &error);
 		free(data);
@@ -131,7 +131,7 @@ static void test_encoded_filenames(void)
 
 	snprintf(path, sizeof(path), "%s/tests/fixtures/mime/rfc2231-filenames.eml",
 		 test_src_dir());
-	CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, &error) == 0);
+	CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, NULL) == 0);
 	CU_ASSERT_EQUAL(parse_default(data, len, &m, &error), 0);
 	free(data);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
@@ -258,7 +258,7 @@ static void test_nul_standin_in_names(void)
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/tests/fixtures/mime/nul-as-delivered.eml", test_src_dir());
-	CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, &error) == 0);
+	CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, NULL) == 0);
 	CU_ASSERT_EQUAL(parse_default(data, len, &m, &error), 0);
 	free(data);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);

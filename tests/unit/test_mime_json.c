@@ -81,12 +81,13 @@ static int round_trip_file(const char *path, const struct mime_limits *lim)
 {
 	struct mime_message *m = NULL, *back = NULL;
 	const char *error = NULL, *diff;
+	struct error read_err;
 	char *data = NULL, *doc = NULL;
 	size_t len;
 	int ok = 0;
 
-	if (file_read_all(path, 8 << 20, &data, &len, &error) < 0) {
-		fprintf(stderr, "%s: %s\n", path, error);
+	if (file_read_all(path, 8 << 20, &data, &len, &read_err) < 0) {
+		fprintf(stderr, "%s: %s\n", path, error_msg(&read_err));
 		goto out;
 	}
 	if (mime_parse(data, len, lim, &m, &error) < 0 && m == NULL)

@@ -163,7 +163,7 @@ static char *qty_mail_text(const char *file)
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/tests/fixtures/quantity/%s", test_src_dir(), file);
-	if (file_read_all(path, 1 << 20, &raw, &len, &why) < 0)
+	if (file_read_all(path, 1 << 20, &raw, &len, NULL) < 0)
 		return NULL;
 	mime_limits_default(&l);
 	if (mime_parse(raw, len, &l, &m, &why) == 0 &&

@@ -70,7 +70,7 @@ static void test_corpus_labels(void)
 		 * the store's */
 		expect = strcmp(action, "skip") == 0 && strcmp(category, "none") == 0;
 		snprintf(path, sizeof(path), "%s/mail/%s", dir, file);
-		CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, &error) == 0);
+		CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, NULL) == 0);
 		CU_ASSERT_EQUAL(mime_parse(data, len, &lim, &m, &error), 0);
 		free(data);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
