@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	struct mime_message *msg = NULL;
 	struct mime_limits limits;
 	struct rusage ru;
-	const char *error = NULL;
+	struct error error;
 	uint64_t rounds = 0, r, start, elapsed;
 	size_t count = 0, i, bytes = 0, parsed = 0;
 	double secs;
@@ -101,7 +101,8 @@ int main(int argc, char **argv)
 		for (i = 0; i < count; i++) {
 			if (mime_parse(mails[i].data, mails[i].len, &limits, &msg, &error) < 0 &&
 			    msg == NULL) {
-				fprintf(stderr, "mime_bench: message %zu: %s\n", i, error);
+				fprintf(stderr, "mime_bench: message %zu: %s\n", i,
+					error_msg(&error));
 				goto out;
 			}
 			mime_message_free(&msg);

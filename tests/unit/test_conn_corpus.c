@@ -406,7 +406,7 @@ int corpus_msg_read_mime(const char *path, struct corpus_msg *msg)
 {
 	struct mime_message *m = NULL;
 	struct mime_limits limits;
-	const char *error, *base;
+	const char *base;
 	char *data = NULL;
 	size_t len, i;
 	int ret = -1;
@@ -415,7 +415,7 @@ int corpus_msg_read_mime(const char *path, struct corpus_msg *msg)
 	if (file_read_all(path, CORPUS_MAX, &data, &len, NULL) < 0)
 		return -1;
 	mime_limits_default(&limits);
-	if (mime_parse(data, len, &limits, &m, &error) < 0)
+	if (mime_parse(data, len, &limits, &m, NULL) < 0)
 		goto out;
 	base = strrchr(path, '/');
 	msg->file = strdup(base != NULL ? base + 1 : path);

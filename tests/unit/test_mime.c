@@ -17,7 +17,6 @@ static struct mime_message *parse_corpus(const char *name, int *rc_r)
 	char path[4096];
 	struct mime_limits lim;
 	struct mime_message *m = NULL;
-	const char *error = NULL;
 	char *data = NULL;
 	size_t len;
 
@@ -27,7 +26,7 @@ static struct mime_message *parse_corpus(const char *name, int *rc_r)
 		return NULL;
 	}
 	mime_limits_default(&lim);
-	*rc_r = mime_parse(data, len, &lim, &m, &error);
+	*rc_r = mime_parse(data, len, &lim, &m, NULL);
 	free(data);
 	return m;
 }
