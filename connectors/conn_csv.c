@@ -188,7 +188,7 @@ out:
 /* Loads the file again when it changed. Returns 0, or -1 with error. */
 static int csv_refresh(struct csv_conn *c, struct error *err)
 {
-	const char *why;
+	struct error why;
 	json_t *rows = NULL;
 	char *text = NULL;
 	struct stat st;
@@ -212,7 +212,7 @@ static int csv_refresh(struct csv_conn *c, struct error *err)
 	json_decref(c->rows);
 	c->rows = NULL;
 	if (file_read_all(c->path, CSV_FILE_MAX, &text, &len, &why) < 0) {
-		snprintf(c->error, sizeof(c->error), "%s: %s", c->path, why);
+		snprintf(c->error, sizeof(c->error), "%s: %s", c->path, error_msg(&why));
 		goto out;
 	}
 	if (csv_parse(text, len, c->key_column, &rows, err) < 0) {

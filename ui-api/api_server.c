@@ -481,13 +481,11 @@ out:
 static int api_read_pem(const char *value, char **data_r, struct error *err)
 {
 	char path[PATH_MAX];
-	const char *why = NULL;
 	size_t len;
 
 	if (credential_path(value, path, sizeof(path), err) < 0)
 		return -1;
-	if (file_read_all(path, API_TLS_FILE_MAX, data_r, &len, &why) < 0) {
-		error_set(err, "%s", why);
+	if (file_read_all(path, API_TLS_FILE_MAX, data_r, &len, err) < 0) {
 		return -1;
 	}
 	return 0;

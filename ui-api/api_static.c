@@ -55,7 +55,7 @@ void api_static_get(struct api_request *req, struct api_response *resp)
 	char installed[4096];
 	const char *root = config_data_dir(req->config->api.web_root, "web", "ui-api/web",
 					   installed, sizeof(installed));
-	const char *rel = req->path + 1, *dot, *type = NULL, *err = NULL;
+	const char *rel = req->path + 1, *dot, *type = NULL;
 	char path[4096];
 	struct stat st;
 	size_t i, len;
@@ -86,7 +86,7 @@ void api_static_get(struct api_request *req, struct api_response *resp)
 		return;
 	}
 	close(fd);
-	if (file_read_all(path, API_STATIC_MAX, &data, &len, &err) < 0) {
+	if (file_read_all(path, API_STATIC_MAX, &data, &len, NULL) < 0) {
 		api_error(resp, 404, "not_found", "no such file");
 		return;
 	}

@@ -56,7 +56,7 @@ int eval_load(const char *dir, struct eval_set **set_r, struct error *err)
 {
 	struct eval_set *set = calloc(1, sizeof(*set));
 	char path[4096], *text = NULL;
-	const char *why = NULL, *file;
+	const char *file;
 	json_error_t jerr;
 	const json_t *l;
 	size_t len, i;
@@ -67,8 +67,8 @@ int eval_load(const char *dir, struct eval_set **set_r, struct error *err)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/labels.json", dir);
-	if (file_read_all(path, EVAL_LABELS_MAX, &text, &len, &why) < 0) {
-		error_set(err, "%s: %s", path, why);
+	if (file_read_all(path, EVAL_LABELS_MAX, &text, &len, err) < 0) {
+		error_prefix(err, path);
 		goto out;
 	}
 	set->labels = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -97,8 +97,8 @@ int eval_load(const char *dir, struct eval_set **set_r, struct error *err)
 		set->mails[set->count].file = file;
 		set->mails[set->count].label = l;
 		if (file_read_all(path, EVAL_MAIL_MAX, &set->mails[set->count].raw,
-				  &set->mails[set->count].len, &why) < 0) {
-			error_set(err, "%s: %s", path, why);
+				  &set->mails[set->count].len, err) < 0) {
+			error_prefix(err, path);
 			goto out;
 		}
 		set->count++;
@@ -269,7 +269,6 @@ int eval_one(struct agent *agent, struct eval_set *set, size_t idx, struct eval_
 	struct eval_run_ctx x;
 	struct mime_limits limits;
 	struct screen_result screen;
-	const char *why = NULL;
 	char *lookup = NULL;
 	int ret = -1;
 
@@ -281,7 +280,7 @@ int eval_one(struct agent *agent, struct eval_set *set, size_t idx, struct eval_
 	str_copy(o->category, sizeof(o->category), "none");
 	o->outcome = "skip";
 	mime_limits_default(&limits);
-	if (mime_parse(mail->raw, mail->len, &limits, &x.mime, &why) < 0) {
+	if (mime_parse(mail->raw, mail->len, &limits, &x.mime, NULL) < 0) {
 		if (x.mime == NULL)
 			goto out;
 		o->outcome = "human";
@@ -353,7 +352,6 @@ struct bayes_model *eval_train(struct eval_set *set, unsigned folds, unsigned k)
 	char **texts = calloc(set->count + 1, sizeof(*texts));
 	struct mime_limits limits;
 	struct mime_message *m;
-	const char *why;
 	size_t i, n = 0;
 
 	if (ex == NULL || texts == NULL)
@@ -363,7 +361,7 @@ struct bayes_model *eval_train(struct eval_set *set, unsigned folds, unsigned k)
 		if (i % folds == k)
 			continue;
 		m = NULL;
-		if (mime_parse(set->mails[i].raw, set->mails[i].len, &limits, &m, &why) < 0 ||
+		if (mime_parse(set->mails[i].raw, set->mails[i].len, &limits, &m, NULL) < 0 ||
 		    asprintf(&texts[n], "%s\n%s", m->subject != NULL ? m->subject : "", m->text) <
 			    0) {
 			texts[n] = NULL;

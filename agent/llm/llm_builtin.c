@@ -108,7 +108,8 @@ static int builtin_read(const struct builtin *b, const char *category, const cha
 			size_t error_size)
 {
 	char path[4096];
-	const char *tries[2] = {lang, "en"}, *why = NULL;
+	const char *tries[2] = {lang, "en"};
+	struct error why;
 	size_t i;
 
 	for (i = 0; i < 2; i++) {
@@ -118,7 +119,7 @@ static int builtin_read(const struct builtin *b, const char *category, const cha
 		if (access(path, F_OK) < 0)
 			continue;
 		if (file_read_all(path, TEMPLATE_MAX_SOURCE, text_r, len_r, &why) < 0) {
-			snprintf(error, error_size, "%.160s: %.80s", path, why);
+			snprintf(error, error_size, "%.160s: %.80s", path, error_msg(&why));
 			return -1;
 		}
 		*lang_r = tries[i];

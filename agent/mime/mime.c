@@ -404,7 +404,7 @@ static int finish(struct walk *w)
 }
 
 int mime_parse(const char *raw, size_t len, const struct mime_limits *limits,
-	       struct mime_message **msg_r, const char **error_r)
+	       struct mime_message **msg_r, struct error *err)
 {
 	struct walk w = {.lim = limits};
 	struct mime_message *m;
@@ -414,7 +414,7 @@ int mime_parse(const char *raw, size_t len, const struct mime_limits *limits,
 	*msg_r = NULL;
 	m = calloc(1, sizeof(*m));
 	if (m == NULL) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		return -1;
 	}
 	m->date_epoch = -1;
@@ -449,11 +449,11 @@ out:
 	buf_free(&w.full);
 	if (w.oom) {
 		mime_message_free(&m);
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		return -1;
 	}
 	if (ret < 0)
-		*error_r = w.error;
+		error_set(err, "%s", w.error);
 	*msg_r = m;
 	return ret;
 }

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "daemon/lib/error.h"
+
 /* MIME to text: turns one raw RFC 5322 message into decoded UTF-8 headers, the
  * text the customer wrote (quoted history and signature split off), a
  * full_text for rule matching and a list of attachments. Built on libetpan's
@@ -92,15 +94,14 @@ struct mime_message {
 
 /* Parses raw[len] (need not be NUL-terminated, may contain NULs).
  * Returns 0 on success, possibly with MIME_FLAG_MALFORMED and friends set
- * (best effort on broken mail). Returns -1 with a static *error_r when a limit
+ * (best effort on broken mail). Returns -1 with the reason in err (may be NULL) when a limit
  * was crossed: *msg_r is then still set, with what was safe to fill (at least
  * the headers, unless the header block itself was too large, then those from
  * its first max_header_size bytes) and MIME_FLAG_OVERSIZED or MIME_FLAG_LIMIT,
  * so the caller can store the message and route it to a human. Returns -1 with
  * *msg_r NULL when memory ran out. Free with mime_message_free(). */
 int mime_parse(const char *raw, size_t len, const struct mime_limits *limits,
-	       struct mime_message **msg_r, const char **error_r)
-	__attribute__((warn_unused_result));
+	       struct mime_message **msg_r, struct error *err) __attribute__((warn_unused_result));
 
 /* Frees the message and sets *msg to NULL; NULL and *NULL are fine. */
 void mime_message_free(struct mime_message **msg);

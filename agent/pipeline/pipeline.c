@@ -362,7 +362,7 @@ static enum step step_screen(struct run *r)
 	struct mime_limits limits;
 	struct screen_result screen;
 	struct screen_options sopt;
-	const char *why = NULL;
+	struct error why;
 	int s;
 
 	mime_limits_from_config(r->agent->config, &limits);
@@ -378,7 +378,7 @@ static enum step step_screen(struct run *r)
 		if (mime_parse(r->pm.raw, r->pm.raw_len, &limits, &r->mime, &why) < 0) {
 			if (r->mime == NULL)
 				return run_fail(r, "parsing the message: out of memory");
-			return run_no_draft(r, PIPELINE_HUMAN, why);
+			return run_no_draft(r, PIPELINE_HUMAN, error_msg(&why));
 		}
 	}
 	sopt.spam_header_pattern = run_spam_pattern(r->agent, r->pm.mailbox);

@@ -535,13 +535,12 @@ int rules_load_file(const char *path, struct rules_set **set_r, struct error *er
 {
 	json_error_t jerr;
 	json_t *doc = NULL;
-	const char *why;
 	char *text = NULL;
 	size_t len;
 	int ret = -1;
 
-	if (file_read_all(path, RULES_FILE_MAX, &text, &len, &why) < 0) {
-		error_set(err, "%s: %s", path, why);
+	if (file_read_all(path, RULES_FILE_MAX, &text, &len, err) < 0) {
+		error_prefix(err, path);
 		goto out;
 	}
 	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);

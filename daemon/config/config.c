@@ -545,7 +545,7 @@ int config_load(const char *path, struct config **config_r, struct config_errors
 	struct config_parser p;
 	struct config *c = NULL;
 	char *text = NULL;
-	const char *why = NULL;
+	struct error read_err;
 	size_t i;
 	int ret = -1;
 
@@ -561,8 +561,8 @@ int config_load(const char *path, struct config **config_r, struct config_errors
 			config_apply_defaults((char *)c + config_sections[i].single_offset,
 					      config_sections[i].keys);
 	}
-	if (file_read_all(path, CONFIG_FILE_MAX, &text, NULL, &why) < 0) {
-		config_error(errors_r, path, 0, "cannot read config: %s", why);
+	if (file_read_all(path, CONFIG_FILE_MAX, &text, NULL, &read_err) < 0) {
+		config_error(errors_r, path, 0, "cannot read config: %s", error_msg(&read_err));
 		goto out;
 	}
 	p.config = c;

@@ -232,7 +232,6 @@ int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 		   struct ingest_msg *out, struct error *err)
 {
 	struct screen_result sr;
-	const char *why = NULL;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -245,7 +244,7 @@ int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 	gnutls_hash_fast(GNUTLS_DIG_SHA256, m->data, m->len, out->row.sha256);
 	out->row.has_content_sha256 =
 		ingest_content_hash(m->data, m->len, out->row.content_sha256) == 1;
-	r = mime_parse(m->data, m->len, limits, &out->mime, &why);
+	r = mime_parse(m->data, m->len, limits, &out->mime, NULL);
 	if (out->mime == NULL) {
 		error_set(err, "out of memory parsing a message");
 		goto fail;

@@ -129,7 +129,7 @@ char *str_dup(const char *s)
 	return s == NULL ? NULL : strdup(s);
 }
 
-int file_read_all(const char *path, size_t max, char **data_r, size_t *len_r, const char **error_r)
+int file_read_all(const char *path, size_t max, char **data_r, size_t *len_r, struct error *err)
 {
 	FILE *f = NULL;
 	char *data = NULL;
@@ -138,23 +138,23 @@ int file_read_all(const char *path, size_t max, char **data_r, size_t *len_r, co
 
 	f = fopen(path, "rb");
 	if (f == NULL) {
-		*error_r = strerror(errno);
+		error_set(err, "%s", strerror(errno));
 		goto out;
 	}
 	data = malloc(max + 1);
 	if (data == NULL) {
-		*error_r = "out of memory";
+		error_set(err, "out of memory");
 		goto out;
 	}
 	while ((n = fread(data + len, 1, max + 1 - len, f)) > 0) {
 		len += n;
 		if (len > max) {
-			*error_r = "file too large";
+			error_set(err, "file too large");
 			goto out;
 		}
 	}
 	if (ferror(f)) {
-		*error_r = "read error";
+		error_set(err, "read error");
 		goto out;
 	}
 	data[len] = '\0';
@@ -173,15 +173,12 @@ out:
 int secret_read_file(const char *path, char **secret_r, struct error *err)
 {
 	char real[PATH_MAX], *data = NULL;
-	const char *why = NULL;
 	size_t len = 0;
 
 	if (credential_path(path, real, sizeof(real), err) < 0)
 		return -1;
-	if (file_read_all(real, 4096, &data, &len, &why) < 0) {
-		error_set(err, "%s", why);
+	if (file_read_all(real, 4096, &data, &len, err) < 0)
 		return -1;
-	}
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		data[--len] = '\0';
 	if (len == 0) {

@@ -36,9 +36,9 @@ int str_copy(char *dst, size_t size, const char *src);
 char *str_dup(const char *s);
 
 /* Reads a whole file of at most max bytes into a NUL-terminated heap string
- * (*data_r, free() it). Returns 0 on success, -1 on error with a static or
- * errno text in *error_r. */
-int file_read_all(const char *path, size_t max, char **data_r, size_t *len_r, const char **error_r)
+ * (*data_r, free() it). Returns 0 on success, -1 on error with the reason
+ * (errno text, "file too large", ...) in err (which may be NULL). */
+int file_read_all(const char *path, size_t max, char **data_r, size_t *len_r, struct error *err)
 	__attribute__((warn_unused_result));
 
 /* Reads a secret file: like file_read_all(), limited to 4 KiB, with trailing

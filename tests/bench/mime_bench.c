@@ -33,7 +33,7 @@ static int bench_load(const char *dir, struct bench_mail **mails_r, size_t *coun
 {
 	struct dirent **names = NULL;
 	struct bench_mail *mails = NULL;
-	const char *error = NULL;
+	struct error read_err;
 	char path[4096];
 	size_t count = 0;
 	int i, n, ret = -1;
@@ -51,8 +51,8 @@ static int bench_load(const char *dir, struct bench_mail **mails_r, size_t *coun
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
 		if (file_read_all(path, BENCH_FILE_MAX, &mails[count].data, &mails[count].len,
-				  &error) < 0) {
-			fprintf(stderr, "mime_bench: %s: %s\n", path, error);
+				  &read_err) < 0) {
+			fprintf(stderr, "mime_bench: %s: %s\n", path, error_msg(&read_err));
 			goto out;
 		}
 		count++;
@@ -83,7 +83,7 @@ int main(int argc, char **argv)
 	struct mime_message *msg = NULL;
 	struct mime_limits limits;
 	struct rusage ru;
-	const char *error = NULL;
+	struct error error;
 	uint64_t rounds = 0, r, start, elapsed;
 	size_t count = 0, i, bytes = 0, parsed = 0;
 	double secs;
@@ -101,7 +101,8 @@ int main(int argc, char **argv)
 		for (i = 0; i < count; i++) {
 			if (mime_parse(mails[i].data, mails[i].len, &limits, &msg, &error) < 0 &&
 			    msg == NULL) {
-				fprintf(stderr, "mime_bench: message %zu: %s\n", i, error);
+				fprintf(stderr, "mime_bench: message %zu: %s\n", i,
+					error_msg(&error));
 				goto out;
 			}
 			mime_message_free(&msg);

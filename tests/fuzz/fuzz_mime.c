@@ -18,10 +18,9 @@ static size_t fuzz_mime_touch(const char *s)
 static void fuzz_mime_run(const uint8_t *data, size_t size, const struct mime_limits *limits)
 {
 	struct mime_message *msg = NULL;
-	const char *error = NULL;
 	size_t i, n = 0;
 
-	if (mime_parse((const char *)data, size, limits, &msg, &error) < 0 && msg == NULL)
+	if (mime_parse((const char *)data, size, limits, &msg, NULL) < 0 && msg == NULL)
 		return;
 	if (msg->text == NULL || msg->quoted == NULL || msg->signature == NULL ||
 	    msg->full_text == NULL)

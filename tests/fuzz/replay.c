@@ -40,12 +40,12 @@ static const struct {
 
 static int replay_file(int (*one)(const uint8_t *, size_t), const char *path, size_t *count)
 {
-	const char *error = NULL;
+	struct error read_err;
 	char *data = NULL;
 	size_t len = 0;
 
-	if (file_read_all(path, REPLAY_FILE_MAX, &data, &len, &error) < 0) {
-		fprintf(stderr, "fuzz_replay: %s: %s\n", path, error);
+	if (file_read_all(path, REPLAY_FILE_MAX, &data, &len, &read_err) < 0) {
+		fprintf(stderr, "fuzz_replay: %s: %s\n", path, error_msg(&read_err));
 		return -1;
 	}
 	(void)one((const uint8_t *)data, len);

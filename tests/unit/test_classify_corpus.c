@@ -14,19 +14,20 @@
 static int classify_corpus_parse(const char *dir, struct classify_corpus_mail *mail)
 {
 	struct mime_limits limits;
-	const char *error = NULL;
+	struct error error;
+	struct error read_err;
 	char path[4096], *raw = NULL;
 	size_t len = 0, i;
 	int ret = -1;
 
 	snprintf(path, sizeof(path), "%s/mail/%s", dir, mail->file);
-	if (file_read_all(path, CLASSIFY_CORPUS_MAIL_MAX, &raw, &len, &error) < 0) {
-		fprintf(stderr, "corpus: %s: %s\n", path, error);
+	if (file_read_all(path, CLASSIFY_CORPUS_MAIL_MAX, &raw, &len, &read_err) < 0) {
+		fprintf(stderr, "corpus: %s: %s\n", path, error_msg(&read_err));
 		goto out;
 	}
 	mime_limits_default(&limits);
 	if (mime_parse(raw, len, &limits, &mail->msg, &error) < 0) {
-		fprintf(stderr, "corpus: %s: %s\n", path, error);
+		fprintf(stderr, "corpus: %s: %s\n", path, error_msg(&error));
 		goto out;
 	}
 	mail->attachments_count = mail->msg->attachments_count;

@@ -73,7 +73,7 @@ static int safety_open(struct safety_ctx *c, const char *dir)
 	struct config_errors errors;
 	struct mime_limits limits;
 	struct mime_message *m;
-	const char *tmp = getenv("DRAFTD_TEST_TMP"), *why;
+	const char *tmp = getenv("DRAFTD_TEST_TMP");
 	struct error err;
 	size_t i;
 	FILE *f;
@@ -110,7 +110,7 @@ static int safety_open(struct safety_ctx *c, const char *dir)
 	mime_limits_default(&limits);
 	for (i = 0; i < eval_count(c->set); i++) {
 		m = NULL;
-		if (mime_parse(c->set->mails[i].raw, c->set->mails[i].len, &limits, &m, &why) ==
+		if (mime_parse(c->set->mails[i].raw, c->set->mails[i].len, &limits, &m, NULL) ==
 			    0 &&
 		    asprintf(&c->texts[i], "%s\n%s", m->subject != NULL ? m->subject : "",
 			     m->text) < 0)
@@ -267,7 +267,6 @@ static void test_safety_contenders(void)
 	json_t *facts, *keys;
 	enum log_level level = log_get_level();
 	char dir[4096], raw[2048], why[256];
-	const char *err;
 	size_t i;
 	int r;
 
@@ -288,7 +287,7 @@ static void test_safety_contenders(void)
 			"Content-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
 			contender_rows[i].subject, i, contender_rows[i].text);
 		m = NULL;
-		CU_ASSERT_EQUAL_FATAL(mime_parse(raw, strlen(raw), &limits, &m, &err), 0);
+		CU_ASSERT_EQUAL_FATAL(mime_parse(raw, strlen(raw), &limits, &m, NULL), 0);
 		CU_ASSERT_EQUAL_FATAL(classify_step(c.agent, m, &cls), 0);
 		CU_ASSERT_TRUE_FATAL(facts_gather(c.agent->facts, raw, &facts, &keys) >= 0);
 		CU_ASSERT_EQUAL_FATAL(rules_step(c.agent, m, &cls, facts, false, &rules), 0);

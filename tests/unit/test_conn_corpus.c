@@ -377,12 +377,12 @@ static char *corpus_addr(const char *v)
 
 int corpus_msg_read(const char *path, struct corpus_msg *msg)
 {
-	const char *error, *base, *ct;
+	const char *base, *ct;
 	char *data = NULL, *c;
 	size_t len;
 
 	memset(msg, 0, sizeof(*msg));
-	if (file_read_all(path, CORPUS_MAX, &data, &len, &error) < 0)
+	if (file_read_all(path, CORPUS_MAX, &data, &len, NULL) < 0)
 		return -1;
 	base = strrchr(path, '/');
 	msg->file = strdup(base != NULL ? base + 1 : path);
@@ -406,16 +406,16 @@ int corpus_msg_read_mime(const char *path, struct corpus_msg *msg)
 {
 	struct mime_message *m = NULL;
 	struct mime_limits limits;
-	const char *error, *base;
+	const char *base;
 	char *data = NULL;
 	size_t len, i;
 	int ret = -1;
 
 	memset(msg, 0, sizeof(*msg));
-	if (file_read_all(path, CORPUS_MAX, &data, &len, &error) < 0)
+	if (file_read_all(path, CORPUS_MAX, &data, &len, NULL) < 0)
 		return -1;
 	mime_limits_default(&limits);
-	if (mime_parse(data, len, &limits, &m, &error) < 0)
+	if (mime_parse(data, len, &limits, &m, NULL) < 0)
 		goto out;
 	base = strrchr(path, '/');
 	msg->file = strdup(base != NULL ? base + 1 : path);

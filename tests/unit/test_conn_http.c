@@ -22,7 +22,6 @@ static char erp_log[128], erp_token[128];
 static int erp_start(void)
 {
 	char script[4096], portfile[128];
-	const char *err;
 	char *port = NULL;
 	size_t len;
 	int i, fd;
@@ -52,7 +51,7 @@ static int erp_start(void)
 		_exit(127);
 	}
 	for (i = 0; i < 100; i++) {
-		if (file_read_all(portfile, 16, &port, &len, &err) == 0)
+		if (file_read_all(portfile, 16, &port, &len, NULL) == 0)
 			break;
 		usleep(50 * 1000);
 	}
@@ -253,7 +252,6 @@ static void test_http_escaping(void)
 	struct connector *conn;
 	struct error err;
 	char line[512];
-	const char *why;
 	char *log = NULL;
 	size_t i, len;
 
@@ -268,7 +266,7 @@ static void test_http_escaping(void)
 		CU_ASSERT_EQUAL(r[i].state, CONN_NOT_FOUND);
 	conn_results_free(r, ARRAY_SIZE(keys));
 	connector_close(&conn);
-	CU_ASSERT_EQUAL_FATAL(file_read_all(erp_log, 65536, &log, &len, &why), 0);
+	CU_ASSERT_EQUAL_FATAL(file_read_all(erp_log, 65536, &log, &len, NULL), 0);
 	for (i = 0; i < ARRAY_SIZE(http_escapes); i++) {
 		snprintf(line, sizeof(line), "GET %s\n", http_escapes[i].path);
 		if (strstr(log, line) == NULL)

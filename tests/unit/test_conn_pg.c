@@ -53,7 +53,7 @@ static const char *const pg_insert =
 /* Loads the corpus inventory.csv (simple: the corpus has no quoted fields). */
 static int pg_load_corpus(PGconn *db)
 {
-	const char *dir = test_corpus_dir(), *err, *p[6];
+	const char *dir = test_corpus_dir(), *p[6];
 	char path[4096], *text = NULL, *line, *next, *f, *save;
 	size_t len, n;
 	int rows = 0;
@@ -61,7 +61,7 @@ static int pg_load_corpus(PGconn *db)
 	if (dir == NULL)
 		return 0;
 	snprintf(path, sizeof(path), "%s/data/inventory.csv", dir);
-	if (file_read_all(path, 1 << 20, &text, &len, &err) < 0)
+	if (file_read_all(path, 1 << 20, &text, &len, NULL) < 0)
 		return -1;
 	line = strchr(text, '\n');
 	for (line = line != NULL ? line + 1 : NULL; line != NULL && *line != '\0'; line = next) {

@@ -23,7 +23,6 @@ static int guard_suite_init(void)
 {
 	static const char *const names[] = {"001", "002"};
 	char path[4096];
-	const char *error = NULL;
 	size_t i, len;
 
 	guard_phrases = json_pack("[s,s]", "guaranteed", "we apologise for any inconvenience");
@@ -34,7 +33,7 @@ static int guard_suite_init(void)
 		snprintf(path, sizeof(path), "%s/tests/fixtures/guard/draft-%s.txt", test_src_dir(),
 			 names[i]);
 		if (guard_facts[i] == NULL ||
-		    file_read_all(path, 65536, &guard_drafts[i], &len, &error) < 0) {
+		    file_read_all(path, 65536, &guard_drafts[i], &len, NULL) < 0) {
 			fprintf(stderr, "guard: %s: unreadable\n", path);
 			return -1;
 		}

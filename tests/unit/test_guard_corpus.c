@@ -25,11 +25,10 @@ static const char *const guard_corpus_categories[] = {
 static json_t *guard_csv(const char *path)
 {
 	char *data = NULL, *line, *save = NULL, *cell, *csave;
-	const char *error = NULL;
 	json_t *rows = json_array(), *header = json_array(), *row;
 	size_t len, col;
 
-	if (file_read_all(path, 1 << 20, &data, &len, &error) < 0) {
+	if (file_read_all(path, 1 << 20, &data, &len, NULL) < 0) {
 		json_decref(rows);
 		json_decref(header);
 		return NULL;

@@ -257,7 +257,6 @@ static void test_tls_wrong_key_usage(void)
 	struct imap_conn *conn = NULL;
 	char dir[256], cmd[2048], url[128], ca[300], path[300], *text = NULL;
 	struct error err;
-	const char *why;
 	size_t len;
 
 	if (!have_dovecot) {
@@ -273,7 +272,7 @@ static void test_tls_wrong_key_usage(void)
 		 test_src_dir(), dir, test_src_dir(), dir, test_src_dir(), dir);
 	CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
 	snprintf(path, sizeof(path), "%s/imaps.port", dir);
-	CU_ASSERT_EQUAL_FATAL(file_read_all(path, 16, &text, &len, &why), 0);
+	CU_ASSERT_EQUAL_FATAL(file_read_all(path, 16, &text, &len, NULL), 0);
 	text[strcspn(text, "\r\n")] = '\0';
 	snprintf(url, sizeof(url), "imaps://localhost:%s", text);
 	free(text);

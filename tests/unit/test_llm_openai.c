@@ -499,7 +499,6 @@ static void test_open_errors(void)
 static int openai_init(void)
 {
 	char script[4096], portfile[4096], log[4096], *text = NULL;
-	const char *why;
 	uint64_t port = 0;
 	size_t len;
 	int i, fd;
@@ -523,7 +522,7 @@ static int openai_init(void)
 	}
 	for (i = 0; i < 100 && port == 0; i++) {
 		usleep(100 * 1000);
-		if (file_read_all(portfile, 64, &text, &len, &why) == 0) {
+		if (file_read_all(portfile, 64, &text, &len, NULL) == 0) {
 			text[strcspn(text, "\n")] = '\0';
 			if (parse_u64(text, 65535, &port) < 0)
 				port = 0;

@@ -17,17 +17,16 @@ static struct mime_message *parse_corpus(const char *name, int *rc_r)
 	char path[4096];
 	struct mime_limits lim;
 	struct mime_message *m = NULL;
-	const char *error = NULL;
 	char *data = NULL;
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/mail/%s", test_corpus_dir(), name);
-	if (file_read_all(path, 1 << 20, &data, &len, &error) < 0) {
+	if (file_read_all(path, 1 << 20, &data, &len, NULL) < 0) {
 		CU_FAIL("cannot read corpus file");
 		return NULL;
 	}
 	mime_limits_default(&lim);
-	*rc_r = mime_parse(data, len, &lim, &m, &error);
+	*rc_r = mime_parse(data, len, &lim, &m, NULL);
 	free(data);
 	return m;
 }

@@ -18,19 +18,18 @@
 #include "harness.h"
 
 static int parse_with(const char *raw, size_t len, const struct mime_limits *lim,
-		      struct mime_message **m_r, const char **error_r)
+		      struct mime_message **m_r, struct error *err)
 {
-	*error_r = NULL;
-	return mime_parse(raw, len, lim, m_r, error_r);
+	error_clear(err);
+	return mime_parse(raw, len, lim, m_r, err);
 }
 
-static int parse_default(const char *raw, size_t len, struct mime_message **m_r,
-			 const char **error_r)
+static int parse_default(const char *raw, size_t len, struct mime_message **m_r, struct error *err)
 {
 	struct mime_limits lim;
 
 	mime_limits_default(&lim);
-	return parse_with(raw, len, &lim, m_r, error_r);
+	return parse_with(raw, len, &lim, m_r, err);
 }
 
 struct fixture {
@@ -88,7 +87,7 @@ static void test_fixtures(void)
 	char path[4096], *data;
 	struct mime_message *m;
 	const struct fixture *f;
-	const char *error;
+	struct error error;
 	size_t i, len;
 	int rc;
 
@@ -96,7 +95,7 @@ static void test_fixtures(void)
 		f = &fixtures[i];
 		snprintf(path, sizeof(path), "%s/tests/fixtures/mime/%s", test_src_dir(), f->file);
 		data = NULL;
-		CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, &error) == 0);
+		CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, NULL) == 0);
 		m = NULL;
 		rc = parse_default(data, len, &m, &error);
 		free(data);
@@ -126,12 +125,12 @@ static void test_encoded_filenames(void)
 {
 	char path[4096], *data = NULL;
 	struct mime_message *m = NULL;
-	const char *error;
+	struct error error;
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/tests/fixtures/mime/rfc2231-filenames.eml",
 		 test_src_dir());
-	CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, &error) == 0);
+	CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, NULL) == 0);
 	CU_ASSERT_EQUAL(parse_default(data, len, &m, &error), 0);
 	free(data);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
@@ -170,7 +169,7 @@ static void test_ten_thousand_parts(void)
 {
 	struct mime_limits lim;
 	struct mime_message *m = NULL;
-	const char *error;
+	struct error error;
 	uint64_t t0;
 	size_t len;
 	char *raw = many_parts(10000, &len);
@@ -178,7 +177,7 @@ static void test_ten_thousand_parts(void)
 	t0 = time_mono_ms();
 	CU_ASSERT_EQUAL(parse_default(raw, len, &m, &error), -1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "parts"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&error), "parts"));
 	CU_ASSERT(m->flags & MIME_FLAG_LIMIT);
 	CU_ASSERT_STRING_EQUAL(m->subject, "many parts");
 	mime_message_free(&m);
@@ -200,7 +199,7 @@ static void test_ten_thousand_parts(void)
 static void test_megabyte_header_line(void)
 {
 	struct mime_message *m = NULL;
-	const char *error;
+	struct error error;
 	struct buf b;
 	size_t i;
 	int r;
@@ -214,7 +213,7 @@ static void test_megabyte_header_line(void)
 	CU_ASSERT_EQUAL_FATAL(r, 0);
 	CU_ASSERT_EQUAL(parse_default(b.data, b.len, &m, &error), -1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "header"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&error), "header"));
 	CU_ASSERT(m->flags & MIME_FLAG_LIMIT);
 	CU_ASSERT_STRING_EQUAL(m->from_addr, "big@cust.example");
 	CU_ASSERT_STRING_EQUAL(m->text, "");
@@ -231,7 +230,7 @@ static void test_megabyte_header_line(void)
 	CU_ASSERT_EQUAL_FATAL(r, 0);
 	CU_ASSERT_EQUAL(parse_default(b.data, b.len, &m, &error), -1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "part header"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&error), "part header"));
 	CU_ASSERT_STRING_EQUAL(m->subject, "part header");
 	mime_message_free(&m);
 
@@ -254,11 +253,11 @@ static void test_nul_standin_in_names(void)
 {
 	char path[4096], *data = NULL;
 	struct mime_message *m = NULL;
-	const char *error;
+	struct error error;
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/tests/fixtures/mime/nul-as-delivered.eml", test_src_dir());
-	CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, &error) == 0);
+	CU_ASSERT_FATAL(file_read_all(path, 1 << 20, &data, &len, NULL) == 0);
 	CU_ASSERT_EQUAL(parse_default(data, len, &m, &error), 0);
 	free(data);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
@@ -273,7 +272,7 @@ static void test_nul_bytes(void)
 				  "Content-Type: text/plain; charset=utf-8\n\n"
 				  "body\0with nul\nsecond line\n";
 	struct mime_message *m = NULL;
-	const char *error;
+	struct error error;
 
 	CU_ASSERT_EQUAL(parse_default(raw, sizeof(raw) - 1, &m, &error), 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
@@ -306,7 +305,7 @@ static char *nested(size_t depth, size_t *len_r)
 static void test_deep_nesting(void)
 {
 	struct mime_message *m = NULL;
-	const char *error;
+	struct error error;
 	size_t len;
 	char *raw;
 
@@ -320,7 +319,7 @@ static void test_deep_nesting(void)
 	raw = nested(5000, &len);
 	CU_ASSERT_EQUAL(parse_default(raw, len, &m, &error), -1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	CU_ASSERT_PTR_NOT_NULL(strstr(error, "deep"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&error), "deep"));
 	CU_ASSERT(m->flags & MIME_FLAG_LIMIT);
 	CU_ASSERT_STRING_EQUAL(m->subject, "deep");
 	mime_message_free(&m);
@@ -334,13 +333,13 @@ static void test_over_size_limit(void)
 				  "0123456789012345678901234567890123456789\n";
 	struct mime_limits lim;
 	struct mime_message *m = NULL;
-	const char *error;
+	struct error error;
 
 	mime_limits_default(&lim);
 	lim.max_message_size = 64;
 	CU_ASSERT_EQUAL(parse_with(raw, sizeof(raw) - 1, &lim, &m, &error), -1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
-	CU_ASSERT_STRING_EQUAL(error, "message too large");
+	CU_ASSERT_STRING_EQUAL(error_msg(&error), "message too large");
 	CU_ASSERT(m->flags & MIME_FLAG_OVERSIZED);
 	CU_ASSERT_STRING_EQUAL(m->from_name, "Big Sender");
 	CU_ASSERT_STRING_EQUAL(m->message_id, "<big@cust.example>");
@@ -352,7 +351,7 @@ static void test_text_truncated_on_char_boundary(void)
 {
 	struct mime_limits lim;
 	struct mime_message *m = NULL;
-	const char *error;
+	struct error error;
 	struct buf b;
 	size_t i;
 	int r;
@@ -377,7 +376,7 @@ static void test_text_truncated_on_char_boundary(void)
 static void test_garbage_input(void)
 {
 	struct mime_message *m = NULL;
-	const char *error;
+	struct error error;
 	uint32_t x = 12345;
 	size_t i, round;
 	char *raw = malloc(65536);
@@ -419,7 +418,7 @@ static void test_qp_end_of_buffer(void)
 				   "Content-Transfer-Encoding: quoted-printable\n\n"
 				   "Sie =C3=B6ffnet die Flu=\nid ";
 	struct mime_message *m = NULL;
-	const char *error;
+	struct error error;
 	long page = sysconf(_SC_PAGESIZE);
 	char *map, *raw;
 	size_t i, len;

@@ -80,16 +80,17 @@ static const char *mime_diff(const struct mime_message *a, const struct mime_mes
 static int round_trip_file(const char *path, const struct mime_limits *lim)
 {
 	struct mime_message *m = NULL, *back = NULL;
-	const char *error = NULL, *diff;
+	const char *diff;
+	struct error read_err;
 	char *data = NULL, *doc = NULL;
 	size_t len;
 	int ok = 0;
 
-	if (file_read_all(path, 8 << 20, &data, &len, &error) < 0) {
-		fprintf(stderr, "%s: %s\n", path, error);
+	if (file_read_all(path, 8 << 20, &data, &len, &read_err) < 0) {
+		fprintf(stderr, "%s: %s\n", path, error_msg(&read_err));
 		goto out;
 	}
-	if (mime_parse(data, len, lim, &m, &error) < 0 && m == NULL)
+	if (mime_parse(data, len, lim, &m, NULL) < 0 && m == NULL)
 		goto out;
 	doc = mime_message_to_json(m, lim);
 	if (doc == NULL) {
@@ -165,10 +166,9 @@ static const char sample[] = "From: Ann <ann@example.com>\r\nSubject: stock?\r\n
 static char *sample_doc(const struct mime_limits *lim)
 {
 	struct mime_message *m = NULL;
-	const char *error = NULL;
 	char *doc = NULL;
 
-	if (mime_parse(sample, strlen(sample), lim, &m, &error) == 0)
+	if (mime_parse(sample, strlen(sample), lim, &m, NULL) == 0)
 		doc = mime_message_to_json(m, lim);
 	mime_message_free(&m);
 	return doc;

@@ -36,12 +36,12 @@ gnutls_privkey_t oidc_test_key(const char *name)
 {
 	gnutls_privkey_t key = NULL;
 	gnutls_datum_t pem;
-	const char *error;
+	struct error read_err;
 	char *text = NULL;
 	size_t len;
 
-	if (file_read_all(oidc_test_fixture(name), 16384, &text, &len, &error) < 0) {
-		fprintf(stderr, "%s: %s\n", oidc_test_fixture(name), error);
+	if (file_read_all(oidc_test_fixture(name), 16384, &text, &len, &read_err) < 0) {
+		fprintf(stderr, "%s: %s\n", oidc_test_fixture(name), error_msg(&read_err));
 		return NULL;
 	}
 	pem.data = (unsigned char *)text;

@@ -24,14 +24,15 @@ static struct live live;
 
 static char *slurp(const char *env)
 {
-	const char *path = getenv(env), *error;
+	const char *path = getenv(env);
+	struct error read_err;
 	char *text = NULL;
 	size_t len;
 
 	if (path == NULL)
 		return NULL;
-	if (file_read_all(path, 65536, &text, &len, &error) < 0) {
-		fprintf(stderr, "%s=%s: %s\n", env, path, error);
+	if (file_read_all(path, 65536, &text, &len, &read_err) < 0) {
+		fprintf(stderr, "%s=%s: %s\n", env, path, error_msg(&read_err));
 		return NULL;
 	}
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))

@@ -159,14 +159,13 @@ static char *qty_mail_text(const char *file)
 	char path[4096], *raw = NULL, *text = NULL;
 	struct mime_message *m = NULL;
 	struct mime_limits l;
-	const char *why;
 	size_t len;
 
 	snprintf(path, sizeof(path), "%s/tests/fixtures/quantity/%s", test_src_dir(), file);
-	if (file_read_all(path, 1 << 20, &raw, &len, &why) < 0)
+	if (file_read_all(path, 1 << 20, &raw, &len, NULL) < 0)
 		return NULL;
 	mime_limits_default(&l);
-	if (mime_parse(raw, len, &l, &m, &why) == 0 &&
+	if (mime_parse(raw, len, &l, &m, NULL) == 0 &&
 	    asprintf(&text, "%s\n%s\n%s", m->subject != NULL ? m->subject : "", m->text,
 		     m->quoted) < 0)
 		text = NULL;

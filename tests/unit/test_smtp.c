@@ -28,7 +28,6 @@ static const char *env_or_null(const char *name)
 static int maildir_count(const char *maildir, const char *needle)
 {
 	char path[1024], *data = NULL;
-	const char *err;
 	struct dirent *de;
 	size_t len;
 	int n = 0;
@@ -42,7 +41,7 @@ static int maildir_count(const char *maildir, const char *needle)
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/new/%s", maildir, de->d_name);
-		if (file_read_all(path, 1 << 20, &data, &len, &err) == 0 &&
+		if (file_read_all(path, 1 << 20, &data, &len, NULL) == 0 &&
 		    strstr(data, needle) != NULL)
 			n++;
 		free(data);
@@ -57,7 +56,6 @@ static int smtp_init(void)
 	const char *svc = env_or_null("DRAFTD_TEST_SVC_DIR");
 	const char *tmp = getenv("DRAFTD_TEST_TMP");
 	char cmd[2048], path[600], *port = NULL;
-	const char *err;
 	size_t len;
 
 	if (svc == NULL || env_or_null("DRAFTD_TEST_SMTP_PORT") == NULL) {
@@ -75,7 +73,7 @@ static int smtp_init(void)
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/smtp.port", tls_dir);
-	if (file_read_all(path, 16, &port, &len, &err) < 0)
+	if (file_read_all(path, 16, &port, &len, NULL) < 0)
 		return 1;
 	port[strcspn(port, "\r\n")] = '\0';
 	str_copy(tls_port, sizeof(tls_port), port);
@@ -198,7 +196,6 @@ static int fake_start(const char *name, const char *args, char *dir, size_t dir_
 {
 	const char *tmp = getenv("DRAFTD_TEST_TMP");
 	char cmd[8192], path[700], *text = NULL;
-	const char *err;
 	size_t len;
 	int i;
 
@@ -213,7 +210,7 @@ static int fake_start(const char *name, const char *args, char *dir, size_t dir_
 		return -1;
 	snprintf(path, sizeof(path), "%s/port", dir);
 	for (i = 0; i < 100; i++) {
-		if (file_read_all(path, 16, &text, &len, &err) == 0)
+		if (file_read_all(path, 16, &text, &len, NULL) == 0)
 			break;
 		usleep(100 * 1000);
 	}
@@ -285,12 +282,11 @@ static void test_ambiguous_outcomes(void)
 static int log_lines(const char *dir, const char *prefix)
 {
 	char path[700], *data = NULL, *line;
-	const char *err;
 	size_t len;
 	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/log", dir);
-	if (file_read_all(path, 1 << 20, &data, &len, &err) < 0)
+	if (file_read_all(path, 1 << 20, &data, &len, NULL) < 0)
 		return 0;
 	for (line = data; line != NULL && *line != '\0'; line = strchr(line, '\n')) {
 		if (*line == '\n')
