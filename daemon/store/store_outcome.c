@@ -164,15 +164,10 @@ json_t *store_outcome_conflict(const char *code, const struct outcome_msg *m)
 int store_outcome_lock_for_draft(struct store *store, const char *draft_id)
 {
 	const char *params[1] = {draft_id};
-	PGresult *res = store_exec(store, "locking the draft's message",
-				   "SELECT id FROM messages WHERE id = (SELECT message_id FROM"
-				   " drafts WHERE id = $1::bigint) FOR UPDATE",
-				   1, params);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_exec_void(store, "locking the draft's message",
+			       "SELECT id FROM messages WHERE id = (SELECT message_id FROM"
+			       " drafts WHERE id = $1::bigint) FOR UPDATE",
+			       1, params);
 }
 
 int store_outcome_after_send(struct store *store, const char *draft_id, const char *draft_status,
