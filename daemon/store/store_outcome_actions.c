@@ -263,12 +263,12 @@ static enum review_result reply_step(struct store *store, struct store_txn *txn,
 		goto fail;
 	}
 	PQclear(res);
+	res = NULL;
 	snprintf(delay, sizeof(delay), "%u", o->send_delay);
-	res = store_exec(store, "queueing a composed reply",
-			 "INSERT INTO outbox (draft_id, message_id, next_attempt_at) VALUES"
-			 " ($1::bigint, $2, now() + make_interval(secs => $3::int))",
-			 3, (const char *const[]){draft_id, msgid, delay});
-	if (res == NULL)
+	if (store_exec_void(store, "queueing a composed reply",
+			    "INSERT INTO outbox (draft_id, message_id, next_attempt_at) VALUES"
+			    " ($1::bigint, $2, now() + make_interval(secs => $3::int))",
+			    3, (const char *const[]){draft_id, msgid, delay}) < 0)
 		goto fail;
 	after = json_pack("{s:o, s:s, s:s}", "draft_id", id_json(draft_id), "outbox_message_id",
 			  msgid, "kind", o->follow_up ? "follow_up" : "reply");
@@ -276,7 +276,6 @@ static enum review_result reply_step(struct store *store, struct store_txn *txn,
 		goto fail;
 	txn->action = o->follow_up ? "message.follow_up" : "message.reply";
 	txn->after = after;
-	PQclear(res);
 	return store_review_decision(store, draft_id, result_r);
 fail:
 	json_decref(after);

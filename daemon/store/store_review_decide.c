@@ -160,7 +160,7 @@ static int approve_body(struct store *store, struct store_txn *txn, void *ctx)
 {
 	struct decide *d = ctx;
 	const struct review_approve *approve = d->arg;
-	PGresult *res = NULL, *upd = NULL;
+	PGresult *res = NULL;
 	struct outcome_msg m;
 	enum review_result g;
 	const char *status, *final_body, *params[6];
@@ -223,12 +223,11 @@ static int approve_body(struct store *store, struct store_txn *txn, void *ctx)
 	params[1] = msgid;
 	params[2] = delay;
 	/* the reply waits send_delay in the outbox: Undo until then */
-	upd = store_exec(store, "approve outbox",
-			 "INSERT INTO outbox (draft_id, message_id, next_attempt_at) VALUES"
-			 " ($1::bigint, $2, now() + make_interval(secs => $3::int))"
-			 " ON CONFLICT (draft_id) DO NOTHING",
-			 3, params);
-	if (upd == NULL)
+	if (store_exec_void(store, "approve outbox",
+			    "INSERT INTO outbox (draft_id, message_id, next_attempt_at) VALUES"
+			    " ($1::bigint, $2, now() + make_interval(secs => $3::int))"
+			    " ON CONFLICT (draft_id) DO NOTHING",
+			    3, params) < 0)
 		goto out;
 	txn->action = "draft.approve";
 	txn->before = json_pack("{s:s}", "status", status);
@@ -243,7 +242,6 @@ static int approve_body(struct store *store, struct store_txn *txn, void *ctx)
 	ret = 1;
 out:
 	PQclear(res);
-	PQclear(upd);
 	return ret;
 }
 
@@ -319,14 +317,16 @@ static int reject_body(struct store *store, struct store_txn *txn, void *ctx)
 			goto out;
 		}
 		PQclear(upd);
+		upd = NULL;
 	}
-	upd = store_exec(store, "reject draft",
-			 "UPDATE drafts SET status = 'rejected', reviewer = $2, reject_reason = $3,"
-			 " corrected_category = $4, decided_at = now(), updated_at = now(),"
-			 " version = version + 1, claimed_by = NULL, claim_expires = NULL"
-			 " WHERE id = $1::bigint",
-			 4, params);
-	if (upd == NULL || review_reject_route(store, &m, d->who, a->reason, a->category) < 0)
+	if (store_exec_void(
+		    store, "reject draft",
+		    "UPDATE drafts SET status = 'rejected', reviewer = $2, reject_reason = $3,"
+		    " corrected_category = $4, decided_at = now(), updated_at = now(),"
+		    " version = version + 1, claimed_by = NULL, claim_expires = NULL"
+		    " WHERE id = $1::bigint",
+		    4, params) < 0 ||
+	    review_reject_route(store, &m, d->who, a->reason, a->category) < 0)
 		goto out;
 	txn->action = "draft.reject";
 	txn->before = json_pack("{s:s, s:s?}", "status", status, "category",
@@ -358,7 +358,7 @@ static int undo_body(struct store *store, struct store_txn *txn, void *ctx)
 {
 	struct decide *d = ctx;
 	const unsigned int *claim_ttl = d->arg;
-	PGresult *res = NULL, *upd = NULL;
+	PGresult *res = NULL;
 	struct outcome_msg m;
 	char ttl[16];
 	int ret = -1, l;
@@ -399,15 +399,15 @@ static int undo_body(struct store *store, struct store_txn *txn, void *ctx)
 	snprintf(ttl, sizeof(ttl), "%u", *claim_ttl);
 	/* pending again with the approved text as its body: the edit is kept,
 	 * and the claim keeps it the undoer's while they look at it */
-	upd = store_exec(store, "undo draft",
-			 "UPDATE drafts SET status = 'claimed', claimed_by = $2,"
-			 " claim_expires = now() + make_interval(secs => $3::int),"
-			 " body = coalesce(final_body, body), final_body = NULL, reviewer = NULL,"
-			 " decided_at = NULL, edit_distance = NULL, approve_key = NULL,"
-			 " version = version + 1, updated_by = $2, updated_at = now()"
-			 " WHERE id = $1::bigint",
-			 3, (const char *const[]){d->id, d->who, ttl});
-	if (upd == NULL)
+	if (store_exec_void(
+		    store, "undo draft",
+		    "UPDATE drafts SET status = 'claimed', claimed_by = $2,"
+		    " claim_expires = now() + make_interval(secs => $3::int),"
+		    " body = coalesce(final_body, body), final_body = NULL, reviewer = NULL,"
+		    " decided_at = NULL, edit_distance = NULL, approve_key = NULL,"
+		    " version = version + 1, updated_by = $2, updated_at = now()"
+		    " WHERE id = $1::bigint",
+		    3, (const char *const[]){d->id, d->who, ttl}) < 0)
 		goto out;
 	txn->action = "draft.undo";
 	txn->before = json_pack("{s:s, s:s}", "status", "approved", "outbox_message_id",
@@ -418,7 +418,6 @@ static int undo_body(struct store *store, struct store_txn *txn, void *ctx)
 	ret = 1;
 out:
 	PQclear(res);
-	PQclear(upd);
 	return ret;
 }
 
