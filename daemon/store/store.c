@@ -167,14 +167,20 @@ PGresult *store_exec(struct store *store, const char *what, const char *sql, int
 	return res;
 }
 
-int store_command(struct store *store, const char *sql)
+int store_exec_void(struct store *store, const char *what, const char *sql, int nparams,
+		    const char *const *params)
 {
-	PGresult *res = store_exec(store, sql, sql, 0, NULL);
+	PGresult *res = store_exec(store, what, sql, nparams, params);
 
 	if (res == NULL)
 		return -1;
 	PQclear(res);
 	return 0;
+}
+
+int store_command(struct store *store, const char *sql)
+{
+	return store_exec_void(store, sql, sql, 0, NULL);
 }
 
 void store_rollback(struct store *store)

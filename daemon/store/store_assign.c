@@ -134,7 +134,6 @@ static int round_robin_body(struct store *store, struct store_txn *txn, void *ct
 	json_t *got = NULL;
 	const char *person;
 	const char *p2[2];
-	PGresult *res;
 	int r, ret = -1;
 
 	/* the rotation row is the category's lock: two workers finishing two
@@ -162,13 +161,11 @@ static int round_robin_body(struct store *store, struct store_txn *txn, void *ct
 	person = json_string_value(json_object_get(got, "person"));
 	p2[0] = c->params[1];
 	p2[1] = person;
-	res = store_exec(store, "rotation",
-			 "UPDATE assign_rotation SET last_person = $2, updated_at = now() WHERE"
-			 " category = $1",
-			 2, p2);
-	if (res == NULL)
+	if (store_exec_void(store, "rotation",
+			    "UPDATE assign_rotation SET last_person = $2, updated_at = now() WHERE"
+			    " category = $1",
+			    2, p2) < 0)
 		goto out;
-	PQclear(res);
 	txn->action = "message.assign";
 	txn->after = json_pack("{s:s?,s:s}", "assigned_to", person, "category", c->params[1]);
 	if (txn->after == NULL || store_txn_object(store, txn, "message", c->params[0]) < 0)

@@ -125,16 +125,11 @@ static int auto_limit_lock(struct store *store, const struct auto_lock *lock)
 {
 	char cls[16], key[16];
 	const char *params[2] = {cls, key};
-	PGresult *res;
 
 	snprintf(cls, sizeof(cls), "%" PRId32, lock->cls);
 	snprintf(key, sizeof(key), "%" PRId32, lock->key);
-	res = store_exec(store, "locking the automatic-reply limits",
-			 "SELECT pg_advisory_xact_lock($1::int, $2::int)", 2, params);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_exec_void(store, "locking the automatic-reply limits",
+			       "SELECT pg_advisory_xact_lock($1::int, $2::int)", 2, params);
 }
 
 /* The kill switch, read FOR SHARE: store_auto_set() updates the row, so it

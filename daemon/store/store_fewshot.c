@@ -30,17 +30,12 @@ int store_fewshot_put(struct store *store, int64_t draft_id, const char *categor
 {
 	char id[24];
 	const char *params[4] = {id, category, body, redactor};
-	PGresult *res;
 
 	snprintf(id, sizeof(id), "%lld", (long long)draft_id);
-	res = store_exec(store, "storing a redacted example",
-			 "INSERT INTO fewshot_examples (draft_id, category, body, redactor)"
-			 " VALUES ($1, $2, $3, $4) ON CONFLICT (draft_id) DO NOTHING",
-			 4, params);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_exec_void(store, "storing a redacted example",
+			       "INSERT INTO fewshot_examples (draft_id, category, body, redactor)"
+			       " VALUES ($1, $2, $3, $4) ON CONFLICT (draft_id) DO NOTHING",
+			       4, params);
 }
 
 json_t *store_fewshot_examples(struct store *store, const char *category, unsigned int max)

@@ -105,14 +105,9 @@ int store_ingest_lease_release(struct store *store, int64_t id, const char *owne
 				  " WHERE id = $1 AND lease_owner = $2";
 	char idbuf[24];
 	const char *params[2] = {idbuf, owner};
-	PGresult *res;
 
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-	res = store_exec(store, "mailbox lease release", sql, 2, params);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_exec_void(store, "mailbox lease release", sql, 2, params);
 }
 
 int store_ingest_checkpoint(struct store *store, int64_t id, uint32_t *uidvalidity_r,
@@ -233,16 +228,13 @@ int store_ingest_poll_result(struct store *store, int64_t id, const char *error)
 				  " WHERE id = $1";
 	char idbuf[24], *owned = NULL;
 	const char *params[2] = {idbuf, store_ingest_text(error, &owned)};
-	PGresult *res;
+	int ret;
 
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-	res = store_exec(store, "mailbox poll result", error == NULL ? ok : bad,
-			 error == NULL ? 1 : 2, params);
+	ret = store_exec_void(store, "mailbox poll result", error == NULL ? ok : bad,
+			      error == NULL ? 1 : 2, params);
 	free(owned);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return ret;
 }
 
 long store_ingest_poll_requests(struct store *store, int64_t *ids_r, size_t max)

@@ -132,18 +132,16 @@ int store_job_fail(struct store *store, const struct store_job *job, unsigned in
 	ret = strcmp(PQgetvalue(res, 0, 0), "dead") == 0 ? 0 : 1;
 	if (ret == 0) {
 		const char *mparams[2] = {PQgetvalue(res, 0, 1), reason};
-		PGresult *m = store_exec(
-			store, "marking the message failed",
-			"UPDATE messages SET state = 'failed',"
-			" pipeline = pipeline || jsonb_build_object('error', left($2, 1000))"
-			" WHERE id = $1",
-			2, mparams);
 
-		if (m == NULL) {
+		if (store_exec_void(
+			    store, "marking the message failed",
+			    "UPDATE messages SET state = 'failed',"
+			    " pipeline = pipeline || jsonb_build_object('error', left($2, 1000))"
+			    " WHERE id = $1",
+			    2, mparams) < 0) {
 			ret = -1;
 			goto out;
 		}
-		PQclear(m);
 	}
 	if (store_command(store, "COMMIT") < 0)
 		ret = -1;

@@ -60,11 +60,11 @@ static int migrate_one(struct store *store, const struct migration *m)
 		goto out;
 	}
 	PQclear(res);
+	res = NULL;
 	snprintf(v, sizeof(v), "%u", m->version);
-	res = store_exec(store, "recording migration",
-			 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
-			 params);
-	if (res == NULL)
+	if (store_exec_void(store, "recording migration",
+			    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
+			    params) < 0)
 		goto out;
 	if (store_command(store, "COMMIT") < 0)
 		goto out;

@@ -177,7 +177,6 @@ static int outbox_finish(struct store *store, const struct outbox_item *item, co
 {
 	char draft_id[32];
 	const char *dparams[2] = {draft_id, draft_status};
-	PGresult *res = NULL;
 	bool committed = false;
 	int ret = -1;
 
@@ -185,20 +184,14 @@ static int outbox_finish(struct store *store, const struct outbox_item *item, co
 	/* the message first, as every decision about it locks it */
 	if (store_command(store, "BEGIN") < 0 || store_outcome_lock_for_draft(store, draft_id) < 0)
 		goto out;
-	res = store_exec(store, what, outbox_sql, n_outbox, outbox_params);
-	if (res == NULL)
+	if (store_exec_void(store, what, outbox_sql, n_outbox, outbox_params) < 0)
 		goto out;
-	PQclear(res);
-	res = NULL;
 	if (draft_status != NULL) {
-		res = store_exec(store, "updating the draft's status",
-				 "UPDATE drafts SET status = $2, updated_at = now()"
-				 " WHERE id = $1::bigint",
-				 2, dparams);
-		if (res == NULL)
+		if (store_exec_void(store, "updating the draft's status",
+				    "UPDATE drafts SET status = $2, updated_at = now()"
+				    " WHERE id = $1::bigint",
+				    2, dparams) < 0)
 			goto out;
-		PQclear(res);
-		res = NULL;
 		/* replied, or back under "Needs a human" when it cannot go */
 		if (store_outcome_after_send(store, draft_id, draft_status, error) < 0)
 			goto out;
@@ -253,7 +246,6 @@ int store_outbox_smtp_started(struct store *store, const struct outbox_item *ite
 {
 	char id[32];
 	const char *params[1] = {id};
-	PGresult *res;
 
 	snprintf(id, sizeof(id), "%" PRId64, item->id);
 	/* This mark is what keeps a crashed try from being sent again: it must
@@ -263,13 +255,11 @@ int store_outbox_smtp_started(struct store *store, const struct outbox_item *ite
 		return -1;
 	if (store_command(store, "SET LOCAL synchronous_commit = on") < 0)
 		goto fail;
-	res = store_exec(store, "marking the SMTP start",
-			 "UPDATE outbox SET smtp_started_at = now(), updated_at = now()"
-			 " WHERE id = $1::bigint AND state = 'sending'",
-			 1, params);
-	if (res == NULL)
+	if (store_exec_void(store, "marking the SMTP start",
+			    "UPDATE outbox SET smtp_started_at = now(), updated_at = now()"
+			    " WHERE id = $1::bigint AND state = 'sending'",
+			    1, params) < 0)
 		goto fail;
-	PQclear(res);
 	return store_command(store, "COMMIT");
 fail:
 	store_rollback(store);

@@ -15,16 +15,11 @@
 int store_outbox_message_unhold(struct store *store, const char *what, const char *draft_id)
 {
 	const char *params[1] = {draft_id};
-	PGresult *res;
 
-	res = store_exec(store, what,
-			 "UPDATE messages m SET human_reason = NULL FROM drafts d"
-			 " WHERE d.id = $1::bigint AND m.id = d.message_id",
-			 1, params);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_exec_void(store, what,
+			       "UPDATE messages m SET human_reason = NULL FROM drafts d"
+			       " WHERE d.id = $1::bigint AND m.id = d.message_id",
+			       1, params);
 }
 
 /* Inside the transaction, the outbox row locked: pending (failed tries)
@@ -54,13 +49,11 @@ static int retry_apply(struct store *store, const char *draft_id, bool failed, j
 			return 0;
 		}
 		PQclear(res);
-		res = store_exec(store, "sending a failed reply again",
-				 "UPDATE drafts SET status = 'approved', updated_at = now()"
-				 " WHERE id = $1::bigint AND status = 'failed'",
-				 1, params);
-		if (res == NULL)
+		if (store_exec_void(store, "sending a failed reply again",
+				    "UPDATE drafts SET status = 'approved', updated_at = now()"
+				    " WHERE id = $1::bigint AND status = 'failed'",
+				    1, params) < 0)
 			return -1;
-		PQclear(res);
 		if (store_outbox_message_unhold(store, "sending a failed reply again", draft_id) <
 		    0)
 			return -1;

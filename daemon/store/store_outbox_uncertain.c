@@ -49,13 +49,14 @@ int store_outbox_uncertain(struct store *store, const struct outbox_item *item, 
 		goto out;
 	}
 	PQclear(res);
+	res = NULL;
 	/* the message waits under "Needs a human" until someone decides */
-	res = store_exec(store, "recording an uncertain reply",
-			 "UPDATE messages m SET human_reason = 'the reply may have been delivered"
-			 " (' || left($2, 200) || '): confirm it was, or send it again'"
-			 " FROM drafts d WHERE d.id = $1::bigint AND m.id = d.message_id",
-			 2, (const char *[]){draft_id, error});
-	if (res == NULL) {
+	if (store_exec_void(
+		    store, "recording an uncertain reply",
+		    "UPDATE messages m SET human_reason = 'the reply may have been delivered"
+		    " (' || left($2, 200) || '): confirm it was, or send it again'"
+		    " FROM drafts d WHERE d.id = $1::bigint AND m.id = d.message_id",
+		    2, (const char *[]){draft_id, error}) < 0) {
 		store_rollback(store);
 		goto out;
 	}

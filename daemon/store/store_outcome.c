@@ -164,42 +164,32 @@ json_t *store_outcome_conflict(const char *code, const struct outcome_msg *m)
 int store_outcome_lock_for_draft(struct store *store, const char *draft_id)
 {
 	const char *params[1] = {draft_id};
-	PGresult *res = store_exec(store, "locking the draft's message",
-				   "SELECT id FROM messages WHERE id = (SELECT message_id FROM"
-				   " drafts WHERE id = $1::bigint) FOR UPDATE",
-				   1, params);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_exec_void(store, "locking the draft's message",
+			       "SELECT id FROM messages WHERE id = (SELECT message_id FROM"
+			       " drafts WHERE id = $1::bigint) FOR UPDATE",
+			       1, params);
 }
 
 int store_outcome_after_send(struct store *store, const char *draft_id, const char *draft_status,
 			     const char *error)
 {
 	const char *params[2] = {draft_id, error != NULL ? error : "unknown error"};
-	PGresult *res;
 
 	if (strcmp(draft_status, "sent") == 0 || strcmp(draft_status, "auto_sent") == 0)
 		/* a follow-up leaves the first reply the reply */
-		res = store_exec(store, "recording the reply",
-				 "UPDATE messages m SET replied_at = coalesce(m.replied_at, now()),"
-				 " reply_draft_id = coalesce(m.reply_draft_id, d.id),"
-				 " human_reason = NULL FROM drafts d WHERE d.id = $1::bigint"
-				 " AND m.id = d.message_id AND d.kind = 'reply'",
-				 1, params);
-	else if (strcmp(draft_status, "failed") == 0)
-		res = store_exec(
+		return store_exec_void(
+			store, "recording the reply",
+			"UPDATE messages m SET replied_at = coalesce(m.replied_at, now()),"
+			" reply_draft_id = coalesce(m.reply_draft_id, d.id),"
+			" human_reason = NULL FROM drafts d WHERE d.id = $1::bigint"
+			" AND m.id = d.message_id AND d.kind = 'reply'",
+			1, params);
+	if (strcmp(draft_status, "failed") == 0)
+		return store_exec_void(
 			store, "recording a failed reply",
 			"UPDATE messages m SET human_reason = 'the reply could not be sent: '"
 			" || left($2, 300) FROM drafts d WHERE d.id = $1::bigint"
 			" AND m.id = d.message_id AND m.replied_at IS NULL",
 			2, params);
-	else
-		return 0;
-	if (res == NULL)
-		return -1;
-	PQclear(res);
 	return 0;
 }

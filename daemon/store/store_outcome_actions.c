@@ -103,12 +103,7 @@ static json_t *id_json(const char *id)
 static int outcome_exec(struct store *store, const char *what, const char *sql, const char *id)
 {
 	const char *params[1] = {id};
-	PGresult *res = store_exec(store, what, sql, 1, params);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_exec_void(store, what, sql, 1, params);
 }
 
 /* The message summary (the listings' row) inside the transaction. */
@@ -268,12 +263,12 @@ static enum review_result reply_step(struct store *store, struct store_txn *txn,
 		goto fail;
 	}
 	PQclear(res);
+	res = NULL;
 	snprintf(delay, sizeof(delay), "%u", o->send_delay);
-	res = store_exec(store, "queueing a composed reply",
-			 "INSERT INTO outbox (draft_id, message_id, next_attempt_at) VALUES"
-			 " ($1::bigint, $2, now() + make_interval(secs => $3::int))",
-			 3, (const char *const[]){draft_id, msgid, delay});
-	if (res == NULL)
+	if (store_exec_void(store, "queueing a composed reply",
+			    "INSERT INTO outbox (draft_id, message_id, next_attempt_at) VALUES"
+			    " ($1::bigint, $2, now() + make_interval(secs => $3::int))",
+			    3, (const char *const[]){draft_id, msgid, delay}) < 0)
 		goto fail;
 	after = json_pack("{s:o, s:s, s:s}", "draft_id", id_json(draft_id), "outbox_message_id",
 			  msgid, "kind", o->follow_up ? "follow_up" : "reply");
@@ -281,7 +276,6 @@ static enum review_result reply_step(struct store *store, struct store_txn *txn,
 		goto fail;
 	txn->action = o->follow_up ? "message.follow_up" : "message.reply";
 	txn->after = after;
-	PQclear(res);
 	return store_review_decision(store, draft_id, result_r);
 fail:
 	json_decref(after);
@@ -301,7 +295,6 @@ static enum review_result close_step(struct store *store, struct store_txn *txn,
 {
 	const char *reason = arg;
 	const char *params[3] = {m->id, who, reason};
-	PGresult *res;
 	enum review_result r = open_guard(m, who, result_r);
 
 	if (r != REVIEW_OK)
@@ -309,13 +302,12 @@ static enum review_result close_step(struct store *store, struct store_txn *txn,
 	if (m->live_id[0] != '\0' &&
 	    store_outcome_supersede(store, m->live_id, who, "the message was closed") < 0)
 		return REVIEW_ERROR;
-	res = store_exec(store, "closing a message",
-			 "UPDATE messages SET closed_at = now(), closed_by = $2, close_reason = $3,"
-			 " human_reason = NULL WHERE id = $1::bigint",
-			 3, params);
-	if (res == NULL)
+	if (store_exec_void(
+		    store, "closing a message",
+		    "UPDATE messages SET closed_at = now(), closed_by = $2, close_reason = $3,"
+		    " human_reason = NULL WHERE id = $1::bigint",
+		    3, params) < 0)
 		return REVIEW_ERROR;
-	PQclear(res);
 	txn->action = "message.close";
 	txn->before = json_pack("{s:s}", "status", m->status);
 	txn->after = json_pack("{s:s, s:s, s:o}", "status", "closed", "reason", reason,
@@ -336,21 +328,18 @@ static enum review_result reopen_step(struct store *store, struct store_txn *txn
 				      json_t **result_r)
 {
 	const char *params[2] = {m->id, who};
-	PGresult *res;
 
 	(void)arg;
 	if (!is(m->status, "closed") && !is(m->status, "skipped"))
 		return conflict("wrong_status", m, result_r);
 	/* skipped mail reopened by a person is the pipeline's "human" now */
-	res = store_exec(store, "reopening a message",
-			 "UPDATE messages SET closed_at = NULL, closed_by = NULL,"
-			 " close_reason = NULL, state = CASE WHEN state = 'skipped' THEN 'human'"
-			 " ELSE state END, human_reason = 'reopened by ' || $2,"
-			 " reopened_at = now(), reopened_by = $2 WHERE id = $1::bigint",
-			 2, params);
-	if (res == NULL)
+	if (store_exec_void(store, "reopening a message",
+			    "UPDATE messages SET closed_at = NULL, closed_by = NULL,"
+			    " close_reason = NULL, state = CASE WHEN state = 'skipped' THEN 'human'"
+			    " ELSE state END, human_reason = 'reopened by ' || $2,"
+			    " reopened_at = now(), reopened_by = $2 WHERE id = $1::bigint",
+			    2, params) < 0)
 		return REVIEW_ERROR;
-	PQclear(res);
 	txn->action = "message.reopen";
 	txn->before = json_pack("{s:s}", "status", m->status);
 	txn->after = json_pack("{s:s}", "status", "open");

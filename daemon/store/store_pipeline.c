@@ -270,21 +270,18 @@ int store_model_probe_record(struct store *store, const json_t *probe)
 {
 	char *text = json_dumps(probe, JSON_COMPACT);
 	const char *params[1] = {text};
-	PGresult *res;
+	int ret;
 
 	if (text == NULL)
 		return -1;
-	res = store_exec(store, "recording the model probe",
-			 "INSERT INTO settings (key, value, updated_by)"
-			 " VALUES ('model_probe', $1::jsonb, 'pipeline')"
-			 " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,"
-			 " updated_by = EXCLUDED.updated_by, updated_at = now()",
-			 1, params);
+	ret = store_exec_void(store, "recording the model probe",
+			      "INSERT INTO settings (key, value, updated_by)"
+			      " VALUES ('model_probe', $1::jsonb, 'pipeline')"
+			      " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,"
+			      " updated_by = EXCLUDED.updated_by, updated_at = now()",
+			      1, params);
 	free(text);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return ret;
 }
 
 json_t *store_model_probe(struct store *store)

@@ -118,19 +118,14 @@ static int pipeline_insert_outbox(struct store *store, int64_t draft_id, const c
 {
 	char id[24];
 	const char *params[3] = {id, message_id, sample_weyl(draft_id, sample_rate) ? "t" : "f"};
-	PGresult *res;
 
 	snprintf(id, sizeof(id), "%lld", (long long)draft_id);
-	res = store_exec(
+	return store_exec_void(
 		store, "queueing an automatic reply",
 		"WITH o AS (INSERT INTO outbox (draft_id, message_id, is_auto)"
 		" VALUES ($1, $2, true) RETURNING draft_id)"
 		" UPDATE drafts d SET sampled = $3::boolean FROM o WHERE d.id = o.draft_id",
 		3, params);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
 }
 
 /* Every decision is audited with the change it records; the audit row and

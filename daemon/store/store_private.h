@@ -37,6 +37,12 @@ void store_set_error(struct store *store, const char *what, const PGresult *res)
  * with the error recorded. */
 PGresult *store_exec(struct store *store, const char *what, const char *sql, int nparams,
 		     const char *const *params);
+/* store_exec() for a statement whose rows are not wanted (an INSERT,
+ * UPDATE or DELETE whose row count does not matter, a lock taken with
+ * SELECT): runs it and frees the result. Returns 0, or -1 with the error
+ * recorded as what's ("what: libpq's message"). */
+int store_exec_void(struct store *store, const char *what, const char *sql, int nparams,
+		    const char *const *params) __attribute__((warn_unused_result));
 /* Runs sql through this connection's statement cache: prepared on first
  * use, executed prepared after. Returns what PQexecParams() would (any
  * status; NULL when out of memory). store_exec() is the caller. */

@@ -91,18 +91,11 @@ int store_auto_hold_back(struct store *store, const char *who, long *moved_r)
 
 static int auto_gate_wait(struct store *store)
 {
-	PGresult *res = store_exec(store, "waiting for automatic sends in flight",
-				   "SELECT pg_advisory_lock(" AUTO_GATE_LOCK ")", 0, NULL);
-
-	if (res == NULL)
+	if (store_exec_void(store, "waiting for automatic sends in flight",
+			    "SELECT pg_advisory_lock(" AUTO_GATE_LOCK ")", 0, NULL) < 0)
 		return -1;
-	PQclear(res);
-	res = store_exec(store, "releasing the automatic-send gate",
-			 "SELECT pg_advisory_unlock(" AUTO_GATE_LOCK ")", 0, NULL);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_exec_void(store, "releasing the automatic-send gate",
+			       "SELECT pg_advisory_unlock(" AUTO_GATE_LOCK ")", 0, NULL);
 }
 
 struct auto_set_txn {
@@ -164,13 +157,8 @@ int store_auto_set(struct store *store, bool enabled, const char *who, long *hel
 
 int store_auto_gate_enter(struct store *store)
 {
-	PGresult *res = store_exec(store, "entering the automatic-send gate",
-				   "SELECT pg_advisory_lock_shared(" AUTO_GATE_LOCK ")", 0, NULL);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_exec_void(store, "entering the automatic-send gate",
+			       "SELECT pg_advisory_lock_shared(" AUTO_GATE_LOCK ")", 0, NULL);
 }
 
 void store_auto_gate_leave(struct store *store)
@@ -301,20 +289,18 @@ int store_auto_thread_record(struct store *store, int64_t message_id, int64_t dr
 	char mid[24], did[24];
 	const char *params[4] = {mid, did, category, demote ? "true" : "false"};
 	json_t *evidence = NULL;
-	PGresult *res;
 
 	snprintf(mid, sizeof(mid), "%lld", (long long)message_id);
 	snprintf(did, sizeof(did), "%lld", (long long)draft_id);
 	if (store_command(store, "BEGIN") < 0)
 		return -1;
-	res = store_exec(store, "recording a reply on an automatic thread",
-			 "INSERT INTO auto_thread_replies (message_id, draft_id, category, demoted)"
-			 " VALUES ($1::bigint, $2::bigint, $3, $4::boolean)"
-			 " ON CONFLICT (message_id) DO NOTHING",
-			 4, params);
-	if (res == NULL)
+	if (store_exec_void(
+		    store, "recording a reply on an automatic thread",
+		    "INSERT INTO auto_thread_replies (message_id, draft_id, category, demoted)"
+		    " VALUES ($1::bigint, $2::bigint, $3, $4::boolean)"
+		    " ON CONFLICT (message_id) DO NOTHING",
+		    4, params) < 0)
 		goto fail;
-	PQclear(res);
 	if (demote && category != NULL) {
 		evidence = json_pack("{s:I, s:I}", "reply_message_id", (json_int_t)message_id,
 				     "auto_draft_id", (json_int_t)draft_id);

@@ -30,35 +30,30 @@ int store_categories_seed(struct store *store, const struct config *config,
 					 target,
 					 c->promotion == PROMOTION_AUTOMATIC ? "automatic"
 									     : "manual"};
-		PGresult *res;
 
 		snprintf(threshold, sizeof(threshold), "%.17g", c->threshold);
 		snprintf(sample, sizeof(sample), "%.17g", c->audit_sample_rate);
 		snprintf(min, sizeof(min), "%u", c->min_samples);
 		snprintf(target, sizeof(target), "%.17g", c->target_rate);
-		res = store_exec(
-			store, "category seed",
-			"INSERT INTO categories (name, mode, threshold, audit_sample_rate,"
-			" min_samples, target_rate, promotion, updated_by) VALUES ($1, $2,"
-			" $3::double precision, $4::double precision, $5::int,"
-			" $6::double precision, $7, 'config') ON CONFLICT (name) DO NOTHING",
-			7, params);
-		if (res == NULL)
+		if (store_exec_void(
+			    store, "category seed",
+			    "INSERT INTO categories (name, mode, threshold, audit_sample_rate,"
+			    " min_samples, target_rate, promotion, updated_by) VALUES ($1, $2,"
+			    " $3::double precision, $4::double precision, $5::int,"
+			    " $6::double precision, $7, 'config') ON CONFLICT (name) DO NOTHING",
+			    7, params) < 0)
 			return -1;
-		PQclear(res);
 	}
 	/* the classifier files mail under these without any configuration:
 	 * they must be listed, and corrections to them accepted */
 	for (i = 0; builtin != NULL && builtin[i] != NULL; i++) {
 		const char *params[1] = {builtin[i]};
-		PGresult *res = store_exec(store, "category seed",
-					   "INSERT INTO categories (name, updated_by) VALUES ($1,"
-					   " 'builtin') ON CONFLICT (name) DO NOTHING",
-					   1, params);
 
-		if (res == NULL)
+		if (store_exec_void(store, "category seed",
+				    "INSERT INTO categories (name, updated_by) VALUES ($1,"
+				    " 'builtin') ON CONFLICT (name) DO NOTHING",
+				    1, params) < 0)
 			return -1;
-		PQclear(res);
 	}
 	return 0;
 }

@@ -160,7 +160,7 @@ static int approve_body(struct store *store, struct store_txn *txn, void *ctx)
 {
 	struct decide *d = ctx;
 	const struct review_approve *approve = d->arg;
-	PGresult *res = NULL, *upd = NULL;
+	PGresult *res = NULL;
 	struct outcome_msg m;
 	enum review_result g;
 	const char *status, *final_body, *params[6];
@@ -202,16 +202,16 @@ static int approve_body(struct store *store, struct store_txn *txn, void *ctx)
 	params[3] = approve->subject;
 	params[4] = dist;
 	params[5] = approve->idempotency_key;
-	upd = store_exec(store, "approve draft",
-			 "UPDATE drafts SET status = 'approved', reviewer = $2, final_body = $3,"
-			 " original_body = coalesce(original_body, body),"
-			 " original_subject = coalesce(original_subject, subject),"
-			 " subject = coalesce($4, subject), edit_distance = $5::double precision,"
-			 " approve_key = $6, decided_at = now(), updated_at = now(),"
-			 " version = version + 1, claimed_by = NULL, claim_expires = NULL"
-			 " WHERE id = $1::bigint",
-			 6, params);
-	if (upd == NULL) {
+	if (store_exec_void(
+		    store, "approve draft",
+		    "UPDATE drafts SET status = 'approved', reviewer = $2, final_body = $3,"
+		    " original_body = coalesce(original_body, body),"
+		    " original_subject = coalesce(original_subject, subject),"
+		    " subject = coalesce($4, subject), edit_distance = $5::double precision,"
+		    " approve_key = $6, decided_at = now(), updated_at = now(),"
+		    " version = version + 1, claimed_by = NULL, claim_expires = NULL"
+		    " WHERE id = $1::bigint",
+		    6, params) < 0) {
 		/* the database's drafts_one_reply: never a second reply */
 		if (STORE_UNIQUE_VIOLATION(store))
 			ret = decide_refuse(
@@ -219,17 +219,15 @@ static int approve_body(struct store *store, struct store_txn *txn, void *ctx)
 				"already_replied");
 		goto out;
 	}
-	PQclear(upd);
 	snprintf(delay, sizeof(delay), "%u", approve->send_delay);
 	params[1] = msgid;
 	params[2] = delay;
 	/* the reply waits send_delay in the outbox: Undo until then */
-	upd = store_exec(store, "approve outbox",
-			 "INSERT INTO outbox (draft_id, message_id, next_attempt_at) VALUES"
-			 " ($1::bigint, $2, now() + make_interval(secs => $3::int))"
-			 " ON CONFLICT (draft_id) DO NOTHING",
-			 3, params);
-	if (upd == NULL)
+	if (store_exec_void(store, "approve outbox",
+			    "INSERT INTO outbox (draft_id, message_id, next_attempt_at) VALUES"
+			    " ($1::bigint, $2, now() + make_interval(secs => $3::int))"
+			    " ON CONFLICT (draft_id) DO NOTHING",
+			    3, params) < 0)
 		goto out;
 	txn->action = "draft.approve";
 	txn->before = json_pack("{s:s}", "status", status);
@@ -244,7 +242,6 @@ static int approve_body(struct store *store, struct store_txn *txn, void *ctx)
 	ret = 1;
 out:
 	PQclear(res);
-	PQclear(upd);
 	return ret;
 }
 
@@ -263,24 +260,24 @@ static int review_reject_route(struct store *store, const struct outcome_msg *m,
 			       const char *reason, const char *category)
 {
 	const char *params[4] = {m->id, who, reason, category};
-	PGresult *res;
+	int ret;
 
 	if (strcmp(m->status, "open") != 0)
 		return 0;
 	if (category == NULL)
-		res = store_exec(
+		ret = store_exec_void(
 			store, "reject: needs a human",
 			"UPDATE messages SET state = 'human', human_reason = 'rejected by '"
 			" || $2 || ': ' || left($3, 500) WHERE id = $1::bigint",
 			3, params);
 	else
-		res = store_exec(store, "reject: draft again",
-				 "UPDATE messages SET forced_category = $2, human_reason = NULL"
-				 " WHERE id = $1::bigint",
-				 2, (const char *const[]){m->id, category});
-	if (res == NULL)
+		ret = store_exec_void(
+			store, "reject: draft again",
+			"UPDATE messages SET forced_category = $2, human_reason = NULL"
+			" WHERE id = $1::bigint",
+			2, (const char *const[]){m->id, category});
+	if (ret < 0)
 		return -1;
-	PQclear(res);
 	return category != NULL ? store_outcome_requeue(store, m->id, NULL) : 0;
 }
 
@@ -320,14 +317,16 @@ static int reject_body(struct store *store, struct store_txn *txn, void *ctx)
 			goto out;
 		}
 		PQclear(upd);
+		upd = NULL;
 	}
-	upd = store_exec(store, "reject draft",
-			 "UPDATE drafts SET status = 'rejected', reviewer = $2, reject_reason = $3,"
-			 " corrected_category = $4, decided_at = now(), updated_at = now(),"
-			 " version = version + 1, claimed_by = NULL, claim_expires = NULL"
-			 " WHERE id = $1::bigint",
-			 4, params);
-	if (upd == NULL || review_reject_route(store, &m, d->who, a->reason, a->category) < 0)
+	if (store_exec_void(
+		    store, "reject draft",
+		    "UPDATE drafts SET status = 'rejected', reviewer = $2, reject_reason = $3,"
+		    " corrected_category = $4, decided_at = now(), updated_at = now(),"
+		    " version = version + 1, claimed_by = NULL, claim_expires = NULL"
+		    " WHERE id = $1::bigint",
+		    4, params) < 0 ||
+	    review_reject_route(store, &m, d->who, a->reason, a->category) < 0)
 		goto out;
 	txn->action = "draft.reject";
 	txn->before = json_pack("{s:s, s:s?}", "status", status, "category",
@@ -359,7 +358,7 @@ static int undo_body(struct store *store, struct store_txn *txn, void *ctx)
 {
 	struct decide *d = ctx;
 	const unsigned int *claim_ttl = d->arg;
-	PGresult *res = NULL, *upd = NULL;
+	PGresult *res = NULL;
 	struct outcome_msg m;
 	char ttl[16];
 	int ret = -1, l;
@@ -394,23 +393,21 @@ static int undo_body(struct store *store, struct store_txn *txn, void *ctx)
 		ret = decide_refuse(txn, d, REVIEW_CONFLICT, "too_late");
 		goto out;
 	}
-	upd = store_exec(store, "undo outbox", "DELETE FROM outbox WHERE id = $1::bigint", 1,
-			 (const char *const[]){PQgetvalue(res, 0, 1)});
-	if (upd == NULL)
+	if (store_exec_void(store, "undo outbox", "DELETE FROM outbox WHERE id = $1::bigint", 1,
+			    (const char *const[]){PQgetvalue(res, 0, 1)}) < 0)
 		goto out;
-	PQclear(upd);
 	snprintf(ttl, sizeof(ttl), "%u", *claim_ttl);
 	/* pending again with the approved text as its body: the edit is kept,
 	 * and the claim keeps it the undoer's while they look at it */
-	upd = store_exec(store, "undo draft",
-			 "UPDATE drafts SET status = 'claimed', claimed_by = $2,"
-			 " claim_expires = now() + make_interval(secs => $3::int),"
-			 " body = coalesce(final_body, body), final_body = NULL, reviewer = NULL,"
-			 " decided_at = NULL, edit_distance = NULL, approve_key = NULL,"
-			 " version = version + 1, updated_by = $2, updated_at = now()"
-			 " WHERE id = $1::bigint",
-			 3, (const char *const[]){d->id, d->who, ttl});
-	if (upd == NULL)
+	if (store_exec_void(
+		    store, "undo draft",
+		    "UPDATE drafts SET status = 'claimed', claimed_by = $2,"
+		    " claim_expires = now() + make_interval(secs => $3::int),"
+		    " body = coalesce(final_body, body), final_body = NULL, reviewer = NULL,"
+		    " decided_at = NULL, edit_distance = NULL, approve_key = NULL,"
+		    " version = version + 1, updated_by = $2, updated_at = now()"
+		    " WHERE id = $1::bigint",
+		    3, (const char *const[]){d->id, d->who, ttl}) < 0)
 		goto out;
 	txn->action = "draft.undo";
 	txn->before = json_pack("{s:s, s:s}", "status", "approved", "outbox_message_id",
@@ -421,7 +418,6 @@ static int undo_body(struct store *store, struct store_txn *txn, void *ctx)
 	ret = 1;
 out:
 	PQclear(res);
-	PQclear(upd);
 	return ret;
 }
 

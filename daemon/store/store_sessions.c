@@ -129,13 +129,11 @@ int store_auth_key(struct store *store, const char *name, const unsigned char ca
 		snprintf(hex + 2 * i, 3, "%02x", candidate[i]);
 	/* DO NOTHING returns no row when another instance stored its key first:
 	 * read back whichever is stored */
-	res = store_exec(store, "auth key",
-			 "INSERT INTO auth_keys (name, secret) VALUES ($1, decode($2, 'hex'))"
-			 " ON CONFLICT (name) DO NOTHING",
-			 2, params);
-	if (res == NULL)
+	if (store_exec_void(store, "auth key",
+			    "INSERT INTO auth_keys (name, secret) VALUES ($1, decode($2, 'hex'))"
+			    " ON CONFLICT (name) DO NOTHING",
+			    2, params) < 0)
 		return -1;
-	PQclear(res);
 	res = store_exec(store, "auth key",
 			 "SELECT encode(secret, 'hex') FROM auth_keys WHERE name = $1", 1, params);
 	if (res == NULL)

@@ -75,14 +75,9 @@ int store_signin_failed(struct store *store, const char *key, const struct signi
 int store_signin_clear(struct store *store, const char *key)
 {
 	const char *params[1] = {key};
-	PGresult *res;
 
-	res = store_exec(store, "sign-in clear", "DELETE FROM auth_failures WHERE key = $1", 1,
-			 params);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_exec_void(store, "sign-in clear", "DELETE FROM auth_failures WHERE key = $1",
+			       1, params);
 }
 
 int store_oidc_pending_put(struct store *store, const char *state_hash, const char *nonce,
@@ -90,19 +85,14 @@ int store_oidc_pending_put(struct store *store, const char *state_hash, const ch
 {
 	char age[16];
 	const char *params[5] = {state_hash, nonce, verifier, return_to, age};
-	PGresult *res;
 
 	snprintf(age, sizeof(age), "%d", OIDC_PENDING_MAX_AGE_S);
-	res = store_exec(store, "oidc pending",
-			 "WITH swept AS (DELETE FROM oidc_pending"
-			 "  WHERE created_at < now() - make_interval(secs => $5::int))"
-			 " INSERT INTO oidc_pending (state_hash, nonce, verifier, return_to)"
-			 " VALUES ($1, $2, $3, $4)",
-			 5, params);
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return store_exec_void(store, "oidc pending",
+			       "WITH swept AS (DELETE FROM oidc_pending"
+			       "  WHERE created_at < now() - make_interval(secs => $5::int))"
+			       " INSERT INTO oidc_pending (state_hash, nonce, verifier, return_to)"
+			       " VALUES ($1, $2, $3, $4)",
+			       5, params);
 }
 
 int store_oidc_pending_take(struct store *store, const char *state_hash, char nonce_r[129],

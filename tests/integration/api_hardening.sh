@@ -27,15 +27,7 @@ write_conf() {
 		api.threads=4 log.level=info "$@"
 }
 write_conf
-"$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || { not_ok "hardening: migrate"; exit 0; }
-tok=$("$DRAFTD" token create --config "$conf" --name rita --role reviewer 2>/dev/null | tail -n 1)
-# one draft, id 1
-psql -XAtq -d "$url" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-INSERT INTO mailboxes (name, imap_url, imap_user) VALUES ('support', 'imap://x', 'x');
-WITH m AS (INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size, subject, state)
-           SELECT id, 1, 1, sha256('1'::bytea), 10, 'hello', 'drafted' FROM mailboxes RETURNING id)
-INSERT INTO drafts (message_id, category, subject, body) SELECT id, 'other', 'Re: hello', 'hi' FROM m;
-SQL
+tok=$(one_draft_db "$conf" "$url") || { not_ok "hardening: migrate, one draft, a token"; exit 0; }
 
 dpid=
 run() {

@@ -28,14 +28,7 @@ write_conf() { # THREADS
 		"api.threads=$1"
 }
 write_conf 1
-"$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || { not_ok "slow request: migrate"; exit 0; }
-tok=$("$DRAFTD" token create --config "$conf" --name rita --role reviewer 2>/dev/null | tail -n 1)
-psql -XAtq -d "$url" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
-INSERT INTO mailboxes (name, imap_url, imap_user) VALUES ('support', 'imap://x', 'x');
-WITH m AS (INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size, subject, state)
-           SELECT id, 1, 1, sha256('1'::bytea), 10, 'hello', 'drafted' FROM mailboxes RETURNING id)
-INSERT INTO drafts (message_id, category, subject, body) SELECT id, 'other', 'Re: hello', 'hi' FROM m;
-SQL
+tok=$(one_draft_db "$conf" "$url") || { not_ok "slow request: migrate, one draft, a token"; exit 0; }
 sql() { psql -XAtq -d "$url" -c "$1"; }
 get() { # OUT PATH: the status code on stdout
 	curl -s -o "$ITMP/$1" --max-time 20 -w '%{http_code}' -H "Authorization: Bearer $tok" "$base$2"

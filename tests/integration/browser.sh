@@ -9,13 +9,7 @@
 set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/browser_stack.sh"
-here=$(cd "$(dirname "$0")/../.." && pwd)
-shots=${DRAFTD_SCREENSHOTS:-$here/build/screenshots}
-
-if ! browser_tools_ready "$here"; then
-	ok "browser tests SKIPPED: /usr/bin/chromium, node or playwright-core is missing (deploy/install-deps.sh)"
-	exit 0
-fi
+browser_preflight "browser tests"
 
 browser_stack browser "$(cat <<CONF
 # approved replies go out at once: these checks wait for the sink

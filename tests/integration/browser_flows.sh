@@ -7,13 +7,7 @@
 set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/browser_stack.sh"
-here=$(cd "$(dirname "$0")/../.." && pwd)
-shots=${DRAFTD_SCREENSHOTS:-$here/build/screenshots}
-
-if ! browser_tools_ready "$here"; then
-	ok "browser flow tests SKIPPED: /usr/bin/chromium, node or playwright-core is missing (deploy/install-deps.sh)"
-	exit 0
-fi
+browser_preflight "browser flow tests"
 
 # no [category] section: the classifier's categories must exist without one.
 # A send delay long enough to click Undo in, a claim short enough that the

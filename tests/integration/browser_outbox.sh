@@ -7,13 +7,7 @@
 set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/browser_stack.sh"
-here=$(cd "$(dirname "$0")/../.." && pwd)
-shots=${DRAFTD_SCREENSHOTS:-$here/build/screenshots}
-
-if ! browser_tools_ready "$here"; then
-	ok "failed-send browser test SKIPPED: /usr/bin/chromium, node or playwright-core is missing"
-	exit 0
-fi
+browser_preflight "failed-send browser test"
 # a port that was free a moment ago: connections to it are refused
 dead=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 BS_SMTP="url = smtp://127.0.0.1:$dead

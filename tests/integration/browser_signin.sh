@@ -8,13 +8,7 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/browser_stack.sh"
 . "$(dirname "$0")/lib/oidc.sh"
-here=$(cd "$(dirname "$0")/../.." && pwd)
-shots=${DRAFTD_SCREENSHOTS:-$here/build/screenshots}
-
-if ! browser_tools_ready "$here"; then
-	ok "browser sign-in tests SKIPPED: /usr/bin/chromium, node or playwright-core is missing (deploy/install-deps.sh)"
-	exit 0
-fi
+browser_preflight "browser sign-in tests"
 oidc_extra=""
 if oidc_start; then
 	cp "$DRAFTD_TEST_OIDC_CLIENT_SECRET_FILE" "$ITMP/oidc-secret" && chmod 600 "$ITMP/oidc-secret"

@@ -149,19 +149,8 @@ approved() { # approved NAME KIND: prints nothing; rows for mailbox NAME
 	uid=$(ms_ctl "$kind" find INBOX "<$name-orig.$RUN@example.test>" | cut -d' ' -f1)
 	uv=$(ms_ctl "$kind" uidvalidity INBOX)
 	[ -n "$uid" ] && [ -n "$uv" ] || return 1
-	psql -XAtq -d "$url" -v ON_ERROR_STOP=1 -v name="$name" -v uid="$uid" -v uv="$uv" \
-		-v mid="<$name-orig.$RUN@example.test>" -v our="<$name-reply.$RUN@harborparts.example>" <<'SQL' >/dev/null
-INSERT INTO mailboxes (name, imap_url, imap_user, address, uidvalidity, last_uid)
-VALUES (:'name', 'imap://x', 'x', 'support@harborparts.example', :uv, :uid);
-WITH m AS (
-  INSERT INTO messages (mailbox_id, uidvalidity, uid, message_id, sha256, sender, subject, raw_size, state)
-  SELECT id, :uv, :uid, :'mid', sha256(convert_to(:'mid', 'UTF8')), 'Buyer <buyer@example.test>',
-         'where is it', 100, 'drafted' FROM mailboxes WHERE name = :'name' RETURNING id),
-d AS (
-  INSERT INTO drafts (message_id, category, subject, body, status)
-  SELECT id, 'order_status', '', E'Hello,\n\nSO-204518 left on Monday.\n', 'approved' FROM m RETURNING id)
-INSERT INTO outbox (draft_id, message_id) SELECT id, :'our' FROM d;
-SQL
+	ms_approved_rows "$url" "$name" "$uv" "$uid" "<$name-orig.$RUN@example.test>" \
+		"<$name-reply.$RUN@harborparts.example>"
 }
 ms_ctl() { # ms_ctl KIND CMD ARGS...: tests/services/imapctl.py as KIND's test user
 	local kind=$1

@@ -150,17 +150,8 @@ start_bg sinkpid "$ITMP/sink.out" /usr/bin/python3 "$DRAFTD_SRCDIR/tests/fakes/s
 	--xoauth2-introspect "$DRAFTD_TEST_OAUTH_URL/introspect"
 wait_for 10 test -s "$ITMP/sink.port" || not_ok "start the XOAUTH2 SMTP sink"
 approved() { # approved NAME UID: an original of dave's (UIDVALIDITY 1: never flagged) and its approved draft
-	psql -XAtq -d "$url" -v ON_ERROR_STOP=1 -v mid="<$1-orig.$RUN@example.test>" -v uid="$2" \
-		-v our="<$1-reply.$RUN@harborparts.example>" <<'SQL' >/dev/null
-WITH m AS (
-  INSERT INTO messages (mailbox_id, uidvalidity, uid, message_id, sha256, sender, subject, raw_size, state)
-  SELECT id, 1, :uid, :'mid', sha256(convert_to(:'mid', 'UTF8')), 'Buyer <buyer@example.test>',
-         'where is it', 100, 'drafted' FROM mailboxes WHERE name = 'dave' RETURNING id),
-d AS (
-  INSERT INTO drafts (message_id, category, subject, body, status)
-  SELECT id, 'order_status', '', E'Hello,\n\nSO-204518 left on Monday.\n', 'approved' FROM m RETURNING id)
-INSERT INTO outbox (draft_id, message_id) SELECT id, :'our' FROM d;
-SQL
+	approved_reply_rows "$url" dave 1 "$2" "<$1-orig.$RUN@example.test>" \
+		"<$1-reply.$RUN@harborparts.example>"
 }
 sed -n '/^\[mailbox dave\]/,/^\[mailbox erin\]/p' "$conf" | grep -v '^\[mailbox erin\]' >"$ITMP/dave.section"
 write_config "$ITMP/smtp.conf" database api smtp_sink URL="$url" API_PORT="$(ms_free_port)" \

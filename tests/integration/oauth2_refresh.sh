@@ -38,17 +38,8 @@ deliver() { # deliver USER ID
 }
 stored() { q "SELECT count(*) FROM messages WHERE message_id = '<$1.$RUN@example.test>'"; }
 approved() { # approved MAILBOX NAME UID: an original and its approved draft, queued
-	psql -XAtq -d "$url" -v ON_ERROR_STOP=1 -v mid="<$2-orig.$RUN@example.test>" -v uid="$3" \
-		-v our="<$2-reply.$RUN@harborparts.example>" -v mb="$1" <<'SQL' >/dev/null
-WITH m AS (
-  INSERT INTO messages (mailbox_id, uidvalidity, uid, message_id, sha256, sender, subject, raw_size, state)
-  SELECT id, 1, :uid, :'mid', sha256(convert_to(:'mid', 'UTF8')), 'Buyer <buyer@example.test>',
-         'where is it', 100, 'drafted' FROM mailboxes WHERE name = :'mb' RETURNING id),
-d AS (
-  INSERT INTO drafts (message_id, category, subject, body, status)
-  SELECT id, 'order_status', '', E'Hello,\n\nSO-204518 left on Monday.\n', 'approved' FROM m RETURNING id)
-INSERT INTO outbox (draft_id, message_id) SELECT id, :'our' FROM d;
-SQL
+	approved_reply_rows "$url" "$1" 1 "$3" "<$2-orig.$RUN@example.test>" \
+		"<$2-reply.$RUN@harborparts.example>"
 }
 col() { q "SELECT $2 FROM outbox WHERE message_id = '<$1-reply.$RUN@harborparts.example>'"; }
 wait_sent() { wait_for "${2:-40}" bash -c "[ \"\$(psql -XAtq -d '$url' -c \"SELECT state FROM outbox WHERE message_id = '<$1-reply.$RUN@harborparts.example>'\")\" = sent ]"; }

@@ -21,6 +21,19 @@ browser_tools_ready() {
 	[ -d "$here/tests/browser/node_modules/playwright-core" ]
 }
 
+# browser_preflight WHAT: the browser scripts' start: sets here (the source
+# tree) and shots (where screenshots go: DRAFTD_SCREENSHOTS, default
+# build/screenshots); when the tools are missing, one "ok - WHAT SKIPPED"
+# line and the script exits 0.
+browser_preflight() {
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+	shots=${DRAFTD_SCREENSHOTS:-$here/build/screenshots}
+	if ! browser_tools_ready "$here"; then
+		ok "$1 SKIPPED: /usr/bin/chromium, node or playwright-core is missing (deploy/install-deps.sh)"
+		exit 0
+	fi
+}
+
 browser_stack() {
 	local name=$1 extra=${2:-} here svc biz n_mail port line key value smtp
 	here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)

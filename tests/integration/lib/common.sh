@@ -99,3 +99,36 @@ start_draftd() {
 	start_bg "$var" "$log" env "$@" "$DRAFTD" run --config "$conf"
 	wait_for 20 grep -q 'draftd running' "$log"
 }
+
+# one_draft_db CONF URL: the API tests' start: migrates CONF's database (at
+# URL), stores one pending draft (id 1, message "hello" of mailbox
+# "support") and prints a reviewer token for rita; 1 when a step fails.
+one_draft_db() {
+	"$DRAFTD" migrate --config "$1" >/dev/null 2>&1 || return 1
+	psql -XAtq -d "$2" -v ON_ERROR_STOP=1 >/dev/null <<'SQL' || return 1
+INSERT INTO mailboxes (name, imap_url, imap_user) VALUES ('support', 'imap://x', 'x');
+WITH m AS (INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size, subject, state)
+           SELECT id, 1, 1, sha256('1'::bytea), 10, 'hello', 'drafted' FROM mailboxes RETURNING id)
+INSERT INTO drafts (message_id, category, subject, body) SELECT id, 'other', 'Re: hello', 'hi' FROM m;
+SQL
+	"$DRAFTD" token create --config "$1" --name rita --role reviewer 2>/dev/null | tail -n 1
+}
+
+# approved_reply_rows URL MAILBOX UIDVALIDITY UID ORIG_ID REPLY_ID: the rows
+# the review API leaves for an approved reply, in database URL, for the
+# existing mailbox row MAILBOX: the original (Message-ID ORIG_ID, at UID of
+# UIDVALIDITY in the server's INBOX), an approved draft for it and the
+# outbox row that sends it as REPLY_ID.
+approved_reply_rows() {
+	psql -XAtq -d "$1" -v ON_ERROR_STOP=1 -v name="$2" -v uv="$3" -v uid="$4" \
+		-v mid="$5" -v our="$6" <<'SQL' >/dev/null
+WITH m AS (
+  INSERT INTO messages (mailbox_id, uidvalidity, uid, message_id, sha256, sender, subject, raw_size, state)
+  SELECT id, :uv, :uid, :'mid', sha256(convert_to(:'mid', 'UTF8')), 'Buyer <buyer@example.test>',
+         'where is it', 100, 'drafted' FROM mailboxes WHERE name = :'name' RETURNING id),
+d AS (
+  INSERT INTO drafts (message_id, category, subject, body, status)
+  SELECT id, 'order_status', '', E'Hello,\n\nSO-204518 left on Monday.\n', 'approved' FROM m RETURNING id)
+INSERT INTO outbox (draft_id, message_id) SELECT id, :'our' FROM d;
+SQL
+}

@@ -122,3 +122,15 @@ ms_restart_provider() {
 		"$MS_SERVICES/dovecot.sh" start "$d" "$DRAFTD_TEST_PROVIDER_IMAP_PORT" \
 			"$DRAFTD_TEST_PROVIDER_IMAPS_PORT" --provider "$url"
 }
+
+# ms_approved_rows URL NAME UIDVALIDITY UID ORIG_ID REPLY_ID: a mailbox row
+# NAME (as the poller leaves it after UID of UIDVALIDITY) and
+# approved_reply_rows (lib/common.sh) for it.
+ms_approved_rows() {
+	psql -XAtq -d "$1" -v ON_ERROR_STOP=1 -v name="$2" -v uv="$3" -v uid="$4" <<'SQL' >/dev/null ||
+INSERT INTO mailboxes (name, imap_url, imap_user, address, uidvalidity, last_uid)
+VALUES (:'name', 'imap://x', 'x', 'support@harborparts.example', :uv, :uid);
+SQL
+		return 1
+	approved_reply_rows "$@"
+}
