@@ -17,6 +17,7 @@
  * DRAFTD_TEST_SEED replays a run (printed on a failure); DRAFTD_TEST_STEPS
  * sets the steps (make test-long runs many more). */
 #include <inttypes.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 
 static const char *db_url;
 static struct store *store;
+static PGconn *check_conn; /* the checks' own session */
 static uint64_t rnd_state;
 
 static uint64_t rnd(void)
@@ -65,11 +67,14 @@ static int im_init(void)
 	db_url = test_create_database("draftd_test_ingest_model");
 	if (db_url == NULL || store_open(db_url, 5, &store, &err) < 0 || store_migrate(store) < 0)
 		return -1;
-	return 0;
+	check_conn = PQconnectdb(db_url);
+	return PQstatus(check_conn) == CONNECTION_OK ? 0 : -1;
 }
 
 static int im_cleanup(void)
 {
+	PQfinish(check_conn);
+	check_conn = NULL;
 	store_close(&store);
 	return 0;
 }
@@ -150,12 +155,32 @@ out:
 	return r;
 }
 
+/* The only value sql returns with $1 = the mailbox id and, unless p2 is
+ * NULL, $2 = p2 (text), as a number; -1 when there is none. */
+static long long im_value(int64_t id, const char *sql, const char *p2)
+{
+	char idbuf[24];
+	const char *params[2] = {idbuf, p2};
+	PGresult *res;
+	uint64_t v = 0;
+	long long r = -1;
+
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	res = PQexecParams(check_conn, sql, p2 != NULL ? 2 : 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    !PQgetisnull(res, 0, 0) && parse_u64(PQgetvalue(res, 0, 0), INT64_MAX, &v) == 0)
+		r = (long long)v;
+	PQclear(res);
+	return r;
+}
+
 /* What the database must hold once UIDs 1..upto were read: 0 when it
  * does, else the first difference in why[]. */
 static int im_check(const struct folder *f, int64_t id, unsigned int upto,
 		    const struct store_ingest_counts *c, char *why, size_t size)
 {
-	char sql[512];
+	char list[FOLDER_MAX * 8 + 8] = "";
+	size_t used = 0;
 	unsigned int want = 0, jobs = 0;
 	long long got;
 
@@ -167,54 +192,55 @@ static int im_check(const struct folder *f, int64_t id, unsigned int upto,
 		if (!first)
 			continue;
 		want++;
-		snprintf(sql, sizeof(sql),
-			 "SELECT count(*) FROM messages WHERE mailbox_id = %lld AND uid = %u",
-			 (long long)id, u);
-		if (test_sql_value(db_url, sql) != 1) {
-			snprintf(why, size, "UID %u (first of its bytes) is not stored once", u);
-			return -1;
-		}
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%u", used ? "," : "",
+					 u);
 	}
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM messages WHERE mailbox_id = %lld",
-		 (long long)id);
-	got = test_sql_value(db_url, sql);
+	/* every first copy of its bytes, and nothing else */
+	got = im_value(id,
+		       "SELECT count(*) FROM messages WHERE mailbox_id = $1 AND"
+		       " uid = ANY (string_to_array($2, ',')::bigint[])",
+		       list);
+	if (got != want) {
+		snprintf(why, size, "%lld of the %u first copies stored", got, want);
+		return -1;
+	}
+	got = im_value(id, "SELECT count(*) FROM messages WHERE mailbox_id = $1", NULL);
 	if (got != want || c->stored != want) {
 		snprintf(why, size, "%lld rows stored (counted %u), the folder implies %u", got,
 			 c->stored, want);
 		return -1;
 	}
 	/* per content group: the first by id is the original, the rest point at it */
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM (SELECT id, is_duplicate, duplicate_of, state,"
-		 " first_value(id) OVER (PARTITION BY content_sha256 ORDER BY id) AS o"
-		 " FROM messages WHERE mailbox_id = %lld) x WHERE (id = o AND is_duplicate)"
-		 " OR (id <> o AND (NOT is_duplicate OR duplicate_of IS DISTINCT FROM o"
-		 " OR state <> 'skipped'))",
-		 (long long)id);
-	if ((got = test_sql_value(db_url, sql)) != 0) {
+	got = im_value(id,
+		       "SELECT count(*) FROM (SELECT id, is_duplicate, duplicate_of, state,"
+		       " first_value(id) OVER (PARTITION BY content_sha256 ORDER BY id) AS o"
+		       " FROM messages WHERE mailbox_id = $1) x"
+		       " WHERE (id = o AND is_duplicate) OR (id <> o AND (NOT is_duplicate"
+		       " OR duplicate_of IS DISTINCT FROM o OR state <> 'skipped'))",
+		       NULL);
+	if (got != 0) {
 		snprintf(why, size, "%lld rows break the original/redelivery rule", got);
 		return -1;
 	}
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM messages m WHERE m.mailbox_id = %lld AND"
-		 " (SELECT count(*) FROM jobs j WHERE j.message_id = m.id) <>"
-		 " (CASE WHEN m.screen_reason IS NULL THEN 1 ELSE 0 END)",
-		 (long long)id);
-	if ((got = test_sql_value(db_url, sql)) != 0) {
+	got = im_value(id,
+		       "SELECT count(*) FROM messages m WHERE m.mailbox_id = $1 AND"
+		       " (SELECT count(*) FROM jobs j WHERE j.message_id = m.id) <>"
+		       " (CASE WHEN m.screen_reason IS NULL THEN 1 ELSE 0 END)",
+		       NULL);
+	if (got != 0) {
 		snprintf(why, size, "%lld rows without exactly the jobs they need", got);
 		return -1;
 	}
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM messages WHERE mailbox_id = %lld AND screen_reason IS NULL",
-		 (long long)id);
-	jobs = (unsigned int)test_sql_value(db_url, sql);
+	jobs = (unsigned int)im_value(id,
+				      "SELECT count(*) FROM messages WHERE mailbox_id = $1"
+				      " AND screen_reason IS NULL",
+				      NULL);
 	if (c->stored - c->duplicates - c->screened != jobs) {
 		snprintf(why, size, "counts: stored %u - duplicates %u - screened %u != %u jobs",
 			 c->stored, c->duplicates, c->screened, jobs);
 		return -1;
 	}
-	snprintf(sql, sizeof(sql), "SELECT last_uid FROM mailboxes WHERE id = %lld", (long long)id);
-	if (test_sql_value(db_url, sql) != upto) {
+	if (im_value(id, "SELECT last_uid FROM mailboxes WHERE id = $1", NULL) != upto) {
 		snprintf(why, size, "checkpoint is not %u", upto);
 		return -1;
 	}
