@@ -16,11 +16,22 @@
 #include "agent/mime/mime.h"
 #include "daemon/ingest/ingest.h"
 #include "daemon/lib/log.h"
+#include "daemon/lib/util.h"
 
 /* The most a header block fetched for an oversized message may be. */
 #define POLLER_HEADER_MAX (16u * 1024 * 1024)
 /* The writer's stack: libpq and the COPY encoding need little. */
 #define POLLER_WRITER_STACK (256u * 1024)
+
+/* Where a pass's wall time went, for the debug log (issue 14: which side,
+ * IMAP or PostgreSQL, is the critical path): milliseconds. */
+struct poller_times {
+	uint64_t fetch;   /* UID FETCH of sizes and bodies, answers parsed */
+	uint64_t prepare; /* MIME parse, hashes, rows */
+	uint64_t hand;    /* the fetching thread waiting for the writer */
+	uint64_t store;   /* the writer (or the fetching thread) storing */
+	uint64_t idle;    /* the writer waiting for a batch */
+};
 
 struct poller_batch {
 	uint32_t *fu, *hu; /* UIDs fetched whole / headers only */
@@ -94,9 +105,10 @@ static int poller_batch_alloc(size_t count, struct poller_batch **b_r)
  * with *b_r, or -1 (reason in err, *b_r NULL). */
 static int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids,
 			      const uint32_t *sizes, size_t count, const struct mime_limits *limits,
-			      struct poller_batch **b_r, struct error *err)
+			      struct poller_times *t, struct poller_batch **b_r, struct error *err)
 {
 	struct poller_batch *b = NULL;
+	uint64_t t0 = time_mono_ms();
 	size_t i;
 	int ret = -1;
 
@@ -126,6 +138,8 @@ static int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids,
 		goto out;
 	}
 	poller_merge(b);
+	t->fetch += time_mono_ms() - t0;
+	t0 = time_mono_ms();
 	for (i = 0; i < b->n; i++) {
 		const struct imap_msg *m = b->order[i];
 		struct error why;
@@ -149,6 +163,7 @@ static int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids,
 			log_info("malformed MIME, stored best effort");
 		log_ctx_set("uid", NULL);
 	}
+	t->prepare += time_mono_ms() - t0;
 	*b_r = b;
 	b = NULL;
 	ret = 0;
@@ -166,9 +181,10 @@ static unsigned int poller_jobs(const struct store_ingest_counts *c)
 /* Stores b with its checkpoint and renews the lease (a long first fetch
  * must not outlive it). Returns 0, or -1 (also when the lease is lost). */
 static int poller_batch_store(struct poller_mailbox *pm, uint32_t uidvalidity,
-			      const struct poller_batch *b, struct error *err)
+			      const struct poller_batch *b, uint64_t *ms, struct error *err)
 {
 	struct store_ingest_counts before = pm->counts.store;
+	uint64_t t0 = time_mono_ms();
 	int r;
 
 	if (poller_db_get(pm, err) < 0)
@@ -185,6 +201,7 @@ static int poller_batch_store(struct poller_mailbox *pm, uint32_t uidvalidity,
 		pm->queued(pm->stop_ctx);
 	r = poller_lease(pm, err);
 	poller_db_put(pm);
+	*ms += time_mono_ms() - t0;
 	return r == 1 ? 0 : -1;
 }
 
@@ -199,6 +216,7 @@ struct poller_writer {
 	bool done;                 /* no more batches come */
 	bool failed;               /* a batch failed: the rest are dropped */
 	struct error err;
+	uint64_t store_ms, idle_ms; /* read after the join */
 };
 
 static void *poller_writer_main(void *arg)
@@ -206,13 +224,16 @@ static void *poller_writer_main(void *arg)
 	struct poller_writer *w = arg;
 	struct poller_batch *b;
 	struct error err;
+	uint64_t t0;
 	int r;
 
 	log_ctx_set("mailbox", w->pm->mb->name);
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
+		t0 = time_mono_ms();
 		while (w->next == NULL && !w->done)
 			pthread_cond_wait(&w->cond, &w->lock);
+		w->idle_ms += time_mono_ms() - t0;
 		b = w->next;
 		w->next = NULL;
 		pthread_cond_broadcast(&w->cond); /* room for the next one */
@@ -221,7 +242,7 @@ static void *poller_writer_main(void *arg)
 		r = w->failed ? -1 : 0;
 		pthread_mutex_unlock(&w->lock);
 		if (r == 0)
-			r = poller_batch_store(w->pm, w->uidvalidity, b, &err);
+			r = poller_batch_store(w->pm, w->uidvalidity, b, &w->store_ms, &err);
 		poller_batch_free(w->pm, &b);
 		pthread_mutex_lock(&w->lock);
 		if (r < 0 && !w->failed) {
@@ -302,6 +323,7 @@ int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint
 	struct mime_limits limits;
 	struct poller_writer w;
 	struct poller_batch *b = NULL;
+	struct poller_times t = {0, 0, 0, 0, 0};
 	unsigned int batch = pm->mb->fetch_batch > 0 ? pm->mb->fetch_batch : 250;
 	uint32_t *sizes = NULL;
 	bool writer = false;
@@ -323,10 +345,13 @@ int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint
 
 		if (pm->stop != NULL && pm->stop(pm->stop_ctx))
 			break;
+		uint64_t t0 = time_mono_ms();
+
 		if (imap_fetch_sizes(pm->conn, uids + i, chunk, sizes) < 0) {
 			error_set(err, "%s", imap_error(pm->conn));
 			goto out;
 		}
+		t.fetch += time_mono_ms() - t0;
 		for (k = 0; k < chunk; k++) {
 			uint32_t s = sizes[k] > limits.max_message_size ? 0 : sizes[k];
 
@@ -334,11 +359,14 @@ int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint
 				break;
 			bytes += s;
 		}
-		if (poller_batch_fetch(pm, uids + i, sizes, k, &limits, &b, err) < 0)
+		if (poller_batch_fetch(pm, uids + i, sizes, k, &limits, &t, &b, err) < 0)
 			goto out;
+		t0 = time_mono_ms();
 		if (writer ? poller_writer_hand(&w, &b, err) < 0
-			   : poller_batch_store(pm, uidvalidity, b, err) < 0)
+			   : poller_batch_store(pm, uidvalidity, b, &t.store, err) < 0)
 			goto out;
+		if (writer)
+			t.hand += time_mono_ms() - t0;
 		poller_batch_free(pm, &b);
 		i += k;
 	}
@@ -347,8 +375,20 @@ out:
 	poller_batch_free(pm, &b);
 	/* what was handed over is stored (or refused) before the pass goes on;
 	 * a fetch error keeps its own reason */
-	if (writer && poller_writer_finish(&w, ret == 0 ? err : NULL) < 0)
-		ret = -1;
+	if (writer) {
+		uint64_t t0 = time_mono_ms();
+
+		if (poller_writer_finish(&w, ret == 0 ? err : NULL) < 0)
+			ret = -1;
+		t.hand += time_mono_ms() - t0;
+		t.store += w.store_ms;
+		t.idle += w.idle_ms;
+	}
+	log_debug("pass of %zu UIDs: fetch %llu ms, prepare %llu ms, store %llu ms; the fetching "
+		  "thread waited %llu ms for the writer, the writer %llu ms for batches",
+		  count, (unsigned long long)t.fetch, (unsigned long long)t.prepare,
+		  (unsigned long long)t.store, (unsigned long long)t.hand,
+		  (unsigned long long)t.idle);
 	free(sizes);
 	return ret;
 }

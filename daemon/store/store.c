@@ -140,7 +140,6 @@ int store_ensure(struct store *store)
 	store_stmt_forget(store);
 	store_category_cache_free(store);
 	PQreset(store->conn);
-	store->ingest_stage = false; /* temporary tables died with the session */
 	if (PQstatus(store->conn) != CONNECTION_OK) {
 		store_set_error(store, "database reconnect", NULL);
 		return -1;

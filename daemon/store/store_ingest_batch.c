@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Storing one fetched batch: COPY (binary) into a per-connection staging
- * table, then one set-based statement that inserts the messages, marks the
- * redeliveries, queues the jobs and moves the checkpoint, all in the batch's
- * transaction. A row at a time cost three statements (each parsed and
- * planned) and a round trip each per message; this is four round trips per
- * batch whatever its size. */
+/* Storing one fetched batch in its own transaction: one lookup of what the
+ * mailbox already holds (same bytes, same UID, the original of a
+ * redelivery) that also reserves the rows' ids, the decision per row in C
+ * (store_ingest_plan()), one binary COPY straight into messages, then one
+ * statement that queues the jobs and moves the checkpoint under the lease.
+ * The raw bytes are written once, into messages; an earlier version copied
+ * the batch into a staging table first and spent more time there (TOAST and
+ * compression of every column, twice) than in messages. */
 #include "daemon/store/store_ingest.h"
 
 #include <arpa/inet.h>
@@ -18,99 +20,51 @@
 #include "daemon/store/store_private.h"
 
 /* The most one row's fields other than raw may take in the COPY stream:
- * text, quoted text and headers are bounded by the MIME limits well below. */
+ * text, quoted text, headers and the parse are bounded by the MIME limits
+ * well below. */
 #define SIB_ROW_MAX (64u * 1024 * 1024)
+/* A hex SHA-256 and a comma, per row and hash list of the lookup. */
+#define SIB_HEX_ROW 65u
+/* Microseconds from the Unix epoch to PostgreSQL's (2000-01-01). */
+#define SIB_PG_EPOCH_USEC (946684800LL * 1000000LL)
 
-/* Lives until the connection closes and is emptied at every commit; raw is
- * stored uncompressed (mail rarely compresses, and pglz tried anyway). */
-static const char sib_stage[] =
-	"CREATE TEMP TABLE ingest_stage ("
-	" ord integer NOT NULL, uid bigint NOT NULL, message_id text, sha256 bytea NOT NULL,"
-	" content_sha256 bytea, sender text, reply_to text, subject text, sent_epoch bigint,"
-	" date_raw text, in_reply_to text, refs text, headers text, text_body text,"
-	" quoted_text text, attachments text, raw_size bigint NOT NULL, is_bulk boolean,"
-	" is_auto_submitted boolean, is_oversized boolean, injection_suspect boolean,"
-	" screen_reason text, human boolean, sender_name text, parsed text, parsed_version integer,"
-	" raw bytea) ON COMMIT DELETE ROWS";
-static const char sib_stage_raw[] =
-	"ALTER TABLE ingest_stage ALTER COLUMN raw SET STORAGE EXTERNAL";
+/* $3: hex sha256 list, $4: hex content_sha256 list ("" for none), $5: UIDs,
+ * one entry per row in the batch's order. Rows come back in that order;
+ * the ids are reserved in it too (ids of rows not inserted are skipped, as
+ * a rolled-back insert skips them). */
+static const char sib_lookup[] =
+	"SELECT EXISTS (SELECT 1 FROM messages m WHERE m.mailbox_id = $1 AND m.sha256 = b.sha)"
+	"  OR EXISTS (SELECT 1 FROM messages m WHERE m.mailbox_id = $1 AND m.uidvalidity = $2"
+	"   AND m.uid = b.uid),"
+	" (SELECT COALESCE(m.duplicate_of, m.id) FROM messages m WHERE b.csha IS NOT NULL"
+	"   AND m.mailbox_id = $1 AND m.content_sha256 = b.csha AND m.sha256 <> b.sha"
+	"   ORDER BY m.id LIMIT 1),"
+	" nextval('messages_id_seq')"
+	" FROM unnest(string_to_array($3, ','), string_to_array($4, ','),"
+	"  string_to_array($5, ',')) WITH ORDINALITY AS x(s, c, u, ord),"
+	" LATERAL (SELECT decode(x.s, 'hex') AS sha, decode(nullif(x.c, ''), 'hex') AS csha,"
+	"  x.u::bigint AS uid) b"
+	" ORDER BY x.ord";
 
 static const char sib_copy[] =
-	"COPY ingest_stage (ord, uid, message_id, sha256, content_sha256, sender, reply_to,"
-	" subject, sent_epoch, date_raw, in_reply_to, refs, headers, text_body, quoted_text,"
-	" attachments, raw_size, is_bulk, is_auto_submitted, is_oversized, injection_suspect,"
-	" screen_reason, human, sender_name, parsed, parsed_version, raw) FROM STDIN (FORMAT "
-	"binary)";
-enum { SIB_FIELDS = 27 };
+	"COPY messages (id, mailbox_id, uidvalidity, uid, message_id, sha256, content_sha256,"
+	" sender, reply_to, subject, sent_date, date_raw, in_reply_to, \"references\", headers,"
+	" text_body, quoted_text, attachments, raw_size, is_bulk, is_auto_submitted,"
+	" is_oversized, injection_suspect, is_duplicate, duplicate_of, screen_reason, state,"
+	" sender_name, parsed, parsed_version, raw) FROM STDIN (FORMAT binary)";
+enum { SIB_FIELDS = 31 };
 
-/* The staged rows in, the counts out. Identical bytes twice in the batch
- * are stored once (DISTINCT ON sha256, as ON CONFLICT does across
- * batches). A redelivery is a row whose content hash matches a stored
- * message with other bytes (duplicate_of: that message's original), or an
- * earlier row of this batch (duplicate_of: the id that row got). Rows
- * already stored (same bytes or same UID) are left alone. Jobs go to every
- * inserted row that is neither screened nor a redelivery. The checkpoint
- * moves only while owner holds the lease: leased = 0 means roll back. */
-static const char sib_insert[] =
-	"WITH st AS ("
-	"  SELECT DISTINCT ON (sha256) * FROM ingest_stage ORDER BY sha256, ord"
-	"), s AS ("
-	"  SELECT st.*, CASE WHEN st.content_sha256 IS NULL THEN NULL ELSE"
-	"    (SELECT COALESCE(m.duplicate_of, m.id) FROM messages m WHERE m.mailbox_id = $1"
-	"      AND m.content_sha256 = st.content_sha256 AND m.sha256 <> st.sha256"
-	"      ORDER BY m.id LIMIT 1) END AS stored_dup,"
-	"   CASE WHEN st.content_sha256 IS NULL THEN st.ord ELSE"
-	"    min(st.ord) OVER (PARTITION BY st.content_sha256) END AS first_ord"
-	"  FROM st"
-	"), ins1 AS ("
-	"  INSERT INTO messages (mailbox_id, uidvalidity, uid, message_id, sha256,"
-	"   content_sha256, sender, reply_to, subject, sent_date, date_raw, in_reply_to,"
-	"   \"references\", headers, text_body, quoted_text, attachments, raw, raw_size,"
-	"   is_bulk, is_auto_submitted, is_oversized, injection_suspect, is_duplicate,"
-	"   duplicate_of, screen_reason, state, sender_name, parsed, parsed_version)"
-	"  SELECT $1, $2, uid, message_id, sha256, content_sha256, sender, reply_to, subject,"
-	"   to_timestamp(sent_epoch), date_raw, in_reply_to, refs, headers::jsonb, text_body,"
-	"   quoted_text, attachments::jsonb, raw, raw_size, is_bulk, is_auto_submitted,"
-	"   is_oversized, injection_suspect, stored_dup IS NOT NULL, stored_dup,"
-	"   CASE WHEN stored_dup IS NOT NULL THEN 'duplicate' ELSE screen_reason END,"
-	"   CASE WHEN stored_dup IS NOT NULL THEN 'skipped' WHEN screen_reason IS NULL THEN 'new'"
-	"    WHEN human THEN 'human' ELSE 'skipped' END, sender_name, parsed, parsed_version"
-	"  FROM s WHERE stored_dup IS NOT NULL OR first_ord = ord ORDER BY ord"
-	"  ON CONFLICT DO NOTHING RETURNING id, sha256, screen_reason"
-	"), ins2 AS ("
-	/* a later copy in this batch: a duplicate of the first when that one
-	 * went in; were it refused (its UID taken by other bytes), this row is
-	 * stored as mail of its own rather than lost */
-	"  INSERT INTO messages (mailbox_id, uidvalidity, uid, message_id, sha256,"
-	"   content_sha256, sender, reply_to, subject, sent_date, date_raw, in_reply_to,"
-	"   \"references\", headers, text_body, quoted_text, attachments, raw, raw_size,"
-	"   is_bulk, is_auto_submitted, is_oversized, injection_suspect, is_duplicate,"
-	"   duplicate_of, screen_reason, state, sender_name, parsed, parsed_version)"
-	"  SELECT $1, $2, s.uid, s.message_id, s.sha256, s.content_sha256, s.sender,"
-	"   s.reply_to, s.subject, to_timestamp(s.sent_epoch), s.date_raw, s.in_reply_to, s.refs,"
-	"   s.headers::jsonb, s.text_body, s.quoted_text, s.attachments::jsonb, s.raw,"
-	"   s.raw_size, s.is_bulk, s.is_auto_submitted, s.is_oversized, s.injection_suspect,"
-	"   f.id IS NOT NULL, f.id,"
-	"   CASE WHEN f.id IS NOT NULL THEN 'duplicate' ELSE s.screen_reason END,"
-	"   CASE WHEN f.id IS NOT NULL THEN 'skipped' WHEN s.screen_reason IS NULL THEN 'new'"
-	"    WHEN s.human THEN 'human' ELSE 'skipped' END, s.sender_name, s.parsed,"
-	"   s.parsed_version"
-	"  FROM s JOIN s f0 ON f0.ord = s.first_ord LEFT JOIN ins1 f ON f.sha256 = f0.sha256"
-	"  WHERE s.stored_dup IS NULL AND s.first_ord <> s.ord ORDER BY s.ord"
-	"  ON CONFLICT DO NOTHING RETURNING id, screen_reason"
-	"), j AS ("
-	"  INSERT INTO jobs (message_id)"
-	"  SELECT id FROM ins1 WHERE screen_reason IS NULL"
-	"  UNION ALL SELECT id FROM ins2 WHERE screen_reason IS NULL RETURNING 1"
+/* $5: the ids to queue a job for. The checkpoint moves only while $4 holds
+ * the lease: leased = 0 means roll back. */
+static const char sib_finish[] =
+	"WITH j AS ("
+	"  INSERT INTO jobs (message_id) SELECT unnest(string_to_array($5, ',')::bigint[])"
+	"  RETURNING 1"
 	"), adv AS ("
 	"  UPDATE mailboxes SET uidvalidity = $2, last_uid = GREATEST(last_uid, $3::bigint),"
 	"   last_poll_at = now(), updated_at = now() WHERE id = $1 AND lease_owner = $4"
 	"  RETURNING id"
-	")"
-	" SELECT (SELECT count(*) FROM ins1) + (SELECT count(*) FROM ins2),"
-	"  (SELECT count(*) FROM ins1 WHERE screen_reason = 'duplicate')"
-	"   + (SELECT count(*) FROM ins2 WHERE screen_reason = 'duplicate'),"
-	"  (SELECT count(*) FROM j), (SELECT count(*) FROM adv)";
+	") SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM adv)";
 
 /* COPY's binary format: a field is its length (int32, -1 for NULL) then
  * its bytes, big-endian numbers. */
@@ -137,6 +91,22 @@ static int sib_text(struct buf *b, const char *s)
 	return r;
 }
 
+/* jsonb's binary form: version 1, then the text (fallback when NULL). */
+static int sib_jsonb(struct buf *b, const char *s, const char *fallback)
+{
+	char *owned = NULL;
+	const char *clean = store_ingest_text(s != NULL ? s : fallback, &owned);
+	size_t len = strlen(clean);
+	uint32_t n = htonl((uint32_t)(len + 1));
+	int r = len >= INT32_MAX || buf_append(b, &n, 4) < 0 || buf_append(b, "\1", 1) < 0 ||
+				buf_append(b, clean, len) < 0
+			? -1
+			: 0;
+
+	free(owned);
+	return r;
+}
+
 static int sib_int8(struct buf *b, int64_t v)
 {
 	uint32_t half[2] = {htonl((uint32_t)((uint64_t)v >> 32)), htonl((uint32_t)v)};
@@ -158,28 +128,46 @@ static int sib_bool(struct buf *b, bool v)
 	return sib_field(b, &c, 1);
 }
 
-/* The fields of one row up to raw's length word, in sib_copy's order. */
-static int sib_row(struct buf *b, unsigned int ord, const struct store_ingest_msg *m)
+/* The state a stored row starts in. */
+static const char *sib_state(const struct store_ingest_msg *m, int64_t dup_of)
+{
+	if (dup_of != 0)
+		return "skipped";
+	if (m->screen_reason == NULL)
+		return "new";
+	return m->human ? "human" : "skipped";
+}
+
+/* The fields of one messages row up to raw's length word, in sib_copy's
+ * order. */
+static int sib_row(struct buf *b, int64_t mailbox, uint32_t uidvalidity,
+		   const struct store_ingest_msg *m, const struct store_ingest_row *r)
 {
 	uint16_t nf = htons(SIB_FIELDS);
-	/* to_timestamp() refuses years past 9999: such a Date is kept raw only */
+	/* to_timestamp() refused years past 9999: such a Date is kept raw only */
 	bool dated = m->date_epoch >= 0 && m->date_epoch < 253402300800LL;
 	uint32_t rawlen = htonl(m->raw != NULL ? (uint32_t)m->raw_len : UINT32_MAX);
+	const char *reason = r->dup_of != 0 ? "duplicate" : m->screen_reason;
 
-	if (buf_append(b, &nf, 2) < 0 || sib_int4(b, ord) < 0 || sib_int8(b, m->uid) < 0 ||
+	if (buf_append(b, &nf, 2) < 0 || sib_int8(b, r->id) < 0 || sib_int8(b, mailbox) < 0 ||
+	    sib_int8(b, uidvalidity) < 0 || sib_int8(b, m->uid) < 0 ||
 	    sib_text(b, m->message_id) < 0 || sib_field(b, m->sha256, 32) < 0 ||
 	    sib_field(b, m->has_content_sha256 ? m->content_sha256 : NULL, 32) < 0 ||
 	    sib_text(b, m->sender) < 0 || sib_text(b, m->reply_to) < 0 ||
 	    sib_text(b, m->subject) < 0)
 		return -1;
-	if ((dated ? sib_int8(b, m->date_epoch) : sib_field(b, NULL, 0)) < 0 ||
+	if ((dated ? sib_int8(b, m->date_epoch * 1000000LL - SIB_PG_EPOCH_USEC)
+		   : sib_field(b, NULL, 0)) < 0 ||
 	    sib_text(b, m->date_raw) < 0 || sib_text(b, m->in_reply_to) < 0 ||
-	    sib_text(b, m->references) < 0 || sib_text(b, m->headers_json) < 0 ||
+	    sib_text(b, m->references) < 0 || sib_jsonb(b, m->headers_json, "{}") < 0 ||
 	    sib_text(b, m->text) < 0 || sib_text(b, m->quoted) < 0 ||
-	    sib_text(b, m->attachments_json) < 0 || sib_int8(b, (int64_t)m->raw_size) < 0 ||
-	    sib_bool(b, m->is_bulk) < 0 || sib_bool(b, m->is_auto_submitted) < 0 ||
+	    sib_jsonb(b, m->attachments_json, "[]") < 0 || sib_int8(b, (int64_t)m->raw_size) < 0)
+		return -1;
+	if (sib_bool(b, m->is_bulk) < 0 || sib_bool(b, m->is_auto_submitted) < 0 ||
 	    sib_bool(b, m->is_oversized) < 0 || sib_bool(b, m->injection_suspect) < 0 ||
-	    sib_text(b, m->screen_reason) < 0 || sib_bool(b, m->human) < 0 ||
+	    sib_bool(b, r->dup_of != 0) < 0 ||
+	    (r->dup_of != 0 ? sib_int8(b, r->dup_of) : sib_field(b, NULL, 0)) < 0 ||
+	    sib_text(b, reason) < 0 || sib_text(b, sib_state(m, r->dup_of)) < 0 ||
 	    sib_text(b, m->sender_name) < 0 ||
 	    sib_field(b, m->parsed, m->parsed != NULL ? strlen(m->parsed) : 0) < 0 ||
 	    (m->parsed != NULL ? sib_int4(b, (uint32_t)m->parsed_version) : sib_field(b, NULL, 0)) <
@@ -198,17 +186,18 @@ static int sib_put(struct store *store, const void *data, size_t len)
 	return 0;
 }
 
-/* Streams msgs into ingest_stage: each row's small fields from one buffer,
- * raw straight from the fetched bytes (no copy of the batch in memory).
- * Returns the rows staged, or -1 (the COPY is ended with an error). */
-static long sib_stage_rows(struct store *store, const struct store_ingest_msg *const *msgs,
-			   size_t count)
+/* Streams the rows to insert into messages: each row's small fields from
+ * one buffer, raw straight from the fetched bytes (no copy of the batch in
+ * memory). Returns 0, or -1 (the COPY is ended with an error; a unique
+ * violation leaves "23505" in store->sqlstate). */
+static int sib_copy_rows(struct store *store, int64_t mailbox, uint32_t uidvalidity,
+			 const struct store_ingest_msg *const *msgs,
+			 const struct store_ingest_row *rows, size_t count)
 {
 	static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
 	static const char trailer[2] = {'\377', '\377'};
 	struct buf b;
 	PGresult *res;
-	long staged = 0;
 	int ok = 0;
 
 	buf_init(&b, SIB_ROW_MAX);
@@ -223,10 +212,10 @@ static long sib_stage_rows(struct store *store, const struct store_ingest_msg *c
 	if (sib_put(store, header, sizeof(header)) < 0)
 		goto end;
 	for (size_t i = 0; i < count; i++) {
-		if (msgs[i] == NULL)
-			continue; /* expunged before we fetched it */
+		if (!rows[i].insert)
+			continue;
 		buf_reset(&b);
-		if (sib_row(&b, (unsigned int)i, msgs[i]) < 0) {
+		if (sib_row(&b, mailbox, uidvalidity, msgs[i], &rows[i]) < 0) {
 			error_set(&store->err, "ingest COPY: UID %u: a field is too large",
 				  msgs[i]->uid);
 			goto end;
@@ -234,13 +223,13 @@ static long sib_stage_rows(struct store *store, const struct store_ingest_msg *c
 		if (sib_put(store, b.data, b.len) < 0 ||
 		    (msgs[i]->raw != NULL && sib_put(store, msgs[i]->raw, msgs[i]->raw_len) < 0))
 			goto end;
-		staged++;
 	}
 	if (sib_put(store, trailer, sizeof(trailer)) < 0)
 		goto end;
 	ok = 1;
 end:
 	buf_free(&b);
+	store->sqlstate[0] = '\0';
 	if (PQputCopyEnd(store->conn, ok ? NULL : "draftd: batch abandoned") != 1) {
 		error_set(&store->err, "ingest COPY end: %s", PQerrorMessage(store->conn));
 		ok = 0;
@@ -252,7 +241,89 @@ end:
 		}
 		PQclear(res);
 	}
-	return ok ? staged : -1;
+	return ok ? 0 : -1;
+}
+
+/* The lookup's three lists for msgs (NULL entries left out). Returns 0, or
+ * -1 out of memory. */
+static int sib_lists(const struct store_ingest_msg *const *msgs, size_t count, struct buf l[3])
+{
+	static const char hex[] = "0123456789abcdef";
+	bool first = true;
+
+	for (int k = 0; k < 3; k++)
+		buf_init(&l[k], count * SIB_HEX_ROW + 16);
+	for (size_t i = 0; i < count; i++) {
+		char sha[65], csha[65];
+
+		if (msgs[i] == NULL)
+			continue;
+		for (int j = 0; j < 32; j++) {
+			sha[2 * j] = hex[msgs[i]->sha256[j] >> 4];
+			sha[2 * j + 1] = hex[msgs[i]->sha256[j] & 15];
+			csha[2 * j] = hex[msgs[i]->content_sha256[j] >> 4];
+			csha[2 * j + 1] = hex[msgs[i]->content_sha256[j] & 15];
+		}
+		sha[64] = csha[64] = '\0';
+		if (buf_printf(&l[0], "%s%s", first ? "" : ",", sha) < 0 ||
+		    buf_printf(&l[1], "%s%s", first ? "" : ",",
+			       msgs[i]->has_content_sha256 ? csha : "") < 0 ||
+		    buf_printf(&l[2], "%s%u", first ? "" : ",", msgs[i]->uid) < 0)
+			return -1;
+		first = false;
+	}
+	for (int k = 0; k < 3; k++) {
+		if (l[k].data == NULL && buf_append_str(&l[k], "") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Fills rows[].stored, .stored_dup and .id from the lookup. Returns 0 or -1. */
+static int sib_lookup_rows(struct store *store, const char *const params[2],
+			   const struct store_ingest_msg *const *msgs, size_t count,
+			   struct store_ingest_row *rows)
+{
+	struct buf l[3];
+	const char *p[5] = {params[0], params[1], NULL, NULL, NULL};
+	PGresult *res = NULL;
+	size_t i, n = 0;
+	int ret = -1;
+
+	if (sib_lists(msgs, count, l) < 0) {
+		error_set(&store->err, "ingest lookup: out of memory");
+		goto out;
+	}
+	p[2] = l[0].data;
+	p[3] = l[1].data;
+	p[4] = l[2].data;
+	res = store_exec(store, "ingest lookup", sib_lookup, 5, p);
+	if (res == NULL)
+		goto out;
+	for (i = 0; i < count; i++) {
+		uint64_t id = 0, dup = 0;
+
+		memset(&rows[i], 0, sizeof(rows[i]));
+		if (msgs[i] == NULL)
+			continue;
+		if ((int)n >= PQntuples(res) ||
+		    parse_u64(PQgetvalue(res, (int)n, 2), INT64_MAX, &id) < 0 ||
+		    (!PQgetisnull(res, (int)n, 1) &&
+		     parse_u64(PQgetvalue(res, (int)n, 1), INT64_MAX, &dup) < 0)) {
+			error_set(&store->err, "ingest lookup: unexpected answer");
+			goto out;
+		}
+		rows[i].stored = strcmp(PQgetvalue(res, (int)n, 0), "t") == 0;
+		rows[i].stored_dup = (int64_t)dup;
+		rows[i].id = (int64_t)id;
+		n++;
+	}
+	ret = 0;
+out:
+	PQclear(res);
+	for (int k = 0; k < 3; k++)
+		buf_free(&l[k]);
+	return ret;
 }
 
 static int sib_count(const PGresult *res, int col, unsigned int *v_r)
@@ -265,36 +336,65 @@ static int sib_count(const PGresult *res, int col, unsigned int *v_r)
 	return 0;
 }
 
-int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint32_t uidvalidity,
-		       const struct store_ingest_msg *const *msgs, size_t count, uint32_t upto_uid,
-		       struct store_ingest_counts *counts)
+/* The ids of the inserted rows that get a pipeline job: neither screened
+ * nor redeliveries. Returns 0 with *jobs_r counted, or -1 out of memory. */
+static int sib_job_ids(const struct store_ingest_msg *const *msgs,
+		       const struct store_ingest_row *rows, size_t count, struct buf *ids,
+		       unsigned int *jobs_r)
 {
-	struct store_ingest_counts c = {0, 0, 0, 0};
-	char idbuf[24], uvbuf[16], uptobuf[16];
-	const char *params[4] = {idbuf, uvbuf, uptobuf, owner};
-	unsigned int jobs, leased;
+	*jobs_r = 0;
+	if (buf_append_str(ids, "") < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		if (!rows[i].insert || rows[i].dup_of != 0 || msgs[i]->screen_reason != NULL)
+			continue;
+		if (buf_printf(ids, "%s%lld", *jobs_r > 0 ? "," : "", (long long)rows[i].id) < 0)
+			return -1;
+		(*jobs_r)++;
+	}
+	return 0;
+}
+
+/* One attempt at the batch's transaction. Returns 0 with *c filled, or -1
+ * (rolled back; store->sqlstate says why). */
+static int sib_attempt(struct store *store, int64_t id, const char *const params[4],
+		       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
+		       size_t count, struct store_ingest_row *rows, struct store_ingest_counts *c)
+{
+	struct buf ids;
+	const char *p[5] = {params[0], params[1], params[2], params[3], NULL};
+	unsigned int jobs = 0, queued, leased;
 	PGresult *res = NULL;
-	long staged;
 	int ret = -1;
 
-	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
-	snprintf(uvbuf, sizeof(uvbuf), "%u", uidvalidity);
-	snprintf(uptobuf, sizeof(uptobuf), "%u", upto_uid);
+	buf_init(&ids, count * 24 + 16);
+	memset(c, 0, sizeof(*c));
+	store->sqlstate[0] = '\0';
 	if (store_command(store, "BEGIN") < 0)
-		return -1;
-	/* in the transaction: a failed batch takes the table's creation with it */
-	if (!store->ingest_stage &&
-	    (store_command(store, sib_stage) < 0 || store_command(store, sib_stage_raw) < 0))
 		goto out;
-	staged = sib_stage_rows(store, msgs, count);
-	if (staged < 0)
+	if (sib_lookup_rows(store, params, msgs, count, rows) < 0)
 		goto out;
-	res = store_exec(store, "store batch", sib_insert, 4, params);
+	if (store_ingest_plan(msgs, count, rows) < 0 ||
+	    sib_job_ids(msgs, rows, count, &ids, &jobs) < 0) {
+		error_set(&store->err, "store batch: out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (msgs[i] != NULL && !rows[i].insert)
+			c->already++;
+		else if (msgs[i] != NULL) {
+			c->stored++;
+			c->duplicates += rows[i].dup_of != 0;
+		}
+	}
+	if (c->stored > 0 && sib_copy_rows(store, id, uidvalidity, msgs, rows, count) < 0)
+		goto out;
+	p[4] = ids.data;
+	res = store_exec(store, "store batch", sib_finish, 5, p);
 	if (res == NULL)
 		goto out;
-	if (PQntuples(res) != 1 || sib_count(res, 0, &c.stored) < 0 ||
-	    sib_count(res, 1, &c.duplicates) < 0 || sib_count(res, 2, &jobs) < 0 ||
-	    sib_count(res, 3, &leased) < 0) {
+	if (PQntuples(res) != 1 || sib_count(res, 0, &queued) < 0 ||
+	    sib_count(res, 1, &leased) < 0 || queued != jobs) {
 		error_set(&store->err, "store batch: unexpected answer");
 		goto out;
 	}
@@ -305,17 +405,47 @@ int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint3
 	}
 	if (store_command(store, "COMMIT") < 0)
 		goto out;
-	store->ingest_stage = true;
-	c.already = (unsigned int)staged - c.stored;
-	c.screened = c.stored - c.duplicates - jobs;
+	c->screened = c->stored - c->duplicates - jobs;
+	ret = 0;
+out:
+	PQclear(res);
+	buf_free(&ids);
+	if (ret < 0)
+		store_rollback(store);
+	return ret;
+}
+
+int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint32_t uidvalidity,
+		       const struct store_ingest_msg *const *msgs, size_t count, uint32_t upto_uid,
+		       struct store_ingest_counts *counts)
+{
+	struct store_ingest_counts c;
+	struct store_ingest_row *rows = calloc(count > 0 ? count : 1, sizeof(*rows));
+	char idbuf[24], uvbuf[16], uptobuf[16];
+	const char *params[4] = {idbuf, uvbuf, uptobuf, owner};
+	int r = -1;
+
+	if (rows == NULL) {
+		error_set(&store->err, "store batch: out of memory");
+		return -1;
+	}
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	snprintf(uvbuf, sizeof(uvbuf), "%u", uidvalidity);
+	snprintf(uptobuf, sizeof(uptobuf), "%u", upto_uid);
+	/* A row stored by someone else between the lookup and the COPY (only
+	 * another instance that took the lease over could) breaks a unique
+	 * constraint: the second attempt's lookup sees it and leaves it alone. */
+	for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
+		r = sib_attempt(store, id, params, uidvalidity, msgs, count, rows, &c);
+		if (r < 0 && !STORE_UNIQUE_VIOLATION(store))
+			break;
+	}
+	free(rows);
+	if (r < 0)
+		return -1;
 	counts->stored += c.stored;
 	counts->duplicates += c.duplicates;
 	counts->already += c.already;
 	counts->screened += c.screened;
-	ret = 0;
-out:
-	PQclear(res);
-	if (ret < 0)
-		store_rollback(store);
-	return ret;
+	return 0;
 }

@@ -19,7 +19,6 @@ struct store {
 	char sqlstate[6];             /* of the last failed statement, "" when unknown */
 	struct store_stmts *stmts;    /* prepared statements of this connection (store_stmt.c) */
 	struct store_cat_cache *cats; /* category rows read lately (store_pipeline.c) */
-	bool ingest_stage;            /* this session has its ingest staging table */
 };
 
 /* Frees store->cats (store_close(), a reconnect). */

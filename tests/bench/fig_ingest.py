@@ -5,7 +5,9 @@
      baseline, what it costs to move the mail off the IMAP server at all;
   2. `draftd poll --once` stores the same INBOX in a fresh database;
   3. PostgreSQL COPY of the very rows draftd stored into a table of the same
-     shape (information: the cost of writing them at all);
+     shape, its indexes included (information: the cost of writing them at
+     all), and into a bare table of the same columns without any index (the
+     floor: writing the bytes);
   4. `draftd process --once` drafts the first BENCH_PIPELINE_MESSAGES of
      them (the other jobs are deferred a month: 10,000 would take three
      times as long as `make bench` may on a 2-core machine shared with other
@@ -60,12 +62,13 @@ SyncState *
     return m["seconds"]
 
 
-def copy_rows(ctx, url, dump):
+def copy_rows(ctx, url, dump, like="INCLUDING ALL"):
     """Seconds for psql's \\copy of the stored messages rows into an empty
-    table LIKE messages (its indexes and checks included), in COPY's binary
-    format (the text format spends a third more on bytea's hex escapes)."""
+    table LIKE messages (by default its indexes, checks, storage and
+    compression included; no triggers), in COPY's binary format (the text
+    format spends a third more on bytea's hex escapes)."""
     ctx.svc.psql("DROP TABLE IF EXISTS bench_copy; CREATE TABLE bench_copy"
-                 " (LIKE messages INCLUDING ALL);", url)
+                 " (LIKE messages %s);" % like, url)
     if not os.path.exists(dump):
         ctx.svc.psql("\\copy messages TO '%s' WITH (FORMAT binary)" % dump, url)
     m = proc.run_measured(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", url, "-c",
@@ -111,7 +114,7 @@ def run(ctx):
     cfg = os.path.join(ctx.tmp, "ingest.conf")
     conf.write(cfg, ctx, ctx.svc.url, [USER])
     dump = os.path.join(ctx.tmp, "messages.copy")
-    r = {k: [] for k in ("mbsync", "poll", "copy", "poll_cpu", "drafts_s", "msgs_s",
+    r = {k: [] for k in ("mbsync", "poll", "copy", "bare", "poll_cpu", "poll_cpu_d", "poll_cpu_pg", "drafts_s", "msgs_s",
                          "cpu_d", "cpu_pg", "cpu_all", "stmts", "plan", "exec", "rss",
                          "top")}
     drafted = skipped = 0
@@ -126,7 +129,11 @@ def run(ctx):
             raise BenchError("poll --once stored %d of %d messages" % (stored, n))
         r["poll"].append(m["seconds"])
         r["poll_cpu"].append((m["cpu"] + m["pg_cpu"]) * 1000.0 / n)
+        r["poll_cpu_d"].append(m["cpu"] * 1000.0 / n)
+        r["poll_cpu_pg"].append(m["pg_cpu"] * 1000.0 / n)
         r["copy"].append(copy_rows(ctx, url, dump))
+        r["bare"].append(copy_rows(ctx, url, dump, "INCLUDING STORAGE INCLUDING COMPRESSION"
+                                   " INCLUDING GENERATED"))
         if pick < n:
             ctx.svc.psql("UPDATE jobs SET next_attempt_at = now() + interval '30 days'"
                          " WHERE message_id NOT IN (SELECT id FROM messages ORDER BY id"
@@ -145,8 +152,9 @@ def run(ctx):
         skipped = int(ctx.svc.value("SELECT count(*) FROM (SELECT state FROM messages"
                                     " ORDER BY id LIMIT %d) x WHERE state = 'skipped'" % pick,
                                     url))
-        ctx.say("  mbsync %.2f s, poll %.2f s, COPY %.2f s, %d drafts in %.1f s"
-                % (r["mbsync"][-1], r["poll"][-1], r["copy"][-1], drafts, m["seconds"]))
+        ctx.say("  mbsync %.2f s, poll %.2f s, COPY %.2f s (bare %.2f s), %d drafts in %.1f s"
+                % (r["mbsync"][-1], r["poll"][-1], r["copy"][-1], r["bare"][-1], drafts,
+                   m["seconds"]))
         r["drafts_s"].append(drafts / m["seconds"])
         r["msgs_s"].append(queued / m["seconds"])
         r["cpu_d"].append(m["cpu"] * 1000.0 / drafts)
@@ -167,7 +175,12 @@ def run(ctx):
                details={"mail": what}),
         Figure("ingest vs PostgreSQL COPY of the same rows", "s", r["poll"], r["copy"],
                "psql \\copy (binary) of draftd's messages rows into a table LIKE messages"),
-        Figure("ingest CPU per message, draftd + PostgreSQL", "ms", r["poll_cpu"]),
+        Figure("ingest vs COPY into a bare table (no index)", "s", r["poll"], r["bare"],
+               "the same \\copy into a table of the same columns without indexes"),
+        Figure("ingest CPU per message, draftd + PostgreSQL", "ms", r["poll_cpu"],
+               details={"draftd_ms": r["poll_cpu_d"], "postgres_ms": r["poll_cpu_pg"]}),
+        Figure("  of which draftd (ingest)", "ms", r["poll_cpu_d"]),
+        Figure("  of which PostgreSQL (ingest)", "ms", r["poll_cpu_pg"]),
         Figure("pipeline process --once", "drafts/s", r["drafts_s"],
                target=("value", ">=", 1000),
                note="%d drafts of %d messages (%d skipped), builtin backend, pg connectors"

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* JSON text into a buf: strings escaped as jansson escapes them. */
+#include "daemon/lib/jsonw.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The length of the UTF-8 sequence at s[0..left), or 0 when it is not one
+ * (overlong forms, surrogates and code points past U+10FFFF included). */
+static size_t jsonw_utf8_len(const unsigned char *s, size_t left)
+{
+	size_t n;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+int jsonw_strn(struct buf *b, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+
+	if (buf_append(b, "\"", 1) < 0)
+		return -1;
+	while (i < len) {
+		unsigned char c = p[i];
+		char esc[8];
+		size_t n;
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			n = jsonw_utf8_len(p + i, len - i);
+			if (n == 0)
+				return -1;
+			i += n;
+			run += n;
+			continue;
+		}
+		/* the plain run before this byte, then its escape */
+		if (buf_append(b, s + i - run, run) < 0)
+			return -1;
+		run = 0;
+		switch (c) {
+		case '"':
+			memcpy(esc, "\\\"", 3);
+			break;
+		case '\\':
+			memcpy(esc, "\\\\", 3);
+			break;
+		case '\b':
+			memcpy(esc, "\\b", 3);
+			break;
+		case '\f':
+			memcpy(esc, "\\f", 3);
+			break;
+		case '\n':
+			memcpy(esc, "\\n", 3);
+			break;
+		case '\r':
+			memcpy(esc, "\\r", 3);
+			break;
+		case '\t':
+			memcpy(esc, "\\t", 3);
+			break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", c);
+			break;
+		}
+		if (buf_append_str(b, esc) < 0)
+			return -1;
+		i++;
+	}
+	if (buf_append(b, s + i - run, run) < 0)
+		return -1;
+	return buf_append(b, "\"", 1);
+}
+
+int jsonw_str(struct buf *b, const char *s)
+{
+	if (s == NULL)
+		return buf_append(b, "null", 4);
+	return jsonw_strn(b, s, strlen(s));
+}
+
+int jsonw_int(struct buf *b, long long v)
+{
+	return buf_printf(b, "%lld", v);
+}
+
+int jsonw_bool(struct buf *b, bool v)
+{
+	return buf_append_str(b, v ? "true" : "false");
+}
+
+int jsonw_key(struct buf *b, const char *key)
+{
+	return buf_append(b, "\"", 1) < 0 || buf_append_str(b, key) < 0 ||
+			       buf_append(b, "\":", 2) < 0
+		       ? -1
+		       : 0;
+}
