@@ -54,13 +54,51 @@ void worker_id(unsigned int index, uint64_t take, char *out, size_t size)
 		 (unsigned long long)take);
 }
 
+int worker_run_held(struct agent *agent, struct store *store, struct store_job *job,
+		    struct job_heartbeat *hb, enum pipeline_outcome *outcome_r)
+{
+	struct error err = {0};
+	size_t mark;
+	int r;
+
+	/* everything this job adds to the context (draft_id too) goes with it */
+	mark = log_ctx_mark();
+	log_ctx_setf("job_id", "%lld", (long long)job->id);
+	log_ctx_setf("message_id", "%lld", (long long)job->message_id);
+	if (pipeline_run(agent, store, job, outcome_r, &err) < 0) {
+		r = store_job_fail(store, job, agent->config->agent.max_attempts,
+				   agent->config->agent.retry_delay, error_msg(&err));
+		if (r == 0)
+			log_error_kv("job dead, the message goes to a human", "attempt=%d error=%s",
+				     job->attempts, error_msg(&err));
+		else
+			log_warn_kv("attempt failed, retried later", "attempt=%d error=%s",
+				    job->attempts, error_msg(&err));
+		*outcome_r = PIPELINE_OUTCOMES;
+		r = r < 0 ? -1 : 1;
+		metrics_pipeline_outcome("failed_attempt");
+	} else {
+		worker_finished(agent, store, job, *outcome_r);
+		r = 1;
+	}
+	job_heartbeat_drop(hb, job);
+	log_ctx_restore(mark);
+	return r;
+}
+
+void worker_finished(struct agent *agent, struct store *store, const struct store_job *job,
+		     enum pipeline_outcome outcome)
+{
+	metrics_pipeline_outcome(pipeline_outcome_name(outcome));
+	log_info_kv("pipeline finished", "outcome=%s", pipeline_outcome_name(outcome));
+	round_robin_after(agent->config, store, (long long)job->message_id);
+}
+
 int worker_run_one(struct agent *agent, struct store *store, const char *id,
 		   struct job_heartbeat *hb, enum pipeline_outcome *outcome_r)
 {
 	struct store_job job;
-	struct error err = {0};
 	unsigned int lease = agent->config->agent.job_lease;
-	size_t mark;
 	int r;
 
 	r = store_job_take(store, id, lease, &job);
@@ -69,33 +107,9 @@ int worker_run_one(struct agent *agent, struct store *store, const char *id,
 			log_error("job queue: %s", store_error(store));
 		return r;
 	}
-	/* everything this job adds to the context (draft_id too) goes with it */
-	mark = log_ctx_mark();
-	log_ctx_setf("job_id", "%lld", (long long)job.id);
-	log_ctx_setf("message_id", "%lld", (long long)job.message_id);
 	if (job_heartbeat_hold(hb, &job, lease) < 0)
 		log_warn("job heartbeat full: this job lives on its first lease");
-	if (pipeline_run(agent, store, &job, outcome_r, &err) < 0) {
-		r = store_job_fail(store, &job, agent->config->agent.max_attempts,
-				   agent->config->agent.retry_delay, error_msg(&err));
-		if (r == 0)
-			log_error_kv("job dead, the message goes to a human", "attempt=%d error=%s",
-				     job.attempts, error_msg(&err));
-		else
-			log_warn_kv("attempt failed, retried later", "attempt=%d error=%s",
-				    job.attempts, error_msg(&err));
-		*outcome_r = PIPELINE_OUTCOMES;
-		r = r < 0 ? -1 : 1;
-		metrics_pipeline_outcome("failed_attempt");
-	} else {
-		metrics_pipeline_outcome(pipeline_outcome_name(*outcome_r));
-		log_info_kv("pipeline finished", "outcome=%s", pipeline_outcome_name(*outcome_r));
-		round_robin_after(agent->config, store, (long long)job.message_id);
-		r = 1;
-	}
-	job_heartbeat_drop(hb, &job);
-	log_ctx_restore(mark);
-	return r;
+	return worker_run_held(agent, store, &job, hb, outcome_r);
 }
 
 /* Puts the probe verdict where /stats and `draftd stats` read it. */
@@ -124,8 +138,9 @@ static void *worker_main(void *arg)
 	struct workers *w = wa->workers;
 	struct store *store = NULL;
 	struct agent *agent, *probed = NULL;
-	enum pipeline_outcome outcome;
+	enum pipeline_outcome outcomes[STORE_BATCH_MAX];
 	struct config *config;
+	size_t n;
 	struct error err;
 	char id[STORE_WORKER_ID_MAX];
 	unsigned int wait;
@@ -167,7 +182,7 @@ static void *worker_main(void *arg)
 		}
 		worker_id(wa->index, atomic_fetch_add(&w->takes, 1), id, sizeof(id));
 		seq = daemon_work_seq(w->daemon);
-		r = worker_run_one(agent, store, id, w->hb, &outcome);
+		r = worker_run_batch(agent, store, id, w->hb, outcomes, &n);
 		agent_unref(&agent);
 		wait = r == 0 ? IDLE_WAIT_MS : r < 0 ? ERROR_WAIT_MS : 0;
 		if (r == 0)
