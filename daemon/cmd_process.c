@@ -48,7 +48,7 @@ static void *drain_main(void *arg)
 			goto out;
 		if (r == 0)
 			break;
-		d->taken++;
+		d->taken += n; /* also makes the next lease name distinct */
 		for (i = 0; i < n; i++)
 			d->counts[outcomes[i]]++;
 	}
