@@ -27,9 +27,10 @@ static void *drain_main(void *arg)
 {
 	struct drain *d = arg;
 	struct store *store = NULL;
-	enum pipeline_outcome outcome;
+	enum pipeline_outcome outcomes[STORE_BATCH_MAX];
 	struct error err;
 	char id[96];
+	size_t n, i;
 	int r;
 
 	d->ret = -1;
@@ -42,13 +43,14 @@ static void *drain_main(void *arg)
 	 * loop ends. */
 	for (;;) {
 		worker_id(d->index, d->taken, id, sizeof(id));
-		r = worker_run_one(d->agent, store, id, d->hb, &outcome);
+		r = worker_run_batch(d->agent, store, id, d->hb, outcomes, &n);
 		if (r < 0)
 			goto out;
 		if (r == 0)
 			break;
-		d->taken++;
-		d->counts[outcome]++;
+		d->taken += n; /* also makes the next lease name distinct */
+		for (i = 0; i < n; i++)
+			d->counts[outcomes[i]]++;
 	}
 	d->ret = 0;
 out:

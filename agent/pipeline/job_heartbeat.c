@@ -13,7 +13,9 @@
 #include "daemon/store/store.h"
 #include "daemon/lib/util.h"
 
-#define HEARTBEAT_JOBS_MAX 256 /* WORKERS_MAX jobs per process, with room */
+/* WORKERS_MAX workers each holding a batch of STORE_BATCH_MAX jobs (the
+ * pages of the arrays are only touched as far as they are used) */
+#define HEARTBEAT_JOBS_MAX (64 * 32)
 #define HEARTBEAT_TICK_MS  500
 
 struct heartbeat_job {

@@ -45,6 +45,10 @@ struct run {
 	/* the run's inputs */
 	struct agent *agent;
 	struct store *store;
+	/* with pool, the caller's connection: given back around the model
+	 * call and borrowed again after it (pipeline_run_lent()) */
+	struct store **storep;
+	struct store_pool *pool;
 	const struct store_job *job;
 	/* what the steps build */
 	struct pipeline_message pm;
@@ -216,6 +220,7 @@ static int run_draft(struct run *r, const char **human_reason_r)
 	struct prompt_input pin;
 	struct llm_request req;
 	struct llm_error lerr;
+	struct error perr;
 	json_t *fewshot, *draft_facts = NULL;
 	uint64_t started;
 	int s, ret = -1;
@@ -265,9 +270,21 @@ static int run_draft(struct run *r, const char **human_reason_r)
 	req.customer_name = r->mime->from_name;
 	started = time_mono_ms();
 	metrics_model_in_flight(1);
+	/* no connection is held while the model thinks (issue 14) */
+	if (r->pool != NULL)
+		store_pool_put(r->pool, r->storep);
 	s = llm_draft(agent->llm, &req, &r->draft, &lerr);
+	r->has_draft = s >= 0; /* freed with the run whatever follows */
 	metrics_model_in_flight(-1);
 	metrics_model_request(time_mono_ms() - started, s > 0 && !r->draft.needs_human);
+	if (r->pool != NULL) {
+		r->store = NULL;
+		if (store_pool_get(r->pool, r->storep, &perr) < 0) {
+			error_set_retryable(err, "%s", error_msg(&perr));
+			goto out;
+		}
+		r->store = *r->storep;
+	}
 	if (s < 0) {
 		/* A server that is down or loading: retry the job later, and on
 		 * the last attempt hand the message to a human, never lose it. */
@@ -593,12 +610,21 @@ static enum step (*const pipeline_steps[])(struct run *r) = {
 int pipeline_run(struct agent *agent, struct store *store, const struct store_job *job,
 		 enum pipeline_outcome *outcome_r, struct error *err)
 {
+	return pipeline_run_lent(agent, &store, NULL, job, outcome_r, err);
+}
+
+int pipeline_run_lent(struct agent *agent, struct store **storep, struct store_pool *pool,
+		      const struct store_job *job, enum pipeline_outcome *outcome_r,
+		      struct error *err)
+{
 	struct run r;
 	size_t i;
 
 	memset(&r, 0, sizeof(r));
 	r.agent = agent;
-	r.store = store;
+	r.store = *storep;
+	r.storep = storep;
+	r.pool = pool;
 	r.job = job;
 	r.outcome_r = outcome_r;
 	r.err = err;

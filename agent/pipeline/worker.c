@@ -18,6 +18,7 @@
 #include "daemon/store/store_jobs.h"
 #include "agent/pipeline/round_robin.h"
 #include "daemon/store/store_pipeline.h"
+#include "daemon/store/store_pool.h"
 #include "daemon/lib/util.h"
 
 #define WORKERS_MAX 64
@@ -34,6 +35,7 @@ struct workers {
 	pthread_t threads[WORKERS_MAX];
 	unsigned int count;
 	struct job_heartbeat *hb; /* renews the leases of the jobs being worked on */
+	struct store_pool *pool;  /* a remote model: the pipelines' connections */
 	atomic_uint_fast64_t takes;
 };
 
@@ -54,48 +56,83 @@ void worker_id(unsigned int index, uint64_t take, char *out, size_t size)
 		 (unsigned long long)take);
 }
 
-int worker_run_one(struct agent *agent, struct store *store, const char *id,
-		   struct job_heartbeat *hb, enum pipeline_outcome *outcome_r)
+/* worker_run_held() with the connection lent by pool (NULL: none) around
+ * the model call; *storep is the connection held after, NULL when none. */
+static int worker_run_lent(struct agent *agent, struct store **storep, struct store_pool *pool,
+			   struct store_job *job, struct job_heartbeat *hb,
+			   enum pipeline_outcome *outcome_r)
 {
-	struct store_job job;
 	struct error err = {0};
-	unsigned int lease = agent->config->agent.job_lease;
 	size_t mark;
 	int r;
 
-	r = store_job_take(store, id, lease, &job);
-	if (r <= 0) {
-		if (r < 0)
-			log_error("job queue: %s", store_error(store));
-		return r;
-	}
 	/* everything this job adds to the context (draft_id too) goes with it */
 	mark = log_ctx_mark();
-	log_ctx_setf("job_id", "%lld", (long long)job.id);
-	log_ctx_setf("message_id", "%lld", (long long)job.message_id);
-	if (job_heartbeat_hold(hb, &job, lease) < 0)
-		log_warn("job heartbeat full: this job lives on its first lease");
-	if (pipeline_run(agent, store, &job, outcome_r, &err) < 0) {
-		r = store_job_fail(store, &job, agent->config->agent.max_attempts,
-				   agent->config->agent.retry_delay, error_msg(&err));
+	log_ctx_setf("job_id", "%lld", (long long)job->id);
+	log_ctx_setf("message_id", "%lld", (long long)job->message_id);
+	if (pipeline_run_lent(agent, storep, pool, job, outcome_r, &err) < 0) {
+		/* no connection to give the job back with: its lease runs out */
+		r = *storep == NULL
+			    ? -1
+			    : store_job_fail(*storep, job, agent->config->agent.max_attempts,
+					     agent->config->agent.retry_delay, error_msg(&err));
 		if (r == 0)
 			log_error_kv("job dead, the message goes to a human", "attempt=%d error=%s",
-				     job.attempts, error_msg(&err));
+				     job->attempts, error_msg(&err));
 		else
 			log_warn_kv("attempt failed, retried later", "attempt=%d error=%s",
-				    job.attempts, error_msg(&err));
+				    job->attempts, error_msg(&err));
 		*outcome_r = PIPELINE_OUTCOMES;
 		r = r < 0 ? -1 : 1;
 		metrics_pipeline_outcome("failed_attempt");
 	} else {
-		metrics_pipeline_outcome(pipeline_outcome_name(*outcome_r));
-		log_info_kv("pipeline finished", "outcome=%s", pipeline_outcome_name(*outcome_r));
-		round_robin_after(agent->config, store, (long long)job.message_id);
+		worker_finished(agent, *storep, job, *outcome_r);
 		r = 1;
 	}
-	job_heartbeat_drop(hb, &job);
+	job_heartbeat_drop(hb, job);
 	log_ctx_restore(mark);
 	return r;
+}
+
+int worker_run_held(struct agent *agent, struct store *store, struct store_job *job,
+		    struct job_heartbeat *hb, enum pipeline_outcome *outcome_r)
+{
+	return worker_run_lent(agent, &store, NULL, job, hb, outcome_r);
+}
+
+void worker_finished(struct agent *agent, struct store *store, const struct store_job *job,
+		     enum pipeline_outcome outcome)
+{
+	metrics_pipeline_outcome(pipeline_outcome_name(outcome));
+	log_info_kv("pipeline finished", "outcome=%s", pipeline_outcome_name(outcome));
+	round_robin_after(agent->config, store, (long long)job->message_id);
+}
+
+/* Takes one job on *storep and runs it with the connection lent by pool
+ * (NULL: held throughout). 1, 0 no job ready, -1 (*storep may be NULL). */
+static int worker_take_lent(struct agent *agent, struct store **storep, struct store_pool *pool,
+			    const char *id, struct job_heartbeat *hb,
+			    enum pipeline_outcome *outcome_r)
+{
+	struct store_job job;
+	unsigned int lease = agent->config->agent.job_lease;
+	int r;
+
+	r = store_job_take(*storep, id, lease, &job);
+	if (r <= 0) {
+		if (r < 0)
+			log_error("job queue: %s", store_error(*storep));
+		return r;
+	}
+	if (job_heartbeat_hold(hb, &job, lease) < 0)
+		log_warn("job heartbeat full: this job lives on its first lease");
+	return worker_run_lent(agent, storep, pool, &job, hb, outcome_r);
+}
+
+int worker_run_one(struct agent *agent, struct store *store, const char *id,
+		   struct job_heartbeat *hb, enum pipeline_outcome *outcome_r)
+{
+	return worker_take_lent(agent, &store, NULL, id, hb, outcome_r);
 }
 
 /* Puts the probe verdict where /stats and `draftd stats` read it. */
@@ -118,15 +155,49 @@ static struct agent *workers_agent(struct workers *w)
 	return a;
 }
 
+/* The worker's connection for this round: its own, opened once (builtin
+ * backend), or one borrowed from the pool (a remote model: the pipelines
+ * outnumber the workers, and hold a connection only for their store
+ * steps, issue 14). 0, or -1 (logged). */
+static int worker_connect(struct workers *w, struct store **store)
+{
+	struct config *config;
+	struct error err;
+	int r, ret = -1;
+
+	if (w->pool != NULL) {
+		if (store_pool_get(w->pool, store, &err) < 0)
+			log_error("%s", error_msg(&err));
+		else
+			ret = 0;
+		goto out;
+	}
+	if (*store == NULL) {
+		config = daemon_config(w->daemon);
+		r = store_open(config->database.url, config->database.connect_timeout, store, &err);
+		config_unref(&config);
+		if (r < 0) {
+			log_error("%s", error_msg(&err));
+			goto out;
+		}
+	}
+	if (store_ensure(*store) < 0) {
+		log_error("%s", store_error(*store));
+		goto out;
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker_args *wa = arg;
 	struct workers *w = wa->workers;
 	struct store *store = NULL;
 	struct agent *agent, *probed = NULL;
-	enum pipeline_outcome outcome;
-	struct config *config;
-	struct error err;
+	enum pipeline_outcome outcomes[STORE_BATCH_MAX];
+	size_t n;
 	char id[STORE_WORKER_ID_MAX];
 	unsigned int wait;
 	uint64_t trained_at = 0, seq;
@@ -134,19 +205,7 @@ static void *worker_main(void *arg)
 
 	log_ctx_setf("worker", "%u", wa->index);
 	while (!daemon_stopping(w->daemon)) {
-		if (store == NULL) {
-			config = daemon_config(w->daemon);
-			r = store_open(config->database.url, config->database.connect_timeout,
-				       &store, &err);
-			config_unref(&config);
-			if (r < 0) {
-				log_error("%s", error_msg(&err));
-				daemon_sleep(w->daemon, ERROR_WAIT_MS);
-				continue;
-			}
-		}
-		if (store_ensure(store) < 0) {
-			log_error("%s", store_error(store));
+		if (worker_connect(w, &store) < 0) {
 			daemon_sleep(w->daemon, ERROR_WAIT_MS);
 			continue;
 		}
@@ -167,8 +226,14 @@ static void *worker_main(void *arg)
 		}
 		worker_id(wa->index, atomic_fetch_add(&w->takes, 1), id, sizeof(id));
 		seq = daemon_work_seq(w->daemon);
-		r = worker_run_one(agent, store, id, w->hb, &outcome);
+		if (w->pool != NULL)
+			r = worker_take_lent(agent, &store, w->pool, id, w->hb, &outcomes[0]);
+		else
+			r = worker_run_batch(agent, store, id, w->hb, outcomes, &n);
 		agent_unref(&agent);
+		/* a borrowed connection goes back before the wait */
+		if (w->pool != NULL)
+			store_pool_put(w->pool, &store);
 		wait = r == 0 ? IDLE_WAIT_MS : r < 0 ? ERROR_WAIT_MS : 0;
 		if (r == 0)
 			daemon_work_wait(w->daemon, seq, wait);
@@ -189,6 +254,7 @@ static void workers_stop(void *priv)
 	for (i = 0; i < w->count; i++)
 		pthread_join(w->threads[i], NULL);
 	job_heartbeat_stop(&w->hb);
+	store_pool_free(&w->pool);
 	agent_unref(&w->agent);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
@@ -224,8 +290,16 @@ static int workers_start(struct daemon *daemon, void **priv_r, struct error *err
 	 * (with only the workers to spare, the bench's K=16 slots stayed
 	 * 0.85 busy; with a second round ready, 0.92-0.97). The model's
 	 * slots, not the worker count, set the pace (issue 14). */
-	if (config->model.backend == MODEL_BACKEND_OPENAI)
+	if (config->model.backend == MODEL_BACKEND_OPENAI) {
 		n += 2 * config->model.max_in_flight;
+		/* ... and share [agent] workers connections, given back while
+		 * they wait for the model */
+		if (store_pool_new(config->database.url, config->database.connect_timeout,
+				   config->agent.workers, &w->pool) < 0) {
+			error_set(err, "out of memory");
+			goto out;
+		}
+	}
 	for (i = 0; i < n && i < WORKERS_MAX; i++) {
 		wa = calloc(1, sizeof(*wa));
 		if (wa == NULL)
@@ -246,6 +320,7 @@ static int workers_start(struct daemon *daemon, void **priv_r, struct error *err
 out:
 	if (w != NULL) {
 		job_heartbeat_stop(&w->hb);
+		store_pool_free(&w->pool);
 		agent_unref(&w->agent);
 		pthread_mutex_destroy(&w->lock);
 		free(w);

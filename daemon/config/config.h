@@ -188,6 +188,7 @@ struct config {
 		char *rules_file;
 		unsigned int max_attempts;
 		unsigned int job_lease; /* seconds of a job lease, renewed while its worker lives */
+		unsigned int batch; /* builtin backend: jobs a worker takes and stores at once */
 		unsigned int retry_delay; /* seconds before a failed job's first retry */
 		bool builtin_categories;  /* keep the eight built-in categories */
 		char *url_allow;          /* host names drafts may link to, comma-separated */

@@ -108,6 +108,7 @@ static const struct config_key agent_keys[] = {
 	K_STR(agent_t, rules_file, NULL),
 	K_UINT(agent_t, max_attempts, "5", 1, 100),
 	K_DUR(agent_t, job_lease, "30", 2, 86400),
+	K_UINT(agent_t, batch, "32", 1, 32),
 	K_DUR(agent_t, retry_delay, "30", 1, 3600),
 	K_STR(agent_t, url_allow, NULL),
 	K_STR(agent_t, signature_phones, NULL),

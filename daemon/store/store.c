@@ -10,6 +10,7 @@
 #include "daemon/lib/error.h"
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
+#include "daemon/store/store_batch.h"
 
 /* libpq ends its messages with a newline; keep lines single. */
 static void store_copy_message(char *dst, size_t size, const char *what, const char *msg)
@@ -113,6 +114,7 @@ void store_close(struct store **store)
 		return;
 	store_stmt_forget(*store);
 	store_category_cache_free(*store);
+	store_batch_free(*store);
 	if ((*store)->conn != NULL)
 		PQfinish((*store)->conn);
 	free((*store)->url);

@@ -21,47 +21,67 @@ static unsigned int job_backoff_secs(int attempts, unsigned int base)
 	return secs < 3600 ? secs : 3600;
 }
 
-int store_job_take(struct store *store, const char *worker_id, unsigned int lease_secs,
-		   struct store_job *job_r)
+int store_jobs_take(struct store *store, const char *worker_id, unsigned int lease_secs,
+		    struct store_job *jobs, size_t max, size_t *n_r)
 {
-	char lease[16];
-	const char *params[2] = {worker_id, lease};
+	char lease[16], limit[16];
+	const char *params[3] = {worker_id, lease, limit};
 	PGresult *res;
 	uint64_t v;
-	int ret = -1;
+	int i, ret = -1;
 
+	*n_r = 0;
 	snprintf(lease, sizeof(lease), "%u", lease_secs);
-	res = store_exec(store, "taking a job",
+	snprintf(limit, sizeof(limit), "%zu", max);
+	/* one statement for up to max jobs: the walk over the queue index
+	 * (past the entries of finished jobs) is paid once per batch */
+	res = store_exec(store, "taking jobs",
 			 "UPDATE jobs SET state = 'running', attempts = attempts + 1,"
 			 " locked_by = $1, locked_until = now() + make_interval(secs => $2::int),"
 			 " updated_at = now()"
-			 " WHERE id = (SELECT id FROM jobs"
+			 " WHERE id IN (SELECT id FROM jobs"
 			 "   WHERE (state = 'queued' AND next_attempt_at <= now())"
 			 "      OR (state = 'running' AND locked_until < now())"
-			 "   ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+			 "   ORDER BY next_attempt_at, id LIMIT $3::int FOR UPDATE SKIP LOCKED)"
 			 " RETURNING id, message_id, attempts",
-			 2, params);
+			 3, params);
 	if (res == NULL)
 		return -1;
-	if (PQntuples(res) == 0) {
-		ret = 0;
+	if ((size_t)PQntuples(res) > max) {
+		store_set_error(store, "taking jobs: more rows than asked for", NULL);
 		goto out;
 	}
-	memset(job_r, 0, sizeof(*job_r));
-	if (parse_u64(PQgetvalue(res, 0, 0), INT64_MAX, &v) < 0)
-		goto out;
-	job_r->id = (int64_t)v;
-	if (parse_u64(PQgetvalue(res, 0, 1), INT64_MAX, &v) < 0)
-		goto out;
-	job_r->message_id = (int64_t)v;
-	if (parse_u64(PQgetvalue(res, 0, 2), 1000000, &v) < 0)
-		goto out;
-	job_r->attempts = (int)v;
-	str_copy(job_r->locked_by, sizeof(job_r->locked_by), worker_id);
-	ret = 1;
+	for (i = 0; i < PQntuples(res); i++) {
+		struct store_job *job = &jobs[i];
+
+		memset(job, 0, sizeof(*job));
+		if (parse_u64(PQgetvalue(res, i, 0), INT64_MAX, &v) < 0)
+			goto bad;
+		job->id = (int64_t)v;
+		if (parse_u64(PQgetvalue(res, i, 1), INT64_MAX, &v) < 0)
+			goto bad;
+		job->message_id = (int64_t)v;
+		if (parse_u64(PQgetvalue(res, i, 2), 1000000, &v) < 0)
+			goto bad;
+		job->attempts = (int)v;
+		str_copy(job->locked_by, sizeof(job->locked_by), worker_id);
+	}
+	*n_r = (size_t)PQntuples(res);
+	ret = *n_r > 0 ? 1 : 0;
+	goto out;
+bad:
+	store_set_error(store, "taking jobs: unexpected answer", NULL);
 out:
 	PQclear(res);
 	return ret;
+}
+
+int store_job_take(struct store *store, const char *worker_id, unsigned int lease_secs,
+		   struct store_job *job_r)
+{
+	size_t n;
+
+	return store_jobs_take(store, worker_id, lease_secs, job_r, 1, &n);
 }
 
 static const char job_complete_sql[] =
@@ -154,8 +174,7 @@ out:
 	return ret;
 }
 
-/* Appends v to a Postgres array literal in b: {"a","b"} with " and \ escaped. */
-static int jobs_array_add(struct buf *b, const char *v)
+int store_array_add(struct buf *b, const char *v)
 {
 	if (buf_append(b, b->len > 1 ? ",\"" : "\"", b->len > 1 ? 2 : 1) < 0)
 		return -1;
@@ -187,7 +206,7 @@ int store_jobs_renew(struct store *store, const int64_t *ids, const char *const 
 		goto out;
 	for (i = 0; i < n; i++) {
 		snprintf(num, sizeof(num), "%" PRId64, ids[i]);
-		if (jobs_array_add(&idb, num) < 0 || jobs_array_add(&ownb, owners[i]) < 0)
+		if (store_array_add(&idb, num) < 0 || store_array_add(&ownb, owners[i]) < 0)
 			goto out;
 	}
 	if (buf_append(&idb, "}", 1) < 0 || buf_append(&ownb, "}", 1) < 0)

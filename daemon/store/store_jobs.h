@@ -27,6 +27,13 @@ struct store_job {
 int store_job_take(struct store *store, const char *worker_id, unsigned int lease_secs,
 		   struct store_job *job_r) __attribute__((warn_unused_result));
 
+/* Takes up to max ready jobs, oldest first, in one statement, all under
+ * the lease worker_id (a batch, [agent] batch). Returns 1 with jobs[0..*n_r)
+ * (in no particular order), 0 when none is ready, -1 on error. */
+int store_jobs_take(struct store *store, const char *worker_id, unsigned int lease_secs,
+		    struct store_job *jobs, size_t max, size_t *n_r)
+	__attribute__((warn_unused_result));
+
 /* Inside an open transaction: marks the job done if the lease is still
  * ours. Returns 1 when done, 0 when the lease was lost (roll back: someone
  * else has the job), -1 on error. */

@@ -121,7 +121,9 @@ struct pipeline_result {
  * that result->auto_limit holds back is stored as a pending draft instead:
  * result's status, decision and outbox_message_id are changed to what was
  * stored, the reason is appended to result->decision_reasons and set in
- * result->held_back. Returns 1 when stored (with the new draft's id in
+ * result->held_back. In an open batch (store_batch.h) nothing is committed
+ * and, on -1 or 0, nothing is rolled back: the batch's owner aborts it.
+ * Returns 1 when stored (with the new draft's id in
  * *draft_id_r, 0 when none), 0 when the job's lease was lost (nothing
  * stored: whoever has the job now will store it), -1 on error. */
 int store_pipeline_finish(struct store *store, const struct store_job *job, int64_t message_id,

@@ -3,7 +3,9 @@
  * transaction in three round trips (libpq pipeline mode, issue 14): BEGIN
  * with the message's lock and check; the job, the message row and the
  * draft; the audit row with COMMIT. An automatic reply adds its limits'
- * check and its outbox row. */
+ * check and its outbox row. In an open batch (store_batch.h) the BEGIN and
+ * COMMIT are the batch's and the audit row waits for its commit: two round
+ * trips per message. */
 #include "daemon/store/store_pipeline.h"
 
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include "daemon/lib/sample.h"
 #include "daemon/lib/util.h"
 #include "daemon/store/store_audit.h"
+#include "daemon/store/store_batch.h"
 #include "daemon/store/store_private.h"
 
 /* JSON text of v for a jsonb parameter ("null" for NULL); free() it. */
@@ -147,7 +150,11 @@ static int pipeline_audit(struct store *store, int64_t message_id, const struct 
 		return -1;
 	if (draft_id > 0)
 		json_object_set_new(after, "draft_id", json_integer((json_int_t)draft_id));
-	ret = store_audit_commit(store, "pipeline", "message.decide", "message", id, NULL, after);
+	if (store_batch_open(store))
+		ret = store_batch_audit_add(store, id, after);
+	else
+		ret = store_audit_commit(store, "pipeline", "message.decide", "message", id, NULL,
+					 after);
 	json_decref(after);
 	return ret;
 }
@@ -197,12 +204,14 @@ static int finish_begin(struct store *store, struct finish *f)
 		 " 'approved')) FROM messages m WHERE m.id = $1",
 		 1, params, NULL},
 	};
+	/* a batch's transaction is open already */
+	size_t skip = store_batch_open(store) ? 1 : 0;
 	int ret;
 
-	if (store_exec_many(store, q, 3) < 0)
+	if (store_exec_many(store, q + skip, 3 - skip) < 0)
 		return -1;
 	ret = PQntuples(q[2].res) == 1 && PQgetvalue(q[2].res, 0, 0)[0] == 't' ? 1 : 0;
-	store_q_clear(q, 3);
+	store_q_clear(q + skip, 3 - skip);
 	return ret;
 }
 
@@ -280,7 +289,8 @@ int store_pipeline_finish(struct store *store, const struct store_job *job, int6
 	committed = true;
 	ret = 1;
 out:
-	if (!committed)
+	/* an open batch is rolled back by its owner (store_batch_abort()) */
+	if (!committed && !store_batch_open(store))
 		store_rollback(store);
 	finish_free(&f);
 	return ret;

@@ -19,6 +19,7 @@ struct store {
 	char sqlstate[6];             /* of the last failed statement, "" when unknown */
 	struct store_stmts *stmts;    /* prepared statements of this connection (store_stmt.c) */
 	struct store_cat_cache *cats; /* category rows read lately (store_pipeline.c) */
+	struct store_batch *batch;    /* open batch transaction (store_batch.c), or NULL */
 };
 
 /* Frees store->cats (store_close(), a reconnect). */
@@ -85,6 +86,28 @@ struct store_job;
 void store_job_complete_q(const struct store_job *job, char id_buf[24], const char *params[2],
 			  struct store_q *q);
 int store_job_complete_done(const PGresult *res);
+
+/* Appends v to a Postgres array literal in b, which starts with "{" (the
+ * caller closes it with "}"): {"a","b"} with " and \ escaped. 0 or -1 (b's
+ * limit). */
+struct buf;
+int store_array_add(struct buf *b, const char *v) __attribute__((warn_unused_result));
+
+/* The pipeline's audit row for a message, kept by an open batch
+ * (store_batch.h) and written when it commits. 0 or -1 (out of memory). */
+int store_batch_audit_add(struct store *store, const char *object_id, const json_t *after)
+	__attribute__((warn_unused_result));
+/* Frees an open batch's state (store_close()); the connection's
+ * transaction is the caller's to end. */
+void store_batch_free(struct store *store);
+
+/* Appends n audit rows (actor, action, object_type 'message' and before
+ * NULL for all; object_ids[i], afters[i] as JSON text) to the chain in one
+ * set-based INSERT under the chain's lock, then COMMITs, in one round trip.
+ * 0, or -1 (the transaction is aborted: roll it back). */
+int store_audit_commit_many(struct store *store, const char *actor, const char *action,
+			    const char *const *object_ids, const char *const *afters, size_t n)
+	__attribute__((warn_unused_result));
 
 /* Runs a parameterless command such as BEGIN or COMMIT; 0 or -1. */
 int store_command(struct store *store, const char *sql);

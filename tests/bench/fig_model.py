@@ -13,6 +13,8 @@ is not full costs both the same). Both rates are the server's count of
 answers over the time from the first answer's start to the last one's end;
 draftd's leave out its start-up probe (the one request `draftd run` sends
 before its pipelines start, reported in the note with the start-up time).
+A second figure counts draftd's PostgreSQL connections when the run has
+drained (its pools keep what they opened): target workers + 3 (issue 14).
 """
 import http.client
 import json
@@ -25,6 +27,7 @@ from benchlib.report import Figure
 from benchlib.svc import PY3, BenchError
 
 USER = "model"
+DEFAULT_WORKERS = 2  # [agent] workers when not set (deploy/draftd.conf.example)
 
 
 def server_call(port, method, path, body=None):
@@ -98,7 +101,7 @@ def run(ctx):
     port = int(open(port_file).read())
     cfg = os.path.join(ctx.tmp, "model.conf")
     conf.write(cfg, ctx, ctx.svc.url, [USER], model=("http://127.0.0.1:%d" % port, inflight))
-    got, base, served, startup = [], [], [], []
+    got, base, served, startup, conns = [], [], [], [], []
     try:
         for i in range(s.runs):
             ctx.say("model run %d/%d: %d messages through K=%d slots of %d ms"
@@ -111,6 +114,10 @@ def run(ctx):
                 if not d.wait_drained(url, s.model_messages, 60 + s.model_messages * 0.5):
                     raise BenchError("draftd run did not draft %d messages in time"
                                      % s.model_messages)
+                # the pools keep what they opened: this is the run's peak
+                conns.append(int(ctx.svc.value(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'"
+                    % url.rsplit("/", 1)[1].split("?")[0], ctx.svc.admin_url)))
             finally:
                 d.stop()
             rep = slots(port)
@@ -140,4 +147,8 @@ def run(ctx):
                       "/".join("%.0f" % (x * 1000) for x in startup),
                       ", ".join("%.2f" % (x / limit) for x in got if x)),
                    details={"k": k, "latency_ms": lat, "limit_per_s": limit,
-                            "served": served, "startup_s": startup})]
+                            "served": served, "startup_s": startup}),
+            Figure("model slots K=%d: PostgreSQL connections of draftd run" % k, "conns", conns,
+                   target=("value", "<=", DEFAULT_WORKERS + 3),
+                   note="target: workers (%d) + 3; %d pipelines (workers + 2 x max_in_flight)"
+                   % (DEFAULT_WORKERS, DEFAULT_WORKERS + 2 * inflight))]

@@ -8,6 +8,8 @@
 #   2. mails from many senders never get more automatic replies than
 #      [agent] auto_hourly_cap;
 #   3. mails on one thread from different senders get one reply per thread.
+# Batches of 4 (not the default 32) keep 16 workers racing over the flood,
+# and put several of one sender's mails in one transaction.
 # The flood is FLOOD mails (120 in `make test`, 500 in `make test-long`).
 # Before the limits were checked inside the queuing transaction, the flood
 # got 2-3 replies and a cap of N sent N+1 or more.
@@ -60,7 +62,7 @@ scenario() {
 			mailbox_dovecot_starttls connector_csv_inventory URL="$URL" API_PORT="$port" \
 			SMTP_PORT="$(cat "$SINK/smtp.port")" USER="$USER" \
 			ADDRESS="Support Team <support@example.com>" INVENTORY="$ITMP/inventory.csv" \
-			agent.workers=8 agent.auto_reply_period=1d agent.auto_hourly_cap="$cap" \
+			agent.workers=8 agent.batch=4 agent.auto_reply_period=1d agent.auto_hourly_cap="$cap" \
 			log.level=info "mailbox support.idle=off" "mailbox support.poll_interval=1" \
 			"mailbox support.fetch_batch=200" "connector inventory.cache_ttl=0"
 		for c in stock_inquiry order_status quote_request return_request address_change \
