@@ -1,0 +1,277 @@
+-- Issue 16 item 6: the all-time review counts and the daily series of GET
+-- /stats read these rollups instead of every draft ever made.
+--
+-- One row holds what a set of drafts adds to the figures. "Creation" rows
+-- (reviewer IS NULL) count drafts by their UTC creation day; "decision"
+-- rows (reviewer = a person) count people's decisions by the UTC day of
+-- the decision. total rows (day IS NULL) are the same figures over all
+-- time, so the all-time answer sums a few rows per category and person.
+-- Only drafts the model wrote count (origin = 'model'), as before.
+--
+-- Kept in step by a trigger on drafts: every statement that changes a
+-- draft's status, category, reviewer, edit distance or times (approve,
+-- reject, edit and send, an automatic send, a demotion's effects, a
+-- supersede, a delete) takes the old row's share out and puts the new
+-- row's in, inside the transaction that made the change. A rollup can
+-- therefore never disagree with the drafts it sums; draft_rollup_rebuild()
+-- recomputes them from the drafts (draftd stats --rebuild).
+--
+-- The unchanged count depends on [agent] unchanged_threshold, so the edit
+-- distances of approved drafts are kept as a histogram in 0.01 steps:
+-- element i (1-based) counts edit distances in ((i-2)/100, (i-1)/100]
+-- (element 1 is exactly 0, element 102 anything over 1), and "at most
+-- t" is an exact sum for t a multiple of 0.01 (the config refuses other
+-- values). Decision times (decided_at - created_at) are kept in
+-- log-spaced buckets of ratio 1.1: element 1 is under a second, element
+-- i >= 2 is [1.1^(i-2), 1.1^(i-1)) seconds; a median read from them is
+-- within 5% (or 0.5 s) of the exact one.
+--
+-- Creation rows change with every draft the pipeline stores, from many
+-- connections at once: they are spread over 64 shards by backend PID so
+-- that concurrent workers do not queue on one row (readers sum the
+-- shards; a shard may go negative when a draft is decided by another
+-- connection than the one that stored it, the sum stays right). A
+-- person's decision rows are written by that person's requests only and
+-- have one shard.
+CREATE TABLE draft_rollup (
+    day           date,
+    category      text,
+    reviewer      text,
+    shard         smallint NOT NULL DEFAULT 0,
+    -- creation rows
+    drafted       bigint NOT NULL DEFAULT 0,
+    auto_sent     bigint NOT NULL DEFAULT 0,
+    pending       bigint NOT NULL DEFAULT 0,   -- pending or claimed
+    rejected_any  bigint NOT NULL DEFAULT 0,   -- rejected, by anyone
+    -- decision rows
+    reviewed      bigint NOT NULL DEFAULT 0,   -- approved, sent, failed or rejected
+    rejected      bigint NOT NULL DEFAULT 0,
+    edit_n        bigint NOT NULL DEFAULT 0,   -- edit distances known (any status)
+    edit_sum      float8 NOT NULL DEFAULT 0,
+    appr_edit_n   bigint NOT NULL DEFAULT 0,   -- approved ones with a distance
+    appr_edit_sum float8 NOT NULL DEFAULT 0,
+    edit_hist     bigint[] NOT NULL DEFAULT '{}',
+    secs_hist     bigint[] NOT NULL DEFAULT '{}',
+    CONSTRAINT draft_rollup_key UNIQUE NULLS NOT DISTINCT (day, category, reviewer, shard)
+);
+CREATE INDEX draft_rollup_day_idx ON draft_rollup (day) WHERE day IS NOT NULL;
+
+-- h with s added to element i (extended with zeros as needed); h when i is NULL.
+CREATE FUNCTION draft_rollup_bump(h bigint[], i int, s bigint) RETURNS bigint[]
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    n int := coalesce(array_length(h, 1), 0);
+BEGIN
+    IF i IS NULL THEN
+        RETURN h;
+    END IF;
+    IF i > n THEN
+        h := h || array_fill(0::bigint, ARRAY[i - n]);
+    END IF;
+    h[i] := h[i] + s;
+    RETURN h;
+END $$;
+
+-- The histogram element of an edit distance (see above). The distance is
+-- rounded to 9 decimals first so that 0.05 stored as a double (a hair
+-- over 0.05) lands with 0.05.
+CREATE FUNCTION draft_rollup_edit_bucket(ed float8) RETURNS int
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN ed IS NULL THEN NULL
+                ELSE least(101, greatest(0, ceil(round((ed * 100)::numeric, 9))))::int + 1 END
+$$;
+
+CREATE FUNCTION draft_rollup_secs_bucket(secs float8) RETURNS int
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN secs IS NULL THEN NULL
+                WHEN secs < 1 THEN 1
+                ELSE least(241, 2 + floor(ln(secs) / ln(1.1))::int) END
+$$;
+
+-- The value at fraction q (0..1) of a decision-time histogram, as
+-- percentile_cont interpolates between the two ranks around it, each rank
+-- read as its bucket's geometric middle (0.5 s for the first).
+CREATE FUNCTION draft_rollup_secs_quantile(h bigint[], q float8) RETURNS float8
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    total bigint := 0;
+    rank float8;
+    lo_r bigint;
+    cum bigint := 0;
+    lo_v float8;
+    hi_v float8;
+    v float8;
+    i int;
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(h, 1), 0) LOOP
+        total := total + h[i];
+    END LOOP;
+    IF total <= 0 THEN
+        RETURN NULL;
+    END IF;
+    rank := q * (total - 1);
+    lo_r := floor(rank);
+    FOR i IN 1 .. array_length(h, 1) LOOP
+        IF h[i] > 0 THEN
+            v := CASE WHEN i = 1 THEN 0.5 ELSE power(1.1, i - 1.5) END;
+            IF lo_v IS NULL AND cum + h[i] > lo_r THEN
+                lo_v := v;
+            END IF;
+            IF cum + h[i] > lo_r + 1 OR (cum + h[i] > lo_r AND rank = lo_r) THEN
+                hi_v := v;
+                EXIT;
+            END IF;
+            cum := cum + h[i];
+        END IF;
+    END LOOP;
+    RETURN lo_v + (rank - lo_r) * (coalesce(hi_v, lo_v) - lo_v);
+END $$;
+
+-- Element-wise sum of histograms (an aggregate over rollup rows).
+CREATE FUNCTION draft_rollup_hist_add(a bigint[], b bigint[]) RETURNS bigint[]
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    i int;
+BEGIN
+    IF a IS NULL THEN
+        RETURN b;
+    END IF;
+    FOR i IN 1 .. coalesce(array_length(b, 1), 0) LOOP
+        a := draft_rollup_bump(a, i, b[i]);
+    END LOOP;
+    RETURN a;
+END $$;
+CREATE AGGREGATE draft_rollup_hist_sum(bigint[]) (SFUNC = draft_rollup_hist_add, STYPE = bigint[]);
+
+-- The histogram of bucket numbers (NULLs left out), for the rebuild.
+CREATE FUNCTION draft_rollup_count_into(h bigint[], i int) RETURNS bigint[]
+LANGUAGE sql IMMUTABLE AS $$ SELECT draft_rollup_bump(h, i, 1) $$;
+CREATE AGGREGATE draft_rollup_hist_of(int) (SFUNC = draft_rollup_count_into, STYPE = bigint[],
+                                            INITCOND = '{}');
+
+-- Sum of the first n elements of h (the unchanged count at threshold n-1 hundredths).
+CREATE FUNCTION draft_rollup_hist_head(h bigint[], n int) RETURNS bigint
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(sum(v), 0)::bigint FROM unnest(h[1:n]) v
+$$;
+
+-- Adds s (+1 or -1) times draft d's share to the day and total rows.
+CREATE FUNCTION draft_rollup_add(d drafts, s int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    sh smallint := (pg_backend_pid() % 64)::smallint;
+    cday date := (d.created_at AT TIME ZONE 'UTC')::date;
+    dday date := (d.decided_at AT TIME ZONE 'UTC')::date;
+    decided boolean := d.status IN ('approved', 'sent', 'failed', 'rejected');
+    appr boolean := d.status IN ('approved', 'sent', 'failed');
+    eb int;
+    sb int;
+    k date;
+BEGIN
+    IF d.origin <> 'model' THEN
+        RETURN;
+    END IF;
+    FOREACH k IN ARRAY ARRAY[cday, NULL] LOOP
+        INSERT INTO draft_rollup AS r (day, category, reviewer, shard, drafted, auto_sent,
+                                       pending, rejected_any)
+        VALUES (k, d.category, NULL, sh, s, s * (d.status = 'auto_sent')::int,
+                s * (d.status IN ('pending', 'claimed'))::int, s * (d.status = 'rejected')::int)
+        ON CONFLICT ON CONSTRAINT draft_rollup_key DO UPDATE SET
+            drafted = r.drafted + excluded.drafted, auto_sent = r.auto_sent + excluded.auto_sent,
+            pending = r.pending + excluded.pending,
+            rejected_any = r.rejected_any + excluded.rejected_any;
+    END LOOP;
+    IF d.reviewer IS NULL OR d.reviewer = 'auto' THEN
+        RETURN;
+    END IF;
+    IF NOT decided AND d.edit_distance IS NULL THEN
+        RETURN;
+    END IF;
+    eb := CASE WHEN appr THEN draft_rollup_edit_bucket(d.edit_distance) END;
+    sb := CASE WHEN decided THEN
+              draft_rollup_secs_bucket(extract(epoch FROM d.decided_at - d.created_at)::float8) END;
+    -- a decision without a time has no day row (only its total)
+    FOREACH k IN ARRAY CASE WHEN dday IS NULL THEN ARRAY[NULL::date] ELSE ARRAY[dday, NULL] END LOOP
+        INSERT INTO draft_rollup AS r (day, category, reviewer, shard, reviewed, rejected, edit_n,
+                                       edit_sum, appr_edit_n, appr_edit_sum, edit_hist, secs_hist)
+        VALUES (k, d.category, d.reviewer, 0, s * decided::int, s * (d.status = 'rejected')::int,
+                s * (d.edit_distance IS NOT NULL)::int, s * coalesce(d.edit_distance, 0),
+                s * (appr AND d.edit_distance IS NOT NULL)::int,
+                CASE WHEN appr THEN s * coalesce(d.edit_distance, 0) ELSE 0 END,
+                draft_rollup_bump('{}', eb, s), draft_rollup_bump('{}', sb, s))
+        ON CONFLICT ON CONSTRAINT draft_rollup_key DO UPDATE SET
+            reviewed = r.reviewed + excluded.reviewed, rejected = r.rejected + excluded.rejected,
+            edit_n = r.edit_n + excluded.edit_n, edit_sum = r.edit_sum + excluded.edit_sum,
+            appr_edit_n = r.appr_edit_n + excluded.appr_edit_n,
+            appr_edit_sum = r.appr_edit_sum + excluded.appr_edit_sum,
+            edit_hist = draft_rollup_bump(r.edit_hist, eb, s),
+            secs_hist = draft_rollup_bump(r.secs_hist, sb, s);
+    END LOOP;
+END $$;
+
+CREATE FUNCTION draft_rollup_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        TRUNCATE draft_rollup;
+        RETURN NULL;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM draft_rollup_add(OLD, -1);
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM draft_rollup_add(NEW, 1);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER drafts_rollup_ins AFTER INSERT OR DELETE ON drafts
+    FOR EACH ROW EXECUTE FUNCTION draft_rollup_trigger();
+-- edits, claims' heartbeats and the like change none of the columns read
+CREATE TRIGGER drafts_rollup_upd AFTER UPDATE ON drafts FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.category IS DISTINCT FROM NEW.category
+          OR OLD.reviewer IS DISTINCT FROM NEW.reviewer
+          OR OLD.edit_distance IS DISTINCT FROM NEW.edit_distance
+          OR OLD.created_at IS DISTINCT FROM NEW.created_at
+          OR OLD.decided_at IS DISTINCT FROM NEW.decided_at OR OLD.origin IS DISTINCT FROM NEW.origin)
+    EXECUTE FUNCTION draft_rollup_trigger();
+CREATE TRIGGER drafts_rollup_truncate AFTER TRUNCATE ON drafts
+    FOR EACH STATEMENT EXECUTE FUNCTION draft_rollup_trigger();
+
+-- Recomputes every rollup from the drafts, set-based; the lock keeps
+-- writers of drafts out until the caller's transaction ends. Returns the
+-- number of rows written.
+CREATE FUNCTION draft_rollup_rebuild() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+BEGIN
+    LOCK TABLE drafts IN SHARE MODE;
+    DELETE FROM draft_rollup;
+    INSERT INTO draft_rollup (day, category, reviewer, shard, drafted, auto_sent, pending,
+                              rejected_any)
+    SELECT k.day, d.category, NULL, 0, count(*), count(*) FILTER (WHERE d.status = 'auto_sent'),
+           count(*) FILTER (WHERE d.status IN ('pending', 'claimed')),
+           count(*) FILTER (WHERE d.status = 'rejected')
+    FROM drafts d CROSS JOIN LATERAL (VALUES ((d.created_at AT TIME ZONE 'UTC')::date),
+                                             (NULL::date)) k(day)
+    WHERE d.origin = 'model' GROUP BY k.day, d.category;
+    INSERT INTO draft_rollup (day, category, reviewer, shard, reviewed, rejected, edit_n, edit_sum,
+                              appr_edit_n, appr_edit_sum, edit_hist, secs_hist)
+    SELECT k.day, e.category, e.reviewer, 0, count(*) FILTER (WHERE e.decided),
+           count(*) FILTER (WHERE e.status = 'rejected'), count(e.edit_distance),
+           coalesce(sum(e.edit_distance), 0), count(e.edit_distance) FILTER (WHERE e.appr),
+           coalesce(sum(e.edit_distance) FILTER (WHERE e.appr), 0),
+           draft_rollup_hist_of(CASE WHEN e.appr THEN draft_rollup_edit_bucket(e.edit_distance) END),
+           draft_rollup_hist_of(CASE WHEN e.decided THEN draft_rollup_secs_bucket(
+               extract(epoch FROM e.decided_at - e.created_at)::float8) END)
+    FROM (SELECT d.*, d.status IN ('approved', 'sent', 'failed', 'rejected') AS decided,
+                 d.status IN ('approved', 'sent', 'failed') AS appr
+          FROM drafts d WHERE d.origin = 'model' AND d.reviewer IS NOT NULL
+          AND d.reviewer <> 'auto') e
+    CROSS JOIN LATERAL (VALUES ((e.decided_at AT TIME ZONE 'UTC')::date, false),
+                               (NULL::date, true)) k(day, total)
+    WHERE (e.decided OR e.edit_distance IS NOT NULL) AND (k.total OR e.decided_at IS NOT NULL)
+    GROUP BY k.day, e.category, e.reviewer;
+    SELECT count(*) INTO n FROM draft_rollup;
+    RETURN n;
+END $$;
+
+SELECT draft_rollup_rebuild();
