@@ -112,6 +112,61 @@ assert rows_equal(got["reviewers"], revs), (got["reviewers"], revs)
 assert len(revs) == 2 and len(cats) == 4 and cats[-1]["category"] is None
 PY
 
+# parts=series reads the day rows of the rollups: each day's figures must be
+# what the drafts themselves give (computed here from the rows), overall,
+# per category and per reviewer, the median within the histogram's 5%
+psql -XAtq -d "$url" -c "SELECT json_agg(json_build_object('category', category, 'reviewer', reviewer,
+ 'status', status, 'ed', edit_distance, 'cday', to_char((created_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'),
+ 'dday', to_char((decided_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'),
+ 'secs', extract(epoch FROM decided_at - created_at)::float8)) FROM drafts WHERE origin = 'model'" >"$ITMP/rows.json"
+[ "$(get series.json '?parts=series&days=14')" = 200 ] &&
+	python3 - "$ITMP/series.json" "$ITMP/rows.json" <<'PY' && ok "parts=series (from the rollups) equals the daily figures computed from the drafts" || not_ok "parts=series differs from the drafts: $(head -c 300 "$ITMP/series.json")"
+import json, math, statistics, sys
+got = json.load(open(sys.argv[1]))["series"]
+rows = json.load(open(sys.argv[2]))
+days = [d["day"] for d in got["overall"]]
+assert len(days) == 14
+def expect(keep, reviewer):
+    out = []
+    for day in days:
+        c = [r for r in rows if keep(r) and r["cday"] == day]
+        h = [r for r in rows if keep(r) and r["dday"] == day and r["reviewer"] not in (None, "auto")
+             and r["status"] in ("approved", "sent", "failed", "rejected")]
+        ap = [r for r in h if r["status"] != "rejected"]
+        un = sum(1 for r in ap if r["ed"] is not None and r["ed"] <= 0.05)
+        ed = [r["ed"] for r in ap if r["ed"] is not None]
+        e = {"day": day, "reviewed": len(h), "approved_unchanged": un,
+             "approved_edited": sum(1 for r in ap if r["ed"] is not None and r["ed"] > 0.05),
+             "rejected": len(h) - len(ap), "unchanged_rate": un / len(h) if h else None,
+             "mean_edit_distance": sum(ed) / len(ed) if ed else None,
+             "median_decision_seconds": statistics.median([r["secs"] for r in h]) if h else None}
+        if not reviewer:
+            e["drafts"] = len(c)
+            e["auto_sent"] = sum(1 for r in c if r["status"] == "auto_sent")
+        out.append(e)
+    return out
+def same(k, a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    if k == "median_decision_seconds":
+        return math.isclose(a, b, rel_tol=0.05, abs_tol=0.5)
+    return math.isclose(a, b, rel_tol=1e-9) if isinstance(a, float) or isinstance(b, float) else a == b
+def check(name, got_days, exp_days):
+    for g, e in zip(got_days, exp_days):
+        assert set(g) == set(e), (name, set(g) ^ set(e))
+        for k in e:
+            assert same(k, g[k], e[k]), (name, g["day"], k, g[k], e[k])
+check("overall", got["overall"], expect(lambda r: True, False))
+cats = {c["category"]: c["days"] for c in got["categories"]}
+for name in {r["category"] for r in rows}:
+    check(name, cats[name], expect(lambda r, n=name: r["category"] == n, False))
+revs = {x["reviewer"]: x["days"] for x in got["reviewers"]}
+assert set(revs) == {"rita", "dave"}, set(revs)
+for name in revs:
+    check(name, revs[name], expect(lambda r, n=name: r["reviewer"] == n, True))
+assert sum(d["reviewed"] for d in got["overall"]) > 20
+PY
+
 code=$(get bad.json '?parts=promotion,bogus')
 [ "$code" = 400 ] && grep -q "'bogus' is not one of" "$ITMP/bad.json" &&
 	ok "an unknown part is a 400 naming it" || not_ok "parts=bogus: $code $(cat "$ITMP/bad.json")"
