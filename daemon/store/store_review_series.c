@@ -38,7 +38,7 @@ static const char series_sql[] =
 	" r AS (SELECT kind, key, day, reviewed, rejected,"
 	"  draft_rollup_hist_head(eh, $2::int) AS approved_unchanged,"
 	"  appr_n - draft_rollup_hist_head(eh, $2::int) AS approved_edited,"
-	"  appr_sum / nullif(appr_n, 0) AS mean_edit_distance,"
+	"  (appr_sum / nullif(appr_n, 0))::float8 AS mean_edit_distance,"
 	"  draft_rollup_secs_quantile(sh, 0.5) AS median_decision_seconds FROM h),"
 	" k AS (SELECT 'overall' AS kind, NULL::text AS key"
 	"  UNION SELECT 'category', name FROM categories"
