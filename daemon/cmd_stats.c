@@ -210,7 +210,8 @@ static int stats_main(int argc, char **argv)
 			fprintf(stderr, "draftd stats: %s\n", store_error(store));
 			goto out;
 		}
-		fprintf(stderr, "draftd stats: statistics rollups rebuilt from the drafts (%llu rows)\n",
+		fprintf(stderr,
+			"draftd stats: statistics rollups rebuilt from the drafts (%llu rows)\n",
 			(unsigned long long)rows);
 	}
 	if (promotion_stats(store, config, &stats) < 0 ||

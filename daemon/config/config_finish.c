@@ -362,8 +362,8 @@ void config_finish(struct config_parser *p)
 	config_check_oidc(p, c);
 	/* the statistics rollups keep edit distances in 0.01 steps, so only
 	 * such a threshold gives exact counts (schemas/migrations/0175) */
-	if (fabs(c->agent.unchanged_threshold * 100.0 - round(c->agent.unchanged_threshold * 100.0)) >
-	    1e-9)
+	if (fabs(c->agent.unchanged_threshold * 100.0 -
+		 round(c->agent.unchanged_threshold * 100.0)) > 1e-9)
 		config_key_error(p, "agent", NULL, "unchanged_threshold",
 				 "%g is not a multiple of 0.01 (the statistics count edit distances"
 				 " in steps of 0.01)",

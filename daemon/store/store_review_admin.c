@@ -179,13 +179,13 @@ enum review_result store_category_update(struct store *store, const char *name,
  * rows. $1 is the number of edit-distance histogram elements at or under
  * the unchanged threshold; the median decision time comes from the
  * decision-time histogram (within 5%). */
-#define ROLLUP_COLUMNS                                                                     \
-	" 'reviewed', sum(reviewed)::bigint,"                                              \
-	" 'approved_unchanged', draft_rollup_hist_head(draft_rollup_hist_sum(edit_hist),"  \
-	" $1::int), 'approved_edited', sum(appr_edit_n)::bigint -"                         \
-	" draft_rollup_hist_head(draft_rollup_hist_sum(edit_hist), $1::int),"              \
-	" 'mean_edit_distance', (sum(edit_sum) / nullif(sum(edit_n), 0))::float8,"                   \
-	" 'median_decision_seconds',"                                                      \
+#define ROLLUP_COLUMNS                                                                    \
+	" 'reviewed', sum(reviewed)::bigint,"                                             \
+	" 'approved_unchanged', draft_rollup_hist_head(draft_rollup_hist_sum(edit_hist)," \
+	" $1::int), 'approved_edited', sum(appr_edit_n)::bigint -"                        \
+	" draft_rollup_hist_head(draft_rollup_hist_sum(edit_hist), $1::int),"             \
+	" 'mean_edit_distance', (sum(edit_sum) / nullif(sum(edit_n), 0))::float8,"        \
+	" 'median_decision_seconds',"                                                     \
 	" draft_rollup_secs_quantile(draft_rollup_hist_sum(secs_hist), 0.5)"
 
 /* One statement for both groupings (GROUPING SETS). Categories come first
@@ -205,8 +205,9 @@ int store_review_stats(struct store *store, double unchanged_threshold, json_t *
 		"SELECT CASE WHEN GROUPING(category) = 0 THEN json_build_object('category',"
 		" category, 'drafted', sum(drafted)::bigint, 'auto_sent', sum(auto_sent)::bigint,"
 		" 'pending', sum(pending)::bigint, " ROLLUP_COLUMNS ", 'rejected',"
-		" sum(rejected_any)::bigint) ELSE json_build_object('reviewer', reviewer, "
-		ROLLUP_COLUMNS ", 'rejected', sum(rejected)::bigint) END::text, GROUPING(category)"
+		" sum(rejected_any)::bigint) ELSE json_build_object('reviewer', "
+		"reviewer, " ROLLUP_COLUMNS
+		", 'rejected', sum(rejected)::bigint) END::text, GROUPING(category)"
 		" FROM draft_rollup WHERE day IS NULL"
 		" GROUP BY GROUPING SETS ((category), (reviewer))"
 		" HAVING (GROUPING(category) = 0 AND sum(drafted) <> 0)"
