@@ -181,9 +181,9 @@ enum review_result store_category_update(struct store *store, const char *name,
  * decision-time histogram (within 5%). */
 #define ROLLUP_COLUMNS                                                                    \
 	" 'reviewed', sum(reviewed)::bigint,"                                             \
-	" 'approved_unchanged', draft_rollup_hist_head(draft_rollup_hist_sum(edit_hist)," \
-	" $1::int), 'approved_edited', sum(appr_edit_n)::bigint -"                        \
-	" draft_rollup_hist_head(draft_rollup_hist_sum(edit_hist), $1::int),"             \
+	" 'approved_unchanged', sum(draft_rollup_hist_head(edit_hist, $1::int))::bigint," \
+	" 'approved_edited', sum(appr_edit_n)::bigint -"                                  \
+	" sum(draft_rollup_hist_head(edit_hist, $1::int))::bigint,"                       \
 	" 'mean_edit_distance', (sum(edit_sum) / nullif(sum(edit_n), 0))::float8,"        \
 	" 'median_decision_seconds',"                                                     \
 	" draft_rollup_secs_quantile(draft_rollup_hist_sum(secs_hist), 0.5)"

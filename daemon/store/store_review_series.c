@@ -14,7 +14,8 @@
  * row, once for that person. c counts creations by creation day (the
  * creation rows, reviewer IS NULL), r people's decisions by decision day;
  * $2 is the number of edit-distance histogram elements at or under the
- * unchanged threshold, the median decision time is read from the
+ * unchanged threshold (each row's head is summed: no histogram is added
+ * up), the median decision time is read from the summed decision-time
  * histogram (within 5%). k lists the series (every configured category
  * even when quiet); g is the full grid of series x days, and the
  * reviewers' days leave out what reviewers do not create. */
@@ -32,12 +33,12 @@ static const char series_sql[] =
 	"  GROUP BY 1, 2, 3 HAVING sum(drafted) <> 0),"
 	" h AS (SELECT kind, key, day, sum(reviewed)::bigint AS reviewed,"
 	"  sum(rejected)::bigint AS rejected, sum(appr_edit_n)::bigint AS appr_n,"
-	"  sum(appr_edit_sum) AS appr_sum, draft_rollup_hist_sum(edit_hist) AS eh,"
+	"  sum(appr_edit_sum) AS appr_sum,"
+	"  sum(draft_rollup_hist_head(edit_hist, $2::int))::bigint AS approved_unchanged,"
 	"  draft_rollup_hist_sum(secs_hist) AS sh FROM e WHERE reviewer IS NOT NULL"
 	"  GROUP BY 1, 2, 3 HAVING sum(reviewed) <> 0),"
-	" r AS (SELECT kind, key, day, reviewed, rejected,"
-	"  draft_rollup_hist_head(eh, $2::int) AS approved_unchanged,"
-	"  appr_n - draft_rollup_hist_head(eh, $2::int) AS approved_edited,"
+	" r AS (SELECT kind, key, day, reviewed, rejected, approved_unchanged,"
+	"  appr_n - approved_unchanged AS approved_edited,"
 	"  (appr_sum / nullif(appr_n, 0))::float8 AS mean_edit_distance,"
 	"  draft_rollup_secs_quantile(sh, 0.5) AS median_decision_seconds FROM h),"
 	" k AS (SELECT 'overall' AS kind, NULL::text AS key"

@@ -86,7 +86,13 @@ CREATE FUNCTION draft_rollup_secs_bucket(secs float8) RETURNS int
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN secs IS NULL THEN NULL
                 WHEN secs < 1 THEN 1
-                ELSE least(241, 2 + floor(ln(secs) / ln(1.1))::int) END
+                ELSE least(241, 2 + floor(ln(secs) / ln(1.1::float8))::int) END
+$$;
+
+-- The geometric middle of decision-time bucket i, in seconds.
+CREATE FUNCTION draft_rollup_secs_mid(i int) RETURNS float8
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN i = 1 THEN 0.5 ELSE exp(ln(1.1::float8) * (i - 1.5)) END
 $$;
 
 -- The value at fraction q (0..1) of a decision-time histogram, as
@@ -95,16 +101,16 @@ $$;
 CREATE FUNCTION draft_rollup_secs_quantile(h bigint[], q float8) RETURNS float8
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
+    n int := coalesce(array_length(h, 1), 0);
     total bigint := 0;
     rank float8;
     lo_r bigint;
     cum bigint := 0;
-    lo_v float8;
-    hi_v float8;
-    v float8;
+    lo_i int;
+    hi_i int;
     i int;
 BEGIN
-    FOR i IN 1 .. coalesce(array_length(h, 1), 0) LOOP
+    FOR i IN 1 .. n LOOP
         total := total + h[i];
     END LOOP;
     IF total <= 0 THEN
@@ -112,33 +118,40 @@ BEGIN
     END IF;
     rank := q * (total - 1);
     lo_r := floor(rank);
-    FOR i IN 1 .. array_length(h, 1) LOOP
-        IF h[i] > 0 THEN
-            v := CASE WHEN i = 1 THEN 0.5 ELSE power(1.1, i - 1.5) END;
-            IF lo_v IS NULL AND cum + h[i] > lo_r THEN
-                lo_v := v;
-            END IF;
-            IF cum + h[i] > lo_r + 1 OR (cum + h[i] > lo_r AND rank = lo_r) THEN
-                hi_v := v;
-                EXIT;
-            END IF;
-            cum := cum + h[i];
+    -- ranks are 0-based: bucket i holds ranks cum .. cum + h[i] - 1
+    FOR i IN 1 .. n LOOP
+        IF lo_i IS NULL AND cum + h[i] > lo_r THEN
+            lo_i := i;
         END IF;
+        IF cum + h[i] > lo_r + 1 THEN
+            hi_i := i;
+            EXIT;
+        END IF;
+        cum := cum + h[i];
     END LOOP;
-    RETURN lo_v + (rank - lo_r) * (coalesce(hi_v, lo_v) - lo_v);
+    hi_i := coalesce(hi_i, lo_i);
+    RETURN draft_rollup_secs_mid(lo_i)
+           + (rank - lo_r) * (draft_rollup_secs_mid(hi_i) - draft_rollup_secs_mid(lo_i));
 END $$;
 
--- Element-wise sum of histograms (an aggregate over rollup rows).
+-- Element-wise sum of histograms (an aggregate over rollup rows); the
+-- state is changed in place, element by element (no calls per element:
+-- the statistics pages sum a few thousand of them).
 CREATE FUNCTION draft_rollup_hist_add(a bigint[], b bigint[]) RETURNS bigint[]
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
+    na int := coalesce(array_length(a, 1), 0);
+    nb int := coalesce(array_length(b, 1), 0);
     i int;
 BEGIN
     IF a IS NULL THEN
         RETURN b;
     END IF;
-    FOR i IN 1 .. coalesce(array_length(b, 1), 0) LOOP
-        a := draft_rollup_bump(a, i, b[i]);
+    IF nb > na THEN
+        a := a || array_fill(0::bigint, ARRAY[nb - na]);
+    END IF;
+    FOR i IN 1 .. nb LOOP
+        a[i] := a[i] + b[i];
     END LOOP;
     RETURN a;
 END $$;
@@ -152,9 +165,16 @@ CREATE AGGREGATE draft_rollup_hist_of(int) (SFUNC = draft_rollup_count_into, STY
 
 -- Sum of the first n elements of h (the unchanged count at threshold n-1 hundredths).
 CREATE FUNCTION draft_rollup_hist_head(h bigint[], n int) RETURNS bigint
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT coalesce(sum(v), 0)::bigint FROM unnest(h[1:n]) v
-$$;
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    t bigint := 0;
+    i int;
+BEGIN
+    FOR i IN 1 .. least(n, coalesce(array_length(h, 1), 0)) LOOP
+        t := t + h[i];
+    END LOOP;
+    RETURN t;
+END $$;
 
 -- Adds s (+1 or -1) times draft d's share to the day and total rows.
 CREATE FUNCTION draft_rollup_add(d drafts, s int) RETURNS void LANGUAGE plpgsql AS $$

@@ -194,3 +194,14 @@ case $out in
 *unchanged_threshold*"multiple of 0.01"*) ok "unchanged_threshold = 0.055 is refused, naming the key and why" ;;
 *) not_ok "unchanged_threshold = 0.055: $out" ;;
 esac
+
+# the median read from the decision-time histogram is within the documented
+# 5% (or 0.5 s) of percentile_cont's over 400 random sets of 1..60 times
+# spread from 0.1 s to a week
+bad=$(psql_value "$url" "SELECT setseed(0.42); SELECT count(*) FILTER (WHERE abs(q - p) > 0.05 * p + 0.5)
+ FROM (SELECT g, percentile_cont(0.5) WITHIN GROUP (ORDER BY x) AS p,
+              draft_rollup_secs_quantile(draft_rollup_hist_of(draft_rollup_secs_bucket(x)), 0.5) AS q
+       FROM (SELECT g, exp(ln(0.1) + random() * ln(6048000)) AS x
+             FROM generate_series(1, 400) g, generate_series(1, 1 + g % 60) k) y GROUP BY g) z" | tail -n 1)
+[ "$bad" = 0 ] && ok "median from the histogram within 5% (or 0.5 s) of the exact one in 400 random sets" ||
+	not_ok "median from the histogram off by more than 5% in $bad of 400 random sets"
