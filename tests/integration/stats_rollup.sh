@@ -54,7 +54,7 @@ BEGIN
             SELECT m.id, c, 'Re', 'b', 'pending', at, o
             FROM messages m WHERE NOT EXISTS (SELECT 1 FROM drafts d WHERE d.message_id = m.id
                                               AND d.status IN ('pending', 'claimed'))
-            ORDER BY random() LIMIT 1;
+            ORDER BY random() LIMIT 1 + floor(random() * 3)::int;  -- several rows in one statement
         ELSIF a < 0.40 THEN
             UPDATE drafts SET status = 'claimed', reviewer = NULL WHERE id = did;
         ELSIF a < 0.60 THEN
@@ -72,7 +72,9 @@ BEGIN
         ELSIF a < 0.74 THEN
             UPDATE drafts SET status = 'superseded' WHERE id = did;
         ELSIF a < 0.80 THEN
-            UPDATE drafts SET category = cats[1 + floor(random() * 4)::int] WHERE id = did;
+            c := cats[1 + floor(random() * 4)::int];
+            UPDATE drafts SET category = c
+            WHERE id IN (SELECT id FROM drafts ORDER BY random() LIMIT 3);
         ELSIF a < 0.85 THEN
             -- back to pending (an undo within the send delay), the decision kept or not
             UPDATE drafts SET status = 'pending',
@@ -83,7 +85,7 @@ BEGIN
         ELSIF a < 0.95 THEN
             UPDATE drafts SET reviewer = people[1 + floor(random() * 4)::int] WHERE id = did;
         ELSE
-            DELETE FROM drafts WHERE id = did;
+            DELETE FROM drafts WHERE id IN (did, (SELECT id FROM drafts ORDER BY random() LIMIT 1));
         END IF;
         EXCEPTION WHEN unique_violation THEN
             NULL;
