@@ -7,6 +7,7 @@
 #include "daemon/promotion/promotion.h"
 #include "daemon/store/store_outcome.h"
 #include "daemon/store/store_pipeline.h"
+#include "daemon/store/store_review.h"
 #include "daemon/store/store_review_series.h"
 #include "daemon/lib/util.h"
 
@@ -151,9 +152,10 @@ static void series_print(const json_t *series)
 	}
 }
 
-/* The options after --config: --json and --days N, in any order. 0, or 2
- * on a usage error (reported). */
-static int stats_options(int argc, char **argv, bool *as_json_r, unsigned int *days_r)
+/* The options after --config: --json, --rebuild and --days N, in any
+ * order. 0, or 2 on a usage error (reported). */
+static int stats_options(int argc, char **argv, bool *as_json_r, bool *rebuild_r,
+			 unsigned int *days_r)
 {
 	uint64_t v;
 	int i;
@@ -161,6 +163,8 @@ static int stats_options(int argc, char **argv, bool *as_json_r, unsigned int *d
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			*as_json_r = true;
+		} else if (strcmp(argv[i], "--rebuild") == 0) {
+			*rebuild_r = true;
 		} else if (strcmp(argv[i], "--days") == 0 && i + 1 < argc &&
 			   parse_u64(argv[i + 1], REVIEW_SERIES_MAX_DAYS, &v) == 0 && v >= 1) {
 			*days_r = (unsigned int)v;
@@ -184,19 +188,31 @@ static int stats_main(int argc, char **argv)
 	struct store *store = NULL;
 	json_t *stats = NULL, *model, *series = NULL, *backlog = NULL, *first = NULL;
 	struct error err;
-	bool as_json = false;
+	bool as_json = false, rebuild = false;
 	unsigned int days = 0;
+	uint64_t rows;
 	int r = cmd_parse_common(&cmd_stats, &argc, argv, &common, false), ret = 1;
 
 	if (r != 0)
 		return r == 1 ? 0 : r;
-	if (stats_options(argc, argv, &as_json, &days) != 0)
+	if (stats_options(argc, argv, &as_json, &rebuild, &days) != 0)
 		return 2;
 	if (cmd_load_config(config_path(common.config_path), &config) < 0)
 		goto out;
 	if (store_open(config->database.url, config->database.connect_timeout, &store, &err) < 0) {
 		fprintf(stderr, "draftd stats: %s\n", error_msg(&err));
 		goto out;
+	}
+	/* the rollups are kept in step by the drafts' trigger; this is for
+	 * after a restore or a change made with the trigger disabled */
+	if (rebuild) {
+		if (store_rollup_rebuild(store, &rows) < 0) {
+			fprintf(stderr, "draftd stats: %s\n", store_error(store));
+			goto out;
+		}
+		fprintf(stderr,
+			"draftd stats: statistics rollups rebuilt from the drafts (%llu rows)\n",
+			(unsigned long long)rows);
 	}
 	if (promotion_stats(store, config, &stats) < 0 ||
 	    store_outcome_backlog(store, &backlog) < 0 ||
@@ -239,7 +255,7 @@ out:
 const struct cmd cmd_stats = {
 	.name = "stats",
 	.summary = "message states, the backlog, per-category review and promotion evidence",
-	.usage = " [--json] [--days N] [--config FILE]\n\n"
+	.usage = " [--json] [--days N] [--rebuild] [--config FILE]\n\n"
 		 "First the messages: open (by where they wait), replied, closed, skipped, the\n"
 		 "age of the oldest open one and the first-response time (arrival to reply\n"
 		 "sent) over [agent] stats_window, overall and per category.\n"
@@ -253,6 +269,8 @@ const struct cmd cmd_stats = {
 		 "(drafts, automatic replies, human decisions, rate, mean edit distance, median\n"
 		 "seconds to a decision), as GET /api/v1/stats?days=N's series.\n"
 		 "--json prints the same as GET /api/v1/stats' promotion fields (and \"series\"\n"
-		 "with --days).\n",
+		 "with --days).\n"
+		 "--rebuild first recomputes the statistics rollups (the all-time counts and the\n"
+		 "daily series read them) from the drafts; writers of drafts wait meanwhile.\n",
 	.main = stats_main,
 };

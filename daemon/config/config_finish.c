@@ -3,6 +3,7 @@
  * files, the checks that span keys, and lookups into a loaded config. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
+#include <math.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,6 +360,14 @@ void config_finish(struct config_parser *p)
 				 "tls_cert and tls_key go together");
 	config_check_phones(p, c->agent.signature_phones);
 	config_check_oidc(p, c);
+	/* the statistics rollups keep edit distances in 0.01 steps, so only
+	 * such a threshold gives exact counts (schemas/migrations/0175) */
+	if (fabs(c->agent.unchanged_threshold * 100.0 -
+		 round(c->agent.unchanged_threshold * 100.0)) > 1e-9)
+		config_key_error(p, "agent", NULL, "unchanged_threshold",
+				 "%g is not a multiple of 0.01 (the statistics count edit distances"
+				 " in steps of 0.01)",
+				 c->agent.unchanged_threshold);
 
 	for (i = 0; i < c->mailboxes_count; i++)
 		config_finish_mailbox(p, &c->mailboxes[i]);

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "daemon/config/config.h"
 #include "daemon/store/store.h"
@@ -137,11 +138,17 @@ enum review_result store_category_update(struct store *store, const char *name,
 	__attribute__((warn_unused_result));
 
 /* {"categories":[...],"reviewers":[...]}: drafted, reviewed, approved
- * unchanged (edit distance <= unchanged_threshold), approved edited,
- * rejected, mean edit distance, median seconds to decision; decisions by
- * people only (reviewer 'auto' is the decide step). 0 or -1. */
+ * unchanged (edit distance <= unchanged_threshold, a multiple of 0.01),
+ * approved edited, rejected, mean edit distance, median seconds to
+ * decision (from a histogram, within 5%); decisions by people only
+ * (reviewer 'auto' is the decide step). Read from the statistics
+ * rollups. 0 or -1. */
 int store_review_stats(struct store *store, double unchanged_threshold, json_t **result_r)
 	__attribute__((warn_unused_result));
+/* Recomputes the statistics rollups from the drafts (draft_rollup_rebuild(),
+ * which locks out writers of drafts while it runs); *rows_r: rows written.
+ * 0 or -1. */
+int store_rollup_rebuild(struct store *store, uint64_t *rows_r) __attribute__((warn_unused_result));
 /* {"mailboxes":[...]} with poll state and errors. 0 or -1. */
 int store_mailboxes_list(struct store *store, json_t **result_r)
 	__attribute__((warn_unused_result));

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/store/store_txn.h"
+#include "daemon/lib/util.h"
 
 #define CATEGORY_JSON                                                                    \
 	"json_build_object('name', name, 'mode', mode, 'threshold', threshold,"          \
@@ -165,48 +166,48 @@ enum review_result store_category_update(struct store *store, const char *name,
 	return admin_update(store, &u, "category.update", "category", who, result_r);
 }
 
-/* The same aggregates grouped by category or by reviewer. */
-/* The same aggregates grouped by category or by reviewer. A human decision
- * is one with a reviewer other than 'auto' (the decide step's); $1 is the
- * configured unchanged threshold, the one the promotion figures use. */
-#define HUMAN " reviewer IS NOT NULL AND reviewer <> 'auto' AND origin = 'model'"
-#define STATS_COLUMNS                                                                     \
-	" 'reviewed', count(*) FILTER (WHERE" HUMAN " AND status IN ('approved', 'sent'," \
-	" 'rejected', 'failed')), 'approved_unchanged', count(*) FILTER (WHERE" HUMAN     \
-	" AND status IN ('approved', 'sent', 'failed') AND edit_distance <= $1::float8)," \
-	" 'approved_edited', count(*) FILTER (WHERE" HUMAN " AND status IN ('approved',"  \
-	" 'sent', 'failed') AND edit_distance > $1::float8),"                             \
-	" 'rejected', count(*) FILTER (WHERE status = 'rejected'), 'mean_edit_distance'," \
-	" avg(edit_distance) FILTER (WHERE" HUMAN " AND edit_distance IS NOT NULL),"      \
-	" 'median_decision_seconds', percentile_cont(0.5) WITHIN GROUP (ORDER BY"         \
-	" extract(epoch FROM decided_at - created_at)) FILTER (WHERE" HUMAN               \
-	" AND decided_at IS NOT NULL)"
+/* The all-time figures per category and per reviewer, from the total rows
+ * of draft_rollup (schemas/migrations/0175_stats_rollup.sql), a few rows
+ * per category and person however long the history: a category's figures
+ * sum its creation row (drafted, auto_sent, pending, rejected by anyone)
+ * and its people's decision rows; a reviewer's sum that person's decision
+ * rows. $1 is the number of edit-distance histogram elements at or under
+ * the unchanged threshold; the median decision time comes from the
+ * decision-time histogram (within 5%). */
+#define ROLLUP_COLUMNS                                                                    \
+	" 'reviewed', sum(reviewed)::bigint,"                                             \
+	" 'approved_unchanged', sum(draft_rollup_hist_head(edit_hist, $1::int))::bigint," \
+	" 'approved_edited', sum(appr_edit_n)::bigint -"                                  \
+	" sum(draft_rollup_hist_head(edit_hist, $1::int))::bigint,"                       \
+	" 'mean_edit_distance', (sum(edit_sum) / nullif(sum(edit_n), 0))::float8,"        \
+	" 'median_decision_seconds',"                                                     \
+	" draft_rollup_secs_quantile(draft_rollup_hist_sum(secs_hist), 0.5)"
 
-/* One pass over the drafts for both groupings (GROUPING SETS): the two
- * statements it replaced each read every draft ever made. A reviewer's
- * group holds only that person's drafts, all human decisions, so its
- * figures are those of the per-reviewer statement with WHERE HUMAN; the
- * groups of no reviewer and of 'auto' are dropped. Categories come first
- * (by name, no category last), then reviewers (by name). */
+/* One statement for both groupings (GROUPING SETS). Categories come first
+ * (by name, no category last), then reviewers (by name); a group whose
+ * drafts are all gone (a rollup row summing to zero) is left out. */
 int store_review_stats(struct store *store, double unchanged_threshold, json_t **result_r)
 {
 	PGresult *res = NULL;
 	json_t *a = NULL, *b = NULL, *row;
-	char threshold[32];
-	const char *params[1] = {threshold};
+	char elems[16];
+	const char *params[1] = {elems};
 	int i, ret = -1;
 
-	snprintf(threshold, sizeof(threshold), "%.6f", unchanged_threshold);
+	snprintf(elems, sizeof(elems), "%u", store_rollup_unchanged_elems(unchanged_threshold));
 	res = store_exec(
 		store, "stats by category and reviewer",
 		"SELECT CASE WHEN GROUPING(category) = 0 THEN json_build_object('category',"
-		" category, 'drafted', count(*),"
-		" 'auto_sent', count(*) FILTER (WHERE status = 'auto_sent'),"
-		" 'pending', count(*) FILTER (WHERE status IN ('pending', 'claimed')),"
-		" " STATS_COLUMNS ") ELSE json_build_object('reviewer', reviewer, " STATS_COLUMNS
-		") END::text, GROUPING(category) FROM drafts WHERE origin = 'model'"
+		" category, 'drafted', sum(drafted)::bigint, 'auto_sent', sum(auto_sent)::bigint,"
+		" 'pending', sum(pending)::bigint, " ROLLUP_COLUMNS ", 'rejected',"
+		" sum(rejected_any)::bigint) ELSE json_build_object('reviewer', "
+		"reviewer, " ROLLUP_COLUMNS
+		", 'rejected', sum(rejected)::bigint) END::text, GROUPING(category)"
+		" FROM draft_rollup WHERE day IS NULL"
 		" GROUP BY GROUPING SETS ((category), (reviewer))"
-		" HAVING GROUPING(category) = 0 OR (reviewer IS NOT NULL AND reviewer <> 'auto')"
+		" HAVING (GROUPING(category) = 0 AND sum(drafted) <> 0)"
+		" OR (GROUPING(category) = 1 AND reviewer IS NOT NULL"
+		" AND (sum(reviewed) <> 0 OR sum(edit_n) <> 0))"
 		" ORDER BY GROUPING(category), category, reviewer",
 		1, params);
 	if (res == NULL)
@@ -232,6 +233,22 @@ int store_review_stats(struct store *store, double unchanged_threshold, json_t *
 out:
 	json_decref(a);
 	json_decref(b);
+	PQclear(res);
+	return ret;
+}
+
+int store_rollup_rebuild(struct store *store, uint64_t *rows_r)
+{
+	PGresult *res = store_exec(store, "rebuilding the statistics rollups",
+				   "SELECT draft_rollup_rebuild()", 0, NULL);
+	int ret = -1;
+
+	if (res == NULL)
+		return -1;
+	if (parse_u64(PQgetvalue(res, 0, 0), UINT64_MAX, rows_r) == 0)
+		ret = 0;
+	else
+		error_set(&store->err, "rebuilding the statistics rollups: bad row count");
 	PQclear(res);
 	return ret;
 }

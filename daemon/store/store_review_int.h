@@ -130,4 +130,9 @@ int store_outcome_lock_for_draft(struct store *store, const char *draft_id)
 int store_outcome_after_send(struct store *store, const char *draft_id, const char *draft_status,
 			     const char *error) __attribute__((warn_unused_result));
 
+/* How many elements of a rollup's edit-distance histogram (0.01 steps)
+ * count as unchanged at threshold t (a multiple of 0.01: the config
+ * refuses others; any other t is rounded down to one). */
+unsigned int store_rollup_unchanged_elems(double t);
+
 #endif

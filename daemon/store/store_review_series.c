@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The daily review figures of GET /stats?days=N: one query over drafts,
+/* The daily review figures of GET /stats?days=N: one query over the rollups,
  * fanned out to overall / category / reviewer rows and laid on a
  * generate_series of UTC dates so that quiet days come back as zeros. */
 #include "daemon/store/store_review_series.h"
@@ -8,43 +8,42 @@
 
 #include "daemon/store/store_review_int.h"
 
-/* d: the drafts created or decided in the period, with their UTC dates and
- * whether a human decided them (as promotion counts them: a reviewer that
- * is not 'auto'). e: each draft once overall, once for its category, and
- * once for its reviewer when a human decided it. c counts creations by
- * creation date, r decisions by decision date; k lists the series (every
- * configured category even when quiet); g is the full grid of series x
- * days, and the reviewers' days leave out what reviewers do not create. */
+/* From the day rows of draft_rollup (schemas/migrations/0175), a few per
+ * day, category and person whatever the number of drafts. e: each rollup
+ * row once overall, once for its category and, for a person's decision
+ * row, once for that person. c counts creations by creation day (the
+ * creation rows, reviewer IS NULL), r people's decisions by decision day;
+ * $2 is the number of edit-distance histogram elements at or under the
+ * unchanged threshold (each row's head is summed: no histogram is added
+ * up), the median decision time is read from the summed decision-time
+ * histogram (within 5%). k lists the series (every configured category
+ * even when quiet); g is the full grid of series x days, and the
+ * reviewers' days leave out what reviewers do not create. */
 static const char series_sql[] =
 	"WITH b AS (SELECT (now() AT TIME ZONE 'UTC')::date AS last,"
 	"  (now() AT TIME ZONE 'UTC')::date - ($1::int - 1) AS first),"
 	" days AS (SELECT g::date AS day FROM b,"
 	"  generate_series(b.first::timestamp, b.last::timestamp, interval '1 day') g),"
-	" d AS (SELECT x.category, x.reviewer, x.status, x.edit_distance,"
-	"  (x.created_at AT TIME ZONE 'UTC')::date AS cday,"
-	"  (x.decided_at AT TIME ZONE 'UTC')::date AS dday,"
-	"  (x.reviewer IS NOT NULL AND x.reviewer <> 'auto' AND x.decided_at IS NOT NULL"
-	"   AND x.status IN ('approved', 'sent', 'failed', 'rejected')) AS human,"
-	"  extract(epoch FROM x.decided_at - x.created_at)::float8 AS secs"
-	"  FROM drafts x, b WHERE (x.created_at >= (b.first::timestamp AT TIME ZONE 'UTC')"
-	"  OR x.decided_at >= (b.first::timestamp AT TIME ZONE 'UTC')) AND x.origin = 'model'),"
-	" e AS (SELECT s.kind, s.key, d.* FROM d CROSS JOIN LATERAL (VALUES"
-	"  ('overall', NULL::text), ('category', d.category), ('reviewer', d.reviewer))"
-	"  s(kind, key) WHERE s.kind <> 'reviewer' OR d.human),"
-	" c AS (SELECT kind, key, cday AS day, count(*) AS drafts,"
-	"  count(*) FILTER (WHERE status = 'auto_sent') AS auto_sent"
-	"  FROM e WHERE kind <> 'reviewer' GROUP BY 1, 2, 3),"
-	" r AS (SELECT kind, key, dday AS day, count(*) AS reviewed,"
-	"  count(*) FILTER (WHERE status <> 'rejected' AND edit_distance <= $2::float8)"
-	"   AS approved_unchanged,"
-	"  count(*) FILTER (WHERE status <> 'rejected' AND edit_distance > $2::float8)"
-	"   AS approved_edited,"
-	"  count(*) FILTER (WHERE status = 'rejected') AS rejected,"
-	"  avg(edit_distance) FILTER (WHERE status <> 'rejected') AS mean_edit_distance,"
-	"  percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) AS median_decision_seconds"
-	"  FROM e WHERE human GROUP BY 1, 2, 3),"
+	" e AS (SELECT s.kind, s.key, x.* FROM draft_rollup x CROSS JOIN b CROSS JOIN LATERAL"
+	"  (VALUES ('overall', NULL::text), ('category', x.category), ('reviewer', x.reviewer))"
+	"  s(kind, key) WHERE x.day BETWEEN b.first AND b.last"
+	"  AND (s.kind <> 'reviewer' OR x.reviewer IS NOT NULL)),"
+	" c AS (SELECT kind, key, day, sum(drafted)::bigint AS drafts,"
+	"  sum(auto_sent)::bigint AS auto_sent FROM e WHERE reviewer IS NULL"
+	"  GROUP BY 1, 2, 3 HAVING sum(drafted) <> 0),"
+	" h AS (SELECT kind, key, day, sum(reviewed)::bigint AS reviewed,"
+	"  sum(rejected)::bigint AS rejected, sum(appr_edit_n)::bigint AS appr_n,"
+	"  sum(appr_edit_sum) AS appr_sum,"
+	"  sum(draft_rollup_hist_head(edit_hist, $2::int))::bigint AS approved_unchanged,"
+	"  draft_rollup_hist_sum(secs_hist) AS sh FROM e WHERE reviewer IS NOT NULL"
+	"  GROUP BY 1, 2, 3 HAVING sum(reviewed) <> 0),"
+	" r AS (SELECT kind, key, day, reviewed, rejected, approved_unchanged,"
+	"  appr_n - approved_unchanged AS approved_edited,"
+	"  (appr_sum / nullif(appr_n, 0))::float8 AS mean_edit_distance,"
+	"  draft_rollup_secs_quantile(sh, 0.5) AS median_decision_seconds FROM h),"
 	" k AS (SELECT 'overall' AS kind, NULL::text AS key"
-	"  UNION SELECT 'category', name FROM categories UNION SELECT kind, key FROM e),"
+	"  UNION SELECT 'category', name FROM categories"
+	"  UNION SELECT kind, key FROM c UNION SELECT kind, key FROM r),"
 	" g AS (SELECT k.kind, k.key, days.day, jsonb_build_object("
 	"  'day', to_char(days.day, 'YYYY-MM-DD'), 'drafts', coalesce(c.drafts, 0),"
 	"  'auto_sent', coalesce(c.auto_sent, 0), 'reviewed', coalesce(r.reviewed, 0),"
@@ -69,6 +68,16 @@ static const char series_sql[] =
 	"  'reviewers', coalesce((SELECT json_agg(json_build_object('reviewer', key, 'days', days)"
 	"   ORDER BY key) FROM s WHERE kind = 'reviewer'), '[]'::json))::text FROM b";
 
+unsigned int store_rollup_unchanged_elems(double t)
+{
+	/* the 1e-6 keeps 0.05 (a hair under 5 hundredths as a double) at 5 */
+	if (!(t >= 0))
+		return 1;
+	if (t > 1.01)
+		t = 1.01;
+	return (unsigned int)(t * 100.0 + 1e-6) + 1;
+}
+
 int store_review_series(struct store *store, unsigned int days, double unchanged_threshold,
 			json_t **result_r)
 {
@@ -81,7 +90,7 @@ int store_review_series(struct store *store, unsigned int days, double unchanged
 	if (days > REVIEW_SERIES_MAX_DAYS)
 		days = REVIEW_SERIES_MAX_DAYS;
 	snprintf(n, sizeof(n), "%u", days);
-	snprintf(t, sizeof(t), "%.17g", unchanged_threshold);
+	snprintf(t, sizeof(t), "%u", store_rollup_unchanged_elems(unchanged_threshold));
 	/* the query always yields its one row */
 	r = store_review_one(store, "stats series", series_sql, 2, params, result_r);
 	return r == 1 ? 0 : -1;

@@ -75,9 +75,10 @@ assert {**part["backlog"], age: 0} == {**full["backlog"], age: 0}
 assert part["series"]["days"] == 30 and part["series"]["overall"][-1]["drafts"] >= 1
 PY
 
-# parts=counts is one pass over the drafts (GROUPING SETS); it must give
-# what the two statements it replaced give over the same seeded history
-# (their SQL, as it stood, is the reference here)
+# parts=counts reads the rollups (migration 0175); it must give what the two
+# statements over every draft it replaced give over the same seeded history
+# (their SQL, as it stood, is the reference here), the median decision time
+# within the histogram's 5%
 human="reviewer IS NOT NULL AND reviewer <> 'auto' AND origin = 'model'"
 cols="'reviewed', count(*) FILTER (WHERE $human AND status IN ('approved', 'sent', 'rejected', 'failed')),
  'approved_unchanged', count(*) FILTER (WHERE $human AND status IN ('approved', 'sent', 'failed') AND edit_distance <= 0.05),
@@ -91,7 +92,7 @@ psql -XAtq -d "$url" -c "SELECT json_agg(j) FROM (SELECT json_build_object('cate
 psql -XAtq -d "$url" -c "SELECT json_agg(j) FROM (SELECT json_build_object('reviewer', reviewer, $cols) AS j
  FROM drafts WHERE $human GROUP BY reviewer ORDER BY reviewer) x" >"$ITMP/ref-revs.json"
 [ "$(get counts.json '?parts=counts')" = 200 ] &&
-	python3 - "$ITMP/counts.json" "$ITMP/ref-cats.json" "$ITMP/ref-revs.json" <<'PY' && ok "parts=counts (one pass) equals the two per-category and per-reviewer statements it replaced" || not_ok "parts=counts differs from the reference: $(head -c 300 "$ITMP/counts.json")"
+	python3 - "$ITMP/counts.json" "$ITMP/ref-cats.json" "$ITMP/ref-revs.json" <<'PY' && ok "parts=counts (from the rollups) equals the two per-category and per-reviewer statements it replaced" || not_ok "parts=counts differs from the reference: $(head -c 300 "$ITMP/counts.json")"
 import json, math, sys
 got = json.load(open(sys.argv[1]))
 cats, revs = (json.load(open(p)) for p in sys.argv[2:4])
@@ -99,12 +100,71 @@ def same(a, b):  # float sums may differ in the last bits with the row order
     if isinstance(a, float) or isinstance(b, float):
         return a is not None and b is not None and math.isclose(a, b, rel_tol=1e-9)
     return a == b
+def close(k, a, b):
+    if k == "median_decision_seconds" and a is not None and b is not None:
+        return math.isclose(a, b, rel_tol=0.05, abs_tol=0.5)
+    return same(a, b)
 def rows_equal(x, y):
-    return len(x) == len(y) and all(set(a) == set(b) and all(same(a[k], b[k]) for k in a) for a, b in zip(x, y))
+    return len(x) == len(y) and all(set(a) == set(b) and all(close(k, a[k], b[k]) for k in a) for a, b in zip(x, y))
 assert set(got) == {"categories", "reviewers", "unchanged_threshold"}, set(got)
 assert rows_equal(got["categories"], cats), (got["categories"], cats)
 assert rows_equal(got["reviewers"], revs), (got["reviewers"], revs)
 assert len(revs) == 2 and len(cats) == 4 and cats[-1]["category"] is None
+PY
+
+# parts=series reads the day rows of the rollups: each day's figures must be
+# what the drafts themselves give (computed here from the rows), overall,
+# per category and per reviewer, the median within the histogram's 5%
+psql -XAtq -d "$url" -c "SELECT json_agg(json_build_object('category', category, 'reviewer', reviewer,
+ 'status', status, 'ed', edit_distance, 'cday', to_char((created_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'),
+ 'dday', to_char((decided_at AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD'),
+ 'secs', extract(epoch FROM decided_at - created_at)::float8)) FROM drafts WHERE origin = 'model'" >"$ITMP/rows.json"
+[ "$(get series.json '?parts=series&days=14')" = 200 ] &&
+	python3 - "$ITMP/series.json" "$ITMP/rows.json" <<'PY' && ok "parts=series (from the rollups) equals the daily figures computed from the drafts" || not_ok "parts=series differs from the drafts: $(head -c 300 "$ITMP/series.json")"
+import json, math, statistics, sys
+got = json.load(open(sys.argv[1]))["series"]
+rows = json.load(open(sys.argv[2]))
+days = [d["day"] for d in got["overall"]]
+assert len(days) == 14
+def expect(keep, reviewer):
+    out = []
+    for day in days:
+        c = [r for r in rows if keep(r) and r["cday"] == day]
+        h = [r for r in rows if keep(r) and r["dday"] == day and r["reviewer"] not in (None, "auto")
+             and r["status"] in ("approved", "sent", "failed", "rejected")]
+        ap = [r for r in h if r["status"] != "rejected"]
+        un = sum(1 for r in ap if r["ed"] is not None and r["ed"] <= 0.05)
+        ed = [r["ed"] for r in ap if r["ed"] is not None]
+        e = {"day": day, "reviewed": len(h), "approved_unchanged": un,
+             "approved_edited": sum(1 for r in ap if r["ed"] is not None and r["ed"] > 0.05),
+             "rejected": len(h) - len(ap), "unchanged_rate": un / len(h) if h else None,
+             "mean_edit_distance": sum(ed) / len(ed) if ed else None,
+             "median_decision_seconds": statistics.median([r["secs"] for r in h]) if h else None}
+        if not reviewer:
+            e["drafts"] = len(c)
+            e["auto_sent"] = sum(1 for r in c if r["status"] == "auto_sent")
+        out.append(e)
+    return out
+def same(k, a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    if k == "median_decision_seconds":
+        return math.isclose(a, b, rel_tol=0.05, abs_tol=0.5)
+    return math.isclose(a, b, rel_tol=1e-9) if isinstance(a, float) or isinstance(b, float) else a == b
+def check(name, got_days, exp_days):
+    for g, e in zip(got_days, exp_days):
+        assert set(g) == set(e), (name, set(g) ^ set(e))
+        for k in e:
+            assert same(k, g[k], e[k]), (name, g["day"], k, g[k], e[k])
+check("overall", got["overall"], expect(lambda r: True, False))
+cats = {c["category"]: c["days"] for c in got["categories"]}
+for name in {r["category"] for r in rows}:
+    check(name, cats[name], expect(lambda r, n=name: r["category"] == n, False))
+revs = {x["reviewer"]: x["days"] for x in got["reviewers"]}
+assert set(revs) == {"rita", "dave"}, set(revs)
+for name in revs:
+    check(name, revs[name], expect(lambda r, n=name: r["reviewer"] == n, True))
+assert sum(d["reviewed"] for d in got["overall"]) > 20
 PY
 
 code=$(get bad.json '?parts=promotion,bogus')

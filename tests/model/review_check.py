@@ -127,3 +127,11 @@ def check(env, model, Violation):
             if missing:
                 raise Violation("draft %d: saved edits %s are missing from the text that"
                                 " was sent" % (did, missing))
+    # the statistics rollups (migration 0175) were changed by the same
+    # transactions as the drafts, crashes and retries included: they sum to
+    # what the drafts give (issue 16 item 6)
+    drift = env.rows("SELECT coalesce(day::text, 'all time'), coalesce(category, '-'),"
+                     " coalesce(reviewer, '-') FROM draft_rollup_drift LIMIT 3")
+    if drift:
+        raise Violation("the statistics rollups differ from the drafts for %s"
+                        % ", ".join("/".join(r) for r in drift))
