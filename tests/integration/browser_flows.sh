@@ -28,5 +28,11 @@ for flow in "$here"/tests/browser/flow_*.mjs; do
 	rc=$?
 	[ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "$(basename "$flow") exited with $rc"
 done
+# last: it approves and undoes drafts (each undo is a new version) that the
+# flows above find by sender and count versions of
+(cd "$here/tests/browser" && DRAFTD_URL=$BS_URL REVIEWER_TOKEN=$BS_RTOK REVIEWER2_TOKEN=$BS_RTOK2 \
+	SCREENSHOT_DIR=$shots timeout 300 node queue_kept.mjs)
+rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "queue_kept.mjs exited with $rc"
 
 browser_stack_stop

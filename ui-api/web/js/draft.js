@@ -21,6 +21,7 @@ import {conversationPane} from './thread.js';
 import {notesPane} from './notes.js';
 import {assignControl} from './assign.js';
 import {pickSnippet} from './snippet_picker.js';
+import {keptRow, learn} from './queue_kept.js';
 
 const REFRESH_MS = 5000;
 const LIVE = ['pending', 'claimed'];
@@ -130,11 +131,22 @@ export function mountDraft(root, id, ctx) {
 			'Esc back to the queue'));
 	let messageShown = false;
 
+	// The conversation, notes and assignment panes ask for their data as
+	// soon as the message is known (from the queue's row when the draft was
+	// opened from there): in parallel with the draft, each filled when its
+	// own answer comes, none waiting for another.
+	function startPanes(mid) {
+		if (!ws && mid !== undefined && mid !== null) {
+			ws = {conv: conversationPane(mid), notes: notesPane(mid, ctx), assign: assignControl(mid, ctx)};
+		}
+	}
+	const row = keptRow(id);
+	if (row) startPanes(row.message_id);
+
 	function render() {
 		replace(root.querySelector('#draft-title'), 'Draft #' + d.id + ': ', d.subject || '');
 		if (!messageShown) {
-			const mid = d.message_id || (d.message && d.message.id);
-			ws = {conv: conversationPane(mid), notes: notesPane(mid, ctx), assign: assignControl(mid, ctx)};
+			startPanes(d.message_id || (d.message && d.message.id));
 			replace(messageSlot, messagePane(d.message || {}), ws.conv.el, ws.notes.el);
 			replace(assignSlot, ws.assign.el);
 			layout.append(messageSlot, editor, evidenceSlot);
@@ -265,6 +277,7 @@ export function mountDraft(root, id, ctx) {
 	}
 	function accept(x) {
 		d = x;
+		learn(d.id, d.status);
 		deadline = d.status === 'approved' ? sendDeadline(d.outbox) : null;
 		pres.update(d);
 	}
