@@ -84,7 +84,11 @@ async function timed(page, name, arg) {
 					server: app ? Math.round(app.duration * 10) / 10 : null,
 					bytes: e.decodedBodySize};
 			});
-		return {ms, reqs};
+		// the views' own render() (performance.measure 'render') within it
+		const render = performance.getEntriesByName('render', 'measure')
+			.filter((e) => e.startTime >= t0 && e.startTime <= t0 + ms)
+			.reduce((t, e) => t + e.duration, 0);
+		return {ms, reqs, render};
 	}, [name, arg]);
 }
 
@@ -105,10 +109,10 @@ function breakdown(rounds) {
 		return {n: q.length, par, server: q.reduce((t, x) => t + (x.server || 0), 0),
 			network: q.reduce((t, x) => t + (x.end - x.start), 0),
 			bytes: q.reduce((t, x) => t + (x.bytes || 0), 0), firstReq: q.length ? Math.min(...q.map((x) => x.start)) : null,
-			lastEnd, after: r.ms - lastEnd};
+			lastEnd, after: r.ms - lastEnd, render: r.render};
 	});
 	const out = {};
-	for (const k of ['n', 'par', 'server', 'network', 'bytes', 'firstReq', 'lastEnd', 'after']) {
+	for (const k of ['n', 'par', 'server', 'network', 'bytes', 'firstReq', 'lastEnd', 'after', 'render']) {
 		out[k] = med(per.map((x) => x[k]));
 	}
 	const paths = {};
@@ -175,7 +179,8 @@ for (const [name, ms] of Object.entries(result.interactions)) {
 	console.log(name + ': n=' + s.length + ' median ' + s[Math.floor(s.length / 2)] + ' ms, max ' +
 		s[s.length - 1] + ' ms; medians: ' + b.n + ' requests (' + b.par + ' at once), first sent at ' +
 		b.firstReq + ' ms, last answer at ' + b.lastEnd + ' ms, server ' + b.server + ' ms, ' + b.bytes +
-		' bytes, page work after it ' + (b.after === null ? '-' : Math.round(b.after)) + ' ms');
+		' bytes, page work after it ' + (b.after === null ? '-' : Math.round(b.after)) + ' ms (render() ' +
+		(b.render === null ? '-' : Math.round(b.render * 10) / 10) + ' ms)');
 	for (const [p, x] of Object.entries(b.paths || {})) {
 		console.log('    ' + p + ': ' + x.count + 'x, server ' + x.server + ' ms, request ' +
 			Math.round(x.total) + ' ms, ' + x.bytes + ' bytes');

@@ -144,6 +144,7 @@ export function mountDraft(root, id, ctx) {
 	if (row) startPanes(row.message_id);
 
 	function render() {
+		const t0 = performance.now();
 		replace(root.querySelector('#draft-title'), 'Draft #' + d.id + ': ', d.subject || '');
 		if (!messageShown) {
 			startPanes(d.message_id || (d.message && d.message.id));
@@ -194,6 +195,7 @@ export function mountDraft(root, id, ctx) {
 		// the holder left: the text kept for the reviewer is still in the editor
 		if (!pres.other() && conflict.dataset.kind === 'taken') hideConflict();
 		showBanner();
+		performance.measure('render', {start: t0});
 	}
 
 	// Who holds the draft, what became of it, where the reply is: in words.
