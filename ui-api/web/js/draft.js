@@ -27,6 +27,8 @@ const REFRESH_MS = 5000;
 const LIVE = ['pending', 'claimed'];
 
 export function mountDraft(root, id, ctx) {
+	// asked first, before the view is built and before the panes' requests
+	let firstAnswer = api.draft(id);
 	let d = null; // the draft as last loaded or saved: what the editor is compared with
 	let alive = true;
 	let timer = null;
@@ -240,7 +242,9 @@ export function mountDraft(root, id, ctx) {
 	async function load(first) {
 		const started = epoch;
 		try {
-			const x = await api.draft(id);
+			const asked = first && firstAnswer ? firstAnswer : api.draft(id);
+			firstAnswer = null;
+			const x = await asked;
 			if (!alive) return;
 			if (first || !d) {
 				accept(x);
