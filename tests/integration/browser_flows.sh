@@ -10,6 +10,15 @@ set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
 shots=${DRAFTD_SCREENSHOTS:-$here/build/screenshots}
 
+# the kept queue's invariant over seeded random interleavings (node only;
+# make test-long runs many more seeds)
+if command -v node >/dev/null; then
+	seeds=${QUEUE_KEPT_SEEDS:-$([ "${DRAFTD_TEST_LONG:-}" = 1 ] && echo 20000 || echo 300)}
+	QUEUE_KEPT_SEEDS=$seeds node "$here/tests/browser/queue_kept_model.mjs"
+	rc=$?
+	[ $rc -le 1 ] || not_ok "queue_kept_model.mjs exited with $rc"
+fi
+
 if ! browser_tools_ready "$here"; then
 	ok "browser flow tests SKIPPED: /usr/bin/chromium, node or playwright-core is missing (deploy/install-deps.sh)"
 	exit 0
