@@ -21,14 +21,17 @@ import {conversationPane} from './thread.js';
 import {notesPane} from './notes.js';
 import {assignControl} from './assign.js';
 import {pickSnippet} from './snippet_picker.js';
-import {keptRow, learn} from './queue_kept.js';
+import {keptRow, learn, takePrefetched} from './queue_kept.js';
 
 const REFRESH_MS = 5000;
 const LIVE = ['pending', 'claimed'];
 
 export function mountDraft(root, id, ctx) {
-	// asked first, before the view is built and before the panes' requests
-	let firstAnswer = api.draft(id);
+	// asked first, before the view is built and before the panes' requests;
+	// or asked already while the row was selected in the queue, and then
+	// asked again as soon as it is shown
+	const early = takePrefetched(id);
+	let firstAnswer = early || api.draft(id);
 	let d = null; // the draft as last loaded or saved: what the editor is compared with
 	let alive = true;
 	let timer = null;
@@ -243,11 +246,14 @@ export function mountDraft(root, id, ctx) {
 		const started = epoch;
 		try {
 			const asked = first && firstAnswer ? firstAnswer : api.draft(id);
+			// a prefetched answer may be seconds old: what it says is not
+			// news to the queue (the load right after it is)
+			const old = asked === early;
 			firstAnswer = null;
 			const x = await asked;
 			if (!alive) return;
 			if (first || !d) {
-				accept(x);
+				accept(x, old);
 				fill(d);
 				render();
 				return;
@@ -281,9 +287,9 @@ export function mountDraft(root, id, ctx) {
 			}
 		}
 	}
-	function accept(x) {
+	function accept(x, old = false) {
 		d = x;
-		learn(d.id, d.status);
+		if (!old) learn(d.id, d.status);
 		deadline = d.status === 'approved' ? sendDeadline(d.outbox) : null;
 		pres.update(d);
 	}
@@ -538,6 +544,7 @@ export function mountDraft(root, id, ctx) {
 
 	(async () => {
 		await load(true);
+		if (early && alive) await load(false);
 		let ticks = 0;
 		const tick = async () => {
 			if (!alive) return;

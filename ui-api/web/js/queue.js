@@ -10,7 +10,7 @@ import {approve, confirmApprove, conflictWords, isFactConflict, outcomeWords, QU
 	rejectDialog} from './actions.js';
 import {trackSend} from './sending.js';
 import {messageBadge} from './states.js';
-import {keep, keepSelected, keptList, learn, reconcile} from './queue_kept.js';
+import {keep, keepSelected, keptList, learn, prefetchDraft, reconcile} from './queue_kept.js';
 
 const REFRESH_MS = 5000;
 const STORE = QUEUE_FILTERS;
@@ -240,6 +240,7 @@ export function mountQueue(root, ctx, params) {
 		const i = rows.findIndex((r) => String(r.id) === selected);
 		if (i >= 0) lastIndex = i;
 		keepSelected(f, selected, lastIndex);
+		if (alive) prefetchDraft(selected, api.draft);
 	}
 
 	function select(id) {

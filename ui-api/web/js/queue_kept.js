@@ -88,3 +88,38 @@ export function learn(id, status) {
 	if (id === undefined || id === null || !status) return;
 	learnt.set(String(id), {status, at: performance.now()});
 }
+
+// The selected row's draft, asked for while the reviewer reads the row, so
+// that Enter shows it at once (the draft view asks again right after). At
+// most one request in flight: moving on while it runs asks for the row
+// selected when it ends. An answer is used once, and only while fresh.
+const PREFETCH_MS = 15000;
+let prefetched = null; // {id, at, answer (a promise)}
+let prefetchBusy = false;
+let prefetchWanted = null;
+
+export function prefetchDraft(id, ask) {
+	prefetchWanted = id === null || id === undefined ? null : String(id);
+	if (prefetchBusy || prefetchWanted === null) return;
+	if (prefetched && prefetched.id === prefetchWanted && performance.now() - prefetched.at < PREFETCH_MS) {
+		return;
+	}
+	const want = prefetchWanted;
+	prefetchBusy = true;
+	const answer = ask(want);
+	prefetched = {id: want, at: performance.now(), answer};
+	answer.catch(() => {
+		if (prefetched && prefetched.answer === answer) prefetched = null;
+	}).finally(() => {
+		prefetchBusy = false;
+		if (prefetchWanted !== want) prefetchDraft(prefetchWanted, ask);
+	});
+}
+
+// The prefetched answer for draft id (a promise), or null; taken once.
+export function takePrefetched(id) {
+	const p = prefetched;
+	if (!p || p.id !== String(id) || performance.now() - p.at > PREFETCH_MS) return null;
+	prefetched = null;
+	return p.answer;
+}
