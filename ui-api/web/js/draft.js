@@ -569,6 +569,10 @@ export function mountDraft(root, id, ctx) {
 			clearTimeout(timer);
 			clearInterval(clock);
 			pres.stop();
+			if (ws) {
+				ws.conv.stop();
+				ws.notes.stop();
+			}
 		},
 		// unsaved edits: leaving asks first (app.js)
 		unsaved: () => !leaving && !!d && !decided() && dirty(),
