@@ -194,6 +194,13 @@ export function mountQueue(root, ctx, params) {
 		}
 	}
 
+	// What a row shows: a refresh that would draw the same leaves the table
+	// alone (no rebuild, no layout while the reviewer moves on).
+	let shownKey = null;
+	const rowsKey = () => JSON.stringify(rows.map((d) => [d.id, d.status, d.category, d.sender, d.subject,
+		d.message_subject, age(d.age_seconds), d.confidence, d.flags, d.claimed_by, d.assigned_to,
+		d.message_status])) + (next ? '+' : '');
+
 	// The rows are built off the document and go in with one write.
 	function render(reset) {
 		const t0 = performance.now();
@@ -202,6 +209,14 @@ export function mountQueue(root, ctx, params) {
 			const was = reset ? -1 : lastIndex;
 			selected = rows.length ? String(rows[Math.max(0, Math.min(was, rows.length - 1))].id) : null;
 		}
+		const key = rowsKey();
+		if (key === shownKey) {
+			const tr = tbody.querySelector('tr.selected');
+			if (selected && (!tr || tr.dataset.id !== selected)) select(selected);
+			else noteSelected();
+			return;
+		}
+		shownKey = key;
 		const frag = document.createDocumentFragment();
 		for (const d of rows) {
 			const id = String(d.id);
