@@ -50,6 +50,7 @@ export function mountQueue(root, ctx, params) {
 	let timer = null;
 	let alive = true;
 	let asked = 0; // lists asked for: only the answer to the latest is shown
+	let rowsAt = -Infinity; // when the list the rows come from was asked for
 	let inFlight = 0;
 	let wanted = 50;
 
@@ -107,6 +108,7 @@ export function mountQueue(root, ctx, params) {
 		const k = keptList(f);
 		if (!k) return false;
 		rows = k.rows;
+		rowsAt = k.askedAt;
 		next = k.next;
 		wanted = Math.max(50, rows.length);
 		if (top) {
@@ -158,6 +160,7 @@ export function mountQueue(root, ctx, params) {
 			const r = await api.drafts(query(undefined, Math.min(200, wanted)));
 			if (!alive || mine !== asked) return;
 			rows = reconcile(r.drafts || [], askedAt, shownFor.status);
+			rowsAt = askedAt;
 			next = r.next_cursor || null;
 			keep(shownFor, r.drafts || [], next, askedAt);
 			render(reset);
@@ -185,6 +188,7 @@ export function mountQueue(root, ctx, params) {
 			const askedAt = performance.now();
 			const r = await api.drafts(query(next, 50));
 			rows = mergeRows(rows, reconcile(r.drafts || [], askedAt, f.status));
+			rowsAt = askedAt;
 			next = r.next_cursor || null;
 			wanted = rows.length;
 			keep(f, rows, next, askedAt);
@@ -274,7 +278,7 @@ export function mountQueue(root, ctx, params) {
 	// follows cannot bring it back: queue_kept.js).
 	function decidedHere(id, status) {
 		learn(id, status);
-		rows = reconcile(rows, -Infinity, f.status);
+		rows = reconcile(rows, rowsAt, f.status);
 		render(false);
 		// still listed (the filter takes decided drafts too): on to the next
 		if (selected === String(id)) move(1);

@@ -73,7 +73,8 @@ export function keepSelected(f, id, index) {
 export function keptList(f) {
 	const k = kept.get(filterKey(f));
 	if (!k) return null;
-	return {rows: reconcile(k.rows, k.askedAt, f.status), next: k.next, selected: k.selected};
+	return {rows: reconcile(k.rows, k.askedAt, f.status), next: k.next, selected: k.selected,
+		askedAt: k.askedAt};
 }
 
 // The kept row of draft id (any filters), or null: the draft view starts
