@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "daemon/config/config.h"
 #include "daemon/store/store.h"
@@ -90,6 +91,7 @@ struct api_response {
 	char set_cookie[256];     /* a Set-Cookie header, "" for none */
 	char location[2048];      /* a Location header (redirects), "" for none */
 	unsigned int retry_after; /* a Retry-After header in seconds, 0 for none */
+	uint64_t handled_us;      /* the handler's time (Server-Timing: app), 0 for none */
 };
 
 typedef void api_handler_fn(struct api_request *req, struct api_response *resp);

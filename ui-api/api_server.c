@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -178,6 +179,15 @@ struct store *api_store(struct api_request *req, struct api_response *resp)
 	return req->store;
 }
 
+/* Microseconds on the monotonic clock, for Server-Timing. */
+static uint64_t api_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static void api_add_headers(struct MHD_Response *r, const struct api_response *resp)
 {
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -204,6 +214,16 @@ static void api_add_headers(struct MHD_Response *r, const struct api_response *r
 
 		snprintf(secs, sizeof(secs), "%u", resp->retry_after);
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
+	if (resp->handled_us > 0) {
+		/* the handler's time, database included: the page's Resource
+		 * Timing tells server time from network and queueing by it */
+		char timing[48];
+
+		snprintf(timing, sizeof(timing), "app;dur=%llu.%03llu",
+			 (unsigned long long)(resp->handled_us / 1000),
+			 (unsigned long long)(resp->handled_us % 1000));
+		MHD_add_response_header(r, "Server-Timing", timing);
 	}
 }
 
@@ -334,6 +354,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 	struct api_response resp = {.status = 500};
 	struct api_request req;
 	enum MHD_Result ret;
+	uint64_t handled_us;
 
 	(void)version;
 	if (up == NULL) {
@@ -370,9 +391,13 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		req.body_len = up->body.len;
 		req.config = daemon_config(server->daemon);
 		req.server = server;
+		handled_us = api_now_us();
 		api_router_dispatch(&req, &resp);
 		config_unref(&req.config);
 		store_pool_put(server->db, &req.store);
+		resp.handled_us = api_now_us() - handled_us;
+		if (resp.handled_us == 0)
+			resp.handled_us = 1;
 	}
 	api_log_request(conn, method, url, resp.status, req.actor, up->started_ms);
 	ret = api_send(conn, &resp);

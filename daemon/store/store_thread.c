@@ -27,7 +27,13 @@
  * prefixes, where one of the two has no In-Reply-To/References. Each arm of
  * a UNION is one index (thread_ids GIN, outbox's unique Message-ID, sender
  * and subject, sender, domain), so a thread is read in milliseconds among
- * 100,000 messages. Our Message-IDs are stored with their angle brackets. */
+ * 100,000 messages. Our Message-IDs are stored with their angle brackets.
+ * The other mail of the address and the domain is ordered by "m.id + 0": by
+ * m.id the planner walks the whole primary key backwards hoping for the
+ * first 20 soon, and reads every message when the customer's mail is all
+ * in the thread (0.8 s each at 100,000); this way it takes the sender's or
+ * the domain's index and sorts what it finds. A long thread's messages are
+ * cut to the first THREAD_MAX_MESSAGES (thl) before their JSON is built. */
 #define THREAD_OUR_IDS(ids) "ARRAY(SELECT '<' || i || '>' FROM unnest(" ids ") AS i)"
 #define THREAD_SQL                                                                                                                    \
 	"WITH me AS (SELECT m.id, m.mailbox_id, lower(m.sender) AS addr,"                                                             \
@@ -61,6 +67,10 @@
 			  "o.draft_id, ids2"                                                                                          \
 			  " WHERE o.message_id = ANY(" THREAD_OUR_IDS(                                                                \
 				  "ids2.ids") ")),"                                                                                   \
+					      " thl AS (SELECT x.id FROM messages x WHERE x.id "                                      \
+					      "IN (SELECT id FROM th)"                                                                \
+					      " ORDER BY coalesce(x.sent_date, x.received_at), "                                      \
+					      "x.id LIMIT " THREAD_MAX_MESSAGES "),"                                                  \
 					      " items AS (SELECT coalesce(m.sent_date, "                                              \
 					      "m.received_at) AS at, 0 AS ord, m.id AS"                                               \
 					      " oid, json_build_object('type', 'message', 'id', "                                     \
@@ -74,7 +84,7 @@
 					      " m.status, 'current', m.id = (SELECT id FROM me), "                                    \
 					      "'live_draft_id', " MESSAGE_LIVE_SQL                                                    \
 					      ") AS j FROM messages m WHERE m.id IN (SELECT id "                                      \
-					      "FROM th) UNION ALL SELECT"                                                             \
+					      "FROM thl) UNION ALL SELECT"                                                            \
 					      " coalesce(o.sent_at, d.decided_at, d.updated_at), "                                    \
 					      "1, d.id, json_build_object('type',"                                                    \
 					      " 'reply', 'id', d.id, 'message_id', d.message_id, "                                    \
@@ -90,19 +100,19 @@
 					      " ON m.id = d.message_id JOIN mailboxes mb ON "                                         \
 					      "mb.id = m.mailbox_id LEFT JOIN outbox o ON"                                            \
 					      " o.draft_id = d.id WHERE d.message_id IN (SELECT "                                     \
-					      "id FROM th) AND d.status IN"                                                           \
+					      "id FROM thl) AND d.status IN"                                                          \
 					      " ('approved', 'sent', 'auto_sent')),"                                                  \
 					      " oa AS (SELECT m.id FROM messages m, me WHERE "                                        \
 					      "lower(m.sender) = me.addr AND m.id NOT IN"                                             \
 					      " (SELECT id FROM th) AND NOT m.is_duplicate ORDER "                                    \
-					      "BY m.id DESC LIMIT $3::int),"                                                          \
+					      "BY m.id + 0 DESC LIMIT $3::int),"                                                      \
 					      " od AS (SELECT m.id FROM messages m, me WHERE "                                        \
 					      "me.dom <> '' AND NOT (me.dom ="                                                        \
 					      " ANY(string_to_array($2, ','))) AND "                                                  \
 					      "lower(split_part(m.sender, '@', 2)) = me.dom AND"                                      \
 					      " lower(m.sender) <> me.addr AND m.id NOT IN "                                          \
 					      "(SELECT id FROM th) AND NOT m.is_duplicate"                                            \
-					      " ORDER BY m.id DESC LIMIT $3::int)"                                                    \
+					      " ORDER BY m.id + 0 DESC LIMIT $3::int)"                                                \
 					      " SELECT json_build_object('thread', "                                                  \
 					      "coalesce((SELECT json_agg(j ORDER BY at, ord, oid)"                                    \
 					      " FROM (SELECT * FROM items ORDER BY at, ord, oid "                                     \

@@ -4,8 +4,10 @@
 // (tests/bench/fig_browser.py: the p95 of each is a figure with the target
 // p95 <= 100 ms). A measurement, never a test: nothing here fails on time.
 //   node perf.mjs BASE_URL TOKEN OUT.json
-// writes {"interactions": {"NAME": [ms, ...]}}. Each interaction starts at
-// the event a person causes (a key press, a changed select) and ends at the
+// writes {"interactions": {"NAME": [ms, ...]}, "breakdown": {"NAME": {...}}}
+// (the breakdown: the API requests each interaction made, from Resource
+// Timing and draftd's Server-Timing header, and the page's time after
+// them). Each interaction starts at the event a person causes (a key press, a changed select) and ends at the
 // first animation frame after the page shows its result:
 //   open queue       #/queue from another view until its rows are drawn
 //   next row (j)     j in the queue until the next row is selected
@@ -56,7 +58,9 @@ async function timed(page, name, arg) {
 		const [trigger, ready] = steps[name];
 		performance.clearMarks();
 		performance.clearMeasures();
-		performance.mark(name + ':start');
+		performance.clearResourceTimings();
+		performance.setResourceTimingBufferSize(1000);
+		const t0 = performance.mark(name + ':start').startTime;
 		trigger();
 		const until = performance.now() + 15000;
 		while (!ready()) {
@@ -65,15 +69,73 @@ async function timed(page, name, arg) {
 		}
 		await frame();
 		performance.mark(name + ':end');
-		return performance.measure(name, name + ':start', name + ':end').duration;
+		const ms = performance.measure(name, name + ':start', name + ':end').duration;
+		// the API requests finished within the interaction: when each
+		// started and ended (ms from the start), the server's own time
+		// (Server-Timing app) and the JSON's size
+		const reqs = performance.getEntriesByType('resource')
+			.filter((e) => e.name.includes('/api/v1/') && e.startTime >= t0 && e.responseEnd <= t0 + ms)
+			.map((e) => {
+				const app = (e.serverTiming || []).find((x) => x.name === 'app');
+				const u = new URL(e.name);
+				return {path: u.pathname.replace(/^\/api\/v1/, '').replace(/\/\d+/g, '/{id}'),
+					start: Math.round((e.startTime - t0) * 10) / 10,
+					end: Math.round((e.responseEnd - t0) * 10) / 10,
+					server: app ? Math.round(app.duration * 10) / 10 : null,
+					bytes: e.decodedBodySize};
+			});
+		// the views' own render() (performance.measure 'render') within it
+		const render = performance.getEntriesByName('render', 'measure')
+			.filter((e) => e.startTime >= t0 && e.startTime <= t0 + ms)
+			.reduce((t, e) => t + e.duration, 0);
+		return {ms, reqs, render};
 	}, [name, arg]);
+}
+
+// Where an interaction's time went, over its rounds (medians): requests,
+// how many were in flight together at most, the server's time and bytes of
+// the slowest request chain, and the time after the last response (the
+// page's own work: parsing, building the DOM, layout, the frame).
+function breakdown(rounds) {
+	const med = (xs) => {
+		const s = xs.filter((x) => x !== null && x !== undefined).sort((a, b) => a - b);
+		return s.length ? s[Math.floor(s.length / 2)] : null;
+	};
+	const per = rounds.map((r) => {
+		const q = r.reqs;
+		let par = 0;
+		for (const a of q) par = Math.max(par, q.filter((b) => b.start < a.end && a.start < b.end).length);
+		const lastEnd = q.length ? Math.max(...q.map((x) => x.end)) : 0;
+		return {n: q.length, par, server: q.reduce((t, x) => t + (x.server || 0), 0),
+			network: q.reduce((t, x) => t + (x.end - x.start), 0),
+			bytes: q.reduce((t, x) => t + (x.bytes || 0), 0), firstReq: q.length ? Math.min(...q.map((x) => x.start)) : null,
+			lastEnd, after: r.ms - lastEnd, render: r.render};
+	});
+	const out = {};
+	for (const k of ['n', 'par', 'server', 'network', 'bytes', 'firstReq', 'lastEnd', 'after', 'render']) {
+		out[k] = med(per.map((x) => x[k]));
+	}
+	const paths = {};
+	for (const r of rounds) {
+		for (const x of r.reqs) {
+			const p = (paths[x.path] = paths[x.path] || {server: [], total: [], bytes: []});
+			p.server.push(x.server);
+			p.total.push(x.end - x.start);
+			p.bytes.push(x.bytes);
+		}
+	}
+	out.paths = Object.fromEntries(Object.entries(paths).map(([k, v]) => [k, {count: v.server.length,
+		server: med(v.server), total: med(v.total), bytes: med(v.bytes)}]));
+	return out;
 }
 
 // A timeout counts as its 15 s (dropping it would flatter the p95).
 const CAP_MS = 15000;
-function record(name, ms) {
-	const v = ms === null || ms === undefined ? CAP_MS : ms;
+const detail = {};
+function record(name, got) {
+	const v = got === null || got === undefined ? CAP_MS : got.ms;
 	(result.interactions[name] = result.interactions[name] || []).push(Math.round(v * 10) / 10);
+	if (got) (detail[name] = detail[name] || []).push(got);
 }
 
 const b = await browser();
@@ -109,10 +171,19 @@ try {
 } finally {
 	await b.close();
 }
+result.breakdown = Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, breakdown(v)]));
 writeFileSync(out, JSON.stringify(result));
 for (const [name, ms] of Object.entries(result.interactions)) {
 	const s = [...ms].sort((x, y) => x - y);
+	const b = result.breakdown[name] || {};
 	console.log(name + ': n=' + s.length + ' median ' + s[Math.floor(s.length / 2)] + ' ms, max ' +
-		s[s.length - 1] + ' ms');
+		s[s.length - 1] + ' ms; medians: ' + b.n + ' requests (' + b.par + ' at once), first sent at ' +
+		b.firstReq + ' ms, last answer at ' + b.lastEnd + ' ms, server ' + b.server + ' ms, ' + b.bytes +
+		' bytes, page work after it ' + (b.after === null ? '-' : Math.round(b.after)) + ' ms (render() ' +
+		(b.render === null ? '-' : Math.round(b.render * 10) / 10) + ' ms)');
+	for (const [p, x] of Object.entries(b.paths || {})) {
+		console.log('    ' + p + ': ' + x.count + 'x, server ' + x.server + ' ms, request ' +
+			Math.round(x.total) + ' ms, ' + x.bytes + ' bytes');
+	}
 }
 process.exit(rc);

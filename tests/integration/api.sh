@@ -399,6 +399,10 @@ expect "web page served" 200 "$(req "" GET /)"
 h=$(curl -s -D - -o /dev/null "$base/index.html")
 echo "$h" | grep -qi "content-security-policy: default-src 'self'" && echo "$h" | grep -qi 'x-content-type-options: nosniff' &&
 	echo "$h" | grep -qi 'referrer-policy: no-referrer' && ok "static page security headers" || not_ok "headers: $h"
+# the handler's time for the page's Resource Timing (perf.mjs, make bench)
+h=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $alice" "$base/api/v1/drafts?limit=1")
+echo "$h" | grep -Eqi '^server-timing: app;dur=[0-9]+\.[0-9]{3}' && ok "API answers carry Server-Timing: app;dur=MS" ||
+	not_ok "Server-Timing: $h"
 expect "no traversal" 404 "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$base/../outside.txt")"
 expect "no encoded traversal" 404 "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$base/%2e%2e/outside.txt")"
 

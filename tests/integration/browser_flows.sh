@@ -7,6 +7,17 @@
 set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/lib/browser_stack.sh"
+here=$(cd "$(dirname "$0")/../.." && pwd)
+
+# the kept queue's invariant over seeded random interleavings (node only;
+# make test-long runs many more seeds)
+if command -v node >/dev/null; then
+	seeds=${QUEUE_KEPT_SEEDS:-$([ "${DRAFTD_TEST_LONG:-}" = 1 ] && echo 20000 || echo 300)}
+	QUEUE_KEPT_SEEDS=$seeds node "$here/tests/browser/queue_kept_model.mjs"
+	rc=$?
+	[ $rc -le 1 ] || not_ok "queue_kept_model.mjs exited with $rc"
+fi
+
 browser_preflight "browser flow tests"
 
 # no [category] section: the classifier's categories must exist without one.
@@ -22,5 +33,11 @@ for flow in "$here"/tests/browser/flow_*.mjs; do
 	rc=$?
 	[ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "$(basename "$flow") exited with $rc"
 done
+# last: it approves and undoes drafts (each undo is a new version) that the
+# flows above find by sender and count versions of
+(cd "$here/tests/browser" && DRAFTD_URL=$BS_URL REVIEWER_TOKEN=$BS_RTOK REVIEWER2_TOKEN=$BS_RTOK2 \
+	SCREENSHOT_DIR=$shots timeout 300 node queue_kept.mjs)
+rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "queue_kept.mjs exited with $rc"
 
 browser_stack_stop

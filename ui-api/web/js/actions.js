@@ -4,6 +4,7 @@
 
 import {api, ApiError, idempotencyKey} from './api.js';
 import {h} from './dom.js';
+import {learn} from './queue_kept.js';
 
 // sessionStorage key of the queue's filters (the queue view owns them;
 // "approve and open next" follows the same order and filters).
@@ -109,7 +110,9 @@ export async function approve(id, edit, force = false) {
 	if (!keys.has(id)) keys.set(id, idempotencyKey());
 	const body = {...(edit || {})};
 	if (force) body.force = true;
-	return api.approve(id, body, keys.get(id) + (force ? '-force' : ''));
+	const r = await api.approve(id, body, keys.get(id) + (force ? '-force' : ''));
+	learn(id, (r && r.status) || 'approved');
+	return r;
 }
 
 // Asks for a reject reason and an optional corrected category.
@@ -169,5 +172,7 @@ export async function nextOpenDraft(id, me) {
 export async function reject(id, choice) {
 	const body = {reason: choice.reason};
 	if (choice.category) body.category = choice.category;
-	return api.reject(id, body);
+	const r = await api.reject(id, body);
+	learn(id, 'rejected');
+	return r;
 }

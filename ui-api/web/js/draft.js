@@ -21,11 +21,17 @@ import {conversationPane} from './thread.js';
 import {notesPane} from './notes.js';
 import {assignControl} from './assign.js';
 import {pickSnippet} from './snippet_picker.js';
+import {keptRow, learn, takePrefetched} from './queue_kept.js';
 
 const REFRESH_MS = 5000;
 const LIVE = ['pending', 'claimed'];
 
 export function mountDraft(root, id, ctx) {
+	// asked first, before the view is built and before the panes' requests;
+	// or asked already while the row was selected in the queue, and then
+	// asked again as soon as it is shown
+	const early = takePrefetched(id);
+	let firstAnswer = early || api.draft(id);
 	let d = null; // the draft as last loaded or saved: what the editor is compared with
 	let alive = true;
 	let timer = null;
@@ -130,11 +136,23 @@ export function mountDraft(root, id, ctx) {
 			'Esc back to the queue'));
 	let messageShown = false;
 
+	// The conversation, notes and assignment panes ask for their data as
+	// soon as the message is known (from the queue's row when the draft was
+	// opened from there): in parallel with the draft, each filled when its
+	// own answer comes, none waiting for another.
+	function startPanes(mid) {
+		if (!ws && mid !== undefined && mid !== null) {
+			ws = {conv: conversationPane(mid), notes: notesPane(mid, ctx), assign: assignControl(mid, ctx)};
+		}
+	}
+	const row = keptRow(id);
+	if (row) startPanes(row.message_id);
+
 	function render() {
+		const t0 = performance.now();
 		replace(root.querySelector('#draft-title'), 'Draft #' + d.id + ': ', d.subject || '');
 		if (!messageShown) {
-			const mid = d.message_id || (d.message && d.message.id);
-			ws = {conv: conversationPane(mid), notes: notesPane(mid, ctx), assign: assignControl(mid, ctx)};
+			startPanes(d.message_id || (d.message && d.message.id));
 			replace(messageSlot, messagePane(d.message || {}), ws.conv.el, ws.notes.el);
 			replace(assignSlot, ws.assign.el);
 			layout.append(messageSlot, editor, evidenceSlot);
@@ -182,6 +200,7 @@ export function mountDraft(root, id, ctx) {
 		// the holder left: the text kept for the reviewer is still in the editor
 		if (!pres.other() && conflict.dataset.kind === 'taken') hideConflict();
 		showBanner();
+		performance.measure('render', {start: t0});
 	}
 
 	// Who holds the draft, what became of it, where the reply is: in words.
@@ -226,10 +245,15 @@ export function mountDraft(root, id, ctx) {
 	async function load(first) {
 		const started = epoch;
 		try {
-			const x = await api.draft(id);
+			const asked = first && firstAnswer ? firstAnswer : api.draft(id);
+			// a prefetched answer may be seconds old: what it says is not
+			// news to the queue (the load right after it is)
+			const old = asked === early;
+			firstAnswer = null;
+			const x = await asked;
 			if (!alive) return;
 			if (first || !d) {
-				accept(x);
+				accept(x, old);
 				fill(d);
 				render();
 				return;
@@ -263,8 +287,9 @@ export function mountDraft(root, id, ctx) {
 			}
 		}
 	}
-	function accept(x) {
+	function accept(x, old = false) {
 		d = x;
+		if (!old) learn(d.id, d.status);
 		deadline = d.status === 'approved' ? sendDeadline(d.outbox) : null;
 		pres.update(d);
 	}
@@ -519,6 +544,7 @@ export function mountDraft(root, id, ctx) {
 
 	(async () => {
 		await load(true);
+		if (early && alive) await load(false);
 		let ticks = 0;
 		const tick = async () => {
 			if (!alive) return;
@@ -543,6 +569,10 @@ export function mountDraft(root, id, ctx) {
 			clearTimeout(timer);
 			clearInterval(clock);
 			pres.stop();
+			if (ws) {
+				ws.conv.stop();
+				ws.notes.stop();
+			}
 		},
 		// unsaved edits: leaving asks first (app.js)
 		unsaved: () => !leaving && !!d && !decided() && dirty(),

@@ -22,11 +22,16 @@ export function ageSince(iso) {
 	return isNaN(t) ? '' : age((Date.now() - t) / 1000);
 }
 
+// One formatter for the page: toLocaleString with options builds a new one
+// on every call (about a millisecond each: a draft's panes call this
+// hundreds of times).
+const WHEN = new Intl.DateTimeFormat(undefined, {dateStyle: 'medium', timeStyle: 'short'});
+
 export function when(iso) {
 	if (!iso) return '';
 	const d = new Date(toMs(iso));
 	if (isNaN(d)) return String(iso);
-	return d.toLocaleString(undefined, {dateStyle: 'medium', timeStyle: 'short'});
+	return WHEN.format(d);
 }
 
 export function pct(x, digits = 0) {

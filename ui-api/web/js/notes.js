@@ -16,10 +16,12 @@ export function notesPane(id, ctx) {
 		h('label', {for: 'note-body'}, 'New note'), body, h('div.buttons', add),
 		h('p.hint', 'Only people signed in here see notes. They never go into a reply or to the model.'));
 	let last = '';
+	let stopped = false;
 
 	async function refresh() {
 		try {
 			const r = await api.notes(id);
+			if (stopped) return;
 			const key = JSON.stringify(r.notes);
 			if (key === last) return;
 			last = key;
@@ -55,5 +57,5 @@ export function notesPane(id, ctx) {
 		}
 	});
 	refresh();
-	return {el, refresh};
+	return {el, refresh, stop: () => (stopped = true)};
 }

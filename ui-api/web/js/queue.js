@@ -4,12 +4,13 @@
 // whatever the reviewer is typing in them) are never rebuilt.
 
 import {api} from './api.js';
-import {$, clear, h, replace} from './dom.js';
+import {$, h, replace} from './dom.js';
 import {age, pct, shortFlag, flagWords} from './format.js';
 import {approve, confirmApprove, conflictWords, isFactConflict, outcomeWords, QUEUE_FILTERS, reject,
 	rejectDialog} from './actions.js';
 import {trackSend} from './sending.js';
 import {messageBadge} from './states.js';
+import {keep, keepSelected, keptList, learn, prefetchDraft, reconcile} from './queue_kept.js';
 
 const REFRESH_MS = 5000;
 const STORE = QUEUE_FILTERS;
@@ -48,7 +49,9 @@ export function mountQueue(root, ctx, params) {
 	let selected = null; // draft id
 	let timer = null;
 	let alive = true;
-	let busy = false;
+	let asked = 0; // lists asked for: only the answer to the latest is shown
+	let rowsAt = -Infinity; // when the list the rows come from was asked for
+	let inFlight = 0;
 	let wanted = 50;
 
 	const status = h('select#f-status', {title: 'Status', on: {change: () => set('status', status.value)}},
@@ -94,7 +97,30 @@ export function mountQueue(root, ctx, params) {
 		f[k] = v;
 		sessionStorage.setItem(STORE, JSON.stringify(f));
 		wanted = 50;
-		load(true);
+		// filters shown before in this page: drawn at once, then asked again
+		const shown = showKept(true);
+		load(!shown);
+	}
+
+	// The list as the page kept it (back from a draft): drawn at once, then
+	// asked for again. false when there is none for these filters.
+	function showKept(top = false) {
+		const k = keptList(f);
+		if (!k) return false;
+		rows = k.rows;
+		rowsAt = k.askedAt;
+		next = k.next;
+		wanted = Math.max(50, rows.length);
+		if (top) {
+			selected = rows.length ? String(rows[0].id) : null;
+		} else if (k.selected) {
+			const i = rows.findIndex((r) => String(r.id) === String(k.selected.id));
+			const at = i >= 0 ? i : Math.min(k.selected.index, rows.length - 1);
+			selected = at >= 0 ? String(rows[at].id) : null;
+		}
+		render(false);
+		replace(updated, 'updating…');
+		return true;
 	}
 
 	function query(cursor, limit) {
@@ -121,23 +147,31 @@ export function mountQueue(root, ctx, params) {
 		}
 	}
 
-	async function load(reset) {
-		if (busy) return;
-		busy = true;
+	// reset: the filters changed (the selection starts at the top). A
+	// periodic refresh (background) is skipped while a list is on its way;
+	// a changed filter asks at once, and only the latest answer is drawn.
+	async function load(reset, background = false) {
+		if (background && inFlight > 0) return;
+		const mine = ++asked;
+		const askedAt = performance.now();
+		const shownFor = {...f};
+		inFlight++;
 		try {
 			const r = await api.drafts(query(undefined, Math.min(200, wanted)));
-			if (!alive) return;
-			rows = r.drafts || [];
+			if (!alive || mine !== asked) return;
+			rows = reconcile(r.drafts || [], askedAt, shownFor.status);
+			rowsAt = askedAt;
 			next = r.next_cursor || null;
+			keep(shownFor, r.drafts || [], next, askedAt);
 			render(reset);
 			replace(updated, 'updated ' + new Date().toLocaleTimeString());
 			updated.classList.remove('stale');
 		} catch (e) {
-			if (!alive) return;
+			if (!alive || mine !== asked) return;
 			replace(updated, 'refresh failed: ' + e.message);
 			updated.classList.add('stale');
 		} finally {
-			busy = false;
+			inFlight--;
 		}
 	}
 
@@ -151,21 +185,43 @@ export function mountQueue(root, ctx, params) {
 	async function loadMore() {
 		if (!next) return;
 		try {
+			const askedAt = performance.now();
 			const r = await api.drafts(query(next, 50));
-			rows = mergeRows(rows, r.drafts || []);
+			rows = mergeRows(rows, reconcile(r.drafts || [], askedAt, f.status));
+			rowsAt = askedAt;
 			next = r.next_cursor || null;
 			wanted = rows.length;
+			keep(f, rows, next, askedAt);
 			render(false);
 		} catch (e) {
 			ctx.notice(e.message, 'error');
 		}
 	}
 
+	// What a row shows: a refresh that would draw the same leaves the table
+	// alone (no rebuild, no layout while the reviewer moves on).
+	let shownKey = null;
+	const rowsKey = () => JSON.stringify(rows.map((d) => [d.id, d.status, d.category, d.sender, d.subject,
+		d.message_subject, age(d.age_seconds), d.confidence, d.flags, d.claimed_by, d.assigned_to,
+		d.message_status])) + (next ? '+' : '');
+
+	// The rows are built off the document and go in with one write.
 	function render(reset) {
+		const t0 = performance.now();
 		if (reset || !rows.some((r) => String(r.id) === selected)) {
-			selected = rows.length ? String(rows[0].id) : null;
+			// the selected row went (decided): its successor takes its place
+			const was = reset ? -1 : lastIndex;
+			selected = rows.length ? String(rows[Math.max(0, Math.min(was, rows.length - 1))].id) : null;
 		}
-		clear(tbody);
+		const key = rowsKey();
+		if (key === shownKey) {
+			const tr = tbody.querySelector('tr.selected');
+			if (selected && (!tr || tr.dataset.id !== selected)) select(selected);
+			else noteSelected();
+			return;
+		}
+		shownKey = key;
+		const frag = document.createDocumentFragment();
 		for (const d of rows) {
 			const id = String(d.id);
 			const flags = [...new Set((d.flags || []).map(shortFlag).map((x) =>
@@ -186,19 +242,46 @@ export function mountQueue(root, ctx, params) {
 					? 'span.assignee.mine' : 'span.assignee', d.assigned_to === ctx.session.name ? 'you' : d.assigned_to) : ''),
 				h('td', h('span.status.s-' + String(d.status).replace(/\W/g, ''), d.status)),
 				h('td', messageBadge({message_status: d.message_status}) || ''));
-			tbody.append(tr);
+			frag.append(tr);
 		}
+		tbody.replaceChildren(frag);
+		noteSelected();
 		empty.hidden = rows.length > 0;
 		table.hidden = rows.length === 0;
 		more.hidden = !next;
 		replace(count, rows.length + (next ? '+' : '') + ' shown');
+		// make bench's page figures say how much of an interaction this was
+		performance.measure('render', {start: t0});
+	}
+
+	let lastIndex = 0; // where the selected row was: its successor is selected when it goes
+	function noteSelected() {
+		const i = rows.findIndex((r) => String(r.id) === selected);
+		if (i >= 0) lastIndex = i;
+		keepSelected(f, selected, lastIndex);
+		if (alive) prefetchDraft(selected, api.draft);
 	}
 
 	function select(id) {
+		const before = tbody.querySelector('tr.selected');
+		if (before) before.classList.remove('selected');
 		selected = id;
-		for (const tr of tbody.children) tr.classList.toggle('selected', tr.dataset.id === id);
-		const tr = tbody.querySelector('tr.selected');
-		if (tr) tr.scrollIntoView({block: 'nearest'});
+		const tr = tbody.querySelector('tr[data-id="' + CSS.escape(id) + '"]');
+		if (tr) {
+			tr.classList.add('selected');
+			tr.scrollIntoView({block: 'nearest'});
+		}
+		noteSelected();
+	}
+
+	// A row this page decided leaves the list at once (the refresh that
+	// follows cannot bring it back: queue_kept.js).
+	function decidedHere(id, status) {
+		learn(id, status);
+		rows = reconcile(rows, rowsAt, f.status);
+		render(false);
+		// still listed (the filter takes decided drafts too): on to the next
+		if (selected === String(id)) move(1);
 	}
 
 	function move(delta) {
@@ -218,7 +301,7 @@ export function mountQueue(root, ctx, params) {
 			const r = await approve(d.id, null);
 			trackSend({...r, id: r.id || d.id}, 'Draft #' + d.id + ' to ' + (d.recipient || d.sender || '?'));
 			ctx.refreshBacklog();
-			move(1);
+			decidedHere(d.id, r.status || 'approved');
 			load(false);
 		} catch (e) {
 			if (isFactConflict(e)) {
@@ -239,7 +322,7 @@ export function mountQueue(root, ctx, params) {
 			const r = await reject(d.id, choice);
 			ctx.notice('Draft #' + d.id + ' rejected. ' + outcomeWords(r && r.message, choice), 'ok', 9000);
 			ctx.refreshBacklog();
-			move(1);
+			decidedHere(d.id, 'rejected');
 			load(false);
 		} catch (e) {
 			ctx.notice('Not rejected: ' + (e.status === 409 ? conflictWords(e) : e.message), 'error');
@@ -262,12 +345,13 @@ export function mountQueue(root, ctx, params) {
 
 	async function tick() {
 		if (!alive) return;
-		if (!document.hidden) await load(false);
+		if (!document.hidden) await load(false, true);
 		if (alive) timer = setTimeout(tick, REFRESH_MS);
 	}
 
 	fillSelects();
-	load(true).then(() => {
+	const fromKept = showKept();
+	load(!fromKept).then(() => {
 		if (alive) timer = setTimeout(tick, REFRESH_MS);
 	});
 

@@ -47,14 +47,17 @@ export function conversationPane(id) {
 	const el = h('section.pane.conversation#conversation', h('h2', 'Conversation'),
 		h('p.muted', 'Loading…'));
 	let last = '';
+	let stopped = false;
 	async function refresh() {
 		let t;
 		try {
 			t = await api.thread(id);
 		} catch (e) {
-			replace(el, h('h2', 'Conversation'), h('p.error', e.message));
+			if (!stopped) replace(el, h('h2', 'Conversation'), h('p.error', e.message));
 			return;
 		}
+		// the view was left while it was on its way: nothing to build
+		if (stopped) return;
 		// rebuilt only when something changed: open <details> stay open
 		const key = JSON.stringify(t);
 		if (key === last) return;
@@ -72,5 +75,5 @@ export function conversationPane(id) {
 					t.same_domain || [], 'none'));
 	}
 	refresh();
-	return {el, refresh};
+	return {el, refresh, stop: () => (stopped = true)};
 }
