@@ -51,7 +51,11 @@ async function openSelected() {
 	return id;
 }
 async function select(id) {
-	for (let i = 0; i < 50 && (await selectedId()) !== id; i++) await page.keyboard.press('j');
+	for (let i = 0; i < 100 && (await selectedId()) !== id; i++) {
+		const ids = await rowIds();
+		await page.keyboard.press(ids.indexOf(id) > ids.indexOf(await selectedId()) ? 'j' : 'k');
+	}
+	if ((await selectedId()) !== id) throw new Error('cannot select draft #' + id);
 }
 async function approveVia(call, id) {
 	const r = await call('POST', '/drafts/' + id + '/approve', {},
@@ -80,9 +84,15 @@ try {
 	await login(page, base, process.env.REVIEWER_TOKEN);
 	await page.waitForSelector('#queue-table tbody tr.selected', {timeout: 15000});
 	await page.evaluate(() => document.activeElement && document.activeElement.blur());
+	// three drafts nobody holds (an earlier flow's claim lasts [review]
+	// claim_ttl), the first two next to each other
 	const first = await rowIds();
-	if (first.length < 4) throw new Error('want 4 open drafts in the queue, have ' + first.length);
-	const [a, bId, c] = first;
+	const free = new Set((((await asOne('GET', '/drafts?status=open&limit=200')).data || {}).drafts || [])
+		.filter((d) => !d.claimed_by).map((d) => String(d.id)));
+	const at = first.findIndex((id, k) => free.has(id) && free.has(first[k + 1]));
+	const c = at < 0 ? undefined : first.find((id, k) => k > at + 1 && free.has(id));
+	if (c === undefined) throw new Error('want 3 open drafts nobody holds, have ' + [...free].join(','));
+	const [a, bId] = [first[at], first[at + 1]];
 
 	// --- approved in the draft view: gone from the kept list at once
 	await select(a);
@@ -109,7 +119,8 @@ try {
 	// sees it, and the kept list does not offer it again
 	await select(bId);
 	await openSelected();
-	check('a colleague approves draft #' + bId, (await approveVia(asTwo, bId)) === 200);
+	const st2 = await approveVia(asTwo, bId);
+	check('a colleague approves draft #' + bId, st2 === 200, st2);
 	await page.waitForFunction(() => /approved/.test(document.querySelector('.draft-status').textContent),
 		null, {timeout: 15000});
 	hold();
@@ -126,7 +137,8 @@ try {
 		bId, {timeout: 15000});
 	await select(a);
 	await openSelected();
-	check('a colleague approves draft #' + c, (await approveVia(asTwo, c)) === 200);
+	const st3 = await approveVia(asTwo, c);
+	check('a colleague approves draft #' + c, st3 === 200, st3);
 	hold();
 	await page.keyboard.press('Escape');
 	const three = await drawnWhileHeld();
