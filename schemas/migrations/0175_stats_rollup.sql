@@ -218,6 +218,9 @@ BEGIN
     SELECT day, category, NULL, (pg_backend_pid() % 64)::smallint, drafted, auto_sent, pending,
            rejected_any
     FROM k WHERE (drafted, auto_sent, pending, rejected_any) <> (0, 0, 0, 0)
+    -- one lock order for every statement: two transactions upserting the
+    -- same rows (a shared shard, one person) wait instead of deadlocking
+    ORDER BY day, category
     ON CONFLICT ON CONSTRAINT draft_rollup_key DO UPDATE SET
         drafted = r.drafted + excluded.drafted, auto_sent = r.auto_sent + excluded.auto_sent,
         pending = r.pending + excluded.pending,
@@ -255,6 +258,7 @@ BEGIN
            appr_edit_sum, edit_hist, secs_hist
     FROM g WHERE (reviewed, rejected, edit_n, edit_sum, appr_edit_n, appr_edit_sum) <> (0, 0, 0, 0, 0, 0)
        OR draft_rollup_hist_trim(edit_hist) <> '{}' OR draft_rollup_hist_trim(secs_hist) <> '{}'
+    ORDER BY day, category, reviewer
     ON CONFLICT ON CONSTRAINT draft_rollup_key DO UPDATE SET
         reviewed = r.reviewed + excluded.reviewed, rejected = r.rejected + excluded.rejected,
         edit_n = r.edit_n + excluded.edit_n, edit_sum = r.edit_sum + excluded.edit_sum,
@@ -281,6 +285,7 @@ BEGIN
     SELECT day, category, NULL, (pg_backend_pid() % 64)::smallint, drafted, auto_sent, pending,
            rejected_any
     FROM k WHERE (drafted, auto_sent, pending, rejected_any) <> (0, 0, 0, 0)
+    ORDER BY day, category
     ON CONFLICT ON CONSTRAINT draft_rollup_key DO UPDATE SET
         drafted = r.drafted + excluded.drafted, auto_sent = r.auto_sent + excluded.auto_sent,
         pending = r.pending + excluded.pending,
@@ -318,6 +323,7 @@ BEGIN
            appr_edit_sum, edit_hist, secs_hist
     FROM g WHERE (reviewed, rejected, edit_n, edit_sum, appr_edit_n, appr_edit_sum) <> (0, 0, 0, 0, 0, 0)
        OR draft_rollup_hist_trim(edit_hist) <> '{}' OR draft_rollup_hist_trim(secs_hist) <> '{}'
+    ORDER BY day, category, reviewer
     ON CONFLICT ON CONSTRAINT draft_rollup_key DO UPDATE SET
         reviewed = r.reviewed + excluded.reviewed, rejected = r.rejected + excluded.rejected,
         edit_n = r.edit_n + excluded.edit_n, edit_sum = r.edit_sum + excluded.edit_sum,
@@ -356,6 +362,7 @@ BEGIN
     SELECT day, category, NULL, (pg_backend_pid() % 64)::smallint, drafted, auto_sent, pending,
            rejected_any
     FROM k WHERE (drafted, auto_sent, pending, rejected_any) <> (0, 0, 0, 0)
+    ORDER BY day, category
     ON CONFLICT ON CONSTRAINT draft_rollup_key DO UPDATE SET
         drafted = r.drafted + excluded.drafted, auto_sent = r.auto_sent + excluded.auto_sent,
         pending = r.pending + excluded.pending,
@@ -397,6 +404,7 @@ BEGIN
            appr_edit_sum, edit_hist, secs_hist
     FROM g WHERE (reviewed, rejected, edit_n, edit_sum, appr_edit_n, appr_edit_sum) <> (0, 0, 0, 0, 0, 0)
        OR draft_rollup_hist_trim(edit_hist) <> '{}' OR draft_rollup_hist_trim(secs_hist) <> '{}'
+    ORDER BY day, category, reviewer
     ON CONFLICT ON CONSTRAINT draft_rollup_key DO UPDATE SET
         reviewed = r.reviewed + excluded.reviewed, rejected = r.rejected + excluded.rejected,
         edit_n = r.edit_n + excluded.edit_n, edit_sum = r.edit_sum + excluded.edit_sum,
