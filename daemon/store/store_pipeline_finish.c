@@ -59,7 +59,7 @@ static int finish_message_q(struct finish *f, const struct pipeline_result *r, s
 		"storing the pipeline result",
 		"UPDATE messages SET state = CASE WHEN $2 = 'skipped' AND reopened_at"
 		" IS NOT NULL THEN 'human' ELSE $2 END, pipeline = $3::jsonb,"
-		" language = $4, human_reason = CASE WHEN $2 = 'skipped' AND reopened_at"
+		" language = coalesce($4, language), human_reason = CASE WHEN $2 = 'skipped' AND reopened_at"
 		" IS NOT NULL THEN 'reopened by ' || reopened_by || '; screening would"
 		" skip it: ' || coalesce($3::jsonb->>'reason', '?') END WHERE id = $1",
 		4, f->msg_params, NULL};
