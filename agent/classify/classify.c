@@ -497,19 +497,6 @@ static size_t classify_fallback(const struct classify_set *set)
 	return 0;
 }
 
-static char *classify_join(const char *subject, const char *text)
-{
-	struct buf b;
-
-	buf_init(&b, 2 * LANG_TEXT_MAX + 2);
-	if (buf_append(&b, subject, strnlen(subject, LANG_TEXT_MAX)) < 0 ||
-	    buf_append(&b, "\n", 1) < 0 || buf_append(&b, text, strnlen(text, LANG_TEXT_MAX)) < 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	return buf_steal(&b);
-}
-
 static json_t *classify_object(const struct classify_set *set, const double *v)
 {
 	json_t *o = json_object();
@@ -549,7 +536,7 @@ int classify_run(const struct classify_set *set, const struct bayes_model *model
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	joined = classify_join(subject, text);
+	joined = lang_join(subject, text);
 	if (joined == NULL)
 		goto out;
 	tx.lang = in->language != NULL ? in->language : lang_detect(joined);

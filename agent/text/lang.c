@@ -219,3 +219,31 @@ const char *lang_detect(const char *text)
 			best = i;
 	return lang_profiles[best].code;
 }
+
+char *lang_join(const char *subject, const char *text)
+{
+	struct buf b;
+
+	if (subject == NULL)
+		subject = "";
+	if (text == NULL)
+		text = "";
+	buf_init(&b, 2 * LANG_TEXT_MAX + 2);
+	if (buf_append(&b, subject, strnlen(subject, LANG_TEXT_MAX)) < 0 ||
+	    buf_append(&b, "\n", 1) < 0 || buf_append(&b, text, strnlen(text, LANG_TEXT_MAX)) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b);
+}
+
+const char *lang_detect_message(const char *subject, const char *text)
+{
+	char *joined = lang_join(subject, text);
+	const char *lang = NULL;
+
+	if (joined != NULL)
+		lang = lang_detect(joined);
+	free(joined);
+	return lang;
+}

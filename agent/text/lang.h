@@ -16,6 +16,18 @@
  * when nothing speaks for another. */
 const char *lang_detect(const char *text);
 
+/* A message's subject and text as one text, "subject\ntext", each read up to
+ * LANG_TEXT_MAX bytes (NULL reads as ""): what the classifier and the
+ * language guess read. Returns a new string (free()) or NULL when out of
+ * memory. */
+char *lang_join(const char *subject, const char *text);
+
+/* lang_detect(lang_join(subject, text)): the language the pipeline drafts
+ * in, so that ingest can store it with the row (the search vector is then
+ * built once, at insert) and the pipeline finds it unchanged. NULL when out
+ * of memory. */
+const char *lang_detect_message(const char *subject, const char *text);
+
 /* Folds text for matching: ASCII and Latin-1 letters lowercased with their
  * accents removed (é->e, ü->u, ß->ss, æ->ae, œ->oe), typographic quotes and
  * dashes to ASCII, zero-width/bidi/soft-hyphen characters dropped, invalid

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "agent/screen/screen.h"
+#include "agent/text/lang.h"
 #include "daemon/lib/buf.h"
 
 /* Feeds the hash through a small staging buffer: no allocation per message. */
@@ -280,6 +281,10 @@ int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 		out->parsed = mime_message_to_json(out->mime, limits);
 		out->row.parsed = out->parsed;
 		out->row.parsed_version = MIME_PARSED_VERSION;
+		/* the same guess the pipeline makes from this parse: stored
+		 * now, the search vector is built once, at insert, and the
+		 * pipeline's update finds the language unchanged */
+		out->row.language = lang_detect_message(out->mime->subject, out->mime->text);
 	}
 	ingest_row_fill(out);
 	return 0;

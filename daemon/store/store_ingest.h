@@ -41,6 +41,10 @@ struct store_ingest_msg {
 	 * that made it; NULL: none (the pipeline parses raw). */
 	const char *parsed;
 	int parsed_version;
+	/* The message's language as the pipeline detects it (agent/text/lang.h,
+	 * lang_detect_message()), NULL when unknown: the search vector is built
+	 * at insert when it is set, else when the pipeline stores it. */
+	const char *language;
 	bool is_bulk, is_auto_submitted, is_oversized, injection_suspect;
 };
 

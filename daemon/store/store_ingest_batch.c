@@ -51,8 +51,8 @@ static const char sib_copy[] =
 	" sender, reply_to, subject, sent_date, date_raw, in_reply_to, \"references\", headers,"
 	" text_body, quoted_text, attachments, raw_size, is_bulk, is_auto_submitted,"
 	" is_oversized, injection_suspect, is_duplicate, duplicate_of, screen_reason, state,"
-	" sender_name, parsed, parsed_version, raw) FROM STDIN (FORMAT binary)";
-enum { SIB_FIELDS = 31 };
+	" sender_name, parsed, parsed_version, language, raw) FROM STDIN (FORMAT binary)";
+enum { SIB_FIELDS = 32 };
 
 /* $5: the ids to queue a job for. The checkpoint moves only while $4 holds
  * the lease: leased = 0 means roll back. */
@@ -172,7 +172,7 @@ static int sib_row(struct buf *b, int64_t mailbox, uint32_t uidvalidity,
 	    sib_field(b, m->parsed, m->parsed != NULL ? strlen(m->parsed) : 0) < 0 ||
 	    (m->parsed != NULL ? sib_int4(b, (uint32_t)m->parsed_version) : sib_field(b, NULL, 0)) <
 		    0 ||
-	    buf_append(b, &rawlen, 4) < 0)
+	    sib_text(b, m->language) < 0 || buf_append(b, &rawlen, 4) < 0)
 		return -1;
 	return 0;
 }

@@ -45,7 +45,10 @@ static void finish_free(struct finish *f)
 
 /* The messages row's update. The latest event is the reason a person sees:
  * an older reject's goes; a message a person reopened is never skipped
- * again, it waits for them. 0 or -1 (out of memory). */
+ * again, it waits for them. The language is mostly the one ingest stored
+ * (the same guess): then the search vector is not rebuilt and, with no
+ * indexed column changed, the update can be HOT (migration 0185); a
+ * pipeline that found none keeps the stored one. 0 or -1 (out of memory). */
 static int finish_message_q(struct finish *f, const struct pipeline_result *r, struct store_q *q)
 {
 	f->record = json_param(r->record, "{}");
@@ -55,14 +58,14 @@ static int finish_message_q(struct finish *f, const struct pipeline_result *r, s
 	f->msg_params[1] = r->message_state;
 	f->msg_params[2] = f->record;
 	f->msg_params[3] = r->language;
-	*q = (struct store_q){
-		"storing the pipeline result",
-		"UPDATE messages SET state = CASE WHEN $2 = 'skipped' AND reopened_at"
-		" IS NOT NULL THEN 'human' ELSE $2 END, pipeline = $3::jsonb,"
-		" language = $4, human_reason = CASE WHEN $2 = 'skipped' AND reopened_at"
-		" IS NOT NULL THEN 'reopened by ' || reopened_by || '; screening would"
-		" skip it: ' || coalesce($3::jsonb->>'reason', '?') END WHERE id = $1",
-		4, f->msg_params, NULL};
+	*q = (struct store_q){"storing the pipeline result",
+			      "UPDATE messages SET state = CASE WHEN $2 = 'skipped' AND reopened_at"
+			      " IS NOT NULL THEN 'human' ELSE $2 END, pipeline = $3::jsonb,"
+			      " language = coalesce($4, language), human_reason = CASE WHEN"
+			      " $2 = 'skipped' AND reopened_at IS NOT NULL THEN 'reopened by '"
+			      " || reopened_by || '; screening would skip it: '"
+			      " || coalesce($3::jsonb->>'reason', '?') END WHERE id = $1",
+			      4, f->msg_params, NULL};
 	return 0;
 }
 

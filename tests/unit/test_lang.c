@@ -114,7 +114,41 @@ static void test_lang_corpus(void)
 	classify_corpus_free(&corpus);
 }
 
+/* Ingest stores lang_detect_message(); the classifier detects from
+ * lang_join(): the pipeline finds the stored language unchanged only if
+ * both are the same guess, NULL and over-long parts included. */
+static void test_lang_message(void)
+{
+	static const char *const subjects[] = {NULL, "", "Frage zu den Lieferungen",
+					       "Consulta sobre el pedido", "Question"};
+	static const char *const texts[] = {NULL, "", "wann kommen die Lieferungen?",
+					    "Bonjour, où est ma commande ?", "Hello, where is it?"};
+	char *big = malloc(LANG_TEXT_MAX + 100), *joined;
+	size_t i, j;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	/* German words, then past the bound French ones that must not count */
+	for (i = 0; i + 40 < LANG_TEXT_MAX; i += 20)
+		memcpy(big + i, "und die der nicht   ", 20);
+	memset(big + i, ' ', LANG_TEXT_MAX + 99 - i);
+	memcpy(big + LANG_TEXT_MAX + 10, " le la les des ", 15);
+	big[LANG_TEXT_MAX + 99] = '\0';
+	for (i = 0; i < 5; i++)
+		for (j = 0; j < 5; j++) {
+			joined = lang_join(subjects[i], texts[j]);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(joined);
+			CU_ASSERT_STRING_EQUAL(lang_detect_message(subjects[i], texts[j]),
+					       lang_detect(joined));
+			free(joined);
+		}
+	CU_ASSERT_STRING_EQUAL(lang_detect_message("Frage zu den Lieferungen", texts[2]), "de");
+	CU_ASSERT_STRING_EQUAL(lang_detect_message(NULL, big), "de");
+	CU_ASSERT_STRING_EQUAL(lang_detect_message(big, "le la les des du et"), "de");
+	free(big);
+}
+
 static const struct test_case lang_cases[] = {
+	{"a message's language: ingest's guess is the classifier's", test_lang_message},
 	{"detects en/de/es/fr in short texts", test_lang_table},
 	{"folds case, accents and invisible characters", test_lang_fold},
 	{"every corpus mail's language", test_lang_corpus},
