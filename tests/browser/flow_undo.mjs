@@ -79,9 +79,15 @@ try {
 	await page.click('#b-approve');
 	await page.waitForURL(/#\/queue/, {timeout: 10000}).catch(() => {});
 	await page.goto(base + '#/draft/' + three.id);
-	await page.waitForSelector('#b-undo:not([hidden])', {timeout: 10000}).catch(() => {});
+	// wait for the words themselves, not for the Undo button: once, under two
+	// full test runs' load, the banner read empty after waiting for the button
+	// (cause not found; a failure now prints what the page showed)
+	await page.waitForFunction(() => /Sending in \d+ s/.test(
+		(document.querySelector('#outbox-words') || {}).textContent || ''), null, {timeout: 10000}).catch(() => {});
 	const words = (await page.isVisible('#outbox-words')) ? await page.textContent('#outbox-words') : '';
-	check('an approved draft\'s page says when it is sent', /Sending in \d+ s/.test(words), words);
+	const undoShown = await page.isVisible('#b-undo');
+	check('an approved draft\'s page says when it is sent', /Sending in \d+ s/.test(words),
+		JSON.stringify({words, undoShown, url: page.url()}));
 	if (await page.isVisible('#b-undo')) await page.click('#b-undo');
 	check('Undo sending on the draft page puts it back', await waitFor(async () =>
 		['pending', 'claimed'].includes((await draft(three.id)).status), 10000), (await draft(three.id)).status);
