@@ -12,6 +12,10 @@ const base = process.env.DRAFTD_URL;
 const shots = process.env.SCREENSHOT_DIR || 'build/screenshots';
 const asReviewer = apiClient(base, process.env.REVIEWER_TOKEN);
 const draft = async (id) => (await asReviewer('GET', '/drafts/' + id)).data || {};
+// The approval reached the server. Without this an undo check could pass on
+// the draft's state from before the approval: under load (ci13, two full runs
+// at once) an approval still on its way was not undone and was sent later.
+const approvedSeen = (id) => waitFor(async () => (await draft(id)).status === 'approved', 30000);
 
 const b = await browser();
 const page = await b.ctx.newPage();
@@ -38,6 +42,7 @@ try {
 	marks.push(m1);
 	await openAndEdit(one, m1);
 	await page.click('#b-approve');
+	check('the approval is recorded', await approvedSeen(one.id), (await draft(one.id)).status);
 	const item = '#sending .send-item[data-draft="' + one.id + '"]';
 	await page.waitForSelector(item, {timeout: 10000}).catch(() => {});
 	const trayText = (await page.isVisible(item)) ? await page.textContent(item) : '';
@@ -65,6 +70,7 @@ try {
 	await page.keyboard.press('a');
 	await page.waitForSelector('#confirm[open]');
 	await page.click('#confirm-ok');
+	check('the a key\'s approval is recorded', await approvedSeen(two.id), (await draft(two.id)).status);
 	await page.waitForSelector('#sending .send-item[data-draft="' + two.id + '"]', {timeout: 10000}).catch(() => {});
 	await page.keyboard.press('z');
 	check('z undoes the last approval', await waitFor(async () =>
@@ -77,6 +83,7 @@ try {
 	marks.push(m3);
 	await openAndEdit(three, m3);
 	await page.click('#b-approve');
+	check('the draft view\'s approval is recorded', await approvedSeen(three.id), (await draft(three.id)).status);
 	await page.waitForURL(/#\/queue/, {timeout: 10000}).catch(() => {});
 	await page.goto(base + '#/draft/' + three.id);
 	// wait for the words themselves, not for the Undo button: once, under two
