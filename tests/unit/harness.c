@@ -29,6 +29,14 @@ const char *test_database_url(void)
 	return getenv("DRAFTD_TEST_DATABASE_URL");
 }
 
+uint64_t test_rand(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
 const char *test_src_dir(void)
 {
 	const char *dir = getenv("DRAFTD_SRCDIR");

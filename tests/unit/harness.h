@@ -3,6 +3,7 @@
 #define DRAFTD_TEST_HARNESS_H
 
 #include <CUnit/CUnit.h>
+#include <stdint.h>
 
 /* Every tests/unit/test_*.c file registers its suites with TEST_SUITE(), so
  * adding a suite never touches a shared list:
@@ -36,6 +37,11 @@ void test_suite_register(struct test_suite *suite);
 	{                                                                                      \
 		test_suite_register(&test_suite_##scases);                                     \
 	}
+
+/* The seeded suites' generator (xorshift64): the same seed gives the same
+ * sequence everywhere, so a printed seed replays a run. *state must not be
+ * 0. Returns the next value and advances *state. */
+uint64_t test_rand(uint64_t *state);
 
 /* Helpers for suites that need the test services started by tests/run.sh. */
 /* The draftd test database URL ($DRAFTD_TEST_DATABASE_URL), or NULL. */

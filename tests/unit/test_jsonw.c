@@ -18,10 +18,7 @@ static uint64_t rnd_state;
 
 static uint64_t rnd(void)
 {
-	rnd_state ^= rnd_state << 13;
-	rnd_state ^= rnd_state >> 7;
-	rnd_state ^= rnd_state << 17;
-	return rnd_state;
+	return test_rand(&rnd_state);
 }
 
 /* 1 when jsonw and jansson agree on s[len], else 0 (printed). */

@@ -295,10 +295,7 @@ static uint64_t qty_rng;
 
 static uint64_t qty_rand(void)
 {
-	qty_rng ^= qty_rng << 13;
-	qty_rng ^= qty_rng >> 7;
-	qty_rng ^= qty_rng << 17;
-	return qty_rng;
+	return test_rand(&qty_rng);
 }
 
 static unsigned qty_pick(unsigned n)

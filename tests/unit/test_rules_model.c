@@ -51,10 +51,7 @@ struct m_world {
 
 static uint64_t m_rand(struct m_world *w)
 {
-	w->rng ^= w->rng << 13;
-	w->rng ^= w->rng >> 7;
-	w->rng ^= w->rng << 17;
-	return w->rng;
+	return test_rand(&w->rng);
 }
 
 static unsigned m_pick(struct m_world *w, unsigned n)
