@@ -15,10 +15,13 @@ static int batch_run(struct agent *agent, struct store *store, struct store_job 
 		     enum pipeline_outcome *outcomes)
 {
 	struct error err = {0};
+	int64_t ids[STORE_BATCH_MAX];
 	size_t i, mark;
 	int r = 0;
 
-	if (store_batch_begin(store) < 0) {
+	for (i = 0; i < n; i++)
+		ids[i] = jobs[i].message_id;
+	if (store_batch_begin(store, ids, n) < 0) {
 		log_warn("batch: %s; one job at a time", store_error(store));
 		goto out;
 	}

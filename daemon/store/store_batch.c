@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/store/store_batch.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/lib/buf.h"
 #include "daemon/lib/util.h"
 #include "daemon/store/store_private.h"
 
-/* The audit rows of the batch's results, written at the commit. */
+/* The audit rows of the batch's results, written at the commit; and the
+ * batch's messages, locked at BEGIN, with whether each may get a live
+ * draft (checked under that lock). */
 struct store_batch {
 	size_t n;
 	char ids[STORE_BATCH_MAX][24];
 	char *afters[STORE_BATCH_MAX];
+	size_t n_msg;
+	int64_t msg[STORE_BATCH_MAX];
+	bool may_draft[STORE_BATCH_MAX];
 };
 
 void store_batch_free(struct store *store)
@@ -31,26 +38,94 @@ bool store_batch_open(const struct store *store)
 	return store->batch != NULL;
 }
 
-int store_batch_begin(struct store *store)
+/* Reads the check's rows (id, may draft) into the batch. 0 or -1. */
+static int batch_checked(struct store *store, const PGresult *res)
 {
+	struct store_batch *b = store->batch;
+	uint64_t id;
+
+	for (int i = 0; i < PQntuples(res) && b->n_msg < STORE_BATCH_MAX; i++) {
+		if (parse_u64(PQgetvalue(res, i, 0), INT64_MAX, &id) < 0) {
+			error_set(&store->err, "checking the batch's messages: unexpected answer");
+			return -1;
+		}
+		b->msg[b->n_msg] = (int64_t)id;
+		b->may_draft[b->n_msg] = PQgetvalue(res, i, 1)[0] == 't';
+		b->n_msg++;
+	}
+	return 0;
+}
+
+int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n)
+{
+	struct buf arr;
+	const char *params[1];
+	struct store_q q[3] = {
+		{"starting the batch", "BEGIN", 0, NULL, NULL},
+		/* in the id order, the same in every batch */
+		{"locking the batch's messages",
+		 "SELECT 1 FROM messages WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE", 1,
+		 params, NULL},
+		/* a statement of its own: its snapshot is taken after the locks */
+		{"checking the batch's messages",
+		 "SELECT m.id, m.status = 'open' AND NOT EXISTS (SELECT 1 FROM drafts d"
+		 " WHERE d.message_id = m.id AND d.status IN ('pending', 'claimed',"
+		 " 'approved')) FROM messages m WHERE m.id = ANY($1::bigint[])",
+		 1, params, NULL},
+	};
+	char num[24];
 	int ret = -1;
 
+	buf_init(&arr, 32 * STORE_BATCH_MAX);
 	if (store->batch != NULL) {
 		error_set(&store->err, "a batch is open already");
 		goto out;
 	}
-	store->batch = calloc(1, sizeof(*store->batch));
-	if (store->batch == NULL) {
-		error_set(&store->err, "opening a batch: out of memory");
+	if (n > STORE_BATCH_MAX) {
+		error_set(&store->err, "a batch of %zu messages (at most %d)", n, STORE_BATCH_MAX);
 		goto out;
 	}
-	if (store_command(store, "BEGIN") < 0) {
+	if (buf_append(&arr, "{", 1) < 0)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(num, sizeof(num), "%s%lld", i > 0 ? "," : "", (long long)message_ids[i]);
+		if (buf_append(&arr, num, strlen(num)) < 0)
+			goto oom;
+	}
+	if (buf_append(&arr, "}", 1) < 0)
+		goto oom;
+	params[0] = arr.data;
+	store->batch = calloc(1, sizeof(*store->batch));
+	if (store->batch == NULL)
+		goto oom;
+	if (store_exec_many(store, q, 3) < 0) {
+		store_rollback(store);
 		store_batch_free(store);
 		goto out;
 	}
-	ret = 0;
+	ret = batch_checked(store, q[2].res);
+	store_q_clear(q, 3);
+	if (ret < 0) {
+		store_rollback(store);
+		store_batch_free(store);
+	}
+	goto out;
+oom:
+	error_set(&store->err, "opening a batch: out of memory");
 out:
+	buf_free(&arr);
 	return ret;
+}
+
+int store_batch_may_draft(const struct store *store, int64_t message_id)
+{
+	const struct store_batch *b = store->batch;
+
+	for (size_t i = 0; b != NULL && i < b->n_msg; i++) {
+		if (b->msg[i] == message_id)
+			return b->may_draft[i] ? 1 : 0;
+	}
+	return -1;
 }
 
 int store_batch_audit_add(struct store *store, const char *object_id, const json_t *after)

@@ -3,6 +3,8 @@
 #define DRAFTD_STORE_BATCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "daemon/store/store.h"
 
@@ -20,8 +22,17 @@
  * statement. */
 #define STORE_BATCH_MAX 32
 
-/* Opens a batch (BEGIN). 0, or -1 (no batch open). */
-int store_batch_begin(struct store *store) __attribute__((warn_unused_result));
+/* Opens a batch for the messages message_ids[0..n) (n <= STORE_BATCH_MAX),
+ * in one round trip: BEGIN, the messages locked in id order (one statement
+ * instead of one per message, issue 14; the reviewers' decisions lock the
+ * message first too), then whether each may get a live draft (open, none
+ * pending, claimed or approved), checked once the locks are held and kept
+ * for store_batch_may_draft(). 0, or -1 (no batch open). */
+int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n)
+	__attribute__((warn_unused_result));
+/* Whether the open batch's check let message_id get a live draft: 1 yes,
+ * 0 no, -1 not a message of the batch (no batch open: -1). */
+int store_batch_may_draft(const struct store *store, int64_t message_id);
 /* Appends the batch's audit rows and commits, in one round trip. 0, or -1
  * (nothing of the batch was stored; the batch is closed either way). */
 int store_batch_commit(struct store *store) __attribute__((warn_unused_result));

@@ -122,6 +122,7 @@ int store_pipeline_raw(struct store *store, struct pipeline_message *msg)
 struct store_cat_entry {
 	char name[64];
 	uint64_t until_ms;
+	bool absent; /* the table has no row of that name */
 	struct category_settings settings;
 };
 
@@ -186,7 +187,9 @@ static struct store_cat_entry *store_cat_find(struct store *store, const char *c
 	return NULL;
 }
 
-/* Keeps a draft or off row; anything else (shadow, auto) is never kept. */
+/* Keeps a draft or off row, or that there is no row (s NULL: the
+ * configured mode applies, and a row that appears is announced like any
+ * change); anything else (shadow, auto) is never kept. */
 static void store_cat_keep(struct store *store, const char *category,
 			   const struct category_settings *s)
 {
@@ -194,7 +197,7 @@ static void store_cat_keep(struct store *store, const char *category,
 	unsigned int ttl = store_cat_ttl_ms;
 
 	if (ttl == 0 || strlen(category) >= sizeof(e->name) ||
-	    (strcmp(s->mode, "draft") != 0 && strcmp(s->mode, "off") != 0)) {
+	    (s != NULL && strcmp(s->mode, "draft") != 0 && strcmp(s->mode, "off") != 0)) {
 		if (e != NULL)
 			e->until_ms = 0;
 		return;
@@ -210,7 +213,9 @@ static void store_cat_keep(struct store *store, const char *category,
 		}
 		str_copy(e->name, sizeof(e->name), category);
 	}
-	e->settings = *s;
+	e->absent = s == NULL;
+	if (s != NULL)
+		e->settings = *s;
 	e->until_ms = time_mono_ms() + ttl;
 }
 
@@ -225,6 +230,8 @@ int store_category_settings(struct store *store, const char *category,
 	store_cat_notified(store);
 	e = store_cat_find(store, category);
 	if (e != NULL && time_mono_ms() < e->until_ms) {
+		if (e->absent)
+			return 0;
 		*settings_r = e->settings;
 		return 1;
 	}
@@ -238,6 +245,7 @@ int store_category_settings(struct store *store, const char *category,
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 0) {
+		store_cat_keep(store, category, NULL);
 		ret = 0;
 		goto out;
 	}

@@ -54,12 +54,11 @@ struct category_settings {
 
 /* The category's row in the categories table. Returns 1 with *settings_r, 0
  * when the table has no such category, -1 on error. A row in draft or off
- * mode is kept per connection (one round trip less per message, issue 14)
- * until a change to the table is announced (the connection LISTENs on
- * draftd_categories; migration 0151's trigger NOTIFYs on any change, by any
- * instance, the API or the CLI): the change applies to the next message
- * after the notification arrives, and at the latest STORE_CATEGORY_TTL_MS
- * after it was made. A row in shadow or auto mode is read every time, so a
+ * mode, and the absence of a row, is kept per connection (one round trip less per message, issue
+ * 14) until a change to the table is announced (the connection LISTENs on draftd_categories;
+ * migration 0151's trigger NOTIFYs on any change, by any instance, the API or the CLI): the change
+ * applies to the next message after the notification arrives, and at the latest
+ * STORE_CATEGORY_TTL_MS after it was made. A row in shadow or auto mode is read every time, so a
  * demotion or a new threshold applies to the very next message. */
 #define STORE_CATEGORY_TTL_MS 10000
 /* Tests: the TTL in milliseconds (0: read every time). */

@@ -192,9 +192,10 @@ static int pipeline_hold_back(struct store *store, struct pipeline_result *resul
 /* BEGIN, then lock the message (before the job: the reviewers' decisions
  * lock the message first too) and say whether a new draft may be its live
  * one, in one round trip: the check is a statement of its own, so that its
- * snapshot is taken after the lock is granted. 1 yes, 0 no (not open, or a
- * live draft exists), -1. */
-static int finish_begin(struct store *store, struct finish *f)
+ * snapshot is taken after the lock is granted. In an open batch the batch's
+ * BEGIN did both for all its messages. 1 yes, 0 no (not open, or a live
+ * draft exists), -1. */
+static int finish_begin(struct store *store, struct finish *f, int64_t message_id)
 {
 	const char *params[1] = {f->id};
 	struct store_q q[3] = {
@@ -209,7 +210,10 @@ static int finish_begin(struct store *store, struct finish *f)
 	};
 	/* a batch's transaction is open already */
 	size_t skip = store_batch_open(store) ? 1 : 0;
-	int ret;
+	int ret = store_batch_may_draft(store, message_id);
+
+	if (ret >= 0)
+		return ret;
 
 	if (store_exec_many(store, q + skip, 3 - skip) < 0)
 		return -1;
@@ -266,7 +270,7 @@ int store_pipeline_finish(struct store *store, const struct store_job *job, int6
 	*draft_id_r = 0;
 	memset(&f, 0, sizeof(f));
 	snprintf(f.id, sizeof(f.id), "%lld", (long long)message_id);
-	r = finish_begin(store, &f);
+	r = finish_begin(store, &f, message_id);
 	if (r < 0)
 		goto out;
 	if (r == 0 && result->has_draft) {

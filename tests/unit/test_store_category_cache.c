@@ -129,7 +129,38 @@ static void test_cc_auto_never_cached(void)
 	store_close(&store);
 }
 
+/* A category without a row is kept too (most installations never write
+ * one: issue 14's round trip per message); the row that appears is
+ * announced like any change, and applies within the TTL in any case. */
+static void test_cc_absent_row(void)
+{
+	struct store *store = NULL;
+	struct category_settings s;
+	struct error err;
+	char m[16];
+
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, &err), 0);
+	store_category_cache_ttl_set(60000);
+	CU_ASSERT_EQUAL(store_category_settings(store, "cc_absent", &s), 0);
+	CU_ASSERT_EQUAL(store_category_settings(store, "cc_absent", &s), 0);
+	cc_set("cc_absent", "auto");
+	for (int i = 0; i < 500 && store_category_settings(store, "cc_absent", &s) == 0; i++)
+		usleep(10 * 1000);
+	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_absent", m), "auto");
+	/* and once the TTL has passed in any case */
+	store_close(&store);
+	CU_ASSERT_EQUAL_FATAL(store_open(cc_db, 5, &store, &err), 0);
+	store_category_cache_ttl_set(300);
+	CU_ASSERT_EQUAL(store_category_settings(store, "cc_absent2", &s), 0);
+	cc_set("cc_absent2", "shadow");
+	usleep(350 * 1000);
+	CU_ASSERT_STRING_EQUAL(cc_mode(store, "cc_absent2", m), "shadow");
+	store_category_cache_ttl_set(STORE_CATEGORY_TTL_MS);
+	store_close(&store);
+}
+
 static const struct test_case cc_cases[] = {
+	{"no row is kept as well, and a row that appears applies", test_cc_absent_row},
 	{"a draft/off row applies its change once the TTL has passed", test_cc_ttl_bound},
 	{"a change another connection announces applies before the TTL", test_cc_notify},
 	{"auto and shadow rows are read every time", test_cc_auto_never_cached},
