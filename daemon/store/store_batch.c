@@ -7,19 +7,8 @@
 
 #include "daemon/lib/buf.h"
 #include "daemon/lib/util.h"
+#include "daemon/store/store_batch_int.h"
 #include "daemon/store/store_private.h"
-
-/* The audit rows of the batch's results, written at the commit; and the
- * batch's messages, locked at BEGIN, with whether each may get a live
- * draft (checked under that lock). */
-struct store_batch {
-	size_t n;
-	char ids[STORE_BATCH_MAX][24];
-	char *afters[STORE_BATCH_MAX];
-	size_t n_msg;
-	int64_t msg[STORE_BATCH_MAX];
-	bool may_draft[STORE_BATCH_MAX];
-};
 
 void store_batch_free(struct store *store)
 {
@@ -28,7 +17,8 @@ void store_batch_free(struct store *store)
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < b->n; i++)
-		free(b->afters[i]);
+		json_decref(b->afters[i]);
+	batch_rows_free(b);
 	free(b);
 	store->batch = NULL;
 }
@@ -74,6 +64,7 @@ int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n)
 		 1, params, NULL},
 	};
 	char num[24];
+	bool dup = false;
 	int ret = -1;
 
 	buf_init(&arr, 32 * STORE_BATCH_MAX);
@@ -88,6 +79,8 @@ int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n)
 	if (buf_append(&arr, "{", 1) < 0)
 		goto oom;
 	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i; j++)
+			dup = dup || message_ids[j] == message_ids[i];
 		snprintf(num, sizeof(num), "%s%lld", i > 0 ? "," : "", (long long)message_ids[i]);
 		if (buf_append(&arr, num, strlen(num)) < 0)
 			goto oom;
@@ -103,6 +96,8 @@ int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n)
 		store_batch_free(store);
 		goto out;
 	}
+	/* two jobs of one message: stored one after the other, as they come */
+	store->batch->no_defer = dup;
 	ret = batch_checked(store, q[2].res);
 	store_q_clear(q, 3);
 	if (ret < 0) {
@@ -137,11 +132,8 @@ int store_batch_audit_add(struct store *store, const char *object_id, const json
 		error_set(&store->err, "the batch is full (%d results)", STORE_BATCH_MAX);
 		goto out;
 	}
-	b->afters[b->n] = json_dumps(after, JSON_COMPACT);
-	if (b->afters[b->n] == NULL) {
-		error_set(&store->err, "audit: out of memory");
-		goto out;
-	}
+	/* kept, not written out: a draft stored at the commit adds its id */
+	b->afters[b->n] = json_incref((json_t *)after);
 	str_copy(b->ids[b->n], sizeof(b->ids[b->n]), object_id);
 	b->n++;
 	ret = 0;
@@ -153,19 +145,32 @@ int store_batch_commit(struct store *store)
 {
 	struct store_batch *b = store->batch;
 	const char *ids[STORE_BATCH_MAX];
+	char *texts[STORE_BATCH_MAX];
+	size_t i, n = 0;
 	int ret = -1;
 
 	if (b == NULL) {
 		error_set(&store->err, "no batch is open");
 		return -1;
 	}
-	for (size_t i = 0; i < b->n; i++)
-		ids[i] = b->ids[i];
+	if (batch_rows_write(store) < 0)
+		goto out;
+	for (n = 0; n < b->n; n++) {
+		ids[n] = b->ids[n];
+		texts[n] = json_dumps(b->afters[n], JSON_COMPACT);
+		if (texts[n] == NULL) {
+			error_set(&store->err, "audit: out of memory");
+			goto out;
+		}
+	}
 	if (b->n == 0)
 		ret = store_command(store, "COMMIT");
 	else
 		ret = store_audit_commit_many(store, "pipeline", "message.decide", ids,
-					      (const char *const *)b->afters, b->n);
+					      (const char *const *)texts, b->n);
+out:
+	for (i = 0; i < n; i++)
+		free(texts[i]);
 	if (ret < 0)
 		store_rollback(store);
 	store_batch_free(store);

@@ -33,7 +33,7 @@ struct finish {
 	char *record;
 	char *json[6];
 	const char *msg_params[4];
-	const char *draft_params[18];
+	const char *draft_params[STORE_DRAFT_PARAMS];
 };
 
 static void finish_free(struct finish *f)
@@ -259,6 +259,36 @@ out:
 	return ret;
 }
 
+/* In an open batch, keeps the rows for its commit (store_batch_rows.c)
+ * instead of writing them now; not an automatic reply (its limits are
+ * checked and its outbox row needs the draft's id now). 0 kept, 1 write
+ * them now, -1. */
+static int finish_defer(struct store *store, struct finish *f, const struct store_job *job,
+			const struct pipeline_result *result)
+{
+	char job_id[24];
+	int r;
+
+	if (!store_batch_open(store) || (result->has_draft && (result->outbox_message_id != NULL ||
+							       result->auto_limit != NULL)))
+		return 1;
+	if (finish_message_q(f, result, &(struct store_q){0}) < 0 ||
+	    (result->has_draft && finish_draft_q(f, result, &(struct store_q){0}) < 0)) {
+		store_set_error(store, "storing the pipeline result: out of memory", NULL);
+		return -1;
+	}
+	snprintf(job_id, sizeof(job_id), "%lld", (long long)job->id);
+	r = store_batch_defer(store, job_id, job->locked_by, f->msg_params,
+			      result->has_draft ? f->draft_params : NULL);
+	if (r > 0) {
+		/* written now after all: finish_store() builds them again */
+		finish_free(f);
+		memset(f->json, 0, sizeof(f->json));
+		f->record = NULL;
+	}
+	return r;
+}
+
 int store_pipeline_finish(struct store *store, const struct store_job *job, int64_t message_id,
 			  struct pipeline_result *result, int64_t *draft_id_r)
 {
@@ -280,6 +310,11 @@ int store_pipeline_finish(struct store *store, const struct store_job *job, int6
 		late.outbox_message_id = NULL;
 		result = &late;
 	}
+	r = finish_defer(store, &f, job, result);
+	if (r < 0)
+		goto out;
+	if (r == 0)
+		goto audit;
 	if (result->has_draft && pipeline_hold_back(store, result) < 0)
 		goto out;
 	r = finish_store(store, &f, job, result, draft_id_r);
@@ -291,6 +326,7 @@ int store_pipeline_finish(struct store *store, const struct store_job *job, int6
 	    pipeline_insert_outbox(store, *draft_id_r, result->outbox_message_id,
 				   result->sample_rate) < 0)
 		goto out;
+audit:
 	if (pipeline_audit(store, message_id, result, *draft_id_r) < 0)
 		goto out;
 	committed = true;

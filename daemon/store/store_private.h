@@ -97,6 +97,20 @@ int store_array_add(struct buf *b, const char *v) __attribute__((warn_unused_res
  * (store_batch.h) and written when it commits. 0 or -1 (out of memory). */
 int store_batch_audit_add(struct store *store, const char *object_id, const json_t *after)
 	__attribute__((warn_unused_result));
+/* The parameters of a draft's INSERT (store_pipeline_finish.c). */
+#define STORE_DRAFT_PARAMS 18
+/* Keeps a pipeline result's rows for the open batch's commit
+ * (store_batch_rows.c): the job's completion (its id and owner), the
+ * message's update (msg: id, state, record, language) and, unless draft is
+ * NULL, the draft's insert (STORE_DRAFT_PARAMS strings, NULL for SQL
+ * NULL), copied now. The draft's id reaches the audit row that
+ * store_batch_audit_add() adds next. 0 kept, 1 not kept (no batch, or one
+ * that stores as it goes: write the rows now), -1 (out of memory: the
+ * batch cannot commit). */
+int store_batch_defer(struct store *store, const char *job_id, const char *locked_by,
+		      const char *const msg[4], const char *const *draft)
+	__attribute__((warn_unused_result));
+
 /* Frees an open batch's state (store_close()); the connection's
  * transaction is the caller's to end. */
 void store_batch_free(struct store *store);

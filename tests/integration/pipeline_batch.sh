@@ -11,6 +11,8 @@
 #    a time and every other message is drafted once.
 # 3. kill -9 while a batch is open: nothing of it is stored; after the
 #    lease every message is drafted exactly once and audited once.
+# 4. The batch's rows, written set-based at its commit, are the rows one job
+#    at a time writes (messages, drafts, audit), a superseded draft included.
 set -u
 . "$(dirname "$0")/lib/common.sh"
 
@@ -50,11 +52,35 @@ exactly_once() {
 		ok "$1: the audit chain verifies" || not_ok "$1: audit verify: $(tail -3 "$ITMP/verify.log")"
 }
 
+# a message closed before the pipeline runs: its draft is kept as superseded
+close_one() {
+	psql -XAtq -d "$1" -c "UPDATE messages SET closed_at = now(), closed_by = 'test', close_reason = 'test' WHERE id = (SELECT m.id
+		FROM messages m JOIN jobs j ON j.message_id = m.id ORDER BY m.message_id LIMIT 1)" \
+		>/dev/null
+}
+
+# what the pipeline stored, without ids and clock times (a fact's fetched_at
+# included), as one digest
+stored() {
+	psql_value "$1" "SELECT count(*) || ' ' || md5(string_agg(x, '|' ORDER BY x)) FROM
+		(SELECT concat_ws(':', m.message_id, m.state, m.status, m.pipeline, m.language,
+		 m.human_reason, (SELECT string_agg(concat_ws(',', d.category, d.confidence,
+		 d.confidence_source, d.subject, d.body, d.recipient, d.model, d.prompt_version,
+		 regexp_replace(d.facts::text, '\"fetched_at\": [0-9]+', '', 'g'), d.rule_hits, d.guardrail_flags, d.decision_reasons, d.notes, d.shadow,
+		 d.decision, d.status, d.language, d.reviewer, d.decided_at IS NULL,
+		 d.superseded_at IS NULL, d.superseded_by, d.search_tsv), ';')
+		 FROM drafts d WHERE d.message_id = m.id),
+		 (SELECT string_agg(concat_ws(',', a.after - 'draft_id', a.after ? 'draft_id'), ';')
+		 FROM audit_log a WHERE a.object_id = m.id::text AND a.action = 'message.decide'))
+		 AS x FROM messages m) y"
+}
+
 # 1. batched
 setup plain || {
 	not_ok "batch: setup"
 	exit 0
 }
+close_one "$url"
 n=$(psql_value "$url" "SELECT count(*) FROM jobs")
 "$DRAFTD" process --once --config "$conf" >"$ITMP/process1.log" 2>&1
 check "batched: every job done ($n)" test "$(psql_value "$url" \
@@ -62,6 +88,21 @@ check "batched: every job done ($n)" test "$(psql_value "$url" \
 txns=$(psql_value "$url" "SELECT count(DISTINCT at) FROM audit_log WHERE action = 'message.decide'")
 check "batched: $n messages stored in a few transactions (got $txns, at most 4)" test "$txns" -le 4
 exactly_once batched
+batched_url=$url
+
+# 4. the batch stores what one job at a time stores: the same corpus with
+#    [agent] batch = 1 (each result written as it is made), row for row
+setup single agent.batch=1 || {
+	not_ok "single: setup"
+	exit 0
+}
+close_one "$url"
+"$DRAFTD" process --once --config "$conf" >"$ITMP/process_single.log" 2>&1
+check "single: the closed message's draft is superseded" test "$(psql_value "$url" \
+	"SELECT count(*) FROM drafts WHERE status = 'superseded'")" = 1
+a=$(stored "$batched_url")
+b=$(stored "$url")
+check "batched and one at a time store the same rows ($a, $b)" test "$a" = "$b"
 
 # 2. one bad message: its draft is refused by the database
 setup poison || {
