@@ -4,6 +4,7 @@
  * sends the batch back to one-by-one. */
 #include <stdio.h>
 
+#include "agent/mime/mime.h"
 #include "agent/pipeline/worker.h"
 #include "daemon/lib/log.h"
 #include "daemon/store/store_batch.h"
@@ -21,7 +22,7 @@ static int batch_run(struct agent *agent, struct store *store, struct store_job 
 
 	for (i = 0; i < n; i++)
 		ids[i] = jobs[i].message_id;
-	if (store_batch_begin(store, ids, n) < 0) {
+	if (store_batch_begin(store, ids, n, MIME_PARSED_VERSION) < 0) {
 		log_warn("batch: %s; one job at a time", store_error(store));
 		goto out;
 	}

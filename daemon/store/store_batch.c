@@ -19,6 +19,7 @@ void store_batch_free(struct store *store)
 	for (size_t i = 0; i < b->n; i++)
 		json_decref(b->afters[i]);
 	batch_rows_free(b);
+	PQclear(b->msgs);
 	free(b);
 	store->batch = NULL;
 }
@@ -46,11 +47,12 @@ static int batch_checked(struct store *store, const PGresult *res)
 	return 0;
 }
 
-int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n)
+int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n, int parsed_version)
 {
 	struct buf arr;
-	const char *params[1];
-	struct store_q q[3] = {
+	char vbuf[16];
+	const char *params[2] = {NULL, vbuf};
+	struct store_q q[4] = {
 		{"starting the batch", "BEGIN", 0, NULL, NULL},
 		/* in the id order, the same in every batch */
 		{"locking the batch's messages",
@@ -62,6 +64,12 @@ int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n)
 		 " WHERE d.message_id = m.id AND d.status IN ('pending', 'claimed',"
 		 " 'approved')) FROM messages m WHERE m.id = ANY($1::bigint[])",
 		 1, params, NULL},
+		{"reading the batch's messages",
+		 "SELECT m.id, mb.name, NULL, m.raw IS NOT NULL, m.screen_reason, m.is_duplicate,"
+		 " m.is_oversized, m.forced_category, m.parsed FROM messages m JOIN mailboxes mb"
+		 " ON mb.id = m.mailbox_id WHERE m.id = ANY($1::bigint[]) AND m.parsed_version = $2"
+		 " AND m.parsed IS NOT NULL",
+		 2, params, NULL},
 	};
 	char num[24];
 	bool dup = false;
@@ -91,7 +99,8 @@ int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n)
 	store->batch = calloc(1, sizeof(*store->batch));
 	if (store->batch == NULL)
 		goto oom;
-	if (store_exec_many(store, q, 3) < 0) {
+	snprintf(vbuf, sizeof(vbuf), "%d", parsed_version);
+	if (store_exec_many(store, q, 4) < 0) {
 		store_rollback(store);
 		store_batch_free(store);
 		goto out;
@@ -99,7 +108,13 @@ int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n)
 	/* two jobs of one message: stored one after the other, as they come */
 	store->batch->no_defer = dup;
 	ret = batch_checked(store, q[2].res);
-	store_q_clear(q, 3);
+	if (!dup) {
+		/* kept until the batch ends */
+		store->batch->msgs = q[3].res;
+		store->batch->parsed_version = parsed_version;
+		q[3].res = NULL;
+	}
+	store_q_clear(q, 4);
 	if (ret < 0) {
 		store_rollback(store);
 		store_batch_free(store);
@@ -110,6 +125,24 @@ oom:
 out:
 	buf_free(&arr);
 	return ret;
+}
+
+const struct pg_result *store_batch_message(const struct store *store, int64_t message_id,
+					    int parsed_version, int *row_r)
+{
+	const struct store_batch *b = store->batch;
+	char id[24];
+
+	if (b == NULL || b->msgs == NULL || b->parsed_version != parsed_version)
+		return NULL;
+	snprintf(id, sizeof(id), "%lld", (long long)message_id);
+	for (int i = 0; i < PQntuples(b->msgs); i++) {
+		if (strcmp(PQgetvalue(b->msgs, i, 0), id) == 0) {
+			*row_r = i;
+			return b->msgs;
+		}
+	}
+	return NULL;
 }
 
 int store_batch_may_draft(const struct store *store, int64_t message_id)

@@ -27,9 +27,18 @@
  * instead of one per message, issue 14; the reviewers' decisions lock the
  * message first too), then whether each may get a live draft (open, none
  * pending, claimed or approved), checked once the locks are held and kept
- * for store_batch_may_draft(). 0, or -1 (no batch open). */
-int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n)
+ * for store_batch_may_draft(), and the rows the pipeline reads
+ * (store_batch_message()). 0, or -1 (no batch open). */
+int store_batch_begin(struct store *store, const int64_t *message_ids, size_t n, int parsed_version)
 	__attribute__((warn_unused_result));
+/* The open batch's row for message_id, read after its locks in the same
+ * round trip as the BEGIN, when its stored parse is of parsed_version (a
+ * message to be parsed from raw is read on its own, raw being as large as
+ * a mail may be): the row's columns 1.. are store_pipeline_message()'s
+ * (with raw NULL), *row_r its row; NULL when none. */
+struct pg_result;
+const struct pg_result *store_batch_message(const struct store *store, int64_t message_id,
+					    int parsed_version, int *row_r);
 /* Whether the open batch's check let message_id get a live draft: 1 yes,
  * 0 no, -1 not a message of the batch (no batch open: -1). */
 int store_batch_may_draft(const struct store *store, int64_t message_id);

@@ -3,6 +3,7 @@
 #define DRAFTD_STORE_BATCH_INT_H
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -21,7 +22,9 @@ struct store_batch {
 	size_t n_msg;
 	int64_t msg[STORE_BATCH_MAX];
 	bool may_draft[STORE_BATCH_MAX];
-	bool no_defer; /* a message twice in the batch: nothing is deferred */
+	bool no_defer;  /* a message twice in the batch: nothing is deferred */
+	PGresult *msgs; /* the messages' rows (store_batch_message()), or NULL */
+	int parsed_version;
 	struct batch_rows *rows;
 };
 

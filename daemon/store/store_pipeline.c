@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/store/store_batch.h"
 #include "daemon/store/store_private.h"
 #include "daemon/lib/util.h"
 
@@ -26,12 +27,12 @@ void pipeline_message_clear(struct pipeline_message *msg)
 }
 
 /* raw from a hex bytea column into msg. 1, or -1 out of memory. */
-static int sp_take_raw(const PGresult *res, int col, struct pipeline_message *msg)
+static int sp_take_raw(const PGresult *res, int row, int col, struct pipeline_message *msg)
 {
 	unsigned char *raw;
 	size_t len = 0;
 
-	raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, col), &len);
+	raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &len);
 	if (raw == NULL)
 		return -1;
 	msg->raw = malloc(len + 1);
@@ -44,15 +45,46 @@ static int sp_take_raw(const PGresult *res, int col, struct pipeline_message *ms
 	return msg->raw != NULL ? 1 : -1;
 }
 
+/* msg from row's columns c..c+7: the mailbox's name, raw, whether raw is
+ * kept, screen_reason, is_duplicate, is_oversized, forced_category, parsed.
+ * 1, or -1 (out of memory, recorded). */
+static int sp_fill(struct store *store, const PGresult *res, int row, int c, int64_t id,
+		   struct pipeline_message *msg_r)
+{
+	msg_r->id = id;
+	msg_r->mailbox = dup_value(res, row, c);
+	if (!PQgetisnull(res, row, c + 1) && sp_take_raw(res, row, c + 1, msg_r) < 0)
+		goto oom;
+	msg_r->has_raw = PQgetvalue(res, row, c + 2)[0] == 't';
+	msg_r->screen_reason = dup_value(res, row, c + 3);
+	msg_r->is_duplicate = PQgetvalue(res, row, c + 4)[0] == 't';
+	msg_r->is_oversized = PQgetvalue(res, row, c + 5)[0] == 't';
+	msg_r->forced_category = dup_value(res, row, c + 6);
+	msg_r->parsed = dup_value(res, row, c + 7);
+	msg_r->parsed_len = msg_r->parsed != NULL ? (size_t)PQgetlength(res, row, c + 7) : 0;
+	if (msg_r->mailbox == NULL || (!PQgetisnull(res, row, c + 7) && msg_r->parsed == NULL))
+		goto oom;
+	return 1;
+oom:
+	error_set(&store->err, "loading a message: out of memory");
+	pipeline_message_clear(msg_r);
+	return -1;
+}
+
 int store_pipeline_message(struct store *store, int64_t id, int parsed_version,
 			   struct pipeline_message *msg_r)
 {
 	char idbuf[24], vbuf[16];
 	const char *params[2] = {idbuf, vbuf};
+	const PGresult *kept;
 	PGresult *res = NULL;
-	int ret = -1;
+	int ret = -1, row;
 
 	memset(msg_r, 0, sizeof(*msg_r));
+	/* read with the batch's locks already (store_batch.h) */
+	kept = store_batch_message(store, id, parsed_version, &row);
+	if (kept != NULL)
+		return sp_fill(store, kept, row, 1, id, msg_r);
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
 	snprintf(vbuf, sizeof(vbuf), "%d", parsed_version);
 	/* raw as hex text keeps the whole call in text mode; unescaped below.
@@ -67,30 +99,8 @@ int store_pipeline_message(struct store *store, int64_t id, int parsed_version,
 		2, params);
 	if (res == NULL)
 		return -1;
-	if (PQntuples(res) == 0) {
-		ret = 0;
-		goto out;
-	}
-	msg_r->id = id;
-	msg_r->mailbox = dup_value(res, 0, 0);
-	if (!PQgetisnull(res, 0, 1) && sp_take_raw(res, 1, msg_r) < 0)
-		goto out;
-	msg_r->has_raw = PQgetvalue(res, 0, 2)[0] == 't';
-	msg_r->screen_reason = dup_value(res, 0, 3);
-	msg_r->is_duplicate = PQgetvalue(res, 0, 4)[0] == 't';
-	msg_r->is_oversized = PQgetvalue(res, 0, 5)[0] == 't';
-	msg_r->forced_category = dup_value(res, 0, 6);
-	msg_r->parsed = dup_value(res, 0, 7);
-	msg_r->parsed_len = msg_r->parsed != NULL ? (size_t)PQgetlength(res, 0, 7) : 0;
-	if (msg_r->mailbox == NULL || (!PQgetisnull(res, 0, 7) && msg_r->parsed == NULL)) {
-		error_set(&store->err, "loading a message: out of memory");
-		goto out;
-	}
-	ret = 1;
-out:
+	ret = PQntuples(res) == 0 ? 0 : sp_fill(store, res, 0, 0, id, msg_r);
 	PQclear(res);
-	if (ret < 0)
-		pipeline_message_clear(msg_r);
 	return ret;
 }
 
@@ -109,7 +119,7 @@ int store_pipeline_raw(struct store *store, struct pipeline_message *msg)
 	if (res == NULL)
 		return -1;
 	if (PQntuples(res) == 1) {
-		ret = sp_take_raw(res, 0, msg);
+		ret = sp_take_raw(res, 0, 0, msg);
 		if (ret < 0)
 			error_set(&store->err, "loading a message's raw bytes: out of memory");
 	}

@@ -121,7 +121,10 @@ struct pipeline_result {
  * result's status, decision and outbox_message_id are changed to what was
  * stored, the reason is appended to result->decision_reasons and set in
  * result->held_back. In an open batch (store_batch.h) nothing is committed
- * and, on -1 or 0, nothing is rolled back: the batch's owner aborts it.
+ * and, on -1 or 0, nothing is rolled back: the batch's owner aborts it;
+ * except for an automatic reply the rows are written at the batch's commit
+ * (*draft_id_r is 0 then; the audit row gets the id), where a lost lease
+ * fails the commit.
  * Returns 1 when stored (with the new draft's id in
  * *draft_id_r, 0 when none), 0 when the job's lease was lost (nothing
  * stored: whoever has the job now will store it), -1 on error. */
