@@ -13,6 +13,9 @@
 #    lease every message is drafted exactly once and audited once.
 # 4. The batch's rows, written set-based at its commit, are the rows one job
 #    at a time writes (messages, drafts, audit), a superseded draft included.
+# 5. A lease lost while a batch is open (another owner took a job): the
+#    commit finds it, nothing of the batch is kept, the batch runs again one
+#    job at a time and the lost job's message is left to its new owner.
 set -u
 . "$(dirname "$0")/lib/common.sh"
 
@@ -28,8 +31,8 @@ setup() {
 	tests/services/dovecot.sh adduser "$svc" "$user" pw >/dev/null
 	tests/services/dovecot.sh deliver "$svc" "$user" INBOX "$corpus"/mail/*.eml >/dev/null
 	conf=$ITMP/batch_$1.conf
-	write_config "$conf" database model_builtin mailbox_dovecot connectors_csv URL="$url" \
-		USER="$user" ADDRESS=support@harborparts.example DATA="$corpus/data" \
+	write_config "$conf" database model_builtin mailbox_dovecot "${CONNECTORS:-connectors_csv}" URL="$url" \
+		USER="$user" ADDRESS=support@harborparts.example DATA="$corpus/data" BIZ_URL="${BIZ:-}" \
 		log.level=warn "mailbox support.idle=off" agent.workers=1 agent.batch=32 \
 		agent.job_lease=2 agent.max_attempts=1 "${@:2}"
 	"$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 &&
@@ -178,3 +181,44 @@ check "crash: every message with a job is drafted, skipped or for a human" test 
 	"$url" "SELECT count(*) FROM messages m JOIN jobs j ON j.message_id = m.id
 	WHERE m.state IN ('new', 'failed')")" = 0
 exactly_once crash
+
+# 5. a job taken over while its batch is open: the order lookups are slow
+#    (an empty business database whose order query sleeps), so the batch of 32
+#    stays open for seconds; meanwhile another owner takes one of its jobs
+BIZ=$(fresh_db draftd_it_batch_biz)
+psql -q -X -d "$BIZ" -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
+CREATE TABLE inventory (sku text PRIMARY KEY, name text, qty_on_hand int,
+    unit_price_eur numeric, lead_time_days int, discontinued bool);
+CREATE TABLE orders (order_id text PRIMARY KEY, customer_email text, status text,
+    carrier text, tracking_number text, ship_date date, eta date, total_eur numeric);
+CREATE FUNCTION slow_orders(keys text[]) RETURNS SETOF orders LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_sleep(0.3);
+	RETURN QUERY SELECT * FROM orders WHERE order_id = ANY(keys);
+END $$;
+SQL
+BIZ=$BIZ CONNECTORS=connectors_pg setup lost agent.job_lease=60 \
+	"connector order.query=SELECT order_id, customer_email, status, carrier, tracking_number, ship_date::text AS ship_date, eta::text AS eta, total_eur FROM slow_orders(\$1)" || {
+	not_ok "lost: setup"
+	exit 0
+}
+n=$(psql_value "$url" "SELECT count(*) FROM jobs")
+start_bg pid "$ITMP/process5.log" "$DRAFTD" process --once --config "$conf"
+batch_open() {
+	[ "$(psql_value "$url" "SELECT count(*) FROM jobs WHERE state = 'running'")" -ge 2 ]
+}
+wait_for 30 batch_open && ok "lost: a batch is open" || not_ok "lost: no batch seen"
+stolen=$(psql_value "$url" "UPDATE jobs SET locked_by = 'another-owner'
+	WHERE id = (SELECT max(id) FROM jobs WHERE state = 'running') RETURNING message_id")
+wait "$pid"
+check "lost: the run ends cleanly" test $? = 0
+check "lost: the commit noticed the lost lease" grep -q "lease was lost" "$ITMP/process5.log"
+check "lost: the taken job is still its new owner's" test "$(psql_value "$url" \
+	"SELECT state || ' ' || locked_by FROM jobs WHERE message_id = $stolen")" = \
+	"running another-owner"
+check "lost: nothing stored for its message" test "$(psql_value "$url" "SELECT
+	(SELECT count(*) FROM drafts WHERE message_id = $stolen) + (SELECT count(*) FROM audit_log
+	 WHERE action = 'message.decide' AND object_id = '$stolen')")" = 0
+check "lost: every other job is done" test "$(psql_value "$url" \
+	"SELECT count(*) FROM jobs WHERE state = 'done'")" = $((n - 1))
+exactly_once lost
