@@ -16,6 +16,7 @@
 
 #include "daemon/lib/buf.h"
 #include "daemon/lib/util.h"
+#include "daemon/mail/mail_thread.h"
 #include "daemon/store/store_ingest_int.h"
 #include "daemon/store/store_private.h"
 
@@ -51,8 +52,11 @@ static const char sib_copy[] =
 	" sender, reply_to, subject, sent_date, date_raw, in_reply_to, \"references\", headers,"
 	" text_body, quoted_text, attachments, raw_size, is_bulk, is_auto_submitted,"
 	" is_oversized, injection_suspect, is_duplicate, duplicate_of, screen_reason, state,"
-	" sender_name, parsed, parsed_version, language, raw) FROM STDIN (FORMAT binary)";
-enum { SIB_FIELDS = 32 };
+	" sender_name, parsed, parsed_version, language, thread_ids, thread_subject, raw)"
+	" FROM STDIN (FORMAT binary)";
+enum { SIB_FIELDS = 34 };
+/* pg_type's oid of text: the element type a binary text[] names. */
+#define SIB_TEXTOID 25u
 
 /* $5: the ids to queue a job for. The checkpoint moves only while $4 holds
  * the lease: leased = 0 means roll back. */
@@ -128,6 +132,54 @@ static int sib_bool(struct buf *b, bool v)
 	return sib_field(b, &c, 1);
 }
 
+/* The thread keys the messages_thread trigger would compute (migration
+ * 0195: the trigger only runs for rows that come without them), from the
+ * headers as cleaned for the COPY. thread_ids goes as a binary text[]:
+ * dimensions, a has-nulls flag, the element type, then per dimension its
+ * length and lower bound, then the elements as fields. */
+static int sib_thread(struct buf *b, const struct store_ingest_msg *m)
+{
+	char *owned[4] = {NULL, NULL, NULL, NULL};
+	const char *message_id = store_ingest_text(m->message_id, &owned[0]);
+	const char *in_reply_to = store_ingest_text(m->in_reply_to, &owned[1]);
+	const char *references = store_ingest_text(m->references, &owned[2]);
+	const char *subject = store_ingest_text(m->subject, &owned[3]);
+	char **ids = NULL, *subj = NULL;
+	size_t n = 0, len;
+	uint32_t head[6];
+	int ret = -1;
+
+	if (mail_thread_ids(message_id, in_reply_to, references, &ids, &n) < 0 ||
+	    (subj = mail_thread_subject(subject)) == NULL)
+		goto out;
+	len = n > 0 ? 20 : 12; /* an empty array has no dimension */
+	for (size_t i = 0; i < n; i++)
+		len += 4 + strlen(ids[i]);
+	if (len > INT32_MAX)
+		goto out;
+	head[0] = htonl((uint32_t)len);
+	head[1] = htonl(n > 0 ? 1 : 0);
+	head[2] = htonl(0);
+	head[3] = htonl(SIB_TEXTOID);
+	head[4] = htonl((uint32_t)n);
+	head[5] = htonl(1);
+	if (buf_append(b, head, 4 + (n > 0 ? 20 : 12)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (sib_field(b, ids[i], strlen(ids[i])) < 0)
+			goto out;
+	}
+	if (sib_field(b, subj, strlen(subj)) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(ids);
+	free(subj);
+	for (int i = 0; i < 4; i++)
+		free(owned[i]);
+	return ret;
+}
+
 /* The state a stored row starts in. */
 static const char *sib_state(const struct store_ingest_msg *m, int64_t dup_of)
 {
@@ -172,7 +224,7 @@ static int sib_row(struct buf *b, int64_t mailbox, uint32_t uidvalidity,
 	    sib_field(b, m->parsed, m->parsed != NULL ? strlen(m->parsed) : 0) < 0 ||
 	    (m->parsed != NULL ? sib_int4(b, (uint32_t)m->parsed_version) : sib_field(b, NULL, 0)) <
 		    0 ||
-	    sib_text(b, m->language) < 0 || buf_append(b, &rawlen, 4) < 0)
+	    sib_text(b, m->language) < 0 || sib_thread(b, m) < 0 || buf_append(b, &rawlen, 4) < 0)
 		return -1;
 	return 0;
 }
