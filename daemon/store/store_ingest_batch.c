@@ -32,19 +32,24 @@
 /* $3: hex sha256 list, $4: hex content_sha256 list ("" for none), $5: UIDs,
  * one entry per row in the batch's order. Rows come back in that order;
  * the ids are reserved in it too (ids of rows not inserted are skipped, as
- * a rolled-back insert skips them). */
+ * a rolled-back insert skips them). Each probe is a LATERAL ... LIMIT 1 so
+ * that it stays an index probe per row: written as EXISTS, the planner
+ * turned the first two into hashed subplans reading every row of the
+ * mailbox for each batch (a fresh table's statistics make that look cheap),
+ * which made a long poll quadratic. */
 static const char sib_lookup[] =
-	"SELECT EXISTS (SELECT 1 FROM messages m WHERE m.mailbox_id = $1 AND m.sha256 = b.sha)"
-	"  OR EXISTS (SELECT 1 FROM messages m WHERE m.mailbox_id = $1 AND m.uidvalidity = $2"
-	"   AND m.uid = b.uid),"
-	" (SELECT COALESCE(m.duplicate_of, m.id) FROM messages m WHERE b.csha IS NOT NULL"
-	"   AND m.mailbox_id = $1 AND m.content_sha256 = b.csha AND m.sha256 <> b.sha"
-	"   ORDER BY m.id LIMIT 1),"
-	" nextval('messages_id_seq')"
+	"SELECT s.hit IS NOT NULL OR u.hit IS NOT NULL, c.dup, nextval('messages_id_seq')"
 	" FROM unnest(string_to_array($3, ','), string_to_array($4, ','),"
-	"  string_to_array($5, ',')) WITH ORDINALITY AS x(s, c, u, ord),"
-	" LATERAL (SELECT decode(x.s, 'hex') AS sha, decode(nullif(x.c, ''), 'hex') AS csha,"
-	"  x.u::bigint AS uid) b"
+	"  string_to_array($5, ',')) WITH ORDINALITY AS x(s, c, u, ord)"
+	" CROSS JOIN LATERAL (SELECT decode(x.s, 'hex') AS sha,"
+	"  decode(nullif(x.c, ''), 'hex') AS csha, x.u::bigint AS uid) b"
+	" LEFT JOIN LATERAL (SELECT 1 AS hit FROM messages m WHERE m.mailbox_id = $1"
+	"  AND m.sha256 = b.sha LIMIT 1) s ON true"
+	" LEFT JOIN LATERAL (SELECT 1 AS hit FROM messages m WHERE m.mailbox_id = $1"
+	"  AND m.uidvalidity = $2 AND m.uid = b.uid LIMIT 1) u ON true"
+	" LEFT JOIN LATERAL (SELECT COALESCE(m.duplicate_of, m.id) AS dup FROM messages m"
+	"  WHERE b.csha IS NOT NULL AND m.mailbox_id = $1 AND m.content_sha256 = b.csha"
+	"  AND m.sha256 <> b.sha ORDER BY m.id LIMIT 1) c ON true"
 	" ORDER BY x.ord";
 
 static const char sib_copy[] =
