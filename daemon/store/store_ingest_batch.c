@@ -37,7 +37,7 @@
  * turned the first two into hashed subplans reading every row of the
  * mailbox for each batch (a fresh table's statistics make that look cheap),
  * which made a long poll quadratic. */
-static const char sib_lookup[] =
+const char store_ingest_lookup_sql[] =
 	"SELECT s.hit IS NOT NULL OR u.hit IS NOT NULL, c.dup, nextval('messages_id_seq')"
 	" FROM unnest(string_to_array($3, ','), string_to_array($4, ','),"
 	"  string_to_array($5, ',')) WITH ORDINALITY AS x(s, c, u, ord)"
@@ -354,7 +354,7 @@ static int sib_lookup_rows(struct store *store, const char *const params[2],
 	p[2] = l[0].data;
 	p[3] = l[1].data;
 	p[4] = l[2].data;
-	res = store_exec(store, "ingest lookup", sib_lookup, 5, p);
+	res = store_exec(store, "ingest lookup", store_ingest_lookup_sql, 5, p);
 	if (res == NULL)
 		goto out;
 	for (i = 0; i < count; i++) {
