@@ -129,4 +129,17 @@ char *mime_message_to_json(const struct mime_message *msg, const struct mime_lim
 int mime_message_from_json(const char *doc, size_t len, const struct mime_limits *limits,
 			   struct mime_message **msg_r) __attribute__((warn_unused_result));
 
+/* The rules' view of the headers, {"name":"value",...} in message order:
+ * the first header of each name, while names and values (8 bytes more
+ * each) fit in max bytes; one whose name or value is not UTF-8 is left
+ * out. Byte for byte what jansson's json_dumps(JSON_COMPACT) wrote for the
+ * object ingest built before (tests/unit/test_mime_json.c). Returns a
+ * malloc'd string, or NULL when memory ran out. */
+char *mime_headers_json(const struct mime_message *msg, size_t max);
+
+/* The attachments as [{"filename":..,"content_type":..,"size":n},...]
+ * (null for a missing name or type); one with a name or type that is not
+ * UTF-8 is left out. As jansson wrote it; malloc'd, NULL out of memory. */
+char *mime_attachments_json(const struct mime_message *msg);
+
 #endif

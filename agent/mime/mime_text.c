@@ -134,6 +134,23 @@ static int clean_feed(struct clean *c, const char *s, size_t len)
 	int ret = 0;
 
 	while (i < len && ret == 0) {
+		/* a run of printable ASCII (most of any mail) goes as it is, not a
+		 * character at a time */
+		for (n = 0; i + n < len &&
+			    (((unsigned char)s[i + n] >= 0x20 && (unsigned char)s[i + n] < 0x7f) ||
+			     s[i + n] == '\t');
+		     n++)
+			;
+		if (n > 0) {
+			for (size_t k = 0; k < n && ret == 0; k += sizeof(c->chunk))
+				ret = clean_put(c, s + i + k,
+						n - k < sizeof(c->chunk) ? n - k
+									 : sizeof(c->chunk));
+			c->last_cr = false;
+			c->started = true;
+			i += n;
+			continue;
+		}
 		n = mime_utf8_decode(s + i, len - i, &cp);
 		if (n == 0) {
 			ret = clean_put(c, REPLACEMENT, 3);

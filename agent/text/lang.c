@@ -143,12 +143,16 @@ static const struct lang_profile lang_profiles[] = {
 };
 #define LANG_COUNT (sizeof(lang_profiles) / sizeof(lang_profiles[0]))
 
+/* w[n] (no NUL inside) is one of list's words. Every word of every
+ * message is looked up in every list: the first byte rejects most entries
+ * and strncmp() stops at the entry's end, where strlen() of each entry was
+ * a tenth of ingest's CPU. */
 static bool lang_word_in(const char *w, size_t n, const char *const *list)
 {
 	size_t i;
 
 	for (i = 0; list[i] != NULL; i++)
-		if (strlen(list[i]) == n && memcmp(list[i], w, n) == 0)
+		if (list[i][0] == w[0] && strncmp(list[i], w, n) == 0 && list[i][n] == '\0')
 			return true;
 	return false;
 }

@@ -3,7 +3,6 @@
 #include "daemon/ingest/ingest.h"
 
 #include <gnutls/crypto.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -145,52 +144,6 @@ int ingest_content_hash(const char *raw, size_t len, unsigned char out[32])
 	return has_mid ? 1 : 0;
 }
 
-/* Rules read headers from here: first occurrence of each, bounded in total. */
-static char *ingest_headers_json(const struct mime_message *msg, size_t max)
-{
-	json_t *obj = json_object();
-	size_t total = 2;
-	char *s;
-
-	if (obj == NULL)
-		return NULL;
-	for (size_t i = 0; i < msg->headers_count; i++) {
-		const struct mime_header *h = &msg->headers[i];
-		size_t n = strlen(h->name) + strlen(h->value) + 8;
-
-		if (json_object_get(obj, h->name) != NULL)
-			continue;
-		if (total + n > max)
-			break;
-		if (json_object_set_new(obj, h->name, json_string(h->value)) < 0)
-			continue; /* not UTF-8 after all: leave it out */
-		total += n;
-	}
-	s = json_dumps(obj, JSON_COMPACT);
-	json_decref(obj);
-	return s;
-}
-
-static char *ingest_attachments_json(const struct mime_message *msg)
-{
-	json_t *arr = json_array();
-	char *s;
-
-	if (arr == NULL)
-		return NULL;
-	for (size_t i = 0; i < msg->attachments_count; i++) {
-		const struct mime_attachment *a = &msg->attachments[i];
-		json_t *o = json_pack("{s:s?, s:s?, s:I}", "filename", a->filename, "content_type",
-				      a->content_type, "size", (json_int_t)a->size);
-
-		if (o != NULL)
-			json_array_append_new(arr, o);
-	}
-	s = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return s;
-}
-
 /* The quoted history and the signature, both kept, in one column. */
 static char *ingest_quoted(const struct mime_message *msg)
 {
@@ -268,8 +221,8 @@ int ingest_prepare(const struct imap_msg *m, const struct mime_limits *limits,
 	    strncasecmp(out->mime->auto_submitted + strspn(out->mime->auto_submitted, " \t"), "no",
 			2) != 0)
 		out->row.is_auto_submitted = true;
-	out->headers_json = ingest_headers_json(out->mime, limits->max_header_size);
-	out->attachments_json = ingest_attachments_json(out->mime);
+	out->headers_json = mime_headers_json(out->mime, limits->max_header_size);
+	out->attachments_json = mime_attachments_json(out->mime);
 	out->quoted = ingest_quoted(out->mime);
 	if (out->headers_json == NULL || out->attachments_json == NULL || out->quoted == NULL) {
 		error_set(err, "out of memory");

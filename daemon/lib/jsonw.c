@@ -36,6 +36,20 @@ static size_t jsonw_utf8_len(const unsigned char *s, size_t left)
 	return n;
 }
 
+bool jsonw_utf8_ok(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n;
+
+	while (i < len) {
+		n = jsonw_utf8_len(p + i, len - i);
+		if (n == 0)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
 int jsonw_strn(struct buf *b, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -16,6 +16,7 @@
 
 #include "daemon/lib/buf.h"
 #include "daemon/lib/util.h"
+#include "daemon/mail/mail_thread.h"
 #include "daemon/store/store_ingest_int.h"
 #include "daemon/store/store_private.h"
 
@@ -31,19 +32,24 @@
 /* $3: hex sha256 list, $4: hex content_sha256 list ("" for none), $5: UIDs,
  * one entry per row in the batch's order. Rows come back in that order;
  * the ids are reserved in it too (ids of rows not inserted are skipped, as
- * a rolled-back insert skips them). */
-static const char sib_lookup[] =
-	"SELECT EXISTS (SELECT 1 FROM messages m WHERE m.mailbox_id = $1 AND m.sha256 = b.sha)"
-	"  OR EXISTS (SELECT 1 FROM messages m WHERE m.mailbox_id = $1 AND m.uidvalidity = $2"
-	"   AND m.uid = b.uid),"
-	" (SELECT COALESCE(m.duplicate_of, m.id) FROM messages m WHERE b.csha IS NOT NULL"
-	"   AND m.mailbox_id = $1 AND m.content_sha256 = b.csha AND m.sha256 <> b.sha"
-	"   ORDER BY m.id LIMIT 1),"
-	" nextval('messages_id_seq')"
+ * a rolled-back insert skips them). Each probe is a LATERAL ... LIMIT 1 so
+ * that it stays an index probe per row: written as EXISTS, the planner
+ * turned the first two into hashed subplans reading every row of the
+ * mailbox for each batch (a fresh table's statistics make that look cheap),
+ * which made a long poll quadratic. */
+const char store_ingest_lookup_sql[] =
+	"SELECT s.hit IS NOT NULL OR u.hit IS NOT NULL, c.dup, nextval('messages_id_seq')"
 	" FROM unnest(string_to_array($3, ','), string_to_array($4, ','),"
-	"  string_to_array($5, ',')) WITH ORDINALITY AS x(s, c, u, ord),"
-	" LATERAL (SELECT decode(x.s, 'hex') AS sha, decode(nullif(x.c, ''), 'hex') AS csha,"
-	"  x.u::bigint AS uid) b"
+	"  string_to_array($5, ',')) WITH ORDINALITY AS x(s, c, u, ord)"
+	" CROSS JOIN LATERAL (SELECT decode(x.s, 'hex') AS sha,"
+	"  decode(nullif(x.c, ''), 'hex') AS csha, x.u::bigint AS uid) b"
+	" LEFT JOIN LATERAL (SELECT 1 AS hit FROM messages m WHERE m.mailbox_id = $1"
+	"  AND m.sha256 = b.sha LIMIT 1) s ON true"
+	" LEFT JOIN LATERAL (SELECT 1 AS hit FROM messages m WHERE m.mailbox_id = $1"
+	"  AND m.uidvalidity = $2 AND m.uid = b.uid LIMIT 1) u ON true"
+	" LEFT JOIN LATERAL (SELECT COALESCE(m.duplicate_of, m.id) AS dup FROM messages m"
+	"  WHERE b.csha IS NOT NULL AND m.mailbox_id = $1 AND m.content_sha256 = b.csha"
+	"  AND m.sha256 <> b.sha ORDER BY m.id LIMIT 1) c ON true"
 	" ORDER BY x.ord";
 
 static const char sib_copy[] =
@@ -51,8 +57,11 @@ static const char sib_copy[] =
 	" sender, reply_to, subject, sent_date, date_raw, in_reply_to, \"references\", headers,"
 	" text_body, quoted_text, attachments, raw_size, is_bulk, is_auto_submitted,"
 	" is_oversized, injection_suspect, is_duplicate, duplicate_of, screen_reason, state,"
-	" sender_name, parsed, parsed_version, language, raw) FROM STDIN (FORMAT binary)";
-enum { SIB_FIELDS = 32 };
+	" sender_name, parsed, parsed_version, language, thread_ids, thread_subject, raw)"
+	" FROM STDIN (FORMAT binary)";
+enum { SIB_FIELDS = 34 };
+/* pg_type's oid of text: the element type a binary text[] names. */
+#define SIB_TEXTOID 25u
 
 /* $5: the ids to queue a job for. The checkpoint moves only while $4 holds
  * the lease: leased = 0 means roll back. */
@@ -128,6 +137,54 @@ static int sib_bool(struct buf *b, bool v)
 	return sib_field(b, &c, 1);
 }
 
+/* The thread keys the messages_thread trigger would compute (migration
+ * 0195: the trigger only runs for rows that come without them), from the
+ * headers as cleaned for the COPY. thread_ids goes as a binary text[]:
+ * dimensions, a has-nulls flag, the element type, then per dimension its
+ * length and lower bound, then the elements as fields. */
+static int sib_thread(struct buf *b, const struct store_ingest_msg *m)
+{
+	char *owned[4] = {NULL, NULL, NULL, NULL};
+	const char *message_id = store_ingest_text(m->message_id, &owned[0]);
+	const char *in_reply_to = store_ingest_text(m->in_reply_to, &owned[1]);
+	const char *references = store_ingest_text(m->references, &owned[2]);
+	const char *subject = store_ingest_text(m->subject, &owned[3]);
+	char **ids = NULL, *subj = NULL;
+	size_t n = 0, len;
+	uint32_t head[6];
+	int ret = -1;
+
+	if (mail_thread_ids(message_id, in_reply_to, references, &ids, &n) < 0 ||
+	    (subj = mail_thread_subject(subject)) == NULL)
+		goto out;
+	len = n > 0 ? 20 : 12; /* an empty array has no dimension */
+	for (size_t i = 0; i < n; i++)
+		len += 4 + strlen(ids[i]);
+	if (len > INT32_MAX)
+		goto out;
+	head[0] = htonl((uint32_t)len);
+	head[1] = htonl(n > 0 ? 1 : 0);
+	head[2] = htonl(0);
+	head[3] = htonl(SIB_TEXTOID);
+	head[4] = htonl((uint32_t)n);
+	head[5] = htonl(1);
+	if (buf_append(b, head, 4 + (n > 0 ? 20 : 12)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (sib_field(b, ids[i], strlen(ids[i])) < 0)
+			goto out;
+	}
+	if (sib_field(b, subj, strlen(subj)) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(ids);
+	free(subj);
+	for (int i = 0; i < 4; i++)
+		free(owned[i]);
+	return ret;
+}
+
 /* The state a stored row starts in. */
 static const char *sib_state(const struct store_ingest_msg *m, int64_t dup_of)
 {
@@ -172,7 +229,7 @@ static int sib_row(struct buf *b, int64_t mailbox, uint32_t uidvalidity,
 	    sib_field(b, m->parsed, m->parsed != NULL ? strlen(m->parsed) : 0) < 0 ||
 	    (m->parsed != NULL ? sib_int4(b, (uint32_t)m->parsed_version) : sib_field(b, NULL, 0)) <
 		    0 ||
-	    sib_text(b, m->language) < 0 || buf_append(b, &rawlen, 4) < 0)
+	    sib_text(b, m->language) < 0 || sib_thread(b, m) < 0 || buf_append(b, &rawlen, 4) < 0)
 		return -1;
 	return 0;
 }
@@ -297,7 +354,7 @@ static int sib_lookup_rows(struct store *store, const char *const params[2],
 	p[2] = l[0].data;
 	p[3] = l[1].data;
 	p[4] = l[2].data;
-	res = store_exec(store, "ingest lookup", sib_lookup, 5, p);
+	res = store_exec(store, "ingest lookup", store_ingest_lookup_sql, 5, p);
 	if (res == NULL)
 		goto out;
 	for (i = 0; i < count; i++) {

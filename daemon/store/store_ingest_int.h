@@ -16,6 +16,11 @@
  * (free it). */
 const char *store_ingest_text(const char *s, char **owned);
 
+/* The batch's lookup of what the mailbox holds (store_ingest_batch.c):
+ * $1 mailbox, $2 UIDVALIDITY, $3/$4/$5 the rows' hex sha256, hex
+ * content_sha256 ("" for none) and UID lists. Exposed for its plan's test. */
+extern const char store_ingest_lookup_sql[];
+
 /* One row of a batch being planned (store_ingest_plan()). */
 struct store_ingest_row {
 	/* in, from the lookup of what the mailbox holds */

@@ -17,6 +17,9 @@ MESSAGE_EXPR = {
     "message_id": "m.message_id || '.c' || c.copy",
     "duplicate_of": "NULL",
     "is_duplicate": "false",
+    # NULL: the insert trigger computes them from the copy's headers (0195)
+    "thread_ids": "NULL",
+    "thread_subject": "NULL",
 }
 DRAFT_EXPR = {"message_id": "c.new_msg", "approve_key": "NULL"}
 
