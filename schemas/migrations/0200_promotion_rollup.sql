@@ -68,15 +68,22 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT (t AT TIME ZONE 'UTC')::date $$;
 -- NaN). j::float8 / 100 is the double nearest j/100, the same double the
 -- config's threshold "0.0j" parses to, so ed <= t for t = J/100 holds
 -- exactly for the buckets 1 .. J + 1.
+-- j for ed given c = ceil(ed * 100), which is j or one off by the
+-- product's rounding: the comparisons settle it.
+CREATE FUNCTION promo_edit_j(ed float8, c int) RETURNS int
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN c > 1 AND ed <= (c - 1)::float8 / 100 THEN c - 1
+                WHEN ed <= c::float8 / 100 THEN c
+                ELSE c + 1 END
+$$;
+
+-- (no subquery: the reader calls this for each draft of the edge day)
 CREATE FUNCTION promo_edit_bucket(ed float8) RETURNS smallint
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN ed IS NULL THEN NULL
-                WHEN ed <= 0 THEN 1
-                WHEN NOT (ed <= 1) THEN 102
-                ELSE (SELECT min(j) + 1 FROM (VALUES (ceil(ed * 100)::int - 1),
-                                                     (ceil(ed * 100)::int),
-                                                     (ceil(ed * 100)::int + 1)) v(j)
-                      WHERE j BETWEEN 1 AND 100 AND ed <= j::float8 / 100) END::smallint
+    SELECT (CASE WHEN ed IS NULL THEN NULL
+                 WHEN ed <= 0 THEN 1
+                 WHEN NOT (ed <= 1) THEN 102
+                 ELSE 1 + promo_edit_j(ed, least(100, greatest(1, ceil(ed * 100)::int))) END)::smallint
 $$;
 
 -- The cumulative histograms: promo_cum_of(bucket, s) aggregates signed

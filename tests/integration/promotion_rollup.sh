@@ -158,3 +158,16 @@ drift=$(psql_value "$url" "SELECT count(*) FROM promo_rollup_drift")
 	[ -z "$(compare 0.25)" ] &&
 	ok "promotion rollups tampered with show in promo_rollup_drift ($drift groups); draftd stats --rebuild puts them back" ||
 	not_ok "promotion rollups --rebuild: drift before $drift; $(tail -3 "$ITMP/rebuild.out")"
+
+# The edit-distance buckets say exactly what the float8 comparison with each
+# threshold J/100 says, for distances on the hundredths, a hair either side
+# of them, ratios of small lengths (what edit distances are) and random ones
+bad=$(psql_value "$url" "WITH v AS (
+  SELECT j::float8 / 100 + d AS ed FROM generate_series(-1, 102) j,
+    unnest(ARRAY[0, 1e-15, -1e-15, 1e-17, -1e-17, 1e-9, -1e-9, 2e-16, -2e-16]::float8[]) d
+  UNION ALL SELECT random() * 1.2 - 0.1 FROM generate_series(1, 20000)
+  UNION ALL SELECT k::float8 / n FROM generate_series(1, 200) n, generate_series(0, 200) k WHERE k <= n
+  UNION ALL SELECT x FROM unnest(ARRAY['NaN', 'Infinity', '-Infinity']::float8[]) x)
+SELECT count(*) FROM v, generate_series(0, 100) t WHERE (ed <= t::float8 / 100) <> (promo_edit_bucket(ed) <= t + 1)")
+[ "$bad" = 0 ] && ok "edit-distance buckets agree with 'edit_distance <= J/100' for every J and every distance tried" ||
+	not_ok "edit-distance buckets disagree with the float comparison in $bad cases"
