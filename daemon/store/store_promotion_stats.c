@@ -2,6 +2,8 @@
 /* Per-category evidence and the post-send samples. */
 #include "daemon/store/store_promotion.h"
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,77 +11,31 @@
 #include "daemon/store/store_promotion_int.h"
 #include "daemon/store/store_review_int.h"
 
-/* human: a reviewer's decision (automatic sends have reviewer 'auto');
- * good: approved with edit distance <= $2; post: since the category last
- * became auto (a category that was auto from the start counts everything).
- * w is read twice, so PostgreSQL keeps its rows: only the columns used
- * below (with d.* each row carried the draft's body and facts too). */
-static const char counts_sql[] =
-	"WITH w AS (SELECT d.category, d.status, d.edit_distance, d.corrected_category,"
-	"  d.reject_reason, d.decision_reasons, d.shadow, d.reviewer, d.sampled,"
-	"  d.sample_verdict, (d.reviewer IS NOT NULL AND d.reviewer <> 'auto'"
-	"  AND d.status IN ('approved', 'sent', 'failed', 'rejected')) AS human,"
-	"  coalesce((d.shadow->>'would_auto')::boolean, false) AS would,"
-	"  (c.mode = 'auto' AND coalesce(d.decided_at, d.created_at)"
-	"   > coalesce(c.promoted_at, '-infinity')) AS post"
-	"  FROM drafts d LEFT JOIN categories c ON c.name = d.category"
-	"  WHERE coalesce(d.decided_at, d.created_at) > now() - make_interval(secs => $1::int)"
-	/* a reply a person wrote from scratch is no evidence about the model */
-	"  AND d.origin = 'model'),"
-	" v AS (SELECT *, human AND status <> 'rejected' AND edit_distance <= $2::float8 AS good,"
-	"  human AND status = 'rejected' AND (corrected_category IS NOT NULL"
-	"   OR lower(ltrim(coalesce(reject_reason, ''))) LIKE 'wrong%') AS wrong FROM w),"
-	" a AS (SELECT category, count(*) AS drafted,"
-	"  count(*) FILTER (WHERE human) AS reviewed,"
-	"  count(*) FILTER (WHERE good) AS approved_unchanged,"
-	"  count(*) FILTER (WHERE human AND status <> 'rejected' AND NOT good) AS approved_edited,"
-	"  count(*) FILTER (WHERE human AND status = 'rejected') AS rejected,"
-	"  count(*) FILTER (WHERE wrong) AS rejected_wrong,"
-	"  count(*) FILTER (WHERE decision_reasons ? 'a rule forbids automatic replies'"
-	"   OR decision_reasons ? 'a rule requires a human') AS never_auto_hits,"
-	"  count(*) FILTER (WHERE shadow IS NOT NULL) AS shadow_drafts,"
-	"  count(*) FILTER (WHERE would) AS shadow_would_auto,"
-	"  count(*) FILTER (WHERE would AND human) AS shadow_would_auto_reviewed,"
-	"  count(*) FILTER (WHERE would AND good) AS shadow_agreed,"
-	"  count(*) FILTER (WHERE would AND human AND status <> 'rejected' AND NOT good)"
-	"   AS shadow_edited,"
-	"  count(*) FILTER (WHERE would AND human AND status = 'rejected') AS shadow_rejected,"
-	"  count(*) FILTER (WHERE reviewer = 'auto') AS auto_replies,"
-	"  count(*) FILTER (WHERE sampled) AS samples,"
-	"  count(*) FILTER (WHERE sample_verdict = 'fine') AS samples_fine,"
-	"  count(*) FILTER (WHERE sample_verdict = 'bad') AS samples_bad,"
-	"  count(*) FILTER (WHERE post AND human) AS post_reviewed,"
-	"  count(*) FILTER (WHERE post AND good) AS post_unchanged,"
-	"  count(*) FILTER (WHERE post AND wrong) AS post_wrong,"
-	"  count(*) FILTER (WHERE post AND sample_verdict = 'fine') AS post_fine,"
-	"  count(*) FILTER (WHERE post AND sample_verdict = 'bad') AS post_bad"
-	"  FROM v WHERE category IS NOT NULL GROUP BY category),"
-	" r AS (SELECT category, json_object_agg(reason, n) AS reasons FROM"
-	"  (SELECT category, coalesce(left(lower(btrim(reject_reason)), 80), '(no reason)') AS "
-	"reason, count(*) AS n"
-	"   FROM w WHERE human AND status = 'rejected' GROUP BY 1, 2) x GROUP BY category),"
-	" n AS (SELECT name FROM categories UNION SELECT category FROM a)"
-	" SELECT (coalesce(to_jsonb(a) - 'category', '{}') || jsonb_build_object('category', "
-	"n.name,"
-	"  'mode', coalesce(c.mode, 'draft'), 'promotion', coalesce(c.promotion, 'manual'),"
-	"  'min_samples', coalesce(c.min_samples, 50), 'target_rate', coalesce(c.target_rate, "
-	"0.95),"
-	"  'audit_sample_rate', coalesce(c.audit_sample_rate, 0.1),"
-	"  'promoted_at', c.promoted_at, 'demoted_at', c.demoted_at,"
-	"  'demote_reason', c.demote_reason,"
-	"  'rejection_reasons', coalesce(r.reasons, '{}'::json)))::text"
-	" FROM n LEFT JOIN a ON a.category = n.name LEFT JOIN categories c ON c.name = n.name"
-	" LEFT JOIN r ON r.category = n.name ORDER BY n.name";
-
+/* The evidence is read from the per-day rollups of migration 0200 plus the
+ * drafts of the window's first day (promotion_evidence()), equal field by
+ * field to the old read of every draft in the window
+ * (promotion_evidence_rows(), tests/integration/promotion_rollup.sh). The
+ * rollups hold approvals' edit distances in 0.01 steps, so a threshold off
+ * that grid (the config refuses one) is answered from the drafts, as
+ * before: exact either way. */
 int store_promotion_counts(struct store *store, unsigned int window_s, double threshold,
 			   json_t **rows_r)
 {
 	char w[16], t[32];
 	const char *params[2] = {w, t};
+	long j = lround(threshold * 100.0);
+	bool grid = j >= 0 && j <= 100 && (double)j / 100.0 == threshold;
 
 	snprintf(w, sizeof(w), "%u", window_s);
-	snprintf(t, sizeof(t), "%.17g", threshold);
-	*rows_r = store_json_list(store, "promotion evidence", counts_sql, 2, params);
+	if (grid)
+		snprintf(t, sizeof(t), "%ld", j);
+	else
+		snprintf(t, sizeof(t), "%.17g", threshold);
+	*rows_r =
+		store_json_list(store, "promotion evidence",
+				grid ? "SELECT * FROM promotion_evidence($1::int, $2::int)"
+				     : "SELECT * FROM promotion_evidence_rows($1::int, $2::float8)",
+				2, params);
 	return *rows_r != NULL ? 0 : -1;
 }
 

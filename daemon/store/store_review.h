@@ -145,8 +145,9 @@ enum review_result store_category_update(struct store *store, const char *name,
  * rollups. 0 or -1. */
 int store_review_stats(struct store *store, double unchanged_threshold, json_t **result_r)
 	__attribute__((warn_unused_result));
-/* Recomputes the statistics rollups from the drafts (draft_rollup_rebuild(),
- * which locks out writers of drafts while it runs); *rows_r: rows written.
+/* Recomputes the statistics rollups from the drafts (draft_rollup_rebuild()
+ * and the promotion evidence's promo_rollup_rebuild(), in one transaction
+ * that locks out writers of drafts while it runs); *rows_r: rows written.
  * 0 or -1. */
 int store_rollup_rebuild(struct store *store, uint64_t *rows_r) __attribute__((warn_unused_result));
 /* {"mailboxes":[...]} with poll state and errors. 0 or -1. */

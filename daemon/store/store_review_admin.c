@@ -239,8 +239,9 @@ out:
 
 int store_rollup_rebuild(struct store *store, uint64_t *rows_r)
 {
-	PGresult *res = store_exec(store, "rebuilding the statistics rollups",
-				   "SELECT draft_rollup_rebuild()", 0, NULL);
+	PGresult *res =
+		store_exec(store, "rebuilding the statistics rollups",
+			   "SELECT draft_rollup_rebuild() + promo_rollup_rebuild()", 0, NULL);
 	int ret = -1;
 
 	if (res == NULL)
