@@ -110,18 +110,23 @@ static int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids,
 	struct poller_batch *b = NULL;
 	uint64_t t0 = time_mono_ms();
 	size_t i;
-	int ret = -1;
+	int alloc, ret = -1;
 
-	if (poller_batch_alloc(count, &b) < 0) {
+	/* the slot first: pollers waiting for one hold no batch memory */
+	if (pm->batch_slots != NULL) {
+		while (sem_wait(pm->batch_slots) < 0)
+			; /* EINTR: wait on */
+	}
+	alloc = poller_batch_alloc(count, &b);
+	if (b != NULL)
+		b->slot = pm->batch_slots != NULL; /* given back when b is freed */
+	else if (pm->batch_slots != NULL)
+		sem_post(pm->batch_slots);
+	if (alloc < 0) {
 		error_set(err, "out of memory");
 		goto out;
 	}
 	b->upto_uid = uids[count - 1];
-	if (pm->batch_slots != NULL) {
-		while (sem_wait(pm->batch_slots) < 0)
-			; /* EINTR: wait on */
-		b->slot = true;
-	}
 	for (i = 0; i < count; i++) {
 		if (sizes[i] == 0)
 			continue; /* expunged meanwhile */
