@@ -8,6 +8,7 @@
  * between batches loses nothing (the next pass refetches above it). */
 #include "daemon/ingest/poller_int.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ struct poller_batch {
 static void poller_batch_free(struct poller_mailbox *pm, struct poller_batch **bp)
 {
 	struct poller_batch *b = *bp;
+	bool slot;
 
 	if (b == NULL)
 		return;
@@ -60,10 +62,20 @@ static void poller_batch_free(struct poller_mailbox *pm, struct poller_batch **b
 	free(b->order);
 	free(b->msgs);
 	free(b->rows);
-	if (b->slot)
-		sem_post(pm->batch_slots);
+	slot = b->slot;
 	free(b);
 	*bp = NULL;
+	if (slot) {
+		/* `draftd run`: a batch's parse trees, bodies and rows were
+		 * megabytes in many small pieces, freed in a different order
+		 * than taken, and glibc gives back only the top of a heap, so
+		 * without this the holes add up across arenas (20 mailboxes: 2
+		 * MB more at the high-water mark). About 0.5 ms per batch;
+		 * before the slot is given back, so the next batch is not
+		 * slowed by it. `poll --once` exits instead. */
+		(void)malloc_trim(0);
+		sem_post(pm->batch_slots);
+	}
 }
 
 /* Merges the two fetches of a batch into order, by UID. */
