@@ -23,6 +23,8 @@
 #define POLLER_HEADER_MAX (16u * 1024 * 1024)
 /* The writer's stack: libpq and the COPY encoding need little. */
 #define POLLER_WRITER_STACK (256u * 1024)
+/* A pass's fetch thread parses what the poller's thread would: its stack. */
+#define POLLER_FETCH_STACK (512u * 1024)
 
 /* Where a pass's wall time went, for the debug log (issue 14: which side,
  * IMAP or PostgreSQL, is the critical path): milliseconds. */
@@ -408,4 +410,53 @@ out:
 		  (unsigned long long)t.idle);
 	free(sizes);
 	return ret;
+}
+
+/* A pass's fetching, parsing and storing, on a thread of its own. */
+struct poller_fetch_job {
+	struct poller_mailbox *pm;
+	uint32_t uidvalidity;
+	const uint32_t *uids;
+	size_t count;
+	struct error err;
+	int ret;
+};
+
+static void *poller_fetch_main(void *arg)
+{
+	struct poller_fetch_job *j = arg;
+
+	log_ctx_set("mailbox", j->pm->mb->name);
+	j->ret = poller_fetch_all(j->pm, j->uidvalidity, j->uids, j->count, &j->err);
+	log_ctx_clear();
+	return NULL;
+}
+
+int poller_fetch_all_apart(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
+			   size_t count, struct error *err)
+{
+	struct poller_fetch_job j;
+	pthread_attr_t attr;
+	pthread_t tid;
+	int r;
+
+	/* `poll --once` has one thread and exits: nothing to give back */
+	if (pm->batch_slots == NULL)
+		return poller_fetch_all(pm, uidvalidity, uids, count, err);
+	memset(&j, 0, sizeof(j));
+	j.pm = pm;
+	j.uidvalidity = uidvalidity;
+	j.uids = uids;
+	j.count = count;
+	j.ret = -1;
+	pthread_attr_init(&attr);
+	(void)pthread_attr_setstacksize(&attr, POLLER_FETCH_STACK);
+	r = pthread_create(&tid, &attr, poller_fetch_main, &j);
+	pthread_attr_destroy(&attr);
+	if (r != 0) /* no thread to spare: here, keeping the cache */
+		return poller_fetch_all(pm, uidvalidity, uids, count, err);
+	pthread_join(tid, NULL);
+	if (j.ret < 0)
+		error_copy(err, &j.err);
+	return j.ret;
 }
