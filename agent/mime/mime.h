@@ -90,6 +90,7 @@ struct mime_message {
 
 	struct mime_header *headers; /* top-level headers in order, bounded */
 	size_t headers_count;
+	size_t headers_cap; /* allocated slots of headers */
 };
 
 /* Parses raw[len] (need not be NUL-terminated, may contain NULs).

@@ -370,16 +370,27 @@ static char *return_path_addr(const char *v)
 	return str_dup(v);
 }
 
-/* Returns 0, 1 when the list is full (the caller keeps ownership), -1 OOM.
- * The list is bounded, so it is allocated at its full size once. */
+/* Room for most mail's headers at once; the list doubles up to its bound.
+ * Not the bound itself: ingest holds a batch of parsed messages in memory
+ * and MIME_HEADERS_MAX slots (4 KB) each were most of their parse trees. */
+#define MIME_HEADERS_FIRST 32
+
+/* Returns 0, 1 when the list is full (the caller keeps ownership), -1 OOM. */
 static int add_header(struct mime_message *msg, char *name, char *value)
 {
 	if (msg->headers_count >= MIME_HEADERS_MAX)
 		return 1;
-	if (msg->headers == NULL) {
-		msg->headers = calloc(MIME_HEADERS_MAX, sizeof(*msg->headers));
-		if (msg->headers == NULL)
+	if (msg->headers_count >= msg->headers_cap) {
+		size_t cap = msg->headers_cap == 0 ? MIME_HEADERS_FIRST : msg->headers_cap * 2;
+		struct mime_header *h;
+
+		if (cap > MIME_HEADERS_MAX)
+			cap = MIME_HEADERS_MAX;
+		h = realloc(msg->headers, cap * sizeof(*h));
+		if (h == NULL)
 			return -1;
+		msg->headers = h;
+		msg->headers_cap = cap;
 	}
 	msg->headers[msg->headers_count].name = name;
 	msg->headers[msg->headers_count].value = value;

@@ -190,6 +190,7 @@ static int mj_read_headers(const json_t *a, struct mime_message *m)
 	m->headers = calloc(n, sizeof(*m->headers));
 	if (m->headers == NULL)
 		return -1;
+	m->headers_cap = n;
 	for (size_t i = 0; r == 1 && i < n; i++) {
 		const json_t *e = json_array_get(a, i);
 

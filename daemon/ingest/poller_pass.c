@@ -200,7 +200,7 @@ int poller_pass(struct poller_mailbox *pm, struct error *err)
 		}
 		if (n > 0)
 			log_debug("%ld new messages above UID %u", n, last_uid);
-		if (n > 0 && poller_fetch_all(pm, uidvalidity, uids, (size_t)n, err) < 0)
+		if (n > 0 && poller_fetch_all_apart(pm, uidvalidity, uids, (size_t)n, err) < 0)
 			goto fail;
 	}
 	poller_pass_result(pm, NULL);

@@ -158,6 +158,14 @@ int file_read_all(const char *path, size_t max, char **data_r, size_t *len_r, st
 		goto out;
 	}
 	data[len] = '\0';
+	/* callers keep what they read (templates, rules, data files) and max is
+	 * the bound, not the size: give the rest back */
+	if (len < max) {
+		char *fit = realloc(data, len + 1);
+
+		if (fit != NULL)
+			data = fit;
+	}
 	*data_r = data;
 	data = NULL;
 	if (len_r != NULL)

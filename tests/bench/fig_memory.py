@@ -44,7 +44,8 @@ def one(ctx, files, boxes, tag):
         d.stop()
     stored, drafts, _ = draftd.counts(ctx, url)
     return {"ok": ok, "secs": secs, "hwm_mb": st.get("VmHWM", 0) / 1024.0,
-            "rss_mb": st.get("VmRSS", 0) / 1024.0, "threads": st.get("Threads"),
+            "rss_mb": st.get("VmRSS", 0) / 1024.0, "anon_mb": st.get("RssAnon", 0) / 1024.0,
+            "file_mb": st.get("RssFile", 0) / 1024.0, "threads": st.get("Threads"),
             "conns": conns, "stored": stored, "drafts": drafts}
 
 
@@ -59,6 +60,11 @@ def run(ctx):
     figs = [
         Figure(label + ": VmHWM", "MB", [a["hwm_mb"]], target=("value", "<=", 32),
                details=a),
+        # VmHWM counts the pages of shared libraries and code draftd touched
+        # (libcrypto, gnutls, libc, krb5 through libpq...) as well as its heap
+        # and stacks: how much of the resident set each is, at the end
+        Figure("  resident at the end: heap and stacks (RssAnon)", "MB", [a["anon_mb"]]),
+        Figure("  resident at the end: libraries and code (RssFile)", "MB", [a["file_mb"]]),
         Figure(label + ": threads", "threads", [a["threads"]]),
         Figure(label + ": PostgreSQL connections", "conns", [a["conns"]],
                target=("value", "<=", limit), note="target: workers (%d) + 3"

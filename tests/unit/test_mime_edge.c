@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -549,7 +550,52 @@ static void test_base64_size_matches_decode(void)
 	}
 }
 
+/* The header list grows as it fills (ingest holds a batch of parsed mail in
+ * memory): every count around the growth steps keeps each header, in order,
+ * up to MIME_HEADERS_MAX and no more. */
+static void test_header_list_growth(void)
+{
+	static const size_t counts[] = {0, 1, 29, 30, 31, 62, 63, 126, 127, 254, 255, 300};
+	struct buf b;
+
+	buf_init(&b, 1u << 20);
+	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		struct mime_message *m = NULL;
+		struct error error;
+		size_t n = counts[c], want = n + 2 < MIME_HEADERS_MAX ? n + 2 : MIME_HEADERS_MAX;
+		int r;
+
+		buf_reset(&b);
+		r = buf_append_str(&b, "From: a@cust.example\nSubject: many headers\n");
+		for (size_t i = 0; i < n && r == 0; i++) {
+			char line[64];
+
+			snprintf(line, sizeof(line), "X-H%zu: value %zu\n", i, i);
+			r = buf_append_str(&b, line);
+		}
+		if (r == 0)
+			r = buf_append_str(&b, "\nbody\n");
+		CU_ASSERT_EQUAL_FATAL(r, 0);
+		CU_ASSERT_NOT_EQUAL(parse_default(b.data, b.len, &m, &error), -2);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		CU_ASSERT_EQUAL(m->headers_count, want);
+		CU_ASSERT(m->headers_cap >= m->headers_count && m->headers_cap <= MIME_HEADERS_MAX);
+		for (size_t i = 2; i < m->headers_count; i++) {
+			char name[32], value[32];
+
+			snprintf(name, sizeof(name), "X-H%zu", i - 2);
+			snprintf(value, sizeof(value), "value %zu", i - 2);
+			CU_ASSERT_EQUAL(strcasecmp(m->headers[i].name, name), 0);
+			CU_ASSERT_STRING_EQUAL(m->headers[i].value, value);
+		}
+		CU_ASSERT_STRING_EQUAL(m->subject, "many headers");
+		mime_message_free(&m);
+	}
+	buf_free(&b);
+}
+
 static const struct test_case mime_edge_cases[] = {
+	{"header list grows in order up to its bound", test_header_list_growth},
 	{"base64 attachments sized exactly without decoding", test_base64_size_matches_decode},
 	{"limits from the config, zero keeps the default", test_limits_from_config},
 	{"fixtures: broken, encoded and hidden", test_fixtures},

@@ -152,13 +152,14 @@ def pg_settled(ppid, before, timeout=10.0):
 
 
 def status(pid):
-    """VmHWM and VmRSS (KiB) and Threads of a live process, as a dict."""
+    """VmHWM, VmRSS, RssAnon (heap, stacks), RssFile (shared libraries and
+    code) in KiB and Threads of a live process, as a dict."""
     out = {}
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
                 key, _, val = line.partition(":")
-                if key in ("VmHWM", "VmRSS", "Threads"):
+                if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile", "Threads"):
                     out[key] = int(val.split()[0])
     except OSError:
         pass
