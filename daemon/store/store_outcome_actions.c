@@ -367,7 +367,7 @@ int store_outcome_backlog(struct store *store, json_t **result_r)
 	 * 1.4 s at 100k open. tests/integration/backlog_sql.sh compares both. */
 	int r = store_review_one(
 		store, "backlog",
-		"WITH q AS MATERIALIZED (SELECT m.status, m.received_at, CASE WHEN m.status <>"
+		"WITH q AS (SELECT m.status, m.received_at, CASE WHEN m.status <>"
 		" 'open' THEN NULL WHEN l.status = 'approved' AND u.draft_id IS NOT NULL THEN"
 		" 'human' WHEN l.status = 'approved' THEN 'sending' WHEN l.status IS NOT NULL"
 		" THEN 'review' WHEN j.message_id IS NOT NULL THEN 'drafting' ELSE 'human' END"
@@ -376,7 +376,8 @@ int store_outcome_backlog(struct store *store, json_t **result_r)
 		" LEFT JOIN outbox u ON u.draft_id = l.id AND u.state = 'uncertain'"
 		" LEFT JOIN jobs j ON j.message_id = m.id AND m.status = 'open' AND"
 		" j.stage = 'pipeline' AND j.state IN ('queued', 'running'))"
-		" SELECT json_build_object('open', count(*) FILTER (WHERE status = 'open'),"
+		" SELECT json_build_object('computed_at', now(), 'open', count(*) FILTER (WHERE"
+		" status = 'open'),"
 		" 'review', count(*) FILTER (WHERE queue = 'review'), 'sending', count(*)"
 		" FILTER (WHERE queue = 'sending'), 'drafting', count(*) FILTER (WHERE queue ="
 		" 'drafting'), 'human', count(*) FILTER (WHERE queue = 'human'),"
