@@ -31,7 +31,7 @@ int backlog_cache_get(unsigned int max_age_s, backlog_compute_fn compute, void *
 		      json_t **result_r)
 {
 	json_t *fresh = NULL;
-	uint64_t start, bound = (uint64_t)max_age_s * 1000;
+	uint64_t start, asked = time_mono_ms(), bound = (uint64_t)max_age_s * 1000;
 	int rc = -1;
 
 	*result_r = NULL;
@@ -48,7 +48,12 @@ int backlog_cache_get(unsigned int max_age_s, backlog_compute_fn compute, void *
 	for (;;) {
 		uint64_t now = time_mono_ms();
 
-		if (cache_answer != NULL && now >= cache_at_ms && now - cache_at_ms <= bound) {
+		/* within the bound, or begun after this request came (a computation
+		 * slower than the bound: its snapshot still holds every change made
+		 * before the request, and waiting for yet another would queue
+		 * every waiter behind one computation each) */
+		if (cache_answer != NULL &&
+		    (cache_at_ms >= asked || (now >= cache_at_ms && now - cache_at_ms <= bound))) {
 			*result_r = answer_copy(cache_answer, cache_at_ms, now);
 			rc = *result_r != NULL ? 0 : -1;
 			goto out;

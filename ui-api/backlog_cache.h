@@ -14,7 +14,10 @@
  * request always shows in its answer. One computation at a time: a
  * request that finds the answer too old while another thread computes
  * waits for that computation rather than taking the old answer (then the
- * bound holds for it too); if that one fails it computes itself.
+ * bound holds for it too); if that one fails it computes itself. An
+ * answer whose computation began after the request came is taken at any
+ * age (only a computation slower than the bound makes one that old; it
+ * still shows every change committed before the request).
  * Process-wide and thread-safe. */
 
 /* Computes a fresh answer: 0 with *result_r (a JSON object), or -1. */
