@@ -16,6 +16,7 @@
 #include "daemon/store/store_outcome.h"
 #include "daemon/store/store_review.h"
 #include "ui-api/api.h"
+#include "ui-api/backlog_cache.h"
 #include "ui-api/metrics_server.h"
 
 static const unsigned int api_codes[] = {200, 201, 202, 204, 304, 400, 401, 403, 404,
@@ -81,14 +82,14 @@ static int metrics_family(struct buf *b, const char *name, const char *help, con
 }
 
 /* The backlog: open messages by queue, how many, and the oldest one's age. */
-static int metrics_backlog(struct buf *b, struct store *store)
+static int metrics_backlog(struct buf *b, struct store *store, unsigned int max_age)
 {
 	static const char *const queues[] = {"review", "sending", "drafting", "human"};
 	json_t *bl = NULL;
 	size_t i;
 	int bad = 0;
 
-	if (store_outcome_backlog(store, &bl) < 0)
+	if (backlog_read(store, max_age, &bl) < 0)
 		return -1;
 	bad |= buf_printf(b, "# HELP draftd_backlog Open messages by where they wait.\n"
 			     "# TYPE draftd_backlog gauge\n");
@@ -154,7 +155,7 @@ static int metrics_ops(struct buf *b, struct store *store)
 	return bad != 0 ? -1 : 0;
 }
 
-int metrics_database(struct buf *b, struct store *store)
+int metrics_database(struct buf *b, struct store *store, unsigned int backlog_max_age)
 {
 	json_t *m = NULL;
 	int bad = 0;
@@ -174,7 +175,7 @@ int metrics_database(struct buf *b, struct store *store)
 	bad |= metrics_family(b, "draftd_messages_by_status",
 			      "Messages by status (open, replied, closed, skipped).", "status",
 			      json_object_get(m, "messages_by_status"));
-	bad |= metrics_backlog(b, store);
+	bad |= metrics_backlog(b, store, backlog_max_age);
 	bad |= metrics_family(b, "draftd_decisions", "Drafts by the decide step's outcome.",
 			      "decision", json_object_get(m, "decisions"));
 	bad |= metrics_family(b, "draftd_outbox", "Outbox rows by state.", "state",

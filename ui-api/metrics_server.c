@@ -27,6 +27,7 @@ struct metrics_server {
 	struct store *store; /* the listener thread's alone */
 	char *db_url;
 	unsigned int db_timeout;
+	unsigned int backlog_max_age; /* [api] backlog_max_age: the API's answer shared */
 };
 
 static const char metrics_content_type[] = "text/plain; version=0.0.4; charset=utf-8";
@@ -42,7 +43,7 @@ static int metrics_render_database(struct metrics_server *ms, struct buf *b)
 		log_warn("metrics: %s", error_msg(&err));
 	else if (store_ensure(ms->store) < 0)
 		log_warn("metrics: %s", store_error(ms->store));
-	else if (metrics_database(b, ms->store) < 0)
+	else if (metrics_database(b, ms->store, ms->backlog_max_age) < 0)
 		log_warn("metrics: %s", store_error(ms->store));
 	else
 		up = 1;
@@ -168,6 +169,7 @@ static int metrics_start(struct daemon *daemon, void **priv_r, struct error *err
 		goto out;
 	}
 	ms->db_timeout = config->database.connect_timeout;
+	ms->backlog_max_age = config->api.backlog_max_age;
 	if (api_listen_resolve(config->metrics.listen, &ai, err) < 0)
 		goto out;
 	if (ai->ai_family == AF_INET6)

@@ -146,6 +146,7 @@ struct config {
 		unsigned int threads;
 		unsigned int max_connections_per_client; /* open connections per IP, 0: no limit */
 		unsigned int token_cache_ttl; /* seconds a token's lookup is kept, 0: none */
+		unsigned int backlog_max_age; /* seconds one backlog answer is shared, 0: none */
 	} api;
 	struct {
 		enum model_backend backend;

@@ -64,6 +64,7 @@ static const struct config_key api_keys[] = {
 	K_UINT(api_t, threads, "8", 1, 256),
 	K_UINT(api_t, max_connections_per_client, "32", 0, 512),
 	K_DUR(api_t, token_cache_ttl, "5", 0, 60),
+	K_DUR(api_t, backlog_max_age, "5", 0, 300),
 	K_END,
 };
 

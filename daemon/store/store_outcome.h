@@ -58,9 +58,10 @@ enum review_result store_outcome_reopen(struct store *store, const char *message
 					const char *who, json_t **result_r)
 	__attribute__((warn_unused_result));
 
-/* {open, review, sending, drafting, human, oldest_open_at,
- * oldest_open_age_seconds, by_status: {open, replied, closed, skipped}}.
- * 0 or -1. */
+/* {computed_at (the snapshot's time), open, review, sending, drafting,
+ * human, oldest_open_at, oldest_open_age_seconds, by_status: {open,
+ * replied, closed, skipped}}, computed now (the API and the metrics read it
+ * through ui-api/backlog_cache.h). 0 or -1. */
 int store_outcome_backlog(struct store *store, json_t **result_r)
 	__attribute__((warn_unused_result));
 /* First-response time (message received to its reply sent) of the replies

@@ -356,22 +356,38 @@ enum review_result store_outcome_reopen(struct store *store, const char *message
 
 int store_outcome_backlog(struct store *store, json_t **result_r)
 {
-	/* MATERIALIZED: inlined, the queue's CASE (four EXISTS probes) ran once
-	 * per FILTER below, four times per open message */
+	/* One pass over messages, set-based: each open message's live draft
+	 * (at most one: drafts_one_live), that draft's outbox row when it is
+	 * uncertain (outbox_draft_key) and its pipeline job while queued or
+	 * running (jobs_message_stage_key) are joined once, so every outer
+	 * join matches at most one row and the planner can hash them. The
+	 * queue is MESSAGE_QUEUE_SQL's CASE in the same order (an uncertain
+	 * send first, then approved, pending/claimed, a job, else human); its
+	 * four EXISTS probes per open message made the Statistics page wait
+	 * 1.4 s at 100k open. tests/integration/backlog_sql.sh compares both. */
 	int r = store_review_one(
 		store, "backlog",
-		"WITH o AS MATERIALIZED (SELECT m.received_at, " MESSAGE_QUEUE_SQL
-		" AS queue FROM messages m"
-		" WHERE m.status = 'open') SELECT json_build_object('open', count(*), 'review',"
-		" count(*) FILTER (WHERE queue = 'review'), 'sending', count(*) FILTER (WHERE"
-		" queue = 'sending'), 'drafting', count(*) FILTER (WHERE queue = 'drafting'),"
-		" 'human', count(*) FILTER (WHERE queue = 'human'), 'oldest_open_at',"
-		" min(received_at), 'oldest_open_age_seconds', floor(extract(epoch FROM now() -"
-		" min(received_at)))::bigint, 'by_status', (SELECT json_build_object('open',"
-		" count(*) FILTER (WHERE status = 'open'), 'replied', count(*) FILTER (WHERE"
-		" status = 'replied'), 'closed', count(*) FILTER (WHERE status = 'closed'),"
-		" 'skipped', count(*) FILTER (WHERE status = 'skipped')) FROM messages))::text"
-		" FROM o",
+		"WITH q AS (SELECT m.status, m.received_at, CASE WHEN m.status <>"
+		" 'open' THEN NULL WHEN l.status = 'approved' AND u.draft_id IS NOT NULL THEN"
+		" 'human' WHEN l.status = 'approved' THEN 'sending' WHEN l.status IS NOT NULL"
+		" THEN 'review' WHEN j.message_id IS NOT NULL THEN 'drafting' ELSE 'human' END"
+		" AS queue FROM messages m LEFT JOIN drafts l ON l.message_id = m.id AND"
+		" m.status = 'open' AND l.status IN ('pending', 'claimed', 'approved')"
+		" LEFT JOIN outbox u ON u.draft_id = l.id AND u.state = 'uncertain'"
+		" LEFT JOIN jobs j ON j.message_id = m.id AND m.status = 'open' AND"
+		" j.stage = 'pipeline' AND j.state IN ('queued', 'running'))"
+		" SELECT json_build_object('computed_at', now(), 'open', count(*) FILTER (WHERE"
+		" status = 'open'),"
+		" 'review', count(*) FILTER (WHERE queue = 'review'), 'sending', count(*)"
+		" FILTER (WHERE queue = 'sending'), 'drafting', count(*) FILTER (WHERE queue ="
+		" 'drafting'), 'human', count(*) FILTER (WHERE queue = 'human'),"
+		" 'oldest_open_at', min(received_at) FILTER (WHERE status = 'open'),"
+		" 'oldest_open_age_seconds', floor(extract(epoch FROM now() - min(received_at)"
+		" FILTER (WHERE status = 'open')))::bigint, 'by_status', json_build_object("
+		"'open', count(*) FILTER (WHERE status = 'open'), 'replied', count(*) FILTER"
+		" (WHERE status = 'replied'), 'closed', count(*) FILTER (WHERE status ="
+		" 'closed'), 'skipped', count(*) FILTER (WHERE status = 'skipped')))::text"
+		" FROM q",
 		0, NULL, result_r);
 
 	return r == 1 ? 0 : -1;

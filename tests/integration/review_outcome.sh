@@ -31,12 +31,13 @@ apiport=$(free_port)
 mport=$(free_port)
 base=http://127.0.0.1:$apiport
 conf=$ITMP/outcome.conf
-# No [category] section at all: the fresh install of the issue.
+# No [category] section at all: the fresh install of the issue. The backlog
+# is checked against the database right after changes: no shared answer.
 write_config "$conf" database api smtp_sink mailbox_dovecot connector_csv_inventory \
 	URL="$url" API_PORT="$apiport" SMTP_PORT="$sport" USER="$user" \
 	INVENTORY="$ITMP/inventory.csv" model.templates_dir="$SRC/deploy/templates" \
 	review.send_delay=3 review.claim_ttl=60 "mailbox support.poll_interval=1" \
-	"connector inventory.cache_ttl=0" metrics.listen="127.0.0.1:$mport"
+	"connector inventory.cache_ttl=0" metrics.listen="127.0.0.1:$mport" api.backlog_max_age=0
 "$DRAFTD" migrate --config "$conf" >/dev/null 2>&1 || not_ok "outcome: migrate"
 tok() { "$DRAFTD" token create --config "$conf" --name "$1" --role "$2" 2>/dev/null | tail -n 1; }
 rita=$(tok rita reviewer)

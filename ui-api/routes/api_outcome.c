@@ -9,6 +9,7 @@
 #include "daemon/store/store_outcome.h"
 #include "daemon/store/store_review_messages.h"
 #include "ui-api/api.h"
+#include "ui-api/backlog_cache.h"
 #include "ui-api/routes/api_drafts.h"
 
 #define API_CLOSE_REASON_MAX    500
@@ -198,7 +199,7 @@ void api_backlog_get(struct api_request *req, struct api_response *resp)
 
 	if (api_query_check(req, resp, NULL) < 0 || (store = api_store(req, resp)) == NULL)
 		return;
-	if (store_outcome_backlog(store, &backlog) < 0)
+	if (backlog_read(store, req->config->api.backlog_max_age, &backlog) < 0)
 		api_error_store(resp, store);
 	else
 		api_reply(resp, 200, backlog);

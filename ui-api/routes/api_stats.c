@@ -14,6 +14,7 @@
 #include "daemon/store/store_review_speed.h"
 #include "daemon/lib/util.h"
 #include "ui-api/api.h"
+#include "ui-api/backlog_cache.h"
 
 /* Puts promotion's row for each category into result's categories entry of
  * the same name (a category without drafts gets an entry of its own):
@@ -182,7 +183,8 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 	if (((parts & STATS_COUNTS) && store_review_stats(store, threshold, &result) < 0) ||
 	    ((parts & STATS_PROMOTION) && promotion_stats(store, req->config, &promo) < 0) ||
 	    ((parts & STATS_SERIES) && store_review_series(store, days, threshold, &series) < 0) ||
-	    ((parts & STATS_BACKLOG) && store_outcome_backlog(store, &backlog) < 0) ||
+	    ((parts & STATS_BACKLOG) &&
+	     backlog_read(store, req->config->api.backlog_max_age, &backlog) < 0) ||
 	    ((parts & STATS_FIRST_RESPONSE) &&
 	     store_outcome_first_response(store, window, &first) < 0) ||
 	    ((parts & STATS_SPEED) &&
