@@ -28,6 +28,7 @@ struct daemon {
 	size_t services_count;
 	void *priv[DAEMON_SERVICES_MAX];
 	unsigned int started;
+	struct store_pool *side; /* daemon_side_pool() */
 };
 
 struct config *daemon_config(struct daemon *daemon)
@@ -38,6 +39,11 @@ struct config *daemon_config(struct daemon *daemon)
 	config = config_ref(daemon->config);
 	pthread_mutex_unlock(&daemon->lock);
 	return config;
+}
+
+struct store_pool *daemon_side_pool(struct daemon *daemon)
+{
+	return daemon->side;
 }
 
 bool daemon_stopping(const struct daemon *daemon)
@@ -231,6 +237,13 @@ int daemon_run(struct config *config, const char *config_path,
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* one connection at most; the services that share it start below */
+	if (store_pool_new(config->database.url, config->database.connect_timeout, 1,
+			   &daemon.side) < 0) {
+		log_error("cannot start: out of memory");
+		atomic_store(&daemon.stopping, true);
+		goto out;
+	}
 	if (daemon_start_services(&daemon) < 0) {
 		atomic_store(&daemon.stopping, true);
 		goto out;
@@ -261,6 +274,7 @@ out:
 	pthread_cond_broadcast(&daemon.wake);
 	pthread_mutex_unlock(&daemon.lock);
 	daemon_stop_services(&daemon);
+	store_pool_free(&daemon.side); /* every borrower has stopped */
 	config_unref(&daemon.config);
 	pthread_cond_destroy(&daemon.wake);
 	pthread_mutex_destroy(&daemon.lock);

@@ -8,6 +8,7 @@
 
 #include "daemon/config/config.h"
 #include "daemon/lib/error.h"
+#include "daemon/store/store_pool.h"
 
 /* The running daemon: the current config (swapped on SIGHUP), the stop flag,
  * and the services (pollers, workers, API, outbox sender) it started. */
@@ -33,6 +34,15 @@ struct config *daemon_config(struct daemon *daemon);
 bool daemon_stopping(const struct daemon *daemon);
 /* Sleeps up to ms milliseconds; returns early (true) when the daemon stops. */
 bool daemon_sleep(struct daemon *daemon, unsigned int ms);
+
+/* One database connection (opened on first use, then kept) that the
+ * services needing the database only now and then take turns on: the job
+ * heartbeat's lease renewals, the promotion passes and the /metrics scrapes.
+ * Each borrows it for one step and gives it back before it sleeps, so they
+ * add one connection in all, not one each: with the pipeline workers',
+ * the pollers' pool and the outbox sender's, *workers + 3* at every moment
+ * (issue 14). Lives as long as daemon_run(); never NULL inside a service. */
+struct store_pool *daemon_side_pool(struct daemon *daemon);
 
 /* Waking the pipeline workers when ingest queued jobs, instead of leaving
  * them to their next poll of the job queue. daemon_work_seq() is read before
