@@ -16,6 +16,7 @@
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
 #include "daemon/metrics/obs.h"
+#include "daemon/store/store_pool.h"
 #include "ui-api/api.h"
 #include "ui-api/metrics_server.h"
 

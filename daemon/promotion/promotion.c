@@ -8,6 +8,7 @@
 
 #include "daemon/promotion/promo.h"
 #include "daemon/lib/log.h"
+#include "daemon/store/store_pool.h"
 #include "daemon/store/store_promotion.h"
 
 struct promotion_service {

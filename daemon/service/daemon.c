@@ -210,7 +210,8 @@ static int daemon_start_services(struct daemon *daemon)
 }
 
 int daemon_run(struct config *config, const char *config_path,
-	       const struct service_ops *const *services, size_t services_count)
+	       const struct service_ops *const *services, size_t services_count,
+	       struct store_pool *side)
 {
 	struct daemon daemon;
 	sigset_t set;
@@ -225,6 +226,7 @@ int daemon_run(struct config *config, const char *config_path,
 	daemon.config_path = config_path;
 	daemon.services = services;
 	daemon.services_count = services_count;
+	daemon.side = side;
 	daemon_apply_log_level(config);
 
 	/* Block the signals before any thread exists so every thread inherits
@@ -237,13 +239,6 @@ int daemon_run(struct config *config, const char *config_path,
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* one connection at most; the services that share it start below */
-	if (store_pool_new(config->database.url, config->database.connect_timeout, 1,
-			   &daemon.side) < 0) {
-		log_error("cannot start: out of memory");
-		atomic_store(&daemon.stopping, true);
-		goto out;
-	}
 	if (daemon_start_services(&daemon) < 0) {
 		atomic_store(&daemon.stopping, true);
 		goto out;
@@ -274,7 +269,6 @@ out:
 	pthread_cond_broadcast(&daemon.wake);
 	pthread_mutex_unlock(&daemon.lock);
 	daemon_stop_services(&daemon);
-	store_pool_free(&daemon.side); /* every borrower has stopped */
 	config_unref(&daemon.config);
 	pthread_cond_destroy(&daemon.wake);
 	pthread_mutex_destroy(&daemon.lock);

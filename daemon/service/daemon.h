@@ -8,7 +8,8 @@
 
 #include "daemon/config/config.h"
 #include "daemon/lib/error.h"
-#include "daemon/store/store_pool.h"
+
+struct store_pool; /* daemon/store/store_pool.h: made by the caller of daemon_run() */
 
 /* The running daemon: the current config (swapped on SIGHUP), the stop flag,
  * and the services (pollers, workers, API, outbox sender) it started. */
@@ -41,7 +42,7 @@ bool daemon_sleep(struct daemon *daemon, unsigned int ms);
  * Each borrows it for one step and gives it back before it sleeps, so they
  * add one connection in all, not one each: with the pipeline workers',
  * the pollers' pool and the outbox sender's, *workers + 3* at every moment
- * (issue 14). Lives as long as daemon_run(); never NULL inside a service. */
+ * (issue 14). daemon_run()'s side argument. */
 struct store_pool *daemon_side_pool(struct daemon *daemon);
 
 /* Waking the pipeline workers when ingest queued jobs, instead of leaving
@@ -56,8 +57,10 @@ bool daemon_work_wait(struct daemon *daemon, uint64_t seen, unsigned int ms);
 /* Runs the daemon until SIGTERM/SIGINT: starts services[services_count] in
  * order (at most 16), handles signals in this thread (SIGHUP reloads the
  * config and swaps it in only when it loads), stops the services in reverse.
- * Takes over the config reference. Returns the process exit code. */
+ * Takes over the config reference; side (daemon_side_pool()) stays the
+ * caller's, to free after. Returns the process exit code. */
 int daemon_run(struct config *config, const char *config_path,
-	       const struct service_ops *const *services, size_t services_count);
+	       const struct service_ops *const *services, size_t services_count,
+	       struct store_pool *side);
 
 #endif
