@@ -10,7 +10,8 @@
 # Then jobs held longer than a third of their lease (a slow lookup, job_lease
 # = 2 s), so the job heartbeat renews leases while /metrics is scraped and
 # the promotion service runs: still at most workers + 3 at every sample
-# (before: the heartbeat's and the scrape's own connections made 7).
+# (before: the heartbeat's and the scrape's own connections made 7). Counted:
+# draftd's own backends (application_name), not autovacuum's or this psql's.
 set -u
 . "$(dirname "$0")/lib/common.sh"
 . "$(dirname "$0")/../services/lib.sh"
@@ -23,7 +24,7 @@ BOXES=12
 PER=40
 WORKERS=2
 sql() { psql -XAtq -d "$url" -c "$1"; }
-conns() { psql -XAtq -d "$DRAFTD_TEST_DATABASE_URL" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db'"; }
+conns() { psql -XAtq -d "$DRAFTD_TEST_DATABASE_URL" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db' AND application_name = 'draftd'"; }
 
 boxes=() # the [mailbox boxN] sections, as write_config settings
 for b in $(seq 1 $BOXES); do
@@ -83,7 +84,7 @@ check "no error in the log" bash -c "! grep -q 'level=error' '$ITMP/conn.log'"
 # --- leases renewed, /metrics scraped: still workers + 3 -------------------
 url2=$(db_url_for draftd_it_connections2) || { not_ok "connections: create database 2"; exit 0; }
 db2=$(psql -XAtq -d "$url2" -c "SELECT current_database()")
-conns2() { psql -XAtq -d "$DRAFTD_TEST_DATABASE_URL" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db2'"; }
+conns2() { psql -XAtq -d "$DRAFTD_TEST_DATABASE_URL" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db2' AND application_name = 'draftd'"; }
 user="conn_slow_$$"
 rm -rf "${SVC:?}/mail/$user"
 "$SRC/tests/services/dovecot.sh" adduser "$SVC" "$user" pw >/dev/null
