@@ -10,7 +10,8 @@
 # Then jobs held longer than a third of their lease (a slow lookup, job_lease
 # = 2 s), so the job heartbeat renews leases while /metrics is scraped and
 # the promotion service runs: still at most workers + 3 at every sample
-# (before: the heartbeat's and the scrape's own connections made 7). Counted:
+# (before: the heartbeat's and the scrape's own connections made 7). Also
+# the threads: a batch's thread lives while the batch holds a slot. Counted:
 # draftd's own backends (application_name), not autovacuum's or this psql's.
 set -u
 . "$(dirname "$0")/lib/common.sh"
@@ -56,10 +57,14 @@ total=$((BOXES * PER))
 pid=
 start_bg pid "$ITMP/conn.log" "$DRAFTD" run --config "$ITMP/conn.conf"
 peak=0
+tpeak=0
+threads() { awk '/^Threads:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0; }
 stored() { sql "SELECT count(*) FROM messages"; }
 for _ in $(seq 1 1200); do
 	c=$(conns)
 	[ "$c" -gt "$peak" ] && peak=$c
+	t=$(threads)
+	[ "$t" -gt "$tpeak" ] && tpeak=$t
 	[ "$(stored)" = "$total" ] && [ "$(sql "SELECT count(*) FROM jobs WHERE state = 'done'")" = "$total" ] && break
 	sleep 0.1
 done
@@ -71,6 +76,15 @@ check "at most workers + 3 connections during the ingest (peak $peak)" test "$pe
 sleep 2
 c=$(conns)
 check "workers + 3 connections once idle ($c, $BOXES mailboxes)" test "$c" -le $((WORKERS + 3))
+# A batch is fetched, parsed and stored by a thread that starts once it has
+# one of the 2 batch slots and ends with the batch: while the 12 backlogs
+# are ingested the process has at most a few threads more than once idle
+# (before: a thread per pass and a writer per pass waiting for their next
+# slot, each keeping glibc's per-thread cache: +24 here, 600 threads and
+# most of the 92 MB high-water mark at 200 mailboxes).
+tidle=$(threads)
+echo "# threads: peak $tpeak while ingesting, $tidle once idle"
+check "ingest threads bounded by the batch slots (peak $tpeak, idle $tidle)" test "$tpeak" -le $((tidle + 4))
 # IDLE still works with the shared pool: one more mail is picked up
 printf 'From: Late <late@customer.example>\nTo: support@example.com\nSubject: Late question\nMessage-ID: <conn-late-%s@customer.example>\n\nHello, one more question.\n' "$$" >"$ITMP/late.eml"
 "$SRC/tests/services/dovecot.sh" deliver "$SVC" "conn_1_$$" INBOX "$ITMP/late.eml" >/dev/null
