@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* One batch of a pass: fetched and prepared by the poller's thread, stored
+/* One batch of a pass, and a whole pass of `poll --once` (`draftd run`
+ * chains a thread per batch instead: poller_chain.c). A batch is fetched
+ * and prepared by the poller's thread, stored
  * (with its checkpoint, then a lease renewal) by the same thread or, when a
  * pass has more than one batch, by a writer thread, so that the next batch
  * is fetched from IMAP while PostgreSQL writes this one. At most one batch
