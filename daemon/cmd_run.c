@@ -13,6 +13,7 @@
 #include "daemon/metrics/obs.h"
 #include "daemon/store/store.h"
 #include "daemon/store/store_durability.h"
+#include "daemon/store/store_pool.h"
 #include "daemon/version.h"
 
 /* glibc gives busy threads malloc arenas of their own, up to 8 per core,
@@ -89,6 +90,7 @@ static int run_main(int argc, char **argv)
 {
 	struct cmd_common common;
 	struct config *config = NULL;
+	struct store_pool *side = NULL;
 	const char *path;
 	int r = cmd_parse_common(&cmd_run, &argc, argv, &common, true);
 
@@ -106,7 +108,16 @@ static int run_main(int argc, char **argv)
 		config_unref(&config);
 		return 1;
 	}
-	return daemon_run(config, path, daemon_services, daemon_services_count);
+	/* daemon_side_pool(): one connection, opened on first use, that the
+	 * job heartbeat, promotion and /metrics take turns on (issue 14) */
+	if (store_pool_new(config->database.url, config->database.connect_timeout, 1, &side) < 0) {
+		log_error("cannot start: out of memory");
+		config_unref(&config);
+		return 1;
+	}
+	r = daemon_run(config, path, daemon_services, daemon_services_count, side);
+	store_pool_free(&side); /* every service that borrowed it has stopped */
+	return r;
 }
 
 const struct cmd cmd_run = {

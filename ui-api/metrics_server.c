@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The /metrics listener ([metrics] listen): Prometheus scrapes it without a
  * token, so it answers GET /metrics and nothing else, on loopback unless the
- * operator says otherwise, one thread with one database connection. When
+ * operator says otherwise, one thread borrowing the daemon's side connection
+ * for a scrape's queries (daemon_side_pool(): no connection of its own). When
  * the database is down the scrape still answers, with draftd_database_up 0
  * and this process's own counters, so the alert says what is wrong. */
 #include <netdb.h>
@@ -15,6 +16,7 @@
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
 #include "daemon/metrics/obs.h"
+#include "daemon/store/store_pool.h"
 #include "ui-api/api.h"
 #include "ui-api/metrics_server.h"
 
@@ -24,9 +26,7 @@
 
 struct metrics_server {
 	struct MHD_Daemon *mhd;
-	struct store *store; /* the listener thread's alone */
-	char *db_url;
-	unsigned int db_timeout;
+	struct store_pool *pool;      /* the daemon's side pool, borrowed per scrape */
 	unsigned int backlog_max_age; /* [api] backlog_max_age: the API's answer shared */
 };
 
@@ -35,18 +35,18 @@ static const char metrics_content_type[] = "text/plain; version=0.0.4; charset=u
 /* The database's families, or draftd_database_up 0 when it cannot answer. */
 static int metrics_render_database(struct metrics_server *ms, struct buf *b)
 {
+	struct store *store = NULL;
 	struct error err;
 	size_t mark = b->len;
 	int up = 0, bad = 0;
 
-	if (ms->store == NULL && store_open(ms->db_url, ms->db_timeout, &ms->store, &err) < 0)
+	if (store_pool_get(ms->pool, &store, &err) < 0)
 		log_warn("metrics: %s", error_msg(&err));
-	else if (store_ensure(ms->store) < 0)
-		log_warn("metrics: %s", store_error(ms->store));
-	else if (metrics_database(b, ms->store, ms->backlog_max_age) < 0)
-		log_warn("metrics: %s", store_error(ms->store));
+	else if (metrics_database(b, store, ms->backlog_max_age) < 0)
+		log_warn("metrics: %s", store_error(store));
 	else
 		up = 1;
+	store_pool_put(ms->pool, &store);
 	if (!up) /* half a family would be a broken scrape: drop what was written */
 		b->len = mark;
 	bad |= buf_printf(b,
@@ -141,8 +141,6 @@ static void metrics_server_free(struct metrics_server *ms)
 {
 	if (ms == NULL)
 		return;
-	store_close(&ms->store);
-	free(ms->db_url);
 	free(ms);
 }
 
@@ -164,11 +162,11 @@ static int metrics_start(struct daemon *daemon, void **priv_r, struct error *err
 		goto out;
 	}
 	ms = calloc(1, sizeof(*ms));
-	if (ms == NULL || (ms->db_url = str_dup(config->database.url)) == NULL) {
+	if (ms == NULL) {
 		error_set(err, "out of memory");
 		goto out;
 	}
-	ms->db_timeout = config->database.connect_timeout;
+	ms->pool = daemon_side_pool(daemon);
 	ms->backlog_max_age = config->api.backlog_max_age;
 	if (api_listen_resolve(config->metrics.listen, &ai, err) < 0)
 		goto out;

@@ -30,7 +30,8 @@ struct job_heartbeat {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping;
-	char *url;
+	char *url;               /* its own connection's, or ... */
+	struct store_pool *pool; /* ... borrowed for each renewal */
 	unsigned int connect_timeout;
 	struct heartbeat_job jobs[HEARTBEAT_JOBS_MAX];
 	size_t count;
@@ -65,13 +66,38 @@ static size_t heartbeat_due(struct job_heartbeat *hb, unsigned int *lease_r)
 	return n;
 }
 
+/* Renews the n due leases (copied out by heartbeat_due()) on *storep, its
+ * own connection opened on first use, or on one borrowed from hb->pool for
+ * this renewal only. Failures are logged: the next tick tries again. */
+static void heartbeat_renew(struct job_heartbeat *hb, struct store **storep, size_t n,
+			    unsigned int lease)
+{
+	struct error err;
+
+	if (hb->pool != NULL) {
+		if (store_pool_get(hb->pool, storep, &err) < 0) {
+			log_error("cannot renew job leases: %s", error_msg(&err));
+			return;
+		}
+	} else if (*storep == NULL && store_open(hb->url, hb->connect_timeout, storep, &err) < 0) {
+		log_error("cannot renew job leases: %s", error_msg(&err));
+		return;
+	} else if (store_ensure(*storep) < 0) {
+		log_error("cannot renew job leases: %s", store_error(*storep));
+		return;
+	}
+	if (store_jobs_renew(*storep, hb->due_ids, hb->due_owner_ptrs, n, lease) < 0)
+		log_error("renewing job leases: %s", store_error(*storep));
+	if (hb->pool != NULL)
+		store_pool_put(hb->pool, storep);
+}
+
 static void *heartbeat_main(void *arg)
 {
 	struct job_heartbeat *hb = arg;
 	struct store *store = NULL;
 	struct timespec until;
 	unsigned int lease;
-	struct error err;
 	size_t n;
 
 	log_ctx_set("service", "job_heartbeat");
@@ -79,14 +105,8 @@ static void *heartbeat_main(void *arg)
 	while (!hb->stopping) {
 		n = heartbeat_due(hb, &lease);
 		pthread_mutex_unlock(&hb->lock);
-		if (n > 0 && store == NULL &&
-		    store_open(hb->url, hb->connect_timeout, &store, &err) < 0)
-			log_error("cannot renew job leases: %s", error_msg(&err));
-		else if (n > 0 && store_ensure(store) < 0)
-			log_error("cannot renew job leases: %s", store_error(store));
-		else if (n > 0 &&
-			 store_jobs_renew(store, hb->due_ids, hb->due_owner_ptrs, n, lease) < 0)
-			log_error("renewing job leases: %s", store_error(store));
+		if (n > 0)
+			heartbeat_renew(hb, &store, n, lease);
 		pthread_mutex_lock(&hb->lock);
 		if (hb->stopping)
 			break;
@@ -102,18 +122,21 @@ static void *heartbeat_main(void *arg)
 	return NULL;
 }
 
-int job_heartbeat_start(const char *url, unsigned int connect_timeout, struct job_heartbeat **hb_r,
-			struct error *err)
+/* Starts the thread of a heartbeat renewing on a connection to url (its
+ * own) or on pool's. */
+static int heartbeat_start(const char *url, unsigned int connect_timeout, struct store_pool *pool,
+			   struct job_heartbeat **hb_r, struct error *err)
 {
 	struct job_heartbeat *hb = calloc(1, sizeof(*hb));
 	pthread_condattr_t attr;
 
 	*hb_r = NULL;
-	if (hb == NULL || (hb->url = str_dup(url)) == NULL) {
+	if (hb == NULL || (url != NULL && (hb->url = str_dup(url)) == NULL)) {
 		free(hb);
 		error_set(err, "out of memory");
 		return -1;
 	}
+	hb->pool = pool;
 	hb->connect_timeout = connect_timeout;
 	pthread_mutex_init(&hb->lock, NULL);
 	pthread_condattr_init(&attr);
@@ -130,6 +153,18 @@ int job_heartbeat_start(const char *url, unsigned int connect_timeout, struct jo
 	}
 	*hb_r = hb;
 	return 0;
+}
+
+int job_heartbeat_start(const char *url, unsigned int connect_timeout, struct job_heartbeat **hb_r,
+			struct error *err)
+{
+	return heartbeat_start(url, connect_timeout, NULL, hb_r, err);
+}
+
+int job_heartbeat_start_pooled(struct store_pool *pool, struct job_heartbeat **hb_r,
+			       struct error *err)
+{
+	return heartbeat_start(NULL, 0, pool, hb_r, err);
 }
 
 void job_heartbeat_stop(struct job_heartbeat **hbp)

@@ -278,10 +278,9 @@ static int workers_start(struct daemon *daemon, void **priv_r, struct error *err
 	if (agent_open(config, &w->agent, err) < 0) {
 		goto out;
 	}
-	if (job_heartbeat_start(config->database.url, config->database.connect_timeout, &w->hb,
-				err) < 0) {
+	/* on the daemon's side pool: no connection of its own (issue 14) */
+	if (job_heartbeat_start_pooled(daemon_side_pool(daemon), &w->hb, err) < 0)
 		goto out;
-	}
 	/* A pipeline waits for its model answer: with a remote model,
 	 * max_in_flight pipelines wait on the server's slots and as many more
 	 * wait at the gate with their request ready, so a slot that frees is

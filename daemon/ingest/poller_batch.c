@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* One batch of a pass: fetched and prepared by the poller's thread, stored
+/* One batch of a pass, and a whole pass of `poll --once` (`draftd run`
+ * chains a thread per batch instead: poller_chain.c). A batch is fetched
+ * and prepared by the poller's thread, stored
  * (with its checkpoint, then a lease renewal) by the same thread or, when a
  * pass has more than one batch, by a writer thread, so that the next batch
  * is fetched from IMAP while PostgreSQL writes this one. At most one batch
@@ -26,16 +28,6 @@
 /* A pass's fetch thread parses what the poller's thread would: its stack. */
 #define POLLER_FETCH_STACK (512u * 1024)
 
-/* Where a pass's wall time went, for the debug log (issue 14: which side,
- * IMAP or PostgreSQL, is the critical path): milliseconds. */
-struct poller_times {
-	uint64_t fetch;   /* UID FETCH of sizes and bodies, answers parsed */
-	uint64_t prepare; /* MIME parse, hashes, rows */
-	uint64_t hand;    /* the fetching thread waiting for the writer */
-	uint64_t store;   /* the writer (or the fetching thread) storing */
-	uint64_t idle;    /* the writer waiting for a batch */
-};
-
 struct poller_batch {
 	uint32_t *fu, *hu; /* UIDs fetched whole / headers only */
 	struct imap_msg *full, *head, **order;
@@ -46,7 +38,7 @@ struct poller_batch {
 	bool slot;         /* holds one of pm->batch_slots */
 };
 
-static void poller_batch_free(struct poller_mailbox *pm, struct poller_batch **bp)
+void poller_batch_free(struct poller_mailbox *pm, struct poller_batch **bp)
 {
 	struct poller_batch *b = *bp;
 	bool slot;
@@ -115,11 +107,21 @@ static int poller_batch_alloc(size_t count, struct poller_batch **b_r)
 		       : 0;
 }
 
-/* Fetches uids[count] (already sized) and prepares their rows. Returns 0
- * with *b_r, or -1 (reason in err, *b_r NULL). */
-static int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids,
-			      const uint32_t *sizes, size_t count, const struct mime_limits *limits,
-			      struct poller_times *t, struct poller_batch **b_r, struct error *err)
+/* Waits for one of pm's batch slots (`draftd run`; none for `poll --once`). */
+void poller_slot_take(struct poller_mailbox *pm)
+{
+	if (pm->batch_slots != NULL) {
+		while (sem_wait(pm->batch_slots) < 0)
+			; /* EINTR: wait on */
+	}
+}
+
+/* Fetches uids[count] (already sized) and prepares their rows, holding one
+ * of pm's batch slots (taken here unless slot_held) until the batch is
+ * freed. Returns 0 with *b_r, or -1 (reason in err, *b_r NULL). */
+int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids, const uint32_t *sizes,
+		       size_t count, const struct mime_limits *limits, bool slot_held,
+		       struct poller_times *t, struct poller_batch **b_r, struct error *err)
 {
 	struct poller_batch *b = NULL;
 	uint64_t t0 = time_mono_ms();
@@ -127,10 +129,8 @@ static int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids,
 	int alloc, ret = -1;
 
 	/* the slot first: pollers waiting for one hold no batch memory */
-	if (pm->batch_slots != NULL) {
-		while (sem_wait(pm->batch_slots) < 0)
-			; /* EINTR: wait on */
-	}
+	if (!slot_held)
+		poller_slot_take(pm);
 	alloc = poller_batch_alloc(count, &b);
 	if (b != NULL)
 		b->slot = pm->batch_slots != NULL; /* given back when b is freed */
@@ -199,8 +199,8 @@ static unsigned int poller_jobs(const struct store_ingest_counts *c)
 
 /* Stores b with its checkpoint and renews the lease (a long first fetch
  * must not outlive it). Returns 0, or -1 (also when the lease is lost). */
-static int poller_batch_store(struct poller_mailbox *pm, uint32_t uidvalidity,
-			      const struct poller_batch *b, uint64_t *ms, struct error *err)
+int poller_batch_store(struct poller_mailbox *pm, uint32_t uidvalidity,
+		       const struct poller_batch *b, uint64_t *ms, struct error *err)
 {
 	struct store_ingest_counts before = pm->counts.store;
 	uint64_t t0 = time_mono_ms();
@@ -336,6 +336,23 @@ static int poller_writer_finish(struct poller_writer *w, struct error *err)
 	return w->failed ? -1 : 0;
 }
 
+/* How many of the chunk's sizes[] (the first always) fit in one batch's
+ * POLLER_BATCH_BYTES; oversized ones count nothing (headers only). */
+size_t poller_batch_cut(const uint32_t *sizes, size_t chunk, const struct mime_limits *limits)
+{
+	uint64_t bytes = 0;
+	size_t k;
+
+	for (k = 0; k < chunk; k++) {
+		uint32_t s = sizes[k] > limits->max_message_size ? 0 : sizes[k];
+
+		if (k > 0 && bytes + s > POLLER_BATCH_BYTES)
+			break;
+		bytes += s;
+	}
+	return k;
+}
+
 int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
 		     size_t count, struct error *err)
 {
@@ -360,7 +377,6 @@ int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint
 		writer = true;
 	while (i < count) {
 		size_t chunk = count - i < batch ? count - i : batch, k;
-		uint64_t bytes = 0;
 
 		if (pm->stop != NULL && pm->stop(pm->stop_ctx))
 			break;
@@ -371,14 +387,8 @@ int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint
 			goto out;
 		}
 		t.fetch += time_mono_ms() - t0;
-		for (k = 0; k < chunk; k++) {
-			uint32_t s = sizes[k] > limits.max_message_size ? 0 : sizes[k];
-
-			if (k > 0 && bytes + s > POLLER_BATCH_BYTES)
-				break;
-			bytes += s;
-		}
-		if (poller_batch_fetch(pm, uids + i, sizes, k, &limits, &t, &b, err) < 0)
+		k = poller_batch_cut(sizes, chunk, &limits);
+		if (poller_batch_fetch(pm, uids + i, sizes, k, &limits, false, &t, &b, err) < 0)
 			goto out;
 		t0 = time_mono_ms();
 		if (writer ? poller_writer_hand(&w, &b, err) < 0
@@ -410,53 +420,4 @@ out:
 		  (unsigned long long)t.idle);
 	free(sizes);
 	return ret;
-}
-
-/* A pass's fetching, parsing and storing, on a thread of its own. */
-struct poller_fetch_job {
-	struct poller_mailbox *pm;
-	uint32_t uidvalidity;
-	const uint32_t *uids;
-	size_t count;
-	struct error err;
-	int ret;
-};
-
-static void *poller_fetch_main(void *arg)
-{
-	struct poller_fetch_job *j = arg;
-
-	log_ctx_set("mailbox", j->pm->mb->name);
-	j->ret = poller_fetch_all(j->pm, j->uidvalidity, j->uids, j->count, &j->err);
-	log_ctx_clear();
-	return NULL;
-}
-
-int poller_fetch_all_apart(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
-			   size_t count, struct error *err)
-{
-	struct poller_fetch_job j;
-	pthread_attr_t attr;
-	pthread_t tid;
-	int r;
-
-	/* `poll --once` has one thread and exits: nothing to give back */
-	if (pm->batch_slots == NULL)
-		return poller_fetch_all(pm, uidvalidity, uids, count, err);
-	memset(&j, 0, sizeof(j));
-	j.pm = pm;
-	j.uidvalidity = uidvalidity;
-	j.uids = uids;
-	j.count = count;
-	j.ret = -1;
-	pthread_attr_init(&attr);
-	(void)pthread_attr_setstacksize(&attr, POLLER_FETCH_STACK);
-	r = pthread_create(&tid, &attr, poller_fetch_main, &j);
-	pthread_attr_destroy(&attr);
-	if (r != 0) /* no thread to spare: here, keeping the cache */
-		return poller_fetch_all(pm, uidvalidity, uids, count, err);
-	pthread_join(tid, NULL);
-	if (j.ret < 0)
-		error_copy(err, &j.err);
-	return j.ret;
 }

@@ -22,12 +22,50 @@ int poller_lease(struct poller_mailbox *pm, struct error *err) __attribute__((wa
 int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
 		     size_t count, struct error *err) __attribute__((warn_unused_result));
 
-/* poller_fetch_all() on a thread that ends with it, when pm takes pooled
- * batch slots (`draftd run`). glibc keeps a cache of freed small blocks per
- * thread (up to about 250 KB after parsing a batch) until the thread ends:
- * kept by every idle poller it was 50 MB of the 200-mailbox scale run's 76
- * MB of heap. Same contract as poller_fetch_all(). */
+/* poller_fetch_all() for `draftd run` (pm takes pooled batch slots; without
+ * them it is poller_fetch_all()): each batch is fetched, parsed and stored
+ * by a thread of its own, started once the batch has its slot and ended
+ * once its batch is freed, so no more than the slots' count of threads ever
+ * hold batch memory. glibc keeps a cache of freed small blocks per thread
+ * (up to about 250 KB after a parsed batch) until the thread ends: kept by
+ * a thread per pass and a writer per pass that waited for their next slot,
+ * it was most of the 200-mailbox scale run's high-water mark (issue 14).
+ * Batch k+1 is fetched while batch k is stored, and stored after it (UID
+ * order: the checkpoint only moves forward); after a failure no later batch
+ * is stored. Same contract as poller_fetch_all(). */
 int poller_fetch_all_apart(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
 			   size_t count, struct error *err) __attribute__((warn_unused_result));
+
+/* The parts of a batch both ways share (daemon/ingest/poller_batch.c). */
+struct mime_limits;
+struct poller_batch;
+
+/* Where a pass's wall time went, for the debug log (issue 14: which side,
+ * IMAP or PostgreSQL, is the critical path): milliseconds. */
+struct poller_times {
+	uint64_t fetch;   /* UID FETCH of sizes and bodies, answers parsed */
+	uint64_t prepare; /* MIME parse, hashes, rows */
+	uint64_t hand;    /* the fetching thread waiting for the writer */
+	uint64_t store;   /* the writer (or the fetching thread) storing */
+	uint64_t idle;    /* the writer waiting for a batch */
+};
+
+/* Waits for one of pm's batch slots (none for `poll --once`: returns). */
+void poller_slot_take(struct poller_mailbox *pm);
+/* How many of a chunk's sizes[] (the first always) fit in one batch. */
+size_t poller_batch_cut(const uint32_t *sizes, size_t chunk, const struct mime_limits *limits);
+/* Fetches uids[count] (already sized) and prepares their rows, holding a
+ * batch slot (taken here unless slot_held) until the batch is freed.
+ * Returns 0 with *b_r, or -1 (reason in err, *b_r NULL). */
+int poller_batch_fetch(struct poller_mailbox *pm, const uint32_t *uids, const uint32_t *sizes,
+		       size_t count, const struct mime_limits *limits, bool slot_held,
+		       struct poller_times *t, struct poller_batch **b_r, struct error *err)
+	__attribute__((warn_unused_result));
+/* Stores b with its checkpoint and renews the lease. 0, or -1 (in err). */
+int poller_batch_store(struct poller_mailbox *pm, uint32_t uidvalidity,
+		       const struct poller_batch *b, uint64_t *ms, struct error *err)
+	__attribute__((warn_unused_result));
+/* Frees *bp (NULL is fine), giving its slot back. */
+void poller_batch_free(struct poller_mailbox *pm, struct poller_batch **bp);
 
 #endif

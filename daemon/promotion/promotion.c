@@ -8,6 +8,7 @@
 
 #include "daemon/promotion/promo.h"
 #include "daemon/lib/log.h"
+#include "daemon/store/store_pool.h"
 #include "daemon/store/store_promotion.h"
 
 struct promotion_service {
@@ -294,29 +295,26 @@ int promotion_demote_all(struct store *store, const char *why)
 static void *promotion_thread(void *arg)
 {
 	struct promotion_service *s = arg;
+	struct store_pool *pool = daemon_side_pool(s->daemon);
 	struct store *store = NULL;
 	struct config *config;
 	struct error err;
 	unsigned int interval;
-	int r;
 
 	log_ctx_set("service", "promotion");
 	while (!daemon_stopping(s->daemon)) {
 		config = daemon_config(s->daemon);
 		interval = config->agent.promotion_interval;
-		if (store == NULL &&
-		    store_open(config->database.url, config->database.connect_timeout, &store,
-			       &err) < 0) {
+		/* borrowed for the pass, given back before the sleep: the job
+		 * heartbeat and /metrics take turns on it (issue 14) */
+		if (store_pool_get(pool, &store, &err) < 0)
 			log_error("%s", error_msg(&err));
-		} else if (store_ensure(store) < 0) {
-			log_error("%s", store_error(store));
-		} else if ((r = promotion_pass(store, config)) < 0) {
+		else if (promotion_pass(store, config) < 0)
 			log_error("promotion pass: %s", store_error(store));
-		}
+		store_pool_put(pool, &store);
 		config_unref(&config);
 		daemon_sleep(s->daemon, interval * 1000);
 	}
-	store_close(&store);
 	log_ctx_clear();
 	return NULL;
 }

@@ -28,6 +28,7 @@ struct daemon {
 	size_t services_count;
 	void *priv[DAEMON_SERVICES_MAX];
 	unsigned int started;
+	struct store_pool *side; /* daemon_side_pool() */
 };
 
 struct config *daemon_config(struct daemon *daemon)
@@ -38,6 +39,11 @@ struct config *daemon_config(struct daemon *daemon)
 	config = config_ref(daemon->config);
 	pthread_mutex_unlock(&daemon->lock);
 	return config;
+}
+
+struct store_pool *daemon_side_pool(struct daemon *daemon)
+{
+	return daemon->side;
 }
 
 bool daemon_stopping(const struct daemon *daemon)
@@ -204,7 +210,8 @@ static int daemon_start_services(struct daemon *daemon)
 }
 
 int daemon_run(struct config *config, const char *config_path,
-	       const struct service_ops *const *services, size_t services_count)
+	       const struct service_ops *const *services, size_t services_count,
+	       struct store_pool *side)
 {
 	struct daemon daemon;
 	sigset_t set;
@@ -219,6 +226,7 @@ int daemon_run(struct config *config, const char *config_path,
 	daemon.config_path = config_path;
 	daemon.services = services;
 	daemon.services_count = services_count;
+	daemon.side = side;
 	daemon_apply_log_level(config);
 
 	/* Block the signals before any thread exists so every thread inherits

@@ -39,7 +39,8 @@ def one(ctx, files, boxes, tag):
         time.sleep(0.5 if s.smoke else 2)  # every poller back in IDLE
         st = d.status()
         conns = int(ctx.svc.value("SELECT count(*) FROM pg_stat_activity"
-                                  " WHERE datname = 'draftd'", ctx.svc.admin_url))
+                                  " WHERE datname = 'draftd' AND application_name = 'draftd'",
+                                  ctx.svc.admin_url))
     finally:
         d.stop()
     stored, drafts, _ = draftd.counts(ctx, url)

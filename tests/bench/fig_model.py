@@ -117,6 +117,7 @@ def run(ctx):
                 # the pools keep what they opened: this is the run's peak
                 conns.append(int(ctx.svc.value(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'"
+                    " AND application_name = 'draftd'"
                     % url.rsplit("/", 1)[1].split("?")[0], ctx.svc.admin_url)))
             finally:
                 d.stop()

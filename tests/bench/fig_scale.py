@@ -47,8 +47,11 @@ def run(ctx):
                 raise BenchError("draftd run died (log %s)" % d.log)
             stored, drafts, left = draftd.counts(ctx, url)
             st = d.status()
+            # draftd's own: not autovacuum's workers on its database (the
+            # sixth connection of the 2026-12-07 run) nor the bench's psql
             conns = int(ctx.svc.value("SELECT count(*) FROM pg_stat_activity"
-                                      " WHERE datname = 'draftd'", ctx.svc.admin_url))
+                                      " WHERE datname = 'draftd' AND application_name = 'draftd'",
+                                      ctx.svc.admin_url))
             samples.append({"t": round(time.monotonic() - t0, 1), "stored": stored,
                             "drafts": drafts, "jobs_left": left, "conns": conns, **st})
             if stored >= n and stored_at is None:

@@ -15,7 +15,7 @@ url=$(fresh_db draftd_it_conn_model) || {
 	exit 0
 }
 db=$(psql -XAtq -d "$url" -c "SELECT current_database()")
-conns() { psql -XAtq -d "$DRAFTD_TEST_DATABASE_URL" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db'"; }
+conns() { psql -XAtq -d "$DRAFTD_TEST_DATABASE_URL" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$db' AND application_name = 'draftd'"; }
 svc=$DRAFTD_TEST_SVC_DIR
 user=connmodel$$
 WORKERS=2

@@ -12,6 +12,7 @@
 #include "agent/pipeline/job_heartbeat.h"
 #include "daemon/store/store.h"
 #include "daemon/store/store_jobs.h"
+#include "daemon/store/store_pool.h"
 #include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 
@@ -74,9 +75,52 @@ static void test_held_job_keeps_its_lease(void)
 	CU_ASSERT_PTR_NULL(hb);
 }
 
+/* draftd's backends on the test database (this file's store included). */
+static long draftd_backends(void)
+{
+	PGconn *conn = PQconnectdb(db_url);
+	PGresult *res = PQexec(conn, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+				     " current_database() AND application_name = 'draftd'");
+	long n = PQresultStatus(res) == PGRES_TUPLES_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10)
+							: -1;
+
+	PQclear(res);
+	PQfinish(conn);
+	return n;
+}
+
+/* `draftd run`'s heartbeat renews on the daemon's side pool: the lease is
+ * kept as with a connection of its own, and no connection is opened beyond
+ * the pool's one (issue 14: it was the sixth connection at scale). */
+static void test_pooled_heartbeat_adds_no_connection(void)
+{
+	struct job_heartbeat *hb = NULL;
+	struct store_pool *pool = NULL;
+	struct store_job c, d;
+	struct error herr;
+
+	sql_run("WITH m AS (INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size)"
+		" SELECT id, 1, 2, sha256('2'::bytea), 10 FROM mailboxes RETURNING id)"
+		" INSERT INTO jobs (message_id) SELECT id FROM m");
+	CU_ASSERT_EQUAL_FATAL(store_pool_new(db_url, 5, 1, &pool), 0);
+	CU_ASSERT_EQUAL_FATAL(job_heartbeat_start_pooled(pool, &hb, &herr), 0);
+	CU_ASSERT_EQUAL_FATAL(store_job_take(store, "hb:c", 2, &c), 1);
+	CU_ASSERT_EQUAL(job_heartbeat_hold(hb, &c, 2), 0);
+	sleep(4); /* two leases long: renewed on the pool's connection */
+	CU_ASSERT_EQUAL(store_job_take(store, "hb:d", 2, &d), 0);
+	/* this file's store and the pool's one */
+	CU_ASSERT_EQUAL(draftd_backends(), 2);
+	job_heartbeat_drop(hb, &c);
+	job_heartbeat_stop(&hb);
+	store_pool_free(&pool);
+}
+
 static const struct test_case job_heartbeat_cases[] = {
 	{"a held job's short lease is renewed; dropped, it is taken again",
 	 test_held_job_keeps_its_lease},
+	/* after the one above: its job stays taken (60 s), this one takes another */
+	{"the heartbeat on a pool of one keeps a lease and opens nothing more",
+	 test_pooled_heartbeat_adds_no_connection},
 	{NULL, NULL},
 };
 
