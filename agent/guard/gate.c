@@ -146,12 +146,15 @@ static bool gate_need_found(const struct gate_ctx *c, const struct gate_alt *a)
 }
 
 void gate_each_alt(struct gate_ctx *c, const struct gate_alt *alts, size_t n, bool caseless,
+		   bool on_lower,
 		   void (*fn)(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e))
 {
+	const char *t = on_lower ? c->lower : c->text;
 	pcre2_code *re[GATE_ALTS_MAX];
 	bool live[GATE_ALTS_MAX];
 	PCRE2_SIZE *ov;
 	size_t i, best, off, s = 0, e = 0, g1s = 0, g1e = 0;
+	int rc;
 
 	if (n > GATE_ALTS_MAX) {
 		c->failed = true;
@@ -167,8 +170,8 @@ void gate_each_alt(struct gate_ctx *c, const struct gate_alt *alts, size_t n, bo
 			if (!live[i])
 				continue;
 			/* no match from off: none from any later offset either */
-			if (regex_match(re[i], (PCRE2_SPTR)c->text, c->len, off, 0, c->md, NULL) <
-			    0) {
+			rc = regex_match(re[i], (PCRE2_SPTR)t, c->len, off, 0, c->md, NULL);
+			if (rc < 0) {
 				live[i] = false;
 				continue;
 			}
@@ -178,8 +181,10 @@ void gate_each_alt(struct gate_ctx *c, const struct gate_alt *alts, size_t n, bo
 				best = i;
 				s = ov[0];
 				e = ov[1];
-				g1s = ov[2];
-				g1e = ov[3];
+				/* past the pattern's groups the ovector holds what an
+				 * earlier match left: unset, as in the union */
+				g1s = rc >= 2 ? ov[2] : PCRE2_UNSET;
+				g1e = rc >= 2 ? ov[3] : PCRE2_UNSET;
 			}
 		}
 		if (best == n)

@@ -61,9 +61,12 @@ struct gate_alt {
  * that matches there), with each alternative its own regex: a pattern of
  * alternatives each starting its own way leaves PCRE2 no start-of-match
  * optimisation, so the parts run several times faster than their union. At
- * most GATE_ALTS_MAX alternatives; group 1 is each alternative's own. */
+ * most GATE_ALTS_MAX alternatives; group 1 is each alternative's own (the
+ * union written with a branch reset, "(?|a0|a1|...)"), unset where it has
+ * none. In the lower-case text when on_lower. */
 #define GATE_ALTS_MAX 16
 void gate_each_alt(struct gate_ctx *c, const struct gate_alt *alts, size_t n, bool caseless,
+		   bool on_lower,
 		   void (*fn)(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e));
 
 /* Whether the bytes s[n] (any case) occur in the customer's own text. */
@@ -96,5 +99,10 @@ extern const struct gate_alt gate_street_alts[];
 extern const size_t gate_street_alts_count;
 extern const struct gate_alt gate_name_alts[];
 extern const size_t gate_name_alts_count;
+/* gate_money's */
+extern const struct gate_alt gate_promise_alts[];
+extern const size_t gate_promise_alts_count;
+extern const struct gate_alt gate_amount_alts[];
+extern const size_t gate_amount_alts_count;
 
 #endif

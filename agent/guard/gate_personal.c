@@ -215,6 +215,6 @@ static void gate_name_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, si
 
 void gate_personal(struct gate_ctx *c)
 {
-	gate_each_alt(c, gate_street_alts, gate_street_alts_count, true, gate_street_hit);
-	gate_each_alt(c, gate_name_alts, gate_name_alts_count, false, gate_name_hit);
+	gate_each_alt(c, gate_street_alts, gate_street_alts_count, true, false, gate_street_hit);
+	gate_each_alt(c, gate_name_alts, gate_name_alts_count, false, false, gate_name_hit);
 }
