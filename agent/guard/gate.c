@@ -125,6 +125,75 @@ void gate_each(struct gate_ctx *c, pcre2_code *re, bool on_lower,
 	}
 }
 
+/* Whether the lower-case text holds one of a's literals (true when a has
+ * none). */
+static bool gate_need_found(const struct gate_ctx *c, const struct gate_alt *a)
+{
+	const char *p;
+	unsigned char before;
+
+	if (a->need == NULL)
+		return true;
+	for (size_t i = 0; a->need[i] != NULL; i++) {
+		for (p = strstr(c->lower, a->need[i]); p != NULL; p = strstr(p + 1, a->need[i])) {
+			before = p > c->lower ? (unsigned char)p[-1] : ' ';
+			if (!a->need_word ||
+			    !((before >= 'a' && before <= 'z') || (before >= '0' && before <= '9')))
+				return true;
+		}
+	}
+	return false;
+}
+
+void gate_each_alt(struct gate_ctx *c, const struct gate_alt *alts, size_t n, bool caseless,
+		   bool on_lower,
+		   void (*fn)(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e))
+{
+	const char *t = on_lower ? c->lower : c->text;
+	pcre2_code *re[GATE_ALTS_MAX];
+	bool live[GATE_ALTS_MAX];
+	PCRE2_SIZE *ov;
+	size_t i, best, off, s = 0, e = 0, g1s = 0, g1e = 0;
+	int rc;
+
+	if (n > GATE_ALTS_MAX) {
+		c->failed = true;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		re[i] = gate_compile(c, alts[i].re, caseless);
+		live[i] = re[i] != NULL && gate_need_found(c, &alts[i]);
+	}
+	for (off = 0; off <= c->len && !c->failed;) {
+		best = n;
+		for (i = 0; i < n; i++) {
+			if (!live[i])
+				continue;
+			/* no match from off: none from any later offset either */
+			rc = regex_match(re[i], (PCRE2_SPTR)t, c->len, off, 0, c->md, NULL);
+			if (rc < 0) {
+				live[i] = false;
+				continue;
+			}
+			ov = pcre2_get_ovector_pointer(c->md);
+			/* the leftmost; on a tie the earlier alternative, as in a|b */
+			if (best == n || ov[0] < s) {
+				best = i;
+				s = ov[0];
+				e = ov[1];
+				/* past the pattern's groups the ovector holds what an
+				 * earlier match left: unset, as in the union */
+				g1s = rc >= 2 ? ov[2] : PCRE2_UNSET;
+				g1e = rc >= 2 ? ov[3] : PCRE2_UNSET;
+			}
+		}
+		if (best == n)
+			break;
+		off = e > off ? e : off + 1;
+		fn(c, s, e, g1s, g1e);
+	}
+}
+
 /* The digits of s[n] into out (at most size-1). */
 static size_t gate_digits(const char *s, size_t n, char *out, size_t size);
 

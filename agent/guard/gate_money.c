@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent/guard/gate_int.h"
+#include "daemon/lib/util.h"
 
 /* Payment details, money promises and foreign-currency amounts in a draft.
  * The word lists run on the lower-case normalised text, en/de/es/fr. */
@@ -28,28 +29,40 @@ static const char gate_payment_re[] =
 	"coordonn[ée]es\\s+bancaires|compte\\s+bancaire|num[ée]ro\\s+de\\s+compte|"
 	"\\brib\\b|virement|nouvel(?:le)?s?\\s+(?:coordonn[ée]es|compte|iban))";
 
-static const char gate_promise_re[] =
-	"(?:\\d+(?:[.,]\\d+)?\\s?%|\\bper\\s?cent\\b|\\bprozent\\b|\\bpor\\s+ciento\\b|"
-	"\\bpour\\s?cent\\b|"
-	"\\b(?:discount\\w*|rebate\\w*|refund\\w*|reimburs\\w*|credit\\s+note|store\\s+credit|"
-	"credit\\s+(?:you|your\\s+account)|vouchers?|coupons?|promo\\s+code|free\\s+of\\s+charge|"
-	"for\\s+free|free\\s+(?:shipping|delivery|replacement|of\\s+cost)|"
-	"at\\s+no\\s+(?:extra\\s+|additional\\s+)?(?:cost|charge)|waive\\w*|compensat\\w*|"
-	"goodwill|cash\\s?back|price\\s+match\\w*|money\\s+back|"
-	"rabatt\\w*|nachlass|preisnachlass|skonto|gutschrift\\w*|erstatt\\w*|"
-	"r[uü]ckerstatt\\w*|gutschein\\w*|kostenlos\\w*|gratis|umsonst|entsch[aä]dig\\w*|"
-	"kulanz\\w*|descuento\\w*|reembols\\w*|abono\\w*|nota\\s+de\\s+cr[eé]dito|"
-	"gratuit\\w*|sin\\s+coste?|cup[oó]n\\w*|compensaci[oó]n|bonificaci[oó]n|"
-	"remise\\w*|r[ée]duction\\w*|rabais|rembours\\w*|\\bavoir\\b|bon\\s+d'achat|"
-	"d[ée]dommag\\w*|geste\\s+commercial)\\b)";
+/* Money promises: the alternatives of one pattern, run as its parts
+ * (gate_each_alt(): several times faster than their union). */
+const struct gate_alt gate_promise_alts[] = {
+	{"\\d+(?:[.,]\\d+)?\\s?%", NULL, false},
+	{"\\bper\\s?cent\\b", NULL, false},
+	{"\\bprozent\\b", NULL, false},
+	{"\\bpor\\s+ciento\\b", NULL, false},
+	{"\\bpour\\s?cent\\b", NULL, false},
+	{"\\b(?:discount\\w*|rebate\\w*|refund\\w*|reimburs\\w*|credit\\s+note|store\\s+credit|"
+	 "credit\\s+(?:you|your\\s+account)|vouchers?|coupons?|promo\\s+code|free\\s+of\\s+charge|"
+	 "for\\s+free|free\\s+(?:shipping|delivery|replacement|of\\s+cost)|"
+	 "at\\s+no\\s+(?:extra\\s+|additional\\s+)?(?:cost|charge)|waive\\w*|compensat\\w*|"
+	 "goodwill|cash\\s?back|price\\s+match\\w*|money\\s+back|"
+	 "rabatt\\w*|nachlass|preisnachlass|skonto|gutschrift\\w*|erstatt\\w*|"
+	 "r[uü]ckerstatt\\w*|gutschein\\w*|kostenlos\\w*|gratis|umsonst|entsch[aä]dig\\w*|"
+	 "kulanz\\w*|descuento\\w*|reembols\\w*|abono\\w*|nota\\s+de\\s+cr[eé]dito|"
+	 "gratuit\\w*|sin\\s+coste?|cup[oó]n\\w*|compensaci[oó]n|bonificaci[oó]n|"
+	 "remise\\w*|r[ée]duction\\w*|rabais|rembours\\w*|\\bavoir\\b|bon\\s+d'achat|"
+	 "d[ée]dommag\\w*|geste\\s+commercial)\\b",
+	 NULL, false},
+};
+const size_t gate_promise_alts_count = ARRAY_SIZE(gate_promise_alts);
 
 /* "$ 12.50", "USD 12", "12 GBP", "£5", "CHF 40", "12 dollars" */
 #define GATE_CUR                                                                  \
 	"(?:\\$|usd|us\\$|£|gbp|chf|¥|jpy|cny|sek|nok|dkk|pln|czk|huf|aud|cad|" \
 	"₹|inr|rub|₽|btc|dollars?|pounds?|francs?|yen)"
-#define GATE_AMOUNT_RE                                                                             \
-	"(?:" GATE_CUR "\\s?(\\d[\\d.,' ]*\\d|\\d)|(?<![\\d.,])(\\d[\\d.,']*\\d|\\d)\\s?" GATE_CUR \
-	"(?![\\p{L}]))"
+/* The currency first (the number is group 1), or the number first (no
+ * group: the hit reads it from the match's start) */
+const struct gate_alt gate_amount_alts[] = {
+	{GATE_CUR "\\s?(\\d[\\d.,' ]*\\d|\\d)", NULL, false},
+	{"(?<![\\d.,])(?:\\d[\\d.,']*\\d|\\d)\\s?" GATE_CUR "(?![\\p{L}])", NULL, false},
+};
+const size_t gate_amount_alts_count = ARRAY_SIZE(gate_amount_alts);
 
 static void gate_iban_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)
 {
@@ -100,9 +113,7 @@ void gate_payment(struct gate_ctx *c)
 
 void gate_promise(struct gate_ctx *c)
 {
-	pcre2_code *re = gate_compile(c, gate_promise_re, true);
-
-	gate_each(c, re, true, gate_word_hit);
+	gate_each_alt(c, gate_promise_alts, gate_promise_alts_count, true, true, gate_word_hit);
 }
 
 static void gate_amount_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)
@@ -126,7 +137,5 @@ static void gate_amount_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, 
 
 void gate_amounts(struct gate_ctx *c)
 {
-	pcre2_code *re = gate_compile(c, GATE_AMOUNT_RE, true);
-
-	gate_each(c, re, false, gate_amount_hit);
+	gate_each_alt(c, gate_amount_alts, gate_amount_alts_count, true, false, gate_amount_hit);
 }

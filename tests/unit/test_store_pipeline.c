@@ -199,6 +199,41 @@ static void test_reviewer_decisions_feed_the_classifier(void)
 	json_decref(bodies);
 }
 
+/* Migration 0220: a draft row of a few KB stays in its heap page as it is
+ * (no pglz, no TOAST insert), what is compressed uses lz4 where the server
+ * has it, and messages leave room for the pipeline's HOT update. */
+static void test_pipeline_storage(void)
+{
+	long long id = add_message("storage", "a body");
+	char sql[512];
+
+	/* lint-ok: identifier */ snprintf(
+		sql, sizeof(sql),
+		"INSERT INTO drafts (message_id, subject, body, facts) SELECT %lld, 'Re: storage',"
+		" string_agg('word' || g, ' '), jsonb_build_object('text', repeat('fact ', 200))"
+		" FROM generate_series(1, 150) g",
+		id);
+	sql_run(sql);
+	/* stored inline and uncompressed: the row's values are their full size */
+	CU_ASSERT_EQUAL(sql_value("SELECT count(*) FROM drafts WHERE subject = 'Re: storage'"
+				  " AND pg_column_compression(body) IS NULL"
+				  " AND pg_column_compression(facts) IS NULL"
+				  " AND pg_column_compression(search_tsv) IS NULL"),
+			1);
+	CU_ASSERT_EQUAL(sql_value("SELECT count(*) FROM pg_class WHERE relname IN ('drafts',"
+				  " 'messages') AND ('toast_tuple_target=8160' = ANY (reloptions)"
+				  " OR 'fillfactor=50' = ANY (reloptions))"),
+			2);
+	CU_ASSERT_EQUAL(
+		sql_value("SELECT count(*) FROM pg_attribute WHERE attrelid IN"
+			  " ('drafts'::regclass, 'messages'::regclass) AND attname IN"
+			  " ('body', 'facts', 'search_tsv', 'pipeline')"
+			  " AND attcompression = (CASE WHEN EXISTS (SELECT 1 FROM pg_settings"
+			  " WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))"
+			  " THEN 'l' ELSE '' END)"),
+		4);
+}
+
 static const struct test_case store_pipeline_cases[] = {
 	{"a job is taken by one worker and completed once", test_take_and_complete_once},
 	{"an expired lease is taken again, the old holder loses",
@@ -208,6 +243,8 @@ static const struct test_case store_pipeline_cases[] = {
 	{"finishing stores the draft and its audit row, once", test_finish_stores_draft_and_audit},
 	{"reviewer decisions feed the classifier and few-shot",
 	 test_reviewer_decisions_feed_the_classifier},
+	{"a draft row is stored inline, uncompressed; room for HOT updates (0220)",
+	 test_pipeline_storage},
 	{NULL, NULL},
 };
 
