@@ -13,15 +13,18 @@
 CREATE TYPE promo_reason_count AS (category text, reason text, n bigint);
 
 -- The evidence rows, one per category (every configured one and every one
--- with counts), sorted by name: counts maps a category to its counts
--- object (NULL: none), reasons lists its rejection reasons (NULL: none;
--- a reason with n <= 0 or NULL is left out: its shares cancelled out).
+-- with counts): counts maps a category to its counts object (NULL: none),
+-- reasons lists its rejection reasons (NULL: none; a reason with n <= 0
+-- or NULL is left out: its shares cancelled out). The callers sort by
+-- category. A plain SQL function called with plain values (LATERAL, not
+-- subqueries): PostgreSQL inlines it into the caller's plan, so it costs
+-- no planning of its own per call.
 CREATE FUNCTION promotion_evidence_json(counts jsonb, reasons promo_reason_count[])
-RETURNS SETOF text LANGUAGE sql STABLE AS $$
+RETURNS TABLE (category text, evidence text) LANGUAGE sql STABLE AS $$
     WITH r AS (SELECT x.category, jsonb_object_agg(x.reason, x.n) AS reasons
                FROM unnest(reasons) x WHERE x.n > 0 GROUP BY x.category),
          n AS (SELECT name FROM categories UNION SELECT jsonb_object_keys(counts))
-    SELECT (coalesce(counts->n.name, '{}') || jsonb_build_object('category', n.name,
+    SELECT n.name, (coalesce(counts->n.name, '{}') || jsonb_build_object('category', n.name,
       'mode', coalesce(c.mode, 'draft'), 'promotion', coalesce(c.promotion, 'manual'),
       'min_samples', coalesce(c.min_samples, 50), 'target_rate', coalesce(c.target_rate, 0.95),
       'audit_sample_rate', coalesce(c.audit_sample_rate, 0.1),
@@ -29,7 +32,6 @@ RETURNS SETOF text LANGUAGE sql STABLE AS $$
       'demote_reason', c.demote_reason,
       'rejection_reasons', coalesce(r.reasons, '{}'::jsonb)))::text
     FROM n LEFT JOIN categories c ON c.name = n.name LEFT JOIN r ON r.category = n.name
-    ORDER BY n.name
 $$;
 
 CREATE OR REPLACE FUNCTION promotion_evidence_rows(window_s int, threshold float8) RETURNS SETOF text
@@ -75,9 +77,11 @@ LANGUAGE sql STABLE AS $$
       FROM v WHERE category IS NOT NULL GROUP BY category),
      r AS (SELECT category, coalesce(left(lower(btrim(reject_reason)), 80), '(no reason)') AS reason,
        count(*) AS n FROM w WHERE human AND status = 'rejected' GROUP BY 1, 2)
-    SELECT * FROM promotion_evidence_json(
-      (SELECT jsonb_object_agg(category, to_jsonb(a) - 'category') FROM a),
-      (SELECT array_agg(ROW(category, reason, n)::promo_reason_count) FROM r))
+    SELECT e.evidence
+    FROM (SELECT jsonb_object_agg(category, to_jsonb(a) - 'category') AS counts FROM a) ac
+    CROSS JOIN (SELECT array_agg(ROW(category, reason, n)::promo_reason_count) AS reasons FROM r) rc
+    CROSS JOIN LATERAL promotion_evidence_json(ac.counts, rc.reasons) e
+    ORDER BY e.category
 $$;
 
 CREATE OR REPLACE FUNCTION promotion_evidence(window_s int, unchanged_j int) RETURNS SETOF text
@@ -160,7 +164,9 @@ LANGUAGE sql STABLE AS $$
       HAVING coalesce(sum(drafted) FILTER (WHERE inw), 0) > 0),
      r AS (SELECT category, reason, sum(reasoned) FILTER (WHERE inw)::bigint AS n FROM u
        WHERE reason IS NOT NULL GROUP BY 1, 2)
-    SELECT * FROM promotion_evidence_json(
-      (SELECT jsonb_object_agg(category, to_jsonb(a) - 'category') FROM a),
-      (SELECT array_agg(ROW(category, reason, n)::promo_reason_count) FROM r))
+    SELECT e.evidence
+    FROM (SELECT jsonb_object_agg(category, to_jsonb(a) - 'category') AS counts FROM a) ac
+    CROSS JOIN (SELECT array_agg(ROW(category, reason, n)::promo_reason_count) AS reasons FROM r) rc
+    CROSS JOIN LATERAL promotion_evidence_json(ac.counts, rc.reasons) e
+    ORDER BY e.category
 $$;

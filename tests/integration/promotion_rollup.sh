@@ -126,8 +126,8 @@ esac
 out=$(psql -XAtq -d "$url" 2>&1 <<'SQL'
 BEGIN;
 CREATE OR REPLACE FUNCTION promotion_evidence_json(counts jsonb, reasons promo_reason_count[])
-RETURNS SETOF text LANGUAGE sql STABLE AS $$
-    SELECT (c.name || '|' || coalesce(counts->c.name, '{}')::text) FROM categories c ORDER BY c.name
+RETURNS TABLE (category text, evidence text) LANGUAGE sql STABLE AS $$
+    SELECT c.name, c.name || '|' || coalesce(counts->c.name, '{}')::text FROM categories c
 $$;
 SELECT (SELECT count(*) FROM promotion_evidence(30 * 86400, 5) x WHERE x LIKE '%|%') || ' '
     || (SELECT count(*) FROM promotion_evidence_rows(30 * 86400, 0.05) x WHERE x LIKE '%|%') || ' '
