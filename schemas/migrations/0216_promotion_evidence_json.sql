@@ -8,6 +8,11 @@
 -- promotion_rollup.sh compares them field by field, and checks that a
 -- change to this function shows in both). The two functions below are
 -- 0201's up to their counts (a) and reason counts (r), unchanged.
+-- Cost (backend CPU per read of 30 days, 519 drafts, 200 reads a round,
+-- 6 paired rounds at load 15, medians): promotion_evidence() 0.85 ms
+-- before, 1.08 ms now; promotion_evidence_rows() 1.01 before, 1.16 now.
+-- Called with subqueries as its arguments, the shared function was not
+-- inlined and was planned on every call (1.9 ms).
 
 -- One rejection reason of one category and how many rejections gave it.
 CREATE TYPE promo_reason_count AS (category text, reason text, n bigint);
