@@ -33,20 +33,36 @@ int store_review_message_id(const char *address, const char *fallback, char *out
 /* SQL over "messages m" shared by the listings and the decisions (issue
  * 11: the message is the unit of work). A live draft is the one a reviewer
  * works on or the outbox is about to send (at most one: drafts_one_live). */
+#define MESSAGE_LIVE_STATUSES_SQL "('pending', 'claimed', 'approved')"
 #define MESSAGE_LIVE_SQL                                                       \
 	"(SELECT d.id FROM drafts d WHERE d.message_id = m.id AND d.status IN" \
-	" ('pending', 'claimed', 'approved'))"
-/* Where an open message waits: review, sending, drafting or human. */
-#define MESSAGE_QUEUE_SQL                                                                \
-	"CASE WHEN m.status <> 'open' THEN NULL WHEN EXISTS (SELECT 1 FROM drafts d"     \
-	" JOIN outbox o ON o.draft_id = d.id WHERE d.message_id = m.id AND d.status ="   \
-	" 'approved' AND o.state = 'uncertain') THEN 'human' WHEN EXISTS (SELECT 1"      \
-	" FROM drafts d WHERE d.message_id = m.id AND d.status = 'approved') THEN"       \
-	" 'sending'"                                                                     \
-	" WHEN EXISTS (SELECT 1 FROM drafts d WHERE d.message_id = m.id AND d.status IN" \
-	" ('pending', 'claimed')) THEN 'review' WHEN EXISTS (SELECT 1 FROM jobs j"       \
-	" WHERE j.message_id = m.id AND j.stage = 'pipeline' AND j.state IN ('queued',"  \
-	" 'running')) THEN 'drafting' ELSE 'human' END"
+	" " MESSAGE_LIVE_STATUSES_SQL ")"
+/* A pipeline job "j" still drafting its message. */
+#define MESSAGE_JOB_DRAFTING_SQL "j.stage = 'pipeline' AND j.state IN ('queued', 'running')"
+/* The queue rule, written once: where an open message waits (review,
+ * sending, drafting or human), NULL for one that is not open. Each caller
+ * states the four facts as SQL conditions over its own rows, in this
+ * order: its approved live draft's send is uncertain (a person must look:
+ * human), it has an approved live draft (sending), a pending or claimed
+ * one (review), a pipeline job drafting it (drafting); else human. The
+ * per-message read below asks them with probes, the set-based backlog
+ * (store_outcome_backlog()) with joins; tests/integration/backlog_sql.sh
+ * holds both to the same counts. */
+#define MESSAGE_QUEUE_RULE_SQL(uncertain, approved, review, drafting)                           \
+	"CASE WHEN m.status <> 'open' THEN NULL WHEN " uncertain " THEN 'human' WHEN " approved \
+	" THEN 'sending' WHEN " review " THEN 'review' WHEN " drafting " THEN"                  \
+	" 'drafting' ELSE 'human' END"
+/* The queue of one message "m", by probes (the listings, the decisions). */
+#define MESSAGE_QUEUE_SQL                                                                    \
+	MESSAGE_QUEUE_RULE_SQL(                                                              \
+		"EXISTS (SELECT 1 FROM drafts d JOIN outbox o ON o.draft_id = d.id WHERE"    \
+		" d.message_id = m.id AND d.status = 'approved' AND o.state = 'uncertain')", \
+		"EXISTS (SELECT 1 FROM drafts d WHERE d.message_id = m.id AND d.status ="    \
+		" 'approved')",                                                              \
+		"EXISTS (SELECT 1 FROM drafts d WHERE d.message_id = m.id AND d.status IN"   \
+		" ('pending', 'claimed'))",                                                  \
+		"EXISTS (SELECT 1 FROM jobs j WHERE j.message_id = m.id "                    \
+		"AND " MESSAGE_JOB_DRAFTING_SQL ")")
 /* Why it needs a person (the latest event first) or why it was skipped. */
 #define MESSAGE_REASON_SQL "coalesce(m.human_reason, m.pipeline->>'reason', m.screen_reason)"
 /* The latest category: a reviewer's correction, the last draft's, the

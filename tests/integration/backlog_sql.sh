@@ -136,3 +136,13 @@ done
 [ "$bad" = 0 ] && ok "backlog sql: $rounds seeded rounds (seed $seed): every figure equals the per-message reference"
 psql -XAtq -d "$url" -c "SELECT queue_count FROM (SELECT count(*) AS queue_count FROM outbox WHERE state = 'uncertain') x" >"$ITMP/u" 2>/dev/null
 [ "$(cat "$ITMP/u")" -gt 0 ] 2>/dev/null && ok "backlog sql: the state held uncertain sends" || not_ok "backlog sql: no uncertain send was built (seed $seed)"
+
+# The queue rule is written once (MESSAGE_QUEUE_RULE_SQL in
+# daemon/store/store_review_int.h): the per-message queue and this backlog
+# are both built from it, so no change to the rule can reach only one
+src=${DRAFTD_SRCDIR:-.}/daemon
+n=$(grep -rl --include='*.[ch]' "'drafting' ELSE 'human'" "$src" | wc -l)
+m=$(grep -rl --include='*.[ch]' "MESSAGE_QUEUE_RULE_SQL(" "$src" | wc -l)
+[ "$n" = 1 ] && [ "$m" -ge 2 ] &&
+	ok "backlog sql: the queue rule is written once and both the per-message queue and the backlog use it" ||
+	not_ok "backlog sql: the queue rule's CASE stands in $n files, MESSAGE_QUEUE_RULE_SQL( in $m (want 1 and >= 2)"

@@ -121,6 +121,31 @@ case $out in
 *) not_ok "a threshold one hundredth off went unnoticed: $out" ;;
 esac
 
+# The two reads end in one shared step (migration 0216): a change to
+# promotion_evidence_json() shows in both, for every category
+out=$(psql -XAtq -d "$url" 2>&1 <<'SQL'
+BEGIN;
+CREATE OR REPLACE FUNCTION promotion_evidence_json(counts jsonb, reasons promo_reason_count[])
+RETURNS TABLE (category text, evidence text) LANGUAGE sql STABLE AS $$
+    SELECT c.name, c.name || '|' || coalesce(counts->c.name, '{}')::text FROM categories c
+$$;
+SELECT (SELECT count(*) FROM promotion_evidence(30 * 86400, 5) x WHERE x LIKE '%|%') || ' '
+    || (SELECT count(*) FROM promotion_evidence_rows(30 * 86400, 0.05) x WHERE x LIKE '%|%') || ' '
+    || (SELECT count(*) FROM categories);
+ROLLBACK;
+SQL
+)
+n=$(psql_value "$url" "SELECT count(*) FROM categories")
+[ "$out" = "$n $n $n" ] && [ "$n" -gt 0 ] &&
+	ok "both evidence reads end in promotion_evidence_json(): a change to it shows in both ($n categories)" ||
+	not_ok "a change to promotion_evidence_json() does not reach both reads: $out (want $n $n $n)"
+
+# The trigger keeps the rollups with one grouped upsert over the signed set
+# of the statement's rows (migration 0215), whatever the event
+n=$(psql_value "$url" "SELECT count(*) FROM pg_proc p, regexp_matches(p.prosrc, 'INSERT INTO promo_rollup', 'g') m WHERE p.proname = 'promo_rollup_on_change'")
+[ "$n" = 1 ] && ok "promo_rollup_on_change() writes the rollups from one statement for INSERT, UPDATE and DELETE" ||
+	not_ok "promo_rollup_on_change() has $n upserts into promo_rollup (want 1)"
+
 # draftd's own read (GET /stats, the promotion pass) is the rollups' one:
 # draftd stats --json gives the same evidence as the read of every draft
 "$DRAFTD" stats --config "$conf" --json >"$ITMP/stats.json" 2>"$ITMP/stats.err"
