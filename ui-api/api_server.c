@@ -28,6 +28,7 @@
 #include "ui-api/auth/auth_session.h"
 #include "ui-api/api.h"
 #include "ui-api/api_server.h"
+#include "ui-api/backlog_cache.h"
 
 #define API_CONNECTION_MEMORY  (64 * 1024) /* request line + headers */
 #define API_CONNECTION_TIMEOUT 30          /* seconds idle before a connection is dropped */
@@ -65,6 +66,9 @@ struct api_server {
 	 * opened on first use): a connection's thread lives only as long as
 	 * its HTTP connection, so connections are not tied to threads */
 	struct store_pool *db;
+	/* keeps the shared backlog answer fresh while pages ask for it
+	 * (ui-api/backlog_cache.h), with a connection borrowed from db */
+	struct backlog_refresher *backlog;
 	/* the shared CSRF key, read from auth_keys on first use */
 	pthread_mutex_t csrf_lock;
 	bool csrf_loaded;
@@ -233,7 +237,8 @@ static enum MHD_Result api_send(struct MHD_Connection *conn, struct api_response
 	enum MHD_Result ret;
 
 	if (resp->json != NULL) {
-		char *text = json_dumps(resp->json, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *text = json_dumps(resp->json, JSON_COMPACT | JSON_ENCODE_ANY |
+							    JSON_REAL_PRECISION(resp->real_digits));
 
 		if (text == NULL)
 			return MHD_NO;
@@ -467,6 +472,7 @@ static void api_server_free(struct api_server *server)
 {
 	if (server == NULL)
 		return;
+	backlog_refresher_stop(&server->backlog); /* before the pool it borrows from */
 	facts_close(&server->facts);
 	pthread_mutex_destroy(&server->csrf_lock);
 	explicit_bzero(server->csrf_key, sizeof(server->csrf_key));
@@ -474,6 +480,27 @@ static void api_server_free(struct api_server *server)
 	secret_free(&server->tls_key);
 	free(server->tls_cert);
 	free(server);
+}
+
+/* The refresher's computation: one of the API's connections (the pool's
+ * size is the process's bound on them), given back at once. */
+static int api_backlog_compute(void *ctx, json_t **result_r)
+{
+	struct api_server *server = ctx;
+	struct store *store = NULL;
+	struct error err;
+	int ret = -1;
+
+	if (store_pool_get(server->db, &store, &err) < 0) {
+		log_debug("api: backlog refresh: %s", error_msg(&err));
+		return -1;
+	}
+	if (backlog_compute_store(store, result_r) < 0)
+		log_debug("api: backlog refresh: %s", store_error(store));
+	else
+		ret = 0;
+	store_pool_put(server->db, &store);
+	return ret;
 }
 
 static int api_seed(const struct config *config, struct error *err)
@@ -574,6 +601,9 @@ static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 		error_set(err, "cannot listen on [api] listen (address in use or bad TLS files?)");
 		goto out;
 	}
+	if (backlog_refresher_start(config->api.backlog_max_age, api_backlog_compute, server,
+				    &server->backlog) < 0)
+		log_warn("api: no backlog refresher thread: requests compute the backlog");
 	log_info("api: listening on %s%s (a thread per connection, %u database connections)",
 		 config->api.listen, server->tls_cert != NULL ? " with TLS" : "",
 		 config->api.threads);
@@ -592,8 +622,10 @@ static void api_stop(void *priv)
 {
 	struct api_server *server = priv;
 
-	/* waits for the connections' threads, which give their database
-	 * connections back before they end */
+	/* no more refreshes (the one running ends first), then the
+	 * connections' threads, which give their database connections back
+	 * before they end */
+	backlog_refresher_stop(&server->backlog);
 	MHD_stop_daemon(server->mhd);
 	api_server_free(server);
 }
