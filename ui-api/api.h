@@ -92,10 +92,6 @@ struct api_response {
 	char location[2048];      /* a Location header (redirects), "" for none */
 	unsigned int retry_after; /* a Retry-After header in seconds, 0 for none */
 	uint64_t handled_us;      /* the handler's time (Server-Timing: app), 0 for none */
-	/* significant digits of the JSON body's reals (JSON_REAL_PRECISION), 0:
-	 * jansson's 17; 15 prints a value rounded to 3 decimals as such
-	 * (4.788, not 4.7880000000000003) */
-	unsigned int real_digits;
 };
 
 typedef void api_handler_fn(struct api_request *req, struct api_response *resp);

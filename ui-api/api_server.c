@@ -29,6 +29,7 @@
 #include "ui-api/api.h"
 #include "ui-api/api_server.h"
 #include "ui-api/backlog_cache.h"
+#include "ui-api/json_reals.h"
 
 #define API_CONNECTION_MEMORY  (64 * 1024) /* request line + headers */
 #define API_CONNECTION_TIMEOUT 30          /* seconds idle before a connection is dropped */
@@ -237,12 +238,13 @@ static enum MHD_Result api_send(struct MHD_Connection *conn, struct api_response
 	enum MHD_Result ret;
 
 	if (resp->json != NULL) {
-		char *text = json_dumps(resp->json, JSON_COMPACT | JSON_ENCODE_ANY |
-							    JSON_REAL_PRECISION(resp->real_digits));
+		char *text = json_dumps(resp->json, JSON_COMPACT | JSON_ENCODE_ANY);
 
 		if (text == NULL)
 			return MHD_NO;
-		r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+		/* 4.788, not 4.7880000000000003: the same doubles, shorter */
+		r = MHD_create_response_from_buffer(json_reals_shortest(text), text,
+						    MHD_RESPMEM_MUST_FREE);
 		resp->content_type = "application/json; charset=utf-8";
 	} else if (resp->text != NULL) {
 		r = MHD_create_response_from_buffer(resp->text_len, resp->text,

@@ -27,8 +27,8 @@ static uint64_t by_request, by_refresh;
 static uint64_t (*cache_clock)(void) = time_mono_ms;
 
 /* A copy of answer for one caller, with its age at now_ms. The age is in
- * whole milliseconds, so it has at most 3 decimals (the response prints
- * it with JSON_REAL_PRECISION(15), see api_response.real_digits). */
+ * whole milliseconds, so it has at most 3 decimals as the API prints it
+ * (ui-api/json_reals.h). */
 static json_t *answer_copy(const json_t *answer, uint64_t at_ms, uint64_t now_ms)
 {
 	json_t *c = json_deep_copy(answer);

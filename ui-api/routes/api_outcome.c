@@ -199,7 +199,6 @@ void api_backlog_get(struct api_request *req, struct api_response *resp)
 
 	if (api_query_check(req, resp, NULL) < 0 || (store = api_store(req, resp)) == NULL)
 		return;
-	resp->real_digits = 15; /* age_seconds: 4.788, not 4.7880000000000003 */
 	if (backlog_read(store, req->config->api.backlog_max_age, &backlog) < 0)
 		api_error_store(resp, store);
 	else

@@ -201,12 +201,9 @@ void api_stats_get(struct api_request *req, struct api_response *resp)
 	}
 	if (first != NULL)
 		api_stats_first_response(result, first);
-	/* the open messages and the oldest one's age (the page header's);
-	 * age_seconds printed as 4.788, not 4.7880000000000003 */
-	if (backlog != NULL) {
+	/* the open messages and the oldest one's age (the page header's) */
+	if (backlog != NULL)
 		json_object_set_new(result, "backlog", backlog);
-		resp->real_digits = 15;
-	}
 	backlog = NULL;
 	/* the daily figures for charts (same unchanged threshold as promotion) */
 	if (series != NULL)
