@@ -141,28 +141,32 @@ static int refresh_locked(unsigned int max_age_s, backlog_compute_fn compute, vo
 	uint64_t idle = bound * 2 > BACKLOG_IDLE_S * 1000 ? bound * 2 : BACKLOG_IDLE_S * 1000;
 	uint64_t due = cache_at_ms + bound * BACKLOG_REFRESH_PERCENT / 100;
 	const json_t *kept = NULL;
+	int ret = 0;
 
 	*wait_ms_r = WAIT_FOREVER;
 	/* resting: no bound, someone computes (its end wakes us), nothing to
 	 * refresh (the next request computes one), or nobody asked lately */
 	if (max_age_s == 0 || cache_busy || cache_answer == NULL || cache_asked_ms == 0 ||
 	    now - cache_asked_ms > idle)
-		return 0;
+		goto out;
 	if (cache_retry_ms > due)
 		due = cache_retry_ms;
 	if (now < due) {
 		*wait_ms_r = due - now;
-		return 0;
+		goto out;
 	}
 	cache_busy = true;
 	if (compute_locked(compute, ctx, true, &kept) < 0) {
 		/* the database is down or slow: try again later, not in a loop */
 		cache_retry_ms = cache_clock() + bound * BACKLOG_REFRESH_PERCENT / 100;
 		*wait_ms_r = cache_retry_ms - now;
-		return -1;
+		ret = -1;
+		goto out;
 	}
 	*wait_ms_r = 0;
-	return 1;
+	ret = 1;
+out:
+	return ret;
 }
 
 int backlog_cache_refresh_step(unsigned int max_age_s, backlog_compute_fn compute, void *ctx,
