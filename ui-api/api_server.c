@@ -484,25 +484,29 @@ static void api_server_free(struct api_server *server)
 	free(server);
 }
 
-/* The refresher's computation: one of the API's connections (the pool's
- * size is the process's bound on them), given back at once. */
-static int api_backlog_compute(void *ctx, json_t **result_r)
+/* The refresher's connection: one of the API's (the pool's size is the
+ * process's bound on them), given back after each computation. */
+static int api_backlog_acquire(void *ctx, void **conn_r)
 {
 	struct api_server *server = ctx;
 	struct store *store = NULL;
 	struct error err;
-	int ret = -1;
 
 	if (store_pool_get(server->db, &store, &err) < 0) {
 		log_debug("api: backlog refresh: %s", error_msg(&err));
 		return -1;
 	}
-	if (backlog_compute_store(store, result_r) < 0)
-		log_debug("api: backlog refresh: %s", store_error(store));
-	else
-		ret = 0;
+	*conn_r = store;
+	return 0;
+}
+
+static void api_backlog_release(void *ctx, void **conn)
+{
+	struct api_server *server = ctx;
+	struct store *store = *conn;
+
 	store_pool_put(server->db, &store);
-	return ret;
+	*conn = NULL;
 }
 
 static int api_seed(const struct config *config, struct error *err)
@@ -547,6 +551,11 @@ static int api_read_pem(const char *value, char **data_r, struct error *err)
 
 static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 {
+	struct backlog_source backlog_source = {
+		.compute = backlog_compute_store,
+		.acquire = api_backlog_acquire,
+		.release = api_backlog_release,
+	};
 	struct config *config = daemon_config(daemon);
 	struct api_server *server = calloc(1, sizeof(*server));
 	struct addrinfo *ai = NULL;
@@ -603,7 +612,8 @@ static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 		error_set(err, "cannot listen on [api] listen (address in use or bad TLS files?)");
 		goto out;
 	}
-	if (backlog_refresher_start(config->api.backlog_max_age, api_backlog_compute, server,
+	backlog_source.ctx = server;
+	if (backlog_refresher_start(config->api.backlog_max_age, &backlog_source,
 				    &server->backlog) < 0)
 		log_warn("api: no backlog refresher thread: requests compute the backlog");
 	log_info("api: listening on %s%s (a thread per connection, %u database connections)",

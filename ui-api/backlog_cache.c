@@ -132,15 +132,50 @@ out:
 	return rc;
 }
 
+/* The refresher's computation, once due (cache_lock held; let go while
+ * borrowing and computing). It borrows its connection before it marks
+ * itself computing: requests waiting for a computation hold their own
+ * connections from the same pool, so it must never wait for one while
+ * they wait for it. 1 computed, 0 nothing to do any more (a request
+ * computed meanwhile), -1 failed. */
+static int refresh_now_locked(uint64_t bound, const struct backlog_source *source)
+{
+	void *conn = source->ctx;
+	const json_t *kept = NULL;
+	bool held = false;
+	int ret = -1;
+
+	if (source->acquire != NULL) {
+		pthread_mutex_unlock(&cache_lock);
+		ret = source->acquire(source->ctx, &conn);
+		pthread_mutex_lock(&cache_lock);
+		if (ret < 0)
+			goto out;
+		held = true;
+		ret = 0;
+		if (cache_busy || cache_answer == NULL ||
+		    cache_clock() < cache_at_ms + bound * BACKLOG_REFRESH_PERCENT / 100)
+			goto out; /* fresh again, or someone computes: look again */
+	}
+	cache_busy = true;
+	ret = compute_locked(source->compute, conn, true, &kept) < 0 ? -1 : 1;
+out:
+	if (held && source->release != NULL) {
+		pthread_mutex_unlock(&cache_lock);
+		source->release(source->ctx, &conn);
+		pthread_mutex_lock(&cache_lock);
+	}
+	return ret;
+}
+
 /* What the refresher does now (cache_lock held; it is let go while
  * computing): see backlog_cache_refresh_step(). */
-static int refresh_locked(unsigned int max_age_s, backlog_compute_fn compute, void *ctx,
+static int refresh_locked(unsigned int max_age_s, const struct backlog_source *source,
 			  uint64_t *wait_ms_r)
 {
 	uint64_t bound = (uint64_t)max_age_s * 1000, now = cache_clock();
 	uint64_t idle = bound * 2 > BACKLOG_IDLE_S * 1000 ? bound * 2 : BACKLOG_IDLE_S * 1000;
 	uint64_t due = cache_at_ms + bound * BACKLOG_REFRESH_PERCENT / 100;
-	const json_t *kept = NULL;
 	int ret = 0;
 
 	*wait_ms_r = WAIT_FOREVER;
@@ -155,27 +190,25 @@ static int refresh_locked(unsigned int max_age_s, backlog_compute_fn compute, vo
 		*wait_ms_r = due - now;
 		goto out;
 	}
-	cache_busy = true;
-	if (compute_locked(compute, ctx, true, &kept) < 0) {
+	ret = refresh_now_locked(bound, source);
+	if (ret < 0) {
 		/* the database is down or slow: try again later, not in a loop */
 		cache_retry_ms = cache_clock() + bound * BACKLOG_REFRESH_PERCENT / 100;
 		*wait_ms_r = cache_retry_ms - now;
-		ret = -1;
-		goto out;
+	} else {
+		*wait_ms_r = 0; /* look again at once */
 	}
-	*wait_ms_r = 0;
-	ret = 1;
 out:
 	return ret;
 }
 
-int backlog_cache_refresh_step(unsigned int max_age_s, backlog_compute_fn compute, void *ctx,
+int backlog_cache_refresh_step(unsigned int max_age_s, const struct backlog_source *source,
 			       uint64_t *wait_ms_r)
 {
 	int rc;
 
 	pthread_mutex_lock(&cache_lock);
-	rc = refresh_locked(max_age_s, compute, ctx, wait_ms_r);
+	rc = refresh_locked(max_age_s, source, wait_ms_r);
 	pthread_mutex_unlock(&cache_lock);
 	return rc;
 }
@@ -183,8 +216,7 @@ int backlog_cache_refresh_step(unsigned int max_age_s, backlog_compute_fn comput
 struct backlog_refresher {
 	pthread_t thread;
 	unsigned int max_age_s;
-	backlog_compute_fn compute;
-	void *ctx;
+	struct backlog_source source;
 	bool stop; /* under cache_lock */
 };
 
@@ -206,7 +238,7 @@ static void *refresher_main(void *arg)
 
 	pthread_mutex_lock(&cache_lock);
 	while (!r->stop) {
-		if (refresh_locked(r->max_age_s, r->compute, r->ctx, &wait_ms) < 0)
+		if (refresh_locked(r->max_age_s, &r->source, &wait_ms) < 0)
 			log_debug("api: the backlog refresher's computation failed; retrying in"
 				  " %llu ms",
 				  (unsigned long long)wait_ms);
@@ -236,7 +268,7 @@ static void *refresher_main(void *arg)
 	return NULL;
 }
 
-int backlog_refresher_start(unsigned int max_age_s, backlog_compute_fn compute, void *ctx,
+int backlog_refresher_start(unsigned int max_age_s, const struct backlog_source *source,
 			    struct backlog_refresher **refresher_r)
 {
 	struct backlog_refresher *r = NULL;
@@ -250,8 +282,7 @@ int backlog_refresher_start(unsigned int max_age_s, backlog_compute_fn compute, 
 	if (r == NULL)
 		goto out;
 	r->max_age_s = max_age_s;
-	r->compute = compute;
-	r->ctx = ctx;
+	r->source = *source;
 	if (pthread_create(&r->thread, NULL, refresher_main, r) != 0)
 		goto out;
 	*refresher_r = r;

@@ -52,12 +52,25 @@ int backlog_compute_store(void *ctx, json_t **result_r) __attribute__((warn_unus
  * (GET /backlog, GET /stats, the metrics listener) or the refresher. */
 void backlog_cache_counts(uint64_t *by_request_r, uint64_t *by_refresh_r);
 
-/* The refresher: a thread that runs compute(ctx) as described above (ctx
- * must outlive it). Returns 0 with *refresher_r, or -1 (no thread could
- * be started: requests then compute as without it). max_age_s 0 starts
- * nothing and returns 0 with NULL. */
+/* What the refresher computes with: acquire(ctx, &conn) borrows what a
+ * computation needs (a database connection from the API's pool; 0 or -1),
+ * compute(conn, ...) computes, release(ctx, &conn) gives it back. It
+ * borrows before it counts as computing (requests waiting for its answer
+ * hold the pool's other connections). acquire and release NULL: compute
+ * gets ctx. */
+struct backlog_source {
+	backlog_compute_fn compute;
+	int (*acquire)(void *ctx, void **conn_r);
+	void (*release)(void *ctx, void **conn);
+	void *ctx;
+};
+
+/* The refresher: a thread that computes from source as described above
+ * (source->ctx must outlive it; source is copied). Returns 0 with
+ * *refresher_r, or -1 (no thread could be started: requests then compute
+ * as without it). max_age_s 0 starts nothing and returns 0 with NULL. */
 struct backlog_refresher;
-int backlog_refresher_start(unsigned int max_age_s, backlog_compute_fn compute, void *ctx,
+int backlog_refresher_start(unsigned int max_age_s, const struct backlog_source *source,
 			    struct backlog_refresher **refresher_r)
 	__attribute__((warn_unused_result));
 /* Stops the thread (after the computation it may be running) and frees
@@ -76,7 +89,7 @@ void backlog_cache_set_clock(uint64_t (*now_ms)(void));
  * with *wait_ms_r the milliseconds until it may be (UINT64_MAX: resting
  * until a request or a computation), -1 when the computation failed
  * (*wait_ms_r before the next try). */
-int backlog_cache_refresh_step(unsigned int max_age_s, backlog_compute_fn compute, void *ctx,
+int backlog_cache_refresh_step(unsigned int max_age_s, const struct backlog_source *source,
 			       uint64_t *wait_ms_r);
 
 #endif

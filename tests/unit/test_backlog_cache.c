@@ -156,6 +156,38 @@ static int fk_compute(void *ctx, json_t **result_r)
 	return *result_r != NULL ? 0 : -1;
 }
 
+/* A connection that takes fk_wait_ms to borrow, during which a request
+ * may come and compute (fk_meanwhile): the refresher must look again. */
+static uint64_t fk_wait_ms;
+static int fk_meanwhile;
+static int fk_acquired, fk_released;
+
+static int fk_acquire(void *ctx, void **conn_r)
+{
+	(void)ctx;
+	fk_now += fk_wait_ms;
+	if (fk_meanwhile) {
+		json_t *a = NULL;
+
+		if (backlog_cache_get(5, fk_compute, NULL, &a) == 0)
+			json_decref(a);
+	}
+	fk_acquired++;
+	*conn_r = &fk_acquired;
+	return 0;
+}
+
+static void fk_release(void *ctx, void **conn)
+{
+	(void)ctx;
+	if (*conn == &fk_acquired)
+		fk_released++;
+	*conn = NULL;
+}
+
+static const struct backlog_source fk_source = {fk_compute, NULL, NULL, NULL};
+static const struct backlog_source fk_pooled = {fk_compute, fk_acquire, fk_release, NULL};
+
 static void fk_reset(void)
 {
 	bc_reset();
@@ -174,7 +206,7 @@ static void fk_advance(unsigned int max_age, uint64_t until, uint64_t *next_r)
 	while (*next_r <= until) {
 		if (*next_r > fk_now)
 			fk_now = *next_r;
-		(void)backlog_cache_refresh_step(max_age, fk_compute, NULL, &wait);
+		(void)backlog_cache_refresh_step(max_age, &fk_source, &wait);
 		*next_r = wait == UINT64_MAX ? UINT64_MAX : fk_now + wait;
 	}
 	if (until > fk_now)
@@ -214,7 +246,7 @@ static void test_bc_refresh_rests(void)
 	json_t *a = NULL;
 
 	fk_reset();
-	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, fk_compute, NULL, &wait), 0);
+	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, &fk_source, &wait), 0);
 	CU_ASSERT_EQUAL(wait, UINT64_MAX); /* never asked: nothing to do */
 	CU_ASSERT_EQUAL(backlog_cache_get(5, fk_compute, NULL, &a), 0);
 	json_decref(a);
@@ -225,7 +257,7 @@ static void test_bc_refresh_rests(void)
 	/* it refreshed for BACKLOG_IDLE_S after the request, then rested */
 	CU_ASSERT_EQUAL(by_ref, BACKLOG_IDLE_S * 1000 / 3000);
 	CU_ASSERT_EQUAL(next, UINT64_MAX);
-	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, fk_compute, NULL, &wait), 0);
+	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, &fk_source, &wait), 0);
 	CU_ASSERT_EQUAL(wait, UINT64_MAX);
 	/* the next request computes as without a refresher, and wakes it */
 	fk_version = 7;
@@ -234,19 +266,57 @@ static void test_bc_refresh_rests(void)
 	json_decref(a);
 	backlog_cache_counts(&by_req, &by_ref);
 	CU_ASSERT_EQUAL(by_req, 2);
-	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, fk_compute, NULL, &wait), 0);
+	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, &fk_source, &wait), 0);
 	CU_ASSERT_EQUAL(wait, 3000);
 	/* a failing database: the refresher tries again later, not in a loop */
 	fk_now += 3000;
 	atomic_store(&bc_fail, 1);
-	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, fk_compute, NULL, &wait), -1);
+	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, &fk_source, &wait), -1);
 	CU_ASSERT_EQUAL(wait, 3000);
-	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, fk_compute, NULL, &wait), 0);
+	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, &fk_source, &wait), 0);
 	CU_ASSERT_EQUAL(wait, 3000);
 	atomic_store(&bc_fail, 0);
 	/* a bound of 0: no refresher work at all */
-	CU_ASSERT_EQUAL(backlog_cache_refresh_step(0, fk_compute, NULL, &wait), 0);
+	CU_ASSERT_EQUAL(backlog_cache_refresh_step(0, &fk_source, &wait), 0);
 	CU_ASSERT_EQUAL(wait, UINT64_MAX);
+	backlog_cache_set_clock(NULL);
+	bc_reset();
+}
+
+/* The refresher borrows its connection before it counts as computing;
+ * when a request computed while it waited, it gives the connection back
+ * without computing. */
+static void test_bc_refresh_borrows_first(void)
+{
+	uint64_t wait = 0, by_req = 0, by_ref = 0;
+	json_t *a = NULL;
+
+	fk_reset();
+	fk_acquired = fk_released = 0;
+	fk_wait_ms = 0;
+	fk_meanwhile = 0;
+	CU_ASSERT_EQUAL(backlog_cache_get(5, fk_compute, NULL, &a), 0);
+	json_decref(a);
+	fk_now += 3000;
+	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, &fk_pooled, &wait), 1);
+	CU_ASSERT_EQUAL(fk_acquired, 1);
+	CU_ASSERT_EQUAL(fk_released, 1);
+	/* the pool is slow: the answer expires meanwhile and a request computes */
+	fk_now += 3000;
+	fk_wait_ms = 2500;
+	fk_meanwhile = 1;
+	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, &fk_pooled, &wait), 0);
+	CU_ASSERT_EQUAL(wait, 0); /* it looks again at once: now due 3 s later */
+	CU_ASSERT_EQUAL(fk_acquired, 2);
+	CU_ASSERT_EQUAL(fk_released, 2);
+	backlog_cache_counts(&by_req, &by_ref);
+	CU_ASSERT_EQUAL(by_req, 2);
+	CU_ASSERT_EQUAL(by_ref, 1);
+	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, &fk_pooled, &wait), 0);
+	CU_ASSERT_EQUAL(wait, 3000);
+	CU_ASSERT_EQUAL(fk_acquired, 2); /* nothing due: nothing borrowed */
+	fk_meanwhile = 0;
+	fk_wait_ms = 0;
 	backlog_cache_set_clock(NULL);
 	bc_reset();
 }
@@ -408,9 +478,11 @@ static void test_bc_refresher_thread(void)
 	uint64_t by_req = 0, by_ref = 0, t0 = time_mono_ms();
 
 	bc_reset();
-	CU_ASSERT_EQUAL(backlog_refresher_start(0, bc_compute, NULL, &r), 0);
+	static const struct backlog_source src = {bc_compute, NULL, NULL, NULL};
+
+	CU_ASSERT_EQUAL(backlog_refresher_start(0, &src, &r), 0);
 	CU_ASSERT_PTR_NULL(r); /* a bound of 0: no thread */
-	CU_ASSERT_EQUAL_FATAL(backlog_refresher_start(1, bc_compute, NULL, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(backlog_refresher_start(1, &src, &r), 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&poller, NULL, bc_poller, &stop), 0);
 	do {
@@ -435,6 +507,8 @@ static const struct test_case bc_cases[] = {
 	{"concurrent requests wait for the one computation", test_bc_concurrent},
 	{"steady polling: the refresher computes, no request does", test_bc_refresh_steady},
 	{"nobody asks: the refresher rests; failures are retried later", test_bc_refresh_rests},
+	{"the refresher borrows its connection before it counts as computing",
+	 test_bc_refresh_borrows_first},
 	{"random requests, commits, pauses, slow and failing computations (seeded)",
 	 test_bc_refresh_model},
 	{"the refresher thread refreshes while asked and stops when told",
