@@ -28,6 +28,8 @@
 #include "ui-api/auth/auth_session.h"
 #include "ui-api/api.h"
 #include "ui-api/api_server.h"
+#include "ui-api/backlog_cache.h"
+#include "ui-api/json_reals.h"
 
 #define API_CONNECTION_MEMORY  (64 * 1024) /* request line + headers */
 #define API_CONNECTION_TIMEOUT 30          /* seconds idle before a connection is dropped */
@@ -65,6 +67,9 @@ struct api_server {
 	 * opened on first use): a connection's thread lives only as long as
 	 * its HTTP connection, so connections are not tied to threads */
 	struct store_pool *db;
+	/* keeps the shared backlog answer fresh while pages ask for it
+	 * (ui-api/backlog_cache.h), with a connection borrowed from db */
+	struct backlog_refresher *backlog;
 	/* the shared CSRF key, read from auth_keys on first use */
 	pthread_mutex_t csrf_lock;
 	bool csrf_loaded;
@@ -237,7 +242,9 @@ static enum MHD_Result api_send(struct MHD_Connection *conn, struct api_response
 
 		if (text == NULL)
 			return MHD_NO;
-		r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+		/* 4.788, not 4.7880000000000003: the same doubles, shorter */
+		r = MHD_create_response_from_buffer(json_reals_shortest(text), text,
+						    MHD_RESPMEM_MUST_FREE);
 		resp->content_type = "application/json; charset=utf-8";
 	} else if (resp->text != NULL) {
 		r = MHD_create_response_from_buffer(resp->text_len, resp->text,
@@ -467,6 +474,7 @@ static void api_server_free(struct api_server *server)
 {
 	if (server == NULL)
 		return;
+	backlog_refresher_stop(&server->backlog); /* before the pool it borrows from */
 	facts_close(&server->facts);
 	pthread_mutex_destroy(&server->csrf_lock);
 	explicit_bzero(server->csrf_key, sizeof(server->csrf_key));
@@ -474,6 +482,31 @@ static void api_server_free(struct api_server *server)
 	secret_free(&server->tls_key);
 	free(server->tls_cert);
 	free(server);
+}
+
+/* The refresher's connection: one of the API's (the pool's size is the
+ * process's bound on them), given back after each computation. */
+static int api_backlog_acquire(void *ctx, void **conn_r)
+{
+	struct api_server *server = ctx;
+	struct store *store = NULL;
+	struct error err;
+
+	if (store_pool_get(server->db, &store, &err) < 0) {
+		log_debug("api: backlog refresh: %s", error_msg(&err));
+		return -1;
+	}
+	*conn_r = store;
+	return 0;
+}
+
+static void api_backlog_release(void *ctx, void **conn)
+{
+	struct api_server *server = ctx;
+	struct store *store = *conn;
+
+	store_pool_put(server->db, &store);
+	*conn = NULL;
 }
 
 static int api_seed(const struct config *config, struct error *err)
@@ -518,6 +551,11 @@ static int api_read_pem(const char *value, char **data_r, struct error *err)
 
 static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 {
+	struct backlog_source backlog_source = {
+		.compute = backlog_compute_store,
+		.acquire = api_backlog_acquire,
+		.release = api_backlog_release,
+	};
 	struct config *config = daemon_config(daemon);
 	struct api_server *server = calloc(1, sizeof(*server));
 	struct addrinfo *ai = NULL;
@@ -574,6 +612,10 @@ static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 		error_set(err, "cannot listen on [api] listen (address in use or bad TLS files?)");
 		goto out;
 	}
+	backlog_source.ctx = server;
+	if (backlog_refresher_start(config->api.backlog_max_age, &backlog_source,
+				    &server->backlog) < 0)
+		log_warn("api: no backlog refresher thread: requests compute the backlog");
 	log_info("api: listening on %s%s (a thread per connection, %u database connections)",
 		 config->api.listen, server->tls_cert != NULL ? " with TLS" : "",
 		 config->api.threads);
@@ -592,8 +634,10 @@ static void api_stop(void *priv)
 {
 	struct api_server *server = priv;
 
-	/* waits for the connections' threads, which give their database
-	 * connections back before they end */
+	/* no more refreshes (the one running ends first), then the
+	 * connections' threads, which give their database connections back
+	 * before they end */
+	backlog_refresher_stop(&server->backlog);
 	MHD_stop_daemon(server->mhd);
 	api_server_free(server);
 }

@@ -36,6 +36,7 @@ void api_metrics_count(unsigned int status)
 
 int metrics_api_requests(struct buf *b)
 {
+	uint64_t by_request, by_refresh;
 	size_t i;
 	int bad = 0;
 
@@ -51,6 +52,17 @@ int metrics_api_requests(struct buf *b)
 		bad |= buf_printf(b, "draftd_api_requests_total{code=\"%s\"} %lu\n", code,
 				  atomic_load(&api_code_counts[i]));
 	}
+	/* this process's backlog computations: "refresh" is the background
+	 * refresher's, "request" one a request waited for (a scrape's own is
+	 * counted after this line: the database families come later) */
+	backlog_cache_counts(&by_request, &by_refresh);
+	bad |= buf_printf(b,
+			  "# HELP draftd_backlog_computations_total Backlog computations by who"
+			  " made them: a request that waited for it, or the background"
+			  " refresher.\n# TYPE draftd_backlog_computations_total counter\n"
+			  "draftd_backlog_computations_total{by=\"request\"} %llu\n"
+			  "draftd_backlog_computations_total{by=\"refresh\"} %llu\n",
+			  (unsigned long long)by_request, (unsigned long long)by_refresh);
 	return bad != 0 ? -1 : 0;
 }
 

@@ -78,7 +78,10 @@ async function timed(page, name, arg) {
 			.map((e) => {
 				const app = (e.serverTiming || []).find((x) => x.name === 'app');
 				const u = new URL(e.name);
-				return {path: u.pathname.replace(/^\/api\/v1/, '').replace(/\/\d+/g, '/{id}'),
+				// GET /stats by its parts: the Statistics page asks three at once
+				const parts = u.pathname.endsWith('/stats') && u.searchParams.get('parts');
+				return {path: u.pathname.replace(/^\/api\/v1/, '').replace(/\/\d+/g, '/{id}') +
+					(parts ? '?parts=' + parts : ''),
 					start: Math.round((e.startTime - t0) * 10) / 10,
 					end: Math.round((e.responseEnd - t0) * 10) / 10,
 					server: app ? Math.round(app.duration * 10) / 10 : null,

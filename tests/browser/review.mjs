@@ -69,6 +69,13 @@ async function statsChecks(p) {
 	const shownBl = await p.textContent('#stats-backlog').catch(() => '');
 	check('the stats view shows the backlog and first-response time', shownBl.startsWith('Open messages' +
 		bl.open + ' (') && /First response/.test(shownBl), shownBl.slice(0, 200));
+	// how old the shared backlog count is, in words and the clock time
+	const asOf = await p.textContent('#stats-backlog-asof').catch(() => '');
+	check('the stats view says how old the backlog figures are', /^Figures as of (just now|\d+ s ago) \(.+\)\.$/
+		.test(asOf), asOf);
+	const headerTitle = await p.getAttribute('#backlog', 'title').catch(() => '');
+	check('the header\'s backlog figure says how old it is', /; figures as of (just now|\d+ s ago)/
+		.test(headerTitle || ''), headerTitle);
 }
 
 const b = await browser();

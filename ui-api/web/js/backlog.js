@@ -4,7 +4,7 @@
 
 import {api} from './api.js';
 import {$, replace} from './dom.js';
-import {backlogWords} from './states.js';
+import {backlogAsOf, backlogWords} from './states.js';
 
 const REFRESH_MS = 30000;
 let timer = null;
@@ -21,7 +21,8 @@ export async function refreshBacklog() {
 		el.title = 'Open messages: ' + (b.review || 0) + ' in review, ' + (b.sending || 0) +
 			' being sent, ' + (b.drafting || 0) + ' being drafted, ' + (b.human || 0) +
 			' under Needs a human' + (b.oldest_open_at ? '; the oldest arrived ' +
-			new Date(b.oldest_open_at).toLocaleString() : '');
+			new Date(b.oldest_open_at).toLocaleString() : '') +
+			(backlogAsOf(b) ? '; figures ' + backlogAsOf(b) : '');
 		el.dataset.open = String(b.open);
 		el.classList.toggle('late', (b.oldest_open_age_seconds || 0) > 4 * 3600);
 		el.hidden = false;

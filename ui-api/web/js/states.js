@@ -71,6 +71,18 @@ export function outboxWords(outbox, deadline = null) {
 	}
 }
 
+// How old the backlog's figures were when they came: "as of 3 s ago
+// (12:03:04)" (the server shares one count for [api] backlog_max_age
+// seconds; age_seconds says how old the one sent is).
+const CLOCK = new Intl.DateTimeFormat(undefined, {timeStyle: 'medium'});
+export function backlogAsOf(b) {
+	if (!b || b.age_seconds === undefined || b.age_seconds === null) return '';
+	const s = Math.round(Number(b.age_seconds));
+	const at = b.computed_at ? new Date(b.computed_at) : null;
+	return 'as of ' + (s < 1 ? 'just now' : s + ' s ago') +
+		(at && !isNaN(at) ? ' (' + CLOCK.format(at) + ')' : '');
+}
+
 // "12 open · oldest 3h 20m" for the page header.
 export function backlogWords(b) {
 	if (!b || b.open === undefined) return '';

@@ -8,6 +8,7 @@
 import {api} from './api.js';
 import {h, replace, svg} from './dom.js';
 import {age, num, pct} from './format.js';
+import {backlogAsOf} from './states.js';
 
 const DAY_CHOICES = [7, 30, 90];
 
@@ -165,7 +166,9 @@ function speedBlock(sp) {
 function backlogBlock(s) {
 	const b = s.backlog;
 	if (!b) return null;
-	return [h('h2', 'Backlog'), h('dl.summary#stats-backlog',
+	const asOf = backlogAsOf(b);
+	return [h('h2', 'Backlog'), asOf ? h('p.muted#stats-backlog-asof', 'Figures ' + asOf + '.') : null,
+		h('dl.summary#stats-backlog',
 		h('dt', 'Open messages'), h('dd', String(b.open) + ' (' + (b.review || 0) + ' in review, ' +
 			(b.sending || 0) + ' being sent, ' + (b.drafting || 0) + ' being drafted, ' + (b.human || 0) +
 			' under Needs a human)'),
