@@ -80,7 +80,9 @@ static int compute_locked(backlog_compute_fn compute, void *ctx, bool refresh,
 	return rc;
 }
 
-int backlog_cache_get(unsigned int max_age_s, backlog_compute_fn compute, void *ctx,
+/* backlog_cache_get() and backlog_cache_peek(): asks says whether this
+ * read keeps the refresher going. */
+static int cache_read(unsigned int max_age_s, bool asks, backlog_compute_fn compute, void *ctx,
 		      json_t **result_r)
 {
 	json_t *fresh = NULL;
@@ -102,8 +104,10 @@ int backlog_cache_get(unsigned int max_age_s, backlog_compute_fn compute, void *
 		return rc;
 	}
 	pthread_mutex_lock(&cache_lock);
-	cache_asked_ms = asked;
-	refresher_nudge(); /* a rested refresher starts again */
+	if (asks) {
+		cache_asked_ms = asked;
+		refresher_nudge(); /* a rested refresher starts again */
+	}
 	for (;;) {
 		uint64_t now = cache_clock();
 
@@ -313,9 +317,26 @@ int backlog_compute_store(void *ctx, json_t **result_r)
 	return store_outcome_backlog(ctx, result_r);
 }
 
+int backlog_cache_get(unsigned int max_age_s, backlog_compute_fn compute, void *ctx,
+		      json_t **result_r)
+{
+	return cache_read(max_age_s, true, compute, ctx, result_r);
+}
+
+int backlog_cache_peek(unsigned int max_age_s, backlog_compute_fn compute, void *ctx,
+		       json_t **result_r)
+{
+	return cache_read(max_age_s, false, compute, ctx, result_r);
+}
+
 int backlog_read(struct store *store, unsigned int max_age_s, json_t **result_r)
 {
 	return backlog_cache_get(max_age_s, backlog_compute_store, store, result_r);
+}
+
+int backlog_read_scrape(struct store *store, unsigned int max_age_s, json_t **result_r)
+{
+	return backlog_cache_peek(max_age_s, backlog_compute_store, store, result_r);
 }
 
 void backlog_cache_counts(uint64_t *by_request_r, uint64_t *by_refresh_r)

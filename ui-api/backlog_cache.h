@@ -42,9 +42,20 @@ typedef int (*backlog_compute_fn)(void *ctx, json_t **result_r);
  * put it) or memory ran out. */
 int backlog_cache_get(unsigned int max_age_s, backlog_compute_fn compute, void *ctx,
 		      json_t **result_r) __attribute__((warn_unused_result));
+/* backlog_cache_get(), except that this read does not count as someone
+ * asking: it never starts or keeps the refresher going. For the metrics
+ * listener: a scrape every few seconds would keep the refresher, and the
+ * API pool connection it borrows, busy on an install whose pages nobody
+ * has open; a scrape that finds the answer too old computes on its own
+ * connection, off any reviewer's path. */
+int backlog_cache_peek(unsigned int max_age_s, backlog_compute_fn compute, void *ctx,
+		       json_t **result_r) __attribute__((warn_unused_result));
 struct store;
 /* backlog_cache_get() over store_outcome_backlog() on store. */
 int backlog_read(struct store *store, unsigned int max_age_s, json_t **result_r)
+	__attribute__((warn_unused_result));
+/* backlog_cache_peek() over store_outcome_backlog() on store. */
+int backlog_read_scrape(struct store *store, unsigned int max_age_s, json_t **result_r)
 	__attribute__((warn_unused_result));
 /* backlog_compute_fn over store_outcome_backlog(): ctx is a struct store. */
 int backlog_compute_store(void *ctx, json_t **result_r) __attribute__((warn_unused_result));

@@ -101,7 +101,7 @@ static int metrics_backlog(struct buf *b, struct store *store, unsigned int max_
 	size_t i;
 	int bad = 0;
 
-	if (backlog_read(store, max_age, &bl) < 0)
+	if (backlog_read_scrape(store, max_age, &bl) < 0)
 		return -1;
 	bad |= buf_printf(b, "# HELP draftd_backlog Open messages by where they wait.\n"
 			     "# TYPE draftd_backlog gauge\n");

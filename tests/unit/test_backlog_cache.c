@@ -240,6 +240,36 @@ static void test_bc_refresh_steady(void)
 	bc_reset();
 }
 
+/* A scrape's read (the metrics listener) shares the answer but never wakes
+ * the refresher: on an install nobody has a page open, it would otherwise
+ * borrow an API connection every few seconds (connections.sh counts them) */
+static void test_bc_peek_never_wakes(void)
+{
+	uint64_t wait = 0, by_req = 0, by_ref = 0;
+	json_t *a = NULL;
+
+	fk_reset();
+	CU_ASSERT_EQUAL(backlog_cache_peek(5, fk_compute, NULL, &a), 0);
+	json_decref(a);
+	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, &fk_source, &wait), 0);
+	CU_ASSERT_EQUAL(wait, UINT64_MAX); /* only scraped: the refresher rests */
+	fk_now += 6000;                    /* past the bound: the next scrape computes itself */
+	fk_version = 3;
+	CU_ASSERT_EQUAL(backlog_cache_peek(5, fk_compute, NULL, &a), 0);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(a, "version")), 3);
+	json_decref(a);
+	backlog_cache_counts(&by_req, &by_ref);
+	CU_ASSERT_EQUAL(by_req, 2);
+	CU_ASSERT_EQUAL(by_ref, 0);
+	/* a page's request does wake it */
+	CU_ASSERT_EQUAL(backlog_cache_get(5, fk_compute, NULL, &a), 0);
+	json_decref(a);
+	CU_ASSERT_EQUAL(backlog_cache_refresh_step(5, &fk_source, &wait), 0);
+	CU_ASSERT_EQUAL(wait, 3000);
+	backlog_cache_set_clock(NULL);
+	bc_reset();
+}
+
 static void test_bc_refresh_rests(void)
 {
 	uint64_t next = 0, wait = 0, by_req = 0, by_ref = 0;
@@ -506,6 +536,7 @@ static const struct test_case bc_cases[] = {
 	{"a failed computation keeps nothing", test_bc_failure},
 	{"concurrent requests wait for the one computation", test_bc_concurrent},
 	{"steady polling: the refresher computes, no request does", test_bc_refresh_steady},
+	{"a scrape shares the answer but never wakes the refresher", test_bc_peek_never_wakes},
 	{"nobody asks: the refresher rests; failures are retried later", test_bc_refresh_rests},
 	{"the refresher borrows its connection before it counts as computing",
 	 test_bc_refresh_borrows_first},
