@@ -8,10 +8,12 @@
 #   build    runtime + compiler, headers and pkg-config (make)
 #   demo     build + the throwaway services of `make demo` (no browser,
 #            valgrind, wrk, clang-format or npm)
-#   test     demo + what `make test` runs: lint, CUnit, valgrind, the browser
-#            tests (Chromium, Node, playwright-core from npm), the packaging
-#            tests (debhelper, debootstrap, systemd-nspawn, mandoc)
-#   bench    demo + wrk (`make bench`)
+#   test     demo + bench + what `make test` runs: lint, CUnit, valgrind, the
+#            browser tests (Chromium, Node, playwright-core from npm), the
+#            packaging tests (debhelper, debootstrap, systemd-nspawn, mandoc);
+#            bench's tools because tests/integration/bench_smoke.sh runs the
+#            bench at toy sizes
+#   bench    demo + wrk and isync (`make bench`)
 #   fuzz     build + clang and its sanitizer runtimes (`make fuzz`)
 #
 # With no PROFILE: test. Idempotent: installs what is missing and says what
@@ -80,7 +82,7 @@ profile_pkgs() {
 	runtime) echo "$runtime_pkgs" ;;
 	build) profile_pkgs runtime; echo "$build_pkgs" ;;
 	demo) profile_pkgs build; echo "$demo_pkgs" ;;
-	test) profile_pkgs demo; echo "$test_pkgs" ;;
+	test) profile_pkgs bench; echo "$test_pkgs" ;;
 	bench) profile_pkgs demo; echo "$bench_pkgs" ;;
 	fuzz) profile_pkgs build; echo "$fuzz_pkgs" ;;
 	*) return 1 ;;
