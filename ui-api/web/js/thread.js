@@ -63,9 +63,11 @@ export function conversationPane(id) {
 		if (key === last) return;
 		last = key;
 		const thread = t.thread || [];
+		const mails = thread.filter((x) => x.type === 'message').length;
+		const replies = thread.filter((x) => x.type === 'reply').length;
 		replace(el, h('h2', 'Conversation'),
-			h('h3', 'Thread (' + thread.filter((x) => x.type === 'message').length + ' mails, ' +
-				thread.filter((x) => x.type === 'reply').length + ' replies)'),
+			h('h3', 'Thread (' + mails + (mails === 1 ? ' mail, ' : ' mails, ') +
+				replies + (replies === 1 ? ' reply)' : ' replies)')),
 			h('ol.thread#thread', thread.map(threadItem)),
 			historyList('history-address', 'Other mail from ' + (t.address || 'this sender'),
 				t.same_address || [], 'none'),
