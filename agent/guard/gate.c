@@ -67,24 +67,11 @@ const size_t gate_table_count = ARRAY_SIZE(gate_table);
 
 void gate_flag(struct gate_ctx *c, const char *fmt, ...)
 {
-	struct guard_flag f;
 	va_list ap;
-	size_t i;
 
-	str_copy(f.name, sizeof(f.name), c->name);
 	va_start(ap, fmt);
-	vsnprintf(f.detail, sizeof(f.detail), fmt, ap);
+	c->added += guard_result_addv(c->out, c->name, fmt, ap);
 	va_end(ap);
-	for (i = 0; i < c->out->count; i++)
-		if (strcmp(c->out->flags[i].name, f.name) == 0 &&
-		    strcmp(c->out->flags[i].detail, f.detail) == 0)
-			return;
-	if (c->out->count == GUARD_FLAGS_MAX) {
-		c->out->truncated = true;
-		return;
-	}
-	c->out->flags[c->out->count++] = f;
-	c->added++;
 }
 
 pcre2_code *gate_compile(struct gate_ctx *c, const char *regex, bool caseless)

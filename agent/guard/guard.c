@@ -19,25 +19,32 @@
 #define GUARD_URL_RE   "\\b(?:(?:https?|ftp)://(?:[^\\s/@]*@)?|(?=www\\.))([^\\s/:?#<>\"'()\\[\\]]+)"
 #define GUARD_EMAIL_RE "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}"
 
-void guard_flag(struct guard_ctx *c, const char *name, const char *fmt, ...)
+int guard_result_addv(struct guard_result *result, const char *name, const char *fmt, va_list ap)
 {
 	struct guard_flag f;
-	va_list ap;
 	size_t i;
 
 	str_copy(f.name, sizeof(f.name), name);
-	va_start(ap, fmt);
 	vsnprintf(f.detail, sizeof(f.detail), fmt, ap);
-	va_end(ap);
-	for (i = 0; i < c->out->count; i++)
-		if (strcmp(c->out->flags[i].name, f.name) == 0 &&
-		    strcmp(c->out->flags[i].detail, f.detail) == 0)
-			return;
-	if (c->out->count == GUARD_FLAGS_MAX) {
-		c->out->truncated = true;
-		return;
+	for (i = 0; i < result->count; i++)
+		if (strcmp(result->flags[i].name, f.name) == 0 &&
+		    strcmp(result->flags[i].detail, f.detail) == 0)
+			return 0;
+	if (result->count == GUARD_FLAGS_MAX) {
+		result->truncated = true;
+		return 0;
 	}
-	c->out->flags[c->out->count++] = f;
+	result->flags[result->count++] = f;
+	return 1;
+}
+
+void guard_flag(struct guard_ctx *c, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)guard_result_addv(c->out, name, fmt, ap);
+	va_end(ap);
 }
 
 pcre2_code *guard_compile(struct guard_ctx *c, const char *regex, bool caseless)

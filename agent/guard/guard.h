@@ -3,6 +3,7 @@
 #define DRAFTD_GUARD_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -79,6 +80,14 @@ struct guard_result {
  * of memory (out then holds one flag "error": never treat -1 as clean).
  * Thread-safe. */
 int guard_check(const struct guard_input *in, struct guard_result *out);
+
+/* Adds the flag name with the detail fmt formats from ap (both cut to
+ * their fields' sizes), unless result holds the same name and detail
+ * already; when result is full it is only marked truncated. Returns 1
+ * when the flag was added, 0 when not. (The guardrails, the gates and
+ * the content guardrails all add their flags through it.) */
+int guard_result_addv(struct guard_result *result, const char *name, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* Whether result has a flag called name. */
 bool guard_has(const struct guard_result *result, const char *name);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,10 +261,61 @@ static void test_guard_no_facts(void)
 	CU_ASSERT_TRUE(guard_has(&res, "foreign_address"));
 }
 
+static int guard_add(struct guard_result *res, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int guard_add(struct guard_result *res, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = guard_result_addv(res, name, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* The one way every guardrail, gate and content check adds a flag: the
+ * same name and detail once, name and detail cut to their fields, and past
+ * GUARD_FLAGS_MAX only "truncated". */
+static void test_guard_result_add(void)
+{
+	struct guard_result res = {.count = 0};
+	char long_name[64];
+	size_t i;
+
+	CU_ASSERT_EQUAL(guard_add(&res, "wrong_price", "EUR %d", 4), 1);
+	CU_ASSERT_EQUAL(guard_add(&res, "wrong_price", "EUR %d", 4), 0);
+	CU_ASSERT_EQUAL(guard_add(&res, "wrong_price", "EUR %d", 5), 1);
+	CU_ASSERT_EQUAL(guard_add(&res, "wrong_date", "EUR %d", 4), 1);
+	CU_ASSERT_EQUAL(res.count, 3);
+	CU_ASSERT_STRING_EQUAL(res.flags[1].detail, "EUR 5");
+	CU_ASSERT_FALSE(res.truncated);
+
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	CU_ASSERT_EQUAL(guard_add(&res, long_name, "%0300d", 7), 1);
+	CU_ASSERT_EQUAL(strlen(res.flags[3].name), GUARD_FLAG_NAME_MAX - 1);
+	CU_ASSERT_EQUAL(strlen(res.flags[3].detail), GUARD_DETAIL_MAX - 1);
+	/* the same flag again, after the cut */
+	CU_ASSERT_EQUAL(guard_add(&res, long_name, "%0300d", 7), 0);
+
+	for (i = res.count; i < GUARD_FLAGS_MAX; i++)
+		CU_ASSERT_EQUAL(guard_add(&res, "unknown_sku", "HP-%05zu", i), 1);
+	CU_ASSERT_EQUAL(res.count, GUARD_FLAGS_MAX);
+	CU_ASSERT_FALSE(res.truncated);
+	CU_ASSERT_EQUAL(guard_add(&res, "wrong_price", "EUR %d", 4), 0);
+	CU_ASSERT_FALSE(res.truncated);
+	CU_ASSERT_EQUAL(guard_add(&res, "unknown_sku", "HP-99999"), 0);
+	CU_ASSERT_TRUE(res.truncated);
+	CU_ASSERT_EQUAL(res.count, GUARD_FLAGS_MAX);
+}
+
 static const struct test_case guard_cases[] = {
 	{"valid drafts pass, each wrong value is flagged", test_guard_table},
 	{"empty, too long, JSON", test_guard_limits},
 	{"no facts: every figure flagged", test_guard_no_facts},
+	{"a flag is added once, cut to size, bounded", test_guard_result_add},
 	{NULL, NULL},
 };
 TEST_SUITE("guard", guard_suite_init, guard_suite_cleanup, guard_cases)
