@@ -76,14 +76,8 @@ void gate_flag(struct gate_ctx *c, const char *fmt, ...)
 
 pcre2_code *gate_compile(struct gate_ctx *c, const char *regex, bool caseless)
 {
-	PCRE2_SIZE offset;
-	pcre2_code *re;
-	int code;
+	pcre2_code *re = regex_text(regex, (caseless ? PCRE2_CASELESS : 0) | PCRE2_UCP);
 
-	re = regex_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
-			   (caseless ? PCRE2_CASELESS : 0) | PCRE2_UTF | PCRE2_UCP |
-				   PCRE2_MATCH_INVALID_UTF,
-			   &code, &offset, NULL);
 	if (re == NULL)
 		c->failed = true;
 	return re;

@@ -49,13 +49,8 @@ void guard_flag(struct guard_ctx *c, const char *name, const char *fmt, ...)
 
 pcre2_code *guard_compile(struct guard_ctx *c, const char *regex, bool caseless)
 {
-	PCRE2_SIZE offset;
-	pcre2_code *re;
-	int code;
+	pcre2_code *re = regex_text(regex, caseless ? PCRE2_CASELESS : 0);
 
-	re = regex_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
-			   (caseless ? PCRE2_CASELESS : 0) | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-			   &code, &offset, NULL);
 	if (re == NULL)
 		c->failed = true;
 	return re;

@@ -108,13 +108,8 @@ static void content_flag(struct content_ctx *c, const char *name, const char *fm
 
 static pcre2_code *content_compile(struct content_ctx *c, const char *re, bool caseless)
 {
-	PCRE2_SIZE off;
-	pcre2_code *code;
-	int err;
+	pcre2_code *code = regex_text(re, caseless ? PCRE2_CASELESS : 0);
 
-	code = regex_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-			     (caseless ? PCRE2_CASELESS : 0) | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-			     &err, &off, NULL);
 	if (code == NULL)
 		c->failed = true;
 	return code;
