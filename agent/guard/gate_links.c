@@ -38,33 +38,9 @@ static const char *const gate_tlds[] = {
 	"edu",   "int",  "mobi",    "name",   "asia",    "today",   "world",
 };
 
-static bool gate_host_allowed(const struct gate_input *in, const char *host, size_t n)
-{
-	size_t i, a;
-
-	while (n > 0 && host[n - 1] == '.')
-		n--;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)host[i] >= 0x80)
-			return false; /* allow-list entries are ASCII: a look-alike */
-	for (i = 0; i < in->url_allow_count; i++) {
-		if (in->url_allow[i] == NULL)
-			continue;
-		a = strlen(in->url_allow[i]);
-		if (a == 0)
-			continue;
-		if (n == a && strncasecmp(host, in->url_allow[i], n) == 0)
-			return true;
-		if (n > a && host[n - a - 1] == '.' &&
-		    strncasecmp(host + n - a, in->url_allow[i], a) == 0)
-			return true;
-	}
-	return false;
-}
-
 static void gate_host(struct gate_ctx *c, const char *host, size_t n)
 {
-	if (!gate_host_allowed(c->in, host, n))
+	if (!guard_host_allowed(c->in->url_allow, c->in->url_allow_count, host, n))
 		gate_flag(c, "%.*s is not on the link allow-list", (int)(n < 80 ? n : 80), host);
 }
 

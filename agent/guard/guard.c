@@ -193,20 +193,21 @@ static void guard_check_tracking(struct guard_ctx *c)
 	}
 }
 
-static bool guard_host_allowed(const struct guard_input *in, const char *host, size_t n)
+bool guard_host_allowed(const char *const *allow, size_t count, const char *host, size_t n)
 {
 	size_t i, a;
 
 	while (n > 0 && host[n - 1] == '.')
 		n--;
-	for (i = 0; i < in->url_allow_count; i++) {
-		if (in->url_allow[i] == NULL)
+	for (i = 0; i < n; i++)
+		if ((unsigned char)host[i] >= 0x80)
+			return false;
+	for (i = 0; i < count; i++) {
+		if (allow[i] == NULL || (a = strlen(allow[i])) == 0)
 			continue;
-		a = strlen(in->url_allow[i]);
-		if (n == a && strncasecmp(host, in->url_allow[i], n) == 0)
+		if (n == a && strncasecmp(host, allow[i], n) == 0)
 			return true;
-		if (n > a && host[n - a - 1] == '.' &&
-		    strncasecmp(host + n - a, in->url_allow[i], a) == 0)
+		if (n > a && host[n - a - 1] == '.' && strncasecmp(host + n - a, allow[i], a) == 0)
 			return true;
 	}
 	return false;
@@ -224,7 +225,8 @@ static void guard_check_urls(struct guard_ctx *c)
 	     off = ov[1] > off ? ov[1] : off + 1) {
 		ov = pcre2_get_ovector_pointer(c->md);
 		n = ov[3] - ov[2];
-		if (!guard_host_allowed(c->in, c->text + ov[2], n))
+		if (!guard_host_allowed(c->in->url_allow, c->in->url_allow_count, c->text + ov[2],
+					n))
 			guard_flag(c, "url_not_allowed", "link to %.*s, not on the allow-list",
 				   (int)(n < 80 ? n : 80), c->text + ov[2]);
 	}

@@ -89,6 +89,13 @@ int guard_check(const struct guard_input *in, struct guard_result *out);
 int guard_result_addv(struct guard_result *result, const char *name, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
 
+/* Whether the host host[0..n) (trailing dots ignored) is one of the
+ * allow-list's count entries or a subdomain of one, in any ASCII case. A
+ * host with a byte outside ASCII never is (the entries are ASCII: such a
+ * host is a look-alike); NULL and empty entries allow nothing. The
+ * guardrails (url_not_allowed) and the links gate both ask this. */
+bool guard_host_allowed(const char *const *allow, size_t count, const char *host, size_t n);
+
 /* Whether result has a flag called name. */
 bool guard_has(const struct guard_result *result, const char *name);
 

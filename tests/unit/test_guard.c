@@ -311,11 +311,60 @@ static void test_guard_result_add(void)
 	CU_ASSERT_EQUAL(res.count, GUARD_FLAGS_MAX);
 }
 
+/* One allow-list test for the guardrails and the links gate: the entry
+ * or a subdomain of it, any ASCII case, trailing dots ignored; nothing
+ * with a byte outside ASCII, nothing by an empty entry. */
+static void test_guard_host_allowed(void)
+{
+	static const char *const allow[] = {"harborparts.example", NULL, "", "DHL.example"};
+	static const struct {
+		const char *host;
+		bool allowed;
+	} cases[] = {
+		{"harborparts.example", true},
+		{"shop.harborparts.example", true},
+		{"Shop.HarborParts.Example.", true},
+		{"www.dhl.example", true},
+		{"evilharborparts.example", false},
+		{"harborparts.example.evil", false},
+		{"example", false},
+		{"", false},
+		{".", false},
+		{"\xd0\xb0pp.harborparts.example", false}, /* Cyrillic a: a look-alike */
+		{"harborparts.\xd0\xb5xample", false},
+	};
+	struct guard_input in = {
+		.subject = "Re: your order",
+		.body = "See https://\xd0\xb0pp.harborparts.example/track and "
+			"https://shop.harborparts.example/a",
+		.customer = "a@b.example",
+		.url_allow = allow,
+		.url_allow_count = ARRAY_SIZE(allow),
+	};
+	struct guard_result res;
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		CU_ASSERT_EQUAL(guard_host_allowed(allow, ARRAY_SIZE(allow), cases[i].host,
+						   strlen(cases[i].host)),
+				cases[i].allowed);
+	/* the guardrails flag the look-alike, not the company's own shop */
+	CU_ASSERT_TRUE(guard_check(&in, &res) >= 1);
+	for (i = 0; i < res.count; i++)
+		if (strcmp(res.flags[i].name, "url_not_allowed") == 0) {
+			n++;
+			CU_ASSERT_PTR_NOT_NULL(
+				strstr(res.flags[i].detail, "pp.harborparts.example"));
+		}
+	CU_ASSERT_EQUAL(n, 1);
+}
+
 static const struct test_case guard_cases[] = {
 	{"valid drafts pass, each wrong value is flagged", test_guard_table},
 	{"empty, too long, JSON", test_guard_limits},
 	{"no facts: every figure flagged", test_guard_no_facts},
 	{"a flag is added once, cut to size, bounded", test_guard_result_add},
+	{"the URL allow-list: entries, subdomains, no look-alikes", test_guard_host_allowed},
 	{NULL, NULL},
 };
 TEST_SUITE("guard", guard_suite_init, guard_suite_cleanup, guard_cases)
