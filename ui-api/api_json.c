@@ -240,6 +240,15 @@ int api_id_check(struct api_response *resp, const char *id, const char *what)
 	return 0;
 }
 
+int api_found(struct api_response *resp, struct store *store, int r, const char *what)
+{
+	if (r < 0)
+		api_error_store(resp, store);
+	else if (r == 0)
+		api_error(resp, 404, "not_found", "no such %s", what);
+	return r;
+}
+
 /* The message of a 409 by its reason (the detail's "conflict"). */
 static const struct {
 	const char *code, *text;
