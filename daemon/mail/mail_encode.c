@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "daemon/mail/mail_int.h"
+#include "daemon/lib/utf8.h"
 #include "daemon/lib/util.h"
 
 #define LINE_SOFT_MAX 78
@@ -60,12 +61,12 @@ int mail_reply_subject(const char *subject, struct buf *out)
 {
 	const unsigned char *p = (const unsigned char *)(subject != NULL ? subject : "");
 	char clean[MAIL_SUBJECT_MAX + 1];
-	size_t n = 0, len, skip, avail;
+	size_t n = 0, len, skip;
+	uint32_t cp;
 
 	/* controls out first, so "Re:\r\n Re:" is seen as a stacked prefix */
 	while (*p != '\0' && n < MAIL_SUBJECT_MAX) {
-		avail = strlen((const char *)p);
-		len = mail_utf8_valid_at(p, avail);
+		len = utf8_decode(p, 4, &cp); /* stops at the NUL */
 		if (len == 0 || (len == 1 && (*p < 0x20 || *p == 0x7F))) {
 			clean[n++] = len == 0 ? '?' : ' ';
 			p++;
