@@ -116,29 +116,7 @@ static bool gate_addr_is(const char *want, const char *a, size_t n)
 /* addr[n] is the customer's or one of ours (an entry without @ is a domain). */
 static bool gate_addr_allowed(const struct gate_input *in, const char *a, size_t n)
 {
-	const char *at = memchr(a, '@', n), *own, *lt;
-	size_t i, on;
-
-	if (gate_addr_is(in->customer, a, n))
-		return true;
-	for (i = 0; i < in->own_count; i++) {
-		own = in->own[i];
-		if (own == NULL)
-			continue;
-		/* "Support <support@x.example>" */
-		lt = strchr(own, '<');
-		if (lt != NULL)
-			own = lt + 1;
-		on = strcspn(own, ">");
-		if (memchr(own, '@', on) != NULL) {
-			if (on == n && strncasecmp(own, a, n) == 0)
-				return true;
-		} else if (at != NULL && on == n - (size_t)(at + 1 - a) &&
-			   strncasecmp(own, at + 1, on) == 0) {
-			return true;
-		}
-	}
-	return false;
+	return gate_addr_is(in->customer, a, n) || guard_addr_ours(in->own, in->own_count, a, n);
 }
 
 static void gate_email_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)

@@ -237,13 +237,35 @@ static bool guard_addr_is(const char *want, const char *addr, size_t n)
 	return want != NULL && strlen(want) == n && strncasecmp(want, addr, n) == 0;
 }
 
+bool guard_addr_ours(const char *const *own, size_t count, const char *a, size_t n)
+{
+	const char *at = memchr(a, '@', n), *o, *lt;
+	size_t i, on;
+
+	for (i = 0; i < count; i++) {
+		if ((o = own[i]) == NULL)
+			continue;
+		/* "Support <support@x.example>" */
+		if ((lt = strchr(o, '<')) != NULL)
+			o = lt + 1;
+		on = strcspn(o, ">");
+		if (memchr(o, '@', on) != NULL) {
+			if (on == n && strncasecmp(o, a, n) == 0)
+				return true;
+		} else if (at != NULL && on == n - (size_t)(at + 1 - a) &&
+			   strncasecmp(o, at + 1, on) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static void guard_check_addresses(struct guard_ctx *c)
 {
 	pcre2_code *re = guard_compile(c, GUARD_EMAIL_RE, false);
-	const char *a, *co, *at;
+	const char *a;
 	PCRE2_SIZE *ov;
-	size_t off, n, i;
-	bool ok;
+	size_t off, n;
 
 	if (re == NULL)
 		return;
@@ -252,17 +274,9 @@ static void guard_check_addresses(struct guard_ctx *c)
 		ov = pcre2_get_ovector_pointer(c->md);
 		a = c->text + ov[0];
 		n = ov[1] - ov[0];
-		ok = guard_addr_is(c->in->customer, a, n) || guard_addr_is(c->in->reply_to, a, n);
-		at = memchr(a, '@', n);
-		for (i = 0; !ok && i < c->in->company_count; i++) {
-			co = c->in->company[i];
-			if (co == NULL)
-				continue;
-			ok = strchr(co, '@') != NULL
-				     ? guard_addr_is(co, a, n)
-				     : guard_addr_is(co, at + 1, n - (size_t)(at + 1 - a));
-		}
-		if (!ok)
+		if (!guard_addr_is(c->in->customer, a, n) &&
+		    !guard_addr_is(c->in->reply_to, a, n) &&
+		    !guard_addr_ours(c->in->company, c->in->company_count, a, n))
 			guard_flag(c, "foreign_address", "%.*s is neither the customer's nor ours",
 				   (int)(n < 80 ? n : 80), a);
 	}

@@ -47,7 +47,8 @@ struct guard_input {
 	const char *body;
 	const char *customer; /* addr-spec of From */
 	const char *reply_to; /* addr-spec of Reply-To, or NULL */
-	/* the company's addresses ("support@x.example") or domains ("x.example") */
+	/* the company's addresses ("support@x.example", also as "Support
+	 * <support@x.example>") or domains ("x.example") */
 	const char *const *company;
 	size_t company_count;
 	/* {"inventory":[{"key","found",...}], "order":[...], "quote":{...}}: the
@@ -95,6 +96,13 @@ int guard_result_addv(struct guard_result *result, const char *name, const char 
  * host is a look-alike); NULL and empty entries allow nothing. The
  * guardrails (url_not_allowed) and the links gate both ask this. */
 bool guard_host_allowed(const char *const *allow, size_t count, const char *host, size_t n);
+
+/* Whether the e-mail address a[0..n) is one of ours: equal, in any ASCII
+ * case, to one of own's count entries (an address alone or as "Name
+ * <address>"), or its domain equal to an entry without '@' (a domain).
+ * NULL entries are skipped. The guardrails (foreign_address) and the
+ * addresses gate both ask this. */
+bool guard_addr_ours(const char *const *own, size_t count, const char *a, size_t n);
 
 /* Whether result has a flag called name. */
 bool guard_has(const struct guard_result *result, const char *name);

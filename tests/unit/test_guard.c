@@ -359,12 +359,60 @@ static void test_guard_host_allowed(void)
 	CU_ASSERT_EQUAL(n, 1);
 }
 
+/* One "is this address ours" for the guardrails and the addresses gate: an
+ * address entry alone or with its display name (as a mailbox's address may be
+ * configured), a domain entry, any ASCII case. */
+static void test_guard_addr_ours(void)
+{
+	static const char *const own[] = {"Harbor Parts Support <support@harborparts.example>",
+					  NULL, "sales@harborparts.example", "hp-shop.example"};
+	static const struct {
+		const char *addr;
+		bool ours;
+	} cases[] = {
+		{"support@harborparts.example", true},
+		{"SUPPORT@HarborParts.example", true},
+		{"sales@harborparts.example", true},
+		{"anyone@hp-shop.example", true},
+		{"info@harborparts.example", false},
+		{"support@harborparts.example.evil", false},
+		{"support@evil-harborparts.example", false},
+		{"x@sub.hp-shop.example", false},
+		{"hp-shop.example", false},
+	};
+	static const char *const company[] = {"Harbor Parts Support <support@harborparts.example>"};
+	struct guard_input in = {
+		.subject = "Re: your order",
+		.body = "Write to support@harborparts.example or to help@elsewhere.example.",
+		.customer = "a@b.example",
+		.company = company,
+		.company_count = ARRAY_SIZE(company),
+	};
+	struct guard_result res;
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		CU_ASSERT_EQUAL(
+			guard_addr_ours(own, ARRAY_SIZE(own), cases[i].addr, strlen(cases[i].addr)),
+			cases[i].ours);
+	/* the mailbox's own address, configured with its name, is not foreign */
+	CU_ASSERT_TRUE(guard_check(&in, &res) >= 1);
+	for (i = 0; i < res.count; i++)
+		if (strcmp(res.flags[i].name, "foreign_address") == 0) {
+			n++;
+			CU_ASSERT_PTR_NOT_NULL(
+				strstr(res.flags[i].detail, "help@elsewhere.example"));
+		}
+	CU_ASSERT_EQUAL(n, 1);
+}
+
 static const struct test_case guard_cases[] = {
 	{"valid drafts pass, each wrong value is flagged", test_guard_table},
 	{"empty, too long, JSON", test_guard_limits},
 	{"no facts: every figure flagged", test_guard_no_facts},
 	{"a flag is added once, cut to size, bounded", test_guard_result_add},
 	{"the URL allow-list: entries, subdomains, no look-alikes", test_guard_host_allowed},
+	{"our addresses: entries with names, domains, case", test_guard_addr_ours},
 	{NULL, NULL},
 };
 TEST_SUITE("guard", guard_suite_init, guard_suite_cleanup, guard_cases)
