@@ -147,6 +147,12 @@ int api_if_match(const char *h, char *version, size_t size);
  * bigint; 0, or -1 with a 404 (no such what) in resp. */
 int api_id_check(struct api_response *resp, const char *id, const char *what);
 
+/* For the result r of a store call that looked up what (-1 error, 0 not
+ * found, above 0 found): -1 answers the store's error (500), 0 a 404 "no
+ * such what"; returns r, so that the caller goes on only when it is above
+ * 0. */
+int api_found(struct api_response *resp, struct store *store, int r, const char *what);
+
 /* Answers a store_review_*() result: 404, 409 with the detail, 412, 400,
  * 500, or 200 with the detail (taken over). what names the object. */
 void api_review_reply(struct api_response *resp, struct store *store, enum review_result r,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "daemon/lib/log.h"
+#include "daemon/lib/utf8.h"
 #include "daemon/lib/util.h"
 #include "ui-api/api.h"
 
@@ -18,44 +19,17 @@ void api_reply(struct api_response *resp, unsigned int status, json_t *json)
 		api_error(resp, 500, "internal", "out of memory");
 }
 
-/* Length of the valid UTF-8 sequence at s (jansson's rules: no overlong
- * forms, no surrogates, nothing past U+10FFFF), or 0. */
-static size_t api_utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-	unsigned long cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* Error texts quote the client (a JSON parser's complaint, a field name cut
  * at 64 bytes): a byte that is not UTF-8 would make the error body itself
  * fail to build, so it becomes '?'. */
 static void api_utf8_scrub(char *msg)
 {
 	unsigned char *s = (unsigned char *)msg;
+	uint32_t cp;
 	size_t n;
 
 	while (*s != '\0') {
-		n = api_utf8_len(s);
+		n = utf8_decode(s, 4, &cp); /* stops at the NUL */
 		if (n == 0) {
 			*s++ = '?';
 			continue;
@@ -238,6 +212,15 @@ int api_id_check(struct api_response *resp, const char *id, const char *what)
 		return -1;
 	}
 	return 0;
+}
+
+int api_found(struct api_response *resp, struct store *store, int r, const char *what)
+{
+	if (r < 0)
+		api_error_store(resp, store);
+	else if (r == 0)
+		api_error(resp, 404, "not_found", "no such %s", what);
+	return r;
 }
 
 /* The message of a 409 by its reason (the detail's "conflict"). */

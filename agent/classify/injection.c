@@ -164,16 +164,6 @@ static void injection_mark(struct injection_ctx *c, const char *reason)
 			c->found[i] = true;
 }
 
-static pcre2_code *injection_compile(const char *regex)
-{
-	PCRE2_SIZE offset;
-	int code;
-
-	return regex_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
-			     PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset,
-			     NULL);
-}
-
 static bool injection_match(struct injection_ctx *c, const pcre2_code *re, const char *s,
 			    size_t len)
 {
@@ -333,9 +323,9 @@ int injection_scan(const struct injection_input *in, struct injection_result *ou
 	memset(&c, 0, sizeof(c));
 	c.in = in;
 	for (i = 0; i < INJECTION_RULES; i++)
-		if ((c.rules[i] = injection_compile(injection_rules[i].regex)) == NULL)
+		if ((c.rules[i] = regex_text(injection_rules[i].regex, PCRE2_CASELESS)) == NULL)
 			goto out;
-	c.verbs = injection_compile(injection_verbs);
+	c.verbs = regex_text(injection_verbs, PCRE2_CASELESS);
 	c.md = pcre2_match_data_create(4, NULL);
 	if (c.verbs == NULL || c.md == NULL)
 		goto out;

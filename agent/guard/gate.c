@@ -67,36 +67,17 @@ const size_t gate_table_count = ARRAY_SIZE(gate_table);
 
 void gate_flag(struct gate_ctx *c, const char *fmt, ...)
 {
-	struct guard_flag f;
 	va_list ap;
-	size_t i;
 
-	str_copy(f.name, sizeof(f.name), c->name);
 	va_start(ap, fmt);
-	vsnprintf(f.detail, sizeof(f.detail), fmt, ap);
+	c->added += guard_result_addv(c->out, c->name, fmt, ap);
 	va_end(ap);
-	for (i = 0; i < c->out->count; i++)
-		if (strcmp(c->out->flags[i].name, f.name) == 0 &&
-		    strcmp(c->out->flags[i].detail, f.detail) == 0)
-			return;
-	if (c->out->count == GUARD_FLAGS_MAX) {
-		c->out->truncated = true;
-		return;
-	}
-	c->out->flags[c->out->count++] = f;
-	c->added++;
 }
 
 pcre2_code *gate_compile(struct gate_ctx *c, const char *regex, bool caseless)
 {
-	PCRE2_SIZE offset;
-	pcre2_code *re;
-	int code;
+	pcre2_code *re = regex_text(regex, (caseless ? PCRE2_CASELESS : 0) | PCRE2_UCP);
 
-	re = regex_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
-			   (caseless ? PCRE2_CASELESS : 0) | PCRE2_UTF | PCRE2_UCP |
-				   PCRE2_MATCH_INVALID_UTF,
-			   &code, &offset, NULL);
 	if (re == NULL)
 		c->failed = true;
 	return re;

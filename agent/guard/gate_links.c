@@ -38,33 +38,9 @@ static const char *const gate_tlds[] = {
 	"edu",   "int",  "mobi",    "name",   "asia",    "today",   "world",
 };
 
-static bool gate_host_allowed(const struct gate_input *in, const char *host, size_t n)
-{
-	size_t i, a;
-
-	while (n > 0 && host[n - 1] == '.')
-		n--;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)host[i] >= 0x80)
-			return false; /* allow-list entries are ASCII: a look-alike */
-	for (i = 0; i < in->url_allow_count; i++) {
-		if (in->url_allow[i] == NULL)
-			continue;
-		a = strlen(in->url_allow[i]);
-		if (a == 0)
-			continue;
-		if (n == a && strncasecmp(host, in->url_allow[i], n) == 0)
-			return true;
-		if (n > a && host[n - a - 1] == '.' &&
-		    strncasecmp(host + n - a, in->url_allow[i], a) == 0)
-			return true;
-	}
-	return false;
-}
-
 static void gate_host(struct gate_ctx *c, const char *host, size_t n)
 {
-	if (!gate_host_allowed(c->in, host, n))
+	if (!guard_host_allowed(c->in->url_allow, c->in->url_allow_count, host, n))
 		gate_flag(c, "%.*s is not on the link allow-list", (int)(n < 80 ? n : 80), host);
 }
 
@@ -140,29 +116,7 @@ static bool gate_addr_is(const char *want, const char *a, size_t n)
 /* addr[n] is the customer's or one of ours (an entry without @ is a domain). */
 static bool gate_addr_allowed(const struct gate_input *in, const char *a, size_t n)
 {
-	const char *at = memchr(a, '@', n), *own, *lt;
-	size_t i, on;
-
-	if (gate_addr_is(in->customer, a, n))
-		return true;
-	for (i = 0; i < in->own_count; i++) {
-		own = in->own[i];
-		if (own == NULL)
-			continue;
-		/* "Support <support@x.example>" */
-		lt = strchr(own, '<');
-		if (lt != NULL)
-			own = lt + 1;
-		on = strcspn(own, ">");
-		if (memchr(own, '@', on) != NULL) {
-			if (on == n && strncasecmp(own, a, n) == 0)
-				return true;
-		} else if (at != NULL && on == n - (size_t)(at + 1 - a) &&
-			   strncasecmp(own, at + 1, on) == 0) {
-			return true;
-		}
-	}
-	return false;
+	return gate_addr_is(in->customer, a, n) || guard_addr_ours(in->own, in->own_count, a, n);
 }
 
 static void gate_email_hit(struct gate_ctx *c, size_t s, size_t e, size_t g1s, size_t g1e)

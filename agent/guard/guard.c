@@ -19,36 +19,38 @@
 #define GUARD_URL_RE   "\\b(?:(?:https?|ftp)://(?:[^\\s/@]*@)?|(?=www\\.))([^\\s/:?#<>\"'()\\[\\]]+)"
 #define GUARD_EMAIL_RE "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}"
 
-void guard_flag(struct guard_ctx *c, const char *name, const char *fmt, ...)
+int guard_result_addv(struct guard_result *result, const char *name, const char *fmt, va_list ap)
 {
 	struct guard_flag f;
-	va_list ap;
 	size_t i;
 
 	str_copy(f.name, sizeof(f.name), name);
-	va_start(ap, fmt);
 	vsnprintf(f.detail, sizeof(f.detail), fmt, ap);
-	va_end(ap);
-	for (i = 0; i < c->out->count; i++)
-		if (strcmp(c->out->flags[i].name, f.name) == 0 &&
-		    strcmp(c->out->flags[i].detail, f.detail) == 0)
-			return;
-	if (c->out->count == GUARD_FLAGS_MAX) {
-		c->out->truncated = true;
-		return;
+	for (i = 0; i < result->count; i++)
+		if (strcmp(result->flags[i].name, f.name) == 0 &&
+		    strcmp(result->flags[i].detail, f.detail) == 0)
+			return 0;
+	if (result->count == GUARD_FLAGS_MAX) {
+		result->truncated = true;
+		return 0;
 	}
-	c->out->flags[c->out->count++] = f;
+	result->flags[result->count++] = f;
+	return 1;
+}
+
+void guard_flag(struct guard_ctx *c, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)guard_result_addv(c->out, name, fmt, ap);
+	va_end(ap);
 }
 
 pcre2_code *guard_compile(struct guard_ctx *c, const char *regex, bool caseless)
 {
-	PCRE2_SIZE offset;
-	pcre2_code *re;
-	int code;
+	pcre2_code *re = regex_text(regex, caseless ? PCRE2_CASELESS : 0);
 
-	re = regex_compile((PCRE2_SPTR)regex, PCRE2_ZERO_TERMINATED,
-			   (caseless ? PCRE2_CASELESS : 0) | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-			   &code, &offset, NULL);
 	if (re == NULL)
 		c->failed = true;
 	return re;
@@ -191,20 +193,21 @@ static void guard_check_tracking(struct guard_ctx *c)
 	}
 }
 
-static bool guard_host_allowed(const struct guard_input *in, const char *host, size_t n)
+bool guard_host_allowed(const char *const *allow, size_t count, const char *host, size_t n)
 {
 	size_t i, a;
 
 	while (n > 0 && host[n - 1] == '.')
 		n--;
-	for (i = 0; i < in->url_allow_count; i++) {
-		if (in->url_allow[i] == NULL)
+	for (i = 0; i < n; i++)
+		if ((unsigned char)host[i] >= 0x80)
+			return false;
+	for (i = 0; i < count; i++) {
+		if (allow[i] == NULL || (a = strlen(allow[i])) == 0)
 			continue;
-		a = strlen(in->url_allow[i]);
-		if (n == a && strncasecmp(host, in->url_allow[i], n) == 0)
+		if (n == a && strncasecmp(host, allow[i], n) == 0)
 			return true;
-		if (n > a && host[n - a - 1] == '.' &&
-		    strncasecmp(host + n - a, in->url_allow[i], a) == 0)
+		if (n > a && host[n - a - 1] == '.' && strncasecmp(host + n - a, allow[i], a) == 0)
 			return true;
 	}
 	return false;
@@ -222,7 +225,8 @@ static void guard_check_urls(struct guard_ctx *c)
 	     off = ov[1] > off ? ov[1] : off + 1) {
 		ov = pcre2_get_ovector_pointer(c->md);
 		n = ov[3] - ov[2];
-		if (!guard_host_allowed(c->in, c->text + ov[2], n))
+		if (!guard_host_allowed(c->in->url_allow, c->in->url_allow_count, c->text + ov[2],
+					n))
 			guard_flag(c, "url_not_allowed", "link to %.*s, not on the allow-list",
 				   (int)(n < 80 ? n : 80), c->text + ov[2]);
 	}
@@ -233,13 +237,35 @@ static bool guard_addr_is(const char *want, const char *addr, size_t n)
 	return want != NULL && strlen(want) == n && strncasecmp(want, addr, n) == 0;
 }
 
+bool guard_addr_ours(const char *const *own, size_t count, const char *a, size_t n)
+{
+	const char *at = memchr(a, '@', n), *o, *lt;
+	size_t i, on;
+
+	for (i = 0; i < count; i++) {
+		if ((o = own[i]) == NULL)
+			continue;
+		/* "Support <support@x.example>" */
+		if ((lt = strchr(o, '<')) != NULL)
+			o = lt + 1;
+		on = strcspn(o, ">");
+		if (memchr(o, '@', on) != NULL) {
+			if (on == n && strncasecmp(o, a, n) == 0)
+				return true;
+		} else if (at != NULL && on == n - (size_t)(at + 1 - a) &&
+			   strncasecmp(o, at + 1, on) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static void guard_check_addresses(struct guard_ctx *c)
 {
 	pcre2_code *re = guard_compile(c, GUARD_EMAIL_RE, false);
-	const char *a, *co, *at;
+	const char *a;
 	PCRE2_SIZE *ov;
-	size_t off, n, i;
-	bool ok;
+	size_t off, n;
 
 	if (re == NULL)
 		return;
@@ -248,17 +274,9 @@ static void guard_check_addresses(struct guard_ctx *c)
 		ov = pcre2_get_ovector_pointer(c->md);
 		a = c->text + ov[0];
 		n = ov[1] - ov[0];
-		ok = guard_addr_is(c->in->customer, a, n) || guard_addr_is(c->in->reply_to, a, n);
-		at = memchr(a, '@', n);
-		for (i = 0; !ok && i < c->in->company_count; i++) {
-			co = c->in->company[i];
-			if (co == NULL)
-				continue;
-			ok = strchr(co, '@') != NULL
-				     ? guard_addr_is(co, a, n)
-				     : guard_addr_is(co, at + 1, n - (size_t)(at + 1 - a));
-		}
-		if (!ok)
+		if (!guard_addr_is(c->in->customer, a, n) &&
+		    !guard_addr_is(c->in->reply_to, a, n) &&
+		    !guard_addr_ours(c->in->company, c->in->company_count, a, n))
 			guard_flag(c, "foreign_address", "%.*s is neither the customer's nor ours",
 				   (int)(n < 80 ? n : 80), a);
 	}

@@ -3,6 +3,7 @@
 #define DRAFTD_GUARD_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -46,7 +47,8 @@ struct guard_input {
 	const char *body;
 	const char *customer; /* addr-spec of From */
 	const char *reply_to; /* addr-spec of Reply-To, or NULL */
-	/* the company's addresses ("support@x.example") or domains ("x.example") */
+	/* the company's addresses ("support@x.example", also as "Support
+	 * <support@x.example>") or domains ("x.example") */
 	const char *const *company;
 	size_t company_count;
 	/* {"inventory":[{"key","found",...}], "order":[...], "quote":{...}}: the
@@ -79,6 +81,28 @@ struct guard_result {
  * of memory (out then holds one flag "error": never treat -1 as clean).
  * Thread-safe. */
 int guard_check(const struct guard_input *in, struct guard_result *out);
+
+/* Adds the flag name with the detail fmt formats from ap (both cut to
+ * their fields' sizes), unless result holds the same name and detail
+ * already; when result is full it is only marked truncated. Returns 1
+ * when the flag was added, 0 when not. (The guardrails, the gates and
+ * the content guardrails all add their flags through it.) */
+int guard_result_addv(struct guard_result *result, const char *name, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+/* Whether the host host[0..n) (trailing dots ignored) is one of the
+ * allow-list's count entries or a subdomain of one, in any ASCII case. A
+ * host with a byte outside ASCII never is (the entries are ASCII: such a
+ * host is a look-alike); NULL and empty entries allow nothing. The
+ * guardrails (url_not_allowed) and the links gate both ask this. */
+bool guard_host_allowed(const char *const *allow, size_t count, const char *host, size_t n);
+
+/* Whether the e-mail address a[0..n) is one of ours: equal, in any ASCII
+ * case, to one of own's count entries (an address alone or as "Name
+ * <address>"), or its domain equal to an entry without '@' (a domain).
+ * NULL entries are skipped. The guardrails (foreign_address) and the
+ * addresses gate both ask this. */
+bool guard_addr_ours(const char *const *own, size_t count, const char *a, size_t n);
 
 /* Whether result has a flag called name. */
 bool guard_has(const struct guard_result *result, const char *name);

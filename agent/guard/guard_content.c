@@ -99,36 +99,17 @@ static void content_flag(struct content_ctx *c, const char *name, const char *fm
 
 static void content_flag(struct content_ctx *c, const char *name, const char *fmt, ...)
 {
-	struct guard_flag f;
 	va_list ap;
-	size_t i;
 
-	str_copy(f.name, sizeof(f.name), name);
 	va_start(ap, fmt);
-	vsnprintf(f.detail, sizeof(f.detail), fmt, ap);
+	c->added += (size_t)guard_result_addv(c->out, name, fmt, ap);
 	va_end(ap);
-	for (i = 0; i < c->out->count; i++) {
-		if (strcmp(c->out->flags[i].name, f.name) == 0 &&
-		    strcmp(c->out->flags[i].detail, f.detail) == 0)
-			return;
-	}
-	if (c->out->count == GUARD_FLAGS_MAX) {
-		c->out->truncated = true;
-		return;
-	}
-	c->out->flags[c->out->count++] = f;
-	c->added++;
 }
 
 static pcre2_code *content_compile(struct content_ctx *c, const char *re, bool caseless)
 {
-	PCRE2_SIZE off;
-	pcre2_code *code;
-	int err;
+	pcre2_code *code = regex_text(re, caseless ? PCRE2_CASELESS : 0);
 
-	code = regex_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED,
-			     (caseless ? PCRE2_CASELESS : 0) | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF,
-			     &err, &off, NULL);
 	if (code == NULL)
 		c->failed = true;
 	return code;

@@ -13,12 +13,8 @@
 
 /* mime_text.c: charsets, UTF-8 hygiene, bounded appends. */
 
-/* Decodes one UTF-8 sequence at s[len]; returns its length and sets *cp_r, or
- * 0 for an invalid, overlong, surrogate or truncated sequence. */
-size_t mime_utf8_decode(const char *s, size_t len, uint32_t *cp_r);
 /* Encodes cp (<= 0x10FFFF) into out; returns the length (1-4). */
 size_t mime_utf8_encode(uint32_t cp, char out[4]);
-bool mime_utf8_valid(const char *s, size_t len);
 
 /* Appends in[len], read in charset (NULL when unlabelled), to out as clean
  * UTF-8: CRLF and CR become LF, NUL and other control characters except TAB

@@ -12,6 +12,7 @@
 
 #include "daemon/lib/buf.h"
 #include "daemon/lib/jsonw.h"
+#include "daemon/lib/utf8.h"
 
 /* Escapes can make a byte six ("\u0001"): the document's ceiling. */
 #define MJF_ESCAPE_MAX 6
@@ -82,7 +83,7 @@ char *mime_headers_json(const struct mime_message *msg, size_t max)
 			continue;
 		if (total + n > max)
 			break;
-		if (h->value == NULL || !jsonw_utf8_ok(h->name, nl) || !jsonw_utf8_ok(h->value, vl))
+		if (h->value == NULL || !utf8_valid(h->name, nl) || !utf8_valid(h->value, vl))
 			continue; /* not UTF-8 after all: leave it out */
 		if ((!first && buf_append(&b, ",", 1) < 0) || jsonw_strn(&b, h->name, nl) < 0 ||
 		    buf_append(&b, ":", 1) < 0 || jsonw_strn(&b, h->value, vl) < 0)
@@ -104,8 +105,8 @@ out:
  * json_pack() refused it). Returns 0 or -1 out of memory. */
 static int mjf_attachment(struct buf *b, const struct mime_attachment *a, bool *first)
 {
-	if ((a->filename != NULL && !jsonw_utf8_ok(a->filename, strlen(a->filename))) ||
-	    (a->content_type != NULL && !jsonw_utf8_ok(a->content_type, strlen(a->content_type))))
+	if ((a->filename != NULL && !utf8_valid(a->filename, strlen(a->filename))) ||
+	    (a->content_type != NULL && !utf8_valid(a->content_type, strlen(a->content_type))))
 		return 0;
 	if ((!*first && buf_append(b, ",", 1) < 0) || buf_append(b, "{", 1) < 0 ||
 	    jsonw_key(b, "filename") < 0 || jsonw_str(b, a->filename) < 0 ||

@@ -8,41 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "daemon/lib/utf8.h"
+
 #define REPLACEMENT "\xEF\xBF\xBD"
-
-size_t mime_utf8_decode(const char *s, size_t len, uint32_t *cp_r)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	uint32_t cp, min;
-	size_t n, i;
-
-	if (len == 0)
-		return 0;
-	if (u[0] < 0x80) {
-		*cp_r = u[0];
-		return 1;
-	}
-	if ((u[0] & 0xE0) == 0xC0) {
-		n = 2, cp = u[0] & 0x1F, min = 0x80;
-	} else if ((u[0] & 0xF0) == 0xE0) {
-		n = 3, cp = u[0] & 0x0F, min = 0x800;
-	} else if ((u[0] & 0xF8) == 0xF0) {
-		n = 4, cp = u[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((u[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (u[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	*cp_r = cp;
-	return n;
-}
 
 size_t mime_utf8_encode(uint32_t cp, char out[4])
 {
@@ -66,20 +34,6 @@ size_t mime_utf8_encode(uint32_t cp, char out[4])
 	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
 	out[3] = (char)(0x80 | (cp & 0x3F));
 	return 4;
-}
-
-bool mime_utf8_valid(const char *s, size_t len)
-{
-	uint32_t cp;
-	size_t i = 0, n;
-
-	while (i < len) {
-		n = mime_utf8_decode(s + i, len - i, &cp);
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
 }
 
 int mime_text_append(struct buf *b, const char *s, size_t len, unsigned *flags)
@@ -151,7 +105,7 @@ static int clean_feed(struct clean *c, const char *s, size_t len)
 			i += n;
 			continue;
 		}
-		n = mime_utf8_decode(s + i, len - i, &cp);
+		n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
 		if (n == 0) {
 			ret = clean_put(c, REPLACEMENT, 3);
 			i++;
@@ -247,7 +201,7 @@ size_t mime_text_drop_nul_standins(char *s, size_t len)
 	/* only where 0x80 cannot be a character: every other byte must be
 	 * UTF-8 (or ASCII); Windows-1252 text keeps its euro signs */
 	while (i < len) {
-		n = mime_utf8_decode(s + i, len - i, &cp);
+		n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
 		if (n == 0 && (unsigned char)s[i] != 0x80)
 			return len;
 		standins += n == 0;
@@ -256,7 +210,7 @@ size_t mime_text_drop_nul_standins(char *s, size_t len)
 	if (standins == 0)
 		return len;
 	for (i = 0; i < len; i += n) {
-		n = mime_utf8_decode(s + i, len - i, &cp);
+		n = utf8_decode((const unsigned char *)s + i, len - i, &cp);
 		if (n == 0) {
 			n = 1; /* a lone 0x80: the stand-in, dropped */
 			continue;
@@ -276,7 +230,7 @@ int mime_text_to_utf8(const char *charset, const char *in, size_t len, struct bu
 	int ret;
 
 	if (*cs == '\0' || charset_in(cs, ascii_names)) {
-		cs = mime_utf8_valid(in, len) ? "utf-8" : "WINDOWS-1252";
+		cs = utf8_valid(in, len) ? "utf-8" : "WINDOWS-1252";
 	} else if (charset_in(cs, latin1_names)) {
 		/* what every mail client does: the C1 range is cp1252 in practice */
 		cs = "WINDOWS-1252";
@@ -291,7 +245,7 @@ int mime_text_to_utf8(const char *charset, const char *in, size_t len, struct bu
 		cd = iconv_open("UTF-8", cs);
 	if (cd == (iconv_t)-1) {
 		*flags |= MIME_FLAG_UNKNOWN_CHARSET;
-		if (mime_utf8_valid(in, len)) {
+		if (utf8_valid(in, len)) {
 			ret = clean_feed(&c, in, len);
 			goto out;
 		}
@@ -356,7 +310,7 @@ size_t mime_text_strip_invisible(struct buf *b)
 	if (b->data == NULL)
 		return 0;
 	while (i < b->len) {
-		n = mime_utf8_decode(b->data + i, b->len - i, &cp);
+		n = utf8_decode((const unsigned char *)b->data + i, b->len - i, &cp);
 		if (n == 0)
 			n = 1, cp = 0xFFFD;
 		if (invisible_counted(cp)) {

@@ -83,24 +83,15 @@ static const struct mime_header *builtin_verdict(const struct mime_message *m)
 	return NULL;
 }
 
-/* Compiled once per process (daemon/lib/regex.h); check-config (config_finish.c)
- * has refused one that does not compile, which here would match nothing. */
-static pcre2_code *spam_compile(const char *pattern)
-{
-	PCRE2_SIZE offset;
-	int code;
-
-	return regex_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-			     PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset,
-			     NULL);
-}
-
-/* The first header whose "Name: value" the pattern matches, or NULL. */
+/* The first header whose "Name: value" the pattern matches, or NULL. The
+ * pattern is compiled once per process (daemon/lib/regex.h); check-config
+ * (config_finish.c) has refused one that does not compile, which here would
+ * match nothing. */
 static const struct mime_header *pattern_verdict(const struct mime_message *m, const char *pattern)
 {
 	const struct mime_header *found = NULL;
 	pcre2_match_data *md = NULL;
-	pcre2_code *re = spam_compile(pattern);
+	pcre2_code *re = regex_text(pattern, PCRE2_CASELESS);
 
 	if (re == NULL || (md = pcre2_match_data_create_from_pattern(re, NULL)) == NULL)
 		goto out;

@@ -52,15 +52,13 @@ int answer_tracking_problem(const char *text)
 {
 	pcre2_code *re = NULL;
 	pcre2_match_data *md = NULL;
-	PCRE2_SIZE off;
 	char *folded = NULL;
-	int code, ret = -1;
+	int ret = -1;
 
 	if (text == NULL || *text == '\0')
 		return 0;
 	folded = lang_fold(text);
-	re = regex_compile((PCRE2_SPTR)answer_tracking_re, PCRE2_ZERO_TERMINATED,
-			   PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
+	re = regex_text(answer_tracking_re, PCRE2_CASELESS);
 	if (folded == NULL || re == NULL)
 		goto out;
 	md = pcre2_match_data_create_from_pattern(re, NULL);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/lib/buf.h"
+#include "daemon/lib/utf8.h"
 
 /* Latin-1 letters U+00C0..U+00FF folded to lower-case ASCII. */
 static const char *const lang_latin1[64] = {
@@ -15,33 +16,6 @@ static const char *const lang_latin1[64] = {
 	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i",  "i",
 	"d", "n", "o", "o", "o", "o", "o",  "/", "o", "u", "u", "u", "u", "y", "th", "y",
 };
-
-/* Decodes one UTF-8 sequence of s (at most avail bytes); returns its length,
- * with *cp_r = 0xfffd and length 1 for an invalid byte. */
-static size_t lang_utf8(const unsigned char *s, size_t avail, uint32_t *cp_r)
-{
-	if (s[0] < 0x80) {
-		*cp_r = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0 && avail >= 2 && (s[1] & 0xc0) == 0x80 && s[0] >= 0xc2) {
-		*cp_r = ((uint32_t)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
-		return 2;
-	}
-	if ((s[0] & 0xf0) == 0xe0 && avail >= 3 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
-		*cp_r = ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) |
-			(s[2] & 0x3f);
-		return 3;
-	}
-	if ((s[0] & 0xf8) == 0xf0 && avail >= 4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
-	    (s[3] & 0xc0) == 0x80) {
-		*cp_r = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3f) << 12) |
-			((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
-		return 4;
-	}
-	*cp_r = 0xfffd;
-	return 1;
-}
 
 /* Characters that only hide or split words. */
 static bool lang_invisible(uint32_t cp)
@@ -65,7 +39,7 @@ char *lang_fold(const char *text)
 	if (buf_append(&out, "", 0) < 0)
 		return NULL;
 	while (i < len) {
-		n = lang_utf8(s + i, len - i, &cp);
+		n = utf8_decode_lax(s + i, len - i, &cp);
 		rep = NULL;
 		if (cp < 0x80) {
 			c = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
@@ -172,7 +146,7 @@ static void lang_letters(const char *text, double score[LANG_COUNT])
 	uint32_t cp;
 
 	while (i < len) {
-		i += lang_utf8(s + i, len - i, &cp);
+		i += utf8_decode_lax(s + i, len - i, &cp);
 		if (cp == 0xdf || cp == 0xe4 || cp == 0xf6 || cp == 0xfc || cp == 0xc4 ||
 		    cp == 0xd6 || cp == 0xdc)
 			de += 1;

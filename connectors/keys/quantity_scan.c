@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "daemon/lib/utf8.h"
 #include "daemon/lib/util.h"
 
 #define QTY_VALUE_MAX    1e9
@@ -114,32 +115,6 @@ double qty_number_word(const char *word)
 	return 0;
 }
 
-/* Decodes one UTF-8 character at s (at most avail bytes); returns its
- * length, with 0xFFFD and length 1 for an invalid byte. */
-static size_t qty_utf8(const unsigned char *s, size_t avail, uint32_t *cp_r)
-{
-	if (s[0] < 0x80) {
-		*cp_r = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0 && avail >= 2 && (s[1] & 0xc0) == 0x80) {
-		*cp_r = ((uint32_t)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
-		return 2;
-	}
-	if ((s[0] & 0xf0) == 0xe0 && avail >= 3 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
-		*cp_r = ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) |
-			(s[2] & 0x3f);
-		return 3;
-	}
-	if ((s[0] & 0xf8) == 0xf0 && avail >= 4 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
-	    (s[3] & 0xc0) == 0x80) {
-		*cp_r = 0x10000; /* beyond what we fold: a letter-like character */
-		return 4;
-	}
-	*cp_r = 0xfffd;
-	return 1;
-}
-
 /* Blank: space, tab, no-break spaces, other Unicode spaces. */
 static bool qty_blank(uint32_t cp)
 {
@@ -176,7 +151,7 @@ int qty_parse_number(const char *s, size_t len, double *v_r)
 
 	memset(glen, 0, sizeof(glen));
 	while (i < len) {
-		n = qty_utf8(p + i, len - i, &cp);
+		n = utf8_decode_lax(p + i, len - i, &cp);
 		if (qty_digit(cp)) {
 			if (groups == 0)
 				groups = 1;
@@ -209,7 +184,7 @@ int qty_parse_number(const char *s, size_t len, double *v_r)
 	if (decimal && groups > 2 && sep[groups - 3] == sep[groups - 2])
 		return -1;
 	for (i = 0, g = 0; i < len && k + 2 < sizeof(dotted); i += n) {
-		n = qty_utf8(p + i, len - i, &cp);
+		n = utf8_decode_lax(p + i, len - i, &cp);
 		if (qty_digit(cp))
 			dotted[k++] = (char)cp;
 		else if (qty_group_sep(cp) && ++g == groups - 1 && decimal)
@@ -229,7 +204,7 @@ void qty_fold(const char *s, size_t n, char *out, size_t size)
 	char c[2] = {0, 0};
 
 	while (i < n && k + 1 < size) {
-		m = qty_utf8(p + i, n - i, &cp);
+		m = utf8_decode_lax(p + i, n - i, &cp);
 		rep = NULL;
 		if (cp < 0x80) {
 			c[0] = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
@@ -267,7 +242,7 @@ static uint32_t qty_prev_cp(const char *text, size_t from, size_t pos)
 	b--;
 	while (b > from && ((unsigned char)text[b] & 0xc0) == 0x80)
 		b--;
-	qty_utf8((const unsigned char *)text + b, pos - b, &cp);
+	utf8_decode_lax((const unsigned char *)text + b, pos - b, &cp);
 	return cp;
 }
 
@@ -284,10 +259,10 @@ static size_t qty_number_end(const char *text, size_t i, size_t to)
 	for (;;) {
 		if (j >= to)
 			break;
-		n = qty_utf8(p + j, to - j, &cp);
+		n = utf8_decode_lax(p + j, to - j, &cp);
 		if (!qty_group_sep(cp) || j + n >= to)
 			break;
-		qty_utf8(p + j + n, to - j - n, &next);
+		utf8_decode_lax(p + j + n, to - j - n, &next);
 		if (!qty_digit(next))
 			break;
 		for (d = 0, k = j + n; k < to && qty_digit((unsigned char)text[k]); k++)
@@ -313,7 +288,7 @@ void qty_tokenize(struct qty_scan *sc, size_t from, size_t to)
 
 	sc->n = 0;
 	while (i < to) {
-		n = qty_utf8(p + i, to - i, &cp);
+		n = utf8_decode_lax(p + i, to - i, &cp);
 		if (qty_blank(cp)) {
 			i += n;
 			continue;
@@ -327,7 +302,7 @@ void qty_tokenize(struct qty_scan *sc, size_t from, size_t to)
 			after_x = false;
 			next = 0;
 			if (j < to)
-				qty_utf8(p + j, to - j, &next);
+				utf8_decode_lax(p + j, to - j, &next);
 			t->code = qty_parse_number(sc->text + i, j - i, &t->value) < 0;
 			/* "M14", "G1/2", "#204518", "6204-2RS", "50-210", "40x62",
 			 * "15%", "10:30": parts of codes, sizes and times */
@@ -347,8 +322,9 @@ void qty_tokenize(struct qty_scan *sc, size_t from, size_t to)
 				size_t e = j;
 				uint32_t c2;
 
-				while (e < to && (qty_utf8(p + e, to - e, &c2), qty_letter(c2)))
-					e += qty_utf8(p + e, to - e, &c2);
+				while (e < to &&
+				       (utf8_decode_lax(p + e, to - e, &c2), qty_letter(c2)))
+					e += utf8_decode_lax(p + e, to - e, &c2);
 				qty_fold(sc->text + j, e - j, buf, sizeof(buf));
 				if (!(qty_word_in(buf, qty_units, ARRAY_SIZE(qty_units)) ||
 				      qty_word_in(buf, qty_measures, ARRAY_SIZE(qty_measures))) ||
@@ -361,7 +337,7 @@ void qty_tokenize(struct qty_scan *sc, size_t from, size_t to)
 		if (qty_letter(cp)) {
 			j = i;
 			while (j < to) {
-				n = qty_utf8(p + j, to - j, &cp);
+				n = utf8_decode_lax(p + j, to - j, &cp);
 				if (!qty_letter(cp) && !qty_digit(cp))
 					break;
 				j += n;

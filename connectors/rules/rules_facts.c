@@ -6,6 +6,7 @@
 
 #include "connectors/rules/rules.h"
 #include "daemon/lib/buf.h"
+#include "daemon/lib/utf8.h"
 #include "daemon/lib/util.h"
 
 int rules_facts_add(json_t *facts, const char *ns, const struct conn_result *results, size_t count)
@@ -134,33 +135,6 @@ fail:
 	return -1;
 }
 
-/* Decodes one UTF-8 sequence at s; returns its length (1 for a bad byte,
- * which is then passed through unchanged). */
-static size_t rules_utf8(const unsigned char *s, uint32_t *cp_r)
-{
-	if (s[0] < 0x80) {
-		*cp_r = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0 && (s[1] & 0xc0) == 0x80) {
-		*cp_r = ((uint32_t)(s[0] & 0x1f) << 6) | (s[1] & 0x3f);
-		return 2;
-	}
-	if ((s[0] & 0xf0) == 0xe0 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
-		*cp_r = ((uint32_t)(s[0] & 0x0f) << 12) | ((uint32_t)(s[1] & 0x3f) << 6) |
-			(s[2] & 0x3f);
-		return 3;
-	}
-	if ((s[0] & 0xf8) == 0xf0 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
-	    (s[3] & 0xc0) == 0x80) {
-		*cp_r = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3f) << 12) |
-			((uint32_t)(s[2] & 0x3f) << 6) | (s[3] & 0x3f);
-		return 4;
-	}
-	*cp_r = 0xfffd;
-	return 1;
-}
-
 char *rules_normalize(const char *text)
 {
 	const unsigned char *s = (const unsigned char *)text;
@@ -171,7 +145,7 @@ char *rules_normalize(const char *text)
 
 	buf_init(&out, strlen(text) + 1);
 	while (*s != '\0') {
-		n = rules_utf8(s, &cp);
+		n = utf8_decode_lax(s, 4, &cp); /* stops at the NUL */
 		if (cp == 0x00ad || (cp >= 0x200b && cp <= 0x200f) ||
 		    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
 		    (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff ||

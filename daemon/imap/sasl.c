@@ -10,77 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/lib/base64.h"
 #include "daemon/lib/util.h"
 
 /* The raw response: user, host and token at their maxima plus the framing. */
 #define SASL_RESPONSE_MAX (SASL_TOKEN_MAX + 3 * SASL_USER_MAX + 512)
 
-static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 const char *sasl_mech_name(enum sasl_mech mech)
 {
 	return mech == SASL_OAUTHBEARER ? "OAUTHBEARER" : "XOAUTH2";
-}
-
-/* RFC 4648 base64 with padding. 0 or -1 when out's ceiling is crossed. */
-static int b64_encode(const unsigned char *in, size_t len, struct buf *out)
-{
-	char quad[4];
-	size_t i;
-
-	for (i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		size_t n = len - i < 3 ? len - i : 3;
-
-		if (n > 1)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (n > 2)
-			v |= in[i + 2];
-		quad[0] = b64_chars[(v >> 18) & 0x3F];
-		quad[1] = b64_chars[(v >> 12) & 0x3F];
-		quad[2] = n > 1 ? b64_chars[(v >> 6) & 0x3F] : '=';
-		quad[3] = n > 2 ? b64_chars[v & 0x3F] : '=';
-		if (buf_append(out, quad, 4) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int b64_value(unsigned char c)
-{
-	const char *p = c != '\0' ? strchr(b64_chars, c) : NULL;
-
-	return p != NULL ? (int)(p - b64_chars) : -1;
-}
-
-/* Strict RFC 4648 base64 (padding required, no whitespace) into out[*len_r],
- * which must hold len / 4 * 3 bytes. Returns 0 or -1. */
-static int b64_decode(const char *in, size_t len, unsigned char *out, size_t *len_r)
-{
-	size_t i, o = 0;
-
-	if (len % 4 != 0)
-		return -1;
-	for (i = 0; i < len; i += 4) {
-		int v[4];
-		size_t pad = 0;
-
-		for (size_t k = 0; k < 4; k++) {
-			if (in[i + k] == '=' && i + 4 == len && k >= 2) {
-				v[k] = 0;
-				pad++;
-			} else if (pad > 0 || (v[k] = b64_value((unsigned char)in[i + k])) < 0) {
-				return -1;
-			}
-		}
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		if (pad < 2)
-			out[o++] = (unsigned char)((v[1] & 0xF) << 4 | v[2] >> 2);
-		if (pad < 1)
-			out[o++] = (unsigned char)((v[2] & 0x3) << 6 | v[3]);
-	}
-	*len_r = o;
-	return 0;
 }
 
 /* No control characters (they would split the response's fields), and not empty. */
@@ -162,9 +100,8 @@ int sasl_oauth_response(const struct sasl_oauth *auth, int b64, struct buf *out,
 			  "the access token is empty, too long or not an RFC 6750 bearer token");
 		goto out;
 	}
-	if (sasl_build(auth, &raw) < 0 ||
-	    (b64 ? b64_encode((const unsigned char *)raw.data, raw.len, out)
-		 : buf_append(out, raw.data, raw.len)) < 0) {
+	if (sasl_build(auth, &raw) < 0 || (b64 ? base64_append_padded(out, raw.data, raw.len)
+					       : buf_append(out, raw.data, raw.len)) < 0) {
 		error_set(err, "the SASL response does not fit");
 		goto out;
 	}
@@ -210,7 +147,7 @@ int sasl_oauth_error_parse(const char *challenge, size_t len, struct sasl_oauth_
 		error_set(err, "out of memory");
 		goto out;
 	}
-	if (b64_decode(challenge, len, json, &jlen) < 0) {
+	if (base64_decode_padded(challenge, len, json, len / 4 * 3 + 1, &jlen) < 0) {
 		error_set(err, "error challenge is not base64");
 		goto out;
 	}

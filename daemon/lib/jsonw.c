@@ -6,54 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The length of the UTF-8 sequence at s[0..left), or 0 when it is not one
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t jsonw_utf8_len(const unsigned char *s, size_t left)
-{
-	size_t n;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n > left)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-bool jsonw_utf8_ok(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-
-	while (i < len) {
-		n = jsonw_utf8_len(p + i, len - i);
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
-}
+#include "daemon/lib/utf8.h"
 
 int jsonw_strn(struct buf *b, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run = 0;
+	uint32_t cp;
 
 	if (buf_append(b, "\"", 1) < 0)
 		return -1;
@@ -63,7 +22,7 @@ int jsonw_strn(struct buf *b, const char *s, size_t len)
 		size_t n;
 
 		if (c >= 0x20 && c != '"' && c != '\\') {
-			n = jsonw_utf8_len(p + i, len - i);
+			n = utf8_decode(p + i, len - i, &cp);
 			if (n == 0)
 				return -1;
 			i += n;

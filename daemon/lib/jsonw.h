@@ -21,8 +21,6 @@ int jsonw_str(struct buf *b, const char *s) __attribute__((warn_unused_result));
 int jsonw_strn(struct buf *b, const char *s, size_t len) __attribute__((warn_unused_result));
 int jsonw_int(struct buf *b, long long v) __attribute__((warn_unused_result));
 int jsonw_bool(struct buf *b, bool v) __attribute__((warn_unused_result));
-/* Whether s[len] is UTF-8 that jsonw_strn() (and jansson) accepts. */
-bool jsonw_utf8_ok(const char *s, size_t len);
 /* "key": (the key is the caller's, trusted to need no escaping). */
 int jsonw_key(struct buf *b, const char *key) __attribute__((warn_unused_result));
 

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/lib/utf8.h"
+
 #define LOG_LINE_MAX   4096
 #define LOG_MSG_MAX    1024
 #define LOG_CTX_MAX    8
@@ -145,25 +147,6 @@ static void line_raw(struct log_line *l, const char *s, size_t len)
 	l->len += len;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t utf8_len(const unsigned char *p)
-{
-	size_t n = p[0] < 0x80             ? 1
-		   : (p[0] & 0xE0) == 0xC0 ? 2
-		   : (p[0] & 0xF0) == 0xE0 ? 3
-		   : (p[0] & 0xF8) == 0xF0 ? 4
-					   : 0;
-	size_t i;
-
-	if (n == 2 && p[0] < 0xC2)
-		return 0; /* overlong */
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	}
-	return n;
-}
-
 /* A value: logfmt bare when plain, else quoted with \" \\ \n \t \xNN; JSON
  * always quoted with \uNNNN for control characters and invalid UTF-8
  * bytes (each as the code point of its value). */
@@ -172,6 +155,7 @@ static void line_value(struct log_line *l, const char *s)
 	const unsigned char *p;
 	char esc[8];
 	bool quote = l->json || *s == '\0';
+	uint32_t cp;
 	size_t n;
 
 	for (p = (const unsigned char *)s; *p != '\0' && !quote; p++)
@@ -193,7 +177,7 @@ static void line_value(struct log_line *l, const char *s)
 			line_raw(l, esc, strlen(esc));
 		} else if (*p < 0x80 || !l->json) {
 			line_raw(l, (const char *)p, 1);
-		} else if ((n = utf8_len(p)) > 0) {
+		} else if ((n = utf8_decode(p, 4, &cp)) > 0) { /* stops at the NUL */
 			line_raw(l, (const char *)p, n);
 		} else {
 			n = 1;

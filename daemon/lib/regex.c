@@ -110,6 +110,15 @@ out:
 	return code;
 }
 
+pcre2_code *regex_text(const char *pattern, uint32_t options)
+{
+	PCRE2_SIZE offset;
+	int code;
+
+	return regex_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
+			     options | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &offset, NULL);
+}
+
 int regex_match(const pcre2_code *code, PCRE2_SPTR subject, PCRE2_SIZE length,
 		PCRE2_SIZE startoffset, uint32_t options, pcre2_match_data *match_data,
 		pcre2_match_context *mcontext)

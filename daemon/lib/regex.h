@@ -23,6 +23,13 @@
 pcre2_code *regex_compile(PCRE2_SPTR pattern, PCRE2_SIZE length, uint32_t options, int *errcode_r,
 			  PCRE2_SIZE *erroffset_r, pcre2_compile_context *ccontext);
 
+/* regex_compile() of a pattern written in the code (NUL-terminated UTF-8)
+ * for matching mail text: options plus PCRE2_UTF and
+ * PCRE2_MATCH_INVALID_UTF (the text may hold invalid UTF-8). Returns the
+ * shared code, or NULL when it does not compile (or the cache is full).
+ * Thread-safe. */
+pcre2_code *regex_text(const char *pattern, uint32_t options);
+
 /* pcre2_match(), but when the JIT's stack is too small for a subject it
  * runs the interpreter instead, so the JIT never changes an answer.
  * Returns what pcre2_match() returns. Thread-safe (match_data is the

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/lib/utf8.h"
+
 /* RFC 3501's modified BASE64: "," where RFC 4648 has "/". */
 static const char mb64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
@@ -27,34 +29,6 @@ static void out_put(struct utf7_out *o, char c)
 static bool is_direct(unsigned char c)
 {
 	return c >= 0x20 && c <= 0x7e;
-}
-
-/* The code point of the strict UTF-8 sequence at s in *cp: returns its
- * length, 0 when it is not valid UTF-8. */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		n = 1;
-	else if ((s[0] & 0xE0) == 0xC0)
-		n = 2;
-	else if ((s[0] & 0xF0) == 0xE0)
-		n = 3;
-	else if ((s[0] & 0xF8) == 0xF0)
-		n = 4;
-	else
-		return 0;
-	*cp = n == 1 ? s[0] : s[0] & (0x7Fu >> n);
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80) /* also stops at the NUL */
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3F);
-	}
-	if (*cp < min[n] || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF))
-		return 0;
-	return n;
 }
 
 static void out_utf8(struct utf7_out *o, uint32_t cp)
@@ -111,7 +85,7 @@ static int utf7_encode(const char *utf8, char *out, size_t size, const char **er
 		out_put(&o, '&');
 		while (*s != '\0' && !is_direct(*s)) {
 			uint32_t cp;
-			size_t n = utf8_next(s, &cp);
+			size_t n = utf8_decode(s, 4, &cp); /* stops at the NUL */
 
 			if (n == 0) {
 				*error_r = "not valid UTF-8";

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "daemon/mail/mail_int.h"
+#include "daemon/lib/utf8.h"
 #include "daemon/lib/util.h"
 
 size_t mail_utf8_seq_len(unsigned char c)
@@ -24,42 +25,6 @@ size_t mail_utf8_seq_len(unsigned char c)
 	if ((c & 0xF8) == 0xF0)
 		return 4;
 	return 0;
-}
-
-/* Length of the valid UTF-8 sequence at p (at most avail bytes), or 0. */
-size_t mail_utf8_valid_at(const unsigned char *p, size_t avail)
-{
-	static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-	size_t n = mail_utf8_seq_len(p[0]), i;
-	uint32_t cp;
-
-	if (n == 0 || n > avail)
-		return 0;
-	if (n == 1)
-		return 1;
-	cp = p[0] & (0x7F >> n);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
-bool mail_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n;
-
-	while (i < len) {
-		n = mail_utf8_valid_at(p + i, len - i);
-		if (n == 0)
-			return false;
-		i += n;
-	}
-	return true;
 }
 
 bool mail_is_atext(int c)
@@ -152,7 +117,7 @@ static int name_parse(const char *s, const char *e, char *name_r, struct error *
 		}
 	}
 	name_r[n] = '\0';
-	if (!mail_utf8_valid(name_r, n)) {
+	if (!utf8_valid(name_r, n)) {
 		error_set(err, "display name is not UTF-8");
 		return -1;
 	}

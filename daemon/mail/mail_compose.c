@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "daemon/mail/mail_int.h"
+#include "daemon/lib/utf8.h"
 #include "daemon/lib/util.h"
 
 #define MSGID_MAX    250
@@ -173,7 +174,7 @@ static int compose_name(struct mail_address *a, const char *name, bool replace)
 	if (name == NULL || name[0] == '\0' || (!replace && a->name[0] != '\0'))
 		return 0;
 	len = strlen(name);
-	if (len >= sizeof(a->name) || !mail_utf8_valid(name, len))
+	if (len >= sizeof(a->name) || !utf8_valid(name, len))
 		return -1;
 	for (const char *p = name; *p != '\0'; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -217,7 +218,7 @@ int mail_compose(const struct mail_reply *reply, struct buf *out, struct mail_en
 		compose_fail(err, "Message-ID", "not a valid <id@domain>");
 		goto out;
 	}
-	if (!mail_utf8_valid(reply->body != NULL ? reply->body : "", blen)) {
+	if (!utf8_valid(reply->body != NULL ? reply->body : "", blen)) {
 		compose_fail(err, "body", "not valid UTF-8");
 		goto out;
 	}

@@ -90,7 +90,4 @@ int mail_compose(const struct mail_reply *reply, struct buf *out, struct mail_en
 int mail_qp_encode(const char *text, size_t len, struct buf *out)
 	__attribute__((warn_unused_result));
 
-/* True when s is valid UTF-8 (no overlongs, no surrogates). */
-bool mail_utf8_valid(const char *s, size_t len);
-
 #endif

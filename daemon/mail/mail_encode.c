@@ -10,6 +10,8 @@
 #include <strings.h>
 
 #include "daemon/mail/mail_int.h"
+#include "daemon/lib/base64.h"
+#include "daemon/lib/utf8.h"
 #include "daemon/lib/util.h"
 
 #define LINE_SOFT_MAX 78
@@ -60,12 +62,12 @@ int mail_reply_subject(const char *subject, struct buf *out)
 {
 	const unsigned char *p = (const unsigned char *)(subject != NULL ? subject : "");
 	char clean[MAIL_SUBJECT_MAX + 1];
-	size_t n = 0, len, skip, avail;
+	size_t n = 0, len, skip;
+	uint32_t cp;
 
 	/* controls out first, so "Re:\r\n Re:" is seen as a stacked prefix */
 	while (*p != '\0' && n < MAIL_SUBJECT_MAX) {
-		avail = strlen((const char *)p);
-		len = mail_utf8_valid_at(p, avail);
+		len = utf8_decode(p, 4, &cp); /* stops at the NUL */
 		if (len == 0 || (len == 1 && (*p < 0x20 || *p == 0x7F))) {
 			clean[n++] = len == 0 ? '?' : ' ';
 			p++;
@@ -97,30 +99,6 @@ int mail_reply_subject(const char *subject, struct buf *out)
 	return buf_append(out, p, len);
 }
 
-static int base64_append(struct buf *out, const unsigned char *in, size_t len)
-{
-	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char q[4];
-	size_t i;
-
-	for (i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		q[0] = tab[(v >> 18) & 63];
-		q[1] = tab[(v >> 12) & 63];
-		q[2] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-		q[3] = i + 2 < len ? tab[v & 63] : '=';
-		if (buf_append(out, q, 4) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* Appends s as RFC 2047 B encoded-words separated by single spaces (the
  * header folder breaks there), never splitting a UTF-8 character. */
 int mail_eword_append(struct buf *out, const char *s)
@@ -139,8 +117,8 @@ int mail_eword_append(struct buf *out, const char *s)
 			chunk += n;
 		}
 		if ((i > 0 && buf_append_str(out, " ") < 0) ||
-		    buf_append_str(out, "=?UTF-8?B?") < 0 || base64_append(out, p + i, chunk) < 0 ||
-		    buf_append_str(out, "?=") < 0)
+		    buf_append_str(out, "=?UTF-8?B?") < 0 ||
+		    base64_append_padded(out, p + i, chunk) < 0 || buf_append_str(out, "?=") < 0)
 			return -1;
 		i += chunk;
 	}

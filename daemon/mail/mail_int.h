@@ -13,9 +13,6 @@
 /* Length of the UTF-8 sequence lead byte c starts (1 for ASCII, 0 for a
  * byte that cannot start one). */
 size_t mail_utf8_seq_len(unsigned char c);
-/* Length of the valid UTF-8 sequence at p (avail bytes readable), 0 when
- * it is not valid. */
-size_t mail_utf8_valid_at(const unsigned char *p, size_t avail);
 /* RFC 5322 atext. */
 bool mail_is_atext(int c);
 

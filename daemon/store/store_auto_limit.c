@@ -132,24 +132,6 @@ static int auto_limit_lock(struct store *store, const struct auto_lock *lock)
 			       "SELECT pg_advisory_xact_lock($1::int, $2::int)", 2, params);
 }
 
-/* The kill switch, read FOR SHARE: store_auto_set() updates the row, so it
- * waits for this transaction and its hold-back sweep then sees our reply.
- * Returns 1 when automatic replies are on, 0 when off, -1 on error. */
-static int auto_limit_switch(struct store *store)
-{
-	PGresult *res = store_exec(store, "reading the automatic-reply switch",
-				   "SELECT value = 'false'::jsonb FROM settings"
-				   " WHERE key = 'auto_enabled' FOR SHARE",
-				   0, NULL);
-	int ret;
-
-	if (res == NULL)
-		return -1;
-	ret = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 0 : 1;
-	PQclear(res);
-	return ret;
-}
-
 int store_auto_limit_tx(struct store *store, const struct auto_limit *limit, const char **reason_r)
 {
 	struct auto_lock locks[AUTO_LIMIT_LOCKS_MAX];
@@ -163,7 +145,9 @@ int store_auto_limit_tx(struct store *store, const struct auto_limit *limit, con
 	for (i = 0; i < n; i++)
 		if (auto_limit_lock(store, &locks[i]) < 0)
 			return -1;
-	r = auto_limit_switch(store);
+	/* FOR SHARE: store_auto_set() updates the row, so it waits for this
+	 * transaction and its hold-back sweep then sees our reply */
+	r = store_auto_switch(store, true);
 	if (r <= 0) {
 		*reason_r = AUTO_LIMIT_DISABLED;
 		return r;

@@ -6,12 +6,10 @@
 
 int store_metrics_ops(struct store *store, json_t **result_r)
 {
-	/* no settings row counts as on, as store_auto_enabled() says */
 	int r = store_review_one(
 		store, "metrics",
 		"SELECT json_build_object("
-		"'auto_enabled', coalesce((SELECT value = 'true'::jsonb FROM settings"
-		" WHERE key = 'auto_enabled'), true),"
+		"'auto_enabled', NOT " STORE_AUTO_OFF_SQL ","
 		"'category_modes', (SELECT coalesce(json_object_agg(name, mode), '{}')"
 		" FROM categories),"
 		"'outbox_queued', (SELECT count(*) FROM outbox"

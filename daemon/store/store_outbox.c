@@ -23,8 +23,7 @@ static const char claim_sql[] =
 	"  AND l.classid = " OUTBOX_LOCK_CLASS "::oid AND l.objsubid = 2"
 	"  AND l.objid::bigint = o.id % 2147483647)))"
 	/* the kill switch holds automatic replies back (daemon/store/store_promotion.c) */
-	" AND (NOT o.is_auto OR NOT EXISTS (SELECT 1 FROM settings s"
-	"  WHERE s.key = 'auto_enabled' AND s.value = 'false'::jsonb))"
+	" AND (NOT o.is_auto OR NOT " STORE_AUTO_OFF_SQL ")"
 	" ORDER BY o.next_attempt_at, o.id LIMIT 1 FOR UPDATE OF o SKIP LOCKED)"
 	" UPDATE outbox o SET state = 'sending', attempts = o.attempts + 1, locked_by = $1,"
 	" locked_until = now() + make_interval(secs => $2::integer), updated_at = now()"

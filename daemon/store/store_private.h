@@ -22,6 +22,18 @@ struct store {
 	struct store_batch *batch;    /* open batch transaction (store_batch.c), or NULL */
 };
 
+/* The kill switch (store_auto_set()) is off: its settings row holds false.
+ * No row, or any other value, is on. Every statement that obeys the switch
+ * says so with this condition, and store_auto_switch() reads it so. */
+#define STORE_AUTO_ROW_SQL   "settings WHERE key = 'auto_enabled'"
+#define STORE_AUTO_FALSE_SQL "value = 'false'::jsonb"
+#define STORE_AUTO_OFF_SQL \
+	"EXISTS (SELECT 1 FROM " STORE_AUTO_ROW_SQL " AND " STORE_AUTO_FALSE_SQL ")"
+
+/* The kill switch: 1 on, 0 off, -1 on error. With share, its row is read
+ * FOR SHARE: store_auto_set() then waits for the caller's transaction. */
+int store_auto_switch(struct store *store, bool share) __attribute__((warn_unused_result));
+
 /* Frees store->cats (store_close(), a reconnect). */
 void store_category_cache_free(struct store *store);
 

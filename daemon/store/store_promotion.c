@@ -16,12 +16,13 @@
 /* The gate between the switch and the outbox senders: (class, object). */
 #define AUTO_GATE_LOCK "7304, 1"
 
-int store_auto_enabled(struct store *store)
+int store_auto_switch(struct store *store, bool share)
 {
-	PGresult *res = store_exec(store, "reading the automatic-reply switch",
-				   "SELECT value = 'false'::jsonb FROM settings"
-				   " WHERE key = 'auto_enabled'",
-				   0, NULL);
+	PGresult *res = store_exec(
+		store, "reading the automatic-reply switch",
+		share ? "SELECT " STORE_AUTO_FALSE_SQL " FROM " STORE_AUTO_ROW_SQL " FOR SHARE"
+		      : "SELECT " STORE_AUTO_FALSE_SQL " FROM " STORE_AUTO_ROW_SQL,
+		0, NULL);
 	int ret;
 
 	if (res == NULL)
@@ -29,6 +30,11 @@ int store_auto_enabled(struct store *store)
 	ret = PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? 0 : 1;
 	PQclear(res);
 	return ret;
+}
+
+int store_auto_enabled(struct store *store)
+{
+	return store_auto_switch(store, false);
 }
 
 /* Moves unsent automatic replies back to review, inside the caller's
@@ -44,8 +50,7 @@ static int auto_hold_back_tx(struct store *store, const char *who, long *moved_r
 	res = store_exec(
 		store, "holding back automatic replies",
 		"WITH o AS (DELETE FROM outbox o WHERE o.is_auto AND o.state = 'pending'"
-		" AND EXISTS (SELECT 1 FROM settings WHERE key = 'auto_enabled'"
-		" AND value = 'false'::jsonb) RETURNING o.draft_id)"
+		" AND " STORE_AUTO_OFF_SQL " RETURNING o.draft_id)"
 		" UPDATE drafts d SET status = 'pending', reviewer = NULL, decided_at = NULL,"
 		" decision = 'pending', sampled = false, version = d.version + 1,"
 		" decision_reasons = d.decision_reasons ||"

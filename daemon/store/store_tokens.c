@@ -6,34 +6,23 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/lib/base64.h"
 #include "daemon/store/store_private.h"
 #include "daemon/store/store_txn.h"
 
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 int token_generate(char out[64])
 {
-	unsigned char raw[33]; /* 32 random bytes, padded to a multiple of 3 */
-	size_t i, o = 0;
+	unsigned char raw[32];
+	size_t o = strlen(TOKEN_PREFIX);
+	int ret;
 
-	memset(raw, 0, sizeof(raw));
-	if (gnutls_rnd(GNUTLS_RND_KEY, raw, 32) < 0)
+	if (gnutls_rnd(GNUTLS_RND_KEY, raw, sizeof(raw)) < 0)
 		return -1;
-	memcpy(out, TOKEN_PREFIX, strlen(TOKEN_PREFIX));
-	o = strlen(TOKEN_PREFIX);
-	for (i = 0; i < 33; i += 3) {
-		unsigned int v =
-			(unsigned int)raw[i] << 16 | (unsigned int)raw[i + 1] << 8 | raw[i + 2];
-
-		out[o++] = b64url[(v >> 18) & 63];
-		out[o++] = b64url[(v >> 12) & 63];
-		out[o++] = b64url[(v >> 6) & 63];
-		out[o++] = b64url[v & 63];
-	}
-	/* 32 bytes are 43 base64 characters; the 44th only encodes padding */
-	out[o - 1] = '\0';
+	memcpy(out, TOKEN_PREFIX, o);
+	/* 32 bytes are 43 characters */
+	ret = base64_encode(BASE64_URL, raw, sizeof(raw), out + o, 64 - o);
 	gnutls_memset(raw, 0, sizeof(raw));
-	return 0;
+	return ret;
 }
 
 int token_hash(const char *token, unsigned char hash[32])

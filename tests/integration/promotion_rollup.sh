@@ -162,6 +162,45 @@ n=$(psql_value "$url" "SELECT count(*) FROM categories")
 	ok "both evidence reads end in promotion_evidence_json(): a change to it shows in both ($n categories)" ||
 	not_ok "a change to promotion_evidence_json() does not reach both reads: $out (want $n $n $n)"
 
+# What a rejection reason says is written once (migration 0245): the key it
+# is grouped under and whether it says "wrong" are promo_reason() and
+# promo_rejected_wrong(), and nothing else spells them out ...
+n=$(psql_value "$url" "SELECT coalesce(string_agg(proname, ' ' ORDER BY proname), '') FROM pg_proc
+  WHERE prosrc LIKE '%(no reason)%' OR prosrc LIKE '%''wrong\%''%'")
+[ "$n" = "promo_reason promo_rejected_wrong" ] &&
+	ok "the rejection reason's key and its 'wrong' are spelt out once (promo_reason, promo_rejected_wrong)" ||
+	not_ok "the rejection reason's key or its 'wrong' is spelt out in: $n (want promo_reason promo_rejected_wrong)"
+
+# ... so a change to them reaches the rollups (after their rebuild, as a
+# migration changing them must do) and the read of every draft alike: the
+# two reads still agree, every reason carries the change, and every
+# rejection (a reason now always "wrong") counts as wrong in both
+out=$(psql -XAtq -d "$url" 2>&1 <<'SQL'
+BEGIN;
+CREATE OR REPLACE FUNCTION promo_reason(reject_reason text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$ SELECT 'wrong: ' || coalesce(btrim(reject_reason), '-') $$;
+SELECT count(*) > 0 FROM (SELECT promo_rollup_rebuild()) x;
+WITH r AS (SELECT x::jsonb AS v, 'rollups' AS src FROM promotion_evidence(30 * 86400, 5) x
+           UNION ALL
+           SELECT x::jsonb, 'rows' FROM promotion_evidence_rows(30 * 86400, 0.05) x),
+     k AS (SELECT r.src, k FROM r, jsonb_object_keys(r.v->'rejection_reasons') k)
+-- per read: reasons without the change, rejections not counted wrong, reasons
+SELECT src || ' ' || (SELECT count(*) FROM k WHERE k.src = r.src AND k.k NOT LIKE 'wrong: %')
+       || ' ' || sum(coalesce((v->>'rejected')::int, 0) - coalesce((v->>'rejected_wrong')::int, 0))
+       || ' ' || (SELECT count(*) FROM k WHERE k.src = r.src)
+FROM r GROUP BY src ORDER BY src;
+SELECT coalesce(promo_compare(0.4, 6), 'equal');
+ROLLBACK;
+SQL
+)
+if echo "$out" | grep -qx 'rollups 0 0 [1-9][0-9]*' && echo "$out" | grep -qx 'rows 0 0 [1-9][0-9]*' &&
+	[ "$(echo "$out" | sed -n 's/^rollups 0 0 //p')" = "$(echo "$out" | sed -n 's/^rows 0 0 //p')" ] &&
+	[ "$(echo "$out" | tail -1)" = equal ]; then
+	ok "a change to promo_reason() shows in both reads alike (its reasons and its 'wrong')"
+else
+	not_ok "a change to promo_reason() does not reach both reads alike: $(echo "$out" | tr '\n' ' ' | head -c 400)"
+fi
+
 # The trigger keeps the rollups with one grouped upsert over the signed set
 # of the statement's rows (migration 0215), whatever the event
 n=$(psql_value "$url" "SELECT count(*) FROM pg_proc p, regexp_matches(p.prosrc, 'INSERT INTO promo_rollup', 'g') m WHERE p.proname = 'promo_rollup_on_change'")

@@ -21,7 +21,9 @@
 #include "daemon/store/store.h"
 #include "daemon/store/store_auto_limit.h"
 #include "daemon/store/store_jobs.h"
+#include "daemon/store/store_metrics.h"
 #include "daemon/store/store_pipeline.h"
+#include "daemon/store/store_promotion.h"
 #include "daemon/store/store_private.h"
 #include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
@@ -219,6 +221,44 @@ static void test_cap_and_kill_switch(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(held);
 	CU_ASSERT_STRING_EQUAL(held, AUTO_LIMIT_DISABLED);
 	CU_ASSERT_EQUAL(sql_value("SELECT count(*) FROM outbox"), 1);
+}
+
+/* Every reader of the kill switch (the pipeline's gate, the promotion
+ * pass and the API through store_auto_enabled(), the limits' locked read,
+ * /metrics) says the same of whatever its row holds: off only for false. */
+static void test_kill_switch_readers_agree(void)
+{
+	static const struct {
+		const char *value; /* NULL: no row */
+		int on;
+	} cases[] = {{"'true'", 1}, {"'false'", 0}, {"'\"false\"'", 1},
+		     {"'null'", 1}, {"'0'", 1},     {NULL, 1}};
+	char sql[160];
+	json_t *ops = NULL;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		if (cases[i].value != NULL)
+			snprintf(sql, sizeof(sql),
+				 "INSERT INTO settings (key, value) VALUES ('auto_enabled', %s)"
+				 " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+				 cases[i].value);
+		else
+			snprintf(sql, sizeof(sql),
+				 "DELETE FROM settings WHERE key = 'auto_enabled'");
+		CU_ASSERT_EQUAL_FATAL(sql_run(sql), 0);
+		CU_ASSERT_EQUAL(store_auto_enabled(store), cases[i].on);
+		CU_ASSERT_EQUAL(store_command(store, "BEGIN"), 0);
+		CU_ASSERT_EQUAL(store_auto_switch(store, true), cases[i].on);
+		CU_ASSERT_EQUAL(store_command(store, "ROLLBACK"), 0);
+		CU_ASSERT_EQUAL_FATAL(store_metrics_ops(store, &ops), 0);
+		CU_ASSERT_EQUAL(json_is_true(json_object_get(ops, "auto_enabled")),
+				cases[i].on == 1);
+		json_decref(ops);
+		ops = NULL;
+	}
+	CU_ASSERT_EQUAL(
+		sql_run("INSERT INTO settings (key, value) VALUES ('auto_enabled', 'true')"), 0);
 }
 
 struct racer {
@@ -537,6 +577,8 @@ static const struct test_case auto_limit_cases[] = {
 	 test_second_reply_to_a_sender_is_held_back},
 	{"mails on one thread share its root", test_thread_siblings_share_a_root},
 	{"the hourly cap and the kill switch hold replies back", test_cap_and_kill_switch},
+	{"every reader of the kill switch says the same of its row",
+	 test_kill_switch_readers_agree},
 	{"a concurrent transaction waits for the first and counts its reply",
 	 test_concurrent_transaction_waits_and_sees_the_first},
 	{"model: random floods, senders, threads, caps and crashes keep every limit",

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,10 +261,158 @@ static void test_guard_no_facts(void)
 	CU_ASSERT_TRUE(guard_has(&res, "foreign_address"));
 }
 
+static int guard_add(struct guard_result *res, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int guard_add(struct guard_result *res, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = guard_result_addv(res, name, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* The one way every guardrail, gate and content check adds a flag: the
+ * same name and detail once, name and detail cut to their fields, and past
+ * GUARD_FLAGS_MAX only "truncated". */
+static void test_guard_result_add(void)
+{
+	struct guard_result res = {.count = 0};
+	char long_name[64];
+	size_t i;
+
+	CU_ASSERT_EQUAL(guard_add(&res, "wrong_price", "EUR %d", 4), 1);
+	CU_ASSERT_EQUAL(guard_add(&res, "wrong_price", "EUR %d", 4), 0);
+	CU_ASSERT_EQUAL(guard_add(&res, "wrong_price", "EUR %d", 5), 1);
+	CU_ASSERT_EQUAL(guard_add(&res, "wrong_date", "EUR %d", 4), 1);
+	CU_ASSERT_EQUAL(res.count, 3);
+	CU_ASSERT_STRING_EQUAL(res.flags[1].detail, "EUR 5");
+	CU_ASSERT_FALSE(res.truncated);
+
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	CU_ASSERT_EQUAL(guard_add(&res, long_name, "%0300d", 7), 1);
+	CU_ASSERT_EQUAL(strlen(res.flags[3].name), GUARD_FLAG_NAME_MAX - 1);
+	CU_ASSERT_EQUAL(strlen(res.flags[3].detail), GUARD_DETAIL_MAX - 1);
+	/* the same flag again, after the cut */
+	CU_ASSERT_EQUAL(guard_add(&res, long_name, "%0300d", 7), 0);
+
+	for (i = res.count; i < GUARD_FLAGS_MAX; i++)
+		CU_ASSERT_EQUAL(guard_add(&res, "unknown_sku", "HP-%05zu", i), 1);
+	CU_ASSERT_EQUAL(res.count, GUARD_FLAGS_MAX);
+	CU_ASSERT_FALSE(res.truncated);
+	CU_ASSERT_EQUAL(guard_add(&res, "wrong_price", "EUR %d", 4), 0);
+	CU_ASSERT_FALSE(res.truncated);
+	CU_ASSERT_EQUAL(guard_add(&res, "unknown_sku", "HP-99999"), 0);
+	CU_ASSERT_TRUE(res.truncated);
+	CU_ASSERT_EQUAL(res.count, GUARD_FLAGS_MAX);
+}
+
+/* One allow-list test for the guardrails and the links gate: the entry
+ * or a subdomain of it, any ASCII case, trailing dots ignored; nothing
+ * with a byte outside ASCII, nothing by an empty entry. */
+static void test_guard_host_allowed(void)
+{
+	static const char *const allow[] = {"harborparts.example", NULL, "", "DHL.example"};
+	static const struct {
+		const char *host;
+		bool allowed;
+	} cases[] = {
+		{"harborparts.example", true},
+		{"shop.harborparts.example", true},
+		{"Shop.HarborParts.Example.", true},
+		{"www.dhl.example", true},
+		{"evilharborparts.example", false},
+		{"harborparts.example.evil", false},
+		{"example", false},
+		{"", false},
+		{".", false},
+		{"\xd0\xb0pp.harborparts.example", false}, /* Cyrillic a: a look-alike */
+		{"harborparts.\xd0\xb5xample", false},
+	};
+	struct guard_input in = {
+		.subject = "Re: your order",
+		.body = "See https://\xd0\xb0pp.harborparts.example/track and "
+			"https://shop.harborparts.example/a",
+		.customer = "a@b.example",
+		.url_allow = allow,
+		.url_allow_count = ARRAY_SIZE(allow),
+	};
+	struct guard_result res;
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		CU_ASSERT_EQUAL(guard_host_allowed(allow, ARRAY_SIZE(allow), cases[i].host,
+						   strlen(cases[i].host)),
+				cases[i].allowed);
+	/* the guardrails flag the look-alike, not the company's own shop */
+	CU_ASSERT_TRUE(guard_check(&in, &res) >= 1);
+	for (i = 0; i < res.count; i++)
+		if (strcmp(res.flags[i].name, "url_not_allowed") == 0) {
+			n++;
+			CU_ASSERT_PTR_NOT_NULL(
+				strstr(res.flags[i].detail, "pp.harborparts.example"));
+		}
+	CU_ASSERT_EQUAL(n, 1);
+}
+
+/* One "is this address ours" for the guardrails and the addresses gate: an
+ * address entry alone or with its display name (as a mailbox's address may be
+ * configured), a domain entry, any ASCII case. */
+static void test_guard_addr_ours(void)
+{
+	static const char *const own[] = {"Harbor Parts Support <support@harborparts.example>",
+					  NULL, "sales@harborparts.example", "hp-shop.example"};
+	static const struct {
+		const char *addr;
+		bool ours;
+	} cases[] = {
+		{"support@harborparts.example", true},
+		{"SUPPORT@HarborParts.example", true},
+		{"sales@harborparts.example", true},
+		{"anyone@hp-shop.example", true},
+		{"info@harborparts.example", false},
+		{"support@harborparts.example.evil", false},
+		{"support@evil-harborparts.example", false},
+		{"x@sub.hp-shop.example", false},
+		{"hp-shop.example", false},
+	};
+	static const char *const company[] = {"Harbor Parts Support <support@harborparts.example>"};
+	struct guard_input in = {
+		.subject = "Re: your order",
+		.body = "Write to support@harborparts.example or to help@elsewhere.example.",
+		.customer = "a@b.example",
+		.company = company,
+		.company_count = ARRAY_SIZE(company),
+	};
+	struct guard_result res;
+	size_t i, n = 0;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
+		CU_ASSERT_EQUAL(
+			guard_addr_ours(own, ARRAY_SIZE(own), cases[i].addr, strlen(cases[i].addr)),
+			cases[i].ours);
+	/* the mailbox's own address, configured with its name, is not foreign */
+	CU_ASSERT_TRUE(guard_check(&in, &res) >= 1);
+	for (i = 0; i < res.count; i++)
+		if (strcmp(res.flags[i].name, "foreign_address") == 0) {
+			n++;
+			CU_ASSERT_PTR_NOT_NULL(
+				strstr(res.flags[i].detail, "help@elsewhere.example"));
+		}
+	CU_ASSERT_EQUAL(n, 1);
+}
+
 static const struct test_case guard_cases[] = {
 	{"valid drafts pass, each wrong value is flagged", test_guard_table},
 	{"empty, too long, JSON", test_guard_limits},
 	{"no facts: every figure flagged", test_guard_no_facts},
+	{"a flag is added once, cut to size, bounded", test_guard_result_add},
+	{"the URL allow-list: entries, subdomains, no look-alikes", test_guard_host_allowed},
+	{"our addresses: entries with names, domains, case", test_guard_addr_ours},
 	{NULL, NULL},
 };
 TEST_SUITE("guard", guard_suite_init, guard_suite_cleanup, guard_cases)

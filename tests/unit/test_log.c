@@ -91,6 +91,14 @@ static void test_json_lines(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "subject")),
 			       "tab\there \"q\" \x01 \xc3\xbf caf\xc3\xa9");
 	json_decref(j);
+	/* a surrogate or an overlong form is no UTF-8 either (jansson would
+	 * refuse the whole line): each byte as its code point */
+	log_info_kv("stored", "subject=%s", "a\xed\xa0\x80 b\xe0\x80\xaf");
+	j = json_loads(last_line(), 0, &err);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(j, "subject")),
+			       "a\xc3\xad\xc2\xa0\xc2\x80 b\xc3\xa0\xc2\x80\xc2\xaf");
+	json_decref(j);
 	log_info("plain message with %d%% in it", 5);
 	j = json_loads(last_line(), 0, &err);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);

@@ -14,6 +14,7 @@
 #include "agent/mime/mime.h"
 #include "agent/mime/mime_int.h"
 #include "daemon/lib/buf.h"
+#include "daemon/lib/utf8.h"
 #include "daemon/config/config.h"
 #include "daemon/lib/util.h"
 #include "harness.h"
@@ -369,7 +370,7 @@ static void test_text_truncated_on_char_boundary(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	CU_ASSERT(m->flags & MIME_FLAG_TRUNCATED);
 	CU_ASSERT(strlen(m->text) <= 1000 && strlen(m->text) > 990);
-	CU_ASSERT(mime_utf8_valid(m->text, strlen(m->text)));
+	CU_ASSERT(utf8_valid(m->text, strlen(m->text)));
 	mime_message_free(&m);
 	buf_free(&b);
 }
@@ -400,7 +401,7 @@ static void test_garbage_input(void)
 		(void)!parse_default(raw, 65536, &m, &error);
 		CU_ASSERT_PTR_NOT_NULL(m);
 		if (m != NULL)
-			CU_ASSERT(mime_utf8_valid(m->text, strlen(m->text)));
+			CU_ASSERT(utf8_valid(m->text, strlen(m->text)));
 		mime_message_free(&m);
 	}
 	free(raw);

@@ -10,7 +10,7 @@
 #include "daemon/lib/error.h"
 #include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
-#include "ui-api/auth/auth_b64.h"
+#include "daemon/lib/base64.h"
 
 const char *oidc_test_fixture(const char *name)
 {
@@ -63,7 +63,7 @@ static int b64_uint(const gnutls_datum_t *d, char *out, size_t size)
 
 	while (skip + 1 < d->size && d->data[skip] == 0)
 		skip++;
-	return auth_b64_encode(AUTH_B64_URL, d->data + skip, d->size - skip, out, size);
+	return base64_encode(BASE64_URL, d->data + skip, d->size - skip, out, size);
 }
 
 char *oidc_test_jwk(gnutls_privkey_t key, const char *kid, const char *extra)

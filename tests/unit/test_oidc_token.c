@@ -13,7 +13,7 @@
 #include "daemon/lib/util.h"
 #include "tests/unit/harness.h"
 #include "tests/unit/test_oidc.h"
-#include "ui-api/auth/auth_b64.h"
+#include "daemon/lib/base64.h"
 #include "ui-api/auth/oidc_token.h"
 
 #define NOW 1700000000
@@ -237,8 +237,8 @@ static char *make_token(const struct token_case *c)
 			       : c->signer == SIGN_WEAK ? key_weak
 							: key_a;
 
-	if (auth_b64_encode(AUTH_B64_URL, c->header, strlen(c->header), h, sizeof(h)) < 0 ||
-	    auth_b64_encode(AUTH_B64_URL, c->claims, strlen(c->claims), p, sizeof(p)) < 0)
+	if (base64_encode(BASE64_URL, c->header, strlen(c->header), h, sizeof(h)) < 0 ||
+	    base64_encode(BASE64_URL, c->claims, strlen(c->claims), p, sizeof(p)) < 0)
 		return NULL;
 	input = oidc_test_printf("%s.%s", h, p);
 	if (input == NULL)
@@ -249,11 +249,11 @@ static char *make_token(const struct token_case *c)
 	if (c->signer == SIGN_HS256_PUB) {
 		if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, pub_a_pem, strlen(pub_a_pem), input,
 				     strlen(input), mac) < 0 ||
-		    auth_b64_encode(AUTH_B64_URL, mac, sizeof(mac), sig64, sizeof(sig64)) < 0)
+		    base64_encode(BASE64_URL, mac, sizeof(mac), sig64, sizeof(sig64)) < 0)
 			goto out;
 	} else if (c->signer != SIGN_NONE) {
 		if (gnutls_privkey_sign_data2(key, GNUTLS_SIGN_RSA_SHA256, 0, &data, &sig) < 0 ||
-		    auth_b64_encode(AUTH_B64_URL, sig.data, sig.size, sig64, sizeof(sig64)) < 0)
+		    base64_encode(BASE64_URL, sig.data, sig.size, sig64, sizeof(sig64)) < 0)
 			goto out;
 	}
 	token = oidc_test_printf("%s.%s", input, sig64);

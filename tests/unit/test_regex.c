@@ -45,6 +45,34 @@ static void test_regex_once(void)
 	CU_ASSERT_EQUAL(regex_cache_size(), before + 2);
 }
 
+/* The patterns written in the code (guardrails, gates, injection scan,
+ * spam headers) share one compiled form with the options the code names,
+ * UTF and invalid UTF-8 in the subject allowed. */
+static void test_regex_text(void)
+{
+	static const char subject[] = "xx \xff\xfe Stra\xc3\x9f"
+				      "e 12";
+	pcre2_code *re = regex_text("stra\xc3\x9f"
+				    "e \\d+",
+				    PCRE2_CASELESS);
+	pcre2_match_data *md = NULL;
+	PCRE2_SIZE *ov;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(re);
+	CU_ASSERT_PTR_EQUAL(re, rx("stra\xc3\x9f"
+				   "e \\d+",
+				   PCRE2_CASELESS | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF));
+	md = pcre2_match_data_create_from_pattern(re, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+	CU_ASSERT_EQUAL(regex_match(re, (PCRE2_SPTR)subject, sizeof(subject) - 1, 0, 0, md, NULL),
+			1);
+	ov = pcre2_get_ovector_pointer(md);
+	CU_ASSERT_EQUAL(ov[0], 6);
+	CU_ASSERT_EQUAL(ov[1], sizeof(subject) - 1);
+	pcre2_match_data_free(md);
+	CU_ASSERT_PTR_NULL(regex_text("test_regex_text_bad(", 0));
+}
+
 /* (a|b)*b over 100,000 letters needs more than the JIT's default 32 KB
  * stack; the interpreter finds the match, so regex_match() must too. */
 static void test_regex_jit_stack(void)
@@ -143,6 +171,7 @@ static void test_regex_per_message(void)
 
 static const struct test_case regex_cases[] = {
 	{"one compiled pattern per (pattern, options)", test_regex_once},
+	{"regex_text: UTF-8 patterns for mail text, invalid UTF-8 matched around", test_regex_text},
 	{"JIT stack overflow falls back to the interpreter", test_regex_jit_stack},
 	{"threads compiling the same patterns share one each", test_regex_threads},
 	{"no compile per message, no customer data cached", test_regex_per_message},

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ui-api/auth/auth_b64.h"
+#include "daemon/lib/base64.h"
 #include "ui-api/auth/auth_random.h"
 
 const struct auth_password_params auth_password_defaults = {
@@ -79,8 +79,8 @@ int auth_password_hash(const struct auth_password_params *params, const char *pa
 	}
 	if (argon2id_raw(p, password, salt, sizeof(salt), hash, sizeof(hash), err) < 0)
 		goto out;
-	if (auth_b64_encode(AUTH_B64_STD, salt, sizeof(salt), salt64, sizeof(salt64)) < 0 ||
-	    auth_b64_encode(AUTH_B64_STD, hash, sizeof(hash), hash64, sizeof(hash64)) < 0) {
+	if (base64_encode(BASE64_STD, salt, sizeof(salt), salt64, sizeof(salt64)) < 0 ||
+	    base64_encode(BASE64_STD, hash, sizeof(hash), hash64, sizeof(hash64)) < 0) {
 		error_set(err, "%s", "argon2id: encoding failed");
 		goto out;
 	}
@@ -127,8 +127,7 @@ static int phc_b64(const char **s, bool last, unsigned char *out, size_t size, s
 {
 	const char *end = last ? *s + strlen(*s) : strchr(*s, '$');
 
-	if (end == NULL ||
-	    auth_b64_decode(AUTH_B64_STD, *s, (size_t)(end - *s), out, size, n_r) < 0)
+	if (end == NULL || base64_decode(BASE64_STD, *s, (size_t)(end - *s), out, size, n_r) < 0)
 		return -1;
 	*s = last ? end : end + 1;
 	return 0;

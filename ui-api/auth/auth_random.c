@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "ui-api/auth/auth_b64.h"
+#include "daemon/lib/base64.h"
 
 #define AUTH_TOKEN_BYTES_MAX 128
 
@@ -36,7 +36,7 @@ int auth_random_token(size_t nbytes, char *out, size_t size)
 		out[0] = '\0';
 	if (nbytes == 0 || nbytes > sizeof(raw) || auth_random(raw, nbytes) < 0)
 		goto out;
-	ret = auth_b64_encode(AUTH_B64_URL, raw, nbytes, out, size);
+	ret = base64_encode(BASE64_URL, raw, nbytes, out, size);
 out:
 	explicit_bzero(raw, sizeof(raw));
 	return ret;

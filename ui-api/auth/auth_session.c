@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ui-api/auth/auth_b64.h"
+#include "daemon/lib/base64.h"
 #include "ui-api/auth/auth_random.h"
 
 const struct auth_session_policy auth_session_defaults = {
@@ -112,7 +112,7 @@ int auth_csrf_token(const unsigned char key[AUTH_CSRF_KEY_LEN], const char *sess
 	snprintf(msg, sizeof(msg), "%s%s", csrf_label, session_id);
 	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, AUTH_CSRF_KEY_LEN, msg, strlen(msg), mac) < 0)
 		goto out;
-	ret = auth_b64_encode(AUTH_B64_URL, mac, sizeof(mac), token_r, AUTH_CSRF_TOKEN_LEN + 1);
+	ret = base64_encode(BASE64_URL, mac, sizeof(mac), token_r, AUTH_CSRF_TOKEN_LEN + 1);
 out:
 	explicit_bzero(mac, sizeof(mac));
 	return ret;

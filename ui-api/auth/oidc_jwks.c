@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ui-api/auth/auth_b64.h"
+#include "daemon/lib/base64.h"
 
 /* base64url member name of obj into out[size]; -1 when absent or malformed. */
 static int jwk_bytes(json_t *obj, const char *name, unsigned char *out, size_t size, size_t *n_r)
@@ -14,7 +14,7 @@ static int jwk_bytes(json_t *obj, const char *name, unsigned char *out, size_t s
 
 	if (text == NULL)
 		return -1;
-	return auth_b64_decode(AUTH_B64_URL, text, strlen(text), out, size, n_r);
+	return base64_decode(BASE64_URL, text, strlen(text), out, size, n_r);
 }
 
 /* Whether the key is one we verify RS256 signatures with. */

@@ -5,7 +5,7 @@
 #include <gnutls/gnutls.h>
 #include <string.h>
 
-#include "ui-api/auth/auth_b64.h"
+#include "daemon/lib/base64.h"
 #include "ui-api/auth/auth_random.h"
 
 #define PKCE_MIN 43
@@ -35,8 +35,8 @@ int oidc_pkce_challenge(const char *verifier, char challenge_r[OIDC_PKCE_CHALLEN
 		return -1;
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, verifier, strlen(verifier), digest) < 0)
 		return -1;
-	return auth_b64_encode(AUTH_B64_URL, digest, sizeof(digest), challenge_r,
-			       OIDC_PKCE_CHALLENGE_LEN + 1);
+	return base64_encode(BASE64_URL, digest, sizeof(digest), challenge_r,
+			     OIDC_PKCE_CHALLENGE_LEN + 1);
 }
 
 int oidc_state_new(char state_r[OIDC_RANDOM_LEN + 1])

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ui-api/auth/auth_b64.h"
+#include "daemon/lib/base64.h"
 #include "ui-api/auth/auth_random.h"
 
 #define HEADER_MAX    2048 /* decoded bytes */
@@ -60,7 +60,7 @@ static int jws_object(const struct jws *jws, int i, size_t max, json_t **obj_r)
 	*obj_r = NULL;
 	if (raw == NULL)
 		goto out;
-	if (auth_b64_decode(AUTH_B64_URL, jws->part[i], jws->len[i], raw, max, &n) < 0)
+	if (base64_decode(BASE64_URL, jws->part[i], jws->len[i], raw, max, &n) < 0)
 		goto out;
 	*obj_r = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(*obj_r)) {
@@ -122,7 +122,7 @@ static int signature_check(const struct oidc_key *key, const struct jws *jws, st
 	gnutls_datum_t data, sd;
 	size_t n;
 
-	if (auth_b64_decode(AUTH_B64_URL, jws->part[2], jws->len[2], sig, sizeof(sig), &n) < 0 ||
+	if (base64_decode(BASE64_URL, jws->part[2], jws->len[2], sig, sizeof(sig), &n) < 0 ||
 	    n == 0) {
 		error_set(err, "%s", "ID token: signature missing or not base64url");
 		return -1;

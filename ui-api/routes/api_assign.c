@@ -50,11 +50,9 @@ void api_messages_assign(struct api_request *req, struct api_response *resp)
 	r = store_assign(store, req->params[0], to[0] != '\0' ? to : NULL, expect != NULL,
 			 expect != NULL && expect[0] != '\0' ? expect : NULL,
 			 api_principal(req)->name, &result);
-	if (r < 0) {
-		api_error_store(resp, store);
-	} else if (r == 0) {
-		api_error(resp, 404, "not_found", "no such message");
-	} else if (r == 2) {
+	if (api_found(resp, store, r, "message") <= 0)
+		goto out;
+	if (r == 2) {
 		const char *holder = json_string_value(json_object_get(result, "assigned_to"));
 
 		api_error(resp, 409, "conflict", "the message is assigned to %s now",

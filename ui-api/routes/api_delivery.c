@@ -31,14 +31,7 @@ static struct store *api_delivery_draft(struct api_request *req, struct api_resp
 		return NULL;
 	r = store_review_get(store, req->params[0], &draft);
 	json_decref(draft);
-	if (r <= 0) {
-		if (r < 0)
-			api_error_store(resp, store);
-		else
-			api_error(resp, 404, "not_found", "no such draft");
-		return NULL;
-	}
-	return store;
+	return api_found(resp, store, r, "draft") > 0 ? store : NULL;
 }
 
 static void api_delivery_decide(struct api_request *req, struct api_response *resp, bool send_again)

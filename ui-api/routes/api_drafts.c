@@ -114,11 +114,7 @@ void api_drafts_get(struct api_request *req, struct api_response *resp)
 	    (store = api_store(req, resp)) == NULL)
 		return;
 	r = store_review_get(store, req->params[0], &draft);
-	if (r < 0)
-		api_error_store(resp, store);
-	else if (r == 0)
-		api_error(resp, 404, "not_found", "no such draft");
-	else
+	if (api_found(resp, store, r, "draft") > 0)
 		api_reply(resp, 200, draft);
 }
 

@@ -109,10 +109,6 @@ void api_messages_get(struct api_request *req, struct api_response *resp)
 	    (store = api_store(req, resp)) == NULL)
 		return;
 	r = store_review_message_get(store, req->params[0], &message);
-	if (r < 0)
-		api_error_store(resp, store);
-	else if (r == 0)
-		api_error(resp, 404, "not_found", "no such message");
-	else
+	if (api_found(resp, store, r, "message") > 0)
 		api_reply(resp, 200, message);
 }

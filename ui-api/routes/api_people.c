@@ -146,14 +146,8 @@ void api_people_patch(struct api_request *req, struct api_response *resp)
 	if (store == NULL)
 		goto out;
 	r = person_login_valid(login) ? store_person_get(store, login, &person) : 0;
-	if (r < 0) {
-		api_error_store(resp, store);
+	if (api_found(resp, store, r, "person") <= 0)
 		goto out;
-	}
-	if (r == 0) {
-		api_error(resp, 404, "not_found", "no such person");
-		goto out;
-	}
 	/* each change is its own audited transaction; 0 (already so) is fine */
 	if ((role != NULL && store_person_set_role(store, person.login, role, req->actor) < 0) ||
 	    (disabled != NULL &&
@@ -172,14 +166,8 @@ void api_people_patch(struct api_request *req, struct api_response *resp)
 	/* read again (not into the struct whose login is the key) */
 	str_copy(current, sizeof(current), person.login);
 	r = store_person_get(store, current, &person);
-	if (r < 0) {
-		api_error_store(resp, store);
+	if (api_found(resp, store, r, "person") <= 0)
 		goto out;
-	}
-	if (r == 0) {
-		api_error(resp, 404, "not_found", "no such person");
-		goto out;
-	}
 	api_reply(resp, 200,
 		  json_pack("{s:I, s:s, s:s, s:b, s:b}", "id", (json_int_t)person.id, "login",
 			    person.login, "role", person.role, "disabled", person.disabled,

@@ -114,11 +114,9 @@ static void api_snippet_put(struct api_request *req, struct api_response *resp, 
 		goto out;
 	r = store_snippet_put(store, id, name, language, title != NULL ? title : "", text,
 			      api_principal(req)->name, &snippet);
-	if (r < 0)
-		api_error_store(resp, store);
-	else if (r == 0)
-		api_error(resp, 404, "not_found", "no such snippet");
-	else if (r == 2)
+	if (api_found(resp, store, r, "snippet") <= 0)
+		goto out;
+	if (r == 2)
 		api_error(resp, 409, "conflict", "a snippet named %s in %s exists already", name,
 			  language);
 	else
@@ -148,11 +146,7 @@ void api_snippets_delete(struct api_request *req, struct api_response *resp)
 	    (store = api_store(req, resp)) == NULL)
 		return;
 	r = store_snippet_delete(store, req->params[0], api_principal(req)->name);
-	if (r < 0)
-		api_error_store(resp, store);
-	else if (r == 0)
-		api_error(resp, 404, "not_found", "no such snippet");
-	else
+	if (api_found(resp, store, r, "snippet") > 0)
 		api_reply(resp, 200, json_pack("{s:s,s:b}", "id", req->params[0], "deleted", 1));
 }
 
@@ -199,21 +193,11 @@ void api_snippets_render(struct api_request *req, struct api_response *resp)
 	    (store = api_store(req, resp)) == NULL)
 		return;
 	r = store_snippet_get(store, req->params[1], &snippet);
-	if (r <= 0) {
-		if (r < 0)
-			api_error_store(resp, store);
-		else
-			api_error(resp, 404, "not_found", "no such snippet");
+	if (api_found(resp, store, r, "snippet") <= 0)
 		goto out;
-	}
 	r = store_snippet_context(store, req->params[0], &facts, &language, &from);
-	if (r <= 0) {
-		if (r < 0)
-			api_error_store(resp, store);
-		else
-			api_error(resp, 404, "not_found", "no such draft");
+	if (api_found(resp, store, r, "draft") <= 0)
 		goto out;
-	}
 	text = json_string_value(json_object_get(snippet, "body"));
 	lang = json_string_value(json_object_get(snippet, "language"));
 	if (text == NULL || template_parse(text, strlen(text), &tpl, &terr) < 0) {

@@ -37,11 +37,7 @@ void api_messages_thread(struct api_request *req, struct api_response *resp)
 	    (store = api_store(req, resp)) == NULL)
 		return;
 	r = store_thread_get(store, req->params[0], api_shared_domains, API_HISTORY_MAX, &thread);
-	if (r < 0)
-		api_error_store(resp, store);
-	else if (r == 0)
-		api_error(resp, 404, "not_found", "no such message");
-	else
+	if (api_found(resp, store, r, "message") > 0)
 		api_reply(resp, 200, thread);
 }
 
@@ -56,11 +52,7 @@ void api_notes_list(struct api_request *req, struct api_response *resp)
 	    (store = api_store(req, resp)) == NULL)
 		return;
 	r = store_notes_list(store, req->params[0], &notes);
-	if (r < 0)
-		api_error_store(resp, store);
-	else if (r == 0)
-		api_error(resp, 404, "not_found", "no such message");
-	else
+	if (api_found(resp, store, r, "message") > 0)
 		api_reply(resp, 200, json_pack("{s:o}", "notes", notes));
 }
 
@@ -91,11 +83,7 @@ void api_notes_add(struct api_request *req, struct api_response *resp)
 	if ((store = api_store(req, resp)) == NULL)
 		goto out;
 	r = store_notes_add(store, req->params[0], api_principal(req)->name, text, &note);
-	if (r < 0)
-		api_error_store(resp, store);
-	else if (r == 0)
-		api_error(resp, 404, "not_found", "no such message");
-	else
+	if (api_found(resp, store, r, "message") > 0)
 		api_reply(resp, 201, note);
 out:
 	json_decref(body);

@@ -241,6 +241,23 @@ s2, _ = call("admin", "DELETE", "/snippets/%d" % tmp["id"])
 s3, _ = call("admin", "DELETE", "/snippets/%d" % tmp["id"])
 check("an admin deletes a snippet; a second delete is 404", s2 == 200 and s3 == 404, (s2, s3))
 
+# every lookup of nothing answers alike: 404 not_found naming what is missing
+nothing = [("ana", "GET", "/messages/999999/notes", None, "message"),
+           ("ana", "POST", "/messages/999999/assign", {"to": ""}, "message"),
+           ("ana", "GET", "/drafts/999999/snippets/%d" % sn["id"], None, "draft"),
+           ("ana", "GET", "/drafts/%s/snippets/999999" % (order_draft or "1"), None, "snippet"),
+           ("admin", "PUT", "/snippets/999999", {"name": "gone", "language": "en", "body": "x"}, "snippet"),
+           ("admin", "PATCH", "/people/ws-nobody", {"disabled": False}, "person"),
+           ("ana", "POST", "/drafts/999999/delivered", None, "draft")]
+got = []
+for who, method, path, body, what in nothing:
+    s, e = call(who, method, path, body)
+    if not (s == 404 and isinstance(e, dict) and e["error"]["code"] == "not_found"
+            and e["error"]["message"] == "no such " + what):
+        got.append((method, path, s, e))
+check("a lookup of no message, draft, snippet or person: 404 'no such ...' (%d routes)" % len(nothing),
+      got == [], got)
+
 
 # --- the seeded random run: notes never leave, assignment is what was set
 print("# workspace model: WS_SEED=%d WS_STEPS=%d" % (SEED, STEPS), flush=True)
