@@ -35,6 +35,7 @@ struct chain {
 /* One batch: uids[count] and their sizes. */
 struct chain_link {
 	struct chain *c;
+	uint32_t after_uid; /* the batch covers the UIDs above it up to its last */
 	const uint32_t *uids;
 	uint32_t *sizes;
 	size_t count;
@@ -97,13 +98,14 @@ static void chain_link_run(struct chain_link *l)
 	struct error err;
 	int r;
 
-	r = poller_batch_fetch(c->pm, l->uids, l->sizes, l->count, &c->limits, true, &t, &b, &err);
+	r = poller_batch_fetch(c->pm, l->after_uid, l->uids, l->sizes, l->count, &c->limits, true,
+			       &t, &b, &err);
 	chain_link_prepared(l);
 	chain_link_end(&l->prev); /* stored (or failed) before this one */
 	if (r < 0)
 		chain_fail(c, &err);
-	else if (!chain_failed(c) &&
-		 poller_batch_store(c->pm, c->uidvalidity, b, &t.store, &err) < 0)
+	else if (!chain_failed(c) && poller_batch_store(c->pm, NULL, c->uidvalidity, b,
+							&c->pm->counts.store, &t.store, &err) < 0)
 		chain_fail(c, &err);
 	poller_batch_free(c->pm, &b);
 	pthread_mutex_lock(&c->lock);
@@ -143,8 +145,8 @@ static void chain_link_start(struct chain_link *l)
 	pthread_mutex_unlock(&l->c->lock);
 }
 
-int poller_fetch_all_apart(struct poller_mailbox *pm, uint32_t uidvalidity, const uint32_t *uids,
-			   size_t count, struct error *err)
+int poller_fetch_all_apart(struct poller_mailbox *pm, uint32_t uidvalidity, uint32_t after_uid,
+			   const uint32_t *uids, size_t count, struct error *err)
 {
 	struct chain c;
 	struct chain_link *last = NULL, *l;
@@ -154,7 +156,7 @@ int poller_fetch_all_apart(struct poller_mailbox *pm, uint32_t uidvalidity, cons
 	int ret = -1;
 
 	if (pm->batch_slots == NULL)
-		return poller_fetch_all(pm, uidvalidity, uids, count, err);
+		return poller_fetch_all(pm, uidvalidity, after_uid, uids, count, err);
 	memset(&c, 0, sizeof(c));
 	c.pm = pm;
 	c.uidvalidity = uidvalidity;
@@ -184,6 +186,7 @@ int poller_fetch_all_apart(struct poller_mailbox *pm, uint32_t uidvalidity, cons
 		pthread_mutex_unlock(&c.lock);
 		k = poller_batch_cut(l->sizes, chunk, &c.limits);
 		l->c = &c;
+		l->after_uid = i > 0 ? uids[i - 1] : after_uid;
 		l->uids = uids + i;
 		l->count = k;
 		l->prev = last;
