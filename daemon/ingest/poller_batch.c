@@ -196,21 +196,19 @@ int poller_batch_store(struct poller_mailbox *pm, struct store *st, uint32_t uid
 		       uint64_t *ms, struct error *err)
 {
 	struct store_ingest_counts got = {0, 0, 0, 0};
-	struct store *s = st;
+	struct store *s = st != NULL ? st : pm->store;
+	bool borrowed = st == NULL && pm->pool != NULL;
 	uint64_t t0 = time_mono_ms();
-	int r;
+	int r = -1;
 
-	if (s == NULL) {
-		if (poller_db_get(pm, err) < 0)
-			return -1;
-		s = pm->store;
-	}
+	/* borrowed into a local, not pm->store: batches of one mailbox may
+	 * be stored by several threads at once (poller_chain.c) */
+	if (borrowed && store_pool_get(pm->pool, &s, err) < 0)
+		return -1;
 	if (store_ingest_batch(s, pm->id, pm->owner, uidvalidity, b->rows, b->n, b->after_uid,
 			       b->upto_uid, &got) < 0) {
 		error_set(err, "%s", store_error(s));
-		if (st == NULL)
-			poller_db_put(pm);
-		return -1;
+		goto out;
 	}
 	counts->stored += got.stored;
 	counts->duplicates += got.duplicates;
@@ -220,11 +218,12 @@ int poller_batch_store(struct poller_mailbox *pm, struct store *st, uint32_t uid
 	 * renewed (one round trip less between an arrival and its draft) */
 	if (pm->queued != NULL && poller_jobs(&got) > 0)
 		pm->queued(pm->stop_ctx);
-	r = poller_lease(pm, s, err);
-	if (st == NULL)
-		poller_db_put(pm);
+	r = poller_lease(pm, s, err) == 1 ? 0 : -1;
 	*ms += time_mono_ms() - t0;
-	return r == 1 ? 0 : -1;
+out:
+	if (borrowed)
+		store_pool_put(pm->pool, &s);
+	return r;
 }
 
 /* Whether a row of b has h as its sha256 (content false) or as its

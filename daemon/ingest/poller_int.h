@@ -77,8 +77,9 @@ int poller_batch_fetch(struct poller_mailbox *pm, uint32_t after_uid, const uint
 		       bool slot_held, struct poller_times *t, struct poller_batch **b_r,
 		       struct error *err) __attribute__((warn_unused_result));
 /* Stores b with its checkpoint and renews the lease, on st (a writer's own
- * connection; NULL: pm's, borrowed from its pool for the step), adding to
- * *counts on commit. Thread-safe for different st and counts. 0, or -1 (in
+ * connection; NULL: pm's fixed one, or one borrowed from pm's pool for the
+ * step), adding to *counts on commit. With a pool or an st of its own, one
+ * batch may be stored while another is (counts apart). 0, or -1 (in
  * err). */
 int poller_batch_store(struct poller_mailbox *pm, struct store *st, uint32_t uidvalidity,
 		       const struct poller_batch *b, struct store_ingest_counts *counts,

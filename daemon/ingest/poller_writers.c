@@ -95,6 +95,9 @@ static void *writer_main(void *arg)
 		w->cur = b;
 		w->seq = ++ws->taken;
 		pthread_cond_broadcast(&ws->cond); /* room for the next one */
+		if (writers_behind(ws, w))
+			log_debug("batch %llu waits for an earlier batch with the same mail",
+				  (unsigned long long)w->seq);
 		while (!ws->failed && writers_behind(ws, w))
 			pthread_cond_wait(&ws->cond, &ws->lock);
 		ws->idle_ms += time_mono_ms() - t0;

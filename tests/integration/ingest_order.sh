@@ -10,7 +10,8 @@
 # exactly once with one job each and moves the checkpoint to the top. Then
 # a redelivery and a byte-for-byte copy in the batch after a held one: that
 # batch waits for the held one, so the redelivery is marked as one (no
-# second job) and the copy is not stored twice.
+# second job) and the copy is not stored twice. Then the first part again
+# under `draftd run` with two pooled connections (batch threads).
 set -u
 . "$(dirname "$0")/lib/common.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,13 +23,15 @@ q() { psql_value "$url" "$1"; }
 nmsg() { q "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = '$1'"; }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# conf FILE NAME USER: one mailbox in batches of 25
+# conf FILE NAME USER [SETTING...]: one mailbox in batches of 25
 conf() {
-	write_config "$1" database api model_builtin URL="$url" API_PORT="$(free_port)" \
-		log.level=debug "mailbox $2.url=imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT" \
-		"mailbox $2.user=$3" "mailbox $2.password=pw" \
-		"mailbox $2.tls_ca_file=$DRAFTD_TEST_CA_FILE" \
-		"mailbox $2.address=support@harborparts.example" "mailbox $2.fetch_batch=25"
+	local file=$1 name=$2 user=$3
+	shift 3
+	write_config "$file" database api model_builtin URL="$url" API_PORT="$(free_port)" \
+		log.level=debug "mailbox $name.url=imap://127.0.0.1:$DRAFTD_TEST_IMAP_PORT" \
+		"mailbox $name.user=$user" "mailbox $name.password=pw" \
+		"mailbox $name.tls_ca_file=$DRAFTD_TEST_CA_FILE" \
+		"mailbox $name.address=support@harborparts.example" "mailbox $name.fetch_batch=25" "$@"
 }
 
 # fill USER: N distinct mails (UIDs 1..N in file order); with "dups", UID
@@ -72,9 +75,14 @@ hold() {
 	exec 7>"$ITMP/hold.fifo"
 	echo "BEGIN; INSERT INTO messages (mailbox_id, uidvalidity, uid, sha256, raw_size)" \
 		"SELECT id, $uv, $HELD, sha256('held'), 4 FROM mailboxes WHERE name = '$1';" >&7
+	echo '\echo held' >&7
+	# psql runs it when it gets to it: the poll must not start before
+	wait_for 30 grep -qx held "$ITMP/hold.out" || echo "# hold: $(cat "$ITMP/hold.out")"
 }
 release() {
+	# \q, not EOF: a draftd started meanwhile holds the fifo open too
 	echo "ROLLBACK;" >&7
+	echo '\q' >&7
 	exec 7>&-
 	wait "$holder" 2>/dev/null
 }
@@ -130,6 +138,7 @@ fill ordddup dups
 hold dup ordddup
 start_bg pid "$ITMP/dup1.log" "$DRAFTD" poll --once --config "$ITMP/dup.conf"
 wait_for 60 bash -c "[ \$(psql -XAtq -d '$url' -c \"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY messages%'\") = 1 ]"
+check "the second batch waits in its COPY" test "$(waiting_copy)" = 1
 sleep 2 # the third batch would commit meanwhile if it did not wait
 above=$(q "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'dup' AND m.uid > 50")
 check "the batch with the same mail as the held one waits for it ($above stored above it)" test "$above" = 0
@@ -145,3 +154,58 @@ check "one job per original mail" \
 	test "$(q "SELECT count(*) FROM jobs j JOIN messages m ON m.id = j.message_id JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'dup'")" = $((N - 2))
 check "checkpoint at the last UID, nothing pending" \
 	test "$(q "SELECT last_uid || ' ' || pending_uids FROM mailboxes WHERE name = 'dup'")" = "$N {}"
+
+# --- draftd run with two pooled connections: the same, batch threads ---------
+# ([database] poller_connections = 2: one mailbox's batches store at once)
+"$here/../services/dovecot.sh" adduser "$SVC" ordrun pw >/dev/null
+sleep 1.1
+conf "$ITMP/run.conf" run ordrun database.poller_connections=2 agent.workers=1 \
+	"mailbox run.poll_interval=2" || { not_ok "ingest_order: run config"; exit 0; }
+"$DRAFTD" poll --once --config "$ITMP/run.conf" >/dev/null 2>&1
+fill ordrun
+hold run ordrun
+start_bg pid "$ITMP/run1.log" "$DRAFTD" run --config "$ITMP/run.conf"
+wait_for 120 bash -c "[ \$(psql -XAtq -d '$url' -c \"SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'run'\") -ge $((N - 25)) ]"
+check "draftd run: the batches above the held one committed first ($(nmsg run) stored)" \
+	test "$(nmsg run)" = $((N - 25))
+kill -KILL "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+release
+check "draftd run, kill -9: checkpoint below the held batch, the rest pending" \
+	test "$(q "SELECT last_uid || ' ' || pending_uids FROM mailboxes WHERE name = 'run'")" = "25 {[51,$((N + 1)))}"
+start_bg pid "$ITMP/run2.log" "$DRAFTD" run --config "$ITMP/run.conf"
+wait_for 120 bash -c "[ \"\$(psql -XAtq -d '$url' -c \"SELECT last_uid FROM mailboxes WHERE name = 'run'\")\" = $N ]"
+kill -TERM "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+check "draftd run restarted: every mail exactly once" \
+	test "$(q "SELECT count(DISTINCT m.uid) || '/' || count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'run'")" = "$N/$N"
+check "draftd run restarted: one job per mail" \
+	test "$(q "SELECT count(*) || '/' || count(DISTINCT j.message_id) FROM jobs j JOIN messages m ON m.id = j.message_id JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'run'")" = "$N/$N"
+check "draftd run restarted: checkpoint at the top, nothing pending" \
+	test "$(q "SELECT last_uid || ' ' || pending_uids FROM mailboxes WHERE name = 'run'")" = "$N {}"
+grep -q "storing at once" "$ITMP/run1.log" "$ITMP/run2.log" && ok "draftd run stored batches at once" ||
+	not_ok "draftd run: no pass stored at once: $(grep 'pass of' "$ITMP/run2.log" | tail -2)"
+
+# --- draftd run: a redelivery in the batch after a held one ------------------
+"$here/../services/dovecot.sh" adduser "$SVC" ordrundup pw >/dev/null
+sleep 1.1
+conf "$ITMP/rundup.conf" rundup ordrundup database.poller_connections=2 agent.workers=1 \
+	"mailbox rundup.poll_interval=2" || { not_ok "ingest_order: rundup config"; exit 0; }
+"$DRAFTD" poll --once --config "$ITMP/rundup.conf" >/dev/null 2>&1
+fill ordrundup dups
+hold rundup ordrundup
+start_bg pid "$ITMP/rundup.log" "$DRAFTD" run --config "$ITMP/rundup.conf"
+wait_for 60 bash -c "[ \$(psql -XAtq -d '$url' -c \"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY messages%'\") = 1 ]"
+check "draftd run: the second batch waits in its COPY" test "$(waiting_copy)" = 1
+sleep 2 # the third batch would commit meanwhile if it did not wait
+# (the batches after it hold other mail and may commit meanwhile)
+third=$(q "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'rundup' AND m.uid BETWEEN 51 AND 75")
+check "draftd run: the batch with the same mail as the held one waits ($third of it stored)" test "$third" = 0
+release
+wait_for 120 bash -c "[ \"\$(psql -XAtq -d '$url' -c \"SELECT last_uid FROM mailboxes WHERE name = 'rundup'\")\" = $N ]"
+kill -TERM "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+check "draftd run: the redelivery is marked, pointing at the original" \
+	test "$(q "SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'rundup' AND m.uid = 60 AND m.is_duplicate AND m.duplicate_of = (SELECT o.id FROM messages o WHERE o.mailbox_id = b.id AND o.uid = 35)")" = 1
+check "draftd run: the copy is not stored again, one job per original mail" \
+	test "$(q "SELECT count(*) FILTER (WHERE m.uid = 61) || '/' || (SELECT count(*) FROM jobs j JOIN messages m2 ON m2.id = j.message_id WHERE m2.mailbox_id = b.id) || '/' || b.pending_uids FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id WHERE b.name = 'rundup' GROUP BY b.id, b.pending_uids")" = "0/$((N - 2))/{}"
