@@ -43,9 +43,11 @@ int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, uint32_t a
  * (up to about 250 KB after a parsed batch) until the thread ends: kept by
  * a thread per pass and a writer per pass that waited for their next slot,
  * it was most of the 200-mailbox scale run's high-water mark (issue 14).
- * Batch k+1 is fetched while batch k is stored, and stored after it (UID
- * order: the checkpoint only moves forward); after a failure no later batch
- * is stored. Same contract as poller_fetch_all(). */
+ * Batch k+1 is fetched while batch k is stored, and stored after it; with
+ * a pool of two or more connections ([database] poller_connections) the
+ * batches of one pass store at once and may commit out of UID order, as
+ * poller_fetch_all()'s writers do. After a failure no later batch is
+ * stored. Same contract as poller_fetch_all(). */
 int poller_fetch_all_apart(struct poller_mailbox *pm, uint32_t uidvalidity, uint32_t after_uid,
 			   const uint32_t *uids, size_t count, struct error *err)
 	__attribute__((warn_unused_result));
