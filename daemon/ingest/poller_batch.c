@@ -192,8 +192,8 @@ static unsigned int poller_jobs(const struct store_ingest_counts *c)
 /* Stores b with its checkpoint and renews the lease (a long first fetch
  * must not outlive it). Returns 0, or -1 (also when the lease is lost). */
 int poller_batch_store(struct poller_mailbox *pm, struct store *st, uint32_t uidvalidity,
-		       const struct poller_batch *b, struct store_ingest_counts *counts,
-		       uint64_t *ms, struct error *err)
+		       const struct poller_batch *b, const struct store_ingest_reserved *reserved,
+		       struct store_ingest_counts *counts, uint64_t *ms, struct error *err)
 {
 	struct store_ingest_counts got = {0, 0, 0, 0};
 	struct store *s = st != NULL ? st : pm->store;
@@ -205,8 +205,8 @@ int poller_batch_store(struct poller_mailbox *pm, struct store *st, uint32_t uid
 	 * be stored by several threads at once (poller_chain.c) */
 	if (borrowed && store_pool_get(pm->pool, &s, err) < 0)
 		return -1;
-	if (store_ingest_batch(s, pm->id, pm->owner, uidvalidity, b->rows, b->n, b->after_uid,
-			       b->upto_uid, &got) < 0) {
+	if (store_ingest_batch_ordered(s, pm->id, pm->owner, uidvalidity, b->rows, b->n,
+				       b->after_uid, b->upto_uid, reserved, &got) < 0) {
 		error_set(err, "%s", store_error(s));
 		goto out;
 	}

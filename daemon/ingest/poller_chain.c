@@ -58,7 +58,8 @@ struct chain_link {
 	bool prepared; /* guarded by c->lock: the IMAP connection is free again */
 	/* apart, guarded by c->lock: the batch from its fetch until stored */
 	const struct poller_batch *batch;
-	bool done; /* apart, guarded by c->lock: the batch is over */
+	bool reserved; /* apart, guarded by c->lock: the batch's ids are taken */
+	bool done;     /* apart, guarded by c->lock: the batch is over */
 };
 
 static void chain_fail(struct chain *c, const struct error *err)
@@ -106,15 +107,29 @@ static void chain_link_prepared(struct chain_link *l, const struct poller_batch 
 	pthread_mutex_unlock(&l->c->lock);
 }
 
-/* Apart: whether an earlier batch still in flight holds the same bytes or
- * content as l's (l's lookup must then see its rows). Under c->lock. */
-static bool chain_link_behind(const struct chain_link *l)
+/* Apart: whether l's batch must wait for an earlier one still in flight:
+ * until that one's rows have their ids (a mailbox's ids stay in UID order),
+ * and, with same_mail only for one that holds the same bytes or content,
+ * until it ended (l's lookup must see its rows). Under c->lock. */
+static bool chain_link_behind(const struct chain_link *l, bool same_mail)
 {
 	for (const struct chain_link *o = l->c->links; o != NULL && o != l; o = o->next) {
-		if (o->batch != NULL && poller_batch_overlap(o->batch, l->batch))
+		if (o->batch != NULL &&
+		    ((!same_mail && !o->reserved) || poller_batch_overlap(o->batch, l->batch)))
 			return true;
 	}
 	return false;
+}
+
+/* store_ingest_reserved's fn: l's batch has its ids. */
+static void chain_link_reserved(void *arg)
+{
+	struct chain_link *l = arg;
+
+	pthread_mutex_lock(&l->c->lock);
+	l->reserved = true;
+	pthread_cond_broadcast(&l->c->cond);
+	pthread_mutex_unlock(&l->c->lock);
 }
 
 /* Waits for l's turn to store: after the batch before (not apart), or
@@ -128,10 +143,10 @@ static void chain_link_turn(struct chain_link *l)
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
-	if (l->batch != NULL && chain_link_behind(l))
+	if (l->batch != NULL && chain_link_behind(l, true))
 		log_debug("UIDs %u-%u wait for an earlier batch with the same mail", l->uids[0],
 			  l->uids[l->count - 1]);
-	while (!c->failed && l->batch != NULL && chain_link_behind(l))
+	while (!c->failed && l->batch != NULL && chain_link_behind(l, false))
 		pthread_cond_wait(&c->cond, &c->lock);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -144,6 +159,7 @@ static void chain_link_run(struct chain_link *l)
 	struct poller_times t = {0, 0, 0, 0, 0};
 	struct store_ingest_counts got = {0, 0, 0, 0};
 	struct store_ingest_counts *sum = &c->pm->counts.store;
+	struct store_ingest_reserved reserved = {chain_link_reserved, l};
 	struct poller_batch *b = NULL;
 	struct error err;
 	int r;
@@ -155,7 +171,8 @@ static void chain_link_run(struct chain_link *l)
 	if (r < 0)
 		chain_fail(c, &err);
 	else if (!chain_failed(c) &&
-		 poller_batch_store(c->pm, NULL, c->uidvalidity, b, &got, &t.store, &err) < 0)
+		 poller_batch_store(c->pm, NULL, c->uidvalidity, b, c->apart ? &reserved : NULL,
+				    &got, &t.store, &err) < 0)
 		chain_fail(c, &err);
 	pthread_mutex_lock(&c->lock);
 	l->batch = NULL;

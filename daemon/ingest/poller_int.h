@@ -81,11 +81,12 @@ int poller_batch_fetch(struct poller_mailbox *pm, uint32_t after_uid, const uint
 /* Stores b with its checkpoint and renews the lease, on st (a writer's own
  * connection; NULL: pm's fixed one, or one borrowed from pm's pool for the
  * step), adding to *counts on commit. With a pool or an st of its own, one
- * batch may be stored while another is (counts apart). 0, or -1 (in
- * err). */
+ * batch may be stored while another is (counts apart); reserved (NULL:
+ * none) is told once b's rows have their ids. 0, or -1 (in err). */
 int poller_batch_store(struct poller_mailbox *pm, struct store *st, uint32_t uidvalidity,
-		       const struct poller_batch *b, struct store_ingest_counts *counts,
-		       uint64_t *ms, struct error *err) __attribute__((warn_unused_result));
+		       const struct poller_batch *b, const struct store_ingest_reserved *reserved,
+		       struct store_ingest_counts *counts, uint64_t *ms, struct error *err)
+	__attribute__((warn_unused_result));
 /* Whether a and b hold the same bytes or the same content (sha256 or
  * content_sha256): b must then not be stored before a committed, or its
  * lookup would miss a's rows (a redelivery drafted twice). */

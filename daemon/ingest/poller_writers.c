@@ -39,6 +39,7 @@ struct writer {
 	struct store *owned;               /* opened for the pass, or NULL */
 	const struct poller_batch *cur;    /* guarded by ws->lock: being stored */
 	uint64_t seq;                      /* guarded by ws->lock: cur's place in the pass */
+	bool reserved;                     /* guarded by ws->lock: cur's ids are taken */
 	struct store_ingest_counts counts; /* read after the join */
 };
 
@@ -57,24 +58,40 @@ struct writers {
 	struct writer w[POLLER_WRITERS];
 };
 
-/* Whether w's batch must wait for an earlier one another writer is
- * storing. Called with ws->lock held. */
-static bool writers_behind(const struct writers *ws, const struct writer *w)
+/* Whether w's batch must wait for an earlier one another writer holds:
+ * until that one's rows have their ids (so that a mailbox's ids stay in
+ * UID order: the thread and message lists order by id), and, with
+ * same_mail, only for one that holds the same mail, until it ended. Under
+ * ws->lock. */
+static bool writers_behind(const struct writers *ws, const struct writer *w, bool same_mail)
 {
 	for (size_t i = 0; i < ws->n; i++) {
 		const struct writer *o = &ws->w[i];
 
-		if (o != w && o->cur != NULL && o->seq < w->seq &&
-		    poller_batch_overlap(o->cur, w->cur))
+		if (o == w || o->cur == NULL || o->seq > w->seq)
+			continue;
+		if ((!same_mail && !o->reserved) || poller_batch_overlap(o->cur, w->cur))
 			return true;
 	}
 	return false;
+}
+
+/* store_ingest_reserved's fn: w's batch has its ids. */
+static void writer_reserved(void *arg)
+{
+	struct writer *w = arg;
+
+	pthread_mutex_lock(&w->ws->lock);
+	w->reserved = true;
+	pthread_cond_broadcast(&w->ws->cond);
+	pthread_mutex_unlock(&w->ws->lock);
 }
 
 static void *writer_main(void *arg)
 {
 	struct writer *w = arg;
 	struct writers *ws = w->ws;
+	struct store_ingest_reserved reserved = {writer_reserved, w};
 	struct poller_batch *b;
 	struct error err;
 	uint64_t t0, ms;
@@ -94,19 +111,20 @@ static void *writer_main(void *arg)
 		}
 		w->cur = b;
 		w->seq = ++ws->taken;
+		w->reserved = false;
 		pthread_cond_broadcast(&ws->cond); /* room for the next one */
-		if (writers_behind(ws, w))
+		if (writers_behind(ws, w, true))
 			log_debug("batch %llu waits for an earlier batch with the same mail",
 				  (unsigned long long)w->seq);
-		while (!ws->failed && writers_behind(ws, w))
+		while (!ws->failed && writers_behind(ws, w, false))
 			pthread_cond_wait(&ws->cond, &ws->lock);
 		ws->idle_ms += time_mono_ms() - t0;
 		r = ws->failed ? -1 : 0;
 		pthread_mutex_unlock(&ws->lock);
 		ms = 0;
 		if (r == 0)
-			r = poller_batch_store(ws->pm, w->store, ws->uidvalidity, b, &w->counts,
-					       &ms, &err);
+			r = poller_batch_store(ws->pm, w->store, ws->uidvalidity, b, &reserved,
+					       &w->counts, &ms, &err);
 		pthread_mutex_lock(&ws->lock);
 		w->cur = NULL;
 		ws->store_ms += ms;
@@ -259,8 +277,8 @@ int poller_fetch_all(struct poller_mailbox *pm, uint32_t uidvalidity, uint32_t a
 			goto out;
 		t0 = time_mono_ms();
 		if (writers > 0 ? writers_hand(&ws, &b, err) < 0
-				: poller_batch_store(pm, NULL, uidvalidity, b, &pm->counts.store,
-						     &t.store, err) < 0)
+				: poller_batch_store(pm, NULL, uidvalidity, b, NULL,
+						     &pm->counts.store, &t.store, err) < 0)
 			goto out;
 		if (writers > 0)
 			t.hand += time_mono_ms() - t0;

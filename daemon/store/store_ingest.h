@@ -99,6 +99,25 @@ int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint3
 		       uint32_t upto_uid, struct store_ingest_counts *counts)
 	__attribute__((warn_unused_result));
 
+/* Told (fn(ctx), from the storing thread) once a batch's rows have their
+ * messages ids, before they are written. */
+struct store_ingest_reserved {
+	void (*fn)(void *ctx);
+	void *ctx;
+};
+
+/* store_ingest_batch() for batches stored at once on several connections:
+ * ids are taken in the order the batches' lookups run, so a caller that
+ * starts a batch only after the one before was told keeps a mailbox's ids
+ * in UID order (the thread and message lists order by id). reserved NULL:
+ * store_ingest_batch(). */
+int store_ingest_batch_ordered(struct store *store, int64_t id, const char *owner,
+			       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
+			       size_t count, uint32_t after_uid, uint32_t upto_uid,
+			       const struct store_ingest_reserved *reserved,
+			       struct store_ingest_counts *counts)
+	__attribute__((warn_unused_result));
+
 /* Records the outcome of a poll on the mailbox row: error NULL clears
  * last_error and sets last_poll_at, else last_error/last_error_at are set.
  * Returns 0 or -1. */

@@ -420,7 +420,8 @@ static int sib_job_ids(const struct store_ingest_msg *const *msgs,
  * (rolled back; store->sqlstate says why). */
 static int sib_attempt(struct store *store, int64_t id, const char *const params[5],
 		       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
-		       size_t count, struct store_ingest_row *rows, struct store_ingest_counts *c)
+		       size_t count, struct store_ingest_row *rows,
+		       const struct store_ingest_reserved *reserved, struct store_ingest_counts *c)
 {
 	struct buf ids;
 	const char *p[6] = {params[0], params[1], params[2], params[3], NULL, params[4]};
@@ -435,6 +436,8 @@ static int sib_attempt(struct store *store, int64_t id, const char *const params
 		goto out;
 	if (sib_lookup_rows(store, params, msgs, count, rows) < 0)
 		goto out;
+	if (reserved != NULL && reserved->fn != NULL)
+		reserved->fn(reserved->ctx);
 	if (store_ingest_plan(msgs, count, rows) < 0 ||
 	    sib_job_ids(msgs, rows, count, &ids, &jobs) < 0) {
 		error_set(&store->err, "store batch: out of memory");
@@ -480,6 +483,16 @@ int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint3
 		       const struct store_ingest_msg *const *msgs, size_t count, uint32_t after_uid,
 		       uint32_t upto_uid, struct store_ingest_counts *counts)
 {
+	return store_ingest_batch_ordered(store, id, owner, uidvalidity, msgs, count, after_uid,
+					  upto_uid, NULL, counts);
+}
+
+int store_ingest_batch_ordered(struct store *store, int64_t id, const char *owner,
+			       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
+			       size_t count, uint32_t after_uid, uint32_t upto_uid,
+			       const struct store_ingest_reserved *reserved,
+			       struct store_ingest_counts *counts)
+{
 	struct store_ingest_counts c;
 	struct store_ingest_row *rows = calloc(count > 0 ? count : 1, sizeof(*rows));
 	char idbuf[24], uvbuf[16], uptobuf[16], afterbuf[16];
@@ -498,7 +511,9 @@ int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint3
 	 * another instance that took the lease over could) breaks a unique
 	 * constraint: the second attempt's lookup sees it and leaves it alone. */
 	for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
-		r = sib_attempt(store, id, params, uidvalidity, msgs, count, rows, &c);
+		/* told once: a second attempt's ids come after anyway */
+		r = sib_attempt(store, id, params, uidvalidity, msgs, count, rows,
+				attempt == 0 ? reserved : NULL, &c);
 		if (r < 0 && !STORE_UNIQUE_VIOLATION(store))
 			break;
 	}
