@@ -14,8 +14,11 @@
  * batch with the same bytes or content as an earlier batch still being
  * stored waits for that one to end, so that its lookup sees those rows: a
  * redelivery is marked as one and the same bytes are not stored twice, as
- * when one writer stored them in order. At most one batch waits for a free
- * writer: POLLER_WRITERS + 2 batches in memory. */
+ * when one writer stored them in order. And a batch takes its rows' ids
+ * (its lookup, the transaction's first statement) only after the batch
+ * before took its own, so a mailbox's ids rise with its UIDs as before. At
+ * most one batch waits for a free writer: POLLER_WRITERS + 2 batches in
+ * memory. */
 #include "daemon/ingest/poller_int.h"
 
 #include <pthread.h>
