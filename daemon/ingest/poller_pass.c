@@ -72,20 +72,20 @@ static bool poller_holder_dead(const struct poller_mailbox *pm, const char *hold
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-int poller_lease(struct poller_mailbox *pm, struct error *err)
+int poller_lease(struct poller_mailbox *pm, struct store *st, struct error *err)
 {
 	char holder[160];
 	int r;
 
-	r = store_ingest_lease_take(pm->store, pm->id, pm->owner, pm->lease_ttl, NULL, holder,
+	r = store_ingest_lease_take(st, pm->id, pm->owner, pm->lease_ttl, NULL, holder,
 				    sizeof(holder));
 	if (r == 0 && poller_holder_dead(pm, holder)) {
 		log_warn("taking over the lease of %s, which no longer runs", holder);
-		r = store_ingest_lease_take(pm->store, pm->id, pm->owner, pm->lease_ttl, holder,
-					    holder, sizeof(holder));
+		r = store_ingest_lease_take(st, pm->id, pm->owner, pm->lease_ttl, holder, holder,
+					    sizeof(holder));
 	}
 	if (r < 0)
-		error_set(err, "%s", store_error(pm->store));
+		error_set(err, "%s", store_error(st));
 	else if (r == 0)
 		error_set(err, "mailbox is leased by %s", holder);
 	return r;
@@ -107,7 +107,7 @@ static int poller_pass_lease(struct poller_mailbox *pm, uint32_t *stored_uv_r, u
 	if (pm->id == 0 && store_ingest_mailbox(pm->store, pm->mb, &pm->id) < 0)
 		error_set(err, "%s", store_error(pm->store));
 	else
-		r = poller_lease(pm, err);
+		r = poller_lease(pm, pm->store, err);
 	if (r == 1 && store_ingest_checkpoint(pm->store, pm->id, stored_uv_r, last_uid_r) < 0) {
 		error_set(err, "%s", store_error(pm->store));
 		r = -1;
@@ -200,7 +200,8 @@ int poller_pass(struct poller_mailbox *pm, struct error *err)
 		}
 		if (n > 0)
 			log_debug("%ld new messages above UID %u", n, last_uid);
-		if (n > 0 && poller_fetch_all_apart(pm, uidvalidity, uids, (size_t)n, err) < 0)
+		if (n > 0 &&
+		    poller_fetch_all_apart(pm, uidvalidity, last_uid, uids, (size_t)n, err) < 0)
 			goto fail;
 	}
 	poller_pass_result(pm, NULL);

@@ -25,6 +25,9 @@ int store_ingest_mailbox(struct store *store, const struct mailbox_config *mb, i
 		" last_uid = CASE WHEN (mailboxes.imap_url, mailboxes.imap_user, mailboxes.folder)"
 		"   IS DISTINCT FROM (EXCLUDED.imap_url, EXCLUDED.imap_user, EXCLUDED.folder)"
 		"   THEN 0 ELSE mailboxes.last_uid END,"
+		" pending_uids = CASE WHEN (mailboxes.imap_url, mailboxes.imap_user,"
+		"   mailboxes.folder) IS DISTINCT FROM (EXCLUDED.imap_url, EXCLUDED.imap_user,"
+		"   EXCLUDED.folder) THEN '{}' ELSE mailboxes.pending_uids END,"
 		" imap_url = EXCLUDED.imap_url, imap_user = EXCLUDED.imap_user,"
 		" secret_ref = EXCLUDED.secret_ref, folder = EXCLUDED.folder,"
 		" address = EXCLUDED.address, poll_interval = EXCLUDED.poll_interval,"
@@ -162,9 +165,10 @@ int store_ingest_uidvalidity_reset(struct store *store, int64_t id, const char *
 	static const char event[] =
 		"INSERT INTO mailbox_events (mailbox_id, kind, detail) VALUES ($1,"
 		" 'uidvalidity_changed', jsonb_build_object('old', $2::bigint, 'new', $3::bigint))";
-	static const char reset[] = "UPDATE mailboxes SET uidvalidity = $2, last_uid = 0,"
-				    " updated_at = now() WHERE id = $1 AND lease_owner = $3"
-				    " RETURNING id";
+	static const char reset[] =
+		"UPDATE mailboxes SET uidvalidity = $2, last_uid = 0,"
+		" pending_uids = '{}', updated_at = now() WHERE id = $1 AND lease_owner = $3"
+		" RETURNING id";
 	char idbuf[24], oldbuf[16], newbuf[16];
 	const char *params[3] = {idbuf, oldbuf, newbuf};
 	const char *rparams[3] = {idbuf, newbuf, owner};

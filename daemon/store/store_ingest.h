@@ -84,16 +84,39 @@ struct store_ingest_counts {
 	unsigned int screened;   /* stored with a screen reason, no job */
 };
 
-/* Stores msgs[count] (NULL entries skipped: expunged before the fetch) and moves the checkpoint to
- * upto_uid (when higher), in ONE transaction, only while owner holds the lease. A message may be
+/* Stores msgs[count] (NULL entries skipped: expunged before the fetch), the UIDs (after_uid,
+ * upto_uid] of the mailbox, in ONE transaction, only while owner holds the lease. after_uid is
+ * the last UID of the pass's previous batch (or the checkpoint the pass started from): the
+ * checkpoint moves to upto_uid when every batch below has committed, else the range waits above
+ * it until they have (two batches of a pass may commit out of order). A message may be
  * drafted ('new' with a queued pipeline job) unless it was screened
  * ('skipped', or 'human' for oversized or over-limit mail) or is a
  * redelivery of a stored one ('skipped', screen_reason 'duplicate',
  * is_duplicate, duplicate_of): those get no job. Adds to *counts only on
  * commit. Returns 0, or -1 (rolled back, nothing changed). */
 int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint32_t uidvalidity,
-		       const struct store_ingest_msg *const *msgs, size_t count, uint32_t upto_uid,
-		       struct store_ingest_counts *counts) __attribute__((warn_unused_result));
+		       const struct store_ingest_msg *const *msgs, size_t count, uint32_t after_uid,
+		       uint32_t upto_uid, struct store_ingest_counts *counts)
+	__attribute__((warn_unused_result));
+
+/* Told (fn(ctx), from the storing thread) once a batch's rows have their
+ * messages ids, before they are written. */
+struct store_ingest_reserved {
+	void (*fn)(void *ctx);
+	void *ctx;
+};
+
+/* store_ingest_batch() for batches stored at once on several connections:
+ * ids are taken in the order the batches' lookups run, so a caller that
+ * starts a batch only after the one before was told keeps a mailbox's ids
+ * in UID order (the thread and message lists order by id). reserved NULL:
+ * store_ingest_batch(). */
+int store_ingest_batch_ordered(struct store *store, int64_t id, const char *owner,
+			       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
+			       size_t count, uint32_t after_uid, uint32_t upto_uid,
+			       const struct store_ingest_reserved *reserved,
+			       struct store_ingest_counts *counts)
+	__attribute__((warn_unused_result));
 
 /* Records the outcome of a poll on the mailbox row: error NULL clears
  * last_error and sets last_poll_at, else last_error/last_error_at are set.

@@ -63,14 +63,18 @@ enum { SIB_FIELDS = 34 };
 /* pg_type's oid of text: the element type a binary text[] names. */
 #define SIB_TEXTOID 25u
 
-/* $5: the ids to queue a job for. The checkpoint moves only while $4 holds
- * the lease: leased = 0 means roll back. */
+/* $5: the ids to queue a job for. The batch covers the UIDs ($6, $3]; the
+ * checkpoint moves only over a contiguous prefix of committed batches (two
+ * of a pass may commit out of order: migration 0240), and only while $4
+ * holds the lease: leased = 0 means roll back. */
 static const char sib_finish[] =
 	"WITH j AS ("
 	"  INSERT INTO jobs (message_id) SELECT unnest(string_to_array($5, ',')::bigint[])"
 	"  RETURNING 1"
 	"), adv AS ("
-	"  UPDATE mailboxes SET uidvalidity = $2, last_uid = GREATEST(last_uid, $3::bigint),"
+	"  UPDATE mailboxes SET uidvalidity = $2,"
+	"   last_uid = draftd_uid_checkpoint(last_uid, pending_uids, $6::bigint, $3::bigint),"
+	"   pending_uids = draftd_uid_pending(last_uid, pending_uids, $6::bigint, $3::bigint),"
 	"   last_poll_at = now(), updated_at = now() WHERE id = $1 AND lease_owner = $4"
 	"  RETURNING id"
 	") SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM adv)";
@@ -414,12 +418,13 @@ static int sib_job_ids(const struct store_ingest_msg *const *msgs,
 
 /* One attempt at the batch's transaction. Returns 0 with *c filled, or -1
  * (rolled back; store->sqlstate says why). */
-static int sib_attempt(struct store *store, int64_t id, const char *const params[4],
+static int sib_attempt(struct store *store, int64_t id, const char *const params[5],
 		       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
-		       size_t count, struct store_ingest_row *rows, struct store_ingest_counts *c)
+		       size_t count, struct store_ingest_row *rows,
+		       const struct store_ingest_reserved *reserved, struct store_ingest_counts *c)
 {
 	struct buf ids;
-	const char *p[5] = {params[0], params[1], params[2], params[3], NULL};
+	const char *p[6] = {params[0], params[1], params[2], params[3], NULL, params[4]};
 	unsigned int jobs = 0, queued, leased;
 	PGresult *res = NULL;
 	int ret = -1;
@@ -431,6 +436,8 @@ static int sib_attempt(struct store *store, int64_t id, const char *const params
 		goto out;
 	if (sib_lookup_rows(store, params, msgs, count, rows) < 0)
 		goto out;
+	if (reserved != NULL && reserved->fn != NULL)
+		reserved->fn(reserved->ctx);
 	if (store_ingest_plan(msgs, count, rows) < 0 ||
 	    sib_job_ids(msgs, rows, count, &ids, &jobs) < 0) {
 		error_set(&store->err, "store batch: out of memory");
@@ -447,7 +454,7 @@ static int sib_attempt(struct store *store, int64_t id, const char *const params
 	if (c->stored > 0 && sib_copy_rows(store, id, uidvalidity, msgs, rows, count) < 0)
 		goto out;
 	p[4] = ids.data;
-	res = store_exec(store, "store batch", sib_finish, 5, p);
+	res = store_exec(store, "store batch", sib_finish, 6, p);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1 || sib_count(res, 0, &queued) < 0 ||
@@ -473,13 +480,23 @@ out:
 }
 
 int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint32_t uidvalidity,
-		       const struct store_ingest_msg *const *msgs, size_t count, uint32_t upto_uid,
-		       struct store_ingest_counts *counts)
+		       const struct store_ingest_msg *const *msgs, size_t count, uint32_t after_uid,
+		       uint32_t upto_uid, struct store_ingest_counts *counts)
+{
+	return store_ingest_batch_ordered(store, id, owner, uidvalidity, msgs, count, after_uid,
+					  upto_uid, NULL, counts);
+}
+
+int store_ingest_batch_ordered(struct store *store, int64_t id, const char *owner,
+			       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
+			       size_t count, uint32_t after_uid, uint32_t upto_uid,
+			       const struct store_ingest_reserved *reserved,
+			       struct store_ingest_counts *counts)
 {
 	struct store_ingest_counts c;
 	struct store_ingest_row *rows = calloc(count > 0 ? count : 1, sizeof(*rows));
-	char idbuf[24], uvbuf[16], uptobuf[16];
-	const char *params[4] = {idbuf, uvbuf, uptobuf, owner};
+	char idbuf[24], uvbuf[16], uptobuf[16], afterbuf[16];
+	const char *params[5] = {idbuf, uvbuf, uptobuf, owner, afterbuf};
 	int r = -1;
 
 	if (rows == NULL) {
@@ -489,11 +506,14 @@ int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint3
 	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
 	snprintf(uvbuf, sizeof(uvbuf), "%u", uidvalidity);
 	snprintf(uptobuf, sizeof(uptobuf), "%u", upto_uid);
+	snprintf(afterbuf, sizeof(afterbuf), "%u", after_uid);
 	/* A row stored by someone else between the lookup and the COPY (only
 	 * another instance that took the lease over could) breaks a unique
 	 * constraint: the second attempt's lookup sees it and leaves it alone. */
 	for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
-		r = sib_attempt(store, id, params, uidvalidity, msgs, count, rows, &c);
+		/* told once: a second attempt's ids come after anyway */
+		r = sib_attempt(store, id, params, uidvalidity, msgs, count, rows,
+				attempt == 0 ? reserved : NULL, &c);
 		if (r < 0 && !STORE_UNIQUE_VIOLATION(store))
 			break;
 	}

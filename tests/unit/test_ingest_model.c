@@ -143,7 +143,7 @@ static int im_batch(const struct folder *f, int64_t id, const char *owner, unsig
 			goto out;
 		rows[u - from] = &msgs[u - from].row;
 	}
-	r = store_ingest_batch(store, id, owner, 1, rows, to - from + 1, to, c);
+	r = store_ingest_batch(store, id, owner, 1, rows, to - from + 1, from - 1, to, c);
 out:
 	for (unsigned int i = 0; msgs != NULL && i <= to - from; i++)
 		ingest_msg_clear(&msgs[i]);

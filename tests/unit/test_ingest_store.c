@@ -90,13 +90,13 @@ static void test_store_flow(void)
 	CU_ASSERT_STRING_EQUAL(holder, "h:1");
 	/* a batch by someone without the lease changes nothing */
 	prep(&msgs[0], 1, orig);
-	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:2", 5, rows, 1, 1, &c), -1);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:2", 5, rows, 1, 0, 1, &c), -1);
 	CU_ASSERT_EQUAL(q("SELECT count(*) FROM messages"), 0);
 	CU_ASSERT_EQUAL(c.stored, 0);
 
 	prep(&msgs[1], 2, redelivered);
 	prep(&msgs[2], 3, forged);
-	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:1", 5, rows, 3, 3, &c), 0);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:1", 5, rows, 3, 0, 3, &c), 0);
 	CU_ASSERT_EQUAL(c.stored, 3);
 	CU_ASSERT_EQUAL(c.duplicates, 1);
 	CU_ASSERT_EQUAL(q("SELECT count(*) FROM messages WHERE uid = 2 AND is_duplicate AND "
@@ -121,7 +121,7 @@ static void test_store_flow(void)
 	for (int i = 0; i < 3; i++)
 		msgs[i].row.uid = (uint32_t)(10 + i);
 	memset(&c, 0, sizeof(c));
-	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:1", 6, rows, 3, 12, &c), 0);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:1", 6, rows, 3, 0, 12, &c), 0);
 	CU_ASSERT_EQUAL(c.stored, 0);
 	CU_ASSERT_EQUAL(c.already, 3);
 	CU_ASSERT_EQUAL(q("SELECT count(*) FROM messages"), 3);
@@ -173,7 +173,7 @@ static void test_store_copy_batch(void)
 	prep(&msgs[1], 2, orig);
 	rows[2] = NULL;
 	prep(&msgs[3], 4, odd);
-	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:9", 7, rows, 4, 4, &c), 0);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:9", 7, rows, 4, 0, 4, &c), 0);
 	CU_ASSERT_EQUAL(c.stored, 2);
 	CU_ASSERT_EQUAL(c.already, 1);
 	CU_ASSERT_EQUAL(c.duplicates, 0);
@@ -194,7 +194,7 @@ static void test_store_copy_batch(void)
 	prep(&msgs[0], 5, redelivered);
 	prep(&msgs[1], 6, again);
 	rows[2] = &msgs[2].row;
-	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:9", 7, rows, 2, 6, &c), 0);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:9", 7, rows, 2, 4, 6, &c), 0);
 	CU_ASSERT_EQUAL(c.stored, 4);
 	CU_ASSERT_EQUAL(c.duplicates, 2);
 	CU_ASSERT_EQUAL(
@@ -210,9 +210,9 @@ static void test_store_copy_batch(void)
 	ingest_msg_clear(&msgs[0]);
 	ingest_msg_clear(&msgs[1]);
 	prep(&msgs[0], 7, forged);
-	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:other", 7, rows, 1, 7, &c), -1);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:other", 7, rows, 1, 6, 7, &c), -1);
 	CU_ASSERT_EQUAL(q("SELECT last_uid FROM mailboxes WHERE name = 'copy'"), 6);
-	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:9", 7, rows, 1, 7, &c), 0);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:9", 7, rows, 1, 6, 7, &c), 0);
 	CU_ASSERT_EQUAL(c.stored, 5);
 	CU_ASSERT_EQUAL(q("SELECT count(*) FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id"
 			  " WHERE b.name = 'copy' AND m.uid = 7 AND m.state = 'new'"),
@@ -237,7 +237,7 @@ static void *race_batch(void *arg)
 {
 	struct racer *x = arg;
 
-	x->r = store_ingest_batch(store, x->id, "h:race", 3, x->rows, x->n, 9, &x->c);
+	x->r = store_ingest_batch(store, x->id, "h:race", 3, x->rows, x->n, 0, 9, &x->c);
 	return NULL;
 }
 

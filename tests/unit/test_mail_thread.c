@@ -328,7 +328,7 @@ static void test_stored(void)
 		m[i].screen_reason = "list";
 		rows[i] = &m[i];
 	}
-	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "t:1", 1, rows, ROWS, ROWS, &c), 0);
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "t:1", 1, rows, ROWS, 0, ROWS, &c), 0);
 	CU_ASSERT_EQUAL(c.stored, ROWS);
 	CU_ASSERT_EQUAL(q1("SELECT count(*) FROM messages WHERE thread_ids = draftd_msgid_list("
 			   "coalesce(message_id, '') || ' ' || coalesce(in_reply_to, '') || ' ' ||"

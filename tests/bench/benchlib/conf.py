@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """draftd configurations for the bench: the demo's business data behind pg
 connectors, the demo rules, and one [mailbox] section per test account."""
+import os
 import socket
 
 
@@ -29,7 +30,8 @@ def write(path, ctx, db_url, mailboxes, idle=False, model=None, workers=None,
     out += ["[agent]", "rules_file = %s/deploy/demo/rules.json" % src]
     if workers:
         out.append("workers = %d" % workers)
-    out += ["[log]", "level = warn"]
+    # BENCH_LOG_LEVEL=debug: the poller's per-pass times (fetch, prepare, store, waits)
+    out += ["[log]", "level = %s" % os.environ.get("BENCH_LOG_LEVEL", "warn")]
     for name in mailboxes:
         out += ["[mailbox %s]" % name,
                 "url = imap://127.0.0.1:%d" % svc.imap_port,

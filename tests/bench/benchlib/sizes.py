@@ -52,5 +52,6 @@ def usage():
         lines.append("  %-26s %s / %s / %s  %s" % (name, d, s, sc, what))
     lines += ["Also: BENCH_SMOKE=1 (toy sizes, targets not judged), BENCH_RESULTS=FILE,",
               "BENCH_KEEP=1 (keep the temp dir and its logs), BENCH_PGSS=none (no",
-              "pg_stat_statements tracking), BENCH_T_MIME_MSGS/_MBS/_RSS (MIME gates)."]
+              "pg_stat_statements tracking), BENCH_T_MIME_MSGS/_MBS/_RSS (MIME gates),",
+              "BENCH_LOG_LEVEL=debug (draftd's log level; default warn)."]
     return "\n".join(lines)
