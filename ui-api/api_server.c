@@ -2,8 +2,9 @@
 /* The REST server: libmicrohttpd with a thread per connection (handlers
  * block on libpq: with a pool of threads each multiplexing connections, one
  * slow GET /stats held up every keep-alive connection its thread served),
- * a pool of [api] threads database connections lent out per request, the
- * [api] limits, optional TLS, and the service_api entry of `draftd run`. */
+ * a pool of [api] threads database connections lent out per request and
+ * one of API_BACKGROUND_CONNECTIONS for the refreshers, the [api] limits,
+ * optional TLS, and the service_api entry of `draftd run`. */
 #include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@
 #include "ui-api/auth/auth_session.h"
 #include "ui-api/api.h"
 #include "ui-api/api_server.h"
+#include "ui-api/api_token_refresh.h"
 #include "ui-api/backlog_cache.h"
 #include "ui-api/json_reals.h"
 
@@ -35,6 +37,9 @@
 #define API_CONNECTION_TIMEOUT 30          /* seconds idle before a connection is dropped */
 #define API_CONNECTION_LIMIT   512
 #define API_TLS_FILE_MAX       (256 * 1024)
+/* the backlog's and the token cache's refreshers, one connection each, so
+ * neither ever waits for the other nor makes a request wait for theirs */
+#define API_BACKGROUND_CONNECTIONS 2
 
 #define API_CSP_API "default-src 'none'; frame-ancestors 'none'"
 #define API_CSP_WEB                                                                       \
@@ -67,9 +72,16 @@ struct api_server {
 	 * opened on first use): a connection's thread lives only as long as
 	 * its HTTP connection, so connections are not tied to threads */
 	struct store_pool *db;
+	/* the refreshers' connections (opened on first use): a refresher that
+	 * borrowed one of db's made a request wait behind its computation
+	 * whenever [api] threads requests ran at once */
+	struct store_pool *background;
 	/* keeps the shared backlog answer fresh while pages ask for it
-	 * (ui-api/backlog_cache.h), with a connection borrowed from db */
+	 * (ui-api/backlog_cache.h), with a connection from background */
 	struct backlog_refresher *backlog;
+	/* looks up the tokens requests use ahead of their cache entries' end
+	 * (ui-api/api_token_refresh.h), with a connection from background */
+	struct api_token_refresher *tokens;
 	/* the shared CSRF key, read from auth_keys on first use */
 	pthread_mutex_t csrf_lock;
 	bool csrf_loaded;
@@ -474,25 +486,27 @@ static void api_server_free(struct api_server *server)
 {
 	if (server == NULL)
 		return;
-	backlog_refresher_stop(&server->backlog); /* before the pool it borrows from */
+	backlog_refresher_stop(&server->backlog); /* before the pool they borrow from */
+	api_token_refresher_stop(&server->tokens);
 	facts_close(&server->facts);
 	pthread_mutex_destroy(&server->csrf_lock);
 	explicit_bzero(server->csrf_key, sizeof(server->csrf_key));
 	store_pool_free(&server->db);
+	store_pool_free(&server->background);
 	secret_free(&server->tls_key);
 	free(server->tls_cert);
 	free(server);
 }
 
-/* The refresher's connection: one of the API's (the pool's size is the
- * process's bound on them), given back after each computation. */
+/* The backlog refresher's connection: one of the background pool's, never
+ * one a request could be waiting for, given back after each computation. */
 static int api_backlog_acquire(void *ctx, void **conn_r)
 {
 	struct api_server *server = ctx;
 	struct store *store = NULL;
 	struct error err;
 
-	if (store_pool_get(server->db, &store, &err) < 0) {
+	if (store_pool_get(server->background, &store, &err) < 0) {
 		log_debug("api: backlog refresh: %s", error_msg(&err));
 		return -1;
 	}
@@ -505,8 +519,38 @@ static void api_backlog_release(void *ctx, void **conn)
 	struct api_server *server = ctx;
 	struct store *store = *conn;
 
-	store_pool_put(server->db, &store);
+	store_pool_put(server->background, &store);
 	*conn = NULL;
+}
+
+/* The token refresher's lookup, on a background connection. */
+static int api_token_lookup_background(void *ctx, const unsigned char hash[32],
+				       struct token_auth *auth_r)
+{
+	struct api_server *server = ctx;
+	struct store *store = NULL;
+	struct error err;
+	int r;
+
+	if (store_pool_get(server->background, &store, &err) < 0) {
+		log_debug("api: token refresh: %s", error_msg(&err));
+		return -1;
+	}
+	r = store_token_lookup(store, hash, auth_r);
+	if (r < 0)
+		log_debug("api: token refresh: %s", store_error(store));
+	store_pool_put(server->background, &store);
+	return r;
+}
+
+static unsigned int api_token_ttl(void *ctx)
+{
+	struct api_server *server = ctx;
+	struct config *config = daemon_config(server->daemon);
+	unsigned int ttl = config->api.token_cache_ttl;
+
+	config_unref(&config);
+	return ttl;
 }
 
 static int api_seed(const struct config *config, struct error *err)
@@ -556,6 +600,10 @@ static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 		.acquire = api_backlog_acquire,
 		.release = api_backlog_release,
 	};
+	struct token_refresh_source token_source = {
+		.lookup = api_token_lookup_background,
+		.ttl_s = api_token_ttl,
+	};
 	struct config *config = daemon_config(daemon);
 	struct api_server *server = calloc(1, sizeof(*server));
 	struct addrinfo *ai = NULL;
@@ -587,7 +635,9 @@ static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 	if (api_seed(config, err) < 0)
 		goto out;
 	if (store_pool_new(config->database.url, config->database.connect_timeout,
-			   config->api.threads, &server->db) < 0) {
+			   config->api.threads, &server->db) < 0 ||
+	    store_pool_new(config->database.url, config->database.connect_timeout,
+			   API_BACKGROUND_CONNECTIONS, &server->background) < 0) {
 		error_set(err, "out of memory");
 		goto out;
 	}
@@ -616,6 +666,10 @@ static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 	if (backlog_refresher_start(config->api.backlog_max_age, &backlog_source,
 				    &server->backlog) < 0)
 		log_warn("api: no backlog refresher thread: requests compute the backlog");
+	token_source.ctx = server;
+	if (api_token_refresher_start(&token_source, &server->tokens) < 0)
+		log_warn("api: no token refresher thread: requests look tokens up when their"
+			 " cache entries end");
 	log_info("api: listening on %s%s (a thread per connection, %u database connections)",
 		 config->api.listen, server->tls_cert != NULL ? " with TLS" : "",
 		 config->api.threads);
@@ -638,6 +692,7 @@ static void api_stop(void *priv)
 	 * connections' threads, which give their database connections back
 	 * before they end */
 	backlog_refresher_stop(&server->backlog);
+	api_token_refresher_stop(&server->tokens);
 	MHD_stop_daemon(server->mhd);
 	api_server_free(server);
 }
