@@ -176,10 +176,20 @@ bool api_is_tls(const struct api_request *req)
 	return req->server != NULL && req->server->tls_cert != NULL;
 }
 
+/* Microseconds on the monotonic clock, for Server-Timing. */
+static uint64_t api_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 struct store *api_store(struct api_request *req, struct api_response *resp)
 {
 	struct api_server *server = req->server;
 	struct error err;
+	uint64_t asked_us;
 
 	if (req->store != NULL)
 		return req->store;
@@ -188,21 +198,15 @@ struct store *api_store(struct api_request *req, struct api_response *resp)
 		api_error(resp, 503, "unavailable", "database unreachable");
 		return NULL;
 	}
+	asked_us = api_now_us();
 	if (store_pool_get(server->db, &req->store, &err) < 0) {
 		log_warn("api: %s", error_msg(&err));
 		api_error(resp, 503, "unavailable", "database unreachable");
 		return NULL;
 	}
+	req->store_at_us = api_now_us();
+	req->pool_wait_us = req->store_at_us - asked_us;
 	return req->store;
-}
-
-/* Microseconds on the monotonic clock, for Server-Timing. */
-static uint64_t api_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void api_add_headers(struct MHD_Response *r, const struct api_response *resp)
@@ -234,12 +238,21 @@ static void api_add_headers(struct MHD_Response *r, const struct api_response *r
 	}
 	if (resp->handled_us > 0) {
 		/* the handler's time, database included: the page's Resource
-		 * Timing tells server time from network and queueing by it */
-		char timing[48];
+		 * Timing tells server time from network and queueing by it; of
+		 * it, the wait for a database connection and the time one was
+		 * held, which tell a slow request's database from its queue */
+		char timing[128];
+		int n = snprintf(timing, sizeof(timing), "app;dur=%llu.%03llu",
+				 (unsigned long long)(resp->handled_us / 1000),
+				 (unsigned long long)(resp->handled_us % 1000));
 
-		snprintf(timing, sizeof(timing), "app;dur=%llu.%03llu",
-			 (unsigned long long)(resp->handled_us / 1000),
-			 (unsigned long long)(resp->handled_us % 1000));
+		if (resp->db_us > 0 && n > 0 && (size_t)n < sizeof(timing))
+			snprintf(timing + n, sizeof(timing) - (size_t)n,
+				 ", pool;dur=%llu.%03llu, db;dur=%llu.%03llu",
+				 (unsigned long long)(resp->pool_us / 1000),
+				 (unsigned long long)(resp->pool_us % 1000),
+				 (unsigned long long)(resp->db_us / 1000),
+				 (unsigned long long)(resp->db_us % 1000));
 		MHD_add_response_header(r, "Server-Timing", timing);
 	}
 }
@@ -413,6 +426,12 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		handled_us = api_now_us();
 		api_router_dispatch(&req, &resp);
 		config_unref(&req.config);
+		if (req.store != NULL) {
+			resp.pool_us = req.pool_wait_us;
+			resp.db_us = api_now_us() - req.store_at_us;
+			if (resp.db_us == 0)
+				resp.db_us = 1;
+		}
 		store_pool_put(server->db, &req.store);
 		resp.handled_us = api_now_us() - handled_us;
 		if (resp.handled_us == 0)
