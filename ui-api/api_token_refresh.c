@@ -27,22 +27,30 @@ unsigned int api_token_refresh_pass(const struct token_refresh_source *source, u
 {
 	unsigned char due[REFRESH_BATCH][32];
 	unsigned int ttl_s = source->ttl_s(source->ctx), done = 0;
+	bool failed = false;
 	size_t n;
 
 	if (ttl_s == 0)
 		return 0;
-	n = api_token_cache_due(now_ms, due, REFRESH_BATCH);
-	for (size_t i = 0; i < n; i++) {
-		struct token_auth auth;
-		int r = source->lookup(source->ctx, due[i], &auth);
+	/* a full batch: more may be due. A refreshed entry is not due again
+	 * in this pass; one whose lookup failed would be, so a failure ends
+	 * the pass (the next one tries again). */
+	do {
+		n = api_token_cache_due(now_ms, due, REFRESH_BATCH);
+		for (size_t i = 0; i < n; i++) {
+			struct token_auth auth;
+			int r = source->lookup(source->ctx, due[i], &auth);
 
-		if (r < 0)
-			log_debug("api: a token's lookup ahead of its cache entry's end failed;"
-				  " requests look it up once the entry ends");
-		/* the TTL counts from now_ms, before the lookup's snapshot */
-		api_token_cache_refreshed(due[i], r, &auth, ttl_s, now_ms, now);
-		done++;
-	}
+			if (r < 0) {
+				log_debug("api: a token's lookup ahead of its cache entry's end"
+					  " failed; requests look it up once the entry ends");
+				failed = true;
+			}
+			/* the TTL counts from now_ms, before the lookup's snapshot */
+			api_token_cache_refreshed(due[i], r, &auth, ttl_s, now_ms, now);
+			done++;
+		}
+	} while (n == REFRESH_BATCH && !failed);
 	return done;
 }
 

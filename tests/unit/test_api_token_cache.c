@@ -226,6 +226,55 @@ static void test_tc_refresh_in_use(void)
 	api_token_cache_clear();
 }
 
+/* Any token is live (answer 1) or the database is down (answer -1). */
+static int tc_any_lookup(void *ctx, const unsigned char hash[32], struct token_auth *auth_r)
+{
+	struct tc_db *db = ctx;
+
+	(void)hash;
+	db->lookups++;
+	if (db->revoked)
+		return -1;
+	*auth_r = db->auth;
+	return 1;
+}
+
+/* Forty tokens in use: one pass looks every one up, batch after batch; with
+ * the database down it stops after one batch instead of trying the same
+ * entries again and again. */
+static void test_tc_refresh_many(void)
+{
+	struct tc_db db;
+	struct token_refresh_source src = {tc_any_lookup, tc_db_ttl, &db};
+	struct token_auth got;
+	unsigned char h[32];
+	time_t now = 1790000000;
+	unsigned int i, hits = 0;
+
+	memset(&db, 0, sizeof(db));
+	db.auth = tc_auth("ivan", "");
+	db.ttl_s = 5;
+	api_token_cache_clear();
+	for (i = 0; i < 40; i++) {
+		tc_hash(h, (unsigned char)i);
+		api_token_cache_put(h, &db.auth, 5, 0, now);
+		hits += (unsigned int)api_token_cache_get(h, 100, now, &got);
+	}
+	CU_ASSERT_EQUAL(hits, 40);
+	CU_ASSERT_EQUAL(api_token_refresh_pass(&src, 2500, now + 2), 40);
+	CU_ASSERT_EQUAL(db.lookups, 40);
+	for (i = 0, hits = 0; i < 40; i++) {
+		tc_hash(h, (unsigned char)i);
+		hits += (unsigned int)api_token_cache_get(h, 7000, now + 7, &got);
+	}
+	CU_ASSERT_EQUAL(hits, 40);
+	db.revoked = true; /* down */
+	db.lookups = 0;
+	CU_ASSERT(api_token_refresh_pass(&src, 7200, now + 7) < 40);
+	CU_ASSERT(db.lookups > 0 && db.lookups < 40);
+	api_token_cache_clear();
+}
+
 static const struct test_case tc_cases[] = {
 	{"kept for the TTL, asked again at the TTL", test_tc_ttl},
 	{"never kept past the token's expiry", test_tc_expiry},
@@ -234,6 +283,7 @@ static const struct test_case tc_cases[] = {
 	{"a refused refresh drops it, a failed one leaves the bound", test_tc_refreshed},
 	{"a token in use never waits for its lookup; revocation within TTL",
 	 test_tc_refresh_in_use},
+	{"many tokens in one pass; a database down ends the pass", test_tc_refresh_many},
 	{NULL, NULL},
 };
 
