@@ -68,6 +68,8 @@ struct api_request {
 	/* the database connection borrowed from the server's pool by the
 	 * first api_store() of this request, given back after the response */
 	struct store *store;
+	uint64_t pool_wait_us; /* how long that borrow waited for a free connection */
+	uint64_t store_at_us;  /* when it got it (monotonic) */
 };
 
 /* api_auth.c: who made the request (never NULL; via is API_VIA_NONE on a
@@ -92,6 +94,9 @@ struct api_response {
 	char location[2048];      /* a Location header (redirects), "" for none */
 	unsigned int retry_after; /* a Retry-After header in seconds, 0 for none */
 	uint64_t handled_us;      /* the handler's time (Server-Timing: app), 0 for none */
+	/* of that, the wait for a database connection (Server-Timing: pool) and
+	 * the time one was held (db); 0 and 0 when none was used */
+	uint64_t pool_us, db_us;
 };
 
 typedef void api_handler_fn(struct api_request *req, struct api_response *resp);

@@ -42,6 +42,7 @@ static int api_auth_token(struct api_request *req, struct api_response *resp, co
 	unsigned char hash[32];
 	struct token_auth auth;
 	struct store *store;
+	uint64_t looked_ms;
 	size_t len;
 	int r;
 
@@ -62,7 +63,8 @@ static int api_auth_token(struct api_request *req, struct api_response *resp, co
 		api_error(resp, 500, "internal", "cannot hash the token");
 		return -1;
 	}
-	if (api_token_cache_get(hash, time_mono_ms(), time(NULL), &auth) == 1)
+	looked_ms = time_mono_ms();
+	if (api_token_cache_get(hash, looked_ms, time(NULL), &auth) == 1)
 		goto live;
 	store = api_store(req, resp);
 	if (store == NULL)
@@ -83,8 +85,9 @@ static int api_auth_token(struct api_request *req, struct api_response *resp, co
 		api_error(resp, 401, "unauthorized", "invalid or revoked token");
 		return 0;
 	}
-	api_token_cache_put(hash, &auth, req->config->api.token_cache_ttl, time_mono_ms(),
-			    time(NULL));
+	/* kept from before the lookup: a revocation after its snapshot is
+	 * refused within the TTL of the revocation */
+	api_token_cache_put(hash, &auth, req->config->api.token_cache_ttl, looked_ms, time(NULL));
 live:
 	/* a person's token acts as the person: audit rows name them */
 	if (auth.person_id > 0)

@@ -2,8 +2,9 @@
 /* The REST server: libmicrohttpd with a thread per connection (handlers
  * block on libpq: with a pool of threads each multiplexing connections, one
  * slow GET /stats held up every keep-alive connection its thread served),
- * a pool of [api] threads database connections lent out per request, the
- * [api] limits, optional TLS, and the service_api entry of `draftd run`. */
+ * a pool of [api] threads database connections lent out per request and
+ * one of API_BACKGROUND_CONNECTIONS for the refreshers, the [api] limits,
+ * optional TLS, and the service_api entry of `draftd run`. */
 #include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@
 #include "ui-api/auth/auth_session.h"
 #include "ui-api/api.h"
 #include "ui-api/api_server.h"
+#include "ui-api/api_token_refresh.h"
 #include "ui-api/backlog_cache.h"
 #include "ui-api/json_reals.h"
 
@@ -35,6 +37,9 @@
 #define API_CONNECTION_TIMEOUT 30          /* seconds idle before a connection is dropped */
 #define API_CONNECTION_LIMIT   512
 #define API_TLS_FILE_MAX       (256 * 1024)
+/* the backlog's and the token cache's refreshers, one connection each, so
+ * neither ever waits for the other nor makes a request wait for theirs */
+#define API_BACKGROUND_CONNECTIONS 2
 
 #define API_CSP_API "default-src 'none'; frame-ancestors 'none'"
 #define API_CSP_WEB                                                                       \
@@ -67,9 +72,16 @@ struct api_server {
 	 * opened on first use): a connection's thread lives only as long as
 	 * its HTTP connection, so connections are not tied to threads */
 	struct store_pool *db;
+	/* the refreshers' connections (opened on first use): a refresher that
+	 * borrowed one of db's made a request wait behind its computation
+	 * whenever [api] threads requests ran at once */
+	struct store_pool *background;
 	/* keeps the shared backlog answer fresh while pages ask for it
-	 * (ui-api/backlog_cache.h), with a connection borrowed from db */
+	 * (ui-api/backlog_cache.h), with a connection from background */
 	struct backlog_refresher *backlog;
+	/* looks up the tokens requests use ahead of their cache entries' end
+	 * (ui-api/api_token_refresh.h), with a connection from background */
+	struct api_token_refresher *tokens;
 	/* the shared CSRF key, read from auth_keys on first use */
 	pthread_mutex_t csrf_lock;
 	bool csrf_loaded;
@@ -164,10 +176,20 @@ bool api_is_tls(const struct api_request *req)
 	return req->server != NULL && req->server->tls_cert != NULL;
 }
 
+/* Microseconds on the monotonic clock, for Server-Timing. */
+static uint64_t api_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 struct store *api_store(struct api_request *req, struct api_response *resp)
 {
 	struct api_server *server = req->server;
 	struct error err;
+	uint64_t asked_us;
 
 	if (req->store != NULL)
 		return req->store;
@@ -176,21 +198,15 @@ struct store *api_store(struct api_request *req, struct api_response *resp)
 		api_error(resp, 503, "unavailable", "database unreachable");
 		return NULL;
 	}
+	asked_us = api_now_us();
 	if (store_pool_get(server->db, &req->store, &err) < 0) {
 		log_warn("api: %s", error_msg(&err));
 		api_error(resp, 503, "unavailable", "database unreachable");
 		return NULL;
 	}
+	req->store_at_us = api_now_us();
+	req->pool_wait_us = req->store_at_us - asked_us;
 	return req->store;
-}
-
-/* Microseconds on the monotonic clock, for Server-Timing. */
-static uint64_t api_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void api_add_headers(struct MHD_Response *r, const struct api_response *resp)
@@ -222,12 +238,21 @@ static void api_add_headers(struct MHD_Response *r, const struct api_response *r
 	}
 	if (resp->handled_us > 0) {
 		/* the handler's time, database included: the page's Resource
-		 * Timing tells server time from network and queueing by it */
-		char timing[48];
+		 * Timing tells server time from network and queueing by it; of
+		 * it, the wait for a database connection and the time one was
+		 * held, which tell a slow request's database from its queue */
+		char timing[128];
+		int n = snprintf(timing, sizeof(timing), "app;dur=%llu.%03llu",
+				 (unsigned long long)(resp->handled_us / 1000),
+				 (unsigned long long)(resp->handled_us % 1000));
 
-		snprintf(timing, sizeof(timing), "app;dur=%llu.%03llu",
-			 (unsigned long long)(resp->handled_us / 1000),
-			 (unsigned long long)(resp->handled_us % 1000));
+		if (resp->db_us > 0 && n > 0 && (size_t)n < sizeof(timing))
+			snprintf(timing + n, sizeof(timing) - (size_t)n,
+				 ", pool;dur=%llu.%03llu, db;dur=%llu.%03llu",
+				 (unsigned long long)(resp->pool_us / 1000),
+				 (unsigned long long)(resp->pool_us % 1000),
+				 (unsigned long long)(resp->db_us / 1000),
+				 (unsigned long long)(resp->db_us % 1000));
 		MHD_add_response_header(r, "Server-Timing", timing);
 	}
 }
@@ -401,6 +426,12 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		handled_us = api_now_us();
 		api_router_dispatch(&req, &resp);
 		config_unref(&req.config);
+		if (req.store != NULL) {
+			resp.pool_us = req.pool_wait_us;
+			resp.db_us = api_now_us() - req.store_at_us;
+			if (resp.db_us == 0)
+				resp.db_us = 1;
+		}
 		store_pool_put(server->db, &req.store);
 		resp.handled_us = api_now_us() - handled_us;
 		if (resp.handled_us == 0)
@@ -474,25 +505,27 @@ static void api_server_free(struct api_server *server)
 {
 	if (server == NULL)
 		return;
-	backlog_refresher_stop(&server->backlog); /* before the pool it borrows from */
+	backlog_refresher_stop(&server->backlog); /* before the pool they borrow from */
+	api_token_refresher_stop(&server->tokens);
 	facts_close(&server->facts);
 	pthread_mutex_destroy(&server->csrf_lock);
 	explicit_bzero(server->csrf_key, sizeof(server->csrf_key));
 	store_pool_free(&server->db);
+	store_pool_free(&server->background);
 	secret_free(&server->tls_key);
 	free(server->tls_cert);
 	free(server);
 }
 
-/* The refresher's connection: one of the API's (the pool's size is the
- * process's bound on them), given back after each computation. */
+/* The backlog refresher's connection: one of the background pool's, never
+ * one a request could be waiting for, given back after each computation. */
 static int api_backlog_acquire(void *ctx, void **conn_r)
 {
 	struct api_server *server = ctx;
 	struct store *store = NULL;
 	struct error err;
 
-	if (store_pool_get(server->db, &store, &err) < 0) {
+	if (store_pool_get(server->background, &store, &err) < 0) {
 		log_debug("api: backlog refresh: %s", error_msg(&err));
 		return -1;
 	}
@@ -505,8 +538,38 @@ static void api_backlog_release(void *ctx, void **conn)
 	struct api_server *server = ctx;
 	struct store *store = *conn;
 
-	store_pool_put(server->db, &store);
+	store_pool_put(server->background, &store);
 	*conn = NULL;
+}
+
+/* The token refresher's lookup, on a background connection. */
+static int api_token_lookup_background(void *ctx, const unsigned char hash[32],
+				       struct token_auth *auth_r)
+{
+	struct api_server *server = ctx;
+	struct store *store = NULL;
+	struct error err;
+	int r;
+
+	if (store_pool_get(server->background, &store, &err) < 0) {
+		log_debug("api: token refresh: %s", error_msg(&err));
+		return -1;
+	}
+	r = store_token_lookup(store, hash, auth_r);
+	if (r < 0)
+		log_debug("api: token refresh: %s", store_error(store));
+	store_pool_put(server->background, &store);
+	return r;
+}
+
+static unsigned int api_token_ttl(void *ctx)
+{
+	struct api_server *server = ctx;
+	struct config *config = daemon_config(server->daemon);
+	unsigned int ttl = config->api.token_cache_ttl;
+
+	config_unref(&config);
+	return ttl;
 }
 
 static int api_seed(const struct config *config, struct error *err)
@@ -556,6 +619,10 @@ static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 		.acquire = api_backlog_acquire,
 		.release = api_backlog_release,
 	};
+	struct token_refresh_source token_source = {
+		.lookup = api_token_lookup_background,
+		.ttl_s = api_token_ttl,
+	};
 	struct config *config = daemon_config(daemon);
 	struct api_server *server = calloc(1, sizeof(*server));
 	struct addrinfo *ai = NULL;
@@ -587,7 +654,9 @@ static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 	if (api_seed(config, err) < 0)
 		goto out;
 	if (store_pool_new(config->database.url, config->database.connect_timeout,
-			   config->api.threads, &server->db) < 0) {
+			   config->api.threads, &server->db) < 0 ||
+	    store_pool_new(config->database.url, config->database.connect_timeout,
+			   API_BACKGROUND_CONNECTIONS, &server->background) < 0) {
 		error_set(err, "out of memory");
 		goto out;
 	}
@@ -616,6 +685,10 @@ static int api_start(struct daemon *daemon, void **priv_r, struct error *err)
 	if (backlog_refresher_start(config->api.backlog_max_age, &backlog_source,
 				    &server->backlog) < 0)
 		log_warn("api: no backlog refresher thread: requests compute the backlog");
+	token_source.ctx = server;
+	if (api_token_refresher_start(&token_source, &server->tokens) < 0)
+		log_warn("api: no token refresher thread: requests look tokens up when their"
+			 " cache entries end");
 	log_info("api: listening on %s%s (a thread per connection, %u database connections)",
 		 config->api.listen, server->tls_cert != NULL ? " with TLS" : "",
 		 config->api.threads);
@@ -638,6 +711,7 @@ static void api_stop(void *priv)
 	 * connections' threads, which give their database connections back
 	 * before they end */
 	backlog_refresher_stop(&server->backlog);
+	api_token_refresher_stop(&server->tokens);
 	MHD_stop_daemon(server->mhd);
 	api_server_free(server);
 }

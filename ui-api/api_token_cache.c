@@ -10,6 +10,9 @@ struct token_slot {
 	bool used;
 	unsigned char hash[32];
 	uint64_t until_ms;
+	uint64_t refresh_ms; /* from then on the refresher may look it up again */
+	bool hit;            /* a request used it since its lookup */
+	bool refreshing;     /* handed out by api_token_cache_due() */
 	struct token_auth auth;
 };
 
@@ -62,6 +65,7 @@ int api_token_cache_get(const unsigned char hash[32], uint64_t now_ms, time_t no
 		expires = token_expiry(s->auth.expires_at);
 		if (expires == 0 || now < expires) {
 			*auth_r = s->auth;
+			s->hit = true;
 			hit = 1;
 		}
 	}
@@ -69,26 +73,83 @@ int api_token_cache_get(const unsigned char hash[32], uint64_t now_ms, time_t no
 	return hit;
 }
 
-void api_token_cache_put(const unsigned char hash[32], const struct token_auth *auth,
-			 unsigned int ttl_s, uint64_t now_ms, time_t now)
+/* How long auth may be kept from now: 0 when not at all. */
+static uint64_t token_keep_ms(const struct token_auth *auth, unsigned int ttl_s, time_t now)
 {
-	struct token_slot *s = token_slot(hash);
 	uint64_t keep_ms = (uint64_t)ttl_s * 1000;
 	time_t expires = token_expiry(auth->expires_at);
 
 	if (ttl_s == 0 || auth->expired)
-		return;
+		return 0;
 	if (expires != 0) {
 		if (expires <= now)
-			return;
+			return 0;
 		if ((uint64_t)(expires - now) * 1000 < keep_ms)
 			keep_ms = (uint64_t)(expires - now) * 1000;
 	}
-	pthread_mutex_lock(&token_lock);
+	return keep_ms;
+}
+
+/* Fills s (token_lock held). */
+static void token_keep(struct token_slot *s, const unsigned char hash[32],
+		       const struct token_auth *auth, uint64_t keep_ms, uint64_t now_ms)
+{
 	s->used = true;
 	memcpy(s->hash, hash, sizeof(s->hash));
 	s->until_ms = now_ms + keep_ms;
+	s->refresh_ms = now_ms + keep_ms / 2;
+	s->hit = false;
+	s->refreshing = false;
 	s->auth = *auth;
+}
+
+void api_token_cache_put(const unsigned char hash[32], const struct token_auth *auth,
+			 unsigned int ttl_s, uint64_t now_ms, time_t now)
+{
+	uint64_t keep_ms = token_keep_ms(auth, ttl_s, now);
+
+	if (keep_ms == 0)
+		return;
+	pthread_mutex_lock(&token_lock);
+	token_keep(token_slot(hash), hash, auth, keep_ms, now_ms);
+	pthread_mutex_unlock(&token_lock);
+}
+
+size_t api_token_cache_due(uint64_t now_ms, unsigned char (*hashes_r)[32], size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&token_lock);
+	for (size_t i = 0; i < API_TOKEN_CACHE_SLOTS && n < max; i++) {
+		struct token_slot *s = &token_slots[i];
+
+		if (!s->used || !s->hit || s->refreshing || now_ms < s->refresh_ms ||
+		    now_ms >= s->until_ms)
+			continue;
+		s->refreshing = true;
+		memcpy(hashes_r[n++], s->hash, sizeof(s->hash));
+	}
+	pthread_mutex_unlock(&token_lock);
+	return n;
+}
+
+void api_token_cache_refreshed(const unsigned char hash[32], int found,
+			       const struct token_auth *auth, unsigned int ttl_s,
+			       uint64_t started_ms, time_t now)
+{
+	struct token_slot *s = token_slot(hash);
+	uint64_t keep_ms = found == 1 ? token_keep_ms(auth, ttl_s, now) : 0;
+
+	pthread_mutex_lock(&token_lock);
+	if (!s->used || !s->refreshing || !token_same(s->hash, hash))
+		goto out;
+	if (found < 0)
+		s->refreshing = false; /* handed out again while it lasts */
+	else if (keep_ms == 0)
+		memset(s, 0, sizeof(*s)); /* refused from now on */
+	else
+		token_keep(s, hash, auth, keep_ms, started_ms);
+out:
 	pthread_mutex_unlock(&token_lock);
 }
 

@@ -255,13 +255,7 @@ static void *refresher_main(void *arg)
 		} else {
 			struct timespec until;
 
-			clock_gettime(CLOCK_MONOTONIC, &until);
-			until.tv_sec += (time_t)(wait_ms / 1000);
-			until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-			if (until.tv_nsec >= 1000000000L) {
-				until.tv_sec++;
-				until.tv_nsec -= 1000000000L;
-			}
+			time_deadline(CLOCK_MONOTONIC, wait_ms, &until);
 			/* a request while waiting needs nothing: the answer is fresh */
 			while (!r->stop && pthread_cond_timedwait(&cache_wake, &cache_lock,
 								  &until) != ETIMEDOUT)

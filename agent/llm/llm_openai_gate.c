@@ -64,13 +64,7 @@ int openai_gate_enter(struct openai_gate *gate, long wait_ms, struct llm_error *
 	struct timespec deadline;
 	int ret = -1, rc = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += wait_ms / 1000;
-	deadline.tv_nsec += (wait_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	time_deadline(CLOCK_MONOTONIC, wait_ms > 0 ? (uint64_t)wait_ms : 0, &deadline);
 	pthread_mutex_lock(&gate->lock);
 	while (gate->in_flight >= gate->max_in_flight && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&gate->cond, &gate->lock, &deadline);

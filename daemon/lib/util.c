@@ -217,3 +217,14 @@ uint64_t time_mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
+
+void time_deadline(clockid_t clock, uint64_t ms, struct timespec *until_r)
+{
+	clock_gettime(clock, until_r);
+	until_r->tv_sec += (time_t)(ms / 1000);
+	until_r->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until_r->tv_nsec >= 1000000000L) {
+		until_r->tv_sec++;
+		until_r->tv_nsec -= 1000000000L;
+	}
+}

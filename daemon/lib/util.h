@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "daemon/lib/error.h"
 
@@ -52,5 +53,8 @@ void secret_free(char **secret);
 
 /* Monotonic clock in milliseconds, for timeouts and latencies. */
 uint64_t time_mono_ms(void);
+/* ms from now on clock, as pthread_cond_timedwait() takes it: the
+ * condition variable's clock (CLOCK_REALTIME unless set otherwise). */
+void time_deadline(clockid_t clock, uint64_t ms, struct timespec *until_r);
 
 #endif

@@ -51,24 +51,12 @@ bool daemon_stopping(const struct daemon *daemon)
 	return atomic_load(&daemon->stopping);
 }
 
-/* ms from now on the clock pthread_cond_timedwait() reads. */
-static void daemon_deadline(unsigned int ms, struct timespec *until)
-{
-	clock_gettime(CLOCK_REALTIME, until);
-	until->tv_sec += ms / 1000;
-	until->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until->tv_nsec >= 1000000000L) {
-		until->tv_sec++;
-		until->tv_nsec -= 1000000000L;
-	}
-}
-
 bool daemon_sleep(struct daemon *daemon, unsigned int ms)
 {
 	struct timespec until;
 	bool stopping;
 
-	daemon_deadline(ms, &until);
+	time_deadline(CLOCK_REALTIME, ms, &until);
 	pthread_mutex_lock(&daemon->lock);
 	while (!(stopping = atomic_load(&daemon->stopping))) {
 		if (pthread_cond_timedwait(&daemon->wake, &daemon->lock, &until) == ETIMEDOUT)
@@ -101,7 +89,7 @@ bool daemon_work_wait(struct daemon *daemon, uint64_t seen, unsigned int ms)
 	struct timespec until;
 	bool stopping;
 
-	daemon_deadline(ms, &until);
+	time_deadline(CLOCK_REALTIME, ms, &until);
 	pthread_mutex_lock(&daemon->lock);
 	/* seen was read before the caller looked for work: a notify in between
 	 * is not lost, the wait returns at once */

@@ -77,28 +77,93 @@ int store_review_commit(struct store *store)
 	" (ORDER BY d.id " dir ") AS n" REVIEW_LIST_FROM " AND ($5::bigint IS NULL OR d.id " cmp \
 	" $5::bigint) ORDER BY d.id " dir " LIMIT $6::int) p"
 
+/* The queue's listings by status alone (issue 14): the same rows and text as
+ * REVIEW_LIST_PAGE, read as one keyset range of drafts_status_idx per status
+ * (each at most REVIEW_QUEUE_ROWS_MAX rows, merged by id) with the statuses
+ * written in, so that the plan does not depend on the parameters (cursor,
+ * page size): PostgreSQL keeps one plan per connection (a generic plan,
+ * chosen by itself after five calls) instead of planning every call, which
+ * was about 0.5 ms of the statement's 1.3 ms. REVIEW_LIST_PAGE's plan does
+ * depend on them (its generic plan read every message and sorted on disk),
+ * so it stays planned per call. $1 the cursor, $2 limit + 1, $3 limit. */
+#define REVIEW_QUEUE_ROWS_MAX 201
+#define REVIEW_STR_(x)        #x
+#define REVIEW_STR(x)         REVIEW_STR_(x)
+// clang-format off
+#define REVIEW_QUEUE_RANGE(cond, dir, cmp, bound)                                             \
+	"(SELECT * FROM drafts WHERE " cond " AND id " cmp " coalesce($1::bigint, " bound ")" \
+	" ORDER BY id " dir " LIMIT " REVIEW_STR(REVIEW_QUEUE_ROWS_MAX) ")"
+#define REVIEW_QUEUE_FROM(dir, cmp, bound, second)                                            \
+	" FROM (" REVIEW_QUEUE_RANGE("status = 'pending'", dir, cmp, bound)                   \
+	" UNION ALL " REVIEW_QUEUE_RANGE(second, dir, cmp, bound) ") d"                       \
+	" JOIN messages m ON m.id = d.message_id JOIN mailboxes mb ON mb.id = m.mailbox_id"
+#define REVIEW_QUEUE_PAGE(dir, cmp, bound, second)                                            \
+	"SELECT coalesce(json_agg(p.j ORDER BY p.id " dir ") FILTER (WHERE p.n <= $3::int),"  \
+	" '[]')::text, CASE WHEN count(*) > $3::int THEN max(p.id) FILTER (WHERE p.n ="       \
+	" $3::int) END FROM (SELECT d.id, " REVIEW_LIST_OBJECT " AS j, row_number() OVER"     \
+	" (ORDER BY d.id " dir ") AS n" REVIEW_QUEUE_FROM(dir, cmp, bound, second)            \
+	" ORDER BY d.id " dir " LIMIT $2::int) p"
+// clang-format on
+/* status=pending: pending drafts and claims that ran out */
+#define REVIEW_QUEUE_EXPIRED \
+	"status = 'claimed' AND (claim_expires IS NULL OR claim_expires <= now())"
+#define REVIEW_QUEUE_NEWEST(second) REVIEW_QUEUE_PAGE("DESC", "<", "9223372036854775807", second)
+#define REVIEW_QUEUE_OLDEST(second) REVIEW_QUEUE_PAGE("ASC", ">", "-9223372036854775807", second)
+
+/* The queue statement for filter, or NULL when it needs REVIEW_LIST_PAGE. */
+static const char *review_queue_sql(const struct review_filter *filter)
+{
+	bool pending;
+
+	if (filter->status == NULL || filter->category != NULL || filter->mailbox != NULL ||
+	    filter->q != NULL || filter->assigned != NULL ||
+	    filter->limit + 1 > REVIEW_QUEUE_ROWS_MAX)
+		return NULL;
+	if (strcmp(filter->status, "pending") == 0)
+		pending = true;
+	else if (strcmp(filter->status, "pending,claimed") == 0) /* status=open */
+		pending = false;
+	else
+		return NULL;
+	if (filter->oldest)
+		return pending ? REVIEW_QUEUE_OLDEST(REVIEW_QUEUE_EXPIRED)
+			       : REVIEW_QUEUE_OLDEST("status = 'claimed'");
+	return pending ? REVIEW_QUEUE_NEWEST(REVIEW_QUEUE_EXPIRED)
+		       : REVIEW_QUEUE_NEWEST("status = 'claimed'");
+}
+
 int store_review_list(struct store *store, const struct review_filter *filter, char **page_r,
 		      char **next_r)
 {
 	PGresult *res;
 	char lim[16], lim1[16];
 	const char *params[8];
+	const char *queue = review_queue_sql(filter);
 	int ret = -1;
 
 	snprintf(lim1, sizeof(lim1), "%u", filter->limit + 1);
 	snprintf(lim, sizeof(lim), "%u", filter->limit);
-	params[0] = filter->status;
-	params[1] = filter->category;
-	params[2] = filter->mailbox;
-	params[3] = filter->q;
-	params[4] = filter->after_id;
-	params[5] = lim1;
-	params[6] = lim;
-	params[7] = filter->assigned;
-	if (filter->oldest)
-		res = store_exec(store, "drafts list", REVIEW_LIST_PAGE("ASC", ">"), 8, params);
-	else
-		res = store_exec(store, "drafts list", REVIEW_LIST_PAGE("DESC", "<"), 8, params);
+	if (queue != NULL) {
+		params[0] = filter->after_id;
+		params[1] = lim1;
+		params[2] = lim;
+		res = store_exec(store, "drafts list", queue, 3, params);
+	} else {
+		params[0] = filter->status;
+		params[1] = filter->category;
+		params[2] = filter->mailbox;
+		params[3] = filter->q;
+		params[4] = filter->after_id;
+		params[5] = lim1;
+		params[6] = lim;
+		params[7] = filter->assigned;
+		if (filter->oldest)
+			res = store_exec(store, "drafts list", REVIEW_LIST_PAGE("ASC", ">"), 8,
+					 params);
+		else
+			res = store_exec(store, "drafts list", REVIEW_LIST_PAGE("DESC", "<"), 8,
+					 params);
+	}
 	if (res == NULL)
 		return -1;
 	*page_r = NULL;

@@ -403,6 +403,12 @@ echo "$h" | grep -qi "content-security-policy: default-src 'self'" && echo "$h" 
 h=$(curl -s -D - -o /dev/null -H "Authorization: Bearer $alice" "$base/api/v1/drafts?limit=1")
 echo "$h" | grep -Eqi '^server-timing: app;dur=[0-9]+\.[0-9]{3}' && ok "API answers carry Server-Timing: app;dur=MS" ||
 	not_ok "Server-Timing: $h"
+# and of it the wait for a database connection and the time one was held
+# (a request without the database has neither)
+echo "$h" | grep -Eqi '^server-timing: app;dur=[0-9]+\.[0-9]{3}, pool;dur=[0-9]+\.[0-9]{3}, db;dur=[0-9]+\.[0-9]{3}' &&
+	curl -s -D - -o /dev/null "$base/healthz" | grep -Eqi '^server-timing: app;dur=[0-9]+\.[0-9]{3}.$' &&
+	ok "Server-Timing splits a database request's time: pool;dur (waiting for a connection), db;dur (holding it)" ||
+	not_ok "Server-Timing pool/db: $h"
 expect "no traversal" 404 "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$base/../outside.txt")"
 expect "no encoded traversal" 404 "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "$base/%2e%2e/outside.txt")"
 

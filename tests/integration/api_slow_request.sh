@@ -8,7 +8,13 @@
 #   - [api] threads = 1 (one database connection): /healthz answers;
 #   - [api] threads = 2: the drafts page and a draft answer, two requests in
 #     a row on one keep-alive connection too;
-# and once the lock goes, the stats request itself answers 200.
+# and once the lock goes, the stats request itself answers 200. Then a slow
+# backlog refresh holds up no request either (issue 14): with [api]
+# threads = 1 and the backlog refresher's computation waiting for a lock on
+# jobs (which the backlog reads and the drafts page and the token lookup do
+# not), a new token's first request and the drafts page answer. Before, the
+# refresher borrowed one of the [api] threads connections, so the request
+# waited for the refresher's computation.
 # Before: the server was a pool of [api] threads threads each serving many
 # connections; with threads = 1 /healthz waited behind the stats request
 # (and with more threads a connection waited whenever it shared the slow
@@ -23,9 +29,11 @@ url=$(db_url_for draftd_it_slow_request) || { not_ok "slow request: create datab
 port=$(free_port)
 base=http://127.0.0.1:$port
 conf=$ITMP/draftd.conf
-write_conf() { # THREADS
+write_conf() { # THREADS [MORE...]
+	local threads=$1
+	shift
 	DRAFTD_SRCDIR=$SRC write_config "$conf" database api model_builtin URL="$url" API_PORT="$port" \
-		"api.threads=$1"
+		"api.threads=$threads" "$@"
 }
 write_conf 1
 tok=$(one_draft_db "$conf" "$url") || { not_ok "slow request: migrate, one draft, a token"; exit 0; }
@@ -113,3 +121,41 @@ else
 	not_ok "threads = 2: the stats request did not get to wait for the lock: $(tail -3 "$ITMP/run-2.log")"
 	unlock 2>/dev/null
 fi
+
+# The backlog refresher's computation waits for a lock on jobs; requests on
+# the one request connection answer meanwhile.
+refresh_waiting() {
+	test "$(sql "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH q AS (SELECT m.status, m.received_at, %'")" -ge 1
+}
+write_conf 1 api.backlog_max_age=1
+start_bg dpid "$ITMP/run-backlog.log" "$DRAFTD" run --config "$conf"
+if wait_for 20 grep -qs 'draftd running' "$ITMP/run-backlog.log" &&
+	[ "$(get backlog.json /api/v1/backlog)" = 200 ]; then
+	rm -f "$ITMP/lock.fifo"
+	mkfifo "$ITMP/lock.fifo"
+	start_bg lock_pid "$ITMP/lock-jobs.log" psql -XAtq -d "$url" -f "$ITMP/lock.fifo"
+	exec 7>"$ITMP/lock.fifo"
+	echo "BEGIN; LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE;" >&7
+	if wait_for 20 refresh_waiting; then
+		tok2=$("$DRAFTD" token create --config "$conf" --name slow-refresh --role reviewer 2>/dev/null | tail -n 1)
+		code=$(curl -s -o "$ITMP/drafts2.json" --max-time 20 -w '%{http_code}' \
+			-H "Authorization: Bearer $tok2" "$base/api/v1/drafts?status=pending&limit=50")
+		waiting=no
+		refresh_waiting && waiting=yes
+		[ "$code" = 200 ] && [ "$waiting" = yes ] && grep -q '"Re: hello"' "$ITMP/drafts2.json" &&
+			ok "threads = 1: a new token's drafts page answers while the backlog refresher waits for a lock" ||
+			not_ok "threads = 1: drafts page '$code' while the backlog refresher waits (still waiting: $waiting)"
+	else
+		not_ok "the backlog refresher did not get to wait for the lock on jobs: $(tail -3 "$ITMP/run-backlog.log")"
+	fi
+	echo "COMMIT;" >&7
+	exec 7>&-
+	wait "$lock_pid" 2>/dev/null
+	[ "$(get backlog2.json /api/v1/backlog)" = 200 ] &&
+		ok "the backlog answers 200 once the lock goes" ||
+		not_ok "the backlog after the lock: $(head -c 300 "$ITMP/backlog2.json")"
+else
+	not_ok "backlog refresher phase: draftd did not start or GET /backlog failed: $(tail -3 "$ITMP/run-backlog.log")"
+fi
+kill -TERM "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null

@@ -108,7 +108,10 @@ def capture_sql(ctx, request):
             entries[-1][2] += " " + line.strip()
     sql = pid = None
     for i, (p, kind, text) in enumerate(entries):
-        if kind == "LOG" and "FROM drafts d JOIN messages m" in text and "execute" in text:
+        # the queue's listing by status (FROM its per-status ranges) or the
+        # general one (FROM drafts d): both join the draft's message so
+        if kind == "LOG" and "json_agg(p.j" in text and \
+                "JOIN messages m ON m.id = d.message_id" in text and "execute" in text:
             sql, pid = text.split(": ", 1)[1], p
             params = {}
             if i + 1 < len(entries) and entries[i + 1][1] == "DETAIL":
