@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -123,6 +124,74 @@ static void test_pool_waits_and_reconnects(void)
 	store_pool_free(&pool);
 }
 
+/* Waits (bounded) until n borrowers queue on pool. */
+static int sp_until_waiting(struct store_pool *pool, unsigned int n)
+{
+	for (int i = 0; i < 1000 && store_pool_waiting(pool) < n; i++)
+		usleep(5 * 1000);
+	return store_pool_waiting(pool) == n ? 0 : -1;
+}
+
+struct sp_queued {
+	struct store_pool *pool;
+	atomic_int *next; /* the order in which borrowers got a connection */
+	int rank;
+	bool broken;	  /* give it back inside a transaction: closed, slot passed */
+};
+
+static void *sp_borrow_ranked(void *arg)
+{
+	struct sp_queued *q = arg;
+	struct store *s = NULL;
+	struct error err;
+
+	if (store_pool_get(q->pool, &s, &err) == 0) {
+		q->rank = atomic_fetch_add(q->next, 1);
+		usleep(20 * 1000);
+		if (q->broken)
+			(void)store_command(s, "BEGIN");
+	}
+	store_pool_put(q->pool, &s);
+	return NULL;
+}
+
+/* First come, first served: two borrowers queue for the only connection;
+ * the thread giving it back asks again at once and gets in line behind
+ * them, not ahead (it did, through the idle list, before: the API's tail,
+ * issue 14). A connection closed on its way back passes its slot to the
+ * next in line, who opens a new one. */
+static void test_pool_first_come_first_served(void)
+{
+	struct store_pool *pool = NULL;
+	struct store *s = NULL;
+	struct sp_queued q[2];
+	atomic_int next = 0;
+	pthread_t th[2];
+	struct error err;
+	int mine = -1;
+
+	CU_ASSERT_EQUAL_FATAL(store_pool_new(db_url, 5, 1, &pool), 0);
+	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &s, &err), 0);
+	for (int i = 0; i < 2; i++) {
+		q[i] = (struct sp_queued){.pool = pool, .next = &next, .rank = -1, .broken = i == 0};
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, sp_borrow_ranked, &q[i]), 0);
+		CU_ASSERT_EQUAL_FATAL(sp_until_waiting(pool, (unsigned int)i + 1), 0);
+	}
+	store_pool_put(pool, &s);
+	if (store_pool_get(pool, &s, &err) == 0) {
+		mine = atomic_fetch_add(&next, 1);
+		CU_ASSERT_EQUAL(store_command(s, "SELECT 1"), 0);
+	}
+	store_pool_put(pool, &s);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	CU_ASSERT_EQUAL(q[0].rank, 0);
+	CU_ASSERT_EQUAL(q[1].rank, 1);
+	CU_ASSERT_EQUAL(mine, 2);
+	CU_ASSERT_EQUAL(store_pool_waiting(pool), 0);
+	store_pool_free(&pool);
+}
+
 /* A connection given back inside a transaction (a caller that forgot its
  * ROLLBACK) is closed, not lent with the transaction still open: the next
  * borrower's statements would otherwise join it (and the API lends one
@@ -216,6 +285,8 @@ static void test_pool_reconnect_fails(void)
 static const struct test_case pool_cases[] = {
 	{"12 threads, size 2: at most 2 connections", test_pool_bounded},
 	{"a borrower waits; a dropped connection is reconnected", test_pool_waits_and_reconnects},
+	{"first come, first served; a closed connection's slot passes on",
+	 test_pool_first_come_first_served},
 	{"a connection given back in a transaction is not lent again",
 	 test_pool_drops_open_transaction},
 	{"sessions run without JIT", test_session_without_jit},
