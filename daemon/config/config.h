@@ -268,6 +268,8 @@ const char *config_path(const char *cli_path);
 int config_load(const char *path, struct config **config_r, struct config_errors *errors_r)
 	__attribute__((warn_unused_result));
 void config_errors_free(struct config_errors *errors);
+/* What [api] threads = 0 (the default) means on this machine. */
+unsigned int config_api_threads(void);
 
 struct config *config_ref(struct config *config);
 /* Drops a reference, frees on the last, and clears *config. NULL is fine. */

@@ -61,7 +61,7 @@ static const struct config_key api_keys[] = {
 	K_STR(api_t, tls_key, NULL),
 	K_STR(api_t, web_root, NULL),
 	K_SIZE(api_t, max_body, "1M", 1024, 64 * 1024 * 1024),
-	K_UINT(api_t, threads, "8", 1, 256),
+	K_UINT(api_t, threads, "0", 0, 256), /* 0: config_api_threads() */
 	K_UINT(api_t, max_connections_per_client, "32", 0, 512),
 	K_DUR(api_t, token_cache_ttl, "5", 0, 60),
 	K_DUR(api_t, backlog_max_age, "5", 0, 300),

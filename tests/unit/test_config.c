@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon/config/config.h"
 #include "daemon/config/config_check.h"
@@ -405,6 +406,32 @@ static void test_key_lines(void)
 	config_unref(&c);
 }
 
+/* [api] threads: unset, one database connection per online CPU (at least
+ * 2, so that one slow request never holds every request up); set, as set. */
+static void test_api_threads(void)
+{
+	struct config *c = NULL;
+	struct config_errors errors;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int want = cpus < 2 ? 2 : cpus > 64 ? 64 : (unsigned int)cpus;
+
+	CU_ASSERT_EQUAL(config_api_threads(), want);
+	CU_ASSERT_EQUAL_FATAL(config_load(test_write_file("t0.conf", DB MB), &c, &errors), 0);
+	CU_ASSERT_EQUAL(c->api.threads, want);
+	CU_ASSERT(c->api.threads >= 2);
+	config_unref(&c);
+	CU_ASSERT_EQUAL_FATAL(
+		config_load(test_write_file("t5.conf", DB "[api]\nthreads = 5\n" MB), &c, &errors),
+		0);
+	CU_ASSERT_EQUAL(c->api.threads, 5);
+	config_unref(&c);
+	CU_ASSERT_EQUAL_FATAL(
+		config_load(test_write_file("t1.conf", DB "[api]\nthreads = 1\n" MB), &c, &errors),
+		0);
+	CU_ASSERT_EQUAL(c->api.threads, 1);
+	config_unref(&c);
+}
+
 /* "did you mean": a typo gets the near name, another word gets nothing. */
 static void test_suggest(void)
 {
@@ -421,6 +448,7 @@ static void test_suggest(void)
 static const struct test_case config_cases[] = {
 	{"accepts every good form of listen, URL and address", test_good_values},
 	{"knows the line of each key", test_key_lines},
+	{"[api] threads: one per CPU unless set", test_api_threads},
 	{"suggests the near name for a typo", test_suggest},
 	{"loads a good file with every section", test_good_file},
 	{"reports each kind of bad file with its line", test_bad_files},
