@@ -22,7 +22,7 @@
 struct pool_waiter {
 	pthread_cond_t handed;
 	struct store *store; /* the connection handed over, or */
-	bool slot;	     /* the right to open one (a connection was dropped) */
+	bool slot;           /* the right to open one (a connection was dropped) */
 	struct pool_waiter *next;
 };
 

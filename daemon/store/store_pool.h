@@ -18,8 +18,8 @@ int store_pool_new(const char *url, unsigned int connect_timeout, unsigned int s
 		   struct store_pool **pool_r) __attribute__((warn_unused_result));
 /* Borrows a connection, waiting while all size are borrowed (first come,
  * first served: one given back goes to the longest waiter, never to a
- * borrower that came later); a broken one is reconnected first. Returns 0 with *store_r, or -1 with the reason in
- * err (the database is unreachable). Give it back with store_pool_put(). */
+ * borrower that came later); a broken one is reconnected first. Returns 0 with *store_r, or -1 with
+ * the reason in err (the database is unreachable). Give it back with store_pool_put(). */
 int store_pool_get(struct store_pool *pool, struct store **store_r, struct error *err)
 	__attribute__((warn_unused_result));
 /* Gives *store back (outside any transaction) and clears it; NULL is fine. */

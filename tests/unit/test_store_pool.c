@@ -136,7 +136,7 @@ struct sp_queued {
 	struct store_pool *pool;
 	atomic_int *next; /* the order in which borrowers got a connection */
 	int rank;
-	bool broken;	  /* give it back inside a transaction: closed, slot passed */
+	bool broken; /* give it back inside a transaction: closed, slot passed */
 };
 
 static void *sp_borrow_ranked(void *arg)
@@ -173,7 +173,8 @@ static void test_pool_first_come_first_served(void)
 	CU_ASSERT_EQUAL_FATAL(store_pool_new(db_url, 5, 1, &pool), 0);
 	CU_ASSERT_EQUAL_FATAL(store_pool_get(pool, &s, &err), 0);
 	for (int i = 0; i < 2; i++) {
-		q[i] = (struct sp_queued){.pool = pool, .next = &next, .rank = -1, .broken = i == 0};
+		q[i] = (struct sp_queued){
+			.pool = pool, .next = &next, .rank = -1, .broken = i == 0};
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&th[i], NULL, sp_borrow_ranked, &q[i]), 0);
 		CU_ASSERT_EQUAL_FATAL(sp_until_waiting(pool, (unsigned int)i + 1), 0);
 	}
