@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Search over every message and every reply: PostgreSQL full-text search
- * in each message's language (migration 0120 keeps the tsvectors), plus
+ * in each message's language (migration 0120 keeps the tsvectors, 0250 the
+ * messages' in message_search, written once the agent has read one), plus
  * exact substrings for what stemming would break (order numbers, SKUs,
  * addresses, domains). */
 #include "daemon/store/store_workspace.h"
@@ -47,8 +48,8 @@
  * and picks the GIN index for rare words and the id order for common ones. */
 #define SEARCH_SQL                                                                                 \
 	"WITH a AS (SELECT m.id FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE"   \
-	" ($1::text IS NULL OR m.search_tsv @@ " SEARCH_TSQUERY(                                   \
-		"$1") ") AND" SEARCH_FILTERS " ORDER BY " SEARCH_ORDER " DESC LIMIT $9::int),"     \
+	" ($1::text IS NULL OR m.id IN (SELECT s.message_id FROM message_search s WHERE"         \
+	" s.search_tsv @@ " SEARCH_TSQUERY("$1") ")) AND" SEARCH_FILTERS " ORDER BY " SEARCH_ORDER " DESC LIMIT $9::int),"     \
 		      " b AS (SELECT m.id FROM messages m JOIN mailboxes mb ON mb.id ="            \
 		      " m.mailbox_id WHERE $1::text IS NOT NULL AND m.id IN (SELECT d.message_id"  \
 		      " FROM drafts d WHERE d.status IN " SEARCH_REPLY_STATUSES " AND"             \
@@ -75,8 +76,9 @@
 				    "::jsonb || jsonb_build_object('matched_in',"                  \
 				    " CASE WHEN $1::text IS NULL THEN NULL WHEN m.id IN (SELECT "  \
 				    "id FROM c) THEN 'message'"                                    \
-				    " WHEN m.search_tsv @@ " SEARCH_TSQUERY(                       \
-					    "$1") " THEN CASE WHEN EXISTS (SELECT 1 FROM drafts "  \
+				    " WHEN m.id IN (SELECT s.message_id FROM message_search s"     \
+				    " WHERE s.search_tsv @@ " SEARCH_TSQUERY(                      \
+					    "$1") ") THEN CASE WHEN EXISTS (SELECT 1 FROM drafts "  \
 						  "d WHERE"                                        \
 						  " d.message_id = m.id AND d.status "             \
 						  "IN " SEARCH_REPLY_STATUSES                      \
