@@ -197,8 +197,8 @@ int batch_rows_write(struct store *store)
 		 " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])"
 		 " AS u(id, st, rec, lang) WHERE m.id = u.id",
 		 4, mp, NULL},
-		{"indexing the batch's messages for search",
-		 STORE_SEARCH_INDEX_SQL("$1::bigint[]"), 1, mp, NULL},
+		{"indexing the batch's messages for search", STORE_SEARCH_INDEX_SQL("$1::bigint[]"),
+		 1, mp, NULL},
 		{"storing the batch's drafts", rows_drafts_sql, STORE_DRAFT_PARAMS, dp, NULL},
 	};
 	size_t n;

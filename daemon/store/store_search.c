@@ -48,8 +48,9 @@
  * and picks the GIN index for rare words and the id order for common ones. */
 #define SEARCH_SQL                                                                                 \
 	"WITH a AS (SELECT m.id FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE"   \
-	" ($1::text IS NULL OR m.id IN (SELECT s.message_id FROM message_search s WHERE"         \
-	" s.search_tsv @@ " SEARCH_TSQUERY("$1") ")) AND" SEARCH_FILTERS " ORDER BY " SEARCH_ORDER " DESC LIMIT $9::int),"     \
+	" ($1::text IS NULL OR m.id IN (SELECT s.message_id FROM message_search s WHERE"           \
+	" s.search_tsv @@ " SEARCH_TSQUERY(                                                        \
+		"$1") ")) AND" SEARCH_FILTERS " ORDER BY " SEARCH_ORDER " DESC LIMIT $9::int),"    \
 		      " b AS (SELECT m.id FROM messages m JOIN mailboxes mb ON mb.id ="            \
 		      " m.mailbox_id WHERE $1::text IS NOT NULL AND m.id IN (SELECT d.message_id"  \
 		      " FROM drafts d WHERE d.status IN " SEARCH_REPLY_STATUSES " AND"             \
@@ -76,9 +77,9 @@
 				    "::jsonb || jsonb_build_object('matched_in',"                  \
 				    " CASE WHEN $1::text IS NULL THEN NULL WHEN m.id IN (SELECT "  \
 				    "id FROM c) THEN 'message'"                                    \
-				    " WHEN m.id IN (SELECT s.message_id FROM message_search s"     \
-				    " WHERE s.search_tsv @@ " SEARCH_TSQUERY(                      \
-					    "$1") ") THEN CASE WHEN EXISTS (SELECT 1 FROM drafts "  \
+				    " WHEN EXISTS (SELECT 1 FROM message_search s WHERE"           \
+				    " s.message_id = m.id AND s.search_tsv @@ " SEARCH_TSQUERY(    \
+					    "$1") ") THEN CASE WHEN EXISTS (SELECT 1 FROM drafts " \
 						  "d WHERE"                                        \
 						  " d.message_id = m.id AND d.status "             \
 						  "IN " SEARCH_REPLY_STATUSES                      \

@@ -323,7 +323,8 @@ static const struct test_case store_cases[] = {
 	{"COPY batches: duplicates inside and across, failure", test_store_copy_batch},
 	{"a row stored meanwhile by another session: the batch is tried again",
 	 test_store_copy_race},
-	{"search vector at ingest for mail without a job only; lz4 texts", test_store_ingest_schema},
+	{"search vector at ingest for mail without a job only; lz4 texts",
+	 test_store_ingest_schema},
 	{NULL, NULL},
 };
 TEST_SUITE("ingest_store", st_init, st_cleanup, store_cases)
