@@ -45,12 +45,19 @@
  * among the replies, and (only when those find nothing and q looks like a
  * key) the newest exact substrings; the page is the newest of the three.
  * The tsquery is written out, not taken from a CTE, so the planner sees it
- * and picks the GIN index for rare words and the id order for common ones. */
+ * and picks the GIN index for rare words and the id order for common ones.
+ * The messages' vectors are in message_search (migration 0250): the ids
+ * its GIN index finds are read first, as one array (a join was planned in
+ * parallel or as a walk over messages: 20-30 ms for a word no mail holds,
+ * against 0.2 ms), in a branch of its own ("$1 IS NULL OR id IN (...)"
+ * scanned every message). */
 #define SEARCH_SQL                                                                                 \
-	"WITH a AS (SELECT m.id FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE"   \
-	" ($1::text IS NULL OR m.id IN (SELECT s.message_id FROM message_search s WHERE"           \
+	"WITH a AS ((SELECT m.id FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE"  \
+	" $1::text IS NULL AND" SEARCH_FILTERS " ORDER BY m.id DESC LIMIT $9::int) UNION ALL"      \
+	" (SELECT m.id FROM messages m JOIN mailboxes mb ON mb.id = m.mailbox_id WHERE $1::text"   \
+	" IS NOT NULL AND m.id = ANY (ARRAY(SELECT s.message_id FROM message_search s WHERE"       \
 	" s.search_tsv @@ " SEARCH_TSQUERY(                                                        \
-		"$1") ")) AND" SEARCH_FILTERS " ORDER BY " SEARCH_ORDER " DESC LIMIT $9::int),"    \
+		"$1") ")) AND" SEARCH_FILTERS " ORDER BY m.id + 0 DESC LIMIT $9::int)),"           \
 		      " b AS (SELECT m.id FROM messages m JOIN mailboxes mb ON mb.id ="            \
 		      " m.mailbox_id WHERE $1::text IS NOT NULL AND m.id IN (SELECT d.message_id"  \
 		      " FROM drafts d WHERE d.status IN " SEARCH_REPLY_STATUSES " AND"             \
