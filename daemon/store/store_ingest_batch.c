@@ -69,25 +69,18 @@ enum { SIB_FIELDS = 34 };
  * checkpoint moves only over a contiguous prefix of committed batches (two
  * of a pass may commit out of order: migration 0240), and only while $4
  * holds the lease: leased = 0 means roll back. */
+#define SIB_SEARCH STORE_SEARCH_INDEX_SQL("string_to_array($7, ',')::bigint[]")
 static const char sib_finish[] =
 	"WITH j AS ("
 	"  INSERT INTO jobs (message_id) SELECT unnest(string_to_array($5, ',')::bigint[])"
 	"  RETURNING 1"
-	"), s AS (" STORE_SEARCH_INDEX_SQL(
-		"string_to_array($7, ',')::bigint[]") ""
-						      "), adv AS ("
-						      "  UPDATE mailboxes SET uidvalidity = $2,"
-						      "   last_uid = "
-						      "draftd_uid_checkpoint(last_uid, "
-						      "pending_uids, $6::bigint, $3::bigint),"
-						      "   pending_uids = "
-						      "draftd_uid_pending(last_uid, pending_uids, "
-						      "$6::bigint, $3::bigint),"
-						      "   last_poll_at = now(), updated_at = now() "
-						      "WHERE id = $1 AND lease_owner = $4"
-						      "  RETURNING id"
-						      ") SELECT (SELECT count(*) FROM j), (SELECT "
-						      "count(*) FROM adv)";
+	"), s AS (" SIB_SEARCH "), adv AS ("
+	"  UPDATE mailboxes SET uidvalidity = $2,"
+	"   last_uid = draftd_uid_checkpoint(last_uid, pending_uids, $6::bigint, $3::bigint),"
+	"   pending_uids = draftd_uid_pending(last_uid, pending_uids, $6::bigint, $3::bigint),"
+	"   last_poll_at = now(), updated_at = now() WHERE id = $1 AND lease_owner = $4"
+	"  RETURNING id"
+	") SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM adv)";
 
 /* COPY's binary format: a field is its length (int32, -1 for NULL) then
  * its bytes, big-endian numbers. */
