@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The rows a batch's results write, kept until its commit and then written
  * set-based (issue 14): one UPDATE of the jobs, one of the messages and one
- * INSERT of the drafts per batch instead of three statements per message,
+ * INSERT of the drafts per batch instead of three statements per message
+ * (and one INSERT of the messages' search vectors, migration 0250),
  * so the drafts' statement triggers (0175's rollup) run once per batch and
  * each statement's fixed cost is paid once. Each column travels as one
  * array parameter. What a message's row holds is what the one-by-one path
@@ -179,7 +180,7 @@ int batch_rows_write(struct store *store)
 	struct store_batch *b = store->batch;
 	struct batch_rows *rows = b->rows;
 	const char *jp[2], *mp[4], *dp[STORE_DRAFT_PARAMS];
-	struct store_q q[3] = {
+	struct store_q q[4] = {
 		{"completing the batch's jobs",
 		 "UPDATE jobs j SET state = 'done', locked_by = NULL, locked_until = NULL,"
 		 " last_error = NULL, updated_at = now()"
@@ -196,6 +197,8 @@ int batch_rows_write(struct store *store)
 		 " FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])"
 		 " AS u(id, st, rec, lang) WHERE m.id = u.id",
 		 4, mp, NULL},
+		{"indexing the batch's messages for search", STORE_SEARCH_INDEX_SQL("$1::bigint[]"),
+		 1, mp, NULL},
 		{"storing the batch's drafts", rows_drafts_sql, STORE_DRAFT_PARAMS, dp, NULL},
 	};
 	size_t n;
@@ -216,14 +219,14 @@ int batch_rows_write(struct store *store)
 			goto oom;
 		dp[i] = rows->draft[i].data;
 	}
-	n = rows->n_drafts > 0 ? 3 : 2;
+	n = rows->n_drafts > 0 ? 4 : 3;
 	if (store_exec_many(store, q, n) < 0)
 		goto out;
 	if (strtoull(PQcmdTuples(q[0].res), NULL, 10) != rows->n_rows)
 		error_set(&store->err, "a job's lease was lost");
 	else if (strtoull(PQcmdTuples(q[1].res), NULL, 10) != rows->n_rows)
 		error_set(&store->err, "storing the batch's pipeline results: a message is gone");
-	else if (n < 3 || rows_draft_ids(store, rows, q[2].res) == 0)
+	else if (n < 4 || rows_draft_ids(store, rows, q[3].res) == 0)
 		ret = 0;
 	store_q_clear(q, n);
 	goto out;

@@ -63,15 +63,18 @@ enum { SIB_FIELDS = 34 };
 /* pg_type's oid of text: the element type a binary text[] names. */
 #define SIB_TEXTOID 25u
 
-/* $5: the ids to queue a job for. The batch covers the UIDs ($6, $3]; the
+/* $5: the ids to queue a job for; $7: the ids that get none (screened,
+ * redeliveries), indexed for search now: the pipeline indexes the others
+ * (migration 0250). The batch covers the UIDs ($6, $3]; the
  * checkpoint moves only over a contiguous prefix of committed batches (two
  * of a pass may commit out of order: migration 0240), and only while $4
  * holds the lease: leased = 0 means roll back. */
+#define SIB_SEARCH STORE_SEARCH_INDEX_SQL("string_to_array($7, ',')::bigint[]")
 static const char sib_finish[] =
 	"WITH j AS ("
 	"  INSERT INTO jobs (message_id) SELECT unnest(string_to_array($5, ',')::bigint[])"
 	"  RETURNING 1"
-	"), adv AS ("
+	"), s AS (" SIB_SEARCH "), adv AS ("
 	"  UPDATE mailboxes SET uidvalidity = $2,"
 	"   last_uid = draftd_uid_checkpoint(last_uid, pending_uids, $6::bigint, $3::bigint),"
 	"   pending_uids = draftd_uid_pending(last_uid, pending_uids, $6::bigint, $3::bigint),"
@@ -397,21 +400,25 @@ static int sib_count(const PGresult *res, int col, unsigned int *v_r)
 	return 0;
 }
 
-/* The ids of the inserted rows that get a pipeline job: neither screened
- * nor redeliveries. Returns 0 with *jobs_r counted, or -1 out of memory. */
+/* The ids of the inserted rows that get a pipeline job (neither screened
+ * nor redeliveries) in ids, of the others in rest. Returns 0 with *jobs_r
+ * counted, or -1 out of memory. */
 static int sib_job_ids(const struct store_ingest_msg *const *msgs,
 		       const struct store_ingest_row *rows, size_t count, struct buf *ids,
-		       unsigned int *jobs_r)
+		       struct buf *rest, unsigned int *jobs_r)
 {
+	struct buf *to;
+
 	*jobs_r = 0;
-	if (buf_append_str(ids, "") < 0)
+	if (buf_append_str(ids, "") < 0 || buf_append_str(rest, "") < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
-		if (!rows[i].insert || rows[i].dup_of != 0 || msgs[i]->screen_reason != NULL)
+		if (!rows[i].insert)
 			continue;
-		if (buf_printf(ids, "%s%lld", *jobs_r > 0 ? "," : "", (long long)rows[i].id) < 0)
+		to = rows[i].dup_of != 0 || msgs[i]->screen_reason != NULL ? rest : ids;
+		if (buf_printf(to, "%s%lld", to->len > 0 ? "," : "", (long long)rows[i].id) < 0)
 			return -1;
-		(*jobs_r)++;
+		*jobs_r += to == ids;
 	}
 	return 0;
 }
@@ -423,13 +430,14 @@ static int sib_attempt(struct store *store, int64_t id, const char *const params
 		       size_t count, struct store_ingest_row *rows,
 		       const struct store_ingest_reserved *reserved, struct store_ingest_counts *c)
 {
-	struct buf ids;
-	const char *p[6] = {params[0], params[1], params[2], params[3], NULL, params[4]};
+	struct buf ids, rest;
+	const char *p[7] = {params[0], params[1], params[2], params[3], NULL, params[4], NULL};
 	unsigned int jobs = 0, queued, leased;
 	PGresult *res = NULL;
 	int ret = -1;
 
 	buf_init(&ids, count * 24 + 16);
+	buf_init(&rest, count * 24 + 16);
 	memset(c, 0, sizeof(*c));
 	store->sqlstate[0] = '\0';
 	if (store_command(store, "BEGIN") < 0)
@@ -439,7 +447,7 @@ static int sib_attempt(struct store *store, int64_t id, const char *const params
 	if (reserved != NULL && reserved->fn != NULL)
 		reserved->fn(reserved->ctx);
 	if (store_ingest_plan(msgs, count, rows) < 0 ||
-	    sib_job_ids(msgs, rows, count, &ids, &jobs) < 0) {
+	    sib_job_ids(msgs, rows, count, &ids, &rest, &jobs) < 0) {
 		error_set(&store->err, "store batch: out of memory");
 		goto out;
 	}
@@ -454,7 +462,8 @@ static int sib_attempt(struct store *store, int64_t id, const char *const params
 	if (c->stored > 0 && sib_copy_rows(store, id, uidvalidity, msgs, rows, count) < 0)
 		goto out;
 	p[4] = ids.data;
-	res = store_exec(store, "store batch", sib_finish, 6, p);
+	p[6] = rest.data;
+	res = store_exec(store, "store batch", sib_finish, 7, p);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1 || sib_count(res, 0, &queued) < 0 ||
@@ -474,6 +483,7 @@ static int sib_attempt(struct store *store, int64_t id, const char *const params
 out:
 	PQclear(res);
 	buf_free(&ids);
+	buf_free(&rest);
 	if (ret < 0)
 		store_rollback(store);
 	return ret;

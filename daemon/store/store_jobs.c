@@ -124,6 +124,8 @@ int store_job_fail(struct store *store, const struct store_job *job, unsigned in
 {
 	char id[24], backoff[16], max[16];
 	const char *params[5] = {id, job->locked_by, reason, backoff, max};
+	char ids[32];
+	const char *sparams[1] = {ids};
 	PGresult *res = NULL;
 	bool committed = false;
 	int ret = -1;
@@ -150,6 +152,7 @@ int store_job_fail(struct store *store, const struct store_job *job, unsigned in
 		goto out;
 	}
 	ret = strcmp(PQgetvalue(res, 0, 0), "dead") == 0 ? 0 : 1;
+	snprintf(ids, sizeof(ids), "{%s}", PQgetvalue(res, 0, 1));
 	if (ret == 0) {
 		const char *mparams[2] = {PQgetvalue(res, 0, 1), reason};
 
@@ -162,6 +165,13 @@ int store_job_fail(struct store *store, const struct store_job *job, unsigned in
 			ret = -1;
 			goto out;
 		}
+	}
+	/* the agent has read it: it is found by search from now on, while it
+	 * waits for a retry too (migration 0250) */
+	if (store_exec_void(store, "indexing the message for search",
+			    STORE_SEARCH_INDEX_SQL("$1::bigint[]"), 1, sparams) < 0) {
+		ret = -1;
+		goto out;
 	}
 	if (store_command(store, "COMMIT") < 0)
 		ret = -1;

@@ -29,7 +29,7 @@ static char *json_param(const json_t *v, const char *fallback)
 /* The parameters of the finishing statements: they must live until the
  * round trip that sends them returns. */
 struct finish {
-	char id[24], conf[32];
+	char id[24], ids[28], conf[32]; /* ids: "{id}", a bigint[] */
 	char *record;
 	char *json[6];
 	const char *msg_params[4];
@@ -46,9 +46,9 @@ static void finish_free(struct finish *f)
 /* The messages row's update. The latest event is the reason a person sees:
  * an older reject's goes; a message a person reopened is never skipped
  * again, it waits for them. The language is mostly the one ingest stored
- * (the same guess): then the search vector is not rebuilt and, with no
- * indexed column changed, the update can be HOT (migration 0185); a
- * pipeline that found none keeps the stored one. 0 or -1 (out of memory). */
+ * (the same guess): with no indexed column changed, the update can be HOT
+ * (migration 0185); a pipeline that found none keeps the stored one. 0 or
+ * -1 (out of memory). */
 static int finish_message_q(struct finish *f, const struct pipeline_result *r, struct store_q *q)
 {
 	f->record = json_param(r->record, "{}");
@@ -222,21 +222,25 @@ static int finish_begin(struct store *store, struct finish *f, int64_t message_i
 	return ret;
 }
 
-/* The job's completion, the message's row and the draft in one round trip.
- * 1 stored, 0 the job's lease was lost, -1. */
+/* The job's completion, the message's row, its search vector (migration
+ * 0250) and the draft in one round trip. 1 stored, 0 the job's lease was
+ * lost, -1. */
 static int finish_store(struct store *store, struct finish *f, const struct store_job *job,
 			const struct pipeline_result *result, int64_t *draft_id_r)
 {
 	char job_id[24];
 	const char *job_params[2];
-	struct store_q q[3];
-	size_t n = result->has_draft ? 3 : 2;
+	const char *search_params[1] = {f->ids};
+	struct store_q q[4];
+	size_t n = result->has_draft ? 4 : 3;
 	uint64_t v;
 	int ret = -1;
 
 	store_job_complete_q(job, job_id, job_params, &q[0]);
+	q[2] = (struct store_q){"indexing the message for search",
+				STORE_SEARCH_INDEX_SQL("$1::bigint[]"), 1, search_params, NULL};
 	if (finish_message_q(f, result, &q[1]) < 0 ||
-	    (result->has_draft && finish_draft_q(f, result, &q[2]) < 0)) {
+	    (result->has_draft && finish_draft_q(f, result, &q[3]) < 0)) {
 		store_set_error(store, "storing the pipeline result: out of memory", NULL);
 		return -1;
 	}
@@ -247,7 +251,7 @@ static int finish_store(struct store *store, struct finish *f, const struct stor
 		goto out;
 	}
 	if (result->has_draft) {
-		if (parse_u64(PQgetvalue(q[2].res, 0, 0), INT64_MAX, &v) < 0) {
+		if (parse_u64(PQgetvalue(q[3].res, 0, 0), INT64_MAX, &v) < 0) {
 			store_set_error(store, "storing a draft: unexpected answer", NULL);
 			goto out;
 		}
@@ -300,6 +304,7 @@ int store_pipeline_finish(struct store *store, const struct store_job *job, int6
 	*draft_id_r = 0;
 	memset(&f, 0, sizeof(f));
 	snprintf(f.id, sizeof(f.id), "%lld", (long long)message_id);
+	snprintf(f.ids, sizeof(f.ids), "{%lld}", (long long)message_id);
 	r = finish_begin(store, &f, message_id);
 	if (r < 0)
 		goto out;

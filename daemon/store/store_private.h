@@ -109,6 +109,16 @@ int store_array_add(struct buf *b, const char *v) __attribute__((warn_unused_res
  * (store_batch.h) and written when it commits. 0 or -1 (out of memory). */
 int store_batch_audit_add(struct store *store, const char *object_id, const json_t *after)
 	__attribute__((warn_unused_result));
+/* Indexes for search the messages whose ids the SQL expression ids (a
+ * bigint[]) gives and that have no vector yet: ingest leaves it to the
+ * first write of the row after it (migration 0250). A message indexed
+ * already keeps its vector (the triggers of 0250 rebuild it on a change). */
+#define STORE_SEARCH_INDEX_SQL(ids)                                                       \
+	"INSERT INTO message_search (message_id, search_tsv) SELECT m.id,"                \
+	" draftd_ts_vector(m.language, m.subject, m.text_body, m.sender) FROM messages m" \
+	" WHERE m.id = ANY(" ids ") AND NOT EXISTS (SELECT 1 FROM message_search s"       \
+	" WHERE s.message_id = m.id) ON CONFLICT (message_id) DO NOTHING"
+
 /* The parameters of a draft's INSERT (store_pipeline_finish.c). */
 #define STORE_DRAFT_PARAMS 18
 /* Keeps a pipeline result's rows for the open batch's commit

@@ -26,7 +26,6 @@ static const char *const ix_expected[] = {
 	"messages_open_idx",           /* open messages, the backlog */
 	"messages_pkey",
 	"messages_replied_at_idx",     /* the statistics' windows */
-	"messages_search_idx",         /* search (GIN, the vector) */
 	"messages_sender_domain_idx",  /* the thread page: same domain */
 	"messages_status_idx",         /* lists by status */
 	"messages_thread_ids_idx",     /* the thread: Message-IDs (GIN) */
