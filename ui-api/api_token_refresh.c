@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "ui-api/api_token_refresh.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
+#include "ui-api/api_refresher.h"
 #include "ui-api/api_token_cache.h"
 
 #define REFRESH_BATCH   16
@@ -15,11 +15,9 @@
 #define REFRESH_IDLE_MS 1000 /* how often it looks while no TTL is set */
 
 struct api_token_refresher {
-	pthread_t thread;
+	struct api_refresher *thread;
 	struct token_refresh_source source;
-	pthread_mutex_t lock;
-	pthread_cond_t wake; /* monotonic clock */
-	bool stop;           /* under lock */
+	pthread_mutex_t lock; /* the thread's own: only its stop takes it too */
 };
 
 unsigned int api_token_refresh_pass(const struct token_refresh_source *source, uint64_t now_ms,
@@ -54,56 +52,32 @@ unsigned int api_token_refresh_pass(const struct token_refresh_source *source, u
 	return done;
 }
 
-/* Waits up to ms or until stopped; true when stopped. */
-static bool refresher_sleep(struct api_token_refresher *r, uint64_t ms)
+/* One pass, then the wait: a quarter of the TTL, so an entry due at half
+ * its TTL is looked up by three quarters of it, with a quarter left for the
+ * lookup. */
+static uint64_t refresher_step(void *ctx)
 {
-	struct timespec until;
-	bool stop;
-
-	time_deadline(CLOCK_MONOTONIC, ms, &until);
-	pthread_mutex_lock(&r->lock);
-	while (!r->stop && pthread_cond_timedwait(&r->wake, &r->lock, &until) != ETIMEDOUT)
-		;
-	stop = r->stop;
-	pthread_mutex_unlock(&r->lock);
-	return stop;
-}
-
-static void *refresher_main(void *arg)
-{
-	struct api_token_refresher *r = arg;
+	struct api_token_refresher *r = ctx;
 	uint64_t wait_ms;
 	unsigned int ttl_s;
 
-	do {
-		(void)api_token_refresh_pass(&r->source, time_mono_ms(), time(NULL));
-		/* a quarter of the TTL: an entry due at half its TTL is looked up
-		 * by three quarters of it, with a quarter left for the lookup */
-		ttl_s = r->source.ttl_s(r->source.ctx);
-		wait_ms = ttl_s > 0 ? (uint64_t)ttl_s * 1000 / 4 : REFRESH_IDLE_MS;
-		if (wait_ms < REFRESH_MIN_MS)
-			wait_ms = REFRESH_MIN_MS;
-	} while (!refresher_sleep(r, wait_ms));
-	return NULL;
+	(void)api_token_refresh_pass(&r->source, time_mono_ms(), time(NULL));
+	ttl_s = r->source.ttl_s(r->source.ctx);
+	wait_ms = ttl_s > 0 ? (uint64_t)ttl_s * 1000 / 4 : REFRESH_IDLE_MS;
+	return wait_ms < REFRESH_MIN_MS ? REFRESH_MIN_MS : wait_ms;
 }
 
 int api_token_refresher_start(const struct token_refresh_source *source,
 			      struct api_token_refresher **refresher_r)
 {
 	struct api_token_refresher *r = calloc(1, sizeof(*r));
-	pthread_condattr_t attr;
 
 	*refresher_r = NULL;
 	if (r == NULL)
 		return -1;
 	r->source = *source;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->wake, &attr);
-	pthread_condattr_destroy(&attr);
-	if (pthread_create(&r->thread, NULL, refresher_main, r) != 0) {
-		pthread_cond_destroy(&r->wake);
+	if (api_refresher_start(&r->lock, refresher_step, r, &r->thread) < 0) {
 		pthread_mutex_destroy(&r->lock);
 		free(r);
 		return -1;
@@ -118,12 +92,7 @@ void api_token_refresher_stop(struct api_token_refresher **refresher)
 
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->lock);
-	r->stop = true;
-	pthread_cond_broadcast(&r->wake);
-	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	pthread_cond_destroy(&r->wake);
+	api_refresher_stop(&r->thread);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 	*refresher = NULL;

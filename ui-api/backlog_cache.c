@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "ui-api/backlog_cache.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -10,19 +9,18 @@
 #include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
 #include "daemon/store/store_outcome.h"
+#include "ui-api/api_refresher.h"
 
-#define WAIT_FOREVER UINT64_MAX
+#define WAIT_FOREVER API_REFRESHER_REST
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cache_done = PTHREAD_COND_INITIALIZER; /* a computation ended */
-static pthread_cond_t cache_wake; /* the refresher's (monotonic clock), see refresher_init */
-static pthread_once_t cache_wake_once = PTHREAD_ONCE_INIT;
-static json_t *cache_answer;    /* the last good answer, NULL when none */
-static uint64_t cache_at_ms;    /* when its computation began (monotonic) */
-static bool cache_busy;         /* a thread is computing now */
-static uint64_t cache_asked_ms; /* the last request's time, 0: none yet */
-static uint64_t cache_retry_ms; /* the refresher's next try after a failure */
-static bool cache_resting;      /* the refresher waits for a request or a computation */
+static json_t *cache_answer;                  /* the last good answer, NULL when none */
+static uint64_t cache_at_ms;                  /* when its computation began (monotonic) */
+static bool cache_busy;                       /* a thread is computing now */
+static uint64_t cache_asked_ms;               /* the last request's time, 0: none yet */
+static uint64_t cache_retry_ms;               /* the refresher's next try after a failure */
+static struct api_refresher *cache_refresher; /* the running refresher's thread, or NULL */
 static uint64_t by_request, by_refresh;
 static uint64_t (*cache_clock)(void) = time_mono_ms;
 
@@ -46,8 +44,7 @@ static json_t *answer_copy(const json_t *answer, uint64_t at_ms, uint64_t now_ms
  * happened. */
 static void refresher_nudge(void)
 {
-	if (cache_resting)
-		pthread_cond_signal(&cache_wake);
+	api_refresher_wake(cache_refresher);
 }
 
 /* Runs compute outside the lock as the one computing thread (cache_lock
@@ -218,52 +215,21 @@ int backlog_cache_refresh_step(unsigned int max_age_s, const struct backlog_sour
 }
 
 struct backlog_refresher {
-	pthread_t thread;
+	struct api_refresher *thread;
 	unsigned int max_age_s;
 	struct backlog_source source;
-	bool stop; /* under cache_lock */
 };
 
-static void refresher_init(void)
+/* cache_lock held, as api_refresher runs it */
+static uint64_t refresher_step(void *ctx)
 {
-	pthread_condattr_t attr;
-
-	/* timed waits by the monotonic clock, as cache_at_ms is */
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&cache_wake, &attr);
-	pthread_condattr_destroy(&attr);
-}
-
-static void *refresher_main(void *arg)
-{
-	struct backlog_refresher *r = arg;
+	struct backlog_refresher *r = ctx;
 	uint64_t wait_ms;
 
-	pthread_mutex_lock(&cache_lock);
-	while (!r->stop) {
-		if (refresh_locked(r->max_age_s, &r->source, &wait_ms) < 0)
-			log_debug("api: the backlog refresher's computation failed; retrying in"
-				  " %llu ms",
-				  (unsigned long long)wait_ms);
-		if (r->stop || wait_ms == 0)
-			continue;
-		if (wait_ms == WAIT_FOREVER) {
-			cache_resting = true;
-			pthread_cond_wait(&cache_wake, &cache_lock);
-			cache_resting = false;
-		} else {
-			struct timespec until;
-
-			time_deadline(CLOCK_MONOTONIC, wait_ms, &until);
-			/* a request while waiting needs nothing: the answer is fresh */
-			while (!r->stop && pthread_cond_timedwait(&cache_wake, &cache_lock,
-								  &until) != ETIMEDOUT)
-				;
-		}
-	}
-	pthread_mutex_unlock(&cache_lock);
-	return NULL;
+	if (refresh_locked(r->max_age_s, &r->source, &wait_ms) < 0)
+		log_debug("api: the backlog refresher's computation failed; retrying in %llu ms",
+			  (unsigned long long)wait_ms);
+	return wait_ms;
 }
 
 int backlog_refresher_start(unsigned int max_age_s, const struct backlog_source *source,
@@ -275,13 +241,18 @@ int backlog_refresher_start(unsigned int max_age_s, const struct backlog_source 
 	*refresher_r = NULL;
 	if (max_age_s == 0)
 		return 0;
-	pthread_once(&cache_wake_once, refresher_init);
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		goto out;
 	r->max_age_s = max_age_s;
 	r->source = *source;
-	if (pthread_create(&r->thread, NULL, refresher_main, r) != 0)
+	/* under the lock, so that no request's nudge comes before the thread
+	 * is the one nudged */
+	pthread_mutex_lock(&cache_lock);
+	if (api_refresher_start(&cache_lock, refresher_step, r, &r->thread) == 0)
+		cache_refresher = r->thread;
+	pthread_mutex_unlock(&cache_lock);
+	if (r->thread == NULL)
 		goto out;
 	*refresher_r = r;
 	r = NULL;
@@ -298,10 +269,10 @@ void backlog_refresher_stop(struct backlog_refresher **refresher)
 	if (r == NULL)
 		return;
 	pthread_mutex_lock(&cache_lock);
-	r->stop = true;
-	pthread_cond_broadcast(&cache_wake);
+	if (cache_refresher == r->thread)
+		cache_refresher = NULL;
 	pthread_mutex_unlock(&cache_lock);
-	pthread_join(r->thread, NULL);
+	api_refresher_stop(&r->thread);
 	free(r);
 	*refresher = NULL;
 }

@@ -147,8 +147,10 @@ int agent_retrain(struct agent *agent, struct store *store)
 	size_t i, n = 0;
 	int ret = -1;
 
-	if (rows == NULL)
+	if (rows == NULL) {
+		log_error("classifier: %s", store_error(store));
 		return -1;
+	}
 	examples = calloc(json_array_size(rows) + 1, sizeof(*examples));
 	if (examples == NULL)
 		goto out;
@@ -170,6 +172,30 @@ out:
 	free(examples);
 	json_decref(rows);
 	return ret;
+}
+
+int agent_retrain_due(struct agent *agent, struct store *store, uint64_t now_ms)
+{
+	uint64_t generation;
+
+	if (agent->retrain_checked &&
+	    now_ms - agent->retrain_checked_ms < (uint64_t)AGENT_RETRAIN_SECS * 1000)
+		return 0;
+	agent->retrain_checked = true;
+	agent->retrain_checked_ms = now_ms;
+	if (store_classifier_generation(store, &generation) < 0) {
+		log_error("classifier: %s", store_error(store));
+		return -1;
+	}
+	if (agent->trained_known && generation == agent->trained_generation)
+		return 0;
+	/* the examples are read after the generation: a decision made between
+	 * the two is in this model and causes one more retrain, never none */
+	if (agent_retrain(agent, store) < 0)
+		return -1;
+	agent->trained_generation = generation;
+	agent->trained_known = true;
+	return 1;
 }
 
 json_t *agent_probe_json(const struct agent *agent)

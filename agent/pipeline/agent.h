@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "agent/llm/llm.h"
 #include "daemon/config/config.h"
@@ -35,6 +36,12 @@ struct agent {
 	pthread_mutex_t lock;
 	struct bayes_model *bayes; /* guarded by lock; replaced, never changed */
 	int refcount;              /* atomic */
+
+	/* agent_retrain_due()'s: one thread at a time (worker 0) */
+	bool retrain_checked; /* retrain_checked_ms is set */
+	uint64_t retrain_checked_ms;
+	bool trained_known;          /* trained_generation is the model's */
+	uint64_t trained_generation; /* store_classifier_generation() before training */
 };
 
 /* Builds an agent for config (takes a config reference). Returns 0, or -1
@@ -58,5 +65,17 @@ json_t *agent_probe_json(const struct agent *agent);
 /* Retrains the classifier's naive Bayes model from the reviewer decisions in
  * store and swaps it in. Returns the number of examples used, or -1. */
 int agent_retrain(struct agent *agent, struct store *store);
+
+/* How often worker 0 looks for new reviewer decisions (issue 14). */
+#define AGENT_RETRAIN_SECS 300
+/* Retrains when the reviewer decisions changed since agent's model was
+ * trained (the examples' generation moved) or agent has none yet; at the
+ * first call on agent, then once AGENT_RETRAIN_SECS after the last look
+ * (now_ms: time_mono_ms()), so a decision reaches the model at most that
+ * long after it was made. Returns 1 retrained, 0 not due or nothing
+ * changed (only the generation was read, a few rows), -1 error (logged;
+ * the next look is AGENT_RETRAIN_SECS later). One caller at a time per
+ * agent (worker 0). */
+int agent_retrain_due(struct agent *agent, struct store *store, uint64_t now_ms);
 
 #endif

@@ -26,7 +26,6 @@
  * the poll finds those of other instances and retries that come due. */
 #define IDLE_WAIT_MS  500
 #define ERROR_WAIT_MS 5000
-#define RETRAIN_SECS  300 /* how often worker 0 relearns from reviewer decisions */
 
 struct workers {
 	struct daemon *daemon;
@@ -200,7 +199,7 @@ static void *worker_main(void *arg)
 	size_t n;
 	char id[STORE_WORKER_ID_MAX];
 	unsigned int wait;
-	uint64_t trained_at = 0, seq;
+	uint64_t seq;
 	int r;
 
 	log_ctx_setf("worker", "%u", wa->index);
@@ -210,11 +209,10 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		agent = workers_agent(w);
-		if (wa->index == 0 &&
-		    (trained_at == 0 || time_mono_ms() - trained_at > RETRAIN_SECS * 1000)) {
-			(void)agent_retrain(agent, store);
-			trained_at = time_mono_ms();
-		}
+		/* relearns from reviewer decisions when they changed (a new
+		 * agent after a reload at once) */
+		if (wa->index == 0)
+			(void)agent_retrain_due(agent, store, time_mono_ms());
 		/* a model that failed its probe pulls every auto category back */
 		if (wa->index == 0 && agent != probed) {
 			if (!agent->auto_ok &&

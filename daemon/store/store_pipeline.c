@@ -284,6 +284,26 @@ json_t *store_classifier_examples(struct store *store, unsigned int max)
 		1, params);
 }
 
+int store_classifier_generation(struct store *store, uint64_t *generation_r)
+{
+	PGresult *res;
+	int ret = -1;
+
+	res = store_exec(store, "reading the classifier examples' generation",
+			 "SELECT coalesce(sum(n), 0)::bigint FROM classifier_generation", 0, NULL);
+	if (res == NULL)
+		return -1;
+	if (parse_u64(PQgetvalue(res, 0, 0), INT64_MAX, generation_r) < 0) {
+		error_set(&store->err,
+			  "reading the classifier examples' generation: unexpected answer");
+		goto out;
+	}
+	ret = 1;
+out:
+	PQclear(res);
+	return ret;
+}
+
 int store_model_probe_record(struct store *store, const json_t *probe)
 {
 	char *text = json_dumps(probe, JSON_COMPACT);

@@ -68,8 +68,15 @@ int store_category_settings(struct store *store, const char *category,
 	__attribute__((warn_unused_result));
 
 /* Up to max reviewer-confirmed examples [{"text":..., "category":...}] for
- * the classifier, newest first (new reference), or NULL on error. */
+ * the classifier, newest first (new reference), or NULL on error. Reads
+ * those rows only (drafts_classifier_idx, migration 0255). */
 json_t *store_classifier_examples(struct store *store, unsigned int max);
+/* The examples' generation (migration 0255): it changes in the transaction
+ * of every change to what store_classifier_examples() returns, so a model
+ * trained on examples read after *generation_r was read holds every change
+ * up to that number. Returns 1 with *generation_r, -1 on error. A few rows. */
+int store_classifier_generation(struct store *store, uint64_t *generation_r)
+	__attribute__((warn_unused_result));
 
 /* Records the model backend's start-up probe verdict in the settings table
  * (key model_probe), so the API's /stats and `draftd stats` of any instance

@@ -33,6 +33,10 @@ int store_review_commit(struct store *store)
 	return 0;
 }
 
+/* A claim that ran out: its holder no longer holds it (no expiry is none). */
+#define REVIEW_CLAIM_RAN_OUT(alias) \
+	"(" alias "claim_expires IS NULL OR " alias "claim_expires <= now())"
+
 /* One summary row, built by PostgreSQL. */
 #define REVIEW_LIST_OBJECT                                                                    \
 	"json_build_object('id', d.id, 'status', d.status, 'category',"                       \
@@ -52,6 +56,7 @@ int store_review_commit(struct store *store)
 	" 'delivery', (SELECT o.state FROM outbox o WHERE o.draft_id = d.id),"                \
 	" 'assigned_to', m.assigned_to)"
 
+// clang-format off
 #define REVIEW_LIST_FROM                                                                      \
 	" FROM drafts d JOIN messages m ON m.id = d.message_id"                               \
 	" JOIN mailboxes mb ON mb.id = m.mailbox_id"                                          \
@@ -59,23 +64,29 @@ int store_review_commit(struct store *store)
 	" OR ('uncertain' = ANY(string_to_array($1, ',')) AND EXISTS (SELECT 1 FROM outbox o" \
 	" WHERE o.draft_id = d.id AND o.state = 'uncertain'))"                                \
 	" OR ('pending' = ANY(string_to_array($1, ',')) AND d.status = 'claimed'"             \
-	" AND (d.claim_expires IS NULL OR d.claim_expires <= now())))"                        \
+	" AND " REVIEW_CLAIM_RAN_OUT("d.") "))"                                               \
 	" AND ($2::text IS NULL OR d.category = $2) AND ($3::text IS NULL OR mb.name = $3)"   \
 	" AND ($4::text IS NULL OR strpos(lower(d.subject), lower($4)) > 0"                   \
 	" OR strpos(lower(coalesce(m.sender, '')), lower($4)) > 0"                            \
 	" OR strpos(lower(d.body), lower($4)) > 0)"                                           \
 	" AND " MESSAGE_ASSIGNED_SQL("$8")
+// clang-format on
 
-/* The page as one JSON array text and the id to continue after: limit + 1
- * rows are read ($6), the first limit ($7) go out, and the last of those is
- * the cursor when the extra row exists. The API sends the text as it is
- * (issue 14: parsing and re-serialising every row was most of a request). */
-#define REVIEW_LIST_PAGE(dir, cmp)                                                               \
-	"SELECT coalesce(json_agg(p.j ORDER BY p.id " dir ") FILTER (WHERE p.n <= $7::int),"     \
-	" '[]')::text, CASE WHEN count(*) > $7::int THEN max(p.id) FILTER (WHERE p.n ="          \
-	" $7::int) END FROM (SELECT d.id, " REVIEW_LIST_OBJECT " AS j, row_number() OVER"        \
-	" (ORDER BY d.id " dir ") AS n" REVIEW_LIST_FROM " AND ($5::bigint IS NULL OR d.id " cmp \
-	" $5::bigint) ORDER BY d.id " dir " LIMIT $6::int) p"
+/* The page as one JSON array text and the id to continue after: rows
+ * (limit + 1) rows of from (the drafts d with their messages m and mailboxes
+ * mb) are read in dir order of id, the first limit go out, and the last of
+ * those is the cursor when the extra row exists. The API sends the text as it
+ * is (issue 14: parsing and re-serialising every row was most of a request). */
+#define REVIEW_PAGE_OF(dir, from, rows, limit)                                                    \
+	"SELECT coalesce(json_agg(p.j ORDER BY p.id " dir ") FILTER (WHERE p.n <= " limit         \
+	"::int), '[]')::text, CASE WHEN count(*) > " limit "::int THEN max(p.id) FILTER (WHERE"   \
+	" p.n = " limit "::int) END FROM (SELECT d.id, " REVIEW_LIST_OBJECT " AS j, row_number()" \
+	" OVER (ORDER BY d.id " dir ") AS n" from " ORDER BY d.id " dir " LIMIT " rows "::int) p"
+/* $5 the cursor, $6 limit + 1, $7 limit */
+#define REVIEW_LIST_PAGE(dir, cmp)                                                              \
+	REVIEW_PAGE_OF(dir,                                                                     \
+		       REVIEW_LIST_FROM " AND ($5::bigint IS NULL OR d.id " cmp " $5::bigint)", \
+		       "$6", "$7")
 
 /* The queue's listings by status alone (issue 14): the same rows and text as
  * REVIEW_LIST_PAGE, read as one keyset range of drafts_status_idx per status
@@ -97,16 +108,11 @@ int store_review_commit(struct store *store)
 	" FROM (" REVIEW_QUEUE_RANGE("status = 'pending'", dir, cmp, bound)                   \
 	" UNION ALL " REVIEW_QUEUE_RANGE(second, dir, cmp, bound) ") d"                       \
 	" JOIN messages m ON m.id = d.message_id JOIN mailboxes mb ON mb.id = m.mailbox_id"
-#define REVIEW_QUEUE_PAGE(dir, cmp, bound, second)                                            \
-	"SELECT coalesce(json_agg(p.j ORDER BY p.id " dir ") FILTER (WHERE p.n <= $3::int),"  \
-	" '[]')::text, CASE WHEN count(*) > $3::int THEN max(p.id) FILTER (WHERE p.n ="       \
-	" $3::int) END FROM (SELECT d.id, " REVIEW_LIST_OBJECT " AS j, row_number() OVER"     \
-	" (ORDER BY d.id " dir ") AS n" REVIEW_QUEUE_FROM(dir, cmp, bound, second)            \
-	" ORDER BY d.id " dir " LIMIT $2::int) p"
+#define REVIEW_QUEUE_PAGE(dir, cmp, bound, second) \
+	REVIEW_PAGE_OF(dir, REVIEW_QUEUE_FROM(dir, cmp, bound, second), "$2", "$3")
 // clang-format on
 /* status=pending: pending drafts and claims that ran out */
-#define REVIEW_QUEUE_EXPIRED \
-	"status = 'claimed' AND (claim_expires IS NULL OR claim_expires <= now())"
+#define REVIEW_QUEUE_EXPIRED        "status = 'claimed' AND " REVIEW_CLAIM_RAN_OUT("")
 #define REVIEW_QUEUE_NEWEST(second) REVIEW_QUEUE_PAGE("DESC", "<", "9223372036854775807", second)
 #define REVIEW_QUEUE_OLDEST(second) REVIEW_QUEUE_PAGE("ASC", ">", "-9223372036854775807", second)
 

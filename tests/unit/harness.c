@@ -2,6 +2,7 @@
 #include "harness.h"
 
 #include <CUnit/Basic.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,4 +195,52 @@ long long test_sql_value(const char *url, const char *sql)
 	PQclear(res);
 	PQfinish(conn);
 	return v;
+}
+
+static double test_plan_node_rows(json_t *plan, const char *relation, bool *seq_r)
+{
+	json_t *kids = json_object_get(plan, "Plans");
+	const char *rel = json_string_value(json_object_get(plan, "Relation Name"));
+	const char *type = json_string_value(json_object_get(plan, "Node Type"));
+	double n = 0;
+	size_t i;
+	json_t *k;
+
+	if (rel != NULL && strcmp(rel, relation) == 0) {
+		n += (json_number_value(json_object_get(plan, "Actual Rows")) +
+		      json_number_value(json_object_get(plan, "Rows Removed by Filter"))) *
+		     json_number_value(json_object_get(plan, "Actual Loops"));
+		if (type != NULL && strcmp(type, "Seq Scan") == 0)
+			*seq_r = true;
+	}
+	json_array_foreach(kids, i, k) n += test_plan_node_rows(k, relation, seq_r);
+	return n;
+}
+
+double test_plan_rows(const char *url, const char *sql, const char *relation, bool *seq_r)
+{
+	PGconn *conn = PQconnectdb(url);
+	PGresult *res = NULL;
+	json_t *doc = NULL;
+	char *explain = NULL;
+	double n = -1;
+
+	if (asprintf(&explain, "EXPLAIN (ANALYZE, FORMAT JSON) %s", sql) < 0) {
+		explain = NULL;
+		goto out;
+	}
+	res = PQexec(conn, explain);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (doc == NULL) {
+		fprintf(stderr, "\n%s: %s", explain, PQerrorMessage(conn));
+		goto out;
+	}
+	n = test_plan_node_rows(json_object_get(json_array_get(doc, 0), "Plan"), relation, seq_r);
+out:
+	json_decref(doc);
+	PQclear(res);
+	PQfinish(conn);
+	free(explain);
+	return n;
 }

@@ -3,6 +3,7 @@
 #define DRAFTD_TEST_HARNESS_H
 
 #include <CUnit/CUnit.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Every tests/unit/test_*.c file registers its suites with TEST_SUITE(), so
@@ -66,5 +67,10 @@ const char *test_store_database(const char *name, const char *fixtures);
 /* The only value sql returns on url, as a number; -1 when there is none
  * (an error, no row or more than one). A connection of its own per call. */
 long long test_sql_value(const char *url, const char *sql);
+/* The rows sql's plan read from relation on url (returned and filtered out,
+ * over all loops), from EXPLAIN (ANALYZE, FORMAT JSON): what an index must
+ * keep small. *seq_r is set when one of those reads was a sequential scan.
+ * -1 when the EXPLAIN failed (a message on stderr). */
+double test_plan_rows(const char *url, const char *sql, const char *relation, bool *seq_r);
 
 #endif
