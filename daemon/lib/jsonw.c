@@ -21,7 +21,13 @@ int jsonw_strn(struct buf *b, const char *s, size_t len)
 		char esc[8];
 		size_t n;
 
-		if (c >= 0x20 && c != '"' && c != '\\') {
+		/* plain ASCII, most of any text, without a call per byte */
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			run++;
+			continue;
+		}
+		if (c >= 0x80) {
 			n = utf8_decode(p + i, len - i, &cp);
 			if (n == 0)
 				return -1;
