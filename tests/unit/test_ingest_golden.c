@@ -423,6 +423,27 @@ static int rand_encoded(uint64_t *s, struct buf *b, bool base64)
 
 static int rand_part(uint64_t *s, struct buf *b, int depth);
 
+/* A header value around MIME_HEADER_VALUE_MAX (8,192 bytes), folded, with
+ * tabs, DEL, or UTF-8 that straddles the cut. */
+static int rand_long_header(uint64_t *s, struct buf *b)
+{
+	static const char *const name[] = {"Subject", "X-Long", "References", "From", "Comments"};
+	static const char *const piece[] = {"abc ", "\t", "x", "\xc3\xa4", "\x7f", "<a@b> ",
+					    "\n\t", "\n ", "=?utf-8?q?=C3=A4?= ", " "};
+	static const int plain[] = {0, 1, 2, 5, 6, 7, 9};
+	size_t target = 8150 + pick(s, 1500);
+	size_t start = b->len;
+	bool ascii = pick(s, 2) == 0;
+
+	if (buf_printf(b, "%s: ", ONE_OF(s, name)) < 0)
+		return -1;
+	/* half of them printable ASCII and folds only, the rest of every piece */
+	while (b->len - start < target)
+		if (buf_append_str(b, ascii ? piece[plain[pick(s, 7)]] : ONE_OF(s, piece)) < 0)
+			return -1;
+	return buf_append(b, "\n", 1);
+}
+
 static int rand_headers(uint64_t *s, struct buf *b, bool top)
 {
 	static const char *const from[] = {
@@ -458,6 +479,8 @@ static int rand_headers(uint64_t *s, struct buf *b, bool top)
 	for (uint64_t i = pick(s, top ? 5 : 2); i > 0; i--)
 		if (buf_printf(b, "%s\n", ONE_OF(s, extra)) < 0)
 			return -1;
+	if (pick(s, 10) == 0 && rand_long_header(s, b) < 0)
+		return -1;
 	return 0;
 }
 
