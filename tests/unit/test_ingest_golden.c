@@ -28,6 +28,7 @@
 #include "daemon/lib/buf.h"
 #include "daemon/lib/util.h"
 #include "daemon/mail/mail_thread.h"
+#include "daemon/store/store_ingest_int.h"
 #include "tests/unit/harness.h"
 
 #define GOLDEN_PATH     "tests/fixtures/ingest_golden.txt"
@@ -699,6 +700,71 @@ static void test_same_fields(void)
 	CU_ASSERT(random == 3 * GOLDEN_RANDOM);
 }
 
+/* store_ingest_text() as 2b7d39f wrote it, byte by byte: the reference. */
+static char *ref_ingest_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i, n;
+	char *copy = strdup(s);
+
+	for (i = 0; i < len; i += n) {
+		n = p[i] < 0x80 ? 1 : (p[i] & 0xe0) == 0xc0 ? 2 : (p[i] & 0xf0) == 0xe0 ? 3
+		    : (p[i] & 0xf8) == 0xf0 ? 4 : 0;
+		if (n == 0 || i + n > len)
+			break;
+		for (size_t k = 1; k < n; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				n = 0;
+		if (n == 0 || (n == 2 && p[i] < 0xc2))
+			break;
+	}
+	for (; copy != NULL && i < len; i++)
+		if (p[i] >= 0x80)
+			copy[i] = '?';
+	return copy;
+}
+
+/* The COPY's text cleaning: seeded random strings of ASCII runs, valid and
+ * broken UTF-8, at every alignment, against the byte-by-byte reference. */
+static void test_ingest_text(void)
+{
+	static const char *const piece[] = {"abcdefgh", "a", "\xc3\xa4", "\xe2\x82\xac",
+					    "\xf0\x9f\x98\x80", "\xc3", "\xc0\xaf", "\x80",
+					    "\xff", "\xe2\x82", "0123456789abcdef", " "};
+	uint64_t seed = 14;
+	size_t differ = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		char s[512], *owned = NULL, *ref;
+		const char *clean;
+		size_t n = 0;
+
+		for (uint64_t k = pick(&seed, 40); k > 0; k--) {
+			const char *pc = ONE_OF(&seed, piece);
+			size_t pl = strlen(pc);
+
+			/* mostly ASCII runs of any length, so that the word-at-a-time
+			 * path meets each break at every offset in a word */
+			if (pick(&seed, 3) != 0) {
+				pc = piece[10];
+				pl = 1 + pick(&seed, 16);
+			}
+			if (n + pl >= sizeof(s))
+				break;
+			memcpy(s + n, pc, pl);
+			n += pl;
+		}
+		s[n] = '\0';
+		clean = store_ingest_text(s, &owned);
+		ref = ref_ingest_text(s);
+		CU_ASSERT_FATAL(ref != NULL);
+		differ += strcmp(clean, ref) != 0 || (owned == NULL) != (strcmp(s, ref) == 0);
+		free(owned);
+		free(ref);
+	}
+	CU_ASSERT_EQUAL(differ, 0);
+}
+
 static int golden_cleanup(void)
 {
 	golden_free(&want);
@@ -709,6 +775,7 @@ static int golden_cleanup(void)
 static const struct test_case ingest_golden_cases[] = {
 	{"every stored field as 2b7d39f wrote it (fixtures, bench mail, random hostile MIME)",
 	 test_same_fields},
+	{"the COPY's text cleaning as 2b7d39f's byte loop (seeded)", test_ingest_text},
 	{NULL, NULL},
 };
 TEST_SUITE("ingest_golden", NULL, golden_cleanup, ingest_golden_cases)
