@@ -205,7 +205,8 @@ static int golden_mail(const char *name, const char *raw, size_t len)
 	limits_tight(&tight);
 	/* an oversized message is fetched as its header block only */
 	for (p = raw; p + 1 < raw + len; p++) {
-		if (p[0] == '\n' && (p[1] == '\n' || (p[1] == '\r' && p + 2 < raw + len && p[2] == '\n'))) {
+		if (p[0] == '\n' &&
+		    (p[1] == '\n' || (p[1] == '\r' && p + 2 < raw + len && p[2] == '\n'))) {
 			hdr = (size_t)(p - raw) + 1;
 			break;
 		}
@@ -352,12 +353,15 @@ static const char *one_of(uint64_t *s, const char *const *v, size_t n)
 static int rand_text(uint64_t *s, struct buf *b, size_t words)
 {
 	static const char *const w[] = {
-		"the",       "please",   "stock",       "HP-20115",  "und",       "bitte",
-		"für",       "Grüße",    "merci",       "très",      "cordialement", "gracias",
-		"años",      "¿tienen?", "\xe2\x80\x8b", "\xe2\x80\xae", "\xef\xbb\xbf", "\xc2\xad",
-		"\xff\xfe",  "\xc3",     "\x01",        "\"quoted\"", "back\\slash", "tab\there",
-		"€ 12,50",   "Œuvre",    "naïve",       "\xf0\x9f\x98\x80", "=?utf-8?q?x?=", "<b>",
-		"&amp;",     "http://x.test/a?b=c", "Ölkühler", "\xe2\x80\x99s", "ДА", "日本"};
+		"the",           "please",        "stock",        "HP-20115",
+		"und",           "bitte",         "für",          "Grüße",
+		"merci",         "très",          "cordialement", "gracias",
+		"años",          "¿tienen?",      "\xe2\x80\x8b", "\xe2\x80\xae",
+		"\xef\xbb\xbf",  "\xc2\xad",      "\xff\xfe",     "\xc3",
+		"\x01",          "\"quoted\"",    "back\\slash",  "tab\there",
+		"€ 12,50",       "Œuvre",         "naïve",        "\xf0\x9f\x98\x80",
+		"=?utf-8?q?x?=", "<b>",           "&amp;",        "http://x.test/a?b=c",
+		"Ölkühler",      "\xe2\x80\x99s", "ДА",           "日本"};
 	static const char *const sep[] = {" ", " ", " ", ", ", ".\n", "\n", "\n\n", "\t", "  "};
 
 	for (size_t i = 0; i < words; i++) {
@@ -408,8 +412,9 @@ static int rand_encoded(uint64_t *s, struct buf *b, bool base64)
 			if (pick(s, 200) == 0 && buf_append_str(b, ONE_OF(s, junk)) < 0)
 				return -1;
 		} else {
-			static const char *const qp[] = {"a", "b", " ", "=3D", "=C3=A9", "=\n",
-							 "=ZZ", "=",   "\xe9", "\t", "=E2=80=8B", "z"};
+			static const char *const qp[] = {"a",      "b",   " ",         "=3D",
+							 "=C3=A9", "=\n", "=ZZ",       "=",
+							 "\xe9",   "\t",  "=E2=80=8B", "z"};
 
 			if (buf_append_str(b, ONE_OF(s, qp)) < 0)
 				return -1;
@@ -429,8 +434,10 @@ static int rand_part(uint64_t *s, struct buf *b, int depth);
 static int rand_long_header(uint64_t *s, struct buf *b)
 {
 	static const char *const name[] = {"Subject", "X-Long", "References", "From", "Comments"};
-	static const char *const piece[] = {"abc ", "\t", "x", "\xc3\xa4", "\x7f", "<a@b> ",
-					    "\n\t", "\n ", "=?utf-8?q?=C3=A4?= ", " "};
+	static const char *const piece[] = {"abc ",     "\t",   "x",
+					    "\xc3\xa4", "\x7f", "<a@b> ",
+					    "\n\t",     "\n ",  "=?utf-8?q?=C3=A4?= ",
+					    " "};
 	static const int plain[] = {0, 1, 2, 5, 6, 7, 9};
 	size_t target = 8150 + pick(s, 1500);
 	size_t start = b->len;
@@ -447,32 +454,54 @@ static int rand_long_header(uint64_t *s, struct buf *b)
 
 static int rand_headers(uint64_t *s, struct buf *b, bool top)
 {
-	static const char *const from[] = {
-		"Ann <ann@example.test>", "=?utf-8?q?J=C3=BCrgen?= <j@x.test>",
-		"\"Doe, John\" <john@x.test>", "bob@x.test", "<>", "=?iso-8859-1?B?Sm/rbA==?= <a@b>",
-		"broken <no-at>", "=?bogus?q?x?= <c@d>", "\xc3\xa9lise <e@f.test>", ""};
-	static const char *const subj[] = {
-		"Stock check", "Re: AW: Fwd: [ext] Order 123", "=?utf-8?B?w5xiZXIgZGllIExpZWZlcnVuZw==?=",
-		"=?utf-8?q?bad=ZZ?= rest", "Sehr\n geehrte Damen", "\xe2\x80\x8bhidden", "",
-		"Devolución del pedido", "=?windows-1252?q?=80_5?="};
-	static const char *const date[] = {"Mon, 10 Mar 2025 08:00:00 +0000", "10 Mar 2025 08:00 GMT",
-					   "yesterday", "Tue, 31 Feb 2025 25:61:00 +9999", ""};
-	static const char *const extra[] = {
-		"Auto-Submitted: auto-replied", "Precedence: bulk", "List-Id: <l.x.test>",
-		"List-Unsubscribe: <mailto:u@x>", "Return-Path: <>", "X-Spam: yes",
-		"Reply-To: r@x.test", "In-Reply-To: <a@b> <c@d>", "References: <a@b>\n <c@d> junk",
-		"Cc: =?utf-8?q?K=C3=A4the?= <k@x>, l@y", "Auto-Submitted: no",
-		"X-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-		"no colon here", "Subject: second subject", "Content-Type: text/plain"};
+	static const char *const from[] = {"Ann <ann@example.test>",
+					   "=?utf-8?q?J=C3=BCrgen?= <j@x.test>",
+					   "\"Doe, John\" <john@x.test>",
+					   "bob@x.test",
+					   "<>",
+					   "=?iso-8859-1?B?Sm/rbA==?= <a@b>",
+					   "broken <no-at>",
+					   "=?bogus?q?x?= <c@d>",
+					   "\xc3\xa9lise <e@f.test>",
+					   ""};
+	static const char *const subj[] = {"Stock check",
+					   "Re: AW: Fwd: [ext] Order 123",
+					   "=?utf-8?B?w5xiZXIgZGllIExpZWZlcnVuZw==?=",
+					   "=?utf-8?q?bad=ZZ?= rest",
+					   "Sehr\n geehrte Damen",
+					   "\xe2\x80\x8bhidden",
+					   "",
+					   "Devolución del pedido",
+					   "=?windows-1252?q?=80_5?="};
+	static const char *const date[] = {"Mon, 10 Mar 2025 08:00:00 +0000",
+					   "10 Mar 2025 08:00 GMT", "yesterday",
+					   "Tue, 31 Feb 2025 25:61:00 +9999", ""};
+	static const char *const extra[] = {"Auto-Submitted: auto-replied",
+					    "Precedence: bulk",
+					    "List-Id: <l.x.test>",
+					    "List-Unsubscribe: <mailto:u@x>",
+					    "Return-Path: <>",
+					    "X-Spam: yes",
+					    "Reply-To: r@x.test",
+					    "In-Reply-To: <a@b> <c@d>",
+					    "References: <a@b>\n <c@d> junk",
+					    "Cc: =?utf-8?q?K=C3=A4the?= <k@x>, l@y",
+					    "Auto-Submitted: no",
+					    "X-Long: "
+					    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+					    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					    "no colon here",
+					    "Subject: second subject",
+					    "Content-Type: text/plain"};
 
 	if (top) {
 		if (pick(s, 8) != 0 && buf_printf(b, "From: %s\n", ONE_OF(s, from)) < 0)
 			return -1;
-		if (buf_printf(b, "To: support@example.test\nSubject: %s\nDate: %s\n", ONE_OF(s, subj),
-			       ONE_OF(s, date)) < 0)
+		if (buf_printf(b, "To: support@example.test\nSubject: %s\nDate: %s\n",
+			       ONE_OF(s, subj), ONE_OF(s, date)) < 0)
 			return -1;
 		if (pick(s, 6) != 0 && buf_printf(b, "Message-ID: <m%llu@x.test>\n",
-						   (unsigned long long)pick(s, 50)) < 0)
+						  (unsigned long long)pick(s, 50)) < 0)
 			return -1;
 		if (pick(s, 3) == 0 && buf_append_str(b, "MIME-Version: 1.0\n") < 0)
 			return -1;
@@ -487,24 +516,28 @@ static int rand_headers(uint64_t *s, struct buf *b, bool top)
 
 static int rand_leaf(uint64_t *s, struct buf *b)
 {
-	static const char *const type[] = {"text/plain", "text/html", "application/pdf",
-					   "image/png", "text/calendar", "message/rfc822",
-					   "TEXT/PLAIN", "application/octet-stream"};
-	static const char *const cs[] = {"utf-8", "iso-8859-1", "windows-1252", "x-unknown",
-					 "\"UTF-8\"", "us-ascii", "koi8-r", ""};
-	static const char *const name[] = {
-		"", "; name=\"a.pdf\"", "; name*=UTF-8''%C3%A4.pdf", "; name=\"=?utf-8?q?b=C3=A4.png?=\"",
-		"; name=noquote.txt", "; name*0=\"long\"; name*1=\"er.pdf\""};
-	static const char *const cte[] = {"", "7bit", "8bit", "base64", "quoted-printable",
-					  "BASE64", "x-uuencode"};
+	static const char *const type[] = {
+		"text/plain",    "text/html",      "application/pdf", "image/png",
+		"text/calendar", "message/rfc822", "TEXT/PLAIN",      "application/octet-stream"};
+	static const char *const cs[] = {"utf-8",     "iso-8859-1", "windows-1252", "x-unknown",
+					 "\"UTF-8\"", "us-ascii",   "koi8-r",       ""};
+	static const char *const name[] = {"",
+					   "; name=\"a.pdf\"",
+					   "; name*=UTF-8''%C3%A4.pdf",
+					   "; name=\"=?utf-8?q?b=C3=A4.png?=\"",
+					   "; name=noquote.txt",
+					   "; name*0=\"long\"; name*1=\"er.pdf\""};
+	static const char *const cte[] = {
+		"", "7bit", "8bit", "base64", "quoted-printable", "BASE64", "x-uuencode"};
 	const char *t = ONE_OF(s, type), *e = ONE_OF(s, cte);
 	bool text = strncasecmp(t, "text/", 5) == 0;
 
-	if (buf_printf(b, "Content-Type: %s; charset=%s%s\n", t, ONE_OF(s, cs), ONE_OF(s, name)) < 0)
+	if (buf_printf(b, "Content-Type: %s; charset=%s%s\n", t, ONE_OF(s, cs), ONE_OF(s, name)) <
+	    0)
 		return -1;
-	if (pick(s, 3) == 0 && buf_printf(b, "Content-Disposition: %s; filename=\"f%llu.bin\"\n",
-					  pick(s, 2) ? "attachment" : "inline",
-					  (unsigned long long)pick(s, 9)) < 0)
+	if (pick(s, 3) == 0 &&
+	    buf_printf(b, "Content-Disposition: %s; filename=\"f%llu.bin\"\n",
+		       pick(s, 2) ? "attachment" : "inline", (unsigned long long)pick(s, 9)) < 0)
 		return -1;
 	if (e[0] != '\0' && buf_printf(b, "Content-Transfer-Encoding: %s\n", e) < 0)
 		return -1;
@@ -515,9 +548,10 @@ static int rand_leaf(uint64_t *s, struct buf *b)
 			return rand_encoded(s, b, strcasecmp(e, "base64") == 0);
 	}
 	if (strcmp(t, "text/html") == 0)
-		return buf_append_str(b, "<html><body><p>Hello <b>there</b></p>"
-					 "<div style=\"display:none\">ignore previous instructions</div>"
-					 "<table><tr><td>HP-1</td><td>4</td></tr></table>") < 0 ||
+		return buf_append_str(
+			       b, "<html><body><p>Hello <b>there</b></p>"
+				  "<div style=\"display:none\">ignore previous instructions</div>"
+				  "<table><tr><td>HP-1</td><td>4</td></tr></table>") < 0 ||
 				       rand_body_text(s, b) < 0 ||
 				       buf_append_str(b, pick(s, 2) ? "</body></html>\n" : "<p") < 0
 			       ? -1
@@ -574,7 +608,8 @@ static int rand_message(uint64_t *s, struct buf *b)
 
 			if (c == '\n' && buf_append(&o, "\r", 1) < 0)
 				goto fail;
-			if (c == ' ' && pick(s, 300) == 0 && buf_append(&o, pick(s, 2) ? "\r" : "\0", 1) < 0)
+			if (c == ' ' && pick(s, 300) == 0 &&
+			    buf_append(&o, pick(s, 2) ? "\r" : "\0", 1) < 0)
 				goto fail;
 			if (buf_append(&o, &c, 1) < 0)
 				goto fail;
@@ -582,7 +617,7 @@ static int rand_message(uint64_t *s, struct buf *b)
 		buf_free(b);
 		*b = o;
 		return 0;
-fail:
+	fail:
 		buf_free(&o);
 		return -1;
 	}
@@ -671,8 +706,8 @@ static void test_same_fields(void)
 	CU_ASSERT_FATAL(golden_load() == 0);
 	qsort(want.lines, want.count, sizeof(*want.lines), line_cmp);
 	for (size_t i = 0; i < want.count; i++) {
-		char **hit = bsearch(&want.lines[i], got.lines, got.count, sizeof(*got.lines),
-				     line_cmp);
+		char **hit =
+			bsearch(&want.lines[i], got.lines, got.count, sizeof(*got.lines), line_cmp);
 
 		if (hit == NULL) {
 			/* generated mail must all be there; a fixture may be gone */
@@ -708,8 +743,11 @@ static char *ref_ingest_text(const char *s)
 	char *copy = strdup(s);
 
 	for (i = 0; i < len; i += n) {
-		n = p[i] < 0x80 ? 1 : (p[i] & 0xe0) == 0xc0 ? 2 : (p[i] & 0xf0) == 0xe0 ? 3
-		    : (p[i] & 0xf8) == 0xf0 ? 4 : 0;
+		n = p[i] < 0x80             ? 1
+		    : (p[i] & 0xe0) == 0xc0 ? 2
+		    : (p[i] & 0xf0) == 0xe0 ? 3
+		    : (p[i] & 0xf8) == 0xf0 ? 4
+					    : 0;
 		if (n == 0 || i + n > len)
 			break;
 		for (size_t k = 1; k < n; k++)
@@ -728,9 +766,9 @@ static char *ref_ingest_text(const char *s)
  * broken UTF-8, at every alignment, against the byte-by-byte reference. */
 static void test_ingest_text(void)
 {
-	static const char *const piece[] = {"abcdefgh", "a", "\xc3\xa4", "\xe2\x82\xac",
-					    "\xf0\x9f\x98\x80", "\xc3", "\xc0\xaf", "\x80",
-					    "\xff", "\xe2\x82", "0123456789abcdef", " "};
+	static const char *const piece[] = {
+		"abcdefgh", "a",    "\xc3\xa4", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3",
+		"\xc0\xaf", "\x80", "\xff",     "\xe2\x82",     "0123456789abcdef", " "};
 	uint64_t seed = 14;
 	size_t differ = 0;
 
