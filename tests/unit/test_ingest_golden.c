@@ -688,9 +688,17 @@ static int golden_record(void)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
+/* Whether two lines were made from the same bytes (their sha= fields). */
+static bool same_input(const char *a, const char *b)
+{
+	const char *x = strstr(a, " sha="), *y = strstr(b, " sha=");
+
+	return x != NULL && y != NULL && strncmp(x, y, 17) == 0;
+}
+
 static void test_same_fields(void)
 {
-	size_t compared = 0, differ = 0, missing = 0, bench = 0, random = 0;
+	size_t compared = 0, differ = 0, missing = 0, bench = 0, random = 0, edited = 0;
 
 	CU_ASSERT_FATAL(golden_dir("tests/fixtures", ".eml") == 0);
 	CU_ASSERT_FATAL(golden_dir("tests/fixtures/fuzz/mime", "") == 0);
@@ -708,19 +716,25 @@ static void test_same_fields(void)
 	for (size_t i = 0; i < want.count; i++) {
 		char **hit =
 			bsearch(&want.lines[i], got.lines, got.count, sizeof(*got.lines), line_cmp);
+		bool generated = strncmp(want.lines[i], "random/", 7) == 0;
 
 		if (hit == NULL) {
 			/* generated mail must all be there; a fixture may be gone */
-			if (strncmp(want.lines[i], "bench/", 6) == 0 ||
-			    strncmp(want.lines[i], "random/", 7) == 0) {
+			if (generated || strncmp(want.lines[i], "bench/", 6) == 0) {
 				printf("\n  missing: %.80s", want.lines[i]);
 				missing++;
 			}
 			continue;
 		}
+		/* a fixture or genmail.py edited since: other bytes, nothing to
+		 * compare (the random mail is this file's own and must not move) */
+		if (!generated && !same_input(*hit, want.lines[i])) {
+			edited++;
+			continue;
+		}
 		compared++;
 		bench += strncmp(*hit, "bench/", 6) == 0;
-		random += strncmp(*hit, "random/", 7) == 0;
+		random += generated;
 		if (strcmp(*hit, want.lines[i]) != 0) {
 			if (differ < 10)
 				printf("\n  want %s\n  got  %s", want.lines[i], *hit);
@@ -729,9 +743,13 @@ static void test_same_fields(void)
 	}
 	printf("\n  %zu mails compared (%zu bench, %zu random), %zu differ, %zu missing ", compared,
 	       bench, random, differ, missing);
+	if (edited > 0)
+		printf("\n  %zu not compared: their fixture or genmail.py changed since the file "
+		       "was "
+		       "recorded (record it again with the parser of 2b7d39f) ",
+		       edited);
 	CU_ASSERT_EQUAL(differ, 0);
 	CU_ASSERT_EQUAL(missing, 0);
-	CU_ASSERT(bench == 2 * 3 * GOLDEN_BENCH);
 	CU_ASSERT(random == 3 * GOLDEN_RANDOM);
 }
 
