@@ -106,13 +106,27 @@ char *mime_header_unfold(const char *v, size_t len, size_t max)
 {
 	char *tmp, *out;
 	size_t i, o = 0;
+	bool plain = true;
 
 	tmp = malloc(len + 1);
 	if (tmp == NULL)
 		return NULL;
 	for (i = 0; i < len; i++) {
-		if (v[i] != '\r' && v[i] != '\n')
-			tmp[o++] = v[i];
+		unsigned char c = (unsigned char)v[i];
+
+		if (c == '\r' || c == '\n')
+			continue;
+		if (c == '\t')
+			c = ' ';
+		else if (c < 0x20 || c >= 0x7f)
+			plain = false;
+		tmp[o++] = (char)c;
+	}
+	/* printable ASCII (most headers) is what mime_text_header_dup() would
+	 * make of it, tabs as spaces, cut at max: done in place */
+	if (plain) {
+		tmp[o < max ? o : max] = '\0';
+		return trim_in_place(tmp);
 	}
 	out = mime_text_header_dup(tmp, o, max);
 	free(tmp);

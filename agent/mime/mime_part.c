@@ -318,20 +318,36 @@ void mime_part_info_free(struct mime_part_info *pi)
  * buffer. */
 #define MIME_DECODE_PAD 4
 
+/* 1 for the base64 alphabet: the symbols the decoder keeps. */
+static const unsigned char mime_b64_symbol[256] = {
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+	['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+	['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+	['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+	['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1,
+	['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+	['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+	['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1, ['/'] = 1,
+};
+
 size_t mime_part_base64_size(const char *body, size_t len)
 {
-	size_t n = 0;
+	const unsigned char *p = (const unsigned char *)body;
+	size_t n0 = 0, n1 = 0, n2 = 0, n3 = 0, i = 0;
 
 	/* the decoder skips everything outside the alphabet, '=' included,
-	 * and turns a last group of 2 or 3 symbols into 1 or 2 bytes */
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)body[i];
-
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '+' || c == '/')
-			n++;
+	 * and turns a last group of 2 or 3 symbols into 1 or 2 bytes; a table
+	 * and four sums, where the comparisons were an eighth of ingest's CPU */
+	for (; i + 4 <= len; i += 4) {
+		n0 += mime_b64_symbol[p[i]];
+		n1 += mime_b64_symbol[p[i + 1]];
+		n2 += mime_b64_symbol[p[i + 2]];
+		n3 += mime_b64_symbol[p[i + 3]];
 	}
-	return n / 4 * 3 + (n % 4 == 0 ? 0 : n % 4 == 3 ? 2 : 1);
+	for (; i < len; i++)
+		n0 += mime_b64_symbol[p[i]];
+	n0 += n1 + n2 + n3;
+	return n0 / 4 * 3 + (n0 % 4 == 0 ? 0 : n0 % 4 == 3 ? 2 : 1);
 }
 
 int mime_part_decode(const char *body, size_t len, enum mime_cte cte, char **out_r,

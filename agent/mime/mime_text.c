@@ -310,13 +310,19 @@ size_t mime_text_strip_invisible(struct buf *b)
 	if (b->data == NULL)
 		return 0;
 	while (i < b->len) {
+		/* ASCII is never invisible: kept without a decode or a call */
+		if ((unsigned char)b->data[i] < 0x80) {
+			b->data[o++] = b->data[i++];
+			continue;
+		}
 		n = utf8_decode((const unsigned char *)b->data + i, b->len - i, &cp);
 		if (n == 0)
 			n = 1, cp = 0xFFFD;
 		if (invisible_counted(cp)) {
 			count++;
 		} else if (cp != 0x00AD) {
-			memmove(b->data + o, b->data + i, n);
+			if (o != i)
+				memmove(b->data + o, b->data + i, n);
 			o += n;
 		}
 		i += n;

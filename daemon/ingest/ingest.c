@@ -33,6 +33,24 @@ static void feed_str(struct hash_feed *f, const char *s)
 		feed_byte(f, *s);
 }
 
+/* n bytes at once: the same stream as n feed_byte() calls. */
+static void feed_run(struct hash_feed *f, const char *s, size_t n)
+{
+	if (n <= sizeof(f->buf) - f->n) {
+		memcpy(f->buf + f->n, s, n);
+		f->n += n;
+		return;
+	}
+	gnutls_hash(f->h, f->buf, f->n);
+	f->n = 0;
+	if (n < sizeof(f->buf)) {
+		memcpy(f->buf, s, n);
+		f->n = n;
+		return;
+	}
+	gnutls_hash(f->h, s, n);
+}
+
 static bool identity_header(const char *name, size_t len)
 {
 	static const char *const names[] = {
@@ -134,10 +152,18 @@ int ingest_content_hash(const char *raw, size_t len, unsigned char out[32])
 		feed_field(&f, raw + start, p - start, colon);
 	}
 	feed_str(&f, "\n");
-	for (; p < len; p++) {
-		if (raw[p] == '\r' && p + 1 < len && raw[p + 1] == '\n')
-			continue;
-		feed_byte(&f, raw[p]);
+	/* the body with CRLF read as LF, in runs up to each CR: byte by byte
+	 * it was half of this function's time */
+	while (p < len) {
+		const char *cr = memchr(raw + p, '\r', len - p);
+		size_t end = cr == NULL ? len : (size_t)(cr - raw);
+
+		feed_run(&f, raw + p, end - p);
+		if (cr == NULL)
+			break;
+		if (end + 1 >= len || raw[end + 1] != '\n')
+			feed_byte(&f, '\r');
+		p = end + 1;
 	}
 	gnutls_hash(f.h, f.buf, f.n);
 	gnutls_hash_deinit(f.h, out);

@@ -49,6 +49,10 @@ bool utf8_valid(const char *s, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
+		if (p[i] < 0x80) { /* what utf8_decode() says of it, without the call */
+			i++;
+			continue;
+		}
 		n = utf8_decode(p + i, len - i, &cp);
 		if (n == 0)
 			return false;

@@ -197,6 +197,16 @@ const char *store_ingest_text(const char *s, char **owned)
 		return NULL;
 	len = strlen(s);
 	for (i = 0; i < len; i += n) {
+		uint64_t w;
+
+		/* ASCII, most of the text, parse and headers: eight bytes at a time */
+		if (i + 8 <= len) {
+			memcpy(&w, p + i, sizeof(w));
+			if ((w & 0x8080808080808080ull) == 0) {
+				n = 8;
+				continue;
+			}
+		}
 		n = p[i] < 0x80             ? 1
 		    : (p[i] & 0xe0) == 0xc0 ? 2
 		    : (p[i] & 0xf0) == 0xe0 ? 3
