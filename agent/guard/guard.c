@@ -11,6 +11,7 @@
 #include "agent/text/lang.h"
 #include "agent/text/text_norm.h"
 #include "daemon/lib/buf.h"
+#include "daemon/lib/utf8.h"
 #include "daemon/lib/util.h"
 
 #define GUARD_ORDER_RE "(?:\\bSO[-\\s]?|\\border\\s*#\\s*|(?<![\\w#])#)(\\d{6})\\b"
@@ -26,6 +27,9 @@ int guard_result_addv(struct guard_result *result, const char *name, const char 
 
 	str_copy(f.name, sizeof(f.name), name);
 	vsnprintf(f.detail, sizeof(f.detail), fmt, ap);
+	/* the cut may halve a character, and a detail quotes the draft or
+	 * the mail: JSON (guard_result_json) takes only valid UTF-8 */
+	utf8_scrub(f.detail);
 	for (i = 0; i < result->count; i++)
 		if (strcmp(result->flags[i].name, f.name) == 0 &&
 		    strcmp(result->flags[i].detail, f.detail) == 0)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "daemon/lib/utf8.h"
 
+#include <string.h>
+
 size_t utf8_decode(const unsigned char *s, size_t avail, uint32_t *cp_r)
 {
 	static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
@@ -59,4 +61,20 @@ bool utf8_valid(const char *s, size_t len)
 		i += n;
 	}
 	return true;
+}
+
+void utf8_scrub(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t len = strlen(s), i = 0, n;
+	uint32_t cp;
+
+	while (i < len) {
+		n = p[i] < 0x80 ? 1 : utf8_decode(p + i, len - i, &cp);
+		if (n == 0) {
+			p[i] = '?';
+			n = 1;
+		}
+		i += n;
+	}
 }

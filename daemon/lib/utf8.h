@@ -24,4 +24,9 @@ size_t utf8_decode_lax(const unsigned char *s, size_t avail, uint32_t *cp_r);
 /* Whether s[0..len) is valid UTF-8 throughout (NUL bytes included). */
 bool utf8_valid(const char *s, size_t len);
 
+/* Makes the NUL-terminated s valid UTF-8 in place: each byte that starts no
+ * valid sequence (a stray byte, or a character cut by a bounded copy)
+ * becomes '?'. Text that goes into JSON, which refuses anything else. */
+void utf8_scrub(char *s);
+
 #endif

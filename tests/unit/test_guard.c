@@ -299,6 +299,29 @@ static void test_guard_result_add(void)
 	CU_ASSERT_EQUAL(strlen(res.flags[3].detail), GUARD_DETAIL_MAX - 1);
 	/* the same flag again, after the cut */
 	CU_ASSERT_EQUAL(guard_add(&res, long_name, "%0300d", 7), 0);
+	{
+		/* a detail cut inside a character, and one quoting bytes that
+		 * are no UTF-8: both still become JSON (the draft went to
+		 * "guardrail check failed" for ever before; fuzz_guard found it) */
+		char e_acute[401], *text;
+		json_t *j;
+
+		for (i = 0; i + 2 < sizeof(e_acute); i += 2)
+			memcpy(e_acute + i, "\xc3\xa9", 2);
+		e_acute[i] = '\0';
+		CU_ASSERT_EQUAL(guard_add(&res, "link", "%s", e_acute), 1);
+		CU_ASSERT_EQUAL(guard_add(&res, "link", "http://e\xff\xfe/"), 1);
+		CU_ASSERT_STRING_EQUAL(res.flags[5].detail, "http://e?"
+							    "?/");
+		CU_ASSERT_EQUAL(res.flags[4].detail[GUARD_DETAIL_MAX - 2], '?');
+		j = guard_result_json(&res);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+		text = json_dumps(j, 0);
+		CU_ASSERT_PTR_NOT_NULL(text);
+		free(text);
+		json_decref(j);
+		res.count = 4;
+	}
 
 	for (i = res.count; i < GUARD_FLAGS_MAX; i++)
 		CU_ASSERT_EQUAL(guard_add(&res, "unknown_sku", "HP-%05zu", i), 1);

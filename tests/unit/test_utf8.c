@@ -105,7 +105,28 @@ static void test_utf8_nul_terminated(void)
 	CU_ASSERT_FALSE(utf8_valid(t, strlen(t)));
 }
 
+/* utf8_scrub(): stray bytes, a cut character and a surrogate become '?'
+ * each; valid text is left alone. */
+static void test_utf8_scrub(void)
+{
+	char a[] = "Gr\xc3\xbc\xc3\x9f"
+		   "e \xe2\x82\xac",
+	     b[] = "a\xff"
+		   "b\xc3",
+	     c[] = "\xed\xa0\x80x";
+
+	utf8_scrub(a);
+	CU_ASSERT_STRING_EQUAL(a, "Gr\xc3\xbc\xc3\x9f"
+				  "e \xe2\x82\xac");
+	utf8_scrub(b);
+	CU_ASSERT_STRING_EQUAL(b, "a?b?");
+	utf8_scrub(c);
+	CU_ASSERT_STRING_EQUAL(c, "???x");
+	CU_ASSERT_TRUE(utf8_valid(c, strlen(c)));
+}
+
 static const struct test_case utf8_tests[] = {
+	{"scrub: what is no UTF-8 becomes ?", test_utf8_scrub},
 	{"strict: every length, overlongs, surrogates, past U+10FFFF, cut", test_utf8_decode},
 	{"NUL-terminated strings read with any avail", test_utf8_nul_terminated},
 	{NULL, NULL},
