@@ -2,6 +2,8 @@
 /* Modified UTF-7 (RFC 3501 5.1.3) for IMAP mailbox names. */
 #include "daemon/mail/imap_utf7.h"
 
+#include <string.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -193,6 +195,12 @@ static int utf7_decode(const char *mutf7, char *out, size_t size, const char **e
 	const unsigned char *s = (const unsigned char *)mutf7, *run_end = NULL;
 	struct utf7_out o = {.p = out, .size = size};
 
+	/* either form within the bound, so that a name taken from LIST can be
+	 * encoded again for SELECT (its UTF-8 may be far shorter) */
+	if (strnlen(mutf7, IMAP_UTF7_NAME_MAX) >= IMAP_UTF7_NAME_MAX) {
+		*error_r = "mailbox name too long";
+		return -1;
+	}
 	while (*s != '\0') {
 		if (!is_direct(*s)) {
 			*error_r = "byte outside printable US-ASCII (not modified UTF-7)";

@@ -28,7 +28,7 @@ int imap_utf7_encode(const char *utf8, char *out, size_t size, struct error *err
  * "&" run that is unterminated, empty, not modified BASE64, has non-zero
  * padding bits or a partial UTF-16 unit, encodes printable US-ASCII, follows
  * another run directly, or holds an unpaired surrogate; or longer than size
- * allows. */
+ * allows, or mutf7 itself IMAP_UTF7_NAME_MAX bytes or more. */
 int imap_utf7_decode(const char *mutf7, char *out, size_t size, struct error *err)
 	__attribute__((warn_unused_result));
 

@@ -146,6 +146,17 @@ static void test_bounded(void)
 		memcpy(big + i, "\xC3\xA4", 2);
 	big[sizeof(big) - (sizeof(big) % 2 ? 1 : 2)] = '\0';
 	CU_ASSERT_EQUAL(imap_utf7_encode(big, out, sizeof(out), &err), -1);
+	/* a wire name past the bound is refused even where its UTF-8 would
+	 * fit: it could not be encoded again for SELECT (make fuzz found it) */
+	memset(big, 'a', IMAP_UTF7_NAME_MAX);
+	memcpy(big + 10, "&AOQ-", 5);
+	big[IMAP_UTF7_NAME_MAX] = '\0';
+	CU_ASSERT_EQUAL(
+		imap_utf7_decode(big, big + IMAP_UTF7_NAME_MAX + 1, IMAP_UTF7_NAME_MAX, &err), -1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_msg(&err), "too long"));
+	big[IMAP_UTF7_NAME_MAX - 1] = '\0';
+	CU_ASSERT_EQUAL(
+		imap_utf7_decode(big, big + IMAP_UTF7_NAME_MAX + 1, IMAP_UTF7_NAME_MAX, &err), 0);
 }
 
 static unsigned int rnd(unsigned int *s)
