@@ -70,7 +70,9 @@ enum { SIB_FIELDS = 34 };
  * (migration 0250). The batch covers the UIDs ($6, $3]; the
  * checkpoint moves only over a contiguous prefix of committed batches (two
  * of a pass may commit out of order: migration 0240), and only while $4
- * holds the lease: leased = 0 means roll back. */
+ * holds the lease: leased = 0 means roll back. $8 > 0 renews the lease for
+ * $8 seconds in the same UPDATE, as store_ingest_lease_take() would for its
+ * holder, without a commit of its own. */
 #define SIB_SEARCH STORE_SEARCH_INDEX_SQL("string_to_array($7, ',')::bigint[]")
 static const char sib_finish[] =
 	"WITH j AS ("
@@ -80,6 +82,8 @@ static const char sib_finish[] =
 	"  UPDATE mailboxes SET uidvalidity = $2,"
 	"   last_uid = draftd_uid_checkpoint(last_uid, pending_uids, $6::bigint, $3::bigint),"
 	"   pending_uids = draftd_uid_pending(last_uid, pending_uids, $6::bigint, $3::bigint),"
+	"   lease_expires = CASE WHEN $8::int > 0 THEN now() + make_interval(secs => $8::int)"
+	"    ELSE lease_expires END,"
 	"   last_poll_at = now(), updated_at = now() WHERE id = $1 AND lease_owner = $4"
 	"  RETURNING id"
 	") SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM adv)";
@@ -437,13 +441,14 @@ static int sib_job_ids(const struct store_ingest_msg *const *msgs,
 
 /* One attempt at the batch's transaction. Returns 0 with *c filled, or -1
  * (rolled back; store->sqlstate says why). */
-static int sib_attempt(struct store *store, int64_t id, const char *const params[5],
+static int sib_attempt(struct store *store, int64_t id, const char *const params[6],
 		       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
 		       size_t count, struct store_ingest_row *rows,
 		       const struct store_ingest_reserved *reserved, struct store_ingest_counts *c)
 {
 	struct buf ids, rest;
-	const char *p[7] = {params[0], params[1], params[2], params[3], NULL, params[4], NULL};
+	const char *p[8] = {params[0], params[1], params[2], params[3],
+			    NULL,      params[4], NULL,      params[5]};
 	unsigned int jobs = 0, queued, leased;
 	PGresult *res = NULL;
 	uint64_t t[6];
@@ -480,7 +485,7 @@ static int sib_attempt(struct store *store, int64_t id, const char *const params
 	t[3] = sib_us();
 	p[4] = ids.data;
 	p[6] = rest.data;
-	res = store_exec(store, "store batch", sib_finish, 7, p);
+	res = store_exec(store, "store batch", sib_finish, 8, p);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1 || sib_count(res, 0, &queued) < 0 ||
@@ -519,19 +524,19 @@ int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint3
 		       uint32_t upto_uid, struct store_ingest_counts *counts)
 {
 	return store_ingest_batch_ordered(store, id, owner, uidvalidity, msgs, count, after_uid,
-					  upto_uid, NULL, counts);
+					  upto_uid, NULL, 0, counts);
 }
 
 int store_ingest_batch_ordered(struct store *store, int64_t id, const char *owner,
 			       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
 			       size_t count, uint32_t after_uid, uint32_t upto_uid,
-			       const struct store_ingest_reserved *reserved,
+			       const struct store_ingest_reserved *reserved, unsigned int lease_ttl,
 			       struct store_ingest_counts *counts)
 {
 	struct store_ingest_counts c;
 	struct store_ingest_row *rows = calloc(count > 0 ? count : 1, sizeof(*rows));
-	char idbuf[24], uvbuf[16], uptobuf[16], afterbuf[16];
-	const char *params[5] = {idbuf, uvbuf, uptobuf, owner, afterbuf};
+	char idbuf[24], uvbuf[16], uptobuf[16], afterbuf[16], ttlbuf[16];
+	const char *params[6] = {idbuf, uvbuf, uptobuf, owner, afterbuf, ttlbuf};
 	int r = -1;
 
 	if (rows == NULL) {
@@ -542,6 +547,7 @@ int store_ingest_batch_ordered(struct store *store, int64_t id, const char *owne
 	snprintf(uvbuf, sizeof(uvbuf), "%u", uidvalidity);
 	snprintf(uptobuf, sizeof(uptobuf), "%u", upto_uid);
 	snprintf(afterbuf, sizeof(afterbuf), "%u", after_uid);
+	snprintf(ttlbuf, sizeof(ttlbuf), "%u", lease_ttl);
 	/* A row stored by someone else between the lookup and the COPY (only
 	 * another instance that took the lease over could) breaks a unique
 	 * constraint: the second attempt's lookup sees it and leaves it alone. */
