@@ -3,7 +3,8 @@
  * mailbox already holds (same bytes, same UID, the original of a
  * redelivery) that also reserves the rows' ids, the decision per row in C
  * (store_ingest_plan()), one binary COPY straight into messages, then one
- * statement that queues the jobs and moves the checkpoint under the lease.
+ * statement that queues the jobs and moves the checkpoint under the lease
+ * (renewing it for the poller: no commit of its own per batch).
  * The raw bytes are written once, into messages; an earlier version copied
  * the batch into a staging table first and spent more time there (TOAST and
  * compression of every column, twice) than in messages. */
