@@ -97,7 +97,7 @@ static void *writer_main(void *arg)
 	struct store_ingest_reserved reserved = {writer_reserved, w};
 	struct poller_batch *b;
 	struct error err;
-	uint64_t t0, ms;
+	uint64_t t0, t1, ms;
 	int r;
 
 	log_ctx_set("mailbox", ws->pm->mb->name);
@@ -116,6 +116,7 @@ static void *writer_main(void *arg)
 		w->seq = ++ws->taken;
 		w->reserved = false;
 		pthread_cond_broadcast(&ws->cond); /* room for the next one */
+		t1 = time_mono_ms();
 		if (writers_behind(ws, w, true))
 			log_debug("batch %llu waits for an earlier batch with the same mail",
 				  (unsigned long long)w->seq);
@@ -125,9 +126,14 @@ static void *writer_main(void *arg)
 		r = ws->failed ? -1 : 0;
 		pthread_mutex_unlock(&ws->lock);
 		ms = 0;
+		log_debug("batch %llu: waited %llu ms for a batch, %llu ms for the one before",
+			  (unsigned long long)w->seq, (unsigned long long)(t1 - t0),
+			  (unsigned long long)(time_mono_ms() - t1));
 		if (r == 0)
 			r = poller_batch_store(ws->pm, w->store, ws->uidvalidity, b, &reserved,
 					       &w->counts, &ms, &err);
+		log_debug("batch %llu: stored in %llu ms (lease included)",
+			  (unsigned long long)w->seq, (unsigned long long)ms);
 		pthread_mutex_lock(&ws->lock);
 		w->cur = NULL;
 		ws->store_ms += ms;

@@ -109,12 +109,15 @@ struct store_ingest_reserved {
 /* store_ingest_batch() for batches stored at once on several connections:
  * ids are taken in the order the batches' lookups run, so a caller that
  * starts a batch only after the one before was told keeps a mailbox's ids
- * in UID order (the thread and message lists order by id). reserved NULL:
- * store_ingest_batch(). */
+ * in UID order (the thread and message lists order by id). lease_ttl > 0
+ * also renews owner's lease for that many seconds in the statement that
+ * moves the checkpoint (one commit per batch instead of two: the caller
+ * need not renew it after); 0 leaves it as it is. reserved NULL and
+ * lease_ttl 0: store_ingest_batch(). */
 int store_ingest_batch_ordered(struct store *store, int64_t id, const char *owner,
 			       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
 			       size_t count, uint32_t after_uid, uint32_t upto_uid,
-			       const struct store_ingest_reserved *reserved,
+			       const struct store_ingest_reserved *reserved, unsigned int lease_ttl,
 			       struct store_ingest_counts *counts)
 	__attribute__((warn_unused_result));
 

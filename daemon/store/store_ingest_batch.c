@@ -3,7 +3,8 @@
  * mailbox already holds (same bytes, same UID, the original of a
  * redelivery) that also reserves the rows' ids, the decision per row in C
  * (store_ingest_plan()), one binary COPY straight into messages, then one
- * statement that queues the jobs and moves the checkpoint under the lease.
+ * statement that queues the jobs and moves the checkpoint under the lease
+ * (renewing it for the poller: no commit of its own per batch).
  * The raw bytes are written once, into messages; an earlier version copied
  * the batch into a staging table first and spent more time there (TOAST and
  * compression of every column, twice) than in messages. */
@@ -13,8 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/lib/buf.h"
+#include "daemon/lib/log.h"
 #include "daemon/lib/util.h"
 #include "daemon/mail/mail_thread.h"
 #include "daemon/store/store_ingest_int.h"
@@ -68,7 +71,9 @@ enum { SIB_FIELDS = 34 };
  * (migration 0250). The batch covers the UIDs ($6, $3]; the
  * checkpoint moves only over a contiguous prefix of committed batches (two
  * of a pass may commit out of order: migration 0240), and only while $4
- * holds the lease: leased = 0 means roll back. */
+ * holds the lease: leased = 0 means roll back. $8 > 0 renews the lease for
+ * $8 seconds in the same UPDATE, as store_ingest_lease_take() would for its
+ * holder, without a commit of its own. */
 #define SIB_SEARCH STORE_SEARCH_INDEX_SQL("string_to_array($7, ',')::bigint[]")
 static const char sib_finish[] =
 	"WITH j AS ("
@@ -78,6 +83,8 @@ static const char sib_finish[] =
 	"  UPDATE mailboxes SET uidvalidity = $2,"
 	"   last_uid = draftd_uid_checkpoint(last_uid, pending_uids, $6::bigint, $3::bigint),"
 	"   pending_uids = draftd_uid_pending(last_uid, pending_uids, $6::bigint, $3::bigint),"
+	"   lease_expires = CASE WHEN $8::int > 0 THEN now() + make_interval(secs => $8::int)"
+	"    ELSE lease_expires END,"
 	"   last_poll_at = now(), updated_at = now() WHERE id = $1 AND lease_owner = $4"
 	"  RETURNING id"
 	") SELECT (SELECT count(*) FROM j), (SELECT count(*) FROM adv)";
@@ -390,6 +397,16 @@ out:
 	return ret;
 }
 
+/* Microseconds on the monotonic clock: the per-batch debug line says where
+ * a writer's time went (its steps, then the commit). */
+static uint64_t sib_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static int sib_count(const PGresult *res, int col, unsigned int *v_r)
 {
 	uint64_t v;
@@ -425,17 +442,20 @@ static int sib_job_ids(const struct store_ingest_msg *const *msgs,
 
 /* One attempt at the batch's transaction. Returns 0 with *c filled, or -1
  * (rolled back; store->sqlstate says why). */
-static int sib_attempt(struct store *store, int64_t id, const char *const params[5],
+static int sib_attempt(struct store *store, int64_t id, const char *const params[6],
 		       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
 		       size_t count, struct store_ingest_row *rows,
 		       const struct store_ingest_reserved *reserved, struct store_ingest_counts *c)
 {
 	struct buf ids, rest;
-	const char *p[7] = {params[0], params[1], params[2], params[3], NULL, params[4], NULL};
+	const char *p[8] = {params[0], params[1], params[2], params[3],
+			    NULL,      params[4], NULL,      params[5]};
 	unsigned int jobs = 0, queued, leased;
 	PGresult *res = NULL;
+	uint64_t t[6];
 	int ret = -1;
 
+	t[0] = sib_us();
 	buf_init(&ids, count * 24 + 16);
 	buf_init(&rest, count * 24 + 16);
 	memset(c, 0, sizeof(*c));
@@ -444,6 +464,7 @@ static int sib_attempt(struct store *store, int64_t id, const char *const params
 		goto out;
 	if (sib_lookup_rows(store, params, msgs, count, rows) < 0)
 		goto out;
+	t[1] = sib_us();
 	if (reserved != NULL && reserved->fn != NULL)
 		reserved->fn(reserved->ctx);
 	if (store_ingest_plan(msgs, count, rows) < 0 ||
@@ -459,11 +480,13 @@ static int sib_attempt(struct store *store, int64_t id, const char *const params
 			c->duplicates += rows[i].dup_of != 0;
 		}
 	}
+	t[2] = sib_us();
 	if (c->stored > 0 && sib_copy_rows(store, id, uidvalidity, msgs, rows, count) < 0)
 		goto out;
+	t[3] = sib_us();
 	p[4] = ids.data;
 	p[6] = rest.data;
-	res = store_exec(store, "store batch", sib_finish, 7, p);
+	res = store_exec(store, "store batch", sib_finish, 8, p);
 	if (res == NULL)
 		goto out;
 	if (PQntuples(res) != 1 || sib_count(res, 0, &queued) < 0 ||
@@ -476,8 +499,16 @@ static int sib_attempt(struct store *store, int64_t id, const char *const params
 			  "advance checkpoint: this instance no longer holds the mailbox lease");
 		goto out;
 	}
+	t[4] = sib_us();
 	if (store_command(store, "COMMIT") < 0)
 		goto out;
+	t[5] = sib_us();
+	log_debug("batch of UIDs (%s, %s], %u rows: BEGIN and lookup %llu us, plan %llu us, COPY "
+		  "%llu us, "
+		  "jobs and checkpoint %llu us, commit %llu us",
+		  params[4], params[2], c->stored, (unsigned long long)(t[1] - t[0]),
+		  (unsigned long long)(t[2] - t[1]), (unsigned long long)(t[3] - t[2]),
+		  (unsigned long long)(t[4] - t[3]), (unsigned long long)(t[5] - t[4]));
 	c->screened = c->stored - c->duplicates - jobs;
 	ret = 0;
 out:
@@ -494,19 +525,19 @@ int store_ingest_batch(struct store *store, int64_t id, const char *owner, uint3
 		       uint32_t upto_uid, struct store_ingest_counts *counts)
 {
 	return store_ingest_batch_ordered(store, id, owner, uidvalidity, msgs, count, after_uid,
-					  upto_uid, NULL, counts);
+					  upto_uid, NULL, 0, counts);
 }
 
 int store_ingest_batch_ordered(struct store *store, int64_t id, const char *owner,
 			       uint32_t uidvalidity, const struct store_ingest_msg *const *msgs,
 			       size_t count, uint32_t after_uid, uint32_t upto_uid,
-			       const struct store_ingest_reserved *reserved,
+			       const struct store_ingest_reserved *reserved, unsigned int lease_ttl,
 			       struct store_ingest_counts *counts)
 {
 	struct store_ingest_counts c;
 	struct store_ingest_row *rows = calloc(count > 0 ? count : 1, sizeof(*rows));
-	char idbuf[24], uvbuf[16], uptobuf[16], afterbuf[16];
-	const char *params[5] = {idbuf, uvbuf, uptobuf, owner, afterbuf};
+	char idbuf[24], uvbuf[16], uptobuf[16], afterbuf[16], ttlbuf[16];
+	const char *params[6] = {idbuf, uvbuf, uptobuf, owner, afterbuf, ttlbuf};
 	int r = -1;
 
 	if (rows == NULL) {
@@ -517,6 +548,7 @@ int store_ingest_batch_ordered(struct store *store, int64_t id, const char *owne
 	snprintf(uvbuf, sizeof(uvbuf), "%u", uidvalidity);
 	snprintf(uptobuf, sizeof(uptobuf), "%u", upto_uid);
 	snprintf(afterbuf, sizeof(afterbuf), "%u", after_uid);
+	snprintf(ttlbuf, sizeof(ttlbuf), "%u", lease_ttl);
 	/* A row stored by someone else between the lookup and the COPY (only
 	 * another instance that took the lease over could) breaks a unique
 	 * constraint: the second attempt's lookup sees it and leaves it alone. */

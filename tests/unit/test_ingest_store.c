@@ -127,6 +127,24 @@ static void test_store_flow(void)
 	CU_ASSERT_EQUAL(q("SELECT count(*) FROM messages"), 3);
 	CU_ASSERT_EQUAL(q("SELECT last_uid FROM mailboxes"), 12);
 
+	/* the poller renews the lease in the batch's own UPDATE (lease_ttl),
+	 * not in a transaction of its own; 0 leaves the lease alone */
+	CU_ASSERT_EQUAL(q("WITH u AS (UPDATE mailboxes SET lease_expires = now() + interval "
+			  "'5 seconds' RETURNING 1) SELECT count(*) FROM u"),
+			1);
+	memset(&c, 0, sizeof(c));
+	CU_ASSERT_EQUAL(store_ingest_batch(store, id, "h:1", 6, rows, 3, 12, 13, &c), 0);
+	CU_ASSERT_EQUAL(q("SELECT count(*) FROM mailboxes WHERE lease_expires < now() + "
+			  "interval '10 seconds'"),
+			1);
+	CU_ASSERT_EQUAL(
+		store_ingest_batch_ordered(store, id, "h:1", 6, rows, 3, 13, 14, NULL, 600, &c), 0);
+	CU_ASSERT_EQUAL(q("SELECT count(*) FROM mailboxes WHERE lease_owner = 'h:1' AND "
+			  "lease_expires > now() + interval '590 seconds'"),
+			1);
+	CU_ASSERT_EQUAL(q("SELECT last_uid FROM mailboxes"), 14);
+	CU_ASSERT_EQUAL(c.already, 6);
+
 	/* a stale holder named by the caller is taken over; release frees it */
 	CU_ASSERT_EQUAL(store_ingest_lease_take(store, id, "h:2", 60, "h:1", holder, 160), 1);
 	CU_ASSERT_EQUAL(store_ingest_lease_release(store, id, "h:2"), 0);
