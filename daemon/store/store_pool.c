@@ -36,7 +36,6 @@ struct store_pool {
 	unsigned int idle_count;
 	/* nobody waits while a connection is idle or a slot free */
 	struct pool_waiter *head, *tail;
-	unsigned int waiting;
 };
 
 int store_pool_new(const char *url, unsigned int connect_timeout, unsigned int size,
@@ -89,7 +88,6 @@ static void pool_release(struct store_pool *pool, struct store *s)
 		pool->head = w->next;
 		if (pool->head == NULL)
 			pool->tail = NULL;
-		pool->waiting--;
 		w->store = s;
 		w->slot = s == NULL; /* the slot passes on: open is unchanged */
 		pthread_cond_signal(&w->handed);
@@ -113,7 +111,6 @@ static struct store *pool_wait(struct store_pool *pool)
 	else
 		pool->head = &w;
 	pool->tail = &w;
-	pool->waiting++;
 	while (w.store == NULL && !w.slot)
 		pthread_cond_wait(&w.handed, &pool->lock);
 	pthread_cond_destroy(&w.handed);
@@ -171,10 +168,11 @@ void store_pool_put(struct store_pool *pool, struct store **store)
 
 unsigned int store_pool_waiting(struct store_pool *pool)
 {
-	unsigned int n;
+	unsigned int n = 0;
 
 	pthread_mutex_lock(&pool->lock);
-	n = pool->waiting;
+	for (const struct pool_waiter *w = pool->head; w != NULL; w = w->next)
+		n++;
 	pthread_mutex_unlock(&pool->lock);
 	return n;
 }
